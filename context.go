@@ -1,0 +1,38 @@
+package shcrkit
+
+import "context"
+
+type ctxKey int
+
+const (
+	correlationIDKey ctxKey = iota
+	requestIDKey
+)
+
+// WithCorrelationID returns a context that makes every SDK call made with it
+// send the X-Correlation-ID header with id, so that one user action can be
+// followed across PDS, NRL, remote ShCRs and the audit log.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationIDKey, id)
+}
+
+// CorrelationID returns the correlation ID set by WithCorrelationID, or "".
+func CorrelationID(ctx context.Context) string {
+	id, _ := ctx.Value(correlationIDKey).(string)
+	return id
+}
+
+// WithRequestID returns a context whose next SDK call uses id as its
+// X-Request-ID instead of a fresh one, so that the caller can record the ID
+// (in an audit event, say) before the call is made. Use such a context for
+// exactly one call: the service takes two requests with the same ID for
+// retries of one.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey, id)
+}
+
+// RequestID returns the request ID set by WithRequestID, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
