@@ -1,0 +1,84 @@
+package fhirhttp
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// tooLargeError is a body that went past its cap.
+type tooLargeError struct {
+	limit     int64
+	requestID string
+}
+
+func (e *tooLargeError) Error() string {
+	s := fmt.Sprintf("shcrkit: response body exceeds the limit of %d bytes", e.limit)
+	if e.requestID != "" {
+		s += " [request " + e.requestID + "]"
+	}
+	return s
+}
+
+func (e *tooLargeError) Is(target error) bool { return target == shcrkit.ErrResponseTooLarge }
+
+// readCapped reads a whole body of at most limit bytes without ever holding
+// more than limit+1 of them.
+func readCapped(r io.Reader, limit, contentLength int64) ([]byte, error) {
+	if contentLength > limit {
+		return nil, &tooLargeError{limit: limit}
+	}
+	size := int64(512)
+	if contentLength > 0 {
+		size = contentLength + 1
+	}
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(r, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(buf)) > limit {
+		return nil, &tooLargeError{limit: limit}
+	}
+	return buf, nil
+}
+
+// cappedBody fails a streamed body once it goes past its cap, so a caller
+// copying it never holds or writes more than the cap.
+type cappedBody struct {
+	rc        io.ReadCloser
+	left      int64
+	limit     int64
+	requestID string
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, &tooLargeError{limit: b.limit, requestID: b.requestID}
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n - int(-b.left), &tooLargeError{limit: b.limit, requestID: b.requestID}
+	}
+	if err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("%w: body ended early [request %s]", shcrkit.ErrMalformedResponse, b.requestID)
+	}
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }

@@ -1,0 +1,430 @@
+package fhirhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/shcrkit/shcrkit"
+)
+
+// Media types of FHIR exchanges.
+const (
+	MediaFHIRJSON  = "application/fhir+json"
+	MediaJSON      = "application/json"
+	MediaJSONPatch = "application/json-patch+json"
+)
+
+// Client sends FHIR requests with the shared headers, retry policy and
+// response checks. It is safe for concurrent use.
+type Client struct {
+	cfg       Config
+	retry     *retryablehttp.Client
+	logger    *slog.Logger
+	userAgent string
+}
+
+// New returns a Client for cfg, filling in defaults. cfg.BaseURL is
+// required.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == nil {
+		return nil, fmt.Errorf("%w: base URL is required", ErrInvalidOption)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = defaultHTTPClient()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.MaxResponseBytes == 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if cfg.RetryWaitMin == 0 {
+		cfg.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if cfg.RetryWaitMax == 0 {
+		cfg.RetryWaitMax = max(DefaultRetryWaitMax, cfg.RetryWaitMin)
+	}
+	if cfg.MaxRetryAfter == 0 {
+		cfg.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	c := &Client{cfg: cfg, logger: cfg.Logger}
+	c.userAgent = "shcrkit/" + shcrkit.Version
+	if cfg.UserAgent != "" {
+		c.userAgent = cfg.UserAgent + " " + c.userAgent
+	}
+	c.retry = &retryablehttp.Client{
+		HTTPClient:   cfg.HTTPClient,
+		Logger:       nil, // go-retryablehttp would log to stderr by default
+		RetryWaitMin: cfg.RetryWaitMin,
+		RetryWaitMax: cfg.RetryWaitMax,
+		RetryMax:     cfg.MaxAttempts - 1,
+		CheckRetry:   checkRetry,
+		Backoff:      newBackoff(cfg.MaxRetryAfter, time.Now),
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+			c.logger.LogAttrs(r.Context(), slog.LevelDebug, "shcrkit request",
+				slog.String("method", r.Method), slog.String("url", RedactURL(r.URL)),
+				slog.String("request_id", r.Header.Get("X-Request-ID")), slog.Int("attempt", attempt+1))
+		},
+	}
+	return c, nil
+}
+
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+}
+
+// Config returns a copy of the client's configuration, defaults filled in.
+func (c *Client) Config() Config { return c.cfg }
+
+// BaseURL returns the service root.
+func (c *Client) BaseURL() *url.URL { u := *c.cfg.BaseURL; return &u }
+
+// Request is one logical request: one X-Request-ID, however many attempts.
+type Request struct {
+	// Method is the HTTP method; "" means GET.
+	Method string
+	// Path is joined to the base URL ("/Patient/9000000009"). Ignored when
+	// URL is set.
+	Path string
+	// URL is an absolute URL to use instead of base URL + Path (a Bundle's
+	// next link, a pointer's content URL). The caller is responsible for it
+	// being a host it means to send credentials to.
+	URL *url.URL
+	// Query is added to the URL.
+	Query url.Values
+	// Header holds extra headers for this request.
+	Header http.Header
+	// Body is sent as is with ContentType.
+	Body        []byte
+	ContentType string
+	// Accept overrides the Accept header (default application/fhir+json).
+	Accept string
+	// Idempotent allows retries of a write: set it when the service
+	// de-duplicates requests by X-Request-ID.
+	Idempotent bool
+	// NoAuth sends no Authorization header even when a token source is set.
+	NoAuth bool
+}
+
+// Response is a successful answer, its body read whole.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+	// RequestID is the X-Request-ID that was sent.
+	RequestID string
+}
+
+// Do sends r and reads the answer. A status of 400 or above becomes a
+// *shcrkit.APIError; a body over the cap fails with
+// shcrkit.ErrResponseTooLarge.
+func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
+	resp, reqID, u, err := c.send(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength)
+	if err != nil {
+		return nil, c.bodyError(r, u, reqID, err)
+	}
+	if resp.StatusCode >= 400 {
+		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID)
+	}
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, RequestID: reqID}, nil
+}
+
+// DoJSON is Do followed by a check that the answer is JSON and its decoding
+// into out. A truncated or invalid body fails with
+// shcrkit.ErrMalformedResponse.
+func (c *Client) DoJSON(ctx context.Context, r *Request, out any) (*Response, error) {
+	resp, err := c.Do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckJSONContentType(resp.Header, resp.Body); err != nil {
+		return resp, withRequestID(err, resp.RequestID)
+	}
+	if err := DecodeJSON(resp.Body, out); err != nil {
+		return resp, withRequestID(err, resp.RequestID)
+	}
+	return resp, nil
+}
+
+// Stream is an answer whose body the caller reads. Body fails with
+// shcrkit.ErrResponseTooLarge once more than the cap has been read, and
+// must be closed.
+type Stream struct {
+	StatusCode int
+	Header     http.Header
+	Body       io.ReadCloser
+	RequestID  string
+}
+
+// Open sends r and hands back the body unread, for large or binary
+// content. Error statuses are read (up to the cap) and returned as
+// *shcrkit.APIError. maxBytes caps the body; 0 means the client's cap.
+func (c *Client) Open(ctx context.Context, r *Request, maxBytes int64) (*Stream, error) {
+	if maxBytes <= 0 {
+		maxBytes = c.cfg.MaxResponseBytes
+	}
+	resp, reqID, u, err := c.send(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 400 {
+		defer resp.Body.Close()
+		body, err := readCapped(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength)
+		if err != nil {
+			return nil, c.bodyError(r, u, reqID, err)
+		}
+		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID)
+	}
+	if resp.ContentLength > maxBytes {
+		resp.Body.Close()
+		return nil, &tooLargeError{limit: maxBytes, requestID: reqID}
+	}
+	return &Stream{
+		StatusCode: resp.StatusCode,
+		Header:     resp.Header,
+		Body:       &cappedBody{rc: resp.Body, left: maxBytes, limit: maxBytes, requestID: reqID},
+		RequestID:  reqID,
+	}, nil
+}
+
+// send builds the HTTP request and runs it through the retry loop.
+func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, *url.URL, error) {
+	u, err := c.resolve(r)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	reqID := shcrkit.RequestID(ctx)
+	if reqID == "" {
+		reqID = uuid.NewString()
+	}
+	retryOK := method == http.MethodGet || method == http.MethodHead || r.Idempotent
+	var body any
+	if r.Body != nil {
+		body = r.Body
+	}
+	req, err := retryablehttp.NewRequestWithContext(withRetry(ctx, retryOK), method, u.String(), body)
+	if err != nil {
+		return nil, reqID, u, fmt.Errorf("shcrkit: building request %s %s: %w", method, RedactURL(u), errors.Unwrap(err))
+	}
+	h := req.Header
+	for k, v := range c.cfg.Header {
+		h[k] = v
+	}
+	for k, v := range r.Header {
+		h[k] = v
+	}
+	h.Set("X-Request-ID", reqID)
+	if id := shcrkit.CorrelationID(ctx); id != "" {
+		h.Set("X-Correlation-ID", id)
+	} else if c.cfg.CorrelationID != "" {
+		h.Set("X-Correlation-ID", c.cfg.CorrelationID)
+	}
+	if r.Accept != "" {
+		h.Set("Accept", r.Accept)
+	} else if h.Get("Accept") == "" {
+		h.Set("Accept", MediaFHIRJSON)
+	}
+	h.Set("User-Agent", c.userAgent)
+	if r.Body != nil {
+		ct := r.ContentType
+		if ct == "" {
+			ct = MediaFHIRJSON
+		}
+		h.Set("Content-Type", ct)
+	}
+	if c.cfg.TokenSource != nil && !r.NoAuth {
+		tok, err := c.cfg.TokenSource.Token()
+		if err != nil {
+			return nil, reqID, u, fmt.Errorf("shcrkit: obtaining an access token for %s: %w", RedactURL(u), err)
+		}
+		tok.SetAuthHeader(req.Request)
+	}
+	resp, err := c.retry.Do(req)
+	if err != nil {
+		return nil, reqID, u, c.transportError(ctx, method, u, reqID, err)
+	}
+	if resp == nil {
+		return nil, reqID, u, &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: errors.New("no response")}
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "shcrkit response",
+		slog.String("method", method), slog.String("url", RedactURL(u)),
+		slog.String("request_id", reqID), slog.Int("status", resp.StatusCode))
+	return resp, reqID, u, nil
+}
+
+func (c *Client) resolve(r *Request) (*url.URL, error) {
+	var u url.URL
+	if r.URL != nil {
+		u = *r.URL
+		if !u.IsAbs() || u.Host == "" {
+			return nil, fmt.Errorf("%w: request URL must be absolute", shcrkit.ErrInvalidRequest)
+		}
+	} else {
+		u = *c.cfg.BaseURL
+		p := r.Path
+		if p != "" && !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		u.Path = c.cfg.BaseURL.Path + p
+		u.RawPath = ""
+	}
+	if len(r.Query) > 0 {
+		q := u.Query()
+		for k, vs := range r.Query {
+			for _, v := range vs {
+				q.Add(k, v)
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return &u, nil
+}
+
+// transportError turns a failure with no HTTP answer into an error that
+// names the request without its query and matches shcrkit.ErrUnavailable
+// (or the context's error when that is what ended it).
+func (c *Client) transportError(ctx context.Context, method string, u *url.URL, reqID string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: ctxErr, ctxDone: true}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // url.Error's text repeats the full URL
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "shcrkit request failed",
+		slog.String("method", method), slog.String("url", RedactURL(u)), slog.String("request_id", reqID))
+	return &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: err}
+}
+
+func (c *Client) bodyError(r *Request, u *url.URL, reqID string, err error) error {
+	var tl *tooLargeError
+	if errors.As(err, &tl) {
+		tl.requestID = reqID
+		return tl
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %s %s: body ended early [request %s]", shcrkit.ErrMalformedResponse, method, RedactURL(u), reqID)
+	}
+	return &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: err}
+}
+
+// TransportError is a request that got no usable HTTP answer: a refused
+// connection, a reset, a timeout. It matches shcrkit.ErrUnavailable, or the
+// context error that ended it.
+type TransportError struct {
+	Method, URL, RequestID string
+	Err                    error
+	ctxDone                bool
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("shcrkit: %s %s: %v [request %s]", e.Method, e.URL, redactErr(e.Err), e.RequestID)
+}
+
+// Unwrap gives the cause and, unless the context ended the request,
+// shcrkit.ErrUnavailable.
+func (e *TransportError) Unwrap() []error {
+	if e.ctxDone {
+		return []error{e.Err}
+	}
+	return []error{shcrkit.ErrUnavailable, e.Err}
+}
+
+// Timeout reports whether the failure was a timeout.
+func (e *TransportError) Timeout() bool {
+	var ne net.Error
+	return errors.Is(e.Err, context.DeadlineExceeded) || (errors.As(e.Err, &ne) && ne.Timeout())
+}
+
+func redactErr(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return shcrkit.MaskNHSNumbers(err.Error())
+}
+
+// withRequestID adds the request ID to a decoding error's text.
+func withRequestID(err error, reqID string) error {
+	return fmt.Errorf("%w [request %s]", err, reqID)
+}
+
+// CheckJSONContentType fails with shcrkit.ErrMalformedResponse unless the
+// answer is declared JSON (application/json, application/fhir+json or any
+// +json type). An answer with no Content-Type is accepted when its body
+// looks like a JSON object.
+func CheckJSONContentType(h http.Header, body []byte) error {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' {
+			return nil
+		}
+		return fmt.Errorf("%w: no content type and the body is not JSON", shcrkit.ErrMalformedResponse)
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, ct)
+	}
+	if IsJSONMediaType(mt) {
+		return nil
+	}
+	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, mt)
+}
+
+// IsJSONMediaType reports whether mt is a JSON media type.
+func IsJSONMediaType(mt string) bool {
+	return mt == MediaJSON || mt == MediaFHIRJSON || strings.HasSuffix(mt, "+json")
+}
+
+// DecodeJSON decodes body into out, describing a truncated or invalid body
+// as shcrkit.ErrMalformedResponse without quoting it.
+func DecodeJSON(body []byte, out any) error {
+	if err := json.Unmarshal(body, out); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case len(bytes.TrimSpace(body)) == 0:
+			return fmt.Errorf("%w: empty body", shcrkit.ErrMalformedResponse)
+		case errors.As(err, &syn) && strings.Contains(err.Error(), "unexpected end"):
+			return fmt.Errorf("%w: JSON body is truncated after %d bytes", shcrkit.ErrMalformedResponse, len(body))
+		case errors.As(err, &syn):
+			return fmt.Errorf("%w: invalid JSON at byte %d", shcrkit.ErrMalformedResponse, syn.Offset)
+		case errors.As(err, &typ):
+			return fmt.Errorf("%w: JSON field %q has the wrong type", shcrkit.ErrMalformedResponse, typ.Field)
+		default:
+			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, shcrkit.MaskNHSNumbers(err.Error()))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package fhirhttp
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+)
+
+// Outcome is what matters of an OperationOutcome: the Spine error code,
+// the FHIR issue type, the diagnostics, and the resource itself when it
+// decodes as strict FHIR.
+type Outcome struct {
+	// Code is the first details.coding code of any issue, whatever its
+	// system (services disagree on the system of the same codes).
+	Code string
+	// IssueType is the first issue's FHIR issue type (e.g. "not-found",
+	// "multiple-matches").
+	IssueType string
+	// Severity is the first issue's severity.
+	Severity string
+	// Diagnostics is the first issue's diagnostics, details text or
+	// coding display.
+	Diagnostics string
+	// Resource is the outcome as a samply FHIR value, or nil when the
+	// body used codes the strict model rejects.
+	Resource *fhir.OperationOutcome
+}
+
+// lenientOutcome decodes only the fields we read, so that an
+// OperationOutcome with an unexpected code still yields its error code.
+type lenientOutcome struct {
+	ResourceType string `json:"resourceType"`
+	Issue        []struct {
+		Severity string `json:"severity"`
+		Code     string `json:"code"`
+		Details  *struct {
+			Coding []struct {
+				System  string `json:"system"`
+				Code    string `json:"code"`
+				Display string `json:"display"`
+			} `json:"coding"`
+			Text string `json:"text"`
+		} `json:"details"`
+		Diagnostics string `json:"diagnostics"`
+	} `json:"issue"`
+}
+
+// ParseOutcome decodes body as an OperationOutcome. ok is false when the
+// body is not one.
+func ParseOutcome(body []byte) (o Outcome, ok bool) {
+	var l lenientOutcome
+	if err := json.Unmarshal(body, &l); err != nil || l.ResourceType != "OperationOutcome" {
+		return Outcome{}, false
+	}
+	return outcomeOf(&l, body), true
+}
+
+// OutcomeFromRaw is ParseOutcome for an already isolated resource, such as
+// a Bundle entry; it reports ok false unless raw is an OperationOutcome.
+func OutcomeFromRaw(raw json.RawMessage) (Outcome, bool) { return ParseOutcome(raw) }
+
+func outcomeOf(l *lenientOutcome, body []byte) Outcome {
+	var o Outcome
+	for _, is := range l.Issue {
+		if o.IssueType == "" {
+			o.IssueType, o.Severity = is.Code, is.Severity
+		}
+		if is.Details != nil {
+			for _, c := range is.Details.Coding {
+				if o.Code == "" && c.Code != "" {
+					o.Code = c.Code
+				}
+				if o.Diagnostics == "" && c.Display != "" && is.Diagnostics == "" && is.Details.Text == "" {
+					o.Diagnostics = c.Display
+				}
+			}
+			if o.Diagnostics == "" && is.Details.Text != "" {
+				o.Diagnostics = is.Details.Text
+			}
+		}
+		if is.Diagnostics != "" && (o.Diagnostics == "" || o.Diagnostics == displayOf(l)) {
+			o.Diagnostics = is.Diagnostics
+		}
+	}
+	if oo, err := fhir.UnmarshalOperationOutcome(body); err == nil {
+		o.Resource = &oo
+	}
+	return o
+}
+
+func displayOf(l *lenientOutcome) string {
+	for _, is := range l.Issue {
+		if is.Details != nil {
+			for _, c := range is.Details.Coding {
+				if c.Display != "" {
+					return c.Display
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// NewAPIError builds the error for an error answer: from its
+// OperationOutcome when the body is one, from an OAuth-style or plain JSON
+// error object, or from a short plain-text body; an HTML page (from a proxy
+// or gateway) contributes nothing but its status.
+func NewAPIError(status int, header http.Header, body []byte, requestID string) *shcrkit.APIError {
+	e := &shcrkit.APIError{StatusCode: status, RequestID: requestID}
+	if o, ok := ParseOutcome(body); ok {
+		e.Code, e.Diagnostics, e.Outcome = o.Code, o.Diagnostics, o.Resource
+		if e.Code == "" {
+			e.Code = strings.ToUpper(strings.ReplaceAll(o.IssueType, "-", "_"))
+		}
+		e.Diagnostics = shcrkit.MaskNHSNumbers(e.Diagnostics)
+		return e
+	}
+	var other struct {
+		Error            any    `json:"error"`
+		ErrorDescription string `json:"error_description"`
+		Message          string `json:"message"`
+		Code             string `json:"code"`
+	}
+	if json.Unmarshal(body, &other) == nil {
+		if s, ok := other.Error.(string); ok {
+			e.Code = s
+		} else if other.Code != "" {
+			e.Code = other.Code
+		}
+		e.Diagnostics = firstNonEmpty(other.ErrorDescription, other.Message)
+		e.Diagnostics = shcrkit.MaskNHSNumbers(clip(e.Diagnostics))
+		return e
+	}
+	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	if mt == "text/plain" || (mt == "" && utf8.Valid(body)) {
+		e.Diagnostics = shcrkit.MaskNHSNumbers(clip(strings.Join(strings.Fields(string(body)), " ")))
+	}
+	return e
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// clip keeps an error text to one readable line.
+func clip(s string) string {
+	const max = 300
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
