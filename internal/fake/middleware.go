@@ -1,0 +1,190 @@
+package fake
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Middleware wraps a fake's handler with what every fake does around its
+// service logic: recording, fault injection and bearer-token checks. Its
+// fields may be nil.
+type Middleware struct {
+	// Recorder keeps every request received.
+	Recorder *Recorder
+	// Faults are consulted for every request.
+	Faults *Faults
+	// Validate, when set, must accept the bearer token of every request;
+	// requests without one, or with one it rejects, are refused with Deny.
+	Validate func(token string) error
+	// Deny answers a request whose token was missing or refused; the
+	// default is 401 with an OperationOutcome coded ACCESS_DENIED.
+	Deny func(w http.ResponseWriter, r *http.Request, err error)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Wrap returns next with the middleware around it.
+func (m *Middleware) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		now := time.Now
+		if m.Now != nil {
+			now = m.Now
+		}
+		rec := Request{Time: now(), Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()),
+			Header: r.Header.Clone(), Body: body}
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if m.Recorder != nil {
+				rec.Status = sw.status
+				m.Recorder.add(rec)
+			}
+		}()
+
+		var f Fault
+		if m.Faults != nil {
+			f, _ = m.Faults.take(r)
+		}
+		if f.Latency > 0 && !sleepCtx(r, f.Latency) {
+			sw.status = 499 // client went away
+			return
+		}
+		if f.Hang {
+			<-r.Context().Done()
+			sw.status = 499
+			return
+		}
+		if f.Status != 0 {
+			if f.RetryAfter != "" {
+				sw.Header().Set("Retry-After", f.RetryAfter)
+			}
+			WriteOutcome(sw, Outcome{Status: f.Status, Code: f.Code, Diagnostics: "injected fault"})
+			return
+		}
+		if m.Validate != nil {
+			if err := m.checkToken(r); err != nil {
+				deny := m.Deny
+				if deny == nil {
+					deny = denyAccess
+				}
+				deny(sw, r, err)
+				return
+			}
+		}
+		if f.Truncate == 0 && f.Drip == 0 && f.Oversize == 0 {
+			next.ServeHTTP(sw, r)
+			return
+		}
+		// Serve into a buffer, then spoil the answer as asked.
+		buf := &bufferWriter{header: make(http.Header), status: http.StatusOK}
+		next.ServeHTTP(buf, r)
+		for k, v := range buf.header {
+			sw.Header()[k] = v
+		}
+		out := buf.body.Bytes()
+		if f.Oversize > 0 {
+			out = append(out, bytes.Repeat([]byte(" "), f.Oversize)...)
+		}
+		sw.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		sw.WriteHeader(buf.status)
+		switch {
+		case f.Truncate > 0 && f.Truncate < len(out):
+			_, _ = sw.Write(out[:f.Truncate])
+			// Ending the handler with fewer bytes than declared makes the
+			// server close the connection: the client sees a short body.
+		case f.Drip > 0:
+			fl, _ := sw.ResponseWriter.(http.Flusher)
+			for i := range out {
+				if _, err := sw.Write(out[i : i+1]); err != nil {
+					return
+				}
+				if fl != nil {
+					fl.Flush()
+				}
+				if !sleepCtx(r, f.Drip) {
+					return
+				}
+			}
+		default:
+			_, _ = sw.Write(out)
+		}
+	})
+}
+
+func (m *Middleware) checkToken(r *http.Request) error {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || strings.TrimSpace(tok) == "" {
+		return errMissingToken
+	}
+	return m.Validate(strings.TrimSpace(tok))
+}
+
+type tokenError string
+
+func (e tokenError) Error() string { return string(e) }
+
+const errMissingToken = tokenError("missing bearer token")
+
+func denyAccess(w http.ResponseWriter, _ *http.Request, err error) {
+	WriteOutcome(w, Outcome{Status: http.StatusUnauthorized, Code: "ACCESS_DENIED",
+		Display: "Access Denied - Unauthorised", Diagnostics: "Invalid access token"})
+}
+
+// sleepCtx waits d or until the client goes away; it reports whether the
+// full wait passed.
+func sleepCtx(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+type bufferWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (b *bufferWriter) Header() http.Header { return b.header }
+func (b *bufferWriter) WriteHeader(code int) {
+	if !b.wrote {
+		b.status, b.wrote = code, true
+	}
+}
+func (b *bufferWriter) Write(p []byte) (int, error) { b.wrote = true; return b.body.Write(p) }

@@ -1,0 +1,79 @@
+package fake
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Request is a request as a fake received it.
+type Request struct {
+	Time   time.Time
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+	// Status is the status the fake answered with.
+	Status int
+}
+
+// Recorder keeps the requests a fake received. It is safe for concurrent
+// use and hands out copies.
+type Recorder struct {
+	mu   sync.Mutex
+	reqs []Request
+}
+
+func (r *Recorder) add(req Request) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, req)
+	r.mu.Unlock()
+}
+
+// Requests returns copies of the requests received so far, oldest first.
+func (r *Recorder) Requests() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Request, len(r.reqs))
+	for i, q := range r.reqs {
+		out[i] = q.clone()
+	}
+	return out
+}
+
+// Reset forgets every recorded request.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	r.reqs = nil
+	r.mu.Unlock()
+}
+
+// Len returns the number of requests received.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.reqs)
+}
+
+func (q Request) clone() Request {
+	c := q
+	c.Query = cloneValues(q.Query)
+	c.Header = q.Header.Clone()
+	if q.Body != nil {
+		c.Body = append([]byte(nil), q.Body...)
+	}
+	return c
+}
+
+func cloneValues(v url.Values) url.Values {
+	if v == nil {
+		return nil
+	}
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
