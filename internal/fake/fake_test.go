@@ -1,0 +1,133 @@
+package fake_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func newServer(t *testing.T, m *fake.Middleware) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"resourceType": "Patient", "id": "9000000009"})
+	})))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func get(t *testing.T, url, token string) (*http.Response, string, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
+}
+
+func TestRecorderReturnsCopies(t *testing.T) {
+	rec := &fake.Recorder{}
+	srv := newServer(t, &fake.Middleware{Recorder: rec})
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := get(t, srv.URL+"/Patient/9000000009?x=1", "")
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	reqs := rec.Requests()
+	require.Len(t, reqs, 10)
+	assert.Equal(t, "/Patient/9000000009", reqs[0].Path)
+	assert.Equal(t, http.StatusOK, reqs[0].Status)
+	reqs[0].Query.Set("x", "changed")
+	assert.Equal(t, "1", rec.Requests()[0].Query.Get("x"), "callers get copies")
+	rec.Reset()
+	assert.Equal(t, 0, rec.Len())
+}
+
+func TestFaults(t *testing.T) {
+	faults := &fake.Faults{}
+	srv := newServer(t, &fake.Middleware{Faults: faults})
+
+	faults.Add(http.MethodGet, "/Patient", 2, fake.Fault{Status: 429, Code: "TOO_MANY_REQUESTS", RetryAfter: "2"})
+	for range 2 {
+		resp, body, err := get(t, srv.URL+"/Patient/1", "")
+		require.NoError(t, err)
+		assert.Equal(t, 429, resp.StatusCode)
+		assert.Equal(t, "2", resp.Header.Get("Retry-After"))
+		assert.Contains(t, body, "TOO_MANY_REQUESTS")
+	}
+	resp, _, err := get(t, srv.URL+"/Patient/1", "")
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode, "the fault was used up")
+
+	faults.Add("", "/Other", -1, fake.Fault{Status: 503})
+	resp, _, err = get(t, srv.URL+"/Patient/1", "")
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode, "prefix does not match")
+
+	faults.Add("", "", 1, fake.Fault{Truncate: 5})
+	_, _, err = get(t, srv.URL+"/Patient/1", "")
+	require.Error(t, err, "a short body is an unexpected EOF")
+
+	faults.Add("", "", 1, fake.Fault{Oversize: 1000})
+	_, body, err := get(t, srv.URL+"/Patient/1", "")
+	require.NoError(t, err)
+	assert.Greater(t, len(body), 1000)
+
+	faults.Add("", "", 1, fake.Fault{Drip: time.Microsecond})
+	_, body, err = get(t, srv.URL+"/Patient/1", "")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(body, `{"id":"9000000009"`) || strings.Contains(body, "Patient"))
+
+	faults.Add("", "", 1, fake.Fault{Hang: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/Patient/1", nil)
+	_, err = http.DefaultClient.Do(req)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	faults.Clear()
+	resp, _, err = get(t, srv.URL+"/Other", "")
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+}
+
+func TestTokenValidation(t *testing.T) {
+	srv := newServer(t, &fake.Middleware{Validate: func(tok string) error {
+		if tok != "good" {
+			return errors.New("unknown token")
+		}
+		return nil
+	}})
+	for _, tt := range []struct {
+		token string
+		want  int
+	}{{"", 401}, {"bad", 401}, {"good", 200}} {
+		resp, body, err := get(t, srv.URL+"/x", tt.token)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, resp.StatusCode, tt.token)
+		if tt.want == 401 {
+			assert.Contains(t, body, "ACCESS_DENIED")
+		}
+	}
+}
