@@ -2,9 +2,9 @@ package fhirhttp_test
 
 import (
 	"bytes"
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -458,7 +458,9 @@ func TestRedaction(t *testing.T) {
 
 type failingTokenSource struct{}
 
-func (failingTokenSource) Token() (*oauth2.Token, error) { return nil, errors.New("token endpoint down") }
+func (failingTokenSource) Token() (*oauth2.Token, error) {
+	return nil, errors.New("token endpoint down")
+}
 
 func TestTransportErrorIsUnavailable(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
