@@ -1,0 +1,92 @@
+package authtest
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit/auth"
+)
+
+// ClientKey is an application registered with a fake: its API key, the
+// kid of its public key and the matching private key.
+type ClientKey struct {
+	APIKey     string
+	KeyID      string
+	PrivateKey *rsa.PrivateKey
+	srv        *Server
+}
+
+// NewClientKey generates a 2048-bit RSA key pair, registers its public
+// half under a fresh API key and kid, and returns it. It fails the test
+// if anything goes wrong.
+func (s *Server) NewClientKey(t testing.TB) ClientKey {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatalf("authtest: generating an RSA key: %v", err)
+	}
+	k := ClientKey{APIKey: "test-app-" + uuid.NewString(), KeyID: "test-kid-1", PrivateKey: key, srv: s}
+	if err := s.Register(k.APIKey, k.KeyID, &key.PublicKey); err != nil {
+		t.Fatalf("authtest: %v", err)
+	}
+	return k
+}
+
+// Config returns a SignedJWTConfig for this application and the fake: API
+// key, token URL, kid, private key, the fake's HTTP client and the fake's
+// clock.
+func (k ClientKey) Config() auth.SignedJWTConfig {
+	return auth.SignedJWTConfig{
+		APIKey:     k.APIKey,
+		TokenURL:   k.srv.TokenURL(),
+		KeyID:      k.KeyID,
+		PrivateKey: k.PrivateKey,
+		HTTPClient: k.srv.Client(),
+		Now:        k.srv.now,
+	}
+}
+
+// NewIDToken returns an ID token shaped like one from CIS2 Authentication
+// for the user with the given sub, valid for an hour on the fake's clock
+// and signed by a key of the fake's own, for exchange tests. It fails the
+// test if signing fails.
+func (s *Server) NewIDToken(t testing.TB, subject string) string {
+	t.Helper()
+	s.mu.Lock()
+	if s.idKey == nil {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			s.mu.Unlock()
+			t.Fatalf("authtest: generating the ID token key: %v", err)
+		}
+		s.idKey = key
+	}
+	key := s.idKey
+	s.mu.Unlock()
+
+	now := s.now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss":                            "https://cis2.authtest.invalid/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare",
+		"sub":                            subject,
+		"aud":                            "authtest-client",
+		"iat":                            now.Unix(),
+		"auth_time":                      now.Unix(),
+		"exp":                            now.Add(time.Hour).Unix(),
+		"jti":                            uuid.NewString(),
+		"acr":                            "AAL3_ANY",
+		"amr":                            []string{"N3_SMARTCARD"},
+		"selected_roleid":                "555021935107",
+		"authentication_assurance_level": "3",
+	})
+	tok.Header["kid"] = "authtest-cis2"
+	signed, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatalf("authtest: %v", fmt.Errorf("signing an ID token: %w", err))
+	}
+	return signed
+}

@@ -1,0 +1,569 @@
+package authtest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit/auth"
+)
+
+// TokenPath is the path of the token endpoint on the fake, as on the NHS
+// API platform.
+const TokenPath = "/oauth2/token"
+
+// Defaults of the fake, as the NHS API platform answers.
+const (
+	DefaultTokenLifetime        = 599 * time.Second
+	DefaultRefreshTokenLifetime = 3599 * time.Second
+	// MaxAssertionLifetime is how far ahead an assertion's exp may be.
+	MaxAssertionLifetime = 5 * time.Minute
+)
+
+// Errors of Validate and Introspect. They never contain the token.
+var (
+	// ErrUnknownToken: the fake never issued the token, or it was revoked.
+	ErrUnknownToken = errors.New("authtest: unknown access token")
+	// ErrExpiredToken: the fake issued the token but it has expired.
+	ErrExpiredToken = errors.New("authtest: access token has expired")
+)
+
+// Server is a fake NHS API platform token endpoint (/oauth2/token) for
+// tests. It verifies client assertions as the platform does (signature
+// with the registered public key, alg, typ, kid, iss = sub = API key, aud
+// = its token URL, exp in the future and at most five minutes ahead, jti
+// present and never reused) and supports the client-credentials,
+// token-exchange and refresh-token grants. It issues random opaque access
+// tokens that Validate checks, so that other fakes can accept them.
+//
+// Where it differs from the platform: there are no products, scopes or
+// rate limits; a subject token (the CIS2 ID token) is checked for shape,
+// iss, aud and expiry only, unless WithIDTokenVerifier adds a check; a
+// refresh keeps the refresh token's original expiry; error descriptions
+// are its own wording.
+//
+// A Server is safe for concurrent use, and what it returns is a copy.
+type Server struct {
+	// URL is the base URL of the fake, http://127.0.0.1:port, set once it
+	// has started.
+	URL string
+
+	ts              *httptest.Server
+	now             func() time.Time
+	lifetime        time.Duration
+	refreshLifetime time.Duration
+	algs            map[string]bool
+	numeric         bool
+	idTokenCheck    func(string) error
+
+	mu       sync.Mutex
+	clients  map[string]*client
+	jtis     map[string]time.Time // API key + "\x00" + jti -> exp
+	tokens   map[string]TokenInfo
+	refresh  map[string]refreshGrant
+	requests []Request
+	faults   []fault
+	idKey    *rsa.PrivateKey
+}
+
+type client struct {
+	keys   map[string]crypto.PublicKey
+	secret string
+}
+
+type refreshGrant struct {
+	apiKey  string
+	subject string
+	count   int
+	expiry  time.Time
+}
+
+type fault struct {
+	left        int
+	status      int
+	code, descr string
+}
+
+// TokenInfo describes an access token the fake issued.
+type TokenInfo struct {
+	// APIKey is the application the token was issued to.
+	APIKey string
+	// GrantType is the grant that produced it.
+	GrantType string
+	// Subject is the sub claim of the exchanged ID token (the healthcare
+	// worker's UUID), "" for application-restricted tokens.
+	Subject string
+	// IssuedAt and Expiry bound the token's life on the fake's clock.
+	IssuedAt, Expiry time.Time
+}
+
+// Request records one call of the token endpoint.
+type Request struct {
+	// Time is when it arrived, on the fake's clock.
+	Time time.Time
+	// GrantType is the grant_type parameter.
+	GrantType string
+	// APIKey is the client that authenticated, or tried to: the
+	// assertion's iss, or client_id for a secret-authenticated refresh.
+	APIKey string
+	// KeyID, Algorithm and JTI come from the client assertion, if any.
+	KeyID, Algorithm, JTI string
+	// Form is the whole form as received.
+	Form url.Values
+	// Status is the HTTP status answered.
+	Status int
+	// Error and Description are the OAuth error answered, "" on success.
+	Error, Description string
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock makes the fake read the time from now: for token lifetimes,
+// assertion expiry and the records. Share the clock with the client under
+// test to move time without waiting. A nil now is ignored.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// WithTokenLifetime sets the life of access tokens (599 s by default, as
+// on the platform). Values below one second count as one second.
+func WithTokenLifetime(d time.Duration) Option {
+	return func(s *Server) { s.lifetime = max(d, time.Second) }
+}
+
+// WithRefreshTokenLifetime sets the life of refresh tokens (3599 s by
+// default). Values below one second count as one second.
+func WithRefreshTokenLifetime(d time.Duration) Option {
+	return func(s *Server) { s.refreshLifetime = max(d, time.Second) }
+}
+
+// WithAlgorithms sets the assertion algorithms accepted: RS512 only by
+// default, as on the platform. Use it to stand in for a remote shared
+// care record that takes RS256 or ES256. Unknown names are ignored.
+func WithAlgorithms(algs ...auth.Algorithm) Option {
+	return func(s *Server) {
+		s.algs = map[string]bool{}
+		for _, a := range algs {
+			if a.Valid() {
+				s.algs[string(a)] = true
+			}
+		}
+	}
+}
+
+// WithNumericExpiresIn makes the fake send expires_in and the other
+// counts as JSON numbers, as most OAuth 2.0 servers do, instead of the
+// platform's strings.
+func WithNumericExpiresIn() Option {
+	return func(s *Server) { s.numeric = true }
+}
+
+// WithIDTokenVerifier adds a check of the subject token of a token
+// exchange (verifying its signature against a fake CIS2 key, say). An
+// error refuses the exchange with invalid_grant.
+func WithIDTokenVerifier(verify func(idToken string) error) Option {
+	return func(s *Server) { s.idTokenCheck = verify }
+}
+
+// NewServer starts a fake on a loopback address. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := NewUnstartedServer(opts...)
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a fake that is not yet listening; call Start.
+func NewUnstartedServer(opts ...Option) *Server {
+	s := &Server{
+		now:             time.Now,
+		lifetime:        DefaultTokenLifetime,
+		refreshLifetime: DefaultRefreshTokenLifetime,
+		algs:            map[string]bool{string(auth.RS512): true},
+		clients:         map[string]*client{},
+		jtis:            map[string]time.Time{},
+		tokens:          map[string]TokenInfo{},
+		refresh:         map[string]refreshGrant{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// Start starts a fake made by NewUnstartedServer.
+func (s *Server) Start() {
+	s.ts.Start()
+	s.URL = s.ts.URL
+}
+
+// Close shuts the fake down and waits for its requests to finish.
+func (s *Server) Close() { s.ts.Close() }
+
+// Client returns an HTTP client for the fake.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// TokenURL is the token endpoint, URL + TokenPath: the aud that client
+// assertions must carry.
+func (s *Server) TokenURL() string { return s.URL + TokenPath }
+
+// Now returns the time on the fake's clock.
+func (s *Server) Now() time.Time { return s.now() }
+
+// Register adds, or replaces, the public key kid of the application
+// apiKey. pub is an *rsa.PublicKey or *ecdsa.PublicKey; a private key of
+// either kind is accepted and its public half used.
+func (s *Server) Register(apiKey, kid string, pub crypto.PublicKey) error {
+	if apiKey == "" || kid == "" {
+		return errors.New("authtest: Register needs an API key and a kid")
+	}
+	if signer, ok := pub.(crypto.Signer); ok {
+		pub = signer.Public()
+	}
+	switch pub.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+	default:
+		return fmt.Errorf("authtest: Register: unsupported key type %T", pub)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.clientLocked(apiKey)
+	c.keys[kid] = pub
+	return nil
+}
+
+// RegisterSecret sets the client secret of the application apiKey, with
+// which it may authenticate refresh-token grants as on the platform.
+func (s *Server) RegisterSecret(apiKey, secret string) error {
+	if apiKey == "" || secret == "" {
+		return errors.New("authtest: RegisterSecret needs an API key and a secret")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clientLocked(apiKey).secret = secret
+	return nil
+}
+
+func (s *Server) clientLocked(apiKey string) *client {
+	c := s.clients[apiKey]
+	if c == nil {
+		c = &client{keys: map[string]crypto.PublicKey{}}
+		s.clients[apiKey] = c
+	}
+	return c
+}
+
+// FailNext makes the next n token requests fail with status and the OAuth
+// error code and description, before any other check. Calls queue up.
+func (s *Server) FailNext(n, status int, code, description string) {
+	if n <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{left: n, status: status, code: code, descr: description})
+}
+
+// Requests returns a copy of the token requests received so far, oldest
+// first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Form = cloneValues(r.Form)
+		out[i] = r
+	}
+	return out
+}
+
+// RequestCount returns how many token requests the fake has received.
+func (s *Server) RequestCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+// Validate reports whether token is an access token the fake issued and
+// that has not expired: nil, or an error matching ErrUnknownToken or
+// ErrExpiredToken.
+func (s *Server) Validate(token string) error {
+	_, err := s.Introspect(token)
+	return err
+}
+
+// Validator returns Validate as a function, for fakes that take a bearer
+// token check without importing this package.
+func (s *Server) Validator() func(token string) error { return s.Validate }
+
+// Introspect describes an access token the fake issued, with the errors
+// of Validate.
+func (s *Server) Introspect(token string) (TokenInfo, error) {
+	s.mu.Lock()
+	info, ok := s.tokens[token]
+	s.mu.Unlock()
+	if !ok {
+		return TokenInfo{}, ErrUnknownToken
+	}
+	if !s.now().Before(info.Expiry) {
+		return info, ErrExpiredToken
+	}
+	return info, nil
+}
+
+// Revoke forgets an access token, so that Validate refuses it from now on.
+// It reports whether the token was known.
+func (s *Server) Revoke(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.tokens[token]
+	delete(s.tokens, token)
+	return ok
+}
+
+// oauthError is an error answer, as the platform shapes it.
+type oauthError struct {
+	status int
+	code   string
+	descr  string
+}
+
+func (e *oauthError) Error() string { return e.code + ": " + e.descr }
+
+func badRequest(descr string) *oauthError {
+	return &oauthError{status: http.StatusBadRequest, code: "invalid_request", descr: descr}
+}
+
+func unauthorized(descr string) *oauthError {
+	return &oauthError{status: http.StatusUnauthorized, code: "invalid_request", descr: descr}
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != TokenPath {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
+		return
+	}
+	now := s.now()
+	rec := Request{Time: now}
+	if r.Method != http.MethodPost {
+		s.answerError(w, &rec, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", descr: "the token endpoint takes POST only"})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.answerError(w, &rec, badRequest("the body is not a readable form"))
+		return
+	}
+	rec.Form = cloneValues(r.PostForm)
+	rec.GrantType = r.PostForm.Get("grant_type")
+
+	if f, ok := s.takeFault(); ok {
+		s.answerError(w, &rec, &oauthError{status: f.status, code: f.code, descr: f.descr})
+		return
+	}
+
+	var (
+		body map[string]any
+		oerr *oauthError
+	)
+	switch rec.GrantType {
+	case "":
+		oerr = badRequest("grant_type is missing")
+	case "client_credentials":
+		body, oerr = s.clientCredentials(r.PostForm, &rec, now)
+	case "urn:ietf:params:oauth:grant-type:token-exchange":
+		body, oerr = s.tokenExchange(r.PostForm, &rec, now)
+	case "refresh_token":
+		body, oerr = s.refreshTokenGrant(r.PostForm, &rec, now)
+	default:
+		oerr = &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", descr: "grant_type is not supported"}
+	}
+	if oerr != nil {
+		s.answerError(w, &rec, oerr)
+		return
+	}
+	rec.Status = http.StatusOK
+	s.record(rec)
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) takeFault() (fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 {
+		return fault{}, false
+	}
+	f := s.faults[0]
+	s.faults[0].left--
+	if s.faults[0].left <= 0 {
+		s.faults = s.faults[1:]
+	}
+	return f, true
+}
+
+func (s *Server) answerError(w http.ResponseWriter, rec *Request, e *oauthError) {
+	rec.Status, rec.Error, rec.Description = e.status, e.code, e.descr
+	s.record(*rec)
+	writeJSON(w, e.status, map[string]string{
+		"error":             e.code,
+		"error_description": e.descr,
+		"message_id":        uuid.NewString(),
+	})
+}
+
+func (s *Server) record(rec Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, rec)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) clientCredentials(form url.Values, rec *Request, now time.Time) (map[string]any, *oauthError) {
+	apiKey, oerr := s.authenticateAssertion(form, rec, now)
+	if oerr != nil {
+		return nil, oerr
+	}
+	token := s.issue(TokenInfo{APIKey: apiKey, GrantType: rec.GrantType, IssuedAt: now, Expiry: now.Add(s.lifetime)})
+	return map[string]any{
+		"access_token": token,
+		"expires_in":   s.count(int64(s.lifetime / time.Second)),
+		"token_type":   "Bearer",
+		"issued_at":    strconv.FormatInt(now.UnixMilli(), 10),
+	}, nil
+}
+
+func (s *Server) tokenExchange(form url.Values, rec *Request, now time.Time) (map[string]any, *oauthError) {
+	if form.Get("subject_token_type") != "urn:ietf:params:oauth:token-type:id_token" {
+		return nil, badRequest("missing or invalid subject_token_type: must be urn:ietf:params:oauth:token-type:id_token")
+	}
+	apiKey, oerr := s.authenticateAssertion(form, rec, now)
+	if oerr != nil {
+		return nil, oerr
+	}
+	subject, oerr := s.checkSubjectToken(form.Get("subject_token"), now)
+	if oerr != nil {
+		return nil, oerr
+	}
+	return s.issueUserTokens(apiKey, subject, rec.GrantType, 0, now.Add(s.refreshLifetime), now), nil
+}
+
+func (s *Server) refreshTokenGrant(form url.Values, rec *Request, now time.Time) (map[string]any, *oauthError) {
+	rt := form.Get("refresh_token")
+	if rt == "" {
+		return nil, badRequest("refresh_token is missing")
+	}
+	var apiKey string
+	if form.Has("client_secret") || form.Has("client_id") {
+		apiKey = form.Get("client_id")
+		rec.APIKey = apiKey
+		s.mu.Lock()
+		c := s.clients[apiKey]
+		ok := c != nil && c.secret != "" && c.secret == form.Get("client_secret")
+		s.mu.Unlock()
+		if !ok {
+			return nil, &oauthError{status: http.StatusUnauthorized, code: "invalid_client", descr: "client_id or client_secret is invalid"}
+		}
+	} else {
+		var oerr *oauthError
+		if apiKey, oerr = s.authenticateAssertion(form, rec, now); oerr != nil {
+			return nil, oerr
+		}
+	}
+	s.mu.Lock()
+	g, ok := s.refresh[rt]
+	if ok && g.apiKey == apiKey {
+		// Refresh tokens are single use: the answer carries the next one.
+		delete(s.refresh, rt)
+	}
+	s.mu.Unlock()
+	switch {
+	case !ok || g.apiKey != apiKey:
+		return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_grant", descr: "refresh_token is invalid"}
+	case !now.Before(g.expiry):
+		return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_grant", descr: "refresh_token has expired"}
+	}
+	body := s.issueUserTokens(apiKey, g.subject, rec.GrantType, g.count+1, g.expiry, now)
+	delete(body, "issued_token_type")
+	return body, nil
+}
+
+func (s *Server) issueUserTokens(apiKey, subject, grant string, count int, refreshExpiry, now time.Time) map[string]any {
+	token := s.issue(TokenInfo{APIKey: apiKey, GrantType: grant, Subject: subject, IssuedAt: now, Expiry: now.Add(s.lifetime)})
+	rt := randomToken()
+	s.mu.Lock()
+	s.refresh[rt] = refreshGrant{apiKey: apiKey, subject: subject, count: count, expiry: refreshExpiry}
+	s.mu.Unlock()
+	return map[string]any{
+		"access_token":             token,
+		"expires_in":               s.count(int64(s.lifetime / time.Second)),
+		"refresh_count":            s.count(int64(count)),
+		"refresh_token":            rt,
+		"refresh_token_expires_in": s.count(int64(refreshExpiry.Sub(now) / time.Second)),
+		"token_type":               "Bearer",
+		"issued_token_type":        "urn:ietf:params:oauth:token-type:access_token",
+	}
+}
+
+// count renders a number as the platform does (a string), or as a JSON
+// number under WithNumericExpiresIn.
+func (s *Server) count(n int64) any {
+	if s.numeric {
+		return n
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (s *Server) issue(info TokenInfo) string {
+	token := randomToken()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.tokens) >= 4096 {
+		for t, i := range s.tokens {
+			if !info.IssuedAt.Before(i.Expiry) {
+				delete(s.tokens, t)
+			}
+		}
+	}
+	s.tokens[token] = info
+	return token
+}
+
+func randomToken() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func cloneValues(v url.Values) url.Values {
+	if v == nil {
+		return nil
+	}
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}

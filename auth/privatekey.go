@@ -1,0 +1,132 @@
+package auth
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Errors of the private key loader. Every error returned by ParsePrivateKey
+// and LoadPrivateKeyFile matches ErrInvalidPrivateKey; an encrypted key
+// matches ErrEncryptedPrivateKey as well. No error text contains key
+// material.
+var (
+	// ErrInvalidPrivateKey: the input is not a usable private key.
+	ErrInvalidPrivateKey = errors.New("auth: invalid private key")
+	// ErrEncryptedPrivateKey: the key is protected by a passphrase.
+	// Decrypt it first (openssl pkey -in key.pem -out plain.pem).
+	ErrEncryptedPrivateKey = errors.New("auth: private key is encrypted")
+)
+
+// maxPEMBytes bounds what LoadPrivateKeyFile reads: a key file is a few
+// kilobytes, so anything far larger is the wrong file.
+const maxPEMBytes = 1 << 20
+
+// ParsePrivateKey decodes the first private key in PEM-encoded data:
+// an RSA key in PKCS#1 ("RSA PRIVATE KEY") or PKCS#8 ("PRIVATE KEY") form,
+// or an EC key in SEC 1 ("EC PRIVATE KEY") or PKCS#8 form. Blocks of other
+// types (certificates, say) before the key are skipped. The result is an
+// *rsa.PrivateKey or an *ecdsa.PrivateKey.
+//
+// RSA keys shorter than 2048 bits, Ed25519 keys and encrypted keys are
+// refused with an error that says so.
+func ParsePrivateKey(data []byte) (crypto.Signer, error) {
+	var seen []string
+	rest := data
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		switch block.Type {
+		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
+			if block.Headers["Proc-Type"] != "" || block.Headers["DEK-Info"] != "" {
+				return nil, fmt.Errorf("%w: %w: legacy PEM encryption on %q block", ErrInvalidPrivateKey, ErrEncryptedPrivateKey, block.Type)
+			}
+			return parseKeyBlock(block)
+		case "ENCRYPTED PRIVATE KEY":
+			return nil, fmt.Errorf("%w: %w: PKCS#8 encrypted key", ErrInvalidPrivateKey, ErrEncryptedPrivateKey)
+		default:
+			seen = append(seen, block.Type)
+		}
+	}
+	if len(seen) == 0 {
+		return nil, fmt.Errorf("%w: no PEM block found", ErrInvalidPrivateKey)
+	}
+	return nil, fmt.Errorf("%w: no private key among PEM blocks of type %s", ErrInvalidPrivateKey, strings.Join(quoteAll(seen), ", "))
+}
+
+// LoadPrivateKeyFile reads the file at path and parses it with
+// ParsePrivateKey. Errors name the file but never its contents.
+func LoadPrivateKeyFile(path string) (crypto.Signer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPrivateKey, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPEMBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading %s: %w", ErrInvalidPrivateKey, path, err)
+	}
+	if len(data) > maxPEMBytes {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidPrivateKey, path, maxPEMBytes)
+	}
+	k, err := ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+func parseKeyBlock(block *pem.Block) (crypto.Signer, error) {
+	var (
+		key any
+		err error
+	)
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q block does not parse: %s", ErrInvalidPrivateKey, block.Type, parseErrText(err))
+	}
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		if bits := k.N.BitLen(); bits < minRSABits {
+			return nil, fmt.Errorf("%w: RSA key has %d bits, at least %d are needed", ErrInvalidPrivateKey, bits, minRSABits)
+		}
+		return k, nil
+	case *ecdsa.PrivateKey:
+		return k, nil
+	case ed25519.PrivateKey:
+		return nil, fmt.Errorf("%w: Ed25519 keys are not supported; use an RSA or EC key", ErrInvalidPrivateKey)
+	default:
+		return nil, fmt.Errorf("%w: unsupported key type %T", ErrInvalidPrivateKey, key)
+	}
+}
+
+// parseErrText keeps x509's explanation, which describes structure only.
+func parseErrText(err error) string {
+	return strings.TrimPrefix(err.Error(), "x509: ")
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}

@@ -1,0 +1,121 @@
+package auth
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// TokenError is an error answer from a token endpoint: an HTTP status and,
+// when the body was the OAuth 2.0 error JSON, its error code and
+// description. It matches the shcrkit sentinel errors with errors.Is:
+// 401 and invalid_client match ErrUnauthorized, 403 ErrForbidden, 429
+// ErrRateLimited, 408 and 5xx ErrUnavailable, any other 4xx
+// ErrInvalidRequest.
+//
+// Its text never contains the client assertion, the subject token, a
+// refresh token or an access token, even when the server echoed one.
+type TokenError struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Code is the OAuth 2.0 error code (invalid_request, invalid_client,
+	// invalid_grant, unsupported_grant_type, ...), or "" when the body was
+	// not the error JSON.
+	Code string
+	// Description is the error_description, with tokens and NHS numbers
+	// removed and cut to a few hundred characters.
+	Description string
+	// MessageID is the platform's message_id for the failed request, to
+	// quote to its support desk, or "".
+	MessageID string
+}
+
+// Error describes the failure without secrets.
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	b.WriteString("auth: token endpoint answered ")
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
+		if t := http.StatusText(e.StatusCode); t != "" {
+			b.WriteString(" " + t)
+		}
+	} else {
+		b.WriteString("an error")
+	}
+	if e.Code != "" {
+		b.WriteString(": " + e.Code)
+	}
+	if e.Description != "" {
+		b.WriteString(": " + e.Description)
+	}
+	if e.MessageID != "" {
+		b.WriteString(" [message " + e.MessageID + "]")
+	}
+	return b.String()
+}
+
+// Is matches the shcrkit sentinel errors from the status and the code.
+func (e *TokenError) Is(target error) bool {
+	switch target {
+	case shcrkit.ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized || e.Code == "invalid_client"
+	case shcrkit.ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case shcrkit.ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case shcrkit.ErrUnavailable:
+		return e.StatusCode == http.StatusRequestTimeout || e.StatusCode >= 500
+	case shcrkit.ErrInvalidRequest:
+		s := e.StatusCode
+		return s >= 400 && s < 500 && s != http.StatusUnauthorized && s != http.StatusForbidden &&
+			s != http.StatusTooManyRequests && s != http.StatusRequestTimeout && e.Code != "invalid_client"
+	}
+	return false
+}
+
+// refusedGrant reports whether a failed refresh should give way
+// to a fresh token exchange: the server refused the refresh token or the
+// way it was presented, rather than being unable to answer.
+func (e *TokenError) refusedGrant() bool {
+	s := e.StatusCode
+	return s >= 400 && s < 500 && s != http.StatusTooManyRequests && s != http.StatusRequestTimeout
+}
+
+// maxDescription bounds the description kept from a server.
+const maxDescription = 300
+
+// jwtShape matches anything that looks like a compact JWS or JWE, which a
+// server might echo back in its error description.
+var jwtShape = regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_.-]*`)
+
+// sanitise removes secrets, token-shaped strings and NHS numbers from s,
+// drops control characters and cuts it to maxDescription bytes.
+func sanitise(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	s = jwtShape.ReplaceAllString(s, "[redacted]")
+	s = shcrkit.MaskNHSNumbers(s)
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if len(s) > maxDescription {
+		cut := maxDescription
+		for cut > 0 && !isRuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
