@@ -1,0 +1,403 @@
+package rbac
+
+import (
+	"math/bits"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// Decision is the answer to a Request: allowed or not, why, and what the
+// caller must do if it goes ahead.
+//
+// The Reasons and Obligations of an allowed decision are shared by every
+// decision with the same outcome (they are built when the policy is
+// loaded, so that deciding does not allocate): treat them as read-only and
+// copy them before changing them. A refused decision's slices are its own.
+type Decision struct {
+	// Allowed is true only when every requirement of the policy is met.
+	Allowed bool
+	// Reasons explain the decision in words an information-governance lead
+	// can read: for a refusal, every requirement that failed (e.g. "no
+	// legitimate relationship", "role R8008 lacks category care-plans");
+	// for an allowance, the rules that permitted it. They never contain a
+	// patient identifier.
+	Reasons []string
+	// Obligations the caller must honour when it acts on an allowed
+	// decision; nil for a refusal.
+	Obligations []Obligation
+	// Rule names the policy rule that decided: the first that refused, or
+	// the one that permitted (e.g. "relationships/registered",
+	// "agreements/ISA-QRX-QEM-2025", "local/QRX", "dissent").
+	Rule string
+	// Stage of the request decided.
+	Stage Stage
+	// Category is the data category of the record asked for (record stage),
+	// or "" when there is none or it is unknown.
+	Category string
+	// Agreement is the ID of the sharing agreement that permits an allowed
+	// record-stage decision, or "" (local records, boundary decisions,
+	// refusals).
+	Agreement string
+}
+
+// Err returns nil for an allowed decision and otherwise a *DeniedError,
+// which matches ErrDenied and shcrkit.ErrForbidden.
+func (d Decision) Err() error {
+	if d.Allowed {
+		return nil
+	}
+	return &DeniedError{Rule: d.Rule, Reasons: append([]string(nil), d.Reasons...)}
+}
+
+// Reason joins the reasons with "; ", for an audit record's reason field.
+func (d Decision) Reason() string { return strings.Join(d.Reasons, "; ") }
+
+// Obligation returns the decision's obligation of the given kind. An
+// allowed decision holds at most one of each kind, except alerts, of which
+// it may hold one per activity code (the first is returned).
+func (d Decision) Obligation(kind ObligationKind) (Obligation, bool) {
+	if i := indexOfKind(d.Obligations, kind); i >= 0 {
+		return d.Obligations[i], true
+	}
+	return Obligation{}, false
+}
+
+// String summarises the decision: "allowed by <rule>" or "denied by
+// <rule>: <reasons>".
+func (d Decision) String() string {
+	if d.Allowed {
+		return "allowed by " + d.Rule
+	}
+	return "denied by " + d.Rule + ": " + d.Reason()
+}
+
+// grants is what a requester's role and activity codes give.
+type grants struct {
+	levels  uint64 // access levels
+	cats    uint64 // categories of those levels
+	visible uint64 // cats whose activity requirement the requester also meets
+	kinds   uint8  // relationship kinds whose activity requirement is met
+	conf    uint8  // confidentiality levels whose activity requirement is met
+}
+
+func (p *Policy) grantsOf(r *shcrkit.Requester) grants {
+	jr := r.JobRole()
+	var g grants
+	var catSat uint64
+	if jr != "" {
+		g.levels = p.jobRoleLevels[jr]
+	}
+	for _, a := range r.Activities {
+		ag := p.activities[a]
+		if ag == nil {
+			continue
+		}
+		g.levels |= ag.levels
+		if ag.byJobRole != nil && jr != "" {
+			g.levels |= ag.byJobRole[jr]
+		}
+		catSat |= ag.cats
+		g.kinds |= ag.kinds
+		g.conf |= ag.conf
+	}
+	for l := g.levels; l != 0; l &= l - 1 {
+		g.cats |= p.levels[bits.TrailingZeros64(l)].cats
+	}
+	g.visible = g.cats & (p.freeCats | catSat)
+	return g
+}
+
+// verdict collects refusals. It allocates only when something fails.
+type verdict struct {
+	reasons []string
+	rule    string
+}
+
+func (v *verdict) deny(rule, reason string) {
+	if v.rule == "" {
+		v.rule = rule
+	}
+	v.reasons = append(v.reasons, reason)
+}
+
+// Decide answers one access request. It refuses by default: access is
+// allowed only when
+//
+//   - the requester names a user and an organisation that is a member of
+//     the local shared care record, and meets the policy's authentication
+//     assurance level;
+//   - the requester's job role and activity codes grant an access level;
+//   - the patient has a valid NHS number and the purpose is given;
+//   - the relationship is of a kind the policy accepts for that purpose,
+//     with the reason, evidence and activity codes it requires;
+//   - the patient has no recorded dissent (break-glass overrides it only
+//     when the policy says so);
+//   - a restricted or very restricted patient or record is allowed by the
+//     confidentiality rules;
+//
+// and, for a record (StageRecord):
+//
+//   - the record type belongs to a category the requester's access levels
+//     include, with any activity code the category requires;
+//   - the custodian is held locally, or a sharing agreement between the
+//     local and the custodian's shared care record is in force at the
+//     request's time and covers the purpose and category (break-glass
+//     overrides a missing agreement only when the policy says so).
+//
+// A refusal lists every requirement that failed. Decide does not allocate
+// when it allows, and is safe for concurrent use.
+func (p *Policy) Decide(req Request) Decision {
+	stage := req.Stage()
+	t := req.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	var v verdict
+	r := &req.Requester
+
+	// Who asks.
+	if strings.TrimSpace(r.UserID) == "" {
+		v.deny("requester", "requester has no user ID")
+	}
+	switch {
+	case r.Organisation == "":
+		v.deny("local", "requester has no organisation")
+	case !p.IsMember(r.Organisation):
+		v.deny("local", "organisation "+safe(string(r.Organisation))+" is not a member of the local shared care record "+string(p.local))
+	}
+	if p.minAAL > 0 && r.AssuranceLevel < p.minAAL {
+		v.deny("authentication", "authentication assurance level "+strconv.Itoa(r.AssuranceLevel)+" is below the required "+strconv.Itoa(p.minAAL))
+	}
+	g := p.grantsOf(r)
+	if g.levels == 0 {
+		v.deny("roles", "role "+roleName(r)+" has no access level in the policy")
+	} else if stage == StageBoundary && g.visible == 0 {
+		v.deny("roles", "role "+roleName(r)+" may see no data category")
+	}
+
+	// About whom, and why.
+	if !req.Patient.NHSNumber.Valid() {
+		v.deny("patient", "no valid NHS number for the patient")
+	}
+	purposeOK := req.Purpose.Valid()
+	if !purposeOK {
+		v.deny("purposes", "no purpose of use given")
+	}
+
+	// The legitimate relationship.
+	kind := req.Relationship.Kind
+	relOK := false
+	switch {
+	case kind == RelationshipNone:
+		v.deny("relationships", "no legitimate relationship")
+	case kind >= numRelationshipKinds || !p.rel[kind].accepted:
+		v.deny("relationships", "relationship "+kind.String()+" is not accepted by the policy")
+	default:
+		rr := &p.rel[kind]
+		relOK = true
+		if purposeOK && rr.purposes&(1<<req.Purpose) == 0 {
+			v.deny(rr.rule, "relationship "+kind.String()+" does not support purpose "+req.Purpose.String())
+			relOK = false
+		}
+		if rr.requiresReason && strings.TrimSpace(req.Relationship.Reason) == "" {
+			v.deny(rr.rule, "a "+kind.String()+" relationship needs a recorded reason")
+			relOK = false
+		}
+		if rr.requiresEvidence && strings.TrimSpace(req.Relationship.Evidence) == "" {
+			v.deny(rr.rule, "a "+kind.String()+" relationship needs evidence")
+			relOK = false
+		}
+		if len(rr.acts) > 0 && g.kinds&(1<<kind) == 0 {
+			v.deny(rr.rule, "a "+kind.String()+" relationship needs activity "+strings.Join(rr.acts, " or "))
+			relOK = false
+		}
+	}
+	breakGlass := relOK && kind == RelationshipEmergency
+
+	// Recorded dissent.
+	dissentOverride := false
+	if req.Patient.Dissent {
+		if breakGlass && p.bg.overridesDissent {
+			dissentOverride = true
+		} else {
+			v.deny("dissent", "patient has recorded dissent from sharing")
+		}
+	}
+
+	// Confidentiality.
+	conf, subject := req.Patient.Confidentiality, "patient"
+	if stage == StageRecord && req.RecordConfidentiality > conf {
+		conf, subject = req.RecordConfidentiality, "record"
+	}
+	if conf >= numConfidentiality {
+		v.deny("confidentiality", "unknown confidentiality level")
+	} else if conf != ConfidentialityUnrestricted {
+		cr := &p.conf[conf]
+		label := conf.String() + " (" + conf.Code() + ") " + subject
+		switch {
+		case !cr.allowed:
+			v.deny(cr.rule, "the policy does not allow access to a "+label)
+		default:
+			if cr.kinds != 0 && kind != RelationshipNone && kind < numRelationshipKinds && cr.kinds&(1<<kind) == 0 {
+				v.deny(cr.rule, "relationship "+kind.String()+" is not accepted for a "+label)
+			}
+			if len(cr.acts) > 0 && g.conf&(1<<conf) == 0 {
+				v.deny(cr.rule, "a "+label+" needs activity "+strings.Join(cr.acts, " or "))
+			}
+		}
+	}
+
+	// The record: its category and who holds it.
+	cat, scope, agreementIdx := -1, scopeLocal, -1
+	if stage == StageRecord {
+		cat = p.resolveCategory(&req, &v)
+		if cat >= 0 {
+			bit := uint64(1) << uint(cat)
+			c := &p.categories[cat]
+			switch {
+			case g.levels != 0 && g.cats&bit == 0:
+				v.deny("roles", "role "+roleName(r)+" lacks category "+c.id)
+			case g.cats&bit != 0 && g.visible&bit == 0:
+				v.deny("categories/"+c.id, "category "+c.id+" needs activity "+strings.Join(c.requires, " or "))
+			}
+		}
+		switch idx, known := p.custodians[req.Custodian]; {
+		case req.Custodian == "":
+			v.deny("custodians", "no custodian given for the record")
+		case known && idx < 0:
+			scope = scopeLocal
+		default:
+			if known {
+				purposes, cats := uint8(1)<<req.Purpose, uint64(1)<<uint(cat)
+				if !purposeOK {
+					purposes = 0xff
+				}
+				if cat < 0 {
+					cats = ^uint64(0)
+				}
+				agreementIdx = p.agreementIn(idx, t, purposes, cats)
+			}
+			switch {
+			case agreementIdx >= 0:
+				scope = agreementIdx + scopeFirstAgreement
+			case breakGlass && p.bg.overridesAgreement:
+				scope = scopeOverride
+			default:
+				p.explainNoAgreement(&v, req.Custodian, idx, known, t, req.Purpose, cat)
+			}
+		}
+	}
+
+	d := Decision{Stage: stage}
+	if cat >= 0 {
+		d.Category = p.categories[cat].id
+	}
+	if v.reasons != nil {
+		d.Reasons, d.Rule = v.reasons, v.rule
+		return d
+	}
+	key := outcomeKey{stage: stage, kind: kind, purpose: req.Purpose, conf: conf,
+		dissentOverride: dissentOverride, scope: scope, cat: cat}.pack()
+	o := p.outcomes[key]
+	if o == nil {
+		// Every allowed combination is built at load; this is a safety net.
+		o = p.buildOutcome(outcomeKey{stage: stage, kind: kind, purpose: req.Purpose, conf: conf,
+			dissentOverride: dissentOverride, scope: scope, cat: cat})
+	}
+	d.Allowed, d.Reasons, d.Obligations, d.Rule, d.Agreement = true, o.reasons, o.obligations, o.rule, o.agreement
+	return d
+}
+
+// resolveCategory finds the category of the record asked for, refusing
+// when there is none, it is unknown, or the type and category disagree.
+func (p *Policy) resolveCategory(req *Request, v *verdict) int {
+	byType, byName := -1, -1
+	if req.RecordType != "" {
+		i, ok := p.typeCategory[req.RecordType]
+		if !ok {
+			v.deny("categories", "record type "+safe(req.RecordType)+" is not in any data category")
+			return -1
+		}
+		byType = i
+	}
+	if req.Category != "" {
+		i, ok := p.categoryIndex[req.Category]
+		if !ok {
+			v.deny("categories", "unknown data category "+safe(req.Category))
+			return -1
+		}
+		byName = i
+	}
+	switch {
+	case byType >= 0 && byName >= 0 && byType != byName:
+		v.deny("categories", "record type "+req.RecordType+" is in category "+p.categories[byType].id+", not "+p.categories[byName].id)
+		return -1
+	case byType >= 0:
+		return byType
+	case byName >= 0:
+		return byName
+	}
+	v.deny("categories", "no record type or data category given for the record")
+	return -1
+}
+
+// explainNoAgreement says why no agreement covers a remote custodian.
+func (p *Policy) explainNoAgreement(v *verdict, custodian shcrkit.ODSCode, idx int32, known bool, t time.Time, purpose shcrkit.Purpose, cat int) {
+	day := t.In(p.loc).Format(time.DateOnly)
+	if !known {
+		v.deny("agreements", "no sharing agreement between "+string(p.local)+" and "+safe(string(custodian))+
+			" in force on "+day+": the custodian belongs to no shared care record named in the policy")
+		return
+	}
+	remote := p.remotes[idx].ods
+	inForce := false
+	for _, ai := range p.remotes[idx].agreements {
+		a := &p.agreements[ai]
+		if t.Before(a.from) || !t.Before(a.to) {
+			continue
+		}
+		inForce = true
+		if purpose.Valid() && a.purposes&(1<<purpose) == 0 {
+			v.deny("agreements/"+a.id, "agreement "+a.id+" between "+string(p.local)+" and "+string(remote)+" does not cover purpose "+purpose.String())
+		}
+		if cat >= 0 && a.cats&(1<<uint(cat)) == 0 {
+			v.deny("agreements/"+a.id, "agreement "+a.id+" between "+string(p.local)+" and "+string(remote)+" does not cover category "+p.categories[cat].id)
+		}
+	}
+	if !inForce {
+		v.deny("agreements", "no sharing agreement between "+string(p.local)+" and "+string(remote)+" in force on "+day)
+	}
+}
+
+// roleName names the requester's role in a reason: its job role code, or
+// the role code as given.
+func roleName(r *shcrkit.Requester) string {
+	if jr := r.JobRole(); jr != "" {
+		return jr
+	}
+	if r.RoleCode == "" {
+		return "(none)"
+	}
+	return safe(r.RoleCode)
+}
+
+// safe keeps caller-supplied text in a reason short and free of NHS
+// numbers: a plain code is shown as it is, anything else quoted.
+func safe(s string) string {
+	s = shcrkit.MaskNHSNumbers(s)
+	plain := len(s) > 0 && len(s) <= 20
+	for i := 0; plain && i < len(s); i++ {
+		c := s[i]
+		plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == ':' || c == '*'
+	}
+	if plain {
+		return s
+	}
+	if len(s) > 40 {
+		s = s[:40] + "..."
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,182 @@
+package rbac
+
+import (
+	"strings"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// Scopes of a record-stage allowance: held locally, shared under a
+// break-glass override of a missing agreement, or shared under agreement
+// number scope-scopeFirstAgreement.
+const (
+	scopeLocal          = 0
+	scopeOverride       = 1
+	scopeFirstAgreement = 2
+)
+
+// outcomeKey is everything that shapes the reasons and obligations of an
+// allowed decision. Whatever else varies between requests (who, which
+// patient) does not change them, so they can be built once.
+type outcomeKey struct {
+	stage           Stage
+	kind            RelationshipKind
+	purpose         shcrkit.Purpose
+	conf            Confidentiality
+	dissentOverride bool
+	scope           int
+	cat             int // -1 for none
+}
+
+func (k outcomeKey) pack() uint64 {
+	var d uint64
+	if k.dissentOverride {
+		d = 1
+	}
+	return uint64(k.stage)&3 | (uint64(k.kind)&7)<<2 | (uint64(k.purpose)&3)<<5 | (uint64(k.conf)&3)<<7 |
+		d<<9 | (uint64(k.cat+1)&0x7f)<<10 | uint64(k.scope)<<17
+}
+
+// outcome is the shared, read-only content of allowed decisions.
+type outcome struct {
+	reasons     []string
+	obligations []Obligation
+	rule        string
+	agreement   string
+}
+
+// buildOutcomes builds the outcome of every combination an allowed
+// decision can have: each accepted relationship kind with each purpose it
+// supports, each confidentiality level, with and without a break-glass
+// override of dissent, and for records each category held locally, under
+// each agreement that covers it, or under a break-glass override.
+func (p *Policy) buildOutcomes() {
+	p.outcomes = make(map[uint64]*outcome)
+	p.intern = make(map[string]string)
+	add := func(k outcomeKey) {
+		key := k.pack()
+		if p.outcomes[key] == nil {
+			p.outcomes[key] = p.buildOutcome(k)
+		}
+	}
+	for kind := RelationshipRegistered; kind < numRelationshipKinds; kind++ {
+		rr := &p.rel[kind]
+		if !rr.accepted {
+			continue
+		}
+		for pur := shcrkit.PurposeDirectCare; pur <= shcrkit.PurposeBreakGlass; pur++ {
+			if rr.purposes&(1<<pur) == 0 {
+				continue
+			}
+			for conf := ConfidentialityUnrestricted; conf < numConfidentiality; conf++ {
+				if conf != ConfidentialityUnrestricted && !p.conf[conf].allowed {
+					continue
+				}
+				for _, dissent := range []bool{false, true} {
+					if dissent && (kind != RelationshipEmergency || !p.bg.overridesDissent) {
+						continue
+					}
+					k := outcomeKey{stage: StageBoundary, kind: kind, purpose: pur, conf: conf, dissentOverride: dissent, cat: -1}
+					add(k)
+					k.stage = StageRecord
+					for cat := range p.categories {
+						k.cat = cat
+						k.scope = scopeLocal
+						add(k)
+						if kind == RelationshipEmergency && p.bg.overridesAgreement {
+							k.scope = scopeOverride
+							add(k)
+						}
+						for ai := range p.agreements {
+							a := &p.agreements[ai]
+							if !a.retired && a.purposes&(1<<pur) != 0 && a.cats&(1<<uint(cat)) != 0 {
+								k.scope = ai + scopeFirstAgreement
+								add(k)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	p.intern = nil
+}
+
+// str interns s so that the many outcomes share their reason texts.
+func (p *Policy) str(s string) string {
+	if p.intern == nil {
+		return s
+	}
+	if v, ok := p.intern[s]; ok {
+		return v
+	}
+	p.intern[s] = s
+	return s
+}
+
+// buildOutcome writes the reasons and obligations of one allowed
+// combination.
+func (p *Policy) buildOutcome(k outcomeKey) *outcome {
+	o := &outcome{}
+	rr := &p.rel[k.kind]
+	switch k.kind {
+	case RelationshipSelfClaimed:
+		o.reasons = append(o.reasons, p.str("self-claimed legitimate relationship with a recorded reason, accepted for purpose "+k.purpose.String()))
+	case RelationshipEmergency:
+		o.reasons = append(o.reasons, p.str("emergency (break-glass) access with a recorded reason, accepted for purpose "+k.purpose.String()))
+	default:
+		o.reasons = append(o.reasons, p.str("legitimate relationship "+k.kind.String()+" accepted for purpose "+k.purpose.String()))
+	}
+	if k.dissentOverride {
+		o.reasons = append(o.reasons, p.str("recorded dissent overridden by break-glass, as the policy allows"))
+	}
+	var confObl *obligationSet
+	if k.conf != ConfidentialityUnrestricted && k.conf < numConfidentiality {
+		confObl = p.conf[k.conf].obligations
+		o.reasons = append(o.reasons, p.str(k.conf.String()+" ("+k.conf.Code()+") data allowed by the confidentiality rules"))
+	}
+	var bgObl, catObl *obligationSet
+	if k.dissentOverride || k.scope == scopeOverride {
+		bgObl = p.bg.obligations
+	}
+	if k.stage == StageBoundary {
+		o.reasons = append(o.reasons, p.str("role grants access to data categories; each record is decided on its own"))
+		o.rule = rr.rule
+	} else if k.cat >= 0 && k.cat < len(p.categories) {
+		c := &p.categories[k.cat]
+		catObl = c.obligations
+		o.reasons = append(o.reasons, p.str("category "+c.id+" is within the requester's access levels"))
+		switch {
+		case k.scope == scopeLocal:
+			o.reasons = append(o.reasons, p.str("custodian is within the local shared care record "+string(p.local)+": no agreement needed"))
+			o.rule = p.str("local/" + string(p.local))
+		case k.scope == scopeOverride:
+			o.reasons = append(o.reasons, p.str("no sharing agreement in force: overridden by break-glass, as the policy allows"))
+			o.rule = "break_glass"
+		case k.scope-scopeFirstAgreement < len(p.agreements):
+			a := &p.agreements[k.scope-scopeFirstAgreement]
+			o.reasons = append(o.reasons, p.str("agreement "+a.id+" between "+joinParties(a.parties)+" covers category "+c.id+" for purpose "+k.purpose.String()))
+			o.rule = p.str("agreements/" + a.id)
+			o.agreement = a.id
+		}
+	}
+	if k.dissentOverride {
+		o.rule = "break_glass"
+	}
+	o.obligations = mergeObligations(nil, rr.obligations, bgObl, confObl, catObl)
+	return o
+}
+
+func joinParties(codes []shcrkit.ODSCode) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = string(c)
+	}
+	switch len(s) {
+	case 0:
+		return ""
+	case 1:
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}

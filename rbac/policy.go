@@ -1,0 +1,361 @@
+package rbac
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// Policy is a loaded, validated access-control policy. It is immutable and
+// safe for concurrent use: build it once with LoadPolicy and share it.
+type Policy struct {
+	file *policyFile
+	loc  *time.Location
+
+	local     shcrkit.ODSCode
+	localName string
+	// members are the organisations whose staff may use this policy: the
+	// local shared care record and its members.
+	members map[shcrkit.ODSCode]struct{}
+	// custodians maps an organisation to -1 when its records are held
+	// locally, or to the index of its remote shared care record.
+	custodians map[shcrkit.ODSCode]int32
+	remotes    []remoteShCR
+
+	minAAL int
+
+	categories    []category
+	categoryIndex map[string]int
+	typeCategory  map[string]int
+	// freeCats are the categories that need no particular activity code.
+	freeCats uint64
+
+	levels     []accessLevel
+	levelIndex map[string]int
+	roles      []Role
+	// jobRoleLevels are the access levels a job role grants on its own.
+	jobRoleLevels map[string]uint64
+	// activities holds, for each activity code named in the policy, what
+	// holding it grants, with included activities already folded in.
+	activities map[string]*activityGrant
+
+	rel  [numRelationshipKinds]relRule
+	conf [numConfidentiality]confRule
+	bg   breakGlass
+
+	agreements []agreement
+
+	// outcomes are the reasons and obligations of every allowed decision,
+	// built at load time so that Decide does not allocate.
+	outcomes map[uint64]*outcome
+	intern   map[string]string
+}
+
+type remoteShCR struct {
+	ods        shcrkit.ODSCode
+	name       string
+	agreements []int // indexes into Policy.agreements, not retired, by start date
+}
+
+type category struct {
+	id          string
+	description string
+	recordTypes []RecordType
+	requires    []string
+	obligations *obligationSet
+}
+
+type accessLevel struct {
+	id          string
+	description string
+	cats        uint64
+}
+
+type activityGrant struct {
+	levels    uint64            // from roles that name only activities
+	byJobRole map[string]uint64 // from roles that name job roles and activities
+	cats      uint64            // categories whose activity requirement it meets
+	kinds     uint8             // relationship kinds whose requirement it meets
+	conf      uint8             // confidentiality levels whose requirement it meets
+}
+
+type relRule struct {
+	accepted         bool
+	kind             RelationshipKind
+	description      string
+	rule             string
+	purposes         uint8
+	requiresReason   bool
+	requiresEvidence bool
+	acts             []string
+	obligations      *obligationSet
+}
+
+type confRule struct {
+	allowed     bool
+	rule        string
+	kinds       uint8 // accepted relationship kinds; 0 means all
+	acts        []string
+	obligations *obligationSet
+}
+
+type breakGlass struct {
+	overridesDissent   bool
+	overridesAgreement bool
+	obligations        *obligationSet
+}
+
+type agreement struct {
+	id, title, reference string
+	parties              []shcrkit.ODSCode
+	purposes             uint8
+	cats                 uint64
+	categories           []string
+	validFrom, validTo   string
+	from, to             time.Time // in force from <= t < to
+	retired              bool
+}
+
+// LoadPolicy reads and validates a YAML policy. Unknown keys, duplicate
+// keys, malformed codes, references to unknown categories, access levels
+// or relationship kinds, overlapping agreements and agreements that have
+// already ended (unless marked retired) are errors; all problems are
+// returned at once, joined, each a *PolicyError with its line that
+// matches ErrInvalidPolicy.
+func LoadPolicy(r io.Reader) (*Policy, error) {
+	return LoadPolicyAt(r, time.Now())
+}
+
+// LoadPolicyAt is LoadPolicy with agreements' expiry judged at now instead
+// of the current time: to check a policy for the day it takes effect, or
+// to load a fixed policy reproducibly in tests.
+func LoadPolicyAt(r io.Reader, now time.Time) (*Policy, error) {
+	f, root, err := decodeFile(r)
+	if err != nil {
+		return nil, err
+	}
+	return compile(f, root, now)
+}
+
+// LoadPolicyFile reads and validates the YAML policy at path.
+func LoadPolicyFile(path string) (*Policy, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
+	}
+	defer fh.Close()
+	return LoadPolicy(fh)
+}
+
+// Name returns the policy's name.
+func (p *Policy) Name() string { return p.file.Name }
+
+// Local returns the ODS code of the local shared care record, whose
+// members' records need no sharing agreement.
+func (p *Policy) Local() shcrkit.ODSCode { return p.local }
+
+// IsMember reports whether org is the local shared care record or one of
+// its members: the organisations whose staff this policy serves.
+func (p *Policy) IsMember(org shcrkit.ODSCode) bool {
+	_, ok := p.members[org]
+	return ok
+}
+
+// IsLocal reports whether records held by custodian are held within the
+// local shared care record, so that no agreement is needed to see them.
+func (p *Policy) IsLocal(custodian shcrkit.ODSCode) bool {
+	idx, ok := p.custodians[custodian]
+	return ok && idx < 0
+}
+
+// ShCROf returns the shared care record a custodian belongs to (the local
+// one, a remote one, or the custodian itself when it is a shared care
+// record), and false when the policy does not name it.
+func (p *Policy) ShCROf(custodian shcrkit.ODSCode) (shcrkit.ODSCode, bool) {
+	idx, ok := p.custodians[custodian]
+	if !ok {
+		return "", false
+	}
+	return p.shcrOf(idx), true
+}
+
+func (p *Policy) shcrOf(idx int32) shcrkit.ODSCode {
+	if idx < 0 {
+		return p.local
+	}
+	return p.remotes[idx].ods
+}
+
+// RecordType is an NRL record type (a SNOMED CT concept) and the data
+// category the policy puts it in.
+type RecordType struct {
+	// Code is the SNOMED CT concept ID, e.g. "736253002".
+	Code string `json:"code"`
+	// Display is its name, e.g. "Mental health crisis plan".
+	Display string `json:"display"`
+	// Category is the ID of the policy category that holds it.
+	Category string `json:"category"`
+}
+
+// Category describes one data category of the policy.
+type Category struct {
+	// ID as used in the policy, e.g. "care-plans".
+	ID string `json:"id"`
+	// Description for people.
+	Description string `json:"description,omitempty"`
+	// RecordTypes in the category.
+	RecordTypes []RecordType `json:"recordTypes,omitempty"`
+	// RequiresActivities lists activity codes of which a requester must
+	// hold one to see the category (e.g. B1611 for sensitive records).
+	RequiresActivities []string `json:"requiresActivities,omitempty"`
+}
+
+// CategoryOf returns the data category that holds an NRL record type
+// (SNOMED CT code), and false when the policy does not name the type.
+func (p *Policy) CategoryOf(recordType string) (string, bool) {
+	i, ok := p.typeCategory[recordType]
+	if !ok {
+		return "", false
+	}
+	return p.categories[i].id, true
+}
+
+// RecordTypes returns every record type the policy names, in policy order.
+func (p *Policy) RecordTypes() []RecordType {
+	var out []RecordType
+	for _, c := range p.categories {
+		out = append(out, c.recordTypes...)
+	}
+	return out
+}
+
+// Categories returns the policy's data categories, in policy order.
+func (p *Policy) Categories() []Category {
+	out := make([]Category, len(p.categories))
+	for i, c := range p.categories {
+		out[i] = Category{ID: c.id, Description: c.description,
+			RecordTypes: append([]RecordType(nil), c.recordTypes...), RequiresActivities: append([]string(nil), c.requires...)}
+	}
+	return out
+}
+
+// Role is one role rule of the policy: the job roles and/or activity codes
+// it matches and the access levels it grants.
+type Role struct {
+	// ID as used in the policy.
+	ID string `json:"id"`
+	// Description for people.
+	Description string `json:"description,omitempty"`
+	// JobRoles matched (R-codes); empty matches any job role.
+	JobRoles []string `json:"jobRoles,omitempty"`
+	// Activities of which the requester must hold one (B-codes); empty
+	// means none is needed.
+	Activities []string `json:"activities,omitempty"`
+	// AccessLevels granted.
+	AccessLevels []string `json:"accessLevels"`
+}
+
+// Roles returns the policy's role rules, in policy order.
+func (p *Policy) Roles() []Role {
+	out := make([]Role, len(p.roles))
+	for i, r := range p.roles {
+		out[i] = Role{ID: r.ID, Description: r.Description, JobRoles: append([]string(nil), r.JobRoles...),
+			Activities: append([]string(nil), r.Activities...), AccessLevels: append([]string(nil), r.AccessLevels...)}
+	}
+	return out
+}
+
+// VisibleCategories returns the IDs of the categories the requester's
+// role and activity codes give access to, in policy order, before any
+// relationship, confidentiality or agreement is considered.
+func (p *Policy) VisibleCategories(r shcrkit.Requester) []string {
+	g := p.grantsOf(&r)
+	var out []string
+	for i, c := range p.categories {
+		if g.visible&(1<<uint(i)) != 0 {
+			out = append(out, c.id)
+		}
+	}
+	return out
+}
+
+// Agreement describes an information sharing agreement of the policy.
+type Agreement struct {
+	// ID of the agreement, e.g. "ISA-QRX-QEM-2025".
+	ID string `json:"id"`
+	// Title for people.
+	Title string `json:"title"`
+	// Reference to the signed document, when given.
+	Reference string `json:"reference,omitempty"`
+	// Parties are the ODS codes of the shared care records that signed.
+	Parties []shcrkit.ODSCode `json:"parties"`
+	// Purposes of use covered.
+	Purposes []shcrkit.Purpose `json:"purposes"`
+	// Categories of data in scope.
+	Categories []string `json:"categories"`
+	// ValidFrom is the first day in force (YYYY-MM-DD, policy time zone).
+	ValidFrom string `json:"validFrom"`
+	// ValidTo is the last day in force (YYYY-MM-DD, policy time zone).
+	ValidTo string `json:"validTo"`
+	// Retired agreements are kept for the record and never applied.
+	Retired bool `json:"retired,omitempty"`
+}
+
+// Agreements returns the policy's agreements, in policy order.
+func (p *Policy) Agreements() []Agreement {
+	out := make([]Agreement, len(p.agreements))
+	for i := range p.agreements {
+		out[i] = p.agreements[i].public()
+	}
+	return out
+}
+
+func (a *agreement) public() Agreement {
+	return Agreement{ID: a.id, Title: a.title, Reference: a.reference,
+		Parties: append([]shcrkit.ODSCode(nil), a.parties...), Purposes: purposeList(a.purposes),
+		Categories: append([]string(nil), a.categories...), ValidFrom: a.validFrom, ValidTo: a.validTo, Retired: a.retired}
+}
+
+// AgreementFor returns the agreement under which records held by custodian
+// may be shared for purpose and category at time t. It returns false when
+// the custodian is local (no agreement needed: see IsLocal) or when no
+// agreement covers it.
+func (p *Policy) AgreementFor(custodian shcrkit.ODSCode, purpose shcrkit.Purpose, categoryID string, t time.Time) (Agreement, bool) {
+	idx, ok := p.custodians[custodian]
+	ci, okc := p.categoryIndex[categoryID]
+	if !ok || idx < 0 || !okc || !purpose.Valid() {
+		return Agreement{}, false
+	}
+	if ai := p.agreementIn(idx, t, 1<<purpose, 1<<uint(ci)); ai >= 0 {
+		return p.agreements[ai].public(), true
+	}
+	return Agreement{}, false
+}
+
+// agreementIn returns the index of the agreement with remote idx in force
+// at t that covers a purpose and a category in the given sets, or -1.
+func (p *Policy) agreementIn(idx int32, t time.Time, purposes uint8, cats uint64) int {
+	for _, ai := range p.remotes[idx].agreements {
+		a := &p.agreements[ai]
+		if t.Before(a.from) || !t.Before(a.to) {
+			continue
+		}
+		if a.purposes&purposes != 0 && a.cats&cats != 0 {
+			return ai
+		}
+	}
+	return -1
+}
+
+func purposeList(set uint8) []shcrkit.Purpose {
+	var out []shcrkit.Purpose
+	for pur := shcrkit.PurposeDirectCare; pur <= shcrkit.PurposeBreakGlass; pur++ {
+		if set&(1<<pur) != 0 {
+			out = append(out, pur)
+		}
+	}
+	return out
+}
