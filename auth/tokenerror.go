@@ -11,10 +11,10 @@ import (
 
 // TokenError is an error answer from a token endpoint: an HTTP status and,
 // when the body was the OAuth 2.0 error JSON, its error code and
-// description. It matches the shcrkit sentinel errors with errors.Is:
+// description. It matches one shcrkit sentinel error with errors.Is:
 // 401 and invalid_client match ErrUnauthorized, 403 ErrForbidden, 429
 // ErrRateLimited, 408 and 5xx ErrUnavailable, any other 4xx
-// ErrInvalidRequest.
+// ErrInvalidRequest; an error in a success status goes by its code.
 //
 // Its text never contains the client assertion, the subject token, a
 // refresh token or an access token, even when the server echoed one.
@@ -59,21 +59,33 @@ func (e *TokenError) Error() string {
 
 // Is matches the shcrkit sentinel errors from the status and the code.
 func (e *TokenError) Is(target error) bool {
-	switch target {
-	case shcrkit.ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized || e.Code == "invalid_client"
-	case shcrkit.ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case shcrkit.ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	case shcrkit.ErrUnavailable:
-		return e.StatusCode == http.StatusRequestTimeout || e.StatusCode >= 500
-	case shcrkit.ErrInvalidRequest:
-		s := e.StatusCode
-		return s >= 400 && s < 500 && s != http.StatusUnauthorized && s != http.StatusForbidden &&
-			s != http.StatusTooManyRequests && s != http.StatusRequestTimeout && e.Code != "invalid_client"
+	return target != nil && target == e.sentinel()
+}
+
+func (e *TokenError) sentinel() error {
+	switch s := e.StatusCode; {
+	case s == http.StatusUnauthorized || e.Code == "invalid_client":
+		return shcrkit.ErrUnauthorized
+	case s == http.StatusForbidden:
+		return shcrkit.ErrForbidden
+	case s == http.StatusTooManyRequests:
+		return shcrkit.ErrRateLimited
+	case s == http.StatusRequestTimeout || s >= 500:
+		return shcrkit.ErrUnavailable
+	case s >= 400:
+		return shcrkit.ErrInvalidRequest
 	}
-	return false
+	// An error code in a success status: go by the code (RFC 6749
+	// section 5.2).
+	switch e.Code {
+	case "unauthorized_client", "access_denied":
+		return shcrkit.ErrForbidden
+	case "server_error", "temporarily_unavailable":
+		return shcrkit.ErrUnavailable
+	case "":
+		return nil
+	}
+	return shcrkit.ErrInvalidRequest
 }
 
 // refusedGrant reports whether a failed refresh should give way

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,23 +52,35 @@ func (k ClientKey) Config() auth.SignedJWTConfig {
 	}
 }
 
+// cis2Key stands in for CIS2 Authentication's signing key; like the real
+// one, it is one key for every fake in the process.
+var cis2Key = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+})
+
+// IDTokenKeyID is the kid of the ID tokens NewIDToken makes.
+const IDTokenKeyID = "authtest-cis2"
+
+// IDTokenPublicKey returns the public key that verifies the ID tokens
+// NewIDToken makes, for a WithIDTokenVerifier check.
+func IDTokenPublicKey() (*rsa.PublicKey, error) {
+	k, err := cis2Key()
+	if err != nil {
+		return nil, fmt.Errorf("authtest: generating the ID token key: %w", err)
+	}
+	return &k.PublicKey, nil
+}
+
 // NewIDToken returns an ID token shaped like one from CIS2 Authentication
 // for the user with the given sub, valid for an hour on the fake's clock
-// and signed by a key of the fake's own, for exchange tests. It fails the
-// test if signing fails.
+// and signed (RS256) by the key of IDTokenPublicKey, for exchange tests.
+// It fails the test if signing fails.
 func (s *Server) NewIDToken(t testing.TB, subject string) string {
 	t.Helper()
-	s.mu.Lock()
-	if s.idKey == nil {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			s.mu.Unlock()
-			t.Fatalf("authtest: generating the ID token key: %v", err)
-		}
-		s.idKey = key
+	key, err := cis2Key()
+	if err != nil {
+		t.Fatalf("authtest: generating the ID token key: %v", err)
 	}
-	key := s.idKey
-	s.mu.Unlock()
 
 	now := s.now()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
@@ -83,7 +96,7 @@ func (s *Server) NewIDToken(t testing.TB, subject string) string {
 		"selected_roleid":                "555021935107",
 		"authentication_assurance_level": "3",
 	})
-	tok.Header["kid"] = "authtest-cis2"
+	tok.Header["kid"] = IDTokenKeyID
 	signed, err := tok.SignedString(key)
 	if err != nil {
 		t.Fatalf("authtest: %v", fmt.Errorf("signing an ID token: %w", err))

@@ -75,7 +75,6 @@ type Server struct {
 	refresh  map[string]refreshGrant
 	requests []Request
 	faults   []fault
-	idKey    *rsa.PrivateKey
 }
 
 type client struct {
