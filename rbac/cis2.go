@@ -1,0 +1,230 @@
+package rbac
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// Errors of RequesterFromCIS2.
+var (
+	// ErrInvalidUserInfo: the userinfo is not valid JSON of the expected
+	// shape, names no user, or the chosen role is malformed.
+	ErrInvalidUserInfo = errors.New("rbac: invalid CIS2 userinfo")
+	// ErrRoleNotSelected: no role was selected and the user has more than
+	// one, so none can be chosen for them.
+	ErrRoleNotSelected = errors.New("rbac: no CIS2 role selected")
+	// ErrUnknownRole: the selected role is not one of the user's roles (or
+	// the userinfo lists no roles at all).
+	ErrUnknownRole = errors.New("rbac: unknown CIS2 role")
+)
+
+// cis2UserInfo is the part of the NHS CIS2 Authentication userinfo
+// response that names the user and their national RBAC roles (scopes
+// profile, nhsperson, nationalrbacaccess, associatedorgs and selectedrole).
+type cis2UserInfo struct {
+	Sub            flexString      `json:"sub"`
+	UID            flexString      `json:"uid"`
+	NHSIDUserUID   flexString      `json:"nhsid_useruid"`
+	Name           string          `json:"name"`
+	GivenName      string          `json:"given_name"`
+	FamilyName     string          `json:"family_name"`
+	SelectedRoleID flexString      `json:"selected_roleid"`
+	AAL            json.RawMessage `json:"authentication_assurance_level"`
+	Roles          []cis2Role      `json:"nhsid_nrbac_roles"`
+	Orgs           []cis2Org       `json:"nhsid_user_orgs"`
+}
+
+type cis2Role struct {
+	PersonOrgID   flexString `json:"person_orgid"`
+	PersonRoleID  flexString `json:"person_roleid"`
+	OrgCode       string     `json:"org_code"`
+	RoleName      string     `json:"role_name"`
+	RoleCode      string     `json:"role_code"`
+	Activities    []string   `json:"activities"`
+	ActivityCodes []string   `json:"activity_codes"`
+	Workgroups    []string   `json:"workgroups"`
+	AOW           []string   `json:"aow"`
+}
+
+type cis2Org struct {
+	OrgCode string `json:"org_code"`
+	OrgName string `json:"org_name"`
+}
+
+// flexString accepts a JSON string or number: identifiers such as
+// nhsid_useruid are strings in the specification but numbers in some
+// test environments.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	if bytes.Equal(b, []byte("null")) {
+		*f = ""
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("want a string or a number")
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+// RequesterFromCIS2 builds the Requester for a session from the NHS CIS2
+// Authentication userinfo response: the user (nhsid_useruid, else uid,
+// else sub), their name, the authentication assurance level, and the
+// chosen role from nhsid_nrbac_roles (person_roleid, role_code, role_name,
+// activity_codes, org_code) with the organisation's name from
+// nhsid_user_orgs.
+//
+// selectedRoleID is the role the user selected (the ID token's
+// selected_roleid, or the role picked in the application). When it is ""
+// the userinfo's own selected_roleid is used, and failing that the user's
+// only role; a user with several roles and none selected gets an error
+// matching ErrRoleNotSelected, and a role the user does not hold one
+// matching ErrUnknownRole. Malformed input gives ErrInvalidUserInfo.
+//
+// Activity codes are taken from activity_codes ("B0360"; a bare "0360" is
+// read as "B0360"). The Requester's System is left for the caller to fill
+// in. Errors name roles and organisations, never the user.
+func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requester, error) {
+	var info cis2UserInfo
+	if err := json.Unmarshal(userinfo, &info); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return shcrkit.Requester{}, fmt.Errorf("%w: malformed JSON at offset %d", ErrInvalidUserInfo, se.Offset)
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return shcrkit.Requester{}, fmt.Errorf("%w: field %s has the wrong type", ErrInvalidUserInfo, te.Field)
+		}
+		return shcrkit.Requester{}, fmt.Errorf("%w: %v", ErrInvalidUserInfo, err)
+	}
+	userID := firstNonEmpty(string(info.NHSIDUserUID), string(info.UID), string(info.Sub))
+	if userID == "" {
+		return shcrkit.Requester{}, fmt.Errorf("%w: no user ID (nhsid_useruid, uid or sub)", ErrInvalidUserInfo)
+	}
+	aal, err := parseAAL(info.AAL)
+	if err != nil {
+		return shcrkit.Requester{}, err
+	}
+
+	sel := strings.TrimSpace(selectedRoleID)
+	if sel == "" {
+		sel = strings.TrimSpace(string(info.SelectedRoleID))
+	}
+	if len(info.Roles) == 0 {
+		return shcrkit.Requester{}, fmt.Errorf("%w: the userinfo lists no national RBAC roles (nhsid_nrbac_roles)", ErrUnknownRole)
+	}
+	var role *cis2Role
+	switch {
+	case sel != "":
+		for i := range info.Roles {
+			if string(info.Roles[i].PersonRoleID) == sel {
+				role = &info.Roles[i]
+				break
+			}
+		}
+		if role == nil {
+			return shcrkit.Requester{}, fmt.Errorf("%w: role %s is not among the user's %d roles", ErrUnknownRole, strconv.Quote(sel), len(info.Roles))
+		}
+	case len(info.Roles) == 1:
+		role = &info.Roles[0]
+	default:
+		return shcrkit.Requester{}, fmt.Errorf("%w: the user has %d roles and none is selected", ErrRoleNotSelected, len(info.Roles))
+	}
+
+	roleID := string(role.PersonRoleID)
+	if roleID == "" {
+		return shcrkit.Requester{}, fmt.Errorf("%w: the role has no person_roleid", ErrInvalidUserInfo)
+	}
+	code := strings.TrimSpace(role.RoleCode)
+	req := shcrkit.Requester{UserID: userID, RoleProfileID: roleID, RoleCode: code, AssuranceLevel: aal}
+	if req.JobRole() == "" {
+		return shcrkit.Requester{}, fmt.Errorf("%w: role %s has role_code %s, not Sxxxx:Gxxxx:Rxxxx", ErrInvalidUserInfo, roleID, strconv.Quote(code))
+	}
+	org, err := shcrkit.ParseODSCode(role.OrgCode)
+	if err != nil {
+		return shcrkit.Requester{}, fmt.Errorf("%w: role %s has org_code %s, not an ODS code", ErrInvalidUserInfo, roleID, strconv.Quote(role.OrgCode))
+	}
+	req.Organisation = org
+	for _, o := range info.Orgs {
+		if strings.EqualFold(strings.TrimSpace(o.OrgCode), string(org)) {
+			req.OrganisationName = o.OrgName
+			break
+		}
+	}
+	req.RoleName = roleDisplay(role.RoleName)
+	for _, a := range role.ActivityCodes {
+		a = strings.ToUpper(strings.TrimSpace(a))
+		if allDigits(a) && len(a) == 4 {
+			a = "B" + a
+		}
+		if !validActivity(a) {
+			return shcrkit.Requester{}, fmt.Errorf("%w: role %s has activity code %s, not Bnnnn", ErrInvalidUserInfo, roleID, strconv.Quote(a))
+		}
+		if !contains(req.Activities, a) {
+			req.Activities = append(req.Activities, a)
+		}
+	}
+	req.Name = strings.TrimSpace(info.Name)
+	if req.Name == "" {
+		req.Name = strings.TrimSpace(info.GivenName + " " + info.FamilyName)
+	}
+	return req, nil
+}
+
+// parseAAL reads authentication_assurance_level, a string ("3") in the
+// ID token and userinfo, tolerating a number or "AAL3".
+func parseAAL(raw json.RawMessage) (int, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var s flexString
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return 0, fmt.Errorf("%w: authentication_assurance_level is not a level", ErrInvalidUserInfo)
+	}
+	v := strings.TrimSpace(string(s))
+	if len(v) > 3 && strings.EqualFold(v[:3], "aal") {
+		v = v[3:]
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 4 {
+		return 0, fmt.Errorf("%w: authentication_assurance_level %s is not 0 to 4", ErrInvalidUserInfo, strconv.Quote(string(s)))
+	}
+	return n, nil
+}
+
+// roleDisplay turns a CIS2 role_name such as
+// `"Clinical":"Clinical Provision":"Nurse Access Role"` into its last,
+// most specific part, "Nurse Access Role".
+func roleDisplay(name string) string {
+	name = strings.TrimSpace(name)
+	if i := strings.LastIndex(name, `":"`); i >= 0 {
+		name = name[i+3:]
+	}
+	return strings.Trim(name, `"`)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
