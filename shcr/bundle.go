@@ -1,0 +1,174 @@
+package shcr
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+)
+
+// acceptFHIR is the Accept header of FHIR JSON retrievals.
+const acceptFHIR = fhirhttp.MediaFHIRJSON + ", " + fhirhttp.MediaJSON + ";q=0.9"
+
+// page is the part of a FHIR answer that paging needs; everything else is
+// kept as it came.
+type page struct {
+	ResourceType string            `json:"resourceType"`
+	Link         []bundleLink      `json:"link"`
+	Entry        []json.RawMessage `json:"entry"`
+}
+
+type bundleLink struct {
+	Relation string `json:"relation"`
+	URL      string `json:"url"`
+}
+
+// fetchFHIR reads a FHIR resource, following a Bundle's next links up to
+// the page limit. Every next link is checked against the directory like
+// the pointer itself, so a Bundle cannot send us to another host.
+func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetchParams) (*Content, error) {
+	var (
+		first    map[string]json.RawMessage
+		entries  []json.RawMessage
+		total    int64
+		pages    int
+		firstID  string
+		resource string
+		cur      = rt
+	)
+	for cur != nil {
+		if pages == r.opts.maxPages {
+			return nil, fmt.Errorf("%w: %s has more than %d pages [request %s]", ErrTooManyPages, rt.ep.Name, r.opts.maxPages, firstID)
+		}
+		client, req, err := r.request(cur, p, acceptFHIR)
+		if err != nil {
+			return nil, err
+		}
+		reqCtx := ctx
+		if pages > 0 {
+			// A request ID in the context is for the first request only.
+			reqCtx = shcrkit.WithRequestID(ctx, "")
+		}
+		resp, err := client.Do(reqCtx, req)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRedirect(resp.StatusCode, cur, resp.RequestID); err != nil {
+			return nil, err
+		}
+		if pages == 0 {
+			firstID = resp.RequestID
+		}
+		pages++
+		total += int64(len(resp.Body))
+		if total > r.opts.base.MaxResponseBytes {
+			return nil, fmt.Errorf("%w: %s's Bundle pages exceed %d bytes together [request %s]",
+				shcrkit.ErrResponseTooLarge, rt.ep.Name, r.opts.base.MaxResponseBytes, firstID)
+		}
+		if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body); err != nil {
+			return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+		}
+		var pg page
+		if err := fhirhttp.DecodeJSON(resp.Body, &pg); err != nil {
+			return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+		}
+		if pg.ResourceType == "" {
+			return nil, fmt.Errorf("%w: the answer is not a FHIR resource [request %s]", shcrkit.ErrMalformedResponse, resp.RequestID)
+		}
+		if pages == 1 {
+			resource = pg.ResourceType
+			if pg.ResourceType != "Bundle" {
+				return &Content{ContentType: mediaOf(resp.Header), ResourceType: resource, Resource: resp.Body,
+					Pages: 1, Size: int64(len(resp.Body)), RequestID: firstID, ViaSSP: rt.ssp != nil}, nil
+			}
+			if err := json.Unmarshal(resp.Body, &first); err != nil {
+				return nil, fmt.Errorf("%w: Bundle does not decode [request %s]", shcrkit.ErrMalformedResponse, resp.RequestID)
+			}
+		} else if pg.ResourceType != "Bundle" {
+			return nil, fmt.Errorf("%w: a next page is a %s, not a Bundle [request %s]", shcrkit.ErrMalformedResponse, pg.ResourceType, resp.RequestID)
+		}
+		entries = append(entries, pg.Entry...)
+		if cur, err = r.nextPage(cur, loc, pg.Link); err != nil {
+			return nil, err
+		}
+	}
+	merged, err := mergeBundle(first, entries)
+	if err != nil {
+		return nil, err
+	}
+	return &Content{ContentType: fhirhttp.MediaFHIRJSON, ResourceType: resource, Resource: merged, Pages: pages,
+		Size: int64(len(merged)), RequestID: firstID, ViaSSP: rt.ssp != nil}, nil
+}
+
+// nextPage routes a page's next link, made absolute against the provider
+// URL of the page, or returns nil when there is none.
+func (r *Remote) nextPage(cur *route, loc location, links []bundleLink) (*route, error) {
+	for _, l := range links {
+		if l.Relation != "next" || l.URL == "" {
+			continue
+		}
+		u, err := url.Parse(l.URL)
+		if err != nil {
+			return nil, fmt.Errorf("%w: a next link does not parse", shcrkit.ErrMalformedResponse)
+		}
+		abs := cur.target.ResolveReference(u)
+		abs.Fragment, abs.RawFragment = "", ""
+		var next *route
+		if cur.ssp != nil {
+			// A page that came through the proxy links to the provider's
+			// own URL; the next one goes through the proxy too.
+			next, err = r.dir.viaSSP(cur.ep, loc.custodian, abs, cur.providerASID)
+		} else {
+			next, err = r.dir.route(loc.custodian, abs.String(), "")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("next page link: %w", err)
+		}
+		return next, nil
+	}
+	return nil, nil
+}
+
+// mergeBundle is the first page with every page's entries and without
+// its paging links.
+func mergeBundle(first map[string]json.RawMessage, entries []json.RawMessage) ([]byte, error) {
+	if len(entries) > 0 {
+		b, err := json.Marshal(entries)
+		if err != nil {
+			return nil, err
+		}
+		first["entry"] = b
+	} else {
+		delete(first, "entry")
+	}
+	var links []bundleLink
+	if raw, ok := first["link"]; ok {
+		_ = json.Unmarshal(raw, &links)
+	}
+	kept := links[:0]
+	for _, l := range links {
+		if l.Relation == "self" {
+			kept = append(kept, l)
+		}
+	}
+	if len(kept) > 0 {
+		b, _ := json.Marshal(kept)
+		first["link"] = b
+	} else {
+		delete(first, "link")
+	}
+	return json.Marshal(first)
+}
+
+func mediaOf(h http.Header) string {
+	ct := h.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		return mt
+	}
+	return fhirhttp.MediaFHIRJSON
+}

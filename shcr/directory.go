@@ -1,0 +1,326 @@
+package shcr
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"golang.org/x/oauth2"
+)
+
+// DefaultIdentityHeader is the header that carries the identity token when
+// the Authorization header is taken by an OAuth2 access token. An endpoint
+// that wants it elsewhere names its own header in Identity.Header.
+const DefaultIdentityHeader = "X-Identity-Token"
+
+// DefaultSSPInteractionID is the Spine interaction ID sent in
+// Ssp-InteractionID when retrieving a pointer's content through the Spine
+// Secure Proxy.
+const DefaultSSPInteractionID = "urn:nhs:names:services:nrl:DocumentReference.content.read"
+
+// Endpoint is how to reach one remote shared care record and how to
+// authenticate to it. Only the hosts an Endpoint names ever receive its
+// credentials.
+type Endpoint struct {
+	// Name is a display name for logs and errors ("North Region ShCR").
+	Name string
+	// Custodians are the ODS codes of the organisations whose records this
+	// endpoint serves: the custodian codes of their NRL pointers. At least
+	// one is required, and a code may belong to one endpoint only.
+	Custodians []shcrkit.ODSCode
+	// BaseURL is the service root, an absolute http or https URL. Its
+	// scheme, host and port make the endpoint's first allowed origin.
+	BaseURL string
+	// ContentHosts are further origins ("https://docs.north.example") that
+	// serve this endpoint's documents. Pointer URLs on any other origin are
+	// refused.
+	ContentHosts []string
+	// TokenSource supplies the OAuth2 access tokens sent as Authorization:
+	// Bearer: client credentials with a signed client assertion (package
+	// auth), or any other source. Nil sends no access token; the identity
+	// token then travels in Authorization, as in GP Connect.
+	TokenSource oauth2.TokenSource
+	// Certificate is the client certificate for mutual TLS, or nil.
+	Certificate *tls.Certificate
+	// RootCAs verifies the endpoint's server certificate; nil means the
+	// system roots (or those of the HTTP client's transport).
+	RootCAs *x509.CertPool
+	// Audience is the aud claim of identity tokens for this endpoint; ""
+	// means BaseURL.
+	Audience string
+	// Identity says how identity tokens for this endpoint are signed and
+	// where they are sent.
+	Identity Identity
+	// ASID is the provider's 12-digit Spine ASID, used as Ssp-To when a
+	// pointer routed through SSP carries none.
+	ASID string
+	// Timeout bounds one retrieval from this endpoint, overriding the
+	// journey's per-custodian timeout when non-zero.
+	Timeout time.Duration
+}
+
+// SSP configures the Spine Secure Proxy, through which pointers with an
+// ssp:// URL are retrieved.
+type SSP struct {
+	// ProxyURL is the proxy's base URL; the percent-encoded target URL is
+	// appended to it.
+	ProxyURL string
+	// ConsumerASID is this system's 12-digit ASID, sent as Ssp-From.
+	ConsumerASID string
+	// InteractionID is sent as Ssp-InteractionID; "" means
+	// DefaultSSPInteractionID.
+	InteractionID string
+	// TokenSource, when set, supplies an access token for the proxy; the
+	// identity token then travels in DefaultIdentityHeader.
+	TokenSource oauth2.TokenSource
+	// Certificate is the client certificate for mutual TLS with the proxy.
+	Certificate *tls.Certificate
+	// RootCAs verifies the proxy's certificate; nil means the system roots.
+	RootCAs *x509.CertPool
+}
+
+// Directory maps custodian ODS codes to the remote ShCR endpoints that
+// serve them, and names the SSP proxy. It is the allow-list of every host
+// that may receive credentials. A Directory is immutable and safe for
+// concurrent use.
+type Directory struct {
+	endpoints []*endpoint
+	byODS     map[shcrkit.ODSCode]*endpoint
+	ssp       *sspRoute
+}
+
+// endpoint is a validated Endpoint with its parsed URLs.
+type endpoint struct {
+	Endpoint
+	base    *url.URL
+	origins []string
+}
+
+// sspRoute is a validated SSP.
+type sspRoute struct {
+	SSP
+	proxy  *url.URL
+	origin string
+}
+
+// DirectoryConfig is what a Directory is built from.
+type DirectoryConfig struct {
+	// Endpoints are the remote ShCRs.
+	Endpoints []Endpoint
+	// SSP is the Spine Secure Proxy, or nil when no pointer is to be
+	// retrieved through it.
+	SSP *SSP
+}
+
+// NewDirectory checks cfg and builds a Directory from it. Every problem
+// found is reported at once, each matching ErrInvalidDirectory.
+func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
+	d := &Directory{byODS: make(map[shcrkit.ODSCode]*endpoint)}
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	for i, e := range cfg.Endpoints {
+		name := e.Name
+		if name == "" {
+			name = fmt.Sprintf("endpoint %d", i+1)
+		}
+		ep, problems := checkEndpoint(e)
+		for _, p := range problems {
+			bad("%s: %s", name, p)
+		}
+		if ep == nil {
+			continue
+		}
+		ep.Name = name
+		for _, c := range ep.Custodians {
+			if other, dup := d.byODS[c]; dup {
+				bad("%s: custodian %s is already served by %s", name, c, other.Name)
+				continue
+			}
+			d.byODS[c] = ep
+		}
+		d.endpoints = append(d.endpoints, ep)
+	}
+	if cfg.SSP != nil {
+		r, problems := checkSSP(*cfg.SSP)
+		for _, p := range problems {
+			bad("ssp: %s", p)
+		}
+		d.ssp = r
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidDirectory, strings.Join(errs, "; "))
+	}
+	return d, nil
+}
+
+func checkEndpoint(e Endpoint) (*endpoint, []string) {
+	var problems []string
+	if len(e.Custodians) == 0 {
+		problems = append(problems, "no custodian ODS code")
+	}
+	e.Custodians = slices.Clone(e.Custodians)
+	for _, c := range e.Custodians {
+		if !c.Valid() {
+			problems = append(problems, fmt.Sprintf("custodian %q is not a valid ODS code", string(c)))
+		}
+	}
+	base, err := parseServiceURL(e.BaseURL)
+	if err != nil {
+		problems = append(problems, "base URL "+err.Error())
+	}
+	ep := &endpoint{Endpoint: e, base: base}
+	if base != nil {
+		ep.origins = append(ep.origins, originOf(base))
+		if ep.Audience == "" {
+			ep.Audience = base.String()
+		}
+	}
+	ep.ContentHosts = slices.Clone(e.ContentHosts)
+	for _, h := range e.ContentHosts {
+		u, err := parseServiceURL(h)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("content host %q %v", h, err))
+			continue
+		}
+		if o := originOf(u); !slices.Contains(ep.origins, o) {
+			ep.origins = append(ep.origins, o)
+		}
+	}
+	if e.ASID != "" && !isASID(e.ASID) {
+		problems = append(problems, "ASID must be 12 digits")
+	}
+	if e.Timeout < 0 {
+		problems = append(problems, "negative timeout")
+	}
+	if err := e.Identity.check(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return ep, nil
+}
+
+func checkSSP(s SSP) (*sspRoute, []string) {
+	var problems []string
+	u, err := parseServiceURL(s.ProxyURL)
+	if err != nil {
+		problems = append(problems, "proxy URL "+err.Error())
+	}
+	if !isASID(s.ConsumerASID) {
+		problems = append(problems, "consumer ASID must be 12 digits")
+	}
+	if s.InteractionID == "" {
+		s.InteractionID = DefaultSSPInteractionID
+	} else if strings.ContainsAny(s.InteractionID, "\r\n") {
+		problems = append(problems, "interaction ID must be one line")
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return &sspRoute{SSP: s, proxy: u, origin: originOf(u)}, nil
+}
+
+// parseServiceURL accepts an absolute http or https URL with no user
+// information, query or fragment, and drops any trailing slash.
+func parseServiceURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || raw == "" {
+		return nil, fmt.Errorf("is not a URL")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("must be an absolute http or https URL")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("must not carry user information, a query or a fragment")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// originOf is the scheme, host and port a URL connects to, normalised so
+// that "HTTPS://Host" and "https://host:443" compare equal.
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+func isASID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Endpoint returns the endpoint serving custodian, as configured.
+func (d *Directory) Endpoint(custodian shcrkit.ODSCode) (Endpoint, bool) {
+	ep, ok := d.byODS[custodian]
+	if !ok {
+		return Endpoint{}, false
+	}
+	e := ep.Endpoint
+	e.Custodians = slices.Clone(e.Custodians)
+	e.ContentHosts = slices.Clone(e.ContentHosts)
+	return e, true
+}
+
+// Custodians returns the ODS codes the directory knows, sorted.
+func (d *Directory) Custodians() []shcrkit.ODSCode {
+	out := make([]shcrkit.ODSCode, 0, len(d.byODS))
+	for c := range d.byODS {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Endpoints returns the endpoints in the order they were configured.
+func (d *Directory) Endpoints() []Endpoint {
+	out := make([]Endpoint, len(d.endpoints))
+	for i, ep := range d.endpoints {
+		out[i] = ep.Endpoint
+		out[i].Custodians = slices.Clone(ep.Custodians)
+		out[i].ContentHosts = slices.Clone(ep.ContentHosts)
+	}
+	return out
+}
+
+// SSP returns the Spine Secure Proxy configuration, if there is one.
+func (d *Directory) SSP() (SSP, bool) {
+	if d.ssp == nil {
+		return SSP{}, false
+	}
+	return d.ssp.SSP, true
+}
+
+// Allows reports whether a request to rawURL on behalf of custodian may
+// carry credentials: the URL's origin must be one the directory registers
+// for that custodian (for an ssp:// URL, the target's origin, with an SSP
+// proxy configured). It is the check every retrieval makes before any
+// connection.
+func (d *Directory) Allows(custodian shcrkit.ODSCode, rawURL string) bool {
+	_, err := d.route(custodian, rawURL, "")
+	return err == nil
+}

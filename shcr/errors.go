@@ -1,0 +1,47 @@
+package shcr
+
+import (
+	"errors"
+
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+)
+
+// Errors of remote retrieval and of the journey. Each error the package
+// returns matches one of them (or a shcrkit sentinel) with errors.Is.
+var (
+	// ErrInvalidOption is matched by every error an Option or a Config
+	// check returns.
+	ErrInvalidOption = fhirhttp.ErrInvalidOption
+	// ErrInvalidDirectory: a directory of remote ShCRs is malformed
+	// (missing base URL, duplicate custodian, unreadable key file...).
+	ErrInvalidDirectory = errors.New("shcr: invalid directory")
+	// ErrUnknownCustodian: the pointer's custodian has no endpoint in the
+	// directory, so nothing may be sent to it.
+	ErrUnknownCustodian = errors.New("shcr: custodian not in the directory")
+	// ErrHostNotAllowed: a URL names a host that is not registered for the
+	// custodian in the directory (nor the configured SSP proxy). The request
+	// is refused before any connection is made.
+	ErrHostNotAllowed = errors.New("shcr: host not registered for the custodian")
+	// ErrRedirectRefused: a remote ShCR redirected to another host; the
+	// redirect is not followed, so credentials stay with the registered host.
+	ErrRedirectRefused = errors.New("shcr: redirect to another host refused")
+	// ErrInvalidPointer: a pointer cannot be retrieved as it stands (no
+	// URL, an unsupported scheme, an SSP pointer without a provider ASID).
+	ErrInvalidPointer = errors.New("shcr: pointer cannot be retrieved")
+	// ErrUnsupportedContent: the pointer declares, or the remote ShCR
+	// answered with, a content type this client does not accept, or the
+	// answer's type differs from the declared one.
+	ErrUnsupportedContent = errors.New("shcr: unsupported content type")
+	// ErrIdentityToken: the identity token could not be built or signed.
+	ErrIdentityToken = errors.New("shcr: identity token")
+	// ErrTooManyPages: a Bundle went on past the page limit.
+	ErrTooManyPages = errors.New("shcr: too many Bundle pages")
+	// ErrRefused: access was refused by the policy. Errors wrapping it
+	// are *RefusedError values that carry the decision's reasons.
+	ErrRefused = errors.New("shcr: access refused")
+	// ErrAudit: an audit record could not be written, so the data it
+	// covers is withheld. Errors wrapping it are *AuditError values.
+	ErrAudit = errors.New("shcr: audit record not written; data withheld")
+	// ErrPatientNotFound: the patient could not be traced in PDS.
+	ErrPatientNotFound = errors.New("shcr: patient not traced")
+)

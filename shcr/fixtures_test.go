@@ -1,0 +1,112 @@
+package shcr_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/stretchr/testify/require"
+)
+
+// testRequester is a valid professional at an invented trust.
+func testRequester() shcrkit.Requester {
+	return shcrkit.Requester{
+		UserID:           "555021935107",
+		Name:             "Dr Amara Okafor",
+		RoleProfileID:    "555021936108",
+		RoleCode:         "S8000:G8000:R8000",
+		Activities:       []string{"B0360", "B0380"},
+		Organisation:     "RX1",
+		OrganisationName: "Riverside Hospitals NHS Trust",
+		System:           shcrkit.System{Name: "Riverside EPR", Version: "4.2", ASID: "200000000101"},
+	}
+}
+
+const testNHS = shcrkit.NHSNumber("9434765919")
+
+// testPointer builds an NRL pointer of our own making.
+func testPointer(t testing.TB, id string, custodian shcrkit.ODSCode, url, contentType, asid string) nrls.Pointer {
+	t.Helper()
+	doc := map[string]any{
+		"resourceType": "DocumentReference",
+		"id":           id,
+		"status":       "current",
+		"type":         map[string]any{"coding": []any{map[string]any{"system": nrls.SNOMEDSystem, "code": nrls.TypeMentalHealthCrisisPlan, "display": "Mental health crisis plan"}}},
+		"category":     []any{map[string]any{"coding": []any{map[string]any{"system": nrls.SNOMEDSystem, "code": "734163000", "display": "Care plan"}}}},
+		"subject":      map[string]any{"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(testNHS)}},
+		"custodian":    map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(custodian)}},
+		"author":       []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(custodian)}}},
+		"content": []any{map[string]any{
+			"attachment": map[string]any{"contentType": contentType, "url": url, "title": "Crisis plan"},
+			"format":     map[string]any{"system": nrls.FormatSystem, "code": "urn:nhs-ic:unstructured", "display": "Unstructured Document"},
+		}},
+	}
+	if asid != "" {
+		doc["context"] = map[string]any{"related": []any{map[string]any{"identifier": map[string]any{"system": nrls.ASIDSystem, "value": asid}}}}
+	}
+	b, err := json.Marshal(doc)
+	require.NoError(t, err)
+	p, err := nrls.ParsePointer(b)
+	require.NoError(t, err)
+	return p
+}
+
+var (
+	keysOnce sync.Once
+	rsaKey   *rsa.PrivateKey
+	ecKey    *ecdsa.PrivateKey
+)
+
+// testKeys returns an RSA and a P-256 key, made once per test binary.
+func testKeys(t testing.TB) (*rsa.PrivateKey, *ecdsa.PrivateKey) {
+	t.Helper()
+	keysOnce.Do(func() {
+		var err error
+		rsaKey, err = rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		ecKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+	})
+	return rsaKey, ecKey
+}
+
+// untouchable is a listener that must never receive a connection: the
+// test fails at cleanup if one arrived. It returns the listener's URL.
+func untouchable(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var touched atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			touched.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		if n := touched.Load(); n > 0 {
+			t.Errorf("the untouchable host received %d connection(s)", n)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}

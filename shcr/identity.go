@@ -1,0 +1,359 @@
+package shcr
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	_ "crypto/sha256" // crypto.SHA256.New needs the implementation linked in
+	_ "crypto/sha512"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
+)
+
+// SigningMethod is how identity tokens are signed for an endpoint.
+type SigningMethod string
+
+// Signing methods of identity tokens. GP Connect sends them unsigned;
+// regional ShCRs usually want RS256.
+const (
+	// Unsigned tokens have alg "none" and an empty signature. It is the
+	// zero value's meaning.
+	Unsigned SigningMethod = "none"
+	// RS256 is RSASSA-PKCS1-v1_5 with SHA-256.
+	RS256 SigningMethod = "RS256"
+	// RS512 is RSASSA-PKCS1-v1_5 with SHA-512.
+	RS512 SigningMethod = "RS512"
+	// ES256 is ECDSA on P-256 with SHA-256.
+	ES256 SigningMethod = "ES256"
+)
+
+// Identifier systems used in identity tokens.
+const (
+	SDSUserIDSystem        = "https://fhir.nhs.uk/Id/sds-user-id"
+	SDSRoleProfileIDSystem = "https://fhir.nhs.uk/Id/sds-role-profile-id"
+	ASIDSystem             = "https://fhir.nhs.uk/Id/nhsSpineASID"
+	AccreditedSystemSystem = "https://fhir.nhs.uk/Id/accredited-system"
+)
+
+// IdentityLifetime is how long an identity token is valid: exp = iat + 5
+// minutes, as GP Connect requires.
+const IdentityLifetime = 5 * time.Minute
+
+// Identity says how identity tokens are made for one endpoint.
+type Identity struct {
+	// Signing is the signing method; "" means Unsigned.
+	Signing SigningMethod
+	// Key signs the tokens: an RSA key (2048 bits or more) for RS256 and
+	// RS512, a P-256 ECDSA key for ES256. Any crypto.Signer will do, so the
+	// key may live in a hardware module.
+	Key crypto.Signer
+	// KeyID is sent as the kid header, when set.
+	KeyID string
+	// Header is the HTTP header the token travels in when the
+	// Authorization header carries an OAuth2 access token; "" means
+	// DefaultIdentityHeader.
+	Header string
+}
+
+func (id Identity) method() SigningMethod {
+	if id.Signing == "" {
+		return Unsigned
+	}
+	return id.Signing
+}
+
+func (id Identity) check() error {
+	if id.Header != "" && (strings.ContainsAny(id.Header, " \r\n:") ||
+		strings.EqualFold(textproto.CanonicalMIMEHeaderKey(id.Header), "Authorization")) {
+		return fmt.Errorf("identity header %q is not a usable header name", id.Header)
+	}
+	switch id.method() {
+	case Unsigned:
+		if id.Key != nil {
+			return errors.New("an unsigned identity token takes no key")
+		}
+		return nil
+	case RS256, RS512:
+		if id.Key == nil {
+			return fmt.Errorf("%s identity tokens need a key", id.Signing)
+		}
+		pub, ok := id.Key.Public().(*rsa.PublicKey)
+		if !ok {
+			return fmt.Errorf("%s identity tokens need an RSA key", id.Signing)
+		}
+		if pub.N.BitLen() < 2048 {
+			return fmt.Errorf("%s key has %d bits, want at least 2048", id.Signing, pub.N.BitLen())
+		}
+		return nil
+	case ES256:
+		if id.Key == nil {
+			return errors.New("ES256 identity tokens need a key")
+		}
+		pub, ok := id.Key.Public().(*ecdsa.PublicKey)
+		if !ok || pub.Curve != elliptic.P256() {
+			return errors.New("ES256 identity tokens need a P-256 ECDSA key")
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown signing method %q (want none, RS256, RS512 or ES256)", string(id.Signing))
+}
+
+func (id Identity) header() string {
+	if id.Header == "" {
+		return DefaultIdentityHeader
+	}
+	return id.Header
+}
+
+// Identifier is a FHIR identifier inside an identity token.
+type Identifier struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
+// HumanName is a FHIR HumanName inside an identity token.
+type HumanName struct {
+	Text   string   `json:"text,omitempty"`
+	Family string   `json:"family,omitempty"`
+	Given  []string `json:"given,omitempty"`
+}
+
+// Device is the requesting_device claim: a FHIR Device naming the
+// calling product.
+type Device struct {
+	ResourceType string       `json:"resourceType"`
+	Identifier   []Identifier `json:"identifier,omitempty"`
+	Model        string       `json:"model,omitempty"`
+	Version      string       `json:"version,omitempty"`
+}
+
+// Organization is the requesting_organization claim: a FHIR Organization
+// with the ODS code of the true originating organisation.
+type Organization struct {
+	ResourceType string       `json:"resourceType"`
+	Identifier   []Identifier `json:"identifier"`
+	Name         string       `json:"name,omitempty"`
+}
+
+// Practitioner is the requesting_practitioner claim: a FHIR Practitioner
+// with the SDS user ID and role profile ID.
+type Practitioner struct {
+	ResourceType string       `json:"resourceType"`
+	ID           string       `json:"id"`
+	Identifier   []Identifier `json:"identifier"`
+	Name         []HumanName  `json:"name,omitempty"`
+}
+
+// IdentifierValue returns the value of the first identifier with system,
+// or "".
+func (p Practitioner) IdentifierValue(system string) string {
+	return identifierValue(p.Identifier, system)
+}
+
+// IdentifierValue returns the value of the first identifier with system,
+// or "".
+func (o Organization) IdentifierValue(system string) string {
+	return identifierValue(o.Identifier, system)
+}
+
+func identifierValue(ids []Identifier, system string) string {
+	for _, id := range ids {
+		if id.System == system {
+			return id.Value
+		}
+	}
+	return ""
+}
+
+// IdentityClaims are the claims of the per-request identity token, in the
+// GP Connect shape: who asks (requesting_practitioner), from where
+// (requesting_organization), with what (requesting_device) and why
+// (reason_for_request, requested_scope).
+type IdentityClaims struct {
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Audience  string `json:"aud"`
+	IssuedAt  int64  `json:"iat"`
+	ExpiresAt int64  `json:"exp"`
+	// ID is a unique token ID (jti), so a provider can spot a replay.
+	ID string `json:"jti,omitempty"`
+	// ReasonForRequest is "directcare".
+	ReasonForRequest string `json:"reason_for_request"`
+	// RequestedScope is "patient/*.read" followed by "conf/N" (normal
+	// data only) or "conf/R" (restricted data too).
+	RequestedScope string `json:"requested_scope"`
+	// PurposeOfUse is the HL7 ActReason of the access (TREAT, ETREAT,
+	// BTG), so the provider can tell emergency access apart.
+	PurposeOfUse           string       `json:"purpose_of_use,omitempty"`
+	RequestingDevice       Device       `json:"requesting_device"`
+	RequestingOrganization Organization `json:"requesting_organization"`
+	RequestingPractitioner Practitioner `json:"requesting_practitioner"`
+}
+
+// Scopes of identity tokens.
+const (
+	ScopeNormal     = "patient/*.read conf/N"
+	ScopeRestricted = "patient/*.read conf/R"
+)
+
+// NewIdentityClaims builds the identity claims for a request by r to a
+// provider whose service root is audience, issued by issuer at now.
+// restricted asks for restricted data too (conf/R).
+func NewIdentityClaims(r shcrkit.Requester, purpose shcrkit.Purpose, audience, issuer string, restricted bool, now time.Time) IdentityClaims {
+	if issuer == "" {
+		issuer = r.System.Name
+	}
+	scope := ScopeNormal
+	if restricted {
+		scope = ScopeRestricted
+	}
+	dev := Device{ResourceType: "Device", Model: r.System.Name, Version: r.System.Version}
+	if r.System.ASID != "" {
+		dev.Identifier = []Identifier{{System: ASIDSystem, Value: r.System.ASID}}
+	}
+	prac := Practitioner{
+		ResourceType: "Practitioner",
+		ID:           r.UserID,
+		Identifier: []Identifier{
+			{System: SDSUserIDSystem, Value: r.UserID},
+			{System: SDSRoleProfileIDSystem, Value: r.RoleProfileID},
+		},
+	}
+	if n := strings.Fields(r.Name); len(n) > 0 {
+		prac.Name = []HumanName{{Text: r.Name, Family: n[len(n)-1], Given: n[:len(n)-1]}}
+	}
+	iat := now.Unix()
+	return IdentityClaims{
+		Issuer:           issuer,
+		Subject:          r.UserID,
+		Audience:         audience,
+		IssuedAt:         iat,
+		ExpiresAt:        iat + int64(IdentityLifetime/time.Second),
+		ID:               uuid.NewString(),
+		ReasonForRequest: "directcare",
+		RequestedScope:   scope,
+		PurposeOfUse:     purpose.ActReason(),
+		RequestingDevice: dev,
+		RequestingOrganization: Organization{
+			ResourceType: "Organization",
+			Identifier:   []Identifier{{System: shcrkit.ODSSystem, Value: string(r.Organisation)}},
+			Name:         r.OrganisationName,
+		},
+		RequestingPractitioner: prac,
+	}
+}
+
+// The jwt.Claims methods, so that golang-jwt can validate the times.
+
+// GetExpirationTime implements jwt.Claims.
+func (c IdentityClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	if c.ExpiresAt == 0 {
+		return nil, nil
+	}
+	return jwt.NewNumericDate(time.Unix(c.ExpiresAt, 0)), nil
+}
+
+// GetIssuedAt implements jwt.Claims.
+func (c IdentityClaims) GetIssuedAt() (*jwt.NumericDate, error) {
+	if c.IssuedAt == 0 {
+		return nil, nil
+	}
+	return jwt.NewNumericDate(time.Unix(c.IssuedAt, 0)), nil
+}
+
+// GetNotBefore implements jwt.Claims.
+func (c IdentityClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+
+// GetIssuer implements jwt.Claims.
+func (c IdentityClaims) GetIssuer() (string, error) { return c.Issuer, nil }
+
+// GetSubject implements jwt.Claims.
+func (c IdentityClaims) GetSubject() (string, error) { return c.Subject, nil }
+
+// GetAudience implements jwt.Claims.
+func (c IdentityClaims) GetAudience() (jwt.ClaimStrings, error) {
+	if c.Audience == "" {
+		return nil, nil
+	}
+	return jwt.ClaimStrings{c.Audience}, nil
+}
+
+// Sign encodes the claims as a JWT in the way id says.
+func (id Identity) Sign(c IdentityClaims) (string, error) {
+	var m jwt.SigningMethod
+	switch id.method() {
+	case Unsigned:
+		s, err := jwt.NewWithClaims(jwt.SigningMethodNone, c).SignedString(jwt.UnsafeAllowNoneSignatureType)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrIdentityToken, err)
+		}
+		return s, nil
+	case RS256:
+		m = &signerMethod{alg: "RS256", hash: crypto.SHA256}
+	case RS512:
+		m = &signerMethod{alg: "RS512", hash: crypto.SHA512}
+	case ES256:
+		m = &signerMethod{alg: "ES256", hash: crypto.SHA256, ec: true}
+	default:
+		return "", fmt.Errorf("%w: unknown signing method", ErrIdentityToken)
+	}
+	t := jwt.NewWithClaims(m, c)
+	if id.KeyID != "" {
+		t.Header["kid"] = id.KeyID
+	}
+	s, err := t.SignedString(id.Key)
+	if err != nil {
+		return "", fmt.Errorf("%w: signing: %v", ErrIdentityToken, err)
+	}
+	return s, nil
+}
+
+// signerMethod signs with any crypto.Signer (golang-jwt's own methods want
+// the concrete private key types).
+type signerMethod struct {
+	alg  string
+	hash crypto.Hash
+	ec   bool
+}
+
+func (m *signerMethod) Alg() string { return m.alg }
+
+func (m *signerMethod) Verify(string, []byte, any) error {
+	return errors.New("shcr: signerMethod signs only")
+}
+
+func (m *signerMethod) Sign(signingString string, key any) ([]byte, error) {
+	s, ok := key.(crypto.Signer)
+	if !ok || s == nil {
+		return nil, errors.New("key is not a crypto.Signer")
+	}
+	h := m.hash.New()
+	h.Write([]byte(signingString))
+	sig, err := s.Sign(rand.Reader, h.Sum(nil), m.hash)
+	if err != nil {
+		return nil, err
+	}
+	if !m.ec {
+		return sig, nil
+	}
+	// ECDSA signers answer in ASN.1; JWS wants r and s side by side.
+	var rs struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(sig, &rs); err != nil {
+		return nil, fmt.Errorf("decoding the ECDSA signature: %w", err)
+	}
+	out := make([]byte, 64)
+	rs.R.FillBytes(out[:32])
+	rs.S.FillBytes(out[32:])
+	return out, nil
+}

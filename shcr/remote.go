@@ -1,0 +1,379 @@
+package shcr
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+)
+
+// Remote retrieves what NRL pointers point at from remote ShCRs, with
+// each endpoint's credentials and a fresh identity token per request. It
+// only ever connects to hosts in its Directory. Remote neither decides nor
+// audits: the journey Client does both around it. It is safe for
+// concurrent use.
+type Remote struct {
+	dir     *Directory
+	opts    options
+	clients map[*endpoint]*fhirhttp.Client
+	ssp     *fhirhttp.Client
+	logger  *slog.Logger
+}
+
+// NewRemote returns a Remote for the endpoints of dir.
+func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
+	if dir == nil {
+		return nil, fmt.Errorf("%w: nil directory", ErrInvalidOption)
+	}
+	o := options{maxDocumentBytes: DefaultMaxDocumentBytes, maxPages: DefaultMaxPages, now: time.Now}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.contentTypes == nil {
+		o.contentTypes = make(map[string]bool)
+		for _, t := range DefaultContentTypes {
+			o.contentTypes[t] = true
+		}
+	}
+	if o.base.MaxResponseBytes == 0 {
+		o.base.MaxResponseBytes = fhirhttp.DefaultMaxResponseBytes
+	}
+	r := &Remote{dir: dir, opts: o, clients: make(map[*endpoint]*fhirhttp.Client)}
+	r.logger = o.base.Logger
+	if r.logger == nil {
+		r.logger = slog.New(slog.DiscardHandler)
+	}
+	for _, ep := range dir.endpoints {
+		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, func(cfg *fhirhttp.Config) error {
+			if ep.TokenSource != nil {
+				return cfg.SetTokenSource(ep.TokenSource)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ep.Name, err)
+		}
+		r.clients[ep] = c
+	}
+	if s := dir.ssp; s != nil {
+		c, err := r.newClient(s.proxy, s.Certificate, s.RootCAs, func(cfg *fhirhttp.Config) error {
+			if s.TokenSource != nil {
+				return cfg.SetTokenSource(s.TokenSource)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("ssp: %w", err)
+		}
+		r.ssp = c
+	}
+	return r, nil
+}
+
+// Directory returns the directory the Remote was built with.
+func (r *Remote) Directory() *Directory { return r.dir }
+
+func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.CertPool, auth func(*fhirhttp.Config) error) (*fhirhttp.Client, error) {
+	cfg := r.opts.base
+	cfg.BaseURL = base
+	hc, err := guardedHTTPClient(cfg.HTTPClient, cert, roots)
+	if err != nil {
+		return nil, err
+	}
+	cfg.HTTPClient = hc
+	if err := auth(&cfg); err != nil {
+		return nil, err
+	}
+	return fhirhttp.New(cfg)
+}
+
+// guardedHTTPClient copies base (or a default client) with a redirect
+// policy that stops at a redirect to another origin, and with the client
+// certificate and roots in a cloned transport.
+func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.CertPool) (*http.Client, error) {
+	var hc http.Client
+	if base != nil {
+		hc = *base
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 32
+		t.ResponseHeaderTimeout = 60 * time.Second
+		hc.Transport = t
+	}
+	if cert != nil || roots != nil {
+		var t *http.Transport
+		switch bt := hc.Transport.(type) {
+		case nil:
+			t = http.DefaultTransport.(*http.Transport).Clone()
+		case *http.Transport:
+			t = bt.Clone()
+		default:
+			return nil, fmt.Errorf("%w: mutual TLS needs the HTTP client's transport to be an *http.Transport", ErrInvalidOption)
+		}
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		if cert != nil {
+			t.TLSClientConfig.Certificates = []tls.Certificate{*cert}
+		}
+		if roots != nil {
+			t.TLSClientConfig.RootCAs = roots
+		}
+		hc.Transport = t
+	}
+	hc.CheckRedirect = sameOriginRedirect
+	return &hc, nil
+}
+
+// sameOriginRedirect follows a redirect only within the origin first
+// asked; a redirect elsewhere is handed back unfollowed, so no header of
+// ours (the identity token least of all) reaches the other host.
+func sameOriginRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return http.ErrUseLastResponse
+	}
+	if originOf(req.URL) != originOf(via[0].URL) {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// location is what a retrieval needs to know of a pointer.
+type location struct {
+	id          string
+	custodian   shcrkit.ODSCode
+	url         string
+	contentType string
+	asid        string
+}
+
+// fetchParams are the per-retrieval settings.
+type fetchParams struct {
+	requester  shcrkit.Requester
+	purpose    shcrkit.Purpose
+	restricted bool
+	timeout    time.Duration
+}
+
+// Content is what a remote ShCR answered for one pointer: a FHIR resource
+// (a Bundle's pages merged into one Bundle) or an attachment to stream.
+type Content struct {
+	// ContentType is the media type the remote ShCR answered with.
+	ContentType string
+	// ResourceType is the FHIR resource type of Resource, or "".
+	ResourceType string
+	// Resource is the FHIR JSON answer. For a Bundle, the entries of every
+	// page followed are gathered into it and its next link is dropped.
+	Resource []byte
+	// Pages is the number of Bundle pages read (1 for a plain resource).
+	Pages int
+	// Body streams an attachment (PDF, HTML...). It fails with
+	// shcrkit.ErrResponseTooLarge past the size cap and must be closed. It
+	// is nil for FHIR JSON.
+	Body io.ReadCloser
+	// Size is the attachment's declared length, or -1 when unknown.
+	Size int64
+	// RequestID is the X-Request-ID of the (first) request.
+	RequestID string
+	// ViaSSP reports whether the content came through the Spine Secure
+	// Proxy.
+	ViaSSP bool
+}
+
+// IsFHIR reports whether the content is FHIR JSON held in Resource.
+func (c *Content) IsFHIR() bool { return c.Body == nil }
+
+// Close closes Body, if any.
+func (c *Content) Close() error {
+	if c.Body == nil {
+		return nil
+	}
+	return c.Body.Close()
+}
+
+// check makes every test that needs no connection: the custodian is in
+// the directory, the URL's host is registered for it, the content type is
+// accepted.
+func (r *Remote) check(loc location) (*route, string, error) {
+	mt, err := r.declaredType(loc.contentType)
+	if err != nil {
+		return nil, "", err
+	}
+	rt, err := r.dir.route(loc.custodian, loc.url, loc.asid)
+	if err != nil {
+		return nil, "", err
+	}
+	return rt, mt, nil
+}
+
+func (r *Remote) declaredType(ct string) (string, error) {
+	if strings.TrimSpace(ct) == "" {
+		return "", fmt.Errorf("%w: the pointer declares no content type", ErrUnsupportedContent)
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", fmt.Errorf("%w: the pointer's content type does not parse", ErrUnsupportedContent)
+	}
+	if !r.opts.contentTypes[mt] {
+		return "", fmt.Errorf("%w: %s is not retrieved by this client", ErrUnsupportedContent, mt)
+	}
+	return mt, nil
+}
+
+// fetch retrieves one pointer's content. The per-retrieval timeout covers
+// the whole of a FHIR answer and, for an attachment, everything up to the
+// stream being handed back; reading the stream then runs under ctx.
+func (r *Remote) fetch(ctx context.Context, loc location, p fetchParams) (*Content, error) {
+	rt, mt, err := r.check(loc)
+	if err != nil {
+		return nil, err
+	}
+	timeout := p.timeout
+	if rt.ep.Timeout > 0 {
+		timeout = rt.ep.Timeout
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var timer *time.Timer
+	if timeout > 0 {
+		timer = time.AfterFunc(timeout, cancel)
+	}
+	timedOut := func(err error) error {
+		if timer != nil && !timer.Stop() && errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w: %s did not answer within %v: %w", shcrkit.ErrUnavailable, rt.ep.Name, timeout, context.DeadlineExceeded)
+		}
+		return err
+	}
+	if isJSONType(mt) {
+		defer cancel()
+		c, err := r.fetchFHIR(ctx, rt, loc, p)
+		if err != nil {
+			return nil, timedOut(err)
+		}
+		if timer != nil && !timer.Stop() {
+			return nil, timedOut(context.Canceled)
+		}
+		return c, nil
+	}
+	c, err := r.fetchDocument(ctx, rt, mt, p)
+	if err != nil {
+		cancel()
+		return nil, timedOut(err)
+	}
+	if timer != nil && !timer.Stop() {
+		c.Body.Close()
+		cancel()
+		return nil, timedOut(context.Canceled)
+	}
+	c.Body = &cancelOnClose{ReadCloser: c.Body, cancel: cancel}
+	return c, nil
+}
+
+// request builds the HTTP request for rt with the identity token and, via
+// SSP, the proxy's headers.
+func (r *Remote) request(rt *route, p fetchParams, accept string) (*fhirhttp.Client, *fhirhttp.Request, error) {
+	claims := NewIdentityClaims(p.requester, p.purpose, rt.ep.Audience, r.opts.issuer, p.restricted, r.opts.now())
+	tok, err := rt.ep.Identity.Sign(claims)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := make(http.Header)
+	client := r.clients[rt.ep]
+	hasAccessToken := rt.ep.TokenSource != nil
+	if rt.ssp != nil {
+		client = r.ssp
+		hasAccessToken = rt.ssp.TokenSource != nil
+		h.Set("Ssp-TraceID", uuid.NewString())
+		h.Set("Ssp-From", rt.ssp.ConsumerASID)
+		h.Set("Ssp-To", rt.providerASID)
+		h.Set("Ssp-InteractionID", rt.ssp.InteractionID)
+	}
+	if hasAccessToken {
+		h.Set(rt.ep.Identity.header(), tok)
+	} else {
+		h.Set("Authorization", "Bearer "+tok)
+	}
+	if p.requester.Organisation != "" {
+		h.Set("NHSD-End-User-Organisation-ODS", string(p.requester.Organisation))
+	}
+	return client, &fhirhttp.Request{URL: rt.request, Header: h, Accept: accept}, nil
+}
+
+// fetchDocument opens an attachment as a capped stream.
+func (r *Remote) fetchDocument(ctx context.Context, rt *route, mt string, p fetchParams) (*Content, error) {
+	client, req, err := r.request(rt, p, mt)
+	if err != nil {
+		return nil, err
+	}
+	s, err := client.Open(ctx, req, r.opts.maxDocumentBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRedirect(s.StatusCode, rt, s.RequestID); err != nil {
+		s.Body.Close()
+		return nil, err
+	}
+	got, err := answeredType(s.Header, s.RequestID)
+	if err == nil && got != mt {
+		err = fmt.Errorf("%w: asked for %s, %s answered %s [request %s]", ErrUnsupportedContent, mt, rt.ep.Name, got, s.RequestID)
+	}
+	if err != nil {
+		s.Body.Close()
+		return nil, err
+	}
+	size := int64(-1)
+	if cl := s.Header.Get("Content-Length"); cl != "" {
+		fmt.Sscan(cl, &size)
+	}
+	return &Content{ContentType: got, Body: s.Body, Size: size, RequestID: s.RequestID, ViaSSP: rt.ssp != nil}, nil
+}
+
+// checkRedirect turns an unfollowed redirect into an error.
+func checkRedirect(status int, rt *route, reqID string) error {
+	if status >= 300 && status < 400 {
+		return fmt.Errorf("%w: %s answered %d [request %s]", ErrRedirectRefused, rt.ep.Name, status, reqID)
+	}
+	return nil
+}
+
+func answeredType(h http.Header, reqID string) (string, error) {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return "", fmt.Errorf("%w: the answer has no content type [request %s]", ErrUnsupportedContent, reqID)
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", fmt.Errorf("%w: the answer's content type does not parse [request %s]", ErrUnsupportedContent, reqID)
+	}
+	return mt, nil
+}
+
+func isJSONType(mt string) bool { return fhirhttp.IsJSONMediaType(mt) }
+
+// cancelOnClose ends a stream's context when the caller closes it.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
