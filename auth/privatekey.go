@@ -21,10 +21,35 @@ import (
 var (
 	// ErrInvalidPrivateKey: the input is not a usable private key.
 	ErrInvalidPrivateKey = errors.New("auth: invalid private key")
-	// ErrEncryptedPrivateKey: the key is protected by a passphrase.
-	// Decrypt it first (openssl pkey -in key.pem -out plain.pem).
+	// ErrEncryptedPrivateKey: the key is protected by a passphrase;
+	// decrypt it first (openssl pkey -in key.pem -out plain.pem).
 	ErrEncryptedPrivateKey = errors.New("auth: private key is encrypted")
 )
+
+// keyError is a loader error. It matches ErrInvalidPrivateKey, and
+// ErrEncryptedPrivateKey when the key is encrypted.
+type keyError struct {
+	msg       string
+	encrypted bool
+	err       error // the file system's error, if any
+}
+
+func (e *keyError) Error() string {
+	if e.encrypted {
+		return "auth: private key is encrypted (" + e.msg + "); decrypt it first"
+	}
+	return "auth: invalid private key: " + e.msg
+}
+
+func (e *keyError) Is(target error) bool {
+	return target == ErrInvalidPrivateKey || (e.encrypted && target == ErrEncryptedPrivateKey)
+}
+
+func (e *keyError) Unwrap() error { return e.err }
+
+func badKey(msg string) error { return &keyError{msg: msg} }
+
+func encryptedKey(msg string) error { return &keyError{msg: msg, encrypted: true} }
 
 // maxPEMBytes bounds what LoadPrivateKeyFile reads: a key file is a few
 // kilobytes, so anything far larger is the wrong file.
@@ -50,19 +75,19 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 		switch block.Type {
 		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY":
 			if block.Headers["Proc-Type"] != "" || block.Headers["DEK-Info"] != "" {
-				return nil, fmt.Errorf("%w: %w: legacy PEM encryption on %q block", ErrInvalidPrivateKey, ErrEncryptedPrivateKey, block.Type)
+				return nil, encryptedKey(fmt.Sprintf("legacy PEM encryption on the %q block", block.Type))
 			}
 			return parseKeyBlock(block)
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, fmt.Errorf("%w: %w: PKCS#8 encrypted key", ErrInvalidPrivateKey, ErrEncryptedPrivateKey)
+			return nil, encryptedKey("PKCS#8 \"ENCRYPTED PRIVATE KEY\" block")
 		default:
 			seen = append(seen, block.Type)
 		}
 	}
 	if len(seen) == 0 {
-		return nil, fmt.Errorf("%w: no PEM block found", ErrInvalidPrivateKey)
+		return nil, badKey("no PEM block found")
 	}
-	return nil, fmt.Errorf("%w: no private key among PEM blocks of type %s", ErrInvalidPrivateKey, strings.Join(quoteAll(seen), ", "))
+	return nil, badKey("no private key among PEM blocks of type " + strings.Join(quoteAll(seen), ", "))
 }
 
 // LoadPrivateKeyFile reads the file at path and parses it with
@@ -70,19 +95,23 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 func LoadPrivateKeyFile(path string) (crypto.Signer, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPrivateKey, err)
+		return nil, &keyError{msg: err.Error(), err: err}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxPEMBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s: %w", ErrInvalidPrivateKey, path, err)
+		return nil, &keyError{msg: "reading " + path + ": " + err.Error(), err: err}
 	}
 	if len(data) > maxPEMBytes {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidPrivateKey, path, maxPEMBytes)
+		return nil, badKey(fmt.Sprintf("%s is larger than %d bytes", path, maxPEMBytes))
 	}
 	k, err := ParsePrivateKey(data)
+	var ke *keyError
+	if errors.As(err, &ke) {
+		return nil, &keyError{msg: path + ": " + ke.msg, encrypted: ke.encrypted}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return k, nil
 }
@@ -101,20 +130,20 @@ func parseKeyBlock(block *pem.Block) (crypto.Signer, error) {
 		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q block does not parse: %s", ErrInvalidPrivateKey, block.Type, parseErrText(err))
+		return nil, badKey(fmt.Sprintf("the %q block does not parse: %s", block.Type, parseErrText(err)))
 	}
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
 		if bits := k.N.BitLen(); bits < minRSABits {
-			return nil, fmt.Errorf("%w: RSA key has %d bits, at least %d are needed", ErrInvalidPrivateKey, bits, minRSABits)
+			return nil, badKey(fmt.Sprintf("RSA key has %d bits, at least %d are needed", bits, minRSABits))
 		}
 		return k, nil
 	case *ecdsa.PrivateKey:
 		return k, nil
 	case ed25519.PrivateKey:
-		return nil, fmt.Errorf("%w: Ed25519 keys are not supported; use an RSA or EC key", ErrInvalidPrivateKey)
+		return nil, badKey("Ed25519 keys are not supported; use an RSA or EC key")
 	default:
-		return nil, fmt.Errorf("%w: unsupported key type %T", ErrInvalidPrivateKey, key)
+		return nil, badKey(fmt.Sprintf("unsupported key type %T", key))
 	}
 }
 

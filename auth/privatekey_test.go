@@ -63,7 +63,7 @@ func TestParsePrivateKey(t *testing.T) {
 		{name: "not PEM", data: []byte("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ"), wantText: "no PEM block found"},
 		{name: "public key only", data: pemBlock("PUBLIC KEY", pubDER, nil), wantText: `"PUBLIC KEY"`},
 		{name: "certificate only", data: pemBlock("CERTIFICATE", []byte{1, 2, 3}, nil), wantText: `no private key among PEM blocks of type "CERTIFICATE"`},
-		{name: "PKCS#8 encrypted", data: pemBlock("ENCRYPTED PRIVATE KEY", []byte{0x30, 0x00}, nil), wantText: "PKCS#8 encrypted", encrypted: true},
+		{name: "PKCS#8 encrypted", data: pemBlock("ENCRYPTED PRIVATE KEY", []byte{0x30, 0x00}, nil), wantText: `PKCS#8 "ENCRYPTED PRIVATE KEY" block`, encrypted: true},
 		{name: "legacy encrypted", data: pemBlock("RSA PRIVATE KEY", []byte{1, 2, 3},
 			map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-256-CBC,00112233445566778899AABBCCDDEEFF"}),
 			wantText: "legacy PEM encryption", encrypted: true},

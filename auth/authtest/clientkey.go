@@ -27,15 +27,25 @@ type ClientKey struct {
 // if anything goes wrong.
 func (s *Server) NewClientKey(t testing.TB) ClientKey {
 	t.Helper()
+	k, err := s.GenerateClientKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// GenerateClientKey is NewClientKey for code without a testing.TB, such as
+// examples and stand-alone sandboxes.
+func (s *Server) GenerateClientKey() (ClientKey, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		t.Fatalf("authtest: generating an RSA key: %v", err)
+		return ClientKey{}, fmt.Errorf("authtest: generating an RSA key: %w", err)
 	}
 	k := ClientKey{APIKey: "test-app-" + uuid.NewString(), KeyID: "test-kid-1", PrivateKey: key, srv: s}
 	if err := s.Register(k.APIKey, k.KeyID, &key.PublicKey); err != nil {
-		t.Fatalf("authtest: %v", err)
+		return ClientKey{}, err
 	}
-	return k
+	return k, nil
 }
 
 // Config returns a SignedJWTConfig for this application and the fake: API
@@ -77,11 +87,19 @@ func IDTokenPublicKey() (*rsa.PublicKey, error) {
 // It fails the test if signing fails.
 func (s *Server) NewIDToken(t testing.TB, subject string) string {
 	t.Helper()
+	tok, err := s.IDToken(subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// IDToken is NewIDToken for code without a testing.TB.
+func (s *Server) IDToken(subject string) (string, error) {
 	key, err := cis2Key()
 	if err != nil {
-		t.Fatalf("authtest: generating the ID token key: %v", err)
+		return "", fmt.Errorf("authtest: generating the ID token key: %w", err)
 	}
-
 	now := s.now()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 		"iss":                            "https://cis2.authtest.invalid/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare",
@@ -99,7 +117,7 @@ func (s *Server) NewIDToken(t testing.TB, subject string) string {
 	tok.Header["kid"] = IDTokenKeyID
 	signed, err := tok.SignedString(key)
 	if err != nil {
-		t.Fatalf("authtest: %v", fmt.Errorf("signing an ID token: %w", err))
+		return "", fmt.Errorf("authtest: signing an ID token: %w", err)
 	}
-	return signed
+	return signed, nil
 }
