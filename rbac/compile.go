@@ -401,10 +401,10 @@ func (c *checker) relationships(p *Policy, f *policyFile, closure map[string][]s
 			// Practice on Spine: both need a recorded reason and alert the
 			// organisation's Privacy Officer.
 			if !rs.RequiresReason {
-				c.add(rp.with("requires_reason"), "a %s relationship must require a recorded reason", kind)
+				c.add(rp.with("requires_reason"), "%s relationship must require a recorded reason", withArticle(kind.String()))
 			}
 			if rr.obligations == nil || rr.obligations.alert == "" {
-				c.add(rp.with("obligations"), "a %s relationship must alert the Privacy Officer (obligations.alert_privacy_officer)", kind)
+				c.add(rp.with("obligations"), "%s relationship must alert the Privacy Officer (obligations.alert_privacy_officer)", withArticle(kind.String()))
 			}
 		}
 		p.rel[kind] = rr
@@ -692,9 +692,15 @@ func validActivity(s string) bool {
 }
 
 // validSNOMED accepts a SNOMED CT concept identifier: 6 to 18 digits, no
-// leading zero.
+// leading zero, and the partition of a concept ("00" in the international
+// release, "10" in an extension) in the two digits before the check digit,
+// which rejects description and relationship identifiers.
 func validSNOMED(s string) bool {
-	return len(s) >= 6 && len(s) <= 18 && s[0] != '0' && allDigits(s)
+	if len(s) < 6 || len(s) > 18 || s[0] == '0' || !allDigits(s) {
+		return false
+	}
+	part := s[len(s)-3 : len(s)-1]
+	return part == "00" || part == "10"
 }
 
 func allDigits(s string) bool {

@@ -203,15 +203,15 @@ func (p *Policy) Decide(req Request) Decision {
 			relOK = false
 		}
 		if rr.requiresReason && strings.TrimSpace(req.Relationship.Reason) == "" {
-			v.deny(rr.rule, "a "+kind.String()+" relationship needs a recorded reason")
+			v.deny(rr.rule, withArticle(kind.String())+" relationship needs a recorded reason")
 			relOK = false
 		}
 		if rr.requiresEvidence && strings.TrimSpace(req.Relationship.Evidence) == "" {
-			v.deny(rr.rule, "a "+kind.String()+" relationship needs evidence")
+			v.deny(rr.rule, withArticle(kind.String())+" relationship needs evidence")
 			relOK = false
 		}
 		if len(rr.acts) > 0 && g.kinds&(1<<kind) == 0 {
-			v.deny(rr.rule, "a "+kind.String()+" relationship needs activity "+strings.Join(rr.acts, " or "))
+			v.deny(rr.rule, withArticle(kind.String())+" relationship needs activity "+strings.Join(rr.acts, " or "))
 			relOK = false
 		}
 	}
@@ -239,13 +239,13 @@ func (p *Policy) Decide(req Request) Decision {
 		label := conf.String() + " (" + conf.Code() + ") " + subject
 		switch {
 		case !cr.allowed:
-			v.deny(cr.rule, "the policy does not allow access to a "+label)
+			v.deny(cr.rule, "the policy does not allow access to "+withArticle(label))
 		default:
 			if cr.kinds != 0 && kind != RelationshipNone && kind < numRelationshipKinds && cr.kinds&(1<<kind) == 0 {
-				v.deny(cr.rule, "relationship "+kind.String()+" is not accepted for a "+label)
+				v.deny(cr.rule, "relationship "+kind.String()+" is not accepted for "+withArticle(label))
 			}
 			if len(cr.acts) > 0 && g.conf&(1<<conf) == 0 {
-				v.deny(cr.rule, "a "+label+" needs activity "+strings.Join(cr.acts, " or "))
+				v.deny(cr.rule, withArticle(label)+" needs activity "+strings.Join(cr.acts, " or "))
 			}
 		}
 	}
@@ -400,4 +400,12 @@ func safe(s string) string {
 		s = s[:40] + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// withArticle puts "a" or "an" before a word.
+func withArticle(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
 }
