@@ -334,3 +334,24 @@ func BenchmarkTokenSourceConcurrent(b *testing.B) {
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/lifetime")
 	b.ReportMetric(float64(workers*calls), "calls/lifetime")
 }
+
+// BenchmarkTokenCacheHit measures the cost of Token when the cached token
+// is fresh, from many goroutines at once.
+func BenchmarkTokenCacheHit(b *testing.B) {
+	clk := newFakeClock()
+	src := &countingSource{clk: clk, lifetime: time.Hour}
+	c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+	if _, err := c.Token(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Token(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(src.calls.Load()), "fetches")
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,6 +132,9 @@ func TestLoadPrivateKeyFile(t *testing.T) {
 	got, err := auth.LoadPrivateKeyFile(good)
 	require.NoError(t, err)
 	assert.True(t, key.Equal(got))
+
+	_, err = auth.LoadPrivateKeyFile(filepath.Join(dir, "absent.pem"))
+	assert.ErrorIs(t, err, fs.ErrNotExist, "the file system's error stays reachable")
 
 	tests := []struct {
 		name, path, want string
