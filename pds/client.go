@@ -1,0 +1,70 @@
+package pds
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+)
+
+// Client is a PDS FHIR R4 client. It is safe for concurrent use.
+//
+// Every request carries a fresh X-Request-ID (or the one set with
+// shcrkit.WithRequestID), kept on retries so that the service can
+// de-duplicate them, and the X-Correlation-ID set with
+// shcrkit.WithCorrelationID.
+type Client struct {
+	http *fhirhttp.Client
+	mode AccessMode
+}
+
+// NewClient returns a client for the service rooted at baseURL, e.g.
+// https://int.api.service.nhs.uk/personal-demographics/FHIR/R4.
+func NewClient(baseURL string, opts ...Option) (*Client, error) {
+	var o options
+	if err := o.cfg.SetBaseURL(baseURL); err != nil {
+		return nil, err
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	hc, err := fhirhttp.New(o.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{http: hc, mode: o.mode}, nil
+}
+
+// AccessMode returns the access mode the client was configured with.
+func (c *Client) AccessMode() AccessMode { return c.mode }
+
+// BaseURL returns the service root the client sends requests to.
+func (c *Client) BaseURL() *url.URL { return c.http.BaseURL() }
+
+// patientPath is the path of a patient resource; nhs must be valid.
+func patientPath(nhs shcrkit.NHSNumber) string { return "/Patient/" + nhs.String() }
+
+// checkNHSNumber refuses a number that could only earn a 400
+// INVALID_RESOURCE_ID.
+func checkNHSNumber(nhs shcrkit.NHSNumber) error {
+	if !nhs.Valid() {
+		return nhsNumberError("NHS number")
+	}
+	return nil
+}
+
+// contextDone returns the context's error, so that a call on a cancelled
+// context fails at once.
+func contextDone(ctx context.Context) error {
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,83 @@
+package pds_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
+)
+
+func ExampleClient_Get() {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+
+	p, err := c.Get(ctx, pdstest.PatientNormal)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	name, _ := p.UsualName()
+	fmt.Println(name, p.BirthDate(), p.GPPractice(), p.Confidentiality(), p.ETag())
+
+	// A superseded number returns the surviving record.
+	p, err = c.Get(ctx, pdstest.PatientSuperseded)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(p.NHSNumber() == pdstest.PatientSurviving, p.Superseded() == pdstest.PatientSuperseded)
+
+	// A restricted patient comes back without location data.
+	p, err = c.Get(ctx, pdstest.PatientRestricted)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, hasAddress := p.HomeAddress()
+	fmt.Println(p.Restricted(), hasAddress, p.GPPractice().IsZero())
+
+	_, err = c.Get(ctx, pdstest.PatientInvalidated)
+	fmt.Println(errors.Is(err, pds.ErrInvalidated), errors.Is(err, pds.ErrNotFound))
+	// Output:
+	// Amelia Rose Hartley 1984-03-14 Y10001 U W/"1"
+	// true true
+	// true false true
+	// true true
+}
+
+func ExampleClient_Search() {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+
+	matches, err := c.Search(ctx, pds.SearchQuery{
+		Family:    pdstest.SharedSurname,
+		Given:     []string{"Amelia"},
+		BirthDate: []pds.DateParam{pds.On("1984-03-14")},
+		Fuzzy:     true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, m := range matches {
+		name, _ := m.Patient.UsualName()
+		fmt.Printf("%.2f %s\n", m.Score, name)
+	}
+
+	_, err = c.Search(ctx, pds.SearchQuery{
+		Family:     pdstest.SharedSurname,
+		BirthDate:  []pds.DateParam{pds.On("1984-03-14")},
+		MaxResults: 2,
+	})
+	fmt.Println(errors.Is(err, pds.ErrTooManyMatches))
+	// Output:
+	// 1.00 Amelia Rose Hartley
+	// 0.75 Amelia Hartly
+	// true
+}

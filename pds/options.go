@@ -1,0 +1,146 @@
+package pds
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"golang.org/x/oauth2"
+)
+
+// Header names the service reads besides the ones every client sends.
+const (
+	// HeaderEndUserOrganisation carries the ODS code of the end user's
+	// organisation.
+	HeaderEndUserOrganisation = "NHSD-End-User-Organisation-ODS"
+	// HeaderSessionURID carries the user role ID (URID) of the session.
+	HeaderSessionURID = "NHSD-Session-URID"
+)
+
+// AccessMode is how the calling application is authorised, which decides
+// what the service lets it do. The zero value, AccessApplicationRestricted,
+// is the mode that can do least.
+type AccessMode int
+
+const (
+	// AccessApplicationRestricted is for back-end processes with no end
+	// user: get a patient, get their related people, and search for a
+	// single unique match. Updates are refused.
+	AccessApplicationRestricted AccessMode = iota
+	// AccessHealthcareWorker is for a strongly authenticated healthcare
+	// worker (NHS CIS2): searches may return up to 50 matches, and
+	// patients may be updated.
+	AccessHealthcareWorker
+)
+
+// String names the mode.
+func (m AccessMode) String() string {
+	switch m {
+	case AccessApplicationRestricted:
+		return "application-restricted"
+	case AccessHealthcareWorker:
+		return "healthcare worker"
+	}
+	return fmt.Sprintf("AccessMode(%d)", int(m))
+}
+
+// Option configures a Client. Options check their input: NewClient fails
+// with an error matching ErrInvalidOption on a bad one.
+type Option func(*options) error
+
+type options struct {
+	cfg  fhirhttp.Config
+	mode AccessMode
+}
+
+// WithTokenSource sets where bearer tokens come from (see package auth).
+// Without it no Authorization header is sent, as the public sandbox
+// expects.
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(o *options) error { return o.cfg.SetTokenSource(ts) }
+}
+
+// WithHTTPClient sets the HTTP client that sends the requests.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error { return o.cfg.SetHTTPClient(hc) }
+}
+
+// WithEndUserOrganisation sends the end user's organisation in the
+// NHSD-End-User-Organisation-ODS header, which the service requires of
+// applications that serve more than one organisation.
+func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
+	return func(o *options) error {
+		if !ods.Valid() {
+			return fmt.Errorf("%w: end user organisation is not a valid ODS code", ErrInvalidOption)
+		}
+		return o.cfg.SetHeader(HeaderEndUserOrganisation, ods.String())
+	}
+}
+
+// WithSessionURID sends the user role ID of the healthcare worker's session
+// in the NHSD-Session-URID header. It must be digits only.
+func WithSessionURID(urid string) Option {
+	return func(o *options) error {
+		if urid == "" || len(urid) > 20 {
+			return fmt.Errorf("%w: session URID must be 1 to 20 digits", ErrInvalidOption)
+		}
+		for i := 0; i < len(urid); i++ {
+			if urid[i] < '0' || urid[i] > '9' {
+				return fmt.Errorf("%w: session URID must be digits only", ErrInvalidOption)
+			}
+		}
+		return o.cfg.SetHeader(HeaderSessionURID, urid)
+	}
+}
+
+// WithAccessMode says how the application is authorised. The client
+// refuses, before sending anything, what the mode cannot do. The default
+// is AccessApplicationRestricted.
+func WithAccessMode(m AccessMode) Option {
+	return func(o *options) error {
+		if m != AccessApplicationRestricted && m != AccessHealthcareWorker {
+			return fmt.Errorf("%w: unknown access mode %d", ErrInvalidOption, int(m))
+		}
+		o.mode = m
+		return nil
+	}
+}
+
+// WithLogger sets the logger for one debug line per attempt; identifiers
+// are masked. The default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { return o.cfg.SetLogger(l) }
+}
+
+// WithMaxAttempts bounds the attempts of one request, 1 (no retry) to 10.
+// The default is 3.
+func WithMaxAttempts(n int) Option {
+	return func(o *options) error { return o.cfg.SetMaxAttempts(n) }
+}
+
+// WithMaxResponseBytes caps the size of a response body, at least 1 KiB.
+// The default is 16 MiB.
+func WithMaxResponseBytes(n int64) Option {
+	return func(o *options) error { return o.cfg.SetMaxResponseBytes(n) }
+}
+
+// WithUserAgent puts the calling product's token before shcrkit's own in
+// the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(o *options) error { return o.cfg.SetUserAgent(ua) }
+}
+
+// WithRetryWait bounds the exponential backoff between attempts and caps
+// how long a Retry-After answer may make the client wait.
+func WithRetryWait(min, max, maxRetryAfter time.Duration) Option {
+	return func(o *options) error { return o.cfg.SetRetryWait(min, max, maxRetryAfter) }
+}
+
+// WithCorrelationID sets the X-Correlation-ID sent when the context carries
+// none (see shcrkit.WithCorrelationID).
+func WithCorrelationID(id string) Option {
+	return func(o *options) error { return o.cfg.SetCorrelationID(id) }
+}

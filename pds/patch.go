@@ -1,0 +1,271 @@
+package pds
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+)
+
+// JSON Patch operations the service supports.
+const (
+	OpAdd     = "add"
+	OpReplace = "replace"
+	OpRemove  = "remove"
+	OpTest    = "test"
+)
+
+// PatchOp is one JSON Patch (RFC 6902) operation on a patient record.
+// Paths are JSON pointers into the Patient resource ("/gender",
+// "/address/0/line/1"); "-" as the last segment appends to a list.
+type PatchOp struct {
+	// Op is OpAdd, OpReplace, OpRemove or OpTest.
+	Op string
+	// Path is the JSON pointer of the value to change.
+	Path string
+	// Value is the new (or, for OpTest, the expected) value: anything
+	// that encodes to JSON, such as a string, a fhir.Address or a
+	// json.RawMessage. It must be nil for OpRemove.
+	Value any
+}
+
+// Add adds value at path; to append to a list, end the path with "-".
+func Add(path string, value any) PatchOp { return PatchOp{Op: OpAdd, Path: path, Value: value} }
+
+// Replace replaces the value at path.
+func Replace(path string, value any) PatchOp { return PatchOp{Op: OpReplace, Path: path, Value: value} }
+
+// Remove removes the value at path. Removing a list item needs a Test
+// immediately before it (see RemoveItem).
+func Remove(path string) PatchOp { return PatchOp{Op: OpRemove, Path: path} }
+
+// Test makes the whole update fail unless the value at path equals value.
+func Test(path string, value any) PatchOp { return PatchOp{Op: OpTest, Path: path, Value: value} }
+
+// RemoveItem removes item index of the list at listPath ("/name"), after
+// testing that the item's id is id, as the service requires.
+func RemoveItem(listPath string, index int, id string) []PatchOp {
+	item := listPath + "/" + strconv.Itoa(index)
+	return []PatchOp{Test(item+"/id", id), Remove(item)}
+}
+
+// AddName adds a name. Leave its id empty: the service assigns one.
+func AddName(n fhir.HumanName) PatchOp { return Add("/name/-", n) }
+
+// ReplaceName replaces name index with n, which must carry the id of the
+// name it replaces.
+func ReplaceName(index int, n fhir.HumanName) PatchOp {
+	return Replace("/name/"+strconv.Itoa(index), n)
+}
+
+// RemoveName removes name index, whose id is id.
+func RemoveName(index int, id string) []PatchOp { return RemoveItem("/name", index, id) }
+
+// AddAddress adds an address. Leave its id empty: the service assigns one.
+func AddAddress(a fhir.Address) PatchOp { return Add("/address/-", a) }
+
+// ReplaceAddress replaces address index with a, which must carry the id of
+// the address it replaces.
+func ReplaceAddress(index int, a fhir.Address) PatchOp {
+	return Replace("/address/"+strconv.Itoa(index), a)
+}
+
+// RemoveAddress removes address index, whose id is id.
+func RemoveAddress(index int, id string) []PatchOp { return RemoveItem("/address", index, id) }
+
+// AddTelecom adds a phone number, email address or other contact point.
+func AddTelecom(c fhir.ContactPoint) PatchOp { return Add("/telecom/-", c) }
+
+// ReplaceTelecom replaces contact point index with c, which must carry the
+// id of the one it replaces and keep its system and use.
+func ReplaceTelecom(index int, c fhir.ContactPoint) PatchOp {
+	return Replace("/telecom/"+strconv.Itoa(index), c)
+}
+
+// RemoveTelecom removes contact point index, whose id is id.
+func RemoveTelecom(index int, id string) []PatchOp { return RemoveItem("/telecom", index, id) }
+
+// MarshalJSON encodes the operation; "value" is left out of a removal
+// only.
+func (o PatchOp) MarshalJSON() ([]byte, error) {
+	if o.Op == OpRemove {
+		return json.Marshal(struct {
+			Op   string `json:"op"`
+			Path string `json:"path"`
+		}{o.Op, o.Path})
+	}
+	return json.Marshal(struct {
+		Op    string `json:"op"`
+		Path  string `json:"path"`
+		Value any    `json:"value"`
+	}{o.Op, o.Path, o.Value})
+}
+
+// UnmarshalJSON decodes an operation, keeping its value as a
+// json.RawMessage (nil when absent).
+func (o *PatchOp) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Op    string          `json:"op"`
+		Path  string          `json:"path"`
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	o.Op, o.Path, o.Value = raw.Op, raw.Path, nil
+	if raw.Value != nil {
+		o.Value = raw.Value
+	}
+	return nil
+}
+
+// Patch is the body of an update: {"patches": [...]}, the service's
+// wrapping of a JSON Patch document.
+type Patch struct {
+	Patches []PatchOp `json:"patches"`
+}
+
+// ValidatePatch checks operations as the client does before sending an
+// update: known operations, well-formed JSON pointers, a value exactly
+// when one is needed, "-" (never an index) to add an item to a top-level
+// list, and a test immediately before every removal of a list item, on
+// the item, its id or its url. It returns an error matching
+// ErrInvalidPatch.
+func ValidatePatch(ops ...PatchOp) error {
+	if len(ops) == 0 {
+		return patchError("patches", "at least one operation is needed")
+	}
+	for i, op := range ops {
+		field := fmt.Sprintf("patches[%d]", i)
+		segs, err := splitPointer(op.Path)
+		if err != nil {
+			return patchError(field, err.Error())
+		}
+		last := segs[len(segs)-1]
+		for _, s := range segs[:len(segs)-1] {
+			if s == "-" {
+				return patchError(field, `"-" may only end a path`)
+			}
+		}
+		switch op.Op {
+		case OpAdd, OpReplace, OpTest:
+			if op.Value == nil {
+				return patchError(field, op.Op+" needs a value")
+			}
+			if op.Op != OpAdd && last == "-" {
+				return patchError(field, `"-" may only be used to add`)
+			}
+			if op.Op == OpAdd && len(segs) == 2 && isIndex(last) {
+				return patchError(field, `add a top-level list item at index "-", not at a position`)
+			}
+		case OpRemove:
+			if op.Value != nil {
+				return patchError(field, "remove takes no value")
+			}
+			if last == "-" {
+				return patchError(field, `"-" may only be used to add`)
+			}
+			if isIndex(last) {
+				if i == 0 || !testsItem(ops[i-1], op.Path) {
+					return patchError(field, "removing a list item needs a test of the item, its id or its url immediately before")
+				}
+			}
+		default:
+			return patchError(field, "op must be add, replace, remove or test")
+		}
+	}
+	return nil
+}
+
+// testsItem reports whether prev is the test the service wants before
+// removing the list item at path.
+func testsItem(prev PatchOp, path string) bool {
+	return prev.Op == OpTest && (prev.Path == path || prev.Path == path+"/id" || prev.Path == path+"/url")
+}
+
+// splitPointer parses an RFC 6901 JSON pointer that names something inside
+// the resource (not the resource itself).
+func splitPointer(p string) ([]string, error) {
+	if p == "" || p == "/" {
+		return nil, fmt.Errorf("path must name a field")
+	}
+	if p[0] != '/' {
+		return nil, fmt.Errorf(`path must start with "/"`)
+	}
+	segs := strings.Split(p[1:], "/")
+	for i, s := range segs {
+		for j := 0; j < len(s); j++ {
+			if s[j] == '~' && (j+1 == len(s) || (s[j+1] != '0' && s[j+1] != '1')) {
+				return nil, fmt.Errorf("path has a bad ~ escape")
+			}
+		}
+		if s == "" {
+			return nil, fmt.Errorf("path has an empty segment")
+		}
+		segs[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+	}
+	return segs, nil
+}
+
+func isIndex(s string) bool {
+	if s == "" || len(s) > 6 || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Update applies ops to the patient's record, provided its current version
+// is still version (as from Patient.Version, "2", or the ETag form W/"2"),
+// and returns the updated record with its new version.
+//
+// The client refuses (ErrAccessMode) when application-restricted, and
+// checks the operations with ValidatePatch. A stale version fails with
+// ErrVersionMismatch: get the patient again and re-apply. When the service
+// is slow to apply the change it answers 503 with Retry-After; the client
+// waits and re-sends with the same X-Request-ID, which the service uses
+// to apply the change once only.
+func (c *Client) Update(ctx context.Context, nhs shcrkit.NHSNumber, version string, ops ...PatchOp) (*Patient, error) {
+	if err := contextDone(ctx); err != nil {
+		return nil, err
+	}
+	if c.mode != AccessHealthcareWorker {
+		return nil, modeError("updates need healthcare worker access")
+	}
+	if err := checkNHSNumber(nhs); err != nil {
+		return nil, err
+	}
+	v, ok := parseETag(version)
+	if !ok {
+		return nil, patchError("version", `must be the record's version, "2" or W/"2"`)
+	}
+	if err := ValidatePatch(ops...); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(Patch{Patches: ops})
+	if err != nil {
+		return nil, patchError("patches", "a value does not encode to JSON")
+	}
+	resp, err := c.http.Do(ctx, &fhirhttp.Request{
+		Method:      http.MethodPatch,
+		Path:        patientPath(nhs),
+		Header:      http.Header{"If-Match": {`W/"` + v + `"`}},
+		Body:        body,
+		ContentType: fhirhttp.MediaJSONPatch,
+		Idempotent:  true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodePatient(resp, nhs)
+}

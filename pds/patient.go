@@ -1,0 +1,410 @@
+package pds
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+)
+
+// ConfidentialitySystem is the code system of the confidentiality label in
+// a patient's meta.security.
+const ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+
+// Confidentiality is a patient record's confidentiality label, from
+// meta.security. PDS removes the location-revealing data (address,
+// telecom, emergency contacts, registered GP) of any record labelled other
+// than Unrestricted before returning it.
+type Confidentiality string
+
+// Confidentiality labels used by PDS.
+const (
+	// Unrestricted (U): all available data is returned.
+	Unrestricted Confidentiality = "U"
+	// Restricted (R): a "sensitive" patient, whose location data is
+	// removed.
+	Restricted Confidentiality = "R"
+	// VeryRestricted (V): as Restricted, with stricter local handling.
+	VeryRestricted Confidentiality = "V"
+	// Redacted marks an invalidated record; PDS never returns one (it
+	// answers 404 instead).
+	Redacted Confidentiality = "REDACTED"
+)
+
+// Restricted reports whether a record with this label must be handled as
+// sensitive: every label other than Unrestricted, including none at all.
+func (c Confidentiality) Restricted() bool { return c != Unrestricted }
+
+// String returns the code, or "unlabelled" for the zero value.
+func (c Confidentiality) String() string {
+	if c == "" {
+		return "unlabelled"
+	}
+	return string(c)
+}
+
+// Display returns the label's name.
+func (c Confidentiality) Display() string {
+	switch c {
+	case Unrestricted:
+		return "unrestricted"
+	case Restricted:
+		return "restricted"
+	case VeryRestricted:
+		return "very restricted"
+	case Redacted:
+		return "redacted"
+	case "":
+		return "unlabelled"
+	}
+	return "unknown (" + string(c) + ")"
+}
+
+// Patient is a patient record as PDS returned it, with accessors for what
+// callers most often need. Resource is the record itself; the accessors
+// only ever report what is in it, so data PDS removed (for a restricted
+// patient, say) is absent, never made up.
+//
+// A Patient is not safe for concurrent modification of Resource.
+type Patient struct {
+	// Resource is the FHIR Patient as received.
+	Resource fhir.Patient
+
+	nhs        shcrkit.NHSNumber
+	superseded shcrkit.NHSNumber
+	version    string
+	conf       Confidentiality
+}
+
+// newPatient builds the view of res. etag is the ETag header of the
+// answer, if any; asked is the NHS number requested, if any.
+func newPatient(res fhir.Patient, etag string, asked shcrkit.NHSNumber) *Patient {
+	p := &Patient{Resource: res}
+	p.nhs = nhsNumberOf(&res)
+	if !asked.IsZero() && !p.nhs.IsZero() && asked != p.nhs {
+		p.superseded = asked
+	}
+	if v, ok := parseETag(etag); ok {
+		p.version = v
+	} else if res.Meta != nil && res.Meta.VersionId != nil && isDigits(*res.Meta.VersionId) {
+		p.version = *res.Meta.VersionId
+	}
+	p.conf = confidentialityOf(res.Meta)
+	return p
+}
+
+// nhsNumberOf takes the NHS number from the id, or from the NHS number
+// identifier when the id is not one.
+func nhsNumberOf(res *fhir.Patient) shcrkit.NHSNumber {
+	if res.Id != nil && shcrkit.ValidNHSNumber(*res.Id) {
+		return shcrkit.NHSNumber(*res.Id)
+	}
+	for _, id := range res.Identifier {
+		if id.System != nil && *id.System == shcrkit.NHSNumberSystem && id.Value != nil && shcrkit.ValidNHSNumber(*id.Value) {
+			return shcrkit.NHSNumber(*id.Value)
+		}
+	}
+	return ""
+}
+
+func confidentialityOf(m *fhir.Meta) Confidentiality {
+	if m == nil {
+		return ""
+	}
+	var found Confidentiality
+	for _, c := range m.Security {
+		if c.Code == nil || (c.System != nil && *c.System != ConfidentialitySystem) {
+			continue
+		}
+		code := Confidentiality(strings.ToUpper(*c.Code))
+		// PDS sends at most one label; should there be more, the most
+		// restrictive one wins.
+		if found == "" || rank(code) > rank(found) {
+			found = code
+		}
+	}
+	return found
+}
+
+func rank(c Confidentiality) int {
+	switch c {
+	case Unrestricted:
+		return 0
+	case Restricted:
+		return 1
+	case VeryRestricted:
+		return 2
+	}
+	return 3
+}
+
+// NHSNumber returns the patient's NHS number: the record's id, which for a
+// superseded number is the surviving one. It is zero when the record
+// carries no valid NHS number (only ever seen in sandbox data).
+func (p *Patient) NHSNumber() shcrkit.NHSNumber { return p.nhs }
+
+// ID returns the record's id as received.
+func (p *Patient) ID() string { return deref(p.Resource.Id) }
+
+// Superseded returns the NHS number that was asked for when PDS answered
+// with a different, surviving record: that number is superseded and must
+// be replaced by NHSNumber() in the caller's records. It is zero otherwise.
+func (p *Patient) Superseded() shcrkit.NHSNumber { return p.superseded }
+
+// Version returns the record's version ("2"), from the ETag header or
+// meta.versionId; pass it to Update.
+func (p *Patient) Version() string { return p.version }
+
+// ETag returns the version in the form of the ETag and If-Match headers,
+// W/"2", or "" when the version is unknown.
+func (p *Patient) ETag() string {
+	if p.version == "" {
+		return ""
+	}
+	return `W/"` + p.version + `"`
+}
+
+// Confidentiality returns the record's confidentiality label.
+func (p *Patient) Confidentiality() Confidentiality { return p.conf }
+
+// Restricted reports whether the record must be handled as sensitive: it
+// is labelled restricted or very restricted, or carries no label at all.
+// PDS has removed its address, telecom, contacts and registered GP.
+func (p *Patient) Restricted() bool { return p.conf.Restricted() }
+
+// Gender returns the administrative gender ("male", "female", "other",
+// "unknown"), or "" when not recorded.
+func (p *Patient) Gender() string {
+	if p.Resource.Gender == nil {
+		return ""
+	}
+	return p.Resource.Gender.Code()
+}
+
+// BirthDate returns the date of birth as recorded (yyyy-mm-dd, or less
+// precise), or "".
+func (p *Patient) BirthDate() string { return deref(p.Resource.BirthDate) }
+
+// Deceased reports whether the record says the patient has died.
+func (p *Patient) Deceased() bool {
+	return p.Resource.DeceasedDateTime != nil || (p.Resource.DeceasedBoolean != nil && *p.Resource.DeceasedBoolean)
+}
+
+// DeceasedDate returns the date of death (yyyy-mm-dd) as recorded, or ""
+// when none is (the patient may still be Deceased without a date).
+func (p *Patient) DeceasedDate() string {
+	d := deref(p.Resource.DeceasedDateTime)
+	if i := strings.IndexByte(d, 'T'); i >= 0 {
+		d = d[:i]
+	}
+	return d
+}
+
+// DeceasedTime returns the date and time of death when recorded with a
+// time zone or as a date (taken as midnight UTC).
+func (p *Patient) DeceasedTime() (time.Time, bool) {
+	d := deref(p.Resource.DeceasedDateTime)
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, d); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// UsualName returns the patient's usual name. A record whose names carry
+// no use at all yields the first of them; otherwise ok is false when there
+// is no usual name.
+func (p *Patient) UsualName() (Name, bool) {
+	return usualName(p.Resource.Name)
+}
+
+// Names returns every name on the record (a search returns only the usual,
+// nickname and temporary ones).
+func (p *Patient) Names() []Name {
+	out := make([]Name, 0, len(p.Resource.Name))
+	for _, n := range p.Resource.Name {
+		out = append(out, nameOf(n))
+	}
+	return out
+}
+
+// HomeAddress returns the home address, absent for a restricted patient.
+func (p *Patient) HomeAddress() (Address, bool) {
+	for _, a := range p.Resource.Address {
+		if a.Use != nil && *a.Use == fhir.AddressUseHome {
+			return addressOf(a), true
+		}
+	}
+	return Address{}, false
+}
+
+// Addresses returns every address on the record.
+func (p *Patient) Addresses() []Address {
+	out := make([]Address, 0, len(p.Resource.Address))
+	for _, a := range p.Resource.Address {
+		out = append(out, addressOf(a))
+	}
+	return out
+}
+
+// Telecom returns the patient's phone numbers, email addresses and other
+// contact points.
+func (p *Patient) Telecom() []ContactPoint {
+	return contactPoints(p.Resource.Telecom)
+}
+
+// GPPractice returns the ODS code of the registered GP practice, zero when
+// there is none or it was removed.
+func (p *Patient) GPPractice() shcrkit.ODSCode {
+	for _, r := range p.Resource.GeneralPractitioner {
+		if r.Identifier == nil || r.Identifier.Value == nil {
+			continue
+		}
+		if s := r.Identifier.System; s != nil && *s != shcrkit.ODSSystem {
+			continue
+		}
+		if c, err := shcrkit.ParseODSCode(*r.Identifier.Value); err == nil {
+			return c
+		}
+	}
+	return ""
+}
+
+// LogValue keeps a patient out of logs: only the masked NHS number and the
+// confidentiality label are shown.
+func (p *Patient) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("nhs_number", p.nhs), slog.String("confidentiality", p.conf.String()))
+}
+
+// Name is a person's name.
+type Name struct {
+	// ID is the name's object id, which an update must quote.
+	ID string
+	// Use is "usual", "nickname", "temp", "old" and so on.
+	Use    string
+	Prefix []string
+	Given  []string
+	Family string
+	Suffix []string
+}
+
+// String returns the given names and family name, "Jane Anne Smith".
+func (n Name) String() string {
+	parts := append(append([]string(nil), n.Given...), n.Family)
+	return strings.TrimSpace(strings.Join(strings.Fields(strings.Join(parts, " ")), " "))
+}
+
+// LogValue keeps names out of logs.
+func (n Name) LogValue() slog.Value { return slog.StringValue("[name]") }
+
+func nameOf(h fhir.HumanName) Name {
+	n := Name{ID: deref(h.Id), Prefix: h.Prefix, Given: h.Given, Family: deref(h.Family)}
+	if h.Use != nil {
+		n.Use = h.Use.Code()
+	}
+	return n
+}
+
+func usualName(names []fhir.HumanName) (Name, bool) {
+	anyUse := false
+	for _, h := range names {
+		if h.Use != nil {
+			anyUse = true
+			if *h.Use == fhir.NameUseUsual {
+				return nameOf(h), true
+			}
+		}
+	}
+	if !anyUse && len(names) > 0 {
+		return nameOf(names[0]), true
+	}
+	return Name{}, false
+}
+
+// Address is a postal address.
+type Address struct {
+	// ID is the address's object id, which an update must quote.
+	ID string
+	// Use is "home", "temp", "billing" or "work".
+	Use string
+	// Text describes a temporary address ("Student Accommodation").
+	Text       string
+	Lines      []string
+	PostalCode string
+}
+
+// LogValue keeps addresses out of logs.
+func (a Address) LogValue() slog.Value { return slog.StringValue("[address]") }
+
+func addressOf(a fhir.Address) Address {
+	out := Address{ID: deref(a.Id), Text: deref(a.Text), Lines: a.Line, PostalCode: deref(a.PostalCode)}
+	if a.Use != nil {
+		out.Use = a.Use.Code()
+	}
+	return out
+}
+
+// ContactPoint is a phone number, email address or other means of
+// contact.
+type ContactPoint struct {
+	// ID is the contact point's object id, which an update must quote.
+	ID string
+	// System is "phone", "email", "other" and so on.
+	System string
+	// Use is "home", "work", "mobile" or "temp".
+	Use   string
+	Value string
+}
+
+// LogValue keeps contact details out of logs.
+func (c ContactPoint) LogValue() slog.Value { return slog.StringValue("[" + c.System + "]") }
+
+func contactPoints(cps []fhir.ContactPoint) []ContactPoint {
+	out := make([]ContactPoint, 0, len(cps))
+	for _, c := range cps {
+		cp := ContactPoint{ID: deref(c.Id), Value: deref(c.Value)}
+		if c.System != nil {
+			cp.System = c.System.Code()
+		}
+		if c.Use != nil {
+			cp.Use = c.Use.Code()
+		}
+		out = append(out, cp)
+	}
+	return out
+}
+
+// parseETag extracts the version from W/"n" (or a bare "n" or n).
+func parseETag(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "W/")
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	if !isDigits(s) {
+		return "", false
+	}
+	return s, true
+}
+
+func isDigits(s string) bool {
+	if s == "" || len(s) > 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,256 @@
+package pdstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/pds"
+)
+
+var requestIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Outcomes the fake answers with, coded as the service codes them.
+func outcome(status int, issueType, code, display, diagnostics string) fake.Outcome {
+	return fake.Outcome{Status: status, IssueType: issueType, Code: code, Display: display, Diagnostics: diagnostics}
+}
+
+func missingValue(diag string) fake.Outcome {
+	return outcome(http.StatusBadRequest, "required", "MISSING_VALUE", "Required value is missing", diag)
+}
+
+func invalidValue(diag string) fake.Outcome {
+	return outcome(http.StatusBadRequest, "value", "INVALID_VALUE", "Provided value is invalid", diag)
+}
+
+func invalidSearch(diag string) fake.Outcome {
+	return outcome(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Search data is invalid", diag)
+}
+
+func invalidUpdate(diag string) fake.Outcome {
+	return outcome(http.StatusBadRequest, "structure", "INVALID_UPDATE", "Update is invalid", "Invalid update with error - "+diag)
+}
+
+var (
+	invalidResourceID = outcome(http.StatusBadRequest, "value", "INVALID_RESOURCE_ID", "Resource Id is invalid", "")
+	unsupported       = outcome(http.StatusBadRequest, "processing", "UNSUPPORTED_SERVICE", "Unsupported Service", "")
+	notFound          = fake.Outcome{Status: http.StatusNotFound, Severity: "information", IssueType: "not-found",
+		Code: "RESOURCE_NOT_FOUND", Display: "Resource not found"}
+	invalidated = outcome(http.StatusNotFound, "processing", "INVALIDATED_RESOURCE",
+		"Resource that has been marked as invalid was requested - invalid resources cannot be retrieved", "")
+	versionMismatch = outcome(http.StatusConflict, "conflict", "RESOURCE_VERSION_MISMATCH",
+		"Resource version supplied does not match actual version", "")
+	tooManyMatches = fake.Outcome{Status: http.StatusOK, Severity: "information", IssueType: "multiple-matches",
+		Code: "TOO_MANY_MATCHES", Display: "Too Many Matches"}
+)
+
+// serve is the service behind the middleware.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, BasePath)
+	if !ok || (rest != "/Patient" && !strings.HasPrefix(rest, "/Patient/")) {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, IssueType: "not-found", Diagnostics: "Invalid URL"})
+		return
+	}
+	if o, ok := s.checkHeaders(r); !ok {
+		fake.WriteOutcome(w, o)
+		return
+	}
+	if rest == "/Patient" {
+		switch r.Method {
+		case http.MethodGet:
+			s.search(w, r)
+		case http.MethodPost:
+			fake.WriteOutcome(w, outcome(http.StatusNotImplemented, "not-supported", "UNSUPPORTED_SERVICE",
+				"Unsupported Service", "Creating patients is not implemented by this fake"))
+		default:
+			methodNotAllowed(w)
+		}
+		return
+	}
+	id, sub, _ := strings.Cut(strings.TrimPrefix(rest, "/Patient/"), "/")
+	if id == "" {
+		fake.WriteOutcome(w, unsupported)
+		return
+	}
+	switch {
+	case sub == "" && r.Method == http.MethodGet:
+		s.get(w, id)
+	case sub == "" && r.Method == http.MethodPatch:
+		s.patch(w, r, id)
+	case sub == "RelatedPerson" && r.Method == http.MethodGet:
+		s.relatedPersons(w, r, id)
+	case sub == "" || sub == "RelatedPerson":
+		methodNotAllowed(w)
+	default:
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, IssueType: "not-found", Diagnostics: "Invalid URL"})
+	}
+}
+
+func methodNotAllowed(w http.ResponseWriter) {
+	fake.WriteOutcome(w, outcome(http.StatusMethodNotAllowed, "not-supported", "INVALID_METHOD",
+		"Method not allowed", "This method is not supported on this resource"))
+}
+
+// checkHeaders validates the request headers as the service does.
+func (s *Server) checkHeaders(r *http.Request) (fake.Outcome, bool) {
+	id := r.Header.Get("X-Request-ID")
+	if id == "" {
+		return missingValue("Invalid request with error - X-Request-ID header must be supplied to access this resource"), false
+	}
+	if !requestIDPattern.MatchString(id) {
+		return invalidValue("Invalid value - X-Request-ID header must be a UUID"), false
+	}
+	if u := r.Header.Get(pds.HeaderSessionURID); u != "" && !isDigits(u) {
+		return invalidValue("Invalid value - NHSD-Session-URID header must be digits"), false
+	}
+	euo := r.Header.Get(pds.HeaderEndUserOrganisation)
+	if euo == "" && s.cfg.requireEUO {
+		return missingValue("Invalid request with error - NHSD-End-User-Organisation-ODS header must be supplied"), false
+	}
+	if euo != "" && !shcrkit.ODSCode(euo).Valid() {
+		return invalidValue("Invalid value - NHSD-End-User-Organisation-ODS header must be an ODS code"), false
+	}
+	return fake.Outcome{}, true
+}
+
+// lookup resolves a requested id to a record, following a superseded
+// number to the surviving record.
+func (s *Server) lookup(id string) (*record, shcrkit.NHSNumber, fake.Outcome, bool) {
+	if !shcrkit.ValidNHSNumber(id) {
+		return nil, "", invalidResourceID, false
+	}
+	nhs := shcrkit.NHSNumber(id)
+	for hops := 0; hops < 8; hops++ {
+		if s.invalidated[nhs] {
+			return nil, "", invalidated, false
+		}
+		next, ok := s.superseded[nhs]
+		if !ok {
+			break
+		}
+		nhs = next
+	}
+	rec, ok := s.records[nhs]
+	if !ok || rec.conf == pds.Redacted {
+		return nil, "", notFound, false
+	}
+	return rec, nhs, fake.Outcome{}, true
+}
+
+func (s *Server) get(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	rec, _, o, ok := s.lookup(id)
+	if !ok {
+		s.mu.Unlock()
+		fake.WriteOutcome(w, o)
+		return
+	}
+	body, err := rec.render()
+	etag := rec.etag()
+	s.mu.Unlock()
+	if err != nil {
+		fake.WriteOutcome(w, outcome(http.StatusInternalServerError, "exception", "", "", "rendering failed"))
+		return
+	}
+	writeBody(w, http.StatusOK, etag, body)
+}
+
+// render returns the get answer of the current version, cached.
+func (r *record) render() ([]byte, error) {
+	if r.rendered == nil {
+		b, err := json.Marshal(r.view())
+		if err != nil {
+			return nil, err
+		}
+		r.rendered = b
+	}
+	return r.rendered, nil
+}
+
+func (r *record) etag() string { return fmt.Sprintf(`W/"%d"`, r.version) }
+
+func writeBody(w http.ResponseWriter, status int, etag string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/fhir+json")
+	if etag != "" {
+		h.Set("ETag", etag)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func (s *Server) relatedPersons(w http.ResponseWriter, r *http.Request, id string) {
+	s.mu.RLock()
+	rec, nhs, o, ok := s.lookup(id)
+	var related []fhir.RelatedPerson
+	if ok {
+		related = rec.relatedView()
+	}
+	s.mu.RUnlock()
+	if !ok {
+		fake.WriteOutcome(w, o)
+		return
+	}
+	b := searchset{ResourceType: "Bundle", Type: "searchset", Timestamp: s.timestamp(), Total: len(related)}
+	for _, rp := range related {
+		res, err := json.Marshal(rp)
+		if err != nil {
+			fake.WriteOutcome(w, outcome(http.StatusInternalServerError, "exception", "", "", "rendering failed"))
+			return
+		}
+		b.Entry = append(b.Entry, searchEntry{
+			FullURL:  baseURL(r) + "/Patient/" + nhs.String() + "/RelatedPerson/" + deref(rp.Id),
+			Resource: res,
+		})
+	}
+	fake.WriteJSON(w, http.StatusOK, b)
+}
+
+// searchset is a searchset Bundle as the service writes it.
+type searchset struct {
+	ResourceType string        `json:"resourceType"`
+	Type         string        `json:"type"`
+	Timestamp    string        `json:"timestamp"`
+	Total        int           `json:"total"`
+	Entry        []searchEntry `json:"entry,omitempty"`
+}
+
+type searchEntry struct {
+	FullURL string `json:"fullUrl"`
+	Search  *struct {
+		Score float64 `json:"score"`
+	} `json:"search,omitempty"`
+	Resource json.RawMessage `json:"resource"`
+}
+
+func (s *Server) timestamp() string { return s.cfg.now().UTC().Format("2006-01-02T15:04:05+00:00") }
+
+// baseURL is the service root as the caller reached it.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + BasePath
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

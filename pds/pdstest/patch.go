@@ -1,0 +1,412 @@
+package pdstest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/pds"
+)
+
+var ifMatchPattern = regexp.MustCompile(`^W/"([0-9]+)"$`)
+
+// updatable are the top-level fields a healthcare worker may patch.
+var updatable = map[string]bool{
+	"name": true, "gender": true, "birthDate": true, "deceasedDateTime": true, "address": true,
+	"telecom": true, "contact": true, "generalPractitioner": true, "managingOrganization": true,
+	"multipleBirthInteger": true, "extension": true,
+}
+
+// itemLists are the top-level lists whose items carry object ids.
+var itemLists = map[string]bool{"name": true, "address": true, "telecom": true, "contact": true}
+
+// patchOp is one operation as received.
+type patchOp struct {
+	Op    string          `json:"op"`
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value"`
+	From  string          `json:"from"`
+}
+
+func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
+	if !shcrkit.ValidNHSNumber(id) {
+		fake.WriteOutcome(w, invalidResourceID)
+		return
+	}
+	if s.cfg.mode == pds.AccessApplicationRestricted {
+		fake.WriteOutcome(w, outcome(http.StatusForbidden, "forbidden", "INVALID_METHOD", "Invalid method",
+			"Your app has insufficient permissions to use this method. Please contact support."))
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json-patch+json" {
+		fake.WriteOutcome(w, invalidValue("Invalid value - Content-Type header must be application/json-patch+json"))
+		return
+	}
+	m := ifMatchPattern.FindStringSubmatch(r.Header.Get("If-Match"))
+	if m == nil {
+		fake.WriteOutcome(w, outcome(http.StatusPreconditionFailed, "structure", "PRECONDITION_FAILED",
+			"Required condition was not fulfilled", `Invalid request with error - If-Match header must be supplied to update this resource, in the form W/"<version>"`))
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	reqID := r.Header.Get("X-Request-ID")
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.done.get(reqID); ok && e.nhs == shcrkit.NHSNumber(id) {
+		writeBody(w, http.StatusOK, e.etag, e.body)
+		return
+	}
+	rec, nhs, o, ok := s.lookup(id)
+	if !ok {
+		fake.WriteOutcome(w, o)
+		return
+	}
+	if rec.conf != pds.Unrestricted {
+		fake.WriteOutcome(w, outcome(http.StatusForbidden, "forbidden", "FORBIDDEN_UPDATE", "Update is forbidden",
+			"Invalid update with error - updating a restricted patient is not permitted for this application"))
+		return
+	}
+	if m[1] != strconv.Itoa(rec.version) {
+		fake.WriteOutcome(w, versionMismatch)
+		return
+	}
+	ops, o, ok := parsePatch(body)
+	if !ok {
+		fake.WriteOutcome(w, o)
+		return
+	}
+	res, o, ok := applyPatch(rec, nhs, ops)
+	if !ok {
+		fake.WriteOutcome(w, o)
+		return
+	}
+	rec.res, rec.rendered = res, nil
+	rec.version++
+	out, err := rec.render()
+	if err != nil {
+		fake.WriteOutcome(w, outcome(http.StatusInternalServerError, "exception", "", "", "rendering failed"))
+		return
+	}
+	s.done.put(reqID, dedupEntry{nhs: shcrkit.NHSNumber(id), etag: rec.etag(), body: out})
+	if len(s.timeouts) > 0 {
+		retryAfter := s.timeouts[0]
+		s.timeouts = s.timeouts[1:]
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		fake.WriteOutcome(w, outcome(http.StatusServiceUnavailable, "timeout", "SERVICE_UNAVAILABLE", "Service unavailable",
+			"The downstream domain processing has not completed within the configured timeout period. "+
+				"Using the same 'X-Request-ID' header, retry your request after the time specified by the 'Retry-After' response header."))
+		return
+	}
+	writeBody(w, http.StatusOK, rec.etag(), out)
+}
+
+// parsePatch reads the {"patches": [...]} body the service takes.
+func parsePatch(body []byte) ([]patchOp, fake.Outcome, bool) {
+	var doc struct {
+		Patches *[]json.RawMessage `json:"patches"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Patches == nil {
+		return nil, invalidUpdate("the body must be an object with a 'patches' list"), false
+	}
+	if len(*doc.Patches) == 0 {
+		return nil, invalidUpdate("no patches supplied"), false
+	}
+	ops := make([]patchOp, 0, len(*doc.Patches))
+	for i, raw := range *doc.Patches {
+		var op patchOp
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&op); err != nil {
+			return nil, invalidUpdate(fmt.Sprintf("patch %d is not a valid JSON Patch operation", i)), false
+		}
+		switch op.Op {
+		case "add", "replace", "test":
+			if op.Value == nil {
+				return nil, invalidUpdate(fmt.Sprintf("patch %d needs a value", i)), false
+			}
+		case "remove":
+			if op.Value != nil {
+				return nil, invalidUpdate(fmt.Sprintf("patch %d: remove takes no value", i)), false
+			}
+		default:
+			return nil, invalidUpdate(fmt.Sprintf("patch %d: unsupported operation '%s'", i, clip(op.Op))), false
+		}
+		ops = append(ops, op)
+	}
+	return ops, fake.Outcome{}, true
+}
+
+// applyPatch applies ops to a copy of the record's resource and checks
+// the service's rules; nothing is changed unless every operation succeeds.
+func applyPatch(rec *record, nhs shcrkit.NHSNumber, ops []patchOp) (fhir.Patient, fake.Outcome, bool) {
+	b, err := json.Marshal(rec.res)
+	if err != nil {
+		return fhir.Patient{}, outcome(http.StatusInternalServerError, "exception", "", "", "encoding failed"), false
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fhir.Patient{}, outcome(http.StatusInternalServerError, "exception", "", "", "encoding failed"), false
+	}
+	for i, op := range ops {
+		segs, err := pointer(op.Path)
+		if err != nil {
+			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: %v", i, err)), false
+		}
+		root := segs[0]
+		if !updatable[root] {
+			return fhir.Patient{}, invalidUpdate("Update unsupported for resource - '" + clip(root) + "'"), false
+		}
+		if op.Op == "remove" && len(segs) == 1 && (root == "gender" || root == "birthDate" || root == "deceasedDateTime") {
+			return fhir.Patient{}, outcome(http.StatusForbidden, "forbidden", "FORBIDDEN_UPDATE", "Update is forbidden",
+				"Invalid update with error - '"+root+"' cannot be removed"), false
+		}
+		last := segs[len(segs)-1]
+		if op.Op == "add" && len(segs) == 2 && last != "-" {
+			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: use '-' to add an item to '%s'", i, root)), false
+		}
+		if op.Op == "remove" && isIndex(last) {
+			prev := patchOp{}
+			if i > 0 {
+				prev = ops[i-1]
+			}
+			if prev.Op != "test" || (prev.Path != op.Path && prev.Path != op.Path+"/id" && prev.Path != op.Path+"/url") {
+				return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: removing a list item must be immediately preceded by a test of it", i)), false
+			}
+		}
+		var val any
+		if op.Value != nil {
+			if err := json.Unmarshal(op.Value, &val); err != nil {
+				return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: value is not JSON", i)), false
+			}
+		}
+		if itemLists[root] && len(segs) == 2 {
+			obj, _ := val.(map[string]any)
+			switch op.Op {
+			case "add":
+				if _, has := obj["id"]; has {
+					return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: do not supply an id when adding to '%s'", i, root)), false
+				}
+			case "replace":
+				cur, err := get(doc, segs)
+				curObj, _ := cur.(map[string]any)
+				if err != nil || curObj == nil || obj == nil || obj["id"] != curObj["id"] {
+					return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: the id of the item replaced must be supplied", i)), false
+				}
+			}
+		}
+		if doc, err = apply(doc, op.Op, segs, val); err != nil {
+			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: %v", i, err)), false
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return fhir.Patient{}, invalidUpdate("the patched patient cannot be encoded"), false
+	}
+	var res fhir.Patient
+	if err := json.Unmarshal(out, &res); err != nil {
+		return fhir.Patient{}, invalidUpdate("the patched patient is not a valid Patient resource"), false
+	}
+	if o, ok := checkRules(&rec.res, &res); !ok {
+		return fhir.Patient{}, o, false
+	}
+	assignIDs(&res, nhs, rec.version+1)
+	return res, fake.Outcome{}, true
+}
+
+// checkRules applies the business rules the fake knows of.
+func checkRules(before, after *fhir.Patient) (fake.Outcome, bool) {
+	if after.Gender != nil && *after.Gender == fhir.AdministrativeGenderOther &&
+		(before.Gender == nil || *before.Gender != fhir.AdministrativeGenderOther) {
+		return invalidUpdate("gender cannot be set to 'other'"), false
+	}
+	usual := 0
+	for _, n := range after.Name {
+		if n.Use != nil && *n.Use == fhir.NameUseUsual {
+			usual++
+		}
+	}
+	if usual != 1 && len(after.Name) > 0 {
+		return invalidUpdate("a patient must have exactly one usual name"), false
+	}
+	uses := map[fhir.AddressUse]int{}
+	for _, a := range after.Address {
+		if a.Use != nil {
+			uses[*a.Use]++
+			if uses[*a.Use] > 1 && *a.Use != fhir.AddressUseWork && *a.Use != fhir.AddressUseOld {
+				return invalidUpdate("only one address of each use is allowed"), false
+			}
+		}
+	}
+	return fake.Outcome{}, true
+}
+
+// assignIDs gives new list items the object ids the service assigns.
+func assignIDs(p *fhir.Patient, nhs shcrkit.NHSNumber, version int) {
+	v := strconv.Itoa(version)
+	for i := range p.Name {
+		if p.Name[i].Id == nil {
+			p.Name[i].Id = ptr(objectID(nhs.String(), "name", v, strconv.Itoa(i)))
+		}
+	}
+	for i := range p.Address {
+		if p.Address[i].Id == nil {
+			p.Address[i].Id = ptr(objectID(nhs.String(), "address", v, strconv.Itoa(i)))
+		}
+	}
+	for i := range p.Telecom {
+		if p.Telecom[i].Id == nil {
+			p.Telecom[i].Id = ptr(objectID(nhs.String(), "telecom", v, strconv.Itoa(i)))
+		}
+	}
+	for i := range p.Contact {
+		if p.Contact[i].Id == nil {
+			p.Contact[i].Id = ptr(objectID(nhs.String(), "contact", v, strconv.Itoa(i)))
+		}
+	}
+}
+
+// pointer parses an RFC 6901 JSON pointer naming something inside the
+// document.
+func pointer(p string) ([]string, error) {
+	if p == "" || p[0] != '/' || p == "/" {
+		return nil, fmt.Errorf("path '%s' is not a valid JSON pointer", clip(p))
+	}
+	segs := strings.Split(p[1:], "/")
+	for i, s := range segs {
+		if s == "" {
+			return nil, fmt.Errorf("path '%s' has an empty segment", clip(p))
+		}
+		segs[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+	}
+	return segs, nil
+}
+
+func isIndex(s string) bool {
+	if s == "" || (len(s) > 1 && s[0] == '0') || len(s) > 6 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// get returns the value at segs.
+func get(doc any, segs []string) (any, error) {
+	cur := doc
+	for _, s := range segs {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[s]
+			if !ok {
+				return nil, fmt.Errorf("path does not exist")
+			}
+			cur = v
+		case []any:
+			if !isIndex(s) {
+				return nil, fmt.Errorf("path does not exist")
+			}
+			i, _ := strconv.Atoi(s)
+			if i >= len(c) {
+				return nil, fmt.Errorf("path does not exist")
+			}
+			cur = c[i]
+		default:
+			return nil, fmt.Errorf("path does not exist")
+		}
+	}
+	return cur, nil
+}
+
+// apply performs one operation and returns the (possibly new) document.
+func apply(doc any, op string, segs []string, val any) (any, error) {
+	if op == "test" {
+		cur, err := get(doc, segs)
+		if err != nil {
+			return nil, err
+		}
+		if !reflect.DeepEqual(cur, val) {
+			return nil, fmt.Errorf("test failed")
+		}
+		return doc, nil
+	}
+	key := segs[len(segs)-1]
+	parent, err := get(doc, segs[:len(segs)-1])
+	if err != nil {
+		// The service starts a top-level list the record does not have yet.
+		if m, ok := doc.(map[string]any); ok && op == "add" && key == "-" && len(segs) == 2 {
+			m[segs[0]] = []any{val}
+			return doc, nil
+		}
+		return nil, fmt.Errorf("parent path does not exist")
+	}
+	var updated any
+	switch c := parent.(type) {
+	case map[string]any:
+		_, exists := c[key]
+		switch op {
+		case "add":
+			c[key] = val
+		case "replace":
+			if !exists {
+				return nil, fmt.Errorf("path does not exist")
+			}
+			c[key] = val
+		case "remove":
+			if !exists {
+				return nil, fmt.Errorf("path does not exist")
+			}
+			delete(c, key)
+		}
+		return doc, nil
+	case []any:
+		i := len(c)
+		if key != "-" {
+			if !isIndex(key) {
+				return nil, fmt.Errorf("'%s' is not a list index", clip(key))
+			}
+			i, _ = strconv.Atoi(key)
+		}
+		switch {
+		case op == "add" && i <= len(c):
+			updated = append(c[:i:i], append([]any{val}, c[i:]...)...)
+		case op == "replace" && i < len(c):
+			c[i] = val
+			return doc, nil
+		case op == "remove" && i < len(c):
+			updated = append(c[:i:i], c[i+1:]...)
+		default:
+			return nil, fmt.Errorf("list index out of range")
+		}
+	default:
+		return nil, fmt.Errorf("parent path is not an object or a list")
+	}
+	// A list changed length: put the new list where the old one was.
+	if len(segs) == 1 {
+		return updated, nil
+	}
+	gp, _ := get(doc, segs[:len(segs)-2])
+	switch g := gp.(type) {
+	case map[string]any:
+		g[segs[len(segs)-2]] = updated
+	case []any:
+		j, _ := strconv.Atoi(segs[len(segs)-2])
+		g[j] = updated
+	}
+	return doc, nil
+}

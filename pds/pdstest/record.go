@@ -1,0 +1,304 @@
+package pdstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strings"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/pds"
+)
+
+// FHIR systems and extension URLs the fake writes.
+const (
+	verificationStatusURL    = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus"
+	verificationStatusSystem = "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatus"
+	deathNotificationURL     = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus"
+	deathNotificationSystem  = "https://fhir.hl7.org.uk/CodeSystem/UKCore-DeathNotificationStatus"
+	contactRelationSystem    = "http://terminology.hl7.org/CodeSystem/v2-0131"
+	relationRoleSystem       = "https://fhir.nhs.uk/R4/CodeSystem/UKCore-AdditionalRelatedPersonRole"
+	relationTypeSystem       = "http://hl7.org/fhir/ValueSet/relatedperson-relationshiptype"
+)
+
+// record is one patient as the fake holds it: the full resource, before
+// any of the removals PDS makes when it answers.
+type record struct {
+	res     fhir.Patient
+	version int
+	conf    pds.Confidentiality
+	related []fhir.RelatedPerson
+	// rendered caches the answer to a get of the current version.
+	rendered []byte
+}
+
+// objectID makes a stable object id like the ones PDS gives names,
+// addresses and contact points.
+func objectID(parts ...string) string {
+	h := fnv.New32a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("%08X", h.Sum32())
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// buildRecord turns a Person into the record PDS would hold.
+func buildRecord(p Person) (*record, error) {
+	if !p.NHSNumber.Valid() {
+		return nil, fmt.Errorf("pdstest: person has an invalid NHS number")
+	}
+	conf := p.Confidentiality
+	if conf == "" {
+		conf = pds.Unrestricted
+	}
+	switch conf {
+	case pds.Unrestricted, pds.Restricted, pds.VeryRestricted, pds.Redacted:
+	default:
+		return nil, fmt.Errorf("pdstest: unknown confidentiality %q", string(conf))
+	}
+	nhs := p.NHSNumber.String()
+	res := fhir.Patient{
+		Id: ptr(nhs),
+		Identifier: []fhir.Identifier{{
+			System: ptr(shcrkit.NHSNumberSystem),
+			Value:  ptr(nhs),
+			Extension: []fhir.Extension{{
+				Url: verificationStatusURL,
+				ValueCodeableConcept: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+					System: ptr(verificationStatusSystem), Version: ptr("1.0.0"), Code: ptr("01"),
+					Display: ptr("Number present and verified"),
+				}}},
+			}},
+		}},
+	}
+	if p.Family != "" || len(p.Given) > 0 {
+		n := fhir.HumanName{Id: ptr(objectID(nhs, "name", "usual")), Use: ptr(fhir.NameUseUsual),
+			Given: append([]string(nil), p.Given...), Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}}
+		if p.Family != "" {
+			n.Family = ptr(p.Family)
+		}
+		if p.Prefix != "" {
+			n.Prefix = []string{p.Prefix}
+		}
+		res.Name = append(res.Name, n)
+	}
+	if p.PreviousFamily != "" {
+		res.Name = append(res.Name, fhir.HumanName{Id: ptr(objectID(nhs, "name", "old")), Use: ptr(fhir.NameUseOld),
+			Given: append([]string(nil), p.Given...), Family: ptr(p.PreviousFamily)})
+	}
+	if p.Gender != "" {
+		var g fhir.AdministrativeGender
+		if err := g.UnmarshalJSON([]byte(`"` + string(p.Gender) + `"`)); err != nil {
+			return nil, fmt.Errorf("pdstest: unknown gender %q", string(p.Gender))
+		}
+		res.Gender = &g
+	}
+	if p.BirthDate != "" {
+		if !validDate(p.BirthDate) {
+			return nil, fmt.Errorf("pdstest: birth date must be yyyy-mm-dd")
+		}
+		res.BirthDate = ptr(p.BirthDate)
+	}
+	if p.DeathDate != "" {
+		if !validDate(p.DeathDate) {
+			return nil, fmt.Errorf("pdstest: death date must be yyyy-mm-dd")
+		}
+		res.DeceasedDateTime = ptr(p.DeathDate + "T00:00:00+00:00")
+		res.Extension = append(res.Extension, fhir.Extension{Url: deathNotificationURL, Extension: []fhir.Extension{
+			{Url: "deathNotificationStatus", ValueCodeableConcept: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+				System: ptr(deathNotificationSystem), Version: ptr("1.0.0"), Code: ptr("2"),
+				Display: ptr("Formal - death notice received from Registrar of Deaths"),
+			}}}},
+			{Url: "systemEffectiveDate", ValueDateTime: ptr(p.DeathDate + "T00:00:00+00:00")},
+		}})
+	}
+	if len(p.AddressLines) > 0 || p.Postcode != "" {
+		a := fhir.Address{Id: ptr(objectID(nhs, "address", "home")), Use: ptr(fhir.AddressUseHome),
+			Line: append([]string(nil), p.AddressLines...), Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}}
+		if p.Postcode != "" {
+			a.PostalCode = ptr(p.Postcode)
+		}
+		res.Address = []fhir.Address{a}
+	}
+	if p.Phone != "" {
+		res.Telecom = append(res.Telecom, fhir.ContactPoint{Id: ptr(objectID(nhs, "telecom", "phone")),
+			System: ptr(fhir.ContactPointSystemPhone), Use: ptr(fhir.ContactPointUseHome), Value: ptr(p.Phone)})
+	}
+	if p.Email != "" {
+		res.Telecom = append(res.Telecom, fhir.ContactPoint{Id: ptr(objectID(nhs, "telecom", "email")),
+			System: ptr(fhir.ContactPointSystemEmail), Use: ptr(fhir.ContactPointUseHome), Value: ptr(p.Email)})
+	}
+	if p.EmergencyContact != "" {
+		res.Contact = []fhir.PatientContact{{
+			Id: ptr(objectID(nhs, "contact")),
+			Relationship: []fhir.CodeableConcept{{Coding: []fhir.Coding{{
+				System: ptr(contactRelationSystem), Code: ptr("C"), Display: ptr("Emergency Contact")}}}},
+			Telecom: []fhir.ContactPoint{{System: ptr(fhir.ContactPointSystemPhone), Value: ptr(p.EmergencyContact)}},
+		}}
+	}
+	if p.GP != "" {
+		if !p.GP.Valid() {
+			return nil, fmt.Errorf("pdstest: GP is not a valid ODS code")
+		}
+		res.GeneralPractitioner = []fhir.Reference{{
+			Id: ptr(objectID(nhs, "gp")), Type: ptr("Organization"),
+			Identifier: &fhir.Identifier{System: ptr(shcrkit.ODSSystem), Value: ptr(p.GP.String()),
+				Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}},
+		}}
+	}
+	rec := &record{res: res, version: 1, conf: conf}
+	for i, r := range p.Related {
+		rp, err := buildRelated(p.NHSNumber, i, r)
+		if err != nil {
+			return nil, err
+		}
+		rec.related = append(rec.related, rp)
+	}
+	return rec, nil
+}
+
+func buildRelated(nhs shcrkit.NHSNumber, i int, r Relation) (fhir.RelatedPerson, error) {
+	if r.Relationship == "" {
+		return fhir.RelatedPerson{}, fmt.Errorf("pdstest: relation %d has no relationship", i)
+	}
+	rp := fhir.RelatedPerson{Id: ptr(objectID(nhs.String(), "related", fmt.Sprint(i))), Active: ptr(true)}
+	system := relationTypeSystem
+	if r.Relationship == "Guardian" || r.Relationship == "Agent" || r.Relationship == "Personal" {
+		system = relationRoleSystem
+	}
+	cc := fhir.CodeableConcept{Coding: []fhir.Coding{{System: ptr(system), Code: ptr(r.Relationship)}}}
+	if r.NextOfKin {
+		cc.Coding = append(cc.Coding, fhir.Coding{System: ptr(relationTypeSystem), Code: ptr("N"), Display: ptr("Next-of-Kin")})
+	}
+	rp.Relationship = []fhir.CodeableConcept{cc}
+	if !r.NHSNumber.IsZero() {
+		if !r.NHSNumber.Valid() {
+			return fhir.RelatedPerson{}, fmt.Errorf("pdstest: relation %d has an invalid NHS number", i)
+		}
+		rp.Patient = fhir.Reference{Identifier: &fhir.Identifier{System: ptr(shcrkit.NHSNumberSystem), Value: ptr(r.NHSNumber.String())}}
+	}
+	if r.Family != "" || len(r.Given) > 0 {
+		n := fhir.HumanName{Use: ptr(fhir.NameUseUsual), Given: append([]string(nil), r.Given...)}
+		if r.Family != "" {
+			n.Family = ptr(r.Family)
+		}
+		rp.Name = []fhir.HumanName{n}
+	}
+	if len(r.AddressLines) > 0 || r.Postcode != "" {
+		a := fhir.Address{Use: ptr(fhir.AddressUseHome), Line: append([]string(nil), r.AddressLines...)}
+		if r.Postcode != "" {
+			a.PostalCode = ptr(r.Postcode)
+		}
+		rp.Address = []fhir.Address{a}
+	}
+	if r.Phone != "" {
+		rp.Telecom = []fhir.ContactPoint{{System: ptr(fhir.ContactPointSystemPhone), Use: ptr(fhir.ContactPointUseHome), Value: ptr(r.Phone)}}
+	}
+	return rp, nil
+}
+
+// startDate is the period start the fake gives the data of a patient
+// born on birth: their birth date, or a fixed date when unknown.
+func startDate(birth string) string {
+	if birth != "" {
+		return birth
+	}
+	return "2000-01-01"
+}
+
+// view returns the patient as PDS returns it on a get: versioned, labelled
+// and, unless unrestricted, without address, telecom, contacts and GP.
+func (r *record) view() fhir.Patient {
+	p := r.res
+	p.Meta = &fhir.Meta{VersionId: ptr(fmt.Sprint(r.version)), Security: []fhir.Coding{{
+		System: ptr(pds.ConfidentialitySystem), Code: ptr(string(r.conf)), Display: ptr(confDisplay(r.conf)),
+	}}}
+	if r.conf != pds.Unrestricted {
+		p.Address, p.Telecom, p.Contact, p.GeneralPractitioner = nil, nil, nil, nil
+	}
+	return p
+}
+
+// searchView is the part of the record a search returns: usual, nickname
+// and temporary names, the home address, the death notification and no
+// other extension; with the same removals as a get.
+func (r *record) searchView() fhir.Patient {
+	p := r.view()
+	var names []fhir.HumanName
+	for _, n := range p.Name {
+		if n.Use == nil || *n.Use == fhir.NameUseUsual || *n.Use == fhir.NameUseNickname || *n.Use == fhir.NameUseTemp {
+			names = append(names, n)
+		}
+	}
+	p.Name = names
+	var addrs []fhir.Address
+	for _, a := range p.Address {
+		if a.Use != nil && *a.Use == fhir.AddressUseHome {
+			addrs = append(addrs, a)
+		}
+	}
+	p.Address = addrs
+	var exts []fhir.Extension
+	for _, e := range p.Extension {
+		if e.Url == deathNotificationURL {
+			exts = append(exts, e)
+		}
+	}
+	p.Extension = exts
+	p.ManagingOrganization, p.Communication = nil, nil
+	return p
+}
+
+// relatedView returns the related people, without the contact details of
+// those of a patient whose location PDS hides.
+func (r *record) relatedView() []fhir.RelatedPerson {
+	out := make([]fhir.RelatedPerson, len(r.related))
+	copy(out, r.related)
+	if r.conf != pds.Unrestricted {
+		for i := range out {
+			out[i].Address, out[i].Telecom = nil, nil
+		}
+	}
+	return out
+}
+
+func confDisplay(c pds.Confidentiality) string {
+	switch c {
+	case pds.Unrestricted:
+		return "unrestricted"
+	case pds.Restricted:
+		return "restricted"
+	case pds.VeryRestricted:
+		return "very restricted"
+	}
+	return "redacted"
+}
+
+// clonePatient deep-copies a resource through JSON, which is how the fake
+// hands records out without sharing memory.
+func clonePatient(p fhir.Patient) fhir.Patient {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return p
+	}
+	var out fhir.Patient
+	if err := json.Unmarshal(b, &out); err != nil {
+		return p
+	}
+	return out
+}
+
+func validDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	_, err := parseDate(s)
+	return err == nil
+}
+
+// lower folds case for the fake's matching.
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

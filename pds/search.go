@@ -1,0 +1,324 @@
+package pds
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+)
+
+// Gender is an administrative gender as PDS records it.
+type Gender string
+
+// Genders PDS records.
+const (
+	GenderMale    Gender = "male"
+	GenderFemale  Gender = "female"
+	GenderOther   Gender = "other"
+	GenderUnknown Gender = "unknown"
+)
+
+// Date comparison prefixes of the birthdate and death-date parameters.
+const (
+	DateEq = "eq"
+	DateGe = "ge"
+	DateLe = "le"
+)
+
+// DateParam is one birthdate or death-date condition: a prefix (DateEq,
+// DateGe or DateLe) and a yyyy-mm-dd date.
+type DateParam struct {
+	Prefix string
+	Date   string
+}
+
+// On is the condition "on date" (yyyy-mm-dd).
+func On(date string) DateParam { return DateParam{Prefix: DateEq, Date: date} }
+
+// OnOrAfter is the condition "on or after date" (yyyy-mm-dd).
+func OnOrAfter(date string) DateParam { return DateParam{Prefix: DateGe, Date: date} }
+
+// OnOrBefore is the condition "on or before date" (yyyy-mm-dd).
+func OnOrBefore(date string) DateParam { return DateParam{Prefix: DateLe, Date: date} }
+
+// Between is the range of dates from first to last, both included.
+func Between(first, last string) []DateParam { return []DateParam{OnOrAfter(first), OnOrBefore(last)} }
+
+// String renders the condition as the service takes it, "eq2010-10-22".
+func (d DateParam) String() string { return d.Prefix + d.Date }
+
+// MaxSearchResults is the most matches a search may ask for.
+const MaxSearchResults = 50
+
+// SearchQuery is a patient search. Text parameters are not case
+// sensitive; Family, Given and Postcode may end in the wildcard "*" (not
+// within their first two characters) unless the search is fuzzy.
+//
+// A non-fuzzy search needs at least Family and BirthDate. A fuzzy search
+// needs Given, Family and BirthDate; or Family, BirthDate, Gender and
+// Postcode; or Given, BirthDate, Gender and Postcode.
+type SearchQuery struct {
+	// Family is the family name (surname), at most 35 characters.
+	Family string
+	// Given are the given names in order, each at most 35 characters; the
+	// first may be compound ("John Paul").
+	Given []string
+	// Gender is the recorded gender.
+	Gender Gender
+	// BirthDate is the date of birth: one condition, or a range made of a
+	// DateGe and a DateLe condition (see Between).
+	BirthDate []DateParam
+	// DeathDate is the date of death, in the same form as BirthDate.
+	DeathDate []DateParam
+	// Postcode is the postcode of any known address; spaces are ignored.
+	Postcode string
+	// GeneralPractitioner is the ODS code of the registered GP practice.
+	GeneralPractitioner shcrkit.ODSCode
+	// Email and Phone match exactly (email ignoring case); no wildcards.
+	Email string
+	Phone string
+	// Fuzzy matches homophones, transposed names and history; wildcards
+	// are not allowed.
+	Fuzzy bool
+	// ExactMatch returns only the matches scored 1.0.
+	ExactMatch bool
+	// History searches previous names and addresses too.
+	History bool
+	// MaxResults is the most matches to return, 1 to 50; 0 means the
+	// service's default (50 for healthcare workers, 1 for
+	// application-restricted access, which may ask for no more than 1).
+	// More matches than this fail the search with ErrTooManyMatches.
+	MaxResults int
+}
+
+// Match is a patient found by a search.
+type Match struct {
+	// Patient is the record as a search returns it: only usual, nickname
+	// and temporary names, only the home address, no pharmacies or
+	// preferences.
+	Patient *Patient
+	// Score is how well the patient matched, from 0 to 1 (1.0: exactly).
+	Score float64
+}
+
+// Search finds patients. It checks the query before sending it and fails
+// with an error matching ErrInvalidSearch (or ErrAccessMode) when the
+// service would reject it. The matches come best first; no match is an
+// empty slice and no error. More matches than the query's MaxResults (or
+// the service's limit) fail with ErrTooManyMatches.
+func (c *Client) Search(ctx context.Context, q SearchQuery) ([]Match, error) {
+	if err := contextDone(ctx); err != nil {
+		return nil, err
+	}
+	if err := q.validate(c.mode); err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(ctx, &fhirhttp.Request{Path: "/Patient", Query: q.Values()})
+	if err != nil {
+		return nil, err
+	}
+	b, err := decodeBundle(resp)
+	if err != nil {
+		return nil, err
+	}
+	matches := make([]Match, 0, len(b.Entry))
+	for i, e := range b.Entry {
+		var env patientEnvelope
+		if err := json.Unmarshal(e.Resource, &env); err != nil || env.ResourceType != "Patient" {
+			return nil, malformed(resp, "entry %d is not a Patient", i)
+		}
+		m := Match{Patient: newPatient(env.Patient, "", "")}
+		if e.Search != nil && e.Search.Score != nil {
+			s, err := e.Search.Score.Float64()
+			if err != nil || s < 0 || s > 1 {
+				return nil, malformed(resp, "entry %d has a score outside 0..1", i)
+			}
+			m.Score = s
+		}
+		matches = append(matches, m)
+	}
+	slices.SortStableFunc(matches, func(a, b Match) int { return cmp.Compare(b.Score, a.Score) })
+	return matches, nil
+}
+
+// Values renders the query as the service's URL parameters. It does not
+// validate the query.
+func (q *SearchQuery) Values() url.Values {
+	v := url.Values{}
+	if q.Family != "" {
+		v.Set("family", q.Family)
+	}
+	for _, g := range q.Given {
+		v.Add("given", g)
+	}
+	if q.Gender != "" {
+		v.Set("gender", string(q.Gender))
+	}
+	for _, d := range q.BirthDate {
+		v.Add("birthdate", d.String())
+	}
+	for _, d := range q.DeathDate {
+		v.Add("death-date", d.String())
+	}
+	if q.Postcode != "" {
+		v.Set("address-postalcode", q.Postcode)
+	}
+	if q.GeneralPractitioner != "" {
+		v.Set("general-practitioner", q.GeneralPractitioner.String())
+	}
+	if q.Email != "" {
+		v.Set("email", q.Email)
+	}
+	if q.Phone != "" {
+		v.Set("phone", q.Phone)
+	}
+	if q.Fuzzy {
+		v.Set("_fuzzy-match", "true")
+	}
+	if q.ExactMatch {
+		v.Set("_exact-match", "true")
+	}
+	if q.History {
+		v.Set("_history", "true")
+	}
+	if q.MaxResults != 0 {
+		v.Set("_max-results", strconv.Itoa(q.MaxResults))
+	}
+	return v
+}
+
+// Validate checks the query as a healthcare worker's client would before
+// sending it; Search also applies the limits of its access mode.
+func (q *SearchQuery) Validate() error { return q.validate(AccessHealthcareWorker) }
+
+func (q *SearchQuery) validate(mode AccessMode) error {
+	if q.Family == "" && len(q.Given) == 0 && q.Gender == "" && len(q.BirthDate) == 0 &&
+		len(q.DeathDate) == 0 && q.Postcode == "" && q.GeneralPractitioner == "" && q.Email == "" && q.Phone == "" {
+		return searchError("", "no search parameters")
+	}
+	if err := checkName("family", q.Family, q.Fuzzy); err != nil {
+		return err
+	}
+	for i, g := range q.Given {
+		field := fmt.Sprintf("given[%d]", i)
+		if g == "" {
+			return searchError(field, "empty")
+		}
+		if err := checkName(field, g, q.Fuzzy); err != nil {
+			return err
+		}
+	}
+	switch q.Gender {
+	case "", GenderMale, GenderFemale, GenderOther, GenderUnknown:
+	default:
+		return searchError("gender", "must be male, female, other or unknown")
+	}
+	if err := checkDates("birthdate", q.BirthDate); err != nil {
+		return err
+	}
+	if err := checkDates("death-date", q.DeathDate); err != nil {
+		return err
+	}
+	if err := checkWildcard("address-postalcode", q.Postcode, q.Fuzzy); err != nil {
+		return err
+	}
+	if q.GeneralPractitioner != "" && !q.GeneralPractitioner.Valid() {
+		return searchError("general-practitioner", "not a valid ODS code")
+	}
+	if strings.Contains(q.Email, "*") {
+		return searchError("email", "wildcards are not allowed")
+	}
+	if q.Email != "" && !strings.Contains(q.Email, "@") {
+		return searchError("email", "not an email address")
+	}
+	if strings.Contains(q.Phone, "*") {
+		return searchError("phone", "wildcards are not allowed")
+	}
+	if q.MaxResults < 0 || q.MaxResults > MaxSearchResults {
+		return searchError("_max-results", "must be between 1 and 50")
+	}
+	if mode == AccessApplicationRestricted && q.MaxResults > 1 {
+		return modeError("application-restricted access may ask for one search result only")
+	}
+	has := func(s string) bool { return s != "" }
+	given, family, born, gender, postcode := len(q.Given) > 0, has(q.Family), len(q.BirthDate) > 0, has(string(q.Gender)), has(q.Postcode)
+	if q.Fuzzy {
+		if !(given && family && born) && !(family && born && gender && postcode) && !(given && born && gender && postcode) {
+			return searchError("", "a fuzzy search needs given name, family name and date of birth; "+
+				"or family name, date of birth, gender and postcode; or given name, date of birth, gender and postcode")
+		}
+		return nil
+	}
+	if !family || !born {
+		return searchError("", "a non-fuzzy search needs at least the family name and the date of birth")
+	}
+	return nil
+}
+
+func checkName(field, s string, fuzzy bool) error {
+	if utf8.RuneCountInString(s) > 35 {
+		return searchError(field, "longer than 35 characters")
+	}
+	return checkWildcard(field, s, fuzzy)
+}
+
+// checkWildcard applies the service's wildcard rules: none in a fuzzy
+// search, and never within the first two characters.
+func checkWildcard(field, s string, fuzzy bool) error {
+	i := strings.IndexByte(s, '*')
+	if i < 0 {
+		return nil
+	}
+	if fuzzy {
+		return searchError(field, "wildcards are not allowed in a fuzzy search")
+	}
+	if utf8.RuneCountInString(s[:i]) < 2 {
+		return searchError(field, "a wildcard may not be one of the first two characters")
+	}
+	return nil
+}
+
+// checkDates checks one condition, or a ge/le range.
+func checkDates(field string, ds []DateParam) error {
+	var ge, le time.Time
+	for i, d := range ds {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch d.Prefix {
+		case DateEq, DateGe, DateLe:
+		default:
+			return searchError(f, "prefix must be eq, ge or le")
+		}
+		t, err := time.Parse("2006-01-02", d.Date)
+		if err != nil {
+			return searchError(f, "date must be yyyy-mm-dd")
+		}
+		switch d.Prefix {
+		case DateGe:
+			ge = t
+		case DateLe:
+			le = t
+		}
+	}
+	switch len(ds) {
+	case 0, 1:
+		return nil
+	case 2:
+		if ge.IsZero() || le.IsZero() {
+			return searchError(field, "two conditions must be a range: one ge and one le")
+		}
+		if le.Before(ge) {
+			return searchError(field, "the range ends before it starts")
+		}
+		return nil
+	}
+	return searchError(field, "at most two conditions (a ge/le range)")
+}
