@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func (c SignedJWTConfig) validate() (SignedJWTConfig, error) {
 	if !c.Algorithm.Valid() {
 		bad("Algorithm %q is not supported (use RS256, RS384, RS512, ES256, ES384 or ES512)", c.Algorithm)
 	}
-	if c.PrivateKey == nil {
+	if isNil(c.PrivateKey) {
 		bad("PrivateKey is nil")
 	} else if c.Algorithm.Valid() {
 		if err := c.Algorithm.checkKey(c.PrivateKey.Public()); err != nil {
@@ -197,6 +198,16 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// isNil reports whether k is nil or a nil pointer in an interface, whose
+// Public method would panic.
+func isNil(k crypto.Signer) bool {
+	if k == nil {
+		return true
+	}
+	v := reflect.ValueOf(k)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }

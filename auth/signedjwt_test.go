@@ -228,6 +228,7 @@ func TestSignedJWTConfigValidation(t *testing.T) {
 		{"user info in URL", func(c *auth.SignedJWTConfig) { c.TokenURL = "https://u:p@api.example.nhs.uk/token" }, "user information"},
 		{"no kid", func(c *auth.SignedJWTConfig) { c.KeyID = "" }, "KeyID is empty"},
 		{"no key", func(c *auth.SignedJWTConfig) { c.PrivateKey = nil }, "PrivateKey is nil"},
+		{"nil RSA key", func(c *auth.SignedJWTConfig) { c.PrivateKey = (*rsa.PrivateKey)(nil) }, "PrivateKey is nil"},
 		{"unknown algorithm", func(c *auth.SignedJWTConfig) { c.Algorithm = "HS256" }, `Algorithm "HS256" is not supported`},
 		{"EC key for RS512", func(c *auth.SignedJWTConfig) { c.PrivateKey = ecKey }, "needs an RSA key"},
 		{"RSA key for ES256", func(c *auth.SignedJWTConfig) { c.Algorithm = auth.ES256 }, "needs an EC key"},

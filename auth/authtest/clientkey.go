@@ -50,16 +50,19 @@ func (s *Server) GenerateClientKey() (ClientKey, error) {
 
 // Config returns a SignedJWTConfig for this application and the fake: API
 // key, token URL, kid, private key, the fake's HTTP client and the fake's
-// clock.
+// clock. For a ClientKey not made by a Server, only the first fields are
+// set.
 func (k ClientKey) Config() auth.SignedJWTConfig {
-	return auth.SignedJWTConfig{
-		APIKey:     k.APIKey,
-		TokenURL:   k.srv.TokenURL(),
-		KeyID:      k.KeyID,
-		PrivateKey: k.PrivateKey,
-		HTTPClient: k.srv.Client(),
-		Now:        k.srv.now,
+	cfg := auth.SignedJWTConfig{APIKey: k.APIKey, KeyID: k.KeyID}
+	if k.PrivateKey != nil { // a nil *rsa.PrivateKey must not become a non-nil crypto.Signer
+		cfg.PrivateKey = k.PrivateKey
 	}
+	if k.srv != nil {
+		cfg.TokenURL = k.srv.TokenURL()
+		cfg.HTTPClient = k.srv.Client()
+		cfg.Now = k.srv.now
+	}
+	return cfg
 }
 
 // cis2Key stands in for CIS2 Authentication's signing key; like the real

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -232,6 +233,9 @@ func (s *Server) Now() time.Time { return s.now() }
 func (s *Server) Register(apiKey, kid string, pub crypto.PublicKey) error {
 	if apiKey == "" || kid == "" {
 		return errors.New("authtest: Register needs an API key and a kid")
+	}
+	if v := reflect.ValueOf(pub); v.Kind() == reflect.Pointer && v.IsNil() {
+		return errors.New("authtest: Register: the key is a nil pointer")
 	}
 	if signer, ok := pub.(crypto.Signer); ok {
 		pub = signer.Public()

@@ -356,6 +356,8 @@ func TestRegisterErrors(t *testing.T) {
 		{"no kid", "app", "", &key.PublicKey, "needs an API key and a kid"},
 		{"Ed25519", "app", "k3", edPub, "unsupported key type"},
 		{"nil", "app", "k4", nil, "unsupported key type"},
+		{"nil RSA pointer", "app", "k5", (*rsa.PublicKey)(nil), "nil pointer"},
+		{"nil private key pointer", "app", "k6", (*rsa.PrivateKey)(nil), "nil pointer"},
 	}
 	for _, tt := range tests {
 		err := srv.Register(tt.apiKey, tt.kid, tt.pub)
