@@ -1,0 +1,118 @@
+package nrls
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+)
+
+// Service roots of the NRL. A consumer client (Search, Count, Get) uses a
+// consumer root, a producer client (Create, Update, Supersede, Delete,
+// and Search, Count and Get over its own pointers) a producer root.
+const (
+	ConsumerPath = "/record-locator/consumer/FHIR/R4"
+	ProducerPath = "/record-locator/producer/FHIR/R4"
+
+	SandboxConsumerURL     = "https://sandbox.api.service.nhs.uk" + ConsumerPath
+	IntegrationConsumerURL = "https://int.api.service.nhs.uk" + ConsumerPath
+	ProductionConsumerURL  = "https://api.service.nhs.uk" + ConsumerPath
+	SandboxProducerURL     = "https://sandbox.api.service.nhs.uk" + ProducerPath
+	IntegrationProducerURL = "https://int.api.service.nhs.uk" + ProducerPath
+	ProductionProducerURL  = "https://api.service.nhs.uk" + ProducerPath
+)
+
+// HeaderEndUserOrganisation is the header naming the organisation a
+// request is made for.
+const HeaderEndUserOrganisation = "NHSD-End-User-Organisation-ODS"
+
+// Client talks to the National Record Locator as a consumer or a producer,
+// depending on its base URL. It is safe for concurrent use.
+type Client struct {
+	http      *fhirhttp.Client
+	logger    *slog.Logger
+	org       shcrkit.ODSCode
+	searchGET bool
+}
+
+// NewClient returns a client of the NRL at baseURL (e.g.
+// ProductionConsumerURL). WithEndUserOrganisation is required: the service
+// refuses requests that do not name the organisation they are made for.
+func NewClient(baseURL string, opts ...Option) (*Client, error) {
+	var o options
+	if err := o.cfg.SetBaseURL(baseURL); err != nil {
+		return nil, err
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.org == "" {
+		return nil, fmt.Errorf("%w: WithEndUserOrganisation is required: the NRL needs the ODS code of the organisation a request is made for", ErrInvalidOption)
+	}
+	if err := o.cfg.SetHeader(HeaderEndUserOrganisation, string(o.org)); err != nil {
+		return nil, err
+	}
+	hc, err := fhirhttp.New(o.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{http: hc, logger: hc.Config().Logger, org: o.org, searchGET: o.searchGET}, nil
+}
+
+// EndUserOrganisation returns the ODS code requests are made for.
+func (c *Client) EndUserOrganisation() shcrkit.ODSCode { return c.org }
+
+// BaseURL returns the service root the client talks to.
+func (c *Client) BaseURL() string { return c.http.BaseURL().String() }
+
+// pathIDPattern is the service's pattern for an ID in a request path.
+var pathIDPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
+
+// Get reads one pointer by its logical ID. A pointer that does not exist
+// is an error matching shcrkit.ErrNotFound; one whose type the
+// organisation may not read matches shcrkit.ErrForbidden.
+func (c *Client) Get(ctx context.Context, id string) (Pointer, error) {
+	if !pathIDPattern.MatchString(id) {
+		return Pointer{}, fmt.Errorf("%w: pointer ID must be 1 to 64 letters, digits, '-' and '.'", shcrkit.ErrInvalidRequest)
+	}
+	resp, err := c.http.Do(ctx, &fhirhttp.Request{Path: "/DocumentReference/" + url.PathEscape(id)})
+	if err != nil {
+		return Pointer{}, err
+	}
+	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body); err != nil {
+		return Pointer{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+	}
+	var e resourceEntry
+	if err := fhirhttp.DecodeJSON(resp.Body, &e); err != nil {
+		return Pointer{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+	}
+	if e.ResourceType != "DocumentReference" {
+		return Pointer{}, fmt.Errorf("%w: answer is a %q, not a DocumentReference [request %s]",
+			shcrkit.ErrMalformedResponse, clipText(e.ResourceType, 40), resp.RequestID)
+	}
+	p := PointerFrom(e.DocumentReference)
+	if p.ID != id {
+		// A read that answers with another pointer is an index fault; the
+		// answer must not be taken for the pointer asked for.
+		return Pointer{}, fmt.Errorf("%w: answer is a different pointer from the one asked for [request %s]",
+			shcrkit.ErrMalformedResponse, resp.RequestID)
+	}
+	return p, nil
+}
+
+// resourceEntry decodes a DocumentReference together with its
+// resourceType in one pass.
+type resourceEntry struct {
+	ResourceType string `json:"resourceType"`
+	fhir.DocumentReference
+}

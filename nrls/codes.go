@@ -1,0 +1,189 @@
+package nrls
+
+import "strings"
+
+// Code systems, extension URLs and identifier systems of NRL pointers.
+const (
+	// SNOMEDSystem is the code system of record types, categories and
+	// practice settings.
+	SNOMEDSystem = "http://snomed.info/sct"
+	// FormatSystem is the code system of content[].format.
+	FormatSystem = "https://fhir.nhs.uk/England/CodeSystem/England-NRLFormatCode"
+	// StabilityExtensionURL is the URL of the content stability extension
+	// on content[].
+	StabilityExtensionURL = "https://fhir.nhs.uk/England/StructureDefinition/Extension-England-ContentStability"
+	// StabilitySystem is the code system inside the content stability
+	// extension.
+	StabilitySystem = "https://fhir.nhs.uk/England/CodeSystem/England-NRLContentStability"
+	// RetrievalExtensionURL is the URL of the retrieval mechanism
+	// extension on content[].
+	RetrievalExtensionURL = "https://fhir.nhs.uk/England/StructureDefinition/Extension-England-NRLRetrievalMechanism"
+	// RetrievalSystem is the code system inside the retrieval mechanism
+	// extension, as the service's API specification names it.
+	RetrievalSystem = "https://fhir.nhs.uk/England/CodeSystem/England-NRLRetrievalMechanism"
+	// RetrievalValueSetSystem is the code system the later retrieval
+	// mechanism value set uses for the same concept (with NDR and
+	// Direct_InContext). Pointers using it are read, and accepted.
+	RetrievalValueSetSystem = "https://fhir.nhs.uk/England/CodeSystem/England-RetrievalMechanismNRL"
+	// ASIDSystem identifies a Spine accredited system (ASID) in
+	// context.related: the provider an SSP request goes to.
+	ASIDSystem = "https://fhir.nhs.uk/Id/nhsSpineASID"
+	// ConfidentialitySystem is the HL7 v3 confidentiality code system used
+	// in securityLabel.
+	ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+	// RelatesToReplaces is the relatesTo code of a superseding pointer.
+	RelatesToReplaces = "replaces"
+)
+
+// Format says whether the record a pointer leads to is a contact page, an
+// unstructured document or structured data (content[].format).
+type Format string
+
+// Formats of the England-NRLFormatCode code system.
+const (
+	FormatContactDetails Format = "urn:nhs-ic:record-contact"
+	FormatUnstructured   Format = "urn:nhs-ic:unstructured"
+	FormatStructured     Format = "urn:nhs-ic:structured"
+)
+
+// Display returns the code system's display for f, or "" for an unknown
+// format.
+func (f Format) Display() string {
+	switch f {
+	case FormatContactDetails:
+		return "Contact details (HTTP Unsecured)"
+	case FormatUnstructured:
+		return "Unstructured Document"
+	case FormatStructured:
+		return "Structured Document"
+	}
+	return ""
+}
+
+// Valid reports whether f is a code of the format code system.
+func (f Format) Valid() bool { return f.Display() != "" }
+
+// Stability says whether a record is fixed once written (static) or built
+// afresh on every retrieval (dynamic).
+type Stability string
+
+// Content stability codes.
+const (
+	StabilityStatic  Stability = "static"
+	StabilityDynamic Stability = "dynamic"
+)
+
+// Display returns the code system's display for s ("Static", "Dynamic"),
+// or "" for an unknown code.
+func (s Stability) Display() string {
+	switch s {
+	case StabilityStatic:
+		return "Static"
+	case StabilityDynamic:
+		return "Dynamic"
+	}
+	return ""
+}
+
+// Valid reports whether s is a content stability code.
+func (s Stability) Valid() bool { return s.Display() != "" }
+
+// RetrievalMechanism says how a consumer fetches the record a pointer
+// leads to.
+type RetrievalMechanism string
+
+// Retrieval mechanisms. SSP, Direct, LDR and InContext are the codes of
+// the service's API specification; NDR and DirectInContext come from the
+// later value set.
+const (
+	RetrievalSSP             RetrievalMechanism = "SSP"
+	RetrievalDirect          RetrievalMechanism = "Direct"
+	RetrievalLDR             RetrievalMechanism = "LDR"
+	RetrievalInContext       RetrievalMechanism = "InContext"
+	RetrievalNDR             RetrievalMechanism = "NDR"
+	RetrievalDirectInContext RetrievalMechanism = "Direct_InContext"
+)
+
+// Display returns the display of m, or "" for an unknown mechanism.
+func (m RetrievalMechanism) Display() string {
+	switch m {
+	case RetrievalSSP:
+		return "Spine Secure Proxy"
+	case RetrievalDirect:
+		return "Direct"
+	case RetrievalLDR:
+		return "Large Document Retrieval"
+	case RetrievalInContext, RetrievalDirectInContext:
+		return "Direct using In-Context"
+	case RetrievalNDR:
+		return "National Document Repository"
+	}
+	return ""
+}
+
+// system returns the code system a mechanism is written with.
+func (m RetrievalMechanism) system() string {
+	switch m {
+	case RetrievalNDR, RetrievalDirectInContext:
+		return RetrievalValueSetSystem
+	}
+	return RetrievalSystem
+}
+
+// Valid reports whether m is a known retrieval mechanism.
+func (m RetrievalMechanism) Valid() bool { return m.Display() != "" }
+
+// Confidentiality is a pointer's own confidentiality (its securityLabel),
+// an HL7 v3 Confidentiality code. The empty value means the pointer carries
+// no label. Access control must honour it: a very restricted pointer is
+// not shown to everyone who may see the patient's other records.
+type Confidentiality string
+
+// Confidentiality codes of http://terminology.hl7.org/CodeSystem/v3-Confidentiality.
+const (
+	ConfidentialityUnrestricted   Confidentiality = "U"
+	ConfidentialityLow            Confidentiality = "L"
+	ConfidentialityModerate       Confidentiality = "M"
+	ConfidentialityNormal         Confidentiality = "N"
+	ConfidentialityRestricted     Confidentiality = "R"
+	ConfidentialityVeryRestricted Confidentiality = "V"
+)
+
+// Display returns the code system's display for c, or "" for an unknown
+// code.
+func (c Confidentiality) Display() string {
+	switch c {
+	case ConfidentialityUnrestricted:
+		return "unrestricted"
+	case ConfidentialityLow:
+		return "low"
+	case ConfidentialityModerate:
+		return "moderate"
+	case ConfidentialityNormal:
+		return "normal"
+	case ConfidentialityRestricted:
+		return "restricted"
+	case ConfidentialityVeryRestricted:
+		return "very restricted"
+	}
+	return ""
+}
+
+// Valid reports whether c is a v3 Confidentiality code.
+func (c Confidentiality) Valid() bool { return c.Display() != "" }
+
+// Restricted reports whether c is R or V: the pointer is not for everyone
+// who may see the patient's ordinary records.
+func (c Confidentiality) Restricted() bool {
+	return c == ConfidentialityRestricted || c == ConfidentialityVeryRestricted
+}
+
+// VeryRestricted reports whether c is V.
+func (c Confidentiality) VeryRestricted() bool { return c == ConfidentialityVeryRestricted }
+
+// sameSystem compares code systems the way the service's own examples
+// need: one published example writes the content stability system with a
+// trailing comma.
+func sameSystem(got, want string) bool {
+	return got == want || strings.TrimRight(got, ", ") == want
+}

@@ -1,0 +1,326 @@
+package nrlstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/nrls"
+)
+
+// Fault is something going wrong on purpose; see Server.InjectFault.
+type Fault = fake.Fault
+
+// Request is a request as the fake received it; see Server.Requests.
+type Request = fake.Request
+
+// Server is a fake NRL serving the consumer API under nrls.ConsumerPath
+// and the producer API under nrls.ProducerPath. It is safe for concurrent
+// use.
+type Server struct {
+	// URL is the server's root, http://127.0.0.1:<port>, once started.
+	URL string
+
+	ts      *httptest.Server
+	handler http.Handler
+	cfg     config
+	rec     fake.Recorder
+	faults  fake.Faults
+
+	mu    sync.RWMutex
+	store *store
+}
+
+// NewServer starts a fake NRL on a loopback port, seeded with pointers for
+// the synthetic population (see Population and Custodians). Like
+// httptest.NewServer, which panics when it cannot listen, it panics on an
+// invalid option, since a fake's options are written by the test using
+// it; NewUnstartedServer returns the error instead.
+func NewServer(opts ...Option) *Server {
+	s, err := NewUnstartedServer(opts...)
+	if err != nil {
+		panic(err)
+	}
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a fake that is not yet listening (call
+// Start), or the error of an invalid option. Its Handler may be served
+// elsewhere instead.
+func NewUnstartedServer(opts ...Option) (*Server, error) {
+	s := &Server{
+		cfg: config{
+			bases:         map[shcrkit.ODSCode]string{},
+			consumerTypes: map[shcrkit.ODSCode]map[string]bool{},
+			producerTypes: map[shcrkit.ODSCode]map[string]bool{},
+			now:           time.Now,
+		},
+		store: newStore(),
+	}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := o(&s.cfg); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range Custodians() {
+		base := c.BaseURL
+		if b, ok := s.cfg.bases[c.ODS]; ok {
+			base = b
+		}
+		s.store.bases[c.ODS] = base
+	}
+	if !s.cfg.noSeed {
+		seed, err := buildSeed(s.store.bases)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range seed {
+			if err := s.store.put(p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate}
+	s.handler = echoIDs(mw.Wrap(http.HandlerFunc(s.route)))
+	s.ts = httptest.NewUnstartedServer(s.handler)
+	return s, nil
+}
+
+// Start starts a server made by NewUnstartedServer.
+func (s *Server) Start() {
+	s.ts.Start()
+	s.URL = s.ts.URL
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.ts.Close() }
+
+// Handler returns the fake's handler, the consumer and producer APIs under
+// their full paths, for mounting in another server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ConsumerURL returns the base URL of the consumer API.
+func (s *Server) ConsumerURL() string { return s.URL + nrls.ConsumerPath }
+
+// ProducerURL returns the base URL of the producer API.
+func (s *Server) ProducerURL() string { return s.URL + nrls.ProducerPath }
+
+// Client returns a consumer client of the fake, for the end-user
+// organisation ConsumerODS; opts come after the defaults and may override
+// them.
+func (s *Server) Client(opts ...nrls.Option) (*nrls.Client, error) {
+	base := []nrls.Option{nrls.WithEndUserOrganisation(ConsumerODS), nrls.WithHTTPClient(s.ts.Client())}
+	return nrls.NewClient(s.ConsumerURL(), append(base, opts...)...)
+}
+
+// ProducerClient returns a producer client of the fake for the
+// organisation custodian.
+func (s *Server) ProducerClient(custodian shcrkit.ODSCode, opts ...nrls.Option) (*nrls.Client, error) {
+	base := []nrls.Option{nrls.WithEndUserOrganisation(custodian), nrls.WithHTTPClient(s.ts.Client())}
+	return nrls.NewClient(s.ProducerURL(), append(base, opts...)...)
+}
+
+// AddPointer files p, which must pass nrls.Validate; a p without ID gets
+// "<custodian>-<n>". It returns the ID. A pointer with the same ID is
+// replaced.
+func (s *Server) AddPointer(p nrls.Pointer) (string, error) {
+	doc := p.Resource
+	if deref(doc.Id) == "" && doc.Custodian != nil && doc.Custodian.Identifier != nil {
+		s.mu.RLock()
+		n := len(s.store.byID) + 1
+		s.mu.RUnlock()
+		doc.Id = ptr(fmt.Sprintf("%s-added%06d", deref(doc.Custodian.Identifier.Value), n))
+	}
+	p = nrls.PointerFrom(doc)
+	if err := nrls.Validate(p); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.store.put(p); err != nil {
+		return "", err
+	}
+	return p.ID, nil
+}
+
+// InjectEntry files a raw resource under nhs, to be returned among the
+// pointers of every search for that number: an OperationOutcome (as the
+// service sends for a stored pointer it cannot read), a pointer whose
+// subject is another patient (a mixed-up index), or anything else. It is
+// filtered by custodian and type when it is a pointer naming them, and
+// counted by a count.
+func (s *Server) InjectEntry(nhs shcrkit.NHSNumber, resource json.RawMessage) error {
+	if !nhs.Valid() {
+		return fmt.Errorf("%w: a valid NHS number is needed", shcrkit.ErrInvalidRequest)
+	}
+	if !json.Valid(resource) {
+		return fmt.Errorf("%w: the resource must be JSON", shcrkit.ErrInvalidRequest)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.store.inject(string(nhs), append([]byte(nil), resource...))
+	return nil
+}
+
+// Rebase makes the pointers of custodian that lead to its current base
+// URL lead to base instead (see WithPointerURLBase), e.g. a fake shared
+// care record started after the NRL fake.
+func (s *Server) Rebase(custodian shcrkit.ODSCode, base string) error {
+	if err := checkBase(custodian, base); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.store.rebase(custodian, base)
+}
+
+// Pointers returns copies of the pointers filed under nhs, injected
+// entries left out.
+func (s *Server) Pointers(nhs shcrkit.NHSNumber) []nrls.Pointer {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []nrls.Pointer
+	for _, e := range s.store.byNHS[string(nhs)] {
+		if e.injected {
+			continue
+		}
+		if p, err := nrls.ParsePointer(e.raw); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Pointer returns a copy of the pointer with this ID.
+func (s *Server) Pointer(id string) (nrls.Pointer, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.store.byID[id]
+	if e == nil {
+		return nrls.Pointer{}, false
+	}
+	p, err := nrls.ParsePointer(e.raw)
+	return p, err == nil
+}
+
+// Requests returns copies of the requests received so far, oldest first.
+func (s *Server) Requests() []Request { return s.rec.Requests() }
+
+// ResetRequests forgets the requests received so far.
+func (s *Server) ResetRequests() { s.rec.Reset() }
+
+// InjectFault makes the next n requests (n < 0: all, until ClearFaults)
+// whose method matches (""= any) and whose path starts with pathPrefix
+// (e.g. nrls.ConsumerPath + "/DocumentReference/_search") go wrong as f
+// says: a delay, an error status with a Spine code, a truncated or
+// oversized body, a hang.
+func (s *Server) InjectFault(method, pathPrefix string, n int, f Fault) {
+	s.faults.Add(method, pathPrefix, n, f)
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults() { s.faults.Clear() }
+
+// echoIDs mirrors X-Request-ID and X-Correlation-ID back, as the service
+// does, on every answer including injected faults.
+func echoIDs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.Header.Get("X-Request-ID"); id != "" {
+			w.Header().Set("X-Request-Id", id)
+		}
+		if id := r.Header.Get("X-Correlation-ID"); id != "" {
+			w.Header().Set("X-Correlation-Id", id)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// route checks the headers every request needs and hands the request to
+// the consumer or producer API.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	var api string
+	var rest string
+	switch {
+	case strings.HasPrefix(r.URL.Path, nrls.ConsumerPath+"/"):
+		api, rest = "consumer", strings.TrimPrefix(r.URL.Path, nrls.ConsumerPath)
+	case strings.HasPrefix(r.URL.Path, nrls.ProducerPath+"/"):
+		api, rest = "producer", strings.TrimPrefix(r.URL.Path, nrls.ProducerPath)
+	default:
+		fail(w, http.StatusNotFound, "NO_RECORD_FOUND", "No such endpoint", "")
+		return
+	}
+	if !uuidPattern.MatchString(r.Header.Get("X-Request-ID")) {
+		fail(w, http.StatusBadRequest, "MISSING_OR_INVALID_HEADER",
+			"X-Request-ID is required and must be a UUID", "http.X-Request-ID")
+		return
+	}
+	org, err := shcrkit.ParseODSCode(r.Header.Get(nrls.HeaderEndUserOrganisation))
+	if err != nil || string(org) != r.Header.Get(nrls.HeaderEndUserOrganisation) {
+		fail(w, http.StatusUnauthorized, "MISSING_OR_INVALID_HEADER",
+			"NHSD-End-User-Organisation-ODS is required and must be an ODS code", "http."+nrls.HeaderEndUserOrganisation)
+		return
+	}
+	req := &call{w: w, r: r, org: org, producer: api == "producer"}
+	switch {
+	case rest == "/DocumentReference":
+		switch {
+		case r.Method == http.MethodGet:
+			s.searchGET(req)
+		case r.Method == http.MethodPost && req.producer:
+			s.create(req)
+		default:
+			notAllowed(w)
+		}
+	case rest == "/DocumentReference/_search":
+		if r.Method != http.MethodPost {
+			notAllowed(w)
+			return
+		}
+		s.searchPOST(req)
+	case strings.HasPrefix(rest, "/DocumentReference/"):
+		id := strings.TrimPrefix(rest, "/DocumentReference/")
+		if !pathIDPattern.MatchString(id) {
+			fail(w, http.StatusBadRequest, "INVALID_PARAMETER", "Invalid path parameter", "id")
+			return
+		}
+		switch {
+		case r.Method == http.MethodGet:
+			s.read(req, id)
+		case r.Method == http.MethodPut && req.producer:
+			s.update(req, id)
+		case r.Method == http.MethodDelete && req.producer:
+			s.delete(req, id)
+		default:
+			notAllowed(w)
+		}
+	default:
+		fail(w, http.StatusNotFound, "NO_RECORD_FOUND", "No such endpoint", "")
+	}
+}
+
+var pathIDPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
+
+// call is one request being served.
+type call struct {
+	w        http.ResponseWriter
+	r        *http.Request
+	org      shcrkit.ODSCode
+	producer bool
+}
+
+func notAllowed(w http.ResponseWriter) {
+	fail(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed", "")
+}

@@ -1,0 +1,96 @@
+package nrls
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"golang.org/x/oauth2"
+)
+
+// ErrInvalidOption is matched by every error an Option returns.
+var ErrInvalidOption = fhirhttp.ErrInvalidOption
+
+// Option configures a Client. Options check their input and make NewClient
+// fail on a bad value.
+type Option func(*options) error
+
+type options struct {
+	cfg       fhirhttp.Config
+	org       shcrkit.ODSCode
+	searchGET bool
+}
+
+// WithTokenSource sets the source of bearer tokens (an NHS API platform
+// token source from package auth). Without it the client sends no
+// Authorization header, as the open sandbox expects.
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(o *options) error { return o.cfg.SetTokenSource(ts) }
+}
+
+// WithHTTPClient sets the HTTP client; the default is a pooled client with
+// a 60 second timeout.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error { return o.cfg.SetHTTPClient(hc) }
+}
+
+// WithEndUserOrganisation sets the ODS code of the organisation on whose
+// behalf requests are made, sent as NHSD-End-User-Organisation-ODS. The
+// service requires it, so NewClient does too. A producer may only write
+// pointers whose custodian is this organisation.
+func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
+	return func(o *options) error {
+		if !ods.Valid() {
+			return fmt.Errorf("%w: end-user organisation must be an upper-case ODS code", ErrInvalidOption)
+		}
+		o.org = ods
+		return nil
+	}
+}
+
+// WithLogger sets the logger, which receives one debug line per attempt
+// (URLs redacted) and a warning for each search entry dropped. The default
+// discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error { return o.cfg.SetLogger(l) }
+}
+
+// WithMaxAttempts bounds the attempts of one request, 1 to 10 (default 3).
+// Searches and reads are retried on 429, 502, 503, 504 and connection
+// failures; writes are not.
+func WithMaxAttempts(n int) Option {
+	return func(o *options) error { return o.cfg.SetMaxAttempts(n) }
+}
+
+// WithMaxResponseBytes caps the size of a response (default 16 MiB).
+func WithMaxResponseBytes(n int64) Option {
+	return func(o *options) error { return o.cfg.SetMaxResponseBytes(n) }
+}
+
+// WithUserAgent names the calling product in the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(o *options) error { return o.cfg.SetUserAgent(ua) }
+}
+
+// WithRetryWait bounds the backoff between attempts and caps how long a
+// Retry-After answer is honoured.
+func WithRetryWait(min, max, maxRetryAfter time.Duration) Option {
+	return func(o *options) error { return o.cfg.SetRetryWait(min, max, maxRetryAfter) }
+}
+
+// WithCorrelationID sets the X-Correlation-ID sent when the context
+// carries none (see shcrkit.WithCorrelationID).
+func WithCorrelationID(id string) Option {
+	return func(o *options) error { return o.cfg.SetCorrelationID(id) }
+}
+
+// WithSearchGET makes searches and counts use GET /DocumentReference with
+// a query string instead of POST /DocumentReference/_search, which the
+// service prefers because a query string shows the NHS number to every
+// proxy and log on the way.
+func WithSearchGET() Option {
+	return func(o *options) error { o.searchGET = true; return nil }
+}

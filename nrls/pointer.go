@@ -1,0 +1,322 @@
+package nrls
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+)
+
+// Pointer is an NRL pointer: the FHIR DocumentReference as the service
+// holds it, and a flat view of what a consumer acts on.
+//
+// The view is derived from Resource when the Pointer is made (by Search,
+// Get, ParsePointer, PointerFrom or NewPointer). Writes send Resource;
+// changing a view field does not change the pointer, so edit Resource and
+// call PointerFrom again when the view must follow.
+//
+// Where a pointer has several content entries, the view describes the
+// first.
+type Pointer struct {
+	// Resource is the pointer as a FHIR R4 DocumentReference.
+	Resource fhir.DocumentReference `json:"resource"`
+
+	// ID is the pointer's logical ID, "<custodian ODS>-<local ID>".
+	ID string `json:"id"`
+	// NHSNumber is the patient, from subject.identifier; zero when the
+	// subject is not a valid NHS number.
+	NHSNumber shcrkit.NHSNumber `json:"nhsNumber,omitempty"`
+	// Custodian is the organisation that maintains the pointer and holds
+	// the record (custodian.identifier).
+	Custodian shcrkit.ODSCode `json:"custodian,omitempty"`
+	// Author is the organisation responsible for the record's content
+	// (author[0].identifier).
+	Author shcrkit.ODSCode `json:"author,omitempty"`
+	// Type is the record type (type.coding[0]).
+	Type Concept `json:"type"`
+	// Category is the record category (category[0].coding[0]).
+	Category Concept `json:"category"`
+	// URL is where the record is retrieved (content[0].attachment.url);
+	// an ssp:// URL is retrieved through the Spine Secure Proxy.
+	URL string `json:"url,omitempty"`
+	// ContentType is the record's media type (attachment.contentType).
+	ContentType string `json:"contentType,omitempty"`
+	// Format is content[0].format.
+	Format Format `json:"format,omitempty"`
+	// Stability is the content stability extension's code, or "".
+	Stability Stability `json:"stability,omitempty"`
+	// Retrieval is the retrieval mechanism extension's code, or "" when
+	// the pointer carries none (see IsSSP).
+	Retrieval RetrievalMechanism `json:"retrieval,omitempty"`
+	// PracticeSetting is context.practiceSetting.coding[0].
+	PracticeSetting Concept `json:"practiceSetting"`
+	// ProviderASID is the provider system's ASID from context.related, the
+	// Ssp-To of an SSP retrieval.
+	ProviderASID string `json:"providerAsid,omitempty"`
+	// Date is when the pointer was made (date); zero when absent.
+	Date time.Time `json:"date"`
+	// Status is the pointer's status ("current").
+	Status string `json:"status,omitempty"`
+	// Confidentiality is the pointer's own confidentiality from
+	// securityLabel (the most restrictive when there are several); ""
+	// when it carries none.
+	Confidentiality Confidentiality `json:"confidentiality,omitempty"`
+	// Replaces lists the IDs of the pointers this one supersedes
+	// (relatesTo with code "replaces").
+	Replaces []string `json:"replaces,omitempty"`
+	// Title is content[0].attachment.title.
+	Title string `json:"title,omitempty"`
+	// Description is the pointer's description.
+	Description string `json:"description,omitempty"`
+
+	// snap records the fields the service keeps immutable, as read, so
+	// that Update can refuse a change to them before a round trip.
+	snap snapshot
+}
+
+// ErrMalformedPointer is matched by the errors of ParsePointer for a body
+// that is not a FHIR DocumentReference.
+var ErrMalformedPointer = errors.New("nrls: malformed pointer")
+
+// ParsePointer decodes a FHIR R4 DocumentReference and returns it with its
+// view. It is lenient: a pointer that breaks the service's rules still
+// parses (use Validate to check it); only a body that is not a
+// DocumentReference fails, with an error matching ErrMalformedPointer and
+// shcrkit.ErrMalformedResponse.
+func ParsePointer(b []byte) (Pointer, error) {
+	var probe struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return Pointer{}, malformed("not a JSON object: %s", describeJSONError(err))
+	}
+	if probe.ResourceType != "DocumentReference" {
+		return Pointer{}, malformed("resourceType is %q, want DocumentReference", clipText(probe.ResourceType, 40))
+	}
+	var doc fhir.DocumentReference
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return Pointer{}, malformed("%s", describeJSONError(err))
+	}
+	return PointerFrom(doc), nil
+}
+
+// malformedError describes a resource that could not be read as a pointer.
+type malformedError struct{ msg string }
+
+func (e *malformedError) Error() string { return "nrls: malformed pointer: " + e.msg }
+
+func (e *malformedError) Is(target error) bool {
+	return target == ErrMalformedPointer || target == shcrkit.ErrMalformedResponse
+}
+
+func malformed(format string, args ...any) error {
+	return &malformedError{msg: shcrkit.MaskNHSNumbers(fmt.Sprintf(format, args...))}
+}
+
+// describeJSONError names what went wrong without quoting the input.
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q has the wrong type", typ.Field)
+	}
+	// The strict FHIR model rejects unknown codes with a message that
+	// names the code; that is no identifier, but clip it all the same.
+	return clipText(err.Error(), 120)
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// PointerFrom returns doc with its view.
+func PointerFrom(doc fhir.DocumentReference) Pointer {
+	p := Pointer{Resource: doc}
+	p.fillView()
+	p.snap = takeSnapshot(&p.Resource)
+	return p
+}
+
+func (p *Pointer) fillView() {
+	d := &p.Resource
+	p.ID = str(d.Id)
+	p.Status = d.Status.Code()
+	if d.Subject != nil && d.Subject.Identifier != nil && str(d.Subject.Identifier.System) == shcrkit.NHSNumberSystem {
+		if v := str(d.Subject.Identifier.Value); shcrkit.ValidNHSNumber(v) {
+			p.NHSNumber = shcrkit.NHSNumber(v)
+		}
+	}
+	if d.Custodian != nil {
+		p.Custodian = odsOf(d.Custodian)
+	}
+	if len(d.Author) > 0 {
+		p.Author = odsOf(&d.Author[0])
+	}
+	if d.Type != nil {
+		p.Type = firstCoding(d.Type)
+	}
+	if len(d.Category) > 0 {
+		p.Category = firstCoding(&d.Category[0])
+	}
+	if len(d.Content) > 0 {
+		c := &d.Content[0]
+		p.URL = str(c.Attachment.Url)
+		p.ContentType = str(c.Attachment.ContentType)
+		p.Title = str(c.Attachment.Title)
+		if c.Format != nil {
+			p.Format = Format(str(c.Format.Code))
+		}
+		for i := range c.Extension {
+			e := &c.Extension[i]
+			switch e.Url {
+			case StabilityExtensionURL:
+				if p.Stability == "" {
+					p.Stability = Stability(extensionCode(e))
+				}
+			case RetrievalExtensionURL:
+				if p.Retrieval == "" {
+					p.Retrieval = RetrievalMechanism(extensionCode(e))
+				}
+			}
+		}
+	}
+	if ctx := d.Context; ctx != nil {
+		if ctx.PracticeSetting != nil {
+			p.PracticeSetting = firstCoding(ctx.PracticeSetting)
+		}
+		for _, r := range ctx.Related {
+			if r.Identifier != nil && str(r.Identifier.System) == ASIDSystem {
+				p.ProviderASID = str(r.Identifier.Value)
+				break
+			}
+		}
+	}
+	p.Date = parseFHIRTime(str(d.Date))
+	p.Confidentiality = confidentialityOf(d.SecurityLabel)
+	for _, r := range d.RelatesTo {
+		if r.Code != fhir.DocumentRelationshipTypeReplaces {
+			continue
+		}
+		if id := referenceID(&r.Target); id != "" {
+			p.Replaces = append(p.Replaces, id)
+		}
+	}
+	p.Description = str(d.Description)
+}
+
+// IsSSP reports whether the record is retrieved through the Spine Secure
+// Proxy: its URL is an ssp:// URL or the pointer says so.
+func (p Pointer) IsSSP() bool {
+	return p.Retrieval == RetrievalSSP || hasScheme(p.URL, "ssp")
+}
+
+// RecordType returns the registry entry of the pointer's type.
+func (p Pointer) RecordType() (RecordType, bool) { return Types.Lookup(p.Type.Code) }
+
+func hasScheme(u, scheme string) bool {
+	return len(u) > len(scheme)+3 && strings.EqualFold(u[:len(scheme)], scheme) && u[len(scheme):len(scheme)+3] == "://"
+}
+
+func str(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func firstCoding(cc *fhir.CodeableConcept) Concept {
+	if len(cc.Coding) == 0 {
+		return Concept{}
+	}
+	return Concept{Code: str(cc.Coding[0].Code), Display: str(cc.Coding[0].Display)}
+}
+
+// odsOf reads an organisation reference by ODS identifier. Older pointers
+// write the value as "Organization/<code>"; the code is what matters.
+func odsOf(r *fhir.Reference) shcrkit.ODSCode {
+	if r.Identifier == nil {
+		return ""
+	}
+	v := str(r.Identifier.Value)
+	if i := strings.LastIndexByte(v, '/'); i >= 0 {
+		v = v[i+1:]
+	}
+	return shcrkit.ODSCode(v)
+}
+
+func extensionCode(e *fhir.Extension) string {
+	if e.ValueCodeableConcept == nil || len(e.ValueCodeableConcept.Coding) == 0 {
+		return ""
+	}
+	return str(e.ValueCodeableConcept.Coding[0].Code)
+}
+
+// referenceID is the pointer ID a relatesTo target names: its identifier
+// value, or the last segment of a literal reference.
+func referenceID(r *fhir.Reference) string {
+	if r.Identifier != nil && str(r.Identifier.Value) != "" {
+		return str(r.Identifier.Value)
+	}
+	ref := str(r.Reference)
+	if i := strings.LastIndexByte(ref, '/'); i >= 0 {
+		ref = ref[i+1:]
+	}
+	return ref
+}
+
+var confidentialityRank = map[Confidentiality]int{
+	ConfidentialityUnrestricted: 1, ConfidentialityLow: 2, ConfidentialityModerate: 3,
+	ConfidentialityNormal: 4, ConfidentialityRestricted: 5, ConfidentialityVeryRestricted: 6,
+}
+
+// confidentialityOf returns the most restrictive confidentiality code among
+// the labels, so that a pointer labelled twice is treated by its stricter
+// label.
+func confidentialityOf(labels []fhir.CodeableConcept) Confidentiality {
+	var best Confidentiality
+	for i := range labels {
+		for _, c := range labels[i].Coding {
+			if str(c.System) != ConfidentialitySystem {
+				continue
+			}
+			code := Confidentiality(str(c.Code))
+			if confidentialityRank[code] > confidentialityRank[best] {
+				best = code
+			}
+		}
+	}
+	return best
+}
+
+// parseFHIRTime reads a FHIR dateTime or instant; it returns the zero time
+// for an empty or unreadable value.
+func parseFHIRTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// validURL reports whether s is an absolute URL with a host.
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && u.Host != ""
+}
