@@ -107,10 +107,10 @@ func TestRequesterFromCIS2(t *testing.T) {
 			userinfo: `{"sub": "910000000001", "nhsid_nrbac_roles": [{"role_code": "R8000", "org_code": "RX1"}]}`, msg: "no person_roleid"},
 		{name: "bad assurance level", selected: "910000000201", err: rbac.ErrInvalidUserInfo,
 			userinfo: strings.Replace(userinfo, `"authentication_assurance_level": "3"`, `"authentication_assurance_level": "high"`, 1),
-			msg: "authentication_assurance_level"},
+			msg:      "authentication_assurance_level"},
 		{name: "assurance level out of range", selected: "910000000201", err: rbac.ErrInvalidUserInfo,
 			userinfo: strings.Replace(userinfo, `"authentication_assurance_level": "3"`, `"authentication_assurance_level": 9`, 1),
-			msg: "is not 0 to 4"},
+			msg:      "is not 0 to 4"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
