@@ -301,7 +301,7 @@ func (n Name) String() string {
 func (n Name) LogValue() slog.Value { return slog.StringValue("[name]") }
 
 func nameOf(h fhir.HumanName) Name {
-	n := Name{ID: deref(h.Id), Prefix: h.Prefix, Given: h.Given, Family: deref(h.Family)}
+	n := Name{ID: deref(h.Id), Prefix: h.Prefix, Given: h.Given, Family: deref(h.Family), Suffix: h.Suffix}
 	if h.Use != nil {
 		n.Use = h.Use.Code()
 	}
