@@ -1,0 +1,587 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// Action is the kind of access an event records.
+type Action string
+
+// Actions. Each maps to a FHIR AuditEvent action code (see ToFHIR).
+const (
+	// ActionRead is the retrieval of one identified resource (FHIR action R).
+	ActionRead Action = "read"
+	// ActionSearch is a search or query (FHIR action E).
+	ActionSearch Action = "search"
+	// ActionCreate is the creation of a resource (FHIR action C).
+	ActionCreate Action = "create"
+	// ActionUpdate is a change to a resource (FHIR action U).
+	ActionUpdate Action = "update"
+	// ActionDelete is the removal of a resource (FHIR action D).
+	ActionDelete Action = "delete"
+	// ActionDisclose is the release of a record to another party (FHIR
+	// type DCM 110106 Export, action R).
+	ActionDisclose Action = "disclose"
+)
+
+// Valid reports whether a is one of the defined actions.
+func (a Action) Valid() bool { return a.code() != 0 }
+
+func (a Action) code() uint8 {
+	switch a {
+	case ActionRead:
+		return 1
+	case ActionSearch:
+		return 2
+	case ActionCreate:
+		return 3
+	case ActionUpdate:
+		return 4
+	case ActionDelete:
+		return 5
+	case ActionDisclose:
+		return 6
+	}
+	return 0
+}
+
+// Service is the service an access was made to.
+type Service string
+
+// Services.
+const (
+	// ServicePDS is the Personal Demographics Service.
+	ServicePDS Service = "pds"
+	// ServiceNRL is the National Record Locator.
+	ServiceNRL Service = "nrl"
+	// ServiceShCR is a remote shared care record.
+	ServiceShCR Service = "shcr"
+	// ServiceAudit is the audit log itself: reading it is audited too.
+	ServiceAudit Service = "audit"
+)
+
+// Valid reports whether s is one of the defined services.
+func (s Service) Valid() bool { return s.code() != 0 }
+
+func (s Service) code() uint8 {
+	switch s {
+	case ServicePDS:
+		return 1
+	case ServiceNRL:
+		return 2
+	case ServiceShCR:
+		return 3
+	case ServiceAudit:
+		return 4
+	}
+	return 0
+}
+
+// Display returns the service's name as people know it.
+func (s Service) Display() string {
+	switch s {
+	case ServicePDS:
+		return "Personal Demographics Service"
+	case ServiceNRL:
+		return "National Record Locator"
+	case ServiceShCR:
+		return "shared care record"
+	case ServiceAudit:
+		return "audit log"
+	}
+	return string(s)
+}
+
+// Outcome is how an access ended.
+type Outcome string
+
+// Outcomes. Refused and failed requests are recorded in the same detail
+// as successful ones.
+const (
+	// OutcomeSuccess: the access was allowed and completed (FHIR 0).
+	OutcomeSuccess Outcome = "success"
+	// OutcomeRefused: the access was refused by an access decision or by
+	// the remote service (FHIR 4, minor failure).
+	OutcomeRefused Outcome = "refused"
+	// OutcomeFailed: the access was allowed but did not complete, for
+	// example because the service was unavailable (FHIR 8, serious
+	// failure).
+	OutcomeFailed Outcome = "failed"
+)
+
+// Valid reports whether o is one of the defined outcomes.
+func (o Outcome) Valid() bool { return o.code() != 0 }
+
+func (o Outcome) code() uint8 {
+	switch o {
+	case OutcomeSuccess:
+		return 1
+	case OutcomeRefused:
+		return 2
+	case OutcomeFailed:
+		return 3
+	}
+	return 0
+}
+
+// Relationship is the kind of legitimate relationship that a professional
+// asserted with the patient when the access was made.
+type Relationship string
+
+// Relationships. A self-claimed relationship is flagged for review.
+const (
+	// RelationshipNone: no relationship was asserted (for example emergency
+	// access or a refused attempt).
+	RelationshipNone Relationship = "none"
+	// RelationshipRegistered: the patient is registered with the
+	// professional's organisation.
+	RelationshipRegistered Relationship = "registered"
+	// RelationshipReferral: the patient was referred to the organisation.
+	RelationshipReferral Relationship = "referral"
+	// RelationshipEncounter: the patient has a current encounter (an
+	// attendance, an admission, an appointment) with the organisation.
+	RelationshipEncounter Relationship = "encounter"
+	// RelationshipCareTeam: the professional is a member of the patient's
+	// care team.
+	RelationshipCareTeam Relationship = "care-team"
+	// RelationshipSelfClaimed: the professional claimed the relationship
+	// without evidence held by the system, giving a reason.
+	RelationshipSelfClaimed Relationship = "self-claimed"
+)
+
+// Valid reports whether r is empty or one of the defined relationships.
+func (r Relationship) Valid() bool {
+	switch r {
+	case "", RelationshipNone, RelationshipRegistered, RelationshipReferral, RelationshipEncounter,
+		RelationshipCareTeam, RelationshipSelfClaimed:
+		return true
+	}
+	return false
+}
+
+// Authority is the person on whose authority a professional acted, when
+// that is not the professional themselves (a supervising clinician, for
+// example).
+type Authority struct {
+	// UserID is the person's SDS user ID.
+	UserID string `json:"userId"`
+	// Name is the person's display name.
+	Name string `json:"name,omitempty"`
+	// RoleProfileID is the SDS role profile ID of the person's role.
+	RoleProfileID string `json:"roleProfileId,omitempty"`
+	// RoleCode is the national RBAC role code of that role.
+	RoleCode string `json:"roleCode,omitempty"`
+	// Organisation is the ODS code of the person's organisation.
+	Organisation shcrkit.ODSCode `json:"organisation,omitempty"`
+}
+
+// QueryPatientPlaceholder stands for the event's patient in Event.Query,
+// so that the NHS number is kept once, as an identifier, in Event.Patient.
+const QueryPatientPlaceholder = "{patient}"
+
+// Event is one audited access: who asked, on whose authority, through
+// which system, for what, about which patient, why, what was decided and
+// how it ended. It holds identifiers only, never clinical content.
+//
+// The zero values of Seq and Recorded mean "not yet written": a Log (and
+// the audittest.Recorder) assigns them and ignores values set by the
+// caller.
+type Event struct {
+	// Seq is the event's sequence number in the log that holds it,
+	// starting at 1 and increasing by one with every event, whatever the
+	// clock says, so that reordering and clock tampering show.
+	Seq uint64 `json:"seq,omitzero"`
+	// Recorded is when the log committed the event (UTC).
+	Recorded time.Time `json:"recorded,omitzero"`
+	// Time is when the access happened (UTC). The sink sets it to the
+	// current time when it is zero.
+	Time time.Time `json:"time"`
+
+	// Requester is the professional who asked, with their role,
+	// organisation and calling system (Requester.System).
+	Requester shcrkit.Requester `json:"requester"`
+	// UserFamily is the requester's family name, when known. It is used
+	// only to flag a professional who looks at the record of a patient
+	// with the same surname.
+	UserFamily string `json:"userFamily,omitempty"`
+	// OnBehalfOf is the person on whose authority the requester acted,
+	// when different from the requester.
+	OnBehalfOf *Authority `json:"onBehalfOf,omitempty"`
+
+	// Action is what was done.
+	Action Action `json:"action"`
+	// Service is the service it was done to.
+	Service Service `json:"service"`
+	// Resource identifies what was accessed: a relative FHIR reference
+	// "Type/id" ("DocumentReference/RX1-123") for a read, create, update,
+	// delete or disclosure, or a resource type ("DocumentReference") for
+	// a search.
+	Resource string `json:"resource,omitempty"`
+	// Query is the search as sent, as a URL query string without the base
+	// ("subject:identifier=https://fhir.nhs.uk/Id/nhs-number|{patient}").
+	// The patient's NHS number is written as QueryPatientPlaceholder and
+	// kept in Patient; sinks replace it when they normalise the event
+	// (see Normalize), and refuse a query that names any other NHS
+	// number.
+	Query string `json:"query,omitempty"`
+	// Endpoint is the base URL of the service called, without a query
+	// string.
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// Patient is the NHS number of the patient whose record was accessed,
+	// when there is one.
+	Patient shcrkit.NHSNumber `json:"patient,omitempty"`
+	// PatientFamily is the patient's family name, when known; used only
+	// for the same-surname review flag.
+	PatientFamily string `json:"patientFamily,omitempty"`
+
+	// Purpose is why the access was made.
+	Purpose shcrkit.Purpose `json:"purpose,omitempty"`
+	// Relationship is the legitimate relationship asserted with the
+	// patient.
+	Relationship Relationship `json:"relationship,omitempty"`
+	// RelationshipEvidence identifies what the relationship rests on: an
+	// encounter, referral or care-team identifier, or for a self-claimed
+	// relationship the reason given.
+	RelationshipEvidence string `json:"relationshipEvidence,omitempty"`
+	// BreakGlassReason is the reason recorded for emergency
+	// ("break the glass") access.
+	BreakGlassReason string `json:"breakGlassReason,omitempty"`
+
+	// Rule names the access-control rule that decided the access.
+	Rule string `json:"rule,omitempty"`
+	// Outcome is how the access ended.
+	Outcome Outcome `json:"outcome"`
+	// ErrorCode is the error code for a refused or failed access: a Spine
+	// error code (ACCESS_DENIED) or an HTTP status ("503").
+	ErrorCode string `json:"errorCode,omitempty"`
+	// Reason explains the outcome in words; it must not hold clinical
+	// content.
+	Reason string `json:"reason,omitempty"`
+
+	// RequestID is the X-Request-ID of the call.
+	RequestID string `json:"requestId,omitempty"`
+	// CorrelationID is the X-Correlation-ID that ties the calls of one
+	// user action together.
+	CorrelationID string `json:"correlationId,omitempty"`
+	// Custodian is the ODS code of the organisation holding the record
+	// (the remote shared care record), when there is one.
+	Custodian shcrkit.ODSCode `json:"custodian,omitempty"`
+}
+
+// Size limits, so that a record stays small and a corrupt length field
+// can be told from a real one.
+const (
+	maxField      = 1024
+	maxQuery      = 4096
+	maxActivities = 64
+)
+
+// Validate checks the event as a sink would accept it: a known action,
+// service and outcome; a requester naming a user or a calling system and
+// an organisation; well-formed identifiers; no control characters and no
+// over-long fields; no NHS number written into Query (see Normalize). It
+// returns every problem at once, joined, each matching ErrInvalidEvent.
+func (e Event) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, args...)...))
+	}
+	if !e.Action.Valid() {
+		bad("unknown action %q", string(e.Action))
+	}
+	if !e.Service.Valid() {
+		bad("unknown service %q", string(e.Service))
+	}
+	if !e.Outcome.Valid() {
+		bad("unknown outcome %q", string(e.Outcome))
+	}
+	if e.Time.IsZero() {
+		bad("time is required")
+	}
+	r := e.Requester
+	if strings.TrimSpace(r.UserID) == "" && strings.TrimSpace(r.System.Name) == "" {
+		bad("requester needs a user ID or a calling system")
+	}
+	if r.Organisation == "" {
+		bad("requester organisation is required")
+	} else if !r.Organisation.Valid() {
+		bad("requester organisation is not a valid ODS code")
+	}
+	if len(r.Activities) > maxActivities {
+		bad("more than %d activity codes", maxActivities)
+	}
+	if e.Patient != "" && !e.Patient.Valid() {
+		bad("patient is not a valid NHS number")
+	}
+	if e.Custodian != "" && !e.Custodian.Valid() {
+		bad("custodian is not a valid ODS code")
+	}
+	if e.Purpose != shcrkit.PurposeUnspecified && !e.Purpose.Valid() {
+		bad("unknown purpose %d", uint8(e.Purpose))
+	}
+	if !e.Relationship.Valid() {
+		bad("unknown relationship %q", string(e.Relationship))
+	}
+	if a := e.OnBehalfOf; a != nil {
+		if strings.TrimSpace(a.UserID) == "" {
+			bad("onBehalfOf needs a user ID")
+		}
+		if a.Organisation != "" && !a.Organisation.Valid() {
+			bad("onBehalfOf organisation is not a valid ODS code")
+		}
+	}
+	for name, v := range e.textFields() {
+		limit := maxField
+		if name == "query" {
+			limit = maxQuery
+		}
+		if len(v) > limit {
+			bad("%s is longer than %d bytes", name, limit)
+		}
+		if !cleanText(v) {
+			bad("%s holds control characters or invalid UTF-8", name)
+		}
+	}
+	if strings.HasPrefix(e.Query, "http://") || strings.HasPrefix(e.Query, "https://") {
+		bad("query must not include the base URL")
+	}
+	if nhsNumberIn(e.Query) {
+		bad("query names an NHS number; write the event's patient as %s", QueryPatientPlaceholder)
+	}
+	if strings.Contains(e.Query, QueryPatientPlaceholder) && e.Patient == "" {
+		bad("query refers to %s but the event has no patient", QueryPatientPlaceholder)
+	}
+	if strings.ContainsAny(e.Endpoint, "?#") {
+		bad("endpoint must not carry a query string or fragment")
+	}
+	return errors.Join(errs...)
+}
+
+// textFields lists the free-text and identifier fields that Validate
+// checks for length and content.
+func (e Event) textFields() map[string]string {
+	r := e.Requester
+	m := map[string]string{
+		"requester.userId":        r.UserID,
+		"requester.name":          r.Name,
+		"requester.roleProfileId": r.RoleProfileID,
+		"requester.roleCode":      r.RoleCode,
+		"requester.roleName":      r.RoleName,
+		"requester.orgName":       r.OrganisationName,
+		"requester.system.name":   r.System.Name,
+		"requester.system.ver":    r.System.Version,
+		"requester.system.asid":   r.System.ASID,
+		"userFamily":              e.UserFamily,
+		"resource":                e.Resource,
+		"query":                   e.Query,
+		"endpoint":                e.Endpoint,
+		"patientFamily":           e.PatientFamily,
+		"relationshipEvidence":    e.RelationshipEvidence,
+		"breakGlassReason":        e.BreakGlassReason,
+		"rule":                    e.Rule,
+		"errorCode":               e.ErrorCode,
+		"reason":                  e.Reason,
+		"requestId":               e.RequestID,
+		"correlationId":           e.CorrelationID,
+	}
+	for i, a := range r.Activities {
+		m[fmt.Sprintf("requester.activities[%d]", i)] = a
+	}
+	if a := e.OnBehalfOf; a != nil {
+		m["onBehalfOf.userId"] = a.UserID
+		m["onBehalfOf.name"] = a.Name
+		m["onBehalfOf.roleProfileId"] = a.RoleProfileID
+		m["onBehalfOf.roleCode"] = a.RoleCode
+	}
+	return m
+}
+
+// Normalize returns the event as a sink stores it: a deep copy, with Seq
+// and Recorded cleared, Time set to now when zero and converted to UTC,
+// and the patient's NHS number in Query (in any of its written forms)
+// replaced by QueryPatientPlaceholder. It then validates the result.
+func (e Event) Normalize(now time.Time) (Event, error) {
+	n := e.Clone()
+	n.Seq = 0
+	n.Recorded = time.Time{}
+	if n.Time.IsZero() {
+		n.Time = now
+	}
+	n.Time = n.Time.UTC()
+	if n.Patient != "" && n.Query != "" {
+		n.Query = RedactQuery(n.Query, n.Patient)
+	}
+	if err := n.Validate(); err != nil {
+		return Event{}, err
+	}
+	return n, nil
+}
+
+// Clone returns a deep copy of the event.
+func (e Event) Clone() Event {
+	c := e
+	if e.Requester.Activities != nil {
+		c.Requester.Activities = append([]string(nil), e.Requester.Activities...)
+	}
+	if e.OnBehalfOf != nil {
+		a := *e.OnBehalfOf
+		c.OnBehalfOf = &a
+	}
+	return c
+}
+
+// ResourceType returns the type part of Resource ("DocumentReference").
+func (e Event) ResourceType() string {
+	t, _, _ := strings.Cut(e.Resource, "/")
+	return t
+}
+
+// ResourceID returns the id part of Resource, or "" when Resource names
+// only a type.
+func (e Event) ResourceID() string {
+	_, id, _ := strings.Cut(e.Resource, "/")
+	return id
+}
+
+// RawQuery returns Query with QueryPatientPlaceholder replaced by the
+// patient's NHS number: the search exactly as it was sent.
+func (e Event) RawQuery() string {
+	if e.Patient == "" {
+		return e.Query
+	}
+	return strings.ReplaceAll(e.Query, QueryPatientPlaceholder, string(e.Patient))
+}
+
+// LogValue implements slog.LogValuer: identifiers only, the NHS number
+// masked, free text masked.
+func (e Event) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.Uint64("seq", e.Seq),
+		slog.Time("time", e.Time),
+		slog.Any("requester", e.Requester),
+		slog.String("action", string(e.Action)),
+		slog.String("service", string(e.Service)),
+		slog.String("outcome", string(e.Outcome)),
+	}
+	if e.Patient != "" {
+		attrs = append(attrs, slog.Any("patient", e.Patient))
+	}
+	if e.Resource != "" {
+		attrs = append(attrs, slog.String("resource", shcrkit.MaskNHSNumbers(e.Resource)))
+	}
+	if e.Purpose != shcrkit.PurposeUnspecified {
+		attrs = append(attrs, slog.String("purpose", e.Purpose.String()))
+	}
+	if e.Custodian != "" {
+		attrs = append(attrs, slog.String("custodian", string(e.Custodian)))
+	}
+	if e.Rule != "" {
+		attrs = append(attrs, slog.String("rule", shcrkit.MaskNHSNumbers(e.Rule)))
+	}
+	if e.ErrorCode != "" {
+		attrs = append(attrs, slog.String("errorCode", e.ErrorCode))
+	}
+	if e.RequestID != "" {
+		attrs = append(attrs, slog.String("requestId", e.RequestID))
+	}
+	if e.CorrelationID != "" {
+		attrs = append(attrs, slog.String("correlationId", e.CorrelationID))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// RedactQuery returns q with every written form of the patient's NHS
+// number ("9434765919", "943 476 5919", "943-476-5919", and the URL
+// encoded spaced form) replaced by QueryPatientPlaceholder.
+func RedactQuery(q string, patient shcrkit.NHSNumber) string {
+	if len(patient) != 10 {
+		return q
+	}
+	p := string(patient)
+	forms := []string{
+		p[:3] + " " + p[3:6] + " " + p[6:],
+		p[:3] + "-" + p[3:6] + "-" + p[6:],
+		p[:3] + "%20" + p[3:6] + "%20" + p[6:],
+		p[:3] + "+" + p[3:6] + "+" + p[6:],
+	}
+	for _, f := range forms {
+		q = strings.ReplaceAll(q, f, QueryPatientPlaceholder)
+	}
+	return replaceDigitRun(q, p, QueryPatientPlaceholder)
+}
+
+// replaceDigitRun replaces run where it stands alone (not inside a longer
+// run of digits).
+func replaceDigitRun(s, run, with string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, run)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(run)
+		if (i > 0 && isDigit(s[i-1])) || (end < len(s) && isDigit(s[end])) {
+			b.WriteString(s[:end])
+			s = s[end:]
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteString(with)
+		s = s[end:]
+	}
+}
+
+// nhsNumberIn reports whether s holds a run of ten digits (alone or
+// grouped 3-3-4) that passes the NHS number check.
+func nhsNumberIn(s string) bool {
+	if shcrkit.MaskNHSNumbers(s) == s {
+		return false // no NHS-number-shaped run at all
+	}
+	// Only runs with a valid check digit count as NHS numbers.
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) || (i > 0 && isDigit(s[i-1])) {
+			continue
+		}
+		var digits []byte
+		j := i
+	run:
+		for ; j < len(s) && len(digits) <= 10; j++ {
+			c := s[j]
+			switch {
+			case isDigit(c):
+				digits = append(digits, c)
+			case (c == ' ' || c == '-') && (len(digits) == 3 || len(digits) == 6) && j+1 < len(s) && isDigit(s[j+1]):
+			default:
+				break run
+			}
+		}
+		if len(digits) == 10 && (j == len(s) || !isDigit(s[j])) && shcrkit.ValidNHSNumber(string(digits)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// cleanText reports whether s is valid UTF-8 without control characters.
+func cleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,605 @@
+package audit
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Log is the embedded, tamper-evident audit log: the Sink a vendor gets
+// with no infrastructure. See the package documentation for its layout
+// and guarantees. A Log is safe for concurrent use; one directory can be
+// open in one Log at a time.
+type Log struct {
+	dir      string
+	cfg      logConfig
+	signer   note.Signer
+	verifier note.Verifier
+	vkey     string
+	unlock   func() error
+
+	reqs chan *writeReq
+	ctl  chan ctlReq
+	done chan struct{}
+
+	mu       sync.Mutex
+	closed   bool
+	failErr  error
+	inflight sync.WaitGroup
+	closeErr error
+
+	// Owned by the writer goroutine (and by OpenLog before it starts).
+	seg              *segment
+	hashes           *hashStore
+	table            *table
+	next             uint64
+	wbuf             []byte
+	lastCheckpointAt time.Time
+
+	size atomic.Uint64 // events written and fsynced
+
+	segMu sync.RWMutex
+	segs  []*segment
+
+	ckptMu sync.RWMutex
+	ckpt   Checkpoint
+
+	idx      *index
+	recovery Recovery
+
+	recordReads atomic.Int64
+}
+
+type segment struct {
+	first uint64
+	name  string
+	f     *os.File
+	size  int64
+}
+
+type writeReq struct {
+	ev    Event
+	body  []byte
+	keys  []string
+	entry tableEntry
+	seq   uint64
+	done  chan error
+}
+
+type ctlOp int
+
+const (
+	ctlCheckpoint ctlOp = iota + 1
+)
+
+type ctlReq struct {
+	op   ctlOp
+	done chan error
+}
+
+// Recovery reports what OpenLog found and repaired.
+type Recovery struct {
+	// TornBytes is how many bytes of an unfinished batch OpenLog cut from
+	// the end of the last segment: a write that a crash interrupted and
+	// that was therefore never acknowledged.
+	TornBytes int64
+	// TornEvents is how many whole event records those bytes held.
+	TornEvents int
+	// TornSegment names the segment file that was cut.
+	TornSegment string
+	// TornReason says what was wrong at the cut.
+	TornReason string
+	// SavedTo is the file the cut bytes were saved to, for inspection.
+	SavedTo string
+	// Replayed is how many events after the last checkpoint OpenLog read
+	// back to rebuild the stored hashes, the table and the index.
+	Replayed int
+	// NoCheckpoint is set when the log held events but no checkpoint (a
+	// crash before the first one, or a deleted checkpoint file).
+	NoCheckpoint bool
+}
+
+// Torn reports whether a torn tail was cut.
+func (r Recovery) Torn() bool { return r.TornBytes > 0 }
+
+// Recovered reports what OpenLog repaired when it opened the log.
+func (l *Log) Recovered() Recovery { return l.recovery }
+
+// Dir returns the log's directory.
+func (l *Log) Dir() string { return l.dir }
+
+// Origin returns the log's name, the first line of its checkpoints.
+func (l *Log) Origin() string { return l.cfg.origin }
+
+// VerifierKey returns the public key that verifies the log's checkpoints
+// and proofs, as a golang.org/x/mod/sumdb/note verifier key. Publish it.
+func (l *Log) VerifierKey() string { return l.vkey }
+
+// Size returns the number of events durably written, which is also the
+// Seq of the last one.
+func (l *Log) Size() uint64 { return l.size.Load() }
+
+// Checkpoint returns the latest signed checkpoint, and false when none
+// has been signed yet.
+func (l *Log) Checkpoint() (Checkpoint, bool) {
+	l.ckptMu.RLock()
+	defer l.ckptMu.RUnlock()
+	return l.ckpt, l.ckpt.Size > 0
+}
+
+// Write appends the event to the log and returns once it is on disk:
+// written and fsynced, together with the other events written at the
+// same moment (group commit). The log assigns Seq and Recorded; Time is
+// set to the log's clock when zero. See Normalize for the checks.
+//
+// When ctx ends while the event is queued, Write returns ctx.Err() and
+// the event may or may not be written. After a failed write or fsync the
+// log accepts no more events (ErrLogFailed): reopen it.
+func (l *Log) Write(ctx context.Context, e Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n, err := e.Normalize(l.cfg.now())
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(&n)
+	if err != nil {
+		return fmt.Errorf("audit: encoding event: %w", err)
+	}
+	if len(body) > maxPayload-256 {
+		return fmt.Errorf("%w: event too large", ErrInvalidEvent)
+	}
+	req := &writeReq{ev: n, body: body, keys: eventKeys(&n), entry: entryFor(&n), done: make(chan error, 1)}
+	if err := l.enter(); err != nil {
+		return err
+	}
+	l.reqs <- req
+	l.inflight.Done()
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// enter admits one request to the writer unless the log is closed or has
+// failed.
+func (l *Log) enter() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	if l.failErr != nil {
+		return fmt.Errorf("%w: %v", ErrLogFailed, l.failErr)
+	}
+	l.inflight.Add(1)
+	return nil
+}
+
+// enterRead admits a reader that uses the files (Verify, Prove), so that
+// Close waits for it; unlike enter it works on a failed log.
+func (l *Log) enterRead() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	l.inflight.Add(1)
+	return nil
+}
+
+// SignCheckpoint signs a checkpoint covering every event written so far
+// (unless the latest already does) and returns it.
+func (l *Log) SignCheckpoint(ctx context.Context) (Checkpoint, error) {
+	if err := l.control(ctx, ctlCheckpoint); err != nil {
+		return Checkpoint{}, err
+	}
+	c, ok := l.Checkpoint()
+	if !ok {
+		return Checkpoint{}, fmt.Errorf("%w: the log is empty", ErrNotFound)
+	}
+	return c, nil
+}
+
+func (l *Log) control(ctx context.Context, op ctlOp) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := ctlReq{op: op, done: make(chan error, 1)}
+	if err := l.enter(); err != nil {
+		return err
+	}
+	l.ctl <- req
+	l.inflight.Done()
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close waits for the events being written, flushes the index, signs a
+// final checkpoint and closes the files. Writes after Close fail with
+// ErrClosed. Close is idempotent.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	l.inflight.Wait()
+	close(l.reqs)
+	<-l.done
+	close(l.idx.mergeStop)
+	<-l.idx.mergeDone
+	l.closeFiles()
+	if err := l.unlock(); err != nil && l.closeErr == nil {
+		l.closeErr = err
+	}
+	return l.closeErr
+}
+
+func (l *Log) closeFiles() {
+	l.segMu.Lock()
+	for _, s := range l.segs {
+		s.f.Close()
+	}
+	l.segs = nil
+	l.segMu.Unlock()
+	if l.hashes != nil && l.hashes.f != nil {
+		l.hashes.f.Close()
+	}
+	if l.table != nil && l.table.f != nil {
+		l.table.f.Close()
+	}
+	if l.idx != nil {
+		l.idx.mu.Lock()
+		runs := l.idx.runs
+		l.idx.runs = nil
+		l.idx.mu.Unlock()
+		for _, r := range runs {
+			r.release()
+		}
+	}
+}
+
+// fail records a write failure; every later Write is refused.
+func (l *Log) fail(err error) error {
+	l.mu.Lock()
+	if l.failErr == nil {
+		l.failErr = err
+		l.cfg.logger.Error("audit: log failed; no more events will be accepted", slog.String("error", err.Error()))
+	}
+	first := l.failErr
+	l.mu.Unlock()
+	return fmt.Errorf("%w: %v", ErrLogFailed, first)
+}
+
+func (l *Log) failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failErr != nil {
+		return fmt.Errorf("%w: %v", ErrLogFailed, l.failErr)
+	}
+	return nil
+}
+
+// run is the writer goroutine: it owns the files and commits queued
+// events in batches.
+func (l *Log) run() {
+	defer close(l.done)
+	tick := time.NewTicker(l.cfg.checkpointEvery)
+	defer tick.Stop()
+	batch := make([]*writeReq, 0, l.cfg.maxBatch)
+	for {
+		select {
+		case r, ok := <-l.reqs:
+			if !ok {
+				l.shutdown()
+				return
+			}
+			batch = append(batch[:0], r)
+			open := true
+			if !l.cfg.syncEach {
+			drain:
+				for len(batch) < l.cfg.maxBatch {
+					select {
+					case r, ok := <-l.reqs:
+						if !ok {
+							open = false
+							break drain
+						}
+						batch = append(batch, r)
+					default:
+						break drain
+					}
+				}
+			}
+			l.commit(batch)
+			clear(batch)
+			if !open {
+				l.shutdown()
+				return
+			}
+		case c := <-l.ctl:
+			c.done <- l.handleControl(c.op)
+		case <-tick.C:
+			if l.failed() == nil && time.Since(l.lastCheckpointAt) >= l.cfg.checkpointEvery {
+				if err := l.checkpoint(); err != nil {
+					l.fail(err)
+				}
+			}
+		}
+	}
+}
+
+func (l *Log) handleControl(op ctlOp) error {
+	if err := l.failed(); err != nil {
+		return err
+	}
+	switch op {
+	case ctlCheckpoint:
+		if err := l.checkpoint(); err != nil {
+			return l.fail(err)
+		}
+	}
+	return nil
+}
+
+// shutdown runs when the queue is closed: flush the index, seal with a
+// checkpoint.
+func (l *Log) shutdown() {
+	if l.failed() != nil {
+		l.closeErr = l.failed()
+		return
+	}
+	if err := l.idx.flush(); err != nil {
+		l.closeErr = l.fail(err)
+		return
+	}
+	if err := l.checkpoint(); err != nil {
+		l.closeErr = l.fail(err)
+	}
+}
+
+// commit writes one batch: its event frames and a commit frame in one
+// write, the stored hashes and table entries, one fsync; then it
+// acknowledges every request.
+func (l *Log) commit(batch []*writeReq) {
+	if err := l.failed(); err != nil {
+		for _, r := range batch {
+			r.done <- err
+		}
+		return
+	}
+	if err := l.writeBatch(batch); err != nil {
+		err = l.fail(err)
+		for _, r := range batch {
+			r.done <- err
+		}
+		return
+	}
+	l.size.Store(l.next - 1)
+	l.idx.addBatch(batch)
+	for _, r := range batch {
+		r.done <- nil
+	}
+	if l.idx.memEvents() >= l.cfg.indexFlushEvents {
+		if err := l.idx.flush(); err != nil {
+			l.fail(err)
+			return
+		}
+		// A run on disk and a checkpoint together bound how much OpenLog
+		// has to read back after a crash.
+		if err := l.checkpoint(); err != nil {
+			l.fail(err)
+		}
+	}
+}
+
+func (l *Log) writeBatch(batch []*writeReq) error {
+	need := int64(frameHeaderSize + commitPayloadSize)
+	for _, r := range batch {
+		need += int64(frameHeaderSize + 64 + len(r.body))
+	}
+	if l.seg.size > segHeaderSize && l.seg.size+need > l.cfg.segmentSize {
+		if err := l.rollSegment(); err != nil {
+			return err
+		}
+	}
+	recorded := recordedString(l.cfg.now())
+	buf := l.wbuf[:0]
+	first := l.next
+	for _, r := range batch {
+		r.seq = l.next
+		l.next++
+		frameOff := l.seg.size + int64(len(buf))
+		var at int
+		buf, at = appendEventFrame(buf, r.seq, recorded, r.body)
+		rec := buf[at:]
+		if err := l.hashes.add(int64(r.seq-1), rec); err != nil {
+			return err
+		}
+		e := r.entry
+		e.seg, e.off, e.n = l.seg.first, uint32(frameOff), uint32(len(rec))
+		l.table.add(e)
+	}
+	buf = appendCommitFrame(buf, first, uint32(len(batch)), uint32(len(buf)), crc32.Checksum(buf, castagnoli))
+	l.wbuf = buf
+	if _, err := l.seg.f.WriteAt(buf, l.seg.size); err != nil {
+		return fmt.Errorf("writing %s: %w", l.seg.name, err)
+	}
+	l.seg.size += int64(len(buf))
+	if err := l.hashes.flush(); err != nil {
+		return fmt.Errorf("writing hashes: %w", err)
+	}
+	if err := l.table.flush(); err != nil {
+		return fmt.Errorf("writing table: %w", err)
+	}
+	if err := l.seg.f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", l.seg.name, err)
+	}
+	if cap(l.wbuf) > 16<<20 {
+		l.wbuf = nil // do not pin a buffer grown by one huge batch
+	}
+	return nil
+}
+
+// rollSegment starts a new segment. The current one was fsynced with its
+// last batch, so a segment that has a successor is complete.
+func (l *Log) rollSegment() error {
+	s, err := createSegment(filepath.Join(l.dir, segmentsDir), l.next)
+	if err != nil {
+		return err
+	}
+	l.segMu.Lock()
+	l.segs = append(l.segs, s)
+	l.segMu.Unlock()
+	l.seg = s
+	return nil
+}
+
+func createSegment(dir string, first uint64) (*segment, error) {
+	name := segmentName(first)
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating segment: %w", err)
+	}
+	if _, err := f.WriteAt(segmentHeader(first), 0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("writing segment header: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("syncing segment: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &segment{first: first, name: name, f: f, size: segHeaderSize}, nil
+}
+
+// checkpoint signs and stores a checkpoint of the current size, after
+// making the stored hashes and the table durable.
+func (l *Log) checkpoint() error {
+	size := l.next - 1
+	l.lastCheckpointAt = time.Now()
+	if cur, ok := l.Checkpoint(); size == 0 || (ok && cur.Size == size) {
+		return nil
+	}
+	if err := l.hashes.f.Sync(); err != nil {
+		return fmt.Errorf("syncing hashes: %w", err)
+	}
+	if err := l.table.f.Sync(); err != nil {
+		return fmt.Errorf("syncing table: %w", err)
+	}
+	h, err := l.hashes.treeHash(int64(size))
+	if err != nil {
+		return err
+	}
+	c, err := signCheckpoint(l.signer, size, h)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(l.dir, checkpointFile), c.Signed, 0o644); err != nil {
+		return fmt.Errorf("writing checkpoint: %w", err)
+	}
+	l.ckptMu.Lock()
+	l.ckpt = c
+	l.ckptMu.Unlock()
+	if l.cfg.onCheckpoint != nil {
+		l.cfg.onCheckpoint(c)
+	}
+	return nil
+}
+
+// segmentFor returns the segment whose first seq is first.
+func (l *Log) segmentFor(first uint64) (*segment, bool) {
+	l.segMu.RLock()
+	defer l.segMu.RUnlock()
+	i, ok := slices.BinarySearchFunc(l.segs, first, func(s *segment, f uint64) int {
+		switch {
+		case s.first < f:
+			return -1
+		case s.first > f:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return nil, false
+	}
+	return l.segs[i], true
+}
+
+// readRecord reads the record of seq through its table entry, checking
+// the frame.
+func (l *Log) readRecord(seq uint64, e tableEntry) ([]byte, error) {
+	s, ok := l.segmentFor(e.seg)
+	if !ok {
+		return nil, tampered(fmt.Sprintf("index/table: entry %d names a missing segment", seq))
+	}
+	buf := make([]byte, frameHeaderSize+1+int(e.n))
+	if _, err := s.f.ReadAt(buf, int64(e.off)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, tampered(fmt.Sprintf("segments/%s: event %d lies past the end of the file", s.name, seq))
+		}
+		return nil, fmt.Errorf("audit: reading event %d: %w", seq, err)
+	}
+	l.recordReads.Add(1)
+	payload := buf[frameHeaderSize:]
+	if int(binary.BigEndian.Uint32(buf)) != len(payload) || binary.BigEndian.Uint32(buf[4:]) != crc(payload) || payload[0] != kindEvent {
+		return nil, tampered(fmt.Sprintf("segments/%s: event %d fails its checksum", s.name, seq))
+	}
+	rec := payload[1:]
+	if got, ok := recordSeq(rec); !ok || got != seq {
+		return nil, tampered(fmt.Sprintf("segments/%s: record at the offset of event %d is not that event", s.name, seq))
+	}
+	return rec, nil
+}
+
+// decodeRecord decodes a record.
+func decodeRecord(rec []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(rec, &e); err != nil {
+		return Event{}, fmt.Errorf("decoding event: %w", err)
+	}
+	return e, nil
+}
+
+// event reads and decodes the event with the given seq.
+func (l *Log) event(seq uint64) (Event, error) {
+	e, err := l.table.read(seq)
+	if err != nil {
+		return Event{}, err
+	}
+	rec, err := l.readRecord(seq, e)
+	if err != nil {
+		return Event{}, err
+	}
+	ev, err := decodeRecord(rec)
+	if err != nil {
+		return Event{}, tampered(fmt.Sprintf("event %d: %v", seq, err))
+	}
+	return ev, nil
+}

@@ -1,0 +1,260 @@
+package audit
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// InclusionProof proves that one event is in the log: its record, the
+// Merkle audit path from the record's leaf to the root, and the signed
+// checkpoint whose root hash that path reaches. VerifyInclusion checks it
+// with nothing but the log's verifier key.
+//
+// It encodes to JSON as {"seq", "record" (base64), "hashes" (base64
+// each), "checkpoint" (the signed note)}, for handing to a third party.
+type InclusionProof struct {
+	// Seq is the event's sequence number; its leaf index is Seq-1.
+	Seq uint64
+	// Record is the event's record exactly as stored: the leaf's data.
+	Record []byte
+	// Hashes is the audit path (tlog.RecordProof).
+	Hashes []tlog.Hash
+	// Checkpoint is the signed checkpoint the proof is against.
+	Checkpoint []byte
+}
+
+// ConsistencyProof proves that a log of OldSize events is a prefix of the
+// log at a later checkpoint: nothing that the older checkpoint covered
+// was changed or removed since.
+type ConsistencyProof struct {
+	// OldSize is the size of the older checkpoint.
+	OldSize uint64
+	// Hashes is the proof (tlog.TreeProof).
+	Hashes []tlog.Hash
+	// Checkpoint is the newer signed checkpoint.
+	Checkpoint []byte
+}
+
+// Prove returns an inclusion proof of the event seq against the latest
+// checkpoint, signing a new checkpoint first when the latest does not
+// cover seq yet.
+//
+// A proof carries the event's record: Prove is for the log's operator,
+// whose reads are not themselves audited (anyone who can call it can read
+// the files). Investigations go through Query.
+func (l *Log) Prove(ctx context.Context, seq uint64) (*InclusionProof, error) {
+	if seq == 0 || seq > l.Size() {
+		return nil, fmt.Errorf("%w: seq %d", ErrNotFound, seq)
+	}
+	c, err := l.checkpointCovering(ctx, seq)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.enterRead(); err != nil {
+		return nil, err
+	}
+	defer l.inflight.Done()
+	e, err := l.table.read(seq)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := l.readRecord(seq, e)
+	if err != nil {
+		return nil, err
+	}
+	p, err := tlog.ProveRecord(int64(c.Size), int64(seq-1), l.hashes)
+	if err != nil {
+		return nil, fmt.Errorf("audit: proving event %d: %w", seq, err)
+	}
+	return &InclusionProof{Seq: seq, Record: rec, Hashes: p, Checkpoint: c.Signed}, nil
+}
+
+// ProveConsistency returns a proof that the log of oldSize events is a
+// prefix of the log at its latest checkpoint (signing a new checkpoint
+// first when the latest is smaller than oldSize).
+func (l *Log) ProveConsistency(ctx context.Context, oldSize uint64) (*ConsistencyProof, error) {
+	if oldSize > l.Size() {
+		return nil, fmt.Errorf("%w: the log holds fewer than %d events", ErrNotFound, oldSize)
+	}
+	c, err := l.checkpointCovering(ctx, oldSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.enterRead(); err != nil {
+		return nil, err
+	}
+	defer l.inflight.Done()
+	var p tlog.TreeProof
+	if oldSize > 0 && oldSize < c.Size {
+		if p, err = tlog.ProveTree(int64(c.Size), int64(oldSize), l.hashes); err != nil {
+			return nil, fmt.Errorf("audit: proving consistency: %w", err)
+		}
+	}
+	return &ConsistencyProof{OldSize: oldSize, Hashes: p, Checkpoint: c.Signed}, nil
+}
+
+// VerifyCheckpoint checks a checkpoint this log signed earlier, kept
+// elsewhere, against the log as it is now: the signature must verify
+// and the log must still hold exactly the events it covered.
+func (l *Log) VerifyCheckpoint(ctx context.Context, signed []byte) error {
+	old, err := openCheckpoint(l.verifier, signed)
+	if err != nil {
+		return err
+	}
+	p, err := l.ProveConsistency(ctx, old.Size)
+	if err != nil {
+		if old.Size > l.Size() {
+			return tampered(fmt.Sprintf("a checkpoint covers %d events but the log holds %d", old.Size, l.Size()))
+		}
+		return err
+	}
+	if _, err := VerifyConsistency(l.vkey, signed, p); err != nil {
+		return tampered(fmt.Sprintf("the log is not consistent with a checkpoint of %d events: %v", old.Size, err))
+	}
+	return nil
+}
+
+func (l *Log) checkpointCovering(ctx context.Context, seq uint64) (Checkpoint, error) {
+	if c, ok := l.Checkpoint(); ok && c.Size >= seq {
+		return c, nil
+	}
+	return l.SignCheckpoint(ctx)
+}
+
+// VerifyInclusion checks an inclusion proof with only the log's verifier
+// key: the checkpoint's signature, the record's place in the tree under
+// the checkpoint's root hash, and that the record is the event Seq. It
+// returns the event and the checkpoint.
+func VerifyInclusion(vkey string, p *InclusionProof) (Event, Checkpoint, error) {
+	if p == nil {
+		return Event{}, Checkpoint{}, fmt.Errorf("%w: nil proof", ErrInvalidProof)
+	}
+	c, err := OpenCheckpoint(vkey, p.Checkpoint)
+	if err != nil {
+		return Event{}, Checkpoint{}, err
+	}
+	if p.Seq == 0 || p.Seq > c.Size {
+		return Event{}, Checkpoint{}, fmt.Errorf("%w: seq %d is not covered by a checkpoint of %d events", ErrInvalidProof, p.Seq, c.Size)
+	}
+	if seq, ok := recordSeq(p.Record); !ok || seq != p.Seq {
+		return Event{}, Checkpoint{}, fmt.Errorf("%w: the record is not event %d", ErrInvalidProof, p.Seq)
+	}
+	if err := tlog.CheckRecord(p.Hashes, int64(c.Size), c.Hash, int64(p.Seq-1), tlog.RecordHash(p.Record)); err != nil {
+		return Event{}, Checkpoint{}, fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	}
+	ev, err := decodeRecord(p.Record)
+	if err != nil {
+		return Event{}, Checkpoint{}, fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	}
+	return ev, c, nil
+}
+
+// VerifyConsistency checks, with only the log's verifier key, that the
+// log at the proof's (newer) checkpoint extends the log at the older
+// signed checkpoint without changing or removing anything. It returns
+// the newer checkpoint.
+func VerifyConsistency(vkey string, older []byte, p *ConsistencyProof) (Checkpoint, error) {
+	if p == nil {
+		return Checkpoint{}, fmt.Errorf("%w: nil proof", ErrInvalidProof)
+	}
+	old, err := OpenCheckpoint(vkey, older)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	newer, err := OpenCheckpoint(vkey, p.Checkpoint)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	switch {
+	case p.OldSize != old.Size:
+		return Checkpoint{}, fmt.Errorf("%w: the proof is for %d events, the older checkpoint covers %d", ErrInvalidProof, p.OldSize, old.Size)
+	case old.Size > newer.Size:
+		return Checkpoint{}, fmt.Errorf("%w: the newer checkpoint is smaller than the older", ErrInvalidProof)
+	case old.Size == newer.Size:
+		if old.Hash != newer.Hash || len(p.Hashes) != 0 {
+			return Checkpoint{}, fmt.Errorf("%w: two checkpoints of the same size differ", ErrInvalidProof)
+		}
+	case old.Size == 0:
+		// An empty log is a prefix of every log.
+	default:
+		if err := tlog.CheckTree(p.Hashes, int64(newer.Size), newer.Hash, int64(old.Size), old.Hash); err != nil {
+			return Checkpoint{}, fmt.Errorf("%w: %v", ErrInvalidProof, err)
+		}
+	}
+	return newer, nil
+}
+
+type inclusionJSON struct {
+	Seq        uint64   `json:"seq"`
+	Record     []byte   `json:"record"`
+	Hashes     []string `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"`
+}
+
+// MarshalJSON encodes the proof for a third party.
+func (p InclusionProof) MarshalJSON() ([]byte, error) {
+	return json.Marshal(inclusionJSON{Seq: p.Seq, Record: p.Record, Hashes: encodeHashes(p.Hashes), Checkpoint: string(p.Checkpoint)})
+}
+
+// UnmarshalJSON decodes a proof encoded by MarshalJSON.
+func (p *InclusionProof) UnmarshalJSON(data []byte) error {
+	var j inclusionJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	hs, err := decodeHashes(j.Hashes)
+	if err != nil {
+		return err
+	}
+	*p = InclusionProof{Seq: j.Seq, Record: j.Record, Hashes: hs, Checkpoint: []byte(j.Checkpoint)}
+	return nil
+}
+
+type consistencyJSON struct {
+	OldSize    uint64   `json:"oldSize"`
+	Hashes     []string `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"`
+}
+
+// MarshalJSON encodes the proof for a third party.
+func (p ConsistencyProof) MarshalJSON() ([]byte, error) {
+	return json.Marshal(consistencyJSON{OldSize: p.OldSize, Hashes: encodeHashes(p.Hashes), Checkpoint: string(p.Checkpoint)})
+}
+
+// UnmarshalJSON decodes a proof encoded by MarshalJSON.
+func (p *ConsistencyProof) UnmarshalJSON(data []byte) error {
+	var j consistencyJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	hs, err := decodeHashes(j.Hashes)
+	if err != nil {
+		return err
+	}
+	*p = ConsistencyProof{OldSize: j.OldSize, Hashes: hs, Checkpoint: []byte(j.Checkpoint)}
+	return nil
+}
+
+func encodeHashes(hs []tlog.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = base64.StdEncoding.EncodeToString(h[:])
+	}
+	return out
+}
+
+func decodeHashes(ss []string) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(ss))
+	for i, s := range ss {
+		b, err := base64.StdEncoding.Strict().DecodeString(s)
+		if err != nil || len(b) != tlog.HashSize {
+			return nil, fmt.Errorf("%w: malformed hash %d", ErrInvalidProof, i)
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}

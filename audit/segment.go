@@ -1,0 +1,278 @@
+package audit
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// On-disk layout of a segment file (segments/<first seq, 20 digits>.seg):
+//
+//	header:  magic "SHCRAUD1" | first seq u64 | CRC-32C of the 16 bytes before, u32
+//	frames:  length u32 | CRC-32C of payload u32 | payload (length bytes)
+//
+// All integers are big-endian. A payload starts with its kind:
+//
+//	'E' event record: the event as JSON, beginning {"seq":N,...; these
+//	    bytes (without the kind) are the Merkle tree leaf.
+//	'C' commit: first seq u64 | count u32 | batch length u32 | batch CRC u32
+//
+// Every group commit writes its event frames and then one commit frame
+// whose batch length and CRC cover the event frames exactly; then one
+// fsync. On recovery, only events followed by their intact commit count
+// as written: that is what tells a torn tail (a batch cut short by a
+// crash, never acknowledged) from damage to events already acknowledged
+// (an intact later batch after a bad frame).
+const (
+	segMagic          = "SHCRAUD1"
+	segHeaderSize     = 20
+	frameHeaderSize   = 8
+	kindEvent         = 'E'
+	kindCommit        = 'C'
+	commitPayloadSize = 1 + 8 + 4 + 4 + 4
+	maxPayload        = 1 << 20
+	segmentsDir       = "segments"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+
+func segmentName(first uint64) string { return fmt.Sprintf("%020d.seg", first) }
+
+func parseSegmentName(name string) (uint64, bool) {
+	digits, ok := strings.CutSuffix(name, ".seg")
+	if !ok || len(digits) != 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	return n, err == nil && n > 0
+}
+
+func segmentHeader(first uint64) []byte {
+	b := make([]byte, 0, segHeaderSize)
+	b = append(b, segMagic...)
+	b = binary.BigEndian.AppendUint64(b, first)
+	return binary.BigEndian.AppendUint32(b, crc(b))
+}
+
+func parseSegmentHeader(b []byte) (uint64, error) {
+	if len(b) < segHeaderSize || string(b[:8]) != segMagic ||
+		binary.BigEndian.Uint32(b[16:20]) != crc(b[:16]) {
+		return 0, errors.New("bad segment header")
+	}
+	return binary.BigEndian.Uint64(b[8:16]), nil
+}
+
+// appendEventFrame appends an event frame whose record is the spliced
+// JSON of body with seq and recorded in front. It returns the new buffer
+// and the record's offset within it.
+func appendEventFrame(dst []byte, seq uint64, recorded string, body []byte) ([]byte, int) {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, kindEvent)
+	rec := len(dst)
+	dst = append(dst, `{"seq":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, `,"recorded":"`...)
+	dst = append(dst, recorded...)
+	dst = append(dst, '"')
+	if len(body) > 2 {
+		dst = append(dst, ',')
+		dst = append(dst, body[1:]...)
+	} else {
+		dst = append(dst, '}')
+	}
+	payload := dst[start+frameHeaderSize:]
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(dst[start+4:], crc(payload))
+	return dst, rec
+}
+
+func appendCommitFrame(dst []byte, first uint64, count, batchLen, batchCRC uint32) []byte {
+	start := len(dst)
+	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, kindCommit)
+	dst = binary.BigEndian.AppendUint64(dst, first)
+	dst = binary.BigEndian.AppendUint32(dst, count)
+	dst = binary.BigEndian.AppendUint32(dst, batchLen)
+	dst = binary.BigEndian.AppendUint32(dst, batchCRC)
+	payload := dst[start+frameHeaderSize:]
+	binary.BigEndian.PutUint32(dst[start:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(dst[start+4:], crc(payload))
+	return dst
+}
+
+type commitInfo struct {
+	first             uint64
+	count, len, batch uint32
+}
+
+func parseCommit(payload []byte) (commitInfo, bool) {
+	if len(payload) != commitPayloadSize || payload[0] != kindCommit {
+		return commitInfo{}, false
+	}
+	return commitInfo{
+		first: binary.BigEndian.Uint64(payload[1:]),
+		count: binary.BigEndian.Uint32(payload[9:]),
+		len:   binary.BigEndian.Uint32(payload[13:]),
+		batch: binary.BigEndian.Uint32(payload[17:]),
+	}, true
+}
+
+// recordSeq reads the sequence number at the front of a record,
+// {"seq":N,...
+func recordSeq(rec []byte) (uint64, bool) {
+	const prefix = `{"seq":`
+	if len(rec) < len(prefix)+2 || string(rec[:len(prefix)]) != prefix {
+		return 0, false
+	}
+	var n uint64
+	i := len(prefix)
+	for ; i < len(rec) && isDigit(rec[i]) && i < len(prefix)+20; i++ {
+		n = n*10 + uint64(rec[i]-'0')
+	}
+	if i == len(prefix) || i >= len(rec) || rec[i] != ',' || (rec[len(prefix)] == '0') {
+		return 0, false
+	}
+	return n, true
+}
+
+func recordedString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// scannedRecord is one committed event found by scanSegment.
+type scannedRecord struct {
+	seq  uint64
+	off  int64  // offset of the frame in the segment
+	data []byte // the record (leaf) bytes; valid only during the visit
+}
+
+// scanResult is what scanSegment found.
+type scanResult struct {
+	committedEnd int64  // offset just after the last intact commit
+	nextSeq      uint64 // the seq after the last committed event
+	problem      string // why scanning stopped before the end, or ""
+	problemAt    int64
+	uncommitted  int // event frames after the last commit
+}
+
+// scanSegment reads frames from start to size, checking every CRC, the
+// sequence of seqs and every commit, and calls visit for each committed
+// event in order. It stops at the first problem and reports it; the
+// caller decides whether that is a torn tail or damage.
+func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scannedRecord) error) (scanResult, error) {
+	res := scanResult{committedEnd: start, nextSeq: nextSeq}
+	if start >= size {
+		return res, nil
+	}
+	br := bufio.NewReaderSize(io.NewSectionReader(f, start, size-start), 1<<20)
+	off := start
+	batchStart := start
+	var batchCRC uint32
+	type pending struct {
+		seq  uint64
+		off  int64
+		data []byte
+	}
+	var batch []pending
+	var hdr [frameHeaderSize]byte
+	stop := func(at int64, why string) (scanResult, error) {
+		res.problem, res.problemAt, res.uncommitted = why, at, len(batch)
+		return res, nil
+	}
+	for off < size {
+		if size-off < frameHeaderSize {
+			return stop(off, "partial frame header")
+		}
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return res, err
+		}
+		n := int64(binary.BigEndian.Uint32(hdr[:4]))
+		if n == 0 || n > maxPayload {
+			return stop(off, fmt.Sprintf("frame length %d out of range", n))
+		}
+		if size-off-frameHeaderSize < n {
+			return stop(off, "frame runs past the end of the file")
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return res, err
+		}
+		if crc(payload) != binary.BigEndian.Uint32(hdr[4:]) {
+			return stop(off, "frame checksum mismatch")
+		}
+		switch payload[0] {
+		case kindEvent:
+			rec := payload[1:]
+			seq, ok := recordSeq(rec)
+			want := res.nextSeq + uint64(len(batch))
+			if !ok || seq != want {
+				return stop(off, fmt.Sprintf("event out of sequence (want %d)", want))
+			}
+			batchCRC = crc32.Update(batchCRC, castagnoli, hdr[:])
+			batchCRC = crc32.Update(batchCRC, castagnoli, payload)
+			batch = append(batch, pending{seq: seq, off: off, data: rec})
+		case kindCommit:
+			c, ok := parseCommit(payload)
+			if !ok || len(batch) == 0 || c.first != batch[0].seq || int(c.count) != len(batch) ||
+				int64(c.len) != off-batchStart || c.batch != batchCRC {
+				return stop(off, "commit does not match its batch")
+			}
+			for _, p := range batch {
+				if err := visit(scannedRecord{seq: p.seq, off: p.off, data: p.data}); err != nil {
+					return res, err
+				}
+			}
+			res.nextSeq += uint64(len(batch))
+			batch = batch[:0]
+			batchCRC = 0
+			batchStart = off + frameHeaderSize + n
+			res.committedEnd = batchStart
+		default:
+			return stop(off, fmt.Sprintf("unknown frame kind %#x", payload[0]))
+		}
+		off += frameHeaderSize + n
+	}
+	if len(batch) > 0 {
+		return stop(off, "batch without commit at the end of the file")
+	}
+	return res, nil
+}
+
+// intactBatchAfter reports whether an intact batch (commit frame whose
+// batch bytes match its CRC) with seqs at or after nextSeq lies wholly in
+// [from, size). A crash can only tear the last batch, which was never
+// acknowledged; an intact batch after a bad frame means the bad frame was
+// acknowledged, fsynced data that has since been damaged.
+func intactBatchAfter(f *os.File, from, size int64, nextSeq uint64) (bool, error) {
+	if size-from < frameHeaderSize+commitPayloadSize {
+		return false, nil
+	}
+	buf := make([]byte, size-from)
+	if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	frame := frameHeaderSize + commitPayloadSize
+	for p := 0; p+frame <= len(buf); p++ {
+		if binary.BigEndian.Uint32(buf[p:]) != commitPayloadSize || buf[p+frameHeaderSize] != kindCommit {
+			continue
+		}
+		payload := buf[p+frameHeaderSize : p+frame]
+		if crc(payload) != binary.BigEndian.Uint32(buf[p+4:]) {
+			continue
+		}
+		c, _ := parseCommit(payload)
+		if c.count == 0 || c.first < nextSeq || int64(c.len) > int64(p) {
+			continue
+		}
+		if crc(buf[p-int(c.len):p]) == c.batch {
+			return true, nil
+		}
+	}
+	return false, nil
+}
