@@ -94,7 +94,13 @@ func (c *Client) Get(ctx context.Context, id string) (Pointer, error) {
 	}
 	var e resourceEntry
 	if err := fhirhttp.DecodeJSON(resp.Body, &e); err != nil {
-		return Pointer{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+		// The strict model refused it; a stored pointer with a stray code
+		// is still read (see decodeDocumentReference).
+		p, perr := ParsePointer(resp.Body)
+		if perr != nil {
+			return Pointer{}, fmt.Errorf("%w [request %s]", perr, resp.RequestID)
+		}
+		e = resourceEntry{ResourceType: "DocumentReference", DocumentReference: p.Resource}
 	}
 	if e.ResourceType != "DocumentReference" {
 		return Pointer{}, fmt.Errorf("%w: answer is a %q, not a DocumentReference [request %s]",

@@ -98,11 +98,63 @@ func ParsePointer(b []byte) (Pointer, error) {
 	if probe.ResourceType != "DocumentReference" {
 		return Pointer{}, malformed("resourceType is %q, want DocumentReference", clipText(probe.ResourceType, 40))
 	}
-	var doc fhir.DocumentReference
-	if err := json.Unmarshal(b, &doc); err != nil {
+	doc, err := decodeDocumentReference(b)
+	if err != nil {
 		return Pointer{}, malformed("%s", describeJSONError(err))
 	}
 	return PointerFrom(doc), nil
+}
+
+// decodeDocumentReference decodes a pointer with the strict FHIR model,
+// forgiving what stored pointers are known to carry: codes with stray
+// white space, and a docStatus outside its value set (it says nothing a
+// consumer acts on). An unknown status or relatesTo code still fails.
+func decodeDocumentReference(b []byte) (fhir.DocumentReference, error) {
+	var doc fhir.DocumentReference
+	err := json.Unmarshal(b, &doc)
+	if err == nil {
+		return doc, nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return doc, err
+	}
+	repaired := false
+	trim := func(obj map[string]any, key string) {
+		if v, ok := obj[key].(string); ok && strings.TrimSpace(v) != v {
+			obj[key] = strings.TrimSpace(v)
+			repaired = true
+		}
+	}
+	trim(m, "status")
+	trim(m, "docStatus")
+	if v, ok := m["docStatus"].(string); ok {
+		switch v {
+		case "preliminary", "final", "amended", "entered-in-error":
+		default:
+			delete(m, "docStatus")
+			repaired = true
+		}
+	}
+	if rels, ok := m["relatesTo"].([]any); ok {
+		for _, r := range rels {
+			if rm, ok := r.(map[string]any); ok {
+				trim(rm, "code")
+			}
+		}
+	}
+	if !repaired {
+		return doc, err
+	}
+	fixed, merr := json.Marshal(m)
+	if merr != nil {
+		return doc, err
+	}
+	doc = fhir.DocumentReference{}
+	if err2 := json.Unmarshal(fixed, &doc); err2 != nil {
+		return doc, err
+	}
+	return doc, nil
 }
 
 // malformedError describes a resource that could not be read as a pointer.

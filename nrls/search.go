@@ -371,8 +371,8 @@ func (r *SearchResult) entry(i int, raw json.RawMessage, nhs shcrkit.NHSNumber) 
 		}
 		r.problem(pr)
 	case "DocumentReference":
-		var doc fhir.DocumentReference
-		if err := json.Unmarshal(raw, &doc); err != nil {
+		doc, err := decodeDocumentReference(raw)
+		if err != nil {
 			pr := Problem{Entry: i, Kind: ProblemMalformed, PointerID: probe.ID,
 				Detail: "pointer does not decode: " + describeJSONError(err)}
 			if probe.Custodian != nil && probe.Custodian.Identifier != nil {

@@ -92,7 +92,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		}
 	}
 	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate}
-	s.handler = echoIDs(mw.Wrap(http.HandlerFunc(s.route)))
+	s.handler = echoIDs(holdUntilDone(mw.Wrap(http.HandlerFunc(s.route))))
 	s.ts = httptest.NewUnstartedServer(s.handler)
 	return s, nil
 }
