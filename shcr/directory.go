@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/nrls"
 	"golang.org/x/oauth2"
 )
 
@@ -22,7 +23,7 @@ const DefaultIdentityHeader = "X-Identity-Token"
 // DefaultSSPInteractionID is the Spine interaction ID sent in
 // Ssp-InteractionID when retrieving a pointer's content through the Spine
 // Secure Proxy.
-const DefaultSSPInteractionID = "urn:nhs:names:services:nrl:DocumentReference.content.read"
+const DefaultSSPInteractionID = nrls.SSPInteractionRead
 
 // Endpoint is how to reach one remote shared care record and how to
 // authenticate to it. Only the hosts an Endpoint names ever receive its

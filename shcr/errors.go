@@ -42,6 +42,10 @@ var (
 	// ErrAudit: an audit record could not be written, so the data it
 	// covers is withheld. Errors wrapping it are *AuditError values.
 	ErrAudit = errors.New("shcr: audit record not written; data withheld")
+	// ErrObligation: an allowed decision's obligation (a privacy-officer
+	// alert, a redaction) could not be honoured, so the data is withheld.
+	// Errors wrapping it are *ObligationError values.
+	ErrObligation = errors.New("shcr: obligation not honoured; data withheld")
 	// ErrPatientNotFound: the patient could not be traced in PDS.
 	ErrPatientNotFound = errors.New("shcr: patient not traced")
 )

@@ -1,0 +1,174 @@
+package shcr
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/rbac"
+)
+
+// Steps of the journey, as named in AuditError.Step and at the start of
+// each audit event's Reason.
+const (
+	StepTrace     = "pds trace"
+	StepBoundary  = "boundary decision"
+	StepSearch    = "nrl search"
+	StepDecision  = "record decision"
+	StepRetrieval = "retrieval"
+)
+
+// auditTimeout bounds one audit write. The write is detached from the
+// caller's context: a journey cut short must still leave its record.
+const auditTimeout = 10 * time.Second
+
+const maxReason = 1000
+
+func newID() string { return uuid.NewString() }
+
+// event starts an audit event of the journey with who, about whom and
+// why.
+func (j *journey) event(step string, action audit.Action, service audit.Service, outcome audit.Outcome, reason string) audit.Event {
+	r := j.req.Relationship
+	e := audit.Event{
+		Time:          j.c.now(),
+		Requester:     j.req.Requester,
+		UserFamily:    lastWord(j.req.Requester.Name),
+		Action:        action,
+		Service:       service,
+		Patient:       j.patient.NHSNumber,
+		PatientFamily: j.family,
+		Purpose:       j.req.Purpose,
+		Outcome:       outcome,
+		CorrelationID: j.corr,
+	}
+	switch r.Kind {
+	case rbac.RelationshipRegistered:
+		e.Relationship = audit.RelationshipRegistered
+	case rbac.RelationshipReferral:
+		e.Relationship = audit.RelationshipReferral
+	case rbac.RelationshipEncounter:
+		e.Relationship = audit.RelationshipEncounter
+	case rbac.RelationshipCareTeam:
+		e.Relationship = audit.RelationshipCareTeam
+	case rbac.RelationshipSelfClaimed:
+		e.Relationship = audit.RelationshipSelfClaimed
+	default:
+		e.Relationship = audit.RelationshipNone
+	}
+	switch {
+	case r.Kind == rbac.RelationshipEmergency:
+		e.BreakGlassReason = clip(r.Reason, maxReason)
+		e.RelationshipEvidence = clip(r.Evidence, maxReason)
+	case r.Evidence != "":
+		e.RelationshipEvidence = clip(r.Evidence, maxReason)
+	case r.Kind == rbac.RelationshipSelfClaimed:
+		e.RelationshipEvidence = clip(r.Reason, maxReason)
+	}
+	e.Reason = clip(step+": "+reason, maxReason)
+	return e
+}
+
+// decisionEvent records a decision: allowed (success) or refused.
+func (j *journey) decisionEvent(step string, action audit.Action, service audit.Service, resource string, d rbac.Decision) audit.Event {
+	outcome := audit.OutcomeSuccess
+	verb := "allowed"
+	if !d.Allowed {
+		outcome, verb = audit.OutcomeRefused, "refused"
+	}
+	reason := verb + ": " + d.Reason()
+	if len(d.Obligations) > 0 {
+		obs := make([]string, len(d.Obligations))
+		for i, o := range d.Obligations {
+			obs[i] = o.String()
+		}
+		reason += "; obligations: " + strings.Join(obs, ", ")
+	}
+	if enhancedAudit(d) {
+		reason += "; flagged for review (enhanced audit)"
+	}
+	e := j.event(step, action, service, outcome, reason)
+	e.Resource = resource
+	e.Rule = clip(d.Rule, maxReason)
+	if !d.Allowed {
+		e.ErrorCode = "ACCESS_DENIED"
+	}
+	return e
+}
+
+// write hands e to the sink, detached from ctx's cancellation but with its
+// values, and turns a failure into an *AuditError.
+func (j *journey) write(ctx context.Context, step string, e audit.Event) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	if err := j.c.sink.Write(wctx, e); err != nil {
+		return &AuditError{Step: step, Err: err}
+	}
+	return nil
+}
+
+// outcomeOf classifies a failed call for the audit trail: refused by the
+// other side (or by our own host checks), or failed.
+func outcomeOf(err error) (audit.Outcome, string) {
+	var api *shcrkit.APIError
+	switch {
+	case errors.Is(err, ErrHostNotAllowed):
+		return audit.OutcomeRefused, "HOST_NOT_ALLOWED"
+	case errors.Is(err, ErrUnknownCustodian):
+		return audit.OutcomeRefused, "UNKNOWN_CUSTODIAN"
+	case errors.Is(err, ErrRedirectRefused):
+		return audit.OutcomeRefused, "REDIRECT_REFUSED"
+	case errors.Is(err, ErrObligation):
+		return audit.OutcomeRefused, "OBLIGATION_NOT_HONOURED"
+	case errors.Is(err, ErrInvalidPointer):
+		return audit.OutcomeFailed, "INVALID_POINTER"
+	case errors.Is(err, ErrUnsupportedContent):
+		return audit.OutcomeFailed, "UNSUPPORTED_CONTENT"
+	case errors.As(err, &api):
+		outcome := audit.OutcomeFailed
+		if api.StatusCode == 401 || api.StatusCode == 403 {
+			outcome = audit.OutcomeRefused
+		}
+		if api.Code != "" {
+			return outcome, clip(api.Code, 100)
+		}
+		return outcome, strconv.Itoa(api.StatusCode)
+	case errors.Is(err, context.DeadlineExceeded):
+		return audit.OutcomeFailed, "TIMEOUT"
+	case errors.Is(err, context.Canceled):
+		return audit.OutcomeFailed, "CANCELLED"
+	case errors.Is(err, shcrkit.ErrResponseTooLarge):
+		return audit.OutcomeFailed, "TOO_LARGE"
+	case errors.Is(err, shcrkit.ErrMalformedResponse):
+		return audit.OutcomeFailed, "MALFORMED_RESPONSE"
+	case errors.Is(err, shcrkit.ErrUnavailable):
+		return audit.OutcomeFailed, "UNAVAILABLE"
+	}
+	return audit.OutcomeFailed, "ERROR"
+}
+
+// errText is an error's text fit for an audit reason.
+func errText(err error) string { return shcrkit.MaskNHSNumbers(err.Error()) }
+
+// endpointOf is a URL without query or fragment, for Event.Endpoint.
+func endpointOf(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return c.String()
+}
+
+func lastWord(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[len(f)-1]
+}

@@ -1,0 +1,369 @@
+package shcr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/rbac"
+)
+
+// journey is the state of one request as it goes through the steps.
+type journey struct {
+	c        *Client
+	req      Request
+	corr     string
+	patient  Patient
+	family   string
+	boundary rbac.Decision
+	alerts   alertSet
+}
+
+// decided is a pointer with its decision, not yet audited.
+type decided struct {
+	pointer  nrls.Pointer
+	decision rbac.Decision
+}
+
+// found is what steps 1 to 4 produce.
+type found struct {
+	pointers []decided
+	problems []nrls.Problem
+}
+
+// searchResult is an NRL search as made, for its audit event.
+type searchResult struct {
+	nhs   shcrkit.NHSNumber
+	res   *nrls.SearchResult
+	err   error
+	reqID string
+}
+
+func (c *Client) start(ctx context.Context, req Request) (context.Context, *journey, error) {
+	if err := req.validate(); err != nil {
+		return ctx, nil, err
+	}
+	ctx, corr := c.journeyCtx(ctx)
+	return ctx, &journey{c: c, req: req, corr: corr}, nil
+}
+
+// Discover traces the patient, decides whether the requester may look
+// across the boundary, searches the NRL and decides per pointer: what
+// exists and what this requester may open. Every step is audited before
+// anything is handed back. A refused boundary fails with a *RefusedError
+// (matching ErrRefused); a sink failure with an *AuditError (matching
+// ErrAudit).
+func (c *Client) Discover(ctx context.Context, req Request) (*Discovery, error) {
+	ctx, j, err := c.start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	f, err := j.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := j.discovery(f)
+	// Every decision is recorded before the list is handed back; the
+	// writes go out together so a slow sink costs one round trip.
+	errs := make([]error, len(f.pointers))
+	var wg sync.WaitGroup
+	for i, pd := range f.pointers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = j.auditDecision(ctx, pd)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i := range d.Pointers {
+		cand := &d.Pointers[i]
+		if err := j.honourAlerts(ctx, cand.Decision, cand.Pointer.ID, cand.Pointer.Custodian); err != nil && cand.Unavailable == nil {
+			cand.Unavailable = err
+		}
+	}
+	return d, nil
+}
+
+// discovery sorts decided pointers into the public shape.
+func (j *journey) discovery(f *found) *Discovery {
+	d := &Discovery{Patient: j.patient, Boundary: j.boundary, Problems: f.problems,
+		ValidUntil: validUntil(j.boundary, j.c.now()), CorrelationID: j.corr}
+	for _, pd := range f.pointers {
+		if pd.decision.Allowed {
+			d.Pointers = append(d.Pointers, Candidate{Pointer: pd.pointer, Decision: pd.decision, Unavailable: j.c.remote.Check(pd.pointer)})
+		} else {
+			d.Refused = append(d.Refused, Refusal{Pointer: pd.pointer, Decision: pd.decision})
+		}
+	}
+	return d
+}
+
+// discover runs steps 1 to 4. When the NHS number is known the NRL
+// search runs alongside the PDS trace; its answer is held back until the
+// boundary decision allows it, and dropped for a fresh search when PDS
+// says the number was superseded.
+func (j *journey) discover(ctx context.Context) (*found, error) {
+	var early chan searchResult
+	cancelEarly := func() {}
+	if !j.req.NHSNumber.IsZero() {
+		sctx, cancel := context.WithCancel(ctx)
+		cancelEarly = cancel
+		early = make(chan searchResult, 1)
+		go func() { early <- j.search(sctx, j.req.NHSNumber) }()
+	}
+	defer cancelEarly()
+	// settleEarly records the early search when its answer is not used.
+	settleEarly := func(why string) error {
+		if early == nil {
+			return nil
+		}
+		cancelEarly()
+		sr := <-early
+		early = nil
+		return j.auditSearch(ctx, sr, why)
+	}
+
+	if err := j.trace(ctx); err != nil {
+		return nil, errors.Join(err, settleEarly("results withheld: the patient was not traced"))
+	}
+	j.boundary = j.c.policy.Decide(j.decisionRequest(nil))
+	if err := j.write(ctx, StepBoundary, j.decisionEvent(StepBoundary, audit.ActionSearch, audit.ServiceNRL, "DocumentReference", j.boundary)); err != nil {
+		return nil, errors.Join(err, settleEarly("results withheld: the boundary decision was not recorded"))
+	}
+	if !j.boundary.Allowed {
+		return nil, errors.Join(&RefusedError{Decision: j.boundary}, settleEarly("results withheld: the boundary decision refused access"))
+	}
+	if err := j.honourAlerts(ctx, j.boundary, "", ""); err != nil {
+		return nil, errors.Join(err, settleEarly("results withheld: an obligation of the boundary decision was not honoured"))
+	}
+	ob, fields := redactions(j.boundary)
+	red, err := redactPatient(j.patient.Record, fields)
+	if err != nil {
+		return nil, errors.Join(&ObligationError{Obligation: ob, Problem: "the demographics could not be redacted", Err: err},
+			settleEarly("results withheld: the demographics could not be redacted"))
+	}
+	j.patient.Record = red
+
+	var sr searchResult
+	switch {
+	case early != nil && j.patient.Superseded.IsZero():
+		sr = <-early
+		early = nil
+	default:
+		if err := settleEarly("results discarded: the NHS number searched was superseded, so the surviving number is searched"); err != nil {
+			return nil, err
+		}
+		sr = j.search(ctx, j.patient.NHSNumber)
+	}
+	if err := j.auditSearch(ctx, sr, ""); err != nil {
+		return nil, err
+	}
+	if sr.err != nil {
+		return nil, sr.err
+	}
+	f := &found{problems: sr.res.Problems}
+	for _, p := range sr.res.Pointers {
+		f.pointers = append(f.pointers, decided{pointer: p, decision: j.decidePointer(p)})
+	}
+	return f, nil
+}
+
+// trace is step 1: the patient in PDS, by NHS number or demographics.
+func (j *journey) trace(ctx context.Context) error {
+	reqID := newID()
+	cctx := shcrkit.WithRequestID(ctx, reqID)
+	var (
+		p     *pds.Patient
+		err   error
+		e     audit.Event
+		query string
+	)
+	if nhs := j.req.NHSNumber; !nhs.IsZero() {
+		p, err = j.c.pds.Get(cctx, nhs)
+		j.patient.NHSNumber = nhs
+		e = j.event(StepTrace, audit.ActionRead, audit.ServicePDS, audit.OutcomeSuccess, "patient traced by NHS number")
+		e.Resource = "Patient/" + string(nhs)
+	} else {
+		q := *j.req.Demographics
+		query = auditQuery(q.Values())
+		var matches []pds.Match
+		matches, err = j.c.pds.Search(cctx, q)
+		switch {
+		case err != nil:
+		case len(matches) == 0:
+			err = fmt.Errorf("%w: no patient matches the demographics", ErrPatientNotFound)
+		case len(matches) > 1:
+			err = fmt.Errorf("%w: %d patients match the demographics; exactly one must", ErrPatientNotFound, len(matches))
+		default:
+			p = matches[0].Patient
+		}
+		e = j.event(StepTrace, audit.ActionSearch, audit.ServicePDS, audit.OutcomeSuccess, "patient traced by demographics")
+		e.Resource = "Patient"
+		e.Query = query
+	}
+	e.Endpoint = j.c.pdsEndpoint
+	e.RequestID = reqID
+	if err == nil && (p == nil || !p.NHSNumber().Valid()) {
+		err = fmt.Errorf("%w: PDS returned a record with no valid NHS number", ErrPatientNotFound)
+	}
+	if err != nil {
+		e.Outcome, e.ErrorCode = outcomeOf(err)
+		e.Reason = clip(StepTrace+": failed: "+errText(err), maxReason)
+		if errors.Is(err, shcrkit.ErrNotFound) && !errors.Is(err, ErrPatientNotFound) {
+			err = fmt.Errorf("%w: %w", ErrPatientNotFound, err)
+		}
+		return errors.Join(err, j.write(ctx, StepTrace, e))
+	}
+	j.patient.NHSNumber = p.NHSNumber()
+	j.patient.Superseded = p.Superseded()
+	j.patient.Record = p
+	j.patient.Confidentiality = confidentialityOf(string(p.Confidentiality()))
+	if n, ok := p.UsualName(); ok {
+		j.family = n.Family
+	}
+	e.Patient, e.PatientFamily = j.patient.NHSNumber, j.family
+	if e.Action == audit.ActionRead {
+		e.Resource = "Patient/" + string(j.patient.NHSNumber)
+	}
+	if !j.patient.Superseded.IsZero() {
+		e.Reason += "; the number asked for is superseded by the record's"
+	}
+	if j.patient.Confidentiality != rbac.ConfidentialityUnrestricted {
+		e.Reason += "; patient is " + j.patient.Confidentiality.String()
+	}
+	return j.write(ctx, StepTrace, e)
+}
+
+// auditQuery renders a PDS search for the audit trail, with contact
+// details masked: the trail keeps identifiers, not more personal data
+// than it needs.
+func auditQuery(v url.Values) string {
+	c := url.Values{}
+	for k, vs := range v {
+		switch k {
+		case "phone", "email":
+			c[k] = []string{"***"}
+		default:
+			c[k] = vs
+		}
+	}
+	return c.Encode()
+}
+
+// confidentialityOf maps a v3 code to rbac's levels; an unknown code is
+// taken as the strictest, so that a label we cannot read never opens
+// access.
+func confidentialityOf(code string) rbac.Confidentiality {
+	if code == "" {
+		return rbac.ConfidentialityUnrestricted
+	}
+	c, err := rbac.ParseConfidentiality(code)
+	if err != nil {
+		return rbac.ConfidentialityVeryRestricted
+	}
+	return c
+}
+
+// search is step 3: the patient's pointers in the NRL.
+func (j *journey) search(ctx context.Context, nhs shcrkit.NHSNumber) searchResult {
+	reqID := newID()
+	var opts []nrls.SearchOption
+	if len(j.req.RecordTypes) > 0 {
+		opts = append(opts, nrls.WithTypes(j.req.RecordTypes...))
+	}
+	res, err := j.c.nrl.SearchAll(shcrkit.WithRequestID(ctx, reqID), nhs, opts...)
+	return searchResult{nhs: nhs, res: res, err: err, reqID: reqID}
+}
+
+// auditSearch records an NRL search. withheld, when set, says why its
+// results were not used.
+func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld string) error {
+	e := j.event(StepSearch, audit.ActionSearch, audit.ServiceNRL, audit.OutcomeSuccess, "")
+	e.Patient = sr.nhs
+	if sr.nhs != j.patient.NHSNumber {
+		e.PatientFamily = ""
+	}
+	e.Resource = "DocumentReference"
+	e.Endpoint = j.c.nrlEndpoint
+	e.RequestID = sr.reqID
+	q := "subject:identifier=" + shcrkit.NHSNumberSystem + "|" + audit.QueryPatientPlaceholder
+	if len(j.req.RecordTypes) > 0 {
+		q += "&type=" + strings.Join(j.req.RecordTypes, ",")
+	}
+	e.Query = q
+	var reason string
+	if sr.err != nil {
+		e.Outcome, e.ErrorCode = outcomeOf(sr.err)
+		reason = "failed: " + errText(sr.err)
+	} else {
+		reason = strconv.Itoa(len(sr.res.Pointers)) + " pointer(s) found"
+		if n := len(sr.res.Problems); n > 0 {
+			reason += ", " + strconv.Itoa(n) + " entry(ies) left out as unreadable"
+		}
+	}
+	if withheld != "" {
+		reason += "; " + withheld
+	}
+	e.Reason = clip(StepSearch+": "+reason, maxReason)
+	return j.write(ctx, StepSearch, e)
+}
+
+// decisionRequest is the rbac request of the boundary (p nil) or of a
+// pointer.
+func (j *journey) decisionRequest(p *nrls.Pointer) rbac.Request {
+	r := rbac.Request{
+		Requester: j.req.Requester,
+		Patient: rbac.Patient{NHSNumber: j.patient.NHSNumber, Confidentiality: j.patient.Confidentiality,
+			Dissent: j.req.Dissent},
+		Relationship: j.req.Relationship,
+		Purpose:      j.req.Purpose,
+		Time:         j.c.now(),
+	}
+	if p != nil {
+		r.Custodian = p.Custodian
+		r.RecordType = p.Type.Code
+		if p.Confidentiality != "" {
+			r.RecordConfidentiality = confidentialityOf(string(p.Confidentiality))
+		}
+	}
+	return r
+}
+
+// decidePointer is step 4 for one pointer.
+func (j *journey) decidePointer(p nrls.Pointer) rbac.Decision {
+	if p.NHSNumber != j.patient.NHSNumber {
+		return rbac.Decision{Stage: rbac.StageRecord, Rule: "patient",
+			Reasons: []string{"the pointer is not for the traced patient"}}
+	}
+	if p.Custodian == "" || p.Type.Code == "" {
+		return rbac.Decision{Stage: rbac.StageRecord, Rule: "pointer",
+			Reasons: []string{"the pointer names no custodian or record type"}}
+	}
+	return j.c.policy.Decide(j.decisionRequest(&p))
+}
+
+// auditDecision records a pointer's decision.
+func (j *journey) auditDecision(ctx context.Context, pd decided) error {
+	e := j.decisionEvent(StepDecision, audit.ActionRead, audit.ServiceShCR, "DocumentReference/"+pd.pointer.ID, pd.decision)
+	e.Custodian = validODS(pd.pointer.Custodian)
+	return j.write(ctx, StepDecision, e)
+}
+
+// validODS keeps a custodian code only when the audit trail can take it.
+func validODS(c shcrkit.ODSCode) shcrkit.ODSCode {
+	if c.Valid() {
+		return c
+	}
+	return ""
+}

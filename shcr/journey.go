@@ -1,0 +1,192 @@
+package shcr
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/rbac"
+)
+
+// Defaults of the journey.
+const (
+	// DefaultTimeout bounds one retrieval from a remote ShCR when neither
+	// Config.Timeout nor the endpoint says otherwise.
+	DefaultTimeout = 10 * time.Second
+	// DefaultParallelism bounds the retrievals in flight at once.
+	DefaultParallelism = 8
+)
+
+// Config is what a journey Client is built from.
+type Config struct {
+	// PDS traces patients. Required.
+	PDS *pds.Client
+	// NRL locates records. Required.
+	NRL *nrls.Client
+	// Policy decides every access. Required.
+	Policy *rbac.Policy
+	// Audit records every step. Required: auditing cannot be switched off.
+	Audit audit.Sink
+	// Directory names the remote ShCRs and how to reach them. Required.
+	Directory *Directory
+	// RemoteOptions configure the Remote built over Directory (HTTP
+	// client, size caps, issuer of identity tokens...).
+	RemoteOptions []Option
+	// Timeout bounds one retrieval from a custodian (an endpoint's own
+	// Timeout takes precedence); 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Parallelism bounds the retrievals in flight at once; 0 means
+	// DefaultParallelism.
+	Parallelism int
+	// Alert receives the alerts that decisions oblige the caller to send
+	// to the requesting organisation's Privacy Officers (self-claimed
+	// relationships, emergency access). Without it, an access that needs
+	// an alert is withheld: an obligation that cannot be honoured blocks
+	// the data.
+	Alert AlertFunc
+	// Now is the clock of decisions, audit events and identity tokens;
+	// nil means time.Now.
+	Now func() time.Time
+	// Logger receives debug lines; nil discards. No line carries an NHS
+	// number or a token.
+	Logger *slog.Logger
+}
+
+// Client runs the cross-boundary journey: trace, decide, locate, decide
+// per record, retrieve in parallel, honour obligations, and audit every
+// step before handing anything back. It is safe for concurrent use.
+type Client struct {
+	pds         *pds.Client
+	nrl         *nrls.Client
+	policy      *rbac.Policy
+	sink        audit.Sink
+	remote      *Remote
+	timeout     time.Duration
+	parallelism int
+	alert       AlertFunc
+	now         func() time.Time
+	logger      *slog.Logger
+	pdsEndpoint string
+	nrlEndpoint string
+}
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	var missing []string
+	if cfg.PDS == nil {
+		missing = append(missing, "PDS")
+	}
+	if cfg.NRL == nil {
+		missing = append(missing, "NRL")
+	}
+	if cfg.Policy == nil {
+		missing = append(missing, "Policy")
+	}
+	if cfg.Audit == nil {
+		missing = append(missing, "Audit")
+	}
+	if cfg.Directory == nil {
+		missing = append(missing, "Directory")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: Config needs %v", ErrInvalidOption, missing)
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: negative timeout", ErrInvalidOption)
+	}
+	if cfg.Parallelism < 0 || cfg.Parallelism > 256 {
+		return nil, fmt.Errorf("%w: parallelism %d is outside 0..256", ErrInvalidOption, cfg.Parallelism)
+	}
+	c := &Client{
+		pds: cfg.PDS, nrl: cfg.NRL, policy: cfg.Policy, sink: cfg.Audit,
+		timeout: cfg.Timeout, parallelism: cfg.Parallelism, alert: cfg.Alert, now: cfg.Now, logger: cfg.Logger,
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.parallelism == 0 {
+		c.parallelism = DefaultParallelism
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	opts := append([]Option{WithClock(c.now)}, cfg.RemoteOptions...)
+	if cfg.Logger != nil {
+		opts = append([]Option{WithLogger(cfg.Logger)}, opts...)
+	}
+	r, err := NewRemote(cfg.Directory, opts...)
+	if err != nil {
+		return nil, err
+	}
+	c.remote = r
+	c.pdsEndpoint = cfg.PDS.BaseURL().String()
+	c.nrlEndpoint = cfg.NRL.BaseURL()
+	return c, nil
+}
+
+// Remote returns the Remote the Client retrieves through.
+func (c *Client) Remote() *Remote { return c.remote }
+
+// Request is one professional's request to see a patient's records held
+// across the boundary.
+type Request struct {
+	// Requester is who asks, in the role selected for the session.
+	// Required.
+	Requester shcrkit.Requester
+	// NHSNumber is the patient, when the caller already holds it. Then
+	// the NRL search starts at once, in parallel with the PDS trace.
+	NHSNumber shcrkit.NHSNumber
+	// Demographics trace the patient in PDS when NHSNumber is zero;
+	// exactly one patient must match.
+	Demographics *pds.SearchQuery
+	// Purpose is why. Required.
+	Purpose shcrkit.Purpose
+	// Relationship is the legitimate relationship claimed with the
+	// patient, with its reason (self-claimed, emergency) and evidence
+	// (referral, encounter or care-team identifier).
+	Relationship rbac.Relationship
+	// Dissent is true when the local consent record holds the patient's
+	// dissent from sharing.
+	Dissent bool
+	// RecordTypes are the SNOMED codes of the record types wanted; none
+	// means every type.
+	RecordTypes []string
+}
+
+func (r Request) validate() error {
+	if err := r.Requester.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, err)
+	}
+	switch {
+	case r.NHSNumber.IsZero() && r.Demographics == nil:
+		return fmt.Errorf("%w: the request names no patient (NHS number or demographics)", shcrkit.ErrInvalidRequest)
+	case !r.NHSNumber.IsZero() && !r.NHSNumber.Valid():
+		return fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
+	case !r.Purpose.Valid():
+		return fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidPurpose)
+	}
+	for _, t := range r.RecordTypes {
+		if t == "" {
+			return fmt.Errorf("%w: empty record type", shcrkit.ErrInvalidRequest)
+		}
+	}
+	return nil
+}
+
+// journeyCtx carries one journey's correlation ID, so every call and audit
+// event of the journey can be tied together.
+func (c *Client) journeyCtx(ctx context.Context) (context.Context, string) {
+	if id := shcrkit.CorrelationID(ctx); id != "" {
+		return ctx, id
+	}
+	id := newID()
+	return shcrkit.WithCorrelationID(ctx, id), id
+}

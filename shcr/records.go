@@ -1,0 +1,232 @@
+package shcr
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/rbac"
+)
+
+// Records runs the whole journey: Discover's steps, then the retrieval
+// of every allowed pointer, concurrently, each bounded by the custodian's
+// timeout and all by the parallelism bound, so a slow or failing remote
+// ShCR holds up or fails no other. Obligations are honoured (alerts sent,
+// fields redacted, time boxes set) and every decision and retrieval is
+// audited, refused and failed ones too, before its record is handed back.
+//
+// The Result carries the records, the refusals with the policy's reasons
+// and the per-pointer failures side by side. Records fails as a whole
+// only when a step before the retrievals fails: the patient cannot be
+// traced, the boundary is refused (*RefusedError), the NRL cannot be
+// searched, or the audit sink does not take a step's event (*AuditError).
+// The caller must Close the Result to release attachment streams.
+func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
+	ctx, j, err := c.start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	f, err := j.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := j.discovery(f)
+	res := &Result{Discovery: *d}
+	res.Refused = nil // rebuilt below from the refusals whose decision was recorded
+
+	type outcome struct {
+		rec     *Record
+		err     error
+		refusal *Refusal
+	}
+	out := make([]outcome, len(f.pointers))
+	cands := make(map[int]Candidate, len(d.Pointers))
+	{
+		k := 0
+		for i, pd := range f.pointers {
+			if pd.decision.Allowed {
+				cands[i] = d.Pointers[k]
+				k++
+			}
+		}
+	}
+	sem := make(chan struct{}, c.parallelism)
+	var wg sync.WaitGroup
+	for i, pd := range f.pointers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !pd.decision.Allowed {
+				if err := j.auditDecision(ctx, pd); err != nil {
+					out[i].err = err
+					return
+				}
+				out[i].refusal = &Refusal{Pointer: pd.pointer, Decision: pd.decision}
+				return
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() == nil {
+				defer func() { <-sem }()
+			}
+			out[i].rec, out[i].err = j.open(ctx, cands[i])
+		}()
+	}
+	wg.Wait()
+	for i, o := range out {
+		p := f.pointers[i].pointer
+		switch {
+		case o.err != nil:
+			res.Failures = append(res.Failures, &RetrievalError{Pointer: p, Custodian: p.Custodian, Err: o.err})
+		case o.refusal != nil:
+			res.Refused = append(res.Refused, *o.refusal)
+		case o.rec != nil:
+			res.Records = append(res.Records, o.rec)
+		}
+	}
+	return res, nil
+}
+
+// Retrieve opens one pointer for the request: it traces the patient,
+// makes and records the boundary and the pointer's decisions, retrieves
+// the record, honours the obligations and records the retrieval, in that
+// order, handing back nothing whose audit event was not written. A
+// refusal fails with a *RefusedError carrying the policy's reasons.
+func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Record, error) {
+	ctx, j, err := c.start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.trace(ctx); err != nil {
+		return nil, err
+	}
+	j.boundary = c.policy.Decide(j.decisionRequest(nil))
+	if err := j.write(ctx, StepBoundary, j.decisionEvent(StepBoundary, audit.ActionSearch, audit.ServiceNRL, "DocumentReference", j.boundary)); err != nil {
+		return nil, err
+	}
+	if !j.boundary.Allowed {
+		return nil, &RefusedError{Decision: j.boundary}
+	}
+	if err := j.honourAlerts(ctx, j.boundary, "", ""); err != nil {
+		return nil, err
+	}
+	pd := decided{pointer: p, decision: j.decidePointer(p)}
+	if !pd.decision.Allowed {
+		if err := j.auditDecision(ctx, pd); err != nil {
+			return nil, err
+		}
+		return nil, &RefusedError{Decision: pd.decision, PointerID: p.ID}
+	}
+	return j.open(ctx, Candidate{Pointer: p, Decision: pd.decision, Unavailable: c.remote.Check(p)})
+}
+
+// open records an allowed pointer's decision, honours its obligations,
+// retrieves the record and records the retrieval.
+func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
+	p := cand.Pointer
+	if err := j.auditDecision(ctx, decided{pointer: p, decision: cand.Decision}); err != nil {
+		return nil, err
+	}
+	e := j.event(StepRetrieval, audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, "")
+	e.Resource = "DocumentReference/" + p.ID
+	e.Custodian = validODS(p.Custodian)
+	e.Endpoint = j.c.remote.endpointOf(p.Custodian)
+	fail := func(err error, what string) (*Record, error) {
+		e.Outcome, e.ErrorCode = outcomeOf(err)
+		e.Reason = clip(StepRetrieval+": "+what+": "+errText(err), maxReason)
+		return nil, errors.Join(err, j.write(ctx, StepRetrieval, e))
+	}
+	if err := j.honourAlerts(ctx, cand.Decision, p.ID, p.Custodian); err != nil {
+		return fail(err, "withheld before any request")
+	}
+	if cand.Unavailable != nil {
+		return fail(cand.Unavailable, "refused before any connection")
+	}
+	ob, fields := redactions(cand.Decision)
+	if len(fields) > 0 && !isFHIRType(p.ContentType) {
+		return fail(&ObligationError{Obligation: ob, Problem: "the record is a document, not structured data, so fields cannot be removed from it"},
+			"withheld before any request")
+	}
+	reqID := newID()
+	e.RequestID = reqID
+	restricted := j.patient.Confidentiality != rbac.ConfidentialityUnrestricted ||
+		confidentialityOf(string(p.Confidentiality)) != rbac.ConfidentialityUnrestricted
+	content, err := j.c.remote.fetch(shcrkit.WithRequestID(ctx, reqID), locationOf(p), fetchParams{
+		requester: j.req.Requester, purpose: j.req.Purpose, restricted: restricted, timeout: j.c.timeout,
+	})
+	if err != nil {
+		return fail(err, "failed")
+	}
+	rec := &Record{
+		Pointer: p, Decision: cand.Decision, ContentType: content.ContentType, ResourceType: content.ResourceType,
+		Resource: content.Resource, Pages: content.Pages, Body: content.Body, Size: content.Size,
+		ValidUntil: validUntil(cand.Decision, j.c.now()), RequestID: content.RequestID, ViaSSP: content.ViaSSP,
+	}
+	if len(fields) > 0 {
+		red, err := RedactFHIR(rec.Resource, fields)
+		if err != nil {
+			rec.Close()
+			return fail(&ObligationError{Obligation: ob, Problem: "the record could not be redacted", Err: err}, "withheld")
+		}
+		rec.Resource, rec.Size, rec.Redacted = red, int64(len(red)), append([]string(nil), fields...)
+	}
+	e.Reason = clip(StepRetrieval+": "+describe(rec), maxReason)
+	if err := j.write(ctx, StepRetrieval, e); err != nil {
+		rec.Close()
+		return nil, err
+	}
+	return rec, nil
+}
+
+// describe summarises a record for its audit event: identifiers and
+// sizes, never content.
+func describe(r *Record) string {
+	var b strings.Builder
+	b.WriteString("retrieved ")
+	b.WriteString(r.ContentType)
+	if r.ResourceType != "" {
+		b.WriteString(" " + r.ResourceType)
+	}
+	if r.Pages > 1 {
+		b.WriteString(", " + strconv.Itoa(r.Pages) + " pages")
+	}
+	if r.Size >= 0 {
+		b.WriteString(", " + strconv.FormatInt(r.Size, 10) + " bytes")
+	}
+	if r.Body != nil {
+		b.WriteString(", streamed")
+	}
+	if r.ViaSSP {
+		b.WriteString(", via SSP")
+	}
+	if len(r.Redacted) > 0 {
+		b.WriteString(", redacted: " + strings.Join(r.Redacted, ","))
+	}
+	if enhancedAudit(r.Decision) {
+		b.WriteString("; flagged for review (enhanced audit)")
+	}
+	return b.String()
+}
+
+func isFHIRType(ct string) bool {
+	mt := strings.TrimSpace(strings.ToLower(ct))
+	if i := strings.IndexByte(mt, ';'); i >= 0 {
+		mt = strings.TrimSpace(mt[:i])
+	}
+	return isJSONType(mt)
+}
+
+// endpointOf names the service root of a custodian's endpoint, for audit.
+func (r *Remote) endpointOf(custodian shcrkit.ODSCode) string {
+	if ep, ok := r.dir.byODS[custodian]; ok {
+		return endpointOf(ep.base)
+	}
+	return ""
+}

@@ -1,0 +1,245 @@
+package shcrtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	"strings"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
+)
+
+// Record is what the fake serves for one pointer: a FHIR resource, a
+// document or a page.
+type Record struct {
+	// PointerID is the ID of the NRL pointer that leads to the record; the
+	// record is served at <service root>/records/<PointerID>.
+	PointerID string
+	// NHSNumber is the patient the record is about.
+	NHSNumber shcrkit.NHSNumber
+	// ContentType is the media type served.
+	ContentType string
+	// Body is the content. A FHIR Bundle with more entries than the
+	// server's page size is served in pages linked by next links.
+	Body []byte
+}
+
+// people indexes the PDS fake's seed population by NHS number, so that
+// records carry the same names and dates as the patients' PDS records.
+func people() map[shcrkit.NHSNumber]pdstest.Person {
+	m := make(map[shcrkit.NHSNumber]pdstest.Person)
+	for _, p := range pdstest.Population() {
+		m[p.NHSNumber] = p
+	}
+	return m
+}
+
+// RecordFor makes the record a pointer leads to, shaped by the pointer's
+// content type: a FHIR Bundle (summaries) or CarePlan for structured
+// content, a one-page PDF for documents, an HTML page otherwise. The
+// content is invented and carries the patient's name and date of birth
+// from the PDS fake's population when the patient is in it.
+func RecordFor(p nrls.Pointer) Record {
+	person := people()[p.NHSNumber]
+	r := Record{PointerID: p.ID, NHSNumber: p.NHSNumber, ContentType: p.ContentType}
+	title := p.Title
+	if title == "" {
+		title = p.Type.Display
+	}
+	switch ct := strings.ToLower(p.ContentType); {
+	case strings.HasPrefix(ct, "application/fhir+json"), strings.HasPrefix(ct, "application/json"):
+		r.ContentType = "application/fhir+json"
+		if p.Type.Code == nrls.TypeSummaryRecord || p.Type.Code == nrls.TypeClinicalSummary {
+			r.Body = summaryBundle(p, person, title)
+		} else {
+			r.Body = carePlan(p, person, title)
+		}
+	case strings.HasPrefix(ct, "text/html"):
+		r.ContentType = "text/html; charset=utf-8"
+		r.Body = htmlPage(p, person, title)
+	default:
+		r.ContentType = "application/pdf"
+		r.Body = PDF(title, documentLines(p, person)...)
+	}
+	return r
+}
+
+func patientName(person pdstest.Person) string {
+	n := strings.TrimSpace(strings.Join(append(append([]string{person.Prefix}, person.Given...), person.Family), " "))
+	if n == "" {
+		return "Name not recorded"
+	}
+	return n
+}
+
+func documentLines(p nrls.Pointer, person pdstest.Person) []string {
+	return []string{
+		"Patient: " + patientName(person),
+		"Date of birth: " + orUnknown(person.BirthDate),
+		"NHS number: " + p.NHSNumber.Format(),
+		"Held by: " + string(p.Custodian),
+		"Record: " + p.ID,
+		"This document is synthetic test data.",
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "not recorded"
+	}
+	return s
+}
+
+func nhsIdentifier(n shcrkit.NHSNumber) []any {
+	return []any{map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(n)}}
+}
+
+func patientResource(p nrls.Pointer, person pdstest.Person) map[string]any {
+	res := map[string]any{
+		"resourceType": "Patient",
+		"id":           string(p.NHSNumber),
+		"identifier":   nhsIdentifier(p.NHSNumber),
+	}
+	if person.Family != "" || len(person.Given) > 0 {
+		res["name"] = []any{map[string]any{"use": "usual", "family": person.Family, "given": person.Given}}
+	}
+	if person.BirthDate != "" {
+		res["birthDate"] = person.BirthDate
+	}
+	if person.Gender != "" {
+		res["gender"] = string(person.Gender)
+	}
+	if len(person.AddressLines) > 0 {
+		res["address"] = []any{map[string]any{"use": "home", "line": person.AddressLines, "postalCode": person.Postcode}}
+	}
+	if person.Phone != "" {
+		res["telecom"] = []any{map[string]any{"system": "phone", "value": person.Phone, "use": "home"}}
+	}
+	if person.GP != "" {
+		res["generalPractitioner"] = []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(person.GP)}}}
+	}
+	if person.EmergencyContact != "" {
+		res["contact"] = []any{map[string]any{"relationship": []any{map[string]any{"text": "Emergency contact"}},
+			"telecom": []any{map[string]any{"system": "phone", "value": person.EmergencyContact}}}}
+	}
+	return res
+}
+
+func subjectRef(n shcrkit.NHSNumber) map[string]any {
+	return map[string]any{"reference": "Patient/" + string(n), "identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(n)}}
+}
+
+func coded(system, code, display string) map[string]any {
+	return map[string]any{"coding": []any{map[string]any{"system": system, "code": code, "display": display}}}
+}
+
+// summaryBundle is a searchset Bundle of a summary: the patient, a
+// composition and the entries under its headings.
+func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
+	subject := subjectRef(p.NHSNumber)
+	entries := []map[string]any{
+		patientResource(p, person),
+		{"resourceType": "Composition", "id": p.ID + "-composition", "status": "final",
+			"type": coded(nrls.SNOMEDSystem, p.Type.Code, p.Type.Display), "subject": subject,
+			"date": "2025-01-06T09:00:00Z", "title": title,
+			"author": []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(p.Custodian)}}}},
+		{"resourceType": "Condition", "id": p.ID + "-c1", "subject": subject,
+			"code": coded(nrls.SNOMEDSystem, "38341003", "Hypertensive disorder"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+		{"resourceType": "Condition", "id": p.ID + "-c2", "subject": subject,
+			"code": coded(nrls.SNOMEDSystem, "195967001", "Asthma"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+		{"resourceType": "AllergyIntolerance", "id": p.ID + "-a1", "patient": subject,
+			"code": coded(nrls.SNOMEDSystem, "91936005", "Allergy to penicillin")},
+		{"resourceType": "MedicationStatement", "id": p.ID + "-m1", "subject": subject, "status": "active",
+			"medicationCodeableConcept": map[string]any{"text": "Amlodipine 5mg tablets"}},
+		{"resourceType": "MedicationStatement", "id": p.ID + "-m2", "subject": subject, "status": "active",
+			"medicationCodeableConcept": map[string]any{"text": "Salbutamol 100micrograms/dose inhaler"}},
+	}
+	var es []any
+	for _, e := range entries {
+		es = append(es, map[string]any{"fullUrl": "urn:uuid:" + e["id"].(string), "resource": e, "search": map[string]any{"mode": "match"}})
+	}
+	b, _ := json.Marshal(map[string]any{"resourceType": "Bundle", "id": p.ID, "type": "searchset", "total": len(es), "entry": es})
+	return b
+}
+
+// carePlan is a FHIR CarePlan for a structured care plan.
+func carePlan(p nrls.Pointer, person pdstest.Person, title string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"resourceType": "CarePlan", "id": p.ID, "status": "active", "intent": "plan", "title": title,
+		"category":  []any{coded(nrls.SNOMEDSystem, p.Type.Code, p.Type.Display)},
+		"subject":   subjectRef(p.NHSNumber),
+		"contained": []any{patientResource(p, person)},
+		"description": "Synthetic care plan for " + patientName(person) + ": what to do in a crisis, who to call, " +
+			"and the wishes the patient has recorded.",
+		"author": map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(p.Custodian)}},
+	})
+	return b
+}
+
+func htmlPage(p nrls.Pointer, person pdstest.Person, title string) []byte {
+	var b bytes.Buffer
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+	b.WriteString(html.EscapeString(title))
+	b.WriteString("</title></head><body>\n<h1>")
+	b.WriteString(html.EscapeString(title))
+	b.WriteString("</h1>\n<ul>\n")
+	for _, l := range documentLines(p, person) {
+		b.WriteString("<li>" + html.EscapeString(l) + "</li>\n")
+	}
+	b.WriteString("</ul>\n</body></html>\n")
+	return b.Bytes()
+}
+
+// PDF returns a valid one-page PDF document showing a title and lines of
+// text in Helvetica, with a correct cross-reference table.
+func PDF(title string, lines ...string) []byte {
+	var content bytes.Buffer
+	content.WriteString("BT /F1 16 Tf 72 770 Td (" + pdfText(title) + ") Tj ET\n")
+	content.WriteString("BT /F1 11 Tf 72 740 Td 14 TL\n")
+	for _, l := range lines {
+		content.WriteString("(" + pdfText(l) + ") Tj T*\n")
+	}
+	content.WriteString("ET\n")
+	objects := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	offsets := make([]int, len(objects))
+	for i, o := range objects {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
+	return b.Bytes()
+}
+
+// pdfText escapes a string for a PDF literal, keeping it to printable
+// ASCII.
+func pdfText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '(' || r == ')' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r >= 32 && r < 127:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,57 @@
+// Package shcrtest is a fake remote shared care record (ShCR) for tests
+// and the stand-alone sandbox, and a complete fake world (token endpoint,
+// PDS, NRL, Spine Secure Proxy and five regional ShCRs, wired together)
+// for tests of the whole cross-boundary journey.
+//
+// # A remote ShCR
+//
+//	srv := shcrtest.NewServer(nrlstest.CustodianNorth,
+//		shcrtest.WithTokenValidator(tokens.Validate),
+//		shcrtest.WithIdentitySigning(shcr.RS256, &key.PublicKey))
+//	defer srv.Close()
+//
+// A Server holds the records of one custodian, served at
+// <URL>/records/<pointer ID>: by default one for each of the NRL fake's
+// seed pointers held by the custodian (see SeedPointers and RecordFor),
+// shaped by the pointer's content type: a FHIR Bundle (served in pages
+// linked by next links) or CarePlan for structured content, a one-page PDF
+// for documents, an HTML page for contact details. WithPointers,
+// WithRecords and AddRecord seed others.
+//
+// Every request must carry a valid identity token (package shcr's GP
+// Connect-style claims, checked with shcr.IdentityCheck: signature as
+// configured, aud = the service root, iat and exp, the requesting
+// organisation, practitioner and device) and, with WithTokenValidator, an
+// OAuth2 access token; otherwise the answer is a FHIR OperationOutcome
+// with 401 (no or bad access token, no identity token) or 403 (identity
+// token refused). Requests through the Spine Secure Proxy are recognised
+// by the proxy's client certificate (WithTrustedProxy) and need the Ssp-*
+// headers. Requests and accepted identities are recorded (Requests,
+// Identities); InjectFault adds latency, errors, hanging, dripping,
+// truncated and oversized answers; SetLatency delays every answer.
+//
+// # A whole world
+//
+//	w, err := shcrtest.NewWorld()
+//	...
+//	defer w.Close()
+//	client, err := w.Client(auditSink)
+//	res, err := client.Records(ctx, shcr.Request{Requester: w.Requester, ...})
+//
+// NewWorld starts an authtest token endpoint, pdstest, nrlstest (its
+// pointers rebased to lead to the regions), a Proxy, and a Server for each
+// of the NRL fake's four custodians and a fifth (CustodianKestrel), each
+// region authenticating differently (RS256, ES256, unsigned GP
+// Connect-style, RS512 in a named header). World.Directory and
+// World.Policy fit them; World.Requester is a doctor the policy serves;
+// World.Config and World.Client build a journey client; AddPointer files
+// a pointer and its record; SetLatency and WithLatency delay every
+// service.
+//
+// # Differences from real shared care records
+//
+// A fake ShCR serves only records/<pointer ID>, no FHIR search; its
+// content is synthetic; it holds no access rules of its own beyond the
+// checks above; TLS uses the test server's certificate; nothing is
+// persisted.
+package shcrtest

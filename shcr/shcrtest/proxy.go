@@ -1,0 +1,213 @@
+package shcrtest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/shcr"
+)
+
+// Proxy is a fake Spine Secure Proxy: it takes GET <proxy>/<percent-encoded
+// provider URL>, checks the Ssp-* headers, and forwards the request to the
+// provider over TLS with its own client certificate, which the fake ShCRs
+// made WithTrustedProxy accept. Only providers registered with
+// AddProvider are reached; anything else is refused. It is safe for
+// concurrent use.
+//
+// Where it differs from the real proxy: there is no mutual TLS with the
+// consumer, no check of the consumer's endpoint registration or of the
+// interaction against a contract, and no audit beyond Requests.
+type Proxy struct {
+	// URL is the proxy's base URL, set once started.
+	URL string
+
+	ts           *httptest.Server
+	rec          fake.Recorder
+	faults       fake.Faults
+	cert         tls.Certificate
+	consumerASID string
+
+	mu        sync.RWMutex
+	providers map[string]string // origin -> ASID
+	roots     *x509.CertPool
+	client    *http.Client
+}
+
+// NewProxy starts a fake Spine Secure Proxy. consumerASID, when set, is
+// the only Ssp-From it accepts.
+func NewProxy(consumerASID string) (*Proxy, error) {
+	cert, err := selfSignedClientCert("shcrtest spine secure proxy")
+	if err != nil {
+		return nil, err
+	}
+	p := &Proxy{cert: cert, consumerASID: consumerASID, providers: make(map[string]string), roots: x509.NewCertPool()}
+	p.rebuildClient()
+	mw := &fake.Middleware{Recorder: &p.rec, Faults: &p.faults}
+	p.ts = httptest.NewServer(mw.Wrap(http.HandlerFunc(p.serve)))
+	p.URL = p.ts.URL
+	return p, nil
+}
+
+// Close shuts the proxy down.
+func (p *Proxy) Close() { p.ts.Close() }
+
+// Certificate returns the client certificate the proxy presents to
+// providers; pass it to WithTrustedProxy.
+func (p *Proxy) Certificate() *x509.Certificate { return p.cert.Leaf }
+
+// AddProvider lets the proxy forward to a fake ShCR, which must serve TLS
+// and have an ASID.
+func (p *Proxy) AddProvider(s *Server) error {
+	if s.Certificate() == nil || s.ASID() == "" || s.URL == "" {
+		return fmt.Errorf("%w: a provider behind the proxy must be started, serve TLS and have an ASID", ErrInvalidOption)
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.providers[origin(u)] = s.ASID()
+	p.roots.AddCert(s.Certificate())
+	p.mu.Unlock()
+	p.rebuildClient()
+	return nil
+}
+
+// InjectFault makes requests to the proxy go wrong as f says.
+func (p *Proxy) InjectFault(method, pathPrefix string, n int, f Fault) {
+	p.faults.Add(method, pathPrefix, n, f)
+}
+
+// Requests returns copies of the requests the proxy received.
+func (p *Proxy) Requests() []Request { return p.rec.Requests() }
+
+func (p *Proxy) rebuildClient() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{Certificates: []tls.Certificate{p.cert}, RootCAs: p.roots, MinVersion: tls.VersionTLS12}
+	t.MaxIdleConnsPerHost = 32
+	p.client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	}
+	return u.Scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// forwarded are the headers the proxy passes on to the provider.
+var forwarded = []string{"Authorization", "Accept", "X-Request-ID", "X-Correlation-ID", "Ssp-TraceID", "Ssp-From",
+	"Ssp-To", "Ssp-InteractionID", "NHSD-End-User-Organisation-ODS", "User-Agent"}
+
+func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
+	raw, err := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/"))
+	target, perr := url.Parse(raw)
+	if err != nil || perr != nil || target.Scheme != "https" || target.Host == "" {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Diagnostics: "the path is not a percent-encoded https URL"})
+		return
+	}
+	if r.Method != http.MethodGet {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusMethodNotAllowed, Code: "INVALID_METHOD", Diagnostics: "only reads are proxied"})
+		return
+	}
+	p.mu.RLock()
+	asid, known := p.providers[origin(target)]
+	client := p.client
+	p.mu.RUnlock()
+	var problems []string
+	if !known {
+		problems = append(problems, "the target is not a registered provider endpoint")
+	}
+	if _, err := uuid.Parse(r.Header.Get("Ssp-TraceID")); err != nil {
+		problems = append(problems, "Ssp-TraceID must be a UUID")
+	}
+	if from := r.Header.Get("Ssp-From"); len(from) != 12 || (p.consumerASID != "" && from != p.consumerASID) {
+		problems = append(problems, "Ssp-From is not the registered consumer ASID")
+	}
+	if known && r.Header.Get("Ssp-To") != asid {
+		problems = append(problems, "Ssp-To does not match the target's ASID")
+	}
+	if r.Header.Get("Ssp-InteractionID") != shcr.DefaultSSPInteractionID {
+		problems = append(problems, "Ssp-InteractionID is not an interaction the proxy serves")
+	}
+	if len(problems) > 0 {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusForbidden, Code: "ACCESS_DENIED", Diagnostics: strings.Join(problems, "; ")})
+		return
+	}
+	out, err := http.NewRequestWithContext(r.Context(), http.MethodGet, target.String(), nil)
+	if err != nil {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadRequest, Code: "INVALID_REQUEST", Diagnostics: "target does not parse"})
+		return
+	}
+	for _, h := range forwarded {
+		if v := r.Header.Values(h); len(v) > 0 {
+			out.Header[http.CanonicalHeaderKey(h)] = v
+		}
+	}
+	resp, err := client.Do(out)
+	if err != nil {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadGateway, Code: "UNABLE_TO_CALL_SERVICE", Diagnostics: "the provider could not be reached"})
+		return
+	}
+	defer resp.Body.Close()
+	for _, h := range []string{"Content-Type", "Content-Length", "X-Request-Id", "X-Correlation-Id", "Retry-After"} {
+		if v := resp.Header.Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(flushWriter{w}, resp.Body)
+}
+
+// flushWriter flushes after every write, so a dripping provider drips
+// through the proxy too.
+type flushWriter struct{ w http.ResponseWriter }
+
+func (f flushWriter) Write(b []byte) (int, error) {
+	n, err := f.w.Write(b)
+	if fl, ok := f.w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	return n, err
+}
+
+// selfSignedClientCert makes a P-256 client certificate valid for a day.
+func selfSignedClientCert(cn string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+}

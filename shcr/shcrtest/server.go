@@ -1,0 +1,611 @@
+package shcrtest
+
+import (
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/shcr"
+)
+
+// RootPath is the path of the service root on the fake; records are served
+// at RootPath + "/records/<pointer ID>".
+const RootPath = "/fhir"
+
+// DefaultPageSize is how many entries of a Bundle one page holds.
+const DefaultPageSize = 3
+
+// Fault is something going wrong on purpose, for InjectFault: latency, an
+// error answer, a truncated, dripping, oversized or hanging answer.
+type Fault = fake.Fault
+
+// Request is a request as the fake received it, with the status it
+// answered.
+type Request = fake.Request
+
+// ErrInvalidOption is matched by the error of an Option given a bad value.
+var ErrInvalidOption = errors.New("shcrtest: invalid option")
+
+// Option configures a Server.
+type Option func(*config) error
+
+type config struct {
+	custodian  shcrkit.ODSCode
+	name       string
+	asid       string
+	validate   func(string) error
+	signing    shcr.SigningMethod
+	key        crypto.PublicKey
+	header     string
+	records    []Record
+	pointers   []nrls.Pointer
+	seeded     bool
+	pageSize   int
+	tls        bool
+	proxyCerts []*x509.Certificate
+	now        func() time.Time
+	leeway     time.Duration
+}
+
+// WithTokenValidator makes the fake require an OAuth2 access token
+// (Authorization: Bearer) that validate accepts on every direct request,
+// e.g. the Validate method of auth/authtest's token server; the identity
+// token then travels in the identity header. Without it, the identity
+// token is expected in Authorization, as in GP Connect.
+func WithTokenValidator(validate func(token string) error) Option {
+	return func(c *config) error {
+		if validate == nil {
+			return fmt.Errorf("%w: nil token validator", ErrInvalidOption)
+		}
+		c.validate = validate
+		return nil
+	}
+}
+
+// WithIdentitySigning makes the fake accept only identity tokens signed
+// with method and verified by key (an *rsa.PublicKey or *ecdsa.PublicKey).
+// The default accepts only unsigned tokens.
+func WithIdentitySigning(method shcr.SigningMethod, key crypto.PublicKey) Option {
+	return func(c *config) error {
+		switch method {
+		case shcr.Unsigned, "":
+			if key != nil {
+				return fmt.Errorf("%w: an unsigned identity token takes no key", ErrInvalidOption)
+			}
+		case shcr.RS256, shcr.RS512, shcr.ES256:
+			if key == nil {
+				return fmt.Errorf("%w: %s needs a public key", ErrInvalidOption, method)
+			}
+		default:
+			return fmt.Errorf("%w: unknown signing method %q", ErrInvalidOption, string(method))
+		}
+		c.signing, c.key = method, key
+		return nil
+	}
+}
+
+// WithIdentityHeader names the header the identity token travels in beside
+// an access token (default shcr.DefaultIdentityHeader).
+func WithIdentityHeader(h string) Option {
+	return func(c *config) error {
+		if h == "" || strings.ContainsAny(h, " :\r\n") {
+			return fmt.Errorf("%w: identity header %q", ErrInvalidOption, h)
+		}
+		c.header = h
+		return nil
+	}
+}
+
+// WithName sets the display name of the shared care record.
+func WithName(name string) Option {
+	return func(c *config) error { c.name = name; return nil }
+}
+
+// WithASID sets the ASID of the provider system, which requests through
+// the Spine Secure Proxy must name in Ssp-To.
+func WithASID(asid string) Option {
+	return func(c *config) error {
+		if len(asid) != 12 || strings.Trim(asid, "0123456789") != "" {
+			return fmt.Errorf("%w: ASID must be 12 digits", ErrInvalidOption)
+		}
+		c.asid = asid
+		return nil
+	}
+}
+
+// WithPointers seeds a record (see RecordFor) for each of pointers held
+// by the server's custodian, instead of the NRL fake's seed pointers.
+func WithPointers(pointers []nrls.Pointer) Option {
+	return func(c *config) error {
+		c.pointers, c.seeded = append([]nrls.Pointer(nil), pointers...), true
+		return nil
+	}
+}
+
+// WithRecords adds records as given.
+func WithRecords(records ...Record) Option {
+	return func(c *config) error {
+		for _, r := range records {
+			if r.PointerID == "" || r.ContentType == "" {
+				return fmt.Errorf("%w: a record needs a pointer ID and a content type", ErrInvalidOption)
+			}
+		}
+		c.records = append(c.records, records...)
+		return nil
+	}
+}
+
+// WithoutSeed starts the fake with no records.
+func WithoutSeed() Option {
+	return func(c *config) error { c.pointers, c.seeded = nil, true; return nil }
+}
+
+// WithPageSize sets how many Bundle entries one page holds (default
+// DefaultPageSize).
+func WithPageSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: page size %d", ErrInvalidOption, n)
+		}
+		c.pageSize = n
+		return nil
+	}
+}
+
+// WithTLS serves over TLS (https) with the test server's certificate; see
+// Server.Certificate.
+func WithTLS() Option {
+	return func(c *config) error { c.tls = true; return nil }
+}
+
+// WithTrustedProxy makes the fake take requests that present this client
+// certificate over TLS as coming through the Spine Secure Proxy: they need
+// the Ssp-* headers and carry the identity token in Authorization, with no
+// access token of their own. It implies WithTLS.
+func WithTrustedProxy(cert *x509.Certificate) Option {
+	return func(c *config) error {
+		if cert == nil {
+			return fmt.Errorf("%w: nil proxy certificate", ErrInvalidOption)
+		}
+		c.tls = true
+		c.proxyCerts = append(c.proxyCerts, cert)
+		return nil
+	}
+}
+
+// WithClock sets the clock used to check identity tokens and stamp
+// recorded requests.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// Server is a fake remote shared care record for one custodian: it serves
+// the records NRL pointers lead to, and checks the access token and the
+// identity token of every request as a provider does. It is safe for
+// concurrent use.
+//
+// Where it differs from a real ShCR: it serves only records/<pointer ID>
+// (no FHIR search, no other resources); its content is synthetic; it
+// checks the identity token's shape, signature, audience and lifetime but
+// holds no access rules of its own; nothing it serves is audited beyond
+// Requests.
+type Server struct {
+	// URL is the service root, <scheme>://127.0.0.1:port/fhir, set once
+	// started: the base URL of the endpoint in a shcr.Directory and the
+	// audience of identity tokens.
+	URL string
+
+	cfg     config
+	ts      *httptest.Server
+	handler http.Handler
+	rec     fake.Recorder
+	faults  fake.Faults
+	latency atomic.Int64
+
+	mu         sync.RWMutex
+	records    map[string]Record
+	identities []Identity
+}
+
+// Identity is an identity token the fake accepted, with the pointer it
+// was presented for.
+type Identity struct {
+	PointerID string
+	ViaSSP    bool
+	Claims    shcr.IdentityClaims
+}
+
+// NewServer starts a fake remote ShCR for custodian on a loopback address,
+// seeded with a record for each of the NRL fake's seed pointers held by
+// custodian (unless WithPointers, WithRecords or WithoutSeed say
+// otherwise). It panics on an invalid option, since a test cannot go on;
+// use NewUnstartedServer to get the error instead.
+func NewServer(custodian shcrkit.ODSCode, opts ...Option) *Server {
+	s, err := NewUnstartedServer(custodian, opts...)
+	if err != nil {
+		panic(err)
+	}
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a fake that is not yet listening: call Start,
+// or mount Handler elsewhere (its service root is then RootPath).
+func NewUnstartedServer(custodian shcrkit.ODSCode, opts ...Option) (*Server, error) {
+	if !custodian.Valid() {
+		return nil, fmt.Errorf("%w: custodian must be an upper-case ODS code", ErrInvalidOption)
+	}
+	s := &Server{cfg: config{custodian: custodian, name: string(custodian), pageSize: DefaultPageSize,
+		header: shcr.DefaultIdentityHeader, signing: shcr.Unsigned, now: time.Now, leeway: 5 * time.Second},
+		records: make(map[string]Record)}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := o(&s.cfg); err != nil {
+			return nil, err
+		}
+	}
+	if !s.cfg.seeded {
+		ptrs, err := SeedPointers(custodian)
+		if err != nil {
+			return nil, err
+		}
+		s.cfg.pointers = ptrs
+	}
+	for _, p := range s.cfg.pointers {
+		if p.Custodian == custodian {
+			s.records[p.ID] = RecordFor(p)
+		}
+	}
+	for _, r := range s.cfg.records {
+		s.records[r.PointerID] = r
+	}
+	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Now: s.cfg.now}
+	s.handler = s.delay(mw.Wrap(http.HandlerFunc(s.serve)))
+	s.ts = httptest.NewUnstartedServer(s.handler)
+	if len(s.cfg.proxyCerts) > 0 {
+		pool := x509.NewCertPool()
+		for _, c := range s.cfg.proxyCerts {
+			pool.AddCert(c)
+		}
+		s.ts.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
+	}
+	return s, nil
+}
+
+// SeedPointers returns the NRL fake's seed pointers held by custodian.
+func SeedPointers(custodian shcrkit.ODSCode) ([]nrls.Pointer, error) {
+	nrl, err := nrlstest.NewUnstartedServer()
+	if err != nil {
+		return nil, err
+	}
+	defer nrl.Close()
+	var out []nrls.Pointer
+	for _, nhs := range nrlstest.Population() {
+		for _, p := range nrl.Pointers(nhs) {
+			if p.Custodian == custodian {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Start starts a server made by NewUnstartedServer.
+func (s *Server) Start() {
+	if s.cfg.tls {
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
+	s.URL = s.ts.URL + RootPath
+}
+
+// Close shuts the server down, ending requests in progress.
+func (s *Server) Close() { s.ts.Close() }
+
+// Handler serves the fake's API, for mounting in another server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Custodian returns the ODS code the server holds records for.
+func (s *Server) Custodian() shcrkit.ODSCode { return s.cfg.custodian }
+
+// Name returns the display name of the shared care record.
+func (s *Server) Name() string { return s.cfg.name }
+
+// ASID returns the provider ASID, "" when none was set.
+func (s *Server) ASID() string { return s.cfg.asid }
+
+// Certificate returns the server's TLS certificate, or nil when it does
+// not serve TLS.
+func (s *Server) Certificate() *x509.Certificate {
+	if !s.cfg.tls {
+		return nil
+	}
+	return s.ts.Certificate()
+}
+
+// Client returns an HTTP client that trusts the server's certificate.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// AddRecord adds or replaces a record.
+func (s *Server) AddRecord(r Record) error {
+	if r.PointerID == "" || r.ContentType == "" {
+		return fmt.Errorf("%w: a record needs a pointer ID and a content type", ErrInvalidOption)
+	}
+	s.mu.Lock()
+	s.records[r.PointerID] = r
+	s.mu.Unlock()
+	return nil
+}
+
+// Record returns the record served for a pointer.
+func (s *Server) Record(pointerID string) (Record, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.records[pointerID]
+	r.Body = append([]byte(nil), r.Body...)
+	return r, ok
+}
+
+// RecordURL returns the URL a pointer to the record should carry.
+func (s *Server) RecordURL(pointerID string) string { return s.URL + "/records/" + pointerID }
+
+// SetLatency delays every answer by d (0 for none), ahead of any injected
+// fault.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
+// InjectFault makes the next n requests (n < 0: all, until ClearFaults)
+// whose method matches ("" = any) and whose path starts with pathPrefix
+// (e.g. RootPath + "/records/") go wrong as f says.
+func (s *Server) InjectFault(method, pathPrefix string, n int, f Fault) {
+	s.faults.Add(method, pathPrefix, n, f)
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults() { s.faults.Clear() }
+
+// Requests returns copies of the requests received so far, oldest first.
+func (s *Server) Requests() []Request { return s.rec.Requests() }
+
+// ResetRequests forgets the requests and identities received so far.
+func (s *Server) ResetRequests() {
+	s.rec.Reset()
+	s.mu.Lock()
+	s.identities = nil
+	s.mu.Unlock()
+}
+
+// Identities returns the identity tokens accepted so far, oldest first.
+func (s *Server) Identities() []Identity {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Identity(nil), s.identities...)
+}
+
+// delay applies the latency set by SetLatency.
+func (s *Server) delay(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := time.Duration(s.latency.Load()); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func deny(w http.ResponseWriter, status int, diagnostics string) {
+	fake.WriteOutcome(w, fake.Outcome{Status: status, Code: "ACCESS_DENIED", Display: "Access denied", Diagnostics: diagnostics})
+}
+
+// viaProxy reports whether the request came over TLS with the trusted
+// proxy's client certificate.
+func (s *Server) viaProxy(r *http.Request) bool {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+		return false
+	}
+	leaf := r.TLS.VerifiedChains[0][0]
+	for _, c := range s.cfg.proxyCerts {
+		if leaf.Equal(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	id, ok := strings.CutPrefix(r.URL.Path, RootPath+"/records/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no such resource"})
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusMethodNotAllowed, Code: "INVALID_METHOD", Diagnostics: "records are read-only"})
+		return
+	}
+	proxied := s.viaProxy(r)
+	var token string
+	switch {
+	case proxied:
+		if problem := s.checkSSP(r); problem != "" {
+			fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadRequest, Code: "INVALID_SSP_HEADERS", Diagnostics: problem})
+			return
+		}
+		token = bearer(r)
+	case s.cfg.validate != nil:
+		access := bearer(r)
+		if access == "" {
+			deny(w, http.StatusUnauthorized, "no access token")
+			return
+		}
+		if err := s.cfg.validate(access); err != nil {
+			deny(w, http.StatusUnauthorized, "access token refused")
+			return
+		}
+		token = r.Header.Get(s.cfg.header)
+	default:
+		token = bearer(r)
+	}
+	if token == "" {
+		deny(w, http.StatusUnauthorized, "no identity token")
+		return
+	}
+	check := shcr.IdentityCheck{Audience: s.audience(r), Signing: s.cfg.signing, Key: s.cfg.key, Now: s.cfg.now, Leeway: s.cfg.leeway}
+	claims, err := check.Verify(token)
+	if err != nil {
+		deny(w, http.StatusForbidden, strings.ReplaceAll(err.Error(), "\n", "; "))
+		return
+	}
+	if org := r.Header.Get("NHSD-End-User-Organisation-ODS"); org != "" &&
+		org != claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem) {
+		deny(w, http.StatusForbidden, "NHSD-End-User-Organisation-ODS differs from requesting_organization")
+		return
+	}
+	s.mu.Lock()
+	rec, found := s.records[id]
+	s.identities = append(s.identities, Identity{PointerID: id, ViaSSP: proxied, Claims: claims})
+	s.mu.Unlock()
+	if !found {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no record for this pointer"})
+		return
+	}
+	if !accepts(r.Header.Get("Accept"), rec.ContentType) {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotAcceptable, Code: "NOT_ACCEPTABLE", Diagnostics: "the record is served as " + rec.ContentType})
+		return
+	}
+	body := rec.Body
+	if isFHIR(rec.ContentType) {
+		page, err := s.page(r, rec)
+		if err != nil {
+			fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadRequest, Code: "INVALID_PARAMETER", Diagnostics: err.Error()})
+			return
+		}
+		body = page
+	}
+	w.Header().Set("Content-Type", rec.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// audience is the service root as the client addressed it.
+func (s *Server) audience(r *http.Request) string {
+	if s.URL != "" {
+		return s.URL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + RootPath
+}
+
+func (s *Server) checkSSP(r *http.Request) string {
+	var problems []string
+	if _, err := uuid.Parse(r.Header.Get("Ssp-TraceID")); err != nil {
+		problems = append(problems, "Ssp-TraceID must be a UUID")
+	}
+	if f := r.Header.Get("Ssp-From"); len(f) != 12 {
+		problems = append(problems, "Ssp-From must be a 12-digit ASID")
+	}
+	if to := r.Header.Get("Ssp-To"); to == "" || (s.cfg.asid != "" && to != s.cfg.asid) {
+		problems = append(problems, "Ssp-To does not name this provider")
+	}
+	if r.Header.Get("Ssp-InteractionID") == "" {
+		problems = append(problems, "Ssp-InteractionID is missing")
+	}
+	return strings.Join(problems, "; ")
+}
+
+func bearer(r *http.Request) string {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+func isFHIR(ct string) bool {
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == "application/fhir+json" || mt == "application/json"
+}
+
+// accepts reports whether an Accept header admits the content type.
+func accepts(accept, ct string) bool {
+	if strings.TrimSpace(accept) == "" {
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	for _, part := range strings.Split(accept, ",") {
+		a, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || params["q"] == "0" {
+			continue
+		}
+		switch {
+		case a == "*/*", a == mt, strings.HasSuffix(a, "/*") && strings.HasPrefix(mt, strings.TrimSuffix(a, "*")):
+			return true
+		case isFHIR(a) && isFHIR(mt):
+			return true
+		}
+	}
+	return false
+}
+
+// page cuts a Bundle into pages of the page size, linked by next links.
+func (s *Server) page(r *http.Request, rec Record) ([]byte, error) {
+	var b map[string]json.RawMessage
+	if err := json.Unmarshal(rec.Body, &b); err != nil {
+		return rec.Body, nil
+	}
+	var rt string
+	_ = json.Unmarshal(b["resourceType"], &rt)
+	var entries []json.RawMessage
+	if rt != "Bundle" || json.Unmarshal(b["entry"], &entries) != nil || len(entries) <= s.cfg.pageSize {
+		return rec.Body, nil
+	}
+	n := 1
+	if v := r.URL.Query().Get("page"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 || (n-1)*s.cfg.pageSize >= len(entries) {
+			return nil, errors.New("no such page")
+		}
+	}
+	lo, hi := (n-1)*s.cfg.pageSize, min(n*s.cfg.pageSize, len(entries))
+	self := s.audience(r) + "/records/" + rec.PointerID
+	links := []map[string]string{{"relation": "self", "url": self + "?page=" + strconv.Itoa(n)}}
+	if hi < len(entries) {
+		links = append(links, map[string]string{"relation": "next", "url": self + "?page=" + strconv.Itoa(n+1)})
+	}
+	b["entry"], _ = json.Marshal(entries[lo:hi])
+	b["link"], _ = json.Marshal(links)
+	return json.Marshal(b)
+}

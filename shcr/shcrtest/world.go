@@ -1,0 +1,367 @@
+package shcrtest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	_ "embed"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/auth/authtest"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
+	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr"
+	"golang.org/x/oauth2"
+)
+
+//go:embed world_policy.yaml
+var worldPolicyYAML []byte
+
+// worldPolicyAsOf is the day the world's policy is loaded as of, so that
+// it loads the same whatever the date.
+var worldPolicyAsOf = time.Date(2026, time.June, 1, 12, 0, 0, 0, time.UTC)
+
+// WorldPolicyYAML returns the text of the world's access policy: the
+// Riverside Urgent Care Record (QRU) with the emergency department
+// nrlstest.ConsumerODS as a member, the five regional shared care records
+// as remote ones, and an agreement with each, of varying scope.
+func WorldPolicyYAML() []byte { return bytes.Clone(worldPolicyYAML) }
+
+// CustodianKestrel is the fifth region of the world: a shared care record
+// with no seed pointers, for tests that need records spread over five
+// custodians.
+const CustodianKestrel shcrkit.ODSCode = "RKS"
+
+// ConsumerASID is the ASID of the world's calling system, the Ssp-From of
+// its requests through the proxy.
+const ConsumerASID = "200000000001"
+
+// How each region of the world authenticates, so that every combination
+// the SDK supports is exercised.
+var regionAuth = map[shcrkit.ODSCode]struct {
+	signing shcr.SigningMethod
+	access  bool   // requires an OAuth2 access token
+	header  string // identity header beside the access token
+}{
+	nrlstest.CustodianNorth: {signing: shcr.RS256, access: true},
+	nrlstest.CustodianSouth: {signing: shcr.ES256, access: true},
+	nrlstest.CustodianEast:  {signing: shcr.Unsigned},
+	nrlstest.CustodianWest:  {signing: shcr.RS512, access: true, header: "X-Request-Identity"},
+	CustodianKestrel:        {signing: shcr.RS256, access: true},
+}
+
+// World is a complete fake of the national services and five regional
+// shared care records, wired together: a token endpoint (authtest), PDS
+// (pdstest), the NRL (nrlstest) with its pointers leading to the regions,
+// a Spine Secure Proxy, and a directory and policy that fit. Use it for
+// tests of the whole journey and for examples.
+//
+// Every service checks access tokens from the token endpoint; each region
+// checks identity tokens its own way (RS256, ES256, unsigned in the GP
+// Connect style, RS512 in a named header). Regions serve TLS with test
+// certificates that the directory trusts.
+type World struct {
+	// Tokens is the OAuth2 token endpoint of every service.
+	Tokens *authtest.Server
+	// PDS is the demographics service.
+	PDS *pdstest.Server
+	// NRL is the record locator.
+	NRL *nrlstest.Server
+	// Proxy is the Spine Secure Proxy.
+	Proxy *Proxy
+	// Regions are the regional shared care records: North Riding, Wessex
+	// Vale, Fenland Coast, Mercia Hills (the NRL fake's custodians) and
+	// Kestrel Sound (CustodianKestrel).
+	Regions []*Server
+	// Policy is the access policy of WorldPolicyYAML.
+	Policy *rbac.Policy
+	// Directory lists the regions with their credentials, and the proxy.
+	Directory *shcr.Directory
+	// Requester is a doctor in the emergency department the policy
+	// serves (nrlstest.ConsumerODS).
+	Requester shcrkit.Requester
+	// TokenSource is the calling application's access tokens (signed-JWT
+	// client credentials, cached).
+	TokenSource oauth2.TokenSource
+
+	localID atomic.Int64
+}
+
+// WorldOption configures NewWorld.
+type WorldOption func(*worldConfig) error
+
+type worldConfig struct {
+	latency time.Duration
+}
+
+// WithLatency gives every answer of every fake (token endpoint aside) d of
+// latency from the start; see World.SetLatency.
+func WithLatency(d time.Duration) WorldOption {
+	return func(c *worldConfig) error {
+		if d < 0 {
+			return fmt.Errorf("%w: negative latency", ErrInvalidOption)
+		}
+		c.latency = d
+		return nil
+	}
+}
+
+// NewWorld starts a World. Close it when done.
+func NewWorld(opts ...WorldOption) (w *World, err error) {
+	var cfg worldConfig
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	w = &World{}
+	defer func() {
+		if err != nil {
+			w.Close()
+			w = nil
+		}
+	}()
+	policy, err := rbac.LoadPolicyAt(bytes.NewReader(worldPolicyYAML), worldPolicyAsOf)
+	if err != nil {
+		return nil, fmt.Errorf("shcrtest: the world policy does not load: %w", err)
+	}
+	w.Policy = policy
+	w.Requester = shcrkit.Requester{
+		UserID: "555000000101", Name: "Dr Nia Ferreira", RoleProfileID: "555000000102",
+		RoleCode: "S8000:G8000:R8000", RoleName: "Medical Practitioner", Activities: []string{"B0360", "B0380"},
+		Organisation: nrlstest.ConsumerODS, OrganisationName: "Riverside Emergency Department", AssuranceLevel: 3,
+		System: shcrkit.System{Name: "Riverside ED EPR", Version: "3.1", ASID: ConsumerASID},
+	}
+
+	// The calling application and its access tokens.
+	w.Tokens = authtest.NewServer()
+	appKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	const apiKey, kid = "riverside-ed-epr", "riverside-1"
+	if err := w.Tokens.Register(apiKey, kid, &appKey.PublicKey); err != nil {
+		return nil, err
+	}
+	w.TokenSource, err = auth.NewSignedJWT(auth.SignedJWTConfig{APIKey: apiKey, TokenURL: w.Tokens.TokenURL(), KeyID: kid,
+		PrivateKey: appKey, HTTPClient: w.Tokens.Client()})
+	if err != nil {
+		return nil, err
+	}
+
+	// Keys that sign identity tokens.
+	idRSA, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	idEC, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+
+	w.PDS = pdstest.NewServer(pdstest.WithTokenValidator(w.Tokens.Validate))
+	w.NRL = nrlstest.NewServer(nrlstest.WithTokenValidator(w.Tokens.Validate))
+	if w.Proxy, err = NewProxy(ConsumerASID); err != nil {
+		return nil, err
+	}
+
+	regions := nrlstest.Custodians()
+	regions = append(regions, nrlstest.Custodian{ODS: CustodianKestrel, Name: "Kestrel Sound Care Record",
+		Region: "Kestrel Sound", ASID: "900000000105"})
+	var pointers []nrls.Pointer
+	for _, nhs := range nrlstest.Population() {
+		pointers = append(pointers, w.NRL.Pointers(nhs)...)
+	}
+	var dc shcr.DirectoryConfig
+	for _, c := range regions {
+		ra := regionAuth[c.ODS]
+		ropts := []Option{WithName(c.Name), WithASID(c.ASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.Certificate())}
+		ident := shcr.Identity{Signing: ra.signing, Header: ra.header}
+		switch ra.signing {
+		case shcr.RS256, shcr.RS512:
+			ropts = append(ropts, WithIdentitySigning(ra.signing, &idRSA.PublicKey))
+			ident.Key, ident.KeyID = idRSA, "riverside-identity-rsa"
+		case shcr.ES256:
+			ropts = append(ropts, WithIdentitySigning(ra.signing, &idEC.PublicKey))
+			ident.Key, ident.KeyID = idEC, "riverside-identity-ec"
+		}
+		if ra.access {
+			ropts = append(ropts, WithTokenValidator(w.Tokens.Validate))
+		}
+		if ra.header != "" {
+			ropts = append(ropts, WithIdentityHeader(ra.header))
+		}
+		s, err := NewUnstartedServer(c.ODS, ropts...)
+		if err != nil {
+			return nil, err
+		}
+		s.Start()
+		w.Regions = append(w.Regions, s)
+		if err := w.Proxy.AddProvider(s); err != nil {
+			return nil, err
+		}
+		if c.BaseURL != "" {
+			if err := w.NRL.Rebase(c.ODS, s.URL); err != nil {
+				return nil, err
+			}
+		}
+		roots := x509.NewCertPool()
+		roots.AddCert(s.Certificate())
+		ep := shcr.Endpoint{Name: c.Name, Custodians: []shcrkit.ODSCode{c.ODS}, BaseURL: s.URL, ASID: c.ASID,
+			RootCAs: roots, Identity: ident}
+		if ra.access {
+			ep.TokenSource = w.TokenSource
+		}
+		dc.Endpoints = append(dc.Endpoints, ep)
+	}
+	dc.SSP = &shcr.SSP{ProxyURL: w.Proxy.URL, ConsumerASID: ConsumerASID}
+	if w.Directory, err = shcr.NewDirectory(dc); err != nil {
+		return nil, err
+	}
+	w.SetLatency(cfg.latency)
+	return w, nil
+}
+
+// Close shuts every server down.
+func (w *World) Close() {
+	for _, s := range w.Regions {
+		s.Close()
+	}
+	if w.Proxy != nil {
+		w.Proxy.Close()
+	}
+	if w.NRL != nil {
+		w.NRL.Close()
+	}
+	if w.PDS != nil {
+		w.PDS.Close()
+	}
+	if w.Tokens != nil {
+		w.Tokens.Close()
+	}
+}
+
+// Region returns the region serving custodian, or nil.
+func (w *World) Region(custodian shcrkit.ODSCode) *Server {
+	for _, s := range w.Regions {
+		if s.Custodian() == custodian {
+			return s
+		}
+	}
+	return nil
+}
+
+// SetLatency gives every answer of PDS, the NRL and every region d of
+// latency (0 for none). On PDS and the NRL it is an injected fault that
+// stands before, and is cleared with, any other fault injected there.
+func (w *World) SetLatency(d time.Duration) {
+	for _, f := range []interface {
+		ClearFaults()
+		InjectFault(string, string, int, Fault)
+	}{w.PDS, w.NRL} {
+		f.ClearFaults()
+		if d > 0 {
+			f.InjectFault("", "", -1, Fault{Latency: d})
+		}
+	}
+	for _, s := range w.Regions {
+		s.SetLatency(d)
+	}
+}
+
+// PDSClient returns a PDS client of the world, with its access tokens.
+func (w *World) PDSClient(opts ...pds.Option) (*pds.Client, error) {
+	base := []pds.Option{pds.WithTokenSource(w.TokenSource), pds.WithEndUserOrganisation(w.Requester.Organisation)}
+	return w.PDS.NewClient(append(base, opts...)...)
+}
+
+// NRLClient returns an NRL consumer client of the world, with its access
+// tokens, for the requester's organisation.
+func (w *World) NRLClient(opts ...nrls.Option) (*nrls.Client, error) {
+	base := []nrls.Option{nrls.WithTokenSource(w.TokenSource), nrls.WithEndUserOrganisation(w.Requester.Organisation)}
+	return w.NRL.Client(append(base, opts...)...)
+}
+
+// Config returns a journey configuration wired to the world: its PDS and
+// NRL clients, policy and directory, with sink as the audit sink.
+func (w *World) Config(sink audit.Sink) (shcr.Config, error) {
+	p, err := w.PDSClient()
+	if err != nil {
+		return shcr.Config{}, err
+	}
+	n, err := w.NRLClient()
+	if err != nil {
+		return shcr.Config{}, err
+	}
+	return shcr.Config{PDS: p, NRL: n, Policy: w.Policy, Audit: sink, Directory: w.Directory}, nil
+}
+
+// Client returns a journey client wired to the world, with sink as the
+// audit sink; edit, when given, adjusts the configuration first (a
+// timeout, an alert hook).
+func (w *World) Client(sink audit.Sink, edit ...func(*shcr.Config)) (*shcr.Client, error) {
+	cfg, err := w.Config(sink)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	return shcr.New(cfg)
+}
+
+// AddPointer files a pointer in the NRL and the record it leads to in the
+// custodian's region. When spec.URL is empty it is set to the record's
+// address at the region (an ssp:// one when spec.Retrieval is SSP, with
+// the region's ASID); when spec.LocalID is empty one is made up. record,
+// when given, is served instead of RecordFor's.
+func (w *World) AddPointer(spec nrls.PointerSpec, record ...Record) (nrls.Pointer, error) {
+	region := w.Region(spec.Custodian)
+	if region == nil {
+		return nrls.Pointer{}, fmt.Errorf("%w: no region holds custodian %s", ErrInvalidOption, spec.Custodian)
+	}
+	if spec.LocalID == "" {
+		spec.LocalID = fmt.Sprintf("w%06d", w.localID.Add(1))
+	}
+	id := string(spec.Custodian) + "-" + spec.LocalID
+	if spec.URL == "" {
+		spec.URL = region.RecordURL(id)
+		if spec.Retrieval == nrls.RetrievalSSP {
+			spec.URL = "ssp" + spec.URL[len("https"):]
+			spec.ProviderASID = region.ASID()
+		}
+	}
+	if spec.PracticeSetting.IsZero() {
+		spec.PracticeSetting = nrls.Concept{Code: "224891009", Display: "Healthcare services"}
+	}
+	p, err := nrls.NewPointer(spec)
+	if err != nil {
+		return nrls.Pointer{}, err
+	}
+	if _, err := w.NRL.AddPointer(p); err != nil {
+		return nrls.Pointer{}, err
+	}
+	r := RecordFor(p)
+	if len(record) > 0 {
+		r = record[0]
+		r.PointerID = p.ID
+	}
+	if err := region.AddRecord(r); err != nil {
+		return nrls.Pointer{}, err
+	}
+	return p, nil
+}
