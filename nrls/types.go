@@ -20,7 +20,7 @@ type Category struct {
 }
 
 // Concept returns the category as a Concept.
-func (c Category) Concept() Concept { return Concept{Code: c.Code, Display: c.Display} }
+func (c Category) Concept() Concept { return Concept(c) }
 
 // Token returns the search token "http://snomed.info/sct|<code>".
 func (c Category) Token() string { return SNOMEDSystem + "|" + c.Code }
