@@ -112,7 +112,7 @@ func ExamplePointer_SSPURL() {
 func ExampleValidate() {
 	p, err := nrls.NewPointer(nrls.PointerSpec{
 		NHSNumber: nrlstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
-		URL: "ssp://north-riding.shcr.example/fhir/records/news2", // no ProviderASID
+		URL:             "ssp://north-riding.shcr.example/fhir/records/news2", // no ProviderASID
 		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"},
 	})
 	fmt.Println(p.ID == "", err)
