@@ -15,8 +15,8 @@ import (
 )
 
 // CheckPatient is the patient CheckClient adds to the server it checks, to
-// update without disturbing the seed population.
-var CheckPatient = SyntheticNHSNumber(5000)
+// update without disturbing the seed population (SyntheticNHSNumber(5000)).
+const CheckPatient shcrkit.NHSNumber = "9490054992"
 
 // CheckClient runs c, a client of s, through the behaviour of the service
 // and returns every way in which it falls short, joined into one error;
@@ -380,12 +380,8 @@ func next(v string) string {
 	return strconv.Itoa(n + 1)
 }
 
-// personOf finds a seed person by number.
+// personOf is the seed person with number nhs, or a zero Person.
 func personOf(nhs shcrkit.NHSNumber) Person {
-	for _, p := range Population() {
-		if p.NHSNumber == nhs {
-			return p
-		}
-	}
-	return Person{}
+	p, _ := FindPerson(nhs)
+	return p
 }

@@ -290,3 +290,14 @@ func Population() []Person {
 	}
 	return out
 }
+
+// FindPerson returns the person of the seed population with NHS number
+// nhs.
+func FindPerson(nhs shcrkit.NHSNumber) (Person, bool) {
+	for _, p := range Population() {
+		if p.NHSNumber == nhs {
+			return p, true
+		}
+	}
+	return Person{}, false
+}

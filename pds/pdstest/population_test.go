@@ -29,6 +29,7 @@ func TestSyntheticNHSNumber(t *testing.T) {
 		1: pdstest.PatientNormal, 2: pdstest.PatientRestricted, 3: pdstest.PatientVeryRestricted,
 		4: pdstest.PatientDeceased, 5: pdstest.PatientSuperseded, 6: pdstest.PatientSurviving,
 		7: pdstest.PatientInvalidated, 8: pdstest.PatientRedacted, 9: pdstest.PatientMinimal, 999: pdstest.PatientUnknown,
+		5000: pdstest.CheckPatient,
 	} {
 		assert.Equal(t, pdstest.SyntheticNHSNumber(n), nhs, "number %d", n)
 	}
@@ -87,6 +88,11 @@ func TestPopulation(t *testing.T) {
 	assert.Equal(t, pdstest.PatientSurviving, byNumber[pdstest.PatientSuperseded].SupersededBy)
 	_, unknown := byNumber[pdstest.PatientUnknown]
 	assert.False(t, unknown)
+	_, found := pdstest.FindPerson(pdstest.PatientUnknown)
+	assert.False(t, found)
+	deceased, found := pdstest.FindPerson(pdstest.PatientDeceased)
+	require.True(t, found)
+	assert.Equal(t, "2023-02-11", deceased.DeathDate)
 
 	// Population returns a copy.
 	pop[0].Given[0] = "Changed"

@@ -173,12 +173,12 @@ func parseDates(field string, vals []string) ([]dateCond, fake.Outcome, bool) {
 	var out []dateCond
 	for _, v := range vals {
 		if len(v) != 12 {
-			return nil, invalidValue("Invalid value - '" + clip(v) + "' in field '" + field + "'"), false
+			return nil, invalidValue("Invalid value in field '" + field + "' - want eq, ge or le and a yyyy-mm-dd date"), false
 		}
 		p := v[:2]
 		t, err := parseDate(v[2:])
 		if err != nil || (p != "eq" && p != "ge" && p != "le") {
-			return nil, invalidValue("Invalid value - '" + clip(v) + "' in field '" + field + "'"), false
+			return nil, invalidValue("Invalid value in field '" + field + "' - want eq, ge or le and a yyyy-mm-dd date"), false
 		}
 		out = append(out, dateCond{prefix: p, date: t})
 	}
