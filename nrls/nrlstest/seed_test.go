@@ -1,0 +1,127 @@
+package nrlstest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPopulation(t *testing.T) {
+	pop := nrlstest.Population()
+	require.Len(t, pop, 58)
+	seen := map[shcrkit.NHSNumber]bool{}
+	for i, nhs := range pop {
+		assert.True(t, nhs.Valid(), nhs)
+		assert.True(t, strings.HasPrefix(string(nhs), "949"), "synthetic range")
+		assert.False(t, seen[nhs], "repeated %s", nhs)
+		seen[nhs] = true
+		if i > 0 {
+			assert.Greater(t, string(nhs), string(pop[i-1]), "in the order of the synthetic range")
+		}
+	}
+	for _, nhs := range []shcrkit.NHSNumber{nrlstest.PatientNormal, nrlstest.PatientRestricted, nrlstest.PatientVeryRestricted,
+		nrlstest.PatientDeceased, nrlstest.PatientSuperseded, nrlstest.PatientSurviving, nrlstest.PatientInvalidated,
+		nrlstest.PatientRedacted, nrlstest.PatientMinimal} {
+		assert.True(t, seen[nhs], nhs)
+	}
+	assert.True(t, nrlstest.PatientUnknown.Valid())
+	assert.False(t, seen[nrlstest.PatientUnknown])
+	pop[0] = ""
+	assert.Equal(t, nrlstest.PatientNormal, nrlstest.Population()[0], "a fresh copy each call")
+}
+
+func TestCustodians(t *testing.T) {
+	cs := nrlstest.Custodians()
+	require.Len(t, cs, 4)
+	asids := map[string]bool{}
+	for _, c := range cs {
+		assert.True(t, c.ODS.Valid(), c.ODS)
+		assert.NotEmpty(t, c.Name)
+		assert.NotEmpty(t, c.Region)
+		assert.True(t, strings.HasPrefix(c.BaseURL, "https://") && strings.Contains(c.BaseURL, ".example"), c.BaseURL)
+		assert.Len(t, c.ASID, 12)
+		assert.False(t, asids[c.ASID])
+		asids[c.ASID] = true
+	}
+}
+
+// TestSeedPointers checks the seed data covers what tests of the journey
+// need.
+func TestSeedPointers(t *testing.T) {
+	srv := newServer(t)
+	bases := map[shcrkit.ODSCode]nrlstest.Custodian{}
+	for _, c := range nrlstest.Custodians() {
+		bases[c.ODS] = c
+	}
+	custodians := map[shcrkit.ODSCode]int{}
+	types := map[string]bool{}
+	retrieval := map[nrls.RetrievalMechanism]bool{}
+	formats := map[nrls.Format]bool{}
+	labels := map[nrls.Confidentiality]bool{}
+	total := 0
+	for _, nhs := range nrlstest.Population() {
+		for _, p := range srv.Pointers(nhs) {
+			total++
+			require.NoError(t, nrls.Validate(p), p.ID)
+			assert.Equal(t, nhs, p.NHSNumber)
+			assert.True(t, strings.HasPrefix(p.ID, string(p.Custodian)+"-"))
+			c, ok := bases[p.Custodian]
+			require.True(t, ok, "custodian %s is a seed custodian", p.Custodian)
+			custodians[p.Custodian]++
+			types[p.Type.Code] = true
+			retrieval[p.Retrieval] = true
+			formats[p.Format] = true
+			labels[p.Confidentiality] = true
+			host := strings.TrimPrefix(c.BaseURL, "https://")
+			if p.Retrieval == nrls.RetrievalSSP {
+				assert.Equal(t, "ssp://"+host+"/records/"+p.ID, p.URL)
+				assert.Equal(t, c.ASID, p.ProviderASID)
+			} else {
+				assert.Equal(t, c.BaseURL+"/records/"+p.ID, p.URL)
+			}
+			assert.False(t, p.Date.IsZero())
+			assert.NotContains(t, p.URL, string(nhs), "no patient identifier in a URL")
+		}
+	}
+	assert.GreaterOrEqual(t, total, 40)
+	assert.Len(t, custodians, 4)
+	assert.GreaterOrEqual(t, len(types), 8)
+	for _, m := range []nrls.RetrievalMechanism{nrls.RetrievalSSP, nrls.RetrievalDirect, nrls.RetrievalInContext} {
+		assert.True(t, retrieval[m], m)
+	}
+	for _, f := range []nrls.Format{nrls.FormatUnstructured, nrls.FormatStructured, nrls.FormatContactDetails} {
+		assert.True(t, formats[f], f)
+	}
+	assert.True(t, labels[nrls.ConfidentialityVeryRestricted])
+	assert.True(t, labels[nrls.ConfidentialityRestricted])
+
+	normal := srv.Pointers(nrlstest.PatientNormal)
+	assert.Len(t, normal, 5)
+	assert.Empty(t, srv.Pointers(nrlstest.PatientMinimal))
+	assert.Empty(t, srv.Pointers(nrlstest.PatientUnknown))
+	assert.Len(t, srv.Pointers(nrlstest.PatientSuperseded), 1, "a pointer still filed under the old number")
+	assert.NotEmpty(t, srv.Pointers(nrlstest.PatientSurviving))
+}
+
+func TestWithoutSeed(t *testing.T) {
+	srv := newServer(t, nrlstest.WithoutSeed())
+	assert.Empty(t, srv.Pointers(nrlstest.PatientNormal))
+}
+
+func TestSeedIsTheSameEachTime(t *testing.T) {
+	a, b := newServer(t), newServer(t)
+	for _, nhs := range nrlstest.Population() {
+		pa, pb := a.Pointers(nhs), b.Pointers(nhs)
+		require.Len(t, pb, len(pa))
+		for i := range pa {
+			assert.Equal(t, pa[i].ID, pb[i].ID)
+			assert.Equal(t, pa[i].URL, pb[i].URL)
+			assert.Equal(t, pa[i].Date, pb[i].Date)
+		}
+	}
+}
