@@ -87,8 +87,13 @@ func (q *searchQuery) addTokens(dst []string, what string, codes []string) []str
 			q.fail(what + " codes must be non-empty and hold no comma or space")
 			continue
 		}
-		if !strings.Contains(c, "|") {
+		system, code, ok := strings.Cut(c, "|")
+		switch {
+		case !ok:
 			c = SNOMEDSystem + "|" + c
+		case system == "" || code == "" || strings.Contains(code, "|"):
+			q.fail(what + " tokens must be system|code")
+			continue
 		}
 		dst = append(dst, c)
 	}

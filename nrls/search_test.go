@@ -221,6 +221,8 @@ func TestSearchOptionErrors(t *testing.T) {
 		{"no types", testNHS, []nrls.SearchOption{nrls.WithTypes()}},
 		{"empty type", testNHS, []nrls.SearchOption{nrls.WithTypes("")}},
 		{"type with comma", testNHS, []nrls.SearchOption{nrls.WithTypes("1,2")}},
+		{"token without code", testNHS, []nrls.SearchOption{nrls.WithTypes("http://snomed.info/sct|")}},
+		{"token without system", testNHS, []nrls.SearchOption{nrls.WithCategories("|734163000")}},
 		{"category with space", testNHS, []nrls.SearchOption{nrls.WithCategories("734163000 1")}},
 		{"nil problems", testNHS, []nrls.SearchOption{nrls.WithProblems(nil)}},
 		{"nil option", testNHS, []nrls.SearchOption{nil}},
@@ -338,4 +340,18 @@ func TestCount(t *testing.T) {
 
 	_, err = rawServer(t, http.StatusOK, "application/fhir+json", `{"resourceType":"Bundle","type":"searchset"}`).Count(ctx, testNHS)
 	assert.ErrorIs(t, err, shcrkit.ErrMalformedResponse, "a count with no total")
+}
+
+func TestMaxAttemptsOneDoesNotRetry(t *testing.T) {
+	srv := newFake(t)
+	srv.InjectFault("", "", 1, nrlstest.Fault{Status: http.StatusBadGateway, Code: "BAD_GATEWAY"})
+	_, err := consumer(t, srv, nrls.WithMaxAttempts(1)).Search(ctx, nrlstest.PatientNormal)
+	assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
+	assert.Len(t, srv.Requests(), 1)
+}
+
+func TestProblemString(t *testing.T) {
+	p := nrls.Problem{Entry: 3, Kind: nrls.ProblemOutcome, PointerID: "RNR-9490000019-x", Custodian: "RNR",
+		Code: "INTERNAL_SERVER_ERROR", Detail: "could not parse"}
+	assert.Equal(t, "entry 3: outcome pointer RNR-949****019-x custodian RNR (INTERNAL_SERVER_ERROR): could not parse", p.String())
 }

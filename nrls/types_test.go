@@ -85,3 +85,9 @@ func TestTypesReturnsCopies(t *testing.T) {
 	assert.NotEqual(t, "changed", rt.Display)
 	assert.Equal(t, "Care plan", nrls.Types.Categories()[0].Display)
 }
+
+func TestConceptIsZero(t *testing.T) {
+	assert.True(t, nrls.Concept{}.IsZero())
+	assert.True(t, nrls.Concept{Display: "no code"}.IsZero())
+	assert.False(t, nrls.CategoryCarePlan.Concept().IsZero())
+}
