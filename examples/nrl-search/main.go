@@ -27,7 +27,6 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
-
 func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
