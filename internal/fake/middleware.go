@@ -30,7 +30,10 @@ type Middleware struct {
 // Wrap returns next with the middleware around it.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(io.LimitReader(r.Body, 32<<20))
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		now := time.Now
 		if m.Now != nil {
