@@ -37,11 +37,10 @@ func compile(f *policyFile, root *yaml.Node, now time.Time) (*Policy, error) {
 	p := &Policy{
 		file:          f,
 		custodians:    make(map[shcrkit.ODSCode]int32),
-		members:       make(map[shcrkit.ODSCode]struct{}),
 		categoryIndex: make(map[string]int),
 		typeCategory:  make(map[string]int),
 		levelIndex:    make(map[string]int),
-		jobRoleLevels: make(map[string]uint64),
+		jobRoleLevels: make(map[uint32]uint64),
 		activities:    make(map[string]*activityGrant),
 	}
 	if f.Version != 1 {
@@ -83,6 +82,7 @@ func compile(f *policyFile, root *yaml.Node, now time.Time) (*Policy, error) {
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	p.indexActivities()
 	p.buildOutcomes()
 	return p, nil
 }
@@ -113,7 +113,6 @@ func (c *checker) organisations(p *Policy, f *policyFile) {
 	} else if code, ok := claim(lp.with("shcr"), f.Local.ShCR); ok {
 		p.local = code
 		p.custodians[code] = -1
-		p.members[code] = struct{}{}
 	}
 	if strings.TrimSpace(f.Local.Name) == "" {
 		c.add(lp.with("name"), "the local shared care record needs a name")
@@ -123,8 +122,7 @@ func (c *checker) organisations(p *Policy, f *policyFile) {
 		mp := lp.with("members", i)
 		if code, ok := claim(mp.with("ods"), m.ODS); ok {
 			p.custodians[code] = -1
-			p.members[code] = struct{}{}
-		}
+			}
 		if strings.TrimSpace(m.Name) == "" {
 			c.add(mp.with("name"), "member %s needs a name", m.ODS)
 		}
@@ -291,6 +289,55 @@ func satisfiers(want []string, closure map[string][]string) []string {
 	return out
 }
 
+// indexActivities moves the activity grants into the table Decide uses.
+func (p *Policy) indexActivities() {
+	codes := make([]string, 0, len(p.activities))
+	for code := range p.activities {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	p.actGrants = make([]activityGrant, 0, len(codes))
+	for _, code := range codes {
+		n, _ := activityNumber(code)
+		p.actGrants = append(p.actGrants, *p.activities[code])
+		p.actIndex[n] = uint16(len(p.actGrants))
+	}
+	p.activities = nil
+}
+
+// jobRoleNumber reads a job role code "Rnnnn" as its number, or 0 when it
+// is not one; R0000 is not a national job role, so 0 means none.
+func jobRoleNumber(code string) uint32 {
+	if len(code) < 2 || len(code) > 8 || code[0] != 'R' {
+		return 0
+	}
+	var n uint32
+	for i := 1; i < len(code); i++ {
+		c := code[i]
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + uint32(c-'0')
+	}
+	return n
+}
+
+// activityNumber reads an activity code "Bnnnn" as its number.
+func activityNumber(code string) (int, bool) {
+	if len(code) != 5 || code[0] != 'B' {
+		return 0, false
+	}
+	n := 0
+	for i := 1; i < 5; i++ {
+		c := code[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
 func (p *Policy) grant(code string) *activityGrant {
 	g := p.activities[code]
 	if g == nil {
@@ -347,7 +394,7 @@ func (c *checker) roles(p *Policy, f *policyFile, closure map[string][]string) {
 		switch {
 		case len(acts) == 0:
 			for _, jr := range jobRoles {
-				p.jobRoleLevels[jr] |= levels
+				p.jobRoleLevels[jobRoleNumber(jr)] |= levels
 			}
 		case len(jobRoles) == 0:
 			for _, a := range satisfiers(acts, closure) {
@@ -357,10 +404,10 @@ func (c *checker) roles(p *Policy, f *policyFile, closure map[string][]string) {
 			for _, a := range satisfiers(acts, closure) {
 				g := p.grant(a)
 				if g.byJobRole == nil {
-					g.byJobRole = make(map[string]uint64)
+					g.byJobRole = make(map[uint32]uint64)
 				}
 				for _, jr := range jobRoles {
-					g.byJobRole[jr] |= levels
+					g.byJobRole[jobRoleNumber(jr)] |= levels
 				}
 			}
 		}

@@ -84,19 +84,20 @@ type grants struct {
 }
 
 func (p *Policy) grantsOf(r *shcrkit.Requester) grants {
-	jr := r.JobRole()
+	jr := jobRoleNumber(r.JobRole())
 	var g grants
 	var catSat uint64
-	if jr != "" {
+	if jr != 0 {
 		g.levels = p.jobRoleLevels[jr]
 	}
 	for _, a := range r.Activities {
-		ag := p.activities[a]
-		if ag == nil {
+		n, ok := activityNumber(a)
+		if !ok || p.actIndex[n] == 0 {
 			continue
 		}
+		ag := &p.actGrants[p.actIndex[n]-1]
 		g.levels |= ag.levels
-		if ag.byJobRole != nil && jr != "" {
+		if ag.byJobRole != nil && jr != 0 {
 			g.levels |= ag.byJobRole[jr]
 		}
 		catSat |= ag.cats

@@ -17,11 +17,10 @@ type Policy struct {
 
 	local     shcrkit.ODSCode
 	localName string
-	// members are the organisations whose staff may use this policy: the
-	// local shared care record and its members.
-	members map[shcrkit.ODSCode]struct{}
-	// custodians maps an organisation to -1 when its records are held
-	// locally, or to the index of its remote shared care record.
+	// custodians maps an organisation to -1 when it is the local shared
+	// care record or one of its members (whose staff may use the policy and
+	// whose records need no agreement), or to the index of its remote
+	// shared care record.
 	custodians map[shcrkit.ODSCode]int32
 	remotes    []remoteShCR
 
@@ -37,10 +36,14 @@ type Policy struct {
 	levelIndex map[string]int
 	roles      []Role
 	// jobRoleLevels are the access levels a job role grants on its own.
-	jobRoleLevels map[string]uint64
+	jobRoleLevels map[uint32]uint64 // by job role number: R8000 is 8000
 	// activities holds, for each activity code named in the policy, what
-	// holding it grants, with included activities already folded in.
+	// holding it grants, with included activities already folded in. It is
+	// used while compiling; Decide looks codes up in actIndex, by number
+	// (B0360 is 360), to spare a string hash per activity code.
 	activities map[string]*activityGrant
+	actIndex   [10000]uint16 // 1 + index into actGrants, or 0
+	actGrants  []activityGrant
 
 	rel  [numRelationshipKinds]relRule
 	conf [numConfidentiality]confRule
@@ -76,7 +79,7 @@ type accessLevel struct {
 
 type activityGrant struct {
 	levels    uint64            // from roles that name only activities
-	byJobRole map[string]uint64 // from roles that name job roles and activities
+	byJobRole map[uint32]uint64 // from roles that name job roles and activities
 	cats      uint64            // categories whose activity requirement it meets
 	kinds     uint8             // relationship kinds whose requirement it meets
 	conf      uint8             // confidentiality levels whose requirement it meets
@@ -160,8 +163,8 @@ func (p *Policy) Local() shcrkit.ODSCode { return p.local }
 // IsMember reports whether org is the local shared care record or one of
 // its members: the organisations whose staff this policy serves.
 func (p *Policy) IsMember(org shcrkit.ODSCode) bool {
-	_, ok := p.members[org]
-	return ok
+	idx, ok := p.custodians[org]
+	return ok && idx < 0
 }
 
 // IsLocal reports whether records held by custodian are held within the
