@@ -122,7 +122,7 @@ func (c *checker) organisations(p *Policy, f *policyFile) {
 		mp := lp.with("members", i)
 		if code, ok := claim(mp.with("ods"), m.ODS); ok {
 			p.custodians[code] = -1
-			}
+		}
 		if strings.TrimSpace(m.Name) == "" {
 			c.add(mp.with("name"), "member %s needs a name", m.ODS)
 		}
