@@ -338,16 +338,16 @@ func (e Event) Validate() error {
 			bad("onBehalfOf organisation is not a valid ODS code")
 		}
 	}
-	for name, v := range e.textFields() {
+	for _, f := range e.textFields() {
 		limit := maxField
-		if name == "query" {
+		if f.name == "query" {
 			limit = maxQuery
 		}
-		if len(v) > limit {
-			bad("%s is longer than %d bytes", name, limit)
+		if len(f.value) > limit {
+			bad("%s is longer than %d bytes", f.name, limit)
 		}
-		if !cleanText(v) {
-			bad("%s holds control characters or invalid UTF-8", name)
+		if !cleanText(f.value) {
+			bad("%s holds control characters or invalid UTF-8", f.name)
 		}
 	}
 	if strings.HasPrefix(e.Query, "http://") || strings.HasPrefix(e.Query, "https://") {
@@ -365,43 +365,43 @@ func (e Event) Validate() error {
 	return errors.Join(errs...)
 }
 
+type textField struct{ name, value string }
+
 // textFields lists the free-text and identifier fields that Validate
 // checks for length and content.
-func (e Event) textFields() map[string]string {
+func (e Event) textFields() []textField {
 	r := e.Requester
-	m := map[string]string{
-		"requester.userId":        r.UserID,
-		"requester.name":          r.Name,
-		"requester.roleProfileId": r.RoleProfileID,
-		"requester.roleCode":      r.RoleCode,
-		"requester.roleName":      r.RoleName,
-		"requester.orgName":       r.OrganisationName,
-		"requester.system.name":   r.System.Name,
-		"requester.system.ver":    r.System.Version,
-		"requester.system.asid":   r.System.ASID,
-		"userFamily":              e.UserFamily,
-		"resource":                e.Resource,
-		"query":                   e.Query,
-		"endpoint":                e.Endpoint,
-		"patientFamily":           e.PatientFamily,
-		"relationshipEvidence":    e.RelationshipEvidence,
-		"breakGlassReason":        e.BreakGlassReason,
-		"rule":                    e.Rule,
-		"errorCode":               e.ErrorCode,
-		"reason":                  e.Reason,
-		"requestId":               e.RequestID,
-		"correlationId":           e.CorrelationID,
+	fs := []textField{
+		{"requester.userId", r.UserID},
+		{"requester.name", r.Name},
+		{"requester.roleProfileId", r.RoleProfileID},
+		{"requester.roleCode", r.RoleCode},
+		{"requester.roleName", r.RoleName},
+		{"requester.organisationName", r.OrganisationName},
+		{"requester.system.name", r.System.Name},
+		{"requester.system.version", r.System.Version},
+		{"requester.system.asid", r.System.ASID},
+		{"userFamily", e.UserFamily},
+		{"resource", e.Resource},
+		{"query", e.Query},
+		{"endpoint", e.Endpoint},
+		{"patientFamily", e.PatientFamily},
+		{"relationshipEvidence", e.RelationshipEvidence},
+		{"breakGlassReason", e.BreakGlassReason},
+		{"rule", e.Rule},
+		{"errorCode", e.ErrorCode},
+		{"reason", e.Reason},
+		{"requestId", e.RequestID},
+		{"correlationId", e.CorrelationID},
 	}
-	for i, a := range r.Activities {
-		m[fmt.Sprintf("requester.activities[%d]", i)] = a
+	for _, a := range r.Activities {
+		fs = append(fs, textField{"requester.activities", a})
 	}
 	if a := e.OnBehalfOf; a != nil {
-		m["onBehalfOf.userId"] = a.UserID
-		m["onBehalfOf.name"] = a.Name
-		m["onBehalfOf.roleProfileId"] = a.RoleProfileID
-		m["onBehalfOf.roleCode"] = a.RoleCode
+		fs = append(fs, textField{"onBehalfOf.userId", a.UserID}, textField{"onBehalfOf.name", a.Name},
+			textField{"onBehalfOf.roleProfileId", a.RoleProfileID}, textField{"onBehalfOf.roleCode", a.RoleCode})
 	}
-	return m
+	return fs
 }
 
 // Normalize returns the event as a sink stores it: a deep copy, with Seq
@@ -575,12 +575,11 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // cleanText reports whether s is valid UTF-8 without control characters.
 func cleanText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
 			return false
+		} else if c >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:]) && !strings.ContainsFunc(s[i:], func(r rune) bool { return r < 0x20 || r == 0x7f })
 		}
 	}
 	return true

@@ -48,6 +48,11 @@ type Log struct {
 	next             uint64
 	wbuf             []byte
 	lastCheckpointAt time.Time
+	expect           int           // events expected in the next batch
+	syncAvg          time.Duration // moving average of an fsync
+	cohortTimer      *time.Timer
+	want             atomic.Int64  // queued events that end awaitCohort's wait
+	cohort           chan struct{} // signalled when want events are queued
 
 	size atomic.Uint64 // events written and fsynced
 
@@ -67,7 +72,7 @@ type segment struct {
 	first uint64
 	name  string
 	f     *os.File
-	size  int64
+	size  int64 // end of the data
 }
 
 type writeReq struct {
@@ -156,10 +161,7 @@ func (l *Log) Write(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(&n)
-	if err != nil {
-		return fmt.Errorf("audit: encoding event: %w", err)
-	}
+	body := appendEventBody(make([]byte, 0, 1024), &n)
 	if len(body) > maxPayload-256 {
 		return fmt.Errorf("%w: event too large", ErrInvalidEvent)
 	}
@@ -169,6 +171,12 @@ func (l *Log) Write(ctx context.Context, e Event) error {
 	}
 	l.reqs <- req
 	l.inflight.Done()
+	if w := l.want.Load(); w > 0 && int64(len(l.reqs)) >= w {
+		select {
+		case l.cohort <- struct{}{}:
+		default:
+		}
+	}
 	select {
 	case err := <-req.done:
 		return err
@@ -307,6 +315,8 @@ func (l *Log) failed() error {
 // events in batches.
 func (l *Log) run() {
 	defer close(l.done)
+	l.cohortTimer = time.NewTimer(time.Hour)
+	l.cohortTimer.Stop()
 	tick := time.NewTicker(l.cfg.checkpointEvery)
 	defer tick.Stop()
 	batch := make([]*writeReq, 0, l.cfg.maxBatch)
@@ -320,6 +330,7 @@ func (l *Log) run() {
 			batch = append(batch[:0], r)
 			open := true
 			if !l.cfg.syncEach {
+				l.awaitCohort(len(batch))
 			drain:
 				for len(batch) < l.cfg.maxBatch {
 					select {
@@ -335,6 +346,7 @@ func (l *Log) run() {
 				}
 			}
 			l.commit(batch)
+			l.expect = len(batch) + len(l.reqs)
 			clear(batch)
 			if !open {
 				l.shutdown()
@@ -349,6 +361,33 @@ func (l *Log) run() {
 				}
 			}
 		}
+	}
+}
+
+// awaitCohort waits, briefly, for the writers acknowledged by the last
+// commit to queue their next events, so that one fsync serves all the
+// concurrent writers instead of alternating between two halves of them.
+// It waits only when the last commit showed concurrency, for at most
+// half an fsync's time, and stops as soon as the expected number of
+// events is queued.
+func (l *Log) awaitCohort(have int) {
+	target := min(l.expect, l.cfg.maxBatch)
+	if target <= 1 || have+len(l.reqs) >= target {
+		return
+	}
+	l.want.Store(int64(target - have))
+	if have+len(l.reqs) < target {
+		l.cohortTimer.Reset(min(l.syncAvg/2, time.Millisecond))
+		select {
+		case <-l.cohort:
+		case <-l.cohortTimer.C:
+		}
+		l.cohortTimer.Stop()
+	}
+	l.want.Store(0)
+	select {
+	case <-l.cohort: // a late signal must not end the next wait early
+	default:
 	}
 }
 
@@ -455,9 +494,11 @@ func (l *Log) writeBatch(batch []*writeReq) error {
 	if err := l.table.flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
 	}
-	if err := l.seg.f.Sync(); err != nil {
+	t0 := time.Now()
+	if err := syncData(l.seg.f); err != nil {
 		return fmt.Errorf("syncing %s: %w", l.seg.name, err)
 	}
+	l.syncAvg += (time.Since(t0) - l.syncAvg) / 8
 	if cap(l.wbuf) > 16<<20 {
 		l.wbuf = nil // do not pin a buffer grown by one huge batch
 	}

@@ -73,6 +73,7 @@ func OpenLog(dir string, opts ...LogOption) (*Log, error) {
 		reqs:   make(chan *writeReq, 1024),
 		ctl:    make(chan ctlReq),
 		done:   make(chan struct{}),
+		cohort: make(chan struct{}, 1),
 	}
 	ok := false
 	defer func() {
@@ -178,10 +179,18 @@ func (l *Log) hasData() (bool, error) {
 		return false, err
 	}
 	for _, e := range ents {
-		if _, ok := parseSegmentName(e.Name()); ok {
-			if info, err := e.Info(); err == nil && info.Size() > segHeaderSize {
-				return true, nil
-			}
+		if _, ok := parseSegmentName(e.Name()); !ok {
+			continue
+		}
+		f, err := os.Open(filepath.Join(l.dir, segmentsDir, e.Name()))
+		if err != nil {
+			return false, err
+		}
+		var b [frameHeaderSize]byte
+		n, _ := f.ReadAt(b[:], segHeaderSize)
+		f.Close()
+		if !allZero(b[:n]) {
+			return true, nil
 		}
 	}
 	return false, nil
@@ -323,6 +332,8 @@ func (l *Log) recover() error {
 	}
 
 	var recs []recovered
+	var zeroTails []*listedSegment // segments ending in zeros, to cut
+	var zeroEnds []int64
 	var torn *listedSegment
 	var tornAt int64
 	var tornWhy string
@@ -349,6 +360,10 @@ func (l *Log) recover() error {
 		}
 		next = res.nextSeq
 		if res.problem == "" {
+			if res.committedEnd < s.size {
+				zeroTails = append(zeroTails, s)
+				zeroEnds = append(zeroEnds, res.committedEnd)
+			}
 			continue
 		}
 		if i != len(listed)-1 {
@@ -404,6 +419,15 @@ func (l *Log) recover() error {
 	}
 
 	// Everything checks: now repair.
+	for i, s := range zeroTails {
+		if err := s.f.Truncate(zeroEnds[i]); err != nil {
+			return err
+		}
+		if err := s.f.Sync(); err != nil {
+			return err
+		}
+		s.size = zeroEnds[i]
+	}
 	if torn != nil {
 		if err := l.cutTorn(torn, tornAt, tornWhy, tornEvents); err != nil {
 			return err
@@ -511,6 +535,9 @@ func (l *Log) cutTorn(s *listedSegment, at int64, why string, events int) error 
 	tail := make([]byte, s.size-at)
 	if _, err := s.f.ReadAt(tail, at); err != nil && !errors.Is(err, io.EOF) {
 		return err
+	}
+	for len(tail) > 0 && tail[len(tail)-1] == 0 {
+		tail = tail[:len(tail)-1] // the zero-filled space is not part of it
 	}
 	saved := filepath.Join(l.dir, tornDir, fmt.Sprintf("%s-%d.bin", s.name, at))
 	if err := os.MkdirAll(filepath.Dir(saved), 0o700); err != nil {

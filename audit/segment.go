@@ -15,6 +15,10 @@ import (
 
 // On-disk layout of a segment file (segments/<first seq, 20 digits>.seg):
 //
+// A crash can leave a segment ending in zeros (space the file system
+// allocated before the data reached it): a zero frame header followed by
+// nothing but zeros is the end of the data, and OpenLog cuts it.
+//
 //	header:  magic "SHCRAUD1" | first seq u64 | CRC-32C of the 16 bytes before, u32
 //	frames:  length u32 | CRC-32C of payload u32 | payload (length bytes)
 //
@@ -186,11 +190,23 @@ func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scann
 		return res, nil
 	}
 	for off < size {
-		if size-off < frameHeaderSize {
-			return stop(off, "partial frame header")
-		}
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		h := hdr[:min(frameHeaderSize, size-off)]
+		if _, err := io.ReadFull(br, h); err != nil {
 			return res, err
+		}
+		if allZero(h) {
+			// Zeros to the end of the file are not data.
+			zero, err := restZero(br)
+			if err != nil {
+				return res, err
+			}
+			if !zero {
+				return stop(off, "data after zero-filled space")
+			}
+			break
+		}
+		if len(h) < frameHeaderSize {
+			return stop(off, "partial frame header")
 		}
 		n := int64(binary.BigEndian.Uint32(hdr[:4]))
 		if n == 0 || n > maxPayload {
@@ -242,6 +258,32 @@ func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scann
 		return stop(off, "batch without commit at the end of the file")
 	}
 	return res, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// restZero reads r to its end and reports whether it held only zeros.
+func restZero(r io.Reader) (bool, error) {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := r.Read(buf)
+		if !allZero(buf[:n]) {
+			return false, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
 }
 
 // intactBatchAfter reports whether an intact batch (commit frame whose

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -55,4 +56,16 @@ func TestSmoke(t *testing.T) {
 	}
 	t.Log(l.Size(), l.Recovered())
 	l.Close()
+}
+
+func TestBodyMatchesJSON(t *testing.T) {
+	e := benchEvent(1)
+	e.Time = time.Date(2025, 3, 1, 9, 15, 0, 123, time.UTC)
+	e.Reason = `a "quoted" <tag> & \ back – é ` + "\u2028"
+	e.OnBehalfOf = &Authority{UserID: "1", Name: "Sup", Organisation: "RX1"}
+	got := appendEventBody(nil, &e)
+	want, _ := json.Marshal(&e)
+	if string(got) != string(want) {
+		t.Fatalf("\n got %s\nwant %s", got, want)
+	}
 }

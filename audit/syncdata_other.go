@@ -1,0 +1,9 @@
+//go:build !linux
+
+package audit
+
+import "os"
+
+// syncData makes the file's data durable; without fdatasync it is a full
+// fsync.
+func syncData(f *os.File) error { return f.Sync() }
