@@ -131,3 +131,28 @@ func TestTokenValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordedBeforeAnswered checks that a request is in the recorder, with
+// its status, as soon as the client has the answer, even for a body too
+// big to be buffered before the handler returns.
+func TestRecordedBeforeAnswered(t *testing.T) {
+	rec := &fake.Recorder{}
+	release := make(chan struct{})
+	srv := httptest.NewServer((&fake.Middleware{Recorder: rec}).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write(make([]byte, 256<<10))
+		w.(http.Flusher).Flush()
+		<-release // the handler is still running when the client reads
+	})))
+	defer srv.Close()
+	defer close(release)
+	for range 1 {
+		resp, err := http.Get(srv.URL)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1))
+		reqs := rec.Requests()
+		require.NotEmpty(t, reqs)
+		assert.Equal(t, http.StatusAccepted, reqs[len(reqs)-1].Status)
+		resp.Body.Close()
+	}
+}

@@ -39,27 +39,25 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		if m.Now != nil {
 			now = m.Now
 		}
-		rec := Request{Time: now(), Method: r.Method, Path: r.URL.Path, Query: cloneValues(r.URL.Query()),
-			Header: r.Header.Clone(), Body: body}
 		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			if m.Recorder != nil {
-				rec.Status = sw.status
-				m.Recorder.add(rec)
-			}
-		}()
+		if m.Recorder != nil {
+			rec := m.Recorder.add(Request{Time: now(), Method: r.Method, Path: r.URL.Path,
+				Query: cloneValues(r.URL.Query()), Header: r.Header.Clone(), Body: body})
+			sw.onStatus = func(code int) { m.Recorder.setStatus(rec, code) }
+			defer func() { m.Recorder.setStatus(rec, sw.status) }()
+		}
 
 		var f Fault
 		if m.Faults != nil {
 			f, _ = m.Faults.take(r)
 		}
 		if f.Latency > 0 && !sleepCtx(r, f.Latency) {
-			sw.status = 499 // client went away
+			sw.setStatus(499) // client went away
 			return
 		}
 		if f.Hang {
 			<-r.Context().Done()
-			sw.status = 499
+			sw.setStatus(499)
 			return
 		}
 		if f.Status != 0 {
@@ -152,22 +150,29 @@ func sleepCtx(r *http.Request, d time.Duration) bool {
 	}
 }
 
+// statusWriter notes the status of an answer before it goes out.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(int)
+}
+
+func (s *statusWriter) setStatus(code int) {
+	if s.status == 0 {
+		s.status = code
+		if s.onStatus != nil {
+			s.onStatus(code)
+		}
+	}
 }
 
 func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
+	s.setStatus(code)
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
+	s.setStatus(http.StatusOK)
 	return s.ResponseWriter.Write(b)
 }
 

@@ -23,12 +23,26 @@ type Request struct {
 // use and hands out copies.
 type Recorder struct {
 	mu   sync.Mutex
-	reqs []Request
+	reqs []*Request
 }
 
-func (r *Recorder) add(req Request) {
+// add records req as it arrives, before it is served, so that a client
+// that has its answer always finds its request recorded.
+func (r *Recorder) add(req Request) *Request {
+	p := &req
 	r.mu.Lock()
-	r.reqs = append(r.reqs, req)
+	r.reqs = append(r.reqs, p)
+	r.mu.Unlock()
+	return p
+}
+
+// setStatus records the status of a request; it is called before the
+// status goes out.
+func (r *Recorder) setStatus(req *Request, status int) {
+	r.mu.Lock()
+	if req.Status == 0 {
+		req.Status = status
+	}
 	r.mu.Unlock()
 }
 
