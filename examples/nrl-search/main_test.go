@@ -70,3 +70,15 @@ func TestSearchJSONAndGet(t *testing.T) {
 	require.NoError(t, run(context.Background(), append(base, "-get", res.Pointers[0].ID), &out, &out))
 	assert.Contains(t, out.String(), res.Pointers[0].ID)
 }
+
+// TestWrongBaseURLIsAnError checks that a base URL that is not the
+// consumer API fails loudly instead of reporting that the patient has no
+// records.
+func TestWrongBaseURLIsAnError(t *testing.T) {
+	srv := nrlstest.NewServer()
+	defer srv.Close()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-base", srv.URL, "-ods", string(nrlstest.ConsumerODS), nrlstest.PatientNormal.String()}, &out, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "RESOURCE_NOT_FOUND")
+}

@@ -259,7 +259,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, nrls.ProducerPath+"/"):
 		api, rest = "producer", strings.TrimPrefix(r.URL.Path, nrls.ProducerPath)
 	default:
-		fail(w, http.StatusNotFound, "NO_RECORD_FOUND", "No such endpoint", "")
+		fail(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "No such endpoint", "")
 		return
 	}
 	if !uuidPattern.MatchString(r.Header.Get("X-Request-ID")) {
@@ -307,7 +307,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			notAllowed(w)
 		}
 	default:
-		fail(w, http.StatusNotFound, "NO_RECORD_FOUND", "No such endpoint", "")
+		fail(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "No such endpoint", "")
 	}
 }
 
