@@ -1,17 +1,21 @@
 package shcr_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/stretchr/testify/require"
 )
@@ -109,4 +113,43 @@ func untouchable(t *testing.T) string {
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// failingSink passes events to next unless fail rejects them.
+type failingSink struct {
+	next audit.Sink
+	fail func(audit.Event) error
+}
+
+func (s failingSink) Write(ctx context.Context, e audit.Event) error {
+	if err := s.fail(e); err != nil {
+		return err
+	}
+	return s.next.Write(ctx, e)
+}
+
+// failStep rejects the events of one journey step.
+func failStep(step string) func(audit.Event) error {
+	return func(e audit.Event) error {
+		if strings.HasPrefix(e.Reason, step+":") {
+			return errors.New("audit store unreachable")
+		}
+		return nil
+	}
+}
+
+// stepOf is the journey step an event records.
+func stepOf(e audit.Event) string {
+	step, _, _ := strings.Cut(e.Reason, ":")
+	return step
+}
+
+// steps lists the steps of events in order, with the resource, e.g.
+// "record decision DocumentReference/RNR-000001 refused".
+func steps(events []audit.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = stepOf(e) + " " + e.Resource + " " + string(e.Outcome)
+	}
+	return out
 }

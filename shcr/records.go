@@ -71,10 +71,10 @@ func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
 			}
 			select {
 			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			if ctx.Err() == nil {
 				defer func() { <-sem }()
+			case <-ctx.Done():
+				// open still records the decision and the retrieval that
+				// the cancelled context prevents.
 			}
 			out[i].rec, out[i].err = j.open(ctx, cands[i])
 		}()

@@ -1,0 +1,612 @@
+package shcr_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
+	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func newWorld(t testing.TB, opts ...shcrtest.WorldOption) *shcrtest.World {
+	t.Helper()
+	w, err := shcrtest.NewWorld(opts...)
+	require.NoError(t, err)
+	t.Cleanup(w.Close)
+	return w
+}
+
+func newJourney(t testing.TB, w *shcrtest.World, sink audit.Sink, edit ...func(*shcr.Config)) *shcr.Client {
+	t.Helper()
+	c, err := w.Client(sink, edit...)
+	require.NoError(t, err)
+	return c
+}
+
+func encounter(w *shcrtest.World, nhs shcrkit.NHSNumber) shcr.Request {
+	return shcr.Request{Requester: w.Requester, NHSNumber: nhs, Purpose: shcrkit.PurposeDirectCare,
+		Relationship: rbac.Relationship{Kind: rbac.RelationshipEncounter, Evidence: "ED-ATTENDANCE-20260601-0042"}}
+}
+
+func ids(recs []*shcr.Record) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.Pointer.ID)
+	}
+	return out
+}
+
+func regionRequests(w *shcrtest.World) int {
+	n := 0
+	for _, r := range w.Regions {
+		n += len(r.Requests())
+	}
+	return n
+}
+
+func TestRecordsFullJourney(t *testing.T) {
+	w := newWorld(t)
+	rec := newRecorder()
+	c := newJourney(t, w, rec)
+	ctx := shcrkit.WithCorrelationID(context.Background(), "journey-0001")
+	res, err := c.Records(ctx, encounter(w, nrlstest.PatientNormal))
+	require.NoError(t, err)
+	defer res.Close()
+
+	assert.Equal(t, nrlstest.PatientNormal, res.Patient.NHSNumber)
+	assert.True(t, res.Patient.Superseded.IsZero())
+	require.NotNil(t, res.Patient.Record)
+	assert.True(t, res.Boundary.Allowed)
+	assert.Equal(t, []string{"RNR-000001", "RNR-000002", "RWV-000003", "RNR-000005"}, ids(res.Records))
+	require.Len(t, res.Refused, 1)
+	assert.Equal(t, "RFC-000004", res.Refused[0].Pointer.ID)
+	assert.Contains(t, res.Refused[0].Decision.Reason(), "very restricted")
+	assert.Empty(t, res.Failures)
+	assert.Len(t, res.Pointers, 4)
+	assert.Equal(t, "journey-0001", res.CorrelationID)
+
+	for _, r := range res.Records {
+		switch r.ContentType {
+		case "application/pdf":
+			require.NotNil(t, r.Body)
+			b, err := io.ReadAll(r.Body)
+			require.NoError(t, err)
+			assert.True(t, strings.HasPrefix(string(b), "%PDF-"))
+		case "application/fhir+json":
+			assert.Equal(t, "Bundle", r.ResourceType)
+			assert.Equal(t, 3, r.Pages)
+			var b struct{ Entry []json.RawMessage }
+			require.NoError(t, json.Unmarshal(r.Resource, &b))
+			assert.Len(t, b.Entry, 7)
+		default:
+			t.Errorf("unexpected content type %s", r.ContentType)
+		}
+		assert.True(t, r.ValidUntil.IsZero(), "an encounter carries no time box")
+		assert.NotEmpty(t, r.RequestID)
+	}
+	assert.True(t, res.Records[0].ViaSSP)
+
+	events := rec.Events()
+	require.Len(t, events, 12)
+	assert.Equal(t, []string{
+		"pds trace Patient/9490000019 success",
+		"boundary decision DocumentReference success",
+		"nrl search DocumentReference success",
+	}, steps(events[:3]))
+	decisions, retrievals := map[string]audit.Event{}, map[string]audit.Event{}
+	for i, e := range events {
+		assert.Equal(t, nrlstest.PatientNormal, e.Patient)
+		assert.Equal(t, "journey-0001", e.CorrelationID)
+		assert.Equal(t, w.Requester.UserID, e.Requester.UserID)
+		assert.Equal(t, shcrkit.PurposeDirectCare, e.Purpose)
+		assert.Equal(t, audit.RelationshipEncounter, e.Relationship)
+		assert.Equal(t, "ED-ATTENDANCE-20260601-0042", e.RelationshipEvidence)
+		switch stepOf(e) {
+		case shcr.StepDecision:
+			decisions[e.ResourceID()] = e
+			assert.NotEmpty(t, e.Rule)
+		case shcr.StepRetrieval:
+			retrievals[e.ResourceID()] = e
+			assert.NotEmpty(t, e.RequestID)
+			assert.NotEmpty(t, e.Endpoint)
+			assert.Greater(t, i, 2)
+		}
+	}
+	assert.Len(t, decisions, 5)
+	assert.Equal(t, audit.OutcomeRefused, decisions["RFC-000004"].Outcome)
+	assert.Equal(t, audit.ServiceShCR, decisions["RFC-000004"].Service)
+	assert.Len(t, retrievals, 4)
+	for _, r := range res.Records {
+		e := retrievals[r.Pointer.ID]
+		assert.Equal(t, audit.OutcomeSuccess, e.Outcome)
+		assert.Equal(t, r.RequestID, e.RequestID)
+		assert.Equal(t, r.Pointer.Custodian, e.Custodian)
+		assert.Less(t, decisions[r.Pointer.ID].Seq, e.Seq, "the decision is recorded before the retrieval")
+	}
+	assert.Equal(t, "subject:identifier=https://fhir.nhs.uk/Id/nhs-number|{patient}", events[2].Query)
+
+	// The refused pointer's custodian was never asked.
+	assert.Empty(t, w.Region(nrlstest.CustodianEast).Requests())
+	// Every region saw the requester in its identity token.
+	for _, r := range w.Regions {
+		for _, id := range r.Identities() {
+			assert.Equal(t, w.Requester.UserID, id.Claims.RequestingPractitioner.ID)
+			assert.Equal(t, string(w.Requester.Organisation), id.Claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem))
+			assert.Equal(t, shcr.ScopeNormal, id.Claims.RequestedScope)
+		}
+	}
+}
+
+func TestRecordsSearchesNRLAlongsidePDS(t *testing.T) {
+	w := newWorld(t)
+	const latency = 300 * time.Millisecond
+	c := newJourney(t, w, newRecorder())
+	w.PDS.InjectFault("", "", -1, pdstest.Fault{Latency: latency})
+
+	_, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+	require.NoError(t, err)
+	pdsReq, nrlReq := w.PDS.Requests()[0], w.NRL.Requests()[0]
+	assert.True(t, nrlReq.Time.Before(pdsReq.Time.Add(latency)),
+		"with the NHS number known, the NRL is searched while PDS is still answering")
+
+	w.PDS.ResetRequests()
+	w.NRL.ResetRequests()
+	req := encounter(w, "")
+	req.Demographics = &pds.SearchQuery{Family: pdstest.SharedSurname, Given: []string{"Amelia"}, BirthDate: []pds.DateParam{pds.On("1984-03-14")}}
+	res, err := c.Records(context.Background(), req)
+	require.NoError(t, err)
+	res.Close()
+	assert.Equal(t, nrlstest.PatientNormal, res.Patient.NHSNumber)
+	pdsReq, nrlReq = w.PDS.Requests()[0], w.NRL.Requests()[0]
+	assert.False(t, nrlReq.Time.Before(pdsReq.Time.Add(latency)),
+		"without an NHS number, the NRL is searched once PDS has answered")
+}
+
+func TestRecordsFollowsSupersededNumber(t *testing.T) {
+	w := newWorld(t)
+	rec := newRecorder()
+	c := newJourney(t, w, rec)
+	res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientSuperseded))
+	require.NoError(t, err)
+	defer res.Close()
+	assert.Equal(t, nrlstest.PatientSurviving, res.Patient.NHSNumber)
+	assert.Equal(t, nrlstest.PatientSuperseded, res.Patient.Superseded)
+	for _, r := range append(res.Records, nil) {
+		if r != nil {
+			assert.Equal(t, nrlstest.PatientSurviving, r.Pointer.NHSNumber)
+		}
+	}
+	assert.Equal(t, []string{"RWV-000011", "RMH-000012"}, ids(res.Records))
+
+	var searches []audit.Event
+	for _, e := range rec.Events() {
+		if stepOf(e) == shcr.StepSearch {
+			searches = append(searches, e)
+		}
+	}
+	require.Len(t, searches, 2, "the early search and the fresh one are both recorded")
+	assert.Equal(t, nrlstest.PatientSuperseded, searches[0].Patient)
+	assert.Contains(t, searches[0].Reason, "superseded")
+	assert.Equal(t, nrlstest.PatientSurviving, searches[1].Patient)
+	assert.Len(t, w.NRL.Requests(), 2)
+}
+
+func TestRecordsRefusals(t *testing.T) {
+	w := newWorld(t)
+	admin := w.Requester
+	admin.RoleCode, admin.Activities = "S8000:G8000:R8006", nil
+	tests := []struct {
+		name     string
+		req      func() shcr.Request
+		boundary bool // refused at the boundary
+		reason   string
+	}{
+		{"no relationship", func() shcr.Request {
+			r := encounter(w, nrlstest.PatientNormal)
+			r.Relationship = rbac.Relationship{}
+			return r
+		}, true, "no legitimate relationship"},
+		{"recorded dissent", func() shcr.Request {
+			r := encounter(w, nrlstest.PatientNormal)
+			r.Dissent = true
+			return r
+		}, true, "dissent"},
+		{"very restricted patient", func() shcr.Request { return encounter(w, nrlstest.PatientVeryRestricted) }, true, "very restricted"},
+		{"organisation outside the local ShCR", func() shcr.Request {
+			r := encounter(w, nrlstest.PatientNormal)
+			r.Requester.Organisation = "RX9"
+			return r
+		}, true, "not a member"},
+		{"self-claimed without a reason", func() shcr.Request {
+			r := encounter(w, nrlstest.PatientNormal)
+			r.Relationship = rbac.Relationship{Kind: rbac.RelationshipSelfClaimed}
+			return r
+		}, true, "needs a recorded reason"},
+		{"role lacks the categories", func() shcr.Request {
+			r := encounter(w, nrlstest.PatientNormal)
+			r.Requester = admin
+			return r
+		}, false, "lacks category"},
+		{"agreement does not cover the purpose", func() shcr.Request {
+			r := encounter(w, nrlstest.PatientSurviving)
+			r.Purpose = shcrkit.PurposeEmergency
+			return r
+		}, false, "does not cover purpose"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder()
+			c := newJourney(t, w, rec)
+			before := regionRequests(w)
+			res, err := c.Records(context.Background(), tt.req())
+			if tt.boundary {
+				require.ErrorIs(t, err, shcr.ErrRefused)
+				require.ErrorIs(t, err, shcrkit.ErrForbidden)
+				var re *shcr.RefusedError
+				require.ErrorAs(t, err, &re)
+				assert.Contains(t, re.Decision.Reason(), tt.reason)
+				assert.Nil(t, res)
+				got := steps(rec.Events())
+				require.GreaterOrEqual(t, len(got), 2)
+				assert.Contains(t, got[1], "boundary decision DocumentReference refused")
+				for _, e := range rec.Events() {
+					if stepOf(e) == shcr.StepSearch {
+						assert.Contains(t, e.Reason, "withheld", "an early search is recorded, its results withheld")
+					}
+				}
+			} else {
+				require.NoError(t, err)
+				require.NotEmpty(t, res.Refused)
+				found := false
+				for _, r := range res.Refused {
+					if strings.Contains(r.Decision.Reason(), tt.reason) {
+						found = true
+					}
+				}
+				assert.True(t, found, "a refusal says %q", tt.reason)
+				refused := 0
+				for _, e := range rec.Events() {
+					if stepOf(e) == shcr.StepDecision && e.Outcome == audit.OutcomeRefused {
+						refused++
+						assert.Equal(t, "ACCESS_DENIED", e.ErrorCode)
+					}
+				}
+				assert.Equal(t, len(res.Refused), refused)
+				res.Close()
+			}
+			if tt.boundary {
+				assert.Equal(t, before, regionRequests(w), "nothing is retrieved after a refusal at the boundary")
+			}
+		})
+	}
+}
+
+func TestRecordsObligations(t *testing.T) {
+	w := newWorld(t)
+	selfClaimed := func() shcr.Request {
+		r := encounter(w, nrlstest.PatientNormal)
+		r.Relationship = rbac.Relationship{Kind: rbac.RelationshipSelfClaimed, Reason: "Patient asked me to review their plan by phone"}
+		return r
+	}
+
+	t.Run("alert needed but no hook", func(t *testing.T) {
+		before := regionRequests(w)
+		_, err := newJourney(t, w, newRecorder()).Records(context.Background(), selfClaimed())
+		require.ErrorIs(t, err, shcr.ErrObligation)
+		assert.Equal(t, before, regionRequests(w))
+	})
+
+	t.Run("alert sent once, records time-boxed", func(t *testing.T) {
+		var mu sync.Mutex
+		var alerts []shcr.Alert
+		rec := newRecorder()
+		c := newJourney(t, w, rec, func(cfg *shcr.Config) {
+			cfg.Alert = func(_ context.Context, a shcr.Alert) error {
+				mu.Lock()
+				alerts = append(alerts, a)
+				mu.Unlock()
+				return nil
+			}
+		})
+		res, err := c.Records(context.Background(), selfClaimed())
+		require.NoError(t, err)
+		defer res.Close()
+		require.Len(t, alerts, 1)
+		assert.Equal(t, "B0016", alerts[0].Activity)
+		assert.Equal(t, nrlstest.PatientNormal, alerts[0].Patient)
+		assert.NotEmpty(t, res.Records)
+		assert.False(t, res.ValidUntil.IsZero())
+		for _, r := range res.Records {
+			assert.False(t, r.ValidUntil.IsZero(), "self-claimed access is time-boxed")
+		}
+		for _, e := range rec.Events() {
+			assert.Equal(t, audit.RelationshipSelfClaimed, e.Relationship)
+			if stepOf(e) == shcr.StepDecision && e.Outcome == audit.OutcomeSuccess {
+				assert.Contains(t, e.Reason, "enhanced audit")
+			}
+		}
+	})
+
+	t.Run("alert not delivered", func(t *testing.T) {
+		c := newJourney(t, w, newRecorder(), func(cfg *shcr.Config) {
+			cfg.Alert = func(context.Context, shcr.Alert) error { return errors.New("mail relay down") }
+		})
+		_, err := c.Records(context.Background(), selfClaimed())
+		require.ErrorIs(t, err, shcr.ErrObligation)
+		assert.Contains(t, err.Error(), "mail relay down")
+	})
+
+	t.Run("restricted patient: fields redacted, documents withheld", func(t *testing.T) {
+		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nrlstest.PatientRestricted, Custodian: nrlstest.CustodianSouth,
+			Type: nrls.TypeSummaryRecord, Format: nrls.FormatStructured})
+		require.NoError(t, err)
+		rec := newRecorder()
+		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, nrlstest.PatientRestricted))
+		require.NoError(t, err)
+		defer res.Close()
+		assert.Equal(t, rbac.ConfidentialityRestricted, res.Patient.Confidentiality)
+		require.Len(t, res.Records, 1)
+		r := res.Records[0]
+		assert.Equal(t, p.ID, r.Pointer.ID)
+		assert.ElementsMatch(t, []string{"address", "telecom", "contacts", "general-practitioner"}, r.Redacted)
+		for _, field := range []string{`"address"`, `"telecom"`, `"contact"`, `"generalPractitioner"`} {
+			assert.NotContains(t, string(r.Resource), field)
+		}
+		assert.Contains(t, string(r.Resource), `"Condition"`, "the clinical content is kept")
+		// The PDF and the HTML page cannot be redacted: withheld, never fetched.
+		require.Len(t, res.Failures, 2)
+		for _, f := range res.Failures {
+			require.ErrorIs(t, f, shcr.ErrObligation)
+		}
+		for _, id := range w.Region(nrlstest.CustodianSouth).Identities() {
+			if id.PointerID == p.ID {
+				assert.Equal(t, shcr.ScopeRestricted, id.Claims.RequestedScope)
+			}
+		}
+		withheld := 0
+		for _, e := range rec.Events() {
+			if stepOf(e) == shcr.StepRetrieval && e.ErrorCode == "OBLIGATION_NOT_HONOURED" {
+				withheld++
+				assert.Equal(t, audit.OutcomeRefused, e.Outcome)
+			}
+		}
+		assert.Equal(t, 2, withheld)
+	})
+}
+
+func TestRecordsNeverConnectsOutsideTheDirectory(t *testing.T) {
+	w := newWorld(t)
+	stranger := untouchable(t)
+	p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: shcrtest.CustodianKestrel,
+		Type: nrls.TypeContingencyPlan, URL: strings.Replace(stranger, "http://", "https://", 1) + "/records/RKS-stolen", LocalID: "stolen"})
+	require.NoError(t, err)
+	_, err = w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeContingencyPlan})
+	require.NoError(t, err)
+	rec := newRecorder()
+	res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.PatientMinimal))
+	require.NoError(t, err)
+	defer res.Close()
+	require.Len(t, res.Records, 1, "the other custodian's record still comes back")
+	require.Len(t, res.Failures, 1)
+	assert.Equal(t, p.ID, res.Failures[0].Pointer.ID)
+	require.ErrorIs(t, res.Failures[0], shcr.ErrHostNotAllowed)
+	for _, cand := range res.Pointers {
+		if cand.Pointer.ID == p.ID {
+			require.ErrorIs(t, cand.Unavailable, shcr.ErrHostNotAllowed)
+		}
+	}
+	var refused []audit.Event
+	for _, e := range rec.Events() {
+		if stepOf(e) == shcr.StepRetrieval && e.Outcome == audit.OutcomeRefused {
+			refused = append(refused, e)
+		}
+	}
+	require.Len(t, refused, 1)
+	assert.Equal(t, "HOST_NOT_ALLOWED", refused[0].ErrorCode)
+	assert.Empty(t, refused[0].RequestID, "no request was made")
+}
+
+func TestRecordsHangingShCRDoesNotHoldUpTheOthers(t *testing.T) {
+	w := newWorld(t)
+	const timeout = 250 * time.Millisecond
+	w.Region(nrlstest.CustodianSouth).InjectFault(http.MethodGet, "", -1, shcrtest.Fault{Hang: true})
+	rec := newRecorder()
+	c := newJourney(t, w, rec, func(cfg *shcr.Config) { cfg.Timeout = timeout })
+	start := time.Now()
+	res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+	elapsed := time.Since(start)
+	require.NoError(t, err)
+	defer res.Close()
+	assert.Equal(t, []string{"RNR-000001", "RNR-000002", "RNR-000005"}, ids(res.Records))
+	require.Len(t, res.Failures, 1)
+	assert.Equal(t, nrlstest.CustodianSouth, res.Failures[0].Custodian)
+	require.ErrorIs(t, res.Failures[0], context.DeadlineExceeded)
+	require.ErrorIs(t, res.Failures[0], shcrkit.ErrUnavailable)
+	assert.Less(t, elapsed, 10*timeout, "the journey ends soon after the hanging custodian's timeout")
+	failed := 0
+	for _, e := range rec.Events() {
+		if stepOf(e) == shcr.StepRetrieval && e.Outcome == audit.OutcomeFailed {
+			failed++
+			assert.Equal(t, "TIMEOUT", e.ErrorCode)
+			assert.Equal(t, nrlstest.CustodianSouth, e.Custodian)
+		}
+	}
+	assert.Equal(t, 1, failed)
+}
+
+func TestRecordsFailingAuditWithholdsData(t *testing.T) {
+	w := newWorld(t)
+	t.Run("retrieval events fail", func(t *testing.T) {
+		rec := newRecorder()
+		c := newJourney(t, w, failingSink{next: rec, fail: failStep(shcr.StepRetrieval)})
+		res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+		require.NoError(t, err)
+		assert.Empty(t, res.Records, "no record whose retrieval was not recorded is handed back")
+		require.Len(t, res.Failures, 4)
+		for _, f := range res.Failures {
+			require.ErrorIs(t, f, shcr.ErrAudit)
+			var ae *shcr.AuditError
+			require.ErrorAs(t, f, &ae)
+			assert.Equal(t, shcr.StepRetrieval, ae.Step)
+			assert.Contains(t, f.Error(), "audit store unreachable")
+		}
+	})
+	for _, step := range []string{shcr.StepTrace, shcr.StepBoundary, shcr.StepSearch} {
+		t.Run(step+" event fails", func(t *testing.T) {
+			before := regionRequests(w)
+			c := newJourney(t, w, failingSink{next: newRecorder(), fail: failStep(step)})
+			res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+			require.ErrorIs(t, err, shcr.ErrAudit)
+			assert.Nil(t, res)
+			assert.Equal(t, before, regionRequests(w))
+			_, err = c.Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
+			require.ErrorIs(t, err, shcr.ErrAudit)
+		})
+	}
+	t.Run("decision events fail", func(t *testing.T) {
+		c := newJourney(t, w, failingSink{next: newRecorder(), fail: failStep(shcr.StepDecision)})
+		_, err := c.Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
+		require.ErrorIs(t, err, shcr.ErrAudit)
+		before := regionRequests(w)
+		res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+		require.NoError(t, err)
+		assert.Empty(t, res.Records)
+		assert.Empty(t, res.Refused, "a refusal that was not recorded is not shown either")
+		assert.Len(t, res.Failures, 5)
+		assert.Equal(t, before, regionRequests(w), "nothing is fetched before its decision is recorded")
+	})
+}
+
+func TestDiscoverFetchesNothing(t *testing.T) {
+	w := newWorld(t)
+	rec := newRecorder()
+	c := newJourney(t, w, rec)
+	d, err := c.Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
+	require.NoError(t, err)
+	assert.Len(t, d.Pointers, 4)
+	assert.Len(t, d.Refused, 1)
+	for _, cand := range d.Pointers {
+		assert.NoError(t, cand.Unavailable)
+		assert.True(t, cand.Decision.Allowed)
+	}
+	assert.Zero(t, regionRequests(w))
+	got := steps(rec.Events())
+	assert.Len(t, got, 8)
+	for _, s := range got {
+		assert.NotContains(t, s, shcr.StepRetrieval)
+	}
+}
+
+func TestRetrieveOnePointer(t *testing.T) {
+	w := newWorld(t)
+	rec := newRecorder()
+	c := newJourney(t, w, rec)
+	ptrs := w.NRL.Pointers(nrlstest.PatientNormal)
+	r, err := c.Retrieve(context.Background(), encounter(w, nrlstest.PatientNormal), ptrs[1])
+	require.NoError(t, err)
+	defer r.Close()
+	assert.Equal(t, "Bundle", r.ResourceType)
+	assert.Equal(t, []string{
+		"pds trace Patient/9490000019 success",
+		"boundary decision DocumentReference success",
+		"record decision DocumentReference/RNR-000002 success",
+		"retrieval DocumentReference/RNR-000002 success",
+	}, steps(rec.Events()))
+
+	_, err = c.Retrieve(context.Background(), encounter(w, nrlstest.PatientNormal), ptrs[3])
+	require.ErrorIs(t, err, shcr.ErrRefused)
+	var re *shcr.RefusedError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "RFC-000004", re.PointerID)
+
+	other := w.NRL.Pointers(nrlstest.PatientSurviving)[0]
+	_, err = c.Retrieve(context.Background(), encounter(w, nrlstest.PatientNormal), other)
+	require.ErrorIs(t, err, shcr.ErrRefused, "a pointer for another patient is refused")
+	assert.Contains(t, err.Error(), "not for the traced patient")
+	assert.NotContains(t, err.Error(), string(nrlstest.PatientNormal))
+}
+
+func TestTraceFailures(t *testing.T) {
+	w := newWorld(t)
+	tests := []struct {
+		name string
+		req  func() shcr.Request
+		want error
+	}{
+		{"unknown number", func() shcr.Request { return encounter(w, nrlstest.PatientUnknown) }, shcr.ErrPatientNotFound},
+		{"invalidated number", func() shcr.Request { return encounter(w, nrlstest.PatientInvalidated) }, shcrkit.ErrInvalidated},
+		{"ambiguous demographics", func() shcr.Request {
+			r := encounter(w, "")
+			r.Demographics = &pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: []pds.DateParam{pds.On("1984-03-14")}}
+			return r
+		}, shcr.ErrPatientNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder()
+			_, err := newJourney(t, w, rec).Records(context.Background(), tt.req())
+			require.ErrorIs(t, err, tt.want)
+			got := rec.Events()
+			require.NotEmpty(t, got)
+			assert.Equal(t, shcr.StepTrace, stepOf(got[0]))
+			assert.Equal(t, audit.OutcomeFailed, got[0].Outcome)
+			for _, e := range got[1:] {
+				assert.Equal(t, shcr.StepSearch, stepOf(e), "only the early search follows a failed trace")
+				assert.Contains(t, e.Reason, "withheld")
+			}
+		})
+	}
+}
+
+func TestRequestAndConfigChecks(t *testing.T) {
+	w := newWorld(t)
+	c := newJourney(t, w, newRecorder())
+	bad := []shcr.Request{
+		{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare},
+		{Requester: w.Requester, NHSNumber: "9490000010", Purpose: shcrkit.PurposeDirectCare},
+		{Requester: w.Requester, NHSNumber: nrlstest.PatientNormal},
+		{Requester: shcrkit.Requester{}, NHSNumber: nrlstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare},
+		{Requester: w.Requester, NHSNumber: nrlstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare, RecordTypes: []string{""}},
+	}
+	for _, r := range bad {
+		_, err := c.Records(context.Background(), r)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
+	}
+	assert.Empty(t, w.PDS.Requests())
+
+	_, err := shcr.New(shcr.Config{})
+	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+	cfg, err := w.Config(newRecorder())
+	require.NoError(t, err)
+	cfg.Parallelism = -1
+	_, err = shcr.New(cfg)
+	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+}
+
+func TestRedactFHIR(t *testing.T) {
+	in := `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"p","address":[{"line":["1 Road"]}],
+		"telecom":[{"value":"01632 960000"}],"generalPractitioner":[{"reference":"Organization/Y1"}],"contact":[{}],
+		"contained":[{"resourceType":"RelatedPerson","address":[{}]}],"birthDate":"1990-01-01"}}],"total":1}`
+	out, err := shcr.RedactFHIR([]byte(in), []string{"address", "telecom", "contacts", "general-practitioner"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"p",
+		"contained":[{"resourceType":"RelatedPerson"}],"birthDate":"1990-01-01"}}],"total":1}`, string(out))
+	_, err = shcr.RedactFHIR([]byte("%PDF-1.4"), []string{"address"})
+	require.ErrorIs(t, err, shcrkit.ErrMalformedResponse)
+}
