@@ -191,5 +191,3 @@ func BenchmarkJourneys(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "journeys/s")
 }
-
-
