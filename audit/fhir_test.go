@@ -1,0 +1,278 @@
+package audit
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The IHE BALP pattern for a read of a patient's record, written out by
+// hand.
+const wantReadJSON = `{
+  "resourceType": "AuditEvent",
+  "extension": [
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/sequence", "valueString": "12"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/correlation-id", "valueString": "c0ffee00-1234-4abc-8def-001122334455"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/legitimate-relationship", "valueCode": "encounter"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/relationship-evidence", "valueString": "encounter-778899"}
+  ],
+  "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "Restful Operation"},
+  "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": "read", "display": "read"}],
+  "action": "R",
+  "period": {"start": "2025-03-03T09:00:00Z"},
+  "recorded": "2025-03-03T09:00:01Z",
+  "outcome": "0",
+  "purposeOfEvent": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT", "display": "treatment"}]}],
+  "agent": [
+    {
+      "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient"}]},
+      "role": [{"coding": [
+        {"system": "https://fhir.nhs.uk/CodeSystem/NHSDigital-SDS-JobRoleCode", "code": "R8000"},
+        {"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "code": "100200300400"}
+      ], "text": "Clinical Practitioner Access Role"}],
+      "who": {"identifier": {"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "555000111222"}, "display": "Dr Ada Lovegood"},
+      "altId": "100200300400",
+      "name": "Dr Ada Lovegood",
+      "requestor": true,
+      "policy": ["direct-care-lr"],
+      "purposeOfUse": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT", "display": "treatment"}]}]
+    },
+    {
+      "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleClass", "code": "PROV", "display": "healthcare provider"}]},
+      "who": {"type": "Organization", "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "RX1"}, "display": "Riverside Hospital"},
+      "requestor": false
+    },
+    {
+      "type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110152", "display": "Destination Role ID"}]},
+      "who": {"type": "Device", "identifier": {"system": "https://fhir.nhs.uk/Id/nhsSpineASID", "value": "200000000123"}, "display": "Riverside EPR 4.2"},
+      "requestor": false
+    },
+    {
+      "type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110153", "display": "Source Role ID"}]},
+      "who": {"type": "Organization", "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y99999"}, "display": "shared care record"},
+      "requestor": false,
+      "network": {"address": "https://shcr.example.test/fhir/R4", "type": "5"}
+    }
+  ],
+  "source": {
+    "site": "RX1",
+    "observer": {"type": "Device", "identifier": {"system": "https://fhir.nhs.uk/Id/nhsSpineASID", "value": "200000000123"}, "display": "Riverside EPR 4.2"},
+    "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server"}]
+  },
+  "entity": [
+    {
+      "what": {"type": "Patient", "identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}},
+      "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person"},
+      "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"}
+    },
+    {
+      "what": {"reference": "DocumentReference/Y99999-care-plan-1", "type": "DocumentReference"},
+      "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object"},
+      "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "4", "display": "Domain Resource"}
+    },
+    {
+      "what": {"identifier": {"value": "7f1c2b9e-4a51-4b7e-9d7e-5a1b2c3d4e5f"}},
+      "type": {"system": "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType", "code": "XrequestId", "display": "transport specific unique identifier where http X-Request-Id is used"}
+    }
+  ]
+}`
+
+func TestToFHIRRead(t *testing.T) {
+	e := readEvent(t0, clinician(), patientA)
+	e.Seq, e.Recorded = 12, t0.Add(time.Second)
+	got, err := json.Marshal(ToFHIR(e))
+	require.NoError(t, err)
+	assert.JSONEq(t, wantReadJSON, string(got))
+}
+
+func TestToFHIRVariants(t *testing.T) {
+	code := func(c *fhir.Coding) string {
+		if c == nil || c.Code == nil {
+			return ""
+		}
+		return *c.Code
+	}
+	agentType := func(a fhir.AuditEventAgent) string { return *a.Type.Coding[0].Code }
+	tests := []struct {
+		name  string
+		event func() Event
+		check func(t *testing.T, a fhir.AuditEvent)
+	}{
+		{"search: action E, client is the source, base64 query with the NHS number", func() Event {
+			return searchEvent(t0, nurse(), patientB)
+		}, func(t *testing.T, a fhir.AuditEvent) {
+			assert.Equal(t, fhir.AuditEventActionE, *a.Action)
+			assert.Equal(t, "search", code(&a.Subtype[0]))
+			assert.Equal(t, "110153", agentType(a.Agent[2]), "client: Source Role ID")
+			assert.Equal(t, "110152", agentType(a.Agent[3]), "server: Destination Role ID")
+			var q *fhir.AuditEventEntity
+			for i := range a.Entity {
+				if code(a.Entity[i].Role) == "24" {
+					q = &a.Entity[i]
+				}
+			}
+			require.NotNil(t, q, "query entity")
+			raw, err := base64.StdEncoding.DecodeString(*q.Query)
+			require.NoError(t, err)
+			assert.Equal(t, "DocumentReference?subject:identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009", string(raw))
+			assert.Equal(t, "2", code(q.Type))
+		}},
+		{"refused: outcome 4 with the reason and error code", func() Event {
+			e := readEvent(t0, nurse(), patientA)
+			e.Outcome, e.Reason, e.ErrorCode = OutcomeRefused, "no legitimate relationship", "NO_LR"
+			return e
+		}, func(t *testing.T, a fhir.AuditEvent) {
+			assert.Equal(t, fhir.AuditEventOutcome4, *a.Outcome)
+			assert.Equal(t, "no legitimate relationship; error code NO_LR", *a.OutcomeDesc)
+			assert.Contains(t, a.Extension, fhir.Extension{Url: ExtensionErrorCode, ValueCode: ptr("NO_LR")})
+		}},
+		{"failed: outcome 8", func() Event {
+			e := readEvent(t0, nurse(), patientA)
+			e.Outcome, e.ErrorCode = OutcomeFailed, "503"
+			return e
+		}, func(t *testing.T, a fhir.AuditEvent) {
+			assert.Equal(t, fhir.AuditEventOutcome8, *a.Outcome)
+		}},
+		{"disclosure: DICOM Export with the lifecycle subtype", func() Event {
+			e := readEvent(t0, clinician(), patientA)
+			e.Action = ActionDisclose
+			return e
+		}, func(t *testing.T, a fhir.AuditEvent) {
+			assert.Equal(t, "110106", *a.Type.Code)
+			assert.Equal(t, "disclose", code(&a.Subtype[0]))
+			assert.Equal(t, fhir.AuditEventActionR, *a.Action)
+		}},
+		{"update: action U, the client is the source", func() Event {
+			e := readEvent(t0, clinician(), patientA)
+			e.Action = ActionUpdate
+			return e
+		}, func(t *testing.T, a fhir.AuditEvent) {
+			assert.Equal(t, fhir.AuditEventActionU, *a.Action)
+			assert.Equal(t, "update", code(&a.Subtype[0]))
+			assert.Equal(t, "110153", agentType(a.Agent[2]))
+		}},
+		{"break glass on another's authority", func() Event {
+			e := readEvent(t0, clinician(), patientA)
+			e.Purpose, e.BreakGlassReason = shcrkit.PurposeBreakGlass, "unconscious in ED"
+			e.OnBehalfOf = &Authority{UserID: "555000777888", Name: "Dr Sup", RoleCode: "S8000:G8000:R8000"}
+			return e
+		}, func(t *testing.T, a fhir.AuditEvent) {
+			pou := a.Agent[0].PurposeOfUse[0]
+			assert.Equal(t, "BTG", code(&pou.Coding[0]))
+			assert.Equal(t, "unconscious in ED", *pou.Text)
+			resp := a.Agent[2]
+			assert.Equal(t, "RESP", agentType(resp))
+			assert.Equal(t, "555000777888", *resp.Who.Identifier.Value)
+			assert.False(t, resp.Requestor)
+		}},
+		{"no user: the organisation is the requestor", func() Event {
+			e := searchEvent(t0, clinician(), "")
+			e.Requester.UserID, e.Query = "", "family=Smith"
+			return e
+		}, func(t *testing.T, a fhir.AuditEvent) {
+			assert.Equal(t, "PROV", agentType(a.Agent[0]))
+			assert.True(t, a.Agent[0].Requestor)
+			for _, en := range a.Entity {
+				assert.NotEqual(t, "1", code(en.Role), "no patient entity without a patient")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := tt.event()
+			require.NoError(t, e.Validate())
+			a := ToFHIR(e)
+			require.NoError(t, ValidateFHIR(a))
+			tt.check(t, a)
+		})
+	}
+}
+
+// Every mapped event survives JSON through the samply model unchanged,
+// through the same path that reads AuditEvents from elsewhere.
+func TestToFHIRRoundTrip(t *testing.T) {
+	events := []Event{readEvent(t0, clinician(), patientA), searchEvent(t0, nurse(), patientB)}
+	for _, a := range []Action{ActionCreate, ActionUpdate, ActionDelete, ActionDisclose} {
+		e := readEvent(t0, clinician(), patientC)
+		e.Action, e.Outcome, e.Reason = a, OutcomeRefused, "policy"
+		e.OnBehalfOf = &Authority{UserID: "555000777888"}
+		events = append(events, e)
+	}
+	for _, e := range events {
+		a := ToFHIR(e)
+		data, err := json.Marshal(a)
+		require.NoError(t, err)
+		back, err := ParseFHIR(data)
+		require.NoError(t, err, string(data))
+		assert.Equal(t, a, back)
+		again, err := json.Marshal(back)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(data), string(again))
+	}
+}
+
+func TestValidateFHIR(t *testing.T) {
+	good := ToFHIR(readEvent(t0, clinician(), patientA))
+	tests := []struct {
+		name   string
+		change func(*fhir.AuditEvent)
+		want   string
+	}{
+		{"missing type", func(a *fhir.AuditEvent) { a.Type = fhir.Coding{} }, "type.code"},
+		{"missing recorded", func(a *fhir.AuditEvent) { a.Recorded = "" }, "recorded is required"},
+		{"recorded not an instant", func(a *fhir.AuditEvent) { a.Recorded = "yesterday" }, "not an instant"},
+		{"no agent", func(a *fhir.AuditEvent) { a.Agent = nil }, "agent"},
+		{"empty observer", func(a *fhir.AuditEvent) { a.Source.Observer = fhir.Reference{} }, "source.observer"},
+		{"name and query", func(a *fhir.AuditEvent) { a.Entity[0].Name, a.Entity[0].Query = ptr("x"), ptr("eA==") }, "sev-1"},
+		{"detail without type", func(a *fhir.AuditEvent) {
+			a.Entity[0].Detail = []fhir.AuditEventEntityDetail{{ValueString: "x"}}
+		}, "detail[0].type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := ToFHIR(readEvent(t0, clinician(), patientA))
+			tt.change(&a)
+			err := ValidateFHIR(a)
+			assert.ErrorIs(t, err, ErrInvalidFHIR)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+	require.NoError(t, ValidateFHIR(good))
+
+	for name, data := range map[string]string{
+		"not JSON":           "{",
+		"wrong resourceType": `{"resourceType":"Patient"}`,
+		"bad action code":    `{"resourceType":"AuditEvent","action":"Z"}`,
+		"missing elements":   `{"resourceType":"AuditEvent"}`,
+	} {
+		_, err := ParseFHIR([]byte(data))
+		assert.ErrorIs(t, err, ErrInvalidFHIR, name)
+	}
+}
+
+// The HL7 AuditEvent examples decode and validate through ParseFHIR,
+// the same code path as our own output.
+func TestConformanceAuditEvents(t *testing.T) {
+	dir := conformanceDir(t, "audit")
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			a, err := ParseFHIR(data)
+			require.NoError(t, err)
+			assert.NotEmpty(t, a.Agent)
+			assert.NotEmpty(t, a.Recorded)
+		})
+	}
+}
