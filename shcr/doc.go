@@ -65,4 +65,55 @@
 // declares. Retries, request IDs and typed errors are the shared
 // plumbing's: errors match the shcrkit sentinels (ErrNotFound,
 // ErrUnavailable, ErrResponseTooLarge, ErrMalformedResponse...).
+//
+// # The journey
+//
+// New builds a Client from the PDS and NRL clients, the rbac policy, the
+// audit sink and the directory. A Request names the requester, the
+// patient (an NHS number, or demographics to trace), the purpose, the
+// legitimate relationship with its reason and evidence, and the record
+// types wanted.
+//
+//  1. The patient is traced in PDS: a superseded number is followed to the
+//     surviving record (Patient.Superseded says so), a restricted patient
+//     is flagged.
+//  2. The policy decides whether the requester may look across the
+//     boundary at all.
+//  3. The NRL is searched for the patient's pointers.
+//  4. The policy decides each pointer: role against record category, an
+//     agreement with the custodian's shared care record, confidentiality.
+//  5. The allowed pointers are retrieved concurrently, each within the
+//     custodian's timeout and all within the parallelism bound; a slow or
+//     failing ShCR holds up and fails no other.
+//  6. The obligations of each decision are honoured: the Privacy Officer
+//     alerted through the caller's AlertFunc (once per journey and
+//     activity), fields redacted from FHIR records (a document that cannot
+//     be redacted is withheld), time boxes set.
+//  7. Every step is audited before anything it covers is handed back: the
+//     PDS trace, the NRL search, each decision and each retrieval, refused
+//     and failed ones in the same detail. If the sink does not take an
+//     event, the data it covers is withheld and the error (an *AuditError,
+//     matching ErrAudit) says why.
+//
+// When the NHS number is known, the NRL search starts alongside the PDS
+// trace. Its answer is held back until the boundary decision allows it
+// (and recorded as withheld otherwise); when PDS reports the number
+// superseded, it is recorded as discarded and the surviving number is
+// searched afresh. The journey then costs about two round trips plus the
+// slowest retrieval.
+//
+// Discover runs steps 1 to 4: what exists and what this requester may
+// open. Retrieve opens one pointer. Records runs the whole journey and
+// returns a Result with the records, the refusals with the policy's
+// reasons, and the per-pointer failures side by side.
+//
+// Each audit event's Reason starts with the step it records
+// (StepTrace, StepBoundary, StepSearch, StepDecision, StepRetrieval); all
+// events of one journey share its correlation ID, taken from the context
+// (shcrkit.WithCorrelationID) or made up.
+//
+// # Testing
+//
+// Package shcrtest has a fake remote ShCR and a complete fake world for
+// tests of the journey; the package example runs against it.
 package shcr
