@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -625,4 +626,80 @@ func TestRedactFHIR(t *testing.T) {
 		"contained":[{"resourceType":"RelatedPerson"}],"birthDate":"1990-01-01"}}],"total":1}`, string(out))
 	_, err = shcr.RedactFHIR([]byte("%PDF-1.4"), []string{"address"})
 	require.ErrorIs(t, err, shcrkit.ErrMalformedResponse)
+}
+
+func TestRecordsParallelismBound(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const latency = 40 * time.Millisecond
+	for _, r := range w.Regions {
+		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: r.Custodian(), Type: nrls.TypeContingencyPlan})
+		require.NoError(t, err)
+		r.SetLatency(latency)
+	}
+	c := newJourney(t, w, newRecorder(), func(cfg *shcr.Config) { cfg.Parallelism = 1 })
+	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
+	require.NoError(t, err)
+	res.Close()
+	require.Len(t, res.Records, 5)
+	var arrivals []time.Time
+	for _, r := range w.Regions {
+		for _, q := range r.Requests() {
+			arrivals = append(arrivals, q.Time)
+		}
+	}
+	require.Len(t, arrivals, 5)
+	sort.Slice(arrivals, func(i, j int) bool { return arrivals[i].Before(arrivals[j]) })
+	for i := 1; i < len(arrivals); i++ {
+		// With one retrieval at a time, the next cannot start before the
+		// previous answer, which the region holds back for the latency.
+		assert.GreaterOrEqual(t, arrivals[i].Sub(arrivals[i-1]), latency)
+	}
+}
+
+func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var alerts []shcr.Alert
+	var mu sync.Mutex
+	rec := newRecorder()
+	c := newJourney(t, w, rec, func(cfg *shcr.Config) {
+		cfg.Alert = func(_ context.Context, a shcr.Alert) error {
+			mu.Lock()
+			defer mu.Unlock()
+			alerts = append(alerts, a)
+			return nil
+		}
+	})
+	req := encounter(w, nrlstest.PatientNormal)
+	req.Purpose = shcrkit.PurposeEmergency
+	req.Relationship = rbac.Relationship{Kind: rbac.RelationshipEmergency, Reason: "Unconscious on arrival; no history available"}
+	req.RecordTypes = []string{nrls.TypeNEWS2Chart, nrls.TypeMentalHealthCrisisPlan}
+	res, err := c.Records(context.Background(), req)
+	require.NoError(t, err)
+	defer res.Close()
+	assert.Equal(t, []string{"RNR-000001", "RNR-000005"}, ids(res.Records))
+	require.Len(t, alerts, 1)
+	assert.Equal(t, "B0015", alerts[0].Activity)
+	for _, e := range rec.Events() {
+		assert.Equal(t, "Unconscious on arrival; no history available", e.BreakGlassReason)
+		assert.Equal(t, audit.RelationshipNone, e.Relationship)
+	}
+	assert.Contains(t, string(w.NRL.Requests()[0].Body), nrls.TypeNEWS2Chart)
+}
+
+func TestDiscoverReportsUnreadableEntries(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	require.NoError(t, w.NRL.InjectEntry(nrlstest.PatientNormal, []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","details":{"coding":[{"code":"INTERNAL_SERVER_ERROR"}]}}]}`)))
+	rec := newRecorder()
+	d, err := newJourney(t, w, rec).Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
+	require.NoError(t, err)
+	require.Len(t, d.Problems, 1)
+	assert.Len(t, d.Pointers, 4)
+	for _, e := range rec.Events() {
+		if stepOf(e) == shcr.StepSearch {
+			assert.Contains(t, e.Reason, "left out as unreadable")
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	_ "embed"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -98,6 +99,29 @@ type World struct {
 	localID atomic.Int64
 }
 
+// keySet holds the keys of worlds: the calling application's, which signs
+// its client assertions, and those that sign identity tokens. Like the
+// real ones, they are one set for every world in the process, since
+// making RSA keys is slow.
+type keySet struct {
+	app         *rsa.PrivateKey
+	identityRSA *rsa.PrivateKey
+	identityEC  *ecdsa.PrivateKey
+}
+
+var worldKeys = sync.OnceValues(func() (keySet, error) {
+	var k keySet
+	var err error
+	if k.app, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		return k, err
+	}
+	if k.identityRSA, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		return k, err
+	}
+	k.identityEC, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	return k, err
+})
+
 // WorldOption configures NewWorld.
 type WorldOption func(*worldConfig) error
 
@@ -149,26 +173,17 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 
 	// The calling application and its access tokens.
 	w.Tokens = authtest.NewServer()
-	appKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	keys, err := worldKeys()
 	if err != nil {
 		return nil, err
 	}
+	appKey, idRSA, idEC := keys.app, keys.identityRSA, keys.identityEC
 	const apiKey, kid = "riverside-ed-epr", "riverside-1"
 	if err := w.Tokens.Register(apiKey, kid, &appKey.PublicKey); err != nil {
 		return nil, err
 	}
 	w.TokenSource, err = auth.NewSignedJWT(auth.SignedJWTConfig{APIKey: apiKey, TokenURL: w.Tokens.TokenURL(), KeyID: kid,
 		PrivateKey: appKey, HTTPClient: w.Tokens.Client()})
-	if err != nil {
-		return nil, err
-	}
-
-	// Keys that sign identity tokens.
-	idRSA, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, err
-	}
-	idEC, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
