@@ -17,14 +17,19 @@ import (
 // fhirServer is a FHIR server that accepts AuditEvents after failing a
 // given number of times with a given status.
 type fhirServer struct {
-	mu         sync.Mutex
+	mu sync.Mutex
+	failWith
+	requestIDs []string
+	received   [][]byte
+	headers    []http.Header
+}
+
+// failWith says how a fhirServer fails before it accepts.
+type failWith struct {
 	failures   int
 	status     int
 	retryAfter string
 	body       string
-	requestIDs []string
-	received   [][]byte
-	headers    []http.Header
 }
 
 func (f *fhirServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -70,23 +75,23 @@ const operationOutcome = `{"resourceType":"OperationOutcome","issue":[{"severity
 func TestHTTPSink(t *testing.T) {
 	tests := []struct {
 		name       string
-		server     fhirServer
+		server     failWith
 		attempts   int
 		wantErr    error
 		wantTries  int
 		wantStored int
 	}{
-		{"accepted at once", fhirServer{}, 4, nil, 1, 1},
-		{"retried through 503s", fhirServer{failures: 2, status: 503}, 4, nil, 3, 1},
-		{"retried through 429 with Retry-After", fhirServer{failures: 1, status: 429, retryAfter: "0"}, 4, nil, 2, 1},
-		{"gives up after the attempts", fhirServer{failures: 9, status: 502}, 3, shcrkit.ErrUnavailable, 3, 0},
-		{"no retry on a rejection", fhirServer{failures: 1, status: 400, body: operationOutcome}, 4, shcrkit.ErrInvalidRequest, 1, 0},
-		{"no retry when forbidden", fhirServer{failures: 1, status: 403}, 4, shcrkit.ErrForbidden, 1, 0},
+		{"accepted at once", failWith{}, 4, nil, 1, 1},
+		{"retried through 503s", failWith{failures: 2, status: 503}, 4, nil, 3, 1},
+		{"retried through 429 with Retry-After", failWith{failures: 1, status: 429, retryAfter: "0"}, 4, nil, 2, 1},
+		{"gives up after the attempts", failWith{failures: 9, status: 502}, 3, shcrkit.ErrUnavailable, 3, 0},
+		{"no retry on a rejection", failWith{failures: 1, status: 400, body: operationOutcome}, 4, shcrkit.ErrInvalidRequest, 1, 0},
+		{"no retry when forbidden", failWith{failures: 1, status: 403}, 4, shcrkit.ErrForbidden, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := tt.server
-			srv := httptest.NewServer(&fs)
+			fs := &fhirServer{failWith: tt.server}
+			srv := httptest.NewServer(fs)
 			defer srv.Close()
 			s := newHTTPSinkFor(t, srv, WithMaxAttempts(tt.attempts), WithUserAgent("test-agent/1"))
 			e := readEvent(t0, clinician(), patientA)
@@ -114,8 +119,8 @@ func TestHTTPSink(t *testing.T) {
 }
 
 func TestHTTPSinkAPIErrorDetail(t *testing.T) {
-	fs := fhirServer{failures: 1, status: 422, body: operationOutcome}
-	srv := httptest.NewServer(&fs)
+	fs := &fhirServer{failWith: failWith{failures: 1, status: 422, body: operationOutcome}}
+	srv := httptest.NewServer(fs)
 	defer srv.Close()
 	err := newHTTPSinkFor(t, srv).Write(context.Background(), readEvent(t0, clinician(), patientA))
 	var ae *shcrkit.APIError
@@ -157,8 +162,8 @@ func TestHTTPSinkContext(t *testing.T) {
 }
 
 func TestHTTPSinkRejectsBadEvents(t *testing.T) {
-	fs := fhirServer{}
-	srv := httptest.NewServer(&fs)
+	fs := &fhirServer{}
+	srv := httptest.NewServer(fs)
 	defer srv.Close()
 	err := newHTTPSinkFor(t, srv).Write(context.Background(), Event{})
 	assert.ErrorIs(t, err, ErrInvalidEvent)

@@ -154,20 +154,27 @@ func (l *Log) Checkpoint() (Checkpoint, bool) {
 // the event may or may not be written. After a failed write or fsync the
 // log accepts no more events (ErrLogFailed): reopen it.
 func (l *Log) Write(ctx context.Context, e Event) error {
+	_, err := l.Append(ctx, e)
+	return err
+}
+
+// Append is Write that also returns the sequence number the log gave the
+// event, for a caller that wants to cite it (in a response header, say).
+func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	n, err := e.Normalize(l.cfg.now())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	body := appendEventBody(make([]byte, 0, 1024), &n)
 	if len(body) > maxPayload-256 {
-		return fmt.Errorf("%w: event too large", ErrInvalidEvent)
+		return 0, fmt.Errorf("%w: event too large", ErrInvalidEvent)
 	}
 	req := &writeReq{ev: n, body: body, keys: eventKeys(&n), entry: entryFor(&n), done: make(chan error, 1)}
 	if err := l.enter(); err != nil {
-		return err
+		return 0, err
 	}
 	l.reqs <- req
 	l.inflight.Done()
@@ -179,9 +186,12 @@ func (l *Log) Write(ctx context.Context, e Event) error {
 	}
 	select {
 	case err := <-req.done:
-		return err
+		if err != nil {
+			return 0, err
+		}
+		return req.seq, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 }
 

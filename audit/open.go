@@ -331,6 +331,15 @@ func (l *Log) recover() error {
 		startSeg = -1
 	}
 
+	// Sealed segments before the checkpoint's are not read here: check
+	// from the table that each follows the one before.
+	for i := 1; i <= startSeg && i < len(listed); i++ {
+		e, err := l.table.read(listed[i].first - 1)
+		if err != nil || e.seg != listed[i-1].first {
+			return tampered(fmt.Sprintf("segments/%s: does not follow %s", listed[i].name, listed[i-1].name))
+		}
+	}
+
 	var recs []recovered
 	var zeroTails []*listedSegment // segments ending in zeros, to cut
 	var zeroEnds []int64

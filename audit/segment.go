@@ -174,7 +174,7 @@ func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scann
 	if start >= size {
 		return res, nil
 	}
-	br := bufio.NewReaderSize(io.NewSectionReader(f, start, size-start), 1<<20)
+	br := bufio.NewReaderSize(io.NewSectionReader(f, start, size-start), readBufferSize(size-start))
 	off := start
 	batchStart := start
 	var batchCRC uint32
@@ -259,6 +259,9 @@ func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scann
 	}
 	return res, nil
 }
+
+// readBufferSize sizes a read buffer for n bytes: up to 1 MiB.
+func readBufferSize(n int64) int { return int(max(4096, min(n, 1<<20))) }
 
 func allZero(b []byte) bool {
 	for _, c := range b {

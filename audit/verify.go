@@ -121,8 +121,8 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 	l := v.log
 	v.expected = make([]postingsDigest, len(runs))
 	hashEnd := tlog.StoredHashCount(int64(size)) * tlog.HashSize
-	hashes := bufio.NewReaderSize(io.NewSectionReader(l.hashes.f, 0, hashEnd), 1<<20)
-	entries := bufio.NewReaderSize(io.NewSectionReader(l.table.f, 0, int64(size)*tableEntrySize), 1<<20)
+	hashes := bufio.NewReaderSize(io.NewSectionReader(l.hashes.f, 0, hashEnd), readBufferSize(hashEnd))
+	entries := bufio.NewReaderSize(io.NewSectionReader(l.table.f, 0, int64(size)*tableEntrySize), readBufferSize(int64(size)*tableEntrySize))
 	hs := &hashStore{}
 	next := uint64(1)
 	runIdx := 0
