@@ -703,3 +703,51 @@ func TestDiscoverReportsUnreadableEntries(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordsRemoteFaults(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	summary := "/fhir/records/RNR-000002" // the structured summary, read whole
+	tests := []struct {
+		name    string
+		fault   shcrtest.Fault
+		want    error
+		code    string
+		outcome audit.Outcome
+	}{
+		{"unavailable", shcrtest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE"}, shcrkit.ErrUnavailable, "SERVICE_UNAVAILABLE", audit.OutcomeFailed},
+		{"refused by the provider", shcrtest.Fault{Status: 403, Code: "ACCESS_DENIED"}, shcrkit.ErrForbidden, "ACCESS_DENIED", audit.OutcomeRefused},
+		{"truncated", shcrtest.Fault{Truncate: 100}, shcrkit.ErrMalformedResponse, "MALFORMED_RESPONSE", audit.OutcomeFailed},
+		{"oversized", shcrtest.Fault{Oversize: 64 << 10}, shcrkit.ErrResponseTooLarge, "TOO_LARGE", audit.OutcomeFailed},
+		{"dripping past the timeout", shcrtest.Fault{Drip: 20 * time.Millisecond}, context.DeadlineExceeded, "TIMEOUT", audit.OutcomeFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			north := w.Region(nrlstest.CustodianNorth)
+			north.InjectFault(http.MethodGet, summary, -1, tt.fault)
+			defer north.ClearFaults()
+			rec := newRecorder()
+			c := newJourney(t, w, rec, func(cfg *shcr.Config) {
+				cfg.Timeout = 300 * time.Millisecond
+				cfg.RemoteOptions = []shcr.Option{shcr.WithMaxAttempts(1), shcr.WithMaxResponseBytes(32 << 10)}
+			})
+			res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+			require.NoError(t, err)
+			defer res.Close()
+			assert.Equal(t, []string{"RNR-000001", "RWV-000003", "RNR-000005"}, ids(res.Records), "the other records come back")
+			require.Len(t, res.Failures, 1)
+			assert.Equal(t, "RNR-000002", res.Failures[0].Pointer.ID)
+			require.ErrorIs(t, res.Failures[0], tt.want)
+			var got []audit.Event
+			for _, e := range rec.Events() {
+				if stepOf(e) == shcr.StepRetrieval && e.ResourceID() == "RNR-000002" {
+					got = append(got, e)
+				}
+			}
+			require.Len(t, got, 1)
+			assert.Equal(t, tt.outcome, got[0].Outcome)
+			assert.Equal(t, tt.code, got[0].ErrorCode)
+			assert.NotEmpty(t, got[0].RequestID)
+		})
+	}
+}
