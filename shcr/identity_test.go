@@ -1,0 +1,98 @@
+package shcr_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestIdentityClaimsShape(t *testing.T) {
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	c := shcr.NewIdentityClaims(testRequester(), shcrkit.PurposeDirectCare, "https://north.example/fhir", "", false, now)
+	tok, err := shcr.Identity{}.Sign(c)
+	require.NoError(t, err)
+	parts := strings.Split(tok, ".")
+	require.Len(t, parts, 3)
+	assert.Empty(t, parts[2])
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"alg":"none","typ":"JWT"}`, string(header))
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(payload, &m))
+	assert.Equal(t, "Riverside EPR", m["iss"], "the issuer defaults to the calling system")
+	assert.Equal(t, "https://north.example/fhir", m["aud"], "aud is a single string, as GP Connect writes it")
+	assert.EqualValues(t, now.Unix()+300, m["exp"])
+	assert.Equal(t, "patient/*.read conf/N", m["requested_scope"])
+	dev := m["requesting_device"].(map[string]any)
+	assert.Equal(t, "Device", dev["resourceType"])
+	assert.Equal(t, "4.2", dev["version"])
+	org := m["requesting_organization"].(map[string]any)
+	assert.Equal(t, "Organization", org["resourceType"])
+	assert.Equal(t, "Riverside Hospitals NHS Trust", org["name"])
+	prac := m["requesting_practitioner"].(map[string]any)
+	assert.Equal(t, "Practitioner", prac["resourceType"])
+	assert.Equal(t, m["sub"], prac["id"])
+	name := prac["name"].([]any)[0].(map[string]any)
+	assert.Equal(t, "Okafor", name["family"])
+	assert.Equal(t, []any{"Dr", "Amara"}, name["given"])
+}
+
+func TestIdentityCheckFindsEveryProblem(t *testing.T) {
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	aud := "https://north.example/fhir"
+	base := func() shcr.IdentityClaims {
+		return shcr.NewIdentityClaims(testRequester(), shcrkit.PurposeDirectCare, aud, "", false, now)
+	}
+	tests := []struct {
+		name string
+		edit func(*shcr.IdentityClaims)
+		want string
+	}{
+		{"no issuer", func(c *shcr.IdentityClaims) { c.Issuer = "" }, "iss is missing"},
+		{"no subject", func(c *shcr.IdentityClaims) { c.Subject = "" }, "sub is missing"},
+		{"no iat", func(c *shcr.IdentityClaims) { c.IssuedAt = 0 }, "iat is missing"},
+		{"no exp", func(c *shcr.IdentityClaims) { c.ExpiresAt = 0 }, "exp is missing"},
+		{"too long", func(c *shcr.IdentityClaims) { c.ExpiresAt = c.IssuedAt + 3600 }, "more than 5 minutes"},
+		{"issued in the future", func(c *shcr.IdentityClaims) { c.IssuedAt += 600; c.ExpiresAt += 600 }, "iat is in the future"},
+		{"other reason", func(c *shcr.IdentityClaims) { c.ReasonForRequest = "research" }, "reason_for_request"},
+		{"other scope", func(c *shcr.IdentityClaims) { c.RequestedScope = "organization/*.read" }, "requested_scope"},
+		{"no device", func(c *shcr.IdentityClaims) { c.RequestingDevice = shcr.Device{} }, "requesting_device"},
+		{"no organisation ODS", func(c *shcr.IdentityClaims) { c.RequestingOrganization.Identifier = nil }, "no valid ODS code"},
+		{"no role profile", func(c *shcr.IdentityClaims) {
+			c.RequestingPractitioner.Identifier = c.RequestingPractitioner.Identifier[:1]
+		}, "role profile"},
+		{"sub and practitioner differ", func(c *shcr.IdentityClaims) { c.RequestingPractitioner.ID = "someone-else" }, "sub differs"},
+		{"wrong audience", func(c *shcr.IdentityClaims) { c.Audience = "https://south.example/fhir" }, "aud is not this provider"},
+	}
+	check := shcr.IdentityCheck{Audience: aud, Now: func() time.Time { return now.Add(time.Minute) }}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := base()
+			tt.edit(&c)
+			tok, err := shcr.Identity{}.Sign(c)
+			require.NoError(t, err)
+			_, err = check.Verify(tok)
+			require.ErrorIs(t, err, shcr.ErrIdentityToken)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), tok)
+		})
+	}
+	tok, err := shcr.Identity{}.Sign(base())
+	require.NoError(t, err)
+	_, err = check.Verify(tok)
+	require.NoError(t, err)
+	_, err = check.Verify("not.a.token")
+	require.ErrorIs(t, err, shcr.ErrIdentityToken)
+	rk, _ := testKeys(t)
+	_, err = shcr.IdentityCheck{Audience: aud, Signing: shcr.RS256, Key: &rk.PublicKey, Now: check.Now}.Verify(tok)
+	require.ErrorIs(t, err, shcr.ErrIdentityToken, "an unsigned token is refused where a signature is required")
+}
