@@ -149,6 +149,7 @@ type RetrievalError struct {
 	Err error
 }
 
+// Error names the pointer, its custodian and the cause.
 func (e *RetrievalError) Error() string {
 	return fmt.Sprintf("shcr: pointer %s at %s: %v", e.Pointer.ID, e.Custodian, e.Err)
 }
@@ -165,6 +166,7 @@ type RefusedError struct {
 	PointerID string
 }
 
+// Error names the refusing rule and its reasons, never the patient.
 func (e *RefusedError) Error() string {
 	what := "looking across the boundary"
 	if e.PointerID != "" {
@@ -188,6 +190,7 @@ type AuditError struct {
 	Err error
 }
 
+// Error says which step's record was not written.
 func (e *AuditError) Error() string {
 	return fmt.Sprintf("shcr: audit record of the %s not written, so its data is withheld: %v", e.Step, e.Err)
 }
@@ -209,6 +212,7 @@ type ObligationError struct {
 	Err error
 }
 
+// Error names the obligation and why it could not be honoured.
 func (e *ObligationError) Error() string {
 	s := "shcr: obligation " + e.Obligation.String() + " cannot be honoured, so the data is withheld: " + e.Problem
 	if e.Err != nil {
