@@ -59,6 +59,17 @@ func TestVocabularyText(t *testing.T) {
 	assert.Equal(t, "R", ConfidentialityRestricted.Code())
 	assert.Equal(t, "very restricted", ConfidentialityVeryRestricted.String())
 	assert.Equal(t, "?", Confidentiality(9).Code())
+	var c Confidentiality
+	assert.NoError(t, c.UnmarshalText([]byte("V")))
+	assert.Equal(t, ConfidentialityVeryRestricted, c)
+	text, err := c.MarshalText()
+	assert.NoError(t, err)
+	assert.Equal(t, "V", string(text))
+	assert.NoError(t, c.UnmarshalText(nil))
+	assert.Equal(t, ConfidentialityUnrestricted, c)
+	assert.ErrorIs(t, c.UnmarshalText([]byte("Q")), ErrInvalidConfidentiality)
+	_, err = Confidentiality(5).MarshalText()
+	assert.ErrorIs(t, err, ErrInvalidConfidentiality)
 
 	for in, want := range map[string]RelationshipKind{
 		"registered": RelationshipRegistered, "Referral": RelationshipReferral, "encounter": RelationshipEncounter,
@@ -75,7 +86,7 @@ func TestVocabularyText(t *testing.T) {
 		assert.NoError(t, err)
 		assert.Equal(t, want, back)
 	}
-	_, err := ParseRelationshipKind("friend")
+	_, err = ParseRelationshipKind("friend")
 	assert.ErrorIs(t, err, ErrInvalidRelationship)
 	var k RelationshipKind = RelationshipCareTeam
 	assert.NoError(t, k.UnmarshalText([]byte("none")))

@@ -80,6 +80,29 @@ func (c Confidentiality) String() string {
 	return fmt.Sprintf("Confidentiality(%d)", uint8(c))
 }
 
+// MarshalText implements encoding.TextMarshaler with the v3 code.
+func (c Confidentiality) MarshalText() ([]byte, error) {
+	if c >= numConfidentiality {
+		return nil, fmt.Errorf("%w: %d", ErrInvalidConfidentiality, uint8(c))
+	}
+	return []byte(c.Code()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler like
+// ParseConfidentiality; "" gives ConfidentialityUnrestricted.
+func (c *Confidentiality) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*c = ConfidentialityUnrestricted
+		return nil
+	}
+	v, err := ParseConfidentiality(string(b))
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
 // RelationshipKind is the kind of legitimate relationship (LR) a
 // professional claims with a patient. The zero value, RelationshipNone,
 // means no relationship: access is refused.
