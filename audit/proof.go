@@ -74,13 +74,14 @@ func (l *Log) Prove(ctx context.Context, seq uint64) (*InclusionProof, error) {
 }
 
 // ProveConsistency returns a proof that the log of oldSize events is a
-// prefix of the log at its latest checkpoint (signing a new checkpoint
-// first when the latest is smaller than oldSize).
+// prefix of the log as it is now, at a checkpoint of everything written
+// (signed first if the latest checkpoint is older).
 func (l *Log) ProveConsistency(ctx context.Context, oldSize uint64) (*ConsistencyProof, error) {
-	if oldSize > l.Size() {
+	size := l.Size()
+	if oldSize > size {
 		return nil, fmt.Errorf("%w: the log holds fewer than %d events", ErrNotFound, oldSize)
 	}
-	c, err := l.checkpointCovering(ctx, oldSize)
+	c, err := l.checkpointCovering(ctx, size)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,220 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func seqEvents(events ...Event) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for i, e := range events {
+			if e.Seq == 0 {
+				e.Seq = uint64(i + 1)
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+func flagsOf(flags []Flag, kind FlagKind) []Flag {
+	var out []Flag
+	for _, f := range flags {
+		if f.Kind == kind {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func utc() ReviewConfig { return ReviewConfig{Hours: WorkingHours{Location: time.UTC}} }
+
+func TestReviewFlags(t *testing.T) {
+	ctx := context.Background()
+	inHours := t0.Add(time.Hour) // Monday 10:00
+	btg := readEvent(inHours, clinician(), patientA)
+	btg.Purpose, btg.BreakGlassReason = shcrkit.PurposeBreakGlass, "unconscious"
+	self := readEvent(inHours, nurse(), patientB)
+	self.Relationship, self.RelationshipEvidence = RelationshipSelfClaimed, "covering a colleague's list"
+	refused := readEvent(inHours, nurse(), patientC)
+	refused.Outcome = OutcomeRefused
+	night := readEvent(time.Date(2025, 3, 4, 2, 30, 0, 0, time.UTC), clinician(), patientB)
+	weekend := readEvent(time.Date(2025, 3, 8, 11, 0, 0, 0, time.UTC), clinician(), patientB)
+	surname := readEvent(inHours, clinician(), patientC)
+	surname.UserFamily, surname.PatientFamily = "Lovegood", " lovegood "
+	auditRead := readEvent(time.Date(2025, 3, 4, 3, 0, 0, 0, time.UTC), officer(), patientA)
+	auditRead.Service, auditRead.Action = ServiceAudit, ActionSearch
+
+	tests := []struct {
+		name   string
+		events []Event
+		kind   FlagKind
+		want   []Flag
+	}{
+		{"break glass", []Event{readEvent(inHours, clinician(), patientA), btg}, FlagBreakGlass,
+			[]Flag{{Kind: FlagBreakGlass, UserID: clinician().UserID, Organisation: "RX1", Patient: patientA, Seqs: []uint64{2}, Detail: "emergency access overriding the usual controls"}}},
+		{"self-claimed relationship", []Event{self, self}, FlagSelfClaimed,
+			[]Flag{{Kind: FlagSelfClaimed, UserID: nurse().UserID, Organisation: "Y12345", Patient: patientB, Seqs: []uint64{1, 2}, Detail: "access on a self-claimed legitimate relationship"}}},
+		{"refused", []Event{refused}, FlagRefused,
+			[]Flag{{Kind: FlagRefused, UserID: nurse().UserID, Organisation: "Y12345", Patient: patientC, Seqs: []uint64{1}, Detail: "access refused"}}},
+		{"out of hours: night and weekend", []Event{readEvent(inHours, clinician(), patientB), night, weekend}, FlagOutOfHours,
+			[]Flag{{Kind: FlagOutOfHours, UserID: clinician().UserID, Organisation: "RX1", Patient: patientB, Seqs: []uint64{2, 3}, Detail: "access outside working hours"}}},
+		{"same surname", []Event{surname}, FlagSameSurname,
+			[]Flag{{Kind: FlagSameSurname, UserID: clinician().UserID, Organisation: "RX1", Patient: patientC, Seqs: []uint64{1}, Detail: "user and patient share a family name"}}},
+		{"reading the audit log is not flagged", []Event{auditRead}, FlagOutOfHours, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			flags, err := Review(ctx, seqEvents(tt.events...), utc())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, flagsOf(flags, tt.kind))
+		})
+	}
+}
+
+func TestReviewWorkingHoursAreConfigurable(t *testing.T) {
+	early := readEvent(time.Date(2025, 3, 3, 7, 30, 0, 0, time.UTC), clinician(), patientA)
+	saturday := readEvent(time.Date(2025, 3, 8, 10, 0, 0, 0, time.UTC), clinician(), patientA)
+	cfg := ReviewConfig{Hours: WorkingHours{Start: 7 * time.Hour, End: 20 * time.Hour,
+		Days: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}, Location: time.UTC}}
+	flags, err := Review(context.Background(), seqEvents(early, saturday), cfg)
+	require.NoError(t, err)
+	assert.Empty(t, flagsOf(flags, FlagOutOfHours))
+
+	flags, err = Review(context.Background(), seqEvents(early, saturday), utc())
+	require.NoError(t, err)
+	assert.Len(t, flagsOf(flags, FlagOutOfHours), 1)
+
+	// The default is Europe/London: 08:30 BST is 07:30 UTC.
+	summer := readEvent(time.Date(2025, 7, 7, 7, 30, 0, 0, time.UTC), clinician(), patientA)
+	assert.True(t, WorkingHours{}.InHours(summer.Time))
+	assert.False(t, WorkingHours{Location: time.UTC}.InHours(summer.Time))
+}
+
+func TestReviewVolumeSpike(t *testing.T) {
+	var events []Event
+	day := func(d int) time.Time { return t0.Add(time.Duration(d)*24*time.Hour + time.Hour) }
+	patients := testPatients(40)
+	patient := func(i int) shcrkit.NHSNumber { return patients[i] }
+	// Four ordinary days of 5 patients, then a day of 40.
+	for d := 0; d < 4; d++ {
+		for i := 0; i < 5; i++ {
+			events = append(events, readEvent(day(d), clinician(), patient(i)))
+		}
+	}
+	var spikeSeqs []uint64
+	for i := 0; i < 40; i++ {
+		events = append(events, readEvent(day(7), clinician(), patient(i)))
+		spikeSeqs = append(spikeSeqs, uint64(len(events)))
+	}
+	// A colleague who always sees 40 a day is not flagged.
+	for d := 0; d < 5; d++ {
+		for i := 0; i < 40; i++ {
+			events = append(events, readEvent(day(d), nurse(), patient(i)))
+		}
+	}
+	flags, err := Review(context.Background(), seqEvents(events...), utc())
+	require.NoError(t, err)
+	spikes := flagsOf(flags, FlagVolumeSpike)
+	require.Len(t, spikes, 1)
+	assert.Equal(t, clinician().UserID, spikes[0].UserID)
+	assert.Equal(t, spikeSeqs, spikes[0].Seqs)
+	assert.Equal(t, "40 patients on 2025-03-10 against a usual 5.0 a day", spikes[0].Detail)
+	assert.Empty(t, spikes[0].Patient)
+
+	cfg := utc()
+	cfg.VolumeFactor = 10
+	flags, err = Review(context.Background(), seqEvents(events...), cfg)
+	require.NoError(t, err)
+	assert.Empty(t, flagsOf(flags, FlagVolumeSpike))
+}
+
+// testPatients returns n distinct valid NHS numbers in the 9000000xxx
+// test range.
+func testPatients(n int) []shcrkit.NHSNumber {
+	var out []shcrkit.NHSNumber
+	for base := 900000000; len(out) < n; base++ {
+		s := strconv.Itoa(base)
+		sum := 0
+		for i := 0; i < 9; i++ {
+			sum += int(s[i]-'0') * (10 - i)
+		}
+		check := (11 - sum%11) % 11
+		if check == 10 {
+			continue
+		}
+		out = append(out, shcrkit.NHSNumber(s+strconv.Itoa(check)))
+	}
+	return out
+}
+
+func TestReviewLaterCare(t *testing.T) {
+	a1 := readEvent(t0.Add(time.Hour), clinician(), patientA)
+	a2 := readEvent(t0.Add(2*time.Hour), clinician(), patientA)
+	b := readEvent(t0.Add(time.Hour), clinician(), patientB)
+	var asked []Event
+	cfg := utc()
+	cfg.LaterCare = func(_ context.Context, e Event) (bool, error) {
+		asked = append(asked, e)
+		return e.Patient == patientB, nil // care was recorded for B only
+	}
+	flags, err := Review(context.Background(), seqEvents(a1, a2, b), cfg)
+	require.NoError(t, err)
+	got := flagsOf(flags, FlagNoLaterCare)
+	require.Len(t, got, 1)
+	assert.Equal(t, patientA, got[0].Patient)
+	assert.Equal(t, []uint64{1, 2}, got[0].Seqs)
+	assert.Len(t, asked, 2, "once per user and patient")
+	for _, e := range asked {
+		if e.Patient == patientA {
+			assert.Equal(t, uint64(1), e.Seq, "with the earliest access")
+		}
+	}
+
+	boom := errors.New("EPR down")
+	cfg.LaterCare = func(context.Context, Event) (bool, error) { return false, boom }
+	_, err = Review(context.Background(), seqEvents(a1), cfg)
+	assert.ErrorIs(t, err, boom)
+}
+
+func TestReviewOrderAndErrors(t *testing.T) {
+	refused := readEvent(t0.Add(time.Hour), nurse(), patientC)
+	refused.Outcome = OutcomeRefused
+	btg := readEvent(time.Date(2025, 3, 4, 2, 0, 0, 0, time.UTC), clinician(), patientA)
+	btg.Purpose = shcrkit.PurposeBreakGlass
+	flags, err := Review(context.Background(), seqEvents(refused, btg), utc())
+	require.NoError(t, err)
+	var kinds []FlagKind
+	for _, f := range flags {
+		kinds = append(kinds, f.Kind)
+	}
+	assert.Equal(t, []FlagKind{FlagBreakGlass, FlagRefused, FlagOutOfHours}, kinds)
+
+	boom := errors.New("read failed")
+	_, err = Review(context.Background(), func(yield func(Event, error) bool) { yield(Event{}, boom) }, utc())
+	assert.ErrorIs(t, err, boom)
+	_, err = Review(context.Background(), seqEvents(), ReviewConfig{VolumeMinimum: -1})
+	assert.ErrorIs(t, err, ErrInvalidOption)
+}
+
+func TestLogReview(t *testing.T) {
+	l := investigationLog(t, WithReview(utc()))
+	flags, err := l.Review(context.Background(), officer(), Filter{})
+	require.NoError(t, err)
+	kinds := map[FlagKind][]uint64{}
+	for _, f := range flags {
+		kinds[f.Kind] = append(kinds[f.Kind], f.Seqs...)
+	}
+	assert.Equal(t, []uint64{6}, kinds[FlagBreakGlass])
+	assert.Equal(t, []uint64{4}, kinds[FlagRefused])
+	assert.Equal(t, uint64(8), l.Size(), "the review's read was recorded")
+}
