@@ -1,0 +1,110 @@
+// Command sandbox runs the bundled fakes as stand-alone servers, for testers
+// working in any language: a token endpoint, PDS, the National Record
+// Locator (consumer and producer) and five regional shared care records,
+// wired together and seeded with synthetic patients.
+//
+//	go run ./examples/sandbox                  # listens on 127.0.0.1:8700
+//	go run ./examples/sandbox -addr 127.0.0.1:9000 -latency 20ms
+//
+// Everything is served from one loopback address, by path:
+//
+//	/oauth2/token                          token endpoint (signed-JWT client credentials)
+//	/sandbox/token                         POST: a ready access token, for curl
+//	/sandbox/identity-token?custodian=RFC  GET: an identity token for a regional ShCR
+//	/sandbox/patients                      GET: the seeded test patients
+//	/personal-demographics/FHIR/R4/...     PDS
+//	/record-locator/consumer/FHIR/R4/...   NRL consumer API
+//	/record-locator/producer/FHIR/R4/...   NRL producer API
+//	/shcr/<ODS>/fhir/records/<pointer ID>  the regional shared care records
+//
+// Each request is logged on standard error. Ctrl-C stops it cleanly.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "sandbox:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8700", "loopback address to listen on (port 0 picks a free one)")
+	latency := fs.Duration("latency", 0, "latency added to every answer of every fake")
+	quiet := fs.Bool("quiet", false, "do not log each request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkLoopback(*addr); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+
+	sb, err := newSandbox(base, *latency)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sb.Close()
+
+	var handler http.Handler = sb
+	if !*quiet {
+		handler = logRequests(slog.New(slog.NewTextHandler(stderr, nil)), handler)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "listening on %s\n\n", base)
+	sb.printGuide(stdout)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "\nstopping")
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// checkLoopback refuses to listen anywhere but loopback: the fakes hold no
+// real data, but they are not meant to be reached from elsewhere.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %w", err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-addr: %q is not a loopback address", host)
+	}
+	return nil
+}
