@@ -1,0 +1,99 @@
+// Package audit records every access to a patient's shared care record so
+// that it can be investigated and challenged later: an event model, the
+// Sink interface that every audit destination implements, an embedded
+// tamper-evident log that needs no infrastructure, the mapping to FHIR R4
+// AuditEvent, and the queries, reports and review flags that a privacy
+// officer and a patient need.
+//
+// # Events
+//
+// An Event holds identifiers, never clinical content: who asked
+// (shcrkit.Requester: user, role, organisation, calling system), on whose
+// authority if not their own (OnBehalfOf), what they did (Action) to which
+// service (Service) and resource (Resource, and the search in Query with
+// the patient's NHS number kept once, in Patient), why (Purpose,
+// Relationship and its evidence, BreakGlassReason), what decided it
+// (Rule), how it ended (Outcome, ErrorCode, Reason), the request and
+// correlation IDs and the custodian of the record. Refused and failed
+// attempts are recorded in the same detail as successful ones. A log
+// gives each event a sequence number (Seq) that grows by one whatever the
+// clock says, so that clock tampering and removal show.
+//
+// # Sinks
+//
+// Sink has one method, Write, which returns only when the event is
+// durable in that sink; a caller that gets an error hands back no data
+// (fail closed). The implementations are the embedded Log; Multi, which
+// writes to several sinks and succeeds only if all do; SlogSink, for
+// operational logs (NHS numbers masked, so not an audit trail on its
+// own); HTTPSink, which posts FHIR AuditEvents to a FHIR server, with
+// retries and an at-least-once delivery caveat; and audittest.Recorder
+// for tests. There is no no-op sink: auditing cannot be switched off.
+//
+// # The embedded log
+//
+// OpenLog(dir) keeps the audit trail in a directory:
+//
+//	segments/NNN.seg   events, as length-prefixed, CRC-32C-checked JSON records
+//	hashes             the Merkle tree's stored hashes (golang.org/x/mod/sumdb/tlog)
+//	checkpoint         the latest signed checkpoint (origin, size, root hash)
+//	signing.key        the Ed25519 signing key, unless WithSigningKey is given
+//	verifier.key       the public key, for third parties
+//	index/table        one fixed-size entry per event: where it is, when, what
+//	index/run-*.idx    the investigation index: patient, user, organisation, custodian
+//
+// Concurrent writes are committed in groups: one write and one fsync for
+// all the events waiting, and each Write returns after the fsync that
+// covers it. Each event is a leaf of a Merkle tree whose hashes are
+// stored beside the records; every second of activity (and on Close) the
+// log signs a checkpoint of the tree with its Ed25519 key, in the Go
+// checksum database note format.
+//
+// After a crash OpenLog cuts a torn tail (a batch whose commit never
+// reached the disk, never acknowledged), saves it under torn/ and reports
+// it (Recovered); every event whose Write returned nil is still there.
+// Anything else that does not check (a changed record, hash, key,
+// checkpoint or index header, events missing that a checkpoint covers)
+// makes OpenLog fail with ErrTampered, without touching the files.
+//
+// # Tamper evidence
+//
+// Verify recomputes everything from the records and checks the latest
+// checkpoint: any changed, removed, reordered or inserted byte is found.
+// Prove gives an inclusion proof of one event against a checkpoint, and
+// ProveConsistency a proof that the log still extends an earlier
+// checkpoint; VerifyInclusion and VerifyConsistency check them with
+// nothing but the verifier key, so a third party can.
+//
+// What this protects against depends on where the checkpoints are kept.
+// Whoever can write the directory and read signing.key could rewrite the
+// whole log and sign it afresh; a checkpoint kept elsewhere
+// (WithCheckpointFunc, or WithSigningKey with the key held outside the
+// directory) turns that into a detectable inconsistency
+// (VerifyCheckpoint). Events written after the latest checkpoint are
+// durable but not yet signed.
+//
+// # FHIR
+//
+// ToFHIR maps an event to an R4 AuditEvent following the IHE Basic Audit
+// Log Patterns; ParseFHIR and ValidateFHIR read and check AuditEvents
+// against what R4 makes mandatory.
+//
+// # Investigation
+//
+// Query finds events by patient, user, organisation, custodian, time,
+// outcome, purpose, action, service or correlation ID, through the index,
+// never by reading the whole log. Reading the audit trail is itself
+// audited: Query first writes an event for its reader. PatientAccessReport
+// tells a patient who looked at their record, when, why and what, refused
+// attempts included, as data and as Markdown. Review flags what a privacy
+// officer should look at: break-glass access, self-claimed relationships,
+// refused attempts, access out of hours, a user looking at a patient with
+// their own surname, a user's day far above their usual volume, and
+// access with no later recorded care; each flag names its events.
+//
+// # Concurrency
+//
+// Every exported type is safe for concurrent use. A log directory is
+// locked by the Log that has it open.
+package audit
