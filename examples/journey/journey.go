@@ -1,0 +1,455 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+)
+
+// journey holds what one run sets up, and closes it.
+type journey struct {
+	out     io.Writer
+	flags   *flags
+	start   time.Time
+	step    int
+	closers []func()
+
+	world     *shcrtest.World
+	log       *audit.Log
+	trail     *trail
+	alerts    []shcr.Alert
+	requester shcrkit.Requester
+	client    *shcr.Client
+}
+
+func (j *journey) close() {
+	for i := len(j.closers) - 1; i >= 0; i-- {
+		j.closers[i]()
+	}
+}
+
+// progress prints one numbered step with the time it took.
+func (j *journey) progress(what string, since time.Time) {
+	j.step++
+	fmt.Fprintf(j.out, "%2d  %-62s %8s\n", j.step, what, ms(time.Since(since)))
+}
+
+func ms(d time.Duration) string {
+	if d < 10*time.Millisecond {
+		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}
+
+func (j *journey) run(ctx context.Context) error {
+	fmt.Fprintln(j.out, "shcrkit journey: a clinician treats a patient from another region")
+	fmt.Fprintln(j.out)
+	if err := j.setUp(); err != nil {
+		return err
+	}
+	nhs, err := j.patient()
+	if err != nil {
+		return err
+	}
+	purpose, err := shcrkit.ParsePurpose(j.flags.purpose)
+	if err != nil {
+		return err
+	}
+	rel, err := relationship(j.flags)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(j.out, "    %s (%s, %s) at %s (%s)\n    patient %s, purpose %s, relationship %s\n\n",
+		j.requester.Name, j.requester.JobRole(), j.requester.RoleName, j.requester.OrganisationName,
+		j.requester.Organisation, nhs.Format(), purpose, rel.Kind)
+
+	// The journey itself: every step below is audited before anything is
+	// handed back, and the progress lines are printed from the audit log.
+	correlation := newID()
+	ctx = shcrkit.WithCorrelationID(ctx, correlation)
+	began := time.Now()
+	j.trail.begin(began)
+	res, err := j.client.Records(ctx, shcr.Request{Requester: j.requester, NHSNumber: nhs, Purpose: purpose, Relationship: rel})
+	var refused *shcr.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		// A refusal is an answer, audited like any other.
+		j.progress("journey: refused at the boundary", began)
+		j.trail.print(j.out)
+		fmt.Fprintf(j.out, "\n    refused by %s: %s\n\n", refused.Decision.Rule, refused.Decision.Reason())
+	case err != nil:
+		return err
+	default:
+		defer res.Close()
+		sizes := drain(res)
+		j.progress("journey: trace, locate, decide, retrieve in parallel, audit", began)
+		j.trail.print(j.out)
+		fmt.Fprintln(j.out)
+		j.printResult(res, sizes)
+		nhs = res.Patient.NHSNumber
+	}
+
+	// What a privacy officer and the patient can see afterwards.
+	t := time.Now()
+	report, err := j.log.PatientAccessReport(ctx, j.requester, nhs, time.Time{}, time.Time{})
+	if err != nil {
+		return err
+	}
+	j.progress("patient access report: who looked at this record, and why", t)
+	fmt.Fprintln(j.out)
+	j.printReport(report)
+
+	t = time.Now()
+	if err := j.log.Verify(ctx); err != nil {
+		return fmt.Errorf("the audit log does not verify: %w", err)
+	}
+	cp, err := j.log.SignCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	j.progress(fmt.Sprintf("audit log verified: %d events, checkpoint signed", cp.Size), t)
+	fmt.Fprintln(j.out)
+	fmt.Fprint(indent(j.out, "    "), string(cp.Signed))
+	fmt.Fprintf(j.out, "\n    verifier key: %s\n", j.log.VerifierKey())
+	if j.flags.auditDir != "" {
+		fmt.Fprintf(j.out, "    log: %s (check it with go run ./examples/audit-verify)\n", j.log.Dir())
+	} else {
+		fmt.Fprintln(j.out, "    log: a temporary directory, removed on exit (keep it with -audit-dir)")
+	}
+	return nil
+}
+
+// setUp starts the fake world or connects to the real services, and opens
+// the audit log.
+func (j *journey) setUp() error {
+	t := time.Now()
+	var cfg shcr.Config
+	var err error
+	if j.flags.pdsURL == "" {
+		j.world, err = shcrtest.NewWorld(shcrtest.WithLatency(j.flags.latency))
+		if err != nil {
+			return err
+		}
+		j.closers = append(j.closers, j.world.Close)
+		j.requester = j.world.Requester
+		j.progress(fmt.Sprintf("fake world started: PDS, NRL, %d regional ShCRs, token endpoint", len(j.world.Regions)), t)
+	} else {
+		if cfg, err = realConfig(j.flags); err != nil {
+			return err
+		}
+		j.progress("connected to PDS and NRL, directory loaded", t)
+	}
+	if j.flags.requester != "" {
+		if j.requester, err = loadRequester(j.flags.requester); err != nil {
+			return err
+		}
+	}
+
+	t = time.Now()
+	dir := j.flags.auditDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "shcrkit-journey-audit-"); err != nil {
+			return err
+		}
+		j.closers = append(j.closers, func() { os.RemoveAll(dir) })
+	}
+	if j.log, err = audit.OpenLog(dir, audit.WithOrigin("journey.shcrkit.example")); err != nil {
+		return err
+	}
+	j.closers = append(j.closers, func() { j.log.Close() })
+	j.progress("audit log opened (tamper-evident, signed checkpoints)", t)
+
+	sink := &trail{next: j.log}
+	j.trail = sink
+	alert := func(_ context.Context, a shcr.Alert) error {
+		j.alerts = append(j.alerts, a)
+		return nil
+	}
+	if j.world != nil {
+		policy := j.world.Policy
+		if j.flags.policy != "" {
+			if policy, err = rbac.LoadPolicyFile(j.flags.policy); err != nil {
+				return err
+			}
+		}
+		j.client, err = j.world.Client(sink, func(c *shcr.Config) { c.Policy, c.Alert = policy, alert })
+		return err
+	}
+	cfg.Audit, cfg.Alert = sink, alert
+	j.client, err = shcr.New(cfg)
+	return err
+}
+
+func (j *journey) patient() (shcrkit.NHSNumber, error) {
+	if j.flags.patient == "" {
+		return nrlstest.PatientNormal, nil
+	}
+	return shcrkit.ParseNHSNumber(j.flags.patient)
+}
+
+func relationship(f *flags) (rbac.Relationship, error) {
+	kinds := map[string]rbac.RelationshipKind{
+		"registered": rbac.RelationshipRegistered, "referral": rbac.RelationshipReferral,
+		"encounter": rbac.RelationshipEncounter, "care-team": rbac.RelationshipCareTeam,
+		"self-claimed": rbac.RelationshipSelfClaimed, "emergency": rbac.RelationshipEmergency,
+	}
+	k, ok := kinds[f.relationship]
+	if !ok {
+		return rbac.Relationship{}, fmt.Errorf("-relationship %q is not one of registered, referral, encounter, care-team, self-claimed, emergency", f.relationship)
+	}
+	return rbac.Relationship{Kind: k, Reason: f.reason, Evidence: f.evidence}, nil
+}
+
+func loadRequester(path string) (shcrkit.Requester, error) {
+	var r shcrkit.Requester
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, r.Validate()
+}
+
+// realConfig builds the journey's clients for real services.
+func realConfig(f *flags) (shcr.Config, error) {
+	var cfg shcr.Config
+	ods, err := shcrkit.ParseODSCode(f.ods)
+	if err != nil {
+		return cfg, err
+	}
+	popts := []pds.Option{pds.WithEndUserOrganisation(ods), pds.WithAccessMode(pds.AccessHealthcareWorker)}
+	nopts := []nrls.Option{nrls.WithEndUserOrganisation(ods)}
+	if f.token != "" {
+		ts := auth.StaticToken(f.token)
+		popts = append(popts, pds.WithTokenSource(ts))
+		nopts = append(nopts, nrls.WithTokenSource(ts))
+	}
+	if cfg.PDS, err = pds.NewClient(f.pdsURL, popts...); err != nil {
+		return cfg, err
+	}
+	if cfg.NRL, err = nrls.NewClient(f.nrlURL, nopts...); err != nil {
+		return cfg, err
+	}
+	if cfg.Directory, err = shcr.LoadDirectory(f.directory); err != nil {
+		return cfg, err
+	}
+	cfg.Policy, err = rbac.LoadPolicyFile(f.policy)
+	return cfg, err
+}
+
+// drain reads every attachment, as an application would show it, and
+// returns the bytes read per pointer.
+func drain(res *shcr.Result) map[string]int64 {
+	sizes := make(map[string]int64)
+	for _, r := range res.Records {
+		if r.Body != nil {
+			n, _ := io.Copy(io.Discard, r.Body)
+			sizes[r.Pointer.ID] = n
+		} else {
+			sizes[r.Pointer.ID] = int64(len(r.Resource))
+		}
+	}
+	return sizes
+}
+
+func (j *journey) printResult(res *shcr.Result, sizes map[string]int64) {
+	p := res.Patient
+	name, born := "-", "-"
+	if p.Record != nil {
+		if n, ok := p.Record.UsualName(); ok {
+			name = n.String()
+		}
+		if b := p.Record.BirthDate(); b != "" {
+			born = b
+		}
+	}
+	fmt.Fprintf(j.out, "    patient   %s  %s, born %s, confidentiality %s\n", p.NHSNumber.Format(), name, born, p.Confidentiality)
+	if !p.Superseded.IsZero() {
+		fmt.Fprintf(j.out, "              (asked for superseded number %s)\n", p.Superseded.Format())
+	}
+	fmt.Fprintf(j.out, "    boundary  %s\n\n", verdict(res.Boundary))
+
+	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    POINTER\tHELD BY\tRECORD TYPE\tDECISION\tRESULT")
+	got := map[string]*shcr.Record{}
+	for _, r := range res.Records {
+		got[r.Pointer.ID] = r
+	}
+	failed := map[string]error{}
+	for _, f := range res.Failures {
+		failed[f.Pointer.ID] = f.Err
+	}
+	for _, c := range res.Pointers {
+		result := "-"
+		if r, ok := got[c.Pointer.ID]; ok {
+			what := r.ContentType
+			if r.ResourceType != "" {
+				what = r.ResourceType
+			}
+			result = fmt.Sprintf("retrieved %s, %d bytes", what, sizes[c.Pointer.ID])
+			if len(r.Redacted) > 0 {
+				result += ", redacted " + strings.Join(r.Redacted, ", ")
+			}
+		} else if err, ok := failed[c.Pointer.ID]; ok {
+			result = "failed: " + err.Error()
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", c.Pointer.ID, c.Pointer.Custodian, short(c.Pointer.Type.Display), verdict(c.Decision), result)
+	}
+	for _, r := range res.Refused {
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\n", r.Pointer.ID, r.Pointer.Custodian, short(r.Pointer.Type.Display), "refused by "+r.Decision.Rule, r.Decision.Reason())
+	}
+	_ = tw.Flush()
+	for _, pr := range res.Problems {
+		fmt.Fprintf(j.out, "    left out of the index answer: %s\n", pr)
+	}
+	for _, a := range j.alerts {
+		fmt.Fprintf(j.out, "    alert to privacy officers (%s): %s\n", a.Activity, a.Rule)
+	}
+	fmt.Fprintf(j.out, "\n    %d retrieved, %d refused, %d failed\n\n", len(res.Records), len(res.Refused), len(res.Failures))
+}
+
+// printReport prints the patient access report compactly: who, from
+// where, what and with which outcome; the full report is Markdown
+// (audit.AccessReport.WriteMarkdown).
+func (j *journey) printReport(r *audit.AccessReport) {
+	for _, o := range r.Organisations {
+		fmt.Fprintf(j.out, "    %s (%s): %d accesses by %d user(s), %d refused\n", o.Name, o.Organisation, o.Accesses, o.Users, o.Refused)
+	}
+	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    SEQ\tWHEN (UTC)\tWHO\tWHY\tSTEP\tWHAT\tOUTCOME")
+	for _, a := range r.Accesses {
+		what := string(a.Action) + " " + a.Resource
+		if a.Custodian != "" {
+			what += " @" + string(a.Custodian)
+		}
+		step, _, _ := strings.Cut(a.Reason, ":")
+		fmt.Fprintf(tw, "    %d\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("15:04:05"), a.UserName, a.Role,
+			a.Purpose.Display(), step, shcrkit.MaskNHSNumbers(what), a.Outcome)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(j.out)
+}
+
+func verdict(d rbac.Decision) string {
+	if d.Allowed {
+		return "allowed by " + d.Rule
+	}
+	return "refused by " + d.Rule + ": " + d.Reason()
+}
+
+// short keeps a display name to one column's width.
+func short(s string) string {
+	const max = 32
+	if r := []rune(s); len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return s
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// trail is the audit sink of the journey: it writes each event to the log
+// and notes when it was written, so that the steps can be shown with their
+// times once the journey is done.
+type trail struct {
+	next  audit.Sink
+	mu    sync.Mutex
+	start time.Time
+	lines []trailLine
+}
+
+type trailLine struct {
+	at time.Duration
+	e  audit.Event
+}
+
+var _ audit.Sink = (*trail)(nil)
+
+func (t *trail) begin(at time.Time) {
+	t.mu.Lock()
+	t.start, t.lines = at, nil
+	t.mu.Unlock()
+}
+
+// Write implements audit.Sink: durable in the log first, then noted.
+func (t *trail) Write(ctx context.Context, e audit.Event) error {
+	if err := t.next.Write(ctx, e); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.lines = append(t.lines, trailLine{at: time.Since(t.start), e: e})
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *trail) print(w io.Writer) {
+	t.mu.Lock()
+	lines := append([]trailLine(nil), t.lines...)
+	t.mu.Unlock()
+	sort.SliceStable(lines, func(a, b int) bool { return lines[a].at < lines[b].at })
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    AT\tSERVICE\tACTION\tRESOURCE\tOUTCOME\tAUDITED STEP")
+	for _, l := range lines {
+		step, _, _ := strings.Cut(l.e.Reason, ":")
+		res := l.e.Resource
+		if l.e.Custodian != "" {
+			res += " @" + string(l.e.Custodian)
+		}
+		fmt.Fprintf(tw, "    +%s\t%s\t%s\t%s\t%s\t%s\n", ms(l.at), l.e.Service, l.e.Action, shcrkit.MaskNHSNumbers(res), l.e.Outcome, step)
+	}
+	_ = tw.Flush()
+}
+
+// indent prefixes every line written to w.
+func indent(w io.Writer, prefix string) io.Writer { return &indenter{w: w, prefix: prefix, bol: true} }
+
+type indenter struct {
+	w      io.Writer
+	prefix string
+	bol    bool
+}
+
+func (in *indenter) Write(p []byte) (int, error) {
+	for i, c := range p {
+		if in.bol {
+			if _, err := io.WriteString(in.w, in.prefix); err != nil {
+				return i, err
+			}
+			in.bol = false
+		}
+		if _, err := in.w.Write([]byte{c}); err != nil {
+			return i, err
+		}
+		in.bol = c == '\n'
+	}
+	return len(p), nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestJourney(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "audit")
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-audit-dir", dir}, &out, &errOut), errOut.String())
+	s := out.String()
+	for _, want := range []string{
+		"fake world started",
+		"audit log opened",
+		"patient   949 000 0019",
+		"boundary  allowed by relationships/encounter",
+		"retrieved application/pdf",
+		"retrieved Bundle",
+		"refused by confidentiality/very_restricted",
+		"4 retrieved, 1 refused, 0 failed",
+		"pds trace", "nrl search", "record decision", "retrieval",
+		"patient access report",
+		"audit log verified: 13 events, checkpoint signed",
+		"verifier key: journey.shcrkit.example+",
+	} {
+		assert.Contains(t, s, want)
+	}
+	assert.NotContains(t, s, "9490000019", "NHS numbers are shown formatted or masked")
+
+	// The log outlives the run and verifies on its own.
+	log, err := audit.OpenLog(dir, audit.WithOrigin("journey.shcrkit.example"))
+	require.NoError(t, err)
+	defer log.Close()
+	require.NoError(t, log.Verify(context.Background()))
+	assert.EqualValues(t, 13, log.Size())
+}
+
+func TestJourneyOptions(t *testing.T) {
+	reqFile := filepath.Join(t.TempDir(), "requester.json")
+	require.NoError(t, os.WriteFile(reqFile, []byte(`{"userId":"555000000201","name":"Nurse Tom Achebe","roleProfileId":"555000000202",
+		"roleCode":"S8000:G8000:R8001","roleName":"Nurse","activities":["B0360"],"organisation":"Y90001",
+		"organisationName":"Riverside Emergency Department","assuranceLevel":3,"system":{"name":"Riverside ED EPR"}}`), 0o600))
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string
+		wantErr string
+	}{
+		{name: "superseded number", args: []string{"-patient", pdstest.PatientSuperseded.String()},
+			want: []string{"asked for superseded number " + pdstest.PatientSuperseded.Format()}},
+		{name: "another requester", args: []string{"-requester", reqFile}, want: []string{"Nurse Tom Achebe"}},
+		{name: "self-claimed without reason", args: []string{"-relationship", "self-claimed"}, want: []string{"refused by relationships/self-claimed: a self-claimed relationship needs a recorded reason", "audit log verified"}},
+		{name: "unknown relationship", args: []string{"-relationship", "friend"}, wantErr: "-relationship"},
+		{name: "bad patient", args: []string{"-patient", "123"}, wantErr: "invalid NHS number"},
+		{name: "half real", args: []string{"-pds", "https://pds.example"}, wantErr: "-pds and -nrl go together"},
+		{name: "real without directory", args: []string{"-pds", "https://pds.example", "-nrl", "https://nrl.example"}, wantErr: "is needed"},
+		{name: "bad purpose", args: []string{"-purpose", "research"}, wantErr: "invalid purpose"},
+		{name: "missing policy file", args: []string{"-policy", filepath.Join(t.TempDir(), "none.yaml")}, wantErr: "none.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), tt.args, &out, &errOut)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err, errOut.String())
+			for _, w := range tt.want {
+				assert.Contains(t, out.String(), w)
+			}
+		})
+	}
+}
+
+func TestTrailKeepsLogFirst(t *testing.T) {
+	failing := &trail{next: failSink{}}
+	err := failing.Write(context.Background(), audit.Event{})
+	require.Error(t, err)
+	assert.Empty(t, failing.lines, "an event the log refused is not shown as audited")
+	assert.True(t, strings.HasPrefix(newID()[14:15], "4"), "version 4 UUID")
+	_ = shcrkit.Version
+}
+
+type failSink struct{}
+
+func (failSink) Write(context.Context, audit.Event) error { return os.ErrPermission }
