@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -304,7 +305,7 @@ type index struct {
 	mergeWake chan struct{}
 	mergeStop chan struct{}
 	mergeDone chan struct{}
-	mergeErr  atomic.Pointer[error]
+	logger    *slog.Logger
 }
 
 // addBatch indexes committed events.
@@ -420,7 +421,10 @@ func (ix *index) mergeLoop() {
 				}
 				merged, err := ix.mergeOnce()
 				if err != nil {
-					ix.mergeErr.Store(&err)
+					// The runs stay as they were, which is still a
+					// correct index; only lookups get slower.
+					ix.logger.Error("audit: merging index runs failed; merging stops until the log is reopened",
+						slog.String("error", err.Error()))
 					return
 				}
 				if !merged {

@@ -418,7 +418,7 @@ func (l *Log) recover() error {
 	if err != nil {
 		return err
 	}
-	l.idx = &index{dir: filepath.Join(l.dir, indexDir), runs: runs}
+	l.idx = &index{dir: filepath.Join(l.dir, indexDir), runs: runs, logger: l.cfg.logger}
 	var indexed uint64
 	if len(runs) > 0 {
 		indexed = runs[len(runs)-1].last

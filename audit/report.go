@@ -31,34 +31,47 @@ type AccessReport struct {
 
 // Access is one line of an AccessReport.
 type Access struct {
-	Seq              uint64
-	Time             time.Time
-	UserID           string
-	UserName         string
-	Role             string // the role's name, or its code
+	// Seq is the event's sequence number in the log.
+	Seq uint64
+	// Time is when the access happened.
+	Time time.Time
+	// UserID and UserName identify the professional.
+	UserID, UserName string
+	// Role is the role's name, or its code when it has no name.
+	Role string
+	// Organisation and OrganisationName identify where they work.
 	Organisation     shcrkit.ODSCode
 	OrganisationName string
-	OnBehalfOf       string // the authorising person, when not the user
-	System           string // the product used
-	Action           Action
-	Service          Service
-	Resource         string
-	Custodian        shcrkit.ODSCode
+	// OnBehalfOf names the person on whose authority they acted, when
+	// not themselves.
+	OnBehalfOf string
+	// System is the product they used.
+	System string
+	// Action, Service and Resource say what was done to what.
+	Action   Action
+	Service  Service
+	Resource string
+	// Custodian is the organisation holding the record.
+	Custodian shcrkit.ODSCode
+	// Purpose, Relationship and BreakGlassReason say why.
 	Purpose          shcrkit.Purpose
 	Relationship     Relationship
 	BreakGlassReason string
-	Outcome          Outcome
-	Reason           string
+	// Outcome and Reason say how it ended.
+	Outcome Outcome
+	Reason  string
 }
 
 // OrganisationAccess summarises one organisation's accesses.
 type OrganisationAccess struct {
+	// Organisation and Name identify the organisation.
 	Organisation shcrkit.ODSCode
 	Name         string
-	Accesses     int
-	Refused      int
-	Users        int
-	First, Last  time.Time
+	// Accesses counts its accesses, Refused those refused, Users the
+	// distinct users who made them.
+	Accesses, Refused, Users int
+	// First and Last are the times of its first and last access.
+	First, Last time.Time
 }
 
 // NewAccessReport builds the report for patient from events (those about

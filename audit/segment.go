@@ -178,12 +178,7 @@ func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scann
 	off := start
 	batchStart := start
 	var batchCRC uint32
-	type pending struct {
-		seq  uint64
-		off  int64
-		data []byte
-	}
-	var batch []pending
+	var batch []scannedRecord
 	var hdr [frameHeaderSize]byte
 	stop := func(at int64, why string) (scanResult, error) {
 		res.problem, res.problemAt, res.uncommitted = why, at, len(batch)
@@ -232,7 +227,7 @@ func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scann
 			}
 			batchCRC = crc32.Update(batchCRC, castagnoli, hdr[:])
 			batchCRC = crc32.Update(batchCRC, castagnoli, payload)
-			batch = append(batch, pending{seq: seq, off: off, data: rec})
+			batch = append(batch, scannedRecord{seq: seq, off: off, data: rec})
 		case kindCommit:
 			c, ok := parseCommit(payload)
 			if !ok || len(batch) == 0 || c.first != batch[0].seq || int(c.count) != len(batch) ||
@@ -240,7 +235,7 @@ func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scann
 				return stop(off, "commit does not match its batch")
 			}
 			for _, p := range batch {
-				if err := visit(scannedRecord{seq: p.seq, off: p.off, data: p.data}); err != nil {
+				if err := visit(p); err != nil {
 					return res, err
 				}
 			}
