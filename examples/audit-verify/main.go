@@ -1,0 +1,193 @@
+// Command audit-verify checks an embedded audit log (package audit) and
+// answers a patient's question "who has looked at my record?".
+//
+//	go run ./examples/audit-verify -dir /var/lib/epr/audit
+//	go run ./examples/audit-verify -dir DIR -checkpoint kept.note -key 'origin+abcd1234+AQ...'
+//	go run ./examples/audit-verify -dir DIR -patient 9490000019 -reader officer.json
+//
+// It recomputes every record's hash and the Merkle tree, checks the log's
+// latest signed checkpoint, and, given a checkpoint kept elsewhere, proves
+// that the log still holds exactly what that checkpoint covered: with -key
+// the proof is checked with that verifier key alone, as a third party
+// would, so a log whose key was replaced does not pass. Reading a patient's
+// accesses is itself recorded in the log, on behalf of the reader.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+)
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "audit-verify:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("audit-verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "audit log directory (required)")
+	checkpoint := fs.String("checkpoint", "", "a signed checkpoint of this log kept elsewhere, to prove nothing it covered changed")
+	key := fs.String("key", "", "the log's verifier key as recorded elsewhere; the checkpoint is then checked with it alone")
+	patient := fs.String("patient", "", "NHS number: print who accessed this patient's record")
+	markdown := fs.Bool("markdown", false, "print the patient access report as Markdown")
+	readerFile := fs.String("reader", "", "JSON file describing who is reading (a shcrkit.Requester); required with -patient")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return errors.New("-dir is required")
+	}
+	if _, err := os.Stat(*dir); err != nil {
+		return err // never create a log where one was expected
+	}
+	var reader shcrkit.Requester
+	var nhs shcrkit.NHSNumber
+	if *patient != "" {
+		var err error
+		if nhs, err = shcrkit.ParseNHSNumber(*patient); err != nil {
+			return err
+		}
+		if *readerFile == "" {
+			return errors.New("-reader is required with -patient: reading the log is itself audited")
+		}
+		if reader, err = loadRequester(*readerFile); err != nil {
+			return err
+		}
+	}
+
+	log, err := audit.OpenLog(*dir)
+	if err != nil {
+		if errors.Is(err, audit.ErrTampered) {
+			fmt.Fprintln(stdout, "TAMPERED: the log does not match what was written")
+		}
+		return err
+	}
+	defer log.Close()
+	if rec := log.Recovered(); rec.Torn() {
+		fmt.Fprintf(stdout, "recovered after a crash: cut %d bytes (%d unacknowledged events) from %s, saved to %s\n",
+			rec.TornBytes, rec.TornEvents, rec.TornSegment, rec.SavedTo)
+	}
+
+	if *checkpoint != "" {
+		if err := checkKept(ctx, stdout, log, *checkpoint, *key); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	if err := log.Verify(ctx); err != nil {
+		if errors.Is(err, audit.ErrTampered) {
+			fmt.Fprintln(stdout, "TAMPERED: the log does not match what was written")
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "verified %d events in %s: every record, hash and checkpoint\n", log.Size(), time.Since(start).Round(time.Millisecond))
+	if cp, ok := log.Checkpoint(); ok {
+		fmt.Fprintf(stdout, "latest checkpoint (keep a copy elsewhere):\n\n%s\n", cp.Signed)
+	}
+	fmt.Fprintf(stdout, "verifier key: %s\n", log.VerifierKey())
+
+	if nhs.IsZero() {
+		return nil
+	}
+	report, err := log.PatientAccessReport(ctx, reader, nhs, time.Time{}, time.Time{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	if *markdown {
+		return report.WriteMarkdown(stdout)
+	}
+	printReport(stdout, report)
+	flags, err := log.Review(ctx, reader, audit.Filter{Patient: nhs})
+	if err != nil {
+		return err
+	}
+	if len(flags) > 0 {
+		fmt.Fprintln(stdout, "\nfor review:")
+	}
+	for _, f := range flags {
+		fmt.Fprintf(stdout, "  %s: %s (user %s, events %v)\n", f.Kind, f.Detail, f.UserID, f.Seqs)
+	}
+	return nil
+}
+
+// checkKept proves that the log extends a checkpoint kept elsewhere.
+func checkKept(ctx context.Context, out io.Writer, log *audit.Log, path, key string) error {
+	signed, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		if err := log.VerifyCheckpoint(ctx, signed); err != nil {
+			return fmt.Errorf("checkpoint %s: %w", path, err)
+		}
+		fmt.Fprintf(out, "checkpoint %s: the log still holds exactly what it covered (checked with the log's own key)\n", path)
+		return nil
+	}
+	older, err := audit.OpenCheckpoint(key, signed)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s with the given key: %w", path, err)
+	}
+	proof, err := log.ProveConsistency(ctx, older.Size)
+	if err != nil {
+		return err
+	}
+	newer, err := audit.VerifyConsistency(key, signed, proof)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	fmt.Fprintf(out, "checkpoint %s: events 1..%d unchanged in the log of %d events (proved with the given key alone)\n", path, older.Size, newer.Size)
+	return nil
+}
+
+func loadRequester(path string) (shcrkit.Requester, error) {
+	var r shcrkit.Requester
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, r.Validate()
+}
+
+func printReport(w io.Writer, r *audit.AccessReport) {
+	fmt.Fprintf(w, "accesses to the record of %s: %d, %d refused\n", r.Patient.Format(), len(r.Accesses), r.Refused)
+	for _, o := range r.Organisations {
+		fmt.Fprintf(w, "  %s (%s): %d accesses by %d user(s), %d refused\n", o.Name, o.Organisation, o.Accesses, o.Users, o.Refused)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tWHEN (UTC)\tWHO\tORGANISATION\tWHY\tWHAT\tOUTCOME")
+	for _, a := range r.Accesses {
+		what := string(a.Action) + " " + a.Resource
+		if a.Custodian != "" {
+			what += " @" + string(a.Custodian)
+		}
+		why := a.Purpose.Display()
+		if a.Relationship != "" {
+			why += ", " + string(a.Relationship)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("2006-01-02 15:04"), a.UserName, a.Role,
+			a.Organisation, why, shcrkit.MaskNHSNumbers(what), strings.ToUpper(string(a.Outcome)))
+	}
+	_ = tw.Flush()
+}
