@@ -260,16 +260,25 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 		}
 		h.Set("Content-Type", ct)
 	}
+	var accessToken string
 	if c.cfg.TokenSource != nil && !r.NoAuth {
 		tok, err := c.cfg.TokenSource.Token()
 		if err != nil {
 			return nil, reqID, u, fmt.Errorf("shcrkit: obtaining an access token for %s: %w", RedactURL(u), err)
 		}
 		tok.SetAuthHeader(req.Request)
+		accessToken = tok.AccessToken
 	}
 	resp, err := c.retry.Do(req)
 	if err != nil {
 		return nil, reqID, u, c.transportError(ctx, method, u, reqID, err)
+	}
+	if resp != nil && resp.StatusCode == http.StatusUnauthorized && accessToken != "" {
+		// A cached token the service no longer takes (revoked, or expired
+		// early) must not be offered again.
+		if inv, ok := c.cfg.TokenSource.(interface{ Invalidate(string) }); ok {
+			inv.Invalidate(accessToken)
+		}
 	}
 	if resp == nil {
 		return nil, reqID, u, &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: errors.New("no response")}

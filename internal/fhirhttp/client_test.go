@@ -491,3 +491,32 @@ func TestConfigValidation(t *testing.T) {
 	_, err := fhirhttp.New(fhirhttp.Config{})
 	assert.ErrorIs(t, err, fhirhttp.ErrInvalidOption)
 }
+
+// invalidatingSource is a token source with a cache that can be told a
+// token was refused.
+type invalidatingSource struct {
+	mu          sync.Mutex
+	invalidated []string
+}
+
+func (s *invalidatingSource) Token() (*oauth2.Token, error) {
+	return &oauth2.Token{AccessToken: "cached-token"}, nil
+}
+
+func (s *invalidatingSource) Invalidate(tok string) {
+	s.mu.Lock()
+	s.invalidated = append(s.invalidated, tok)
+	s.mu.Unlock()
+}
+
+func TestUnauthorizedInvalidatesCachedToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	ts := &invalidatingSource{}
+	c := newClient(t, srv.URL, func(cfg *fhirhttp.Config) { require.NoError(t, cfg.SetTokenSource(ts)) })
+	_, err := c.Do(context.Background(), &fhirhttp.Request{Path: "/x"})
+	require.ErrorIs(t, err, shcrkit.ErrUnauthorized)
+	assert.Equal(t, []string{"cached-token"}, ts.invalidated)
+}
