@@ -62,14 +62,17 @@ func (j *journey) event(step string, action audit.Action, service audit.Service,
 	default:
 		e.Relationship = audit.RelationshipNone
 	}
-	switch {
-	case r.Kind == rbac.RelationshipEmergency:
+	if r.Kind == rbac.RelationshipEmergency || j.req.Purpose == shcrkit.PurposeBreakGlass {
 		e.BreakGlassReason = clip(r.Reason, maxReason)
-		e.RelationshipEvidence = clip(r.Evidence, maxReason)
-	case r.Evidence != "":
-		e.RelationshipEvidence = clip(r.Evidence, maxReason)
-	case r.Kind == rbac.RelationshipSelfClaimed:
+	}
+	e.RelationshipEvidence = clip(r.Evidence, maxReason)
+	if e.RelationshipEvidence == "" && r.Kind == rbac.RelationshipSelfClaimed {
+		// A self-claimed relationship rests on the reason given; its
+		// absence is recorded as such (the policy refuses it).
 		e.RelationshipEvidence = clip(r.Reason, maxReason)
+		if strings.TrimSpace(r.Reason) == "" {
+			e.RelationshipEvidence = "no reason given"
+		}
 	}
 	e.Reason = clip(step+": "+reason, maxReason)
 	return e

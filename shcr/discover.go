@@ -79,7 +79,7 @@ func (c *Client) Discover(ctx context.Context, req Request) (*Discovery, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = j.auditDecision(ctx, pd)
+			errs[i] = j.auditDecision(ctx, pd, newID())
 		}()
 	}
 	wg.Wait()
@@ -138,7 +138,7 @@ func (j *journey) discover(ctx context.Context) (*found, error) {
 		return nil, errors.Join(err, settleEarly("results withheld: the patient was not traced"))
 	}
 	j.boundary = j.c.policy.Decide(j.decisionRequest(nil))
-	if err := j.write(ctx, StepBoundary, j.decisionEvent(StepBoundary, audit.ActionSearch, audit.ServiceNRL, "DocumentReference", j.boundary)); err != nil {
+	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
 		return nil, errors.Join(err, settleEarly("results withheld: the boundary decision was not recorded"))
 	}
 	if !j.boundary.Allowed {
@@ -319,6 +319,14 @@ func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld str
 	return j.write(ctx, StepSearch, e)
 }
 
+// boundaryEvent records the boundary decision, under a request ID of its
+// own.
+func (j *journey) boundaryEvent() audit.Event {
+	e := j.decisionEvent(StepBoundary, audit.ActionSearch, audit.ServiceNRL, "DocumentReference", j.boundary)
+	e.RequestID = newID()
+	return e
+}
+
 // decisionRequest is the rbac request of the boundary (p nil) or of a
 // pointer.
 func (j *journey) decisionRequest(p *nrls.Pointer) rbac.Request {
@@ -353,9 +361,12 @@ func (j *journey) decidePointer(p nrls.Pointer) rbac.Decision {
 	return j.c.policy.Decide(j.decisionRequest(&p))
 }
 
-// auditDecision records a pointer's decision.
-func (j *journey) auditDecision(ctx context.Context, pd decided) error {
+// auditDecision records a pointer's decision under reqID: the request ID
+// of the retrieval it authorises, or a fresh one that identifies the
+// decision.
+func (j *journey) auditDecision(ctx context.Context, pd decided, reqID string) error {
 	e := j.decisionEvent(StepDecision, audit.ActionRead, audit.ServiceShCR, "DocumentReference/"+pd.pointer.ID, pd.decision)
+	e.RequestID = reqID
 	e.Custodian = validODS(pd.pointer.Custodian)
 	return j.write(ctx, StepDecision, e)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
@@ -64,7 +65,7 @@ func regionRequests(w *shcrtest.World) int {
 func TestRecordsFullJourney(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rec := newRecorder()
+	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
 	ctx := shcrkit.WithCorrelationID(context.Background(), "journey-0001")
 	res, err := c.Records(ctx, encounter(w, nrlstest.PatientNormal))
@@ -142,6 +143,11 @@ func TestRecordsFullJourney(t *testing.T) {
 		assert.Less(t, decisions[r.Pointer.ID].Seq, e.Seq, "the decision is recorded before the retrieval")
 	}
 	assert.Equal(t, "subject:identifier=https://fhir.nhs.uk/Id/nhs-number|{patient}", events[2].Query)
+	require.NoError(t, rec.Check(), "every event meets the audit practice")
+	for _, r := range res.Records {
+		assert.Equal(t, decisions[r.Pointer.ID].RequestID, retrievals[r.Pointer.ID].RequestID,
+			"a decision and the retrieval it authorises share the request ID")
+	}
 
 	// The refused pointer's custodian was never asked.
 	assert.Empty(t, w.Region(nrlstest.CustodianEast).Requests())
@@ -159,7 +165,7 @@ func TestRecordsSearchesNRLAlongsidePDS(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	const latency = 300 * time.Millisecond
-	c := newJourney(t, w, newRecorder())
+	c := newJourney(t, w, audittest.NewRecorder())
 	w.PDS.InjectFault("", "", -1, pdstest.Fault{Latency: latency})
 
 	_, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
@@ -184,7 +190,7 @@ func TestRecordsSearchesNRLAlongsidePDS(t *testing.T) {
 func TestRecordsFollowsSupersededNumber(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rec := newRecorder()
+	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
 	res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientSuperseded))
 	require.NoError(t, err)
@@ -208,6 +214,7 @@ func TestRecordsFollowsSupersededNumber(t *testing.T) {
 	assert.Equal(t, nrlstest.PatientSuperseded, searches[0].Patient)
 	assert.Contains(t, searches[0].Reason, "superseded")
 	assert.Equal(t, nrlstest.PatientSurviving, searches[1].Patient)
+	require.NoError(t, rec.Check())
 	// The early search is cancelled once PDS names the surviving number; it
 	// may or may not have reached the NRL by then, and is recorded either way.
 	reqs := w.NRL.Requests()
@@ -260,7 +267,7 @@ func TestRecordsRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder()
+			rec := audittest.NewRecorder()
 			c := newJourney(t, w, rec)
 			before := regionRequests(w)
 			res, err := c.Records(context.Background(), tt.req())
@@ -299,6 +306,7 @@ func TestRecordsRefusals(t *testing.T) {
 				assert.Equal(t, len(res.Refused), refused)
 				res.Close()
 			}
+			require.NoError(t, rec.Check())
 			if tt.boundary {
 				assert.Equal(t, before, regionRequests(w), "nothing is retrieved after a refusal at the boundary")
 			}
@@ -317,7 +325,7 @@ func TestRecordsObligations(t *testing.T) {
 
 	t.Run("alert needed but no hook", func(t *testing.T) {
 		before := regionRequests(w)
-		_, err := newJourney(t, w, newRecorder()).Records(context.Background(), selfClaimed())
+		_, err := newJourney(t, w, audittest.NewRecorder()).Records(context.Background(), selfClaimed())
 		require.ErrorIs(t, err, shcr.ErrObligation)
 		assert.Equal(t, before, regionRequests(w))
 	})
@@ -325,7 +333,7 @@ func TestRecordsObligations(t *testing.T) {
 	t.Run("alert sent once, records time-boxed", func(t *testing.T) {
 		var mu sync.Mutex
 		var alerts []shcr.Alert
-		rec := newRecorder()
+		rec := audittest.NewRecorder()
 		c := newJourney(t, w, rec, func(cfg *shcr.Config) {
 			cfg.Alert = func(_ context.Context, a shcr.Alert) error {
 				mu.Lock()
@@ -351,10 +359,11 @@ func TestRecordsObligations(t *testing.T) {
 				assert.Contains(t, e.Reason, "enhanced audit")
 			}
 		}
+		require.NoError(t, rec.Check())
 	})
 
 	t.Run("alert not delivered", func(t *testing.T) {
-		c := newJourney(t, w, newRecorder(), func(cfg *shcr.Config) {
+		c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) {
 			cfg.Alert = func(context.Context, shcr.Alert) error { return errors.New("mail relay down") }
 		})
 		_, err := c.Records(context.Background(), selfClaimed())
@@ -366,7 +375,7 @@ func TestRecordsObligations(t *testing.T) {
 		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nrlstest.PatientRestricted, Custodian: nrlstest.CustodianSouth,
 			Type: nrls.TypeSummaryRecord, Format: nrls.FormatStructured})
 		require.NoError(t, err)
-		rec := newRecorder()
+		rec := audittest.NewRecorder()
 		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, nrlstest.PatientRestricted))
 		require.NoError(t, err)
 		defer res.Close()
@@ -397,6 +406,7 @@ func TestRecordsObligations(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 2, withheld)
+		require.NoError(t, rec.Check())
 	})
 }
 
@@ -409,7 +419,7 @@ func TestRecordsNeverConnectsOutsideTheDirectory(t *testing.T) {
 	require.NoError(t, err)
 	_, err = w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeContingencyPlan})
 	require.NoError(t, err)
-	rec := newRecorder()
+	rec := audittest.NewRecorder()
 	res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.PatientMinimal))
 	require.NoError(t, err)
 	defer res.Close()
@@ -430,7 +440,8 @@ func TestRecordsNeverConnectsOutsideTheDirectory(t *testing.T) {
 	}
 	require.Len(t, refused, 1)
 	assert.Equal(t, "HOST_NOT_ALLOWED", refused[0].ErrorCode)
-	assert.Empty(t, refused[0].RequestID, "no request was made")
+	assert.Contains(t, refused[0].Reason, "refused before any connection")
+	require.NoError(t, rec.Check())
 }
 
 func TestRecordsHangingShCRDoesNotHoldUpTheOthers(t *testing.T) {
@@ -438,7 +449,7 @@ func TestRecordsHangingShCRDoesNotHoldUpTheOthers(t *testing.T) {
 	w := newWorld(t)
 	const timeout = 250 * time.Millisecond
 	w.Region(nrlstest.CustodianSouth).InjectFault(http.MethodGet, "", -1, shcrtest.Fault{Hang: true})
-	rec := newRecorder()
+	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec, func(cfg *shcr.Config) { cfg.Timeout = timeout })
 	start := time.Now()
 	res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
@@ -460,13 +471,14 @@ func TestRecordsHangingShCRDoesNotHoldUpTheOthers(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, failed)
+	require.NoError(t, rec.Check())
 }
 
 func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	t.Run("retrieval events fail", func(t *testing.T) {
-		rec := newRecorder()
+		rec := audittest.NewRecorder()
 		c := newJourney(t, w, failingSink{next: rec, fail: failStep(shcr.StepRetrieval)})
 		res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
 		require.NoError(t, err)
@@ -483,7 +495,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 	for _, step := range []string{shcr.StepTrace, shcr.StepBoundary, shcr.StepSearch} {
 		t.Run(step+" event fails", func(t *testing.T) {
 			before := regionRequests(w)
-			c := newJourney(t, w, failingSink{next: newRecorder(), fail: failStep(step)})
+			c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(step)})
 			res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
 			require.ErrorIs(t, err, shcr.ErrAudit)
 			assert.Nil(t, res)
@@ -492,8 +504,18 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 			require.ErrorIs(t, err, shcr.ErrAudit)
 		})
 	}
+	t.Run("the sink is down", func(t *testing.T) {
+		rec := audittest.NewRecorder()
+		rec.FailWith(errors.New("disk full"))
+		before := regionRequests(w)
+		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+		require.ErrorIs(t, err, shcr.ErrAudit)
+		assert.Contains(t, err.Error(), "disk full")
+		assert.Nil(t, res)
+		assert.Equal(t, before, regionRequests(w))
+	})
 	t.Run("decision events fail", func(t *testing.T) {
-		c := newJourney(t, w, failingSink{next: newRecorder(), fail: failStep(shcr.StepDecision)})
+		c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(shcr.StepDecision)})
 		_, err := c.Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
 		require.ErrorIs(t, err, shcr.ErrAudit)
 		before := regionRequests(w)
@@ -509,7 +531,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 func TestDiscoverFetchesNothing(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rec := newRecorder()
+	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
 	d, err := c.Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
 	require.NoError(t, err)
@@ -525,12 +547,13 @@ func TestDiscoverFetchesNothing(t *testing.T) {
 	for _, s := range got {
 		assert.NotContains(t, s, shcr.StepRetrieval)
 	}
+	require.NoError(t, rec.Check())
 }
 
 func TestRetrieveOnePointer(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rec := newRecorder()
+	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
 	ptrs := w.NRL.Pointers(nrlstest.PatientNormal)
 	r, err := c.Retrieve(context.Background(), encounter(w, nrlstest.PatientNormal), ptrs[1])
@@ -555,6 +578,7 @@ func TestRetrieveOnePointer(t *testing.T) {
 	require.ErrorIs(t, err, shcr.ErrRefused, "a pointer for another patient is refused")
 	assert.Contains(t, err.Error(), "not for the traced patient")
 	assert.NotContains(t, err.Error(), string(nrlstest.PatientNormal))
+	require.NoError(t, rec.Check())
 }
 
 func TestTraceFailures(t *testing.T) {
@@ -575,7 +599,7 @@ func TestTraceFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := newRecorder()
+			rec := audittest.NewRecorder()
 			_, err := newJourney(t, w, rec).Records(context.Background(), tt.req())
 			require.ErrorIs(t, err, tt.want)
 			got := rec.Events()
@@ -586,6 +610,7 @@ func TestTraceFailures(t *testing.T) {
 				assert.Equal(t, shcr.StepSearch, stepOf(e), "only the early search follows a failed trace")
 				assert.Contains(t, e.Reason, "withheld")
 			}
+			require.NoError(t, rec.Check())
 		})
 	}
 }
@@ -593,7 +618,7 @@ func TestTraceFailures(t *testing.T) {
 func TestRequestAndConfigChecks(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	c := newJourney(t, w, newRecorder())
+	c := newJourney(t, w, audittest.NewRecorder())
 	bad := []shcr.Request{
 		{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare},
 		{Requester: w.Requester, NHSNumber: "9490000010", Purpose: shcrkit.PurposeDirectCare},
@@ -609,7 +634,7 @@ func TestRequestAndConfigChecks(t *testing.T) {
 
 	_, err := shcr.New(shcr.Config{})
 	require.ErrorIs(t, err, shcr.ErrInvalidOption)
-	cfg, err := w.Config(newRecorder())
+	cfg, err := w.Config(audittest.NewRecorder())
 	require.NoError(t, err)
 	cfg.Parallelism = -1
 	_, err = shcr.New(cfg)
@@ -637,7 +662,7 @@ func TestRecordsParallelismBound(t *testing.T) {
 		require.NoError(t, err)
 		r.SetLatency(latency)
 	}
-	c := newJourney(t, w, newRecorder(), func(cfg *shcr.Config) { cfg.Parallelism = 1 })
+	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Parallelism = 1 })
 	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
 	require.NoError(t, err)
 	res.Close()
@@ -662,7 +687,7 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 	w := newWorld(t)
 	var alerts []shcr.Alert
 	var mu sync.Mutex
-	rec := newRecorder()
+	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec, func(cfg *shcr.Config) {
 		cfg.Alert = func(_ context.Context, a shcr.Alert) error {
 			mu.Lock()
@@ -685,6 +710,7 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 		assert.Equal(t, "Unconscious on arrival; no history available", e.BreakGlassReason)
 		assert.Equal(t, audit.RelationshipNone, e.Relationship)
 	}
+	require.NoError(t, rec.Check())
 	assert.Contains(t, string(w.NRL.Requests()[0].Body), nrls.TypeNEWS2Chart)
 }
 
@@ -692,7 +718,7 @@ func TestDiscoverReportsUnreadableEntries(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	require.NoError(t, w.NRL.InjectEntry(nrlstest.PatientNormal, []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","details":{"coding":[{"code":"INTERNAL_SERVER_ERROR"}]}}]}`)))
-	rec := newRecorder()
+	rec := audittest.NewRecorder()
 	d, err := newJourney(t, w, rec).Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
 	require.NoError(t, err)
 	require.Len(t, d.Problems, 1)
@@ -726,7 +752,7 @@ func TestRecordsRemoteFaults(t *testing.T) {
 			north := w.Region(nrlstest.CustodianNorth)
 			north.InjectFault(http.MethodGet, summary, -1, tt.fault)
 			defer north.ClearFaults()
-			rec := newRecorder()
+			rec := audittest.NewRecorder()
 			c := newJourney(t, w, rec, func(cfg *shcr.Config) {
 				cfg.Timeout = 300 * time.Millisecond
 				cfg.RemoteOptions = []shcr.Option{shcr.WithMaxAttempts(1), shcr.WithMaxResponseBytes(32 << 10)}
@@ -748,6 +774,7 @@ func TestRecordsRemoteFaults(t *testing.T) {
 			assert.Equal(t, tt.outcome, got[0].Outcome)
 			assert.Equal(t, tt.code, got[0].ErrorCode)
 			assert.NotEmpty(t, got[0].RequestID)
+			require.NoError(t, rec.Check())
 		})
 	}
 }

@@ -62,7 +62,7 @@ func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			if !pd.decision.Allowed {
-				if err := j.auditDecision(ctx, pd); err != nil {
+				if err := j.auditDecision(ctx, pd, newID()); err != nil {
 					out[i].err = err
 					return
 				}
@@ -108,7 +108,7 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 		return nil, err
 	}
 	j.boundary = c.policy.Decide(j.decisionRequest(nil))
-	if err := j.write(ctx, StepBoundary, j.decisionEvent(StepBoundary, audit.ActionSearch, audit.ServiceNRL, "DocumentReference", j.boundary)); err != nil {
+	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
 		return nil, err
 	}
 	if !j.boundary.Allowed {
@@ -119,7 +119,7 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 	}
 	pd := decided{pointer: p, decision: j.decidePointer(p)}
 	if !pd.decision.Allowed {
-		if err := j.auditDecision(ctx, pd); err != nil {
+		if err := j.auditDecision(ctx, pd, newID()); err != nil {
 			return nil, err
 		}
 		return nil, &RefusedError{Decision: pd.decision, PointerID: p.ID}
@@ -131,10 +131,14 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 // retrieves the record and records the retrieval.
 func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 	p := cand.Pointer
-	if err := j.auditDecision(ctx, decided{pointer: p, decision: cand.Decision}); err != nil {
+	// The decision and the retrieval it authorises share the request ID,
+	// which the retrieval's event keeps even when no request is made.
+	reqID := newID()
+	if err := j.auditDecision(ctx, decided{pointer: p, decision: cand.Decision}, reqID); err != nil {
 		return nil, err
 	}
 	e := j.event(StepRetrieval, audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, "")
+	e.RequestID = reqID
 	e.Resource = "DocumentReference/" + p.ID
 	e.Custodian = validODS(p.Custodian)
 	e.Endpoint = j.c.remote.endpointOf(p.Custodian)
@@ -154,8 +158,6 @@ func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 		return fail(&ObligationError{Obligation: ob, Problem: "the record is a document, not structured data, so fields cannot be removed from it"},
 			"withheld before any request")
 	}
-	reqID := newID()
-	e.RequestID = reqID
 	restricted := j.patient.Confidentiality != rbac.ConfidentialityUnrestricted ||
 		confidentialityOf(string(p.Confidentiality)) != rbac.ConfidentialityUnrestricted
 	content, err := j.c.remote.fetch(shcrkit.WithRequestID(ctx, reqID), locationOf(p), fetchParams{
