@@ -110,7 +110,13 @@
 // Each audit event's Reason starts with the step it records
 // (StepTrace, StepBoundary, StepSearch, StepDecision, StepRetrieval); all
 // events of one journey share its correlation ID, taken from the context
-// (shcrkit.WithCorrelationID) or made up.
+// (shcrkit.WithCorrelationID) or made up. Every event carries a request
+// ID: the X-Request-ID of the call it records, and for a pointer's
+// decision that of the retrieval it authorises, so the two can be joined.
+// Decisions name the deciding rule and their reasons and obligations;
+// failures an error code (a Spine code, an HTTP status, or one of
+// HOST_NOT_ALLOWED, REDIRECT_REFUSED, OBLIGATION_NOT_HONOURED, TIMEOUT,
+// TOO_LARGE, MALFORMED_RESPONSE, UNAVAILABLE).
 //
 // # Testing
 //
