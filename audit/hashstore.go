@@ -47,6 +47,21 @@ func (h *hashStore) add(n int64, data []byte) error {
 	return nil
 }
 
+// addLeaf is add for a record whose leaf hash (tlog.RecordHash) is
+// already known.
+func (h *hashStore) addLeaf(n int64, leaf tlog.Hash) error {
+	hs, err := tlog.StoredHashesForRecordHash(n, leaf, frontierReader{h})
+	if err != nil {
+		return err
+	}
+	for _, x := range hs {
+		h.pending = append(h.pending, x[:]...)
+	}
+	h.npending += int64(len(hs))
+	h.push(n, hs)
+	return nil
+}
+
 // push updates the frontier after leaf n: the lowest t roots (t = the
 // number of trailing one bits of n) merged into one root at level t.
 func (h *hashStore) push(n int64, hs []tlog.Hash) {

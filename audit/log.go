@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Log is the embedded, tamper-evident audit log: the Sink a vendor gets
@@ -48,6 +49,7 @@ type Log struct {
 	next             uint64
 	wbuf             []byte
 	lastCheckpointAt time.Time
+	reserved         atomic.Uint64 // the last seq given to a writer
 	expect           int           // events expected in the next batch
 	syncAvg          time.Duration // moving average of an fsync
 	cohortTimer      *time.Timer
@@ -75,12 +77,16 @@ type segment struct {
 	size  int64 // end of the data
 }
 
+// writeReq is one event on its way to disk. The writer's goroutine
+// prepares all of it that can be prepared in parallel: the seq (reserved
+// in order), the framed record and its leaf hash.
 type writeReq struct {
-	ev    Event
-	body  []byte
+	seq   uint64
+	frame []byte    // the event frame
+	rec   int       // offset of the record in frame
+	leaf  tlog.Hash // tlog.RecordHash of the record
 	keys  []string
 	entry tableEntry
-	seq   uint64
 	done  chan error
 }
 
@@ -172,10 +178,15 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if len(body) > maxPayload-256 {
 		return 0, fmt.Errorf("%w: event too large", ErrInvalidEvent)
 	}
-	req := &writeReq{ev: n, body: body, keys: eventKeys(&n), entry: entryFor(&n), done: make(chan error, 1)}
+	req := &writeReq{keys: eventKeys(&n), entry: entryFor(&n), done: make(chan error, 1)}
 	if err := l.enter(); err != nil {
 		return 0, err
 	}
+	// From here the event will be committed whatever happens to ctx: a
+	// reserved seq is never left empty.
+	req.seq = l.reserved.Add(1)
+	req.frame, req.rec = appendEventFrame(make([]byte, 0, len(body)+96), req.seq, recordedString(l.cfg.now()), body)
+	req.leaf = tlog.RecordHash(req.frame[req.rec:])
 	l.reqs <- req
 	l.inflight.Done()
 	if w := l.want.Load(); w > 0 && int64(len(l.reqs)) >= w {
@@ -329,37 +340,39 @@ func (l *Log) run() {
 	l.cohortTimer.Stop()
 	tick := time.NewTicker(l.cfg.checkpointEvery)
 	defer tick.Stop()
+	held := map[uint64]*writeReq{} // received, waiting for their turn
 	batch := make([]*writeReq, 0, l.cfg.maxBatch)
 	for {
 		select {
 		case r, ok := <-l.reqs:
 			if !ok {
-				l.shutdown()
+				l.finish(held, batch)
 				return
 			}
-			batch = append(batch[:0], r)
+			held[r.seq] = r
 			open := true
 			if !l.cfg.syncEach {
-				l.awaitCohort(len(batch))
+				l.awaitCohort(len(held))
 			drain:
-				for len(batch) < l.cfg.maxBatch {
+				for len(held) < l.cfg.maxBatch {
 					select {
 					case r, ok := <-l.reqs:
 						if !ok {
 							open = false
 							break drain
 						}
-						batch = append(batch, r)
+						held[r.seq] = r
 					default:
 						break drain
 					}
 				}
 			}
-			l.commit(batch)
-			l.expect = len(batch) + len(l.reqs)
-			clear(batch)
+			n := l.commitHeld(held, batch)
+			if n > 0 {
+				l.expect = n + len(held) + len(l.reqs)
+			}
 			if !open {
-				l.shutdown()
+				l.finish(held, batch)
 				return
 			}
 		case c := <-l.ctl:
@@ -372,6 +385,47 @@ func (l *Log) run() {
 			}
 		}
 	}
+}
+
+// commitHeld commits the held requests whose seqs follow on from the
+// last committed one, in batches (one event per batch with
+// WithSyncEveryEvent). Writers reserve seqs in order but may queue their
+// events slightly out of order; an event waits here for the ones before
+// it. It returns how many events it committed.
+func (l *Log) commitHeld(held map[uint64]*writeReq, batch []*writeReq) int {
+	limit := l.cfg.maxBatch
+	if l.cfg.syncEach {
+		limit = 1
+	}
+	total := 0
+	for {
+		batch = batch[:0]
+		for next := l.next; len(batch) < limit; next++ {
+			r, ok := held[next]
+			if !ok {
+				break
+			}
+			delete(held, next)
+			batch = append(batch, r)
+		}
+		if len(batch) == 0 {
+			return total
+		}
+		l.commit(batch)
+		total += len(batch)
+		clear(batch)
+	}
+}
+
+// finish commits what is left when the queue closes and shuts down.
+func (l *Log) finish(held map[uint64]*writeReq, batch []*writeReq) {
+	l.commitHeld(held, batch)
+	for _, r := range held {
+		// Unreachable: every reserved seq is queued before Close closes
+		// the queue. Answer rather than leave a writer waiting.
+		r.done <- fmt.Errorf("%w: event %d was queued out of order", ErrLogFailed, r.seq)
+	}
+	l.shutdown()
 }
 
 // awaitCohort waits, briefly, for the writers acknowledged by the last
@@ -447,8 +501,10 @@ func (l *Log) commit(batch []*writeReq) {
 		}
 		return
 	}
-	l.size.Store(l.next - 1)
+	// Index first: a query takes the size as its snapshot and must find
+	// every event up to it.
 	l.idx.addBatch(batch)
+	l.size.Store(l.next - 1)
 	for _, r := range batch {
 		r.done <- nil
 	}
@@ -468,28 +524,27 @@ func (l *Log) commit(batch []*writeReq) {
 func (l *Log) writeBatch(batch []*writeReq) error {
 	need := int64(frameHeaderSize + commitPayloadSize)
 	for _, r := range batch {
-		need += int64(frameHeaderSize + 64 + len(r.body))
+		need += int64(len(r.frame))
 	}
 	if l.seg.size > segHeaderSize && l.seg.size+need > l.cfg.segmentSize {
 		if err := l.rollSegment(); err != nil {
 			return err
 		}
 	}
-	recorded := recordedString(l.cfg.now())
 	buf := l.wbuf[:0]
 	first := l.next
 	for _, r := range batch {
-		r.seq = l.next
+		if r.seq != l.next {
+			return fmt.Errorf("internal error: event %d committed as %d", r.seq, l.next)
+		}
 		l.next++
 		frameOff := l.seg.size + int64(len(buf))
-		var at int
-		buf, at = appendEventFrame(buf, r.seq, recorded, r.body)
-		rec := buf[at:]
-		if err := l.hashes.add(int64(r.seq-1), rec); err != nil {
+		buf = append(buf, r.frame...)
+		if err := l.hashes.addLeaf(int64(r.seq-1), r.leaf); err != nil {
 			return err
 		}
 		e := r.entry
-		e.seg, e.off, e.n = l.seg.first, uint32(frameOff), uint32(len(rec))
+		e.seg, e.off, e.n = l.seg.first, uint32(frameOff), uint32(len(r.frame)-r.rec)
 		l.table.add(e)
 	}
 	buf = appendCommitFrame(buf, first, uint32(len(batch)), uint32(len(buf)), crc32.Checksum(buf, castagnoli))

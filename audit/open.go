@@ -481,6 +481,7 @@ func (l *Log) recover() error {
 	}
 
 	l.next = size + 1
+	l.reserved.Store(size)
 	l.size.Store(size)
 	if len(l.segs) == 0 {
 		s, err := createSegment(filepath.Join(l.dir, segmentsDir), 1)
