@@ -156,3 +156,18 @@ func TestRecordedBeforeAnswered(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+func TestSetLatencyLeavesFaultsAlone(t *testing.T) {
+	faults := &fake.Faults{}
+	mw := &fake.Middleware{Faults: faults}
+	srv := newServer(t, mw)
+	mw.SetLatency(time.Millisecond)
+	faults.Add("", "", 1, fake.Fault{Status: http.StatusServiceUnavailable})
+	resp, _, err := get(t, srv.URL+"/x", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "a fault injected after the latency still applies")
+	mw.SetLatency(0)
+	resp, _, err = get(t, srv.URL+"/x", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,7 +26,14 @@ type Middleware struct {
 	Deny func(w http.ResponseWriter, r *http.Request, err error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	latency atomic.Int64
 }
+
+// SetLatency delays every answer by d, before any fault is applied, until
+// it is set again; 0 removes the delay. Unlike a latency Fault it leaves
+// the injected faults alone. It is safe to call while serving.
+func (m *Middleware) SetLatency(d time.Duration) { m.latency.Store(int64(max(d, 0))) }
 
 // Wrap returns next with the middleware around it.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
@@ -47,6 +55,10 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			defer func() { m.Recorder.setStatus(rec, sw.status) }()
 		}
 
+		if d := time.Duration(m.latency.Load()); d > 0 && !sleepCtx(r, d) {
+			sw.setStatus(499) // client went away
+			return
+		}
 		var f Fault
 		if m.Faults != nil {
 			f, _ = m.Faults.take(r)

@@ -33,6 +33,7 @@ type Server struct {
 	cfg     config
 	rec     fake.Recorder
 	faults  fake.Faults
+	mw      *fake.Middleware
 
 	mu    sync.RWMutex
 	store *store
@@ -92,6 +93,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		}
 	}
 	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate}
+	s.mw = mw
 	s.handler = echoIDs(holdUntilDone(mw.Wrap(http.HandlerFunc(s.route))))
 	s.ts = httptest.NewUnstartedServer(s.handler)
 	return s, nil
@@ -324,3 +326,7 @@ type call struct {
 func notAllowed(w http.ResponseWriter) {
 	fail(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed", "")
 }
+
+// SetLatency delays every answer by d until it is set again (0 removes
+// the delay), leaving injected faults alone.
+func (s *Server) SetLatency(d time.Duration) { s.mw.SetLatency(d) }

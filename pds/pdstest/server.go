@@ -85,6 +85,7 @@ type Server struct {
 	cfg     config
 	rec     fake.Recorder
 	faults  fake.Faults
+	mw      *fake.Middleware
 
 	mu          sync.RWMutex
 	records     map[shcrkit.NHSNumber]*record
@@ -125,6 +126,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		_ = s.AddPatient(p)
 	}
 	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Now: s.cfg.now}
+	s.mw = mw
 	s.handler = echoIDs(mw.Wrap(http.HandlerFunc(s.serve)))
 	s.ts = httptest.NewUnstartedServer(s.handler)
 	return s
@@ -293,3 +295,7 @@ func (d *dedup) put(id string, e dedupEntry) {
 		d.order = d.order[1:]
 	}
 }
+
+// SetLatency delays every answer by d until it is set again (0 removes
+// the delay), leaving injected faults alone.
+func (s *Server) SetLatency(d time.Duration) { s.mw.SetLatency(d) }

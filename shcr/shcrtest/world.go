@@ -281,18 +281,10 @@ func (w *World) Region(custodian shcrkit.ODSCode) *Server {
 }
 
 // SetLatency gives every answer of PDS, the NRL and every region d of
-// latency (0 for none). On PDS and the NRL it is an injected fault that
-// stands before, and is cleared with, any other fault injected there.
+// latency (0 for none), before and beside any fault injected there.
 func (w *World) SetLatency(d time.Duration) {
-	for _, f := range []interface {
-		ClearFaults()
-		InjectFault(string, string, int, Fault)
-	}{w.PDS, w.NRL} {
-		f.ClearFaults()
-		if d > 0 {
-			f.InjectFault("", "", -1, Fault{Latency: d})
-		}
-	}
+	w.PDS.SetLatency(d)
+	w.NRL.SetLatency(d)
 	for _, s := range w.Regions {
 		s.SetLatency(d)
 	}
