@@ -198,7 +198,8 @@ type Event struct {
 	// starting at 1 and increasing by one with every event, whatever the
 	// clock says, so that reordering and clock tampering show.
 	Seq uint64 `json:"seq,omitzero"`
-	// Recorded is when the log committed the event (UTC).
+	// Recorded is when the log took the event in (UTC), just before it
+	// was written.
 	Recorded time.Time `json:"recorded,omitzero"`
 	// Time is when the access happened (UTC). The sink sets it to the
 	// current time when it is zero.

@@ -110,6 +110,8 @@ func readHashesAt(f io.ReaderAt, count int64, indexes []int64) ([]tlog.Hash, err
 // frontierReader serves tlog from the frontier alone.
 type frontierReader struct{ h *hashStore }
 
+// ReadHashes implements tlog.HashReader; every index asked for must be a
+// root on the frontier.
 func (r frontierReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {

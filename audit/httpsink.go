@@ -175,10 +175,12 @@ type transportError struct {
 	err       error
 }
 
+// Error names the request ID, with NHS numbers masked.
 func (e *transportError) Error() string {
 	return shcrkit.MaskNHSNumbers(fmt.Sprintf("audit: sending AuditEvent [request %s]: %v", e.requestID, e.err))
 }
 
+// Unwrap returns the transport's error.
 func (e *transportError) Unwrap() error { return e.err }
 
 // Is makes a connection failure match shcrkit.ErrUnavailable.

@@ -124,7 +124,7 @@ type Recovery struct {
 }
 
 // Torn reports whether a torn tail was cut.
-func (r Recovery) Torn() bool { return r.TornBytes > 0 }
+func (r Recovery) Torn() bool { return r.TornSegment != "" }
 
 // Recovered reports what OpenLog repaired when it opened the log.
 func (l *Log) Recovered() Recovery { return l.recovery }
