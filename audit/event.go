@@ -339,17 +339,30 @@ func (e Event) Validate() error {
 			bad("onBehalfOf organisation is not a valid ODS code")
 		}
 	}
-	for _, f := range e.textFields() {
+	check := func(name, v string, limit int) {
+		if len(v) > limit {
+			bad("%s is longer than %d bytes", name, limit)
+		}
+		if !cleanText(v) {
+			bad("%s holds control characters or invalid UTF-8", name)
+		}
+	}
+	fields := e.textFields()
+	for _, f := range fields {
 		limit := maxField
 		if f.name == "query" {
 			limit = maxQuery
 		}
-		if len(f.value) > limit {
-			bad("%s is longer than %d bytes", f.name, limit)
-		}
-		if !cleanText(f.value) {
-			bad("%s holds control characters or invalid UTF-8", f.name)
-		}
+		check(f.name, f.value, limit)
+	}
+	for _, a := range r.Activities {
+		check("requester.activities", a, maxField)
+	}
+	if a := e.OnBehalfOf; a != nil {
+		check("onBehalfOf.userId", a.UserID, maxField)
+		check("onBehalfOf.name", a.Name, maxField)
+		check("onBehalfOf.roleProfileId", a.RoleProfileID, maxField)
+		check("onBehalfOf.roleCode", a.RoleCode, maxField)
 	}
 	if strings.HasPrefix(e.Query, "http://") || strings.HasPrefix(e.Query, "https://") {
 		bad("query must not include the base URL")
@@ -369,10 +382,11 @@ func (e Event) Validate() error {
 type textField struct{ name, value string }
 
 // textFields lists the free-text and identifier fields that Validate
-// checks for length and content.
-func (e Event) textFields() []textField {
-	r := e.Requester
-	fs := []textField{
+// checks for length and content (activities and OnBehalfOf apart). It
+// returns an array, not a slice, so that validating allocates nothing.
+func (e *Event) textFields() [21]textField {
+	r := &e.Requester
+	return [21]textField{
 		{"requester.userId", r.UserID},
 		{"requester.name", r.Name},
 		{"requester.roleProfileId", r.RoleProfileID},
@@ -395,14 +409,6 @@ func (e Event) textFields() []textField {
 		{"requestId", e.RequestID},
 		{"correlationId", e.CorrelationID},
 	}
-	for _, a := range r.Activities {
-		fs = append(fs, textField{"requester.activities", a})
-	}
-	if a := e.OnBehalfOf; a != nil {
-		fs = append(fs, textField{"onBehalfOf.userId", a.UserID}, textField{"onBehalfOf.name", a.Name},
-			textField{"onBehalfOf.roleProfileId", a.RoleProfileID}, textField{"onBehalfOf.roleCode", a.RoleCode})
-	}
-	return fs
 }
 
 // Normalize returns the event as a sink stores it: a deep copy, with Seq

@@ -169,6 +169,18 @@ func TestRecordBodyMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	var all []byte
+	for c := 0; c < 256; c++ {
+		all = append(all, byte(c))
+	}
+	for _, s := range []string{"", "plain", string(all), "é€😀", "\u2028\u2029", "a\xffb", "<&>", `"\`} {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(appendString(nil, s)), "%q", s)
+	}
+}
+
 func TestRecordSplice(t *testing.T) {
 	e := readEvent(t0, clinician(), patientA)
 	rec := t0.Add(time.Second)
