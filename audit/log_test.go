@@ -217,3 +217,50 @@ func TestMultiWithLog(t *testing.T) {
 	assert.Equal(t, uint64(1), l.Size())
 	assert.Len(t, m.events, 1)
 }
+
+// After an I/O error the log refuses everything (fail closed) until it is
+// reopened, and what was acknowledged before survives.
+func TestLogFailsClosed(t *testing.T) {
+	dir := t.TempDir()
+	l, err := OpenLog(dir)
+	require.NoError(t, err)
+	writeAll(t, l, readEvent(t0, clinician(), patientA))
+	ctx := context.Background()
+
+	// The writer's next write goes to a closed file.
+	l.seg.f.Close()
+	err = l.Write(ctx, readEvent(t0, clinician(), patientB))
+	require.ErrorIs(t, err, ErrLogFailed)
+	assert.ErrorIs(t, l.Write(ctx, readEvent(t0, clinician(), patientB)), ErrLogFailed, "no write is accepted after a failure")
+	_, err = l.SignCheckpoint(ctx)
+	assert.ErrorIs(t, err, ErrLogFailed)
+	for _, err := range l.Query(ctx, officer(), Filter{}) {
+		assert.ErrorIs(t, err, ErrLogFailed, "a query that cannot be audited is refused")
+	}
+	assert.ErrorIs(t, l.Close(), ErrLogFailed)
+
+	l = openTestLog(t, dir)
+	assert.Equal(t, uint64(1), l.Size())
+	require.NoError(t, l.Verify(ctx))
+	writeAll(t, l, readEvent(t0, clinician(), patientC))
+	assert.Equal(t, uint64(2), l.Size())
+}
+
+func TestSyncEveryEvent(t *testing.T) {
+	l := openTestLog(t, t.TempDir(), WithSyncEveryEvent())
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				assert.NoError(t, l.Write(context.Background(), smallEvent(i, patientA)))
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, l.Close())
+	seg, err := os.ReadFile(filepath.Join(l.Dir(), segmentsDir, segmentName(1)))
+	require.NoError(t, err)
+	assert.Len(t, frameOffsets(t, seg), 80, "every event has its own commit")
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	_ "time/tzdata" // the default working hours are in Europe/London
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/stretchr/testify/assert"
