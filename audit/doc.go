@@ -52,9 +52,11 @@
 // After a crash OpenLog cuts a torn tail (a batch whose commit never
 // reached the disk, never acknowledged), saves it under torn/ and reports
 // it (Recovered); every event whose Write returned nil is still there.
-// Anything else that does not check (a changed record, hash, key,
-// checkpoint or index header, events missing that a checkpoint covers)
-// makes OpenLog fail with ErrTampered, without touching the files.
+// OpenLog reads only what it must (keys, checkpoint, headers, the hashes
+// under the checkpoint's root, the events after it); anything there that
+// does not check, or events missing that a checkpoint covers, makes it
+// fail with ErrTampered without touching the files. Verify checks the
+// rest.
 //
 // # Tamper evidence
 //
@@ -63,7 +65,9 @@
 // Prove gives an inclusion proof of one event against a checkpoint, and
 // ProveConsistency a proof that the log still extends an earlier
 // checkpoint; VerifyInclusion and VerifyConsistency check them with
-// nothing but the verifier key, so a third party can.
+// nothing but the verifier key, so a third party can. A record is the
+// event's JSON with "seq" and "recorded" first, exactly as stored; its
+// leaf hash is tlog.RecordHash of those bytes, and Seq n is leaf n-1.
 //
 // What this protects against depends on where the checkpoints are kept.
 // Whoever can write the directory and read signing.key could rewrite the

@@ -548,14 +548,16 @@ func replaceDigitRun(s, run, with string) string {
 }
 
 // nhsNumberIn reports whether s holds a run of ten digits (alone or
-// grouped 3-3-4) that passes the NHS number check.
+// grouped 3-3-4), standing as a token of its own (not inside a longer run
+// of letters and digits, such as a UUID), that passes the NHS number
+// check.
 func nhsNumberIn(s string) bool {
 	if shcrkit.MaskNHSNumbers(s) == s {
 		return false // no NHS-number-shaped run at all
 	}
 	// Only runs with a valid check digit count as NHS numbers.
 	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) || (i > 0 && isDigit(s[i-1])) {
+		if !isDigit(s[i]) || (i > 0 && isAlnum(s[i-1])) {
 			continue
 		}
 		var digits []byte
@@ -571,7 +573,7 @@ func nhsNumberIn(s string) bool {
 				break run
 			}
 		}
-		if len(digits) == 10 && (j == len(s) || !isDigit(s[j])) && shcrkit.ValidNHSNumber(string(digits)) {
+		if len(digits) == 10 && (j == len(s) || !isAlnum(s[j])) && shcrkit.ValidNHSNumber(string(digits)) {
 			return true
 		}
 	}
@@ -579,6 +581,8 @@ func nhsNumberIn(s string) bool {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
 
 // cleanText reports whether s is valid UTF-8 without control characters.
 func cleanText(s string) bool {

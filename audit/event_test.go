@@ -45,6 +45,7 @@ func TestEventValidate(t *testing.T) {
 		{"query with base URL", func(e *Event) { e.Query = "https://x.test/Patient?family=Smith" }, "base URL"},
 		{"endpoint with query", func(e *Event) { e.Endpoint = "https://x.test/fhir?x=1" }, "endpoint"},
 		{"ten digits failing the check are not an NHS number", func(e *Event) { e.Query = "code=1234567890" }, ""},
+		{"digits inside an identifier are not an NHS number", func(e *Event) { e.Query = "correlation=c0ffee00-9434765919ab" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
