@@ -137,8 +137,8 @@ type Relationship string
 
 // Relationships. A self-claimed relationship is flagged for review.
 const (
-	// RelationshipNone: no relationship was asserted (for example emergency
-	// access or a refused attempt).
+	// RelationshipNone: no relationship was asserted (a refused attempt,
+	// say).
 	RelationshipNone Relationship = "none"
 	// RelationshipRegistered: the patient is registered with the
 	// professional's organisation.
@@ -154,13 +154,16 @@ const (
 	// RelationshipSelfClaimed: the professional claimed the relationship
 	// without evidence held by the system, giving a reason.
 	RelationshipSelfClaimed Relationship = "self-claimed"
+	// RelationshipEmergency: emergency ("break the glass") access without
+	// an established relationship; the reason is in BreakGlassReason.
+	RelationshipEmergency Relationship = "emergency"
 )
 
 // Valid reports whether r is empty or one of the defined relationships.
 func (r Relationship) Valid() bool {
 	switch r {
 	case "", RelationshipNone, RelationshipRegistered, RelationshipReferral, RelationshipEncounter,
-		RelationshipCareTeam, RelationshipSelfClaimed:
+		RelationshipCareTeam, RelationshipSelfClaimed, RelationshipEmergency:
 		return true
 	}
 	return false

@@ -205,7 +205,7 @@ func Review(ctx context.Context, events iter.Seq2[Event, error], cfg ReviewConfi
 		if e.Service == ServiceAudit {
 			continue
 		}
-		if e.Purpose == shcrkit.PurposeBreakGlass || e.BreakGlassReason != "" {
+		if e.Purpose == shcrkit.PurposeBreakGlass || e.BreakGlassReason != "" || e.Relationship == RelationshipEmergency {
 			add(FlagBreakGlass, e, "emergency access overriding the usual controls")
 		}
 		if e.Relationship == RelationshipSelfClaimed {

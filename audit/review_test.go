@@ -44,6 +44,8 @@ func TestReviewFlags(t *testing.T) {
 	inHours := t0.Add(time.Hour) // Monday 10:00
 	btg := readEvent(inHours, clinician(), patientA)
 	btg.Purpose, btg.BreakGlassReason = shcrkit.PurposeBreakGlass, "unconscious"
+	emergency := readEvent(inHours, clinician(), patientA)
+	emergency.Purpose, emergency.Relationship = shcrkit.PurposeEmergency, RelationshipEmergency
 	self := readEvent(inHours, nurse(), patientB)
 	self.Relationship, self.RelationshipEvidence = RelationshipSelfClaimed, "covering a colleague's list"
 	refused := readEvent(inHours, nurse(), patientC)
@@ -62,6 +64,8 @@ func TestReviewFlags(t *testing.T) {
 		want   []Flag
 	}{
 		{"break glass", []Event{readEvent(inHours, clinician(), patientA), btg}, FlagBreakGlass,
+			[]Flag{{Kind: FlagBreakGlass, UserID: clinician().UserID, Organisation: "RX1", Patient: patientA, Seqs: []uint64{2}, Detail: "emergency access overriding the usual controls"}}},
+		{"emergency relationship", []Event{readEvent(inHours, clinician(), patientA), emergency}, FlagBreakGlass,
 			[]Flag{{Kind: FlagBreakGlass, UserID: clinician().UserID, Organisation: "RX1", Patient: patientA, Seqs: []uint64{2}, Detail: "emergency access overriding the usual controls"}}},
 		{"self-claimed relationship", []Event{self, self}, FlagSelfClaimed,
 			[]Flag{{Kind: FlagSelfClaimed, UserID: nurse().UserID, Organisation: "Y12345", Patient: patientB, Seqs: []uint64{1, 2}, Detail: "access on a self-claimed legitimate relationship"}}},

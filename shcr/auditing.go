@@ -59,6 +59,8 @@ func (j *journey) event(step string, action audit.Action, service audit.Service,
 		e.Relationship = audit.RelationshipCareTeam
 	case rbac.RelationshipSelfClaimed:
 		e.Relationship = audit.RelationshipSelfClaimed
+	case rbac.RelationshipEmergency:
+		e.Relationship = audit.RelationshipEmergency
 	default:
 		e.Relationship = audit.RelationshipNone
 	}

@@ -708,7 +708,7 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 	assert.Equal(t, "B0015", alerts[0].Activity)
 	for _, e := range rec.Events() {
 		assert.Equal(t, "Unconscious on arrival; no history available", e.BreakGlassReason)
-		assert.Equal(t, audit.RelationshipNone, e.Relationship)
+		assert.Equal(t, audit.RelationshipEmergency, e.Relationship)
 	}
 	require.NoError(t, rec.Check())
 	assert.Contains(t, string(w.NRL.Requests()[0].Body), nrls.TypeNEWS2Chart)
