@@ -2,10 +2,10 @@ package audit
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/shcrkit/shcrkit/internal/conformance"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/stretchr/testify/require"
@@ -101,25 +101,6 @@ func seqsOf(events []Event) []uint64 {
 	return out
 }
 
-// conformanceDir returns ../shared/conformance/<sub> relative to the
-// module root, skipping the test when it is absent.
-func conformanceDir(t *testing.T, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "conformance", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("conformance material not present: %v", err)
-	}
-	return p
-}
+// conformanceDir returns ../shared/conformance/<sub>, skipping the test
+// when it is absent.
+func conformanceDir(t *testing.T, sub string) string { return conformance.Dir(t, sub) }

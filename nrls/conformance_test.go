@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shcrkit/shcrkit/internal/conformance"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/stretchr/testify/assert"
@@ -16,29 +18,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// conformanceDir returns the folder of the service's published examples,
-// ../shared/conformance/nrl from the module root, or skips the test when
-// it is absent.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	nrl := filepath.Join(dir, "..", "shared", "conformance", "nrl")
-	if _, err := os.Stat(nrl); err != nil {
-		t.Skip("conformance examples not present")
-	}
-	return nrl
-}
+// conformanceDir returns the shared conformance material for nrl, skipping
+// the test when it is absent.
+func conformanceDir(t *testing.T) string { return conformance.Dir(t, "nrl") }
 
 func readJSON(t *testing.T, path string) map[string]any {
 	t.Helper()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shcrkit/shcrkit/internal/conformance"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -18,27 +20,9 @@ import (
 	"github.com/shcrkit/shcrkit/pds"
 )
 
-// conformanceDir finds ../shared/conformance/pds beside the module root.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	pdsDir := filepath.Join(dir, "..", "shared", "conformance", "pds")
-	if _, err := os.Stat(pdsDir); err != nil {
-		t.Skip("no conformance material at ../shared/conformance/pds")
-	}
-	return pdsDir
-}
+// conformanceDir returns the shared conformance material for pds, skipping
+// the test when it is absent.
+func conformanceDir(t *testing.T) string { return conformance.Dir(t, "pds") }
 
 // TestConformanceExamples feeds every JSON file of the service's published
 // examples to the client, as the answer to the request it answers, and

@@ -6,33 +6,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/shcrkit/shcrkit/internal/conformance"
+
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// conformanceDir finds the shared conformance material next to the
-// module's root, or skips the test when it is not there.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	conf := filepath.Join(dir, "..", "shared", "conformance")
-	if _, err := os.Stat(conf); err != nil {
-		t.Skip("conformance material not present")
-	}
-	return conf
-}
+// conformanceDir returns the shared conformance material, skipping
+// the test when it is absent.
+func conformanceDir(t *testing.T) string { return conformance.Dir(t, "") }
 
 // TestExamplePolicyCoversNRLValueSet checks that every SNOMED CT record
 // type of the published NRL record type value set has a category in the

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/shcrkit/shcrkit/internal/conformance"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -12,28 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// conformanceDir finds ../shared/conformance beside the module root, or
-// skips the test.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "conformance")
-	if _, err := os.Stat(c); err != nil {
-		t.Skip("conformance material not present")
-	}
-	return c
-}
+// conformanceDir returns the shared conformance material, skipping
+// the test when it is absent.
+func conformanceDir(t *testing.T) string { return conformance.Dir(t, "") }
 
 // The published NRL example of a pointer retrieved through SSP, whose URL
 // names the proxy with the provider's URL percent-encoded in its path, is

@@ -171,3 +171,28 @@ func TestSetLatencyLeavesFaultsAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+func TestIsUUID(t *testing.T) {
+	for _, ok := range []string{"60E0B220-8136-4CA5-AE46-1D97EF59D068", "6f1c9a52-2b7e-4a43-9d55-0d2c3f1e8a01"} {
+		assert.True(t, fake.IsUUID(ok), ok)
+	}
+	for _, bad := range []string{"", "not-a-uuid", "60E0B22081364CA5AE461D97EF59D068", "{60E0B220-8136-4CA5-AE46-1D97EF59D068}",
+		"60E0B220-8136-4CA5-AE46-1D97EF59D06G", "60E0B220-8136-4CA5-AE461-D97EF59D068"} {
+		assert.False(t, fake.IsUUID(bad), bad)
+	}
+}
+
+func TestEchoIDs(t *testing.T) {
+	srv := httptest.NewServer(fake.EchoIDs(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	})))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header.Set("X-Request-ID", "req")
+	req.Header.Set("X-Correlation-ID", "corr")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "req", resp.Header.Get("X-Request-ID"))
+	assert.Equal(t, "corr", resp.Header.Get("X-Correlation-ID"))
+}

@@ -208,3 +208,39 @@ func (b *bufferWriter) WriteHeader(code int) {
 	}
 }
 func (b *bufferWriter) Write(p []byte) (int, error) { b.wrote = true; return b.body.Write(p) }
+
+// EchoIDs mirrors X-Request-ID and X-Correlation-ID into every answer,
+// error answers and injected faults included, as the national services do.
+func EchoIDs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.Header.Get("X-Request-ID"); id != "" {
+			w.Header().Set("X-Request-ID", id)
+		}
+		if id := r.Header.Get("X-Correlation-ID"); id != "" {
+			w.Header().Set("X-Correlation-ID", id)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// IsUUID reports whether s is a UUID in its 8-4-4-4-12 hexadecimal form,
+// the only form the services take as an X-Request-ID.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

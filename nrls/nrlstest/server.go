@@ -94,7 +94,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 	}
 	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate}
 	s.mw = mw
-	s.handler = echoIDs(holdUntilDone(mw.Wrap(http.HandlerFunc(s.route))))
+	s.handler = fake.EchoIDs(mw.Wrap(http.HandlerFunc(s.route)))
 	s.ts = httptest.NewUnstartedServer(s.handler)
 	return s, nil
 }
@@ -234,22 +234,6 @@ func (s *Server) InjectFault(method, pathPrefix string, n int, f Fault) {
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() { s.faults.Clear() }
 
-// echoIDs mirrors X-Request-ID and X-Correlation-ID back, as the service
-// does, on every answer including injected faults.
-func echoIDs(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if id := r.Header.Get("X-Request-ID"); id != "" {
-			w.Header().Set("X-Request-Id", id)
-		}
-		if id := r.Header.Get("X-Correlation-ID"); id != "" {
-			w.Header().Set("X-Correlation-Id", id)
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // route checks the headers every request needs and hands the request to
 // the consumer or producer API.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
@@ -264,7 +248,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "No such endpoint", "")
 		return
 	}
-	if !uuidPattern.MatchString(r.Header.Get("X-Request-ID")) {
+	if !fake.IsUUID(r.Header.Get("X-Request-ID")) {
 		fail(w, http.StatusBadRequest, "MISSING_OR_INVALID_HEADER",
 			"X-Request-ID is required and must be a UUID", "http.X-Request-ID")
 		return

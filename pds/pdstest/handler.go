@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -12,8 +11,6 @@ import (
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/pds"
 )
-
-var requestIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // Outcomes the fake answers with, coded as the service codes them.
 func outcome(status int, issueType, code, display, diagnostics string) fake.Outcome {
@@ -102,7 +99,7 @@ func (s *Server) checkHeaders(r *http.Request) (fake.Outcome, bool) {
 	if id == "" {
 		return missingValue("Invalid request with error - X-Request-ID header must be supplied to access this resource"), false
 	}
-	if !requestIDPattern.MatchString(id) {
+	if !fake.IsUUID(id) {
 		return invalidValue("Invalid value - X-Request-ID header must be a UUID"), false
 	}
 	if u := r.Header.Get(pds.HeaderSessionURID); u != "" && !isDigits(u) {

@@ -127,7 +127,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 	}
 	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Now: s.cfg.now}
 	s.mw = mw
-	s.handler = echoIDs(mw.Wrap(http.HandlerFunc(s.serve)))
+	s.handler = fake.EchoIDs(mw.Wrap(http.HandlerFunc(s.serve)))
 	s.ts = httptest.NewUnstartedServer(s.handler)
 	return s
 }
@@ -249,20 +249,6 @@ func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // ResetRequests forgets the requests received so far.
 func (s *Server) ResetRequests() { s.rec.Reset() }
-
-// echoIDs mirrors X-Request-ID and X-Correlation-ID into every answer,
-// error answers included, as the service does.
-func echoIDs(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if id := r.Header.Get("X-Request-ID"); id != "" {
-			w.Header().Set("X-Request-ID", id)
-		}
-		if id := r.Header.Get("X-Correlation-ID"); id != "" {
-			w.Header().Set("X-Correlation-ID", id)
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // dedup remembers the answers to applied updates by X-Request-ID, so that
 // a re-sent update is answered without being applied twice.

@@ -1,0 +1,45 @@
+// Package conformance locates the public example payloads of the national
+// services (../shared/conformance beside the module root) for the tests
+// that check parsers and fakes against them. The material is not part of
+// the repository, so a test that needs it skips when it is absent.
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Dir returns the conformance folder sub ("pds", "nrl", "audit"; "" for
+// the whole material), or skips the test when it is absent.
+func Dir(t testing.TB, sub string) string {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Skipf("conformance material not found: %v", err)
+	}
+	p := filepath.Join(root, "..", "shared", "conformance", sub)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("conformance material not present at ../shared/conformance/%s", sub)
+	}
+	return p
+}
+
+// moduleRoot walks up from the working directory (a test's package
+// folder) to the folder holding go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", os.ErrNotExist
+		}
+		dir = parent
+	}
+}
