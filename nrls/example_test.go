@@ -14,10 +14,7 @@ import (
 func ExampleClient_Search() {
 	srv := nrlstest.NewServer()
 	defer srv.Close()
-	c, err := srv.Client() // or nrls.NewClient(nrls.ProductionConsumerURL, nrls.WithEndUserOrganisation(...), ...)
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := srv.Client() // or nrls.NewClient(nrls.ProductionConsumerURL, nrls.WithEndUserOrganisation(...), ...)
 
 	var problems []nrls.Problem
 	ptrs, err := c.Search(context.Background(), nrlstest.PatientNormal,
@@ -66,10 +63,7 @@ func ExampleClient_Create() {
 	}
 	fmt.Println("ID given by the service starts with the custodian:", strings.HasPrefix(id, "RMH-"))
 
-	consumer, err := srv.Client()
-	if err != nil {
-		log.Fatal(err)
-	}
+	consumer := srv.Client()
 	found, err := consumer.Search(context.Background(), nrlstest.PatientMinimal)
 	if err != nil {
 		log.Fatal(err)

@@ -71,7 +71,7 @@ func newFake(t testing.TB, opts ...nrlstest.Option) *nrlstest.Server {
 
 func consumer(t testing.TB, srv *nrlstest.Server, opts ...nrls.Option) *nrls.Client {
 	t.Helper()
-	c, err := srv.Client(append([]nrls.Option{nrls.WithRetryWait(time.Millisecond, 5*time.Millisecond, 10*time.Millisecond)}, opts...)...)
+	c, err := srv.NewClient(append([]nrls.Option{nrls.WithRetryWait(time.Millisecond, 5*time.Millisecond, 10*time.Millisecond)}, opts...)...)
 	require.NoError(t, err)
 	return c
 }

@@ -190,7 +190,7 @@ func TestRead(t *testing.T) {
 
 func TestConsumerTypes(t *testing.T) {
 	srv := newServer(t, nrlstest.WithConsumerTypes(nrlstest.ConsumerODS, nrls.TypeMentalHealthCrisisPlan, nrls.TypeNEWS2Chart))
-	c, err := srv.Client()
+	c, err := srv.NewClient()
 	require.NoError(t, err)
 	ps, err := c.Search(ctx, nrlstest.PatientNormal)
 	require.NoError(t, err)
@@ -212,7 +212,7 @@ func TestConsumerTypes(t *testing.T) {
 	assert.Equal(t, "ACCESS DENIED", a.code(t))
 
 	// Another organisation is not restricted.
-	other, err := srv.Client(nrls.WithEndUserOrganisation("Y90002"))
+	other, err := srv.NewClient(nrls.WithEndUserOrganisation("Y90002"))
 	require.NoError(t, err)
 	ps, err = other.Search(ctx, nrlstest.PatientNormal)
 	require.NoError(t, err)
@@ -242,7 +242,7 @@ func TestInjectEntry(t *testing.T) {
 	})
 	require.NoError(t, srv.InjectEntry(nrlstest.PatientNormal, json.RawMessage(misfiled)))
 
-	c, err := srv.Client()
+	c, err := srv.NewClient()
 	require.NoError(t, err)
 	res, err := c.SearchAll(ctx, nrlstest.PatientNormal)
 	require.NoError(t, err)

@@ -7,7 +7,7 @@
 //
 //	srv := nrlstest.NewServer()
 //	defer srv.Close()
-//	c, err := srv.Client() // a consumer, for organisation ConsumerODS
+//	c, err := srv.NewClient() // a consumer, for organisation ConsumerODS
 //	ptrs, err := c.Search(ctx, nrlstest.PatientNormal)
 //
 // ProducerClient returns a producer client for a custodian. Handler serves

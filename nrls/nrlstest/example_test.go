@@ -20,10 +20,7 @@ func ExampleNewServer() {
 
 	srv := nrlstest.NewServer(nrlstest.WithPointerURLBase(nrlstest.CustodianNorth, north.URL+"/fhir"))
 	defer srv.Close()
-	c, err := srv.Client()
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := srv.Client()
 	ptrs, err := c.Search(context.Background(), nrlstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth))
 	if err != nil {
 		log.Fatal(err)
@@ -44,10 +41,7 @@ func ExampleServer_InjectFault() {
 	srv.InjectFault(http.MethodPost, nrls.ConsumerPath+"/DocumentReference/_search", 1,
 		nrlstest.Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE", RetryAfter: "0"})
 
-	c, err := srv.Client()
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := srv.Client()
 	ptrs, err := c.Search(context.Background(), nrlstest.PatientRestricted)
 	fmt.Println(len(ptrs), err)
 	for _, r := range srv.Requests() {

@@ -119,9 +119,24 @@ func (s *Server) ConsumerURL() string { return s.URL + nrls.ConsumerPath }
 func (s *Server) ProducerURL() string { return s.URL + nrls.ProducerPath }
 
 // Client returns a consumer client of the fake, for the end-user
-// organisation ConsumerODS; opts come after the defaults and may override
-// them.
-func (s *Server) Client(opts ...nrls.Option) (*nrls.Client, error) {
+// organisation ConsumerODS, using the server's HTTP client. It panics if
+// the server was not started, as a test cannot go on; NewClient returns
+// errors instead.
+func (s *Server) Client() *nrls.Client {
+	c, err := s.NewClient()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// NewClient returns a consumer client of the fake configured like
+// Client's, with opts applied after those defaults (they may override
+// them).
+func (s *Server) NewClient(opts ...nrls.Option) (*nrls.Client, error) {
+	if s.URL == "" {
+		return nil, fmt.Errorf("%w: the server is not started", ErrInvalidOption)
+	}
 	base := []nrls.Option{nrls.WithEndUserOrganisation(ConsumerODS), nrls.WithHTTPClient(s.ts.Client())}
 	return nrls.NewClient(s.ConsumerURL(), append(base, opts...)...)
 }

@@ -60,7 +60,7 @@ func TestTokenValidator(t *testing.T) {
 		"good token": {[]nrls.Option{nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "good"}))}, true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, err := srv.Client(tc.opts...)
+			c, err := srv.NewClient(tc.opts...)
 			require.NoError(t, err)
 			_, err = c.Search(ctx, nrlstest.PatientNormal)
 			if tc.ok {
@@ -93,7 +93,7 @@ func TestPointerURLBases(t *testing.T) {
 	defer east.Close()
 	require.NoError(t, srv.Rebase(nrlstest.CustodianEast, east.URL))
 	require.NoError(t, srv.Rebase(nrlstest.CustodianNorth, "https://north.test/fhir"))
-	c, err := srv.Client()
+	c, err := srv.NewClient()
 	require.NoError(t, err)
 	ps, err := c.Search(ctx, nrlstest.PatientNormal)
 	require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestAddPointer(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	srv := newServer(t)
-	c, err := srv.Client(nrls.WithMaxAttempts(1))
+	c, err := srv.NewClient(nrls.WithMaxAttempts(1))
 	require.NoError(t, err)
 	srv.InjectFault(http.MethodPost, nrls.ConsumerPath+"/DocumentReference/_search", -1,
 		nrlstest.Fault{Status: http.StatusGatewayTimeout, Code: "SERVICE_TIMEOUT"})
@@ -186,7 +186,7 @@ func TestFaults(t *testing.T) {
 
 	// A hanging answer ends with the client's deadline.
 	srv.InjectFault("", "", 1, nrlstest.Fault{Hang: true})
-	short, err := srv.Client(nrls.WithMaxAttempts(1), nrls.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
+	short, err := srv.NewClient(nrls.WithMaxAttempts(1), nrls.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
 	require.NoError(t, err)
 	_, err = short.Count(ctx, nrlstest.PatientNormal)
 	assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
@@ -213,7 +213,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := srv.Client()
+			c, err := srv.NewClient()
 			if err != nil {
 				errs <- err
 				return
@@ -265,3 +265,14 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestClientOfUnstartedServer(t *testing.T) {
+	srv, err := nrlstest.NewUnstartedServer()
+	require.NoError(t, err)
+	_, err = srv.NewClient()
+	require.ErrorIs(t, err, nrlstest.ErrInvalidOption)
+	assert.Panics(t, func() { srv.Client() })
+	srv.Start()
+	defer srv.Close()
+	assert.NotNil(t, srv.Client())
+}

@@ -300,7 +300,7 @@ func (w *World) PDSClient(opts ...pds.Option) (*pds.Client, error) {
 // tokens, for the requester's organisation.
 func (w *World) NRLClient(opts ...nrls.Option) (*nrls.Client, error) {
 	base := []nrls.Option{nrls.WithTokenSource(w.TokenSource), nrls.WithEndUserOrganisation(w.Requester.Organisation)}
-	return w.NRL.Client(append(base, opts...)...)
+	return w.NRL.NewClient(append(base, opts...)...)
 }
 
 // Config returns a journey configuration wired to the world: its PDS and
