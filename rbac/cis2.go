@@ -109,6 +109,9 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 			return shcrkit.Requester{}, fmt.Errorf("%w: malformed JSON at offset %d", ErrInvalidUserInfo, se.Offset)
 		}
 		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return shcrkit.Requester{}, fmt.Errorf("%w: the userinfo must be a JSON object, not %s", ErrInvalidUserInfo, te.Value)
+		}
 		if errors.As(err, &te) {
 			return shcrkit.Requester{}, fmt.Errorf("%w: field %s has the wrong type", ErrInvalidUserInfo, te.Field)
 		}

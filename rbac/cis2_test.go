@@ -92,7 +92,7 @@ func TestRequesterFromCIS2(t *testing.T) {
 		{name: "no roles", userinfo: `{"sub": "910000000001", "nhsid_nrbac_roles": []}`, selected: "1", err: rbac.ErrUnknownRole,
 			msg: "lists no national RBAC roles"},
 		{name: "malformed JSON", userinfo: `{"sub": "910000000001",`, err: rbac.ErrInvalidUserInfo, msg: "malformed JSON"},
-		{name: "not an object", userinfo: `[]`, err: rbac.ErrInvalidUserInfo, msg: "wrong type"},
+		{name: "not an object", userinfo: `[]`, err: rbac.ErrInvalidUserInfo, msg: "must be a JSON object, not array"},
 		{name: "roles of the wrong type", userinfo: `{"sub": "1", "nhsid_nrbac_roles": {"a": 1}}`, err: rbac.ErrInvalidUserInfo,
 			msg: "field nhsid_nrbac_roles has the wrong type"},
 		{name: "no user", userinfo: `{"nhsid_nrbac_roles": [{"person_roleid": "1", "role_code": "R8000", "org_code": "RX1"}]}`,

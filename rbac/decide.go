@@ -149,8 +149,12 @@ func (v *verdict) deny(rule, reason string) {
 //     overrides a missing agreement only when the policy says so).
 //
 // A refusal lists every requirement that failed. Decide does not allocate
-// when it allows, and is safe for concurrent use.
+// when it allows, and is safe for concurrent use. A nil Policy refuses
+// everything.
 func (p *Policy) Decide(req Request) Decision {
+	if p == nil {
+		return Decision{Reasons: []string{"no access policy is loaded"}, Rule: "policy", Stage: req.Stage()}
+	}
 	stage := req.Stage()
 	t := req.Time
 	if t.IsZero() {

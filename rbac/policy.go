@@ -136,6 +136,9 @@ func LoadPolicy(r io.Reader) (*Policy, error) {
 // of the current time: to check a policy for the day it takes effect, or
 // to load a fixed policy reproducibly in tests.
 func LoadPolicyAt(r io.Reader, now time.Time) (*Policy, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: no policy to read (nil reader)", ErrInvalidPolicy)
+	}
 	f, root, err := decodeFile(r)
 	if err != nil {
 		return nil, err

@@ -399,3 +399,18 @@ func flatten(err error) []error {
 	}
 	return []error{err}
 }
+
+func TestNilInputs(t *testing.T) {
+	_, err := rbac.LoadPolicy(nil)
+	require.ErrorIs(t, err, rbac.ErrInvalidPolicy)
+
+	var none *rbac.Policy
+	d := none.Decide(rbac.Request{})
+	assert.False(t, d.Allowed)
+	assert.Equal(t, []string{"no access policy is loaded"}, d.Reasons)
+	require.ErrorIs(t, d.Err(), rbac.ErrDenied)
+
+	_, err = rbac.RequesterFromCIS2([]byte(`[]`), "")
+	require.ErrorIs(t, err, rbac.ErrInvalidUserInfo)
+	assert.Contains(t, err.Error(), "must be a JSON object")
+}
