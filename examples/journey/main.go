@@ -13,7 +13,11 @@
 //
 //	go run ./examples/journey
 //	go run ./examples/journey -patient 9490000078 -latency 20ms
-//	go run ./examples/journey -policy my-policy.yaml -requester me.json
+//	go run ./examples/journey -policy examples/journey/policy.yaml -requester me.json
+//
+// policy.yaml beside this file is the fake world's policy, to copy and
+// edit: change a role, a category or an agreement and see the decisions
+// change.
 //
 // With -pds and -nrl it runs against real services instead; then
 // -directory (the remote ShCRs), -policy, -requester and -ods are needed,

@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
+	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -97,3 +98,15 @@ func TestTrailKeepsLogFirst(t *testing.T) {
 type failSink struct{}
 
 func (failSink) Write(context.Context, audit.Event) error { return os.ErrPermission }
+
+// TestPolicyFileMatchesTheWorld keeps the policy shipped beside the example
+// (to copy and edit) the same as the one the fake world enforces.
+func TestPolicyFileMatchesTheWorld(t *testing.T) {
+	b, err := os.ReadFile("policy.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, string(shcrtest.WorldPolicyYAML()), string(b))
+
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-policy", "policy.yaml"}, &out, &out), out.String())
+	assert.Contains(t, out.String(), "4 retrieved, 1 refused, 0 failed")
+}
