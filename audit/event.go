@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -280,6 +281,15 @@ type Event struct {
 	Custodian shcrkit.ODSCode `json:"custodian,omitempty"`
 }
 
+// The range of event times a sink accepts: a record's time must encode
+// as RFC 3339 (years 0 to 9999) and the log's table holds it as Unix
+// nanoseconds (years 1678 to 2262); anything outside this range is a
+// broken clock or a bad value, not an access.
+var (
+	minEventTime = time.Date(1900, time.January, 1, 0, 0, 0, 0, time.UTC)
+	maxEventTime = time.Date(2200, time.January, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Size limits, so that a record stays small and a corrupt length field
 // can be told from a real one.
 const (
@@ -309,6 +319,8 @@ func (e Event) Validate() error {
 	}
 	if e.Time.IsZero() {
 		bad("time is required")
+	} else if e.Time.Before(minEventTime) || !e.Time.Before(maxEventTime) {
+		bad("time %s is outside the years %d to %d", e.Time.UTC().Format(time.RFC3339), minEventTime.Year(), maxEventTime.Year()-1)
 	}
 	r := e.Requester
 	if strings.TrimSpace(r.UserID) == "" && strings.TrimSpace(r.System.Name) == "" {
@@ -550,11 +562,22 @@ func replaceDigitRun(s, run, with string) string {
 	}
 }
 
-// nhsNumberIn reports whether s holds a run of ten digits (alone or
-// grouped 3-3-4), standing as a token of its own (not inside a longer run
-// of letters and digits, such as a UUID), that passes the NHS number
-// check.
+// nhsNumberIn reports whether s, as written or percent-decoded (a query
+// string as sent may encode the "|" before an identifier as %7C, and
+// spaces as + or %20), holds a run of ten digits (alone or grouped
+// 3-3-4), standing as a token of its own (not inside a longer run of
+// letters and digits, such as a UUID), that passes the NHS number check.
 func nhsNumberIn(s string) bool {
+	if nhsNumberInText(s) {
+		return true
+	}
+	if d, err := url.QueryUnescape(s); err == nil && d != s {
+		return nhsNumberInText(d)
+	}
+	return false
+}
+
+func nhsNumberInText(s string) bool {
 	if shcrkit.MaskNHSNumbers(s) == s {
 		return false // no NHS-number-shaped run at all
 	}

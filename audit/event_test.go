@@ -41,6 +41,14 @@ func TestEventValidate(t *testing.T) {
 		{"over-long field", func(e *Event) { e.Reason = strings.Repeat("x", maxField+1) }, "longer than"},
 		{"NHS number in query", func(e *Event) { e.Query = "identifier=943 476 5919" }, "names an NHS number"},
 		{"other patient's number in query", func(e *Event) { e.Query = "subject=9000000009" }, "names an NHS number"},
+		{"other patient's number after an encoded bar", func(e *Event) {
+			e.Query = "subject%3Aidentifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9000000009"
+		}, "names an NHS number"},
+		{"other patient's number spaced with +", func(e *Event) { e.Query = "identifier=900+000+0009" }, "names an NHS number"},
+		{"other patient's number spaced with %20", func(e *Event) { e.Query = "identifier=900%20000%200009" }, "names an NHS number"},
+		{"time past year 9999", func(e *Event) { e.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "outside the years"},
+		{"time before year 0", func(e *Event) { e.Time = time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC) }, "outside the years"},
+		{"time beyond Unix nanoseconds", func(e *Event) { e.Time = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC) }, "outside the years"},
 		{"placeholder without patient", func(e *Event) { e.Patient = ""; e.Query = "subject=" + QueryPatientPlaceholder }, "no patient"},
 		{"query with base URL", func(e *Event) { e.Query = "https://x.test/Patient?family=Smith" }, "base URL"},
 		{"endpoint with query", func(e *Event) { e.Endpoint = "https://x.test/fhir?x=1" }, "endpoint"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -100,12 +101,26 @@ func (f Filter) Match(e Event) bool {
 
 // matchEntry applies the parts of the filter that a table entry holds.
 func (f Filter) matchEntry(e tableEntry) bool {
-	return (f.From.IsZero() || e.time >= f.From.UnixNano()) &&
-		(f.To.IsZero() || e.time < f.To.UnixNano()) &&
+	return (f.From.IsZero() || e.time >= unixNanoClamped(f.From)) &&
+		(f.To.IsZero() || e.time < unixNanoClamped(f.To)) &&
 		(f.Outcome == "" || e.outcome == f.Outcome.code()) &&
 		(f.Purpose == shcrkit.PurposeUnspecified || e.purpose == uint8(f.Purpose)) &&
 		(f.Action == "" || e.action == f.Action.code()) &&
 		(f.Service == "" || e.service == f.Service.code())
+}
+
+// unixNanoClamped is t.UnixNano for the times an event can have, and the
+// nearest end of the int64 range for times beyond them, where UnixNano
+// would overflow; so a filter bound far in the past or future still
+// compares correctly with every event.
+func unixNanoClamped(t time.Time) int64 {
+	switch {
+	case t.Before(minEventTime):
+		return math.MinInt64
+	case !t.Before(maxEventTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // QueryString renders the filter as the query of the audit event that

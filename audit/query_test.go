@@ -55,6 +55,10 @@ func TestQueryFilters(t *testing.T) {
 		{"correlation and outcome", Filter{CorrelationID: readEvent(t0, clinician(), patientA).CorrelationID, Outcome: OutcomeSuccess}, []uint64{2, 3, 6, 7}},
 		{"limit", Filter{Organisation: "RX1", Limit: 2}, []uint64{1, 2}},
 		{"everything", Filter{}, []uint64{1, 2, 3, 4, 5, 6, 7}},
+		{"from long ago", Filter{From: time.Date(2, 1, 1, 0, 0, 0, 0, time.UTC)}, []uint64{1, 2, 3, 4, 5, 6, 7}},
+		{"to far ahead", Filter{To: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, []uint64{1, 2, 3, 4, 5, 6, 7}},
+		{"from far ahead", Filter{From: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, nil},
+		{"to long ago", Filter{To: time.Date(2, 1, 1, 0, 0, 0, 0, time.UTC)}, nil},
 		{"nothing", Filter{Patient: "9000000017"}, nil},
 	}
 	for _, tt := range tests {
