@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
@@ -63,8 +64,9 @@ type Pointer struct {
 	// Status is the pointer's status ("current").
 	Status string `json:"status,omitempty"`
 	// Confidentiality is the pointer's own confidentiality from
-	// securityLabel (the most restrictive when there are several); ""
-	// when it carries none.
+	// securityLabel (the most restrictive when there are several; a
+	// confidentiality label with a code outside the code system counts as
+	// very restricted); "" when it carries none.
 	Confidentiality Confidentiality `json:"confidentiality,omitempty"`
 	// Replaces lists the IDs of the pointers this one supersedes
 	// (relatesTo with code "replaces").
@@ -185,9 +187,13 @@ func describeJSONError(err error) string {
 	return clipText(err.Error(), 120)
 }
 
+// clipText keeps at most n bytes of s, cut at a character boundary.
 func clipText(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
@@ -334,17 +340,30 @@ var confidentialityRank = map[Confidentiality]int{
 	ConfidentialityNormal: 4, ConfidentialityRestricted: 5, ConfidentialityVeryRestricted: 6,
 }
 
+// confidentialitySystems are the names the v3 Confidentiality code system
+// goes by: the FHIR R4 URL, the older FHIR URL and the HL7 OID.
+var confidentialitySystems = map[string]bool{
+	ConfidentialitySystem:                    true,
+	"http://hl7.org/fhir/v3/Confidentiality": true,
+	"urn:oid:2.16.840.1.113883.5.25":         true,
+}
+
 // confidentialityOf returns the most restrictive confidentiality code among
 // the labels, so that a pointer labelled twice is treated by its stricter
-// label.
+// label. A label of the confidentiality system whose code is not one of
+// its codes is read as very restricted: a label that cannot be understood
+// must not make a pointer look unrestricted.
 func confidentialityOf(labels []fhir.CodeableConcept) Confidentiality {
 	var best Confidentiality
 	for i := range labels {
 		for _, c := range labels[i].Coding {
-			if str(c.System) != ConfidentialitySystem {
+			if !confidentialitySystems[str(c.System)] {
 				continue
 			}
 			code := Confidentiality(str(c.Code))
+			if !code.Valid() {
+				code = ConfidentialityVeryRestricted
+			}
 			if confidentialityRank[code] > confidentialityRank[best] {
 				best = code
 			}

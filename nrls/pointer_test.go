@@ -85,6 +85,36 @@ func TestParsePointerView(t *testing.T) {
 	assert.Equal(t, nrls.CategoryCarePlan, rt.Category)
 }
 
+// TestConfidentialityFailsClosed checks that a confidentiality label the
+// view cannot read never makes a pointer look unrestricted.
+func TestConfidentialityFailsClosed(t *testing.T) {
+	label := func(system, code string) string {
+		return `{"resourceType":"DocumentReference","status":"current","securityLabel":[` +
+			`{"coding":[{"system":"` + nrls.ConfidentialitySystem + `","code":"N"}]},` +
+			`{"coding":[{"system":"` + system + `","code":"` + code + `"}]}]}`
+	}
+	tests := []struct {
+		name, system, code string
+		want               nrls.Confidentiality
+	}{
+		{"known code", nrls.ConfidentialitySystem, "R", nrls.ConfidentialityRestricted},
+		{"unknown code", nrls.ConfidentialitySystem, "X", nrls.ConfidentialityVeryRestricted},
+		{"lower-case code", nrls.ConfidentialitySystem, "v", nrls.ConfidentialityVeryRestricted},
+		{"code with a space", nrls.ConfidentialitySystem, "V ", nrls.ConfidentialityVeryRestricted},
+		{"empty code", nrls.ConfidentialitySystem, "", nrls.ConfidentialityVeryRestricted},
+		{"older FHIR system", "http://hl7.org/fhir/v3/Confidentiality", "V", nrls.ConfidentialityVeryRestricted},
+		{"OID system", "urn:oid:2.16.840.1.113883.5.25", "R", nrls.ConfidentialityRestricted},
+		{"another system", "urn:other", "V", nrls.ConfidentialityNormal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := nrls.ParsePointer([]byte(label(tt.system, tt.code)))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, p.Confidentiality)
+		})
+	}
+}
+
 func TestParsePointerIsLenient(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -151,6 +151,9 @@ func (c *Client) SearchAll(ctx context.Context, nhs shcrkit.NHSNumber, opts ...S
 	}
 	res, err := decodeSearch(resp, nhs)
 	if err != nil {
+		if noRecord(err) {
+			return &SearchResult{Pointers: []Pointer{}, RequestID: resp.RequestID}, nil
+		}
 		return nil, err
 	}
 	for _, p := range res.Problems {
@@ -189,6 +192,9 @@ func (c *Client) Count(ctx context.Context, nhs shcrkit.NHSNumber, opts ...Searc
 		return 0, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
 	if err := bundleOnly(b.ResourceType, resp); err != nil {
+		if noRecord(err) {
+			return 0, nil
+		}
 		return 0, err
 	}
 	if b.Total == nil || *b.Total < 0 {
@@ -250,10 +256,11 @@ func (c *Client) searchRequest(nhs shcrkit.NHSNumber, count bool, opts []SearchO
 }
 
 // noRecord reports whether err is the service's NO_RECORD_FOUND answer,
-// which a search takes for an empty result.
+// which a search takes for an empty result: a 404, or an OperationOutcome
+// sent with 200 in place of the Bundle.
 func noRecord(err error) bool {
 	var ae *shcrkit.APIError
-	return errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound &&
+	return errors.As(err, &ae) && (ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusOK) &&
 		strings.EqualFold(strings.ReplaceAll(ae.Code, " ", "_"), "NO_RECORD_FOUND")
 }
 

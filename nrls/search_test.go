@@ -113,6 +113,25 @@ func TestSearchFindingNothing(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, n)
 	})
+	t.Run("NO_RECORD_FOUND in place of the Bundle", func(t *testing.T) {
+		body := `{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"not-found",
+			"details":{"coding":[{"system":"https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1","code":"NO_RECORD_FOUND"}]}}]}`
+		c := rawServer(t, http.StatusOK, "application/fhir+json", body)
+		ps, err := c.Search(ctx, testNHS)
+		require.NoError(t, err)
+		assert.Empty(t, ps)
+		n, err := c.Count(ctx, testNHS)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+	})
+	t.Run("other outcomes in place of the Bundle are errors", func(t *testing.T) {
+		body := `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden",
+			"details":{"coding":[{"code":"ACCESS DENIED"}]}}]}`
+		_, err := rawServer(t, http.StatusOK, "application/fhir+json", body).Search(ctx, testNHS)
+		var ae *shcrkit.APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, "ACCESS DENIED", ae.Code)
+	})
 	t.Run("other 404s are errors", func(t *testing.T) {
 		body := `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found",
 			"details":{"coding":[{"code":"RESOURCE_NOT_FOUND"}]}}]}`
@@ -250,7 +269,7 @@ func TestSearchServiceErrors(t *testing.T) {
 
 	_, err = c.Search(ctx, testNHS, nrls.WithTypes("410970009"), nrls.ViaGET())
 	require.ErrorAs(t, err, &ae)
-	assert.Equal(t, "INVALID_PARAMETER", ae.Code)
+	assert.Equal(t, "INVALID_CODE_SYSTEM", ae.Code, "an unknown type is not among the organisation's types")
 }
 
 func TestSearchRetriesTransientFailures(t *testing.T) {

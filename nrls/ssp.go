@@ -43,7 +43,7 @@ func SSPURL(sspURL, proxyBase string) (string, error) {
 		return "", fmt.Errorf("%w: the pointer URL is not an absolute URL", ErrInvalidSSP)
 	}
 	base, err := url.Parse(strings.TrimSpace(proxyBase))
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.RawQuery != "" || base.Fragment != "" {
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.RawQuery != "" || base.ForceQuery || base.Fragment != "" {
 		return "", fmt.Errorf("%w: proxy base must be an absolute http(s) URL without query", ErrInvalidSSP)
 	}
 	return strings.TrimRight(base.String(), "/") + "/" + percentEncodeAll(target), nil

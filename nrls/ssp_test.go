@@ -26,6 +26,7 @@ func TestSSPURL(t *testing.T) {
 		{"https pointer", directURL, "https://proxy.example", nrls.ErrNotSSP},
 		{"relative base", sspURL, "proxy.example", nrls.ErrInvalidSSP},
 		{"base with query", sspURL, "https://proxy.example/?a=1", nrls.ErrInvalidSSP},
+		{"base with empty query", sspURL, "https://proxy.example/?", nrls.ErrInvalidSSP},
 		{"ftp base", sspURL, "ftp://proxy.example", nrls.ErrInvalidSSP},
 		{"ssp without host", "ssp:///x", "https://proxy.example", nrls.ErrInvalidSSP},
 	}

@@ -103,7 +103,8 @@ func ValidID(id string) bool { return len(id) <= 64 && idPattern.MatchString(id)
 // when set, of the service's form and prefixed with the custodian's ODS
 // code; exactly one type coding, a known SNOMED record type with its
 // display; exactly one category coding, the type's own category with its
-// display; at least one content, each with an absolute URL, a media type
+// display; at least one content, each with an absolute URL free of the
+// patient's NHS number, a media type
 // suited to its format, a known format, exactly one content stability
 // extension and at most one retrieval mechanism extension (SSP exactly
 // when the URL is ssp://); an ssp:// URL needs exactly one 12-digit ASID
@@ -143,7 +144,7 @@ func validateResource(v *ValidationError, d *fhir.DocumentReference) {
 	}
 	rt, typeOK := validateType(v, d.Type)
 	validateCategory(v, d.Category, rt, typeOK)
-	ssp := validateContent(v, d.Content)
+	ssp := validateContent(v, d.Content, subjectNumber(d.Subject))
 	validateContext(v, d.Context, ssp)
 	validateRelatesTo(v, d.RelatesTo, custodian, str(d.Id))
 	validateSecurityLabel(v, d.SecurityLabel)
@@ -168,6 +169,17 @@ func validateSubject(v *ValidationError, s *fhir.Reference) {
 			v.add("subject.identifier.value", "must be a valid NHS number (10 digits, modulus-11 check)")
 		}
 	}
+}
+
+// subjectNumber returns the subject's NHS number when it is a valid one.
+func subjectNumber(s *fhir.Reference) string {
+	if s == nil || s.Identifier == nil {
+		return ""
+	}
+	if v := str(s.Identifier.Value); shcrkit.ValidNHSNumber(v) {
+		return v
+	}
+	return ""
 }
 
 // validateOrg checks an organisation reference by ODS code and returns the
@@ -255,7 +267,7 @@ func validateCategory(v *ValidationError, cats []fhir.CodeableConcept, rt Record
 
 // validateContent checks every content entry and reports whether any is
 // retrieved through the Spine Secure Proxy.
-func validateContent(v *ValidationError, content []fhir.DocumentReferenceContent) (ssp bool) {
+func validateContent(v *ValidationError, content []fhir.DocumentReferenceContent, nhs string) (ssp bool) {
 	if len(content) == 0 {
 		v.add("content", "must hold at least one entry")
 		return false
@@ -271,6 +283,10 @@ func validateContent(v *ValidationError, content []fhir.DocumentReferenceContent
 			v.add(at+".attachment.url", "is required")
 		case !validURL(u):
 			v.add(at+".attachment.url", "must be an absolute URL")
+		case nhs != "" && strings.Contains(u, nhs):
+			// The URL is logged and shown on the way to the record; the
+			// specification forbids patient identifiers in it.
+			v.add(at+".attachment.url", "must not contain the patient's NHS number")
 		}
 		format := validateFormat(v, at, c.Format)
 		validateContentType(v, at, str(c.Attachment.ContentType), format)

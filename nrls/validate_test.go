@@ -92,6 +92,8 @@ func TestNewPointerRejectsBadSpecs(t *testing.T) {
 		{"unknown type", func(s *nrls.PointerSpec) { s.Type = "410970009" }, "type.coding[0].code"},
 		{"no URL", func(s *nrls.PointerSpec) { s.URL = "" }, "content[0].attachment.url"},
 		{"relative URL", func(s *nrls.PointerSpec) { s.URL, s.ProviderASID = "/records/1", "" }, "content[0].attachment.url"},
+		{"NHS number in URL", func(s *nrls.PointerSpec) { s.URL = directURL + "?patient=" + string(testNHS) }, "content[0].attachment.url"},
+		{"NHS number in ssp URL", func(s *nrls.PointerSpec) { s.URL = "ssp://north.shcr.example/" + string(testNHS) + "/plan.pdf" }, "content[0].attachment.url"},
 		{"ssp without ASID", func(s *nrls.PointerSpec) { s.ProviderASID = "" }, "context.related"},
 		{"short ASID", func(s *nrls.PointerSpec) { s.ProviderASID = "12345" }, "context.related[0].identifier.value"},
 		{"no practice setting", func(s *nrls.PointerSpec) { s.PracticeSetting = nrls.Concept{} }, "context.practiceSetting.coding[0].code"},

@@ -185,20 +185,21 @@ func (s *Server) checkParams(c *call, p *searchParams, formCode string) (*filter
 		f.allowed = allowed
 	}
 	if p.has["type"] {
-		set, bad := codeSet(p.typ, "type", formCode, func(code string) bool { _, ok := nrls.Types.Lookup(code); return ok })
+		// The service checks a type against those the organisation may
+		// use, so an unknown type and a type it may not use are answered
+		// alike.
+		set, bad := codeSet(p.typ, "type", formCode, func(code string) bool {
+			_, ok := nrls.Types.Lookup(code)
+			return ok && (allowed == nil || allowed[nrls.SNOMEDSystem+"|"+code])
+		}, "Invalid query parameter (The provided type does not match the allowed types for this organisation)")
 		if bad != nil {
 			return nil, "", bad
-		}
-		for t := range set {
-			if allowed != nil && !allowed[t] {
-				return nil, "", &badParam{http.StatusForbidden, "ACCESS DENIED",
-					"The requested type is not one this organisation may access", "type"}
-			}
 		}
 		f.types = set
 	}
 	if p.has["category"] {
-		set, bad := codeSet(p.category, "category", formCode, func(code string) bool { _, ok := nrls.Types.Category(code); return ok })
+		set, bad := codeSet(p.category, "category", formCode, func(code string) bool { _, ok := nrls.Types.Category(code); return ok },
+			"Invalid query parameter (The provided category is not valid)")
 		if bad != nil {
 			return nil, "", bad
 		}
@@ -210,8 +211,10 @@ func (s *Server) checkParams(c *call, p *searchParams, formCode string) (*filter
 	return f, nhs, nil
 }
 
-// codeSet reads a comma-separated list of system|code tokens.
-func codeSet(list, name, formCode string, known func(string) bool) (map[string]bool, *badParam) {
+// codeSet reads a comma-separated list of system|code tokens; a SNOMED
+// code that known refuses is answered with 400 INVALID_CODE_SYSTEM and
+// unknown, as the service answers it.
+func codeSet(list, name, formCode string, known func(string) bool, unknown string) (map[string]bool, *badParam) {
 	set := map[string]bool{}
 	for _, tok := range strings.Split(list, ",") {
 		system, code, ok := strings.Cut(strings.TrimSpace(tok), "|")
@@ -223,7 +226,7 @@ func codeSet(list, name, formCode string, known func(string) bool) (map[string]b
 				"Invalid " + name + " (the system must be " + nrls.SNOMEDSystem + ")", name}
 		}
 		if !known(code) {
-			return nil, &badParam{http.StatusBadRequest, formCode, "Invalid " + name + ": unknown code", name}
+			return nil, &badParam{http.StatusBadRequest, "INVALID_CODE_SYSTEM", unknown, name}
 		}
 		set[system+"|"+code] = true
 	}

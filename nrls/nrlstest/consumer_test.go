@@ -64,10 +64,10 @@ func TestSearchParameterChecks(t *testing.T) {
 		{"repeated parameter", url.Values{"subject:identifier": {subjectNormal, subjectNormal}}, 400, "INVALID_PARAMETER"},
 		{"bad custodian", url.Values{"subject:identifier": {subjectNormal}, "custodian:identifier": {"https://fhir.nhs.uk/Id/another-code|XYZ"}}, 400, "INVALID_PARAMETER"},
 		{"type of another system", url.Values{"subject:identifier": {subjectNormal}, "type": {"http://loinc.org|68552-9"}}, 400, "INVALID_CODE_SYSTEM"},
-		{"unknown type", url.Values{"subject:identifier": {subjectNormal}, "type": {"http://snomed.info/sct|410970009"}}, 400, "INVALID_PARAMETER"},
+		{"unknown type", url.Values{"subject:identifier": {subjectNormal}, "type": {"http://snomed.info/sct|410970009"}}, 400, "INVALID_CODE_SYSTEM"},
 		{"type without system", url.Values{"subject:identifier": {subjectNormal}, "type": {"736253002"}}, 400, "INVALID_PARAMETER"},
 		{"category of another system", url.Values{"subject:identifier": {subjectNormal}, "category": {"http://loinc.org|55112-7"}}, 400, "INVALID_CODE_SYSTEM"},
-		{"unknown category", url.Values{"subject:identifier": {subjectNormal}, "category": {"http://snomed.info/sct|410970009"}}, 400, "INVALID_PARAMETER"},
+		{"unknown category", url.Values{"subject:identifier": {subjectNormal}, "category": {"http://snomed.info/sct|410970009"}}, 400, "INVALID_CODE_SYSTEM"},
 		{"summary other than count", url.Values{"subject:identifier": {subjectNormal}, "_summary": {"data"}}, 400, "INVALID_PARAMETER"},
 	}
 	for _, tt := range tests {
@@ -206,10 +206,18 @@ func TestConsumerTypes(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, a.status)
 	assert.Equal(t, "ACCESS DENIED", a.code(t), "spelt with a space, as the service does here")
 
+	// A search for a type the organisation may not use is a bad
+	// parameter, as the service answers it, not a refusal.
 	q := url.Values{"subject:identifier": {subjectNormal}, "type": {"http://snomed.info/sct|" + nrls.TypeEmergencyHealthCarePlan}}
 	a = send(t, srv, http.MethodGet, consumerPath("/DocumentReference?"+q.Encode()), headers(nrlstest.ConsumerODS), "")
-	assert.Equal(t, http.StatusForbidden, a.status)
-	assert.Equal(t, "ACCESS DENIED", a.code(t))
+	assert.Equal(t, http.StatusBadRequest, a.status)
+	assert.Equal(t, "INVALID_CODE_SYSTEM", a.code(t))
+	assert.Equal(t, []string{"type"}, a.outcome(t).Issue[0].Expression)
+	body := `{"subject:identifier":"` + subjectNormal + `","type":"http://snomed.info/sct|` + nrls.TypeMentalHealthCrisisPlan +
+		`,http://snomed.info/sct|` + nrls.TypeEmergencyHealthCarePlan + `"}`
+	a = send(t, srv, http.MethodPost, consumerPath("/DocumentReference/_search"), headers(nrlstest.ConsumerODS), body)
+	assert.Equal(t, http.StatusBadRequest, a.status, "one type it may not use spoils the list")
+	assert.Equal(t, "INVALID_CODE_SYSTEM", a.code(t))
 
 	// Another organisation is not restricted.
 	other, err := srv.NewClient(nrls.WithEndUserOrganisation("Y90002"))

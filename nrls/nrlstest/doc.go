@@ -36,12 +36,14 @@
 // Searches check their parameters as the service does: subject:identifier
 // required (INVALID_PARAMETER, or MESSAGE_NOT_WELL_FORMED in a _search
 // body), a bad check digit INVALID_NHS_NUMBER, a type or category system
-// other than SNOMED CT INVALID_CODE_SYSTEM, unknown parameters refused,
-// _summary=count answered with a total alone. Reads of a missing pointer
-// answer 404 NO_RECORD_FOUND; a consumer restricted by WithConsumerTypes
-// gets 403 "ACCESS DENIED" (with a space, as the service spells it there)
-// for other types, while a missing or refused token (WithTokenValidator)
-// gets 401 ACCESS_DENIED. Producers write only their own pointers: a
+// other than SNOMED CT, an unknown category, or a type that is unknown or
+// not among those the organisation may use (WithConsumerTypes) 400
+// INVALID_CODE_SYSTEM, unknown parameters refused, _summary=count answered
+// with a total alone. Reads of a missing pointer answer 404
+// NO_RECORD_FOUND; a read by a consumer restricted by WithConsumerTypes of
+// a pointer of another type gets 403 "ACCESS DENIED" (with a space, as the
+// service spells it there), while a missing or refused token
+// (WithTokenValidator) gets 401 ACCESS_DENIED. Producers write only their own pointers: a
 // create for another custodian is 400 BAD_REQUEST, an update 403
 // AUTHOR_CREDENTIALS_ERROR, a delete 403 ACCESS_DENIED. Creates and
 // updates are validated with nrls.Validate and refused with one issue per

@@ -76,8 +76,9 @@ func WithoutSeed() Option {
 // WithConsumerTypes restricts what the consumer organisation ods may see
 // to these record types (SNOMED codes), as the service restricts each
 // consumer to the types agreed at onboarding. Searches leave other types
-// out; a search asking for one, or a read of one, is refused with 403
-// "ACCESS DENIED". Organisations not named may see every type.
+// out; a search asking for one is refused with 400 INVALID_CODE_SYSTEM and
+// a read of one with 403 "ACCESS DENIED", as the service does.
+// Organisations not named may see every type.
 func WithConsumerTypes(ods shcrkit.ODSCode, types ...string) Option {
 	return func(c *config) error { return addTypes(c.consumerTypes, ods, types) }
 }
