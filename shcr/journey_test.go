@@ -523,6 +523,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, res.Records)
 		assert.Empty(t, res.Refused, "a refusal that was not recorded is not shown either")
+		assert.Empty(t, res.Pointers, "nor is an allowance that was not recorded")
 		assert.Len(t, res.Failures, 5)
 		assert.Equal(t, before, regionRequests(w), "nothing is fetched before its decision is recorded")
 	})

@@ -80,8 +80,14 @@ func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
 		}()
 	}
 	wg.Wait()
+	// Only the allowances whose decision was recorded stay listed as
+	// pointers that may be opened, like the refusals below.
+	res.Pointers = nil
 	for i, o := range out {
 		p := f.pointers[i].pointer
+		if f.pointers[i].decision.Allowed && !decisionUnrecorded(o.err) {
+			res.Pointers = append(res.Pointers, cands[i])
+		}
 		switch {
 		case o.err != nil:
 			res.Failures = append(res.Failures, &RetrievalError{Pointer: p, Custodian: p.Custodian, Err: o.err})
@@ -92,6 +98,13 @@ func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// decisionUnrecorded reports whether err says a pointer's decision was
+// not written to the audit sink.
+func decisionUnrecorded(err error) bool {
+	var ae *AuditError
+	return errors.As(err, &ae) && ae.Step == StepDecision
 }
 
 // Retrieve opens one pointer for the request: it traces the patient,

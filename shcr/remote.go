@@ -61,7 +61,7 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 		r.logger = slog.New(slog.DiscardHandler)
 	}
 	for _, ep := range dir.endpoints {
-		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, func(cfg *fhirhttp.Config) error {
+		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, sameOriginRedirect, func(cfg *fhirhttp.Config) error {
 			if ep.TokenSource != nil {
 				return cfg.SetTokenSource(ep.TokenSource)
 			}
@@ -73,7 +73,9 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 		r.clients[ep] = c
 	}
 	if s := dir.ssp; s != nil {
-		c, err := r.newClient(s.proxy, s.Certificate, s.RootCAs, func(cfg *fhirhttp.Config) error {
+		// Every path on the proxy names a provider of its own, so the proxy's
+		// redirects are not followed at all, even to its own origin.
+		c, err := r.newClient(s.proxy, s.Certificate, s.RootCAs, noRedirect, func(cfg *fhirhttp.Config) error {
 			if s.TokenSource != nil {
 				return cfg.SetTokenSource(s.TokenSource)
 			}
@@ -90,10 +92,11 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 // Directory returns the directory the Remote was built with.
 func (r *Remote) Directory() *Directory { return r.dir }
 
-func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.CertPool, auth func(*fhirhttp.Config) error) (*fhirhttp.Client, error) {
+func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.CertPool,
+	redirects func(*http.Request, []*http.Request) error, auth func(*fhirhttp.Config) error) (*fhirhttp.Client, error) {
 	cfg := r.opts.base
 	cfg.BaseURL = base
-	hc, err := guardedHTTPClient(cfg.HTTPClient, cert, roots)
+	hc, err := guardedHTTPClient(cfg.HTTPClient, cert, roots, redirects)
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +107,11 @@ func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.Cer
 	return fhirhttp.New(cfg)
 }
 
-// guardedHTTPClient copies base (or a default client) with a redirect
-// policy that stops at a redirect to another origin, and with the client
+// guardedHTTPClient copies base (or a default client) with the redirect
+// policy given (sameOriginRedirect or noRedirect), and with the client
 // certificate and roots in a cloned transport.
-func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.CertPool) (*http.Client, error) {
+func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.CertPool,
+	redirects func(*http.Request, []*http.Request) error) (*http.Client, error) {
 	var hc http.Client
 	if base != nil {
 		hc = *base
@@ -138,9 +142,12 @@ func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.Cer
 		}
 		hc.Transport = t
 	}
-	hc.CheckRedirect = sameOriginRedirect
+	hc.CheckRedirect = redirects
 	return &hc, nil
 }
+
+// noRedirect hands every redirect back unfollowed.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // sameOriginRedirect follows a redirect only within the origin first
 // asked; a redirect elsewhere is handed back unfollowed, so no header of
