@@ -44,10 +44,19 @@ func outcomeError(resp *fhirhttp.Response) error {
 	apiErr := fhirhttp.NewAPIError(resp.StatusCode, resp.Header, resp.Body, resp.RequestID)
 	o, _ := fhirhttp.ParseOutcome(resp.Body)
 	if o.Code == "TOO_MANY_MATCHES" || o.IssueType == "multiple-matches" {
-		return fmt.Errorf("%w: %w", ErrTooManyMatches, apiErr)
+		return &tooManyMatchesError{api: apiErr}
 	}
 	return apiErr
 }
+
+// tooManyMatchesError is ErrTooManyMatches with the answer that said so.
+// Its text is made when asked for, so that it reflects the redaction of
+// the answer's diagnostics.
+type tooManyMatchesError struct{ api *shcrkit.APIError }
+
+func (e *tooManyMatchesError) Error() string { return ErrTooManyMatches.Error() + ": " + e.api.Error() }
+
+func (e *tooManyMatchesError) Unwrap() []error { return []error{ErrTooManyMatches, e.api} }
 
 // decodePatient reads a Patient answer. asked is the NHS number requested,
 // so that a superseded number can be reported.

@@ -234,7 +234,9 @@ func isIndex(s string) bool {
 // ErrVersionMismatch: get the patient again and re-apply. When the service
 // is slow to apply the change it answers 503 with Retry-After; the client
 // waits and re-sends with the same X-Request-ID, which the service uses
-// to apply the change once only.
+// to apply the change once only. The values of the operations are
+// replaced by "[redacted]" wherever the service's error answer quotes
+// them.
 func (c *Client) Update(ctx context.Context, nhs shcrkit.NHSNumber, version string, ops ...PatchOp) (*Patient, error) {
 	if err := contextDone(ctx); err != nil {
 		return nil, err
@@ -265,7 +267,11 @@ func (c *Client) Update(ctx context.Context, nhs shcrkit.NHSNumber, version stri
 		Idempotent:  true,
 	})
 	if err != nil {
-		return nil, err
+		return nil, redactEcho(err, patchValues(ops))
 	}
-	return decodePatient(resp, nhs)
+	p, err := decodePatient(resp, nhs)
+	if err != nil {
+		return nil, redactEcho(err, patchValues(ops))
+	}
+	return p, nil
 }

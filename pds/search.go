@@ -114,7 +114,9 @@ type Match struct {
 // with an error matching ErrInvalidSearch (or ErrAccessMode) when the
 // service would reject it. The matches come best first; no match is an
 // empty slice and no error. More matches than the query's MaxResults (or
-// the service's limit) fail with ErrTooManyMatches.
+// the service's limit) fail with ErrTooManyMatches. The values searched
+// for are replaced by "[redacted]" wherever the service's error answer
+// quotes them.
 func (c *Client) Search(ctx context.Context, q SearchQuery) ([]Match, error) {
 	if err := contextDone(ctx); err != nil {
 		return nil, err
@@ -124,11 +126,11 @@ func (c *Client) Search(ctx context.Context, q SearchQuery) ([]Match, error) {
 	}
 	resp, err := c.http.Do(ctx, &fhirhttp.Request{Path: "/Patient", Query: q.Values()})
 	if err != nil {
-		return nil, err
+		return nil, redactEcho(err, q.sentValues())
 	}
 	b, err := decodeBundle(resp)
 	if err != nil {
-		return nil, err
+		return nil, redactEcho(err, q.sentValues())
 	}
 	matches := make([]Match, 0, len(b.Entry))
 	for i, e := range b.Entry {
