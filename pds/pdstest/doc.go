@@ -32,9 +32,9 @@
 // The fake implements get, search, update (JSON Patch) and related
 // persons as the service's specification describes them: the same
 // headers (X-Request-ID must be a UUID and is echoed, as is
-// X-Correlation-ID; NHSD-End-User-Organisation-ODS and NHSD-Session-URID
-// are checked), the same HTTP statuses and OperationOutcome codes
-// (INVALID_RESOURCE_ID, MISSING_VALUE, INVALID_VALUE, INVALID_SEARCH_DATA,
+// X-Correlation-ID; NHSD-End-User-Organisation-ODS is checked, and
+// NHSD-Session-URID for healthcare workers only), the same HTTP statuses
+// and OperationOutcome codes (INVALID_RESOURCE_ID, MISSING_VALUE, INVALID_VALUE, INVALID_SEARCH_DATA,
 // ADDITIONAL_PROPERTIES, UNSUPPORTED_SERVICE, RESOURCE_NOT_FOUND,
 // INVALIDATED_RESOURCE, PRECONDITION_FAILED, RESOURCE_VERSION_MISMATCH,
 // INVALID_UPDATE, FORBIDDEN_UPDATE, ACCESS_DENIED, TOO_MANY_MATCHES with

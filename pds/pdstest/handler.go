@@ -102,7 +102,9 @@ func (s *Server) checkHeaders(r *http.Request) (fake.Outcome, bool) {
 	if !fake.IsUUID(id) {
 		return invalidValue("Invalid value - X-Request-ID header must be a UUID"), false
 	}
-	if u := r.Header.Get(pds.HeaderSessionURID); u != "" && !isDigits(u) {
+	// The service ignores the session URID of an application-restricted
+	// caller, which has no session.
+	if u := r.Header.Get(pds.HeaderSessionURID); u != "" && !isDigits(u) && s.cfg.mode != pds.AccessApplicationRestricted {
 		return invalidValue("Invalid value - NHSD-Session-URID header must be digits"), false
 	}
 	euo := r.Header.Get(pds.HeaderEndUserOrganisation)

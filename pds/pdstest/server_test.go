@@ -115,6 +115,26 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
+func TestSessionURIDByAccessMode(t *testing.T) {
+	tests := []struct {
+		mode   pds.AccessMode
+		status int
+		code   string
+	}{
+		{pds.AccessHealthcareWorker, 400, "INVALID_VALUE"},
+		{pds.AccessApplicationRestricted, 200, ""}, // the service ignores the header
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			srv := pdstest.NewServer(pdstest.WithAccessMode(tt.mode))
+			defer srv.Close()
+			a := call(t, srv, http.MethodGet, "/Patient/"+pdstest.PatientNormal.String(), "", "NHSD-Session-URID", "not-digits")
+			assert.Equal(t, tt.status, a.status, string(a.raw))
+			assert.Equal(t, tt.code, a.code())
+		})
+	}
+}
+
 func TestRoutes(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
