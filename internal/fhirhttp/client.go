@@ -271,6 +271,11 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	}
 	resp, err := c.retry.Do(req)
 	if err != nil {
+		if resp != nil {
+			// The context ended as an answer came in: it is not used, and
+			// its connection must not be held open.
+			resp.Body.Close()
+		}
 		return nil, reqID, u, c.transportError(ctx, method, u, reqID, err)
 	}
 	if resp != nil && resp.StatusCode == http.StatusUnauthorized && accessToken != "" {
