@@ -259,7 +259,7 @@ func (r *run) find(key string) (runEntry, bool) {
 func (r *run) list(e runEntry) ([]uint64, error) {
 	buf := make([]byte, e.n)
 	if _, err := r.f.ReadAt(buf, e.off); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("audit: reading index: %w", err)
+		return nil, readError("reading index", err)
 	}
 	if crc(buf) != e.crc {
 		return nil, tampered(fmt.Sprintf("index/%s: postings of a key fail their checksum", filepath.Base(r.path)))

@@ -221,6 +221,12 @@ func (l *Log) enter() error {
 	return nil
 }
 
+func (l *Log) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
 // enterRead admits a reader that uses the files (Verify, Prove), so that
 // Close waits for it; unlike enter it works on a failed log.
 func (l *Log) enterRead() error {
@@ -663,6 +669,9 @@ func (l *Log) segmentFor(first uint64) (*segment, bool) {
 func (l *Log) readRecord(seq uint64, e tableEntry) ([]byte, error) {
 	s, ok := l.segmentFor(e.seg)
 	if !ok {
+		if l.isClosed() {
+			return nil, ErrClosed // a query still reading when the log was closed
+		}
 		return nil, tampered(fmt.Sprintf("index/table: entry %d names a missing segment", seq))
 	}
 	buf := make([]byte, frameHeaderSize+1+int(e.n))
@@ -670,7 +679,7 @@ func (l *Log) readRecord(seq uint64, e tableEntry) ([]byte, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, tampered(fmt.Sprintf("segments/%s: event %d lies past the end of the file", s.name, seq))
 		}
-		return nil, fmt.Errorf("audit: reading event %d: %w", seq, err)
+		return nil, readError(fmt.Sprintf("reading event %d", seq), err)
 	}
 	l.recordReads.Add(1)
 	payload := buf[frameHeaderSize:]

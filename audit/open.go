@@ -58,7 +58,7 @@ func OpenLog(dir string, opts ...LogOption) (*Log, error) {
 		}
 	}
 	for _, d := range []string{dir, filepath.Join(dir, segmentsDir), filepath.Join(dir, indexDir)} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		if err := mkdirDurable(d); err != nil {
 			return nil, fmt.Errorf("audit: creating log directory: %w", err)
 		}
 	}
@@ -292,12 +292,12 @@ func (l *Log) recover() error {
 		return err
 	}
 
-	tf, err := os.OpenFile(filepath.Join(l.dir, indexDir, tableFile), os.O_CREATE|os.O_RDWR, 0o600)
+	tf, err := openDurable(filepath.Join(l.dir, indexDir, tableFile))
 	if err != nil {
 		return err
 	}
 	l.table = &table{f: tf}
-	hf, err := os.OpenFile(filepath.Join(l.dir, hashesFile), os.O_CREATE|os.O_RDWR, 0o600)
+	hf, err := openDurable(filepath.Join(l.dir, hashesFile))
 	if err != nil {
 		return err
 	}
@@ -384,6 +384,13 @@ func (l *Log) recover() error {
 		}
 		if intact {
 			return tampered(fmt.Sprintf("segments/%s: %s at offset %d, before acknowledged events", s.name, res.problem, res.problemAt))
+		}
+		damaged, err := completeBatchDamaged(s.f, res.committedEnd, s.size, next)
+		if err != nil {
+			return err
+		}
+		if damaged {
+			return tampered(fmt.Sprintf("segments/%s: %s at offset %d, in a batch written in full with its commit: damage to acknowledged events, not a torn write", s.name, res.problem, res.problemAt))
 		}
 		torn, tornAt, tornWhy, tornEvents = s, res.committedEnd, res.problem, res.uncommitted
 	}
@@ -550,7 +557,7 @@ func (l *Log) cutTorn(s *listedSegment, at int64, why string, events int) error 
 		tail = tail[:len(tail)-1] // the zero-filled space is not part of it
 	}
 	saved := filepath.Join(l.dir, tornDir, fmt.Sprintf("%s-%d.bin", s.name, at))
-	if err := os.MkdirAll(filepath.Dir(saved), 0o700); err != nil {
+	if err := mkdirDurable(filepath.Dir(saved)); err != nil {
 		return err
 	}
 	if err := writeFileAtomic(saved, tail, 0o600); err != nil {

@@ -174,3 +174,26 @@ func nilIfEmpty(s []uint64) []uint64 {
 	}
 	return s
 }
+
+// A query still reading when the log is closed ends with ErrClosed, not
+// with a false report of tampering.
+func TestQueryInterruptedByClose(t *testing.T) {
+	l := openTestLog(t, t.TempDir())
+	for i := 0; i < 5; i++ {
+		writeAll(t, l, readEvent(t0.Add(time.Duration(i)*time.Minute), clinician(), patientA))
+	}
+	var errs []error
+	n := 0
+	for _, err := range l.Query(context.Background(), officer(), Filter{Patient: patientA}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if n++; n == 2 {
+			require.NoError(t, l.Close())
+		}
+	}
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], ErrClosed)
+	assert.NotErrorIs(t, errs[0], ErrTampered)
+}

@@ -99,9 +99,19 @@ func TestRecoveryAfterCrash(t *testing.T) {
 		}, 4, false, false},
 		{"hashes half written", func(f map[string][]byte) { f[hashesFile] = f[hashesFile][:50] }, 4, false, false},
 		{"last batch torn", func(f map[string][]byte) { f[seg] = f[seg][:frames[7]+3] }, 3, true, false},
-		{"last batch's event damaged", func(f map[string][]byte) {
+		{"last batch's event damaged after its commit was written", func(f map[string][]byte) {
 			d := append([]byte(nil), f[seg]...)
 			d[frames[6]+20] ^= 0xff
+			f[seg] = d
+		}, 0, false, true},
+		{"last batch's commit damaged", func(f map[string][]byte) {
+			d := append([]byte(nil), f[seg]...)
+			d[frames[7]+12] ^= 0xff
+			f[seg] = d
+		}, 3, true, false},
+		{"last batch's event lost with its page, the commit written", func(f map[string][]byte) {
+			d := append([]byte(nil), f[seg]...)
+			clear(d[frames[6]+10 : frames[6]+40])
 			f[seg] = d
 		}, 3, true, false},
 		{"an acknowledged batch damaged before an intact one", func(f map[string][]byte) {

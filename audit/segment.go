@@ -316,3 +316,56 @@ func intactBatchAfter(f *os.File, from, size int64, nextSeq uint64) (bool, error
 	}
 	return false, nil
 }
+
+// completeBatchDamaged reports whether the batch that starts at from (the
+// end of the last intact commit) was written in full, its commit frame
+// intact and in place, yet fails its checksum without a run of zeros to
+// explain it. A crash leaves the last batch cut short, or with whole
+// pages that never reached the disk reading as zeros; it does not change
+// bytes that were written. A complete batch that fails its checksum was
+// therefore acknowledged (its fsync can have returned) and damaged since:
+// tampering, not a torn write to cut.
+func completeBatchDamaged(f *os.File, from, size int64, nextSeq uint64) (bool, error) {
+	frame := frameHeaderSize + commitPayloadSize
+	if size-from < int64(frame) {
+		return false, nil
+	}
+	buf := make([]byte, size-from)
+	if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	for p := 0; p+frame <= len(buf); p++ {
+		if binary.BigEndian.Uint32(buf[p:]) != commitPayloadSize || buf[p+frameHeaderSize] != kindCommit {
+			continue
+		}
+		payload := buf[p+frameHeaderSize : p+frame]
+		if crc(payload) != binary.BigEndian.Uint32(buf[p+4:]) {
+			continue
+		}
+		c, _ := parseCommit(payload)
+		if c.count == 0 || c.first != nextSeq || int64(c.len) != int64(p) {
+			continue
+		}
+		return crc(buf[:p]) != c.batch && !hasZeroRun(buf[:p+frame], lostPageZeros), nil
+	}
+	return false, nil
+}
+
+// lostPageZeros is the shortest run of zero bytes taken as a page that
+// never reached the disk. Records are JSON and never hold a zero byte;
+// frame headers and commits hold at most eight in a row.
+const lostPageZeros = 16
+
+func hasZeroRun(b []byte, n int) bool {
+	run := 0
+	for _, c := range b {
+		if c != 0 {
+			run = 0
+			continue
+		}
+		if run++; run >= n {
+			return true
+		}
+	}
+	return false
+}

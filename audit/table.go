@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -92,7 +93,7 @@ func (t *table) read(seq uint64) (tableEntry, error) {
 	}
 	var b [tableEntrySize]byte
 	if _, err := t.f.ReadAt(b[:], int64(seq-1)*tableEntrySize); err != nil {
-		return tableEntry{}, fmt.Errorf("audit: reading table entry %d: %w", seq, err)
+		return tableEntry{}, readError(fmt.Sprintf("reading table entry %d", seq), err)
 	}
 	e, ok := parseTableEntry(b[:])
 	if !ok {
@@ -105,7 +106,7 @@ func (t *table) read(seq uint64) (tableEntry, error) {
 func (t *table) readRange(from uint64, dst []tableEntry) error {
 	buf := make([]byte, len(dst)*tableEntrySize)
 	if _, err := t.f.ReadAt(buf, int64(from-1)*tableEntrySize); err != nil {
-		return fmt.Errorf("audit: reading table: %w", err)
+		return readError("reading table", err)
 	}
 	for i := range dst {
 		e, ok := parseTableEntry(buf[i*tableEntrySize:])
@@ -115,4 +116,13 @@ func (t *table) readRange(from uint64, dst []tableEntry) error {
 		dst[i] = e
 	}
 	return nil
+}
+
+// readError wraps an error from reading one of the log's files; a file
+// closed under the reader by Close gives ErrClosed.
+func readError(what string, err error) error {
+	if errors.Is(err, os.ErrClosed) {
+		return ErrClosed
+	}
+	return fmt.Errorf("audit: %s: %w", what, err)
 }
