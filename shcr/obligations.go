@@ -138,7 +138,8 @@ func fhirElement(field string) string {
 // RedactFHIR removes the named elements (policy field names such as
 // "address", "telecom", "contacts", "general-practitioner") from every
 // resource in a FHIR JSON document: the resource itself, contained
-// resources and a Bundle's entries. It fails with
+// resources and a Bundle's entries. A resource that loses an element also
+// loses its narrative (text), which would otherwise still show it. It fails with
 // shcrkit.ErrMalformedResponse when body is not JSON.
 func RedactFHIR(body []byte, fields []string) ([]byte, error) {
 	if len(fields) == 0 {
@@ -162,8 +163,20 @@ func redactValue(v any, drop map[string]bool) {
 	switch t := v.(type) {
 	case map[string]any:
 		if _, isResource := t["resourceType"]; isResource {
+			removed := false
 			for k := range drop {
-				delete(t, k)
+				// A primitive element's extensions travel in "_<name>".
+				for _, key := range []string{k, "_" + k} {
+					if _, ok := t[key]; ok {
+						delete(t, key)
+						removed = true
+					}
+				}
+			}
+			if removed {
+				// The narrative renders the structured data, removed
+				// elements included, so it goes with them.
+				delete(t, "text")
 			}
 		}
 		for _, child := range t {
