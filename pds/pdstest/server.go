@@ -225,8 +225,28 @@ func (s *Server) Record(nhs shcrkit.NHSNumber) (fhir.Patient, string, bool) {
 // InjectFault makes the next n requests (n < 0: all, until ClearFaults)
 // whose method matches (""; any) and whose path, relative to the service
 // root, starts with path ("/Patient"; "" matches any) go wrong as f says.
+// A fault with a Status and no Code carries the code the service sends
+// with that status (429 TOO_MANY_REQUESTS, 503 SERVICE_UNAVAILABLE, 408
+// UNABLE_TO_CALL_SERVICE, and so on; none for 500, 502 and 504, which
+// come from gateways).
 func (s *Server) InjectFault(method, path string, n int, f Fault) {
+	if f.Status != 0 && f.Code == "" {
+		f.Code = statusCodes[f.Status]
+	}
 	s.faults.Add(method, BasePath+path, n, f)
+}
+
+// statusCodes are the Spine error codes the service sends with each error
+// status, where there is one obvious code.
+var statusCodes = map[int]string{
+	http.StatusUnauthorized:       "ACCESS_DENIED",
+	http.StatusForbidden:          "ACCESS_DENIED",
+	http.StatusNotFound:           "RESOURCE_NOT_FOUND",
+	http.StatusRequestTimeout:     "UNABLE_TO_CALL_SERVICE",
+	http.StatusConflict:           "RESOURCE_VERSION_MISMATCH",
+	http.StatusPreconditionFailed: "PRECONDITION_FAILED",
+	http.StatusTooManyRequests:    "TOO_MANY_REQUESTS",
+	http.StatusServiceUnavailable: "SERVICE_UNAVAILABLE",
 }
 
 // ClearFaults removes every injected fault.

@@ -331,6 +331,25 @@ func TestFaults(t *testing.T) {
 		assert.NotEmpty(t, a.header.Get("X-Request-ID"), "fault answers echo the request ID too")
 		assert.Equal(t, 200, call(t, srv, "GET", path, "").status, "the fault is used up")
 	})
+	t.Run("the service's code for the status when none is given", func(t *testing.T) {
+		for _, tt := range []struct {
+			fault pdstest.Fault
+			code  string
+		}{
+			{pdstest.Fault{Status: 429, RetryAfter: "1"}, "TOO_MANY_REQUESTS"},
+			{pdstest.Fault{Status: 503}, "SERVICE_UNAVAILABLE"},
+			{pdstest.Fault{Status: 408}, "UNABLE_TO_CALL_SERVICE"},
+			{pdstest.Fault{Status: 401}, "ACCESS_DENIED"},
+			{pdstest.Fault{Status: 404}, "RESOURCE_NOT_FOUND"},
+			{pdstest.Fault{Status: 404, Code: "INVALIDATED_RESOURCE"}, "INVALIDATED_RESOURCE"},
+			{pdstest.Fault{Status: 502}, ""},
+		} {
+			srv.InjectFault(http.MethodGet, path, 1, tt.fault)
+			a := call(t, srv, "GET", path, "")
+			assert.Equal(t, tt.fault.Status, a.status)
+			assert.Equal(t, tt.code, a.code(), "status %d", tt.fault.Status)
+		}
+	})
 	t.Run("truncated body", func(t *testing.T) {
 		srv.InjectFault(http.MethodGet, path, 1, pdstest.Fault{Truncate: 50})
 		_, err := c.Get(ctx, pdstest.PatientNormal)
