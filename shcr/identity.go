@@ -127,6 +127,35 @@ type HumanName struct {
 	Text   string   `json:"text,omitempty"`
 	Family string   `json:"family,omitempty"`
 	Given  []string `json:"given,omitempty"`
+	// Prefix holds titles ("Dr", "Prof") that came before the given
+	// names.
+	Prefix []string `json:"prefix,omitempty"`
+}
+
+// namePrefixes are the titles split off a requester's name into
+// HumanName.Prefix.
+var namePrefixes = map[string]bool{
+	"dr": true, "prof": true, "professor": true, "mr": true, "mrs": true, "ms": true, "miss": true,
+	"mx": true, "sir": true, "dame": true, "rev": true, "revd": true, "lord": true, "lady": true,
+}
+
+// humanName splits a display name into its titles, given names and
+// family name: "Dr Amara Okafor" is prefix Dr, given Amara, family Okafor.
+func humanName(full string) []HumanName {
+	n := strings.Fields(full)
+	if len(n) == 0 {
+		return nil
+	}
+	name := HumanName{Text: strings.Join(n, " "), Family: n[len(n)-1]}
+	rest := n[:len(n)-1]
+	for len(rest) > 0 && namePrefixes[strings.ToLower(strings.TrimSuffix(rest[0], "."))] {
+		name.Prefix = append(name.Prefix, rest[0])
+		rest = rest[1:]
+	}
+	if len(rest) > 0 {
+		name.Given = rest
+	}
+	return []HumanName{name}
 }
 
 // Device is the requesting_device claim: a FHIR Device naming the
@@ -230,9 +259,7 @@ func NewIdentityClaims(r shcrkit.Requester, purpose shcrkit.Purpose, audience, i
 			{System: SDSRoleProfileIDSystem, Value: r.RoleProfileID},
 		},
 	}
-	if n := strings.Fields(r.Name); len(n) > 0 {
-		prac.Name = []HumanName{{Text: r.Name, Family: n[len(n)-1], Given: n[:len(n)-1]}}
-	}
+	prac.Name = humanName(r.Name)
 	iat := now.Unix()
 	return IdentityClaims{
 		Issuer:           issuer,

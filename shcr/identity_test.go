@@ -43,7 +43,28 @@ func TestIdentityClaimsShape(t *testing.T) {
 	assert.Equal(t, m["sub"], prac["id"])
 	name := prac["name"].([]any)[0].(map[string]any)
 	assert.Equal(t, "Okafor", name["family"])
-	assert.Equal(t, []any{"Dr", "Amara"}, name["given"])
+	assert.Equal(t, []any{"Amara"}, name["given"])
+	assert.Equal(t, []any{"Dr"}, name["prefix"], "a title is a prefix, not a given name")
+}
+
+func TestIdentityPractitionerName(t *testing.T) {
+	tests := []struct {
+		name string
+		want []shcr.HumanName
+	}{
+		{"Dr Amara Okafor", []shcr.HumanName{{Text: "Dr Amara Okafor", Family: "Okafor", Given: []string{"Amara"}, Prefix: []string{"Dr"}}}},
+		{"Prof. Sir Ian  Blake", []shcr.HumanName{{Text: "Prof. Sir Ian Blake", Family: "Blake", Given: []string{"Ian"}, Prefix: []string{"Prof.", "Sir"}}}},
+		{"Priya Anand Shah", []shcr.HumanName{{Text: "Priya Anand Shah", Family: "Shah", Given: []string{"Priya", "Anand"}}}},
+		{"Okafor", []shcr.HumanName{{Text: "Okafor", Family: "Okafor"}}},
+		{"Dr Okafor", []shcr.HumanName{{Text: "Dr Okafor", Family: "Okafor", Prefix: []string{"Dr"}}}},
+		{"   ", nil},
+	}
+	for _, tt := range tests {
+		r := testRequester()
+		r.Name = tt.name
+		c := shcr.NewIdentityClaims(r, shcrkit.PurposeDirectCare, "https://north.example/fhir", "", false, time.Now())
+		assert.Equal(t, tt.want, c.RequestingPractitioner.Name, tt.name)
+	}
 }
 
 func TestIdentityCheckFindsEveryProblem(t *testing.T) {
