@@ -416,10 +416,33 @@ func ParseFHIR(data []byte) (fhir.AuditEvent, error) {
 	if err != nil {
 		return fhir.AuditEvent{}, fmt.Errorf("%w: %v", ErrInvalidFHIR, err)
 	}
-	if err := ValidateFHIR(a); err != nil {
-		return fhir.AuditEvent{}, err
+	verr := ValidateFHIR(a)
+	if err := requestorsPresent(data); err != nil {
+		verr = errors.Join(verr, err)
+	}
+	if verr != nil {
+		return fhir.AuditEvent{}, verr
 	}
 	return a, nil
+}
+
+// requestorsPresent checks that every agent states requestor, which R4
+// makes mandatory (1..1) but the decoded type cannot tell from false.
+func requestorsPresent(data []byte) error {
+	var raw struct {
+		Agent []map[string]json.RawMessage `json:"agent"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidFHIR, err)
+	}
+	var errs []error
+	for i, ag := range raw.Agent {
+		var b bool
+		if r, ok := ag["requestor"]; !ok || json.Unmarshal(r, &b) != nil {
+			errs = append(errs, fmt.Errorf("%w: agent[%d].requestor is required (true or false)", ErrInvalidFHIR, i))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ValidateFHIR checks the elements that R4 makes mandatory in an

@@ -252,6 +252,8 @@ func TestValidateFHIR(t *testing.T) {
 		"wrong resourceType": `{"resourceType":"Patient"}`,
 		"bad action code":    `{"resourceType":"AuditEvent","action":"Z"}`,
 		"missing elements":   `{"resourceType":"AuditEvent"}`,
+		"agent without requestor": `{"resourceType":"AuditEvent","type":{"code":"rest"},"recorded":"2025-03-03T09:00:00Z",` +
+			`"agent":[{"who":{"display":"x"}}],"source":{"observer":{"display":"y"}}}`,
 	} {
 		_, err := ParseFHIR([]byte(data))
 		assert.ErrorIs(t, err, ErrInvalidFHIR, name)
