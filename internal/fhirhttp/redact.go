@@ -8,7 +8,7 @@ import (
 )
 
 // RedactURL renders u for a log line or an error: scheme, host and path
-// with NHS numbers masked, and any query replaced by "?…" since query
+// with NHS numbers masked (the host included), and any query replaced by "?…" since query
 // strings carry patient identifiers and demographics. The path is shown
 // decoded, so that neither an escaped separator nor an escaped digit can
 // hide an NHS number, and a URL carried in the path (as the Spine Secure
@@ -25,7 +25,7 @@ func RedactURL(u *url.URL) string {
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p, query = p[:i], true
 	}
-	s := u.Scheme + "://" + u.Host + escapeUnprintable(shcrkit.MaskNHSNumbers(p))
+	s := u.Scheme + "://" + escapeUnprintable(shcrkit.MaskNHSNumbers(u.Host+p))
 	if query {
 		s += "?…"
 	}

@@ -24,6 +24,7 @@ func TestRedactURL(t *testing.T) {
 			"https://proxy.example/ssp/https://prov.example/fhir/Patient?…", []string{"Smith", "1970"}},
 		{"proxied target with a lower-case escape", "https://proxy.example/ssp/https%3a%2f%2fprov.example%2fx%3fgiven%3dJo", "https://proxy.example/ssp/https://prov.example/x?…", []string{"Jo"}},
 		{"escaped space before a number", "https://prov.example/docs/plan%209434765919", "https://prov.example/docs/plan%20943****919", []string{"9434765919"}},
+		{"host naming a number", "https://9434765919.docs.example/x", "https://943****919.docs.example/x", []string{"9434765919"}},
 		{"escaped number", "https://prov.example/docs/%39434765919.pdf", "https://prov.example/docs/943****919.pdf", []string{"9434765919"}},
 	}
 	for _, tt := range tests {
