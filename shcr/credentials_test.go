@@ -39,3 +39,31 @@ func TestFetchThroughSSPDoesNotFollowRedirects(t *testing.T) {
 		assert.NotContains(t, req.URL.EscapedPath(), "evil.example", "the redirect was followed")
 	}
 }
+
+// A pointer's ID, custodian and URL come from the national index: none of
+// them may carry an NHS number into an error's text.
+func TestErrorsMaskNHSNumbersFromPointers(t *testing.T) {
+	r := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: "https://north.example/fhir"}}, nil)
+	tests := []struct {
+		name      string
+		custodian shcrkit.ODSCode
+		url       string
+		want      error
+	}{
+		{"unknown custodian", shcrkit.ODSCode(testNHS), "https://north.example/fhir/x", shcr.ErrUnknownCustodian},
+		{"host naming the patient", "RN1", "https://" + string(testNHS) + ".evil.example/x", shcr.ErrHostNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := fetchReq(t, tt.custodian, tt.url, "application/fhir+json", "")
+			_, err := r.Fetch(context.Background(), req)
+			require.ErrorIs(t, err, tt.want)
+			assert.NotContains(t, err.Error(), string(testNHS))
+		})
+	}
+	re := &shcr.RetrievalError{Pointer: testPointer(t, "RN1-"+string(testNHS), "RN1", "https://north.example/x", "application/pdf", ""),
+		Custodian: "RN1", Err: shcr.ErrHostNotAllowed}
+	assert.NotContains(t, re.Error(), string(testNHS))
+	ref := &shcr.RefusedError{PointerID: "RN1-" + string(testNHS)}
+	assert.NotContains(t, ref.Error(), string(testNHS))
+}

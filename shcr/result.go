@@ -151,7 +151,7 @@ type RetrievalError struct {
 
 // Error names the pointer, its custodian and the cause.
 func (e *RetrievalError) Error() string {
-	return fmt.Sprintf("shcr: pointer %s at %s: %v", e.Pointer.ID, e.Custodian, e.Err)
+	return shcrkit.MaskNHSNumbers(fmt.Sprintf("shcr: pointer %s at %s: %v", e.Pointer.ID, e.Custodian, e.Err))
 }
 
 // Unwrap returns the cause.
@@ -172,7 +172,7 @@ func (e *RefusedError) Error() string {
 	if e.PointerID != "" {
 		what = "pointer " + e.PointerID
 	}
-	return fmt.Sprintf("shcr: access refused: %s denied by %s: %s", what, e.Decision.Rule, shcrkit.MaskNHSNumbers(e.Decision.Reason()))
+	return shcrkit.MaskNHSNumbers(fmt.Sprintf("shcr: access refused: %s denied by %s: %s", what, e.Decision.Rule, e.Decision.Reason()))
 }
 
 // Is matches ErrRefused and shcrkit.ErrForbidden.
