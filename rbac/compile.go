@@ -217,14 +217,7 @@ func (c *checker) accessLevels(p *Policy, f *policyFile) {
 		if len(ls.Categories) == 0 {
 			c.add(lp.with("categories"), "access level %s grants no category", ls.ID)
 		}
-		for j, cid := range ls.Categories {
-			ci, ok := p.categoryIndex[cid]
-			if !ok {
-				c.add(lp.with("categories", j), "unknown category %q", cid)
-				continue
-			}
-			lvl.cats |= 1 << uint(ci)
-		}
+		lvl.cats, _ = c.categoryList(p, lp.with("categories"), ls.Categories)
 		p.levels = append(p.levels, lvl)
 	}
 }
@@ -557,15 +550,7 @@ func (c *checker) agreements(p *Policy, f *policyFile, now time.Time) {
 		if len(as.Categories) == 0 {
 			c.add(ap.with("categories"), "agreement %s covers no data category", as.ID)
 		}
-		for j, cid := range as.Categories {
-			ci, ok := p.categoryIndex[cid]
-			if !ok {
-				c.add(ap.with("categories", j), "unknown category %q", cid)
-				continue
-			}
-			a.cats |= 1 << uint(ci)
-			a.categories = append(a.categories, cid)
-		}
+		a.cats, a.categories = c.categoryList(p, ap.with("categories"), as.Categories)
 		from, errFrom := time.ParseInLocation(time.DateOnly, as.ValidFrom, p.loc)
 		if errFrom != nil {
 			c.add(ap.with("valid_from"), "valid_from %q is not a date (YYYY-MM-DD)", as.ValidFrom)
@@ -655,6 +640,23 @@ func (c *checker) purposes(at path, list []string) uint8 {
 		set |= 1 << pur
 	}
 	return set
+}
+
+// categoryList reads a list of category IDs into a bit set, and returns
+// the known ones in order; each unknown ID is reported.
+func (c *checker) categoryList(p *Policy, at path, ids []string) (uint64, []string) {
+	var set uint64
+	var known []string
+	for j, cid := range ids {
+		ci, ok := p.categoryIndex[cid]
+		if !ok {
+			c.add(at.with(j), "unknown category %q", cid)
+			continue
+		}
+		set |= 1 << uint(ci)
+		known = append(known, cid)
+	}
+	return set, known
 }
 
 // activityList validates a list of activity codes.
