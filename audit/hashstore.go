@@ -35,16 +35,7 @@ type frontierNode struct {
 // add computes the stored hashes for leaf n (the record with seq n+1)
 // and queues them for the next flush.
 func (h *hashStore) add(n int64, data []byte) error {
-	hs, err := tlog.StoredHashes(n, data, frontierReader{h})
-	if err != nil {
-		return err
-	}
-	for _, x := range hs {
-		h.pending = append(h.pending, x[:]...)
-	}
-	h.npending += int64(len(hs))
-	h.push(n, hs)
-	return nil
+	return h.addLeaf(n, tlog.RecordHash(data))
 }
 
 // addLeaf is add for a record whose leaf hash (tlog.RecordHash) is
