@@ -81,13 +81,6 @@ func (q Request) clone() Request {
 	return c
 }
 
-func cloneValues(v url.Values) url.Values {
-	if v == nil {
-		return nil
-	}
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
-}
+// cloneValues deep-copies v (nil stays nil); http.Header has the same
+// shape and a Clone that does exactly this.
+func cloneValues(v url.Values) url.Values { return url.Values(http.Header(v).Clone()) }
