@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
@@ -85,7 +84,7 @@ func (j *journey) run(ctx context.Context) error {
 
 	// The journey itself: every step below is audited before anything is
 	// handed back, and the progress lines are printed from the audit log.
-	correlation := newID()
+	correlation := uuid.NewString()
 	ctx = shcrkit.WithCorrelationID(ctx, correlation)
 	began := time.Now()
 	j.trail.begin(began)
@@ -366,15 +365,6 @@ func short(s string) string {
 		return string(r[:max-1]) + "…"
 	}
 	return s
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // trail is the audit sink of the journey: it writes each event to the log

@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/shcrkit/shcrkit"
@@ -91,7 +90,6 @@ func TestTrailKeepsLogFirst(t *testing.T) {
 	err := failing.Write(context.Background(), audit.Event{})
 	require.Error(t, err)
 	assert.Empty(t, failing.lines, "an event the log refused is not shown as audited")
-	assert.True(t, strings.HasPrefix(newID()[14:15], "4"), "version 4 UUID")
 	_ = shcrkit.Version
 }
 

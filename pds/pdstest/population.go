@@ -55,20 +55,16 @@ func SyntheticNHSNumber(n int) shcrkit.NHSNumber {
 		return ""
 	}
 	for seq := 1; seq <= 999999; seq++ {
-		s := fmt.Sprintf("949%06d", seq)
-		sum := 0
-		for i := 0; i < 9; i++ {
-			sum += int(s[i]-'0') * (10 - i)
-		}
-		check := 11 - sum%11
-		if check == 11 {
-			check = 0
-		}
-		if check == 10 {
-			continue
-		}
-		if n--; n == 0 {
-			return shcrkit.NHSNumber(s + string(rune('0'+check)))
+		nine := fmt.Sprintf("949%06d", seq)
+		// At most one check digit makes the number valid; none does when
+		// the modulus-11 check would be 10.
+		for d := byte('0'); d <= '9'; d++ {
+			if s := nine + string(d); shcrkit.ValidNHSNumber(s) {
+				if n--; n == 0 {
+					return shcrkit.NHSNumber(s)
+				}
+				break
+			}
 		}
 	}
 	return ""
