@@ -372,7 +372,7 @@ func (r *SearchResult) entry(i int, raw json.RawMessage, nhs shcrkit.NHSNumber) 
 	switch probe.ResourceType {
 	case "OperationOutcome":
 		pr := Problem{Entry: i, Kind: ProblemOutcome, Detail: "the service could not return this pointer"}
-		if o, ok := fhirhttp.OutcomeFromRaw(raw); ok {
+		if o, ok := fhirhttp.ParseOutcome(raw); ok {
 			pr.Code = o.Code
 			if pr.Code == "" {
 				pr.Code = strings.ToUpper(strings.ReplaceAll(o.IssueType, "-", "_"))

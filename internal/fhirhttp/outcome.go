@@ -60,12 +60,9 @@ func ParseOutcome(body []byte) (o Outcome, ok bool) {
 	return outcomeOf(&l, body), true
 }
 
-// OutcomeFromRaw is ParseOutcome for an already isolated resource, such as
-// a Bundle entry; it reports ok false unless raw is an OperationOutcome.
-func OutcomeFromRaw(raw json.RawMessage) (Outcome, bool) { return ParseOutcome(raw) }
-
 func outcomeOf(l *lenientOutcome, body []byte) Outcome {
 	var o Outcome
+	display := displayOf(l)
 	for _, is := range l.Issue {
 		if o.IssueType == "" {
 			o.IssueType, o.Severity = is.Code, is.Severity
@@ -83,7 +80,7 @@ func outcomeOf(l *lenientOutcome, body []byte) Outcome {
 				o.Diagnostics = is.Details.Text
 			}
 		}
-		if is.Diagnostics != "" && (o.Diagnostics == "" || o.Diagnostics == displayOf(l)) {
+		if is.Diagnostics != "" && (o.Diagnostics == "" || o.Diagnostics == display) {
 			o.Diagnostics = is.Diagnostics
 		}
 	}
