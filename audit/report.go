@@ -135,17 +135,7 @@ func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []Eve
 // record in [from, to) (zero times leave that end open), on behalf of
 // reader (an audited read), and builds the report.
 func (l *Log) PatientAccessReport(ctx context.Context, reader shcrkit.Requester, patient shcrkit.NHSNumber, from, to time.Time) (*AccessReport, error) {
-	if patient == "" || !patient.Valid() {
-		return nil, fmt.Errorf("%w: the report needs a valid NHS number", ErrInvalidFilter)
-	}
-	var events []Event
-	for e, err := range l.Query(ctx, reader, Filter{Patient: patient, From: from, To: to}) {
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, e)
-	}
-	return NewAccessReport(patient, from, to, events), nil
+	return QueryAccessReport(ctx, l, reader, patient, from, to)
 }
 
 // Markdown renders the report as a Markdown document, readable as plain

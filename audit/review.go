@@ -305,7 +305,7 @@ func Review(ctx context.Context, events iter.Seq2[Event, error], cfg ReviewConfi
 // Review queries the log with f on behalf of reader (an audited read)
 // and flags what it finds with the rules set by WithReview.
 func (l *Log) Review(ctx context.Context, reader shcrkit.Requester, f Filter) ([]Flag, error) {
-	return Review(ctx, l.Query(ctx, reader, f), l.cfg.review)
+	return QueryReview(ctx, l, reader, f, l.cfg.review)
 }
 
 func sameSurname(a, b string) bool {
