@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/textproto"
+	"slices"
 	"strings"
 	"time"
 
@@ -205,6 +206,20 @@ func identifierValue(ids []Identifier, system string) string {
 	return ""
 }
 
+// Role is the requesting_role claim: the national RBAC role the
+// practitioner works in for this session and its activity codes, so that
+// the provider can decide with its own policy which categories of record
+// the role may see. GP Connect's token has no such claim; providers that
+// do not decide per role ignore it.
+type Role struct {
+	// Code is the role code, Sxxxx:Gxxxx:Rxxxx.
+	Code string `json:"code"`
+	// Name is the role's display name.
+	Name string `json:"name,omitempty"`
+	// Activities are the role's activity codes (B-codes).
+	Activities []string `json:"activities,omitempty"`
+}
+
 // IdentityClaims are the claims of the per-request identity token, in the
 // GP Connect shape: who asks (requesting_practitioner), from where
 // (requesting_organization), with what (requesting_device) and why
@@ -228,6 +243,9 @@ type IdentityClaims struct {
 	RequestingDevice       Device       `json:"requesting_device"`
 	RequestingOrganization Organization `json:"requesting_organization"`
 	RequestingPractitioner Practitioner `json:"requesting_practitioner"`
+	// RequestingRole is the practitioner's role, when the requester has
+	// a role code.
+	RequestingRole *Role `json:"requesting_role,omitempty"`
 }
 
 // Scopes of identity tokens.
@@ -260,8 +278,13 @@ func NewIdentityClaims(r shcrkit.Requester, purpose shcrkit.Purpose, audience, i
 		},
 	}
 	prac.Name = humanName(r.Name)
+	var role *Role
+	if r.RoleCode != "" {
+		role = &Role{Code: r.RoleCode, Name: r.RoleName, Activities: slices.Clone(r.Activities)}
+	}
 	iat := now.Unix()
 	return IdentityClaims{
+		RequestingRole:   role,
 		Issuer:           issuer,
 		Subject:          r.UserID,
 		Audience:         audience,

@@ -1,0 +1,584 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr"
+)
+
+// Defaults of a Guard.
+const (
+	// DefaultMaxTrackedTokens bounds the identity tokens remembered for
+	// replay detection.
+	DefaultMaxTrackedTokens = 1 << 20
+	// DefaultLeeway allows for clock skew on identity tokens.
+	DefaultLeeway = 30 * time.Second
+	// auditTimeout bounds one audit write, detached from the request.
+	auditTimeout = 10 * time.Second
+	maxReason    = 1000
+)
+
+// Consumer is another region's shared care record that may call this
+// provider: how its calls are recognised and checked.
+type Consumer struct {
+	// Name is a display name for logs and audit reasons.
+	Name string
+	// ShCR is the consumer's shared care record, as the policy names it
+	// among its remote shared care records (or the local one). The
+	// requesting organisation in every identity token must belong to it.
+	ShCR shcrkit.ODSCode
+	// ClientIDs are the OAuth2 client IDs of the consumer's applications:
+	// an access token's client picks the Consumer. Required when the
+	// Guard verifies access tokens.
+	ClientIDs []string
+	// Signing is how the consumer signs identity tokens; "" means
+	// unsigned, which is accepted only when Key is nil.
+	Signing shcr.SigningMethod
+	// Key verifies signed identity tokens (*rsa.PublicKey,
+	// *ecdsa.PublicKey).
+	Key crypto.PublicKey
+	// IdentityReuse is how many times one identity token may be presented
+	// within its lifetime: 0 or 1 means once (any repeat is a replay).
+	// Set it when the consumer reuses a token within one journey and
+	// endpoint (shcr.Endpoint.ReuseIdentity).
+	IdentityReuse int
+	// RateLimit, when set, replaces Config.RateLimit for the consumer's
+	// organisations.
+	RateLimit *RateLimit
+}
+
+// Config is what a Guard is built from.
+type Config struct {
+	// Policy decides every request (rbac.Policy.DecideIncoming). Required.
+	Policy *rbac.Policy
+	// Audit receives an event for every request, refused ones included,
+	// before anything is served. Required: auditing cannot be switched
+	// off.
+	Audit audit.Sink
+	// Resolver says what each request asks for. Required.
+	Resolver Resolver
+	// Audience is this provider's service root: the aud identity tokens
+	// must carry. Required.
+	Audience string
+	// Consumers are the shared care records that may call. At least one.
+	Consumers []Consumer
+	// AccessTokens verifies the OAuth2 access token in Authorization. Nil
+	// means calls carry no access token and the identity token travels in
+	// Authorization, as in GP Connect.
+	AccessTokens TokenVerifier
+	// IdentityHeader is the header of the identity token when
+	// Authorization carries an access token; "" means
+	// shcr.DefaultIdentityHeader.
+	IdentityHeader string
+	// RateLimit bounds the requests of each consumer organisation; the
+	// zero value means no limit.
+	RateLimit RateLimit
+	// Custodian is the organisation recorded as holding the records, and
+	// as the requester's organisation when a caller cannot be identified;
+	// "" means the policy's local shared care record.
+	Custodian shcrkit.ODSCode
+	// Alert receives the Privacy Officer alerts a decision obliges. Without
+	// it, a request whose decision needs one is refused.
+	Alert func(ctx context.Context, a *Access, o rbac.Obligation) error
+	// MaxTrackedTokens bounds the identity tokens remembered against
+	// replay; 0 means DefaultMaxTrackedTokens.
+	MaxTrackedTokens int
+	// Leeway allows for clock skew on identity tokens; 0 means
+	// DefaultLeeway.
+	Leeway time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives a line per refusal; nil discards. No line carries
+	// a token or an NHS number.
+	Logger *slog.Logger
+}
+
+// Guard is what a shared care record puts in front of its FHIR API to
+// serve other regions. It is safe for concurrent use.
+type Guard struct {
+	cfg       Config
+	byClient  map[string]*Consumer
+	byShCR    map[shcrkit.ODSCode]*Consumer
+	header    string
+	replay    *replayCache
+	limits    *limiter
+	logger    *slog.Logger
+	custodian shcrkit.ODSCode
+}
+
+// New checks cfg and returns a Guard. Every problem is reported at once,
+// each matching ErrInvalidConfig.
+func New(cfg Config) (*Guard, error) {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
+	}
+	if cfg.Policy == nil {
+		bad("Policy is required")
+	}
+	if cfg.Audit == nil {
+		bad("Audit is required: auditing cannot be switched off")
+	}
+	if cfg.Resolver == nil {
+		bad("Resolver is required")
+	}
+	if strings.TrimSpace(cfg.Audience) == "" {
+		bad("Audience (the service root) is required")
+	}
+	if len(cfg.Consumers) == 0 {
+		bad("at least one Consumer is required")
+	}
+	if cfg.IdentityHeader != "" && (strings.ContainsAny(cfg.IdentityHeader, " \r\n:") ||
+		textproto.CanonicalMIMEHeaderKey(cfg.IdentityHeader) == "Authorization") {
+		bad("identity header %q is not a usable header name", cfg.IdentityHeader)
+	}
+	if cfg.RateLimit.Rate < 0 || cfg.RateLimit.Burst < 0 {
+		bad("negative rate limit")
+	}
+	if cfg.MaxTrackedTokens < 0 || cfg.Leeway < 0 {
+		bad("negative MaxTrackedTokens or Leeway")
+	}
+	g := &Guard{cfg: cfg, byClient: make(map[string]*Consumer), byShCR: make(map[shcrkit.ODSCode]*Consumer), header: cfg.IdentityHeader}
+	for i := range cfg.Consumers {
+		c := cfg.Consumers[i]
+		c.ClientIDs = slices.Clone(c.ClientIDs)
+		name := c.Name
+		if name == "" {
+			name = fmt.Sprintf("consumer %d", i+1)
+			c.Name = name
+		}
+		if !c.ShCR.Valid() {
+			bad("%s: ShCR %q is not a valid ODS code", name, string(c.ShCR))
+		} else if cfg.Policy != nil {
+			if s, ok := cfg.Policy.ShCROf(c.ShCR); !ok || s != c.ShCR {
+				bad("%s: the policy names no shared care record %s", name, c.ShCR)
+			}
+		}
+		if g.byShCR[c.ShCR] != nil {
+			bad("%s: ShCR %s is configured twice", name, c.ShCR)
+		}
+		g.byShCR[c.ShCR] = &c
+		if cfg.AccessTokens != nil && len(c.ClientIDs) == 0 {
+			bad("%s: ClientIDs are required when access tokens are verified", name)
+		}
+		for _, id := range c.ClientIDs {
+			if g.byClient[id] != nil {
+				bad("%s: client ID %q belongs to another consumer", name, id)
+			}
+			g.byClient[id] = &c
+		}
+		switch c.Signing {
+		case "", shcr.Unsigned:
+			if c.Key != nil {
+				bad("%s: a key is given for unsigned identity tokens", name)
+			}
+		case shcr.RS256, shcr.RS512, shcr.ES256:
+			if c.Key == nil {
+				bad("%s: %s identity tokens need a key", name, c.Signing)
+			}
+		default:
+			bad("%s: unknown signing method %q", name, string(c.Signing))
+		}
+		if c.IdentityReuse < 0 {
+			bad("%s: negative IdentityReuse", name)
+		}
+		if l := c.RateLimit; l != nil && (l.Rate < 0 || l.Burst < 0) {
+			bad("%s: negative rate limit", name)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if g.header == "" {
+		g.header = shcr.DefaultIdentityHeader
+	}
+	if g.cfg.MaxTrackedTokens == 0 {
+		g.cfg.MaxTrackedTokens = DefaultMaxTrackedTokens
+	}
+	if g.cfg.Leeway == 0 {
+		g.cfg.Leeway = DefaultLeeway
+	}
+	if g.cfg.Now == nil {
+		g.cfg.Now = time.Now
+	}
+	g.logger = cfg.Logger
+	if g.logger == nil {
+		g.logger = slog.New(slog.DiscardHandler)
+	}
+	g.custodian = cfg.Custodian
+	if g.custodian == "" {
+		g.custodian = cfg.Policy.Local()
+	}
+	g.replay = newReplayCache(g.cfg.MaxTrackedTokens)
+	g.limits = newLimiter()
+	return g, nil
+}
+
+// Wrap returns a handler that lets through to next only the requests it
+// has verified, decided, allowed and recorded, with their Access in the
+// context (AccessFrom). In order, it:
+//
+//  1. verifies the access token (when the Guard is configured with a
+//     TokenVerifier) and finds the consumer by its client;
+//  2. verifies the identity token: signature with the consumer's key (or
+//     its absence, for a consumer that sends unsigned tokens), aud, iat,
+//     exp, the GP Connect claims, and that it is not a replay within its
+//     lifetime;
+//  3. identifies the requesting organisation and checks that it belongs
+//     to the consumer's shared care record (and matches
+//     NHSD-End-User-Organisation-ODS when sent);
+//  4. applies the consumer organisation's rate limit;
+//  5. resolves what is asked for and decides it with the policy;
+//  6. honours alert obligations and writes the audit event, with the
+//     consumer's X-Request-ID and X-Correlation-ID.
+//
+// A request refused at any step is answered with an OperationOutcome
+// (401, 403, 404, 400, 429 with Retry-After, or 503) and recorded in the
+// same detail. If the audit sink does not take the event, nothing is
+// served: the answer is 503. Every answer echoes X-Request-ID and
+// X-Correlation-ID and is marked Cache-Control: no-store.
+func (g *Guard) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.serve(w, r, next)
+	})
+}
+
+// call is one request in progress through the Guard.
+type call struct {
+	g      *Guard
+	r      *http.Request
+	access *Access
+	event  audit.Event
+}
+
+func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	now := g.cfg.Now()
+	a := &Access{RequestID: r.Header.Get("X-Request-ID"), CorrelationID: r.Header.Get("X-Correlation-ID")}
+	if !usableID(a.RequestID) {
+		a.RequestID = uuid.NewString()
+	}
+	if !usableID(a.CorrelationID) {
+		a.CorrelationID = ""
+	}
+	h := w.Header()
+	h.Set("X-Request-ID", a.RequestID)
+	if a.CorrelationID != "" {
+		h.Set("X-Correlation-ID", a.CorrelationID)
+	}
+	h.Set("Cache-Control", "no-store")
+	c := &call{g: g, r: r, access: a}
+	c.event = audit.Event{
+		Time:          now,
+		Requester:     shcrkit.Requester{System: shcrkit.System{Name: "unidentified client"}, Organisation: g.custodian},
+		Action:        audit.ActionDisclose,
+		Service:       audit.ServiceShCR,
+		Endpoint:      g.cfg.Audience,
+		Outcome:       audit.OutcomeSuccess,
+		RequestID:     a.RequestID,
+		CorrelationID: a.CorrelationID,
+		Custodian:     g.custodian,
+	}
+	if ref := c.check(now); ref != nil {
+		g.refuse(w, c, ref)
+		return
+	}
+	c.event.Reason = clip("incoming request: allowed: "+a.Decision.Reason()+obligationText(a.Decision), maxReason)
+	if err := g.write(r.Context(), c.event); err != nil {
+		g.logger.Warn("incoming request withheld: audit record not written", "request_id", a.RequestID, "error", err)
+		WriteOutcome(w, http.StatusServiceUnavailable, CodeUnavailable, "the access could not be recorded, so nothing is served")
+		return
+	}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accessKey{}, a)))
+}
+
+// check runs every step before the handler, filling in the access and
+// its audit event; a non-nil refusal ends the request.
+func (c *call) check(now time.Time) *refusal {
+	g, r, a := c.g, c.r, c.access
+	// 1. The access token and the consumer.
+	var consumer *Consumer
+	identity := bearer(r)
+	if g.cfg.AccessTokens != nil {
+		tok := identity
+		identity = r.Header.Get(g.header)
+		if tok == "" {
+			return &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: "no access token"}
+		}
+		at, err := g.cfg.AccessTokens.VerifyAccessToken(r.Context(), tok)
+		switch {
+		case errors.Is(err, ErrAccessToken):
+			return &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: err.Error()}
+		case err != nil:
+			return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "the access token could not be checked"}
+		}
+		a.Client = at
+		consumer = g.byClient[at.ClientID]
+		if consumer == nil {
+			return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "the client is not registered as a consumer of this provider"}
+		}
+	}
+	if identity == "" {
+		return &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: "no identity token"}
+	}
+	// 2. The identity token. Without an access token, the consumer is the
+	// shared care record of the organisation the token names, and the
+	// token is then verified with that consumer's key.
+	if consumer == nil {
+		consumer = g.consumerOf(identity)
+		if consumer == nil {
+			return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "the requesting organisation belongs to no consumer of this provider"}
+		}
+	}
+	a.Consumer, a.ShCR = consumer.Name, consumer.ShCR
+	check := shcr.IdentityCheck{Audience: g.cfg.Audience, Signing: consumer.Signing, Key: consumer.Key, Now: g.cfg.Now, Leeway: g.cfg.Leeway}
+	claims, err := check.Verify(identity)
+	if err != nil {
+		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: strings.ReplaceAll(err.Error(), "\n", "; ")}
+	}
+	a.Identity = claims
+	a.Requester = requesterOf(claims)
+	c.event.Requester = a.Requester
+	c.event.UserFamily = lastFamily(claims)
+	a.Purpose = shcrkit.PurposeDirectCare
+	if claims.PurposeOfUse != "" {
+		p, err := shcrkit.ParsePurpose(claims.PurposeOfUse)
+		if err != nil {
+			return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "purpose_of_use is not TREAT, ETREAT or BTG"}
+		}
+		a.Purpose = p
+	}
+	c.event.Purpose = a.Purpose
+	a.Restricted = claims.RequestedScope == shcr.ScopeRestricted
+	key := "jti:" + claims.ID
+	if claims.ID == "" {
+		sum := sha256.Sum256([]byte(identity))
+		key = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	switch g.replay.use(string(consumer.ShCR)+"\x00"+key, time.Unix(claims.ExpiresAt, 0).Add(g.cfg.Leeway), now, max(consumer.IdentityReuse, 1)) {
+	case replayRefused:
+		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "the identity token has been presented before (replay)"}
+	case replayFull:
+		return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "too many identity tokens in flight to check for replay"}
+	}
+	// 3. The requesting organisation and its shared care record.
+	org := a.Requester.Organisation
+	if s, ok := g.cfg.Policy.ShCROf(org); !ok || s != consumer.ShCR {
+		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied,
+			diagnostics: "organisation " + string(org) + " does not belong to the shared care record " + string(consumer.ShCR)}
+	}
+	if h := r.Header.Get("NHSD-End-User-Organisation-ODS"); h != "" && h != string(org) {
+		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "NHSD-End-User-Organisation-ODS differs from requesting_organization"}
+	}
+	// 4. The rate limit of the organisation.
+	limit := g.cfg.RateLimit
+	if consumer.RateLimit != nil {
+		limit = *consumer.RateLimit
+	}
+	if ok, wait := g.limits.take(org, limit, now); !ok {
+		return &refusal{status: http.StatusTooManyRequests, code: CodeTooManyRequests,
+			diagnostics: "organisation " + string(org) + " is over its rate limit", retryAfter: wait}
+	}
+	// 5. What is asked for, and the decision.
+	t, err := g.cfg.Resolver.Resolve(r)
+	if t.Action == "" {
+		t.Action = audit.ActionRead
+	}
+	a.Target = t
+	c.target(t)
+	switch {
+	case errors.Is(err, ErrNotServed):
+		return &refusal{status: http.StatusNotFound, code: CodeNoRecordFound, diagnostics: shcrkit.MaskNHSNumbers(err.Error())}
+	case errors.Is(err, ErrBadRequest):
+		return &refusal{status: http.StatusBadRequest, code: CodeBadRequest, diagnostics: shcrkit.MaskNHSNumbers(err.Error())}
+	case err != nil:
+		return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "the record could not be looked up"}
+	}
+	a.Decision = g.cfg.Policy.DecideIncoming(rbac.Incoming{
+		Requester:             a.Requester,
+		Patient:               rbac.Patient{NHSNumber: t.Patient, Confidentiality: t.PatientConfidentiality, Dissent: t.Dissent},
+		Purpose:               a.Purpose,
+		RecordType:            t.RecordType,
+		Category:              t.Category,
+		RecordConfidentiality: t.Confidentiality,
+		Restricted:            a.Restricted,
+		Time:                  now,
+	})
+	c.event.Rule = clip(a.Decision.Rule, maxReason)
+	if !a.Decision.Allowed {
+		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "refused: " + a.Decision.Reason()}
+	}
+	for _, o := range a.Decision.Obligations {
+		switch o.Kind {
+		case rbac.ObligationTimeBox:
+			if u := now.Add(o.Duration); a.ValidUntil.IsZero() || u.Before(a.ValidUntil) {
+				a.ValidUntil = u
+			}
+		case rbac.ObligationAlertPrivacyOfficer:
+			if g.cfg.Alert == nil {
+				return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "withheld: the decision needs a Privacy Officer alert and none can be sent"}
+			}
+			if err := g.cfg.Alert(r.Context(), a, o); err != nil {
+				return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "withheld: the Privacy Officer alert was not delivered"}
+			}
+		}
+	}
+	return nil
+}
+
+// target puts what is asked for into the audit event.
+func (c *call) target(t Target) {
+	e := &c.event
+	e.Patient = t.Patient
+	if !t.Patient.Valid() {
+		e.Patient = ""
+	}
+	e.PatientFamily = t.PatientFamily
+	e.Resource = t.Resource
+	e.Query = t.Query
+	if e.Patient == "" {
+		e.Query = strings.ReplaceAll(e.Query, audit.QueryPatientPlaceholder, "")
+	}
+	if t.Action == audit.ActionSearch {
+		e.Action = audit.ActionSearch
+	}
+}
+
+// refuse records a refusal and answers it. The answer goes out even when
+// the record cannot be written: nothing is served either way.
+func (g *Guard) refuse(w http.ResponseWriter, c *call, ref *refusal) {
+	e := c.event
+	e.Outcome = audit.OutcomeRefused
+	if ref.status >= 500 {
+		e.Outcome = audit.OutcomeFailed
+	}
+	e.ErrorCode = ref.code
+	e.Reason = clip("incoming request: "+shcrkit.MaskNHSNumbers(ref.diagnostics), maxReason)
+	if err := g.write(c.r.Context(), e); err != nil {
+		g.logger.Warn("refusal not recorded", "request_id", c.access.RequestID, "error", err)
+	}
+	g.logger.Info("incoming request refused", "request_id", c.access.RequestID, "status", ref.status, "code", ref.code)
+	if ref.retryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(int((ref.retryAfter+time.Second-1)/time.Second)))
+	}
+	WriteOutcome(w, ref.status, ref.code, ref.diagnostics)
+}
+
+// write hands e to the sink, detached from the request's cancellation: a
+// consumer that hangs up still leaves its record.
+func (g *Guard) write(ctx context.Context, e audit.Event) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	return g.cfg.Audit.Write(wctx, e)
+}
+
+// consumerOf finds the consumer of an identity token that came without
+// an access token, from the organisation it names, before verification.
+func (g *Guard) consumerOf(token string) *Consumer {
+	var claims shcr.IdentityClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+		return nil
+	}
+	org := shcrkit.ODSCode(claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem))
+	s, ok := g.cfg.Policy.ShCROf(org)
+	if !ok {
+		return nil
+	}
+	return g.byShCR[s]
+}
+
+// requesterOf is the professional as the verified identity token states
+// them.
+func requesterOf(c shcr.IdentityClaims) shcrkit.Requester {
+	p := c.RequestingPractitioner
+	r := shcrkit.Requester{
+		UserID:           p.IdentifierValue(shcr.SDSUserIDSystem),
+		RoleProfileID:    p.IdentifierValue(shcr.SDSRoleProfileIDSystem),
+		Organisation:     shcrkit.ODSCode(c.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem)),
+		OrganisationName: c.RequestingOrganization.Name,
+		System: shcrkit.System{Name: c.RequestingDevice.Model, Version: c.RequestingDevice.Version,
+			ASID: identifier(c.RequestingDevice.Identifier, shcr.ASIDSystem)},
+	}
+	if len(p.Name) > 0 {
+		r.Name = p.Name[0].Text
+	}
+	if c.RequestingRole != nil {
+		r.RoleCode, r.RoleName = c.RequestingRole.Code, c.RequestingRole.Name
+		r.Activities = slices.Clone(c.RequestingRole.Activities)
+	}
+	return r
+}
+
+func identifier(ids []shcr.Identifier, system string) string {
+	for _, id := range ids {
+		if id.System == system {
+			return id.Value
+		}
+	}
+	return ""
+}
+
+func lastFamily(c shcr.IdentityClaims) string {
+	if n := c.RequestingPractitioner.Name; len(n) > 0 {
+		return n[0].Family
+	}
+	return ""
+}
+
+func bearer(r *http.Request) string {
+	v := r.Header.Get("Authorization")
+	if len(v) > 7 && strings.EqualFold(v[:7], "Bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return ""
+}
+
+// usableID accepts a request or correlation ID fit to echo and record:
+// short, printable, no spaces.
+func usableID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func obligationText(d rbac.Decision) string {
+	if len(d.Obligations) == 0 {
+		return ""
+	}
+	obs := make([]string, len(d.Obligations))
+	for i, o := range d.Obligations {
+		obs[i] = o.String()
+	}
+	return "; obligations: " + strings.Join(obs, ", ")
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
