@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
@@ -46,19 +47,28 @@ var (
 
 // APIError is an error answer from a national service or a remote shared
 // care record, decoded from its FHIR OperationOutcome when it sent one.
-// Its text never includes an NHS number, a token or a query string.
+// Its text never includes an NHS number, a token or a query string: Code
+// and Diagnostics have been through Redact. Outcome has not: it is the
+// resource as the service sent it, for callers who need every detail,
+// and must be treated as holding patient data and secrets.
 type APIError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
 	// Code is the Spine error code (e.g. INVALID_RESOURCE_ID), taken from
 	// the first issue's details coding whatever its system, or "".
 	Code string
-	// Diagnostics is the service's explanation, with NHS numbers masked.
+	// Diagnostics is the service's explanation, redacted (see Redact).
 	Diagnostics string
 	// RequestID is the X-Request-ID that was sent.
 	RequestID string
-	// Outcome is the OperationOutcome as received, or nil when the body was
-	// not one (an HTML page from a proxy, say).
+	// RetryAfter is the wait the service asked for in a Retry-After
+	// header, or 0. A rate-limited request whose wait would outlast the
+	// context's deadline comes back at once with it, unretried.
+	RetryAfter time.Duration
+	// Outcome is the OperationOutcome as received, UNREDACTED, or nil
+	// when the body was not one (an HTML page from a proxy, say). Its
+	// diagnostics and codes may hold NHS numbers or tokens a service
+	// echoed: never log it or put it in an error text.
 	Outcome *fhir.OperationOutcome
 }
 
@@ -75,10 +85,10 @@ func (e *APIError) Error() string {
 		b.WriteString("error")
 	}
 	if e.Code != "" {
-		b.WriteString(" (" + e.Code + ")")
+		b.WriteString(" (" + Redact(e.Code) + ")")
 	}
 	if e.Diagnostics != "" {
-		b.WriteString(": " + MaskNHSNumbers(e.Diagnostics))
+		b.WriteString(": " + Redact(e.Diagnostics))
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [request " + e.RequestID + "]")

@@ -1,39 +1,56 @@
 package shcrkit
 
-// MaskNHSNumbers returns s with every run of ten digits (alone, or grouped
-// 3-3-4 with spaces or hyphens) replaced by its masked form, "943****919".
-// It is applied to every error text and log line the SDK produces, so that
-// a patient identifier echoed by a service never leaks through them.
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Redaction. Everything that came from outside the SDK (a service's
+// diagnostics, an OAuth error_description, a plain-text or HTML body, an
+// echoed header or resource type, a URL) passes through Redact, or
+// RedactSecrets when the client holds secrets of its own, before it
+// enters an error text, a log line or an audit field.
+
+// maxSeparators is how many separator characters may stand between two
+// digits of one NHS number ("943 - 476 - 5919" has three).
+const maxSeparators = 3
+
+// MaskNHSNumbers returns s with every NHS number replaced by its masked
+// form, "943****919". It looks at runs of digits (ASCII, full-width or any
+// other Unicode decimal digits) in groups joined by up to three separators
+// each: spaces, tabs, no-break and other Unicode spaces, hyphens and
+// dashes, dots, slashes and underscores. Within a run it masks any ten
+// digits in a row that pass the modulus-11 check, however they are
+// grouped, and any ten that stand alone or grouped 3-3-4 even when the
+// check fails (a mistyped number is still a patient's). So "9434765919",
+// "943 476 5919", "943-476-5919", "943.476.5919", "943/476/5919",
+// "943\t476\t5919", "943\u00a0476\u00a05919", "9434 765 919" and
+// "９４３４７６５９１９" are all masked, an NHS number glued to other digits
+// is masked with them, and a 12-digit ASID or a date is left alone.
 func MaskNHSNumbers(s string) string {
 	var out []byte
 	last := 0
 	for i := 0; i < len(s); {
-		if !isDigit(s[i]) || (i > 0 && isDigit(s[i-1])) {
-			i++
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsDigit(r) {
+			i += size
 			continue
 		}
-		end, ok := nhsRun(s, i)
-		if !ok {
-			i++
-			for i < len(s) && isDigit(s[i]) {
-				i++
-			}
+		run := readRun(s, i)
+		mask := run.mask()
+		if mask == nil {
+			i = run.end
 			continue
 		}
 		if out == nil {
 			out = make([]byte, 0, len(s))
 		}
 		out = append(out, s[last:i]...)
-		var digits []byte
-		for j := i; j < end; j++ {
-			if isDigit(s[j]) {
-				digits = append(digits, s[j])
-			}
-		}
-		out = append(out, digits[:3]...)
-		out = append(out, "****"...)
-		out = append(out, digits[7:]...)
-		last, i = end, end
+		out = run.appendMasked(out, s, mask)
+		last, i = run.end, run.end
 	}
 	if out == nil {
 		return s
@@ -41,26 +58,191 @@ func MaskNHSNumbers(s string) string {
 	return string(append(out, s[last:]...))
 }
 
-// nhsRun reports whether an NHS-number-shaped run starts at i (ten digits,
-// or 3-3-4 with one kind of separator) and is not part of a longer number.
-func nhsRun(s string, i int) (end int, ok bool) {
-	if j := i + 10; j <= len(s) && allDigits(s[i:j]) && (j == len(s) || !isDigit(s[j])) {
-		return j, true
-	}
-	if j := i + 12; j <= len(s) && allDigits(s[i:i+3]) && allDigits(s[i+4:i+7]) && allDigits(s[i+8:j]) &&
-		(s[i+3] == ' ' || s[i+3] == '-') && s[i+7] == s[i+3] && (j == len(s) || !isDigit(s[j])) {
-		return j, true
-	}
-	return 0, false
+// digitRun is a run of digit groups joined by separators.
+type digitRun struct {
+	end    int    // byte offset just after the last digit
+	digits []byte // the digits as ASCII
+	pos    []int  // byte offset of each digit
+	size   []int  // byte length of each digit
+	groups []int  // the number of digits in each group
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+// readRun reads the run that starts with the digit at i.
+func readRun(s string, i int) *digitRun {
+	d := &digitRun{end: i}
+	inGroup := 0
+	for j := i; j < len(s); {
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if unicode.IsDigit(r) {
+			d.digits = append(d.digits, byte(asciiDigit(r)))
+			d.pos = append(d.pos, j)
+			d.size = append(d.size, size)
+			inGroup++
+			j += size
+			d.end = j
+			continue
+		}
+		// Separators count only when a digit follows them soon enough.
+		k, n := j, 0
+		for k < len(s) && n < maxSeparators {
+			r2, size2 := utf8.DecodeRuneInString(s[k:])
+			if !isSeparator(r2) {
+				break
+			}
+			k += size2
+			n++
+		}
+		if n == 0 || k >= len(s) {
+			break
+		}
+		if r2, _ := utf8.DecodeRuneInString(s[k:]); !unicode.IsDigit(r2) {
+			break
+		}
+		d.groups = append(d.groups, inGroup)
+		inGroup = 0
+		j = k
+	}
+	d.groups = append(d.groups, inGroup)
+	return d
+}
 
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return false
+// mask marks the digits to mask, or returns nil when there are none.
+func (d *digitRun) mask() []bool {
+	if len(d.digits) < 10 {
+		return nil
+	}
+	var m []bool
+	set := func(a int) {
+		if m == nil {
+			m = make([]bool, len(d.digits))
+		}
+		for k := a; k < a+10; k++ {
+			m[k] = true
 		}
 	}
-	return true
+	for a := 0; a+10 <= len(d.digits); a++ {
+		if checkDigitOK(d.digits[a : a+10]) {
+			set(a)
+		}
+	}
+	// Ten digits alone, or grouped 3-3-4, whatever their check digit.
+	at := 0
+	for g, n := range d.groups {
+		if n == 10 {
+			set(at)
+		}
+		if n == 3 && g+2 < len(d.groups) && d.groups[g+1] == 3 && d.groups[g+2] == 4 {
+			set(at)
+		}
+		at += n
+	}
+	return m
+}
+
+// appendMasked appends the run to out with each stretch of masked digits
+// (and the separators inside it) written as its first three digits, four
+// stars and its last three digits.
+func (d *digitRun) appendMasked(out []byte, s string, m []bool) []byte {
+	from := d.pos[0]
+	for k := 0; k < len(d.digits); {
+		if !m[k] {
+			k++
+			continue
+		}
+		e := k
+		for e < len(d.digits) && m[e] {
+			e++
+		}
+		out = append(out, s[from:d.pos[k]]...)
+		out = append(out, d.digits[k:k+3]...)
+		out = append(out, "****"...)
+		out = append(out, d.digits[e-3:e]...)
+		from = d.pos[e-1] + d.size[e-1]
+		k = e
+	}
+	return append(out, s[from:d.end]...)
+}
+
+// asciiDigit maps any Unicode decimal digit to '0'..'9'.
+func asciiDigit(r rune) rune {
+	if r >= '0' && r <= '9' {
+		return r
+	}
+	if r >= '０' && r <= '９' {
+		return '0' + (r - '０')
+	}
+	// Other decimal digit blocks run 0..9 from a code point ending in 0
+	// (Arabic-Indic U+0660, Devanagari U+0966, ...).
+	for z := r; z >= r-9; z-- {
+		if !unicode.IsDigit(z) {
+			return '0' + (r - z - 1)
+		}
+	}
+	return '0' + (r % 10)
+}
+
+// isSeparator reports whether r may stand between the digits of a
+// written NHS number.
+func isSeparator(r rune) bool {
+	switch r {
+	case '-', '.', '/', '_', '\\', '‐', '‑', '‒', '–', '—', '−', '－', '．', '／', '・':
+		return true
+	}
+	return unicode.IsSpace(r) || unicode.Is(unicode.Zs, r)
+}
+
+var (
+	// bearerToken is an Authorization credential written out.
+	bearerToken = regexp.MustCompile(`(?i)(bearer)(?:\s+|%20|\+)[A-Za-z0-9._~+/=%-]+`)
+	// jwtShape is a compact JWS or JWE: a base64url JSON header (which
+	// starts "eyJ", "eyAi", "ewo", "ew0" or "ewk") and at least one more
+	// dot-separated segment, or three long base64url segments whatever the
+	// header.
+	jwtShape = regexp.MustCompile(`(?:eyJ|eyAi|ew[o0k])[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)*|[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`)
+	// secretField is a credential named in a form, a query or JSON.
+	secretField = regexp.MustCompile(`(?i)("?(?:access_token|refresh_token|id_token|subject_token|client_assertion|client_secret|password|apikey|api_key|code)"?\s*[=:]\s*)("[^"]*"|[^\s&,;"]+)`)
+	// queryString is the query part of a URL or a form-encoded body:
+	// from a '?' to the next space or quote, when it holds a '='.
+	queryString = regexp.MustCompile(`\?[^\s"'<>?]*=[^\s"'<>]*`)
+)
+
+// Redact returns s fit for an error text, a log line or an audit field:
+// NHS numbers masked (in any of the forms MaskNHSNumbers knows), bearer
+// and basic credentials, anything shaped like a JWT and credentials named
+// in a form or JSON replaced by "[redacted]", query strings replaced by
+// "?…", and control characters (line breaks included) turned into spaces
+// so that a hostile value cannot forge a log line.
+func Redact(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') {
+			return ' '
+		}
+		return r
+	}, s)
+	s = bearerToken.ReplaceAllString(s, "$1 [redacted]")
+	s = jwtShape.ReplaceAllString(s, "[redacted]")
+	s = secretField.ReplaceAllString(s, "${1}[redacted]")
+	s = queryString.ReplaceAllString(s, "?…")
+	return MaskNHSNumbers(s)
+}
+
+// RedactSecrets is Redact that first removes each of secrets (the
+// client's own API key, client assertion, identity token, access token)
+// wherever it appears, as written or URL-encoded. Secrets shorter than
+// four bytes are ignored: removing them would shred the text and hide
+// nothing.
+func RedactSecrets(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) < 4 {
+			continue
+		}
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+		if q := url.QueryEscape(sec); q != sec {
+			s = strings.ReplaceAll(s, q, "[redacted]")
+		}
+	}
+	return Redact(s)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,7 +112,7 @@ func TestHTTPSink(t *testing.T) {
 			}
 			h := fs.headers[0]
 			assert.Equal(t, "application/fhir+json", h.Get("Content-Type"))
-			assert.Equal(t, "test-agent/1", h.Get("User-Agent"))
+			assert.True(t, strings.HasPrefix(h.Get("User-Agent"), "test-agent/1 "), h.Get("User-Agent"))
 			assert.Equal(t, e.CorrelationID, h.Get("X-Correlation-ID"))
 			assert.Len(t, fs.requestIDs[0], 36)
 		})
@@ -181,13 +182,4 @@ func TestHTTPSinkOptions(t *testing.T) {
 		_, err := NewHTTPSink("https://fhir.example.test", o)
 		assert.ErrorIs(t, err, ErrInvalidOption, i)
 	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
-	assert.Equal(t, 3*time.Second, retryAfter("3", now))
-	assert.Equal(t, time.Duration(0), retryAfter("-1", now))
-	assert.Equal(t, time.Duration(0), retryAfter("", now))
-	assert.Equal(t, 10*time.Second, retryAfter(now.Add(10*time.Second).Format(http.TimeFormat), now))
-	assert.Equal(t, time.Duration(0), retryAfter("soon", now))
 }

@@ -249,6 +249,10 @@ func defaultHTTPConfig() httpConfig {
 
 // WithHTTPClient sets the HTTP client of an HTTPSink. Authentication to
 // the FHIR server belongs in its Transport (an oauth2.Transport, say).
+// The client is used through a copy with the SDK's redirect policy: a
+// redirect to another origin (scheme, host or port) than the request's
+// fails with a *shcrkit.RedirectError, and neither the body nor the
+// Authorization header is sent there. The client itself is not changed.
 func WithHTTPClient(c *http.Client) HTTPOption {
 	return httpOptionFunc(func(h *httpConfig) error {
 		if c == nil {

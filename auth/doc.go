@@ -71,4 +71,14 @@
 // Package authtest is a fake NHS API platform token endpoint that checks
 // assertions as the platform does and issues tokens that other fakes can
 // validate.
+//
+// # Redirects and redaction
+//
+// A token endpoint that redirects to another origin (scheme, host or
+// port) than the token URL's gets a *shcrkit.RedirectError back (matching
+// shcrkit.ErrRedirectRefused): the client assertion, the CIS2 ID token and
+// the refresh token are never sent there. The default HTTP client follows
+// no redirect at all. Every text a token endpoint sends back passes through
+// shcrkit.RedactSecrets with the request's own secrets before it reaches a
+// TokenError or any other error.
 package auth

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"golang.org/x/oauth2"
 )
 
@@ -75,7 +77,11 @@ type SignedJWTConfig struct {
 	// how the margin shrinks for short-lived tokens.
 	ExpiryMargin time.Duration
 	// HTTPClient sends the token requests. When nil, a client with a
-	// 30-second timeout that does not follow redirects is used.
+	// 30-second timeout that does not follow redirects is used. Whichever
+	// client is used, a redirect to another origin than TokenURL's fails
+	// with a *shcrkit.RedirectError and nothing (no client assertion, no
+	// ID token, no refresh token) is sent there; the caller's client is
+	// copied for this, never changed.
 	HTTPClient *http.Client
 	// Now is the clock for iat, exp and token expiry; time.Now when nil.
 	// Tests set it to move time forward without waiting.
@@ -151,9 +157,9 @@ func (c SignedJWTConfig) validate() (SignedJWTConfig, error) {
 	case c.ExpiryMargin < 0:
 		bad("ExpiryMargin %v is negative", c.ExpiryMargin)
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = defaultClient()
-	}
+	// A copy of the caller's client gets the SDK's redirect policy; the
+	// caller's own is never changed.
+	c.HTTPClient = fhirhttp.GuardHTTPClient(cmp.Or(c.HTTPClient, defaultClient()))
 	if c.Now == nil {
 		c.Now = time.Now
 	}

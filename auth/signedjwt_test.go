@@ -393,10 +393,20 @@ func TestSignedJWTDoesNotFollowRedirects(t *testing.T) {
 	defer srv.Close()
 
 	_, err := cannedSource(t, srv.URL+"/token").Token()
+	var re *shcrkit.RedirectError
+	require.ErrorAs(t, err, &re, "a redirect to another origin is refused with a typed error")
+	assert.Equal(t, http.StatusFound, re.StatusCode)
+	assert.ErrorIs(t, err, shcrkit.ErrRedirectRefused)
+	assert.Zero(t, hits, "the assertion must not be sent on to another URL")
+
+	// Within the token URL's own origin, the default client hands the
+	// redirect back: a POST turned into a GET would lose the grant.
+	same := httptest.NewServer(http.RedirectHandler("/elsewhere", http.StatusFound))
+	defer same.Close()
+	_, err = cannedSource(t, same.URL+"/token").Token()
 	var te *auth.TokenError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, http.StatusFound, te.StatusCode)
-	assert.Zero(t, hits, "the assertion must not be sent on to another URL")
 }
 
 func TestStaticToken(t *testing.T) {

@@ -89,7 +89,11 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets ...string)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return grantResult{}, fmt.Errorf("auth: token request: %w", ctxErr)
 		}
-		return grantResult{}, fmt.Errorf("auth: token request failed: %w: %s", shcrkit.ErrUnavailable, transportText(err))
+		var re *shcrkit.RedirectError
+		if errors.As(err, &re) {
+			return grantResult{}, fmt.Errorf("auth: token request: %w", re)
+		}
+		return grantResult{}, fmt.Errorf("auth: token request failed: %w: %s", shcrkit.ErrUnavailable, sanitise(transportText(err), secrets))
 	}
 	defer resp.Body.Close()
 
@@ -98,7 +102,7 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets ...string)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return grantResult{}, fmt.Errorf("auth: reading token response: %w", ctxErr)
 		}
-		return grantResult{}, fmt.Errorf("auth: reading token response (HTTP %d): %w: %s", resp.StatusCode, shcrkit.ErrUnavailable, transportText(err))
+		return grantResult{}, fmt.Errorf("auth: reading token response (HTTP %d): %w: %s", resp.StatusCode, shcrkit.ErrUnavailable, sanitise(transportText(err), secrets))
 	}
 	if len(body) > maxTokenResponseBytes {
 		return grantResult{}, fmt.Errorf("auth: token response (HTTP %d): %w: more than %d bytes", resp.StatusCode, shcrkit.ErrResponseTooLarge, maxTokenResponseBytes)
@@ -117,7 +121,7 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets ...string)
 	var tr tokenResponse
 	jsonErr := json.Unmarshal(body, &tr)
 	if jsonErr != nil {
-		return grantResult{}, fmt.Errorf("auth: token response (HTTP %d, %s): %w: %s", resp.StatusCode, contentType(resp), shcrkit.ErrMalformedResponse, jsonErrText(jsonErr))
+		return grantResult{}, fmt.Errorf("auth: token response (HTTP %d, %s): %w: %s", resp.StatusCode, sanitise(contentType(resp), secrets), shcrkit.ErrMalformedResponse, sanitise(jsonErrText(jsonErr), secrets))
 	}
 	if tr.AccessToken == "" {
 		if tr.Error != "" {

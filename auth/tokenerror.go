@@ -3,7 +3,6 @@ package auth
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
@@ -99,27 +98,11 @@ func (e *TokenError) refusedGrant() bool {
 // maxDescription bounds the description kept from a server.
 const maxDescription = 300
 
-// jwtShape matches anything that looks like a compact JWS or JWE, which a
-// server might echo back in its error description.
-var jwtShape = regexp.MustCompile(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_.-]*`)
-
-// sanitise removes secrets, token-shaped strings and NHS numbers from s,
-// drops control characters and cuts it to maxDescription bytes.
+// sanitise passes s through shcrkit.RedactSecrets (the request's own
+// secrets, bearer tokens, JWT-shaped strings, query strings, NHS numbers,
+// control characters) and cuts it to maxDescription bytes.
 func sanitise(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	s = jwtShape.ReplaceAllString(s, "[redacted]")
-	s = shcrkit.MaskNHSNumbers(s)
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(shcrkit.RedactSecrets(s, secrets...))
 	if len(s) > maxDescription {
 		cut := maxDescription
 		for cut > 0 && !isRuneStart(s[cut]) {

@@ -72,4 +72,13 @@
 // ParsePointer of its JSON) before changing one shared between goroutines.
 //
 // Package nrlstest is a fake NRL to test against.
+//
+// # Redirects and redaction
+//
+// A redirect to another origin (scheme, host or port) than the request's
+// is refused with a *shcrkit.RedirectError (matching
+// shcrkit.ErrRedirectRefused): neither a search's subject identifier, a
+// pointer's body nor the Authorization header is sent there. Error texts
+// and log lines pass through shcrkit.Redact; APIError.Outcome alone is
+// kept as the service sent it.
 package nrls

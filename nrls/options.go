@@ -33,6 +33,10 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 
 // WithHTTPClient sets the HTTP client; the default is a pooled client with
 // a 60 second timeout.
+// The client is used through a copy with the SDK's redirect policy: a
+// redirect to another origin (scheme, host or port) than the request's
+// fails with a *shcrkit.RedirectError, and neither the body nor the
+// Authorization header is sent there. hc itself is not changed.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error { return o.cfg.SetHTTPClient(hc) }
 }

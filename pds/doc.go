@@ -74,4 +74,13 @@
 // Package pdstest is an in-memory PDS with a synthetic population, for
 // tests and for the stand-alone sandbox; its CheckClient runs a client
 // through the service's behaviour.
+//
+// # Redirects and redaction
+//
+// A redirect to another origin (scheme, host or port) than the request's
+// is refused with a *shcrkit.RedirectError (matching
+// shcrkit.ErrRedirectRefused): neither the search parameters, the body of
+// a PATCH nor the Authorization header is sent there. Error texts and log
+// lines pass through shcrkit.Redact; APIError.Outcome alone is kept as the
+// service sent it.
 package pds

@@ -4,13 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/nrls"
 	"golang.org/x/oauth2"
 )
@@ -248,20 +248,7 @@ func parseServiceURL(raw string) (*url.URL, error) {
 
 // originOf is the scheme, host and port a URL connects to, normalised so
 // that "HTTPS://Host" and "https://host:443" compare equal.
-func originOf(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" {
-		switch scheme {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	return scheme + "://" + net.JoinHostPort(host, port)
-}
+func originOf(u *url.URL) string { return fhirhttp.Origin(u) }
 
 func isASID(s string) bool {
 	if len(s) != 12 {

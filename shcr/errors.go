@@ -3,6 +3,7 @@ package shcr
 import (
 	"errors"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
@@ -22,9 +23,11 @@ var (
 	// custodian in the directory (nor the configured SSP proxy). The request
 	// is refused before any connection is made.
 	ErrHostNotAllowed = errors.New("shcr: host not registered for the custodian")
-	// ErrRedirectRefused: a remote ShCR redirected to another host; the
-	// redirect is not followed, so credentials stay with the registered host.
-	ErrRedirectRefused = errors.New("shcr: redirect to another host refused")
+	// ErrRedirectRefused: a remote ShCR redirected to another origin (or,
+	// through the SSP, anywhere); the redirect is not followed, so neither
+	// credentials nor the request leave the registered origin. It is
+	// shcrkit.ErrRedirectRefused, which every client of the SDK uses.
+	ErrRedirectRefused = shcrkit.ErrRedirectRefused
 	// ErrInvalidPointer: a pointer cannot be retrieved as it stands (no
 	// URL, an unsupported scheme, an SSP pointer without a provider ASID).
 	ErrInvalidPointer = errors.New("shcr: pointer cannot be retrieved")

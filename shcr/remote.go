@@ -146,21 +146,21 @@ func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.Cer
 	return &hc, nil
 }
 
-// noRedirect hands every redirect back unfollowed.
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+// noRedirect follows no redirect: one to another origin fails with a
+// *shcrkit.RedirectError, one within the proxy's origin is handed back
+// unfollowed (and refused by checkRedirect).
+func noRedirect(req *http.Request, via []*http.Request) error {
+	if err := fhirhttp.CheckRedirect(req, via); err != nil {
+		return err
+	}
+	return http.ErrUseLastResponse
+}
 
 // sameOriginRedirect follows a redirect only within the origin first
-// asked; a redirect elsewhere is handed back unfollowed, so no header of
-// ours (the identity token least of all) reaches the other host.
-func sameOriginRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
-		return http.ErrUseLastResponse
-	}
-	if originOf(req.URL) != originOf(via[0].URL) {
-		return http.ErrUseLastResponse
-	}
-	return nil
-}
+// asked; one elsewhere fails with a *shcrkit.RedirectError before anything
+// is sent there, so no header of ours (the identity token least of all)
+// reaches the other host.
+var sameOriginRedirect = fhirhttp.CheckRedirect
 
 // location is what a retrieval needs to know of a pointer.
 type location struct {

@@ -27,8 +27,9 @@ const (
 	MediaJSONPatch = "application/json-patch+json"
 )
 
-// Client sends FHIR requests with the shared headers, retry policy and
-// response checks. It is safe for concurrent use.
+// Client sends FHIR requests with the shared headers, retry policy,
+// redirect policy (CheckRedirect) and response checks. It is safe for
+// concurrent use.
 type Client struct {
 	cfg       Config
 	retry     *retryablehttp.Client
@@ -42,9 +43,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == nil {
 		return nil, fmt.Errorf("%w: base URL is required", ErrInvalidOption)
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = defaultHTTPClient()
-	}
+	// Every client gets the redirect policy, on a copy when the caller
+	// supplied the *http.Client.
+	cfg.HTTPClient = GuardHTTPClient(cfg.HTTPClient)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -86,10 +87,10 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-func defaultHTTPClient() *http.Client {
+func defaultTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 32
-	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+	return t
 }
 
 // Config returns a copy of the client's configuration, defaults filled in.
@@ -136,7 +137,8 @@ type Response struct {
 
 // Do sends r and reads the answer. A status of 400 or above becomes a
 // *shcrkit.APIError; a body over the cap fails with
-// shcrkit.ErrResponseTooLarge.
+// shcrkit.ErrResponseTooLarge; a redirect to another origin fails with a
+// *shcrkit.RedirectError, nothing having been sent there.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	resp, reqID, u, err := c.send(ctx, r)
 	if err != nil {
@@ -281,7 +283,7 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	if resp != nil && resp.StatusCode == http.StatusUnauthorized && accessToken != "" {
 		// A cached token the service no longer takes (revoked, or expired
 		// early) must not be offered again.
-		if inv, ok := c.cfg.TokenSource.(interface{ Invalidate(string) }); ok {
+		if inv, ok := c.cfg.TokenSource.(TokenInvalidator); ok {
 			inv.Invalidate(accessToken)
 		}
 	}
@@ -328,6 +330,11 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 func (c *Client) transportError(ctx context.Context, method string, u *url.URL, reqID string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: ctxErr, ctxDone: true}
+	}
+	if re, ok := redirectError(err); ok {
+		out := *re
+		out.RequestID = reqID
+		return &out
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -386,7 +393,7 @@ func redactErr(err error) string {
 	if err == nil {
 		return "unknown error"
 	}
-	return shcrkit.MaskNHSNumbers(err.Error())
+	return shcrkit.Redact(err.Error())
 }
 
 // withRequestID adds the request ID to a decoding error's text.
@@ -408,12 +415,12 @@ func CheckJSONContentType(h http.Header, body []byte) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, ct)
+		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(ct)))
 	}
 	if IsJSONMediaType(mt) {
 		return nil
 	}
-	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, mt)
+	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(mt)))
 }
 
 // IsJSONMediaType reports whether mt is a JSON media type.
@@ -437,7 +444,7 @@ func DecodeJSON(body []byte, out any) error {
 		case errors.As(err, &typ):
 			return fmt.Errorf("%w: JSON field %q has the wrong type", shcrkit.ErrMalformedResponse, typ.Field)
 		default:
-			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, shcrkit.MaskNHSNumbers(err.Error()))
+			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(err.Error())))
 		}
 	}
 	return nil

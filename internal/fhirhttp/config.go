@@ -12,6 +12,13 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// TokenInvalidator is a token source that can drop a token the service
+// refused (answered 401 to), so that it is not offered again.
+// auth.TokenCache is one.
+type TokenInvalidator interface {
+	Invalidate(accessToken string)
+}
+
 // Defaults of a Config.
 const (
 	DefaultMaxAttempts      = 3
@@ -31,7 +38,8 @@ type Config struct {
 	// BaseURL is the service root that request paths are joined to.
 	BaseURL *url.URL
 	// HTTPClient sends the requests; nil means a pooled client with sane
-	// timeouts.
+	// timeouts. New uses a copy of it with the redirect policy of
+	// GuardHTTPClient: the caller's client is never changed.
 	HTTPClient *http.Client
 	// TokenSource supplies bearer tokens; nil sends no Authorization header.
 	TokenSource oauth2.TokenSource

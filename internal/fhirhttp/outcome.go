@@ -1,10 +1,12 @@
 package fhirhttp
 
 import (
+	"bytes"
 	"encoding/json"
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -109,12 +111,16 @@ func displayOf(l *lenientOutcome) string {
 // or gateway) contributes nothing but its status.
 func NewAPIError(status int, header http.Header, body []byte, requestID string) *shcrkit.APIError {
 	e := &shcrkit.APIError{StatusCode: status, RequestID: requestID}
+	if d, ok := RetryAfter(header.Get("Retry-After"), time.Now()); ok {
+		e.RetryAfter = d
+	}
 	if o, ok := ParseOutcome(body); ok {
 		e.Code, e.Diagnostics, e.Outcome = o.Code, o.Diagnostics, o.Resource
 		if e.Code == "" {
 			e.Code = strings.ToUpper(strings.ReplaceAll(o.IssueType, "-", "_"))
 		}
-		e.Diagnostics = shcrkit.MaskNHSNumbers(e.Diagnostics)
+		e.Code = redactCode(e.Code)
+		e.Diagnostics = shcrkit.Redact(clip(e.Diagnostics))
 		return e
 	}
 	var other struct {
@@ -129,15 +135,35 @@ func NewAPIError(status int, header http.Header, body []byte, requestID string) 
 		} else if other.Code != "" {
 			e.Code = other.Code
 		}
+		e.Code = redactCode(e.Code)
 		e.Diagnostics = firstNonEmpty(other.ErrorDescription, other.Message)
-		e.Diagnostics = shcrkit.MaskNHSNumbers(clip(e.Diagnostics))
+		e.Diagnostics = shcrkit.Redact(clip(e.Diagnostics))
 		return e
 	}
 	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
-	if mt == "text/plain" || (mt == "" && utf8.Valid(body)) {
-		e.Diagnostics = shcrkit.MaskNHSNumbers(clip(strings.Join(strings.Fields(string(body)), " ")))
+	if mt == "text/plain" || (mt == "" && utf8.Valid(body) && !looksLikeHTML(body)) {
+		e.Diagnostics = shcrkit.Redact(clip(strings.Join(strings.Fields(string(body)), " ")))
 	}
 	return e
+}
+
+// redactCode keeps an error code short and free of identifiers: a code
+// is a word, and a server that echoes a token or an NHS number there gets
+// it redacted like any other text.
+func redactCode(code string) string {
+	const max = 64
+	code = shcrkit.Redact(code)
+	if len(code) > max {
+		code = clip(code[:max])
+	}
+	return code
+}
+
+// looksLikeHTML reports whether a body with no declared type is an HTML
+// page (a proxy's error page), which contributes nothing to an error.
+func looksLikeHTML(body []byte) bool {
+	b := bytes.TrimSpace(body)
+	return len(b) > 0 && b[0] == '<'
 }
 
 func firstNonEmpty(s ...string) string {

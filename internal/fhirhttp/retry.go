@@ -45,11 +45,26 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		if errors.As(err, &tooLarge) {
 			return false, nil
 		}
+		if _, ok := redirectError(err); ok {
+			return false, nil
+		}
 		// Connection failures are transient unless the request itself is at
 		// fault; go-retryablehttp's own policy knows those cases.
 		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 	}
-	return RetryableStatus(resp.StatusCode), nil
+	if !RetryableStatus(resp.StatusCode) {
+		return false, nil
+	}
+	// A wait the service asks for that would outlast the caller's deadline
+	// is not waited out: the answer goes back at once (429 matching
+	// shcrkit.ErrRateLimited, with the wait in APIError.RetryAfter) rather
+	// than sleeping into context.DeadlineExceeded.
+	if deadline, ok := ctx.Deadline(); ok {
+		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && time.Now().Add(d).After(deadline) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // newBackoff returns the go-retryablehttp Backoff hook: Retry-After when
