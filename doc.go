@@ -28,8 +28,11 @@
 //
 // This package holds what every other package speaks: NHSNumber and
 // ODSCode (validated identifiers that mask themselves in logs), Requester
-// (who is asking), Purpose (why), and APIError with the sentinel errors
-// that callers match with errors.Is:
+// (who is asking), Purpose (why, with one name per purpose: "direct-care",
+// "emergency", "break-glass"), RelationshipKind (the legitimate relationship
+// claimed), Confidentiality (how closely a patient or a record is guarded:
+// a missing label is unrestricted, an unreadable one very restricted), and
+// APIError with the sentinel errors that callers match with errors.Is:
 //
 //	nhs, err := shcrkit.ParseNHSNumber("943 476 5919")
 //	if err != nil {

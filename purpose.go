@@ -44,32 +44,40 @@ func (p Purpose) ActReason() string {
 	return ""
 }
 
-// Display returns the human-readable name of the purpose.
-func (p Purpose) Display() string {
+// String returns the purpose's one name as users see and write it:
+// "direct-care", "emergency" or "break-glass" (what ParsePurpose reads and
+// the example programs' -purpose flag takes), or "unspecified".
+func (p Purpose) String() string {
 	switch p {
 	case PurposeDirectCare:
-		return "treatment"
+		return "direct-care"
 	case PurposeEmergency:
-		return "emergency treatment"
+		return "emergency"
 	case PurposeBreakGlass:
-		return "break the glass"
+		return "break-glass"
 	}
 	return "unspecified"
 }
 
-// String returns the ActReason code, or "unspecified".
-func (p Purpose) String() string {
-	if c := p.ActReason(); c != "" {
-		return c
+// ActReasonDisplay returns the ActReason code system's display for the
+// purpose's code, as a FHIR coding carries it, or "".
+func (p Purpose) ActReasonDisplay() string {
+	switch p {
+	case PurposeDirectCare:
+		return "treatment"
+	case PurposeEmergency:
+		return "Emergency Treatment"
+	case PurposeBreakGlass:
+		return "break the glass"
 	}
-	return "unspecified"
+	return ""
 }
 
 // Valid reports whether p is one of the defined purposes (not unspecified).
 func (p Purpose) Valid() bool { return p >= PurposeDirectCare && p <= PurposeBreakGlass }
 
-// ParsePurpose accepts an ActReason code (TREAT, ETREAT, BTG) or one of the
-// words "direct-care", "emergency", "break-glass", in any case.
+// ParsePurpose accepts a purpose's name ("direct-care", "emergency",
+// "break-glass") or its ActReason code (TREAT, ETREAT, BTG), in any case.
 func ParsePurpose(s string) (Purpose, error) {
 	switch toUpperASCII(trimSpace(s)) {
 	case "TREAT", "DIRECT-CARE", "DIRECTCARE", "DIRECT_CARE":

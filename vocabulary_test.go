@@ -53,6 +53,9 @@ func TestPurpose(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.code, tt.p.ActReason())
+		name, err := shcrkit.ParsePurpose(tt.p.String())
+		require.NoError(t, err, "String is a name ParsePurpose reads")
+		assert.Equal(t, tt.p, name)
 		assert.True(t, tt.p.Valid())
 		for _, w := range tt.words {
 			got, err := shcrkit.ParsePurpose(w)

@@ -26,7 +26,7 @@ func benchEvent(i int) Event {
 		},
 		Action: ActionRead, Service: ServiceShCR, Resource: "DocumentReference/Y12345-care-plan-1",
 		Endpoint: "https://shcr.example.test/fhir/R4", Patient: "9434765919", Purpose: shcrkit.PurposeDirectCare,
-		Relationship: RelationshipEncounter, RelationshipEvidence: "encounter-778899", Rule: "direct-care-lr",
+		Relationship: shcrkit.RelationshipEncounter, RelationshipEvidence: "encounter-778899", Rule: "direct-care-lr",
 		Outcome: OutcomeSuccess, RequestID: "7f1c2b9e-4a51-4b7e-9d7e-5a1b2c3d4e5f",
 		CorrelationID: "c0ffee00-1234-4abc-8def-001122334455", Custodian: "Y12345",
 	}

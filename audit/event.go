@@ -132,44 +132,6 @@ func (o Outcome) code() uint8 {
 	return 0
 }
 
-// Relationship is the kind of legitimate relationship that a professional
-// asserted with the patient when the access was made.
-type Relationship string
-
-// Relationships. A self-claimed relationship is flagged for review.
-const (
-	// RelationshipNone: no relationship was asserted (a refused attempt,
-	// say).
-	RelationshipNone Relationship = "none"
-	// RelationshipRegistered: the patient is registered with the
-	// professional's organisation.
-	RelationshipRegistered Relationship = "registered"
-	// RelationshipReferral: the patient was referred to the organisation.
-	RelationshipReferral Relationship = "referral"
-	// RelationshipEncounter: the patient has a current encounter (an
-	// attendance, an admission, an appointment) with the organisation.
-	RelationshipEncounter Relationship = "encounter"
-	// RelationshipCareTeam: the professional is a member of the patient's
-	// care team.
-	RelationshipCareTeam Relationship = "care-team"
-	// RelationshipSelfClaimed: the professional claimed the relationship
-	// without evidence held by the system, giving a reason.
-	RelationshipSelfClaimed Relationship = "self-claimed"
-	// RelationshipEmergency: emergency ("break the glass") access without
-	// an established relationship; the reason is in BreakGlassReason.
-	RelationshipEmergency Relationship = "emergency"
-)
-
-// Valid reports whether r is empty or one of the defined relationships.
-func (r Relationship) Valid() bool {
-	switch r {
-	case "", RelationshipNone, RelationshipRegistered, RelationshipReferral, RelationshipEncounter,
-		RelationshipCareTeam, RelationshipSelfClaimed, RelationshipEmergency:
-		return true
-	}
-	return false
-}
-
 // Authority is the person on whose authority a professional acted, when
 // that is not the professional themselves (a supervising clinician, for
 // example).
@@ -251,7 +213,7 @@ type Event struct {
 	Purpose shcrkit.Purpose `json:"purpose,omitempty"`
 	// Relationship is the legitimate relationship asserted with the
 	// patient.
-	Relationship Relationship `json:"relationship,omitempty"`
+	Relationship shcrkit.RelationshipKind `json:"relationship,omitempty"`
 	// RelationshipEvidence identifies what the relationship rests on: an
 	// encounter, referral or care-team identifier, or for a self-claimed
 	// relationship the reason given.
@@ -344,7 +306,7 @@ func (e Event) Validate() error {
 		bad("unknown purpose %d", uint8(e.Purpose))
 	}
 	if !e.Relationship.Valid() {
-		bad("unknown relationship %q", string(e.Relationship))
+		bad("unknown relationship %s", e.Relationship)
 	}
 	if a := e.OnBehalfOf; a != nil {
 		if strings.TrimSpace(a.UserID) == "" {

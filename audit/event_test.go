@@ -34,7 +34,7 @@ func TestEventValidate(t *testing.T) {
 		{"bad patient", func(e *Event) { e.Patient = "9434765918" }, "not a valid NHS number"},
 		{"bad custodian", func(e *Event) { e.Custodian = "x" }, "custodian"},
 		{"bad purpose", func(e *Event) { e.Purpose = 9 }, "unknown purpose"},
-		{"bad relationship", func(e *Event) { e.Relationship = "cousin" }, "unknown relationship"},
+		{"bad relationship", func(e *Event) { e.Relationship = shcrkit.RelationshipKind(99) }, "unknown relationship"},
 		{"authority without user", func(e *Event) { e.OnBehalfOf = &Authority{Name: "Dr B"} }, "onBehalfOf needs a user ID"},
 		{"control character", func(e *Event) { e.Reason = "line\nbreak" }, "control characters"},
 		{"invalid UTF-8", func(e *Event) { e.Rule = "\xff" }, "invalid UTF-8"},

@@ -46,7 +46,7 @@ func Example() {
 	}, {
 		Time: morning.Add(16 * time.Minute), Requester: doctor, Patient: patient,
 		Action: audit.ActionRead, Service: audit.ServiceShCR, Resource: "DocumentReference/Y99999-plan-1",
-		Custodian: "Y99999", Purpose: shcrkit.PurposeDirectCare, Relationship: audit.RelationshipEncounter,
+		Custodian: "Y99999", Purpose: shcrkit.PurposeDirectCare, Relationship: shcrkit.RelationshipEncounter,
 		Outcome: audit.OutcomeSuccess,
 	}, {
 		Time: morning.Add(40 * time.Minute), Requester: receptionist, Patient: patient,
@@ -94,9 +94,9 @@ func Example() {
 	//
 	// | Seq | When (UTC) | Who | Organisation | Why | What | Outcome |
 	// |---|---|---|---|---|---|---|
-	// | 1 | 2025-03-03 09:15 | Dr Ada Lovegood (Clinical Practitioner, user 555000111222) | Riverside Hospital (RX1) | treatment | searched the National Record Locator for DocumentReference | success |
-	// | 2 | 2025-03-03 09:16 | Dr Ada Lovegood (Clinical Practitioner, user 555000111222) | Riverside Hospital (RX1) | treatment; relationship: encounter | read DocumentReference/Y99999-plan-1 from the shared care record held by Y99999 | success |
-	// | 3 | 2025-03-03 09:40 | Ben Carter (Receptionist, user 555000333444) | Hilltop Practice (Y12345) | treatment | read DocumentReference/Y99999-plan-1 from the shared care record held by Y99999 | refused: role may not view clinical records |
+	// | 1 | 2025-03-03 09:15 | Dr Ada Lovegood (Clinical Practitioner, user 555000111222) | Riverside Hospital (RX1) | direct-care | searched the National Record Locator for DocumentReference | success |
+	// | 2 | 2025-03-03 09:16 | Dr Ada Lovegood (Clinical Practitioner, user 555000111222) | Riverside Hospital (RX1) | direct-care; relationship: encounter | read DocumentReference/Y99999-plan-1 from the shared care record held by Y99999 | success |
+	// | 3 | 2025-03-03 09:40 | Ben Carter (Receptionist, user 555000333444) | Hilltop Practice (Y12345) | direct-care | read DocumentReference/Y99999-plan-1 from the shared care record held by Y99999 | refused: role may not view clinical records |
 }
 
 // A third party holding only the log's public key checks that an event

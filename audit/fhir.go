@@ -114,7 +114,7 @@ func ToFHIR(e Event) fhir.AuditEvent {
 	}
 	if code := e.Purpose.ActReason(); code != "" {
 		a.PurposeOfEvent = []fhir.CodeableConcept{{Coding: []fhir.Coding{
-			coding(shcrkit.ActReasonSystem, code, e.Purpose.Display()),
+			coding(shcrkit.ActReasonSystem, code, e.Purpose.ActReasonDisplay()),
 		}}}
 	}
 
@@ -155,7 +155,7 @@ func fhirAgents(e Event) []fhir.AuditEventAgent {
 		if code := e.Purpose.ActReason(); code != "" || e.BreakGlassReason != "" {
 			pou := fhir.CodeableConcept{Text: nonEmpty(e.BreakGlassReason)}
 			if code != "" {
-				pou.Coding = []fhir.Coding{coding(shcrkit.ActReasonSystem, code, e.Purpose.Display())}
+				pou.Coding = []fhir.Coding{coding(shcrkit.ActReasonSystem, code, e.Purpose.ActReasonDisplay())}
 			}
 			user.PurposeOfUse = []fhir.CodeableConcept{pou}
 		}
@@ -264,8 +264,8 @@ func fhirExtensions(e Event) []fhir.Extension {
 	if e.CorrelationID != "" {
 		ext = append(ext, fhir.Extension{Url: ExtensionCorrelationID, ValueString: ptr(e.CorrelationID)})
 	}
-	if e.Relationship != "" {
-		ext = append(ext, fhir.Extension{Url: ExtensionRelationship, ValueCode: ptr(string(e.Relationship))})
+	if e.Relationship != shcrkit.RelationshipNone {
+		ext = append(ext, fhir.Extension{Url: ExtensionRelationship, ValueCode: ptr(e.Relationship.String())})
 	}
 	if e.RelationshipEvidence != "" {
 		ext = append(ext, fhir.Extension{Url: ExtensionRelationshipEvidence, ValueString: ptr(e.RelationshipEvidence)})

@@ -51,7 +51,7 @@ func readEvent(at time.Time, who shcrkit.Requester, patient shcrkit.NHSNumber) E
 	return Event{
 		Time: at, Requester: who, Action: ActionRead, Service: ServiceShCR,
 		Resource: "DocumentReference/Y99999-care-plan-1", Endpoint: "https://shcr.example.test/fhir/R4",
-		Patient: patient, Purpose: shcrkit.PurposeDirectCare, Relationship: RelationshipEncounter,
+		Patient: patient, Purpose: shcrkit.PurposeDirectCare, Relationship: shcrkit.RelationshipEncounter,
 		RelationshipEvidence: "encounter-778899", Rule: "direct-care-lr", Outcome: OutcomeSuccess,
 		RequestID: "7f1c2b9e-4a51-4b7e-9d7e-5a1b2c3d4e5f", CorrelationID: "c0ffee00-1234-4abc-8def-001122334455",
 		Custodian: "Y99999",

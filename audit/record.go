@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/shcrkit/shcrkit"
 )
 
 // appendEventBody appends the JSON encoding of a normalised event without
@@ -83,7 +85,9 @@ func appendEventBody(b []byte, e *Event) []byte {
 	if e.Purpose != 0 {
 		b = appendOpt(b, "purpose", e.Purpose.ActReason())
 	}
-	b = appendOpt(b, "relationship", string(e.Relationship))
+	if e.Relationship != shcrkit.RelationshipNone {
+		b = appendOpt(b, "relationship", e.Relationship.String())
+	}
 	b = appendOpt(b, "relationshipEvidence", e.RelationshipEvidence)
 	b = appendOpt(b, "breakGlassReason", e.BreakGlassReason)
 	b = appendOpt(b, "rule", e.Rule)

@@ -55,7 +55,7 @@ type Access struct {
 	Custodian shcrkit.ODSCode
 	// Purpose, Relationship and BreakGlassReason say why.
 	Purpose          shcrkit.Purpose
-	Relationship     Relationship
+	Relationship     shcrkit.RelationshipKind
 	BreakGlassReason string
 	// Outcome and Reason say how it ended.
 	Outcome Outcome
@@ -205,10 +205,10 @@ func (a Access) who() string {
 func (a Access) why() string {
 	var parts []string
 	if a.Purpose != shcrkit.PurposeUnspecified {
-		parts = append(parts, a.Purpose.Display())
+		parts = append(parts, a.Purpose.String())
 	}
-	if a.Relationship != "" && a.Relationship != RelationshipNone {
-		parts = append(parts, "relationship: "+string(a.Relationship))
+	if a.Relationship != shcrkit.RelationshipNone {
+		parts = append(parts, "relationship: "+a.Relationship.String())
 	}
 	if a.BreakGlassReason != "" {
 		parts = append(parts, "emergency reason: "+a.BreakGlassReason)

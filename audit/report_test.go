@@ -41,7 +41,7 @@ func TestAccessReportMarkdown(t *testing.T) {
 	search.Seq = 1
 	refused := readEvent(t0.Add(2*time.Hour), nurse(), patientA)
 	refused.Seq, refused.Outcome, refused.Reason, refused.Purpose = 3, OutcomeRefused, "no relationship | none", shcrkit.PurposeBreakGlass
-	refused.BreakGlassReason, refused.Relationship = "collapsed", RelationshipNone
+	refused.BreakGlassReason, refused.Relationship = "collapsed", shcrkit.RelationshipNone
 	from, to := t0, t0.Add(24*time.Hour)
 	got := NewAccessReport(patientA, from, to, []Event{search, read, refused}).Markdown()
 	want := `# Access to the record of NHS number 943 476 5919
@@ -61,9 +61,9 @@ Period: 2025-03-03 09:00 to 2025-03-04 09:00.
 
 | Seq | When (UTC) | Who | Organisation | Why | What | Outcome |
 |---|---|---|---|---|---|---|
-| 1 | 2025-03-03 09:00 | Dr Ada Lovegood (Clinical Practitioner Access Role, user 555000111222) | Riverside Hospital (RX1) | treatment | searched the National Record Locator for DocumentReference | success |
-| 2 | 2025-03-03 10:00 | Dr Ada Lovegood (Clinical Practitioner Access Role, user 555000111222) for Dr Sup | Riverside Hospital (RX1) | treatment; relationship: encounter | read DocumentReference/Y99999-care-plan-1 from the shared care record held by Y99999 | success |
-| 3 | 2025-03-03 11:00 | Ben Carter (Nurse Access Role, user 555000333444) | Hilltop Practice (Y12345) | break the glass; emergency reason: collapsed | read DocumentReference/Y99999-care-plan-1 from the shared care record held by Y99999 | refused: no relationship \| none |
+| 1 | 2025-03-03 09:00 | Dr Ada Lovegood (Clinical Practitioner Access Role, user 555000111222) | Riverside Hospital (RX1) | direct-care | searched the National Record Locator for DocumentReference | success |
+| 2 | 2025-03-03 10:00 | Dr Ada Lovegood (Clinical Practitioner Access Role, user 555000111222) for Dr Sup | Riverside Hospital (RX1) | direct-care; relationship: encounter | read DocumentReference/Y99999-care-plan-1 from the shared care record held by Y99999 | success |
+| 3 | 2025-03-03 11:00 | Ben Carter (Nurse Access Role, user 555000333444) | Hilltop Practice (Y12345) | break-glass; emergency reason: collapsed | read DocumentReference/Y99999-care-plan-1 from the shared care record held by Y99999 | refused: no relationship \| none |
 `
 	assert.Equal(t, want, got)
 

@@ -205,10 +205,10 @@ func Review(ctx context.Context, events iter.Seq2[Event, error], cfg ReviewConfi
 		if e.Service == ServiceAudit {
 			continue
 		}
-		if e.Purpose == shcrkit.PurposeBreakGlass || e.BreakGlassReason != "" || e.Relationship == RelationshipEmergency {
+		if e.Purpose == shcrkit.PurposeBreakGlass || e.BreakGlassReason != "" || e.Relationship == shcrkit.RelationshipEmergency {
 			add(FlagBreakGlass, e, "emergency access overriding the usual controls")
 		}
-		if e.Relationship == RelationshipSelfClaimed {
+		if e.Relationship == shcrkit.RelationshipSelfClaimed {
 			add(FlagSelfClaimed, e, "access on a self-claimed legitimate relationship")
 		}
 		if e.Outcome == OutcomeRefused {

@@ -45,9 +45,9 @@ func TestReviewFlags(t *testing.T) {
 	btg := readEvent(inHours, clinician(), patientA)
 	btg.Purpose, btg.BreakGlassReason = shcrkit.PurposeBreakGlass, "unconscious"
 	emergency := readEvent(inHours, clinician(), patientA)
-	emergency.Purpose, emergency.Relationship = shcrkit.PurposeEmergency, RelationshipEmergency
+	emergency.Purpose, emergency.Relationship = shcrkit.PurposeEmergency, shcrkit.RelationshipEmergency
 	self := readEvent(inHours, nurse(), patientB)
-	self.Relationship, self.RelationshipEvidence = RelationshipSelfClaimed, "covering a colleague's list"
+	self.Relationship, self.RelationshipEvidence = shcrkit.RelationshipSelfClaimed, "covering a colleague's list"
 	refused := readEvent(inHours, nurse(), patientC)
 	refused.Outcome = OutcomeRefused
 	night := readEvent(time.Date(2025, 3, 4, 2, 30, 0, 0, time.UTC), clinician(), patientB)

@@ -43,9 +43,9 @@ type PointerSpec struct {
 	// PracticeSetting is the SNOMED practice setting (code and display).
 	// Required.
 	PracticeSetting Concept
-	// Confidentiality labels the pointer itself (securityLabel); "" for
-	// none.
-	Confidentiality Confidentiality
+	// Confidentiality labels the pointer itself (securityLabel); an
+	// unrestricted pointer carries no label.
+	Confidentiality shcrkit.Confidentiality
 	// LocalID, when set, makes the ID "<Custodian>-<LocalID>". The
 	// service assigns its own ID on create; LocalID serves pointers kept
 	// elsewhere (a fake's seed data, a test).
@@ -138,10 +138,8 @@ func buildResource(s PointerSpec) fhir.DocumentReference {
 	if s.Description != "" {
 		doc.Description = ptr(s.Description)
 	}
-	if s.Confidentiality != "" {
-		doc.SecurityLabel = []fhir.CodeableConcept{{Coding: []fhir.Coding{{
-			System: ptr(ConfidentialitySystem), Code: ptr(string(s.Confidentiality)), Display: ptr(s.Confidentiality.Display()),
-		}}}}
+	if s.Confidentiality != shcrkit.ConfidentialityUnrestricted {
+		doc.SecurityLabel = []fhir.CodeableConcept{{Coding: []fhir.Coding{s.Confidentiality.Coding()}}}
 	}
 	for _, id := range s.Replaces {
 		doc.RelatesTo = append(doc.RelatesTo, replacesTarget(id))

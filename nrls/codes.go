@@ -28,9 +28,6 @@ const (
 	// ASIDSystem identifies a Spine accredited system (ASID) in
 	// context.related: the provider an SSP request goes to.
 	ASIDSystem = "https://fhir.nhs.uk/Id/nhsSpineASID"
-	// ConfidentialitySystem is the HL7 v3 confidentiality code system used
-	// in securityLabel.
-	ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 	// RelatesToReplaces is the relatesTo code of a superseding pointer.
 	RelatesToReplaces = "replaces"
 )
@@ -132,54 +129,6 @@ func (m RetrievalMechanism) system() string {
 
 // Valid reports whether m is a known retrieval mechanism.
 func (m RetrievalMechanism) Valid() bool { return m.Display() != "" }
-
-// Confidentiality is a pointer's own confidentiality (its securityLabel),
-// an HL7 v3 Confidentiality code. The empty value means the pointer carries
-// no label. Access control must honour it: a very restricted pointer is
-// not shown to everyone who may see the patient's other records.
-type Confidentiality string
-
-// Confidentiality codes of http://terminology.hl7.org/CodeSystem/v3-Confidentiality.
-const (
-	ConfidentialityUnrestricted   Confidentiality = "U"
-	ConfidentialityLow            Confidentiality = "L"
-	ConfidentialityModerate       Confidentiality = "M"
-	ConfidentialityNormal         Confidentiality = "N"
-	ConfidentialityRestricted     Confidentiality = "R"
-	ConfidentialityVeryRestricted Confidentiality = "V"
-)
-
-// Display returns the code system's display for c, or "" for an unknown
-// code.
-func (c Confidentiality) Display() string {
-	switch c {
-	case ConfidentialityUnrestricted:
-		return "unrestricted"
-	case ConfidentialityLow:
-		return "low"
-	case ConfidentialityModerate:
-		return "moderate"
-	case ConfidentialityNormal:
-		return "normal"
-	case ConfidentialityRestricted:
-		return "restricted"
-	case ConfidentialityVeryRestricted:
-		return "very restricted"
-	}
-	return ""
-}
-
-// Valid reports whether c is a v3 Confidentiality code.
-func (c Confidentiality) Valid() bool { return c.Display() != "" }
-
-// Restricted reports whether c is R or V: the pointer is not for everyone
-// who may see the patient's ordinary records.
-func (c Confidentiality) Restricted() bool {
-	return c == ConfidentialityRestricted || c == ConfidentialityVeryRestricted
-}
-
-// VeryRestricted reports whether c is V.
-func (c Confidentiality) VeryRestricted() bool { return c == ConfidentialityVeryRestricted }
 
 // sameSystem compares code systems the way the service's own examples
 // need: one published example writes the content stability system with a

@@ -146,7 +146,7 @@ func checkExampleBundle(t *testing.T, raw []byte) {
 	p := res.Pointers[0]
 	assert.Equal(t, nrls.StabilityStatic, p.Stability, "read despite the system's stray comma")
 	assert.Equal(t, nrls.RetrievalSSP, p.Retrieval)
-	assert.Equal(t, nrls.ConfidentialityVeryRestricted, p.Confidentiality)
+	assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, p.Confidentiality)
 	assert.Len(t, p.ProviderASID, 12)
 	assert.NoError(t, nrls.Validate(p))
 	u, err := p.SSPURL("https://proxy.example")

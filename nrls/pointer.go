@@ -66,8 +66,8 @@ type Pointer struct {
 	// Confidentiality is the pointer's own confidentiality from
 	// securityLabel (the most restrictive when there are several; a
 	// confidentiality label with a code outside the code system counts as
-	// very restricted); "" when it carries none.
-	Confidentiality Confidentiality `json:"confidentiality,omitempty"`
+	// very restricted); unrestricted when it carries none.
+	Confidentiality shcrkit.Confidentiality `json:"confidentiality,omitempty"`
 	// Replaces lists the IDs of the pointers this one supersedes
 	// (relatesTo with code "replaces").
 	Replaces []string `json:"replaces,omitempty"`
@@ -335,41 +335,14 @@ func referenceID(r *fhir.Reference) string {
 	return ref
 }
 
-var confidentialityRank = map[Confidentiality]int{
-	ConfidentialityUnrestricted: 1, ConfidentialityLow: 2, ConfidentialityModerate: 3,
-	ConfidentialityNormal: 4, ConfidentialityRestricted: 5, ConfidentialityVeryRestricted: 6,
-}
-
-// confidentialitySystems are the names the v3 Confidentiality code system
-// goes by: the FHIR R4 URL, the older FHIR URL and the HL7 OID.
-var confidentialitySystems = map[string]bool{
-	ConfidentialitySystem:                    true,
-	"http://hl7.org/fhir/v3/Confidentiality": true,
-	"urn:oid:2.16.840.1.113883.5.25":         true,
-}
-
-// confidentialityOf returns the most restrictive confidentiality code among
-// the labels, so that a pointer labelled twice is treated by its stricter
-// label. A label of the confidentiality system whose code is not one of
-// its codes is read as very restricted: a label that cannot be understood
-// must not make a pointer look unrestricted.
-func confidentialityOf(labels []fhir.CodeableConcept) Confidentiality {
-	var best Confidentiality
+// confidentialityOf reads a pointer's security labels the fail-closed
+// way of shcrkit.ConfidentialityOf.
+func confidentialityOf(labels []fhir.CodeableConcept) shcrkit.Confidentiality {
+	var codings []fhir.Coding
 	for i := range labels {
-		for _, c := range labels[i].Coding {
-			if !confidentialitySystems[str(c.System)] {
-				continue
-			}
-			code := Confidentiality(str(c.Code))
-			if !code.Valid() {
-				code = ConfidentialityVeryRestricted
-			}
-			if confidentialityRank[code] > confidentialityRank[best] {
-				best = code
-			}
-		}
+		codings = append(codings, labels[i].Coding...)
 	}
-	return best
+	return shcrkit.ConfidentialityOf(codings...)
 }
 
 // parseFHIRTime reads a FHIR dateTime or instant; it returns the zero time

@@ -73,9 +73,9 @@ func TestParsePointerView(t *testing.T) {
 	assert.Equal(t, "900000000101", p.ProviderASID, "the ASID, not the other related identifier")
 	assert.Equal(t, time.Date(2025, 2, 3, 10, 15, 0, 0, time.UTC), p.Date.UTC())
 	assert.Equal(t, "current", p.Status)
-	assert.Equal(t, nrls.ConfidentialityVeryRestricted, p.Confidentiality, "the most restrictive label wins")
+	assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, p.Confidentiality, "the most restrictive label wins")
 	assert.True(t, p.Confidentiality.Restricted())
-	assert.True(t, p.Confidentiality.VeryRestricted())
+	assert.Equal(t, "V", p.Confidentiality.Code())
 	assert.Equal(t, []string{"RNR-5a0c", "RNR-6b1d"}, p.Replaces, "replaces only, by identifier or reference")
 	assert.Equal(t, "Crisis plan", p.Title)
 	assert.Equal(t, "Agreed at review", p.Description)
@@ -90,21 +90,21 @@ func TestParsePointerView(t *testing.T) {
 func TestConfidentialityFailsClosed(t *testing.T) {
 	label := func(system, code string) string {
 		return `{"resourceType":"DocumentReference","status":"current","securityLabel":[` +
-			`{"coding":[{"system":"` + nrls.ConfidentialitySystem + `","code":"N"}]},` +
+			`{"coding":[{"system":"` + shcrkit.ConfidentialitySystem + `","code":"N"}]},` +
 			`{"coding":[{"system":"` + system + `","code":"` + code + `"}]}]}`
 	}
 	tests := []struct {
 		name, system, code string
-		want               nrls.Confidentiality
+		want               shcrkit.Confidentiality
 	}{
-		{"known code", nrls.ConfidentialitySystem, "R", nrls.ConfidentialityRestricted},
-		{"unknown code", nrls.ConfidentialitySystem, "X", nrls.ConfidentialityVeryRestricted},
-		{"lower-case code", nrls.ConfidentialitySystem, "v", nrls.ConfidentialityVeryRestricted},
-		{"code with a space", nrls.ConfidentialitySystem, "V ", nrls.ConfidentialityVeryRestricted},
-		{"empty code", nrls.ConfidentialitySystem, "", nrls.ConfidentialityVeryRestricted},
-		{"older FHIR system", "http://hl7.org/fhir/v3/Confidentiality", "V", nrls.ConfidentialityVeryRestricted},
-		{"OID system", "urn:oid:2.16.840.1.113883.5.25", "R", nrls.ConfidentialityRestricted},
-		{"another system", "urn:other", "V", nrls.ConfidentialityNormal},
+		{"known code", shcrkit.ConfidentialitySystem, "R", shcrkit.ConfidentialityRestricted},
+		{"unknown code", shcrkit.ConfidentialitySystem, "X", shcrkit.ConfidentialityVeryRestricted},
+		{"lower-case code", shcrkit.ConfidentialitySystem, "v", shcrkit.ConfidentialityVeryRestricted},
+		{"code with a space", shcrkit.ConfidentialitySystem, "V ", shcrkit.ConfidentialityVeryRestricted},
+		{"empty code", shcrkit.ConfidentialitySystem, "", shcrkit.ConfidentialityVeryRestricted},
+		{"older FHIR system", "http://hl7.org/fhir/v3/Confidentiality", "V", shcrkit.ConfidentialityVeryRestricted},
+		{"OID system", "urn:oid:2.16.840.1.113883.5.25", "R", shcrkit.ConfidentialityRestricted},
+		{"another system", "urn:other", "V", shcrkit.ConfidentialityUnrestricted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,11 +222,4 @@ func TestCodes(t *testing.T) {
 		assert.True(t, m.Valid(), m)
 	}
 	assert.False(t, nrls.RetrievalMechanism("ssp").Valid())
-	for c, restricted := range map[nrls.Confidentiality]bool{"U": false, "L": false, "M": false, "N": false, "R": true, "V": true} {
-		assert.True(t, c.Valid())
-		assert.Equal(t, restricted, c.Restricted(), c)
-		assert.Equal(t, c == "V", c.VeryRestricted())
-	}
-	assert.False(t, nrls.Confidentiality("").Valid())
-	assert.False(t, nrls.Confidentiality("").Restricted())
 }

@@ -494,10 +494,10 @@ func validateRelatesTo(v *ValidationError, rels []fhir.DocumentReferenceRelatesT
 func validateSecurityLabel(v *ValidationError, labels []fhir.CodeableConcept) {
 	for i := range labels {
 		for j, c := range labels[i].Coding {
-			if str(c.System) != ConfidentialitySystem {
+			if str(c.System) != shcrkit.ConfidentialitySystem {
 				continue
 			}
-			if !Confidentiality(str(c.Code)).Valid() {
+			if !shcrkit.ValidConfidentialityCode(str(c.Code)) {
 				v.add(fmt.Sprintf("securityLabel[%d].coding[%d].code", i, j), "must be a v3 Confidentiality code (U, L, M, N, R or V)")
 			}
 		}

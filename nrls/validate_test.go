@@ -48,13 +48,13 @@ func TestNewPointerBuildsValidPointers(t *testing.T) {
 		}, func(t *testing.T, p nrls.Pointer) { assert.Equal(t, "text/html", p.ContentType) }},
 		{"local ID, author, label, replaces", func() nrls.PointerSpec {
 			s := sspSpec()
-			s.LocalID, s.Author, s.Confidentiality = "local-1", "Y10001", nrls.ConfidentialityVeryRestricted
+			s.LocalID, s.Author, s.Confidentiality = "local-1", "Y10001", shcrkit.ConfidentialityVeryRestricted
 			s.Replaces = []string{"RNR-old1"}
 			return s
 		}, func(t *testing.T, p nrls.Pointer) {
 			assert.Equal(t, "RNR-local-1", p.ID)
 			assert.Equal(t, shcrkit.ODSCode("Y10001"), p.Author)
-			assert.Equal(t, nrls.ConfidentialityVeryRestricted, p.Confidentiality)
+			assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, p.Confidentiality)
 			assert.Equal(t, []string{"RNR-old1"}, p.Replaces)
 		}},
 		{"value set retrieval mechanism", func() nrls.PointerSpec {
@@ -103,7 +103,7 @@ func TestNewPointerRejectsBadSpecs(t *testing.T) {
 		{"bad retrieval", func(s *nrls.PointerSpec) { s.Retrieval = "Pigeon" }, "content[0].extension[1].valueCodeableConcept.coding[0].code"},
 		{"direct on ssp URL", func(s *nrls.PointerSpec) { s.Retrieval = nrls.RetrievalDirect }, "content[0].extension[1].valueCodeableConcept.coding[0].code"},
 		{"ssp on https URL", func(s *nrls.PointerSpec) { s.URL = directURL; s.Retrieval = nrls.RetrievalSSP }, "content[0].attachment.url"},
-		{"bad label", func(s *nrls.PointerSpec) { s.Confidentiality = "X" }, "securityLabel[0].coding[0].code"},
+		{"bad label", func(s *nrls.PointerSpec) { s.Confidentiality = shcrkit.Confidentiality(7) }, "securityLabel[0].coding[0].code"},
 		{"local ID with space", func(s *nrls.PointerSpec) { s.LocalID = "a b" }, "id"},
 		{"replaces another custodian", func(s *nrls.PointerSpec) { s.Replaces = []string{"RWV-1"} }, "relatesTo[0].target.identifier.value"},
 		{"replaces nothing", func(s *nrls.PointerSpec) { s.Replaces = []string{""} }, "relatesTo[0].target.identifier.value"},
@@ -287,7 +287,7 @@ func TestValidateAcceptsServiceVariants(t *testing.T) {
 			d.Context.Related = append(d.Context.Related, fhir.Reference{Identifier: &fhir.Identifier{System: s(shcrkit.ODSSystem), Value: s("RNR")}})
 		}},
 		{"normal label", func(d *fhir.DocumentReference) {
-			d.SecurityLabel = []fhir.CodeableConcept{codeable(nrls.ConfidentialitySystem, "N", "normal")}
+			d.SecurityLabel = []fhir.CodeableConcept{codeable(shcrkit.ConfidentialitySystem, "N", "normal")}
 		}},
 		{"date", func(d *fhir.DocumentReference) { d.Date = s("2025-01-31T09:30:00.123+01:00") }},
 	}
@@ -343,7 +343,7 @@ func TestCheckImmutable(t *testing.T) {
 		upd := roundTrip(t, orig)
 		upd.Resource.Description = s("new description")
 		upd.Resource.Content[0].Attachment.Url = s("ssp://north.shcr.example/records/v2")
-		upd.Resource.SecurityLabel = []fhir.CodeableConcept{codeable(nrls.ConfidentialitySystem, "R", "restricted")}
+		upd.Resource.SecurityLabel = []fhir.CodeableConcept{codeable(shcrkit.ConfidentialitySystem, "R", "restricted")}
 		assert.NoError(t, nrls.CheckImmutable(orig, upd))
 	})
 	t.Run("hand-built original", func(t *testing.T) {

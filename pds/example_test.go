@@ -43,7 +43,7 @@ func ExampleClient_Get() {
 	_, err = c.Get(ctx, pdstest.PatientInvalidated)
 	fmt.Println(errors.Is(err, pds.ErrInvalidated), errors.Is(err, pds.ErrNotFound))
 	// Output:
-	// Amelia Rose Hartley 1984-03-14 Y10001 U W/"1"
+	// Amelia Rose Hartley 1984-03-14 Y10001 unrestricted W/"1"
 	// true true
 	// true false true
 	// true true

@@ -25,7 +25,7 @@ func TestGetView(t *testing.T) {
 	assert.True(t, p.Superseded().IsZero())
 	assert.Equal(t, "7", p.Version())
 	assert.Equal(t, `W/"7"`, p.ETag())
-	assert.Equal(t, pds.Unrestricted, p.Confidentiality())
+	assert.Equal(t, shcrkit.ConfidentialityUnrestricted, p.Confidentiality())
 	assert.False(t, p.Restricted())
 	assert.Equal(t, "female", p.Gender())
 	assert.Equal(t, "1961-06-30", p.BirthDate())
@@ -86,7 +86,7 @@ func TestGetAnswers(t *testing.T) {
 		{name: "restricted", answer: reply(200, restrictedJSON(nhs.String(), "R")),
 			check: func(t *testing.T, p *pds.Patient) {
 				assert.True(t, p.Restricted())
-				assert.Equal(t, pds.Restricted, p.Confidentiality())
+				assert.Equal(t, shcrkit.ConfidentialityRestricted, p.Confidentiality())
 				_, ok := p.HomeAddress()
 				assert.False(t, ok)
 				assert.Empty(t, p.Telecom())
@@ -98,12 +98,12 @@ func TestGetAnswers(t *testing.T) {
 		{name: "very restricted", answer: reply(200, restrictedJSON(nhs.String(), "V")),
 			check: func(t *testing.T, p *pds.Patient) {
 				assert.True(t, p.Restricted())
-				assert.Equal(t, "very restricted", p.Confidentiality().Display())
+				assert.Equal(t, "very restricted", p.Confidentiality().String())
 			}},
-		{name: "no label counts as restricted", answer: reply(200, noLabel),
+		{name: "no label is unrestricted", answer: reply(200, noLabel),
 			check: func(t *testing.T, p *pds.Patient) {
-				assert.True(t, p.Restricted())
-				assert.Equal(t, "unlabelled", p.Confidentiality().String())
+				assert.False(t, p.Restricted())
+				assert.Equal(t, shcrkit.ConfidentialityUnrestricted, p.Confidentiality())
 				_, ok := p.UsualName()
 				assert.False(t, ok)
 			}},
@@ -221,14 +221,14 @@ func TestGetAgainstFake(t *testing.T) {
 			assert.Len(t, p.Names(), 2, "usual and old names on a get")
 		}},
 		{nhs: pdstest.PatientRestricted, check: func(t *testing.T, p *pds.Patient) {
-			assert.Equal(t, pds.Restricted, p.Confidentiality())
+			assert.Equal(t, shcrkit.ConfidentialityRestricted, p.Confidentiality())
 			assert.Empty(t, p.Resource.Address)
 			assert.Empty(t, p.Resource.Telecom)
 			assert.Empty(t, p.Resource.Contact)
 			assert.Empty(t, p.Resource.GeneralPractitioner)
 		}},
 		{nhs: pdstest.PatientVeryRestricted, check: func(t *testing.T, p *pds.Patient) {
-			assert.Equal(t, pds.VeryRestricted, p.Confidentiality())
+			assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, p.Confidentiality())
 			assert.Empty(t, p.Resource.Address)
 		}},
 		{nhs: pdstest.PatientDeceased, check: func(t *testing.T, p *pds.Patient) {

@@ -9,59 +9,6 @@ import (
 	"github.com/shcrkit/shcrkit"
 )
 
-// ConfidentialitySystem is the code system of the confidentiality label in
-// a patient's meta.security.
-const ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
-
-// Confidentiality is a patient record's confidentiality label, from
-// meta.security. PDS removes the location-revealing data (address,
-// telecom, emergency contacts, registered GP) of any record labelled other
-// than Unrestricted before returning it.
-type Confidentiality string
-
-// Confidentiality labels used by PDS.
-const (
-	// Unrestricted (U): all available data is returned.
-	Unrestricted Confidentiality = "U"
-	// Restricted (R): a "sensitive" patient, whose location data is
-	// removed.
-	Restricted Confidentiality = "R"
-	// VeryRestricted (V): as Restricted, with stricter local handling.
-	VeryRestricted Confidentiality = "V"
-	// Redacted marks an invalidated record; PDS never returns one (it
-	// answers 404 instead).
-	Redacted Confidentiality = "REDACTED"
-)
-
-// Restricted reports whether a record with this label must be handled as
-// sensitive: every label other than Unrestricted, including none at all.
-func (c Confidentiality) Restricted() bool { return c != Unrestricted }
-
-// String returns the code, or "unlabelled" for the zero value.
-func (c Confidentiality) String() string {
-	if c == "" {
-		return "unlabelled"
-	}
-	return string(c)
-}
-
-// Display returns the label's name.
-func (c Confidentiality) Display() string {
-	switch c {
-	case Unrestricted:
-		return "unrestricted"
-	case Restricted:
-		return "restricted"
-	case VeryRestricted:
-		return "very restricted"
-	case Redacted:
-		return "redacted"
-	case "":
-		return "unlabelled"
-	}
-	return "unknown (" + string(c) + ")"
-}
-
 // Patient is a patient record as PDS returned it, with accessors for what
 // callers most often need. Resource is the record itself; the accessors
 // only ever report what is in it, so data PDS removed (for a restricted
@@ -75,7 +22,7 @@ type Patient struct {
 	nhs        shcrkit.NHSNumber
 	superseded shcrkit.NHSNumber
 	version    string
-	conf       Confidentiality
+	conf       shcrkit.Confidentiality
 }
 
 // newPatient builds the view of res. etag is the ETag header of the
@@ -109,35 +56,14 @@ func nhsNumberOf(res *fhir.Patient) shcrkit.NHSNumber {
 	return ""
 }
 
-func confidentialityOf(m *fhir.Meta) Confidentiality {
+// confidentialityOf reads the record's label the fail-closed way of
+// shcrkit.ConfidentialityOf: PDS sends at most one, and should there be
+// more, the most restrictive wins.
+func confidentialityOf(m *fhir.Meta) shcrkit.Confidentiality {
 	if m == nil {
-		return ""
+		return shcrkit.ConfidentialityUnrestricted
 	}
-	var found Confidentiality
-	for _, c := range m.Security {
-		if c.Code == nil || (c.System != nil && *c.System != ConfidentialitySystem) {
-			continue
-		}
-		code := Confidentiality(strings.ToUpper(*c.Code))
-		// PDS sends at most one label; should there be more, the most
-		// restrictive one wins.
-		if found == "" || rank(code) > rank(found) {
-			found = code
-		}
-	}
-	return found
-}
-
-func rank(c Confidentiality) int {
-	switch c {
-	case Unrestricted:
-		return 0
-	case Restricted:
-		return 1
-	case VeryRestricted:
-		return 2
-	}
-	return 3
+	return shcrkit.ConfidentialityOf(m.Security...)
 }
 
 // NHSNumber returns the patient's NHS number: the record's id, which for a
@@ -166,12 +92,15 @@ func (p *Patient) ETag() string {
 	return `W/"` + p.version + `"`
 }
 
-// Confidentiality returns the record's confidentiality label.
-func (p *Patient) Confidentiality() Confidentiality { return p.conf }
+// Confidentiality returns the record's confidentiality label: a record
+// without one is unrestricted, one whose label cannot be read very
+// restricted.
+func (p *Patient) Confidentiality() shcrkit.Confidentiality { return p.conf }
 
 // Restricted reports whether the record must be handled as sensitive: it
-// is labelled restricted or very restricted, or carries no label at all.
-// PDS has removed its address, telecom, contacts and registered GP.
+// is labelled restricted or very restricted (or carries a label that cannot
+// be read). PDS has removed its address, telecom, contacts and registered
+// GP.
 func (p *Patient) Restricted() bool { return p.conf.Restricted() }
 
 // Gender returns the administrative gender ("male", "female", "other",

@@ -11,42 +11,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/pds"
 )
-
-func TestConfidentiality(t *testing.T) {
-	tests := []struct {
-		c            pds.Confidentiality
-		str, display string
-		restricted   bool
-	}{
-		{pds.Unrestricted, "U", "unrestricted", false},
-		{pds.Restricted, "R", "restricted", true},
-		{pds.VeryRestricted, "V", "very restricted", true},
-		{pds.Redacted, "REDACTED", "redacted", true},
-		{"", "unlabelled", "unlabelled", true},
-		{"N", "N", "unknown (N)", true},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.str, tt.c.String())
-		assert.Equal(t, tt.display, tt.c.Display())
-		assert.Equal(t, tt.restricted, tt.c.Restricted())
-	}
-}
 
 func TestLabelsAndReferences(t *testing.T) {
 	const sys = `"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"`
 	tests := []struct {
 		name string
 		body string
-		conf pds.Confidentiality
+		conf shcrkit.Confidentiality
 		gp   shcrkit.ODSCode
 	}{
-		{"most restrictive of two labels", `{"resourceType":"Patient","id":"9490000019","meta":{"security":[{` + sys + `,"code":"U"},{` + sys + `,"code":"V"},{` + sys + `,"code":"R"}]}}`, pds.VeryRestricted, ""},
-		{"label of another system ignored", `{"resourceType":"Patient","id":"9490000019","meta":{"security":[{"system":"http://example.test/other","code":"U"}]}}`, "", ""},
-		{"label without system", `{"resourceType":"Patient","id":"9490000019","meta":{"security":[{"code":"u"}]}}`, pds.Unrestricted, ""},
-		{"GP of another system ignored", `{"resourceType":"Patient","id":"9490000019","generalPractitioner":[{"identifier":{"system":"http://example.test/other","value":"Y99999"}},{"identifier":{"value":"Y10002"}}]}`, "", "Y10002"},
-		{"GP code not ODS", `{"resourceType":"Patient","id":"9490000019","generalPractitioner":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"y-1"}},{"reference":"Organization/1"}]}`, "", ""},
+		{"most restrictive of two labels", `{"resourceType":"Patient","id":"9490000019","meta":{"security":[{` + sys + `,"code":"U"},{` + sys + `,"code":"V"},{` + sys + `,"code":"R"}]}}`, shcrkit.ConfidentialityVeryRestricted, ""},
+		{"label of another system ignored", `{"resourceType":"Patient","id":"9490000019","meta":{"security":[{"system":"http://example.test/other","code":"U"}]}}`, shcrkit.ConfidentialityUnrestricted, ""},
+		{"label without system", `{"resourceType":"Patient","id":"9490000019","meta":{"security":[{"code":"u"}]}}`, shcrkit.ConfidentialityUnrestricted, ""},
+		{"GP of another system ignored", `{"resourceType":"Patient","id":"9490000019","generalPractitioner":[{"identifier":{"system":"http://example.test/other","value":"Y99999"}},{"identifier":{"value":"Y10002"}}]}`, shcrkit.ConfidentialityUnrestricted, "Y10002"},
+		{"GP code not ODS", `{"resourceType":"Patient","id":"9490000019","generalPractitioner":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"y-1"}},{"reference":"Organization/1"}]}`, shcrkit.ConfidentialityUnrestricted, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +52,7 @@ func TestViewsStayOutOfLogs(t *testing.T) {
 		assert.NotContains(t, out, secret)
 	}
 	assert.Contains(t, out, "949****019")
-	assert.Contains(t, out, `"confidentiality":"U"`)
+	assert.Contains(t, out, `"confidentiality":"unrestricted"`)
 }
 
 func TestNilContext(t *testing.T) {

@@ -112,7 +112,7 @@ func largeRequests() map[string]rbac.Request {
 			Organisation: "RL3", AssuranceLevel: 3, System: shcrkit.System{Name: "Bench EPR"},
 		},
 		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
-		Relationship: rbac.Relationship{Kind: rbac.RelationshipRegistered},
+		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
 	}
@@ -121,8 +121,8 @@ func largeRequests() map[string]rbac.Request {
 	local := base
 	local.Custodian, local.RecordType = "RL7", typeSummary
 	obliged := remote
-	obliged.Relationship = rbac.Relationship{Kind: rbac.RelationshipSelfClaimed, Reason: "walk-in clinic"}
-	obliged.Patient.Confidentiality = rbac.ConfidentialityRestricted
+	obliged.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed, Reason: "walk-in clinic"}
+	obliged.Patient.Confidentiality = shcrkit.ConfidentialityRestricted
 	denied := remote
 	denied.Relationship = rbac.Relationship{}
 	denied.Requester.AssuranceLevel = 2
@@ -152,8 +152,8 @@ func TestDecideAllowDoesNotAllocate(t *testing.T) {
 	}{
 		{"boundary", nil},
 		{"remote record", []func(*rbac.Request){record("RE1", typeEmergencyPlan)}},
-		{"break-glass", []func(*rbac.Request){record("RE1", typeSummary), relationship(rbac.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass)}},
-		{"restricted", []func(*rbac.Request){record("RX1", typeNEWS2), func(r *rbac.Request) { r.Patient.Confidentiality = rbac.ConfidentialityRestricted }}},
+		{"break-glass", []func(*rbac.Request){record("RE1", typeSummary), relationship(shcrkit.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass)}},
+		{"restricted", []func(*rbac.Request){record("RX1", typeNEWS2), func(r *rbac.Request) { r.Patient.Confidentiality = shcrkit.ConfidentialityRestricted }}},
 		{"sensitive", []func(*rbac.Request){record("RE1", typeLloydGeorge), role("R8000", "B0360", "B1611")}},
 		{"by category", []func(*rbac.Request){func(r *rbac.Request) { r.Custodian, r.Category = "Y23456", "demographics" }}},
 	} {

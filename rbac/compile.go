@@ -419,7 +419,7 @@ func (c *checker) relationships(p *Policy, f *policyFile, closure map[string][]s
 	}
 	for i, rs := range f.Relationships {
 		rp := path{"relationships", i}
-		kind, err := ParseRelationshipKind(rs.Kind)
+		kind, err := shcrkit.ParseRelationshipKind(rs.Kind)
 		if err != nil {
 			c.add(rp.with("kind"), "unknown relationship kind %q (want registered, referral, encounter, care-team, self-claimed or emergency)", rs.Kind)
 			continue
@@ -437,7 +437,7 @@ func (c *checker) relationships(p *Policy, f *policyFile, closure map[string][]s
 			p.grant(a).kinds |= 1 << kind
 		}
 		rr.obligations = c.obligations(rp.with("obligations"), rs.Obligations, rule)
-		if kind == RelationshipSelfClaimed || kind == RelationshipEmergency {
+		if kind == shcrkit.RelationshipSelfClaimed || kind == shcrkit.RelationshipEmergency {
 			// Practice on Spine: both need a recorded reason and alert the
 			// organisation's Privacy Officer.
 			if !rs.RequiresReason {
@@ -456,7 +456,7 @@ func (c *checker) relationships(p *Policy, f *policyFile, closure map[string][]s
 func (c *checker) confidentiality(p *Policy, f *policyFile, closure map[string][]string) {
 	specs := [numConfidentiality]*confRuleSpec{nil, f.Confidentiality.Restricted, f.Confidentiality.VeryRestricted}
 	keys := [numConfidentiality]string{"", "restricted", "very_restricted"}
-	for lvl := ConfidentialityRestricted; lvl <= ConfidentialityVeryRestricted; lvl++ {
+	for lvl := shcrkit.ConfidentialityRestricted; lvl <= shcrkit.ConfidentialityVeryRestricted; lvl++ {
 		s := specs[lvl]
 		rule := "confidentiality/" + keys[lvl]
 		cr := confRule{rule: rule}
@@ -464,7 +464,7 @@ func (c *checker) confidentiality(p *Policy, f *policyFile, closure map[string][
 			cp := path{"confidentiality", keys[lvl]}
 			cr.allowed = s.Allowed
 			for j, ks := range s.Relationships {
-				kind, err := ParseRelationshipKind(ks)
+				kind, err := shcrkit.ParseRelationshipKind(ks)
 				if err != nil {
 					c.add(cp.with("relationships", j), "unknown relationship kind %q", ks)
 					continue
@@ -491,7 +491,7 @@ func (c *checker) breakGlass(p *Policy, f *policyFile) {
 	bg := f.BreakGlass
 	p.bg = breakGlass{overridesDissent: bg.OverridesDissent, overridesAgreement: bg.OverridesMissingAgreement}
 	p.bg.obligations = c.obligations(path{"break_glass", "obligations"}, bg.Obligations, "break_glass")
-	if (bg.OverridesDissent || bg.OverridesMissingAgreement) && !p.rel[RelationshipEmergency].accepted {
+	if (bg.OverridesDissent || bg.OverridesMissingAgreement) && !p.rel[shcrkit.RelationshipEmergency].accepted {
 		c.add(path{"break_glass"}, "break-glass overrides are set but no emergency relationship is accepted")
 	}
 }

@@ -196,9 +196,9 @@ func (p *Policy) Decide(req Request) Decision {
 	kind := req.Relationship.Kind
 	relOK := false
 	switch {
-	case kind == RelationshipNone:
+	case kind == shcrkit.RelationshipNone:
 		v.deny("relationships", "no legitimate relationship")
-	case kind >= numRelationshipKinds || !p.rel[kind].accepted:
+	case !kind.Valid() || !p.rel[kind].accepted:
 		v.deny("relationships", "relationship "+kind.String()+" is not accepted by the policy")
 	default:
 		rr := &p.rel[kind]
@@ -220,7 +220,7 @@ func (p *Policy) Decide(req Request) Decision {
 			relOK = false
 		}
 	}
-	breakGlass := relOK && kind == RelationshipEmergency
+	breakGlass := relOK && kind == shcrkit.RelationshipEmergency
 
 	// Recorded dissent.
 	dissentOverride := false
@@ -237,16 +237,16 @@ func (p *Policy) Decide(req Request) Decision {
 	if stage == StageRecord && req.RecordConfidentiality > conf {
 		conf, subject = req.RecordConfidentiality, "record"
 	}
-	if conf >= numConfidentiality {
+	if !conf.Valid() {
 		v.deny("confidentiality", "unknown confidentiality level")
-	} else if conf != ConfidentialityUnrestricted {
+	} else if conf != shcrkit.ConfidentialityUnrestricted {
 		cr := &p.conf[conf]
 		label := conf.String() + " (" + conf.Code() + ") " + subject
 		switch {
 		case !cr.allowed:
 			v.deny(cr.rule, "the policy does not allow access to "+withArticle(label))
 		default:
-			if cr.kinds != 0 && kind != RelationshipNone && kind < numRelationshipKinds && cr.kinds&(1<<kind) == 0 {
+			if cr.kinds != 0 && kind != shcrkit.RelationshipNone && kind.Valid() && cr.kinds&(1<<kind) == 0 {
 				v.deny(cr.rule, "relationship "+kind.String()+" is not accepted for "+withArticle(label))
 			}
 			if len(cr.acts) > 0 && g.conf&(1<<conf) == 0 {

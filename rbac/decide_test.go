@@ -54,7 +54,7 @@ func baseRequest() rbac.Request {
 	return rbac.Request{
 		Requester:    clinician(),
 		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
-		Relationship: rbac.Relationship{Kind: rbac.RelationshipRegistered},
+		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
 	}
@@ -70,7 +70,7 @@ func role(code string, activities ...string) func(*rbac.Request) {
 	return func(r *rbac.Request) { r.Requester.RoleCode, r.Requester.Activities = code, activities }
 }
 
-func relationship(kind rbac.RelationshipKind, reason string) func(*rbac.Request) {
+func relationship(kind shcrkit.RelationshipKind, reason string) func(*rbac.Request) {
 	return func(r *rbac.Request) { r.Relationship = rbac.Relationship{Kind: kind, Reason: reason} }
 }
 
@@ -148,75 +148,75 @@ func TestDecideBoundary(t *testing.T) {
 		{
 			name: "registered relationship for direct care", allowed: true, rule: "relationships/registered",
 			reasons: []string{
-				"legitimate relationship registered accepted for purpose TREAT",
+				"legitimate relationship registered accepted for purpose direct-care",
 				"role grants access to data categories; each record is decided on its own",
 			},
 		},
 		{
 			name: "each accepted kind for direct care", allowed: true, rule: "relationships/care-team",
-			edits: []func(*rbac.Request){relationship(rbac.RelationshipCareTeam, "")},
+			edits: []func(*rbac.Request){relationship(shcrkit.RelationshipCareTeam, "")},
 		},
 		{
 			name: "encounter for emergency treatment", allowed: true, rule: "relationships/encounter",
-			edits: []func(*rbac.Request){relationship(rbac.RelationshipEncounter, ""), purpose(shcrkit.PurposeEmergency)},
+			edits: []func(*rbac.Request){relationship(shcrkit.RelationshipEncounter, ""), purpose(shcrkit.PurposeEmergency)},
 		},
 		{
 			name: "no legitimate relationship", rule: "relationships",
-			edits:   []func(*rbac.Request){relationship(rbac.RelationshipNone, "")},
+			edits:   []func(*rbac.Request){relationship(shcrkit.RelationshipNone, "")},
 			reasons: []string{"no legitimate relationship"},
 		},
 		{
 			name: "unknown relationship kind", rule: "relationships",
-			edits:   []func(*rbac.Request){relationship(rbac.RelationshipKind(42), "")},
+			edits:   []func(*rbac.Request){relationship(shcrkit.RelationshipKind(42), "")},
 			reasons: []string{"relationship RelationshipKind(42) is not accepted by the policy"},
 		},
 		{
 			name: "referral needs evidence", rule: "relationships/referral",
-			edits:   []func(*rbac.Request){relationship(rbac.RelationshipReferral, "")},
+			edits:   []func(*rbac.Request){relationship(shcrkit.RelationshipReferral, "")},
 			reasons: []string{"a referral relationship needs evidence"},
 		},
 		{
 			name: "referral with evidence", allowed: true, rule: "relationships/referral",
 			edits: []func(*rbac.Request){func(r *rbac.Request) {
-				r.Relationship = rbac.Relationship{Kind: rbac.RelationshipReferral, Evidence: "eRS UBRN 000011112222"}
+				r.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipReferral, Evidence: "eRS UBRN 000011112222"}
 			}},
 		},
 		{
 			name: "relationship does not support the purpose", rule: "relationships/registered",
 			edits:   []func(*rbac.Request){purpose(shcrkit.PurposeBreakGlass)},
-			reasons: []string{"relationship registered does not support purpose BTG"},
+			reasons: []string{"relationship registered does not support purpose break-glass"},
 		},
 		{
 			name: "self-claimed with a reason alerts the Privacy Officer", allowed: true, rule: "relationships/self-claimed",
-			edits: []func(*rbac.Request){relationship(rbac.RelationshipSelfClaimed, "patient attending walk-in clinic")},
+			edits: []func(*rbac.Request){relationship(shcrkit.RelationshipSelfClaimed, "patient attending walk-in clinic")},
 			reasons: []string{
-				"self-claimed legitimate relationship with a recorded reason, accepted for purpose TREAT",
+				"self-claimed legitimate relationship with a recorded reason, accepted for purpose direct-care",
 				"role grants access to data categories; each record is decided on its own",
 			},
 			obligations: []rbac.Obligation{alertSelfClaimed, auditSelfClaimed, timeSelfClaimed},
 		},
 		{
 			name: "self-claimed without a reason", rule: "relationships/self-claimed",
-			edits:   []func(*rbac.Request){relationship(rbac.RelationshipSelfClaimed, "  ")},
+			edits:   []func(*rbac.Request){relationship(shcrkit.RelationshipSelfClaimed, "  ")},
 			reasons: []string{"a self-claimed relationship needs a recorded reason"},
 		},
 		{
 			name: "self-claimed for emergency treatment is not accepted", rule: "relationships/self-claimed",
-			edits:   []func(*rbac.Request){relationship(rbac.RelationshipSelfClaimed, "walk-in"), purpose(shcrkit.PurposeEmergency)},
-			reasons: []string{"relationship self-claimed does not support purpose ETREAT"},
+			edits:   []func(*rbac.Request){relationship(shcrkit.RelationshipSelfClaimed, "walk-in"), purpose(shcrkit.PurposeEmergency)},
+			reasons: []string{"relationship self-claimed does not support purpose emergency"},
 		},
 		{
 			name: "break-glass stands in for a missing relationship", allowed: true, rule: "relationships/emergency",
-			edits: []func(*rbac.Request){relationship(rbac.RelationshipEmergency, "unconscious patient in ED"), purpose(shcrkit.PurposeBreakGlass)},
+			edits: []func(*rbac.Request){relationship(shcrkit.RelationshipEmergency, "unconscious patient in ED"), purpose(shcrkit.PurposeBreakGlass)},
 			reasons: []string{
-				"emergency (break-glass) access with a recorded reason, accepted for purpose BTG",
+				"emergency (break-glass) access with a recorded reason, accepted for purpose break-glass",
 				"role grants access to data categories; each record is decided on its own",
 			},
 			obligations: []rbac.Obligation{alertEmergency, auditEmergency, timeEmergency},
 		},
 		{
 			name: "break-glass without a reason", rule: "relationships/emergency",
-			edits:   []func(*rbac.Request){relationship(rbac.RelationshipEmergency, ""), purpose(shcrkit.PurposeBreakGlass)},
+			edits:   []func(*rbac.Request){relationship(shcrkit.RelationshipEmergency, ""), purpose(shcrkit.PurposeBreakGlass)},
 			reasons: []string{"an emergency relationship needs a recorded reason"},
 		},
 		{
@@ -227,16 +227,16 @@ func TestDecideBoundary(t *testing.T) {
 		{
 			name: "break-glass does not override dissent unless the policy says so", rule: "dissent",
 			edits: []func(*rbac.Request){
-				relationship(rbac.RelationshipEmergency, "unconscious"), purpose(shcrkit.PurposeBreakGlass),
+				relationship(shcrkit.RelationshipEmergency, "unconscious"), purpose(shcrkit.PurposeBreakGlass),
 				func(r *rbac.Request) { r.Patient.Dissent = true },
 			},
 			reasons: []string{"patient has recorded dissent from sharing"},
 		},
 		{
 			name: "restricted patient: redact and audit", allowed: true, rule: "relationships/registered",
-			edits: []func(*rbac.Request){func(r *rbac.Request) { r.Patient.Confidentiality = rbac.ConfidentialityRestricted }},
+			edits: []func(*rbac.Request){func(r *rbac.Request) { r.Patient.Confidentiality = shcrkit.ConfidentialityRestricted }},
 			reasons: []string{
-				"legitimate relationship registered accepted for purpose TREAT",
+				"legitimate relationship registered accepted for purpose direct-care",
 				"restricted (R) data allowed by the confidentiality rules",
 				"role grants access to data categories; each record is decided on its own",
 			},
@@ -245,29 +245,29 @@ func TestDecideBoundary(t *testing.T) {
 		{
 			name: "restricted patient and break-glass: obligations merged", allowed: true, rule: "relationships/emergency",
 			edits: []func(*rbac.Request){
-				relationship(rbac.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeEmergency),
-				func(r *rbac.Request) { r.Patient.Confidentiality = rbac.ConfidentialityRestricted },
+				relationship(shcrkit.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeEmergency),
+				func(r *rbac.Request) { r.Patient.Confidentiality = shcrkit.ConfidentialityRestricted },
 			},
 			obligations: []rbac.Obligation{alertEmergency, auditEmergency, timeEmergency, redactRestricted},
 		},
 		{
 			name: "restricted patient with a self-claimed relationship", rule: "confidentiality/restricted",
 			edits: []func(*rbac.Request){
-				relationship(rbac.RelationshipSelfClaimed, "walk-in"),
-				func(r *rbac.Request) { r.Patient.Confidentiality = rbac.ConfidentialityRestricted },
+				relationship(shcrkit.RelationshipSelfClaimed, "walk-in"),
+				func(r *rbac.Request) { r.Patient.Confidentiality = shcrkit.ConfidentialityRestricted },
 			},
 			reasons: []string{"relationship self-claimed is not accepted for a restricted (R) patient"},
 		},
 		{
 			name: "very restricted patient", rule: "confidentiality/very_restricted",
-			edits:   []func(*rbac.Request){func(r *rbac.Request) { r.Patient.Confidentiality = rbac.ConfidentialityVeryRestricted }},
+			edits:   []func(*rbac.Request){func(r *rbac.Request) { r.Patient.Confidentiality = shcrkit.ConfidentialityVeryRestricted }},
 			reasons: []string{"the policy does not allow access to a very restricted (V) patient"},
 		},
 		{
 			name: "very restricted patient even under break-glass", rule: "confidentiality/very_restricted",
 			edits: []func(*rbac.Request){
-				relationship(rbac.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
-				func(r *rbac.Request) { r.Patient.Confidentiality = rbac.ConfidentialityVeryRestricted },
+				relationship(shcrkit.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
+				func(r *rbac.Request) { r.Patient.Confidentiality = shcrkit.ConfidentialityVeryRestricted },
 			},
 			reasons: []string{"the policy does not allow access to a very restricted (V) patient"},
 		},
@@ -333,7 +333,7 @@ func TestDecideBoundary(t *testing.T) {
 			name: "every failure is listed, the first names the rule", rule: "local",
 			edits: []func(*rbac.Request){
 				func(r *rbac.Request) { r.Requester.Organisation = "RE1"; r.Requester.AssuranceLevel = 0 },
-				relationship(rbac.RelationshipNone, ""),
+				relationship(shcrkit.RelationshipNone, ""),
 				func(r *rbac.Request) { r.Patient.Dissent = true },
 			},
 			reasons: []string{
@@ -354,7 +354,7 @@ func TestDecideRecord(t *testing.T) {
 			name: "local custodian needs no agreement", allowed: true, rule: "local/QRX", category: "mental-health",
 			edits: []func(*rbac.Request){record("RX2", typeCrisisPlan)},
 			reasons: []string{
-				"legitimate relationship registered accepted for purpose TREAT",
+				"legitimate relationship registered accepted for purpose direct-care",
 				"category mental-health is within the requester's access levels",
 				"custodian is within the local shared care record QRX: no agreement needed",
 			},
@@ -364,9 +364,9 @@ func TestDecideRecord(t *testing.T) {
 			agreement: "ISA-QRX-QEM-2025", category: "care-plans",
 			edits: []func(*rbac.Request){record("RE1", typeEmergencyPlan)},
 			reasons: []string{
-				"legitimate relationship registered accepted for purpose TREAT",
+				"legitimate relationship registered accepted for purpose direct-care",
 				"category care-plans is within the requester's access levels",
-				"agreement ISA-QRX-QEM-2025 between QRX and QEM covers category care-plans for purpose TREAT",
+				"agreement ISA-QRX-QEM-2025 between QRX and QEM covers category care-plans for purpose direct-care",
 			},
 		},
 		{
@@ -418,21 +418,21 @@ func TestDecideRecord(t *testing.T) {
 		{
 			name: "agreement does not cover the purpose", rule: "agreements/ISA-QRX-QWH-2026",
 			edits: []func(*rbac.Request){
-				record("RW1", typeEmergencyPlan), relationship(rbac.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
+				record("RW1", typeEmergencyPlan), relationship(shcrkit.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
 			},
-			reasons: []string{"agreement ISA-QRX-QWH-2026 between QRX and QWH does not cover purpose BTG"},
+			reasons: []string{"agreement ISA-QRX-QWH-2026 between QRX and QWH does not cover purpose break-glass"},
 		},
 		{
 			name: "break-glass never overrides an absent agreement unless the policy says so", rule: "agreements",
 			edits: []func(*rbac.Request){
-				record("RS1", typeEmergencyPlan), relationship(rbac.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
+				record("RS1", typeEmergencyPlan), relationship(shcrkit.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
 			},
 			reasons: []string{"no sharing agreement between QRX and QSD in force on 2026-11-24"},
 		},
 		{
 			name: "break-glass record under an agreement", allowed: true, rule: "agreements/ISA-QRX-QEM-2025", agreement: "ISA-QRX-QEM-2025",
 			edits: []func(*rbac.Request){
-				record("RE1", typeSummary), relationship(rbac.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
+				record("RE1", typeSummary), relationship(shcrkit.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
 			},
 			obligations: []rbac.Obligation{alertEmergency, auditEmergency, timeEmergency},
 		},
@@ -501,28 +501,28 @@ func TestDecideRecord(t *testing.T) {
 		{
 			name: "a record with no type or category", rule: "categories",
 			edits: []func(*rbac.Request){record("RE1", ""), func(r *rbac.Request) {
-				r.RecordConfidentiality = rbac.ConfidentialityRestricted
+				r.RecordConfidentiality = shcrkit.ConfidentialityRestricted
 			}},
 			reasons: []string{"no record type or data category given for the record"},
 		},
 		{
 			name: "a very restricted record of an unrestricted patient", rule: "confidentiality/very_restricted",
 			edits: []func(*rbac.Request){record("RE1", typeEmergencyPlan), func(r *rbac.Request) {
-				r.RecordConfidentiality = rbac.ConfidentialityVeryRestricted
+				r.RecordConfidentiality = shcrkit.ConfidentialityVeryRestricted
 			}},
 			reasons: []string{"the policy does not allow access to a very restricted (V) record"},
 		},
 		{
 			name: "a restricted record: redact and audit", allowed: true,
 			edits: []func(*rbac.Request){record("RE1", typeEmergencyPlan), func(r *rbac.Request) {
-				r.RecordConfidentiality = rbac.ConfidentialityRestricted
+				r.RecordConfidentiality = shcrkit.ConfidentialityRestricted
 			}},
 			agreement:   "ISA-QRX-QEM-2025",
 			obligations: []rbac.Obligation{auditRestricted, redactRestricted},
 		},
 		{
 			name: "self-claimed relationship on a remote record", allowed: true, agreement: "ISA-QRX-QEM-2025",
-			edits:       []func(*rbac.Request){record("RE1", typeEmergencyPlan), relationship(rbac.RelationshipSelfClaimed, "walk-in")},
+			edits:       []func(*rbac.Request){record("RE1", typeEmergencyPlan), relationship(shcrkit.RelationshipSelfClaimed, "walk-in")},
 			obligations: []rbac.Obligation{alertSelfClaimed, auditSelfClaimed, timeSelfClaimed},
 		},
 		{
@@ -559,7 +559,7 @@ func TestDecideStage(t *testing.T) {
 		func(r *rbac.Request) { r.Custodian = "RE1" },
 		func(r *rbac.Request) { r.RecordType = typeNEWS2 },
 		func(r *rbac.Request) { r.Category = "demographics" },
-		func(r *rbac.Request) { r.RecordConfidentiality = rbac.ConfidentialityRestricted },
+		func(r *rbac.Request) { r.RecordConfidentiality = shcrkit.ConfidentialityRestricted },
 	} {
 		r := baseRequest()
 		edit(&r)
@@ -571,12 +571,12 @@ func TestDecideStage(t *testing.T) {
 func TestRequestForRecord(t *testing.T) {
 	boundary := baseRequest()
 	boundary.Category = "demographics"
-	r := boundary.ForRecord("RE1", typeNEWS2, rbac.ConfidentialityRestricted)
+	r := boundary.ForRecord("RE1", typeNEWS2, shcrkit.ConfidentialityRestricted)
 	assert.Equal(t, rbac.StageRecord, r.Stage())
 	assert.Equal(t, shcrkit.ODSCode("RE1"), r.Custodian)
 	assert.Equal(t, typeNEWS2, r.RecordType)
 	assert.Empty(t, r.Category)
-	assert.Equal(t, rbac.ConfidentialityRestricted, r.RecordConfidentiality)
+	assert.Equal(t, shcrkit.ConfidentialityRestricted, r.RecordConfidentiality)
 	assert.Equal(t, boundary.Requester, r.Requester)
 	assert.Equal(t, "demographics", boundary.Category, "the original is unchanged")
 	d := rbac.ExamplePolicy().Decide(r)
@@ -587,7 +587,7 @@ func TestRequestForRecord(t *testing.T) {
 func TestDecisionHelpers(t *testing.T) {
 	p := rbac.ExamplePolicy()
 	req := baseRequest()
-	req.Relationship = rbac.Relationship{Kind: rbac.RelationshipSelfClaimed, Reason: "walk-in"}
+	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed, Reason: "walk-in"}
 	d := p.Decide(req)
 	require.True(t, d.Allowed)
 	o, ok := d.Obligation(rbac.ObligationTimeBox)
@@ -596,7 +596,7 @@ func TestDecisionHelpers(t *testing.T) {
 	_, ok = d.Obligation(rbac.ObligationRedact)
 	assert.False(t, ok)
 	assert.Equal(t, "allowed by relationships/self-claimed", d.String())
-	assert.Equal(t, "self-claimed legitimate relationship with a recorded reason, accepted for purpose TREAT; "+
+	assert.Equal(t, "self-claimed legitimate relationship with a recorded reason, accepted for purpose direct-care; "+
 		"role grants access to data categories; each record is decided on its own", d.Reason())
 
 	req.Relationship = rbac.Relationship{}
@@ -619,7 +619,7 @@ func TestDecideIsSafeForConcurrentUse(t *testing.T) {
 				if (i+j)%2 == 0 {
 					req.Custodian, req.RecordType = "RE1", typeEmergencyPlan
 				} else {
-					req.Relationship.Kind = rbac.RelationshipNone
+					req.Relationship.Kind = shcrkit.RelationshipNone
 				}
 				ok = ok && p.Decide(req).Allowed == ((i+j)%2 == 0)
 			}

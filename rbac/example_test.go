@@ -27,7 +27,7 @@ func Example() {
 			Activities: []string{"B0380"}, Organisation: "RX1", AssuranceLevel: 3,
 		},
 		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
-		Relationship: rbac.Relationship{Kind: rbac.RelationshipRegistered},
+		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
 	}
@@ -51,14 +51,14 @@ func Example() {
 
 	// Output:
 	// allowed=true rule=relationships/registered
-	//   - legitimate relationship registered accepted for purpose TREAT
+	//   - legitimate relationship registered accepted for purpose direct-care
 	//   - role grants access to data categories; each record is decided on its own
 	// allowed=false rule=agreements/ISA-QRX-QWH-2026
 	//   - agreement ISA-QRX-QWH-2026 between QRX and QWH does not cover category mental-health
 	// allowed=true rule=agreements/ISA-QRX-QEM-2025
-	//   - legitimate relationship registered accepted for purpose TREAT
+	//   - legitimate relationship registered accepted for purpose direct-care
 	//   - category care-plans is within the requester's access levels
-	//   - agreement ISA-QRX-QEM-2025 between QRX and QEM covers category care-plans for purpose TREAT
+	//   - agreement ISA-QRX-QEM-2025 between QRX and QEM covers category care-plans for purpose direct-care
 }
 
 // Self-claimed relationships and break-glass are allowed with obligations
@@ -70,8 +70,8 @@ func ExamplePolicy_Decide_obligations() {
 			UserID: "555000000041", RoleProfileID: "555000000042", RoleCode: "S8000:G8000:R8000",
 			Activities: []string{"B0360"}, Organisation: "Y12345", AssuranceLevel: 3,
 		},
-		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber("9434765919"), Confidentiality: rbac.ConfidentialityRestricted},
-		Relationship: rbac.Relationship{Kind: rbac.RelationshipEmergency, Reason: "unconscious on arrival in ED"},
+		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber("9434765919"), Confidentiality: shcrkit.ConfidentialityRestricted},
+		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEmergency, Reason: "unconscious on arrival in ED"},
 		Purpose:      shcrkit.PurposeBreakGlass,
 		Custodian:    "RE1",
 		RecordType:   "1382601000000107", // ReSPECT form

@@ -20,9 +20,9 @@ const (
 // patient) does not change them, so they can be built once.
 type outcomeKey struct {
 	stage           Stage
-	kind            RelationshipKind
+	kind            shcrkit.RelationshipKind
 	purpose         shcrkit.Purpose
-	conf            Confidentiality
+	conf            shcrkit.Confidentiality
 	dissentOverride bool
 	scope           int
 	cat             int // -1 for none
@@ -59,7 +59,7 @@ func (p *Policy) buildOutcomes() {
 			p.outcomes[key] = p.buildOutcome(k)
 		}
 	}
-	for kind := RelationshipRegistered; kind < numRelationshipKinds; kind++ {
+	for kind := shcrkit.RelationshipRegistered; kind.Valid(); kind++ {
 		rr := &p.rel[kind]
 		if !rr.accepted {
 			continue
@@ -68,12 +68,12 @@ func (p *Policy) buildOutcomes() {
 			if rr.purposes&(1<<pur) == 0 {
 				continue
 			}
-			for conf := ConfidentialityUnrestricted; conf < numConfidentiality; conf++ {
-				if conf != ConfidentialityUnrestricted && !p.conf[conf].allowed {
+			for conf := shcrkit.ConfidentialityUnrestricted; conf.Valid(); conf++ {
+				if conf != shcrkit.ConfidentialityUnrestricted && !p.conf[conf].allowed {
 					continue
 				}
 				for _, dissent := range []bool{false, true} {
-					if dissent && (kind != RelationshipEmergency || !p.bg.overridesDissent) {
+					if dissent && (kind != shcrkit.RelationshipEmergency || !p.bg.overridesDissent) {
 						continue
 					}
 					k := outcomeKey{stage: StageBoundary, kind: kind, purpose: pur, conf: conf, dissentOverride: dissent, cat: -1}
@@ -83,7 +83,7 @@ func (p *Policy) buildOutcomes() {
 						k.cat = cat
 						k.scope = scopeLocal
 						add(k)
-						if kind == RelationshipEmergency && p.bg.overridesAgreement {
+						if kind == shcrkit.RelationshipEmergency && p.bg.overridesAgreement {
 							k.scope = scopeOverride
 							add(k)
 						}
@@ -120,9 +120,9 @@ func (p *Policy) buildOutcome(k outcomeKey) *outcome {
 	o := &outcome{}
 	rr := &p.rel[k.kind]
 	switch k.kind {
-	case RelationshipSelfClaimed:
+	case shcrkit.RelationshipSelfClaimed:
 		o.reasons = append(o.reasons, p.str("self-claimed legitimate relationship with a recorded reason, accepted for purpose "+k.purpose.String()))
-	case RelationshipEmergency:
+	case shcrkit.RelationshipEmergency:
 		o.reasons = append(o.reasons, p.str("emergency (break-glass) access with a recorded reason, accepted for purpose "+k.purpose.String()))
 	default:
 		o.reasons = append(o.reasons, p.str("legitimate relationship "+k.kind.String()+" accepted for purpose "+k.purpose.String()))
@@ -131,7 +131,7 @@ func (p *Policy) buildOutcome(k outcomeKey) *outcome {
 		o.reasons = append(o.reasons, p.str("recorded dissent overridden by break-glass, as the policy allows"))
 	}
 	var confObl *obligationSet
-	if k.conf != ConfidentialityUnrestricted && k.conf < numConfidentiality {
+	if k.conf != shcrkit.ConfidentialityUnrestricted && k.conf.Valid() {
 		confObl = p.conf[k.conf].obligations
 		o.reasons = append(o.reasons, p.str(k.conf.String()+" ("+k.conf.Code()+") data allowed by the confidentiality rules"))
 	}

@@ -87,7 +87,7 @@ type activityGrant struct {
 
 type relRule struct {
 	accepted         bool
-	kind             RelationshipKind
+	kind             shcrkit.RelationshipKind
 	description      string
 	rule             string
 	purposes         uint8

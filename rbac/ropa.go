@@ -213,14 +213,14 @@ func (p *Policy) securityMeasures() []string {
 	out = append(out, fmt.Sprintf("Role-based access: %d role rules over national RBAC job roles and activity codes grant %d access levels; each level sees only the data categories it needs.",
 		len(p.roles), len(p.levels)))
 	var kinds []string
-	for k := RelationshipRegistered; k < numRelationshipKinds; k++ {
+	for k := shcrkit.RelationshipRegistered; k.Valid(); k++ {
 		if p.rel[k].accepted {
 			kinds = append(kinds, k.String())
 		}
 	}
 	out = append(out, "Access needs a legitimate relationship with the patient ("+strings.Join(kinds, ", ")+").")
 	var alerts []string
-	for _, k := range []RelationshipKind{RelationshipSelfClaimed, RelationshipEmergency} {
+	for _, k := range []shcrkit.RelationshipKind{shcrkit.RelationshipSelfClaimed, shcrkit.RelationshipEmergency} {
 		if rr := &p.rel[k]; rr.accepted && rr.obligations != nil && rr.obligations.alert != "" {
 			alerts = append(alerts, k.String()+" access alerts the Privacy Officer ("+rr.obligations.alert+")")
 		}
@@ -234,9 +234,9 @@ func (p *Policy) securityMeasures() []string {
 		out = append(out, "A patient's recorded dissent from sharing is always honoured, even under break-glass.")
 	}
 	switch {
-	case p.conf[ConfidentialityVeryRestricted].allowed:
+	case p.conf[shcrkit.ConfidentialityVeryRestricted].allowed:
 		out = append(out, "Restricted and very restricted patients' records are shown only under the policy's confidentiality rules.")
-	case p.conf[ConfidentialityRestricted].allowed:
+	case p.conf[shcrkit.ConfidentialityRestricted].allowed:
 		out = append(out, "Very restricted patients' records are never shared; restricted patients' records are shown only under the policy's confidentiality rules.")
 	default:
 		out = append(out, "Restricted and very restricted patients' records are never shared.")

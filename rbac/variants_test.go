@@ -55,7 +55,7 @@ func variantRequest() rbac.Request {
 func TestDecidePolicyVariants(t *testing.T) {
 	p := variantPolicy(t)
 	emergency := []func(*rbac.Request){
-		relationship(rbac.RelationshipEmergency, "found collapsed"), purpose(shcrkit.PurposeBreakGlass),
+		relationship(shcrkit.RelationshipEmergency, "found collapsed"), purpose(shcrkit.PurposeBreakGlass),
 		role("R8000", "B0168"),
 	}
 	dissent := func(r *rbac.Request) { r.Patient.Dissent = true }
@@ -77,7 +77,7 @@ func TestDecidePolicyVariants(t *testing.T) {
 			name: "break-glass overrides dissent when the policy says so", allowed: true, rule: "break_glass",
 			edits: append(append([]func(*rbac.Request){}, emergency...), dissent),
 			reasons: []string{
-				"emergency (break-glass) access with a recorded reason, accepted for purpose BTG",
+				"emergency (break-glass) access with a recorded reason, accepted for purpose break-glass",
 				"recorded dissent overridden by break-glass, as the policy allows",
 				"role grants access to data categories; each record is decided on its own",
 			},
@@ -94,7 +94,7 @@ func TestDecidePolicyVariants(t *testing.T) {
 				r.Custodian, r.Category = "QCC", "care-plans"
 			}),
 			reasons: []string{
-				"emergency (break-glass) access with a recorded reason, accepted for purpose BTG",
+				"emergency (break-glass) access with a recorded reason, accepted for purpose break-glass",
 				"category care-plans is within the requester's access levels",
 				"no sharing agreement in force: overridden by break-glass, as the policy allows",
 			},
@@ -126,14 +126,14 @@ func TestDecidePolicyVariants(t *testing.T) {
 		{
 			name: "restricted patient needs the activity", rule: "confidentiality/restricted",
 			edits: []func(*rbac.Request){role("R8000"), func(r *rbac.Request) {
-				r.Patient.Confidentiality = rbac.ConfidentialityRestricted
+				r.Patient.Confidentiality = shcrkit.ConfidentialityRestricted
 			}},
 			reasons: []string{"a restricted (R) patient needs activity B1611"},
 		},
 		{
 			name: "very restricted patient allowed for registered only", allowed: true,
 			edits: []func(*rbac.Request){role("R8000"), func(r *rbac.Request) {
-				r.Patient.Confidentiality = rbac.ConfidentialityVeryRestricted
+				r.Patient.Confidentiality = shcrkit.ConfidentialityVeryRestricted
 			}},
 			obligations: []rbac.Obligation{
 				{Kind: rbac.ObligationRedact, Fields: []string{"address"}, Rule: "confidentiality/very_restricted"},
@@ -143,7 +143,7 @@ func TestDecidePolicyVariants(t *testing.T) {
 		{
 			name: "very restricted patient under break-glass", rule: "confidentiality/very_restricted",
 			edits: append(append([]func(*rbac.Request){}, emergency...), func(r *rbac.Request) {
-				r.Patient.Confidentiality = rbac.ConfidentialityVeryRestricted
+				r.Patient.Confidentiality = shcrkit.ConfidentialityVeryRestricted
 			}),
 			reasons: []string{"relationship emergency is not accepted for a very restricted (V) patient"},
 		},
@@ -165,9 +165,9 @@ func TestDecideMultiPartyAgreement(t *testing.T) {
 				r.Custodian, r.Category = "QCC", "care-plans"
 			}},
 			reasons: []string{
-				"legitimate relationship registered accepted for purpose TREAT",
+				"legitimate relationship registered accepted for purpose direct-care",
 				"category care-plans is within the requester's access levels",
-				"agreement ISA-1 between QAA, QBB and QCC covers category care-plans for purpose TREAT",
+				"agreement ISA-1 between QAA, QBB and QCC covers category care-plans for purpose direct-care",
 			},
 		},
 	})

@@ -48,27 +48,12 @@ func (j *journey) event(step string, action audit.Action, service audit.Service,
 		Outcome:       outcome,
 		CorrelationID: j.corr,
 	}
-	switch r.Kind {
-	case rbac.RelationshipRegistered:
-		e.Relationship = audit.RelationshipRegistered
-	case rbac.RelationshipReferral:
-		e.Relationship = audit.RelationshipReferral
-	case rbac.RelationshipEncounter:
-		e.Relationship = audit.RelationshipEncounter
-	case rbac.RelationshipCareTeam:
-		e.Relationship = audit.RelationshipCareTeam
-	case rbac.RelationshipSelfClaimed:
-		e.Relationship = audit.RelationshipSelfClaimed
-	case rbac.RelationshipEmergency:
-		e.Relationship = audit.RelationshipEmergency
-	default:
-		e.Relationship = audit.RelationshipNone
-	}
-	if r.Kind == rbac.RelationshipEmergency || j.req.Purpose == shcrkit.PurposeBreakGlass {
+	e.Relationship = r.Kind
+	if r.Kind == shcrkit.RelationshipEmergency || j.req.Purpose == shcrkit.PurposeBreakGlass {
 		e.BreakGlassReason = clip(r.Reason, maxReason)
 	}
 	e.RelationshipEvidence = clip(r.Evidence, maxReason)
-	if e.RelationshipEvidence == "" && r.Kind == rbac.RelationshipSelfClaimed {
+	if e.RelationshipEvidence == "" && r.Kind == shcrkit.RelationshipSelfClaimed {
 		// A self-claimed relationship rests on the reason given; its
 		// absence is recorded as such (the policy refuses it).
 		e.RelationshipEvidence = clip(r.Reason, maxReason)

@@ -228,7 +228,7 @@ func (j *journey) trace(ctx context.Context) error {
 	j.patient.NHSNumber = p.NHSNumber()
 	j.patient.Superseded = p.Superseded()
 	j.patient.Record = p
-	j.patient.Confidentiality = confidentialityOf(string(p.Confidentiality()))
+	j.patient.Confidentiality = p.Confidentiality()
 	if n, ok := p.UsualName(); ok {
 		j.family = n.Family
 	}
@@ -239,7 +239,7 @@ func (j *journey) trace(ctx context.Context) error {
 	if !j.patient.Superseded.IsZero() {
 		e.Reason += "; the number asked for is superseded by the record's"
 	}
-	if j.patient.Confidentiality != rbac.ConfidentialityUnrestricted {
+	if j.patient.Confidentiality != shcrkit.ConfidentialityUnrestricted {
 		e.Reason += "; patient is " + j.patient.Confidentiality.String()
 	}
 	return j.write(ctx, StepTrace, e)
@@ -259,20 +259,6 @@ func auditQuery(v url.Values) string {
 		}
 	}
 	return c.Encode()
-}
-
-// confidentialityOf maps a v3 code to rbac's levels; an unknown code is
-// taken as the strictest, so that a label we cannot read never opens
-// access.
-func confidentialityOf(code string) rbac.Confidentiality {
-	if code == "" {
-		return rbac.ConfidentialityUnrestricted
-	}
-	c, err := rbac.ParseConfidentiality(code)
-	if err != nil {
-		return rbac.ConfidentialityVeryRestricted
-	}
-	return c
 }
 
 // search is step 3: the patient's pointers in the NRL.
@@ -341,9 +327,7 @@ func (j *journey) decisionRequest(p *nrls.Pointer) rbac.Request {
 	if p != nil {
 		r.Custodian = p.Custodian
 		r.RecordType = p.Type.Code
-		if p.Confidentiality != "" {
-			r.RecordConfidentiality = confidentialityOf(string(p.Confidentiality))
-		}
+		r.RecordConfidentiality = p.Confidentiality
 	}
 	return r
 }

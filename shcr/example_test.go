@@ -51,7 +51,7 @@ func Example() {
 		Requester:    world.Requester,
 		NHSNumber:    nrlstest.PatientNormal,
 		Purpose:      shcrkit.PurposeDirectCare,
-		Relationship: rbac.Relationship{Kind: rbac.RelationshipEncounter, Evidence: "ED-ATTENDANCE-42"},
+		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "ED-ATTENDANCE-42"},
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -43,7 +43,7 @@ func newJourney(t testing.TB, w *shcrtest.World, sink audit.Sink, edit ...func(*
 
 func encounter(w *shcrtest.World, nhs shcrkit.NHSNumber) shcr.Request {
 	return shcr.Request{Requester: w.Requester, NHSNumber: nhs, Purpose: shcrkit.PurposeDirectCare,
-		Relationship: rbac.Relationship{Kind: rbac.RelationshipEncounter, Evidence: "ED-ATTENDANCE-20260601-0042"}}
+		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "ED-ATTENDANCE-20260601-0042"}}
 }
 
 func ids(recs []*shcr.Record) []string {
@@ -118,7 +118,7 @@ func TestRecordsFullJourney(t *testing.T) {
 		assert.Equal(t, "journey-0001", e.CorrelationID)
 		assert.Equal(t, w.Requester.UserID, e.Requester.UserID)
 		assert.Equal(t, shcrkit.PurposeDirectCare, e.Purpose)
-		assert.Equal(t, audit.RelationshipEncounter, e.Relationship)
+		assert.Equal(t, shcrkit.RelationshipEncounter, e.Relationship)
 		assert.Equal(t, "ED-ATTENDANCE-20260601-0042", e.RelationshipEvidence)
 		switch stepOf(e) {
 		case shcr.StepDecision:
@@ -251,7 +251,7 @@ func TestRecordsRefusals(t *testing.T) {
 		}, true, "not a member"},
 		{"self-claimed without a reason", func() shcr.Request {
 			r := encounter(w, nrlstest.PatientNormal)
-			r.Relationship = rbac.Relationship{Kind: rbac.RelationshipSelfClaimed}
+			r.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed}
 			return r
 		}, true, "needs a recorded reason"},
 		{"role lacks the categories", func() shcr.Request {
@@ -319,7 +319,7 @@ func TestRecordsObligations(t *testing.T) {
 	w := newWorld(t)
 	selfClaimed := func() shcr.Request {
 		r := encounter(w, nrlstest.PatientNormal)
-		r.Relationship = rbac.Relationship{Kind: rbac.RelationshipSelfClaimed, Reason: "Patient asked me to review their plan by phone"}
+		r.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed, Reason: "Patient asked me to review their plan by phone"}
 		return r
 	}
 
@@ -354,7 +354,7 @@ func TestRecordsObligations(t *testing.T) {
 			assert.False(t, r.ValidUntil.IsZero(), "self-claimed access is time-boxed")
 		}
 		for _, e := range rec.Events() {
-			assert.Equal(t, audit.RelationshipSelfClaimed, e.Relationship)
+			assert.Equal(t, shcrkit.RelationshipSelfClaimed, e.Relationship)
 			if stepOf(e) == shcr.StepDecision && e.Outcome == audit.OutcomeSuccess {
 				assert.Contains(t, e.Reason, "enhanced audit")
 			}
@@ -379,7 +379,7 @@ func TestRecordsObligations(t *testing.T) {
 		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, nrlstest.PatientRestricted))
 		require.NoError(t, err)
 		defer res.Close()
-		assert.Equal(t, rbac.ConfidentialityRestricted, res.Patient.Confidentiality)
+		assert.Equal(t, shcrkit.ConfidentialityRestricted, res.Patient.Confidentiality)
 		require.Len(t, res.Records, 1)
 		r := res.Records[0]
 		assert.Equal(t, p.ID, r.Pointer.ID)
@@ -712,7 +712,7 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 	})
 	req := encounter(w, nrlstest.PatientNormal)
 	req.Purpose = shcrkit.PurposeEmergency
-	req.Relationship = rbac.Relationship{Kind: rbac.RelationshipEmergency, Reason: "Unconscious on arrival; no history available"}
+	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEmergency, Reason: "Unconscious on arrival; no history available"}
 	req.RecordTypes = []string{nrls.TypeNEWS2Chart, nrls.TypeMentalHealthCrisisPlan}
 	res, err := c.Records(context.Background(), req)
 	require.NoError(t, err)
@@ -722,7 +722,7 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 	assert.Equal(t, "B0015", alerts[0].Activity)
 	for _, e := range rec.Events() {
 		assert.Equal(t, "Unconscious on arrival; no history available", e.BreakGlassReason)
-		assert.Equal(t, audit.RelationshipEmergency, e.Relationship)
+		assert.Equal(t, shcrkit.RelationshipEmergency, e.Relationship)
 	}
 	require.NoError(t, rec.Check())
 	assert.Contains(t, string(w.NRL.Requests()[0].Body), nrls.TypeNEWS2Chart)

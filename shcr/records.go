@@ -10,7 +10,6 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/rbac"
 )
 
 // Records runs the whole journey: Discover's steps, then the retrieval
@@ -171,8 +170,7 @@ func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 		return fail(&ObligationError{Obligation: ob, Problem: "the record is a document, not structured data, so fields cannot be removed from it"},
 			"withheld before any request")
 	}
-	restricted := j.patient.Confidentiality != rbac.ConfidentialityUnrestricted ||
-		confidentialityOf(string(p.Confidentiality)) != rbac.ConfidentialityUnrestricted
+	restricted := j.patient.Confidentiality.Restricted() || p.Confidentiality.Restricted()
 	content, err := j.c.remote.fetch(shcrkit.WithRequestID(ctx, reqID), locationOf(p), fetchParams{
 		requester: j.req.Requester, purpose: j.req.Purpose, restricted: restricted, timeout: j.c.timeout,
 	})

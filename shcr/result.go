@@ -22,7 +22,7 @@ type Patient struct {
 	// surviving record; the caller must replace it in its own records.
 	Superseded shcrkit.NHSNumber
 	// Confidentiality is the patient's PDS confidentiality.
-	Confidentiality rbac.Confidentiality
+	Confidentiality shcrkit.Confidentiality
 	// Record is the PDS record, with any field the boundary decision
 	// obliges the caller to redact removed.
 	Record *pds.Patient

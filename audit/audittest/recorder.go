@@ -193,7 +193,7 @@ func CheckEvent(e audit.Event) error {
 	if e.Purpose == shcrkit.PurposeBreakGlass && e.BreakGlassReason == "" {
 		miss("break-glass access without a reason")
 	}
-	if e.Relationship == audit.RelationshipSelfClaimed && e.RelationshipEvidence == "" {
+	if e.Relationship == shcrkit.RelationshipSelfClaimed && e.RelationshipEvidence == "" {
 		miss("a self-claimed relationship without the reason given")
 	}
 	switch e.Outcome {

@@ -138,7 +138,7 @@ func TestCheckEvent(t *testing.T) {
 		{"no request ID", func(e *audit.Event) { e.RequestID = "" }, "no request ID"},
 		{"no purpose", func(e *audit.Event) { e.Purpose = shcrkit.PurposeUnspecified }, "without a purpose"},
 		{"break glass without reason", func(e *audit.Event) { e.Purpose = shcrkit.PurposeBreakGlass }, "break-glass"},
-		{"self-claimed without reason", func(e *audit.Event) { e.Relationship = audit.RelationshipSelfClaimed }, "self-claimed"},
+		{"self-claimed without reason", func(e *audit.Event) { e.Relationship = shcrkit.RelationshipSelfClaimed }, "self-claimed"},
 		{"bare refusal", func(e *audit.Event) { e.Outcome = audit.OutcomeRefused }, "refusal"},
 		{"bare failure", func(e *audit.Event) { e.Outcome = audit.OutcomeFailed }, "failure"},
 		{"remote read without custodian", func(e *audit.Event) { e.Custodian = "" }, "custodian"},

@@ -182,9 +182,9 @@ func printReport(w io.Writer, r *audit.AccessReport) {
 		if a.Custodian != "" {
 			what += " @" + string(a.Custodian)
 		}
-		why := a.Purpose.Display()
-		if a.Relationship != "" {
-			why += ", " + string(a.Relationship)
+		why := a.Purpose.String()
+		if a.Relationship != shcrkit.RelationshipNone {
+			why += ", " + a.Relationship.String()
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("2006-01-02 15:04"), a.UserName, a.Role,
 			a.Organisation, why, shcrkit.MaskNHSNumbers(what), strings.ToUpper(string(a.Outcome)))

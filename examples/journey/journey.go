@@ -207,10 +207,10 @@ func (j *journey) patient() (shcrkit.NHSNumber, error) {
 }
 
 func relationship(f *flags) (rbac.Relationship, error) {
-	kinds := map[string]rbac.RelationshipKind{
-		"registered": rbac.RelationshipRegistered, "referral": rbac.RelationshipReferral,
-		"encounter": rbac.RelationshipEncounter, "care-team": rbac.RelationshipCareTeam,
-		"self-claimed": rbac.RelationshipSelfClaimed, "emergency": rbac.RelationshipEmergency,
+	kinds := map[string]shcrkit.RelationshipKind{
+		"registered": shcrkit.RelationshipRegistered, "referral": shcrkit.RelationshipReferral,
+		"encounter": shcrkit.RelationshipEncounter, "care-team": shcrkit.RelationshipCareTeam,
+		"self-claimed": shcrkit.RelationshipSelfClaimed, "emergency": shcrkit.RelationshipEmergency,
 	}
 	k, ok := kinds[f.relationship]
 	if !ok {
@@ -345,7 +345,7 @@ func (j *journey) printReport(r *audit.AccessReport) {
 		}
 		step, _, _ := strings.Cut(a.Reason, ":")
 		fmt.Fprintf(tw, "    %d\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("15:04:05"), a.UserName, a.Role,
-			a.Purpose.Display(), step, shcrkit.MaskNHSNumbers(what), a.Outcome)
+			a.Purpose.String(), step, shcrkit.MaskNHSNumbers(what), a.Outcome)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(j.out)

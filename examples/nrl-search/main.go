@@ -157,7 +157,7 @@ func show(w io.Writer, asJSON bool, ptrs []nrls.Pointer, problems []nrls.Problem
 				retrieval = "SSP"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Custodian, dash(p.Type.Display),
-				dash(p.Category.Display), dash(p.ContentType), dash(retrieval), dash(string(p.Confidentiality)), date, dash(p.URL))
+				dash(p.Category.Display), dash(p.ContentType), dash(retrieval), dash(p.Confidentiality.Code()), date, dash(p.URL))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

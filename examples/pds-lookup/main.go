@@ -161,7 +161,7 @@ func rowOf(m pds.Match, related []pds.RelatedPerson) row {
 		BirthDate:       p.BirthDate(),
 		Gender:          p.Gender(),
 		GP:              p.GPPractice().String(),
-		Confidentiality: string(p.Confidentiality()),
+		Confidentiality: p.Confidentiality().Code(),
 		Deceased:        p.DeceasedDate(),
 		Version:         p.Version(),
 	}

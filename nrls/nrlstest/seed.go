@@ -30,7 +30,7 @@ type seedPointer struct {
 	stability       nrls.Stability
 	contentType     string
 	setting         nrls.Concept
-	confidentiality nrls.Confidentiality
+	confidentiality shcrkit.Confidentiality
 	title           string
 }
 
@@ -45,16 +45,16 @@ func seedPointers() []seedPointer {
 		{nhs: PatientNormal, custodian: CustodianSouth, typ: nrls.TypeEmergencyHealthCarePlan, retrieval: direct,
 			setting: settingHealthcare, title: "Emergency health care plan"},
 		{nhs: PatientNormal, custodian: CustodianEast, typ: nrls.TypeEndOfLifeCarePlan, retrieval: ssp,
-			setting: settingPalliative, confidentiality: nrls.ConfidentialityVeryRestricted, title: "End of life care plan"},
+			setting: settingPalliative, confidentiality: shcrkit.ConfidentialityVeryRestricted, title: "End of life care plan"},
 		{nhs: PatientNormal, custodian: CustodianNorth, typ: nrls.TypeNEWS2Chart, retrieval: direct,
 			setting: settingHealthcare, title: "NEWS2 chart"},
 		{nhs: PatientRestricted, custodian: CustodianSouth, typ: nrls.TypeRespectForm, retrieval: ssp,
-			setting: settingHealthcare, confidentiality: nrls.ConfidentialityRestricted, title: "ReSPECT form"},
+			setting: settingHealthcare, confidentiality: shcrkit.ConfidentialityRestricted, title: "ReSPECT form"},
 		{nhs: PatientRestricted, custodian: CustodianNorth, typ: nrls.TypeClinicalSummary, retrieval: nrls.RetrievalInContext,
 			format: nrls.FormatStructured, stability: nrls.StabilityDynamic, contentType: "text/html",
 			setting: settingGP, title: "Clinical summary (in-context launch)"},
 		{nhs: PatientVeryRestricted, custodian: CustodianEast, typ: nrls.TypeAdvanceCarePlan, retrieval: direct,
-			setting: settingPalliative, confidentiality: nrls.ConfidentialityVeryRestricted, title: "Advance care plan"},
+			setting: settingPalliative, confidentiality: shcrkit.ConfidentialityVeryRestricted, title: "Advance care plan"},
 		{nhs: PatientDeceased, custodian: CustodianWest, typ: nrls.TypeEndOfLifeCareCoordinationSummary, retrieval: direct,
 			setting: settingPalliative, title: "End of life care coordination summary"},
 		{nhs: PatientSuperseded, custodian: CustodianNorth, typ: nrls.TypeTreatmentEscalationPlan, retrieval: ssp,

@@ -62,7 +62,7 @@ func TestSeedPointers(t *testing.T) {
 	types := map[string]bool{}
 	retrieval := map[nrls.RetrievalMechanism]bool{}
 	formats := map[nrls.Format]bool{}
-	labels := map[nrls.Confidentiality]bool{}
+	labels := map[shcrkit.Confidentiality]bool{}
 	total := 0
 	for _, nhs := range nrlstest.Population() {
 		for _, p := range srv.Pointers(nhs) {
@@ -97,8 +97,8 @@ func TestSeedPointers(t *testing.T) {
 	for _, f := range []nrls.Format{nrls.FormatUnstructured, nrls.FormatStructured, nrls.FormatContactDetails} {
 		assert.True(t, formats[f], f)
 	}
-	assert.True(t, labels[nrls.ConfidentialityVeryRestricted])
-	assert.True(t, labels[nrls.ConfidentialityRestricted])
+	assert.True(t, labels[shcrkit.ConfidentialityVeryRestricted])
+	assert.True(t, labels[shcrkit.ConfidentialityRestricted])
 
 	normal := srv.Pointers(nrlstest.PatientNormal)
 	assert.Len(t, normal, 5)

@@ -90,7 +90,7 @@ func (k *checker) checkGet() {
 	if p.Version() != version || p.ETag() != `W/"`+version+`"` {
 		k.fail("get of a patient: version %q / ETag %q, want %q", p.Version(), p.ETag(), version)
 	}
-	if p.Confidentiality() != pds.Unrestricted || p.Restricted() {
+	if p.Confidentiality() != shcrkit.ConfidentialityUnrestricted || p.Restricted() {
 		k.fail("get of a patient: confidentiality %s, want U and not restricted", p.Confidentiality())
 	}
 	if n, ok := p.UsualName(); !ok || n.Family != person.Family || !slices.Equal(n.Given, person.Given) {
@@ -114,13 +114,13 @@ func (k *checker) checkGet() {
 		k.fail("get of a restricted patient: %v", err)
 	} else {
 		_, hasAddr := p.HomeAddress()
-		if !p.Restricted() || p.Confidentiality() != pds.Restricted || hasAddr || !p.GPPractice().IsZero() || len(p.Telecom()) != 0 {
+		if !p.Restricted() || p.Confidentiality() != shcrkit.ConfidentialityRestricted || hasAddr || !p.GPPractice().IsZero() || len(p.Telecom()) != 0 {
 			k.fail("get of a restricted patient: not flagged, or location data present")
 		}
 	}
 	if p, err := k.c.Get(k.ctx, PatientVeryRestricted); err != nil {
 		k.fail("get of a very restricted patient: %v", err)
-	} else if !p.Restricted() || p.Confidentiality() != pds.VeryRestricted {
+	} else if !p.Restricted() || p.Confidentiality() != shcrkit.ConfidentialityVeryRestricted {
 		k.fail("get of a very restricted patient: confidentiality %s, want V", p.Confidentiality())
 	}
 	if p, err := k.c.Get(k.ctx, PatientSuperseded); err != nil {

@@ -135,7 +135,7 @@ func (s *Server) lookup(id string) (*record, shcrkit.NHSNumber, fake.Outcome, bo
 		nhs = next
 	}
 	rec, ok := s.records[nhs]
-	if !ok || rec.conf == pds.Redacted {
+	if !ok || rec.redacted {
 		return nil, "", notFound, false
 	}
 	return rec, nhs, fake.Outcome{}, true

@@ -72,7 +72,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 		fake.WriteOutcome(w, o)
 		return
 	}
-	if rec.conf != pds.Unrestricted {
+	if rec.conf.Restricted() {
 		fake.WriteOutcome(w, outcome(http.StatusForbidden, "forbidden", "FORBIDDEN_UPDATE", "Update is forbidden",
 			"Invalid update with error - updating a restricted patient is not permitted for this application"))
 		return

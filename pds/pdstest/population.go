@@ -145,8 +145,11 @@ type Person struct {
 	// code of its shared care record: where the patient's records live.
 	Region   string
 	HomeShCR shcrkit.ODSCode
-	// Confidentiality is the record's label; "" means pds.Unrestricted.
-	Confidentiality pds.Confidentiality
+	// Confidentiality is the record's label.
+	Confidentiality shcrkit.Confidentiality
+	// Redacted labels the record REDACTED, which PDS never returns: a get
+	// answers 404 INVALIDATED_RESOURCE and a search does not find it.
+	Redacted bool
 	// SupersededBy, when set, makes this number a superseded one that
 	// resolves to the surviving record with that number; the other fields
 	// are then ignored.
@@ -206,12 +209,12 @@ func Population() []Person {
 		}}, nr, 0)
 	add(Person{NHSNumber: PatientRestricted, Prefix: "Mx", Given: []string{"Rowan"}, Family: "Ashdown",
 		Gender: pds.GenderUnknown, BirthDate: "1991-09-05", AddressLines: []string{"4 Mill Street", "Avonmere"},
-		Postcode: "SP4 7RD", Phone: "01632 960111", Email: "r.ashdown@example.org", Confidentiality: pds.Restricted,
+		Postcode: "SP4 7RD", Phone: "01632 960111", Email: "r.ashdown@example.org", Confidentiality: shcrkit.ConfidentialityRestricted,
 		Related: []Relation{{Relationship: "Guardian", Given: []string{"Helen"}, Family: "Ashdown",
 			AddressLines: []string{"4 Mill Street", "Avonmere"}, Postcode: "SP4 7RD", Phone: "01632 960112"}}}, wv, 1)
 	add(Person{NHSNumber: PatientVeryRestricted, Prefix: "Ms", Given: []string{"Sasha"}, Family: "Kenning",
 		Gender: pds.GenderFemale, BirthDate: "1979-12-21", AddressLines: []string{"9 Sea Bank", "Marshby"},
-		Postcode: "PE24 5HJ", Phone: "01632 960121", Confidentiality: pds.VeryRestricted}, fc, 2)
+		Postcode: "PE24 5HJ", Phone: "01632 960121", Confidentiality: shcrkit.ConfidentialityVeryRestricted}, fc, 2)
 	add(Person{NHSNumber: PatientDeceased, Prefix: "Mr", Given: []string{"Walter", "James"}, Family: "Pembury",
 		Gender: pds.GenderMale, BirthDate: "1931-05-02", DeathDate: "2023-02-11",
 		AddressLines: []string{"27 Kiln Street", "Kilnbury"}, Postcode: "ST7 2NW"}, mh, 0)
@@ -221,7 +224,7 @@ func Population() []Person {
 		Postcode: "SP3 6AX", Phone: "01632 960131"}, wv, 2)
 	add(Person{NHSNumber: PatientInvalidated, Invalidated: true}, fc, 0)
 	add(Person{NHSNumber: PatientRedacted, Given: []string{"Peter"}, Family: "Voss", Gender: pds.GenderMale,
-		BirthDate: "1975-01-30", Confidentiality: pds.Redacted}, mh, 1)
+		BirthDate: "1975-01-30", Redacted: true}, mh, 1)
 	add(Person{NHSNumber: PatientMinimal}, mh, 2)
 	// The spouse of PatientNormal, sharing her surname and birthday.
 	add(Person{NHSNumber: SyntheticNHSNumber(10), Prefix: "Mr", Given: []string{"Thomas"}, Family: SharedSurname,

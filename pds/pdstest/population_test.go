@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
 
@@ -71,7 +70,11 @@ func TestPopulation(t *testing.T) {
 		case p.DeathDate != "":
 			kinds["deceased"]++
 		}
-		kinds[string(p.Confidentiality)]++
+		if p.Redacted {
+			kinds["redacted"]++
+		} else {
+			kinds[p.Confidentiality.Code()]++
+		}
 		surnames[p.Family]++
 		if p.GP != "" {
 			assert.Equal(t, p.Region, practices[p.GP], "a patient's GP is in their region")
@@ -82,9 +85,9 @@ func TestPopulation(t *testing.T) {
 	assert.Equal(t, 1, kinds["superseded"])
 	assert.Equal(t, 1, kinds["invalidated"])
 	assert.GreaterOrEqual(t, kinds["deceased"], 1)
-	assert.Equal(t, 1, kinds[string(pds.Restricted)])
-	assert.Equal(t, 1, kinds[string(pds.VeryRestricted)])
-	assert.Equal(t, 1, kinds[string(pds.Redacted)])
+	assert.Equal(t, 1, kinds[shcrkit.ConfidentialityRestricted.Code()])
+	assert.Equal(t, 1, kinds[shcrkit.ConfidentialityVeryRestricted.Code()])
+	assert.Equal(t, 1, kinds["redacted"])
 	assert.Equal(t, pdstest.PatientSurviving, byNumber[pdstest.PatientSuperseded].SupersededBy)
 	_, unknown := byNumber[pdstest.PatientUnknown]
 	assert.False(t, unknown)
@@ -112,7 +115,7 @@ func TestAddPatientErrors(t *testing.T) {
 		{"bad birth date", pdstest.Person{NHSNumber: pdstest.PatientNormal, BirthDate: "14/03/1984"}},
 		{"bad death date", pdstest.Person{NHSNumber: pdstest.PatientNormal, DeathDate: "2023-02-30"}},
 		{"bad GP", pdstest.Person{NHSNumber: pdstest.PatientNormal, GP: "y1"}},
-		{"bad confidentiality", pdstest.Person{NHSNumber: pdstest.PatientNormal, Confidentiality: "X"}},
+		{"bad confidentiality", pdstest.Person{NHSNumber: pdstest.PatientNormal, Confidentiality: shcrkit.Confidentiality(7)}},
 		{"relation without relationship", pdstest.Person{NHSNumber: pdstest.PatientNormal, Related: []pdstest.Relation{{Family: "A"}}}},
 		{"relation with invalid number", pdstest.Person{NHSNumber: pdstest.PatientNormal, Related: []pdstest.Relation{{Relationship: "SPS", NHSNumber: "1"}}}},
 	}

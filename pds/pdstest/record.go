@@ -8,7 +8,6 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/pds"
 )
 
 // FHIR systems and extension URLs the fake writes.
@@ -27,8 +26,10 @@ const (
 type record struct {
 	res     fhir.Patient
 	version int
-	conf    pds.Confidentiality
-	related []fhir.RelatedPerson
+	conf    shcrkit.Confidentiality
+	// redacted marks a record PDS would never return.
+	redacted bool
+	related  []fhir.RelatedPerson
 	// rendered caches the answer to a get of the current version.
 	rendered []byte
 }
@@ -52,13 +53,8 @@ func buildRecord(p Person) (*record, error) {
 		return nil, fmt.Errorf("pdstest: person has an invalid NHS number")
 	}
 	conf := p.Confidentiality
-	if conf == "" {
-		conf = pds.Unrestricted
-	}
-	switch conf {
-	case pds.Unrestricted, pds.Restricted, pds.VeryRestricted, pds.Redacted:
-	default:
-		return nil, fmt.Errorf("pdstest: unknown confidentiality %q", string(conf))
+	if !conf.Valid() {
+		return nil, fmt.Errorf("pdstest: unknown confidentiality %d", uint8(conf))
 	}
 	nhs := p.NHSNumber.String()
 	res := fhir.Patient{
@@ -150,7 +146,7 @@ func buildRecord(p Person) (*record, error) {
 				Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}},
 		}}
 	}
-	rec := &record{res: res, version: 1, conf: conf}
+	rec := &record{res: res, version: 1, conf: conf, redacted: p.Redacted}
 	for i, r := range p.Related {
 		rp, err := buildRelated(p.NHSNumber, i, r)
 		if err != nil {
@@ -214,10 +210,8 @@ func startDate(birth string) string {
 // and, unless unrestricted, without address, telecom, contacts and GP.
 func (r *record) view() fhir.Patient {
 	p := r.res
-	p.Meta = &fhir.Meta{VersionId: ptr(fmt.Sprint(r.version)), Security: []fhir.Coding{{
-		System: ptr(pds.ConfidentialitySystem), Code: ptr(string(r.conf)), Display: ptr(confDisplay(r.conf)),
-	}}}
-	if r.conf != pds.Unrestricted {
+	p.Meta = &fhir.Meta{VersionId: ptr(fmt.Sprint(r.version)), Security: []fhir.Coding{r.conf.Coding()}}
+	if r.conf.Restricted() {
 		p.Address, p.Telecom, p.Contact, p.GeneralPractitioner = nil, nil, nil, nil
 	}
 	return p
@@ -258,24 +252,12 @@ func (r *record) searchView() fhir.Patient {
 func (r *record) relatedView() []fhir.RelatedPerson {
 	out := make([]fhir.RelatedPerson, len(r.related))
 	copy(out, r.related)
-	if r.conf != pds.Unrestricted {
+	if r.conf.Restricted() {
 		for i := range out {
 			out[i].Address, out[i].Telecom = nil, nil
 		}
 	}
 	return out
-}
-
-func confDisplay(c pds.Confidentiality) string {
-	switch c {
-	case pds.Unrestricted:
-		return "unrestricted"
-	case pds.Restricted:
-		return "restricted"
-	case pds.VeryRestricted:
-		return "very restricted"
-	}
-	return "redacted"
 }
 
 // clonePatient deep-copies a resource through JSON, which is how the fake

@@ -246,10 +246,10 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 
 // match reports whether rec matches the query and with what score.
 func (q *query) match(rec *record) (float64, bool) {
-	if rec.conf == pds.Redacted {
+	if rec.redacted {
 		return 0, false
 	}
-	if rec.conf != pds.Unrestricted && (q.postcode != "" || q.gp != "") {
+	if rec.conf.Restricted() && (q.postcode != "" || q.gp != "") {
 		return 0, false
 	}
 	p := &rec.res

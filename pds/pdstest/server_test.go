@@ -186,7 +186,7 @@ func TestRestrictedRecordsOnTheWire(t *testing.T) {
 		}
 		meta := a.body["meta"].(map[string]any)
 		sec := meta["security"].([]any)[0].(map[string]any)
-		assert.Equal(t, pds.ConfidentialitySystem, sec["system"])
+		assert.Equal(t, shcrkit.ConfidentialitySystem, sec["system"])
 		assert.Contains(t, []any{"R", "V"}, sec["code"])
 	}
 	// The fake still holds the data PDS hides.

@@ -82,7 +82,7 @@ func TestWorldPolicyFitsTheWorld(t *testing.T) {
 	assert.True(t, w.Policy.IsMember(w.Requester.Organisation))
 	require.NoError(t, w.Requester.Validate())
 	d := w.Policy.Decide(rbac.Request{Requester: w.Requester, Patient: rbac.Patient{NHSNumber: nrlstest.PatientNormal},
-		Relationship: rbac.Relationship{Kind: rbac.RelationshipEncounter}, Purpose: shcrkit.PurposeDirectCare})
+		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter}, Purpose: shcrkit.PurposeDirectCare})
 	require.True(t, d.Allowed, d.String())
 	for _, r := range w.Regions {
 		_, ok := w.Policy.ShCROf(r.Custodian())
