@@ -28,7 +28,7 @@ type Incoming struct {
 	Category string
 	// RecordConfidentiality is the record's own label; the stricter of it
 	// and the patient's applies.
-	RecordConfidentiality Confidentiality
+	RecordConfidentiality shcrkit.Confidentiality
 	// Restricted is true when the requester asked for restricted data too
 	// (identity token scope conf/R). A restricted patient or record is
 	// never served under conf/N.
@@ -117,9 +117,9 @@ func (p *Policy) DecideIncoming(req Incoming) Decision {
 		conf, subject = req.RecordConfidentiality, "record"
 	}
 	var confObl *obligationSet
-	if conf >= numConfidentiality {
+	if !conf.Valid() {
 		v.deny("confidentiality", "unknown confidentiality level")
-	} else if conf != ConfidentialityUnrestricted {
+	} else if conf != shcrkit.ConfidentialityUnrestricted {
 		cr := &p.conf[conf]
 		label := conf.String() + " (" + conf.Code() + ") " + subject
 		if !req.Restricted {
@@ -185,7 +185,7 @@ func (p *Policy) DecideIncoming(req Incoming) Decision {
 	if dissentOverride {
 		d.Reasons = append(d.Reasons, "recorded dissent overridden by break-glass, as the policy allows")
 	}
-	if conf != ConfidentialityUnrestricted {
+	if conf != shcrkit.ConfidentialityUnrestricted {
 		d.Reasons = append(d.Reasons, conf.String()+" ("+conf.Code()+") data asked for under conf/R and allowed by the confidentiality rules")
 	}
 	c := p.categories[cat].id

@@ -56,13 +56,13 @@ func TestDecideIncoming(t *testing.T) {
 			rule: "roles", category: "care-plans", reason: "has no access level"},
 		{name: "dissent", edit: func(r *rbac.Incoming) { r.Patient.Dissent = true },
 			rule: "dissent", category: "care-plans", reason: "recorded dissent"},
-		{name: "restricted record under conf/N", edit: func(r *rbac.Incoming) { r.RecordConfidentiality = rbac.ConfidentialityRestricted },
+		{name: "restricted record under conf/N", edit: func(r *rbac.Incoming) { r.RecordConfidentiality = shcrkit.ConfidentialityRestricted },
 			rule: "scope", category: "care-plans", reason: "under scope conf/N"},
 		{name: "restricted record under conf/R", edit: func(r *rbac.Incoming) {
-			r.RecordConfidentiality, r.Restricted = rbac.ConfidentialityRestricted, true
+			r.RecordConfidentiality, r.Restricted = shcrkit.ConfidentialityRestricted, true
 		}, allowed: true, rule: "agreements/ISA-QRX-QEM-2025", agreement: "ISA-QRX-QEM-2025", category: "care-plans"},
 		{name: "very restricted patient", edit: func(r *rbac.Incoming) {
-			r.Patient.Confidentiality, r.Restricted = rbac.ConfidentialityVeryRestricted, true
+			r.Patient.Confidentiality, r.Restricted = shcrkit.ConfidentialityVeryRestricted, true
 		}, rule: "confidentiality/very_restricted", category: "care-plans", reason: "does not allow access"},
 		{name: "unknown record type", edit: func(r *rbac.Incoming) { r.RecordType = "123456" },
 			rule: "categories", reason: "not in any data category"},
@@ -97,7 +97,7 @@ func TestDecideIncoming(t *testing.T) {
 func TestDecideIncomingObligations(t *testing.T) {
 	p := rbac.ExamplePolicy()
 	req := incoming()
-	req.Patient.Confidentiality, req.Restricted = rbac.ConfidentialityRestricted, true
+	req.Patient.Confidentiality, req.Restricted = shcrkit.ConfidentialityRestricted, true
 	d := p.DecideIncoming(req)
 	require.True(t, d.Allowed, "%s", d)
 	red, ok := d.Obligation(rbac.ObligationRedact)

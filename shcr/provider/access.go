@@ -34,9 +34,9 @@ type Target struct {
 	// (a search by FHIR resource type).
 	Category string
 	// Confidentiality is the record's own label.
-	Confidentiality rbac.Confidentiality
+	Confidentiality shcrkit.Confidentiality
 	// PatientConfidentiality is the patient's label.
-	PatientConfidentiality rbac.Confidentiality
+	PatientConfidentiality shcrkit.Confidentiality
 	// Dissent is true when the patient has recorded dissent from sharing.
 	Dissent bool
 }

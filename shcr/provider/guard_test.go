@@ -82,7 +82,7 @@ func newFixture(t *testing.T, edit ...func(*provider.Config)) *fixture {
 	f.records = map[string]provider.Target{
 		"care-plan":  {Resource: "DocumentReference/care-plan", Patient: patientNormal, PatientFamily: "Mills", RecordType: typeCarePlan},
 		"crisis":     {Resource: "DocumentReference/crisis", Patient: patientNormal, RecordType: typeCrisis},
-		"restricted": {Resource: "DocumentReference/restricted", Patient: patientNormal, RecordType: typeCarePlan, PatientConfidentiality: rbac.ConfidentialityRestricted},
+		"restricted": {Resource: "DocumentReference/restricted", Patient: patientNormal, RecordType: typeCarePlan, PatientConfidentiality: shcrkit.ConfidentialityRestricted},
 		"dissent":    {Resource: "DocumentReference/dissent", Patient: patientNormal, RecordType: typeCarePlan, Dissent: true},
 	}
 	cfg := provider.Config{
