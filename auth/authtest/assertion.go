@@ -78,7 +78,7 @@ func (s *Server) authenticateAssertion(form url.Values, rec *Request, now time.T
 		return "", badRequest("client_assertion 'jti' claim must be a non-empty unique string, such as a UUID")
 	}
 	rec.JTI = jti
-	if !audienceIs(claims["aud"], s.TokenURL()) {
+	if !audienceIs(claims["aud"], s.TokenURL()) && (rec.calledURL == "" || !audienceIs(claims["aud"], rec.calledURL)) {
 		return "", unauthorized("client_assertion 'aud' claim is missing or is not the token URL")
 	}
 	expRaw, present := claims["exp"]

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/fake"
 )
 
 // TokenPath is the path of the token endpoint on the fake, as on the NHS
@@ -44,7 +45,8 @@ var (
 // Server is a fake NHS API platform token endpoint (/oauth2/token) for
 // tests. It verifies client assertions as the platform does (signature
 // with the registered public key, alg, typ, kid, iss = sub = API key, aud
-// = its token URL, exp in the future and at most five minutes ahead, jti
+// = its token URL (TokenURL, or the URL the client called as
+// X-Forwarded-Proto and X-Forwarded-Host report it behind a proxy), exp in the future and at most five minutes ahead, jti
 // present and never reused) and supports the client-credentials,
 // token-exchange and refresh-token grants. It issues random opaque access
 // tokens that Validate checks, so that other fakes can accept them.
@@ -126,6 +128,10 @@ type Request struct {
 	Status int
 	// Error and Description are the OAuth error answered, "" on success.
 	Error, Description string
+
+	// calledURL is the token URL as the client called it (through any
+	// reverse proxy that says so), also accepted as an assertion's aud.
+	calledURL string
 }
 
 // Option configures a Server.
@@ -364,7 +370,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	rec := Request{Time: now}
+	rec := Request{Time: now, calledURL: fake.CalledOrigin(r) + TokenPath}
 	if r.Method != http.MethodPost {
 		s.answerError(w, &rec, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", descr: "the token endpoint takes POST only"})
 		return

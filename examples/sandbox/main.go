@@ -9,15 +9,22 @@
 // Everything is served from one loopback address, by path:
 //
 //	/oauth2/token                          token endpoint (signed-JWT client credentials)
+//	/sandbox/keys?api_key=APP&kid=KID      POST: register your application's public key
 //	/sandbox/token                         POST: a ready access token, for curl
 //	/sandbox/identity-token?custodian=RFC  GET: an identity token for a regional ShCR
 //	/sandbox/patients                      GET: the seeded test patients
-//	/personal-demographics/FHIR/R4/...     PDS
-//	/record-locator/consumer/FHIR/R4/...   NRL consumer API
-//	/record-locator/producer/FHIR/R4/...   NRL producer API
+//	/personal-demographics/FHIR/R4/...     PDS (and its /metadata)
+//	/record-locator/consumer/FHIR/R4/...   NRL consumer API (and its /metadata)
+//	/record-locator/producer/FHIR/R4/...   NRL producer API (and its /metadata)
 //	/shcr/<ODS>/fhir/records/<pointer ID>  the regional shared care records
+//	/ssp/<ShCR URL>                        the Spine Secure Proxy, for ssp:// pointers
 //
-// Each request is logged on standard error. Ctrl-C stops it cleanly.
+// Every link, Location and fullUrl in an answer names the address the
+// tester called (its Host, or X-Forwarded-Proto and X-Forwarded-Host set
+// by a proxy in front) and resolves there; identity tokens are for the
+// regions' addresses as printed. Pages served from loopback origins may
+// call it from a browser (-cors). Each request is logged on standard
+// error, NHS numbers masked. Ctrl-C stops it cleanly.
 package main
 
 import (
@@ -52,7 +59,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8700", "loopback address to listen on (port 0 picks a free one)")
 	latency := fs.Duration("latency", 0, "latency added to every answer of every fake")
 	quiet := fs.Bool("quiet", false, "do not log each request")
+	corsFlag := fs.String("cors", "loopback", `browser origins that may call the sandbox: "loopback" (pages served from a loopback address), "none", or a comma-separated list of origins`)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	policy, err := parseCORS(*corsFlag)
+	if err != nil {
 		return err
 	}
 	if err := checkLoopback(*addr); err != nil {
@@ -71,13 +83,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer sb.Close()
 
-	var handler http.Handler = sb
+	var handler http.Handler = cors(policy, sb)
 	if !*quiet {
 		handler = logRequests(slog.New(slog.NewTextHandler(stderr, nil)), handler)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "listening on %s\n\n", base)
-	sb.printGuide(stdout)
+	sb.printGuide(stdout, base)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -80,7 +80,7 @@ func TestSandboxWithCurl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the sandbox binary")
 	}
-	for _, tool := range []string{"bash", "curl"} {
+	for _, tool := range []string{"bash", "curl", "openssl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed: the README's commands need it", tool)
 		}
@@ -92,6 +92,7 @@ func TestSandboxWithCurl(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = t.TempDir() // the commands write files
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "README commands failed:\n%s", out)
 	s := string(out)
@@ -100,6 +101,9 @@ func TestSandboxWithCurl(t *testing.T) {
 	assert.Contains(t, s, `"type":"searchset"`)
 	assert.Contains(t, s, "9490000019")
 	assert.Contains(t, s, "RNR-000002", "the regional record came back")
+	assert.Contains(t, s, "%PDF-1.", "the record came back through the proxy")
+	assert.Contains(t, s, `"kids"`, "the key was registered")
+	assert.Contains(t, s, `"access_token"`, "the client assertion got an access token")
 
 	// The sandbox's own endpoints.
 	resp, err := http.Get(base + "/sandbox/patients")

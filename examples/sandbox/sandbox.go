@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -19,18 +20,38 @@ import (
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 )
 
-// sandbox serves a shcrtest.World from one address, by path.
+// Paths of the sandbox's own routes.
+const (
+	sspPrefix   = "/ssp/"
+	shcrPrefix  = "/shcr/"
+	pdsBase     = pdstest.BasePath
+	tokenPath   = "/oauth2/token"
+	keysPath    = "/sandbox/keys"
+	identityASD = shcrtest.ConsumerASID
+)
+
+// sandbox serves a shcrtest.World from one address, by path. Every link,
+// Location and fullUrl a tester gets back names the address the tester
+// called (Host, or X-Forwarded-Proto and X-Forwarded-Host set by a proxy
+// in front), and resolves there.
 type sandbox struct {
-	base    string
+	base    string // the address listened on, for the printed guide
 	world   *shcrtest.World
 	mux     *http.ServeMux
 	regions []region
+	ssp     http.Handler
+	fetch   *http.Client // fetches testers' JWKS URLs on loopback
 }
 
 type region struct {
 	server *shcrtest.Server
-	base   string // the region's service root as served by the sandbox
+	prefix string // /shcr/<ODS>
 	auth   string
+}
+
+// root is the region's service root at the address the tester called.
+func (rg region) root(r *http.Request) string {
+	return fake.CalledOrigin(r) + rg.prefix + shcrtest.RootPath
 }
 
 func newSandbox(base string, latency time.Duration) (*sandbox, error) {
@@ -38,64 +59,99 @@ func newSandbox(base string, latency time.Duration) (*sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sandbox{base: base, world: w, mux: http.NewServeMux()}
+	s := &sandbox{base: base, world: w, mux: http.NewServeMux(), fetch: loopbackClient()}
 
-	s.mux.Handle("/oauth2/", proxyTo(w.Tokens.URL, "", nil, true))
-	s.mux.Handle("/personal-demographics/", proxyTo(w.PDS.URL, "", nil, true))
-	s.mux.Handle("/record-locator/", proxyTo(w.NRL.URL, "", nil, true))
+	s.mux.Handle("/oauth2/", proxyTo(w.Tokens.URL, "", nil, nil))
+	s.mux.Handle("/personal-demographics/", proxyTo(w.PDS.URL, "", nil, nil))
+	s.mux.Handle("/record-locator/", proxyTo(w.NRL.URL, "", nil, absoluteLocation("/record-locator")))
 	for _, r := range w.Regions {
 		ods := r.Custodian()
-		prefix := "/shcr/" + string(ods)
-		reg := region{server: r, base: base + prefix + shcrtest.RootPath, auth: describeAuth(w.Directory, ods)}
-		s.mux.Handle(prefix+"/", proxyTo(r.URL, prefix, r.Client().Transport, false))
+		reg := region{server: r, prefix: shcrPrefix + string(ods), auth: describeAuth(w.Directory, ods)}
+		r.ServeBehindProxy(true)
+		s.mux.Handle(reg.prefix+"/", proxyTo(r.URL, reg.prefix, r.Client().Transport, nil))
 		// Pointers lead to the regions through the sandbox's address, so
 		// that a tester can follow them.
 		if hasPointers(w, ods) {
-			if err := w.NRL.Rebase(ods, reg.base); err != nil {
+			if err := w.NRL.Rebase(ods, base+reg.prefix+shcrtest.RootPath); err != nil {
 				w.Close()
 				return nil, err
 			}
 		}
 		s.regions = append(s.regions, reg)
 	}
+	s.ssp = proxyTo(w.Proxy.URL, "", nil, nil)
 	s.mux.HandleFunc("POST /sandbox/token", s.token)
 	s.mux.HandleFunc("GET /sandbox/identity-token", s.identityToken)
 	s.mux.HandleFunc("GET /sandbox/patients", s.patients)
-	s.mux.HandleFunc("GET /{$}", func(rw http.ResponseWriter, _ *http.Request) {
+	s.mux.HandleFunc("POST "+keysPath, s.registerKeys)
+	s.mux.HandleFunc("GET /{$}", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		s.printGuide(rw)
+		s.printGuide(rw, fake.CalledOrigin(r))
 	})
 	return s, nil
 }
 
-func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP routes the request. The Spine Secure Proxy route is taken
+// before the mux, which would clean the // of a target URL written
+// unencoded in the path.
+func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.EscapedPath(), sspPrefix) {
+		s.serveSSP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Close stops every fake.
 func (s *sandbox) Close() { s.world.Close() }
 
-// proxyTo forwards requests to a fake, minus a path prefix. keepHost
-// passes the sandbox's own host on, so that the links a fake writes into
-// its answers (a Bundle's self link) lead back through the sandbox.
-func proxyTo(target, strip string, transport http.RoundTripper, keepHost bool) http.Handler {
+// proxyTo forwards requests to a fake, minus a path prefix, telling it in
+// X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix where the
+// tester called, so that the links it writes lead back through the
+// sandbox. modify, when set, adjusts the answer.
+func proxyTo(target, strip string, transport http.RoundTripper, modify func(*http.Response) error) http.Handler {
 	u, err := url.Parse(target)
 	if err != nil {
 		panic(err) // the fakes' URLs are made by httptest
 	}
 	root := &url.URL{Scheme: u.Scheme, Host: u.Host}
-	rp := &httputil.ReverseProxy{
+	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
+			origin := fake.CalledOrigin(pr.In)
 			pr.SetURL(root)
-			pr.Out.URL.Path = strings.TrimPrefix(pr.In.URL.Path, strip)
-			pr.Out.URL.RawPath = ""
-			if keepHost {
-				pr.Out.Host = pr.In.Host
-			} else {
-				pr.Out.Host = root.Host
+			if strip != "" {
+				pr.Out.URL.Path = strings.TrimPrefix(pr.In.URL.Path, strip)
+				pr.Out.URL.RawPath = ""
+				pr.Out.Header.Set("X-Forwarded-Prefix", strip)
 			}
+			scheme, host, _ := strings.Cut(origin, "://")
+			pr.Out.Header.Set("X-Forwarded-Proto", scheme)
+			pr.Out.Header.Set("X-Forwarded-Host", host)
+			// CORS is the sandbox's business, not the fakes'.
+			pr.Out.Header.Del("Origin")
 		},
-		Transport: transport,
+		Transport:      transport,
+		ModifyResponse: modify,
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadGateway, Code: "UNABLE_TO_CALL_SERVICE",
+				Diagnostics: "the fake behind the sandbox did not answer"})
+		},
 	}
-	return rp
+}
+
+// absoluteLocation makes a Location the service writes relative to the
+// API's root (as the NRL producer does: /producer/FHIR/R4/...) absolute at
+// the address the tester called, so that it can be followed.
+func absoluteLocation(mount string) func(*http.Response) error {
+	return func(resp *http.Response) error {
+		loc := resp.Header.Get("Location")
+		if strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") && !strings.HasPrefix(loc, mount+"/") {
+			resp.Header.Set("Location", fake.CalledOrigin(resp.Request)+mount+loc)
+		} else if strings.HasPrefix(loc, mount+"/") {
+			resp.Header.Set("Location", fake.CalledOrigin(resp.Request)+loc)
+		}
+		return nil
+	}
 }
 
 func hasPointers(w *shcrtest.World, ods shcrkit.ODSCode) bool {
@@ -116,16 +172,31 @@ func describeAuth(d *shcr.Directory, ods shcrkit.ODSCode) string {
 	}
 	signing := string(ep.Identity.Signing)
 	if signing == "" || ep.Identity.Signing == shcr.Unsigned {
-		signing = "unsigned"
+		signing = "unsigned: build your own"
 	}
 	if ep.TokenSource == nil {
 		return "identity token (" + signing + ") in Authorization"
 	}
-	header := ep.Identity.Header
-	if header == "" {
-		header = shcr.DefaultIdentityHeader
+	return "access token + identity token (" + signing + ") in " + identityHeader(ep)
+}
+
+func identityHeader(ep shcr.Endpoint) string {
+	if ep.TokenSource == nil {
+		return "Authorization"
 	}
-	return "access token + identity token (" + signing + ") in " + header
+	if ep.Identity.Header != "" {
+		return ep.Identity.Header
+	}
+	return shcr.DefaultIdentityHeader
+}
+
+func (s *sandbox) region(ods shcrkit.ODSCode) (region, bool) {
+	for _, rg := range s.regions {
+		if rg.server.Custodian() == ods {
+			return rg, true
+		}
+	}
+	return region{}, false
 }
 
 // token hands out the world application's access token, so that a tester
@@ -141,12 +212,13 @@ func (s *sandbox) token(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, tok.AccessToken)
 		return
 	}
-	writeJSON(w, map[string]any{"access_token": tok.AccessToken, "token_type": "Bearer",
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok.AccessToken, "token_type": "Bearer",
 		"expires_in": fmt.Sprint(int(time.Until(tok.Expiry).Seconds()))})
 }
 
 // identityToken makes an identity token for the world's requester, as the
-// custodian's endpoint expects it.
+// custodian's endpoint expects it, for the region's address as the tester
+// calls it.
 func (s *sandbox) identityToken(w http.ResponseWriter, r *http.Request) {
 	ods, err := shcrkit.ParseODSCode(r.URL.Query().Get("custodian"))
 	if err != nil {
@@ -154,7 +226,8 @@ func (s *sandbox) identityToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ep, ok := s.world.Directory.Endpoint(ods)
-	if !ok {
+	rg, found := s.region(ods)
+	if !ok || !found {
 		http.Error(w, "no regional ShCR for that custodian", http.StatusNotFound)
 		return
 	}
@@ -165,30 +238,20 @@ func (s *sandbox) identityToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	aud := ep.Audience
-	if aud == "" {
-		aud = ep.BaseURL
-	}
+	aud := rg.root(r)
 	claims := shcr.NewIdentityClaims(s.world.Requester, purpose, aud, "https://riverside-ed.example/epr", false, time.Now())
 	tok, err := ep.Identity.Sign(claims)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	header := "Authorization"
-	if ep.TokenSource != nil {
-		header = ep.Identity.Header
-		if header == "" {
-			header = shcr.DefaultIdentityHeader
-		}
-	}
 	if r.URL.Query().Get("format") == "text" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, tok)
 		return
 	}
-	writeJSON(w, map[string]any{"identity_token": tok, "header": header, "audience": aud,
-		"access_token_needed": ep.TokenSource != nil})
+	writeJSON(w, http.StatusOK, map[string]any{"identity_token": tok, "header": identityHeader(ep), "audience": aud,
+		"access_token_needed": ep.TokenSource != nil, "claims": claims})
 }
 
 // patient is a seeded test patient as the sandbox lists it.
@@ -226,32 +289,41 @@ func (s *sandbox) patientList() []patient {
 	return out
 }
 
-func (s *sandbox) patients(w http.ResponseWriter, _ *http.Request) { writeJSON(w, s.patientList()) }
+func (s *sandbox) patients(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.patientList())
+}
 
-func writeJSON(w http.ResponseWriter, v any) {
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }
 
-// printGuide prints the base URLs, how to get a token and the well-known
-// test patients.
-func (s *sandbox) printGuide(out io.Writer) {
+// printGuide prints what a tester needs: each service's base URL and what
+// it wants, and the well-known test patients. origin is the sandbox's
+// address as the tester calls it.
+func (s *sandbox) printGuide(out io.Writer, origin string) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tBASE URL\tNOTES")
-	fmt.Fprintf(tw, "token endpoint\t%s/oauth2/token\tsigned-JWT client credentials (NHS API platform)\n", s.base)
-	fmt.Fprintf(tw, "ready token\t%s/sandbox/token\tPOST; ?format=text for the bare token\n", s.base)
-	fmt.Fprintf(tw, "PDS\t%s%s\tBearer token, X-Request-ID (UUID)\n", s.base, "/personal-demographics/FHIR/R4")
-	fmt.Fprintf(tw, "NRL consumer\t%s%s\tBearer token, X-Request-ID, NHSD-End-User-Organisation-ODS: %s\n", s.base, nrls.ConsumerPath, nrlstest.ConsumerODS)
-	fmt.Fprintf(tw, "NRL producer\t%s%s\tNHSD-End-User-Organisation-ODS: the custodian\n", s.base, nrls.ProducerPath)
-	for _, r := range s.regions {
-		fmt.Fprintf(tw, "ShCR %s\t%s\t%s: %s\n", r.server.Custodian(), r.base, r.server.Name(), r.auth)
+	fmt.Fprintln(tw, "SERVICE\tBASE URL\tWHAT IT WANTS")
+	fmt.Fprintf(tw, "ready token\t%s/sandbox/token\tPOST; ?format=text for the bare access token\n", origin)
+	fmt.Fprintf(tw, "token endpoint\t%s%s\tsigned-JWT client credentials: register your public key first (below)\n", origin, tokenPath)
+	fmt.Fprintf(tw, "your key\t%s%s?api_key=APP&kid=KID\tPOST a PEM public key or a JWKS; or ?jwks_url= on loopback\n", origin, keysPath)
+	fmt.Fprintf(tw, "PDS\t%s%s\tBearer token, X-Request-ID (UUID); updates: PATCH {\"patches\":[...]} with If-Match\n", origin, pdsBase)
+	fmt.Fprintf(tw, "NRL consumer\t%s%s\tBearer token, X-Request-ID (UUID), NHSD-End-User-Organisation-ODS: %s; POST _search takes a JSON body\n", origin, nrls.ConsumerPath, nrlstest.ConsumerODS)
+	fmt.Fprintf(tw, "NRL producer\t%s%s\tBearer token, X-Request-ID (UUID), NHSD-End-User-Organisation-ODS: the custodian\n", origin, nrls.ProducerPath)
+	for _, rg := range s.regions {
+		fmt.Fprintf(tw, "ShCR %s\t%s%s%s\t%s: %s\n", rg.server.Custodian(), origin, rg.prefix, shcrtest.RootPath, rg.server.Name(), rg.auth)
 	}
-	fmt.Fprintf(tw, "identity token\t%s/sandbox/identity-token?custodian=ODS\tGET; for the requester %s\n", s.base, s.world.Requester.Name)
+	fmt.Fprintf(tw, "identity token\t%s/sandbox/identity-token?custodian=ODS\tGET; aud = the ShCR's base URL above; for %s\n", origin, s.world.Requester.Name)
+	fmt.Fprintf(tw, "SSP proxy\t%s%s<ShCR URL>\tfor ssp:// pointers (ssp://H/P is http://H/P); Ssp-TraceID (UUID), Ssp-From: %s, Ssp-To: the pointer's ASID, Ssp-InteractionID: %s; identity token in Authorization\n",
+		origin, sspPrefix, identityASD, shcr.DefaultSSPInteractionID)
+	fmt.Fprintf(tw, "metadata\t<base>/metadata\tCapabilityStatement of PDS and of each NRL API\n")
 	_ = tw.Flush()
+	fmt.Fprintln(out, "\nA PDS search with too many matches answers 200 with an OperationOutcome coded TOO_MANY_MATCHES.")
 
-	fmt.Fprintf(out, "\nTEST PATIENTS (all %d at %s/sandbox/patients)\n", len(pdstest.Population()), s.base)
+	fmt.Fprintf(out, "\nTEST PATIENTS (all %d at %s/sandbox/patients)\n", len(pdstest.Population()), origin)
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NHS NUMBER\tKIND\tNAME\tBORN\tHOME ShCR\tPOINTERS")
 	for _, p := range s.patientList() {

@@ -2,6 +2,7 @@ package fake_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -195,4 +196,45 @@ func TestEchoIDs(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, "req", resp.Header.Get("X-Request-ID"))
 	assert.Equal(t, "corr", resp.Header.Get("X-Correlation-ID"))
+}
+
+func TestCalledOrigin(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		headers map[string]string
+		tls     bool
+		want    string
+		prefix  string
+	}{
+		{name: "own host", want: "http://fake.test:81"},
+		{name: "tls", tls: true, want: "https://fake.test:81"},
+		{name: "forwarded", headers: map[string]string{"X-Forwarded-Proto": "HTTPS", "X-Forwarded-Host": "Sandbox.Test:8700, inner:1",
+			"X-Forwarded-Prefix": "/shcr/RNR/"}, want: "https://sandbox.test:8700", prefix: "/shcr/RNR"},
+		{name: "bad forwarded values ignored", headers: map[string]string{"X-Forwarded-Proto": "gopher", "X-Forwarded-Host": "evil/path",
+			"X-Forwarded-Prefix": "/../x"}, want: "http://fake.test:81"},
+		{name: "relative prefix ignored", headers: map[string]string{"X-Forwarded-Prefix": "shcr"}, want: "http://fake.test:81"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "http://fake.test:81/x", nil)
+			if tt.tls {
+				r.TLS = &tls.ConnectionState{}
+			}
+			for k, v := range tt.headers {
+				r.Header.Set(k, v)
+			}
+			assert.Equal(t, tt.want, fake.CalledOrigin(r))
+			assert.Equal(t, tt.prefix, fake.ForwardedPrefix(r))
+		})
+	}
+}
+
+func TestPublicRequestsNeedNoToken(t *testing.T) {
+	srv := newServer(t, &fake.Middleware{Validate: func(string) error { return errors.New("no") },
+		Public: func(r *http.Request) bool { return r.URL.Path == "/metadata" }})
+	resp, _, err := get(t, srv.URL+"/metadata", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _, err = get(t, srv.URL+"/Patient", "")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }

@@ -26,6 +26,10 @@ type Middleware struct {
 	Deny func(w http.ResponseWriter, r *http.Request, err error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Public, when set, picks out requests that need no bearer token even
+	// with Validate set, such as GET <base>/metadata (the capability
+	// statement clients fetch before they authenticate).
+	Public func(r *http.Request) bool
 
 	latency atomic.Int64
 }
@@ -79,7 +83,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			WriteOutcome(sw, Outcome{Status: f.Status, Code: f.Code, Diagnostics: "injected fault"})
 			return
 		}
-		if m.Validate != nil {
+		if m.Validate != nil && (m.Public == nil || !m.Public(r)) {
 			if err := m.checkToken(r); err != nil {
 				deny := m.Deny
 				if deny == nil {

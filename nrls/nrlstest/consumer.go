@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -247,9 +248,9 @@ func (s *Server) selfLink(c *call, nhs string, f *filter, p *searchParams) strin
 	if p.summary != "" {
 		v.Set("_summary", p.summary)
 	}
-	base := s.ConsumerURL()
+	base := fake.CalledOrigin(c.r) + nrls.ConsumerPath
 	if c.producer {
-		base = s.ProducerURL()
+		base = fake.CalledOrigin(c.r) + nrls.ProducerPath
 	}
 	return base + "/DocumentReference?" + v.Encode()
 }

@@ -92,7 +92,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 			}
 		}
 	}
-	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate}
+	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Public: isMetadata}
 	s.mw = mw
 	s.handler = fake.EchoIDs(mw.Wrap(http.HandlerFunc(s.route)))
 	s.ts = httptest.NewUnstartedServer(s.handler)
@@ -261,6 +261,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		api, rest = "producer", strings.TrimPrefix(r.URL.Path, nrls.ProducerPath)
 	default:
 		fail(w, http.StatusNotFound, "RESOURCE_NOT_FOUND", "No such endpoint", "")
+		return
+	}
+	if rest == "/metadata" {
+		serveCapabilities(w, r, api == "producer")
 		return
 	}
 	if !fake.IsUUID(r.Header.Get("X-Request-ID")) {

@@ -49,6 +49,10 @@ var (
 // serve is the service behind the middleware.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, BasePath)
+	if ok && rest == "/metadata" {
+		serveCapabilities(w, r)
+		return
+	}
 	if !ok || (rest != "/Patient" && !strings.HasPrefix(rest, "/Patient/")) {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, IssueType: "not-found", Diagnostics: "Invalid URL"})
 		return
@@ -80,8 +84,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case sub == "" && r.Method == http.MethodPatch:
 		s.patch(w, r, id)
 	case sub == "RelatedPerson" && r.Method == http.MethodGet:
-		s.relatedPersons(w, r, id)
-	case sub == "" || sub == "RelatedPerson":
+		s.relatedPersons(w, r, id, "")
+	case strings.HasPrefix(sub, "RelatedPerson/") && !strings.Contains(sub[len("RelatedPerson/"):], "/") && r.Method == http.MethodGet:
+		s.relatedPersons(w, r, id, sub[len("RelatedPerson/"):])
+	case sub == "" || sub == "RelatedPerson" || strings.HasPrefix(sub, "RelatedPerson/"):
 		methodNotAllowed(w)
 	default:
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, IssueType: "not-found", Diagnostics: "Invalid URL"})
@@ -183,16 +189,38 @@ func writeBody(w http.ResponseWriter, status int, etag string, body []byte) {
 	_, _ = w.Write(body)
 }
 
-func (s *Server) relatedPersons(w http.ResponseWriter, r *http.Request, id string) {
+// relatedPersons answers GET /Patient/{id}/RelatedPerson with a Bundle of
+// the patient's related people, or, given one's id, that RelatedPerson
+// alone (where the Bundle's fullUrls lead); either carries the patient
+// record's ETag.
+func (s *Server) relatedPersons(w http.ResponseWriter, r *http.Request, id, one string) {
 	s.mu.RLock()
 	rec, nhs, o, ok := s.lookup(id)
-	var related []fhir.RelatedPerson
+	var (
+		related []fhir.RelatedPerson
+		etag    string
+	)
 	if ok {
-		related = rec.relatedView()
+		related, etag = rec.relatedView(), rec.etag()
 	}
 	s.mu.RUnlock()
 	if !ok {
 		fake.WriteOutcome(w, o)
+		return
+	}
+	if one != "" {
+		for _, rp := range related {
+			if deref(rp.Id) == one {
+				res, err := json.Marshal(rp)
+				if err != nil {
+					fake.WriteOutcome(w, outcome(http.StatusInternalServerError, "exception", "", "", "rendering failed"))
+					return
+				}
+				writeBody(w, http.StatusOK, etag, res)
+				return
+			}
+		}
+		fake.WriteOutcome(w, notFound)
 		return
 	}
 	b := searchset{ResourceType: "Bundle", Type: "searchset", Timestamp: s.timestamp(), Total: len(related)}
@@ -207,7 +235,12 @@ func (s *Server) relatedPersons(w http.ResponseWriter, r *http.Request, id strin
 			Resource: res,
 		})
 	}
-	fake.WriteJSON(w, http.StatusOK, b)
+	body, err := json.Marshal(b)
+	if err != nil {
+		fake.WriteOutcome(w, outcome(http.StatusInternalServerError, "exception", "", "", "rendering failed"))
+		return
+	}
+	writeBody(w, http.StatusOK, etag, body)
 }
 
 // searchset is a searchset Bundle as the service writes it.
@@ -229,14 +262,9 @@ type searchEntry struct {
 
 func (s *Server) timestamp() string { return s.cfg.now().UTC().Format("2006-01-02T15:04:05+00:00") }
 
-// baseURL is the service root as the caller reached it.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + BasePath
-}
+// baseURL is the service root as the caller reached it, through any
+// reverse proxy that says so in X-Forwarded-Proto and X-Forwarded-Host.
+func baseURL(r *http.Request) string { return fake.CalledOrigin(r) + BasePath }
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

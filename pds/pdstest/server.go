@@ -125,7 +125,8 @@ func NewUnstartedServer(opts ...Option) *Server {
 	for _, p := range people {
 		_ = s.AddPatient(p)
 	}
-	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Now: s.cfg.now}
+	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Now: s.cfg.now,
+		Public: func(r *http.Request) bool { return r.URL.Path == BasePath+"/metadata" }}
 	s.mw = mw
 	s.handler = fake.EchoIDs(mw.Wrap(http.HandlerFunc(s.serve)))
 	s.ts = httptest.NewUnstartedServer(s.handler)

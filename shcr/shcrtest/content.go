@@ -7,6 +7,7 @@ import (
 	"html"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -136,16 +137,21 @@ func coded(system, code, display string) map[string]any {
 	return map[string]any{"coding": []any{map[string]any{"system": system, "code": code, "display": display}}}
 }
 
-// summaryBundle is a searchset Bundle of a summary: the patient, a
-// composition and the entries under its headings.
+// entryUUID is the stable urn:uuid of one resource of a record, so that
+// the same record always carries the same fullUrls.
+func entryUUID(pointerID, resourceID string) string {
+	return "urn:uuid:" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("shcrtest:"+pointerID+"/"+resourceID)).String()
+}
+
+// summaryBundle is a collection Bundle of a summary: the composition
+// first, then the patient and the entries under its headings. Each entry's
+// fullUrl is a urn:uuid, and references between them use those.
 func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
-	subject := subjectRef(p.NHSNumber)
-	entries := []map[string]any{
-		patientResource(p, person),
-		{"resourceType": "Composition", "id": p.ID + "-composition", "status": "final",
-			"type": coded(nrls.SNOMEDSystem, p.Type.Code, p.Type.Display), "subject": subject,
-			"date": "2025-01-06T09:00:00Z", "title": title,
-			"author": []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(p.Custodian)}}}},
+	patient := patientResource(p, person)
+	patientURL := entryUUID(p.ID, "patient")
+	subject := map[string]any{"reference": patientURL,
+		"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(p.NHSNumber)}}
+	clinical := []map[string]any{
 		{"resourceType": "Condition", "id": p.ID + "-c1", "subject": subject,
 			"code": coded(nrls.SNOMEDSystem, "38341003", "Hypertensive disorder"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
 		{"resourceType": "Condition", "id": p.ID + "-c2", "subject": subject,
@@ -157,11 +163,35 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 		{"resourceType": "MedicationStatement", "id": p.ID + "-m2", "subject": subject, "status": "active",
 			"medicationCodeableConcept": map[string]any{"text": "Salbutamol 100micrograms/dose inhaler"}},
 	}
-	var es []any
-	for _, e := range entries {
-		es = append(es, map[string]any{"fullUrl": "urn:uuid:" + e["id"].(string), "resource": e, "search": map[string]any{"mode": "match"}})
+	sections := map[string][]any{}
+	var order []string
+	for _, e := range clinical {
+		rt := e["resourceType"].(string)
+		if _, seen := sections[rt]; !seen {
+			order = append(order, rt)
+		}
+		sections[rt] = append(sections[rt], map[string]any{"reference": entryUUID(p.ID, e["id"].(string))})
 	}
-	b, _ := json.Marshal(map[string]any{"resourceType": "Bundle", "id": p.ID, "type": "searchset", "total": len(es), "entry": es})
+	headings := map[string]string{"Condition": "Problems", "AllergyIntolerance": "Allergies", "MedicationStatement": "Medications"}
+	var section []any
+	for _, rt := range order {
+		section = append(section, map[string]any{"title": headings[rt], "entry": sections[rt]})
+	}
+	composition := map[string]any{"resourceType": "Composition", "id": p.ID + "-composition", "status": "final",
+		"type": coded(nrls.SNOMEDSystem, p.Type.Code, p.Type.Display), "subject": subject,
+		"date": "2025-01-06T09:00:00Z", "title": title,
+		"author":  []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(p.Custodian)}}},
+		"section": section}
+	es := []any{
+		map[string]any{"fullUrl": entryUUID(p.ID, composition["id"].(string)), "resource": composition},
+		map[string]any{"fullUrl": patientURL, "resource": patient},
+	}
+	for _, e := range clinical {
+		es = append(es, map[string]any{"fullUrl": entryUUID(p.ID, e["id"].(string)), "resource": e})
+	}
+	b, _ := json.Marshal(map[string]any{"resourceType": "Bundle", "id": p.ID, "type": "collection",
+		"identifier": map[string]any{"system": "urn:ietf:rfc:3986", "value": entryUUID(p.ID, "bundle")},
+		"timestamp":  "2025-01-06T09:00:00Z", "entry": es})
 	return b
 }
 

@@ -116,7 +116,8 @@ func origin(u *url.URL) string {
 
 // forwarded are the headers the proxy passes on to the provider.
 var forwarded = []string{"Authorization", "Accept", "X-Request-ID", "X-Correlation-ID", "Ssp-TraceID", "Ssp-From",
-	"Ssp-To", "Ssp-InteractionID", "NHSD-End-User-Organisation-ODS", "User-Agent"}
+	"Ssp-To", "Ssp-InteractionID", "NHSD-End-User-Organisation-ODS", "User-Agent",
+	"X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix"}
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	raw, err := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/"))

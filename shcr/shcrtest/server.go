@@ -223,6 +223,7 @@ type Server struct {
 	rec     fake.Recorder
 	faults  fake.Faults
 	latency atomic.Int64
+	behind  atomic.Bool
 
 	mu         sync.RWMutex
 	records    map[string]Record
@@ -517,8 +518,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// ServeBehindProxy(true) makes the fake take the address clients call
+// from the X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix
+// headers that a reverse proxy in front of it sets (e.g. the stand-alone
+// sandbox serving it at /shcr/<ODS>): that address, with RootPath, is then
+// the audience identity tokens must name and the base of the links it
+// writes. Requests without X-Forwarded-Host are still held to URL. It is
+// safe to call while serving.
+func (s *Server) ServeBehindProxy(on bool) { s.behind.Store(on) }
+
 // audience is the service root as the client addressed it.
 func (s *Server) audience(r *http.Request) string {
+	if s.behind.Load() && r.Header.Get("X-Forwarded-Host") != "" {
+		return fake.CalledOrigin(r) + fake.ForwardedPrefix(r) + RootPath
+	}
 	if s.URL != "" {
 		return s.URL
 	}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/shcrkit/shcrkit/internal/fake"
+)
+
+var apiKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+
+// registerKeys lets a tester register the public key their application
+// signs client assertions with, so that the token endpoint issues access
+// tokens for it (signed-JWT client credentials, as on the NHS API
+// platform):
+//
+//	POST /sandbox/keys?api_key=APP&kid=KID   body: a PEM public key
+//	POST /sandbox/keys?api_key=APP           body: a JWKS ({"keys":[...]})
+//	POST /sandbox/keys?api_key=APP&jwks_url=http://127.0.0.1:PORT/jwks.json
+//
+// A JWKS URL is fetched once, now, and only from a loopback address.
+func (s *sandbox) registerKeys(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	apiKey := q.Get("api_key")
+	if !apiKeyPattern.MatchString(apiKey) {
+		keyError(w, http.StatusBadRequest, "api_key is required: 1 to 128 letters, digits, '.', '_' or '-'")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		keyError(w, http.StatusBadRequest, "the body could not be read")
+		return
+	}
+	if ju := q.Get("jwks_url"); ju != "" {
+		if body, err = s.fetchJWKS(r.Context(), ju); err != nil {
+			keyError(w, http.StatusBadRequest, "jwks_url: "+err.Error())
+			return
+		}
+	}
+	var kids []string
+	if block, _ := pem.Decode(body); block != nil {
+		kid := q.Get("kid")
+		if kid == "" {
+			keyError(w, http.StatusBadRequest, "kid is required with a PEM key: the kid your assertions name in their header")
+			return
+		}
+		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			keyError(w, http.StatusBadRequest, "the PEM block is not a PUBLIC KEY (SubjectPublicKeyInfo)")
+			return
+		}
+		if err := s.world.Tokens.Register(apiKey, kid, pub); err != nil {
+			keyError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		kids = []string{kid}
+	} else {
+		if kids, err = s.world.Tokens.RegisterJWKS(apiKey, body); err != nil {
+			keyError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	tokenURL := fake.CalledOrigin(r) + tokenPath
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"api_key": apiKey, "kids": kids, "token_url": tokenURL,
+		"assertion": map[string]any{"alg": "RS512", "typ": "JWT", "iss": apiKey, "sub": apiKey, "aud": tokenURL,
+			"exp": "at most 5 minutes ahead", "jti": "unique per assertion"},
+	})
+}
+
+func keyError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// fetchJWKS gets a key set from a loopback URL.
+func (s *sandbox) fetchJWKS(ctx context.Context, raw string) ([]byte, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return nil, errors.New("must be an absolute http(s) URL")
+	}
+	if !isLoopbackHost(u.Hostname()) {
+		return nil, errors.New("must be on a loopback address (127.0.0.1, [::1] or localhost)")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.fetch.Do(req)
+	if err != nil {
+		return nil, errors.New("could not be fetched")
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("answered HTTP %d", resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return nil, errors.New("could not be read")
+	}
+	if !strings.HasPrefix(strings.TrimSpace(string(b)), "{") {
+		return nil, errors.New("did not answer a JSON key set")
+	}
+	return b, nil
+}
+
+// loopbackClient fetches from loopback only and follows no redirects, so
+// that a JWKS URL cannot lead the sandbox elsewhere.
+func loopbackClient() *http.Client {
+	return &http.Client{
+		Timeout:       5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
