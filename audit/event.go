@@ -459,7 +459,7 @@ func (e Event) LogValue() slog.Value {
 		attrs = append(attrs, slog.Any("patient", e.Patient))
 	}
 	if e.Resource != "" {
-		attrs = append(attrs, slog.String("resource", shcrkit.MaskNHSNumbers(e.Resource)))
+		attrs = append(attrs, slog.String("resource", shcrkit.Redact(e.Resource)))
 	}
 	if e.Purpose != shcrkit.PurposeUnspecified {
 		attrs = append(attrs, slog.String("purpose", e.Purpose.String()))
@@ -468,10 +468,10 @@ func (e Event) LogValue() slog.Value {
 		attrs = append(attrs, slog.String("custodian", string(e.Custodian)))
 	}
 	if e.Rule != "" {
-		attrs = append(attrs, slog.String("rule", shcrkit.MaskNHSNumbers(e.Rule)))
+		attrs = append(attrs, slog.String("rule", shcrkit.Redact(e.Rule)))
 	}
 	if e.ErrorCode != "" {
-		attrs = append(attrs, slog.String("errorCode", e.ErrorCode))
+		attrs = append(attrs, slog.String("errorCode", shcrkit.Redact(e.ErrorCode)))
 	}
 	if e.RequestID != "" {
 		attrs = append(attrs, slog.String("requestId", e.RequestID))

@@ -169,7 +169,7 @@ func (e *malformedError) Is(target error) bool {
 }
 
 func malformed(format string, args ...any) error {
-	return &malformedError{msg: shcrkit.MaskNHSNumbers(fmt.Sprintf(format, args...))}
+	return &malformedError{msg: shcrkit.Redact(fmt.Sprintf(format, args...))}
 }
 
 // describeJSONError names what went wrong without quoting the input.

@@ -62,5 +62,5 @@ func (p Problem) String() string {
 		b.WriteString(": ")
 		b.WriteString(p.Detail)
 	}
-	return shcrkit.MaskNHSNumbers(b.String())
+	return shcrkit.Redact(b.String())
 }

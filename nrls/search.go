@@ -378,7 +378,7 @@ func (r *SearchResult) entry(i int, raw json.RawMessage, nhs shcrkit.NHSNumber) 
 				pr.Code = strings.ToUpper(strings.ReplaceAll(o.IssueType, "-", "_"))
 			}
 			if o.Diagnostics != "" {
-				pr.Detail = clipText(shcrkit.MaskNHSNumbers(o.Diagnostics), 300)
+				pr.Detail = clipText(shcrkit.Redact(o.Diagnostics), 300)
 			}
 		}
 		r.problem(pr)
@@ -396,7 +396,7 @@ func (r *SearchResult) entry(i int, raw json.RawMessage, nhs shcrkit.NHSNumber) 
 		r.keep(i, &doc, nhs)
 	default:
 		r.problem(Problem{Entry: i, Kind: ProblemMalformed, PointerID: probe.ID,
-			Detail: fmt.Sprintf("entry is a %q, not a DocumentReference", clipText(probe.ResourceType, 40))})
+			Detail: fmt.Sprintf("entry is a %q, not a DocumentReference", shcrkit.Redact(clipText(probe.ResourceType, 40)))})
 	}
 }
 

@@ -42,7 +42,7 @@ func (e *ValidationError) Error() string {
 		}
 		b.WriteString(fe.String())
 	}
-	return shcrkit.MaskNHSNumbers(b.String())
+	return shcrkit.Redact(b.String())
 }
 
 // Is matches ErrInvalidPointer and shcrkit.ErrInvalidRequest.

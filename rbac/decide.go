@@ -392,7 +392,7 @@ func roleName(r *shcrkit.Requester) string {
 // safe keeps caller-supplied text in a reason short and free of NHS
 // numbers: a plain code is shown as it is, anything else quoted.
 func safe(s string) string {
-	s = shcrkit.MaskNHSNumbers(s)
+	s = shcrkit.Redact(s)
 	plain := len(s) > 0 && len(s) <= 20
 	for i := 0; plain && i < len(s); i++ {
 		c := s[i]

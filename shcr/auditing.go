@@ -126,7 +126,7 @@ func outcomeOf(err error) (audit.Outcome, string) {
 			outcome = audit.OutcomeRefused
 		}
 		if api.Code != "" {
-			return outcome, clip(api.Code, 100)
+			return outcome, clip(shcrkit.Redact(api.Code), 100)
 		}
 		return outcome, strconv.Itoa(api.StatusCode)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -144,7 +144,7 @@ func outcomeOf(err error) (audit.Outcome, string) {
 }
 
 // errText is an error's text fit for an audit reason.
-func errText(err error) string { return shcrkit.MaskNHSNumbers(err.Error()) }
+func errText(err error) string { return shcrkit.Redact(err.Error()) }
 
 // endpointOf is a URL without query or fragment, for Event.Endpoint.
 func endpointOf(u *url.URL) string {

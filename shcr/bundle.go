@@ -70,6 +70,12 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 			return nil, fmt.Errorf("%w: %s's Bundle pages exceed %d bytes together [request %s]",
 				shcrkit.ErrResponseTooLarge, rt.ep.Name, r.opts.base.MaxResponseBytes, firstID)
 		}
+		if mt, err := answeredType(resp.Header, resp.RequestID); err == nil && !isJSONType(mt) {
+			// The pointer declared JSON; an HTML page (a portal's login
+			// form, a proxy's error page) or anything else is not it.
+			return nil, fmt.Errorf("%w: asked for FHIR JSON, %s answered %s [request %s]",
+				ErrUnsupportedContent, rt.ep.Name, shcrkit.Redact(clip(mt, 60)), resp.RequestID)
+		}
 		if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body); err != nil {
 			return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 		}
@@ -90,7 +96,7 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 				return nil, fmt.Errorf("%w: Bundle does not decode [request %s]", shcrkit.ErrMalformedResponse, resp.RequestID)
 			}
 		} else if pg.ResourceType != "Bundle" {
-			return nil, fmt.Errorf("%w: a next page is a %s, not a Bundle [request %s]", shcrkit.ErrMalformedResponse, pg.ResourceType, resp.RequestID)
+			return nil, fmt.Errorf("%w: a next page is a %q, not a Bundle [request %s]", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(pg.ResourceType, 60)), resp.RequestID)
 		}
 		entries = append(entries, pg.Entry...)
 		if cur, err = r.nextPage(cur, loc, pg.Link); err != nil {

@@ -422,7 +422,7 @@ func TestFetchChecksFHIRAnswers(t *testing.T) {
 		path string
 		want error
 	}{
-		{"/html", shcrkit.ErrMalformedResponse},
+		{"/html", shcr.ErrUnsupportedContent}, // HTML where FHIR JSON was declared
 		{"/truncated", shcrkit.ErrMalformedResponse},
 		{"/gone", shcrkit.ErrNotFound},
 		{"/notfhir", shcrkit.ErrMalformedResponse},

@@ -151,7 +151,7 @@ type RetrievalError struct {
 
 // Error names the pointer, its custodian and the cause.
 func (e *RetrievalError) Error() string {
-	return shcrkit.MaskNHSNumbers(fmt.Sprintf("shcr: pointer %s at %s: %v", e.Pointer.ID, e.Custodian, e.Err))
+	return shcrkit.Redact(fmt.Sprintf("shcr: pointer %s at %s: %v", e.Pointer.ID, e.Custodian, e.Err))
 }
 
 // Unwrap returns the cause.
@@ -172,7 +172,7 @@ func (e *RefusedError) Error() string {
 	if e.PointerID != "" {
 		what = "pointer " + e.PointerID
 	}
-	return shcrkit.MaskNHSNumbers(fmt.Sprintf("shcr: access refused: %s denied by %s: %s", what, e.Decision.Rule, e.Decision.Reason()))
+	return shcrkit.Redact(fmt.Sprintf("shcr: access refused: %s denied by %s: %s", what, e.Decision.Rule, e.Decision.Reason()))
 }
 
 // Is matches ErrRefused and shcrkit.ErrForbidden.
@@ -216,7 +216,7 @@ type ObligationError struct {
 func (e *ObligationError) Error() string {
 	s := "shcr: obligation " + e.Obligation.String() + " cannot be honoured, so the data is withheld: " + e.Problem
 	if e.Err != nil {
-		s += ": " + shcrkit.MaskNHSNumbers(e.Err.Error())
+		s += ": " + shcrkit.Redact(e.Err.Error())
 	}
 	return s
 }

@@ -30,7 +30,7 @@ type route struct {
 func (d *Directory) route(custodian shcrkit.ODSCode, rawURL, pointerASID string) (*route, error) {
 	ep, ok := d.byODS[custodian]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownCustodian, shcrkit.MaskNHSNumbers(string(custodian)))
+		return nil, fmt.Errorf("%w: %s", ErrUnknownCustodian, shcrkit.Redact(string(custodian)))
 	}
 	if strings.TrimSpace(rawURL) == "" {
 		return nil, fmt.Errorf("%w: no content URL", ErrInvalidPointer)
