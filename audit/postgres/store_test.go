@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestWriteQueryProveVerify(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var kept []audit.Checkpoint
+	s := openStore(t, "", WithCheckpointFunc(func(c audit.Checkpoint) { kept = append(kept, c) }))
+	for i := range 10 {
+		p := patientA
+		if i%2 == 1 {
+			p = patientB
+		}
+		seq, err := s.Append(ctx, readEvent(t0.Add(time.Duration(i)*time.Minute), p))
+		require.NoError(t, err)
+		assert.Equal(t, uint64(i+1), seq)
+	}
+	got := queryAll(t, s, audit.Filter{Patient: patientA})
+	require.Len(t, got, 5)
+	for i, e := range got {
+		assert.Equal(t, uint64(2*i+1), e.Seq)
+		assert.Equal(t, patientA, e.Patient)
+	}
+	size, err := s.Size(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(11), size, "the query is recorded")
+
+	old, err := s.SignCheckpoint(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(11), old.Size)
+	_, err = audit.OpenCheckpoint(s.VerifierKey(), old.Signed)
+	require.NoError(t, err)
+
+	require.NoError(t, s.Write(ctx, readEvent(t0.Add(time.Hour), patientB)))
+	p, err := s.Prove(ctx, 3)
+	require.NoError(t, err)
+	ev, c, err := audit.VerifyInclusion(s.VerifierKey(), p)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), ev.Seq)
+	assert.Equal(t, uint64(11), c.Size, "the latest checkpoint covers event 3")
+
+	cp, err := s.ProveConsistency(ctx, old.Size)
+	require.NoError(t, err)
+	_, err = audit.VerifyConsistency(s.VerifierKey(), old.Signed, cp)
+	require.NoError(t, err)
+	require.NoError(t, s.VerifyCheckpoint(ctx, old.Signed))
+	require.NoError(t, s.Verify(ctx))
+	assert.NotEmpty(t, kept)
+}
