@@ -120,7 +120,7 @@ func readEvent(at time.Time, patient shcrkit.NHSNumber) audit.Event {
 	return audit.Event{
 		Time: at, Requester: clinician(), Action: audit.ActionRead, Service: audit.ServiceShCR,
 		Resource: "DocumentReference/Y99999-care-plan-1", Endpoint: "https://shcr.example.test/fhir/R4",
-		Patient: patient, Purpose: shcrkit.PurposeDirectCare, Relationship: audit.RelationshipEncounter,
+		Patient: patient, Purpose: shcrkit.PurposeDirectCare, Relationship: shcrkit.RelationshipEncounter,
 		RelationshipEvidence: "encounter-778899", Rule: "direct-care-lr", Outcome: audit.OutcomeSuccess,
 		RequestID: "7f1c2b9e-4a51-4b7e-9d7e-5a1b2c3d4e5f", CorrelationID: "c0ffee00-1234-4abc-8def-001122334455",
 		Custodian: "Y99999",

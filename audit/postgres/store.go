@@ -287,12 +287,6 @@ func (s *Store) enter() error {
 	return nil
 }
 
-func (s *Store) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
-
 // verifierKey derives the verifier key of a note signer key
 // ("PRIVATE+KEY+name+hash+key").
 func verifierKey(skey string) (string, error) {
