@@ -241,6 +241,11 @@ type Event struct {
 	// Custodian is the ODS code of the organisation holding the record
 	// (the remote shared care record), when there is one.
 	Custodian shcrkit.ODSCode `json:"custodian,omitempty"`
+
+	// Investigation, when set, makes the event a step of a privacy
+	// officer's case or a patient's challenge about other events of the
+	// trail (see Casebook); such events have Service ServiceAudit.
+	Investigation *Investigation `json:"investigation,omitempty"`
 }
 
 // The range of event times a sink accepts: a record's time must encode
@@ -353,6 +358,14 @@ func (e Event) Validate() error {
 	if strings.ContainsAny(e.Endpoint, "?#") {
 		bad("endpoint must not carry a query string or fragment")
 	}
+	if inv := e.Investigation; inv != nil {
+		for _, problem := range inv.problems() {
+			bad("investigation: %s", problem)
+		}
+		if e.Service != ServiceAudit {
+			bad("an investigation step is an event of service %s", ServiceAudit)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -414,6 +427,11 @@ func (e Event) Clone() Event {
 	c := e
 	if e.Requester.Activities != nil {
 		c.Requester.Activities = append([]string(nil), e.Requester.Activities...)
+	}
+	if e.Investigation != nil {
+		inv := *e.Investigation
+		inv.Concerns = append([]uint64(nil), inv.Concerns...)
+		c.Investigation = &inv
 	}
 	if e.OnBehalfOf != nil {
 		a := *e.OnBehalfOf

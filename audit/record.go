@@ -98,6 +98,31 @@ func appendEventBody(b []byte, e *Event) []byte {
 	b = appendOpt(b, "requestId", e.RequestID)
 	b = appendOpt(b, "correlationId", e.CorrelationID)
 	b = appendOpt(b, "custodian", string(e.Custodian))
+	if inv := e.Investigation; inv != nil {
+		b = appendInvestigation(b, inv)
+	}
+	return append(b, '}')
+}
+
+// appendInvestigation appends the investigation field as encoding/json
+// writes it.
+func appendInvestigation(b []byte, inv *Investigation) []byte {
+	b = append(b, `,"investigation":{"case":`...)
+	b = appendString(b, inv.Case)
+	b = append(b, `,"step":`...)
+	b = appendString(b, string(inv.Step))
+	if len(inv.Concerns) > 0 {
+		b = append(b, `,"concerns":[`...)
+		for i, s := range inv.Concerns {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, s, 10)
+		}
+		b = append(b, ']')
+	}
+	b = appendOpt(b, "finding", string(inv.Finding))
+	b = appendOpt(b, "note", inv.Note)
 	return append(b, '}')
 }
 
