@@ -64,6 +64,16 @@ type Endpoint struct {
 	// Timeout bounds one retrieval from this endpoint, overriding the
 	// journey's per-custodian timeout when non-zero.
 	Timeout time.Duration
+	// Parallelism bounds the requests in flight to this endpoint at once,
+	// 1 to 256; 0 means the Remote's default (DefaultParallelism, or
+	// Config.Parallelism for a journey Client). A streamed document holds
+	// its place until its body is closed.
+	Parallelism int
+	// ReuseIdentity says that the provider accepts one identity token for
+	// every request of a journey to this endpoint (as shcr/provider's
+	// Consumer.IdentityReuse allows), so a journey signs one token per
+	// endpoint rather than one per request.
+	ReuseIdentity bool
 }
 
 // SSP configures the Spine Secure Proxy, through which pointers with an
@@ -198,6 +208,9 @@ func checkEndpoint(e Endpoint) (*endpoint, []string) {
 	}
 	if e.Timeout < 0 {
 		problems = append(problems, "negative timeout")
+	}
+	if e.Parallelism < 0 || e.Parallelism > maxParallelism {
+		problems = append(problems, fmt.Sprintf("parallelism %d is outside 0..%d", e.Parallelism, maxParallelism))
 	}
 	if err := e.Identity.check(); err != nil {
 		problems = append(problems, err.Error())

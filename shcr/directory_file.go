@@ -40,16 +40,18 @@ type sspFile struct {
 }
 
 type endpointFile struct {
-	Name         string        `json:"name" yaml:"name"`
-	Custodians   []string      `json:"custodians" yaml:"custodians"`
-	BaseURL      string        `json:"baseUrl" yaml:"baseUrl"`
-	ContentHosts []string      `json:"contentHosts" yaml:"contentHosts"`
-	Audience     string        `json:"audience" yaml:"audience"`
-	ASID         string        `json:"asid" yaml:"asid"`
-	Timeout      string        `json:"timeout" yaml:"timeout"`
-	Auth         *authFile     `json:"auth" yaml:"auth"`
-	TLS          *tlsFile      `json:"tls" yaml:"tls"`
-	Identity     *identityFile `json:"identity" yaml:"identity"`
+	Name          string        `json:"name" yaml:"name"`
+	Custodians    []string      `json:"custodians" yaml:"custodians"`
+	BaseURL       string        `json:"baseUrl" yaml:"baseUrl"`
+	ContentHosts  []string      `json:"contentHosts" yaml:"contentHosts"`
+	Audience      string        `json:"audience" yaml:"audience"`
+	ASID          string        `json:"asid" yaml:"asid"`
+	Timeout       string        `json:"timeout" yaml:"timeout"`
+	Parallelism   int           `json:"parallelism" yaml:"parallelism"`
+	ReuseIdentity bool          `json:"reuseIdentity" yaml:"reuseIdentity"`
+	Auth          *authFile     `json:"auth" yaml:"auth"`
+	TLS           *tlsFile      `json:"tls" yaml:"tls"`
+	Identity      *identityFile `json:"identity" yaml:"identity"`
 }
 
 // authFile is how to get access tokens: type "none" (or absent),
@@ -186,6 +188,7 @@ func (ef endpointFile) endpoint(dir string) (Endpoint, error) {
 		}
 		e.Timeout = d
 	}
+	e.Parallelism, e.ReuseIdentity = ef.Parallelism, ef.ReuseIdentity
 	var err error
 	if e.TokenSource, err = ef.Auth.tokenSource(dir); err != nil {
 		return e, err

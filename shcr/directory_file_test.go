@@ -52,6 +52,8 @@ endpoints:
     custodians: [RN1, rn2]
     baseUrl: ` + p.URL + `/north
     timeout: 3s
+    parallelism: 16
+    reuseIdentity: true
     auth:
       type: client_credentials
       tokenUrl: ` + tokens.TokenURL() + `
@@ -76,6 +78,8 @@ endpoints:
 	north, ok := d.Endpoint("RN2")
 	require.True(t, ok)
 	assert.Equal(t, 3*time.Second, north.Timeout)
+	assert.Equal(t, 16, north.Parallelism)
+	assert.True(t, north.ReuseIdentity)
 	assert.Equal(t, shcr.RS256, north.Identity.Signing)
 	ssp, ok := d.SSP()
 	require.True(t, ok)
@@ -113,6 +117,7 @@ func TestParseDirectoryRefusesBadFiles(t *testing.T) {
 		{"bearer without source", "yaml", "endpoints:\n  - custodians: [RN1]\n    baseUrl: https://n.example\n    auth: {type: bearer}\n", "tokenEnv or tokenFile"},
 		{"empty env", "yaml", "endpoints:\n  - custodians: [RN1]\n    baseUrl: https://n.example\n    auth: {type: bearer, tokenEnv: SHCR_TEST_UNSET_VARIABLE}\n", "holds no token"},
 		{"unknown auth", "yaml", "endpoints:\n  - custodians: [RN1]\n    baseUrl: https://n.example\n    auth: {type: basic}\n", "unknown auth type"},
+		{"bad parallelism", "yaml", "endpoints:\n  - custodians: [RN1]\n    baseUrl: https://n.example\n    parallelism: 1000\n", "parallelism"},
 		{"bad timeout", "yaml", "endpoints:\n  - custodians: [RN1]\n    baseUrl: https://n.example\n    timeout: soon\n", "timeout"},
 		{"half a certificate", "yaml", "endpoints:\n  - custodians: [RN1]\n    baseUrl: https://n.example\n    tls: {certificate: c.pem}\n", "both certificate and key"},
 		{"unknown format", "toml", "", "unknown format"},

@@ -25,6 +25,11 @@ type journey struct {
 	family   string
 	boundary rbac.Decision
 	alerts   alertSet
+	tokens   tokenCache
+	// crowded are the endpoints with more retrievals in this journey than
+	// their bound: their documents are read in before the slot is given
+	// back.
+	crowded map[*endpoint]bool
 }
 
 // decided is a pointer with its decision, not yet audited.

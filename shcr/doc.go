@@ -22,6 +22,8 @@
 //	    baseUrl: https://shcr.north.example/fhir
 //	    contentHosts: [https://docs.north.example]
 //	    timeout: 5s
+//	    parallelism: 8              # requests in flight to this endpoint at once
+//	    reuseIdentity: false        # true: the provider accepts one identity token per journey
 //	    auth:                         # none | bearer | client_credentials
 //	      type: client_credentials
 //	      tokenUrl: https://shcr.north.example/oauth2/token
@@ -83,7 +85,7 @@
 //  4. The policy decides each pointer: role against record category, an
 //     agreement with the custodian's shared care record, confidentiality.
 //  5. The allowed pointers are retrieved concurrently, each within the
-//     custodian's timeout and all within the parallelism bound; a slow or
+//     custodian's timeout and within its endpoint's parallelism bound; a slow or
 //     failing ShCR holds up and fails no other.
 //  6. The obligations of each decision are honoured: the Privacy Officer
 //     alerted through the caller's AlertFunc (once per journey and

@@ -35,7 +35,9 @@ type FetchRequest struct {
 //
 // FHIR JSON comes back whole in Content.Resource, a Bundle's pages merged.
 // Anything else comes back as a stream in Content.Body, which the caller
-// must close. The timeout covers a FHIR answer entirely and an attachment
+// must close: until then the request holds one of the endpoint's places
+// (Endpoint.Parallelism), and a further Fetch to that endpoint waits for
+// one. The timeout covers a FHIR answer entirely and an attachment
 // up to its stream being handed back; reading the stream then runs under
 // ctx and stops at the size cap.
 //

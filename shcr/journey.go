@@ -18,8 +18,11 @@ const (
 	// DefaultTimeout bounds one retrieval from a remote ShCR when neither
 	// Config.Timeout nor the endpoint says otherwise.
 	DefaultTimeout = 10 * time.Second
-	// DefaultParallelism bounds the retrievals in flight at once.
+	// DefaultParallelism bounds the retrievals in flight at once to each
+	// remote ShCR endpoint.
 	DefaultParallelism = 8
+	// maxParallelism is the largest bound accepted.
+	maxParallelism = 256
 )
 
 // Config is what a journey Client is built from.
@@ -40,8 +43,11 @@ type Config struct {
 	// Timeout bounds one retrieval from a custodian (an endpoint's own
 	// Timeout takes precedence); 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Parallelism bounds the retrievals in flight at once; 0 means
-	// DefaultParallelism.
+	// Parallelism bounds the retrievals in flight at once to each remote
+	// ShCR endpoint (an endpoint's own Parallelism takes precedence); 0
+	// means DefaultParallelism. The bound is per endpoint, not global, so a
+	// journey with many records at one custodian does not hold up the
+	// others.
 	Parallelism int
 	// Alert receives the alerts that decisions oblige the caller to send
 	// to the requesting organisation's Privacy Officers (self-claimed
@@ -99,8 +105,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative timeout", ErrInvalidOption)
 	}
-	if cfg.Parallelism < 0 || cfg.Parallelism > 256 {
-		return nil, fmt.Errorf("%w: parallelism %d is outside 0..256", ErrInvalidOption, cfg.Parallelism)
+	if cfg.Parallelism < 0 || cfg.Parallelism > maxParallelism {
+		return nil, fmt.Errorf("%w: parallelism %d is outside 0..%d", ErrInvalidOption, cfg.Parallelism, maxParallelism)
 	}
 	c := &Client{
 		pds: cfg.PDS, nrl: cfg.NRL, policy: cfg.Policy, sink: cfg.Audit,
@@ -118,7 +124,7 @@ func New(cfg Config) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
-	opts := append([]Option{WithClock(c.now)}, cfg.RemoteOptions...)
+	opts := append([]Option{WithClock(c.now), WithParallelism(c.parallelism)}, cfg.RemoteOptions...)
 	if cfg.Logger != nil {
 		opts = append([]Option{WithLogger(cfg.Logger)}, opts...)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -667,33 +668,96 @@ func TestRedactFHIR(t *testing.T) {
 	require.ErrorIs(t, err, shcrkit.ErrMalformedResponse)
 }
 
-func TestRecordsParallelismBound(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	const latency = 40 * time.Millisecond
-	for _, r := range w.Regions {
-		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: r.Custodian(), Type: nrls.TypeContingencyPlan})
-		require.NoError(t, err)
-		r.SetLatency(latency)
-	}
-	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Parallelism = 1 })
-	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
-	require.NoError(t, err)
-	res.Close()
-	require.Len(t, res.Records, 5)
-	var arrivals []time.Time
-	for _, r := range w.Regions {
-		for _, q := range r.Requests() {
-			arrivals = append(arrivals, q.Time)
+// withParallelism rebuilds the world's directory with custodian's
+// endpoint bounded to n requests at once.
+func withParallelism(t *testing.T, w *shcrtest.World, custodian shcrkit.ODSCode, n int) *shcr.Directory {
+	t.Helper()
+	eps := w.Directory.Endpoints()
+	for i := range eps {
+		if slices.Contains(eps[i].Custodians, custodian) {
+			eps[i].Parallelism = n
 		}
 	}
-	require.Len(t, arrivals, 5)
+	ssp, _ := w.Directory.SSP()
+	d, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: eps, SSP: &ssp})
+	require.NoError(t, err)
+	return d
+}
+
+func TestRecordsParallelismBoundIsPerEndpoint(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const latency = 100 * time.Millisecond
+	busy, other := w.Regions[0], w.Regions[1]
+	for range 4 {
+		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: busy.Custodian(), Type: nrls.TypeContingencyPlan})
+		require.NoError(t, err)
+	}
+	_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: other.Custodian(), Type: nrls.TypeContingencyPlan})
+	require.NoError(t, err)
+	busy.SetLatency(latency)
+	dir := withParallelism(t, w, busy.Custodian(), 1)
+	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Directory = dir })
+	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
+	require.NoError(t, err)
+	require.Len(t, res.Records, 5)
+	for _, r := range res.Records {
+		// Four records at an endpoint bounded to one: read in, not
+		// streamed, so that each frees its place.
+		if r.Pointer.Custodian == busy.Custodian() && r.Body != nil {
+			b, err := io.ReadAll(r.Body)
+			require.NoError(t, err)
+			assert.Equal(t, r.Size, int64(len(b)))
+		}
+	}
+	res.Close()
+	var arrivals []time.Time
+	for _, q := range busy.Requests() {
+		arrivals = append(arrivals, q.Time)
+	}
+	require.Len(t, arrivals, 4)
 	sort.Slice(arrivals, func(i, j int) bool { return arrivals[i].Before(arrivals[j]) })
 	for i := 1; i < len(arrivals); i++ {
 		// With one retrieval at a time, the next cannot start before the
 		// previous answer, which the region holds back for the latency.
 		assert.GreaterOrEqual(t, arrivals[i].Sub(arrivals[i-1]), latency)
 	}
+	// The other endpoint was not held up behind the busy one: its request
+	// arrived before the busy endpoint's second.
+	o := other.Requests()
+	require.Len(t, o, 1)
+	assert.True(t, o[0].Time.Before(arrivals[1]), "the other custodian waited for the busy one")
+}
+
+func TestFetchedDocumentHoldsItsPlaceUntilClosed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	region := w.Regions[0]
+	p1, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
+	require.NoError(t, err)
+	p2, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
+	require.NoError(t, err)
+	remote, err := shcr.NewRemote(withParallelism(t, w, region.Custodian(), 1))
+	require.NoError(t, err)
+	ctx := context.Background()
+	first, err := remote.Fetch(ctx, shcr.FetchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Pointer: p1})
+	require.NoError(t, err)
+	require.NotNil(t, first.Body, "a PDF is streamed")
+
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	_, err = remote.Fetch(short, shcr.FetchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Pointer: p2})
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the open stream holds the only place")
+	assert.Len(t, region.Requests(), 1, "the second request was never sent")
+
+	require.NoError(t, first.Close())
+	second, err := remote.Fetch(ctx, shcr.FetchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Pointer: p2})
+	require.NoError(t, err)
+	require.NoError(t, second.Close())
+	require.NoError(t, first.Close(), "closing twice gives the place back once")
+	third, err := remote.Fetch(ctx, shcr.FetchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Pointer: p1})
+	require.NoError(t, err)
+	require.NoError(t, third.Close())
 }
 
 func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
@@ -790,5 +854,38 @@ func TestRecordsRemoteFaults(t *testing.T) {
 			assert.NotEmpty(t, got[0].RequestID)
 			require.NoError(t, rec.Check())
 		})
+	}
+}
+
+func TestRecordsReusesTheIdentityTokenOnlyWhereTheEndpointAcceptsIt(t *testing.T) {
+	t.Parallel()
+	for _, reuse := range []bool{false, true} {
+		w := newWorld(t)
+		region := w.Regions[0]
+		for range 3 {
+			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
+			require.NoError(t, err)
+		}
+		eps := w.Directory.Endpoints()
+		eps[0].ReuseIdentity = reuse
+		ssp, _ := w.Directory.SSP()
+		dir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: eps, SSP: &ssp})
+		require.NoError(t, err)
+		c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Directory = dir })
+		for range 2 {
+			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
+			require.NoError(t, err)
+			require.Len(t, res.Records, 3)
+			res.Close()
+		}
+		jtis := map[string]int{}
+		for _, id := range region.Identities() {
+			jtis[id.Claims.ID]++
+		}
+		if reuse {
+			assert.Len(t, jtis, 2, "one token per journey")
+		} else {
+			assert.Len(t, jtis, 6, "one token per request")
+		}
 	}
 }

@@ -39,6 +39,7 @@ type options struct {
 	issuer           string
 	now              func() time.Time
 	contentTypes     map[string]bool
+	parallelism      int
 }
 
 // WithHTTPClient sets the HTTP client that remote requests go through. Its
@@ -136,6 +137,19 @@ func WithContentTypes(types ...string) Option {
 			m[mt] = true
 		}
 		o.contentTypes = m
+		return nil
+	}
+}
+
+// WithParallelism sets the default bound on requests in flight to each
+// endpoint, 1 to 256 (default DefaultParallelism); an endpoint's own
+// Parallelism takes precedence.
+func WithParallelism(n int) Option {
+	return func(o *options) error {
+		if n < 1 || n > maxParallelism {
+			return fmt.Errorf("%w: parallelism %d is outside 1..%d", ErrInvalidOption, n, maxParallelism)
+		}
+		o.parallelism = n
 		return nil
 	}
 }

@@ -14,8 +14,12 @@ import (
 
 // Records runs the whole journey: Discover's steps, then the retrieval
 // of every allowed pointer, concurrently, each bounded by the custodian's
-// timeout and all by the parallelism bound, so a slow or failing remote
-// ShCR holds up or fails no other. Obligations are honoured (alerts sent,
+// timeout and by its endpoint's parallelism bound (per endpoint, not
+// global), so a slow or failing remote ShCR holds up or fails no other.
+// A streamed document holds its endpoint's place until its body is
+// closed; when a journey has more records at one endpoint than its bound,
+// that endpoint's documents are read into memory (up to the document size
+// cap) so that their places free up for the rest. Obligations are honoured (alerts sent,
 // fields redacted, time boxes set) and every decision and retrieval is
 // audited, refused and failed ones too, before its record is handed back.
 //
@@ -54,7 +58,7 @@ func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
 			}
 		}
 	}
-	sem := make(chan struct{}, c.parallelism)
+	j.crowded = c.remote.crowded(d.Pointers)
 	var wg sync.WaitGroup
 	for i, pd := range f.pointers {
 		wg.Add(1)
@@ -68,13 +72,9 @@ func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
 				out[i].refusal = &Refusal{Pointer: pd.pointer, Decision: pd.decision}
 				return
 			}
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				// open still records the decision and the retrieval that
-				// the cancelled context prevents.
-			}
+			// Each endpoint's bound is applied as the request is made
+			// (Remote.fetch); with a cancelled context, open still records
+			// the decision and the retrieval that it prevents.
 			out[i].rec, out[i].err = j.open(ctx, cands[i])
 		}()
 	}
@@ -171,8 +171,13 @@ func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 			"withheld before any request")
 	}
 	restricted := j.patient.Confidentiality.Restricted() || p.Confidentiality.Restricted()
+	var buffer bool
+	if ep, ok := j.c.remote.dir.byODS[p.Custodian]; ok {
+		buffer = j.crowded[ep]
+	}
 	content, err := j.c.remote.fetch(shcrkit.WithRequestID(ctx, reqID), locationOf(p), fetchParams{
 		requester: j.req.Requester, purpose: j.req.Purpose, restricted: restricted, timeout: j.c.timeout,
+		buffer: buffer, tokens: &j.tokens,
 	})
 	if err != nil {
 		return fail(err, "failed")
@@ -242,4 +247,24 @@ func (r *Remote) endpointOf(custodian shcrkit.ODSCode) string {
 		return endpointOf(ep.base)
 	}
 	return ""
+}
+
+// crowded returns the endpoints that the candidates would ask more of
+// than their bound allows at once.
+func (r *Remote) crowded(cands []Candidate) map[*endpoint]bool {
+	n := make(map[*endpoint]int)
+	var out map[*endpoint]bool
+	for _, c := range cands {
+		ep, ok := r.dir.byODS[c.Pointer.Custodian]
+		if !ok {
+			continue
+		}
+		if n[ep]++; n[ep] > r.bound(ep) {
+			if out == nil {
+				out = make(map[*endpoint]bool)
+			}
+			out[ep] = true
+		}
+	}
+	return out
 }

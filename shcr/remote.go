@@ -28,6 +28,7 @@ type Remote struct {
 	dir     *Directory
 	opts    options
 	clients map[*endpoint]*fhirhttp.Client
+	slots   map[*endpoint]slots
 	ssp     *fhirhttp.Client
 	logger  *slog.Logger
 }
@@ -37,7 +38,7 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 	if dir == nil {
 		return nil, fmt.Errorf("%w: nil directory", ErrInvalidOption)
 	}
-	o := options{maxDocumentBytes: DefaultMaxDocumentBytes, maxPages: DefaultMaxPages, now: time.Now}
+	o := options{maxDocumentBytes: DefaultMaxDocumentBytes, maxPages: DefaultMaxPages, now: time.Now, parallelism: DefaultParallelism}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
@@ -55,13 +56,17 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 	if o.base.MaxResponseBytes == 0 {
 		o.base.MaxResponseBytes = fhirhttp.DefaultMaxResponseBytes
 	}
-	r := &Remote{dir: dir, opts: o, clients: make(map[*endpoint]*fhirhttp.Client)}
+	r := &Remote{dir: dir, opts: o, clients: make(map[*endpoint]*fhirhttp.Client), slots: make(map[*endpoint]slots)}
 	r.logger = o.base.Logger
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
 	}
+	total := 0
 	for _, ep := range dir.endpoints {
-		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, sameOriginRedirect, func(cfg *fhirhttp.Config) error {
+		bound := r.bound(ep)
+		total += bound
+		r.slots[ep] = make(slots, bound)
+		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, bound, sameOriginRedirect, func(cfg *fhirhttp.Config) error {
 			if ep.TokenSource != nil {
 				return cfg.SetTokenSource(ep.TokenSource)
 			}
@@ -75,7 +80,7 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 	if s := dir.ssp; s != nil {
 		// Every path on the proxy names a provider of its own, so the proxy's
 		// redirects are not followed at all, even to its own origin.
-		c, err := r.newClient(s.proxy, s.Certificate, s.RootCAs, noRedirect, func(cfg *fhirhttp.Config) error {
+		c, err := r.newClient(s.proxy, s.Certificate, s.RootCAs, max(total, 1), noRedirect, func(cfg *fhirhttp.Config) error {
 			if s.TokenSource != nil {
 				return cfg.SetTokenSource(s.TokenSource)
 			}
@@ -92,11 +97,19 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 // Directory returns the directory the Remote was built with.
 func (r *Remote) Directory() *Directory { return r.dir }
 
-func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.CertPool,
+// bound is the number of requests an endpoint may have in flight.
+func (r *Remote) bound(ep *endpoint) int {
+	if ep.Parallelism > 0 {
+		return ep.Parallelism
+	}
+	return r.opts.parallelism
+}
+
+func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.CertPool, idle int,
 	redirects func(*http.Request, []*http.Request) error, auth func(*fhirhttp.Config) error) (*fhirhttp.Client, error) {
 	cfg := r.opts.base
 	cfg.BaseURL = base
-	hc, err := guardedHTTPClient(cfg.HTTPClient, cert, roots, redirects)
+	hc, err := guardedHTTPClient(cfg.HTTPClient, cert, roots, idle, redirects)
 	if err != nil {
 		return nil, err
 	}
@@ -109,15 +122,19 @@ func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.Cer
 
 // guardedHTTPClient copies base (or a default client) with the redirect
 // policy given (sameOriginRedirect or noRedirect), and with the client
-// certificate and roots in a cloned transport.
-func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.CertPool,
+// certificate and roots in a cloned transport. The default client's
+// transport keeps idle as many connections per host as the endpoint may
+// have requests in flight (idle), so that a journey finds every
+// connection the previous one opened and dials none.
+func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.CertPool, idle int,
 	redirects func(*http.Request, []*http.Request) error) (*http.Client, error) {
 	var hc http.Client
 	if base != nil {
 		hc = *base
 	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 32
+		t.MaxIdleConnsPerHost = max(idle, 2)
+		t.MaxIdleConns = max(t.MaxIdleConns, 2*idle)
 		t.ResponseHeaderTimeout = 60 * time.Second
 		hc.Transport = t
 	}
@@ -177,6 +194,14 @@ type fetchParams struct {
 	purpose    shcrkit.Purpose
 	restricted bool
 	timeout    time.Duration
+	// buffer reads a document into memory before its slot is given back,
+	// for a journey with more documents at one endpoint than its bound
+	// (whose streams, held open until the caller closes them, would
+	// otherwise hold every slot).
+	buffer bool
+	// tokens, when set, holds the journey's identity tokens for endpoints
+	// that accept one token per journey.
+	tokens *tokenCache
 }
 
 // Content is what a remote ShCR answered for one pointer: a FHIR resource
@@ -256,6 +281,31 @@ func (r *Remote) fetch(ctx context.Context, loc location, p fetchParams) (*Conte
 	if rt.ep.Timeout > 0 {
 		timeout = rt.ep.Timeout
 	}
+	// The wait for a slot is not part of the endpoint's timeout: it is
+	// time spent on this side.
+	slot := r.slots[rt.ep]
+	if err := slot.acquire(ctx); err != nil {
+		return nil, err
+	}
+	c, err := r.fetchInSlot(ctx, rt, loc, mt, p, timeout)
+	if err != nil || c.Body == nil {
+		slot.release()
+		return c, err
+	}
+	if p.buffer {
+		err := c.buffer(r.opts.maxDocumentBytes)
+		slot.release()
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	c.Body = &slotBody{ReadCloser: c.Body, release: slot.release}
+	return c, nil
+}
+
+// fetchInSlot is fetch once a slot is held.
+func (r *Remote) fetchInSlot(ctx context.Context, rt *route, loc location, mt string, p fetchParams, timeout time.Duration) (*Content, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var timer *time.Timer
 	if timeout > 0 {
@@ -295,8 +345,7 @@ func (r *Remote) fetch(ctx context.Context, loc location, p fetchParams) (*Conte
 // request builds the HTTP request for rt with the identity token and, via
 // SSP, the proxy's headers.
 func (r *Remote) request(rt *route, p fetchParams, accept string) (*fhirhttp.Client, *fhirhttp.Request, error) {
-	claims := NewIdentityClaims(p.requester, p.purpose, rt.ep.Audience, r.opts.issuer, p.restricted, r.opts.now())
-	tok, err := rt.ep.Identity.Sign(claims)
+	tok, err := r.identityToken(rt.ep, p)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -224,6 +225,7 @@ type Server struct {
 	faults  fake.Faults
 	latency atomic.Int64
 	behind  atomic.Bool
+	conns   atomic.Int64
 
 	mu         sync.RWMutex
 	records    map[string]Record
@@ -287,6 +289,11 @@ func NewUnstartedServer(custodian shcrkit.ODSCode, opts ...Option) (*Server, err
 	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Now: s.cfg.now}
 	s.handler = s.delay(mw.Wrap(http.HandlerFunc(s.serve)))
 	s.ts = httptest.NewUnstartedServer(s.handler)
+	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
 	if len(s.cfg.proxyCerts) > 0 {
 		pool := x509.NewCertPool()
 		for _, c := range s.cfg.proxyCerts {
@@ -324,6 +331,11 @@ func (s *Server) Start() {
 	}
 	s.URL = s.ts.URL + RootPath
 }
+
+// Connections returns the number of connections clients have opened to
+// the server since it started, so that a test can tell connection reuse
+// from dialling anew.
+func (s *Server) Connections() int64 { return s.conns.Load() }
 
 // Close shuts the server down, ending requests in progress.
 func (s *Server) Close() { s.ts.Close() }

@@ -1,0 +1,77 @@
+package shcr
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// tokenCache holds a journey's identity tokens for the endpoints that
+// accept one token per journey (Endpoint.ReuseIdentity), one per endpoint
+// and scope. A token is used for at most half its lifetime, so that it
+// never reaches the provider about to expire.
+type tokenCache struct {
+	mu     sync.Mutex
+	tokens map[tokenKey]cachedToken
+}
+
+type tokenKey struct {
+	ep         *endpoint
+	restricted bool
+}
+
+type cachedToken struct {
+	token  string
+	issued time.Time
+}
+
+// identityToken returns the identity token for a request to ep: a fresh
+// one, or the journey's own for an endpoint that accepts reuse.
+func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, error) {
+	now := r.opts.now()
+	sign := func() (string, error) {
+		claims := NewIdentityClaims(p.requester, p.purpose, ep.Audience, r.opts.issuer, p.restricted, now)
+		return ep.Identity.Sign(claims)
+	}
+	if !ep.ReuseIdentity || p.tokens == nil {
+		return sign()
+	}
+	key := tokenKey{ep: ep, restricted: p.restricted}
+	p.tokens.mu.Lock()
+	defer p.tokens.mu.Unlock()
+	if c, ok := p.tokens.tokens[key]; ok && now.Sub(c.issued) < IdentityLifetime/2 && !now.Before(c.issued) {
+		return c.token, nil
+	}
+	tok, err := sign()
+	if err != nil {
+		return "", err
+	}
+	if p.tokens.tokens == nil {
+		p.tokens.tokens = make(map[tokenKey]cachedToken)
+	}
+	p.tokens.tokens[key] = cachedToken{token: tok, issued: now}
+	return tok, nil
+}
+
+// buffer reads the whole of an attachment's body into memory, at most
+// limit bytes, and closes the stream.
+func (c *Content) buffer(limit int64) error {
+	b, err := io.ReadAll(io.LimitReader(c.Body, limit+1))
+	cerr := c.Body.Close()
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%w: the document is larger than %d bytes", shcrkit.ErrResponseTooLarge, limit)
+	}
+	if err != nil {
+		return err
+	}
+	if cerr != nil {
+		return cerr
+	}
+	c.Body = io.NopCloser(bytes.NewReader(b))
+	c.Size = int64(len(b))
+	return nil
+}
