@@ -12,6 +12,7 @@ import (
 // record_of_processing section leaves them out.
 var (
 	defaultLawfulBases = []LawfulBasis{
+		{Article: "Common law duty of confidentiality", Description: "Implied consent: information shared between those caring for the patient, for their direct care, within their reasonable expectations; a recorded dissent is honoured."},
 		{Article: "UK GDPR Article 6(1)(e)", Description: "Processing is necessary for the performance of a task carried out in the public interest or in the exercise of official authority vested in the controller."},
 		{Article: "UK GDPR Article 9(2)(h)", Description: "Processing is necessary for the provision of health or social care or treatment, or the management of health or social care systems and services."},
 	}
@@ -143,6 +144,9 @@ func (p *Policy) ROPA() ROPA {
 	if rs.RecordRetention != "" {
 		retention = append(retention, Retention{What: "Records retrieved from other parties", Period: rs.RecordRetention})
 	}
+	retention = append(retention,
+		Retention{What: "Demographics traced in PDS", Period: "Not stored by the SDK: used for the access decision and display, then discarded (PDS remains the source)."},
+		Retention{What: "National Record Locator pointers", Period: "Not stored by the SDK: used to find records for one access (the NRL remains the source)."})
 	security := p.securityMeasures()
 	for i := range p.agreements {
 		a := &p.agreements[i]

@@ -27,9 +27,10 @@ func TestROPAFromExamplePolicy(t *testing.T) {
 		{Name: "North Riverside Shared Care Record", ODS: "QRX"},
 		{Name: "Westhaven Care Record", ODS: "QWH"},
 	}, a.Recipients)
-	require.Len(t, a.LawfulBases, 2)
-	assert.Equal(t, "UK GDPR Article 6(1)(e)", a.LawfulBases[0].Article)
-	assert.Equal(t, "UK GDPR Article 9(2)(h)", a.LawfulBases[1].Article)
+	require.Len(t, a.LawfulBases, 3)
+	assert.Equal(t, "Common law duty of confidentiality", a.LawfulBases[0].Article, "implied consent for direct care comes first")
+	assert.Equal(t, "UK GDPR Article 6(1)(e)", a.LawfulBases[1].Article)
+	assert.Equal(t, "UK GDPR Article 9(2)(h)", a.LawfulBases[2].Article)
 	var cats []string
 	for _, c := range a.DataCategories {
 		cats = append(cats, c.ID)
@@ -39,6 +40,8 @@ func TestROPAFromExamplePolicy(t *testing.T) {
 	assert.Equal(t, []rbac.Retention{
 		{What: "Audit records of every access, allowed or refused", Period: "8 years from the date of access"},
 		{What: "Records retrieved from other parties", Period: "Not retained; records retrieved from other regions are displayed and not stored."},
+		{What: "Demographics traced in PDS", Period: "Not stored by the SDK: used for the access decision and display, then discarded (PDS remains the source)."},
+		{What: "National Record Locator pointers", Period: "Not stored by the SDK: used to find records for one access (the NRL remains the source)."},
 	}, a.Retention)
 	assert.Equal(t, "2026-01-01", a.ValidFrom)
 	assert.Equal(t, "2030-12-31", a.ValidTo)
@@ -94,8 +97,11 @@ func TestROPAConfigured(t *testing.T) {
 	assert.Equal(t, "Annual penetration test", a.SecurityMeasures[len(a.SecurityMeasures)-1])
 	assert.Contains(t, a.SecurityMeasures[0], "Staff authenticate with NHS Care Identity Service 2.")
 	assert.Contains(t, strings.Join(a.SecurityMeasures, "\n"), "Restricted and very restricted patients' records are never shared.")
-	assert.Equal(t, []rbac.Retention{{What: "Audit records of every access, allowed or refused",
-		Period: "As set by the controller's records management policy."}}, a.Retention)
+	require.Len(t, a.Retention, 3, "one entry per data set")
+	assert.Equal(t, rbac.Retention{What: "Audit records of every access, allowed or refused",
+		Period: "As set by the controller's records management policy."}, a.Retention[0])
+	assert.Equal(t, "Demographics traced in PDS", a.Retention[1].What)
+	assert.Equal(t, "National Record Locator pointers", a.Retention[2].What)
 	assert.Equal(t, []string{"Direct care of the patient (TREAT)",
 		"Emergency access overriding the usual controls, with a recorded reason (BTG)"}, a.Purposes)
 	assert.Equal(t, shcrkit.ODSCode("QBB"), a.Recipients[1].ODS)
