@@ -5,11 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
 )
+
+// MaxUserInfoBytes is the largest CIS2 userinfo RequesterFromCIS2 reads. A
+// real one, with a dozen roles of a few dozen activity codes each, is a
+// few kilobytes.
+const MaxUserInfoBytes = 256 << 10
 
 // Errors of RequesterFromCIS2.
 var (
@@ -99,9 +105,22 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // matching ErrUnknownRole. Malformed input gives ErrInvalidUserInfo.
 //
 // Activity codes are taken from activity_codes ("B0360"; a bare "0360" is
-// read as "B0360"). The Requester's System is left for the caller to fill
-// in. Errors name roles and organisations, never the user.
+// read as "B0360"). The role code is trimmed and upper-cased; its job role
+// must be R and four or five digits, matched exactly later (R08000 is not
+// R8000). The Requester's System is left for the caller to fill in. Errors
+// name roles and organisations, never the user.
+//
+// Ambiguous userinfo is refused with ErrInvalidUserInfo rather than read
+// one way or another: a JSON object with the same key twice (at any
+// depth), or two roles with the same person_roleid. So is userinfo over
+// MaxUserInfoBytes. Parsing takes time linear in the input.
 func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requester, error) {
+	if len(userinfo) > MaxUserInfoBytes {
+		return shcrkit.Requester{}, fmt.Errorf("%w: userinfo of %d bytes is over the limit of %d", ErrInvalidUserInfo, len(userinfo), MaxUserInfoBytes)
+	}
+	if err := checkDuplicateKeys(userinfo); err != nil {
+		return shcrkit.Requester{}, err
+	}
 	var info cis2UserInfo
 	if err := json.Unmarshal(userinfo, &info); err != nil {
 		var se *json.SyntaxError
@@ -133,11 +152,19 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 	if len(info.Roles) == 0 {
 		return shcrkit.Requester{}, fmt.Errorf("%w: the userinfo lists no national RBAC roles (nhsid_nrbac_roles)", ErrUnknownRole)
 	}
+	roleIDs := make(map[string]bool, len(info.Roles))
+	for i := range info.Roles {
+		id := strings.TrimSpace(string(info.Roles[i].PersonRoleID))
+		if id != "" && roleIDs[id] {
+			return shcrkit.Requester{}, fmt.Errorf("%w: two roles have person_roleid %s", ErrInvalidUserInfo, strconv.Quote(clipID(id)))
+		}
+		roleIDs[id] = true
+	}
 	var role *cis2Role
 	switch {
 	case sel != "":
 		for i := range info.Roles {
-			if string(info.Roles[i].PersonRoleID) == sel {
+			if strings.TrimSpace(string(info.Roles[i].PersonRoleID)) == sel {
 				role = &info.Roles[i]
 				break
 			}
@@ -151,14 +178,15 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 		return shcrkit.Requester{}, fmt.Errorf("%w: the user has %d roles and none is selected", ErrRoleNotSelected, len(info.Roles))
 	}
 
-	roleID := string(role.PersonRoleID)
+	roleID := strings.TrimSpace(string(role.PersonRoleID))
 	if roleID == "" {
 		return shcrkit.Requester{}, fmt.Errorf("%w: the role has no person_roleid", ErrInvalidUserInfo)
 	}
-	code := strings.TrimSpace(role.RoleCode)
+	code := strings.ToUpper(strings.TrimSpace(role.RoleCode))
 	req := shcrkit.Requester{UserID: userID, RoleProfileID: roleID, RoleCode: code, AssuranceLevel: aal}
-	if req.JobRole() == "" {
-		return shcrkit.Requester{}, fmt.Errorf("%w: role %s has role_code %s, not Sxxxx:Gxxxx:Rxxxx", ErrInvalidUserInfo, roleID, strconv.Quote(code))
+	if _, ok := jobRoleOf(&req); !ok || code == "" || req.JobRole() == "" {
+		return shcrkit.Requester{}, fmt.Errorf("%w: role %s has role_code %s, not Snnnn:Gnnnn:Rnnnn with a job role of R and four or five digits",
+			ErrInvalidUserInfo, clipID(roleID), strconv.Quote(clipID(strings.TrimSpace(role.RoleCode))))
 	}
 	org, err := shcrkit.ParseODSCode(role.OrgCode)
 	if err != nil {
@@ -172,6 +200,7 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 		}
 	}
 	req.RoleName = roleDisplay(role.RoleName)
+	seen := make(map[string]bool, len(role.ActivityCodes))
 	for _, a := range role.ActivityCodes {
 		a = strings.ToUpper(strings.TrimSpace(a))
 		if allDigits(a) && len(a) == 4 {
@@ -180,7 +209,8 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 		if !validActivity(a) {
 			return shcrkit.Requester{}, fmt.Errorf("%w: role %s has activity code %s, not Bnnnn", ErrInvalidUserInfo, roleID, strconv.Quote(a))
 		}
-		if !contains(req.Activities, a) {
+		if !seen[a] {
+			seen[a] = true
 			req.Activities = append(req.Activities, a)
 		}
 	}
@@ -189,6 +219,69 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 		req.Name = strings.TrimSpace(info.GivenName + " " + info.FamilyName)
 	}
 	return req, nil
+}
+
+// checkDuplicateKeys refuses JSON in which an object holds the same key
+// twice, at any depth: encoding/json would silently keep the last, and
+// another reader might keep the first. It reads each token once.
+func checkDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	type frame struct {
+		keys      map[string]bool
+		expectKey bool
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			// Unmarshal reports the syntax error with its offset.
+			return nil
+		}
+		top := len(stack) - 1
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{':
+				if top >= 0 && !stack[top].expectKey && stack[top].keys != nil {
+					stack[top].expectKey = true
+				}
+				stack = append(stack, frame{keys: make(map[string]bool), expectKey: true})
+			case '[':
+				if top >= 0 && stack[top].keys != nil {
+					stack[top].expectKey = true
+				}
+				stack = append(stack, frame{})
+			case '}', ']':
+				stack = stack[:top]
+			}
+			continue
+		}
+		if top < 0 || stack[top].keys == nil {
+			continue // a value in an array, or the document itself
+		}
+		f := &stack[top]
+		if f.expectKey {
+			k, _ := tok.(string)
+			if f.keys[k] {
+				return fmt.Errorf("%w: key %s appears twice in one object", ErrInvalidUserInfo, strconv.Quote(clipID(k)))
+			}
+			f.keys[k] = true
+			f.expectKey = false
+		} else {
+			f.expectKey = true
+		}
+	}
+}
+
+// clipID keeps an identifier quoted in an error short.
+func clipID(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 // parseAAL reads authentication_assurance_level, a string ("3") in the

@@ -298,21 +298,21 @@ func (p *Policy) indexActivities() {
 	p.activities = nil
 }
 
-// jobRoleNumber reads a job role code "Rnnnn" as its number, or 0 when it
-// is not one; R0000 is not a national job role, so 0 means none.
-func jobRoleNumber(code string) uint32 {
-	if len(code) < 2 || len(code) > 8 || code[0] != 'R' {
+// jobRoleKey is a job role code as a map key: the digits' value with
+// their count in the top byte, so that codes are told apart exactly as
+// the strings they are (R8000, R08000 and R0008000 are three codes, R0260
+// and R260 two). It is 0 when code is not a job role code (R followed by
+// four or five digits, as validJobRole says); callers compare codes after
+// trimming and upper-casing them (see jobRoleOf).
+func jobRoleKey(code string) uint32 {
+	if !validJobRole(code) {
 		return 0
 	}
 	var n uint32
 	for i := 1; i < len(code); i++ {
-		c := code[i]
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + uint32(c-'0')
+		n = n*10 + uint32(code[i]-'0')
 	}
-	return n
+	return uint32(len(code)-1)<<24 | n
 }
 
 // activityNumber reads an activity code "Bnnnn" as its number.
@@ -387,7 +387,7 @@ func (c *checker) roles(p *Policy, f *policyFile, closure map[string][]string) {
 		switch {
 		case len(acts) == 0:
 			for _, jr := range jobRoles {
-				p.jobRoleLevels[jobRoleNumber(jr)] |= levels
+				p.jobRoleLevels[jobRoleKey(jr)] |= levels
 			}
 		case len(jobRoles) == 0:
 			for _, a := range satisfiers(acts, closure) {
@@ -400,7 +400,7 @@ func (c *checker) roles(p *Policy, f *policyFile, closure map[string][]string) {
 					g.byJobRole = make(map[uint32]uint64)
 				}
 				for _, jr := range jobRoles {
-					g.byJobRole[jobRoleNumber(jr)] |= levels
+					g.byJobRole[jobRoleKey(jr)] |= levels
 				}
 			}
 		}

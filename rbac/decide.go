@@ -83,8 +83,41 @@ type grants struct {
 	conf    uint8  // confidentiality levels whose activity requirement is met
 }
 
+// jobRoleOf reads the requester's job role code, the last part of
+// RoleCode ("S8000:G8000:R8000" or "R8000"), trimmed and upper-cased. ok is
+// false when RoleCode is set but is not a role code: that is an error, not
+// a role without grants.
+func jobRoleOf(r *shcrkit.Requester) (key uint32, ok bool) {
+	code := strings.TrimSpace(r.RoleCode)
+	if code == "" {
+		return 0, true
+	}
+	parts := strings.Count(code, ":") + 1
+	if parts != 1 && parts != 3 {
+		return 0, false
+	}
+	// Each part is its letter (S, G, then R; any case) and digits, spaces
+	// around it trimmed; this allocates nothing, for Decide does not.
+	for i := 0; i < parts; i++ {
+		part := code
+		if j := strings.IndexByte(code, ':'); j >= 0 {
+			part, code = code[:j], code[j+1:]
+		}
+		part = strings.TrimSpace(part)
+		letter := "SGR"[3-parts+i]
+		if len(part) < 2 || part[0]|0x20 != letter|0x20 || !allDigits(part[1:]) {
+			return 0, false
+		}
+		if i == parts-1 {
+			// ToUpper allocates only when there is a lower-case letter.
+			key = jobRoleKey(strings.ToUpper(part))
+		}
+	}
+	return key, key != 0
+}
+
 func (p *Policy) grantsOf(r *shcrkit.Requester) grants {
-	jr := jobRoleNumber(r.JobRole())
+	jr, _ := jobRoleOf(r)
 	var g grants
 	var catSat uint64
 	if jr != 0 {
@@ -177,7 +210,9 @@ func (p *Policy) Decide(req Request) Decision {
 		v.deny("authentication", "authentication assurance level "+strconv.Itoa(r.AssuranceLevel)+" is below the required "+strconv.Itoa(p.minAAL))
 	}
 	g := p.grantsOf(r)
-	if g.levels == 0 {
+	if _, ok := jobRoleOf(r); !ok {
+		v.deny("requester", "role code "+safe(r.RoleCode)+" is malformed (want Rnnnn or Snnnn:Gnnnn:Rnnnn, the job role R and four or five digits)")
+	} else if g.levels == 0 {
 		v.deny("roles", "role "+roleName(r)+" has no access level in the policy")
 	} else if stage == StageBoundary && g.visible == 0 {
 		v.deny("roles", "role "+roleName(r)+" may see no data category")

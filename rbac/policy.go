@@ -36,7 +36,7 @@ type Policy struct {
 	levelIndex map[string]int
 	roles      []Role
 	// jobRoleLevels are the access levels a job role grants on its own.
-	jobRoleLevels map[uint32]uint64 // by job role number: R8000 is 8000
+	jobRoleLevels map[uint32]uint64 // by jobRoleKey, exact: R8000 and R08000 differ
 	// activities holds, for each activity code named in the policy, what
 	// holding it grants, with included activities already folded in. It is
 	// used while compiling; Decide looks codes up in actIndex, by number
@@ -79,7 +79,7 @@ type accessLevel struct {
 
 type activityGrant struct {
 	levels    uint64            // from roles that name only activities
-	byJobRole map[uint32]uint64 // from roles that name job roles and activities
+	byJobRole map[uint32]uint64 // by jobRoleKey, from roles that name job roles and activities
 	cats      uint64            // categories whose activity requirement it meets
 	kinds     uint8             // relationship kinds whose requirement it meets
 	conf      uint8             // confidentiality levels whose requirement it meets
