@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,14 +17,35 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startSandbox builds and starts the sandbox binary on a free loopback port
-// and returns its base URL.
-func startSandbox(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sandbox")
+// binDir holds the sandbox binary, built once for every test that runs it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+var buildSandbox = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "sandbox-bin")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	bin := filepath.Join(dir, "sandbox")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	return bin, build.Run()
+})
+
+// startSandbox builds (once) and starts the sandbox binary on a free
+// loopback port and returns its base URL.
+func startSandbox(t *testing.T) string {
+	t.Helper()
+	bin, err := buildSandbox()
+	require.NoError(t, err)
 
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()

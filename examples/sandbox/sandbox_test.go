@@ -26,14 +26,18 @@ import (
 )
 
 // inProcess serves a sandbox from an httptest server and returns its base
-// URL.
-func inProcess(t *testing.T) (string, *sandbox) {
+// URL. corsFlag is the -cors flag, "loopback" when not given.
+func inProcess(t *testing.T, corsFlag ...string) (string, *sandbox) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
 	sb, err := newSandbox(base, 0)
 	require.NoError(t, err)
-	policy, err := parseCORS("loopback")
+	flag := "loopback"
+	if len(corsFlag) > 0 {
+		flag = corsFlag[0]
+	}
+	policy, err := parseCORS(flag)
 	require.NoError(t, err)
 	srv.Config.Handler = cors(policy, sb)
 	srv.Start()
