@@ -36,9 +36,21 @@ const (
 	// organisation recorded no care afterwards (see
 	// ReviewConfig.LaterCare).
 	FlagNoLaterCare FlagKind = "no-later-care"
+	// FlagOwnRecord: a user looking at their own record (see
+	// ReviewConfig.Staff).
+	FlagOwnRecord FlagKind = "own-record"
+	// FlagSameSurnameAndAddress: a user looking at the record of a patient
+	// who shares both their family name and their address: a relative or
+	// a neighbour (see ReviewConfig.Staff and PatientPostcode).
+	FlagSameSurnameAndAddress FlagKind = "same-surname-and-address"
+	// FlagAfterDischarge: repeated access to a patient after the
+	// patient was discharged from the user's organisation's care (see
+	// ReviewConfig.Discharged).
+	FlagAfterDischarge FlagKind = "after-discharge"
 )
 
-var flagOrder = []FlagKind{FlagBreakGlass, FlagSelfClaimed, FlagRefused, FlagOutOfHours, FlagSameSurname, FlagVolumeSpike, FlagNoLaterCare}
+var flagOrder = []FlagKind{FlagBreakGlass, FlagSelfClaimed, FlagRefused, FlagOutOfHours, FlagOwnRecord, FlagSameSurnameAndAddress,
+	FlagSameSurname, FlagAfterDischarge, FlagVolumeSpike, FlagNoLaterCare}
 
 // Flag is one finding for review, naming the events behind it.
 type Flag struct {
@@ -88,6 +100,35 @@ type ReviewConfig struct {
 	// time. Review calls it once per user and patient, with the earliest
 	// successful access; nil leaves the no-later-care flag out.
 	LaterCare func(ctx context.Context, access Event) (bool, error)
+	// Staff returns the demographics of a user of an organisation, which
+	// the trail does not hold: their own NHS number, family name and home
+	// postcode, or a zero Staff when unknown. Review calls it once per
+	// user and organisation; nil leaves the own-record and
+	// same-surname-and-address flags out.
+	Staff func(ctx context.Context, userID string, org shcrkit.ODSCode) (Staff, error)
+	// PatientPostcode returns a patient's home postcode from the caller's
+	// records ("" when unknown), once per patient, for the
+	// same-surname-and-address flag.
+	PatientPostcode func(ctx context.Context, patient shcrkit.NHSNumber) (string, error)
+	// Discharged returns when the access's patient was discharged from
+	// the care of the access's organisation, or the zero time when they
+	// are still in its care or it is not known. Review calls it once per
+	// user and patient; nil leaves the after-discharge flag out.
+	Discharged func(ctx context.Context, access Event) (time.Time, error)
+	// AfterDischargeMinimum: a user's accesses to a patient after their
+	// discharge are flagged when there are at least this many (default
+	// 2: one look to write up a discharge is expected).
+	AfterDischargeMinimum int
+}
+
+// Staff is what review knows of a member of staff beyond the trail.
+type Staff struct {
+	// NHSNumber is the person's own NHS number.
+	NHSNumber shcrkit.NHSNumber
+	// Family is their family name.
+	Family string
+	// Postcode is their home postcode.
+	Postcode string
 }
 
 func (c ReviewConfig) validate() error {
@@ -100,7 +141,7 @@ func (c ReviewConfig) validate() error {
 			return fmt.Errorf("%w: weekday %d", ErrInvalidOption, d)
 		}
 	}
-	if c.VolumeFactor < 0 || c.VolumeMinimum < 0 || c.VolumeBaselineDays < 0 {
+	if c.VolumeFactor < 0 || c.VolumeMinimum < 0 || c.VolumeBaselineDays < 0 || c.AfterDischargeMinimum < 0 {
 		return fmt.Errorf("%w: negative volume rule", ErrInvalidOption)
 	}
 	return nil
@@ -132,6 +173,9 @@ func (c ReviewConfig) withDefaults() (ReviewConfig, error) {
 	if c.VolumeBaselineDays == 0 {
 		c.VolumeBaselineDays = 3
 	}
+	if c.AfterDischargeMinimum == 0 {
+		c.AfterDischargeMinimum = 2
+	}
 	return c, nil
 }
 
@@ -157,47 +201,20 @@ func (h WorkingHours) inHours(t time.Time) bool {
 
 // Review flags events for a privacy officer: break-glass access,
 // self-claimed relationships, refused attempts, access out of hours, a
-// user looking at a patient with their own surname, a user's volume far
-// above their own usual rate, and (with cfg.LaterCare) access with no
-// later recorded care. Events of the audit log itself (ServiceAudit) are
-// not flagged. Flags come in the order of the FlagKind constants, then
-// by first event.
+// user looking at their own record or at a patient with their own surname
+// (and, with staff demographics, their own address), repeated access after
+// the patient's discharge, a user's volume far above their own usual
+// rate, and access with no later recorded care. The flags that need what
+// the trail does not hold take it from cfg's callbacks and are left out
+// without them. Events of the audit log itself (ServiceAudit) are not
+// flagged. Flags come in the order of the FlagKind constants, then by
+// first event, and each names its events.
 func Review(ctx context.Context, events iter.Seq2[Event, error], cfg ReviewConfig) ([]Flag, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	type groupKey struct {
-		kind    FlagKind
-		user    string
-		org     shcrkit.ODSCode
-		patient shcrkit.NHSNumber
-	}
-	groups := map[groupKey]*Flag{}
-	add := func(kind FlagKind, e Event, detail string) {
-		k := groupKey{kind, e.Requester.UserID, e.Requester.Organisation, e.Patient}
-		f := groups[k]
-		if f == nil {
-			f = &Flag{Kind: kind, UserID: k.user, Organisation: k.org, Patient: k.patient, Detail: detail}
-			groups[k] = f
-		}
-		f.Seqs = append(f.Seqs, e.Seq)
-	}
-	type userDay struct {
-		user string
-		org  shcrkit.ODSCode
-		day  string
-	}
-	dayPatients := map[userDay]map[shcrkit.NHSNumber]bool{}
-	daySeqs := map[userDay][]uint64{}
-	type pair struct {
-		user    string
-		org     shcrkit.ODSCode
-		patient shcrkit.NHSNumber
-	}
-	firstAccess := map[pair]Event{}
-	accessSeqs := map[pair][]uint64{}
-
+	r := newReviewer(cfg)
 	for e, err := range events {
 		if err != nil {
 			return nil, err
@@ -205,91 +222,280 @@ func Review(ctx context.Context, events iter.Seq2[Event, error], cfg ReviewConfi
 		if e.Service == ServiceAudit {
 			continue
 		}
-		if e.Purpose == shcrkit.PurposeBreakGlass || e.BreakGlassReason != "" || e.Relationship == shcrkit.RelationshipEmergency {
-			add(FlagBreakGlass, e, "emergency access overriding the usual controls")
-		}
-		if e.Relationship == shcrkit.RelationshipSelfClaimed {
-			add(FlagSelfClaimed, e, "access on a self-claimed legitimate relationship")
-		}
-		if e.Outcome == OutcomeRefused {
-			add(FlagRefused, e, "access refused")
-		}
-		if !cfg.Hours.inHours(e.Time) {
-			add(FlagOutOfHours, e, "access outside working hours")
-		}
-		if sameSurname(e.UserFamily, e.PatientFamily) {
-			add(FlagSameSurname, e, "user and patient share a family name")
-		}
-		if e.Patient != "" && e.Outcome == OutcomeSuccess {
-			k := userDay{e.Requester.UserID, e.Requester.Organisation, e.Time.In(cfg.Hours.Location).Format(time.DateOnly)}
-			if dayPatients[k] == nil {
-				dayPatients[k] = map[shcrkit.NHSNumber]bool{}
-			}
-			dayPatients[k][e.Patient] = true
-			daySeqs[k] = append(daySeqs[k], e.Seq)
-			p := pair{e.Requester.UserID, e.Requester.Organisation, e.Patient}
-			if _, ok := firstAccess[p]; !ok {
-				firstAccess[p] = e
-			}
-			accessSeqs[p] = append(accessSeqs[p], e.Seq)
+		if err := r.observe(ctx, e); err != nil {
+			return nil, err
 		}
 	}
+	return r.flags(ctx)
+}
 
-	flags := make([]Flag, 0, len(groups))
-	for _, f := range groups {
-		flags = append(flags, *f)
-	}
+// reviewer holds what Review learns as the events go by. Each flag kind
+// has a method of its own: the per-event checks run from observe, the
+// ones that need every event at the end from flags.
+type reviewer struct {
+	cfg    ReviewConfig
+	groups map[groupKey]*Flag
+	// For the volume flag: each user's patients and events per day.
+	dayPatients map[userDay]map[shcrkit.NHSNumber]bool
+	daySeqs     map[userDay][]uint64
+	// For the later-care and after-discharge flags: each user's first
+	// successful access to each patient, and all of them.
+	firstAccess map[userPatient]Event
+	accesses    map[userPatient][]seqAt
+	// Lookups made once each.
+	staff     map[userKey]Staff
+	postcodes map[shcrkit.NHSNumber]string
+}
 
-	// Volume: each day against the median of the user's other days.
-	type userKey struct {
-		user string
-		org  shcrkit.ODSCode
+type groupKey struct {
+	kind    FlagKind
+	user    string
+	org     shcrkit.ODSCode
+	patient shcrkit.NHSNumber
+}
+
+type userKey struct {
+	user string
+	org  shcrkit.ODSCode
+}
+
+type userDay struct {
+	userKey
+	day string
+}
+
+type userPatient struct {
+	userKey
+	patient shcrkit.NHSNumber
+}
+
+// seqAt is an event's sequence number and time.
+type seqAt struct {
+	seq uint64
+	at  time.Time
+}
+
+// seqsAfter returns the sequence numbers of the accesses made after t.
+func seqsAfter(as []seqAt, t time.Time) []uint64 {
+	var out []uint64
+	for _, a := range as {
+		if a.at.After(t) {
+			out = append(out, a.seq)
+		}
 	}
+	return out
+}
+
+func newReviewer(cfg ReviewConfig) *reviewer {
+	return &reviewer{cfg: cfg, groups: map[groupKey]*Flag{}, dayPatients: map[userDay]map[shcrkit.NHSNumber]bool{},
+		daySeqs: map[userDay][]uint64{}, firstAccess: map[userPatient]Event{}, accesses: map[userPatient][]seqAt{},
+		staff: map[userKey]Staff{}, postcodes: map[shcrkit.NHSNumber]string{}}
+}
+
+// add puts e under the flag of its kind, user and patient.
+func (r *reviewer) add(kind FlagKind, e Event, detail string) {
+	k := groupKey{kind, e.Requester.UserID, e.Requester.Organisation, e.Patient}
+	f := r.groups[k]
+	if f == nil {
+		f = &Flag{Kind: kind, UserID: k.user, Organisation: k.org, Patient: k.patient, Detail: detail}
+		r.groups[k] = f
+	}
+	f.Seqs = append(f.Seqs, e.Seq)
+}
+
+func (r *reviewer) observe(ctx context.Context, e Event) error {
+	r.breakGlass(e)
+	r.selfClaimed(e)
+	r.refused(e)
+	r.outOfHours(e)
+	r.sameSurname(e)
+	if err := r.closeToHome(ctx, e); err != nil {
+		return err
+	}
+	r.tally(e)
+	return nil
+}
+
+func (r *reviewer) breakGlass(e Event) {
+	if e.Purpose == shcrkit.PurposeBreakGlass || e.BreakGlassReason != "" || e.Relationship == shcrkit.RelationshipEmergency {
+		r.add(FlagBreakGlass, e, "emergency access overriding the usual controls")
+	}
+}
+
+func (r *reviewer) selfClaimed(e Event) {
+	if e.Relationship == shcrkit.RelationshipSelfClaimed {
+		r.add(FlagSelfClaimed, e, "access on a self-claimed legitimate relationship")
+	}
+}
+
+func (r *reviewer) refused(e Event) {
+	if e.Outcome == OutcomeRefused {
+		r.add(FlagRefused, e, "access refused")
+	}
+}
+
+func (r *reviewer) outOfHours(e Event) {
+	if !r.cfg.Hours.inHours(e.Time) {
+		r.add(FlagOutOfHours, e, "access outside working hours")
+	}
+}
+
+func (r *reviewer) sameSurname(e Event) {
+	if sameSurname(e.UserFamily, e.PatientFamily) {
+		r.add(FlagSameSurname, e, "user and patient share a family name")
+	}
+}
+
+// closeToHome flags a user's own record, and a patient who shares the
+// user's family name and home postcode.
+func (r *reviewer) closeToHome(ctx context.Context, e Event) error {
+	if r.cfg.Staff == nil || e.Patient == "" {
+		return nil
+	}
+	u := userKey{e.Requester.UserID, e.Requester.Organisation}
+	st, ok := r.staff[u]
+	if !ok {
+		var err error
+		if st, err = r.cfg.Staff(ctx, u.user, u.org); err != nil {
+			return fmt.Errorf("audit: staff demographics: %w", err)
+		}
+		r.staff[u] = st
+	}
+	if st.NHSNumber != "" && st.NHSNumber == e.Patient {
+		r.add(FlagOwnRecord, e, "user looked at their own record")
+		return nil
+	}
+	family := st.Family
+	if family == "" {
+		family = e.UserFamily
+	}
+	if r.cfg.PatientPostcode == nil || st.Postcode == "" || !sameSurname(family, e.PatientFamily) {
+		return nil
+	}
+	pc, ok := r.postcodes[e.Patient]
+	if !ok {
+		var err error
+		if pc, err = r.cfg.PatientPostcode(ctx, e.Patient); err != nil {
+			return fmt.Errorf("audit: patient postcode: %w", err)
+		}
+		r.postcodes[e.Patient] = pc
+	}
+	if samePostcode(pc, st.Postcode) {
+		r.add(FlagSameSurnameAndAddress, e, "user and patient share a family name and an address")
+	}
+	return nil
+}
+
+// tally counts successful accesses to patients, for the flags decided at
+// the end.
+func (r *reviewer) tally(e Event) {
+	if e.Patient == "" || e.Outcome != OutcomeSuccess {
+		return
+	}
+	u := userKey{e.Requester.UserID, e.Requester.Organisation}
+	d := userDay{u, e.Time.In(r.cfg.Hours.Location).Format(time.DateOnly)}
+	if r.dayPatients[d] == nil {
+		r.dayPatients[d] = map[shcrkit.NHSNumber]bool{}
+	}
+	r.dayPatients[d][e.Patient] = true
+	r.daySeqs[d] = append(r.daySeqs[d], e.Seq)
+	p := userPatient{u, e.Patient}
+	if _, ok := r.firstAccess[p]; !ok {
+		r.firstAccess[p] = e
+	}
+	r.accesses[p] = append(r.accesses[p], seqAt{e.Seq, e.Time})
+}
+
+// volumeSpikes compares each of a user's days with the median of their
+// other days.
+func (r *reviewer) volumeSpikes() []Flag {
 	byUser := map[userKey][]userDay{}
-	for k := range dayPatients {
-		u := userKey{k.user, k.org}
-		byUser[u] = append(byUser[u], k)
+	for d := range r.dayPatients {
+		byUser[d.userKey] = append(byUser[d.userKey], d)
 	}
+	var out []Flag
 	for _, days := range byUser {
 		for _, d := range days {
-			count := len(dayPatients[d])
-			if count < cfg.VolumeMinimum {
+			count := len(r.dayPatients[d])
+			if count < r.cfg.VolumeMinimum {
 				continue
 			}
 			var others []int
 			for _, o := range days {
 				if o != d {
-					others = append(others, len(dayPatients[o]))
+					others = append(others, len(r.dayPatients[o]))
 				}
 			}
-			if len(others) < cfg.VolumeBaselineDays {
+			if len(others) < r.cfg.VolumeBaselineDays {
 				continue
 			}
-			usual := median(others)
-			if float64(count) > cfg.VolumeFactor*usual {
-				flags = append(flags, Flag{
-					Kind: FlagVolumeSpike, UserID: d.user, Organisation: d.org, Seqs: daySeqs[d],
-					Detail: fmt.Sprintf("%d patients on %s against a usual %.1f a day", count, d.day, usual),
-				})
+			if usual := median(others); float64(count) > r.cfg.VolumeFactor*usual {
+				out = append(out, Flag{Kind: FlagVolumeSpike, UserID: d.user, Organisation: d.org, Seqs: r.daySeqs[d],
+					Detail: fmt.Sprintf("%d patients on %s against a usual %.1f a day", count, d.day, usual)})
 			}
 		}
 	}
+	return out
+}
 
-	if cfg.LaterCare != nil {
-		for p, e := range firstAccess {
-			ok, err := cfg.LaterCare(ctx, e)
-			if err != nil {
-				return nil, fmt.Errorf("audit: later-care check: %w", err)
-			}
-			if !ok {
-				flags = append(flags, Flag{
-					Kind: FlagNoLaterCare, UserID: p.user, Organisation: p.org, Patient: p.patient, Seqs: accessSeqs[p],
-					Detail: "no care recorded after the access",
-				})
-			}
+func (r *reviewer) noLaterCare(ctx context.Context) ([]Flag, error) {
+	if r.cfg.LaterCare == nil {
+		return nil, nil
+	}
+	var out []Flag
+	for p, e := range r.firstAccess {
+		ok, err := r.cfg.LaterCare(ctx, e)
+		if err != nil {
+			return nil, fmt.Errorf("audit: later-care check: %w", err)
+		}
+		if !ok {
+			out = append(out, Flag{Kind: FlagNoLaterCare, UserID: p.user, Organisation: p.org, Patient: p.patient,
+				Seqs: seqsAfter(r.accesses[p], time.Time{}), Detail: "no care recorded after the access"})
 		}
 	}
+	return out, nil
+}
 
+// afterDischarge flags a user's repeated access to a patient after the
+// patient left their organisation's care.
+func (r *reviewer) afterDischarge(ctx context.Context) ([]Flag, error) {
+	if r.cfg.Discharged == nil {
+		return nil, nil
+	}
+	var out []Flag
+	for p, e := range r.firstAccess {
+		left, err := r.cfg.Discharged(ctx, e)
+		if err != nil {
+			return nil, fmt.Errorf("audit: discharge check: %w", err)
+		}
+		if left.IsZero() {
+			continue
+		}
+		if seqs := seqsAfter(r.accesses[p], left); len(seqs) >= r.cfg.AfterDischargeMinimum {
+			out = append(out, Flag{Kind: FlagAfterDischarge, UserID: p.user, Organisation: p.org, Patient: p.patient, Seqs: seqs,
+				Detail: fmt.Sprintf("%d accesses after discharge on %s", len(seqs), left.UTC().Format(time.DateOnly))})
+		}
+	}
+	return out, nil
+}
+
+// flags returns every flag, sorted.
+func (r *reviewer) flags(ctx context.Context) ([]Flag, error) {
+	flags := make([]Flag, 0, len(r.groups))
+	for _, f := range r.groups {
+		flags = append(flags, *f)
+	}
+	flags = append(flags, r.volumeSpikes()...)
+	later, err := r.noLaterCare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	flags = append(flags, later...)
+	discharged, err := r.afterDischarge(ctx)
+	if err != nil {
+		return nil, err
+	}
+	flags = append(flags, discharged...)
 	for i := range flags {
 		slices.Sort(flags[i].Seqs)
 	}
@@ -311,6 +517,13 @@ func (l *Log) Review(ctx context.Context, reader shcrkit.Requester, f Filter) ([
 func sameSurname(a, b string) bool {
 	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
 	return a != "" && b != "" && strings.EqualFold(a, b)
+}
+
+// samePostcode compares postcodes ignoring case and spaces.
+func samePostcode(a, b string) bool {
+	norm := func(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), "")) }
+	a, b = norm(a), norm(b)
+	return a != "" && a == b
 }
 
 func median(xs []int) float64 {

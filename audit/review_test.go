@@ -223,3 +223,86 @@ func TestLogReview(t *testing.T) {
 	assert.Equal(t, []uint64{4}, kinds[FlagRefused])
 	assert.Equal(t, uint64(8), l.Size(), "the review's read was recorded")
 }
+
+func TestReviewCloseToHome(t *testing.T) {
+	ctx := context.Background()
+	at := t0.Add(time.Hour)
+	own := readEvent(at, clinician(), patientA)
+	relative := readEvent(at.Add(time.Minute), clinician(), patientB)
+	relative.PatientFamily = "LOVEGOOD"
+	namesake := readEvent(at.Add(2*time.Minute), clinician(), patientC)
+	namesake.PatientFamily = "Lovegood"
+	stranger := readEvent(at.Add(3*time.Minute), nurse(), patientB)
+	stranger.PatientFamily = "Lovegood"
+	postcodes := map[shcrkit.NHSNumber]string{patientB: "rx1 1aa", patientC: "ZZ9 9ZZ"}
+	staffCalls, postcodeCalls := 0, 0
+	cfg := utc()
+	cfg.Staff = func(_ context.Context, user string, org shcrkit.ODSCode) (Staff, error) {
+		staffCalls++
+		if user == clinician().UserID && org == "RX1" {
+			return Staff{NHSNumber: patientA, Family: "Lovegood", Postcode: "RX1 1AA"}, nil
+		}
+		return Staff{}, nil
+	}
+	cfg.PatientPostcode = func(_ context.Context, p shcrkit.NHSNumber) (string, error) {
+		postcodeCalls++
+		return postcodes[p], nil
+	}
+	flags, err := Review(ctx, seqEvents(own, relative, namesake, stranger, relative), cfg)
+	require.NoError(t, err)
+	ownFlags := flagsOf(flags, FlagOwnRecord)
+	require.Len(t, ownFlags, 1)
+	assert.Equal(t, []uint64{1}, ownFlags[0].Seqs)
+	home := flagsOf(flags, FlagSameSurnameAndAddress)
+	require.Len(t, home, 1, "same surname at another address, or another user, is not flagged")
+	assert.Equal(t, patientB, home[0].Patient)
+	assert.Equal(t, []uint64{2, 5}, home[0].Seqs, "the flag names every event behind it")
+	assert.Equal(t, 2, staffCalls, "once per user")
+	assert.Equal(t, 2, postcodeCalls, "once per patient")
+
+	cfg.Staff = func(context.Context, string, shcrkit.ODSCode) (Staff, error) { return Staff{}, errors.New("directory down") }
+	_, err = Review(ctx, seqEvents(own), cfg)
+	require.ErrorContains(t, err, "directory down")
+
+	cfg.Staff = nil
+	flags, err = Review(ctx, seqEvents(own, relative), cfg)
+	require.NoError(t, err)
+	assert.Empty(t, flagsOf(flags, FlagOwnRecord), "left out without staff demographics")
+}
+
+func TestReviewAfterDischarge(t *testing.T) {
+	ctx := context.Background()
+	discharge := t0.Add(24 * time.Hour)
+	var events []Event
+	for i, d := range []time.Duration{0, 30 * time.Hour, 50 * time.Hour, 70 * time.Hour} {
+		e := readEvent(t0.Add(d), clinician(), patientA)
+		e.Seq = uint64(i + 1)
+		events = append(events, e)
+	}
+	once := readEvent(t0.Add(30*time.Hour), nurse(), patientB)
+	once.Seq = 5
+	events = append(events, once)
+	cfg := utc()
+	cfg.Discharged = func(_ context.Context, e Event) (time.Time, error) {
+		return discharge, nil
+	}
+	flags, err := Review(ctx, seqEvents(events...), cfg)
+	require.NoError(t, err)
+	after := flagsOf(flags, FlagAfterDischarge)
+	require.Len(t, after, 1, "a single look after discharge is expected")
+	assert.Equal(t, []uint64{2, 3, 4}, after[0].Seqs)
+	assert.Equal(t, patientA, after[0].Patient)
+	assert.Contains(t, after[0].Detail, "3 accesses after discharge")
+
+	cfg.Discharged = func(context.Context, Event) (time.Time, error) { return time.Time{}, nil }
+	flags, err = Review(ctx, seqEvents(events...), cfg)
+	require.NoError(t, err)
+	assert.Empty(t, flagsOf(flags, FlagAfterDischarge), "still in care")
+
+	cfg.Discharged = func(context.Context, Event) (time.Time, error) { return time.Time{}, errors.New("PAS down") }
+	_, err = Review(ctx, seqEvents(events...), cfg)
+	require.ErrorContains(t, err, "PAS down")
+
+	_, err = Review(ctx, seqEvents(), ReviewConfig{AfterDischargeMinimum: -1})
+	require.ErrorIs(t, err, ErrInvalidOption)
+}
