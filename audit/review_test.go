@@ -260,7 +260,9 @@ func TestReviewCloseToHome(t *testing.T) {
 	assert.Equal(t, 2, staffCalls, "once per user")
 	assert.Equal(t, 2, postcodeCalls, "once per patient")
 
-	cfg.Staff = func(context.Context, string, shcrkit.ODSCode) (Staff, error) { return Staff{}, errors.New("directory down") }
+	cfg.Staff = func(context.Context, string, shcrkit.ODSCode) (Staff, error) {
+		return Staff{}, errors.New("directory down")
+	}
 	_, err = Review(ctx, seqEvents(own), cfg)
 	require.ErrorContains(t, err, "directory down")
 
