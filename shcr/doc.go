@@ -68,6 +68,18 @@
 // plumbing's: errors match the shcrkit sentinels (ErrNotFound,
 // ErrUnavailable, ErrResponseTooLarge, ErrMalformedResponse...).
 //
+// # FHIR search
+//
+// Beyond what NRL pointers name, Remote.Search runs a FHIR search
+// (AllergyIntolerance?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|…,
+// MedicationStatement, Condition...) on the base URL of the remote ShCR
+// that the directory names for a custodian, with the same credentials,
+// identity token, timeout, parallelism bound and page limit as a
+// retrieval; parameters that would widen it to another patient or pull in
+// other resources are refused. Client.Search decides it per resource
+// type, the type's data category (Config.ResourceCategories) standing in
+// for a record type, and audits the decision and the search.
+//
 // # The journey
 //
 // New builds a Client from the PDS and NRL clients, the rbac policy, the

@@ -55,6 +55,11 @@ type Config struct {
 	// an alert is withheld: an obligation that cannot be honoured blocks
 	// the data.
 	Alert AlertFunc
+	// ResourceCategories put the FHIR resource types that Search may
+	// look for into the policy's data categories; each category must be
+	// the policy's. Nil means those of DefaultResourceCategories whose
+	// category the policy has. A resource type in none is refused.
+	ResourceCategories map[string]string
 	// Now is the clock of decisions, audit events and identity tokens;
 	// nil means time.Now.
 	Now func() time.Time
@@ -79,6 +84,8 @@ type Client struct {
 	logger      *slog.Logger
 	pdsEndpoint string
 	nrlEndpoint string
+
+	resourceCategories map[string]string
 }
 
 // New checks cfg and returns a Client.
@@ -120,6 +127,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	var err error
+	if c.resourceCategories, err = resourceCategories(cfg); err != nil {
+		return nil, err
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -195,4 +206,32 @@ func (c *Client) journeyCtx(ctx context.Context) (context.Context, string) {
 	}
 	id := newID()
 	return shcrkit.WithCorrelationID(ctx, id), id
+}
+
+// resourceCategories checks cfg.ResourceCategories against the policy,
+// or picks the defaults the policy has categories for.
+func resourceCategories(cfg Config) (map[string]string, error) {
+	has := make(map[string]bool)
+	for _, c := range cfg.Policy.Categories() {
+		has[c.ID] = true
+	}
+	out := make(map[string]string)
+	if cfg.ResourceCategories == nil {
+		for rt, cat := range DefaultResourceCategories {
+			if has[cat] {
+				out[rt] = cat
+			}
+		}
+		return out, nil
+	}
+	for rt, cat := range cfg.ResourceCategories {
+		if !validResourceType(rt) {
+			return nil, fmt.Errorf("%w: %q is not a FHIR resource type", ErrInvalidOption, rt)
+		}
+		if !has[cat] {
+			return nil, fmt.Errorf("%w: resource type %s is put in category %q, which the policy does not have", ErrInvalidOption, rt, cat)
+		}
+		out[rt] = cat
+	}
+	return out, nil
 }

@@ -50,7 +50,9 @@
 //
 // # Differences from real shared care records
 //
-// A fake ShCR serves only records/<pointer ID>, no FHIR search; its
+// A fake ShCR serves records/<pointer ID> and a FHIR search by patient of
+// the SearchResourceTypes (AllergyIntolerance, MedicationStatement,
+// Condition), nothing else; its
 // content is synthetic; it holds no access rules of its own beyond the
 // checks above; TLS uses the test server's certificate; nothing is
 // persisted.

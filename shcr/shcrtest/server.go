@@ -208,7 +208,9 @@ func WithClock(now func() time.Time) Option {
 // concurrent use.
 //
 // Where it differs from a real ShCR: it serves only records/<pointer ID>
-// (no FHIR search, no other resources); its content is synthetic; it
+// and searches of SearchResourceTypes by patient.identifier (two
+// synthetic resources of each type per patient of the PDS fake's
+// population), no other resources; its content is synthetic; it
 // checks the identity token's shape, signature, audience and lifetime but
 // holds no access rules of its own; nothing it serves is audited beyond
 // Requests.
@@ -235,9 +237,12 @@ type Server struct {
 // Identity is an identity token the fake accepted, with the pointer it
 // was presented for.
 type Identity struct {
+	// PointerID is the record asked for, or "" for a search.
 	PointerID string
-	ViaSSP    bool
-	Claims    shcr.IdentityClaims
+	// Search is the resource type searched, or "" for a record.
+	Search string
+	ViaSSP bool
+	Claims shcr.IdentityClaims
 }
 
 // NewServer starts a fake remote ShCR for custodian on a loopback address,
@@ -456,7 +461,9 @@ func (s *Server) viaProxy(r *http.Request) bool {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	id, ok := strings.CutPrefix(r.URL.Path, RootPath+"/records/")
-	if !ok || id == "" || strings.Contains(id, "/") {
+	search, isSearch := strings.CutPrefix(r.URL.Path, RootPath+"/")
+	isSearch = isSearch && SearchResourceTypes[search]
+	if !isSearch && (!ok || id == "" || strings.Contains(id, "/")) {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no such resource"})
 		return
 	}
@@ -465,7 +472,48 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusMethodNotAllowed, Code: "INVALID_METHOD", Diagnostics: "records are read-only"})
 		return
 	}
-	proxied := s.viaProxy(r)
+	proxied, claims, ok := s.authorize(w, r)
+	if !ok {
+		return
+	}
+	if isSearch {
+		s.mu.Lock()
+		s.identities = append(s.identities, Identity{Search: search, ViaSSP: proxied, Claims: claims})
+		s.mu.Unlock()
+		s.serveSearch(w, r, search)
+		return
+	}
+	s.mu.Lock()
+	rec, found := s.records[id]
+	s.identities = append(s.identities, Identity{PointerID: id, ViaSSP: proxied, Claims: claims})
+	s.mu.Unlock()
+	if !found {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no record for this pointer"})
+		return
+	}
+	if !accepts(r.Header.Get("Accept"), rec.ContentType) {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotAcceptable, Code: "NOT_ACCEPTABLE", Diagnostics: "the record is served as " + rec.ContentType})
+		return
+	}
+	body := rec.Body
+	if isFHIR(rec.ContentType) {
+		page, err := s.page(r, rec)
+		if err != nil {
+			fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadRequest, Code: "INVALID_PARAMETER", Diagnostics: err.Error()})
+			return
+		}
+		body = page
+	}
+	w.Header().Set("Content-Type", rec.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// authorize checks the access and identity tokens of a request (or the
+// proxy's headers) and answers the refusal itself.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool, claims shcr.IdentityClaims, ok bool) {
+	proxied = s.viaProxy(r)
 	var token string
 	switch {
 	case proxied:
@@ -503,31 +551,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		deny(w, http.StatusForbidden, "NHSD-End-User-Organisation-ODS differs from requesting_organization")
 		return
 	}
-	s.mu.Lock()
-	rec, found := s.records[id]
-	s.identities = append(s.identities, Identity{PointerID: id, ViaSSP: proxied, Claims: claims})
-	s.mu.Unlock()
-	if !found {
-		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no record for this pointer"})
-		return
-	}
-	if !accepts(r.Header.Get("Accept"), rec.ContentType) {
-		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotAcceptable, Code: "NOT_ACCEPTABLE", Diagnostics: "the record is served as " + rec.ContentType})
-		return
-	}
-	body := rec.Body
-	if isFHIR(rec.ContentType) {
-		page, err := s.page(r, rec)
-		if err != nil {
-			fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadRequest, Code: "INVALID_PARAMETER", Diagnostics: err.Error()})
-			return
-		}
-		body = page
-	}
-	w.Header().Set("Content-Type", rec.ContentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	return proxied, claims, true
 }
 
 // ServeBehindProxy(true) makes the fake take the address clients call

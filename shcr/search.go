@@ -1,0 +1,258 @@
+package shcr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/rbac"
+)
+
+// SearchRequest is a FHIR search on a remote ShCR by Remote.Search: the
+// resources of one type held for one patient, such as
+// AllergyIntolerance?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919.
+type SearchRequest struct {
+	// Requester is who searches; the identity token is built from it.
+	// Required.
+	Requester shcrkit.Requester
+	// Purpose is why; it travels in the identity token.
+	Purpose shcrkit.Purpose
+	// Custodian picks the endpoint searched: the remote ShCR that the
+	// directory says serves this custodian. Required.
+	Custodian shcrkit.ODSCode
+	// ResourceType is the FHIR resource type searched
+	// ("AllergyIntolerance", "MedicationStatement", "Condition").
+	// Required.
+	ResourceType string
+	// Patient is whose resources; sent as patient.identifier. Required.
+	Patient shcrkit.NHSNumber
+	// Params are further search parameters (_count, clinical-status...).
+	// Parameters that name a patient or subject, or bring in other
+	// resources (_include, _revinclude, _has, _contained), are refused.
+	Params url.Values
+	// Restricted asks for restricted data too (scope conf/R).
+	Restricted bool
+	// Timeout bounds the search, every page included; 0 means none beyond
+	// ctx's, unless the endpoint sets its own.
+	Timeout time.Duration
+}
+
+// searchLocation checks req and works out where the search goes and what
+// it looks like in the audit trail (the query with the patient as
+// audit.QueryPatientPlaceholder).
+func (r *Remote) searchLocation(req SearchRequest) (location, string, error) {
+	if !validResourceType(req.ResourceType) {
+		return location{}, "", fmt.Errorf("%w: %q is not a FHIR resource type", shcrkit.ErrInvalidRequest, clip(req.ResourceType, 40))
+	}
+	if !req.Patient.Valid() {
+		return location{}, "", fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
+	}
+	for k := range req.Params {
+		low := strings.ToLower(k)
+		if strings.HasPrefix(low, "patient") || strings.HasPrefix(low, "subject") || strings.HasPrefix(low, "_include") ||
+			strings.HasPrefix(low, "_revinclude") || strings.HasPrefix(low, "_has") || strings.HasPrefix(low, "_contained") {
+			return location{}, "", fmt.Errorf("%w: search parameter %q may not be set", shcrkit.ErrInvalidRequest, clip(k, 40))
+		}
+	}
+	ep, ok := r.dir.byODS[req.Custodian]
+	if !ok {
+		return location{}, "", fmt.Errorf("%w: %s", ErrUnknownCustodian, shcrkit.MaskNHSNumbers(string(req.Custodian)))
+	}
+	q := url.Values{}
+	for k, vs := range req.Params {
+		q[k] = vs
+	}
+	q.Set("patient.identifier", shcrkit.NHSNumberSystem+"|"+string(req.Patient))
+	u := *ep.base
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + req.ResourceType
+	u.RawPath = ""
+	u.RawQuery = q.Encode()
+	q.Set("patient.identifier", shcrkit.NHSNumberSystem+"|"+audit.QueryPatientPlaceholder)
+	return location{custodian: req.Custodian, url: u.String(), contentType: fhirhttp.MediaFHIRJSON}, q.Encode(), nil
+}
+
+// validResourceType accepts a FHIR resource type name: a capital letter
+// then letters, at most 64.
+func validResourceType(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Search runs a FHIR search on the remote ShCR that serves req.Custodian
+// and returns the searchset Bundle, its pages (up to the page limit,
+// each next link checked against the directory) merged into Content.Resource.
+// It goes only to the endpoint's base URL, with the endpoint's
+// credentials, a fresh identity token, its timeout and its parallelism
+// bound, exactly as a retrieval does. An answer that is not a Bundle fails
+// with shcrkit.ErrMalformedResponse.
+//
+// Search neither decides nor audits: use Client.Search for a search that
+// must be authorised and recorded.
+func (r *Remote) Search(ctx context.Context, req SearchRequest) (*Content, error) {
+	if err := req.Requester.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, err)
+	}
+	loc, _, err := r.searchLocation(req)
+	if err != nil {
+		return nil, err
+	}
+	return r.search(ctx, loc, fetchParams{requester: req.Requester, purpose: req.Purpose, restricted: req.Restricted, timeout: req.Timeout})
+}
+
+func (r *Remote) search(ctx context.Context, loc location, p fetchParams) (*Content, error) {
+	c, err := r.fetch(ctx, loc, p)
+	if err != nil {
+		return nil, err
+	}
+	if c.ResourceType != "Bundle" {
+		return nil, fmt.Errorf("%w: a search answered %s, not a Bundle [request %s]", shcrkit.ErrMalformedResponse,
+			clip(c.ResourceType, 40), c.RequestID)
+	}
+	return c, nil
+}
+
+// DefaultResourceCategories put the FHIR resource types a journey Client
+// may search into the data categories of the example policy
+// (rbac.ExamplePolicy); Config.ResourceCategories replaces them.
+var DefaultResourceCategories = map[string]string{
+	"AllergyIntolerance":  "clinical-summary",
+	"MedicationStatement": "clinical-summary",
+	"Condition":           "clinical-summary",
+	"Observation":         "observations",
+	"CarePlan":            "care-plans",
+	"Appointment":         "appointments",
+}
+
+// Search is what Client.Search looks for: one resource type at the
+// remote ShCR serving a custodian.
+type Search struct {
+	// Custodian picks the remote ShCR, as in SearchRequest.
+	Custodian shcrkit.ODSCode
+	// ResourceType is the FHIR resource type searched.
+	ResourceType string
+	// Params are further search parameters, as in SearchRequest.
+	Params url.Values
+}
+
+// SearchResult is an allowed, audited search's answer.
+type SearchResult struct {
+	// Patient is the traced patient.
+	Patient Patient
+	// Decision is the policy's decision on the resource type's category.
+	Decision rbac.Decision
+	// Bundle is the searchset Bundle, its pages merged, redacted as the
+	// decision obliges.
+	Bundle []byte
+	// Pages is the number of pages read.
+	Pages int
+	// RequestID is the X-Request-ID of the first request; the decision's
+	// and the search's audit events carry it too.
+	RequestID string
+	// Redacted lists the elements removed.
+	Redacted []string
+	// ValidUntil ends the decision's time box, or is zero.
+	ValidUntil time.Time
+}
+
+// Search runs a FHIR search for req's patient at a remote ShCR, decided
+// per resource type: the resource type's data category (from
+// Config.ResourceCategories) takes the place of a pointer's record type.
+// It traces the patient, makes and records the boundary decision and the
+// search's decision, searches, honours the obligations and records the
+// search (audit.ActionSearch, with the query and the patient as a
+// placeholder), in that order, handing back nothing whose audit event was
+// not written. A resource type in no category is refused before any
+// request. A refusal fails with a *RefusedError.
+func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResult, error) {
+	ctx, j, err := c.start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.trace(ctx); err != nil {
+		return nil, err
+	}
+	j.boundary = c.policy.Decide(j.decisionRequest(nil))
+	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
+		return nil, err
+	}
+	if !j.boundary.Allowed {
+		return nil, &RefusedError{Decision: j.boundary}
+	}
+	if err := j.honourAlerts(ctx, j.boundary, "", ""); err != nil {
+		return nil, err
+	}
+	sreq := SearchRequest{Requester: req.Requester, Purpose: req.Purpose, Custodian: s.Custodian, ResourceType: s.ResourceType,
+		Patient: j.patient.NHSNumber, Params: s.Params, Timeout: c.timeout,
+		Restricted: j.patient.Confidentiality.Restricted()}
+	loc, query, err := c.remote.searchLocation(sreq)
+	if err != nil {
+		return nil, err
+	}
+	var d rbac.Decision
+	if cat, ok := c.resourceCategories[s.ResourceType]; ok {
+		dr := j.decisionRequest(nil)
+		dr.Custodian, dr.Category = s.Custodian, cat
+		d = c.policy.Decide(dr)
+	} else {
+		d = rbac.Decision{Stage: rbac.StageRecord, Rule: "categories",
+			Reasons: []string{"resource type " + s.ResourceType + " is in no data category"}}
+	}
+	reqID := newID()
+	de := j.decisionEvent(StepDecision, audit.ActionSearch, audit.ServiceShCR, s.ResourceType, d)
+	de.RequestID, de.Custodian = reqID, validODS(s.Custodian)
+	if err := j.write(ctx, StepDecision, de); err != nil {
+		return nil, err
+	}
+	if !d.Allowed {
+		return nil, &RefusedError{Decision: d}
+	}
+	e := j.event(StepRetrieval, audit.ActionSearch, audit.ServiceShCR, audit.OutcomeSuccess, "")
+	e.RequestID, e.Resource, e.Query = reqID, s.ResourceType, query
+	e.Custodian = validODS(s.Custodian)
+	e.Endpoint = c.remote.endpointOf(s.Custodian)
+	fail := func(err error, what string) (*SearchResult, error) {
+		e.Outcome, e.ErrorCode = outcomeOf(err)
+		e.Reason = clip(StepRetrieval+": "+what+": "+errText(err), maxReason)
+		return nil, errors.Join(err, j.write(ctx, StepRetrieval, e))
+	}
+	if err := j.honourAlerts(ctx, d, "", s.Custodian); err != nil {
+		return fail(err, "withheld before any request")
+	}
+	content, err := c.remote.search(shcrkit.WithRequestID(ctx, reqID), loc, fetchParams{
+		requester: req.Requester, purpose: req.Purpose, restricted: sreq.Restricted, timeout: c.timeout, tokens: &j.tokens,
+	})
+	if err != nil {
+		return fail(err, "failed")
+	}
+	res := &SearchResult{Patient: j.patient, Decision: d, Bundle: content.Resource, Pages: content.Pages,
+		RequestID: content.RequestID, ValidUntil: validUntil(d, c.now())}
+	if ob, fields := redactions(d); len(fields) > 0 {
+		red, err := RedactFHIR(res.Bundle, fields)
+		if err != nil {
+			return fail(&ObligationError{Obligation: ob, Problem: "the search answer could not be redacted", Err: err}, "withheld")
+		}
+		res.Bundle, res.Redacted = red, append([]string(nil), fields...)
+	}
+	reason := fmt.Sprintf("searched %s, %d pages, %d bytes", s.ResourceType, res.Pages, len(res.Bundle))
+	if len(res.Redacted) > 0 {
+		reason += ", redacted: " + strings.Join(res.Redacted, ",")
+	}
+	e.Reason = clip(StepRetrieval+": "+reason, maxReason)
+	if err := j.write(ctx, StepRetrieval, e); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,117 @@
+package shcrtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/nrls"
+)
+
+// SearchResourceTypes are the FHIR resource types the fake answers a
+// search for at <service root>/<type>.
+var SearchResourceTypes = map[string]bool{"AllergyIntolerance": true, "MedicationStatement": true, "Condition": true}
+
+// searchable are the parameters a search may carry besides the patient.
+var searchable = map[string]bool{"_count": true, "page": true, "clinical-status": true, "status": true}
+
+// SearchResources returns the synthetic resources of resourceType the
+// fake holds for the patient: two of each type for every patient of the
+// PDS fake's population, none for anyone else.
+func SearchResources(resourceType string, nhs shcrkit.NHSNumber) []map[string]any {
+	if _, ok := people()[nhs]; !ok || !SearchResourceTypes[resourceType] {
+		return nil
+	}
+	subject := subjectRef(nhs)
+	id := func(n int) string {
+		return strings.ToLower(resourceType[:1]) + "-" + string(nhs)[6:] + "-" + strconv.Itoa(n)
+	}
+	switch resourceType {
+	case "AllergyIntolerance":
+		return []map[string]any{
+			{"resourceType": resourceType, "id": id(1), "patient": subject, "code": coded(nrls.SNOMEDSystem, "91936005", "Allergy to penicillin"),
+				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active")},
+			{"resourceType": resourceType, "id": id(2), "patient": subject, "code": coded(nrls.SNOMEDSystem, "300913006", "Shellfish allergy"),
+				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active")},
+		}
+	case "MedicationStatement":
+		return []map[string]any{
+			{"resourceType": resourceType, "id": id(1), "subject": subject, "status": "active",
+				"medicationCodeableConcept": map[string]any{"text": "Amlodipine 5mg tablets"}},
+			{"resourceType": resourceType, "id": id(2), "subject": subject, "status": "active",
+				"medicationCodeableConcept": map[string]any{"text": "Salbutamol 100micrograms/dose inhaler"}},
+		}
+	default:
+		return []map[string]any{
+			{"resourceType": resourceType, "id": id(1), "subject": subject, "code": coded(nrls.SNOMEDSystem, "38341003", "Hypertensive disorder"),
+				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+			{"resourceType": resourceType, "id": id(2), "subject": subject, "code": coded(nrls.SNOMEDSystem, "195967001", "Asthma"),
+				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+		}
+	}
+}
+
+// serveSearch answers a search of resourceType by patient.identifier
+// (system|NHS number) with a searchset Bundle, paged by _count (default
+// the server's page size) through next links.
+func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, resourceType string) {
+	bad := func(diag string) {
+		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusBadRequest, Code: "INVALID_PARAMETER", Diagnostics: diag})
+	}
+	q := r.URL.Query()
+	var ident string
+	for k := range q {
+		switch {
+		case k == "patient.identifier" || k == "patient:identifier" || k == "subject:identifier":
+			ident = q.Get(k)
+		case !searchable[k]:
+			bad("unsupported search parameter " + k)
+			return
+		}
+	}
+	system, value, ok := strings.Cut(ident, "|")
+	nhs, err := shcrkit.ParseNHSNumber(value)
+	if !ok || system != shcrkit.NHSNumberSystem || err != nil {
+		bad("the search must name the patient by patient.identifier=" + shcrkit.NHSNumberSystem + "|<NHS number>")
+		return
+	}
+	size := s.cfg.pageSize
+	if v := q.Get("_count"); v != "" {
+		if size, err = strconv.Atoi(v); err != nil || size < 1 {
+			bad("_count must be a positive number")
+			return
+		}
+	}
+	page := 1
+	if v := q.Get("page"); v != "" {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 {
+			bad("no such page")
+			return
+		}
+	}
+	all := SearchResources(resourceType, nhs)
+	lo, hi := min((page-1)*size, len(all)), min(page*size, len(all))
+	base := s.audience(r) + "/" + resourceType
+	link := func(rel string, n int) map[string]string {
+		v := url.Values{"patient.identifier": {ident}, "_count": {strconv.Itoa(size)}, "page": {strconv.Itoa(n)}}
+		return map[string]string{"relation": rel, "url": base + "?" + v.Encode()}
+	}
+	links := []map[string]string{link("self", page)}
+	if hi < len(all) {
+		links = append(links, link("next", page+1))
+	}
+	entries := make([]any, 0, hi-lo)
+	for _, res := range all[lo:hi] {
+		entries = append(entries, map[string]any{"fullUrl": base + "/" + res["id"].(string), "resource": res,
+			"search": map[string]any{"mode": "match"}})
+	}
+	b, _ := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(all), "link": links, "entry": entries})
+	w.Header().Set("Content-Type", "application/fhir+json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
