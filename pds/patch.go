@@ -134,9 +134,12 @@ type Patch struct {
 // ValidatePatch checks operations as the client does before sending an
 // update: known operations, well-formed JSON pointers, a value exactly
 // when one is needed, "-" (never an index) to add an item to a top-level
-// list, and a test immediately before every removal of a list item, on
-// the item, its id or its url. It returns an error matching
-// ErrInvalidPatch.
+// list, a test immediately before every removal of a list item, on
+// the item, its id or its url, and, before any change to part of an item
+// of name, address, telecom or contact (e.g. /address/0/postalCode), a
+// test (or an add or replace mirroring it) of that item's id or url, since the
+// service says "you must always include the list id or url". It returns
+// an error matching ErrInvalidPatch.
 func ValidatePatch(ops ...PatchOp) error {
 	if len(ops) == 0 {
 		return patchError("patches", "at least one operation is needed")
@@ -152,6 +155,9 @@ func ValidatePatch(ops ...PatchOp) error {
 			if s == "-" {
 				return patchError(field, `"-" may only end a path`)
 			}
+		}
+		if idLists[segs[0]] && len(segs) >= 3 && isIndex(segs[1]) && !namesItem(op, segs) && !itemNamed(ops[:i], segs[0], segs[1]) {
+			return patchError(field, "changing part of /"+segs[0]+"/"+segs[1]+" needs a test of its id or url earlier in the patch")
 		}
 		switch op.Op {
 		case OpAdd, OpReplace, OpTest:
@@ -181,6 +187,27 @@ func ValidatePatch(ops ...PatchOp) error {
 		}
 	}
 	return nil
+}
+
+// idLists are the Patient lists whose items carry object ids.
+var idLists = map[string]bool{"name": true, "address": true, "telecom": true, "contact": true}
+
+// namesItem reports whether op is the test (or the mirroring replace) of
+// a list item's id or url.
+func namesItem(op PatchOp, segs []string) bool {
+	return len(segs) == 3 && (segs[2] == "id" || segs[2] == "url") && (op.Op == OpTest || op.Op == OpReplace || op.Op == OpAdd)
+}
+
+// itemNamed reports whether one of ops tests (or mirrors) the id or url of
+// the list item /list/index.
+func itemNamed(ops []PatchOp, list, index string) bool {
+	for _, op := range ops {
+		if (op.Op == OpTest || op.Op == OpReplace || op.Op == OpAdd) &&
+			(op.Path == "/"+list+"/"+index+"/id" || op.Path == "/"+list+"/"+index+"/url") {
+			return true
+		}
+	}
+	return false
 }
 
 // testsItem reports whether prev is the test the service wants before

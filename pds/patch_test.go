@@ -32,6 +32,11 @@ func TestValidatePatch(t *testing.T) {
 		{"remove an item after testing its url", []pds.PatchOp{pds.Test("/extension/0/url", "https://x"), pds.Remove("/extension/0")}, ""},
 		{"remove an item after testing it whole", []pds.PatchOp{pds.Test("/name/0", map[string]any{"id": "N1"}), pds.Remove("/name/0")}, ""},
 		{"escaped pointer", []pds.PatchOp{pds.Replace("/extension/0/url~1x~0y", "v")}, ""},
+		{"change part of an item after testing its id", []pds.PatchOp{pds.Test("/address/0/id", "A1"), pds.Replace("/address/0/postalCode", "LS1 4AP")}, ""},
+		{"change part of an item after mirroring its id", []pds.PatchOp{pds.Replace("/name/0/id", "N1"), pds.Replace("/name/0/family", "Smith")}, ""},
+		{"change part of an item that carries no id", []pds.PatchOp{pds.Replace("/extension/0/valueString", "x")}, ""},
+		{"change part of an item without its id", []pds.PatchOp{pds.Replace("/address/0/postalCode", "LS1 4AP")}, "patches[0]"},
+		{"change part of an item after testing another's id", []pds.PatchOp{pds.Test("/telecom/1/id", "T2"), pds.Remove("/telecom/0/period")}, "patches[1]"},
 		{"no operations", nil, "patches"},
 		{"unknown op", []pds.PatchOp{{Op: "move", Path: "/gender"}}, "patches[0]"},
 		{"empty path", []pds.PatchOp{pds.Replace("", "male")}, "patches[0]"},
@@ -200,6 +205,7 @@ func TestUpdateAgainstFake(t *testing.T) {
 	p2, err := c.Update(ctx, pdstest.PatientNormal, p.Version(),
 		pds.ReplaceAddress(0, moved),
 		pds.AddTelecom(fhir.ContactPoint{System: ptr(fhir.ContactPointSystemPhone), Use: ptr(fhir.ContactPointUseMobile), Value: ptr("07700 900123")}),
+		pds.Test("/name/0/id", usualNameID(t, p)),
 		pds.Replace("/name/0/given/1", "Rosa"),
 	)
 	require.NoError(t, err)
@@ -248,4 +254,14 @@ func TestUpdateAgainstFake(t *testing.T) {
 	require.Len(t, reqs, 2)
 	assert.Equal(t, http.StatusServiceUnavailable, reqs[0].Status)
 	assert.Equal(t, reqs[0].Header.Get("X-Request-ID"), reqs[1].Header.Get("X-Request-ID"))
+}
+
+// usualNameID is the object id of the patient's first name, which a
+// change to part of it must test.
+func usualNameID(t *testing.T, p *pds.Patient) string {
+	t.Helper()
+	names := p.Names()
+	require.NotEmpty(t, names)
+	require.NotEmpty(t, names[0].ID)
+	return names[0].ID
 }

@@ -48,8 +48,11 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 			"Your app has insufficient permissions to use this method. Please contact support."))
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json-patch+json" {
-		fake.WriteOutcome(w, invalidValue("Invalid value - Content-Type header must be application/json-patch+json"))
+	// The service takes application/json as well as the JSON Patch type;
+	// anything else, or none, is an unsupported service.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != "application/json-patch+json" && mt != "application/json") {
+		fake.WriteOutcome(w, outcome(http.StatusBadRequest, "processing", "UNSUPPORTED_SERVICE", "Unsupported Service",
+			"Invalid request with error - Content-Type header must be application/json-patch+json"))
 		return
 	}
 	m := ifMatchPattern.FindStringSubmatch(r.Header.Get("If-Match"))
@@ -174,6 +177,10 @@ func applyPatch(rec *record, nhs shcrkit.NHSNumber, ops []patchOp) (fhir.Patient
 				"Invalid update with error - '"+root+"' cannot be removed"), false
 		}
 		last := segs[len(segs)-1]
+		if itemLists[root] && len(segs) >= 3 && isIndex(segs[1]) && !namesItem(op, segs) && !itemNamed(ops[:i], root, segs[1]) {
+			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: changing part of '/%s/%s' needs a test of its id or url first "+
+				"(you must always include the list id or url)", i, root, segs[1])), false
+		}
 		if op.Op == "add" && len(segs) == 2 && last != "-" {
 			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: use '-' to add an item to '%s'", i, root)), false
 		}
@@ -190,6 +197,13 @@ func applyPatch(rec *record, nhs shcrkit.NHSNumber, ops []patchOp) (fhir.Patient
 		if op.Value != nil {
 			if err := json.Unmarshal(op.Value, &val); err != nil {
 				return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: value is not JSON", i)), false
+			}
+		}
+		if itemLists[root] && namesItem(op, segs) && op.Op != "test" {
+			// Mirroring an item's id back is how a change names the item;
+			// the id itself cannot change.
+			if cur, err := get(doc, segs); err != nil || !reflect.DeepEqual(cur, val) {
+				return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: the %s of '/%s/%s' cannot change", i, segs[2], root, segs[1])), false
 			}
 		}
 		if itemLists[root] && len(segs) == 2 {
@@ -226,20 +240,50 @@ func applyPatch(rec *record, nhs shcrkit.NHSNumber, ops []patchOp) (fhir.Patient
 	return res, fake.Outcome{}, true
 }
 
+// namesItem reports whether op is the test (or the mirroring replace) of
+// a list item's id or url, which a change to part of the item needs.
+func namesItem(op patchOp, segs []string) bool {
+	return len(segs) == 3 && (segs[2] == "id" || segs[2] == "url") && (op.Op == "test" || op.Op == "replace" || op.Op == "add")
+}
+
+// itemNamed reports whether one of ops tests (or mirrors) the id or url of
+// the list item root/index.
+func itemNamed(ops []patchOp, root, index string) bool {
+	for _, op := range ops {
+		if (op.Op == "test" || op.Op == "replace" || op.Op == "add") &&
+			(op.Path == "/"+root+"/"+index+"/id" || op.Path == "/"+root+"/"+index+"/url") {
+			return true
+		}
+	}
+	return false
+}
+
+func countUsual(names []fhir.HumanName) int {
+	n := 0
+	for _, name := range names {
+		if name.Use != nil && *name.Use == fhir.NameUseUsual {
+			n++
+		}
+	}
+	return n
+}
+
 // checkRules applies the business rules the fake knows of.
 func checkRules(before, after *fhir.Patient) (fake.Outcome, bool) {
 	if after.Gender != nil && *after.Gender == fhir.AdministrativeGenderOther &&
 		(before.Gender == nil || *before.Gender != fhir.AdministrativeGenderOther) {
 		return invalidUpdate("gender cannot be set to 'other'"), false
 	}
-	usual := 0
-	for _, n := range after.Name {
-		if n.Use != nil && *n.Use == fhir.NameUseUsual {
-			usual++
-		}
-	}
-	if usual != 1 && len(after.Name) > 0 {
-		return invalidUpdate("a patient must have exactly one usual name"), false
+	usualBefore, usual := countUsual(before.Name), countUsual(after.Name)
+	switch {
+	case usual > 1:
+		return outcome(http.StatusForbidden, "forbidden", "FORBIDDEN_UPDATE", "Update is forbidden",
+			"Invalid update with error - cannot add more than one usual name"), false
+	case usual == 0 && usualBefore > 0:
+		return outcome(http.StatusForbidden, "forbidden", "FORBIDDEN_UPDATE", "Update is forbidden",
+			"Invalid update with error - cannot remove the usual name"), false
+	case usual == 0 && len(after.Name) > 0:
+		return invalidUpdate("a patient's names must include a usual name"), false
 	}
 	uses := map[fhir.AddressUse]int{}
 	for _, a := range after.Address {

@@ -2,6 +2,7 @@ package pdstest_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,7 +39,7 @@ func TestPatchOnTheWire(t *testing.T) {
 				require.Len(t, names, 3)
 				assert.NotEmpty(t, names[2].(map[string]any)["id"], "the service assigns an id")
 			}},
-		{name: "add inside an item", body: `{"patches":[{"op":"add","path":"/name/0/given/0","value":"Millie"}]}`, status: 200,
+		{name: "add inside an item", body: `{"patches":[{"op":"test","path":"/name/0/id","value":"NAME0"},{"op":"add","path":"/name/0/given/0","value":"Millie"}]}`, status: 200,
 			check: func(t *testing.T, a answer) {
 				assert.Equal(t, []any{"Millie", "Amelia", "Rose"}, a.body["name"].([]any)[0].(map[string]any)["given"])
 			}},
@@ -69,13 +70,25 @@ func TestPatchOnTheWire(t *testing.T) {
 		{name: "index out of range", body: `{"patches":[{"op":"replace","path":"/name/9/family","value":"X"}]}`, status: 400, code: "INVALID_UPDATE"},
 		{name: "model rejects the result", body: `{"patches":[{"op":"replace","path":"/gender","value":"mal"}]}`, status: 400, code: "INVALID_UPDATE"},
 		{name: "gender other", body: `{"patches":[{"op":"replace","path":"/gender","value":"other"}]}`, status: 400, code: "INVALID_UPDATE"},
-		{name: "second usual name", body: `{"patches":[{"op":"add","path":"/name/-","value":{"use":"usual","family":"X"}}]}`, status: 400, code: "INVALID_UPDATE"},
+		{name: "second usual name", body: `{"patches":[{"op":"add","path":"/name/-","value":{"use":"usual","family":"X"}}]}`, status: 403, code: "FORBIDDEN_UPDATE"},
+		{name: "remove the only usual name", body: `{"patches":[{"op":"test","path":"/name/0/id","value":"NAME0"},{"op":"remove","path":"/name/0"}]}`, status: 403, code: "FORBIDDEN_UPDATE"},
+		{name: "usual name made old", body: `{"patches":[{"op":"test","path":"/name/0/id","value":"NAME0"},{"op":"replace","path":"/name/0/use","value":"old"}]}`, status: 403, code: "FORBIDDEN_UPDATE"},
+		{name: "part of an item without its id", body: `{"patches":[{"op":"replace","path":"/address/0/postalCode","value":"LS1 4AP"}]}`, status: 400, code: "INVALID_UPDATE"},
+		{name: "part of an item after testing another's id", body: `{"patches":[{"op":"test","path":"/name/0/id","value":"NAME0"},{"op":"replace","path":"/address/0/postalCode","value":"LS1 4AP"}]}`, status: 400, code: "INVALID_UPDATE"},
+		{name: "part of an item after testing its id", body: `{"patches":[{"op":"test","path":"/address/0/id","value":"ADDR0"},{"op":"replace","path":"/address/0/postalCode","value":"LS1 4AP"}]}`, status: 200,
+			check: func(t *testing.T, a answer) {
+				assert.Equal(t, "LS1 4AP", a.body["address"].([]any)[0].(map[string]any)["postalCode"])
+			}},
+		{name: "part of an item after mirroring its id", body: `{"patches":[{"op":"replace","path":"/address/0/id","value":"ADDR0"},{"op":"replace","path":"/address/0/postalCode","value":"LS1 4AP"}]}`, status: 200},
+		{name: "an item's id cannot change", body: `{"patches":[{"op":"replace","path":"/address/0/id","value":"OTHER"},{"op":"replace","path":"/address/0/postalCode","value":"LS1 4AP"}]}`, status: 400, code: "INVALID_UPDATE"},
 		{name: "second home address", body: `{"patches":[{"op":"add","path":"/address/-","value":{"use":"home","line":["1 A Street"]}}]}`, status: 400, code: "INVALID_UPDATE"},
 		{name: "remove gender", body: `{"patches":[{"op":"remove","path":"/gender"}]}`, status: 403, code: "FORBIDDEN_UPDATE"},
 		{name: "missing If-Match", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"If-Match", ""}, status: 412, code: "PRECONDITION_FAILED"},
 		{name: "If-Match without W/", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"If-Match", `"1"`}, status: 412, code: "PRECONDITION_FAILED"},
 		{name: "stale If-Match", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"If-Match", `W/"0"`}, status: 409, code: "RESOURCE_VERSION_MISMATCH"},
-		{name: "wrong content type", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"Content-Type", "application/json"}, status: 400, code: "INVALID_VALUE"},
+		{name: "application/json is accepted", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"Content-Type", "application/json"}, status: 200},
+		{name: "other content type", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"Content-Type", "text/plain"}, status: 400, code: "UNSUPPORTED_SERVICE"},
+		{name: "no content type", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"Content-Type", ""}, status: 400, code: "UNSUPPORTED_SERVICE"},
 		{name: "restricted patient", path: "/Patient/" + pdstest.PatientRestricted.String(), body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 403, code: "FORBIDDEN_UPDATE"},
 		{name: "unknown patient", path: "/Patient/" + pdstest.PatientUnknown.String(), body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 404, code: "RESOURCE_NOT_FOUND"},
 		{name: "invalid NHS number", path: "/Patient/9490000010", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 400, code: "INVALID_RESOURCE_ID"},
@@ -93,7 +106,8 @@ func TestPatchOnTheWire(t *testing.T) {
 			}
 			hs := append([]string{"Content-Type", jsonPatch, "If-Match", `W/"1"`}, tt.headers...)
 			before, beforeVersion, _ := srv.Record(pdstest.PatientNormal)
-			a := call(t, srv, http.MethodPatch, path, tt.body, hs...)
+			body := strings.NewReplacer("NAME0", *before.Name[0].Id, "ADDR0", *before.Address[0].Id).Replace(tt.body)
+			a := call(t, srv, http.MethodPatch, path, body, hs...)
 			assert.Equal(t, tt.status, a.status, string(a.raw))
 			assert.Equal(t, tt.code, a.code())
 			if tt.check != nil {

@@ -159,6 +159,12 @@ type Person struct {
 	// EmergencyContact is a phone number recorded as the patient's
 	// emergency contact.
 	EmergencyContact string
+	// ManagingOrganization is the organisation managing the record
+	// (Patient.managingOrganization), in PDS the GP practice; "" for none.
+	ManagingOrganization shcrkit.ODSCode
+	// MultipleBirth is the patient's place in a multiple birth (1 for the
+	// first-born twin), Patient.multipleBirthInteger; 0 when not recorded.
+	MultipleBirth int
 	// Related are the patient's related people.
 	Related []Relation
 }
@@ -189,6 +195,7 @@ func Population() []Person {
 	nr, wv, fc, mh := regions[0], regions[1], regions[2], regions[3]
 	home := func(p *Person, r Region, practice int) {
 		p.Region, p.HomeShCR, p.GP = r.Name, r.ShCR, r.Practices[practice].ODS
+		p.ManagingOrganization = p.GP
 	}
 	var out []Person
 	add := func(p Person, r Region, practice int) {
@@ -201,7 +208,7 @@ func Population() []Person {
 	add(Person{NHSNumber: PatientNormal, Prefix: "Mrs", Given: []string{"Amelia", "Rose"}, Family: SharedSurname,
 		PreviousFamily: "Calloway", Gender: pds.GenderFemale, BirthDate: "1984-03-14",
 		AddressLines: []string{"12 Moor Lane", "Kirkby Moor"}, Postcode: "YO62 4QT",
-		Phone: "01632 960101", Email: "amelia.hartley@example.com", EmergencyContact: "01632 960102",
+		Phone: "01632 960101", Email: "amelia.hartley@example.com", EmergencyContact: "01632 960102", MultipleBirth: 1,
 		Related: []Relation{
 			{Relationship: "SPS", NextOfKin: true, NHSNumber: SyntheticNHSNumber(10)},
 			{Relationship: "MTH", Given: []string{"Margaret"}, Family: "Calloway",

@@ -146,6 +146,20 @@ func buildRecord(p Person) (*record, error) {
 				Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}},
 		}}
 	}
+	if p.ManagingOrganization != "" {
+		if !p.ManagingOrganization.Valid() {
+			return nil, fmt.Errorf("pdstest: managing organisation is not a valid ODS code")
+		}
+		res.ManagingOrganization = &fhir.Reference{Type: ptr("Organization"),
+			Identifier: &fhir.Identifier{System: ptr(shcrkit.ODSSystem), Value: ptr(p.ManagingOrganization.String()),
+				Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}}}
+	}
+	switch {
+	case p.MultipleBirth < 0 || p.MultipleBirth > 9:
+		return nil, fmt.Errorf("pdstest: multiple birth order must be 1 to 9, or 0 for none")
+	case p.MultipleBirth > 0:
+		res.MultipleBirthInteger = ptr(p.MultipleBirth)
+	}
 	rec := &record{res: res, version: 1, conf: conf, redacted: p.Redacted}
 	for i, r := range p.Related {
 		rp, err := buildRelated(p.NHSNumber, i, r)
@@ -207,12 +221,13 @@ func startDate(birth string) string {
 }
 
 // view returns the patient as PDS returns it on a get: versioned, labelled
-// and, unless unrestricted, without address, telecom, contacts and GP.
+// and, unless unrestricted, without address, telecom, contacts, GP and
+// managing organisation.
 func (r *record) view() fhir.Patient {
 	p := r.res
 	p.Meta = &fhir.Meta{VersionId: ptr(fmt.Sprint(r.version)), Security: []fhir.Coding{r.conf.Coding()}}
 	if r.conf.Restricted() {
-		p.Address, p.Telecom, p.Contact, p.GeneralPractitioner = nil, nil, nil, nil
+		p.Address, p.Telecom, p.Contact, p.GeneralPractitioner, p.ManagingOrganization = nil, nil, nil, nil, nil
 	}
 	return p
 }

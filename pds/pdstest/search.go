@@ -150,6 +150,9 @@ func (s *Server) parseQuery(v url.Values) (query, fake.Outcome, bool) {
 	if strings.Contains(q.email, "*") || strings.Contains(q.phone, "*") {
 		return q, invalidSearch("Invalid search data provided - wildcards are not allowed in email or phone"), false
 	}
+	if len(q.birth) == 0 {
+		return q, missingValue("Invalid search data provided - 'birthdate' is required"), false
+	}
 	given, family, born, gender, post := len(q.given) > 0, q.family != "", len(q.birth) > 0, q.gender != "", q.postcode != ""
 	if q.fuzzy {
 		if !(given && family && born) && !(family && born && gender && post) && !(given && born && gender && post) {
@@ -172,6 +175,9 @@ func givenFields(given []string) []struct{ name, val string } {
 func parseDates(field string, vals []string) ([]dateCond, fake.Outcome, bool) {
 	var out []dateCond
 	for _, v := range vals {
+		if len(v) == 10 {
+			v = "eq" + v // no prefix means eq
+		}
 		if len(v) != 12 {
 			return nil, invalidValue("Invalid value in field '" + field + "' - want eq, ge or le and a yyyy-mm-dd date"), false
 		}
