@@ -175,7 +175,7 @@ type Casebook struct {
 
 // NewCasebook returns a Casebook writing to sink and reading from src.
 func NewCasebook(sink Sink, src Reader) (*Casebook, error) {
-	if sink == nil || src == nil {
+	if CheckSink(sink) != nil || src == nil {
 		return nil, fmt.Errorf("%w: a casebook needs a sink and a reader", ErrInvalidOption)
 	}
 	return &Casebook{sink: sink, src: src, now: time.Now, newID: func() string { return "CASE-" + uuid.NewString() }}, nil
@@ -306,7 +306,7 @@ func (b *Casebook) write(ctx context.Context, officer shcrkit.Requester, patient
 	if err := e.Validate(); err != nil {
 		return errors.Join(ErrInvalidCase, err)
 	}
-	return b.sink.Write(ctx, e)
+	return WriteSafely(ctx, b.sink, e)
 }
 
 // Case reads a case back from the trail: its steps, status and finding,

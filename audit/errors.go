@@ -32,6 +32,9 @@ var (
 	// ErrNoSinks: a Multi sink was given no sinks: auditing cannot be
 	// switched off, so it refuses every event.
 	ErrNoSinks = errors.New("audit: no sinks")
+	// ErrSinkPanicked: a sink panicked in Write. The panic was recovered
+	// and counts as a failed write: the data the event covers is withheld.
+	ErrSinkPanicked = errors.New("audit: sink panicked")
 )
 
 // IntegrityError lists every integrity problem that Verify (or OpenLog)

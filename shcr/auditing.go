@@ -97,7 +97,9 @@ func (j *journey) decisionEvent(step string, action audit.Action, service audit.
 func (j *journey) write(ctx context.Context, step string, e audit.Event) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	if err := j.c.sink.Write(wctx, e); err != nil {
+	// A panicking sink is a failed write, here as in every goroutine of
+	// the journey: the process goes on and the data is withheld.
+	if err := audit.WriteSafely(wctx, j.c.sink, e); err != nil {
 		return &AuditError{Step: step, Err: err}
 	}
 	return nil

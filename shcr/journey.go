@@ -102,6 +102,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Audit == nil {
 		missing = append(missing, "Audit")
+	} else if err := audit.CheckSink(cfg.Audit); err != nil {
+		return nil, fmt.Errorf("%w: Audit: %w", ErrInvalidOption, err)
 	}
 	if cfg.Directory == nil {
 		missing = append(missing, "Directory")
