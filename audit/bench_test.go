@@ -60,8 +60,10 @@ func writeConcurrently(tb testing.TB, l *Log, writers, n int) float64 {
 }
 
 // BenchmarkGroupCommit measures durable events per second with 64
-// concurrent writers, with group commit and with an fsync per event, on
-// the same disk, and reports both and their ratio.
+// concurrent writers on the same disk: with group commit, with group
+// commit and a checkpoint signed and handed to a witness for every commit
+// (WithCheckpointEveryCommit), and with an fsync per event; it reports
+// each and their ratios.
 func BenchmarkGroupCommit(b *testing.B) {
 	const writers = 64
 	open := func(opts ...LogOption) *Log {
@@ -71,15 +73,23 @@ func BenchmarkGroupCommit(b *testing.B) {
 		}
 		return l
 	}
+	var witnessed atomic.Int64
 	group := open()
 	defer group.Close()
+	witness := open(WithCheckpointEveryCommit(), WithCheckpointFunc(func(Checkpoint) { witnessed.Add(1) }))
+	defer witness.Close()
 	each := open(WithSyncEveryEvent())
 	defer each.Close()
 	b.ResetTimer()
-	groupRate := writeConcurrently(b, group, writers, max(b.N, 1000))
+	n := max(b.N, 1000)
+	groupRate := writeConcurrently(b, group, writers, n)
+	witnessRate := writeConcurrently(b, witness, writers, n)
 	eachRate := writeConcurrently(b, each, writers, max(b.N/16, 500))
 	b.StopTimer()
 	b.ReportMetric(groupRate, "events/s")
+	b.ReportMetric(witnessRate, "witnessed-events/s")
+	b.ReportMetric(witnessRate/groupRate, "witnessed-ratio")
+	b.ReportMetric(float64(n)/float64(witnessed.Load()), "events/witnessed-checkpoint")
 	b.ReportMetric(eachRate, "fsync-each-events/s")
 	b.ReportMetric(groupRate/eachRate, "speedup")
 }

@@ -37,6 +37,7 @@
 //	segments/NNN.seg   events, as length-prefixed, CRC-32C-checked JSON records
 //	hashes             the Merkle tree's stored hashes (golang.org/x/mod/sumdb/tlog)
 //	checkpoint         the latest signed checkpoint (origin, size, root hash)
+//	state              the size of the latest stored checkpoint, how far the index runs reach
 //	signing.key        the Ed25519 signing key, unless WithSigningKey is given
 //	verifier.key       the public key, for third parties
 //	index/table        one fixed-size entry per event: where it is, when, what
@@ -49,14 +50,28 @@
 // log signs a checkpoint of the tree with its Ed25519 key, in the Go
 // checksum database note format.
 //
-// After a crash OpenLog cuts a torn tail (a batch whose commit never
-// reached the disk, never acknowledged), saves it under torn/ and reports
-// it (Recovered); every event whose Write returned nil is still there.
-// OpenLog reads only what it must (keys, checkpoint, headers, the hashes
-// under the checkpoint's root, the events after it); anything there that
-// does not check, or events missing that a checkpoint covers, makes it
-// fail with ErrTampered without touching the files. Verify checks the
-// rest.
+// A batch's entries go to index/table only after its fsync, and its
+// events are acknowledged only after that: an intact table entry for an
+// event that the segments no longer hold is an acknowledged event that
+// has gone. After a crash OpenLog cuts a torn tail (a batch whose commit
+// never reached the disk, never acknowledged), saves it under torn/ and
+// reports it (Recovered); every event whose Write returned nil is still
+// there. Anything else fails OpenLog with an *IntegrityError (matching
+// ErrTampered) naming what is wrong, before any file is touched: a
+// changed byte that OpenLog reads (keys, checkpoint, state, segment
+// headers, the hashes under the checkpoint's root, the events after it);
+// acknowledged events missing from the segments, cut or deleted; a
+// checkpoint missing or older than the state file records (a log that
+// never stored one opens without it, as NoCheckpoint); an index run
+// missing. Verify checks the rest. Hashes and table entries of events
+// after the latest checkpoint are rebuilt from the records when they are
+// short: a power failure can leave them so, and the records they derive
+// from are intact.
+//
+// With WithCheckpointEveryCommit the log signs a checkpoint of every
+// group commit and hands it to the WithCheckpointFunc witness before it
+// acknowledges the commit's events, so that a copy kept elsewhere covers
+// every acknowledged event.
 //
 // # Tamper evidence
 //

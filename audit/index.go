@@ -344,6 +344,16 @@ func (ix *index) wakeMerger() {
 	}
 }
 
+// indexed returns the last seq the runs cover (0 when there are none).
+func (ix *index) indexed() uint64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if len(ix.runs) == 0 {
+		return 0
+	}
+	return ix.runs[len(ix.runs)-1].last
+}
+
 // memEvents returns how many events the memory index holds.
 func (ix *index) memEvents() int {
 	ix.mu.RLock()

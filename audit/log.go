@@ -63,6 +63,7 @@ type Log struct {
 
 	ckptMu sync.RWMutex
 	ckpt   Checkpoint
+	saved  logState // what the state file says
 
 	idx      *index
 	recovery Recovery
@@ -500,7 +501,11 @@ func (l *Log) commit(batch []*writeReq) {
 		}
 		return
 	}
-	if err := l.writeBatch(batch); err != nil {
+	err := l.writeBatch(batch)
+	if err == nil && l.cfg.checkpointEachCommit {
+		err = l.witnessCommit()
+	}
+	if err != nil {
 		err = l.fail(err)
 		for _, r := range batch {
 			r.done <- err
@@ -559,17 +564,21 @@ func (l *Log) writeBatch(batch []*writeReq) error {
 		return fmt.Errorf("writing %s: %w", l.seg.name, err)
 	}
 	l.seg.size += int64(len(buf))
+	t0 := time.Now()
+	if err := syncData(l.seg.f); err != nil {
+		return fmt.Errorf("syncing %s: %w", l.seg.name, err)
+	}
+	l.syncAvg += (time.Since(t0) - l.syncAvg) / 8
+	// Only now, with the batch durable, do its table entries go to the
+	// file, before any of its events is acknowledged: an entry in the
+	// table is the record that its event was acknowledged, which is what
+	// tells the loss of acknowledged events from a torn tail.
 	if err := l.hashes.flush(); err != nil {
 		return fmt.Errorf("writing hashes: %w", err)
 	}
 	if err := l.table.flush(); err != nil {
 		return fmt.Errorf("writing table: %w", err)
 	}
-	t0 := time.Now()
-	if err := syncData(l.seg.f); err != nil {
-		return fmt.Errorf("syncing %s: %w", l.seg.name, err)
-	}
-	l.syncAvg += (time.Since(t0) - l.syncAvg) / 8
 	if cap(l.wbuf) > 16<<20 {
 		l.wbuf = nil // do not pin a buffer grown by one huge batch
 	}
@@ -612,13 +621,20 @@ func createSegment(dir string, first uint64) (*segment, error) {
 }
 
 // checkpoint signs and stores a checkpoint of the current size, after
-// making the stored hashes and the table durable.
+// making the stored hashes and the table durable, unless the latest
+// already covers it; then it brings the state file up to date.
 func (l *Log) checkpoint() error {
 	size := l.next - 1
 	l.lastCheckpointAt = time.Now()
-	if cur, ok := l.Checkpoint(); size == 0 || (ok && cur.Size == size) {
-		return nil
+	if cur, ok := l.Checkpoint(); size > 0 && (!ok || cur.Size != size) {
+		if err := l.storeCheckpoint(size); err != nil {
+			return err
+		}
 	}
+	return l.saveState()
+}
+
+func (l *Log) storeCheckpoint(size uint64) error {
 	if err := l.hashes.f.Sync(); err != nil {
 		return fmt.Errorf("syncing hashes: %w", err)
 	}
@@ -642,6 +658,24 @@ func (l *Log) checkpoint() error {
 	if l.cfg.onCheckpoint != nil {
 		l.cfg.onCheckpoint(c)
 	}
+	return nil
+}
+
+// witnessCommit signs a checkpoint of the batch just committed and hands
+// it to the checkpoint func before the batch is acknowledged
+// (WithCheckpointEveryCommit). It is not stored in the directory: the
+// witness keeps it.
+func (l *Log) witnessCommit() error {
+	size := l.next - 1
+	h, err := l.hashes.treeHash(int64(size))
+	if err != nil {
+		return err
+	}
+	c, err := signCheckpoint(l.signer, size, h)
+	if err != nil {
+		return err
+	}
+	l.cfg.onCheckpoint(c)
 	return nil
 }
 

@@ -98,7 +98,22 @@ func TestRecoveryAfterCrash(t *testing.T) {
 			f[hashesFile], f[table] = nil, nil
 		}, 4, false, false},
 		{"hashes half written", func(f map[string][]byte) { f[hashesFile] = f[hashesFile][:50] }, 4, false, false},
-		{"last batch torn", func(f map[string][]byte) { f[seg] = f[seg][:frames[7]+3] }, 3, true, false},
+		// A crash tears only a batch whose fsync never returned, and
+		// whose table entries were therefore never written.
+		{"last batch torn", func(f map[string][]byte) {
+			f[seg], f[table] = f[seg][:frames[7]+3], f[table][:3*tableEntrySize]
+		}, 3, true, false},
+		{"last batch torn, its table entry half written", func(f map[string][]byte) {
+			f[seg], f[table] = f[seg][:frames[7]+3], f[table][:3*tableEntrySize+10]
+		}, 3, true, false},
+		{"last batch torn, zeros where its table entry would be", func(f map[string][]byte) {
+			f[seg] = f[seg][:frames[7]+3]
+			f[table] = append(append([]byte(nil), f[table][:3*tableEntrySize]...), make([]byte, tableEntrySize)...)
+		}, 3, true, false},
+		{"acknowledged last batch cut by one byte", func(f map[string][]byte) { f[seg] = f[seg][:len(f[seg])-1] }, 0, false, true},
+		{"acknowledged last batch cut", func(f map[string][]byte) { f[seg] = f[seg][:frames[6]] }, 0, false, true},
+		{"acknowledged batches cut", func(f map[string][]byte) { f[seg] = f[seg][:frames[2]] }, 0, false, true},
+		{"segment holding acknowledged events deleted", func(f map[string][]byte) { delete(f, seg) }, 0, false, true},
 		{"last batch's event damaged after its commit was written", func(f map[string][]byte) {
 			d := append([]byte(nil), f[seg]...)
 			d[frames[6]+20] ^= 0xff
@@ -107,13 +122,18 @@ func TestRecoveryAfterCrash(t *testing.T) {
 		{"last batch's commit damaged", func(f map[string][]byte) {
 			d := append([]byte(nil), f[seg]...)
 			d[frames[7]+12] ^= 0xff
-			f[seg] = d
+			f[seg], f[table] = d, f[table][:3*tableEntrySize]
 		}, 3, true, false},
 		{"last batch's event lost with its page, the commit written", func(f map[string][]byte) {
 			d := append([]byte(nil), f[seg]...)
 			clear(d[frames[6]+10 : frames[6]+40])
-			f[seg] = d
+			f[seg], f[table] = d, f[table][:3*tableEntrySize]
 		}, 3, true, false},
+		{"acknowledged last batch's event zeroed", func(f map[string][]byte) {
+			d := append([]byte(nil), f[seg]...)
+			clear(d[frames[6]+10 : frames[6]+40])
+			f[seg] = d
+		}, 0, false, true},
 		{"an acknowledged batch damaged before an intact one", func(f map[string][]byte) {
 			d := append([]byte(nil), f[seg]...)
 			d[frames[2]+20] ^= 0xff
