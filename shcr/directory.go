@@ -74,6 +74,11 @@ type Endpoint struct {
 	// Consumer.IdentityReuse allows), so a journey signs one token per
 	// endpoint rather than one per request.
 	ReuseIdentity bool
+	// AuditURL is the base URL of the custodian ShCR's own FHIR audit
+	// repository, where a CustodianAudit sends an AuditEvent for every
+	// retrieval from it, so that the patient's home region can answer
+	// "who viewed my record". "" means the custodian takes none.
+	AuditURL string
 }
 
 // SSP configures the Spine Secure Proxy, through which pointers with an
@@ -111,6 +116,7 @@ type endpoint struct {
 	Endpoint
 	base    *url.URL
 	origins []string
+	audit   *url.URL
 }
 
 // sspRoute is a validated SSP.
@@ -186,6 +192,11 @@ func checkEndpoint(e Endpoint) (*endpoint, []string) {
 		problems = append(problems, "base URL "+err.Error())
 	}
 	ep := &endpoint{Endpoint: e, base: base}
+	if e.AuditURL != "" {
+		if ep.audit, err = parseServiceURL(e.AuditURL); err != nil {
+			problems = append(problems, "audit URL "+err.Error())
+		}
+	}
 	if base != nil {
 		ep.origins = append(ep.origins, originOf(base))
 		if ep.Audience == "" {

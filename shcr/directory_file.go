@@ -49,6 +49,7 @@ type endpointFile struct {
 	Timeout       string        `json:"timeout" yaml:"timeout"`
 	Parallelism   int           `json:"parallelism" yaml:"parallelism"`
 	ReuseIdentity bool          `json:"reuseIdentity" yaml:"reuseIdentity"`
+	AuditURL      string        `json:"auditUrl" yaml:"auditUrl"`
 	Auth          *authFile     `json:"auth" yaml:"auth"`
 	TLS           *tlsFile      `json:"tls" yaml:"tls"`
 	Identity      *identityFile `json:"identity" yaml:"identity"`
@@ -173,7 +174,7 @@ func (df *directoryFile) build(dir string) (*Directory, error) {
 }
 
 func (ef endpointFile) endpoint(dir string) (Endpoint, error) {
-	e := Endpoint{Name: ef.Name, BaseURL: ef.BaseURL, ContentHosts: ef.ContentHosts, Audience: ef.Audience, ASID: ef.ASID}
+	e := Endpoint{Name: ef.Name, BaseURL: ef.BaseURL, ContentHosts: ef.ContentHosts, Audience: ef.Audience, ASID: ef.ASID, AuditURL: ef.AuditURL}
 	for _, c := range ef.Custodians {
 		code, err := shcrkit.ParseODSCode(c)
 		if err != nil {

@@ -1,0 +1,106 @@
+package audittest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+)
+
+// Repository is a fake FHIR audit repository, such as a custodian shared
+// care record keeps so that its patients can ask who viewed their
+// records. It accepts AuditEvents by PUT /AuditEvent/{id} (and POST
+// /AuditEvent), keeping one copy per ID, so a sender that delivers at
+// least once is seen to deliver exactly once. It can be told to fail, to
+// test senders against a repository that is down.
+//
+// Differences from a real repository: it checks only that a body is an
+// AuditEvent whose id matches the path, and serves no search.
+type Repository struct {
+	*httptest.Server
+
+	mu       sync.Mutex
+	events   map[string]fhir.AuditEvent
+	order    []string
+	requests int
+	down     bool
+}
+
+// NewRepository starts a Repository on loopback.
+func NewRepository() *Repository {
+	r := &Repository{events: map[string]fhir.AuditEvent{}}
+	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
+	return r
+}
+
+// SetDown makes the repository answer 503 to every request while down is
+// true.
+func (r *Repository) SetDown(down bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down = down
+}
+
+// Events returns the AuditEvents received, one per ID, in the order first
+// received.
+func (r *Repository) Events() []fhir.AuditEvent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]fhir.AuditEvent, 0, len(r.order))
+	for _, id := range r.order {
+		out = append(out, r.events[id])
+	}
+	return out
+}
+
+// Requests returns how many requests arrived, duplicates and refusals
+// included.
+func (r *Repository) Requests() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.requests
+}
+
+func (r *Repository) serve(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	r.requests++
+	down := r.down
+	r.mu.Unlock()
+	if down {
+		http.Error(w, "audit repository unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	id, found := strings.CutPrefix(req.URL.Path, "/AuditEvent")
+	id = strings.TrimPrefix(id, "/")
+	if !found || strings.Contains(id, "/") || (req.Method == http.MethodPut) == (id == "") || (req.Method != http.MethodPut && req.Method != http.MethodPost) {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	var ae fhir.AuditEvent
+	if err == nil {
+		err = json.Unmarshal(body, &ae)
+	}
+	if err != nil || !strings.Contains(string(body), `"resourceType":"AuditEvent"`) || ae.Id == nil || (id != "" && *ae.Id != id) {
+		http.Error(w, "not an AuditEvent with the id of its URL", http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	_, seen := r.events[*ae.Id]
+	if !seen {
+		r.events[*ae.Id] = ae
+		r.order = append(r.order, *ae.Id)
+	}
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "application/fhir+json")
+	if seen {
+		w.WriteHeader(http.StatusOK)
+	} else {
+		w.WriteHeader(http.StatusCreated)
+	}
+	w.Write(body)
+}
