@@ -156,6 +156,11 @@ func TestDecideAllowDoesNotAllocate(t *testing.T) {
 		{"restricted", []func(*rbac.Request){record("RX1", typeNEWS2), func(r *rbac.Request) { r.Patient.Confidentiality = shcrkit.ConfidentialityRestricted }}},
 		{"sensitive", []func(*rbac.Request){record("RE1", typeLloydGeorge), role("R8000", "B0360", "B1611")}},
 		{"by category", []func(*rbac.Request){func(r *rbac.Request) { r.Custodian, r.Category = "Y23456", "demographics" }}},
+		{"unverified optional encounter", []func(*rbac.Request){record("RE1", typeEmergencyPlan),
+			relationship(shcrkit.RelationshipEncounter, ""), verification(rbac.VerificationUnverified, "encounter", "", "no encounter found")}},
+		{"ad hoc", []func(*rbac.Request){record("RS1", typeEmergencyPlan), purpose(shcrkit.PurposeEmergency), func(r *rbac.Request) {
+			r.AdHoc = &rbac.AdHoc{DecidedBy: "555000000031", Reason: "unconscious", Basis: "ICO data sharing code: emergencies"}
+		}}},
 	} {
 		t.Run("example/"+tc.name, func(t *testing.T) {
 			req := baseRequest()

@@ -36,6 +36,8 @@ func compile(f *policyFile, root *yaml.Node, now time.Time) (*Policy, error) {
 	c := &checker{root: root}
 	p := &Policy{
 		file:          f,
+		loaded:        now,
+		sites:         make(map[shcrkit.ODSCode][]shcrkit.ODSCode),
 		custodians:    make(map[shcrkit.ODSCode]int32),
 		categoryIndex: make(map[string]int),
 		typeCategory:  make(map[string]int),
@@ -77,7 +79,8 @@ func compile(f *policyFile, root *yaml.Node, now time.Time) (*Policy, error) {
 	c.relationships(p, f, activities)
 	c.confidentiality(p, f, activities)
 	c.breakGlass(p, f)
-	c.agreements(p, f, now)
+	c.agreements(p, f)
+	c.adHocSharing(p, f)
 	c.recordOfProcessing(f)
 	if err := c.err(); err != nil {
 		return nil, err
@@ -120,8 +123,20 @@ func (c *checker) organisations(p *Policy, f *policyFile) {
 	p.localName = f.Local.Name
 	for i, m := range f.Local.Members {
 		mp := lp.with("members", i)
-		if code, ok := claim(mp.with("ods"), m.ODS); ok {
+		code, ok := claim(mp.with("ods"), m.ODS)
+		if ok {
 			p.custodians[code] = -1
+		}
+		for j, site := range m.Sites {
+			sc, err := shcrkit.ParseODSCode(site)
+			switch {
+			case err != nil || string(sc) != site:
+				c.add(mp.with("sites", j), "site %q is not an ODS code in upper case", site)
+			case contains(partyStrings(p.sites[code]), site):
+				c.add(mp.with("sites", j), "site %s is listed twice", site)
+			case ok:
+				p.sites[code] = append(p.sites[code], sc)
+			}
 		}
 		if strings.TrimSpace(m.Name) == "" {
 			c.add(mp.with("name"), "member %s needs a name", m.ODS)
@@ -141,6 +156,9 @@ func (c *checker) organisations(p *Policy, f *policyFile) {
 		p.custodians[code] = idx
 		for j, m := range r.Members {
 			mp := rp.with("members", j)
+			if len(m.Sites) > 0 {
+				c.add(mp.with("sites"), "sites are listed for members of the local shared care record only")
+			}
 			if mc, ok := claim(mp.with("ods"), m.ODS); ok {
 				p.custodians[mc] = idx
 			}
@@ -437,6 +455,7 @@ func (c *checker) relationships(p *Policy, f *policyFile, closure map[string][]s
 			p.grant(a).kinds |= 1 << kind
 		}
 		rr.obligations = c.obligations(rp.with("obligations"), rs.Obligations, rule)
+		rr.verify = c.verificationSetting(rp.with("verification"), kind, rs.Verification)
 		if kind == shcrkit.RelationshipSelfClaimed || kind == shcrkit.RelationshipEmergency {
 			// Practice on Spine: both need a recorded reason and alert the
 			// organisation's Privacy Officer.
@@ -497,10 +516,10 @@ func (c *checker) breakGlass(p *Policy, f *policyFile) {
 }
 
 // agreements reads the information sharing agreements and checks their
-// parties, scope and dates: an agreement that has ended must be removed or
-// marked retired, and two agreements between the same shared care records
-// may not be in force at once.
-func (c *checker) agreements(p *Policy, f *policyFile, now time.Time) {
+// parties, scope, sign-off and dates: two agreements between the same
+// shared care records may not be in force at once. Agreements that have
+// ended or not begun are kept, inactive.
+func (c *checker) agreements(p *Policy, f *policyFile) {
 	if len(f.Agreements) > maxAgreements {
 		c.add(path{"agreements"}, "at most %d agreements, got %d", maxAgreements, len(f.Agreements))
 		return
@@ -516,7 +535,8 @@ func (c *checker) agreements(p *Policy, f *policyFile, now time.Time) {
 		}
 		ids[as.ID] = true
 		a := agreement{id: as.ID, title: as.Title, reference: as.Reference, retired: as.Retired,
-			validFrom: as.ValidFrom, validTo: as.ValidTo}
+			validFrom: as.ValidFrom, validTo: as.ValidTo, version: as.Version, reviewDate: as.ReviewDate}
+		c.signOff(p, ap, as, &a)
 		if strings.TrimSpace(as.Title) == "" {
 			c.add(ap.with("title"), "agreement %s needs a title", as.ID)
 		}
@@ -563,11 +583,11 @@ func (c *checker) agreements(p *Policy, f *policyFile, now time.Time) {
 			// valid_to is the last day in force: the agreement ends at the
 			// following midnight, local time.
 			a.from, a.to = from, time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, p.loc)
-			switch {
-			case to.Before(from):
+			// An agreement that has ended or not yet begun still loads: it
+			// is inactive, and decisions against it say so. One lapsed
+			// agreement must not take every other one down with it.
+			if to.Before(from) {
 				c.add(ap.with("valid_to"), "agreement %s ends (%s) before it starts (%s)", as.ID, as.ValidTo, as.ValidFrom)
-			case !as.Retired && !now.Before(a.to):
-				c.add(ap.with("valid_to"), "agreement %s expired on %s: remove it or mark it retired", as.ID, as.ValidTo)
 			}
 		}
 		idx := len(p.agreements)

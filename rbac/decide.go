@@ -41,6 +41,13 @@ type Decision struct {
 	// record-stage decision, or "" (local records, boundary decisions,
 	// refusals).
 	Agreement string
+	// AdHoc is true for a record shared outside any agreement on the ad
+	// hoc decision the request recorded (Request.AdHoc): its own kind of
+	// decision, always flagged for review.
+	AdHoc bool
+	// Verification is the outcome of checking the claimed relationship,
+	// as the request carried it, whatever the decision.
+	Verification Verification
 }
 
 // Err returns nil for an allowed decision and otherwise a *DeniedError,
@@ -186,7 +193,7 @@ func (v *verdict) deny(rule, reason string) {
 // everything.
 func (p *Policy) Decide(req Request) Decision {
 	if p == nil {
-		return Decision{Reasons: []string{"no access policy is loaded"}, Rule: "policy", Stage: req.Stage()}
+		return Decision{Reasons: []string{"no access policy is loaded"}, Rule: "policy", Stage: req.Stage(), Verification: req.Verification}
 	}
 	stage := req.Stage()
 	t := req.Time
@@ -252,6 +259,9 @@ func (p *Policy) Decide(req Request) Decision {
 		}
 		if len(rr.acts) > 0 && g.kinds&(1<<kind) == 0 {
 			v.deny(rr.rule, withArticle(kind.String())+" relationship needs activity "+strings.Join(rr.acts, " or "))
+			relOK = false
+		}
+		if !checkVerification(&v, rr, &req.Verification) {
 			relOK = false
 		}
 	}
@@ -325,13 +335,19 @@ func (p *Policy) Decide(req Request) Decision {
 				scope = agreementIdx + scopeFirstAgreement
 			case breakGlass && p.bg.overridesAgreement:
 				scope = scopeOverride
+			case req.AdHoc != nil:
+				if p.decideAdHoc(&v, req.AdHoc, req.Purpose) {
+					scope = scopeAdHoc
+				} else {
+					p.explainNoAgreement(&v, req.Custodian, idx, known, t, req.Purpose, cat)
+				}
 			default:
 				p.explainNoAgreement(&v, req.Custodian, idx, known, t, req.Purpose, cat)
 			}
 		}
 	}
 
-	d := Decision{Stage: stage}
+	d := Decision{Stage: stage, Verification: req.Verification}
 	if cat >= 0 {
 		d.Category = p.categories[cat].id
 	}
@@ -348,6 +364,7 @@ func (p *Policy) Decide(req Request) Decision {
 			dissentOverride: dissentOverride, scope: scope, cat: cat})
 	}
 	d.Allowed, d.Reasons, d.Obligations, d.Rule, d.Agreement = true, o.reasons, o.obligations, o.rule, o.agreement
+	d.AdHoc = scope == scopeAdHoc
 	return d
 }
 
@@ -409,6 +426,12 @@ func (p *Policy) explainNoAgreement(v *verdict, custodian shcrkit.ODSCode, idx i
 	}
 	if !inForce {
 		v.deny("agreements", "no sharing agreement between "+string(p.local)+" and "+string(remote)+" in force on "+day)
+		for _, ai := range p.remotes[idx].agreements {
+			a := &p.agreements[ai]
+			if r := a.inactiveReason(t); r != "" {
+				v.deny("agreements/"+a.id, r)
+			}
+		}
 	}
 }
 

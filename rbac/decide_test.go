@@ -57,6 +57,9 @@ func baseRequest() rbac.Request {
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
+		// The example policy requires a registered relationship to be
+		// verified.
+		Verification: rbac.Verification{Status: rbac.VerificationVerified, Verifier: "registered", Evidence: "GP practice Y12345"},
 	}
 }
 
@@ -376,12 +379,12 @@ func TestDecideRecord(t *testing.T) {
 		{
 			name: "no agreement in force yet", rule: "agreements",
 			edits:   []func(*rbac.Request){record("RS1", typeEmergencyPlan)},
-			reasons: []string{"no sharing agreement between QRX and QSD in force on 2026-11-24"},
+			reasons: []string{"no sharing agreement between QRX and QSD in force on 2026-11-24", "agreement ISA-QRX-QSD-2027 begins on 2027-01-01"},
 		},
 		{
 			name: "last instant before an agreement starts", rule: "agreements",
 			edits:   []func(*rbac.Request){record("RS1", typeEmergencyPlan), at(dec31)},
-			reasons: []string{"no sharing agreement between QRX and QSD in force on 2026-12-31"},
+			reasons: []string{"no sharing agreement between QRX and QSD in force on 2026-12-31", "agreement ISA-QRX-QSD-2027 begins on 2027-01-01"},
 		},
 		{
 			name: "first instant of an agreement", allowed: true, agreement: "ISA-QRX-QSD-2027",
@@ -394,7 +397,7 @@ func TestDecideRecord(t *testing.T) {
 		{
 			name: "the day after an agreement's last day", rule: "agreements",
 			edits:   []func(*rbac.Request){record("RW1", typeEmergencyPlan), at(time.Date(2031, 1, 1, 0, 0, 0, 0, london))},
-			reasons: []string{"no sharing agreement between QRX and QWH in force on 2031-01-01"},
+			reasons: []string{"no sharing agreement between QRX and QWH in force on 2031-01-01", "agreement ISA-QRX-QWH-2026 ended on 2030-12-31"},
 		},
 		{
 			name: "agreement days are London days: start in summer time", allowed: true, agreement: "ISA-QRX-QEM-2025",
@@ -403,12 +406,13 @@ func TestDecideRecord(t *testing.T) {
 		{
 			name: "an hour before the start in summer time", rule: "agreements",
 			edits:   []func(*rbac.Request){record("RE1", typeEmergencyPlan), at(time.Date(2025, 3, 31, 22, 59, 59, 0, time.UTC))},
-			reasons: []string{"no sharing agreement between QRX and QEM in force on 2025-03-31"},
+			reasons: []string{"no sharing agreement between QRX and QEM in force on 2025-03-31", "agreement ISA-QRX-QEM-2025 begins on 2025-04-01"},
 		},
 		{
 			name: "a retired agreement is never applied", rule: "agreements",
-			edits:   []func(*rbac.Request){record("RW1", typeEmergencyPlan), at(time.Date(2025, 6, 1, 12, 0, 0, 0, london))},
-			reasons: []string{"no sharing agreement between QRX and QWH in force on 2025-06-01"},
+			edits: []func(*rbac.Request){record("RW1", typeEmergencyPlan), at(time.Date(2025, 6, 1, 12, 0, 0, 0, london))},
+			// The retired pilot agreement is not mentioned: it never applies.
+			reasons: []string{"no sharing agreement between QRX and QWH in force on 2025-06-01", "agreement ISA-QRX-QWH-2026 begins on 2026-01-01"},
 		},
 		{
 			name: "agreement does not cover the category", rule: "agreements/ISA-QRX-QWH-2026",
@@ -427,7 +431,7 @@ func TestDecideRecord(t *testing.T) {
 			edits: []func(*rbac.Request){
 				record("RS1", typeEmergencyPlan), relationship(shcrkit.RelationshipEmergency, "collapsed"), purpose(shcrkit.PurposeBreakGlass),
 			},
-			reasons: []string{"no sharing agreement between QRX and QSD in force on 2026-11-24"},
+			reasons: []string{"no sharing agreement between QRX and QSD in force on 2026-11-24", "agreement ISA-QRX-QSD-2027 begins on 2027-01-01"},
 		},
 		{
 			name: "break-glass record under an agreement", allowed: true, rule: "agreements/ISA-QRX-QEM-2025", agreement: "ISA-QRX-QEM-2025",

@@ -26,22 +26,41 @@
 //     records that one activity includes others (B0380 includes B0360).
 //   - relationships: the accepted kinds of legitimate relationship and the
 //     purposes of use each supports, with the reason, evidence and
-//     obligations each requires. Self-claimed and emergency (break-glass)
-//     relationships must require a reason and alert the Privacy Officer.
+//     obligations each requires, and whether a claimed relationship must be
+//     verified (verification: required, optional or not_applicable; see
+//     Verification). Self-claimed and emergency (break-glass)
+//     relationships must require a reason and alert the Privacy Officer;
+//     they are never verified, only recorded.
 //   - confidentiality: whether and how restricted (R) and very restricted
 //     (V) patients may be seen; an absent rule refuses.
 //   - break_glass: whether emergency access overrides a patient's recorded
 //     dissent or a missing agreement. Both default to no.
 //   - agreements: information sharing agreements between the local and
 //     remote shared care records: parties, purposes, categories, first
-//     and last day in force.
+//     and last day in force, and what the IG lead signs off (version,
+//     signatories, review date, the joint DSPA they conform to). An
+//     agreement that has ended or not begun still loads; it is inactive
+//     and decisions against it say so ("agreement ISA-… ended on
+//     2030-12-31"). AgreementsEnding, AgreementsDueForReview and
+//     RemotesWithoutAgreement answer what needs attention.
+//   - ad_hoc_sharing: the purposes for which a record no agreement covers
+//     may be shared on a professional's one-off, recorded judgement (see
+//     AdHoc); such a decision is its own kind, audited in full and flagged
+//     for review.
 //   - record_of_processing: the controller and what the UK GDPR Article 30
 //     record needs beyond the rules themselves.
 //
 // LoadPolicy decodes strictly (unknown and duplicate keys are errors) and
 // validates everything: code formats, references between sections,
-// overlapping agreements, agreements that have ended. It reports every
-// problem at once, each a *PolicyError with its line.
+// overlapping agreements. It reports every problem at once, each a
+// *PolicyError with its line.
+//
+// # Replacing the policy while running
+//
+// A Holder serves the policy in force and replaces it atomically (Reload
+// from text, ReloadFile, or Watch on a file): decisions already under way
+// on the old policy finish on it, new ones use the new, and a policy that
+// does not load leaves the old one serving and reports why.
 //
 // # Decisions
 //

@@ -15,8 +15,8 @@ import (
 // to look across the boundary for a patient registered with her service,
 // then for two records the National Record Locator returned.
 func Example() {
-	// LoadPolicy refuses agreements that have ended; the example is loaded
-	// as of a fixed day so that it runs the same in any year.
+	// The example is loaded as of a fixed day so that it runs the same in
+	// any year.
 	policy, err := rbac.LoadPolicyAt(bytes.NewReader(rbac.ExamplePolicyYAML()), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		log.Fatal(err)
@@ -28,6 +28,10 @@ func Example() {
 		},
 		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
+		// The policy requires a registered relationship to be verified
+		// (shcr's verifiers do it in the journey): here the patient's GP
+		// practice, from PDS, is the requester's organisation.
+		Verification: rbac.Verification{Status: rbac.VerificationVerified, Verifier: "registered", Evidence: "GP practice RX1"},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
 	}

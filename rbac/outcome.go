@@ -7,12 +7,13 @@ import (
 )
 
 // Scopes of a record-stage allowance: held locally, shared under a
-// break-glass override of a missing agreement, or shared under agreement
-// number scope-scopeFirstAgreement.
+// break-glass override of a missing agreement, shared ad hoc outside any
+// agreement, or shared under agreement number scope-scopeFirstAgreement.
 const (
 	scopeLocal          = 0
 	scopeOverride       = 1
-	scopeFirstAgreement = 2
+	scopeAdHoc          = 2
+	scopeFirstAgreement = 3
 )
 
 // outcomeKey is everything that shapes the reasons and obligations of an
@@ -87,6 +88,10 @@ func (p *Policy) buildOutcomes() {
 							k.scope = scopeOverride
 							add(k)
 						}
+						if p.adHoc.purposes&(1<<pur) != 0 {
+							k.scope = scopeAdHoc
+							add(k)
+						}
 						for ai := range p.agreements {
 							a := &p.agreements[ai]
 							if !a.retired && a.purposes&(1<<pur) != 0 && a.cats&(1<<uint(cat)) != 0 {
@@ -135,7 +140,7 @@ func (p *Policy) buildOutcome(k outcomeKey) *outcome {
 		confObl = p.conf[k.conf].obligations
 		o.reasons = append(o.reasons, p.str(k.conf.String()+" ("+k.conf.Code()+") data allowed by the confidentiality rules"))
 	}
-	var bgObl, catObl *obligationSet
+	var bgObl, catObl, adHocObl *obligationSet
 	if k.dissentOverride || k.scope == scopeOverride {
 		bgObl = p.bg.obligations
 	}
@@ -153,6 +158,11 @@ func (p *Policy) buildOutcome(k outcomeKey) *outcome {
 		case k.scope == scopeOverride:
 			o.reasons = append(o.reasons, p.str("no sharing agreement in force: overridden by break-glass, as the policy allows"))
 			o.rule = "break_glass"
+		case k.scope == scopeAdHoc:
+			o.reasons = append(o.reasons, p.str("no sharing agreement covers the record: shared ad hoc, outside any agreement, as the policy permits for purpose "+
+				k.purpose.String()+"; flagged for review"))
+			o.rule = adHocRuleName
+			adHocObl = p.adHoc.obligations
 		case k.scope-scopeFirstAgreement < len(p.agreements):
 			a := &p.agreements[k.scope-scopeFirstAgreement]
 			o.reasons = append(o.reasons, p.str("agreement "+a.id+" between "+joinParties(a.parties)+" covers category "+c.id+" for purpose "+k.purpose.String()))
@@ -163,7 +173,7 @@ func (p *Policy) buildOutcome(k outcomeKey) *outcome {
 	if k.dissentOverride {
 		o.rule = "break_glass"
 	}
-	o.obligations = mergeObligations(nil, rr.obligations, bgObl, confObl, catObl)
+	o.obligations = mergeObligations(nil, rr.obligations, bgObl, confObl, catObl, adHocObl)
 	return o
 }
 

@@ -12,8 +12,14 @@ import (
 // Policy is a loaded, validated access-control policy. It is immutable and
 // safe for concurrent use: build it once with LoadPolicy and share it.
 type Policy struct {
-	file *policyFile
-	loc  *time.Location
+	file   *policyFile
+	loc    *time.Location
+	loaded time.Time
+
+	// sites are the sites (ODS codes) a local member lists: GP practices
+	// of a primary care network, say, whose registered patients count as
+	// the member's own.
+	sites map[shcrkit.ODSCode][]shcrkit.ODSCode
 
 	local     shcrkit.ODSCode
 	localName string
@@ -50,6 +56,7 @@ type Policy struct {
 	bg   breakGlass
 
 	agreements []agreement
+	adHoc      adHocRule
 
 	// outcomes are the reasons and obligations of every allowed decision,
 	// built at load time so that Decide does not allocate.
@@ -95,6 +102,7 @@ type relRule struct {
 	requiresEvidence bool
 	acts             []string
 	obligations      *obligationSet
+	verify           VerificationSetting
 }
 
 type confRule struct {
@@ -120,6 +128,12 @@ type agreement struct {
 	validFrom, validTo   string
 	from, to             time.Time // in force from <= t < to
 	retired              bool
+
+	version     string
+	signatories []Signatory
+	reviewDate  string
+	review      time.Time // zero when no review date is given
+	dspa        DSPA
 }
 
 // LoadPolicy reads and validates a YAML policy. Unknown keys, duplicate
@@ -308,6 +322,16 @@ type Agreement struct {
 	ValidTo string `json:"validTo"`
 	// Retired agreements are kept for the record and never applied.
 	Retired bool `json:"retired,omitempty"`
+	// Version of the signed agreement, e.g. "2.1".
+	Version string `json:"version,omitempty"`
+	// Signatories signed the agreement off for their organisations.
+	Signatories []Signatory `json:"signatories,omitempty"`
+	// ReviewDate is when the agreement falls due for review (YYYY-MM-DD),
+	// or "".
+	ReviewDate string `json:"reviewDate,omitempty"`
+	// DSPA is the joint data sharing and processing agreement this one
+	// conforms to; zero when none is named.
+	DSPA DSPA `json:"dspa,omitzero"`
 }
 
 // Agreements returns the policy's agreements, in policy order.
@@ -322,7 +346,8 @@ func (p *Policy) Agreements() []Agreement {
 func (a *agreement) public() Agreement {
 	return Agreement{ID: a.id, Title: a.title, Reference: a.reference,
 		Parties: append([]shcrkit.ODSCode(nil), a.parties...), Purposes: purposeList(a.purposes),
-		Categories: append([]string(nil), a.categories...), ValidFrom: a.validFrom, ValidTo: a.validTo, Retired: a.retired}
+		Categories: append([]string(nil), a.categories...), ValidFrom: a.validFrom, ValidTo: a.validTo, Retired: a.retired,
+		Version: a.version, Signatories: append([]Signatory(nil), a.signatories...), ReviewDate: a.reviewDate, DSPA: a.dspa}
 }
 
 // AgreementFor returns the agreement under which records held by custodian

@@ -152,10 +152,12 @@ func TestLoadPolicyFile(t *testing.T) {
 	assert.True(t, errors.Is(err, rbac.ErrInvalidPolicy))
 	assert.True(t, errors.Is(err, os.ErrNotExist))
 
-	// LoadPolicy judges expiry by the current time.
-	_, err = rbac.LoadPolicy(strings.NewReader(strings.NewReplacer("2026-01-01", "2020-01-01", "2026-12-31", "2020-12-31").Replace(smallPolicy)))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "expired on 2020-12-31")
+	// An agreement that ended long ago does not stop the policy loading:
+	// it is inactive.
+	p, err = rbac.LoadPolicy(strings.NewReader(strings.NewReplacer("2026-01-01", "2020-01-01", "2026-12-31", "2020-12-31").Replace(smallPolicy)))
+	require.NoError(t, err)
+	assert.False(t, p.AgreementInForce("ISA-1", time.Now()))
+	assert.True(t, p.AgreementInForce("ISA-1", time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)))
 }
 
 // lineOf returns the 1-based line of the first line of text containing s.
@@ -205,8 +207,6 @@ func TestLoadPolicyRejects(t *testing.T) {
 		{name: "bad ODS code", old: "ods: RB1", new: "ods: R-B1", msg: `"R-B1" is not an ODS code`},
 		{name: "lower-case ODS code", old: "ods: RB1", new: "ods: rb1", msg: `ODS code "rb1" must be written in upper case`},
 		{name: "organisation named twice", old: "ods: RB1", new: "ods: RA1", msg: "organisation RA1 is already named at local.members[0].ods"},
-		{name: "expired agreement", old: "valid_to: 2026-12-31", new: "valid_to: 2026-05-31",
-			msg: "agreement ISA-1 expired on 2026-05-31: remove it or mark it retired", lineOf: "valid_to: 2026-05-31"},
 		{name: "agreement ending before it starts", old: "valid_to: 2026-12-31", new: "valid_to: 2025-12-31",
 			msg: "agreement ISA-1 ends (2025-12-31) before it starts (2026-01-01)"},
 		{name: "agreement date", old: "valid_from: 2026-01-01", new: "valid_from: 1 Jan 2026",

@@ -31,6 +31,7 @@ type policyFile struct {
 	Confidentiality    confSpec           `yaml:"confidentiality"`
 	BreakGlass         breakGlassSpec     `yaml:"break_glass"`
 	Agreements         []agreementSpec    `yaml:"agreements"`
+	AdHocSharing       *adHocSpec         `yaml:"ad_hoc_sharing"`
 	RecordOfProcessing ropaSpec           `yaml:"record_of_processing"`
 }
 
@@ -47,8 +48,9 @@ type shcrSpec struct {
 }
 
 type memberSpec struct {
-	ODS  string `yaml:"ods"`
-	Name string `yaml:"name"`
+	ODS   string   `yaml:"ods"`
+	Name  string   `yaml:"name"`
+	Sites []string `yaml:"sites"`
 }
 
 type authSpec struct {
@@ -93,6 +95,7 @@ type relationshipSpec struct {
 	Purposes           []string         `yaml:"purposes"`
 	RequiresReason     bool             `yaml:"requires_reason"`
 	RequiresEvidence   bool             `yaml:"requires_evidence"`
+	Verification       string           `yaml:"verification"`
 	RequiresActivities []string         `yaml:"requires_activities"`
 	Obligations        *obligationsSpec `yaml:"obligations"`
 }
@@ -125,6 +128,28 @@ type agreementSpec struct {
 	ValidFrom  string   `yaml:"valid_from"`
 	ValidTo    string   `yaml:"valid_to"`
 	Retired    bool     `yaml:"retired"`
+
+	Version     string          `yaml:"version"`
+	Signatories []signatorySpec `yaml:"signatories"`
+	ReviewDate  string          `yaml:"review_date"`
+	DSPA        *dspaSpec       `yaml:"dspa"`
+}
+
+type signatorySpec struct {
+	Name         string `yaml:"name"`
+	Role         string `yaml:"role"`
+	Organisation string `yaml:"organisation"`
+	Date         string `yaml:"date"`
+}
+
+type dspaSpec struct {
+	Reference string `yaml:"reference"`
+	Version   string `yaml:"version"`
+}
+
+type adHocSpec struct {
+	Purposes    []string         `yaml:"purposes"`
+	Obligations *obligationsSpec `yaml:"obligations"`
 }
 
 type obligationsSpec struct {
@@ -212,6 +237,11 @@ var yamlTypeNames = strings.NewReplacer(
 	"rbac.confRuleSpec", "a confidentiality rule",
 	"rbac.breakGlassSpec", "break_glass",
 	"rbac.agreementSpec", "an agreement",
+	"rbac.signatorySpec", "a signatory",
+	"*rbac.dspaSpec", "a data sharing and processing agreement",
+	"rbac.dspaSpec", "a data sharing and processing agreement",
+	"*rbac.adHocSpec", "ad_hoc_sharing",
+	"rbac.adHocSpec", "ad_hoc_sharing",
 	"*rbac.obligationsSpec", "obligations",
 	"rbac.obligationsSpec", "obligations",
 	"rbac.ropaSpec", "record_of_processing",

@@ -90,6 +90,13 @@ type Request struct {
 	// Time of the access, against which agreements' dates are checked; the
 	// zero value means now.
 	Time time.Time
+	// Verification is the outcome of checking Relationship (see
+	// shcr.RelationshipVerifier); the policy says per kind whether it must
+	// be verified. The zero value means no verifier judged it.
+	Verification Verification
+	// AdHoc, when set, records a one-off decision to share records that
+	// no agreement covers; see AdHoc.
+	AdHoc *AdHoc
 }
 
 // ForRecord returns a copy of a boundary request asking about one record:

@@ -187,6 +187,6 @@ func TestAgreementDaysFollowThePolicyTimeZone(t *testing.T) {
 	req.Time = time.Date(2026, 6, 30, 23, 30, 0, 0, time.UTC) // 00:30 on 1 July in London
 	d := inLondon.Decide(req)
 	require.False(t, d.Allowed)
-	require.Equal(t, []string{"no sharing agreement between QAA and QBB in force on 2026-07-01"}, d.Reasons)
+	require.Equal(t, []string{"no sharing agreement between QAA and QBB in force on 2026-07-01", "agreement ISA-1 ended on 2026-06-30"}, d.Reasons)
 	require.True(t, inUTC.Decide(req).Allowed)
 }

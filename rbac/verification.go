@@ -1,0 +1,199 @@
+package rbac
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shcrkit/shcrkit"
+)
+
+// VerificationSetting is what a policy asks of the verification of one
+// kind of legitimate relationship (its relationships[].verification).
+type VerificationSetting uint8
+
+// Verification settings.
+const (
+	// VerificationNotApplicable: the kind is not verified (self-claimed
+	// and emergency relationships, which rest on a recorded reason and an
+	// alert to the Privacy Officer). Any outcome is recorded, none
+	// decides. The default for self-claimed and emergency.
+	VerificationNotApplicable VerificationSetting = iota + 1
+	// VerificationOptional: the outcome is recorded; an unverified
+	// relationship is still accepted, but a verifier that failed refuses
+	// (fail closed). The default for the other kinds.
+	VerificationOptional
+	// VerificationRequired: only a verified relationship is accepted.
+	VerificationRequired
+)
+
+// String returns the setting as a policy writes it: "not_applicable",
+// "optional" or "required".
+func (s VerificationSetting) String() string {
+	switch s {
+	case VerificationNotApplicable:
+		return "not_applicable"
+	case VerificationOptional:
+		return "optional"
+	case VerificationRequired:
+		return "required"
+	}
+	return fmt.Sprintf("VerificationSetting(%d)", uint8(s))
+}
+
+// VerificationStatus is the outcome of checking a claimed relationship.
+type VerificationStatus uint8
+
+// Verification statuses. The zero value says no verifier judged the claim.
+const (
+	// VerificationNone: no verifier judged the claim (none is configured,
+	// or none judges its kind).
+	VerificationNone VerificationStatus = iota
+	// VerificationVerified: a verifier found what establishes the
+	// relationship.
+	VerificationVerified
+	// VerificationUnverified: a verifier judged the claim and could not
+	// confirm it; Reason says what was missing.
+	VerificationUnverified
+	// VerificationFailed: the verifier failed or ran out of time, so
+	// nothing is known; access fails closed.
+	VerificationFailed
+)
+
+// String returns "none", "verified", "unverified" or "failed".
+func (s VerificationStatus) String() string {
+	switch s {
+	case VerificationNone:
+		return "none"
+	case VerificationVerified:
+		return "verified"
+	case VerificationUnverified:
+		return "unverified"
+	case VerificationFailed:
+		return "failed"
+	}
+	return fmt.Sprintf("VerificationStatus(%d)", uint8(s))
+}
+
+// Verification is the outcome of checking the relationship a requester
+// claims: verified or not, by which verifier, on which evidence, or why
+// not. A Request carries it into the decision, which carries it out
+// again for the audit record.
+type Verification struct {
+	// Status of the check.
+	Status VerificationStatus `json:"status"`
+	// Verifier names the verifier that judged the claim ("registered",
+	// "encounter", ...), or "".
+	Verifier string `json:"verifier,omitempty"`
+	// Evidence identifies what established the relationship (the GP
+	// practice, the Encounter), when verified.
+	Evidence string `json:"evidence,omitempty"`
+	// Reason says why the claim was not verified, or what the verifier
+	// noted; it holds no NHS number.
+	Reason string `json:"reason,omitempty"`
+}
+
+// String summarises the outcome for an audit record: "verified by
+// registered: GP practice Y12345", "not verified by encounter: …",
+// "verification failed (referral): …" or "not verified: no verifier
+// judged the relationship".
+func (v Verification) String() string {
+	var s string
+	switch v.Status {
+	case VerificationVerified:
+		s = "verified by " + v.Verifier
+		if v.Evidence != "" {
+			s += ": " + v.Evidence
+		}
+		if v.Reason != "" {
+			s += " (" + v.Reason + ")"
+		}
+		return shcrkit.MaskNHSNumbers(s)
+	case VerificationUnverified:
+		s = "not verified by " + v.Verifier
+	case VerificationFailed:
+		s = "verification failed"
+		if v.Verifier != "" {
+			s += " (" + v.Verifier + ")"
+		}
+	default:
+		s = "not verified"
+		if v.Reason == "" {
+			return s + ": no verifier judged the relationship"
+		}
+	}
+	if v.Reason != "" {
+		s += ": " + v.Reason
+	}
+	return shcrkit.MaskNHSNumbers(s)
+}
+
+// Verification returns the policy's setting for a relationship kind; a
+// kind the policy does not accept is not applicable.
+func (p *Policy) Verification(kind shcrkit.RelationshipKind) VerificationSetting {
+	if !kind.Valid() || !p.rel[kind].accepted {
+		return VerificationNotApplicable
+	}
+	return p.rel[kind].verify
+}
+
+// checkVerification refuses a relationship whose verification the policy
+// requires and that was not verified, and any whose verifier failed
+// unless the policy does not apply verification to the kind.
+func checkVerification(v *verdict, rr *relRule, ver *Verification) bool {
+	switch rr.verify {
+	case VerificationRequired:
+		if ver.Status == VerificationVerified {
+			return true
+		}
+		what := "no verifier judged it"
+		if ver.Status != VerificationNone {
+			what = ver.String()
+		}
+		v.deny(rr.rule, "relationship "+rr.kind.String()+" must be verified and was not: "+clipReason(what))
+		return false
+	case VerificationOptional:
+		if ver.Status == VerificationFailed {
+			v.deny(rr.rule, "relationship "+rr.kind.String()+" could not be checked, so access fails closed: "+clipReason(ver.String()))
+			return false
+		}
+	}
+	return true
+}
+
+// clipReason keeps a verifier's text in a reason short and free of NHS
+// numbers.
+func clipReason(s string) string {
+	s = shcrkit.MaskNHSNumbers(s)
+	if len(s) > 300 {
+		cut := 300
+		for cut > 0 && (s[cut]&0xC0) == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return strings.TrimSpace(s)
+}
+
+// verificationSetting reads relationships[].verification; "" takes the
+// kind's default.
+func (c *checker) verificationSetting(at path, kind shcrkit.RelationshipKind, s string) VerificationSetting {
+	claimed := kind == shcrkit.RelationshipSelfClaimed || kind == shcrkit.RelationshipEmergency
+	switch strings.TrimSpace(s) {
+	case "":
+		if claimed {
+			return VerificationNotApplicable
+		}
+		return VerificationOptional
+	case "not_applicable":
+		return VerificationNotApplicable
+	case "optional":
+		return VerificationOptional
+	case "required":
+		if claimed {
+			c.add(at, "%s relationship cannot be verified: it rests on a recorded reason (use not_applicable or optional)", withArticle(kind.String()))
+		}
+		return VerificationRequired
+	}
+	c.add(at, "verification %q is not one of required, optional or not_applicable", s)
+	return VerificationOptional
+}
