@@ -10,9 +10,10 @@
 //
 // # Writing
 //
-// Write returns once the event is committed with synchronous_commit on
-// (set on every connection, whatever the server's default). Each Store
-// has one writer goroutine with a connection of its own: the events that
+// Write returns once the event is committed and the WAL that holds it is
+// flushed to disk (synchronous_commit is set on every connection,
+// whatever the server's default). Each Store has one writer goroutine
+// with a connection of its own: the events that
 // arrive while a transaction commits go together into the next one, as
 // one multi-row insert, so the number of transactions (and WAL flushes)
 // stays flat as writers are added and throughput grows with them.
@@ -25,6 +26,18 @@
 // and no duplicate (a rolled-back batch leaves no number used). When one
 // is due (WithCheckpointInterval) the batch also inserts a checkpoint of
 // the new tree, signed in the same transaction.
+//
+// The batch's COMMIT does not wait for the disk; the lock is released at
+// once, and a second connection (the flusher) then commits a transaction
+// that writes one WAL record, synchronously, which flushes the WAL up to
+// it, every batch before it included, and only then are the batch's
+// writers answered. The lock is so held for two round trips rather than
+// a disk flush, and the batches of several instances share one flush.
+// Because the WAL is a single sequence, a crash can only take a tail of
+// it: never an acknowledged event, and never a batch without the batches
+// built on it. A query may see events committed a moment before they are
+// durable (their writers are still waiting); a checkpoint is handed out
+// (Prove, Checkpoint, WithCheckpointFunc) only once durable.
 //
 // # Tables
 //

@@ -79,6 +79,19 @@ func (s *Store) latestCheckpoint(ctx context.Context) (audit.Checkpoint, error) 
 	if err != nil {
 		return audit.Checkpoint{}, fmt.Errorf("%w: the latest checkpoint: %w", audit.ErrTampered, err)
 	}
+	if known, ok := s.Checkpoint(); !ok || c.Size > known.Size {
+		// Another instance's batch signed it and may not be durable
+		// yet: never hand out a checkpoint that a crash could take back.
+		conn, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return audit.Checkpoint{}, fmt.Errorf("%w: no connection free in the pool: %w", ErrUnavailable, err)
+		}
+		err = s.flushWAL(ctx, conn.Conn())
+		conn.Release()
+		if err != nil {
+			return audit.Checkpoint{}, classify("flushing the WAL", err)
+		}
+	}
 	s.setCheckpoint(c)
 	return c, nil
 }

@@ -31,8 +31,10 @@ type Store struct {
 	vkey     string
 	sql      statements
 
-	reqs chan *writeReq
-	done chan struct{}
+	reqs      chan *writeReq
+	done      chan struct{}
+	flushes   chan flushReq
+	flushDone chan struct{}
 
 	mu       sync.Mutex
 	closed   bool
@@ -125,10 +127,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, classify("connecting", err)
 	}
-	s.w = writer{conn: conn, lastCheckpoint: cfg.now()}
+	s.w = writer{dedicated: dedicated{cfg: connCfg, conn: conn}, lastCheckpoint: cfg.now()}
 	s.reqs = make(chan *writeReq, cfg.maxBatch)
 	s.done = make(chan struct{})
+	s.flushes = make(chan flushReq, 1024)
+	s.flushDone = make(chan struct{})
 	go s.run()
+	go s.flushLoop()
 	return s, nil
 }
 

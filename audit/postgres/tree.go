@@ -117,10 +117,6 @@ func decodeFrontier(size int64, b []byte) (frontier, bool) {
 	return f, true
 }
 
-func (f frontier) clone() frontier {
-	return frontier{size: f.size, nodes: append([]frontierNode(nil), f.nodes...)}
-}
-
 // querier is what hash reads run on: a pooled connection, a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

@@ -31,19 +31,29 @@ type writeResult struct {
 
 // writer is the state of the goroutine that commits batches.
 type writer struct {
-	conn           *pgx.Conn
-	front          frontier // the tree after the last batch this writer saw committed
-	haveFront      bool
+	dedicated
 	lastCheckpoint time.Time
 	dirty          bool // events written since this store last signed
+	closing        bool
 }
 
-// Write appends the event and returns once it is committed: in a
-// transaction with synchronous commit, together with the other events
-// written at the same moment by this store (one transaction per batch).
-// The store assigns Seq (the next in the log across every instance, with
-// no gap) and Recorded; Time is set to the store's clock when zero. See
-// audit.Event.Normalize for the checks.
+// flushReq is a batch committed but not yet known to be durable, on its
+// way to the flusher.
+type flushReq struct {
+	batch []*writeReq
+	first uint64
+	rec   []byte // the first event's record, to look for after a lost connection
+	ckpt  audit.Checkpoint
+	final bool // the checkpoint Close signs: its failure is Close's
+}
+
+// Write appends the event and returns once it is committed and durable:
+// in one transaction with the other events written at the same moment by
+// this store, and with the WAL flushed to disk past that transaction's
+// commit (see the package documentation). The store assigns Seq (the
+// next in the log across every instance, with no gap) and Recorded; Time
+// is set to the store's clock when zero. See audit.Event.Normalize for
+// the checks.
 //
 // On error the event was not written, except that with ErrInDoubt it may
 // have been, and when ctx ends first Write returns ctx.Err() and the
@@ -90,7 +100,6 @@ func (s *Store) run() {
 	defer close(s.done)
 	tick := time.NewTicker(s.cfg.checkpointEvery)
 	defer tick.Stop()
-	batch := make([]*writeReq, 0, s.cfg.maxBatch)
 	for {
 		select {
 		case r, ok := <-s.reqs:
@@ -98,7 +107,7 @@ func (s *Store) run() {
 				s.shutdown()
 				return
 			}
-			batch = append(batch[:0], r)
+			batch := append(make([]*writeReq, 0, min(s.cfg.maxBatch, 1+len(s.reqs))), r)
 			open := true
 		drain:
 			for len(batch) < s.cfg.maxBatch {
@@ -114,7 +123,6 @@ func (s *Store) run() {
 				}
 			}
 			s.commit(batch, false)
-			clear(batch)
 			if !open {
 				s.shutdown()
 				return
@@ -127,63 +135,103 @@ func (s *Store) run() {
 	}
 }
 
-// shutdown signs a last checkpoint of what this store wrote and closes
-// the writer's connection.
+// shutdown signs a last checkpoint of what this store wrote, waits for
+// the flusher and closes the writer's connection.
 func (s *Store) shutdown() {
-	var err error
+	s.w.closing = true
 	if s.w.dirty {
-		_, err = s.commitBatch(nil, true)
+		s.commit(nil, true)
 	}
-	if s.w.conn != nil {
-		s.w.conn.Close(context.Background())
-	}
-	if err != nil {
-		s.mu.Lock()
-		s.closeErr = fmt.Errorf("postgres: signing the last checkpoint: %w", err)
-		s.mu.Unlock()
+	close(s.flushes)
+	<-s.flushDone
+	s.w.drop()
+}
+
+// commit commits one batch and hands it to the flusher, or answers its
+// writers at once when it failed (or, with WithMaxBatch(1), when it was
+// committed synchronously).
+func (s *Store) commit(batch []*writeReq, checkpoint bool) {
+	fr, err := s.commitBatch(batch, checkpoint)
+	switch {
+	case err != nil:
+		s.cfg.logger.Warn("audit: postgres batch not committed", "events", len(batch), "error", err.Error())
+		if s.w.closing {
+			s.setCloseErr(err)
+		}
+		for _, r := range batch {
+			r.done <- writeResult{err: err}
+		}
+	case s.syncEach():
+		s.durable(fr)
+	default:
+		s.flushes <- fr
 	}
 }
 
-// commit commits one batch and answers its writers.
-func (s *Store) commit(batch []*writeReq, checkpoint bool) {
-	first, err := s.commitBatch(batch, checkpoint)
-	if err != nil {
-		s.cfg.logger.Warn("audit: postgres batch not committed", "events", len(batch), "error", err.Error())
+// syncEach reports whether every batch is committed synchronously on its
+// own (WithMaxBatch(1)), the per-event baseline.
+func (s *Store) syncEach() bool { return s.cfg.maxBatch == 1 }
+
+// durable answers the writers of a batch now known to be durable.
+func (s *Store) durable(fr flushReq) {
+	for i, r := range fr.batch {
+		r.done <- writeResult{seq: fr.first + uint64(i)}
 	}
-	for i, r := range batch {
-		if err != nil {
-			r.done <- writeResult{err: err}
-		} else {
-			r.done <- writeResult{seq: first + uint64(i)}
+	if fr.ckpt.Size > 0 {
+		s.setCheckpoint(fr.ckpt)
+		if s.cfg.onCheckpoint != nil {
+			s.cfg.onCheckpoint(fr.ckpt)
 		}
+	}
+}
+
+func (s *Store) setCloseErr(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closeErr == nil {
+		s.closeErr = err
 	}
 }
 
 // commitBatch writes the batch in one transaction: under the append lock
 // (a transaction-scoped advisory lock that orders the writers of every
 // instance), it reads the last row, numbers the events after it, hashes
-// them into the tree, inserts them with their stored hashes (and, when
-// one is due, a signed checkpoint of the new tree) and commits. Two
-// round trips: BEGIN, lock and head in one pipeline; insert, checkpoint
-// and COMMIT in the other. It returns the first event's seq.
-func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (uint64, error) {
+// them into the tree and inserts them with their stored hashes (and, when
+// one is due, a signed checkpoint of the new tree). Two round trips:
+// BEGIN, lock and head in one pipeline; insert, checkpoint and COMMIT in
+// the other.
+//
+// The COMMIT does not wait for the WAL to reach the disk (synchronous
+// commit off for this transaction only), so the lock is held for two
+// round trips, not for a disk flush, and the batches of every instance
+// follow each other closely; the flusher then makes them durable
+// together, and only then are their writers answered. That is sound
+// because the WAL is one sequence: a batch that builds on another comes
+// after it in the WAL, so no crash can keep the later one and lose the
+// earlier one, and no Write returns before the WAL holding its event is
+// flushed.
+func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.statementTimeout+5*time.Second)
 	defer cancel()
-	conn, err := s.writerConn(ctx)
+	conn, err := s.w.get(ctx)
 	if err != nil {
-		return 0, classify("connecting", err)
+		return flushReq{}, classify("connecting", err)
 	}
 
 	var b pgx.Batch
 	b.Queue("BEGIN")
+	if !s.syncEach() {
+		b.Queue("SET LOCAL synchronous_commit TO off")
+	}
 	b.Queue("SELECT pg_advisory_xact_lock($1)", s.sql.appendLock)
 	b.Queue(s.sql.head)
 	br := conn.SendBatch(ctx, &b)
 	var head int64
 	var headFront []byte
-	_, err = br.Exec()
-	if err == nil {
-		_, err = br.Exec()
+	for range b.Len() - 1 {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
 	}
 	if err == nil {
 		if err = br.QueryRow().Scan(&head, &headFront); errors.Is(err, pgx.ErrNoRows) {
@@ -194,25 +242,25 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (uint64, error) 
 		err = cerr
 	}
 	if err != nil {
-		s.abandon(conn)
-		return 0, classify("starting a batch", err)
+		s.w.abandon()
+		return flushReq{}, classify("starting a batch", err)
 	}
 
 	f, err := s.frontierAt(ctx, conn, head, headFront)
 	if err != nil {
-		s.abandon(conn)
-		return 0, err
+		s.w.abandon()
+		return flushReq{}, err
 	}
 	rows, err := s.rowsFor(batch, &f)
 	if err != nil {
-		s.abandon(conn)
-		return 0, err
+		s.w.abandon()
+		return flushReq{}, err
 	}
 	var ckpt audit.Checkpoint
 	if f.size > 0 && (checkpoint || s.cfg.now().Sub(s.w.lastCheckpoint) >= s.cfg.checkpointEvery) {
 		if ckpt, err = s.sign(f); err != nil {
-			s.abandon(conn)
-			return 0, err
+			s.w.abandon()
+			return flushReq{}, err
 		}
 	}
 
@@ -238,50 +286,46 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (uint64, error) 
 	switch {
 	case err == nil && tag.String() == "COMMIT":
 	case err == nil:
-		s.abandon(conn)
-		return 0, fmt.Errorf("postgres: the batch was rolled back (%s)", tag)
+		s.w.abandon()
+		return flushReq{}, fmt.Errorf("postgres: the batch was rolled back (%s)", tag)
 	case errors.As(err, &pgErr):
 		// The server refused a statement: nothing after it ran, so the
 		// transaction was not committed.
-		s.abandon(conn)
-		return 0, classify("writing a batch", err)
+		s.w.abandon()
+		return flushReq{}, classify("writing a batch", err)
 	case len(batch) == 0:
-		s.dropConn()
-		return 0, classify("signing a checkpoint", err)
+		s.w.drop()
+		return flushReq{}, classify("signing a checkpoint", err)
 	default:
 		// The connection failed with the COMMIT sent: find out whether
 		// it was committed before answering.
-		committed, rerr := s.resolve(int64(head)+1, rows.record[0])
-		if rerr != nil {
-			return 0, fmt.Errorf("%w: %w", ErrInDoubt, classify("writing a batch", err))
+		found, ferr := s.findBatches(&s.w.dedicated, []flushReq{{first: uint64(head) + 1, rec: rows.record[0]}})
+		if ferr != nil {
+			return flushReq{}, fmt.Errorf("%w: %w", ErrInDoubt, classify("writing a batch", err))
 		}
-		if !committed {
-			return 0, classify("writing a batch", err)
+		if !found[0] {
+			return flushReq{}, classify("writing a batch", err)
 		}
 	}
-	s.w.front, s.w.haveFront = f, true
 	if len(batch) > 0 {
 		s.w.dirty = true
 	}
 	if ckpt.Size > 0 {
 		s.w.lastCheckpoint = s.cfg.now()
 		s.w.dirty = false
-		s.setCheckpoint(ckpt)
-		if s.cfg.onCheckpoint != nil {
-			s.cfg.onCheckpoint(ckpt)
-		}
 	}
-	return uint64(head) + 1, nil
+	fr := flushReq{batch: batch, first: uint64(head) + 1, ckpt: ckpt, final: s.w.closing}
+	if len(batch) > 0 {
+		fr.rec = rows.record[0]
+	}
+	return fr, nil
 }
 
-// frontierAt returns the tree's frontier at size head: from the writer's
-// own last batch when no other instance wrote since, else from the last
-// row's frontier column, else (a last row without one) from the stored
-// hashes.
+// frontierAt returns the tree's frontier at size head: from the last
+// row's frontier column, or (a last row without one) from the stored
+// hashes. It is never taken from memory: after a crash, another
+// instance's batch may stand where this store's last one was.
 func (s *Store) frontierAt(ctx context.Context, conn *pgx.Conn, head int64, col []byte) (frontier, error) {
-	if s.w.haveFront && s.w.front.size == head {
-		return s.w.front.clone(), nil
-	}
 	if f, ok := decodeFrontier(head, col); ok && col != nil {
 		return f, nil
 	}
@@ -364,67 +408,187 @@ func (s *Store) sign(f frontier) (audit.Checkpoint, error) {
 	return c, nil
 }
 
-// writerConn returns the writer's connection, connecting if it has none.
-func (s *Store) writerConn(ctx context.Context) (*pgx.Conn, error) {
-	if s.w.conn != nil && !s.w.conn.IsClosed() {
-		return s.w.conn, nil
+// dedicated is a connection of the writer's or the flusher's own, made
+// again after it fails.
+type dedicated struct {
+	cfg  *pgx.ConnConfig
+	conn *pgx.Conn
+}
+
+// get returns the connection, connecting if there is none.
+func (d *dedicated) get(ctx context.Context) (*pgx.Conn, error) {
+	if d.conn != nil && !d.conn.IsClosed() {
+		return d.conn, nil
 	}
-	s.w.conn = nil
-	conn, err := pgx.ConnectConfig(ctx, s.connCfg)
+	d.conn = nil
+	conn, err := pgx.ConnectConfig(ctx, d.cfg)
 	if err != nil {
 		return nil, err
 	}
-	s.w.conn = conn
+	d.conn = conn
 	return conn, nil
 }
 
-// abandon rolls back the writer's transaction, or drops the connection
-// when it cannot.
-func (s *Store) abandon(conn *pgx.Conn) {
+// drop closes the connection; the next get makes a new one.
+func (d *dedicated) drop() {
+	if d.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		d.conn.Close(ctx)
+		cancel()
+		d.conn = nil
+	}
+}
+
+// abandon rolls back the transaction on d, or drops the connection when
+// it cannot.
+func (d *dedicated) abandon() {
+	if d.conn == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
-		s.dropConn()
+	if _, err := d.conn.Exec(ctx, "ROLLBACK"); err != nil {
+		d.drop()
 	}
 }
 
-func (s *Store) dropConn() {
-	if s.w.conn != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		s.w.conn.Close(ctx)
-		cancel()
-		s.w.conn = nil
-	}
-}
-
-// resolve finds out whether the batch whose first event is seq first,
-// with record rec, was committed, reconnecting (for up to resolveWindow)
-// if the database is restarting.
-func (s *Store) resolve(first int64, rec []byte) (bool, error) {
-	s.dropConn()
+// findBatches looks, on a new connection, for the first record of each
+// batch whose connection was lost while it committed (or was flushed),
+// and then flushes the WAL so that what it found is durable. It tries for
+// up to resolveWindow while the database restarts, and returns whether
+// each batch is in the log, or an error when it could not tell.
+func (s *Store) findBatches(d *dedicated, batches []flushReq) ([]bool, error) {
+	d.drop()
 	deadline := time.Now().Add(resolveWindow)
 	wait := 20 * time.Millisecond
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		conn, err := s.writerConn(ctx)
+		found, err := s.lookFor(d, batches)
 		if err == nil {
-			var got []byte
-			err = conn.QueryRow(ctx, s.sql.record, first).Scan(&got)
-			cancel()
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				return false, nil
-			case err == nil:
-				return bytes.Equal(got, rec), nil
-			}
-			s.dropConn()
-		} else {
-			cancel()
+			return found, nil
 		}
+		d.drop()
 		if time.Now().Add(wait).After(deadline) {
-			return false, err
+			return nil, err
 		}
 		time.Sleep(wait)
 		wait = min(2*wait, time.Second)
+	}
+}
+
+func (s *Store) lookFor(d *dedicated, batches []flushReq) ([]bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.statementTimeout)
+	defer cancel()
+	conn, err := d.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found := make([]bool, len(batches))
+	for i, fr := range batches {
+		var got []byte
+		switch err := conn.QueryRow(ctx, s.sql.record, int64(fr.first)).Scan(&got); {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return nil, err
+		default:
+			found[i] = bytes.Equal(got, fr.rec)
+		}
+	}
+	return found, s.flushWAL(ctx, conn)
+}
+
+// flushWAL returns once everything in the WAL before it is on disk: it
+// commits, synchronously, a transaction that writes one small WAL record
+// (a logical decoding message, which needs no table and no privilege), and
+// a synchronous commit flushes the WAL up to its own commit record, so
+// also every commit before it, by any session. With synchronous standbys
+// configured it waits for them too.
+func (s *Store) flushWAL(ctx context.Context, conn *pgx.Conn) error {
+	var b pgx.Batch
+	b.Queue("BEGIN")
+	b.Queue("SELECT pg_logical_emit_message(true, 'shcrkit-audit', '')")
+	b.Queue("COMMIT")
+	br := conn.SendBatch(ctx, &b)
+	var err error
+	var tag pgconn.CommandTag
+	for range b.Len() {
+		if tag, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() != "COMMIT" {
+		err = fmt.Errorf("postgres: the flush was rolled back (%s)", tag)
+	}
+	return err
+}
+
+// flushLoop is the flusher goroutine: it makes the batches the writer
+// committed durable, all that are waiting with one WAL flush, and then
+// answers their writers.
+func (s *Store) flushLoop() {
+	defer close(s.flushDone)
+	d := &dedicated{cfg: s.connCfg}
+	defer d.drop()
+	for {
+		fr, ok := <-s.flushes
+		if !ok {
+			return
+		}
+		pending := []flushReq{fr}
+	drain:
+		for {
+			select {
+			case fr, ok := <-s.flushes:
+				if !ok {
+					break drain
+				}
+				pending = append(pending, fr)
+			default:
+				break drain
+			}
+		}
+		s.flushPending(d, pending)
+	}
+}
+
+func (s *Store) flushPending(d *dedicated, pending []flushReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.statementTimeout+5*time.Second)
+	defer cancel()
+	conn, err := d.get(ctx)
+	if err == nil {
+		if err = s.flushWAL(ctx, conn); err == nil {
+			for _, fr := range pending {
+				s.durable(fr)
+			}
+			return
+		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			d.abandon()
+		}
+	}
+	// The batches were committed but may not be durable: a crash may
+	// have taken them. Look for them once the database is back.
+	found, ferr := s.findBatches(d, pending)
+	for i, fr := range pending {
+		var werr error
+		switch {
+		case ferr != nil:
+			werr = fmt.Errorf("%w: %w", ErrInDoubt, classify("flushing the WAL", err))
+		case found[i]:
+			s.durable(fr)
+			continue
+		default:
+			werr = classify("flushing the WAL", err)
+		}
+		s.cfg.logger.Warn("audit: postgres batch not made durable", "events", len(fr.batch), "error", werr.Error())
+		if fr.final {
+			s.setCloseErr(werr)
+		}
+		for _, r := range fr.batch {
+			r.done <- writeResult{err: werr}
+		}
 	}
 }
