@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 )
 
@@ -132,6 +133,26 @@ func (o Outcome) code() uint8 {
 	return 0
 }
 
+// Kind says what an event records: a call made to a service, or a
+// decision made locally without any call.
+type Kind string
+
+// Kinds.
+const (
+	// KindInteraction is a request sent to a service (PDS, the NRL, a
+	// shared care record, the audit log). The zero Kind reads as this, so
+	// that records written before Kind existed keep their meaning.
+	KindInteraction Kind = "interaction"
+	// KindDecision is an access decision made locally (the boundary
+	// decision, a pointer's decision, a retrieval withheld before any
+	// request): nothing was sent, so the event names no X-Request-ID.
+	// ToFHIR writes it with BALP's authorization-decision pattern.
+	KindDecision Kind = "decision"
+)
+
+// Valid reports whether k is one of the defined kinds or zero.
+func (k Kind) Valid() bool { return k == "" || k == KindInteraction || k == KindDecision }
+
 // Authority is the person on whose authority a professional acted, when
 // that is not the professional themselves (a supervising clinician, for
 // example).
@@ -246,7 +267,37 @@ type Event struct {
 	// officer's case or a patient's challenge about other events of the
 	// trail (see Casebook); such events have Service ServiceAudit.
 	Investigation *Investigation `json:"investigation,omitempty"`
+
+	// Kind says whether the event records a call to a service or a local
+	// decision; zero means KindInteraction.
+	Kind Kind `json:"kind,omitempty"`
+	// DecisionID identifies an access decision (a UUID): on a decision,
+	// the decision itself; on an interaction, the decision that
+	// authorised it. It links the two without naming a request ID that
+	// was never sent.
+	DecisionID string `json:"decisionId,omitempty"`
+	// Policy names the access policy that decided (with Rule, its rule).
+	Policy string `json:"policy,omitempty"`
+	// ClientAddress is the host name or IP address of the host that made
+	// the call or the decision: the SDK's own host.
+	ClientAddress string `json:"clientAddress,omitempty"`
+	// ServerAddress is the host name or IP address of the host actually
+	// connected to. Through the Spine Secure Proxy that is the proxy, and
+	// Endpoint names the provider behind it.
+	ServerAddress string `json:"serverAddress,omitempty"`
+	// Request is a search as it went out, without scheme and host: the
+	// method and path, and for a POST a blank line and the body
+	// ("POST /FHIR/R4/DocumentReference/_search\n\nsubject:identifier=...").
+	// The patient's NHS number is written as QueryPatientPlaceholder, as
+	// in Query; RawRequest restores it.
+	Request string `json:"request,omitempty"`
+	// Confidentiality is the confidentiality label of the record accessed
+	// (a pointer's label, or the patient's for a demographics read).
+	Confidentiality shcrkit.Confidentiality `json:"confidentiality,omitempty"`
 }
+
+// IsDecision reports whether the event records a local decision.
+func (e Event) IsDecision() bool { return e.Kind == KindDecision }
 
 // The range of event times a sink accepts: a record's time must encode
 // as RFC 3339 (years 0 to 9999) and the log's table holds it as Unix
@@ -283,6 +334,42 @@ func (e Event) Validate() error {
 	}
 	if !e.Outcome.Valid() {
 		bad("unknown outcome %q", string(e.Outcome))
+	}
+	if !e.Kind.Valid() {
+		bad("unknown kind %q", string(e.Kind))
+	}
+	if e.Kind == KindDecision && e.RequestID != "" {
+		bad("a decision sends nothing, so it has no request ID")
+	}
+	if e.DecisionID != "" {
+		if _, err := uuid.Parse(e.DecisionID); err != nil || len(e.DecisionID) != 36 {
+			bad("decision ID is not a UUID")
+		}
+	}
+	if !e.Confidentiality.Valid() {
+		bad("unknown confidentiality %d", uint8(e.Confidentiality))
+	}
+	for _, a := range []struct{ name, v string }{{"clientAddress", e.ClientAddress}, {"serverAddress", e.ServerAddress}} {
+		if strings.ContainsAny(a.v, "/?#@ ") {
+			bad("%s must be a host name or IP address", a.name)
+		}
+	}
+	if e.Request != "" {
+		if e.Action != ActionSearch {
+			bad("request is kept for searches only")
+		}
+		if len(e.Request) > maxQuery {
+			bad("request is longer than %d bytes", maxQuery)
+		}
+		if !cleanText(strings.ReplaceAll(strings.ReplaceAll(e.Request, "\r\n", "\n"), "\n", " ")) {
+			bad("request holds control characters other than line breaks, or invalid UTF-8")
+		}
+		if nhsNumberIn(e.Request) {
+			bad("request names an NHS number; write the event's patient as %s", QueryPatientPlaceholder)
+		}
+		if strings.Contains(e.Request, QueryPatientPlaceholder) && e.Patient == "" {
+			bad("request refers to %s but the event has no patient", QueryPatientPlaceholder)
+		}
 	}
 	if e.Time.IsZero() {
 		bad("time is required")
@@ -374,9 +461,9 @@ type textField struct{ name, value string }
 // textFields lists the free-text and identifier fields that Validate
 // checks for length and content (activities and OnBehalfOf apart). It
 // returns an array, not a slice, so that validating allocates nothing.
-func (e *Event) textFields() [21]textField {
+func (e *Event) textFields() [25]textField {
 	r := &e.Requester
-	return [21]textField{
+	return [25]textField{
 		{"requester.userId", r.UserID},
 		{"requester.name", r.Name},
 		{"requester.roleProfileId", r.RoleProfileID},
@@ -398,6 +485,10 @@ func (e *Event) textFields() [21]textField {
 		{"reason", e.Reason},
 		{"requestId", e.RequestID},
 		{"correlationId", e.CorrelationID},
+		{"decisionId", e.DecisionID},
+		{"policy", e.Policy},
+		{"clientAddress", e.ClientAddress},
+		{"serverAddress", e.ServerAddress},
 	}
 }
 
@@ -415,6 +506,9 @@ func (e Event) Normalize(now time.Time) (Event, error) {
 	n.Time = n.Time.UTC()
 	if n.Patient != "" && n.Query != "" {
 		n.Query = RedactQuery(n.Query, n.Patient)
+	}
+	if n.Patient != "" && n.Request != "" {
+		n.Request = RedactQuery(n.Request, n.Patient)
 	}
 	if err := n.Validate(); err != nil {
 		return Event{}, err
@@ -462,6 +556,15 @@ func (e Event) RawQuery() string {
 	return strings.ReplaceAll(e.Query, QueryPatientPlaceholder, string(e.Patient))
 }
 
+// RawRequest returns Request with QueryPatientPlaceholder replaced by the
+// patient's NHS number: the request exactly as it went out.
+func (e Event) RawRequest() string {
+	if e.Patient == "" {
+		return e.Request
+	}
+	return strings.ReplaceAll(e.Request, QueryPatientPlaceholder, string(e.Patient))
+}
+
 // LogValue implements slog.LogValuer: identifiers only, the NHS number
 // masked, free text masked.
 func (e Event) LogValue() slog.Value {
@@ -472,6 +575,9 @@ func (e Event) LogValue() slog.Value {
 		slog.String("action", string(e.Action)),
 		slog.String("service", string(e.Service)),
 		slog.String("outcome", string(e.Outcome)),
+	}
+	if e.Kind != "" {
+		attrs = append(attrs, slog.String("kind", string(e.Kind)))
 	}
 	if e.Patient != "" {
 		attrs = append(attrs, slog.Any("patient", e.Patient))

@@ -163,13 +163,20 @@ func TestRecordBodyMatchesEncodingJSON(t *testing.T) {
 	full.BreakGlassReason = "unconscious, no relatives"
 	full.ErrorCode, full.Reason = "ACCESS_DENIED", `"quoted" <tag> & \back, é, `+"\u2028\u2029"
 	full.Requester.AssuranceLevel = 3
+	full.DecisionID, full.Policy = "5d1c3a0e-7b2f-4c1d-9e8f-0a1b2c3d4e5f", "Northern ShCR policy"
+	full.ClientAddress, full.ServerAddress = "epr-app-01.riverside.test", "10.0.0.7"
+	full.Confidentiality = shcrkit.ConfidentialityRestricted
+	decision := readEvent(t0, clinician(), patientA)
+	decision.Kind, decision.RequestID, decision.DecisionID = KindDecision, "", "5d1c3a0e-7b2f-4c1d-9e8f-0a1b2c3d4e5f"
+	search := searchEvent(t0, nurse(), patientB)
+	search.Request = "POST /FHIR/R4/DocumentReference/_search\n\nsubject%3Aidentifier=x%7C" + QueryPatientPlaceholder
 	minimal := Event{Time: t0, Requester: shcrkit.Requester{Organisation: "RX1", System: shcrkit.System{Name: "EPR"}},
 		Action: ActionSearch, Service: ServicePDS, Outcome: OutcomeFailed}
 	caseStep := Event{Time: t0, Requester: officer(), Action: ActionUpdate, Service: ServiceAudit, Resource: "Case/CASE-1",
 		Patient: patientA, Outcome: OutcomeSuccess, Investigation: &Investigation{Case: "CASE-1", Step: CaseClosed, Finding: FindingReferred, Note: "to the <Caldicott> Guardian"}}
 	opened := caseStep
 	opened.Investigation = &Investigation{Case: "CASE-1", Step: CaseOpened, Concerns: []uint64{3, 18446744073709551615}}
-	for name, e := range map[string]Event{"full": full, "minimal": minimal, "search": searchEvent(t0, nurse(), patientB), "case closed": caseStep, "case opened": opened} {
+	for name, e := range map[string]Event{"full": full, "minimal": minimal, "search": search, "decision": decision, "case closed": caseStep, "case opened": opened} {
 		t.Run(name, func(t *testing.T) {
 			want, err := json.Marshal(&e)
 			require.NoError(t, err)

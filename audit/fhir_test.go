@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,7 +23,13 @@ const wantReadJSON = `{
     {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/sequence", "valueString": "12"},
     {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/correlation-id", "valueString": "c0ffee00-1234-4abc-8def-001122334455"},
     {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/legitimate-relationship", "valueCode": "encounter"},
-    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/relationship-evidence", "valueString": "encounter-778899"}
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/relationship-evidence", "valueString": "encounter-778899"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/service", "valueCode": "shcr"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/role-code", "valueString": "S8000:G8000:R8000"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/activity", "valueCode": "B0360"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/activity", "valueCode": "B0380"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/system-name", "valueString": "Riverside EPR"},
+    {"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/system-version", "valueString": "4.2"}
   ],
   "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "Restful Operation"},
   "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": "read", "display": "read"}],
@@ -53,13 +60,15 @@ const wantReadJSON = `{
     {
       "type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110152", "display": "Destination Role ID"}]},
       "who": {"type": "Device", "identifier": {"system": "https://fhir.nhs.uk/Id/nhsSpineASID", "value": "200000000123"}, "display": "Riverside EPR 4.2"},
-      "requestor": false
+      "requestor": false,
+      "network": {"address": "epr-app-01.riverside.test", "type": "1"}
     },
     {
+      "extension": [{"url": "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/endpoint", "valueUri": "https://shcr.example.test/fhir/R4"}],
       "type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110153", "display": "Source Role ID"}]},
       "who": {"type": "Organization", "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y99999"}, "display": "shared care record"},
       "requestor": false,
-      "network": {"address": "https://shcr.example.test/fhir/R4", "type": "5"}
+      "network": {"address": "10.20.30.40", "type": "2"}
     }
   ],
   "source": {
@@ -74,13 +83,22 @@ const wantReadJSON = `{
       "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"}
     },
     {
-      "what": {"reference": "DocumentReference/Y99999-care-plan-1", "type": "DocumentReference"},
+      "what": {"type": "DocumentReference", "identifier": {
+        "system": "https://github.com/shcrkit/shcrkit/audit/NamingSystem/nrl-pointer-id", "value": "Y99999-care-plan-1",
+        "assigner": {"type": "Organization", "identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y99999"}}}},
       "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object"},
-      "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "4", "display": "Domain Resource"}
+      "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "4", "display": "Domain Resource"},
+      "securityLabel": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R", "display": "restricted"}]
     },
     {
       "what": {"identifier": {"value": "7f1c2b9e-4a51-4b7e-9d7e-5a1b2c3d4e5f"}},
       "type": {"system": "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType", "code": "XrequestId", "display": "transport specific unique identifier where http X-Request-Id is used"}
+    },
+    {
+      "what": {"identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:5d1c3a0e-7b2f-4c1d-9e8f-0a1b2c3d4e5f"}},
+      "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "4", "display": "Other"},
+      "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "13", "display": "Security Resource"},
+      "description": "the access decision that authorised this request"
     }
   ]
 }`
@@ -88,6 +106,8 @@ const wantReadJSON = `{
 func TestToFHIRRead(t *testing.T) {
 	e := readEvent(t0, clinician(), patientA)
 	e.Seq, e.Recorded = 12, t0.Add(time.Second)
+	e.ClientAddress, e.ServerAddress = "epr-app-01.riverside.test", "10.20.30.40"
+	e.DecisionID, e.Confidentiality = "5d1c3a0e-7b2f-4c1d-9e8f-0a1b2c3d4e5f", shcrkit.ConfidentialityRestricted
 	got, err := json.Marshal(ToFHIR(e))
 	require.NoError(t, err)
 	assert.JSONEq(t, wantReadJSON, string(got))
@@ -131,7 +151,14 @@ func TestToFHIRVariants(t *testing.T) {
 			return e
 		}, func(t *testing.T, a fhir.AuditEvent) {
 			assert.Equal(t, fhir.AuditEventOutcome4, *a.Outcome)
-			assert.Equal(t, "no legitimate relationship; error code NO_LR", *a.OutcomeDesc)
+			assert.Equal(t, "no legitimate relationship", *a.OutcomeDesc)
+			e := readEvent(t0, nurse(), patientA)
+			e.Outcome, e.Reason, e.ErrorCode = OutcomeRefused, "no legitimate relationship in 9434765919's record", "NO_LR"
+			oo := FHIROutcome(e)
+			require.NotNil(t, oo)
+			assert.Equal(t, fhir.IssueTypeForbidden, oo.Issue[0].Code)
+			assert.Equal(t, "NO_LR", *oo.Issue[0].Details.Coding[0].Code)
+			assert.Equal(t, "no legitimate relationship in 943****919's record", *oo.Issue[0].Details.Text, "the reason redacted")
 			assert.Contains(t, a.Extension, fhir.Extension{Url: ExtensionErrorCode, ValueCode: ptr("NO_LR")})
 		}},
 		{"failed: outcome 8", func() Event {
@@ -197,26 +224,83 @@ func TestToFHIRVariants(t *testing.T) {
 }
 
 // Every mapped event survives JSON through the samply model unchanged,
-// through the same path that reads AuditEvents from elsewhere.
+// through the same path that reads AuditEvents from elsewhere, and reads
+// back as the event it was made from.
 func TestToFHIRRoundTrip(t *testing.T) {
-	events := []Event{readEvent(t0, clinician(), patientA), searchEvent(t0, nurse(), patientB)}
-	for _, a := range []Action{ActionCreate, ActionUpdate, ActionDelete, ActionDisclose} {
-		e := readEvent(t0, clinician(), patientC)
-		e.Action, e.Outcome, e.Reason = a, OutcomeRefused, "policy"
-		e.OnBehalfOf = &Authority{UserID: "555000777888"}
-		events = append(events, e)
-	}
-	for _, e := range events {
+	for _, e := range roundTripEvents() {
 		a := ToFHIR(e)
-		data, err := json.Marshal(a)
+		data, err := MarshalFHIR(e)
 		require.NoError(t, err)
 		back, err := ParseFHIR(data)
 		require.NoError(t, err, string(data))
 		assert.Equal(t, a, back)
 		again, err := json.Marshal(back)
 		require.NoError(t, err)
-		assert.JSONEq(t, string(data), string(again))
+		plain, err := json.Marshal(a)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(plain), string(again))
+
+		got, err := EventFromFHIR(a)
+		require.NoError(t, err, string(data))
+		assert.Equal(t, e, got, "EventFromFHIR(ToFHIR(e))")
+		got, err = DecodeFHIR(data)
+		require.NoError(t, err)
+		assert.Equal(t, e, got, "DecodeFHIR(MarshalFHIR(e))")
 	}
+}
+
+// roundTripEvents covers every kind, action and outcome, with and without
+// the optional parts, as a sink stores them.
+func roundTripEvents() []Event {
+	full := func(e Event) Event {
+		e.Seq, e.Recorded = 41, t0.Add(2*time.Second)
+		e.ClientAddress, e.ServerAddress = "epr-app-01.riverside.test", "2001:db8::7"
+		e.UserFamily, e.PatientFamily = "Lovegood", "Smith"
+		e.Requester.AssuranceLevel = 3
+		e.Policy = "Northern ShCR policy"
+		return e
+	}
+	read := full(readEvent(t0, clinician(), patientA))
+	read.DecisionID, read.Confidentiality = "5d1c3a0e-7b2f-4c1d-9e8f-0a1b2c3d4e5f", shcrkit.ConfidentialityVeryRestricted
+	search := full(searchEvent(t0, nurse(), patientB))
+	search.Request = "POST /record-locator/consumer/FHIR/R4/DocumentReference/_search\n\nsubject%3Aidentifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C" + QueryPatientPlaceholder
+	pdsRead := readEvent(t0, clinician(), patientA)
+	pdsRead.Service, pdsRead.Custodian, pdsRead.Resource = ServicePDS, "", "Patient/"+string(patientA)
+	pdsRead.Endpoint = "https://pds.example.test/personal-demographics/FHIR/R4"
+	decision := full(readEvent(t0, clinician(), patientA))
+	decision.Kind, decision.RequestID, decision.DecisionID = KindDecision, "", "5d1c3a0e-7b2f-4c1d-9e8f-0a1b2c3d4e5f"
+	decision.Endpoint, decision.ServerAddress = "", ""
+	decision.Outcome, decision.ErrorCode, decision.Reason = OutcomeRefused, "ACCESS_DENIED", "refused: very restricted record"
+	boundary := decision
+	boundary.Resource, boundary.Custodian, boundary.Service, boundary.Action = "", "", ServiceNRL, ActionSearch
+	boundary.Outcome, boundary.ErrorCode, boundary.Reason = OutcomeSuccess, "", "allowed: registered"
+	breakGlass := full(readEvent(t0, clinician(), patientC))
+	breakGlass.Purpose, breakGlass.BreakGlassReason = shcrkit.PurposeBreakGlass, "unconscious in ED"
+	breakGlass.Relationship = shcrkit.RelationshipEmergency
+	breakGlass.OnBehalfOf = &Authority{UserID: "555000777888", Name: "Dr Sup", RoleProfileID: "100200300999", RoleCode: "S8000:G8000:R8000", Organisation: "RX1"}
+	failed := full(readEvent(t0, nurse(), patientA))
+	failed.Outcome, failed.ErrorCode, failed.Reason = OutcomeFailed, "503", "failed: unavailable"
+	events := []Event{read, search, pdsRead, decision, boundary, breakGlass, failed}
+	for _, a := range []Action{ActionCreate, ActionUpdate, ActionDelete, ActionDisclose} {
+		e := readEvent(t0, clinician(), patientC)
+		e.Action, e.Outcome, e.Reason = a, OutcomeRefused, "policy"
+		e.OnBehalfOf = &Authority{UserID: "555000777888"}
+		events = append(events, e)
+	}
+	noUser := searchEvent(t0, clinician(), "")
+	noUser.Requester.UserID, noUser.Query = "", "family=Smith"
+	noUser.Requester.Name, noUser.Requester.RoleProfileID, noUser.Requester.RoleCode, noUser.Requester.RoleName = "", "", "", ""
+	noUser.Requester.Activities = nil
+	events = append(events, noUser)
+	for i, e := range events {
+		n, err := e.Normalize(t0)
+		if err != nil {
+			panic(fmt.Sprintf("event %d: %v", i, err))
+		}
+		n.Seq, n.Recorded = e.Seq, e.Recorded
+		events[i] = n
+	}
+	return events
 }
 
 func TestValidateFHIR(t *testing.T) {

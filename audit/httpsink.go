@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -81,7 +80,7 @@ func (s *HTTPSink) Write(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(ToFHIR(n))
+	body, err := MarshalFHIR(n)
 	if err != nil {
 		return fmt.Errorf("audit: encoding AuditEvent: %w", err)
 	}

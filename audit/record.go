@@ -101,6 +101,15 @@ func appendEventBody(b []byte, e *Event) []byte {
 	if inv := e.Investigation; inv != nil {
 		b = appendInvestigation(b, inv)
 	}
+	b = appendOpt(b, "kind", string(e.Kind))
+	b = appendOpt(b, "decisionId", e.DecisionID)
+	b = appendOpt(b, "policy", e.Policy)
+	b = appendOpt(b, "clientAddress", e.ClientAddress)
+	b = appendOpt(b, "serverAddress", e.ServerAddress)
+	b = appendOpt(b, "request", e.Request)
+	if e.Confidentiality != shcrkit.ConfidentialityUnrestricted {
+		b = appendOpt(b, "confidentiality", e.Confidentiality.Code())
+	}
 	return append(b, '}')
 }
 

@@ -165,7 +165,8 @@ var ErrIncomplete = errors.New("audittest: event short of audit practice")
 // CheckEvent holds an event to the audit practice the SDK follows (GP
 // Connect, IHE BALP, ISO 27789), beyond what audit.Event.Validate
 // requires: a user with a role profile (or, for application-restricted
-// calls, a calling system), an organisation, a request ID, a purpose
+// calls, a calling system), an organisation, a request ID for a call (a
+// decision has none, but its rule and ID), a purpose
 // whenever a patient's record is touched, the deciding rule or a reason
 // for a refusal, an error code or reason for a failure, and the custodian
 // of a remote record read. It returns every shortfall at once.
@@ -184,7 +185,15 @@ func CheckEvent(e audit.Event) error {
 	if r.UserID == "" && r.System.Name == "" {
 		miss("neither a user nor a calling system")
 	}
-	if e.Service != audit.ServiceAudit && e.RequestID == "" {
+	switch {
+	case e.IsDecision():
+		if e.Rule == "" {
+			miss("a decision without the rule that decided")
+		}
+		if e.DecisionID == "" {
+			miss("a decision without its ID")
+		}
+	case e.Service != audit.ServiceAudit && e.RequestID == "":
 		miss("no request ID")
 	}
 	if e.Patient != "" && e.Service != audit.ServiceAudit && e.Purpose == shcrkit.PurposeUnspecified {
