@@ -48,6 +48,16 @@
 // removes the fields a decision obliges; ValidUntil ends a time box;
 // Privacy Officer alerts go through Config.Alert before the handler runs).
 //
+// # Pointer publication
+//
+// A Publisher keeps the National Record Locator in step with what the
+// provider serves, through an nrls producer client: Sync takes the
+// pointers a patient's records should have and creates, supersedes or
+// deletes what differs. It is idempotent (a repeated Sync only reads) and
+// retries an unavailable or rate-limiting NRL, checking before it retries
+// a create that the first attempt did not land, since the NRL does not
+// de-duplicate creates.
+//
 // # Errors
 //
 // Refusals are FHIR OperationOutcomes coded in the Spine error code

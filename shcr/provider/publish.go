@@ -1,0 +1,271 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/nrls"
+)
+
+// PublisherConfig is what a Publisher is built from.
+type PublisherConfig struct {
+	// NRL is a producer client (its base URL the NRL's producer root) for
+	// Custodian. Required.
+	NRL *nrls.Client
+	// Custodian is this provider's ODS code: the custodian of every
+	// pointer it publishes. Required.
+	Custodian shcrkit.ODSCode
+	// MaxAttempts bounds the attempts of each change, 1 to 10; 0 means 3.
+	MaxAttempts int
+	// Backoff is the wait before attempt n+1 (n from 1); nil means 200 ms
+	// doubling up to 5 s.
+	Backoff func(n int) time.Duration
+}
+
+// Publisher keeps the National Record Locator in step with what the
+// provider serves: Sync creates the pointers missing, supersedes the ones
+// whose record changed and deletes the ones no longer served. It is
+// idempotent: a Sync that is repeated, or that follows one cut short,
+// changes only what still differs. It is safe for concurrent use for
+// different patients.
+type Publisher struct {
+	cfg PublisherConfig
+}
+
+// NewPublisher checks cfg and returns a Publisher.
+func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
+	switch {
+	case cfg.NRL == nil:
+		return nil, fmt.Errorf("%w: the publisher needs an NRL producer client", ErrInvalidConfig)
+	case !cfg.Custodian.Valid():
+		return nil, fmt.Errorf("%w: the publisher needs the provider's ODS code", ErrInvalidConfig)
+	case cfg.MaxAttempts < 0 || cfg.MaxAttempts > 10:
+		return nil, fmt.Errorf("%w: max attempts %d is outside 0..10", ErrInvalidConfig, cfg.MaxAttempts)
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 3
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = func(n int) time.Duration { return min(200*time.Millisecond<<(n-1), 5*time.Second) }
+	}
+	return &Publisher{cfg: cfg}, nil
+}
+
+// SyncReport says what a Sync changed, by pointer ID.
+type SyncReport struct {
+	// Created are the pointers published anew.
+	Created []string
+	// Superseded maps each new pointer to the pointer it replaced.
+	Superseded map[string]string
+	// Deleted are the pointers removed.
+	Deleted []string
+	// Unchanged are the published pointers that already matched.
+	Unchanged []string
+}
+
+// Sync makes the NRL hold, for the patient nhs and this custodian,
+// exactly the pointers want describes. A published pointer matches a
+// wanted one when both lead to the same URL; it is left alone when the
+// record's type, content type, format, confidentiality and title are the
+// same, and superseded otherwise. A wanted pointer with no match
+// supersedes a published one of the same record type whose URL is no
+// longer wanted (a new version of a plan at a new address), or is
+// created. Published pointers left over are deleted.
+//
+// Each change is tried up to MaxAttempts times while the NRL is
+// unavailable or rate-limits. Since the NRL does not de-duplicate
+// creates, a failed create is retried only after a search shows it did
+// not land. Sync stops at the first change that still fails and returns
+// what it did with the error; calling it again resumes.
+func (p *Publisher) Sync(ctx context.Context, nhs shcrkit.NHSNumber, want []nrls.Pointer) (SyncReport, error) {
+	rep := SyncReport{Superseded: map[string]string{}}
+	for _, w := range want {
+		if w.NHSNumber != nhs || w.Custodian != p.cfg.Custodian {
+			return rep, fmt.Errorf("%w: pointer for %s at %s is not this patient's at this custodian", shcrkit.ErrInvalidRequest,
+				shcrkit.MaskNHSNumbers(string(w.NHSNumber)), w.Custodian)
+		}
+		if w.URL == "" {
+			return rep, fmt.Errorf("%w: a wanted pointer has no URL", shcrkit.ErrInvalidRequest)
+		}
+	}
+	published, err := p.published(ctx, nhs)
+	if err != nil {
+		return rep, err
+	}
+	byURL := make(map[string]nrls.Pointer, len(published))
+	for _, q := range published {
+		byURL[q.URL] = q
+	}
+	wanted := make(map[string]bool, len(want))
+	for _, w := range want {
+		wanted[w.URL] = true
+	}
+	var stale []nrls.Pointer
+	for _, q := range published {
+		if !wanted[q.URL] {
+			stale = append(stale, q)
+		}
+	}
+	for _, w := range want {
+		old, ok := byURL[w.URL]
+		switch {
+		case ok && samePointer(old, w):
+			rep.Unchanged = append(rep.Unchanged, old.ID)
+			continue
+		case !ok:
+			for i, s := range stale {
+				if s.Type.Code == w.Type.Code {
+					old, ok = s, true
+					stale = append(stale[:i], stale[i+1:]...)
+					break
+				}
+			}
+		}
+		if ok {
+			id, err := p.supersede(ctx, nhs, w, old.ID)
+			if err != nil {
+				return rep, err
+			}
+			rep.Superseded[id] = old.ID
+			continue
+		}
+		id, err := p.create(ctx, nhs, w)
+		if err != nil {
+			return rep, err
+		}
+		rep.Created = append(rep.Created, id)
+	}
+	for _, s := range stale {
+		if err := p.retry(ctx, func() error {
+			err := p.cfg.NRL.Delete(ctx, s.ID)
+			if errors.Is(err, shcrkit.ErrNotFound) {
+				return nil // already gone: the goal is met
+			}
+			return err
+		}); err != nil {
+			return rep, err
+		}
+		rep.Deleted = append(rep.Deleted, s.ID)
+	}
+	return rep, nil
+}
+
+// published lists this custodian's pointers for the patient.
+func (p *Publisher) published(ctx context.Context, nhs shcrkit.NHSNumber) ([]nrls.Pointer, error) {
+	var out []nrls.Pointer
+	err := p.retry(ctx, func() error {
+		// A producer search returns the producer's own pointers: the
+		// custodian is implied, and the parameter is refused.
+		ptrs, err := p.cfg.NRL.Search(ctx, nhs)
+		if errors.Is(err, shcrkit.ErrNotFound) {
+			ptrs, err = nil, nil
+		}
+		out = out[:0]
+		for _, q := range ptrs {
+			if q.Custodian == p.cfg.Custodian {
+				out = append(out, q)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// create publishes w; before each retry it looks whether an earlier
+// attempt landed after all.
+func (p *Publisher) create(ctx context.Context, nhs shcrkit.NHSNumber, w nrls.Pointer) (string, error) {
+	var id string
+	attempt := 0
+	err := p.retry(ctx, func() error {
+		attempt++
+		if attempt > 1 {
+			if q, ok, err := p.find(ctx, nhs, w.URL); err != nil {
+				return err
+			} else if ok {
+				id = q.ID
+				return nil
+			}
+		}
+		var err error
+		id, err = p.cfg.NRL.Create(ctx, w)
+		return err
+	})
+	return id, err
+}
+
+// supersede publishes w in place of old, idempotently like create: a
+// retry first looks whether the replacement landed.
+func (p *Publisher) supersede(ctx context.Context, nhs shcrkit.NHSNumber, w nrls.Pointer, old string) (string, error) {
+	var id string
+	attempt := 0
+	err := p.retry(ctx, func() error {
+		attempt++
+		if attempt > 1 {
+			ptrs, err := p.published(ctx, nhs)
+			if err != nil {
+				return err
+			}
+			gone := true
+			for _, q := range ptrs {
+				if q.ID == old {
+					gone = false
+				}
+				if q.URL == w.URL && samePointer(q, w) {
+					id = q.ID
+				}
+			}
+			if gone && id != "" {
+				return nil
+			}
+		}
+		var err error
+		id, err = p.cfg.NRL.Supersede(ctx, w, old)
+		return err
+	})
+	return id, err
+}
+
+// find looks for this custodian's pointer to url.
+func (p *Publisher) find(ctx context.Context, nhs shcrkit.NHSNumber, url string) (nrls.Pointer, bool, error) {
+	ptrs, err := p.published(ctx, nhs)
+	if err != nil {
+		return nrls.Pointer{}, false, err
+	}
+	for _, q := range ptrs {
+		if q.URL == url {
+			return q, true, nil
+		}
+	}
+	return nrls.Pointer{}, false, nil
+}
+
+// retry runs op until it succeeds, fails for good, or the attempts run
+// out; only an unavailable or rate-limiting NRL is worth another try.
+func (p *Publisher) retry(ctx context.Context, op func() error) error {
+	var err error
+	for n := 1; ; n++ {
+		if err = op(); err == nil {
+			return nil
+		}
+		if n >= p.cfg.MaxAttempts || !(errors.Is(err, shcrkit.ErrUnavailable) || errors.Is(err, shcrkit.ErrRateLimited)) {
+			return err
+		}
+		t := time.NewTimer(p.cfg.Backoff(n))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// samePointer reports whether a published pointer already says what w
+// says of the record.
+func samePointer(q, w nrls.Pointer) bool {
+	return q.URL == w.URL && q.Type.Code == w.Type.Code && q.ContentType == w.ContentType &&
+		q.Format == w.Format && q.Confidentiality == w.Confidentiality && q.Title == w.Title
+}
