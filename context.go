@@ -26,7 +26,9 @@ func CorrelationID(ctx context.Context) string {
 // X-Request-ID instead of a fresh one, so that the caller can record the ID
 // (in an audit event, say) before the call is made. Use such a context for
 // exactly one call: the service takes two requests with the same ID for
-// retries of one.
+// retries of one. id must be a UUID in its 8-4-4-4-12 form, the only one
+// the services take: an HTTP call with any other fails with an error
+// matching ErrInvalidRequest before anything is sent.
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey, id)
 }

@@ -2,7 +2,10 @@ package pds
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
@@ -49,6 +52,20 @@ func outcomeError(resp *fhirhttp.Response) error {
 	return apiErr
 }
 
+// classify adds to an error answer the pds sentinel its Spine code means,
+// whatever HTTP status it came with: TOO_MANY_MATCHES is
+// ErrTooManyMatches even when sent with 400.
+func classify(err error) error {
+	var apiErr *shcrkit.APIError
+	if err == nil || !errors.As(err, &apiErr) || errors.Is(err, ErrTooManyMatches) {
+		return err
+	}
+	if strings.EqualFold(strings.TrimSpace(apiErr.Code), "TOO_MANY_MATCHES") {
+		return &tooManyMatchesError{api: apiErr}
+	}
+	return err
+}
+
 // tooManyMatchesError is ErrTooManyMatches with the answer that said so.
 // Its text is made when asked for, so that it reflects the redaction of
 // the answer's diagnostics.
@@ -66,7 +83,14 @@ func decodePatient(resp *fhirhttp.Response, asked shcrkit.NHSNumber) (*Patient, 
 	}
 	var env patientEnvelope
 	if err := fhirhttp.DecodeJSON(resp.Body, &env); err != nil {
-		return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+		fixed, ok := lenientVersionID(resp.Body)
+		if !ok {
+			return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+		}
+		env = patientEnvelope{}
+		if err := fhirhttp.DecodeJSON(fixed, &env); err != nil {
+			return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+		}
 	}
 	switch env.ResourceType {
 	case "Patient":
@@ -80,6 +104,60 @@ func decodePatient(resp *fhirhttp.Response, asked shcrkit.NHSNumber) (*Patient, 
 		return nil, malformed(resp, "the patient carries no valid NHS number")
 	}
 	return p, nil
+}
+
+// unmarshalPatient decodes a Patient resource, reading a meta.versionId
+// sent as a JSON number as the string FHIR has it.
+func unmarshalPatient(raw []byte, env *patientEnvelope) error {
+	err := json.Unmarshal(raw, env)
+	if err == nil {
+		return nil
+	}
+	fixed, ok := lenientVersionID(raw)
+	if !ok {
+		return err
+	}
+	*env = patientEnvelope{}
+	return json.Unmarshal(fixed, env)
+}
+
+// lenientVersionID rewrites a resource whose meta.versionId is not a JSON
+// string: a number (as one of NHS England's sandboxes sends) becomes its
+// string; anything else is dropped, so that the version comes from the
+// ETag instead. ok is false when there was nothing to rewrite.
+func lenientVersionID(raw []byte) ([]byte, bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) != nil {
+		return nil, false
+	}
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(top["meta"], &meta) != nil {
+		return nil, false
+	}
+	v, has := meta["versionId"]
+	if !has {
+		return nil, false
+	}
+	var str string
+	if json.Unmarshal(v, &str) == nil {
+		return nil, false // already a string: the fault is elsewhere
+	}
+	var n json.Number
+	if json.Unmarshal(v, &n) == nil {
+		if i, err := n.Int64(); err == nil && i >= 0 {
+			meta["versionId"], _ = json.Marshal(strconv.FormatInt(i, 10))
+		} else {
+			delete(meta, "versionId")
+		}
+	} else {
+		delete(meta, "versionId")
+	}
+	var err error
+	if top["meta"], err = json.Marshal(meta); err != nil {
+		return nil, false
+	}
+	out, err := json.Marshal(top)
+	return out, err == nil
 }
 
 // decodeBundle reads a searchset Bundle answer.

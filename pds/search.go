@@ -3,7 +3,6 @@ package pds
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -126,7 +125,7 @@ func (c *Client) Search(ctx context.Context, q SearchQuery) ([]Match, error) {
 	}
 	resp, err := c.http.Do(ctx, &fhirhttp.Request{Path: "/Patient", Query: q.Values()})
 	if err != nil {
-		return nil, redactEcho(err, q.sentValues())
+		return nil, redactEcho(classify(err), q.sentValues())
 	}
 	b, err := decodeBundle(resp)
 	if err != nil {
@@ -135,7 +134,7 @@ func (c *Client) Search(ctx context.Context, q SearchQuery) ([]Match, error) {
 	matches := make([]Match, 0, len(b.Entry))
 	for i, e := range b.Entry {
 		var env patientEnvelope
-		if err := json.Unmarshal(e.Resource, &env); err != nil || env.ResourceType != "Patient" {
+		if err := unmarshalPatient(e.Resource, &env); err != nil || env.ResourceType != "Patient" {
 			return nil, malformed(resp, "entry %d is not a Patient", i)
 		}
 		m := Match{Patient: newPatient(env.Patient, "", "")}

@@ -226,6 +226,10 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	reqID := shcrkit.RequestID(ctx)
 	if reqID == "" {
 		reqID = uuid.NewString()
+	} else if !isUUID(reqID) {
+		// The services refuse any other X-Request-ID; say so before sending.
+		return nil, "", u, fmt.Errorf("%w: the request ID set with shcrkit.WithRequestID must be a UUID (8-4-4-4-12 hexadecimal digits)",
+			shcrkit.ErrInvalidRequest)
 	}
 	retryOK := method == http.MethodGet || method == http.MethodHead || r.Idempotent
 	var body any
@@ -448,4 +452,26 @@ func DecodeJSON(body []byte, out any) error {
 		}
 	}
 	return nil
+}
+
+// isUUID reports whether s is a UUID in the 8-4-4-4-12 hexadecimal form
+// the national services take as an X-Request-ID.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }

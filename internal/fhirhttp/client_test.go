@@ -103,9 +103,19 @@ func TestHeaders(t *testing.T) {
 	assert.Empty(t, second.Header.Get("Authorization"))
 	assert.NotEqual(t, first.Header.Get("X-Request-ID"), second.Header.Get("X-Request-ID"), "a fresh ID per logical request")
 
-	_, err = c.Do(shcrkit.WithRequestID(ctx, "fixed-id"), &fhirhttp.Request{Path: "Patient"})
+	const fixed = "6F1C9A52-2B7E-4A43-9D55-0D2C3F1E8A01"
+	_, err = c.Do(shcrkit.WithRequestID(ctx, fixed), &fhirhttp.Request{Path: "Patient"})
 	require.NoError(t, err)
-	assert.Equal(t, "fixed-id", got.all()[2].Header.Get("X-Request-ID"))
+	assert.Equal(t, fixed, got.all()[2].Header.Get("X-Request-ID"))
+
+	// A caller's request ID that is not a UUID is refused before sending,
+	// as the services would refuse it.
+	for _, bad := range []string{"fixed-id", "6f1c9a522b7e4a439d550d2c3f1e8a01", "{6f1c9a52-2b7e-4a43-9d55-0d2c3f1e8a01}",
+		"urn:uuid:6f1c9a52-2b7e-4a43-9d55-0d2c3f1e8a01", "6f1c9a52-2b7e-4a43-9d55-0d2c3f1e8a0g"} {
+		_, err = c.Do(shcrkit.WithRequestID(ctx, bad), &fhirhttp.Request{Path: "Patient"})
+		assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest, bad)
+	}
+	assert.Len(t, got.all(), 3, "nothing was sent")
 }
 
 func TestRetrySameRequestID(t *testing.T) {
