@@ -385,3 +385,24 @@ func TestLogMasksNHSNumbers(t *testing.T) {
 	assert.NotContains(t, buf.String(), "Hartley")
 	assert.Contains(t, buf.String(), "status=418")
 }
+
+// TestGuideSaysWhatATesterNeeds reads the guide the sandbox prints (and
+// serves at /) for what each service wants.
+func TestGuideSaysWhatATesterNeeds(t *testing.T) {
+	base, _ := inProcess(t)
+	resp, err := http.Get(base + "/")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	guide := string(b)
+	for _, want := range []string{
+		base + "/personal-demographics/FHIR/R4", "X-Request-ID (UUID)", `PATCH {"patches":[...]} with If-Match`,
+		base + nrls.ConsumerPath, "NHSD-End-User-Organisation-ODS: Y90001", "POST _search takes a JSON body",
+		base + nrls.ProducerPath, "NHSD-End-User-Organisation-ODS: the custodian",
+		base + "/shcr/RFC/fhir", "unsigned: build your own", base + "/ssp/", "Ssp-From: 200000000001", shcr.DefaultSSPInteractionID,
+		base + "/sandbox/keys", base + "/oauth2/token", "TOO_MANY_MATCHES", "/metadata",
+	} {
+		assert.Contains(t, guide, want)
+	}
+}

@@ -1,0 +1,111 @@
+package shcrtest_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func summaryPointer(t *testing.T) nrls.Pointer {
+	t.Helper()
+	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: nrlstest.PatientNormal, Custodian: "RKS", Type: nrls.TypeSummaryRecord,
+		URL: "https://x.example/fhir/records/RKS-s1", Format: nrls.FormatStructured, LocalID: "s1",
+		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"}})
+	require.NoError(t, err)
+	return p
+}
+
+// TestServeBehindProxy: behind a proxy that says where the client called,
+// the fake holds identity tokens to that address and links there; without
+// it, forwarded headers change nothing.
+func TestServeBehindProxy(t *testing.T) {
+	p := summaryPointer(t)
+	srv := shcrtest.NewServer("RKS", shcrtest.WithPointers([]nrls.Pointer{p}))
+	defer srv.Close()
+	const public = "http://sandbox.test:8700/shcr/RKS/fhir"
+	fwd := map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "sandbox.test:8700", "X-Forwarded-Prefix": "/shcr/RKS"}
+	with := func(tok string) map[string]string {
+		h := map[string]string{"Authorization": "Bearer " + tok}
+		for k, v := range fwd {
+			h[k] = v
+		}
+		return h
+	}
+	toPublic := identity(t, shcr.Identity{}, public, time.Now())
+	toServer := identity(t, shcr.Identity{}, srv.URL, time.Now())
+
+	resp, _ := get(t, srv.Client(), srv.RecordURL(p.ID), with(toPublic))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "not behind a proxy: the audience is URL")
+	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), with(toServer))
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	srv.ServeBehindProxy(true)
+	resp, body := get(t, srv.Client(), srv.RecordURL(p.ID), with(toPublic))
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var b struct {
+		Type  string                           `json:"type"`
+		Link  []struct{ Relation, URL string } `json:"link"`
+		Entry []struct {
+			FullURL  string         `json:"fullUrl"`
+			Resource map[string]any `json:"resource"`
+		} `json:"entry"`
+	}
+	require.NoError(t, json.Unmarshal(body, &b))
+	for _, l := range b.Link {
+		assert.True(t, strings.HasPrefix(l.URL, public+"/records/"+p.ID), l.URL)
+	}
+	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), with(toServer))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "behind the proxy, the audience is the address called")
+	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), map[string]string{"Authorization": "Bearer " + toServer})
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a request that did not come through the proxy is still held to URL")
+}
+
+var uuidURN = regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// TestSummaryIsACollection: a summary is a collection Bundle, composition
+// first, each entry's fullUrl a urn:uuid that the references inside use.
+func TestSummaryIsACollection(t *testing.T) {
+	r := shcrtest.RecordFor(summaryPointer(t))
+	var b struct {
+		Type       string `json:"type"`
+		Identifier struct{ System, Value string }
+		Timestamp  string `json:"timestamp"`
+		Entry      []struct {
+			FullURL  string         `json:"fullUrl"`
+			Resource map[string]any `json:"resource"`
+			Search   any            `json:"search"`
+		} `json:"entry"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &b))
+	assert.Equal(t, "collection", b.Type)
+	assert.Regexp(t, uuidURN, b.Identifier.Value)
+	assert.NotEmpty(t, b.Timestamp)
+	require.NotEmpty(t, b.Entry)
+	assert.Equal(t, "Composition", b.Entry[0].Resource["resourceType"])
+	urls := map[string]string{}
+	for _, e := range b.Entry {
+		assert.Regexp(t, uuidURN, e.FullURL)
+		assert.Nil(t, e.Search, "search is only for searchset entries")
+		urls[e.FullURL] = e.Resource["resourceType"].(string)
+	}
+	assert.Len(t, urls, len(b.Entry), "fullUrls are distinct")
+	subject := b.Entry[0].Resource["subject"].(map[string]any)["reference"].(string)
+	assert.Equal(t, "Patient", urls[subject], "the subject resolves in the Bundle")
+	for _, s := range b.Entry[0].Resource["section"].([]any) {
+		for _, e := range s.(map[string]any)["entry"].([]any) {
+			assert.Contains(t, urls, e.(map[string]any)["reference"], "each section entry resolves in the Bundle")
+		}
+	}
+	again := shcrtest.RecordFor(summaryPointer(t))
+	assert.Equal(t, r.Body, again.Body, "the same record always has the same fullUrls")
+}
