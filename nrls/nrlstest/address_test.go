@@ -38,7 +38,9 @@ func TestSelfLinkUsesTheAddressCalled(t *testing.T) {
 			}
 			a := send(t, srv, http.MethodGet, tt.path+q.Encode(), h, "")
 			require.Equal(t, http.StatusOK, a.status, string(a.body))
-			var b struct{ Link []struct{ Relation, URL string } }
+			var b struct {
+				Link []struct{ Relation, URL string }
+			}
 			require.NoError(t, json.Unmarshal(a.body, &b))
 			require.Len(t, b.Link, 1)
 			assert.True(t, strings.HasPrefix(b.Link[0].URL, tt.want+"/DocumentReference?"), b.Link[0].URL)
