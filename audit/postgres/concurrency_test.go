@@ -115,6 +115,12 @@ func TestOpenRefusesANewerSchemaAndAnotherKey(t *testing.T) {
 	_, err = Open(ctx, testDSN(t), WithSchema(schema), WithSigningKey(other))
 	require.ErrorIs(t, err, audit.ErrInvalidOption)
 
+	_, err = Open(ctx, testDSN(t), WithSchema(newSchema(t)), WithoutMigrate())
+	require.ErrorIs(t, err, ErrSchema, "no store is created where one was expected")
+	s, err = Open(ctx, testDSN(t), WithSchema(schema), WithoutMigrate())
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
 	conn := admin(t)
 	_, err = conn.Exec(ctx, "INSERT INTO "+schema+".schema_version (version) VALUES (99)")
 	require.NoError(t, err)

@@ -35,6 +35,7 @@ type config struct {
 	origin           string
 	appRole          string
 	tablespace       string
+	noMigrate        bool
 	maxBatch         int
 	maxConns         int32
 	statementTimeout time.Duration
@@ -231,6 +232,17 @@ func WithCheckpointFunc(f func(audit.Checkpoint)) Option {
 			return invalid("nil checkpoint func")
 		}
 		c.onCheckpoint = f
+		return nil
+	}
+}
+
+// WithoutMigrate makes Open only check the schema: it fails with
+// ErrSchema unless the schema exists at SchemaVersion, and creates or
+// changes nothing. For tools that read an existing trail, and for an
+// application whose schema is managed by Migrate at deployment.
+func WithoutMigrate() Option {
+	return func(c *config) error {
+		c.noMigrate = true
 		return nil
 	}
 }

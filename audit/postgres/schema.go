@@ -107,6 +107,15 @@ func migrate(ctx context.Context, conn *pgx.Conn, c *config) error {
 	if v == SchemaVersion && c.appRole == "" {
 		return nil
 	}
+	if c.noMigrate {
+		if v == 0 {
+			return fmt.Errorf("%w: there is no audit store in schema %s", ErrSchema, c.schema)
+		}
+		if v < SchemaVersion {
+			return fmt.Errorf("%w: %s is at version %d, this package needs %d", ErrSchema, c.schema, v, SchemaVersion)
+		}
+		return nil
+	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return classify("migrating the schema", err)

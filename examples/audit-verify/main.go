@@ -1,9 +1,11 @@
-// Command audit-verify checks an embedded audit log (package audit) and
-// answers a patient's question "who has looked at my record?".
+// Command audit-verify checks an audit trail, the embedded log (package
+// audit) or the PostgreSQL store (package audit/postgres), and answers a
+// patient's question "who has looked at my record?".
 //
 //	go run ./examples/audit-verify -dir /var/lib/epr/audit
 //	go run ./examples/audit-verify -dir DIR -checkpoint kept.note -key 'origin+abcd1234+AQ...'
 //	go run ./examples/audit-verify -dir DIR -patient 9490000019 -reader officer.json
+//	go run ./examples/audit-verify -postgres 'postgres://...' -schema shcrkit_audit -checkpoint kept.note -key '...'
 //
 // It recomputes every record's hash and the Merkle tree, checks the log's
 // latest signed checkpoint, and, given a checkpoint kept elsewhere, proves
@@ -27,6 +29,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/postgres"
 )
 
 func main() {
@@ -43,7 +46,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit-verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("dir", "", "audit log directory (required)")
+	dir := fs.String("dir", "", "audit log directory (this or -postgres is required)")
+	dsn := fs.String("postgres", "", "PostgreSQL connection string of an audit/postgres store (this or -dir is required)")
+	schema := fs.String("schema", postgres.DefaultSchema, "with -postgres: the store's schema")
 	checkpoint := fs.String("checkpoint", "", "a signed checkpoint of this log kept elsewhere, to prove nothing it covered changed")
 	key := fs.String("key", "", "the log's verifier key as recorded elsewhere; the checkpoint is then checked with it alone")
 	patient := fs.String("patient", "", "NHS number: print who accessed this patient's record")
@@ -52,11 +57,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *dir == "" {
-		return errors.New("-dir is required")
+	if (*dir == "") == (*dsn == "") {
+		return errors.New("one of -dir and -postgres is required")
 	}
-	if _, err := os.Stat(*dir); err != nil {
-		return err // never create a log where one was expected
+	if *dir != "" {
+		if _, err := os.Stat(*dir); err != nil {
+			return err // never create a log where one was expected
+		}
 	}
 	var reader shcrkit.Requester
 	var nhs shcrkit.NHSNumber
@@ -73,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	log, err := audit.OpenLog(*dir)
+	log, err := openTrail(ctx, stdout, *dir, *dsn, *schema)
 	if err != nil {
 		if errors.Is(err, audit.ErrTampered) {
 			fmt.Fprintln(stdout, "TAMPERED: the log does not match what was written")
@@ -81,10 +88,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer log.Close()
-	if rec := log.Recovered(); rec.Torn() {
-		fmt.Fprintf(stdout, "recovered after a crash: cut %d bytes (%d unacknowledged events) from %s, saved to %s\n",
-			rec.TornBytes, rec.TornEvents, rec.TornSegment, rec.SavedTo)
-	}
 
 	if *checkpoint != "" {
 		if err := checkKept(ctx, stdout, log, *checkpoint, *key); err != nil {
@@ -98,7 +101,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "verified %d events in %s: every record, hash and checkpoint\n", log.Size(), time.Since(start).Round(time.Millisecond))
+	size, err := log.Size(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "verified %d events in %s: every record, hash and checkpoint\n", size, time.Since(start).Round(time.Millisecond))
 	if cp, ok := log.Checkpoint(); ok {
 		fmt.Fprintf(stdout, "latest checkpoint (keep a copy elsewhere):\n\n%s\n", cp.Signed)
 	}
@@ -130,7 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // checkKept proves that the log extends a checkpoint kept elsewhere.
-func checkKept(ctx context.Context, out io.Writer, log *audit.Log, path, key string) error {
+func checkKept(ctx context.Context, out io.Writer, log trail, path, key string) error {
 	signed, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -156,6 +163,46 @@ func checkKept(ctx context.Context, out io.Writer, log *audit.Log, path, key str
 	}
 	fmt.Fprintf(out, "checkpoint %s: events 1..%d unchanged in the log of %d events (proved with the given key alone)\n", path, older.Size, newer.Size)
 	return nil
+}
+
+// trail is what the command checks and reads: an *audit.Log or a
+// *postgres.Store.
+type trail interface {
+	Size(ctx context.Context) (uint64, error)
+	Verify(ctx context.Context) error
+	Checkpoint() (audit.Checkpoint, bool)
+	VerifierKey() string
+	VerifyCheckpoint(ctx context.Context, signed []byte) error
+	ProveConsistency(ctx context.Context, oldSize uint64) (*audit.ConsistencyProof, error)
+	PatientAccessReport(ctx context.Context, reader shcrkit.Requester, patient shcrkit.NHSNumber, from, to time.Time) (*audit.AccessReport, error)
+	Review(ctx context.Context, reader shcrkit.Requester, f audit.Filter) ([]audit.Flag, error)
+	Close() error
+}
+
+// embedded is an *audit.Log as a trail.
+type embedded struct{ *audit.Log }
+
+func (l embedded) Size(context.Context) (uint64, error) { return l.Log.Size(), nil }
+
+// openTrail opens the embedded log in dir, or the PostgreSQL store at dsn
+// (which must exist: nothing is created).
+func openTrail(ctx context.Context, stdout io.Writer, dir, dsn, schema string) (trail, error) {
+	if dsn != "" {
+		store, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithoutMigrate())
+		if err != nil {
+			return nil, err
+		}
+		return store, nil
+	}
+	log, err := audit.OpenLog(dir)
+	if err != nil {
+		return nil, err
+	}
+	if rec := log.Recovered(); rec.Torn() {
+		fmt.Fprintf(stdout, "recovered after a crash: cut %d bytes (%d unacknowledged events) from %s, saved to %s\n",
+			rec.TornBytes, rec.TornEvents, rec.TornSegment, rec.SavedTo)
+	}
+	return embedded{log}, nil
 }
 
 func loadRequester(path string) (shcrkit.Requester, error) {

@@ -133,7 +133,8 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "-dir is required"},
+		{nil, "one of -dir and -postgres is required"},
+		{[]string{"-dir", dir, "-postgres", "postgres://127.0.0.1:1/x"}, "one of -dir and -postgres is required"},
 		{[]string{"-dir", filepath.Join(t.TempDir(), "missing")}, "no such file"},
 		{[]string{"-dir", dir, "-patient", "123"}, "invalid NHS number"},
 		{[]string{"-dir", dir, "-patient", patient.String()}, "-reader is required"},
