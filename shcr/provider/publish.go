@@ -153,6 +153,12 @@ func (p *Publisher) Sync(ctx context.Context, nhs shcrkit.NHSNumber, want []nrls
 	return rep, nil
 }
 
+// Published returns the pointers the NRL holds for the patient at this
+// custodian, with the IDs the NRL gave them.
+func (p *Publisher) Published(ctx context.Context, nhs shcrkit.NHSNumber) ([]nrls.Pointer, error) {
+	return p.published(ctx, nhs)
+}
+
 // published lists this custodian's pointers for the patient.
 func (p *Publisher) published(ctx context.Context, nhs shcrkit.NHSNumber) ([]nrls.Pointer, error) {
 	var out []nrls.Pointer

@@ -1,0 +1,327 @@
+// Package shcrprovider is the small shared care record of the examples:
+// Brackenfield Care Record (ODS RBF), serving a few synthetic records per
+// patient behind a shcr/provider Guard, publishing its pointers to the
+// NRL, and wired into a shcrtest.World so that the world's journey can
+// reach it.
+package shcrprovider
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/shcr/provider"
+	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+)
+
+// Custodian is Brackenfield's ODS code: a shared care record that holds
+// its own records.
+const Custodian shcrkit.ODSCode = "RBF"
+
+// Name is Brackenfield's display name.
+const Name = "Brackenfield Care Record"
+
+// categories put the FHIR resource types Brackenfield answers searches
+// for into the policy's data categories.
+var categories = map[string]string{
+	"AllergyIntolerance": "clinical-summary", "MedicationStatement": "clinical-summary", "Condition": "clinical-summary",
+}
+
+// record is one record Brackenfield serves.
+type record struct {
+	pointer nrls.Pointer
+	body    []byte
+}
+
+// Config is what a Server is built from.
+type Config struct {
+	// Policy is Brackenfield's own policy (ProviderPolicy). Required.
+	Policy *rbac.Policy
+	// Audit receives Brackenfield's audit trail. Required.
+	Audit audit.Sink
+	// Consumers may call it. Required.
+	Consumers []provider.Consumer
+	// AccessTokens verifies access tokens; nil means none are sent.
+	AccessTokens provider.TokenVerifier
+	// Patients are whose records it holds: two each.
+	Patients []shcrkit.NHSNumber
+	// NRL is a producer client for Custodian, to publish the pointers.
+	NRL *nrls.Client
+}
+
+// Server is Brackenfield, listening on a loopback port.
+type Server struct {
+	// URL is the service root, http://127.0.0.1:port/fhir.
+	URL string
+	// Guard is the guard in front of its API.
+	Guard *provider.Guard
+
+	ts      *httptest.Server
+	records map[string]record
+	order   []string
+}
+
+// Start starts Brackenfield, makes its records and publishes their
+// pointers.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	s := &Server{records: make(map[string]record)}
+	mux := http.NewServeMux()
+	s.ts = httptest.NewServer(mux)
+	s.URL = s.ts.URL + "/fhir"
+	g, err := provider.New(provider.Config{
+		Policy: cfg.Policy, Audit: cfg.Audit, Resolver: provider.ResolverFunc(s.resolve), Audience: s.URL,
+		Consumers: cfg.Consumers, AccessTokens: cfg.AccessTokens, Custodian: Custodian,
+		RateLimit: provider.RateLimit{Rate: 50, Burst: 100},
+	})
+	if err != nil {
+		s.ts.Close()
+		return nil, err
+	}
+	s.Guard = g
+	mux.Handle("/fhir/", g.Wrap(http.HandlerFunc(s.serve)))
+	if err := s.publish(ctx, cfg); err != nil {
+		s.ts.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.ts.Close() }
+
+// Pointers returns the pointers published, in order.
+func (s *Server) Pointers() []nrls.Pointer {
+	out := make([]nrls.Pointer, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.records[id].pointer)
+	}
+	return out
+}
+
+// publish makes each patient's records and syncs their pointers to the
+// NRL.
+func (s *Server) publish(ctx context.Context, cfg Config) error {
+	pub, err := provider.NewPublisher(provider.PublisherConfig{NRL: cfg.NRL, Custodian: Custodian})
+	if err != nil {
+		return err
+	}
+	for i, nhs := range cfg.Patients {
+		var want []nrls.Pointer
+		for j, spec := range []struct {
+			typ, contentType, title string
+			format                  nrls.Format
+		}{
+			{nrls.TypeContingencyPlan, "application/pdf", "Contingency plan", nrls.FormatUnstructured},
+			{nrls.TypeEmergencyHealthCarePlan, "application/fhir+json", "Emergency health care plan", nrls.FormatStructured},
+		} {
+			local := fmt.Sprintf("bf%03d%d", i+1, j+1)
+			p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: nhs, Custodian: Custodian, Type: spec.typ,
+				URL: s.URL + "/records/" + local, ContentType: spec.contentType, Format: spec.format, LocalID: local, Title: spec.title,
+				PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"}})
+			if err != nil {
+				return err
+			}
+			var body []byte
+			if spec.contentType == "application/pdf" {
+				body = shcrtest.PDF(Name+": "+spec.title, "Synthetic record for the shcrkit examples.")
+			} else {
+				body, _ = json.Marshal(map[string]any{"resourceType": "CarePlan", "id": local, "status": "active", "intent": "plan",
+					"title": spec.title, "subject": map[string]any{"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(nhs)}}})
+			}
+			s.records[local] = record{pointer: p, body: body}
+			s.order = append(s.order, local)
+			want = append(want, p)
+		}
+		if _, err := pub.Sync(ctx, nhs, want); err != nil {
+			return fmt.Errorf("publishing the pointers: %w", err)
+		}
+		// The NRL names the pointers: the IDs consumers will use.
+		published, err := pub.Published(ctx, nhs)
+		if err != nil {
+			return err
+		}
+		for _, q := range published {
+			local := strings.TrimPrefix(q.URL, s.URL+"/records/")
+			if rec, ok := s.records[local]; ok {
+				rec.pointer = q
+				s.records[local] = rec
+			}
+		}
+	}
+	return nil
+}
+
+// resolve tells the guard what a request asks for.
+func (s *Server) resolve(r *http.Request) (provider.Target, error) {
+	rest := strings.TrimPrefix(r.URL.Path, "/fhir/")
+	if id, ok := strings.CutPrefix(rest, "records/"); ok {
+		rec, found := s.records[id]
+		if !found {
+			return provider.Target{Resource: "DocumentReference/" + id}, fmt.Errorf("%w: no record %s", provider.ErrNotServed, id)
+		}
+		return provider.Target{Resource: "DocumentReference/" + rec.pointer.ID, Patient: rec.pointer.NHSNumber,
+			RecordType: rec.pointer.Type.Code, Confidentiality: rec.pointer.Confidentiality}, nil
+	}
+	cat, ok := categories[rest]
+	if !ok {
+		return provider.Target{Resource: rest}, fmt.Errorf("%w: no search of %q", provider.ErrNotServed, rest)
+	}
+	system, value, _ := strings.Cut(r.URL.Query().Get("patient.identifier"), "|")
+	nhs, err := shcrkit.ParseNHSNumber(value)
+	if system != shcrkit.NHSNumberSystem || err != nil {
+		return provider.Target{Action: audit.ActionSearch, Resource: rest},
+			fmt.Errorf("%w: the search must name the patient by patient.identifier", provider.ErrBadRequest)
+	}
+	return provider.Target{Action: audit.ActionSearch, Resource: rest, Patient: nhs, Category: cat,
+		Query: "patient.identifier=" + shcrkit.NHSNumberSystem + "|" + audit.QueryPatientPlaceholder}, nil
+}
+
+// serve answers what the guard let through, honouring the decision's
+// redactions.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	a, ok := provider.AccessFrom(r.Context())
+	if !ok {
+		provider.WriteOutcome(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "no verified access")
+		return
+	}
+	var body []byte
+	contentType := "application/fhir+json"
+	if id, isRecord := strings.CutPrefix(r.URL.Path, "/fhir/records/"); isRecord {
+		rec := s.records[id]
+		body, contentType = rec.body, rec.pointer.ContentType
+	} else {
+		var entries []any
+		for _, res := range shcrtest.SearchResources(a.Target.Resource, a.Target.Patient) {
+			entries = append(entries, map[string]any{"resource": res, "search": map[string]any{"mode": "match"}})
+		}
+		body, _ = json.Marshal(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
+	}
+	if contentType == "application/fhir+json" {
+		red, err := a.Redact(body)
+		if err != nil {
+			provider.WriteOutcome(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "the record could not be redacted")
+			return
+		}
+		body = red
+	}
+	if !a.ValidUntil.IsZero() {
+		w.Header().Set("Expires", a.ValidUntil.UTC().Format(http.TimeFormat))
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+// Attached is Brackenfield wired into a world: what a consumer journey
+// needs to reach it.
+type Attached struct {
+	// Server is Brackenfield.
+	Server *Server
+	// Directory is the world's directory with Brackenfield added.
+	Directory *shcr.Directory
+	// Policy is the world's policy with Brackenfield and its agreement
+	// added.
+	Policy *rbac.Policy
+}
+
+// Attach starts Brackenfield beside the world w: its pointers published
+// to the world's NRL for patients, its access tokens checked against the
+// world's token endpoint, the identity tokens of the world's consumer
+// (signed RS256 with the key the world's regions trust) verified, and
+// sink receiving its audit trail. The world's consumer side gets a
+// directory and a policy that include it.
+func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ...shcrkit.NHSNumber) (*Attached, error) {
+	var ident shcr.Identity
+	for _, ep := range w.Directory.Endpoints() {
+		if ep.Identity.Signing == shcr.RS256 && ep.TokenSource != nil {
+			ident = ep.Identity
+			break
+		}
+	}
+	if ident.Key == nil {
+		return nil, errors.New("the world has no RS256 region to copy the identity key from")
+	}
+	consumerYAML, err := ConsumerPolicy(shcrtest.WorldPolicyYAML())
+	if err != nil {
+		return nil, err
+	}
+	providerYAML, err := ProviderPolicy(shcrtest.WorldPolicyYAML())
+	if err != nil {
+		return nil, err
+	}
+	asOf := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	consumerPolicy, err := rbac.LoadPolicyAt(strings.NewReader(string(consumerYAML)), asOf)
+	if err != nil {
+		return nil, fmt.Errorf("the consumer policy: %w", err)
+	}
+	providerPolicy, err := rbac.LoadPolicyAt(strings.NewReader(string(providerYAML)), asOf)
+	if err != nil {
+		return nil, fmt.Errorf("the provider policy: %w", err)
+	}
+	// Brackenfield is an application of its own at the token endpoint,
+	// with its own access tokens for the NRL.
+	key, err := w.Tokens.GenerateClientKey()
+	if err != nil {
+		return nil, err
+	}
+	own, err := auth.NewSignedJWT(key.Config())
+	if err != nil {
+		return nil, err
+	}
+	nrl, err := w.NRL.ProducerClient(Custodian, nrls.WithTokenSource(own))
+	if err != nil {
+		return nil, err
+	}
+	tokens := provider.TokenVerifierFunc(func(_ context.Context, tok string) (provider.AccessToken, error) {
+		info, err := w.Tokens.Introspect(tok)
+		if err != nil {
+			return provider.AccessToken{}, fmt.Errorf("%w: %v", provider.ErrAccessToken, err)
+		}
+		return provider.AccessToken{ClientID: info.APIKey, Subject: info.Subject, Expiry: info.Expiry}, nil
+	})
+	// The client ID the world's consumer application's tokens carry.
+	tok, err := w.TokenSource.Token()
+	if err != nil {
+		return nil, err
+	}
+	app, err := w.Tokens.Introspect(tok.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	local := w.Policy.Local()
+	srv, err := Start(ctx, Config{
+		Policy: providerPolicy, Audit: sink, AccessTokens: tokens, Patients: patients, NRL: nrl,
+		Consumers: []provider.Consumer{{Name: "Riverside Urgent Care Record", ShCR: local, ClientIDs: []string{app.APIKey},
+			Signing: shcr.RS256, Key: ident.Key.Public().(crypto.PublicKey)}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	eps := w.Directory.Endpoints()
+	eps = append(eps, shcr.Endpoint{Name: Name, Custodians: []shcrkit.ODSCode{Custodian}, BaseURL: srv.URL,
+		TokenSource: w.TokenSource, Identity: ident})
+	var dc shcr.DirectoryConfig
+	dc.Endpoints = eps
+	if ssp, ok := w.Directory.SSP(); ok {
+		dc.SSP = &ssp
+	}
+	dir, err := shcr.NewDirectory(dc)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &Attached{Server: srv, Directory: dir, Policy: consumerPolicy}, nil
+}
