@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"sync"
 	"time"
 
@@ -10,8 +11,20 @@ import (
 )
 
 // TokenCache is an oauth2.TokenSource that reuses the token of another
-// source until shortly before it expires, like oauth2.ReuseTokenSource but
-// with a configurable margin and a clock that tests can move.
+// source until shortly before it expires. It exists beside
+// oauth2.ReuseTokenSource because it does three things that one does not:
+//
+//   - Single flight: however many goroutines find the token due at once,
+//     one call of the underlying source is made and its result shared;
+//     ReuseTokenSource holds its lock across the call but makes callers
+//     queue behind it one by one, and a caller that finds the old token
+//     still valid while a refresh is under way gets it without waiting.
+//   - Invalidation: Invalidate drops a token a server refused (401) before
+//     its expiry, naming it so that a late caller cannot drop a newer one;
+//     the SDK's HTTP clients call it through the TokenInvalidator interface
+//     of internal/fhirhttp. ReuseTokenSource has no way to forget a token.
+//   - A margin that adapts to short-lived tokens (never more than half a
+//     token's lifetime) and a clock that tests can move.
 //
 // # Concurrency
 //
@@ -146,6 +159,9 @@ func (c *TokenCache) replaceAt(tok *oauth2.Token, start time.Time) time.Time {
 	}
 	return at
 }
+
+// The SDK's HTTP clients drop a refused token through this interface.
+var _ fhirhttp.TokenInvalidator = (*TokenCache)(nil)
 
 // Invalidate drops the cached token if its access token is accessToken, so
 // that the next Token call fetches a new one. Call it when a server

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/shcrkit/shcrkit/internal/jws"
 	"io"
 	"os"
 	"strings"
@@ -134,8 +135,8 @@ func parseKeyBlock(block *pem.Block) (crypto.Signer, error) {
 	}
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
-		if bits := k.N.BitLen(); bits < minRSABits {
-			return nil, badKey(fmt.Sprintf("RSA key has %d bits, at least %d are needed", bits, minRSABits))
+		if bits := k.N.BitLen(); bits < jws.MinRSABits {
+			return nil, badKey(fmt.Sprintf("RSA key has %d bits, at least %d are needed", bits, jws.MinRSABits))
 		}
 		return k, nil
 	case *ecdsa.PrivateKey:

@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/jws"
 	"golang.org/x/oauth2"
 )
 
@@ -125,7 +127,7 @@ func (c SignedJWTConfig) validate() (SignedJWTConfig, error) {
 	if isNil(c.PrivateKey) {
 		bad("PrivateKey is nil")
 	} else if c.Algorithm.Valid() {
-		if err := c.Algorithm.checkKey(c.PrivateKey.Public()); err != nil {
+		if err := c.Algorithm.CheckKey(c.PrivateKey.Public()); err != nil {
 			bad("PrivateKey: %v", err)
 		}
 	}
@@ -297,23 +299,6 @@ func (s *SignedJWT) form(grant string) url.Values {
 	return form
 }
 
-// assertionHeader is the JOSE header of a client assertion.
-type assertionHeader struct {
-	Algorithm Algorithm `json:"alg"`
-	Type      string    `json:"typ"`
-	KeyID     string    `json:"kid"`
-}
-
-// assertionClaims are the claims of a client assertion (RFC 7523 section 3).
-type assertionClaims struct {
-	Issuer   string `json:"iss"`
-	Subject  string `json:"sub"`
-	Audience string `json:"aud"`
-	ID       string `json:"jti"`
-	IssuedAt int64  `json:"iat"`
-	Expiry   int64  `json:"exp"`
-}
-
 // Assertion signs and returns a new client assertion: header alg, typ JWT
 // and kid; claims iss and sub the API key, aud the audience, a random jti,
 // iat now and exp AssertionLifetime later. Each call gives a new jti,
@@ -324,16 +309,18 @@ func (s *SignedJWT) Assertion() (string, error) {
 		return "", fmt.Errorf("auth: generating jti: %w", err)
 	}
 	now := s.cfg.Now()
-	return signJWS(s.cfg.Algorithm, s.cfg.PrivateKey,
-		assertionHeader{Algorithm: s.cfg.Algorithm, Type: "JWT", KeyID: s.cfg.KeyID},
-		assertionClaims{
-			Issuer:   s.cfg.APIKey,
-			Subject:  s.cfg.APIKey,
-			Audience: s.cfg.Audience,
-			ID:       id.String(),
-			IssuedAt: now.Unix(),
-			// Truncating now keeps exp - iat exactly the lifetime, so
-			// exp is never past the five-minute limit.
-			Expiry: now.Unix() + int64(s.cfg.AssertionLifetime/time.Second),
-		})
+	tok, err := jws.Sign(s.cfg.Algorithm, s.cfg.PrivateKey, map[string]any{"typ": "JWT", "kid": s.cfg.KeyID}, jwt.MapClaims{
+		"iss": s.cfg.APIKey,
+		"sub": s.cfg.APIKey,
+		"aud": s.cfg.Audience,
+		"jti": id.String(),
+		"iat": now.Unix(),
+		// Truncating now keeps exp - iat exactly the lifetime, so exp is
+		// never past the five-minute limit.
+		"exp": now.Unix() + int64(s.cfg.AssertionLifetime/time.Second),
+	})
+	if err != nil {
+		return "", fmt.Errorf("auth: signing the client assertion: %w", err)
+	}
+	return tok, nil
 }

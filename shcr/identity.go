@@ -2,16 +2,8 @@ package shcr
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	_ "crypto/sha256" // crypto.SHA256.New needs the implementation linked in
-	_ "crypto/sha512"
-	"encoding/asn1"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/textproto"
 	"slices"
 	"strings"
@@ -20,23 +12,27 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/jws"
 )
 
-// SigningMethod is how identity tokens are signed for an endpoint.
-type SigningMethod string
+// SigningMethod is how identity tokens are signed for an endpoint. It is
+// the SDK's one JWS algorithm type, auth.Algorithm, so an endpoint may use
+// any algorithm a client assertion may (RS384, ES384 and ES512 too), and
+// both are signed by the same golang-jwt signer.
+type SigningMethod = jws.Algorithm
 
 // Signing methods of identity tokens. GP Connect sends them unsigned;
 // regional ShCRs usually want RS256.
 const (
 	// Unsigned tokens have alg "none" and an empty signature. It is the
 	// zero value's meaning.
-	Unsigned SigningMethod = "none"
+	Unsigned = jws.None
 	// RS256 is RSASSA-PKCS1-v1_5 with SHA-256.
-	RS256 SigningMethod = "RS256"
+	RS256 = jws.RS256
 	// RS512 is RSASSA-PKCS1-v1_5 with SHA-512.
-	RS512 SigningMethod = "RS512"
+	RS512 = jws.RS512
 	// ES256 is ECDSA on P-256 with SHA-256.
-	ES256 SigningMethod = "ES256"
+	ES256 = jws.ES256
 )
 
 // Identifier systems used in identity tokens.
@@ -79,35 +75,22 @@ func (id Identity) check() error {
 		strings.EqualFold(textproto.CanonicalMIMEHeaderKey(id.Header), "Authorization")) {
 		return fmt.Errorf("identity header %q is not a usable header name", id.Header)
 	}
-	switch id.method() {
-	case Unsigned:
+	m := id.method()
+	switch {
+	case m == Unsigned:
 		if id.Key != nil {
 			return errors.New("an unsigned identity token takes no key")
 		}
 		return nil
-	case RS256, RS512:
-		if id.Key == nil {
-			return fmt.Errorf("%s identity tokens need a key", id.Signing)
-		}
-		pub, ok := id.Key.Public().(*rsa.PublicKey)
-		if !ok {
-			return fmt.Errorf("%s identity tokens need an RSA key", id.Signing)
-		}
-		if pub.N.BitLen() < 2048 {
-			return fmt.Errorf("%s key has %d bits, want at least 2048", id.Signing, pub.N.BitLen())
-		}
-		return nil
-	case ES256:
-		if id.Key == nil {
-			return errors.New("ES256 identity tokens need a key")
-		}
-		pub, ok := id.Key.Public().(*ecdsa.PublicKey)
-		if !ok || pub.Curve != elliptic.P256() {
-			return errors.New("ES256 identity tokens need a P-256 ECDSA key")
-		}
-		return nil
+	case !m.Valid():
+		return fmt.Errorf("unknown signing method %q (want none, RS256, RS384, RS512, ES256, ES384 or ES512)", string(id.Signing))
+	case id.Key == nil:
+		return fmt.Errorf("%s identity tokens need a key", m)
 	}
-	return fmt.Errorf("unknown signing method %q (want none, RS256, RS512 or ES256)", string(id.Signing))
+	if err := m.CheckKey(id.Key.Public()); err != nil {
+		return fmt.Errorf("%s identity tokens: %w", m, err)
+	}
+	return nil
 }
 
 func (id Identity) header() string {
@@ -341,69 +324,13 @@ func (c IdentityClaims) GetAudience() (jwt.ClaimStrings, error) {
 
 // Sign encodes the claims as a JWT in the way id says.
 func (id Identity) Sign(c IdentityClaims) (string, error) {
-	var m jwt.SigningMethod
-	switch id.method() {
-	case Unsigned:
-		s, err := jwt.NewWithClaims(jwt.SigningMethodNone, c).SignedString(jwt.UnsafeAllowNoneSignatureType)
-		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrIdentityToken, err)
-		}
-		return s, nil
-	case RS256:
-		m = &signerMethod{alg: "RS256", hash: crypto.SHA256}
-	case RS512:
-		m = &signerMethod{alg: "RS512", hash: crypto.SHA512}
-	case ES256:
-		m = &signerMethod{alg: "ES256", hash: crypto.SHA256, ec: true}
-	default:
-		return "", fmt.Errorf("%w: unknown signing method", ErrIdentityToken)
+	var header map[string]any
+	if id.KeyID != "" && id.method() != Unsigned {
+		header = map[string]any{"kid": id.KeyID}
 	}
-	t := jwt.NewWithClaims(m, c)
-	if id.KeyID != "" {
-		t.Header["kid"] = id.KeyID
-	}
-	s, err := t.SignedString(id.Key)
+	s, err := jws.Sign(id.method(), id.Key, header, c)
 	if err != nil {
-		return "", fmt.Errorf("%w: signing: %v", ErrIdentityToken, err)
+		return "", fmt.Errorf("%w: %v", ErrIdentityToken, err)
 	}
 	return s, nil
-}
-
-// signerMethod signs with any crypto.Signer (golang-jwt's own methods want
-// the concrete private key types).
-type signerMethod struct {
-	alg  string
-	hash crypto.Hash
-	ec   bool
-}
-
-func (m *signerMethod) Alg() string { return m.alg }
-
-func (m *signerMethod) Verify(string, []byte, any) error {
-	return errors.New("shcr: signerMethod signs only")
-}
-
-func (m *signerMethod) Sign(signingString string, key any) ([]byte, error) {
-	s, ok := key.(crypto.Signer)
-	if !ok || s == nil {
-		return nil, errors.New("key is not a crypto.Signer")
-	}
-	h := m.hash.New()
-	h.Write([]byte(signingString))
-	sig, err := s.Sign(rand.Reader, h.Sum(nil), m.hash)
-	if err != nil {
-		return nil, err
-	}
-	if !m.ec {
-		return sig, nil
-	}
-	// ECDSA signers answer in ASN.1; JWS wants r and s side by side.
-	var rs struct{ R, S *big.Int }
-	if _, err := asn1.Unmarshal(sig, &rs); err != nil {
-		return nil, fmt.Errorf("decoding the ECDSA signature: %w", err)
-	}
-	out := make([]byte, 64)
-	rs.R.FillBytes(out[:32])
-	rs.S.FillBytes(out[32:])
-	return out, nil
 }
