@@ -76,5 +76,21 @@
 //     published specification (content stability extension required,
 //     category consistent with type, media type consistent with format)
 //     and may be stricter or looser than the live service in details.
+//   - A create's Location is relative to the API platform's host, as the
+//     service writes it (/producer/FHIR/R4/DocumentReference/<id>); a
+//     search's self link names the address the client called (its Host,
+//     or X-Forwarded-Proto and X-Forwarded-Host from a proxy in front).
+//   - A delete answers 200 with an informational OperationOutcome coded
+//     RESOURCE_REMOVED, as the specification shows it.
+//   - Of the producer specification's error codes, 403 ACCESS_DENIED_LEVEL
+//     (a higher permission level needed) and 422 UNPROCESSABLE_ENTITY are
+//     never answered; the consumer specification's example of a refused
+//     read is coded VALIDATION_ERROR, where the fake answers 403 "ACCESS
+//     DENIED" for a type the organisation may not use.
+//   - The pointer types and categories an organisation was onboarded for,
+//     and the API platform's products and scopes, are not modelled beyond
+//     WithConsumerTypes and WithProducerTypes.
+//   - GET <API>/metadata answers the fake's own CapabilityStatement of
+//     each API, without a token or the request headers.
 //   - Nothing is persisted, and no audit trail is kept beyond Requests.
 package nrlstest

@@ -36,7 +36,7 @@ var displays = map[string]string{
 	"RESOURCE_CREATED":          "Resource created",
 	"RESOURCE_SUPERSEDED":       "Resource created and resource(s) deleted",
 	"RESOURCE_UPDATED":          "Resource updated",
-	"RESOURCE_DELETED":          "Resource deleted",
+	"RESOURCE_REMOVED":          "Resource removed",
 }
 
 // issue is one OperationOutcome issue.

@@ -199,6 +199,6 @@ func (s *Server) delete(c *call, id string) {
 			"The requested document pointer cannot be deleted because it belongs to another organisation", "")
 	default:
 		s.store.remove(id)
-		inform(c.w, http.StatusOK, "RESOURCE_DELETED", "The requested DocumentReference has been deleted")
+		inform(c.w, http.StatusOK, "RESOURCE_REMOVED", "The requested DocumentReference has been deleted")
 	}
 }

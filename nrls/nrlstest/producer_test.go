@@ -210,7 +210,7 @@ func TestDeleteAndProducerReads(t *testing.T) {
 
 	a = send(t, srv, http.MethodDelete, producerPath("/DocumentReference/RNR-000001"), headers(nrlstest.CustodianNorth), "")
 	assert.Equal(t, http.StatusOK, a.status)
-	assert.Equal(t, "RESOURCE_DELETED", a.code(t))
+	assert.Equal(t, "RESOURCE_REMOVED", a.code(t), "as the specification codes a delete")
 	a = send(t, srv, http.MethodDelete, producerPath("/DocumentReference/RNR-000001"), headers(nrlstest.CustodianNorth), "")
 	assert.Equal(t, http.StatusNotFound, a.status)
 	assert.Equal(t, "NO_RECORD_FOUND", a.code(t))

@@ -39,8 +39,10 @@
 // INVALIDATED_RESOURCE, PRECONDITION_FAILED, RESOURCE_VERSION_MISMATCH,
 // INVALID_UPDATE, FORBIDDEN_UPDATE, ACCESS_DENIED, TOO_MANY_MATCHES with
 // HTTP 200), ETag W/"n" versions, searchset Bundles with scores best
-// first, superseded numbers answered with the surviving record, and the
-// removal of address, telecom, contacts and GP from restricted records.
+// first, superseded numbers answered with the surviving record,
+// managingOrganization and multipleBirthInteger where the record has them,
+// and the removal of address, telecom, contacts, GP and managing
+// organisation from restricted records.
 // With WithAccessMode(pds.AccessApplicationRestricted) it limits searches
 // to one result and refuses updates.
 //
@@ -73,12 +75,30 @@
 //     patient access (NHS login) is not modelled. Tokens are checked only
 //     with WithTokenValidator, without scopes, and there is no rate limit
 //     unless injected as a fault.
-//   - Updates apply a subset of the business rules: gender, birth date and
-//     date of death cannot be removed, gender cannot become "other", one
-//     usual name, one address of each use, ids quoted on replacing a list
-//     item and absent when adding one, a test before every removal of a
-//     list item. Period rules, address enrichment, name character rules and
-//     extensions are not checked.
+//   - Updates apply a subset of the business rules. Applied: gender, birth
+//     date and date of death cannot be removed; gender cannot become
+//     "other"; removing the usual name or adding a second one is 403
+//     FORBIDDEN_UPDATE; one address of each use (work and old aside); ids
+//     quoted on replacing a list item and absent when adding one, and never
+//     changed; a test before every removal of a list item; and, before any
+//     change to part of a name, address, telecom or contact item, a test
+//     (or a mirroring add or replace) of its id or url, else 400
+//     INVALID_UPDATE ("you must always include the list id or url").
+//     Not applied, of the specification's rules: at most one nickname; a
+//     name's use cannot be replaced; name characters, prefix spellings and
+//     suffix initials; birth date not in the future nor after the date of
+//     death; date of death not in the future, not before birth, not
+//     replaced once formal, and added only with a death notification (and
+//     the reverse); one telecom of each system and use, a replace keeping
+//     both, and email format and length; emergency contacts coded C only,
+//     without fax or telecom use; a single GP practice with no period end,
+//     changed only by primary care systems; valid ODS codes for the GP and
+//     managing organisation; multipleBirthInteger from 1 to 9; pharmacy,
+//     place of birth, communication and contact preference rules; period
+//     rules and address enrichment. So the codes VALIDATION_ERROR,
+//     UNSUPPORTED_CHARACTERS_IN_FIELD, UNSUPPORTED_VALUE,
+//     TOO_FEW_VALUES_SUBMITTED and TOO_MANY_VALUES_SUBMITTED are never
+//     answered, and 408 UNABLE_TO_CALL_SERVICE only as an injected fault.
 //   - Restricted and very restricted records cannot be updated (403
 //     FORBIDDEN_UPDATE), and their related people come without address and
 //     telecom; very restricted records are treated as restricted. The
@@ -86,9 +106,21 @@
 //   - A record labelled REDACTED answers 404 RESOURCE_NOT_FOUND; an
 //     invalidated number 404 INVALIDATED_RESOURCE.
 //   - An update of a superseded number updates the surviving record.
-//   - A wrong Content-Type on an update answers 400 INVALID_VALUE (the
+//   - An update takes Content-Type application/json-patch+json or
+//     application/json, as the service does; a missing or other one answers
+//     400 UNSUPPORTED_SERVICE, as NHS England's sandbox does (the
 //     specification names the status only). A bare JSON Patch array is
 //     refused: the specification requires the {"patches": [...]} object.
+//   - A search must have a birthdate (400 MISSING_VALUE without one); a
+//     birthdate without a prefix means eq.
+//   - Besides the service's routes, GET /Patient/{id}/RelatedPerson/{id}
+//     reads one related person, so that the fullUrls of the related
+//     persons Bundle resolve; both answers carry the patient's ETag.
+//   - GET <base>/metadata answers the fake's own CapabilityStatement,
+//     without a token or X-Request-ID, describing what the fake supports
+//     rather than the service's published statement.
+//   - Links and fullUrls name the address the client called: its Host, or
+//     X-Forwarded-Proto and X-Forwarded-Host from a proxy in front.
 //   - Re-sent requests are de-duplicated by X-Request-ID for applied
 //     updates only (the last 1024).
 //   - Patient creation, Coverage and the X-Sync-Wait header are not
