@@ -153,7 +153,7 @@ func BenchmarkQueryByPatient(b *testing.B) {
 	defer l.Close()
 	reader := officer()
 	ctx := context.Background()
-	reads, found := l.recordReads.Load(), 0
+	reads, found := l.st.RecordReads(), 0
 	b.ReportAllocs()
 	b.ResetTimer()
 	i := 0
@@ -170,6 +170,6 @@ func BenchmarkQueryByPatient(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(found)/float64(i), "events/op")
-	b.ReportMetric(float64(l.recordReads.Load()-reads)/float64(i), "records-read/op")
+	b.ReportMetric(float64(l.st.RecordReads()-reads)/float64(i), "records-read/op")
 	b.ReportMetric(float64(l.Size()), "log-events")
 }

@@ -2,7 +2,8 @@ package audit
 
 import (
 	"errors"
-	"strings"
+
+	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -12,23 +13,23 @@ var (
 	// ErrInvalidFilter: a query filter is malformed.
 	ErrInvalidFilter = errors.New("audit: invalid filter")
 	// ErrInvalidOption: an option was given a bad value.
-	ErrInvalidOption = errors.New("audit: invalid option")
+	ErrInvalidOption = logstore.ErrInvalidOption
 	// ErrClosed: the log was closed.
-	ErrClosed = errors.New("audit: log closed")
+	ErrClosed = logstore.ErrClosed
 	// ErrLogFailed: a write or fsync failed, after which the log accepts no
 	// more events (its state on disk is no longer known); reopen it.
-	ErrLogFailed = errors.New("audit: log failed")
+	ErrLogFailed = logstore.ErrLogFailed
 	// ErrLocked: another Log (in this or another process) has the
 	// directory open.
-	ErrLocked = errors.New("audit: log directory in use")
+	ErrLocked = logstore.ErrLocked
 	// ErrTampered: the log's files do not match what was written: a
 	// record, hash, index entry, key or checkpoint was changed, removed,
 	// reordered or inserted.
-	ErrTampered = errors.New("audit: log integrity check failed")
+	ErrTampered = logstore.ErrTampered
 	// ErrInvalidProof: a proof or checkpoint did not verify.
-	ErrInvalidProof = errors.New("audit: proof does not verify")
+	ErrInvalidProof = logstore.ErrInvalidProof
 	// ErrNotFound: no event has the sequence number asked for.
-	ErrNotFound = errors.New("audit: no such event")
+	ErrNotFound = logstore.ErrNotFound
 	// ErrNoSinks: a Multi sink was given no sinks: auditing cannot be
 	// switched off, so it refuses every event.
 	ErrNoSinks = errors.New("audit: no sinks")
@@ -38,33 +39,9 @@ var (
 )
 
 // IntegrityError lists every integrity problem that Verify (or OpenLog)
-// found. It matches ErrTampered.
-type IntegrityError struct {
-	// Problems describe each problem: the file, the sequence number or
-	// offset, and what did not match.
-	Problems []string
-}
-
-// Error joins the problems.
-func (e *IntegrityError) Error() string {
-	const shown = 10
-	var b strings.Builder
-	b.WriteString("audit: log integrity check failed: ")
-	for i, p := range e.Problems {
-		if i == shown {
-			b.WriteString("; ... and more")
-			break
-		}
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
-// Is matches ErrTampered.
-func (e *IntegrityError) Is(target error) bool { return target == ErrTampered }
+// found: Problems names each file, sequence number or offset and what
+// did not match. It matches ErrTampered.
+type IntegrityError = logstore.IntegrityError
 
 // tampered returns an *IntegrityError with one problem.
-func tampered(problem string) error { return &IntegrityError{Problems: []string{problem}} }
+func tampered(problem string) error { return logstore.Tampered(problem) }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 	"strconv"
 	"time"
 )
@@ -18,7 +19,7 @@ func AppendRecord(dst []byte, seq uint64, recorded time.Time, e *Event) []byte {
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendUint(dst, seq, 10)
 	dst = append(dst, `,"recorded":"`...)
-	dst = append(dst, recordedString(recorded)...)
+	dst = append(dst, logstore.RecordedString(recorded)...)
 	dst = append(dst, '"')
 	body := len(dst)
 	dst = appendEventBody(dst, e)
@@ -30,7 +31,7 @@ func AppendRecord(dst []byte, seq uint64, recorded time.Time, e *Event) []byte {
 // checking that it is the record of event seq. An error matches
 // ErrTampered.
 func DecodeRecord(seq uint64, rec []byte) (Event, error) {
-	if got, ok := recordSeq(rec); !ok || got != seq {
+	if got, ok := logstore.RecordSeq(rec); !ok || got != seq {
 		return Event{}, tampered(fmt.Sprintf("the record of event %d is not that event", seq))
 	}
 	e, err := decodeRecord(rec)

@@ -228,7 +228,7 @@ func TestLogFailsClosed(t *testing.T) {
 	ctx := context.Background()
 
 	// The writer's next write goes to a closed file.
-	l.seg.f.Close()
+	require.NoError(t, l.st.CloseActiveSegment())
 	err = l.Write(ctx, readEvent(t0, clinician(), patientB))
 	require.ErrorIs(t, err, ErrLogFailed)
 	assert.ErrorIs(t, l.Write(ctx, readEvent(t0, clinician(), patientB)), ErrLogFailed, "no write is accepted after a failure")

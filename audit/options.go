@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -56,7 +57,7 @@ func (o LoggerOption) applyHTTP(c *httpConfig) error {
 const (
 	// DefaultOrigin is the checkpoint origin (and the name of a generated
 	// signing key) when WithOrigin is not given.
-	DefaultOrigin = "shcrkit.audit"
+	DefaultOrigin = logstore.DefaultOrigin
 	// DefaultCheckpointInterval is how often a Log that is being written
 	// to signs a checkpoint.
 	DefaultCheckpointInterval = time.Second
@@ -88,7 +89,7 @@ type logConfig struct {
 
 func defaultLogConfig() logConfig {
 	return logConfig{
-		origin:           DefaultOrigin,
+		origin:           "", // the signing key's name; DefaultOrigin for a new key
 		checkpointEvery:  DefaultCheckpointInterval,
 		segmentSize:      DefaultSegmentSize,
 		indexFlushEvents: DefaultIndexFlushEvents,
@@ -119,7 +120,7 @@ func WithSigningKey(skey string) LogOption {
 // its origin for life: reopening with another origin fails.
 func WithOrigin(origin string) LogOption {
 	return logOptionFunc(func(c *logConfig) error {
-		if !validKeyName(origin) {
+		if !logstore.ValidKeyName(origin) {
 			return fmt.Errorf("%w: origin %q must be non-empty printable text without spaces or '+'", ErrInvalidOption, origin)
 		}
 		c.origin = origin

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -41,34 +42,15 @@ type ConsistencyProof struct {
 
 // Prove returns an inclusion proof of the event seq against the latest
 // checkpoint, signing a new checkpoint first when the latest does not
-// cover seq yet.
+// cover seq.
 //
 // A proof carries the event's record: Prove is for the log's operator,
 // whose reads are not themselves audited (anyone who can call it can read
 // the files). Investigations go through Query.
 func (l *Log) Prove(ctx context.Context, seq uint64) (*InclusionProof, error) {
-	if seq == 0 || seq > l.Size() {
-		return nil, fmt.Errorf("%w: seq %d", ErrNotFound, seq)
-	}
-	c, err := l.checkpointCovering(ctx, seq)
+	rec, p, c, err := l.st.ProveRecord(ctx, seq)
 	if err != nil {
 		return nil, err
-	}
-	if err := l.enterRead(); err != nil {
-		return nil, err
-	}
-	defer l.inflight.Done()
-	e, err := l.table.read(seq)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := l.readRecord(seq, e)
-	if err != nil {
-		return nil, err
-	}
-	p, err := tlog.ProveRecord(int64(c.Size), int64(seq-1), l.hashes)
-	if err != nil {
-		return nil, fmt.Errorf("audit: proving event %d: %w", seq, err)
 	}
 	return &InclusionProof{Seq: seq, Record: rec, Hashes: p, Checkpoint: c.Signed}, nil
 }
@@ -77,23 +59,9 @@ func (l *Log) Prove(ctx context.Context, seq uint64) (*InclusionProof, error) {
 // prefix of the log as it is now, at a checkpoint of everything written
 // (signed first if the latest checkpoint is older).
 func (l *Log) ProveConsistency(ctx context.Context, oldSize uint64) (*ConsistencyProof, error) {
-	size := l.Size()
-	if oldSize > size {
-		return nil, fmt.Errorf("%w: the log holds fewer than %d events", ErrNotFound, oldSize)
-	}
-	c, err := l.checkpointCovering(ctx, size)
+	p, c, err := l.st.ProveTree(ctx, oldSize)
 	if err != nil {
 		return nil, err
-	}
-	if err := l.enterRead(); err != nil {
-		return nil, err
-	}
-	defer l.inflight.Done()
-	var p tlog.TreeProof
-	if oldSize > 0 && oldSize < c.Size {
-		if p, err = tlog.ProveTree(int64(c.Size), int64(oldSize), l.hashes); err != nil {
-			return nil, fmt.Errorf("audit: proving consistency: %w", err)
-		}
 	}
 	return &ConsistencyProof{OldSize: oldSize, Hashes: p, Checkpoint: c.Signed}, nil
 }
@@ -102,7 +70,7 @@ func (l *Log) ProveConsistency(ctx context.Context, oldSize uint64) (*Consistenc
 // elsewhere, against the log as it is now: the signature must verify
 // and the log must still hold exactly the events it covered.
 func (l *Log) VerifyCheckpoint(ctx context.Context, signed []byte) error {
-	old, err := openCheckpoint(l.verifier, signed)
+	old, err := OpenCheckpoint(l.VerifierKey(), signed)
 	if err != nil {
 		return err
 	}
@@ -113,17 +81,10 @@ func (l *Log) VerifyCheckpoint(ctx context.Context, signed []byte) error {
 		}
 		return err
 	}
-	if _, err := VerifyConsistency(l.vkey, signed, p); err != nil {
+	if _, err := VerifyConsistency(l.VerifierKey(), signed, p); err != nil {
 		return tampered(fmt.Sprintf("the log is not consistent with a checkpoint of %d events: %v", old.Size, err))
 	}
 	return nil
-}
-
-func (l *Log) checkpointCovering(ctx context.Context, seq uint64) (Checkpoint, error) {
-	if c, ok := l.Checkpoint(); ok && c.Size >= seq {
-		return c, nil
-	}
-	return l.SignCheckpoint(ctx)
 }
 
 // VerifyInclusion checks an inclusion proof with only the log's verifier
@@ -141,7 +102,7 @@ func VerifyInclusion(vkey string, p *InclusionProof) (Event, Checkpoint, error) 
 	if p.Seq == 0 || p.Seq > c.Size {
 		return Event{}, Checkpoint{}, fmt.Errorf("%w: seq %d is not covered by a checkpoint of %d events", ErrInvalidProof, p.Seq, c.Size)
 	}
-	if seq, ok := recordSeq(p.Record); !ok || seq != p.Seq {
+	if seq, ok := logstore.RecordSeq(p.Record); !ok || seq != p.Seq {
 		return Event{}, Checkpoint{}, fmt.Errorf("%w: the record is not event %d", ErrInvalidProof, p.Seq)
 	}
 	if err := tlog.CheckRecord(p.Hashes, int64(c.Size), c.Hash, int64(p.Seq-1), tlog.RecordHash(p.Record)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 )
 
 // Filter selects events for Query. Zero fields match everything; set
@@ -100,13 +101,13 @@ func (f Filter) Match(e Event) bool {
 }
 
 // matchEntry applies the parts of the filter that a table entry holds.
-func (f Filter) matchEntry(e tableEntry) bool {
-	return (f.From.IsZero() || e.time >= unixNanoClamped(f.From)) &&
-		(f.To.IsZero() || e.time < unixNanoClamped(f.To)) &&
-		(f.Outcome == "" || e.outcome == f.Outcome.code()) &&
-		(f.Purpose == shcrkit.PurposeUnspecified || e.purpose == uint8(f.Purpose)) &&
-		(f.Action == "" || e.action == f.Action.code()) &&
-		(f.Service == "" || e.service == f.Service.code())
+func (f Filter) matchEntry(e logstore.Entry) bool {
+	return (f.From.IsZero() || e.Time >= unixNanoClamped(f.From)) &&
+		(f.To.IsZero() || e.Time < unixNanoClamped(f.To)) &&
+		(f.Outcome == "" || e.Outcome == f.Outcome.code()) &&
+		(f.Purpose == shcrkit.PurposeUnspecified || e.Purpose == uint8(f.Purpose)) &&
+		(f.Action == "" || e.Action == f.Action.code()) &&
+		(f.Service == "" || e.Service == f.Service.code())
 }
 
 // unixNanoClamped is t.UnixNano for the times an event can have, and the
@@ -235,7 +236,7 @@ func (l *Log) bestKey(f Filter) string {
 	}
 	best, bestN := "", -1
 	for _, k := range keys {
-		if n := l.idx.count(k); bestN < 0 || n < bestN {
+		if n := l.st.KeyCount(k); bestN < 0 || n < bestN {
 			best, bestN = k, n
 		}
 	}
@@ -243,16 +244,10 @@ func (l *Log) bestKey(f Filter) string {
 }
 
 func (l *Log) queryKey(ctx context.Context, key string, f Filter, snapshot uint64, emit func(Event) bool, yield func(Event, error) bool) {
-	srcs, _ := l.idx.lookup(key)
-	defer releaseSources(srcs)
-	for _, src := range srcs {
-		seqs := src.inMem
-		if src.r != nil {
-			var err error
-			if seqs, err = src.r.list(src.e); err != nil {
-				yield(Event{}, err)
-				return
-			}
+	for seqs, err := range l.st.KeySeqs(key) {
+		if err != nil {
+			yield(Event{}, err)
+			return
 		}
 		for _, seq := range seqs {
 			if seq > snapshot {
@@ -262,7 +257,7 @@ func (l *Log) queryKey(ctx context.Context, key string, f Filter, snapshot uint6
 				yield(Event{}, err)
 				return
 			}
-			e, err := l.table.read(seq)
+			e, err := l.st.Entry(seq)
 			if err != nil {
 				yield(Event{}, err)
 				return
@@ -279,14 +274,14 @@ func (l *Log) queryKey(ctx context.Context, key string, f Filter, snapshot uint6
 
 func (l *Log) queryScan(ctx context.Context, f Filter, snapshot uint64, emit func(Event) bool, yield func(Event, error) bool) {
 	const chunk = 4096
-	entries := make([]tableEntry, chunk)
+	entries := make([]logstore.Entry, chunk)
 	for from := uint64(1); from <= snapshot; from += chunk {
 		if err := ctx.Err(); err != nil {
 			yield(Event{}, err)
 			return
 		}
 		n := min(uint64(chunk), snapshot-from+1)
-		if err := l.table.readRange(from, entries[:n]); err != nil {
+		if err := l.st.Entries(from, entries[:n]); err != nil {
 			yield(Event{}, err)
 			return
 		}
@@ -303,8 +298,8 @@ func (l *Log) queryScan(ctx context.Context, f Filter, snapshot uint64, emit fun
 
 // queryEmit reads one candidate, checks it against the whole filter and
 // yields it; it reports whether to go on.
-func (l *Log) queryEmit(seq uint64, e tableEntry, f Filter, emit func(Event) bool, yield func(Event, error) bool) bool {
-	rec, err := l.readRecord(seq, e)
+func (l *Log) queryEmit(seq uint64, e logstore.Entry, f Filter, emit func(Event) bool, yield func(Event, error) bool) bool {
+	rec, err := l.st.Record(seq, e)
 	if err != nil {
 		yield(Event{}, err)
 		return false

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 	"os"
 	"path/filepath"
 	"testing"
@@ -184,19 +185,11 @@ func TestRecoveryOfInterruptedMerge(t *testing.T) {
 	l := openTestLog(t, dir, WithIndexFlushEvents(1000))
 	// Runs of 3 and 1 events: too unequal for the merge policy.
 	writeAll(t, l, smallEvent(1, patientA), smallEvent(2, patientB), smallEvent(3, patientA))
-	require.NoError(t, l.idx.flush())
+	require.NoError(t, l.st.FlushIndex())
 	writeAll(t, l, smallEvent(4, patientA))
 	require.NoError(t, l.Close())
 	idx := filepath.Join(dir, indexDir)
-	runs, err := loadRuns(idx)
-	require.NoError(t, err)
-	require.Len(t, runs, 2)
-	m, err := mergeRuns(idx, runs[0], runs[1])
-	require.NoError(t, err)
-	m.release()
-	for _, r := range runs {
-		r.release()
-	}
+	require.NoError(t, logstore.MergeFirstRuns(dir))
 	names, _ := filepath.Glob(filepath.Join(idx, "run-*"))
 	require.Len(t, names, 3, "two runs and their merge")
 

@@ -1,8 +1,7 @@
-package audit
+package logstore
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -18,52 +17,48 @@ import (
 //	CRC-32C of the 28 bytes before, u32
 const tableEntrySize = 32
 
-type tableEntry struct {
-	seg     uint64
-	off     uint32
-	n       uint32
-	time    int64
-	action  uint8
-	service uint8
-	outcome uint8
-	purpose uint8
+// Entry is one event's entry in the table: where its record is, and the
+// parts of the event that a query filters on without decoding it. A
+// Codec fills the event's part (Time to Purpose); the store fills the
+// rest.
+type Entry struct {
+	Seg     uint64 // the first seq of the event's segment
+	Off     uint32 // the offset of the event's frame in it
+	N       uint32 // the record's length
+	Time    int64  // the event's time, Unix nanoseconds
+	Action  uint8
+	Service uint8
+	Outcome uint8
+	Purpose uint8
 }
 
-func (e tableEntry) append(dst []byte) []byte {
+// tableEntry is the name the store's own code uses.
+type tableEntry = Entry
+
+func (e Entry) append(dst []byte) []byte {
 	start := len(dst)
-	dst = binary.BigEndian.AppendUint64(dst, e.seg)
-	dst = binary.BigEndian.AppendUint32(dst, e.off)
-	dst = binary.BigEndian.AppendUint32(dst, e.n)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(e.time))
-	dst = append(dst, e.action, e.service, e.outcome, e.purpose)
+	dst = binary.BigEndian.AppendUint64(dst, e.Seg)
+	dst = binary.BigEndian.AppendUint32(dst, e.Off)
+	dst = binary.BigEndian.AppendUint32(dst, e.N)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(e.Time))
+	dst = append(dst, e.Action, e.Service, e.Outcome, e.Purpose)
 	return binary.BigEndian.AppendUint32(dst, crc(dst[start:]))
 }
 
-func parseTableEntry(b []byte) (tableEntry, bool) {
+func parseTableEntry(b []byte) (Entry, bool) {
 	if len(b) < tableEntrySize || binary.BigEndian.Uint32(b[28:]) != crc(b[:28]) {
-		return tableEntry{}, false
+		return Entry{}, false
 	}
-	return tableEntry{
-		seg:     binary.BigEndian.Uint64(b),
-		off:     binary.BigEndian.Uint32(b[8:]),
-		n:       binary.BigEndian.Uint32(b[12:]),
-		time:    int64(binary.BigEndian.Uint64(b[16:])),
-		action:  b[24],
-		service: b[25],
-		outcome: b[26],
-		purpose: b[27],
+	return Entry{
+		Seg:     binary.BigEndian.Uint64(b),
+		Off:     binary.BigEndian.Uint32(b[8:]),
+		N:       binary.BigEndian.Uint32(b[12:]),
+		Time:    int64(binary.BigEndian.Uint64(b[16:])),
+		Action:  b[24],
+		Service: b[25],
+		Outcome: b[26],
+		Purpose: b[27],
 	}, true
-}
-
-// entryFor fills the parts of an entry that come from the event.
-func entryFor(e *Event) tableEntry {
-	return tableEntry{
-		time:    e.Time.UnixNano(),
-		action:  e.Action.code(),
-		service: e.Service.code(),
-		outcome: e.Outcome.code(),
-		purpose: uint8(e.Purpose),
-	}
 }
 
 type table struct {
@@ -116,13 +111,4 @@ func (t *table) readRange(from uint64, dst []tableEntry) error {
 		dst[i] = e
 	}
 	return nil
-}
-
-// readError wraps an error from reading one of the log's files; a file
-// closed under the reader by Close gives ErrClosed.
-func readError(what string, err error) error {
-	if errors.Is(err, os.ErrClosed) {
-		return ErrClosed
-	}
-	return fmt.Errorf("audit: %s: %w", what, err)
 }

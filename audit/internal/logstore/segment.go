@@ -1,4 +1,4 @@
-package audit
+package logstore
 
 import (
 	"bufio"
@@ -129,16 +129,16 @@ func parseCommit(payload []byte) (commitInfo, bool) {
 	}, true
 }
 
-// recordSeq reads the sequence number at the front of a record,
+// RecordSeq reads the sequence number at the front of a record,
 // {"seq":N,...
-func recordSeq(rec []byte) (uint64, bool) {
+func RecordSeq(rec []byte) (uint64, bool) {
 	const prefix = `{"seq":`
 	if len(rec) < len(prefix)+2 || string(rec[:len(prefix)]) != prefix {
 		return 0, false
 	}
 	var n uint64
 	i := len(prefix)
-	for ; i < len(rec) && isDigit(rec[i]) && i < len(prefix)+20; i++ {
+	for ; i < len(rec) && '0' <= rec[i] && rec[i] <= '9' && i < len(prefix)+20; i++ {
 		n = n*10 + uint64(rec[i]-'0')
 	}
 	if i == len(prefix) || i >= len(rec) || rec[i] != ',' || (rec[len(prefix)] == '0') {
@@ -147,7 +147,8 @@ func recordSeq(rec []byte) (uint64, bool) {
 	return n, true
 }
 
-func recordedString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// RecordedString formats a record's "recorded" time.
+func RecordedString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // scannedRecord is one committed event found by scanSegment.
 type scannedRecord struct {
@@ -220,7 +221,7 @@ func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scann
 		switch payload[0] {
 		case kindEvent:
 			rec := payload[1:]
-			seq, ok := recordSeq(rec)
+			seq, ok := RecordSeq(rec)
 			want := res.nextSeq + uint64(len(batch))
 			if !ok || seq != want {
 				return stop(off, fmt.Sprintf("event out of sequence (want %d)", want))

@@ -1,4 +1,4 @@
-package audit
+package logstore
 
 import (
 	"bufio"
@@ -28,7 +28,7 @@ var errStopScan = errors.New("stop scan")
 //
 // Verify reads every file in full. It runs alongside writes and checks
 // the events written when it started.
-func (l *Log) Verify(ctx context.Context) error {
+func (l *Store) Verify(ctx context.Context) error {
 	if err := l.enterRead(); err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (l *Log) Verify(ctx context.Context) error {
 }
 
 type verifier struct {
-	log      *Log
+	log      *Store
 	problems []string
 	expected []postingsDigest
 }
@@ -78,7 +78,7 @@ func (v *verifier) checkKeys() {
 	if data, err := os.ReadFile(filepath.Join(l.dir, verifierFile)); err != nil || string(data) != l.vkey+"\n" {
 		v.problem("%s: missing or changed", verifierFile)
 	}
-	if l.cfg.signingKey != "" {
+	if l.cfg.SigningKey != "" {
 		return
 	}
 	data, err := os.ReadFile(filepath.Join(l.dir, signingKeyFile))
@@ -182,8 +182,8 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 				}
 			}
 			// The event itself, its table entry and its index keys.
-			ev, err := decodeRecord(r.data)
-			if err != nil || ev.Seq != r.seq {
+			want, keys, err := l.cfg.Codec.Describe(r.data)
+			if err != nil {
 				v.problem("segments/%s: event %d does not decode", s.name, r.seq)
 				return nil
 			}
@@ -191,8 +191,7 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 				v.problem("index/%s: ends before event %d", tableFile, r.seq)
 				return errStopScan
 			}
-			want := entryFor(&ev)
-			want.seg, want.off, want.n = s.first, uint32(r.off), uint32(len(r.data))
+			want.Seg, want.Off, want.N = s.first, uint32(r.off), uint32(len(r.data))
 			if got, ok := parseTableEntry(raw[:]); !ok || got != want {
 				v.problem("index/%s: entry %d does not match the event", tableFile, r.seq)
 			}
@@ -200,7 +199,7 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 				runIdx++
 			}
 			if runIdx < len(runs) && runs[runIdx].first <= r.seq {
-				for _, k := range eventKeys(&ev) {
+				for _, k := range keys {
 					v.expected[runIdx].add(k, r.seq)
 				}
 			}

@@ -1,4 +1,4 @@
-package audit
+package logstore
 
 import (
 	"errors"
@@ -75,7 +75,7 @@ func readState(dir string) (logState, error) {
 }
 
 // saveState writes the state file if what it records has changed.
-func (l *Log) saveState() error {
+func (l *Store) saveState() error {
 	s := logState{indexed: l.idx.indexed()}
 	if c, ok := l.Checkpoint(); ok {
 		s.checkpoint = c.Size

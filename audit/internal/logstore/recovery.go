@@ -1,4 +1,4 @@
-package audit
+package logstore
 
 import (
 	"encoding/binary"
@@ -38,7 +38,8 @@ type recovered struct {
 	seg   uint64
 	off   int64
 	data  []byte
-	event Event
+	entry Entry    // from the codec
+	keys  []string // from the codec
 }
 
 // zeroTail is a segment that ends in zeros a crash left: cut at end.
@@ -68,7 +69,7 @@ type recoveryPlan struct {
 
 // recover brings the log to a consistent state after a clean close or a
 // crash.
-func (l *Log) recover() error {
+func (l *Store) recover() error {
 	p, err := l.planRecovery()
 	if err != nil {
 		return err
@@ -76,7 +77,7 @@ func (l *Log) recover() error {
 	return l.applyRecovery(p)
 }
 
-func (l *Log) planRecovery() (*recoveryPlan, error) {
+func (l *Store) planRecovery() (*recoveryPlan, error) {
 	p := &recoveryPlan{}
 	st, err := l.readCheckpointAndState(p)
 	if err != nil {
@@ -106,7 +107,7 @@ func (l *Log) planRecovery() (*recoveryPlan, error) {
 	// from the table that each follows the one before.
 	for i := 1; i <= startSeg && i < len(listed); i++ {
 		e, err := l.table.read(listed[i].first - 1)
-		if err != nil || e.seg != listed[i-1].first {
+		if err != nil || e.Seg != listed[i-1].first {
 			return nil, tampered(fmt.Sprintf("segments/%s: does not follow %s", listed[i].name, listed[i-1].name))
 		}
 	}
@@ -120,11 +121,10 @@ func (l *Log) planRecovery() (*recoveryPlan, error) {
 		return nil, err
 	}
 	for i := range p.recs {
-		ev, err := decodeRecord(p.recs[i].data)
-		if err != nil {
-			return nil, tampered(fmt.Sprintf("event %d: %v", p.recs[i].seq, err))
+		r := &p.recs[i]
+		if r.entry, r.keys, err = l.cfg.Codec.Describe(r.data); err != nil {
+			return nil, tampered(fmt.Sprintf("event %d: %v", r.seq, err))
 		}
-		p.recs[i].event = ev
 	}
 	if err := l.checkStoredHashes(p.ckpt); err != nil {
 		return nil, err
@@ -135,7 +135,7 @@ func (l *Log) planRecovery() (*recoveryPlan, error) {
 // readCheckpointAndState reads the checkpoint and the state file and
 // checks them against each other: a checkpoint older than the state
 // records, or missing when one was stored, is tampering.
-func (l *Log) readCheckpointAndState(p *recoveryPlan) (logState, error) {
+func (l *Store) readCheckpointAndState(p *recoveryPlan) (logState, error) {
 	st, err := readState(l.dir)
 	if err != nil {
 		return logState{}, err
@@ -155,7 +155,7 @@ func (l *Log) readCheckpointAndState(p *recoveryPlan) (logState, error) {
 	if err != nil {
 		return st, tampered(fmt.Sprintf("%s: %v", checkpointFile, err))
 	}
-	if c.Origin != l.cfg.origin {
+	if c.Origin != l.cfg.Origin {
 		return st, tampered(fmt.Sprintf("%s: origin %q is not this log's", checkpointFile, c.Origin))
 	}
 	if c.Size < st.checkpoint {
@@ -165,7 +165,7 @@ func (l *Log) readCheckpointAndState(p *recoveryPlan) (logState, error) {
 	return st, nil
 }
 
-func (l *Log) keepSegments(listed []*listedSegment) {
+func (l *Store) keepSegments(listed []*listedSegment) {
 	l.segs = l.segs[:0]
 	for _, s := range listed {
 		l.segs = append(l.segs, &s.segment)
@@ -174,7 +174,7 @@ func (l *Log) keepSegments(listed []*listedSegment) {
 
 // openStores opens the stored hashes and the table, which must cover at
 // least the n events of the checkpoint.
-func (l *Log) openStores(n uint64) error {
+func (l *Store) openStores(n uint64) error {
 	tf, err := openDurable(filepath.Join(l.dir, indexDir, tableFile))
 	if err != nil {
 		return err
@@ -207,7 +207,7 @@ func (l *Log) openStores(n uint64) error {
 // scanTail reads the committed events from segment startSeg at startOff
 // on, and decides what a problem found there is: a torn tail to cut, or
 // damage.
-func (l *Log) scanTail(p *recoveryPlan, startSeg int, startOff int64, next uint64) error {
+func (l *Store) scanTail(p *recoveryPlan, startSeg int, startOff int64, next uint64) error {
 	listed := p.listed
 	for i := startSeg; i >= 0 && i < len(listed); i++ {
 		s := listed[i]
@@ -273,7 +273,7 @@ func tornOrDamaged(s *listedSegment, res scanResult, next uint64) error {
 // only after its batch is durable and before acknowledging it, so that
 // event was acknowledged and has since been cut or deleted. (Zeros or a
 // partial entry at the table's end are what a crash can leave there.)
-func (l *Log) checkAcknowledged(size uint64) error {
+func (l *Store) checkAcknowledged(size uint64) error {
 	count := uint64(l.table.count.Load())
 	if count <= size {
 		return nil
@@ -290,7 +290,7 @@ func (l *Log) checkAcknowledged(size uint64) error {
 
 // checkStoredHashes loads the frontier of the checkpoint's tree and
 // checks that it gives the checkpoint's root hash.
-func (l *Log) checkStoredHashes(ckpt Checkpoint) error {
+func (l *Store) checkStoredHashes(ckpt Checkpoint) error {
 	n := ckpt.Size
 	frontier, err := loadFrontier(int64(n), l.hashes)
 	if err != nil {
@@ -312,12 +312,12 @@ func (l *Log) checkStoredHashes(ckpt Checkpoint) error {
 
 // loadIndex opens the index runs, which must reach as far as the state
 // file says they did and no further than the log.
-func (l *Log) loadIndex(p *recoveryPlan, st logState) error {
+func (l *Store) loadIndex(p *recoveryPlan, st logState) error {
 	runs, err := loadRuns(filepath.Join(l.dir, indexDir))
 	if err != nil {
 		return err
 	}
-	l.idx = &index{dir: filepath.Join(l.dir, indexDir), runs: runs, logger: l.cfg.logger}
+	l.idx = &index{dir: filepath.Join(l.dir, indexDir), runs: runs, logger: l.cfg.Logger}
 	if len(runs) > 0 {
 		p.indexed = runs[len(runs)-1].last
 	}
@@ -331,7 +331,7 @@ func (l *Log) loadIndex(p *recoveryPlan, st logState) error {
 }
 
 // applyRecovery repairs what planRecovery found and readies the writer.
-func (l *Log) applyRecovery(p *recoveryPlan) error {
+func (l *Store) applyRecovery(p *recoveryPlan) error {
 	for _, z := range p.zeroTails {
 		if err := truncateDurable(z.s, z.end); err != nil {
 			return err
@@ -368,7 +368,7 @@ func (l *Log) applyRecovery(p *recoveryPlan) error {
 	l.recovery.Replayed = len(p.recs)
 	l.recovery.NoCheckpoint = p.ckpt.Size == 0 && size > 0
 	if l.recovery.NoCheckpoint {
-		l.cfg.logger.Warn("audit: log had events but no checkpoint", slog.Uint64("events", size))
+		l.cfg.Logger.Warn("audit: log had events but no checkpoint", slog.Uint64("events", size))
 	}
 	// Seal what was found with a checkpoint (when it grew) and bring the
 	// state file up to date (a log written before it existed has none).
@@ -377,7 +377,7 @@ func (l *Log) applyRecovery(p *recoveryPlan) error {
 
 // rewriteAfterCheckpoint rewrites the stored hashes and table entries of
 // the events after the checkpoint from their records.
-func (l *Log) rewriteAfterCheckpoint(p *recoveryPlan) error {
+func (l *Store) rewriteAfterCheckpoint(p *recoveryPlan) error {
 	n := int64(p.ckpt.Size)
 	if err := l.hashes.f.Truncate(tlog.StoredHashCount(n) * tlog.HashSize); err != nil {
 		return err
@@ -391,8 +391,8 @@ func (l *Log) rewriteAfterCheckpoint(p *recoveryPlan) error {
 		if err := l.hashes.add(int64(r.seq-1), r.data); err != nil {
 			return err
 		}
-		e := entryFor(&r.event)
-		e.seg, e.off, e.n = r.seg, uint32(r.off), uint32(len(r.data))
+		e := r.entry
+		e.Seg, e.Off, e.N = r.seg, uint32(r.off), uint32(len(r.data))
 		l.table.add(e)
 	}
 	if err := l.hashes.flush(); err != nil {
@@ -402,20 +402,27 @@ func (l *Log) rewriteAfterCheckpoint(p *recoveryPlan) error {
 }
 
 // rebuildMemIndex indexes in memory the events after the last run.
-func (l *Log) rebuildMemIndex(p *recoveryPlan) error {
+func (l *Store) rebuildMemIndex(p *recoveryPlan) error {
 	n := p.ckpt.Size
 	l.idx.mem = newMemtable(p.indexed + 1)
 	for seq := p.indexed + 1; seq <= p.size; seq++ {
-		var ev Event
 		if seq > n {
-			ev = p.recs[seq-n-1].event
-		} else {
-			var err error
-			if ev, err = l.event(seq); err != nil {
-				return err
-			}
+			l.idx.mem.add(seq, p.recs[seq-n-1].keys)
+			continue
 		}
-		l.idx.mem.add(seq, eventKeys(&ev))
+		e, err := l.table.read(seq)
+		if err != nil {
+			return err
+		}
+		rec, err := l.readRecord(seq, e)
+		if err != nil {
+			return err
+		}
+		_, keys, err := l.cfg.Codec.Describe(rec)
+		if err != nil {
+			return tampered(fmt.Sprintf("event %d: %v", seq, err))
+		}
+		l.idx.mem.add(seq, keys)
 	}
 	return nil
 }
@@ -423,21 +430,21 @@ func (l *Log) rebuildMemIndex(p *recoveryPlan) error {
 // afterCheckpoint finds where the events after the checkpoint's last one
 // begin: it checks that the table entry for event n points at event n and
 // that the commit of its batch follows it.
-func (l *Log) afterCheckpoint(listed []*listedSegment, n uint64) (int, int64, error) {
+func (l *Store) afterCheckpoint(listed []*listedSegment, n uint64) (int, int64, error) {
 	e, err := l.table.read(n)
 	if err != nil {
 		return 0, 0, err
 	}
-	i := sort.Search(len(listed), func(i int) bool { return listed[i].first >= e.seg })
-	if i == len(listed) || listed[i].first != e.seg || listed[i].badHeader {
-		return 0, 0, tampered(fmt.Sprintf("segments/%s: missing, and it holds checkpointed event %d", segmentName(e.seg), n))
+	i := sort.Search(len(listed), func(i int) bool { return listed[i].first >= e.Seg })
+	if i == len(listed) || listed[i].first != e.Seg || listed[i].badHeader {
+		return 0, 0, tampered(fmt.Sprintf("segments/%s: missing, and it holds checkpointed event %d", segmentName(e.Seg), n))
 	}
 	s := listed[i]
 	rec, err := l.readRecord(n, e)
 	if err != nil {
 		return 0, 0, err
 	}
-	commitOff := int64(e.off) + frameHeaderSize + 1 + int64(len(rec))
+	commitOff := int64(e.Off) + frameHeaderSize + 1 + int64(len(rec))
 	buf := make([]byte, frameHeaderSize+commitPayloadSize)
 	if _, err := s.f.ReadAt(buf, commitOff); err != nil {
 		return 0, 0, tampered(fmt.Sprintf("segments/%s: the commit after checkpointed event %d is missing", s.name, n))
@@ -456,7 +463,7 @@ func (l *Log) afterCheckpoint(listed []*listedSegment, n uint64) (int, int64, er
 }
 
 // cutTorn saves and removes a torn tail.
-func (l *Log) cutTorn(t *tornTail) error {
+func (l *Store) cutTorn(t *tornTail) error {
 	s := t.s
 	tail := make([]byte, s.size-t.at)
 	if _, err := s.f.ReadAt(tail, t.at); err != nil && !errors.Is(err, io.EOF) {
@@ -488,7 +495,7 @@ func (l *Log) cutTorn(t *tornTail) error {
 	l.recovery.TornSegment = s.name
 	l.recovery.TornReason = t.why
 	l.recovery.SavedTo = saved
-	l.cfg.logger.Warn("audit: cut a torn tail left by a crash",
+	l.cfg.Logger.Warn("audit: cut a torn tail left by a crash",
 		slog.String("segment", s.name), slog.Int64("offset", t.at), slog.Int64("bytes", int64(len(tail))),
 		slog.Int("events", t.events), slog.String("reason", t.why), slog.String("savedTo", saved))
 	return nil

@@ -1,14 +1,17 @@
-package audit
+package logstore
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -24,8 +27,32 @@ const (
 	tornDir        = "torn"
 )
 
-// OpenLog opens the log in dir, creating it (and a signing key, unless
-// WithSigningKey is given) when dir holds none.
+// Config configures Open. The audit package validates every field.
+type Config struct {
+	Dir                  string
+	SigningKey           string // "": the key in the directory, generated for a new log
+	Origin               string // the log's name; "" takes the signing key's
+	CheckpointEvery      time.Duration
+	CheckpointEachCommit bool // sign a checkpoint of every commit for OnCheckpoint
+	SyncEach             bool // one fsync per event: no group commit
+	SegmentSize          int64
+	IndexFlushEvents     int
+	MaxBatch             int
+	Now                  func() time.Time
+	Logger               *slog.Logger
+	OnCheckpoint         func(Checkpoint)
+	Codec                Codec
+}
+
+// Codec reads what the store needs from a record: the event's part of
+// its table entry (Time to Purpose) and its index keys. An error means
+// the record does not decode.
+type Codec interface {
+	Describe(rec []byte) (Entry, []string, error)
+}
+
+// Open opens the log in cfg.Dir, creating it (and a signing key, unless
+// cfg.SigningKey is given) when the directory holds none.
 //
 // Opening checks the log without reading all of it: the latest checkpoint
 // must verify with the log's key, the stored hashes must give its root
@@ -33,30 +60,11 @@ const (
 // unfinished batch of a crash that was never acknowledged, is cut (and
 // saved under torn/), logged and reported by Recovered. Anything else
 // that does not match (a changed byte in a record, a hash, the
-// checkpoint, the keys, an index header; events missing that a
-// checkpoint covers) makes OpenLog fail with an error matching
-// ErrTampered, before it changes any file. Verify checks everything.
-func OpenLog(dir string, opts ...LogOption) (*Log, error) {
-	if dir == "" {
-		return nil, fmt.Errorf("%w: empty directory", ErrInvalidOption)
-	}
-	cfg := defaultLogConfig()
-	originSet := false
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
-		}
-		before := cfg.origin
-		if err := o.applyLog(&cfg); err != nil {
-			return nil, err
-		}
-		if cfg.origin != before {
-			originSet = true
-		}
-	}
-	if cfg.checkpointEachCommit && cfg.onCheckpoint == nil {
-		return nil, fmt.Errorf("%w: WithCheckpointEveryCommit needs WithCheckpointFunc", ErrInvalidOption)
-	}
+// checkpoint, the keys, an index header; acknowledged events, a
+// checkpoint or an index run missing) makes Open fail with an
+// *IntegrityError, before it changes any file. Verify checks everything.
+func Open(cfg Config) (*Store, error) {
+	dir := cfg.Dir
 	for _, d := range []string{dir, filepath.Join(dir, segmentsDir), filepath.Join(dir, indexDir)} {
 		if err := mkdirDurable(d); err != nil {
 			return nil, fmt.Errorf("audit: creating log directory: %w", err)
@@ -66,7 +74,7 @@ func OpenLog(dir string, opts ...LogOption) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{
+	l := &Store{
 		dir:    dir,
 		cfg:    cfg,
 		unlock: unlock,
@@ -84,7 +92,7 @@ func OpenLog(dir string, opts ...LogOption) (*Log, error) {
 	}()
 	removeTemps(dir)
 	removeTemps(filepath.Join(dir, indexDir))
-	if err := l.loadKeys(originSet); err != nil {
+	if err := l.loadKeys(); err != nil {
 		return nil, err
 	}
 	if err := l.recover(); err != nil {
@@ -102,8 +110,8 @@ func OpenLog(dir string, opts ...LogOption) (*Log, error) {
 
 // loadKeys loads (or, for a new log, generates) the signing key and
 // checks verifier.key against it.
-func (l *Log) loadKeys(originSet bool) error {
-	skey := l.cfg.signingKey
+func (l *Store) loadKeys() error {
+	skey := l.cfg.SigningKey
 	skeyPath := filepath.Join(l.dir, signingKeyFile)
 	if skey == "" {
 		data, err := os.ReadFile(skeyPath)
@@ -125,7 +133,7 @@ func (l *Log) loadKeys(originSet bool) error {
 			if has {
 				return tampered(signingKeyFile + ": missing, and no signing key was given")
 			}
-			skey, _, err = GenerateSigningKey(l.cfg.origin)
+			skey, _, err = GenerateSigningKey(cmp.Or(l.cfg.Origin, DefaultOrigin))
 			if err != nil {
 				return err
 			}
@@ -141,10 +149,10 @@ func (l *Log) loadKeys(originSet bool) error {
 		return err
 	}
 	name, _, _ := strings.Cut(vkey, "+")
-	if originSet && name != l.cfg.origin {
-		return fmt.Errorf("%w: origin %q differs from the signing key's name %q", ErrInvalidOption, l.cfg.origin, name)
+	if l.cfg.Origin != "" && name != l.cfg.Origin {
+		return fmt.Errorf("%w: origin %q differs from the signing key's name %q", ErrInvalidOption, l.cfg.Origin, name)
 	}
-	l.cfg.origin = name
+	l.cfg.Origin = name
 	if l.signer, err = note.NewSigner(skey); err != nil {
 		return fmt.Errorf("%w: signing key: %v", ErrInvalidOption, err)
 	}
@@ -170,7 +178,7 @@ func (l *Log) loadKeys(originSet bool) error {
 }
 
 // hasData reports whether the directory already holds a log.
-func (l *Log) hasData() (bool, error) {
+func (l *Store) hasData() (bool, error) {
 	for _, f := range []string{checkpointFile, stateFile} {
 		if _, err := os.Stat(filepath.Join(l.dir, f)); err == nil {
 			return true, nil
@@ -204,7 +212,7 @@ type listedSegment struct {
 	badHeader bool
 }
 
-func (l *Log) listSegments() ([]*listedSegment, error) {
+func (l *Store) listSegments() ([]*listedSegment, error) {
 	dir := filepath.Join(l.dir, segmentsDir)
 	ents, err := os.ReadDir(dir)
 	if err != nil {

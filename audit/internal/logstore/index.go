@@ -1,4 +1,4 @@
-package audit
+package logstore
 
 import (
 	"bytes"
@@ -42,32 +42,6 @@ const (
 	indexDir      = "index"
 	maxRuns       = 24
 )
-
-// Key prefixes.
-const (
-	keyPatient   = "p"
-	keyUser      = "u"
-	keyOrg       = "o"
-	keyCustodian = "c"
-)
-
-// eventKeys returns the index keys of an event.
-func eventKeys(e *Event) []string {
-	keys := make([]string, 0, 4)
-	if e.Patient != "" {
-		keys = append(keys, keyPatient+string(e.Patient))
-	}
-	if e.Requester.UserID != "" {
-		keys = append(keys, keyUser+e.Requester.UserID)
-	}
-	if e.Requester.Organisation != "" {
-		keys = append(keys, keyOrg+string(e.Requester.Organisation))
-	}
-	if e.Custodian != "" {
-		keys = append(keys, keyCustodian+string(e.Custodian))
-	}
-	return keys
-}
 
 type memtable struct {
 	first  uint64 // first seq this memtable may hold
