@@ -36,15 +36,17 @@ const HeaderEndUserOrganisation = "NHSD-End-User-Organisation-ODS"
 type Client struct {
 	http      *fhirhttp.Client
 	logger    *slog.Logger
-	org       shcrkit.ODSCode
 	searchGET bool
 }
 
 // NewClient returns a client of the NRL at baseURL (e.g.
-// ProductionConsumerURL). WithEndUserOrganisation is required: the service
-// refuses requests that do not name the organisation they are made for.
+// ProductionConsumerURL). The service refuses requests that do not name
+// the organisation they are made for: each call takes it from the session
+// in its context (shcrkit.WithSession) or from WithEndUserOrganisation,
+// the application's default.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	var o options
+	o.cfg.Identity = fhirhttp.Identity{OrganisationHeader: HeaderEndUserOrganisation, RequireOrganisation: true, Service: "NRL"}
 	if err := o.cfg.SetBaseURL(baseURL); err != nil {
 		return nil, err
 	}
@@ -56,21 +58,16 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if o.org == "" {
-		return nil, fmt.Errorf("%w: WithEndUserOrganisation is required: the NRL needs the ODS code of the organisation a request is made for", ErrInvalidOption)
-	}
-	if err := o.cfg.SetHeader(HeaderEndUserOrganisation, string(o.org)); err != nil {
-		return nil, err
-	}
 	hc, err := fhirhttp.New(o.cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{http: hc, logger: hc.Config().Logger, org: o.org, searchGET: o.searchGET}, nil
+	return &Client{http: hc, logger: hc.Config().Logger, searchGET: o.searchGET}, nil
 }
 
-// EndUserOrganisation returns the ODS code requests are made for.
-func (c *Client) EndUserOrganisation() shcrkit.ODSCode { return c.org }
+// EndUserOrganisation returns the client's default end-user organisation
+// (WithEndUserOrganisation), or "" when each call's session names it.
+func (c *Client) EndUserOrganisation() shcrkit.ODSCode { return c.http.Config().Identity.Organisation }
 
 // BaseURL returns the service root the client talks to.
 func (c *Client) BaseURL() string { return c.http.BaseURL().String() }

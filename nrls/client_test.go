@@ -34,7 +34,6 @@ func TestNewClientOptions(t *testing.T) {
 			nrls.WithMaxAttempts(1), nrls.WithMaxResponseBytes(4096), nrls.WithUserAgent("EPR/1.0"),
 			nrls.WithRetryWait(time.Millisecond, time.Second, time.Second), nrls.WithCorrelationID("c-1"),
 			nrls.WithSearchGET()}, true},
-		{"no end-user organisation", nrls.ProductionConsumerURL, nil, false},
 		{"lower-case organisation", nrls.ProductionConsumerURL, []nrls.Option{nrls.WithEndUserOrganisation("y90001")}, false},
 		{"empty organisation", nrls.ProductionConsumerURL, []nrls.Option{nrls.WithEndUserOrganisation("")}, false},
 		{"relative base URL", "/record-locator", []nrls.Option{org}, false},

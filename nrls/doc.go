@@ -8,9 +8,12 @@
 //
 // NewClient takes the service root (ProductionConsumerURL,
 // ProductionProducerURL, or the sandbox and integration roots) and
-// options. WithEndUserOrganisation is required: every request names the
-// organisation it is made for in NHSD-End-User-Organisation-ODS, and a
-// producer may only write pointers whose custodian is that organisation.
+// options. Every request names the organisation it is made for in
+// NHSD-End-User-Organisation-ODS: the organisation of the session in the
+// call's context (shcrkit.WithSession), or WithEndUserOrganisation, the
+// application's default; a call with neither is refused before any
+// request. A producer may only write pointers whose custodian is the
+// call's organisation.
 // WithTokenSource supplies the NHS API platform's bearer tokens (package
 // auth). Every request carries a fresh X-Request-ID, or the one set with
 // shcrkit.WithRequestID, and the X-Correlation-ID of

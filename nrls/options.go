@@ -20,13 +20,14 @@ type Option func(*options) error
 
 type options struct {
 	cfg       fhirhttp.Config
-	org       shcrkit.ODSCode
 	searchGET bool
 }
 
 // WithTokenSource sets the source of bearer tokens (an NHS API platform
 // token source from package auth). Without it the client sends no
-// Authorization header, as the open sandbox expects.
+// Authorization header, as the open sandbox expects. A source that is also
+// a shcrkit.SessionTokenSource (such as auth.SessionTokens) supplies each
+// call's token for the session in the call's context.
 func WithTokenSource(ts oauth2.TokenSource) Option {
 	return func(o *options) error { return o.cfg.SetTokenSource(ts) }
 }
@@ -41,17 +42,20 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error { return o.cfg.SetHTTPClient(hc) }
 }
 
-// WithEndUserOrganisation sets the ODS code of the organisation on whose
-// behalf requests are made, sent as NHSD-End-User-Organisation-ODS. The
-// service requires it, so NewClient does too. A producer may only write
-// pointers whose custodian is this organisation.
+// WithEndUserOrganisation sets the application's default organisation on
+// whose behalf requests are made, sent as NHSD-End-User-Organisation-ODS.
+// The service requires the header on every request: each call takes it
+// from the session in its context (shcrkit.WithSession) or, when the
+// session names none, from this default; a call with neither is refused
+// before any request. A session of another organisation than this default
+// is refused with a *shcrkit.IdentityMismatchError. A producer may only
+// write pointers whose custodian is the call's organisation.
 func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
 	return func(o *options) error {
 		if !ods.Valid() {
 			return fmt.Errorf("%w: end-user organisation must be an upper-case ODS code", ErrInvalidOption)
 		}
-		o.org = ods
-		return nil
+		return o.cfg.SetOrganisation(ods)
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 // organisation (a producer writes only its own pointers). A pointer with
 // relatesTo "replaces" supersedes those pointers; see Supersede.
 func (c *Client) Create(ctx context.Context, p Pointer) (string, error) {
-	if err := c.checkWrite(&p.Resource); err != nil {
+	if err := c.checkWrite(ctx, &p.Resource); err != nil {
 		return "", err
 	}
 	body, err := json.Marshal(p.Resource)
@@ -81,7 +81,7 @@ func (c *Client) Update(ctx context.Context, p Pointer) error {
 	if id == "" {
 		return &ValidationError{Errors: []FieldError{{Field: "id", Problem: "is required to update a pointer"}}}
 	}
-	if err := c.checkWrite(&p.Resource); err != nil {
+	if err := c.checkWrite(ctx, &p.Resource); err != nil {
 		return err
 	}
 	if p.snap.taken() {
@@ -102,29 +102,43 @@ func (c *Client) Update(ctx context.Context, p Pointer) error {
 // Delete removes the producer's pointer with this ID. Deleting a pointer
 // that is not there fails with an error matching shcrkit.ErrNotFound.
 func (c *Client) Delete(ctx context.Context, id string) error {
+	org, err := c.organisation(ctx)
+	if err != nil {
+		return err
+	}
 	var v ValidationError
 	switch {
 	case !ValidID(id):
 		v.add("id", "must be a pointer ID, \"<ODS code>-<local ID>\"")
-	case !strings.HasPrefix(id, string(c.org)+"-"):
-		v.add("id", "must be a pointer of the end-user organisation %q: a producer deletes only its own", c.org)
+	case !strings.HasPrefix(id, string(org)+"-"):
+		v.add("id", "must be a pointer of the end-user organisation %q: a producer deletes only its own", org)
 	}
 	if err := v.err(); err != nil {
 		return err
 	}
-	_, err := c.http.Do(ctx, &fhirhttp.Request{Method: http.MethodDelete, Path: "/DocumentReference/" + url.PathEscape(id),
+	_, err = c.http.Do(ctx, &fhirhttp.Request{Method: http.MethodDelete, Path: "/DocumentReference/" + url.PathEscape(id),
 		Idempotent: true})
 	return err
 }
 
+// organisation is the end-user organisation of a call made with ctx.
+func (c *Client) organisation(ctx context.Context) (shcrkit.ODSCode, error) {
+	s, err := c.http.CallSession(ctx)
+	return s.Organisation, err
+}
+
 // checkWrite applies the service's rules and the producer's ownership of
-// the pointer.
-func (c *Client) checkWrite(d *fhir.DocumentReference) error {
+// the pointer by the call's organisation.
+func (c *Client) checkWrite(ctx context.Context, d *fhir.DocumentReference) error {
+	org, err := c.organisation(ctx)
+	if err != nil {
+		return err
+	}
 	var v ValidationError
 	validateResource(&v, d)
 	if d.Custodian != nil && d.Custodian.Identifier != nil {
-		if got := str(d.Custodian.Identifier.Value); got != "" && got != string(c.org) {
-			v.add("custodian.identifier.value", "must be the end-user organisation %q: a producer writes only its own pointers", c.org)
+		if got := str(d.Custodian.Identifier.Value); got != "" && got != string(org) {
+			v.add("custodian.identifier.value", "must be the end-user organisation %q: a producer writes only its own pointers", org)
 		}
 	}
 	return v.err()

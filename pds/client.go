@@ -24,6 +24,7 @@ type Client struct {
 // https://int.api.service.nhs.uk/personal-demographics/FHIR/R4.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	var o options
+	o.cfg.Identity = fhirhttp.Identity{OrganisationHeader: HeaderEndUserOrganisation, URIDHeader: HeaderSessionURID, Service: "PDS"}
 	if err := o.cfg.SetBaseURL(baseURL); err != nil {
 		return nil, err
 	}
@@ -44,6 +45,14 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 
 // AccessMode returns the access mode the client was configured with.
 func (c *Client) AccessMode() AccessMode { return c.mode }
+
+// EndUserOrganisation returns the client's default end-user organisation
+// (WithEndUserOrganisation), or "" when each call's session names it.
+func (c *Client) EndUserOrganisation() shcrkit.ODSCode { return c.http.Config().Identity.Organisation }
+
+// SessionURID returns the client's default user role ID
+// (WithSessionURID), or "".
+func (c *Client) SessionURID() string { return c.http.Config().Identity.URID }
 
 // BaseURL returns the service root the client sends requests to.
 func (c *Client) BaseURL() *url.URL { return c.http.BaseURL() }

@@ -58,7 +58,10 @@ type options struct {
 
 // WithTokenSource sets where bearer tokens come from (see package auth).
 // Without it no Authorization header is sent, as the public sandbox
-// expects.
+// expects. A source that is also a shcrkit.SessionTokenSource (such as
+// auth.SessionTokens, for user-restricted access on behalf of many users)
+// supplies each call's token for the session in the call's context, and a
+// call without a session is refused with shcrkit.ErrNoSession.
 func WithTokenSource(ts oauth2.TokenSource) Option {
 	return func(o *options) error { return o.cfg.SetTokenSource(ts) }
 }
@@ -72,31 +75,37 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error { return o.cfg.SetHTTPClient(hc) }
 }
 
-// WithEndUserOrganisation sends the end user's organisation in the
-// NHSD-End-User-Organisation-ODS header, which the service requires of
-// applications that serve more than one organisation.
+// WithEndUserOrganisation sets the application's default end-user
+// organisation, sent in the NHSD-End-User-Organisation-ODS header, which
+// the service requires of applications that serve more than one
+// organisation. An application serving several organisations leaves it
+// out and gives each call its user's session (shcrkit.WithSession): a
+// session's organisation is sent instead, and a session of another
+// organisation than this default is refused with a
+// *shcrkit.IdentityMismatchError before anything is sent.
 func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
 	return func(o *options) error {
 		if !ods.Valid() {
 			return fmt.Errorf("%w: end user organisation is not a valid ODS code", ErrInvalidOption)
 		}
-		return o.cfg.SetHeader(HeaderEndUserOrganisation, ods.String())
+		return o.cfg.SetOrganisation(ods)
 	}
 }
 
-// WithSessionURID sends the user role ID of the healthcare worker's session
-// in the NHSD-Session-URID header. It must be digits only.
+// WithSessionURID sets the default user role ID of the healthcare
+// worker's session, sent in the NHSD-Session-URID header. It must be
+// digits only. A call's session (shcrkit.WithSession) carries its own
+// RoleProfileID instead; one that differs from this default is refused
+// with a *shcrkit.IdentityMismatchError.
 func WithSessionURID(urid string) Option {
 	return func(o *options) error {
 		if urid == "" || len(urid) > 20 {
 			return fmt.Errorf("%w: session URID must be 1 to 20 digits", ErrInvalidOption)
 		}
-		for i := 0; i < len(urid); i++ {
-			if urid[i] < '0' || urid[i] > '9' {
-				return fmt.Errorf("%w: session URID must be digits only", ErrInvalidOption)
-			}
+		if !shcrkit.ValidURID(urid) {
+			return fmt.Errorf("%w: session URID must be digits only", ErrInvalidOption)
 		}
-		return o.cfg.SetHeader(HeaderSessionURID, urid)
+		return o.cfg.SetURID(urid)
 	}
 }
 

@@ -56,6 +56,11 @@ func (c *Client) start(ctx context.Context, req Request) (context.Context, *jour
 	if err := req.validate(); err != nil {
 		return ctx, nil, err
 	}
+	sess, err := c.session(ctx, req.Requester)
+	if err != nil {
+		return ctx, nil, err
+	}
+	ctx = shcrkit.WithSession(ctx, sess)
 	ctx, corr := c.journeyCtx(ctx)
 	return ctx, &journey{c: c, req: req, corr: corr}, nil
 }

@@ -30,6 +30,15 @@ type Middleware struct {
 	// with Validate set, such as GET <base>/metadata (the capability
 	// statement clients fetch before they authenticate).
 	Public func(r *http.Request) bool
+	// Identities, when set and holding any binding, must place the bearer
+	// token of every request and find the request's identity headers
+	// matching it (Public requests excepted); a request that fails is
+	// refused with DenyIdentity.
+	Identities *Identities
+	// DenyIdentity answers a request whose identity headers do not match
+	// its token (an *IdentityError); the default is 403 with an
+	// OperationOutcome coded ACCESS_DENIED.
+	DenyIdentity func(w http.ResponseWriter, r *http.Request, err error)
 
 	latency atomic.Int64
 }
@@ -88,6 +97,16 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 				deny := m.Deny
 				if deny == nil {
 					deny = denyAccess
+				}
+				deny(sw, r, err)
+				return
+			}
+		}
+		if m.Identities.enabled() && (m.Public == nil || !m.Public(r)) {
+			if err := m.Identities.Check(r); err != nil {
+				deny := m.DenyIdentity
+				if deny == nil {
+					deny = denyIdentity
 				}
 				deny(sw, r, err)
 				return

@@ -231,6 +231,10 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 		return nil, "", u, fmt.Errorf("%w: the request ID set with shcrkit.WithRequestID must be a UUID (8-4-4-4-12 hexadecimal digits)",
 			shcrkit.ErrInvalidRequest)
 	}
+	ci, err := c.identity(ctx)
+	if err != nil {
+		return nil, reqID, u, err
+	}
 	retryOK := method == http.MethodGet || method == http.MethodHead || r.Idempotent
 	var body any
 	if r.Body != nil {
@@ -247,6 +251,7 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	for k, v := range r.Header {
 		h[k] = v
 	}
+	c.setIdentityHeaders(h, ci)
 	h.Set("X-Request-ID", reqID)
 	if id := shcrkit.CorrelationID(ctx); id != "" {
 		h.Set("X-Correlation-ID", id)
@@ -268,12 +273,12 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	}
 	var accessToken string
 	if c.cfg.TokenSource != nil && !r.NoAuth {
-		tok, err := c.cfg.TokenSource.Token()
+		auth, tok, err := c.accessToken(ctx, ci)
 		if err != nil {
 			return nil, reqID, u, fmt.Errorf("shcrkit: obtaining an access token for %s: %w", RedactURL(u), err)
 		}
-		tok.SetAuthHeader(req.Request)
-		accessToken = tok.AccessToken
+		h.Set("Authorization", auth)
+		accessToken = tok
 	}
 	resp, err := c.retry.Do(req)
 	if err != nil {
@@ -287,9 +292,7 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	if resp != nil && resp.StatusCode == http.StatusUnauthorized && accessToken != "" {
 		// A cached token the service no longer takes (revoked, or expired
 		// early) must not be offered again.
-		if inv, ok := c.cfg.TokenSource.(TokenInvalidator); ok {
-			inv.Invalidate(accessToken)
-		}
+		c.invalidate(ci, accessToken)
 	}
 	if resp == nil {
 		return nil, reqID, u, &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: errors.New("no response")}

@@ -59,6 +59,9 @@ type Config struct {
 	MaxRetryAfter time.Duration
 	// CorrelationID is sent as X-Correlation-ID when the context carries none.
 	CorrelationID string
+	// Identity names the headers of each call's end-user identity and the
+	// client's defaults for it.
+	Identity Identity
 }
 
 // SetBaseURL parses and checks the service root: absolute http or https,

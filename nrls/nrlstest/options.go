@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -25,6 +26,7 @@ type config struct {
 	producerTypes map[shcrkit.ODSCode]map[string]bool
 	emptyNotFound bool
 	now           func() time.Time
+	resolve       func(token string) (TokenIdentity, bool)
 }
 
 // WithTokenValidator makes the fake require a bearer token on every
@@ -38,6 +40,26 @@ func WithTokenValidator(validate func(token string) error) Option {
 			return fmt.Errorf("%w: nil token validator", ErrInvalidOption)
 		}
 		c.validate = validate
+		return nil
+	}
+}
+
+// TokenIdentity is the user and organisation an access token was issued
+// for; see WithTokenIdentities and Server.BindToken.
+type TokenIdentity = fake.TokenIdentity
+
+// WithTokenIdentities makes the fake place each request's bearer token
+// with resolve (tokens bound with BindToken first) and refuse, with 403
+// "ACCESS DENIED", a request whose token it cannot place or whose
+// NHSD-End-User-Organisation-ODS is not that of the token's user: a
+// client that sends one organisation's user's token for another fails.
+// Binding a token with BindToken turns the check on too.
+func WithTokenIdentities(resolve func(token string) (TokenIdentity, bool)) Option {
+	return func(c *config) error {
+		if resolve == nil {
+			return fmt.Errorf("%w: nil token identity resolver", ErrInvalidOption)
+		}
+		c.resolve = resolve
 		return nil
 	}
 }

@@ -34,6 +34,7 @@ type Server struct {
 	rec     fake.Recorder
 	faults  fake.Faults
 	mw      *fake.Middleware
+	ids     *fake.Identities
 
 	mu    sync.RWMutex
 	store *store
@@ -92,7 +93,18 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 			}
 		}
 	}
-	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Public: isMetadata}
+	s.ids = &fake.Identities{OrganisationHeader: nrls.HeaderEndUserOrganisation}
+	if s.cfg.resolve != nil {
+		s.ids.SetResolver(s.cfg.resolve)
+	}
+	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Public: isMetadata, Identities: s.ids,
+		DenyIdentity: func(w http.ResponseWriter, _ *http.Request, err error) {
+			header := "http." + nrls.HeaderEndUserOrganisation
+			if ie, ok := err.(*fake.IdentityError); ok {
+				header = "http." + ie.Header
+			}
+			fail(w, http.StatusForbidden, "ACCESS DENIED", "Access has been denied: "+err.Error(), header)
+		}}
 	s.mw = mw
 	s.handler = fake.EchoIDs(mw.Wrap(http.HandlerFunc(s.route)))
 	s.ts = httptest.NewUnstartedServer(s.handler)
@@ -111,6 +123,12 @@ func (s *Server) Close() { s.ts.Close() }
 // Handler returns the fake's handler, the consumer and producer APIs under
 // their full paths, for mounting in another server.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// BindToken records that the access token was issued for a user of
+// id.Organisation, and turns on the identity check of
+// WithTokenIdentities: from then on every request must carry a token the
+// fake can place, with the organisation of the token's user.
+func (s *Server) BindToken(token string, id TokenIdentity) { s.ids.Bind(token, id) }
 
 // ConsumerURL returns the base URL of the consumer API.
 func (s *Server) ConsumerURL() string { return s.URL + nrls.ConsumerPath }
@@ -138,6 +156,19 @@ func (s *Server) NewClient(opts ...nrls.Option) (*nrls.Client, error) {
 		return nil, fmt.Errorf("%w: the server is not started", ErrInvalidOption)
 	}
 	base := []nrls.Option{nrls.WithEndUserOrganisation(ConsumerODS), nrls.WithHTTPClient(s.ts.Client())}
+	return nrls.NewClient(s.ConsumerURL(), append(base, opts...)...)
+}
+
+// SessionClient returns a consumer client of the fake with no end-user
+// organisation of its own, for an application serving several
+// organisations: each call takes its organisation from the session in its
+// context (shcrkit.WithSession). opts are applied after the fake's HTTP
+// client.
+func (s *Server) SessionClient(opts ...nrls.Option) (*nrls.Client, error) {
+	if s.URL == "" {
+		return nil, fmt.Errorf("%w: the server is not started", ErrInvalidOption)
+	}
+	base := []nrls.Option{nrls.WithHTTPClient(s.ts.Client())}
 	return nrls.NewClient(s.ConsumerURL(), append(base, opts...)...)
 }
 

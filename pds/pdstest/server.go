@@ -37,6 +37,7 @@ type config struct {
 	seeded     bool
 	requireEUO bool
 	now        func() time.Time
+	resolve    func(token string) (TokenIdentity, bool)
 }
 
 // WithTokenValidator makes the fake refuse, with 401 ACCESS_DENIED, any
@@ -68,6 +69,21 @@ func WithEndUserOrganisationRequired() Option {
 	return func(c *config) { c.requireEUO = true }
 }
 
+// TokenIdentity is the user, organisation and role an access token was
+// issued for; see WithTokenIdentities and Server.BindToken.
+type TokenIdentity = fake.TokenIdentity
+
+// WithTokenIdentities makes the fake place each request's bearer token
+// with resolve (tokens bound with BindToken first) and refuse, with 403
+// ACCESS_DENIED, a request whose token it cannot place or whose
+// NHSD-End-User-Organisation-ODS or NHSD-Session-URID is not that of the
+// token's user: a client that sends one user's token with another's
+// organisation or role fails. Binding a token with BindToken turns the
+// check on too.
+func WithTokenIdentities(resolve func(token string) (TokenIdentity, bool)) Option {
+	return func(c *config) { c.resolve = resolve }
+}
+
 // WithClock sets the clock used for Bundle timestamps and the request log.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
@@ -86,6 +102,7 @@ type Server struct {
 	rec     fake.Recorder
 	faults  fake.Faults
 	mw      *fake.Middleware
+	ids     *fake.Identities
 
 	mu          sync.RWMutex
 	records     map[shcrkit.NHSNumber]*record
@@ -125,7 +142,11 @@ func NewUnstartedServer(opts ...Option) *Server {
 	for _, p := range people {
 		_ = s.AddPatient(p)
 	}
-	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Now: s.cfg.now,
+	s.ids = &fake.Identities{OrganisationHeader: pds.HeaderEndUserOrganisation, URIDHeader: pds.HeaderSessionURID}
+	if s.cfg.resolve != nil {
+		s.ids.SetResolver(s.cfg.resolve)
+	}
+	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Now: s.cfg.now, Identities: s.ids,
 		Public: func(r *http.Request) bool { return r.URL.Path == BasePath+"/metadata" }}
 	s.mw = mw
 	s.handler = fake.EchoIDs(mw.Wrap(http.HandlerFunc(s.serve)))
@@ -173,6 +194,12 @@ func (s *Server) NewClient(opts ...pds.Option) (*pds.Client, error) {
 	}
 	return pds.NewClient(s.URL, append(base, opts...)...)
 }
+
+// BindToken records that the access token was issued for id, and turns on
+// the identity check of WithTokenIdentities: from then on every request
+// must carry a token the fake can place, with the organisation and role
+// of the token's user.
+func (s *Server) BindToken(token string, id TokenIdentity) { s.ids.Bind(token, id) }
 
 // AccessMode returns the access mode the fake enforces.
 func (s *Server) AccessMode() pds.AccessMode { return s.cfg.mode }

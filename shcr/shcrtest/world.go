@@ -303,14 +303,16 @@ func (w *World) NRLClient(opts ...nrls.Option) (*nrls.Client, error) {
 	return w.NRL.NewClient(append(base, opts...)...)
 }
 
-// Config returns a journey configuration wired to the world: its PDS and
-// NRL clients, policy and directory, with sink as the audit sink.
+// Config returns a journey configuration wired to the world: PDS and NRL
+// clients shared by every user (no end-user organisation or role of their
+// own: each journey takes them from its requester), policy and directory,
+// with sink as the audit sink.
 func (w *World) Config(sink audit.Sink) (shcr.Config, error) {
-	p, err := w.PDSClient()
+	p, err := w.PDS.NewClient(pds.WithTokenSource(w.TokenSource))
 	if err != nil {
 		return shcr.Config{}, err
 	}
-	n, err := w.NRLClient()
+	n, err := w.NRL.SessionClient(nrls.WithTokenSource(w.TokenSource))
 	if err != nil {
 		return shcr.Config{}, err
 	}

@@ -1,0 +1,119 @@
+package fake
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// TokenIdentity is the user, organisation and role a bearer token was
+// issued for.
+type TokenIdentity struct {
+	// UserID is the SDS user ID of the token's user.
+	UserID string
+	// Organisation is the ODS code the user acts for: the
+	// NHSD-End-User-Organisation-ODS that must come with the token.
+	Organisation string
+	// URID is the user role ID that must come with the token in
+	// NHSD-Session-URID; "" leaves the header unchecked.
+	URID string
+}
+
+// Identities binds bearer tokens to the identities they were issued for,
+// so that a fake refuses a request whose token belongs to another user or
+// organisation than its headers say: a client that crosses one user's
+// token with another's organisation or role fails its tests. Once a token
+// is bound or a resolver set, every request must carry a token the fake
+// can place. It is safe for concurrent use; the zero value checks nothing.
+type Identities struct {
+	// OrganisationHeader and URIDHeader name the headers checked.
+	OrganisationHeader, URIDHeader string
+
+	mu      sync.RWMutex
+	bound   map[string]TokenIdentity
+	resolve func(token string) (TokenIdentity, bool)
+}
+
+// Bind records that token was issued for id.
+func (i *Identities) Bind(token string, id TokenIdentity) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.bound == nil {
+		i.bound = make(map[string]TokenIdentity)
+	}
+	i.bound[token] = id
+}
+
+// SetResolver sets a function that places the tokens not bound with Bind
+// (from a token server's records, say).
+func (i *Identities) SetResolver(resolve func(token string) (TokenIdentity, bool)) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.resolve = resolve
+}
+
+// Lookup returns the identity token was issued for, and whether it is
+// known.
+func (i *Identities) Lookup(token string) (TokenIdentity, bool) {
+	i.mu.RLock()
+	id, ok := i.bound[token]
+	resolve := i.resolve
+	i.mu.RUnlock()
+	if ok || resolve == nil {
+		return id, ok
+	}
+	return resolve(token)
+}
+
+// enabled reports whether anything is to be checked.
+func (i *Identities) enabled() bool {
+	if i == nil {
+		return false
+	}
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	return len(i.bound) > 0 || i.resolve != nil
+}
+
+// IdentityError is a request whose headers do not match its token's
+// identity. Its text names no token.
+type IdentityError struct {
+	// Header is the header at fault, or "Authorization" for a token the
+	// fake cannot place.
+	Header string
+	// Problem says what is wrong.
+	Problem string
+}
+
+func (e *IdentityError) Error() string { return e.Header + ": " + e.Problem }
+
+// Check compares the request's identity headers with its bearer token's
+// identity.
+func (i *Identities) Check(r *http.Request) error {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return &IdentityError{Header: "Authorization", Problem: "no bearer token to tie the request to a user"}
+	}
+	id, ok := i.Lookup(tok)
+	if !ok {
+		return &IdentityError{Header: "Authorization", Problem: "the access token was issued to no known user"}
+	}
+	if h := i.OrganisationHeader; h != "" {
+		if got := r.Header.Get(h); got != id.Organisation {
+			return &IdentityError{Header: h, Problem: fmt.Sprintf("%q is not the organisation the access token was issued for", got)}
+		}
+	}
+	if h := i.URIDHeader; h != "" && id.URID != "" {
+		if got := r.Header.Get(h); got != id.URID {
+			return &IdentityError{Header: h, Problem: fmt.Sprintf("%q is not the role the access token was issued for", got)}
+		}
+	}
+	return nil
+}
+
+func denyIdentity(w http.ResponseWriter, _ *http.Request, err error) {
+	WriteOutcome(w, Outcome{Status: http.StatusForbidden, Code: "ACCESS_DENIED",
+		Display: "Access Denied", Diagnostics: err.Error()})
+}
