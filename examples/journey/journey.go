@@ -17,6 +17,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/examples/internal/shcrprovider"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
@@ -39,6 +40,8 @@ type journey struct {
 	alerts    []shcr.Alert
 	requester shcrkit.Requester
 	client    *shcr.Client
+	// provider is Brackenfield's audit trail, with -provider.
+	provider *memoryTrail
 }
 
 func (j *journey) close() {
@@ -106,6 +109,10 @@ func (j *journey) run(ctx context.Context) error {
 		fmt.Fprintln(j.out)
 		j.printResult(res, sizes)
 		nhs = res.Patient.NHSNumber
+	}
+
+	if j.provider != nil {
+		j.printProvider()
 	}
 
 	// What a privacy officer and the patient can see afterwards.
@@ -191,7 +198,18 @@ func (j *journey) setUp() error {
 				return err
 			}
 		}
-		j.client, err = j.world.Client(sink, func(c *shcr.Config) { c.Policy, c.Alert = policy, alert })
+		var dir *shcr.Directory
+		if j.flags.provider {
+			if policy, dir, err = j.startProvider(policy); err != nil {
+				return err
+			}
+		}
+		j.client, err = j.world.Client(sink, func(c *shcr.Config) {
+			c.Policy, c.Alert = policy, alert
+			if dir != nil {
+				c.Directory = dir
+			}
+		})
 		return err
 	}
 	cfg.Audit, cfg.Alert = sink, alert
@@ -401,10 +419,14 @@ func (t *trail) Write(ctx context.Context, e audit.Event) error {
 	return nil
 }
 
-func (t *trail) print(w io.Writer) {
+func (t *trail) snapshot() []trailLine {
 	t.mu.Lock()
-	lines := append([]trailLine(nil), t.lines...)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	return append([]trailLine(nil), t.lines...)
+}
+
+func (t *trail) print(w io.Writer) {
+	lines := t.snapshot()
 	sort.SliceStable(lines, func(a, b int) bool { return lines[a].at < lines[b].at })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "    AT\tSERVICE\tACTION\tRESOURCE\tOUTCOME\tAUDITED STEP")
@@ -442,4 +464,78 @@ func (in *indenter) Write(p []byte) (int, error) {
 		in.bol = c == '\n'
 	}
 	return len(p), nil
+}
+
+// startProvider starts Brackenfield beside the world for the patient and
+// returns the consumer's policy and directory that include it (the
+// policy from -policy is kept as it is).
+func (j *journey) startProvider(policy *rbac.Policy) (*rbac.Policy, *shcr.Directory, error) {
+	t := time.Now()
+	nhs, err := j.patient()
+	if err != nil {
+		return nil, nil, err
+	}
+	j.provider = &memoryTrail{}
+	att, err := shcrprovider.Attach(context.Background(), j.world, j.provider, nhs)
+	if err != nil {
+		return nil, nil, err
+	}
+	j.closers = append(j.closers, att.Server.Close)
+	if j.flags.policy == "" {
+		policy = att.Policy
+	}
+	j.progress(fmt.Sprintf("provider %s (%s) started behind its guard, %d pointers published", shcrprovider.Name,
+		shcrprovider.Custodian, len(att.Server.Pointers())), t)
+	return policy, att.Directory, nil
+}
+
+// printProvider prints Brackenfield's trail of incoming requests, each
+// joined to the journey's own event by request ID.
+func (j *journey) printProvider() {
+	ours := map[string]audit.Event{}
+	for _, l := range j.trail.snapshot() {
+		if l.e.RequestID != "" && strings.HasPrefix(l.e.Reason, shcr.StepRetrieval) {
+			ours[l.e.RequestID] = l.e
+		}
+	}
+	events := j.provider.events()
+	fmt.Fprintf(j.out, "    %s's own audit trail: %d incoming requests\n", shcrprovider.Name, len(events))
+	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    REQUEST ID\tACTION\tRESOURCE\tOUTCOME\tRULE\tJOINED TO THE JOURNEY'S")
+	for _, e := range events {
+		joined := "no event"
+		if c, ok := ours[e.RequestID]; ok {
+			joined = string(c.Action) + " " + c.Resource + " " + string(c.Outcome)
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\n", e.RequestID, e.Action, e.Resource, e.Outcome, e.Rule, joined)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(j.out)
+}
+
+// memoryTrail is an audit sink that keeps events in memory, for the
+// example provider's trail.
+type memoryTrail struct {
+	mu sync.Mutex
+	ev []audit.Event
+}
+
+var _ audit.Sink = (*memoryTrail)(nil)
+
+// Write implements audit.Sink.
+func (m *memoryTrail) Write(_ context.Context, e audit.Event) error {
+	e, err := e.Normalize(time.Now())
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.ev = append(m.ev, e)
+	m.mu.Unlock()
+	return nil
+}
+
+func (m *memoryTrail) events() []audit.Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]audit.Event(nil), m.ev...)
 }

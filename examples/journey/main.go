@@ -19,6 +19,12 @@
 // edit: change a role, a category or an agreement and see the decisions
 // change.
 //
+// With -provider it also starts Brackenfield, the small shared care
+// record of examples/provider, behind its guard: its pointers are
+// published to the fake NRL, the journey retrieves them through the
+// guard, and Brackenfield's own audit trail is printed, joined to the
+// journey's by request ID.
+//
 // With -pds and -nrl it runs against real services instead; then
 // -directory (the remote ShCRs), -policy, -requester and -ods are needed,
 // and -token (or $SHCRKIT_TOKEN) supplies the access token.
@@ -61,6 +67,7 @@ type flags struct {
 	directory    string
 	ods          string
 	token        string
+	provider     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -81,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.directory, "directory", "", "directory of remote ShCRs (JSON or YAML), with -pds and -nrl")
 	fs.StringVar(&f.ods, "ods", "", "end-user organisation ODS code, with -pds and -nrl")
 	fs.StringVar(&f.token, "token", os.Getenv("SHCRKIT_TOKEN"), "access token for PDS and NRL (default $SHCRKIT_TOKEN)")
+	fs.BoolVar(&f.provider, "provider", false, "also start the example provider (Brackenfield) behind its guard and retrieve from it")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -89,6 +97,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	}
 	if (f.pdsURL == "") != (f.nrlURL == "") {
 		return nil, errors.New("-pds and -nrl go together")
+	}
+	if f.provider && f.pdsURL != "" {
+		return nil, errors.New("-provider runs with the fake world, not with -pds and -nrl")
 	}
 	if f.pdsURL != "" {
 		for name, v := range map[string]string{"-directory": f.directory, "-policy": f.policy, "-requester": f.requester, "-ods": f.ods, "-patient": f.patient} {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/shcrkit/shcrkit"
@@ -107,4 +108,20 @@ func TestPolicyFileMatchesTheWorld(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"-policy", "policy.yaml"}, &out, &out), out.String())
 	assert.Contains(t, out.String(), "4 retrieved, 1 refused, 0 failed")
+}
+
+func TestJourneyWithTheExampleProvider(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-provider"}, &out, &errOut), errOut.String())
+	s := out.String()
+	for _, want := range []string{
+		"provider Brackenfield Care Record (RBF) started behind its guard, 2 pointers published",
+		"allowed by agreements/ISA-QRU-RBF-2026",
+		"6 retrieved, 1 refused, 0 failed",
+		"Brackenfield Care Record's own audit trail: 2 incoming requests",
+	} {
+		assert.Contains(t, s, want)
+	}
+	assert.NotContains(t, s, "no event", "every incoming request joins one of the journey's")
+	assert.Equal(t, 2, strings.Count(s, "  disclose  "), "both reads recorded as disclosures")
 }
