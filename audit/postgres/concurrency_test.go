@@ -58,6 +58,9 @@ func TestTwoStoresWritingAtOnceNoGapNoDuplicate(t *testing.T) {
 	require.NoError(t, b.Close())
 
 	s := openStore(t, schema)
+	c, ok := s.Checkpoint()
+	require.True(t, ok)
+	assert.Equal(t, uint64(2*writers*each), c.Size, "the last store to close signed everything")
 	require.NoError(t, s.Verify(ctx))
 	// Each event is where its seq says, with the request ID it was written with.
 	got := map[string]bool{}
@@ -66,9 +69,6 @@ func TestTwoStoresWritingAtOnceNoGapNoDuplicate(t *testing.T) {
 		got[e.RequestID] = true
 	}
 	assert.Len(t, got, 2*writers*each)
-	c, ok := s.Checkpoint()
-	require.True(t, ok)
-	assert.Equal(t, uint64(2*writers*each), c.Size, "the last store to close signed everything")
 }
 
 // Instances that start at once on a new schema create it once.

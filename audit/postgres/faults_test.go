@@ -25,7 +25,7 @@ import (
 func TestWriteTimesOutWaitingForTheAppendLock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := openStore(t, "", WithStatementTimeout(200*time.Millisecond))
+	s := openStore(t, "", WithStatementTimeout(time.Second))
 	require.NoError(t, s.Write(ctx, readEvent(t0, patientA)))
 
 	holder := admin(t)
@@ -54,7 +54,8 @@ func TestQueryWhenThePoolIsExhausted(t *testing.T) {
 	held, err := s.pool.Acquire(ctx)
 	require.NoError(t, err)
 
-	qctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	// Long enough for the query's own audit write on a loaded machine.
+	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	var qerr error
 	for _, err := range s.Query(qctx, officer(), audit.Filter{Patient: patientA}) {
