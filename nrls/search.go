@@ -166,6 +166,22 @@ func (c *Client) SearchAll(ctx context.Context, nhs shcrkit.NHSNumber, opts ...S
 	return res, nil
 }
 
+// SearchRequestText returns the request SearchAll sends for nhs and opts
+// as it goes out, without scheme and host: the method and path (with the
+// query string of a GET) and, for a POST, a blank line and the body. It
+// is what an audit record keeps of a search (BALP's entity[query]).
+func (c *Client) SearchRequestText(nhs shcrkit.NHSNumber, opts ...SearchOption) (string, error) {
+	q, req, err := c.searchRequest(nhs, false, opts)
+	if err != nil {
+		return "", err
+	}
+	path := strings.TrimSuffix(c.http.BaseURL().Path, "/") + req.Path
+	if q.method == http.MethodGet {
+		return http.MethodGet + " " + path + "?" + req.Query.Encode(), nil
+	}
+	return q.method + " " + path + "\n\n" + string(req.Body), nil
+}
+
 // Count returns how many pointers a search would return
 // (_summary=count), without fetching them.
 func (c *Client) Count(ctx context.Context, nhs shcrkit.NHSNumber, opts ...SearchOption) (int, error) {

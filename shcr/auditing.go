@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +15,9 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
-// Steps of the journey, as named in AuditError.Step and at the start of
-// each audit event's Reason.
+// Steps of the journey, as named in AuditError.Step. An audit event says
+// which kind of step it records through its Kind (a decision, or a call
+// to a service) and its Service.
 const (
 	StepTrace     = "pds trace"
 	StepBoundary  = "boundary decision"
@@ -47,6 +49,7 @@ func (j *journey) event(step string, action audit.Action, service audit.Service,
 		Purpose:       j.req.Purpose,
 		Outcome:       outcome,
 		CorrelationID: j.corr,
+		ClientAddress: j.c.clientAddr,
 	}
 	e.Relationship = r.Kind
 	if r.Kind == shcrkit.RelationshipEmergency || j.req.Purpose == shcrkit.PurposeBreakGlass {
@@ -61,11 +64,13 @@ func (j *journey) event(step string, action audit.Action, service audit.Service,
 			e.RelationshipEvidence = "no reason given"
 		}
 	}
-	e.Reason = clip(step+": "+reason, maxReason)
+	e.Reason = clip(reason, maxReason)
 	return e
 }
 
-// decisionEvent records a decision: allowed (success) or refused.
+// decisionEvent records a decision: allowed (success) or refused. It
+// sends nothing, so it carries no request ID; its DecisionID is what the
+// interaction it authorises names.
 func (j *journey) decisionEvent(step string, action audit.Action, service audit.Service, resource string, d rbac.Decision) audit.Event {
 	outcome := audit.OutcomeSuccess
 	verb := "allowed"
@@ -84,8 +89,11 @@ func (j *journey) decisionEvent(step string, action audit.Action, service audit.
 		reason += "; flagged for review (enhanced audit)"
 	}
 	e := j.event(step, action, service, outcome, reason)
+	e.Kind, e.DecisionID = audit.KindDecision, newID()
 	e.Resource = resource
 	e.Rule = clip(d.Rule, maxReason)
+	e.Policy = clip(j.c.policy.Name(), maxReason)
+	e.Confidentiality = j.patient.Confidentiality
 	if !d.Allowed {
 		e.ErrorCode = "ACCESS_DENIED"
 	}
@@ -147,6 +155,45 @@ func outcomeOf(err error) (audit.Outcome, string) {
 
 // errText is an error's text fit for an audit reason.
 func errText(err error) string { return shcrkit.Redact(err.Error()) }
+
+// withheldEvent turns the event of an interaction that never took place
+// (refused or failed before any request was sent) into the decision the
+// SDK made instead: it names no request ID, under a rule of its own.
+func withheldEvent(e audit.Event, rule string) audit.Event {
+	e.Kind, e.RequestID, e.DecisionID = audit.KindDecision, "", newID()
+	e.ServerAddress, e.Rule = "", rule
+	return e
+}
+
+// addressOf is the host name or IP address of a URL, for
+// Event.ServerAddress.
+func addressOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// serverAddressOf is the host a request for loc connects to: the proxy
+// for a route through the Spine Secure Proxy, the provider otherwise.
+func (r *Remote) serverAddressOf(loc location) string {
+	rt, _, err := r.check(loc)
+	if err != nil {
+		return ""
+	}
+	return rt.request.Hostname()
+}
+
+// defaultClientAddress is this host's name, when the operating system
+// tells it.
+func defaultClientAddress() string {
+	h, err := os.Hostname()
+	if err != nil || strings.ContainsAny(h, "/?#@ ") {
+		return ""
+	}
+	return h
+}
 
 // endpointOf is a URL without query or fragment, for Event.Endpoint.
 func endpointOf(u *url.URL) string {

@@ -39,6 +39,7 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 		pages    int
 		firstID  string
 		resource string
+		later    []string
 		cur      = rt
 	)
 	for cur != nil {
@@ -65,6 +66,9 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 			firstID = resp.RequestID
 		}
 		pages++
+		if pages > 1 {
+			later = append(later, resp.RequestID)
+		}
 		total += int64(len(resp.Body))
 		if total > r.opts.base.MaxResponseBytes {
 			return nil, fmt.Errorf("%w: %s's Bundle pages exceed %d bytes together [request %s]",
@@ -108,7 +112,7 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 		return nil, err
 	}
 	return &Content{ContentType: fhirhttp.MediaFHIRJSON, ResourceType: resource, Resource: merged, Pages: pages,
-		Size: int64(len(merged)), RequestID: firstID, ViaSSP: rt.ssp != nil}, nil
+		Size: int64(len(merged)), RequestID: firstID, PageRequestIDs: later, ViaSSP: rt.ssp != nil}, nil
 }
 
 // nextPage routes a page's next link, made absolute against the provider

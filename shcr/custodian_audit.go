@@ -163,9 +163,18 @@ func newQueued(e audit.Event) (*queued, error) {
 		return nil, err
 	}
 	id := uuid.NewHash(sha256.New(), uuid.NameSpaceURL, plain, 5).String()
-	ae := audit.ToFHIR(e)
-	ae.Id = &id
-	body, err := json.Marshal(ae)
+	// MarshalFHIR contains the OperationOutcome of a failed retrieval,
+	// which the AuditEvent refers to.
+	full, err := audit.MarshalFHIR(e)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(full, &m); err != nil {
+		return nil, err
+	}
+	m["id"], _ = json.Marshal(id)
+	body, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,9 @@ type searchResult struct {
 	res   *nrls.SearchResult
 	err   error
 	reqID string
+	// request is the search as it went out (see
+	// nrls.Client.SearchRequestText).
+	request string
 }
 
 func (c *Client) start(ctx context.Context, req Request) (context.Context, *journey, error) {
@@ -89,7 +92,7 @@ func (c *Client) Discover(ctx context.Context, req Request) (*Discovery, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = j.auditDecision(ctx, pd, newID())
+			_, errs[i] = j.auditDecision(ctx, pd)
 		}()
 	}
 	wg.Wait()
@@ -223,13 +226,17 @@ func (j *journey) trace(ctx context.Context) error {
 		e.Query = query
 	}
 	e.Endpoint = j.c.pdsEndpoint
+	e.ServerAddress = addressOf(j.c.pdsEndpoint)
 	e.RequestID = reqID
+	if e.Action == audit.ActionSearch {
+		e.Request = "GET " + strings.TrimSuffix(j.c.pds.BaseURL().Path, "/") + "/Patient?" + query
+	}
 	if err == nil && (p == nil || !p.NHSNumber().Valid()) {
 		err = fmt.Errorf("%w: PDS returned a record with no valid NHS number", ErrPatientNotFound)
 	}
 	if err != nil {
 		e.Outcome, e.ErrorCode = outcomeOf(err)
-		e.Reason = clip(StepTrace+": failed: "+errText(err), maxReason)
+		e.Reason = clip("failed: "+errText(err), maxReason)
 		if errors.Is(err, shcrkit.ErrNotFound) && !errors.Is(err, ErrPatientNotFound) {
 			err = fmt.Errorf("%w: %w", ErrPatientNotFound, err)
 		}
@@ -239,6 +246,7 @@ func (j *journey) trace(ctx context.Context) error {
 	j.patient.Superseded = p.Superseded()
 	j.patient.Record = p
 	j.patient.Confidentiality = p.Confidentiality()
+	e.Confidentiality = j.patient.Confidentiality
 	if n, ok := p.UsualName(); ok {
 		j.family = n.Family
 	}
@@ -278,8 +286,9 @@ func (j *journey) search(ctx context.Context, nhs shcrkit.NHSNumber) searchResul
 	if len(j.req.RecordTypes) > 0 {
 		opts = append(opts, nrls.WithTypes(j.req.RecordTypes...))
 	}
+	text, _ := j.c.nrl.SearchRequestText(nhs, opts...)
 	res, err := j.c.nrl.SearchAll(shcrkit.WithRequestID(ctx, reqID), nhs, opts...)
-	return searchResult{nhs: nhs, res: res, err: err, reqID: reqID}
+	return searchResult{nhs: nhs, res: res, err: err, reqID: reqID, request: text}
 }
 
 // auditSearch records an NRL search. withheld, when set, says why its
@@ -292,7 +301,10 @@ func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld str
 	}
 	e.Resource = "DocumentReference"
 	e.Endpoint = j.c.nrlEndpoint
+	e.ServerAddress = addressOf(j.c.nrlEndpoint)
 	e.RequestID = sr.reqID
+	e.Request = audit.RedactQuery(sr.request, sr.nhs)
+	e.Confidentiality = j.patient.Confidentiality
 	q := "subject:identifier=" + shcrkit.NHSNumberSystem + "|" + audit.QueryPatientPlaceholder
 	if len(j.req.RecordTypes) > 0 {
 		q += "&type=" + strings.Join(j.req.RecordTypes, ",")
@@ -311,16 +323,13 @@ func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld str
 	if withheld != "" {
 		reason += "; " + withheld
 	}
-	e.Reason = clip(StepSearch+": "+reason, maxReason)
+	e.Reason = clip(reason, maxReason)
 	return j.write(ctx, StepSearch, e)
 }
 
-// boundaryEvent records the boundary decision, under a request ID of its
-// own.
+// boundaryEvent records the boundary decision.
 func (j *journey) boundaryEvent() audit.Event {
-	e := j.decisionEvent(StepBoundary, audit.ActionSearch, audit.ServiceNRL, "DocumentReference", j.boundary)
-	e.RequestID = newID()
-	return e
+	return j.decisionEvent(StepBoundary, audit.ActionSearch, audit.ServiceNRL, "", j.boundary)
 }
 
 // decisionRequest is the rbac request of the boundary (p nil) or of a
@@ -355,14 +364,13 @@ func (j *journey) decidePointer(p nrls.Pointer) rbac.Decision {
 	return j.c.policy.Decide(j.decisionRequest(&p))
 }
 
-// auditDecision records a pointer's decision under reqID: the request ID
-// of the retrieval it authorises, or a fresh one that identifies the
-// decision.
-func (j *journey) auditDecision(ctx context.Context, pd decided, reqID string) error {
+// auditDecision records a pointer's decision and returns its ID, which
+// the retrieval it authorises names.
+func (j *journey) auditDecision(ctx context.Context, pd decided) (string, error) {
 	e := j.decisionEvent(StepDecision, audit.ActionRead, audit.ServiceShCR, "DocumentReference/"+pd.pointer.ID, pd.decision)
-	e.RequestID = reqID
 	e.Custodian = validODS(pd.pointer.Custodian)
-	return j.write(ctx, StepDecision, e)
+	e.Confidentiality = pd.pointer.Confidentiality
+	return e.DecisionID, j.write(ctx, StepDecision, e)
 }
 
 // validODS keeps a custodian code only when the audit trail can take it.

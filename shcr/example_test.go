@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
@@ -82,8 +81,11 @@ func Example() {
 			fmt.Println(err)
 			return
 		}
-		step, _, _ := strings.Cut(e.Reason, ":")
-		counts[step+" "+string(e.Outcome)]++
+		kind := e.Kind
+		if kind == "" {
+			kind = audit.KindInteraction
+		}
+		counts[fmt.Sprintf("%s %s %s", kind, e.Service, e.Outcome)]++
 	}
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
@@ -99,10 +101,10 @@ func Example() {
 	// record RWV-000003 from RWV: application/pdf
 	// record RNR-000005 from RNR: application/pdf
 	// refused RFC-000004 from RFC by confidentiality/very_restricted
-	// audit: 1 × boundary decision success
-	// audit: 1 × nrl search success
-	// audit: 1 × pds trace success
-	// audit: 1 × record decision refused
-	// audit: 4 × record decision success
-	// audit: 4 × retrieval success
+	// audit: 1 × decision nrl success
+	// audit: 1 × decision shcr refused
+	// audit: 4 × decision shcr success
+	// audit: 1 × interaction nrl success
+	// audit: 1 × interaction pds success
+	// audit: 6 × interaction shcr success
 }

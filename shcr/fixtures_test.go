@@ -17,6 +17,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/require"
 )
 
@@ -131,17 +132,31 @@ func (s failingSink) Write(ctx context.Context, e audit.Event) error {
 // failStep rejects the events of one journey step.
 func failStep(step string) func(audit.Event) error {
 	return func(e audit.Event) error {
-		if strings.HasPrefix(e.Reason, step+":") {
+		if stepOf(e) == step {
 			return errors.New("audit store unreachable")
 		}
 		return nil
 	}
 }
 
-// stepOf is the journey step an event records.
+// stepOf is the journey step an event records, read from what the event
+// says it is: a decision (the boundary's, on the NRL search; a retrieval
+// withheld before any request; a record's) or a call to PDS, the NRL or a
+// shared care record.
 func stepOf(e audit.Event) string {
-	step, _, _ := strings.Cut(e.Reason, ":")
-	return step
+	switch {
+	case e.IsDecision() && e.Service == audit.ServiceNRL:
+		return shcr.StepBoundary
+	case e.IsDecision() && strings.HasPrefix(e.Rule, "withheld/"):
+		return shcr.StepRetrieval
+	case e.IsDecision():
+		return shcr.StepDecision
+	case e.Service == audit.ServicePDS:
+		return shcr.StepTrace
+	case e.Service == audit.ServiceNRL:
+		return shcr.StepSearch
+	}
+	return shcr.StepRetrieval
 }
 
 // steps lists the steps of events in order, with the resource, e.g.
@@ -149,7 +164,7 @@ func stepOf(e audit.Event) string {
 func steps(events []audit.Event) []string {
 	out := make([]string, len(events))
 	for i, e := range events {
-		out[i] = stepOf(e) + " " + e.Resource + " " + string(e.Outcome)
+		out[i] = strings.Join(strings.Fields(stepOf(e)+" "+e.Resource+" "+string(e.Outcome)), " ")
 	}
 	return out
 }

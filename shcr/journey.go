@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -66,6 +67,11 @@ type Config struct {
 	// Logger receives debug lines; nil discards. No line carries an NHS
 	// number or a token.
 	Logger *slog.Logger
+	// ClientAddress is this host's name or IP address as the audit trail
+	// records it (BALP's agent[client].network), for example the address
+	// the deployment gives the service; "" means the operating system's
+	// host name.
+	ClientAddress string
 }
 
 // Client runs the cross-boundary journey: trace, decide, locate, decide
@@ -84,6 +90,7 @@ type Client struct {
 	logger      *slog.Logger
 	pdsEndpoint string
 	nrlEndpoint string
+	clientAddr  string
 
 	resourceCategories map[string]string
 }
@@ -110,6 +117,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: Config needs %v", ErrInvalidOption, missing)
+	}
+	if strings.ContainsAny(cfg.ClientAddress, "/?#@ ") {
+		return nil, fmt.Errorf("%w: ClientAddress %q is not a host name or IP address", ErrInvalidOption, cfg.ClientAddress)
 	}
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative timeout", ErrInvalidOption)
@@ -148,6 +158,10 @@ func New(cfg Config) (*Client, error) {
 	c.remote = r
 	c.pdsEndpoint = cfg.PDS.BaseURL().String()
 	c.nrlEndpoint = cfg.NRL.BaseURL()
+	c.clientAddr = cfg.ClientAddress
+	if c.clientAddr == "" {
+		c.clientAddr = defaultClientAddress()
+	}
 	return c, nil
 }
 

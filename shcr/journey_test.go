@@ -107,10 +107,14 @@ func TestRecordsFullJourney(t *testing.T) {
 	assert.True(t, res.Records[0].ViaSSP)
 
 	events := rec.Events()
-	require.Len(t, events, 12)
+	// One event per request sent (PDS 1, NRL 1, retrievals 4, the
+	// Bundle's two later pages 2) and one per decision made (the boundary
+	// and five pointers).
+	require.Len(t, events, 14)
+	requireSentPlusDecided(t, w, events)
 	assert.Equal(t, []string{
 		"pds trace Patient/9490000019 success",
-		"boundary decision DocumentReference success",
+		"boundary decision success",
 		"nrl search DocumentReference success",
 	}, steps(events[:3]))
 	decisions, retrievals := map[string]audit.Event{}, map[string]audit.Event{}
@@ -121,20 +125,26 @@ func TestRecordsFullJourney(t *testing.T) {
 		assert.Equal(t, shcrkit.PurposeDirectCare, e.Purpose)
 		assert.Equal(t, shcrkit.RelationshipEncounter, e.Relationship)
 		assert.Equal(t, "ED-ATTENDANCE-20260601-0042", e.RelationshipEvidence)
+		assert.NotEmpty(t, e.ClientAddress)
 		switch stepOf(e) {
 		case shcr.StepDecision:
 			decisions[e.ResourceID()] = e
 			assert.NotEmpty(t, e.Rule)
+			assert.Equal(t, w.Policy.Name(), e.Policy)
 		case shcr.StepRetrieval:
-			retrievals[e.ResourceID()] = e
+			if _, ok := retrievals[e.ResourceID()]; !ok {
+				retrievals[e.ResourceID()] = e
+			}
 			assert.NotEmpty(t, e.RequestID)
 			assert.NotEmpty(t, e.Endpoint)
+			assert.NotEmpty(t, e.ServerAddress)
 			assert.Greater(t, i, 2)
 		}
 	}
 	assert.Len(t, decisions, 5)
 	assert.Equal(t, audit.OutcomeRefused, decisions["RFC-000004"].Outcome)
 	assert.Equal(t, audit.ServiceShCR, decisions["RFC-000004"].Service)
+	assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, decisions["RFC-000004"].Confidentiality, "the record's label")
 	assert.Len(t, retrievals, 4)
 	for _, r := range res.Records {
 		e := retrievals[r.Pointer.ID]
@@ -142,13 +152,10 @@ func TestRecordsFullJourney(t *testing.T) {
 		assert.Equal(t, r.RequestID, e.RequestID)
 		assert.Equal(t, r.Pointer.Custodian, e.Custodian)
 		assert.Less(t, decisions[r.Pointer.ID].Seq, e.Seq, "the decision is recorded before the retrieval")
+		assert.Equal(t, decisions[r.Pointer.ID].DecisionID, e.DecisionID, "a retrieval names the decision that authorised it")
 	}
 	assert.Equal(t, "subject:identifier=https://fhir.nhs.uk/Id/nhs-number|{patient}", events[2].Query)
 	require.NoError(t, rec.Check(), "every event meets the audit practice")
-	for _, r := range res.Records {
-		assert.Equal(t, decisions[r.Pointer.ID].RequestID, retrievals[r.Pointer.ID].RequestID,
-			"a decision and the retrieval it authorises share the request ID")
-	}
 
 	// The refused pointer's custodian was never asked.
 	assert.Empty(t, w.Region(nrlstest.CustodianEast).Requests())
@@ -281,7 +288,7 @@ func TestRecordsRefusals(t *testing.T) {
 				assert.Nil(t, res)
 				got := steps(rec.Events())
 				require.GreaterOrEqual(t, len(got), 2)
-				assert.Contains(t, got[1], "boundary decision DocumentReference refused")
+				assert.Contains(t, got[1], "boundary decision refused")
 				for _, e := range rec.Events() {
 					if stepOf(e) == shcr.StepSearch {
 						assert.Contains(t, e.Reason, "withheld", "an early search is recorded, its results withheld")
@@ -569,9 +576,11 @@ func TestRetrieveOnePointer(t *testing.T) {
 	assert.Equal(t, "Bundle", r.ResourceType)
 	assert.Equal(t, []string{
 		"pds trace Patient/9490000019 success",
-		"boundary decision DocumentReference success",
+		"boundary decision success",
 		"record decision DocumentReference/RNR-000002 success",
 		"retrieval DocumentReference/RNR-000002 success",
+		"retrieval DocumentReference/RNR-000002 success", // the Bundle's second page
+		"retrieval DocumentReference/RNR-000002 success", // and its third
 	}, steps(rec.Events()))
 
 	_, err = c.Retrieve(context.Background(), encounter(w, nrlstest.PatientNormal), ptrs[3])

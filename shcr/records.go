@@ -65,7 +65,7 @@ func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			if !pd.decision.Allowed {
-				if err := j.auditDecision(ctx, pd, newID()); err != nil {
+				if _, err := j.auditDecision(ctx, pd); err != nil {
 					out[i].err = err
 					return
 				}
@@ -131,7 +131,7 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 	}
 	pd := decided{pointer: p, decision: j.decidePointer(p)}
 	if !pd.decision.Allowed {
-		if err := j.auditDecision(ctx, pd, newID()); err != nil {
+		if _, err := j.auditDecision(ctx, pd); err != nil {
 			return nil, err
 		}
 		return nil, &RefusedError{Decision: pd.decision, PointerID: p.ID}
@@ -143,32 +143,40 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 // retrieves the record and records the retrieval.
 func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 	p := cand.Pointer
-	// The decision and the retrieval it authorises share the request ID,
-	// which the retrieval's event keeps even when no request is made.
-	reqID := newID()
-	if err := j.auditDecision(ctx, decided{pointer: p, decision: cand.Decision}, reqID); err != nil {
+	// The retrieval names the decision that authorises it by the
+	// decision's ID; the request ID is the retrieval's own.
+	decisionID, err := j.auditDecision(ctx, decided{pointer: p, decision: cand.Decision})
+	if err != nil {
 		return nil, err
 	}
+	reqID := newID()
 	e := j.event(StepRetrieval, audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, "")
-	e.RequestID = reqID
+	e.RequestID, e.DecisionID = reqID, decisionID
 	e.Resource = "DocumentReference/" + p.ID
 	e.Custodian = validODS(p.Custodian)
 	e.Endpoint = j.c.remote.endpointOf(p.Custodian)
-	fail := func(err error, what string) (*Record, error) {
+	e.ServerAddress = j.c.remote.serverAddressOf(locationOf(p))
+	e.Confidentiality = p.Confidentiality
+	// fail records a retrieval that failed or was withheld; when no
+	// request was sent, the event is the SDK's decision to withhold it.
+	fail := func(err error, what string, sent bool) (*Record, error) {
 		e.Outcome, e.ErrorCode = outcomeOf(err)
-		e.Reason = clip(StepRetrieval+": "+what+": "+errText(err), maxReason)
+		e.Reason = clip(what+": "+errText(err), maxReason)
+		if !sent {
+			e = withheldEvent(e, "withheld/"+e.ErrorCode)
+		}
 		return nil, errors.Join(err, j.write(ctx, StepRetrieval, e))
 	}
 	if err := j.honourAlerts(ctx, cand.Decision, p.ID, p.Custodian); err != nil {
-		return fail(err, "withheld before any request")
+		return fail(err, "withheld before any request", false)
 	}
 	if cand.Unavailable != nil {
-		return fail(cand.Unavailable, "refused before any connection")
+		return fail(cand.Unavailable, "refused before any connection", false)
 	}
 	ob, fields := redactions(cand.Decision)
 	if len(fields) > 0 && !isFHIRType(p.ContentType) {
 		return fail(&ObligationError{Obligation: ob, Problem: "the record is a document, not structured data, so fields cannot be removed from it"},
-			"withheld before any request")
+			"withheld before any request", false)
 	}
 	restricted := j.patient.Confidentiality.Restricted() || p.Confidentiality.Restricted()
 	var buffer bool
@@ -180,7 +188,7 @@ func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 		buffer: buffer, tokens: &j.tokens,
 	})
 	if err != nil {
-		return fail(err, "failed")
+		return fail(err, "failed", true)
 	}
 	rec := &Record{
 		Pointer: p, Decision: cand.Decision, ContentType: content.ContentType, ResourceType: content.ResourceType,
@@ -191,14 +199,24 @@ func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 		red, err := RedactFHIR(rec.Resource, fields)
 		if err != nil {
 			rec.Close()
-			return fail(&ObligationError{Obligation: ob, Problem: "the record could not be redacted", Err: err}, "withheld")
+			return fail(&ObligationError{Obligation: ob, Problem: "the record could not be redacted", Err: err}, "withheld", true)
 		}
 		rec.Resource, rec.Size, rec.Redacted = red, int64(len(red)), append([]string(nil), fields...)
 	}
-	e.Reason = clip(StepRetrieval+": "+describe(rec), maxReason)
+	e.Reason = clip(describe(rec), maxReason)
 	if err := j.write(ctx, StepRetrieval, e); err != nil {
 		rec.Close()
 		return nil, err
+	}
+	// Each later page of a Bundle was a request of its own.
+	for i, id := range content.PageRequestIDs {
+		pe := e
+		pe.RequestID = id
+		pe.Reason = "retrieved page " + strconv.Itoa(i+2) + " of " + strconv.Itoa(rec.Pages)
+		if err := j.write(ctx, StepRetrieval, pe); err != nil {
+			rec.Close()
+			return nil, err
+		}
 	}
 	return rec, nil
 }

@@ -224,6 +224,9 @@ type Content struct {
 	Size int64
 	// RequestID is the X-Request-ID of the (first) request.
 	RequestID string
+	// PageRequestIDs are the X-Request-IDs of the requests for a Bundle's
+	// later pages, in order: each was a request of its own.
+	PageRequestIDs []string
 	// ViaSSP reports whether the content came through the Spine Secure
 	// Proxy.
 	ViaSSP bool

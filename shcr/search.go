@@ -212,7 +212,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	}
 	reqID := newID()
 	de := j.decisionEvent(StepDecision, audit.ActionSearch, audit.ServiceShCR, s.ResourceType, d)
-	de.RequestID, de.Custodian = reqID, validODS(s.Custodian)
+	de.Custodian = validODS(s.Custodian)
 	if err := j.write(ctx, StepDecision, de); err != nil {
 		return nil, err
 	}
@@ -221,28 +221,34 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	}
 	e := j.event(StepRetrieval, audit.ActionSearch, audit.ServiceShCR, audit.OutcomeSuccess, "")
 	e.RequestID, e.Resource, e.Query = reqID, s.ResourceType, query
+	e.DecisionID = de.DecisionID
 	e.Custodian = validODS(s.Custodian)
 	e.Endpoint = c.remote.endpointOf(s.Custodian)
-	fail := func(err error, what string) (*SearchResult, error) {
+	e.ServerAddress = c.remote.serverAddressOf(loc)
+	e.Confidentiality = j.patient.Confidentiality
+	fail := func(err error, what string, sent bool) (*SearchResult, error) {
 		e.Outcome, e.ErrorCode = outcomeOf(err)
-		e.Reason = clip(StepRetrieval+": "+what+": "+errText(err), maxReason)
+		e.Reason = clip(what+": "+errText(err), maxReason)
+		if !sent {
+			e = withheldEvent(e, "withheld/"+e.ErrorCode)
+		}
 		return nil, errors.Join(err, j.write(ctx, StepRetrieval, e))
 	}
 	if err := j.honourAlerts(ctx, d, "", s.Custodian); err != nil {
-		return fail(err, "withheld before any request")
+		return fail(err, "withheld before any request", false)
 	}
 	content, err := c.remote.search(shcrkit.WithRequestID(ctx, reqID), loc, fetchParams{
 		requester: req.Requester, purpose: req.Purpose, restricted: sreq.Restricted, timeout: c.timeout, tokens: &j.tokens,
 	})
 	if err != nil {
-		return fail(err, "failed")
+		return fail(err, "failed", true)
 	}
 	res := &SearchResult{Patient: j.patient, Decision: d, Bundle: content.Resource, Pages: content.Pages,
 		RequestID: content.RequestID, ValidUntil: validUntil(d, c.now())}
 	if ob, fields := redactions(d); len(fields) > 0 {
 		red, err := RedactFHIR(res.Bundle, fields)
 		if err != nil {
-			return fail(&ObligationError{Obligation: ob, Problem: "the search answer could not be redacted", Err: err}, "withheld")
+			return fail(&ObligationError{Obligation: ob, Problem: "the search answer could not be redacted", Err: err}, "withheld", true)
 		}
 		res.Bundle, res.Redacted = red, append([]string(nil), fields...)
 	}
@@ -250,9 +256,18 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	if len(res.Redacted) > 0 {
 		reason += ", redacted: " + strings.Join(res.Redacted, ",")
 	}
-	e.Reason = clip(StepRetrieval+": "+reason, maxReason)
+	e.Reason = clip(reason, maxReason)
 	if err := j.write(ctx, StepRetrieval, e); err != nil {
 		return nil, err
+	}
+	// Each later page of the search set was a request of its own.
+	for i, id := range content.PageRequestIDs {
+		pe := e
+		pe.RequestID = id
+		pe.Reason = fmt.Sprintf("searched %s, page %d of %d", s.ResourceType, i+2, res.Pages)
+		if err := j.write(ctx, StepRetrieval, pe); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

@@ -119,10 +119,10 @@ func TestClientSearchDecidesByCategoryAndAudits(t *testing.T) {
 	var decision, search *audit.Event
 	for i := range searches {
 		e := &searches[i]
-		if strings.HasPrefix(e.Reason, shcr.StepDecision) {
+		if stepOf(*e) == shcr.StepDecision {
 			decision = e
 		}
-		if strings.HasPrefix(e.Reason, shcr.StepRetrieval) {
+		if stepOf(*e) == shcr.StepRetrieval {
 			search = e
 		}
 	}
@@ -133,7 +133,8 @@ func TestClientSearchDecidesByCategoryAndAudits(t *testing.T) {
 	assert.Contains(t, search.Query, "patient.identifier=")
 	assert.NotContains(t, search.Query, string(pdstest.PatientMinimal), "the NHS number is kept as the event's patient")
 	assert.Equal(t, res.RequestID, search.RequestID)
-	assert.Equal(t, search.RequestID, decision.RequestID)
+	assert.Empty(t, decision.RequestID, "a decision sends nothing")
+	assert.Equal(t, search.DecisionID, decision.DecisionID, "the search names the decision that authorised it")
 	assert.Equal(t, "search-journey-1", search.CorrelationID)
 	assert.Equal(t, nrlstest.CustodianNorth, search.Custodian)
 
