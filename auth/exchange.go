@@ -98,7 +98,7 @@ func NewTokenExchangeUncached(cfg TokenExchangeConfig) (*TokenExchange, error) {
 		return nil, err
 	}
 	x := &TokenExchange{
-		jwt:     &SignedJWT{cfg: c.SignedJWTConfig, ep: endpoint{tokenURL: c.TokenURL, client: c.HTTPClient, now: c.Now}},
+		jwt:     &SignedJWT{cfg: c.SignedJWTConfig, ep: endpoint{tokenURL: c.TokenURL, client: c.HTTPClient, now: c.Now, secrets: []string{c.APIKey, c.ClientSecret}}},
 		idToken: c.IDTokenFunc,
 		secret:  c.ClientSecret,
 	}

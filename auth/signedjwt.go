@@ -260,7 +260,7 @@ func NewSignedJWTUncached(cfg SignedJWTConfig) (*SignedJWT, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &SignedJWT{cfg: c, ep: endpoint{tokenURL: c.TokenURL, client: c.HTTPClient, now: c.Now}}, nil
+	return &SignedJWT{cfg: c, ep: endpoint{tokenURL: c.TokenURL, client: c.HTTPClient, now: c.Now, secrets: []string{c.APIKey}}}, nil
 }
 
 // Token requests a new access token. It implements oauth2.TokenSource;

@@ -43,6 +43,9 @@ type endpoint struct {
 	tokenURL string
 	client   *http.Client
 	now      func() time.Time
+	// secrets are the client's own (API key, client secret), removed
+	// from every error text along with each request's.
+	secrets []string
 }
 
 // errorResponse is the OAuth 2.0 error answer (RFC 6749 section 5.2), with
@@ -75,6 +78,7 @@ type grantResult struct {
 // post sends form and decodes the answer. secrets are values sent in the
 // form that must never appear in an error text.
 func (e *endpoint) post(ctx context.Context, form url.Values, secrets ...string) (grantResult, error) {
+	secrets = append(secrets[:len(secrets):len(secrets)], e.secrets...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return grantResult{}, fmt.Errorf("auth: building token request: %w", err)

@@ -299,7 +299,7 @@ func bundleOnly(resourceType string, resp *fhirhttp.Response) error {
 		return fhirhttp.NewAPIError(resp.StatusCode, resp.Header, resp.Body, resp.RequestID)
 	}
 	return fmt.Errorf("%w: answer is a %q, not a Bundle [request %s]",
-		shcrkit.ErrMalformedResponse, clipText(resourceType, 40), resp.RequestID)
+		shcrkit.ErrMalformedResponse, clipText(shcrkit.Redact(resourceType), 40), resp.RequestID)
 }
 
 // fastBundle decodes a search Bundle in one pass when every entry is a
