@@ -65,3 +65,24 @@ func TestWriteQueryProveVerify(t *testing.T) {
 	defer mu.Unlock()
 	assert.NotEmpty(t, kept)
 }
+
+func TestClosedStoreRefusesWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t, "")
+	require.NoError(t, s.Write(ctx, readEvent(t0, patientA)))
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "idempotent")
+	require.ErrorIs(t, s.Write(ctx, readEvent(t0, patientA)), audit.ErrClosed)
+	require.ErrorIs(t, s.Verify(ctx), audit.ErrClosed)
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	r := openStore(t, s.Schema())
+	require.ErrorIs(t, r.Write(cancelled, readEvent(t0, patientA)), context.Canceled)
+	_, err := r.Append(ctx, audit.Event{})
+	require.ErrorIs(t, err, audit.ErrInvalidEvent)
+	c, ok := r.Checkpoint()
+	require.True(t, ok, "Close signed a checkpoint")
+	assert.Equal(t, uint64(1), c.Size)
+}
