@@ -109,3 +109,35 @@ func TestSummaryIsACollection(t *testing.T) {
 	again := shcrtest.RecordFor(summaryPointer(t))
 	assert.Equal(t, r.Body, again.Body, "the same record always has the same fullUrls")
 }
+
+// TestSearchFullURLsResolve follows the fullUrl of every entry of a search
+// to the resource it names.
+func TestSearchFullURLsResolve(t *testing.T) {
+	srv := shcrtest.NewServer("RKS")
+	defer srv.Close()
+	auth := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{}, srv.URL, time.Now())}
+	for rt := range shcrtest.SearchResourceTypes {
+		resp, body := get(t, srv.Client(), srv.URL+"/"+rt+"?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(nrlstest.PatientNormal)+"&_count=10", auth)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		var b struct {
+			Entry []struct {
+				FullURL  string         `json:"fullUrl"`
+				Resource map[string]any `json:"resource"`
+			} `json:"entry"`
+		}
+		require.NoError(t, json.Unmarshal(body, &b))
+		require.NotEmpty(t, b.Entry, rt)
+		for _, e := range b.Entry {
+			resp, one := get(t, srv.Client(), e.FullURL, auth)
+			require.Equal(t, http.StatusOK, resp.StatusCode, e.FullURL)
+			var res map[string]any
+			require.NoError(t, json.Unmarshal(one, &res))
+			assert.Equal(t, e.Resource, res, e.FullURL)
+		}
+		resp, body = get(t, srv.Client(), srv.URL+"/"+rt+"/no-such-id", auth)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+		assert.Equal(t, "NO_RECORD_FOUND", outcomeCode(t, body))
+		resp, _ = get(t, srv.Client(), srv.URL+"/"+rt+"/"+strings.TrimPrefix(b.Entry[0].FullURL, srv.URL+"/"+rt+"/"), nil)
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a read needs the identity token too")
+	}
+}

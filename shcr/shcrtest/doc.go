@@ -48,12 +48,20 @@
 // a pointer and its record; SetLatency and WithLatency delay every
 // service.
 //
+// A summary is served as a collection Bundle, its Composition first, each
+// entry's fullUrl a stable urn:uuid that the references inside it use. A
+// search's fullUrls can be read. ServeBehindProxy makes a fake behind a
+// reverse proxy (the stand-alone sandbox) take the address clients call
+// from X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix, for
+// the identity token's audience and for its links.
+//
 // # Differences from real shared care records
 //
-// A fake ShCR serves records/<pointer ID> and a FHIR search by patient of
-// the SearchResourceTypes (AllergyIntolerance, MedicationStatement,
-// Condition), nothing else; its
-// content is synthetic; it holds no access rules of its own beyond the
-// checks above; TLS uses the test server's certificate; nothing is
-// persisted.
+// A fake ShCR serves records/<pointer ID>, and a FHIR search by patient
+// of the SearchResourceTypes (AllergyIntolerance, MedicationStatement,
+// Condition) with a read of each result, nothing else: no other
+// resource, search parameter or interaction, and no CapabilityStatement.
+// It pages a large Bundle with ?page=n links of its own. Its content is
+// synthetic; it holds no access rules of its own beyond the checks above;
+// TLS uses the test server's certificate; nothing is persisted.
 package shcrtest

@@ -115,3 +115,20 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, resourceTyp
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }
+
+// serveRead answers a read of one of the resources a search returns, at
+// the fullUrl the search gave it.
+func serveRead(w http.ResponseWriter, resourceType, id string) {
+	for nhs := range people() {
+		if !strings.HasSuffix(id, "-"+string(nhs)[6:]+"-1") && !strings.HasSuffix(id, "-"+string(nhs)[6:]+"-2") {
+			continue
+		}
+		for _, res := range SearchResources(resourceType, nhs) {
+			if res["id"] == id {
+				fake.WriteJSON(w, http.StatusOK, res)
+				return
+			}
+		}
+	}
+	fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no such resource"})
+}

@@ -210,7 +210,7 @@ func WithClock(now func() time.Time) Option {
 // Where it differs from a real ShCR: it serves only records/<pointer ID>
 // and searches of SearchResourceTypes by patient.identifier (two
 // synthetic resources of each type per patient of the PDS fake's
-// population), no other resources; its content is synthetic; it
+// population) with a read of each at its fullUrl, no other resources; its content is synthetic; it
 // checks the identity token's shape, signature, audience and lifetime but
 // holds no access rules of its own; nothing it serves is audited beyond
 // Requests.
@@ -462,8 +462,10 @@ func (s *Server) viaProxy(r *http.Request) bool {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	id, ok := strings.CutPrefix(r.URL.Path, RootPath+"/records/")
 	search, isSearch := strings.CutPrefix(r.URL.Path, RootPath+"/")
+	readType, readID, isRead := strings.Cut(search, "/")
+	isRead = isSearch && isRead && SearchResourceTypes[readType] && readID != "" && !strings.Contains(readID, "/")
 	isSearch = isSearch && SearchResourceTypes[search]
-	if !isSearch && (!ok || id == "" || strings.Contains(id, "/")) {
+	if !isSearch && !isRead && (!ok || id == "" || strings.Contains(id, "/")) {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no such resource"})
 		return
 	}
@@ -481,6 +483,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.identities = append(s.identities, Identity{Search: search, ViaSSP: proxied, Claims: claims})
 		s.mu.Unlock()
 		s.serveSearch(w, r, search)
+		return
+	}
+	if isRead {
+		s.mu.Lock()
+		s.identities = append(s.identities, Identity{Search: readType, ViaSSP: proxied, Claims: claims})
+		s.mu.Unlock()
+		serveRead(w, readType, readID)
 		return
 	}
 	s.mu.Lock()
