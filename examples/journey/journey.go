@@ -40,6 +40,7 @@ type journey struct {
 	alerts    []shcr.Alert
 	requester shcrkit.Requester
 	client    *shcr.Client
+	policy    *rbac.Policy
 	// provider is Brackenfield's audit trail, with -provider.
 	provider *memoryTrail
 }
@@ -204,6 +205,7 @@ func (j *journey) setUp() error {
 				return err
 			}
 		}
+		j.policy = policy
 		j.client, err = j.world.Client(sink, func(c *shcr.Config) {
 			c.Policy, c.Alert = policy, alert
 			if dir != nil {
@@ -213,6 +215,7 @@ func (j *journey) setUp() error {
 		return err
 	}
 	cfg.Audit, cfg.Alert = sink, alert
+	j.policy = cfg.Policy
 	j.client, err = shcr.New(cfg)
 	return err
 }

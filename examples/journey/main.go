@@ -37,11 +37,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"time"
 )
 
 func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer cancel()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -68,6 +69,7 @@ type flags struct {
 	ods          string
 	token        string
 	provider     bool
+	serve        string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -89,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.ods, "ods", "", "end-user organisation ODS code, with -pds and -nrl")
 	fs.StringVar(&f.token, "token", os.Getenv("SHCRKIT_TOKEN"), "access token for PDS and NRL (default $SHCRKIT_TOKEN)")
 	fs.BoolVar(&f.provider, "provider", false, "also start the example provider (Brackenfield) behind its guard and retrieve from it")
+	fs.StringVar(&f.serve, "serve", "", "afterwards, serve the patient information page and the investigation console on this loopback address (127.0.0.1:8088)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -118,5 +121,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	j := &journey{out: stdout, flags: f, start: time.Now()}
 	defer j.close()
-	return j.run(ctx)
+	jctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := j.run(jctx); err != nil {
+		return err
+	}
+	// Serving (with -serve) lasts until ctx ends: an interrupt.
+	return j.whereToLook(ctx, j.policy)
 }

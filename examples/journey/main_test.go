@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
@@ -124,4 +129,67 @@ func TestJourneyWithTheExampleProvider(t *testing.T) {
 	}
 	assert.NotContains(t, s, "no event", "every incoming request joins one of the journey's")
 	assert.Equal(t, 2, strings.Count(s, "  disclose  "), "both reads recorded as disclosures")
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the journey writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestJourneyServesPatientInformationAndConsole runs the journey with
+// -serve and fetches what it points to: the patient information page and
+// the console, whose page views land in the same audit log.
+func TestJourneyServesPatientInformationAndConsole(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-serve", "127.0.0.1:0"}, &out, io.Discard) }()
+
+	addr := regexp.MustCompile(`investigation console: +(http://127\.0\.0\.1:\d+)/console/`)
+	var base string
+	require.Eventually(t, func() bool {
+		if m := addr.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the journey ended before serving: %v\n%s", err, out.String())
+		default:
+		}
+		return base != ""
+	}, time.Minute, 20*time.Millisecond)
+	assert.Contains(t, out.String(), "patient information page: "+base+"/patient-information")
+
+	for path, want := range map[string]string{
+		"/patient-information": "Sharing your health and care records",
+		"/console/":            "Review queue",
+		"/console/verify":      "intact",
+	} {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Contains(t, string(body), want, path)
+	}
+	cancel()
+	require.NoError(t, <-done, "serving stops when the context ends")
+
+	err := run(context.Background(), []string{"-serve", "192.0.2.1:80"}, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "loopback")
 }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit/console"
+	"github.com/shcrkit/shcrkit/rbac"
+)
+
+// privacyOfficer is who the console shows as signed in: the console sits
+// behind the vendor's own login, which this example does not have.
+var privacyOfficer = shcrkit.Requester{
+	UserID: "555000000901", Name: "Priya Okafor", RoleProfileID: "555000000902", RoleCode: "S8000:G8000:R5080",
+	RoleName: "Privacy Officer", Organisation: "RX1", OrganisationName: "Riverside Hospitals (privacy office)",
+	System: shcrkit.System{Name: "Investigation console", Version: shcrkit.Version},
+}
+
+// whereToLook ends the journey with where the patient information page and
+// the investigation console are, or how to serve them. With -serve it
+// serves them until ctx ends.
+func (j *journey) whereToLook(ctx context.Context, policy *rbac.Policy) error {
+	fmt.Fprintln(j.out)
+	if j.flags.serve == "" {
+		fmt.Fprintln(j.out, "    the patient information page (from the enforced policy) and the privacy officer's")
+		fmt.Fprintln(j.out, "    investigation console: run again with -serve 127.0.0.1:8088")
+		return nil
+	}
+	host, _, err := net.SplitHostPort(j.flags.serve)
+	if err != nil {
+		return fmt.Errorf("-serve: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("-serve takes a loopback address: the console has no login of its own")
+	}
+	ln, err := net.Listen("tcp", j.flags.serve)
+	if err != nil {
+		return err
+	}
+	page, err := policy.PatientInformation(time.Now(), rbac.PatientInformationContacts{}).HTML()
+	if err != nil {
+		return err
+	}
+	c, err := console.New(console.Config{Reader: j.log, Sink: j.log, Verifier: j.log,
+		Viewer: func(*http.Request) (shcrkit.Requester, bool) { return privacyOfficer, true }})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /patient-information", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	})
+	mux.Handle("/console/", http.StripPrefix("/console", c))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(j.out, "    patient information page: %s/patient-information\n", base)
+	fmt.Fprintf(j.out, "    investigation console:    %s/console/ (signed in as %s, %s)\n", base, privacyOfficer.Name, privacyOfficer.RoleName)
+	fmt.Fprintln(j.out, "    serving until interrupted (Ctrl-C)")
+	go func() {
+		<-ctx.Done()
+		shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+		defer done()
+		_ = srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
