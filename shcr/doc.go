@@ -48,7 +48,9 @@
 // arbitrary host. A redirect to another origin is not followed
 // (ErrRedirectRefused), and neither is a Bundle next link to one.
 //
-// Remote sends, with every request, a fresh identity token in the GP
+// Remote sends, with every request, a fresh identity token (or, for an
+// endpoint whose provider accepts it, Endpoint.ReuseIdentity, one token per
+// journey) in the GP
 // Connect shape (iss, sub, aud, iat, exp = iat + 5 minutes,
 // reason_for_request, requested_scope with conf/N or conf/R, and
 // FHIR-resource-shaped requesting_device, requesting_organization and

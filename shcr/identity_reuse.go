@@ -32,21 +32,23 @@ type cachedToken struct {
 // identityToken returns the identity token for a request to ep: a fresh
 // one, or the journey's own for an endpoint that accepts reuse.
 func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, error) {
-	now := r.opts.now()
-	sign := func() (string, error) {
+	sign := func(now time.Time) (string, error) {
 		claims := NewIdentityClaims(p.requester, p.purpose, ep.Audience, r.opts.issuer, p.restricted, now)
 		return ep.Identity.Sign(claims)
 	}
 	if !ep.ReuseIdentity || p.tokens == nil {
-		return sign()
+		return sign(r.opts.now())
 	}
 	key := tokenKey{ep: ep, restricted: p.restricted}
 	p.tokens.mu.Lock()
 	defer p.tokens.mu.Unlock()
+	// The clock is read under the lock, so that no request reads it
+	// before the token it finds was issued.
+	now := r.opts.now()
 	if c, ok := p.tokens.tokens[key]; ok && now.Sub(c.issued) < IdentityLifetime/2 && !now.Before(c.issued) {
 		return c.token, nil
 	}
-	tok, err := sign()
+	tok, err := sign(now)
 	if err != nil {
 		return "", err
 	}

@@ -177,13 +177,14 @@ func (v *JWKSVerifier) key(ctx context.Context, kid string) (crypto.PublicKey, e
 	now := v.cfg.Now()
 	v.mu.Lock()
 	k, ok := v.keys[kid]
-	stale := v.fetched.IsZero() || now.Sub(v.fetched) >= v.cfg.Refresh
+	never := v.fetched.IsZero()
+	stale := never || now.Sub(v.fetched) >= v.cfg.Refresh
 	mayTry := v.tried.IsZero() || now.Sub(v.tried) >= v.cfg.MinInterval
 	v.mu.Unlock()
 	if ok && !stale {
 		return k, nil
 	}
-	if !mayTry && !v.fetched.IsZero() {
+	if !mayTry && !never {
 		if ok {
 			return k, nil
 		}

@@ -7,7 +7,6 @@ package shcrprovider
 
 import (
 	"context"
-	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -305,7 +304,7 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 	srv, err := Start(ctx, Config{
 		Policy: providerPolicy, Audit: sink, AccessTokens: tokens, Patients: patients, NRL: nrl,
 		Consumers: []provider.Consumer{{Name: "Riverside Urgent Care Record", ShCR: local, ClientIDs: []string{app.APIKey},
-			Signing: shcr.RS256, Key: ident.Key.Public().(crypto.PublicKey)}},
+			Signing: shcr.RS256, Key: ident.Key.Public()}},
 	})
 	if err != nil {
 		return nil, err
