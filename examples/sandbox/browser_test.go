@@ -111,6 +111,7 @@ func jsString(s string) string { return `"` + s + `"` } // base URLs hold no quo
 // CORS lets it read, see the ETag and update; with -cors none the browser
 // keeps the answers from the page.
 func TestBrowserCallsFromAnotherLoopbackOrigin(t *testing.T) {
+	t.Parallel() // each drives its own sandbox
 	if testing.Short() {
 		t.Skip("starts Chromium")
 	}

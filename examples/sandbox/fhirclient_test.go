@@ -20,6 +20,7 @@ const fhirClientDir = "testdata/fhirclient"
 // would (see testdata/fhirclient/e2e.mjs for the checks). The packages are
 // installed from the lockfile with npm ci when they are not yet there.
 func TestWithFHIRKitClient(t *testing.T) {
+	t.Parallel() // each drives its own sandbox
 	if testing.Short() {
 		t.Skip("builds and starts the sandbox binary")
 	}

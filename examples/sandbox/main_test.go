@@ -99,6 +99,7 @@ func readmeBlock(t *testing.T) string {
 // TestSandboxWithCurl runs the README's curl commands against the sandbox
 // binary, so that what the README shows keeps working.
 func TestSandboxWithCurl(t *testing.T) {
+	t.Parallel() // each drives its own sandbox
 	if testing.Short() {
 		t.Skip("builds and starts the sandbox binary")
 	}
@@ -111,7 +112,7 @@ func TestSandboxWithCurl(t *testing.T) {
 	script := strings.ReplaceAll(readmeBlock(t), "http://127.0.0.1:8700", base)
 	require.Contains(t, script, base, "the README block names the default address")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = t.TempDir() // the commands write files
