@@ -239,6 +239,11 @@ type Event struct {
 	// encounter, referral or care-team identifier, or for a self-claimed
 	// relationship the reason given.
 	RelationshipEvidence string `json:"relationshipEvidence,omitempty"`
+	// RelationshipVerification is the outcome of checking the claimed
+	// relationship, for the decision that relied on it: "verified by
+	// registered: GP practice Y12345", "not verified by referral: …",
+	// "verification failed (encounter): …"; "" when none was made.
+	RelationshipVerification string `json:"relationshipVerification,omitempty"`
 	// BreakGlassReason is the reason recorded for emergency
 	// ("break the glass") access.
 	BreakGlassReason string `json:"breakGlassReason,omitempty"`
@@ -461,9 +466,9 @@ type textField struct{ name, value string }
 // textFields lists the free-text and identifier fields that Validate
 // checks for length and content (activities and OnBehalfOf apart). It
 // returns an array, not a slice, so that validating allocates nothing.
-func (e *Event) textFields() [25]textField {
+func (e *Event) textFields() [26]textField {
 	r := &e.Requester
-	return [25]textField{
+	return [26]textField{
 		{"requester.userId", r.UserID},
 		{"requester.name", r.Name},
 		{"requester.roleProfileId", r.RoleProfileID},
@@ -479,6 +484,7 @@ func (e *Event) textFields() [25]textField {
 		{"endpoint", e.Endpoint},
 		{"patientFamily", e.PatientFamily},
 		{"relationshipEvidence", e.RelationshipEvidence},
+		{"relationshipVerification", e.RelationshipVerification},
 		{"breakGlassReason", e.BreakGlassReason},
 		{"rule", e.Rule},
 		{"errorCode", e.ErrorCode},

@@ -161,6 +161,7 @@ func TestRecordBodyMatchesEncodingJSON(t *testing.T) {
 	full.OnBehalfOf = &Authority{UserID: "555000777888", Name: "Dr Sup", RoleProfileID: "1", RoleCode: "R8000", Organisation: "RX1"}
 	full.UserFamily, full.PatientFamily = "Lovegood", "O'Neil"
 	full.BreakGlassReason = "unconscious, no relatives"
+	full.RelationshipVerification = "verified by registered: GP practice Y12345"
 	full.ErrorCode, full.Reason = "ACCESS_DENIED", `"quoted" <tag> & \back, é, `+"\u2028\u2029"
 	full.Requester.AssuranceLevel = 3
 	full.DecisionID, full.Policy = "5d1c3a0e-7b2f-4c1d-9e8f-0a1b2c3d4e5f", "Northern ShCR policy"

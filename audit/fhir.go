@@ -48,6 +48,9 @@ const (
 	// ExtensionRelationshipEvidence carries Event.RelationshipEvidence
 	// (valueString).
 	ExtensionRelationshipEvidence = ExtensionBase + "relationship-evidence"
+	// ExtensionRelationshipVerification carries
+	// Event.RelationshipVerification (valueString).
+	ExtensionRelationshipVerification = ExtensionBase + "relationship-verification"
 	// ExtensionErrorCode carries Event.ErrorCode (valueCode).
 	ExtensionErrorCode = ExtensionBase + "error-code"
 )
@@ -533,6 +536,7 @@ func fhirExtensions(e Event) []fhir.Extension {
 		code(ExtensionRelationship, e.Relationship.String())
 	}
 	str(ExtensionRelationshipEvidence, e.RelationshipEvidence)
+	str(ExtensionRelationshipVerification, e.RelationshipVerification)
 	code(ExtensionErrorCode, e.ErrorCode)
 	code(ExtensionService, string(e.Service))
 	if e.IsDecision() {

@@ -236,6 +236,7 @@ func EventFromFHIR(a fhir.AuditEvent) (Event, error) {
 		e.Relationship = k
 	}
 	e.RelationshipEvidence = extString(ExtensionRelationshipEvidence)
+	e.RelationshipVerification = extString(ExtensionRelationshipVerification)
 	e.ErrorCode = extString(ExtensionErrorCode)
 	e.Policy = extString(ExtensionPolicy)
 	e.UserFamily = extString(ExtensionUserFamily)

@@ -53,10 +53,12 @@ type Access struct {
 	Resource string
 	// Custodian is the organisation holding the record.
 	Custodian shcrkit.ODSCode
-	// Purpose, Relationship and BreakGlassReason say why.
-	Purpose          shcrkit.Purpose
-	Relationship     shcrkit.RelationshipKind
-	BreakGlassReason string
+	// Purpose, Relationship and BreakGlassReason say why;
+	// RelationshipVerification whether the relationship was verified.
+	Purpose                  shcrkit.Purpose
+	Relationship             shcrkit.RelationshipKind
+	RelationshipVerification string
+	BreakGlassReason         string
 	// Outcome and Reason say how it ended.
 	Outcome Outcome
 	Reason  string
@@ -93,7 +95,8 @@ func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []Eve
 			OrganisationName: req.OrganisationName, System: strings.TrimSpace(req.System.Name + " " + req.System.Version),
 			Action: e.Action, Service: e.Service, Resource: e.Resource, Custodian: e.Custodian,
 			Purpose: e.Purpose, Relationship: e.Relationship, BreakGlassReason: e.BreakGlassReason,
-			Outcome: e.Outcome, Reason: e.Reason,
+			RelationshipVerification: e.RelationshipVerification,
+			Outcome:                  e.Outcome, Reason: e.Reason,
 		}
 		if o := e.OnBehalfOf; o != nil {
 			a.OnBehalfOf = cmp.Or(o.Name, o.UserID)
@@ -208,7 +211,11 @@ func (a Access) why() string {
 		parts = append(parts, a.Purpose.String())
 	}
 	if a.Relationship != shcrkit.RelationshipNone {
-		parts = append(parts, "relationship: "+a.Relationship.String())
+		rel := "relationship: " + a.Relationship.String()
+		if a.RelationshipVerification != "" {
+			rel += " (" + a.RelationshipVerification + ")"
+		}
+		parts = append(parts, rel)
 	}
 	if a.BreakGlassReason != "" {
 		parts = append(parts, "emergency reason: "+a.BreakGlassReason)

@@ -92,8 +92,11 @@ func (j *journey) decisionEvent(step string, action audit.Action, service audit.
 	e.Kind, e.DecisionID = audit.KindDecision, newID()
 	e.Resource = resource
 	e.Rule = clip(d.Rule, maxReason)
-	e.Policy = clip(j.c.policy.Name(), maxReason)
+	e.Policy = clip(j.policy.Name(), maxReason)
 	e.Confidentiality = j.patient.Confidentiality
+	if j.c.verifier != nil || d.Verification.Status != rbac.VerificationNone {
+		e.RelationshipVerification = clip(d.Verification.String(), maxReason)
+	}
 	if !d.Allowed {
 		e.ErrorCode = "ACCESS_DENIED"
 	}

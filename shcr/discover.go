@@ -30,6 +30,11 @@ type journey struct {
 	// their bound: their documents are read in before the slot is given
 	// back.
 	crowded map[*endpoint]bool
+	// policy decides every step of the journey: the one in force when
+	// it started.
+	policy *rbac.Policy
+	// verification is the outcome of checking the claimed relationship.
+	verification rbac.Verification
 }
 
 // decided is a pointer with its decision, not yet audited.
@@ -65,7 +70,7 @@ func (c *Client) start(ctx context.Context, req Request) (context.Context, *jour
 	}
 	ctx = shcrkit.WithSession(ctx, sess)
 	ctx, corr := c.journeyCtx(ctx)
-	return ctx, &journey{c: c, req: req, corr: corr}, nil
+	return ctx, &journey{c: c, req: req, corr: corr, policy: c.currentPolicy()}, nil
 }
 
 // Discover traces the patient, decides whether the requester may look
@@ -150,7 +155,7 @@ func (j *journey) discover(ctx context.Context) (*found, error) {
 	if err := j.trace(ctx); err != nil {
 		return nil, errors.Join(err, settleEarly("results withheld: the patient was not traced"))
 	}
-	j.boundary = j.c.policy.Decide(j.decisionRequest(nil))
+	j.decideBoundary(ctx)
 	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
 		return nil, errors.Join(err, settleEarly("results withheld: the boundary decision was not recorded"))
 	}
@@ -342,6 +347,7 @@ func (j *journey) decisionRequest(p *nrls.Pointer) rbac.Request {
 		Relationship: j.req.Relationship,
 		Purpose:      j.req.Purpose,
 		Time:         j.c.now(),
+		Verification: j.verification,
 	}
 	if p != nil {
 		r.Custodian = p.Custodian
@@ -361,7 +367,7 @@ func (j *journey) decidePointer(p nrls.Pointer) rbac.Decision {
 		return rbac.Decision{Stage: rbac.StageRecord, Rule: "pointer",
 			Reasons: []string{"the pointer names no custodian or record type"}}
 	}
-	return j.c.policy.Decide(j.decisionRequest(&p))
+	return j.policy.Decide(j.decisionRequest(&p))
 }
 
 // auditDecision records a pointer's decision and returns its ID, which

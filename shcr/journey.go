@@ -32,8 +32,24 @@ type Config struct {
 	PDS *pds.Client
 	// NRL locates records. Required.
 	NRL *nrls.Client
-	// Policy decides every access. Required.
+	// Policy decides every access. Required unless Policies is set.
 	Policy *rbac.Policy
+	// Policies, when set, holds the policy in force and lets it be
+	// replaced while the Client runs: each journey takes the policy in
+	// force when it starts and makes all its decisions on it. It takes
+	// precedence over Policy.
+	Policies *rbac.Holder
+	// Relationships checks the legitimate relationship the requester
+	// claims, before the boundary decision (see StandardVerifiers). Its
+	// outcome goes into every decision of the journey and their audit
+	// events; the policy says per kind whether it must be verified. Nil
+	// means no verification: kinds the policy requires verified are
+	// refused.
+	Relationships RelationshipVerifier
+	// RelationshipTimeout bounds the verification; a verifier that has
+	// not answered by then fails closed. 0 means
+	// DefaultRelationshipTimeout.
+	RelationshipTimeout time.Duration
 	// Audit records every step. Required: auditing cannot be switched off.
 	Audit audit.Sink
 	// Directory names the remote ShCRs and how to reach them. Required.
@@ -81,6 +97,9 @@ type Client struct {
 	pds         *pds.Client
 	nrl         *nrls.Client
 	policy      *rbac.Policy
+	policies    *rbac.Holder
+	verifier    RelationshipVerifier
+	relTimeout  time.Duration
 	sink        audit.Sink
 	remote      *Remote
 	timeout     time.Duration
@@ -104,6 +123,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.NRL == nil {
 		missing = append(missing, "NRL")
 	}
+	if cfg.Policies != nil {
+		cfg.Policy = cfg.Policies.Policy()
+	}
 	if cfg.Policy == nil {
 		missing = append(missing, "Policy")
 	}
@@ -124,15 +146,22 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout < 0 {
 		return nil, fmt.Errorf("%w: negative timeout", ErrInvalidOption)
 	}
+	if cfg.RelationshipTimeout < 0 {
+		return nil, fmt.Errorf("%w: negative relationship timeout", ErrInvalidOption)
+	}
 	if cfg.Parallelism < 0 || cfg.Parallelism > maxParallelism {
 		return nil, fmt.Errorf("%w: parallelism %d is outside 0..%d", ErrInvalidOption, cfg.Parallelism, maxParallelism)
 	}
 	c := &Client{
-		pds: cfg.PDS, nrl: cfg.NRL, policy: cfg.Policy, sink: cfg.Audit,
+		pds: cfg.PDS, nrl: cfg.NRL, policy: cfg.Policy, policies: cfg.Policies, sink: cfg.Audit,
+		verifier: cfg.Relationships, relTimeout: cfg.RelationshipTimeout,
 		timeout: cfg.Timeout, parallelism: cfg.Parallelism, alert: cfg.Alert, now: cfg.Now, logger: cfg.Logger,
 	}
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
+	}
+	if c.relTimeout == 0 {
+		c.relTimeout = DefaultRelationshipTimeout
 	}
 	if c.parallelism == 0 {
 		c.parallelism = DefaultParallelism

@@ -119,7 +119,7 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 	if err := j.trace(ctx); err != nil {
 		return nil, err
 	}
-	j.boundary = c.policy.Decide(j.decisionRequest(nil))
+	j.decideBoundary(ctx)
 	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
 		return nil, err
 	}

@@ -184,7 +184,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	if err := j.trace(ctx); err != nil {
 		return nil, err
 	}
-	j.boundary = c.policy.Decide(j.decisionRequest(nil))
+	j.decideBoundary(ctx)
 	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	if cat, ok := c.resourceCategories[s.ResourceType]; ok {
 		dr := j.decisionRequest(nil)
 		dr.Custodian, dr.Category = s.Custodian, cat
-		d = c.policy.Decide(dr)
+		d = j.policy.Decide(dr)
 	} else {
 		d = rbac.Decision{Stage: rbac.StageRecord, Rule: "categories",
 			Reasons: []string{"resource type " + s.ResourceType + " is in no data category"}}

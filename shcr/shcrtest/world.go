@@ -95,6 +95,12 @@ type World struct {
 	// TokenSource is the calling application's access tokens (signed-JWT
 	// client credentials, cached).
 	TokenSource oauth2.TokenSource
+	// Evidence is the emergency department's own records of legitimate
+	// relationships: an attendance (Encounter "Encounter/ed-<n>", in
+	// progress) for every patient of nrlstest.Population, in its order
+	// from 1, and nothing else. Journeys of World.Client verify claimed
+	// relationships against it and PDS (shcr.StandardVerifiers).
+	Evidence *EvidenceStore
 
 	localID atomic.Int64
 }
@@ -186,6 +192,16 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 		PrivateKey: appKey, HTTPClient: w.Tokens.Client()})
 	if err != nil {
 		return nil, err
+	}
+
+	if w.Evidence, err = NewEvidenceStore(); err != nil {
+		return nil, err
+	}
+	for i, nhs := range nrlstest.Population() {
+		if err := w.Evidence.Add(shcr.Evidence{Kind: shcrkit.RelationshipEncounter, Reference: fmt.Sprintf("Encounter/ed-%d", i+1),
+			Patient: nhs, Organisations: []shcrkit.ODSCode{nrlstest.ConsumerODS}, Status: "in-progress", Active: true}); err != nil {
+			return nil, err
+		}
 	}
 
 	w.PDS = pdstest.NewServer(pdstest.WithTokenValidator(w.Tokens.Validate))
@@ -306,7 +322,8 @@ func (w *World) NRLClient(opts ...nrls.Option) (*nrls.Client, error) {
 // Config returns a journey configuration wired to the world: PDS and NRL
 // clients shared by every user (no end-user organisation or role of their
 // own: each journey takes them from its requester), policy and directory,
-// with sink as the audit sink.
+// relationship verifiers over PDS and World.Evidence, with sink as the
+// audit sink.
 func (w *World) Config(sink audit.Sink) (shcr.Config, error) {
 	p, err := w.PDS.NewClient(pds.WithTokenSource(w.TokenSource))
 	if err != nil {
@@ -316,7 +333,8 @@ func (w *World) Config(sink audit.Sink) (shcr.Config, error) {
 	if err != nil {
 		return shcr.Config{}, err
 	}
-	return shcr.Config{PDS: p, NRL: n, Policy: w.Policy, Audit: sink, Directory: w.Directory}, nil
+	return shcr.Config{PDS: p, NRL: n, Policy: w.Policy, Audit: sink, Directory: w.Directory,
+		Relationships: shcr.StandardVerifiers(w.Policy, w.Evidence)}, nil
 }
 
 // Client returns a journey client wired to the world, with sink as the

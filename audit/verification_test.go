@@ -1,0 +1,35 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRelationshipVerificationIsRecordedReportedAndMapped(t *testing.T) {
+	e := readEvent(t0, clinician(), patientA)
+	e.RelationshipVerification = "not verified by referral: ServiceRequest/sr-9 names organisation RW1, not RX1"
+
+	back, err := DecodeRecord(1, AppendRecord(nil, 1, t0, &e))
+	require.NoError(t, err)
+	assert.Equal(t, e.RelationshipVerification, back.RelationshipVerification)
+
+	md := NewAccessReport(patientA, t0.Add(-1), t0.Add(1), []Event{e}).Markdown()
+	assert.Contains(t, md, "("+e.RelationshipVerification+")")
+
+	found := false
+	for _, x := range ToFHIR(e).Extension {
+		if x.Url == ExtensionRelationshipVerification {
+			found = x.ValueString != nil && *x.ValueString == e.RelationshipVerification
+		}
+	}
+	assert.True(t, found, "the FHIR AuditEvent carries the verification")
+
+	bad := e
+	bad.RelationshipVerification = "verified\x00"
+	require.ErrorIs(t, bad.Validate(), ErrInvalidEvent)
+	bad.RelationshipVerification = strings.Repeat("x", maxField+1)
+	require.ErrorIs(t, bad.Validate(), ErrInvalidEvent)
+}
