@@ -107,6 +107,13 @@ func TestFaults(t *testing.T) {
 	_, err = http.DefaultClient.Do(req)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
+	faults.Add("", "", 1, fake.Fault{Reset: true})
+	_, _, err = get(t, srv.URL+"/Patient/1", "")
+	require.Error(t, err, "the connection is dropped without an answer")
+	resp, _, err = get(t, srv.URL+"/Patient/1", "")
+	require.NoError(t, err, "the next connection is served")
+	assert.Equal(t, 200, resp.StatusCode)
+
 	faults.Clear()
 	resp, _, err = get(t, srv.URL+"/Other", "")
 	require.NoError(t, err)

@@ -26,6 +26,9 @@ type Fault struct {
 	// Hang never answers: the request is held until the client gives up or
 	// the server closes.
 	Hang bool
+	// Reset drops the connection without an answer, as a peer that
+	// crashed or a middlebox that reset it does.
+	Reset bool
 	// Drip sends the real answer's body one byte per Drip interval.
 	Drip time.Duration
 	// Oversize pads the answer's body with this many extra bytes of white

@@ -3,6 +3,7 @@ package fake
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,6 +84,11 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		if f.Hang {
 			<-r.Context().Done()
 			sw.setStatus(499)
+			return
+		}
+		if f.Reset {
+			sw.setStatus(499)
+			resetConnection(w)
 			return
 		}
 		if f.Status != 0 {
@@ -266,4 +272,21 @@ func IsUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// resetConnection drops the request's connection with a TCP reset where
+// it can (linger 0), or closes it.
+func resetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // HTTP/2: the server resets the stream
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
 }
