@@ -497,7 +497,7 @@ func (j *journey) startProvider(policy *rbac.Policy) (*rbac.Policy, *shcr.Direct
 func (j *journey) printProvider() {
 	ours := map[string]audit.Event{}
 	for _, l := range j.trail.snapshot() {
-		if l.e.RequestID != "" && strings.HasPrefix(l.e.Reason, shcr.StepRetrieval) {
+		if l.e.RequestID != "" && l.e.Kind != audit.KindDecision {
 			ours[l.e.RequestID] = l.e
 		}
 	}

@@ -38,8 +38,10 @@
 //     data category, confidentiality labels, recorded dissent) and decided
 //     it with rbac.Policy.DecideIncoming: an agreement in force with the
 //     requester's ShCR covering the purpose and category, the role's
-//     access to the category, confidentiality against the scope asked
-//     (conf/N or conf/R), dissent;
+//     access to the category (from the token's requesting_role claim,
+//     which package shcr sends; a token without it names no role and is
+//     refused), confidentiality against the scope asked (conf/N or
+//     conf/R), dissent;
 //   - written the audit event, with the consumer's X-Request-ID and
 //     X-Correlation-ID so that the two sides' trails join.
 //

@@ -56,7 +56,8 @@ func TestWholeLoop(t *testing.T) {
 	// consumer's retrieval or search by request ID and correlation ID.
 	consumerByID := map[string]audit.Event{}
 	for _, e := range consumerTrail.Events() {
-		if e.Custodian == shcrprovider.Custodian && strings.HasPrefix(e.Reason, shcr.StepRetrieval) {
+		// The consumer's requests to Brackenfield, not its decisions.
+		if e.Custodian == shcrprovider.Custodian && e.Kind != audit.KindDecision && e.RequestID != "" {
 			consumerByID[e.RequestID] = e
 		}
 	}
