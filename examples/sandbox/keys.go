@@ -77,6 +77,49 @@ func (s *sandbox) registerKeys(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// registerIdentityKey lets a tester sign their own identity tokens for the
+// regions that take signed ones: the PEM public key in the body is
+// trusted by every region whose signing method it fits (RSA: RS256 and
+// RS512; P-256: ES256), or by the one ?custodian= names.
+//
+//	POST /sandbox/identity-keys[?custodian=RNR]   body: a PEM public key
+func (s *sandbox) registerIdentityKey(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		keyError(w, http.StatusBadRequest, "the body could not be read")
+		return
+	}
+	block, _ := pem.Decode(body)
+	if block == nil {
+		keyError(w, http.StatusBadRequest, "the body must be a PEM public key (-----BEGIN PUBLIC KEY-----)")
+		return
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		keyError(w, http.StatusBadRequest, "the PEM block is not a PUBLIC KEY (SubjectPublicKeyInfo)")
+		return
+	}
+	only := r.URL.Query().Get("custodian")
+	var trusted []map[string]any
+	for _, rg := range s.regions {
+		if only != "" && string(rg.server.Custodian()) != only {
+			continue
+		}
+		if rg.server.TrustIdentityKey(pub) != nil {
+			continue // the key does not fit this region's signing method
+		}
+		ep, _ := s.world.Directory.Endpoint(rg.server.Custodian())
+		trusted = append(trusted, map[string]any{"custodian": rg.server.Custodian(), "alg": rg.server.Signing(),
+			"audience": rg.root(r), "header": identityHeader(ep), "access_token_needed": ep.TokenSource != nil})
+	}
+	if len(trusted) == 0 {
+		keyError(w, http.StatusBadRequest, "no region takes identity tokens signed with this kind of key"+
+			" (RSA keys fit RS256 and RS512 regions, P-256 keys the ES256 one)")
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"trusted_by": trusted})
+}
+
 func keyError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }

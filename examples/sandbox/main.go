@@ -12,6 +12,7 @@
 //	/sandbox/keys?api_key=APP&kid=KID      POST: register your application's public key
 //	/sandbox/token                         POST: a ready access token, for curl
 //	/sandbox/identity-token?custodian=RFC  GET: an identity token for a regional ShCR
+//	/sandbox/identity-keys                 POST: trust your key for identity tokens
 //	/sandbox/patients                      GET: the seeded test patients
 //	/personal-demographics/FHIR/R4/...     PDS (and its /metadata)
 //	/record-locator/consumer/FHIR/R4/...   NRL consumer API (and its /metadata)

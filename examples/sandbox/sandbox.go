@@ -84,6 +84,7 @@ func newSandbox(base string, latency time.Duration) (*sandbox, error) {
 	s.mux.HandleFunc("GET /sandbox/identity-token", s.identityToken)
 	s.mux.HandleFunc("GET /sandbox/patients", s.patients)
 	s.mux.HandleFunc("POST "+keysPath, s.registerKeys)
+	s.mux.HandleFunc("POST /sandbox/identity-keys", s.registerIdentityKey)
 	s.mux.HandleFunc("GET /{$}", func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		s.printGuide(rw, fake.CalledOrigin(r))
@@ -172,7 +173,7 @@ func describeAuth(d *shcr.Directory, ods shcrkit.ODSCode) string {
 	}
 	signing := string(ep.Identity.Signing)
 	if signing == "" || ep.Identity.Signing == shcr.Unsigned {
-		signing = "unsigned: build your own"
+		signing = "unsigned"
 	}
 	if ep.TokenSource == nil {
 		return "identity token (" + signing + ") in Authorization"
@@ -317,6 +318,7 @@ func (s *sandbox) printGuide(out io.Writer, origin string) {
 		fmt.Fprintf(tw, "ShCR %s\t%s%s%s\t%s: %s\n", rg.server.Custodian(), origin, rg.prefix, shcrtest.RootPath, rg.server.Name(), rg.auth)
 	}
 	fmt.Fprintf(tw, "identity token\t%s/sandbox/identity-token?custodian=ODS\tGET; aud = the ShCR's base URL above; for %s\n", origin, s.world.Requester.Name)
+	fmt.Fprintf(tw, "your identity key\t%s/sandbox/identity-keys\tPOST a PEM public key to sign your own identity tokens for the signed regions\n", origin)
 	fmt.Fprintf(tw, "SSP proxy\t%s%s<ShCR URL>\tfor ssp:// pointers (ssp://H/P is http://H/P); Ssp-TraceID (UUID), Ssp-From: %s, Ssp-To: the pointer's ASID, Ssp-InteractionID: %s; identity token in Authorization\n",
 		origin, sspPrefix, identityASD, shcr.DefaultSSPInteractionID)
 	fmt.Fprintf(tw, "metadata\t<base>/metadata\tCapabilityStatement of PDS and of each NRL API\n")

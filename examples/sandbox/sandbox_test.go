@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -16,8 +18,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -400,9 +404,55 @@ func TestGuideSaysWhatATesterNeeds(t *testing.T) {
 		base + "/personal-demographics/FHIR/R4", "X-Request-ID (UUID)", `PATCH {"patches":[...]} with If-Match`,
 		base + nrls.ConsumerPath, "NHSD-End-User-Organisation-ODS: Y90001", "POST _search takes a JSON body",
 		base + nrls.ProducerPath, "NHSD-End-User-Organisation-ODS: the custodian",
-		base + "/shcr/RFC/fhir", "unsigned: build your own", base + "/ssp/", "Ssp-From: 200000000001", shcr.DefaultSSPInteractionID,
+		base + "/shcr/RFC/fhir", base + "/sandbox/identity-keys", base + "/ssp/", "Ssp-From: 200000000001", shcr.DefaultSSPInteractionID,
 		base + "/sandbox/keys", base + "/oauth2/token", "TOO_MANY_MATCHES", "/metadata",
 	} {
 		assert.Contains(t, guide, want)
 	}
+}
+
+// TestOwnIdentityKey: a tester's key, once registered, signs identity
+// tokens the signed regions take.
+func TestOwnIdentityKey(t *testing.T) {
+	base, sb := inProcess(t)
+	tok := accessToken(t, base)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	require.NoError(t, err)
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+
+	aud := base + "/shcr/RNR/fhir"
+	own, err := shcr.Identity{Signing: shcr.RS256, Key: key}.Sign(shcr.NewIdentityClaims(sb.world.Requester, shcrkit.PurposeDirectCare, aud, "https://tester.example", false, time.Now()))
+	require.NoError(t, err)
+	read := func() int {
+		resp, _ := call(t, http.MethodGet, aud+"/records/RNR-000002", map[string]string{"Authorization": "Bearer " + tok, "X-Identity-Token": own}, nil)
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusForbidden, read(), "not yet registered")
+
+	resp, b := call(t, http.MethodPost, base+"/sandbox/identity-keys", nil, bytes.NewReader(pemKey))
+	require.Equal(t, http.StatusCreated, resp.StatusCode, b)
+	var got []string
+	for _, e := range b["trusted_by"].([]any) {
+		got = append(got, e.(map[string]any)["custodian"].(string))
+	}
+	assert.ElementsMatch(t, []string{"RNR", "RMH", "RKS"}, got, "the regions signing with RSA")
+	assert.Equal(t, http.StatusOK, read())
+
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err = x509.MarshalPKIXPublicKey(&ec.PublicKey)
+	require.NoError(t, err)
+	resp, b = call(t, http.MethodPost, base+"/sandbox/identity-keys?custodian=RWV", nil,
+		bytes.NewReader(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	require.Equal(t, http.StatusCreated, resp.StatusCode, b)
+	assert.Len(t, b["trusted_by"], 1)
+
+	for name, body := range map[string]string{"not PEM": "key", "not a public key": "-----BEGIN JUNK-----\nAAAA\n-----END JUNK-----\n"} {
+		resp, _ := call(t, http.MethodPost, base+"/sandbox/identity-keys", nil, strings.NewReader(body))
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, name)
+	}
+	resp, _ = call(t, http.MethodPost, base+"/sandbox/identity-keys?custodian=RFC", nil, bytes.NewReader(pemKey))
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "the unsigned region takes no key")
 }

@@ -1,6 +1,10 @@
 package shcrtest_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -140,4 +144,40 @@ func TestSearchFullURLsResolve(t *testing.T) {
 		resp, _ = get(t, srv.Client(), srv.URL+"/"+rt+"/"+strings.TrimPrefix(b.Entry[0].FullURL, srv.URL+"/"+rt+"/"), nil)
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a read needs the identity token too")
 	}
+}
+
+// TestTrustIdentityKey: a tester's own key signs identity tokens the fake
+// takes once trusted, beside the key it was made with.
+func TestTrustIdentityKey(t *testing.T) {
+	made, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	tester, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	p := summaryPointer(t)
+	srv := shcrtest.NewServer("RKS", shcrtest.WithPointers([]nrls.Pointer{p}), shcrtest.WithIdentitySigning(shcr.RS256, &made.PublicKey))
+	defer srv.Close()
+	assert.Equal(t, shcr.RS256, srv.Signing())
+	own := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: shcr.RS256, Key: tester}, srv.URL, time.Now())}
+	resp, _ := get(t, srv.Client(), srv.RecordURL(p.ID), own)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "not yet trusted")
+
+	require.NoError(t, srv.TrustIdentityKey(&tester.PublicKey))
+	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), own)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID),
+		map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: shcr.RS256, Key: made}, srv.URL, time.Now())})
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the key it was made with still works")
+
+	assert.ErrorIs(t, srv.TrustIdentityKey(&ec.PublicKey), shcrtest.ErrInvalidOption, "an EC key does not fit RS256")
+	assert.ErrorIs(t, srv.TrustIdentityKey("key"), shcrtest.ErrInvalidOption)
+	var nilKey *rsa.PublicKey
+	assert.ErrorIs(t, srv.TrustIdentityKey(nilKey), shcrtest.ErrInvalidOption)
+	unsigned := shcrtest.NewServer("RKS")
+	defer unsigned.Close()
+	assert.ErrorIs(t, unsigned.TrustIdentityKey(&tester.PublicKey), shcrtest.ErrInvalidOption, "an unsigned fake takes no key")
+	es := shcrtest.NewServer("RKS", shcrtest.WithIdentitySigning(shcr.ES256, &ec.PublicKey))
+	defer es.Close()
+	assert.NoError(t, es.TrustIdentityKey(ec), "a private key's public half is used")
 }

@@ -2,6 +2,9 @@ package shcrtest
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -232,6 +235,7 @@ type Server struct {
 	mu         sync.RWMutex
 	records    map[string]Record
 	identities []Identity
+	extraKeys  []crypto.PublicKey
 }
 
 // Identity is an identity token the fake accepted, with the pointer it
@@ -552,6 +556,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool
 	check := shcr.IdentityCheck{Audience: s.audience(r), Signing: s.cfg.signing, Key: s.cfg.key, Now: s.cfg.now, Leeway: s.cfg.leeway}
 	claims, err := check.Verify(token)
 	if err != nil {
+		s.mu.RLock()
+		extra := s.extraKeys
+		s.mu.RUnlock()
+		for _, k := range extra {
+			check.Key = k
+			if c, e := check.Verify(token); e == nil {
+				claims, err = c, nil
+				break
+			}
+		}
+	}
+	if err != nil {
 		deny(w, http.StatusForbidden, strings.ReplaceAll(err.Error(), "\n", "; "))
 		return
 	}
@@ -561,6 +577,45 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool
 		return
 	}
 	return proxied, claims, true
+}
+
+// TrustIdentityKey makes the fake accept identity tokens signed with its
+// signing method by key too, beside the key it was made with: the public
+// half of a tester's own signer, say. key must fit the method: an
+// *rsa.PublicKey for RS256 and RS512, an *ecdsa.PublicKey on P-256 for
+// ES256; a fake that takes unsigned tokens takes no key. It is safe to
+// call while serving.
+func (s *Server) TrustIdentityKey(key crypto.PublicKey) error {
+	if signer, ok := key.(crypto.Signer); ok {
+		key = signer.Public()
+	}
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if k == nil || (s.cfg.signing != shcr.RS256 && s.cfg.signing != shcr.RS512) {
+			return fmt.Errorf("%w: an RSA key fits RS256 and RS512, and this fake takes %s identity tokens", ErrInvalidOption, s.signingName())
+		}
+	case *ecdsa.PublicKey:
+		if k == nil || s.cfg.signing != shcr.ES256 || k.Curve != elliptic.P256() {
+			return fmt.Errorf("%w: a P-256 key fits ES256, and this fake takes %s identity tokens", ErrInvalidOption, s.signingName())
+		}
+	default:
+		return fmt.Errorf("%w: identity keys are RSA or ECDSA public keys", ErrInvalidOption)
+	}
+	s.mu.Lock()
+	s.extraKeys = append(s.extraKeys, key)
+	s.mu.Unlock()
+	return nil
+}
+
+// Signing returns the method identity tokens must be signed with
+// (shcr.Unsigned for none).
+func (s *Server) Signing() shcr.SigningMethod { return s.cfg.signing }
+
+func (s *Server) signingName() string {
+	if s.cfg.signing == shcr.Unsigned || s.cfg.signing == "" {
+		return "unsigned"
+	}
+	return string(s.cfg.signing)
 }
 
 // ServeBehindProxy(true) makes the fake take the address clients call

@@ -192,25 +192,42 @@ await check('NRL errors', async () => {
 const urlOf = (id) => pointers.find((p) => p.id === id).content[0].attachment.url;
 const asidOf = (id) => pointers.find((p) => p.id === id).context.related.find((r) => r.identifier.system === 'https://fhir.nhs.uk/Id/nhsSpineASID').identifier.value;
 
-// unsigned builds a GP Connect-style identity token, as the unsigned
-// region (Fenland Coast, RFC) takes it.
-function unsigned(aud) {
+// identityClaims are GP Connect-style identity claims for aud, as a tester
+// builds them.
+function identityClaims(aud) {
   const now = Math.floor(Date.now() / 1000);
-  return `${json64({ alg: 'none', typ: 'JWT' })}.${json64({
+  return {
     iss: 'https://js-tester.example/app', sub: '555000000101', aud, iat: now, exp: now + 300, jti: randomUUID(),
     reason_for_request: 'directcare', requested_scope: 'patient/*.read', purpose_of_use: 'TREAT',
     requesting_device: { resourceType: 'Device', identifier: [{ system: 'https://fhir.nhs.uk/Id/nhsSpineASID', value: '200000000001' }], model: 'JS tester', version: '1' },
     requesting_organization: { resourceType: 'Organization', identifier: [{ system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: CONSUMER_ODS }] },
     requesting_practitioner: { resourceType: 'Practitioner', id: '555000000101', identifier: [{ system: 'https://fhir.nhs.uk/Id/sds-user-id', value: '555000000101' }, { system: 'https://fhir.nhs.uk/Id/sds-role-profile-id', value: '555000000102' }], name: [{ family: 'Tester', given: ['Jo'] }] },
-  })}.`;
+  };
 }
 
-await check('a structured record, directly, following next links across pages', async () => {
+// unsigned builds an identity token as the unsigned region (Fenland
+// Coast, RFC) takes it.
+function unsigned(aud) {
+  return `${json64({ alg: 'none', typ: 'JWT' })}.${json64(identityClaims(aud))}.`;
+}
+
+// signedRS256 builds an identity token signed with the tester's own key.
+function signedRS256(aud, privateKey) {
+  const signing = `${json64({ alg: 'RS256', typ: 'JWT' })}.${json64(identityClaims(aud))}`;
+  return `${signing}.${b64url(createSign('RSA-SHA256').update(signing).sign(privateKey))}`;
+}
+
+await check('a structured record, directly with an identity token signed here, following next links across pages', async () => {
   const url = urlOf('RNR-000002');
   assert.ok(url.startsWith(`${B}/shcr/RNR/fhir/records/`), url);
-  const id = await (await fetch(`${B}/sandbox/identity-token?custodian=RNR`)).json();
-  assert.equal(id.audience, `${B}/shcr/RNR/fhir`);
-  const shcr = new Client({ baseUrl: id.audience, customHeaders: { [id.header.toLowerCase()]: id.identity_token } });
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const res = await fetch(`${B}/sandbox/identity-keys?custodian=RNR`, { method: 'POST', body: publicKey.export({ type: 'spki', format: 'pem' }) });
+  const regText = await res.text();
+  assert.equal(res.status, 201, regText);
+  const [region] = JSON.parse(regText).trusted_by;
+  assert.equal(region.audience, `${B}/shcr/RNR/fhir`);
+  assert.equal(region.alg, 'RS256');
+  const shcr = new Client({ baseUrl: region.audience, customHeaders: { [region.header.toLowerCase()]: signedRS256(region.audience, privateKey) } });
   shcr.bearerToken = accessToken;
   let page = await shcr.request(url);
   let pages = 1;
