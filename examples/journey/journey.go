@@ -43,6 +43,8 @@ type journey struct {
 	policy    *rbac.Policy
 	// provider is Brackenfield's audit trail, with -provider.
 	provider *memoryTrail
+	// relationship is the kind claimed in the main journey.
+	relationship shcrkit.RelationshipKind
 }
 
 func (j *journey) close() {
@@ -92,6 +94,7 @@ func (j *journey) run(ctx context.Context) error {
 	ctx = shcrkit.WithCorrelationID(ctx, correlation)
 	began := time.Now()
 	j.trail.begin(began)
+	j.relationship = rel.Kind
 	res, err := j.client.Records(ctx, shcr.Request{Requester: j.requester, NHSNumber: nhs, Purpose: purpose, Relationship: rel})
 	var refused *shcr.RefusedError
 	switch {
@@ -110,6 +113,12 @@ func (j *journey) run(ctx context.Context) error {
 		fmt.Fprintln(j.out)
 		j.printResult(res, sizes)
 		nhs = res.Patient.NHSNumber
+	}
+
+	if j.world != nil {
+		if err := j.unverifiedReferral(ctx, nhs, purpose); err != nil {
+			return err
+		}
 	}
 
 	if j.provider != nil {
@@ -309,7 +318,8 @@ func (j *journey) printResult(res *shcr.Result, sizes map[string]int64) {
 	if !p.Superseded.IsZero() {
 		fmt.Fprintf(j.out, "              (asked for superseded number %s)\n", p.Superseded.Format())
 	}
-	fmt.Fprintf(j.out, "    boundary  %s\n\n", verdict(res.Boundary))
+	fmt.Fprintf(j.out, "    boundary  %s\n", verdict(res.Boundary))
+	fmt.Fprintf(j.out, "    relationship  %s, %s\n\n", j.relationship, res.Boundary.Verification)
 
 	tw := tabwriter.NewWriter(j.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "    POINTER\tHELD BY\tRECORD TYPE\tDECISION\tRESULT")
@@ -365,8 +375,15 @@ func (j *journey) printReport(r *audit.AccessReport) {
 			what += " @" + string(a.Custodian)
 		}
 		step, _, _ := strings.Cut(a.Reason, ":")
+		why := a.Purpose.String()
+		if a.RelationshipVerification != "" {
+			// Decisions record whether the relationship was verified, by
+			// which verifier (the evidence is in the full report).
+			outcome, _, _ := strings.Cut(a.RelationshipVerification, ":")
+			why += ", " + a.Relationship.String() + " " + outcome
+		}
 		fmt.Fprintf(tw, "    %d\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("15:04:05"), a.UserName, a.Role,
-			a.Purpose.String(), step, shcrkit.MaskNHSNumbers(what), a.Outcome)
+			why, step, shcrkit.MaskNHSNumbers(what), a.Outcome)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(j.out)
@@ -541,4 +558,27 @@ func (m *memoryTrail) events() []audit.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]audit.Event(nil), m.ev...)
+}
+
+// unverifiedReferral runs a second journey for the same patient on a
+// referral that the department's records hold for another organisation:
+// the policy requires referrals to be verified, so it is refused at the
+// boundary, and the refusal says what was missing.
+func (j *journey) unverifiedReferral(ctx context.Context, nhs shcrkit.NHSNumber, purpose shcrkit.Purpose) error {
+	const ref = "ServiceRequest/ers-4521"
+	if err := j.world.Evidence.Add(shcr.Evidence{Kind: shcrkit.RelationshipReferral, Reference: ref, Patient: nhs,
+		Organisations: []shcrkit.ODSCode{"Y20001"}, Status: "active", Active: true}); err != nil {
+		return err
+	}
+	began := time.Now()
+	_, err := j.client.Discover(ctx, shcr.Request{Requester: j.requester, NHSNumber: nhs, Purpose: purpose,
+		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipReferral, Evidence: ref}})
+	var refused *shcr.RefusedError
+	if !errors.As(err, &refused) {
+		return fmt.Errorf("the journey on an unverifiable referral was not refused: %v", err)
+	}
+	j.progress("second journey: a referral that cannot be verified", began)
+	fmt.Fprintf(j.out, "    relationship  referral %s, %s\n", ref, refused.Decision.Verification)
+	fmt.Fprintf(j.out, "    boundary      refused by %s: %s\n\n", refused.Decision.Rule, refused.Decision.Reason())
+	return nil
 }

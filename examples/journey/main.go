@@ -80,7 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.purpose, "purpose", "TREAT", "purpose of use: TREAT, ETREAT or BTG")
 	fs.StringVar(&f.relationship, "relationship", "encounter", "legitimate relationship: registered, referral, encounter, care-team, self-claimed, emergency")
 	fs.StringVar(&f.reason, "reason", "", "reason for a self-claimed or emergency relationship")
-	fs.StringVar(&f.evidence, "evidence", "ED-ATTENDANCE-42", "what the relationship rests on (encounter, referral or care-team identifier)")
+	fs.StringVar(&f.evidence, "evidence", "", "what the relationship rests on (encounter, referral or care-team identifier; default: any of the patient's)")
 	fs.StringVar(&f.policy, "policy", "", "access policy YAML file (default: the fake world's policy)")
 	fs.StringVar(&f.requester, "requester", "", "JSON file describing the requester (a shcrkit.Requester)")
 	fs.StringVar(&f.auditDir, "audit-dir", "", "audit log directory (default: a new temporary directory)")
