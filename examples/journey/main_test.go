@@ -35,9 +35,14 @@ func TestJourney(t *testing.T) {
 		"retrieved Bundle",
 		"refused by confidentiality/very_restricted",
 		"4 retrieved, 1 refused, 0 failed",
-		"pds trace", "nrl search", "record decision", "retrieval",
+		"patient traced by NHS number", "5 pointer(s) found", "retrieved page 2 of 3",
+		"relationship  encounter, verified by encounter: Encounter/ed-",
+		"second journey: a referral that cannot be verified",
+		"refused by relationships/referral: relationship referral must be verified and was not: " +
+			"not verified by referral: ServiceRequest/ers-4521 is another organisation's (Y20001), not Y90001's",
+		"direct-care, encounter verified by encounter", "direct-care, referral not verified by referral",
 		"patient access report",
-		"audit log verified: 13 events, checkpoint signed",
+		"audit log verified: 18 events, checkpoint signed",
 		"verifier key: journey.shcrkit.example+",
 	} {
 		assert.Contains(t, s, want)
@@ -49,7 +54,7 @@ func TestJourney(t *testing.T) {
 	require.NoError(t, err)
 	defer log.Close()
 	require.NoError(t, log.Verify(context.Background()))
-	assert.EqualValues(t, 13, log.Size())
+	assert.EqualValues(t, 18, log.Size())
 }
 
 func TestJourneyOptions(t *testing.T) {
