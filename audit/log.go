@@ -163,17 +163,9 @@ func (l *Log) Verify(ctx context.Context) error { return l.st.Verify(ctx) }
 // eventCodec tells the storage engine what it needs of a record.
 type eventCodec struct{}
 
-// Describe decodes a record and returns its table entry's event fields
-// and its index keys.
+// Describe returns a record's table entry fields and index keys.
 func (eventCodec) Describe(rec []byte) (logstore.Entry, []string, error) {
-	ev, err := decodeRecord(rec)
-	if err != nil {
-		return logstore.Entry{}, nil, err
-	}
-	if seq, ok := logstore.RecordSeq(rec); !ok || ev.Seq != seq {
-		return logstore.Entry{}, nil, fmt.Errorf("the record's seq does not decode as %d", seq)
-	}
-	return entryFor(&ev), eventKeys(&ev), nil
+	return describeRecord(rec)
 }
 
 // entryFor fills the parts of a table entry that come from the event.

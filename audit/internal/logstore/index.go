@@ -1,10 +1,9 @@
 package logstore
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"os"
@@ -558,23 +557,30 @@ func loadRuns(dir string) ([]*run, error) {
 
 // postingsDigest accumulates an order-independent digest of (key, seq)
 // pairs, so that Verify can compare an index run with what the records
-// say it should hold without sorting either.
+// say it should hold without sorting either: the sums of two 64-bit
+// hashes of each pair, seeded afresh by each Verify so that no one can
+// prepare pairs whose sums collide.
 type postingsDigest struct {
-	sum   [4]uint64
+	sum   [2]uint64
 	count int64
 }
 
-func (d *postingsDigest) add(key string, seq uint64) {
-	var b bytes.Buffer
-	b.Grow(len(key) + 9)
-	b.WriteString(key)
-	b.WriteByte(0)
-	var s [8]byte
-	binary.BigEndian.PutUint64(s[:], seq)
-	b.Write(s[:])
-	h := sha256.Sum256(b.Bytes())
+func (d *postingsDigest) add(h *maphash.Hash, key string, seq uint64) {
+	var s [9]byte
+	binary.BigEndian.PutUint64(s[1:], seq)
 	for i := range d.sum {
-		d.sum[i] += binary.BigEndian.Uint64(h[8*i:])
+		h.Reset()
+		s[0] = byte(i)
+		h.Write(s[:])
+		h.WriteString(key)
+		d.sum[i] += h.Sum64()
 	}
 	d.count++
+}
+
+func (d *postingsDigest) merge(o *postingsDigest) {
+	for i := range d.sum {
+		d.sum[i] += o.sum[i]
+	}
+	d.count += o.count
 }

@@ -82,8 +82,14 @@ func (l *Store) readRecord(seq uint64, e Entry) ([]byte, error) {
 		return nil, readError(fmt.Sprintf("reading event %d", seq), err)
 	}
 	l.recordReads.Add(1)
-	payload := buf[frameHeaderSize:]
-	if int(binary.BigEndian.Uint32(buf)) != len(payload) || binary.BigEndian.Uint32(buf[4:]) != crc(payload) || payload[0] != kindEvent {
+	return frameRecord(s, seq, buf)
+}
+
+// frameRecord checks the event frame of seq read from segment s and
+// returns its record.
+func frameRecord(s *segment, seq uint64, frame []byte) ([]byte, error) {
+	payload := frame[frameHeaderSize:]
+	if int(binary.BigEndian.Uint32(frame)) != len(payload) || binary.BigEndian.Uint32(frame[4:]) != crc(payload) || payload[0] != kindEvent {
 		return nil, tampered(fmt.Sprintf("segments/%s: event %d fails its checksum", s.name, seq))
 	}
 	rec := payload[1:]
@@ -91,6 +97,47 @@ func (l *Store) readRecord(seq uint64, e Entry) ([]byte, error) {
 		return nil, tampered(fmt.Sprintf("segments/%s: record at the offset of event %d is not that event", s.name, seq))
 	}
 	return rec, nil
+}
+
+// readRecords reads the records of seqs [from, from+len(entries)),
+// whose table entries those are, with one read per segment, and calls
+// visit with each.
+func (l *Store) readRecords(from uint64, entries []Entry, visit func(seq uint64, rec []byte) error) error {
+	for i := 0; i < len(entries); {
+		j := i + 1
+		for j < len(entries) && entries[j].Seg == entries[i].Seg && entries[j].Off > entries[j-1].Off {
+			j++
+		}
+		s, ok := l.segmentFor(entries[i].Seg)
+		if !ok {
+			return tampered(fmt.Sprintf("index/table: entry %d names a missing segment", from+uint64(i)))
+		}
+		start := int64(entries[i].Off)
+		end := int64(entries[j-1].Off) + frameHeaderSize + 1 + int64(entries[j-1].N)
+		buf := make([]byte, end-start)
+		if _, err := s.f.ReadAt(buf, start); err != nil {
+			if errors.Is(err, io.EOF) {
+				return tampered(fmt.Sprintf("segments/%s: event %d lies past the end of the file", s.name, from+uint64(j-1)))
+			}
+			return readError("reading events", err)
+		}
+		for k := i; k < j; k++ {
+			e := entries[k]
+			off := int64(e.Off) - start
+			if off+frameHeaderSize+1+int64(e.N) > int64(len(buf)) {
+				return tampered(fmt.Sprintf("index/table: entry %d overlaps the next", from+uint64(k)))
+			}
+			rec, err := frameRecord(s, from+uint64(k), buf[off:off+frameHeaderSize+1+int64(e.N)])
+			if err != nil {
+				return err
+			}
+			if err := visit(from+uint64(k), rec); err != nil {
+				return err
+			}
+		}
+		i = j
+	}
+	return nil
 }
 
 // ProveRecord returns the record of seq and its inclusion proof against

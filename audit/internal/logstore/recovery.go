@@ -401,28 +401,33 @@ func (l *Store) rewriteAfterCheckpoint(p *recoveryPlan) error {
 	return l.table.flush()
 }
 
-// rebuildMemIndex indexes in memory the events after the last run.
+// rebuildMemIndex indexes in memory the events after the last run:
+// those the checkpoint covers read back through the table in bulk, the
+// rest from what recovery read.
 func (l *Store) rebuildMemIndex(p *recoveryPlan) error {
 	n := p.ckpt.Size
 	l.idx.mem = newMemtable(p.indexed + 1)
-	for seq := p.indexed + 1; seq <= p.size; seq++ {
-		if seq > n {
-			l.idx.mem.add(seq, p.recs[seq-n-1].keys)
-			continue
+	const chunk = 4096
+	entries := make([]Entry, chunk)
+	for from := p.indexed + 1; from <= n; from += chunk {
+		batch := entries[:min(chunk, n-from+1)]
+		if err := l.table.readRange(from, batch); err != nil {
+			return err
 		}
-		e, err := l.table.read(seq)
+		err := l.readRecords(from, batch, func(seq uint64, rec []byte) error {
+			_, keys, err := l.cfg.Codec.Describe(rec)
+			if err != nil {
+				return tampered(fmt.Sprintf("event %d: %v", seq, err))
+			}
+			l.idx.mem.add(seq, keys)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		rec, err := l.readRecord(seq, e)
-		if err != nil {
-			return err
-		}
-		_, keys, err := l.cfg.Codec.Describe(rec)
-		if err != nil {
-			return tampered(fmt.Sprintf("event %d: %v", seq, err))
-		}
-		l.idx.mem.add(seq, keys)
+	}
+	for seq := max(p.indexed+1, n+1); seq <= p.size; seq++ {
+		l.idx.mem.add(seq, p.recs[seq-n-1].keys)
 	}
 	return nil
 }

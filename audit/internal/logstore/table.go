@@ -2,7 +2,9 @@ package logstore
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync/atomic"
 )
@@ -101,6 +103,9 @@ func (t *table) read(seq uint64) (tableEntry, error) {
 func (t *table) readRange(from uint64, dst []tableEntry) error {
 	buf := make([]byte, len(dst)*tableEntrySize)
 	if _, err := t.f.ReadAt(buf, int64(from-1)*tableEntrySize); err != nil {
+		if errors.Is(err, io.EOF) {
+			return tampered(fmt.Sprintf("index/%s: ends before event %d", tableFile, from+uint64(len(dst))-1))
+		}
 		return readError("reading table", err)
 	}
 	for i := range dst {

@@ -1,13 +1,15 @@
 package logstore
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -26,14 +28,15 @@ var errStopScan = errors.New("stop scan")
 // inserted byte shows as an *IntegrityError matching ErrTampered, which
 // lists what was found.
 //
-// Verify reads every file in full. It runs alongside writes and checks
-// the events written when it started.
+// Verify reads every file in full, segments in parallel, and decodes of
+// each record only what it checks (through the Codec). It runs alongside
+// writes and checks the events written when it started.
 func (l *Store) Verify(ctx context.Context) error {
 	if err := l.enterRead(); err != nil {
 		return err
 	}
 	defer l.inflight.Done()
-	v := &verifier{log: l}
+	v := &verifier{log: l, seed: maphash.MakeSeed()}
 	v.checkKeys()
 	ckpt := v.checkCheckpoint()
 	size := l.size.Load()
@@ -49,12 +52,11 @@ func (l *Store) Verify(ctx context.Context) error {
 			r.release()
 		}
 	}()
+	v.checkState(ckpt, runs)
 	if err := v.scan(ctx, segs, runs, size, ckpt); err != nil {
 		return err
 	}
-	for i, r := range runs {
-		v.checkRun(r, &v.expected[i])
-	}
+	v.checkRuns(runs)
 	if len(v.problems) > 0 {
 		return &IntegrityError{Problems: v.problems}
 	}
@@ -63,8 +65,9 @@ func (l *Store) Verify(ctx context.Context) error {
 
 type verifier struct {
 	log      *Store
+	seed     maphash.Seed
 	problems []string
-	expected []postingsDigest
+	expected []postingsDigest // per run, from the records
 }
 
 func (v *verifier) problem(format string, args ...any) {
@@ -115,129 +118,334 @@ func (v *verifier) checkCheckpoint() Checkpoint {
 	return c
 }
 
-// scan reads every segment in order, recomputing what the other files
-// hold from the records.
+// checkState checks the state file against the checkpoint file and the
+// index runs.
+func (v *verifier) checkState(ckpt Checkpoint, runs []*run) {
+	st, err := readState(v.log.dir)
+	if err != nil {
+		v.problem("%v", err)
+		return
+	}
+	var indexed uint64
+	if len(runs) > 0 {
+		indexed = runs[len(runs)-1].last
+	}
+	if st.checkpoint > ckpt.Size {
+		v.problem("%s: a checkpoint of %d events was stored, but %s covers %d", stateFile, st.checkpoint, checkpointFile, ckpt.Size)
+	}
+	if st.indexed > indexed {
+		v.problem("%s: index runs up to event %d were stored, but they reach %d", stateFile, st.indexed, indexed)
+	}
+}
+
+// segmentCheck is what one worker found in one segment.
+type segmentCheck struct {
+	next     uint64 // the seq after the last committed event found
+	problems []string
+	expected []postingsDigest
+	err      error // an I/O error or ctx's
+}
+
+func (c *segmentCheck) problem(format string, args ...any) {
+	if len(c.problems) < maxProblems {
+		c.problems = append(c.problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// scan checks the segments in parallel, each against the table, the
+// level-0 stored hashes and the index runs; then the stored hashes above
+// level 0 against their children, and the checkpoint's root hash.
 func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size uint64, ckpt Checkpoint) error {
 	l := v.log
 	v.expected = make([]postingsDigest, len(runs))
-	hashEnd := tlog.StoredHashCount(int64(size)) * tlog.HashSize
-	hashes := bufio.NewReaderSize(io.NewSectionReader(l.hashes.f, 0, hashEnd), readBufferSize(hashEnd))
-	entries := bufio.NewReaderSize(io.NewSectionReader(l.table.f, 0, int64(size)*tableEntrySize), readBufferSize(int64(size)*tableEntrySize))
-	hs := &hashStore{}
-	next := uint64(1)
-	runIdx := 0
-	var stored tlog.Hash
-	var raw [tableEntrySize]byte
-	if size > 0 && len(segs) == 0 {
-		v.problem("segments: none, but %d events were written", size)
+	if size == 0 {
+		return nil
 	}
-	for i, s := range segs {
-		if next > size {
-			break
-		}
-		var hdr [segHeaderSize]byte
-		if _, err := s.f.ReadAt(hdr[:], 0); err != nil {
-			v.problem("segments/%s: header unreadable", s.name)
-			return nil
-		}
-		if first, err := parseSegmentHeader(hdr[:]); err != nil || first != s.first {
-			v.problem("segments/%s: bad header", s.name)
-			return nil
-		}
-		if s.first != next {
-			v.problem("segments/%s: starts at seq %d but the log is at %d", s.name, s.first, next)
-			return nil
-		}
-		fsize, err := fileSize(s.f)
-		if err != nil {
-			return err
-		}
-		res, err := scanSegment(s.f, segHeaderSize, fsize, next, func(r scannedRecord) error {
-			if r.seq > size {
-				return errStopScan
+	if len(segs) == 0 {
+		v.problem("segments: none, but %d events were written", size)
+		return nil
+	}
+	if have := l.hashes.count.Load(); have < tlog.StoredHashCount(int64(size)) {
+		v.problem("%s: ends before the hashes of event %d", hashesFile, size)
+		return nil
+	}
+	checks := make([]segmentCheck, len(segs))
+	work := make(chan int, len(segs))
+	for i := range segs {
+		work <- i
+	}
+	close(work)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(segs)) {
+		wg.Go(func() {
+			for i := range work {
+				checks[i] = v.checkSegment(ctx, segs[i], runs, size)
 			}
-			if r.seq%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			// Stored hashes.
-			before := len(hs.pending)
-			if err := hs.add(int64(r.seq-1), r.data); err != nil {
-				return err
-			}
-			for off := before; off < len(hs.pending); off += tlog.HashSize {
-				if _, err := io.ReadFull(hashes, stored[:]); err != nil {
-					v.problem("%s: ends before the hashes of event %d", hashesFile, r.seq)
-					return errStopScan
-				}
-				if string(stored[:]) != string(hs.pending[off:off+tlog.HashSize]) {
-					v.problem("%s: a stored hash of event %d does not match the record", hashesFile, r.seq)
-				}
-			}
-			hs.pending = hs.pending[:0]
-			if r.seq == ckpt.Size {
-				if h, err := hs.treeHash(int64(r.seq)); err != nil || h != ckpt.Hash {
-					v.problem("%s: root hash does not match the records", checkpointFile)
-				}
-			}
-			// The event itself, its table entry and its index keys.
-			want, keys, err := l.cfg.Codec.Describe(r.data)
-			if err != nil {
-				v.problem("segments/%s: event %d does not decode", s.name, r.seq)
-				return nil
-			}
-			if _, err := io.ReadFull(entries, raw[:]); err != nil {
-				v.problem("index/%s: ends before event %d", tableFile, r.seq)
-				return errStopScan
-			}
-			want.Seg, want.Off, want.N = s.first, uint32(r.off), uint32(len(r.data))
-			if got, ok := parseTableEntry(raw[:]); !ok || got != want {
-				v.problem("index/%s: entry %d does not match the event", tableFile, r.seq)
-			}
-			for runIdx < len(runs) && runs[runIdx].last < r.seq {
-				runIdx++
-			}
-			if runIdx < len(runs) && runs[runIdx].first <= r.seq {
-				for _, k := range keys {
-					v.expected[runIdx].add(k, r.seq)
-				}
-			}
-			return nil
 		})
-		if err != nil && !errors.Is(err, errStopScan) {
-			return err
+	}
+	wg.Wait()
+	next := uint64(1)
+	for i, c := range checks {
+		if c.err != nil {
+			return c.err
 		}
-		next = res.nextSeq
-		if res.problem != "" && next <= size {
-			v.problem("segments/%s: %s at offset %d", s.name, res.problem, res.problemAt)
-			return nil
+		for _, p := range c.problems {
+			v.problem("%s", p)
 		}
-		if errors.Is(err, errStopScan) {
+		for r := range c.expected {
+			v.expected[r].merge(&c.expected[r])
+		}
+		if segs[i].first > size {
 			break
 		}
-		if i == len(segs)-1 && next <= size {
-			v.problem("segments: hold %d events but %d were written", next-1, size)
+		if segs[i].first != next {
+			v.problem("segments/%s: starts at seq %d but the log is at %d", segs[i].name, segs[i].first, next)
+			return nil
+		}
+		next = c.next
+	}
+	if next <= size {
+		v.problem("segments: hold %d events but %d were written", next-1, size)
+		return nil
+	}
+	if err := v.checkInteriorHashes(ctx, size); err != nil {
+		return err
+	}
+	if ckpt.Size > 0 {
+		if h, err := tlog.TreeHash(int64(ckpt.Size), l.hashes); err != nil || h != ckpt.Hash {
+			v.problem("%s: root hash does not match the records", checkpointFile)
 		}
 	}
 	return nil
 }
 
-// checkRun reads every posting list of a run and compares the digest of
-// its (key, seq) pairs with the one computed from the records.
-func (v *verifier) checkRun(r *run, want *postingsDigest) {
+// checkSegment reads one segment and checks each committed event up to
+// size against its table entry, its level-0 stored hash and the runs.
+func (v *verifier) checkSegment(ctx context.Context, s *segment, runs []*run, size uint64) segmentCheck {
+	l := v.log
+	c := segmentCheck{next: s.first, expected: make([]postingsDigest, len(runs))}
+	var hdr [segHeaderSize]byte
+	if _, err := s.f.ReadAt(hdr[:], 0); err != nil {
+		c.problem("segments/%s: header unreadable", s.name)
+		return c
+	}
+	if first, err := parseSegmentHeader(hdr[:]); err != nil || first != s.first {
+		c.problem("segments/%s: bad header", s.name)
+		return c
+	}
+	if s.first > size {
+		return c
+	}
+	fsize, err := fileSize(s.f)
+	if err != nil {
+		c.err = err
+		return c
+	}
+	var h maphash.Hash
+	h.SetSeed(v.seed)
+	var entries []Entry
+	var leaves []byte
+	runIdx := 0
+	res, err := scanSegment(s.f, segHeaderSize, fsize, s.first, func(r scannedRecord) error {
+		if r.seq > size {
+			return errStopScan
+		}
+		if len(entries) == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			// The table entries and level-0 hashes of the next events,
+			// read in bulk.
+			n := min(4096, size-r.seq+1)
+			entries = make([]Entry, n)
+			if err := l.table.readRange(r.seq, entries); err != nil {
+				var ie *IntegrityError
+				if errors.As(err, &ie) {
+					c.problem("%s", ie.Problems[0])
+					return errStopScan
+				}
+				return err
+			}
+			var err error
+			if leaves, err = readLevel0(l.hashes.f, r.seq, n); err != nil {
+				var ie *IntegrityError
+				if errors.As(err, &ie) {
+					c.problem("%s", ie.Problems[0])
+					return errStopScan
+				}
+				return err
+			}
+		}
+		want, keys, err := l.cfg.Codec.Describe(r.data)
+		if err != nil {
+			c.problem("segments/%s: event %d does not decode", s.name, r.seq)
+		}
+		want.Seg, want.Off, want.N = s.first, uint32(r.off), uint32(len(r.data))
+		if err == nil && entries[0] != want {
+			c.problem("index/%s: entry %d does not match the event", tableFile, r.seq)
+		}
+		if leaf := tlog.RecordHash(r.data); string(leaves[:tlog.HashSize]) != string(leaf[:]) {
+			c.problem("%s: a stored hash of event %d does not match the record", hashesFile, r.seq)
+		}
+		entries, leaves = entries[1:], leaves[tlog.HashSize:]
+		for runIdx < len(runs) && runs[runIdx].last < r.seq {
+			runIdx++
+		}
+		if runIdx < len(runs) && runs[runIdx].first <= r.seq {
+			for _, k := range keys {
+				c.expected[runIdx].add(&h, k, r.seq)
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopScan) {
+		c.err = err
+		return c
+	}
+	c.next = res.nextSeq
+	if res.problem != "" && c.next <= size {
+		c.problem("segments/%s: %s at offset %d", s.name, res.problem, res.problemAt)
+	}
+	return c
+}
+
+// readLevel0 reads the level-0 stored hashes (the leaf hashes) of seqs
+// [from, from+n), with one read.
+func readLevel0(f io.ReaderAt, from, n uint64) ([]byte, error) {
+	lo := tlog.StoredHashIndex(0, int64(from-1))
+	hi := tlog.StoredHashIndex(0, int64(from+n-2))
+	buf := make([]byte, (hi-lo+1)*tlog.HashSize)
+	if _, err := f.ReadAt(buf, lo*tlog.HashSize); err != nil {
+		return nil, hashReadError(err)
+	}
+	out := make([]byte, 0, n*tlog.HashSize)
+	for i := int64(from - 1); i <= int64(from+n-2); i++ {
+		x := (tlog.StoredHashIndex(0, i) - lo) * tlog.HashSize
+		out = append(out, buf[x:x+tlog.HashSize]...)
+	}
+	return out, nil
+}
+
+// hashReadError is a short read of the hashes file as an integrity
+// problem (the file was cut), or a read error.
+func hashReadError(err error) error {
+	if errors.Is(err, io.EOF) {
+		return tampered(hashesFile + ": ends before the hashes the log needs")
+	}
+	return readError("reading hashes", err)
+}
+
+// checkInteriorHashes checks every stored hash above level 0 of a tree
+// of size leaves against its two children, in parallel chunks; with the
+// level-0 hashes checked against the records, the whole tree then is.
+func (v *verifier) checkInteriorHashes(ctx context.Context, size uint64) error {
+	const leavesPerChunk = 1 << 16
+	f := v.log.hashes.f
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for a := int64(0); a < int64(size); a += leavesPerChunk {
+		b := min(a+leavesPerChunk, int64(size))
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			bad, err := checkHashChunk(ctx, f, a, b)
+			mu.Lock()
+			defer mu.Unlock()
+			var ie *IntegrityError
+			if errors.As(err, &ie) {
+				v.problem("%s", ie.Problems[0])
+			} else if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			if bad >= 0 {
+				v.problem("%s: stored hash %d does not match the hashes below it", hashesFile, bad)
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// checkHashChunk checks the interior stored hashes that complete with
+// leaves [a, b): those stored from leaf a's hash to leaf b's. It returns
+// the index of the first that does not match, or -1.
+func checkHashChunk(ctx context.Context, f io.ReaderAt, a, b int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	lo, hi := tlog.StoredHashIndex(0, a), tlog.StoredHashCount(b)
+	buf := make([]byte, (hi-lo)*tlog.HashSize)
+	if _, err := f.ReadAt(buf, lo*tlog.HashSize); err != nil {
+		return -1, hashReadError(err)
+	}
+	at := func(x int64) (tlog.Hash, error) {
+		var h tlog.Hash
+		if x >= lo {
+			copy(h[:], buf[(x-lo)*tlog.HashSize:])
+			return h, nil
+		}
+		_, err := f.ReadAt(h[:], x*tlog.HashSize)
+		return h, err
+	}
+	for n := a; n < b; n++ {
+		// The hashes stored with leaf n: level 0, then one per trailing
+		// one bit of n, each the parent of the one before.
+		x := tlog.StoredHashIndex(0, n)
+		for level, k := 1, n; k&1 == 1; level, k = level+1, k>>1 {
+			right, err := at(x + int64(level) - 1)
+			if err != nil {
+				return -1, hashReadError(err)
+			}
+			left, err := at(tlog.StoredHashIndex(level-1, (k>>1)<<1))
+			if err != nil {
+				return -1, hashReadError(err)
+			}
+			got, err := at(x + int64(level))
+			if err != nil {
+				return -1, hashReadError(err)
+			}
+			if tlog.NodeHash(left, right) != got {
+				return x + int64(level), nil
+			}
+		}
+	}
+	return -1, nil
+}
+
+// checkRuns reads every posting list of every run, in parallel, and
+// compares the digest of its (key, seq) pairs with the one computed from
+// the records.
+func (v *verifier) checkRuns(runs []*run) {
+	problems := make([]string, len(runs))
+	var wg sync.WaitGroup
+	for i, r := range runs {
+		wg.Go(func() { problems[i] = v.checkRun(r, &v.expected[i]) })
+	}
+	wg.Wait()
+	for _, p := range problems {
+		if p != "" {
+			v.problem("%s", p)
+		}
+	}
+}
+
+func (v *verifier) checkRun(r *run, want *postingsDigest) string {
 	var got postingsDigest
+	var h maphash.Hash
+	h.SetSeed(v.seed)
 	for _, e := range r.dir {
 		list, err := r.list(e)
 		if err != nil {
-			v.problem("%v", err)
-			return
+			return err.Error()
 		}
 		for _, s := range list {
-			got.add(e.key, s)
+			got.add(&h, e.key, s)
 		}
 	}
 	if got != *want {
-		v.problem("index/%s: does not hold exactly the events' keys", filepath.Base(r.path))
+		return fmt.Sprintf("index/%s: does not hold exactly the events' keys", filepath.Base(r.path))
 	}
+	return ""
 }
