@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -105,8 +106,8 @@ func foldsToField(key []byte) bool {
 // describe turns the raw values into the table entry and index keys.
 func (d *recordFields) describe(rec []byte) (logstore.Entry, []string, bool) {
 	seq, ok := logstore.RecordSeq(rec)
-	var got uint64
-	if !ok || json.Unmarshal(d.seq, &got) != nil || got != seq {
+	got, err := strconv.ParseUint(string(d.seq), 10, 64)
+	if !ok || err != nil || got != seq || d.seq[0] == '0' {
 		return logstore.Entry{}, nil, false
 	}
 	var e Event

@@ -75,8 +75,10 @@
 //
 // # Tamper evidence
 //
-// Verify recomputes everything from the records and checks the latest
-// checkpoint: any changed, removed, reordered or inserted byte is found.
+// Verify checks every file against the records and the latest
+// checkpoint, segments in parallel, reading of each record only the
+// fields the table and the index hold: any changed, removed, reordered
+// or inserted byte is found.
 // Prove gives an inclusion proof of one event against a checkpoint, and
 // ProveConsistency a proof that the log still extends an earlier
 // checkpoint; VerifyInclusion and VerifyConsistency check them with
@@ -120,5 +122,7 @@
 // # Concurrency
 //
 // Every exported type is safe for concurrent use. A log directory is
-// locked by the Log that has it open.
+// locked by the Log that has it open. The log's storage engine lives in
+// audit/internal/logstore: one writer goroutine commits the events that
+// callers queue, and readers read the files beside it.
 package audit

@@ -17,52 +17,7 @@ import (
 func appendEventBody(b []byte, e *Event) []byte {
 	b = append(b, `{"time":`...)
 	b = appendTime(b, e.Time)
-	r := &e.Requester
-	b = append(b, `,"requester":{"userId":`...)
-	b = appendString(b, r.UserID)
-	if r.Name != "" {
-		b = append(b, `,"name":`...)
-		b = appendString(b, r.Name)
-	}
-	b = append(b, `,"roleProfileId":`...)
-	b = appendString(b, r.RoleProfileID)
-	b = append(b, `,"roleCode":`...)
-	b = appendString(b, r.RoleCode)
-	if r.RoleName != "" {
-		b = append(b, `,"roleName":`...)
-		b = appendString(b, r.RoleName)
-	}
-	if len(r.Activities) > 0 {
-		b = append(b, `,"activities":[`...)
-		for i, a := range r.Activities {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, a)
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"organisation":`...)
-	b = appendString(b, string(r.Organisation))
-	if r.OrganisationName != "" {
-		b = append(b, `,"organisationName":`...)
-		b = appendString(b, r.OrganisationName)
-	}
-	if r.AssuranceLevel != 0 {
-		b = append(b, `,"assuranceLevel":`...)
-		b = strconv.AppendInt(b, int64(r.AssuranceLevel), 10)
-	}
-	b = append(b, `,"system":{"name":`...)
-	b = appendString(b, r.System.Name)
-	if r.System.Version != "" {
-		b = append(b, `,"version":`...)
-		b = appendString(b, r.System.Version)
-	}
-	if r.System.ASID != "" {
-		b = append(b, `,"asid":`...)
-		b = appendString(b, r.System.ASID)
-	}
-	b = append(b, "}}"...)
+	b = appendRequester(b, &e.Requester)
 	b = appendOpt(b, "userFamily", e.UserFamily)
 	if a := e.OnBehalfOf; a != nil {
 		b = append(b, `,"onBehalfOf":{"userId":`...)
@@ -214,4 +169,54 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendRequester appends the requester member of an event's JSON.
+func appendRequester(b []byte, r *shcrkit.Requester) []byte {
+	b = append(b, `,"requester":{"userId":`...)
+	b = appendString(b, r.UserID)
+	if r.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendString(b, r.Name)
+	}
+	b = append(b, `,"roleProfileId":`...)
+	b = appendString(b, r.RoleProfileID)
+	b = append(b, `,"roleCode":`...)
+	b = appendString(b, r.RoleCode)
+	if r.RoleName != "" {
+		b = append(b, `,"roleName":`...)
+		b = appendString(b, r.RoleName)
+	}
+	if len(r.Activities) > 0 {
+		b = append(b, `,"activities":[`...)
+		for i, a := range r.Activities {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, a)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"organisation":`...)
+	b = appendString(b, string(r.Organisation))
+	if r.OrganisationName != "" {
+		b = append(b, `,"organisationName":`...)
+		b = appendString(b, r.OrganisationName)
+	}
+	if r.AssuranceLevel != 0 {
+		b = append(b, `,"assuranceLevel":`...)
+		b = strconv.AppendInt(b, int64(r.AssuranceLevel), 10)
+	}
+	b = append(b, `,"system":{"name":`...)
+	b = appendString(b, r.System.Name)
+	if r.System.Version != "" {
+		b = append(b, `,"version":`...)
+		b = appendString(b, r.System.Version)
+	}
+	if r.System.ASID != "" {
+		b = append(b, `,"asid":`...)
+		b = appendString(b, r.System.ASID)
+	}
+	b = append(b, "}}"...)
+	return b
 }

@@ -171,89 +171,109 @@ type scanResult struct {
 // event in order. It stops at the first problem and reports it; the
 // caller decides whether that is a torn tail or damage.
 func scanSegment(f *os.File, start, size int64, nextSeq uint64, visit func(scannedRecord) error) (scanResult, error) {
-	res := scanResult{committedEnd: start, nextSeq: nextSeq}
+	sc := &segmentScan{res: scanResult{committedEnd: start, nextSeq: nextSeq}, batchStart: start, visit: visit}
 	if start >= size {
-		return res, nil
+		return sc.res, nil
 	}
 	br := bufio.NewReaderSize(io.NewSectionReader(f, start, size-start), readBufferSize(size-start))
-	off := start
-	batchStart := start
-	var batchCRC uint32
-	var batch []scannedRecord
 	var hdr [frameHeaderSize]byte
-	stop := func(at int64, why string) (scanResult, error) {
-		res.problem, res.problemAt, res.uncommitted = why, at, len(batch)
-		return res, nil
-	}
-	for off < size {
+	for off := start; off < size; {
 		h := hdr[:min(frameHeaderSize, size-off)]
 		if _, err := io.ReadFull(br, h); err != nil {
-			return res, err
+			return sc.res, err
 		}
 		if allZero(h) {
 			// Zeros to the end of the file are not data.
 			zero, err := restZero(br)
-			if err != nil {
-				return res, err
+			if err != nil || zero {
+				return sc.end(off), err
 			}
-			if !zero {
-				return stop(off, "data after zero-filled space")
-			}
-			break
+			return sc.stop(off, "data after zero-filled space"), nil
 		}
 		if len(h) < frameHeaderSize {
-			return stop(off, "partial frame header")
+			return sc.stop(off, "partial frame header"), nil
 		}
 		n := int64(binary.BigEndian.Uint32(hdr[:4]))
 		if n == 0 || n > maxPayload {
-			return stop(off, fmt.Sprintf("frame length %d out of range", n))
+			return sc.stop(off, fmt.Sprintf("frame length %d out of range", n)), nil
 		}
 		if size-off-frameHeaderSize < n {
-			return stop(off, "frame runs past the end of the file")
+			return sc.stop(off, "frame runs past the end of the file"), nil
 		}
 		payload := make([]byte, n)
 		if _, err := io.ReadFull(br, payload); err != nil {
-			return res, err
+			return sc.res, err
 		}
 		if crc(payload) != binary.BigEndian.Uint32(hdr[4:]) {
-			return stop(off, "frame checksum mismatch")
+			return sc.stop(off, "frame checksum mismatch"), nil
 		}
-		switch payload[0] {
-		case kindEvent:
-			rec := payload[1:]
-			seq, ok := RecordSeq(rec)
-			want := res.nextSeq + uint64(len(batch))
-			if !ok || seq != want {
-				return stop(off, fmt.Sprintf("event out of sequence (want %d)", want))
-			}
-			batchCRC = crc32.Update(batchCRC, castagnoli, hdr[:])
-			batchCRC = crc32.Update(batchCRC, castagnoli, payload)
-			batch = append(batch, scannedRecord{seq: seq, off: off, data: rec})
-		case kindCommit:
-			c, ok := parseCommit(payload)
-			if !ok || len(batch) == 0 || c.first != batch[0].seq || int(c.count) != len(batch) ||
-				int64(c.len) != off-batchStart || c.batch != batchCRC {
-				return stop(off, "commit does not match its batch")
-			}
-			for _, p := range batch {
-				if err := visit(p); err != nil {
-					return res, err
-				}
-			}
-			res.nextSeq += uint64(len(batch))
-			batch = batch[:0]
-			batchCRC = 0
-			batchStart = off + frameHeaderSize + n
-			res.committedEnd = batchStart
-		default:
-			return stop(off, fmt.Sprintf("unknown frame kind %#x", payload[0]))
+		if why, err := sc.frame(off, hdr, payload); why != "" || err != nil {
+			return sc.stop(off, why), err
 		}
 		off += frameHeaderSize + n
 	}
-	if len(batch) > 0 {
-		return stop(off, "batch without commit at the end of the file")
+	return sc.end(size), nil
+}
+
+// segmentScan is the state of scanSegment: the batch read since the last
+// commit, and what it found.
+type segmentScan struct {
+	res        scanResult
+	batch      []scannedRecord
+	batchStart int64
+	batchCRC   uint32
+	visit      func(scannedRecord) error
+}
+
+// stop records the problem that ends the scan at off.
+func (sc *segmentScan) stop(at int64, why string) scanResult {
+	sc.res.problem, sc.res.problemAt, sc.res.uncommitted = why, at, len(sc.batch)
+	return sc.res
+}
+
+// end is the result at the end of the data: a batch still open there
+// lacks its commit.
+func (sc *segmentScan) end(at int64) scanResult {
+	if len(sc.batch) > 0 {
+		return sc.stop(at, "batch without commit at the end of the file")
 	}
-	return res, nil
+	return sc.res
+}
+
+// frame takes one checked frame at off; it returns why the frame ends
+// the scan, or "".
+func (sc *segmentScan) frame(off int64, hdr [frameHeaderSize]byte, payload []byte) (string, error) {
+	switch payload[0] {
+	case kindEvent:
+		rec := payload[1:]
+		seq, ok := RecordSeq(rec)
+		want := sc.res.nextSeq + uint64(len(sc.batch))
+		if !ok || seq != want {
+			return fmt.Sprintf("event out of sequence (want %d)", want), nil
+		}
+		sc.batchCRC = crc32.Update(sc.batchCRC, castagnoli, hdr[:])
+		sc.batchCRC = crc32.Update(sc.batchCRC, castagnoli, payload)
+		sc.batch = append(sc.batch, scannedRecord{seq: seq, off: off, data: rec})
+		return "", nil
+	case kindCommit:
+		c, ok := parseCommit(payload)
+		if !ok || len(sc.batch) == 0 || c.first != sc.batch[0].seq || int(c.count) != len(sc.batch) ||
+			int64(c.len) != off-sc.batchStart || c.batch != sc.batchCRC {
+			return "commit does not match its batch", nil
+		}
+		for _, p := range sc.batch {
+			if err := sc.visit(p); err != nil {
+				return "", err
+			}
+		}
+		sc.res.nextSeq += uint64(len(sc.batch))
+		sc.batch = sc.batch[:0]
+		sc.batchCRC = 0
+		sc.batchStart = off + frameHeaderSize + int64(len(payload))
+		sc.res.committedEnd = sc.batchStart
+		return "", nil
+	}
+	return fmt.Sprintf("unknown frame kind %#x", payload[0]), nil
 }
 
 // readBufferSize sizes a read buffer for n bytes: up to 1 MiB.

@@ -222,91 +222,102 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 // checkSegment reads one segment and checks each committed event up to
 // size against its table entry, its level-0 stored hash and the runs.
 func (v *verifier) checkSegment(ctx context.Context, s *segment, runs []*run, size uint64) segmentCheck {
-	l := v.log
-	c := segmentCheck{next: s.first, expected: make([]postingsDigest, len(runs))}
+	sc := &segmentChecker{v: v, s: s, runs: runs, size: size}
+	sc.c = segmentCheck{next: s.first, expected: make([]postingsDigest, len(runs))}
+	sc.h.SetSeed(v.seed)
 	var hdr [segHeaderSize]byte
 	if _, err := s.f.ReadAt(hdr[:], 0); err != nil {
-		c.problem("segments/%s: header unreadable", s.name)
-		return c
+		sc.c.problem("segments/%s: header unreadable", s.name)
+		return sc.c
 	}
 	if first, err := parseSegmentHeader(hdr[:]); err != nil || first != s.first {
-		c.problem("segments/%s: bad header", s.name)
-		return c
+		sc.c.problem("segments/%s: bad header", s.name)
+		return sc.c
 	}
 	if s.first > size {
-		return c
+		return sc.c
 	}
 	fsize, err := fileSize(s.f)
 	if err != nil {
-		c.err = err
-		return c
+		sc.c.err = err
+		return sc.c
 	}
-	var h maphash.Hash
-	h.SetSeed(v.seed)
-	var entries []Entry
-	var leaves []byte
-	runIdx := 0
-	res, err := scanSegment(s.f, segHeaderSize, fsize, s.first, func(r scannedRecord) error {
-		if r.seq > size {
-			return errStopScan
-		}
-		if len(entries) == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			// The table entries and level-0 hashes of the next events,
-			// read in bulk.
-			n := min(4096, size-r.seq+1)
-			entries = make([]Entry, n)
-			if err := l.table.readRange(r.seq, entries); err != nil {
-				var ie *IntegrityError
-				if errors.As(err, &ie) {
-					c.problem("%s", ie.Problems[0])
-					return errStopScan
-				}
-				return err
-			}
-			var err error
-			if leaves, err = readLevel0(l.hashes.f, r.seq, n); err != nil {
-				var ie *IntegrityError
-				if errors.As(err, &ie) {
-					c.problem("%s", ie.Problems[0])
-					return errStopScan
-				}
-				return err
-			}
-		}
-		want, keys, err := l.cfg.Codec.Describe(r.data)
-		if err != nil {
-			c.problem("segments/%s: event %d does not decode", s.name, r.seq)
-		}
-		want.Seg, want.Off, want.N = s.first, uint32(r.off), uint32(len(r.data))
-		if err == nil && entries[0] != want {
-			c.problem("index/%s: entry %d does not match the event", tableFile, r.seq)
-		}
-		if leaf := tlog.RecordHash(r.data); string(leaves[:tlog.HashSize]) != string(leaf[:]) {
-			c.problem("%s: a stored hash of event %d does not match the record", hashesFile, r.seq)
-		}
-		entries, leaves = entries[1:], leaves[tlog.HashSize:]
-		for runIdx < len(runs) && runs[runIdx].last < r.seq {
-			runIdx++
-		}
-		if runIdx < len(runs) && runs[runIdx].first <= r.seq {
-			for _, k := range keys {
-				c.expected[runIdx].add(&h, k, r.seq)
-			}
-		}
-		return nil
-	})
+	res, err := scanSegment(s.f, segHeaderSize, fsize, s.first, func(r scannedRecord) error { return sc.record(ctx, r) })
 	if err != nil && !errors.Is(err, errStopScan) {
-		c.err = err
-		return c
+		sc.c.err = err
+		return sc.c
 	}
-	c.next = res.nextSeq
-	if res.problem != "" && c.next <= size {
-		c.problem("segments/%s: %s at offset %d", s.name, res.problem, res.problemAt)
+	sc.c.next = res.nextSeq
+	if res.problem != "" && sc.c.next <= size {
+		sc.c.problem("segments/%s: %s at offset %d", s.name, res.problem, res.problemAt)
 	}
-	return c
+	return sc.c
+}
+
+// segmentChecker checks the records of one segment.
+type segmentChecker struct {
+	v       *verifier
+	s       *segment
+	runs    []*run
+	size    uint64
+	c       segmentCheck
+	h       maphash.Hash
+	entries []Entry // table entries of the next records
+	leaves  []byte  // level-0 stored hashes of the next records
+	runIdx  int
+}
+
+func (sc *segmentChecker) record(ctx context.Context, r scannedRecord) error {
+	if r.seq > sc.size {
+		return errStopScan
+	}
+	if len(sc.entries) == 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := sc.refill(r.seq); err != nil {
+			return err
+		}
+	}
+	want, keys, err := sc.v.log.cfg.Codec.Describe(r.data)
+	if err != nil {
+		sc.c.problem("segments/%s: event %d does not decode", sc.s.name, r.seq)
+	}
+	want.Seg, want.Off, want.N = sc.s.first, uint32(r.off), uint32(len(r.data))
+	if err == nil && sc.entries[0] != want {
+		sc.c.problem("index/%s: entry %d does not match the event", tableFile, r.seq)
+	}
+	if leaf := tlog.RecordHash(r.data); string(sc.leaves[:tlog.HashSize]) != string(leaf[:]) {
+		sc.c.problem("%s: a stored hash of event %d does not match the record", hashesFile, r.seq)
+	}
+	sc.entries, sc.leaves = sc.entries[1:], sc.leaves[tlog.HashSize:]
+	for sc.runIdx < len(sc.runs) && sc.runs[sc.runIdx].last < r.seq {
+		sc.runIdx++
+	}
+	if sc.runIdx < len(sc.runs) && sc.runs[sc.runIdx].first <= r.seq {
+		for _, k := range keys {
+			sc.c.expected[sc.runIdx].add(&sc.h, k, r.seq)
+		}
+	}
+	return nil
+}
+
+// refill reads the table entries and level-0 hashes of the next events
+// from seq, in bulk. A file cut short is a problem that ends the scan.
+func (sc *segmentChecker) refill(seq uint64) error {
+	l := sc.v.log
+	n := min(4096, sc.size-seq+1)
+	sc.entries = make([]Entry, n)
+	err := l.table.readRange(seq, sc.entries)
+	if err == nil {
+		sc.leaves, err = readLevel0(l.hashes.f, seq, n)
+	}
+	var ie *IntegrityError
+	if errors.As(err, &ie) {
+		sc.c.problem("%s", ie.Problems[0])
+		return errStopScan
+	}
+	return err
 }
 
 // readLevel0 reads the level-0 stored hashes (the leaf hashes) of seqs
