@@ -3,10 +3,12 @@ package shcr_test
 import (
 	"context"
 	"io"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -169,27 +171,85 @@ func BenchmarkRecordsLatency(b *testing.B) {
 }
 
 // BenchmarkJourneys runs whole journeys against the world with no added
-// latency: five records at five custodians, every step audited.
+// latency: five records at five custodians, every step audited. The
+// claimed encounter is verified against the department's records held in
+// memory (verified), through FHIREvidence asking a local FHIR server over
+// loopback HTTP (verified-fhir), or not at all (unverified): the
+// differences are the cost of verification.
 func BenchmarkJourneys(b *testing.B) {
 	w := newWorld(b)
 	req := fiveCustodians(b, w)
-	c := newJourney(b, w, &countingSink{})
-	ctx := context.Background()
-	res, err := c.Records(ctx, req)
+	require.NoError(b, w.Evidence.Add(shcr.Evidence{Kind: shcrkit.RelationshipEncounter, Reference: "Encounter/bench-1",
+		Patient: req.NHSNumber, Organisations: []shcrkit.ODSCode{w.Requester.Organisation}, Status: "in-progress", Active: true}))
+	req.Relationship.Evidence = "Encounter/bench-1"
+	fhirServer := httptest.NewServer(w.Evidence.Handler())
+	b.Cleanup(fhirServer.Close)
+	viaFHIR, err := shcr.NewFHIREvidence(fhirServer.URL, fhirServer.Client())
 	require.NoError(b, err)
-	drain(b, res)
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		res, err := c.Records(ctx, req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(res.Records) != 5 {
-			b.Fatalf("%d records, want 5", len(res.Records))
-		}
-		drain(b, res)
-		n++
+	for _, v := range []struct {
+		name     string
+		verifier shcr.RelationshipVerifier
+		want     rbac.VerificationStatus
+	}{
+		{"verified", shcr.StandardVerifiers(w.Policy, w.Evidence), rbac.VerificationVerified},
+		{"verified-fhir", shcr.StandardVerifiers(w.Policy, viaFHIR), rbac.VerificationVerified},
+		{"unverified", nil, rbac.VerificationNone},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			c := newJourney(b, w, &countingSink{}, func(cfg *shcr.Config) { cfg.Relationships = v.verifier })
+			ctx := context.Background()
+			res, err := c.Records(ctx, req)
+			require.NoError(b, err)
+			require.Equal(b, v.want, res.Boundary.Verification.Status, res.Boundary.Verification.String())
+			drain(b, res)
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				res, err := c.Records(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.Records) != 5 {
+					b.Fatalf("%d records, want 5", len(res.Records))
+				}
+				drain(b, res)
+				n++
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "journeys/s")
+		})
 	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "journeys/s")
+}
+
+// BenchmarkRelationshipVerification measures the verification step on
+// its own: a registered relationship judged from the PDS record (no I/O),
+// an encounter looked up in memory, and one looked up through
+// FHIREvidence over loopback HTTP.
+func BenchmarkRelationshipVerification(b *testing.B) {
+	store, err := shcrtest.NewEvidenceStore(shcr.Evidence{Kind: shcrkit.RelationshipEncounter, Reference: "Encounter/enc-1",
+		Patient: lrPatient, Organisations: []shcrkit.ODSCode{lrOrg}, Status: "in-progress", Active: true})
+	require.NoError(b, err)
+	srv := httptest.NewServer(store.Handler())
+	b.Cleanup(srv.Close)
+	viaFHIR, err := shcr.NewFHIREvidence(srv.URL, srv.Client())
+	require.NoError(b, err)
+	for _, tc := range []struct {
+		name  string
+		v     shcr.RelationshipVerifier
+		claim shcr.RelationshipClaim
+	}{
+		{"registered", shcr.StandardVerifiers(pcnSites, store), claim(shcrkit.RelationshipRegistered, "")},
+		{"encounter-in-memory", shcr.StandardVerifiers(pcnSites, store), claim(shcrkit.RelationshipEncounter, "Encounter/enc-1")},
+		{"encounter-fhir", shcr.StandardVerifiers(pcnSites, viaFHIR), claim(shcrkit.RelationshipEncounter, "Encounter/enc-1")},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				v, err := tc.v.VerifyRelationship(ctx, tc.claim)
+				if err != nil || v.Status != rbac.VerificationVerified {
+					b.Fatalf("%v %v", v, err)
+				}
+			}
+		})
+	}
 }
