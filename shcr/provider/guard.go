@@ -134,6 +134,8 @@ func New(cfg Config) (*Guard, error) {
 	}
 	if cfg.Audit == nil {
 		bad("Audit is required: auditing cannot be switched off")
+	} else if err := audit.CheckSink(cfg.Audit); err != nil {
+		bad("Audit: %v", err)
 	}
 	if cfg.Resolver == nil {
 		bad("Resolver is required")
@@ -484,7 +486,7 @@ func (g *Guard) refuse(w http.ResponseWriter, c *call, ref *refusal) {
 func (g *Guard) write(ctx context.Context, e audit.Event) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	return g.cfg.Audit.Write(wctx, e)
+	return audit.WriteSafely(wctx, g.cfg.Audit, e)
 }
 
 // consumerOf finds the consumer of an identity token that came without

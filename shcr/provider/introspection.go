@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"io"
 	"net/http"
 	"net/url"
@@ -47,6 +48,9 @@ func NewIntrospector(cfg IntrospectionConfig) (*Introspector, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A copy with the SDK's redirect policy: nothing follows a redirect
+	// to another origin.
+	cfg.HTTPClient = fhirhttp.GuardHTTPClient(cfg.HTTPClient)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"io"
 	"math/big"
 	"net/http"
@@ -104,6 +105,9 @@ func NewJWKSVerifier(cfg JWKSConfig) (*JWKSVerifier, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A copy with the SDK's redirect policy: nothing follows a redirect
+	// to another origin.
+	cfg.HTTPClient = fhirhttp.GuardHTTPClient(cfg.HTTPClient)
 	if cfg.Refresh == 0 {
 		cfg.Refresh = DefaultJWKSRefresh
 	}
