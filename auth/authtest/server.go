@@ -290,6 +290,14 @@ func (s *Server) FailNext(n, status int, code, description string) {
 	s.faults = append(s.faults, fault{left: n, status: status, code: code, descr: description})
 }
 
+// ClearFailures removes the failures FailNext set up that are not used
+// up yet.
+func (s *Server) ClearFailures() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // Requests returns a copy of the token requests received so far, oldest
 // first.
 func (s *Server) Requests() []Request {

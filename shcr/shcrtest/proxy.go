@@ -89,6 +89,9 @@ func (p *Proxy) AddProvider(s *Server) error {
 	return nil
 }
 
+// ClearFaults removes every fault injected into the proxy.
+func (p *Proxy) ClearFaults() { p.faults.Clear() }
+
 // InjectFault makes requests to the proxy go wrong as f says.
 func (p *Proxy) InjectFault(method, pathPrefix string, n int, f Fault) {
 	p.faults.Add(method, pathPrefix, n, f)
