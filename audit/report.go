@@ -62,6 +62,10 @@ type Access struct {
 	// Outcome and Reason say how it ended.
 	Outcome Outcome
 	Reason  string
+	// Kind says whether a service was called or only a decision made
+	// (and Rule, which rule made it).
+	Kind Kind
+	Rule string
 }
 
 // OrganisationAccess summarises one organisation's accesses.
@@ -96,7 +100,7 @@ func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []Eve
 			Action: e.Action, Service: e.Service, Resource: e.Resource, Custodian: e.Custodian,
 			Purpose: e.Purpose, Relationship: e.Relationship, BreakGlassReason: e.BreakGlassReason,
 			RelationshipVerification: e.RelationshipVerification,
-			Outcome:                  e.Outcome, Reason: e.Reason,
+			Outcome:                  e.Outcome, Reason: e.Reason, Kind: e.Kind, Rule: e.Rule,
 		}
 		if o := e.OnBehalfOf; o != nil {
 			a.OnBehalfOf = cmp.Or(o.Name, o.UserID)

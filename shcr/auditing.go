@@ -26,6 +26,28 @@ const (
 	StepRetrieval = "retrieval"
 )
 
+// StepOf returns the journey step an audit event of a Client records, as
+// the event says it: the boundary decision (a decision on the NRL
+// search), a record's decision, a retrieval withheld before any request
+// (a decision under a "withheld/" rule: StepRetrieval), or a call to PDS
+// (StepTrace), the NRL (StepSearch) or a shared care record
+// (StepRetrieval).
+func StepOf(e audit.Event) string {
+	switch {
+	case e.IsDecision() && e.Service == audit.ServiceNRL:
+		return StepBoundary
+	case e.IsDecision() && strings.HasPrefix(e.Rule, "withheld/"):
+		return StepRetrieval
+	case e.IsDecision():
+		return StepDecision
+	case e.Service == audit.ServicePDS:
+		return StepTrace
+	case e.Service == audit.ServiceNRL:
+		return StepSearch
+	}
+	return StepRetrieval
+}
+
 // auditTimeout bounds one audit write. The write is detached from the
 // caller's context: a journey cut short must still leave its record.
 const auditTimeout = 10 * time.Second
