@@ -43,22 +43,19 @@ const (
 	FormatStructured     Format = "urn:nhs-ic:structured"
 )
 
-// Display returns the code system's display for f, or "" for an unknown
-// format.
-func (f Format) Display() string {
-	switch f {
-	case FormatContactDetails:
-		return "Contact details (HTTP Unsecured)"
-	case FormatUnstructured:
-		return "Unstructured Document"
-	case FormatStructured:
-		return "Structured Document"
-	}
-	return ""
+// formatDisplays are the code system's displays of the formats.
+var formatDisplays = map[Format]string{
+	FormatContactDetails: "Contact details (HTTP Unsecured)",
+	FormatUnstructured:   "Unstructured Document",
+	FormatStructured:     "Structured Document",
 }
 
+// Display returns the code system's display for f, or "" for an unknown
+// format.
+func (f Format) Display() string { return formatDisplays[f] }
+
 // Valid reports whether f is a code of the format code system.
-func (f Format) Valid() bool { return f.Display() != "" }
+func (f Format) Valid() bool { return formatDisplays[f] != "" }
 
 // Stability says whether a record is fixed once written (static) or built
 // afresh on every retrieval (dynamic).
@@ -70,20 +67,15 @@ const (
 	StabilityDynamic Stability = "dynamic"
 )
 
+// stabilityDisplays are the code system's displays of the stability codes.
+var stabilityDisplays = map[Stability]string{StabilityStatic: "Static", StabilityDynamic: "Dynamic"}
+
 // Display returns the code system's display for s ("Static", "Dynamic"),
 // or "" for an unknown code.
-func (s Stability) Display() string {
-	switch s {
-	case StabilityStatic:
-		return "Static"
-	case StabilityDynamic:
-		return "Dynamic"
-	}
-	return ""
-}
+func (s Stability) Display() string { return stabilityDisplays[s] }
 
 // Valid reports whether s is a content stability code.
-func (s Stability) Valid() bool { return s.Display() != "" }
+func (s Stability) Valid() bool { return stabilityDisplays[s] != "" }
 
 // RetrievalMechanism says how a consumer fetches the record a pointer
 // leads to.
@@ -101,22 +93,18 @@ const (
 	RetrievalDirectInContext RetrievalMechanism = "Direct_InContext"
 )
 
-// Display returns the display of m, or "" for an unknown mechanism.
-func (m RetrievalMechanism) Display() string {
-	switch m {
-	case RetrievalSSP:
-		return "Spine Secure Proxy"
-	case RetrievalDirect:
-		return "Direct"
-	case RetrievalLDR:
-		return "Large Document Retrieval"
-	case RetrievalInContext, RetrievalDirectInContext:
-		return "Direct using In-Context"
-	case RetrievalNDR:
-		return "National Document Repository"
-	}
-	return ""
+// retrievalDisplays are the displays of the retrieval mechanisms.
+var retrievalDisplays = map[RetrievalMechanism]string{
+	RetrievalSSP:             "Spine Secure Proxy",
+	RetrievalDirect:          "Direct",
+	RetrievalLDR:             "Large Document Retrieval",
+	RetrievalInContext:       "Direct using In-Context",
+	RetrievalDirectInContext: "Direct using In-Context",
+	RetrievalNDR:             "National Document Repository",
 }
+
+// Display returns the display of m, or "" for an unknown mechanism.
+func (m RetrievalMechanism) Display() string { return retrievalDisplays[m] }
 
 // system returns the code system a mechanism is written with.
 func (m RetrievalMechanism) system() string {
@@ -128,7 +116,7 @@ func (m RetrievalMechanism) system() string {
 }
 
 // Valid reports whether m is a known retrieval mechanism.
-func (m RetrievalMechanism) Valid() bool { return m.Display() != "" }
+func (m RetrievalMechanism) Valid() bool { return retrievalDisplays[m] != "" }
 
 // sameSystem compares code systems the way the service's own examples
 // need: one published example writes the content stability system with a
