@@ -130,6 +130,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // fake can place, with the organisation of the token's user.
 func (s *Server) BindToken(token string, id TokenIdentity) { s.ids.Bind(token, id) }
 
+// SetTokenIdentities sets, on a running server, the resolver of
+// WithTokenIdentities.
+func (s *Server) SetTokenIdentities(resolve func(token string) (TokenIdentity, bool)) {
+	s.ids.SetResolver(resolve)
+}
+
 // ConsumerURL returns the base URL of the consumer API.
 func (s *Server) ConsumerURL() string { return s.URL + nrls.ConsumerPath }
 

@@ -201,6 +201,12 @@ func (s *Server) NewClient(opts ...pds.Option) (*pds.Client, error) {
 // of the token's user.
 func (s *Server) BindToken(token string, id TokenIdentity) { s.ids.Bind(token, id) }
 
+// SetTokenIdentities sets, on a running server, the resolver of
+// WithTokenIdentities.
+func (s *Server) SetTokenIdentities(resolve func(token string) (TokenIdentity, bool)) {
+	s.ids.SetResolver(resolve)
+}
+
 // AccessMode returns the access mode the fake enforces.
 func (s *Server) AccessMode() pds.AccessMode { return s.cfg.mode }
 
