@@ -709,7 +709,11 @@ func TestRecordsParallelismBoundIsPerEndpoint(t *testing.T) {
 	}
 	_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: other.Custodian(), Type: nrls.TypeContingencyPlan})
 	require.NoError(t, err)
+	// Both answer after the latency (and record a request when they
+	// answer), so their first requests are recorded side by side only if
+	// they were sent side by side.
 	busy.SetLatency(latency)
+	other.SetLatency(latency)
 	dir := withParallelism(t, w, busy.Custodian(), 1)
 	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Directory = dir })
 	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
