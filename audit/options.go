@@ -216,7 +216,7 @@ func WithReview(cfg ReviewConfig) LogOption {
 // WithCheckpointFunc sets a function called with every new checkpoint
 // the log signs, so that a copy can be kept elsewhere (a copy held out of
 // reach of whoever can write the log's directory is what makes a later
-// change detectable). It is called from the log's writer goroutine and
+// change detectable). It is called from one of the log's goroutines and
 // must return quickly, without calling the Log's methods (which wait for
 // that goroutine).
 func WithCheckpointFunc(f func(Checkpoint)) LogOption {

@@ -74,6 +74,25 @@ func (h *hashStore) flush() error {
 	return nil
 }
 
+// take hands over the queued hashes, to be written by writeTaken.
+func (h *hashStore) take() ([]byte, int64) {
+	b, n := h.pending, h.npending
+	h.pending, h.npending = nil, 0
+	return b, n
+}
+
+// writeTaken appends n hashes taken from the queue to the file.
+func (h *hashStore) writeTaken(b []byte, n int64) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := h.f.WriteAt(b, h.count.Load()*tlog.HashSize); err != nil {
+		return err
+	}
+	h.count.Add(n)
+	return nil
+}
+
 // treeHash returns the root hash of the tree of the given size, which
 // must be the size the frontier describes.
 func (h *hashStore) treeHash(size int64) (tlog.Hash, error) {

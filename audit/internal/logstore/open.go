@@ -82,6 +82,9 @@ func Open(cfg Config) (*Store, error) {
 		ctl:    make(chan ctlReq),
 		done:   make(chan struct{}),
 		cohort: make(chan struct{}, 1),
+
+		flights:    make(chan *flight, 1),
+		syncerDone: make(chan struct{}),
 	}
 	ok := false
 	defer func() {
@@ -103,6 +106,7 @@ func Open(cfg Config) (*Store, error) {
 	l.idx.mergeWake = make(chan struct{}, 1)
 	go l.idx.mergeLoop()
 	l.idx.wakeMerger()
+	go l.syncLoop()
 	go l.run()
 	ok = true
 	return l, nil

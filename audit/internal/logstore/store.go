@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,9 +27,16 @@ import (
 //   - Callers' goroutines (Append) reserve the next seq, frame the
 //     record, hash its leaf and queue it on reqs; each then waits for the
 //     answer on its request's own done channel.
-//   - One writer goroutine (run) commits queued events in seq order, in
-//     batches (group commit), and answers them. It alone writes files
-//     and changes the fields marked "writer" below.
+//   - One writer goroutine (run) takes queued events in seq order, in
+//     batches (group commit), builds each batch's frames, stored hashes
+//     and table entries and writes the frames to the segment. It alone
+//     changes the fields it owns below.
+//   - One syncer goroutine fsyncs each batch the writer hands it (at most
+//     one waits while another syncs, so the writer prepares the next
+//     batch during an fsync), then writes its stored hashes and table
+//     entries, indexes it, publishes the new size and answers its
+//     callers. Checkpoints, index flushes and segment rolls happen on the
+//     writer goroutine once the flights have landed (drain).
 //   - Readers (Verify, queries, proofs) read files with ReadAt beside the
 //     writer's appends. They see what the writer has published: size
 //     (every event up to it is durable, in the table and indexed), segs
@@ -69,14 +77,21 @@ type Store struct {
 	next             uint64     // the seq the next committed event must have
 	wbuf             []byte     // a batch's bytes
 	lastCheckpointAt time.Time
-	expect           int           // events expected in the next batch
-	syncAvg          time.Duration // moving average of an fsync
+	expect           int // events expected in the next batch
 	cohortTimer      *time.Timer
 	saved            logState // what the state file says
 	closeErr         error    // read by Close after done
 
-	// Published by the writer goroutine for readers.
-	size        atomic.Uint64 // events committed, in the table and indexed
+	// Between the writer goroutine and the syncer goroutine, which makes
+	// the batches the writer has written durable, one after the other,
+	// and acknowledges them (pipeline.go).
+	flights    chan *flight
+	inFlight   sync.WaitGroup // flights handed over and not yet answered
+	syncerDone chan struct{}  // closed when the syncer ends
+	syncAvg    atomic.Int64   // moving average of an fsync, ns (syncer writes)
+
+	// Published by the writer and syncer goroutines for readers.
+	size        atomic.Uint64 // events committed, in the table and indexed (syncer)
 	segMu       sync.RWMutex
 	segs        []*segment // ascending; the writer appends
 	ckptMu      sync.RWMutex
@@ -393,8 +408,10 @@ func (l *Store) run() {
 				return
 			}
 		case c := <-l.ctl:
+			l.drain()
 			c.done <- l.handleControl(c.op)
 		case <-tick.C:
+			l.drain()
 			if l.failed() == nil && time.Since(l.lastCheckpointAt) >= l.cfg.CheckpointEvery {
 				if err := l.checkpoint(); err != nil {
 					l.fail(err)
@@ -437,6 +454,8 @@ func (l *Store) commitHeld(held map[uint64]*writeReq, batch []*writeReq) int {
 // finish commits what is left when the queue closes and shuts down.
 func (l *Store) finish(held map[uint64]*writeReq, batch []*writeReq) {
 	l.commitHeld(held, batch)
+	defer l.stopSyncer()
+	l.drain()
 	for _, r := range held {
 		// Unreachable: every reserved seq is queued before Close closes
 		// the queue. Answer rather than leave a writer waiting.
@@ -458,7 +477,7 @@ func (l *Store) awaitCohort(have int) {
 	}
 	l.want.Store(int64(target - have))
 	if have+len(l.reqs) < target {
-		l.cohortTimer.Reset(min(l.syncAvg/2, time.Millisecond))
+		l.cohortTimer.Reset(min(time.Duration(l.syncAvg.Load())/2, time.Millisecond))
 		select {
 		case <-l.cohort:
 		case <-l.cohortTimer.C:
@@ -501,68 +520,66 @@ func (l *Store) shutdown() {
 	}
 }
 
-// commit writes one batch: its event frames and a commit frame in one
-// write, the stored hashes and table entries, one fsync; then it
-// acknowledges every request.
+// commit writes one batch to its segment, its event frames and a commit
+// frame in one write, and hands it to the syncer, which makes it durable
+// and acknowledges it while this goroutine prepares the next (see
+// pipeline.go).
 func (l *Store) commit(batch []*writeReq) {
 	if err := l.failed(); err != nil {
-		for _, r := range batch {
-			r.done <- err
-		}
+		answer(batch, err)
 		return
 	}
-	err := l.writeBatch(batch)
-	if err == nil && l.cfg.CheckpointEachCommit {
-		err = l.witnessCommit()
-	}
+	f, err := l.writeBatch(batch)
 	if err != nil {
-		err = l.fail(err)
-		for _, r := range batch {
-			r.done <- err
-		}
+		answer(batch, l.fail(err))
 		return
 	}
-	// Index first: a query takes the size as its snapshot and must find
-	// every event up to it.
-	l.idx.addBatch(batch)
-	l.size.Store(l.next - 1)
-	for _, r := range batch {
-		r.done <- nil
-	}
+	l.inFlight.Add(1)
+	l.flights <- f
 	if l.idx.memEvents() >= l.cfg.IndexFlushEvents {
+		// A run on disk and a checkpoint together bound how much OpenLog
+		// has to read back after a crash.
+		l.drain()
 		if err := l.idx.flush(); err != nil {
 			l.fail(err)
 			return
 		}
-		// A run on disk and a checkpoint together bound how much OpenLog
-		// has to read back after a crash.
 		if err := l.checkpoint(); err != nil {
 			l.fail(err)
 		}
 	}
 }
 
-func (l *Store) writeBatch(batch []*writeReq) error {
+func answer(batch []*writeReq, err error) {
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// writeBatch writes the batch to the segment (not yet durable) and
+// returns it as a flight, with its stored hashes and table entries to be
+// written once it is.
+func (l *Store) writeBatch(batch []*writeReq) (*flight, error) {
 	need := int64(frameHeaderSize + commitPayloadSize)
 	for _, r := range batch {
 		need += int64(len(r.frame))
 	}
 	if l.seg.size > segHeaderSize && l.seg.size+need > l.cfg.SegmentSize {
 		if err := l.rollSegment(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	buf := l.wbuf[:0]
 	first := l.next
 	for _, r := range batch {
 		if r.seq != l.next {
-			return fmt.Errorf("internal error: event %d committed as %d", r.seq, l.next)
+			return nil, fmt.Errorf("internal error: event %d committed as %d", r.seq, l.next)
 		}
 		l.next++
 		frameOff := l.seg.size + int64(len(buf))
 		buf = append(buf, r.frame...)
 		if err := l.hashes.addLeaf(int64(r.seq-1), r.leaf); err != nil {
-			return err
+			return nil, err
 		}
 		e := r.entry
 		e.Seg, e.Off, e.N = l.seg.first, uint32(frameOff), uint32(len(r.frame)-r.rec)
@@ -570,34 +587,35 @@ func (l *Store) writeBatch(batch []*writeReq) error {
 	}
 	buf = appendCommitFrame(buf, first, uint32(len(batch)), uint32(len(buf)), crc32.Checksum(buf, castagnoli))
 	l.wbuf = buf
-	if _, err := l.seg.f.WriteAt(buf, l.seg.size); err != nil {
-		return fmt.Errorf("writing %s: %w", l.seg.name, err)
-	}
-	l.seg.size += int64(len(buf))
-	t0 := time.Now()
-	if err := syncData(l.seg.f); err != nil {
-		return fmt.Errorf("syncing %s: %w", l.seg.name, err)
-	}
-	l.syncAvg += (time.Since(t0) - l.syncAvg) / 8
-	// Only now, with the batch durable, do its table entries go to the
-	// file, before any of its events is acknowledged: an entry in the
-	// table is the record that its event was acknowledged, which is what
-	// tells the loss of acknowledged events from a torn tail.
-	if err := l.hashes.flush(); err != nil {
-		return fmt.Errorf("writing hashes: %w", err)
-	}
-	if err := l.table.flush(); err != nil {
-		return fmt.Errorf("writing table: %w", err)
-	}
 	if cap(l.wbuf) > 16<<20 {
 		l.wbuf = nil // do not pin a buffer grown by one huge batch
 	}
-	return nil
+	if _, err := l.seg.f.WriteAt(buf, l.seg.size); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", l.seg.name, err)
+	}
+	l.seg.size += int64(len(buf))
+	f := &flight{seg: l.seg, reqs: slices.Clone(batch), last: l.next - 1}
+	f.hashes, f.nhashes = l.hashes.take()
+	f.table = l.table.take()
+	if l.cfg.CheckpointEachCommit {
+		c, err := l.witnessCheckpoint()
+		if err != nil {
+			return nil, err
+		}
+		f.witness = &c
+	}
+	return f, nil
 }
 
 // rollSegment starts a new segment. The current one was fsynced with its
 // last batch, so a segment that has a successor is complete.
 func (l *Store) rollSegment() error {
+	// A segment that has a successor must be complete and durable: let
+	// the batches in flight land first.
+	l.drain()
+	if err := l.failed(); err != nil {
+		return err
+	}
 	s, err := createSegment(filepath.Join(l.dir, segmentsDir), l.next)
 	if err != nil {
 		return err
@@ -671,20 +689,15 @@ func (l *Store) storeCheckpoint(size uint64) error {
 	return nil
 }
 
-// witnessCommit signs a checkpoint of the batch just committed and hands
-// it to the checkpoint func before the batch is acknowledged
-// (WithCheckpointEveryCommit). It is not stored in the directory: the
-// witness keeps it.
-func (l *Store) witnessCommit() error {
+// witnessCheckpoint signs a checkpoint of the batch just written, which
+// the syncer hands to the checkpoint func once the batch is durable and
+// before it is acknowledged (WithCheckpointEveryCommit). It is not stored
+// in the directory: the witness keeps it.
+func (l *Store) witnessCheckpoint() (Checkpoint, error) {
 	size := l.next - 1
 	h, err := l.hashes.treeHash(int64(size))
 	if err != nil {
-		return err
+		return Checkpoint{}, err
 	}
-	c, err := signCheckpoint(l.signer, size, h)
-	if err != nil {
-		return err
-	}
-	l.cfg.OnCheckpoint(c)
-	return nil
+	return signCheckpoint(l.signer, size, h)
 }

@@ -83,6 +83,25 @@ func (t *table) flush() error {
 	return nil
 }
 
+// take hands over the queued entries, to be written by writeTaken.
+func (t *table) take() []byte {
+	b := t.pending
+	t.pending = nil
+	return b
+}
+
+// writeTaken appends entries taken from the queue to the file.
+func (t *table) writeTaken(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := t.f.WriteAt(b, t.count.Load()*tableEntrySize); err != nil {
+		return err
+	}
+	t.count.Add(int64(len(b) / tableEntrySize))
+	return nil
+}
+
 // read returns the entry for seq.
 func (t *table) read(seq uint64) (tableEntry, error) {
 	if seq == 0 || int64(seq) > t.count.Load() {
