@@ -43,6 +43,38 @@
 //		// no such patient
 //	}
 //
+// # One application, many users: identity per call
+//
+// An application serves many professionals of many organisations at once
+// over one set of clients. Who a call is made for is never fixed in a
+// client: it travels with the call, in its context, as a Session (the
+// user, the organisation they act for, the role profile ID of their
+// session, and in user-restricted mode their CIS2 ID token):
+//
+//	ctx = shcrkit.WithSession(ctx, shcrkit.SessionOf(requester, sessionID, cis2IDToken))
+//	p, err := pdsClient.Get(ctx, nhs) // this user's organisation, role and token
+//
+// pds and nrls send the session's organisation as
+// NHSD-End-User-Organisation-ODS and its role profile ID as
+// NHSD-Session-URID. A client whose token source is a SessionTokenSource
+// (auth.SessionTokens: CIS2 token exchange and refresh per session,
+// single-flight per session, bounded by size and idle time, a 401 dropping
+// that session's token only) sends the session's own access token, and
+// refuses a call without a session (ErrNoSession). A client's options
+// (WithEndUserOrganisation, WithSessionURID, WithTokenSource with an
+// application's token) are application-level defaults: they fill in what a
+// session leaves out, and a session that contradicts them is refused with
+// an *IdentityMismatchError before anything is sent. Transport, retries and
+// caches stay shared by every session.
+//
+// The journey (shcr.Client) takes identity from its Request: the
+// requester's user, organisation and role are what PDS, the NRL and the
+// identity tokens sent to remote ShCRs carry, with the session ID and ID
+// token of the session in the context, if any. A context session of
+// another user, organisation or role, or a PDS or NRL client fixed to
+// another organisation or role than the requester's, is refused with an
+// *IdentityMismatchError before any call.
+//
 // # Identifiers in logs and errors
 //
 // No error text or log line produced by the SDK contains an NHS number, a

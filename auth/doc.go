@@ -35,7 +35,21 @@
 // client assertion. Later tokens come from the refresh token while it
 // lasts (set ClientSecret to authenticate the refresh with client_id and
 // client_secret, as the platform documents), and from a new exchange when
-// it is gone or refused. Build one source per signed-in user.
+// it is gone or refused. One such source serves one signed-in user.
+//
+// An application serving many users at once builds one SessionTokens
+// instead, with NewSessionTokenExchange (or NewSessionTokens over any
+// per-session source), and gives it to its clients as their token source.
+// Each call then gets the token of the shcrkit.Session in its context
+// (shcrkit.WithSession): the session's ID token is exchanged on its first
+// call and its tokens are kept and refreshed for it alone, with at most one
+// token request in flight per session while sessions never wait for one
+// another. The store is bounded (WithMaxSessions, default 10,000; least
+// recently used dropped first; WithSessionIdle, default 30 minutes), a
+// 401 drops the refused token of that session only
+// (InvalidateSessionToken), and Forget drops a session at sign-out. No
+// token is ever handed to another session than the one it was obtained
+// for: sessions are keyed by their ID, user, organisation and role.
 //
 // # Caching and concurrency
 //

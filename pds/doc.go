@@ -10,6 +10,15 @@
 //		pds.WithEndUserOrganisation(ods))
 //	p, err := c.Get(ctx, nhs)
 //
+// An application that serves many users and organisations fixes none of
+// them on the client: each call carries its user's session in its context
+// (shcrkit.WithSession), whose organisation and role profile ID are sent as
+// NHSD-End-User-Organisation-ODS and NHSD-Session-URID, and whose own access
+// token comes from an auth.SessionTokens given to WithTokenSource.
+// WithEndUserOrganisation and WithSessionURID are then defaults for calls
+// whose session leaves them out; a session that contradicts them is
+// refused before anything is sent (see the shcrkit package).
+//
 // Get returns a *Patient: the FHIR Patient as received (Resource) and
 // accessors for what callers need most: NHSNumber, Version, the usual name,
 // birth date, gender, home address, registered GP practice, date of death
