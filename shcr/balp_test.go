@@ -13,6 +13,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -303,4 +304,75 @@ func containedOutcome(t *testing.T, data []byte) map[string]any {
 	require.Len(t, m.Contained, 1)
 	assert.Equal(t, "OperationOutcome", m.Contained[0]["resourceType"])
 	return m.Contained[0]
+}
+
+// A Bundle read that fails after its first page still leaves one
+// AuditEvent for every page asked for, and a retrieval refused before any
+// connection is the SDK's decision, naming no request.
+func TestAuditCountsEveryRequestSent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		opts  []shcr.Option
+		fault func(w *shcrtest.World)
+		check func(t *testing.T, events []audit.Event)
+	}{
+		{"a Bundle longer than the page limit", []shcr.Option{shcr.WithMaxPages(2)}, nil, func(t *testing.T, events []audit.Event) {
+			var pages []audit.Event
+			for _, e := range events {
+				if stepOf(e) == shcr.StepRetrieval && e.ResourceID() == "RNR-000002" {
+					pages = append(pages, e)
+				}
+			}
+			require.Len(t, pages, 2, "the first page and the second, both sent")
+			for _, e := range pages {
+				assert.Equal(t, audit.OutcomeFailed, e.Outcome)
+				assert.NotEmpty(t, e.RequestID)
+			}
+			assert.NotEqual(t, pages[0].RequestID, pages[1].RequestID)
+		}},
+		{"a provider outside the directory", nil, func(w *shcrtest.World) {
+			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nrlstest.PatientNormal, Custodian: shcrtest.CustodianKestrel,
+				Type: nrls.TypeContingencyPlan, URL: "https://elsewhere.example.test/records/RKS-stolen", LocalID: "stolen"})
+			if err != nil {
+				panic(err)
+			}
+		}, func(t *testing.T, events []audit.Event) {
+			found := false
+			for _, e := range events {
+				if e.Custodian == shcrtest.CustodianKestrel && stepOf(e) == shcr.StepRetrieval {
+					found = true
+					assert.True(t, e.IsDecision(), "nothing was sent: a decision")
+					assert.Equal(t, "withheld/HOST_NOT_ALLOWED", e.Rule)
+					assert.Empty(t, e.RequestID)
+					assert.Equal(t, audit.OutcomeRefused, e.Outcome)
+				}
+			}
+			assert.True(t, found)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			if tt.fault != nil {
+				tt.fault(w)
+			}
+			rec := audittest.NewRecorder()
+			c := newJourney(t, w, rec, func(cfg *shcr.Config) { cfg.RemoteOptions = tt.opts })
+			res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+			require.NoError(t, err)
+			res.Close()
+			require.NotEmpty(t, res.Failures)
+			requireSentPlusDecided(t, w, rec.Events())
+			tt.check(t, rec.Events())
+			for _, e := range rec.Events() {
+				data, err := audit.MarshalFHIR(e)
+				require.NoError(t, err)
+				_, err = audittest.CheckBALP(data)
+				require.NoError(t, err, string(data))
+			}
+			require.NoError(t, rec.Check())
+		})
+	}
 }

@@ -3,11 +3,13 @@ package shcr
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 
+	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
@@ -31,7 +33,40 @@ type bundleLink struct {
 // fetchFHIR reads a FHIR resource, following a Bundle's next links up to
 // the page limit. Every next link is checked against the directory like
 // the pointer itself, so a Bundle cannot send us to another host.
+//
+// A failure after the first page matches nothing new but carries the
+// request IDs of the later pages asked for (see pagesSent), so that each
+// request sent can be audited.
 func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetchParams) (*Content, error) {
+	var later []string
+	c, err := r.fetchPages(ctx, rt, loc, p, &later)
+	if err != nil && len(later) > 0 {
+		return nil, &pagesSentError{err: err, ids: later}
+	}
+	return c, err
+}
+
+// pagesSentError is a failure of a Bundle read after its first page,
+// with the X-Request-IDs of the later pages asked for.
+type pagesSentError struct {
+	err error
+	ids []string
+}
+
+func (e *pagesSentError) Error() string { return e.err.Error() }
+func (e *pagesSentError) Unwrap() error { return e.err }
+
+// pagesSent returns the X-Request-IDs of the later Bundle pages asked for
+// before err.
+func pagesSent(err error) []string {
+	var ps *pagesSentError
+	if errors.As(err, &ps) {
+		return ps.ids
+	}
+	return nil
+}
+
+func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetchParams, later *[]string) (*Content, error) {
 	var (
 		first    map[string]json.RawMessage
 		entries  []json.RawMessage
@@ -39,7 +74,6 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 		pages    int
 		firstID  string
 		resource string
-		later    []string
 		cur      = rt
 	)
 	for cur != nil {
@@ -52,8 +86,11 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 		}
 		reqCtx := ctx
 		if pages > 0 {
-			// A request ID in the context is for the first request only.
-			reqCtx = shcrkit.WithRequestID(ctx, "")
+			// A request ID in the context is for the first request only;
+			// each later page is a request of its own.
+			id := uuid.NewString()
+			*later = append(*later, id)
+			reqCtx = shcrkit.WithRequestID(ctx, id)
 		}
 		resp, err := client.Do(reqCtx, req)
 		if err != nil {
@@ -66,9 +103,6 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 			firstID = resp.RequestID
 		}
 		pages++
-		if pages > 1 {
-			later = append(later, resp.RequestID)
-		}
 		total += int64(len(resp.Body))
 		if total > r.opts.base.MaxResponseBytes {
 			return nil, fmt.Errorf("%w: %s's Bundle pages exceed %d bytes together [request %s]",
@@ -112,7 +146,7 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 		return nil, err
 	}
 	return &Content{ContentType: fhirhttp.MediaFHIRJSON, ResourceType: resource, Resource: merged, Pages: pages,
-		Size: int64(len(merged)), RequestID: firstID, PageRequestIDs: later, ViaSSP: rt.ssp != nil}, nil
+		Size: int64(len(merged)), RequestID: firstID, PageRequestIDs: *later, ViaSSP: rt.ssp != nil}, nil
 }
 
 // nextPage routes a page's next link, made absolute against the provider

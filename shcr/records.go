@@ -165,7 +165,19 @@ func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 		if !sent {
 			e = withheldEvent(e, "withheld/"+e.ErrorCode)
 		}
-		return nil, errors.Join(err, j.write(ctx, StepRetrieval, e))
+		werr := j.write(ctx, StepRetrieval, e)
+		// The later pages of a Bundle asked for before the failure were
+		// requests too.
+		for i, id := range pagesSent(err) {
+			if werr != nil {
+				break
+			}
+			pe := e
+			pe.RequestID = id
+			pe.Reason = clip("page "+strconv.Itoa(i+2)+": "+e.Reason, maxReason)
+			werr = j.write(ctx, StepRetrieval, pe)
+		}
+		return nil, errors.Join(err, werr)
 	}
 	if err := j.honourAlerts(ctx, cand.Decision, p.ID, p.Custodian); err != nil {
 		return fail(err, "withheld before any request", false)

@@ -316,7 +316,11 @@ func (r *Remote) fetchInSlot(ctx context.Context, rt *route, loc location, mt st
 	}
 	timedOut := func(err error) error {
 		if timer != nil && !timer.Stop() && errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%w: %s did not answer within %v: %w", shcrkit.ErrUnavailable, rt.ep.Name, timeout, context.DeadlineExceeded)
+			te := fmt.Errorf("%w: %s did not answer within %v: %w", shcrkit.ErrUnavailable, rt.ep.Name, timeout, context.DeadlineExceeded)
+			if ids := pagesSent(err); ids != nil {
+				return &pagesSentError{err: te, ids: ids}
+			}
+			return te
 		}
 		return err
 	}

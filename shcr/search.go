@@ -232,7 +232,17 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 		if !sent {
 			e = withheldEvent(e, "withheld/"+e.ErrorCode)
 		}
-		return nil, errors.Join(err, j.write(ctx, StepRetrieval, e))
+		werr := j.write(ctx, StepRetrieval, e)
+		for i, id := range pagesSent(err) {
+			if werr != nil {
+				break
+			}
+			pe := e
+			pe.RequestID = id
+			pe.Reason = clip(fmt.Sprintf("page %d: %s", i+2, e.Reason), maxReason)
+			werr = j.write(ctx, StepRetrieval, pe)
+		}
+		return nil, errors.Join(err, werr)
 	}
 	if err := j.honourAlerts(ctx, d, "", s.Custodian); err != nil {
 		return fail(err, "withheld before any request", false)
