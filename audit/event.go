@@ -244,6 +244,12 @@ type Event struct {
 	// registered: GP practice Y12345", "not verified by referral: …",
 	// "verification failed (encounter): …"; "" when none was made.
 	RelationshipVerification string `json:"relationshipVerification,omitempty"`
+	// AdHocSharing records a one-off decision to share a record outside
+	// any sharing agreement, on a professional's judgement: who decided,
+	// why, the ICO data sharing code principle or guidance relied on, and
+	// which records. Set on the decision that relied on it, which Review
+	// always flags (FlagAdHocSharing).
+	AdHocSharing string `json:"adHocSharing,omitempty"`
 	// BreakGlassReason is the reason recorded for emergency
 	// ("break the glass") access.
 	BreakGlassReason string `json:"breakGlassReason,omitempty"`
@@ -466,9 +472,9 @@ type textField struct{ name, value string }
 // textFields lists the free-text and identifier fields that Validate
 // checks for length and content (activities and OnBehalfOf apart). It
 // returns an array, not a slice, so that validating allocates nothing.
-func (e *Event) textFields() [26]textField {
+func (e *Event) textFields() [27]textField {
 	r := &e.Requester
-	return [26]textField{
+	return [27]textField{
 		{"requester.userId", r.UserID},
 		{"requester.name", r.Name},
 		{"requester.roleProfileId", r.RoleProfileID},
@@ -485,6 +491,7 @@ func (e *Event) textFields() [26]textField {
 		{"patientFamily", e.PatientFamily},
 		{"relationshipEvidence", e.RelationshipEvidence},
 		{"relationshipVerification", e.RelationshipVerification},
+		{"adHocSharing", e.AdHocSharing},
 		{"breakGlassReason", e.BreakGlassReason},
 		{"rule", e.Rule},
 		{"errorCode", e.ErrorCode},

@@ -51,6 +51,8 @@ const (
 	// ExtensionRelationshipVerification carries
 	// Event.RelationshipVerification (valueString).
 	ExtensionRelationshipVerification = ExtensionBase + "relationship-verification"
+	// ExtensionAdHocSharing carries Event.AdHocSharing (valueString).
+	ExtensionAdHocSharing = ExtensionBase + "ad-hoc-sharing"
 	// ExtensionErrorCode carries Event.ErrorCode (valueCode).
 	ExtensionErrorCode = ExtensionBase + "error-code"
 )
@@ -537,6 +539,7 @@ func fhirExtensions(e Event) []fhir.Extension {
 	}
 	str(ExtensionRelationshipEvidence, e.RelationshipEvidence)
 	str(ExtensionRelationshipVerification, e.RelationshipVerification)
+	str(ExtensionAdHocSharing, e.AdHocSharing)
 	code(ExtensionErrorCode, e.ErrorCode)
 	code(ExtensionService, string(e.Service))
 	if e.IsDecision() {

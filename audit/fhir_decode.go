@@ -237,6 +237,7 @@ func EventFromFHIR(a fhir.AuditEvent) (Event, error) {
 	}
 	e.RelationshipEvidence = extString(ExtensionRelationshipEvidence)
 	e.RelationshipVerification = extString(ExtensionRelationshipVerification)
+	e.AdHocSharing = extString(ExtensionAdHocSharing)
 	e.ErrorCode = extString(ExtensionErrorCode)
 	e.Policy = extString(ExtensionPolicy)
 	e.UserFamily = extString(ExtensionUserFamily)

@@ -45,6 +45,7 @@ func appendEventBody(b []byte, e *Event) []byte {
 	}
 	b = appendOpt(b, "relationshipEvidence", e.RelationshipEvidence)
 	b = appendOpt(b, "relationshipVerification", e.RelationshipVerification)
+	b = appendOpt(b, "adHocSharing", e.AdHocSharing)
 	b = appendOpt(b, "breakGlassReason", e.BreakGlassReason)
 	b = appendOpt(b, "rule", e.Rule)
 	b = append(b, `,"outcome":`...)

@@ -22,6 +22,10 @@ const (
 	FlagBreakGlass FlagKind = "break-glass"
 	// FlagSelfClaimed: access on a self-claimed legitimate relationship.
 	FlagSelfClaimed FlagKind = "self-claimed-relationship"
+	// FlagAdHocSharing: a record shared outside any agreement on a
+	// professional's one-off judgement (Event.AdHocSharing); always
+	// reviewed.
+	FlagAdHocSharing FlagKind = "ad-hoc-sharing"
 	// FlagRefused: access attempts that were refused.
 	FlagRefused FlagKind = "refused"
 	// FlagOutOfHours: access outside working hours.
@@ -49,7 +53,7 @@ const (
 	FlagAfterDischarge FlagKind = "after-discharge"
 )
 
-var flagOrder = []FlagKind{FlagBreakGlass, FlagSelfClaimed, FlagRefused, FlagOutOfHours, FlagOwnRecord, FlagSameSurnameAndAddress,
+var flagOrder = []FlagKind{FlagBreakGlass, FlagSelfClaimed, FlagAdHocSharing, FlagRefused, FlagOutOfHours, FlagOwnRecord, FlagSameSurnameAndAddress,
 	FlagSameSurname, FlagAfterDischarge, FlagVolumeSpike, FlagNoLaterCare}
 
 // Flag is one finding for review, naming the events behind it.
@@ -306,6 +310,7 @@ func (r *reviewer) add(kind FlagKind, e Event, detail string) {
 func (r *reviewer) observe(ctx context.Context, e Event) error {
 	r.breakGlass(e)
 	r.selfClaimed(e)
+	r.adHocSharing(e)
 	r.refused(e)
 	r.outOfHours(e)
 	r.sameSurname(e)
@@ -325,6 +330,12 @@ func (r *reviewer) breakGlass(e Event) {
 func (r *reviewer) selfClaimed(e Event) {
 	if e.Relationship == shcrkit.RelationshipSelfClaimed {
 		r.add(FlagSelfClaimed, e, "access on a self-claimed legitimate relationship")
+	}
+}
+
+func (r *reviewer) adHocSharing(e Event) {
+	if e.AdHocSharing != "" {
+		r.add(FlagAdHocSharing, e, "record shared ad hoc, outside any sharing agreement")
 	}
 }
 

@@ -33,3 +33,39 @@ func TestRelationshipVerificationIsRecordedReportedAndMapped(t *testing.T) {
 	bad.RelationshipVerification = strings.Repeat("x", maxField+1)
 	require.ErrorIs(t, bad.Validate(), ErrInvalidEvent)
 }
+
+func TestAdHocSharingIsRecordedAndAlwaysFlagged(t *testing.T) {
+	e := readEvent(t0, clinician(), patientA)
+	e.Kind, e.RequestID, e.DecisionID = KindDecision, "", "d-1"
+	e.AdHocSharing = "ad hoc sharing decided by 555000000101: unconscious; basis: ICO data sharing code: emergencies"
+	back, err := DecodeRecord(1, AppendRecord(nil, 1, t0, &e))
+	require.NoError(t, err)
+	assert.Equal(t, e.AdHocSharing, back.AdHocSharing)
+
+	found := false
+	for _, x := range ToFHIR(e).Extension {
+		if x.Url == ExtensionAdHocSharing {
+			found = x.ValueString != nil && *x.ValueString == e.AdHocSharing
+		}
+	}
+	assert.True(t, found, "the FHIR AuditEvent carries the ad hoc decision")
+
+	e.Seq = 1
+	plain := e
+	plain.Seq, plain.AdHocSharing = 2, ""
+	flags, err := Review(t.Context(), func(yield func(Event, error) bool) {
+		for _, ev := range []Event{e, plain} {
+			if !yield(ev, nil) {
+				return
+			}
+		}
+	}, ReviewConfig{})
+	require.NoError(t, err)
+	var adHoc []uint64
+	for _, f := range flags {
+		if f.Kind == FlagAdHocSharing {
+			adHoc = append(adHoc, f.Seqs...)
+		}
+	}
+	assert.Equal(t, []uint64{1}, adHoc)
+}

@@ -85,7 +85,11 @@ type adHocRule struct {
 	obligations *obligationSet
 }
 
-const adHocRuleName = "ad_hoc_sharing"
+// RuleAdHocSharing is the Rule of a decision on ad hoc sharing, allowed
+// or refused.
+const RuleAdHocSharing = "ad_hoc_sharing"
+
+const adHocRuleName = RuleAdHocSharing
 
 // AdHocPurposes returns the purposes for which the policy permits ad hoc
 // sharing outside any agreement; nil when it permits none.

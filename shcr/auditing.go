@@ -110,7 +110,14 @@ func (j *journey) decisionEvent(step string, action audit.Action, service audit.
 	if enhancedAudit(d) {
 		reason += "; flagged for review (enhanced audit)"
 	}
+	adHoc := j.req.AdHoc != nil && (d.AdHoc || d.Rule == rbac.RuleAdHocSharing)
+	if adHoc {
+		reason += "; ad hoc sharing outside any agreement, flagged for review"
+	}
 	e := j.event(step, action, service, outcome, reason)
+	if adHoc {
+		e.AdHocSharing = clip(shcrkit.Redact(j.req.AdHoc.String()), maxReason)
+	}
 	e.Kind, e.DecisionID = audit.KindDecision, newID()
 	e.Resource = resource
 	e.Rule = clip(d.Rule, maxReason)

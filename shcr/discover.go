@@ -353,6 +353,9 @@ func (j *journey) decisionRequest(p *nrls.Pointer) rbac.Request {
 		r.Custodian = p.Custodian
 		r.RecordType = p.Type.Code
 		r.RecordConfidentiality = p.Confidentiality
+		if j.req.AdHoc.Covers(p.ID) {
+			r.AdHoc = j.req.AdHoc
+		}
 	}
 	return r
 }

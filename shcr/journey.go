@@ -221,6 +221,14 @@ type Request struct {
 	// RecordTypes are the SNOMED codes of the record types wanted; none
 	// means every type.
 	RecordTypes []string
+	// AdHoc, when set, records a professional's one-off decision to share
+	// records that no agreement covers (who decided, why, on which ICO
+	// code principle or guidance, which pointers: none listed means all).
+	// A pointer it covers and no agreement does is allowed only when the
+	// policy permits ad hoc sharing for the purpose; the decision is
+	// audited as ad hoc sharing (audit.Event.AdHocSharing) and always
+	// flagged for review.
+	AdHoc *rbac.AdHoc
 }
 
 func (r Request) validate() error {

@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -190,4 +191,92 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 	t.Helper()
 	require.Contains(t, s, old)
 	return strings.Replace(s, old, new, 1)
+}
+
+func TestAdHocSharingOutsideAnyAgreement(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	nhs := nrlstest.PatientNormal
+	// Mercia Hills shares for direct care only: no agreement covers an
+	// emergency.
+	p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nhs, Custodian: nrlstest.CustodianWest, Type: nrls.TypeContingencyPlan})
+	require.NoError(t, err)
+	other, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nhs, Custodian: nrlstest.CustodianWest, Type: nrls.TypeContingencyPlan})
+	require.NoError(t, err)
+	full := &rbac.AdHoc{DecidedBy: "555000000101 Dr Nia Ferreira", Reason: "unconscious on arrival; contingency plan held in Mercia Hills",
+		Basis: "ICO data sharing code: data sharing in an urgent situation or in an emergency", Records: []string{p.ID}}
+	cases := []struct {
+		name     string
+		adHoc    *rbac.AdHoc
+		allowed  bool
+		reason   string
+		flagged  bool
+		recorded string // in the decision event's AdHocSharing
+	}{
+		{name: "permitted for an emergency and recorded", adHoc: full, allowed: true, flagged: true,
+			recorded: "ad hoc sharing decided by 555000000101 Dr Nia Ferreira: unconscious on arrival"},
+		{name: "a decision that lacks its basis is refused, and recorded", flagged: true,
+			adHoc:    &rbac.AdHoc{DecidedBy: "555000000101", Reason: "unconscious", Records: []string{p.ID}},
+			reason:   "ad hoc sharing must record the ICO code principle or professional guidance relied on",
+			recorded: "ad hoc sharing decided by 555000000101: unconscious; basis: ;"},
+		{name: "without a recorded decision there is no agreement", reason: "agreement ISA-QRU-RMH-2025 between QRU and RMH does not cover purpose emergency"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := audittest.NewRecorder()
+			c := newJourney(t, w, rec)
+			req := encounter(w, nhs)
+			req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEncounter}
+			req.Purpose = shcrkit.PurposeEmergency
+			req.AdHoc = tc.adHoc
+			res, err := c.Records(context.Background(), req)
+			require.NoError(t, err)
+			defer res.Close()
+			var got *rbac.Decision
+			for _, r := range res.Records {
+				if r.Pointer.ID == p.ID {
+					got = &r.Decision
+				}
+			}
+			for _, r := range res.Refused {
+				if r.Pointer.ID == p.ID {
+					got = &r.Decision
+				}
+				if r.Pointer.ID == other.ID {
+					assert.NotEqual(t, rbac.RuleAdHocSharing, r.Decision.Rule, "a pointer the decision does not list is not shared ad hoc")
+				}
+			}
+			require.NotNil(t, got, "the pointer was decided")
+			assert.Equal(t, tc.allowed, got.Allowed, got.String())
+			assert.Equal(t, tc.allowed, got.AdHoc)
+			if tc.reason != "" {
+				assert.Contains(t, got.Reason(), tc.reason)
+			}
+			var e audit.Event
+			for _, ev := range rec.Events() {
+				if ev.IsDecision() && ev.Resource == "DocumentReference/"+p.ID {
+					e = ev
+				}
+			}
+			assert.Contains(t, e.AdHocSharing, tc.recorded)
+			if tc.recorded == "" {
+				assert.Empty(t, e.AdHocSharing)
+			}
+			flags, err := audit.Review(context.Background(), func(yield func(audit.Event, error) bool) {
+				for i, ev := range rec.Events() {
+					ev.Seq = uint64(i + 1)
+					if !yield(ev, nil) {
+						return
+					}
+				}
+			}, audit.ReviewConfig{})
+			require.NoError(t, err)
+			flagged := false
+			for _, f := range flags {
+				flagged = flagged || f.Kind == audit.FlagAdHocSharing
+			}
+			assert.Equal(t, tc.flagged, flagged)
+			require.NoError(t, rec.Check())
+		})
+	}
 }
