@@ -211,6 +211,9 @@ function unsigned(aud) {
   return `${json64({ alg: 'none', typ: 'JWT' })}.${json64(identityClaims(aud))}.`;
 }
 
+// identityKey signs the tester's own identity tokens, once registered.
+const identityKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
 // signedRS256 builds an identity token signed with the tester's own key.
 function signedRS256(aud, privateKey) {
   const signing = `${json64({ alg: 'RS256', typ: 'JWT' })}.${json64(identityClaims(aud))}`;
@@ -220,14 +223,13 @@ function signedRS256(aud, privateKey) {
 await check('a structured record, directly with an identity token signed here, following next links across pages', async () => {
   const url = urlOf('RNR-000002');
   assert.ok(url.startsWith(`${B}/shcr/RNR/fhir/records/`), url);
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const res = await fetch(`${B}/sandbox/identity-keys?custodian=RNR`, { method: 'POST', body: publicKey.export({ type: 'spki', format: 'pem' }) });
+  const res = await fetch(`${B}/sandbox/identity-keys?custodian=RNR`, { method: 'POST', body: identityKey.publicKey.export({ type: 'spki', format: 'pem' }) });
   const regText = await res.text();
   assert.equal(res.status, 201, regText);
   const [region] = JSON.parse(regText).trusted_by;
   assert.equal(region.audience, `${B}/shcr/RNR/fhir`);
   assert.equal(region.alg, 'RS256');
-  const shcr = new Client({ baseUrl: region.audience, customHeaders: { [region.header.toLowerCase()]: signedRS256(region.audience, privateKey) } });
+  const shcr = new Client({ baseUrl: region.audience, customHeaders: { [region.header.toLowerCase()]: signedRS256(region.audience, identityKey.privateKey) } });
   shcr.bearerToken = accessToken;
   let page = await shcr.request(url);
   let pages = 1;
@@ -258,6 +260,19 @@ await check('a document through the Spine Secure Proxy with an identity token bu
   assert.equal(res.status, 200, await res.clone().text());
   assert.equal(res.headers.get('content-type'), 'application/pdf');
   assert.equal(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
+});
+
+await check('a signed region through the Spine Secure Proxy with an identity token signed here', async () => {
+  const ssp = urlOf('RNR-000001');
+  assert.ok(ssp.startsWith('ssp://'), ssp);
+  const res = await fetch(`${B}/ssp/https://${ssp.slice('ssp://'.length)}`, {
+    headers: {
+      'ssp-traceid': randomUUID(), 'ssp-from': '200000000001', 'ssp-to': asidOf('RNR-000001'), 'ssp-interactionid': SSP_INTERACTION,
+      authorization: `Bearer ${signedRS256(`${B}/shcr/RNR/fhir`, identityKey.privateKey)}`,
+    },
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal(res.headers.get('content-type'), 'application/pdf');
 });
 
 await check('a document directly with an identity token built here', async () => {
