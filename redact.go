@@ -14,6 +14,9 @@ import (
 // RedactSecrets when the client holds secrets of its own, before it
 // enters an error text, a log line or an audit field.
 
+// MaxRedactInput is the longest text Redact reads; the rest is cut off.
+const MaxRedactInput = 8 << 10
+
 // maxSeparators is how many separator characters may stand between two
 // digits of one NHS number ("943 - 476 - 5919" has three).
 const maxSeparators = 3
@@ -211,10 +214,20 @@ var (
 // and basic credentials, anything shaped like a JWT and credentials named
 // in a form or JSON replaced by "[redacted]", query strings replaced by
 // "?…", and control characters (line breaks included) turned into spaces
-// so that a hostile value cannot forge a log line.
+// so that a hostile value cannot forge a log line. Text longer than
+// MaxRedactInput is cut to that length first (and marked "…"), so that a
+// hostile answer cannot make redaction expensive; error texts and log
+// lines are shorter than that.
 func Redact(s string) string {
 	if s == "" {
 		return s
+	}
+	if len(s) > MaxRedactInput {
+		cut := MaxRedactInput
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	s = strings.Map(func(r rune) rune {
 		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') {

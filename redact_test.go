@@ -158,3 +158,11 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactCutsLongInput(t *testing.T) {
+	long := strings.Repeat("x", shcrkit.MaxRedactInput) + " 9434765919 " + testBearer
+	out := shcrkit.Redact(long)
+	assert.LessOrEqual(t, len(out), shcrkit.MaxRedactInput+len("…"))
+	assert.True(t, strings.HasSuffix(out, "…"))
+	assert.NotContains(t, out, "9434765919")
+}

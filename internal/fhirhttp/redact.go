@@ -8,8 +8,9 @@ import (
 )
 
 // RedactURL renders u for a log line or an error: scheme, host and path
-// with NHS numbers masked (the host included), and any query replaced by "?…" since query
-// strings carry patient identifiers and demographics. The path is shown
+// through shcrkit.Redact (NHS numbers masked, the host included, and
+// tokens removed), and any query replaced by "?…" since query strings
+// carry patient identifiers and demographics. The path is shown
 // decoded, so that neither an escaped separator nor an escaped digit can
 // hide an NHS number, and a URL carried in the path (as the Spine Secure
 // Proxy takes its target) loses its query too.
@@ -25,7 +26,7 @@ func RedactURL(u *url.URL) string {
 	if i := strings.IndexByte(p, '?'); i >= 0 {
 		p, query = p[:i], true
 	}
-	s := u.Scheme + "://" + escapeUnprintable(shcrkit.MaskNHSNumbers(u.Host+p))
+	s := u.Scheme + "://" + escapeUnprintable(shcrkit.Redact(u.Host+p))
 	if query {
 		s += "?…"
 	}
