@@ -277,3 +277,31 @@ func TestSessionTokenExchangePerSession(t *testing.T) {
 	_, err = auth.NewSessionTokenExchange(auth.SessionExchangeConfig{})
 	assert.ErrorIs(t, err, auth.ErrInvalidConfig)
 }
+
+func TestSessionTokenExchangeUsesTheRenewedIDToken(t *testing.T) {
+	clk := newFakeClock()
+	srv := authtest.NewServer(authtest.WithClock(clk.Now))
+	t.Cleanup(srv.Close)
+	key := srv.NewClientKey(t)
+	st, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key.Config()},
+		auth.WithSessionIdle(3*time.Hour))
+	require.NoError(t, err)
+	ctx := context.Background()
+	s := session("555000000001")
+	s.IDToken = srv.NewIDToken(t, s.UserID)
+	first, err := st.SessionToken(ctx, s)
+	require.NoError(t, err)
+
+	// Past the life of the access token, the refresh token and the first
+	// ID token, the session signs in again and presents a new ID token.
+	clk.Advance(2 * time.Hour)
+	s.IDToken = srv.NewIDToken(t, s.UserID)
+	second, err := st.SessionToken(ctx, s)
+	require.NoError(t, err)
+	assert.NotEqual(t, first, second)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 2)
+	assert.Equal(t, grantExchange, reqs[1].GrantType)
+	assert.Equal(t, s.IDToken, reqs[1].Form.Get("subject_token"), "the renewed ID token is exchanged")
+	assert.Equal(t, 1, st.Len())
+}
