@@ -5,14 +5,16 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/shcrkit/shcrkit/internal/jws"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/shcrkit/shcrkit/internal/jws"
 )
 
 // Errors of the private key loader. Every error returned by ParsePrivateKey
@@ -159,4 +161,35 @@ func quoteAll(ss []string) []string {
 		out[i] = fmt.Sprintf("%q", s)
 	}
 	return out
+}
+
+// LoadClientTLS reads what mutual TLS to a service needs from PEM files:
+// a client certificate and its key (both or neither) and a file of
+// certificate authorities to trust (or ""). The same files serve PDS and
+// the NRL (pds.WithTLS, nrls.WithTLS) as remote ShCRs (a directory file's
+// tls section).
+func LoadClientTLS(certFile, keyFile, caFile string) (*tls.Certificate, *x509.CertPool, error) {
+	var cert *tls.Certificate
+	switch {
+	case certFile != "" && keyFile != "":
+		c, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("auth: client certificate: %w", err)
+		}
+		cert = &c
+	case certFile != "" || keyFile != "":
+		return nil, nil, errors.New("auth: mutual TLS needs both certificate and key")
+	}
+	var roots *x509.CertPool
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("auth: CA file: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, nil, errors.New("auth: the CA file holds no PEM certificate")
+		}
+	}
+	return cert, roots, nil
 }

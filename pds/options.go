@@ -1,6 +1,8 @@
 package pds
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,6 +10,8 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 )
 
@@ -156,4 +160,44 @@ func WithRetryWait(min, max, maxRetryAfter time.Duration) Option {
 // none (see shcrkit.WithCorrelationID).
 func WithCorrelationID(id string) Option {
 	return func(o *options) error { return o.cfg.SetCorrelationID(id) }
+}
+
+// WithTLS sets mutual TLS to the service (an HSCN or Spine Secure Proxy
+// set-up): the client certificate to present and the roots to verify the
+// server with, either of which may be nil. auth.LoadClientTLS reads them
+// from files.
+func WithTLS(cert *tls.Certificate, roots *x509.CertPool) Option {
+	return func(o *options) error { return o.cfg.SetTLS(cert, roots) }
+}
+
+// WithTransportWrapper puts the caller's RoundTripper (OpenTelemetry's
+// otelhttp, say) around the transport the client builds, after TLS is set
+// on it.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(o *options) error { return o.cfg.SetWrapTransport(wrap) }
+}
+
+// WithTracerProvider gives every HTTP attempt a client span from tp (the
+// global provider by default), with W3C trace context sent to the
+// service.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) error {
+		if tp == nil {
+			return fmt.Errorf("%w: nil tracer provider", ErrInvalidOption)
+		}
+		o.cfg.TracerProvider = tp
+		return nil
+	}
+}
+
+// WithMeterProvider records HTTP attempt durations and retries with mp
+// (the global provider by default).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) error {
+		if mp == nil {
+			return fmt.Errorf("%w: nil meter provider", ErrInvalidOption)
+		}
+		o.cfg.MeterProvider = mp
+		return nil
+	}
 }

@@ -260,29 +260,13 @@ func (tf *tlsFile) load(dir string) (*tls.Certificate, *x509.CertPool, error) {
 	if tf == nil {
 		return nil, nil, nil
 	}
-	var cert *tls.Certificate
-	switch {
-	case tf.Certificate != "" && tf.Key != "":
-		c, err := tls.LoadX509KeyPair(resolvePath(dir, tf.Certificate), resolvePath(dir, tf.Key))
-		if err != nil {
-			return nil, nil, fmt.Errorf("client certificate: %w", err)
+	orEmpty := func(p string) string {
+		if p == "" {
+			return ""
 		}
-		cert = &c
-	case tf.Certificate != "" || tf.Key != "":
-		return nil, nil, errors.New("tls needs both certificate and key")
+		return resolvePath(dir, p)
 	}
-	var roots *x509.CertPool
-	if tf.CA != "" {
-		pem, err := os.ReadFile(resolvePath(dir, tf.CA))
-		if err != nil {
-			return nil, nil, fmt.Errorf("CA file: %w", err)
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, nil, errors.New("CA file holds no PEM certificate")
-		}
-	}
-	return cert, roots, nil
+	return auth.LoadClientTLS(orEmpty(tf.Certificate), orEmpty(tf.Key), orEmpty(tf.CA))
 }
 
 func resolvePath(dir, p string) string {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults of a Remote.
@@ -150,6 +152,39 @@ func WithParallelism(n int) Option {
 			return fmt.Errorf("%w: parallelism %d is outside 1..%d", ErrInvalidOption, n, maxParallelism)
 		}
 		o.parallelism = n
+		return nil
+	}
+}
+
+// WithTransportWrapper puts the caller's RoundTripper (OpenTelemetry's
+// otelhttp, say) around the transport built for each endpoint, after its
+// client certificate and roots are set: mutual TLS and the caller's
+// instrumentation compose.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(o *options) error { return o.base.SetWrapTransport(wrap) }
+}
+
+// WithTracerProvider gives every request to a remote ShCR a client span
+// from tp (the global provider by default), with W3C trace context sent
+// to the provider.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) error {
+		if tp == nil {
+			return fmt.Errorf("%w: nil tracer provider", ErrInvalidOption)
+		}
+		o.base.TracerProvider = tp
+		return nil
+	}
+}
+
+// WithMeterProvider records request durations and retries to remote ShCRs
+// with mp (the global provider by default).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) error {
+		if mp == nil {
+			return fmt.Errorf("%w: nil meter provider", ErrInvalidOption)
+		}
+		o.base.MeterProvider = mp
 		return nil
 	}
 }

@@ -122,7 +122,8 @@ func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.Cer
 
 // guardedHTTPClient copies base (or a default client) with the redirect
 // policy given (sameOriginRedirect or noRedirect), and with the client
-// certificate and roots in a cloned transport. The default client's
+// certificate and roots in a cloned transport (a caller's own
+// RoundTripper goes around it with WithTransportWrapper). The default client's
 // transport keeps idle as many connections per host as the endpoint may
 // have requests in flight (idle), so that a journey finds every
 // connection the previous one opened and dials none.
@@ -139,23 +140,9 @@ func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.Cer
 		hc.Transport = t
 	}
 	if cert != nil || roots != nil {
-		var t *http.Transport
-		switch bt := hc.Transport.(type) {
-		case nil:
-			t = http.DefaultTransport.(*http.Transport).Clone()
-		case *http.Transport:
-			t = bt.Clone()
-		default:
-			return nil, fmt.Errorf("%w: mutual TLS needs the HTTP client's transport to be an *http.Transport", ErrInvalidOption)
-		}
-		if t.TLSClientConfig == nil {
-			t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		}
-		if cert != nil {
-			t.TLSClientConfig.Certificates = []tls.Certificate{*cert}
-		}
-		if roots != nil {
-			t.TLSClientConfig.RootCAs = roots
+		t, err := fhirhttp.WithTLS(hc.Transport, &fhirhttp.TLS{Certificate: cert, RootCAs: roots})
+		if err != nil {
+			return nil, err
 		}
 		hc.Transport = t
 	}

@@ -64,13 +64,33 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxRetryAfter == 0 {
 		cfg.MaxRetryAfter = DefaultMaxRetryAfter
 	}
+	ins, err := newInstruments(cfg.TracerProvider, cfg.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("%w: telemetry: %v", ErrInvalidOption, err)
+	}
+	// Every attempt is traced and measured, over whatever transport the
+	// caller's client has (a TLS transport of the SDK's, or its own).
+	base := cfg.HTTPClient.Transport
+	if base, err = WithTLS(base, cfg.TLS); err != nil {
+		return nil, err
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if cfg.Wrap != nil {
+		base = cfg.Wrap(base)
+	}
+	// The client that sends is a copy: cfg (and so Config) keeps the
+	// transport as given, to build other clients from.
+	sender := *cfg.HTTPClient
+	sender.Transport = &tracingTransport{base: base, ins: ins}
 	c := &Client{cfg: cfg, logger: cfg.Logger}
 	c.userAgent = "shcrkit/" + shcrkit.Version
 	if cfg.UserAgent != "" {
 		c.userAgent = cfg.UserAgent + " " + c.userAgent
 	}
 	c.retry = &retryablehttp.Client{
-		HTTPClient:   cfg.HTTPClient,
+		HTTPClient:   &sender,
 		Logger:       nil, // go-retryablehttp would log to stderr by default
 		RetryWaitMin: cfg.RetryWaitMin,
 		RetryWaitMax: cfg.RetryWaitMax,
@@ -79,6 +99,7 @@ func New(cfg Config) (*Client, error) {
 		Backoff:      newBackoff(cfg.MaxRetryAfter, time.Now),
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+			ins.countRetry(r.Context(), r, attempt)
 			c.logger.LogAttrs(r.Context(), slog.LevelDebug, "shcrkit request",
 				slog.String("method", r.Method), slog.String("url", RedactURL(r.URL)),
 				slog.String("request_id", r.Header.Get("X-Request-ID")), slog.Int("attempt", attempt+1))

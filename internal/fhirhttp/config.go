@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"golang.org/x/oauth2"
 )
 
@@ -59,6 +62,17 @@ type Config struct {
 	MaxRetryAfter time.Duration
 	// CorrelationID is sent as X-Correlation-ID when the context carries none.
 	CorrelationID string
+	// TracerProvider and MeterProvider receive a span and measurements for
+	// every HTTP attempt; nil means the global providers (which do nothing
+	// until the application installs an OpenTelemetry SDK).
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+	// TLS, when set, is mutual TLS to the service (HSCN, the Spine Secure
+	// Proxy), set on the transport of HTTPClient (which must then be an
+	// *http.Transport, or none).
+	TLS *TLS
+	// Wrap, when set, wraps the transport after TLS is set on it.
+	Wrap WrapTransport
 	// Identity names the headers of each call's end-user identity and the
 	// client's defaults for it.
 	Identity Identity

@@ -1,0 +1,98 @@
+package fhirhttp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/shcrkit/shcrkit/internal/telemetry"
+)
+
+// instruments are a client's metrics.
+type instruments struct {
+	tracer   trace.Tracer
+	duration metric.Float64Histogram
+	retries  metric.Int64Counter
+}
+
+func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*instruments, error) {
+	m := telemetry.Meter(mp)
+	duration, err := m.Float64Histogram("shcrkit.http.client.duration", metric.WithUnit("s"),
+		metric.WithDescription("Time of each HTTP attempt to PDS, the NRL, a remote ShCR or a token or audit endpoint, to the answer's headers."),
+		metric.WithExplicitBucketBoundaries(telemetry.DurationBuckets...))
+	if err != nil {
+		return nil, err
+	}
+	retries, err := m.Int64Counter("shcrkit.http.client.retries", metric.WithUnit("{retry}"),
+		metric.WithDescription("Attempts after the first of one logical request (same X-Request-ID)."))
+	if err != nil {
+		return nil, err
+	}
+	return &instruments{tracer: telemetry.Tracer(tp), duration: duration, retries: retries}, nil
+}
+
+// tracingTransport gives every HTTP attempt a client span (a child of the
+// caller's span), sends the W3C trace context with it, and measures it.
+// Attributes name the method, the host, the status and the X-Request-ID:
+// never a path or a query, which may hold an NHS number.
+type tracingTransport struct {
+	base http.RoundTripper
+	ins  *instruments
+}
+
+func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	host, port := req.URL.Hostname(), req.URL.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[req.URL.Scheme]
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String("http.request.method", req.Method),
+		attribute.String("server.address", telemetry.Clean(host)),
+	}
+	if p, err := strconv.Atoi(port); err == nil {
+		attrs = append(attrs, attribute.Int("server.port", p))
+	}
+	ctx, span := t.ins.tracer.Start(req.Context(), "HTTP "+req.Method, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attrs...), trace.WithAttributes(attribute.String("shcrkit.request_id", telemetry.Clean(req.Header.Get("X-Request-ID")))))
+	defer span.End()
+	out := req.Clone(ctx)
+	telemetry.Propagator.Inject(ctx, propagation.HeaderCarrier(out.Header))
+	start := time.Now()
+	resp, err := t.base.RoundTrip(out)
+	took := time.Since(start).Seconds()
+	if err != nil {
+		kind := "transport"
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			kind = "timeout"
+		}
+		span.SetStatus(codes.Error, kind+" error")
+		attrs = append(attrs, attribute.String("error.type", kind))
+		t.ins.duration.Record(ctx, took, metric.WithAttributes(attrs...))
+		return nil, err
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+	attrs = append(attrs, attribute.Int("http.response.status_code", resp.StatusCode))
+	if resp.StatusCode >= 400 {
+		span.SetStatus(codes.Error, strconv.Itoa(resp.StatusCode))
+		attrs = append(attrs, attribute.String("error.type", strconv.Itoa(resp.StatusCode)))
+	}
+	t.ins.duration.Record(ctx, took, metric.WithAttributes(attrs...))
+	return resp, nil
+}
+
+// countRetry counts an attempt after the first.
+func (ins *instruments) countRetry(ctx context.Context, r *http.Request, attempt int) {
+	if attempt > 0 {
+		ins.retries.Add(ctx, 1, metric.WithAttributes(attribute.String("server.address", telemetry.Clean(r.URL.Hostname()))))
+	}
+}
