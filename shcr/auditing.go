@@ -13,6 +13,8 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/rbac"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Steps of the journey, as named in AuditError.Step. An audit event says
@@ -137,9 +139,16 @@ func (j *journey) decisionEvent(step string, action audit.Action, service audit.
 func (j *journey) write(ctx context.Context, step string, e audit.Event) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
+	wctx, span := j.c.tel.step(wctx, "shcr.audit.write", attribute.String("shcrkit.step", step))
+	start := time.Now()
+	var err error
+	defer func() {
+		j.c.tel.auditWrite.Record(wctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("shcrkit.step", step)))
+		end(span, err)
+	}()
 	// A panicking sink is a failed write, here as in every goroutine of
 	// the journey: the process goes on and the data is withheld.
-	if err := audit.WriteSafely(wctx, j.c.sink, e); err != nil {
+	if err = audit.WriteSafely(wctx, j.c.sink, e); err != nil {
 		return &AuditError{Step: step, Err: err}
 	}
 	return nil

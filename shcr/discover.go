@@ -14,6 +14,7 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // journey is the state of one request as it goes through the steps.
@@ -79,7 +80,13 @@ func (c *Client) start(ctx context.Context, req Request) (context.Context, *jour
 // anything is handed back. A refused boundary fails with a *RefusedError
 // (matching ErrRefused); a sink failure with an *AuditError (matching
 // ErrAudit).
-func (c *Client) Discover(ctx context.Context, req Request) (*Discovery, error) {
+func (c *Client) Discover(ctx context.Context, req Request) (d *Discovery, err error) {
+	ctx, done := c.tel.journeySpan(ctx, "shcr.discover")
+	defer func() { done(err, d) }()
+	return c.discoverOnly(ctx, req)
+}
+
+func (c *Client) discoverOnly(ctx context.Context, req Request) (*Discovery, error) {
 	ctx, j, err := c.start(ctx, req)
 	if err != nil {
 		return nil, err
@@ -192,13 +199,17 @@ func (j *journey) discover(ctx context.Context) (*found, error) {
 	}
 	f := &found{problems: sr.res.Problems}
 	for _, p := range sr.res.Pointers {
-		f.pointers = append(f.pointers, decided{pointer: p, decision: j.decidePointer(p)})
+		d := j.decidePointer(p)
+		j.c.tel.decided(ctx, d, &p)
+		f.pointers = append(f.pointers, decided{pointer: p, decision: d})
 	}
 	return f, nil
 }
 
 // trace is step 1: the patient in PDS, by NHS number or demographics.
-func (j *journey) trace(ctx context.Context) error {
+func (j *journey) trace(ctx context.Context) (traceErr error) {
+	ctx, span := j.c.tel.step(ctx, "shcr.trace")
+	defer func() { end(span, traceErr) }()
 	reqID := newID()
 	cctx := shcrkit.WithRequestID(ctx, reqID)
 	var (
@@ -292,7 +303,12 @@ func (j *journey) search(ctx context.Context, nhs shcrkit.NHSNumber) searchResul
 		opts = append(opts, nrls.WithTypes(j.req.RecordTypes...))
 	}
 	text, _ := j.c.nrl.SearchRequestText(nhs, opts...)
+	ctx, span := j.c.tel.step(ctx, "shcr.search", attribute.String("shcrkit.request_id", reqID))
 	res, err := j.c.nrl.SearchAll(shcrkit.WithRequestID(ctx, reqID), nhs, opts...)
+	if res != nil {
+		span.SetAttributes(attribute.Int("shcrkit.pointers", len(res.Pointers)))
+	}
+	end(span, err)
 	return searchResult{nhs: nhs, res: res, err: err, reqID: reqID, request: text}
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults of the journey.
@@ -57,6 +59,16 @@ type Config struct {
 	// RemoteOptions configure the Remote built over Directory (HTTP
 	// client, size caps, issuer of identity tokens...).
 	RemoteOptions []Option
+	// TracerProvider and MeterProvider receive the journey's spans (the
+	// journey, each step, each pointer's decision, each retrieval, each
+	// audit write, with the HTTP calls to remote ShCRs as children) and
+	// its metrics (journey and retrieval latency, retrievals by custodian
+	// and outcome, decisions by rule and outcome, audit write latency).
+	// nil means the global providers, which do nothing until the
+	// application installs an OpenTelemetry SDK. The PDS and NRL clients
+	// take theirs as their own options (pds.WithTracerProvider).
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 	// Timeout bounds one retrieval from a custodian (an endpoint's own
 	// Timeout takes precedence); 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -112,6 +124,7 @@ type Client struct {
 	clientAddr  string
 
 	resourceCategories map[string]string
+	tel                *journeyTelemetry
 }
 
 // New checks cfg and returns a Client.
@@ -176,7 +189,17 @@ func New(cfg Config) (*Client, error) {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
-	opts := append([]Option{WithClock(c.now), WithParallelism(c.parallelism)}, cfg.RemoteOptions...)
+	if c.tel, err = newJourneyTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
+		return nil, fmt.Errorf("%w: telemetry: %w", ErrInvalidOption, err)
+	}
+	opts := []Option{WithClock(c.now), WithParallelism(c.parallelism)}
+	if cfg.TracerProvider != nil {
+		opts = append(opts, WithTracerProvider(cfg.TracerProvider))
+	}
+	if cfg.MeterProvider != nil {
+		opts = append(opts, WithMeterProvider(cfg.MeterProvider))
+	}
+	opts = append(opts, cfg.RemoteOptions...)
 	if cfg.Logger != nil {
 		opts = append([]Option{WithLogger(cfg.Logger)}, opts...)
 	}

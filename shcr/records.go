@@ -6,10 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/telemetry"
 	"github.com/shcrkit/shcrkit/nrls"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Records runs the whole journey: Discover's steps, then the retrieval
@@ -29,7 +32,19 @@ import (
 // traced, the boundary is refused (*RefusedError), the NRL cannot be
 // searched, or the audit sink does not take a step's event (*AuditError).
 // The caller must Close the Result to release attachment streams.
-func (c *Client) Records(ctx context.Context, req Request) (*Result, error) {
+func (c *Client) Records(ctx context.Context, req Request) (res *Result, err error) {
+	ctx, done := c.tel.journeySpan(ctx, "shcr.journey")
+	defer func() {
+		var d *Discovery
+		if res != nil {
+			d = &res.Discovery
+		}
+		done(err, d)
+	}()
+	return c.records(ctx, req)
+}
+
+func (c *Client) records(ctx context.Context, req Request) (*Result, error) {
 	ctx, j, err := c.start(ctx, req)
 	if err != nil {
 		return nil, err
@@ -141,8 +156,18 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 
 // open records an allowed pointer's decision, honours its obligations,
 // retrieves the record and records the retrieval.
-func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
+func (j *journey) open(ctx context.Context, cand Candidate) (rec *Record, err error) {
 	p := cand.Pointer
+	ctx, span := j.c.tel.step(ctx, "shcr.retrieve", attribute.String("shcrkit.custodian", string(validODS(p.Custodian))),
+		attribute.String("shcrkit.record_type", telemetry.Clean(p.Type.Code)))
+	start := time.Now()
+	defer func() {
+		reqID := ""
+		if rec != nil {
+			reqID = rec.RequestID
+		}
+		j.c.tel.retrieved(ctx, span, start, validODS(p.Custodian), reqID, err)
+	}()
 	// The retrieval names the decision that authorises it by the
 	// decision's ID; the request ID is the retrieval's own.
 	decisionID, err := j.auditDecision(ctx, decided{pointer: p, decision: cand.Decision})
@@ -202,7 +227,7 @@ func (j *journey) open(ctx context.Context, cand Candidate) (*Record, error) {
 	if err != nil {
 		return fail(err, "failed", true)
 	}
-	rec := &Record{
+	rec = &Record{
 		Pointer: p, Decision: cand.Decision, ContentType: content.ContentType, ResourceType: content.ResourceType,
 		Resource: content.Resource, Pages: content.Pages, Body: content.Body, Size: content.Size,
 		ValidUntil: validUntil(cand.Decision, j.c.now()), RequestID: content.RequestID, ViaSSP: content.ViaSSP,
