@@ -1,0 +1,68 @@
+package nrls_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/shcrkit/shcrkit/internal/testcert"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// countingTransport stands for a caller's instrumentation around the
+// SDK's transport.
+type countingTransport struct {
+	base http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+// TestMutualTLS runs the client against an NRL that demands a client
+// certificate (a Spine Secure Proxy set-up): refused without one, served with one, and
+// with the caller's own transport wrapped around the SDK's.
+func TestMutualTLS(t *testing.T) {
+	ca, err := testcert.NewCA()
+	require.NoError(t, err)
+	cert, err := ca.Client("riverside-epr")
+	require.NoError(t, err)
+	fake, err := nrlstest.NewUnstartedServer()
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(fake.Handler())
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	base := srv.URL + nrls.ConsumerPath
+	ctx := context.Background()
+
+	without, err := nrls.NewClient(base, nrls.WithTLS(nil, roots), nrls.WithMaxAttempts(1), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
+	require.NoError(t, err)
+	_, err = without.Search(ctx, nrlstest.PatientNormal)
+	require.Error(t, err, "no client certificate, no answer")
+
+	var n atomic.Int64
+	with, err := nrls.NewClient(base, nrls.WithTLS(&cert, roots), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS),
+		nrls.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &n} }))
+	require.NoError(t, err)
+	ptrs, err := with.Search(ctx, nrlstest.PatientNormal)
+	require.NoError(t, err)
+	assert.NotEmpty(t, ptrs)
+	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")
+
+	_, err = nrls.NewClient(base, nrls.WithTLS(nil, nil))
+	require.ErrorIs(t, err, nrls.ErrInvalidOption)
+	_, err = nrls.NewClient(base, nrls.WithTLS(&cert, roots), nrls.WithHTTPClient(&http.Client{Transport: countingTransport{http.DefaultTransport, &n}}))
+	require.ErrorIs(t, err, nrls.ErrInvalidOption, "TLS goes on the SDK's transport; the caller's wraps it")
+}

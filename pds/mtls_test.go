@@ -1,0 +1,67 @@
+package pds_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/shcrkit/shcrkit/internal/testcert"
+	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// countingTransport stands for a caller's instrumentation around the
+// SDK's transport.
+type countingTransport struct {
+	base http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+// TestMutualTLS runs the client against a PDS that demands a client
+// certificate (an HSCN set-up): refused without one, served with one, and
+// with the caller's own transport wrapped around the SDK's.
+func TestMutualTLS(t *testing.T) {
+	ca, err := testcert.NewCA()
+	require.NoError(t, err)
+	cert, err := ca.Client("riverside-epr")
+	require.NoError(t, err)
+	fake := pdstest.NewUnstartedServer()
+	srv := httptest.NewUnstartedServer(fake.Handler())
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	base := srv.URL + pdstest.BasePath
+	ctx := context.Background()
+
+	without, err := pds.NewClient(base, pds.WithTLS(nil, roots), pds.WithMaxAttempts(1))
+	require.NoError(t, err)
+	_, err = without.Get(ctx, pdstest.PatientNormal)
+	require.Error(t, err, "no client certificate, no answer")
+
+	var n atomic.Int64
+	with, err := pds.NewClient(base, pds.WithTLS(&cert, roots),
+		pds.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &n} }))
+	require.NoError(t, err)
+	p, err := with.Get(ctx, pdstest.PatientNormal)
+	require.NoError(t, err)
+	assert.Equal(t, pdstest.PatientNormal, p.NHSNumber())
+	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")
+
+	_, err = pds.NewClient(base, pds.WithTLS(nil, nil))
+	require.ErrorIs(t, err, pds.ErrInvalidOption)
+	_, err = pds.NewClient(base, pds.WithTLS(&cert, roots), pds.WithHTTPClient(&http.Client{Transport: countingTransport{http.DefaultTransport, &n}}))
+	require.ErrorIs(t, err, pds.ErrInvalidOption, "TLS goes on the SDK's transport; the caller's wraps it")
+}
