@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -45,6 +46,10 @@ type Store struct {
 
 	ckptMu sync.RWMutex
 	ckpt   audit.Checkpoint
+
+	// Counts for benchmarks: transactions that committed events, and
+	// WAL flushes that made batches durable.
+	batchCount, flushCount atomic.Int64
 }
 
 var (

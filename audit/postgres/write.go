@@ -314,6 +314,9 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error
 		s.w.lastCheckpoint = s.cfg.now()
 		s.w.dirty = false
 	}
+	if len(batch) > 0 {
+		s.batchCount.Add(1)
+	}
 	fr := flushReq{batch: batch, first: uint64(head) + 1, ckpt: ckpt, final: s.w.closing}
 	if len(batch) > 0 {
 		fr.rec = rows.record[0]
@@ -559,6 +562,7 @@ func (s *Store) flushPending(d *dedicated, pending []flushReq) {
 	conn, err := d.get(ctx)
 	if err == nil {
 		if err = s.flushWAL(ctx, conn); err == nil {
+			s.flushCount.Add(1)
 			for _, fr := range pending {
 				s.durable(fr)
 			}
