@@ -56,8 +56,9 @@
 //
 // Open creates the schema, or migrates it, in one transaction under an
 // advisory lock (two instances starting at once are safe); Migrate does
-// the same for a deployment step. Triggers refuse UPDATE, DELETE and
-// TRUNCATE on the tables to everyone; with WithAppRole the application's
+// the same for a deployment step. Triggers refuse UPDATE and DELETE on
+// events, checkpoints and log_info, and TRUNCATE on the first two, to
+// everyone (the owner too); with WithAppRole the application's
 // role is granted SELECT and INSERT and nothing else.
 //
 // # Tamper evidence
