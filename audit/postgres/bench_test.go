@@ -76,8 +76,11 @@ const benchChildEnv = "SHCRKIT_BENCH_POSTGRES_CHILD"
 func BenchmarkWriteProcesses(b *testing.B) {
 	const procs, writers = 4, 16
 	testDSN(b)
-	rate := writeFromProcesses(b, newSchema(b), procs, writers, b.N, 0)
-	base := writeFromProcesses(b, newSchema(b), procs, writers, max(b.N/10, procs*writers), 1)
+	// Starting the processes takes seconds, so b.N stays small: each run
+	// writes at least enough events to measure a rate.
+	n := max(b.N, 20000)
+	rate := writeFromProcesses(b, newSchema(b), procs, writers, n, 0)
+	base := writeFromProcesses(b, newSchema(b), procs, writers, n/10, 1)
 	b.ReportMetric(rate, "events/s")
 	b.ReportMetric(base, "per-event-events/s")
 	b.ReportMetric(rate/base, "x-per-event")
