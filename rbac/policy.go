@@ -138,17 +138,19 @@ type agreement struct {
 
 // LoadPolicy reads and validates a YAML policy. Unknown keys, duplicate
 // keys, malformed codes, references to unknown categories, access levels
-// or relationship kinds, overlapping agreements and agreements that have
-// already ended (unless marked retired) are errors; all problems are
-// returned at once, joined, each a *PolicyError with its line that
-// matches ErrInvalidPolicy.
+// or relationship kinds and overlapping agreements are errors; all
+// problems are returned at once, joined, each a *PolicyError with its line
+// that matches ErrInvalidPolicy. An agreement that has ended or not yet
+// begun is not an error: it loads inactive, and decisions that need it
+// say so ("agreement ISA-… ended on 2030-12-31"), so that one lapsed
+// agreement never stops the others serving.
 func LoadPolicy(r io.Reader) (*Policy, error) {
 	return LoadPolicyAt(r, time.Now())
 }
 
-// LoadPolicyAt is LoadPolicy with agreements' expiry judged at now instead
-// of the current time: to check a policy for the day it takes effect, or
-// to load a fixed policy reproducibly in tests.
+// LoadPolicyAt is LoadPolicy as of now instead of the current time (see
+// LoadedAt): to load a fixed policy reproducibly in tests. Agreements'
+// dates are judged at each request's time, not at now.
 func LoadPolicyAt(r io.Reader, now time.Time) (*Policy, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: no policy to read (nil reader)", ErrInvalidPolicy)

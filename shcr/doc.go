@@ -93,7 +93,8 @@
 //  1. The patient is traced in PDS: a superseded number is followed to the
 //     surviving record (Patient.Superseded says so), a restricted patient
 //     is flagged.
-//  2. The policy decides whether the requester may look across the
+//  2. The claimed relationship is verified (Config.Relationships), then
+//     the policy decides whether the requester may look across the
 //     boundary at all.
 //  3. The NRL is searched for the patient's pointers.
 //  4. The policy decides each pointer: role against record category, an
@@ -117,6 +118,35 @@
 // superseded, it is recorded as discarded and the surviving number is
 // searched afresh. The journey then costs about two round trips plus the
 // slowest retrieval.
+//
+// # Legitimate relationships and ad hoc sharing
+//
+// A relationship is verified, not asserted. Config.Relationships, a
+// RelationshipVerifier, checks the claim before the boundary decision,
+// within Config.RelationshipTimeout; StandardVerifiers chains those the
+// SDK ships (the first that judges the claim's kind decides):
+// RegisteredGP (the patient's GP practice in PDS is the requester's
+// organisation or one of the sites the policy lists for it),
+// EvidenceVerifier (a referral, encounter or care team in the caller's
+// own records, through an EvidenceLookup such as FHIREvidence, for this
+// patient, naming this organisation, in force now) and
+// ClaimedRelationships (self-claimed and emergency relationships rest on
+// their reason and alert the Privacy Officer; they are never reported
+// verified). The outcome goes into every decision of the journey
+// (rbac.Decision.Verification) and its audit event
+// (audit.Event.RelationshipVerification); the policy says per kind
+// whether verification is required, optional or not applicable. A
+// verifier that fails or does not answer in time fails closed, and that
+// is audited too.
+//
+// Request.AdHoc records a professional's one-off decision to share
+// records that no agreement covers; the policy allows it only for the
+// purposes it permits ad hoc sharing for, and its audit event
+// (audit.Event.AdHocSharing) is always flagged for review.
+//
+// Config.Policies, an rbac.Holder, lets the policy be replaced while the
+// Client runs: each journey decides on the policy in force when it
+// started.
 //
 // Discover runs steps 1 to 4: what exists and what this requester may
 // open. Retrieve opens one pointer. Records runs the whole journey and

@@ -44,9 +44,17 @@
 // region authenticating differently (RS256, ES256, unsigned GP
 // Connect-style, RS512 in a named header). World.Directory and
 // World.Policy fit them; World.Requester is a doctor the policy serves;
-// World.Config and World.Client build a journey client; AddPointer files
-// a pointer and its record; SetLatency and WithLatency delay every
+// World.Config and World.Client build a journey client that verifies
+// claimed relationships against PDS and World.Evidence (an attendance at
+// the emergency department for every patient of the population); AddPointer
+// files a pointer and its record; SetLatency and WithLatency delay every
 // service.
+//
+// EvidenceStore fakes the records that back legitimate relationships at
+// the requester's organisation (encounters, referrals, care teams): an
+// shcr.EvidenceLookup in memory, and through Handler the same records as a
+// local FHIR server for shcr.FHIREvidence; SetError and SetDelay make it
+// fail or slow.
 //
 // A summary is served as a collection Bundle, its Composition first, each
 // entry's fullUrl a stable urn:uuid that the references inside it use. A
