@@ -324,3 +324,27 @@ func TestCheckpointEveryCommit(t *testing.T) {
 		require.NoError(t, l.VerifyCheckpoint(ctx, c.Signed))
 	}
 }
+
+// Verify beside writers, checkpoints, index flushes and merges and
+// segment rolls finds nothing wrong.
+func TestVerifyBesideWrites(t *testing.T) {
+	l := openTestLog(t, t.TempDir(), WithCheckpointInterval(time.Millisecond), WithIndexFlushEvents(16), WithSegmentSize(8<<10))
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				if err := l.Write(ctx, smallEvent(w*1000+i, patientA)); err != nil && ctx.Err() == nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for range 20 {
+		require.NoError(t, l.Verify(context.Background()))
+	}
+	cancel()
+	wg.Wait()
+	require.NoError(t, l.Verify(context.Background()))
+}

@@ -38,6 +38,10 @@ func (l *Store) Verify(ctx context.Context) error {
 	defer l.inflight.Done()
 	v := &verifier{log: l, seed: maphash.MakeSeed()}
 	v.checkKeys()
+	// The state file first: the writer replaces it only after the
+	// checkpoint and runs it records exist, and those only grow, so what
+	// is read after it reaches at least as far.
+	st, stErr := readState(l.dir)
 	ckpt := v.checkCheckpoint()
 	size := l.size.Load()
 	if ckpt.Size > size {
@@ -52,7 +56,7 @@ func (l *Store) Verify(ctx context.Context) error {
 			r.release()
 		}
 	}()
-	v.checkState(ckpt, runs)
+	v.checkState(st, stErr, ckpt, runs)
 	if err := v.scan(ctx, segs, runs, size, ckpt); err != nil {
 		return err
 	}
@@ -118,10 +122,9 @@ func (v *verifier) checkCheckpoint() Checkpoint {
 	return c
 }
 
-// checkState checks the state file against the checkpoint file and the
-// index runs.
-func (v *verifier) checkState(ckpt Checkpoint, runs []*run) {
-	st, err := readState(v.log.dir)
+// checkState checks the state file, read before the checkpoint file and
+// the runs, against them.
+func (v *verifier) checkState(st logState, err error, ckpt Checkpoint, runs []*run) {
 	if err != nil {
 		v.problem("%v", err)
 		return
