@@ -134,7 +134,9 @@ func BenchmarkRecordsLatency(b *testing.B) {
 	require.NoError(b, err)
 	remote, err := shcr.NewRemote(w.Directory)
 	require.NoError(b, err)
-	ctx := context.Background()
+	// The sequential steps call PDS and the NRL directly, as the
+	// requester's session.
+	ctx := shcrkit.WithSession(context.Background(), shcrkit.SessionOf(req.Requester, "bench-session", ""))
 
 	// Warm up: tokens fetched and cached, connections and TLS sessions
 	// open, for both ways alike.
