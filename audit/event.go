@@ -507,8 +507,9 @@ func (e *Event) textFields() [27]textField {
 
 // Normalize returns the event as a sink stores it: a deep copy, with Seq
 // and Recorded cleared, Time set to now when zero and converted to UTC,
-// and the patient's NHS number in Query (in any of its written forms)
-// replaced by QueryPatientPlaceholder. It then validates the result.
+// the patient's NHS number in Query and Request (in any of its written
+// forms) replaced by QueryPatientPlaceholder, and KindInteraction written
+// as the zero Kind. It then validates the result.
 func (e Event) Normalize(now time.Time) (Event, error) {
 	n := e.Clone()
 	n.Seq = 0
@@ -519,6 +520,9 @@ func (e Event) Normalize(now time.Time) (Event, error) {
 	n.Time = n.Time.UTC()
 	if n.Patient != "" && n.Query != "" {
 		n.Query = RedactQuery(n.Query, n.Patient)
+	}
+	if n.Kind == KindInteraction {
+		n.Kind = "" // the zero Kind is an interaction: one way to write it
 	}
 	if n.Patient != "" && n.Request != "" {
 		n.Request = RedactQuery(n.Request, n.Patient)

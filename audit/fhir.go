@@ -104,6 +104,9 @@ const (
 	// carry OnBehalfOf's role code and organisation (valueString).
 	ExtensionOnBehalfOfRoleCode     = ExtensionBase + "on-behalf-of-role-code"
 	ExtensionOnBehalfOfOrganisation = ExtensionBase + "on-behalf-of-organisation"
+	// ExtensionInvestigation carries Event.Investigation as its JSON
+	// (valueString).
+	ExtensionInvestigation = ExtensionBase + "investigation"
 )
 
 // Code and identifier systems of ToFHIR's own.
@@ -571,6 +574,11 @@ func fhirExtensions(e Event) []fhir.Extension {
 	if o := e.OnBehalfOf; o != nil {
 		str(ExtensionOnBehalfOfRoleCode, o.RoleCode)
 		str(ExtensionOnBehalfOfOrganisation, string(o.Organisation))
+	}
+	if inv := e.Investigation; inv != nil {
+		if b, err := json.Marshal(inv); err == nil {
+			str(ExtensionInvestigation, string(b))
+		}
 	}
 	return ext
 }

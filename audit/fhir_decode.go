@@ -253,6 +253,14 @@ func EventFromFHIR(a fhir.AuditEvent) (Event, error) {
 	}
 	e.Requester.System.Name = extString(ExtensionSystemName)
 	e.Requester.System.Version = extString(ExtensionSystemVersion)
+	if s := extString(ExtensionInvestigation); s != "" {
+		var inv Investigation
+		if err := json.Unmarshal([]byte(s), &inv); err != nil {
+			bad("investigation does not decode: %v", err)
+		} else {
+			e.Investigation = &inv
+		}
+	}
 	if id := extString(ExtensionDecisionID); id != "" {
 		e.DecisionID = strings.TrimPrefix(id, "urn:uuid:")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -249,6 +250,55 @@ func TestToFHIRRoundTrip(t *testing.T) {
 	}
 }
 
+// Every field of Event, and of the types it holds, is set in one of the
+// round-trip events: a field added to Event without a FHIR mapping fails
+// the round trip instead of being dropped unnoticed.
+func TestRoundTripEventsSetEveryField(t *testing.T) {
+	set := map[string]bool{}
+	var walk func(prefix string, v reflect.Value)
+	walk = func(prefix string, v reflect.Value) {
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct || v.Type() == reflect.TypeOf(time.Time{}) {
+			return
+		}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			name := prefix + f.Name
+			if !v.Field(i).IsZero() {
+				set[name] = true
+			}
+			walk(name+".", v.Field(i))
+		}
+	}
+	for _, e := range roundTripEvents() {
+		walk("", reflect.ValueOf(e))
+	}
+	var all func(prefix string, t reflect.Type)
+	var missing []string
+	all = func(prefix string, typ reflect.Type) {
+		for typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Struct || typ == reflect.TypeOf(time.Time{}) {
+			return
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if !set[prefix+f.Name] {
+				missing = append(missing, prefix+f.Name)
+			}
+			all(prefix+f.Name+".", f.Type)
+		}
+	}
+	all("", reflect.TypeOf(Event{}))
+	assert.Empty(t, missing, "fields no round-trip event sets")
+}
+
 // roundTripEvents covers every kind, action and outcome, with and without
 // the optional parts, as a sink stores them.
 func roundTripEvents() []Event {
@@ -271,6 +321,7 @@ func roundTripEvents() []Event {
 	decision.Kind, decision.RequestID, decision.DecisionID = KindDecision, "", "5d1c3a0e-7b2f-4c1d-9e8f-0a1b2c3d4e5f"
 	decision.Endpoint, decision.ServerAddress = "", ""
 	decision.Outcome, decision.ErrorCode, decision.Reason = OutcomeRefused, "ACCESS_DENIED", "refused: very restricted record"
+	decision.RelationshipVerification = "verified by encounter: Encounter/ed-1"
 	boundary := decision
 	boundary.Resource, boundary.Custodian, boundary.Service, boundary.Action = "", "", ServiceNRL, ActionSearch
 	boundary.Outcome, boundary.ErrorCode, boundary.Reason = OutcomeSuccess, "", "allowed: registered"
@@ -292,6 +343,12 @@ func roundTripEvents() []Event {
 	noUser.Requester.Name, noUser.Requester.RoleProfileID, noUser.Requester.RoleCode, noUser.Requester.RoleName = "", "", "", ""
 	noUser.Requester.Activities = nil
 	events = append(events, noUser)
+	closed := Event{Time: t0, Requester: officer(), Action: ActionUpdate, Service: ServiceAudit, Resource: "Case/CASE-1",
+		Patient: patientA, Outcome: OutcomeSuccess,
+		Investigation: &Investigation{Case: "CASE-1", Step: CaseClosed, Finding: FindingReferred, Note: "to the <Caldicott> Guardian"}}
+	opened := closed
+	opened.Investigation = &Investigation{Case: "CASE-1", Step: CaseOpened, Concerns: []uint64{3, 18446744073709551615}}
+	events = append(events, closed, opened)
 	for i, e := range events {
 		n, err := e.Normalize(t0)
 		if err != nil {
