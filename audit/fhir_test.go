@@ -322,6 +322,7 @@ func roundTripEvents() []Event {
 	decision.Endpoint, decision.ServerAddress = "", ""
 	decision.Outcome, decision.ErrorCode, decision.Reason = OutcomeRefused, "ACCESS_DENIED", "refused: very restricted record"
 	decision.RelationshipVerification = "verified by encounter: Encounter/ed-1"
+	decision.AdHocSharing = "Dr Ada Lovegood shared the care plan with the ambulance crew: risk to life; ICO code, urgent situations"
 	boundary := decision
 	boundary.Resource, boundary.Custodian, boundary.Service, boundary.Action = "", "", ServiceNRL, ActionSearch
 	boundary.Outcome, boundary.ErrorCode, boundary.Reason = OutcomeSuccess, "", "allowed: registered"
