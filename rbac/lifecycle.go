@@ -152,7 +152,7 @@ func (c *checker) signOff(p *Policy, ap path, as agreementSpec, a *agreement) {
 				c.add(sp.with("date"), "date %q is not a date (YYYY-MM-DD)", s.Date)
 			}
 		}
-		a.signatories = append(a.signatories, Signatory{Name: s.Name, Role: s.Role, Organisation: s.Organisation, Date: s.Date})
+		a.signatories = append(a.signatories, Signatory(s))
 	}
 	if as.ReviewDate != "" {
 		d, err := time.ParseInLocation(time.DateOnly, as.ReviewDate, p.loc)
