@@ -124,10 +124,11 @@ func NewCustodianAudit(cfg CustodianAuditConfig) (*CustodianAudit, error) {
 	return c, nil
 }
 
-// Write sends the AuditEvent of a retrieval (an event of ServiceShCR with
-// a custodian that has an audit repository) and ignores every other event.
+// Write sends the AuditEvent of a retrieval (a call to a remote ShCR whose
+// custodian has an audit repository) and ignores every other event: the
+// SDK's own decisions stay with its own trail.
 func (c *CustodianAudit) Write(ctx context.Context, e audit.Event) error {
-	if e.Service != audit.ServiceShCR || e.Custodian == "" {
+	if e.Service != audit.ServiceShCR || e.Custodian == "" || e.Kind == audit.KindDecision {
 		return nil
 	}
 	client := c.clients[e.Custodian]

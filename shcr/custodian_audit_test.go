@@ -59,7 +59,10 @@ func TestCustodianAuditDeliversAtLeastOnceAndOnlyOnce(t *testing.T) {
 	pdsRead := retrievalEvent("RE1", "1b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d")
 	pdsRead.Service = audit.ServicePDS
 	require.NoError(t, ca.Write(ctx, pdsRead))
-	assert.Equal(t, 1, repo.Requests())
+	decision := retrievalEvent("RE1", "")
+	decision.Kind, decision.DecisionID, decision.Rule = audit.KindDecision, "5b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d", "agreements/ISA-1"
+	require.NoError(t, ca.Write(ctx, decision))
+	assert.Equal(t, 1, repo.Requests(), "decisions are not sent")
 
 	// The repository goes down: the journey is not held up, the event
 	// waits on disk, and a retry while down keeps it.
