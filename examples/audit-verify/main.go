@@ -4,7 +4,7 @@
 //
 //	go run ./examples/audit-verify -dir /var/lib/epr/audit
 //	go run ./examples/audit-verify -dir DIR -checkpoint kept.note -key 'origin+abcd1234+AQ...'
-//	go run ./examples/audit-verify -dir DIR -patient 9490000019 -reader officer.json
+//	go run ./examples/audit-verify -dir DIR -patient 9490000019 -reader examples/audit-verify/reader.json
 //	go run ./examples/audit-verify -postgres 'postgres://...' -schema shcrkit_audit -checkpoint kept.note -key '...'
 //
 // It recomputes every record's hash and the Merkle tree, checks the log's
@@ -12,14 +12,17 @@
 // that the log still holds exactly what that checkpoint covered: with -key
 // the proof is checked with that verifier key alone, as a third party
 // would, so a log whose key was replaced does not pass. Reading a patient's
-// accesses is itself recorded in the log, on behalf of the reader.
+// accesses is itself recorded in the log, on behalf of the reader:
+// reader.json beside this file is a sample -reader (a records officer).
+// Every flag can also be set in the environment: SHCRKIT_ and the flag's
+// name upper-cased (SHCRKIT_DIR for -dir); a flag on the command line
+// wins. -h lists them all.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -30,22 +33,13 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/postgres"
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 )
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "audit-verify:", err)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("audit-verify", 10*time.Minute, run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("audit-verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("audit-verify", stderr)
 	dir := fs.String("dir", "", "audit log directory (this or -postgres is required)")
 	dsn := fs.String("postgres", "", "PostgreSQL connection string of an audit/postgres store (this or -dir is required)")
 	schema := fs.String("schema", postgres.DefaultSchema, "with -postgres: the store's schema")
@@ -54,11 +48,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	patient := fs.String("patient", "", "NHS number: print who accessed this patient's record")
 	markdown := fs.Bool("markdown", false, "print the patient access report as Markdown")
 	readerFile := fs.String("reader", "", "JSON file describing who is reading (a shcrkit.Requester); required with -patient")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
-	if (*dir == "") == (*dsn == "") {
-		return errors.New("one of -dir and -postgres is required")
+	if err := cli.NoArgs(fs); err != nil {
+		return err
+	}
+	if *dir == "" && *dsn == "" {
+		return fmt.Errorf("-dir or -postgres is %w (or $%s, $%s)", cli.ErrRequired, cli.EnvName("dir"), cli.EnvName("postgres"))
+	}
+	if *dir != "" && *dsn != "" {
+		return errors.New("give one of -dir and -postgres, not both")
 	}
 	if *dir != "" {
 		if _, err := os.Stat(*dir); err != nil {
@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if *readerFile == "" {
-			return errors.New("-reader is required with -patient: reading the log is itself audited")
+			return cli.Missing("reader", "with -patient: reading the log is itself audited")
 		}
 		if reader, err = loadRequester(*readerFile); err != nil {
 			return err

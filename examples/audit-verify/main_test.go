@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,12 +49,13 @@ func newLog(t *testing.T) (dir, checkpoint, vkey string) {
 	return dir, checkpoint, vkey
 }
 
+// readerFile is the sample -reader shipped beside the command, so the
+// documented commands are the ones tested.
 func readerFile(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "officer.json")
-	require.NoError(t, os.WriteFile(p, []byte(`{"userId":"555000000901","name":"Pat Privacy","roleProfileId":"555000000902",
-		"roleCode":"S8000:G8000:R8008","roleName":"Privacy Officer","organisation":"Y90001","system":{"name":"audit-verify"}}`), 0o600))
-	return p
+	_, err := os.Stat("reader.json")
+	require.NoError(t, err)
+	return "reader.json"
 }
 
 func TestVerifyAndReport(t *testing.T) {
@@ -133,8 +135,9 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "one of -dir and -postgres is required"},
-		{[]string{"-dir", dir, "-postgres", "postgres://127.0.0.1:1/x"}, "one of -dir and -postgres is required"},
+		{nil, "-dir or -postgres is required"},
+		{[]string{"-dir", dir, "-postgres", "postgres://127.0.0.1:1/x"}, "one of -dir and -postgres, not both"},
+		{[]string{"-h"}, flag.ErrHelp.Error()},
 		{[]string{"-dir", filepath.Join(t.TempDir(), "missing")}, "no such file"},
 		{[]string{"-dir", dir, "-patient", "123"}, "invalid NHS number"},
 		{[]string{"-dir", dir, "-patient", patient.String()}, "-reader is required"},
@@ -159,4 +162,16 @@ func largestFile(t *testing.T, dir string) string {
 		return nil
 	}))
 	return best
+}
+
+// TestEnvironment runs the documented patient query with its flags from
+// the environment, and a flag on the command line winning over it.
+func TestEnvironment(t *testing.T) {
+	dir, _, _ := newLog(t)
+	t.Setenv("SHCRKIT_DIR", dir)
+	t.Setenv("SHCRKIT_PATIENT", "123")
+	t.Setenv("SHCRKIT_READER", "reader.json")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-patient", patient.String()}, &out, &out), out.String())
+	assert.Contains(t, out.String(), "accesses to the record of "+patient.Format())
 }

@@ -13,7 +13,8 @@
 //
 //	go run ./examples/journey
 //	go run ./examples/journey -patient 9490000078 -latency 20ms
-//	go run ./examples/journey -policy examples/journey/policy.yaml -requester me.json
+//	go run ./examples/journey -policy examples/journey/policy.yaml -requester examples/journey/requester.json
+//	go run ./examples/journey -purpose emergency -relationship emergency -reason 'unconscious in ED'
 //
 // policy.yaml beside this file is the fake world's policy, to copy and
 // edit: change a role, a category or an agreement and see the decisions
@@ -26,31 +27,27 @@
 // journey's by request ID.
 //
 // With -pds and -nrl it runs against real services instead; then
-// -directory (the remote ShCRs), -policy, -requester and -ods are needed,
+// -directory (the remote ShCRs), -policy, -requester and -ods are required,
 // and -token (or $SHCRKIT_TOKEN) supplies the access token.
+//
+// Every flag can also be set in the environment: SHCRKIT_ and the flag's
+// name upper-cased, dashes as underscores (SHCRKIT_AUDIT_DIR for
+// -audit-dir); a flag on the command line wins. -h lists them all.
+// requester.json beside this file is a sample -requester.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 )
 
-func main() {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer cancel()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "journey:", err)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("journey", 0, run) }
 
 // flags are the command line.
 type flags struct {
@@ -74,10 +71,9 @@ type flags struct {
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	var f flags
-	fs := flag.NewFlagSet("journey", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("journey", stderr)
 	fs.StringVar(&f.patient, "patient", "", "NHS number of the patient (default: a patient of the fake world)")
-	fs.StringVar(&f.purpose, "purpose", "TREAT", "purpose of use: TREAT, ETREAT or BTG")
+	fs.StringVar(&f.purpose, "purpose", shcrkit.PurposeDirectCare.String(), "purpose of use: direct-care, emergency or break-glass")
 	fs.StringVar(&f.relationship, "relationship", "encounter", "legitimate relationship: registered, referral, encounter, care-team, self-claimed, emergency")
 	fs.StringVar(&f.reason, "reason", "", "reason for a self-claimed or emergency relationship")
 	fs.StringVar(&f.evidence, "evidence", "", "what the relationship rests on (encounter, referral or care-team identifier; default: any of the patient's)")
@@ -89,14 +85,26 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.nrlURL, "nrl", "", "NRL consumer FHIR R4 base URL: run against real services")
 	fs.StringVar(&f.directory, "directory", "", "directory of remote ShCRs (JSON or YAML), with -pds and -nrl")
 	fs.StringVar(&f.ods, "ods", "", "end-user organisation ODS code, with -pds and -nrl")
-	fs.StringVar(&f.token, "token", os.Getenv("SHCRKIT_TOKEN"), "access token for PDS and NRL (default $SHCRKIT_TOKEN)")
+	fs.StringVar(&f.token, "token", "", "access token for PDS and NRL (or $SHCRKIT_TOKEN)")
 	fs.BoolVar(&f.provider, "provider", false, "also start the example provider (Brackenfield) behind its guard and retrieve from it")
 	fs.StringVar(&f.serve, "serve", "", "afterwards, serve the patient information page and the investigation console on this loopback address (127.0.0.1:8088)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if err := cli.NoArgs(fs); err != nil {
+		return nil, err
+	}
+	// Check what can be checked before anything starts.
+	if _, err := shcrkit.ParsePurpose(f.purpose); err != nil {
+		return nil, fmt.Errorf("-purpose: %w (direct-care, emergency or break-glass)", err)
+	}
+	if _, err := relationship(&f); err != nil {
+		return nil, err
+	}
+	if f.patient != "" {
+		if _, err := shcrkit.ParseNHSNumber(f.patient); err != nil {
+			return nil, fmt.Errorf("-patient: %w", err)
+		}
 	}
 	if (f.pdsURL == "") != (f.nrlURL == "") {
 		return nil, errors.New("-pds and -nrl go together")
@@ -105,9 +113,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		return nil, errors.New("-provider runs with the fake world, not with -pds and -nrl")
 	}
 	if f.pdsURL != "" {
-		for name, v := range map[string]string{"-directory": f.directory, "-policy": f.policy, "-requester": f.requester, "-ods": f.ods, "-patient": f.patient} {
-			if v == "" {
-				return nil, fmt.Errorf("%s is needed to run against real services", name)
+		for _, name := range []string{"directory", "policy", "requester", "ods", "patient"} {
+			if fs.Lookup(name).Value.String() == "" {
+				return nil, cli.Missing(name, "to run against real services (with -pds and -nrl)")
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -58,10 +59,7 @@ func TestJourney(t *testing.T) {
 }
 
 func TestJourneyOptions(t *testing.T) {
-	reqFile := filepath.Join(t.TempDir(), "requester.json")
-	require.NoError(t, os.WriteFile(reqFile, []byte(`{"userId":"555000000201","name":"Nurse Tom Achebe","roleProfileId":"555000000202",
-		"roleCode":"S8000:G8000:R8001","roleName":"Nurse","activities":["B0360"],"organisation":"Y90001",
-		"organisationName":"Riverside Emergency Department","assuranceLevel":3,"system":{"name":"Riverside ED EPR"}}`), 0o600))
+	reqFile := "requester.json" // the sample shipped beside the example
 	tests := []struct {
 		name    string
 		args    []string
@@ -75,8 +73,9 @@ func TestJourneyOptions(t *testing.T) {
 		{name: "unknown relationship", args: []string{"-relationship", "friend"}, wantErr: "-relationship"},
 		{name: "bad patient", args: []string{"-patient", "123"}, wantErr: "invalid NHS number"},
 		{name: "half real", args: []string{"-pds", "https://pds.example"}, wantErr: "-pds and -nrl go together"},
-		{name: "real without directory", args: []string{"-pds", "https://pds.example", "-nrl", "https://nrl.example"}, wantErr: "is needed"},
+		{name: "real without directory", args: []string{"-pds", "https://pds.example", "-nrl", "https://nrl.example"}, wantErr: "-directory is required"},
 		{name: "bad purpose", args: []string{"-purpose", "research"}, wantErr: "invalid purpose"},
+		{name: "emergency purpose", args: []string{"-purpose", "emergency", "-relationship", "emergency", "-reason", "unconscious in ED"}, want: []string{"purpose emergency"}},
 		{name: "missing policy file", args: []string{"-policy", filepath.Join(t.TempDir(), "none.yaml")}, wantErr: "none.yaml"},
 	}
 	for _, tt := range tests {
@@ -86,6 +85,9 @@ func TestJourneyOptions(t *testing.T) {
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
+				if tt.name != "missing policy file" {
+					assert.Empty(t, out.String(), "refused before anything started")
+				}
 				return
 			}
 			require.NoError(t, err, errOut.String())
@@ -197,4 +199,18 @@ func TestJourneyServesPatientInformationAndConsole(t *testing.T) {
 
 	err := run(context.Background(), []string{"-serve", "192.0.2.1:80"}, io.Discard, io.Discard)
 	require.ErrorContains(t, err, "loopback")
+}
+
+func TestCommandLineConventions(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.ErrorIs(t, run(context.Background(), []string{"-h"}, &out, &errOut), flag.ErrHelp)
+	for _, want := range []string{"-purpose", "direct-care, emergency or break-glass", "-requester", "-audit-dir", "SHCRKIT_"} {
+		assert.Contains(t, errOut.String(), want)
+	}
+
+	t.Setenv("SHCRKIT_PURPOSE", "research")
+	out.Reset()
+	err := run(context.Background(), nil, &out, &errOut)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidPurpose)
+	assert.Empty(t, out.String(), "a bad purpose from the environment is refused before anything starts")
 }

@@ -8,41 +8,32 @@
 // The default base URL is the public NHS sandbox, which needs no
 // credentials but does need an end-user organisation (-ods); -token sends a
 // bearer token for the integration environments (or set SHCRKIT_TOKEN).
+// Every flag can be set in the environment the same way (SHCRKIT_ODS for
+// -ods); -h lists them.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "nrl-search:", err)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("nrl-search", time.Minute, run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("nrl-search", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("nrl-search", stderr, "nrl-search -ods ODS [flags] NHS-NUMBER", "nrl-search -ods ODS -get POINTER-ID")
 	base := fs.String("base", nrls.SandboxConsumerURL, "NRL consumer FHIR R4 base URL")
-	token := fs.String("token", os.Getenv("SHCRKIT_TOKEN"), "bearer access token (default $SHCRKIT_TOKEN; none for the sandbox)")
+	token := fs.String("token", "", "bearer access token (or $SHCRKIT_TOKEN; none for the sandbox)")
 	ods := fs.String("ods", "", "end-user organisation ODS code (required by the service)")
 	custodian := fs.String("custodian", "", "only pointers held by this custodian (ODS code)")
 	types := fs.String("type", "", "only these record types (SNOMED codes, comma separated)")
@@ -51,11 +42,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	count := fs.Bool("count", false, "print only how many pointers there are")
 	viaGET := fs.Bool("via-get", false, "search with GET instead of POST _search")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nrl-search -ods ODS [flags] NHS-NUMBER\n       nrl-search -ods ODS -get POINTER-ID")
-		fs.PrintDefaults()
+	if err := cli.Parse(fs, args); err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Required(fs, "ods"); err != nil {
 		return err
 	}
 	org, err := shcrkit.ParseODSCode(*ods)

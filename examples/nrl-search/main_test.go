@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"testing"
 
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
@@ -27,7 +28,8 @@ func TestSearch(t *testing.T) {
 		{name: "custodian", args: []string{"-custodian", string(nrlstest.CustodianNorth), nrlstest.PatientNormal.String()}, want: []string{string(nrlstest.CustodianNorth)}},
 		{name: "no pointers", args: []string{nrlstest.PatientMinimal.String()}, want: []string{"no pointers"}},
 		{name: "count", args: []string{"-count", nrlstest.PatientMinimal.String()}, want: []string{"0\n"}},
-		{name: "missing ODS", args: []string{"-ods", "", nrlstest.PatientNormal.String()}, wantErr: "-ods"},
+		{name: "missing ODS", args: []string{"-ods", "", nrlstest.PatientNormal.String()}, wantErr: "-ods is required"},
+		{name: "help", args: []string{"-h"}, wantErr: flag.ErrHelp.Error()},
 		{name: "bad NHS number", args: []string{"9434765918"}, wantErr: "invalid NHS number"},
 		{name: "unknown pointer", args: []string{"-get", "RNR-does-not-exist"}, wantErr: "NO_RECORD_FOUND"},
 	}

@@ -8,45 +8,35 @@
 //
 // The default base URL is the public NHS sandbox, which needs no
 // credentials; -token sends a bearer token for the integration
-// environments (or set SHCRKIT_TOKEN).
+// environments (or set SHCRKIT_TOKEN). Every flag can be set in the
+// environment the same way (SHCRKIT_BASE for -base); -h lists them.
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
 // SandboxURL is the public PDS sandbox.
 const SandboxURL = "https://sandbox.api.service.nhs.uk/personal-demographics/FHIR/R4"
 
-func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "pds-lookup:", err)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("pds-lookup", time.Minute, run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("pds-lookup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("pds-lookup", stderr, "pds-lookup [flags] NHS-NUMBER", "pds-lookup [flags] -family NAME -birthdate YYYY-MM-DD [search flags]")
 	base := fs.String("base", SandboxURL, "PDS FHIR R4 base URL")
-	token := fs.String("token", os.Getenv("SHCRKIT_TOKEN"), "bearer access token (default $SHCRKIT_TOKEN; none for the sandbox)")
+	token := fs.String("token", "", "bearer access token (or $SHCRKIT_TOKEN; none for the sandbox)")
 	ods := fs.String("ods", "", "end-user organisation ODS code (NHSD-End-User-Organisation-ODS)")
 	worker := fs.Bool("healthcare-worker", false, "healthcare worker access (CIS2): allows several matches")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
@@ -58,11 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	postcode := fs.String("postcode", "", "search: postcode")
 	fuzzy := fs.Bool("fuzzy", false, "search: fuzzy match")
 	max := fs.Int("max", 0, "search: most results (1-50)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pds-lookup [flags] NHS-NUMBER\n       pds-lookup [flags] -family NAME -birthdate YYYY-MM-DD [search flags]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 

@@ -5,6 +5,7 @@
 //
 //	go run ./examples/sandbox                  # listens on 127.0.0.1:8700
 //	go run ./examples/sandbox -addr 127.0.0.1:9000 -latency 20ms
+//	SHCRKIT_ADDR=127.0.0.1:9000 go run ./examples/sandbox   # any flag, from the environment
 //
 // Everything is served from one loopback address, by path:
 //
@@ -30,38 +31,28 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "sandbox:", err)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("sandbox", 0, run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("sandbox", stderr)
 	addr := fs.String("addr", "127.0.0.1:8700", "loopback address to listen on (port 0 picks a free one)")
 	latency := fs.Duration("latency", 0, "latency added to every answer of every fake")
 	quiet := fs.Bool("quiet", false, "do not log each request")
 	corsFlag := fs.String("cors", "loopback", `browser origins that may call the sandbox: "loopback" (pages served from a loopback address), "none", or a comma-separated list of origins`)
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := cli.NoArgs(fs); err != nil {
 		return err
 	}
 	policy, err := parseCORS(*corsFlag)

@@ -19,24 +19,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
+
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 )
 
-func main() {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer cancel()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "soak:", err)
-			os.Exit(1)
-		}
-	}
-}
+func main() { cli.Main("soak", 0, run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, jsonPath, err := parseFlags(args, stderr)
@@ -59,8 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func parseFlags(args []string, stderr io.Writer) (config, string, error) {
 	cfg := defaultConfig()
 	var jsonPath string
-	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("soak", stderr)
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to run")
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "journeys started per second")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "journeys in flight at most (professionals at their screens)")
@@ -70,15 +59,11 @@ func parseFlags(args []string, stderr io.Writer) (config, string, error) {
 	fs.BoolVar(&cfg.Faults, "faults", cfg.Faults, "inject the fault schedule")
 	fs.StringVar(&cfg.AuditDir, "audit-dir", "", "audit log directory (default: a temporary one, removed at the end)")
 	fs.StringVar(&jsonPath, "json", "", "write the whole report as JSON to this file")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: soak [flags]\n\nDrives the journey against the fake world under faults and checks the SDK's promises.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return cfg, "", err
 	}
-	if fs.NArg() > 0 {
-		return cfg, "", fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if err := cli.NoArgs(fs); err != nil {
+		return cfg, "", err
 	}
 	if cfg.Duration < 3*time.Second || cfg.Rate <= 0 || cfg.Workers < 1 || cfg.Users < 1 || cfg.Interval <= 0 || cfg.Latency < 0 {
 		return cfg, "", errors.New("-duration must be 3s or more, and -rate, -workers, -users and -interval positive")
