@@ -160,6 +160,16 @@ func (l *Log) Close() error { return l.st.Close() }
 // the events written when it started.
 func (l *Log) Verify(ctx context.Context) error { return l.st.Verify(ctx) }
 
+// VerifyProgress is Verify reporting its progress to progress, if not
+// nil: how many of the total events it checks have had their records
+// checked, after each segment file, done never going down and reaching
+// total when every record was read (the interior hashes, checkpoint and
+// index checks follow). progress is called from one goroutine at a time
+// and should return quickly; a long log's check can show a progress line.
+func (l *Log) VerifyProgress(ctx context.Context, progress func(done, total uint64)) error {
+	return l.st.VerifyProgress(ctx, progress)
+}
+
 // eventCodec tells the storage engine what it needs of a record.
 type eventCodec struct{}
 

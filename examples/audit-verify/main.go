@@ -11,7 +11,8 @@
 // latest signed checkpoint, and, given a checkpoint kept elsewhere, proves
 // that the log still holds exactly what that checkpoint covered: with -key
 // the proof is checked with that verifier key alone, as a third party
-// would, so a log whose key was replaced does not pass. Reading a patient's
+// would, so a log whose key was replaced does not pass. While it checks
+// the embedded log it shows its progress on standard error. Reading a patient's
 // accesses is itself recorded in the log, on behalf of the reader:
 // reader.json beside this file is a sample -reader (a records officer).
 // Every flag can also be set in the environment: SHCRKIT_ and the flag's
@@ -95,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	start := time.Now()
-	if err := log.Verify(ctx); err != nil {
+	if err := verify(ctx, log, stderr); err != nil {
 		if errors.Is(err, audit.ErrTampered) {
 			fmt.Fprintln(stdout, "TAMPERED: the log does not match what was written")
 		}
@@ -134,6 +135,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %s: %s (user %s, events %v)\n", f.Kind, f.Detail, f.UserID, f.Seqs)
 	}
 	return nil
+}
+
+// verify checks the whole trail, showing a progress line on stderr when
+// the trail reports its progress (the embedded log does).
+func verify(ctx context.Context, t trail, stderr io.Writer) error {
+	p, ok := t.(interface {
+		VerifyProgress(ctx context.Context, progress func(done, total uint64)) error
+	})
+	if !ok {
+		return t.Verify(ctx)
+	}
+	var shown bool
+	err := p.VerifyProgress(ctx, func(done, total uint64) {
+		shown = true
+		fmt.Fprintf(stderr, "\rverifying: %d of %d events' records checked (%d%%)", done, total, done*100/max(total, 1))
+	})
+	if shown {
+		fmt.Fprintln(stderr)
+	}
+	return err
 }
 
 // checkKept proves that the log extends a checkpoint kept elsewhere.

@@ -175,3 +175,14 @@ func TestEnvironment(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"-patient", patient.String()}, &out, &out), out.String())
 	assert.Contains(t, out.String(), "accesses to the record of "+patient.Format())
 }
+
+// TestProgressOnStderr: the check's progress goes to standard error, the
+// results to standard output.
+func TestProgressOnStderr(t *testing.T) {
+	dir, _, _ := newLog(t)
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-dir", dir}, &out, &errOut), errOut.String())
+	assert.Contains(t, errOut.String(), "verifying: 3 of 3 events' records checked (100%)")
+	assert.NotContains(t, out.String(), "verifying:")
+	assert.Contains(t, out.String(), "verified 3 events")
+}

@@ -31,12 +31,18 @@ var errStopScan = errors.New("stop scan")
 // Verify reads every file in full, segments in parallel, and decodes of
 // each record only what it checks (through the Codec). It runs alongside
 // writes and checks the events written when it started.
-func (l *Store) Verify(ctx context.Context) error {
+func (l *Store) Verify(ctx context.Context) error { return l.VerifyProgress(ctx, nil) }
+
+// VerifyProgress is Verify calling progress, if not nil, as the events'
+// records are checked: with how many of the total it checks are done,
+// after each segment (from one goroutine at a time, done never going
+// down), and last with done equal to total when every record was read.
+func (l *Store) VerifyProgress(ctx context.Context, progress func(done, total uint64)) error {
 	if err := l.enterRead(); err != nil {
 		return err
 	}
 	defer l.inflight.Done()
-	v := &verifier{log: l, seed: maphash.MakeSeed()}
+	v := &verifier{log: l, seed: maphash.MakeSeed(), progress: progress}
 	v.checkKeys()
 	// The state file first: the writer replaces it only after the
 	// checkpoint and runs it records exist, and those only grow, so what
@@ -72,6 +78,21 @@ type verifier struct {
 	seed     maphash.Seed
 	problems []string
 	expected []postingsDigest // per run, from the records
+	progress func(done, total uint64)
+	mu       sync.Mutex // serialises progress
+	done     uint64     // events of the segments checked so far
+}
+
+// segmentDone reports the events of one checked segment to progress.
+func (v *verifier) segmentDone(s *segment, c *segmentCheck, size uint64) {
+	if v.progress == nil || s.first > size || c.next <= s.first {
+		return
+	}
+	n := min(c.next, size+1) - s.first
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.done = min(v.done+n, size)
+	v.progress(v.done, size)
 }
 
 func (v *verifier) problem(format string, args ...any) {
@@ -183,6 +204,7 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 		wg.Go(func() {
 			for i := range work {
 				checks[i] = v.checkSegment(ctx, segs[i], runs, size)
+				v.segmentDone(segs[i], &checks[i], size)
 			}
 		})
 	}
