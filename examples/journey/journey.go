@@ -145,6 +145,9 @@ func (j *journey) run(ctx context.Context) error {
 	}
 	j.progress(fmt.Sprintf("audit log verified: %d events, checkpoint signed", cp.Size), t)
 	fmt.Fprintln(j.out)
+	j.explainCount(report, cp.Size)
+	fmt.Fprintln(j.out, "    signed checkpoint: a witness elsewhere can hold the log to this")
+	fmt.Fprintln(j.out)
 	fmt.Fprint(indent(j.out, "    "), string(cp.Signed))
 	fmt.Fprintf(j.out, "\n    verifier key: %s\n", j.log.VerifierKey())
 	if j.flags.auditDir != "" {
@@ -360,6 +363,35 @@ func (j *journey) printResult(res *shcr.Result, sizes map[string]int64) {
 	fmt.Fprintf(j.out, "\n    %d retrieved, %d refused, %d failed\n\n", len(res.Records), len(res.Refused), len(res.Failures))
 }
 
+// explainCount says why the log holds more events than the report shows:
+// the report's own read of the log was audited after it was drawn up.
+func (j *journey) explainCount(r *audit.AccessReport, size uint64) {
+	var last uint64
+	for _, a := range r.Accesses {
+		last = max(last, a.Seq)
+	}
+	if last >= size {
+		return
+	}
+	if size == last+1 && uint64(len(r.Accesses)) == last {
+		fmt.Fprintf(j.out, "    the %d events in the report above, and event %d: the report's own read of the log\n"+
+			"    (reading who looked at a record is itself audited)\n\n", last, size)
+		return
+	}
+	fmt.Fprintf(j.out, "    events %d to %d came after the report was drawn up; the last is the report's own read\n"+
+		"    of the log (reading who looked at a record is itself audited)\n\n", last+1, size)
+}
+
+// shownOutcome is an event's outcome as shown: a search whose answer was
+// withheld because of an earlier step (a boundary decision that refused)
+// succeeded at the NRL, but nothing it found was handed back.
+func shownOutcome(e audit.Outcome, reason string) string {
+	if e == audit.OutcomeSuccess && strings.Contains(reason, "results withheld") {
+		return "withheld"
+	}
+	return string(e)
+}
+
 // printReport prints the patient access report compactly: who, from
 // where, what and with which outcome; the full report is Markdown
 // (audit.AccessReport.WriteMarkdown).
@@ -383,7 +415,7 @@ func (j *journey) printReport(r *audit.AccessReport) {
 			why += ", " + a.Relationship.String() + " " + outcome
 		}
 		fmt.Fprintf(tw, "    %d\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", a.Seq, a.Time.UTC().Format("15:04:05"), a.UserName, a.Role,
-			why, step, shcrkit.MaskNHSNumbers(what), a.Outcome)
+			why, step, shcrkit.MaskNHSNumbers(what), shownOutcome(a.Outcome, a.Reason))
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(j.out)
@@ -456,7 +488,7 @@ func (t *trail) print(w io.Writer) {
 		if l.e.Custodian != "" {
 			res += " @" + string(l.e.Custodian)
 		}
-		fmt.Fprintf(tw, "    +%s\t%s\t%s\t%s\t%s\t%s\n", ms(l.at), l.e.Service, l.e.Action, shcrkit.MaskNHSNumbers(res), l.e.Outcome, step)
+		fmt.Fprintf(tw, "    +%s\t%s\t%s\t%s\t%s\t%s\n", ms(l.at), l.e.Service, l.e.Action, shcrkit.MaskNHSNumbers(res), shownOutcome(l.e.Outcome, l.e.Reason), step)
 	}
 	_ = tw.Flush()
 }

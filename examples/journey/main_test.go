@@ -44,10 +44,15 @@ func TestJourney(t *testing.T) {
 		"direct-care, encounter verified by encounter", "direct-care, referral not verified by referral",
 		"patient access report",
 		"audit log verified: 18 events, checkpoint signed",
+		"the 17 events in the report above, and event 18: the report's own read of the log",
+		"signed checkpoint: a witness elsewhere can hold the log to this",
 		"verifier key: journey.shcrkit.example+",
 	} {
 		assert.Contains(t, s, want)
 	}
+	// The NRL search of the refused second journey: its answer was withheld.
+	assert.Regexp(t, `(?m)^    17 .*search DocumentReference\s+withheld$`, s)
+	assert.Regexp(t, `(?m)^    17 .*results withheld`, s)
 	assert.NotContains(t, s, "9490000019", "NHS numbers are shown formatted or masked")
 
 	// The log outlives the run and verifies on its own.
