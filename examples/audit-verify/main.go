@@ -22,7 +22,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -76,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *readerFile == "" {
 			return cli.Missing("reader", "with -patient: reading the log is itself audited")
 		}
-		if reader, err = loadRequester(*readerFile); err != nil {
+		if reader, err = cli.LoadRequester(*readerFile); err != nil {
 			return err
 		}
 	}
@@ -224,18 +223,6 @@ func openTrail(ctx context.Context, stdout io.Writer, dir, dsn, schema string) (
 			rec.TornBytes, rec.TornEvents, rec.TornSegment, rec.SavedTo)
 	}
 	return embedded{log}, nil
-}
-
-func loadRequester(path string) (shcrkit.Requester, error) {
-	var r shcrkit.Requester
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return r, err
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return r, fmt.Errorf("%s: %w", path, err)
-	}
-	return r, r.Validate()
 }
 
 func printReport(w io.Writer, r *audit.AccessReport) {

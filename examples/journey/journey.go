@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/examples/internal/shcrprovider"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
@@ -179,7 +179,7 @@ func (j *journey) setUp() error {
 		j.progress("connected to PDS and NRL, directory loaded", t)
 	}
 	if j.flags.requester != "" {
-		if j.requester, err = loadRequester(j.flags.requester); err != nil {
+		if j.requester, err = cli.LoadRequester(j.flags.requester); err != nil {
 			return err
 		}
 	}
@@ -250,18 +250,6 @@ func relationship(f *flags) (rbac.Relationship, error) {
 		return rbac.Relationship{}, fmt.Errorf("-relationship %q is not one of registered, referral, encounter, care-team, self-claimed, emergency", f.relationship)
 	}
 	return rbac.Relationship{Kind: k, Reason: f.reason, Evidence: f.evidence}, nil
-}
-
-func loadRequester(path string) (shcrkit.Requester, error) {
-	var r shcrkit.Requester
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return r, err
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return r, fmt.Errorf("%s: %w", path, err)
-	}
-	return r, r.Validate()
 }
 
 // realConfig builds the journey's clients for real services.
