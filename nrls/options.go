@@ -126,23 +126,11 @@ func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option
 // global provider by default), with W3C trace context sent to the
 // service.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) error {
-		if tp == nil {
-			return fmt.Errorf("%w: nil tracer provider", ErrInvalidOption)
-		}
-		o.cfg.TracerProvider = tp
-		return nil
-	}
+	return func(o *options) error { return o.cfg.SetTracerProvider(tp) }
 }
 
 // WithMeterProvider records HTTP attempt durations and retries with mp
 // (the global provider by default).
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(o *options) error {
-		if mp == nil {
-			return fmt.Errorf("%w: nil meter provider", ErrInvalidOption)
-		}
-		o.cfg.MeterProvider = mp
-		return nil
-	}
+	return func(o *options) error { return o.cfg.SetMeterProvider(mp) }
 }

@@ -168,23 +168,11 @@ func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option
 // from tp (the global provider by default), with W3C trace context sent
 // to the provider.
 func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) error {
-		if tp == nil {
-			return fmt.Errorf("%w: nil tracer provider", ErrInvalidOption)
-		}
-		o.base.TracerProvider = tp
-		return nil
-	}
+	return func(o *options) error { return o.base.SetTracerProvider(tp) }
 }
 
 // WithMeterProvider records request durations and retries to remote ShCRs
 // with mp (the global provider by default).
 func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(o *options) error {
-		if mp == nil {
-			return fmt.Errorf("%w: nil meter provider", ErrInvalidOption)
-		}
-		o.base.MeterProvider = mp
-		return nil
-	}
+	return func(o *options) error { return o.base.SetMeterProvider(mp) }
 }

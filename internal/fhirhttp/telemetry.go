@@ -3,6 +3,7 @@ package fhirhttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -95,4 +96,24 @@ func (ins *instruments) countRetry(ctx context.Context, r *http.Request, attempt
 	if attempt > 0 {
 		ins.retries.Add(ctx, 1, metric.WithAttributes(attribute.String("server.address", telemetry.Clean(r.URL.Hostname()))))
 	}
+}
+
+// SetTracerProvider sets where the client's spans go; nil is refused,
+// since leaving the option out is how a client uses the global provider.
+func (c *Config) SetTracerProvider(tp trace.TracerProvider) error {
+	if tp == nil {
+		return fmt.Errorf("%w: nil tracer provider", ErrInvalidOption)
+	}
+	c.TracerProvider = tp
+	return nil
+}
+
+// SetMeterProvider sets where the client's measurements go; nil is
+// refused, as for SetTracerProvider.
+func (c *Config) SetMeterProvider(mp metric.MeterProvider) error {
+	if mp == nil {
+		return fmt.Errorf("%w: nil meter provider", ErrInvalidOption)
+	}
+	c.MeterProvider = mp
+	return nil
 }
