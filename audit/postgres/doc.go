@@ -27,17 +27,13 @@
 // is due (WithCheckpointInterval) the batch also inserts a checkpoint of
 // the new tree, signed in the same transaction.
 //
-// The batch's COMMIT does not wait for the disk; the lock is released at
-// once, and a second connection (the flusher) then commits a transaction
-// that writes one WAL record, synchronously, which flushes the WAL up to
-// it, every batch before it included, and only then are the batch's
-// writers answered. The lock is so held for two round trips rather than
-// a disk flush, and the batches of several instances share one flush.
-// Because the WAL is a single sequence, a crash can only take a tail of
-// it: never an acknowledged event, and never a batch without the batches
-// built on it. A query may see events committed a moment before they are
-// durable (their writers are still waiting); a checkpoint is handed out
-// (Prove, Checkpoint, WithCheckpointFunc) only once durable.
+// The batch's COMMIT waits for the disk before the lock is released, so
+// the lock is held for two round trips and one WAL flush, and a batch's
+// writers are answered only once it is durable. (An earlier design
+// committed without waiting and flushed the WAL from a second connection;
+// a crash mid-stream lost acknowledged events with it, which the restart
+// fault test now guards against.) A checkpoint is handed out (Prove,
+// Checkpoint, WithCheckpointFunc) only once durable.
 //
 // # Tables
 //
