@@ -30,7 +30,6 @@ func BenchmarkWrite(b *testing.B) {
 			rate := writeConcurrently(b, batched, writers, b.N)
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/float64(batched.batchCount.Load()), "events/batch")
-			b.ReportMetric(float64(b.N)/float64(batched.flushCount.Load()), "events/flush")
 			// The baseline is an order of magnitude slower: a tenth of
 			// the events measures its rate as well.
 			base := writeConcurrently(b, perEvent, writers, max(b.N/10, writers))

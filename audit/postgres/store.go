@@ -32,10 +32,8 @@ type Store struct {
 	vkey     string
 	sql      statements
 
-	reqs      chan *writeReq
-	done      chan struct{}
-	flushes   chan flushReq
-	flushDone chan struct{}
+	reqs chan *writeReq
+	done chan struct{}
 
 	mu       sync.Mutex
 	closed   bool
@@ -47,9 +45,8 @@ type Store struct {
 	ckptMu sync.RWMutex
 	ckpt   audit.Checkpoint
 
-	// Counts for benchmarks: transactions that committed events, and
-	// WAL flushes that made batches durable.
-	batchCount, flushCount atomic.Int64
+	// Count for benchmarks: transactions that committed events.
+	batchCount atomic.Int64
 }
 
 var (
@@ -135,10 +132,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.w = writer{dedicated: dedicated{cfg: connCfg, conn: conn}, lastCheckpoint: cfg.now()}
 	s.reqs = make(chan *writeReq, cfg.maxBatch)
 	s.done = make(chan struct{})
-	s.flushes = make(chan flushReq, 1024)
-	s.flushDone = make(chan struct{})
 	go s.run()
-	go s.flushLoop()
 	return s, nil
 }
 

@@ -37,8 +37,8 @@ type writer struct {
 	closing        bool
 }
 
-// flushReq is a batch committed but not yet known to be durable, on its
-// way to the flusher.
+// flushReq is a batch committed (and durable), with what its writers are
+// answered and what a lost connection needs to look for it.
 type flushReq struct {
 	batch []*writeReq
 	first uint64
@@ -135,21 +135,18 @@ func (s *Store) run() {
 	}
 }
 
-// shutdown signs a last checkpoint of what this store wrote, waits for
-// the flusher and closes the writer's connection.
+// shutdown signs a last checkpoint of what this store wrote and closes
+// the writer's connection.
 func (s *Store) shutdown() {
 	s.w.closing = true
 	if s.w.dirty {
 		s.commit(nil, true)
 	}
-	close(s.flushes)
-	<-s.flushDone
 	s.w.drop()
 }
 
-// commit commits one batch and hands it to the flusher, or answers its
-// writers at once when it failed (or, with WithMaxBatch(1), when it was
-// committed synchronously).
+// commit commits one batch and answers its writers: with their sequence
+// numbers once it is durable, or with its error.
 func (s *Store) commit(batch []*writeReq, checkpoint bool) {
 	fr, err := s.commitBatch(batch, checkpoint)
 	switch {
@@ -401,7 +398,7 @@ func (s *Store) sign(f frontier) (audit.Checkpoint, error) {
 	return c, nil
 }
 
-// dedicated is a connection of the writer's or the flusher's own, made
+// dedicated is a connection of the writer's own, made
 // again after it fails.
 type dedicated struct {
 	cfg  *pgx.ConnConfig
@@ -515,74 +512,4 @@ func (s *Store) flushWAL(ctx context.Context, conn *pgx.Conn) error {
 		err = fmt.Errorf("postgres: the flush was rolled back (%s)", tag)
 	}
 	return err
-}
-
-// flushLoop is the flusher goroutine: it makes the batches the writer
-// committed durable, all that are waiting with one WAL flush, and then
-// answers their writers.
-func (s *Store) flushLoop() {
-	defer close(s.flushDone)
-	d := &dedicated{cfg: s.connCfg}
-	defer d.drop()
-	for {
-		fr, ok := <-s.flushes
-		if !ok {
-			return
-		}
-		pending := []flushReq{fr}
-	drain:
-		for {
-			select {
-			case fr, ok := <-s.flushes:
-				if !ok {
-					break drain
-				}
-				pending = append(pending, fr)
-			default:
-				break drain
-			}
-		}
-		s.flushPending(d, pending)
-	}
-}
-
-func (s *Store) flushPending(d *dedicated, pending []flushReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.statementTimeout+5*time.Second)
-	defer cancel()
-	conn, err := d.get(ctx)
-	if err == nil {
-		if err = s.flushWAL(ctx, conn); err == nil {
-			s.flushCount.Add(1)
-			for _, fr := range pending {
-				s.durable(fr)
-			}
-			return
-		}
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) {
-			d.abandon()
-		}
-	}
-	// The batches were committed but may not be durable: a crash may
-	// have taken them. Look for them once the database is back.
-	found, ferr := s.findBatches(d, pending)
-	for i, fr := range pending {
-		var werr error
-		switch {
-		case ferr != nil:
-			werr = fmt.Errorf("%w: %w", ErrInDoubt, classify("flushing the WAL", err))
-		case found[i]:
-			s.durable(fr)
-			continue
-		default:
-			werr = classify("flushing the WAL", err)
-		}
-		s.cfg.logger.Warn("audit: postgres batch not made durable", "events", len(fr.batch), "error", werr.Error())
-		if fr.final {
-			s.setCloseErr(werr)
-		}
-		for _, r := range fr.batch {
-			r.done <- writeResult{err: werr}
-		}
-	}
 }
