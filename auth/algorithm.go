@@ -3,8 +3,8 @@ package auth
 import "github.com/shcrkit/shcrkit/internal/jws"
 
 // Algorithm names the JWS algorithm that signs a client assertion. It is
-// the SDK's one algorithm type: shcr.SigningMethod, for identity tokens,
-// is the same type, and both are signed by the same golang-jwt signer.
+// the SDK's one algorithm type: shcr.Identity signs identity tokens with
+// it too, and both are signed by the same golang-jwt signer.
 // Valid reports whether an Algorithm is one of the constants below.
 type Algorithm = jws.Algorithm
 

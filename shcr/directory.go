@@ -15,11 +15,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// DefaultIdentityHeader is the header that carries the identity token when
-// the Authorization header is taken by an OAuth2 access token. An endpoint
-// that wants it elsewhere names its own header in Identity.Header.
-const DefaultIdentityHeader = "X-Identity-Token"
-
 // DefaultSSPInteractionID is the Spine interaction ID sent in
 // Ssp-InteractionID when retrieving a pointer's content through the Spine
 // Secure Proxy.
@@ -93,7 +88,7 @@ type SSP struct {
 	// DefaultSSPInteractionID.
 	InteractionID string
 	// TokenSource, when set, supplies an access token for the proxy; the
-	// identity token then travels in DefaultIdentityHeader.
+	// identity token then travels in X-Identity-Token.
 	TokenSource oauth2.TokenSource
 	// Certificate is the client certificate for mutual TLS with the proxy.
 	Certificate *tls.Certificate

@@ -198,9 +198,9 @@ func (ef endpointFile) endpoint(dir string) (Endpoint, error) {
 		return e, err
 	}
 	if ef.Identity != nil {
-		e.Identity = Identity{Signing: SigningMethod(strings.ToUpper(ef.Identity.Signing)), KeyID: ef.Identity.KeyID, Header: ef.Identity.Header}
-		if strings.EqualFold(ef.Identity.Signing, "none") || ef.Identity.Signing == "" {
-			e.Identity.Signing = Unsigned
+		e.Identity = Identity{Signing: auth.Algorithm(strings.ToUpper(ef.Identity.Signing)), KeyID: ef.Identity.KeyID, Header: ef.Identity.Header}
+		if strings.EqualFold(ef.Identity.Signing, "none") {
+			e.Identity.Signing = ""
 		}
 		if ef.Identity.PrivateKey != "" {
 			if e.Identity.Key, err = auth.LoadPrivateKeyFile(resolvePath(dir, ef.Identity.PrivateKey)); err != nil {

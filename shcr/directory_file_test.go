@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/auth/authtest"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,7 +82,7 @@ endpoints:
 	assert.Equal(t, 3*time.Second, north.Timeout)
 	assert.Equal(t, 16, north.Parallelism)
 	assert.True(t, north.ReuseIdentity)
-	assert.Equal(t, shcr.RS256, north.Identity.Signing)
+	assert.Equal(t, auth.RS256, north.Identity.Signing)
 	ssp, ok := d.SSP()
 	require.True(t, ok)
 	assert.Equal(t, shcr.DefaultSSPInteractionID, ssp.InteractionID)
@@ -92,7 +94,7 @@ endpoints:
 	require.Len(t, got, 1)
 	access := strings.TrimPrefix(got[0].Get("Authorization"), "Bearer ")
 	require.NoError(t, tokens.Validate(access), "the access token came from the client-credentials grant")
-	_, err = shcr.IdentityCheck{Audience: p.URL + "/north", Signing: shcr.RS256, Key: &rk.PublicKey}.Verify(got[0].Get(shcr.DefaultIdentityHeader))
+	_, err = identitytoken.Check{Audience: p.URL + "/north", Signing: auth.RS256, Key: &rk.PublicKey}.Verify(got[0].Get(identitytoken.DefaultHeader))
 	require.NoError(t, err)
 
 	jsonText := `{"endpoints":[{"name":"West","custodians":["RW1"],"baseUrl":"https://west.example",

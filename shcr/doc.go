@@ -57,10 +57,10 @@
 // requesting_practitioner claims) built from the shcrkit.Requester,
 // unsigned or signed RS256, RS512 or ES256 as the endpoint wants. With an
 // OAuth2 access token in Authorization, the identity token travels in
-// DefaultIdentityHeader (or the endpoint's own); without one, in
+// X-Identity-Token (or the endpoint's own); without one, in
 // Authorization as GP Connect does. Pointers with an ssp:// URL go through
 // the proxy with the Ssp-TraceID, Ssp-From, Ssp-To and Ssp-InteractionID
-// headers. IdentityCheck verifies such tokens on the provider's side.
+// headers. shcr/provider verifies such tokens on the provider's side.
 //
 // FHIR JSON answers (a resource, or a Bundle whose next links are followed
 // up to a page limit and merged) come back whole; PDF, HTML and other

@@ -5,6 +5,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 )
 
 // Errors of remote retrieval and of the journey. Each error the package
@@ -36,7 +37,7 @@ var (
 	// answer's type differs from the declared one.
 	ErrUnsupportedContent = errors.New("shcr: unsupported content type")
 	// ErrIdentityToken: the identity token could not be built or signed.
-	ErrIdentityToken = errors.New("shcr: identity token")
+	ErrIdentityToken = identitytoken.ErrInvalid
 	// ErrTooManyPages: a Bundle went on past the page limit.
 	ErrTooManyPages = errors.New("shcr: too many Bundle pages")
 	// ErrRefused: access was refused by the policy. Errors wrapping it

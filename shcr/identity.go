@@ -5,67 +5,41 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
-	"slices"
 	"strings"
-	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-	"github.com/google/uuid"
-	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
 )
 
-// SigningMethod is how identity tokens are signed for an endpoint. It is
-// the SDK's one JWS algorithm type, auth.Algorithm, so an endpoint may use
-// any algorithm a client assertion may (RS384, ES384 and ES512 too), and
-// both are signed by the same golang-jwt signer.
-type SigningMethod = jws.Algorithm
-
-// Signing methods of identity tokens. GP Connect sends them unsigned;
-// regional ShCRs usually want RS256.
-const (
-	// Unsigned tokens have alg "none" and an empty signature. It is the
-	// zero value's meaning.
-	Unsigned = jws.None
-	// RS256 is RSASSA-PKCS1-v1_5 with SHA-256.
-	RS256 = jws.RS256
-	// RS512 is RSASSA-PKCS1-v1_5 with SHA-512.
-	RS512 = jws.RS512
-	// ES256 is ECDSA on P-256 with SHA-256.
-	ES256 = jws.ES256
-)
-
-// Identifier systems used in identity tokens.
-const (
-	SDSUserIDSystem        = "https://fhir.nhs.uk/Id/sds-user-id"
-	SDSRoleProfileIDSystem = "https://fhir.nhs.uk/Id/sds-role-profile-id"
-	ASIDSystem             = "https://fhir.nhs.uk/Id/nhsSpineASID"
-	AccreditedSystemSystem = "https://fhir.nhs.uk/Id/accredited-system"
-)
-
-// IdentityLifetime is how long an identity token is valid: exp = iat + 5
-// minutes, as GP Connect requires.
-const IdentityLifetime = 5 * time.Minute
-
-// Identity says how identity tokens are made for one endpoint.
+// Identity says how identity tokens are made for one endpoint. The token
+// is a JWT in the GP Connect shape, made afresh for each request (or each
+// journey, with Endpoint.ReuseIdentity): iss, sub, aud, iat, exp = iat +
+// 5 minutes, jti, reason_for_request "directcare", requested_scope
+// "patient/*.read conf/N" (or conf/R for restricted data),
+// purpose_of_use, requesting_device, requesting_organization,
+// requesting_practitioner and, when the requester has a role code,
+// requesting_role.
 type Identity struct {
-	// Signing is the signing method; "" means Unsigned.
-	Signing SigningMethod
-	// Key signs the tokens: an RSA key (2048 bits or more) for RS256 and
-	// RS512, a P-256 ECDSA key for ES256. Any crypto.Signer will do, so the
-	// key may live in a hardware module.
+	// Signing is the JWS algorithm of the tokens: auth.RS256 (what
+	// regional ShCRs usually want), any other auth.Algorithm, or ""
+	// (also "none") for unsigned tokens, as GP Connect sends them.
+	Signing auth.Algorithm
+	// Key signs the tokens: an RSA key (2048 bits or more) for the RS
+	// algorithms, an ECDSA key on the algorithm's curve for the ES ones.
+	// Any crypto.Signer will do, so the key may live in a hardware module.
 	Key crypto.Signer
 	// KeyID is sent as the kid header, when set.
 	KeyID string
 	// Header is the HTTP header the token travels in when the
 	// Authorization header carries an OAuth2 access token; "" means
-	// DefaultIdentityHeader.
+	// X-Identity-Token.
 	Header string
 }
 
-func (id Identity) method() SigningMethod {
+func (id Identity) method() auth.Algorithm {
 	if id.Signing == "" {
-		return Unsigned
+		return jws.None
 	}
 	return id.Signing
 }
@@ -77,7 +51,7 @@ func (id Identity) check() error {
 	}
 	m := id.method()
 	switch {
-	case m == Unsigned:
+	case m == jws.None:
 		if id.Key != nil {
 			return errors.New("an unsigned identity token takes no key")
 		}
@@ -95,242 +69,12 @@ func (id Identity) check() error {
 
 func (id Identity) header() string {
 	if id.Header == "" {
-		return DefaultIdentityHeader
+		return identitytoken.DefaultHeader
 	}
 	return id.Header
 }
 
-// Identifier is a FHIR identifier inside an identity token.
-type Identifier struct {
-	System string `json:"system"`
-	Value  string `json:"value"`
-}
-
-// HumanName is a FHIR HumanName inside an identity token.
-type HumanName struct {
-	Text   string   `json:"text,omitempty"`
-	Family string   `json:"family,omitempty"`
-	Given  []string `json:"given,omitempty"`
-	// Prefix holds titles ("Dr", "Prof") that came before the given
-	// names.
-	Prefix []string `json:"prefix,omitempty"`
-}
-
-// namePrefixes are the titles split off a requester's name into
-// HumanName.Prefix.
-var namePrefixes = map[string]bool{
-	"dr": true, "prof": true, "professor": true, "mr": true, "mrs": true, "ms": true, "miss": true,
-	"mx": true, "sir": true, "dame": true, "rev": true, "revd": true, "lord": true, "lady": true,
-}
-
-// humanName splits a display name into its titles, given names and
-// family name: "Dr Amara Okafor" is prefix Dr, given Amara, family Okafor.
-func humanName(full string) []HumanName {
-	n := strings.Fields(full)
-	if len(n) == 0 {
-		return nil
-	}
-	name := HumanName{Text: strings.Join(n, " "), Family: n[len(n)-1]}
-	rest := n[:len(n)-1]
-	for len(rest) > 0 && namePrefixes[strings.ToLower(strings.TrimSuffix(rest[0], "."))] {
-		name.Prefix = append(name.Prefix, rest[0])
-		rest = rest[1:]
-	}
-	if len(rest) > 0 {
-		name.Given = rest
-	}
-	return []HumanName{name}
-}
-
-// Device is the requesting_device claim: a FHIR Device naming the
-// calling product.
-type Device struct {
-	ResourceType string       `json:"resourceType"`
-	Identifier   []Identifier `json:"identifier,omitempty"`
-	Model        string       `json:"model,omitempty"`
-	Version      string       `json:"version,omitempty"`
-}
-
-// Organization is the requesting_organization claim: a FHIR Organization
-// with the ODS code of the true originating organisation.
-type Organization struct {
-	ResourceType string       `json:"resourceType"`
-	Identifier   []Identifier `json:"identifier"`
-	Name         string       `json:"name,omitempty"`
-}
-
-// Practitioner is the requesting_practitioner claim: a FHIR Practitioner
-// with the SDS user ID and role profile ID.
-type Practitioner struct {
-	ResourceType string       `json:"resourceType"`
-	ID           string       `json:"id"`
-	Identifier   []Identifier `json:"identifier"`
-	Name         []HumanName  `json:"name,omitempty"`
-}
-
-// IdentifierValue returns the value of the first identifier with system,
-// or "".
-func (p Practitioner) IdentifierValue(system string) string {
-	return identifierValue(p.Identifier, system)
-}
-
-// IdentifierValue returns the value of the first identifier with system,
-// or "".
-func (o Organization) IdentifierValue(system string) string {
-	return identifierValue(o.Identifier, system)
-}
-
-func identifierValue(ids []Identifier, system string) string {
-	for _, id := range ids {
-		if id.System == system {
-			return id.Value
-		}
-	}
-	return ""
-}
-
-// Role is the requesting_role claim: the national RBAC role the
-// practitioner works in for this session and its activity codes, so that
-// the provider can decide with its own policy which categories of record
-// the role may see. GP Connect's token has no such claim; providers that
-// do not decide per role ignore it.
-type Role struct {
-	// Code is the role code, Sxxxx:Gxxxx:Rxxxx.
-	Code string `json:"code"`
-	// Name is the role's display name.
-	Name string `json:"name,omitempty"`
-	// Activities are the role's activity codes (B-codes).
-	Activities []string `json:"activities,omitempty"`
-}
-
-// IdentityClaims are the claims of the per-request identity token, in the
-// GP Connect shape: who asks (requesting_practitioner), from where
-// (requesting_organization), with what (requesting_device) and why
-// (reason_for_request, requested_scope).
-type IdentityClaims struct {
-	Issuer    string `json:"iss"`
-	Subject   string `json:"sub"`
-	Audience  string `json:"aud"`
-	IssuedAt  int64  `json:"iat"`
-	ExpiresAt int64  `json:"exp"`
-	// ID is a unique token ID (jti), so a provider can spot a replay.
-	ID string `json:"jti,omitempty"`
-	// ReasonForRequest is "directcare".
-	ReasonForRequest string `json:"reason_for_request"`
-	// RequestedScope is "patient/*.read" followed by "conf/N" (normal
-	// data only) or "conf/R" (restricted data too).
-	RequestedScope string `json:"requested_scope"`
-	// PurposeOfUse is the HL7 ActReason of the access (TREAT, ETREAT,
-	// BTG), so the provider can tell emergency access apart.
-	PurposeOfUse           string       `json:"purpose_of_use,omitempty"`
-	RequestingDevice       Device       `json:"requesting_device"`
-	RequestingOrganization Organization `json:"requesting_organization"`
-	RequestingPractitioner Practitioner `json:"requesting_practitioner"`
-	// RequestingRole is the practitioner's role, when the requester has
-	// a role code.
-	RequestingRole *Role `json:"requesting_role,omitempty"`
-}
-
-// Scopes of identity tokens.
-const (
-	ScopeNormal     = "patient/*.read conf/N"
-	ScopeRestricted = "patient/*.read conf/R"
-)
-
-// NewIdentityClaims builds the identity claims for a request by r to a
-// provider whose service root is audience, issued by issuer at now.
-// restricted asks for restricted data too (conf/R).
-func NewIdentityClaims(r shcrkit.Requester, purpose shcrkit.Purpose, audience, issuer string, restricted bool, now time.Time) IdentityClaims {
-	if issuer == "" {
-		issuer = r.System.Name
-	}
-	scope := ScopeNormal
-	if restricted {
-		scope = ScopeRestricted
-	}
-	dev := Device{ResourceType: "Device", Model: r.System.Name, Version: r.System.Version}
-	if r.System.ASID != "" {
-		dev.Identifier = []Identifier{{System: ASIDSystem, Value: r.System.ASID}}
-	}
-	prac := Practitioner{
-		ResourceType: "Practitioner",
-		ID:           r.UserID,
-		Identifier: []Identifier{
-			{System: SDSUserIDSystem, Value: r.UserID},
-			{System: SDSRoleProfileIDSystem, Value: r.RoleProfileID},
-		},
-	}
-	prac.Name = humanName(r.Name)
-	var role *Role
-	if r.RoleCode != "" {
-		role = &Role{Code: r.RoleCode, Name: r.RoleName, Activities: slices.Clone(r.Activities)}
-	}
-	iat := now.Unix()
-	return IdentityClaims{
-		RequestingRole:   role,
-		Issuer:           issuer,
-		Subject:          r.UserID,
-		Audience:         audience,
-		IssuedAt:         iat,
-		ExpiresAt:        iat + int64(IdentityLifetime/time.Second),
-		ID:               uuid.NewString(),
-		ReasonForRequest: "directcare",
-		RequestedScope:   scope,
-		PurposeOfUse:     purpose.ActReason(),
-		RequestingDevice: dev,
-		RequestingOrganization: Organization{
-			ResourceType: "Organization",
-			Identifier:   []Identifier{{System: shcrkit.ODSSystem, Value: string(r.Organisation)}},
-			Name:         r.OrganisationName,
-		},
-		RequestingPractitioner: prac,
-	}
-}
-
-// The jwt.Claims methods, so that golang-jwt can validate the times.
-
-// GetExpirationTime implements jwt.Claims.
-func (c IdentityClaims) GetExpirationTime() (*jwt.NumericDate, error) {
-	if c.ExpiresAt == 0 {
-		return nil, nil
-	}
-	return jwt.NewNumericDate(time.Unix(c.ExpiresAt, 0)), nil
-}
-
-// GetIssuedAt implements jwt.Claims.
-func (c IdentityClaims) GetIssuedAt() (*jwt.NumericDate, error) {
-	if c.IssuedAt == 0 {
-		return nil, nil
-	}
-	return jwt.NewNumericDate(time.Unix(c.IssuedAt, 0)), nil
-}
-
-// GetNotBefore implements jwt.Claims.
-func (c IdentityClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
-
-// GetIssuer implements jwt.Claims.
-func (c IdentityClaims) GetIssuer() (string, error) { return c.Issuer, nil }
-
-// GetSubject implements jwt.Claims.
-func (c IdentityClaims) GetSubject() (string, error) { return c.Subject, nil }
-
-// GetAudience implements jwt.Claims.
-func (c IdentityClaims) GetAudience() (jwt.ClaimStrings, error) {
-	if c.Audience == "" {
-		return nil, nil
-	}
-	return jwt.ClaimStrings{c.Audience}, nil
-}
-
-// Sign encodes the claims as a JWT in the way id says.
-func (id Identity) Sign(c IdentityClaims) (string, error) {
-	var header map[string]any
-	if id.KeyID != "" && id.method() != Unsigned {
-		header = map[string]any{"kid": id.KeyID}
-	}
-	s, err := jws.Sign(id.method(), id.Key, header, c)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrIdentityToken, err)
-	}
-	return s, nil
+// sign encodes the claims as a JWT in the way id says.
+func (id Identity) sign(c identitytoken.Claims) (string, error) {
+	return identitytoken.Sign(id.method(), id.Key, id.KeyID, c)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 )
 
 // tokenCache holds a journey's identity tokens for the endpoints that
@@ -33,8 +34,8 @@ type cachedToken struct {
 // one, or the journey's own for an endpoint that accepts reuse.
 func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, error) {
 	sign := func(now time.Time) (string, error) {
-		claims := NewIdentityClaims(p.requester, p.purpose, ep.Audience, r.opts.issuer, p.restricted, now)
-		return ep.Identity.Sign(claims)
+		claims := identitytoken.New(p.requester, p.purpose, ep.Audience, r.opts.issuer, p.restricted, now)
+		return ep.Identity.sign(claims)
 	}
 	if !ep.ReuseIdentity || p.tokens == nil {
 		return sign(r.opts.now())
@@ -45,7 +46,7 @@ func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, error) {
 	// The clock is read under the lock, so that no request reads it
 	// before the token it finds was issued.
 	now := r.opts.now()
-	if c, ok := p.tokens.tokens[key]; ok && now.Sub(c.issued) < IdentityLifetime/2 && !now.Before(c.issued) {
+	if c, ok := p.tokens.tokens[key]; ok && now.Sub(c.issued) < identitytoken.Lifetime/2 && !now.Before(c.issued) {
 		return c.token, nil
 	}
 	tok, err := sign(now)

@@ -16,6 +16,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
@@ -164,7 +165,7 @@ func TestRecordsFullJourney(t *testing.T) {
 		for _, id := range r.Identities() {
 			assert.Equal(t, w.Requester.UserID, id.Claims.RequestingPractitioner.ID)
 			assert.Equal(t, string(w.Requester.Organisation), id.Claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem))
-			assert.Equal(t, shcr.ScopeNormal, id.Claims.RequestedScope)
+			assert.Equal(t, identitytoken.ScopeNormal, id.Claims.RequestedScope)
 		}
 	}
 }
@@ -403,7 +404,7 @@ func TestRecordsObligations(t *testing.T) {
 		}
 		for _, id := range w.Region(nrlstest.CustodianSouth).Identities() {
 			if id.PointerID == p.ID {
-				assert.Equal(t, shcr.ScopeRestricted, id.Claims.RequestedScope)
+				assert.Equal(t, identitytoken.ScopeRestricted, id.Claims.RequestedScope)
 			}
 		}
 		withheld := 0

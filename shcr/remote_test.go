@@ -22,6 +22,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -92,9 +93,9 @@ func TestNewDirectoryRefusesBadEndpoints(t *testing.T) {
 		{"duplicate custodian", func(c *shcr.DirectoryConfig) {
 			c.Endpoints = append(c.Endpoints, shcr.Endpoint{Name: "south", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: "https://south.example"})
 		}, "already served by north"},
-		{"RS256 without key", func(c *shcr.DirectoryConfig) { c.Endpoints[0].Identity.Signing = shcr.RS256 }, "need a key"},
+		{"RS256 without key", func(c *shcr.DirectoryConfig) { c.Endpoints[0].Identity.Signing = auth.RS256 }, "need a key"},
 		{"ES256 with an RSA key", func(c *shcr.DirectoryConfig) {
-			c.Endpoints[0].Identity = shcr.Identity{Signing: shcr.ES256, Key: rk}
+			c.Endpoints[0].Identity = shcr.Identity{Signing: auth.ES256, Key: rk}
 		}, "P-256"},
 		{"unknown method", func(c *shcr.DirectoryConfig) { c.Endpoints[0].Identity.Signing = "HS256" }, "unknown signing method"},
 		{"identity in Authorization", func(c *shcr.DirectoryConfig) { c.Endpoints[0].Identity.Header = "authorization" }, "not a usable header"},
@@ -219,9 +220,9 @@ func TestFetchSendsAccessAndIdentityTokens(t *testing.T) {
 		access bool
 	}{
 		{"unsigned in Authorization, GP Connect style", shcr.Identity{}, nil, false},
-		{"RS256 beside an access token", shcr.Identity{Signing: shcr.RS256, Key: rk, KeyID: "k1"}, &rk.PublicKey, true},
-		{"RS512 in a named header", shcr.Identity{Signing: shcr.RS512, Key: rk, Header: "NHSD-Identity"}, &rk.PublicKey, true},
-		{"ES256", shcr.Identity{Signing: shcr.ES256, Key: ek}, &ek.PublicKey, true},
+		{"RS256 beside an access token", shcr.Identity{Signing: auth.RS256, Key: rk, KeyID: "k1"}, &rk.PublicKey, true},
+		{"RS512 in a named header", shcr.Identity{Signing: auth.RS512, Key: rk, Header: "NHSD-Identity"}, &rk.PublicKey, true},
+		{"ES256", shcr.Identity{Signing: auth.ES256, Key: ek}, &ek.PublicKey, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,14 +246,14 @@ func TestFetchSendsAccessAndIdentityTokens(t *testing.T) {
 				assert.Equal(t, "Bearer access-123", h.Get("Authorization"))
 				hdr := tt.ident.Header
 				if hdr == "" {
-					hdr = shcr.DefaultIdentityHeader
+					hdr = identitytoken.DefaultHeader
 				}
 				tok = h.Get(hdr)
 			} else {
 				tok = strings.TrimPrefix(h.Get("Authorization"), "Bearer ")
 				assert.True(t, strings.HasSuffix(tok, "."), "an unsigned JWT ends with an empty signature")
 			}
-			check := shcr.IdentityCheck{Audience: p.URL + "/fhir", Signing: tt.ident.Signing, Key: tt.pub, Now: func() time.Time { return now.Add(time.Minute) }}
+			check := identitytoken.Check{Audience: p.URL + "/fhir", Signing: tt.ident.Signing, Key: tt.pub, Now: func() time.Time { return now.Add(time.Minute) }}
 			claims, err := check.Verify(tok)
 			require.NoError(t, err)
 			assert.Equal(t, "https://epr.riverside.example", claims.Issuer)
@@ -260,10 +261,10 @@ func TestFetchSendsAccessAndIdentityTokens(t *testing.T) {
 			assert.Equal(t, now.Unix(), claims.IssuedAt)
 			assert.Equal(t, now.Add(5*time.Minute).Unix(), claims.ExpiresAt)
 			assert.Equal(t, "directcare", claims.ReasonForRequest)
-			assert.Equal(t, shcr.ScopeRestricted, claims.RequestedScope)
+			assert.Equal(t, identitytoken.ScopeRestricted, claims.RequestedScope)
 			assert.Equal(t, "ETREAT", claims.PurposeOfUse)
 			assert.Equal(t, "RX1", claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem))
-			assert.Equal(t, "555021936108", claims.RequestingPractitioner.IdentifierValue(shcr.SDSRoleProfileIDSystem))
+			assert.Equal(t, "555021936108", claims.RequestingPractitioner.IdentifierValue(identitytoken.SDSRoleProfileIDSystem))
 			assert.Equal(t, "Riverside EPR", claims.RequestingDevice.Model)
 			assert.Equal(t, "RX1", h.Get("NHSD-End-User-Organisation-ODS"))
 

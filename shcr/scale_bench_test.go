@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/internal/jws"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -32,8 +35,8 @@ func signCost(b *testing.B, id shcr.Identity, r shcrkit.Requester) time.Duration
 	const n = 40
 	start := cpuTime(b)
 	for range n {
-		c := shcr.NewIdentityClaims(r, shcrkit.PurposeDirectCare, "https://provider.example/fhir", "", false, time.Now())
-		if _, err := id.Sign(c); err != nil {
+		c := identitytoken.New(r, shcrkit.PurposeDirectCare, "https://provider.example/fhir", "", false, time.Now())
+		if _, err := identitytoken.Sign(id.Signing, id.Key, id.KeyID, c); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -178,19 +181,19 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 // the 100 retrievals of a journey at one endpoint.
 func BenchmarkIdentityToken(b *testing.B) {
 	w := newWorld(b)
-	ids := map[shcr.SigningMethod]shcr.Identity{}
+	ids := map[auth.Algorithm]shcr.Identity{}
 	for _, ep := range w.Directory.Endpoints() {
 		ids[ep.Identity.Signing] = ep.Identity
 	}
 	sign := func(b *testing.B, id shcr.Identity) {
-		c := shcr.NewIdentityClaims(w.Requester, shcrkit.PurposeDirectCare, "https://provider.example/fhir", "", false, time.Now())
-		if _, err := id.Sign(c); err != nil {
+		c := identitytoken.New(w.Requester, shcrkit.PurposeDirectCare, "https://provider.example/fhir", "", false, time.Now())
+		if _, err := identitytoken.Sign(id.Signing, id.Key, id.KeyID, c); err != nil {
 			b.Fatal(err)
 		}
 	}
-	for _, m := range []shcr.SigningMethod{shcr.RS256, shcr.ES256, shcr.Unsigned} {
+	for _, m := range []auth.Algorithm{auth.RS256, auth.ES256, jws.None} {
 		id, ok := ids[m]
-		if !ok && m == shcr.Unsigned {
+		if !ok && m == jws.None {
 			id, ok = shcr.Identity{}, true
 		}
 		require.True(b, ok, "the world has a region signing %s", m)
@@ -204,7 +207,7 @@ func BenchmarkIdentityToken(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			if i%100 == 0 {
-				sign(b, ids[shcr.ES256])
+				sign(b, ids[auth.ES256])
 			}
 			i++
 		}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/internal/jws"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -172,7 +174,7 @@ func describeAuth(d *shcr.Directory, ods shcrkit.ODSCode) string {
 		return "-"
 	}
 	signing := string(ep.Identity.Signing)
-	if signing == "" || ep.Identity.Signing == shcr.Unsigned {
+	if signing == "" || ep.Identity.Signing == jws.None {
 		signing = "unsigned"
 	}
 	if ep.TokenSource == nil {
@@ -188,7 +190,7 @@ func identityHeader(ep shcr.Endpoint) string {
 	if ep.Identity.Header != "" {
 		return ep.Identity.Header
 	}
-	return shcr.DefaultIdentityHeader
+	return identitytoken.DefaultHeader
 }
 
 func (s *sandbox) region(ods shcrkit.ODSCode) (region, bool) {
@@ -240,8 +242,8 @@ func (s *sandbox) identityToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	aud := rg.root(r)
-	claims := shcr.NewIdentityClaims(s.world.Requester, purpose, aud, "https://riverside-ed.example/epr", false, time.Now())
-	tok, err := ep.Identity.Sign(claims)
+	claims := identitytoken.New(s.world.Requester, purpose, aud, "https://riverside-ed.example/epr", false, time.Now())
+	tok, err := identitytoken.Sign(ep.Identity.Signing, ep.Identity.Key, ep.Identity.KeyID, claims)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
@@ -423,7 +424,7 @@ func TestOwnIdentityKey(t *testing.T) {
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 
 	aud := base + "/shcr/RNR/fhir"
-	own, err := shcr.Identity{Signing: shcr.RS256, Key: key}.Sign(shcr.NewIdentityClaims(sb.world.Requester, shcrkit.PurposeDirectCare, aud, "https://tester.example", false, time.Now()))
+	own, err := identitytoken.Sign(auth.RS256, key, "", identitytoken.New(sb.world.Requester, shcrkit.PurposeDirectCare, aud, "https://tester.example", false, time.Now()))
 	require.NoError(t, err)
 	read := func() int {
 		resp, _ := call(t, http.MethodGet, aud+"/records/RNR-000002", map[string]string{"Authorization": "Bearer " + tok, "X-Identity-Token": own}, nil)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 )
@@ -73,7 +74,7 @@ type Access struct {
 	// Client is the verified access token; zero without one.
 	Client AccessToken
 	// Identity is the verified identity token.
-	Identity shcr.IdentityClaims
+	Identity identitytoken.Claims
 	// Requester is the professional, as the identity token states them.
 	Requester shcrkit.Requester
 	// Purpose is the purpose of use stated (TREAT when none was).

@@ -12,6 +12,8 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/provider"
@@ -49,8 +51,8 @@ func BenchmarkGuard(b *testing.B) {
 		id   shcr.Identity
 		key  any
 	}{
-		{"RS256", shcr.Identity{Signing: shcr.RS256, Key: testRSA}, &testRSA.PublicKey},
-		{"ES256", shcr.Identity{Signing: shcr.ES256, Key: testEC}, &testEC.PublicKey},
+		{"RS256", shcr.Identity{Signing: auth.RS256, Key: testRSA}, &testRSA.PublicKey},
+		{"ES256", shcr.Identity{Signing: auth.ES256, Key: testEC}, &testEC.PublicKey},
 		{"unsigned", shcr.Identity{}, nil},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
@@ -66,8 +68,8 @@ func BenchmarkGuard(b *testing.B) {
 				b.Fatal(err)
 			}
 			h := g.Wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-			claims := shcr.NewIdentityClaims(eastmoorDoctor(), shcrkit.PurposeDirectCare, audience, "eastmoor", false, now)
-			tok, err := tc.id.Sign(claims)
+			claims := identitytoken.New(eastmoorDoctor(), shcrkit.PurposeDirectCare, audience, "eastmoor", false, now)
+			tok, err := identitytoken.Sign(tc.id.Signing, tc.id.Key, tc.id.KeyID, claims)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,7 +12,7 @@
 //		AccessTokens: jwks,      // a JWKSVerifier, an Introspector, or nil
 //		Consumers: []provider.Consumer{{
 //			Name: "Eastmoor ShCR", ShCR: "QEM", ClientIDs: []string{"eastmoor-portal"},
-//			Signing: shcr.RS256, Key: eastmoorIdentityKey,
+//			Signing: auth.RS256, Key: eastmoorIdentityKey,
 //		}},
 //	})
 //	http.Handle("/fhir/", g.Wrap(fhirAPI))
@@ -25,7 +25,7 @@
 //     opaque token through the issuer's introspection endpoint
 //     (Introspector); any TokenVerifier will do;
 //   - verified the per-request identity token that package shcr sends
-//     (see shcr.IdentityClaims): signature with the consumer's key or, for
+//     (the GP Connect claims shcr.Identity describes): signature with the consumer's key or, for
 //     a consumer that sends them unsigned as GP Connect does, its absence;
 //     aud, iat, exp and the GP Connect claims; and that it is not a replay
 //     within its lifetime (Consumer.IdentityReuse allows a consumer that

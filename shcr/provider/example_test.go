@@ -8,8 +8,8 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/rbac"
-	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/provider"
 )
 
@@ -41,8 +41,8 @@ func Example() {
 	doctor := shcrkit.Requester{UserID: "555000000201", Name: "Dr Ola Brennan", RoleProfileID: "555000000202",
 		RoleCode: "S8000:G8000:R8000", Activities: []string{"B0360"}, Organisation: "RE1",
 		System: shcrkit.System{Name: "Eastmoor Portal", Version: "2.0"}}
-	claims := shcr.NewIdentityClaims(doctor, shcrkit.PurposeDirectCare, "https://shcr.north.example/fhir", "eastmoor", false, now)
-	token, _ := shcr.Identity{}.Sign(claims)
+	claims := identitytoken.New(doctor, shcrkit.PurposeDirectCare, "https://shcr.north.example/fhir", "eastmoor", false, now)
+	token, _ := identitytoken.Sign("", nil, "", claims)
 	req := httptest.NewRequest(http.MethodGet, "https://shcr.north.example/fhir/DocumentReference/cp-1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("X-Request-ID", "6f1f0c1e-9d1b-4c39-9f0e-4d1f5f2b7a10")

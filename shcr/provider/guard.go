@@ -18,8 +18,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/internal/jws"
 	"github.com/shcrkit/shcrkit/rbac"
-	"github.com/shcrkit/shcrkit/shcr"
 )
 
 // Defaults of a Guard.
@@ -49,7 +51,7 @@ type Consumer struct {
 	ClientIDs []string
 	// Signing is how the consumer signs identity tokens; "" means
 	// unsigned, which is accepted only when Key is nil.
-	Signing shcr.SigningMethod
+	Signing auth.Algorithm
 	// Key verifies signed identity tokens (*rsa.PublicKey,
 	// *ecdsa.PublicKey).
 	Key crypto.PublicKey
@@ -84,7 +86,7 @@ type Config struct {
 	AccessTokens TokenVerifier
 	// IdentityHeader is the header of the identity token when
 	// Authorization carries an access token; "" means
-	// shcr.DefaultIdentityHeader.
+	// identitytoken.DefaultHeader.
 	IdentityHeader string
 	// RateLimit bounds the requests of each consumer organisation; the
 	// zero value means no limit.
@@ -186,11 +188,11 @@ func New(cfg Config) (*Guard, error) {
 			g.byClient[id] = &c
 		}
 		switch c.Signing {
-		case "", shcr.Unsigned:
+		case "", jws.None:
 			if c.Key != nil {
 				bad("%s: a key is given for unsigned identity tokens", name)
 			}
-		case shcr.RS256, shcr.RS512, shcr.ES256:
+		case auth.RS256, auth.RS512, auth.ES256:
 			if c.Key == nil {
 				bad("%s: %s identity tokens need a key", name, c.Signing)
 			}
@@ -208,7 +210,7 @@ func New(cfg Config) (*Guard, error) {
 		return nil, errors.Join(errs...)
 	}
 	if g.header == "" {
-		g.header = shcr.DefaultIdentityHeader
+		g.header = identitytoken.DefaultHeader
 	}
 	if g.cfg.MaxTrackedTokens == 0 {
 		g.cfg.MaxTrackedTokens = DefaultMaxTrackedTokens
@@ -348,7 +350,7 @@ func (c *call) check(now time.Time) *refusal {
 		}
 	}
 	a.Consumer, a.ShCR = consumer.Name, consumer.ShCR
-	check := shcr.IdentityCheck{Audience: g.cfg.Audience, Signing: consumer.Signing, Key: consumer.Key, Now: g.cfg.Now, Leeway: g.cfg.Leeway}
+	check := identitytoken.Check{Audience: g.cfg.Audience, Signing: consumer.Signing, Key: consumer.Key, Now: g.cfg.Now, Leeway: g.cfg.Leeway}
 	claims, err := check.Verify(identity)
 	if err != nil {
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: strings.ReplaceAll(err.Error(), "\n", "; ")}
@@ -366,7 +368,7 @@ func (c *call) check(now time.Time) *refusal {
 		a.Purpose = p
 	}
 	c.event.Purpose = a.Purpose
-	a.Restricted = claims.RequestedScope == shcr.ScopeRestricted
+	a.Restricted = claims.RequestedScope == identitytoken.ScopeRestricted
 	key := "jti:" + claims.ID
 	if claims.ID == "" {
 		sum := sha256.Sum256([]byte(identity))
@@ -492,7 +494,7 @@ func (g *Guard) write(ctx context.Context, e audit.Event) error {
 // consumerOf finds the consumer of an identity token that came without
 // an access token, from the organisation it names, before verification.
 func (g *Guard) consumerOf(token string) *Consumer {
-	var claims shcr.IdentityClaims
+	var claims identitytoken.Claims
 	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
 		return nil
 	}
@@ -506,15 +508,15 @@ func (g *Guard) consumerOf(token string) *Consumer {
 
 // requesterOf is the professional as the verified identity token states
 // them.
-func requesterOf(c shcr.IdentityClaims) shcrkit.Requester {
+func requesterOf(c identitytoken.Claims) shcrkit.Requester {
 	p := c.RequestingPractitioner
 	r := shcrkit.Requester{
-		UserID:           p.IdentifierValue(shcr.SDSUserIDSystem),
-		RoleProfileID:    p.IdentifierValue(shcr.SDSRoleProfileIDSystem),
+		UserID:           p.IdentifierValue(identitytoken.SDSUserIDSystem),
+		RoleProfileID:    p.IdentifierValue(identitytoken.SDSRoleProfileIDSystem),
 		Organisation:     shcrkit.ODSCode(c.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem)),
 		OrganisationName: c.RequestingOrganization.Name,
 		System: shcrkit.System{Name: c.RequestingDevice.Model, Version: c.RequestingDevice.Version,
-			ASID: identifier(c.RequestingDevice.Identifier, shcr.ASIDSystem)},
+			ASID: identifier(c.RequestingDevice.Identifier, identitytoken.ASIDSystem)},
 	}
 	if len(p.Name) > 0 {
 		r.Name = p.Name[0].Text
@@ -526,7 +528,7 @@ func requesterOf(c shcr.IdentityClaims) shcrkit.Requester {
 	return r
 }
 
-func identifier(ids []shcr.Identifier, system string) string {
+func identifier(ids []identitytoken.Identifier, system string) string {
 	for _, id := range ids {
 		if id.System == system {
 			return id.Value
@@ -535,7 +537,7 @@ func identifier(ids []shcr.Identifier, system string) string {
 	return ""
 }
 
-func lastFamily(c shcr.IdentityClaims) string {
+func lastFamily(c identitytoken.Claims) string {
 	if n := c.RequestingPractitioner.Name; len(n) > 0 {
 		return n[0].Family
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/provider"
@@ -98,8 +100,8 @@ func newFixture(t *testing.T, edit ...func(*provider.Config)) *fixture {
 			return t, nil
 		}),
 		Consumers: []provider.Consumer{
-			{Name: "Eastmoor ShCR", ShCR: "QEM", Signing: shcr.RS256, Key: &testRSA.PublicKey},
-			{Name: "Westhaven Care Record", ShCR: "QWH", Signing: shcr.ES256, Key: &testEC.PublicKey},
+			{Name: "Eastmoor ShCR", ShCR: "QEM", Signing: auth.RS256, Key: &testRSA.PublicKey},
+			{Name: "Westhaven Care Record", ShCR: "QWH", Signing: auth.ES256, Key: &testEC.PublicKey},
 		},
 		Now: func() time.Time { return f.now },
 	}
@@ -130,16 +132,16 @@ func newFixture(t *testing.T, edit ...func(*provider.Config)) *fixture {
 }
 
 // identity signs an identity token for r at the fixture's time.
-func (f *fixture) identity(r shcrkit.Requester, edit ...func(*shcr.IdentityClaims)) string {
-	c := shcr.NewIdentityClaims(r, shcrkit.PurposeDirectCare, audience, "https://eastmoor.example", false, f.now)
+func (f *fixture) identity(r shcrkit.Requester, edit ...func(*identitytoken.Claims)) string {
+	c := identitytoken.New(r, shcrkit.PurposeDirectCare, audience, "https://eastmoor.example", false, f.now)
 	for _, e := range edit {
 		e(&c)
 	}
-	id := shcr.Identity{Signing: shcr.RS256, Key: testRSA}
+	id := shcr.Identity{Signing: auth.RS256, Key: testRSA}
 	if r.Organisation == "RW1" {
-		id = shcr.Identity{Signing: shcr.ES256, Key: testEC}
+		id = shcr.Identity{Signing: auth.ES256, Key: testEC}
 	}
-	tok, err := id.Sign(c)
+	tok, err := identitytoken.Sign(id.Signing, id.Key, id.KeyID, c)
 	require.NoError(f.t, err)
 	return tok
 }
@@ -224,22 +226,22 @@ func TestGuardRefusals(t *testing.T) {
 		{name: "malformed token", record: "care-plan", token: func(*fixture) string { return "not.a.jwt" },
 			status: 403, code: "ACCESS_DENIED"},
 		{name: "signed with another key", record: "care-plan", token: func(f *fixture) string {
-			c := shcr.NewIdentityClaims(eastmoorDoctor(), shcrkit.PurposeDirectCare, audience, "x", false, f.now)
-			tok, err := shcr.Identity{Signing: shcr.RS256, Key: mustRSA()}.Sign(c)
+			c := identitytoken.New(eastmoorDoctor(), shcrkit.PurposeDirectCare, audience, "x", false, f.now)
+			tok, err := identitytoken.Sign(auth.RS256, mustRSA(), "", c)
 			require.NoError(t, err)
 			return tok
 		}, status: 403, code: "ACCESS_DENIED"},
 		{name: "unsigned from a consumer that signs", record: "care-plan", token: func(f *fixture) string {
-			c := shcr.NewIdentityClaims(eastmoorDoctor(), shcrkit.PurposeDirectCare, audience, "x", false, f.now)
-			tok, err := shcr.Identity{}.Sign(c)
+			c := identitytoken.New(eastmoorDoctor(), shcrkit.PurposeDirectCare, audience, "x", false, f.now)
+			tok, err := identitytoken.Sign("", nil, "", c)
 			require.NoError(t, err)
 			return tok
 		}, status: 403, code: "ACCESS_DENIED"},
 		{name: "another audience", record: "care-plan", token: func(f *fixture) string {
-			return f.identity(eastmoorDoctor(), func(c *shcr.IdentityClaims) { c.Audience = "https://elsewhere.example/fhir" })
+			return f.identity(eastmoorDoctor(), func(c *identitytoken.Claims) { c.Audience = "https://elsewhere.example/fhir" })
 		}, status: 403, code: "ACCESS_DENIED"},
 		{name: "expired", record: "care-plan", token: func(f *fixture) string {
-			return f.identity(eastmoorDoctor(), func(c *shcr.IdentityClaims) { c.IssuedAt -= 600; c.ExpiresAt -= 600 })
+			return f.identity(eastmoorDoctor(), func(c *identitytoken.Claims) { c.IssuedAt -= 600; c.ExpiresAt -= 600 })
 		}, status: 403, code: "ACCESS_DENIED"},
 		{name: "organisation of no consumer", record: "care-plan", token: func(f *fixture) string {
 			r := eastmoorDoctor()
@@ -331,7 +333,7 @@ func TestGuardServesNothingWhenTheAuditSinkFails(t *testing.T) {
 
 func TestGuardPassesObligationsToTheHandler(t *testing.T) {
 	f := newFixture(t)
-	tok := f.identity(eastmoorDoctor(), func(c *shcr.IdentityClaims) { c.RequestedScope = shcr.ScopeRestricted })
+	tok := f.identity(eastmoorDoctor(), func(c *identitytoken.Claims) { c.RequestedScope = identitytoken.ScopeRestricted })
 	resp := f.get("restricted", tok)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	body, err := io.ReadAll(resp.Body)
@@ -353,7 +355,7 @@ func TestGuardAlertObligation(t *testing.T) {
 	for _, hook := range []bool{false, true} {
 		f := newFixture(t, func(c *provider.Config) {
 			c.Policy = policy
-			c.Consumers = append(c.Consumers, provider.Consumer{Name: "Southdale", ShCR: "QSD", Signing: shcr.RS256, Key: &testRSA.PublicKey})
+			c.Consumers = append(c.Consumers, provider.Consumer{Name: "Southdale", ShCR: "QSD", Signing: auth.RS256, Key: &testRSA.PublicKey})
 			if hook {
 				c.Alert = func(_ context.Context, a *provider.Access, o rbac.Obligation) error {
 					assert.Equal(t, "B0015", o.Activity)
@@ -362,7 +364,7 @@ func TestGuardAlertObligation(t *testing.T) {
 				}
 			}
 		})
-		tok := f.identity(southdale, func(c *shcr.IdentityClaims) { c.PurposeOfUse = "BTG" })
+		tok := f.identity(southdale, func(c *identitytoken.Claims) { c.PurposeOfUse = "BTG" })
 		resp := f.get("care-plan", tok)
 		if hook {
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
@@ -375,7 +377,7 @@ func TestGuardAlertObligation(t *testing.T) {
 
 func TestNewReportsEveryProblem(t *testing.T) {
 	_, err := provider.New(provider.Config{
-		Consumers: []provider.Consumer{{ShCR: "QEM", Signing: shcr.RS256}, {ShCR: "nope!"}},
+		Consumers: []provider.Consumer{{ShCR: "QEM", Signing: auth.RS256}, {ShCR: "nope!"}},
 	})
 	require.ErrorIs(t, err, provider.ErrInvalidConfig)
 	for _, want := range []string{"Policy", "Audit", "Resolver", "Audience", "need a key", "not a valid ODS code"} {

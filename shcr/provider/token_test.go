@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/shcr/provider"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -208,15 +208,15 @@ func TestGuardWithAccessTokens(t *testing.T) {
 		c.Consumers[1].ClientIDs = []string{"westhaven-app"}
 	})
 	id := f.identity(eastmoorDoctor())
-	assert.Equal(t, http.StatusOK, f.get("care-plan", "eastmoor", shcr.DefaultIdentityHeader, id).StatusCode)
-	assert.Equal(t, http.StatusUnauthorized, f.get("care-plan", "", shcr.DefaultIdentityHeader, f.identity(eastmoorDoctor())).StatusCode)
-	assert.Equal(t, http.StatusUnauthorized, f.get("care-plan", "forged", shcr.DefaultIdentityHeader, f.identity(eastmoorDoctor())).StatusCode)
-	assert.Equal(t, http.StatusForbidden, f.get("care-plan", "stranger", shcr.DefaultIdentityHeader, f.identity(eastmoorDoctor())).StatusCode)
+	assert.Equal(t, http.StatusOK, f.get("care-plan", "eastmoor", identitytoken.DefaultHeader, id).StatusCode)
+	assert.Equal(t, http.StatusUnauthorized, f.get("care-plan", "", identitytoken.DefaultHeader, f.identity(eastmoorDoctor())).StatusCode)
+	assert.Equal(t, http.StatusUnauthorized, f.get("care-plan", "forged", identitytoken.DefaultHeader, f.identity(eastmoorDoctor())).StatusCode)
+	assert.Equal(t, http.StatusForbidden, f.get("care-plan", "stranger", identitytoken.DefaultHeader, f.identity(eastmoorDoctor())).StatusCode)
 	assert.Equal(t, http.StatusUnauthorized, f.get("care-plan", "eastmoor").StatusCode, "no identity token")
 	// An Eastmoor client presenting a Westhaven professional is refused.
 	w := eastmoorDoctor()
 	w.Organisation = "RW1"
-	resp := f.get("care-plan", "eastmoor", shcr.DefaultIdentityHeader, f.identity(w))
+	resp := f.get("care-plan", "eastmoor", identitytoken.DefaultHeader, f.identity(w))
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	assert.Equal(t, 6, f.sink.Len(), "every request is recorded")
 }

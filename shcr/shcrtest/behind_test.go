@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -156,10 +157,10 @@ func TestTrustIdentityKey(t *testing.T) {
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	p := summaryPointer(t)
-	srv := shcrtest.NewServer("RKS", shcrtest.WithPointers([]nrls.Pointer{p}), shcrtest.WithIdentitySigning(shcr.RS256, &made.PublicKey))
+	srv := shcrtest.NewServer("RKS", shcrtest.WithPointers([]nrls.Pointer{p}), shcrtest.WithIdentitySigning(auth.RS256, &made.PublicKey))
 	defer srv.Close()
-	assert.Equal(t, shcr.RS256, srv.Signing())
-	own := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: shcr.RS256, Key: tester}, srv.URL, time.Now())}
+	assert.Equal(t, auth.RS256, srv.Signing())
+	own := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: auth.RS256, Key: tester}, srv.URL, time.Now())}
 	resp, _ := get(t, srv.Client(), srv.RecordURL(p.ID), own)
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "not yet trusted")
 
@@ -167,7 +168,7 @@ func TestTrustIdentityKey(t *testing.T) {
 	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), own)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID),
-		map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: shcr.RS256, Key: made}, srv.URL, time.Now())})
+		map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: auth.RS256, Key: made}, srv.URL, time.Now())})
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the key it was made with still works")
 
 	assert.ErrorIs(t, srv.TrustIdentityKey(&ec.PublicKey), shcrtest.ErrInvalidOption, "an EC key does not fit RS256")
@@ -177,7 +178,7 @@ func TestTrustIdentityKey(t *testing.T) {
 	unsigned := shcrtest.NewServer("RKS")
 	defer unsigned.Close()
 	assert.ErrorIs(t, unsigned.TrustIdentityKey(&tester.PublicKey), shcrtest.ErrInvalidOption, "an unsigned fake takes no key")
-	es := shcrtest.NewServer("RKS", shcrtest.WithIdentitySigning(shcr.ES256, &ec.PublicKey))
+	es := shcrtest.NewServer("RKS", shcrtest.WithIdentitySigning(auth.ES256, &ec.PublicKey))
 	defer es.Close()
 	assert.NoError(t, es.TrustIdentityKey(ec), "a private key's public half is used")
 }

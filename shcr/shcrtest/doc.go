@@ -7,7 +7,7 @@
 //
 //	srv := shcrtest.NewServer(nrlstest.CustodianNorth,
 //		shcrtest.WithTokenValidator(tokens.Validate),
-//		shcrtest.WithIdentitySigning(shcr.RS256, &key.PublicKey))
+//		shcrtest.WithIdentitySigning(auth.RS256, &key.PublicKey))
 //	defer srv.Close()
 //
 // A Server holds the records of one custodian, served at
@@ -19,7 +19,7 @@
 // WithRecords and AddRecord seed others.
 //
 // Every request must carry a valid identity token (package shcr's GP
-// Connect-style claims, checked with shcr.IdentityCheck: signature as
+// Connect-style claims, checked as shcr/provider checks them: signature as
 // configured, aud = the service root, iat and exp, the requesting
 // organisation, practitioner and device) and, with WithTokenValidator, an
 // OAuth2 access token; otherwise the answer is a FHIR OperationOutcome

@@ -22,10 +22,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/internal/jws"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
-	"github.com/shcrkit/shcrkit/shcr"
 )
 
 // RootPath is the path of the service root on the fake; records are served
@@ -54,7 +56,7 @@ type config struct {
 	name       string
 	asid       string
 	validate   func(string) error
-	signing    shcr.SigningMethod
+	signing    auth.Algorithm
 	key        crypto.PublicKey
 	header     string
 	records    []Record
@@ -85,14 +87,14 @@ func WithTokenValidator(validate func(token string) error) Option {
 // WithIdentitySigning makes the fake accept only identity tokens signed
 // with method and verified by key (an *rsa.PublicKey or *ecdsa.PublicKey).
 // The default accepts only unsigned tokens.
-func WithIdentitySigning(method shcr.SigningMethod, key crypto.PublicKey) Option {
+func WithIdentitySigning(method auth.Algorithm, key crypto.PublicKey) Option {
 	return func(c *config) error {
 		switch method {
-		case shcr.Unsigned, "":
+		case jws.None, "":
 			if key != nil {
 				return fmt.Errorf("%w: an unsigned identity token takes no key", ErrInvalidOption)
 			}
-		case shcr.RS256, shcr.RS512, shcr.ES256:
+		case auth.RS256, auth.RS512, auth.ES256:
 			if key == nil {
 				return fmt.Errorf("%w: %s needs a public key", ErrInvalidOption, method)
 			}
@@ -105,7 +107,7 @@ func WithIdentitySigning(method shcr.SigningMethod, key crypto.PublicKey) Option
 }
 
 // WithIdentityHeader names the header the identity token travels in beside
-// an access token (default shcr.DefaultIdentityHeader).
+// an access token (default identitytoken.DefaultHeader).
 func WithIdentityHeader(h string) Option {
 	return func(c *config) error {
 		if h == "" || strings.ContainsAny(h, " :\r\n") {
@@ -246,7 +248,7 @@ type Identity struct {
 	// Search is the resource type searched, or "" for a record.
 	Search string
 	ViaSSP bool
-	Claims shcr.IdentityClaims
+	Claims identitytoken.Claims
 }
 
 // NewServer starts a fake remote ShCR for custodian on a loopback address,
@@ -270,7 +272,7 @@ func NewUnstartedServer(custodian shcrkit.ODSCode, opts ...Option) (*Server, err
 		return nil, fmt.Errorf("%w: custodian must be an upper-case ODS code", ErrInvalidOption)
 	}
 	s := &Server{cfg: config{custodian: custodian, name: string(custodian), pageSize: DefaultPageSize,
-		header: shcr.DefaultIdentityHeader, signing: shcr.Unsigned, now: time.Now, leeway: 5 * time.Second},
+		header: identitytoken.DefaultHeader, signing: jws.None, now: time.Now, leeway: 5 * time.Second},
 		records: make(map[string]Record)}
 	for _, o := range opts {
 		if o == nil {
@@ -525,7 +527,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // authorize checks the access and identity tokens of a request (or the
 // proxy's headers) and answers the refusal itself.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool, claims shcr.IdentityClaims, ok bool) {
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool, claims identitytoken.Claims, ok bool) {
 	proxied = s.viaProxy(r)
 	var token string
 	switch {
@@ -553,7 +555,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool
 		deny(w, http.StatusUnauthorized, "no identity token")
 		return
 	}
-	check := shcr.IdentityCheck{Audience: s.audience(r), Signing: s.cfg.signing, Key: s.cfg.key, Now: s.cfg.now, Leeway: s.cfg.leeway}
+	check := identitytoken.Check{Audience: s.audience(r), Signing: s.cfg.signing, Key: s.cfg.key, Now: s.cfg.now, Leeway: s.cfg.leeway}
 	claims, err := check.Verify(token)
 	if err != nil {
 		s.mu.RLock()
@@ -591,11 +593,11 @@ func (s *Server) TrustIdentityKey(key crypto.PublicKey) error {
 	}
 	switch k := key.(type) {
 	case *rsa.PublicKey:
-		if k == nil || (s.cfg.signing != shcr.RS256 && s.cfg.signing != shcr.RS512) {
+		if k == nil || (s.cfg.signing != auth.RS256 && s.cfg.signing != auth.RS512) {
 			return fmt.Errorf("%w: an RSA key fits RS256 and RS512, and this fake takes %s identity tokens", ErrInvalidOption, s.signingName())
 		}
 	case *ecdsa.PublicKey:
-		if k == nil || s.cfg.signing != shcr.ES256 || k.Curve != elliptic.P256() {
+		if k == nil || s.cfg.signing != auth.ES256 || k.Curve != elliptic.P256() {
 			return fmt.Errorf("%w: a P-256 key fits ES256, and this fake takes %s identity tokens", ErrInvalidOption, s.signingName())
 		}
 	default:
@@ -608,11 +610,11 @@ func (s *Server) TrustIdentityKey(key crypto.PublicKey) error {
 }
 
 // Signing returns the method identity tokens must be signed with
-// (shcr.Unsigned for none).
-func (s *Server) Signing() shcr.SigningMethod { return s.cfg.signing }
+// (jws.None for none).
+func (s *Server) Signing() auth.Algorithm { return s.cfg.signing }
 
 func (s *Server) signingName() string {
-	if s.cfg.signing == shcr.Unsigned || s.cfg.signing == "" {
+	if s.cfg.signing == jws.None || s.cfg.signing == "" {
 		return "unsigned"
 	}
 	return string(s.cfg.signing)

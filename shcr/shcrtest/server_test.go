@@ -21,6 +21,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -37,7 +39,7 @@ var requester = shcrkit.Requester{
 
 func identity(t *testing.T, id shcr.Identity, aud string, now time.Time) string {
 	t.Helper()
-	tok, err := id.Sign(shcr.NewIdentityClaims(requester, shcrkit.PurposeDirectCare, aud, "", false, now))
+	tok, err := identitytoken.Sign(id.Signing, id.Key, id.KeyID, identitytoken.New(requester, shcrkit.PurposeDirectCare, aud, "", false, now))
 	require.NoError(t, err)
 	return tok
 }
@@ -86,13 +88,13 @@ func TestServerChecksTokens(t *testing.T) {
 		return nil
 	}
 	srv := shcrtest.NewServer(nrlstest.CustodianNorth, shcrtest.WithTokenValidator(validate),
-		shcrtest.WithIdentitySigning(shcr.RS256, &rk.PublicKey), shcrtest.WithClock(func() time.Time { return now }))
+		shcrtest.WithIdentitySigning(auth.RS256, &rk.PublicKey), shcrtest.WithClock(func() time.Time { return now }))
 	defer srv.Close()
 	seed, err := shcrtest.SeedPointers(nrlstest.CustodianNorth)
 	require.NoError(t, err)
 	require.NotEmpty(t, seed)
 	u := srv.RecordURL(seed[0].ID)
-	good := identity(t, shcr.Identity{Signing: shcr.RS256, Key: rk}, srv.URL, now)
+	good := identity(t, shcr.Identity{Signing: auth.RS256, Key: rk}, srv.URL, now)
 
 	tests := []struct {
 		name   string
@@ -100,20 +102,20 @@ func TestServerChecksTokens(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"no access token", map[string]string{shcr.DefaultIdentityHeader: good}, 401, "ACCESS_DENIED"},
-		{"refused access token", map[string]string{"Authorization": "Bearer stolen", shcr.DefaultIdentityHeader: good}, 401, "ACCESS_DENIED"},
+		{"no access token", map[string]string{identitytoken.DefaultHeader: good}, 401, "ACCESS_DENIED"},
+		{"refused access token", map[string]string{"Authorization": "Bearer stolen", identitytoken.DefaultHeader: good}, 401, "ACCESS_DENIED"},
 		{"no identity token", map[string]string{"Authorization": "Bearer good-access"}, 401, "ACCESS_DENIED"},
 		{"unsigned identity", map[string]string{"Authorization": "Bearer good-access",
-			shcr.DefaultIdentityHeader: identity(t, shcr.Identity{}, srv.URL, now)}, 403, "ACCESS_DENIED"},
+			identitytoken.DefaultHeader: identity(t, shcr.Identity{}, srv.URL, now)}, 403, "ACCESS_DENIED"},
 		{"signed by another key", map[string]string{"Authorization": "Bearer good-access",
-			shcr.DefaultIdentityHeader: identity(t, shcr.Identity{Signing: shcr.ES256, Key: other}, srv.URL, now)}, 403, "ACCESS_DENIED"},
+			identitytoken.DefaultHeader: identity(t, shcr.Identity{Signing: auth.ES256, Key: other}, srv.URL, now)}, 403, "ACCESS_DENIED"},
 		{"another audience", map[string]string{"Authorization": "Bearer good-access",
-			shcr.DefaultIdentityHeader: identity(t, shcr.Identity{Signing: shcr.RS256, Key: rk}, "https://elsewhere.example/fhir", now)}, 403, "ACCESS_DENIED"},
+			identitytoken.DefaultHeader: identity(t, shcr.Identity{Signing: auth.RS256, Key: rk}, "https://elsewhere.example/fhir", now)}, 403, "ACCESS_DENIED"},
 		{"expired", map[string]string{"Authorization": "Bearer good-access",
-			shcr.DefaultIdentityHeader: identity(t, shcr.Identity{Signing: shcr.RS256, Key: rk}, srv.URL, now.Add(-10*time.Minute))}, 403, "ACCESS_DENIED"},
-		{"organisation header disagrees", map[string]string{"Authorization": "Bearer good-access", shcr.DefaultIdentityHeader: good,
+			identitytoken.DefaultHeader: identity(t, shcr.Identity{Signing: auth.RS256, Key: rk}, srv.URL, now.Add(-10*time.Minute))}, 403, "ACCESS_DENIED"},
+		{"organisation header disagrees", map[string]string{"Authorization": "Bearer good-access", identitytoken.DefaultHeader: good,
 			"NHSD-End-User-Organisation-ODS": "RX9"}, 403, "ACCESS_DENIED"},
-		{"good", map[string]string{"Authorization": "Bearer good-access", shcr.DefaultIdentityHeader: good}, 200, ""},
+		{"good", map[string]string{"Authorization": "Bearer good-access", identitytoken.DefaultHeader: good}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,7 +306,7 @@ func TestProxyForwardsOnlyToRegisteredProviders(t *testing.T) {
 
 func TestNewServerOptions(t *testing.T) {
 	for _, opt := range []shcrtest.Option{
-		shcrtest.WithTokenValidator(nil), shcrtest.WithIdentitySigning("HS256", nil), shcrtest.WithIdentitySigning(shcr.RS256, nil),
+		shcrtest.WithTokenValidator(nil), shcrtest.WithIdentitySigning("HS256", nil), shcrtest.WithIdentitySigning(auth.RS256, nil),
 		shcrtest.WithIdentityHeader("bad header"), shcrtest.WithASID("12"), shcrtest.WithPageSize(0),
 		shcrtest.WithTrustedProxy(nil), shcrtest.WithClock(nil), shcrtest.WithRecords(shcrtest.Record{}), nil,
 	} {

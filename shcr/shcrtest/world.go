@@ -17,6 +17,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/auth/authtest"
+	"github.com/shcrkit/shcrkit/internal/jws"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
@@ -51,15 +52,15 @@ const ConsumerASID = "200000000001"
 // How each region of the world authenticates, so that every combination
 // the SDK supports is exercised.
 var regionAuth = map[shcrkit.ODSCode]struct {
-	signing shcr.SigningMethod
+	signing auth.Algorithm
 	access  bool   // requires an OAuth2 access token
 	header  string // identity header beside the access token
 }{
-	nrlstest.CustodianNorth: {signing: shcr.RS256, access: true},
-	nrlstest.CustodianSouth: {signing: shcr.ES256, access: true},
-	nrlstest.CustodianEast:  {signing: shcr.Unsigned},
-	nrlstest.CustodianWest:  {signing: shcr.RS512, access: true, header: "X-Request-Identity"},
-	CustodianKestrel:        {signing: shcr.RS256, access: true},
+	nrlstest.CustodianNorth: {signing: auth.RS256, access: true},
+	nrlstest.CustodianSouth: {signing: auth.ES256, access: true},
+	nrlstest.CustodianEast:  {signing: jws.None},
+	nrlstest.CustodianWest:  {signing: auth.RS512, access: true, header: "X-Request-Identity"},
+	CustodianKestrel:        {signing: auth.RS256, access: true},
 }
 
 // World is a complete fake of the national services and five regional
@@ -223,10 +224,10 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 		ropts := []Option{WithName(c.Name), WithASID(c.ASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.Certificate())}
 		ident := shcr.Identity{Signing: ra.signing, Header: ra.header}
 		switch ra.signing {
-		case shcr.RS256, shcr.RS512:
+		case auth.RS256, auth.RS512:
 			ropts = append(ropts, WithIdentitySigning(ra.signing, &idRSA.PublicKey))
 			ident.Key, ident.KeyID = idRSA, "riverside-identity-rsa"
-		case shcr.ES256:
+		case auth.ES256:
 			ropts = append(ropts, WithIdentitySigning(ra.signing, &idEC.PublicKey))
 			ident.Key, ident.KeyID = idEC, "riverside-identity-ec"
 		}

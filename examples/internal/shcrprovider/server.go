@@ -245,7 +245,7 @@ type Attached struct {
 func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ...shcrkit.NHSNumber) (*Attached, error) {
 	var ident shcr.Identity
 	for _, ep := range w.Directory.Endpoints() {
-		if ep.Identity.Signing == shcr.RS256 && ep.TokenSource != nil {
+		if ep.Identity.Signing == auth.RS256 && ep.TokenSource != nil {
 			ident = ep.Identity
 			break
 		}
@@ -304,7 +304,7 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 	srv, err := Start(ctx, Config{
 		Policy: providerPolicy, Audit: sink, AccessTokens: tokens, Patients: patients, NRL: nrl,
 		Consumers: []provider.Consumer{{Name: "Riverside Urgent Care Record", ShCR: local, ClientIDs: []string{app.APIKey},
-			Signing: shcr.RS256, Key: ident.Key.Public()}},
+			Signing: auth.RS256, Key: ident.Key.Public()}},
 	})
 	if err != nil {
 		return nil, err

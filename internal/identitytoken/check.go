@@ -1,4 +1,4 @@
-package shcr
+package identitytoken
 
 import (
 	"crypto"
@@ -9,16 +9,17 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/jws"
 )
 
-// IdentityCheck is what a provider checks of an identity token. Fakes use
-// it, and so can a real remote ShCR written in Go.
-type IdentityCheck struct {
+// Check is what a provider checks of an identity token: shcr/provider's
+// Guard and the fake remote ShCRs use it.
+type Check struct {
 	// Audience is the aud the token must carry: the provider's service
 	// root.
 	Audience string
-	// Signing is the method the token must use; "" means Unsigned.
-	Signing SigningMethod
+	// Signing is the method the token must use; "" means unsigned.
+	Signing jws.Algorithm
 	// Key verifies signed tokens: an *rsa.PublicKey or *ecdsa.PublicKey.
 	Key crypto.PublicKey
 	// Now is the clock; nil means time.Now.
@@ -28,13 +29,13 @@ type IdentityCheck struct {
 }
 
 // Verify parses token and checks its signature (or its absence), aud,
-// iat, exp (at most IdentityLifetime after iat) and the presence and shape
+// iat, exp (at most Lifetime after iat) and the presence and shape
 // of the GP Connect claims. Every violation is reported at once, joined,
-// each matching ErrIdentityToken; the text never repeats the token.
-func (c IdentityCheck) Verify(token string) (IdentityClaims, error) {
+// each matching ErrInvalid; the text never repeats the token.
+func (c Check) Verify(token string) (Claims, error) {
 	method := c.Signing
 	if method == "" {
-		method = Unsigned
+		method = jws.None
 	}
 	now := time.Now
 	if c.Now != nil {
@@ -50,9 +51,9 @@ func (c IdentityCheck) Verify(token string) (IdentityClaims, error) {
 	if c.Audience != "" {
 		opts = append(opts, jwt.WithAudience(c.Audience))
 	}
-	var claims IdentityClaims
+	var claims Claims
 	_, err := jwt.NewParser(opts...).ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
-		if method == Unsigned {
+		if method == jws.None {
 			return jwt.UnsafeAllowNoneSignatureType, nil
 		}
 		if c.Key == nil {
@@ -62,13 +63,13 @@ func (c IdentityCheck) Verify(token string) (IdentityClaims, error) {
 	})
 	var errs []error
 	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrIdentityToken}, args...)...))
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...))
 	}
 	if err != nil {
 		bad("%s", describeJWTError(err))
 		if errors.Is(err, jwt.ErrTokenMalformed) || errors.Is(err, jwt.ErrTokenSignatureInvalid) ||
 			errors.Is(err, jwt.ErrTokenUnverifiable) {
-			return IdentityClaims{}, errors.Join(errs...)
+			return Claims{}, errors.Join(errs...)
 		}
 	}
 	for _, p := range claims.problems() {
@@ -81,7 +82,7 @@ func (c IdentityCheck) Verify(token string) (IdentityClaims, error) {
 }
 
 // problems lists what is missing or malformed in the claims themselves.
-func (c IdentityClaims) problems() []string {
+func (c Claims) problems() []string {
 	var out []string
 	if c.Issuer == "" {
 		out = append(out, "iss is missing")
@@ -95,7 +96,7 @@ func (c IdentityClaims) problems() []string {
 	if c.IssuedAt == 0 {
 		out = append(out, "iat is missing")
 	}
-	if c.IssuedAt != 0 && c.ExpiresAt != 0 && c.ExpiresAt-c.IssuedAt > int64(IdentityLifetime/time.Second) {
+	if c.IssuedAt != 0 && c.ExpiresAt != 0 && c.ExpiresAt-c.IssuedAt > int64(Lifetime/time.Second) {
 		out = append(out, "exp is more than 5 minutes after iat")
 	}
 	if c.ReasonForRequest != "directcare" {

@@ -1,0 +1,136 @@
+package identitytoken_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestIdentityClaimsShape(t *testing.T) {
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	c := identitytoken.New(testRequester(), shcrkit.PurposeDirectCare, "https://north.example/fhir", "", false, now)
+	tok, err := identitytoken.Sign("", nil, "", c)
+	require.NoError(t, err)
+	parts := strings.Split(tok, ".")
+	require.Len(t, parts, 3)
+	assert.Empty(t, parts[2])
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"alg":"none","typ":"JWT"}`, string(header))
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(payload, &m))
+	assert.Equal(t, "Riverside EPR", m["iss"], "the issuer defaults to the calling system")
+	assert.Equal(t, "https://north.example/fhir", m["aud"], "aud is a single string, as GP Connect writes it")
+	assert.EqualValues(t, now.Unix()+300, m["exp"])
+	assert.Equal(t, "patient/*.read conf/N", m["requested_scope"])
+	dev := m["requesting_device"].(map[string]any)
+	assert.Equal(t, "Device", dev["resourceType"])
+	assert.Equal(t, "4.2", dev["version"])
+	org := m["requesting_organization"].(map[string]any)
+	assert.Equal(t, "Organization", org["resourceType"])
+	assert.Equal(t, "Riverside Hospitals NHS Trust", org["name"])
+	prac := m["requesting_practitioner"].(map[string]any)
+	assert.Equal(t, "Practitioner", prac["resourceType"])
+	assert.Equal(t, m["sub"], prac["id"])
+	name := prac["name"].([]any)[0].(map[string]any)
+	assert.Equal(t, "Okafor", name["family"])
+	assert.Equal(t, []any{"Amara"}, name["given"])
+	assert.Equal(t, []any{"Dr"}, name["prefix"], "a title is a prefix, not a given name")
+}
+
+func TestIdentityPractitionerName(t *testing.T) {
+	tests := []struct {
+		name string
+		want []identitytoken.HumanName
+	}{
+		{"Dr Amara Okafor", []identitytoken.HumanName{{Text: "Dr Amara Okafor", Family: "Okafor", Given: []string{"Amara"}, Prefix: []string{"Dr"}}}},
+		{"Prof. Sir Ian  Blake", []identitytoken.HumanName{{Text: "Prof. Sir Ian Blake", Family: "Blake", Given: []string{"Ian"}, Prefix: []string{"Prof.", "Sir"}}}},
+		{"Priya Anand Shah", []identitytoken.HumanName{{Text: "Priya Anand Shah", Family: "Shah", Given: []string{"Priya", "Anand"}}}},
+		{"Okafor", []identitytoken.HumanName{{Text: "Okafor", Family: "Okafor"}}},
+		{"Dr Okafor", []identitytoken.HumanName{{Text: "Dr Okafor", Family: "Okafor", Prefix: []string{"Dr"}}}},
+		{"   ", nil},
+	}
+	for _, tt := range tests {
+		r := testRequester()
+		r.Name = tt.name
+		c := identitytoken.New(r, shcrkit.PurposeDirectCare, "https://north.example/fhir", "", false, time.Now())
+		assert.Equal(t, tt.want, c.RequestingPractitioner.Name, tt.name)
+	}
+}
+
+func TestIdentityCheckFindsEveryProblem(t *testing.T) {
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	aud := "https://north.example/fhir"
+	base := func() identitytoken.Claims {
+		return identitytoken.New(testRequester(), shcrkit.PurposeDirectCare, aud, "", false, now)
+	}
+	tests := []struct {
+		name string
+		edit func(*identitytoken.Claims)
+		want string
+	}{
+		{"no issuer", func(c *identitytoken.Claims) { c.Issuer = "" }, "iss is missing"},
+		{"no subject", func(c *identitytoken.Claims) { c.Subject = "" }, "sub is missing"},
+		{"no iat", func(c *identitytoken.Claims) { c.IssuedAt = 0 }, "iat is missing"},
+		{"no exp", func(c *identitytoken.Claims) { c.ExpiresAt = 0 }, "exp is missing"},
+		{"too long", func(c *identitytoken.Claims) { c.ExpiresAt = c.IssuedAt + 3600 }, "more than 5 minutes"},
+		{"issued in the future", func(c *identitytoken.Claims) { c.IssuedAt += 600; c.ExpiresAt += 600 }, "iat is in the future"},
+		{"other reason", func(c *identitytoken.Claims) { c.ReasonForRequest = "research" }, "reason_for_request"},
+		{"other scope", func(c *identitytoken.Claims) { c.RequestedScope = "organization/*.read" }, "requested_scope"},
+		{"no device", func(c *identitytoken.Claims) { c.RequestingDevice = identitytoken.Device{} }, "requesting_device"},
+		{"no organisation ODS", func(c *identitytoken.Claims) { c.RequestingOrganization.Identifier = nil }, "no valid ODS code"},
+		{"no role profile", func(c *identitytoken.Claims) {
+			c.RequestingPractitioner.Identifier = c.RequestingPractitioner.Identifier[:1]
+		}, "role profile"},
+		{"sub and practitioner differ", func(c *identitytoken.Claims) { c.RequestingPractitioner.ID = "someone-else" }, "sub differs"},
+		{"wrong audience", func(c *identitytoken.Claims) { c.Audience = "https://south.example/fhir" }, "aud is not this provider"},
+	}
+	check := identitytoken.Check{Audience: aud, Now: func() time.Time { return now.Add(time.Minute) }}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := base()
+			tt.edit(&c)
+			tok, err := identitytoken.Sign("", nil, "", c)
+			require.NoError(t, err)
+			_, err = check.Verify(tok)
+			require.ErrorIs(t, err, identitytoken.ErrInvalid)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), tok)
+		})
+	}
+	tok, err := identitytoken.Sign("", nil, "", base())
+	require.NoError(t, err)
+	_, err = check.Verify(tok)
+	require.NoError(t, err)
+	_, err = check.Verify("not.a.token")
+	require.ErrorIs(t, err, identitytoken.ErrInvalid)
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	_, err = identitytoken.Check{Audience: aud, Signing: auth.RS256, Key: &rk.PublicKey, Now: check.Now}.Verify(tok)
+	require.ErrorIs(t, err, identitytoken.ErrInvalid, "an unsigned token is refused where a signature is required")
+}
+
+func testRequester() shcrkit.Requester {
+	return shcrkit.Requester{
+		UserID:           "555021935107",
+		Name:             "Dr Amara Okafor",
+		RoleProfileID:    "555021936108",
+		RoleCode:         "S8000:G8000:R8000",
+		Activities:       []string{"B0360", "B0380"},
+		Organisation:     "RX1",
+		OrganisationName: "Riverside Hospitals NHS Trust",
+		System:           shcrkit.System{Name: "Riverside EPR", Version: "4.2", ASID: "200000000101"},
+	}
+}
