@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
@@ -36,18 +37,47 @@ type journey struct {
 	policy *rbac.Policy
 	// verification is the outcome of checking the claimed relationship.
 	verification rbac.Verification
+	// decisionWrites bounds the pointers' decision writes in flight at
+	// once to maxAuditFanOut.
+	decisionWrites chan struct{}
 }
 
-// decided is a pointer with its decision, not yet audited.
-type decided struct {
-	pointer  nrls.Pointer
-	decision rbac.Decision
+// outcome is what became of one pointer the NRL returned: the decision
+// on it, whether that decision was recorded, and, in a journey that
+// retrieves, the record or why there is none. Discover and Records build
+// their answers from the same outcomes, each pointer's settled once.
+type outcome struct {
+	// Candidate is the pointer and its decision; for an allowed pointer,
+	// Unavailable says whether this client can retrieve it.
+	Candidate
+	// recorded reports whether the decision's audit event was written:
+	// only then is the pointer listed, as a candidate or a refusal.
+	recorded bool
+	// rec is the record retrieved.
+	rec *Record
+	// err is why the decision was not recorded, or the retrieval failed.
+	err error
 }
 
-// found is what steps 1 to 4 produce.
+// refusal is the outcome of a refused pointer in the public shape.
+func (o *outcome) refusal() Refusal { return Refusal{Pointer: o.Pointer, Decision: o.Decision} }
+
+// found is what steps 1 to 4 produce: each pointer decided, in the order
+// the NRL returned them.
 type found struct {
-	pointers []decided
+	outcomes []outcome
 	problems []nrls.Problem
+}
+
+// allowed returns the candidates among the outcomes.
+func (f *found) allowed() []Candidate {
+	var out []Candidate
+	for _, o := range f.outcomes {
+		if o.Decision.Allowed {
+			out = append(out, o.Candidate)
+		}
+	}
+	return out
 }
 
 // searchResult is an NRL search as made, for its audit event.
@@ -71,7 +101,8 @@ func (c *Client) start(ctx context.Context, req Request) (context.Context, *jour
 	}
 	ctx = shcrkit.WithSession(ctx, sess)
 	ctx, corr := c.journeyCtx(ctx)
-	return ctx, &journey{c: c, req: req, corr: corr, policy: c.currentPolicy()}, nil
+	return ctx, &journey{c: c, req: req, corr: corr, policy: c.currentPolicy(),
+		decisionWrites: make(chan struct{}, maxAuditFanOut)}, nil
 }
 
 // Discover traces the patient, decides whether the requester may look
@@ -95,22 +126,18 @@ func (c *Client) discoverOnly(ctx context.Context, req Request) (*Discovery, err
 	if err != nil {
 		return nil, err
 	}
-	d := j.discovery(f)
 	// Every decision is recorded before the list is handed back; the
-	// writes go out together so a slow sink costs one round trip.
-	errs := make([]error, len(f.pointers))
-	var wg sync.WaitGroup
-	for i, pd := range f.pointers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = j.auditDecision(ctx, pd)
-		}()
+	// writes go out together, up to maxAuditFanOut at once, so a slow
+	// sink costs a round trip per maxAuditFanOut pointers.
+	fanOut(len(f.outcomes), maxAuditFanOut, func(i int) { j.recordDecision(ctx, &f.outcomes[i]) })
+	var errs []error
+	for _, o := range f.outcomes {
+		errs = append(errs, o.err)
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	d := j.discovery(f)
 	for i := range d.Pointers {
 		cand := &d.Pointers[i]
 		if err := j.honourAlerts(ctx, cand.Decision, cand.Pointer.ID, cand.Pointer.Custodian); err != nil && cand.Unavailable == nil {
@@ -120,15 +147,38 @@ func (c *Client) discoverOnly(ctx context.Context, req Request) (*Discovery, err
 	return d, nil
 }
 
-// discovery sorts decided pointers into the public shape.
+// maxAuditFanOut bounds the writes of a journey's pointer decisions in
+// flight at once, in Discover and Records alike.
+const maxAuditFanOut = 32
+
+// fanOut calls fn(0) to fn(n-1) on at most limit goroutines at once and
+// returns when every call has.
+func fanOut(n, limit int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, limit) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// discovery sorts the pointers whose decision was recorded into the
+// public shape.
 func (j *journey) discovery(f *found) *Discovery {
 	d := &Discovery{Patient: j.patient, Boundary: j.boundary, Problems: f.problems,
 		ValidUntil: validUntil(j.boundary, j.c.now()), CorrelationID: j.corr}
-	for _, pd := range f.pointers {
-		if pd.decision.Allowed {
-			d.Pointers = append(d.Pointers, Candidate{Pointer: pd.pointer, Decision: pd.decision, Unavailable: j.c.remote.Check(pd.pointer)})
-		} else {
-			d.Refused = append(d.Refused, Refusal{Pointer: pd.pointer, Decision: pd.decision})
+	for i := range f.outcomes {
+		o := &f.outcomes[i]
+		switch {
+		case !o.recorded:
+		case o.Decision.Allowed:
+			d.Pointers = append(d.Pointers, o.Candidate)
+		default:
+			d.Refused = append(d.Refused, o.refusal())
 		}
 	}
 	return d
@@ -197,11 +247,9 @@ func (j *journey) discover(ctx context.Context) (*found, error) {
 	if sr.err != nil {
 		return nil, sr.err
 	}
-	f := &found{problems: sr.res.Problems}
-	for _, p := range sr.res.Pointers {
-		d := j.decidePointer(p)
-		j.c.tel.decided(ctx, d, &p)
-		f.pointers = append(f.pointers, decided{pointer: p, decision: d})
+	f := &found{problems: sr.res.Problems, outcomes: make([]outcome, len(sr.res.Pointers))}
+	for i, p := range sr.res.Pointers {
+		f.outcomes[i] = j.decide(ctx, p)
 	}
 	return f, nil
 }
@@ -389,13 +437,35 @@ func (j *journey) decidePointer(p nrls.Pointer) rbac.Decision {
 	return j.policy.Decide(j.decisionRequest(&p))
 }
 
-// auditDecision records a pointer's decision and returns its ID, which
-// the retrieval it authorises names.
-func (j *journey) auditDecision(ctx context.Context, pd decided) (string, error) {
-	e := j.decisionEvent(StepDecision, audit.ActionRead, audit.ServiceShCR, "DocumentReference/"+pd.pointer.ID, pd.decision)
-	e.Custodian = validODS(pd.pointer.Custodian)
-	e.Confidentiality = pd.pointer.Confidentiality
-	return e.DecisionID, j.write(ctx, StepDecision, e)
+// decide is step 4 for one pointer, with its telemetry: its outcome,
+// decided but not yet recorded.
+func (j *journey) decide(ctx context.Context, p nrls.Pointer) outcome {
+	d := j.decidePointer(p)
+	j.c.tel.decided(ctx, d, &p)
+	o := outcome{Candidate: Candidate{Pointer: p, Decision: d}}
+	if d.Allowed {
+		o.Unavailable = j.c.remote.Check(p)
+	}
+	return o
+}
+
+// recordDecision records a pointer's decision and returns its ID, which
+// the retrieval it authorises names. A failed write is the outcome's
+// error.
+func (j *journey) recordDecision(ctx context.Context, o *outcome) (string, bool) {
+	e := j.decisionEvent(StepDecision, audit.ActionRead, audit.ServiceShCR, "DocumentReference/"+o.Pointer.ID, o.Decision)
+	e.Custodian = validODS(o.Pointer.Custodian)
+	e.Confidentiality = o.Pointer.Confidentiality
+	// The write is detached from ctx (see write), so is the wait for
+	// its turn.
+	j.decisionWrites <- struct{}{}
+	o.err = j.write(ctx, StepDecision, e)
+	<-j.decisionWrites
+	if o.err != nil {
+		return "", false
+	}
+	o.recorded = true
+	return e.DecisionID, true
 }
 
 // validODS keeps a custodian code only when the audit trail can take it.

@@ -53,72 +53,42 @@ func (c *Client) records(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := j.discovery(f)
-	res := &Result{Discovery: *d}
-	res.Refused = nil // rebuilt below from the refusals whose decision was recorded
-
-	type outcome struct {
-		rec     *Record
-		err     error
-		refusal *Refusal
-	}
-	out := make([]outcome, len(f.pointers))
-	cands := make(map[int]Candidate, len(d.Pointers))
-	{
-		k := 0
-		for i, pd := range f.pointers {
-			if pd.decision.Allowed {
-				cands[i] = d.Pointers[k]
-				k++
-			}
-		}
-	}
-	j.crowded = c.remote.crowded(d.Pointers)
+	j.crowded = c.remote.crowded(f.allowed())
+	// One goroutine per pointer: a retrieval waits for its endpoint's
+	// bound as the request is made (Remote.fetch), so a slow custodian
+	// holds up none of the others; with a cancelled context, open still
+	// records the decision and the retrieval that it prevents.
 	var wg sync.WaitGroup
-	for i, pd := range f.pointers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if !pd.decision.Allowed {
-				if _, err := j.auditDecision(ctx, pd); err != nil {
-					out[i].err = err
-					return
-				}
-				out[i].refusal = &Refusal{Pointer: pd.pointer, Decision: pd.decision}
+	for i := range f.outcomes {
+		o := &f.outcomes[i]
+		wg.Go(func() {
+			if !o.Decision.Allowed {
+				j.recordDecision(ctx, o)
 				return
 			}
-			// Each endpoint's bound is applied as the request is made
-			// (Remote.fetch); with a cancelled context, open still records
-			// the decision and the retrieval that it prevents.
-			out[i].rec, out[i].err = j.open(ctx, cands[i])
-		}()
+			j.open(ctx, o)
+		})
 	}
 	wg.Wait()
-	// Only the allowances whose decision was recorded stay listed as
-	// pointers that may be opened, like the refusals below.
-	res.Pointers = nil
-	for i, o := range out {
-		p := f.pointers[i].pointer
-		if f.pointers[i].decision.Allowed && !decisionUnrecorded(o.err) {
-			res.Pointers = append(res.Pointers, cands[i])
-		}
+	return j.result(f), nil
+}
+
+// result sorts the settled outcomes into the public shape: the pointers
+// whose decision was recorded as Discover lists them, with the records
+// retrieved and the failures, in the order of the pointers. A pointer
+// whose decision was not recorded is a failure only.
+func (j *journey) result(f *found) *Result {
+	res := &Result{Discovery: *j.discovery(f)}
+	for i := range f.outcomes {
+		o := &f.outcomes[i]
 		switch {
 		case o.err != nil:
-			res.Failures = append(res.Failures, &RetrievalError{Pointer: p, Custodian: p.Custodian, Err: o.err})
-		case o.refusal != nil:
-			res.Refused = append(res.Refused, *o.refusal)
+			res.Failures = append(res.Failures, &RetrievalError{Pointer: o.Pointer, Custodian: o.Pointer.Custodian, Err: o.err})
 		case o.rec != nil:
 			res.Records = append(res.Records, o.rec)
 		}
 	}
-	return res, nil
-}
-
-// decisionUnrecorded reports whether err says a pointer's decision was
-// not written to the audit sink.
-func decisionUnrecorded(err error) bool {
-	var ae *AuditError
-	return errors.As(err, &ae) && ae.Step == StepDecision
+	return res
 }
 
 // Retrieve opens one pointer for the request: it traces the patient,
@@ -144,19 +114,27 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 	if err := j.honourAlerts(ctx, j.boundary, "", ""); err != nil {
 		return nil, err
 	}
-	pd := decided{pointer: p, decision: j.decidePointer(p)}
-	if !pd.decision.Allowed {
-		if _, err := j.auditDecision(ctx, pd); err != nil {
-			return nil, err
+	o := outcome{Candidate: Candidate{Pointer: p, Decision: j.decidePointer(p)}}
+	if !o.Decision.Allowed {
+		if _, ok := j.recordDecision(ctx, &o); !ok {
+			return nil, o.err
 		}
-		return nil, &RefusedError{Decision: pd.decision, PointerID: p.ID}
+		return nil, &RefusedError{Decision: o.Decision, PointerID: p.ID}
 	}
-	return j.open(ctx, Candidate{Pointer: p, Decision: pd.decision, Unavailable: c.remote.Check(p)})
+	o.Unavailable = c.remote.Check(p)
+	j.open(ctx, &o)
+	return o.rec, o.err
 }
 
 // open records an allowed pointer's decision, honours its obligations,
-// retrieves the record and records the retrieval.
-func (j *journey) open(ctx context.Context, cand Candidate) (rec *Record, err error) {
+// retrieves the record and records the retrieval, settling o.
+func (j *journey) open(ctx context.Context, o *outcome) {
+	o.rec, o.err = j.retrieve(ctx, o)
+}
+
+// retrieve is open's work: the record, or why there is none.
+func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err error) {
+	cand := o.Candidate
 	p := cand.Pointer
 	ctx, span := j.c.tel.step(ctx, "shcr.retrieve", attribute.String("shcrkit.custodian", string(validODS(p.Custodian))),
 		attribute.String("shcrkit.record_type", telemetry.Clean(p.Type.Code)))
@@ -170,9 +148,9 @@ func (j *journey) open(ctx context.Context, cand Candidate) (rec *Record, err er
 	}()
 	// The retrieval names the decision that authorises it by the
 	// decision's ID; the request ID is the retrieval's own.
-	decisionID, err := j.auditDecision(ctx, decided{pointer: p, decision: cand.Decision})
-	if err != nil {
-		return nil, err
+	decisionID, ok := j.recordDecision(ctx, o)
+	if !ok {
+		return nil, o.err
 	}
 	reqID := newID()
 	e := j.event(StepRetrieval, audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, "")
