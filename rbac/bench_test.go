@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,7 +17,7 @@ import (
 // set for: 50 role rules and 20 agreements with 20 remote shared care
 // records, over the example policy's categories.
 func largePolicyYAML() string {
-	example := string(rbac.ExamplePolicyYAML())
+	example := string(samplepolicy.YAML())
 	cats := example[strings.Index(example, "categories:\n"):strings.Index(example, "# Proportionate access")]
 	var b strings.Builder
 	b.WriteString("version: 1\nname: Large policy\nauthentication:\n  min_assurance_level: 3\n")
@@ -95,7 +96,7 @@ agreements:
 
 func largePolicy(tb testing.TB) *rbac.Policy {
 	tb.Helper()
-	p, err := rbac.LoadPolicyAt(strings.NewReader(largePolicyYAML()), loadDay)
+	p, err := rbac.LoadPolicy(strings.NewReader(largePolicyYAML()))
 	require.NoError(tb, err)
 	require.Len(tb, p.Roles(), 51)
 	require.Len(tb, p.Agreements(), 20)
@@ -145,7 +146,7 @@ func TestDecideAllowDoesNotAllocate(t *testing.T) {
 			t.Run("large/"+name, func(t *testing.T) { check(t, large, req) })
 		}
 	}
-	example := rbac.ExamplePolicy()
+	example := samplepolicy.Load()
 	for _, tc := range []struct {
 		name  string
 		edits []func(*rbac.Request)
@@ -226,7 +227,7 @@ func BenchmarkLoadPolicy(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(text)))
 	for b.Loop() {
-		if _, err := rbac.LoadPolicyAt(strings.NewReader(text), loadDay); err != nil {
+		if _, err := rbac.LoadPolicy(strings.NewReader(text)); err != nil {
 			b.Fatal(err)
 		}
 	}

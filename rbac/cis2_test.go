@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -158,5 +159,5 @@ func TestRequesterFromCIS2Variants(t *testing.T) {
 	req := baseRequest()
 	req.Requester = r
 	req.Custodian, req.RecordType = "RE1", typeEmergencyPlan
-	assert.True(t, rbac.ExamplePolicy().Decide(req).Allowed)
+	assert.True(t, samplepolicy.Load().Decide(req).Allowed)
 }

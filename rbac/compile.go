@@ -32,11 +32,10 @@ func (c *checker) add(p path, format string, args ...any) {
 func (c *checker) err() error { return errors.Join(c.errs...) }
 
 // compile validates the decoded file and builds the decision tables.
-func compile(f *policyFile, root *yaml.Node, now time.Time) (*Policy, error) {
+func compile(f *policyFile, root *yaml.Node) (*Policy, error) {
 	c := &checker{root: root}
 	p := &Policy{
 		file:          f,
-		loaded:        now,
 		sites:         make(map[shcrkit.ODSCode][]shcrkit.ODSCode),
 		custodians:    make(map[shcrkit.ODSCode]int32),
 		categoryIndex: make(map[string]int),

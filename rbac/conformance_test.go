@@ -8,7 +8,7 @@ import (
 
 	"github.com/shcrkit/shcrkit/internal/conformance"
 
-	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,7 +39,7 @@ func TestExamplePolicyCoversNRLValueSet(t *testing.T) {
 		} `json:"compose"`
 	}
 	require.NoError(t, json.Unmarshal(data, &vs))
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	checked := 0
 	for _, inc := range vs.Compose.Include {
 		if inc.System != "http://snomed.info/sct" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,7 +148,7 @@ var (
 )
 
 func TestDecideBoundary(t *testing.T) {
-	runDecideCases(t, rbac.ExamplePolicy(), []decideCase{
+	runDecideCases(t, samplepolicy.Load(), []decideCase{
 		{
 			name: "registered relationship for direct care", allowed: true, rule: "relationships/registered",
 			reasons: []string{
@@ -352,7 +353,7 @@ func TestDecideBoundary(t *testing.T) {
 func TestDecideRecord(t *testing.T) {
 	dec31 := time.Date(2026, 12, 31, 23, 59, 59, 999999999, london)
 	jan1 := time.Date(2027, 1, 1, 0, 0, 0, 0, london)
-	runDecideCases(t, rbac.ExamplePolicy(), []decideCase{
+	runDecideCases(t, samplepolicy.Load(), []decideCase{
 		{
 			name: "local custodian needs no agreement", allowed: true, rule: "local/QRX", category: "mental-health",
 			edits: []func(*rbac.Request){record("RX2", typeCrisisPlan)},
@@ -546,7 +547,7 @@ func TestDecideRecord(t *testing.T) {
 }
 
 func TestDecideZeroTimeMeansNow(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	req := baseRequest()
 	req.Time = time.Time{}
 	req.Custodian, req.RecordType = "RX1", typeEmergencyPlan
@@ -558,7 +559,7 @@ func TestDecideZeroTimeMeansNow(t *testing.T) {
 func TestDecideStage(t *testing.T) {
 	req := baseRequest()
 	assert.Equal(t, rbac.StageBoundary, req.Stage())
-	assert.Equal(t, rbac.StageBoundary, rbac.ExamplePolicy().Decide(req).Stage)
+	assert.Equal(t, rbac.StageBoundary, samplepolicy.Load().Decide(req).Stage)
 	for _, edit := range []func(*rbac.Request){
 		func(r *rbac.Request) { r.Custodian = "RE1" },
 		func(r *rbac.Request) { r.RecordType = typeNEWS2 },
@@ -568,7 +569,7 @@ func TestDecideStage(t *testing.T) {
 		r := baseRequest()
 		edit(&r)
 		assert.Equal(t, rbac.StageRecord, r.Stage())
-		assert.Equal(t, rbac.StageRecord, rbac.ExamplePolicy().Decide(r).Stage)
+		assert.Equal(t, rbac.StageRecord, samplepolicy.Load().Decide(r).Stage)
 	}
 }
 
@@ -583,13 +584,13 @@ func TestRequestForRecord(t *testing.T) {
 	assert.Equal(t, shcrkit.ConfidentialityRestricted, r.RecordConfidentiality)
 	assert.Equal(t, boundary.Requester, r.Requester)
 	assert.Equal(t, "demographics", boundary.Category, "the original is unchanged")
-	d := rbac.ExamplePolicy().Decide(r)
+	d := samplepolicy.Load().Decide(r)
 	assert.True(t, d.Allowed, d.String())
 	assert.Equal(t, "observations", d.Category)
 }
 
 func TestDecisionHelpers(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	req := baseRequest()
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed, Reason: "walk-in"}
 	d := p.Decide(req)
@@ -613,7 +614,7 @@ func TestDecisionHelpers(t *testing.T) {
 }
 
 func TestDecideIsSafeForConcurrentUse(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	done := make(chan bool)
 	for i := 0; i < 8; i++ {
 		go func(i int) {

@@ -9,8 +9,8 @@
 //
 // # The policy
 //
-// A policy is one YAML document (see ExamplePolicyYAML for a complete,
-// commented one). It declares:
+// A policy is one YAML document (internal/samplepolicy/policy.yaml in the
+// repository is a complete, commented one). It declares:
 //
 //   - local: the ODS code of the local shared care record and its member
 //     organisations. Their staff may use the policy, and records they hold

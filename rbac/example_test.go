@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
@@ -17,7 +18,7 @@ import (
 func Example() {
 	// The example is loaded as of a fixed day so that it runs the same in
 	// any year.
-	policy, err := rbac.LoadPolicyAt(bytes.NewReader(rbac.ExamplePolicyYAML()), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	policy, err := rbac.LoadPolicy(bytes.NewReader(samplepolicy.YAML()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func Example() {
 // Self-claimed relationships and break-glass are allowed with obligations
 // the caller must honour.
 func ExamplePolicy_Decide_obligations() {
-	policy := rbac.ExamplePolicy()
+	policy := samplepolicy.Load()
 	req := rbac.Request{
 		Requester: shcrkit.Requester{
 			UserID: "555000000041", RoleProfileID: "555000000042", RoleCode: "S8000:G8000:R8000",
@@ -118,7 +119,7 @@ func ExampleRequesterFromCIS2() {
 	}
 	r.System = shcrkit.System{Name: "Riverside EPR", Version: "4.2"}
 	fmt.Println(r.JobRole(), r.RoleName, r.Activities, r.Organisation, r.OrganisationName, r.AssuranceLevel)
-	fmt.Println(rbac.ExamplePolicy().VisibleCategories(r))
+	fmt.Println(samplepolicy.Load().VisibleCategories(r))
 
 	_, err = rbac.RequesterFromCIS2(userinfo, "")
 	fmt.Println(err)
@@ -129,7 +130,7 @@ func ExampleRequesterFromCIS2() {
 }
 
 func ExamplePolicy_ROPA() {
-	ropa := rbac.ExamplePolicy().ROPA()
+	ropa := samplepolicy.Load().ROPA()
 	for _, a := range ropa.Activities {
 		fmt.Println(a.Agreement, a.ValidFrom, a.ValidTo, len(a.DataCategories), "categories")
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
@@ -16,7 +17,7 @@ import (
 //
 //	go test ./rbac -run '^$' -fuzz FuzzLoadPolicy -fuzztime 2m -fuzzminimizetime 2s
 func FuzzLoadPolicy(f *testing.F) {
-	example := string(rbac.ExamplePolicyYAML())
+	example := string(samplepolicy.YAML())
 	seeds := []string{
 		example,
 		smallPolicy,
@@ -36,7 +37,7 @@ func FuzzLoadPolicy(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := rbac.LoadPolicyAt(bytes.NewReader(data), loadDay)
+		p, err := rbac.LoadPolicy(bytes.NewReader(data))
 		if err != nil {
 			if !errors.Is(err, rbac.ErrInvalidPolicy) {
 				t.Fatalf("error does not match ErrInvalidPolicy: %v", err)

@@ -27,7 +27,6 @@ type Holder struct {
 	mu      sync.Mutex // serialises reloads
 	lastErr error
 	sum     [sha256.Size]byte // of the text last loaded, for Watch
-	now     func() time.Time
 }
 
 // NewHolder returns a Holder serving p, which must not be nil.
@@ -35,7 +34,7 @@ func NewHolder(p *Policy) (*Holder, error) {
 	if p == nil {
 		return nil, fmt.Errorf("%w: no policy to hold (nil)", ErrInvalidPolicy)
 	}
-	h := &Holder{now: time.Now}
+	h := &Holder{}
 	h.cur.Store(p)
 	return h, nil
 }
@@ -44,10 +43,8 @@ func NewHolder(p *Policy) (*Holder, error) {
 // one user action so that they all use the same policy.
 func (h *Holder) Policy() *Policy { return h.cur.Load() }
 
-// Decide is Policy().Decide(req): it does not allocate when it allows.
-func (h *Holder) Decide(req Request) Decision { return h.cur.Load().Decide(req) }
-
-// SitesOf is Policy().SitesOf(org).
+// SitesOf is Policy().SitesOf(org), so that a Holder is an
+// shcr.SiteLister whose sites follow the policy in force.
 func (h *Holder) SitesOf(org shcrkit.ODSCode) []shcrkit.ODSCode { return h.cur.Load().SitesOf(org) }
 
 // Swap puts p in force and returns the policy it replaces; a nil p is
@@ -72,7 +69,7 @@ func (h *Holder) Reload(text []byte) (*Policy, error) {
 }
 
 func (h *Holder) reloadLocked(text []byte) (*Policy, error) {
-	p, err := LoadPolicyAt(bytes.NewReader(text), h.now())
+	p, err := LoadPolicy(bytes.NewReader(text))
 	if err != nil {
 		h.lastErr = fmt.Errorf("policy not replaced, the one in force stays: %w", err)
 		return nil, h.lastErr

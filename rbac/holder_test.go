@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,7 @@ import (
 // longer covering care plans: a policy whose decisions differ visibly.
 func withoutEastmoor(t *testing.T) []byte {
 	t.Helper()
-	text := string(rbac.ExamplePolicyYAML())
+	text := string(samplepolicy.YAML())
 	old := "categories: [demographics, appointments, care-plans, mental-health, observations, summary-record, clinical-summary, sensitive-records]"
 	require.Contains(t, text, old)
 	return []byte(strings.Replace(text, old, "categories: [demographics, appointments]", 1))
@@ -33,10 +34,10 @@ func eastmoorPlan() rbac.Request {
 }
 
 func TestHolderReload(t *testing.T) {
-	old := rbac.ExamplePolicy()
+	old := samplepolicy.Load()
 	h, err := rbac.NewHolder(old)
 	require.NoError(t, err)
-	require.True(t, h.Decide(eastmoorPlan()).Allowed)
+	require.True(t, h.Policy().Decide(eastmoorPlan()).Allowed)
 
 	// A policy that does not load leaves the old one serving, and says why.
 	_, err = h.Reload([]byte("version: 2\n"))
@@ -44,13 +45,13 @@ func TestHolderReload(t *testing.T) {
 	assert.Contains(t, err.Error(), "the one in force stays")
 	assert.Same(t, old, h.Policy())
 	assert.ErrorIs(t, h.LastError(), rbac.ErrInvalidPolicy)
-	assert.True(t, h.Decide(eastmoorPlan()).Allowed)
+	assert.True(t, h.Policy().Decide(eastmoorPlan()).Allowed)
 
 	p, err := h.Reload(withoutEastmoor(t))
 	require.NoError(t, err)
 	assert.Same(t, p, h.Policy())
 	assert.NoError(t, h.LastError())
-	d := h.Decide(eastmoorPlan())
+	d := h.Policy().Decide(eastmoorPlan())
 	require.False(t, d.Allowed)
 	assert.Contains(t, d.Reason(), "does not cover category care-plans")
 	// A decision in flight on the policy taken before the swap finishes
@@ -73,10 +74,10 @@ func TestHolderReload(t *testing.T) {
 }
 
 func TestHolderSwapsUnder64ConcurrentDecisions(t *testing.T) {
-	a := rbac.ExamplePolicy()
+	a := samplepolicy.Load()
 	h, err := rbac.NewHolder(a)
 	require.NoError(t, err)
-	texts := [][]byte{withoutEastmoor(t), rbac.ExamplePolicyYAML()}
+	texts := [][]byte{withoutEastmoor(t), samplepolicy.YAML()}
 
 	const deciders, rounds, perDecider = 64, 8, 20
 	var wg sync.WaitGroup
@@ -121,13 +122,13 @@ func TestHolderSwapsUnder64ConcurrentDecisions(t *testing.T) {
 		t.Error(e)
 	}
 	// rounds is even: the last text loaded is the example policy.
-	assert.True(t, h.Decide(eastmoorPlan()).Allowed)
+	assert.True(t, h.Policy().Decide(eastmoorPlan()).Allowed)
 }
 
 func TestHolderWatchReloadsAChangedFile(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "policy.yaml")
-		require.NoError(t, os.WriteFile(path, rbac.ExamplePolicyYAML(), 0o600))
+		require.NoError(t, os.WriteFile(path, samplepolicy.YAML(), 0o600))
 		p, err := rbac.LoadPolicyFile(path)
 		require.NoError(t, err)
 		h, err := rbac.NewHolder(p)
@@ -167,7 +168,7 @@ func TestHolderWatchReloadsAChangedFile(t *testing.T) {
 		require.Equal(t, 1, count())
 		require.NoError(t, reports[0].err)
 		assert.Same(t, reports[0].p, h.Policy())
-		assert.False(t, h.Decide(eastmoorPlan()).Allowed)
+		assert.False(t, h.Policy().Decide(eastmoorPlan()).Allowed)
 
 		// A broken file is reported once and the policy in force stays.
 		require.NoError(t, os.WriteFile(path, []byte("version: 1\nname: broken\n"), 0o600))
@@ -184,11 +185,11 @@ func TestHolderWatchReloadsAChangedFile(t *testing.T) {
 		require.Equal(t, 3, count())
 		assert.ErrorIs(t, reports[2].err, os.ErrNotExist)
 
-		require.NoError(t, os.WriteFile(path, rbac.ExamplePolicyYAML(), 0o600))
+		require.NoError(t, os.WriteFile(path, samplepolicy.YAML(), 0o600))
 		tick()
 		require.Equal(t, 4, count())
 		require.NoError(t, reports[3].err)
-		assert.True(t, h.Decide(eastmoorPlan()).Allowed)
+		assert.True(t, h.Policy().Decide(eastmoorPlan()).Allowed)
 
 		cancel()
 		assert.ErrorIs(t, <-done, context.Canceled)
@@ -197,12 +198,12 @@ func TestHolderWatchReloadsAChangedFile(t *testing.T) {
 }
 
 func TestHolderDecideDoesNotAllocate(t *testing.T) {
-	h, err := rbac.NewHolder(rbac.ExamplePolicy())
+	h, err := rbac.NewHolder(samplepolicy.Load())
 	require.NoError(t, err)
 	req := eastmoorPlan()
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEncounter}
 	req.Verification = rbac.Verification{Status: rbac.VerificationVerified, Verifier: "encounter", Evidence: "Encounter/enc-1"}
-	d := h.Decide(req)
+	d := h.Policy().Decide(req)
 	require.True(t, d.Allowed, d.String())
-	assert.Zero(t, testing.AllocsPerRun(200, func() { d = h.Decide(req) }))
+	assert.Zero(t, testing.AllocsPerRun(200, func() { d = h.Policy().Decide(req) }))
 }

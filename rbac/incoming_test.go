@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,7 +27,7 @@ func incoming() rbac.Incoming {
 }
 
 func TestDecideIncoming(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	tests := []struct {
 		name      string
 		edit      func(*rbac.Incoming)
@@ -95,7 +96,7 @@ func TestDecideIncoming(t *testing.T) {
 }
 
 func TestDecideIncomingObligations(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	req := incoming()
 	req.Patient.Confidentiality, req.Restricted = shcrkit.ConfidentialityRestricted, true
 	d := p.DecideIncoming(req)

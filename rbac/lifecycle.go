@@ -169,7 +169,3 @@ func (c *checker) signOff(p *Policy, ap path, as agreementSpec, a *agreement) {
 		a.dspa = DSPA{Reference: d.Reference, Version: d.Version}
 	}
 }
-
-// LoadedAt returns the time the policy was loaded as of (LoadPolicyAt's
-// now).
-func (p *Policy) LoadedAt() time.Time { return p.loaded }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
@@ -14,7 +15,7 @@ import (
 // inactive, decisions against it say so, and the others serve on.
 func ExamplePolicy_AgreementsEnding() {
 	day := time.Date(2031, 1, 15, 12, 0, 0, 0, time.UTC)
-	policy, err := rbac.LoadPolicyAt(bytes.NewReader(rbac.ExamplePolicyYAML()), day)
+	policy, err := rbac.LoadPolicy(bytes.NewReader(samplepolicy.YAML()))
 	if err != nil {
 		log.Fatal(err)
 	}

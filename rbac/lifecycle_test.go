@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,9 +23,8 @@ func agreementIDs(as []rbac.Agreement) []string {
 
 func TestPolicyLoadedAfterAnAgreementEndsServesTheOthers(t *testing.T) {
 	after := time.Date(2031, 6, 1, 12, 0, 0, 0, time.UTC) // ISA-QRX-QWH-2026 ended on 2030-12-31
-	p, err := rbac.LoadPolicyAt(bytes.NewReader(rbac.ExamplePolicyYAML()), after)
+	p, err := rbac.LoadPolicy(bytes.NewReader(samplepolicy.YAML()))
 	require.NoError(t, err, "an agreement that has ended must not stop the policy loading")
-	assert.Equal(t, after, p.LoadedAt())
 	assert.False(t, p.AgreementInForce("ISA-QRX-QWH-2026", after))
 
 	cases := []struct {
@@ -58,7 +58,7 @@ func TestPolicyLoadedAfterAnAgreementEndsServesTheOthers(t *testing.T) {
 }
 
 func TestAgreementsCarryTheirSignOff(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	var qem rbac.Agreement
 	for _, a := range p.Agreements() {
 		if a.ID == "ISA-QRX-QEM-2025" {
@@ -80,7 +80,7 @@ func TestAgreementsCarryTheirSignOff(t *testing.T) {
 }
 
 func TestAgreementLifecycleQueries(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	day := func(s string) time.Time {
 		d, err := time.ParseInLocation(time.DateOnly, s, london)
 		require.NoError(t, err)
@@ -163,9 +163,9 @@ func TestSignOffIsValidated(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			text := string(rbac.ExamplePolicyYAML())
+			text := string(samplepolicy.YAML())
 			require.Contains(t, text, tc.old)
-			_, err := rbac.LoadPolicyAt(strings.NewReader(strings.Replace(text, tc.old, tc.new, 1)), loadDay)
+			_, err := rbac.LoadPolicy(strings.NewReader(strings.Replace(text, tc.old, tc.new, 1)))
 			require.ErrorIs(t, err, rbac.ErrInvalidPolicy)
 			assert.Contains(t, err.Error(), tc.msg)
 		})

@@ -12,9 +12,8 @@ import (
 // Policy is a loaded, validated access-control policy. It is immutable and
 // safe for concurrent use: build it once with LoadPolicy and share it.
 type Policy struct {
-	file   *policyFile
-	loc    *time.Location
-	loaded time.Time
+	file *policyFile
+	loc  *time.Location
 
 	// sites are the sites (ODS codes) a local member lists: GP practices
 	// of a primary care network, say, whose registered patients count as
@@ -145,13 +144,6 @@ type agreement struct {
 // say so ("agreement ISA-… ended on 2030-12-31"), so that one lapsed
 // agreement never stops the others serving.
 func LoadPolicy(r io.Reader) (*Policy, error) {
-	return LoadPolicyAt(r, time.Now())
-}
-
-// LoadPolicyAt is LoadPolicy as of now instead of the current time (see
-// LoadedAt): to load a fixed policy reproducibly in tests. Agreements'
-// dates are judged at each request's time, not at now.
-func LoadPolicyAt(r io.Reader, now time.Time) (*Policy, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: no policy to read (nil reader)", ErrInvalidPolicy)
 	}
@@ -159,7 +151,7 @@ func LoadPolicyAt(r io.Reader, now time.Time) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compile(f, root, now)
+	return compile(f, root)
 }
 
 // LoadPolicyFile reads and validates the YAML policy at path.

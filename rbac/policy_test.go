@@ -1,7 +1,6 @@
 package rbac_test
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -82,7 +82,7 @@ record_of_processing:
 
 func loadSmall(t *testing.T, text string) (*rbac.Policy, error) {
 	t.Helper()
-	return rbac.LoadPolicyAt(strings.NewReader(text), loadDay)
+	return rbac.LoadPolicy(strings.NewReader(text))
 }
 
 func TestSmallPolicyLoads(t *testing.T) {
@@ -92,24 +92,8 @@ func TestSmallPolicyLoads(t *testing.T) {
 	assert.Equal(t, shcrkit.ODSCode("QAA"), p.Local())
 }
 
-func TestExamplePolicyLoads(t *testing.T) {
-	p, err := rbac.LoadPolicyAt(bytes.NewReader(rbac.ExamplePolicyYAML()), loadDay)
-	require.NoError(t, err)
-	assert.Equal(t, "North Riverside ShCR cross-boundary access policy", p.Name())
-	assert.NotNil(t, rbac.ExamplePolicy())
-
-	shipped, err := os.ReadFile(filepath.Join("testdata", "policy.yaml"))
-	require.NoError(t, err)
-	assert.Equal(t, string(rbac.ExamplePolicyYAML()), string(shipped), "testdata/policy.yaml must be a copy of example_policy.yaml")
-
-	// The example must be copied, not shared.
-	b := rbac.ExamplePolicyYAML()
-	b[0] = '!'
-	assert.NotEqual(t, b[0], rbac.ExamplePolicyYAML()[0])
-}
-
 func TestExamplePolicyCoversNRLRecordTypes(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	want := map[string]string{
 		"736253002":        "mental-health",
 		"887701000000100":  "care-plans",
@@ -340,7 +324,7 @@ record_of_processing:`, 1)
 }
 
 func TestPolicyAccessors(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	assert.True(t, p.IsLocal("RX1"))
 	assert.True(t, p.IsLocal("QRX"))
 	assert.False(t, p.IsLocal("RE1"))

@@ -3,7 +3,7 @@ package rbac_test
 import (
 	"testing"
 
-	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -11,7 +11,7 @@ import (
 // case folding make two spellings one code; leading zeros never do, and a
 // malformed code is refused by name rather than read as a number.
 func TestRoleCodesMatchExactly(t *testing.T) {
-	p := rbac.ExamplePolicy() // grants R8000, R0260 and R8006, not R08000 or R260
+	p := samplepolicy.Load() // grants R8000, R0260 and R8006, not R08000 or R260
 	tests := []struct {
 		code      string
 		allowed   bool

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestROPAFromExamplePolicy(t *testing.T) {
-	r := rbac.ExamplePolicy().ROPA()
+	r := samplepolicy.Load().ROPA()
 	assert.Equal(t, "North Riverside ShCR cross-boundary access policy", r.Policy)
 	assert.Equal(t, "2026-03-02", r.Approved)
 	assert.Equal(t, rbac.Party{Name: "North Riverside Integrated Care Board", ODS: "QRX",
@@ -86,7 +87,7 @@ func TestROPAConfigured(t *testing.T) {
   international_transfers: None
   security_measures: [Annual penetration test]
 `, 1)
-	p, err := rbac.LoadPolicyAt(strings.NewReader(text), loadDay)
+	p, err := rbac.LoadPolicy(strings.NewReader(text))
 	require.NoError(t, err)
 	r := p.ROPA()
 	require.Len(t, r.Activities, 1)
@@ -112,7 +113,7 @@ func TestROPAConfigured(t *testing.T) {
 
 	// A policy with no agreement records that nothing is shared.
 	none := text[:strings.Index(text, "agreements:")] + text[strings.Index(text, "record_of_processing:"):]
-	p, err = rbac.LoadPolicyAt(strings.NewReader(none), loadDay)
+	p, err = rbac.LoadPolicy(strings.NewReader(none))
 	require.NoError(t, err)
 	assert.Empty(t, p.ROPA().Activities)
 	assert.Contains(t, p.ROPA().Markdown(), "the policy allows no cross-boundary sharing")
@@ -123,7 +124,7 @@ func TestROPAConfigured(t *testing.T) {
 
 func TestROPAMarkdownEscapesMarkup(t *testing.T) {
 	text := strings.Replace(smallPolicy, "name: Test policy", "name: \"Policy *one* [draft] <b>\"", 1)
-	p, err := rbac.LoadPolicyAt(strings.NewReader(text), loadDay)
+	p, err := rbac.LoadPolicy(strings.NewReader(text))
 	require.NoError(t, err)
 	md := p.ROPA().Markdown()
 	assert.Contains(t, md, `Policy \*one\* \[draft\] &lt;b&gt;`)

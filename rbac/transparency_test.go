@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,7 +34,7 @@ func golden(t *testing.T, name string, got []byte) {
 var asOf = time.Date(2026, time.June, 1, 12, 0, 0, 0, time.UTC)
 
 func TestPatientInformationFromEnforcedPolicy(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	info := p.PatientInformation(asOf, rbac.PatientInformationContacts{Website: "https://north-riverside.example/sharing"})
 	assert.Equal(t, "North Riverside Shared Care Record", info.Record)
 	var regions []string
@@ -63,7 +64,7 @@ func TestPatientInformationFromEnforcedPolicy(t *testing.T) {
 // TestPatientInformationIsPlainEnglish holds the page to a reading age of
 // about 9 to 11: short sentences and mostly short words.
 func TestPatientInformationIsPlainEnglish(t *testing.T) {
-	info := rbac.ExamplePolicy().PatientInformation(asOf, rbac.PatientInformationContacts{})
+	info := samplepolicy.Load().PatientInformation(asOf, rbac.PatientInformationContacts{})
 	text := info.Markdown()
 	// Leave out lines that are lists of names and contacts.
 	var prose []string
@@ -118,7 +119,7 @@ func syllables(w string) int {
 }
 
 func TestPatientInformationPageIsAccessible(t *testing.T) {
-	info := rbac.ExamplePolicy().PatientInformation(asOf, rbac.PatientInformationContacts{Service: `<script>alert("x")</script>`})
+	info := samplepolicy.Load().PatientInformation(asOf, rbac.PatientInformationContacts{Service: `<script>alert("x")</script>`})
 	page, err := info.HTML()
 	require.NoError(t, err)
 	assert.NotContains(t, string(page), "<script>", "values are escaped")
@@ -139,7 +140,7 @@ func TestPatientInformationPageIsAccessible(t *testing.T) {
 }
 
 func TestDPIAStarter(t *testing.T) {
-	d := rbac.ExamplePolicy().DPIA(asOf)
+	d := samplepolicy.Load().DPIA(asOf)
 	require.Len(t, d.Flows, 4)
 	require.NotEmpty(t, d.Risks)
 	for _, r := range d.Risks {
@@ -147,5 +148,5 @@ func TestDPIAStarter(t *testing.T) {
 		assert.NotContains(t, r.Mitigations, "See the policy's security measures.", "every risk cites a control: %s", r.Risk)
 	}
 	golden(t, "dpia.md", []byte(d.Markdown()))
-	golden(t, "ropa.md", []byte(rbac.ExamplePolicy().ROPA().Markdown()))
+	golden(t, "ropa.md", []byte(samplepolicy.Load().ROPA().Markdown()))
 }

@@ -40,7 +40,7 @@ agreements:
 		"  - id: admin\n    job_roles: [R8008]\n    access_levels: [admin]\n",
 		"  - id: admin\n    job_roles: [R8008]\n    access_levels: [admin]\n  - id: sensitive-viewers\n    activities: [B1611]\n    access_levels: [clinical]\n",
 	).Replace(smallPolicy)
-	p, err := rbac.LoadPolicyAt(strings.NewReader(text), loadDay)
+	p, err := rbac.LoadPolicy(strings.NewReader(text))
 	require.NoError(t, err)
 	return p
 }
@@ -156,7 +156,7 @@ func TestDecidePolicyVariants(t *testing.T) {
 
 func TestDecideMultiPartyAgreement(t *testing.T) {
 	text := strings.Replace(smallPolicy, "parties: [QAA, QBB]", "parties: [QAA, QBB, QCC]", 1)
-	p, err := rbac.LoadPolicyAt(strings.NewReader(text), loadDay)
+	p, err := rbac.LoadPolicy(strings.NewReader(text))
 	require.NoError(t, err)
 	runDecideCases(t, p, []decideCase{
 		{
@@ -176,9 +176,9 @@ func TestDecideMultiPartyAgreement(t *testing.T) {
 func TestAgreementDaysFollowThePolicyTimeZone(t *testing.T) {
 	// The agreement's last day is 30 June, in British Summer Time.
 	text := strings.Replace(smallPolicy, "valid_to: 2026-12-31", "valid_to: 2026-06-30", 1)
-	inLondon, err := rbac.LoadPolicyAt(strings.NewReader(text), loadDay)
+	inLondon, err := rbac.LoadPolicy(strings.NewReader(text))
 	require.NoError(t, err)
-	inUTC, err := rbac.LoadPolicyAt(strings.NewReader(strings.Replace(text, "version: 1\n", "version: 1\ntimezone: UTC\n", 1)), loadDay)
+	inUTC, err := rbac.LoadPolicy(strings.NewReader(strings.Replace(text, "version: 1\n", "version: 1\ntimezone: UTC\n", 1)))
 	require.NoError(t, err)
 
 	req := variantRequest()

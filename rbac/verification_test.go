@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,7 @@ func verification(status rbac.VerificationStatus, verifier, evidence, reason str
 }
 
 func TestVerificationSettingsOfTheExamplePolicy(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	want := map[shcrkit.RelationshipKind]rbac.VerificationSetting{
 		shcrkit.RelationshipNone:        rbac.VerificationNotApplicable,
 		shcrkit.RelationshipRegistered:  rbac.VerificationRequired,
@@ -34,7 +35,7 @@ func TestVerificationSettingsOfTheExamplePolicy(t *testing.T) {
 }
 
 func TestDecideHonoursTheVerificationSetting(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	referral := func(r *rbac.Request) {
 		r.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipReferral, Evidence: "ServiceRequest/sr-1"}
 	}
@@ -130,7 +131,7 @@ func TestVerificationString(t *testing.T) {
 }
 
 func TestAdHocSharing(t *testing.T) {
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	adHoc := func(a *rbac.AdHoc) func(*rbac.Request) { return func(r *rbac.Request) { r.AdHoc = a } }
 	full := &rbac.AdHoc{DecidedBy: "555000000031 Dr Ana Reyes", Reason: "unconscious patient, crisis plan held in Southdale",
 		Basis: "ICO data sharing code: data sharing in an urgent situation or in an emergency", Records: []string{"RS1-123"}}
@@ -167,7 +168,7 @@ func TestAdHocSharing(t *testing.T) {
 	assert.False(t, full.Covers("RS1-999"))
 	assert.Equal(t, []shcrkit.Purpose{shcrkit.PurposeEmergency}, p.AdHocPurposes())
 
-	noAdHoc, err := rbac.LoadPolicyAt(strings.NewReader(strings.Replace(string(rbac.ExamplePolicyYAML()), "ad_hoc_sharing:\n  purposes: [ETREAT]\n", "", 1)), loadDay)
+	noAdHoc, err := rbac.LoadPolicy(strings.NewReader(strings.Replace(string(samplepolicy.YAML()), "ad_hoc_sharing:\n  purposes: [ETREAT]\n", "", 1)))
 	require.NoError(t, err)
 	d = noAdHoc.Decide(req)
 	require.False(t, d.Allowed)

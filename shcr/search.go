@@ -125,8 +125,8 @@ func (r *Remote) search(ctx context.Context, loc location, p fetchParams) (*Cont
 }
 
 // DefaultResourceCategories put the FHIR resource types a journey Client
-// may search into the data categories of the example policy
-// (rbac.ExamplePolicy); Config.ResourceCategories replaces them.
+// may search into the data categories of the sample policy the module's tests and
+// examples use; Config.ResourceCategories replaces them.
 var DefaultResourceCategories = map[string]string{
 	"AllergyIntolerance":  "clinical-summary",
 	"MedicationStatement": "clinical-summary",

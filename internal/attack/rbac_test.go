@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 )
@@ -20,7 +21,7 @@ var grantedJobRoles = []string{"R8000", "R0260", "R0270", "R6200", "R6300", "R00
 // that is not R with four or five digits is refused as malformed.
 func TestRoleCodesWithLeadingZeros(t *testing.T) {
 	const promise = "role codes match exactly (leading zeros, short codes)"
-	p := rbac.ExamplePolicy()
+	p := samplepolicy.Load()
 	base := rbac.Request{
 		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber(patientNHS)},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},

@@ -14,7 +14,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
-	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/provider"
 )
@@ -58,7 +58,7 @@ func BenchmarkGuard(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			c := provider.Consumer{Name: "Eastmoor", ShCR: "QEM", Signing: tc.id.Signing, Key: tc.key, IdentityReuse: 1 << 30}
 			g, err := provider.New(provider.Config{
-				Policy: rbac.ExamplePolicy(), Audit: validatingSink{}, Audience: audience, Consumers: []provider.Consumer{c},
+				Policy: samplepolicy.Load(), Audit: validatingSink{}, Audience: audience, Consumers: []provider.Consumer{c},
 				Resolver: provider.ResolverFunc(func(*http.Request) (provider.Target, error) {
 					return provider.Target{Resource: "DocumentReference/cp", Patient: patientNormal, RecordType: typeCarePlan}, nil
 				}),

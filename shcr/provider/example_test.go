@@ -9,7 +9,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
-	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/shcr/provider"
 )
 
@@ -20,7 +20,7 @@ func Example() {
 	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	sink := audittest.NewRecorder()
 	g, err := provider.New(provider.Config{
-		Policy:   rbac.ExamplePolicy(),
+		Policy:   samplepolicy.Load(),
 		Audit:    sink,
 		Audience: "https://shcr.north.example/fhir",
 		Resolver: provider.ResolverFunc(func(r *http.Request) (provider.Target, error) {

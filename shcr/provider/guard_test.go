@@ -21,6 +21,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/provider"
@@ -88,7 +89,7 @@ func newFixture(t *testing.T, edit ...func(*provider.Config)) *fixture {
 		"dissent":    {Resource: "DocumentReference/dissent", Patient: patientNormal, RecordType: typeCarePlan, Dissent: true},
 	}
 	cfg := provider.Config{
-		Policy:   rbac.ExamplePolicy(),
+		Policy:   samplepolicy.Load(),
 		Audit:    f.sink,
 		Audience: audience,
 		Resolver: provider.ResolverFunc(func(r *http.Request) (provider.Target, error) {
@@ -346,8 +347,8 @@ func TestGuardPassesObligationsToTheHandler(t *testing.T) {
 func TestGuardAlertObligation(t *testing.T) {
 	// Break-glass overriding the missing agreement with Southdale, in a
 	// policy that allows it and alerts.
-	yaml := strings.Replace(string(rbac.ExamplePolicyYAML()), "overrides_missing_agreement: false", "overrides_missing_agreement: true\n  obligations:\n    alert_privacy_officer: B0015", 1)
-	policy, err := rbac.LoadPolicyAt(strings.NewReader(yaml), time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	yaml := strings.Replace(string(samplepolicy.YAML()), "overrides_missing_agreement: false", "overrides_missing_agreement: true\n  obligations:\n    alert_privacy_officer: B0015", 1)
+	policy, err := rbac.LoadPolicy(strings.NewReader(yaml))
 	require.NoError(t, err)
 	southdale := eastmoorDoctor()
 	southdale.Organisation = "RS1"

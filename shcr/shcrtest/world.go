@@ -30,10 +30,6 @@ import (
 //go:embed world_policy.yaml
 var worldPolicyYAML []byte
 
-// worldPolicyAsOf is the day the world's policy is loaded as of, so that
-// it loads the same whatever the date.
-var worldPolicyAsOf = time.Date(2026, time.June, 1, 12, 0, 0, 0, time.UTC)
-
 // WorldPolicyYAML returns the text of the world's access policy: the
 // Riverside Urgent Care Record (QRU) with the emergency department
 // nrlstest.ConsumerODS as a member, the five regional shared care records
@@ -166,7 +162,7 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 			w = nil
 		}
 	}()
-	policy, err := rbac.LoadPolicyAt(bytes.NewReader(worldPolicyYAML), worldPolicyAsOf)
+	policy, err := rbac.LoadPolicy(bytes.NewReader(worldPolicyYAML))
 	if err != nil {
 		return nil, fmt.Errorf("shcrtest: the world policy does not load: %w", err)
 	}

@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
@@ -261,12 +260,11 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 	if err != nil {
 		return nil, err
 	}
-	asOf := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	consumerPolicy, err := rbac.LoadPolicyAt(strings.NewReader(string(consumerYAML)), asOf)
+	consumerPolicy, err := rbac.LoadPolicy(strings.NewReader(string(consumerYAML)))
 	if err != nil {
 		return nil, fmt.Errorf("the consumer policy: %w", err)
 	}
-	providerPolicy, err := rbac.LoadPolicyAt(strings.NewReader(string(providerYAML)), asOf)
+	providerPolicy, err := rbac.LoadPolicy(strings.NewReader(string(providerYAML)))
 	if err != nil {
 		return nil, fmt.Errorf("the provider policy: %w", err)
 	}

@@ -1,0 +1,20 @@
+package samplepolicy_test
+
+import (
+	"testing"
+
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSamplePolicyLoads(t *testing.T) {
+	p := samplepolicy.Load()
+	require.NotNil(t, p)
+	assert.Equal(t, "North Riverside ShCR cross-boundary access policy", p.Name())
+
+	// The text is a copy: changing it leaves the next one whole.
+	b := samplepolicy.YAML()
+	b[0] = '!'
+	assert.NotEqual(t, b[0], samplepolicy.YAML()[0])
+}
