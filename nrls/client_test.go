@@ -14,6 +14,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -76,9 +77,9 @@ func TestRequestHeaders(t *testing.T) {
 		nrls.WithUserAgent("EPR/2.1"), nrls.WithCorrelationID("default-corr"))
 
 	reqID := uuid.NewString()
-	_, err := c.Search(shcrkit.WithRequestID(shcrkit.WithCorrelationID(ctx, "corr-7"), reqID), nrlstest.PatientNormal)
+	_, err := c.Search(shcrkit.WithRequestID(shcrkit.WithCorrelationID(ctx, "corr-7"), reqID), pdstest.PatientNormal)
 	require.NoError(t, err)
-	_, err = c.Count(ctx, nrlstest.PatientNormal)
+	_, err = c.Count(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 
 	reqs := srv.Requests()
@@ -100,7 +101,7 @@ func TestRequestHeaders(t *testing.T) {
 
 func TestNoTokenSourceSendsNoAuthorization(t *testing.T) {
 	srv := newFake(t)
-	_, err := consumer(t, srv).Search(ctx, nrlstest.PatientNormal)
+	_, err := consumer(t, srv).Search(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 	assert.Empty(t, srv.Requests()[0].Header.Get("Authorization"))
 }
@@ -108,7 +109,7 @@ func TestNoTokenSourceSendsNoAuthorization(t *testing.T) {
 func TestRefusedTokenIsUnauthorized(t *testing.T) {
 	srv := newFake(t, nrlstest.WithTokenValidator(func(string) error { return errors.New("expired") }))
 	c := consumer(t, srv, nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "old"})))
-	_, err := c.Search(ctx, nrlstest.PatientNormal)
+	_, err := c.Search(ctx, pdstest.PatientNormal)
 	assert.ErrorIs(t, err, shcrkit.ErrUnauthorized)
 	var ae *shcrkit.APIError
 	require.ErrorAs(t, err, &ae)
@@ -119,13 +120,13 @@ func TestRefusedTokenIsUnauthorized(t *testing.T) {
 func TestGet(t *testing.T) {
 	srv := newFake(t)
 	c := consumer(t, srv)
-	want := srv.Pointers(nrlstest.PatientNormal)[0]
+	want := srv.Pointers(pdstest.PatientNormal)[0]
 
 	p, err := c.Get(ctx, want.ID)
 	require.NoError(t, err)
 	assert.Equal(t, want.ID, p.ID)
 	assert.Equal(t, want.URL, p.URL)
-	assert.Equal(t, nrlstest.PatientNormal, p.NHSNumber)
+	assert.Equal(t, pdstest.PatientNormal, p.NHSNumber)
 	assert.Equal(t, nrls.ConsumerPath+"/DocumentReference/"+want.ID, srv.Requests()[0].Path)
 	assert.Equal(t, http.MethodGet, srv.Requests()[0].Method)
 
@@ -146,7 +147,7 @@ func TestGetForbiddenType(t *testing.T) {
 	srv := newFake(t, nrlstest.WithConsumerTypes(nrlstest.ConsumerODS, nrls.TypeMentalHealthCrisisPlan))
 	c := consumer(t, srv)
 	var eolcp string
-	for _, p := range srv.Pointers(nrlstest.PatientNormal) {
+	for _, p := range srv.Pointers(pdstest.PatientNormal) {
 		if p.Type.Code == nrls.TypeEndOfLifeCarePlan {
 			eolcp = p.ID
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
 
 // Find where a patient's care plans are held, and how to retrieve them.
@@ -17,7 +18,7 @@ func ExampleClient_Search() {
 	c := srv.Client() // or nrls.NewClient(nrls.ProductionConsumerURL, nrls.WithEndUserOrganisation(...), ...)
 
 	var problems []nrls.Problem
-	ptrs, err := c.Search(context.Background(), nrlstest.PatientNormal,
+	ptrs, err := c.Search(context.Background(), pdstest.PatientNormal,
 		nrls.WithCategories(nrls.CategoryCarePlan.Code), nrls.WithProblems(&problems))
 	if err != nil {
 		log.Fatal(err)
@@ -47,7 +48,7 @@ func ExampleClient_Create() {
 	}
 
 	p, err := nrls.NewPointer(nrls.PointerSpec{
-		NHSNumber:       nrlstest.PatientMinimal,
+		NHSNumber:       pdstest.PatientMinimal,
 		Custodian:       nrlstest.CustodianWest,
 		Type:            nrls.TypeRespectForm,
 		URL:             "ssp://mercia-hills.shcr.example/fhir/records/respect-42",
@@ -64,7 +65,7 @@ func ExampleClient_Create() {
 	fmt.Println("ID given by the service starts with the custodian:", strings.HasPrefix(id, "RMH-"))
 
 	consumer := srv.Client()
-	found, err := consumer.Search(context.Background(), nrlstest.PatientMinimal)
+	found, err := consumer.Search(context.Background(), pdstest.PatientMinimal)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func ExampleClient_Create() {
 // Secure Proxy.
 func ExamplePointer_SSPURL() {
 	p, err := nrls.NewPointer(nrls.PointerSpec{
-		NHSNumber: nrlstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeMentalHealthCrisisPlan,
+		NHSNumber: pdstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeMentalHealthCrisisPlan,
 		URL: "ssp://north-riding.shcr.example/fhir/records/RNR-000001", ProviderASID: "900000000101",
 		PracticeSetting: nrls.Concept{Code: "788002001", Display: "Adult mental health service"},
 	})
@@ -105,7 +106,7 @@ func ExamplePointer_SSPURL() {
 // Check a pointer against the service's rules before publishing it.
 func ExampleValidate() {
 	p, err := nrls.NewPointer(nrls.PointerSpec{
-		NHSNumber: nrlstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
+		NHSNumber: pdstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
 		URL:             "ssp://north-riding.shcr.example/fhir/records/news2", // no ProviderASID
 		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"},
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/shcrkit/shcrkit/internal/testcert"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -49,14 +50,14 @@ func TestMutualTLS(t *testing.T) {
 
 	without, err := nrls.NewClient(base, nrls.WithTLS(nil, roots), nrls.WithMaxAttempts(1), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
 	require.NoError(t, err)
-	_, err = without.Search(ctx, nrlstest.PatientNormal)
+	_, err = without.Search(ctx, pdstest.PatientNormal)
 	require.Error(t, err, "no client certificate, no answer")
 
 	var n atomic.Int64
 	with, err := nrls.NewClient(base, nrls.WithTLS(&cert, roots), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS),
 		nrls.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &n} }))
 	require.NoError(t, err)
-	ptrs, err := with.Search(ctx, nrlstest.PatientNormal)
+	ptrs, err := with.Search(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 	assert.NotEmpty(t, ptrs)
 	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")

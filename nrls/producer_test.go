@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -186,7 +187,7 @@ func TestUpdate(t *testing.T) {
 		requireField(t, prod.Update(ctx, q), "context.practiceSetting")
 	})
 	t.Run("another custodian's pointer", func(t *testing.T) {
-		theirs := srv.Pointers(nrlstest.PatientNormal)[2] // held by Wessex Vale
+		theirs := srv.Pointers(pdstest.PatientNormal)[2] // held by Wessex Vale
 		require.Equal(t, otherODS, theirs.Custodian)
 		requireField(t, prod.Update(ctx, theirs), "custodian.identifier.value")
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -19,14 +20,14 @@ func TestClientWithoutOrganisationTakesTheSessions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, c.EndUserOrganisation())
 
-	_, err = c.Search(context.Background(), nrlstest.PatientNormal)
+	_, err = c.Search(context.Background(), pdstest.PatientNormal)
 	require.ErrorIs(t, err, shcrkit.ErrNoSession)
 	require.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
 	require.Empty(t, srv.Requests(), "refused before any request")
 
 	for _, org := range []shcrkit.ODSCode{"RX1", "Y90001"} {
 		ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{UserID: "555000000001", Organisation: org})
-		_, err := c.Search(ctx, nrlstest.PatientNormal)
+		_, err := c.Search(ctx, pdstest.PatientNormal)
 		require.NoError(t, err)
 		reqs := srv.Requests()
 		assert.Equal(t, string(org), reqs[len(reqs)-1].Header.Get(nrls.HeaderEndUserOrganisation))
@@ -37,12 +38,12 @@ func TestFixedOrganisationRefusesAnotherSession(t *testing.T) {
 	srv := newFake(t)
 	c := consumer(t, srv) // fixed to nrlstest.ConsumerODS
 	ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: "RX1"})
-	_, err := c.Search(ctx, nrlstest.PatientNormal)
+	_, err := c.Search(ctx, pdstest.PatientNormal)
 	require.ErrorIs(t, err, shcrkit.ErrIdentityMismatch)
 	assert.Empty(t, srv.Requests())
 	// The same organisation is fine.
 	ctx = shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: nrlstest.ConsumerODS})
-	_, err = c.Search(ctx, nrlstest.PatientNormal)
+	_, err = c.Search(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 }
 
@@ -76,7 +77,7 @@ func TestFakeRefusesATokenOfAnotherOrganisation(t *testing.T) {
 	search := func(tok string, org shcrkit.ODSCode) error {
 		c, err := srv.SessionClient(nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})))
 		require.NoError(t, err)
-		_, err = c.Search(shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: org}), nrlstest.PatientNormal)
+		_, err = c.Search(shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: org}), pdstest.PatientNormal)
 		return err
 	}
 	require.NoError(t, search("token-rx1", "RX1"))

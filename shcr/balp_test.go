@@ -15,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
@@ -86,7 +87,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 	c := newJourney(t, w, rec, withHost, func(cfg *shcr.Config) {
 		cfg.RemoteOptions = []shcr.Option{shcr.WithMaxAttempts(1)}
 	})
-	res, err := c.Records(shcrkit.WithCorrelationID(context.Background(), "balp-1"), encounter(w, nrlstest.PatientNormal))
+	res, err := c.Records(shcrkit.WithCorrelationID(context.Background(), "balp-1"), encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	res.Close()
 	north.ClearFaults()
@@ -101,7 +102,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 	c2 := newJourney(t, w2, rec2, withHost, func(cfg *shcr.Config) {
 		cfg.Alert = func(context.Context, shcr.Alert) error { return nil }
 	})
-	req := encounter(w2, nrlstest.PatientNormal)
+	req := encounter(w2, pdstest.PatientNormal)
 	req.Purpose = shcrkit.PurposeBreakGlass
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEmergency, Reason: "Unconscious on arrival; no history available"}
 	res2, err := c2.Records(context.Background(), req)
@@ -153,7 +154,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Equal(t, hostOf(e.Endpoint), *server.Network.Address)
 				data := entity(a, "2", "4")
 				require.NotNil(t, data)
-				assert.Equal(t, strings.TrimSuffix(e.Endpoint, "/")+"/Patient/"+string(nrlstest.PatientNormal), *data.What.Reference,
+				assert.Equal(t, strings.TrimSuffix(e.Endpoint, "/")+"/Patient/"+string(pdstest.PatientNormal), *data.What.Reference,
 					"an absolute URL, resolvable without knowing the service")
 				assert.Equal(t, e.RequestID, *entityOfType(a, "XrequestId").What.Identifier.Value)
 			})
@@ -169,8 +170,8 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				path, body, _ := strings.Cut(rest, "\n\n")
 				assert.Equal(t, http.MethodPost, method)
 				assert.True(t, strings.HasSuffix(path, "/DocumentReference/_search"), path)
-				assert.Contains(t, body, string(nrlstest.PatientNormal), "the body as sent")
-				assert.Equal(t, "DocumentReference?subject:identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(nrlstest.PatientNormal), *q.Description)
+				assert.Contains(t, body, string(pdstest.PatientNormal), "the body as sent")
+				assert.Equal(t, "DocumentReference?subject:identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.PatientNormal), *q.Description)
 			})
 		case stepOf(e) == shcr.StepBoundary:
 			check("boundary decision", e, "AuthZconsent", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
@@ -210,7 +211,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Equal(t, "exception", issue["code"])
 				details := issue["details"].(map[string]any)
 				assert.Equal(t, "SERVICE_UNAVAILABLE", details["coding"].([]any)[0].(map[string]any)["code"])
-				assert.NotContains(t, details["text"], string(nrlstest.PatientNormal))
+				assert.NotContains(t, details["text"], string(pdstest.PatientNormal))
 			})
 		case stepOf(e) == shcr.StepRetrieval && e.Outcome == audit.OutcomeSuccess && strings.HasPrefix(e.Reason, "retrieved application/pdf") && strings.Contains(e.Reason, "via SSP"):
 			check("ShCR read via SSP", e, "PatientRead", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
@@ -332,7 +333,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 			assert.NotEqual(t, pages[0].RequestID, pages[1].RequestID)
 		}},
 		{"a provider outside the directory", nil, func(w *shcrtest.World) {
-			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nrlstest.PatientNormal, Custodian: shcrtest.CustodianKestrel,
+			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientNormal, Custodian: shcrtest.CustodianKestrel,
 				Type: nrls.TypeContingencyPlan, URL: "https://elsewhere.example.test/records/RKS-stolen", LocalID: "stolen"})
 			if err != nil {
 				panic(err)
@@ -360,7 +361,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 			}
 			rec := audittest.NewRecorder()
 			c := newJourney(t, w, rec, func(cfg *shcr.Config) { cfg.RemoteOptions = tt.opts })
-			res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 			require.NoError(t, err)
 			res.Close()
 			require.NotEmpty(t, res.Failures)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
@@ -48,7 +48,7 @@ func Example() {
 	ctx := shcrkit.WithCorrelationID(context.Background(), "ed-attendance-42")
 	res, err := client.Records(ctx, shcr.Request{
 		Requester:    world.Requester,
-		NHSNumber:    nrlstest.PatientNormal,
+		NHSNumber:    pdstest.PatientNormal,
 		Purpose:      shcrkit.PurposeDirectCare,
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "ED-ATTENDANCE-42"},
 	})

@@ -70,11 +70,11 @@ func TestRecordsFullJourney(t *testing.T) {
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
 	ctx := shcrkit.WithCorrelationID(context.Background(), "journey-0001")
-	res, err := c.Records(ctx, encounter(w, nrlstest.PatientNormal))
+	res, err := c.Records(ctx, encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	defer res.Close()
 
-	assert.Equal(t, nrlstest.PatientNormal, res.Patient.NHSNumber)
+	assert.Equal(t, pdstest.PatientNormal, res.Patient.NHSNumber)
 	assert.True(t, res.Patient.Superseded.IsZero())
 	require.NotNil(t, res.Patient.Record)
 	assert.True(t, res.Boundary.Allowed)
@@ -120,7 +120,7 @@ func TestRecordsFullJourney(t *testing.T) {
 	}, steps(events[:3]))
 	decisions, retrievals := map[string]audit.Event{}, map[string]audit.Event{}
 	for i, e := range events {
-		assert.Equal(t, nrlstest.PatientNormal, e.Patient)
+		assert.Equal(t, pdstest.PatientNormal, e.Patient)
 		assert.Equal(t, "journey-0001", e.CorrelationID)
 		assert.Equal(t, w.Requester.UserID, e.Requester.UserID)
 		assert.Equal(t, shcrkit.PurposeDirectCare, e.Purpose)
@@ -177,7 +177,7 @@ func TestRecordsSearchesNRLAlongsidePDS(t *testing.T) {
 	c := newJourney(t, w, audittest.NewRecorder())
 	w.PDS.InjectFault("", "", -1, pdstest.Fault{Latency: latency})
 
-	_, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+	_, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	pdsReq, nrlReq := w.PDS.Requests()[0], w.NRL.Requests()[0]
 	assert.True(t, nrlReq.Time.Before(pdsReq.Time.Add(latency)),
@@ -190,7 +190,7 @@ func TestRecordsSearchesNRLAlongsidePDS(t *testing.T) {
 	res, err := c.Records(context.Background(), req)
 	require.NoError(t, err)
 	res.Close()
-	assert.Equal(t, nrlstest.PatientNormal, res.Patient.NHSNumber)
+	assert.Equal(t, pdstest.PatientNormal, res.Patient.NHSNumber)
 	pdsReq, nrlReq = w.PDS.Requests()[0], w.NRL.Requests()[0]
 	assert.False(t, nrlReq.Time.Before(pdsReq.Time.Add(latency)),
 		"without an NHS number, the NRL is searched once PDS has answered")
@@ -201,14 +201,14 @@ func TestRecordsFollowsSupersededNumber(t *testing.T) {
 	w := newWorld(t)
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
-	res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientSuperseded))
+	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientSuperseded))
 	require.NoError(t, err)
 	defer res.Close()
-	assert.Equal(t, nrlstest.PatientSurviving, res.Patient.NHSNumber)
-	assert.Equal(t, nrlstest.PatientSuperseded, res.Patient.Superseded)
+	assert.Equal(t, pdstest.PatientSurviving, res.Patient.NHSNumber)
+	assert.Equal(t, pdstest.PatientSuperseded, res.Patient.Superseded)
 	for _, r := range append(res.Records, nil) {
 		if r != nil {
-			assert.Equal(t, nrlstest.PatientSurviving, r.Pointer.NHSNumber)
+			assert.Equal(t, pdstest.PatientSurviving, r.Pointer.NHSNumber)
 		}
 	}
 	assert.Equal(t, []string{"RWV-000011", "RMH-000012"}, ids(res.Records))
@@ -220,15 +220,15 @@ func TestRecordsFollowsSupersededNumber(t *testing.T) {
 		}
 	}
 	require.Len(t, searches, 2, "the early search and the fresh one are both recorded")
-	assert.Equal(t, nrlstest.PatientSuperseded, searches[0].Patient)
+	assert.Equal(t, pdstest.PatientSuperseded, searches[0].Patient)
 	assert.Contains(t, searches[0].Reason, "superseded")
-	assert.Equal(t, nrlstest.PatientSurviving, searches[1].Patient)
+	assert.Equal(t, pdstest.PatientSurviving, searches[1].Patient)
 	require.NoError(t, rec.Check())
 	// The early search is cancelled once PDS names the surviving number; it
 	// may or may not have reached the NRL by then, and is recorded either way.
 	reqs := w.NRL.Requests()
 	require.NotEmpty(t, reqs)
-	assert.Contains(t, string(reqs[len(reqs)-1].Body), string(nrlstest.PatientSurviving))
+	assert.Contains(t, string(reqs[len(reqs)-1].Body), string(pdstest.PatientSurviving))
 }
 
 func TestRecordsRefusals(t *testing.T) {
@@ -243,33 +243,33 @@ func TestRecordsRefusals(t *testing.T) {
 		reason   string
 	}{
 		{"no relationship", func() shcr.Request {
-			r := encounter(w, nrlstest.PatientNormal)
+			r := encounter(w, pdstest.PatientNormal)
 			r.Relationship = rbac.Relationship{}
 			return r
 		}, true, "no legitimate relationship"},
 		{"recorded dissent", func() shcr.Request {
-			r := encounter(w, nrlstest.PatientNormal)
+			r := encounter(w, pdstest.PatientNormal)
 			r.Dissent = true
 			return r
 		}, true, "dissent"},
-		{"very restricted patient", func() shcr.Request { return encounter(w, nrlstest.PatientVeryRestricted) }, true, "very restricted"},
+		{"very restricted patient", func() shcr.Request { return encounter(w, pdstest.PatientVeryRestricted) }, true, "very restricted"},
 		{"organisation outside the local ShCR", func() shcr.Request {
-			r := encounter(w, nrlstest.PatientNormal)
+			r := encounter(w, pdstest.PatientNormal)
 			r.Requester.Organisation = "RX9"
 			return r
 		}, true, "not a member"},
 		{"self-claimed without a reason", func() shcr.Request {
-			r := encounter(w, nrlstest.PatientNormal)
+			r := encounter(w, pdstest.PatientNormal)
 			r.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed}
 			return r
 		}, true, "needs a recorded reason"},
 		{"role lacks the categories", func() shcr.Request {
-			r := encounter(w, nrlstest.PatientNormal)
+			r := encounter(w, pdstest.PatientNormal)
 			r.Requester = admin
 			return r
 		}, false, "lacks category"},
 		{"agreement does not cover the purpose", func() shcr.Request {
-			r := encounter(w, nrlstest.PatientSurviving)
+			r := encounter(w, pdstest.PatientSurviving)
 			r.Purpose = shcrkit.PurposeEmergency
 			return r
 		}, false, "does not cover purpose"},
@@ -327,7 +327,7 @@ func TestRecordsObligations(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	selfClaimed := func() shcr.Request {
-		r := encounter(w, nrlstest.PatientNormal)
+		r := encounter(w, pdstest.PatientNormal)
 		r.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed, Reason: "Patient asked me to review their plan by phone"}
 		return r
 	}
@@ -356,7 +356,7 @@ func TestRecordsObligations(t *testing.T) {
 		defer res.Close()
 		require.Len(t, alerts, 1)
 		assert.Equal(t, "B0016", alerts[0].Activity)
-		assert.Equal(t, nrlstest.PatientNormal, alerts[0].Patient)
+		assert.Equal(t, pdstest.PatientNormal, alerts[0].Patient)
 		assert.NotEmpty(t, res.Records)
 		assert.False(t, res.ValidUntil.IsZero())
 		for _, r := range res.Records {
@@ -381,11 +381,11 @@ func TestRecordsObligations(t *testing.T) {
 	})
 
 	t.Run("restricted patient: fields redacted, documents withheld", func(t *testing.T) {
-		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nrlstest.PatientRestricted, Custodian: nrlstest.CustodianSouth,
+		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientRestricted, Custodian: nrlstest.CustodianSouth,
 			Type: nrls.TypeSummaryRecord, Format: nrls.FormatStructured})
 		require.NoError(t, err)
 		rec := audittest.NewRecorder()
-		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, nrlstest.PatientRestricted))
+		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.PatientRestricted))
 		require.NoError(t, err)
 		defer res.Close()
 		assert.Equal(t, shcrkit.ConfidentialityRestricted, res.Patient.Confidentiality)
@@ -468,7 +468,7 @@ func TestRecordsHangingShCRDoesNotHoldUpTheOthers(t *testing.T) {
 		cfg.Timeout = time.Minute
 		cfg.Directory = withEndpointTimeout(t, w, nrlstest.CustodianSouth, time.Second)
 	})
-	res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	defer res.Close()
 	assert.Equal(t, []string{"RNR-000001", "RNR-000002", "RNR-000005"}, ids(res.Records))
@@ -494,7 +494,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 	t.Run("retrieval events fail", func(t *testing.T) {
 		rec := audittest.NewRecorder()
 		c := newJourney(t, w, failingSink{next: rec, fail: failStep(shcr.StepRetrieval)})
-		res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+		res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 		require.NoError(t, err)
 		assert.Empty(t, res.Records, "no record whose retrieval was not recorded is handed back")
 		require.Len(t, res.Failures, 4)
@@ -510,11 +510,11 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 		t.Run(step+" event fails", func(t *testing.T) {
 			before := regionRequests(w)
 			c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(step)})
-			res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 			require.ErrorIs(t, err, shcr.ErrAudit)
 			assert.Nil(t, res)
 			assert.Equal(t, before, regionRequests(w))
-			_, err = c.Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
+			_, err = c.Discover(context.Background(), encounter(w, pdstest.PatientNormal))
 			require.ErrorIs(t, err, shcr.ErrAudit)
 		})
 	}
@@ -522,7 +522,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 		rec := audittest.NewRecorder()
 		rec.FailWith(errors.New("disk full"))
 		before := regionRequests(w)
-		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.PatientNormal))
 		require.ErrorIs(t, err, shcr.ErrAudit)
 		assert.Contains(t, err.Error(), "disk full")
 		assert.Nil(t, res)
@@ -530,10 +530,10 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 	})
 	t.Run("decision events fail", func(t *testing.T) {
 		c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(shcr.StepDecision)})
-		_, err := c.Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
+		_, err := c.Discover(context.Background(), encounter(w, pdstest.PatientNormal))
 		require.ErrorIs(t, err, shcr.ErrAudit)
 		before := regionRequests(w)
-		res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+		res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 		require.NoError(t, err)
 		assert.Empty(t, res.Records)
 		assert.Empty(t, res.Refused, "a refusal that was not recorded is not shown either")
@@ -548,7 +548,7 @@ func TestDiscoverFetchesNothing(t *testing.T) {
 	w := newWorld(t)
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
-	d, err := c.Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
+	d, err := c.Discover(context.Background(), encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	assert.Len(t, d.Pointers, 4)
 	assert.Len(t, d.Refused, 1)
@@ -570,8 +570,8 @@ func TestRetrieveOnePointer(t *testing.T) {
 	w := newWorld(t)
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
-	ptrs := w.NRL.Pointers(nrlstest.PatientNormal)
-	r, err := c.Retrieve(context.Background(), encounter(w, nrlstest.PatientNormal), ptrs[1])
+	ptrs := w.NRL.Pointers(pdstest.PatientNormal)
+	r, err := c.Retrieve(context.Background(), encounter(w, pdstest.PatientNormal), ptrs[1])
 	require.NoError(t, err)
 	defer r.Close()
 	assert.Equal(t, "Bundle", r.ResourceType)
@@ -584,17 +584,17 @@ func TestRetrieveOnePointer(t *testing.T) {
 		"retrieval DocumentReference/RNR-000002 success", // and its third
 	}, steps(rec.Events()))
 
-	_, err = c.Retrieve(context.Background(), encounter(w, nrlstest.PatientNormal), ptrs[3])
+	_, err = c.Retrieve(context.Background(), encounter(w, pdstest.PatientNormal), ptrs[3])
 	require.ErrorIs(t, err, shcr.ErrRefused)
 	var re *shcr.RefusedError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "RFC-000004", re.PointerID)
 
-	other := w.NRL.Pointers(nrlstest.PatientSurviving)[0]
-	_, err = c.Retrieve(context.Background(), encounter(w, nrlstest.PatientNormal), other)
+	other := w.NRL.Pointers(pdstest.PatientSurviving)[0]
+	_, err = c.Retrieve(context.Background(), encounter(w, pdstest.PatientNormal), other)
 	require.ErrorIs(t, err, shcr.ErrRefused, "a pointer for another patient is refused")
 	assert.Contains(t, err.Error(), "not for the traced patient")
-	assert.NotContains(t, err.Error(), string(nrlstest.PatientNormal))
+	assert.NotContains(t, err.Error(), string(pdstest.PatientNormal))
 	require.NoError(t, rec.Check())
 }
 
@@ -606,8 +606,8 @@ func TestTraceFailures(t *testing.T) {
 		req  func() shcr.Request
 		want error
 	}{
-		{"unknown number", func() shcr.Request { return encounter(w, nrlstest.PatientUnknown) }, shcr.ErrPatientNotFound},
-		{"invalidated number", func() shcr.Request { return encounter(w, nrlstest.PatientInvalidated) }, shcrkit.ErrInvalidated},
+		{"unknown number", func() shcr.Request { return encounter(w, pdstest.PatientUnknown) }, shcr.ErrPatientNotFound},
+		{"invalidated number", func() shcr.Request { return encounter(w, pdstest.PatientInvalidated) }, shcrkit.ErrInvalidated},
 		{"ambiguous demographics", func() shcr.Request {
 			r := encounter(w, "")
 			r.Demographics = &pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: []pds.DateParam{pds.On("1984-03-14")}}
@@ -639,9 +639,9 @@ func TestRequestAndConfigChecks(t *testing.T) {
 	bad := []shcr.Request{
 		{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare},
 		{Requester: w.Requester, NHSNumber: "9490000010", Purpose: shcrkit.PurposeDirectCare},
-		{Requester: w.Requester, NHSNumber: nrlstest.PatientNormal},
-		{Requester: shcrkit.Requester{}, NHSNumber: nrlstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare},
-		{Requester: w.Requester, NHSNumber: nrlstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare, RecordTypes: []string{""}},
+		{Requester: w.Requester, NHSNumber: pdstest.PatientNormal},
+		{Requester: shcrkit.Requester{}, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare},
+		{Requester: w.Requester, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare, RecordTypes: []string{""}},
 	}
 	for _, r := range bad {
 		_, err := c.Records(context.Background(), r)
@@ -795,7 +795,7 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 			return nil
 		}
 	})
-	req := encounter(w, nrlstest.PatientNormal)
+	req := encounter(w, pdstest.PatientNormal)
 	req.Purpose = shcrkit.PurposeEmergency
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEmergency, Reason: "Unconscious on arrival; no history available"}
 	req.RecordTypes = []string{nrls.TypeNEWS2Chart, nrls.TypeMentalHealthCrisisPlan}
@@ -816,9 +816,9 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 func TestDiscoverReportsUnreadableEntries(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	require.NoError(t, w.NRL.InjectEntry(nrlstest.PatientNormal, []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","details":{"coding":[{"code":"INTERNAL_SERVER_ERROR"}]}}]}`)))
+	require.NoError(t, w.NRL.InjectEntry(pdstest.PatientNormal, []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","details":{"coding":[{"code":"INTERNAL_SERVER_ERROR"}]}}]}`)))
 	rec := audittest.NewRecorder()
-	d, err := newJourney(t, w, rec).Discover(context.Background(), encounter(w, nrlstest.PatientNormal))
+	d, err := newJourney(t, w, rec).Discover(context.Background(), encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	require.Len(t, d.Problems, 1)
 	assert.Len(t, d.Pointers, 4)
@@ -863,7 +863,7 @@ func TestRecordsRemoteFaults(t *testing.T) {
 				}
 				cfg.RemoteOptions = []shcr.Option{shcr.WithMaxAttempts(1), shcr.WithMaxResponseBytes(32 << 10)}
 			})
-			res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 			require.NoError(t, err)
 			defer res.Close()
 			assert.Equal(t, []string{"RNR-000001", "RWV-000003", "RNR-000005"}, ids(res.Records), "the other records come back")

@@ -19,7 +19,6 @@ import (
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
@@ -134,15 +133,15 @@ func TestManyUsersOneApplication(t *testing.T) {
 			defer func() { <-sem }()
 			u := &all[i]
 			ctx := shcrkit.WithSession(context.Background(), u.session)
-			if _, err := trace.Get(ctx, nrlstest.PatientNormal); err != nil {
+			if _, err := trace.Get(ctx, pdstest.PatientNormal); err != nil {
 				errs[i] = fmt.Errorf("user %d: PDS: %w", i, err)
 				return
 			}
-			if _, err := locate.Count(ctx, nrlstest.PatientNormal); err != nil {
+			if _, err := locate.Count(ctx, pdstest.PatientNormal); err != nil {
 				errs[i] = fmt.Errorf("user %d: NRL: %w", i, err)
 				return
 			}
-			req := shcr.Request{Requester: u.req, NHSNumber: nrlstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare,
+			req := shcr.Request{Requester: u.req, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare,
 				Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: fmt.Sprintf("ENC-%04d", i)}}
 			if u.records {
 				res, err := journey.Records(ctx, req)

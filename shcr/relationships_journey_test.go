@@ -13,6 +13,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
@@ -46,9 +47,9 @@ func TestJourneyVerifiesTheClaimedRelationship(t *testing.T) {
 	w := newWorld(t)
 	// A referral to another organisation, and one to the department.
 	require.NoError(t, w.Evidence.Add(shcr.Evidence{Kind: shcrkit.RelationshipReferral, Reference: "ServiceRequest/ers-77",
-		Patient: nrlstest.PatientNormal, Organisations: []shcrkit.ODSCode{"RW1"}, Status: "active", Active: true}))
+		Patient: pdstest.PatientNormal, Organisations: []shcrkit.ODSCode{"RW1"}, Status: "active", Active: true}))
 	require.NoError(t, w.Evidence.Add(shcr.Evidence{Kind: shcrkit.RelationshipReferral, Reference: "ServiceRequest/ers-78",
-		Patient: nrlstest.PatientNormal, Organisations: []shcrkit.ODSCode{nrlstest.ConsumerODS}, Status: "active", Active: true,
+		Patient: pdstest.PatientNormal, Organisations: []shcrkit.ODSCode{nrlstest.ConsumerODS}, Status: "active", Active: true,
 		End: time.Now().AddDate(0, 0, -1)}))
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -101,7 +102,7 @@ func TestJourneyVerifiesTheClaimedRelationship(t *testing.T) {
 				edits = append(edits, tc.edit)
 			}
 			c := newJourney(t, w, rec, edits...)
-			req := encounter(w, nrlstest.PatientNormal)
+			req := encounter(w, pdstest.PatientNormal)
 			req.Relationship = tc.relationship
 			d, err := c.Discover(context.Background(), req)
 			e := boundaryEvent(t, rec.Events())
@@ -135,12 +136,12 @@ func TestAccessReportShowsTheVerifiedRelationship(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = log.Close() })
 	c := newJourney(t, w, log)
-	req := encounter(w, nrlstest.PatientNormal)
+	req := encounter(w, pdstest.PatientNormal)
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "Encounter/ed-1"}
 	res, err := c.Records(context.Background(), req)
 	require.NoError(t, err)
 	require.NoError(t, res.Close())
-	report, err := log.PatientAccessReport(context.Background(), w.Requester, nrlstest.PatientNormal,
+	report, err := log.PatientAccessReport(context.Background(), w.Requester, pdstest.PatientNormal,
 		time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	require.NoError(t, err)
 	assert.Contains(t, report.Markdown(), "relationship: encounter (verified by encounter: Encounter/ed-1)")
@@ -152,7 +153,7 @@ func TestJourneysUseThePolicyInForceWhenTheyStart(t *testing.T) {
 	h, err := rbac.NewHolder(w.Policy)
 	require.NoError(t, err)
 	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Policy, cfg.Policies = nil, h })
-	req := encounter(w, nrlstest.PatientNormal)
+	req := encounter(w, pdstest.PatientNormal)
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEncounter}
 
 	d, err := c.Discover(context.Background(), req)
@@ -196,7 +197,7 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 func TestAdHocSharingOutsideAnyAgreement(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	nhs := nrlstest.PatientNormal
+	nhs := pdstest.PatientNormal
 	// Mercia Hills shares for direct care only: no agreement covers an
 	// emergency.
 	p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nhs, Custodian: nrlstest.CustodianWest, Type: nrls.TypeContingencyPlan})

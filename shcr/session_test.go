@@ -7,8 +7,8 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,7 +22,7 @@ func TestJourneyCarriesTheRequestersIdentity(t *testing.T) {
 	w := newWorld(t)
 	c := newJourney(t, w, audittest.NewRecorder())
 	for _, org := range []shcrkit.ODSCode{"RX1", "Y90001"} {
-		req := encounter(w, nrlstest.PatientNormal)
+		req := encounter(w, pdstest.PatientNormal)
 		req.Requester.Organisation = org
 		w.PDS.ResetRequests()
 		w.NRL.ResetRequests()
@@ -78,7 +78,7 @@ func TestJourneyRefusesCrossedIdentity(t *testing.T) {
 				edits = append(edits, tt.edit)
 			}
 			c := newJourney(t, w, rec, edits...)
-			req := encounter(w, nrlstest.PatientNormal)
+			req := encounter(w, pdstest.PatientNormal)
 			if tt.req != nil {
 				req = tt.req(req)
 			}
@@ -113,7 +113,7 @@ func TestJourneyAcceptsAgreeingSessionAndFixedClients(t *testing.T) {
 	require.NoError(t, err)
 	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.PDS, cfg.NRL = fixedPDS, fixedNRL })
 	ctx := shcrkit.WithSession(context.Background(), shcrkit.SessionOf(w.Requester, "session-1", ""))
-	res, err := c.Records(ctx, encounter(w, nrlstest.PatientNormal))
+	res, err := c.Records(ctx, encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	defer res.Close()
 	assert.NotEmpty(t, res.Records)
@@ -123,7 +123,7 @@ func TestJourneyRefusesNonNumericRoleProfileID(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	c := newJourney(t, w, audittest.NewRecorder())
-	req := encounter(w, nrlstest.PatientNormal)
+	req := encounter(w, pdstest.PatientNormal)
 	req.Requester.RoleProfileID = "role-1"
 	_, err := c.Records(context.Background(), req)
 	require.ErrorIs(t, err, shcrkit.ErrInvalidRequest)

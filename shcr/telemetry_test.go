@@ -8,8 +8,8 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
@@ -44,7 +44,7 @@ func TestJourneyTelemetry(t *testing.T) {
 	c, err := shcr.New(cfg)
 	require.NoError(t, err)
 
-	res, err := c.Records(context.Background(), encounter(w, nrlstest.PatientNormal))
+	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	for _, r := range res.Records {
 		if r.Body != nil {
@@ -102,7 +102,7 @@ func TestJourneyTelemetry(t *testing.T) {
 	}
 
 	// Nothing that identifies a person or grants access is an attribute.
-	forbidden := []string{string(nrlstest.PatientNormal), shcrkit.NHSNumber(nrlstest.PatientNormal).Format(), w.Requester.Name, "Bearer", "eyJ"}
+	forbidden := []string{string(pdstest.PatientNormal), shcrkit.NHSNumber(pdstest.PatientNormal).Format(), w.Requester.Name, "Bearer", "eyJ"}
 	check := func(where string, attrs []attribute.KeyValue) {
 		for _, a := range attrs {
 			for _, f := range forbidden {

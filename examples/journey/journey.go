@@ -19,8 +19,8 @@ import (
 	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/examples/internal/shcrprovider"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
@@ -234,7 +234,7 @@ func (j *journey) setUp() error {
 
 func (j *journey) patient() (shcrkit.NHSNumber, error) {
 	if j.flags.patient == "" {
-		return nrlstest.PatientNormal, nil
+		return pdstest.PatientNormal, nil
 	}
 	return shcrkit.ParseNHSNumber(j.flags.patient)
 }

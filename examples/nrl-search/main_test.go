@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,12 +24,12 @@ func TestSearch(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{name: "table", args: []string{nrlstest.PatientNormal.String()}, want: []string{"ID", "CUSTODIAN", string(nrlstest.CustodianNorth)}},
-		{name: "via GET", args: []string{"-via-get", nrlstest.PatientNormal.String()}, want: []string{"CUSTODIAN"}},
-		{name: "custodian", args: []string{"-custodian", string(nrlstest.CustodianNorth), nrlstest.PatientNormal.String()}, want: []string{string(nrlstest.CustodianNorth)}},
-		{name: "no pointers", args: []string{nrlstest.PatientMinimal.String()}, want: []string{"no pointers"}},
-		{name: "count", args: []string{"-count", nrlstest.PatientMinimal.String()}, want: []string{"0\n"}},
-		{name: "missing ODS", args: []string{"-ods", "", nrlstest.PatientNormal.String()}, wantErr: "-ods is required"},
+		{name: "table", args: []string{pdstest.PatientNormal.String()}, want: []string{"ID", "CUSTODIAN", string(nrlstest.CustodianNorth)}},
+		{name: "via GET", args: []string{"-via-get", pdstest.PatientNormal.String()}, want: []string{"CUSTODIAN"}},
+		{name: "custodian", args: []string{"-custodian", string(nrlstest.CustodianNorth), pdstest.PatientNormal.String()}, want: []string{string(nrlstest.CustodianNorth)}},
+		{name: "no pointers", args: []string{pdstest.PatientMinimal.String()}, want: []string{"no pointers"}},
+		{name: "count", args: []string{"-count", pdstest.PatientMinimal.String()}, want: []string{"0\n"}},
+		{name: "missing ODS", args: []string{"-ods", "", pdstest.PatientNormal.String()}, wantErr: "-ods is required"},
 		{name: "help", args: []string{"-h"}, wantErr: flag.ErrHelp.Error()},
 		{name: "bad NHS number", args: []string{"9434765918"}, wantErr: "invalid NHS number"},
 		{name: "unknown pointer", args: []string{"-get", "RNR-does-not-exist"}, wantErr: "NO_RECORD_FOUND"},
@@ -55,7 +56,7 @@ func TestSearchJSONAndGet(t *testing.T) {
 	defer srv.Close()
 	base := []string{"-base", srv.ConsumerURL(), "-ods", string(nrlstest.ConsumerODS), "-json"}
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), append(base, nrlstest.PatientNormal.String()), &out, &out))
+	require.NoError(t, run(context.Background(), append(base, pdstest.PatientNormal.String()), &out, &out))
 	var res struct {
 		Pointers []struct {
 			ID        string `json:"id"`
@@ -65,7 +66,7 @@ func TestSearchJSONAndGet(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
 	require.NotEmpty(t, res.Pointers)
 	for _, p := range res.Pointers {
-		assert.Equal(t, nrlstest.PatientNormal.String(), p.NHSNumber)
+		assert.Equal(t, pdstest.PatientNormal.String(), p.NHSNumber)
 	}
 
 	out.Reset()
@@ -80,7 +81,7 @@ func TestWrongBaseURLIsAnError(t *testing.T) {
 	srv := nrlstest.NewServer()
 	defer srv.Close()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-base", srv.URL, "-ods", string(nrlstest.ConsumerODS), nrlstest.PatientNormal.String()}, &out, &out)
+	err := run(context.Background(), []string{"-base", srv.URL, "-ods", string(nrlstest.ConsumerODS), pdstest.PatientNormal.String()}, &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "RESOURCE_NOT_FOUND")
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/examples/internal/shcrprovider"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 )
@@ -54,7 +54,7 @@ func start(ctx context.Context) (d *demo, err error) {
 	}
 	d.closers = append(d.closers, func() { d.log.Close() })
 	d.kept = &kept{}
-	d.att, err = shcrprovider.Attach(ctx, d.world, audit.Multi(d.log, d.kept), nrlstest.PatientNormal, nrlstest.PatientMinimal)
+	d.att, err = shcrprovider.Attach(ctx, d.world, audit.Multi(d.log, d.kept), pdstest.PatientNormal, pdstest.PatientMinimal)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -158,7 +159,7 @@ func absoluteLocation(mount string) func(*http.Response) error {
 }
 
 func hasPointers(w *shcrtest.World, ods shcrkit.ODSCode) bool {
-	for _, nhs := range nrlstest.Population() {
+	for _, nhs := range synthetic.Numbers() {
 		for _, p := range w.NRL.Pointers(nhs) {
 			if p.Custodian == ods {
 				return true

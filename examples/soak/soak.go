@@ -19,7 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
@@ -252,7 +252,7 @@ func soak(parent context.Context, cfg config, out io.Writer) (*report, error) {
 		r.Name = fmt.Sprintf("Dr Soak %d", i+1)
 		h.users = append(h.users, r)
 	}
-	h.patients = nrlstest.Population()
+	h.patients = synthetic.Numbers()
 
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)

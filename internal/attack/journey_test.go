@@ -10,7 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
@@ -27,7 +27,7 @@ func newWorld(t *testing.T) *shcrtest.World {
 }
 
 func encounter(w *shcrtest.World) shcr.Request {
-	return shcr.Request{Requester: w.Requester, NHSNumber: nrlstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare,
+	return shcr.Request{Requester: w.Requester, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare,
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "ED-ATTENDANCE-20260601-0042"}}
 }
 

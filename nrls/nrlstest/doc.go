@@ -8,20 +8,22 @@
 //	srv := nrlstest.NewServer()
 //	defer srv.Close()
 //	c, err := srv.NewClient() // a consumer, for organisation ConsumerODS
-//	ptrs, err := c.Search(ctx, nrlstest.PatientNormal)
+//	ptrs, err := c.Search(ctx, pdstest.PatientNormal)
 //
 // ProducerClient returns a producer client for a custodian. Handler serves
 // the same APIs from another server.
 //
 // # Seed data
 //
-// Population lists the NHS numbers of pdstest's population and Custodians
-// the shared care records of its four regions (CustodianNorth,
+// The seed pointers are filed under the NHS numbers of pdstest's
+// population (pdstest.Population; the well-known patients are
+// pdstest.PatientNormal and the others), and Custodians lists the shared
+// care records of its four regions (CustodianNorth,
 // CustodianSouth, CustodianEast, CustodianWest). The seed pointers cover
 // several record types, SSP, direct and in-context retrieval, structured
 // and unstructured content, a restricted (R) and very restricted (V)
 // pointer, a pointer still filed under a superseded NHS number, and
-// patients with no pointers (PatientMinimal). A seed pointer leads to
+// patients with no pointers (pdstest.PatientMinimal). A seed pointer leads to
 // "<custodian base URL>/records/<pointer ID>"; WithPointerURLBase and
 // Rebase point a custodian's pointers at a fake shared care record.
 // AddPointer files more pointers; InjectEntry files raw entries (an

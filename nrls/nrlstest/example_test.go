@@ -10,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
 
 // Point a region's seed pointers at a fake shared care record, then find
@@ -21,7 +22,7 @@ func ExampleNewServer() {
 	srv := nrlstest.NewServer(nrlstest.WithPointerURLBase(nrlstest.CustodianNorth, north.URL+"/fhir"))
 	defer srv.Close()
 	c := srv.Client()
-	ptrs, err := c.Search(context.Background(), nrlstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth))
+	ptrs, err := c.Search(context.Background(), pdstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func ExampleServer_InjectFault() {
 		nrlstest.Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE", RetryAfter: "0"})
 
 	c := srv.Client()
-	ptrs, err := c.Search(context.Background(), nrlstest.PatientRestricted)
+	ptrs, err := c.Search(context.Background(), pdstest.PatientRestricted)
 	fmt.Println(len(ptrs), err)
 	for _, r := range srv.Requests() {
 		fmt.Println(r.Method, r.Status)

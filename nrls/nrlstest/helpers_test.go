@@ -12,6 +12,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -100,7 +101,7 @@ func producerPath(p string) string { return nrls.ProducerPath + p }
 func pointerBody(t *testing.T, custodian shcrkit.ODSCode, edit func(m map[string]any)) string {
 	t.Helper()
 	p, err := nrls.NewPointer(nrls.PointerSpec{
-		NHSNumber: nrlstest.PatientNormal, Custodian: custodian, Type: nrls.TypeMentalHealthCrisisPlan,
+		NHSNumber: pdstest.PatientNormal, Custodian: custodian, Type: nrls.TypeMentalHealthCrisisPlan,
 		URL: "ssp://shcr.example/records/x1", ProviderASID: "900000000101",
 		PracticeSetting: nrls.Concept{Code: "788002001", Display: "Adult mental health service"},
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -114,7 +115,7 @@ func TestSupersedeChecks(t *testing.T) {
 
 	a = post(pointerBody(t, "RNR", func(m map[string]any) {
 		replaces("RNR-000001")(m)
-		m["subject"].(map[string]any)["identifier"].(map[string]any)["value"] = string(nrlstest.PatientMinimal)
+		m["subject"].(map[string]any)["identifier"].(map[string]any)["value"] = string(pdstest.PatientMinimal)
 	}))
 	assert.Equal(t, "BAD_REQUEST", a.code(t))
 	assert.Contains(t, a.outcome(t).Issue[0].Diagnostics, "NHS number does not match")

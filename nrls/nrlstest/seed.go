@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -38,30 +39,30 @@ type seedPointer struct {
 func seedPointers() []seedPointer {
 	direct, ssp := nrls.RetrievalDirect, nrls.RetrievalSSP
 	list := []seedPointer{
-		{nhs: PatientNormal, custodian: CustodianNorth, typ: nrls.TypeMentalHealthCrisisPlan, retrieval: ssp,
+		{nhs: synthetic.PatientNormal, custodian: CustodianNorth, typ: nrls.TypeMentalHealthCrisisPlan, retrieval: ssp,
 			setting: settingMentalHealth, title: "Mental health crisis plan"},
-		{nhs: PatientNormal, custodian: CustodianNorth, typ: nrls.TypeSummaryRecord, retrieval: direct,
+		{nhs: synthetic.PatientNormal, custodian: CustodianNorth, typ: nrls.TypeSummaryRecord, retrieval: direct,
 			format: nrls.FormatStructured, stability: nrls.StabilityDynamic, setting: settingGP, title: "Shared care summary"},
-		{nhs: PatientNormal, custodian: CustodianSouth, typ: nrls.TypeEmergencyHealthCarePlan, retrieval: direct,
+		{nhs: synthetic.PatientNormal, custodian: CustodianSouth, typ: nrls.TypeEmergencyHealthCarePlan, retrieval: direct,
 			setting: settingHealthcare, title: "Emergency health care plan"},
-		{nhs: PatientNormal, custodian: CustodianEast, typ: nrls.TypeEndOfLifeCarePlan, retrieval: ssp,
+		{nhs: synthetic.PatientNormal, custodian: CustodianEast, typ: nrls.TypeEndOfLifeCarePlan, retrieval: ssp,
 			setting: settingPalliative, confidentiality: shcrkit.ConfidentialityVeryRestricted, title: "End of life care plan"},
-		{nhs: PatientNormal, custodian: CustodianNorth, typ: nrls.TypeNEWS2Chart, retrieval: direct,
+		{nhs: synthetic.PatientNormal, custodian: CustodianNorth, typ: nrls.TypeNEWS2Chart, retrieval: direct,
 			setting: settingHealthcare, title: "NEWS2 chart"},
-		{nhs: PatientRestricted, custodian: CustodianSouth, typ: nrls.TypeRespectForm, retrieval: ssp,
+		{nhs: synthetic.PatientRestricted, custodian: CustodianSouth, typ: nrls.TypeRespectForm, retrieval: ssp,
 			setting: settingHealthcare, confidentiality: shcrkit.ConfidentialityRestricted, title: "ReSPECT form"},
-		{nhs: PatientRestricted, custodian: CustodianNorth, typ: nrls.TypeClinicalSummary, retrieval: nrls.RetrievalInContext,
+		{nhs: synthetic.PatientRestricted, custodian: CustodianNorth, typ: nrls.TypeClinicalSummary, retrieval: nrls.RetrievalInContext,
 			format: nrls.FormatStructured, stability: nrls.StabilityDynamic, contentType: "text/html",
 			setting: settingGP, title: "Clinical summary (in-context launch)"},
-		{nhs: PatientVeryRestricted, custodian: CustodianEast, typ: nrls.TypeAdvanceCarePlan, retrieval: direct,
+		{nhs: synthetic.PatientVeryRestricted, custodian: CustodianEast, typ: nrls.TypeAdvanceCarePlan, retrieval: direct,
 			setting: settingPalliative, confidentiality: shcrkit.ConfidentialityVeryRestricted, title: "Advance care plan"},
-		{nhs: PatientDeceased, custodian: CustodianWest, typ: nrls.TypeEndOfLifeCareCoordinationSummary, retrieval: direct,
+		{nhs: synthetic.PatientDeceased, custodian: CustodianWest, typ: nrls.TypeEndOfLifeCareCoordinationSummary, retrieval: direct,
 			setting: settingPalliative, title: "End of life care coordination summary"},
-		{nhs: PatientSuperseded, custodian: CustodianNorth, typ: nrls.TypeTreatmentEscalationPlan, retrieval: ssp,
+		{nhs: synthetic.PatientSuperseded, custodian: CustodianNorth, typ: nrls.TypeTreatmentEscalationPlan, retrieval: ssp,
 			setting: settingHealthcare, title: "Treatment escalation plan"},
-		{nhs: PatientSurviving, custodian: CustodianSouth, typ: nrls.TypeContingencyPlan, retrieval: direct,
+		{nhs: synthetic.PatientSurviving, custodian: CustodianSouth, typ: nrls.TypeContingencyPlan, retrieval: direct,
 			setting: settingHealthcare, title: "Contingency plan"},
-		{nhs: PatientSurviving, custodian: CustodianWest, typ: nrls.TypePersonalisedCareAndSupportPlan, retrieval: ssp,
+		{nhs: synthetic.PatientSurviving, custodian: CustodianWest, typ: nrls.TypePersonalisedCareAndSupportPlan, retrieval: ssp,
 			setting: settingGP, title: "Personalised care and support plan"},
 		{nhs: "9490000116", custodian: CustodianNorth, typ: nrls.TypePersonalisedCareAndSupportPlan, retrieval: direct,
 			setting: settingGP, title: "Personalised care and support plan"},
@@ -74,7 +75,9 @@ func seedPointers() []seedPointer {
 		nrls.TypeTreatmentEscalationPlan, nrls.TypePersonalisedCareAndSupportPlan,
 	}
 	order := []shcrkit.ODSCode{CustodianNorth, CustodianSouth, CustodianEast, CustodianWest}
-	for i, p := range populationHomes[16:] {
+	// The generated patients of the population, after the sixteen written
+	// out by hand.
+	for i, p := range synthetic.Population()[16:] {
 		if i%2 == 0 {
 			r := direct
 			if i%4 == 0 {
@@ -82,12 +85,12 @@ func seedPointers() []seedPointer {
 			}
 			typ := rotation[(i/2)%len(rotation)]
 			rt, _ := nrls.Types.Lookup(typ)
-			list = append(list, seedPointer{nhs: p.nhs, custodian: p.home, typ: typ, retrieval: r,
+			list = append(list, seedPointer{nhs: p.NHSNumber, custodian: p.HomeShCR, typ: typ, retrieval: r,
 				setting: settingHealthcare, title: rt.Display})
 		}
 		if i%3 == 0 {
 			away := order[(i%4+1)%len(order)]
-			list = append(list, seedPointer{nhs: p.nhs, custodian: away, typ: nrls.TypeNEWS2Chart, retrieval: direct,
+			list = append(list, seedPointer{nhs: p.NHSNumber, custodian: away, typ: nrls.TypeNEWS2Chart, retrieval: direct,
 				setting: settingHealthcare, title: "NEWS2 chart"})
 		}
 	}

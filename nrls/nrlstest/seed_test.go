@@ -5,14 +5,16 @@ import (
 	"testing"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestPopulation(t *testing.T) {
-	pop := nrlstest.Population()
+	pop := synthetic.Numbers()
 	require.Len(t, pop, 58)
 	seen := map[shcrkit.NHSNumber]bool{}
 	for i, nhs := range pop {
@@ -24,15 +26,15 @@ func TestPopulation(t *testing.T) {
 			assert.Greater(t, string(nhs), string(pop[i-1]), "in the order of the synthetic range")
 		}
 	}
-	for _, nhs := range []shcrkit.NHSNumber{nrlstest.PatientNormal, nrlstest.PatientRestricted, nrlstest.PatientVeryRestricted,
-		nrlstest.PatientDeceased, nrlstest.PatientSuperseded, nrlstest.PatientSurviving, nrlstest.PatientInvalidated,
-		nrlstest.PatientRedacted, nrlstest.PatientMinimal} {
+	for _, nhs := range []shcrkit.NHSNumber{pdstest.PatientNormal, pdstest.PatientRestricted, pdstest.PatientVeryRestricted,
+		pdstest.PatientDeceased, pdstest.PatientSuperseded, pdstest.PatientSurviving, pdstest.PatientInvalidated,
+		pdstest.PatientRedacted, pdstest.PatientMinimal} {
 		assert.True(t, seen[nhs], nhs)
 	}
-	assert.True(t, nrlstest.PatientUnknown.Valid())
-	assert.False(t, seen[nrlstest.PatientUnknown])
+	assert.True(t, pdstest.PatientUnknown.Valid())
+	assert.False(t, seen[pdstest.PatientUnknown])
 	pop[0] = ""
-	assert.Equal(t, nrlstest.PatientNormal, nrlstest.Population()[0], "a fresh copy each call")
+	assert.Equal(t, pdstest.PatientNormal, synthetic.Numbers()[0], "a fresh copy each call")
 }
 
 func TestCustodians(t *testing.T) {
@@ -64,7 +66,7 @@ func TestSeedPointers(t *testing.T) {
 	formats := map[nrls.Format]bool{}
 	labels := map[shcrkit.Confidentiality]bool{}
 	total := 0
-	for _, nhs := range nrlstest.Population() {
+	for _, nhs := range synthetic.Numbers() {
 		for _, p := range srv.Pointers(nhs) {
 			total++
 			require.NoError(t, nrls.Validate(p), p.ID)
@@ -100,22 +102,22 @@ func TestSeedPointers(t *testing.T) {
 	assert.True(t, labels[shcrkit.ConfidentialityVeryRestricted])
 	assert.True(t, labels[shcrkit.ConfidentialityRestricted])
 
-	normal := srv.Pointers(nrlstest.PatientNormal)
+	normal := srv.Pointers(pdstest.PatientNormal)
 	assert.Len(t, normal, 5)
-	assert.Empty(t, srv.Pointers(nrlstest.PatientMinimal))
-	assert.Empty(t, srv.Pointers(nrlstest.PatientUnknown))
-	assert.Len(t, srv.Pointers(nrlstest.PatientSuperseded), 1, "a pointer still filed under the old number")
-	assert.NotEmpty(t, srv.Pointers(nrlstest.PatientSurviving))
+	assert.Empty(t, srv.Pointers(pdstest.PatientMinimal))
+	assert.Empty(t, srv.Pointers(pdstest.PatientUnknown))
+	assert.Len(t, srv.Pointers(pdstest.PatientSuperseded), 1, "a pointer still filed under the old number")
+	assert.NotEmpty(t, srv.Pointers(pdstest.PatientSurviving))
 }
 
 func TestWithoutSeed(t *testing.T) {
 	srv := newServer(t, nrlstest.WithoutSeed())
-	assert.Empty(t, srv.Pointers(nrlstest.PatientNormal))
+	assert.Empty(t, srv.Pointers(pdstest.PatientNormal))
 }
 
 func TestSeedIsTheSameEachTime(t *testing.T) {
 	a, b := newServer(t), newServer(t)
-	for _, nhs := range nrlstest.Population() {
+	for _, nhs := range synthetic.Numbers() {
 		pa, pb := a.Pointers(nhs), b.Pointers(nhs)
 		require.Len(t, pb, len(pa))
 		for i := range pa {

@@ -13,6 +13,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -62,7 +63,7 @@ func TestTokenValidator(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c, err := srv.NewClient(tc.opts...)
 			require.NoError(t, err)
-			_, err = c.Search(ctx, nrlstest.PatientNormal)
+			_, err = c.Search(ctx, pdstest.PatientNormal)
 			if tc.ok {
 				assert.NoError(t, err)
 				return
@@ -77,7 +78,7 @@ func TestTokenValidator(t *testing.T) {
 
 func TestPointerURLBases(t *testing.T) {
 	srv := newServer(t, nrlstest.WithPointerURLBase(nrlstest.CustodianNorth, "http://127.0.0.1:4001/north/"))
-	for _, p := range srv.Pointers(nrlstest.PatientNormal) {
+	for _, p := range srv.Pointers(pdstest.PatientNormal) {
 		switch {
 		case p.Custodian != nrlstest.CustodianNorth:
 			assert.Contains(t, p.URL, ".shcr.example/")
@@ -95,7 +96,7 @@ func TestPointerURLBases(t *testing.T) {
 	require.NoError(t, srv.Rebase(nrlstest.CustodianNorth, "https://north.test/fhir"))
 	c, err := srv.NewClient()
 	require.NoError(t, err)
-	ps, err := c.Search(ctx, nrlstest.PatientNormal)
+	ps, err := c.Search(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 	seen := 0
 	for _, p := range ps {
@@ -121,7 +122,7 @@ func TestPointerURLBases(t *testing.T) {
 func TestAddPointer(t *testing.T) {
 	srv := newServer(t, nrlstest.WithoutSeed())
 	spec := nrls.PointerSpec{
-		NHSNumber: nrlstest.PatientMinimal, Custodian: nrlstest.CustodianWest, Type: nrls.TypeContingencyPlan,
+		NHSNumber: pdstest.PatientMinimal, Custodian: nrlstest.CustodianWest, Type: nrls.TypeContingencyPlan,
 		URL: "https://mercia-hills.shcr.example/fhir/records/c1", PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"},
 	}
 	p, err := nrls.NewPointer(spec)
@@ -142,7 +143,7 @@ func TestAddPointer(t *testing.T) {
 	p.Resource.Description = ptr("second version")
 	_, err = srv.AddPointer(p)
 	require.NoError(t, err)
-	got := srv.Pointers(nrlstest.PatientMinimal)
+	got := srv.Pointers(pdstest.PatientMinimal)
 	require.Len(t, got, 2)
 	assert.Equal(t, "second version", got[1].Description)
 
@@ -166,13 +167,13 @@ func TestFaults(t *testing.T) {
 	srv.InjectFault(http.MethodPost, nrls.ConsumerPath+"/DocumentReference/_search", -1,
 		nrlstest.Fault{Status: http.StatusGatewayTimeout, Code: "SERVICE_TIMEOUT"})
 	for i := 0; i < 3; i++ {
-		_, err = c.Search(ctx, nrlstest.PatientNormal)
+		_, err = c.Search(ctx, pdstest.PatientNormal)
 		assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
 	}
 	_, err = c.Get(ctx, "RNR-000001")
 	assert.NoError(t, err, "other paths are unaffected")
 	srv.ClearFaults()
-	_, err = c.Search(ctx, nrlstest.PatientNormal)
+	_, err = c.Search(ctx, pdstest.PatientNormal)
 	assert.NoError(t, err)
 	reqs := srv.Requests()
 	require.Len(t, reqs, 5)
@@ -180,7 +181,7 @@ func TestFaults(t *testing.T) {
 
 	// A dripping answer still arrives whole.
 	srv.InjectFault("", "", 1, nrlstest.Fault{Drip: 50 * time.Microsecond})
-	n, err := c.Count(ctx, nrlstest.PatientNormal)
+	n, err := c.Count(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
 
@@ -188,7 +189,7 @@ func TestFaults(t *testing.T) {
 	srv.InjectFault("", "", 1, nrlstest.Fault{Hang: true})
 	short, err := srv.NewClient(nrls.WithMaxAttempts(1), nrls.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
 	require.NoError(t, err)
-	_, err = short.Count(ctx, nrlstest.PatientNormal)
+	_, err = short.Count(ctx, pdstest.PatientNormal)
 	assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
 }
 
@@ -199,7 +200,7 @@ func TestHandlerMountedElsewhere(t *testing.T) {
 	defer ts.Close()
 	c, err := nrls.NewClient(ts.URL+nrls.ConsumerPath, nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
 	require.NoError(t, err)
-	ps, err := c.Search(ctx, nrlstest.PatientNormal)
+	ps, err := c.Search(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 	assert.Len(t, ps, 5)
 	assert.Len(t, srv.Requests(), 1)
@@ -219,7 +220,7 @@ func TestConcurrentUse(t *testing.T) {
 				return
 			}
 			for j := 0; j < 5; j++ {
-				ps, err := c.Search(ctx, nrlstest.PatientNormal)
+				ps, err := c.Search(ctx, pdstest.PatientNormal)
 				if err != nil || len(ps) < 5 {
 					errs <- fmt.Errorf("search: %d pointers, %v", len(ps), err)
 				}
@@ -234,7 +235,7 @@ func TestConcurrentUse(t *testing.T) {
 				return
 			}
 			p, err := nrls.NewPointer(nrls.PointerSpec{
-				NHSNumber: nrlstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
+				NHSNumber: pdstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
 				URL:             fmt.Sprintf("https://north-riding.shcr.example/fhir/records/c%d", i),
 				PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"},
 			})
@@ -261,7 +262,7 @@ func TestConcurrentUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	assert.Len(t, srv.Pointers(nrlstest.PatientNormal), 5)
+	assert.Len(t, srv.Pointers(pdstest.PatientNormal), 5)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
@@ -383,6 +384,6 @@ func next(v string) string {
 
 // personOf is the seed person with number nhs, or a zero Person.
 func personOf(nhs shcrkit.NHSNumber) Person {
-	p, _ := FindPerson(nhs)
-	return p
+	p, _ := synthetic.Find(nhs)
+	return fromSynthetic(p)
 }

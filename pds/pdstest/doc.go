@@ -18,8 +18,9 @@
 // The fake starts with Population(): over fifty synthetic patients with
 // NHS numbers from SyntheticNHSNumber (valid check digits, in the 949
 // range), registered with invented GP practices in four invented regions
-// (Regions), each with the ODS code of its shared care record, so that
-// fakes of other services (nrlstest, shcrtest) can seed matching data.
+// (each Person's Region), each with its shared care record (HomeShCR).
+// The fakes of the other services (nrlstest, shcrtest) serve the same
+// population: pointers and records for these patients.
 // Well-known patients cover each kind of record: PatientNormal,
 // PatientRestricted, PatientVeryRestricted, PatientDeceased,
 // PatientSuperseded and PatientSurviving, PatientInvalidated,

@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 )
@@ -26,7 +26,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	for _, p := range w.NRL.Pointers(nrlstest.PatientNormal) {
+	for _, p := range w.NRL.Pointers(pdstest.PatientNormal) {
 		c, err := remote.Fetch(context.Background(), shcr.FetchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Pointer: p})
 		if err != nil {
 			fmt.Println(p.ID, err)

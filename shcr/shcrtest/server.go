@@ -26,6 +26,7 @@ import (
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 )
@@ -323,7 +324,7 @@ func SeedPointers(custodian shcrkit.ODSCode) ([]nrls.Pointer, error) {
 	}
 	defer nrl.Close()
 	var out []nrls.Pointer
-	for _, nhs := range nrlstest.Population() {
+	for _, nhs := range synthetic.Numbers() {
 		for _, p := range nrl.Pointers(nhs) {
 			if p.Custodian == custodian {
 				out = append(out, p)

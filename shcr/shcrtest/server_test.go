@@ -25,6 +25,7 @@ import (
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
@@ -201,7 +202,7 @@ func checkPDF(t *testing.T, b []byte) {
 }
 
 func TestServerPagesBundles(t *testing.T) {
-	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: nrlstest.PatientNormal, Custodian: "RKS", Type: nrls.TypeSummaryRecord,
+	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientNormal, Custodian: "RKS", Type: nrls.TypeSummaryRecord,
 		URL: "https://x.example/fhir/records/RKS-s1", Format: nrls.FormatStructured, LocalID: "s1",
 		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"}})
 	require.NoError(t, err)

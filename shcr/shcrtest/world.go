@@ -18,6 +18,7 @@ import (
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/auth/authtest"
 	"github.com/shcrkit/shcrkit/internal/jws"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
@@ -94,7 +95,7 @@ type World struct {
 	TokenSource oauth2.TokenSource
 	// Evidence is the emergency department's own records of legitimate
 	// relationships: an attendance (Encounter "Encounter/ed-<n>", in
-	// progress) for every patient of nrlstest.Population, in its order
+	// progress) for every patient of synthetic.Numbers, in its order
 	// from 1, and nothing else. Journeys of World.Client verify claimed
 	// relationships against it and PDS (shcr.StandardVerifiers).
 	Evidence *EvidenceStore
@@ -194,7 +195,7 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 	if w.Evidence, err = NewEvidenceStore(); err != nil {
 		return nil, err
 	}
-	for i, nhs := range nrlstest.Population() {
+	for i, nhs := range synthetic.Numbers() {
 		if err := w.Evidence.Add(shcr.Evidence{Kind: shcrkit.RelationshipEncounter, Reference: fmt.Sprintf("Encounter/ed-%d", i+1),
 			Patient: nhs, Organisations: []shcrkit.ODSCode{nrlstest.ConsumerODS}, Status: "in-progress", Active: true}); err != nil {
 			return nil, err
@@ -211,7 +212,7 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 	regions = append(regions, nrlstest.Custodian{ODS: CustodianKestrel, Name: "Kestrel Sound Care Record",
 		Region: "Kestrel Sound", ASID: "900000000105"})
 	var pointers []nrls.Pointer
-	for _, nhs := range nrlstest.Population() {
+	for _, nhs := range synthetic.Numbers() {
 		pointers = append(pointers, w.NRL.Pointers(nhs)...)
 	}
 	var dc shcr.DirectoryConfig

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -25,21 +25,6 @@ func newWorld(t *testing.T, opts ...shcrtest.WorldOption) *shcrtest.World {
 	return w
 }
 
-func TestFakesAgreeOnThePopulation(t *testing.T) {
-	var pdsNumbers []shcrkit.NHSNumber
-	for _, p := range pdstest.Population() {
-		pdsNumbers = append(pdsNumbers, p.NHSNumber)
-	}
-	assert.Equal(t, pdsNumbers, nrlstest.Population(), "pdstest and nrlstest must describe the same people")
-	regions := map[shcrkit.ODSCode]bool{}
-	for _, r := range pdstest.Regions() {
-		regions[r.ShCR] = true
-	}
-	for _, c := range nrlstest.Custodians() {
-		assert.True(t, regions[c.ODS], "custodian %s is a pdstest region", c.ODS)
-	}
-}
-
 // Every seed pointer of the world leads to a record that the world's
 // directory lets the SDK fetch, through SSP or directly, with every
 // region's way of authenticating.
@@ -49,7 +34,7 @@ func TestWorldEveryPointerCanBeFetched(t *testing.T) {
 	require.NoError(t, err)
 	seen := map[shcrkit.ODSCode]int{}
 	ssp := 0
-	for _, nhs := range nrlstest.Population() {
+	for _, nhs := range synthetic.Numbers() {
 		for _, p := range w.NRL.Pointers(nhs) {
 			require.NoError(t, remote.Check(p), p.ID)
 			c, err := remote.Fetch(context.Background(), shcr.FetchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Pointer: p})
@@ -81,7 +66,7 @@ func TestWorldPolicyFitsTheWorld(t *testing.T) {
 	w := newWorld(t)
 	assert.True(t, w.Policy.IsMember(w.Requester.Organisation))
 	require.NoError(t, w.Requester.Validate())
-	d := w.Policy.Decide(rbac.Request{Requester: w.Requester, Patient: rbac.Patient{NHSNumber: nrlstest.PatientNormal},
+	d := w.Policy.Decide(rbac.Request{Requester: w.Requester, Patient: rbac.Patient{NHSNumber: pdstest.PatientNormal},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter}, Purpose: shcrkit.PurposeDirectCare})
 	require.True(t, d.Allowed, d.String())
 	for _, r := range w.Regions {
