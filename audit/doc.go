@@ -100,9 +100,8 @@
 // Log Patterns: a call to a service with the RESTful patterns (Read,
 // Query and their Patient forms), a local decision (Event.Kind) with the
 // authorization-decision pattern. MarshalFHIR writes it with the
-// OperationOutcome of a refusal or failure contained. ParseFHIR and
-// ValidateFHIR read and check AuditEvents against what R4 makes
-// mandatory; EventFromFHIR and DecodeFHIR map them back to the Event
+// OperationOutcome of a refusal or failure contained. ParseFHIR reads
+// and checks AuditEvents against what R4 makes mandatory; EventFromFHIR and DecodeFHIR map them back to the Event
 // they were made from. audittest.CheckBALP holds an AuditEvent to the
 // BALP profile its type selects.
 //

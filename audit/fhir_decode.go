@@ -12,6 +12,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit/internal/balp"
 )
 
 // DecodeFHIR reads an AuditEvent written by MarshalFHIR (or ToFHIR) back
@@ -28,11 +29,11 @@ func DecodeFHIR(data []byte) (Event, error) {
 		return Event{}, err
 	}
 	if e.ErrorCode == "" || e.Reason == "" {
-		oo, _ := containedOutcome(data)
+		oo, _ := balp.ContainedOutcome(data)
 		if oo != nil && len(oo.Issue) > 0 && oo.Issue[0].Details != nil {
 			d := oo.Issue[0].Details
 			for _, c := range d.Coding {
-				if e.ErrorCode == "" && c.System != nil && *c.System == ErrorCodeSystem && c.Code != nil {
+				if e.ErrorCode == "" && c.System != nil && *c.System == balp.ErrorCodeSystem && c.Code != nil {
 					e.ErrorCode = *c.Code
 				}
 			}
@@ -44,93 +45,6 @@ func DecodeFHIR(data []byte) (Event, error) {
 	return e, nil
 }
 
-// containedOutcome returns the contained OperationOutcome with id
-// OutcomeID, if any.
-func containedOutcome(data []byte) (*fhir.OperationOutcome, error) {
-	var raw struct {
-		Contained []json.RawMessage `json:"contained"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, err
-	}
-	for _, c := range raw.Contained {
-		var head struct {
-			ResourceType string `json:"resourceType"`
-			ID           string `json:"id"`
-		}
-		if json.Unmarshal(c, &head) != nil || head.ResourceType != "OperationOutcome" || head.ID != OutcomeID {
-			continue
-		}
-		oo, err := fhir.UnmarshalOperationOutcome(c)
-		if err != nil {
-			return nil, err
-		}
-		return &oo, nil
-	}
-	return nil, nil
-}
-
-// localReferences checks that every local reference ("#id") in an
-// AuditEvent's JSON names a contained resource, and that every contained
-// resource is referred to (R4 dom-3).
-func localReferences(data []byte) error {
-	var raw struct {
-		Contained []struct {
-			ID string `json:"id"`
-		} `json:"contained"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidFHIR, err)
-	}
-	ids := map[string]bool{}
-	for i, c := range raw.Contained {
-		if c.ID == "" {
-			return fmt.Errorf("%w: contained[%d] has no id", ErrInvalidFHIR, i)
-		}
-		ids[c.ID] = false
-	}
-	var walk func(v any) error
-	walk = func(v any) error {
-		switch t := v.(type) {
-		case map[string]any:
-			for k, x := range t {
-				if k == "contained" {
-					continue
-				}
-				if s, ok := x.(string); ok && k == "reference" && strings.HasPrefix(s, "#") {
-					if _, ok := ids[s[1:]]; !ok {
-						return fmt.Errorf("%w: reference %q names no contained resource", ErrInvalidFHIR, s)
-					}
-					ids[s[1:]] = true
-				}
-				if err := walk(x); err != nil {
-					return err
-				}
-			}
-		case []any:
-			for _, x := range t {
-				if err := walk(x); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	var doc any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidFHIR, err)
-	}
-	if err := walk(doc); err != nil {
-		return err
-	}
-	for id, used := range ids {
-		if !used {
-			return fmt.Errorf("%w: contained resource %q is not referred to (dom-3)", ErrInvalidFHIR, id)
-		}
-	}
-	return nil
-}
-
 // EventFromFHIR maps an AuditEvent made by ToFHIR back to the Event it
 // was made from: EventFromFHIR(ToFHIR(e)) equals e for an event as a
 // sink stores it (Normalize), written or not. An AuditEvent from
@@ -138,73 +52,108 @@ func localReferences(data []byte) error {
 // AuditEvent that yields no valid event gives an error matching
 // ErrInvalidFHIR (and ErrInvalidEvent for what Validate finds).
 func EventFromFHIR(a fhir.AuditEvent) (Event, error) {
-	var e Event
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidFHIR}, args...)...))
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	ext := map[string][]fhir.Extension{}
+	d := fhirDecoder{ext: map[string][]fhir.Extension{}}
 	for _, x := range a.Extension {
-		ext[x.Url] = append(ext[x.Url], x)
+		d.ext[x.Url] = append(d.ext[x.Url], x)
 	}
-	extString := func(u string) string {
-		for _, x := range ext[u] {
-			switch {
-			case x.ValueString != nil:
-				return *x.ValueString
-			case x.ValueCode != nil:
-				return *x.ValueCode
-			case x.ValueUri != nil:
-				return *x.ValueUri
-			case x.ValueUuid != nil:
-				return *x.ValueUuid
-			}
-		}
-		return ""
-	}
-
-	typeCode := str(a.Type.Code)
-	decision := str(a.Type.System) == systemDICOM && typeCode == "110113"
-	if decision {
+	e := &d.e
+	d.decision = balp.Str(a.Type.System) == balp.SystemDICOM && balp.Str(a.Type.Code) == "110113"
+	if d.decision {
 		e.Kind = KindDecision
-		e.Action = Action(extString(ExtensionDecidedAction))
+		e.Action = Action(d.extString(balp.ExtensionDecidedAction))
 	} else {
 		e.Action = actionFromFHIR(a)
 	}
-	e.Service = Service(extString(ExtensionService))
+	e.Service = Service(d.extString(balp.ExtensionService))
+	d.readTimes(a)
+	d.readOutcome(a)
+	d.readExtensions()
+	if a.Source.Site != nil {
+		e.Requester.Organisation = shcrkit.ODSCode(*a.Source.Site)
+	}
+	if id := a.Source.Observer.Identifier; id != nil && balp.Str(id.System) == balp.SystemASID {
+		e.Requester.System.ASID = balp.Str(id.Value)
+	}
+	for _, ag := range a.Agent {
+		d.readAgent(ag)
+	}
+	for _, en := range a.Entity {
+		d.readEntity(en)
+	}
+	if e.Patient != "" {
+		e.Query = RedactQuery(e.Query, e.Patient)
+		e.Request = RedactQuery(e.Request, e.Patient)
+	}
+	if err := e.Validate(); err != nil {
+		d.errs = append(d.errs, fmt.Errorf("%w: %w", ErrInvalidFHIR, err))
+	}
+	if err := errors.Join(d.errs...); err != nil {
+		return Event{}, err
+	}
+	return d.e, nil
+}
 
-	// Times.
+// fhirDecoder builds an Event from an AuditEvent, part by part.
+type fhirDecoder struct {
+	e        Event
+	ext      map[string][]fhir.Extension // the AuditEvent's extensions by URL
+	decision bool
+	errs     []error
+}
+
+func (d *fhirDecoder) bad(format string, args ...any) {
+	d.errs = append(d.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidFHIR}, args...)...))
+}
+
+// extString returns the first value of the extension with URL u.
+func (d *fhirDecoder) extString(u string) string {
+	for _, x := range d.ext[u] {
+		switch {
+		case x.ValueString != nil:
+			return *x.ValueString
+		case x.ValueCode != nil:
+			return *x.ValueCode
+		case x.ValueUri != nil:
+			return *x.ValueUri
+		case x.ValueUuid != nil:
+			return *x.ValueUuid
+		}
+	}
+	return ""
+}
+
+// readTimes reads Time, Recorded and Seq.
+func (d *fhirDecoder) readTimes(a fhir.AuditEvent) {
+	e := &d.e
 	if a.Period != nil && a.Period.Start != nil {
 		t, err := time.Parse(time.RFC3339Nano, *a.Period.Start)
 		if err != nil {
-			bad("period.start %q is not an instant", *a.Period.Start)
+			d.bad("period.start %q is not an instant", *a.Period.Start)
 		}
 		e.Time = t.UTC()
 	}
 	rec, err := time.Parse(time.RFC3339Nano, a.Recorded)
 	if err != nil {
-		bad("recorded %q is not an instant", a.Recorded)
+		d.bad("recorded %q is not an instant", a.Recorded)
 	}
 	if e.Time.IsZero() {
 		e.Time = rec.UTC()
 	}
-	if s := extString(ExtensionSequence); s != "" {
+	if s := d.extString(balp.ExtensionSequence); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			bad("sequence %q is not a number", s)
+			d.bad("sequence %q is not a number", s)
 		}
 		e.Seq = n
 	}
 	if e.Seq != 0 || !rec.Equal(e.Time) {
 		e.Recorded = rec.UTC()
 	}
+}
 
+// readOutcome reads Outcome, Reason and Purpose.
+func (d *fhirDecoder) readOutcome(a fhir.AuditEvent) {
+	e := &d.e
 	if a.Outcome != nil {
 		switch *a.Outcome {
 		case fhir.AuditEventOutcome0:
@@ -215,261 +164,244 @@ func EventFromFHIR(a fhir.AuditEvent) (Event, error) {
 			e.Outcome = OutcomeFailed
 		}
 	}
-	e.Reason = str(a.OutcomeDesc)
+	e.Reason = balp.Str(a.OutcomeDesc)
 	for _, pe := range a.PurposeOfEvent {
 		for _, c := range pe.Coding {
-			if str(c.System) == shcrkit.ActReasonSystem {
-				if p, err := shcrkit.ParsePurpose(str(c.Code)); err == nil {
+			if balp.Str(c.System) == shcrkit.ActReasonSystem {
+				if p, err := shcrkit.ParsePurpose(balp.Str(c.Code)); err == nil {
 					e.Purpose = p
 				}
 			}
 		}
 	}
+}
 
-	// Extensions.
-	e.CorrelationID = extString(ExtensionCorrelationID)
-	if s := extString(ExtensionRelationship); s != "" {
+// readExtensions reads what ToFHIR keeps in extensions.
+func (d *fhirDecoder) readExtensions() {
+	e := &d.e
+	e.CorrelationID = d.extString(balp.ExtensionCorrelationID)
+	if s := d.extString(balp.ExtensionRelationship); s != "" {
 		k, err := shcrkit.ParseRelationshipKind(s)
 		if err != nil {
-			bad("relationship %q: %v", s, err)
+			d.bad("relationship %q: %v", s, err)
 		}
 		e.Relationship = k
 	}
-	e.RelationshipEvidence = extString(ExtensionRelationshipEvidence)
-	e.RelationshipVerification = extString(ExtensionRelationshipVerification)
-	e.AdHocSharing = extString(ExtensionAdHocSharing)
-	e.ErrorCode = extString(ExtensionErrorCode)
-	e.Policy = extString(ExtensionPolicy)
-	e.UserFamily = extString(ExtensionUserFamily)
-	e.PatientFamily = extString(ExtensionPatientFamily)
-	e.Requester.RoleCode = extString(ExtensionRoleCode)
-	for _, x := range ext[ExtensionActivity] {
-		e.Requester.Activities = append(e.Requester.Activities, str(x.ValueCode))
+	e.RelationshipEvidence = d.extString(balp.ExtensionRelationshipEvidence)
+	e.RelationshipVerification = d.extString(balp.ExtensionRelationshipVerification)
+	e.AdHocSharing = d.extString(balp.ExtensionAdHocSharing)
+	e.ErrorCode = d.extString(balp.ExtensionErrorCode)
+	e.Policy = d.extString(balp.ExtensionPolicy)
+	e.UserFamily = d.extString(balp.ExtensionUserFamily)
+	e.PatientFamily = d.extString(balp.ExtensionPatientFamily)
+	e.Requester.RoleCode = d.extString(balp.ExtensionRoleCode)
+	for _, x := range d.ext[balp.ExtensionActivity] {
+		e.Requester.Activities = append(e.Requester.Activities, balp.Str(x.ValueCode))
 	}
-	for _, x := range ext[ExtensionAssuranceLevel] {
+	for _, x := range d.ext[balp.ExtensionAssuranceLevel] {
 		if x.ValueInteger != nil {
 			e.Requester.AssuranceLevel = *x.ValueInteger
 		}
 	}
-	e.Requester.System.Name = extString(ExtensionSystemName)
-	e.Requester.System.Version = extString(ExtensionSystemVersion)
-	if s := extString(ExtensionInvestigation); s != "" {
+	e.Requester.System.Name = d.extString(balp.ExtensionSystemName)
+	e.Requester.System.Version = d.extString(balp.ExtensionSystemVersion)
+	if s := d.extString(balp.ExtensionInvestigation); s != "" {
 		var inv Investigation
 		if err := json.Unmarshal([]byte(s), &inv); err != nil {
-			bad("investigation does not decode: %v", err)
+			d.bad("investigation does not decode: %v", err)
 		} else {
 			e.Investigation = &inv
 		}
 	}
-	if id := extString(ExtensionDecisionID); id != "" {
+	if id := d.extString(balp.ExtensionDecisionID); id != "" {
 		e.DecisionID = strings.TrimPrefix(id, "urn:uuid:")
 	}
-	for _, x := range ext[ExtensionDecisionRecord] {
+	for _, x := range d.ext[balp.ExtensionDecisionRecord] {
 		if x.ValueReference != nil {
-			e.Resource, e.Custodian = resourceFromReference(*x.ValueReference, "")
+			e.Resource, e.Custodian = balp.ResourceFromReference(*x.ValueReference, "")
 		}
 	}
-	if a.Source.Site != nil {
-		e.Requester.Organisation = shcrkit.ODSCode(*a.Source.Site)
-	}
-	if id := a.Source.Observer.Identifier; id != nil && str(id.System) == systemASID {
-		e.Requester.System.ASID = str(id.Value)
-	}
-
-	// Agents.
-	for _, ag := range a.Agent {
-		system, code := agentType(ag)
-		switch {
-		case system == systemParticipation && code == "IRCP":
-			if ag.Who != nil && ag.Who.Identifier != nil {
-				e.Requester.UserID = str(ag.Who.Identifier.Value)
-			}
-			e.Requester.Name = str(ag.Name)
-			e.Requester.RoleProfileID = str(ag.AltId)
-			for _, r := range ag.Role {
-				e.Requester.RoleName = str(r.Text)
-				for _, c := range r.Coding {
-					if str(c.System) == systemSDSRoleProfileID {
-						e.Requester.RoleProfileID = str(c.Code)
-					}
-				}
-			}
-			if len(ag.Policy) > 0 && !decision {
-				e.Rule = ag.Policy[0]
-			}
-			readPurposeOfUse(&e, ag.PurposeOfUse)
-		case system == systemRoleClass && code == "PROV":
-			if ag.Who != nil {
-				if ag.Who.Identifier != nil {
-					e.Requester.Organisation = shcrkit.ODSCode(str(ag.Who.Identifier.Value))
-				}
-				e.Requester.OrganisationName = str(ag.Who.Display)
-			}
-			if ag.Requestor {
-				readPurposeOfUse(&e, ag.PurposeOfUse)
-			}
-		case system == systemParticipation && code == "RESP":
-			o := &Authority{Name: str(ag.Name), RoleProfileID: str(ag.AltId)}
-			if ag.Who != nil && ag.Who.Identifier != nil {
-				o.UserID = str(ag.Who.Identifier.Value)
-			}
-			o.RoleCode = extString(ExtensionOnBehalfOfRoleCode)
-			o.Organisation = shcrkit.ODSCode(extString(ExtensionOnBehalfOfOrganisation))
-			e.OnBehalfOf = o
-		case system == systemSecurityRole && code == "authserver":
-			if ag.Who != nil && ag.Who.Identifier != nil && strings.HasPrefix(str(ag.Who.Identifier.System), PolicyRuleSystem) {
-				p, err := url.PathUnescape(strings.TrimPrefix(str(ag.Who.Identifier.System), PolicyRuleSystem))
-				if err != nil {
-					bad("authorizer policy does not unescape")
-				}
-				e.Policy, e.Rule = p, str(ag.Who.Identifier.Value)
-			} else if ag.Who != nil {
-				e.Policy = strings.TrimSpace(strings.TrimPrefix(str(ag.Who.Display), "access policy"))
-			}
-		case system == systemDICOM && (code == "110150" || code == "110152" || code == "110153"):
-			client := code == "110150" ||
-				(code == "110152") == (e.Action == ActionRead || e.Action == ActionDisclose)
-			if client {
-				if ag.Network != nil {
-					e.ClientAddress = str(ag.Network.Address)
-				}
-				continue
-			}
-			for _, x := range ag.Extension {
-				if x.Url == ExtensionEndpoint && x.ValueUri != nil {
-					e.Endpoint = *x.ValueUri
-				}
-			}
-			if ag.Network != nil {
-				if ag.Network.Type != nil && *ag.Network.Type == fhir.AuditEventAgentNetworkType5 {
-					e.Endpoint = str(ag.Network.Address)
-				} else {
-					e.ServerAddress = str(ag.Network.Address)
-				}
-			}
-			if ag.Who != nil && ag.Who.Identifier != nil && str(ag.Who.Identifier.System) == shcrkit.ODSSystem {
-				e.Custodian = shcrkit.ODSCode(str(ag.Who.Identifier.Value))
-			}
-		}
-	}
-
-	// Entities.
-	for _, en := range a.Entity {
-		var tsys, tcode, rcode string
-		if en.Type != nil {
-			tsys, tcode = str(en.Type.System), str(en.Type.Code)
-		}
-		if en.Role != nil {
-			rcode = str(en.Role.Code)
-		}
-		switch {
-		case tsys == systemEntityType && tcode == "1" && rcode == "1":
-			if en.What != nil && en.What.Identifier != nil {
-				e.Patient = shcrkit.NHSNumber(str(en.What.Identifier.Value))
-			}
-			if c := shcrkit.ConfidentialityOf(en.SecurityLabel...); c.Restricted() {
-				e.Confidentiality = c
-			}
-		case tsys == systemEntityType && tcode == "2" && rcode == "24":
-			cleaned := str(en.Description)
-			typ, q, _ := strings.Cut(cleaned, "?")
-			if e.Resource == "" {
-				e.Resource = typ
-			}
-			e.Query = q
-			if en.Query != nil {
-				raw, err := base64.StdEncoding.DecodeString(*en.Query)
-				if err != nil {
-					bad("entity query is not base64")
-				}
-				if string(raw) != cleaned {
-					e.Request = string(raw)
-				}
-			}
-		case tsys == systemEntityType && tcode == "2":
-			if en.What != nil {
-				e.Resource, _ = resourceFromReference(*en.What, e.Endpoint)
-			}
-			if c := shcrkit.ConfidentialityOf(en.SecurityLabel...); c.Restricted() {
-				e.Confidentiality = c
-			}
-		case tsys == systemBALPEntityType && tcode == "XrequestId":
-			if en.What != nil && en.What.Identifier != nil {
-				e.RequestID = str(en.What.Identifier.Value)
-			}
-		case tsys == systemEntityType && tcode == "4" && rcode == "13":
-			if en.What != nil && en.What.Identifier != nil {
-				e.DecisionID = strings.TrimPrefix(str(en.What.Identifier.Value), "urn:uuid:")
-			}
-		}
-	}
-	if e.Patient != "" {
-		e.Query = RedactQuery(e.Query, e.Patient)
-		e.Request = RedactQuery(e.Request, e.Patient)
-	}
-	if err := e.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidFHIR, err))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return Event{}, err
-	}
-	return e, nil
 }
 
-func readPurposeOfUse(e *Event, pou []fhir.CodeableConcept) {
+// whoID is the value of an agent's who identifier.
+func whoID(ag fhir.AuditEventAgent) string {
+	if ag.Who == nil || ag.Who.Identifier == nil {
+		return ""
+	}
+	return balp.Str(ag.Who.Identifier.Value)
+}
+
+// readAgent reads one agent, recognised by its type.
+func (d *fhirDecoder) readAgent(ag fhir.AuditEventAgent) {
+	e := &d.e
+	system, code := balp.AgentType(ag)
+	switch {
+	case system == balp.SystemParticipation && code == "IRCP":
+		d.readUser(ag)
+	case system == balp.SystemRoleClass && code == "PROV":
+		if ag.Who != nil {
+			if ag.Who.Identifier != nil {
+				e.Requester.Organisation = shcrkit.ODSCode(whoID(ag))
+			}
+			e.Requester.OrganisationName = balp.Str(ag.Who.Display)
+		}
+		if ag.Requestor {
+			d.readPurposeOfUse(ag.PurposeOfUse)
+		}
+	case system == balp.SystemParticipation && code == "RESP":
+		e.OnBehalfOf = &Authority{
+			UserID: whoID(ag), Name: balp.Str(ag.Name), RoleProfileID: balp.Str(ag.AltId),
+			RoleCode:     d.extString(balp.ExtensionOnBehalfOfRoleCode),
+			Organisation: shcrkit.ODSCode(d.extString(balp.ExtensionOnBehalfOfOrganisation)),
+		}
+	case system == balp.SystemSecurityRole && code == "authserver":
+		d.readAuthorizer(ag)
+	case system == balp.SystemDICOM && (code == "110150" || code == "110152" || code == "110153"):
+		client := code == "110150" ||
+			(code == "110152") == (e.Action == ActionRead || e.Action == ActionDisclose)
+		if !client {
+			d.readServer(ag)
+		} else if ag.Network != nil {
+			e.ClientAddress = balp.Str(ag.Network.Address)
+		}
+	}
+}
+
+// readUser reads the user agent.
+func (d *fhirDecoder) readUser(ag fhir.AuditEventAgent) {
+	r := &d.e.Requester
+	r.UserID = whoID(ag)
+	r.Name = balp.Str(ag.Name)
+	r.RoleProfileID = balp.Str(ag.AltId)
+	for _, role := range ag.Role {
+		r.RoleName = balp.Str(role.Text)
+		for _, c := range role.Coding {
+			if balp.Str(c.System) == balp.SystemSDSRoleProfileID {
+				r.RoleProfileID = balp.Str(c.Code)
+			}
+		}
+	}
+	if len(ag.Policy) > 0 && !d.decision {
+		d.e.Rule = ag.Policy[0]
+	}
+	d.readPurposeOfUse(ag.PurposeOfUse)
+}
+
+// readAuthorizer reads the policy and rule of a decision.
+func (d *fhirDecoder) readAuthorizer(ag fhir.AuditEventAgent) {
+	if ag.Who == nil {
+		return
+	}
+	if id := ag.Who.Identifier; id != nil && strings.HasPrefix(balp.Str(id.System), balp.PolicyRuleSystem) {
+		p, err := url.PathUnescape(strings.TrimPrefix(balp.Str(id.System), balp.PolicyRuleSystem))
+		if err != nil {
+			d.bad("authorizer policy does not unescape")
+		}
+		d.e.Policy, d.e.Rule = p, balp.Str(id.Value)
+		return
+	}
+	d.e.Policy = strings.TrimSpace(strings.TrimPrefix(balp.Str(ag.Who.Display), "access policy"))
+}
+
+// readServer reads the agent of the service called.
+func (d *fhirDecoder) readServer(ag fhir.AuditEventAgent) {
+	e := &d.e
+	for _, x := range ag.Extension {
+		if x.Url == balp.ExtensionEndpoint && x.ValueUri != nil {
+			e.Endpoint = *x.ValueUri
+		}
+	}
+	if ag.Network != nil {
+		if ag.Network.Type != nil && *ag.Network.Type == fhir.AuditEventAgentNetworkType5 {
+			e.Endpoint = balp.Str(ag.Network.Address)
+		} else {
+			e.ServerAddress = balp.Str(ag.Network.Address)
+		}
+	}
+	if ag.Who != nil && ag.Who.Identifier != nil && balp.Str(ag.Who.Identifier.System) == shcrkit.ODSSystem {
+		e.Custodian = shcrkit.ODSCode(whoID(ag))
+	}
+}
+
+func (d *fhirDecoder) readPurposeOfUse(pou []fhir.CodeableConcept) {
 	for _, cc := range pou {
 		if cc.Text != nil {
-			e.BreakGlassReason = *cc.Text
+			d.e.BreakGlassReason = *cc.Text
 		}
 	}
 }
 
-func agentType(ag fhir.AuditEventAgent) (system, code string) {
-	if ag.Type == nil || len(ag.Type.Coding) == 0 {
-		return "", ""
+// readEntity reads one entity, recognised by its type and role.
+func (d *fhirDecoder) readEntity(en fhir.AuditEventEntity) {
+	e := &d.e
+	var tsys, tcode, rcode string
+	if en.Type != nil {
+		tsys, tcode = balp.Str(en.Type.System), balp.Str(en.Type.Code)
 	}
-	c := ag.Type.Coding[0]
-	if c.System != nil {
-		system = *c.System
+	if en.Role != nil {
+		rcode = balp.Str(en.Role.Code)
 	}
-	if c.Code != nil {
-		code = *c.Code
+	hasID := en.What != nil && en.What.Identifier != nil
+	whatID := ""
+	if hasID {
+		whatID = balp.Str(en.What.Identifier.Value)
 	}
-	return system, code
+	switch {
+	case tsys == balp.SystemEntityType && tcode == "1" && rcode == "1":
+		if hasID {
+			e.Patient = shcrkit.NHSNumber(whatID)
+		}
+		if c := shcrkit.ConfidentialityOf(en.SecurityLabel...); c.Restricted() {
+			e.Confidentiality = c
+		}
+	case tsys == balp.SystemEntityType && tcode == "2" && rcode == "24":
+		d.readQuery(en)
+	case tsys == balp.SystemEntityType && tcode == "2":
+		if en.What != nil {
+			e.Resource, _ = balp.ResourceFromReference(*en.What, e.Endpoint)
+		}
+		if c := shcrkit.ConfidentialityOf(en.SecurityLabel...); c.Restricted() {
+			e.Confidentiality = c
+		}
+	case tsys == balp.SystemBALPEntityType && tcode == "XrequestId":
+		if hasID {
+			e.RequestID = whatID
+		}
+	case tsys == balp.SystemEntityType && tcode == "4" && rcode == "13":
+		if hasID {
+			e.DecisionID = strings.TrimPrefix(whatID, "urn:uuid:")
+		}
+	}
 }
 
-// resourceFromReference is the inverse of dataReference: the relative
-// "Type/id" and, for a business identifier, the custodian.
-func resourceFromReference(r fhir.Reference, endpoint string) (string, shcrkit.ODSCode) {
-	typ := ""
-	if r.Type != nil {
-		typ = *r.Type
+// readQuery reads the query entity of a search.
+func (d *fhirDecoder) readQuery(en fhir.AuditEventEntity) {
+	e := &d.e
+	cleaned := balp.Str(en.Description)
+	typ, q, _ := strings.Cut(cleaned, "?")
+	if e.Resource == "" {
+		e.Resource = typ
 	}
-	if id := r.Identifier; id != nil && id.System != nil && *id.System == PointerIDSystem && id.Value != nil {
-		var custodian shcrkit.ODSCode
-		if as := id.Assigner; as != nil && as.Identifier != nil && as.Identifier.Value != nil {
-			custodian = shcrkit.ODSCode(*as.Identifier.Value)
+	e.Query = q
+	if en.Query != nil {
+		raw, err := base64.StdEncoding.DecodeString(*en.Query)
+		if err != nil {
+			d.bad("entity query is not base64")
 		}
-		return typ + "/" + *id.Value, custodian
+		if string(raw) != cleaned {
+			e.Request = string(raw)
+		}
 	}
-	if r.Reference == nil {
-		return "", ""
-	}
-	ref := *r.Reference
-	if base := strings.TrimSuffix(endpoint, "/") + "/"; endpoint != "" && strings.HasPrefix(ref, base) {
-		return strings.TrimPrefix(ref, base), ""
-	}
-	return ref, ""
 }
 
 func actionFromFHIR(a fhir.AuditEvent) Action {
 	for _, s := range a.Subtype {
-		if s.System != nil && *s.System == systemLifecycle && s.Code != nil && *s.Code == "disclose" {
+		if s.System != nil && *s.System == balp.SystemLifecycle && s.Code != nil && *s.Code == "disclose" {
 			return ActionDisclose
 		}
 	}
 	for _, s := range a.Subtype {
-		if s.System == nil || *s.System != systemRestful || s.Code == nil {
+		if s.System == nil || *s.System != balp.SystemRestful || s.Code == nil {
 			continue
 		}
 		switch *s.Code {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/shcrkit/shcrkit/audit/internal/balp"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -155,12 +156,12 @@ func TestToFHIRVariants(t *testing.T) {
 			assert.Equal(t, "no legitimate relationship", *a.OutcomeDesc)
 			e := readEvent(t0, nurse(), patientA)
 			e.Outcome, e.Reason, e.ErrorCode = OutcomeRefused, "no legitimate relationship in 9434765919's record", "NO_LR"
-			oo := FHIROutcome(e)
+			oo := outcomeResource(e)
 			require.NotNil(t, oo)
 			assert.Equal(t, fhir.IssueTypeForbidden, oo.Issue[0].Code)
 			assert.Equal(t, "NO_LR", *oo.Issue[0].Details.Coding[0].Code)
 			assert.Equal(t, "no legitimate relationship in 943****919's record", *oo.Issue[0].Details.Text, "the reason redacted")
-			assert.Contains(t, a.Extension, fhir.Extension{Url: ExtensionErrorCode, ValueCode: ptr("NO_LR")})
+			assert.Contains(t, a.Extension, fhir.Extension{Url: balp.ExtensionErrorCode, ValueCode: balp.Ptr("NO_LR")})
 		}},
 		{"failed: outcome 8", func() Event {
 			e := readEvent(t0, nurse(), patientA)
@@ -218,7 +219,7 @@ func TestToFHIRVariants(t *testing.T) {
 			e := tt.event()
 			require.NoError(t, e.Validate())
 			a := ToFHIR(e)
-			require.NoError(t, ValidateFHIR(a))
+			require.NoError(t, balp.Validate(a))
 			tt.check(t, a)
 		})
 	}
@@ -373,7 +374,7 @@ func TestValidateFHIR(t *testing.T) {
 		{"recorded not an instant", func(a *fhir.AuditEvent) { a.Recorded = "yesterday" }, "not an instant"},
 		{"no agent", func(a *fhir.AuditEvent) { a.Agent = nil }, "agent"},
 		{"empty observer", func(a *fhir.AuditEvent) { a.Source.Observer = fhir.Reference{} }, "source.observer"},
-		{"name and query", func(a *fhir.AuditEvent) { a.Entity[0].Name, a.Entity[0].Query = ptr("x"), ptr("eA==") }, "sev-1"},
+		{"name and query", func(a *fhir.AuditEvent) { a.Entity[0].Name, a.Entity[0].Query = balp.Ptr("x"), balp.Ptr("eA==") }, "sev-1"},
 		{"detail without type", func(a *fhir.AuditEvent) {
 			a.Entity[0].Detail = []fhir.AuditEventEntityDetail{{ValueString: "x"}}
 		}, "detail[0].type"},
@@ -382,12 +383,12 @@ func TestValidateFHIR(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := ToFHIR(readEvent(t0, clinician(), patientA))
 			tt.change(&a)
-			err := ValidateFHIR(a)
+			err := balp.Validate(a)
 			assert.ErrorIs(t, err, ErrInvalidFHIR)
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
-	require.NoError(t, ValidateFHIR(good))
+	require.NoError(t, balp.Validate(good))
 
 	for name, data := range map[string]string{
 		"not JSON":           "{",

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"github.com/shcrkit/shcrkit/audit/internal/balp"
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 	"os"
 	"path/filepath"
@@ -17,7 +18,7 @@ func TestTornTailOfClosedLog(t *testing.T) {
 	buildSmallLog(t, pristine)
 	files := snapshotDir(t, pristine)
 	seg := filepath.Join(segmentsDir, segmentName(1))
-	body := appendEventBody(nil, ptr(smallEvent(4, patientC)))
+	body := appendEventBody(nil, balp.Ptr(smallEvent(4, patientC)))
 	frame, _ := appendEventFrame(nil, 4, recordedString(t0), body)
 	tests := []struct {
 		name       string

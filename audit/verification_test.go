@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"github.com/shcrkit/shcrkit/audit/internal/balp"
 	"strings"
 	"testing"
 
@@ -21,7 +22,7 @@ func TestRelationshipVerificationIsRecordedReportedAndMapped(t *testing.T) {
 
 	found := false
 	for _, x := range ToFHIR(e).Extension {
-		if x.Url == ExtensionRelationshipVerification {
+		if x.Url == balp.ExtensionRelationshipVerification {
 			found = x.ValueString != nil && *x.ValueString == e.RelationshipVerification
 		}
 	}
@@ -44,7 +45,7 @@ func TestAdHocSharingIsRecordedAndAlwaysFlagged(t *testing.T) {
 
 	found := false
 	for _, x := range ToFHIR(e).Extension {
-		if x.Url == ExtensionAdHocSharing {
+		if x.Url == balp.ExtensionAdHocSharing {
 			found = x.ValueString != nil && *x.ValueString == e.AdHocSharing
 		}
 	}

@@ -182,7 +182,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				authorizer := agentOf(a, "authserver")
 				require.NotNil(t, authorizer)
 				assert.Equal(t, e.Rule, *authorizer.Who.Identifier.Value)
-				assert.Equal(t, audit.PolicyRuleSystem+url.PathEscape(w.Policy.Name()), *authorizer.Who.Identifier.System)
+				assert.Equal(t, "https://github.com/shcrkit/shcrkit/audit/NamingSystem/policy/"+url.PathEscape(w.Policy.Name()), *authorizer.Who.Identifier.System)
 			})
 		case stepOf(e) == shcr.StepDecision && e.Outcome == audit.OutcomeRefused:
 			check("refused decision", e, "AuthZconsent", func(t *testing.T, a fhir.AuditEvent, data []byte) {
@@ -193,12 +193,12 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Contains(t, string(data), `"reference":"#outcome"`)
 				var record *fhir.Reference
 				for _, x := range a.Extension {
-					if x.Url == audit.ExtensionDecisionRecord {
+					if x.Url == "https://github.com/shcrkit/shcrkit/audit/StructureDefinition/decision-record" {
 						record = x.ValueReference
 					}
 				}
 				require.NotNil(t, record)
-				assert.Equal(t, audit.PointerIDSystem, *record.Identifier.System)
+				assert.Equal(t, "https://github.com/shcrkit/shcrkit/audit/NamingSystem/nrl-pointer-id", *record.Identifier.System)
 				assert.Equal(t, e.ResourceID(), *record.Identifier.Value)
 				assert.Equal(t, string(e.Custodian), *record.Identifier.Assigner.Identifier.Value)
 				assert.Equal(t, "V", *a.Entity[0].SecurityLabel[0].Code, "the record's confidentiality label")
@@ -223,7 +223,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				data := entity(a, "2", "4")
 				require.NotNil(t, data)
 				assert.Nil(t, data.What.Reference, "no reference relative to nowhere")
-				assert.Equal(t, audit.PointerIDSystem, *data.What.Identifier.System)
+				assert.Equal(t, "https://github.com/shcrkit/shcrkit/audit/NamingSystem/nrl-pointer-id", *data.What.Identifier.System)
 				assert.Equal(t, e.ResourceID(), *data.What.Identifier.Value)
 				assert.Equal(t, string(e.Custodian), *data.What.Identifier.Assigner.Identifier.Value)
 				link := entity(a, "4", "13")
