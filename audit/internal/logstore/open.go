@@ -83,8 +83,13 @@ func Open(cfg Config) (*Store, error) {
 		done:   make(chan struct{}),
 		cohort: make(chan struct{}, 1),
 
-		flights:    make(chan *flight, 1),
+		flights:    make(chan *flight, syncSlots),
 		syncerDone: make(chan struct{}),
+		slots:      make(chan int, syncSlots),
+		slot:       -1,
+	}
+	for i := range syncSlots {
+		l.slots <- i
 	}
 	ok := false
 	defer func() {
@@ -237,7 +242,7 @@ func (l *Store) listSegments() ([]*listedSegment, error) {
 			f.Close()
 			return nil, err
 		}
-		s := &listedSegment{segment: segment{first: first, name: e.Name(), f: f, size: st.Size()}}
+		s := &listedSegment{segment: segment{first: first, name: e.Name(), path: f.Name(), f: f, size: st.Size()}}
 		segs = append(segs, s)
 		var hdr [segHeaderSize]byte
 		if _, err := f.ReadAt(hdr[:], 0); err != nil && !errors.Is(err, io.EOF) {

@@ -29,14 +29,15 @@ import (
 //     answer on its request's own done channel.
 //   - One writer goroutine (run) takes queued events in seq order, in
 //     batches (group commit), builds each batch's frames, stored hashes
-//     and table entries and writes the frames to the segment. It alone
-//     changes the fields it owns below.
-//   - One syncer goroutine fsyncs each batch the writer hands it (at most
-//     one waits while another syncs, so the writer prepares the next
-//     batch during an fsync), then writes its stored hashes and table
-//     entries, indexes it, publishes the new size and answers its
-//     callers. Checkpoints, index flushes and segment rolls happen on the
-//     writer goroutine once the flights have landed (drain).
+//     and table entries, writes the frames to the segment and starts the
+//     batch's fsync in a sync slot (pipeline.go): up to syncSlots batches
+//     fsync at once, and while every slot is busy the next batch grows.
+//     It alone changes the fields it owns below.
+//   - One lander goroutine takes the batches in order, waits for each
+//     one's fsync, then writes its stored hashes and table entries,
+//     indexes it, publishes the new size and answers its callers.
+//     Checkpoints, index flushes and segment rolls happen on the writer
+//     goroutine once the flights have landed (drain).
 //   - Readers (Verify, queries, proofs) read files with ReadAt beside the
 //     writer's appends. They see what the writer has published: size
 //     (every event up to it is durable, in the table and indexed), segs
@@ -82,29 +83,34 @@ type Store struct {
 	saved            logState // what the state file says
 	closeErr         error    // read by Close after done
 
-	// Between the writer goroutine and the syncer goroutine, which makes
-	// the batches the writer has written durable, one after the other,
-	// and acknowledges them (pipeline.go).
+	// Between the writer goroutine, the fsyncs it starts and the lander
+	// goroutine, which acknowledges the batches in order once they are
+	// durable (pipeline.go).
 	flights    chan *flight
 	inFlight   sync.WaitGroup // flights handed over and not yet answered
-	syncerDone chan struct{}  // closed when the syncer ends
-	syncAvg    atomic.Int64   // moving average of an fsync, ns (syncer writes)
+	syncerDone chan struct{}  // closed when the lander ends
+	syncAvg    atomic.Int64   // moving average of an fsync, ns
+	slots      chan int       // free sync slots
+	slot       int            // the slot the writer holds, or -1 (writer)
 
-	// Published by the writer and syncer goroutines for readers.
-	size        atomic.Uint64 // events committed, in the table and indexed (syncer)
+	// Published by the writer and lander goroutines for readers.
+	size        atomic.Uint64 // events committed, in the table and indexed (lander)
 	segMu       sync.RWMutex
 	segs        []*segment // ascending; the writer appends
 	ckptMu      sync.RWMutex
 	ckpt        Checkpoint // the latest stored checkpoint
 	idx         *index
 	recordReads atomic.Int64 // records read back, for benchmarks
+	batchSyncs  atomic.Int64 // batches fsynced, for benchmarks
 }
 
 type segment struct {
-	first uint64
-	name  string
-	f     *os.File
-	size  int64 // end of the data
+	first   uint64
+	name    string
+	path    string
+	f       *os.File
+	size    int64      // end of the data
+	syncFDs []*os.File // per sync slot (pipeline.go); writer and lander
 }
 
 // Pending is an event on its way into the log, as a caller prepares it.
@@ -184,6 +190,10 @@ func (l *Store) Size() uint64 { return l.size.Load() }
 
 // RecordReads returns how many records have been read back.
 func (l *Store) RecordReads() int64 { return l.recordReads.Load() }
+
+// BatchSyncs returns how many batches have been fsynced: the group
+// commits.
+func (l *Store) BatchSyncs() int64 { return l.batchSyncs.Load() }
 
 // Checkpoint returns the latest stored checkpoint, and false when none
 // has been signed yet.
@@ -323,6 +333,7 @@ func (l *Store) closeFiles() {
 	l.segMu.Lock()
 	for _, s := range l.segs {
 		s.f.Close()
+		s.closeSlotFiles()
 	}
 	l.segs = nil
 	l.segMu.Unlock()
@@ -384,6 +395,7 @@ func (l *Store) run() {
 			held[r.seq] = r
 			open := true
 			if !l.cfg.SyncEach {
+				l.takeSlot()
 				l.awaitCohort(len(held))
 			drain:
 				for len(held) < l.cfg.MaxBatch {
@@ -521,21 +533,21 @@ func (l *Store) shutdown() {
 }
 
 // commit writes one batch to its segment, its event frames and a commit
-// frame in one write, and hands it to the syncer, which makes it durable
-// and acknowledges it while this goroutine prepares the next (see
-// pipeline.go).
+// frame in one write, in a sync slot, and starts its fsync; the lander
+// acknowledges it once it is durable, while this goroutine prepares the
+// next (see pipeline.go).
 func (l *Store) commit(batch []*writeReq) {
 	if err := l.failed(); err != nil {
 		answer(batch, err)
 		return
 	}
+	l.takeSlot()
 	f, err := l.writeBatch(batch)
 	if err != nil {
 		answer(batch, l.fail(err))
 		return
 	}
-	l.inFlight.Add(1)
-	l.flights <- f
+	l.launch(f)
 	if l.idx.memEvents() >= l.cfg.IndexFlushEvents {
 		// A run on disk and a checkpoint together bound how much OpenLog
 		// has to read back after a crash.
@@ -616,6 +628,7 @@ func (l *Store) rollSegment() error {
 	if err := l.failed(); err != nil {
 		return err
 	}
+	l.seg.closeSlotFiles()
 	s, err := createSegment(filepath.Join(l.dir, segmentsDir), l.next)
 	if err != nil {
 		return err
@@ -645,7 +658,7 @@ func createSegment(dir string, first uint64) (*segment, error) {
 		f.Close()
 		return nil, err
 	}
-	return &segment{first: first, name: name, f: f, size: segHeaderSize}, nil
+	return &segment{first: first, name: name, path: f.Name(), f: f, size: segHeaderSize}, nil
 }
 
 // checkpoint signs and stores a checkpoint of the current size, after
@@ -690,7 +703,7 @@ func (l *Store) storeCheckpoint(size uint64) error {
 }
 
 // witnessCheckpoint signs a checkpoint of the batch just written, which
-// the syncer hands to the checkpoint func once the batch is durable and
+// the lander hands to the checkpoint func once the batch is durable and
 // before it is acknowledged (WithCheckpointEveryCommit). It is not stored
 // in the directory: the witness keeps it.
 func (l *Store) witnessCheckpoint() (Checkpoint, error) {
