@@ -96,9 +96,8 @@
 //
 // # Record of processing
 //
-// Policy.ROPA generates the UK GDPR Article 30 record of processing for
-// the sharing the policy allows (purposes, lawful bases, categories of
-// data, recipients, retention, security measures) as JSON and Markdown,
+// Package rbac/report writes the UK GDPR Article 30 record of processing,
+// a DPIA starter and the information for patients from a loaded policy,
 // so that the paperwork comes from the file that enforces the rules.
 //
 // # Performance

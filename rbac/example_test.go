@@ -129,20 +129,6 @@ func ExampleRequesterFromCIS2() {
 	// rbac: no CIS2 role selected: the user has 2 roles and none is selected
 }
 
-func ExamplePolicy_ROPA() {
-	ropa := samplepolicy.Load().ROPA()
-	for _, a := range ropa.Activities {
-		fmt.Println(a.Agreement, a.ValidFrom, a.ValidTo, len(a.DataCategories), "categories")
-	}
-	md := ropa.Markdown()
-	fmt.Println(md[:strings.Index(md, "\n")])
-	// Output:
-	// ISA-QRX-QEM-2025 2025-04-01 2035-03-31 8 categories
-	// ISA-QRX-QWH-2026 2026-01-01 2030-12-31 4 categories
-	// ISA-QRX-QSD-2027 2027-01-01 2031-12-31 2 categories
-	// # Record of processing activities: North Riverside ShCR cross-boundary access policy
-}
-
 func ExampleLoadPolicy() {
 	_, err := rbac.LoadPolicy(strings.NewReader(`version: 1
 name: Draft

@@ -8,31 +8,32 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/shcrkit/shcrkit/rbac/internal/policyview"
 	"go.yaml.in/yaml/v3"
 )
 
 // The YAML document, as an information-governance lead writes it. Field
 // names are the policy's vocabulary; unknown keys are errors.
 type policyFile struct {
-	Version            int                `yaml:"version"`
-	Name               string             `yaml:"name"`
-	Description        string             `yaml:"description"`
-	Owner              string             `yaml:"owner"`
-	Approved           string             `yaml:"approved"`
-	Timezone           string             `yaml:"timezone"`
-	Local              localSpec          `yaml:"local"`
-	RemoteShCRs        []shcrSpec         `yaml:"remote_shcrs"`
-	Authentication     authSpec           `yaml:"authentication"`
-	Categories         []categorySpec     `yaml:"categories"`
-	AccessLevels       []levelSpec        `yaml:"access_levels"`
-	Roles              []roleSpec         `yaml:"roles"`
-	ActivityIncludes   []includesSpec     `yaml:"activity_includes"`
-	Relationships      []relationshipSpec `yaml:"relationships"`
-	Confidentiality    confSpec           `yaml:"confidentiality"`
-	BreakGlass         breakGlassSpec     `yaml:"break_glass"`
-	Agreements         []agreementSpec    `yaml:"agreements"`
-	AdHocSharing       *adHocSpec         `yaml:"ad_hoc_sharing"`
-	RecordOfProcessing ropaSpec           `yaml:"record_of_processing"`
+	Version            int                           `yaml:"version"`
+	Name               string                        `yaml:"name"`
+	Description        string                        `yaml:"description"`
+	Owner              string                        `yaml:"owner"`
+	Approved           string                        `yaml:"approved"`
+	Timezone           string                        `yaml:"timezone"`
+	Local              localSpec                     `yaml:"local"`
+	RemoteShCRs        []shcrSpec                    `yaml:"remote_shcrs"`
+	Authentication     authSpec                      `yaml:"authentication"`
+	Categories         []categorySpec                `yaml:"categories"`
+	AccessLevels       []levelSpec                   `yaml:"access_levels"`
+	Roles              []roleSpec                    `yaml:"roles"`
+	ActivityIncludes   []includesSpec                `yaml:"activity_includes"`
+	Relationships      []relationshipSpec            `yaml:"relationships"`
+	Confidentiality    confSpec                      `yaml:"confidentiality"`
+	BreakGlass         breakGlassSpec                `yaml:"break_glass"`
+	Agreements         []agreementSpec               `yaml:"agreements"`
+	AdHocSharing       *adHocSpec                    `yaml:"ad_hoc_sharing"`
+	RecordOfProcessing policyview.RecordOfProcessing `yaml:"record_of_processing"`
 }
 
 type localSpec struct {
@@ -159,28 +160,6 @@ type obligationsSpec struct {
 	TimeBox             string   `yaml:"time_box"`
 }
 
-type ropaSpec struct {
-	Controller             partySpec         `yaml:"controller"`
-	DataProtectionOfficer  partySpec         `yaml:"data_protection_officer"`
-	LawfulBases            []lawfulBasisSpec `yaml:"lawful_bases"`
-	DataSubjects           []string          `yaml:"data_subjects"`
-	AuditRetention         string            `yaml:"audit_retention"`
-	RecordRetention        string            `yaml:"record_retention"`
-	SecurityMeasures       []string          `yaml:"security_measures"`
-	InternationalTransfers string            `yaml:"international_transfers"`
-}
-
-type partySpec struct {
-	Name    string `yaml:"name"`
-	ODS     string `yaml:"ods"`
-	Contact string `yaml:"contact"`
-}
-
-type lawfulBasisSpec struct {
-	Article     string `yaml:"article"`
-	Description string `yaml:"description"`
-}
-
 // maxPolicyBytes caps what LoadPolicy reads: a policy is a reviewed
 // document of a few hundred lines, not a data set.
 const maxPolicyBytes = 4 << 20
@@ -244,9 +223,9 @@ var yamlTypeNames = strings.NewReplacer(
 	"rbac.adHocSpec", "ad_hoc_sharing",
 	"*rbac.obligationsSpec", "obligations",
 	"rbac.obligationsSpec", "obligations",
-	"rbac.ropaSpec", "record_of_processing",
-	"rbac.partySpec", "a party",
-	"rbac.lawfulBasisSpec", "a lawful basis",
+	"policyview.RecordOfProcessing", "record_of_processing",
+	"policyview.Party", "a party",
+	"policyview.LawfulBasis", "a lawful basis",
 	"[]string", "a list",
 	"[]rbac.", "a list of ",
 )

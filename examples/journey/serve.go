@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/console"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/rbac/report"
 )
 
 // privacyOfficer is who the console shows as signed in: the console sits
@@ -42,7 +43,7 @@ func (j *journey) whereToLook(ctx context.Context, policy *rbac.Policy) error {
 	if err != nil {
 		return err
 	}
-	page, err := policy.PatientInformation(time.Now(), rbac.PatientInformationContacts{}).HTML()
+	page, err := report.NewPatientInformation(policy, time.Now(), report.Contacts{}).HTML()
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package rbac_test
+package report_test
 
 import (
 	"flag"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit/internal/samplepolicy"
-	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/rbac/report"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +27,7 @@ func golden(t *testing.T, name string, got []byte) {
 		require.NoError(t, os.WriteFile(path, got, 0o644))
 	}
 	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./rbac -update to write it")
+	require.NoError(t, err, "run go test ./rbac/report -update to write it")
 	assert.Equal(t, string(want), string(got))
 }
 
@@ -35,7 +35,7 @@ var asOf = time.Date(2026, time.June, 1, 12, 0, 0, 0, time.UTC)
 
 func TestPatientInformationFromEnforcedPolicy(t *testing.T) {
 	p := samplepolicy.Load()
-	info := p.PatientInformation(asOf, rbac.PatientInformationContacts{Website: "https://north-riverside.example/sharing"})
+	info := report.NewPatientInformation(p, asOf, report.Contacts{Website: "https://north-riverside.example/sharing"})
 	assert.Equal(t, "North Riverside Shared Care Record", info.Record)
 	var regions []string
 	for _, r := range info.Regions {
@@ -53,7 +53,7 @@ func TestPatientInformationFromEnforcedPolicy(t *testing.T) {
 
 	// After the Westhaven agreement ends, the page no longer names it, and
 	// names the Southdale agreement that has begun.
-	later := p.PatientInformation(time.Date(2031, 1, 1, 12, 0, 0, 0, time.UTC), rbac.PatientInformationContacts{})
+	later := report.NewPatientInformation(p, time.Date(2031, 1, 1, 12, 0, 0, 0, time.UTC), report.Contacts{})
 	regions = nil
 	for _, r := range later.Regions {
 		regions = append(regions, r.Name)
@@ -64,7 +64,7 @@ func TestPatientInformationFromEnforcedPolicy(t *testing.T) {
 // TestPatientInformationIsPlainEnglish holds the page to a reading age of
 // about 9 to 11: short sentences and mostly short words.
 func TestPatientInformationIsPlainEnglish(t *testing.T) {
-	info := samplepolicy.Load().PatientInformation(asOf, rbac.PatientInformationContacts{})
+	info := report.NewPatientInformation(samplepolicy.Load(), asOf, report.Contacts{})
 	text := info.Markdown()
 	// Leave out lines that are lists of names and contacts.
 	var prose []string
@@ -119,7 +119,7 @@ func syllables(w string) int {
 }
 
 func TestPatientInformationPageIsAccessible(t *testing.T) {
-	info := samplepolicy.Load().PatientInformation(asOf, rbac.PatientInformationContacts{Service: `<script>alert("x")</script>`})
+	info := report.NewPatientInformation(samplepolicy.Load(), asOf, report.Contacts{Service: `<script>alert("x")</script>`})
 	page, err := info.HTML()
 	require.NoError(t, err)
 	assert.NotContains(t, string(page), "<script>", "values are escaped")
@@ -140,7 +140,7 @@ func TestPatientInformationPageIsAccessible(t *testing.T) {
 }
 
 func TestDPIAStarter(t *testing.T) {
-	d := samplepolicy.Load().DPIA(asOf)
+	d := report.NewDPIA(samplepolicy.Load(), asOf)
 	require.Len(t, d.Flows, 4)
 	require.NotEmpty(t, d.Risks)
 	for _, r := range d.Risks {
@@ -148,5 +148,5 @@ func TestDPIAStarter(t *testing.T) {
 		assert.NotContains(t, r.Mitigations, "See the policy's security measures.", "every risk cites a control: %s", r.Risk)
 	}
 	golden(t, "dpia.md", []byte(d.Markdown()))
-	golden(t, "ropa.md", []byte(samplepolicy.Load().ROPA().Markdown()))
+	golden(t, "ropa.md", []byte(report.NewROPA(samplepolicy.Load()).Markdown()))
 }

@@ -1,11 +1,12 @@
-package rbac
+package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/rbac/internal/policyview"
 )
 
 // Defaults of the record of processing, used when the policy's
@@ -22,7 +23,7 @@ var (
 // ROPA is the UK GDPR Article 30 record of processing for the
 // cross-boundary sharing a policy allows: one processing activity per
 // agreement in force or to come, generated from the same file that
-// enforces the rules.
+// enforces the rules. It marshals to JSON as it is.
 type ROPA struct {
 	// Policy is the policy's name.
 	Policy string `json:"policy"`
@@ -56,17 +57,6 @@ type LawfulBasis struct {
 	Description string `json:"description"`
 }
 
-// DataCategory is a category of personal data shared, with the record
-// types in it.
-type DataCategory struct {
-	// ID of the policy category.
-	ID string `json:"id"`
-	// Description for people.
-	Description string `json:"description,omitempty"`
-	// RecordTypes in the category.
-	RecordTypes []RecordType `json:"recordTypes,omitempty"`
-}
-
 // ProcessingActivity is one entry of the record of processing: the
 // sharing carried out under one agreement.
 type ProcessingActivity struct {
@@ -83,7 +73,7 @@ type ProcessingActivity struct {
 	// DataSubjects: categories of data subjects (Article 30(1)(c)).
 	DataSubjects []string `json:"dataSubjects"`
 	// DataCategories: categories of personal data (Article 30(1)(c)).
-	DataCategories []DataCategory `json:"dataCategories"`
+	DataCategories []rbac.Category `json:"dataCategories"`
 	// Recipients: the parties to the agreement (Article 30(1)(d)).
 	Recipients []Party `json:"recipients"`
 	// InternationalTransfers (Article 30(1)(e)).
@@ -107,19 +97,18 @@ type Retention struct {
 	Period string `json:"period"`
 }
 
-// ROPA builds the record of processing from the policy. Retired
+// NewROPA builds the record of processing from the policy. Retired
 // agreements are left out.
-func (p *Policy) ROPA() ROPA {
-	f := p.file
-	rs := f.RecordOfProcessing
+func NewROPA(p *rbac.Policy) ROPA {
+	v := policyview.Of(p)
+	rs := v.Record
 	out := ROPA{
-		Policy:      f.Name,
-		PolicyOwner: f.Owner,
-		Approved:    f.Approved,
-		Controller:  Party{Name: rs.Controller.Name, ODS: shcrkit.ODSCode(rs.Controller.ODS), Contact: rs.Controller.Contact},
-		DataProtectionOfficer: Party{Name: rs.DataProtectionOfficer.Name, ODS: shcrkit.ODSCode(rs.DataProtectionOfficer.ODS),
-			Contact: rs.DataProtectionOfficer.Contact},
-		Activities: []ProcessingActivity{},
+		Policy:                p.Name(),
+		PolicyOwner:           v.Owner,
+		Approved:              v.Approved,
+		Controller:            party(rs.Controller),
+		DataProtectionOfficer: party(rs.DataProtectionOfficer),
+		Activities:            []ProcessingActivity{},
 	}
 	bases := defaultLawfulBases
 	if len(rs.LawfulBases) > 0 {
@@ -136,49 +125,57 @@ func (p *Policy) ROPA() ROPA {
 	if transfers == "" {
 		transfers = "None: data is shared only between the parties, within the United Kingdom."
 	}
-	auditRetention := rs.AuditRetention
-	if auditRetention == "" {
-		auditRetention = "As set by the controller's records management policy."
+	categories := make(map[string]rbac.Category)
+	for _, c := range p.Categories() {
+		categories[c.ID] = c
 	}
-	retention := []Retention{{What: "Audit records of every access, allowed or refused", Period: auditRetention}}
-	if rs.RecordRetention != "" {
-		retention = append(retention, Retention{What: "Records retrieved from other parties", Period: rs.RecordRetention})
-	}
-	retention = append(retention,
-		Retention{What: "Demographics traced in PDS", Period: "Not stored by the SDK: used for the access decision and display, then discarded (PDS remains the source)."},
-		Retention{What: "National Record Locator pointers", Period: "Not stored by the SDK: used to find records for one access (the NRL remains the source)."})
-	security := p.securityMeasures()
-	for i := range p.agreements {
-		a := &p.agreements[i]
-		if a.retired {
+	for _, a := range p.Agreements() {
+		if a.Retired {
 			continue
 		}
 		act := ProcessingActivity{
-			Name:                   "Cross-boundary sharing for direct care: " + a.title,
-			Agreement:              a.id,
-			Reference:              a.reference,
+			Name:                   "Cross-boundary sharing for direct care: " + a.Title,
+			Agreement:              a.ID,
+			Reference:              a.Reference,
 			LawfulBases:            append([]LawfulBasis(nil), bases...),
 			DataSubjects:           append([]string(nil), subjects...),
 			InternationalTransfers: transfers,
-			Retention:              append([]Retention(nil), retention...),
-			SecurityMeasures:       append([]string(nil), security...),
-			ValidFrom:              a.validFrom,
-			ValidTo:                a.validTo,
+			Retention:              retention(rs),
+			SecurityMeasures:       append([]string(nil), v.SecurityMeasures...),
+			ValidFrom:              a.ValidFrom,
+			ValidTo:                a.ValidTo,
 		}
-		for _, pur := range purposeList(a.purposes) {
+		for _, pur := range a.Purposes {
 			act.Purposes = append(act.Purposes, purposeText(pur))
 		}
-		for _, cid := range a.categories {
-			c := &p.categories[p.categoryIndex[cid]]
-			act.DataCategories = append(act.DataCategories, DataCategory{ID: c.id, Description: c.description,
-				RecordTypes: append([]RecordType(nil), c.recordTypes...)})
+		for _, cid := range a.Categories {
+			act.DataCategories = append(act.DataCategories, categories[cid])
 		}
-		for _, party := range a.parties {
-			act.Recipients = append(act.Recipients, Party{ODS: party, Name: p.shcrName(party)})
+		for _, code := range a.Parties {
+			act.Recipients = append(act.Recipients, Party{ODS: code, Name: shcrName(p, &v, code)})
 		}
 		out.Activities = append(out.Activities, act)
 	}
 	return out
+}
+
+func party(s policyview.Party) Party {
+	return Party{Name: s.Name, ODS: shcrkit.ODSCode(s.ODS), Contact: s.Contact}
+}
+
+// retention lists how long each data set is kept.
+func retention(rs policyview.RecordOfProcessing) []Retention {
+	auditRetention := rs.AuditRetention
+	if auditRetention == "" {
+		auditRetention = "As set by the controller's records management policy."
+	}
+	out := []Retention{{What: "Audit records of every access, allowed or refused", Period: auditRetention}}
+	if rs.RecordRetention != "" {
+		out = append(out, Retention{What: "Records retrieved from other parties", Period: rs.RecordRetention})
+	}
+	return append(out,
+		Retention{What: "Demographics traced in PDS", Period: "Not stored by the SDK: used for the access decision and display, then discarded (PDS remains the source)."},
+		Retention{What: "National Record Locator pointers", Period: "Not stored by the SDK: used to find records for one access (the NRL remains the source)."})
 }
 
 func purposeText(pur shcrkit.Purpose) string {
@@ -193,67 +190,17 @@ func purposeText(pur shcrkit.Purpose) string {
 	return pur.String()
 }
 
-func (p *Policy) shcrName(code shcrkit.ODSCode) string {
-	if code == p.local {
-		return p.localName
+// shcrName names the local or a remote shared care record, or "".
+func shcrName(p *rbac.Policy, v *policyview.View, code shcrkit.ODSCode) string {
+	if code == p.Local() {
+		return v.LocalName
 	}
-	for _, r := range p.remotes {
-		if r.ods == code {
-			return r.name
+	for _, r := range v.Remotes {
+		if r.ODS == code {
+			return r.Name
 		}
 	}
 	return ""
-}
-
-// securityMeasures describes the controls the policy enforces, followed by
-// any the policy lists itself.
-func (p *Policy) securityMeasures() []string {
-	var out []string
-	if p.minAAL > 0 {
-		out = append(out, fmt.Sprintf("Staff authenticate with NHS Care Identity Service 2 at authentication assurance level %d or above.", p.minAAL))
-	} else {
-		out = append(out, "Staff authenticate with NHS Care Identity Service 2.")
-	}
-	out = append(out, fmt.Sprintf("Role-based access: %d role rules over national RBAC job roles and activity codes grant %d access levels; each level sees only the data categories it needs.",
-		len(p.roles), len(p.levels)))
-	var kinds []string
-	for k := shcrkit.RelationshipRegistered; k.Valid(); k++ {
-		if p.rel[k].accepted {
-			kinds = append(kinds, k.String())
-		}
-	}
-	out = append(out, "Access needs a legitimate relationship with the patient ("+strings.Join(kinds, ", ")+").")
-	var alerts []string
-	for _, k := range []shcrkit.RelationshipKind{shcrkit.RelationshipSelfClaimed, shcrkit.RelationshipEmergency} {
-		if rr := &p.rel[k]; rr.accepted && rr.obligations != nil && rr.obligations.alert != "" {
-			alerts = append(alerts, k.String()+" access alerts the Privacy Officer ("+rr.obligations.alert+")")
-		}
-	}
-	if len(alerts) > 0 {
-		out = append(out, "Self-claimed and emergency access need a recorded reason; "+strings.Join(alerts, "; ")+".")
-	}
-	if p.bg.overridesDissent {
-		out = append(out, "A patient's recorded dissent from sharing is honoured, except under break-glass.")
-	} else {
-		out = append(out, "A patient's recorded dissent from sharing is always honoured, even under break-glass.")
-	}
-	switch {
-	case p.conf[shcrkit.ConfidentialityVeryRestricted].allowed:
-		out = append(out, "Restricted and very restricted patients' records are shown only under the policy's confidentiality rules.")
-	case p.conf[shcrkit.ConfidentialityRestricted].allowed:
-		out = append(out, "Very restricted patients' records are never shared; restricted patients' records are shown only under the policy's confidentiality rules.")
-	default:
-		out = append(out, "Restricted and very restricted patients' records are never shared.")
-	}
-	out = append(out, "Records are shared only under an information sharing agreement in force that covers the purpose and the data category.")
-	out = append(out, "Every access, allowed or refused, is written to a tamper-evident audit log before any data is released.")
-	out = append(out, p.file.RecordOfProcessing.SecurityMeasures...)
-	return out
-}
-
-// JSON returns the record of processing as indented JSON.
-func (r ROPA) JSON() ([]byte, error) {
-	return json.MarshalIndent(r, "", "  ")
 }
 
 // Markdown returns the record of processing as a Markdown document for
@@ -318,27 +265,3 @@ func (r ROPA) Markdown() string {
 	}
 	return b.String()
 }
-
-func mdParty(p Party) string {
-	s := mdText(p.Name)
-	if p.ODS != "" {
-		if s != "" {
-			s += " "
-		}
-		s += "(" + string(p.ODS) + ")"
-	}
-	if p.Contact != "" {
-		s += ", " + mdText(p.Contact)
-	}
-	return s
-}
-
-// mdText flattens text to one line and escapes the characters Markdown
-// would read as markup.
-var mdEscaper = strings.NewReplacer("\\", "\\\\", "*", "\\*", "_", "\\_", "`", "\\`", "[", "\\[", "]", "\\]", "<", "&lt;", ">", "&gt;", "#", "\\#")
-
-func mdText(s string) string {
-	return mdEscaper.Replace(strings.Join(strings.Fields(s), " "))
-}
-
-func mdCell(s string) string { return strings.ReplaceAll(mdText(s), "|", "\\|") }

@@ -1,9 +1,12 @@
-package rbac
+package report
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/rbac/internal/policyview"
 )
 
 // DPIA is a starting point for the data protection impact assessment of
@@ -44,19 +47,21 @@ type Risk struct {
 	Residual string
 }
 
-// DPIA builds the impact assessment starter for the policy as of t.
-func (p *Policy) DPIA(t time.Time) DPIA {
-	remote := make([]string, 0, len(p.remotes))
-	for _, r := range p.remotes {
-		remote = append(remote, r.name)
+// NewDPIA builds the impact assessment starter for the policy as of t.
+func NewDPIA(p *rbac.Policy, t time.Time) DPIA {
+	v := policyview.Of(p)
+	remote := make([]string, 0, len(v.Remotes))
+	for _, r := range v.Remotes {
+		remote = append(remote, r.Name)
 	}
-	measures := p.securityMeasures()
-	d := DPIA{Policy: p.file.Name, AsOf: t.In(p.loc).Format(time.DateOnly)}
+	measures := v.SecurityMeasures
+	local := v.LocalName + " users' system"
+	d := DPIA{Policy: p.Name(), AsOf: t.In(v.Location).Format(time.DateOnly)}
 	d.Flows = []DataFlow{
-		{Step: "Trace", From: "Personal Demographics Service", To: p.localName + " users' system", Data: "NHS number, name, date of birth, address, GP practice, confidentiality label"},
-		{Step: "Locate", From: "National Record Locator", To: p.localName + " users' system", Data: "Pointers: which organisation holds which kind of record for the NHS number"},
-		{Step: "Retrieve", From: strings.Join(remote, ", "), To: p.localName + " users' system", Data: "The records the policy allows, for display to the professional"},
-		{Step: "Audit", From: p.localName + " users' system", To: "Tamper-evident audit trail (and each custodian's own audit)", Data: "Who looked, at what, when, why, and the outcome; identifiers only, no clinical content"},
+		{Step: "Trace", From: "Personal Demographics Service", To: local, Data: "NHS number, name, date of birth, address, GP practice, confidentiality label"},
+		{Step: "Locate", From: "National Record Locator", To: local, Data: "Pointers: which organisation holds which kind of record for the NHS number"},
+		{Step: "Retrieve", From: strings.Join(remote, ", "), To: local, Data: "The records the policy allows, for display to the professional"},
+		{Step: "Audit", From: local, To: "Tamper-evident audit trail (and each custodian's own audit)", Data: "Who looked, at what, when, why, and the outcome; identifiers only, no clinical content"},
 	}
 	d.Risks = []Risk{
 		{Risk: "A professional looks at a record without a reason to (curiosity, a relative, a neighbour).", Likelihood: "possible", Severity: "significant",

@@ -1,7 +1,8 @@
-package rbac
+package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"html/template"
 	"slices"
@@ -9,13 +10,15 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/rbac/internal/policyview"
 )
 
-// PatientInformationContacts are the details a patient-facing page needs
+// Contacts are the details a patient-facing page needs
 // that an access policy does not hold. Empty fields fall back to the
 // controller's and data protection officer's contacts in the policy's
 // record of processing.
-type PatientInformationContacts struct {
+type Contacts struct {
 	// Service is who the patient asks first (the practice or hospital's
 	// reception, a patient advice service), with how to reach them.
 	Service string
@@ -46,7 +49,7 @@ type PatientInformation struct {
 	// an emergency.
 	DissentHonoured bool
 	// Contacts say who to ask, object to and request access from.
-	Contacts PatientInformationContacts
+	Contacts Contacts
 	// Controller and DataProtectionOfficer are from the record of
 	// processing.
 	Controller, DataProtectionOfficer Party
@@ -64,17 +67,18 @@ type RegionSharing struct {
 	Until string
 }
 
-// PatientInformation builds the patient information for the agreements in
-// force at t.
-func (p *Policy) PatientInformation(t time.Time, contacts PatientInformationContacts) PatientInformation {
-	rs := p.file.RecordOfProcessing
+// NewPatientInformation builds the patient information for the
+// agreements of the policy in force at t.
+func NewPatientInformation(p *rbac.Policy, t time.Time, contacts Contacts) PatientInformation {
+	v := policyview.Of(p)
+	rs := v.Record
 	info := PatientInformation{
-		Record:                p.localName,
-		DissentHonoured:       !p.bg.overridesDissent,
-		Controller:            Party{Name: rs.Controller.Name, ODS: shcrkit.ODSCode(rs.Controller.ODS), Contact: rs.Controller.Contact},
+		Record:                v.LocalName,
+		DissentHonoured:       !v.DissentOverridable,
+		Controller:            party(rs.Controller),
 		DataProtectionOfficer: Party{Name: rs.DataProtectionOfficer.Name, Contact: rs.DataProtectionOfficer.Contact},
 		Contacts:              contacts,
-		AsOf:                  t.In(p.loc).Format(time.DateOnly),
+		AsOf:                  t.In(v.Location).Format(time.DateOnly),
 	}
 	if info.Record == "" {
 		info.Record = "our shared care record"
@@ -88,43 +92,7 @@ func (p *Policy) PatientInformation(t time.Time, contacts PatientInformationCont
 			*f = fallback
 		}
 	}
-	var purposes uint8
-	byRegion := map[shcrkit.ODSCode]*RegionSharing{}
-	var order []shcrkit.ODSCode
-	for i := range p.agreements {
-		a := &p.agreements[i]
-		if !p.inForce(a, t) {
-			continue
-		}
-		purposes |= a.purposes
-		for _, party := range a.parties {
-			if party == p.local {
-				continue
-			}
-			r := byRegion[party]
-			if r == nil {
-				r = &RegionSharing{Name: p.shcrName(party)}
-				if r.Name == "" {
-					r.Name = string(party)
-				}
-				byRegion[party] = r
-				order = append(order, party)
-			}
-			for _, cid := range a.categories {
-				kind := plainCategory(&p.categories[p.categoryIndex[cid]])
-				if !slices.Contains(r.Kinds, kind) {
-					r.Kinds = append(r.Kinds, kind)
-				}
-			}
-			r.Until = max(r.Until, a.validTo)
-		}
-	}
-	for _, o := range order {
-		info.Regions = append(info.Regions, *byRegion[o])
-	}
-	for _, pur := range purposeList(purposes) {
-		info.Purposes = append(info.Purposes, plainPurpose(pur))
-	}
+	info.Regions, info.Purposes = sharing(p, &v, info.AsOf)
 	info.LawfulBases = []string{
 		"Health and care staff have a duty to keep your information confidential. When they share it to care for you, the law lets them assume you agree. This is called implied consent.",
 		"Data protection law (UK GDPR) allows it because caring for you is part of the public task of the NHS and social care (Article 6(1)(e)).",
@@ -133,14 +101,52 @@ func (p *Policy) PatientInformation(t time.Time, contacts PatientInformationCont
 	return info
 }
 
-// inForce reports whether a is in force on t's day in the policy's time
-// zone.
-func (p *Policy) inForce(a *agreement, t time.Time) bool {
-	if a.retired {
-		return false
+// sharing lists the regions whose agreements are in force on day, with
+// what each may see, and the purposes of those agreements in plain words.
+func sharing(p *rbac.Policy, v *policyview.View, day string) ([]RegionSharing, []string) {
+	categories := make(map[string]rbac.Category)
+	for _, c := range p.Categories() {
+		categories[c.ID] = c
 	}
-	day := t.In(p.loc).Format(time.DateOnly)
-	return a.validFrom <= day && day <= a.validTo
+	var purposes [shcrkit.PurposeBreakGlass + 1]bool
+	byRegion := map[shcrkit.ODSCode]*RegionSharing{}
+	var order []shcrkit.ODSCode
+	for _, a := range p.Agreements() {
+		if a.Retired || day < a.ValidFrom || a.ValidTo < day {
+			continue
+		}
+		for _, pur := range a.Purposes {
+			purposes[pur] = true
+		}
+		for _, code := range a.Parties {
+			if code == p.Local() {
+				continue
+			}
+			r := byRegion[code]
+			if r == nil {
+				r = &RegionSharing{Name: cmp.Or(shcrName(p, v, code), string(code))}
+				byRegion[code] = r
+				order = append(order, code)
+			}
+			for _, cid := range a.Categories {
+				if kind := plainCategory(categories[cid]); !slices.Contains(r.Kinds, kind) {
+					r.Kinds = append(r.Kinds, kind)
+				}
+			}
+			r.Until = max(r.Until, a.ValidTo)
+		}
+	}
+	var regions []RegionSharing
+	for _, o := range order {
+		regions = append(regions, *byRegion[o])
+	}
+	var plain []string
+	for pur, ok := range purposes {
+		if ok {
+			plain = append(plain, plainPurpose(shcrkit.Purpose(pur)))
+		}
+	}
+	return regions, plain
 }
 
 func plainPurpose(pur shcrkit.Purpose) string {
@@ -157,11 +163,11 @@ func plainPurpose(pur shcrkit.Purpose) string {
 
 // plainCategory names a data category for patients: its description,
 // without the jargon of record-type codes.
-func plainCategory(c *category) string {
-	if c.description != "" {
-		return strings.TrimSuffix(strings.Join(strings.Fields(c.description), " "), ".")
+func plainCategory(c rbac.Category) string {
+	if c.Description != "" {
+		return strings.TrimSuffix(strings.Join(strings.Fields(c.Description), " "), ".")
 	}
-	return strings.ReplaceAll(c.id, "-", " ")
+	return strings.ReplaceAll(c.ID, "-", " ")
 }
 
 // Markdown renders the information as a Markdown page.
@@ -277,7 +283,7 @@ a:focus, a:hover { color: #212b32; background: #ffeb3b; outline: 3px solid #212b
 func (info PatientInformation) HTML() ([]byte, error) {
 	var b bytes.Buffer
 	if err := patientPage.Execute(&b, info); err != nil {
-		return nil, fmt.Errorf("rbac: rendering the patient information page: %w", err)
+		return nil, fmt.Errorf("report: rendering the patient information page: %w", err)
 	}
 	return b.Bytes(), nil
 }

@@ -1,4 +1,4 @@
-package rbac_test
+package report_test
 
 import (
 	"encoding/json"
@@ -8,15 +8,16 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/rbac/report"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestROPAFromExamplePolicy(t *testing.T) {
-	r := samplepolicy.Load().ROPA()
+	r := report.NewROPA(samplepolicy.Load())
 	assert.Equal(t, "North Riverside ShCR cross-boundary access policy", r.Policy)
 	assert.Equal(t, "2026-03-02", r.Approved)
-	assert.Equal(t, rbac.Party{Name: "North Riverside Integrated Care Board", ODS: "QRX",
+	assert.Equal(t, report.Party{Name: "North Riverside Integrated Care Board", ODS: "QRX",
 		Contact: "information.governance@north-riverside.example"}, r.Controller)
 	require.Len(t, r.Activities, 3, "one activity per agreement not retired")
 
@@ -24,7 +25,7 @@ func TestROPAFromExamplePolicy(t *testing.T) {
 	assert.Equal(t, "ISA-QRX-QWH-2026", a.Agreement)
 	assert.Equal(t, "ISA/2026/002", a.Reference)
 	assert.Equal(t, []string{"Direct care of the patient (TREAT)", "Emergency treatment of the patient (ETREAT)"}, a.Purposes)
-	assert.Equal(t, []rbac.Party{
+	assert.Equal(t, []report.Party{
 		{Name: "North Riverside Shared Care Record", ODS: "QRX"},
 		{Name: "Westhaven Care Record", ODS: "QWH"},
 	}, a.Recipients)
@@ -38,7 +39,7 @@ func TestROPAFromExamplePolicy(t *testing.T) {
 	}
 	assert.Equal(t, []string{"demographics", "care-plans", "observations", "summary-record"}, cats)
 	assert.Len(t, a.DataCategories[1].RecordTypes, 8)
-	assert.Equal(t, []rbac.Retention{
+	assert.Equal(t, []report.Retention{
 		{What: "Audit records of every access, allowed or refused", Period: "8 years from the date of access"},
 		{What: "Records retrieved from other parties", Period: "Not retained; records retrieved from other regions are displayed and not stored."},
 		{What: "Demographics traced in PDS", Period: "Not stored by the SDK: used for the access decision and display, then discarded (PDS remains the source)."},
@@ -54,9 +55,9 @@ func TestROPAFromExamplePolicy(t *testing.T) {
 	assert.Contains(t, measures, "always honoured, even under break-glass")
 	assert.Contains(t, measures, "Very restricted patients' records are never shared")
 
-	b, err := r.JSON()
+	b, err := json.MarshalIndent(r, "", "  ")
 	require.NoError(t, err)
-	var back rbac.ROPA
+	var back report.ROPA
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, r, back)
 	assert.Contains(t, string(b), `"recipients"`)
@@ -89,17 +90,17 @@ func TestROPAConfigured(t *testing.T) {
 `, 1)
 	p, err := rbac.LoadPolicy(strings.NewReader(text))
 	require.NoError(t, err)
-	r := p.ROPA()
+	r := report.NewROPA(p)
 	require.Len(t, r.Activities, 1)
 	a := r.Activities[0]
-	assert.Equal(t, []rbac.LawfulBasis{{Article: "UK GDPR Article 6(1)(c)", Description: "Legal obligation | with a pipe"}}, a.LawfulBases)
+	assert.Equal(t, []report.LawfulBasis{{Article: "UK GDPR Article 6(1)(c)", Description: "Legal obligation | with a pipe"}}, a.LawfulBases)
 	assert.Equal(t, []string{"Patients of Alpha and Beta"}, a.DataSubjects)
 	assert.Equal(t, "None", a.InternationalTransfers)
 	assert.Equal(t, "Annual penetration test", a.SecurityMeasures[len(a.SecurityMeasures)-1])
 	assert.Contains(t, a.SecurityMeasures[0], "Staff authenticate with NHS Care Identity Service 2.")
 	assert.Contains(t, strings.Join(a.SecurityMeasures, "\n"), "Restricted and very restricted patients' records are never shared.")
 	require.Len(t, a.Retention, 3, "one entry per data set")
-	assert.Equal(t, rbac.Retention{What: "Audit records of every access, allowed or refused",
+	assert.Equal(t, report.Retention{What: "Audit records of every access, allowed or refused",
 		Period: "As set by the controller's records management policy."}, a.Retention[0])
 	assert.Equal(t, "Demographics traced in PDS", a.Retention[1].What)
 	assert.Equal(t, "National Record Locator pointers", a.Retention[2].What)
@@ -115,9 +116,9 @@ func TestROPAConfigured(t *testing.T) {
 	none := text[:strings.Index(text, "agreements:")] + text[strings.Index(text, "record_of_processing:"):]
 	p, err = rbac.LoadPolicy(strings.NewReader(none))
 	require.NoError(t, err)
-	assert.Empty(t, p.ROPA().Activities)
-	assert.Contains(t, p.ROPA().Markdown(), "the policy allows no cross-boundary sharing")
-	b, err := p.ROPA().JSON()
+	assert.Empty(t, report.NewROPA(p).Activities)
+	assert.Contains(t, report.NewROPA(p).Markdown(), "the policy allows no cross-boundary sharing")
+	b, err := json.MarshalIndent(report.NewROPA(p), "", "  ")
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"activities": []`)
 }
@@ -126,6 +127,6 @@ func TestROPAMarkdownEscapesMarkup(t *testing.T) {
 	text := strings.Replace(smallPolicy, "name: Test policy", "name: \"Policy *one* [draft] <b>\"", 1)
 	p, err := rbac.LoadPolicy(strings.NewReader(text))
 	require.NoError(t, err)
-	md := p.ROPA().Markdown()
+	md := report.NewROPA(p).Markdown()
 	assert.Contains(t, md, `Policy \*one\* \[draft\] &lt;b&gt;`)
 }
