@@ -115,7 +115,7 @@ func BenchmarkGroupCommit(b *testing.B) {
 	defer group.Close()
 	witness := open(WithCheckpointEveryCommit(), WithCheckpointFunc(func(Checkpoint) { witnessed.Add(1) }))
 	defer witness.Close()
-	each := open(WithSyncEveryEvent())
+	each := open(withSyncEveryEvent())
 	defer each.Close()
 	f, err := os.Create(filepath.Join(b.TempDir(), "naive.jsonl"))
 	require.NoError(b, err)

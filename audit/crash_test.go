@@ -24,7 +24,7 @@ const crashChildEnv = "SHCRKIT_AUDIT_CRASH_DIR"
 // roll often, the index flushes and merges often, checkpoints are signed
 // every few milliseconds.
 func crashChildOptions() []LogOption {
-	return []LogOption{WithSegmentSize(16 << 10), WithIndexFlushEvents(150), WithCheckpointInterval(3 * time.Millisecond)}
+	return []LogOption{WithTuning(Tuning{SegmentSize: 16 << 10, IndexFlushEvents: 150}), WithCheckpointInterval(3 * time.Millisecond)}
 }
 
 // TestCrashChild is not a test: it is the process that TestKill9 starts

@@ -1,8 +1,10 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -37,35 +39,78 @@ type HTTPSink struct {
 	now    func() time.Time
 }
 
-// NewHTTPSink returns a sink that posts to baseURL + "/AuditEvent".
-// baseURL must be an absolute http or https URL without query or
-// fragment.
-func NewHTTPSink(baseURL string, opts ...HTTPOption) (*HTTPSink, error) {
+// HTTPConfig sets how an HTTPSink delivers events. The zero value is a
+// working configuration: every zero field keeps the default given on it.
+type HTTPConfig struct {
+	// Client is the HTTP client (default: one with a 30s timeout).
+	// Authentication to the FHIR server belongs in its Transport (an
+	// oauth2.Transport, say). The client is used through a copy with the
+	// SDK's redirect policy: a redirect to another origin (scheme, host or
+	// port) than the request's fails with a *shcrkit.RedirectError, and
+	// neither the body nor the Authorization header is sent there. The
+	// client itself is not changed.
+	Client *http.Client
+	// MaxAttempts is how many times the sink tries to deliver one event
+	// (default 4, at most 20).
+	MaxAttempts int
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff between
+	// attempts (default 200ms to 5s, at most 5m). A Retry-After header is
+	// honoured up to RetryWaitMax.
+	RetryWaitMin, RetryWaitMax time.Duration
+	// UserAgent is the User-Agent header (default "shcrkit-audit/" and
+	// the SDK's version).
+	UserAgent string
+	// MaxResponseBytes caps how much of a FHIR server's answer the sink
+	// reads (default 1 MiB, at least 1024).
+	MaxResponseBytes int64
+	// Logger receives warnings (a retry, say); the default discards. Log
+	// lines carry no NHS number.
+	Logger *slog.Logger
+}
+
+// fhirConfig checks cfg and returns the fhirhttp configuration it
+// describes, defaults filled in.
+func (cfg HTTPConfig) fhirConfig(baseURL string) (fhirhttp.Config, error) {
+	var fc fhirhttp.Config
+	switch {
+	case cfg.MaxAttempts < 0 || cfg.MaxAttempts > 20:
+		return fc, fmt.Errorf("%w: max attempts %d outside 1..20", ErrInvalidOption, cfg.MaxAttempts)
+	case cfg.RetryWaitMin < 0 || cfg.RetryWaitMax < 0 || (cfg.RetryWaitMax != 0 && cfg.RetryWaitMax < cfg.RetryWaitMin) || cfg.RetryWaitMax > 5*time.Minute:
+		return fc, fmt.Errorf("%w: retry wait %v..%v", ErrInvalidOption, cfg.RetryWaitMin, cfg.RetryWaitMax)
+	case cfg.UserAgent != "" && !cleanText(cfg.UserAgent):
+		return fc, fmt.Errorf("%w: user agent must be printable text", ErrInvalidOption)
+	case cfg.MaxResponseBytes != 0 && cfg.MaxResponseBytes < 1024:
+		return fc, fmt.Errorf("%w: response cap %d below 1024", ErrInvalidOption, cfg.MaxResponseBytes)
+	}
+	if err := fc.SetBaseURL(baseURL); err != nil {
+		return fc, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+	}
+	fc.HTTPClient = cmp.Or(cfg.Client, &http.Client{Timeout: 30 * time.Second})
+	fc.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
+	fc.MaxAttempts = cmp.Or(cfg.MaxAttempts, 4)
+	fc.MaxResponseBytes = cmp.Or(cfg.MaxResponseBytes, 1<<20)
+	fc.RetryWaitMin = max(cmp.Or(cfg.RetryWaitMin, 200*time.Millisecond), time.Nanosecond)
+	if cfg.RetryWaitMax == 0 {
+		cfg.RetryWaitMax = max(5*time.Second, fc.RetryWaitMin)
+	}
+	fc.RetryWaitMax = max(cfg.RetryWaitMax, fc.RetryWaitMin)
+	fc.MaxRetryAfter = fc.RetryWaitMax
+	fc.UserAgent = cmp.Or(cfg.UserAgent, "shcrkit-audit/"+shcrkit.Version)
+	return fc, nil
+}
+
+// NewHTTPSink returns a sink that posts to baseURL + "/AuditEvent",
+// configured by cfg. baseURL must be an absolute http or https URL
+// without query or fragment.
+func NewHTTPSink(baseURL string, cfg HTTPConfig) (*HTTPSink, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: base URL must be an absolute http(s) URL without query", ErrInvalidOption)
 	}
-	cfg := defaultHTTPConfig()
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
-		}
-		if err := o.applyHTTP(&cfg); err != nil {
-			return nil, err
-		}
+	fc, err := cfg.fhirConfig(u.String())
+	if err != nil {
+		return nil, err
 	}
-	var fc fhirhttp.Config
-	if err := fc.SetBaseURL(u.String()); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
-	}
-	fc.HTTPClient = cfg.client
-	fc.Logger = cfg.logger
-	fc.MaxAttempts = cfg.maxAttempts
-	fc.MaxResponseBytes = cfg.maxResponse
-	fc.RetryWaitMin = max(cfg.minWait, time.Nanosecond)
-	fc.RetryWaitMax = max(cfg.maxWait, fc.RetryWaitMin)
-	fc.MaxRetryAfter = fc.RetryWaitMax
-	fc.UserAgent = cfg.userAgent
 	client, err := fhirhttp.New(fc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)

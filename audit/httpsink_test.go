@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/http"
@@ -61,10 +62,12 @@ func (f *fhirServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-func newHTTPSinkFor(t *testing.T, srv *httptest.Server, opts ...HTTPOption) *HTTPSink {
+func newHTTPSinkFor(t *testing.T, srv *httptest.Server, cfg HTTPConfig) *HTTPSink {
 	t.Helper()
-	opts = append([]HTTPOption{WithHTTPClient(srv.Client()), WithRetryWait(time.Millisecond, 5*time.Millisecond)}, opts...)
-	s, err := NewHTTPSink(srv.URL+"/fhir/", opts...)
+	cfg.Client = srv.Client()
+	cfg.RetryWaitMin = time.Millisecond
+	cfg.RetryWaitMax = cmp.Or(cfg.RetryWaitMax, 5*time.Millisecond)
+	s, err := NewHTTPSink(srv.URL+"/fhir/", cfg)
 	require.NoError(t, err)
 	return s
 }
@@ -94,7 +97,7 @@ func TestHTTPSink(t *testing.T) {
 			fs := &fhirServer{failWith: tt.server}
 			srv := httptest.NewServer(fs)
 			defer srv.Close()
-			s := newHTTPSinkFor(t, srv, WithMaxAttempts(tt.attempts), WithUserAgent("test-agent/1"))
+			s := newHTTPSinkFor(t, srv, HTTPConfig{MaxAttempts: tt.attempts, UserAgent: "test-agent/1"})
 			e := readEvent(t0, clinician(), patientA)
 			err := s.Write(context.Background(), e)
 			fs.mu.Lock()
@@ -123,7 +126,7 @@ func TestHTTPSinkAPIErrorDetail(t *testing.T) {
 	fs := &fhirServer{failWith: failWith{failures: 1, status: 422, body: operationOutcome}}
 	srv := httptest.NewServer(fs)
 	defer srv.Close()
-	err := newHTTPSinkFor(t, srv).Write(context.Background(), readEvent(t0, clinician(), patientA))
+	err := newHTTPSinkFor(t, srv, HTTPConfig{}).Write(context.Background(), readEvent(t0, clinician(), patientA))
 	var ae *shcrkit.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 422, ae.StatusCode)
@@ -136,7 +139,7 @@ func TestHTTPSinkConnectionFailure(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	s, err := NewHTTPSink(url, WithMaxAttempts(2), WithRetryWait(time.Millisecond, time.Millisecond))
+	s, err := NewHTTPSink(url, HTTPConfig{MaxAttempts: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
 	require.NoError(t, err)
 	err = s.Write(context.Background(), readEvent(t0, clinician(), patientA))
 	assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
@@ -151,7 +154,7 @@ func TestHTTPSinkContext(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-	s := newHTTPSinkFor(t, srv, WithRetryWait(time.Millisecond, 5*time.Minute))
+	s := newHTTPSinkFor(t, srv, HTTPConfig{RetryWaitMax: 5 * time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Write(ctx, readEvent(t0, clinician(), patientA)) }()
@@ -166,20 +169,22 @@ func TestHTTPSinkRejectsBadEvents(t *testing.T) {
 	fs := &fhirServer{}
 	srv := httptest.NewServer(fs)
 	defer srv.Close()
-	err := newHTTPSinkFor(t, srv).Write(context.Background(), Event{})
+	err := newHTTPSinkFor(t, srv, HTTPConfig{}).Write(context.Background(), Event{})
 	assert.ErrorIs(t, err, ErrInvalidEvent)
 	assert.Empty(t, fs.requestIDs)
 }
 
 func TestHTTPSinkOptions(t *testing.T) {
 	for _, u := range []string{"", "ftp://x", "/relative", "https://x.test/fhir?q=1", "https://"} {
-		_, err := NewHTTPSink(u)
+		_, err := NewHTTPSink(u, HTTPConfig{})
 		assert.ErrorIs(t, err, ErrInvalidOption, u)
 	}
-	bad := []HTTPOption{nil, WithHTTPClient(nil), WithMaxAttempts(0), WithMaxAttempts(21), WithRetryWait(2, 1),
-		WithUserAgent(""), WithMaxResponseBytes(10), WithLogger(nil)}
-	for i, o := range bad {
-		_, err := NewHTTPSink("https://fhir.example.test", o)
+	bad := []HTTPConfig{{MaxAttempts: -1}, {MaxAttempts: 21}, {RetryWaitMin: 2, RetryWaitMax: 1}, {RetryWaitMin: -1},
+		{RetryWaitMax: 6 * time.Minute}, {UserAgent: "bad\nagent"}, {MaxResponseBytes: 10}}
+	for i, cfg := range bad {
+		_, err := NewHTTPSink("https://fhir.example.test", cfg)
 		assert.ErrorIs(t, err, ErrInvalidOption, i)
 	}
+	_, err := NewHTTPSink("https://fhir.example.test", HTTPConfig{})
+	assert.NoError(t, err, "the zero configuration works")
 }

@@ -31,7 +31,7 @@ func TestLogWriteAssignsSeqAndRecorded(t *testing.T) {
 }
 
 func TestLogConcurrentWriters(t *testing.T) {
-	l := openTestLog(t, t.TempDir(), WithIndexFlushEvents(300), WithSegmentSize(64<<10))
+	l := openTestLog(t, t.TempDir(), WithTuning(Tuning{IndexFlushEvents: 300, SegmentSize: 64 << 10}))
 	const writers, each = 16, 100
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {
@@ -61,7 +61,7 @@ func TestLogConcurrentWriters(t *testing.T) {
 
 func TestLogReopen(t *testing.T) {
 	dir := t.TempDir()
-	l, err := OpenLog(dir, WithIndexFlushEvents(7), WithSegmentSize(4<<10))
+	l, err := OpenLog(dir, WithTuning(Tuning{IndexFlushEvents: 7, SegmentSize: 4 << 10}))
 	require.NoError(t, err)
 	for i := 0; i < 50; i++ {
 		writeAll(t, l, readEvent(t0.Add(time.Duration(i)*time.Minute), clinician(), []shcrkit.NHSNumber{patientA, patientB}[i%2]))
@@ -73,7 +73,7 @@ func TestLogReopen(t *testing.T) {
 	assert.ErrorIs(t, l.Write(context.Background(), readEvent(t0, clinician(), patientA)), ErrClosed)
 	assert.ErrorIs(t, l.Verify(context.Background()), ErrClosed)
 
-	l = openTestLog(t, dir, WithIndexFlushEvents(7), WithSegmentSize(4<<10))
+	l = openTestLog(t, dir, WithTuning(Tuning{IndexFlushEvents: 7, SegmentSize: 4 << 10}))
 	assert.Equal(t, uint64(50), l.Size())
 	assert.False(t, l.Recovered().Torn())
 	c2, ok := l.Checkpoint()
@@ -105,7 +105,8 @@ func TestLogRejectsBadInput(t *testing.T) {
 
 func TestLogOptions(t *testing.T) {
 	bad := []LogOption{nil, WithSigningKey("nonsense"), WithOrigin(""), WithOrigin("has space"), WithOrigin("a+b"),
-		WithCheckpointInterval(0), WithSegmentSize(10), WithIndexFlushEvents(0), WithMaxBatch(0), WithClock(nil),
+		WithCheckpointInterval(0), WithTuning(Tuning{SegmentSize: 10}), WithTuning(Tuning{SegmentSize: 2 << 30}),
+		WithTuning(Tuning{IndexFlushEvents: -1}), WithTuning(Tuning{MaxBatch: 1 << 17}), WithClock(nil),
 		WithCheckpointFunc(nil), WithLogger(nil), WithReview(ReviewConfig{VolumeFactor: -1}),
 		WithReview(ReviewConfig{Hours: WorkingHours{Start: 10 * time.Hour, End: 9 * time.Hour}})}
 	for i, o := range bad {
@@ -247,7 +248,7 @@ func TestLogFailsClosed(t *testing.T) {
 }
 
 func TestSyncEveryEvent(t *testing.T) {
-	l := openTestLog(t, t.TempDir(), WithSyncEveryEvent())
+	l := openTestLog(t, t.TempDir(), withSyncEveryEvent())
 	var wg sync.WaitGroup
 	for w := 0; w < 8; w++ {
 		wg.Add(1)

@@ -30,7 +30,7 @@ type lossFixture struct {
 func buildLossFixture(t *testing.T) lossFixture {
 	t.Helper()
 	dir := t.TempDir()
-	l, err := OpenLog(dir, WithSegmentSize(4<<10), WithIndexFlushEvents(8), WithCheckpointInterval(24*time.Hour))
+	l, err := OpenLog(dir, WithTuning(Tuning{SegmentSize: 4 << 10, IndexFlushEvents: 8}), WithCheckpointInterval(24*time.Hour))
 	require.NoError(t, err)
 	fx := lossFixture{acked: map[uint64]string{}}
 	for i := 1; i <= 30; i++ {
@@ -328,7 +328,7 @@ func TestCheckpointEveryCommit(t *testing.T) {
 // Verify beside writers, checkpoints, index flushes and merges and
 // segment rolls finds nothing wrong.
 func TestVerifyBesideWrites(t *testing.T) {
-	l := openTestLog(t, t.TempDir(), WithCheckpointInterval(time.Millisecond), WithIndexFlushEvents(16), WithSegmentSize(8<<10))
+	l := openTestLog(t, t.TempDir(), WithCheckpointInterval(time.Millisecond), WithTuning(Tuning{IndexFlushEvents: 16, SegmentSize: 8 << 10}))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for w := range 4 {

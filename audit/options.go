@@ -3,10 +3,8 @@ package audit
 import (
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -16,60 +14,21 @@ type LogOption interface {
 	applyLog(*logConfig) error
 }
 
-// HTTPOption configures NewHTTPSink.
-type HTTPOption interface {
-	applyHTTP(*httpConfig) error
-}
-
 type logOptionFunc func(*logConfig) error
 
 func (f logOptionFunc) applyLog(c *logConfig) error { return f(c) }
 
-type httpOptionFunc func(*httpConfig) error
-
-func (f httpOptionFunc) applyHTTP(c *httpConfig) error { return f(c) }
-
-// LoggerOption sets the logger of a Log or an HTTPSink; it is both a
-// LogOption and an HTTPOption.
-type LoggerOption struct{ logger *slog.Logger }
-
-// WithLogger sets the logger for warnings (a torn tail truncated, a retry).
+// WithLogger sets the logger for warnings (a torn tail truncated, say).
 // The default discards. Log lines carry no NHS number.
-func WithLogger(l *slog.Logger) LoggerOption { return LoggerOption{logger: l} }
-
-func (o LoggerOption) applyLog(c *logConfig) error {
-	if o.logger == nil {
-		return fmt.Errorf("%w: nil logger", ErrInvalidOption)
-	}
-	c.logger = o.logger
-	return nil
+func WithLogger(l *slog.Logger) LogOption {
+	return logOptionFunc(func(c *logConfig) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrInvalidOption)
+		}
+		c.logger = l
+		return nil
+	})
 }
-
-func (o LoggerOption) applyHTTP(c *httpConfig) error {
-	if o.logger == nil {
-		return fmt.Errorf("%w: nil logger", ErrInvalidOption)
-	}
-	c.logger = o.logger
-	return nil
-}
-
-// Defaults of a Log.
-const (
-	// DefaultOrigin is the checkpoint origin (and the name of a generated
-	// signing key) when WithOrigin is not given.
-	DefaultOrigin = logstore.DefaultOrigin
-	// DefaultCheckpointInterval is how often a Log that is being written
-	// to signs a checkpoint.
-	DefaultCheckpointInterval = time.Second
-	// DefaultSegmentSize is the size at which a Log starts a new segment
-	// file.
-	DefaultSegmentSize = 64 << 20
-	// DefaultIndexFlushEvents is how many events a Log indexes in memory
-	// before it writes them to an index file.
-	DefaultIndexFlushEvents = 1 << 16
-	// DefaultMaxBatch is the most events one group commit writes.
-	DefaultMaxBatch = 4096
-)
 
 type logConfig struct {
 	signingKey       string
@@ -89,11 +48,11 @@ type logConfig struct {
 
 func defaultLogConfig() logConfig {
 	return logConfig{
-		origin:           "", // the signing key's name; DefaultOrigin for a new key
-		checkpointEvery:  DefaultCheckpointInterval,
-		segmentSize:      DefaultSegmentSize,
-		indexFlushEvents: DefaultIndexFlushEvents,
-		maxBatch:         DefaultMaxBatch,
+		origin:           "", // the signing key's name; "shcrkit.audit" for a new key
+		checkpointEvery:  time.Second,
+		segmentSize:      64 << 20,
+		indexFlushEvents: 1 << 16,
+		maxBatch:         4096,
 		now:              time.Now,
 		logger:           slog.New(slog.DiscardHandler),
 	}
@@ -129,7 +88,7 @@ func WithOrigin(origin string) LogOption {
 }
 
 // WithCheckpointInterval sets how often a log being written to signs a
-// checkpoint (default DefaultCheckpointInterval). Events written since
+// checkpoint (default one second). Events written since
 // the last checkpoint are durable but not yet covered by a signature.
 func WithCheckpointInterval(d time.Duration) LogOption {
 	return logOptionFunc(func(c *logConfig) error {
@@ -141,50 +100,52 @@ func WithCheckpointInterval(d time.Duration) LogOption {
 	})
 }
 
-// WithSyncEveryEvent turns group commit off: every event gets its own
-// write and fsync. It exists to measure what group commit gains; it is
-// much slower under concurrent load and no safer.
-func WithSyncEveryEvent() LogOption {
+// withSyncEveryEvent turns group commit off: every event gets its own
+// write and fsync. It exists for the benchmark that measures what group
+// commit gains; it is much slower under concurrent load and no safer.
+func withSyncEveryEvent() LogOption {
 	return logOptionFunc(func(c *logConfig) error {
 		c.syncEach = true
 		return nil
 	})
 }
 
-// WithSegmentSize sets the size in bytes at which the log starts a new
-// segment file (default DefaultSegmentSize, at least 4 KiB, at most
-// 1 GiB).
-func WithSegmentSize(n int64) LogOption {
-	return logOptionFunc(func(c *logConfig) error {
-		if n < 4<<10 || n > 1<<30 {
-			return fmt.Errorf("%w: segment size %d outside 4KiB..1GiB", ErrInvalidOption, n)
-		}
-		c.segmentSize = n
-		return nil
-	})
+// Tuning sets the sizes of a log's storage engine. A zero field keeps
+// its default.
+type Tuning struct {
+	// SegmentSize is the size in bytes at which the log starts a new
+	// segment file (default 64 MiB, at least 4 KiB, at most 1 GiB).
+	SegmentSize int64
+	// IndexFlushEvents is how many events are indexed in memory before
+	// the index is written to disk (default 65536, at most 16M). It also
+	// bounds how much of the log OpenLog reads back after a crash.
+	IndexFlushEvents int
+	// MaxBatch is the most events one group commit writes (default 4096,
+	// at most 65536).
+	MaxBatch int
 }
 
-// WithIndexFlushEvents sets how many events are indexed in memory before
-// the index is written to disk (default DefaultIndexFlushEvents). It also
-// bounds how much of the log OpenLog reads back after a crash.
-func WithIndexFlushEvents(n int) LogOption {
+// WithTuning sets the sizes of the log's storage engine; the defaults
+// suit most logs.
+func WithTuning(t Tuning) LogOption {
 	return logOptionFunc(func(c *logConfig) error {
-		if n < 1 || n > 1<<24 {
-			return fmt.Errorf("%w: index flush size %d outside 1..16M", ErrInvalidOption, n)
+		switch {
+		case t.SegmentSize != 0 && (t.SegmentSize < 4<<10 || t.SegmentSize > 1<<30):
+			return fmt.Errorf("%w: segment size %d outside 4KiB..1GiB", ErrInvalidOption, t.SegmentSize)
+		case t.IndexFlushEvents < 0 || t.IndexFlushEvents > 1<<24:
+			return fmt.Errorf("%w: index flush size %d outside 1..16M", ErrInvalidOption, t.IndexFlushEvents)
+		case t.MaxBatch < 0 || t.MaxBatch > 1<<16:
+			return fmt.Errorf("%w: batch size %d outside 1..65536", ErrInvalidOption, t.MaxBatch)
 		}
-		c.indexFlushEvents = n
-		return nil
-	})
-}
-
-// WithMaxBatch sets the most events one group commit writes (default
-// DefaultMaxBatch).
-func WithMaxBatch(n int) LogOption {
-	return logOptionFunc(func(c *logConfig) error {
-		if n < 1 || n > 1<<16 {
-			return fmt.Errorf("%w: batch size %d outside 1..65536", ErrInvalidOption, n)
+		if t.SegmentSize != 0 {
+			c.segmentSize = t.SegmentSize
 		}
-		c.maxBatch = n
+		if t.IndexFlushEvents != 0 {
+			c.indexFlushEvents = t.IndexFlushEvents
+		}
+		if t.MaxBatch != 0 {
+			c.maxBatch = t.MaxBatch
+		}
 		return nil
 	})
 }
@@ -239,92 +200,6 @@ func WithCheckpointFunc(f func(Checkpoint)) LogOption {
 func WithCheckpointEveryCommit() LogOption {
 	return logOptionFunc(func(c *logConfig) error {
 		c.checkpointEachCommit = true
-		return nil
-	})
-}
-
-type httpConfig struct {
-	client      *http.Client
-	maxAttempts int
-	minWait     time.Duration
-	maxWait     time.Duration
-	userAgent   string
-	logger      *slog.Logger
-	maxResponse int64
-}
-
-func defaultHTTPConfig() httpConfig {
-	return httpConfig{
-		client:      &http.Client{Timeout: 30 * time.Second},
-		maxAttempts: 4,
-		minWait:     200 * time.Millisecond,
-		maxWait:     5 * time.Second,
-		userAgent:   "shcrkit-audit/" + shcrkit.Version,
-		logger:      slog.New(slog.DiscardHandler),
-		maxResponse: 1 << 20,
-	}
-}
-
-// WithHTTPClient sets the HTTP client of an HTTPSink. Authentication to
-// the FHIR server belongs in its Transport (an oauth2.Transport, say).
-// The client is used through a copy with the SDK's redirect policy: a
-// redirect to another origin (scheme, host or port) than the request's
-// fails with a *shcrkit.RedirectError, and neither the body nor the
-// Authorization header is sent there. The client itself is not changed.
-func WithHTTPClient(c *http.Client) HTTPOption {
-	return httpOptionFunc(func(h *httpConfig) error {
-		if c == nil {
-			return fmt.Errorf("%w: nil HTTP client", ErrInvalidOption)
-		}
-		h.client = c
-		return nil
-	})
-}
-
-// WithMaxAttempts sets how many times an HTTPSink tries to deliver one
-// event (default 4, at most 20).
-func WithMaxAttempts(n int) HTTPOption {
-	return httpOptionFunc(func(h *httpConfig) error {
-		if n < 1 || n > 20 {
-			return fmt.Errorf("%w: max attempts %d outside 1..20", ErrInvalidOption, n)
-		}
-		h.maxAttempts = n
-		return nil
-	})
-}
-
-// WithRetryWait sets the bounds of the exponential backoff between
-// attempts (default 200ms to 5s). A Retry-After header is honoured up to
-// max.
-func WithRetryWait(min, max time.Duration) HTTPOption {
-	return httpOptionFunc(func(h *httpConfig) error {
-		if min < 0 || max < min || max > 5*time.Minute {
-			return fmt.Errorf("%w: retry wait %v..%v", ErrInvalidOption, min, max)
-		}
-		h.minWait, h.maxWait = min, max
-		return nil
-	})
-}
-
-// WithUserAgent sets the User-Agent header of an HTTPSink.
-func WithUserAgent(ua string) HTTPOption {
-	return httpOptionFunc(func(h *httpConfig) error {
-		if ua == "" || !cleanText(ua) {
-			return fmt.Errorf("%w: user agent must be printable text", ErrInvalidOption)
-		}
-		h.userAgent = ua
-		return nil
-	})
-}
-
-// WithMaxResponseBytes caps how much of a FHIR server's answer an
-// HTTPSink reads (default 1 MiB).
-func WithMaxResponseBytes(n int64) HTTPOption {
-	return httpOptionFunc(func(h *httpConfig) error {
-		if n < 1024 {
-			return fmt.Errorf("%w: response cap %d below 1024", ErrInvalidOption, n)
-		}
-		h.maxResponse = n
 		return nil
 	})
 }

@@ -24,7 +24,7 @@ func TestVerifyProgress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := openTestLog(t, t.TempDir(), WithSegmentSize(4<<10), WithIndexFlushEvents(50))
+			l := openTestLog(t, t.TempDir(), WithTuning(Tuning{SegmentSize: 4 << 10, IndexFlushEvents: 50}))
 			for i := 0; i < tt.events; i++ {
 				writeAll(t, l, readEvent(t0.Add(time.Duration(i)*time.Minute), clinician(), []shcrkit.NHSNumber{patientA, patientB}[i%2]))
 			}
@@ -55,7 +55,7 @@ func TestVerifyProgress(t *testing.T) {
 // A tampered log still fails its check when progress is reported.
 func TestVerifyProgressTampered(t *testing.T) {
 	dir := t.TempDir()
-	l := openTestLog(t, dir, WithSegmentSize(4<<10))
+	l := openTestLog(t, dir, WithTuning(Tuning{SegmentSize: 4 << 10}))
 	for i := 0; i < 20; i++ {
 		writeAll(t, l, readEvent(t0.Add(time.Duration(i)*time.Minute), clinician(), patientA))
 	}

@@ -131,7 +131,7 @@ func TestQueryRejectsBadInput(t *testing.T) {
 func Requester0() shcrkit.Requester { return shcrkit.Requester{} }
 
 func TestQueryAcrossIndexRuns(t *testing.T) {
-	l := openTestLog(t, t.TempDir(), WithIndexFlushEvents(5))
+	l := openTestLog(t, t.TempDir(), WithTuning(Tuning{IndexFlushEvents: 5}))
 	patients := []shcrkit.NHSNumber{patientA, patientB, patientC}
 	want := map[shcrkit.NHSNumber][]uint64{}
 	for i := 1; i <= 123; i++ {
@@ -150,7 +150,7 @@ func TestQueryAcrossIndexRuns(t *testing.T) {
 
 // A patient query reads only that patient's events, not the log.
 func TestQueryUsesTheIndex(t *testing.T) {
-	l := openTestLog(t, t.TempDir(), WithIndexFlushEvents(64))
+	l := openTestLog(t, t.TempDir(), WithTuning(Tuning{IndexFlushEvents: 64}))
 	for i := 0; i < 500; i++ {
 		p := patientB
 		if i%50 == 0 {

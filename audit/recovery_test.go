@@ -183,7 +183,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 // OpenLog keeps the merged run only.
 func TestRecoveryOfInterruptedMerge(t *testing.T) {
 	dir := t.TempDir()
-	l := openTestLog(t, dir, WithIndexFlushEvents(1000))
+	l := openTestLog(t, dir, WithTuning(Tuning{IndexFlushEvents: 1000}))
 	// Runs of 3 and 1 events: too unequal for the merge policy.
 	writeAll(t, l, smallEvent(1, patientA), smallEvent(2, patientB), smallEvent(3, patientA))
 	require.NoError(t, l.st.FlushIndex())
@@ -203,7 +203,7 @@ func TestRecoveryOfInterruptedMerge(t *testing.T) {
 
 func TestIndexGapIsTampering(t *testing.T) {
 	dir := t.TempDir()
-	l := openTestLog(t, dir, WithIndexFlushEvents(1))
+	l := openTestLog(t, dir, WithTuning(Tuning{IndexFlushEvents: 1}))
 	for i := 1; i <= 4; i++ {
 		writeAll(t, l, smallEvent(i, patientA))
 	}
@@ -217,7 +217,7 @@ func TestIndexGapIsTampering(t *testing.T) {
 
 func TestMissingMiddleSegmentIsTampering(t *testing.T) {
 	dir := t.TempDir()
-	l := openTestLog(t, dir, WithSegmentSize(4<<10))
+	l := openTestLog(t, dir, WithTuning(Tuning{SegmentSize: 4 << 10}))
 	for i := 1; i <= 40; i++ {
 		writeAll(t, l, readEvent(t0, clinician(), patientA))
 	}

@@ -181,7 +181,7 @@ func TestStructuralTamperingIsDetected(t *testing.T) {
 			f[p] = f[p][:tableEntrySize]
 		}},
 		{"verifier key removed and another key given", func(f map[string][]byte) {
-			skey, vkey, _ := GenerateSigningKey(DefaultOrigin)
+			skey, vkey, _ := GenerateSigningKey("shcrkit.audit")
 			f[signingKeyFile] = []byte(skey + "\n")
 			f[verifierFile] = []byte(vkey + "\n")
 		}},

@@ -49,11 +49,11 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		schema:           DefaultSchema,
-		origin:           audit.DefaultOrigin,
+		origin:           "shcrkit.audit",
 		maxBatch:         DefaultMaxBatch,
 		maxConns:         DefaultMaxConns,
 		statementTimeout: DefaultStatementTimeout,
-		checkpointEvery:  audit.DefaultCheckpointInterval,
+		checkpointEvery:  time.Second,
 		now:              time.Now,
 		logger:           slog.New(slog.DiscardHandler),
 	}
@@ -98,7 +98,7 @@ func WithSigningKey(skey string) Option {
 
 // WithOrigin sets the name of the log (the first line of its
 // checkpoints and the name of a generated key; default
-// audit.DefaultOrigin). It is fixed when the key is generated.
+// "shcrkit.audit", as for an audit.Log). It is fixed when the key is generated.
 func WithOrigin(origin string) Option {
 	return func(c *config) error {
 		if _, _, err := audit.GenerateSigningKey(origin); err != nil {
@@ -176,7 +176,7 @@ func WithStatementTimeout(d time.Duration) Option {
 }
 
 // WithCheckpointInterval sets how often a store being written to signs a
-// checkpoint (default audit.DefaultCheckpointInterval); the checkpoint is
+// checkpoint (default one second); the checkpoint is
 // committed in the same transaction as the batch it ends with.
 func WithCheckpointInterval(d time.Duration) Option {
 	return func(c *config) error {

@@ -84,7 +84,7 @@ func targets() []target {
 			return err
 		}},
 		{"audit HTTP sink", func(ctx context.Context, t *testing.T, base string, l *slog.Logger) error {
-			s, err := audit.NewHTTPSink(base+"/fhir", audit.WithMaxAttempts(1), audit.WithLogger(l))
+			s, err := audit.NewHTTPSink(base+"/fhir", audit.HTTPConfig{MaxAttempts: 1, Logger: l})
 			require.NoError(t, err)
 			return s.Write(ctx, auditEvent())
 		}},
