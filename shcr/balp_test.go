@@ -85,7 +85,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 	north.InjectFault(http.MethodGet, "/fhir/records/RNR-000002", -1, shcrtest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE"})
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec, withHost, func(cfg *shcr.Config) {
-		cfg.RemoteOptions = []shcr.Option{shcr.WithMaxAttempts(1)}
+		cfg.Remote.MaxAttempts = 1
 	})
 	res, err := c.Records(shcrkit.WithCorrelationID(context.Background(), "balp-1"), encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
@@ -313,12 +313,12 @@ func containedOutcome(t *testing.T, data []byte) map[string]any {
 func TestAuditCountsEveryRequestSent(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		opts  []shcr.Option
-		fault func(w *shcrtest.World)
-		check func(t *testing.T, events []audit.Event)
+		name   string
+		remote shcr.RemoteConfig
+		fault  func(w *shcrtest.World)
+		check  func(t *testing.T, events []audit.Event)
 	}{
-		{"a Bundle longer than the page limit", []shcr.Option{shcr.WithMaxPages(2)}, nil, func(t *testing.T, events []audit.Event) {
+		{"a Bundle longer than the page limit", shcr.RemoteConfig{MaxPages: 2}, nil, func(t *testing.T, events []audit.Event) {
 			var pages []audit.Event
 			for _, e := range events {
 				if stepOf(e) == shcr.StepRetrieval && e.ResourceID() == "RNR-000002" {
@@ -332,7 +332,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 			}
 			assert.NotEqual(t, pages[0].RequestID, pages[1].RequestID)
 		}},
-		{"a provider outside the directory", nil, func(w *shcrtest.World) {
+		{"a provider outside the directory", shcr.RemoteConfig{}, func(w *shcrtest.World) {
 			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientNormal, Custodian: shcrtest.CustodianKestrel,
 				Type: nrls.TypeContingencyPlan, URL: "https://elsewhere.example.test/records/RKS-stolen", LocalID: "stolen"})
 			if err != nil {
@@ -360,7 +360,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 				tt.fault(w)
 			}
 			rec := audittest.NewRecorder()
-			c := newJourney(t, w, rec, func(cfg *shcr.Config) { cfg.RemoteOptions = tt.opts })
+			c := newJourney(t, w, rec, func(cfg *shcr.Config) { cfg.Remote = tt.remote })
 			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 			require.NoError(t, err)
 			res.Close()

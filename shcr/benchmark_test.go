@@ -132,7 +132,7 @@ func BenchmarkRecordsLatency(b *testing.B) {
 	c := newJourney(b, w, sink)
 	cfg, err := w.Config(sink)
 	require.NoError(b, err)
-	remote, err := shcr.NewRemote(w.Directory)
+	remote, err := shcr.NewRemote(w.Directory, shcr.RemoteConfig{})
 	require.NoError(b, err)
 	// The sequential steps call PDS and the NRL directly, as the
 	// requester's session.

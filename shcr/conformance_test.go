@@ -35,14 +35,14 @@ func TestConformanceSSPPointer(t *testing.T) {
 	known, err := shcr.NewDirectory(shcr.DirectoryConfig{SSP: proxy, Endpoints: []shcr.Endpoint{
 		{Name: "provider", Custodians: []shcrkit.ODSCode{p.Custodian}, BaseURL: "https://p1.nhs.uk"}}})
 	require.NoError(t, err)
-	r, err := shcr.NewRemote(known)
+	r, err := shcr.NewRemote(known, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	assert.NoError(t, r.Check(p))
 
 	elsewhere, err := shcr.NewDirectory(shcr.DirectoryConfig{SSP: proxy, Endpoints: []shcr.Endpoint{
 		{Name: "provider", Custodians: []shcrkit.ODSCode{p.Custodian}, BaseURL: "https://other.provider.example"}}})
 	require.NoError(t, err)
-	r, err = shcr.NewRemote(elsewhere)
+	r, err = shcr.NewRemote(elsewhere, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	require.ErrorIs(t, r.Check(p), shcr.ErrHostNotAllowed)
 }

@@ -15,11 +15,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// DefaultSSPInteractionID is the Spine interaction ID sent in
-// Ssp-InteractionID when retrieving a pointer's content through the Spine
-// Secure Proxy.
-const DefaultSSPInteractionID = nrls.SSPInteractionRead
-
 // Endpoint is how to reach one remote shared care record and how to
 // authenticate to it. Only the hosts an Endpoint names ever receive its
 // credentials.
@@ -60,7 +55,7 @@ type Endpoint struct {
 	// journey's per-custodian timeout when non-zero.
 	Timeout time.Duration
 	// Parallelism bounds the requests in flight to this endpoint at once,
-	// 1 to 256; 0 means the Remote's default (DefaultParallelism, or
+	// 1 to 256; 0 means the Remote's default (RemoteConfig.Parallelism, or
 	// Config.Parallelism for a journey Client). A streamed document holds
 	// its place until its body is closed.
 	Parallelism int
@@ -85,7 +80,8 @@ type SSP struct {
 	// ConsumerASID is this system's 12-digit ASID, sent as Ssp-From.
 	ConsumerASID string
 	// InteractionID is sent as Ssp-InteractionID; "" means
-	// DefaultSSPInteractionID.
+	// nrls.SSPInteractionRead, the interaction of retrieving a pointer's
+	// content.
 	InteractionID string
 	// TokenSource, when set, supplies an access token for the proxy; the
 	// identity token then travels in X-Identity-Token.
@@ -237,7 +233,7 @@ func checkSSP(s SSP) (*sspRoute, []string) {
 		problems = append(problems, "consumer ASID must be 12 digits")
 	}
 	if s.InteractionID == "" {
-		s.InteractionID = DefaultSSPInteractionID
+		s.InteractionID = nrls.SSPInteractionRead
 	} else if strings.ContainsAny(s.InteractionID, "\r\n") {
 		problems = append(problems, "interaction ID must be one line")
 	}

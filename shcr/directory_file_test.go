@@ -15,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/auth/authtest"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,9 +86,9 @@ endpoints:
 	assert.Equal(t, auth.RS256, north.Identity.Signing)
 	ssp, ok := d.SSP()
 	require.True(t, ok)
-	assert.Equal(t, shcr.DefaultSSPInteractionID, ssp.InteractionID)
+	assert.Equal(t, nrls.SSPInteractionRead, ssp.InteractionID)
 
-	r, err := shcr.NewRemote(d)
+	r, err := shcr.NewRemote(d, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	_, err = r.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/north/CarePlan/1", "application/fhir+json", ""))
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package shcr
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,18 +15,6 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
-)
-
-// Defaults of the journey.
-const (
-	// DefaultTimeout bounds one retrieval from a remote ShCR when neither
-	// Config.Timeout nor the endpoint says otherwise.
-	DefaultTimeout = 10 * time.Second
-	// DefaultParallelism bounds the retrievals in flight at once to each
-	// remote ShCR endpoint.
-	DefaultParallelism = 8
-	// maxParallelism is the largest bound accepted.
-	maxParallelism = 256
 )
 
 // Config is what a journey Client is built from.
@@ -49,16 +38,17 @@ type Config struct {
 	// refused.
 	Relationships RelationshipVerifier
 	// RelationshipTimeout bounds the verification; a verifier that has
-	// not answered by then fails closed. 0 means
-	// DefaultRelationshipTimeout.
+	// not answered by then fails closed. 0 means 3 seconds.
 	RelationshipTimeout time.Duration
 	// Audit records every step. Required: auditing cannot be switched off.
 	Audit audit.Sink
 	// Directory names the remote ShCRs and how to reach them. Required.
 	Directory *Directory
-	// RemoteOptions configure the Remote built over Directory (HTTP
-	// client, size caps, issuer of identity tokens...).
-	RemoteOptions []Option
+	// Remote configures the Remote built over Directory (HTTP client,
+	// size caps, issuer of identity tokens...). Its Logger, Now,
+	// Parallelism, TracerProvider and MeterProvider default to this
+	// Config's.
+	Remote RemoteConfig
 	// TracerProvider and MeterProvider receive the journey's spans (the
 	// journey, each step, each pointer's decision, each retrieval, each
 	// audit write, with the HTTP calls to remote ShCRs as children) and
@@ -70,11 +60,11 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 	// Timeout bounds one retrieval from a custodian (an endpoint's own
-	// Timeout takes precedence); 0 means DefaultTimeout.
+	// Timeout takes precedence); 0 means 10 seconds.
 	Timeout time.Duration
 	// Parallelism bounds the retrievals in flight at once to each remote
 	// ShCR endpoint (an endpoint's own Parallelism takes precedence); 0
-	// means DefaultParallelism. The bound is per endpoint, not global, so a
+	// means 8. The bound is per endpoint, not global, so a
 	// journey with many records at one custodian does not hold up the
 	// others.
 	Parallelism int
@@ -86,8 +76,10 @@ type Config struct {
 	Alert AlertFunc
 	// ResourceCategories put the FHIR resource types that Search may
 	// look for into the policy's data categories; each category must be
-	// the policy's. Nil means those of DefaultResourceCategories whose
-	// category the policy has. A resource type in none is refused.
+	// the policy's. Nil means these, where the policy has the category: AllergyIntolerance,
+	// MedicationStatement and Condition in clinical-summary, Observation
+	// in observations, CarePlan in care-plans, Appointment in
+	// appointments. A resource type in none is refused.
 	ResourceCategories map[string]string
 	// Now is the clock of decisions, audit events and identity tokens;
 	// nil means time.Now.
@@ -129,92 +121,93 @@ type Client struct {
 
 // New checks cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
-	var missing []string
-	if cfg.PDS == nil {
-		missing = append(missing, "PDS")
-	}
-	if cfg.NRL == nil {
-		missing = append(missing, "NRL")
-	}
 	if cfg.Policies != nil {
 		cfg.Policy = cfg.Policies.Policy()
 	}
-	if cfg.Policy == nil {
-		missing = append(missing, "Policy")
-	}
-	if cfg.Audit == nil {
-		missing = append(missing, "Audit")
-	} else if err := audit.CheckSink(cfg.Audit); err != nil {
-		return nil, fmt.Errorf("%w: Audit: %w", ErrInvalidOption, err)
-	}
-	if cfg.Directory == nil {
-		missing = append(missing, "Directory")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("%w: Config needs %v", ErrInvalidOption, missing)
-	}
-	if strings.ContainsAny(cfg.ClientAddress, "/?#@ ") {
-		return nil, fmt.Errorf("%w: ClientAddress %q is not a host name or IP address", ErrInvalidOption, cfg.ClientAddress)
-	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("%w: negative timeout", ErrInvalidOption)
-	}
-	if cfg.RelationshipTimeout < 0 {
-		return nil, fmt.Errorf("%w: negative relationship timeout", ErrInvalidOption)
-	}
-	if cfg.Parallelism < 0 || cfg.Parallelism > maxParallelism {
-		return nil, fmt.Errorf("%w: parallelism %d is outside 0..%d", ErrInvalidOption, cfg.Parallelism, maxParallelism)
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		pds: cfg.PDS, nrl: cfg.NRL, policy: cfg.Policy, policies: cfg.Policies, sink: cfg.Audit,
-		verifier: cfg.Relationships, relTimeout: cfg.RelationshipTimeout,
-		timeout: cfg.Timeout, parallelism: cfg.Parallelism, alert: cfg.Alert, now: cfg.Now, logger: cfg.Logger,
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.relTimeout == 0 {
-		c.relTimeout = DefaultRelationshipTimeout
-	}
-	if c.parallelism == 0 {
-		c.parallelism = DefaultParallelism
+		verifier: cfg.Relationships, relTimeout: cmp.Or(cfg.RelationshipTimeout, defaultRelationshipTimeout),
+		timeout: cmp.Or(cfg.Timeout, defaultTimeout), parallelism: cmp.Or(cfg.Parallelism, defaultParallelism),
+		alert: cfg.Alert, now: cfg.Now, logger: cfg.Logger,
+		pdsEndpoint: cfg.PDS.BaseURL().String(), nrlEndpoint: cfg.NRL.BaseURL(),
+		clientAddr: cmp.Or(cfg.ClientAddress, defaultClientAddress()),
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
 	}
 	var err error
 	if c.resourceCategories, err = resourceCategories(cfg); err != nil {
 		return nil, err
 	}
-	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
-	}
 	if c.tel, err = newJourneyTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
 		return nil, fmt.Errorf("%w: telemetry: %w", ErrInvalidOption, err)
 	}
-	opts := []Option{WithClock(c.now), WithParallelism(c.parallelism)}
-	if cfg.TracerProvider != nil {
-		opts = append(opts, WithTracerProvider(cfg.TracerProvider))
-	}
-	if cfg.MeterProvider != nil {
-		opts = append(opts, WithMeterProvider(cfg.MeterProvider))
-	}
-	opts = append(opts, cfg.RemoteOptions...)
-	if cfg.Logger != nil {
-		opts = append([]Option{WithLogger(cfg.Logger)}, opts...)
-	}
-	r, err := NewRemote(cfg.Directory, opts...)
-	if err != nil {
+	if c.remote, err = NewRemote(cfg.Directory, cfg.remoteConfig(c.now, c.parallelism)); err != nil {
 		return nil, err
 	}
-	c.remote = r
-	c.pdsEndpoint = cfg.PDS.BaseURL().String()
-	c.nrlEndpoint = cfg.NRL.BaseURL()
-	c.clientAddr = cfg.ClientAddress
-	if c.clientAddr == "" {
-		c.clientAddr = defaultClientAddress()
-	}
 	return c, nil
+}
+
+// remoteConfig is cfg.Remote with the settings it leaves out taken from
+// cfg.
+func (cfg Config) remoteConfig(now func() time.Time, parallelism int) RemoteConfig {
+	rc := cfg.Remote
+	if rc.Now == nil {
+		rc.Now = now
+	}
+	if rc.Parallelism == 0 {
+		rc.Parallelism = parallelism
+	}
+	if rc.Logger == nil {
+		rc.Logger = cfg.Logger
+	}
+	if rc.TracerProvider == nil {
+		rc.TracerProvider = cfg.TracerProvider
+	}
+	if rc.MeterProvider == nil {
+		rc.MeterProvider = cfg.MeterProvider
+	}
+	return rc
+}
+
+// check reports what cfg lacks or gets wrong, as an error matching
+// ErrInvalidOption.
+func (cfg Config) check() error {
+	var missing []string
+	for _, f := range []struct {
+		name   string
+		absent bool
+	}{
+		{"PDS", cfg.PDS == nil}, {"NRL", cfg.NRL == nil}, {"Policy", cfg.Policy == nil},
+		{"Audit", cfg.Audit == nil}, {"Directory", cfg.Directory == nil},
+	} {
+		if f.absent {
+			missing = append(missing, f.name)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return fmt.Errorf("%w: Config needs %v", ErrInvalidOption, missing)
+	case strings.ContainsAny(cfg.ClientAddress, "/?#@ "):
+		return fmt.Errorf("%w: ClientAddress %q is not a host name or IP address", ErrInvalidOption, cfg.ClientAddress)
+	case cfg.Timeout < 0:
+		return fmt.Errorf("%w: negative timeout", ErrInvalidOption)
+	case cfg.RelationshipTimeout < 0:
+		return fmt.Errorf("%w: negative relationship timeout", ErrInvalidOption)
+	}
+	if err := audit.CheckSink(cfg.Audit); err != nil {
+		return fmt.Errorf("%w: Audit: %w", ErrInvalidOption, err)
+	}
+	if cfg.Parallelism != 0 {
+		return within("parallelism", cfg.Parallelism, 1, maxParallelism)
+	}
+	return nil
 }
 
 // Remote returns the Remote the Client retrieves through.
@@ -293,7 +286,7 @@ func resourceCategories(cfg Config) (map[string]string, error) {
 	}
 	out := make(map[string]string)
 	if cfg.ResourceCategories == nil {
-		for rt, cat := range DefaultResourceCategories {
+		for rt, cat := range defaultResourceCategories {
 			if has[cat] {
 				out[rt] = cat
 			}

@@ -758,7 +758,7 @@ func TestFetchedDocumentHoldsItsPlaceUntilClosed(t *testing.T) {
 	require.NoError(t, err)
 	p2, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
 	require.NoError(t, err)
-	remote, err := shcr.NewRemote(withParallelism(t, w, region.Custodian(), 1))
+	remote, err := shcr.NewRemote(withParallelism(t, w, region.Custodian(), 1), shcr.RemoteConfig{})
 	require.NoError(t, err)
 	ctx := context.Background()
 	first, err := remote.Fetch(ctx, shcr.FetchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Pointer: p1})
@@ -861,7 +861,7 @@ func TestRecordsRemoteFaults(t *testing.T) {
 				if tt.fault.Drip > 0 {
 					cfg.Timeout = 3 * time.Second
 				}
-				cfg.RemoteOptions = []shcr.Option{shcr.WithMaxAttempts(1), shcr.WithMaxResponseBytes(32 << 10)}
+				cfg.Remote = shcr.RemoteConfig{MaxAttempts: 1, MaxResponseBytes: 32 << 10}
 			})
 			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 			require.NoError(t, err)

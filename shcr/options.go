@@ -13,27 +13,81 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Defaults of a Remote.
+// Defaults of a Remote and of the journey, as the fields of RemoteConfig
+// and Config document them.
 const (
-	// DefaultMaxDocumentBytes caps a streamed attachment (PDF, HTML...).
-	DefaultMaxDocumentBytes = 64 << 20
-	// DefaultMaxPages bounds the pages of a Bundle followed through next
-	// links.
-	DefaultMaxPages = 20
+	defaultMaxDocumentBytes    = 64 << 20
+	defaultMaxPages            = 20
+	defaultParallelism         = 8
+	maxParallelism             = 256
+	defaultTimeout             = 10 * time.Second
+	defaultRelationshipTimeout = 3 * time.Second
 )
 
-// DefaultContentTypes are the media types a Remote retrieves unless
-// WithContentTypes says otherwise.
-var DefaultContentTypes = []string{
+// defaultContentTypes are the media types a Remote retrieves unless
+// RemoteConfig.ContentTypes says otherwise.
+var defaultContentTypes = []string{
 	fhirhttp.MediaFHIRJSON, fhirhttp.MediaJSON,
 	"application/pdf", "text/html", "text/plain", "application/xml", "text/xml",
 	"image/jpeg", "image/png", "image/tiff",
 }
 
-// Option configures a Remote. An option checks its input and returns an
-// error matching ErrInvalidOption.
-type Option func(*options) error
+// RemoteConfig is how a Remote reaches the endpoints of its Directory.
+// The zero value takes every default. A journey Client builds its Remote
+// from Config.Remote, filling Logger, Now, Parallelism, TracerProvider and
+// MeterProvider from the Config's own when they are not set here.
+type RemoteConfig struct {
+	// HTTPClient is the HTTP client that remote requests go through; nil
+	// means one of the SDK's own. Its redirect policy is replaced by one
+	// that never follows a redirect to another host, and endpoints with a
+	// client certificate get a clone of its transport (which must then be
+	// an *http.Transport).
+	HTTPClient *http.Client
+	// Logger receives debug lines about requests; nil discards. No line
+	// carries an NHS number or a token.
+	Logger *slog.Logger
+	// MaxAttempts bounds the attempts of one request, 1 to 10; 0 means 3.
+	MaxAttempts int
+	// MaxResponseBytes caps a FHIR JSON answer, all of its Bundle pages
+	// together, at least 1024; 0 means 16 MiB.
+	MaxResponseBytes int64
+	// UserAgent is the caller's product token, put before shcrkit's own in
+	// the User-Agent header.
+	UserAgent string
+	// MaxDocumentBytes caps a streamed attachment, at least 1024; 0 means
+	// 64 MiB. The stream fails with shcrkit.ErrResponseTooLarge past it.
+	MaxDocumentBytes int64
+	// MaxPages bounds the Bundle pages followed through next links, 1 to
+	// 1000; 0 means 20. A Bundle with more fails with ErrTooManyPages.
+	MaxPages int
+	// Issuer is the iss claim of identity tokens: the consuming system's
+	// identifier (its Spine endpoint URL, say). "" means the requester's
+	// System.Name.
+	Issuer string
+	// Now is the clock that stamps identity tokens; nil means time.Now.
+	Now func() time.Time
+	// ContentTypes are the media types that may be retrieved; a pointer
+	// declaring another type is refused before any request. Nil means FHIR
+	// JSON, JSON, PDF, HTML, plain text, XML, JPEG, PNG and TIFF.
+	ContentTypes []string
+	// Parallelism is the default bound on requests in flight to each
+	// endpoint, 1 to 256; 0 means 8. An endpoint's own Parallelism takes
+	// precedence.
+	Parallelism int
+	// WrapTransport puts the caller's RoundTripper (OpenTelemetry's
+	// otelhttp, say) around the transport built for each endpoint, after
+	// its client certificate and roots are set: mutual TLS and the
+	// caller's instrumentation compose.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// TracerProvider gives every request to a remote ShCR a client span
+	// (nil means the global provider), with W3C trace context sent to the
+	// provider; MeterProvider records request durations and retries (nil
+	// means the global provider).
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+}
 
+// options is a checked RemoteConfig.
 type options struct {
 	base             fhirhttp.Config
 	maxDocumentBytes int64
@@ -44,135 +98,83 @@ type options struct {
 	parallelism      int
 }
 
-// WithHTTPClient sets the HTTP client that remote requests go through. Its
-// redirect policy is replaced by one that never follows a redirect to
-// another host, and endpoints with a client certificate get a clone of its
-// transport (which must then be an *http.Transport).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(o *options) error { return o.base.SetHTTPClient(hc) }
-}
-
-// WithLogger sets the logger for debug lines about requests; the default
-// discards. No line carries an NHS number or a token.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error { return o.base.SetLogger(l) }
-}
-
-// WithMaxAttempts bounds the attempts of one request, 1 to 10.
-func WithMaxAttempts(n int) Option {
-	return func(o *options) error { return o.base.SetMaxAttempts(n) }
-}
-
-// WithMaxResponseBytes caps a FHIR JSON answer, all of its Bundle pages
-// together (default 16 MiB).
-func WithMaxResponseBytes(n int64) Option {
-	return func(o *options) error { return o.base.SetMaxResponseBytes(n) }
-}
-
-// WithUserAgent puts the caller's product token before shcrkit's own in
-// the User-Agent header.
-func WithUserAgent(ua string) Option {
-	return func(o *options) error { return o.base.SetUserAgent(ua) }
-}
-
-// WithMaxDocumentBytes caps a streamed attachment (default 64 MiB): the
-// stream fails with shcrkit.ErrResponseTooLarge past it.
-func WithMaxDocumentBytes(n int64) Option {
-	return func(o *options) error {
-		if n < 1024 {
-			return fmt.Errorf("%w: max document bytes %d is below 1024", ErrInvalidOption, n)
-		}
-		o.maxDocumentBytes = n
-		return nil
+// options checks cfg and fills in its defaults. A problem is an error
+// matching ErrInvalidOption.
+func (cfg RemoteConfig) options() (options, error) {
+	o := options{
+		maxDocumentBytes: defaultMaxDocumentBytes, maxPages: defaultMaxPages, now: time.Now,
+		parallelism: defaultParallelism, issuer: cfg.Issuer,
 	}
-}
-
-// WithMaxPages bounds the Bundle pages followed through next links, 1 to
-// 1000 (default 20). A Bundle with more fails with ErrTooManyPages.
-func WithMaxPages(n int) Option {
-	return func(o *options) error {
-		if n < 1 || n > 1000 {
-			return fmt.Errorf("%w: max pages %d is outside 1..1000", ErrInvalidOption, n)
-		}
-		o.maxPages = n
-		return nil
+	o.base.MaxResponseBytes = fhirhttp.DefaultMaxResponseBytes
+	o.base.TracerProvider, o.base.MeterProvider = cfg.TracerProvider, cfg.MeterProvider
+	o.base.HTTPClient, o.base.Logger, o.base.Wrap = cfg.HTTPClient, cfg.Logger, cfg.WrapTransport
+	if cfg.Now != nil {
+		o.now = cfg.Now
 	}
-}
-
-// WithIssuer sets the iss claim of identity tokens: the consuming
-// system's identifier (its Spine endpoint URL, say). The default is the
-// requester's System.Name.
-func WithIssuer(iss string) Option {
-	return func(o *options) error {
-		if strings.TrimSpace(iss) == "" {
-			return fmt.Errorf("%w: empty issuer", ErrInvalidOption)
+	if cfg.MaxAttempts != 0 {
+		if err := o.base.SetMaxAttempts(cfg.MaxAttempts); err != nil {
+			return o, err
 		}
-		o.issuer = iss
-		return nil
 	}
-}
-
-// WithClock sets the clock that stamps identity tokens; nil is refused.
-func WithClock(now func() time.Time) Option {
-	return func(o *options) error {
-		if now == nil {
-			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
+	if cfg.MaxResponseBytes != 0 {
+		if err := o.base.SetMaxResponseBytes(cfg.MaxResponseBytes); err != nil {
+			return o, err
 		}
-		o.now = now
-		return nil
 	}
-}
-
-// WithContentTypes replaces the media types that may be retrieved.
-// A pointer declaring another type is refused before any request.
-func WithContentTypes(types ...string) Option {
-	return func(o *options) error {
-		if len(types) == 0 {
-			return fmt.Errorf("%w: no content types", ErrInvalidOption)
+	if cfg.UserAgent != "" {
+		if err := o.base.SetUserAgent(cfg.UserAgent); err != nil {
+			return o, err
 		}
-		m := make(map[string]bool, len(types))
-		for _, t := range types {
-			mt, _, err := mime.ParseMediaType(t)
-			if err != nil {
-				return fmt.Errorf("%w: content type %q", ErrInvalidOption, t)
-			}
-			m[mt] = true
-		}
-		o.contentTypes = m
-		return nil
 	}
-}
-
-// WithParallelism sets the default bound on requests in flight to each
-// endpoint, 1 to 256 (default DefaultParallelism); an endpoint's own
-// Parallelism takes precedence.
-func WithParallelism(n int) Option {
-	return func(o *options) error {
-		if n < 1 || n > maxParallelism {
-			return fmt.Errorf("%w: parallelism %d is outside 1..%d", ErrInvalidOption, n, maxParallelism)
+	if cfg.MaxDocumentBytes != 0 {
+		if cfg.MaxDocumentBytes < 1024 {
+			return o, fmt.Errorf("%w: max document bytes %d is below 1024", ErrInvalidOption, cfg.MaxDocumentBytes)
 		}
-		o.parallelism = n
-		return nil
+		o.maxDocumentBytes = cfg.MaxDocumentBytes
 	}
+	if cfg.MaxPages != 0 {
+		if err := within("max pages", cfg.MaxPages, 1, 1000); err != nil {
+			return o, err
+		}
+		o.maxPages = cfg.MaxPages
+	}
+	if cfg.Parallelism != 0 {
+		if err := within("parallelism", cfg.Parallelism, 1, maxParallelism); err != nil {
+			return o, err
+		}
+		o.parallelism = cfg.Parallelism
+	}
+	if cfg.Issuer != "" && (strings.TrimSpace(cfg.Issuer) == "" || strings.ContainsAny(cfg.Issuer, "\r\n")) {
+		return o, fmt.Errorf("%w: issuer must be one non-empty line", ErrInvalidOption)
+	}
+	var err error
+	o.contentTypes, err = contentTypeSet(cfg.ContentTypes)
+	return o, err
 }
 
-// WithTransportWrapper puts the caller's RoundTripper (OpenTelemetry's
-// otelhttp, say) around the transport built for each endpoint, after its
-// client certificate and roots are set: mutual TLS and the caller's
-// instrumentation compose.
-func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
-	return func(o *options) error { return o.base.SetWrapTransport(wrap) }
+// within checks that a setting is in lo..hi.
+func within(what string, n, lo, hi int) error {
+	if n < lo || n > hi {
+		return fmt.Errorf("%w: %s %d is outside %d..%d", ErrInvalidOption, what, n, lo, hi)
+	}
+	return nil
 }
 
-// WithTracerProvider gives every request to a remote ShCR a client span
-// from tp (the global provider by default), with W3C trace context sent
-// to the provider.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) error { return o.base.SetTracerProvider(tp) }
-}
-
-// WithMeterProvider records request durations and retries to remote ShCRs
-// with mp (the global provider by default).
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(o *options) error { return o.base.SetMeterProvider(mp) }
+// contentTypeSet checks the media types that may be retrieved; nil means
+// the default ones.
+func contentTypeSet(types []string) (map[string]bool, error) {
+	if types == nil {
+		types = defaultContentTypes
+	} else if len(types) == 0 {
+		return nil, fmt.Errorf("%w: no content types", ErrInvalidOption)
+	}
+	m := make(map[string]bool, len(types))
+	for _, t := range types {
+		mt, _, err := mime.ParseMediaType(t)
+		if err != nil {
+			return nil, fmt.Errorf("%w: content type %q", ErrInvalidOption, t)
+		}
+		m[mt] = true
+	}
+	return m, nil
 }

@@ -12,10 +12,6 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
-// DefaultRelationshipTimeout bounds the verification of a claimed
-// relationship when Config.RelationshipTimeout is zero.
-const DefaultRelationshipTimeout = 3 * time.Second
-
 // RelationshipClaim is the legitimate relationship a requester claims with
 // a patient, with what a verifier needs to judge it.
 type RelationshipClaim struct {

@@ -33,28 +33,15 @@ type Remote struct {
 	logger  *slog.Logger
 }
 
-// NewRemote returns a Remote for the endpoints of dir.
-func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
+// NewRemote returns a Remote for the endpoints of dir, configured by cfg
+// (the zero RemoteConfig takes every default).
+func NewRemote(dir *Directory, cfg RemoteConfig) (*Remote, error) {
 	if dir == nil {
 		return nil, fmt.Errorf("%w: nil directory", ErrInvalidOption)
 	}
-	o := options{maxDocumentBytes: DefaultMaxDocumentBytes, maxPages: DefaultMaxPages, now: time.Now, parallelism: DefaultParallelism}
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
-		}
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
-	}
-	if o.contentTypes == nil {
-		o.contentTypes = make(map[string]bool)
-		for _, t := range DefaultContentTypes {
-			o.contentTypes[t] = true
-		}
-	}
-	if o.base.MaxResponseBytes == 0 {
-		o.base.MaxResponseBytes = fhirhttp.DefaultMaxResponseBytes
+	o, err := cfg.options()
+	if err != nil {
+		return nil, err
 	}
 	r := &Remote{dir: dir, opts: o, clients: make(map[*endpoint]*fhirhttp.Client), slots: make(map[*endpoint]slots)}
 	r.logger = o.base.Logger
@@ -123,7 +110,7 @@ func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.Cer
 // guardedHTTPClient copies base (or a default client) with the redirect
 // policy given (sameOriginRedirect or noRedirect), and with the client
 // certificate and roots in a cloned transport (a caller's own
-// RoundTripper goes around it with WithTransportWrapper). The default client's
+// RoundTripper goes around it with RemoteConfig.WrapTransport). The default client's
 // transport keeps idle as many connections per host as the endpoint may
 // have requests in flight (idle), so that a journey finds every
 // connection the previous one opened and dials none.

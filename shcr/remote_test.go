@@ -23,6 +23,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,11 +55,14 @@ func (p *provider) requests() []*http.Request {
 	return append([]*http.Request(nil), p.reqs...)
 }
 
-func newRemote(t *testing.T, eps []shcr.Endpoint, ssp *shcr.SSP, opts ...shcr.Option) *shcr.Remote {
+// newRemote builds a Remote over eps and ssp, configured by cfg (at most
+// one; none takes the defaults).
+func newRemote(t *testing.T, eps []shcr.Endpoint, ssp *shcr.SSP, cfg ...shcr.RemoteConfig) *shcr.Remote {
 	t.Helper()
+	require.LessOrEqual(t, len(cfg), 1)
 	dir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: eps, SSP: ssp})
 	require.NoError(t, err)
-	r, err := shcr.NewRemote(dir, opts...)
+	r, err := shcr.NewRemote(dir, append(cfg, shcr.RemoteConfig{})[0])
 	require.NoError(t, err)
 	return r
 }
@@ -233,7 +237,7 @@ func TestFetchSendsAccessAndIdentityTokens(t *testing.T) {
 			if tt.access {
 				ep.TokenSource = auth.StaticToken("access-123")
 			}
-			r := newRemote(t, []shcr.Endpoint{ep}, nil, shcr.WithClock(func() time.Time { return now }), shcr.WithIssuer("https://epr.riverside.example"))
+			r := newRemote(t, []shcr.Endpoint{ep}, nil, shcr.RemoteConfig{Now: func() time.Time { return now }, Issuer: "https://epr.riverside.example"})
 			req := fetchReq(t, "RN1", p.URL+"/fhir/Composition/c1", "application/fhir+json", "")
 			req.Restricted = true
 			req.Purpose = shcrkit.PurposeEmergency
@@ -344,7 +348,7 @@ func TestFetchFollowsBundlePages(t *testing.T) {
 	_, err = r.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/fhir/escape", "application/fhir+json", ""))
 	require.ErrorIs(t, err, shcr.ErrHostNotAllowed, "a next link to another host is refused")
 
-	short := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL + "/fhir"}}, nil, shcr.WithMaxPages(2))
+	short := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL + "/fhir"}}, nil, shcr.RemoteConfig{MaxPages: 2})
 	_, err = short.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/fhir/CarePlan", "application/fhir+json", ""))
 	require.ErrorIs(t, err, shcr.ErrTooManyPages)
 }
@@ -372,7 +376,7 @@ func TestFetchStreamsDocumentsWithACap(t *testing.T) {
 		}
 	})
 	r := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL}}, nil,
-		shcr.WithMaxDocumentBytes(20000))
+		shcr.RemoteConfig{MaxDocumentBytes: 20000})
 
 	c, err := r.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/doc.pdf", "application/pdf", ""))
 	require.NoError(t, err)
@@ -418,7 +422,7 @@ func TestFetchChecksFHIRAnswers(t *testing.T) {
 			writeFHIR(w, map[string]any{"hello": "world"})
 		}
 	})
-	r := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL}}, nil, shcr.WithMaxAttempts(1))
+	r := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL}}, nil, shcr.RemoteConfig{MaxAttempts: 1})
 	tests := []struct {
 		path string
 		want error
@@ -498,7 +502,7 @@ func TestFetchThroughSSP(t *testing.T) {
 	require.Len(t, seen, 1)
 	assert.Equal(t, "200000000101", seen[0].Get("Ssp-From"))
 	assert.Equal(t, "100000000001", seen[0].Get("Ssp-To"))
-	assert.Equal(t, shcr.DefaultSSPInteractionID, seen[0].Get("Ssp-InteractionID"))
+	assert.Equal(t, nrls.SSPInteractionRead, seen[0].Get("Ssp-InteractionID"))
 	assert.NotEmpty(t, seen[0].Get("Ssp-TraceID"))
 	assert.True(t, strings.HasPrefix(seen[0].Get("Authorization"), "Bearer "), "the identity token travels in Authorization")
 	assert.Equal(t, "https://"+targetHost+"/fhir/CarePlan/cp1?_format=json", forwarded[0])
@@ -531,7 +535,7 @@ func TestFetchWithMutualTLS(t *testing.T) {
 	assert.Contains(t, string(c.Resource), "riverside-epr")
 
 	noCert := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL, RootCAs: roots}}, nil,
-		shcr.WithMaxAttempts(1))
+		shcr.RemoteConfig{MaxAttempts: 1})
 	_, err = noCert.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/CarePlan/1", "application/fhir+json", ""))
 	require.Error(t, err)
 }
@@ -556,22 +560,22 @@ func selfSigned(t *testing.T, cn string) (tls.Certificate, *x509.CertPool) {
 func TestNewRemoteOptions(t *testing.T) {
 	dir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: []shcr.Endpoint{{Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: "https://n.example"}}})
 	require.NoError(t, err)
-	for _, opt := range []shcr.Option{
-		shcr.WithHTTPClient(nil), shcr.WithLogger(nil), shcr.WithMaxAttempts(0), shcr.WithMaxResponseBytes(10),
-		shcr.WithUserAgent("two\nlines"), shcr.WithMaxDocumentBytes(1), shcr.WithMaxPages(0), shcr.WithIssuer(" "),
-		shcr.WithClock(nil), shcr.WithContentTypes(), shcr.WithContentTypes("not a type/"), nil,
+	for _, cfg := range []shcr.RemoteConfig{
+		{MaxAttempts: 11}, {MaxAttempts: -1}, {MaxResponseBytes: 10}, {UserAgent: "two\nlines"},
+		{MaxDocumentBytes: 1}, {MaxPages: 1001}, {MaxPages: -1}, {Parallelism: 257}, {Issuer: " "},
+		{ContentTypes: []string{}}, {ContentTypes: []string{"not a type/"}},
 	} {
-		_, err := shcr.NewRemote(dir, opt)
-		require.ErrorIs(t, err, shcr.ErrInvalidOption)
+		_, err := shcr.NewRemote(dir, cfg)
+		require.ErrorIs(t, err, shcr.ErrInvalidOption, "%+v", cfg)
 	}
-	_, err = shcr.NewRemote(nil)
+	_, err = shcr.NewRemote(nil, shcr.RemoteConfig{})
 	require.ErrorIs(t, err, shcr.ErrInvalidOption)
 
 	custom := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("unused") })}
 	cert, _ := selfSigned(t, "x")
 	mtlsDir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: []shcr.Endpoint{{Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: "https://n.example", Certificate: &cert}}})
 	require.NoError(t, err)
-	_, err = shcr.NewRemote(mtlsDir, shcr.WithHTTPClient(custom))
+	_, err = shcr.NewRemote(mtlsDir, shcr.RemoteConfig{HTTPClient: custom})
 	require.ErrorIs(t, err, shcr.ErrInvalidOption, "mutual TLS needs an *http.Transport to clone")
 }
 

@@ -118,7 +118,8 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 			}
 
 			perCustodian := int(math.Ceil(float64(n) / float64(len(w.Regions))))
-			waves := (perCustodian + shcr.DefaultParallelism - 1) / shcr.DefaultParallelism
+			const parallelism = 8 // Config.Parallelism's default
+			waves := (perCustodian + parallelism - 1) / parallelism
 
 			// Warm up: tokens cached, connections open.
 			for range 2 {

@@ -124,10 +124,10 @@ func (r *Remote) search(ctx context.Context, loc location, p fetchParams) (*Cont
 	return c, nil
 }
 
-// DefaultResourceCategories put the FHIR resource types a journey Client
-// may search into the data categories of the sample policy the module's tests and
-// examples use; Config.ResourceCategories replaces them.
-var DefaultResourceCategories = map[string]string{
+// defaultResourceCategories put the FHIR resource types a journey Client
+// may search into the data categories of the sample policy the module's
+// tests and examples use; Config.ResourceCategories replaces them.
+var defaultResourceCategories = map[string]string{
 	"AllergyIntolerance":  "clinical-summary",
 	"MedicationStatement": "clinical-summary",
 	"Condition":           "clinical-summary",

@@ -43,7 +43,7 @@ func searchset(t *testing.T, b []byte) (total int, ids []string) {
 func TestRemoteSearchFollowsPagesAtTheCustodiansShCR(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	remote, err := shcr.NewRemote(w.Directory)
+	remote, err := shcr.NewRemote(w.Directory, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	region := w.Region(nrlstest.CustodianNorth)
 	c, err := remote.Search(context.Background(), shcr.SearchRequest{
@@ -71,7 +71,7 @@ func TestRemoteSearchFollowsPagesAtTheCustodiansShCR(t *testing.T) {
 func TestRemoteSearchRefusesBeforeAnyConnection(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	remote, err := shcr.NewRemote(w.Directory)
+	remote, err := shcr.NewRemote(w.Directory, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	base := shcr.SearchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Custodian: nrlstest.CustodianNorth,
 		ResourceType: "Condition", Patient: pdstest.PatientMinimal}

@@ -74,7 +74,7 @@ func (d *demo) describe(w io.Writer) {
 // demonstrate calls Brackenfield as the world's consumer does: a read, a
 // search, and a read by a role the provider's policy refuses.
 func (d *demo) demonstrate(ctx context.Context, w io.Writer) error {
-	remote, err := shcr.NewRemote(d.att.Directory)
+	remote, err := shcr.NewRemote(d.att.Directory, shcr.RemoteConfig{})
 	if err != nil {
 		return err
 	}

@@ -323,7 +323,7 @@ func (s *sandbox) printGuide(out io.Writer, origin string) {
 	fmt.Fprintf(tw, "identity token\t%s/sandbox/identity-token?custodian=ODS\tGET; aud = the ShCR's base URL above; for %s\n", origin, s.world.Requester.Name)
 	fmt.Fprintf(tw, "your identity key\t%s/sandbox/identity-keys\tPOST a PEM public key to sign your own identity tokens for the signed regions\n", origin)
 	fmt.Fprintf(tw, "SSP proxy\t%s%s<ShCR URL>\tfor ssp:// pointers (ssp://H/P is http://H/P); Ssp-TraceID (UUID), Ssp-From: %s, Ssp-To: the pointer's ASID, Ssp-InteractionID: %s; identity token in Authorization\n",
-		origin, sspPrefix, identityASD, shcr.DefaultSSPInteractionID)
+		origin, sspPrefix, identityASD, nrls.SSPInteractionRead)
 	fmt.Fprintf(tw, "metadata\t<base>/metadata\tCapabilityStatement of PDS and of each NRL API\n")
 	_ = tw.Flush()
 	fmt.Fprintln(out, "\nA PDS search with too many matches answers 200 with an OperationOutcome coded TOO_MANY_MATCHES.")

@@ -25,7 +25,6 @@ import (
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -201,7 +200,7 @@ func TestForwardedAddress(t *testing.T) {
 
 func sspHeaders(asid, identity string) map[string]string {
 	return map[string]string{"Ssp-TraceID": uuid.NewString(), "Ssp-From": "200000000001", "Ssp-To": asid,
-		"Ssp-InteractionID": shcr.DefaultSSPInteractionID, "Authorization": "Bearer " + identity}
+		"Ssp-InteractionID": nrls.SSPInteractionRead, "Authorization": "Bearer " + identity}
 }
 
 // unsignedIdentity builds an unsigned identity token for aud, as a tester
@@ -405,7 +404,7 @@ func TestGuideSaysWhatATesterNeeds(t *testing.T) {
 		base + "/personal-demographics/FHIR/R4", "X-Request-ID (UUID)", `PATCH {"patches":[...]} with If-Match`,
 		base + nrls.ConsumerPath, "NHSD-End-User-Organisation-ODS: Y90001", "POST _search takes a JSON body",
 		base + nrls.ProducerPath, "NHSD-End-User-Organisation-ODS: the custodian",
-		base + "/shcr/RFC/fhir", base + "/sandbox/identity-keys", base + "/ssp/", "Ssp-From: 200000000001", shcr.DefaultSSPInteractionID,
+		base + "/shcr/RFC/fhir", base + "/sandbox/identity-keys", base + "/ssp/", "Ssp-From: 200000000001", nrls.SSPInteractionRead,
 		base + "/sandbox/keys", base + "/oauth2/token", "TOO_MANY_MATCHES", "/metadata",
 	} {
 		assert.Contains(t, guide, want)

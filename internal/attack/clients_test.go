@@ -93,7 +93,7 @@ func targets() []target {
 				Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: base + "/fhir", TokenSource: staticToken(),
 			}}})
 			require.NoError(t, err)
-			r, err := shcr.NewRemote(dir, shcr.WithLogger(l), shcr.WithMaxAttempts(1))
+			r, err := shcr.NewRemote(dir, shcr.RemoteConfig{Logger: l, MaxAttempts: 1})
 			require.NoError(t, err)
 			_, err = r.Fetch(ctx, shcr.FetchRequest{Requester: requester(), Purpose: shcrkit.PurposeDirectCare,
 				Pointer: pointer(t, "RN1", base+"/fhir/CarePlan/cp1")})

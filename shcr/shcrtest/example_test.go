@@ -21,7 +21,7 @@ func Example() {
 		return
 	}
 	defer w.Close()
-	remote, err := shcr.NewRemote(w.Directory)
+	remote, err := shcr.NewRemote(w.Directory, shcr.RemoteConfig{})
 	if err != nil {
 		fmt.Println(err)
 		return

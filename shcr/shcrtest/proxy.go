@@ -20,7 +20,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit/internal/fake"
-	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/nrls"
 )
 
 // Proxy is a fake Spine Secure Proxy: it takes GET <proxy>/<percent-encoded
@@ -150,7 +150,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if known && r.Header.Get("Ssp-To") != asid {
 		problems = append(problems, "Ssp-To does not match the target's ASID")
 	}
-	if r.Header.Get("Ssp-InteractionID") != shcr.DefaultSSPInteractionID {
+	if r.Header.Get("Ssp-InteractionID") != nrls.SSPInteractionRead {
 		problems = append(problems, "Ssp-InteractionID is not an interaction the proxy serves")
 	}
 	if len(problems) > 0 {

@@ -279,7 +279,7 @@ func TestProxyForwardsOnlyToRegisteredProviders(t *testing.T) {
 	tok := identity(t, shcr.Identity{}, region.URL, time.Now())
 	hdr := func(to string) map[string]string {
 		return map[string]string{"Authorization": "Bearer " + tok, "Ssp-TraceID": uuid.NewString(), "Ssp-From": "200000000001",
-			"Ssp-To": to, "Ssp-InteractionID": shcr.DefaultSSPInteractionID}
+			"Ssp-To": to, "Ssp-InteractionID": nrls.SSPInteractionRead}
 	}
 	via := func(target string) string { return proxy.URL + "/" + url.QueryEscape(target) }
 

@@ -30,7 +30,7 @@ func newWorld(t *testing.T, opts ...shcrtest.WorldOption) *shcrtest.World {
 // region's way of authenticating.
 func TestWorldEveryPointerCanBeFetched(t *testing.T) {
 	w := newWorld(t)
-	remote, err := shcr.NewRemote(w.Directory)
+	remote, err := shcr.NewRemote(w.Directory, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	seen := map[shcrkit.ODSCode]int{}
 	ssp := 0
@@ -79,7 +79,7 @@ func TestWorldPolicyFitsTheWorld(t *testing.T) {
 
 func TestWorldAddPointerAndLatency(t *testing.T) {
 	w := newWorld(t, shcrtest.WithLatency(30*time.Millisecond))
-	remote, err := shcr.NewRemote(w.Directory)
+	remote, err := shcr.NewRemote(w.Directory, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	for _, retrieval := range []nrls.RetrievalMechanism{nrls.RetrievalDirect, nrls.RetrievalSSP} {
 		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: shcrtest.CustodianKestrel,

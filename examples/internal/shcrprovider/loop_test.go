@@ -97,7 +97,7 @@ func TestWholeLoopProviderRefusesWhatItsPolicyRefuses(t *testing.T) {
 	att, err := shcrprovider.Attach(ctx, w, providerTrail, pdstest.PatientNormal)
 	require.NoError(t, err)
 	defer att.Server.Close()
-	remote, err := shcr.NewRemote(att.Directory)
+	remote, err := shcr.NewRemote(att.Directory, shcr.RemoteConfig{})
 	require.NoError(t, err)
 
 	clerk := w.Requester
