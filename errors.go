@@ -45,6 +45,11 @@ var (
 	ErrMalformedResponse = errors.New("shcrkit: malformed response")
 )
 
+// ErrInvalidOption is matched by every error a constructor of the SDK
+// (pds.NewClient, nrls.NewClient, ...) returns for a bad option or
+// configuration. Nothing has been sent when it is returned.
+var ErrInvalidOption = errors.New("shcrkit: invalid option")
+
 // APIError is an error answer from a national service or a remote shared
 // care record, decoded from its FHIR OperationOutcome when it sent one.
 // Its text never includes an NHS number, a token or a query string: Code

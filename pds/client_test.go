@@ -108,7 +108,6 @@ func TestNewClientOptions(t *testing.T) {
 			pds.WithMaxAttempts(5),
 			pds.WithMaxResponseBytes(1 << 20),
 			pds.WithUserAgent("ward-app/2.1"),
-			pds.WithCorrelationID("corr"),
 		}},
 		{name: "relative base URL", baseURL: "/personal-demographics", wantErr: true},
 		{name: "base URL with query", baseURL: base + "?x=1", wantErr: true},
@@ -131,7 +130,7 @@ func TestNewClientOptions(t *testing.T) {
 			c, err := pds.NewClient(tt.baseURL, tt.opts...)
 			if tt.wantErr {
 				require.Error(t, err)
-				assert.ErrorIs(t, err, pds.ErrInvalidOption)
+				assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 				assert.Nil(t, c)
 				return
 			}
@@ -192,7 +191,7 @@ func TestRefusedBeforeSending(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	ctx := context.Background()
-	okQuery := pds.SearchQuery{Family: "Hartley", BirthDate: []pds.DateParam{pds.On("1984-03-14")}}
+	okQuery := pds.SearchQuery{Family: "Hartley", BirthDate: pds.On("1984-03-14")}
 	tests := []struct {
 		name string
 		call func() error

@@ -27,17 +27,18 @@
 // A superseded NHS number silently returns the surviving record: then
 // p.NHSNumber() differs from the number asked for, which p.Superseded()
 // returns, and the caller must replace the old number in its records. An
-// invalidated number fails with an error matching ErrInvalidated (and
-// ErrNotFound); an unknown one with an error matching ErrNotFound only.
+// invalidated number fails with an error matching shcrkit.ErrInvalidated
+// (and shcrkit.ErrNotFound); an unknown one with an error matching
+// shcrkit.ErrNotFound only.
 //
 // # Restricted patients
 //
 // PDS removes the address, telecom, contacts and registered GP of a patient
 // whose record is labelled restricted (R) or very restricted (V). The
 // accessors never fill the gaps: a restricted patient simply has no home
-// address. p.Restricted() reports such a record (and, failing safe, a
-// record with no label at all), so that callers and access decisions can
-// treat it as sensitive.
+// address. p.Confidentiality().Restricted() reports such a record (and,
+// failing safe, a record whose label cannot be read), so that callers and
+// access decisions can treat it as sensitive.
 //
 // # Searching
 //
@@ -53,11 +54,13 @@
 //
 // Update sends a JSON Patch, wrapped as the service wants it
 // ({"patches": [...]}, content type application/json-patch+json), with the
-// version the change was based on in If-Match (W/"2"). Helpers build the
-// common operations (AddAddress, ReplaceTelecom, RemoveName...), and
-// ValidatePatch applies the service's rules before anything is sent: the
-// "-" index to add to a list, a test immediately before every removal of a
-// list item. A stale version fails with ErrVersionMismatch. When PDS is
+// version the change was based on in If-Match (W/"2"). Add, Replace,
+// Remove and Test build operations on any path of the record
+// (Add("/telecom/-", c) appends a contact point, RemoveItem("/name", 1, id)
+// tests and removes a name), and Update applies the service's rules before
+// anything is sent: the "-" index to add to a list, a test immediately
+// before every removal of a list item, a test of an item's id before a
+// change to part of it. A stale version fails with shcrkit.ErrVersionMismatch. When PDS is
 // slow it answers 503 with Retry-After; the client waits and re-sends with
 // the same X-Request-ID, by which the service applies the change once.
 //

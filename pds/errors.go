@@ -4,28 +4,12 @@ import (
 	"errors"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
-// Errors of the service, shared with the rest of shcrkit: an error returned
-// by a Client matches them with errors.Is.
-var (
-	// ErrNotFound: no patient has this NHS number (404
-	// RESOURCE_NOT_FOUND), or it was invalidated (see ErrInvalidated).
-	ErrNotFound = shcrkit.ErrNotFound
-	// ErrInvalidated: the NHS number was invalidated and not superseded
-	// (404 INVALIDATED_RESOURCE). Such an error matches ErrNotFound too.
-	ErrInvalidated = shcrkit.ErrInvalidated
-	// ErrVersionMismatch: an update named a version of the patient that is
-	// no longer current (409 RESOURCE_VERSION_MISMATCH): get the patient
-	// again and re-apply the change.
-	ErrVersionMismatch = shcrkit.ErrVersionMismatch
-	// ErrInvalidOption is matched by every error NewClient returns for a
-	// bad option.
-	ErrInvalidOption = fhirhttp.ErrInvalidOption
-)
-
-// Errors of this package.
+// Errors of this package. The service's own answers match the shcrkit
+// sentinels: shcrkit.ErrNotFound for an unknown NHS number,
+// shcrkit.ErrInvalidated (and ErrNotFound) for an invalidated one,
+// shcrkit.ErrVersionMismatch for an update based on a stale version.
 var (
 	// ErrTooManyMatches: a search matched more patients than it may return
 	// (the service's HTTP 200 answer carrying an OperationOutcome coded

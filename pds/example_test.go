@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
@@ -21,7 +22,7 @@ func ExampleClient_Get() {
 		return
 	}
 	name, _ := p.UsualName()
-	fmt.Println(name, p.BirthDate(), p.GPPractice(), p.Confidentiality(), p.ETag())
+	fmt.Println(name, p.BirthDate(), p.GPPractice(), p.Confidentiality(), p.Version())
 
 	// A superseded number returns the surviving record.
 	p, err = c.Get(ctx, pdstest.PatientSuperseded)
@@ -38,12 +39,12 @@ func ExampleClient_Get() {
 		return
 	}
 	_, hasAddress := p.HomeAddress()
-	fmt.Println(p.Restricted(), hasAddress, p.GPPractice().IsZero())
+	fmt.Println(p.Confidentiality().Restricted(), hasAddress, p.GPPractice().IsZero())
 
 	_, err = c.Get(ctx, pdstest.PatientInvalidated)
-	fmt.Println(errors.Is(err, pds.ErrInvalidated), errors.Is(err, pds.ErrNotFound))
+	fmt.Println(errors.Is(err, shcrkit.ErrInvalidated), errors.Is(err, shcrkit.ErrNotFound))
 	// Output:
-	// Amelia Rose Hartley 1984-03-14 Y10001 unrestricted W/"1"
+	// Amelia Rose Hartley 1984-03-14 Y10001 unrestricted 1
 	// true true
 	// true false true
 	// true true
@@ -58,7 +59,7 @@ func ExampleClient_Search() {
 	matches, err := c.Search(ctx, pds.SearchQuery{
 		Family:    pdstest.SharedSurname,
 		Given:     []string{"Amelia"},
-		BirthDate: []pds.DateParam{pds.On("1984-03-14")},
+		BirthDate: pds.On("1984-03-14"),
 		Fuzzy:     true,
 	})
 	if err != nil {
@@ -72,7 +73,7 @@ func ExampleClient_Search() {
 
 	_, err = c.Search(ctx, pds.SearchQuery{
 		Family:     pdstest.SharedSurname,
-		BirthDate:  []pds.DateParam{pds.On("1984-03-14")},
+		BirthDate:  pds.On("1984-03-14"),
 		MaxResults: 2,
 	})
 	fmt.Println(errors.Is(err, pds.ErrTooManyMatches))

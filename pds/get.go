@@ -12,9 +12,10 @@ import (
 // When nhs has been superseded PDS answers with the surviving record:
 // NHSNumber() then differs from nhs, and Superseded() returns nhs.
 // A number that was invalidated and not superseded fails with an error
-// matching ErrInvalidated (and ErrNotFound); an unknown number with one
-// matching ErrNotFound only. A restricted patient comes back without
-// address, telecom, contacts and GP, and Restricted() reports it.
+// matching shcrkit.ErrInvalidated (and shcrkit.ErrNotFound); an unknown
+// number with one matching shcrkit.ErrNotFound only. A restricted patient
+// comes back without address, telecom, contacts and GP, and
+// Confidentiality().Restricted() reports it.
 func (c *Client) Get(ctx context.Context, nhs shcrkit.NHSNumber) (*Patient, error) {
 	if err := contextDone(ctx); err != nil {
 		return nil, err

@@ -21,18 +21,16 @@ func TestGetView(t *testing.T) {
 	require.NoError(t, err)
 
 	assert.Equal(t, shcrkit.NHSNumber("9490000019"), p.NHSNumber())
-	assert.Equal(t, "9490000019", p.ID())
+	assert.Equal(t, "9490000019", *p.Resource.Id)
 	assert.True(t, p.Superseded().IsZero())
 	assert.Equal(t, "7", p.Version())
-	assert.Equal(t, `W/"7"`, p.ETag())
 	assert.Equal(t, shcrkit.ConfidentialityUnrestricted, p.Confidentiality())
-	assert.False(t, p.Restricted())
+	assert.False(t, p.Confidentiality().Restricted())
 	assert.Equal(t, "female", p.Gender())
 	assert.Equal(t, "1961-06-30", p.BirthDate())
-	assert.False(t, p.Deceased())
-	assert.Empty(t, p.DeceasedDate())
-	_, ok := p.DeceasedTime()
-	assert.False(t, ok)
+	date, dead := p.Deceased()
+	assert.False(t, dead)
+	assert.Empty(t, date)
 
 	name, ok := p.UsualName()
 	require.True(t, ok)
@@ -72,7 +70,7 @@ func TestGetAnswers(t *testing.T) {
 		{name: "ETag wins over meta.versionId", answer: reply(200, patientJSON(nhs.String(), "U", "3"), "ETag", `W/"4"`),
 			check: func(t *testing.T, p *pds.Patient) { assert.Equal(t, "4", p.Version()) }},
 		{name: "meta.versionId without ETag", answer: reply(200, patientJSON(nhs.String(), "U", "3")),
-			check: func(t *testing.T, p *pds.Patient) { assert.Equal(t, `W/"3"`, p.ETag()) }},
+			check: func(t *testing.T, p *pds.Patient) { assert.Equal(t, "3", p.Version()) }},
 		{name: "numeric meta.versionId", answer: reply(200, `{"resourceType":"Patient","id":"9490000019","meta":{"versionId":2}}`),
 			check: func(t *testing.T, p *pds.Patient) { assert.Equal(t, "2", p.Version()) }},
 		{name: "numeric meta.versionId beside an ETag", answer: reply(200, `{"resourceType":"Patient","id":"9490000019","meta":{"versionId":2}}`, "ETag", `W/"5"`),
@@ -84,7 +82,7 @@ func TestGetAnswers(t *testing.T) {
 		{name: "other type errors stay errors", answer: reply(200, `{"resourceType":"Patient","id":"9490000019","meta":{"versionId":"1"},"gender":7}`),
 			wantErr: []error{shcrkit.ErrMalformedResponse}},
 		{name: "no version at all", answer: reply(200, `{"resourceType":"Patient","id":"9490000019"}`),
-			check: func(t *testing.T, p *pds.Patient) { assert.Empty(t, p.Version()); assert.Empty(t, p.ETag()) }},
+			check: func(t *testing.T, p *pds.Patient) { assert.Empty(t, p.Version()) }},
 		{name: "superseded number", answer: reply(200, patientJSON("9490000078", "U", "1")),
 			check: func(t *testing.T, p *pds.Patient) {
 				assert.Equal(t, shcrkit.NHSNumber("9490000078"), p.NHSNumber())
@@ -95,7 +93,7 @@ func TestGetAnswers(t *testing.T) {
 			check: func(t *testing.T, p *pds.Patient) { assert.Equal(t, nhs, p.NHSNumber()) }},
 		{name: "restricted", answer: reply(200, restrictedJSON(nhs.String(), "R")),
 			check: func(t *testing.T, p *pds.Patient) {
-				assert.True(t, p.Restricted())
+				assert.True(t, p.Confidentiality().Restricted())
 				assert.Equal(t, shcrkit.ConfidentialityRestricted, p.Confidentiality())
 				_, ok := p.HomeAddress()
 				assert.False(t, ok)
@@ -107,39 +105,38 @@ func TestGetAnswers(t *testing.T) {
 			}},
 		{name: "very restricted", answer: reply(200, restrictedJSON(nhs.String(), "V")),
 			check: func(t *testing.T, p *pds.Patient) {
-				assert.True(t, p.Restricted())
+				assert.True(t, p.Confidentiality().Restricted())
 				assert.Equal(t, "very restricted", p.Confidentiality().String())
 			}},
 		{name: "no label is unrestricted", answer: reply(200, noLabel),
 			check: func(t *testing.T, p *pds.Patient) {
-				assert.False(t, p.Restricted())
+				assert.False(t, p.Confidentiality().Restricted())
 				assert.Equal(t, shcrkit.ConfidentialityUnrestricted, p.Confidentiality())
 				_, ok := p.UsualName()
 				assert.False(t, ok)
 			}},
 		{name: "deceased with time", answer: reply(200, deceased),
 			check: func(t *testing.T, p *pds.Patient) {
-				assert.True(t, p.Deceased())
-				assert.Equal(t, "2024-05-06", p.DeceasedDate())
-				tm, ok := p.DeceasedTime()
-				require.True(t, ok)
-				assert.Equal(t, 10, tm.Hour())
+				date, dead := p.Deceased()
+				assert.True(t, dead)
+				assert.Equal(t, "2024-05-06", date)
 			}},
 		{name: "deceased date only", answer: reply(200, deceasedDateOnly),
 			check: func(t *testing.T, p *pds.Patient) {
-				_, ok := p.DeceasedTime()
-				assert.True(t, ok)
-				assert.Equal(t, "2024-05-06", p.DeceasedDate())
+				date, dead := p.Deceased()
+				assert.True(t, dead)
+				assert.Equal(t, "2024-05-06", date)
 			}},
 		{name: "deceased without date", answer: reply(200, deceasedFlag),
 			check: func(t *testing.T, p *pds.Patient) {
-				assert.True(t, p.Deceased())
-				assert.Empty(t, p.DeceasedDate())
+				date, dead := p.Deceased()
+				assert.True(t, dead)
+				assert.Empty(t, date)
 			}},
 		{name: "not found", answer: reply(404, outcomeJSON("not-found", "RESOURCE_NOT_FOUND", "")),
-			wantErr: []error{pds.ErrNotFound}, notErr: []error{pds.ErrInvalidated}},
+			wantErr: []error{shcrkit.ErrNotFound}, notErr: []error{shcrkit.ErrInvalidated}},
 		{name: "invalidated", answer: reply(404, outcomeJSON("processing", "INVALIDATED_RESOURCE", "")),
-			wantErr: []error{pds.ErrNotFound, pds.ErrInvalidated}},
+			wantErr: []error{shcrkit.ErrNotFound, shcrkit.ErrInvalidated}},
 		{name: "invalid resource id", answer: reply(400, outcomeJSON("value", "INVALID_RESOURCE_ID", "")),
 			wantErr: []error{shcrkit.ErrInvalidRequest}},
 		{name: "missing header", answer: reply(400, outcomeJSON("required", "MISSING_VALUE", "X-Request-ID header must be supplied")),
@@ -221,7 +218,7 @@ func TestGetAgainstFake(t *testing.T) {
 		{nhs: pdstest.PatientNormal, check: func(t *testing.T, p *pds.Patient) {
 			assert.Equal(t, pdstest.PatientNormal, p.NHSNumber())
 			assert.Equal(t, "1", p.Version())
-			assert.False(t, p.Restricted())
+			assert.False(t, p.Confidentiality().Restricted())
 			a, ok := p.HomeAddress()
 			require.True(t, ok)
 			assert.Equal(t, "YO62 4QT", a.PostalCode)
@@ -242,8 +239,9 @@ func TestGetAgainstFake(t *testing.T) {
 			assert.Empty(t, p.Resource.Address)
 		}},
 		{nhs: pdstest.PatientDeceased, check: func(t *testing.T, p *pds.Patient) {
-			assert.True(t, p.Deceased())
-			assert.Equal(t, "2023-02-11", p.DeceasedDate())
+			date, dead := p.Deceased()
+			assert.True(t, dead)
+			assert.Equal(t, "2023-02-11", date)
 		}},
 		{nhs: pdstest.PatientSuperseded, check: func(t *testing.T, p *pds.Patient) {
 			assert.Equal(t, pdstest.PatientSurviving, p.NHSNumber())
@@ -257,11 +255,11 @@ func TestGetAgainstFake(t *testing.T) {
 			assert.False(t, ok)
 			assert.Empty(t, p.BirthDate())
 			assert.Empty(t, p.Gender())
-			assert.False(t, p.Restricted())
+			assert.False(t, p.Confidentiality().Restricted())
 		}},
-		{nhs: pdstest.PatientInvalidated, wantErr: []error{pds.ErrInvalidated, pds.ErrNotFound}},
-		{nhs: pdstest.PatientRedacted, wantErr: []error{pds.ErrNotFound}, notErr: []error{pds.ErrInvalidated}},
-		{nhs: pdstest.PatientUnknown, wantErr: []error{pds.ErrNotFound}, notErr: []error{pds.ErrInvalidated}},
+		{nhs: pdstest.PatientInvalidated, wantErr: []error{shcrkit.ErrInvalidated, shcrkit.ErrNotFound}},
+		{nhs: pdstest.PatientRedacted, wantErr: []error{shcrkit.ErrNotFound}, notErr: []error{shcrkit.ErrInvalidated}},
+		{nhs: pdstest.PatientUnknown, wantErr: []error{shcrkit.ErrNotFound}, notErr: []error{shcrkit.ErrInvalidated}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.nhs.Masked(), func(t *testing.T) {

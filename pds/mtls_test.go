@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/testcert"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -61,7 +62,7 @@ func TestMutualTLS(t *testing.T) {
 	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")
 
 	_, err = pds.NewClient(base, pds.WithTLS(nil, nil))
-	require.ErrorIs(t, err, pds.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 	_, err = pds.NewClient(base, pds.WithTLS(&cert, roots), pds.WithHTTPClient(&http.Client{Transport: countingTransport{http.DefaultTransport, &n}}))
-	require.ErrorIs(t, err, pds.ErrInvalidOption, "TLS goes on the SDK's transport; the caller's wraps it")
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption, "TLS goes on the SDK's transport; the caller's wraps it")
 }

@@ -15,15 +15,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Header names the service reads besides the ones every client sends.
-const (
-	// HeaderEndUserOrganisation carries the ODS code of the end user's
-	// organisation.
-	HeaderEndUserOrganisation = "NHSD-End-User-Organisation-ODS"
-	// HeaderSessionURID carries the user role ID (URID) of the session.
-	HeaderSessionURID = "NHSD-Session-URID"
-)
-
 // AccessMode is how the calling application is authorised, which decides
 // what the service lets it do. The zero value, AccessApplicationRestricted,
 // is the mode that can do least.
@@ -52,7 +43,7 @@ func (m AccessMode) String() string {
 }
 
 // Option configures a Client. Options check their input: NewClient fails
-// with an error matching ErrInvalidOption on a bad one.
+// with an error matching shcrkit.ErrInvalidOption on a bad one.
 type Option func(*options) error
 
 type options struct {
@@ -90,7 +81,7 @@ func WithHTTPClient(hc *http.Client) Option {
 func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
 	return func(o *options) error {
 		if !ods.Valid() {
-			return fmt.Errorf("%w: end user organisation is not a valid ODS code", ErrInvalidOption)
+			return fmt.Errorf("%w: end user organisation is not a valid ODS code", shcrkit.ErrInvalidOption)
 		}
 		return o.cfg.SetOrganisation(ods)
 	}
@@ -104,10 +95,10 @@ func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
 func WithSessionURID(urid string) Option {
 	return func(o *options) error {
 		if urid == "" || len(urid) > 20 {
-			return fmt.Errorf("%w: session URID must be 1 to 20 digits", ErrInvalidOption)
+			return fmt.Errorf("%w: session URID must be 1 to 20 digits", shcrkit.ErrInvalidOption)
 		}
 		if !shcrkit.ValidURID(urid) {
-			return fmt.Errorf("%w: session URID must be digits only", ErrInvalidOption)
+			return fmt.Errorf("%w: session URID must be digits only", shcrkit.ErrInvalidOption)
 		}
 		return o.cfg.SetURID(urid)
 	}
@@ -119,7 +110,7 @@ func WithSessionURID(urid string) Option {
 func WithAccessMode(m AccessMode) Option {
 	return func(o *options) error {
 		if m != AccessApplicationRestricted && m != AccessHealthcareWorker {
-			return fmt.Errorf("%w: unknown access mode %d", ErrInvalidOption, int(m))
+			return fmt.Errorf("%w: unknown access mode %d", shcrkit.ErrInvalidOption, int(m))
 		}
 		o.mode = m
 		return nil
@@ -154,12 +145,6 @@ func WithUserAgent(ua string) Option {
 // how long a Retry-After answer may make the client wait.
 func WithRetryWait(min, max, maxRetryAfter time.Duration) Option {
 	return func(o *options) error { return o.cfg.SetRetryWait(min, max, maxRetryAfter) }
-}
-
-// WithCorrelationID sets the X-Correlation-ID sent when the context carries
-// none (see shcrkit.WithCorrelationID).
-func WithCorrelationID(id string) Option {
-	return func(o *options) error { return o.cfg.SetCorrelationID(id) }
 }
 
 // WithTLS sets mutual TLS to the service (an HSCN or Spine Secure Proxy

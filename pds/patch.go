@@ -8,45 +8,46 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
-// JSON Patch operations the service supports.
+// JSON Patch (RFC 6902) operations the service supports.
 const (
-	OpAdd     = "add"
-	OpReplace = "replace"
-	OpRemove  = "remove"
-	OpTest    = "test"
+	opAdd     = "add"
+	opReplace = "replace"
+	opRemove  = "remove"
+	opTest    = "test"
 )
 
 // PatchOp is one JSON Patch (RFC 6902) operation on a patient record.
 // Paths are JSON pointers into the Patient resource ("/gender",
-// "/address/0/line/1"); "-" as the last segment appends to a list.
+// "/address/0/line/1"); "-" as the last segment appends to a list, as in
+// Add("/name/-", fhir.HumanName{...}). Build operations with Add, Replace,
+// Remove, Test and RemoveItem.
 type PatchOp struct {
-	// Op is OpAdd, OpReplace, OpRemove or OpTest.
-	Op string
+	// Op is "add", "replace", "remove" or "test".
+	Op string `json:"op"`
 	// Path is the JSON pointer of the value to change.
-	Path string
-	// Value is the new (or, for OpTest, the expected) value: anything
+	Path string `json:"path"`
+	// Value is the new (or, for a test, the expected) value: anything
 	// that encodes to JSON, such as a string, a fhir.Address or a
-	// json.RawMessage. It must be nil for OpRemove.
-	Value any
+	// json.RawMessage. It must be nil for a removal.
+	Value any `json:"value,omitempty"`
 }
 
 // Add adds value at path; to append to a list, end the path with "-".
-func Add(path string, value any) PatchOp { return PatchOp{Op: OpAdd, Path: path, Value: value} }
+func Add(path string, value any) PatchOp { return PatchOp{Op: opAdd, Path: path, Value: value} }
 
 // Replace replaces the value at path.
-func Replace(path string, value any) PatchOp { return PatchOp{Op: OpReplace, Path: path, Value: value} }
+func Replace(path string, value any) PatchOp { return PatchOp{Op: opReplace, Path: path, Value: value} }
 
 // Remove removes the value at path. Removing a list item needs a Test
 // immediately before it (see RemoveItem).
-func Remove(path string) PatchOp { return PatchOp{Op: OpRemove, Path: path} }
+func Remove(path string) PatchOp { return PatchOp{Op: opRemove, Path: path} }
 
 // Test makes the whole update fail unless the value at path equals value.
-func Test(path string, value any) PatchOp { return PatchOp{Op: OpTest, Path: path, Value: value} }
+func Test(path string, value any) PatchOp { return PatchOp{Op: opTest, Path: path, Value: value} }
 
 // RemoveItem removes item index of the list at listPath ("/name"), after
 // testing that the item's id is id, as the service requires.
@@ -55,92 +56,22 @@ func RemoveItem(listPath string, index int, id string) []PatchOp {
 	return []PatchOp{Test(item+"/id", id), Remove(item)}
 }
 
-// AddName adds a name. Leave its id empty: the service assigns one.
-func AddName(n fhir.HumanName) PatchOp { return Add("/name/-", n) }
-
-// ReplaceName replaces name index with n, which must carry the id of the
-// name it replaces.
-func ReplaceName(index int, n fhir.HumanName) PatchOp {
-	return Replace("/name/"+strconv.Itoa(index), n)
-}
-
-// RemoveName removes name index, whose id is id.
-func RemoveName(index int, id string) []PatchOp { return RemoveItem("/name", index, id) }
-
-// AddAddress adds an address. Leave its id empty: the service assigns one.
-func AddAddress(a fhir.Address) PatchOp { return Add("/address/-", a) }
-
-// ReplaceAddress replaces address index with a, which must carry the id of
-// the address it replaces.
-func ReplaceAddress(index int, a fhir.Address) PatchOp {
-	return Replace("/address/"+strconv.Itoa(index), a)
-}
-
-// RemoveAddress removes address index, whose id is id.
-func RemoveAddress(index int, id string) []PatchOp { return RemoveItem("/address", index, id) }
-
-// AddTelecom adds a phone number, email address or other contact point.
-func AddTelecom(c fhir.ContactPoint) PatchOp { return Add("/telecom/-", c) }
-
-// ReplaceTelecom replaces contact point index with c, which must carry the
-// id of the one it replaces and keep its system and use.
-func ReplaceTelecom(index int, c fhir.ContactPoint) PatchOp {
-	return Replace("/telecom/"+strconv.Itoa(index), c)
-}
-
-// RemoveTelecom removes contact point index, whose id is id.
-func RemoveTelecom(index int, id string) []PatchOp { return RemoveItem("/telecom", index, id) }
-
-// MarshalJSON encodes the operation; "value" is left out of a removal
-// only.
-func (o PatchOp) MarshalJSON() ([]byte, error) {
-	if o.Op == OpRemove {
-		return json.Marshal(struct {
-			Op   string `json:"op"`
-			Path string `json:"path"`
-		}{o.Op, o.Path})
-	}
-	return json.Marshal(struct {
-		Op    string `json:"op"`
-		Path  string `json:"path"`
-		Value any    `json:"value"`
-	}{o.Op, o.Path, o.Value})
-}
-
-// UnmarshalJSON decodes an operation, keeping its value as a
-// json.RawMessage (nil when absent).
-func (o *PatchOp) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Op    string          `json:"op"`
-		Path  string          `json:"path"`
-		Value json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	o.Op, o.Path, o.Value = raw.Op, raw.Path, nil
-	if raw.Value != nil {
-		o.Value = raw.Value
-	}
-	return nil
-}
-
-// Patch is the body of an update: {"patches": [...]}, the service's
+// patchBody is the body of an update: {"patches": [...]}, the service's
 // wrapping of a JSON Patch document.
-type Patch struct {
+type patchBody struct {
 	Patches []PatchOp `json:"patches"`
 }
 
-// ValidatePatch checks operations as the client does before sending an
-// update: known operations, well-formed JSON pointers, a value exactly
-// when one is needed, "-" (never an index) to add an item to a top-level
-// list, a test immediately before every removal of a list item, on
-// the item, its id or its url, and, before any change to part of an item
-// of name, address, telecom or contact (e.g. /address/0/postalCode), a
-// test (or an add or replace mirroring it) of that item's id or url, since the
-// service says "you must always include the list id or url". It returns
-// an error matching ErrInvalidPatch.
-func ValidatePatch(ops ...PatchOp) error {
+// validatePatch checks operations as the service would: known
+// operations, well-formed JSON pointers, a value exactly when one is
+// needed, "-" (never an index) to add an item to a top-level list, a test
+// immediately before every removal of a list item, on the item, its id or
+// its url, and, before any change to part of an item of name, address,
+// telecom or contact (e.g. /address/0/postalCode), a test (or an add or
+// replace mirroring it) of that item's id or url, since the service says
+// "you must always include the list id or url". It returns an error
+// matching ErrInvalidPatch.
+func validatePatch(ops ...PatchOp) error {
 	if len(ops) == 0 {
 		return patchError("patches", "at least one operation is needed")
 	}
@@ -160,17 +91,17 @@ func ValidatePatch(ops ...PatchOp) error {
 			return patchError(field, "changing part of /"+segs[0]+"/"+segs[1]+" needs a test of its id or url earlier in the patch")
 		}
 		switch op.Op {
-		case OpAdd, OpReplace, OpTest:
+		case opAdd, opReplace, opTest:
 			if op.Value == nil {
 				return patchError(field, op.Op+" needs a value")
 			}
-			if op.Op != OpAdd && last == "-" {
+			if op.Op != opAdd && last == "-" {
 				return patchError(field, `"-" may only be used to add`)
 			}
-			if op.Op == OpAdd && len(segs) == 2 && isIndex(last) {
+			if op.Op == opAdd && len(segs) == 2 && isIndex(last) {
 				return patchError(field, `add a top-level list item at index "-", not at a position`)
 			}
-		case OpRemove:
+		case opRemove:
 			if op.Value != nil {
 				return patchError(field, "remove takes no value")
 			}
@@ -195,14 +126,14 @@ var idLists = map[string]bool{"name": true, "address": true, "telecom": true, "c
 // namesItem reports whether op is the test (or the mirroring replace) of
 // a list item's id or url.
 func namesItem(op PatchOp, segs []string) bool {
-	return len(segs) == 3 && (segs[2] == "id" || segs[2] == "url") && (op.Op == OpTest || op.Op == OpReplace || op.Op == OpAdd)
+	return len(segs) == 3 && (segs[2] == "id" || segs[2] == "url") && (op.Op == opTest || op.Op == opReplace || op.Op == opAdd)
 }
 
 // itemNamed reports whether one of ops tests (or mirrors) the id or url of
 // the list item /list/index.
 func itemNamed(ops []PatchOp, list, index string) bool {
 	for _, op := range ops {
-		if (op.Op == OpTest || op.Op == OpReplace || op.Op == OpAdd) &&
+		if (op.Op == opTest || op.Op == opReplace || op.Op == opAdd) &&
 			(op.Path == "/"+list+"/"+index+"/id" || op.Path == "/"+list+"/"+index+"/url") {
 			return true
 		}
@@ -213,7 +144,7 @@ func itemNamed(ops []PatchOp, list, index string) bool {
 // testsItem reports whether prev is the test the service wants before
 // removing the list item at path.
 func testsItem(prev PatchOp, path string) bool {
-	return prev.Op == OpTest && (prev.Path == path || prev.Path == path+"/id" || prev.Path == path+"/url")
+	return prev.Op == opTest && (prev.Path == path || prev.Path == path+"/id" || prev.Path == path+"/url")
 }
 
 // splitPointer parses an RFC 6901 JSON pointer that names something inside
@@ -257,11 +188,12 @@ func isIndex(s string) bool {
 // and returns the updated record with its new version.
 //
 // The client refuses (ErrAccessMode) when application-restricted, and
-// checks the operations with ValidatePatch. A stale version fails with
-// ErrVersionMismatch: get the patient again and re-apply. When the service
-// is slow to apply the change it answers 503 with Retry-After; the client
-// waits and re-sends with the same X-Request-ID, which the service uses
-// to apply the change once only. The values of the operations are
+// checks the operations against the service's rules (see validatePatch),
+// failing with ErrInvalidPatch. A stale version fails with
+// shcrkit.ErrVersionMismatch: get the patient again and re-apply. When
+// the service is slow to apply the change it answers 503 with Retry-After;
+// the client waits and re-sends with the same X-Request-ID, which the
+// service uses to apply the change once only. The values of the operations are
 // replaced by "[redacted]" wherever the service's error answer quotes
 // them.
 func (c *Client) Update(ctx context.Context, nhs shcrkit.NHSNumber, version string, ops ...PatchOp) (*Patient, error) {
@@ -278,10 +210,10 @@ func (c *Client) Update(ctx context.Context, nhs shcrkit.NHSNumber, version stri
 	if !ok {
 		return nil, patchError("version", `must be the record's version, "2" or W/"2"`)
 	}
-	if err := ValidatePatch(ops...); err != nil {
+	if err := validatePatch(ops...); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(Patch{Patches: ops})
+	body, err := json.Marshal(patchBody{Patches: ops})
 	if err != nil {
 		return nil, patchError("patches", "a value does not encode to JSON")
 	}

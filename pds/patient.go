@@ -3,7 +3,6 @@ package pds
 import (
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
@@ -71,37 +70,21 @@ func confidentialityOf(m *fhir.Meta) shcrkit.Confidentiality {
 // carries no valid NHS number (only ever seen in sandbox data).
 func (p *Patient) NHSNumber() shcrkit.NHSNumber { return p.nhs }
 
-// ID returns the record's id as received.
-func (p *Patient) ID() string { return deref(p.Resource.Id) }
-
 // Superseded returns the NHS number that was asked for when PDS answered
 // with a different, surviving record: that number is superseded and must
 // be replaced by NHSNumber() in the caller's records. It is zero otherwise.
 func (p *Patient) Superseded() shcrkit.NHSNumber { return p.superseded }
 
 // Version returns the record's version ("2"), from the ETag header or
-// meta.versionId; pass it to Update.
+// meta.versionId, or "" when unknown; pass it to Update.
 func (p *Patient) Version() string { return p.version }
-
-// ETag returns the version in the form of the ETag and If-Match headers,
-// W/"2", or "" when the version is unknown.
-func (p *Patient) ETag() string {
-	if p.version == "" {
-		return ""
-	}
-	return `W/"` + p.version + `"`
-}
 
 // Confidentiality returns the record's confidentiality label: a record
 // without one is unrestricted, one whose label cannot be read very
-// restricted.
+// restricted. A restricted or very restricted record
+// (Confidentiality().Restricted()) must be handled as sensitive: PDS has
+// removed its address, telecom, contacts and registered GP.
 func (p *Patient) Confidentiality() shcrkit.Confidentiality { return p.conf }
-
-// Restricted reports whether the record must be handled as sensitive: it
-// is labelled restricted or very restricted (or carries a label that cannot
-// be read). PDS has removed its address, telecom, contacts and registered
-// GP.
-func (p *Patient) Restricted() bool { return p.conf.Restricted() }
 
 // Gender returns the administrative gender ("male", "female", "other",
 // "unknown"), or "" when not recorded.
@@ -116,31 +99,14 @@ func (p *Patient) Gender() string {
 // precise), or "".
 func (p *Patient) BirthDate() string { return deref(p.Resource.BirthDate) }
 
-// Deceased reports whether the record says the patient has died.
-func (p *Patient) Deceased() bool {
-	return p.Resource.DeceasedDateTime != nil || (p.Resource.DeceasedBoolean != nil && *p.Resource.DeceasedBoolean)
-}
-
-// DeceasedDate returns the date of death (yyyy-mm-dd) as recorded, or ""
-// when none is (the patient may still be Deceased without a date).
-func (p *Patient) DeceasedDate() string {
+// Deceased reports whether the record says the patient has died and
+// gives the date of death (yyyy-mm-dd) as recorded, or "" when none is.
+func (p *Patient) Deceased() (date string, ok bool) {
 	d := deref(p.Resource.DeceasedDateTime)
 	if i := strings.IndexByte(d, 'T'); i >= 0 {
 		d = d[:i]
 	}
-	return d
-}
-
-// DeceasedTime returns the date and time of death when recorded with a
-// time zone or as a date (taken as midnight UTC).
-func (p *Patient) DeceasedTime() (time.Time, bool) {
-	d := deref(p.Resource.DeceasedDateTime)
-	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
-		if t, err := time.Parse(layout, d); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
+	return d, p.Resource.DeceasedDateTime != nil || (p.Resource.DeceasedBoolean != nil && *p.Resource.DeceasedBoolean)
 }
 
 // UsualName returns the patient's usual name. A record whose names carry

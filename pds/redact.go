@@ -93,8 +93,8 @@ func (r *redactor) redact(s string) string {
 // sentValues are the values of a search that identify a patient.
 func (q *SearchQuery) sentValues() []string {
 	vs := append([]string{q.Family, q.Postcode, q.Email, q.Phone}, q.Given...)
-	for _, d := range append(slices.Clip(q.BirthDate), q.DeathDate...) {
-		vs = append(vs, d.String(), d.Date)
+	for _, d := range []DateRange{q.BirthDate, q.DeathDate} {
+		vs = append(append(vs, d.From, d.To), d.params()...)
 	}
 	return vs
 }

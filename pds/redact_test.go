@@ -21,8 +21,8 @@ func TestErrorsDoNotEchoValues(t *testing.T) {
 	search := pds.SearchQuery{Family: "Fernsby", Given: []string{"Ann"}, BirthDate: born("1961-06-30"),
 		Postcode: "SP1 2XY", Email: "ada.f@example.com", Phone: "01632 960555"}
 	update := []pds.PatchOp{
-		pds.AddTelecom(fhir.ContactPoint{System: ptr(fhir.ContactPointSystemPhone), Value: ptr("07700 900123")}),
-		pds.AddAddress(fhir.Address{Line: []string{"7 Orchard Rise"}, PostalCode: ptr("SP1 2XY")}),
+		pds.Add("/telecom/-", fhir.ContactPoint{System: ptr(fhir.ContactPointSystemPhone), Value: ptr("07700 900123")}),
+		pds.Add("/address/-", fhir.Address{Line: []string{"7 Orchard Rise"}, PostalCode: ptr("SP1 2XY")}),
 	}
 	tests := []struct {
 		name        string

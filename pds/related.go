@@ -10,7 +10,8 @@ import (
 )
 
 // RelatedPerson is someone PDS records as related to a patient: next of
-// kin, a guardian, a carer. Resource is the record as received.
+// kin, a guardian, a carer. Resource is the record as received, with
+// their addresses among the rest.
 type RelatedPerson struct {
 	// Resource is the FHIR RelatedPerson as received.
 	Resource fhir.RelatedPerson
@@ -21,9 +22,6 @@ type relatedEnvelope struct {
 	ResourceType string `json:"resourceType"`
 	fhir.RelatedPerson
 }
-
-// ID returns the related person's object id.
-func (r *RelatedPerson) ID() string { return deref(r.Resource.Id) }
 
 // NHSNumber returns the related person's own NHS number when PDS links
 // them to their patient record (the "patient" reference), else zero.
@@ -62,14 +60,6 @@ func (r *RelatedPerson) Active() bool { return r.Resource.Active == nil || *r.Re
 
 // Telecom returns the related person's contact points.
 func (r *RelatedPerson) Telecom() []ContactPoint { return contactPoints(r.Resource.Telecom) }
-
-// Address returns the related person's address, when recorded.
-func (r *RelatedPerson) Address() (Address, bool) {
-	if len(r.Resource.Address) == 0 {
-		return Address{}, false
-	}
-	return addressOf(r.Resource.Address[0]), true
-}
 
 // RelatedPersons returns the people related to the patient with NHS number
 // nhs; none is an empty slice. Errors are as for Get.

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
 
@@ -34,23 +33,21 @@ func TestRelatedPersonsView(t *testing.T) {
 	require.Len(t, rs, 2)
 	assert.Equal(t, "/personal-demographics/FHIR/R4/Patient/9490000019/RelatedPerson", f.requests()[0].URL.Path)
 
-	assert.Equal(t, "R1", rs[0].ID())
+	assert.Equal(t, "R1", *rs[0].Resource.Id)
 	assert.Equal(t, shcrkit.NHSNumber("9490000116"), rs[0].NHSNumber())
 	assert.Equal(t, []string{"SPS", "N"}, rs[0].Relationships())
 	assert.True(t, rs[0].Active())
 	_, ok := rs[0].Name()
 	assert.False(t, ok)
-	_, ok = rs[0].Address()
-	assert.False(t, ok)
+	assert.Empty(t, rs[0].Resource.Address)
 
 	assert.True(t, rs[1].NHSNumber().IsZero())
 	assert.False(t, rs[1].Active())
 	n, ok := rs[1].Name()
 	require.True(t, ok)
 	assert.Equal(t, "Nell Ashby", n.String())
-	a, ok := rs[1].Address()
-	require.True(t, ok)
-	assert.Equal(t, "SP1 1AA", a.PostalCode)
+	require.NotEmpty(t, rs[1].Resource.Address)
+	assert.Equal(t, "SP1 1AA", *rs[1].Resource.Address[0].PostalCode)
 	assert.Equal(t, "01632 960777", rs[1].Telecom()[0].Value)
 	assert.Equal(t, []string{"Guardian"}, rs[1].Relationships())
 }
@@ -63,8 +60,8 @@ func TestRelatedPersonsAnswers(t *testing.T) {
 		wantErr error
 	}{
 		{"none", reply(200, `{"resourceType":"Bundle","type":"searchset","total":0}`), 0, nil},
-		{"not found", reply(404, outcomeJSON("not-found", "RESOURCE_NOT_FOUND", "")), 0, pds.ErrNotFound},
-		{"invalidated", reply(404, outcomeJSON("processing", "INVALIDATED_RESOURCE", "")), 0, pds.ErrInvalidated},
+		{"not found", reply(404, outcomeJSON("not-found", "RESOURCE_NOT_FOUND", "")), 0, shcrkit.ErrNotFound},
+		{"invalidated", reply(404, outcomeJSON("processing", "INVALIDATED_RESOURCE", "")), 0, shcrkit.ErrInvalidated},
 		{"entry of the wrong type", reply(200, searchsetJSON(entryJSON("1", patientJSON("9490000019", "U", "1")))), 0, shcrkit.ErrMalformedResponse},
 		{"not JSON", reply(200, "not json"), 0, shcrkit.ErrMalformedResponse},
 	}
@@ -94,14 +91,12 @@ func TestRelatedPersonsAgainstFake(t *testing.T) {
 	require.Len(t, rs, 2)
 	assert.Equal(t, pdstest.SyntheticNHSNumber(10), rs[0].NHSNumber())
 	assert.Contains(t, rs[0].Relationships(), "N")
-	_, ok := rs[1].Address()
-	assert.True(t, ok)
+	assert.NotEmpty(t, rs[1].Resource.Address)
 
 	rs, err = c.RelatedPersons(ctx, pdstest.PatientRestricted)
 	require.NoError(t, err)
 	require.Len(t, rs, 1)
-	_, ok = rs[0].Address()
-	assert.False(t, ok, "a restricted patient's related people come without contact details")
+	assert.Empty(t, rs[0].Resource.Address, "a restricted patient's related people come without contact details")
 	assert.Empty(t, rs[0].Telecom())
 
 	rs, err = c.RelatedPersons(ctx, pdstest.SyntheticNHSNumber(30))
@@ -109,7 +104,7 @@ func TestRelatedPersonsAgainstFake(t *testing.T) {
 	assert.Empty(t, rs)
 
 	_, err = c.RelatedPersons(ctx, pdstest.PatientInvalidated)
-	assert.ErrorIs(t, err, pds.ErrInvalidated)
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidated)
 	_, err = c.RelatedPersons(ctx, pdstest.PatientUnknown)
-	assert.ErrorIs(t, err, pds.ErrNotFound)
+	assert.ErrorIs(t, err, shcrkit.ErrNotFound)
 }

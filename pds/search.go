@@ -26,37 +26,39 @@ const (
 	GenderUnknown Gender = "unknown"
 )
 
-// Date comparison prefixes of the birthdate and death-date parameters.
-const (
-	DateEq = "eq"
-	DateGe = "ge"
-	DateLe = "le"
-)
-
-// DateParam is one birthdate or death-date condition: a prefix (DateEq,
-// DateGe or DateLe) and a yyyy-mm-dd date.
-type DateParam struct {
-	Prefix string
-	Date   string
+// DateRange is a birthdate or death-date condition over whole days, each
+// date yyyy-mm-dd: with From and To equal, that one day (see On); with
+// both set, the days from From to To inclusive; with From alone, that day
+// or later; with To alone, that day or earlier. The zero DateRange is no
+// condition.
+type DateRange struct {
+	From, To string
 }
 
 // On is the condition "on date" (yyyy-mm-dd).
-func On(date string) DateParam { return DateParam{Prefix: DateEq, Date: date} }
+func On(date string) DateRange { return DateRange{From: date, To: date} }
 
-// OnOrAfter is the condition "on or after date" (yyyy-mm-dd).
-func OnOrAfter(date string) DateParam { return DateParam{Prefix: DateGe, Date: date} }
+// params renders the condition as the service's prefixed values:
+// "eq2010-10-22", or "ge…" and "le…".
+func (d DateRange) params() []string {
+	switch {
+	case d.From == "" && d.To == "":
+		return nil
+	case d.From == d.To:
+		return []string{"eq" + d.From}
+	}
+	var out []string
+	if d.From != "" {
+		out = append(out, "ge"+d.From)
+	}
+	if d.To != "" {
+		out = append(out, "le"+d.To)
+	}
+	return out
+}
 
-// OnOrBefore is the condition "on or before date" (yyyy-mm-dd).
-func OnOrBefore(date string) DateParam { return DateParam{Prefix: DateLe, Date: date} }
-
-// Between is the range of dates from first to last, both included.
-func Between(first, last string) []DateParam { return []DateParam{OnOrAfter(first), OnOrBefore(last)} }
-
-// String renders the condition as the service takes it, "eq2010-10-22".
-func (d DateParam) String() string { return d.Prefix + d.Date }
-
-// MaxSearchResults is the most matches a search may ask for.
-const MaxSearchResults = 50
+// maxSearchResults is the most matches a search may ask for.
+const maxSearchResults = 50
 
 // SearchQuery is a patient search. Text parameters are not case
 // sensitive; Family, Given and Postcode may end in the wildcard "*" (not
@@ -73,11 +75,10 @@ type SearchQuery struct {
 	Given []string
 	// Gender is the recorded gender.
 	Gender Gender
-	// BirthDate is the date of birth: one condition, or a range made of a
-	// DateGe and a DateLe condition (see Between).
-	BirthDate []DateParam
+	// BirthDate is the date of birth: one day (On) or a range.
+	BirthDate DateRange
 	// DeathDate is the date of death, in the same form as BirthDate.
-	DeathDate []DateParam
+	DeathDate DateRange
 	// Postcode is the postcode of any known address; spaces are ignored.
 	Postcode string
 	// GeneralPractitioner is the ODS code of the registered GP practice.
@@ -164,11 +165,11 @@ func (q *SearchQuery) Values() url.Values {
 	if q.Gender != "" {
 		v.Set("gender", string(q.Gender))
 	}
-	for _, d := range q.BirthDate {
-		v.Add("birthdate", d.String())
+	for _, d := range q.BirthDate.params() {
+		v.Add("birthdate", d)
 	}
-	for _, d := range q.DeathDate {
-		v.Add("death-date", d.String())
+	for _, d := range q.DeathDate.params() {
+		v.Add("death-date", d)
 	}
 	if q.Postcode != "" {
 		v.Set("address-postalcode", q.Postcode)
@@ -197,13 +198,9 @@ func (q *SearchQuery) Values() url.Values {
 	return v
 }
 
-// Validate checks the query as a healthcare worker's client would before
-// sending it; Search also applies the limits of its access mode.
-func (q *SearchQuery) Validate() error { return q.validate(AccessHealthcareWorker) }
-
 func (q *SearchQuery) validate(mode AccessMode) error {
-	if q.Family == "" && len(q.Given) == 0 && q.Gender == "" && len(q.BirthDate) == 0 &&
-		len(q.DeathDate) == 0 && q.Postcode == "" && q.GeneralPractitioner == "" && q.Email == "" && q.Phone == "" {
+	if q.Family == "" && len(q.Given) == 0 && q.Gender == "" && q.BirthDate == (DateRange{}) &&
+		q.DeathDate == (DateRange{}) && q.Postcode == "" && q.GeneralPractitioner == "" && q.Email == "" && q.Phone == "" {
 		return searchError("", "no search parameters")
 	}
 	if err := checkName("family", q.Family, q.Fuzzy); err != nil {
@@ -244,14 +241,14 @@ func (q *SearchQuery) validate(mode AccessMode) error {
 	if strings.Contains(q.Phone, "*") {
 		return searchError("phone", "wildcards are not allowed")
 	}
-	if q.MaxResults < 0 || q.MaxResults > MaxSearchResults {
+	if q.MaxResults < 0 || q.MaxResults > maxSearchResults {
 		return searchError("_max-results", "must be between 1 and 50")
 	}
 	if mode == AccessApplicationRestricted && q.MaxResults > 1 {
 		return modeError("application-restricted access may ask for one search result only")
 	}
 	has := func(s string) bool { return s != "" }
-	given, family, born, gender, postcode := len(q.Given) > 0, has(q.Family), len(q.BirthDate) > 0, has(string(q.Gender)), has(q.Postcode)
+	given, family, born, gender, postcode := len(q.Given) > 0, has(q.Family), q.BirthDate != (DateRange{}), has(string(q.Gender)), has(q.Postcode)
 	if q.Fuzzy {
 		if !(given && family && born) && !(family && born && gender && postcode) && !(given && born && gender && postcode) {
 			return searchError("", "a fuzzy search needs given name, family name and date of birth; "+
@@ -288,38 +285,25 @@ func checkWildcard(field, s string, fuzzy bool) error {
 	return nil
 }
 
-// checkDates checks one condition, or a ge/le range.
-func checkDates(field string, ds []DateParam) error {
-	var ge, le time.Time
-	for i, d := range ds {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		switch d.Prefix {
-		case DateEq, DateGe, DateLe:
-		default:
-			return searchError(f, "prefix must be eq, ge or le")
+// checkDates checks that each date of the condition is yyyy-mm-dd and
+// that the range does not end before it starts.
+func checkDates(field string, d DateRange) error {
+	var from, to time.Time
+	for _, f := range []struct {
+		name, date string
+		t          *time.Time
+	}{{".from", d.From, &from}, {".to", d.To, &to}} {
+		if f.date == "" {
+			continue
 		}
-		t, err := time.Parse("2006-01-02", d.Date)
+		t, err := time.Parse("2006-01-02", f.date)
 		if err != nil {
-			return searchError(f, "date must be yyyy-mm-dd")
+			return searchError(field+f.name, "date must be yyyy-mm-dd")
 		}
-		switch d.Prefix {
-		case DateGe:
-			ge = t
-		case DateLe:
-			le = t
-		}
+		*f.t = t
 	}
-	switch len(ds) {
-	case 0, 1:
-		return nil
-	case 2:
-		if ge.IsZero() || le.IsZero() {
-			return searchError(field, "two conditions must be a range: one ge and one le")
-		}
-		if le.Before(ge) {
-			return searchError(field, "the range ends before it starts")
-		}
-		return nil
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return searchError(field, "the range ends before it starts")
 	}
-	return searchError(field, "at most two conditions (a ge/le range)")
+	return nil
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
 
-func born(d string) []pds.DateParam { return []pds.DateParam{pds.On(d)} }
+func born(d string) pds.DateRange { return pds.On(d) }
 
 func TestSearchQueryValidate(t *testing.T) {
 	tests := []struct {
@@ -25,7 +25,7 @@ func TestSearchQueryValidate(t *testing.T) {
 	}{
 		{"family and birth date", pds.SearchQuery{Family: "Hartley", BirthDate: born("1984-03-14")}, ""},
 		{"every parameter", pds.SearchQuery{Family: "Hart*", Given: []string{"John Paul", "James"}, Gender: pds.GenderMale,
-			BirthDate: pds.Between("1980-01-01", "1989-12-31"), DeathDate: []pds.DateParam{pds.OnOrBefore("2020-01-01")},
+			BirthDate: pds.DateRange{From: "1980-01-01", To: "1989-12-31"}, DeathDate: pds.DateRange{To: "2020-01-01"},
 			Postcode: "YO6*", GeneralPractitioner: "Y10001", Email: "a@example.com", Phone: "01632 960000",
 			ExactMatch: true, History: true, MaxResults: 50}, ""},
 		{"fuzzy: given, family, birth date", pds.SearchQuery{Family: "Hartley", Given: []string{"Amelia"}, BirthDate: born("1984-03-14"), Fuzzy: true}, ""},
@@ -47,13 +47,12 @@ func TestSearchQueryValidate(t *testing.T) {
 		{"postcode wildcard too early", pds.SearchQuery{Family: "Hartley", Postcode: "Y*", BirthDate: born("1984-03-14")}, "address-postalcode"},
 		{"family too long", pds.SearchQuery{Family: "Abcdefghijklmnopqrstuvwxyzabcdefghij", BirthDate: born("1984-03-14")}, "family"},
 		{"bad gender", pds.SearchQuery{Family: "Hartley", Gender: "mal", BirthDate: born("1984-03-14")}, "gender"},
-		{"bad date", pds.SearchQuery{Family: "Hartley", BirthDate: born("14/03/1984")}, "birthdate[0]"},
-		{"impossible date", pds.SearchQuery{Family: "Hartley", BirthDate: born("1984-02-30")}, "birthdate[0]"},
-		{"bad prefix", pds.SearchQuery{Family: "Hartley", BirthDate: []pds.DateParam{{Prefix: "gt", Date: "1984-03-14"}}}, "birthdate[0]"},
-		{"two eq dates", pds.SearchQuery{Family: "Hartley", BirthDate: []pds.DateParam{pds.On("1984-03-14"), pds.On("1984-03-15")}}, "birthdate"},
-		{"inverted range", pds.SearchQuery{Family: "Hartley", BirthDate: pds.Between("1990-01-01", "1980-01-01")}, "birthdate"},
-		{"three dates", pds.SearchQuery{Family: "Hartley", BirthDate: append(pds.Between("1980-01-01", "1990-01-01"), pds.On("1984-03-14"))}, "birthdate"},
-		{"bad death date", pds.SearchQuery{Family: "Hartley", BirthDate: born("1984-03-14"), DeathDate: born("2020")}, "death-date[0]"},
+		{"bad date", pds.SearchQuery{Family: "Hartley", BirthDate: born("14/03/1984")}, "birthdate.from"},
+		{"impossible date", pds.SearchQuery{Family: "Hartley", BirthDate: born("1984-02-30")}, "birthdate.from"},
+		{"bad end of range", pds.SearchQuery{Family: "Hartley", BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-3-15"}}, "birthdate.to"},
+		{"range from a day only", pds.SearchQuery{Family: "Hartley", BirthDate: pds.DateRange{From: "1984-03-14"}}, ""},
+		{"inverted range", pds.SearchQuery{Family: "Hartley", BirthDate: pds.DateRange{From: "1990-01-01", To: "1980-01-01"}}, "birthdate"},
+		{"bad death date", pds.SearchQuery{Family: "Hartley", BirthDate: born("1984-03-14"), DeathDate: born("2020")}, "death-date.from"},
 		{"bad GP", pds.SearchQuery{Family: "Hartley", BirthDate: born("1984-03-14"), GeneralPractitioner: "y1"}, "general-practitioner"},
 		{"email wildcard", pds.SearchQuery{Family: "Hartley", BirthDate: born("1984-03-14"), Email: "a*@example.com"}, "email"},
 		{"not an email", pds.SearchQuery{Family: "Hartley", BirthDate: born("1984-03-14"), Email: "nobody"}, "email"},
@@ -63,7 +62,7 @@ func TestSearchQueryValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.q.Validate()
+			err := pds.ValidateSearch(&tt.q)
 			if tt.field == "" && tt.name != "nothing" {
 				assert.NoError(t, err)
 				return
@@ -87,7 +86,7 @@ func TestSearchQueryValidate(t *testing.T) {
 
 func TestSearchQueryValues(t *testing.T) {
 	q := pds.SearchQuery{Family: "Sm*t*", Given: []string{"John Paul", "James"}, Gender: pds.GenderMale,
-		BirthDate: pds.Between("2010-10-21", "2010-10-23"), DeathDate: born("2020-01-01"), Postcode: "LS1 6AE",
+		BirthDate: pds.DateRange{From: "2010-10-21", To: "2010-10-23"}, DeathDate: born("2020-01-01"), Postcode: "LS1 6AE",
 		GeneralPractitioner: "Y12345", Email: "j@example.com", Phone: "01632960587", Fuzzy: true, ExactMatch: true,
 		History: true, MaxResults: 3}
 	want := url.Values{
@@ -196,7 +195,7 @@ func TestSearchAgainstFake(t *testing.T) {
 		{name: "shared surname and birthday", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate)}, n: 3},
 		{name: "too many for the limit", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate), MaxResults: 2},
 			n: -1, wantErr: pds.ErrTooManyMatches},
-		{name: "date range", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: pds.Between("1950-01-01", "1999-12-31")}, n: 5},
+		{name: "date range", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: pds.DateRange{From: "1950-01-01", To: "1999-12-31"}}, n: 5},
 		{name: "wildcard scores below exact", q: pds.SearchQuery{Family: "Hart*", Given: []string{"Amelia"}, BirthDate: born(amelia.BirthDate)},
 			first: pdstest.PatientNormal, n: 2, check: func(t *testing.T, ms []pds.Match) {
 				assert.Equal(t, 0.9, ms[0].Score)
@@ -220,7 +219,7 @@ func TestSearchAgainstFake(t *testing.T) {
 			first: pdstest.SyntheticNHSNumber(16), n: 1},
 		{name: "restricted patient found without location", q: pds.SearchQuery{Family: "Ashdown", BirthDate: born("1991-09-05")},
 			first: pdstest.PatientRestricted, n: 1, check: func(t *testing.T, ms []pds.Match) {
-				assert.True(t, ms[0].Patient.Restricted())
+				assert.True(t, ms[0].Patient.Confidentiality().Restricted())
 				assert.Empty(t, ms[0].Patient.Resource.Address)
 			}},
 		{name: "restricted patient hidden from postcode search", q: pds.SearchQuery{Family: "Ashdown", BirthDate: born("1991-09-05"), Postcode: "SP4 7RD"}, n: 0},
@@ -234,9 +233,9 @@ func TestSearchAgainstFake(t *testing.T) {
 		{name: "phone", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate), Phone: "01632 960104"},
 			first: pdstest.SyntheticNHSNumber(10), n: 1},
 		{name: "gender", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate), Gender: pds.GenderMale}, n: 2},
-		{name: "death date", q: pds.SearchQuery{Family: "Pembury", BirthDate: born("1931-05-02"), DeathDate: []pds.DateParam{pds.OnOrAfter("2023-01-01")}},
-			first: pdstest.PatientDeceased, n: 1, check: func(t *testing.T, ms []pds.Match) { assert.True(t, ms[0].Patient.Deceased()) }},
-		{name: "death date not matching", q: pds.SearchQuery{Family: "Pembury", BirthDate: born("1931-05-02"), DeathDate: []pds.DateParam{pds.OnOrBefore("2000-01-01")}}, n: 0},
+		{name: "death date", q: pds.SearchQuery{Family: "Pembury", BirthDate: born("1931-05-02"), DeathDate: pds.DateRange{From: "2023-01-01"}},
+			first: pdstest.PatientDeceased, n: 1, check: func(t *testing.T, ms []pds.Match) { _, dead := ms[0].Patient.Deceased(); assert.True(t, dead) }},
+		{name: "death date not matching", q: pds.SearchQuery{Family: "Pembury", BirthDate: born("1931-05-02"), DeathDate: pds.DateRange{To: "2000-01-01"}}, n: 0},
 		{name: "redacted never found", q: pds.SearchQuery{Family: "Voss", BirthDate: born("1975-01-30")}, n: 0},
 		{name: "superseded resolves to one record", q: pds.SearchQuery{Family: "Marlow", BirthDate: born("1968-08-19")},
 			first: pdstest.PatientSurviving, n: 1},

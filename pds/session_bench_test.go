@@ -25,8 +25,8 @@ type canned struct {
 }
 
 func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
-	org := r.Header.Get(pds.HeaderEndUserOrganisation)
-	if want := "Bearer tok-" + org + "-" + r.Header.Get(pds.HeaderSessionURID); r.Header.Get("Authorization") != want {
+	org := r.Header.Get("NHSD-End-User-Organisation-ODS")
+	if want := "Bearer tok-" + org + "-" + r.Header.Get("NHSD-Session-URID"); r.Header.Get("Authorization") != want {
 		return nil, fmt.Errorf("crossed identity")
 	}
 	h := http.Header{"Content-Type": {"application/fhir+json"}, "Etag": {`W/"1"`},

@@ -23,7 +23,7 @@ func ExampleClient_Get_session() {
 	_, err := c.Get(shcrkit.WithSession(context.Background(), ada), pdstest.PatientNormal)
 	fmt.Println(err == nil)
 	reqs := srv.Requests()
-	fmt.Println(reqs[0].Header.Get(pds.HeaderEndUserOrganisation), reqs[0].Header.Get(pds.HeaderSessionURID))
+	fmt.Println(reqs[0].Header.Get("NHSD-End-User-Organisation-ODS"), reqs[0].Header.Get("NHSD-Session-URID"))
 
 	// Ada's token with another organisation's header is refused.
 	crossed := ada

@@ -30,8 +30,8 @@ func TestSessionIdentityPerCall(t *testing.T) {
 		require.NoError(t, err)
 		reqs := srv.Requests()
 		last := reqs[len(reqs)-1]
-		assert.Equal(t, string(s.Organisation), last.Header.Get(pds.HeaderEndUserOrganisation))
-		assert.Equal(t, s.RoleProfileID, last.Header.Get(pds.HeaderSessionURID))
+		assert.Equal(t, string(s.Organisation), last.Header.Get("NHSD-End-User-Organisation-ODS"))
+		assert.Equal(t, s.RoleProfileID, last.Header.Get("NHSD-Session-URID"))
 	}
 }
 
@@ -47,8 +47,8 @@ func TestFixedClientOptionsAreDefaults(t *testing.T) {
 	_, err = c.Get(context.Background(), sessionNHS)
 	require.NoError(t, err)
 	last := srv.Requests()[0]
-	assert.Equal(t, "RX1", last.Header.Get(pds.HeaderEndUserOrganisation))
-	assert.Equal(t, "100000000001", last.Header.Get(pds.HeaderSessionURID))
+	assert.Equal(t, "RX1", last.Header.Get("NHSD-End-User-Organisation-ODS"))
+	assert.Equal(t, "100000000001", last.Header.Get("NHSD-Session-URID"))
 
 	for _, s := range []shcrkit.Session{{Organisation: "RX2"}, {RoleProfileID: "100000000009"}} {
 		_, err := c.Get(shcrkit.WithSession(context.Background(), s), sessionNHS)

@@ -199,8 +199,8 @@ func TestManyUsersOneApplication(t *testing.T) {
 	}
 	bearer := func(h string) string { return strings.TrimPrefix(h, "Bearer ") }
 	for _, r := range w.PDS.Requests() {
-		check("PDS", bearer(r.Header.Get("Authorization")), r.Header.Get(pds.HeaderEndUserOrganisation),
-			r.Header.Get(pds.HeaderSessionURID), r.Status, true)
+		check("PDS", bearer(r.Header.Get("Authorization")), r.Header.Get("NHSD-End-User-Organisation-ODS"),
+			r.Header.Get("NHSD-Session-URID"), r.Status, true)
 	}
 	for _, r := range w.NRL.Requests() {
 		check("NRL", bearer(r.Header.Get("Authorization")), r.Header.Get(nrls.HeaderEndUserOrganisation), "", r.Status, false)

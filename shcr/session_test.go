@@ -29,8 +29,8 @@ func TestJourneyCarriesTheRequestersIdentity(t *testing.T) {
 		_, err := c.Discover(context.Background(), req)
 		require.NoError(t, err)
 		for _, r := range w.PDS.Requests() {
-			assert.Equal(t, string(org), r.Header.Get(pds.HeaderEndUserOrganisation))
-			assert.Equal(t, req.Requester.RoleProfileID, r.Header.Get(pds.HeaderSessionURID))
+			assert.Equal(t, string(org), r.Header.Get("NHSD-End-User-Organisation-ODS"))
+			assert.Equal(t, req.Requester.RoleProfileID, r.Header.Get("NHSD-Session-URID"))
 		}
 		require.NotEmpty(t, w.NRL.Requests())
 		for _, r := range w.NRL.Requests() {

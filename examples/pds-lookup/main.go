@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			q.Given = strings.Fields(*given)
 		}
 		if *birth != "" {
-			q.BirthDate = []pds.DateParam{pds.On(*birth)}
+			q.BirthDate = pds.On(*birth)
 		}
 		if matches, err = client.Search(ctx, q); err != nil {
 			return err
@@ -148,7 +148,7 @@ func rowOf(m pds.Match, related []pds.RelatedPerson) row {
 		Gender:          p.Gender(),
 		GP:              p.GPPractice().String(),
 		Confidentiality: p.Confidentiality().Code(),
-		Deceased:        p.DeceasedDate(),
+		Deceased:        deathDate(p),
 		Version:         p.Version(),
 	}
 	if n, ok := p.UsualName(); ok {
@@ -218,4 +218,10 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// deathDate is the patient's recorded date of death, or "".
+func deathDate(p *pds.Patient) string {
+	d, _ := p.Deceased()
+	return d
 }

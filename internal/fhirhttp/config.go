@@ -1,7 +1,6 @@
 package fhirhttp
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -32,7 +32,7 @@ const (
 )
 
 // ErrInvalidOption is matched by every error an option setter returns.
-var ErrInvalidOption = errors.New("shcrkit: invalid option")
+var ErrInvalidOption = shcrkit.ErrInvalidOption
 
 // Config holds what every client shares. Its setters validate their input,
 // so that each client's With… options can be thin wrappers around them.

@@ -10,6 +10,15 @@ import (
 	"github.com/shcrkit/shcrkit"
 )
 
+// Headers of the NHS API platform that carry a call's end-user identity.
+const (
+	// HeaderEndUserOrganisation carries the ODS code of the end user's
+	// organisation.
+	HeaderEndUserOrganisation = "NHSD-End-User-Organisation-ODS"
+	// HeaderSessionURID carries the user role ID (URID) of the session.
+	HeaderSessionURID = "NHSD-Session-URID"
+)
+
 // Identity says which headers carry a call's end-user identity and what the
 // client's defaults are. The identity of each call comes from the session
 // in its context (shcrkit.WithSession); the defaults fill in what the

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
@@ -45,6 +46,6 @@ func TestCheckClientFindsFaults(t *testing.T) {
 		defer empty.Close()
 		err := pdstest.CheckClient(context.Background(), empty, empty.Client())
 		require.Error(t, err)
-		assert.False(t, errors.Is(err, pds.ErrNotFound))
+		assert.False(t, errors.Is(err, shcrkit.ErrNotFound))
 	})
 }

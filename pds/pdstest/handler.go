@@ -9,6 +9,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
@@ -110,10 +111,10 @@ func (s *Server) checkHeaders(r *http.Request) (fake.Outcome, bool) {
 	}
 	// The service ignores the session URID of an application-restricted
 	// caller, which has no session.
-	if u := r.Header.Get(pds.HeaderSessionURID); u != "" && !isDigits(u) && s.cfg.mode != pds.AccessApplicationRestricted {
+	if u := r.Header.Get(fhirhttp.HeaderSessionURID); u != "" && !isDigits(u) && s.cfg.mode != pds.AccessApplicationRestricted {
 		return invalidValue("Invalid value - NHSD-Session-URID header must be digits"), false
 	}
-	euo := r.Header.Get(pds.HeaderEndUserOrganisation)
+	euo := r.Header.Get(fhirhttp.HeaderEndUserOrganisation)
 	if euo == "" && s.cfg.requireEUO {
 		return missingValue("Invalid request with error - NHSD-End-User-Organisation-ODS header must be supplied"), false
 	}

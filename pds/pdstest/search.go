@@ -55,6 +55,9 @@ type dateCond struct {
 	date   time.Time
 }
 
+// maxResults is the most matches the service returns for a search.
+const maxResults = 50
+
 func parseDate(s string) (time.Time, error) { return time.Parse("2006-01-02", s) }
 
 // parseQuery validates the parameters as the service does and returns the
@@ -109,13 +112,13 @@ func (s *Server) parseQuery(v url.Values) (query, fake.Outcome, bool) {
 	if q.death, o, ok = parseDates("death-date", v["death-date"]); !ok {
 		return q, o, false
 	}
-	q.max = pds.MaxSearchResults
+	q.max = maxResults
 	if s.cfg.mode == pds.AccessApplicationRestricted {
 		q.max = 1
 	}
 	if m := v.Get("_max-results"); m != "" {
 		n, err := strconv.Atoi(m)
-		if err != nil || n < 1 || n > pds.MaxSearchResults {
+		if err != nil || n < 1 || n > maxResults {
 			return q, invalidValue("Invalid value - '" + clip(m) + "' in field '_max-results'"), false
 		}
 		if n > 1 && s.cfg.mode == pds.AccessApplicationRestricted {

@@ -11,6 +11,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
@@ -142,7 +143,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 	for _, p := range people {
 		_ = s.AddPatient(p)
 	}
-	s.ids = &fake.Identities{OrganisationHeader: pds.HeaderEndUserOrganisation, URIDHeader: pds.HeaderSessionURID}
+	s.ids = &fake.Identities{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, URIDHeader: fhirhttp.HeaderSessionURID}
 	if s.cfg.resolve != nil {
 		s.ids.SetResolver(s.cfg.resolve)
 	}
