@@ -35,7 +35,7 @@
 // OpenLog(dir) keeps the audit trail in a directory:
 //
 //	segments/NNN.seg   events, as length-prefixed, CRC-32C-checked JSON records
-//	hashes             the Merkle tree's stored hashes (golang.org/x/mod/sumdb/tlog)
+//	hashes             the Merkle tree's stored hashes above the leaves (golang.org/x/mod/sumdb/tlog)
 //	checkpoint         the latest signed checkpoint (origin, size, root hash)
 //	state              the size of the latest stored checkpoint, how far the index runs reach
 //	signing.key        the Ed25519 signing key, unless WithSigningKey is given
@@ -46,9 +46,10 @@
 // Concurrent writes are committed in groups: one write and one fsync for
 // all the events waiting, and each Write returns after the fsync that
 // covers it. Each event is a leaf of a Merkle tree whose hashes are
-// stored beside the records; every second of activity (and on Close) the
-// log signs a checkpoint of the tree with its Ed25519 key, in the Go
-// checksum database note format.
+// stored beside the records (all but the leaf hashes, which the records
+// give); every second of activity (and on Close) the log signs a
+// checkpoint of the tree with its Ed25519 key, in the Go checksum
+// database note format.
 //
 // A batch's entries go to index/table only after its fsync, and its
 // events are acknowledged only after that: an intact table entry for an

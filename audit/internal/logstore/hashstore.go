@@ -3,7 +3,6 @@ package logstore
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
 	"os"
 	"sync/atomic"
@@ -12,8 +11,13 @@ import (
 )
 
 // hashStore keeps the log's Merkle tree as the stored hashes of
-// golang.org/x/mod/sumdb/tlog: the file "hashes" holds hash i at offset
-// 32*i, in StoredHashIndex order, appended as records are added.
+// golang.org/x/mod/sumdb/tlog, less those of level 0 (the leaf hashes),
+// which the records give: the file "hashes" holds the hashes of the
+// interior nodes, each at offset 32*i where i is its tlog stored-hash
+// index less the leaves up to and including its last one
+// (interiorIndex), appended as records are added. A reader that asks
+// for a leaf hash (a proof, a root hash at an odd size) gets it from the
+// record, through leaf.
 //
 // The writer also keeps the frontier: the roots of the complete subtrees
 // that make up the current tree (one per set bit of its size). They are
@@ -21,44 +25,66 @@ import (
 // a record and computing the root hash never touch the file.
 type hashStore struct {
 	f        *os.File
-	count    atomic.Int64 // hashes written to the file
+	count    atomic.Int64 // interior hashes written to the file
 	frontier []frontierNode
 	pending  []byte
 	npending int64
+	// leaf returns the leaf hash of leaf n from its record.
+	leaf func(n int64) (tlog.Hash, error)
 }
 
 type frontierNode struct {
-	index int64
+	index int64 // tlog stored-hash index
 	hash  tlog.Hash
+}
+
+// interiorIndex is the position in the hashes file of the stored hash of
+// node n at level (>= 1): its tlog stored-hash index less the leaf
+// hashes stored before it, one for each of the leaves up to its last.
+func interiorIndex(level int, n int64) int64 {
+	return tlog.StoredHashIndex(level, n) - (n+1)<<level
+}
+
+// interiorCount is how many interior hashes a tree of size leaves
+// stores.
+func interiorCount(size int64) int64 { return tlog.StoredHashCount(size) - size }
+
+// splitStoredIndex returns the level and node of a tlog stored-hash
+// index.
+func splitStoredIndex(x int64) (level int, n int64) {
+	// The leaf k after whose level-0 hash x is stored: the last k with
+	// StoredHashIndex(0, k) = StoredHashCount(k) <= x.
+	lo, hi := int64(0), x
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		if tlog.StoredHashCount(mid) <= x {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	level = int(x - tlog.StoredHashCount(lo))
+	return level, lo >> level
 }
 
 // add computes the stored hashes for leaf n (the record with seq n+1)
 // and queues them for the next flush.
-func (h *hashStore) add(n int64, data []byte) error {
-	return h.addLeaf(n, tlog.RecordHash(data))
-}
+func (h *hashStore) add(n int64, data []byte) { h.addLeaf(n, tlog.RecordHash(data)) }
 
 // addLeaf is add for a record whose leaf hash (tlog.RecordHash) is
-// already known.
-func (h *hashStore) addLeaf(n int64, leaf tlog.Hash) error {
-	hs, err := tlog.StoredHashesForRecordHash(n, leaf, frontierReader{h})
-	if err != nil {
-		return err
-	}
-	for _, x := range hs {
+// already known: it merges the lowest t roots of the frontier (t = the
+// number of trailing one bits of n) with the leaf into one root at level
+// t, queueing the t interior hashes that it computes on the way.
+func (h *hashStore) addLeaf(n int64, leaf tlog.Hash) {
+	t := bits.TrailingZeros64(^uint64(n))
+	x := leaf
+	for i := range t {
+		x = tlog.NodeHash(h.frontier[len(h.frontier)-1-i].hash, x)
 		h.pending = append(h.pending, x[:]...)
 	}
-	h.npending += int64(len(hs))
-	h.push(n, hs)
-	return nil
-}
-
-// push updates the frontier after leaf n: the lowest t roots (t = the
-// number of trailing one bits of n) merged into one root at level t.
-func (h *hashStore) push(n int64, hs []tlog.Hash) {
-	t := bits.TrailingZeros64(^uint64(n))
+	h.npending += int64(t)
 	h.frontier = h.frontier[:len(h.frontier)-t]
-	h.frontier = append(h.frontier, frontierNode{index: tlog.StoredHashIndex(t, n>>t), hash: hs[len(hs)-1]})
+	h.frontier = append(h.frontier, frontierNode{index: tlog.StoredHashIndex(t, n>>t), hash: x})
 }
 
 // flush appends the queued hashes to the file.
@@ -74,10 +100,11 @@ func (h *hashStore) flush() error {
 	return nil
 }
 
-// take hands over the queued hashes, to be written by writeTaken.
-func (h *hashStore) take() ([]byte, int64) {
+// take hands over the queued hashes, to be written by writeTaken, and
+// continues in buf (empty) for the next.
+func (h *hashStore) take(buf []byte) ([]byte, int64) {
 	b, n := h.pending, h.npending
-	h.pending, h.npending = nil, 0
+	h.pending, h.npending = buf, 0
 	return b, n
 }
 
@@ -99,19 +126,30 @@ func (h *hashStore) treeHash(size int64) (tlog.Hash, error) {
 	return tlog.TreeHash(size, frontierReader{h})
 }
 
-// ReadHashes implements tlog.HashReader from the file, for proofs.
+// ReadHashes implements tlog.HashReader, for proofs and root hashes:
+// interior hashes from the file, leaf hashes from the records.
 func (h *hashStore) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	return readHashesAt(h.f, h.count.Load(), indexes)
-}
-
-func readHashesAt(f io.ReaderAt, count int64, indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
+	count := h.count.Load()
 	for i, x := range indexes {
-		if x < 0 || x >= count {
-			return nil, fmt.Errorf("audit: stored hash %d not written (have %d)", x, count)
+		if x < 0 {
+			return nil, fmt.Errorf("audit: stored hash %d does not exist", x)
 		}
-		if _, err := f.ReadAt(out[i][:], x*tlog.HashSize); err != nil {
-			return nil, fmt.Errorf("audit: reading stored hash %d: %w", x, err)
+		level, n := splitStoredIndex(x)
+		if level == 0 {
+			leaf, err := h.leaf(n)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = leaf
+			continue
+		}
+		j := interiorIndex(level, n)
+		if j >= count {
+			return nil, fmt.Errorf("audit: stored hash %d not written (have %d interior hashes)", x, count)
+		}
+		if _, err := h.f.ReadAt(out[i][:], j*tlog.HashSize); err != nil {
+			return nil, hashReadError(err)
 		}
 	}
 	return out, nil

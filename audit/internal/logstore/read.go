@@ -140,6 +140,21 @@ func (l *Store) readRecords(from uint64, entries []Entry, visit func(seq uint64,
 	return nil
 }
 
+// leafHash returns the leaf hash of leaf n (the event with seq n+1),
+// read from its record.
+func (l *Store) leafHash(n int64) (tlog.Hash, error) {
+	seq := uint64(n + 1)
+	e, err := l.table.read(seq)
+	if err != nil {
+		return tlog.Hash{}, err
+	}
+	rec, err := l.readRecord(seq, e)
+	if err != nil {
+		return tlog.Hash{}, err
+	}
+	return tlog.RecordHash(rec), nil
+}
+
 // ProveRecord returns the record of seq and its inclusion proof against
 // the latest checkpoint, signing a checkpoint first when the latest does
 // not cover seq.

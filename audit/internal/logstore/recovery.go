@@ -184,7 +184,7 @@ func (l *Store) openStores(n uint64) error {
 	if err != nil {
 		return err
 	}
-	l.hashes = &hashStore{f: hf}
+	l.hashes = &hashStore{f: hf, leaf: l.leafHash}
 	tsize, err := fileSize(tf)
 	if err != nil {
 		return err
@@ -198,7 +198,7 @@ func (l *Store) openStores(n uint64) error {
 	if uint64(l.table.count.Load()) < n {
 		return tampered(fmt.Sprintf("index/%s: %d entries, fewer than the %d events the checkpoint covers", tableFile, l.table.count.Load(), n))
 	}
-	if l.hashes.count.Load() < tlog.StoredHashCount(int64(n)) {
+	if l.hashes.count.Load() < interiorCount(int64(n)) {
 		return tampered(fmt.Sprintf("%s: fewer hashes than the %d events the checkpoint covers need", hashesFile, n))
 	}
 	return nil
@@ -379,18 +379,16 @@ func (l *Store) applyRecovery(p *recoveryPlan) error {
 // the events after the checkpoint from their records.
 func (l *Store) rewriteAfterCheckpoint(p *recoveryPlan) error {
 	n := int64(p.ckpt.Size)
-	if err := l.hashes.f.Truncate(tlog.StoredHashCount(n) * tlog.HashSize); err != nil {
+	if err := l.hashes.f.Truncate(interiorCount(n) * tlog.HashSize); err != nil {
 		return err
 	}
-	l.hashes.count.Store(tlog.StoredHashCount(n))
+	l.hashes.count.Store(interiorCount(n))
 	if err := l.table.f.Truncate(n * tableEntrySize); err != nil {
 		return err
 	}
 	l.table.count.Store(n)
 	for _, r := range p.recs {
-		if err := l.hashes.add(int64(r.seq-1), r.data); err != nil {
-			return err
-		}
+		l.hashes.add(int64(r.seq-1), r.data)
 		e := r.entry
 		e.Seg, e.Off, e.N = r.seg, uint32(r.off), uint32(len(r.data))
 		l.table.add(e)

@@ -590,9 +590,7 @@ func (l *Store) writeBatch(batch []*writeReq) (*flight, error) {
 		l.next++
 		frameOff := l.seg.size + int64(len(buf))
 		buf = append(buf, r.frame...)
-		if err := l.hashes.addLeaf(int64(r.seq-1), r.leaf); err != nil {
-			return nil, err
-		}
+		l.hashes.addLeaf(int64(r.seq-1), r.leaf)
 		e := r.entry
 		e.Seg, e.Off, e.N = l.seg.first, uint32(frameOff), uint32(len(r.frame)-r.rec)
 		l.table.add(e)
@@ -607,7 +605,7 @@ func (l *Store) writeBatch(batch []*writeReq) (*flight, error) {
 	}
 	l.seg.size += int64(len(buf))
 	f := &flight{seg: l.seg, reqs: slices.Clone(batch), last: l.next - 1}
-	f.hashes, f.nhashes = l.hashes.take()
+	f.hashes, f.nhashes = l.hashes.take(nil)
 	f.table = l.table.take()
 	if l.cfg.CheckpointEachCommit {
 		c, err := l.witnessCheckpoint()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -168,6 +169,10 @@ type segmentCheck struct {
 	problems []string
 	expected []postingsDigest
 	err      error // an I/O error or ctx's
+	// The leaf hashes at the segment's ends whose sibling may be in the
+	// segment before or after, and their leaves (-1: none).
+	firstLeaf, lastLeaf tlog.Hash
+	firstN, lastN       int64
 }
 
 func (c *segmentCheck) problem(format string, args ...any) {
@@ -177,8 +182,10 @@ func (c *segmentCheck) problem(format string, args ...any) {
 }
 
 // scan checks the segments in parallel, each against the table, the
-// level-0 stored hashes and the index runs; then the stored hashes above
-// level 0 against their children, and the checkpoint's root hash.
+// level-1 stored hashes (from the leaf hashes of its records) and the
+// index runs; then the level-1 hashes whose two leaves lie in adjacent
+// segments, the stored hashes above level 1 against their children, and
+// the checkpoint's root hash.
 func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size uint64, ckpt Checkpoint) error {
 	l := v.log
 	v.expected = make([]postingsDigest, len(runs))
@@ -189,7 +196,7 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 		v.problem("segments: none, but %d events were written", size)
 		return nil
 	}
-	if have := l.hashes.count.Load(); have < tlog.StoredHashCount(int64(size)) {
+	if have := l.hashes.count.Load(); have < interiorCount(int64(size)) {
 		v.problem("%s: ends before the hashes of event %d", hashesFile, size)
 		return nil
 	}
@@ -227,6 +234,11 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 			v.problem("segments/%s: starts at seq %d but the log is at %d", segs[i].name, segs[i].first, next)
 			return nil
 		}
+		if i > 0 {
+			if err := v.checkPairAcross(&checks[i-1], &c, size); err != nil {
+				return err
+			}
+		}
 		next = c.next
 	}
 	if next <= size {
@@ -245,10 +257,10 @@ func (v *verifier) scan(ctx context.Context, segs []*segment, runs []*run, size 
 }
 
 // checkSegment reads one segment and checks each committed event up to
-// size against its table entry, its level-0 stored hash and the runs.
+// size against its table entry, the level-1 stored hashes and the runs.
 func (v *verifier) checkSegment(ctx context.Context, s *segment, runs []*run, size uint64) segmentCheck {
-	sc := &segmentChecker{v: v, s: s, runs: runs, size: size}
-	sc.c = segmentCheck{next: s.first, expected: make([]postingsDigest, len(runs))}
+	sc := &segmentChecker{v: v, s: s, runs: runs, size: size, prevN: -1}
+	sc.c = segmentCheck{next: s.first, expected: make([]postingsDigest, len(runs)), firstN: -1, lastN: -1}
 	sc.h.SetSeed(v.seed)
 	var hdr [segHeaderSize]byte
 	if _, err := s.f.ReadAt(hdr[:], 0); err != nil {
@@ -288,7 +300,10 @@ type segmentChecker struct {
 	c       segmentCheck
 	h       maphash.Hash
 	entries []Entry // table entries of the next records
-	leaves  []byte  // level-0 stored hashes of the next records
+	inner   []byte  // interior stored hashes read by refill
+	innerLo int64   // the interiorIndex of inner's first
+	prev    tlog.Hash
+	prevN   int64 // the leaf of prev, or -1
 	runIdx  int
 }
 
@@ -312,10 +327,10 @@ func (sc *segmentChecker) record(ctx context.Context, r scannedRecord) error {
 	if err == nil && sc.entries[0] != want {
 		sc.c.problem("index/%s: entry %d does not match the event", tableFile, r.seq)
 	}
-	if leaf := tlog.RecordHash(r.data); string(sc.leaves[:tlog.HashSize]) != string(leaf[:]) {
-		sc.c.problem("%s: a stored hash of event %d does not match the record", hashesFile, r.seq)
+	sc.entries = sc.entries[1:]
+	if err := sc.leaf(int64(r.seq-1), tlog.RecordHash(r.data)); err != nil {
+		return err
 	}
-	sc.entries, sc.leaves = sc.entries[1:], sc.leaves[tlog.HashSize:]
 	for sc.runIdx < len(sc.runs) && sc.runs[sc.runIdx].last < r.seq {
 		sc.runIdx++
 	}
@@ -327,15 +342,74 @@ func (sc *segmentChecker) record(ctx context.Context, r scannedRecord) error {
 	return nil
 }
 
-// refill reads the table entries and level-0 hashes of the next events
-// from seq, in bulk. A file cut short is a problem that ends the scan.
+// leaf takes the leaf hash of leaf n: a right leaf is checked with its
+// left sibling against their parent's stored hash; a leaf whose sibling
+// is not in this segment is kept for checkPairAcross.
+func (sc *segmentChecker) leaf(n int64, h tlog.Hash) error {
+	if sc.c.firstN < 0 {
+		sc.c.firstLeaf, sc.c.firstN = h, n
+	}
+	sc.c.lastLeaf, sc.c.lastN = h, n
+	if n%2 == 0 {
+		sc.prev, sc.prevN = h, n
+		return nil
+	}
+	if sc.prevN != n-1 {
+		return nil
+	}
+	stored, err := sc.level1(n / 2)
+	if err != nil {
+		var ie *IntegrityError
+		if errors.As(err, &ie) {
+			sc.c.problem("%s", ie.Problems[0])
+			return errStopScan
+		}
+		return err
+	}
+	if tlog.NodeHash(sc.prev, h) != stored {
+		sc.c.problem("%s: the stored hash over events %d and %d does not match their records", hashesFile, n, n+1)
+	}
+	return nil
+}
+
+// level1 returns the stored hash of node j at level 1, from what refill
+// read or else from the file.
+func (sc *segmentChecker) level1(j int64) (tlog.Hash, error) {
+	var h tlog.Hash
+	x := interiorIndex(1, j)
+	if i := (x - sc.innerLo) * tlog.HashSize; x >= sc.innerLo && i+tlog.HashSize <= int64(len(sc.inner)) {
+		copy(h[:], sc.inner[i:])
+		return h, nil
+	}
+	if _, err := sc.v.log.hashes.f.ReadAt(h[:], x*tlog.HashSize); err != nil {
+		return h, hashReadError(err)
+	}
+	return h, nil
+}
+
+// refill reads the table entries of the next events from seq, and the
+// interior stored hashes among them, in bulk. A file cut short is a
+// problem that ends the scan.
 func (sc *segmentChecker) refill(seq uint64) error {
 	l := sc.v.log
 	n := min(4096, sc.size-seq+1)
 	sc.entries = make([]Entry, n)
 	err := l.table.readRange(seq, sc.entries)
 	if err == nil {
-		sc.leaves, err = readLevel0(l.hashes.f, seq, n)
+		// The level-1 hashes of the pairs of leaves seq-1..seq+n-2, as far
+		// as the tree of size leaves has them, and what lies between.
+		first, last := int64(seq-1)/2, int64(seq+n-2)/2
+		if 2*last+1 >= int64(sc.size) {
+			last--
+		}
+		sc.inner = sc.inner[:0]
+		if first <= last {
+			sc.innerLo = interiorIndex(1, first)
+			sc.inner = slices.Grow(sc.inner, int(interiorIndex(1, last)-sc.innerLo+1)*tlog.HashSize)[:(interiorIndex(1, last)-sc.innerLo+1)*tlog.HashSize]
+			if _, rerr := l.hashes.f.ReadAt(sc.inner, sc.innerLo*tlog.HashSize); rerr != nil {
+				err = hashReadError(rerr)
+			}
+		}
 	}
 	var ie *IntegrityError
 	if errors.As(err, &ie) {
@@ -345,21 +419,27 @@ func (sc *segmentChecker) refill(seq uint64) error {
 	return err
 }
 
-// readLevel0 reads the level-0 stored hashes (the leaf hashes) of seqs
-// [from, from+n), with one read.
-func readLevel0(f io.ReaderAt, from, n uint64) ([]byte, error) {
-	lo := tlog.StoredHashIndex(0, int64(from-1))
-	hi := tlog.StoredHashIndex(0, int64(from+n-2))
-	buf := make([]byte, (hi-lo+1)*tlog.HashSize)
-	if _, err := f.ReadAt(buf, lo*tlog.HashSize); err != nil {
-		return nil, hashReadError(err)
+// checkPairAcross checks the level-1 stored hash of the two leaves
+// where segment a ends and b, the next, begins, if they are siblings.
+func (v *verifier) checkPairAcross(a, b *segmentCheck, size uint64) error {
+	n := a.lastN
+	if n < 0 || n%2 == 1 || b.firstN != n+1 || uint64(n+1) >= size {
+		return nil
 	}
-	out := make([]byte, 0, n*tlog.HashSize)
-	for i := int64(from - 1); i <= int64(from+n-2); i++ {
-		x := (tlog.StoredHashIndex(0, i) - lo) * tlog.HashSize
-		out = append(out, buf[x:x+tlog.HashSize]...)
+	var stored tlog.Hash
+	if _, err := v.log.hashes.f.ReadAt(stored[:], interiorIndex(1, n/2)*tlog.HashSize); err != nil {
+		err = hashReadError(err)
+		var ie *IntegrityError
+		if errors.As(err, &ie) {
+			v.problem("%s", ie.Problems[0])
+			return nil
+		}
+		return err
 	}
-	return out, nil
+	if tlog.NodeHash(a.lastLeaf, b.firstLeaf) != stored {
+		v.problem("%s: the stored hash over events %d and %d does not match their records", hashesFile, n+1, n+2)
+	}
+	return nil
 }
 
 // hashReadError is a short read of the hashes file as an integrity
@@ -371,9 +451,9 @@ func hashReadError(err error) error {
 	return readError("reading hashes", err)
 }
 
-// checkInteriorHashes checks every stored hash above level 0 of a tree
+// checkInteriorHashes checks every stored hash above level 1 of a tree
 // of size leaves against its two children, in parallel chunks; with the
-// level-0 hashes checked against the records, the whole tree then is.
+// level-1 hashes checked against the records, the whole tree then is.
 func (v *verifier) checkInteriorHashes(ctx context.Context, size uint64) error {
 	const leavesPerChunk = 1 << 16
 	f := v.log.hashes.f
@@ -404,14 +484,14 @@ func (v *verifier) checkInteriorHashes(ctx context.Context, size uint64) error {
 	return firstErr
 }
 
-// checkHashChunk checks the interior stored hashes that complete with
-// leaves [a, b): those stored from leaf a's hash to leaf b's. It returns
-// the index of the first that does not match, or -1.
+// checkHashChunk checks the stored hashes above level 1 that complete
+// with leaves [a, b). It returns the position in the hashes file of the
+// first that does not match, or -1.
 func checkHashChunk(ctx context.Context, f io.ReaderAt, a, b int64) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, err
 	}
-	lo, hi := tlog.StoredHashIndex(0, a), tlog.StoredHashCount(b)
+	lo, hi := interiorCount(a), interiorCount(b)
 	buf := make([]byte, (hi-lo)*tlog.HashSize)
 	if _, err := f.ReadAt(buf, lo*tlog.HashSize); err != nil {
 		return -1, hashReadError(err)
@@ -426,24 +506,26 @@ func checkHashChunk(ctx context.Context, f io.ReaderAt, a, b int64) (int64, erro
 		return h, err
 	}
 	for n := a; n < b; n++ {
-		// The hashes stored with leaf n: level 0, then one per trailing
-		// one bit of n, each the parent of the one before.
-		x := tlog.StoredHashIndex(0, n)
-		for level, k := 1, n; k&1 == 1; level, k = level+1, k>>1 {
-			right, err := at(x + int64(level) - 1)
+		// The nodes that complete with leaf n: one per trailing one bit of
+		// n, node n>>level at each level, each the parent of the one
+		// before; those above level 1 have stored children.
+		for level := 2; n&(1<<level-1) == 1<<level-1; level++ {
+			j := n >> level
+			left, err := at(interiorIndex(level-1, 2*j))
 			if err != nil {
 				return -1, hashReadError(err)
 			}
-			left, err := at(tlog.StoredHashIndex(level-1, (k>>1)<<1))
+			right, err := at(interiorIndex(level-1, 2*j+1))
 			if err != nil {
 				return -1, hashReadError(err)
 			}
-			got, err := at(x + int64(level))
+			x := interiorIndex(level, j)
+			got, err := at(x)
 			if err != nil {
 				return -1, hashReadError(err)
 			}
 			if tlog.NodeHash(left, right) != got {
-				return x + int64(level), nil
+				return x, nil
 			}
 		}
 	}
