@@ -12,10 +12,10 @@ import (
 	"github.com/shcrkit/shcrkit"
 )
 
-// MaxUserInfoBytes is the largest CIS2 userinfo RequesterFromCIS2 reads. A
-// real one, with a dozen roles of a few dozen activity codes each, is a
-// few kilobytes.
-const MaxUserInfoBytes = 256 << 10
+// maxUserInfoBytes is the largest CIS2 userinfo RequesterFromCIS2 reads
+// (256 KiB). A real one, with a dozen roles of a few dozen activity codes
+// each, is a few kilobytes.
+const maxUserInfoBytes = 256 << 10
 
 // Errors of RequesterFromCIS2.
 var (
@@ -113,10 +113,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // Ambiguous userinfo is refused with ErrInvalidUserInfo rather than read
 // one way or another: a JSON object with the same key twice (at any
 // depth), or two roles with the same person_roleid. So is userinfo over
-// MaxUserInfoBytes. Parsing takes time linear in the input.
+// 256 KiB. Parsing takes time linear in the input.
 func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requester, error) {
-	if len(userinfo) > MaxUserInfoBytes {
-		return shcrkit.Requester{}, fmt.Errorf("%w: userinfo of %d bytes is over the limit of %d", ErrInvalidUserInfo, len(userinfo), MaxUserInfoBytes)
+	if len(userinfo) > maxUserInfoBytes {
+		return shcrkit.Requester{}, fmt.Errorf("%w: userinfo of %d bytes is over the limit of %d", ErrInvalidUserInfo, len(userinfo), maxUserInfoBytes)
 	}
 	if err := checkDuplicateKeys(userinfo); err != nil {
 		return shcrkit.Requester{}, err

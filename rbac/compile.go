@@ -400,7 +400,7 @@ func (c *checker) roles(p *Policy, f *policyFile, closure map[string][]string) {
 			}
 			levels |= 1 << uint(li)
 		}
-		p.roles = append(p.roles, Role{ID: rs.ID, Description: rs.Description, JobRoles: jobRoles, Activities: acts, AccessLevels: rs.AccessLevels})
+		p.roles++
 		switch {
 		case len(acts) == 0:
 			for _, jr := range jobRoles {

@@ -50,13 +50,14 @@ type Decision struct {
 	Verification Verification
 }
 
-// Err returns nil for an allowed decision and otherwise a *DeniedError,
-// which matches ErrDenied and shcrkit.ErrForbidden.
+// Err returns nil for an allowed decision and otherwise an error that
+// names the rule and lists the reasons, and matches ErrDenied and
+// shcrkit.ErrForbidden.
 func (d Decision) Err() error {
 	if d.Allowed {
 		return nil
 	}
-	return &DeniedError{Rule: d.Rule, Reasons: append([]string(nil), d.Reasons...)}
+	return &deniedError{rule: d.Rule, reasons: append([]string(nil), d.Reasons...)}
 }
 
 // Reason joins the reasons with "; ", for an audit record's reason field.

@@ -54,7 +54,7 @@ func clinician() shcrkit.Requester {
 func baseRequest() rbac.Request {
 	return rbac.Request{
 		Requester:    clinician(),
-		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
+		Patient:      rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
@@ -607,10 +607,9 @@ func TestDecisionHelpers(t *testing.T) {
 	req.Relationship = rbac.Relationship{}
 	d = p.Decide(req)
 	assert.Equal(t, "denied by relationships: no legitimate relationship", d.String())
-	var de *rbac.DeniedError
-	require.True(t, errors.As(d.Err(), &de))
-	assert.Equal(t, "relationships", de.Rule)
-	assert.Equal(t, "rbac: access denied by relationships: no legitimate relationship", de.Error())
+	require.ErrorIs(t, d.Err(), rbac.ErrDenied)
+	require.ErrorIs(t, d.Err(), shcrkit.ErrForbidden)
+	assert.Equal(t, "rbac: access denied by relationships: no legitimate relationship", d.Err().Error())
 }
 
 func TestDecideIsSafeForConcurrentUse(t *testing.T) {

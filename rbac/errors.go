@@ -46,21 +46,18 @@ func (e *PolicyError) Error() string {
 // Is makes every PolicyError match ErrInvalidPolicy.
 func (e *PolicyError) Is(target error) bool { return target == ErrInvalidPolicy }
 
-// DeniedError is the error form of a refused Decision. Its text lists the
+// deniedError is the error form of a refused Decision. Its text lists the
 // decision's reasons, which never contain a patient identifier.
-type DeniedError struct {
-	// Rule is the policy rule that refused.
-	Rule string
-	// Reasons are the decision's reasons.
-	Reasons []string
+type deniedError struct {
+	rule    string
+	reasons []string
 }
 
-// Error lists the reasons.
-func (e *DeniedError) Error() string {
-	return "rbac: access denied by " + e.Rule + ": " + strings.Join(e.Reasons, "; ")
+func (e *deniedError) Error() string {
+	return "rbac: access denied by " + e.rule + ": " + strings.Join(e.reasons, "; ")
 }
 
 // Is matches ErrDenied and shcrkit.ErrForbidden.
-func (e *DeniedError) Is(target error) bool {
+func (e *deniedError) Is(target error) bool {
 	return target == ErrDenied || target == shcrkit.ErrForbidden
 }

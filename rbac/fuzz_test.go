@@ -48,9 +48,11 @@ func FuzzLoadPolicy(f *testing.F) {
 		}
 		req := baseRequest()
 		_ = p.Decide(req)
-		for _, rt := range p.RecordTypes() {
-			req.Custodian, req.RecordType = "QRX", rt.Code
-			_ = p.Decide(req)
+		for _, c := range p.Categories() {
+			for _, rt := range c.RecordTypes {
+				req.Custodian, req.RecordType = "QRX", rt.Code
+				_ = p.Decide(req)
+			}
 		}
 		r := report.NewROPA(p)
 		if _, err := json.Marshal(r); err != nil {

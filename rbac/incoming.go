@@ -18,7 +18,7 @@ type Incoming struct {
 	Requester shcrkit.Requester
 	// Patient is the patient whose record is asked for, as the provider's
 	// own records hold them: confidentiality and recorded dissent.
-	Patient Patient
+	Patient Subject
 	// Purpose of use stated by the requester.
 	Purpose shcrkit.Purpose
 	// RecordType is the SNOMED CT code of the record's type, or "".

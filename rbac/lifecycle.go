@@ -37,17 +37,6 @@ func (p *Policy) agreementInForce(a *agreement, t time.Time) bool {
 	return !a.retired && !t.Before(a.from) && t.Before(a.to)
 }
 
-// AgreementInForce reports whether the agreement with the given ID is in
-// force at t, and false when the policy has no such agreement.
-func (p *Policy) AgreementInForce(id string, t time.Time) bool {
-	for i := range p.agreements {
-		if p.agreements[i].id == id {
-			return p.agreementInForce(&p.agreements[i], t)
-		}
-	}
-	return false
-}
-
 // AgreementsEnding returns the agreements, retired ones aside, whose last
 // day in force falls within [from, to): those an information-governance
 // lead must renew or let lapse. They come in order of their end.

@@ -25,7 +25,7 @@ func TestPolicyLoadedAfterAnAgreementEndsServesTheOthers(t *testing.T) {
 	after := time.Date(2031, 6, 1, 12, 0, 0, 0, time.UTC) // ISA-QRX-QWH-2026 ended on 2030-12-31
 	p, err := rbac.LoadPolicy(bytes.NewReader(samplepolicy.YAML()))
 	require.NoError(t, err, "an agreement that has ended must not stop the policy loading")
-	assert.False(t, p.AgreementInForce("ISA-QRX-QWH-2026", after))
+	assert.Contains(t, p.RemotesWithoutAgreement(after), shcrkit.ODSCode("QWH"), "its only agreement, ISA-QRX-QWH-2026, has ended")
 
 	cases := []struct {
 		name      string

@@ -39,7 +39,7 @@ type Policy struct {
 
 	levels     []accessLevel
 	levelIndex map[string]int
-	roles      []Role
+	roles      int // role rules, for the security measures of the reports
 	// jobRoleLevels are the access levels a job role grants on its own.
 	jobRoleLevels map[uint32]uint64 // by jobRoleKey, exact: R8000 and R08000 differ
 	// activities holds, for each activity code named in the policy, what
@@ -101,7 +101,7 @@ type relRule struct {
 	requiresEvidence bool
 	acts             []string
 	obligations      *obligationSet
-	verify           VerificationSetting
+	verify           verifySetting
 }
 
 type confRule struct {
@@ -178,13 +178,6 @@ func (p *Policy) IsMember(org shcrkit.ODSCode) bool {
 	return ok && idx < 0
 }
 
-// IsLocal reports whether records held by custodian are held within the
-// local shared care record, so that no agreement is needed to see them.
-func (p *Policy) IsLocal(custodian shcrkit.ODSCode) bool {
-	idx, ok := p.custodians[custodian]
-	return ok && idx < 0
-}
-
 // ShCROf returns the shared care record a custodian belongs to (the local
 // one, a remote one, or the custodian itself when it is a shared care
 // record), and false when the policy does not name it.
@@ -237,47 +230,12 @@ func (p *Policy) CategoryOf(recordType string) (string, bool) {
 	return p.categories[i].id, true
 }
 
-// RecordTypes returns every record type the policy names, in policy order.
-func (p *Policy) RecordTypes() []RecordType {
-	var out []RecordType
-	for _, c := range p.categories {
-		out = append(out, c.recordTypes...)
-	}
-	return out
-}
-
 // Categories returns the policy's data categories, in policy order.
 func (p *Policy) Categories() []Category {
 	out := make([]Category, len(p.categories))
 	for i, c := range p.categories {
 		out[i] = Category{ID: c.id, Description: c.description,
 			RecordTypes: append([]RecordType(nil), c.recordTypes...), RequiresActivities: append([]string(nil), c.requires...)}
-	}
-	return out
-}
-
-// Role is one role rule of the policy: the job roles and/or activity codes
-// it matches and the access levels it grants.
-type Role struct {
-	// ID as used in the policy.
-	ID string `json:"id"`
-	// Description for people.
-	Description string `json:"description,omitempty"`
-	// JobRoles matched (R-codes); empty matches any job role.
-	JobRoles []string `json:"jobRoles,omitempty"`
-	// Activities of which the requester must hold one (B-codes); empty
-	// means none is needed.
-	Activities []string `json:"activities,omitempty"`
-	// AccessLevels granted.
-	AccessLevels []string `json:"accessLevels"`
-}
-
-// Roles returns the policy's role rules, in policy order.
-func (p *Policy) Roles() []Role {
-	out := make([]Role, len(p.roles))
-	for i, r := range p.roles {
-		out[i] = Role{ID: r.ID, Description: r.Description, JobRoles: append([]string(nil), r.JobRoles...),
-			Activities: append([]string(nil), r.Activities...), AccessLevels: append([]string(nil), r.AccessLevels...)}
 	}
 	return out
 }
@@ -342,22 +300,6 @@ func (a *agreement) public() Agreement {
 		Parties: append([]shcrkit.ODSCode(nil), a.parties...), Purposes: purposeList(a.purposes),
 		Categories: append([]string(nil), a.categories...), ValidFrom: a.validFrom, ValidTo: a.validTo, Retired: a.retired,
 		Version: a.version, Signatories: append([]Signatory(nil), a.signatories...), ReviewDate: a.reviewDate, DSPA: a.dspa}
-}
-
-// AgreementFor returns the agreement under which records held by custodian
-// may be shared for purpose and category at time t. It returns false when
-// the custodian is local (no agreement needed: see IsLocal) or when no
-// agreement covers it.
-func (p *Policy) AgreementFor(custodian shcrkit.ODSCode, purpose shcrkit.Purpose, categoryID string, t time.Time) (Agreement, bool) {
-	idx, ok := p.custodians[custodian]
-	ci, okc := p.categoryIndex[categoryID]
-	if !ok || idx < 0 || !okc || !purpose.Valid() {
-		return Agreement{}, false
-	}
-	if ai := p.agreementIn(idx, t, 1<<purpose, 1<<uint(ci)); ai >= 0 {
-		return p.agreements[ai].public(), true
-	}
-	return Agreement{}, false
 }
 
 // agreementIn returns the index of the agreement with remote idx in force

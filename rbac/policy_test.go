@@ -115,7 +115,11 @@ func TestExamplePolicyCoversNRLRecordTypes(t *testing.T) {
 		assert.True(t, ok, code)
 		assert.Equal(t, cat, got, code)
 	}
-	assert.Len(t, p.RecordTypes(), len(want))
+	n := 0
+	for _, c := range p.Categories() {
+		n += len(c.RecordTypes)
+	}
+	assert.Equal(t, len(want), n)
 	_, ok := p.CategoryOf("1234567")
 	assert.False(t, ok)
 }
@@ -140,8 +144,8 @@ func TestLoadPolicyFile(t *testing.T) {
 	// it is inactive.
 	p, err = rbac.LoadPolicy(strings.NewReader(strings.NewReplacer("2026-01-01", "2020-01-01", "2026-12-31", "2020-12-31").Replace(smallPolicy)))
 	require.NoError(t, err)
-	assert.False(t, p.AgreementInForce("ISA-1", time.Now()))
-	assert.True(t, p.AgreementInForce("ISA-1", time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)))
+	assert.Equal(t, []shcrkit.ODSCode{"QBB", "QCC"}, p.RemotesWithoutAgreement(time.Now()))
+	assert.Equal(t, []shcrkit.ODSCode{"QCC"}, p.RemotesWithoutAgreement(time.Date(2020, 6, 1, 12, 0, 0, 0, time.UTC)))
 }
 
 // lineOf returns the 1-based line of the first line of text containing s.
@@ -325,10 +329,9 @@ record_of_processing:`, 1)
 
 func TestPolicyAccessors(t *testing.T) {
 	p := samplepolicy.Load()
-	assert.True(t, p.IsLocal("RX1"))
-	assert.True(t, p.IsLocal("QRX"))
-	assert.False(t, p.IsLocal("RE1"))
-	assert.False(t, p.IsLocal("ZZZ"))
+	assert.True(t, p.IsMember("RX1"))
+	assert.True(t, p.IsMember("QRX"))
+	assert.False(t, p.IsMember("ZZZ"))
 	assert.True(t, p.IsMember("Y12345"))
 	assert.False(t, p.IsMember("RE1"))
 
@@ -341,29 +344,17 @@ func TestPolicyAccessors(t *testing.T) {
 	_, ok = p.ShCROf("ZZZ")
 	assert.False(t, ok)
 
-	when := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	a, ok := p.AgreementFor("RW1", shcrkit.PurposeDirectCare, "care-plans", when)
-	require.True(t, ok)
+	a := p.Agreements()[2]
 	assert.Equal(t, "ISA-QRX-QWH-2026", a.ID)
 	assert.Equal(t, []shcrkit.ODSCode{"QRX", "QWH"}, a.Parties)
 	assert.Equal(t, []shcrkit.Purpose{shcrkit.PurposeDirectCare, shcrkit.PurposeEmergency}, a.Purposes)
 	assert.Equal(t, "2026-01-01", a.ValidFrom)
 	assert.Equal(t, "2030-12-31", a.ValidTo)
-	_, ok = p.AgreementFor("RW1", shcrkit.PurposeDirectCare, "mental-health", when)
-	assert.False(t, ok)
-	_, ok = p.AgreementFor("RX1", shcrkit.PurposeDirectCare, "care-plans", when)
-	assert.False(t, ok, "local custodians need no agreement")
-	_, ok = p.AgreementFor("RS1", shcrkit.PurposeDirectCare, "care-plans", when)
-	assert.False(t, ok)
 
 	cats := p.Categories()
 	require.Len(t, cats, 8)
 	assert.Equal(t, "sensitive-records", cats[7].ID)
 	assert.Equal(t, []string{"B1611"}, cats[7].RequiresActivities)
-	roles := p.Roles()
-	require.Len(t, roles, 5)
-	assert.Equal(t, "clinical-practitioners", roles[0].ID)
-	assert.Contains(t, roles[0].JobRoles, "R0260")
 	assert.Len(t, p.Agreements(), 4)
 
 	assert.Equal(t, []string{"demographics", "appointments"},

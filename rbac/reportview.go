@@ -39,7 +39,7 @@ func (p *Policy) securityMeasures() []string {
 		out = append(out, "Staff authenticate with NHS Care Identity Service 2.")
 	}
 	out = append(out, fmt.Sprintf("Role-based access: %d role rules over national RBAC job roles and activity codes grant %d access levels; each level sees only the data categories it needs.",
-		len(p.roles), len(p.levels)))
+		p.roles, len(p.levels)))
 	var kinds []string
 	for k := shcrkit.RelationshipRegistered; k.Valid(); k++ {
 		if p.rel[k].accepted {

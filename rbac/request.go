@@ -7,9 +7,9 @@ import (
 	"github.com/shcrkit/shcrkit"
 )
 
-// Patient is what a decision needs to know about the patient, as traced
-// in PDS and the local consent records.
-type Patient struct {
+// Subject is the patient a request is about, as far as a decision needs
+// to know them: as traced in PDS and the local consent records.
+type Subject struct {
 	// NHSNumber identifies the patient; a decision without a valid one is
 	// refused.
 	NHSNumber shcrkit.NHSNumber
@@ -72,7 +72,7 @@ type Request struct {
 	// session.
 	Requester shcrkit.Requester
 	// Patient the request is about.
-	Patient Patient
+	Patient Subject
 	// Relationship the requester claims with the patient.
 	Relationship Relationship
 	// Purpose of use.

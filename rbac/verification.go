@@ -7,38 +7,23 @@ import (
 	"github.com/shcrkit/shcrkit"
 )
 
-// VerificationSetting is what a policy asks of the verification of one
-// kind of legitimate relationship (its relationships[].verification).
-type VerificationSetting uint8
+// verifySetting is what a policy asks of the verification of one kind of
+// legitimate relationship (its relationships[].verification).
+type verifySetting uint8
 
-// Verification settings.
 const (
-	// VerificationNotApplicable: the kind is not verified (self-claimed
-	// and emergency relationships, which rest on a recorded reason and an
+	// verifyNotApplicable: the kind is not verified (self-claimed and
+	// emergency relationships, which rest on a recorded reason and an
 	// alert to the Privacy Officer). Any outcome is recorded, none
 	// decides. The default for self-claimed and emergency.
-	VerificationNotApplicable VerificationSetting = iota + 1
-	// VerificationOptional: the outcome is recorded; an unverified
-	// relationship is still accepted, but a verifier that failed refuses
-	// (fail closed). The default for the other kinds.
-	VerificationOptional
-	// VerificationRequired: only a verified relationship is accepted.
-	VerificationRequired
+	verifyNotApplicable verifySetting = iota + 1
+	// verifyOptional: the outcome is recorded; an unverified relationship
+	// is still accepted, but a verifier that failed refuses (fail closed).
+	// The default for the other kinds.
+	verifyOptional
+	// verifyRequired: only a verified relationship is accepted.
+	verifyRequired
 )
-
-// String returns the setting as a policy writes it: "not_applicable",
-// "optional" or "required".
-func (s VerificationSetting) String() string {
-	switch s {
-	case VerificationNotApplicable:
-		return "not_applicable"
-	case VerificationOptional:
-		return "optional"
-	case VerificationRequired:
-		return "required"
-	}
-	return fmt.Sprintf("VerificationSetting(%d)", uint8(s))
-}
 
 // VerificationStatus is the outcome of checking a claimed relationship.
 type VerificationStatus uint8
@@ -127,21 +112,12 @@ func (v Verification) String() string {
 	return shcrkit.MaskNHSNumbers(s)
 }
 
-// Verification returns the policy's setting for a relationship kind; a
-// kind the policy does not accept is not applicable.
-func (p *Policy) Verification(kind shcrkit.RelationshipKind) VerificationSetting {
-	if !kind.Valid() || !p.rel[kind].accepted {
-		return VerificationNotApplicable
-	}
-	return p.rel[kind].verify
-}
-
 // checkVerification refuses a relationship whose verification the policy
 // requires and that was not verified, and any whose verifier failed
 // unless the policy does not apply verification to the kind.
 func checkVerification(v *verdict, rr *relRule, ver *Verification) bool {
 	switch rr.verify {
-	case VerificationRequired:
+	case verifyRequired:
 		if ver.Status == VerificationVerified {
 			return true
 		}
@@ -151,7 +127,7 @@ func checkVerification(v *verdict, rr *relRule, ver *Verification) bool {
 		}
 		v.deny(rr.rule, "relationship "+rr.kind.String()+" must be verified and was not: "+clipReason(what))
 		return false
-	case VerificationOptional:
+	case verifyOptional:
 		if ver.Status == VerificationFailed {
 			v.deny(rr.rule, "relationship "+rr.kind.String()+" could not be checked, so access fails closed: "+clipReason(ver.String()))
 			return false
@@ -176,24 +152,24 @@ func clipReason(s string) string {
 
 // verificationSetting reads relationships[].verification; "" takes the
 // kind's default.
-func (c *checker) verificationSetting(at path, kind shcrkit.RelationshipKind, s string) VerificationSetting {
+func (c *checker) verificationSetting(at path, kind shcrkit.RelationshipKind, s string) verifySetting {
 	claimed := kind == shcrkit.RelationshipSelfClaimed || kind == shcrkit.RelationshipEmergency
 	switch strings.TrimSpace(s) {
 	case "":
 		if claimed {
-			return VerificationNotApplicable
+			return verifyNotApplicable
 		}
-		return VerificationOptional
+		return verifyOptional
 	case "not_applicable":
-		return VerificationNotApplicable
+		return verifyNotApplicable
 	case "optional":
-		return VerificationOptional
+		return verifyOptional
 	case "required":
 		if claimed {
 			c.add(at, "%s relationship cannot be verified: it rests on a recorded reason (use not_applicable or optional)", withArticle(kind.String()))
 		}
-		return VerificationRequired
+		return verifyRequired
 	}
 	c.add(at, "verification %q is not one of required, optional or not_applicable", s)
-	return VerificationOptional
+	return verifyOptional
 }

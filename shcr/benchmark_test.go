@@ -71,7 +71,7 @@ func sequentialJourney(ctx context.Context, b *testing.B, w *shcrtest.World, cfg
 		b.Fatal(err)
 	}
 	tracing := time.Since(t)
-	patient := rbac.Patient{NHSNumber: p.NHSNumber()}
+	patient := rbac.Subject{NHSNumber: p.NHSNumber()}
 	cfg.Policy.Decide(rbac.Request{Requester: req.Requester, Patient: patient, Relationship: req.Relationship, Purpose: req.Purpose})
 	for _, e := range []audit.Event{ev(audit.ActionRead, audit.ServicePDS), ev(audit.ActionSearch, audit.ServiceNRL)} {
 		if err := cfg.Audit.Write(ctx, e); err != nil {

@@ -406,7 +406,7 @@ func (j *journey) boundaryEvent() audit.Event {
 func (j *journey) decisionRequest(p *nrls.Pointer) rbac.Request {
 	r := rbac.Request{
 		Requester: j.req.Requester,
-		Patient: rbac.Patient{NHSNumber: j.patient.NHSNumber, Confidentiality: j.patient.Confidentiality,
+		Patient: rbac.Subject{NHSNumber: j.patient.NHSNumber, Confidentiality: j.patient.Confidentiality,
 			Dissent: j.req.Dissent},
 		Relationship: j.req.Relationship,
 		Purpose:      j.req.Purpose,

@@ -23,7 +23,7 @@ func TestRoleCodesWithLeadingZeros(t *testing.T) {
 	const promise = "role codes match exactly (leading zeros, short codes)"
 	p := samplepolicy.Load()
 	base := rbac.Request{
-		Patient:      rbac.Patient{NHSNumber: shcrkit.MustParseNHSNumber(patientNHS)},
+		Patient:      rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber(patientNHS)},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
@@ -103,7 +103,7 @@ func TestHostileCIS2UserInfo(t *testing.T) {
 		"job role with leading zeros":  r(cis2UserInfo, `"S8000:G8000:R8001"`, `"S8000:G8000:R008001"`, 1),
 		"job role too short":           r(cis2UserInfo, `"S8000:G8000:R8001"`, `"S8000:G8000:R801"`, 1),
 		"job role not a code":          r(cis2UserInfo, `"S8000:G8000:R8001"`, `"Nurse"`, 1),
-		"oversized":                    `{"sub":"1","x":"` + strings.Repeat("a", rbac.MaxUserInfoBytes) + `"}`,
+		"oversized":                    `{"sub":"1","x":"` + strings.Repeat("a", 256<<10) + `"}`,
 		"a million activity codes":     `{"sub":"1","nhsid_nrbac_roles":[{"person_roleid":"1","org_code":"RX1","role_code":"R8000","activity_codes":[` + strings.Repeat(`"B0360",`, 1_000_000) + `"B0360"]}]}`,
 		"not an object":                `["sub"]`,
 		"truncated":                    cis2UserInfo[:len(cis2UserInfo)/2],

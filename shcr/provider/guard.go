@@ -415,7 +415,7 @@ func (c *call) check(now time.Time) *refusal {
 	}
 	a.Decision = g.cfg.Policy.DecideIncoming(rbac.Incoming{
 		Requester:             a.Requester,
-		Patient:               rbac.Patient{NHSNumber: t.Patient, Confidentiality: t.PatientConfidentiality, Dissent: t.Dissent},
+		Patient:               rbac.Subject{NHSNumber: t.Patient, Confidentiality: t.PatientConfidentiality, Dissent: t.Dissent},
 		Purpose:               a.Purpose,
 		RecordType:            t.RecordType,
 		Category:              t.Category,

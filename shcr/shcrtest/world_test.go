@@ -66,7 +66,7 @@ func TestWorldPolicyFitsTheWorld(t *testing.T) {
 	w := newWorld(t)
 	assert.True(t, w.Policy.IsMember(w.Requester.Organisation))
 	require.NoError(t, w.Requester.Validate())
-	d := w.Policy.Decide(rbac.Request{Requester: w.Requester, Patient: rbac.Patient{NHSNumber: pdstest.PatientNormal},
+	d := w.Policy.Decide(rbac.Request{Requester: w.Requester, Patient: rbac.Subject{NHSNumber: pdstest.PatientNormal},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter}, Purpose: shcrkit.PurposeDirectCare})
 	require.True(t, d.Allowed, d.String())
 	for _, r := range w.Regions {
