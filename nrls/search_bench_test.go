@@ -32,7 +32,7 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}, Timeout: 10 * time.Second}
-	c, err := nrls.NewClient(srv.ConsumerURL(), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS), nrls.WithHTTPClient(hc))
+	c, err := nrls.NewClient((srv.URL + nrls.ConsumerPath), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS), nrls.WithHTTPClient(hc))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	}
 	body, _ := json.Marshal(map[string]string{"subject:identifier": testNHS.Token()})
-	url := srv.ConsumerURL() + "/DocumentReference/_search"
+	url := (srv.URL + nrls.ConsumerPath) + "/DocumentReference/_search"
 	plain := func() {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {

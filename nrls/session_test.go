@@ -49,7 +49,7 @@ func TestFixedOrganisationRefusesAnotherSession(t *testing.T) {
 
 func TestProducerOwnsTheSessionsPointers(t *testing.T) {
 	srv := newFake(t)
-	prod, err := nrls.NewClient(srv.ProducerURL())
+	prod, err := nrls.NewClient((srv.URL + nrls.ProducerPath))
 	require.NoError(t, err)
 	p := mustPointer(t, directSpec()) // custodian testODS
 

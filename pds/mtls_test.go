@@ -37,7 +37,8 @@ func TestMutualTLS(t *testing.T) {
 	require.NoError(t, err)
 	cert, err := ca.Client("riverside-epr")
 	require.NoError(t, err)
-	fake := pdstest.NewUnstartedServer()
+	fake, err := pdstest.NewUnstartedServer()
+	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(fake.Handler())
 	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool, MinVersion: tls.VersionTLS12}
 	srv.StartTLS()

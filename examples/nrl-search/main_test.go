@@ -7,6 +7,7 @@ import (
 	"flag"
 	"testing"
 
+	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/stretchr/testify/assert"
@@ -17,7 +18,7 @@ func TestSearch(t *testing.T) {
 	srv := nrlstest.NewServer()
 	defer srv.Close()
 	ods := string(nrlstest.ConsumerODS)
-	base := []string{"-base", srv.ConsumerURL(), "-ods", ods}
+	base := []string{"-base", (srv.URL + nrls.ConsumerPath), "-ods", ods}
 	tests := []struct {
 		name    string
 		args    []string
@@ -54,7 +55,7 @@ func TestSearch(t *testing.T) {
 func TestSearchJSONAndGet(t *testing.T) {
 	srv := nrlstest.NewServer()
 	defer srv.Close()
-	base := []string{"-base", srv.ConsumerURL(), "-ods", string(nrlstest.ConsumerODS), "-json"}
+	base := []string{"-base", (srv.URL + nrls.ConsumerPath), "-ods", string(nrlstest.ConsumerODS), "-json"}
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), append(base, pdstest.PatientNormal.String()), &out, &out))
 	var res struct {

@@ -16,8 +16,11 @@ type Fault struct {
 	// OperationOutcome carrying Code (a Spine error code) instead of
 	// serving the request.
 	Status int
-	// Code is the Spine error code of the injected answer.
+	// Code is the error code of the injected answer (a Spine error code,
+	// or an OAuth error code from the token server).
 	Code string
+	// Diagnostics is the text of the injected answer; "" for a default.
+	Diagnostics string
 	// RetryAfter, when non-empty, is sent as the Retry-After header.
 	RetryAfter string
 	// Truncate cuts the real answer's body to this many bytes while still

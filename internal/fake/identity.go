@@ -24,7 +24,7 @@ type TokenIdentity struct {
 // so that a fake refuses a request whose token belongs to another user or
 // organisation than its headers say: a client that crosses one user's
 // token with another's organisation or role fails its tests. Once a token
-// is bound or a resolver set, every request must carry a token the fake
+// is bound or a resolver set (BindToken, SetTokenIdentities), every request must carry a token the fake
 // can place. It is safe for concurrent use; the zero value checks nothing.
 type Identities struct {
 	// OrganisationHeader and URIDHeader name the headers checked.
@@ -35,8 +35,11 @@ type Identities struct {
 	resolve func(token string) (TokenIdentity, bool)
 }
 
-// Bind records that token was issued for id.
-func (i *Identities) Bind(token string, id TokenIdentity) {
+// BindToken records that the access token was issued for id, and turns on
+// the identity check: from then on every request must carry a token the
+// fake can place, with the organisation (and role, where id names one) of
+// the token's user in its headers.
+func (i *Identities) BindToken(token string, id TokenIdentity) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if i.bound == nil {
@@ -45,17 +48,18 @@ func (i *Identities) Bind(token string, id TokenIdentity) {
 	i.bound[token] = id
 }
 
-// SetResolver sets a function that places the tokens not bound with Bind
-// (from a token server's records, say).
-func (i *Identities) SetResolver(resolve func(token string) (TokenIdentity, bool)) {
+// SetTokenIdentities sets, on a running server too, a function that
+// places the tokens not bound with BindToken (from a token server's
+// records, say), and turns on the identity check as BindToken does.
+func (i *Identities) SetTokenIdentities(resolve func(token string) (TokenIdentity, bool)) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.resolve = resolve
 }
 
-// Lookup returns the identity token was issued for, and whether it is
+// lookup returns the identity token was issued for, and whether it is
 // known.
-func (i *Identities) Lookup(token string) (TokenIdentity, bool) {
+func (i *Identities) lookup(token string) (TokenIdentity, bool) {
 	i.mu.RLock()
 	id, ok := i.bound[token]
 	resolve := i.resolve
@@ -88,15 +92,15 @@ type IdentityError struct {
 
 func (e *IdentityError) Error() string { return e.Header + ": " + e.Problem }
 
-// Check compares the request's identity headers with its bearer token's
+// check compares the request's identity headers with its bearer token's
 // identity.
-func (i *Identities) Check(r *http.Request) error {
+func (i *Identities) check(r *http.Request) error {
 	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	tok = strings.TrimSpace(tok)
 	if tok == "" {
 		return &IdentityError{Header: "Authorization", Problem: "no bearer token to tie the request to a user"}
 	}
-	id, ok := i.Lookup(tok)
+	id, ok := i.lookup(tok)
 	if !ok {
 		return &IdentityError{Header: "Authorization", Problem: "the access token was issued to no known user"}
 	}

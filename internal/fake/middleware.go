@@ -40,6 +40,9 @@ type Middleware struct {
 	// its token (an *IdentityError); the default is 403 with an
 	// OperationOutcome coded ACCESS_DENIED.
 	DenyIdentity func(w http.ResponseWriter, r *http.Request, err error)
+	// WriteFault, when set, answers an injected fault with a Status in the
+	// fake's own error format; the default is an OperationOutcome.
+	WriteFault func(w http.ResponseWriter, r *http.Request, f Fault)
 
 	latency atomic.Int64
 }
@@ -95,7 +98,15 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			if f.RetryAfter != "" {
 				sw.Header().Set("Retry-After", f.RetryAfter)
 			}
-			WriteOutcome(sw, Outcome{Status: f.Status, Code: f.Code, Diagnostics: "injected fault"})
+			if m.WriteFault != nil {
+				m.WriteFault(sw, r, f)
+				return
+			}
+			diag := f.Diagnostics
+			if diag == "" {
+				diag = "injected fault"
+			}
+			WriteOutcome(sw, Outcome{Status: f.Status, Code: f.Code, Diagnostics: diag})
 			return
 		}
 		if m.Validate != nil && (m.Public == nil || !m.Public(r)) {
@@ -109,7 +120,7 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			}
 		}
 		if m.Identities.enabled() && (m.Public == nil || !m.Public(r)) {
-			if err := m.Identities.Check(r); err != nil {
+			if err := m.Identities.check(r); err != nil {
 				deny := m.DenyIdentity
 				if deny == nil {
 					deny = denyIdentity

@@ -24,9 +24,8 @@
 // and unstructured content, a restricted (R) and very restricted (V)
 // pointer, a pointer still filed under a superseded NHS number, and
 // patients with no pointers (pdstest.PatientMinimal). A seed pointer leads to
-// "<custodian base URL>/records/<pointer ID>"; WithPointerURLBase and
-// Rebase point a custodian's pointers at a fake shared care record.
-// AddPointer files more pointers; InjectEntry files raw entries (an
+// "<custodian base URL>/records/<pointer ID>"; Rebase points a
+// custodian's pointers at a fake shared care record. AddPointer files more pointers; InjectEntry files raw entries (an
 // OperationOutcome, a pointer of another patient) to test how a client
 // copes with a damaged index.
 //

@@ -19,8 +19,11 @@ func ExampleNewServer() {
 	north := httptest.NewServer(http.NotFoundHandler()) // stands in for a fake ShCR
 	defer north.Close()
 
-	srv := nrlstest.NewServer(nrlstest.WithPointerURLBase(nrlstest.CustodianNorth, north.URL+"/fhir"))
+	srv := nrlstest.NewServer()
 	defer srv.Close()
+	if err := srv.Rebase(nrlstest.CustodianNorth, north.URL+"/fhir"); err != nil {
+		log.Fatal(err)
+	}
 	c := srv.Client()
 	ptrs, err := c.Search(context.Background(), pdstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth))
 	if err != nil {

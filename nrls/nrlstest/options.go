@@ -1,10 +1,8 @@
 package nrlstest
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -12,22 +10,25 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
-// ErrInvalidOption is matched by the error of an Option given a bad value.
-var ErrInvalidOption = errors.New("nrlstest: invalid option")
+// ErrInvalidOption is matched by the error of an Option given a bad value:
+// the same error as the other fakes'.
+var ErrInvalidOption = fake.ErrInvalidOption
 
-// Option configures a Server.
+// Option configures a Server. Every fake (pdstest, nrlstest, shcrtest,
+// authtest) takes options of this shape, and the same WithClock,
+// WithTokenValidator and WithTokenIdentities where they apply.
 type Option func(*config) error
 
 type config struct {
-	validate      func(token string) error
-	bases         map[shcrkit.ODSCode]string
+	fake.Settings
 	noSeed        bool
 	consumerTypes map[shcrkit.ODSCode]map[string]bool
 	producerTypes map[shcrkit.ODSCode]map[string]bool
 	emptyNotFound bool
-	now           func() time.Time
-	resolve       func(token string) (TokenIdentity, bool)
 }
+
+// Base returns the settings every fake shares.
+func (c *config) Base() *fake.Settings { return &c.Settings }
 
 // WithTokenValidator makes the fake require a bearer token on every
 // request and accept only those validate accepts (authtest's Server
@@ -35,13 +36,7 @@ type config struct {
 // 401 ACCESS_DENIED. Without this option tokens are not checked, as in the
 // open sandbox.
 func WithTokenValidator(validate func(token string) error) Option {
-	return func(c *config) error {
-		if validate == nil {
-			return fmt.Errorf("%w: nil token validator", ErrInvalidOption)
-		}
-		c.validate = validate
-		return nil
-	}
+	return Option(fake.WithTokenValidator[config](validate))
 }
 
 // TokenIdentity is the user and organisation an access token was issued
@@ -53,30 +48,10 @@ type TokenIdentity = fake.TokenIdentity
 // "ACCESS DENIED", a request whose token it cannot place or whose
 // NHSD-End-User-Organisation-ODS is not that of the token's user: a
 // client that sends one organisation's user's token for another fails.
-// Binding a token with BindToken turns the check on too.
+// Binding a token with BindToken, or setting a resolver on a running
+// server with SetTokenIdentities, turns the check on too.
 func WithTokenIdentities(resolve func(token string) (TokenIdentity, bool)) Option {
-	return func(c *config) error {
-		if resolve == nil {
-			return fmt.Errorf("%w: nil token identity resolver", ErrInvalidOption)
-		}
-		c.resolve = resolve
-		return nil
-	}
-}
-
-// WithPointerURLBase makes the seed pointers of custodian lead to base
-// instead of its placeholder (see Custodians): "<base>/records/<ID>", or
-// ssp://<host and path of base>/records/<ID> for SSP pointers. Use it to
-// point them at fake shared care records; Server.Rebase does the same
-// after the server has started.
-func WithPointerURLBase(custodian shcrkit.ODSCode, base string) Option {
-	return func(c *config) error {
-		if err := checkBase(custodian, base); err != nil {
-			return err
-		}
-		c.bases[custodian] = strings.TrimRight(base, "/")
-		return nil
-	}
+	return Option(fake.WithTokenIdentities[config](resolve))
 }
 
 func checkBase(custodian shcrkit.ODSCode, base string) error {
@@ -142,13 +117,17 @@ func WithEmptySearchNotFound() Option {
 	return func(c *config) error { c.emptyNotFound = true; return nil }
 }
 
-// WithClock sets the clock that dates new pointers.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
+// WithClock sets the clock that dates new pointers and the request log.
+func WithClock(now func() time.Time) Option { return Option(fake.WithClock[config](now)) }
+
+// toBase turns the options into the base's option type, which has the
+// same shape.
+func toBase(opts []Option) []fake.Option[config] {
+	out := make([]fake.Option[config], len(opts))
+	for i, o := range opts {
+		if o != nil {
+			out[i] = fake.Option[config](o)
 		}
-		c.now = now
-		return nil
 	}
+	return out
 }

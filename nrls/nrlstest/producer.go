@@ -91,7 +91,7 @@ func (s *Server) create(c *call) {
 			"type.coding[0].code")
 		return
 	}
-	now := s.cfg.now().UTC().Format(time.RFC3339)
+	now := s.cfg.Now().UTC().Format(time.RFC3339)
 	doc.Id = ptr(string(c.org) + "-" + uuid.NewString())
 	doc.Date = &now
 	doc.Meta = &fhir.Meta{LastUpdated: &now}
@@ -177,7 +177,7 @@ func (s *Server) update(c *call, id string) {
 	}
 	// The date is the service's: it keeps the original.
 	doc.Date = old.doc.Date
-	now := s.cfg.now().UTC().Format(time.RFC3339)
+	now := s.cfg.Now().UTC().Format(time.RFC3339)
 	doc.Meta = &fhir.Meta{LastUpdated: &now}
 	if err := s.store.put(nrls.PointerFrom(doc)); err != nil {
 		fail(c.w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "The pointer could not be stored", "")

@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
@@ -18,30 +16,29 @@ import (
 // Fault is something going wrong on purpose; see Server.InjectFault.
 type Fault = fake.Fault
 
-// Request is a request as the fake received it; see Server.Requests.
-type Request = fake.Request
-
 // Server is a fake NRL serving the consumer API under nrls.ConsumerPath
-// and the producer API under nrls.ProducerPath. It is safe for concurrent
-// use.
+// and the producer API under nrls.ProducerPath. Like httptest.Server it
+// listens on a loopback address once started; URL is the server's root,
+// http://127.0.0.1:<port>. It is safe for concurrent use.
+//
+// The embedded base gives it what every fake has: Start, Close, Handler
+// (the consumer and producer APIs under their full paths, for mounting in
+// another server), HTTPClient, Requests and ResetRequests, InjectFault
+// (paths from the root, e.g. nrls.ConsumerPath +
+// "/DocumentReference/_search"), ClearFaults, SetLatency and Connections;
+// and BindToken and SetTokenIdentities (see WithTokenIdentities).
 type Server struct {
-	// URL is the server's root, http://127.0.0.1:<port>, once started.
-	URL string
+	*fake.Server
+	*fake.Identities
 
-	ts      *httptest.Server
-	handler http.Handler
-	cfg     config
-	rec     fake.Recorder
-	faults  fake.Faults
-	mw      *fake.Middleware
-	ids     *fake.Identities
+	cfg config
 
 	mu    sync.RWMutex
 	store *store
 }
 
 // NewServer starts a fake NRL on a loopback port, seeded with pointers for
-// the synthetic population (see Population and Custodians). Like
+// the synthetic population of pdstest (see Custodians). Like
 // httptest.NewServer, which panics when it cannot listen, it panics on an
 // invalid option, since a fake's options are written by the test using
 // it; NewUnstartedServer returns the error instead.
@@ -60,27 +57,17 @@ func NewServer(opts ...Option) *Server {
 func NewUnstartedServer(opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg: config{
-			bases:         map[shcrkit.ODSCode]string{},
 			consumerTypes: map[shcrkit.ODSCode]map[string]bool{},
 			producerTypes: map[shcrkit.ODSCode]map[string]bool{},
-			now:           time.Now,
 		},
 		store: newStore(),
 	}
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
-		}
-		if err := o(&s.cfg); err != nil {
-			return nil, err
-		}
+	if err := fake.Apply(&s.cfg, toBase(opts)...); err != nil {
+		return nil, err
 	}
+	s.cfg.Now = s.cfg.Clock()
 	for _, c := range Custodians() {
-		base := c.BaseURL
-		if b, ok := s.cfg.bases[c.ODS]; ok {
-			base = b
-		}
-		s.store.bases[c.ODS] = base
+		s.store.bases[c.ODS] = c.BaseURL
 	}
 	if !s.cfg.noSeed {
 		seed, err := buildSeed(s.store.bases)
@@ -93,11 +80,11 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 			}
 		}
 	}
-	s.ids = &fake.Identities{OrganisationHeader: nrls.HeaderEndUserOrganisation}
-	if s.cfg.resolve != nil {
-		s.ids.SetResolver(s.cfg.resolve)
+	s.Identities = &fake.Identities{OrganisationHeader: nrls.HeaderEndUserOrganisation}
+	if s.cfg.Resolve != nil {
+		s.SetTokenIdentities(s.cfg.Resolve)
 	}
-	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Public: isMetadata, Identities: s.ids,
+	mw := &fake.Middleware{Validate: s.cfg.Validate, Public: isMetadata, Identities: s.Identities,
 		DenyIdentity: func(w http.ResponseWriter, _ *http.Request, err error) {
 			header := "http." + nrls.HeaderEndUserOrganisation
 			if ie, ok := err.(*fake.IdentityError); ok {
@@ -105,42 +92,9 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 			}
 			fail(w, http.StatusForbidden, "ACCESS DENIED", "Access has been denied: "+err.Error(), header)
 		}}
-	s.mw = mw
-	s.handler = fake.EchoIDs(mw.Wrap(http.HandlerFunc(s.route)))
-	s.ts = httptest.NewUnstartedServer(s.handler)
+	s.Server = fake.New(s.cfg.Settings, fake.Spec{Handler: http.HandlerFunc(s.route), Middleware: mw, EchoIDs: true})
 	return s, nil
 }
-
-// Start starts a server made by NewUnstartedServer.
-func (s *Server) Start() {
-	s.ts.Start()
-	s.URL = s.ts.URL
-}
-
-// Close shuts the server down.
-func (s *Server) Close() { s.ts.Close() }
-
-// Handler returns the fake's handler, the consumer and producer APIs under
-// their full paths, for mounting in another server.
-func (s *Server) Handler() http.Handler { return s.handler }
-
-// BindToken records that the access token was issued for a user of
-// id.Organisation, and turns on the identity check of
-// WithTokenIdentities: from then on every request must carry a token the
-// fake can place, with the organisation of the token's user.
-func (s *Server) BindToken(token string, id TokenIdentity) { s.ids.Bind(token, id) }
-
-// SetTokenIdentities sets, on a running server, the resolver of
-// WithTokenIdentities.
-func (s *Server) SetTokenIdentities(resolve func(token string) (TokenIdentity, bool)) {
-	s.ids.SetResolver(resolve)
-}
-
-// ConsumerURL returns the base URL of the consumer API.
-func (s *Server) ConsumerURL() string { return s.URL + nrls.ConsumerPath }
-
-// ProducerURL returns the base URL of the producer API.
-func (s *Server) ProducerURL() string { return s.URL + nrls.ProducerPath }
 
 // Client returns a consumer client of the fake, for the end-user
 // organisation ConsumerODS, using the server's HTTP client. It panics if
@@ -161,8 +115,8 @@ func (s *Server) NewClient(opts ...nrls.Option) (*nrls.Client, error) {
 	if s.URL == "" {
 		return nil, fmt.Errorf("%w: the server is not started", ErrInvalidOption)
 	}
-	base := []nrls.Option{nrls.WithEndUserOrganisation(ConsumerODS), nrls.WithHTTPClient(s.ts.Client())}
-	return nrls.NewClient(s.ConsumerURL(), append(base, opts...)...)
+	base := []nrls.Option{nrls.WithEndUserOrganisation(ConsumerODS), nrls.WithHTTPClient(s.HTTPClient())}
+	return nrls.NewClient(s.URL+nrls.ConsumerPath, append(base, opts...)...)
 }
 
 // SessionClient returns a consumer client of the fake with no end-user
@@ -174,15 +128,15 @@ func (s *Server) SessionClient(opts ...nrls.Option) (*nrls.Client, error) {
 	if s.URL == "" {
 		return nil, fmt.Errorf("%w: the server is not started", ErrInvalidOption)
 	}
-	base := []nrls.Option{nrls.WithHTTPClient(s.ts.Client())}
-	return nrls.NewClient(s.ConsumerURL(), append(base, opts...)...)
+	base := []nrls.Option{nrls.WithHTTPClient(s.HTTPClient())}
+	return nrls.NewClient(s.URL+nrls.ConsumerPath, append(base, opts...)...)
 }
 
 // ProducerClient returns a producer client of the fake for the
 // organisation custodian.
 func (s *Server) ProducerClient(custodian shcrkit.ODSCode, opts ...nrls.Option) (*nrls.Client, error) {
-	base := []nrls.Option{nrls.WithEndUserOrganisation(custodian), nrls.WithHTTPClient(s.ts.Client())}
-	return nrls.NewClient(s.ProducerURL(), append(base, opts...)...)
+	base := []nrls.Option{nrls.WithEndUserOrganisation(custodian), nrls.WithHTTPClient(s.HTTPClient())}
+	return nrls.NewClient(s.URL+nrls.ProducerPath, append(base, opts...)...)
 }
 
 // AddPointer files p, which must pass nrls.Validate; a p without ID gets
@@ -228,8 +182,9 @@ func (s *Server) InjectEntry(nhs shcrkit.NHSNumber, resource json.RawMessage) er
 }
 
 // Rebase makes the pointers of custodian that lead to its current base
-// URL lead to base instead (see WithPointerURLBase), e.g. a fake shared
-// care record started after the NRL fake.
+// URL lead to base instead: "<base>/records/<ID>", or ssp://<host and path
+// of base>/records/<ID> for SSP pointers. Use it to point them at a fake
+// shared care record, before or after the NRL fake has started.
 func (s *Server) Rebase(custodian shcrkit.ODSCode, base string) error {
 	if err := checkBase(custodian, base); err != nil {
 		return err
@@ -267,24 +222,6 @@ func (s *Server) Pointer(id string) (nrls.Pointer, bool) {
 	p, err := nrls.ParsePointer(e.raw)
 	return p, err == nil
 }
-
-// Requests returns copies of the requests received so far, oldest first.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
-
-// ResetRequests forgets the requests received so far.
-func (s *Server) ResetRequests() { s.rec.Reset() }
-
-// InjectFault makes the next n requests (n < 0: all, until ClearFaults)
-// whose method matches (""= any) and whose path starts with pathPrefix
-// (e.g. nrls.ConsumerPath + "/DocumentReference/_search") go wrong as f
-// says: a delay, an error status with a Spine code, a truncated or
-// oversized body, a hang.
-func (s *Server) InjectFault(method, pathPrefix string, n int, f Fault) {
-	s.faults.Add(method, pathPrefix, n, f)
-}
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // route checks the headers every request needs and hands the request to
 // the consumer or producer API.
@@ -366,7 +303,3 @@ type call struct {
 func notAllowed(w http.ResponseWriter) {
 	fail(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method not allowed", "")
 }
-
-// SetLatency delays every answer by d until it is set again (0 removes
-// the delay), leaving injected faults alone.
-func (s *Server) SetLatency(d time.Duration) { s.mw.SetLatency(d) }

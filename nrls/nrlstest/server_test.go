@@ -22,9 +22,6 @@ import (
 func TestInvalidOptions(t *testing.T) {
 	tests := map[string]nrlstest.Option{
 		"nil validator":           nrlstest.WithTokenValidator(nil),
-		"relative base":           nrlstest.WithPointerURLBase(nrlstest.CustodianNorth, "/records"),
-		"base with query":         nrlstest.WithPointerURLBase(nrlstest.CustodianNorth, "https://a.example/?q=1"),
-		"base for a bad ODS code": nrlstest.WithPointerURLBase("rnr", "https://a.example"),
 		"consumer types, bad ODS": nrlstest.WithConsumerTypes("", nrls.TypeMentalHealthCrisisPlan),
 		"consumer types, none":    nrlstest.WithConsumerTypes(nrlstest.ConsumerODS),
 		"producer types, unknown": nrlstest.WithProducerTypes(nrlstest.CustodianNorth, "410970009"),
@@ -77,7 +74,12 @@ func TestTokenValidator(t *testing.T) {
 }
 
 func TestPointerURLBases(t *testing.T) {
-	srv := newServer(t, nrlstest.WithPointerURLBase(nrlstest.CustodianNorth, "http://127.0.0.1:4001/north/"))
+	srv := newServer(t)
+	for base, custodian := range map[string]shcrkit.ODSCode{"/records": nrlstest.CustodianNorth,
+		"https://a.example/?q=1": nrlstest.CustodianNorth, "https://a.example": "rnr"} {
+		assert.ErrorIs(t, srv.Rebase(custodian, base), nrlstest.ErrInvalidOption, base)
+	}
+	require.NoError(t, srv.Rebase(nrlstest.CustodianNorth, "http://127.0.0.1:4001/north/"))
 	for _, p := range srv.Pointers(pdstest.PatientNormal) {
 		switch {
 		case p.Custodian != nrlstest.CustodianNorth:

@@ -68,7 +68,7 @@ func (k *checker) fail(format string, args ...any) {
 }
 
 // sent returns the requests received since mark, a count of requests.
-func (k *checker) sent(mark int) []Request {
+func (k *checker) sent(mark int) []fake.Request {
 	reqs := k.s.Requests()
 	if mark > len(reqs) {
 		return nil
@@ -78,7 +78,7 @@ func (k *checker) sent(mark int) []Request {
 
 func (k *checker) checkGet() {
 	person := personOf(PatientNormal)
-	mark := k.s.rec.Len()
+	mark := len(k.s.Requests())
 	p, err := k.c.Get(k.ctx, PatientNormal)
 	if err != nil {
 		k.fail("get of a patient: %v", err)
@@ -137,7 +137,7 @@ func (k *checker) checkGet() {
 }
 
 func (k *checker) checkGetErrors() {
-	mark := k.s.rec.Len()
+	mark := len(k.s.Requests())
 	_, err := k.c.Get(k.ctx, PatientInvalidated)
 	if !errors.Is(err, shcrkit.ErrInvalidated) || !errors.Is(err, shcrkit.ErrNotFound) {
 		k.fail("get of an invalidated number: want ErrInvalidated and ErrNotFound, got %v", err)
@@ -157,7 +157,7 @@ func (k *checker) checkGetErrors() {
 			k.fail("get of a redacted or unknown number: want ErrNotFound only, got %v", err)
 		}
 	}
-	mark = k.s.rec.Len()
+	mark = len(k.s.Requests())
 	if _, err := k.c.Get(k.ctx, shcrkit.NHSNumber("9490000010")); !errors.Is(err, shcrkit.ErrInvalidNHSNumber) {
 		k.fail("get of an invalid NHS number: want ErrInvalidNHSNumber, got %v", err)
 	}
@@ -169,7 +169,7 @@ func (k *checker) checkGetErrors() {
 func (k *checker) checkHeaders() {
 	const corr = "check-correlation-7"
 	const reqID = "6f1b5a52-2b0c-4a4b-9a0e-1c2d3e4f5a6b"
-	mark := k.s.rec.Len()
+	mark := len(k.s.Requests())
 	ctx := shcrkit.WithCorrelationID(k.ctx, corr)
 	_, err1 := k.c.Get(ctx, PatientNormal)
 	_, err2 := k.c.Get(ctx, PatientNormal)
@@ -193,7 +193,7 @@ func (k *checker) checkHeaders() {
 	if reqs[0].Header.Get("X-Correlation-ID") != corr {
 		k.fail("headers: the X-Correlation-ID of shcrkit.WithCorrelationID was not sent")
 	}
-	if k.s.cfg.validate != nil && len(reqs[0].Header.Get("Authorization")) <= len("Bearer ") {
+	if k.s.cfg.Validate != nil && len(reqs[0].Header.Get("Authorization")) <= len("Bearer ") {
 		k.fail("headers: the server checks tokens but no bearer token was sent")
 	}
 	for _, r := range reqs {
@@ -205,7 +205,7 @@ func (k *checker) checkHeaders() {
 }
 
 func (k *checker) checkRetry() {
-	mark := k.s.rec.Len()
+	mark := len(k.s.Requests())
 	k.s.InjectFault(http.MethodGet, "/Patient/"+PatientNormal.String(), 1,
 		Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE", RetryAfter: "0"})
 	if _, err := k.c.Get(k.ctx, PatientNormal); err != nil {
@@ -247,7 +247,7 @@ func (k *checker) checkSearch() {
 			k.fail("fuzzy search: want the exact match first and the rest by falling score (err %v)", err)
 		}
 	}
-	mark := k.s.rec.Len()
+	mark := len(k.s.Requests())
 	if _, err := k.c.Search(k.ctx, pds.SearchQuery{Family: "H*", BirthDate: born}); !errors.Is(err, pds.ErrInvalidSearch) {
 		k.fail("search with a wildcard in the first two characters: want ErrInvalidSearch, got %v", err)
 	}
@@ -291,7 +291,7 @@ func (k *checker) checkRelated() {
 }
 
 func (k *checker) checkRestrictedMode() {
-	mark := k.s.rec.Len()
+	mark := len(k.s.Requests())
 	if _, err := k.c.Update(k.ctx, PatientNormal, "1", pds.Replace("/gender", "female")); !errors.Is(err, pds.ErrAccessMode) {
 		k.fail("application-restricted update: want ErrAccessMode, got %v", err)
 	}
@@ -317,7 +317,7 @@ func (k *checker) checkUpdate() {
 		return
 	}
 	v := p.Version()
-	mark := k.s.rec.Len()
+	mark := len(k.s.Requests())
 	p2, err := k.c.Update(k.ctx, CheckPatient, v, pds.Replace("/gender", "male"))
 	if err != nil {
 		k.fail("update: %v", err)
@@ -354,7 +354,7 @@ func (k *checker) checkUpdate() {
 			k.fail("update removing a contact point: still there")
 		}
 	}
-	mark = k.s.rec.Len()
+	mark = len(k.s.Requests())
 	k.s.TimeOutUpdates(1, "0")
 	p4, err := k.c.Update(k.ctx, CheckPatient, p3.Version(), pds.Replace("/birthDate", "1970-01-02"))
 	reqs := k.sent(mark)

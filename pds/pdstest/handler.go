@@ -261,7 +261,7 @@ type searchEntry struct {
 	Resource json.RawMessage `json:"resource"`
 }
 
-func (s *Server) timestamp() string { return s.cfg.now().UTC().Format("2006-01-02T15:04:05+00:00") }
+func (s *Server) timestamp() string { return s.cfg.Now().UTC().Format("2006-01-02T15:04:05+00:00") }
 
 // baseURL is the service root as the caller reached it, through any
 // reverse proxy that says so in X-Forwarded-Proto and X-Forwarded-Host.

@@ -36,7 +36,8 @@ func TestPopulation(t *testing.T) {
 }
 
 func TestAddPatientErrors(t *testing.T) {
-	srv := pdstest.NewUnstartedServer(pdstest.WithPopulation(nil))
+	srv, err := pdstest.NewUnstartedServer(pdstest.WithPopulation(nil))
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		p    pdstest.Person

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"time"
 
@@ -24,86 +23,92 @@ const BasePath = "/personal-demographics/FHIR/R4"
 // truncated or oversized body, a dripping or hanging answer.
 type Fault = fake.Fault
 
-// Request is a request as the fake received it, with the status it
-// answered.
-type Request = fake.Request
+// TokenIdentity is the user, organisation and role an access token was
+// issued for; see WithTokenIdentities and Server.BindToken.
+type TokenIdentity = fake.TokenIdentity
 
-// Option configures a Server.
-type Option func(*config)
+// ErrInvalidOption is matched by the error of an Option given a bad value.
+var ErrInvalidOption = fake.ErrInvalidOption
+
+// Option configures a Server. Every fake (pdstest, nrlstest, shcrtest,
+// authtest) takes options of this shape, and the same WithClock,
+// WithTokenValidator and WithTokenIdentities where they apply.
+type Option func(*config) error
 
 type config struct {
-	validate   func(string) error
+	fake.Settings
 	mode       pds.AccessMode
 	population []Person
 	seeded     bool
 	requireEUO bool
-	now        func() time.Time
-	resolve    func(token string) (TokenIdentity, bool)
 }
+
+// Base returns the settings every fake shares.
+func (c *config) Base() *fake.Settings { return &c.Settings }
 
 // WithTokenValidator makes the fake refuse, with 401 ACCESS_DENIED, any
 // request without a bearer token that validate accepts (e.g. the Validate
 // method of auth/authtest's token server).
 func WithTokenValidator(validate func(token string) error) Option {
-	return func(c *config) { c.validate = validate }
+	return Option(fake.WithTokenValidator[config](validate))
 }
-
-// WithAccessMode makes the fake behave as the service does for an
-// application in that mode: application-restricted callers get one search
-// result at most (403 INVALID_VALUE when they ask for more) and may not
-// update (403 INVALID_METHOD). The default is pds.AccessHealthcareWorker.
-func WithAccessMode(m pds.AccessMode) Option {
-	return func(c *config) { c.mode = m }
-}
-
-// WithPopulation seeds the fake with people instead of Population().
-// People that cannot be made into a record (an invalid NHS number, a bad
-// date) are left out; use AddPatient to see why.
-func WithPopulation(people []Person) Option {
-	return func(c *config) { c.population, c.seeded = people, true }
-}
-
-// WithEndUserOrganisationRequired makes the fake refuse requests without
-// the NHSD-End-User-Organisation-ODS header (400 MISSING_VALUE), as the
-// service does for applications that serve several organisations.
-func WithEndUserOrganisationRequired() Option {
-	return func(c *config) { c.requireEUO = true }
-}
-
-// TokenIdentity is the user, organisation and role an access token was
-// issued for; see WithTokenIdentities and Server.BindToken.
-type TokenIdentity = fake.TokenIdentity
 
 // WithTokenIdentities makes the fake place each request's bearer token
 // with resolve (tokens bound with BindToken first) and refuse, with 403
 // ACCESS_DENIED, a request whose token it cannot place or whose
 // NHSD-End-User-Organisation-ODS or NHSD-Session-URID is not that of the
 // token's user: a client that sends one user's token with another's
-// organisation or role fails. Binding a token with BindToken turns the
-// check on too.
+// organisation or role fails. Binding a token with BindToken, or setting
+// a resolver on a running server with SetTokenIdentities, turns the check
+// on too.
 func WithTokenIdentities(resolve func(token string) (TokenIdentity, bool)) Option {
-	return func(c *config) { c.resolve = resolve }
+	return Option(fake.WithTokenIdentities[config](resolve))
 }
 
 // WithClock sets the clock used for Bundle timestamps and the request log.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.now = now }
+func WithClock(now func() time.Time) Option { return Option(fake.WithClock[config](now)) }
+
+// WithAccessMode makes the fake behave as the service does for an
+// application in that mode: application-restricted callers get one search
+// result at most (403 INVALID_VALUE when they ask for more) and may not
+// update (403 INVALID_METHOD). The default is pds.AccessHealthcareWorker.
+func WithAccessMode(m pds.AccessMode) Option {
+	return func(c *config) error { c.mode = m; return nil }
 }
 
-// Server is an in-memory PDS. It is safe for concurrent use.
-type Server struct {
-	// URL is the service root, http://127.0.0.1:port/personal-demographics/FHIR/R4:
-	// the base URL to give pds.NewClient. It is empty until the server
-	// is started.
-	URL string
+// WithPopulation seeds the fake with people instead of Population().
+// People that cannot be made into a record (an invalid NHS number, a bad
+// date) are an error of NewUnstartedServer (NewServer panics).
+func WithPopulation(people []Person) Option {
+	return func(c *config) error { c.population, c.seeded = people, true; return nil }
+}
 
-	ts      *httptest.Server
-	handler http.Handler
-	cfg     config
-	rec     fake.Recorder
-	faults  fake.Faults
-	mw      *fake.Middleware
-	ids     *fake.Identities
+// WithEndUserOrganisationRequired makes the fake refuse requests without
+// the NHSD-End-User-Organisation-ODS header (400 MISSING_VALUE), as the
+// service does for applications that serve several organisations.
+func WithEndUserOrganisationRequired() Option {
+	return func(c *config) error { c.requireEUO = true; return nil }
+}
+
+// Server is an in-memory PDS. Like httptest.Server it listens on a
+// loopback address once started; URL is the service root,
+// http://127.0.0.1:port/personal-demographics/FHIR/R4, the base URL to give
+// pds.NewClient. It is safe for concurrent use.
+//
+// The embedded base gives it what every fake has: Start, Close, Handler
+// (which answers under BasePath, for mounting in another server),
+// HTTPClient, Requests and ResetRequests, InjectFault (paths relative to
+// the service root, "/Patient"; a Status without a Code carries the code
+// the service sends with it: 429 TOO_MANY_REQUESTS, 503
+// SERVICE_UNAVAILABLE, 408 UNABLE_TO_CALL_SERVICE and so on, none for 500,
+// 502 and 504, which come from gateways), ClearFaults, SetLatency and
+// Connections; and BindToken and SetTokenIdentities (see
+// WithTokenIdentities).
+type Server struct {
+	*fake.Server
+	*fake.Identities
+
+	cfg config
 
 	mu          sync.RWMutex
 	records     map[shcrkit.NHSNumber]*record
@@ -114,69 +119,71 @@ type Server struct {
 }
 
 // NewServer starts a fake PDS on a loopback address, seeded with
-// Population(). Close it when done.
+// Population(). Close it when done. Like httptest.NewServer, which panics
+// when it cannot listen, it panics on an invalid option, since a fake's
+// options are written by the test using it; NewUnstartedServer returns the
+// error instead.
 func NewServer(opts ...Option) *Server {
-	s := NewUnstartedServer(opts...)
+	s, err := NewUnstartedServer(opts...)
+	if err != nil {
+		panic(err)
+	}
 	s.Start()
 	return s
 }
 
-// NewUnstartedServer returns a fake PDS that is not yet listening: call
-// Start, or mount Handler elsewhere.
-func NewUnstartedServer(opts ...Option) *Server {
+// NewUnstartedServer returns a fake PDS that is not yet listening (call
+// Start, or mount Handler elsewhere), or the error of an invalid option.
+func NewUnstartedServer(opts ...Option) (*Server, error) {
 	s := &Server{
-		cfg:         config{mode: pds.AccessHealthcareWorker, now: time.Now},
+		cfg:         config{mode: pds.AccessHealthcareWorker},
 		records:     make(map[shcrkit.NHSNumber]*record),
 		superseded:  make(map[shcrkit.NHSNumber]shcrkit.NHSNumber),
 		invalidated: make(map[shcrkit.NHSNumber]bool),
 		done:        newDedup(1024),
 	}
-	for _, o := range opts {
-		if o != nil {
-			o(&s.cfg)
-		}
+	if err := fake.Apply(&s.cfg, toBase(opts)...); err != nil {
+		return nil, err
 	}
+	s.cfg.Now = s.cfg.Clock()
 	people := s.cfg.population
 	if !s.cfg.seeded {
 		people = Population()
 	}
 	for _, p := range people {
-		_ = s.AddPatient(p)
+		if err := s.AddPatient(p); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+		}
 	}
-	s.ids = &fake.Identities{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, URIDHeader: fhirhttp.HeaderSessionURID}
-	if s.cfg.resolve != nil {
-		s.ids.SetResolver(s.cfg.resolve)
+	s.Identities = &fake.Identities{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, URIDHeader: fhirhttp.HeaderSessionURID}
+	if s.cfg.Resolve != nil {
+		s.SetTokenIdentities(s.cfg.Resolve)
 	}
-	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Validate: s.cfg.validate, Now: s.cfg.now, Identities: s.ids,
+	mw := &fake.Middleware{Validate: s.cfg.Validate, Identities: s.Identities,
 		Public: func(r *http.Request) bool { return r.URL.Path == BasePath+"/metadata" }}
-	s.mw = mw
-	s.handler = fake.EchoIDs(mw.Wrap(http.HandlerFunc(s.serve)))
-	s.ts = httptest.NewUnstartedServer(s.handler)
-	return s
+	s.Server = fake.New(s.cfg.Settings, fake.Spec{Path: BasePath, Handler: http.HandlerFunc(s.serve), Middleware: mw,
+		EchoIDs: true, FaultPrefix: BasePath, FaultCodes: statusCodes})
+	return s, nil
 }
 
-// Start starts a server made by NewUnstartedServer.
-func (s *Server) Start() {
-	s.ts.Start()
-	s.URL = s.ts.URL + BasePath
+// toBase turns the options into the base's option type, which has the
+// same shape.
+func toBase(opts []Option) []fake.Option[config] {
+	out := make([]fake.Option[config], len(opts))
+	for i, o := range opts {
+		if o != nil {
+			out[i] = fake.Option[config](o)
+		}
+	}
+	return out
 }
-
-// Close shuts the server down, ending requests in progress.
-func (s *Server) Close() {
-	s.ts.CloseClientConnections()
-	s.ts.Close()
-}
-
-// Handler returns the fake's handler, which answers under BasePath, for
-// mounting in another server (a sandbox of several fakes).
-func (s *Server) Handler() http.Handler { return s.handler }
 
 // Client returns a client of the fake, in the fake's access mode, using
-// the server's HTTP client and short retry waits.
+// the server's HTTP client and short retry waits. It panics if the server
+// is not started, as a test cannot go on; NewClient returns the error.
 func (s *Server) Client() *pds.Client {
 	c, err := s.NewClient()
 	if err != nil {
-		// The fixed options above cannot fail; a failure is a defect.
 		panic(err)
 	}
 	return c
@@ -189,27 +196,12 @@ func (s *Server) NewClient(opts ...pds.Option) (*pds.Client, error) {
 		return nil, errors.New("pdstest: server not started")
 	}
 	base := []pds.Option{
-		pds.WithHTTPClient(s.ts.Client()),
+		pds.WithHTTPClient(s.HTTPClient()),
 		pds.WithAccessMode(s.cfg.mode),
 		pds.WithRetryWait(time.Millisecond, 20*time.Millisecond, 2*time.Second),
 	}
 	return pds.NewClient(s.URL, append(base, opts...)...)
 }
-
-// BindToken records that the access token was issued for id, and turns on
-// the identity check of WithTokenIdentities: from then on every request
-// must carry a token the fake can place, with the organisation and role
-// of the token's user.
-func (s *Server) BindToken(token string, id TokenIdentity) { s.ids.Bind(token, id) }
-
-// SetTokenIdentities sets, on a running server, the resolver of
-// WithTokenIdentities.
-func (s *Server) SetTokenIdentities(resolve func(token string) (TokenIdentity, bool)) {
-	s.ids.SetResolver(resolve)
-}
-
-// AccessMode returns the access mode the fake enforces.
-func (s *Server) AccessMode() pds.AccessMode { return s.cfg.mode }
 
 // AddPatient adds a patient, or replaces the one with the same NHS number
 // (at version 1). A Person with SupersededBy makes its number resolve to
@@ -257,20 +249,6 @@ func (s *Server) Record(nhs shcrkit.NHSNumber) (fhir.Patient, string, bool) {
 	return clonePatient(r.res), fmt.Sprint(r.version), true
 }
 
-// InjectFault makes the next n requests (n < 0: all, until ClearFaults)
-// whose method matches (""; any) and whose path, relative to the service
-// root, starts with path ("/Patient"; "" matches any) go wrong as f says.
-// A fault with a Status and no Code carries the code the service sends
-// with that status (429 TOO_MANY_REQUESTS, 503 SERVICE_UNAVAILABLE, 408
-// UNABLE_TO_CALL_SERVICE, and so on; none for 500, 502 and 504, which
-// come from gateways).
-func (s *Server) InjectFault(method, path string, n int, f Fault) {
-	if f.Status != 0 && f.Code == "" {
-		f.Code = statusCodes[f.Status]
-	}
-	s.faults.Add(method, BasePath+path, n, f)
-}
-
 // statusCodes are the Spine error codes the service sends with each error
 // status, where there is one obvious code.
 var statusCodes = map[int]string{
@@ -284,9 +262,6 @@ var statusCodes = map[int]string{
 	http.StatusServiceUnavailable: "SERVICE_UNAVAILABLE",
 }
 
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }
-
 // TimeOutUpdates makes the next n updates behave like a slow service: the
 // change is applied, but the answer is 503 SERVICE_UNAVAILABLE with
 // Retry-After retryAfter (seconds). Re-sending the update with the same
@@ -298,12 +273,6 @@ func (s *Server) TimeOutUpdates(n int, retryAfter string) {
 		s.timeouts = append(s.timeouts, retryAfter)
 	}
 }
-
-// Requests returns copies of the requests received, oldest first.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
-
-// ResetRequests forgets the requests received so far.
-func (s *Server) ResetRequests() { s.rec.Reset() }
 
 // dedup remembers the answers to applied updates by X-Request-ID, so that
 // a re-sent update is answered without being applied twice.
@@ -336,7 +305,3 @@ func (d *dedup) put(id string, e dedupEntry) {
 		d.order = d.order[1:]
 	}
 }
-
-// SetLatency delays every answer by d until it is set again (0 removes
-// the delay), leaving injected faults alone.
-func (s *Server) SetLatency(d time.Duration) { s.mw.SetLatency(d) }

@@ -414,9 +414,10 @@ func TestRequestsAreCopies(t *testing.T) {
 }
 
 func TestUnstartedServer(t *testing.T) {
-	srv := pdstest.NewUnstartedServer()
+	srv, err := pdstest.NewUnstartedServer()
+	require.NoError(t, err)
 	assert.Empty(t, srv.URL)
-	_, err := srv.NewClient()
+	_, err = srv.NewClient()
 	assert.Error(t, err)
 
 	// The handler can be mounted elsewhere.
