@@ -235,11 +235,62 @@ func Redact(s string) string {
 		}
 		return r
 	}, s)
-	s = bearerToken.ReplaceAllString(s, "$1 [redacted]")
-	s = jwtShape.ReplaceAllString(s, "[redacted]")
-	s = secretField.ReplaceAllString(s, "${1}[redacted]")
-	s = queryString.ReplaceAllString(s, "?…")
-	return MaskNHSNumbers(s)
+	// Each pattern is looked for only in text that has what it needs
+	// (in ASCII text: "bearer", a dot, '=' or ':', '?', ten digits), so
+	// that the short identifiers and codes of attribute values cost a
+	// scan, not four regular expressions. Non-ASCII text takes every
+	// step: case folding and Unicode digits reach beyond the scans.
+	ascii := isASCII(s)
+	if !ascii || containsFoldASCII(s, "bearer") {
+		s = bearerToken.ReplaceAllString(s, "$1 [redacted]")
+	}
+	if !ascii || strings.IndexByte(s, '.') >= 0 {
+		s = jwtShape.ReplaceAllString(s, "[redacted]")
+	}
+	if !ascii || strings.ContainsAny(s, "=:") {
+		s = secretField.ReplaceAllString(s, "${1}[redacted]")
+	}
+	if strings.IndexByte(s, '?') >= 0 {
+		s = queryString.ReplaceAllString(s, "?…")
+	}
+	if !isASCII(s) || asciiDigits(s) >= 10 {
+		s = MaskNHSNumbers(s)
+	}
+	return s
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII reports whether s holds lower, an ASCII lower-case
+// word, in any case.
+func containsFoldASCII(s, lower string) bool {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		j := 0
+		for j < len(lower) && s[i+j]|0x20 == lower[j] {
+			j++
+		}
+		if j == len(lower) {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 // RedactSecrets is Redact that first removes each of secrets (the

@@ -166,3 +166,47 @@ func TestRedactCutsLongInput(t *testing.T) {
 	assert.True(t, strings.HasSuffix(out, "…"))
 	assert.NotContains(t, out, "9434765919")
 }
+
+// redactEveryStep is Redact as it reads without the scans that skip
+// patterns: every replacement, on every text.
+func redactEveryStep(s string) string {
+	if s == "" {
+		return s
+	}
+	if len(s) > shcrkit.MaxRedactInput {
+		cut := shcrkit.MaxRedactInput
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') {
+			return ' '
+		}
+		return r
+	}, s)
+	s = shcrkit.BearerTokenPattern.ReplaceAllString(s, "$1 [redacted]")
+	s = shcrkit.JWTShapePattern.ReplaceAllString(s, "[redacted]")
+	s = shcrkit.SecretFieldPattern.ReplaceAllString(s, "${1}[redacted]")
+	s = shcrkit.QueryStringPattern.ReplaceAllString(s, "?…")
+	return shcrkit.MaskNHSNumbers(s)
+}
+
+// TestRedactSkipsOnlyWhatCannotMatch checks that skipping the patterns a
+// text cannot hold changes no answer.
+func TestRedactSkipsOnlyWhatCannotMatch(t *testing.T) {
+	ins := []string{
+		"734163000", "RX1", "Y05868", "6f1c1a52-0a4b-4c3e-9d52-1a2b3c4d5e6f", "127.0.0.1", "region-1.example",
+		"9434765919", "943 476 5919", "943-476-5919", "９４３４７６５９１９", "BEARER abc", "bEaReR%20abc", "Bearer+x",
+		"api\u212aey=x", "pa\u017fsword=x", "client_secret:abc", "x?a=b", "?", "eyJabcd.efg", "a\x00b",
+		"AAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBB.CCCCCCCCCCCCCCCCCC", "12345678901", "1-2-3-4-5-6-7-8-9-0",
+		strings.Repeat("7", shcrkit.MaxRedactInput+5), testJWT, testBearer,
+	}
+	for _, a := range ins {
+		for _, b := range []string{"", " ", "=", ".", "é", "\n", "1"} {
+			in := a + b + a
+			assert.Equal(t, redactEveryStep(in), shcrkit.Redact(in), "%q", in)
+		}
+	}
+}

@@ -17,30 +17,17 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/require"
 )
 
 // cpuTime is the process's user and system CPU time so far.
-func cpuTime(b *testing.B) time.Duration {
+func cpuTime(b testing.TB) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// signCost measures the CPU time that signing one identity token costs
-// for id.
-func signCost(b *testing.B, id shcr.Identity, r shcrkit.Requester) time.Duration {
-	const n = 40
-	start := cpuTime(b)
-	for range n {
-		c := identitytoken.New(r, shcrkit.PurposeDirectCare, "https://provider.example/fhir", "", false, time.Now())
-		if _, err := identitytoken.Sign(id.Signing, id.Key, id.KeyID, c); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return (cpuTime(b) - start) / n
 }
 
 // reusingIdentity returns the directory with every endpoint accepting one
@@ -67,11 +54,19 @@ func reusingIdentity(b *testing.B, d *shcr.Directory) *shcr.Directory {
 //   - new-conns/journey: connections the regions accepted during the
 //     measured journeys, per journey (target 0: the warm-up opens them);
 //   - proc-cpu-µs/retrieval: the process's CPU time per retrieval, the
-//     in-process fakes' serving included, so an upper bound on the SDK's;
-//   - sign-µs/retrieval: the identity-token signing part of it, from the
-//     CPU cost of signing with each region's configuration (RS256, ES256,
-//     unsigned, RS512, RS256) measured alongside, times the tokens signed
-//     per retrieval.
+//     in-process fakes' serving included;
+//   - sdk-cpu-µs/retrieval, fake-cpu-µs/retrieval, runtime-cpu-µs/retrieval:
+//     the process's CPU time over the journeys split by the shares of a
+//     CPU profile's samples, whose goroutines carry a pprof label: the
+//     SDK's journeys, the fakes serving them (and the two calls timing
+//     the bound), and the runtime's own (garbage collection, scheduling)
+//     that both cause; untimed journeys are added to the timed ones
+//     until 1,500 retrievals were profiled;
+//   - sign-cpu-µs/retrieval: the part of the SDK's spent signing identity
+//     tokens.
+//
+// The split needs the benchmark's own CPU profile, so it is left out
+// (and said so) under go test -cpuprofile.
 //
 // Each size runs twice: tokens=fresh signs a token per request, as the
 // world's regions are configured; tokens=reused marks every endpoint
@@ -88,7 +83,8 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 			tokens = "reused"
 		}
 		b.Run(fmt.Sprintf("pointers=%d/tokens=%s", n, tokens), func(b *testing.B) {
-			w := newWorld(b)
+			var w *shcrtest.World
+			onSide(sideFake, func() { w = newWorld(b) })
 			nhs := pdstest.PatientMinimal
 			for i := range n {
 				r := w.Regions[i%len(w.Regions)]
@@ -108,25 +104,18 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 			// PDS and the NRL are timed directly, as the requester's session.
 			ctx := shcrkit.WithSession(context.Background(), shcrkit.SessionOf(w.Requester, "bench-session", ""))
 
-			var sign time.Duration
-			for _, ep := range w.Directory.Endpoints() {
-				sign += signCost(b, ep.Identity, w.Requester)
-			}
-			sign /= time.Duration(len(w.Directory.Endpoints()))
-			if tc.reuse {
-				sign = sign * time.Duration(len(w.Regions)) / time.Duration(n)
-			}
-
 			perCustodian := int(math.Ceil(float64(n) / float64(len(w.Regions))))
 			const parallelism = 8 // Config.Parallelism's default
 			waves := (perCustodian + parallelism - 1) / parallelism
 
 			// Warm up: tokens cached, connections open.
 			for range 2 {
-				res, err := c.Records(ctx, req)
-				require.NoError(b, err)
-				require.Len(b, res.Records, n)
-				drain(b, res)
+				onSide(sideSDK, func() {
+					res, err := c.Records(ctx, req)
+					require.NoError(b, err)
+					require.Len(b, res.Records, n)
+					drain(b, res)
+				})
 			}
 			conns := func() (total int64) {
 				for _, r := range w.Regions {
@@ -134,32 +123,41 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 				}
 				return total
 			}
+			journey := func() {
+				onSide(sideSDK, func() {
+					res, err := c.Records(ctx, req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(res.Records) != n {
+						b.Fatalf("%d records, want %d (%d failures)", len(res.Records), n, len(res.Failures))
+					}
+					drain(b, res)
+				})
+			}
 			var journeyTime, boundTime, cpu time.Duration
 			var newConns int64
 			journeys := 0
+			stop, profErr := profileCPU("identitytoken.Sign")
 			for b.Loop() {
-				t := time.Now()
-				if _, err := cfg.PDS.Get(ctx, nhs); err != nil {
-					b.Fatal(err)
-				}
-				pdsTime := time.Since(t)
-				t = time.Now()
-				if _, err := cfg.NRL.Search(ctx, nhs); err != nil {
-					b.Fatal(err)
-				}
-				nrlTime := time.Since(t)
+				var pdsTime, nrlTime time.Duration
+				onSide(sideBound, func() {
+					t := time.Now()
+					if _, err := cfg.PDS.Get(ctx, nhs); err != nil {
+						b.Fatal(err)
+					}
+					pdsTime = time.Since(t)
+					t = time.Now()
+					if _, err := cfg.NRL.Search(ctx, nhs); err != nil {
+						b.Fatal(err)
+					}
+					nrlTime = time.Since(t)
+				})
 				boundTime += max(pdsTime, nrlTime) + time.Duration(waves)*latency
 
 				before, cpu0 := conns(), cpuTime(b)
 				start := time.Now()
-				res, err := c.Records(ctx, req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(res.Records) != n {
-					b.Fatalf("%d records, want %d (%d failures)", len(res.Records), n, len(res.Failures))
-				}
-				drain(b, res)
+				journey()
 				journeyTime += time.Since(start)
 				cpu += cpuTime(b) - cpu0
 				newConns += conns() - before
@@ -171,7 +169,34 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 			b.ReportMetric(float64(journeyTime)/float64(boundTime), "x-wave-bound")
 			b.ReportMetric(float64(newConns)/float64(journeys), "new-conns/journey")
 			b.ReportMetric(float64(cpu)/float64(journeys*n)/float64(time.Microsecond), "proc-cpu-µs/retrieval")
-			b.ReportMetric(float64(sign)/float64(time.Microsecond), "sign-µs/retrieval")
+			if profErr != nil {
+				b.Logf("no CPU split: %v", profErr)
+				return
+			}
+			// The split is a share of samples taken at 100 Hz: untimed
+			// journeys add to the timed ones until minProfiled
+			// retrievals were seen, so that it rests on enough samples.
+			const minProfiled = 1500
+			profiled, profCPU := journeys, cpu
+			for ; profiled*n < minProfiled; profiled++ {
+				cpu0 := cpuTime(b)
+				journey()
+				profCPU += cpuTime(b) - cpu0
+			}
+			split, err := stop()
+			require.NoError(b, err)
+			seen := split.bySide[sideSDK] + split.bySide[sideFake] + split.bySide[""]
+			if seen == 0 {
+				b.Logf("no CPU split: the profile took no samples")
+				return
+			}
+			perRetrieval := func(d time.Duration) float64 {
+				return float64(profCPU) * float64(d) / float64(seen) / float64(profiled*n) / float64(time.Microsecond)
+			}
+			b.ReportMetric(perRetrieval(split.bySide[sideSDK]), "sdk-cpu-µs/retrieval")
+			b.ReportMetric(perRetrieval(split.focus), "sign-cpu-µs/retrieval")
+			b.ReportMetric(perRetrieval(split.bySide[sideFake]), "fake-cpu-µs/retrieval")
+			b.ReportMetric(perRetrieval(split.bySide[""]), "runtime-cpu-µs/retrieval")
 		})
 	}
 }

@@ -100,6 +100,9 @@ func New(cfg Config) (*Client, error) {
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, attempt int) {
 			ins.countRetry(r.Context(), r, attempt)
+			if !c.logger.Enabled(r.Context(), slog.LevelDebug) {
+				return
+			}
 			c.logger.LogAttrs(r.Context(), slog.LevelDebug, "shcrkit request",
 				slog.String("method", r.Method), slog.String("url", RedactURL(r.URL)),
 				slog.String("request_id", r.Header.Get("X-Request-ID")), slog.Int("attempt", attempt+1))
@@ -318,9 +321,11 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	if resp == nil {
 		return nil, reqID, u, &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: errors.New("no response")}
 	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "shcrkit response",
-		slog.String("method", method), slog.String("url", RedactURL(u)),
-		slog.String("request_id", reqID), slog.Int("status", resp.StatusCode))
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "shcrkit response",
+			slog.String("method", method), slog.String("url", RedactURL(u)),
+			slog.String("request_id", reqID), slog.Int("status", resp.StatusCode))
+	}
 	return resp, reqID, u, nil
 }
 

@@ -1,0 +1,10 @@
+package shcrkit
+
+// The patterns of Redact, for the test that compares it with every step
+// taken.
+var (
+	BearerTokenPattern = bearerToken
+	JWTShapePattern    = jwtShape
+	SecretFieldPattern = secretField
+	QueryStringPattern = queryString
+)
