@@ -111,13 +111,11 @@
 // Query finds events by patient, user, organisation, custodian, time,
 // outcome, purpose, action, service or correlation ID, through the index,
 // never by reading the whole log. Reading the audit trail is itself
-// audited: Query first writes an event for its reader. PatientAccessReport
-// tells a patient who looked at their record, when, why and what, refused
-// attempts included, as data and as Markdown. Review flags what a privacy
-// officer should look at: break-glass access, self-claimed relationships,
-// refused attempts, access out of hours, a user looking at a patient with
-// their own surname, a user's day far above their usual volume, and
-// access with no later recorded care; each flag names its events.
+// audited: Query first writes an event for its reader. Reader is what
+// every store implements; audit/investigation builds on it the patient's
+// access report, the review flags for a privacy officer and the casebook
+// of investigations, whose steps are events of the trail (Investigation)
+// that name the events they concern.
 //
 // # Concurrency
 //

@@ -247,8 +247,8 @@ type Event struct {
 	// AdHocSharing records a one-off decision to share a record outside
 	// any sharing agreement, on a professional's judgement: who decided,
 	// why, the ICO data sharing code principle or guidance relied on, and
-	// which records. Set on the decision that relied on it, which Review
-	// always flags (FlagAdHocSharing).
+	// which records. Set on the decision that relied on it, which review
+	// always flags (investigation.FlagAdHocSharing).
 	AdHocSharing string `json:"adHocSharing,omitempty"`
 	// BreakGlassReason is the reason recorded for emergency
 	// ("break the glass") access.
@@ -276,7 +276,8 @@ type Event struct {
 
 	// Investigation, when set, makes the event a step of a privacy
 	// officer's case or a patient's challenge about other events of the
-	// trail (see Casebook); such events have Service ServiceAudit.
+	// trail (see investigation.Casebook); such events have Service
+	// ServiceAudit.
 	Investigation *Investigation `json:"investigation,omitempty"`
 
 	// Kind says whether the event records a call to a service or a local

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 )
 
 // Write a morning's accesses to a patient's record, verify the log and
@@ -69,7 +70,7 @@ func Example() {
 		UserID: "555000999000", Name: "Cara Privacy", RoleProfileID: "100200300900",
 		RoleCode: "R5080", Organisation: "RX1", System: shcrkit.System{Name: "Audit Console"},
 	}
-	report, err := l.PatientAccessReport(ctx, officer, patient, time.Time{}, time.Time{})
+	report, err := investigation.QueryAccessReport(ctx, l, officer, patient, time.Time{}, time.Time{})
 	if err != nil {
 		log.Fatal(err)
 	}

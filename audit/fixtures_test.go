@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -104,3 +105,21 @@ func seqsOf(events []Event) []uint64 {
 // conformanceDir returns ../shared/conformance/<sub>, skipping the test
 // when it is absent.
 func conformanceDir(t *testing.T, sub string) string { return conformance.Dir(t, sub) }
+
+// test range.
+func testPatients(n int) []shcrkit.NHSNumber {
+	var out []shcrkit.NHSNumber
+	for base := 900000000; len(out) < n; base++ {
+		s := strconv.Itoa(base)
+		sum := 0
+		for i := 0; i < 9; i++ {
+			sum += int(s[i]-'0') * (10 - i)
+		}
+		check := (11 - sum%11) % 11
+		if check == 10 {
+			continue
+		}
+		out = append(out, shcrkit.NHSNumber(s+strconv.Itoa(check)))
+	}
+	return out
+}

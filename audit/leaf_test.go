@@ -47,17 +47,3 @@ func TestDecodeRecordRefusesAnotherEventsRecord(t *testing.T) {
 		})
 	}
 }
-
-func TestQueryAccessReportAndReviewTakeAnyReader(t *testing.T) {
-	l := openTestLog(t, t.TempDir())
-	writeAll(t, l, readEvent(t0, clinician(), patientA), readEvent(t0.Add(20*time.Hour), nurse(), patientA))
-	var src Reader = l
-	r, err := QueryAccessReport(context.Background(), src, officer(), patientA, time.Time{}, time.Time{})
-	require.NoError(t, err)
-	assert.Len(t, r.Accesses, 2)
-	flags, err := QueryReview(context.Background(), src, officer(), Filter{Patient: patientA}, ReviewConfig{})
-	require.NoError(t, err)
-	assert.NotEmpty(t, flags, "an access at 05:00 is out of hours")
-	_, err = QueryAccessReport(context.Background(), src, officer(), "", time.Time{}, time.Time{})
-	require.ErrorIs(t, err, ErrInvalidFilter)
-}

@@ -107,8 +107,7 @@ func TestLogOptions(t *testing.T) {
 	bad := []LogOption{nil, WithSigningKey("nonsense"), WithOrigin(""), WithOrigin("has space"), WithOrigin("a+b"),
 		WithCheckpointInterval(0), WithTuning(Tuning{SegmentSize: 10}), WithTuning(Tuning{SegmentSize: 2 << 30}),
 		WithTuning(Tuning{IndexFlushEvents: -1}), WithTuning(Tuning{MaxBatch: 1 << 17}), WithClock(nil),
-		WithCheckpointFunc(nil), WithLogger(nil), WithReview(ReviewConfig{VolumeFactor: -1}),
-		WithReview(ReviewConfig{Hours: WorkingHours{Start: 10 * time.Hour, End: 9 * time.Hour}})}
+		WithCheckpointFunc(nil), WithLogger(nil)}
 	for i, o := range bad {
 		_, err := OpenLog(t.TempDir(), o)
 		assert.ErrorIs(t, err, ErrInvalidOption, i)

@@ -40,7 +40,6 @@ type logConfig struct {
 	maxBatch         int
 	now              func() time.Time
 	logger           *slog.Logger
-	review           ReviewConfig
 	onCheckpoint     func(Checkpoint)
 	// checkpointEachCommit: sign a checkpoint for every group commit.
 	checkpointEachCommit bool
@@ -158,18 +157,6 @@ func WithClock(now func() time.Time) LogOption {
 			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
 		}
 		c.now = now
-		return nil
-	})
-}
-
-// WithReview sets how (*Log).Review flags events: working hours, the
-// volume spike rule and the later-care hook.
-func WithReview(cfg ReviewConfig) LogOption {
-	return logOptionFunc(func(c *logConfig) error {
-		if err := cfg.validate(); err != nil {
-			return err
-		}
-		c.review = cfg
 		return nil
 	})
 }

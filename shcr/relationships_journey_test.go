@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -141,7 +142,7 @@ func TestAccessReportShowsTheVerifiedRelationship(t *testing.T) {
 	res, err := c.Records(context.Background(), req)
 	require.NoError(t, err)
 	require.NoError(t, res.Close())
-	report, err := log.PatientAccessReport(context.Background(), w.Requester, pdstest.PatientNormal,
+	report, err := investigation.QueryAccessReport(context.Background(), log, w.Requester, pdstest.PatientNormal,
 		time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	require.NoError(t, err)
 	assert.Contains(t, report.Markdown(), "relationship: encounter (verified by encounter: Encounter/ed-1)")
@@ -263,18 +264,18 @@ func TestAdHocSharingOutsideAnyAgreement(t *testing.T) {
 			if tc.recorded == "" {
 				assert.Empty(t, e.AdHocSharing)
 			}
-			flags, err := audit.Review(context.Background(), func(yield func(audit.Event, error) bool) {
+			flags, err := investigation.Review(context.Background(), func(yield func(audit.Event, error) bool) {
 				for i, ev := range rec.Events() {
 					ev.Seq = uint64(i + 1)
 					if !yield(ev, nil) {
 						return
 					}
 				}
-			}, audit.ReviewConfig{})
+			}, investigation.ReviewConfig{})
 			require.NoError(t, err)
 			flagged := false
 			for _, f := range flags {
-				flagged = flagged || f.Kind == audit.FlagAdHocSharing
+				flagged = flagged || f.Kind == investigation.FlagAdHocSharing
 			}
 			assert.Equal(t, tc.flagged, flagged)
 			require.NoError(t, rec.Check())

@@ -37,6 +37,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 )
 
 // Verifier checks a store's integrity: *audit.Log and *postgres.Store.
@@ -61,7 +62,7 @@ type Config struct {
 	// nil means nobody does.
 	CanSeeNHSNumbers func(shcrkit.Requester) bool
 	// Review sets the rules of the review queue.
-	Review audit.ReviewConfig
+	Review investigation.ReviewConfig
 	// Window is how far back the review queue looks (default 30 days).
 	Window time.Duration
 	// FormKey signs the forms' tokens; nil uses a random key (forms then
@@ -74,7 +75,7 @@ type Config struct {
 // Console serves the investigation pages. It is safe for concurrent use.
 type Console struct {
 	cfg   Config
-	cases *audit.Casebook
+	cases *investigation.Casebook
 	mux   *http.ServeMux
 }
 
@@ -101,7 +102,7 @@ func New(cfg Config) (*Console, error) {
 			return nil, fmt.Errorf("console: form key: %w", err)
 		}
 	}
-	book, err := audit.NewCasebook(cfg.Sink, cfg.Reader)
+	book, err := investigation.NewCasebook(cfg.Sink, cfg.Reader)
 	if err != nil {
 		return nil, err
 	}

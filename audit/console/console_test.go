@@ -15,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/console"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -82,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 	sink := &flakySink{Sink: l}
 	c, err := console.New(console.Config{
 		Reader: l, Sink: sink, Verifier: l, Now: func() time.Time { return now },
-		Review: audit.ReviewConfig{Hours: audit.WorkingHours{Start: 0, End: 24 * time.Hour, Days: []time.Weekday{0, 1, 2, 3, 4, 5, 6}, Location: time.UTC}},
+		Review: investigation.ReviewConfig{Hours: investigation.WorkingHours{Start: 0, End: 24 * time.Hour, Days: []time.Weekday{0, 1, 2, 3, 4, 5, 6}, Location: time.UTC}},
 		Viewer: func(r *http.Request) (shcrkit.Requester, bool) {
 			switch r.Header.Get("X-Test-User") {
 			case "officer":

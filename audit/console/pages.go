@@ -12,6 +12,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 )
 
 // view is what every page template gets.
@@ -64,7 +65,7 @@ type flagRow struct {
 
 func (c *Console) queue(w http.ResponseWriter, r *http.Request) {
 	now := c.cfg.Now()
-	flags, err := audit.QueryReview(r.Context(), c.cfg.Reader, viewerOf(r), audit.Filter{From: now.Add(-c.cfg.Window)}, c.cfg.Review)
+	flags, err := investigation.QueryReview(r.Context(), c.cfg.Reader, viewerOf(r), audit.Filter{From: now.Add(-c.cfg.Window)}, c.cfg.Review)
 	if err != nil {
 		c.fail(w, http.StatusServiceUnavailable, "The audit trail could not be read.")
 		return
@@ -115,7 +116,7 @@ func (c *Console) openCase(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, http.StatusBadRequest, "The flag's events could not be read.")
 		return
 	}
-	f := audit.Flag{Kind: audit.FlagKind(r.PostFormValue("kind")), UserID: r.PostFormValue("user"),
+	f := investigation.Flag{Kind: investigation.FlagKind(r.PostFormValue("kind")), UserID: r.PostFormValue("user"),
 		Organisation: shcrkit.ODSCode(r.PostFormValue("organisation")), Seqs: seqs}
 	ids, err := c.cases.OpenFromFlag(r.Context(), viewerOf(r), f, r.PostFormValue("note"))
 	if err != nil || len(ids) == 0 {
@@ -127,11 +128,11 @@ func (c *Console) openCase(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) stepFailed(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, audit.ErrCaseClosed):
+	case errors.Is(err, investigation.ErrCaseClosed):
 		c.fail(w, http.StatusConflict, "The case is already closed.")
-	case errors.Is(err, audit.ErrCaseNotFound):
+	case errors.Is(err, investigation.ErrCaseNotFound):
 		c.fail(w, http.StatusNotFound, "There is no such case.")
-	case err == nil || errors.Is(err, audit.ErrInvalidCase) || errors.Is(err, audit.ErrInvalidEvent):
+	case err == nil || errors.Is(err, investigation.ErrInvalidCase) || errors.Is(err, audit.ErrInvalidEvent):
 		c.fail(w, http.StatusBadRequest, "The step is not complete: check the form and try again.")
 	default:
 		c.fail(w, http.StatusServiceUnavailable, "The audit trail could not record the step.")
@@ -296,7 +297,7 @@ func (c *Console) patient(w http.ResponseWriter, r *http.Request) {
 					events = append(events, e)
 				}
 			}
-			report := audit.NewAccessReport(nhs, time.Time{}, time.Time{}, events)
+			report := investigation.NewAccessReport(nhs, time.Time{}, time.Time{}, events)
 			subject = nhs
 			data.Report, data.Patient = true, c.nhs(r, nhs)
 			data.Summary = fmt.Sprintf("%d accesses by %d organisations; %d refused attempts.", len(report.Accesses), len(report.Organisations), report.Refused)

@@ -5,8 +5,8 @@
 // audit.Reader, with the tamper evidence of the embedded audit.Log: the
 // same records, Merkle tree, signed checkpoints and proofs, so
 // audit.VerifyInclusion and audit.VerifyConsistency check its proofs with
-// the public key alone, and reports and review flags
-// (audit.QueryAccessReport, audit.QueryReview) work over it unchanged.
+// the public key alone, and the reports, review flags and casebook of
+// audit/investigation work over it unchanged.
 //
 // # Writing
 //

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -42,7 +43,7 @@ type config struct {
 	checkpointEvery  time.Duration
 	now              func() time.Time
 	logger           *slog.Logger
-	review           audit.ReviewConfig
+	review           investigation.ReviewConfig
 	onCheckpoint     func(audit.Checkpoint)
 }
 
@@ -211,10 +212,11 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithReview sets how (*Store).Review flags events (see audit.WithReview).
-func WithReview(cfg audit.ReviewConfig) Option {
+// WithReview sets how (*Store).Review flags events (see
+// investigation.ReviewConfig).
+func WithReview(cfg investigation.ReviewConfig) Option {
 	return func(c *config) error {
-		if _, err := audit.Review(context.Background(), func(func(audit.Event, error) bool) {}, cfg); err != nil {
+		if _, err := investigation.Review(context.Background(), func(func(audit.Event, error) bool) {}, cfg); err != nil {
 			return err
 		}
 		c.review = cfg

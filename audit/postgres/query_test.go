@@ -8,6 +8,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -163,13 +164,13 @@ func TestReportAndReviewSameAsTheEmbeddedLog(t *testing.T) {
 		require.NoError(t, log.Write(ctx, e))
 		require.NoError(t, s.Write(ctx, e))
 	}
-	want, err := audit.QueryAccessReport(ctx, log, officer(), patientA, time.Time{}, time.Time{})
+	want, err := investigation.QueryAccessReport(ctx, log, officer(), patientA, time.Time{}, time.Time{})
 	require.NoError(t, err)
 	got, err := s.PatientAccessReport(ctx, officer(), patientA, time.Time{}, time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, want.Markdown(), got.Markdown())
 
-	wantFlags, err := audit.QueryReview(ctx, log, officer(), audit.Filter{}, audit.ReviewConfig{})
+	wantFlags, err := investigation.QueryReview(ctx, log, officer(), audit.Filter{}, investigation.ReviewConfig{})
 	require.NoError(t, err)
 	gotFlags, err := s.Review(ctx, officer(), audit.Filter{})
 	require.NoError(t, err)

@@ -32,6 +32,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 	"github.com/shcrkit/shcrkit/audit/postgres"
 	"github.com/shcrkit/shcrkit/examples/internal/cli"
 )
@@ -114,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if nhs.IsZero() {
 		return nil
 	}
-	report, err := log.PatientAccessReport(ctx, reader, nhs, time.Time{}, time.Time{})
+	report, err := investigation.QueryAccessReport(ctx, log, reader, nhs, time.Time{}, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -123,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return report.WriteMarkdown(stdout)
 	}
 	printReport(stdout, report)
-	flags, err := log.Review(ctx, reader, audit.Filter{Patient: nhs})
+	flags, err := investigation.QueryReview(ctx, log, reader, audit.Filter{Patient: nhs}, investigation.ReviewConfig{})
 	if err != nil {
 		return err
 	}
@@ -194,8 +195,7 @@ type trail interface {
 	VerifierKey() string
 	VerifyCheckpoint(ctx context.Context, signed []byte) error
 	ProveConsistency(ctx context.Context, oldSize uint64) (*audit.ConsistencyProof, error)
-	PatientAccessReport(ctx context.Context, reader shcrkit.Requester, patient shcrkit.NHSNumber, from, to time.Time) (*audit.AccessReport, error)
-	Review(ctx context.Context, reader shcrkit.Requester, f audit.Filter) ([]audit.Flag, error)
+	audit.Reader
 	Close() error
 }
 
@@ -225,7 +225,7 @@ func openTrail(ctx context.Context, stdout io.Writer, dir, dsn, schema string) (
 	return embedded{log}, nil
 }
 
-func printReport(w io.Writer, r *audit.AccessReport) {
+func printReport(w io.Writer, r *investigation.AccessReport) {
 	fmt.Fprintf(w, "accesses to the record of %s: %d, %d refused\n", r.Patient.Format(), len(r.Accesses), r.Refused)
 	for _, o := range r.Organisations {
 		fmt.Fprintf(w, "  %s (%s): %d accesses by %d user(s), %d refused\n", o.Name, o.Organisation, o.Accesses, o.Users, o.Refused)

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/examples/internal/shcrprovider"
@@ -127,7 +128,7 @@ func (j *journey) run(ctx context.Context) error {
 
 	// What a privacy officer and the patient can see afterwards.
 	t := time.Now()
-	report, err := j.log.PatientAccessReport(ctx, j.requester, nhs, time.Time{}, time.Time{})
+	report, err := investigation.QueryAccessReport(ctx, j.log, j.requester, nhs, time.Time{}, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -353,7 +354,7 @@ func (j *journey) printResult(res *shcr.Result, sizes map[string]int64) {
 
 // explainCount says why the log holds more events than the report shows:
 // the report's own read of the log was audited after it was drawn up.
-func (j *journey) explainCount(r *audit.AccessReport, size uint64) {
+func (j *journey) explainCount(r *investigation.AccessReport, size uint64) {
 	var last uint64
 	for _, a := range r.Accesses {
 		last = max(last, a.Seq)
@@ -382,8 +383,8 @@ func shownOutcome(e audit.Outcome, reason string) string {
 
 // printReport prints the patient access report compactly: who, from
 // where, what and with which outcome; the full report is Markdown
-// (audit.AccessReport.WriteMarkdown).
-func (j *journey) printReport(r *audit.AccessReport) {
+// (investigation.AccessReport.WriteMarkdown).
+func (j *journey) printReport(r *investigation.AccessReport) {
 	for _, o := range r.Organisations {
 		fmt.Fprintf(j.out, "    %s (%s): %d accesses by %d user(s), %d refused\n", o.Name, o.Organisation, o.Accesses, o.Users, o.Refused)
 	}

@@ -1,4 +1,4 @@
-package audit
+package investigation
 
 import (
 	"cmp"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
 )
 
 // FlagKind is a reason for a privacy officer to look at some accesses.
@@ -103,7 +104,7 @@ type ReviewConfig struct {
 	// access's patient by the access's organisation after the access's
 	// time. Review calls it once per user and patient, with the earliest
 	// successful access; nil leaves the no-later-care flag out.
-	LaterCare func(ctx context.Context, access Event) (bool, error)
+	LaterCare func(ctx context.Context, access audit.Event) (bool, error)
 	// Staff returns the demographics of a user of an organisation, which
 	// the trail does not hold: their own NHS number, family name and home
 	// postcode, or a zero Staff when unknown. Review calls it once per
@@ -118,7 +119,7 @@ type ReviewConfig struct {
 	// the care of the access's organisation, or the zero time when they
 	// are still in its care or it is not known. Review calls it once per
 	// user and patient; nil leaves the after-discharge flag out.
-	Discharged func(ctx context.Context, access Event) (time.Time, error)
+	Discharged func(ctx context.Context, access audit.Event) (time.Time, error)
 	// AfterDischargeMinimum: a user's accesses to a patient after their
 	// discharge are flagged when there are at least this many (default
 	// 2: one look to write up a discharge is expected).
@@ -138,15 +139,15 @@ type Staff struct {
 func (c ReviewConfig) validate() error {
 	h := c.Hours
 	if h.Start < 0 || h.End > 24*time.Hour || h.End < h.Start {
-		return fmt.Errorf("%w: working hours %v..%v", ErrInvalidOption, h.Start, h.End)
+		return fmt.Errorf("%w: working hours %v..%v", audit.ErrInvalidOption, h.Start, h.End)
 	}
 	for _, d := range h.Days {
 		if d < time.Sunday || d > time.Saturday {
-			return fmt.Errorf("%w: weekday %d", ErrInvalidOption, d)
+			return fmt.Errorf("%w: weekday %d", audit.ErrInvalidOption, d)
 		}
 	}
 	if c.VolumeFactor < 0 || c.VolumeMinimum < 0 || c.VolumeBaselineDays < 0 || c.AfterDischargeMinimum < 0 {
-		return fmt.Errorf("%w: negative volume rule", ErrInvalidOption)
+		return fmt.Errorf("%w: negative volume rule", audit.ErrInvalidOption)
 	}
 	return nil
 }
@@ -164,7 +165,7 @@ func (c ReviewConfig) withDefaults() (ReviewConfig, error) {
 	if c.Hours.Location == nil {
 		loc, err := time.LoadLocation("Europe/London")
 		if err != nil {
-			return c, fmt.Errorf("%w: loading Europe/London (set WorkingHours.Location): %v", ErrInvalidOption, err)
+			return c, fmt.Errorf("%w: loading Europe/London (set WorkingHours.Location): %v", audit.ErrInvalidOption, err)
 		}
 		c.Hours.Location = loc
 	}
@@ -213,7 +214,7 @@ func (h WorkingHours) inHours(t time.Time) bool {
 // without them. Events of the audit log itself (ServiceAudit) are not
 // flagged. Flags come in the order of the FlagKind constants, then by
 // first event, and each names its events.
-func Review(ctx context.Context, events iter.Seq2[Event, error], cfg ReviewConfig) ([]Flag, error) {
+func Review(ctx context.Context, events iter.Seq2[audit.Event, error], cfg ReviewConfig) ([]Flag, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -223,7 +224,7 @@ func Review(ctx context.Context, events iter.Seq2[Event, error], cfg ReviewConfi
 		if err != nil {
 			return nil, err
 		}
-		if e.Service == ServiceAudit {
+		if e.Service == audit.ServiceAudit {
 			continue
 		}
 		if err := r.observe(ctx, e); err != nil {
@@ -231,6 +232,12 @@ func Review(ctx context.Context, events iter.Seq2[Event, error], cfg ReviewConfi
 		}
 	}
 	return r.flags(ctx)
+}
+
+// QueryReview queries src with f on behalf of reader (an audited read)
+// and flags what it finds with the rules of cfg (see Review).
+func QueryReview(ctx context.Context, src audit.Reader, reader shcrkit.Requester, f audit.Filter, cfg ReviewConfig) ([]Flag, error) {
+	return Review(ctx, src.Query(ctx, reader, f), cfg)
 }
 
 // reviewer holds what Review learns as the events go by. Each flag kind
@@ -244,7 +251,7 @@ type reviewer struct {
 	daySeqs     map[userDay][]uint64
 	// For the later-care and after-discharge flags: each user's first
 	// successful access to each patient, and all of them.
-	firstAccess map[userPatient]Event
+	firstAccess map[userPatient]audit.Event
 	accesses    map[userPatient][]seqAt
 	// Lookups made once each.
 	staff     map[userKey]Staff
@@ -292,12 +299,12 @@ func seqsAfter(as []seqAt, t time.Time) []uint64 {
 
 func newReviewer(cfg ReviewConfig) *reviewer {
 	return &reviewer{cfg: cfg, groups: map[groupKey]*Flag{}, dayPatients: map[userDay]map[shcrkit.NHSNumber]bool{},
-		daySeqs: map[userDay][]uint64{}, firstAccess: map[userPatient]Event{}, accesses: map[userPatient][]seqAt{},
+		daySeqs: map[userDay][]uint64{}, firstAccess: map[userPatient]audit.Event{}, accesses: map[userPatient][]seqAt{},
 		staff: map[userKey]Staff{}, postcodes: map[shcrkit.NHSNumber]string{}}
 }
 
 // add puts e under the flag of its kind, user and patient.
-func (r *reviewer) add(kind FlagKind, e Event, detail string) {
+func (r *reviewer) add(kind FlagKind, e audit.Event, detail string) {
 	k := groupKey{kind, e.Requester.UserID, e.Requester.Organisation, e.Patient}
 	f := r.groups[k]
 	if f == nil {
@@ -307,7 +314,7 @@ func (r *reviewer) add(kind FlagKind, e Event, detail string) {
 	f.Seqs = append(f.Seqs, e.Seq)
 }
 
-func (r *reviewer) observe(ctx context.Context, e Event) error {
+func (r *reviewer) observe(ctx context.Context, e audit.Event) error {
 	r.breakGlass(e)
 	r.selfClaimed(e)
 	r.adHocSharing(e)
@@ -321,37 +328,37 @@ func (r *reviewer) observe(ctx context.Context, e Event) error {
 	return nil
 }
 
-func (r *reviewer) breakGlass(e Event) {
+func (r *reviewer) breakGlass(e audit.Event) {
 	if e.Purpose == shcrkit.PurposeBreakGlass || e.BreakGlassReason != "" || e.Relationship == shcrkit.RelationshipEmergency {
 		r.add(FlagBreakGlass, e, "emergency access overriding the usual controls")
 	}
 }
 
-func (r *reviewer) selfClaimed(e Event) {
+func (r *reviewer) selfClaimed(e audit.Event) {
 	if e.Relationship == shcrkit.RelationshipSelfClaimed {
 		r.add(FlagSelfClaimed, e, "access on a self-claimed legitimate relationship")
 	}
 }
 
-func (r *reviewer) adHocSharing(e Event) {
+func (r *reviewer) adHocSharing(e audit.Event) {
 	if e.AdHocSharing != "" {
 		r.add(FlagAdHocSharing, e, "record shared ad hoc, outside any sharing agreement")
 	}
 }
 
-func (r *reviewer) refused(e Event) {
-	if e.Outcome == OutcomeRefused {
+func (r *reviewer) refused(e audit.Event) {
+	if e.Outcome == audit.OutcomeRefused {
 		r.add(FlagRefused, e, "access refused")
 	}
 }
 
-func (r *reviewer) outOfHours(e Event) {
+func (r *reviewer) outOfHours(e audit.Event) {
 	if !r.cfg.Hours.inHours(e.Time) {
 		r.add(FlagOutOfHours, e, "access outside working hours")
 	}
 }
 
-func (r *reviewer) sameSurname(e Event) {
+func (r *reviewer) sameSurname(e audit.Event) {
 	if sameSurname(e.UserFamily, e.PatientFamily) {
 		r.add(FlagSameSurname, e, "user and patient share a family name")
 	}
@@ -359,7 +366,7 @@ func (r *reviewer) sameSurname(e Event) {
 
 // closeToHome flags a user's own record, and a patient who shares the
 // user's family name and home postcode.
-func (r *reviewer) closeToHome(ctx context.Context, e Event) error {
+func (r *reviewer) closeToHome(ctx context.Context, e audit.Event) error {
 	if r.cfg.Staff == nil || e.Patient == "" {
 		return nil
 	}
@@ -399,8 +406,8 @@ func (r *reviewer) closeToHome(ctx context.Context, e Event) error {
 
 // tally counts successful accesses to patients, for the flags decided at
 // the end.
-func (r *reviewer) tally(e Event) {
-	if e.Patient == "" || e.Outcome != OutcomeSuccess {
+func (r *reviewer) tally(e audit.Event) {
+	if e.Patient == "" || e.Outcome != audit.OutcomeSuccess {
 		return
 	}
 	u := userKey{e.Requester.UserID, e.Requester.Organisation}
@@ -517,12 +524,6 @@ func (r *reviewer) flags(ctx context.Context) ([]Flag, error) {
 		return cmp.Compare(a.Seqs[0], b.Seqs[0])
 	})
 	return flags, nil
-}
-
-// Review queries the log with f on behalf of reader (an audited read)
-// and flags what it finds with the rules set by WithReview.
-func (l *Log) Review(ctx context.Context, reader shcrkit.Requester, f Filter) ([]Flag, error) {
-	return QueryReview(ctx, l, reader, f, l.cfg.review)
 }
 
 func sameSurname(a, b string) bool {

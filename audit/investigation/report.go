@@ -1,4 +1,4 @@
-package audit
+package investigation
 
 import (
 	"cmp"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
 )
 
 // AccessReport answers a patient's question "who has looked at my
@@ -48,8 +49,8 @@ type Access struct {
 	// System is the product they used.
 	System string
 	// Action, Service and Resource say what was done to what.
-	Action   Action
-	Service  Service
+	Action   audit.Action
+	Service  audit.Service
 	Resource string
 	// Custodian is the organisation holding the record.
 	Custodian shcrkit.ODSCode
@@ -60,11 +61,11 @@ type Access struct {
 	RelationshipVerification string
 	BreakGlassReason         string
 	// Outcome and Reason say how it ended.
-	Outcome Outcome
+	Outcome audit.Outcome
 	Reason  string
 	// Kind says whether a service was called or only a decision made
 	// (and Rule, which rule made it).
-	Kind Kind
+	Kind audit.Kind
 	Rule string
 }
 
@@ -82,12 +83,12 @@ type OrganisationAccess struct {
 
 // NewAccessReport builds the report for patient from events (those about
 // other patients are ignored), for the period [from, to).
-func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []Event) *AccessReport {
+func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []audit.Event) *AccessReport {
 	r := &AccessReport{Patient: patient, From: from, To: to}
 	orgs := map[shcrkit.ODSCode]*OrganisationAccess{}
 	users := map[shcrkit.ODSCode]map[string]bool{}
 	sorted := slices.Clone(events)
-	slices.SortStableFunc(sorted, func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortStableFunc(sorted, func(a, b audit.Event) int { return cmp.Compare(a.Seq, b.Seq) })
 	for _, e := range sorted {
 		if e.Patient != patient {
 			continue
@@ -113,7 +114,7 @@ func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []Eve
 			users[req.Organisation] = map[string]bool{}
 		}
 		o.Accesses++
-		if e.Outcome == OutcomeRefused {
+		if e.Outcome == audit.OutcomeRefused {
 			o.Refused++
 			r.Refused++
 		}
@@ -138,11 +139,21 @@ func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []Eve
 	return r
 }
 
-// PatientAccessReport queries the log for every access to patient's
-// record in [from, to) (zero times leave that end open), on behalf of
-// reader (an audited read), and builds the report.
-func (l *Log) PatientAccessReport(ctx context.Context, reader shcrkit.Requester, patient shcrkit.NHSNumber, from, to time.Time) (*AccessReport, error) {
-	return QueryAccessReport(ctx, l, reader, patient, from, to)
+// QueryAccessReport queries src for every access to patient's record in
+// [from, to) (zero times leave that end open), on behalf of reader (an
+// audited read), and builds the report.
+func QueryAccessReport(ctx context.Context, src audit.Reader, reader shcrkit.Requester, patient shcrkit.NHSNumber, from, to time.Time) (*AccessReport, error) {
+	if patient == "" || !patient.Valid() {
+		return nil, fmt.Errorf("%w: the report needs a valid NHS number", audit.ErrInvalidFilter)
+	}
+	var events []audit.Event
+	for e, err := range src.Query(ctx, reader, audit.Filter{Patient: patient, From: from, To: to}) {
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return NewAccessReport(patient, from, to, events), nil
 }
 
 // Markdown renders the report as a Markdown document, readable as plain
@@ -238,20 +249,20 @@ func (a Access) what() string {
 	}
 	res := a.Resource
 	switch a.Action {
-	case ActionSearch:
-		if a.Service == ServiceAudit {
+	case audit.ActionSearch:
+		if a.Service == audit.ServiceAudit {
 			return "searched the audit log"
 		}
 		return strings.TrimSpace("searched "+svc+held) + forType(res)
-	case ActionRead:
+	case audit.ActionRead:
 		return "read " + cmp.Or(res, "a record") + " from " + svc + held
-	case ActionCreate:
+	case audit.ActionCreate:
 		return "created " + cmp.Or(res, "a record") + " in " + svc + held
-	case ActionUpdate:
+	case audit.ActionUpdate:
 		return "updated " + cmp.Or(res, "a record") + " in " + svc + held
-	case ActionDelete:
+	case audit.ActionDelete:
 		return "deleted " + cmp.Or(res, "a record") + " from " + svc + held
-	case ActionDisclose:
+	case audit.ActionDisclose:
 		return "disclosed " + cmp.Or(res, "a record") + " from " + svc + held
 	}
 	return string(a.Action)

@@ -1,4 +1,4 @@
-package audit
+package investigation
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,10 +17,10 @@ func TestNewAccessReport(t *testing.T) {
 	search := searchEvent(t0, clinician(), patientA)
 	search.Seq = 1
 	refused := readEvent(t0.Add(2*time.Hour), nurse(), patientA)
-	refused.Seq, refused.Outcome, refused.Reason = 3, OutcomeRefused, "no relationship"
+	refused.Seq, refused.Outcome, refused.Reason = 3, audit.OutcomeRefused, "no relationship"
 	other := readEvent(t0, nurse(), patientB)
 	other.Seq = 4
-	r := NewAccessReport(patientA, time.Time{}, time.Time{}, []Event{read, refused, other, search})
+	r := NewAccessReport(patientA, time.Time{}, time.Time{}, []audit.Event{read, refused, other, search})
 
 	assert.Equal(t, patientA, r.Patient)
 	assert.Equal(t, 1, r.Refused)
@@ -36,14 +37,14 @@ func TestNewAccessReport(t *testing.T) {
 func TestAccessReportMarkdown(t *testing.T) {
 	read := readEvent(t0.Add(time.Hour), clinician(), patientA)
 	read.Seq = 2
-	read.OnBehalfOf = &Authority{UserID: "555000777888", Name: "Dr Sup"}
+	read.OnBehalfOf = &audit.Authority{UserID: "555000777888", Name: "Dr Sup"}
 	search := searchEvent(t0, clinician(), patientA)
 	search.Seq = 1
 	refused := readEvent(t0.Add(2*time.Hour), nurse(), patientA)
-	refused.Seq, refused.Outcome, refused.Reason, refused.Purpose = 3, OutcomeRefused, "no relationship | none", shcrkit.PurposeBreakGlass
+	refused.Seq, refused.Outcome, refused.Reason, refused.Purpose = 3, audit.OutcomeRefused, "no relationship | none", shcrkit.PurposeBreakGlass
 	refused.BreakGlassReason, refused.Relationship = "collapsed", shcrkit.RelationshipNone
 	from, to := t0, t0.Add(24*time.Hour)
-	got := NewAccessReport(patientA, from, to, []Event{search, read, refused}).Markdown()
+	got := NewAccessReport(patientA, from, to, []audit.Event{search, read, refused}).Markdown()
 	want := `# Access to the record of NHS number 943 476 5919
 
 Period: 2025-03-03 09:00 to 2025-03-04 09:00.
@@ -76,7 +77,7 @@ Period: 2025-03-03 09:00 to 2025-03-04 09:00.
 func TestPatientAccessReportFromLog(t *testing.T) {
 	l := investigationLog(t)
 	ctx := context.Background()
-	r, err := l.PatientAccessReport(ctx, officer(), patientA, time.Time{}, time.Time{})
+	r, err := QueryAccessReport(ctx, l, officer(), patientA, time.Time{}, time.Time{})
 	require.NoError(t, err)
 	assert.Len(t, r.Accesses, 3)
 	assert.Equal(t, 1, r.Refused)
@@ -87,12 +88,26 @@ func TestPatientAccessReportFromLog(t *testing.T) {
 	}
 
 	// The report's own read appears in the next report.
-	r2, err := l.PatientAccessReport(ctx, officer(), patientA, time.Time{}, time.Time{})
+	r2, err := QueryAccessReport(ctx, l, officer(), patientA, time.Time{}, time.Time{})
 	require.NoError(t, err)
 	require.Len(t, r2.Accesses, 4)
 	assert.Equal(t, "searched the audit log", r2.Accesses[3].what())
 	assert.Equal(t, officer().UserID, r2.Accesses[3].UserID)
 
-	_, err = l.PatientAccessReport(ctx, officer(), "123", time.Time{}, time.Time{})
-	assert.ErrorIs(t, err, ErrInvalidFilter)
+	_, err = QueryAccessReport(ctx, l, officer(), "123", time.Time{}, time.Time{})
+	assert.ErrorIs(t, err, audit.ErrInvalidFilter)
+}
+
+func TestQueryAccessReportAndReviewTakeAnyReader(t *testing.T) {
+	l := openTestLog(t, t.TempDir())
+	writeAll(t, l, readEvent(t0, clinician(), patientA), readEvent(t0.Add(20*time.Hour), nurse(), patientA))
+	var src audit.Reader = l
+	r, err := QueryAccessReport(context.Background(), src, officer(), patientA, time.Time{}, time.Time{})
+	require.NoError(t, err)
+	assert.Len(t, r.Accesses, 2)
+	flags, err := QueryReview(context.Background(), src, officer(), audit.Filter{Patient: patientA}, ReviewConfig{})
+	require.NoError(t, err)
+	assert.NotEmpty(t, flags, "an access at 05:00 is out of hours")
+	_, err = QueryAccessReport(context.Background(), src, officer(), "", time.Time{}, time.Time{})
+	require.ErrorIs(t, err, audit.ErrInvalidFilter)
 }

@@ -1,4 +1,4 @@
-package audit
+package investigation
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 	_ "time/tzdata" // the default working hours are in Europe/London
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func seqEvents(events ...Event) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
+func seqEvents(events ...audit.Event) iter.Seq2[audit.Event, error] {
+	return func(yield func(audit.Event, error) bool) {
 		for i, e := range events {
 			if e.Seq == 0 {
 				e.Seq = uint64(i + 1)
@@ -49,33 +50,33 @@ func TestReviewFlags(t *testing.T) {
 	self := readEvent(inHours, nurse(), patientB)
 	self.Relationship, self.RelationshipEvidence = shcrkit.RelationshipSelfClaimed, "covering a colleague's list"
 	refused := readEvent(inHours, nurse(), patientC)
-	refused.Outcome = OutcomeRefused
+	refused.Outcome = audit.OutcomeRefused
 	night := readEvent(time.Date(2025, 3, 4, 2, 30, 0, 0, time.UTC), clinician(), patientB)
 	weekend := readEvent(time.Date(2025, 3, 8, 11, 0, 0, 0, time.UTC), clinician(), patientB)
 	surname := readEvent(inHours, clinician(), patientC)
 	surname.UserFamily, surname.PatientFamily = "Lovegood", " lovegood "
 	auditRead := readEvent(time.Date(2025, 3, 4, 3, 0, 0, 0, time.UTC), officer(), patientA)
-	auditRead.Service, auditRead.Action = ServiceAudit, ActionSearch
+	auditRead.Service, auditRead.Action = audit.ServiceAudit, audit.ActionSearch
 
 	tests := []struct {
 		name   string
-		events []Event
+		events []audit.Event
 		kind   FlagKind
 		want   []Flag
 	}{
-		{"break glass", []Event{readEvent(inHours, clinician(), patientA), btg}, FlagBreakGlass,
+		{"break glass", []audit.Event{readEvent(inHours, clinician(), patientA), btg}, FlagBreakGlass,
 			[]Flag{{Kind: FlagBreakGlass, UserID: clinician().UserID, Organisation: "RX1", Patient: patientA, Seqs: []uint64{2}, Detail: "emergency access overriding the usual controls"}}},
-		{"emergency relationship", []Event{readEvent(inHours, clinician(), patientA), emergency}, FlagBreakGlass,
+		{"emergency relationship", []audit.Event{readEvent(inHours, clinician(), patientA), emergency}, FlagBreakGlass,
 			[]Flag{{Kind: FlagBreakGlass, UserID: clinician().UserID, Organisation: "RX1", Patient: patientA, Seqs: []uint64{2}, Detail: "emergency access overriding the usual controls"}}},
-		{"self-claimed relationship", []Event{self, self}, FlagSelfClaimed,
+		{"self-claimed relationship", []audit.Event{self, self}, FlagSelfClaimed,
 			[]Flag{{Kind: FlagSelfClaimed, UserID: nurse().UserID, Organisation: "Y12345", Patient: patientB, Seqs: []uint64{1, 2}, Detail: "access on a self-claimed legitimate relationship"}}},
-		{"refused", []Event{refused}, FlagRefused,
+		{"refused", []audit.Event{refused}, FlagRefused,
 			[]Flag{{Kind: FlagRefused, UserID: nurse().UserID, Organisation: "Y12345", Patient: patientC, Seqs: []uint64{1}, Detail: "access refused"}}},
-		{"out of hours: night and weekend", []Event{readEvent(inHours, clinician(), patientB), night, weekend}, FlagOutOfHours,
+		{"out of hours: night and weekend", []audit.Event{readEvent(inHours, clinician(), patientB), night, weekend}, FlagOutOfHours,
 			[]Flag{{Kind: FlagOutOfHours, UserID: clinician().UserID, Organisation: "RX1", Patient: patientB, Seqs: []uint64{2, 3}, Detail: "access outside working hours"}}},
-		{"same surname", []Event{surname}, FlagSameSurname,
+		{"same surname", []audit.Event{surname}, FlagSameSurname,
 			[]Flag{{Kind: FlagSameSurname, UserID: clinician().UserID, Organisation: "RX1", Patient: patientC, Seqs: []uint64{1}, Detail: "user and patient share a family name"}}},
-		{"reading the audit log is not flagged", []Event{auditRead}, FlagOutOfHours, nil},
+		{"reading the audit log is not flagged", []audit.Event{auditRead}, FlagOutOfHours, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestReviewWorkingHoursAreConfigurable(t *testing.T) {
 }
 
 func TestReviewVolumeSpike(t *testing.T) {
-	var events []Event
+	var events []audit.Event
 	day := func(d int) time.Time { return t0.Add(time.Duration(d)*24*time.Hour + time.Hour) }
 	patients := testPatients(40)
 	patient := func(i int) shcrkit.NHSNumber { return patients[i] }
@@ -166,9 +167,9 @@ func TestReviewLaterCare(t *testing.T) {
 	a1 := readEvent(t0.Add(time.Hour), clinician(), patientA)
 	a2 := readEvent(t0.Add(2*time.Hour), clinician(), patientA)
 	b := readEvent(t0.Add(time.Hour), clinician(), patientB)
-	var asked []Event
+	var asked []audit.Event
 	cfg := utc()
-	cfg.LaterCare = func(_ context.Context, e Event) (bool, error) {
+	cfg.LaterCare = func(_ context.Context, e audit.Event) (bool, error) {
 		asked = append(asked, e)
 		return e.Patient == patientB, nil // care was recorded for B only
 	}
@@ -186,14 +187,14 @@ func TestReviewLaterCare(t *testing.T) {
 	}
 
 	boom := errors.New("EPR down")
-	cfg.LaterCare = func(context.Context, Event) (bool, error) { return false, boom }
+	cfg.LaterCare = func(context.Context, audit.Event) (bool, error) { return false, boom }
 	_, err = Review(context.Background(), seqEvents(a1), cfg)
 	assert.ErrorIs(t, err, boom)
 }
 
 func TestReviewOrderAndErrors(t *testing.T) {
 	refused := readEvent(t0.Add(time.Hour), nurse(), patientC)
-	refused.Outcome = OutcomeRefused
+	refused.Outcome = audit.OutcomeRefused
 	btg := readEvent(time.Date(2025, 3, 4, 2, 0, 0, 0, time.UTC), clinician(), patientA)
 	btg.Purpose = shcrkit.PurposeBreakGlass
 	flags, err := Review(context.Background(), seqEvents(refused, btg), utc())
@@ -205,15 +206,15 @@ func TestReviewOrderAndErrors(t *testing.T) {
 	assert.Equal(t, []FlagKind{FlagBreakGlass, FlagRefused, FlagOutOfHours}, kinds)
 
 	boom := errors.New("read failed")
-	_, err = Review(context.Background(), func(yield func(Event, error) bool) { yield(Event{}, boom) }, utc())
+	_, err = Review(context.Background(), func(yield func(audit.Event, error) bool) { yield(audit.Event{}, boom) }, utc())
 	assert.ErrorIs(t, err, boom)
 	_, err = Review(context.Background(), seqEvents(), ReviewConfig{VolumeMinimum: -1})
-	assert.ErrorIs(t, err, ErrInvalidOption)
+	assert.ErrorIs(t, err, audit.ErrInvalidOption)
 }
 
-func TestLogReview(t *testing.T) {
-	l := investigationLog(t, WithReview(utc()))
-	flags, err := l.Review(context.Background(), officer(), Filter{})
+func TestQueryReviewOfALog(t *testing.T) {
+	l := investigationLog(t)
+	flags, err := QueryReview(context.Background(), l, officer(), audit.Filter{}, utc())
 	require.NoError(t, err)
 	kinds := map[FlagKind][]uint64{}
 	for _, f := range flags {
@@ -275,7 +276,7 @@ func TestReviewCloseToHome(t *testing.T) {
 func TestReviewAfterDischarge(t *testing.T) {
 	ctx := context.Background()
 	discharge := t0.Add(24 * time.Hour)
-	var events []Event
+	var events []audit.Event
 	for i, d := range []time.Duration{0, 30 * time.Hour, 50 * time.Hour, 70 * time.Hour} {
 		e := readEvent(t0.Add(d), clinician(), patientA)
 		e.Seq = uint64(i + 1)
@@ -285,7 +286,7 @@ func TestReviewAfterDischarge(t *testing.T) {
 	once.Seq = 5
 	events = append(events, once)
 	cfg := utc()
-	cfg.Discharged = func(_ context.Context, e Event) (time.Time, error) {
+	cfg.Discharged = func(_ context.Context, e audit.Event) (time.Time, error) {
 		return discharge, nil
 	}
 	flags, err := Review(ctx, seqEvents(events...), cfg)
@@ -296,15 +297,53 @@ func TestReviewAfterDischarge(t *testing.T) {
 	assert.Equal(t, patientA, after[0].Patient)
 	assert.Contains(t, after[0].Detail, "3 accesses after discharge")
 
-	cfg.Discharged = func(context.Context, Event) (time.Time, error) { return time.Time{}, nil }
+	cfg.Discharged = func(context.Context, audit.Event) (time.Time, error) { return time.Time{}, nil }
 	flags, err = Review(ctx, seqEvents(events...), cfg)
 	require.NoError(t, err)
 	assert.Empty(t, flagsOf(flags, FlagAfterDischarge), "still in care")
 
-	cfg.Discharged = func(context.Context, Event) (time.Time, error) { return time.Time{}, errors.New("PAS down") }
+	cfg.Discharged = func(context.Context, audit.Event) (time.Time, error) { return time.Time{}, errors.New("PAS down") }
 	_, err = Review(ctx, seqEvents(events...), cfg)
 	require.ErrorContains(t, err, "PAS down")
 
 	_, err = Review(ctx, seqEvents(), ReviewConfig{AfterDischargeMinimum: -1})
-	require.ErrorIs(t, err, ErrInvalidOption)
+	require.ErrorIs(t, err, audit.ErrInvalidOption)
+}
+
+func TestAdHocSharingIsAlwaysFlagged(t *testing.T) {
+	e := readEvent(t0, clinician(), patientA)
+	e.Kind, e.RequestID, e.DecisionID = audit.KindDecision, "", "d-1"
+	e.AdHocSharing = "ad hoc sharing decided by 555000000101: unconscious; basis: ICO data sharing code: emergencies"
+	e.Seq = 1
+	plain := e
+	plain.Seq, plain.AdHocSharing = 2, ""
+	flags, err := Review(t.Context(), func(yield func(audit.Event, error) bool) {
+		for _, ev := range []audit.Event{e, plain} {
+			if !yield(ev, nil) {
+				return
+			}
+		}
+	}, ReviewConfig{})
+	require.NoError(t, err)
+	var adHoc []uint64
+	for _, f := range flags {
+		if f.Kind == FlagAdHocSharing {
+			adHoc = append(adHoc, f.Seqs...)
+		}
+	}
+	assert.Equal(t, []uint64{1}, adHoc)
+}
+
+func TestReportShowsRelationshipVerification(t *testing.T) {
+	e := readEvent(t0, clinician(), patientA)
+	e.RelationshipVerification = "not verified by referral: ServiceRequest/sr-9 names organisation RW1, not RX1"
+	md := NewAccessReport(patientA, t0.Add(-1), t0.Add(1), []audit.Event{e}).Markdown()
+	assert.Contains(t, md, "("+e.RelationshipVerification+")")
+}
+
+func TestReviewConfigIsChecked(t *testing.T) {
+	for _, cfg := range []ReviewConfig{{VolumeFactor: -1}, {Hours: WorkingHours{Start: 10 * time.Hour, End: 9 * time.Hour}}} {
+		_, err := Review(context.Background(), seqEvents(), cfg)
+		assert.ErrorIs(t, err, audit.ErrInvalidOption)
+	}
 }
