@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -127,7 +128,53 @@ func (c Claims) problems() []string {
 	case c.Subject != "" && p.ID != c.Subject:
 		out = append(out, "sub differs from requesting_practitioner.id")
 	}
+	if c.RequestingRole != nil {
+		out = append(out, c.RequestingRole.problems()...)
+	}
 	return out
+}
+
+// problems checks a requesting_role claim. The national token (GP
+// Connect's) has no such claim, so none is required; but a provider
+// decides with the role it states, so a role that is there must be in the
+// national formats: a role code Sxxxx:Gxxxx:Rxxxx (or a bare job role
+// Rxxxx) and activity codes Bxxxx.
+func (r *Role) problems() []string {
+	var out []string
+	parts := strings.Split(r.Code, ":")
+	var ok bool
+	switch len(parts) {
+	case 1:
+		ok = nationalCode(parts[0], 'R')
+	case 3:
+		ok = nationalCode(parts[0], 'S') && nationalCode(parts[1], 'G') && nationalCode(parts[2], 'R')
+	}
+	if !ok {
+		out = append(out, "requesting_role.code is not a national role code (Sxxxx:Gxxxx:Rxxxx or Rxxxx)")
+	}
+	for _, a := range r.Activities {
+		if !nationalCode(a, 'B') {
+			out = append(out, "requesting_role.activities holds a code that is not an activity code (Bxxxx)")
+			break
+		}
+	}
+	if len(r.Name) > maxRoleName {
+		out = append(out, "requesting_role.name is longer than "+strconv.Itoa(maxRoleName)+" characters")
+	}
+	return out
+}
+
+// maxRoleName bounds a role's display name, which goes into the
+// provider's audit trail.
+const maxRoleName = 200
+
+// nationalCode reports whether s is a national RBAC code: the letter,
+// then one to seven digits (today's codes have four; older ones vary).
+func nationalCode(s string, letter byte) bool {
+	if len(s) < 2 || len(s) > 8 || s[0] != letter {
+		return false
+	}
+	return strings.Trim(s[1:], "0123456789") == ""
 }
 
 // describeJWTError says what golang-jwt found wrong, without the token.

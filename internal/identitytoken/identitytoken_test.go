@@ -96,6 +96,14 @@ func TestIdentityCheckFindsEveryProblem(t *testing.T) {
 		}, "role profile"},
 		{"sub and practitioner differ", func(c *identitytoken.Claims) { c.RequestingPractitioner.ID = "someone-else" }, "sub differs"},
 		{"wrong audience", func(c *identitytoken.Claims) { c.Audience = "https://south.example/fhir" }, "aud is not this provider"},
+		{"role code not national", func(c *identitytoken.Claims) { c.RequestingRole.Code = "consultant" }, "requesting_role.code"},
+		{"role code half national", func(c *identitytoken.Claims) { c.RequestingRole.Code = "S8000:R8000" }, "requesting_role.code"},
+		{"role code with letters in", func(c *identitytoken.Claims) { c.RequestingRole.Code = "S8000:G8000:R80x0" }, "requesting_role.code"},
+		{"role code parts out of order", func(c *identitytoken.Claims) { c.RequestingRole.Code = "G8000:S8000:R8000" }, "requesting_role.code"},
+		{"role code with four parts", func(c *identitytoken.Claims) { c.RequestingRole.Code = "S1:G1:R1:R1" }, "requesting_role.code"},
+		{"empty role code", func(c *identitytoken.Claims) { c.RequestingRole.Code = "" }, "requesting_role.code"},
+		{"activity not a B-code", func(c *identitytoken.Claims) { c.RequestingRole.Activities = []string{"B0360", "all"} }, "requesting_role.activities"},
+		{"role name too long", func(c *identitytoken.Claims) { c.RequestingRole.Name = strings.Repeat("x", 201) }, "requesting_role.name"},
 	}
 	check := identitytoken.Check{Audience: aud, Now: func() time.Time { return now.Add(time.Minute) }}
 	for _, tt := range tests {
@@ -110,9 +118,22 @@ func TestIdentityCheckFindsEveryProblem(t *testing.T) {
 			assert.NotContains(t, err.Error(), tok)
 		})
 	}
+	// Well-formed roles pass, and so does a token without one, as the
+	// national token has none.
+	for _, edit := range []func(*identitytoken.Claims){
+		func(*identitytoken.Claims) {},
+		func(c *identitytoken.Claims) { c.RequestingRole.Code = "R8000" },
+		func(c *identitytoken.Claims) { c.RequestingRole.Activities = nil },
+		func(c *identitytoken.Claims) { c.RequestingRole = nil },
+	} {
+		c := base()
+		edit(&c)
+		tok, err := identitytoken.Sign("", nil, "", c)
+		require.NoError(t, err)
+		_, err = check.Verify(tok)
+		require.NoError(t, err)
+	}
 	tok, err := identitytoken.Sign("", nil, "", base())
-	require.NoError(t, err)
-	_, err = check.Verify(tok)
 	require.NoError(t, err)
 	_, err = check.Verify("not.a.token")
 	require.ErrorIs(t, err, identitytoken.ErrInvalid)
