@@ -193,18 +193,63 @@ func (v *verdict) deny(rule, reason string) {
 // when it allows, and is safe for concurrent use. A nil Policy refuses
 // everything.
 func (p *Policy) Decide(req Request) Decision {
-	if p == nil {
-		return Decision{Reasons: []string{"no access policy is loaded"}, Rule: "policy", Stage: req.Stage(), Verification: req.Verification}
-	}
 	stage := req.Stage()
+	d := Decision{Stage: stage, Verification: req.Verification}
+	if p == nil {
+		d.Reasons, d.Rule = []string{"no access policy is loaded"}, "policy"
+		return d
+	}
 	t := req.Time
 	if t.IsZero() {
 		t = time.Now()
 	}
 	var v verdict
-	r := &req.Requester
 
 	// Who asks.
+	g := p.checkRequester(&v, &req.Requester, stage)
+
+	// About whom, and why: the patient, the purpose and the relationship.
+	purposeOK := checkPatientAndPurpose(&v, req.Patient.NHSNumber, req.Purpose)
+	kind := req.Relationship.Kind
+	breakGlass := p.checkRelationship(&v, &req, g, purposeOK) && kind == shcrkit.RelationshipEmergency
+	dissentOverride := p.checkDissent(&v, req.Patient.Dissent, breakGlass)
+	conf, subject := req.Patient.Confidentiality, "patient"
+	if stage == StageRecord && req.RecordConfidentiality > conf {
+		conf, subject = req.RecordConfidentiality, "record"
+	}
+	p.checkConfidentiality(&v, conf, subject, kind, g)
+
+	// Which record: its category and who holds it.
+	cat, scope := -1, scopeLocal
+	if stage == StageRecord {
+		cat = p.checkCategory(&v, req.RecordType, req.Category, &req.Requester, g)
+		if cat >= 0 {
+			d.Category = p.categories[cat].id
+		}
+		scope = p.checkCustodian(&v, &req, t, cat, breakGlass)
+	}
+
+	if v.reasons != nil {
+		d.Reasons, d.Rule = v.reasons, v.rule
+		return d
+	}
+	k := outcomeKey{stage: stage, kind: kind, purpose: req.Purpose, conf: conf,
+		dissentOverride: dissentOverride, scope: scope, cat: cat}
+	o := p.outcomes[k.pack()]
+	if o == nil {
+		// Every allowed combination is built at load; this is a safety net.
+		o = p.buildOutcome(k)
+	}
+	d.Allowed, d.Reasons, d.Obligations, d.Rule, d.Agreement = true, o.reasons, o.obligations, o.rule, o.agreement
+	d.AdHoc = scope == scopeAdHoc
+	return d
+}
+
+// checkRequester refuses a requester who names no user, is not of a
+// member of the local shared care record, signed in below the policy's
+// assurance level or holds a role that grants nothing, and returns what
+// their role grants.
+func (p *Policy) checkRequester(v *verdict, r *shcrkit.Requester, stage Stage) grants {
 	if strings.TrimSpace(r.UserID) == "" {
 		v.deny("requester", "requester has no user ID")
 	}
@@ -225,173 +270,180 @@ func (p *Policy) Decide(req Request) Decision {
 	} else if stage == StageBoundary && g.visible == 0 {
 		v.deny("roles", "role "+roleName(r)+" may see no data category")
 	}
+	return g
+}
 
-	// About whom, and why.
-	if !req.Patient.NHSNumber.Valid() {
+// checkPatientAndPurpose refuses a request without a valid NHS number or
+// a purpose of use, and reports whether the purpose is valid.
+func checkPatientAndPurpose(v *verdict, n shcrkit.NHSNumber, purpose shcrkit.Purpose) bool {
+	if !n.Valid() {
 		v.deny("patient", "no valid NHS number for the patient")
 	}
-	purposeOK := req.Purpose.Valid()
-	if !purposeOK {
+	if !purpose.Valid() {
 		v.deny("purposes", "no purpose of use given")
+		return false
 	}
+	return true
+}
 
-	// The legitimate relationship.
+// checkRelationship refuses a legitimate relationship the policy does not
+// accept, or accepts only with a purpose, reason, evidence, activity code
+// or verification the request lacks; it reports whether the relationship
+// holds.
+func (p *Policy) checkRelationship(v *verdict, req *Request, g grants, purposeOK bool) bool {
 	kind := req.Relationship.Kind
-	relOK := false
 	switch {
 	case kind == shcrkit.RelationshipNone:
 		v.deny("relationships", "no legitimate relationship")
+		return false
 	case !kind.Valid() || !p.rel[kind].accepted:
 		v.deny("relationships", "relationship "+kind.String()+" is not accepted by the policy")
-	default:
-		rr := &p.rel[kind]
-		relOK = true
-		if purposeOK && rr.purposes&(1<<req.Purpose) == 0 {
-			v.deny(rr.rule, "relationship "+kind.String()+" does not support purpose "+req.Purpose.String())
-			relOK = false
-		}
-		if rr.requiresReason && strings.TrimSpace(req.Relationship.Reason) == "" {
-			v.deny(rr.rule, withArticle(kind.String())+" relationship needs a recorded reason")
-			relOK = false
-		}
-		if rr.requiresEvidence && strings.TrimSpace(req.Relationship.Evidence) == "" {
-			v.deny(rr.rule, withArticle(kind.String())+" relationship needs evidence")
-			relOK = false
-		}
-		if len(rr.acts) > 0 && g.kinds&(1<<kind) == 0 {
-			v.deny(rr.rule, withArticle(kind.String())+" relationship needs activity "+strings.Join(rr.acts, " or "))
-			relOK = false
-		}
-		if !checkVerification(&v, rr, &req.Verification) {
-			relOK = false
-		}
+		return false
 	}
-	breakGlass := relOK && kind == shcrkit.RelationshipEmergency
+	rr := &p.rel[kind]
+	n := len(v.reasons)
+	if purposeOK && rr.purposes&(1<<req.Purpose) == 0 {
+		v.deny(rr.rule, "relationship "+kind.String()+" does not support purpose "+req.Purpose.String())
+	}
+	if rr.requiresReason && strings.TrimSpace(req.Relationship.Reason) == "" {
+		v.deny(rr.rule, withArticle(kind.String())+" relationship needs a recorded reason")
+	}
+	if rr.requiresEvidence && strings.TrimSpace(req.Relationship.Evidence) == "" {
+		v.deny(rr.rule, withArticle(kind.String())+" relationship needs evidence")
+	}
+	if len(rr.acts) > 0 && g.kinds&(1<<kind) == 0 {
+		v.deny(rr.rule, withArticle(kind.String())+" relationship needs activity "+strings.Join(rr.acts, " or "))
+	}
+	return checkVerification(v, rr, &req.Verification) && len(v.reasons) == n
+}
 
-	// Recorded dissent.
-	dissentOverride := false
-	if req.Patient.Dissent {
-		if breakGlass && p.bg.overridesDissent {
-			dissentOverride = true
-		} else {
-			v.deny("dissent", "patient has recorded dissent from sharing")
-		}
+// checkDissent refuses a patient's recorded dissent from sharing unless
+// break-glass overrides it, as the policy may allow; it reports an
+// override.
+func (p *Policy) checkDissent(v *verdict, dissent, breakGlass bool) bool {
+	if !dissent {
+		return false
 	}
+	if breakGlass && p.bg.overridesDissent {
+		return true
+	}
+	v.deny("dissent", "patient has recorded dissent from sharing")
+	return false
+}
 
-	// Confidentiality.
-	conf, subject := req.Patient.Confidentiality, "patient"
-	if stage == StageRecord && req.RecordConfidentiality > conf {
-		conf, subject = req.RecordConfidentiality, "record"
-	}
+// checkConfidentiality refuses a restricted or very restricted subject
+// ("patient" or "record") that the confidentiality rules do not allow
+// for the relationship kind and the requester's activity codes.
+func (p *Policy) checkConfidentiality(v *verdict, conf shcrkit.Confidentiality, subject string, kind shcrkit.RelationshipKind, g grants) {
 	if !conf.Valid() {
 		v.deny("confidentiality", "unknown confidentiality level")
-	} else if conf != shcrkit.ConfidentialityUnrestricted {
-		cr := &p.conf[conf]
-		label := conf.String() + " (" + conf.Code() + ") " + subject
-		switch {
-		case !cr.allowed:
-			v.deny(cr.rule, "the policy does not allow access to "+withArticle(label))
-		default:
-			if cr.kinds != 0 && kind != shcrkit.RelationshipNone && kind.Valid() && cr.kinds&(1<<kind) == 0 {
-				v.deny(cr.rule, "relationship "+kind.String()+" is not accepted for "+withArticle(label))
-			}
-			if len(cr.acts) > 0 && g.conf&(1<<conf) == 0 {
-				v.deny(cr.rule, withArticle(label)+" needs activity "+strings.Join(cr.acts, " or "))
-			}
-		}
+		return
 	}
+	if conf == shcrkit.ConfidentialityUnrestricted {
+		return
+	}
+	cr := &p.conf[conf]
+	label := conf.String() + " (" + conf.Code() + ") " + subject
+	if !cr.allowed {
+		v.deny(cr.rule, "the policy does not allow access to "+withArticle(label))
+		return
+	}
+	if cr.kinds != 0 && kind != shcrkit.RelationshipNone && kind.Valid() && cr.kinds&(1<<kind) == 0 {
+		v.deny(cr.rule, "relationship "+kind.String()+" is not accepted for "+withArticle(label))
+	}
+	if len(cr.acts) > 0 && g.conf&(1<<conf) == 0 {
+		v.deny(cr.rule, withArticle(label)+" needs activity "+strings.Join(cr.acts, " or "))
+	}
+}
 
-	// The record: its category and who holds it.
-	cat, scope, agreementIdx := -1, scopeLocal, -1
-	if stage == StageRecord {
-		cat = p.resolveCategory(&req, &v)
-		if cat >= 0 {
-			bit := uint64(1) << uint(cat)
-			c := &p.categories[cat]
-			switch {
-			case g.levels != 0 && g.cats&bit == 0:
-				v.deny("roles", "role "+roleName(r)+" lacks category "+c.id)
-			case g.cats&bit != 0 && g.visible&bit == 0:
-				v.deny("categories/"+c.id, "category "+c.id+" needs activity "+strings.Join(c.requires, " or "))
-			}
-		}
-		switch idx, known := p.custodians[req.Custodian]; {
-		case req.Custodian == "":
-			v.deny("custodians", "no custodian given for the record")
-		case known && idx < 0:
-			scope = scopeLocal
-		default:
-			if known {
-				purposes, cats := uint8(1)<<req.Purpose, uint64(1)<<uint(cat)
-				if !purposeOK {
-					purposes = 0xff
-				}
-				if cat < 0 {
-					cats = ^uint64(0)
-				}
-				agreementIdx = p.agreementIn(idx, t, purposes, cats)
-			}
-			switch {
-			case agreementIdx >= 0:
-				scope = agreementIdx + scopeFirstAgreement
-			case breakGlass && p.bg.overridesAgreement:
-				scope = scopeOverride
-			case req.AdHoc != nil:
-				if p.decideAdHoc(&v, req.AdHoc, req.Purpose) {
-					scope = scopeAdHoc
-				} else {
-					p.explainNoAgreement(&v, req.Custodian, idx, known, t, req.Purpose, cat)
-				}
-			default:
-				p.explainNoAgreement(&v, req.Custodian, idx, known, t, req.Purpose, cat)
-			}
-		}
+// checkCategory finds the category of the record asked for and refuses
+// one the requester's access levels or activity codes do not reach. It
+// returns the category, or -1.
+func (p *Policy) checkCategory(v *verdict, recordType, category string, r *shcrkit.Requester, g grants) int {
+	cat := p.resolveCategory(v, recordType, category)
+	if cat < 0 {
+		return -1
 	}
+	bit := uint64(1) << uint(cat)
+	c := &p.categories[cat]
+	switch {
+	case g.levels != 0 && g.cats&bit == 0:
+		v.deny("roles", "role "+roleName(r)+" lacks category "+c.id)
+	case g.cats&bit != 0 && g.visible&bit == 0:
+		v.deny("categories/"+c.id, "category "+c.id+" needs activity "+strings.Join(c.requires, " or "))
+	}
+	return cat
+}
 
-	d := Decision{Stage: stage, Verification: req.Verification}
-	if cat >= 0 {
-		d.Category = p.categories[cat].id
+// checkCustodian returns the scope under which the record may be shared:
+// held locally, under an agreement in force that covers the purpose and
+// category, on a break-glass override or an ad hoc decision the policy
+// permits; otherwise it refuses and says why.
+func (p *Policy) checkCustodian(v *verdict, req *Request, t time.Time, cat int, breakGlass bool) int {
+	if req.Custodian == "" {
+		v.deny("custodians", "no custodian given for the record")
+		return scopeLocal
 	}
-	if v.reasons != nil {
-		d.Reasons, d.Rule = v.reasons, v.rule
-		return d
+	idx, known := p.custodians[req.Custodian]
+	if known && idx < 0 {
+		return scopeLocal
 	}
-	key := outcomeKey{stage: stage, kind: kind, purpose: req.Purpose, conf: conf,
-		dissentOverride: dissentOverride, scope: scope, cat: cat}.pack()
-	o := p.outcomes[key]
-	if o == nil {
-		// Every allowed combination is built at load; this is a safety net.
-		o = p.buildOutcome(outcomeKey{stage: stage, kind: kind, purpose: req.Purpose, conf: conf,
-			dissentOverride: dissentOverride, scope: scope, cat: cat})
+	if known {
+		if ai := p.agreementIn(idx, t, purposeSet(req.Purpose), categorySet(cat)); ai >= 0 {
+			return ai + scopeFirstAgreement
+		}
 	}
-	d.Allowed, d.Reasons, d.Obligations, d.Rule, d.Agreement = true, o.reasons, o.obligations, o.rule, o.agreement
-	d.AdHoc = scope == scopeAdHoc
-	return d
+	switch {
+	case breakGlass && p.bg.overridesAgreement:
+		return scopeOverride
+	case req.AdHoc != nil && p.decideAdHoc(v, req.AdHoc, req.Purpose):
+		return scopeAdHoc
+	}
+	p.explainNoAgreement(v, req.Custodian, idx, known, t, req.Purpose, cat)
+	return scopeLocal
+}
+
+// purposeSet is the set of purposes an agreement must cover: the
+// request's, or any when it has none (and is refused for that already).
+func purposeSet(purpose shcrkit.Purpose) uint8 {
+	if !purpose.Valid() {
+		return 0xff
+	}
+	return 1 << purpose
+}
+
+// categorySet is the set of categories an agreement must cover: the
+// record's, or any when it is unknown (and refused for that already).
+func categorySet(cat int) uint64 {
+	if cat < 0 {
+		return ^uint64(0)
+	}
+	return 1 << uint(cat)
 }
 
 // resolveCategory finds the category of the record asked for, refusing
 // when there is none, it is unknown, or the type and category disagree.
-func (p *Policy) resolveCategory(req *Request, v *verdict) int {
+func (p *Policy) resolveCategory(v *verdict, recordType, category string) int {
 	byType, byName := -1, -1
-	if req.RecordType != "" {
-		i, ok := p.typeCategory[req.RecordType]
+	if recordType != "" {
+		i, ok := p.typeCategory[recordType]
 		if !ok {
-			v.deny("categories", "record type "+safe(req.RecordType)+" is not in any data category")
+			v.deny("categories", "record type "+safe(recordType)+" is not in any data category")
 			return -1
 		}
 		byType = i
 	}
-	if req.Category != "" {
-		i, ok := p.categoryIndex[req.Category]
+	if category != "" {
+		i, ok := p.categoryIndex[category]
 		if !ok {
-			v.deny("categories", "unknown data category "+safe(req.Category))
+			v.deny("categories", "unknown data category "+safe(category))
 			return -1
 		}
 		byName = i
 	}
 	switch {
 	case byType >= 0 && byName >= 0 && byType != byName:
-		v.deny("categories", "record type "+req.RecordType+" is in category "+p.categories[byType].id+", not "+p.categories[byName].id)
+		v.deny("categories", "record type "+recordType+" is in category "+p.categories[byType].id+", not "+p.categories[byName].id)
 		return -1
 	case byType >= 0:
 		return byType

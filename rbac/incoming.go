@@ -92,114 +92,76 @@ func (p *Policy) DecideIncoming(req Incoming) Decision {
 		v.deny("roles", "role "+roleName(r)+" has no access level in the policy")
 	}
 
-	// About whom, and why.
-	if !req.Patient.NHSNumber.Valid() {
-		v.deny("patient", "no valid NHS number for the patient")
-	}
-	purposeOK := req.Purpose.Valid()
-	if !purposeOK {
-		v.deny("purposes", "no purpose of use given")
-	}
+	// About whom, and why; the confidentiality asked for.
+	checkPatientAndPurpose(&v, req.Patient.NHSNumber, req.Purpose)
 	breakGlass := req.Purpose == shcrkit.PurposeBreakGlass
-
-	dissentOverride := false
-	if req.Patient.Dissent {
-		if breakGlass && p.bg.overridesDissent {
-			dissentOverride = true
-		} else {
-			v.deny("dissent", "patient has recorded dissent from sharing")
-		}
-	}
-
-	// Confidentiality and the scope asked for.
+	dissentOverride := p.checkDissent(&v, req.Patient.Dissent, breakGlass)
 	conf, subject := req.Patient.Confidentiality, "patient"
 	if req.RecordConfidentiality > conf {
 		conf, subject = req.RecordConfidentiality, "record"
 	}
-	var confObl *obligationSet
-	if !conf.Valid() {
-		v.deny("confidentiality", "unknown confidentiality level")
-	} else if conf != shcrkit.ConfidentialityUnrestricted {
-		cr := &p.conf[conf]
-		label := conf.String() + " (" + conf.Code() + ") " + subject
-		if !req.Restricted {
-			v.deny("scope", withArticle(label)+" was asked for under scope conf/N, which covers normal data only")
-		}
-		switch {
-		case !cr.allowed:
-			v.deny(cr.rule, "the policy does not allow access to "+withArticle(label))
-		case len(cr.acts) > 0 && g.conf&(1<<conf) == 0:
-			v.deny(cr.rule, withArticle(label)+" needs activity "+strings.Join(cr.acts, " or "))
-		default:
-			confObl = cr.obligations
-		}
+	if conf.Valid() && conf != shcrkit.ConfidentialityUnrestricted && !req.Restricted {
+		v.deny("scope", withArticle(conf.String()+" ("+conf.Code()+") "+subject)+" was asked for under scope conf/N, which covers normal data only")
 	}
+	p.checkConfidentiality(&v, conf, subject, shcrkit.RelationshipNone, g)
 
-	// The record's category.
-	cat := p.resolveCategory(&Request{RecordType: req.RecordType, Category: req.Category}, &v)
-	var catObl *obligationSet
+	// Which record, and the agreement with the requester's shared care
+	// record.
+	cat := p.checkCategory(&v, req.RecordType, req.Category, r, g)
 	if cat >= 0 {
-		bit := uint64(1) << uint(cat)
-		c := &p.categories[cat]
-		catObl = c.obligations
-		d.Category = c.id
-		switch {
-		case g.levels != 0 && g.cats&bit == 0:
-			v.deny("roles", "role "+roleName(r)+" lacks category "+c.id)
-		case g.cats&bit != 0 && g.visible&bit == 0:
-			v.deny("categories/"+c.id, "category "+c.id+" needs activity "+strings.Join(c.requires, " or "))
-		}
+		d.Category = p.categories[cat].id
 	}
-
-	// The agreement with the requester's shared care record.
-	var bgObl *obligationSet
-	rule, agreement := "local/"+string(p.local), -1
+	agreement, overridden := -1, false
 	if known && idx >= 0 {
-		purposes, cats := uint8(1)<<req.Purpose, uint64(1)<<uint(cat)
-		if !purposeOK {
-			purposes = 0xff
-		}
-		if cat < 0 {
-			cats = ^uint64(0)
-		}
-		switch ai := p.agreementIn(idx, t, purposes, cats); {
+		switch ai := p.agreementIn(idx, t, purposeSet(req.Purpose), categorySet(cat)); {
 		case ai >= 0:
-			rule, agreement = "agreements/"+p.agreements[ai].id, ai
+			agreement = ai
 		case breakGlass && p.bg.overridesAgreement:
-			rule, bgObl = "break_glass", p.bg.obligations
+			overridden = true
 		default:
 			p.explainNoAgreement(&v, r.Organisation, idx, known, t, req.Purpose, cat)
 		}
-	}
-	if dissentOverride {
-		rule, bgObl = "break_glass", p.bg.obligations
 	}
 
 	if v.reasons != nil {
 		d.Reasons, d.Rule = v.reasons, v.rule
 		return d
 	}
-	d.Allowed, d.Rule = true, rule
-	shcr := p.shcrOf(idx)
-	d.Reasons = append(d.Reasons, "organisation "+string(r.Organisation)+" asks through shared care record "+string(shcr))
+	return p.allowIncoming(d, &req, idx, conf, cat, agreement, overridden, dissentOverride)
+}
+
+// allowIncoming writes the reasons, rule and obligations of an allowed
+// incoming request, shared under agreement (an index, or -1), held
+// locally (idx < 0) or on a break-glass override.
+func (p *Policy) allowIncoming(d Decision, req *Incoming, idx int32, conf shcrkit.Confidentiality, cat, agreement int, overridden, dissentOverride bool) Decision {
+	var bgObl, confObl *obligationSet
+	d.Allowed, d.Rule = true, "local/"+string(p.local)
+	if agreement >= 0 {
+		d.Rule = "agreements/" + p.agreements[agreement].id
+	}
+	if overridden || dissentOverride {
+		d.Rule, bgObl = "break_glass", p.bg.obligations
+	}
+	d.Reasons = append(d.Reasons, "organisation "+string(req.Requester.Organisation)+" asks through shared care record "+string(p.shcrOf(idx)))
 	if dissentOverride {
 		d.Reasons = append(d.Reasons, "recorded dissent overridden by break-glass, as the policy allows")
 	}
 	if conf != shcrkit.ConfidentialityUnrestricted {
+		confObl = p.conf[conf].obligations
 		d.Reasons = append(d.Reasons, conf.String()+" ("+conf.Code()+") data asked for under conf/R and allowed by the confidentiality rules")
 	}
-	c := p.categories[cat].id
-	d.Reasons = append(d.Reasons, "category "+c+" is within the requester's access levels")
+	c := &p.categories[cat]
+	d.Reasons = append(d.Reasons, "category "+c.id+" is within the requester's access levels")
 	switch {
 	case agreement >= 0:
 		a := &p.agreements[agreement]
 		d.Agreement = a.id
-		d.Reasons = append(d.Reasons, "agreement "+a.id+" between "+joinParties(a.parties)+" covers category "+c+" for purpose "+req.Purpose.String())
-	case rule == "break_glass" && !dissentOverride:
+		d.Reasons = append(d.Reasons, "agreement "+a.id+" between "+joinParties(a.parties)+" covers category "+c.id+" for purpose "+req.Purpose.String())
+	case overridden && !dissentOverride:
 		d.Reasons = append(d.Reasons, "no sharing agreement in force: overridden by break-glass, as the policy allows")
 	case idx < 0:
 		d.Reasons = append(d.Reasons, "requester is within the local shared care record "+string(p.local)+": no agreement needed")
 	}
-	d.Obligations = mergeObligations(nil, bgObl, confObl, catObl)
+	d.Obligations = mergeObligations(nil, bgObl, confObl, c.obligations)
 	return d
 }
