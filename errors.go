@@ -115,6 +115,22 @@ func (e *APIError) sentinels() []error {
 	// Codes are compared without regard to the separator, since services
 	// spell the same code "ACCESS DENIED" and "ACCESS_DENIED".
 	code := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(e.Code), " ", "_"))
+	if s := e.codeSentinels(code); s != nil {
+		return s
+	}
+	if s := statusSentinels(e.StatusCode); s != nil {
+		return s
+	}
+	if code != "" && (strings.HasPrefix(code, "INVALID") || strings.HasPrefix(code, "MISSING") ||
+		code == "ADDITIONAL_PROPERTIES" || code == "UNSUPPORTED_SERVICE" || code == "PRECONDITION_FAILED") {
+		return []error{ErrInvalidRequest}
+	}
+	return nil
+}
+
+// codeSentinels are the sentinels a Spine error code names, whatever the
+// status; nil when the code alone does not tell.
+func (e *APIError) codeSentinels(code string) []error {
 	switch code {
 	case "RESOURCE_NOT_FOUND", "NO_RECORD_FOUND", "NOT_FOUND":
 		return []error{ErrNotFound}
@@ -134,7 +150,12 @@ func (e *APIError) sentinels() []error {
 			return []error{ErrUnauthorized}
 		}
 	}
-	switch s := e.StatusCode; {
+	return nil
+}
+
+// statusSentinels are the sentinels an HTTP error status stands for.
+func statusSentinels(status int) []error {
+	switch s := status; {
 	case s == http.StatusNotFound || s == http.StatusGone:
 		return []error{ErrNotFound}
 	case s == http.StatusUnauthorized:
@@ -148,10 +169,6 @@ func (e *APIError) sentinels() []error {
 	case s == http.StatusRequestTimeout || s >= 500:
 		return []error{ErrUnavailable}
 	case s >= 400:
-		return []error{ErrInvalidRequest}
-	}
-	if code != "" && (strings.HasPrefix(code, "INVALID") || strings.HasPrefix(code, "MISSING") ||
-		code == "ADDITIONAL_PROPERTIES" || code == "UNSUPPORTED_SERVICE" || code == "PRECONDITION_FAILED") {
 		return []error{ErrInvalidRequest}
 	}
 	return nil

@@ -115,26 +115,9 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // depth), or two roles with the same person_roleid. So is userinfo over
 // 256 KiB. Parsing takes time linear in the input.
 func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requester, error) {
-	if len(userinfo) > maxUserInfoBytes {
-		return shcrkit.Requester{}, fmt.Errorf("%w: userinfo of %d bytes is over the limit of %d", ErrInvalidUserInfo, len(userinfo), maxUserInfoBytes)
-	}
-	if err := checkDuplicateKeys(userinfo); err != nil {
+	info, err := decodeUserInfo(userinfo)
+	if err != nil {
 		return shcrkit.Requester{}, err
-	}
-	var info cis2UserInfo
-	if err := json.Unmarshal(userinfo, &info); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return shcrkit.Requester{}, fmt.Errorf("%w: malformed JSON at offset %d", ErrInvalidUserInfo, se.Offset)
-		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field == "" {
-			return shcrkit.Requester{}, fmt.Errorf("%w: the userinfo must be a JSON object, not %s", ErrInvalidUserInfo, te.Value)
-		}
-		if errors.As(err, &te) {
-			return shcrkit.Requester{}, fmt.Errorf("%w: field %s has the wrong type", ErrInvalidUserInfo, te.Field)
-		}
-		return shcrkit.Requester{}, fmt.Errorf("%w: %v", ErrInvalidUserInfo, err)
 	}
 	userID := firstNonEmpty(string(info.NHSIDUserUID), string(info.UID), string(info.Sub))
 	if userID == "" {
@@ -144,40 +127,88 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 	if err != nil {
 		return shcrkit.Requester{}, err
 	}
-
 	sel := strings.TrimSpace(selectedRoleID)
 	if sel == "" {
 		sel = strings.TrimSpace(string(info.SelectedRoleID))
 	}
-	if len(info.Roles) == 0 {
-		return shcrkit.Requester{}, fmt.Errorf("%w: the userinfo lists no national RBAC roles (nhsid_nrbac_roles)", ErrUnknownRole)
+	role, err := chooseRole(info.Roles, sel)
+	if err != nil {
+		return shcrkit.Requester{}, err
 	}
-	roleIDs := make(map[string]bool, len(info.Roles))
-	for i := range info.Roles {
-		id := strings.TrimSpace(string(info.Roles[i].PersonRoleID))
+	req, err := roleRequester(role, userID, aal)
+	if err != nil {
+		return shcrkit.Requester{}, err
+	}
+	for _, o := range info.Orgs {
+		if strings.EqualFold(strings.TrimSpace(o.OrgCode), string(req.Organisation)) {
+			req.OrganisationName = o.OrgName
+			break
+		}
+	}
+	req.Name = strings.TrimSpace(info.Name)
+	if req.Name == "" {
+		req.Name = strings.TrimSpace(info.GivenName + " " + info.FamilyName)
+	}
+	return req, nil
+}
+
+// decodeUserInfo reads the userinfo, refusing an oversized or ambiguous
+// one and saying where malformed JSON goes wrong.
+func decodeUserInfo(userinfo []byte) (*cis2UserInfo, error) {
+	if len(userinfo) > maxUserInfoBytes {
+		return nil, fmt.Errorf("%w: userinfo of %d bytes is over the limit of %d", ErrInvalidUserInfo, len(userinfo), maxUserInfoBytes)
+	}
+	if err := checkDuplicateKeys(userinfo); err != nil {
+		return nil, err
+	}
+	var info cis2UserInfo
+	err := json.Unmarshal(userinfo, &info)
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return &info, nil
+	case errors.As(err, &se):
+		return nil, fmt.Errorf("%w: malformed JSON at offset %d", ErrInvalidUserInfo, se.Offset)
+	case errors.As(err, &te) && te.Field == "":
+		return nil, fmt.Errorf("%w: the userinfo must be a JSON object, not %s", ErrInvalidUserInfo, te.Value)
+	case errors.As(err, &te):
+		return nil, fmt.Errorf("%w: field %s has the wrong type", ErrInvalidUserInfo, te.Field)
+	}
+	return nil, fmt.Errorf("%w: %v", ErrInvalidUserInfo, err)
+}
+
+// chooseRole picks the role with person_roleid sel, or the only role
+// when sel is "".
+func chooseRole(roles []cis2Role, sel string) (*cis2Role, error) {
+	if len(roles) == 0 {
+		return nil, fmt.Errorf("%w: the userinfo lists no national RBAC roles (nhsid_nrbac_roles)", ErrUnknownRole)
+	}
+	roleIDs := make(map[string]bool, len(roles))
+	for i := range roles {
+		id := strings.TrimSpace(string(roles[i].PersonRoleID))
 		if id != "" && roleIDs[id] {
-			return shcrkit.Requester{}, fmt.Errorf("%w: two roles have person_roleid %s", ErrInvalidUserInfo, strconv.Quote(clipID(id)))
+			return nil, fmt.Errorf("%w: two roles have person_roleid %s", ErrInvalidUserInfo, strconv.Quote(clipID(id)))
 		}
 		roleIDs[id] = true
 	}
-	var role *cis2Role
 	switch {
 	case sel != "":
-		for i := range info.Roles {
-			if strings.TrimSpace(string(info.Roles[i].PersonRoleID)) == sel {
-				role = &info.Roles[i]
-				break
+		for i := range roles {
+			if strings.TrimSpace(string(roles[i].PersonRoleID)) == sel {
+				return &roles[i], nil
 			}
 		}
-		if role == nil {
-			return shcrkit.Requester{}, fmt.Errorf("%w: role %s is not among the user's %d roles", ErrUnknownRole, strconv.Quote(sel), len(info.Roles))
-		}
-	case len(info.Roles) == 1:
-		role = &info.Roles[0]
-	default:
-		return shcrkit.Requester{}, fmt.Errorf("%w: the user has %d roles and none is selected", ErrRoleNotSelected, len(info.Roles))
+		return nil, fmt.Errorf("%w: role %s is not among the user's %d roles", ErrUnknownRole, strconv.Quote(sel), len(roles))
+	case len(roles) == 1:
+		return &roles[0], nil
 	}
+	return nil, fmt.Errorf("%w: the user has %d roles and none is selected", ErrRoleNotSelected, len(roles))
+}
 
+// roleRequester is the requester acting in role: its role profile, role
+// code, organisation and activity codes, checked.
+func roleRequester(role *cis2Role, userID string, aal int) (shcrkit.Requester, error) {
 	roleID := strings.TrimSpace(string(role.PersonRoleID))
 	if roleID == "" {
 		return shcrkit.Requester{}, fmt.Errorf("%w: the role has no person_roleid", ErrInvalidUserInfo)
@@ -193,12 +224,6 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 		return shcrkit.Requester{}, fmt.Errorf("%w: role %s has org_code %s, not an ODS code", ErrInvalidUserInfo, roleID, strconv.Quote(role.OrgCode))
 	}
 	req.Organisation = org
-	for _, o := range info.Orgs {
-		if strings.EqualFold(strings.TrimSpace(o.OrgCode), string(org)) {
-			req.OrganisationName = o.OrgName
-			break
-		}
-	}
 	req.RoleName = roleDisplay(role.RoleName)
 	seen := make(map[string]bool, len(role.ActivityCodes))
 	for _, a := range role.ActivityCodes {
@@ -213,10 +238,6 @@ func RequesterFromCIS2(userinfo []byte, selectedRoleID string) (shcrkit.Requeste
 			seen[a] = true
 			req.Activities = append(req.Activities, a)
 		}
-	}
-	req.Name = strings.TrimSpace(info.Name)
-	if req.Name == "" {
-		req.Name = strings.TrimSpace(info.GivenName + " " + info.FamilyName)
 	}
 	return req, nil
 }

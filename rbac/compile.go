@@ -539,56 +539,13 @@ func (c *checker) agreements(p *Policy, f *policyFile) {
 		if strings.TrimSpace(as.Title) == "" {
 			c.add(ap.with("title"), "agreement %s needs a title", as.ID)
 		}
-		hasLocal := false
-		var remotes []int32
-		if len(as.Parties) < 2 {
-			c.add(ap.with("parties"), "agreement %s needs at least two parties", as.ID)
-		}
-		for j, ps := range as.Parties {
-			code := shcrkit.ODSCode(ps)
-			if contains(partyStrings(a.parties), ps) {
-				c.add(ap.with("parties", j), "party %s is listed twice", ps)
-				continue
-			}
-			a.parties = append(a.parties, code)
-			switch idx, ok := p.custodians[code]; {
-			case code == p.local && p.local != "":
-				hasLocal = true
-			case ok && idx >= 0 && p.remotes[idx].ods == code:
-				remotes = append(remotes, idx)
-			case ok:
-				c.add(ap.with("parties", j), "party %s is a member organisation; parties are shared care records (name %s)", ps, p.shcrOf(idx))
-			default:
-				c.add(ap.with("parties", j), "party %q is not the local shared care record nor one named under remote_shcrs", ps)
-			}
-		}
-		if !hasLocal && len(as.Parties) > 0 {
-			c.add(ap.with("parties"), "agreement %s does not include the local shared care record %s", as.ID, p.local)
-		}
+		remotes := c.agreementParties(p, ap, as, &a)
 		a.purposes = c.purposes(ap.with("purposes"), as.Purposes)
 		if len(as.Categories) == 0 {
 			c.add(ap.with("categories"), "agreement %s covers no data category", as.ID)
 		}
 		a.cats, a.categories = c.categoryList(p, ap.with("categories"), as.Categories)
-		from, errFrom := time.ParseInLocation(time.DateOnly, as.ValidFrom, p.loc)
-		if errFrom != nil {
-			c.add(ap.with("valid_from"), "valid_from %q is not a date (YYYY-MM-DD)", as.ValidFrom)
-		}
-		to, errTo := time.ParseInLocation(time.DateOnly, as.ValidTo, p.loc)
-		if errTo != nil {
-			c.add(ap.with("valid_to"), "valid_to %q is not a date (YYYY-MM-DD)", as.ValidTo)
-		}
-		if errFrom == nil && errTo == nil {
-			// valid_to is the last day in force: the agreement ends at the
-			// following midnight, local time.
-			a.from, a.to = from, time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, p.loc)
-			// An agreement that has ended or not yet begun still loads: it
-			// is inactive, and decisions against it say so. One lapsed
-			// agreement must not take every other one down with it.
-			if to.Before(from) {
-				c.add(ap.with("valid_to"), "agreement %s ends (%s) before it starts (%s)", as.ID, as.ValidTo, as.ValidFrom)
-			}
-		}
+		c.agreementDates(p, ap, as, &a)
 		idx := len(p.agreements)
 		p.agreements = append(p.agreements, a)
 		if as.Retired {
@@ -599,6 +556,68 @@ func (c *checker) agreements(p *Policy, f *policyFile) {
 			byRemote[r] = append(byRemote[r], idx)
 		}
 	}
+	c.agreementOverlaps(p, byRemote)
+}
+
+// agreementParties reads an agreement's parties, which must be the local
+// shared care record and remote ones, and returns the remotes' indexes.
+func (c *checker) agreementParties(p *Policy, ap path, as agreementSpec, a *agreement) []int32 {
+	hasLocal := false
+	var remotes []int32
+	if len(as.Parties) < 2 {
+		c.add(ap.with("parties"), "agreement %s needs at least two parties", as.ID)
+	}
+	for j, ps := range as.Parties {
+		code := shcrkit.ODSCode(ps)
+		if contains(partyStrings(a.parties), ps) {
+			c.add(ap.with("parties", j), "party %s is listed twice", ps)
+			continue
+		}
+		a.parties = append(a.parties, code)
+		switch idx, ok := p.custodians[code]; {
+		case code == p.local && p.local != "":
+			hasLocal = true
+		case ok && idx >= 0 && p.remotes[idx].ods == code:
+			remotes = append(remotes, idx)
+		case ok:
+			c.add(ap.with("parties", j), "party %s is a member organisation; parties are shared care records (name %s)", ps, p.shcrOf(idx))
+		default:
+			c.add(ap.with("parties", j), "party %q is not the local shared care record nor one named under remote_shcrs", ps)
+		}
+	}
+	if !hasLocal && len(as.Parties) > 0 {
+		c.add(ap.with("parties"), "agreement %s does not include the local shared care record %s", as.ID, p.local)
+	}
+	return remotes
+}
+
+// agreementDates reads an agreement's first and last day in force.
+func (c *checker) agreementDates(p *Policy, ap path, as agreementSpec, a *agreement) {
+	from, errFrom := time.ParseInLocation(time.DateOnly, as.ValidFrom, p.loc)
+	if errFrom != nil {
+		c.add(ap.with("valid_from"), "valid_from %q is not a date (YYYY-MM-DD)", as.ValidFrom)
+	}
+	to, errTo := time.ParseInLocation(time.DateOnly, as.ValidTo, p.loc)
+	if errTo != nil {
+		c.add(ap.with("valid_to"), "valid_to %q is not a date (YYYY-MM-DD)", as.ValidTo)
+	}
+	if errFrom != nil || errTo != nil {
+		return
+	}
+	// valid_to is the last day in force: the agreement ends at the
+	// following midnight, local time.
+	a.from, a.to = from, time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, p.loc)
+	// An agreement that has ended or not yet begun still loads: it is
+	// inactive, and decisions against it say so. One lapsed agreement must
+	// not take every other one down with it.
+	if to.Before(from) {
+		c.add(ap.with("valid_to"), "agreement %s ends (%s) before it starts (%s)", as.ID, as.ValidTo, as.ValidFrom)
+	}
+}
+
+// agreementOverlaps orders each remote's agreements by start and refuses
+// two between the same shared care records in force at once.
+func (c *checker) agreementOverlaps(p *Policy, byRemote map[int32][]int) {
 	for r, list := range byRemote {
 		sort.Slice(list, func(i, j int) bool { return p.agreements[list[i]].from.Before(p.agreements[list[j]].from) })
 		for k := 1; k < len(list); k++ {
