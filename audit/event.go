@@ -33,8 +33,8 @@ const (
 	ActionDisclose Action = "disclose"
 )
 
-// Valid reports whether a is one of the defined actions.
-func (a Action) Valid() bool { return a.code() != 0 }
+// valid reports whether a is one of the defined actions.
+func (a Action) valid() bool { return a.code() != 0 }
 
 func (a Action) code() uint8 {
 	switch a {
@@ -69,8 +69,8 @@ const (
 	ServiceAudit Service = "audit"
 )
 
-// Valid reports whether s is one of the defined services.
-func (s Service) Valid() bool { return s.code() != 0 }
+// valid reports whether s is one of the defined services.
+func (s Service) valid() bool { return s.code() != 0 }
 
 func (s Service) code() uint8 {
 	switch s {
@@ -118,8 +118,8 @@ const (
 	OutcomeFailed Outcome = "failed"
 )
 
-// Valid reports whether o is one of the defined outcomes.
-func (o Outcome) Valid() bool { return o.code() != 0 }
+// valid reports whether o is one of the defined outcomes.
+func (o Outcome) valid() bool { return o.code() != 0 }
 
 func (o Outcome) code() uint8 {
 	switch o {
@@ -150,8 +150,8 @@ const (
 	KindDecision Kind = "decision"
 )
 
-// Valid reports whether k is one of the defined kinds or zero.
-func (k Kind) Valid() bool { return k == "" || k == KindInteraction || k == KindDecision }
+// valid reports whether k is one of the defined kinds or zero.
+func (k Kind) valid() bool { return k == "" || k == KindInteraction || k == KindDecision }
 
 // Authority is the person on whose authority a professional acted, when
 // that is not the professional themselves (a supervising clinician, for
@@ -301,7 +301,7 @@ type Event struct {
 	// method and path, and for a POST a blank line and the body
 	// ("POST /FHIR/R4/DocumentReference/_search\n\nsubject:identifier=...").
 	// The patient's NHS number is written as QueryPatientPlaceholder, as
-	// in Query; RawRequest restores it.
+	// in Query.
 	Request string `json:"request,omitempty"`
 	// Confidentiality is the confidentiality label of the record accessed
 	// (a pointer's label, or the patient's for a demographics read).
@@ -338,16 +338,16 @@ func (e Event) Validate() error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, args...)...))
 	}
-	if !e.Action.Valid() {
+	if !e.Action.valid() {
 		bad("unknown action %q", string(e.Action))
 	}
-	if !e.Service.Valid() {
+	if !e.Service.valid() {
 		bad("unknown service %q", string(e.Service))
 	}
-	if !e.Outcome.Valid() {
+	if !e.Outcome.valid() {
 		bad("unknown outcome %q", string(e.Outcome))
 	}
-	if !e.Kind.Valid() {
+	if !e.Kind.valid() {
 		bad("unknown kind %q", string(e.Kind))
 	}
 	if e.Kind == KindDecision && e.RequestID != "" {
@@ -552,8 +552,8 @@ func (e Event) Clone() Event {
 	return c
 }
 
-// ResourceType returns the type part of Resource ("DocumentReference").
-func (e Event) ResourceType() string {
+// resourceType returns the type part of Resource ("DocumentReference").
+func (e Event) resourceType() string {
 	t, _, _ := strings.Cut(e.Resource, "/")
 	return t
 }
@@ -565,18 +565,18 @@ func (e Event) ResourceID() string {
 	return id
 }
 
-// RawQuery returns Query with QueryPatientPlaceholder replaced by the
+// rawQuery returns Query with QueryPatientPlaceholder replaced by the
 // patient's NHS number: the search exactly as it was sent.
-func (e Event) RawQuery() string {
+func (e Event) rawQuery() string {
 	if e.Patient == "" {
 		return e.Query
 	}
 	return strings.ReplaceAll(e.Query, QueryPatientPlaceholder, string(e.Patient))
 }
 
-// RawRequest returns Request with QueryPatientPlaceholder replaced by the
+// rawRequest returns Request with QueryPatientPlaceholder replaced by the
 // patient's NHS number: the request exactly as it went out.
-func (e Event) RawRequest() string {
+func (e Event) rawRequest() string {
 	if e.Patient == "" {
 		return e.Request
 	}

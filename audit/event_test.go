@@ -92,7 +92,7 @@ func TestNormalize(t *testing.T) {
 	assert.Equal(t, now.UTC(), n.Time)
 	assert.Equal(t, time.UTC, n.Time.Location())
 	assert.Equal(t, "subject:identifier=https://fhir.nhs.uk/Id/nhs-number|{patient}&alt={patient}&x={patient}", n.Query)
-	assert.Equal(t, "subject:identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919&alt=9434765919&x=9434765919", n.RawQuery())
+	assert.Equal(t, "subject:identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919&alt=9434765919&x=9434765919", n.rawQuery())
 
 	e.Query = "a=94347659190" // part of a longer number: not the patient's
 	n, err = e.Normalize(now)
@@ -122,7 +122,7 @@ func TestResourceParts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e := Event{Resource: tt.resource}
-		assert.Equal(t, tt.typ, e.ResourceType())
+		assert.Equal(t, tt.typ, e.resourceType())
 		assert.Equal(t, tt.id, e.ResourceID())
 	}
 }

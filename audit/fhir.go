@@ -324,8 +324,8 @@ func fhirEntities(e Event) []fhir.AuditEventEntity {
 		})
 	}
 	if e.Action == ActionSearch {
-		cleaned := e.ResourceType() + "?" + e.RawQuery()
-		raw := e.RawRequest()
+		cleaned := e.resourceType() + "?" + e.rawQuery()
+		raw := e.rawRequest()
 		if raw == "" {
 			raw = cleaned
 		}

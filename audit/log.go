@@ -84,12 +84,6 @@ func OpenLog(dir string, opts ...LogOption) (*Log, error) {
 // Recovered reports what OpenLog repaired when it opened the log.
 func (l *Log) Recovered() Recovery { return l.st.Recovered() }
 
-// Dir returns the log's directory.
-func (l *Log) Dir() string { return l.st.Dir() }
-
-// Origin returns the log's name, the first line of its checkpoints.
-func (l *Log) Origin() string { return l.st.Origin() }
-
 // VerifierKey returns the public key that verifies the log's checkpoints
 // and proofs, as a golang.org/x/mod/sumdb/note verifier key. Publish it.
 func (l *Log) VerifierKey() string { return l.st.VerifierKey() }

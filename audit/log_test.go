@@ -54,7 +54,7 @@ func TestLogConcurrentWriters(t *testing.T) {
 		seen[e.RequestID] = true
 	}
 	assert.Len(t, seen, writers*each)
-	segs, err := filepath.Glob(filepath.Join(l.Dir(), segmentsDir, "*.seg"))
+	segs, err := filepath.Glob(filepath.Join(l.st.Dir(), segmentsDir, "*.seg"))
 	require.NoError(t, err)
 	assert.Greater(t, len(segs), 1, "small segments roll over")
 }
@@ -122,7 +122,7 @@ func TestLogKeys(t *testing.T) {
 		l, err := OpenLog(dir, WithOrigin("riverside.audit"))
 		require.NoError(t, err)
 		vkey := l.VerifierKey()
-		assert.Equal(t, "riverside.audit", l.Origin())
+		assert.Equal(t, "riverside.audit", l.st.Origin())
 		writeAll(t, l, readEvent(t0, clinician(), patientA))
 		require.NoError(t, l.Close())
 		info, err := os.Stat(filepath.Join(dir, signingKeyFile))
@@ -134,7 +134,7 @@ func TestLogKeys(t *testing.T) {
 
 		l = openTestLog(t, dir)
 		assert.Equal(t, vkey, l.VerifierKey())
-		assert.Equal(t, "riverside.audit", l.Origin(), "the origin comes with the key")
+		assert.Equal(t, "riverside.audit", l.st.Origin(), "the origin comes with the key")
 	})
 	t.Run("given, not written", func(t *testing.T) {
 		skey, vkey, err := GenerateSigningKey("hilltop.audit")
@@ -142,7 +142,7 @@ func TestLogKeys(t *testing.T) {
 		dir := t.TempDir()
 		l := openTestLog(t, dir, WithSigningKey(skey))
 		assert.Equal(t, vkey, l.VerifierKey())
-		assert.Equal(t, "hilltop.audit", l.Origin())
+		assert.Equal(t, "hilltop.audit", l.st.Origin())
 		_, err = os.Stat(filepath.Join(dir, signingKeyFile))
 		assert.ErrorIs(t, err, os.ErrNotExist)
 		require.NoError(t, l.Close())
@@ -186,7 +186,7 @@ func TestLogCheckpoints(t *testing.T) {
 	c, err := l.SignCheckpoint(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(2), c.Size)
-	assert.Equal(t, l.Origin(), c.Origin)
+	assert.Equal(t, l.st.Origin(), c.Origin)
 	opened, err := OpenCheckpoint(l.VerifierKey(), c.Signed)
 	require.NoError(t, err)
 	assert.Equal(t, c, opened)
@@ -260,7 +260,7 @@ func TestSyncEveryEvent(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, l.Close())
-	seg, err := os.ReadFile(filepath.Join(l.Dir(), segmentsDir, segmentName(1)))
+	seg, err := os.ReadFile(filepath.Join(l.st.Dir(), segmentsDir, segmentName(1)))
 	require.NoError(t, err)
 	assert.Len(t, frameOffsets(t, seg), 80, "every event has its own commit")
 }

@@ -54,7 +54,7 @@ func TestInclusionProof(t *testing.T) {
 
 	good, err := l.Prove(ctx, 7)
 	require.NoError(t, err)
-	_, otherKey, err := GenerateSigningKey(l.Origin())
+	_, otherKey, err := GenerateSigningKey(l.st.Origin())
 	require.NoError(t, err)
 	tests := []struct {
 		name   string

@@ -64,13 +64,13 @@ func (f Filter) Validate() error {
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		bad("to is before from")
 	}
-	if f.Outcome != "" && !f.Outcome.Valid() {
+	if f.Outcome != "" && !f.Outcome.valid() {
 		bad("unknown outcome %q", string(f.Outcome))
 	}
-	if f.Action != "" && !f.Action.Valid() {
+	if f.Action != "" && !f.Action.valid() {
 		bad("unknown action %q", string(f.Action))
 	}
-	if f.Service != "" && !f.Service.Valid() {
+	if f.Service != "" && !f.Service.valid() {
 		bad("unknown service %q", string(f.Service))
 	}
 	if f.Purpose != shcrkit.PurposeUnspecified && !f.Purpose.Valid() {

@@ -143,7 +143,7 @@ func TestQueryAcrossIndexRuns(t *testing.T) {
 		got := queryAll(t, l, officer(), Filter{Patient: p, Service: ServiceShCR})
 		assert.Equal(t, want[p], seqsOf(got))
 	}
-	runs, _ := filepath.Glob(filepath.Join(l.Dir(), indexDir, "run-*"))
+	runs, _ := filepath.Glob(filepath.Join(l.st.Dir(), indexDir, "run-*"))
 	assert.Less(t, len(runs), 10, "runs are merged")
 	require.NoError(t, l.Verify(context.Background()))
 }

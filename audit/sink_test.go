@@ -71,7 +71,7 @@ func TestMultiConcurrent(t *testing.T) {
 
 func TestSlogSink(t *testing.T) {
 	var buf bytes.Buffer
-	s := NewSlogSink(slog.New(slog.NewJSONHandler(&buf, nil)))
+	s := NewSlogSink(slog.New(slog.NewJSONHandler(&buf, nil)), slog.LevelInfo)
 	e := readEvent(t0, clinician(), patientA)
 	require.NoError(t, s.Write(context.Background(), e))
 	out := buf.String()
@@ -81,7 +81,7 @@ func TestSlogSink(t *testing.T) {
 	assert.Contains(t, out, `"action":"read"`)
 
 	buf.Reset()
-	err := s.WithLevel(slog.LevelWarn).Write(context.Background(), Event{})
+	err := NewSlogSink(slog.New(slog.NewJSONHandler(&buf, nil)), slog.LevelWarn).Write(context.Background(), Event{})
 	assert.ErrorIs(t, err, ErrInvalidEvent)
 	assert.Empty(t, buf.String())
 

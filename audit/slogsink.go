@@ -21,20 +21,13 @@ type SlogSink struct {
 	now    func() time.Time
 }
 
-// NewSlogSink returns a sink that logs events at level Info to logger.
-// A nil logger means slog.Default().
-func NewSlogSink(logger *slog.Logger) *SlogSink {
+// NewSlogSink returns a sink that logs events at level to logger. A nil
+// logger means slog.Default().
+func NewSlogSink(logger *slog.Logger, level slog.Level) *SlogSink {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &SlogSink{logger: logger, level: slog.LevelInfo, now: time.Now}
-}
-
-// WithLevel returns a copy of the sink that logs at level.
-func (s *SlogSink) WithLevel(level slog.Level) *SlogSink {
-	c := *s
-	c.level = level
-	return &c
+	return &SlogSink{logger: logger, level: level, now: time.Now}
 }
 
 // Write validates the event and logs it with the message "audit event"

@@ -152,7 +152,7 @@ func (j *journey) run(ctx context.Context) error {
 	fmt.Fprint(indent(j.out, "    "), string(cp.Signed))
 	fmt.Fprintf(j.out, "\n    verifier key: %s\n", j.log.VerifierKey())
 	if j.flags.auditDir != "" {
-		fmt.Fprintf(j.out, "    log: %s (check it with go run ./examples/audit-verify)\n", j.log.Dir())
+		fmt.Fprintf(j.out, "    log: %s (check it with go run ./examples/audit-verify)\n", j.flags.auditDir)
 	} else {
 		fmt.Fprintln(j.out, "    log: a temporary directory, removed on exit (keep it with -audit-dir)")
 	}
