@@ -61,27 +61,54 @@ const maxResults = 50
 func parseDate(s string) (time.Time, error) { return time.Parse("2006-01-02", s) }
 
 // parseQuery validates the parameters as the service does and returns the
-// answer to give when they are wrong.
+// answer to give when they are wrong. The checks run in the service's
+// order: the parameters' names and repetition, each value, the wildcards,
+// then whether enough was given to search.
 func (s *Server) parseQuery(v url.Values) (query, fake.Outcome, bool) {
 	var q query
+	for _, check := range []func() *fake.Outcome{
+		func() *fake.Outcome { return checkParams(v) },
+		func() *fake.Outcome { return readFields(v, &q) },
+		func() *fake.Outcome { return s.readMax(v, &q) },
+		func() *fake.Outcome { return checkValues(q) },
+		func() *fake.Outcome { return checkWildcards(q) },
+		func() *fake.Outcome { return checkEnough(q) },
+	} {
+		if o := check(); o != nil {
+			return q, *o, false
+		}
+	}
+	return q, fake.Outcome{}, true
+}
+
+// singleParams are the parameters that may be given once only.
+var singleParams = []string{"family", "gender", "death-date", "address-postalcode", "address-postcode",
+	"general-practitioner", "email", "phone", "_fuzzy-match", "_exact-match", "_history", "_max-results"}
+
+// checkParams refuses unknown, missing and repeated parameters.
+func checkParams(v url.Values) *fake.Outcome {
 	for k := range v {
 		if !knownParams[k] {
-			return q, outcome(http.StatusBadRequest, "invariant", "ADDITIONAL_PROPERTIES",
-				"Additional properties should not be included", "Invalid search data provided - '"+clip(k)+"' is not a valid parameter"), false
+			return ref(outcome(http.StatusBadRequest, "invariant", "ADDITIONAL_PROPERTIES",
+				"Additional properties should not be included", "Invalid search data provided - '"+clip(k)+"' is not a valid parameter"))
 		}
 	}
 	if len(v) == 0 {
-		return q, unsupported, false
+		return ref(unsupported)
 	}
-	for _, k := range []string{"family", "gender", "death-date", "address-postalcode", "address-postcode",
-		"general-practitioner", "email", "phone", "_fuzzy-match", "_exact-match", "_history", "_max-results"} {
+	for _, k := range singleParams {
 		if len(v[k]) > 1 {
-			return q, invalidSearch("Invalid search data provided - '" + k + "' may only be given once"), false
+			return ref(invalidSearch("Invalid search data provided - '" + k + "' may only be given once"))
 		}
 	}
 	if v.Has("address-postcode") && v.Has("address-postalcode") {
-		return q, invalidSearch("Invalid search data provided - use address-postalcode or address-postcode, not both"), false
+		return ref(invalidSearch("Invalid search data provided - use address-postalcode or address-postcode, not both"))
 	}
+	return nil
+}
+
+// readFields fills q from v: the names, contacts, gender, flags and dates.
+func readFields(v url.Values, q *query) *fake.Outcome {
 	q.family = v.Get("family")
 	q.given = v["given"]
 	q.postcode = v.Get("address-postalcode") + v.Get("address-postcode")
@@ -90,7 +117,7 @@ func (s *Server) parseQuery(v url.Values) (query, fake.Outcome, bool) {
 	switch q.gender {
 	case "", "male", "female", "other", "unknown":
 	default:
-		return q, invalidValue("Invalid value - '" + clip(q.gender) + "' in field 'gender'"), false
+		return ref(invalidValue("Invalid value - '" + clip(q.gender) + "' in field 'gender'"))
 	}
 	for _, b := range []struct {
 		name string
@@ -101,71 +128,100 @@ func (s *Server) parseQuery(v url.Values) (query, fake.Outcome, bool) {
 		case "true":
 			*b.dst = true
 		default:
-			return q, invalidValue("Invalid value - '" + clip(v.Get(b.name)) + "' in field '" + b.name + "'"), false
+			return ref(invalidValue("Invalid value - '" + clip(v.Get(b.name)) + "' in field '" + b.name + "'"))
 		}
 	}
 	var ok bool
 	var o fake.Outcome
 	if q.birth, o, ok = parseDates("birthdate", v["birthdate"]); !ok {
-		return q, o, false
+		return &o
 	}
 	if q.death, o, ok = parseDates("death-date", v["death-date"]); !ok {
-		return q, o, false
+		return &o
 	}
+	return nil
+}
+
+// readMax sets q.max from _max-results and the access mode.
+func (s *Server) readMax(v url.Values, q *query) *fake.Outcome {
+	restricted := s.cfg.mode == pds.AccessApplicationRestricted
 	q.max = maxResults
-	if s.cfg.mode == pds.AccessApplicationRestricted {
+	if restricted {
 		q.max = 1
 	}
-	if m := v.Get("_max-results"); m != "" {
-		n, err := strconv.Atoi(m)
-		if err != nil || n < 1 || n > maxResults {
-			return q, invalidValue("Invalid value - '" + clip(m) + "' in field '_max-results'"), false
-		}
-		if n > 1 && s.cfg.mode == pds.AccessApplicationRestricted {
-			return q, outcome(http.StatusForbidden, "value", "INVALID_VALUE", "Provided value is invalid",
-				"Invalid value - '_max-results' must be 1 for application-restricted access"), false
-		}
-		q.max = n
+	m := v.Get("_max-results")
+	if m == "" {
+		return nil
 	}
+	n, err := strconv.Atoi(m)
+	if err != nil || n < 1 || n > maxResults {
+		return ref(invalidValue("Invalid value - '" + clip(m) + "' in field '_max-results'"))
+	}
+	if n > 1 && restricted {
+		return ref(outcome(http.StatusForbidden, "value", "INVALID_VALUE", "Provided value is invalid",
+			"Invalid value - '_max-results' must be 1 for application-restricted access"))
+	}
+	q.max = n
+	return nil
+}
+
+// checkValues refuses a GP that is not an ODS code and names too long or
+// empty.
+func checkValues(q query) *fake.Outcome {
 	if q.gp != "" && !shcrkit.ODSCode(q.gp).Valid() {
-		return q, invalidValue("Invalid value - '" + clip(q.gp) + "' in field 'general-practitioner'"), false
+		return ref(invalidValue("Invalid value - '" + clip(q.gp) + "' in field 'general-practitioner'"))
 	}
 	for _, f := range append([]struct{ name, val string }{{"family", q.family}}, givenFields(q.given)...) {
 		if utf8.RuneCountInString(f.val) > 35 {
-			return q, invalidValue("Invalid value - field '" + f.name + "' is longer than 35 characters"), false
+			return ref(invalidValue("Invalid value - field '" + f.name + "' is longer than 35 characters"))
 		}
 		if f.name != "family" && f.val == "" {
-			return q, invalidValue("Invalid value - field 'given' is empty"), false
+			return ref(invalidValue("Invalid value - field 'given' is empty"))
 		}
 	}
+	return nil
+}
+
+// checkWildcards refuses wildcards where the service does: in a fuzzy
+// search, after fewer than two characters, in email or phone.
+func checkWildcards(q query) *fake.Outcome {
 	for _, f := range append([]struct{ name, val string }{{"family", q.family}, {"address-postalcode", q.postcode}}, givenFields(q.given)...) {
 		i := strings.IndexByte(f.val, '*')
 		if i < 0 {
 			continue
 		}
 		if q.fuzzy {
-			return q, invalidSearch("Invalid search data provided - wildcards are not allowed in a fuzzy search"), false
+			return ref(invalidSearch("Invalid search data provided - wildcards are not allowed in a fuzzy search"))
 		}
 		if utf8.RuneCountInString(f.val[:i]) < 2 {
-			return q, invalidSearch("Invalid search data provided - a wildcard must follow at least two characters in '" + f.name + "'"), false
+			return ref(invalidSearch("Invalid search data provided - a wildcard must follow at least two characters in '" + f.name + "'"))
 		}
 	}
 	if strings.Contains(q.email, "*") || strings.Contains(q.phone, "*") {
-		return q, invalidSearch("Invalid search data provided - wildcards are not allowed in email or phone"), false
+		return ref(invalidSearch("Invalid search data provided - wildcards are not allowed in email or phone"))
 	}
+	return nil
+}
+
+// checkEnough refuses a search without a birth date or without the
+// combinations of fields the service needs to search.
+func checkEnough(q query) *fake.Outcome {
 	if len(q.birth) == 0 {
-		return q, missingValue("Invalid search data provided - 'birthdate' is required"), false
+		return ref(missingValue("Invalid search data provided - 'birthdate' is required"))
 	}
 	given, family, born, gender, post := len(q.given) > 0, q.family != "", len(q.birth) > 0, q.gender != "", q.postcode != ""
+	enough := family && born
 	if q.fuzzy {
-		if !(given && family && born) && !(family && born && gender && post) && !(given && born && gender && post) {
-			return q, invalidSearch("Not enough search parameters were provided to be able to make a search"), false
-		}
-	} else if !family || !born {
-		return q, invalidSearch("Not enough search parameters were provided to be able to make a search"), false
+		enough = (given && family && born) || (family && born && gender && post) || (given && born && gender && post)
 	}
-	return q, fake.Outcome{}, true
+	if !enough {
+		return ref(invalidSearch("Not enough search parameters were provided to be able to make a search"))
+	}
+	return nil
 }
+
+// ref returns a pointer to a copy of o.
+func ref(o fake.Outcome) *fake.Outcome { return &o }
 
 func givenFields(given []string) []struct{ name, val string } {
 	out := make([]struct{ name, val string }, len(given))
