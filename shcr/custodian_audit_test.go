@@ -62,7 +62,7 @@ func TestCustodianAuditDeliversAtLeastOnceAndOnlyOnce(t *testing.T) {
 	decision := retrievalEvent("RE1", "")
 	decision.Kind, decision.DecisionID, decision.Rule = audit.KindDecision, "5b5c6d7e-8f90-4a1b-9c2d-3e4f5a6b7c8d", "agreements/ISA-1"
 	require.NoError(t, ca.Write(ctx, decision))
-	assert.Equal(t, 1, repo.Requests(), "decisions are not sent")
+	assert.Equal(t, 1, len(repo.Requests()), "decisions are not sent")
 
 	// The repository goes down: the journey is not held up, the event
 	// waits on disk, and a retry while down keeps it.
@@ -96,9 +96,9 @@ func TestCustodianAuditDeliversAtLeastOnceAndOnlyOnce(t *testing.T) {
 // idOf delivers e once more and returns the ID the repository saw last.
 func idOf(t *testing.T, ca *shcr.CustodianAudit, e audit.Event, repo *audittest.Repository) string {
 	t.Helper()
-	before := repo.Requests()
+	before := len(repo.Requests())
 	require.NoError(t, ca.Write(context.Background(), e))
-	require.Equal(t, before+1, repo.Requests())
+	require.Equal(t, before+1, len(repo.Requests()))
 	events := repo.Events()
 	return *events[len(events)-1].Id
 }

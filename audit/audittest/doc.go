@@ -12,8 +12,7 @@
 //
 // # Checking
 //
-// Find, Count and Expect select recorded events with an audit.Filter;
-// Require, RequireNone and RequireCount do the same and fail a test.
+// Find and Expect select recorded events with an audit.Filter.
 // CheckEvent (and Recorder.Check) hold events to the audit practice the
 // SDK follows (who, where, what, why, how it ended, request ID) and
 // return every shortfall as one error, without a *testing.T.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -24,12 +23,36 @@ type Recorder struct {
 
 var _ audit.Sink = (*Recorder)(nil)
 
-// NewRecorder returns an empty Recorder using the system clock.
-func NewRecorder() *Recorder { return &Recorder{} }
+// Option configures a Recorder, in the shape of the fakes' options.
+type Option func(*Recorder) error
 
-// NewRecorderWithClock returns an empty Recorder that stamps Recorded
-// (and a zero Time) from now.
-func NewRecorderWithClock(now func() time.Time) *Recorder { return &Recorder{now: now} }
+// WithClock makes the Recorder stamp Recorded (and a zero Time) from now
+// instead of the system clock.
+func WithClock(now func() time.Time) Option {
+	return func(r *Recorder) error {
+		if now == nil {
+			return errors.New("audittest: nil clock")
+		}
+		r.now = now
+		return nil
+	}
+}
+
+// NewRecorder returns an empty Recorder using the system clock, or the
+// clock of WithClock. Like the fakes' NewServer it panics on an invalid
+// option, which a test writes itself.
+func NewRecorder(opts ...Option) *Recorder {
+	r := &Recorder{}
+	for _, o := range opts {
+		if o == nil {
+			panic("audittest: nil option")
+		}
+		if err := o(r); err != nil {
+			panic(err)
+		}
+	}
+	return r
+}
 
 // Write validates the event as a Log would (audit.Event.Normalize),
 // assigns the next Seq and Recorded, and keeps a copy. After FailWith it
@@ -71,13 +94,6 @@ func (r *Recorder) Events() []audit.Event {
 	return r.Find(audit.Filter{})
 }
 
-// Len returns how many events were recorded.
-func (r *Recorder) Len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.events)
-}
-
 // Reset forgets every recorded event (and the sequence restarts at 1).
 func (r *Recorder) Reset() {
 	r.mu.Lock()
@@ -102,49 +118,16 @@ func (r *Recorder) Find(f audit.Filter) []audit.Event {
 	return out
 }
 
-// Count returns how many recorded events match f.
-func (r *Recorder) Count(f audit.Filter) int {
-	f.Limit = 0
-	return len(r.Find(f))
-}
-
 // Expect returns an error unless exactly n recorded events match f; the
-// error lists what was recorded, with NHS numbers masked.
+// error lists what was recorded, with NHS numbers masked. In a test,
+// require.NoError(t, rec.Expect(f, n)); Find returns the events
+// themselves, and len(Find(f)) how many there are.
 func (r *Recorder) Expect(f audit.Filter, n int) error {
-	if got := r.Count(f); got != n {
+	f.Limit = 0
+	if got := len(r.Find(f)); got != n {
 		return fmt.Errorf("audittest: want %d events matching %s, got %d; recorded:\n%s", n, describe(f), got, r.summary())
 	}
 	return nil
-}
-
-// Require fails the test unless some recorded event matches f, and
-// returns the last one that does.
-func (r *Recorder) Require(t testing.TB, f audit.Filter) audit.Event {
-	t.Helper()
-	got := r.Find(audit.Filter{})
-	for i := len(got) - 1; i >= 0; i-- {
-		if f.Match(got[i]) {
-			return got[i]
-		}
-	}
-	t.Fatalf("audittest: no event matches %s; recorded:\n%s", describe(f), r.summary())
-	return audit.Event{}
-}
-
-// RequireNone fails the test if any recorded event matches f.
-func (r *Recorder) RequireNone(t testing.TB, f audit.Filter) {
-	t.Helper()
-	if n := r.Count(f); n > 0 {
-		t.Fatalf("audittest: %d events match %s, want none; recorded:\n%s", n, describe(f), r.summary())
-	}
-}
-
-// RequireCount fails the test unless exactly n recorded events match f.
-func (r *Recorder) RequireCount(t testing.TB, f audit.Filter, n int) {
-	t.Helper()
-	if err := r.Expect(f, n); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // Check holds every recorded event to CheckEvent and returns every

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit/internal/fake"
 )
 
 // Repository is a fake FHIR audit repository, such as a custodian shared
@@ -20,29 +20,35 @@ import (
 //
 // Differences from a real repository: it checks only that a body is an
 // AuditEvent whose id matches the path, and serves no search.
+//
+// It is built on the same base as the other fakes: URL, Close, Requests
+// (every request, duplicates and refusals included), InjectFault,
+// ClearFaults and SetLatency.
 type Repository struct {
-	*httptest.Server
+	*fake.Server
 
-	mu       sync.Mutex
-	events   map[string]fhir.AuditEvent
-	order    []string
-	requests int
-	down     bool
+	mu     sync.Mutex
+	events map[string]fhir.AuditEvent
+	order  []string
 }
 
 // NewRepository starts a Repository on loopback.
 func NewRepository() *Repository {
 	r := &Repository{events: map[string]fhir.AuditEvent{}}
-	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
+	r.Server = fake.New(fake.Settings{}, fake.Spec{Handler: http.HandlerFunc(r.serve)})
+	r.Start()
 	return r
 }
 
-// SetDown makes the repository answer 503 to every request while down is
-// true.
+// SetDown makes the repository answer 503 SERVICE_UNAVAILABLE to every
+// request while down is true; SetDown(false) clears every injected fault.
 func (r *Repository) SetDown(down bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.down = down
+	if !down {
+		r.ClearFaults()
+		return
+	}
+	r.InjectFault("", "", -1, fake.Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE",
+		Diagnostics: "audit repository unavailable"})
 }
 
 // Events returns the AuditEvents received, one per ID, in the order first
@@ -57,23 +63,7 @@ func (r *Repository) Events() []fhir.AuditEvent {
 	return out
 }
 
-// Requests returns how many requests arrived, duplicates and refusals
-// included.
-func (r *Repository) Requests() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.requests
-}
-
 func (r *Repository) serve(w http.ResponseWriter, req *http.Request) {
-	r.mu.Lock()
-	r.requests++
-	down := r.down
-	r.mu.Unlock()
-	if down {
-		http.Error(w, "audit repository unavailable", http.StatusServiceUnavailable)
-		return
-	}
 	id, found := strings.CutPrefix(req.URL.Path, "/AuditEvent")
 	id = strings.TrimPrefix(id, "/")
 	if !found || strings.Contains(id, "/") || (req.Method == http.MethodPut) == (id == "") || (req.Method != http.MethodPut && req.Method != http.MethodPost) {

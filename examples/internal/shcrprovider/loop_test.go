@@ -30,7 +30,7 @@ func TestWholeLoop(t *testing.T) {
 	require.NoError(t, err)
 	defer att.Server.Close()
 	assert.Len(t, att.Server.Pointers(), 2)
-	assert.Zero(t, providerTrail.Len(), "publishing is not an access")
+	assert.Zero(t, len(providerTrail.Events()), "publishing is not an access")
 
 	client, err := w.Client(consumerTrail, func(c *shcr.Config) { c.Directory, c.Policy = att.Directory, att.Policy })
 	require.NoError(t, err)
