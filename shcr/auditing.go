@@ -17,38 +17,14 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// Steps of the journey, as named in AuditError.Step. An audit event says
-// which kind of step it records through its Kind (a decision, or a call
-// to a service) and its Service.
+// Steps of the journey, as named in AuditError.Step.
 const (
-	StepTrace     = "pds trace"
-	StepBoundary  = "boundary decision"
-	StepSearch    = "nrl search"
-	StepDecision  = "record decision"
-	StepRetrieval = "retrieval"
+	stepTrace     = "pds trace"
+	stepBoundary  = "boundary decision"
+	stepSearch    = "nrl search"
+	stepDecision  = "record decision"
+	stepRetrieval = "retrieval"
 )
-
-// StepOf returns the journey step an audit event of a Client records, as
-// the event says it: the boundary decision (a decision on the NRL
-// search), a record's decision, a retrieval withheld before any request
-// (a decision under a "withheld/" rule: StepRetrieval), or a call to PDS
-// (StepTrace), the NRL (StepSearch) or a shared care record
-// (StepRetrieval).
-func StepOf(e audit.Event) string {
-	switch {
-	case e.IsDecision() && e.Service == audit.ServiceNRL:
-		return StepBoundary
-	case e.IsDecision() && strings.HasPrefix(e.Rule, "withheld/"):
-		return StepRetrieval
-	case e.IsDecision():
-		return StepDecision
-	case e.Service == audit.ServicePDS:
-		return StepTrace
-	case e.Service == audit.ServiceNRL:
-		return StepSearch
-	}
-	return StepRetrieval
-}
 
 // auditTimeout bounds one audit write. The write is detached from the
 // caller's context: a journey cut short must still leave its record.
@@ -163,7 +139,7 @@ func outcomeOf(err error) (audit.Outcome, string) {
 		return audit.OutcomeRefused, "HOST_NOT_ALLOWED"
 	case errors.Is(err, ErrUnknownCustodian):
 		return audit.OutcomeRefused, "UNKNOWN_CUSTODIAN"
-	case errors.Is(err, ErrRedirectRefused):
+	case errors.Is(err, shcrkit.ErrRedirectRefused):
 		return audit.OutcomeRefused, "REDIRECT_REFUSED"
 	case errors.Is(err, ErrObligation):
 		return audit.OutcomeRefused, "OBLIGATION_NOT_HONOURED"

@@ -138,7 +138,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 
 	for _, e := range append(events, rec2.Events()...) {
 		switch {
-		case e.Purpose == shcrkit.PurposeBreakGlass && stepOf(e) == shcr.StepRetrieval && e.Outcome == audit.OutcomeSuccess && !kinds["break-glass retrieval"]:
+		case e.Purpose == shcrkit.PurposeBreakGlass && stepOf(e) == stepRetrieval && e.Outcome == audit.OutcomeSuccess && !kinds["break-glass retrieval"]:
 			check("break-glass retrieval", e, "PatientRead", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
 				pou := a.Agent[0].PurposeOfUse[0]
 				assert.Equal(t, "BTG", *pou.Coding[0].Code)
@@ -146,7 +146,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Equal(t, "BTG", *a.PurposeOfEvent[0].Coding[0].Code)
 			})
 		case e.Purpose == shcrkit.PurposeBreakGlass:
-		case stepOf(e) == shcr.StepTrace:
+		case stepOf(e) == stepTrace:
 			check("PDS read", e, "PatientRead", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
 				server := serverAgent(a)
 				require.NotNil(t, server.Who.Identifier, "the PDS server agent carries an identifier")
@@ -158,7 +158,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 					"an absolute URL, resolvable without knowing the service")
 				assert.Equal(t, e.RequestID, *entityOfType(a, "XrequestId").What.Identifier.Value)
 			})
-		case stepOf(e) == shcr.StepSearch:
+		case stepOf(e) == stepSearch:
 			check("NRL search", e, "PatientQuery", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
 				server := serverAgent(a)
 				require.NotNil(t, server.Who.Identifier, "the NRL server agent carries an identifier")
@@ -173,7 +173,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Contains(t, body, string(pdstest.PatientNormal), "the body as sent")
 				assert.Equal(t, "DocumentReference?subject:identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.PatientNormal), *q.Description)
 			})
-		case stepOf(e) == shcr.StepBoundary:
+		case stepOf(e) == stepBoundary:
 			check("boundary decision", e, "AuthZconsent", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
 				assert.Equal(t, "110113", *a.Type.Code)
 				assert.Equal(t, "AuthZ-Consent", *a.Subtype[0].Code)
@@ -184,7 +184,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Equal(t, e.Rule, *authorizer.Who.Identifier.Value)
 				assert.Equal(t, "https://github.com/shcrkit/shcrkit/audit/NamingSystem/policy/"+url.PathEscape(w.Policy.Name()), *authorizer.Who.Identifier.System)
 			})
-		case stepOf(e) == shcr.StepDecision && e.Outcome == audit.OutcomeRefused:
+		case stepOf(e) == stepDecision && e.Outcome == audit.OutcomeRefused:
 			check("refused decision", e, "AuthZconsent", func(t *testing.T, a fhir.AuditEvent, data []byte) {
 				assert.Equal(t, fhir.AuditEventOutcome4, *a.Outcome)
 				assert.Nil(t, entityOfType(a, "XrequestId"))
@@ -203,7 +203,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Equal(t, string(e.Custodian), *record.Identifier.Assigner.Identifier.Value)
 				assert.Equal(t, "V", *a.Entity[0].SecurityLabel[0].Code, "the record's confidentiality label")
 			})
-		case stepOf(e) == shcr.StepRetrieval && e.Outcome == audit.OutcomeFailed:
+		case stepOf(e) == stepRetrieval && e.Outcome == audit.OutcomeFailed:
 			check("failed retrieval", e, "PatientRead", func(t *testing.T, a fhir.AuditEvent, data []byte) {
 				assert.Equal(t, fhir.AuditEventOutcome8, *a.Outcome)
 				oo := containedOutcome(t, data)
@@ -213,7 +213,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Equal(t, "SERVICE_UNAVAILABLE", details["coding"].([]any)[0].(map[string]any)["code"])
 				assert.NotContains(t, details["text"], string(pdstest.PatientNormal))
 			})
-		case stepOf(e) == shcr.StepRetrieval && e.Outcome == audit.OutcomeSuccess && strings.HasPrefix(e.Reason, "retrieved application/pdf") && strings.Contains(e.Reason, "via SSP"):
+		case stepOf(e) == stepRetrieval && e.Outcome == audit.OutcomeSuccess && strings.HasPrefix(e.Reason, "retrieved application/pdf") && strings.Contains(e.Reason, "via SSP"):
 			check("ShCR read via SSP", e, "PatientRead", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
 				server := serverAgent(a)
 				assert.Equal(t, hostOf(w.Proxy.URL), *server.Network.Address, "the host connected to is the proxy")
@@ -321,7 +321,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 		{"a Bundle longer than the page limit", shcr.RemoteConfig{MaxPages: 2}, nil, func(t *testing.T, events []audit.Event) {
 			var pages []audit.Event
 			for _, e := range events {
-				if stepOf(e) == shcr.StepRetrieval && e.ResourceID() == "RNR-000002" {
+				if stepOf(e) == stepRetrieval && e.ResourceID() == "RNR-000002" {
 					pages = append(pages, e)
 				}
 			}
@@ -341,7 +341,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 		}, func(t *testing.T, events []audit.Event) {
 			found := false
 			for _, e := range events {
-				if e.Custodian == shcrtest.CustodianKestrel && stepOf(e) == shcr.StepRetrieval {
+				if e.Custodian == shcrtest.CustodianKestrel && stepOf(e) == stepRetrieval {
 					found = true
 					assert.True(t, e.IsDecision(), "nothing was sent: a decision")
 					assert.Equal(t, "withheld/HOST_NOT_ALLOWED", e.Rule)

@@ -33,7 +33,7 @@ func TestFetchThroughSSPDoesNotFollowRedirects(t *testing.T) {
 
 	for _, ct := range []string{"application/fhir+json", "application/pdf"} {
 		_, err := r.Fetch(context.Background(), fetchReq(t, "RN1", "ssp://north.example/fhir/CarePlan/1", ct, "100000000001"))
-		require.ErrorIs(t, err, shcr.ErrRedirectRefused, ct)
+		require.ErrorIs(t, err, shcrkit.ErrRedirectRefused, ct)
 	}
 	for _, req := range proxy.requests() {
 		assert.NotContains(t, req.URL.EscapedPath(), "evil.example", "the redirect was followed")

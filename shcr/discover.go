@@ -213,7 +213,7 @@ func (j *journey) discover(ctx context.Context) (*found, error) {
 		return nil, errors.Join(err, settleEarly("results withheld: the patient was not traced"))
 	}
 	j.decideBoundary(ctx)
-	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
+	if err := j.write(ctx, stepBoundary, j.boundaryEvent()); err != nil {
 		return nil, errors.Join(err, settleEarly("results withheld: the boundary decision was not recorded"))
 	}
 	if !j.boundary.Allowed {
@@ -269,7 +269,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 	if nhs := j.req.NHSNumber; !nhs.IsZero() {
 		p, err = j.c.pds.Get(cctx, nhs)
 		j.patient.NHSNumber = nhs
-		e = j.event(StepTrace, audit.ActionRead, audit.ServicePDS, audit.OutcomeSuccess, "patient traced by NHS number")
+		e = j.event(stepTrace, audit.ActionRead, audit.ServicePDS, audit.OutcomeSuccess, "patient traced by NHS number")
 		e.Resource = "Patient/" + string(nhs)
 	} else {
 		q := *j.req.Demographics
@@ -285,7 +285,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 		default:
 			p = matches[0].Patient
 		}
-		e = j.event(StepTrace, audit.ActionSearch, audit.ServicePDS, audit.OutcomeSuccess, "patient traced by demographics")
+		e = j.event(stepTrace, audit.ActionSearch, audit.ServicePDS, audit.OutcomeSuccess, "patient traced by demographics")
 		e.Resource = "Patient"
 		e.Query = query
 	}
@@ -304,7 +304,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 		if errors.Is(err, shcrkit.ErrNotFound) && !errors.Is(err, ErrPatientNotFound) {
 			err = fmt.Errorf("%w: %w", ErrPatientNotFound, err)
 		}
-		return errors.Join(err, j.write(ctx, StepTrace, e))
+		return errors.Join(err, j.write(ctx, stepTrace, e))
 	}
 	j.patient.NHSNumber = p.NHSNumber()
 	j.patient.Superseded = p.Superseded()
@@ -324,7 +324,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 	if j.patient.Confidentiality != shcrkit.ConfidentialityUnrestricted {
 		e.Reason += "; patient is " + j.patient.Confidentiality.String()
 	}
-	return j.write(ctx, StepTrace, e)
+	return j.write(ctx, stepTrace, e)
 }
 
 // auditQuery renders a PDS search for the audit trail, with contact
@@ -363,7 +363,7 @@ func (j *journey) search(ctx context.Context, nhs shcrkit.NHSNumber) searchResul
 // auditSearch records an NRL search. withheld, when set, says why its
 // results were not used.
 func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld string) error {
-	e := j.event(StepSearch, audit.ActionSearch, audit.ServiceNRL, audit.OutcomeSuccess, "")
+	e := j.event(stepSearch, audit.ActionSearch, audit.ServiceNRL, audit.OutcomeSuccess, "")
 	e.Patient = sr.nhs
 	if sr.nhs != j.patient.NHSNumber {
 		e.PatientFamily = ""
@@ -393,12 +393,12 @@ func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld str
 		reason += "; " + withheld
 	}
 	e.Reason = clip(reason, maxReason)
-	return j.write(ctx, StepSearch, e)
+	return j.write(ctx, stepSearch, e)
 }
 
 // boundaryEvent records the boundary decision.
 func (j *journey) boundaryEvent() audit.Event {
-	return j.decisionEvent(StepBoundary, audit.ActionSearch, audit.ServiceNRL, "", j.boundary)
+	return j.decisionEvent(stepBoundary, audit.ActionSearch, audit.ServiceNRL, "", j.boundary)
 }
 
 // decisionRequest is the rbac request of the boundary (p nil) or of a
@@ -453,13 +453,13 @@ func (j *journey) decide(ctx context.Context, p nrls.Pointer) outcome {
 // the retrieval it authorises names. A failed write is the outcome's
 // error.
 func (j *journey) recordDecision(ctx context.Context, o *outcome) (string, bool) {
-	e := j.decisionEvent(StepDecision, audit.ActionRead, audit.ServiceShCR, "DocumentReference/"+o.Pointer.ID, o.Decision)
+	e := j.decisionEvent(stepDecision, audit.ActionRead, audit.ServiceShCR, "DocumentReference/"+o.Pointer.ID, o.Decision)
 	e.Custodian = validODS(o.Pointer.Custodian)
 	e.Confidentiality = o.Pointer.Confidentiality
 	// The write is detached from ctx (see write), so is the wait for
 	// its turn.
 	j.decisionWrites <- struct{}{}
-	o.err = j.write(ctx, StepDecision, e)
+	o.err = j.write(ctx, stepDecision, e)
 	<-j.decisionWrites
 	if o.err != nil {
 		return "", false

@@ -46,7 +46,7 @@
 // proxy, is refused with ErrHostNotAllowed before any connection is made:
 // the national index can never make this package hand a token to an
 // arbitrary host. A redirect to another origin is not followed
-// (ErrRedirectRefused), and neither is a Bundle next link to one.
+// (shcrkit.ErrRedirectRefused), and neither is a Bundle next link to one.
 //
 // Remote sends, with every request, a fresh identity token (or, for an
 // endpoint whose provider accepts it, Endpoint.ReuseIdentity, one token per
@@ -123,16 +123,15 @@
 //
 // A relationship is verified, not asserted. Config.Relationships, a
 // RelationshipVerifier, checks the claim before the boundary decision,
-// within Config.RelationshipTimeout; StandardVerifiers chains those the
-// SDK ships (the first that judges the claim's kind decides):
-// RegisteredGP (the patient's GP practice in PDS is the requester's
-// organisation or one of the sites the policy lists for it),
-// EvidenceVerifier (a referral, encounter or care team in the caller's
-// own records, through an EvidenceLookup such as FHIREvidence, for this
-// patient, naming this organisation, in force now) and
-// ClaimedRelationships (self-claimed and emergency relationships rest on
-// their reason and alert the Privacy Officer; they are never reported
-// verified). The outcome goes into every decision of the journey
+// within Config.RelationshipTimeout. StandardVerifiers is the verifier
+// the SDK ships, judging each kind its own way: a registered relationship
+// by the patient's GP practice in PDS (the requester's organisation or
+// one of the sites the policy lists for it); a referral, encounter or
+// care team by a record in the caller's own records, through an
+// EvidenceLookup such as NewFHIREvidence's, for this patient, naming this
+// organisation, in force now; self-claimed and emergency relationships
+// rest on their reason and alert the Privacy Officer (they are never
+// reported verified). The outcome goes into every decision of the journey
 // (rbac.Decision.Verification) and its audit event
 // (audit.Event.RelationshipVerification); the policy says per kind
 // whether verification is required, optional or not applicable. A
@@ -153,9 +152,13 @@
 // returns a Result with the records, the refusals with the policy's
 // reasons, and the per-pointer failures side by side.
 //
-// Each audit event's Reason starts with the step it records
-// (StepTrace, StepBoundary, StepSearch, StepDecision, StepRetrieval); all
-// events of one journey share its correlation ID, taken from the context
+// Each audit event says which step it records by its kind (a decision,
+// or a call) and its Service: PDS for the trace, the NRL for the boundary
+// decision and the search, a remote ShCR for a record's decision and its
+// retrieval (a retrieval withheld before any request is a decision under
+// a "withheld/" rule). An *AuditError names the step whose record was not
+// written: "pds trace", "boundary decision", "nrl search", "record
+// decision" or "retrieval". All events of one journey share its correlation ID, taken from the context
 // (shcrkit.WithCorrelationID) or made up. Every event carries a request
 // ID: the X-Request-ID of the call it records, and for a pointer's
 // decision that of the retrieval it authorises, so the two can be joined.

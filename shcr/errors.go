@@ -3,13 +3,15 @@ package shcr
 import (
 	"errors"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 )
 
 // Errors of remote retrieval and of the journey. Each error the package
-// returns matches one of them (or a shcrkit sentinel) with errors.Is.
+// returns matches one of them (or a shcrkit sentinel) with errors.Is. A
+// remote ShCR that redirects to another origin (or, through the SSP,
+// anywhere) is not followed, so neither credentials nor the request leave
+// the registered origin: that error matches shcrkit.ErrRedirectRefused.
 var (
 	// ErrInvalidOption is matched by every error an Option or a Config
 	// check returns.
@@ -24,11 +26,6 @@ var (
 	// custodian in the directory (nor the configured SSP proxy). The request
 	// is refused before any connection is made.
 	ErrHostNotAllowed = errors.New("shcr: host not registered for the custodian")
-	// ErrRedirectRefused: a remote ShCR redirected to another origin (or,
-	// through the SSP, anywhere); the redirect is not followed, so neither
-	// credentials nor the request leave the registered origin. It is
-	// shcrkit.ErrRedirectRefused, which every client of the SDK uses.
-	ErrRedirectRefused = shcrkit.ErrRedirectRefused
 	// ErrInvalidPointer: a pointer cannot be retrieved as it stands (no
 	// URL, an unsupported scheme, an SSP pointer without a provider ASID).
 	ErrInvalidPointer = errors.New("shcr: pointer cannot be retrieved")

@@ -17,24 +17,24 @@ import (
 // maxEvidenceBytes caps one answer of the local FHIR server.
 const maxEvidenceBytes = 4 << 20
 
-// FHIREvidence is an EvidenceLookup that asks the organisation's own FHIR
-// server for the Encounter (encounter), ServiceRequest (referral) or
-// CareTeam (care team) that backs a claimed relationship: the one the
-// requester named (GET [base]/Encounter/{id}), or those of the patient
-// (GET [base]/Encounter?subject:identifier=…|{nhs}). It reads the
-// subject's NHS number, the organisations named (Encounter.serviceProvider,
-// ServiceRequest.performer, CareTeam.managingOrganization and
-// participant members) by their ODS identifiers, the period and the
-// status. It is safe for concurrent use.
-type FHIREvidence struct {
+// fhirEvidence is the EvidenceLookup of NewFHIREvidence.
+type fhirEvidence struct {
 	base *url.URL
 	hc   *http.Client
 }
 
-// NewFHIREvidence returns a lookup against the FHIR server at baseURL
-// (http or https) through hc (nil means http.DefaultClient); redirects to
-// another origin are refused.
-func NewFHIREvidence(baseURL string, hc *http.Client) (*FHIREvidence, error) {
+// NewFHIREvidence returns an EvidenceLookup that asks the organisation's
+// own FHIR server at baseURL (http or https), through hc (nil means
+// http.DefaultClient; redirects to another origin are refused), for the
+// Encounter (encounter), ServiceRequest (referral) or CareTeam (care
+// team) that backs a claimed relationship: the one the requester named
+// (GET [base]/Encounter/{id}), or those of the patient (GET
+// [base]/Encounter?subject:identifier=…|{nhs}). It reads the subject's NHS
+// number, the organisations named (Encounter.serviceProvider,
+// ServiceRequest.performer, CareTeam.managingOrganization and participant
+// members) by their ODS identifiers, the period and the status. The
+// lookup is safe for concurrent use.
+func NewFHIREvidence(baseURL string, hc *http.Client) (EvidenceLookup, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: FHIR base URL %q", ErrInvalidOption, shcrkit.Redact(baseURL))
@@ -44,7 +44,7 @@ func NewFHIREvidence(baseURL string, hc *http.Client) (*FHIREvidence, error) {
 	}
 	c := *hc
 	c.CheckRedirect = fhirhttp.CheckRedirect
-	return &FHIREvidence{base: u, hc: &c}, nil
+	return &fhirEvidence{base: u, hc: &c}, nil
 }
 
 // evidenceTypes are the FHIR resource types that back each kind.
@@ -54,8 +54,7 @@ var evidenceTypes = map[shcrkit.RelationshipKind]string{
 	shcrkit.RelationshipCareTeam:  "CareTeam",
 }
 
-// FindEvidence implements EvidenceLookup.
-func (f *FHIREvidence) FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evidence, error) {
+func (f *fhirEvidence) FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evidence, error) {
 	rt, ok := evidenceTypes[q.Kind]
 	if !ok {
 		return nil, fmt.Errorf("%w: no FHIR resource backs a %s relationship", shcrkit.ErrInvalidRequest, q.Kind)

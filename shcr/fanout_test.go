@@ -8,7 +8,6 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,9 +39,9 @@ func (s *gatedSink) openIfFull() {
 }
 
 func (s *gatedSink) Write(_ context.Context, e audit.Event) error {
-	if shcr.StepOf(e) != shcr.StepDecision {
+	if stepOf(e) != stepDecision {
 		s.mu.Lock()
-		if shcr.StepOf(e) == shcr.StepRetrieval {
+		if stepOf(e) == stepRetrieval {
 			s.retrievals++
 		}
 		s.mu.Unlock()

@@ -17,7 +17,6 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/require"
 )
 
@@ -143,20 +142,29 @@ func failStep(step string) func(audit.Event) error {
 // says it is: a decision (the boundary's, on the NRL search; a retrieval
 // withheld before any request; a record's) or a call to PDS, the NRL or a
 // shared care record.
+// The steps of a journey, as AuditError.Step names them.
+const (
+	stepTrace     = "pds trace"
+	stepBoundary  = "boundary decision"
+	stepSearch    = "nrl search"
+	stepDecision  = "record decision"
+	stepRetrieval = "retrieval"
+)
+
 func stepOf(e audit.Event) string {
 	switch {
 	case e.IsDecision() && e.Service == audit.ServiceNRL:
-		return shcr.StepBoundary
+		return stepBoundary
 	case e.IsDecision() && strings.HasPrefix(e.Rule, "withheld/"):
-		return shcr.StepRetrieval
+		return stepRetrieval
 	case e.IsDecision():
-		return shcr.StepDecision
+		return stepDecision
 	case e.Service == audit.ServicePDS:
-		return shcr.StepTrace
+		return stepTrace
 	case e.Service == audit.ServiceNRL:
-		return shcr.StepSearch
+		return stepSearch
 	}
-	return shcr.StepRetrieval
+	return stepRetrieval
 }
 
 // steps lists the steps of events in order, with the resource, e.g.

@@ -128,11 +128,11 @@ func TestRecordsFullJourney(t *testing.T) {
 		assert.Equal(t, "ED-ATTENDANCE-20260601-0042", e.RelationshipEvidence)
 		assert.NotEmpty(t, e.ClientAddress)
 		switch stepOf(e) {
-		case shcr.StepDecision:
+		case stepDecision:
 			decisions[e.ResourceID()] = e
 			assert.NotEmpty(t, e.Rule)
 			assert.Equal(t, w.Policy.Name(), e.Policy)
-		case shcr.StepRetrieval:
+		case stepRetrieval:
 			if _, ok := retrievals[e.ResourceID()]; !ok {
 				retrievals[e.ResourceID()] = e
 			}
@@ -215,7 +215,7 @@ func TestRecordsFollowsSupersededNumber(t *testing.T) {
 
 	var searches []audit.Event
 	for _, e := range rec.Events() {
-		if stepOf(e) == shcr.StepSearch {
+		if stepOf(e) == stepSearch {
 			searches = append(searches, e)
 		}
 	}
@@ -296,7 +296,7 @@ func TestRecordsRefusals(t *testing.T) {
 				require.GreaterOrEqual(t, len(got), 2)
 				assert.Contains(t, got[1], "boundary decision refused")
 				for _, e := range rec.Events() {
-					if stepOf(e) == shcr.StepSearch {
+					if stepOf(e) == stepSearch {
 						assert.Contains(t, e.Reason, "withheld", "an early search is recorded, its results withheld")
 					}
 				}
@@ -312,7 +312,7 @@ func TestRecordsRefusals(t *testing.T) {
 				assert.True(t, found, "a refusal says %q", tt.reason)
 				refused := 0
 				for _, e := range rec.Events() {
-					if stepOf(e) == shcr.StepDecision && e.Outcome == audit.OutcomeRefused {
+					if stepOf(e) == stepDecision && e.Outcome == audit.OutcomeRefused {
 						refused++
 						assert.Equal(t, "ACCESS_DENIED", e.ErrorCode)
 					}
@@ -369,7 +369,7 @@ func TestRecordsObligations(t *testing.T) {
 		}
 		for _, e := range rec.Events() {
 			assert.Equal(t, shcrkit.RelationshipSelfClaimed, e.Relationship)
-			if stepOf(e) == shcr.StepDecision && e.Outcome == audit.OutcomeSuccess {
+			if stepOf(e) == stepDecision && e.Outcome == audit.OutcomeSuccess {
 				assert.Contains(t, e.Reason, "enhanced audit")
 			}
 		}
@@ -414,7 +414,7 @@ func TestRecordsObligations(t *testing.T) {
 		}
 		withheld := 0
 		for _, e := range rec.Events() {
-			if stepOf(e) == shcr.StepRetrieval && e.ErrorCode == "OBLIGATION_NOT_HONOURED" {
+			if stepOf(e) == stepRetrieval && e.ErrorCode == "OBLIGATION_NOT_HONOURED" {
 				withheld++
 				assert.Equal(t, audit.OutcomeRefused, e.Outcome)
 			}
@@ -448,7 +448,7 @@ func TestRecordsNeverConnectsOutsideTheDirectory(t *testing.T) {
 	}
 	var refused []audit.Event
 	for _, e := range rec.Events() {
-		if stepOf(e) == shcr.StepRetrieval && e.Outcome == audit.OutcomeRefused {
+		if stepOf(e) == stepRetrieval && e.Outcome == audit.OutcomeRefused {
 			refused = append(refused, e)
 		}
 	}
@@ -483,7 +483,7 @@ func TestRecordsHangingShCRDoesNotHoldUpTheOthers(t *testing.T) {
 	require.ErrorIs(t, res.Failures[0], shcrkit.ErrUnavailable)
 	failed := 0
 	for _, e := range rec.Events() {
-		if stepOf(e) == shcr.StepRetrieval && e.Outcome == audit.OutcomeFailed {
+		if stepOf(e) == stepRetrieval && e.Outcome == audit.OutcomeFailed {
 			failed++
 			assert.Equal(t, "TIMEOUT", e.ErrorCode)
 			assert.Equal(t, nrlstest.CustodianSouth, e.Custodian)
@@ -498,7 +498,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 	w := newWorld(t)
 	t.Run("retrieval events fail", func(t *testing.T) {
 		rec := audittest.NewRecorder()
-		c := newJourney(t, w, failingSink{next: rec, fail: failStep(shcr.StepRetrieval)})
+		c := newJourney(t, w, failingSink{next: rec, fail: failStep(stepRetrieval)})
 		res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
 		require.NoError(t, err)
 		assert.Empty(t, res.Records, "no record whose retrieval was not recorded is handed back")
@@ -507,11 +507,11 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 			require.ErrorIs(t, f, shcr.ErrAudit)
 			var ae *shcr.AuditError
 			require.ErrorAs(t, f, &ae)
-			assert.Equal(t, shcr.StepRetrieval, ae.Step)
+			assert.Equal(t, stepRetrieval, ae.Step)
 			assert.Contains(t, f.Error(), "audit store unreachable")
 		}
 	})
-	for _, step := range []string{shcr.StepTrace, shcr.StepBoundary, shcr.StepSearch} {
+	for _, step := range []string{stepTrace, stepBoundary, stepSearch} {
 		t.Run(step+" event fails", func(t *testing.T) {
 			before := regionRequests(w)
 			c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(step)})
@@ -534,7 +534,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 		assert.Equal(t, before, regionRequests(w))
 	})
 	t.Run("decision events fail", func(t *testing.T) {
-		c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(shcr.StepDecision)})
+		c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(stepDecision)})
 		_, err := c.Discover(context.Background(), encounter(w, pdstest.PatientNormal))
 		require.ErrorIs(t, err, shcr.ErrAudit)
 		before := regionRequests(w)
@@ -565,7 +565,7 @@ func TestDiscoverFetchesNothing(t *testing.T) {
 	got := steps(rec.Events())
 	assert.Len(t, got, 8)
 	for _, s := range got {
-		assert.NotContains(t, s, shcr.StepRetrieval)
+		assert.NotContains(t, s, stepRetrieval)
 	}
 	require.NoError(t, rec.Check())
 }
@@ -626,10 +626,10 @@ func TestTraceFailures(t *testing.T) {
 			require.ErrorIs(t, err, tt.want)
 			got := rec.Events()
 			require.NotEmpty(t, got)
-			assert.Equal(t, shcr.StepTrace, stepOf(got[0]))
+			assert.Equal(t, stepTrace, stepOf(got[0]))
 			assert.Equal(t, audit.OutcomeFailed, got[0].Outcome)
 			for _, e := range got[1:] {
-				assert.Equal(t, shcr.StepSearch, stepOf(e), "only the early search follows a failed trace")
+				assert.Equal(t, stepSearch, stepOf(e), "only the early search follows a failed trace")
 				assert.Contains(t, e.Reason, "withheld")
 			}
 			require.NoError(t, rec.Check())
@@ -661,31 +661,6 @@ func TestRequestAndConfigChecks(t *testing.T) {
 	cfg.Parallelism = -1
 	_, err = shcr.New(cfg)
 	require.ErrorIs(t, err, shcr.ErrInvalidOption)
-}
-
-func TestRedactFHIR(t *testing.T) {
-	in := `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"p","address":[{"line":["1 Road"]}],
-		"telecom":[{"value":"01632 960000"}],"generalPractitioner":[{"reference":"Organization/Y1"}],"contact":[{}],
-		"contained":[{"resourceType":"RelatedPerson","address":[{}]}],"birthDate":"1990-01-01"}}],"total":1}`
-	out, err := shcr.RedactFHIR([]byte(in), []string{"address", "telecom", "contacts", "general-practitioner"})
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"p",
-		"contained":[{"resourceType":"RelatedPerson"}],"birthDate":"1990-01-01"}}],"total":1}`, string(out))
-
-	// The narrative shows what was removed, and a primitive's extensions
-	// travel beside it: both go; a resource that loses nothing keeps its
-	// narrative.
-	in = `{"resourceType":"Bundle","entry":[
-		{"resource":{"resourceType":"Patient","text":{"status":"generated","div":"<div>1 Road, 01632 960000</div>"},"birthDate":"1990-01-01",
-			"_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"1990-01-01T08:30:00Z"}]}}},
-		{"resource":{"resourceType":"Condition","text":{"status":"generated","div":"<div>Asthma</div>"}}}]}`
-	out, err = shcr.RedactFHIR([]byte(in), []string{"birth-date"})
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}},
-		{"resource":{"resourceType":"Condition","text":{"status":"generated","div":"<div>Asthma</div>"}}}]}`, string(out))
-
-	_, err = shcr.RedactFHIR([]byte("%PDF-1.4"), []string{"address"})
-	require.ErrorIs(t, err, shcrkit.ErrMalformedResponse)
 }
 
 // withParallelism rebuilds the world's directory with custodian's
@@ -828,7 +803,7 @@ func TestDiscoverReportsUnreadableEntries(t *testing.T) {
 	require.Len(t, d.Problems, 1)
 	assert.Len(t, d.Pointers, 4)
 	for _, e := range rec.Events() {
-		if stepOf(e) == shcr.StepSearch {
+		if stepOf(e) == stepSearch {
 			assert.Contains(t, e.Reason, "left out as unreadable")
 		}
 	}
@@ -877,7 +852,7 @@ func TestRecordsRemoteFaults(t *testing.T) {
 			require.ErrorIs(t, res.Failures[0], tt.want)
 			var got []audit.Event
 			for _, e := range rec.Events() {
-				if stepOf(e) == shcr.StepRetrieval && e.ResourceID() == "RNR-000002" {
+				if stepOf(e) == stepRetrieval && e.ResourceID() == "RNR-000002" {
 					got = append(got, e)
 				}
 			}

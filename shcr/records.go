@@ -10,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/fhirredact"
 	"github.com/shcrkit/shcrkit/internal/telemetry"
 	"github.com/shcrkit/shcrkit/nrls"
 	"go.opentelemetry.io/otel/attribute"
@@ -105,7 +106,7 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 		return nil, err
 	}
 	j.decideBoundary(ctx)
-	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
+	if err := j.write(ctx, stepBoundary, j.boundaryEvent()); err != nil {
 		return nil, err
 	}
 	if !j.boundary.Allowed {
@@ -153,7 +154,7 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 		return nil, o.err
 	}
 	reqID := newID()
-	e := j.event(StepRetrieval, audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, "")
+	e := j.event(stepRetrieval, audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, "")
 	e.RequestID, e.DecisionID = reqID, decisionID
 	e.Resource = "DocumentReference/" + p.ID
 	e.Custodian = validODS(p.Custodian)
@@ -168,7 +169,7 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 		if !sent {
 			e = withheldEvent(e, "withheld/"+e.ErrorCode)
 		}
-		werr := j.write(ctx, StepRetrieval, e)
+		werr := j.write(ctx, stepRetrieval, e)
 		// The later pages of a Bundle asked for before the failure were
 		// requests too.
 		for i, id := range pagesSent(err) {
@@ -178,7 +179,7 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 			pe := e
 			pe.RequestID = id
 			pe.Reason = clip("page "+strconv.Itoa(i+2)+": "+e.Reason, maxReason)
-			werr = j.write(ctx, StepRetrieval, pe)
+			werr = j.write(ctx, stepRetrieval, pe)
 		}
 		return nil, errors.Join(err, werr)
 	}
@@ -211,7 +212,7 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 		ValidUntil: validUntil(cand.Decision, j.c.now()), RequestID: content.RequestID, ViaSSP: content.ViaSSP,
 	}
 	if len(fields) > 0 {
-		red, err := RedactFHIR(rec.Resource, fields)
+		red, err := fhirredact.Elements(rec.Resource, fields)
 		if err != nil {
 			rec.Close()
 			return fail(&ObligationError{Obligation: ob, Problem: "the record could not be redacted", Err: err}, "withheld", true)
@@ -219,7 +220,7 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 		rec.Resource, rec.Size, rec.Redacted = red, int64(len(red)), append([]string(nil), fields...)
 	}
 	e.Reason = clip(describe(rec), maxReason)
-	if err := j.write(ctx, StepRetrieval, e); err != nil {
+	if err := j.write(ctx, stepRetrieval, e); err != nil {
 		rec.Close()
 		return nil, err
 	}
@@ -228,7 +229,7 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 		pe := e
 		pe.RequestID = id
 		pe.Reason = "retrieved page " + strconv.Itoa(i+2) + " of " + strconv.Itoa(rec.Pages)
-		if err := j.write(ctx, StepRetrieval, pe); err != nil {
+		if err := j.write(ctx, stepRetrieval, pe); err != nil {
 			rec.Close()
 			return nil, err
 		}

@@ -36,7 +36,7 @@ type RelationshipClaim struct {
 // boundary decision (Config.Relationships). It returns
 //
 //   - Status rbac.VerificationNone when it does not judge claims of that
-//     kind, so that the next verifier of a chain may (see Verifiers);
+//     kind;
 //   - rbac.VerificationVerified, with Verifier and Evidence, when it found
 //     what establishes the relationship;
 //   - rbac.VerificationUnverified, with a Reason saying what was missing,
@@ -52,21 +52,43 @@ type RelationshipVerifier interface {
 	VerifyRelationship(ctx context.Context, claim RelationshipClaim) (rbac.Verification, error)
 }
 
-// RelationshipVerifierFunc adapts a function to RelationshipVerifier.
-type RelationshipVerifierFunc func(ctx context.Context, claim RelationshipClaim) (rbac.Verification, error)
+// verifierFunc adapts a function to RelationshipVerifier.
+type verifierFunc func(ctx context.Context, claim RelationshipClaim) (rbac.Verification, error)
 
-// VerifyRelationship calls f.
-func (f RelationshipVerifierFunc) VerifyRelationship(ctx context.Context, claim RelationshipClaim) (rbac.Verification, error) {
+func (f verifierFunc) VerifyRelationship(ctx context.Context, claim RelationshipClaim) (rbac.Verification, error) {
 	return f(ctx, claim)
 }
 
-// Verifiers chains verifiers: the first that judges the claim's kind
-// (answers with a status other than rbac.VerificationNone, or an error)
-// decides. Nil verifiers are skipped.
-func Verifiers(vs ...RelationshipVerifier) RelationshipVerifier {
-	chain := slices.DeleteFunc(slices.Clone(vs), func(v RelationshipVerifier) bool { return v == nil })
-	return RelationshipVerifierFunc(func(ctx context.Context, claim RelationshipClaim) (rbac.Verification, error) {
-		for _, v := range chain {
+// StandardVerifiers is the RelationshipVerifier the SDK ships. Each kind
+// of relationship is judged by one verifier, named in the Verification:
+//
+//   - registered ("registered"): the patient's registered GP practice in
+//     their PDS record (generalPractitioner) must be the requester's
+//     organisation or one of the sites sites lists for it (sites may be
+//     nil). It needs no I/O.
+//   - referral, encounter and care team (the kind's name): through
+//     lookup, a record of the claimed kind must exist for this patient,
+//     naming the requester's organisation (or one of its sites), in force
+//     at the claim's time. Otherwise the Reason says what was missing: no
+//     record, a record for another patient, another organisation's
+//     record, one that has ended, not begun or is not active. With a nil
+//     lookup these kinds are not judged (rbac.VerificationNone).
+//   - self-claimed and emergency ("claimed"), which nothing can verify:
+//     the Verification records that the claim rests on the requester's
+//     reason (or that none was given) and is never verified. The policy
+//     requires the reason and obliges the alert to the Privacy Officer;
+//     the journey withholds the data when the alert cannot be sent.
+//
+// A verifier of the caller's own may hand the kinds it does not judge on
+// to StandardVerifiers.
+func StandardVerifiers(sites SiteLister, lookup EvidenceLookup) RelationshipVerifier {
+	vs := []RelationshipVerifier{registeredGP(sites)}
+	if lookup != nil {
+		vs = append(vs, evidenceVerifier(lookup, sites))
+	}
+	vs = append(vs, claimedRelationships())
+	return verifierFunc(func(ctx context.Context, claim RelationshipClaim) (rbac.Verification, error) {
+		for _, v := range vs {
 			out, err := v.VerifyRelationship(ctx, claim)
 			if err != nil || out.Status != rbac.VerificationNone {
 				return out, err
@@ -74,17 +96,6 @@ func Verifiers(vs ...RelationshipVerifier) RelationshipVerifier {
 		}
 		return rbac.Verification{}, nil
 	})
-}
-
-// StandardVerifiers is the chain the SDK ships: RegisteredGP over sites,
-// EvidenceVerifier over lookup (left out when lookup is nil), and
-// ClaimedRelationships.
-func StandardVerifiers(sites SiteLister, lookup EvidenceLookup) RelationshipVerifier {
-	vs := []RelationshipVerifier{RegisteredGP(sites)}
-	if lookup != nil {
-		vs = append(vs, EvidenceVerifier(lookup, sites))
-	}
-	return Verifiers(append(vs, ClaimedRelationships())...)
 }
 
 // SiteLister names the sites of an organisation (the GP practices of a
@@ -104,20 +115,13 @@ func ownOrganisations(sites SiteLister, org shcrkit.ODSCode) []shcrkit.ODSCode {
 	return own
 }
 
-// VerifierRegistered names RegisteredGP in a Verification.
-const VerifierRegistered = "registered"
-
-// RegisteredGP verifies registered relationships: the patient's
-// registered GP practice in their PDS record (generalPractitioner) must be
-// the requester's organisation or one of the sites sites lists for it
-// (sites may be nil). It judges registered relationships only, and needs
-// no I/O.
-func RegisteredGP(sites SiteLister) RelationshipVerifier {
-	return RelationshipVerifierFunc(func(_ context.Context, c RelationshipClaim) (rbac.Verification, error) {
+// registeredGP verifies registered relationships (see StandardVerifiers).
+func registeredGP(sites SiteLister) RelationshipVerifier {
+	return verifierFunc(func(_ context.Context, c RelationshipClaim) (rbac.Verification, error) {
 		if c.Relationship.Kind != shcrkit.RelationshipRegistered {
 			return rbac.Verification{}, nil
 		}
-		v := rbac.Verification{Status: rbac.VerificationUnverified, Verifier: VerifierRegistered}
+		v := rbac.Verification{Status: rbac.VerificationUnverified, Verifier: "registered"}
 		if c.Patient == nil {
 			v.Reason = "the patient's PDS record is not known, so neither is their GP practice"
 			return v, nil
@@ -139,22 +143,15 @@ func RegisteredGP(sites SiteLister) RelationshipVerifier {
 	})
 }
 
-// VerifierClaimed names ClaimedRelationships in a Verification.
-const VerifierClaimed = "claimed"
-
-// ClaimedRelationships judges self-claimed and emergency relationships,
-// which nothing can verify: it records that the claim rests on the
-// requester's reason (or that none was given) and never reports it
-// verified. The policy requires the reason and obliges the alert to the
-// Privacy Officer; the journey withholds the data when the alert cannot
-// be sent.
-func ClaimedRelationships() RelationshipVerifier {
-	return RelationshipVerifierFunc(func(_ context.Context, c RelationshipClaim) (rbac.Verification, error) {
+// claimedRelationships judges self-claimed and emergency relationships
+// (see StandardVerifiers).
+func claimedRelationships() RelationshipVerifier {
+	return verifierFunc(func(_ context.Context, c RelationshipClaim) (rbac.Verification, error) {
 		k := c.Relationship.Kind
 		if k != shcrkit.RelationshipSelfClaimed && k != shcrkit.RelationshipEmergency {
 			return rbac.Verification{}, nil
 		}
-		v := rbac.Verification{Status: rbac.VerificationUnverified, Verifier: VerifierClaimed}
+		v := rbac.Verification{Status: rbac.VerificationUnverified, Verifier: "claimed"}
 		if strings.TrimSpace(c.Relationship.Reason) == "" {
 			v.Reason = k.String() + " with no reason recorded"
 		} else {
@@ -213,16 +210,10 @@ type EvidenceLookup interface {
 	FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evidence, error)
 }
 
-// EvidenceVerifier verifies referral, encounter and care-team
-// relationships through lookup: the relationship is verified when a
-// record of the claimed kind exists for this patient, naming the
-// requester's organisation (or one of the sites sites lists for it; sites
-// may be nil), in force at the claim's time. Otherwise the Reason says
-// what was missing: no record, a record for another patient, another
-// organisation's record, one that has ended, not begun or is not active.
-// The Verifier is the kind's name.
-func EvidenceVerifier(lookup EvidenceLookup, sites SiteLister) RelationshipVerifier {
-	return RelationshipVerifierFunc(func(ctx context.Context, c RelationshipClaim) (rbac.Verification, error) {
+// evidenceVerifier verifies referral, encounter and care-team
+// relationships through lookup (see StandardVerifiers).
+func evidenceVerifier(lookup EvidenceLookup, sites SiteLister) RelationshipVerifier {
+	return verifierFunc(func(ctx context.Context, c RelationshipClaim) (rbac.Verification, error) {
 		k := c.Relationship.Kind
 		if k != shcrkit.RelationshipReferral && k != shcrkit.RelationshipEncounter && k != shcrkit.RelationshipCareTeam {
 			return rbac.Verification{}, nil

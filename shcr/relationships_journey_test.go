@@ -26,7 +26,7 @@ import (
 func boundaryEvent(t *testing.T, events []audit.Event) audit.Event {
 	t.Helper()
 	for _, e := range events {
-		if stepOf(e) == shcr.StepBoundary {
+		if stepOf(e) == stepBoundary {
 			return e
 		}
 	}

@@ -81,9 +81,6 @@ func NewRemote(dir *Directory, cfg RemoteConfig) (*Remote, error) {
 	return r, nil
 }
 
-// Directory returns the directory the Remote was built with.
-func (r *Remote) Directory() *Directory { return r.dir }
-
 // bound is the number of requests an endpoint may have in flight.
 func (r *Remote) bound(ep *endpoint) int {
 	if ep.Parallelism > 0 {
@@ -384,7 +381,7 @@ func (r *Remote) fetchDocument(ctx context.Context, rt *route, mt string, p fetc
 // checkRedirect turns an unfollowed redirect into an error.
 func checkRedirect(status int, rt *route, reqID string) error {
 	if status >= 300 && status < 400 {
-		return fmt.Errorf("%w: %s answered %d [request %s]", ErrRedirectRefused, rt.ep.Name, status, reqID)
+		return fmt.Errorf("%w: %s answered %d [request %s]", shcrkit.ErrRedirectRefused, rt.ep.Name, status, reqID)
 	}
 	return nil
 }

@@ -203,7 +203,7 @@ func TestFetchDoesNotFollowRedirectsToAnotherHost(t *testing.T) {
 		TokenSource: auth.StaticToken("north-secret")}}, nil)
 
 	_, err := r.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/away", "application/fhir+json", ""))
-	require.ErrorIs(t, err, shcr.ErrRedirectRefused)
+	require.ErrorIs(t, err, shcrkit.ErrRedirectRefused)
 
 	c, err := r.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/moved", "application/fhir+json", ""))
 	require.NoError(t, err, "a redirect within the same origin is followed")

@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/fhirredact"
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
@@ -185,7 +186,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 		return nil, err
 	}
 	j.decideBoundary(ctx)
-	if err := j.write(ctx, StepBoundary, j.boundaryEvent()); err != nil {
+	if err := j.write(ctx, stepBoundary, j.boundaryEvent()); err != nil {
 		return nil, err
 	}
 	if !j.boundary.Allowed {
@@ -211,15 +212,15 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 			Reasons: []string{"resource type " + s.ResourceType + " is in no data category"}}
 	}
 	reqID := newID()
-	de := j.decisionEvent(StepDecision, audit.ActionSearch, audit.ServiceShCR, s.ResourceType, d)
+	de := j.decisionEvent(stepDecision, audit.ActionSearch, audit.ServiceShCR, s.ResourceType, d)
 	de.Custodian = validODS(s.Custodian)
-	if err := j.write(ctx, StepDecision, de); err != nil {
+	if err := j.write(ctx, stepDecision, de); err != nil {
 		return nil, err
 	}
 	if !d.Allowed {
 		return nil, &RefusedError{Decision: d}
 	}
-	e := j.event(StepRetrieval, audit.ActionSearch, audit.ServiceShCR, audit.OutcomeSuccess, "")
+	e := j.event(stepRetrieval, audit.ActionSearch, audit.ServiceShCR, audit.OutcomeSuccess, "")
 	e.RequestID, e.Resource, e.Query = reqID, s.ResourceType, query
 	e.DecisionID = de.DecisionID
 	e.Custodian = validODS(s.Custodian)
@@ -232,7 +233,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 		if !sent {
 			e = withheldEvent(e, "withheld/"+e.ErrorCode)
 		}
-		werr := j.write(ctx, StepRetrieval, e)
+		werr := j.write(ctx, stepRetrieval, e)
 		for i, id := range pagesSent(err) {
 			if werr != nil {
 				break
@@ -240,7 +241,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 			pe := e
 			pe.RequestID = id
 			pe.Reason = clip(fmt.Sprintf("page %d: %s", i+2, e.Reason), maxReason)
-			werr = j.write(ctx, StepRetrieval, pe)
+			werr = j.write(ctx, stepRetrieval, pe)
 		}
 		return nil, errors.Join(err, werr)
 	}
@@ -256,7 +257,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	res := &SearchResult{Patient: j.patient, Decision: d, Bundle: content.Resource, Pages: content.Pages,
 		RequestID: content.RequestID, ValidUntil: validUntil(d, c.now())}
 	if ob, fields := redactions(d); len(fields) > 0 {
-		red, err := RedactFHIR(res.Bundle, fields)
+		red, err := fhirredact.Elements(res.Bundle, fields)
 		if err != nil {
 			return fail(&ObligationError{Obligation: ob, Problem: "the search answer could not be redacted", Err: err}, "withheld", true)
 		}
@@ -267,7 +268,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 		reason += ", redacted: " + strings.Join(res.Redacted, ",")
 	}
 	e.Reason = clip(reason, maxReason)
-	if err := j.write(ctx, StepRetrieval, e); err != nil {
+	if err := j.write(ctx, stepRetrieval, e); err != nil {
 		return nil, err
 	}
 	// Each later page of the search set was a request of its own.
@@ -275,7 +276,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 		pe := e
 		pe.RequestID = id
 		pe.Reason = fmt.Sprintf("searched %s, page %d of %d", s.ResourceType, i+2, res.Pages)
-		if err := j.write(ctx, StepRetrieval, pe); err != nil {
+		if err := j.write(ctx, stepRetrieval, pe); err != nil {
 			return nil, err
 		}
 	}

@@ -119,10 +119,10 @@ func TestClientSearchDecidesByCategoryAndAudits(t *testing.T) {
 	var decision, search *audit.Event
 	for i := range searches {
 		e := &searches[i]
-		if stepOf(*e) == shcr.StepDecision {
+		if stepOf(*e) == stepDecision {
 			decision = e
 		}
-		if stepOf(*e) == shcr.StepRetrieval {
+		if stepOf(*e) == stepRetrieval {
 			search = e
 		}
 	}

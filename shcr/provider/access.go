@@ -7,9 +7,9 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/fhirredact"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/rbac"
-	"github.com/shcrkit/shcrkit/shcr"
 )
 
 // Target is what one request asks for, as the provider's own records
@@ -101,10 +101,11 @@ func (a *Access) Redactions() []string {
 	return out
 }
 
-// Redact removes the obliged elements from a FHIR JSON body (see
-// shcr.RedactFHIR); with none to remove it returns body unchanged.
+// Redact removes the obliged elements from every resource in a FHIR JSON
+// body, with the narrative of a resource that loses one; with none to
+// remove it returns body unchanged.
 func (a *Access) Redact(body []byte) ([]byte, error) {
-	return shcr.RedactFHIR(body, a.Redactions())
+	return fhirredact.Elements(body, a.Redactions())
 }
 
 type accessKey struct{}

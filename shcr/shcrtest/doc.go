@@ -53,7 +53,7 @@
 // EvidenceStore fakes the records that back legitimate relationships at
 // the requester's organisation (encounters, referrals, care teams): an
 // shcr.EvidenceLookup in memory, and through Handler the same records as a
-// local FHIR server for shcr.FHIREvidence; SetError and SetDelay make it
+// local FHIR server for shcr.NewFHIREvidence; SetError and SetDelay make it
 // fail or slow.
 //
 // A summary is served as a collection Bundle, its Composition first, each

@@ -18,7 +18,7 @@ import (
 // relationships at the requester's organisation (its PAS encounters, e-RS
 // referrals and care teams): an shcr.EvidenceLookup held in memory, and
 // through Handler the same records as a local FHIR server serves them
-// (Encounter, ServiceRequest, CareTeam), for shcr.FHIREvidence.
+// (Encounter, ServiceRequest, CareTeam), for shcr.NewFHIREvidence.
 //
 // It differs from a real store in that it answers only reads by id and
 // searches by subject:identifier, and everything it holds is visible to
