@@ -334,138 +334,173 @@ const (
 // over-long fields; no NHS number written into Query (see Normalize). It
 // returns every problem at once, joined, each matching ErrInvalidEvent.
 func (e Event) Validate() error {
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, args...)...))
+	var p eventProblems
+	p.codes(&e)
+	p.request(&e)
+	if e.Time.IsZero() {
+		p.add("time is required")
+	} else if e.Time.Before(minEventTime) || !e.Time.Before(maxEventTime) {
+		p.add("time %s is outside the years %d to %d", e.Time.UTC().Format(time.RFC3339), minEventTime.Year(), maxEventTime.Year()-1)
 	}
+	p.identifiers(&e)
+	p.text(&e)
+	p.query(&e)
+	if inv := e.Investigation; inv != nil {
+		for _, problem := range inv.problems() {
+			p.add("investigation: %s", problem)
+		}
+		if e.Service != ServiceAudit {
+			p.add("an investigation step is an event of service %s", ServiceAudit)
+		}
+	}
+	return errors.Join(p...)
+}
+
+// eventProblems collects what Validate finds, each matching
+// ErrInvalidEvent.
+type eventProblems []error
+
+func (p *eventProblems) add(format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%w: "+format, append([]any{ErrInvalidEvent}, args...)...))
+}
+
+// codes checks the coded fields: action, service, outcome, kind,
+// decision ID, confidentiality, purpose and relationship.
+func (p *eventProblems) codes(e *Event) {
 	if !e.Action.valid() {
-		bad("unknown action %q", string(e.Action))
+		p.add("unknown action %q", string(e.Action))
 	}
 	if !e.Service.valid() {
-		bad("unknown service %q", string(e.Service))
+		p.add("unknown service %q", string(e.Service))
 	}
 	if !e.Outcome.valid() {
-		bad("unknown outcome %q", string(e.Outcome))
+		p.add("unknown outcome %q", string(e.Outcome))
 	}
 	if !e.Kind.valid() {
-		bad("unknown kind %q", string(e.Kind))
+		p.add("unknown kind %q", string(e.Kind))
 	}
 	if e.Kind == KindDecision && e.RequestID != "" {
-		bad("a decision sends nothing, so it has no request ID")
+		p.add("a decision sends nothing, so it has no request ID")
 	}
 	if e.DecisionID != "" {
 		if _, err := uuid.Parse(e.DecisionID); err != nil || len(e.DecisionID) != 36 {
-			bad("decision ID is not a UUID")
+			p.add("decision ID is not a UUID")
 		}
 	}
 	if !e.Confidentiality.Valid() {
-		bad("unknown confidentiality %d", uint8(e.Confidentiality))
-	}
-	for _, a := range []struct{ name, v string }{{"clientAddress", e.ClientAddress}, {"serverAddress", e.ServerAddress}} {
-		if strings.ContainsAny(a.v, "/?#@ ") {
-			bad("%s must be a host name or IP address", a.name)
-		}
-	}
-	if e.Request != "" {
-		if e.Action != ActionSearch {
-			bad("request is kept for searches only")
-		}
-		if len(e.Request) > maxQuery {
-			bad("request is longer than %d bytes", maxQuery)
-		}
-		if !cleanText(strings.ReplaceAll(strings.ReplaceAll(e.Request, "\r\n", "\n"), "\n", " ")) {
-			bad("request holds control characters other than line breaks, or invalid UTF-8")
-		}
-		if nhsNumberIn(e.Request) {
-			bad("request names an NHS number; write the event's patient as %s", QueryPatientPlaceholder)
-		}
-		if strings.Contains(e.Request, QueryPatientPlaceholder) && e.Patient == "" {
-			bad("request refers to %s but the event has no patient", QueryPatientPlaceholder)
-		}
-	}
-	if e.Time.IsZero() {
-		bad("time is required")
-	} else if e.Time.Before(minEventTime) || !e.Time.Before(maxEventTime) {
-		bad("time %s is outside the years %d to %d", e.Time.UTC().Format(time.RFC3339), minEventTime.Year(), maxEventTime.Year()-1)
-	}
-	r := e.Requester
-	if strings.TrimSpace(r.UserID) == "" && strings.TrimSpace(r.System.Name) == "" {
-		bad("requester needs a user ID or a calling system")
-	}
-	if r.Organisation == "" {
-		bad("requester organisation is required")
-	} else if !r.Organisation.Valid() {
-		bad("requester organisation is not a valid ODS code")
-	}
-	if len(r.Activities) > maxActivities {
-		bad("more than %d activity codes", maxActivities)
-	}
-	if e.Patient != "" && !e.Patient.Valid() {
-		bad("patient is not a valid NHS number")
-	}
-	if e.Custodian != "" && !e.Custodian.Valid() {
-		bad("custodian is not a valid ODS code")
+		p.add("unknown confidentiality %d", uint8(e.Confidentiality))
 	}
 	if e.Purpose != shcrkit.PurposeUnspecified && !e.Purpose.Valid() {
-		bad("unknown purpose %d", uint8(e.Purpose))
+		p.add("unknown purpose %d", uint8(e.Purpose))
 	}
 	if !e.Relationship.Valid() {
-		bad("unknown relationship %s", e.Relationship)
+		p.add("unknown relationship %s", e.Relationship)
+	}
+}
+
+// request checks Request, the search as it went out, and the addresses.
+func (p *eventProblems) request(e *Event) {
+	for _, a := range []struct{ name, v string }{{"clientAddress", e.ClientAddress}, {"serverAddress", e.ServerAddress}} {
+		if strings.ContainsAny(a.v, "/?#@ ") {
+			p.add("%s must be a host name or IP address", a.name)
+		}
+	}
+	if e.Request == "" {
+		return
+	}
+	if e.Action != ActionSearch {
+		p.add("request is kept for searches only")
+	}
+	if len(e.Request) > maxQuery {
+		p.add("request is longer than %d bytes", maxQuery)
+	}
+	if !cleanText(strings.ReplaceAll(strings.ReplaceAll(e.Request, "\r\n", "\n"), "\n", " ")) {
+		p.add("request holds control characters other than line breaks, or invalid UTF-8")
+	}
+	p.placeholder("request", e.Request, e.Patient)
+}
+
+// placeholder checks that a query or request names the patient only as
+// QueryPatientPlaceholder, and only when the event has one.
+func (p *eventProblems) placeholder(name, q string, patient shcrkit.NHSNumber) {
+	if nhsNumberIn(q) {
+		p.add("%s names an NHS number; write the event's patient as %s", name, QueryPatientPlaceholder)
+	}
+	if strings.Contains(q, QueryPatientPlaceholder) && patient == "" {
+		p.add("%s refers to %s but the event has no patient", name, QueryPatientPlaceholder)
+	}
+}
+
+// identifiers checks the requester, the patient, the custodian and the
+// person on whose authority the requester acted.
+func (p *eventProblems) identifiers(e *Event) {
+	r := &e.Requester
+	if strings.TrimSpace(r.UserID) == "" && strings.TrimSpace(r.System.Name) == "" {
+		p.add("requester needs a user ID or a calling system")
+	}
+	if r.Organisation == "" {
+		p.add("requester organisation is required")
+	} else if !r.Organisation.Valid() {
+		p.add("requester organisation is not a valid ODS code")
+	}
+	if len(r.Activities) > maxActivities {
+		p.add("more than %d activity codes", maxActivities)
+	}
+	if e.Patient != "" && !e.Patient.Valid() {
+		p.add("patient is not a valid NHS number")
+	}
+	if e.Custodian != "" && !e.Custodian.Valid() {
+		p.add("custodian is not a valid ODS code")
 	}
 	if a := e.OnBehalfOf; a != nil {
 		if strings.TrimSpace(a.UserID) == "" {
-			bad("onBehalfOf needs a user ID")
+			p.add("onBehalfOf needs a user ID")
 		}
 		if a.Organisation != "" && !a.Organisation.Valid() {
-			bad("onBehalfOf organisation is not a valid ODS code")
+			p.add("onBehalfOf organisation is not a valid ODS code")
 		}
 	}
-	check := func(name, v string, limit int) {
-		if len(v) > limit {
-			bad("%s is longer than %d bytes", name, limit)
-		}
-		if !cleanText(v) {
-			bad("%s holds control characters or invalid UTF-8", name)
-		}
-	}
-	fields := e.textFields()
-	for _, f := range fields {
+}
+
+// text checks every free-text and identifier field for length and
+// content.
+func (p *eventProblems) text(e *Event) {
+	for _, f := range e.textFields() {
 		limit := maxField
 		if f.name == "query" {
 			limit = maxQuery
 		}
-		check(f.name, f.value, limit)
+		p.field(f.name, f.value, limit)
 	}
-	for _, a := range r.Activities {
-		check("requester.activities", a, maxField)
+	for _, a := range e.Requester.Activities {
+		p.field("requester.activities", a, maxField)
 	}
 	if a := e.OnBehalfOf; a != nil {
-		check("onBehalfOf.userId", a.UserID, maxField)
-		check("onBehalfOf.name", a.Name, maxField)
-		check("onBehalfOf.roleProfileId", a.RoleProfileID, maxField)
-		check("onBehalfOf.roleCode", a.RoleCode, maxField)
+		p.field("onBehalfOf.userId", a.UserID, maxField)
+		p.field("onBehalfOf.name", a.Name, maxField)
+		p.field("onBehalfOf.roleProfileId", a.RoleProfileID, maxField)
+		p.field("onBehalfOf.roleCode", a.RoleCode, maxField)
 	}
+}
+
+func (p *eventProblems) field(name, v string, limit int) {
+	if len(v) > limit {
+		p.add("%s is longer than %d bytes", name, limit)
+	}
+	if !cleanText(v) {
+		p.add("%s holds control characters or invalid UTF-8", name)
+	}
+}
+
+// query checks Query and Endpoint.
+func (p *eventProblems) query(e *Event) {
 	if strings.HasPrefix(e.Query, "http://") || strings.HasPrefix(e.Query, "https://") {
-		bad("query must not include the base URL")
+		p.add("query must not include the base URL")
 	}
-	if nhsNumberIn(e.Query) {
-		bad("query names an NHS number; write the event's patient as %s", QueryPatientPlaceholder)
-	}
-	if strings.Contains(e.Query, QueryPatientPlaceholder) && e.Patient == "" {
-		bad("query refers to %s but the event has no patient", QueryPatientPlaceholder)
-	}
+	p.placeholder("query", e.Query, e.Patient)
 	if strings.ContainsAny(e.Endpoint, "?#") {
-		bad("endpoint must not carry a query string or fragment")
+		p.add("endpoint must not carry a query string or fragment")
 	}
-	if inv := e.Investigation; inv != nil {
-		for _, problem := range inv.problems() {
-			bad("investigation: %s", problem)
-		}
-		if e.Service != ServiceAudit {
-			bad("an investigation step is an event of service %s", ServiceAudit)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 type textField struct{ name, value string }
