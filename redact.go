@@ -253,10 +253,31 @@ func Redact(s string) string {
 	if strings.IndexByte(s, '?') >= 0 {
 		s = queryString.ReplaceAllString(s, "?…")
 	}
-	if !isASCII(s) || asciiDigits(s) >= 10 {
+	if !isASCII(s) || mayHoldNHSNumber(s) {
 		s = MaskNHSNumbers(s)
 	}
 	return s
+}
+
+// mayHoldNHSNumber reports whether ASCII text has ten digits in a run
+// that only separators interrupt, which an NHS number needs; it counts
+// more generously than MaskNHSNumbers (any number of separators), so it
+// never says no where that would mask. A letter, as in a UUID, ends a
+// run.
+func mayHoldNHSNumber(s string) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if n++; n >= 10 {
+				return true
+			}
+		case !isSeparator(rune(c)):
+			n = 0
+		}
+	}
+	return false
 }
 
 func isASCII(s string) bool {
@@ -281,16 +302,6 @@ func containsFoldASCII(s, lower string) bool {
 		}
 	}
 	return false
-}
-
-func asciiDigits(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if '0' <= s[i] && s[i] <= '9' {
-			n++
-		}
-	}
-	return n
 }
 
 // RedactSecrets is Redact that first removes each of secrets (the

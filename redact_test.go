@@ -200,7 +200,8 @@ func TestRedactSkipsOnlyWhatCannotMatch(t *testing.T) {
 		"734163000", "RX1", "Y05868", "6f1c1a52-0a4b-4c3e-9d52-1a2b3c4d5e6f", "127.0.0.1", "region-1.example",
 		"9434765919", "943 476 5919", "943-476-5919", "９４３４７６５９１９", "BEARER abc", "bEaReR%20abc", "Bearer+x",
 		"api\u212aey=x", "pa\u017fsword=x", "client_secret:abc", "x?a=b", "?", "eyJabcd.efg", "a\x00b",
-		"AAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBB.CCCCCCCCCCCCCCCCCC", "12345678901", "1-2-3-4-5-6-7-8-9-0",
+		"AAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBB.CCCCCCCCCCCCCCCCCC", "12345678901", "1-2-3-4-5-6-7-8-9-0", "943 - 476 - 5919", "943\t476\\5919", "94a3476591977",
+		"6f1c1a52-0a4b-4c3e-9d52-123456789012", "943_476/5919", "9434765919a",
 		strings.Repeat("7", shcrkit.MaxRedactInput+5), testJWT, testBearer,
 	}
 	for _, a := range ins {

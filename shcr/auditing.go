@@ -14,7 +14,6 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/rbac"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 )
 
 // Steps of the journey, as named in AuditError.Step.
@@ -119,7 +118,9 @@ func (j *journey) write(ctx context.Context, step string, e audit.Event) error {
 	start := time.Now()
 	var err error
 	defer func() {
-		j.c.tel.auditWrite.Record(wctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("shcrkit.step", step)))
+		j.c.tel.auditWrite.Record(wctx, time.Since(start).Seconds(), j.c.tel.sets.option("step\x00"+step, func() []attribute.KeyValue {
+			return []attribute.KeyValue{attribute.String("shcrkit.step", step)}
+		}))
 		end(span, err)
 	}()
 	// A panicking sink is a failed write, here as in every goroutine of

@@ -69,15 +69,13 @@ type found struct {
 	problems []nrls.Problem
 }
 
-// allowed returns the candidates among the outcomes.
-func (f *found) allowed() []Candidate {
-	var out []Candidate
-	for _, o := range f.outcomes {
-		if o.Decision.Allowed {
-			out = append(out, o.Candidate)
+// allowedCustodians yields the custodian of each allowed pointer.
+func (f *found) allowedCustodians(yield func(shcrkit.ODSCode) bool) {
+	for i := range f.outcomes {
+		if o := &f.outcomes[i]; o.Decision.Allowed && !yield(o.Pointer.Custodian) {
+			return
 		}
 	}
-	return out
 }
 
 // searchResult is an NRL search as made, for its audit event.

@@ -3,6 +3,7 @@ package shcr
 import (
 	"context"
 	"errors"
+	"iter"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ func (c *Client) records(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	j.crowded = c.remote.crowded(f.allowed())
+	j.crowded = c.remote.crowded(f.allowedCustodians)
 	// One goroutine per pointer: a retrieval waits for its endpoint's
 	// bound as the request is made (Remote.fetch), so a slow custodian
 	// holds up none of the others; with a cancelled context, open still
@@ -283,13 +284,13 @@ func (r *Remote) endpointOf(custodian shcrkit.ODSCode) string {
 	return ""
 }
 
-// crowded returns the endpoints that the candidates would ask more of
-// than their bound allows at once.
-func (r *Remote) crowded(cands []Candidate) map[*endpoint]bool {
+// crowded returns the endpoints that the retrievals from custodians
+// would ask more of than their bound allows at once.
+func (r *Remote) crowded(custodians iter.Seq[shcrkit.ODSCode]) map[*endpoint]bool {
 	n := make(map[*endpoint]int)
 	var out map[*endpoint]bool
-	for _, c := range cands {
-		ep, ok := r.dir.byODS[c.Pointer.Custodian]
+	for c := range custodians {
+		ep, ok := r.dir.byODS[c]
 		if !ok {
 			continue
 		}

@@ -3,6 +3,8 @@ package shcr
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -26,6 +28,37 @@ type journeyTelemetry struct {
 	retrieval  metric.Float64Histogram
 	decisions  metric.Int64Counter
 	auditWrite metric.Float64Histogram
+	// sets holds the attribute sets of metric points: few (steps,
+	// custodians by outcome, rules by outcome) and otherwise built,
+	// sorted and hashed on every point.
+	sets attributeSets
+}
+
+// maxAttributeSets bounds the attribute sets kept: the custodians and
+// rules named come from the NRL and the policy, and past the bound a set
+// is built per point as it would be without the cache.
+const maxAttributeSets = 1024
+
+// attributeSets caches metric attribute sets by a key naming their
+// values.
+type attributeSets struct {
+	m sync.Map // string → metric.MeasurementOption
+	n atomic.Int64
+}
+
+// option returns the measurement option of the attributes kvs builds,
+// which key names.
+func (c *attributeSets) option(key string, kvs func() []attribute.KeyValue) metric.MeasurementOption {
+	if o, ok := c.m.Load(key); ok {
+		return o.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(kvs()...))
+	if c.n.Load() < maxAttributeSets {
+		if _, loaded := c.m.LoadOrStore(key, o); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return o
 }
 
 func newJourneyTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (*journeyTelemetry, error) {
@@ -138,12 +171,13 @@ func (t *journeyTelemetry) decided(ctx context.Context, d rbac.Decision, p *nrls
 		outcome = "allowed"
 	}
 	stage := "boundary"
-	attrs := []attribute.KeyValue{attribute.String("shcrkit.rule", telemetry.Clean(d.Rule)), attribute.String("shcrkit.outcome", outcome)}
+	rule := telemetry.Clean(d.Rule)
+	attrs := []attribute.KeyValue{attribute.String("shcrkit.rule", rule), attribute.String("shcrkit.outcome", outcome)}
 	if p != nil {
 		stage = "record"
 	}
 	attrs = append(attrs, attribute.String("shcrkit.stage", stage))
-	t.decisions.Add(ctx, 1, metric.WithAttributes(attrs...))
+	t.decisions.Add(ctx, 1, t.sets.option("decision\x00"+rule+"\x00"+outcome+"\x00"+stage, func() []attribute.KeyValue { return attrs }))
 	if p != nil {
 		attrs = append(attrs, attribute.String("shcrkit.custodian", telemetry.Clean(string(p.Custodian))),
 			attribute.String("shcrkit.record_type", telemetry.Clean(p.Type.Code)))
@@ -159,8 +193,9 @@ func (t *journeyTelemetry) retrieved(ctx context.Context, span trace.Span, start
 		outcome = "failed"
 	}
 	attrs := []attribute.KeyValue{attribute.String("shcrkit.custodian", telemetry.Clean(string(custodian))), attribute.String("shcrkit.outcome", outcome)}
+	set := t.sets.option("retrieval\x00"+attrs[0].Value.AsString()+"\x00"+outcome, func() []attribute.KeyValue { return attrs })
 	span.SetAttributes(append(attrs, attribute.String("shcrkit.request_id", telemetry.Clean(reqID)))...)
-	t.retrievals.Add(ctx, 1, metric.WithAttributes(attrs...))
-	t.retrieval.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
+	t.retrievals.Add(ctx, 1, set)
+	t.retrieval.Record(ctx, time.Since(start).Seconds(), set)
 	end(span, err)
 }
