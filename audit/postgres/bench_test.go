@@ -216,8 +216,12 @@ func loadEvents(b *testing.B, s *Store, from, to int, patients []shcrkit.NHSNumb
 			require.NoError(b, err)
 			reqs = append(reqs, &writeReq{ev: n})
 		}
-		_, err := s.commitBatch(reqs, false)
-		require.NoError(b, err)
+		j := &job{batch: reqs, conn: &dedicated{cfg: s.connCfg}}
+		j.ctx, j.cancel = s.jobContext()
+		s.commitJob(j)
+		j.cancel()
+		j.conn.drop()
+		require.NoError(b, j.err)
 	}
 }
 

@@ -142,3 +142,60 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 	require.ErrorIs(t, err, audit.ErrInvalidOption)
 	assert.NotContains(t, err.Error(), "secret")
 }
+
+// A batch numbered and hashed on from where this store believes the log
+// ends is inserted only if the log still ends there: after another
+// instance has written, it inserts nothing and asks to go again, and the
+// log stays whole; from the true end it is committed.
+func TestFollowingBatchOnlyWhereTheLogEnds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	schema := newSchema(t)
+	s := openStore(t, schema)
+	other := openStore(t, schema)
+	for range 3 {
+		require.NoError(t, s.Write(ctx, readEvent(t0, patientA)))
+	}
+	chainAt := func(size int64) *chainState {
+		conn := admin(t)
+		f, err := loadFrontier(size, dbHashes{ctx: ctx, q: conn, sql: s.sql.hashes})
+		require.NoError(t, err)
+		var last []byte
+		require.NoError(t, conn.QueryRow(ctx, "SELECT hashes FROM "+schema+".events WHERE seq = $1", size).Scan(&last))
+		return &chainState{f: f, last: last}
+	}
+	stale := chainAt(3)
+	require.NoError(t, other.Write(ctx, readEvent(t0, patientB)), "another instance writes event 4")
+
+	following := func(pred *chainState) *job {
+		e, err := readEvent(t0, patientA).Normalize(t0)
+		require.NoError(t, err)
+		j := &job{batch: []*writeReq{{ev: e}}, conn: &dedicated{cfg: s.connCfg}, pred: pred}
+		f := pred.f.clone()
+		j.rows, err = s.rowsFor(j.batch, &f)
+		require.NoError(t, err)
+		j.end = chainState{f: f, last: j.rows.hashes[0]}
+		j.ctx, j.cancel = s.jobContext()
+		s.commitJob(j)
+		j.cancel()
+		j.conn.drop()
+		return j
+	}
+	j := following(stale)
+	require.NoError(t, j.err)
+	assert.True(t, j.retry, "the log no longer ends where the batch starts")
+	assert.Equal(t, int64(4), j.head)
+	size, err := s.Size(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(4), size, "nothing inserted")
+	require.NoError(t, s.Verify(ctx))
+
+	j = following(chainAt(4))
+	require.NoError(t, j.err)
+	assert.False(t, j.retry)
+	assert.Equal(t, uint64(5), j.fr.first)
+	size, err = s.Size(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(5), size)
+	require.NoError(t, s.Verify(ctx))
+}
