@@ -250,7 +250,7 @@ func BenchmarkStoragePerEvent(b *testing.B) {
 func queryFixture(b *testing.B) (dir string, patients []shcrkit.NHSNumber) {
 	const events, npatients, nusers, norgs = 1_000_000, 20_000, 2_000, 50
 	patients = testPatients(npatients)
-	dir = filepath.Join(os.TempDir(), "shcrkit-audit-bench-1e6-v2")
+	dir = filepath.Join(os.TempDir(), "shcrkit-audit-bench-1e6-v3")
 	done := filepath.Join(dir, "fixture-complete")
 	if _, err := os.Stat(done); err == nil {
 		return dir, patients

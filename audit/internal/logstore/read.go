@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
+	"sort"
 	"slices"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -41,6 +43,23 @@ func (l *Store) KeySeqs(key string) iter.Seq2[[]uint64, error] {
 			}
 		}
 	}
+}
+
+// segmentOf returns the first seq of the segment that holds seq (the
+// one with the greatest first seq not above it; 0 if none) and that of
+// the next segment (math.MaxUint64 if none).
+func (l *Store) segmentOf(seq uint64) (first, next uint64) {
+	l.segMu.RLock()
+	defer l.segMu.RUnlock()
+	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].first > seq })
+	next = math.MaxUint64
+	if i < len(l.segs) {
+		next = l.segs[i].first
+	}
+	if i == 0 {
+		return 0, next
+	}
+	return l.segs[i-1].first, next
 }
 
 // segmentFor returns the segment whose first seq is first.

@@ -104,11 +104,20 @@ func (l *Store) planRecovery() (*recoveryPlan, error) {
 		startSeg = -1
 	}
 	// Sealed segments before the checkpoint's are not read here: check
-	// from the table that each follows the one before.
+	// that each ends with the event before the next one's first, where
+	// the table says it is.
 	for i := 1; i <= startSeg && i < len(listed); i++ {
-		e, err := l.table.read(listed[i].first - 1)
-		if err != nil || e.Seg != listed[i-1].first {
-			return nil, tampered(fmt.Sprintf("segments/%s: does not follow %s", listed[i].name, listed[i-1].name))
+		seq := listed[i].first - 1
+		e, err := l.table.read(seq)
+		if err == nil {
+			_, err = l.readRecord(seq, e)
+		}
+		var ie *IntegrityError
+		if errors.As(err, &ie) || errors.Is(err, ErrNotFound) {
+			return nil, tampered(fmt.Sprintf("segments/%s: does not follow %s: %v", listed[i].name, listed[i-1].name, err))
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if err := l.scanTail(p, startSeg, startOff, next); err != nil {
@@ -179,7 +188,7 @@ func (l *Store) openStores(n uint64) error {
 	if err != nil {
 		return err
 	}
-	l.table = &table{f: tf}
+	l.table = &table{f: tf, segOf: l.segmentOf}
 	hf, err := openDurable(filepath.Join(l.dir, hashesFile))
 	if err != nil {
 		return err

@@ -14,17 +14,20 @@ import (
 // and filters on time, action, service, outcome and purpose can be applied
 // without decoding it:
 //
-//	segment first seq u64 | frame offset u32 | record length u32 |
+//	frame offset u32 | record length u32 |
 //	event time unix ns i64 | action u8 | service u8 | outcome u8 | purpose u8 |
-//	CRC-32C of the 28 bytes before, u32
-const tableEntrySize = 32
+//	CRC-32C of the 20 bytes before, u32
+//
+// The segment is not stored: it is the one whose first seq is the
+// greatest not above the event's, as the segments' names say.
+const tableEntrySize = 24
 
 // Entry is one event's entry in the table: where its record is, and the
 // parts of the event that a query filters on without decoding it. A
 // Codec fills the event's part (Time to Purpose); the store fills the
 // rest.
 type Entry struct {
-	Seg     uint64 // the first seq of the event's segment
+	Seg     uint64 // the first seq of the event's segment (not stored)
 	Off     uint32 // the offset of the event's frame in it
 	N       uint32 // the record's length
 	Time    int64  // the event's time, Unix nanoseconds
@@ -39,7 +42,6 @@ type tableEntry = Entry
 
 func (e Entry) append(dst []byte) []byte {
 	start := len(dst)
-	dst = binary.BigEndian.AppendUint64(dst, e.Seg)
 	dst = binary.BigEndian.AppendUint32(dst, e.Off)
 	dst = binary.BigEndian.AppendUint32(dst, e.N)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(e.Time))
@@ -48,18 +50,17 @@ func (e Entry) append(dst []byte) []byte {
 }
 
 func parseTableEntry(b []byte) (Entry, bool) {
-	if len(b) < tableEntrySize || binary.BigEndian.Uint32(b[28:]) != crc(b[:28]) {
+	if len(b) < tableEntrySize || binary.BigEndian.Uint32(b[20:]) != crc(b[:20]) {
 		return Entry{}, false
 	}
 	return Entry{
-		Seg:     binary.BigEndian.Uint64(b),
-		Off:     binary.BigEndian.Uint32(b[8:]),
-		N:       binary.BigEndian.Uint32(b[12:]),
-		Time:    int64(binary.BigEndian.Uint64(b[16:])),
-		Action:  b[24],
-		Service: b[25],
-		Outcome: b[26],
-		Purpose: b[27],
+		Off:     binary.BigEndian.Uint32(b),
+		N:       binary.BigEndian.Uint32(b[4:]),
+		Time:    int64(binary.BigEndian.Uint64(b[8:])),
+		Action:  b[16],
+		Service: b[17],
+		Outcome: b[18],
+		Purpose: b[19],
 	}, true
 }
 
@@ -67,6 +68,9 @@ type table struct {
 	f       *os.File
 	count   atomic.Int64 // entries written to the file
 	pending []byte
+	// segOf returns the first seq of the segment that holds seq and of
+	// the segment after it (math.MaxUint64 when there is none).
+	segOf func(seq uint64) (first, next uint64)
 }
 
 func (t *table) add(e tableEntry) { t.pending = e.append(t.pending) }
@@ -115,6 +119,7 @@ func (t *table) read(seq uint64) (tableEntry, error) {
 	if !ok {
 		return tableEntry{}, tampered(fmt.Sprintf("index/table: entry %d fails its checksum", seq))
 	}
+	e.Seg, _ = t.segOf(seq)
 	return e, nil
 }
 
@@ -127,11 +132,17 @@ func (t *table) readRange(from uint64, dst []tableEntry) error {
 		}
 		return readError("reading table", err)
 	}
+	var seg, next uint64
 	for i := range dst {
+		seq := from + uint64(i)
 		e, ok := parseTableEntry(buf[i*tableEntrySize:])
 		if !ok {
-			return tampered(fmt.Sprintf("index/table: entry %d fails its checksum", from+uint64(i)))
+			return tampered(fmt.Sprintf("index/table: entry %d fails its checksum", seq))
 		}
+		if i == 0 || seq >= next {
+			seg, next = t.segOf(seq)
+		}
+		e.Seg = seg
 		dst[i] = e
 	}
 	return nil
