@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 )
@@ -119,16 +120,22 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	seq, err := l.st.Append(ctx, logstore.Pending{
-		Body:  appendEventBody(make([]byte, 0, 1024), &n),
-		Keys:  eventKeys(&n),
-		Entry: entryFor(&n),
-	})
+	buf := bodyPool.Get().(*[]byte)
+	body := appendEventBody((*buf)[:0], &n)
+	seq, err := l.st.Append(ctx, logstore.Pending{Body: body, Keys: eventKeys(&n), Entry: entryFor(&n)})
+	// The store has copied the body into its frame.
+	if cap(body) <= 16<<10 {
+		*buf = body
+		bodyPool.Put(buf)
+	}
 	if err == logstore.ErrTooLarge {
 		return 0, fmt.Errorf("%w: event too large", ErrInvalidEvent)
 	}
 	return seq, err
 }
+
+// bodyPool holds the buffers events are encoded in.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // SignCheckpoint signs a checkpoint covering every event written so far
 // (unless the latest already does), stores it and returns it.

@@ -86,6 +86,7 @@ func Open(cfg Config) (*Store, error) {
 		flights:    make(chan *flight, syncSlots),
 		syncerDone: make(chan struct{}),
 		slots:      make(chan int, syncSlots),
+		spare:      make(chan []byte, 2*syncSlots+2),
 		slot:       -1,
 	}
 	for i := range syncSlots {

@@ -132,6 +132,8 @@ func (l *Store) land(f *flight) {
 			err = l.fail(err)
 		}
 	}
+	l.putSpare(f.hashes)
+	l.putSpare(f.table)
 	if err == nil {
 		l.idx.addBatch(f.reqs)
 		l.size.Store(f.last)
@@ -150,6 +152,27 @@ func (l *Store) landFlight(f *flight) error {
 		return fmt.Errorf("writing table: %w", err)
 	}
 	return nil
+}
+
+// spareBuf returns an empty buffer from a landed flight, or nil.
+func (l *Store) spareBuf() []byte {
+	select {
+	case b := <-l.spare:
+		return b
+	default:
+		return nil
+	}
+}
+
+// putSpare keeps a landed flight's buffer for another.
+func (l *Store) putSpare(b []byte) {
+	if b == nil || cap(b) > 1<<20 {
+		return
+	}
+	select {
+	case l.spare <- b[:0]:
+	default:
+	}
 }
 
 // drain waits until every flight handed to the lander has landed, so

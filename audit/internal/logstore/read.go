@@ -8,8 +8,8 @@ import (
 	"io"
 	"iter"
 	"math"
-	"sort"
 	"slices"
+	"sort"
 
 	"golang.org/x/mod/sumdb/tlog"
 )

@@ -79,13 +79,31 @@ func parseSegmentHeader(b []byte) (uint64, error) {
 // JSON of body with seq and recorded in front. It returns the new buffer
 // and the record's offset within it.
 func appendEventFrame(dst []byte, seq uint64, recorded string, body []byte) ([]byte, int) {
-	start := len(dst)
+	start, rec := len(dst), len(dst)+frameHeaderSize+1
+	dst = append(beginEventFrame(dst, seq), recorded...)
+	return endEventFrame(dst, start, body), rec
+}
+
+// appendEventFrameAt is appendEventFrame with recorded as
+// RecordedString(t), formatted in place.
+func appendEventFrameAt(dst []byte, seq uint64, t time.Time, body []byte) ([]byte, int) {
+	start, rec := len(dst), len(dst)+frameHeaderSize+1
+	dst = t.UTC().AppendFormat(beginEventFrame(dst, seq), time.RFC3339Nano)
+	return endEventFrame(dst, start, body), rec
+}
+
+// beginEventFrame appends an event frame's header (to be filled by
+// endEventFrame) and its record up to the recorded time.
+func beginEventFrame(dst []byte, seq uint64) []byte {
 	dst = append(dst, 0, 0, 0, 0, 0, 0, 0, 0, kindEvent)
-	rec := len(dst)
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendUint(dst, seq, 10)
-	dst = append(dst, `,"recorded":"`...)
-	dst = append(dst, recorded...)
+	return append(dst, `,"recorded":"`...)
+}
+
+// endEventFrame appends the rest of the record, body's fields, and fills
+// in the header of the frame that starts at start.
+func endEventFrame(dst []byte, start int, body []byte) []byte {
 	dst = append(dst, '"')
 	if len(body) > 2 {
 		dst = append(dst, ',')
@@ -96,7 +114,7 @@ func appendEventFrame(dst []byte, seq uint64, recorded string, body []byte) ([]b
 	payload := dst[start+frameHeaderSize:]
 	binary.BigEndian.PutUint32(dst[start:], uint32(len(payload)))
 	binary.BigEndian.PutUint32(dst[start+4:], crc(payload))
-	return dst, rec
+	return dst
 }
 
 func appendCommitFrame(dst []byte, first uint64, count, batchLen, batchCRC uint32) []byte {

@@ -91,6 +91,7 @@ type Store struct {
 	syncerDone chan struct{}  // closed when the lander ends
 	syncAvg    atomic.Int64   // moving average of an fsync, ns
 	slots      chan int       // free sync slots
+	spare      chan []byte    // buffers of landed flights' hashes and table entries
 	slot       int            // the slot the writer holds, or -1 (writer)
 
 	// Published by the writer and lander goroutines for readers.
@@ -116,7 +117,8 @@ type segment struct {
 // Pending is an event on its way into the log, as a caller prepares it.
 type Pending struct {
 	// Body is the event's JSON object without "seq" and "recorded",
-	// which the store puts in front when it assigns them.
+	// which the store puts in front when it assigns them. Append copies
+	// it: the caller may reuse it once Append returns.
 	Body []byte
 	// Keys are the event's index keys.
 	Keys []string
@@ -214,14 +216,15 @@ func (l *Store) Append(ctx context.Context, p Pending) (uint64, error) {
 	if len(p.Body) > maxPayload-256 {
 		return 0, ErrTooLarge
 	}
-	req := &writeReq{keys: p.Keys, entry: p.Entry, done: make(chan error, 1)}
 	if err := l.enter(); err != nil {
 		return 0, err
 	}
+	req := reqPool.Get().(*writeReq)
+	req.keys, req.entry = p.Keys, p.Entry
 	// From here the event will be committed whatever happens to ctx: a
 	// reserved seq is never left empty.
 	req.seq = l.reserved.Add(1)
-	req.frame, req.rec = appendEventFrame(make([]byte, 0, len(p.Body)+96), req.seq, RecordedString(l.cfg.Now()), p.Body)
+	req.frame, req.rec = appendEventFrameAt(getFrame(len(p.Body)+96), req.seq, l.cfg.Now(), p.Body)
 	req.leaf = tlog.RecordHash(req.frame[req.rec:])
 	l.reqs <- req
 	l.inflight.Done()
@@ -233,12 +236,40 @@ func (l *Store) Append(ctx context.Context, p Pending) (uint64, error) {
 	}
 	select {
 	case err := <-req.done:
+		// Nothing touches req once it is answered: it can serve another
+		// event. (After ctx ends the answer is still to come: req is left
+		// to the garbage collector.)
+		seq := req.seq
+		*req = writeReq{done: req.done}
+		reqPool.Put(req)
 		if err != nil {
 			return 0, err
 		}
-		return req.seq, nil
+		return seq, nil
 	case <-ctx.Done():
 		return 0, ctx.Err()
+	}
+}
+
+// reqPool holds writeReqs, each with its done channel, for reuse.
+var reqPool = sync.Pool{New: func() any { return &writeReq{done: make(chan error, 1)} }}
+
+// framePool holds the buffers of frames that the writer has copied into
+// a batch.
+var framePool sync.Pool
+
+// getFrame returns an empty buffer for a frame of about n bytes.
+func getFrame(n int) []byte {
+	if p, ok := framePool.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, max(n, 1024))
+}
+
+// putFrame returns a frame's buffer for reuse.
+func putFrame(b []byte) {
+	if cap(b) <= 16<<10 {
+		framePool.Put(&b)
 	}
 }
 
@@ -590,9 +621,11 @@ func (l *Store) writeBatch(batch []*writeReq) (*flight, error) {
 		l.next++
 		frameOff := l.seg.size + int64(len(buf))
 		buf = append(buf, r.frame...)
+		putFrame(r.frame)
 		l.hashes.addLeaf(int64(r.seq-1), r.leaf)
 		e := r.entry
 		e.Seg, e.Off, e.N = l.seg.first, uint32(frameOff), uint32(len(r.frame)-r.rec)
+		r.frame = nil
 		l.table.add(e)
 	}
 	buf = appendCommitFrame(buf, first, uint32(len(batch)), uint32(len(buf)), crc32.Checksum(buf, castagnoli))
@@ -605,8 +638,8 @@ func (l *Store) writeBatch(batch []*writeReq) (*flight, error) {
 	}
 	l.seg.size += int64(len(buf))
 	f := &flight{seg: l.seg, reqs: slices.Clone(batch), last: l.next - 1}
-	f.hashes, f.nhashes = l.hashes.take(nil)
-	f.table = l.table.take()
+	f.hashes, f.nhashes = l.hashes.take(l.spareBuf())
+	f.table = l.table.take(l.spareBuf())
 	if l.cfg.CheckpointEachCommit {
 		c, err := l.witnessCheckpoint()
 		if err != nil {

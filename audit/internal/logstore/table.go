@@ -87,10 +87,11 @@ func (t *table) flush() error {
 	return nil
 }
 
-// take hands over the queued entries, to be written by writeTaken.
-func (t *table) take() []byte {
+// take hands over the queued entries, to be written by writeTaken, and
+// continues in buf (empty) for the next.
+func (t *table) take(buf []byte) []byte {
 	b := t.pending
-	t.pending = nil
+	t.pending = buf
 	return b
 }
 
