@@ -8,8 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shcrkit/shcrkit"
 	"golang.org/x/oauth2"
+
+	"github.com/shcrkit/shcrkit"
 )
 
 // Defaults of SessionTokens.

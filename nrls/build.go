@@ -4,7 +4,10 @@ import (
 	"time"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/nrls/internal/immutable"
 )
 
 // PointerSpec is what a producer knows about a record it wants to point
@@ -64,8 +67,8 @@ type PointerSpec struct {
 func NewPointer(spec PointerSpec) (Pointer, error) {
 	doc := buildResource(spec)
 	p := PointerFrom(doc)
-	p.snap = snapshot{} // a new pointer was not read from the service
-	if err := Validate(p); err != nil {
+	p.snap = immutable.Snapshot{} // a new pointer was not read from the service
+	if err := p.Validate(); err != nil {
 		return Pointer{}, err
 	}
 	return p, nil
@@ -99,9 +102,9 @@ func buildResource(s PointerSpec) fhir.DocumentReference {
 	}
 	typ := Concept{Code: s.Type}
 	cat := Concept{}
-	if rt, ok := Types.Lookup(s.Type); ok {
-		typ = rt.Concept()
-		cat = rt.Category.Concept()
+	if rt, ok := LookupType(s.Type); ok {
+		typ = rt.Concept
+		cat = rt.Category
 	}
 	doc := fhir.DocumentReference{
 		Status:    fhir.DocumentReferenceStatusCurrent,
@@ -115,10 +118,10 @@ func buildResource(s PointerSpec) fhir.DocumentReference {
 				Url:         ptr(s.URL),
 				Title:       optional(s.Title),
 			},
-			Format: &fhir.Coding{System: ptr(FormatSystem), Code: ptr(string(s.Format)), Display: ptr(s.Format.Display())},
+			Format: &fhir.Coding{System: ptr(codesystem.NRLFormat), Code: ptr(string(s.Format)), Display: ptr(formats.display(s.Format))},
 			Extension: []fhir.Extension{
-				codedExtension(StabilityExtensionURL, StabilitySystem, string(s.Stability), s.Stability.Display()),
-				codedExtension(RetrievalExtensionURL, s.Retrieval.system(), string(s.Retrieval), s.Retrieval.Display()),
+				codedExtension(codesystem.NRLStabilityExtension, codesystem.NRLStability, string(s.Stability), stabilities.display(s.Stability)),
+				codedExtension(codesystem.NRLRetrievalExtension, s.Retrieval.system(), string(s.Retrieval), retrievals.display(s.Retrieval)),
 			},
 		}},
 		Context: &fhir.DocumentReferenceContext{PracticeSetting: snomedConcept(s.PracticeSetting)},
@@ -130,7 +133,7 @@ func buildResource(s PointerSpec) fhir.DocumentReference {
 		doc.Id = ptr(string(s.Custodian) + "-" + s.LocalID)
 	}
 	if s.ProviderASID != "" {
-		doc.Context.Related = []fhir.Reference{{Identifier: identifier(ASIDSystem, s.ProviderASID)}}
+		doc.Context.Related = []fhir.Reference{{Identifier: identifier(codesystem.SpineASID, s.ProviderASID)}}
 	}
 	if !s.Created.IsZero() {
 		doc.Content[0].Attachment.Creation = ptr(s.Created.Format(time.RFC3339))
@@ -166,7 +169,7 @@ func optional(s string) *string {
 }
 
 func snomedConcept(c Concept) *fhir.CodeableConcept {
-	coding := fhir.Coding{System: ptr(SNOMEDSystem), Code: ptr(c.Code)}
+	coding := fhir.Coding{System: ptr(codesystem.SNOMED), Code: ptr(c.Code)}
 	if c.Display != "" {
 		coding.Display = ptr(c.Display)
 	}

@@ -8,28 +8,20 @@ import (
 	"regexp"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
-// Service roots of the NRL. A consumer client (Search, Count, Get) uses a
-// consumer root, a producer client (Create, Update, Supersede, Delete,
-// and Search, Count and Get over its own pointers) a producer root.
+// Paths of the NRL's service roots below an NHS API platform host
+// (https://sandbox.api.service.nhs.uk, https://int.api.service.nhs.uk,
+// https://api.service.nhs.uk). A consumer client (Search, Count, Get) uses
+// the consumer root, a producer client (Create, Update, Supersede, Delete,
+// and Search, Count and Get over its own pointers) the producer root.
 const (
 	ConsumerPath = "/record-locator/consumer/FHIR/R4"
 	ProducerPath = "/record-locator/producer/FHIR/R4"
-
-	SandboxConsumerURL     = "https://sandbox.api.service.nhs.uk" + ConsumerPath
-	IntegrationConsumerURL = "https://int.api.service.nhs.uk" + ConsumerPath
-	ProductionConsumerURL  = "https://api.service.nhs.uk" + ConsumerPath
-	SandboxProducerURL     = "https://sandbox.api.service.nhs.uk" + ProducerPath
-	IntegrationProducerURL = "https://int.api.service.nhs.uk" + ProducerPath
-	ProductionProducerURL  = "https://api.service.nhs.uk" + ProducerPath
 )
-
-// HeaderEndUserOrganisation is the header naming the organisation a
-// request is made for.
-const HeaderEndUserOrganisation = "NHSD-End-User-Organisation-ODS"
 
 // Client talks to the National Record Locator as a consumer or a producer,
 // depending on its base URL. It is safe for concurrent use.
@@ -40,19 +32,19 @@ type Client struct {
 }
 
 // NewClient returns a client of the NRL at baseURL (e.g.
-// ProductionConsumerURL). The service refuses requests that do not name
+// "https://api.service.nhs.uk" + ConsumerPath). The service refuses requests that do not name
 // the organisation they are made for: each call takes it from the session
 // in its context (shcrkit.WithSession) or from WithEndUserOrganisation,
 // the application's default.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	var o options
-	o.cfg.Identity = fhirhttp.Identity{OrganisationHeader: HeaderEndUserOrganisation, RequireOrganisation: true, Service: "NRL"}
+	o.cfg.Identity = fhirhttp.Identity{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, RequireOrganisation: true, Service: "NRL"}
 	if err := o.cfg.SetBaseURL(baseURL); err != nil {
 		return nil, err
 	}
 	for _, opt := range opts {
 		if opt == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+			return nil, fmt.Errorf("%w: nil option", shcrkit.ErrInvalidOption)
 		}
 		if err := opt(&o); err != nil {
 			return nil, err

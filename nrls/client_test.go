@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 )
 
 func TestNewClientOptions(t *testing.T) {
@@ -28,28 +29,27 @@ func TestNewClientOptions(t *testing.T) {
 		opts []nrls.Option
 		ok   bool
 	}{
-		{"minimal", nrls.ProductionConsumerURL, []nrls.Option{org}, true},
-		{"every option", nrls.SandboxProducerURL, []nrls.Option{org,
+		{"minimal", productionConsumerURL, []nrls.Option{org}, true},
+		{"every option", "https://sandbox.api.service.nhs.uk" + nrls.ProducerPath, []nrls.Option{org,
 			nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})),
 			nrls.WithHTTPClient(&http.Client{}), nrls.WithLogger(slog.New(slog.DiscardHandler)),
 			nrls.WithMaxAttempts(1), nrls.WithMaxResponseBytes(4096), nrls.WithUserAgent("EPR/1.0"),
-			nrls.WithRetryWait(time.Millisecond, time.Second, time.Second), nrls.WithCorrelationID("c-1"),
+			nrls.WithRetryWait(time.Millisecond, time.Second, time.Second),
 			nrls.WithSearchGET()}, true},
-		{"lower-case organisation", nrls.ProductionConsumerURL, []nrls.Option{nrls.WithEndUserOrganisation("y90001")}, false},
-		{"empty organisation", nrls.ProductionConsumerURL, []nrls.Option{nrls.WithEndUserOrganisation("")}, false},
+		{"lower-case organisation", productionConsumerURL, []nrls.Option{nrls.WithEndUserOrganisation("y90001")}, false},
+		{"empty organisation", productionConsumerURL, []nrls.Option{nrls.WithEndUserOrganisation("")}, false},
 		{"relative base URL", "/record-locator", []nrls.Option{org}, false},
-		{"base URL with query", nrls.ProductionConsumerURL + "?a=b", []nrls.Option{org}, false},
-		{"nil option", nrls.ProductionConsumerURL, []nrls.Option{org, nil}, false},
-		{"nil token source", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithTokenSource(nil)}, false},
-		{"nil HTTP client", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithHTTPClient(nil)}, false},
-		{"nil logger", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithLogger(nil)}, false},
-		{"zero attempts", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithMaxAttempts(0)}, false},
-		{"eleven attempts", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithMaxAttempts(11)}, false},
-		{"tiny response cap", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithMaxResponseBytes(10)}, false},
-		{"blank user agent", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithUserAgent(" ")}, false},
-		{"user agent with newline", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithUserAgent("a\nb")}, false},
-		{"inverted retry waits", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithRetryWait(time.Second, time.Millisecond, 0)}, false},
-		{"correlation ID with newline", nrls.ProductionConsumerURL, []nrls.Option{org, nrls.WithCorrelationID("a\r\nb")}, false},
+		{"base URL with query", productionConsumerURL + "?a=b", []nrls.Option{org}, false},
+		{"nil option", productionConsumerURL, []nrls.Option{org, nil}, false},
+		{"nil token source", productionConsumerURL, []nrls.Option{org, nrls.WithTokenSource(nil)}, false},
+		{"nil HTTP client", productionConsumerURL, []nrls.Option{org, nrls.WithHTTPClient(nil)}, false},
+		{"nil logger", productionConsumerURL, []nrls.Option{org, nrls.WithLogger(nil)}, false},
+		{"zero attempts", productionConsumerURL, []nrls.Option{org, nrls.WithMaxAttempts(0)}, false},
+		{"eleven attempts", productionConsumerURL, []nrls.Option{org, nrls.WithMaxAttempts(11)}, false},
+		{"tiny response cap", productionConsumerURL, []nrls.Option{org, nrls.WithMaxResponseBytes(10)}, false},
+		{"blank user agent", productionConsumerURL, []nrls.Option{org, nrls.WithUserAgent(" ")}, false},
+		{"user agent with newline", productionConsumerURL, []nrls.Option{org, nrls.WithUserAgent("a\nb")}, false},
+		{"inverted retry waits", productionConsumerURL, []nrls.Option{org, nrls.WithRetryWait(time.Second, time.Millisecond, 0)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +60,7 @@ func TestNewClientOptions(t *testing.T) {
 				assert.Equal(t, tt.base, c.BaseURL())
 				return
 			}
-			assert.ErrorIs(t, err, nrls.ErrInvalidOption)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 			assert.Nil(t, c)
 		})
 	}
@@ -74,7 +74,7 @@ func TestRequestHeaders(t *testing.T) {
 		return nil
 	}))
 	c := consumer(t, srv, nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token-1"})),
-		nrls.WithUserAgent("EPR/2.1"), nrls.WithCorrelationID("default-corr"))
+		nrls.WithUserAgent("EPR/2.1"))
 
 	reqID := uuid.NewString()
 	_, err := c.Search(shcrkit.WithRequestID(shcrkit.WithCorrelationID(ctx, "corr-7"), reqID), pdstest.PatientNormal)
@@ -93,7 +93,7 @@ func TestRequestHeaders(t *testing.T) {
 	assert.Equal(t, "application/fhir+json", h.Get("Accept"))
 
 	h2 := reqs[1].Header
-	assert.Equal(t, "default-corr", h2.Get("X-Correlation-ID"))
+	assert.Empty(t, h2.Get("X-Correlation-ID"), "no correlation ID unless the context carries one")
 	_, err = uuid.Parse(h2.Get("X-Request-ID"))
 	assert.NoError(t, err)
 	assert.NotEqual(t, reqID, h2.Get("X-Request-ID"), "a fresh request ID per call")
@@ -227,3 +227,7 @@ func TestErrorsHideNHSNumbers(t *testing.T) {
 	assert.NotEmpty(t, logs.String())
 	assert.NotContains(t, logs.String(), string(testNHS), "the GET query string is not logged")
 }
+
+// productionConsumerURL is the live consumer service root; no test sends
+// anything there.
+const productionConsumerURL = "https://api.service.nhs.uk" + nrls.ConsumerPath

@@ -1,36 +1,18 @@
 package nrls
 
-import "strings"
+import (
+	"strings"
 
-// Code systems, extension URLs and identifier systems of NRL pointers.
-const (
-	// SNOMEDSystem is the code system of record types, categories and
-	// practice settings.
-	SNOMEDSystem = "http://snomed.info/sct"
-	// FormatSystem is the code system of content[].format.
-	FormatSystem = "https://fhir.nhs.uk/England/CodeSystem/England-NRLFormatCode"
-	// StabilityExtensionURL is the URL of the content stability extension
-	// on content[].
-	StabilityExtensionURL = "https://fhir.nhs.uk/England/StructureDefinition/Extension-England-ContentStability"
-	// StabilitySystem is the code system inside the content stability
-	// extension.
-	StabilitySystem = "https://fhir.nhs.uk/England/CodeSystem/England-NRLContentStability"
-	// RetrievalExtensionURL is the URL of the retrieval mechanism
-	// extension on content[].
-	RetrievalExtensionURL = "https://fhir.nhs.uk/England/StructureDefinition/Extension-England-NRLRetrievalMechanism"
-	// RetrievalSystem is the code system inside the retrieval mechanism
-	// extension, as the service's API specification names it.
-	RetrievalSystem = "https://fhir.nhs.uk/England/CodeSystem/England-NRLRetrievalMechanism"
-	// RetrievalValueSetSystem is the code system the later retrieval
-	// mechanism value set uses for the same concept (with NDR and
-	// Direct_InContext). Pointers using it are read, and accepted.
-	RetrievalValueSetSystem = "https://fhir.nhs.uk/England/CodeSystem/England-RetrievalMechanismNRL"
-	// ASIDSystem identifies a Spine accredited system (ASID) in
-	// context.related: the provider an SSP request goes to.
-	ASIDSystem = "https://fhir.nhs.uk/Id/nhsSpineASID"
-	// RelatesToReplaces is the relatesTo code of a superseding pointer.
-	RelatesToReplaces = "replaces"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 )
+
+// codeSet holds the displays of one code type's codes: a code is valid
+// when it has a display.
+type codeSet[T ~string] map[T]string
+
+func (s codeSet[T]) display(c T) string { return s[c] }
+
+func (s codeSet[T]) valid(c T) bool { return s[c] != "" }
 
 // Format says whether the record a pointer leads to is a contact page, an
 // unstructured document or structured data (content[].format).
@@ -43,19 +25,12 @@ const (
 	FormatStructured     Format = "urn:nhs-ic:structured"
 )
 
-// formatDisplays are the code system's displays of the formats.
-var formatDisplays = map[Format]string{
+// formats are the code system's displays of the formats.
+var formats = codeSet[Format]{
 	FormatContactDetails: "Contact details (HTTP Unsecured)",
 	FormatUnstructured:   "Unstructured Document",
 	FormatStructured:     "Structured Document",
 }
-
-// Display returns the code system's display for f, or "" for an unknown
-// format.
-func (f Format) Display() string { return formatDisplays[f] }
-
-// Valid reports whether f is a code of the format code system.
-func (f Format) Valid() bool { return formatDisplays[f] != "" }
 
 // Stability says whether a record is fixed once written (static) or built
 // afresh on every retrieval (dynamic).
@@ -67,15 +42,8 @@ const (
 	StabilityDynamic Stability = "dynamic"
 )
 
-// stabilityDisplays are the code system's displays of the stability codes.
-var stabilityDisplays = map[Stability]string{StabilityStatic: "Static", StabilityDynamic: "Dynamic"}
-
-// Display returns the code system's display for s ("Static", "Dynamic"),
-// or "" for an unknown code.
-func (s Stability) Display() string { return stabilityDisplays[s] }
-
-// Valid reports whether s is a content stability code.
-func (s Stability) Valid() bool { return stabilityDisplays[s] != "" }
+// stabilities are the code system's displays of the stability codes.
+var stabilities = codeSet[Stability]{StabilityStatic: "Static", StabilityDynamic: "Dynamic"}
 
 // RetrievalMechanism says how a consumer fetches the record a pointer
 // leads to.
@@ -93,8 +61,8 @@ const (
 	RetrievalDirectInContext RetrievalMechanism = "Direct_InContext"
 )
 
-// retrievalDisplays are the displays of the retrieval mechanisms.
-var retrievalDisplays = map[RetrievalMechanism]string{
+// retrievals are the displays of the retrieval mechanisms.
+var retrievals = codeSet[RetrievalMechanism]{
 	RetrievalSSP:             "Spine Secure Proxy",
 	RetrievalDirect:          "Direct",
 	RetrievalLDR:             "Large Document Retrieval",
@@ -103,20 +71,14 @@ var retrievalDisplays = map[RetrievalMechanism]string{
 	RetrievalNDR:             "National Document Repository",
 }
 
-// Display returns the display of m, or "" for an unknown mechanism.
-func (m RetrievalMechanism) Display() string { return retrievalDisplays[m] }
-
 // system returns the code system a mechanism is written with.
 func (m RetrievalMechanism) system() string {
 	switch m {
 	case RetrievalNDR, RetrievalDirectInContext:
-		return RetrievalValueSetSystem
+		return codesystem.NRLRetrievalValueSet
 	}
-	return RetrievalSystem
+	return codesystem.NRLRetrieval
 }
-
-// Valid reports whether m is a known retrieval mechanism.
-func (m RetrievalMechanism) Valid() bool { return retrievalDisplays[m] != "" }
 
 // sameSystem compares code systems the way the service's own examples
 // need: one published example writes the content stability system with a

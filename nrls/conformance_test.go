@@ -9,13 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/conformance"
 
-	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/nrls"
 )
 
 // conformanceDir returns the shared conformance material for nrl, skipping
@@ -80,18 +82,18 @@ func checkExamplePointer(t *testing.T, name string, raw []byte) {
 	assert.True(t, p.NHSNumber.Valid(), "subject")
 	assert.True(t, p.Custodian.Valid(), "custodian")
 	assert.True(t, strings.HasPrefix(p.ID, string(p.Custodian)+"-"), "ID prefixed by the custodian")
-	rt, ok := p.RecordType()
+	rt, ok := nrls.LookupType(p.Type.Code)
 	require.True(t, ok)
 	assert.Equal(t, rt.Category.Code, p.Category.Code)
 	assert.Equal(t, nrls.StabilityStatic, stabilityOr(p.Stability, nrls.StabilityStatic, name))
 
-	err = nrls.Validate(p)
+	err = p.Validate()
 	if strings.Contains(name, "with-ssp-content") {
 		// This example carries no content stability extension, which
 		// the published specification requires.
 		var v *nrls.ValidationError
 		require.True(t, errors.As(err, &v))
-		assert.Equal(t, []string{"content[0].extension"}, v.Fields())
+		assert.Equal(t, []string{"content[0].extension"}, nrls.Fields(v))
 		assert.Equal(t, "012345678910", p.ProviderASID)
 		assert.True(t, p.IsSSP())
 		return
@@ -148,7 +150,7 @@ func checkExampleBundle(t *testing.T, raw []byte) {
 	assert.Equal(t, nrls.RetrievalSSP, p.Retrieval)
 	assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, p.Confidentiality)
 	assert.Len(t, p.ProviderASID, 12)
-	assert.NoError(t, nrls.Validate(p))
+	assert.NoError(t, p.Validate())
 	u, err := p.SSPURL("https://proxy.example")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(u, "https://proxy.example/https%3A%2F%2F"), u)
@@ -170,25 +172,23 @@ func checkValueSet(t *testing.T, m map[string]any) {
 	for _, c := range concepts {
 		switch id := m["id"]; id {
 		case "NRLF-RecordType":
-			if c.system != nrls.SNOMEDSystem {
+			if c.system != codesystem.SNOMED {
 				continue // imaging codes of another system
 			}
-			rt, ok := nrls.Types.Lookup(c.code)
+			rt, ok := nrls.LookupType(c.code)
 			if assert.True(t, ok, c.code) {
-				assert.True(t, rt.DisplayMatches(c.display), "%s: %q", c.code, c.display)
+				assert.True(t, nrls.DisplayMatches(rt, c.display), "%s: %q", c.code, c.display)
 			}
 		case "NRLF-RecordCategory":
-			cat, ok := nrls.Types.Category(c.code)
+			cat, ok := nrls.LookupCategory(c.code)
 			if assert.True(t, ok, c.code) {
 				assert.Equal(t, c.display, cat.Display)
 			}
 		case "NRLF-FormatCode":
-			assert.Equal(t, nrls.FormatSystem, c.system)
-			assert.Equal(t, c.display, nrls.Format(c.code).Display())
+			assert.Equal(t, codesystem.NRLFormat, c.system)
+			assert.Equal(t, c.display, nrls.FormatDisplay(nrls.Format(c.code)))
 		case "England-RetrievalMechanism":
-			m := nrls.RetrievalMechanism(c.code)
-			assert.True(t, m.Valid(), c.code)
-			assert.Equal(t, c.display, m.Display())
+			assert.Equal(t, c.display, nrls.RetrievalDisplay(nrls.RetrievalMechanism(c.code)), c.code)
 		default:
 			t.Fatalf("unexpected value set %v", id)
 		}
@@ -216,8 +216,8 @@ func checkLegacySeed(t *testing.T, raw []byte) {
 		assert.NotEmpty(t, p.URL)
 		// A legacy pointer breaks today's rules; validation says where.
 		var v *nrls.ValidationError
-		require.ErrorAs(t, nrls.Validate(p), &v)
-		assert.True(t, v.Has("category[0].coding[0].system"), "LOINC category: %v", v.Fields())
+		require.ErrorAs(t, p.Validate(), &v)
+		assert.Contains(t, nrls.Fields(v), "category[0].coding[0].system", "LOINC category")
 	}
 }
 

@@ -6,9 +6,9 @@
 //
 // # Clients
 //
-// NewClient takes the service root (ProductionConsumerURL,
-// ProductionProducerURL, or the sandbox and integration roots) and
-// options. Every request names the organisation it is made for in
+// NewClient takes the service root (an NHS API platform host followed by
+// ConsumerPath or ProducerPath, as in
+// "https://int.api.service.nhs.uk" + ConsumerPath) and options. Every request names the organisation it is made for in
 // NHSD-End-User-Organisation-ODS: the organisation of the session in the
 // call's context (shcrkit.WithSession), or WithEndUserOrganisation, the
 // application's default; a call with neither is refused before any
@@ -23,8 +23,8 @@
 //
 // Search returns a patient's pointers, narrowed by WithCustodian,
 // WithTypes and WithCategories. It sends POST /DocumentReference/_search
-// with a JSON body, as the service prefers (ViaGET or WithSearchGET send
-// GET with a query string instead). Count asks for _summary=count. Get
+// with a JSON body, as the service prefers (a client made WithSearchGET
+// sends GET with a query string instead). Count asks for _summary=count. Get
 // reads one pointer by ID. The service sends all matches at once; a search
 // that finds nothing, whether answered with an empty Bundle or with
 // NO_RECORD_FOUND, returns no pointers and no error.
@@ -33,8 +33,8 @@
 // OperationOutcome standing for a stored pointer the service could not
 // read, or (in a damaged index) a pointer to another patient's record.
 // These never fail the search and are never returned as the patient's
-// pointers: they are left out and reported as Problems, by SearchAll and
-// by Search with WithProblems, and logged. A clinician must not see one
+// pointers: they are left out, reported as Problems by SearchAll, and
+// logged. A clinician must not see one
 // patient's record offered as another's.
 //
 // # Pointers

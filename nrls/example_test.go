@@ -15,22 +15,21 @@ import (
 func ExampleClient_Search() {
 	srv := nrlstest.NewServer()
 	defer srv.Close()
-	c := srv.Client() // or nrls.NewClient(nrls.ProductionConsumerURL, nrls.WithEndUserOrganisation(...), ...)
+	c := srv.Client() // or nrls.NewClient("https://api.service.nhs.uk"+nrls.ConsumerPath, nrls.WithEndUserOrganisation(...), ...)
 
-	var problems []nrls.Problem
-	ptrs, err := c.Search(context.Background(), pdstest.PatientNormal,
-		nrls.WithCategories(nrls.CategoryCarePlan.Code), nrls.WithProblems(&problems))
+	res, err := c.SearchAll(context.Background(), pdstest.PatientNormal,
+		nrls.WithCategories(nrls.CategoryCarePlan.Code))
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, p := range ptrs {
+	for _, p := range res.Pointers {
 		line := fmt.Sprintf("%s: %s, via %s", p.Custodian, p.Type.Display, p.Retrieval)
 		if p.Confidentiality.Restricted() {
 			line += " (restricted pointer)"
 		}
 		fmt.Println(line)
 	}
-	fmt.Println("entries left out:", len(problems))
+	fmt.Println("entries left out:", len(res.Problems))
 	// Output:
 	// RNR: Mental health crisis plan, via SSP
 	// RWV: Emergency health care plan, via Direct

@@ -9,12 +9,14 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/testcert"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // countingTransport stands for a caller's instrumentation around the
@@ -63,7 +65,7 @@ func TestMutualTLS(t *testing.T) {
 	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")
 
 	_, err = nrls.NewClient(base, nrls.WithTLS(nil, nil))
-	require.ErrorIs(t, err, nrls.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 	_, err = nrls.NewClient(base, nrls.WithTLS(&cert, roots), nrls.WithHTTPClient(&http.Client{Transport: countingTransport{http.DefaultTransport, &n}}))
-	require.ErrorIs(t, err, nrls.ErrInvalidOption, "TLS goes on the SDK's transport; the caller's wraps it")
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption, "TLS goes on the SDK's transport; the caller's wraps it")
 }

@@ -8,18 +8,16 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
-// ErrInvalidOption is matched by every error an Option returns.
-var ErrInvalidOption = fhirhttp.ErrInvalidOption
-
 // Option configures a Client. Options check their input and make NewClient
-// fail on a bad value.
+// fail on a bad value with an error matching shcrkit.ErrInvalidOption.
 type Option func(*options) error
 
 type options struct {
@@ -57,7 +55,7 @@ func WithHTTPClient(hc *http.Client) Option {
 func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
 	return func(o *options) error {
 		if !ods.Valid() {
-			return fmt.Errorf("%w: end-user organisation must be an upper-case ODS code", ErrInvalidOption)
+			return fmt.Errorf("%w: end-user organisation must be an upper-case ODS code", shcrkit.ErrInvalidOption)
 		}
 		return o.cfg.SetOrganisation(ods)
 	}
@@ -91,12 +89,6 @@ func WithUserAgent(ua string) Option {
 // Retry-After answer is honoured.
 func WithRetryWait(min, max, maxRetryAfter time.Duration) Option {
 	return func(o *options) error { return o.cfg.SetRetryWait(min, max, maxRetryAfter) }
-}
-
-// WithCorrelationID sets the X-Correlation-ID sent when the context
-// carries none (see shcrkit.WithCorrelationID).
-func WithCorrelationID(id string) Option {
-	return func(o *options) error { return o.cfg.SetCorrelationID(id) }
 }
 
 // WithSearchGET makes searches and counts use GET /DocumentReference with

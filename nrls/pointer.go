@@ -10,7 +10,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/nrls/internal/immutable"
 )
 
 // Pointer is an NRL pointer: the FHIR DocumentReference as the service
@@ -78,17 +81,13 @@ type Pointer struct {
 
 	// snap records the fields the service keeps immutable, as read, so
 	// that Update can refuse a change to them before a round trip.
-	snap snapshot
+	snap immutable.Snapshot
 }
-
-// ErrMalformedPointer is matched by the errors of ParsePointer for a body
-// that is not a FHIR DocumentReference.
-var ErrMalformedPointer = errors.New("nrls: malformed pointer")
 
 // ParsePointer decodes a FHIR R4 DocumentReference and returns it with its
 // view. It is lenient: a pointer that breaks the service's rules still
 // parses (use Validate to check it); only a body that is not a
-// DocumentReference fails, with an error matching ErrMalformedPointer and
+// DocumentReference fails, with an error matching
 // shcrkit.ErrMalformedResponse.
 func ParsePointer(b []byte) (Pointer, error) {
 	var probe struct {
@@ -165,7 +164,7 @@ type malformedError struct{ msg string }
 func (e *malformedError) Error() string { return "nrls: malformed pointer: " + e.msg }
 
 func (e *malformedError) Is(target error) bool {
-	return target == ErrMalformedPointer || target == shcrkit.ErrMalformedResponse
+	return target == shcrkit.ErrMalformedResponse
 }
 
 func malformed(format string, args ...any) error {
@@ -202,7 +201,7 @@ func clipText(s string, n int) string {
 func PointerFrom(doc fhir.DocumentReference) Pointer {
 	p := Pointer{Resource: doc}
 	p.fillView()
-	p.snap = takeSnapshot(&p.Resource)
+	p.snap = immutable.Take(&p.Resource)
 	return p
 }
 
@@ -238,11 +237,11 @@ func (p *Pointer) fillView() {
 		for i := range c.Extension {
 			e := &c.Extension[i]
 			switch e.Url {
-			case StabilityExtensionURL:
+			case codesystem.NRLStabilityExtension:
 				if p.Stability == "" {
 					p.Stability = Stability(extensionCode(e))
 				}
-			case RetrievalExtensionURL:
+			case codesystem.NRLRetrievalExtension:
 				if p.Retrieval == "" {
 					p.Retrieval = RetrievalMechanism(extensionCode(e))
 				}
@@ -254,7 +253,7 @@ func (p *Pointer) fillView() {
 			p.PracticeSetting = firstCoding(ctx.PracticeSetting)
 		}
 		for _, r := range ctx.Related {
-			if r.Identifier != nil && str(r.Identifier.System) == ASIDSystem {
+			if r.Identifier != nil && str(r.Identifier.System) == codesystem.SpineASID {
 				p.ProviderASID = str(r.Identifier.Value)
 				break
 			}
@@ -278,9 +277,6 @@ func (p *Pointer) fillView() {
 func (p Pointer) IsSSP() bool {
 	return p.Retrieval == RetrievalSSP || hasScheme(p.URL, "ssp")
 }
-
-// RecordType returns the registry entry of the pointer's type.
-func (p Pointer) RecordType() (RecordType, bool) { return Types.Lookup(p.Type.Code) }
 
 func hasScheme(u, scheme string) bool {
 	return len(u) > len(scheme)+3 && strings.EqualFold(u[:len(scheme)], scheme) && u[len(scheme):len(scheme)+3] == "://"

@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
-	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/nrls"
 )
 
 // pointerJSON is a pointer written the way the service writes one, with
@@ -80,7 +81,7 @@ func TestParsePointerView(t *testing.T) {
 	assert.Equal(t, "Crisis plan", p.Title)
 	assert.Equal(t, "Agreed at review", p.Description)
 	assert.True(t, p.IsSSP())
-	rt, ok := p.RecordType()
+	rt, ok := nrls.LookupType(p.Type.Code)
 	require.True(t, ok)
 	assert.Equal(t, nrls.CategoryCarePlan, rt.Category)
 }
@@ -178,7 +179,7 @@ func TestParsePointerRejectsNonPointers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := nrls.ParsePointer([]byte(body))
 			require.Error(t, err)
-			assert.ErrorIs(t, err, nrls.ErrMalformedPointer)
+			assert.ErrorIs(t, err, shcrkit.ErrMalformedResponse)
 			assert.ErrorIs(t, err, shcrkit.ErrMalformedResponse)
 			assert.NotContains(t, err.Error(), "9490000019")
 		})
@@ -209,17 +210,16 @@ func TestPointerJSONKeepsResource(t *testing.T) {
 
 func TestCodes(t *testing.T) {
 	for _, f := range []nrls.Format{nrls.FormatContactDetails, nrls.FormatUnstructured, nrls.FormatStructured} {
-		assert.True(t, f.Valid(), f)
-		assert.NotEmpty(t, f.Display())
+		assert.NotEmpty(t, nrls.FormatDisplay(f), f)
 	}
-	assert.False(t, nrls.Format("urn:x").Valid())
+	assert.Empty(t, nrls.FormatDisplay("urn:x"))
 	for _, st := range []nrls.Stability{nrls.StabilityStatic, nrls.StabilityDynamic} {
-		assert.True(t, st.Valid())
+		assert.NotEmpty(t, nrls.StabilityDisplay(st))
 	}
-	assert.False(t, nrls.Stability("Static").Valid(), "codes are lower case")
+	assert.Empty(t, nrls.StabilityDisplay("Static"), "codes are lower case")
 	for _, m := range []nrls.RetrievalMechanism{nrls.RetrievalSSP, nrls.RetrievalDirect, nrls.RetrievalLDR,
 		nrls.RetrievalInContext, nrls.RetrievalNDR, nrls.RetrievalDirectInContext} {
-		assert.True(t, m.Valid(), m)
+		assert.NotEmpty(t, nrls.RetrievalDisplay(m), m)
 	}
-	assert.False(t, nrls.RetrievalMechanism("ssp").Valid())
+	assert.Empty(t, nrls.RetrievalDisplay("ssp"))
 }

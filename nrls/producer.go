@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
@@ -40,7 +41,7 @@ func (c *Client) Create(ctx context.Context, p Pointer) (string, error) {
 	}
 	loc := resp.Header.Get("Location")
 	id, _ := url.PathUnescape(path.Base(loc))
-	if loc == "" || !ValidID(id) {
+	if loc == "" || !validID(id) {
 		return "", fmt.Errorf("%w: create answered without the new pointer's Location [request %s]",
 			shcrkit.ErrMalformedResponse, resp.RequestID)
 	}
@@ -84,7 +85,7 @@ func (c *Client) Update(ctx context.Context, p Pointer) error {
 	if err := c.checkWrite(ctx, &p.Resource); err != nil {
 		return err
 	}
-	if p.snap.taken() {
+	if p.snap.Taken() {
 		if err := checkImmutable(p.snap, &p.Resource); err != nil {
 			return err
 		}
@@ -108,7 +109,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	}
 	var v ValidationError
 	switch {
-	case !ValidID(id):
+	case !validID(id):
 		v.add("id", "must be a pointer ID, \"<ODS code>-<local ID>\"")
 	case !strings.HasPrefix(id, string(org)+"-"):
 		v.add("id", "must be a pointer of the end-user organisation %q: a producer deletes only its own", org)

@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestCreate(t *testing.T) {
@@ -161,7 +163,7 @@ func TestUpdate(t *testing.T) {
 		require.NoError(t, err)
 		q.Resource.Type.Coding[0].Code = s(nrls.TypeRespectForm)
 		q.Resource.Type.Coding[0].Display = s("ReSPECT form")
-		q.Resource.Category[0] = codeable(nrls.SNOMEDSystem, "734163000", "Care plan")
+		q.Resource.Category[0] = codeable(codesystem.SNOMED, "734163000", "Care plan")
 		before := len(srv.Requests())
 		requireField(t, prod.Update(ctx, q), "type")
 		assert.Len(t, srv.Requests(), before)

@@ -11,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
@@ -22,7 +24,6 @@ type searchQuery struct {
 	custodian  shcrkit.ODSCode
 	types      []string
 	categories []string
-	problems   *[]Problem
 	method     string
 	err        error
 }
@@ -52,25 +53,6 @@ func WithCategories(codes ...string) SearchOption {
 	return func(q *searchQuery) { q.categories = q.addTokens(q.categories, "category", codes) }
 }
 
-// WithProblems makes Search store in *dst the entries it left out (see
-// SearchResult.Problems). *dst is replaced, not appended to.
-func WithProblems(dst *[]Problem) SearchOption {
-	return func(q *searchQuery) {
-		if dst == nil {
-			q.fail("WithProblems needs a non-nil destination")
-			return
-		}
-		q.problems = dst
-	}
-}
-
-// ViaGET sends this search as GET /DocumentReference with a query string.
-func ViaGET() SearchOption { return func(q *searchQuery) { q.method = http.MethodGet } }
-
-// ViaPOST sends this search as POST /DocumentReference/_search with a JSON
-// body, the service's preferred form and the default.
-func ViaPOST() SearchOption { return func(q *searchQuery) { q.method = http.MethodPost } }
-
 func (q *searchQuery) fail(msg string) {
 	if q.err == nil {
 		q.err = fmt.Errorf("%w: %s", shcrkit.ErrInvalidRequest, msg)
@@ -90,7 +72,7 @@ func (q *searchQuery) addTokens(dst []string, what string, codes []string) []str
 		system, code, ok := strings.Cut(c, "|")
 		switch {
 		case !ok:
-			c = SNOMEDSystem + "|" + c
+			c = codesystem.SNOMED + "|" + c
 		case system == "" || code == "" || strings.Contains(code, "|"):
 			q.fail(what + " tokens must be system|code")
 			continue
@@ -122,8 +104,8 @@ type SearchResult struct {
 // that finds nothing returns an empty slice and no error, whether the
 // service answers with an empty Bundle or with NO_RECORD_FOUND.
 //
-// Entries that are not this patient's pointers are left out and, with
-// WithProblems, reported; see SearchAll.
+// Entries that are not this patient's pointers are left out, each logged
+// as a warning; SearchAll reports them.
 func (c *Client) Search(ctx context.Context, nhs shcrkit.NHSNumber, opts ...SearchOption) ([]Pointer, error) {
 	res, err := c.SearchAll(ctx, nhs, opts...)
 	if err != nil {
@@ -135,12 +117,9 @@ func (c *Client) Search(ctx context.Context, nhs shcrkit.NHSNumber, opts ...Sear
 // SearchAll is Search returning the whole result: the pointers, the
 // entries left out, the total the service reported and the request ID.
 func (c *Client) SearchAll(ctx context.Context, nhs shcrkit.NHSNumber, opts ...SearchOption) (*SearchResult, error) {
-	q, req, err := c.searchRequest(nhs, false, opts)
+	_, req, err := c.searchRequest(nhs, false, opts)
 	if err != nil {
 		return nil, err
-	}
-	if q.problems != nil {
-		*q.problems = nil
 	}
 	resp, err := c.http.Do(ctx, req)
 	if err != nil {
@@ -159,9 +138,6 @@ func (c *Client) SearchAll(ctx context.Context, nhs shcrkit.NHSNumber, opts ...S
 	for _, p := range res.Problems {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "nrls: search entry left out",
 			slog.String("problem", p.String()), slog.String("request_id", res.RequestID))
-	}
-	if q.problems != nil {
-		*q.problems = res.Problems
 	}
 	return res, nil
 }

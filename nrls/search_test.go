@@ -8,12 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func ids(ps []nrls.Pointer) []string {
@@ -49,34 +50,16 @@ func TestSearchPostsByDefault(t *testing.T) {
 }
 
 func TestSearchViaGET(t *testing.T) {
-	for name, c := range map[string]func(srv *nrlstest.Server) (*nrls.Client, []nrls.SearchOption){
-		"per call": func(srv *nrlstest.Server) (*nrls.Client, []nrls.SearchOption) {
-			return consumer(t, srv), []nrls.SearchOption{nrls.ViaGET()}
-		},
-		"client default": func(srv *nrlstest.Server) (*nrls.Client, []nrls.SearchOption) {
-			return consumer(t, srv, nrls.WithSearchGET()), nil
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			srv := newFake(t)
-			client, opts := c(srv)
-			ps, err := client.Search(ctx, pdstest.PatientNormal, append(opts, nrls.WithTypes(nrls.TypeEmergencyHealthCarePlan))...)
-			require.NoError(t, err)
-			assert.Equal(t, []string{"RWV-000003"}, ids(ps))
-			req := srv.Requests()[0]
-			assert.Equal(t, http.MethodGet, req.Method)
-			assert.Equal(t, nrls.ConsumerPath+"/DocumentReference", req.Path)
-			assert.Equal(t, "https://fhir.nhs.uk/Id/nhs-number|9490000019", req.Query.Get("subject:identifier"))
-			assert.Equal(t, "http://snomed.info/sct|887701000000100", req.Query.Get("type"))
-			assert.Empty(t, req.Body)
-		})
-	}
-	t.Run("ViaPOST overrides the client default", func(t *testing.T) {
-		srv := newFake(t)
-		_, err := consumer(t, srv, nrls.WithSearchGET()).Search(ctx, pdstest.PatientNormal, nrls.ViaPOST())
-		require.NoError(t, err)
-		assert.Equal(t, http.MethodPost, srv.Requests()[0].Method)
-	})
+	srv := newFake(t)
+	ps, err := consumer(t, srv, nrls.WithSearchGET()).Search(ctx, pdstest.PatientNormal, nrls.WithTypes(nrls.TypeEmergencyHealthCarePlan))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"RWV-000003"}, ids(ps))
+	req := srv.Requests()[0]
+	assert.Equal(t, http.MethodGet, req.Method)
+	assert.Equal(t, nrls.ConsumerPath+"/DocumentReference", req.Path)
+	assert.Equal(t, "https://fhir.nhs.uk/Id/nhs-number|9490000019", req.Query.Get("subject:identifier"))
+	assert.Equal(t, "http://snomed.info/sct|887701000000100", req.Query.Get("type"))
+	assert.Empty(t, req.Body)
 }
 
 func TestSearchAllReturnsEveryPointer(t *testing.T) {
@@ -171,9 +154,9 @@ func TestSearchLeavesOutBadEntries(t *testing.T) {
 
 	var logs bytes.Buffer
 	c := consumer(t, srv, nrls.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	var problems []nrls.Problem
-	ps, err := c.Search(ctx, pdstest.PatientNormal, nrls.WithProblems(&problems))
+	res, err := c.SearchAll(ctx, pdstest.PatientNormal)
 	require.NoError(t, err, "bad entries do not fail the search")
+	ps, problems := res.Pointers, res.Problems
 	assert.Len(t, ps, 5)
 	for _, p := range ps {
 		assert.Equal(t, pdstest.PatientNormal, p.NHSNumber)
@@ -207,7 +190,7 @@ func TestSearchLeavesOutBadEntries(t *testing.T) {
 	assert.Contains(t, logs.String(), "search entry left out")
 	assert.NotContains(t, logs.String(), "9490000019")
 
-	res, err := c.SearchAll(ctx, pdstest.PatientNormal)
+	res, err = c.SearchAll(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 	assert.Len(t, res.Problems, 5)
 	assert.Equal(t, 10, res.Total, "the service's total counts every entry")
@@ -217,14 +200,6 @@ func TestSearchLeavesOutBadEntries(t *testing.T) {
 	ps, err = c.Search(ctx, otherNHS)
 	require.NoError(t, err)
 	assert.NotContains(t, ids(ps), "RNR-misfiled")
-}
-
-func TestSearchWithProblemsResetsDestination(t *testing.T) {
-	srv := newFake(t)
-	problems := []nrls.Problem{{Kind: nrls.ProblemMalformed}}
-	_, err := consumer(t, srv).Search(ctx, pdstest.PatientNormal, nrls.WithProblems(&problems))
-	require.NoError(t, err)
-	assert.Empty(t, problems)
 }
 
 func TestSearchOptionErrors(t *testing.T) {
@@ -244,7 +219,6 @@ func TestSearchOptionErrors(t *testing.T) {
 		{"token without code", testNHS, []nrls.SearchOption{nrls.WithTypes("http://snomed.info/sct|")}},
 		{"token without system", testNHS, []nrls.SearchOption{nrls.WithCategories("|734163000")}},
 		{"category with space", testNHS, []nrls.SearchOption{nrls.WithCategories("734163000 1")}},
-		{"nil problems", testNHS, []nrls.SearchOption{nrls.WithProblems(nil)}},
 		{"nil option", testNHS, []nrls.SearchOption{nil}},
 	}
 	for _, tt := range tests {
@@ -268,7 +242,7 @@ func TestSearchServiceErrors(t *testing.T) {
 	assert.Equal(t, "INVALID_CODE_SYSTEM", ae.Code)
 	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
 
-	_, err = c.Search(ctx, testNHS, nrls.WithTypes("410970009"), nrls.ViaGET())
+	_, err = consumer(t, srv, nrls.WithSearchGET()).Search(ctx, testNHS, nrls.WithTypes("410970009"))
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "INVALID_CODE_SYSTEM", ae.Code, "an unknown type is not among the organisation's types")
 }
@@ -349,7 +323,7 @@ func TestCount(t *testing.T) {
 	require.NoError(t, json.Unmarshal(srv.Requests()[0].Body, &body))
 	assert.Equal(t, "count", body["_summary"])
 
-	n, err = c.Count(ctx, pdstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth), nrls.ViaGET())
+	n, err = consumer(t, srv, nrls.WithSearchGET()).Count(ctx, pdstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth))
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
 	assert.Equal(t, "count", srv.Requests()[1].Query.Get("_summary"))

@@ -5,13 +5,14 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 )
 
 func TestClientWithoutOrganisationTakesTheSessions(t *testing.T) {
@@ -30,7 +31,7 @@ func TestClientWithoutOrganisationTakesTheSessions(t *testing.T) {
 		_, err := c.Search(ctx, pdstest.PatientNormal)
 		require.NoError(t, err)
 		reqs := srv.Requests()
-		assert.Equal(t, string(org), reqs[len(reqs)-1].Header.Get(nrls.HeaderEndUserOrganisation))
+		assert.Equal(t, string(org), reqs[len(reqs)-1].Header.Get("NHSD-End-User-Organisation-ODS"))
 	}
 }
 

@@ -14,13 +14,14 @@ import (
 // NRL pointer leads to.
 const SSPInteractionRead = "urn:nhs:names:services:nrl:DocumentReference.content.read"
 
-// ErrNotSSP is returned by the SSP helpers for a pointer that is not
-// retrieved through the Spine Secure Proxy.
-var ErrNotSSP = errors.New("nrls: pointer is not retrieved through the Spine Secure Proxy")
-
-// ErrInvalidSSP is matched by the errors of the SSP helpers for bad input:
+// ErrInvalidSSP is matched by the errors of the SSP helpers for a pointer
+// that is not retrieved through the Spine Secure Proxy and for bad input:
 // a malformed proxy base, ASID or trace ID.
 var ErrInvalidSSP = errors.New("nrls: invalid SSP request")
+
+// errNotSSP is the error for a pointer that is not retrieved through the
+// Spine Secure Proxy.
+var errNotSSP = fmt.Errorf("%w: the pointer is not retrieved through the Spine Secure Proxy", ErrInvalidSSP)
 
 // SSPURL returns the address of the record through the Spine Secure Proxy
 // at proxyBase: the pointer's ssp:// URL turned into https://,
@@ -28,17 +29,9 @@ var ErrInvalidSSP = errors.New("nrls: invalid SSP request")
 // https://proxy.example/https%3A%2F%2Fprovider.example%2Frecord.
 func (p Pointer) SSPURL(proxyBase string) (string, error) {
 	if !hasScheme(p.URL, "ssp") {
-		return "", ErrNotSSP
+		return "", errNotSSP
 	}
-	return SSPURL(p.URL, proxyBase)
-}
-
-// SSPURL is the pointer-free form of Pointer.SSPURL for an ssp:// URL.
-func SSPURL(sspURL, proxyBase string) (string, error) {
-	if !hasScheme(sspURL, "ssp") {
-		return "", ErrNotSSP
-	}
-	target := "https" + sspURL[len("ssp"):]
+	target := "https" + p.URL[len("ssp"):]
 	if !validURL(target) {
 		return "", fmt.Errorf("%w: the pointer URL is not an absolute URL", ErrInvalidSSP)
 	}
@@ -75,7 +68,7 @@ func percentEncodeAll(s string) string {
 // (interactionID, or SSPInteractionRead when empty).
 func (p Pointer) SSPHeaders(consumerASID, traceID, interactionID string) (http.Header, error) {
 	if !p.IsSSP() {
-		return nil, ErrNotSSP
+		return nil, errNotSSP
 	}
 	if !asidPattern.MatchString(consumerASID) {
 		return nil, fmt.Errorf("%w: consumer ASID must be 12 digits", ErrInvalidSSP)

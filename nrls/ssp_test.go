@@ -4,9 +4,10 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shcrkit/shcrkit/nrls"
 )
 
 func TestSSPURL(t *testing.T) {
@@ -15,7 +16,7 @@ func TestSSPURL(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://proxy.spine.example/https%3A%2F%2Fnorth.shcr.example%2Frecords%2Fabc123", got)
 
-	got, err = nrls.SSPURL("ssp://p1.example/Mental Health/plan.pdf?v=1", "https://proxy.example/ssp")
+	got, err = nrls.Pointer{URL: "ssp://p1.example/Mental Health/plan.pdf?v=1"}.SSPURL("https://proxy.example/ssp")
 	require.NoError(t, err)
 	assert.Equal(t, "https://proxy.example/ssp/https%3A%2F%2Fp1.example%2FMental%20Health%2Fplan.pdf%3Fv%3D1", got)
 
@@ -23,7 +24,7 @@ func TestSSPURL(t *testing.T) {
 		name, url, base string
 		want            error
 	}{
-		{"https pointer", directURL, "https://proxy.example", nrls.ErrNotSSP},
+		{"https pointer", directURL, "https://proxy.example", nrls.ErrInvalidSSP},
 		{"relative base", sspURL, "proxy.example", nrls.ErrInvalidSSP},
 		{"base with query", sspURL, "https://proxy.example/?a=1", nrls.ErrInvalidSSP},
 		{"base with empty query", sspURL, "https://proxy.example/?", nrls.ErrInvalidSSP},
@@ -32,12 +33,12 @@ func TestSSPURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := nrls.SSPURL(tt.url, tt.base)
+			_, err := nrls.Pointer{URL: tt.url}.SSPURL(tt.base)
 			assert.ErrorIs(t, err, tt.want)
 		})
 	}
 	_, err = mustPointer(t, directSpec()).SSPURL("https://proxy.example")
-	assert.ErrorIs(t, err, nrls.ErrNotSSP)
+	assert.ErrorIs(t, err, nrls.ErrInvalidSSP)
 }
 
 func TestSSPHeaders(t *testing.T) {
@@ -65,7 +66,7 @@ func TestSSPHeaders(t *testing.T) {
 		from, trace, interact string
 		want                  error
 	}{
-		{"direct pointer", mustPointer(t, directSpec()), "200000000610", "", "", nrls.ErrNotSSP},
+		{"direct pointer", mustPointer(t, directSpec()), "200000000610", "", "", nrls.ErrInvalidSSP},
 		{"short consumer ASID", p, "2000", "", "", nrls.ErrInvalidSSP},
 		{"bad trace ID", p, "200000000610", "trace-1", "", nrls.ErrInvalidSSP},
 		{"interaction with newline", p, "200000000610", "", "a\nb", nrls.ErrInvalidSSP},

@@ -1,6 +1,10 @@
 package nrls
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/shcrkit/shcrkit/internal/codesystem"
+)
 
 // Concept is one coded value (SNOMED CT unless said otherwise): a code and
 // its display.
@@ -9,42 +13,23 @@ type Concept struct {
 	Display string `json:"display,omitempty"`
 }
 
-// IsZero reports whether c carries no code.
-func (c Concept) IsZero() bool { return c.Code == "" }
-
-// Category is a record category (DocumentReference.category): the broad
-// class a record type belongs to.
-type Category struct {
-	Code    string
-	Display string
-}
-
-// Concept returns the category as a Concept.
-func (c Category) Concept() Concept { return Concept(c) }
-
 // Token returns the search token "http://snomed.info/sct|<code>".
-func (c Category) Token() string { return SNOMEDSystem + "|" + c.Code }
+func (c Concept) Token() string { return codesystem.SNOMED + "|" + c.Code }
 
-// RecordType is a record type (DocumentReference.type) the NRL knows, with
-// the category every pointer of the type must carry.
+// RecordType is a record type (DocumentReference.type) the NRL knows: its
+// SNOMED code and display, and the category (DocumentReference.category)
+// every pointer of the type must carry.
 type RecordType struct {
-	Code     string
-	Display  string
-	Category Category
+	Concept
+	Category Concept
 	// also lists other displays the service's own documents use for the
 	// same code ("Advance care plan" beside "Advanced care plan").
 	also []string
 }
 
-// Concept returns the type as a Concept.
-func (t RecordType) Concept() Concept { return Concept{Code: t.Code, Display: t.Display} }
-
-// Token returns the search token "http://snomed.info/sct|<code>".
-func (t RecordType) Token() string { return SNOMEDSystem + "|" + t.Code }
-
-// DisplayMatches reports whether d is a display the service accepts for
+// displayMatches reports whether d is a display the service accepts for
 // the type.
-func (t RecordType) DisplayMatches(d string) bool {
+func (t RecordType) displayMatches(d string) bool {
 	if d == t.Display {
 		return true
 	}
@@ -56,16 +41,17 @@ func (t RecordType) DisplayMatches(d string) bool {
 	return false
 }
 
-// Record categories.
+// Record categories (DocumentReference.category), for use with
+// WithCategories.
 var (
-	CategoryCarePlan                = Category{"734163000", "Care plan"}
-	CategoryObservations            = Category{"1102421000000108", "Observations"}
-	CategoryClinicalNote            = Category{"823651000000106", "Clinical note"}
-	CategoryDiagnosticStudiesReport = Category{"721981007", "Diagnostic studies report"}
-	CategoryDiagnosticProcedure     = Category{"103693007", "Diagnostic procedure"}
-	CategoryRecordArtifact          = Category{"419891008", "Record artifact"}
-	CategoryRecordHeadings          = Category{"716931000000107", "Record headings"}
-	CategoryClinicalDocument        = Category{"423876004", "Clinical document"}
+	CategoryCarePlan                = Concept{"734163000", "Care plan"}
+	CategoryObservations            = Concept{"1102421000000108", "Observations"}
+	CategoryClinicalNote            = Concept{"823651000000106", "Clinical note"}
+	CategoryDiagnosticStudiesReport = Concept{"721981007", "Diagnostic studies report"}
+	CategoryDiagnosticProcedure     = Concept{"103693007", "Diagnostic procedure"}
+	CategoryRecordArtifact          = Concept{"419891008", "Record artifact"}
+	CategoryRecordHeadings          = Concept{"716931000000107", "Record headings"}
+	CategoryClinicalDocument        = Concept{"423876004", "Clinical document"}
 )
 
 // SNOMED codes of the record types, for use with WithTypes and
@@ -88,103 +74,77 @@ const (
 	TypeAboutMe                          = "1515851000000101"
 )
 
-// TypeRegistry is the set of record types and categories the NRL knows.
-// Its zero value is empty; use Types. It is immutable and safe for
-// concurrent use.
-type TypeRegistry struct {
-	types      []RecordType
-	byCode     map[string]int
-	categories []Category
+// recordTypes are the SNOMED record types the NRL accepts, in the order
+// the service documents them.
+var recordTypes = []RecordType{
+	{Concept: Concept{TypeMentalHealthCrisisPlan, "Mental health crisis plan"}, Category: CategoryCarePlan},
+	{Concept: Concept{TypeEmergencyHealthCarePlan, "Emergency health care plan"}, Category: CategoryCarePlan},
+	{Concept: Concept{TypeEndOfLifeCareCoordinationSummary, "End of life care coordination summary"}, Category: CategoryCarePlan},
+	{Concept: Concept{TypeRespectForm, "ReSPECT (Recommended Summary Plan for Emergency Care and Treatment) form"},
+		Category: CategoryCarePlan, also: []string{"ReSPECT form"}},
+	{Concept: Concept{TypeContingencyPlan, "Contingency plan"}, Category: CategoryCarePlan},
+	{Concept: Concept{TypeEndOfLifeCarePlan, "End of life care plan"}, Category: CategoryCarePlan},
+	{Concept: Concept{TypeLloydGeorgeRecordFolder, "Lloyd George record folder"}, Category: CategoryCarePlan},
+	{Concept: Concept{TypeAdvanceCarePlan, "Advanced care plan"}, Category: CategoryCarePlan,
+		also: []string{"Advance care plan"}},
+	{Concept: Concept{TypeTreatmentEscalationPlan, "Treatment escalation plan"}, Category: CategoryCarePlan},
+	{Concept: Concept{TypePersonalisedCareAndSupportPlan, "Personalised Care and Support Plan"}, Category: CategoryCarePlan},
+	{Concept: Concept{TypeNEWS2Chart, "Royal College of Physicians NEWS2 (National Early Warning Score 2) chart"},
+		Category: CategoryObservations, also: []string{"NEWS2 chart"}},
+	{Concept: Concept{TypeSummaryRecord, "Summary record"}, Category: CategoryClinicalNote},
+	{Concept: Concept{TypeAppointment, "Appointment"}, Category: CategoryRecordArtifact},
+	{Concept: Concept{TypeClinicalSummary, "Clinical summary"}, Category: CategoryRecordHeadings},
+	{Concept: Concept{TypeAboutMe, "About me"}, Category: CategoryClinicalDocument},
 }
 
-// Types is the registry of every SNOMED record type the NRL accepts, each
-// with its display and category.
-var Types = newRegistry([]RecordType{
-	{Code: TypeMentalHealthCrisisPlan, Display: "Mental health crisis plan", Category: CategoryCarePlan},
-	{Code: TypeEmergencyHealthCarePlan, Display: "Emergency health care plan", Category: CategoryCarePlan},
-	{Code: TypeEndOfLifeCareCoordinationSummary, Display: "End of life care coordination summary", Category: CategoryCarePlan},
-	{Code: TypeRespectForm, Display: "ReSPECT (Recommended Summary Plan for Emergency Care and Treatment) form",
-		Category: CategoryCarePlan, also: []string{"ReSPECT form"}},
-	{Code: TypeContingencyPlan, Display: "Contingency plan", Category: CategoryCarePlan},
-	{Code: TypeEndOfLifeCarePlan, Display: "End of life care plan", Category: CategoryCarePlan},
-	{Code: TypeLloydGeorgeRecordFolder, Display: "Lloyd George record folder", Category: CategoryCarePlan},
-	{Code: TypeAdvanceCarePlan, Display: "Advanced care plan", Category: CategoryCarePlan,
-		also: []string{"Advance care plan"}},
-	{Code: TypeTreatmentEscalationPlan, Display: "Treatment escalation plan", Category: CategoryCarePlan},
-	{Code: TypePersonalisedCareAndSupportPlan, Display: "Personalised Care and Support Plan", Category: CategoryCarePlan},
-	{Code: TypeNEWS2Chart, Display: "Royal College of Physicians NEWS2 (National Early Warning Score 2) chart",
-		Category: CategoryObservations, also: []string{"NEWS2 chart"}},
-	{Code: TypeSummaryRecord, Display: "Summary record", Category: CategoryClinicalNote},
-	{Code: TypeAppointment, Display: "Appointment", Category: CategoryRecordArtifact},
-	{Code: TypeClinicalSummary, Display: "Clinical summary", Category: CategoryRecordHeadings},
-	{Code: TypeAboutMe, Display: "About me", Category: CategoryClinicalDocument},
-}, []Category{
+// categories are the record categories, in the order the service
+// documents them.
+var categories = []Concept{
 	CategoryCarePlan, CategoryObservations, CategoryClinicalNote, CategoryDiagnosticStudiesReport,
 	CategoryDiagnosticProcedure, CategoryRecordArtifact, CategoryRecordHeadings, CategoryClinicalDocument,
-})
-
-func newRegistry(types []RecordType, cats []Category) TypeRegistry {
-	r := TypeRegistry{types: types, byCode: make(map[string]int, len(types)), categories: cats}
-	for i, t := range types {
-		r.byCode[t.Code] = i
-	}
-	return r
 }
 
-// Lookup returns the record type with this SNOMED code. It also accepts
-// the search token form "http://snomed.info/sct|<code>".
-func (r TypeRegistry) Lookup(code string) (RecordType, bool) {
-	code = stripSNOMED(code)
-	i, ok := r.byCode[code]
+// typeIndex finds a record type by code.
+var typeIndex = func() map[string]int {
+	m := make(map[string]int, len(recordTypes))
+	for i, t := range recordTypes {
+		m[t.Code] = i
+	}
+	return m
+}()
+
+// LookupType returns the record type with this SNOMED code. It also
+// accepts the search token form "http://snomed.info/sct|<code>".
+func LookupType(code string) (RecordType, bool) {
+	i, ok := typeIndex[stripSNOMED(code)]
 	if !ok {
 		return RecordType{}, false
 	}
-	return r.types[i], true
+	return recordTypes[i], true
 }
 
-// CategoryOf returns the category a record type belongs to.
-func (r TypeRegistry) CategoryOf(code string) (Category, bool) {
-	t, ok := r.Lookup(code)
-	return t.Category, ok
-}
-
-// Category returns the category with this SNOMED code (or token).
-func (r TypeRegistry) Category(code string) (Category, bool) {
+// LookupCategory returns the record category with this SNOMED code (or
+// token).
+func LookupCategory(code string) (Concept, bool) {
 	code = stripSNOMED(code)
-	for _, c := range r.categories {
+	for _, c := range categories {
 		if c.Code == code {
 			return c, true
 		}
 	}
-	return Category{}, false
+	return Concept{}, false
 }
 
-// All returns every record type, in the order the service documents them.
-// The slice is a copy.
-func (r TypeRegistry) All() []RecordType {
-	return append([]RecordType(nil), r.types...)
-}
+// RecordTypes returns every record type the NRL accepts, in the order the
+// service documents them. The slice is a copy.
+func RecordTypes() []RecordType { return append([]RecordType(nil), recordTypes...) }
 
 // Categories returns every record category. The slice is a copy.
-func (r TypeRegistry) Categories() []Category {
-	return append([]Category(nil), r.categories...)
-}
-
-// InCategory returns the record types of a category.
-func (r TypeRegistry) InCategory(code string) []RecordType {
-	code = stripSNOMED(code)
-	var out []RecordType
-	for _, t := range r.types {
-		if t.Category.Code == code {
-			out = append(out, t)
-		}
-	}
-	return out
-}
+func Categories() []Concept { return append([]Concept(nil), categories...) }
 
 func stripSNOMED(code string) string {
 	code = strings.TrimSpace(code)
-	if rest, ok := strings.CutPrefix(code, SNOMEDSystem+"|"); ok {
+	if rest, ok := strings.CutPrefix(code, codesystem.SNOMED+"|"); ok {
 		return rest
 	}
 	return code

@@ -3,9 +3,10 @@ package nrls_test
 import (
 	"testing"
 
-	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shcrkit/shcrkit/nrls"
 )
 
 // TestTypesHoldsEveryServiceType checks the registry against the record
@@ -28,66 +29,61 @@ func TestTypesHoldsEveryServiceType(t *testing.T) {
 		"887181000000106":  "716931000000107",
 	}
 	for code, cat := range want {
-		rt, ok := nrls.Types.Lookup(code)
+		rt, ok := nrls.LookupType(code)
 		require.True(t, ok, code)
 		assert.Equal(t, code, rt.Code)
 		assert.NotEmpty(t, rt.Display)
 		assert.Equal(t, cat, rt.Category.Code, code)
 		assert.NotEmpty(t, rt.Category.Display)
-		c, ok := nrls.Types.CategoryOf(code)
+		c, ok := nrls.LookupCategory(rt.Category.Code)
 		require.True(t, ok)
 		assert.Equal(t, rt.Category, c)
-		assert.True(t, rt.DisplayMatches(rt.Display))
+		assert.True(t, nrls.DisplayMatches(rt, rt.Display))
 		assert.Equal(t, "http://snomed.info/sct|"+code, rt.Token())
-		assert.Equal(t, nrls.Concept{Code: code, Display: rt.Display}, rt.Concept())
+		assert.Equal(t, nrls.Concept{Code: code, Display: rt.Display}, rt.Concept)
 	}
-	assert.GreaterOrEqual(t, len(nrls.Types.All()), len(want))
+	assert.GreaterOrEqual(t, len(nrls.RecordTypes()), len(want))
 }
 
 func TestTypesLookup(t *testing.T) {
-	rt, ok := nrls.Types.Lookup("http://snomed.info/sct|1363501000000100")
+	rt, ok := nrls.LookupType("http://snomed.info/sct|1363501000000100")
 	require.True(t, ok, "search tokens are accepted")
 	assert.Equal(t, nrls.CategoryObservations, rt.Category)
-	assert.True(t, rt.DisplayMatches("NEWS2 chart"))
-	assert.False(t, rt.DisplayMatches("News2"))
+	assert.True(t, nrls.DisplayMatches(rt, "NEWS2 chart"))
+	assert.False(t, nrls.DisplayMatches(rt, "News2"))
 
-	_, ok = nrls.Types.Lookup("410970009")
+	_, ok = nrls.LookupType("410970009")
 	assert.False(t, ok)
-	_, ok = nrls.Types.CategoryOf("410970009")
+	_, ok = nrls.LookupCategory("410970009")
 	assert.False(t, ok)
 
-	acp, _ := nrls.Types.Lookup(nrls.TypeAdvanceCarePlan)
-	assert.True(t, acp.DisplayMatches("Advanced care plan"))
-	assert.True(t, acp.DisplayMatches("Advance care plan"))
+	acp, _ := nrls.LookupType(nrls.TypeAdvanceCarePlan)
+	assert.True(t, nrls.DisplayMatches(acp, "Advanced care plan"))
+	assert.True(t, nrls.DisplayMatches(acp, "Advance care plan"))
 
-	c, ok := nrls.Types.Category("721981007")
+	c, ok := nrls.LookupCategory("721981007")
 	require.True(t, ok)
 	assert.Equal(t, "Diagnostic studies report", c.Display)
 	assert.Equal(t, "http://snomed.info/sct|721981007", c.Token())
-	_, ok = nrls.Types.Category(nrls.TypeRespectForm)
+	_, ok = nrls.LookupCategory(nrls.TypeRespectForm)
 	assert.False(t, ok, "a type is not a category")
 
-	care := nrls.Types.InCategory(nrls.CategoryCarePlan.Code)
-	assert.Len(t, care, 10)
-	for _, rt := range care {
-		assert.Equal(t, nrls.CategoryCarePlan, rt.Category)
+	var care int
+	for _, rt := range nrls.RecordTypes() {
+		if rt.Category == nrls.CategoryCarePlan {
+			care++
+		}
 	}
-	assert.Empty(t, nrls.Types.InCategory("103693007"))
-	assert.Len(t, nrls.Types.Categories(), 8)
+	assert.Equal(t, 10, care)
+	assert.Len(t, nrls.Categories(), 8)
 }
 
 func TestTypesReturnsCopies(t *testing.T) {
-	all := nrls.Types.All()
+	all := nrls.RecordTypes()
 	all[0].Display = "changed"
-	cats := nrls.Types.Categories()
+	cats := nrls.Categories()
 	cats[0].Display = "changed"
-	rt, _ := nrls.Types.Lookup(all[0].Code)
+	rt, _ := nrls.LookupType(all[0].Code)
 	assert.NotEqual(t, "changed", rt.Display)
-	assert.Equal(t, "Care plan", nrls.Types.Categories()[0].Display)
-}
-
-func TestConceptIsZero(t *testing.T) {
-	assert.True(t, nrls.Concept{}.IsZero())
-	assert.True(t, nrls.Concept{Display: "no code"}.IsZero())
-	assert.False(t, nrls.CategoryCarePlan.Concept().IsZero())
+	assert.Equal(t, "Care plan", nrls.Categories()[0].Display)
 }

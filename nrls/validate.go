@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 )
 
 // ErrInvalidPointer is matched by every *ValidationError: the pointer
@@ -24,8 +26,6 @@ type FieldError struct {
 	Problem string
 }
 
-func (e FieldError) String() string { return e.Field + ": " + e.Problem }
-
 // ValidationError lists every rule a pointer breaks, so that a producer
 // can fix them all at once.
 type ValidationError struct {
@@ -40,7 +40,7 @@ func (e *ValidationError) Error() string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString(fe.String())
+		b.WriteString(fe.Field + ": " + fe.Problem)
 	}
 	return shcrkit.Redact(b.String())
 }
@@ -48,30 +48,6 @@ func (e *ValidationError) Error() string {
 // Is matches ErrInvalidPointer and shcrkit.ErrInvalidRequest.
 func (e *ValidationError) Is(target error) bool {
 	return target == ErrInvalidPointer || target == shcrkit.ErrInvalidRequest
-}
-
-// Fields returns the names of the fields at fault, in order, without
-// repeats.
-func (e *ValidationError) Fields() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, fe := range e.Errors {
-		if !seen[fe.Field] {
-			seen[fe.Field] = true
-			out = append(out, fe.Field)
-		}
-	}
-	return out
-}
-
-// Has reports whether field is among the fields at fault.
-func (e *ValidationError) Has(field string) bool {
-	for _, fe := range e.Errors {
-		if fe.Field == field {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *ValidationError) add(field, format string, args ...any) {
@@ -90,9 +66,9 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9.]+-[A-Za-z0-9]+[A-Za-z0-9_\-]*$`
 
 var asidPattern = regexp.MustCompile(`^\d{12}$`)
 
-// ValidID reports whether id has the form of a pointer ID: at most 64
+// validID reports whether id has the form of a pointer ID: at most 64
 // characters, "<ODS code>-<local ID>".
-func ValidID(id string) bool { return len(id) <= 64 && idPattern.MatchString(id) }
+func validID(id string) bool { return len(id) <= 64 && idPattern.MatchString(id) }
 
 // Validate checks p.Resource against the rules the service applies to a
 // pointer it is asked to create or update, and returns a *ValidationError
@@ -111,14 +87,11 @@ func ValidID(id string) bool { return len(id) <= 64 && idPattern.MatchString(id)
 // in context.related; context.practiceSetting with one SNOMED coding;
 // relatesTo targets named by an ID of the same custodian; securityLabel
 // codes from v3 Confidentiality; date a FHIR dateTime.
-func Validate(p Pointer) error {
+func (p Pointer) Validate() error {
 	var v ValidationError
 	validateResource(&v, &p.Resource)
 	return v.err()
 }
-
-// Validate is the method form of the package's Validate.
-func (p Pointer) Validate() error { return Validate(p) }
 
 func validateResource(v *ValidationError, d *fhir.DocumentReference) {
 	if d.Status != fhir.DocumentReferenceStatusCurrent {
@@ -136,7 +109,7 @@ func validateResource(v *ValidationError, d *fhir.DocumentReference) {
 	}
 	if id := str(d.Id); id != "" {
 		switch {
-		case !ValidID(id):
+		case !validID(id):
 			v.add("id", "must be \"<ODS code>-<local ID>\" of letters, digits, '.', '_' and '-', at most 64 characters")
 		case custodian != "" && !strings.HasPrefix(id, string(custodian)+"-"):
 			v.add("id", "must begin with the custodian's ODS code %q and a hyphen", custodian)
@@ -219,16 +192,16 @@ func validateType(v *ValidationError, t *fhir.CodeableConcept) (RecordType, bool
 		return RecordType{}, false
 	}
 	c := t.Coding[0]
-	if str(c.System) != SNOMEDSystem {
-		v.add("type.coding[0].system", "must be %q", SNOMEDSystem)
+	if str(c.System) != codesystem.SNOMED {
+		v.add("type.coding[0].system", "must be %q", codesystem.SNOMED)
 		return RecordType{}, false
 	}
-	rt, ok := Types.Lookup(str(c.Code))
+	rt, ok := LookupType(str(c.Code))
 	if !ok {
 		v.add("type.coding[0].code", "%q is not a record type of the NRL", clipText(str(c.Code), 40))
 		return RecordType{}, false
 	}
-	if !rt.DisplayMatches(str(c.Display)) {
+	if !rt.displayMatches(str(c.Display)) {
 		v.add("type.coding[0].display", "must be %q for record type %s", rt.Display, rt.Code)
 	}
 	return rt, true
@@ -247,11 +220,11 @@ func validateCategory(v *ValidationError, cats []fhir.CodeableConcept, rt Record
 		return
 	}
 	c := cats[0].Coding[0]
-	if str(c.System) != SNOMEDSystem {
-		v.add("category[0].coding[0].system", "must be %q", SNOMEDSystem)
+	if str(c.System) != codesystem.SNOMED {
+		v.add("category[0].coding[0].system", "must be %q", codesystem.SNOMED)
 		return
 	}
-	cat, ok := Types.Category(str(c.Code))
+	cat, ok := LookupCategory(str(c.Code))
 	if !ok {
 		v.add("category[0].coding[0].code", "%q is not a record category of the NRL", clipText(str(c.Code), 40))
 		return
@@ -297,19 +270,19 @@ func validateContent(v *ValidationError, content []fhir.DocumentReferenceContent
 
 func validateFormat(v *ValidationError, at string, f *fhir.Coding) Format {
 	if f == nil {
-		v.add(at+".format", "is required (%s)", FormatSystem)
+		v.add(at+".format", "is required (%s)", codesystem.NRLFormat)
 		return ""
 	}
-	if str(f.System) != FormatSystem {
-		v.add(at+".format.system", "must be %q", FormatSystem)
+	if str(f.System) != codesystem.NRLFormat {
+		v.add(at+".format.system", "must be %q", codesystem.NRLFormat)
 	}
 	code := Format(str(f.Code))
-	if !code.Valid() {
+	if !formats.valid(code) {
 		v.add(at+".format.code", "must be %s, %s or %s", FormatContactDetails, FormatUnstructured, FormatStructured)
 		return ""
 	}
-	if !strings.EqualFold(str(f.Display), code.Display()) {
-		v.add(at+".format.display", "must be %q for %s", code.Display(), code)
+	if !strings.EqualFold(str(f.Display), formats.display(code)) {
+		v.add(at+".format.display", "must be %q for %s", formats.display(code), code)
 	}
 	return code
 }
@@ -352,35 +325,35 @@ func validateExtensions(v *ValidationError, at string, exts []fhir.Extension, ur
 		e := &exts[j]
 		ef := fmt.Sprintf("%s.extension[%d]", at, j)
 		switch e.Url {
-		case StabilityExtensionURL:
+		case codesystem.NRLStabilityExtension:
 			stability++
-			code, ok := extensionCoding(v, ef, e, func(s string) bool { return sameSystem(s, StabilitySystem) }, StabilitySystem)
+			code, ok := extensionCoding(v, ef, e, func(s string) bool { return sameSystem(s, codesystem.NRLStability) }, codesystem.NRLStability)
 			if !ok {
 				continue
 			}
 			st := Stability(code.code)
-			if !st.Valid() {
+			if !stabilities.valid(st) {
 				v.add(ef+".valueCodeableConcept.coding[0].code", "must be %q or %q", StabilityStatic, StabilityDynamic)
 				continue
 			}
 			if !strings.EqualFold(code.display, string(st)) {
-				v.add(ef+".valueCodeableConcept.coding[0].display", "must be %q", st.Display())
+				v.add(ef+".valueCodeableConcept.coding[0].display", "must be %q", stabilities.display(st))
 			}
-		case RetrievalExtensionURL:
+		case codesystem.NRLRetrievalExtension:
 			retrieval++
 			code, ok := extensionCoding(v, ef, e, func(s string) bool {
-				return s == RetrievalSystem || s == RetrievalValueSetSystem
-			}, RetrievalSystem)
+				return s == codesystem.NRLRetrieval || s == codesystem.NRLRetrievalValueSet
+			}, codesystem.NRLRetrieval)
 			if !ok {
 				continue
 			}
 			m := RetrievalMechanism(code.code)
-			if !m.Valid() {
+			if !retrievals.valid(m) {
 				v.add(ef+".valueCodeableConcept.coding[0].code", "must be one of SSP, Direct, LDR, InContext, NDR, Direct_InContext")
 				continue
 			}
-			if code.display != m.Display() {
-				v.add(ef+".valueCodeableConcept.coding[0].display", "must be %q for %s", m.Display(), m)
+			if code.display != retrievals.display(m) {
+				v.add(ef+".valueCodeableConcept.coding[0].display", "must be %q for %s", retrievals.display(m), m)
 			}
 			switch {
 			case m == RetrievalSSP && !isSSP && url != "":
@@ -394,7 +367,7 @@ func validateExtensions(v *ValidationError, at string, exts []fhir.Extension, ur
 	}
 	switch {
 	case stability == 0:
-		v.add(at+".extension", "must include exactly one content stability extension (%s)", StabilityExtensionURL)
+		v.add(at+".extension", "must include exactly one content stability extension (%s)", codesystem.NRLStabilityExtension)
 	case stability > 1:
 		v.add(at+".extension", "must include exactly one content stability extension, not %d", stability)
 	}
@@ -436,8 +409,8 @@ func validateContext(v *ValidationError, ctx *fhir.DocumentReferenceContext, ssp
 		v.add("context.practiceSetting.coding", "must hold exactly one coding, not %d", len(ps.Coding))
 	default:
 		c := ps.Coding[0]
-		if str(c.System) != SNOMEDSystem {
-			v.add("context.practiceSetting.coding[0].system", "must be %q", SNOMEDSystem)
+		if str(c.System) != codesystem.SNOMED {
+			v.add("context.practiceSetting.coding[0].system", "must be %q", codesystem.SNOMED)
 		}
 		if str(c.Code) == "" {
 			v.add("context.practiceSetting.coding[0].code", "is required")
@@ -448,7 +421,7 @@ func validateContext(v *ValidationError, ctx *fhir.DocumentReferenceContext, ssp
 	}
 	var asids []int
 	for i, r := range ctx.Related {
-		if r.Identifier != nil && str(r.Identifier.System) == ASIDSystem {
+		if r.Identifier != nil && str(r.Identifier.System) == codesystem.SpineASID {
 			asids = append(asids, i)
 		}
 	}
@@ -463,7 +436,7 @@ func validateContext(v *ValidationError, ctx *fhir.DocumentReferenceContext, ssp
 	case ssp && len(ctx.Related) == 0:
 		v.add("context.related", "is required with the provider's ASID when content has an ssp:// URL")
 	case ssp:
-		v.add("context.related", "must hold an ASID identifier (%s) when content has an ssp:// URL", ASIDSystem)
+		v.add("context.related", "must hold an ASID identifier (%s) when content has an ssp:// URL", codesystem.SpineASID)
 	}
 }
 
@@ -481,7 +454,7 @@ func validateRelatesTo(v *ValidationError, rels []fhir.DocumentReferenceRelatesT
 		switch {
 		case target == "":
 			v.add(field, "is required: the ID of the pointer replaced")
-		case !ValidID(target):
+		case !validID(target):
 			v.add(field, "must be a pointer ID, \"<ODS code>-<local ID>\"")
 		case custodian != "" && !strings.HasPrefix(target, string(custodian)+"-"):
 			v.add(field, "must be a pointer of the same custodian %q", custodian)

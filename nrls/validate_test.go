@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
-	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/nrls"
 )
 
 func TestNewPointerBuildsValidPointers(t *testing.T) {
@@ -63,14 +65,14 @@ func TestNewPointerBuildsValidPointers(t *testing.T) {
 			return s
 		}, func(t *testing.T, p nrls.Pointer) {
 			assert.Equal(t, nrls.RetrievalNDR, p.Retrieval)
-			assert.Equal(t, nrls.RetrievalValueSetSystem, *p.Resource.Content[0].Extension[1].ValueCodeableConcept.Coding[0].System)
+			assert.Equal(t, codesystem.NRLRetrievalValueSet, *p.Resource.Content[0].Extension[1].ValueCodeableConcept.Coding[0].System)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := nrls.NewPointer(tt.spec())
 			require.NoError(t, err)
-			require.NoError(t, nrls.Validate(p))
+			require.NoError(t, p.Validate())
 			require.NoError(t, p.Validate())
 			tt.check(t, p)
 			assert.Equal(t, testNHS, p.NHSNumber)
@@ -126,7 +128,7 @@ func requireField(t *testing.T, err error, field string) {
 	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
 	var v *nrls.ValidationError
 	require.True(t, errors.As(err, &v), "want *ValidationError, got %T", err)
-	assert.True(t, v.Has(field), "want field %q among %v", field, v.Fields())
+	assert.Contains(t, nrls.Fields(v), field)
 	assert.Contains(t, err.Error(), field)
 	assert.NotContains(t, err.Error(), string(testNHS), "error text must not hold the NHS number")
 }
@@ -168,7 +170,7 @@ func TestValidateRules(t *testing.T) {
 		{"unknown category", func(d *fhir.DocumentReference) { d.Category[0].Coding[0].Code = s("68552-9") }, "category[0].coding[0].code"},
 		{"category display", func(d *fhir.DocumentReference) { d.Category[0].Coding[0].Display = s("Care Plan") }, "category[0].coding[0].display"},
 		{"category of another type", func(d *fhir.DocumentReference) {
-			d.Category[0] = codeable(nrls.SNOMEDSystem, "1102421000000108", "Observations")
+			d.Category[0] = codeable(codesystem.SNOMED, "1102421000000108", "Observations")
 		}, "category[0].coding[0].code"},
 		{"no content", func(d *fhir.DocumentReference) { d.Content = nil }, "content"},
 		{"no content type", func(d *fhir.DocumentReference) { d.Content[0].Attachment.ContentType = nil }, "content[0].attachment.contentType"},
@@ -248,7 +250,7 @@ func TestValidateRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := roundTrip(t, mustPointer(t, sspSpec()))
 			tt.edit(&p.Resource)
-			requireField(t, nrls.Validate(p), tt.field)
+			requireField(t, p.Validate(), tt.field)
 		})
 	}
 }
@@ -258,12 +260,12 @@ func TestValidateReportsEveryBrokenRule(t *testing.T) {
 	p.Resource.Subject = nil
 	p.Resource.Type.Coding[0].Display = s("wrong")
 	p.Resource.Context.PracticeSetting = nil
-	err := nrls.Validate(p)
+	err := p.Validate()
 	var v *nrls.ValidationError
 	require.ErrorAs(t, err, &v)
-	assert.Equal(t, []string{"subject", "type.coding[0].display", "context.practiceSetting"}, v.Fields())
+	assert.Equal(t, []string{"subject", "type.coding[0].display", "context.practiceSetting"}, nrls.Fields(v))
 	assert.Len(t, v.Errors, 3)
-	assert.False(t, v.Has("author"))
+	assert.NotContains(t, nrls.Fields(v), "author")
 }
 
 func TestValidateAcceptsServiceVariants(t *testing.T) {
@@ -272,14 +274,14 @@ func TestValidateAcceptsServiceVariants(t *testing.T) {
 		edit func(d *fhir.DocumentReference)
 	}{
 		{"alternative type display", func(d *fhir.DocumentReference) {
-			d.Type = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: s(nrls.SNOMEDSystem), Code: s(nrls.TypeAdvanceCarePlan), Display: s("Advance care plan")}}}
+			d.Type = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: s(codesystem.SNOMED), Code: s(nrls.TypeAdvanceCarePlan), Display: s("Advance care plan")}}}
 		}},
 		{"lower-case format display", func(d *fhir.DocumentReference) { d.Content[0].Format.Display = s("Unstructured document") }},
 		{"lower-case stability display", func(d *fhir.DocumentReference) {
 			d.Content[0].Extension[0].ValueCodeableConcept.Coding[0].Display = s("static")
 		}},
 		{"stability system with trailing comma", func(d *fhir.DocumentReference) {
-			d.Content[0].Extension[0].ValueCodeableConcept.Coding[0].System = s(nrls.StabilitySystem + ",")
+			d.Content[0].Extension[0].ValueCodeableConcept.Coding[0].System = s(codesystem.NRLStability + ",")
 		}},
 		{"no retrieval extension", func(d *fhir.DocumentReference) { d.Content[0].Extension = d.Content[0].Extension[:1] }},
 		{"ID of the custodian", func(d *fhir.DocumentReference) { d.Id = s("RNR-0f1e2d3c-aaaa_b") }},
@@ -295,10 +297,10 @@ func TestValidateAcceptsServiceVariants(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := roundTrip(t, mustPointer(t, sspSpec()))
 			if tt.name == "alternative type display" {
-				p.Resource.Category[0] = codeable(nrls.SNOMEDSystem, "734163000", "Care plan")
+				p.Resource.Category[0] = codeable(codesystem.SNOMED, "734163000", "Care plan")
 			}
 			tt.edit(&p.Resource)
-			assert.NoError(t, nrls.Validate(p))
+			assert.NoError(t, p.Validate())
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/stretchr/testify/require"
 )
@@ -43,18 +44,18 @@ func testPointer(t testing.TB, id string, custodian shcrkit.ODSCode, url, conten
 		"resourceType": "DocumentReference",
 		"id":           id,
 		"status":       "current",
-		"type":         map[string]any{"coding": []any{map[string]any{"system": nrls.SNOMEDSystem, "code": nrls.TypeMentalHealthCrisisPlan, "display": "Mental health crisis plan"}}},
-		"category":     []any{map[string]any{"coding": []any{map[string]any{"system": nrls.SNOMEDSystem, "code": "734163000", "display": "Care plan"}}}},
+		"type":         map[string]any{"coding": []any{map[string]any{"system": codesystem.SNOMED, "code": nrls.TypeMentalHealthCrisisPlan, "display": "Mental health crisis plan"}}},
+		"category":     []any{map[string]any{"coding": []any{map[string]any{"system": codesystem.SNOMED, "code": "734163000", "display": "Care plan"}}}},
 		"subject":      map[string]any{"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(testNHS)}},
 		"custodian":    map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(custodian)}},
 		"author":       []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(custodian)}}},
 		"content": []any{map[string]any{
 			"attachment": map[string]any{"contentType": contentType, "url": url, "title": "Crisis plan"},
-			"format":     map[string]any{"system": nrls.FormatSystem, "code": "urn:nhs-ic:unstructured", "display": "Unstructured Document"},
+			"format":     map[string]any{"system": codesystem.NRLFormat, "code": "urn:nhs-ic:unstructured", "display": "Unstructured Document"},
 		}},
 	}
 	if asid != "" {
-		doc["context"] = map[string]any{"related": []any{map[string]any{"identifier": map[string]any{"system": nrls.ASIDSystem, "value": asid}}}}
+		doc["context"] = map[string]any{"related": []any{map[string]any{"identifier": map[string]any{"system": codesystem.SpineASID, "value": asid}}}}
 	}
 	b, err := json.Marshal(doc)
 	require.NoError(t, err)

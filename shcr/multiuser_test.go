@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/auth"
@@ -24,8 +27,6 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // multiOrgs are the organisations of the local shared care record in the
@@ -203,7 +204,7 @@ func TestManyUsersOneApplication(t *testing.T) {
 			r.Header.Get("NHSD-Session-URID"), r.Status, true)
 	}
 	for _, r := range w.NRL.Requests() {
-		check("NRL", bearer(r.Header.Get("Authorization")), r.Header.Get(nrls.HeaderEndUserOrganisation), "", r.Status, false)
+		check("NRL", bearer(r.Header.Get("Authorization")), r.Header.Get("NHSD-End-User-Organisation-ODS"), "", r.Status, false)
 	}
 	for i := range all {
 		uid := all[i].req.UserID

@@ -4,14 +4,14 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
-	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestJourneyCarriesTheRequestersIdentity: PDS and the NRL hear the
@@ -34,7 +34,7 @@ func TestJourneyCarriesTheRequestersIdentity(t *testing.T) {
 		}
 		require.NotEmpty(t, w.NRL.Requests())
 		for _, r := range w.NRL.Requests() {
-			assert.Equal(t, string(org), r.Header.Get(nrls.HeaderEndUserOrganisation))
+			assert.Equal(t, string(org), r.Header.Get("NHSD-End-User-Organisation-ODS"))
 		}
 	}
 }

@@ -5,13 +5,6 @@ import (
 	"io"
 	"testing"
 
-	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/audit/audittest"
-	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/pds"
-	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/shcrkit/shcrkit/shcr"
-	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
@@ -19,6 +12,14 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/pds"
+	"github.com/shcrkit/shcrkit/pds/pdstest"
+	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 )
 
 // TestJourneyTelemetry runs a journey with the OpenTelemetry SDK's

@@ -32,7 +32,7 @@ func main() { cli.Main("nrl-search", time.Minute, run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("nrl-search", stderr, "nrl-search -ods ODS [flags] NHS-NUMBER", "nrl-search -ods ODS -get POINTER-ID")
-	base := fs.String("base", nrls.SandboxConsumerURL, "NRL consumer FHIR R4 base URL")
+	base := fs.String("base", "https://sandbox.api.service.nhs.uk"+nrls.ConsumerPath, "NRL consumer FHIR R4 base URL")
 	token := fs.String("token", "", "bearer access token (or $SHCRKIT_TOKEN; none for the sandbox)")
 	ods := fs.String("ods", "", "end-user organisation ODS code (required by the service)")
 	custodian := fs.String("custodian", "", "only pointers held by this custodian (ODS code)")
@@ -53,6 +53,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-ods: %w", err)
 	}
 	opts := []nrls.Option{nrls.WithEndUserOrganisation(org), nrls.WithUserAgent("nrl-search")}
+	if *viaGET {
+		opts = append(opts, nrls.WithSearchGET())
+	}
 	if *token != "" {
 		opts = append(opts, nrls.WithTokenSource(auth.StaticToken(*token)))
 	}
@@ -76,8 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var problems []nrls.Problem
-	sopts := []nrls.SearchOption{nrls.WithProblems(&problems)}
+	var sopts []nrls.SearchOption
 	if *custodian != "" {
 		c, err := shcrkit.ParseODSCode(*custodian)
 		if err != nil {
@@ -91,9 +93,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *categories != "" {
 		sopts = append(sopts, nrls.WithCategories(splitList(*categories)...))
 	}
-	if *viaGET {
-		sopts = append(sopts, nrls.ViaGET())
-	}
 	if *count {
 		n, err := client.Count(ctx, nhs, sopts...)
 		if err != nil {
@@ -102,11 +101,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_, err = fmt.Fprintln(stdout, n)
 		return err
 	}
-	ptrs, err := client.Search(ctx, nhs, sopts...)
+	res, err := client.SearchAll(ctx, nhs, sopts...)
 	if err != nil {
 		return err
 	}
-	return show(stdout, *asJSON, ptrs, problems)
+	return show(stdout, *asJSON, res.Pointers, res.Problems)
 }
 
 func splitList(s string) []string {

@@ -21,12 +21,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // inProcess serves a sandbox from an httptest server and returns its base
@@ -85,7 +86,7 @@ func pdsHeaders(tok string) map[string]string {
 
 func nrlHeaders(tok, org string) map[string]string {
 	h := pdsHeaders(tok)
-	h[nrls.HeaderEndUserOrganisation] = org
+	h["NHSD-End-User-Organisation-ODS"] = org
 	return h
 }
 

@@ -14,14 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/shcr"
-	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 )
 
 var (
@@ -123,14 +125,14 @@ func pointer(t *testing.T, custodian shcrkit.ODSCode, u string) nrls.Pointer {
 	t.Helper()
 	doc := map[string]any{
 		"resourceType": "DocumentReference", "id": string(custodian) + "-1", "status": "current",
-		"type":      map[string]any{"coding": []any{map[string]any{"system": nrls.SNOMEDSystem, "code": nrls.TypeMentalHealthCrisisPlan, "display": "Mental health crisis plan"}}},
-		"category":  []any{map[string]any{"coding": []any{map[string]any{"system": nrls.SNOMEDSystem, "code": "734163000", "display": "Care plan"}}}},
+		"type":      map[string]any{"coding": []any{map[string]any{"system": codesystem.SNOMED, "code": nrls.TypeMentalHealthCrisisPlan, "display": "Mental health crisis plan"}}},
+		"category":  []any{map[string]any{"coding": []any{map[string]any{"system": codesystem.SNOMED, "code": "734163000", "display": "Care plan"}}}},
 		"subject":   map[string]any{"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": patientNHS}},
 		"custodian": map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(custodian)}},
 		"author":    []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(custodian)}}},
 		"content": []any{map[string]any{
 			"attachment": map[string]any{"contentType": "application/fhir+json", "url": u, "title": "Crisis plan"},
-			"format":     map[string]any{"system": nrls.FormatSystem, "code": "urn:nhs-ic:unstructured", "display": "Unstructured Document"},
+			"format":     map[string]any{"system": codesystem.NRLFormat, "code": "urn:nhs-ic:unstructured", "display": "Unstructured Document"},
 		}},
 	}
 	b, err := json.Marshal(doc)

@@ -8,10 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 )
 
 // TestSelfLinkUsesTheAddressCalled: a search's self link names the host
@@ -32,7 +33,7 @@ func TestSelfLinkUsesTheAddressCalled(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := headers("")
-			h.Set(nrls.HeaderEndUserOrganisation, tt.org)
+			h.Set("NHSD-End-User-Organisation-ODS", tt.org)
 			for k, v := range tt.forward {
 				h.Set(k, v)
 			}

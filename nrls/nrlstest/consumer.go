@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/nrls"
 )
@@ -190,8 +191,8 @@ func (s *Server) checkParams(c *call, p *searchParams, formCode string) (*filter
 		// use, so an unknown type and a type it may not use are answered
 		// alike.
 		set, bad := codeSet(p.typ, "type", formCode, func(code string) bool {
-			_, ok := nrls.Types.Lookup(code)
-			return ok && (allowed == nil || allowed[nrls.SNOMEDSystem+"|"+code])
+			_, ok := nrls.LookupType(code)
+			return ok && (allowed == nil || allowed[codesystem.SNOMED+"|"+code])
 		}, "Invalid query parameter (The provided type does not match the allowed types for this organisation)")
 		if bad != nil {
 			return nil, "", bad
@@ -199,7 +200,7 @@ func (s *Server) checkParams(c *call, p *searchParams, formCode string) (*filter
 		f.types = set
 	}
 	if p.has["category"] {
-		set, bad := codeSet(p.category, "category", formCode, func(code string) bool { _, ok := nrls.Types.Category(code); return ok },
+		set, bad := codeSet(p.category, "category", formCode, func(code string) bool { _, ok := nrls.LookupCategory(code); return ok },
 			"Invalid query parameter (The provided category is not valid)")
 		if bad != nil {
 			return nil, "", bad
@@ -222,9 +223,9 @@ func codeSet(list, name, formCode string, known func(string) bool, unknown strin
 		if !ok || code == "" {
 			return nil, &badParam{http.StatusBadRequest, formCode, name + " must be a list of system|code", name}
 		}
-		if system != nrls.SNOMEDSystem {
+		if system != codesystem.SNOMED {
 			return nil, &badParam{http.StatusBadRequest, "INVALID_CODE_SYSTEM",
-				"Invalid " + name + " (the system must be " + nrls.SNOMEDSystem + ")", name}
+				"Invalid " + name + " (the system must be " + codesystem.SNOMED + ")", name}
 		}
 		if !known(code) {
 			return nil, &badParam{http.StatusBadRequest, "INVALID_CODE_SYSTEM", unknown, name}

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 const subjectNormal = "https://fhir.nhs.uk/Id/nhs-number|9490000019"
@@ -27,9 +28,9 @@ func TestHeaderChecks(t *testing.T) {
 	}{
 		{"no request ID", func(h http.Header) { h.Del("X-Request-ID") }, 400, "MISSING_OR_INVALID_HEADER"},
 		{"request ID not a UUID", func(h http.Header) { h.Set("X-Request-ID", "req-1") }, 400, "MISSING_OR_INVALID_HEADER"},
-		{"no organisation", func(h http.Header) { h.Del(nrls.HeaderEndUserOrganisation) }, 401, "MISSING_OR_INVALID_HEADER"},
-		{"organisation not an ODS code", func(h http.Header) { h.Set(nrls.HeaderEndUserOrganisation, "Y9-0001") }, 401, "MISSING_OR_INVALID_HEADER"},
-		{"lower-case organisation", func(h http.Header) { h.Set(nrls.HeaderEndUserOrganisation, "y90001") }, 401, "MISSING_OR_INVALID_HEADER"},
+		{"no organisation", func(h http.Header) { h.Del("NHSD-End-User-Organisation-ODS") }, 401, "MISSING_OR_INVALID_HEADER"},
+		{"organisation not an ODS code", func(h http.Header) { h.Set("NHSD-End-User-Organisation-ODS", "Y9-0001") }, 401, "MISSING_OR_INVALID_HEADER"},
+		{"lower-case organisation", func(h http.Header) { h.Set("NHSD-End-User-Organisation-ODS", "y90001") }, 401, "MISSING_OR_INVALID_HEADER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

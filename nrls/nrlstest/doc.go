@@ -47,7 +47,7 @@
 // (WithTokenValidator) gets 401 ACCESS_DENIED. Producers write only their own pointers: a
 // create for another custodian is 400 BAD_REQUEST, an update 403
 // AUTHOR_CREDENTIALS_ERROR, a delete 403 ACCESS_DENIED. Creates and
-// updates are validated with nrls.Validate and refused with one issue per
+// updates are validated with nrls.Pointer's Validate and refused with one issue per
 // broken rule, each naming its field in expression; an update may not
 // change an immutable field. A create answers 201 with an informational
 // OperationOutcome and the new pointer's Location; a create with relatesTo
@@ -73,7 +73,7 @@
 //   - A stored pointer that cannot be read is represented by an entry
 //     injected with InjectEntry; the service answers such an entry with
 //     an OperationOutcome in the Bundle or a 500, depending on version.
-//   - Validation applies the rules of nrls.Validate, which follow the
+//   - Validation applies the rules of nrls.Pointer's Validate, which follow the
 //     published specification (content stability extension required,
 //     category consistent with type, media type consistent with format)
 //     and may be stricter or looser than the live service in details.

@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/require"
 )
 
 var ctx = context.Background()
@@ -69,7 +70,7 @@ func (a answer) code(t *testing.T) string {
 func headers(org shcrkit.ODSCode) http.Header {
 	h := http.Header{}
 	h.Set("X-Request-ID", uuid.NewString())
-	h.Set(nrls.HeaderEndUserOrganisation, string(org))
+	h.Set("NHSD-End-User-Organisation-ODS", string(org))
 	return h
 }
 

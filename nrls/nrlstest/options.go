@@ -101,7 +101,7 @@ func addTypes(dst map[shcrkit.ODSCode]map[string]bool, ods shcrkit.ODSCode, type
 		dst[ods] = set
 	}
 	for _, t := range types {
-		rt, ok := nrls.Types.Lookup(t)
+		rt, ok := nrls.LookupType(t)
 		if !ok {
 			return fmt.Errorf("%w: %q is not a record type", ErrInvalidOption, t)
 		}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/nrls/internal/immutable"
 )
 
 // producerURLPath is the path the service puts in a create's Location
@@ -56,7 +58,7 @@ func readPointer(c *call) (fhir.DocumentReference, bool) {
 
 // validationFailed answers with the rules doc breaks, if any.
 func validationFailed(c *call, doc fhir.DocumentReference) bool {
-	err := nrls.Validate(nrls.PointerFrom(doc))
+	err := nrls.PointerFrom(doc).Validate()
 	var v *nrls.ValidationError
 	if errors.As(err, &v) {
 		writeIssues(c.w, http.StatusBadRequest, validationIssues(v)...)
@@ -168,10 +170,8 @@ func (s *Server) update(c *call, id string) {
 		fail(c.w, http.StatusNotFound, "NO_RECORD_FOUND", "The requested DocumentReference could not be found", "")
 		return
 	}
-	err := nrls.CheckImmutable(nrls.PointerFrom(old.doc), nrls.PointerFrom(doc))
-	var v *nrls.ValidationError
-	if errors.As(err, &v) {
-		field := v.Errors[0].Field
+	if changed := immutable.Changed(immutable.Take(&old.doc), &doc); len(changed) > 0 {
+		field := changed[0]
 		fail(c.w, http.StatusBadRequest, "BAD_REQUEST", "The field '"+field+"' is immutable and cannot be updated", field)
 		return
 	}

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestCreateAnswers(t *testing.T) {
@@ -64,13 +66,13 @@ func TestCreateChecks(t *testing.T) {
 		}), 400, "INVALID_IDENTIFIER_VALUE", "context.related[0].identifier.value"},
 		{"another custodian", "RNR", pointerBody(t, "RWV", nil), 400, "BAD_REQUEST", "custodian.identifier.value"},
 		{"type not onboarded", "RNR", pointerBody(t, "RNR", func(m map[string]any) {
-			m["type"] = map[string]any{"coding": []any{map[string]any{"system": nrls.SNOMEDSystem, "code": nrls.TypeContingencyPlan, "display": "Contingency plan"}}}
+			m["type"] = map[string]any{"coding": []any{map[string]any{"system": codesystem.SNOMED, "code": nrls.TypeContingencyPlan, "display": "Contingency plan"}}}
 		}), 403, "AUTHOR_CREDENTIALS_ERROR", "type.coding[0].code"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := headers(nrlstest.CustodianNorth)
-			h.Set(nrls.HeaderEndUserOrganisation, tt.org)
+			h.Set("NHSD-End-User-Organisation-ODS", tt.org)
 			a := send(t, srv, http.MethodPost, producerPath("/DocumentReference"), h, tt.body)
 			assert.Equal(t, tt.status, a.status, string(a.body))
 			assert.Equal(t, tt.code, a.code(t))
@@ -157,7 +159,7 @@ func TestUpdateChecks(t *testing.T) {
 		{"another organisation's", "RWV", "RNR-000001", edit(func(map[string]any) {}), 403, "AUTHOR_CREDENTIALS_ERROR", "id"},
 		{"missing", "RNR", "RNR-404", edit(func(m map[string]any) { m["id"] = "RNR-404" }), 404, "NO_RECORD_FOUND", ""},
 		{"immutable type", "RNR", "RNR-000001", edit(func(m map[string]any) {
-			m["type"] = map[string]any{"coding": []any{map[string]any{"system": nrls.SNOMEDSystem, "code": nrls.TypeContingencyPlan, "display": "Contingency plan"}}}
+			m["type"] = map[string]any{"coding": []any{map[string]any{"system": codesystem.SNOMED, "code": nrls.TypeContingencyPlan, "display": "Contingency plan"}}}
 		}), 400, "BAD_REQUEST", "type"},
 		{"immutable author", "RNR", "RNR-000001", edit(func(m map[string]any) {
 			m["author"] = []any{map[string]any{"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y10001"}}}
@@ -166,7 +168,7 @@ func TestUpdateChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := headers(nrlstest.CustodianNorth)
-			h.Set(nrls.HeaderEndUserOrganisation, tt.org)
+			h.Set("NHSD-End-User-Organisation-ODS", tt.org)
 			a := send(t, srv, http.MethodPut, producerPath("/DocumentReference/"+tt.id), h, tt.body)
 			assert.Equal(t, tt.status, a.status, string(a.body))
 			assert.Equal(t, tt.code, a.code(t))

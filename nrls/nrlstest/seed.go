@@ -84,7 +84,7 @@ func seedPointers() []seedPointer {
 				r = ssp
 			}
 			typ := rotation[(i/2)%len(rotation)]
-			rt, _ := nrls.Types.Lookup(typ)
+			rt, _ := nrls.LookupType(typ)
 			list = append(list, seedPointer{nhs: p.NHSNumber, custodian: p.HomeShCR, typ: typ, retrieval: r,
 				setting: settingHealthcare, title: rt.Display})
 		}

@@ -4,13 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 func TestPopulation(t *testing.T) {
@@ -69,7 +70,7 @@ func TestSeedPointers(t *testing.T) {
 	for _, nhs := range synthetic.Numbers() {
 		for _, p := range srv.Pointers(nhs) {
 			total++
-			require.NoError(t, nrls.Validate(p), p.ID)
+			require.NoError(t, p.Validate(), p.ID)
 			assert.Equal(t, nhs, p.NHSNumber)
 			assert.True(t, strings.HasPrefix(p.ID, string(p.Custodian)+"-"))
 			c, ok := bases[p.Custodian]

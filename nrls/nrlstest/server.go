@@ -10,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -80,13 +81,13 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 			}
 		}
 	}
-	s.Identities = &fake.Identities{OrganisationHeader: nrls.HeaderEndUserOrganisation}
+	s.Identities = &fake.Identities{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation}
 	if s.cfg.Resolve != nil {
 		s.SetTokenIdentities(s.cfg.Resolve)
 	}
 	mw := &fake.Middleware{Validate: s.cfg.Validate, Public: isMetadata, Identities: s.Identities,
 		DenyIdentity: func(w http.ResponseWriter, _ *http.Request, err error) {
-			header := "http." + nrls.HeaderEndUserOrganisation
+			header := "http." + fhirhttp.HeaderEndUserOrganisation
 			if ie, ok := err.(*fake.IdentityError); ok {
 				header = "http." + ie.Header
 			}
@@ -139,7 +140,7 @@ func (s *Server) ProducerClient(custodian shcrkit.ODSCode, opts ...nrls.Option) 
 	return nrls.NewClient(s.URL+nrls.ProducerPath, append(base, opts...)...)
 }
 
-// AddPointer files p, which must pass nrls.Validate; a p without ID gets
+// AddPointer files p, which must pass its Validate method; a p without ID gets
 // "<custodian>-<n>". It returns the ID. A pointer with the same ID is
 // replaced.
 func (s *Server) AddPointer(p nrls.Pointer) (string, error) {
@@ -151,7 +152,7 @@ func (s *Server) AddPointer(p nrls.Pointer) (string, error) {
 		doc.Id = ptr(fmt.Sprintf("%s-added%06d", deref(doc.Custodian.Identifier.Value), n))
 	}
 	p = nrls.PointerFrom(doc)
-	if err := nrls.Validate(p); err != nil {
+	if err := p.Validate(); err != nil {
 		return "", err
 	}
 	s.mu.Lock()
@@ -246,10 +247,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			"X-Request-ID is required and must be a UUID", "http.X-Request-ID")
 		return
 	}
-	org, err := shcrkit.ParseODSCode(r.Header.Get(nrls.HeaderEndUserOrganisation))
-	if err != nil || string(org) != r.Header.Get(nrls.HeaderEndUserOrganisation) {
+	org, err := shcrkit.ParseODSCode(r.Header.Get(fhirhttp.HeaderEndUserOrganisation))
+	if err != nil || string(org) != r.Header.Get(fhirhttp.HeaderEndUserOrganisation) {
 		fail(w, http.StatusUnauthorized, "MISSING_OR_INVALID_HEADER",
-			"NHSD-End-User-Organisation-ODS is required and must be an ODS code", "http."+nrls.HeaderEndUserOrganisation)
+			"NHSD-End-User-Organisation-ODS is required and must be an ODS code", "http."+fhirhttp.HeaderEndUserOrganisation)
 		return
 	}
 	req := &call{w: w, r: r, org: org, producer: api == "producer"}

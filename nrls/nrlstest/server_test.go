@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
 )
 
 func TestInvalidOptions(t *testing.T) {
@@ -111,7 +112,7 @@ func TestPointerURLBases(t *testing.T) {
 				strings.HasPrefix(p.URL, "https://north.test/fhir/records/"), p.URL)
 			seen++
 		}
-		require.NoError(t, nrls.Validate(p))
+		require.NoError(t, p.Validate())
 	}
 	assert.Equal(t, 4, seen)
 	got, err := c.Get(ctx, "RFC-000004")
@@ -132,7 +133,7 @@ func TestAddPointer(t *testing.T) {
 	id, err := srv.AddPointer(p)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(id, "RMH-"), id)
-	assert.True(t, nrls.ValidID(id))
+	assert.Regexp(t, `^[A-Za-z0-9.]+-[A-Za-z0-9][A-Za-z0-9_\-]*$`, id, "the service's form of a pointer ID")
 
 	spec.LocalID = "mine"
 	p, err = nrls.NewPointer(spec)

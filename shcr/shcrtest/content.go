@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
@@ -153,11 +155,11 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 		"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(p.NHSNumber)}}
 	clinical := []map[string]any{
 		{"resourceType": "Condition", "id": p.ID + "-c1", "subject": subject,
-			"code": coded(nrls.SNOMEDSystem, "38341003", "Hypertensive disorder"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+			"code": coded(codesystem.SNOMED, "38341003", "Hypertensive disorder"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
 		{"resourceType": "Condition", "id": p.ID + "-c2", "subject": subject,
-			"code": coded(nrls.SNOMEDSystem, "195967001", "Asthma"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+			"code": coded(codesystem.SNOMED, "195967001", "Asthma"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
 		{"resourceType": "AllergyIntolerance", "id": p.ID + "-a1", "patient": subject,
-			"code": coded(nrls.SNOMEDSystem, "91936005", "Allergy to penicillin")},
+			"code": coded(codesystem.SNOMED, "91936005", "Allergy to penicillin")},
 		{"resourceType": "MedicationStatement", "id": p.ID + "-m1", "subject": subject, "status": "active",
 			"medicationCodeableConcept": map[string]any{"text": "Amlodipine 5mg tablets"}},
 		{"resourceType": "MedicationStatement", "id": p.ID + "-m2", "subject": subject, "status": "active",
@@ -178,7 +180,7 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 		section = append(section, map[string]any{"title": headings[rt], "entry": sections[rt]})
 	}
 	composition := map[string]any{"resourceType": "Composition", "id": p.ID + "-composition", "status": "final",
-		"type": coded(nrls.SNOMEDSystem, p.Type.Code, p.Type.Display), "subject": subject,
+		"type": coded(codesystem.SNOMED, p.Type.Code, p.Type.Display), "subject": subject,
 		"date": "2025-01-06T09:00:00Z", "title": title,
 		"author":  []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(p.Custodian)}}},
 		"section": section}
@@ -199,7 +201,7 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 func carePlan(p nrls.Pointer, person pdstest.Person, title string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"resourceType": "CarePlan", "id": p.ID, "status": "active", "intent": "plan", "title": title,
-		"category":  []any{coded(nrls.SNOMEDSystem, p.Type.Code, p.Type.Display)},
+		"category":  []any{coded(codesystem.SNOMED, p.Type.Code, p.Type.Display)},
 		"subject":   subjectRef(p.NHSNumber),
 		"contained": []any{patientResource(p, person)},
 		"description": "Synthetic care plan for " + patientName(person) + ": what to do in a crisis, who to call, " +

@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fake"
-	"github.com/shcrkit/shcrkit/nrls"
 )
 
 // SearchResourceTypes are the FHIR resource types the fake answers a
@@ -33,9 +33,9 @@ func SearchResources(resourceType string, nhs shcrkit.NHSNumber) []map[string]an
 	switch resourceType {
 	case "AllergyIntolerance":
 		return []map[string]any{
-			{"resourceType": resourceType, "id": id(1), "patient": subject, "code": coded(nrls.SNOMEDSystem, "91936005", "Allergy to penicillin"),
+			{"resourceType": resourceType, "id": id(1), "patient": subject, "code": coded(codesystem.SNOMED, "91936005", "Allergy to penicillin"),
 				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active")},
-			{"resourceType": resourceType, "id": id(2), "patient": subject, "code": coded(nrls.SNOMEDSystem, "300913006", "Shellfish allergy"),
+			{"resourceType": resourceType, "id": id(2), "patient": subject, "code": coded(codesystem.SNOMED, "300913006", "Shellfish allergy"),
 				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active")},
 		}
 	case "MedicationStatement":
@@ -47,9 +47,9 @@ func SearchResources(resourceType string, nhs shcrkit.NHSNumber) []map[string]an
 		}
 	default:
 		return []map[string]any{
-			{"resourceType": resourceType, "id": id(1), "subject": subject, "code": coded(nrls.SNOMEDSystem, "38341003", "Hypertensive disorder"),
+			{"resourceType": resourceType, "id": id(1), "subject": subject, "code": coded(codesystem.SNOMED, "38341003", "Hypertensive disorder"),
 				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
-			{"resourceType": resourceType, "id": id(2), "subject": subject, "code": coded(nrls.SNOMEDSystem, "195967001", "Asthma"),
+			{"resourceType": resourceType, "id": id(2), "subject": subject, "code": coded(codesystem.SNOMED, "195967001", "Asthma"),
 				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
 		}
 	}

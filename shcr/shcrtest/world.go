@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
@@ -25,7 +27,6 @@ import (
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
-	"golang.org/x/oauth2"
 )
 
 //go:embed world_policy.yaml
@@ -370,7 +371,7 @@ func (w *World) AddPointer(spec nrls.PointerSpec, record ...Record) (nrls.Pointe
 			spec.ProviderASID = region.ASID()
 		}
 	}
-	if spec.PracticeSetting.IsZero() {
+	if spec.PracticeSetting.Code == "" {
 		spec.PracticeSetting = nrls.Concept{Code: "224891009", Display: "Healthcare services"}
 	}
 	p, err := nrls.NewPointer(spec)
