@@ -8,9 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/shcrkit/shcrkit"
+	"golang.org/x/oauth2"
 )
 
 // Defaults of SessionTokens.

@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
-	"github.com/stretchr/testify/require"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
+	"github.com/stretchr/testify/require"
 )
 
 // Synthetic identifiers of the tests: valid NHS test numbers and invented

@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
-
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 )

@@ -10,9 +10,6 @@ import (
 	"testing"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
@@ -22,6 +19,8 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // sentRequestIDs returns the X-Request-ID of every request the world's

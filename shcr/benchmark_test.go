@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/nrls"
@@ -17,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+	"github.com/stretchr/testify/require"
 )
 
 // countingSink validates events as a sink would and counts them, so that

@@ -7,12 +7,11 @@ import (
 
 	"github.com/shcrkit/shcrkit/internal/conformance"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // conformanceDir returns the shared conformance material, skipping

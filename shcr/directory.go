@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/nrls"
+	"golang.org/x/oauth2"
 )
 
 // Endpoint is how to reach one remote shared care record and how to

@@ -10,13 +10,12 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"go.opentelemetry.io/otel/attribute"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // journey is the state of one request as it goes through the steps.

@@ -9,13 +9,12 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/internal/fhirredact"
 	"github.com/shcrkit/shcrkit/internal/telemetry"
 	"github.com/shcrkit/shcrkit/nrls"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Records runs the whole journey: Discover's steps, then the retrieval

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
-	"golang.org/x/oauth2"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
@@ -23,6 +21,7 @@ import (
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/provider"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+	"golang.org/x/oauth2"
 )
 
 func TestContract(t *testing.T) {

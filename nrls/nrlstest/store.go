@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 )

@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr/provider"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const brackenfield shcrkit.ODSCode = "RBF"

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/nrls"
 )

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/fake"

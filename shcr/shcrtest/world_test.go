@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
@@ -16,6 +13,8 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func newWorld(t *testing.T, opts ...shcrtest.WorldOption) *shcrtest.World {
