@@ -42,65 +42,49 @@ type recordFields struct {
 	user, org                                                        []byte
 }
 
+// The fields scan keeps, in the order of recordFields' slots.
+var (
+	topFields       = [...]string{"seq", "time", "action", "service", "outcome", "purpose", "patient", "custodian"}
+	requesterFields = [...]string{"userId", "organisation"}
+)
+
 // scan walks the record's top-level object (and the requester object in
 // it), keeping the raw values of the fields it needs.
 func (d *recordFields) scan(b []byte) bool {
 	s := jsonScanner{b: b}
+	top := [...]*[]byte{&d.seq, &d.time, &d.action, &d.service, &d.outcome, &d.purpose, &d.patient, &d.custodian}
+	req := [...]*[]byte{&d.user, &d.org}
 	return s.object(func(key []byte, s *jsonScanner) bool {
 		if string(key) == "requester" {
 			return s.object(func(k []byte, s *jsonScanner) bool {
-				switch string(k) {
-				case "userId":
-					d.user = s.value()
-				case "organisation":
-					d.org = s.value()
-				default:
-					if bytes.EqualFold(k, []byte("userId")) || bytes.EqualFold(k, []byte("organisation")) {
-						return false
-					}
-					s.value()
-				}
-				return s.ok
+				return keepField(k, s, requesterFields[:], req[:])
 			})
 		}
-		v := s.value()
-		switch string(key) {
-		case "seq":
-			d.seq = v
-		case "time":
-			d.time = v
-		case "action":
-			d.action = v
-		case "service":
-			d.service = v
-		case "outcome":
-			d.outcome = v
-		case "purpose":
-			d.purpose = v
-		case "patient":
-			d.patient = v
-		case "custodian":
-			d.custodian = v
-		default:
-			// encoding/json matches keys without regard to case.
-			if foldsToField(key) {
-				return false
-			}
+		if bytes.EqualFold(key, []byte("requester")) {
+			return false
 		}
-		return s.ok
+		return keepField(key, s, topFields[:], top[:])
 	}) && s.end()
 }
 
-var describedFields = [][]byte{[]byte("seq"), []byte("time"), []byte("action"), []byte("service"), []byte("outcome"),
-	[]byte("purpose"), []byte("patient"), []byte("custodian"), []byte("requester")}
-
-func foldsToField(key []byte) bool {
-	for _, f := range describedFields {
-		if len(f) == len(key) && bytes.EqualFold(f, key) {
-			return true
+// keepField consumes key's value, keeping it in the slot of the field
+// that key names. A key that names one of the fields only without regard
+// to case, as encoding/json matches keys, makes it give up (false), so
+// that the record is decoded in full.
+func keepField(key []byte, s *jsonScanner, names []string, slots []*[]byte) bool {
+	v := s.value()
+	for i, n := range names {
+		if string(key) == n {
+			*slots[i] = v
+			return s.ok
 		}
 	}
-	return false
+	for _, n := range names {
+		if len(n) == len(key) && bytes.EqualFold(key, []byte(n)) {
+			return false
+		}
+	}
+	return s.ok
 }
 
 // describe turns the raw values into the table entry and index keys.

@@ -36,20 +36,19 @@ const (
 // valid reports whether a is one of the defined actions.
 func (a Action) valid() bool { return a.code() != 0 }
 
+// code is the action's number in the log's table (1 up, in this order,
+// fixed for life: the table stores it); 0 for an unknown action.
 func (a Action) code() uint8 {
-	switch a {
-	case ActionRead:
-		return 1
-	case ActionSearch:
-		return 2
-	case ActionCreate:
-		return 3
-	case ActionUpdate:
-		return 4
-	case ActionDelete:
-		return 5
-	case ActionDisclose:
-		return 6
+	return codeOf(a, ActionRead, ActionSearch, ActionCreate, ActionUpdate, ActionDelete, ActionDisclose)
+}
+
+// codeOf is v's position in all, counted from 1, or 0 when it is not
+// there.
+func codeOf[T comparable](v T, all ...T) uint8 {
+	for i, x := range all {
+		if v == x {
+			return uint8(i + 1)
+		}
 	}
 	return 0
 }
@@ -72,19 +71,8 @@ const (
 // valid reports whether s is one of the defined services.
 func (s Service) valid() bool { return s.code() != 0 }
 
-func (s Service) code() uint8 {
-	switch s {
-	case ServicePDS:
-		return 1
-	case ServiceNRL:
-		return 2
-	case ServiceShCR:
-		return 3
-	case ServiceAudit:
-		return 4
-	}
-	return 0
-}
+// code is the service's number in the log's table, as Action.code.
+func (s Service) code() uint8 { return codeOf(s, ServicePDS, ServiceNRL, ServiceShCR, ServiceAudit) }
 
 // Display returns the service's name as people know it.
 func (s Service) Display() string {
@@ -121,17 +109,8 @@ const (
 // valid reports whether o is one of the defined outcomes.
 func (o Outcome) valid() bool { return o.code() != 0 }
 
-func (o Outcome) code() uint8 {
-	switch o {
-	case OutcomeSuccess:
-		return 1
-	case OutcomeRefused:
-		return 2
-	case OutcomeFailed:
-		return 3
-	}
-	return 0
-}
+// code is the outcome's number in the log's table, as Action.code.
+func (o Outcome) code() uint8 { return codeOf(o, OutcomeSuccess, OutcomeRefused, OutcomeFailed) }
 
 // Kind says what an event records: a call made to a service, or a
 // decision made locally without any call.

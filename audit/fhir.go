@@ -78,11 +78,11 @@ func ToFHIR(e Event) fhir.AuditEvent {
 		}
 	default:
 		a.Type = balp.Coding(balp.SystemAuditEventType, "rest", "Restful Operation")
-		if sub := restfulInteraction(e.Action); sub != "" {
+		if sub := restfulInteractions[e.Action]; sub != "" {
 			a.Subtype = []fhir.Coding{balp.Coding(balp.SystemRestful, sub, sub)}
 		}
 	}
-	if act, ok := fhirAction(e.Action); ok && !decision {
+	if act, ok := fhirActions[e.Action]; ok && !decision {
 		a.Action = &act
 	}
 
@@ -94,7 +94,7 @@ func ToFHIR(e Event) fhir.AuditEvent {
 	if !e.Time.IsZero() {
 		a.Period = &fhir.Period{Start: balp.Ptr(balp.Instant(e.Time))}
 	}
-	if out, ok := fhirOutcome(e.Outcome); ok {
+	if out, ok := fhirOutcomes[e.Outcome]; ok {
 		a.Outcome = &out
 	}
 	a.OutcomeDesc = balp.NonEmpty(e.Reason)
@@ -422,49 +422,18 @@ func fhirExtensions(e Event) []fhir.Extension {
 	return ext
 }
 
-func restfulInteraction(a Action) string {
-	switch a {
-	case ActionRead:
-		return "read"
-	case ActionSearch:
-		return "search"
-	case ActionCreate:
-		return "create"
-	case ActionUpdate:
-		return "update"
-	case ActionDelete:
-		return "delete"
-	}
-	return ""
-}
-
-func fhirAction(a Action) (fhir.AuditEventAction, bool) {
-	switch a {
-	case ActionRead, ActionDisclose:
-		return fhir.AuditEventActionR, true
-	case ActionSearch:
-		return fhir.AuditEventActionE, true
-	case ActionCreate:
-		return fhir.AuditEventActionC, true
-	case ActionUpdate:
-		return fhir.AuditEventActionU, true
-	case ActionDelete:
-		return fhir.AuditEventActionD, true
-	}
-	return 0, false
-}
-
-func fhirOutcome(o Outcome) (fhir.AuditEventOutcome, bool) {
-	switch o {
-	case OutcomeSuccess:
-		return fhir.AuditEventOutcome0, true
-	case OutcomeRefused:
-		return fhir.AuditEventOutcome4, true
-	case OutcomeFailed:
-		return fhir.AuditEventOutcome8, true
-	}
-	return 0, false
-}
+// The FHIR codes of each action and outcome. A disclosure has no
+// RESTful interaction of its own: ToFHIR gives it the read subtype beside
+// the lifecycle one.
+var (
+	restfulInteractions = map[Action]string{ActionRead: "read", ActionSearch: "search", ActionCreate: "create",
+		ActionUpdate: "update", ActionDelete: "delete"}
+	fhirActions = map[Action]fhir.AuditEventAction{ActionRead: fhir.AuditEventActionR, ActionDisclose: fhir.AuditEventActionR,
+		ActionSearch: fhir.AuditEventActionE, ActionCreate: fhir.AuditEventActionC, ActionUpdate: fhir.AuditEventActionU,
+		ActionDelete: fhir.AuditEventActionD}
+	fhirOutcomes = map[Outcome]fhir.AuditEventOutcome{OutcomeSuccess: fhir.AuditEventOutcome0,
+		OutcomeRefused: fhir.AuditEventOutcome4, OutcomeFailed: fhir.AuditEventOutcome8}
+)
 
 // serverReference identifies the service called: the custodian by its
 // ODS code, a national service by its root URL.

@@ -150,54 +150,66 @@ func VerifyConsistency(vkey string, older []byte, p *ConsistencyProof) (Checkpoi
 	return newer, nil
 }
 
-type inclusionJSON struct {
-	Seq        uint64   `json:"seq"`
-	Record     []byte   `json:"record"`
+// proofJSON is what the JSON of both kinds of proof holds.
+type proofJSON struct {
 	Hashes     []string `json:"hashes"`
 	Checkpoint string   `json:"checkpoint"`
 }
 
+func newProofJSON(hs []tlog.Hash, checkpoint []byte) proofJSON {
+	return proofJSON{Hashes: encodeHashes(hs), Checkpoint: string(checkpoint)}
+}
+
+// unmarshalProof decodes data into j, whose proofJSON is common, and
+// returns the hashes and checkpoint.
+func unmarshalProof(data []byte, j any, common *proofJSON) ([]tlog.Hash, []byte, error) {
+	if err := json.Unmarshal(data, j); err != nil {
+		return nil, nil, err
+	}
+	hs, err := decodeHashes(common.Hashes)
+	return hs, []byte(common.Checkpoint), err
+}
+
+type inclusionJSON struct {
+	Seq    uint64 `json:"seq"`
+	Record []byte `json:"record"`
+	proofJSON
+}
+
 // MarshalJSON encodes the proof for a third party.
 func (p InclusionProof) MarshalJSON() ([]byte, error) {
-	return json.Marshal(inclusionJSON{Seq: p.Seq, Record: p.Record, Hashes: encodeHashes(p.Hashes), Checkpoint: string(p.Checkpoint)})
+	return json.Marshal(inclusionJSON{Seq: p.Seq, Record: p.Record, proofJSON: newProofJSON(p.Hashes, p.Checkpoint)})
 }
 
 // UnmarshalJSON decodes a proof encoded by MarshalJSON.
 func (p *InclusionProof) UnmarshalJSON(data []byte) error {
 	var j inclusionJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return err
-	}
-	hs, err := decodeHashes(j.Hashes)
+	hs, c, err := unmarshalProof(data, &j, &j.proofJSON)
 	if err != nil {
 		return err
 	}
-	*p = InclusionProof{Seq: j.Seq, Record: j.Record, Hashes: hs, Checkpoint: []byte(j.Checkpoint)}
+	*p = InclusionProof{Seq: j.Seq, Record: j.Record, Hashes: hs, Checkpoint: c}
 	return nil
 }
 
 type consistencyJSON struct {
-	OldSize    uint64   `json:"oldSize"`
-	Hashes     []string `json:"hashes"`
-	Checkpoint string   `json:"checkpoint"`
+	OldSize uint64 `json:"oldSize"`
+	proofJSON
 }
 
 // MarshalJSON encodes the proof for a third party.
 func (p ConsistencyProof) MarshalJSON() ([]byte, error) {
-	return json.Marshal(consistencyJSON{OldSize: p.OldSize, Hashes: encodeHashes(p.Hashes), Checkpoint: string(p.Checkpoint)})
+	return json.Marshal(consistencyJSON{OldSize: p.OldSize, proofJSON: newProofJSON(p.Hashes, p.Checkpoint)})
 }
 
 // UnmarshalJSON decodes a proof encoded by MarshalJSON.
 func (p *ConsistencyProof) UnmarshalJSON(data []byte) error {
 	var j consistencyJSON
-	if err := json.Unmarshal(data, &j); err != nil {
-		return err
-	}
-	hs, err := decodeHashes(j.Hashes)
+	hs, c, err := unmarshalProof(data, &j, &j.proofJSON)
 	if err != nil {
 		return err
 	}
-	*p = ConsistencyProof{OldSize: j.OldSize, Hashes: hs, Checkpoint: []byte(j.Checkpoint)}
+	*p = ConsistencyProof{OldSize: j.OldSize, Hashes: hs, Checkpoint: c}
 	return nil
 }
 

@@ -456,45 +456,47 @@ func (r *reviewer) volumeSpikes() []Flag {
 	return out
 }
 
-func (r *reviewer) noLaterCare(ctx context.Context) ([]Flag, error) {
-	if r.cfg.LaterCare == nil {
-		return nil, nil
-	}
+// perPatient calls check for each user's first successful access to
+// each patient and collects the flags it returns; what names the check
+// in its errors.
+func (r *reviewer) perPatient(ctx context.Context, what string, check func(context.Context, userPatient, audit.Event) (*Flag, error)) ([]Flag, error) {
 	var out []Flag
 	for p, e := range r.firstAccess {
-		ok, err := r.cfg.LaterCare(ctx, e)
+		f, err := check(ctx, p, e)
 		if err != nil {
-			return nil, fmt.Errorf("audit: later-care check: %w", err)
+			return nil, fmt.Errorf("audit: %s: %w", what, err)
 		}
-		if !ok {
-			out = append(out, Flag{Kind: FlagNoLaterCare, UserID: p.user, Organisation: p.org, Patient: p.patient,
-				Seqs: seqsAfter(r.accesses[p], time.Time{}), Detail: "no care recorded after the access"})
+		if f != nil {
+			f.UserID, f.Organisation, f.Patient = p.user, p.org, p.patient
+			out = append(out, *f)
 		}
 	}
 	return out, nil
 }
 
+// noLaterCare flags access to a patient for whom the user's
+// organisation recorded no care afterwards.
+func (r *reviewer) noLaterCare(ctx context.Context, p userPatient, e audit.Event) (*Flag, error) {
+	ok, err := r.cfg.LaterCare(ctx, e)
+	if err != nil || ok {
+		return nil, err
+	}
+	return &Flag{Kind: FlagNoLaterCare, Seqs: seqsAfter(r.accesses[p], time.Time{}), Detail: "no care recorded after the access"}, nil
+}
+
 // afterDischarge flags a user's repeated access to a patient after the
 // patient left their organisation's care.
-func (r *reviewer) afterDischarge(ctx context.Context) ([]Flag, error) {
-	if r.cfg.Discharged == nil {
+func (r *reviewer) afterDischarge(ctx context.Context, p userPatient, e audit.Event) (*Flag, error) {
+	left, err := r.cfg.Discharged(ctx, e)
+	if err != nil || left.IsZero() {
+		return nil, err
+	}
+	seqs := seqsAfter(r.accesses[p], left)
+	if len(seqs) < r.cfg.AfterDischargeMinimum {
 		return nil, nil
 	}
-	var out []Flag
-	for p, e := range r.firstAccess {
-		left, err := r.cfg.Discharged(ctx, e)
-		if err != nil {
-			return nil, fmt.Errorf("audit: discharge check: %w", err)
-		}
-		if left.IsZero() {
-			continue
-		}
-		if seqs := seqsAfter(r.accesses[p], left); len(seqs) >= r.cfg.AfterDischargeMinimum {
-			out = append(out, Flag{Kind: FlagAfterDischarge, UserID: p.user, Organisation: p.org, Patient: p.patient, Seqs: seqs,
-				Detail: fmt.Sprintf("%d accesses after discharge on %s", len(seqs), left.UTC().Format(time.DateOnly))})
-		}
-	}
-	return out, nil
+	return &Flag{Kind: FlagAfterDischarge, Seqs: seqs,
+		Detail: fmt.Sprintf("%d accesses after discharge on %s", len(seqs), left.UTC().Format(time.DateOnly))}, nil
 }
 
 // flags returns every flag, sorted.
@@ -504,16 +506,20 @@ func (r *reviewer) flags(ctx context.Context) ([]Flag, error) {
 		flags = append(flags, *f)
 	}
 	flags = append(flags, r.volumeSpikes()...)
-	later, err := r.noLaterCare(ctx)
-	if err != nil {
-		return nil, err
+	if r.cfg.LaterCare != nil {
+		later, err := r.perPatient(ctx, "later-care check", r.noLaterCare)
+		if err != nil {
+			return nil, err
+		}
+		flags = append(flags, later...)
 	}
-	flags = append(flags, later...)
-	discharged, err := r.afterDischarge(ctx)
-	if err != nil {
-		return nil, err
+	if r.cfg.Discharged != nil {
+		discharged, err := r.perPatient(ctx, "discharge check", r.afterDischarge)
+		if err != nil {
+			return nil, err
+		}
+		flags = append(flags, discharged...)
 	}
-	flags = append(flags, discharged...)
 	for i := range flags {
 		slices.Sort(flags[i].Seqs)
 	}
