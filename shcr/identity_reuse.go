@@ -14,10 +14,12 @@ import (
 // tokenCache holds a journey's identity tokens for the endpoints that
 // accept one token per journey (Endpoint.ReuseIdentity), one per endpoint
 // and scope. A token is used for at most half its lifetime, so that it
-// never reaches the provider about to expire.
+// never reaches the provider about to expire. Each endpoint's token is
+// signed once while that endpoint's requests wait for it; the endpoints'
+// tokens are signed side by side.
 type tokenCache struct {
-	mu     sync.Mutex
-	tokens map[tokenKey]cachedToken
+	mu     sync.Mutex // guards tokens, not the entries
+	tokens map[tokenKey]*cachedToken
 }
 
 type tokenKey struct {
@@ -25,9 +27,26 @@ type tokenKey struct {
 	restricted bool
 }
 
+// cachedToken is one endpoint's token; mu is held while it is signed.
 type cachedToken struct {
+	mu     sync.Mutex
 	token  string
 	issued time.Time
+}
+
+// entry returns the token entry of key, made empty the first time.
+func (c *tokenCache) entry(key tokenKey) *cachedToken {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.tokens[key]
+	if !ok {
+		if c.tokens == nil {
+			c.tokens = make(map[tokenKey]*cachedToken)
+		}
+		t = &cachedToken{}
+		c.tokens[key] = t
+	}
+	return t
 }
 
 // identityToken returns the identity token for a request to ep: a fresh
@@ -40,23 +59,20 @@ func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, error) {
 	if !ep.ReuseIdentity || p.tokens == nil {
 		return sign(r.opts.now())
 	}
-	key := tokenKey{ep: ep, restricted: p.restricted}
-	p.tokens.mu.Lock()
-	defer p.tokens.mu.Unlock()
+	c := p.tokens.entry(tokenKey{ep: ep, restricted: p.restricted})
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	// The clock is read under the lock, so that no request reads it
 	// before the token it finds was issued.
 	now := r.opts.now()
-	if c, ok := p.tokens.tokens[key]; ok && now.Sub(c.issued) < identitytoken.Lifetime/2 && !now.Before(c.issued) {
+	if c.token != "" && now.Sub(c.issued) < identitytoken.Lifetime/2 && !now.Before(c.issued) {
 		return c.token, nil
 	}
 	tok, err := sign(now)
 	if err != nil {
 		return "", err
 	}
-	if p.tokens.tokens == nil {
-		p.tokens.tokens = make(map[tokenKey]cachedToken)
-	}
-	p.tokens.tokens[key] = cachedToken{token: tok, issued: now}
+	c.token, c.issued = tok, now
 	return tok, nil
 }
 

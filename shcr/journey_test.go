@@ -2,6 +2,7 @@ package shcr_test
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -914,4 +916,64 @@ func withEndpointTimeout(t *testing.T, w *shcrtest.World, custodian shcrkit.ODSC
 	dir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: eps, SSP: &ssp})
 	require.NoError(t, err)
 	return dir
+}
+
+// meetingSigner signs only once the other endpoint's signer is signing
+// too, so that a journey whose endpoints' tokens were signed one at a
+// time would wait for ever; it gives up after a minute and says so.
+type meetingSigner struct {
+	crypto.Signer
+	meet *meeting
+}
+
+type meeting struct {
+	once     sync.Once
+	arrivals chan struct{}
+	met      chan struct{}
+	timedOut atomic.Bool
+}
+
+func (s meetingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	select {
+	case s.meet.arrivals <- struct{}{}:
+	default:
+	}
+	if len(s.meet.arrivals) == cap(s.meet.arrivals) {
+		s.meet.once.Do(func() { close(s.meet.met) })
+	}
+	select {
+	case <-s.meet.met:
+	case <-time.After(time.Minute):
+		s.meet.timedOut.Store(true)
+	}
+	return s.Signer.Sign(r, digest, opts)
+}
+
+func TestRecordsSignsEachEndpointsReusedTokenSideBySide(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	m := &meeting{arrivals: make(chan struct{}, 2), met: make(chan struct{})}
+	eps := w.Directory.Endpoints()
+	var signing []int
+	for i := range eps {
+		if eps[i].Identity.Key != nil && len(signing) < 2 {
+			eps[i].ReuseIdentity = true
+			eps[i].Identity.Key = meetingSigner{Signer: eps[i].Identity.Key, meet: m}
+			signing = append(signing, i)
+		}
+	}
+	require.Len(t, signing, 2, "two endpoints of the world sign their tokens")
+	for _, i := range signing {
+		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: eps[i].Custodians[0], Type: nrls.TypeContingencyPlan})
+		require.NoError(t, err)
+	}
+	ssp, _ := w.Directory.SSP()
+	dir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: eps, SSP: &ssp})
+	require.NoError(t, err)
+	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Directory = dir })
+	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
+	require.NoError(t, err)
+	defer res.Close()
+	require.Len(t, res.Records, 2)
+	assert.False(t, m.timedOut.Load(), "one endpoint's token waited for the other's")
 }
