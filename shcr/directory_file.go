@@ -1,106 +1,17 @@
 package shcr
 
 import (
-	"bytes"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
-	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/auth"
-	"go.yaml.in/yaml/v3"
-	"golang.org/x/oauth2"
+	"github.com/shcrkit/shcrkit/shcr/internal/directoryfile"
 )
-
-// maxDirectoryBytes bounds a directory file: a few hundred endpoints fit
-// in far less.
-const maxDirectoryBytes = 4 << 20
-
-// The file form of a Directory. Paths to keys and certificates are taken
-// relative to the file's folder. Secrets are never written in the file:
-// a bearer token comes from an environment variable or a file.
-type directoryFile struct {
-	SSP       *sspFile       `json:"ssp" yaml:"ssp"`
-	Endpoints []endpointFile `json:"endpoints" yaml:"endpoints"`
-}
-
-type sspFile struct {
-	ProxyURL      string    `json:"proxyUrl" yaml:"proxyUrl"`
-	ConsumerASID  string    `json:"consumerAsid" yaml:"consumerAsid"`
-	InteractionID string    `json:"interactionId" yaml:"interactionId"`
-	Auth          *authFile `json:"auth" yaml:"auth"`
-	TLS           *tlsFile  `json:"tls" yaml:"tls"`
-}
-
-type endpointFile struct {
-	Name          string        `json:"name" yaml:"name"`
-	Custodians    []string      `json:"custodians" yaml:"custodians"`
-	BaseURL       string        `json:"baseUrl" yaml:"baseUrl"`
-	ContentHosts  []string      `json:"contentHosts" yaml:"contentHosts"`
-	Audience      string        `json:"audience" yaml:"audience"`
-	ASID          string        `json:"asid" yaml:"asid"`
-	Timeout       string        `json:"timeout" yaml:"timeout"`
-	Parallelism   int           `json:"parallelism" yaml:"parallelism"`
-	ReuseIdentity bool          `json:"reuseIdentity" yaml:"reuseIdentity"`
-	AuditURL      string        `json:"auditUrl" yaml:"auditUrl"`
-	Auth          *authFile     `json:"auth" yaml:"auth"`
-	TLS           *tlsFile      `json:"tls" yaml:"tls"`
-	Identity      *identityFile `json:"identity" yaml:"identity"`
-}
-
-// authFile is how to get access tokens: type "none" (or absent),
-// "bearer" (a static token from tokenEnv or tokenFile), or
-// "client_credentials" (a signed JWT client assertion).
-type authFile struct {
-	Type       string   `json:"type" yaml:"type"`
-	TokenEnv   string   `json:"tokenEnv" yaml:"tokenEnv"`
-	TokenFile  string   `json:"tokenFile" yaml:"tokenFile"`
-	TokenURL   string   `json:"tokenUrl" yaml:"tokenUrl"`
-	ClientID   string   `json:"clientId" yaml:"clientId"`
-	KeyID      string   `json:"keyId" yaml:"keyId"`
-	PrivateKey string   `json:"privateKey" yaml:"privateKey"`
-	Algorithm  string   `json:"algorithm" yaml:"algorithm"`
-	Audience   string   `json:"audience" yaml:"audience"`
-	Scopes     []string `json:"scopes" yaml:"scopes"`
-}
-
-type tlsFile struct {
-	Certificate string `json:"certificate" yaml:"certificate"`
-	Key         string `json:"key" yaml:"key"`
-	CA          string `json:"ca" yaml:"ca"`
-}
-
-type identityFile struct {
-	Signing    string `json:"signing" yaml:"signing"`
-	PrivateKey string `json:"privateKey" yaml:"privateKey"`
-	KeyID      string `json:"keyId" yaml:"keyId"`
-	Header     string `json:"header" yaml:"header"`
-}
 
 // LoadDirectory reads a directory from a JSON or YAML file (by its
 // extension: .json, or .yaml/.yml; otherwise by its first character). See
 // the package documentation for the format.
 func LoadDirectory(path string) (*Directory, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidDirectory, err)
-	}
-	defer f.Close()
-	format := ""
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		format = "json"
-	case ".yaml", ".yml":
-		format = "yaml"
-	}
-	return ParseDirectory(f, format, filepath.Dir(path))
+	return fromFile(directoryfile.Load(path))
 }
 
 // ParseDirectory reads a directory in format "json" or "yaml" ("" guesses
@@ -108,170 +19,26 @@ func LoadDirectory(path string) (*Directory, error) {
 // relative to dir. Unknown fields are refused, so a misspelt setting is
 // not silently ignored.
 func ParseDirectory(r io.Reader, format, dir string) (*Directory, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxDirectoryBytes+1))
+	return fromFile(directoryfile.Parse(r, format, dir))
+}
+
+// fromFile builds the Directory a file describes.
+func fromFile(f *directoryfile.File, err error) (*Directory, error) {
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading: %v", ErrInvalidDirectory, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDirectory, err)
 	}
-	if len(data) > maxDirectoryBytes {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidDirectory, maxDirectoryBytes)
-	}
-	if format == "" {
-		format = "yaml"
-		if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
-			format = "json"
-		}
-	}
-	var df directoryFile
-	switch format {
-	case "json":
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&df); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidDirectory, err)
-		}
-	case "yaml":
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(&df); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidDirectory, err)
-		}
-	default:
-		return nil, fmt.Errorf("%w: unknown format %q (want json or yaml)", ErrInvalidDirectory, format)
-	}
-	return df.build(dir)
-}
-
-func (df *directoryFile) build(dir string) (*Directory, error) {
 	var cfg DirectoryConfig
-	var errs []string
-	for i, ef := range df.Endpoints {
-		name := ef.Name
-		if name == "" {
-			name = fmt.Sprintf("endpoint %d", i+1)
-		}
-		e, err := ef.endpoint(dir)
-		if err != nil {
-			errs = append(errs, name+": "+err.Error())
-			continue
-		}
-		cfg.Endpoints = append(cfg.Endpoints, e)
-	}
-	if df.SSP != nil {
-		s := SSP{ProxyURL: df.SSP.ProxyURL, ConsumerASID: df.SSP.ConsumerASID, InteractionID: df.SSP.InteractionID}
-		var err error
-		if s.TokenSource, err = df.SSP.Auth.tokenSource(dir); err == nil {
-			s.Certificate, s.RootCAs, err = df.SSP.TLS.load(dir)
-		}
-		if err != nil {
-			errs = append(errs, "ssp: "+err.Error())
-		}
-		cfg.SSP = &s
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidDirectory, strings.Join(errs, "; "))
-	}
-	return NewDirectory(cfg)
-}
-
-func (ef endpointFile) endpoint(dir string) (Endpoint, error) {
-	e := Endpoint{Name: ef.Name, BaseURL: ef.BaseURL, ContentHosts: ef.ContentHosts, Audience: ef.Audience, ASID: ef.ASID, AuditURL: ef.AuditURL}
-	for _, c := range ef.Custodians {
-		code, err := shcrkit.ParseODSCode(c)
-		if err != nil {
-			return e, err
-		}
-		e.Custodians = append(e.Custodians, code)
-	}
-	if ef.Timeout != "" {
-		d, err := time.ParseDuration(ef.Timeout)
-		if err != nil || d <= 0 {
-			return e, fmt.Errorf("timeout %q is not a positive duration", ef.Timeout)
-		}
-		e.Timeout = d
-	}
-	e.Parallelism, e.ReuseIdentity = ef.Parallelism, ef.ReuseIdentity
-	var err error
-	if e.TokenSource, err = ef.Auth.tokenSource(dir); err != nil {
-		return e, err
-	}
-	if e.Certificate, e.RootCAs, err = ef.TLS.load(dir); err != nil {
-		return e, err
-	}
-	if ef.Identity != nil {
-		e.Identity = Identity{Signing: auth.Algorithm(strings.ToUpper(ef.Identity.Signing)), KeyID: ef.Identity.KeyID, Header: ef.Identity.Header}
-		if strings.EqualFold(ef.Identity.Signing, "none") {
-			e.Identity.Signing = ""
-		}
-		if ef.Identity.PrivateKey != "" {
-			if e.Identity.Key, err = auth.LoadPrivateKeyFile(resolvePath(dir, ef.Identity.PrivateKey)); err != nil {
-				return e, fmt.Errorf("identity key: %w", err)
-			}
-		}
-	}
-	return e, nil
-}
-
-func (af *authFile) tokenSource(dir string) (oauth2.TokenSource, error) {
-	if af == nil {
-		return nil, nil
-	}
-	switch strings.ToLower(af.Type) {
-	case "", "none":
-		return nil, nil
-	case "bearer":
-		var tok string
-		switch {
-		case af.TokenEnv != "" && af.TokenFile != "":
-			return nil, errors.New("bearer auth takes tokenEnv or tokenFile, not both")
-		case af.TokenEnv != "":
-			tok = strings.TrimSpace(os.Getenv(af.TokenEnv))
-			if tok == "" {
-				return nil, fmt.Errorf("environment variable %s holds no token", af.TokenEnv)
-			}
-		case af.TokenFile != "":
-			b, err := os.ReadFile(resolvePath(dir, af.TokenFile))
-			if err != nil {
-				return nil, fmt.Errorf("token file: %w", err)
-			}
-			if tok = strings.TrimSpace(string(b)); tok == "" {
-				return nil, errors.New("token file is empty")
-			}
-		default:
-			return nil, errors.New("bearer auth needs tokenEnv or tokenFile")
-		}
-		return auth.StaticToken(tok), nil
-	case "client_credentials":
-		if af.PrivateKey == "" {
-			return nil, errors.New("client_credentials auth needs privateKey")
-		}
-		key, err := auth.LoadPrivateKeyFile(resolvePath(dir, af.PrivateKey))
-		if err != nil {
-			return nil, fmt.Errorf("client assertion key: %w", err)
-		}
-		return auth.NewSignedJWT(auth.SignedJWTConfig{
-			APIKey: af.ClientID, TokenURL: af.TokenURL, KeyID: af.KeyID, PrivateKey: key,
-			Algorithm: auth.Algorithm(strings.ToUpper(af.Algorithm)), Audience: af.Audience, Scopes: af.Scopes,
+	for _, e := range f.Endpoints {
+		cfg.Endpoints = append(cfg.Endpoints, Endpoint{
+			Name: e.Name, Custodians: e.Custodians, BaseURL: e.BaseURL, ContentHosts: e.ContentHosts,
+			TokenSource: e.TokenSource, Certificate: e.Certificate, RootCAs: e.RootCAs, Audience: e.Audience,
+			Identity: Identity(e.Identity), ASID: e.ASID, Timeout: e.Timeout, Parallelism: e.Parallelism,
+			ReuseIdentity: e.ReuseIdentity, AuditURL: e.AuditURL,
 		})
 	}
-	return nil, fmt.Errorf("unknown auth type %q (want none, bearer or client_credentials)", af.Type)
-}
-
-func (tf *tlsFile) load(dir string) (*tls.Certificate, *x509.CertPool, error) {
-	if tf == nil {
-		return nil, nil, nil
+	if f.SSP != nil {
+		ssp := SSP(*f.SSP)
+		cfg.SSP = &ssp
 	}
-	orEmpty := func(p string) string {
-		if p == "" {
-			return ""
-		}
-		return resolvePath(dir, p)
-	}
-	return auth.LoadClientTLS(orEmpty(tf.Certificate), orEmpty(tf.Key), orEmpty(tf.CA))
-}
-
-func resolvePath(dir, p string) string {
-	if filepath.IsAbs(p) || dir == "" {
-		return p
-	}
-	return filepath.Join(dir, p)
+	return NewDirectory(cfg)
 }

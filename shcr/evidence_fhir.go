@@ -2,25 +2,25 @@ package shcr
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/shcr/internal/fhirevidence"
 )
 
-// maxEvidenceBytes caps one answer of the local FHIR server.
-const maxEvidenceBytes = 4 << 20
-
 // fhirEvidence is the EvidenceLookup of NewFHIREvidence.
-type fhirEvidence struct {
-	base *url.URL
-	hc   *http.Client
+type fhirEvidence struct{ lookup *fhirevidence.Lookup }
+
+func (f fhirEvidence) FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evidence, error) {
+	found, err := f.lookup.Find(ctx, fhirevidence.Query{Kind: q.Kind, Patient: q.Patient, Reference: q.Reference})
+	out := make([]Evidence, len(found))
+	for i, r := range found {
+		out[i] = Evidence(r)
+	}
+	return out, err
 }
 
 // NewFHIREvidence returns an EvidenceLookup that asks the organisation's
@@ -42,192 +42,5 @@ func NewFHIREvidence(baseURL string, hc *http.Client) (EvidenceLookup, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	c := *hc
-	c.CheckRedirect = fhirhttp.CheckRedirect
-	return &fhirEvidence{base: u, hc: &c}, nil
-}
-
-// evidenceTypes are the FHIR resource types that back each kind.
-var evidenceTypes = map[shcrkit.RelationshipKind]string{
-	shcrkit.RelationshipEncounter: "Encounter",
-	shcrkit.RelationshipReferral:  "ServiceRequest",
-	shcrkit.RelationshipCareTeam:  "CareTeam",
-}
-
-func (f *fhirEvidence) FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evidence, error) {
-	rt, ok := evidenceTypes[q.Kind]
-	if !ok {
-		return nil, fmt.Errorf("%w: no FHIR resource backs a %s relationship", shcrkit.ErrInvalidRequest, q.Kind)
-	}
-	u := *f.base
-	if ref := strings.TrimSpace(q.Reference); ref != "" {
-		typ, id, found := strings.Cut(ref, "/")
-		if !found {
-			typ, id = rt, ref
-		}
-		if typ != rt || !validFHIRID(id) {
-			// Not a reference this server can hold: nothing backs it.
-			return nil, nil
-		}
-		u.Path += "/" + rt + "/" + id
-	} else {
-		if !q.Patient.Valid() {
-			return nil, fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
-		}
-		u.Path += "/" + rt
-		u.RawQuery = url.Values{"subject:identifier": {q.Patient.Token()}, "_count": {"50"}}.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", fhirhttp.MediaFHIRJSON)
-	if id := shcrkit.CorrelationID(ctx); id != "" {
-		req.Header.Set("X-Correlation-ID", id)
-	}
-	resp, err := f.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: evidence lookup: %s", shcrkit.ErrUnavailable, shcrkit.Redact(err.Error()))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEvidenceBytes+1))
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("%w: evidence lookup: %s", shcrkit.ErrUnavailable, shcrkit.Redact(err.Error()))
-	case len(body) > maxEvidenceBytes:
-		return nil, fmt.Errorf("%w: evidence lookup answer over %d bytes", shcrkit.ErrResponseTooLarge, maxEvidenceBytes)
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return nil, nil
-	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%w: evidence lookup answered HTTP %d", shcrkit.ErrUnavailable, resp.StatusCode)
-	}
-	var res evidenceResource
-	if err := json.Unmarshal(body, &res); err != nil {
-		return nil, fmt.Errorf("%w: evidence lookup: %w", shcrkit.ErrMalformedResponse, err)
-	}
-	var resources []evidenceResource
-	switch res.ResourceType {
-	case "Bundle":
-		for _, e := range res.Entry {
-			resources = append(resources, e.Resource)
-		}
-	case rt:
-		resources = append(resources, res)
-	default:
-		return nil, fmt.Errorf("%w: evidence lookup answered a %q, not a %s", shcrkit.ErrMalformedResponse, shcrkit.Redact(res.ResourceType), rt)
-	}
-	var out []Evidence
-	for _, r := range resources {
-		if r.ResourceType != rt || !validFHIRID(r.ID) {
-			continue
-		}
-		out = append(out, r.evidence(q.Kind))
-	}
-	return out, nil
-}
-
-// evidenceResource holds the elements of Encounter, ServiceRequest,
-// CareTeam and Bundle that FindEvidence reads.
-type evidenceResource struct {
-	ResourceType string          `json:"resourceType"`
-	ID           string          `json:"id"`
-	Status       string          `json:"status"`
-	Subject      fhirReference   `json:"subject"`
-	Period       fhirPeriod      `json:"period"`
-	Occurrence   fhirPeriod      `json:"occurrencePeriod"`
-	AuthoredOn   string          `json:"authoredOn"`
-	Provider     fhirReference   `json:"serviceProvider"`
-	Performer    []fhirReference `json:"performer"`
-	Managing     []fhirReference `json:"managingOrganization"`
-	Participant  []struct {
-		Member     fhirReference `json:"member"`
-		OnBehalfOf fhirReference `json:"onBehalfOf"`
-	} `json:"participant"`
-	Entry []struct {
-		Resource evidenceResource `json:"resource"`
-	} `json:"entry"`
-}
-
-type fhirReference struct {
-	Reference  string `json:"reference"`
-	Identifier struct {
-		System string `json:"system"`
-		Value  string `json:"value"`
-	} `json:"identifier"`
-}
-
-type fhirPeriod struct {
-	Start string `json:"start"`
-	End   string `json:"end"`
-}
-
-func (r *evidenceResource) evidence(kind shcrkit.RelationshipKind) Evidence {
-	e := Evidence{Kind: kind, Reference: r.ResourceType + "/" + r.ID, Status: r.Status}
-	if r.Subject.Identifier.System == shcrkit.NHSNumberSystem {
-		if n, err := shcrkit.ParseNHSNumber(r.Subject.Identifier.Value); err == nil {
-			e.Patient = n
-		}
-	}
-	var orgs []fhirReference
-	period := r.Period
-	switch kind {
-	case shcrkit.RelationshipEncounter:
-		orgs = []fhirReference{r.Provider}
-		// Booked, attending or attended: a cancelled or mistaken one backs
-		// nothing.
-		e.Active = r.Status != "" && r.Status != "cancelled" && r.Status != "entered-in-error" && r.Status != "unknown"
-	case shcrkit.RelationshipReferral:
-		orgs = r.Performer
-		period = r.Occurrence
-		if period.Start == "" {
-			period.Start = r.AuthoredOn
-		}
-		e.Active = r.Status == "active"
-	case shcrkit.RelationshipCareTeam:
-		orgs = r.Managing
-		for _, p := range r.Participant {
-			orgs = append(orgs, p.Member, p.OnBehalfOf)
-		}
-		e.Active = r.Status == "active"
-	}
-	for _, o := range orgs {
-		if o.Identifier.System != shcrkit.ODSSystem {
-			continue
-		}
-		if c, err := shcrkit.ParseODSCode(o.Identifier.Value); err == nil {
-			e.Organisations = append(e.Organisations, c)
-		}
-	}
-	e.Start = fhirTime(period.Start, false)
-	e.End = fhirTime(period.End, true)
-	return e
-}
-
-// fhirTime reads a FHIR dateTime or date; a date that ends a period runs
-// to the end of that day. Unreadable values are zero.
-func fhirTime(s string, end bool) time.Time {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			return t.AddDate(0, 0, 1)
-		}
-		return t
-	}
-	return time.Time{}
-}
-
-// validFHIRID accepts a FHIR logical id: 1 to 64 of A-Z a-z 0-9 - .
-func validFHIRID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
+	return fhirEvidence{fhirevidence.New(u, hc)}, nil
 }
