@@ -12,7 +12,8 @@ import (
 // (DocumentReference.securityLabel).
 const ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
-// ErrInvalidConfidentiality is matched by errors from ParseConfidentiality.
+// ErrInvalidConfidentiality is matched by errors from
+// Confidentiality.UnmarshalText and MarshalText.
 var ErrInvalidConfidentiality = errors.New("shcrkit: invalid confidentiality code")
 
 // Confidentiality is how closely a patient's record, or one record of
@@ -37,13 +38,13 @@ const (
 	numConfidentiality = 3
 )
 
-// ParseConfidentiality reads one code of the v3 Confidentiality code
+// parseConfidentiality reads one code of the v3 Confidentiality code
 // system, in any case. "" (no label), U, L, M and N give
 // ConfidentialityUnrestricted; R and V the restricted levels. Anything else
 // (REDACTED included, which PDS never returns) is an error matching
 // ErrInvalidConfidentiality, returned with ConfidentialityVeryRestricted so
 // that a caller ignoring the error still fails closed.
-func ParseConfidentiality(code string) (Confidentiality, error) {
+func parseConfidentiality(code string) (Confidentiality, error) {
 	switch toUpperASCII(trimSpace(code)) {
 	case "", "U", "L", "M", "N":
 		return ConfidentialityUnrestricted, nil
@@ -96,16 +97,6 @@ func labelLevel(code string) Confidentiality {
 	return ConfidentialityVeryRestricted
 }
 
-// ValidConfidentialityCode reports whether code is exactly one of the v3
-// Confidentiality codes (U, L, M, N, R or V), as a label must carry it.
-func ValidConfidentialityCode(code string) bool {
-	switch code {
-	case "U", "L", "M", "N", "R", "V":
-		return true
-	}
-	return false
-}
-
 // Code returns the v3 Confidentiality code: U, R or V.
 func (c Confidentiality) Code() string {
 	switch c {
@@ -155,10 +146,14 @@ func (c Confidentiality) MarshalText() ([]byte, error) {
 	return []byte(c.Code()), nil
 }
 
-// UnmarshalText implements encoding.TextUnmarshaler like
-// ParseConfidentiality.
+// UnmarshalText implements encoding.TextUnmarshaler. It reads one code of
+// the v3 Confidentiality code system, in any case: "" (no label), U, L, M
+// and N are ConfidentialityUnrestricted, R and V the restricted levels.
+// Anything else (REDACTED included, which PDS never returns) is an error
+// matching ErrInvalidConfidentiality, and leaves c very restricted so that
+// a caller ignoring the error still fails closed.
 func (c *Confidentiality) UnmarshalText(b []byte) error {
-	v, err := ParseConfidentiality(string(b))
+	v, err := parseConfidentiality(string(b))
 	*c = v
 	return err
 }

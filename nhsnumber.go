@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-
-	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
 // NHSNumberSystem is the FHIR identifier system of NHS numbers.
@@ -60,19 +58,9 @@ func ParseNHSNumber(s string) (NHSNumber, error) {
 	return NHSNumber(digits[:]), nil
 }
 
-// MustParseNHSNumber is like ParseNHSNumber but panics on an invalid
-// number. It is meant for constants in tests and examples.
-func MustParseNHSNumber(s string) NHSNumber {
-	n, err := ParseNHSNumber(s)
-	if err != nil {
-		panic(err)
-	}
-	return n
-}
-
-// ValidNHSNumber reports whether s is exactly ten digits with a correct
+// validNHSNumber reports whether s is exactly ten digits with a correct
 // modulus-11 check digit.
-func ValidNHSNumber(s string) bool {
+func validNHSNumber(s string) bool {
 	if len(s) != 10 {
 		return false
 	}
@@ -123,12 +111,9 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // String returns the ten digits, or "" for the zero value.
 func (n NHSNumber) String() string { return string(n) }
 
-// IsZero reports whether n is the zero value.
-func (n NHSNumber) IsZero() bool { return n == "" }
-
 // Valid reports whether n is ten digits with a correct check digit. Values
 // made by ParseNHSNumber are always valid; a converted string may not be.
-func (n NHSNumber) Valid() bool { return ValidNHSNumber(string(n)) }
+func (n NHSNumber) Valid() bool { return validNHSNumber(string(n)) }
 
 // Format returns the number in the 3-3-4 spaced form people read,
 // "943 476 5919". An invalid value is returned unchanged.
@@ -157,18 +142,8 @@ func (n NHSNumber) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
 // GoString keeps %#v from printing the number in full.
 func (n NHSNumber) GoString() string { return "shcrkit.NHSNumber(" + n.Masked() + ")" }
 
-// Identifier returns the FHIR identifier of the number, with system
-// https://fhir.nhs.uk/Id/nhs-number.
-func (n NHSNumber) Identifier() fhir.Identifier {
-	system, value := NHSNumberSystem, string(n)
-	return fhir.Identifier{System: &system, Value: &value}
-}
-
 // Token returns the FHIR search token "system|value" for the number.
 func (n NHSNumber) Token() string { return NHSNumberSystem + "|" + string(n) }
-
-// MarshalText implements encoding.TextMarshaler (ten digits).
-func (n NHSNumber) MarshalText() ([]byte, error) { return []byte(n), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler; it validates like
 // ParseNHSNumber and accepts the empty string as the zero value.

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
 // ODSSystem is the FHIR identifier system of ODS organisation codes.
@@ -35,40 +33,14 @@ func ParseODSCode(s string) (ODSCode, error) {
 	return ODSCode(s), nil
 }
 
-// MustParseODSCode is like ParseODSCode but panics on an invalid code; for
-// constants in tests and examples.
-func MustParseODSCode(s string) ODSCode {
-	c, err := ParseODSCode(s)
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
-
-// String returns the code.
-func (c ODSCode) String() string { return string(c) }
-
-// IsZero reports whether c is the zero value.
-func (c ODSCode) IsZero() bool { return c == "" }
-
 // Valid reports whether c is a well-formed, upper-case ODS code.
 func (c ODSCode) Valid() bool {
 	v, err := ParseODSCode(string(c))
 	return err == nil && v == c
 }
 
-// Identifier returns the FHIR identifier of the code, with system
-// https://fhir.nhs.uk/Id/ods-organization-code.
-func (c ODSCode) Identifier() fhir.Identifier {
-	system, value := ODSSystem, string(c)
-	return fhir.Identifier{System: &system, Value: &value}
-}
-
 // Token returns the FHIR search token "system|value" for the code.
 func (c ODSCode) Token() string { return ODSSystem + "|" + string(c) }
-
-// MarshalText implements encoding.TextMarshaler.
-func (c ODSCode) MarshalText() ([]byte, error) { return []byte(c), nil }
 
 // UnmarshalText implements encoding.TextUnmarshaler; it validates like
 // ParseODSCode and accepts the empty string as the zero value.

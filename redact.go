@@ -1,7 +1,6 @@
 package shcrkit
 
 import (
-	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -10,12 +9,11 @@ import (
 
 // Redaction. Everything that came from outside the SDK (a service's
 // diagnostics, an OAuth error_description, a plain-text or HTML body, an
-// echoed header or resource type, a URL) passes through Redact, or
-// RedactSecrets when the client holds secrets of its own, before it
-// enters an error text, a log line or an audit field.
+// echoed header or resource type, a URL) passes through Redact (after a client removes its own secrets)
+// before it enters an error text, a log line or an audit field.
 
-// MaxRedactInput is the longest text Redact reads; the rest is cut off.
-const MaxRedactInput = 8 << 10
+// maxRedactInput is the longest text Redact reads; the rest is cut off.
+const maxRedactInput = 8 << 10
 
 // maxSeparators is how many separator characters may stand between two
 // digits of one NHS number ("943 - 476 - 5919" has three).
@@ -215,15 +213,15 @@ var (
 // in a form or JSON replaced by "[redacted]", query strings replaced by
 // "?…", and control characters (line breaks included) turned into spaces
 // so that a hostile value cannot forge a log line. Text longer than
-// MaxRedactInput is cut to that length first (and marked "…"), so that a
+// 8 KiB is cut to that length first (and marked "…"), so that a
 // hostile answer cannot make redaction expensive; error texts and log
 // lines are shorter than that.
 func Redact(s string) string {
 	if s == "" {
 		return s
 	}
-	if len(s) > MaxRedactInput {
-		cut := MaxRedactInput
+	if len(s) > maxRedactInput {
+		cut := maxRedactInput
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
@@ -302,22 +300,4 @@ func containsFoldASCII(s, lower string) bool {
 		}
 	}
 	return false
-}
-
-// RedactSecrets is Redact that first removes each of secrets (the
-// client's own API key, client assertion, identity token, access token)
-// wherever it appears, as written or URL-encoded. Secrets shorter than
-// four bytes are ignored: removing them would shred the text and hide
-// nothing.
-func RedactSecrets(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, "[redacted]")
-		if q := url.QueryEscape(sec); q != sec {
-			s = strings.ReplaceAll(s, q, "[redacted]")
-		}
-	}
-	return Redact(s)
 }

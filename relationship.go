@@ -58,12 +58,6 @@ func (k RelationshipKind) String() string {
 // Valid reports whether k is one of the kinds, RelationshipNone included.
 func (k RelationshipKind) Valid() bool { return k < numRelationshipKinds }
 
-// Alerts reports whether access under k alerts the Privacy Officer: a
-// self-claimed or an emergency relationship.
-func (k RelationshipKind) Alerts() bool {
-	return k == RelationshipSelfClaimed || k == RelationshipEmergency
-}
-
 // ParseRelationshipKind reads a kind by its name, in any case.
 // "registration" is accepted for "registered", "break-glass" for
 // "emergency", and underscores or no separator for the hyphen.

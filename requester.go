@@ -68,16 +68,6 @@ func (r Requester) JobRole() string {
 	return ""
 }
 
-// HasActivity reports whether the role carries the activity code.
-func (r Requester) HasActivity(code string) bool {
-	for _, a := range r.Activities {
-		if a == code {
-			return true
-		}
-	}
-	return false
-}
-
 // Validate checks that the requester names a user, a role profile, a role
 // code in the national format, an organisation and a calling system, and
 // that activity codes and the ASID are well formed. It returns every

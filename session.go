@@ -14,10 +14,6 @@ var (
 	// token source, or a service that needs the end-user organisation)
 	// and neither the context nor the client's defaults supply it.
 	ErrNoSession = errors.New("shcrkit: no session for the call")
-	// ErrIdentityMismatch: two sources of one call's identity disagree
-	// (a client fixed to one organisation used for another's user, say).
-	// Such a call is refused before anything is sent.
-	ErrIdentityMismatch = errors.New("shcrkit: identity mismatch")
 	// ErrInvalidSession: a Session is malformed.
 	ErrInvalidSession = errors.New("shcrkit: invalid session")
 )
@@ -56,13 +52,6 @@ type Session struct {
 	IDToken string
 }
 
-// SessionOf returns the session of requester r: its user, organisation and
-// role, under the application's session ID id, with the CIS2 ID token
-// idToken ("" in application-restricted mode).
-func SessionOf(r Requester, id, idToken string) Session {
-	return Session{ID: id, UserID: r.UserID, Organisation: r.Organisation, RoleProfileID: r.RoleProfileID, IDToken: idToken}
-}
-
 // Validate checks that the fields that are set are well formed: an ODS
 // code, a role profile ID of at most 20 digits, single-line IDs. It
 // returns an error matching ErrInvalidSession.
@@ -71,7 +60,7 @@ func (s Session) Validate() error {
 	if s.Organisation != "" && !s.Organisation.Valid() {
 		problems = append(problems, "Organisation is not a valid ODS code")
 	}
-	if s.RoleProfileID != "" && !ValidURID(s.RoleProfileID) {
+	if s.RoleProfileID != "" && !validURID(s.RoleProfileID) {
 		problems = append(problems, "RoleProfileID must be 1 to 20 digits")
 	}
 	if strings.ContainsAny(s.ID+s.UserID+s.IDToken, "\r\n\x00") {
@@ -81,27 +70,6 @@ func (s Session) Validate() error {
 		return fmt.Errorf("%w: %s", ErrInvalidSession, strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// Key is what keys per-session state: the session's ID, user,
-// organisation and role. Two sessions with the same Key are the same
-// session; the ID token is left out, so that a renewed one keeps the
-// session's tokens.
-func (s Session) Key() SessionKey {
-	return SessionKey{ID: s.ID, UserID: s.UserID, Organisation: s.Organisation, RoleProfileID: s.RoleProfileID}
-}
-
-// SessionKey identifies a session's state; see Session.Key.
-type SessionKey struct {
-	ID            string
-	UserID        string
-	Organisation  ODSCode
-	RoleProfileID string
-}
-
-// IsZero reports whether the session names nothing.
-func (s Session) IsZero() bool {
-	return s.ID == "" && s.UserID == "" && s.Organisation == "" && s.RoleProfileID == "" && s.IDToken == ""
 }
 
 // LogValue implements slog.LogValuer: the user, role and organisation,
@@ -155,8 +123,9 @@ type SessionTokenSource interface {
 }
 
 // IdentityMismatchError is a call refused before anything was sent
-// because two sources of its identity disagree. It matches
-// ErrIdentityMismatch and ErrInvalidRequest.
+// because two sources of its identity disagree (a client fixed to one
+// organisation used for another's user, say). It matches
+// ErrInvalidRequest.
 type IdentityMismatchError struct {
 	// Field is what disagrees: "organisation", "role profile ID" or
 	// "user".
@@ -175,14 +144,12 @@ func (e *IdentityMismatchError) Error() string {
 		e.Field, Redact(e.Want), e.Source, Redact(e.Got))
 }
 
-// Unwrap matches ErrIdentityMismatch and ErrInvalidRequest.
-func (e *IdentityMismatchError) Unwrap() []error {
-	return []error{ErrIdentityMismatch, ErrInvalidRequest}
-}
+// Unwrap matches ErrInvalidRequest.
+func (e *IdentityMismatchError) Unwrap() error { return ErrInvalidRequest }
 
-// ValidURID reports whether s is a user role ID as NHSD-Session-URID
+// validURID reports whether s is a user role ID as NHSD-Session-URID
 // carries it: 1 to 20 digits.
-func ValidURID(s string) bool {
+func validURID(s string) bool {
 	if s == "" || len(s) > 20 {
 		return false
 	}

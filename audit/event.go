@@ -717,7 +717,7 @@ func nhsNumberInText(s string) bool {
 				break run
 			}
 		}
-		if len(digits) == 10 && (j == len(s) || !isAlnum(s[j])) && shcrkit.ValidNHSNumber(string(digits)) {
+		if len(digits) == 10 && (j == len(s) || !isAlnum(s[j])) && shcrkit.NHSNumber(string(digits)).Valid() {
 			return true
 		}
 	}

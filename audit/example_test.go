@@ -28,7 +28,7 @@ func Example() {
 	defer l.Close()
 	ctx := context.Background()
 
-	patient := shcrkit.MustParseNHSNumber("943 476 5919")
+	patient := shcrkit.NHSNumber("9434765919")
 	doctor := shcrkit.Requester{
 		UserID: "555000111222", Name: "Dr Ada Lovegood", RoleProfileID: "100200300400",
 		RoleCode: "S8000:G8000:R8000", RoleName: "Clinical Practitioner", Organisation: "RX1",
@@ -115,7 +115,7 @@ func ExampleVerifyInclusion() {
 	defer l.Close()
 	ctx := context.Background()
 	e := audit.Event{
-		Time: time.Date(2025, 3, 3, 9, 15, 0, 0, time.UTC), Patient: shcrkit.MustParseNHSNumber("9434765919"),
+		Time: time.Date(2025, 3, 3, 9, 15, 0, 0, time.UTC), Patient: shcrkit.NHSNumber("9434765919"),
 		Requester: shcrkit.Requester{UserID: "555000111222", Organisation: "RX1", System: shcrkit.System{Name: "EPR"}},
 		Action:    audit.ActionRead, Service: audit.ServicePDS, Resource: "Patient/9434765919", Outcome: audit.OutcomeSuccess,
 	}

@@ -298,7 +298,7 @@ func fhirEntities(e Event) []fhir.AuditEventEntity {
 	var ents []fhir.AuditEventEntity
 	decision := e.IsDecision()
 	if e.Patient != "" {
-		id := e.Patient.Identifier()
+		id := fhir.Identifier{System: balp.Ptr(shcrkit.NHSNumberSystem), Value: balp.Ptr(string(e.Patient))}
 		p := fhir.AuditEventEntity{
 			What: &fhir.Reference{Type: balp.Ptr("Patient"), Identifier: &id},
 			Type: balp.Ptr(balp.Coding(balp.SystemEntityType, "1", "Person")),

@@ -92,7 +92,7 @@
 // port) than the token URL's gets a *shcrkit.RedirectError back (matching
 // shcrkit.ErrRedirectRefused): the client assertion, the CIS2 ID token and
 // the refresh token are never sent there. The default HTTP client follows
-// no redirect at all. Every text a token endpoint sends back passes through
-// shcrkit.RedactSecrets with the request's own secrets before it reaches a
+// no redirect at all. Every text a token endpoint sends back has the request's own
+// secrets removed and goes through shcrkit.Redact before it reaches a
 // TokenError or any other error.
 package auth

@@ -55,7 +55,7 @@ type SessionTokens struct {
 	idle      time.Duration
 
 	mu      sync.Mutex
-	entries map[shcrkit.SessionKey]*sessionEntry
+	entries map[shcrkit.Session]*sessionEntry
 	head    sessionEntry // sentinel of the recency list: head.next is the most recent
 }
 
@@ -66,7 +66,7 @@ var (
 
 // sessionEntry is one session's cached tokens.
 type sessionEntry struct {
-	key        shcrkit.SessionKey
+	key        shcrkit.Session
 	cache      *TokenCache
 	idToken    *sessionIDToken
 	lastUsed   time.Time
@@ -158,7 +158,7 @@ func NewSessionTokens(newSource func(shcrkit.Session) (oauth2.TokenSource, error
 
 func newSessionTokens(newSource func(shcrkit.Session, *sessionIDToken) (oauth2.TokenSource, error), opts []SessionOption) (*SessionTokens, error) {
 	st := &SessionTokens{newSource: newSource, margin: DefaultExpiryMargin, now: time.Now,
-		max: DefaultMaxSessions, idle: DefaultSessionIdle, entries: make(map[shcrkit.SessionKey]*sessionEntry)}
+		max: DefaultMaxSessions, idle: DefaultSessionIdle, entries: make(map[shcrkit.Session]*sessionEntry)}
 	st.head.next, st.head.prev = &st.head, &st.head
 	for _, o := range opts {
 		if o == nil {
@@ -242,7 +242,7 @@ func (st *SessionTokens) SessionToken(ctx context.Context, s shcrkit.Session) (s
 // entry finds or makes the session's entry, marks it used and enforces the
 // bounds.
 func (st *SessionTokens) entry(s shcrkit.Session) (*sessionEntry, error) {
-	key := s.Key()
+	key := sessionKey(s)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := st.now()
@@ -304,7 +304,7 @@ func (e *sessionEntry) insertAfter(at *sessionEntry) {
 // shcrkit.SessionTokenSource.
 func (st *SessionTokens) InvalidateSessionToken(s shcrkit.Session, accessToken string) {
 	st.mu.Lock()
-	e := st.entries[s.Key()]
+	e := st.entries[sessionKey(s)]
 	st.mu.Unlock()
 	if e != nil {
 		e.cache.Invalidate(accessToken)
@@ -315,7 +315,7 @@ func (st *SessionTokens) InvalidateSessionToken(s shcrkit.Session, accessToken s
 func (st *SessionTokens) Forget(s shcrkit.Session) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if e := st.entries[s.Key()]; e != nil {
+	if e := st.entries[sessionKey(s)]; e != nil {
 		st.removeLocked(e)
 	}
 }
@@ -325,4 +325,12 @@ func (st *SessionTokens) Len() int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return len(st.entries)
+}
+
+// sessionKey keys a session's entry: the session without its ID token, so
+// that a renewed ID token keeps the session's tokens while a new sign-in
+// (another session ID) gets an entry of its own.
+func sessionKey(s shcrkit.Session) shcrkit.Session {
+	s.IDToken = ""
+	return s
 }

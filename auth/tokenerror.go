@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
@@ -98,11 +99,22 @@ func (e *TokenError) refusedGrant() bool {
 // maxDescription bounds the description kept from a server.
 const maxDescription = 300
 
-// sanitise passes s through shcrkit.RedactSecrets (the request's own
-// secrets, bearer tokens, JWT-shaped strings, query strings, NHS numbers,
-// control characters) and cuts it to maxDescription bytes.
+// sanitise removes the request's own secrets from s (as written or
+// URL-encoded; those shorter than four bytes would shred the text and hide
+// nothing), passes it through shcrkit.Redact (bearer tokens, JWT-shaped
+// strings, query strings, NHS numbers, control characters) and cuts it to
+// maxDescription bytes.
 func sanitise(s string, secrets []string) string {
-	s = strings.TrimSpace(shcrkit.RedactSecrets(s, secrets...))
+	for _, sec := range secrets {
+		if len(sec) < 4 {
+			continue
+		}
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+		if q := url.QueryEscape(sec); q != sec {
+			s = strings.ReplaceAll(s, q, "[redacted]")
+		}
+	}
+	s = strings.TrimSpace(shcrkit.Redact(s))
 	if len(s) > maxDescription {
 		cut := maxDescription
 		for cut > 0 && !isRuneStart(s[cut]) {

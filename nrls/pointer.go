@@ -210,7 +210,7 @@ func (p *Pointer) fillView() {
 	p.ID = str(d.Id)
 	p.Status = d.Status.Code()
 	if d.Subject != nil && d.Subject.Identifier != nil && str(d.Subject.Identifier.System) == shcrkit.NHSNumberSystem {
-		if v := str(d.Subject.Identifier.Value); shcrkit.ValidNHSNumber(v) {
+		if v := str(d.Subject.Identifier.Value); shcrkit.NHSNumber(v).Valid() {
 			p.NHSNumber = shcrkit.NHSNumber(v)
 		}
 	}

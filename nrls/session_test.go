@@ -40,7 +40,7 @@ func TestFixedOrganisationRefusesAnotherSession(t *testing.T) {
 	c := consumer(t, srv) // fixed to nrlstest.ConsumerODS
 	ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: "RX1"})
 	_, err := c.Search(ctx, pdstest.PatientNormal)
-	require.ErrorIs(t, err, shcrkit.ErrIdentityMismatch)
+	require.ErrorAs(t, err, new(*shcrkit.IdentityMismatchError))
 	assert.Empty(t, srv.Requests())
 	// The same organisation is fine.
 	ctx = shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: nrlstest.ConsumerODS})

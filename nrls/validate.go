@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -138,7 +139,7 @@ func validateSubject(v *ValidationError, s *fhir.Reference) {
 		}
 		if val := str(s.Identifier.Value); val == "" {
 			v.add("subject.identifier.value", "is required")
-		} else if !shcrkit.ValidNHSNumber(val) {
+		} else if !shcrkit.NHSNumber(val).Valid() {
 			v.add("subject.identifier.value", "must be a valid NHS number (10 digits, modulus-11 check)")
 		}
 	}
@@ -149,7 +150,7 @@ func subjectNumber(s *fhir.Reference) string {
 	if s == nil || s.Identifier == nil {
 		return ""
 	}
-	if v := str(s.Identifier.Value); shcrkit.ValidNHSNumber(v) {
+	if v := str(s.Identifier.Value); shcrkit.NHSNumber(v).Valid() {
 		return v
 	}
 	return ""
@@ -470,9 +471,13 @@ func validateSecurityLabel(v *ValidationError, labels []fhir.CodeableConcept) {
 			if str(c.System) != shcrkit.ConfidentialitySystem {
 				continue
 			}
-			if !shcrkit.ValidConfidentialityCode(str(c.Code)) {
+			if !slices.Contains(confidentialityCodes, str(c.Code)) {
 				v.add(fmt.Sprintf("securityLabel[%d].coding[%d].code", i, j), "must be a v3 Confidentiality code (U, L, M, N, R or V)")
 			}
 		}
 	}
 }
+
+// confidentialityCodes are the codes of the v3 Confidentiality code system,
+// as a label must carry them.
+var confidentialityCodes = []string{"U", "L", "M", "N", "R", "V"}

@@ -100,7 +100,7 @@ func decodePatient(resp *fhirhttp.Response, asked shcrkit.NHSNumber) (*Patient, 
 		return nil, malformed(resp, "want a Patient, got resource type %q", clipType(env.ResourceType))
 	}
 	p := newPatient(env.Patient, resp.Header.Get("ETag"), asked)
-	if p.NHSNumber().IsZero() {
+	if p.NHSNumber() == "" {
 		return nil, malformed(resp, "the patient carries no valid NHS number")
 	}
 	return p, nil

@@ -39,7 +39,7 @@ func ExampleClient_Get() {
 		return
 	}
 	_, hasAddress := p.HomeAddress()
-	fmt.Println(p.Confidentiality().Restricted(), hasAddress, p.GPPractice().IsZero())
+	fmt.Println(p.Confidentiality().Restricted(), hasAddress, p.GPPractice() == "")
 
 	_, err = c.Get(ctx, pdstest.PatientInvalidated)
 	fmt.Println(errors.Is(err, shcrkit.ErrInvalidated), errors.Is(err, shcrkit.ErrNotFound))

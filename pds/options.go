@@ -97,9 +97,6 @@ func WithSessionURID(urid string) Option {
 		if urid == "" || len(urid) > 20 {
 			return fmt.Errorf("%w: session URID must be 1 to 20 digits", shcrkit.ErrInvalidOption)
 		}
-		if !shcrkit.ValidURID(urid) {
-			return fmt.Errorf("%w: session URID must be digits only", shcrkit.ErrInvalidOption)
-		}
 		return o.cfg.SetURID(urid)
 	}
 }

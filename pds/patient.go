@@ -29,7 +29,7 @@ type Patient struct {
 func newPatient(res fhir.Patient, etag string, asked shcrkit.NHSNumber) *Patient {
 	p := &Patient{Resource: res}
 	p.nhs = nhsNumberOf(&res)
-	if !asked.IsZero() && !p.nhs.IsZero() && asked != p.nhs {
+	if asked != "" && p.nhs != "" && asked != p.nhs {
 		p.superseded = asked
 	}
 	if v, ok := parseETag(etag); ok {
@@ -44,11 +44,11 @@ func newPatient(res fhir.Patient, etag string, asked shcrkit.NHSNumber) *Patient
 // nhsNumberOf takes the NHS number from the id, or from the NHS number
 // identifier when the id is not one.
 func nhsNumberOf(res *fhir.Patient) shcrkit.NHSNumber {
-	if res.Id != nil && shcrkit.ValidNHSNumber(*res.Id) {
+	if res.Id != nil && shcrkit.NHSNumber(*res.Id).Valid() {
 		return shcrkit.NHSNumber(*res.Id)
 	}
 	for _, id := range res.Identifier {
-		if id.System != nil && *id.System == shcrkit.NHSNumberSystem && id.Value != nil && shcrkit.ValidNHSNumber(*id.Value) {
+		if id.System != nil && *id.System == shcrkit.NHSNumberSystem && id.Value != nil && shcrkit.NHSNumber(*id.Value).Valid() {
 			return shcrkit.NHSNumber(*id.Value)
 		}
 	}

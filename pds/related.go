@@ -30,7 +30,7 @@ func (r *RelatedPerson) NHSNumber() shcrkit.NHSNumber {
 	if id == nil || id.Value == nil || (id.System != nil && *id.System != shcrkit.NHSNumberSystem) {
 		return ""
 	}
-	if !shcrkit.ValidNHSNumber(*id.Value) {
+	if !shcrkit.NHSNumber(*id.Value).Valid() {
 		return ""
 	}
 	return shcrkit.NHSNumber(*id.Value)

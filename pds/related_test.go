@@ -41,7 +41,7 @@ func TestRelatedPersonsView(t *testing.T) {
 	assert.False(t, ok)
 	assert.Empty(t, rs[0].Resource.Address)
 
-	assert.True(t, rs[1].NHSNumber().IsZero())
+	assert.Empty(t, rs[1].NHSNumber())
 	assert.False(t, rs[1].Active())
 	n, ok := rs[1].Name()
 	require.True(t, ok)

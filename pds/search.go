@@ -175,7 +175,7 @@ func (q *SearchQuery) Values() url.Values {
 		v.Set("address-postalcode", q.Postcode)
 	}
 	if q.GeneralPractitioner != "" {
-		v.Set("general-practitioner", q.GeneralPractitioner.String())
+		v.Set("general-practitioner", string(q.GeneralPractitioner))
 	}
 	if q.Email != "" {
 		v.Set("email", q.Email)

@@ -34,7 +34,8 @@ func ExampleClient_Get_session() {
 	// A client fixed to one organisation refuses another's session before sending anything.
 	fixed, _ := srv.NewClient(pds.WithEndUserOrganisation("RX1"))
 	_, err = fixed.Get(shcrkit.WithSession(context.Background(), crossed), pdstest.PatientNormal)
-	fmt.Println(errors.Is(err, shcrkit.ErrIdentityMismatch))
+	var mismatch *shcrkit.IdentityMismatchError
+	fmt.Println(errors.As(err, &mismatch))
 	// Output:
 	// true
 	// RX1 100000000001

@@ -52,7 +52,7 @@ func TestFixedClientOptionsAreDefaults(t *testing.T) {
 
 	for _, s := range []shcrkit.Session{{Organisation: "RX2"}, {RoleProfileID: "100000000009"}} {
 		_, err := c.Get(shcrkit.WithSession(context.Background(), s), sessionNHS)
-		require.ErrorIs(t, err, shcrkit.ErrIdentityMismatch)
+		require.ErrorAs(t, err, new(*shcrkit.IdentityMismatchError))
 	}
 	assert.Len(t, srv.Requests(), 1, "mismatches are refused before any request")
 }

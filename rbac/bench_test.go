@@ -111,7 +111,7 @@ func largeRequests() map[string]rbac.Request {
 			Activities:   []string{"B0058", "B0062", "B0068", "B0082", "B0168", "B0264", "B0380", "B0401", "B0560", "B0570", "B0825", "B1611"},
 			Organisation: "RL3", AssuranceLevel: 3, System: shcrkit.System{Name: "Bench EPR"},
 		},
-		Patient:      rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
+		Patient:      rbac.Subject{NHSNumber: shcrkit.NHSNumber("9434765919")},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),

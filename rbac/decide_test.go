@@ -54,7 +54,7 @@ func clinician() shcrkit.Requester {
 func baseRequest() rbac.Request {
 	return rbac.Request{
 		Requester:    clinician(),
-		Patient:      rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
+		Patient:      rbac.Subject{NHSNumber: shcrkit.NHSNumber("9434765919")},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),

@@ -27,7 +27,7 @@ func Example() {
 			UserID: "555000000031", RoleProfileID: "555000000032", RoleCode: "S8000:G8000:R8001",
 			Activities: []string{"B0380"}, Organisation: "RX1", AssuranceLevel: 3,
 		},
-		Patient:      rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
+		Patient:      rbac.Subject{NHSNumber: shcrkit.NHSNumber("9434765919")},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		// The policy requires a registered relationship to be verified
 		// (shcr's verifiers do it in the journey): here the patient's GP
@@ -75,7 +75,7 @@ func ExamplePolicy_Decide_obligations() {
 			UserID: "555000000041", RoleProfileID: "555000000042", RoleCode: "S8000:G8000:R8000",
 			Activities: []string{"B0360"}, Organisation: "Y12345", AssuranceLevel: 3,
 		},
-		Patient:      rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber("9434765919"), Confidentiality: shcrkit.ConfidentialityRestricted},
+		Patient:      rbac.Subject{NHSNumber: shcrkit.NHSNumber("9434765919"), Confidentiality: shcrkit.ConfidentialityRestricted},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEmergency, Reason: "unconscious on arrival in ED"},
 		Purpose:      shcrkit.PurposeBreakGlass,
 		Custodian:    "RE1",

@@ -19,7 +19,7 @@ func incoming() rbac.Incoming {
 	r.Organisation, r.OrganisationName = "RE1", "Eastmoor University Hospitals NHS Trust"
 	return rbac.Incoming{
 		Requester:  r,
-		Patient:    rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
+		Patient:    rbac.Subject{NHSNumber: shcrkit.NHSNumber("9434765919")},
 		Purpose:    shcrkit.PurposeDirectCare,
 		RecordType: typeEmergencyPlan,
 		Time:       time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),

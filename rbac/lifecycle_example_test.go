@@ -30,7 +30,7 @@ func ExamplePolicy_AgreementsEnding() {
 	req := rbac.Request{
 		Requester: shcrkit.Requester{UserID: "555000000031", RoleProfileID: "555000000032", RoleCode: "S8000:G8000:R8001",
 			Activities: []string{"B0380"}, Organisation: "RX1", AssuranceLevel: 3},
-		Patient:      rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber("9434765919")},
+		Patient:      rbac.Subject{NHSNumber: shcrkit.NHSNumber("9434765919")},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         day,

@@ -136,7 +136,7 @@ func BenchmarkRecordsLatency(b *testing.B) {
 	require.NoError(b, err)
 	// The sequential steps call PDS and the NRL directly, as the
 	// requester's session.
-	ctx := shcrkit.WithSession(context.Background(), shcrkit.SessionOf(req.Requester, "bench-session", ""))
+	ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{ID: "bench-session", UserID: req.Requester.UserID, Organisation: req.Requester.Organisation, RoleProfileID: req.Requester.RoleProfileID})
 
 	// Warm up: tokens fetched and cached, connections and TLS sessions
 	// open, for both ways alike.

@@ -189,7 +189,7 @@ func (j *journey) discovery(f *found) *Discovery {
 func (j *journey) discover(ctx context.Context) (*found, error) {
 	var early chan searchResult
 	cancelEarly := func() {}
-	if !j.req.NHSNumber.IsZero() {
+	if j.req.NHSNumber != "" {
 		sctx, cancel := context.WithCancel(ctx)
 		cancelEarly = cancel
 		early = make(chan searchResult, 1)
@@ -230,7 +230,7 @@ func (j *journey) discover(ctx context.Context) (*found, error) {
 
 	var sr searchResult
 	switch {
-	case early != nil && j.patient.Superseded.IsZero():
+	case early != nil && j.patient.Superseded == "":
 		sr = <-early
 		early = nil
 	default:
@@ -264,7 +264,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 		e     audit.Event
 		query string
 	)
-	if nhs := j.req.NHSNumber; !nhs.IsZero() {
+	if nhs := j.req.NHSNumber; nhs != "" {
 		p, err = j.c.pds.Get(cctx, nhs)
 		j.patient.NHSNumber = nhs
 		e = j.event(stepTrace, audit.ActionRead, audit.ServicePDS, audit.OutcomeSuccess, "patient traced by NHS number")
@@ -316,7 +316,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 	if e.Action == audit.ActionRead {
 		e.Resource = "Patient/" + string(j.patient.NHSNumber)
 	}
-	if !j.patient.Superseded.IsZero() {
+	if j.patient.Superseded != "" {
 		e.Reason += "; the number asked for is superseded by the record's"
 	}
 	if j.patient.Confidentiality != shcrkit.ConfidentialityUnrestricted {

@@ -252,9 +252,9 @@ func (r Request) validate() error {
 		return fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, err)
 	}
 	switch {
-	case r.NHSNumber.IsZero() && r.Demographics == nil:
+	case r.NHSNumber == "" && r.Demographics == nil:
 		return fmt.Errorf("%w: the request names no patient (NHS number or demographics)", shcrkit.ErrInvalidRequest)
-	case !r.NHSNumber.IsZero() && !r.NHSNumber.Valid():
+	case r.NHSNumber != "" && !r.NHSNumber.Valid():
 		return fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
 	case !r.Purpose.Valid():
 		return fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidPurpose)

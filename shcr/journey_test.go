@@ -77,7 +77,7 @@ func TestRecordsFullJourney(t *testing.T) {
 	defer res.Close()
 
 	assert.Equal(t, pdstest.PatientNormal, res.Patient.NHSNumber)
-	assert.True(t, res.Patient.Superseded.IsZero())
+	assert.Empty(t, res.Patient.Superseded)
 	require.NotNil(t, res.Patient.Record)
 	assert.True(t, res.Boundary.Allowed)
 	assert.Equal(t, []string{"RNR-000001", "RNR-000002", "RWV-000003", "RNR-000005"}, ids(res.Records))

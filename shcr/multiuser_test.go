@@ -90,7 +90,7 @@ func TestManyUsersOneApplication(t *testing.T) {
 		r.Organisation = multiOrgs[i%len(multiOrgs)]
 		r.OrganisationName = "Riverside site " + string(r.Organisation)
 		idToken := cis2IDToken(t, cis2Key, r.UserID, w.Tokens.Now())
-		all[i] = user{req: r, session: shcrkit.SessionOf(r, fmt.Sprintf("session-%04d", i), idToken), records: i%every == 0}
+		all[i] = user{req: r, session: shcrkit.Session{ID: fmt.Sprintf("session-%04d", i), UserID: r.UserID, Organisation: r.Organisation, RoleProfileID: r.RoleProfileID, IDToken: idToken}, records: i%every == 0}
 		bySubject[r.UserID] = &all[i]
 	}
 	// The fakes know whose each token is, and refuse it with another

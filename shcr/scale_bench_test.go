@@ -102,7 +102,7 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 			cfg, err := w.Config(sink)
 			require.NoError(b, err)
 			// PDS and the NRL are timed directly, as the requester's session.
-			ctx := shcrkit.WithSession(context.Background(), shcrkit.SessionOf(w.Requester, "bench-session", ""))
+			ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{ID: "bench-session", UserID: w.Requester.UserID, Organisation: w.Requester.Organisation, RoleProfileID: w.Requester.RoleProfileID})
 
 			perCustodian := int(math.Ceil(float64(n) / float64(len(w.Regions))))
 			const parallelism = 8 // Config.Parallelism's default

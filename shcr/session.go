@@ -14,7 +14,7 @@ import (
 // or when the PDS or NRL client is fixed to another organisation or role
 // than the requester's.
 func (c *Client) session(ctx context.Context, r shcrkit.Requester) (shcrkit.Session, error) {
-	if !shcrkit.ValidURID(r.RoleProfileID) {
+	if r.RoleProfileID == "" || (shcrkit.Session{RoleProfileID: r.RoleProfileID}).Validate() != nil {
 		return shcrkit.Session{}, fmt.Errorf("%w: %w: RoleProfileID must be 1 to 20 digits, as NHSD-Session-URID carries it",
 			shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidRequester)
 	}

@@ -92,7 +92,7 @@ func TestJourneyRefusesCrossedIdentity(t *testing.T) {
 				func() error { _, err := c.Discover(ctx, req); return err },
 			} {
 				err := call()
-				require.ErrorIs(t, err, shcrkit.ErrIdentityMismatch)
+				require.ErrorAs(t, err, new(*shcrkit.IdentityMismatchError))
 				require.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
 				var me *shcrkit.IdentityMismatchError
 				require.ErrorAs(t, err, &me)
@@ -112,7 +112,7 @@ func TestJourneyAcceptsAgreeingSessionAndFixedClients(t *testing.T) {
 	fixedNRL, err := w.NRLClient()
 	require.NoError(t, err)
 	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.PDS, cfg.NRL = fixedPDS, fixedNRL })
-	ctx := shcrkit.WithSession(context.Background(), shcrkit.SessionOf(w.Requester, "session-1", ""))
+	ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{ID: "session-1", UserID: w.Requester.UserID, Organisation: w.Requester.Organisation, RoleProfileID: w.Requester.RoleProfileID})
 	res, err := c.Records(ctx, encounter(w, pdstest.PatientNormal))
 	require.NoError(t, err)
 	defer res.Close()

@@ -30,7 +30,7 @@ func Example() {
 	ctx := context.Background()
 	who := shcrkit.Requester{UserID: "555000111222", RoleProfileID: "100200300400", RoleCode: "R8000",
 		Organisation: "RX1", System: shcrkit.System{Name: "EPR"}}
-	nhs := shcrkit.MustParseNHSNumber("9434765919")
+	nhs := shcrkit.NHSNumber("9434765919")
 
 	data, err := fetchRecord(ctx, rec, who, nhs)
 	fmt.Println(data, err)

@@ -112,7 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "verifier key: %s\n", log.VerifierKey())
 
-	if nhs.IsZero() {
+	if nhs == "" {
 		return nil
 	}
 	report, err := investigation.QueryAccessReport(ctx, log, reader, nhs, time.Time{}, time.Time{})

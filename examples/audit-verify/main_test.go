@@ -16,7 +16,7 @@ import (
 )
 
 var (
-	patient = shcrkit.MustParseNHSNumber("9490000019")
+	patient = shcrkit.NHSNumber("9490000019")
 	doctor  = shcrkit.Requester{UserID: "555000000101", Name: "Dr Nia Ferreira", RoleProfileID: "555000000102",
 		RoleCode: "S8000:G8000:R8000", RoleName: "Medical Practitioner", Organisation: "Y90001",
 		OrganisationName: "Riverside Emergency Department", System: shcrkit.System{Name: "Riverside ED EPR"}}

@@ -307,7 +307,7 @@ func (j *journey) printResult(res *shcr.Result, sizes map[string]int64) {
 		}
 	}
 	fmt.Fprintf(j.out, "    patient   %s  %s, born %s, confidentiality %s\n", p.NHSNumber.Format(), name, born, p.Confidentiality)
-	if !p.Superseded.IsZero() {
+	if p.Superseded != "" {
 		fmt.Fprintf(j.out, "              (asked for superseded number %s)\n", p.Superseded.Format())
 	}
 	fmt.Fprintf(j.out, "    boundary  %s\n", verdict(res.Boundary))

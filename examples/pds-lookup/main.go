@@ -146,7 +146,7 @@ func rowOf(m pds.Match, related []pds.RelatedPerson) row {
 		Score:           m.Score,
 		BirthDate:       p.BirthDate(),
 		Gender:          p.Gender(),
-		GP:              p.GPPractice().String(),
+		GP:              string(p.GPPractice()),
 		Confidentiality: p.Confidentiality().Code(),
 		Deceased:        deathDate(p),
 		Version:         p.Version(),

@@ -23,7 +23,7 @@ func TestRoleCodesWithLeadingZeros(t *testing.T) {
 	const promise = "role codes match exactly (leading zeros, short codes)"
 	p := samplepolicy.Load()
 	base := rbac.Request{
-		Patient:      rbac.Subject{NHSNumber: shcrkit.MustParseNHSNumber(patientNHS)},
+		Patient:      rbac.Subject{NHSNumber: shcrkit.NHSNumber(patientNHS)},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipRegistered},
 		Purpose:      shcrkit.PurposeDirectCare,
 		Time:         time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),

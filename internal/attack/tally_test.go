@@ -117,7 +117,7 @@ func survivingNHSNumber(s string) (string, bool) {
 	gap := 0
 	flush := func() (string, bool) {
 		for a := 0; a+10 <= len(digits); a++ {
-			if shcrkit.ValidNHSNumber(string(digits[a : a+10])) {
+			if shcrkit.NHSNumber(string(digits[a : a+10])).Valid() {
 				return string(digits[a : a+10]), true
 			}
 		}

@@ -51,7 +51,7 @@ func (c *Config) SetOrganisation(ods shcrkit.ODSCode) error {
 
 // SetURID sets the client's default session user role ID: 1 to 20 digits.
 func (c *Config) SetURID(urid string) error {
-	if !shcrkit.ValidURID(urid) {
+	if urid == "" || (shcrkit.Session{RoleProfileID: urid}).Validate() != nil {
 		return fmt.Errorf("%w: session URID must be 1 to 20 digits", ErrInvalidOption)
 	}
 	c.Identity.URID = urid

@@ -80,8 +80,8 @@ func TestCallIdentityHeaders(t *testing.T) {
 		{"session agreeing with defaults", "RX1", "100000000001", false, func(c context.Context) context.Context { return shcrkit.WithSession(c, alice) }, "RX1", "100000000001", nil},
 		{"defaults fill what the session leaves out", "RX1", "100000000001", false,
 			func(c context.Context) context.Context { return shcrkit.WithSession(c, shcrkit.Session{UserID: "u"}) }, "RX1", "100000000001", nil},
-		{"session of another organisation", "RX9", "", false, func(c context.Context) context.Context { return shcrkit.WithSession(c, alice) }, "", "", shcrkit.ErrIdentityMismatch},
-		{"session of another role", "", "900000000009", false, func(c context.Context) context.Context { return shcrkit.WithSession(c, alice) }, "", "", shcrkit.ErrIdentityMismatch},
+		{"session of another organisation", "RX9", "", false, func(c context.Context) context.Context { return shcrkit.WithSession(c, alice) }, "", "", shcrkit.ErrInvalidRequest},
+		{"session of another role", "", "900000000009", false, func(c context.Context) context.Context { return shcrkit.WithSession(c, alice) }, "", "", shcrkit.ErrInvalidRequest},
 		{"no organisation where one is required", "", "", true, nil, "", "", shcrkit.ErrNoSession},
 		{"malformed session", "", "", false,
 			func(c context.Context) context.Context {
@@ -178,5 +178,5 @@ func TestCallSession(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, shcrkit.ODSCode("RX9"), s.Organisation)
 	_, err = c.CallSession(shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: "RX1"}))
-	assert.ErrorIs(t, err, shcrkit.ErrIdentityMismatch)
+	assert.ErrorAs(t, err, new(*shcrkit.IdentityMismatchError))
 }

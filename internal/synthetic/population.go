@@ -79,7 +79,7 @@ func NHSNumber(n int) shcrkit.NHSNumber {
 		// At most one check digit makes the number valid; none does when
 		// the modulus-11 check would be 10.
 		for d := byte('0'); d <= '9'; d++ {
-			if s := nine + string(d); shcrkit.ValidNHSNumber(s) {
+			if s := nine + string(d); shcrkit.NHSNumber(s).Valid() {
 				if n--; n == 0 {
 					return shcrkit.NHSNumber(s)
 				}

@@ -19,8 +19,8 @@ func TestSyntheticNHSNumber(t *testing.T) {
 		require.False(t, seen[nhs], "number %d repeats", n)
 		seen[nhs] = true
 	}
-	assert.True(t, synthetic.NHSNumber(0).IsZero())
-	assert.True(t, synthetic.NHSNumber(-3).IsZero())
+	assert.Empty(t, synthetic.NHSNumber(0))
+	assert.Empty(t, synthetic.NHSNumber(-3))
 	assert.Less(t, synthetic.NHSNumber(1).String(), synthetic.NHSNumber(2).String())
 
 	// The well-known numbers are the generator's.
@@ -60,7 +60,7 @@ func TestPopulation(t *testing.T) {
 		require.False(t, dup, "NHS numbers are unique")
 		byNumber[p.NHSNumber] = p
 		switch {
-		case !p.SupersededBy.IsZero():
+		case p.SupersededBy != "":
 			kinds["superseded"]++
 			continue
 		case p.Invalidated:

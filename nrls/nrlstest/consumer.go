@@ -159,7 +159,7 @@ func (s *Server) checkParams(c *call, p *searchParams, formCode string) (*filter
 			"subject:identifier must be https://fhir.nhs.uk/Id/nhs-number|<NHS number>", "subject:identifier"}
 	}
 	nhs := m[1]
-	if !shcrkit.ValidNHSNumber(nhs) {
+	if !shcrkit.NHSNumber(nhs).Valid() {
 		return nil, "", &badParam{http.StatusBadRequest, "INVALID_NHS_NUMBER",
 			"A valid NHS number is required to search for document references", "subject:identifier"}
 	}

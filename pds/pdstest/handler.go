@@ -127,7 +127,7 @@ func (s *Server) checkHeaders(r *http.Request) (fake.Outcome, bool) {
 // lookup resolves a requested id to a record, following a superseded
 // number to the surviving record.
 func (s *Server) lookup(id string) (*record, shcrkit.NHSNumber, fake.Outcome, bool) {
-	if !shcrkit.ValidNHSNumber(id) {
+	if !shcrkit.NHSNumber(id).Valid() {
 		return nil, "", invalidResourceID, false
 	}
 	nhs := shcrkit.NHSNumber(id)

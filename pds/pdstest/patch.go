@@ -39,7 +39,7 @@ type patchOp struct {
 }
 
 func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
-	if !shcrkit.ValidNHSNumber(id) {
+	if !shcrkit.NHSNumber(id).Valid() {
 		fake.WriteOutcome(w, invalidResourceID)
 		return
 	}

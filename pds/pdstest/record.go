@@ -142,7 +142,7 @@ func buildRecord(p Person) (*record, error) {
 		}
 		res.GeneralPractitioner = []fhir.Reference{{
 			Id: ptr(objectID(nhs, "gp")), Type: ptr("Organization"),
-			Identifier: &fhir.Identifier{System: ptr(shcrkit.ODSSystem), Value: ptr(p.GP.String()),
+			Identifier: &fhir.Identifier{System: ptr(shcrkit.ODSSystem), Value: ptr(string(p.GP)),
 				Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}},
 		}}
 	}
@@ -151,7 +151,7 @@ func buildRecord(p Person) (*record, error) {
 			return nil, fmt.Errorf("pdstest: managing organisation is not a valid ODS code")
 		}
 		res.ManagingOrganization = &fhir.Reference{Type: ptr("Organization"),
-			Identifier: &fhir.Identifier{System: ptr(shcrkit.ODSSystem), Value: ptr(p.ManagingOrganization.String()),
+			Identifier: &fhir.Identifier{System: ptr(shcrkit.ODSSystem), Value: ptr(string(p.ManagingOrganization)),
 				Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}}}
 	}
 	switch {
@@ -185,7 +185,7 @@ func buildRelated(nhs shcrkit.NHSNumber, i int, r Relation) (fhir.RelatedPerson,
 		cc.Coding = append(cc.Coding, fhir.Coding{System: ptr(relationTypeSystem), Code: ptr("N"), Display: ptr("Next-of-Kin")})
 	}
 	rp.Relationship = []fhir.CodeableConcept{cc}
-	if !r.NHSNumber.IsZero() {
+	if r.NHSNumber != "" {
 		if !r.NHSNumber.Valid() {
 			return fhir.RelatedPerson{}, fmt.Errorf("pdstest: relation %d has an invalid NHS number", i)
 		}

@@ -213,7 +213,7 @@ func (s *Server) AddPatient(p Person) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case !p.SupersededBy.IsZero():
+	case p.SupersededBy != "":
 		if !p.SupersededBy.Valid() || p.SupersededBy == p.NHSNumber {
 			return fmt.Errorf("pdstest: SupersededBy must be another valid NHS number")
 		}
