@@ -3,13 +3,12 @@ package shcr
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr/internal/lrverify"
 )
 
 // RelationshipClaim is the legitimate relationship a requester claims with
@@ -82,20 +81,31 @@ func (f verifierFunc) VerifyRelationship(ctx context.Context, claim Relationship
 // A verifier of the caller's own may hand the kinds it does not judge on
 // to StandardVerifiers.
 func StandardVerifiers(sites SiteLister, lookup EvidenceLookup) RelationshipVerifier {
-	vs := []RelationshipVerifier{registeredGP(sites)}
+	var l lrverify.Lookup
 	if lookup != nil {
-		vs = append(vs, evidenceVerifier(lookup, sites))
+		l = evidenceAdapter{lookup}
 	}
-	vs = append(vs, claimedRelationships())
-	return verifierFunc(func(ctx context.Context, claim RelationshipClaim) (rbac.Verification, error) {
-		for _, v := range vs {
-			out, err := v.VerifyRelationship(ctx, claim)
-			if err != nil || out.Status != rbac.VerificationNone {
-				return out, err
-			}
-		}
-		return rbac.Verification{}, nil
+	return fromInternal(lrverify.Standard(sites, l))
+}
+
+// fromInternal makes a verifier of shcr/internal/lrverify a
+// RelationshipVerifier.
+func fromInternal(v lrverify.Verifier) RelationshipVerifier {
+	return verifierFunc(func(ctx context.Context, c RelationshipClaim) (rbac.Verification, error) {
+		return v(ctx, lrverify.Claim(c))
 	})
+}
+
+// evidenceAdapter hands lrverify's queries to an EvidenceLookup.
+type evidenceAdapter struct{ lookup EvidenceLookup }
+
+func (a evidenceAdapter) FindEvidence(ctx context.Context, q lrverify.Query) ([]lrverify.Evidence, error) {
+	found, err := a.lookup.FindEvidence(ctx, EvidenceQuery(q))
+	out := make([]lrverify.Evidence, len(found))
+	for i, e := range found {
+		out[i] = lrverify.Evidence(e)
+	}
+	return out, err
 }
 
 // SiteLister names the sites of an organisation (the GP practices of a
@@ -104,61 +114,6 @@ func StandardVerifiers(sites SiteLister, lookup EvidenceLookup) RelationshipVeri
 // policy's local.members[].sites.
 type SiteLister interface {
 	SitesOf(org shcrkit.ODSCode) []shcrkit.ODSCode
-}
-
-// ownOrganisations is the requester's organisation and its sites.
-func ownOrganisations(sites SiteLister, org shcrkit.ODSCode) []shcrkit.ODSCode {
-	own := []shcrkit.ODSCode{org}
-	if sites != nil {
-		own = append(own, sites.SitesOf(org)...)
-	}
-	return own
-}
-
-// registeredGP verifies registered relationships (see StandardVerifiers).
-func registeredGP(sites SiteLister) RelationshipVerifier {
-	return verifierFunc(func(_ context.Context, c RelationshipClaim) (rbac.Verification, error) {
-		if c.Relationship.Kind != shcrkit.RelationshipRegistered {
-			return rbac.Verification{}, nil
-		}
-		v := rbac.Verification{Status: rbac.VerificationUnverified, Verifier: "registered"}
-		if c.Patient == nil {
-			v.Reason = "the patient's PDS record is not known, so neither is their GP practice"
-			return v, nil
-		}
-		gp := c.Patient.GPPractice()
-		org := c.Requester.Organisation
-		switch {
-		case gp == "":
-			v.Reason = "PDS records no registered GP practice for the patient"
-		case gp == org:
-			v.Status, v.Evidence = rbac.VerificationVerified, "registered GP practice "+string(gp)+" (PDS)"
-		case slices.Contains(ownOrganisations(sites, org), gp):
-			v.Status, v.Evidence = rbac.VerificationVerified, "registered GP practice "+string(gp)+" (PDS), a site of "+string(org)
-		default:
-			v.Reason = "the patient's registered GP practice " + string(gp) + " is not the requester's organisation " +
-				string(org) + " nor one of its sites"
-		}
-		return v, nil
-	})
-}
-
-// claimedRelationships judges self-claimed and emergency relationships
-// (see StandardVerifiers).
-func claimedRelationships() RelationshipVerifier {
-	return verifierFunc(func(_ context.Context, c RelationshipClaim) (rbac.Verification, error) {
-		k := c.Relationship.Kind
-		if k != shcrkit.RelationshipSelfClaimed && k != shcrkit.RelationshipEmergency {
-			return rbac.Verification{}, nil
-		}
-		v := rbac.Verification{Status: rbac.VerificationUnverified, Verifier: "claimed"}
-		if strings.TrimSpace(c.Relationship.Reason) == "" {
-			v.Reason = k.String() + " with no reason recorded"
-		} else {
-			v.Reason = k.String() + ": rests on the requester's recorded reason; the Privacy Officer is alerted"
-		}
-		return v, nil
-	})
 }
 
 // EvidenceQuery asks an EvidenceLookup for what backs a claimed referral,
@@ -208,111 +163,6 @@ type Evidence struct {
 // honour ctx.
 type EvidenceLookup interface {
 	FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evidence, error)
-}
-
-// evidenceVerifier verifies referral, encounter and care-team
-// relationships through lookup (see StandardVerifiers).
-func evidenceVerifier(lookup EvidenceLookup, sites SiteLister) RelationshipVerifier {
-	return verifierFunc(func(ctx context.Context, c RelationshipClaim) (rbac.Verification, error) {
-		k := c.Relationship.Kind
-		if k != shcrkit.RelationshipReferral && k != shcrkit.RelationshipEncounter && k != shcrkit.RelationshipCareTeam {
-			return rbac.Verification{}, nil
-		}
-		if lookup == nil {
-			return rbac.Verification{Status: rbac.VerificationFailed, Verifier: k.String()}, errors.New("shcr: no evidence lookup configured")
-		}
-		ref := strings.TrimSpace(c.Relationship.Evidence)
-		q := EvidenceQuery{Kind: k, Patient: c.NHSNumber, Organisation: c.Requester.Organisation, Reference: ref, Time: c.Time}
-		found, err := lookup.FindEvidence(ctx, q)
-		v := rbac.Verification{Verifier: k.String()}
-		if err == nil {
-			err = ctx.Err() // an answer after the deadline does not count
-		}
-		if err != nil {
-			v.Status = rbac.VerificationFailed
-			return v, err
-		}
-		own := ownOrganisations(sites, c.Requester.Organisation)
-		var why []string
-		for _, e := range found {
-			if ref != "" && !sameReference(e.Reference, ref) {
-				continue
-			}
-			if problem := judgeEvidence(e, k, c.NHSNumber, own, c.Requester.Organisation, c.Time); problem != "" {
-				why = append(why, problem)
-				continue
-			}
-			v.Status, v.Evidence = rbac.VerificationVerified, e.Reference
-			return v, nil
-		}
-		v.Status = rbac.VerificationUnverified
-		switch {
-		case len(why) > 0:
-			if len(why) > 3 {
-				why = append(why[:3], "…")
-			}
-			v.Reason = strings.Join(why, "; ")
-		case ref != "":
-			v.Reason = "no " + k.String() + " " + shcrkit.Redact(ref) + " found"
-		default:
-			v.Reason = "no " + k.String() + " found for the patient"
-		}
-		return v, nil
-	})
-}
-
-// sameReference matches the evidence a requester gave to a record's
-// reference: the same "Type/id", or the id alone.
-func sameReference(have, want string) bool {
-	if have == want {
-		return true
-	}
-	_, id, ok := strings.Cut(have, "/")
-	return ok && id == want
-}
-
-// judgeEvidence says what stops e backing the claim, or "".
-func judgeEvidence(e Evidence, kind shcrkit.RelationshipKind, patient shcrkit.NHSNumber, own []shcrkit.ODSCode, org shcrkit.ODSCode, t time.Time) string {
-	name := shcrkit.Redact(e.Reference)
-	switch {
-	case e.Kind != kind:
-		return name + " is evidence of " + withArticle(e.Kind.String()) + ", not " + withArticle(kind.String())
-	case e.Patient != patient:
-		return name + " is for another patient"
-	}
-	mine := false
-	for _, o := range e.Organisations {
-		if slices.Contains(own, o) {
-			mine = true
-			break
-		}
-	}
-	if !mine {
-		names := make([]string, len(e.Organisations))
-		for i, o := range e.Organisations {
-			names[i] = string(o)
-		}
-		if len(names) == 0 {
-			return name + " names no organisation"
-		}
-		return name + " is another organisation's (" + strings.Join(names, ", ") + "), not " + string(org) + "'s"
-	}
-	switch {
-	case !e.Active:
-		return name + " is not in force (status " + shcrkit.Redact(e.Status) + ")"
-	case !e.Start.IsZero() && t.Before(e.Start):
-		return name + " begins on " + e.Start.UTC().Format(time.DateOnly)
-	case !e.End.IsZero() && !t.Before(e.End):
-		return name + " ended on " + e.End.UTC().Format(time.DateOnly)
-	}
-	return ""
-}
-
-func withArticle(word string) string {
-	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
-		return "an " + word
-	}
-	return "a " + word
 }
 
 // verify checks the claimed relationship, bounded by the client's
