@@ -32,6 +32,9 @@ const maxSeparators = 3
 // "９４３４７６５９１９" are all masked, an NHS number glued to other digits
 // is masked with them, and a 12-digit ASID or a date is left alone.
 func MaskNHSNumbers(s string) string {
+	if isASCII(s) && !mayHoldNHSNumber(s) {
+		return s
+	}
 	var out []byte
 	last := 0
 	for i := 0; i < len(s); {
@@ -66,11 +69,19 @@ type digitRun struct {
 	pos    []int  // byte offset of each digit
 	size   []int  // byte length of each digit
 	groups []int  // the number of digits in each group
+	// buf backs the slices of a run as long as an NHS number written
+	// out, so that reading one allocates once.
+	buf struct {
+		digits    [16]byte
+		pos, size [16]int
+		groups    [4]int
+	}
 }
 
 // readRun reads the run that starts with the digit at i.
 func readRun(s string, i int) *digitRun {
 	d := &digitRun{end: i}
+	d.digits, d.pos, d.size, d.groups = d.buf.digits[:0], d.buf.pos[:0], d.buf.size[:0], d.buf.groups[:0]
 	inGroup := 0
 	for j := i; j < len(s); {
 		r, size := utf8.DecodeRuneInString(s[j:])
@@ -251,10 +262,7 @@ func Redact(s string) string {
 	if strings.IndexByte(s, '?') >= 0 {
 		s = queryString.ReplaceAllString(s, "?…")
 	}
-	if !isASCII(s) || mayHoldNHSNumber(s) {
-		s = MaskNHSNumbers(s)
-	}
-	return s
+	return MaskNHSNumbers(s)
 }
 
 // mayHoldNHSNumber reports whether ASCII text has ten digits in a run
