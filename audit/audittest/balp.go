@@ -8,26 +8,11 @@ import (
 	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+	"github.com/shcrkit/shcrkit/audit/internal/balp"
 )
 
 // ErrBALP is matched by every error from CheckBALP.
 var ErrBALP = errors.New("audittest: AuditEvent outside IHE BALP")
-
-// Codes the IHE Basic Audit Log Patterns profiles constrain.
-const (
-	balpDICOM        = "http://dicom.nema.org/resources/ontology/DCM"
-	balpEventType    = "http://terminology.hl7.org/CodeSystem/audit-event-type"
-	balpRestful      = "http://hl7.org/fhir/restful-interaction"
-	balpEntityType   = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
-	balpObjectRole   = "http://terminology.hl7.org/CodeSystem/object-role"
-	balpParticipant  = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
-	balpRoleClass    = "http://terminology.hl7.org/CodeSystem/v3-RoleClass"
-	balpSecurityRole = "http://terminology.hl7.org/CodeSystem/extra-security-role-type"
-	balpResourceType = "http://hl7.org/fhir/resource-types"
-	balpEntityTypes  = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType"
-	balpAuthZSubtype = "https://profiles.ihe.net/ITI/BALP/CodeSystem/AuthZsubType"
-	balpUserAgent    = "https://profiles.ihe.net/ITI/BALP/CodeSystem/UserAgentTypes"
-)
 
 // CheckBALP holds the JSON of an AuditEvent to the IHE BALP profile its
 // type selects, element by element, and returns the profile's name and
@@ -128,9 +113,9 @@ func CheckBALP(data []byte) (profile string, err error) {
 	entityType := func(en fhir.AuditEventEntity, system, code string) bool { return is(en.Type, system, code) }
 	patientEntities := func() (n int) {
 		for _, en := range a.Entity {
-			if entityType(en, balpEntityType, "1") {
+			if entityType(en, balp.SystemEntityType, "1") {
 				n++
-				if !is(en.Role, balpObjectRole, "1") {
+				if !is(en.Role, balp.SystemObjectRole, "1") {
 					bad("entity[patient].role must be object-role 1 Patient")
 				}
 				if en.What == nil || (en.What.Type != nil && *en.What.Type != "Patient") ||
@@ -144,7 +129,7 @@ func CheckBALP(data []byte) (profile string, err error) {
 	transaction := func() {
 		n := 0
 		for _, en := range a.Entity {
-			if entityType(en, balpEntityTypes, "XrequestId") {
+			if entityType(en, balp.SystemBALPEntityType, "XrequestId") {
 				n++
 				if en.What == nil || en.What.Identifier == nil || en.What.Identifier.Value == nil || *en.What.Identifier.Value == "" {
 					bad("entity[transaction].what.identifier.value is required")
@@ -202,9 +187,9 @@ func CheckBALP(data []byte) (profile string, err error) {
 	}
 
 	switch {
-	case is(&a.Type, balpDICOM, "110113"):
+	case is(&a.Type, balp.SystemDICOM, "110113"):
 		profile = "AuthZconsent"
-		if !subtype(balpAuthZSubtype, "AuthZ-Consent", "AuthZ-Role") {
+		if !subtype(balp.SystemAuthZSubtype, "AuthZ-Consent", "AuthZ-Role") {
 			bad("subtype from AuthZsubTypeVS is required")
 		}
 		action(fhir.AuditEventActionE)
@@ -214,23 +199,23 @@ func CheckBALP(data []byte) (profile string, err error) {
 		if len(a.ModifierExtension) > 0 {
 			bad("modifierExtension must be absent")
 		}
-		for _, ag := range one("client", agents(balpDICOM, "110150"), 1, 1) {
+		for _, ag := range one("client", agents(balp.SystemDICOM, "110150"), 1, 1) {
 			needWho("client", ag)
 			needNetwork("client", ag)
 			absent("client", ag, "role", "altId", "name", "location", "media", "purposeOfUse")
 		}
-		for _, ag := range one("user", agents(balpParticipant, "IRCP"), 1, 1) {
+		for _, ag := range one("user", agents(balp.SystemParticipation, "IRCP"), 1, 1) {
 			user(ag)
 			absent("user", ag, "altId", "location")
 		}
-		for _, ag := range one("userorg", agents(balpRoleClass, "PROV"), 1, 1) {
+		for _, ag := range one("userorg", agents(balp.SystemRoleClass, "PROV"), 1, 1) {
 			needWho("userorg", ag)
 			if ag.Requestor {
 				bad("agent[userorg].requestor must be false")
 			}
 			absent("userorg", ag, "role", "altId", "name", "location", "policy", "media", "network")
 		}
-		for _, ag := range one("authorizer", agents(balpSecurityRole, "authserver"), 1, 1) {
+		for _, ag := range one("authorizer", agents(balp.SystemSecurityRole, "authserver"), 1, 1) {
 			needWho("authorizer", ag)
 			if ag.Requestor {
 				bad("agent[authorizer].requestor must be false")
@@ -243,13 +228,13 @@ func CheckBALP(data []byte) (profile string, err error) {
 		consents, tokens := 0, 0
 		for i, en := range a.Entity {
 			switch {
-			case entityType(en, balpEntityType, "1"):
-			case entityType(en, balpResourceType, "Consent"):
+			case entityType(en, balp.SystemEntityType, "1"):
+			case entityType(en, balp.SystemResourceTypes, "Consent"):
 				consents++
 				if en.What == nil {
 					bad("entity[consent].what is required")
 				}
-			case entityType(en, balpUserAgent, "UserOauthAgent"):
+			case entityType(en, balp.SystemUserAgent, "UserOauthAgent"):
 				tokens++
 			default:
 				bad("entity[%d] matches no slice of a closed list (patient, consent, token)", i)
@@ -265,29 +250,29 @@ func CheckBALP(data []byte) (profile string, err error) {
 			bad("entity[token]: %d present, want 0..1", tokens)
 		}
 
-	case is(&a.Type, balpEventType, "rest") && subtype(balpRestful, "read", "vread"):
+	case is(&a.Type, balp.SystemAuditEventType, "rest") && subtype(balp.SystemRestful, "read", "vread"):
 		profile = "Read"
 		action(fhir.AuditEventActionR)
 		restOutcome()
-		for _, ag := range one("client", agents(balpDICOM, "110152"), 1, 1) {
+		for _, ag := range one("client", agents(balp.SystemDICOM, "110152"), 1, 1) {
 			needWho("client", ag)
 			needNetwork("client", ag)
 			absent("client", ag, "media")
 		}
-		for _, ag := range one("server", agents(balpDICOM, "110153"), 1, 1) {
+		for _, ag := range one("server", agents(balp.SystemDICOM, "110153"), 1, 1) {
 			needWho("server", ag)
 			needNetwork("server", ag)
 			absent("server", ag, "media")
 		}
-		for _, ag := range one("user", agents(balpParticipant, "IRCP"), 0, 1) {
+		for _, ag := range one("user", agents(balp.SystemParticipation, "IRCP"), 0, 1) {
 			user(ag)
 		}
 		transaction()
 		data := 0
 		for _, en := range a.Entity {
-			if entityType(en, balpEntityType, "2") {
+			if entityType(en, balp.SystemEntityType, "2") {
 				data++
-				if !is(en.Role, balpObjectRole, "4") && !is(en.Role, balpObjectRole, "3") && !is(en.Role, balpObjectRole, "20") {
+				if !is(en.Role, balp.SystemObjectRole, "4") && !is(en.Role, balp.SystemObjectRole, "3") && !is(en.Role, balp.SystemObjectRole, "20") {
 					bad("entity[data].role must come from RestObjectRoles (4, 3 or 20)")
 				}
 				if en.What == nil {
@@ -305,27 +290,27 @@ func CheckBALP(data []byte) (profile string, err error) {
 			}
 		}
 
-	case is(&a.Type, balpEventType, "rest") && subtype(balpRestful, "search", "search-type", "search-system"):
+	case is(&a.Type, balp.SystemAuditEventType, "rest") && subtype(balp.SystemRestful, "search", "search-type", "search-system"):
 		profile = "Query"
 		action(fhir.AuditEventActionE)
 		restOutcome()
-		for _, ag := range one("client", agents(balpDICOM, "110153"), 1, 1) {
+		for _, ag := range one("client", agents(balp.SystemDICOM, "110153"), 1, 1) {
 			needWho("client", ag)
 			needNetwork("client", ag)
 			absent("client", ag, "media")
 		}
-		for _, ag := range one("server", agents(balpDICOM, "110152"), 1, 1) {
+		for _, ag := range one("server", agents(balp.SystemDICOM, "110152"), 1, 1) {
 			needWho("server", ag)
 			needNetwork("server", ag)
 			absent("server", ag, "media")
 		}
-		for _, ag := range one("user", agents(balpParticipant, "IRCP"), 0, 1) {
+		for _, ag := range one("user", agents(balp.SystemParticipation, "IRCP"), 0, 1) {
 			user(ag)
 		}
 		transaction()
 		queries := 0
 		for _, en := range a.Entity {
-			if entityType(en, balpEntityType, "2") && is(en.Role, balpObjectRole, "24") {
+			if entityType(en, balp.SystemEntityType, "2") && is(en.Role, balp.SystemObjectRole, "24") {
 				queries++
 				if en.What != nil || en.Lifecycle != nil || len(en.Detail) > 0 {
 					bad("entity[query] must have no what, lifecycle or detail")
