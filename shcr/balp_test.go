@@ -13,6 +13,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -30,7 +31,7 @@ import (
 func sentRequestIDs(t *testing.T, w *shcrtest.World) map[string]bool {
 	t.Helper()
 	sent := map[string]bool{}
-	add := func(service string, reqs []shcrtest.Request) {
+	add := func(service string, reqs []fake.Request) {
 		for _, r := range reqs {
 			id := r.Header.Get("X-Request-ID")
 			require.NotEmpty(t, id, "%s received a request without X-Request-ID", service)

@@ -30,9 +30,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func newWorld(t testing.TB, opts ...shcrtest.WorldOption) *shcrtest.World {
+func newWorld(t testing.TB) *shcrtest.World {
 	t.Helper()
-	w, err := shcrtest.NewWorld(opts...)
+	w, err := shcrtest.NewWorld()
 	require.NoError(t, err)
 	t.Cleanup(w.Close)
 	return w

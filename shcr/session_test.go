@@ -42,11 +42,11 @@ func TestJourneyCarriesTheRequestersIdentity(t *testing.T) {
 func TestJourneyRefusesCrossedIdentity(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	fixedPDS, err := w.PDSClient() // fixed to the world requester's organisation
+	fixedPDS, err := w.PDS.NewClient(pds.WithTokenSource(w.TokenSource), pds.WithEndUserOrganisation(w.Requester.Organisation)) // fixed to the world requester's organisation
 	require.NoError(t, err)
-	uridPDS, err := w.PDSClient(pds.WithSessionURID("999999999999"))
+	uridPDS, err := w.PDS.NewClient(pds.WithTokenSource(w.TokenSource), pds.WithEndUserOrganisation(w.Requester.Organisation), pds.WithSessionURID("999999999999"))
 	require.NoError(t, err)
-	fixedNRL, err := w.NRLClient()
+	fixedNRL, err := w.NRL.NewClient(nrls.WithTokenSource(w.TokenSource), nrls.WithEndUserOrganisation(w.Requester.Organisation))
 	require.NoError(t, err)
 	other := w.Requester
 	other.Organisation = "RX9"
@@ -107,9 +107,9 @@ func TestJourneyRefusesCrossedIdentity(t *testing.T) {
 func TestJourneyAcceptsAgreeingSessionAndFixedClients(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	fixedPDS, err := w.PDSClient()
+	fixedPDS, err := w.PDS.NewClient(pds.WithTokenSource(w.TokenSource), pds.WithEndUserOrganisation(w.Requester.Organisation))
 	require.NoError(t, err)
-	fixedNRL, err := w.NRLClient()
+	fixedNRL, err := w.NRL.NewClient(nrls.WithTokenSource(w.TokenSource), nrls.WithEndUserOrganisation(w.Requester.Organisation))
 	require.NoError(t, err)
 	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.PDS, cfg.NRL = fixedPDS, fixedNRL })
 	ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{ID: "session-1", UserID: w.Requester.UserID, Organisation: w.Requester.Organisation, RoleProfileID: w.Requester.RoleProfileID})

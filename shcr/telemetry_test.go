@@ -7,11 +7,11 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
-	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
@@ -140,7 +140,7 @@ func TestJourneyTelemetry(t *testing.T) {
 	}
 }
 
-func headersOf(rs []shcrtest.Request) []string {
+func headersOf(rs []fake.Request) []string {
 	var out []string
 	for _, r := range rs {
 		if tp := r.Header.Get("Traceparent"); tp != "" {

@@ -166,10 +166,14 @@ func (j *journey) setUp() error {
 	var cfg shcr.Config
 	var err error
 	if j.flags.pdsURL == "" {
-		j.world, err = shcrtest.NewWorld(shcrtest.WithLatency(j.flags.latency))
+		if j.flags.latency < 0 {
+			return fmt.Errorf("negative latency %s", j.flags.latency)
+		}
+		j.world, err = shcrtest.NewWorld()
 		if err != nil {
 			return err
 		}
+		j.world.SetLatency(j.flags.latency)
 		j.closers = append(j.closers, j.world.Close)
 		j.requester = j.world.Requester
 		j.progress(fmt.Sprintf("fake world started: PDS, NRL, %d regional ShCRs, token endpoint", len(j.world.Regions)), t)

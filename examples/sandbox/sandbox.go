@@ -58,10 +58,14 @@ func (rg region) root(r *http.Request) string {
 }
 
 func newSandbox(base string, latency time.Duration) (*sandbox, error) {
-	w, err := shcrtest.NewWorld(shcrtest.WithLatency(latency))
+	if latency < 0 {
+		return nil, fmt.Errorf("negative latency %s", latency)
+	}
+	w, err := shcrtest.NewWorld()
 	if err != nil {
 		return nil, err
 	}
+	w.SetLatency(latency)
 	s := &sandbox{base: base, world: w, mux: http.NewServeMux(), fetch: loopbackClient()}
 
 	s.mux.Handle("/oauth2/", proxyTo(w.Tokens.URL, "", nil, nil))
@@ -71,7 +75,7 @@ func newSandbox(base string, latency time.Duration) (*sandbox, error) {
 		ods := r.Custodian()
 		reg := region{server: r, prefix: shcrPrefix + string(ods), auth: describeAuth(w.Directory, ods)}
 		r.ServeBehindProxy(true)
-		s.mux.Handle(reg.prefix+"/", proxyTo(r.URL, reg.prefix, r.Client().Transport, nil))
+		s.mux.Handle(reg.prefix+"/", proxyTo(r.URL, reg.prefix, r.HTTPClient().Transport, nil))
 		// Pointers lead to the regions through the sandbox's address, so
 		// that a tester can follow them.
 		if hasPointers(w, ods) {

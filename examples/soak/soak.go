@@ -224,10 +224,14 @@ func soak(parent context.Context, cfg config, out io.Writer) (*report, error) {
 		h.invariants[name] = &invariantCheck{Name: name, Held: true}
 	}
 	var err error
-	if h.world, err = shcrtest.NewWorld(shcrtest.WithLatency(cfg.Latency)); err != nil {
+	if cfg.Latency < 0 {
+		return nil, fmt.Errorf("negative latency %s", cfg.Latency)
+	}
+	if h.world, err = shcrtest.NewWorld(); err != nil {
 		return nil, err
 	}
 	defer h.world.Close()
+	h.world.SetLatency(cfg.Latency)
 	dir := cfg.AuditDir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "shcrkit-soak-"); err != nil {

@@ -35,7 +35,7 @@ func summaryPointer(t *testing.T) nrls.Pointer {
 // it, forwarded headers change nothing.
 func TestServeBehindProxy(t *testing.T) {
 	p := summaryPointer(t)
-	srv := shcrtest.NewServer("RKS", shcrtest.WithPointers([]nrls.Pointer{p}))
+	srv := shcrtest.NewServer(shcrtest.WithCustodian("RKS"), shcrtest.WithPointers([]nrls.Pointer{p}))
 	defer srv.Close()
 	const public = "http://sandbox.test:8700/shcr/RKS/fhir"
 	fwd := map[string]string{"X-Forwarded-Proto": "http", "X-Forwarded-Host": "sandbox.test:8700", "X-Forwarded-Prefix": "/shcr/RKS"}
@@ -49,13 +49,13 @@ func TestServeBehindProxy(t *testing.T) {
 	toPublic := identity(t, shcr.Identity{}, public, time.Now())
 	toServer := identity(t, shcr.Identity{}, srv.URL, time.Now())
 
-	resp, _ := get(t, srv.Client(), srv.RecordURL(p.ID), with(toPublic))
+	resp, _ := get(t, srv.HTTPClient(), srv.URL+"/records/"+p.ID, with(toPublic))
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "not behind a proxy: the audience is URL")
-	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), with(toServer))
+	resp, _ = get(t, srv.HTTPClient(), srv.URL+"/records/"+p.ID, with(toServer))
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 
 	srv.ServeBehindProxy(true)
-	resp, body := get(t, srv.Client(), srv.RecordURL(p.ID), with(toPublic))
+	resp, body := get(t, srv.HTTPClient(), srv.URL+"/records/"+p.ID, with(toPublic))
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	var b struct {
 		Type  string                           `json:"type"`
@@ -69,9 +69,9 @@ func TestServeBehindProxy(t *testing.T) {
 	for _, l := range b.Link {
 		assert.True(t, strings.HasPrefix(l.URL, public+"/records/"+p.ID), l.URL)
 	}
-	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), with(toServer))
+	resp, _ = get(t, srv.HTTPClient(), srv.URL+"/records/"+p.ID, with(toServer))
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "behind the proxy, the audience is the address called")
-	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), map[string]string{"Authorization": "Bearer " + toServer})
+	resp, _ = get(t, srv.HTTPClient(), srv.URL+"/records/"+p.ID, map[string]string{"Authorization": "Bearer " + toServer})
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "a request that did not come through the proxy is still held to URL")
 }
 
@@ -118,11 +118,11 @@ func TestSummaryIsACollection(t *testing.T) {
 // TestSearchFullURLsResolve follows the fullUrl of every entry of a search
 // to the resource it names.
 func TestSearchFullURLsResolve(t *testing.T) {
-	srv := shcrtest.NewServer("RKS")
+	srv := shcrtest.NewServer(shcrtest.WithCustodian("RKS"))
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{}, srv.URL, time.Now())}
 	for rt := range shcrtest.SearchResourceTypes {
-		resp, body := get(t, srv.Client(), srv.URL+"/"+rt+"?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.PatientNormal)+"&_count=10", auth)
+		resp, body := get(t, srv.HTTPClient(), srv.URL+"/"+rt+"?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.PatientNormal)+"&_count=10", auth)
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 		var b struct {
 			Entry []struct {
@@ -133,16 +133,16 @@ func TestSearchFullURLsResolve(t *testing.T) {
 		require.NoError(t, json.Unmarshal(body, &b))
 		require.NotEmpty(t, b.Entry, rt)
 		for _, e := range b.Entry {
-			resp, one := get(t, srv.Client(), e.FullURL, auth)
+			resp, one := get(t, srv.HTTPClient(), e.FullURL, auth)
 			require.Equal(t, http.StatusOK, resp.StatusCode, e.FullURL)
 			var res map[string]any
 			require.NoError(t, json.Unmarshal(one, &res))
 			assert.Equal(t, e.Resource, res, e.FullURL)
 		}
-		resp, body = get(t, srv.Client(), srv.URL+"/"+rt+"/no-such-id", auth)
+		resp, body = get(t, srv.HTTPClient(), srv.URL+"/"+rt+"/no-such-id", auth)
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 		assert.Equal(t, "NO_RECORD_FOUND", outcomeCode(t, body))
-		resp, _ = get(t, srv.Client(), srv.URL+"/"+rt+"/"+strings.TrimPrefix(b.Entry[0].FullURL, srv.URL+"/"+rt+"/"), nil)
+		resp, _ = get(t, srv.HTTPClient(), srv.URL+"/"+rt+"/"+strings.TrimPrefix(b.Entry[0].FullURL, srv.URL+"/"+rt+"/"), nil)
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a read needs the identity token too")
 	}
 }
@@ -157,17 +157,17 @@ func TestTrustIdentityKey(t *testing.T) {
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	p := summaryPointer(t)
-	srv := shcrtest.NewServer("RKS", shcrtest.WithPointers([]nrls.Pointer{p}), shcrtest.WithIdentitySigning(auth.RS256, &made.PublicKey))
+	srv := shcrtest.NewServer(shcrtest.WithCustodian("RKS"), shcrtest.WithPointers([]nrls.Pointer{p}), shcrtest.WithIdentitySigning(auth.RS256, &made.PublicKey))
 	defer srv.Close()
 	assert.Equal(t, auth.RS256, srv.Signing())
 	own := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: auth.RS256, Key: tester}, srv.URL, time.Now())}
-	resp, _ := get(t, srv.Client(), srv.RecordURL(p.ID), own)
+	resp, _ := get(t, srv.HTTPClient(), srv.RecordURL(p.ID), own)
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "not yet trusted")
 
 	require.NoError(t, srv.TrustIdentityKey(&tester.PublicKey))
-	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID), own)
+	resp, _ = get(t, srv.HTTPClient(), srv.RecordURL(p.ID), own)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	resp, _ = get(t, srv.Client(), srv.RecordURL(p.ID),
+	resp, _ = get(t, srv.HTTPClient(), srv.RecordURL(p.ID),
 		map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: auth.RS256, Key: made}, srv.URL, time.Now())})
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the key it was made with still works")
 
@@ -175,10 +175,10 @@ func TestTrustIdentityKey(t *testing.T) {
 	assert.ErrorIs(t, srv.TrustIdentityKey("key"), shcrtest.ErrInvalidOption)
 	var nilKey *rsa.PublicKey
 	assert.ErrorIs(t, srv.TrustIdentityKey(nilKey), shcrtest.ErrInvalidOption)
-	unsigned := shcrtest.NewServer("RKS")
+	unsigned := shcrtest.NewServer(shcrtest.WithCustodian("RKS"))
 	defer unsigned.Close()
 	assert.ErrorIs(t, unsigned.TrustIdentityKey(&tester.PublicKey), shcrtest.ErrInvalidOption, "an unsigned fake takes no key")
-	es := shcrtest.NewServer("RKS", shcrtest.WithIdentitySigning(auth.ES256, &ec.PublicKey))
+	es := shcrtest.NewServer(shcrtest.WithCustodian("RKS"), shcrtest.WithIdentitySigning(auth.ES256, &ec.PublicKey))
 	defer es.Close()
 	assert.NoError(t, es.TrustIdentityKey(ec), "a private key's public half is used")
 }

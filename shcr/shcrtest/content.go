@@ -15,13 +15,13 @@ import (
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
 
-// Record is what the fake serves for one pointer: a FHIR resource, a
-// document or a page.
-type Record struct {
-	// PointerID is the ID of the NRL pointer that leads to the record; the
-	// record is served at <service root>/records/<PointerID>.
+// Document is what the fake serves for one pointer: a FHIR resource, a
+// document or a page (shcr.Record is what a client makes of it).
+type Document struct {
+	// PointerID is the ID of the NRL pointer that leads to the document;
+	// it is served at <service root>/records/<PointerID>.
 	PointerID string
-	// NHSNumber is the patient the record is about.
+	// NHSNumber is the patient the document is about.
 	NHSNumber shcrkit.NHSNumber
 	// ContentType is the media type served.
 	ContentType string
@@ -40,14 +40,14 @@ func people() map[shcrkit.NHSNumber]pdstest.Person {
 	return m
 }
 
-// RecordFor makes the record a pointer leads to, shaped by the pointer's
-// content type: a FHIR Bundle (summaries) or CarePlan for structured
-// content, a one-page PDF for documents, an HTML page otherwise. The
-// content is invented and carries the patient's name and date of birth
-// from the PDS fake's population when the patient is in it.
-func RecordFor(p nrls.Pointer) Record {
+// documentFor makes the document a pointer leads to, shaped by the
+// pointer's content type: a FHIR Bundle (summaries) or CarePlan for
+// structured content, a one-page PDF for documents, an HTML page
+// otherwise. The content is invented and carries the patient's name and
+// date of birth from the PDS fake's population when the patient is in it.
+func documentFor(p nrls.Pointer) Document {
 	person := people()[p.NHSNumber]
-	r := Record{PointerID: p.ID, NHSNumber: p.NHSNumber, ContentType: p.ContentType}
+	r := Document{PointerID: p.ID, NHSNumber: p.NHSNumber, ContentType: p.ContentType}
 	title := p.Title
 	if title == "" {
 		title = p.Type.Display

@@ -5,18 +5,18 @@
 //
 // # A remote ShCR
 //
-//	srv := shcrtest.NewServer(nrlstest.CustodianNorth,
+//	srv := shcrtest.NewServer(shcrtest.WithCustodian(nrlstest.CustodianNorth),
 //		shcrtest.WithTokenValidator(tokens.Validate),
 //		shcrtest.WithIdentitySigning(auth.RS256, &key.PublicKey))
 //	defer srv.Close()
 //
-// A Server holds the records of one custodian, served at
+// A Server holds the documents of one custodian, served at
 // <URL>/records/<pointer ID>: by default one for each of the NRL fake's
-// seed pointers held by the custodian (see SeedPointers and RecordFor),
-// shaped by the pointer's content type: a FHIR Bundle (served in pages
-// linked by next links) or CarePlan for structured content, a one-page PDF
-// for documents, an HTML page for contact details. WithPointers,
-// WithRecords and AddRecord seed others.
+// seed pointers held by the custodian, shaped by the pointer's content
+// type: a FHIR Bundle (served in pages linked by next links) or CarePlan
+// for structured content, a one-page PDF for documents, an HTML page for
+// contact details. WithPointers and WithDocuments seed others;
+// World.AddPointer adds one to a running world.
 //
 // Every request must carry a valid identity token (package shcr's GP
 // Connect-style claims, checked as shcr/provider checks them: signature as
@@ -47,8 +47,7 @@
 // World.Config and World.Client build a journey client that verifies
 // claimed relationships against PDS and World.Evidence (an attendance at
 // the emergency department for every patient of the population); AddPointer
-// files a pointer and its record; SetLatency and WithLatency delay every
-// service.
+// files a pointer and its document; SetLatency delays every service.
 //
 // EvidenceStore fakes the records that back legitimate relationships at
 // the requester's organisation (encounters, referrals, care teams): an
@@ -66,8 +65,7 @@
 // # Differences from real shared care records
 //
 // A fake ShCR serves records/<pointer ID>, and a FHIR search by patient
-// of the SearchResourceTypes (AllergyIntolerance, MedicationStatement,
-// Condition) with a read of each result, nothing else: no other
+// of AllergyIntolerance, MedicationStatement and Condition with a read of each result, nothing else: no other
 // resource, search parameter or interaction, and no CapabilityStatement.
 // It pages a large Bundle with ?page=n links of its own. Its content is
 // synthetic; it holds no access rules of its own beyond the checks above;

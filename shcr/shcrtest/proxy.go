@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -33,13 +32,12 @@ import (
 // Where it differs from the real proxy: there is no mutual TLS with the
 // consumer, no check of the consumer's endpoint registration or of the
 // interaction against a contract, and no audit beyond Requests.
+//
+// It is built on the same base as the fakes: URL, Close, Requests,
+// InjectFault, ClearFaults, SetLatency.
 type Proxy struct {
-	// URL is the proxy's base URL, set once started.
-	URL string
+	*fake.Server
 
-	ts           *httptest.Server
-	rec          fake.Recorder
-	faults       fake.Faults
 	cert         tls.Certificate
 	consumerASID string
 
@@ -58,14 +56,10 @@ func NewProxy(consumerASID string) (*Proxy, error) {
 	}
 	p := &Proxy{cert: cert, consumerASID: consumerASID, providers: make(map[string]string), roots: x509.NewCertPool()}
 	p.rebuildClient()
-	mw := &fake.Middleware{Recorder: &p.rec, Faults: &p.faults}
-	p.ts = httptest.NewServer(mw.Wrap(http.HandlerFunc(p.serve)))
-	p.URL = p.ts.URL
+	p.Server = fake.New(fake.Settings{}, fake.Spec{Handler: http.HandlerFunc(p.serve)})
+	p.Start()
 	return p, nil
 }
-
-// Close shuts the proxy down.
-func (p *Proxy) Close() { p.ts.Close() }
 
 // Certificate returns the client certificate the proxy presents to
 // providers; pass it to WithTrustedProxy.
@@ -74,7 +68,7 @@ func (p *Proxy) Certificate() *x509.Certificate { return p.cert.Leaf }
 // AddProvider lets the proxy forward to a fake ShCR, which must serve TLS
 // and have an ASID.
 func (p *Proxy) AddProvider(s *Server) error {
-	if s.Certificate() == nil || s.ASID() == "" || s.URL == "" {
+	if s.Certificate() == nil || s.asid() == "" || s.URL == "" {
 		return fmt.Errorf("%w: a provider behind the proxy must be started, serve TLS and have an ASID", ErrInvalidOption)
 	}
 	u, err := url.Parse(s.URL)
@@ -82,23 +76,12 @@ func (p *Proxy) AddProvider(s *Server) error {
 		return err
 	}
 	p.mu.Lock()
-	p.providers[origin(u)] = s.ASID()
+	p.providers[origin(u)] = s.asid()
 	p.roots.AddCert(s.Certificate())
 	p.mu.Unlock()
 	p.rebuildClient()
 	return nil
 }
-
-// ClearFaults removes every fault injected into the proxy.
-func (p *Proxy) ClearFaults() { p.faults.Clear() }
-
-// InjectFault makes requests to the proxy go wrong as f says.
-func (p *Proxy) InjectFault(method, pathPrefix string, n int, f Fault) {
-	p.faults.Add(method, pathPrefix, n, f)
-}
-
-// Requests returns copies of the requests the proxy received.
-func (p *Proxy) Requests() []Request { return p.rec.Requests() }
 
 func (p *Proxy) rebuildClient() {
 	p.mu.Lock()

@@ -12,9 +12,9 @@ import (
 	"github.com/shcrkit/shcrkit/internal/fake"
 )
 
-// SearchResourceTypes are the FHIR resource types the fake answers a
+// searchResourceTypes are the FHIR resource types the fake answers a
 // search for at <service root>/<type>.
-var SearchResourceTypes = map[string]bool{"AllergyIntolerance": true, "MedicationStatement": true, "Condition": true}
+var searchResourceTypes = map[string]bool{"AllergyIntolerance": true, "MedicationStatement": true, "Condition": true}
 
 // searchable are the parameters a search may carry besides the patient.
 var searchable = map[string]bool{"_count": true, "page": true, "clinical-status": true, "status": true}
@@ -23,7 +23,7 @@ var searchable = map[string]bool{"_count": true, "page": true, "clinical-status"
 // fake holds for the patient: two of each type for every patient of the
 // PDS fake's population, none for anyone else.
 func SearchResources(resourceType string, nhs shcrkit.NHSNumber) []map[string]any {
-	if _, ok := people()[nhs]; !ok || !SearchResourceTypes[resourceType] {
+	if _, ok := people()[nhs]; !ok || !searchResourceTypes[resourceType] {
 		return nil
 	}
 	subject := subjectRef(nhs)

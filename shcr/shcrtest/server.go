@@ -11,9 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,39 +33,65 @@ import (
 // at RootPath + "/records/<pointer ID>".
 const RootPath = "/fhir"
 
-// DefaultPageSize is how many entries of a Bundle one page holds.
-const DefaultPageSize = 3
+// defaultPageSize is how many entries of a Bundle one page holds.
+const defaultPageSize = 3
 
 // Fault is something going wrong on purpose, for InjectFault: latency, an
 // error answer, a truncated, dripping, oversized or hanging answer.
 type Fault = fake.Fault
 
-// Request is a request as the fake received it, with the status it
-// answered.
-type Request = fake.Request
+// ErrInvalidOption is matched by the error of an Option given a bad value:
+// the same error as the other fakes'.
+var ErrInvalidOption = fake.ErrInvalidOption
 
-// ErrInvalidOption is matched by the error of an Option given a bad value.
-var ErrInvalidOption = errors.New("shcrtest: invalid option")
-
-// Option configures a Server.
+// Option configures a Server. Every fake (pdstest, nrlstest, shcrtest,
+// authtest) takes options of this shape, and the same WithClock and
+// WithTokenValidator where they apply.
 type Option func(*config) error
 
 type config struct {
+	fake.Settings
 	custodian  shcrkit.ODSCode
 	name       string
 	asid       string
-	validate   func(string) error
 	signing    auth.Algorithm
 	key        crypto.PublicKey
 	header     string
-	records    []Record
+	documents  []Document
 	pointers   []nrls.Pointer
 	seeded     bool
 	pageSize   int
 	tls        bool
 	proxyCerts []*x509.Certificate
-	now        func() time.Time
 	leeway     time.Duration
+}
+
+// Base returns the settings every fake shares.
+func (c *config) Base() *fake.Settings { return &c.Settings }
+
+// toBase turns the options into the base's option type, which has the
+// same shape.
+func toBase(opts []Option) []fake.Option[config] {
+	out := make([]fake.Option[config], len(opts))
+	for i, o := range opts {
+		if o != nil {
+			out[i] = fake.Option[config](o)
+		}
+	}
+	return out
+}
+
+// WithCustodian sets the ODS code of the shared care record the fake
+// stands for (nrlstest.CustodianNorth by default): it serves records for
+// that custodian's pointers.
+func WithCustodian(ods shcrkit.ODSCode) Option {
+	return func(c *config) error {
+		if !ods.Valid() {
+			return fmt.Errorf("%w: custodian must be an upper-case ODS code", ErrInvalidOption)
+		}
+		c.custodian = ods
+		return nil
+	}
 }
 
 // WithTokenValidator makes the fake require an OAuth2 access token
@@ -76,13 +100,7 @@ type config struct {
 // token then travels in the identity header. Without it, the identity
 // token is expected in Authorization, as in GP Connect.
 func WithTokenValidator(validate func(token string) error) Option {
-	return func(c *config) error {
-		if validate == nil {
-			return fmt.Errorf("%w: nil token validator", ErrInvalidOption)
-		}
-		c.validate = validate
-		return nil
-	}
+	return Option(fake.WithTokenValidator[config](validate))
 }
 
 // WithIdentitySigning makes the fake accept only identity tokens signed
@@ -107,9 +125,9 @@ func WithIdentitySigning(method auth.Algorithm, key crypto.PublicKey) Option {
 	}
 }
 
-// WithIdentityHeader names the header the identity token travels in beside
+// withIdentityHeader names the header the identity token travels in beside
 // an access token (default identitytoken.DefaultHeader).
-func WithIdentityHeader(h string) Option {
+func withIdentityHeader(h string) Option {
 	return func(c *config) error {
 		if h == "" || strings.ContainsAny(h, " :\r\n") {
 			return fmt.Errorf("%w: identity header %q", ErrInvalidOption, h)
@@ -119,8 +137,8 @@ func WithIdentityHeader(h string) Option {
 	}
 }
 
-// WithName sets the display name of the shared care record.
-func WithName(name string) Option {
+// withName sets the display name of the shared care record.
+func withName(name string) Option {
 	return func(c *config) error { c.name = name; return nil }
 }
 
@@ -136,8 +154,12 @@ func WithASID(asid string) Option {
 	}
 }
 
-// WithPointers seeds a record (see RecordFor) for each of pointers held
-// by the server's custodian, instead of the NRL fake's seed pointers.
+// WithPointers seeds a document made up for each of pointers held by the
+// server's custodian (shaped by the pointer's content type: a FHIR Bundle
+// or CarePlan for structured content, a one-page PDF for documents, an
+// HTML page otherwise, with the patient's name and date of birth from
+// pdstest's population), instead of one for each of the NRL fake's seed
+// pointers; WithPointers(nil) starts the fake with none.
 func WithPointers(pointers []nrls.Pointer) Option {
 	return func(c *config) error {
 		c.pointers, c.seeded = append([]nrls.Pointer(nil), pointers...), true
@@ -145,26 +167,20 @@ func WithPointers(pointers []nrls.Pointer) Option {
 	}
 }
 
-// WithRecords adds records as given.
-func WithRecords(records ...Record) Option {
+// WithDocuments adds documents as given, beside the seeded ones.
+func WithDocuments(docs ...Document) Option {
 	return func(c *config) error {
-		for _, r := range records {
-			if r.PointerID == "" || r.ContentType == "" {
-				return fmt.Errorf("%w: a record needs a pointer ID and a content type", ErrInvalidOption)
+		for _, d := range docs {
+			if d.PointerID == "" || d.ContentType == "" {
+				return fmt.Errorf("%w: a document needs a pointer ID and a content type", ErrInvalidOption)
 			}
 		}
-		c.records = append(c.records, records...)
+		c.documents = append(c.documents, docs...)
 		return nil
 	}
 }
 
-// WithoutSeed starts the fake with no records.
-func WithoutSeed() Option {
-	return func(c *config) error { c.pointers, c.seeded = nil, true; return nil }
-}
-
-// WithPageSize sets how many Bundle entries one page holds (default
-// DefaultPageSize).
+// WithPageSize sets how many Bundle entries one page holds (default 3).
 func WithPageSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
@@ -176,7 +192,7 @@ func WithPageSize(n int) Option {
 }
 
 // WithTLS serves over TLS (https) with the test server's certificate; see
-// Server.Certificate.
+// Certificate.
 func WithTLS() Option {
 	return func(c *config) error { c.tls = true; return nil }
 }
@@ -198,15 +214,7 @@ func WithTrustedProxy(cert *x509.Certificate) Option {
 
 // WithClock sets the clock used to check identity tokens and stamp
 // recorded requests.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
-		}
-		c.now = now
-		return nil
-	}
-}
+func WithClock(now func() time.Time) Option { return Option(fake.WithClock[config](now)) }
 
 // Server is a fake remote shared care record for one custodian: it serves
 // the records NRL pointers lead to, and checks the access token and the
@@ -214,36 +222,37 @@ func WithClock(now func() time.Time) Option {
 // concurrent use.
 //
 // Where it differs from a real ShCR: it serves only records/<pointer ID>
-// and searches of SearchResourceTypes by patient.identifier (two
+// and searches of AllergyIntolerance, MedicationStatement and Condition
+// by patient.identifier (two
 // synthetic resources of each type per patient of the PDS fake's
 // population) with a read of each at its fullUrl, no other resources; its content is synthetic; it
 // checks the identity token's shape, signature, audience and lifetime but
 // holds no access rules of its own; nothing it serves is audited beyond
 // Requests.
+//
+// Like httptest.Server it listens on a loopback address once started; URL
+// is the service root, <scheme>://127.0.0.1:port/fhir: the base URL of the
+// endpoint in a shcr.Directory and the audience of identity tokens. The
+// embedded base gives it what every fake has: Start, Close, Handler (its
+// service root is then RootPath), HTTPClient (which trusts its
+// certificate), Certificate (nil without TLS), Requests, InjectFault
+// (paths from the root, e.g. RootPath + "/records/"), ClearFaults,
+// SetLatency and Connections.
 type Server struct {
-	// URL is the service root, <scheme>://127.0.0.1:port/fhir, set once
-	// started: the base URL of the endpoint in a shcr.Directory and the
-	// audience of identity tokens.
-	URL string
+	*fake.Server
 
-	cfg     config
-	ts      *httptest.Server
-	handler http.Handler
-	rec     fake.Recorder
-	faults  fake.Faults
-	latency atomic.Int64
-	behind  atomic.Bool
-	conns   atomic.Int64
+	cfg    config
+	behind atomic.Bool
 
 	mu         sync.RWMutex
-	records    map[string]Record
-	identities []Identity
+	documents  map[string]Document
+	identities []Presented
 	extraKeys  []crypto.PublicKey
 }
 
-// Identity is an identity token the fake accepted, with the pointer it
-// was presented for.
-type Identity struct {
+// Presented is an identity token the fake accepted, with what it was
+// presented for.
+type Presented struct {
 	// PointerID is the record asked for, or "" for a search.
 	PointerID string
 	// Search is the resource type searched, or "" for a record.
@@ -252,13 +261,13 @@ type Identity struct {
 	Claims identitytoken.Claims
 }
 
-// NewServer starts a fake remote ShCR for custodian on a loopback address,
-// seeded with a record for each of the NRL fake's seed pointers held by
-// custodian (unless WithPointers, WithRecords or WithoutSeed say
-// otherwise). It panics on an invalid option, since a test cannot go on;
-// use NewUnstartedServer to get the error instead.
-func NewServer(custodian shcrkit.ODSCode, opts ...Option) *Server {
-	s, err := NewUnstartedServer(custodian, opts...)
+// NewServer starts a fake remote ShCR on a loopback address, seeded with a
+// document for each of the NRL fake's seed pointers held by its custodian
+// (unless WithPointers says otherwise). Like httptest.NewServer, which
+// panics when it cannot listen, it panics on an invalid option, since a
+// test cannot go on; NewUnstartedServer returns the error instead.
+func NewServer(opts ...Option) *Server {
+	s, err := NewUnstartedServer(opts...)
 	if err != nil {
 		panic(err)
 	}
@@ -266,58 +275,51 @@ func NewServer(custodian shcrkit.ODSCode, opts ...Option) *Server {
 	return s
 }
 
-// NewUnstartedServer returns a fake that is not yet listening: call Start,
-// or mount Handler elsewhere (its service root is then RootPath).
-func NewUnstartedServer(custodian shcrkit.ODSCode, opts ...Option) (*Server, error) {
-	if !custodian.Valid() {
-		return nil, fmt.Errorf("%w: custodian must be an upper-case ODS code", ErrInvalidOption)
+// NewUnstartedServer returns a fake that is not yet listening (call Start,
+// or mount Handler elsewhere), or the error of an invalid option.
+func NewUnstartedServer(opts ...Option) (*Server, error) {
+	s := &Server{cfg: config{custodian: nrlstest.CustodianNorth, pageSize: defaultPageSize,
+		header: identitytoken.DefaultHeader, signing: jws.None, leeway: 5 * time.Second},
+		documents: make(map[string]Document)}
+	if err := fake.Apply(&s.cfg, toBase(opts)...); err != nil {
+		return nil, err
 	}
-	s := &Server{cfg: config{custodian: custodian, name: string(custodian), pageSize: DefaultPageSize,
-		header: identitytoken.DefaultHeader, signing: jws.None, now: time.Now, leeway: 5 * time.Second},
-		records: make(map[string]Record)}
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
-		}
-		if err := o(&s.cfg); err != nil {
-			return nil, err
-		}
+	s.cfg.Now = s.cfg.Clock()
+	if s.cfg.name == "" {
+		s.cfg.name = string(s.cfg.custodian)
 	}
 	if !s.cfg.seeded {
-		ptrs, err := SeedPointers(custodian)
+		ptrs, err := seedPointers(s.cfg.custodian)
 		if err != nil {
 			return nil, err
 		}
 		s.cfg.pointers = ptrs
 	}
 	for _, p := range s.cfg.pointers {
-		if p.Custodian == custodian {
-			s.records[p.ID] = RecordFor(p)
+		if p.Custodian == s.cfg.custodian {
+			s.documents[p.ID] = documentFor(p)
 		}
 	}
-	for _, r := range s.cfg.records {
-		s.records[r.PointerID] = r
+	for _, d := range s.cfg.documents {
+		s.documents[d.PointerID] = d
 	}
-	mw := &fake.Middleware{Recorder: &s.rec, Faults: &s.faults, Now: s.cfg.now}
-	s.handler = s.delay(mw.Wrap(http.HandlerFunc(s.serve)))
-	s.ts = httptest.NewUnstartedServer(s.handler)
-	s.ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			s.conns.Add(1)
-		}
+	spec := fake.Spec{Path: RootPath, Handler: http.HandlerFunc(s.serve)}
+	if s.cfg.tls {
+		spec.TLS = &tls.Config{}
 	}
 	if len(s.cfg.proxyCerts) > 0 {
 		pool := x509.NewCertPool()
 		for _, c := range s.cfg.proxyCerts {
 			pool.AddCert(c)
 		}
-		s.ts.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
+		spec.TLS = &tls.Config{ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
 	}
+	s.Server = fake.New(s.cfg.Settings, spec)
 	return s, nil
 }
 
-// SeedPointers returns the NRL fake's seed pointers held by custodian.
-func SeedPointers(custodian shcrkit.ODSCode) ([]nrls.Pointer, error) {
+// seedPointers returns the NRL fake's seed pointers held by custodian.
+func seedPointers(custodian shcrkit.ODSCode) ([]nrls.Pointer, error) {
 	nrl, err := nrlstest.NewUnstartedServer()
 	if err != nil {
 		return nil, err
@@ -334,117 +336,51 @@ func SeedPointers(custodian shcrkit.ODSCode) ([]nrls.Pointer, error) {
 	return out, nil
 }
 
-// Start starts a server made by NewUnstartedServer.
-func (s *Server) Start() {
-	if s.cfg.tls {
-		s.ts.StartTLS()
-	} else {
-		s.ts.Start()
-	}
-	s.URL = s.ts.URL + RootPath
-}
-
-// Connections returns the number of connections clients have opened to
-// the server since it started, so that a test can tell connection reuse
-// from dialling anew.
-func (s *Server) Connections() int64 { return s.conns.Load() }
-
-// Close shuts the server down, ending requests in progress.
-func (s *Server) Close() { s.ts.Close() }
-
-// Handler serves the fake's API, for mounting in another server.
-func (s *Server) Handler() http.Handler { return s.handler }
-
 // Custodian returns the ODS code the server holds records for.
 func (s *Server) Custodian() shcrkit.ODSCode { return s.cfg.custodian }
 
 // Name returns the display name of the shared care record.
 func (s *Server) Name() string { return s.cfg.name }
 
-// ASID returns the provider ASID, "" when none was set.
-func (s *Server) ASID() string { return s.cfg.asid }
+// asid returns the provider ASID, "" when none was set.
+func (s *Server) asid() string { return s.cfg.asid }
 
-// Certificate returns the server's TLS certificate, or nil when it does
-// not serve TLS.
-func (s *Server) Certificate() *x509.Certificate {
-	if !s.cfg.tls {
-		return nil
-	}
-	return s.ts.Certificate()
-}
-
-// Client returns an HTTP client that trusts the server's certificate.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
-
-// AddRecord adds or replaces a record.
-func (s *Server) AddRecord(r Record) error {
-	if r.PointerID == "" || r.ContentType == "" {
-		return fmt.Errorf("%w: a record needs a pointer ID and a content type", ErrInvalidOption)
+// addDocument adds or replaces a document.
+func (s *Server) addDocument(d Document) error {
+	if d.PointerID == "" || d.ContentType == "" {
+		return fmt.Errorf("%w: a document needs a pointer ID and a content type", ErrInvalidOption)
 	}
 	s.mu.Lock()
-	s.records[r.PointerID] = r
+	s.documents[d.PointerID] = d
 	s.mu.Unlock()
 	return nil
 }
 
-// Record returns the record served for a pointer.
-func (s *Server) Record(pointerID string) (Record, bool) {
+// Document returns the document served for a pointer.
+func (s *Server) Document(pointerID string) (Document, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r, ok := s.records[pointerID]
-	r.Body = append([]byte(nil), r.Body...)
-	return r, ok
+	d, ok := s.documents[pointerID]
+	d.Body = append([]byte(nil), d.Body...)
+	return d, ok
 }
 
-// RecordURL returns the URL a pointer to the record should carry.
-func (s *Server) RecordURL(pointerID string) string { return s.URL + "/records/" + pointerID }
-
-// SetLatency delays every answer by d (0 for none), ahead of any injected
-// fault.
-func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
-
-// InjectFault makes the next n requests (n < 0: all, until ClearFaults)
-// whose method matches ("" = any) and whose path starts with pathPrefix
-// (e.g. RootPath + "/records/") go wrong as f says.
-func (s *Server) InjectFault(method, pathPrefix string, n int, f Fault) {
-	s.faults.Add(method, pathPrefix, n, f)
-}
-
-// ClearFaults removes every injected fault.
-func (s *Server) ClearFaults() { s.faults.Clear() }
-
-// Requests returns copies of the requests received so far, oldest first.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
+// documentURL returns the URL a pointer to the document should carry.
+func (s *Server) documentURL(pointerID string) string { return s.URL + "/records/" + pointerID }
 
 // ResetRequests forgets the requests and identities received so far.
 func (s *Server) ResetRequests() {
-	s.rec.Reset()
+	s.Server.ResetRequests()
 	s.mu.Lock()
 	s.identities = nil
 	s.mu.Unlock()
 }
 
 // Identities returns the identity tokens accepted so far, oldest first.
-func (s *Server) Identities() []Identity {
+func (s *Server) Identities() []Presented {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return append([]Identity(nil), s.identities...)
-}
-
-// delay applies the latency set by SetLatency.
-func (s *Server) delay(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d := time.Duration(s.latency.Load()); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
+	return append([]Presented(nil), s.identities...)
 }
 
 func deny(w http.ResponseWriter, status int, diagnostics string) {
@@ -470,8 +406,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	id, ok := strings.CutPrefix(r.URL.Path, RootPath+"/records/")
 	search, isSearch := strings.CutPrefix(r.URL.Path, RootPath+"/")
 	readType, readID, isRead := strings.Cut(search, "/")
-	isRead = isSearch && isRead && SearchResourceTypes[readType] && readID != "" && !strings.Contains(readID, "/")
-	isSearch = isSearch && SearchResourceTypes[search]
+	isRead = isSearch && isRead && searchResourceTypes[readType] && readID != "" && !strings.Contains(readID, "/")
+	isSearch = isSearch && searchResourceTypes[search]
 	if !isSearch && !isRead && (!ok || id == "" || strings.Contains(id, "/")) {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no such resource"})
 		return
@@ -487,21 +423,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if isSearch {
 		s.mu.Lock()
-		s.identities = append(s.identities, Identity{Search: search, ViaSSP: proxied, Claims: claims})
+		s.identities = append(s.identities, Presented{Search: search, ViaSSP: proxied, Claims: claims})
 		s.mu.Unlock()
 		s.serveSearch(w, r, search)
 		return
 	}
 	if isRead {
 		s.mu.Lock()
-		s.identities = append(s.identities, Identity{Search: readType, ViaSSP: proxied, Claims: claims})
+		s.identities = append(s.identities, Presented{Search: readType, ViaSSP: proxied, Claims: claims})
 		s.mu.Unlock()
 		serveRead(w, readType, readID)
 		return
 	}
 	s.mu.Lock()
-	rec, found := s.records[id]
-	s.identities = append(s.identities, Identity{PointerID: id, ViaSSP: proxied, Claims: claims})
+	rec, found := s.documents[id]
+	s.identities = append(s.identities, Presented{PointerID: id, ViaSSP: proxied, Claims: claims})
 	s.mu.Unlock()
 	if !found {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no record for this pointer"})
@@ -538,13 +474,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool
 			return
 		}
 		token = bearer(r)
-	case s.cfg.validate != nil:
+	case s.cfg.Validate != nil:
 		access := bearer(r)
 		if access == "" {
 			deny(w, http.StatusUnauthorized, "no access token")
 			return
 		}
-		if err := s.cfg.validate(access); err != nil {
+		if err := s.cfg.Validate(access); err != nil {
 			deny(w, http.StatusUnauthorized, "access token refused")
 			return
 		}
@@ -556,7 +492,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool
 		deny(w, http.StatusUnauthorized, "no identity token")
 		return
 	}
-	check := identitytoken.Check{Audience: s.audience(r), Signing: s.cfg.signing, Key: s.cfg.key, Now: s.cfg.now, Leeway: s.cfg.leeway}
+	check := identitytoken.Check{Audience: s.audience(r), Signing: s.cfg.signing, Key: s.cfg.key, Now: s.cfg.Now, Leeway: s.cfg.leeway}
 	claims, err := check.Verify(token)
 	if err != nil {
 		s.mu.RLock()
@@ -697,7 +633,7 @@ func accepts(accept, ct string) bool {
 }
 
 // page cuts a Bundle into pages of the page size, linked by next links.
-func (s *Server) page(r *http.Request, rec Record) ([]byte, error) {
+func (s *Server) page(r *http.Request, rec Document) ([]byte, error) {
 	var b map[string]json.RawMessage
 	if err := json.Unmarshal(rec.Body, &b); err != nil {
 		return rec.Body, nil

@@ -88,7 +88,7 @@ func TestServerChecksTokens(t *testing.T) {
 		}
 		return nil
 	}
-	srv := shcrtest.NewServer(nrlstest.CustodianNorth, shcrtest.WithTokenValidator(validate),
+	srv := shcrtest.NewServer(shcrtest.WithCustodian(nrlstest.CustodianNorth), shcrtest.WithTokenValidator(validate),
 		shcrtest.WithIdentitySigning(auth.RS256, &rk.PublicKey), shcrtest.WithClock(func() time.Time { return now }))
 	defer srv.Close()
 	seed, err := shcrtest.SeedPointers(nrlstest.CustodianNorth)
@@ -120,7 +120,7 @@ func TestServerChecksTokens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := get(t, srv.Client(), u, tt.header)
+			resp, body := get(t, srv.HTTPClient(), u, tt.header)
 			require.Equal(t, tt.status, resp.StatusCode, string(body))
 			if tt.code != "" {
 				assert.Equal(t, tt.code, outcomeCode(t, body))
@@ -136,7 +136,7 @@ func TestServerChecksTokens(t *testing.T) {
 }
 
 func TestServerServesRecordsByContentType(t *testing.T) {
-	srv := shcrtest.NewServer(nrlstest.CustodianNorth)
+	srv := shcrtest.NewServer(shcrtest.WithCustodian(nrlstest.CustodianNorth))
 	defer srv.Close()
 	seed, err := shcrtest.SeedPointers(nrlstest.CustodianNorth)
 	require.NoError(t, err)
@@ -144,7 +144,7 @@ func TestServerServesRecordsByContentType(t *testing.T) {
 	auth := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{}, srv.URL, now)}
 	kinds := map[string]int{}
 	for _, p := range seed {
-		resp, body := get(t, srv.Client(), srv.RecordURL(p.ID), auth)
+		resp, body := get(t, srv.HTTPClient(), srv.RecordURL(p.ID), auth)
 		require.Equal(t, 200, resp.StatusCode, p.ID)
 		mt := strings.Split(resp.Header.Get("Content-Type"), ";")[0]
 		kinds[mt]++
@@ -164,12 +164,12 @@ func TestServerServesRecordsByContentType(t *testing.T) {
 	assert.Positive(t, kinds["application/pdf"])
 	assert.Positive(t, kinds["application/fhir+json"])
 
-	resp, body := get(t, srv.Client(), srv.RecordURL("RNR-nothing"), auth)
+	resp, body := get(t, srv.HTTPClient(), srv.RecordURL("RNR-nothing"), auth)
 	assert.Equal(t, 404, resp.StatusCode)
 	assert.Equal(t, "NO_RECORD_FOUND", outcomeCode(t, body))
 
 	pdf := seedOf(t, seed, "application/pdf")
-	resp, body = get(t, srv.Client(), srv.RecordURL(pdf.ID), map[string]string{"Authorization": auth["Authorization"], "Accept": "application/fhir+json"})
+	resp, body = get(t, srv.HTTPClient(), srv.RecordURL(pdf.ID), map[string]string{"Authorization": auth["Authorization"], "Accept": "application/fhir+json"})
 	assert.Equal(t, 406, resp.StatusCode, "a PDF is not served to a client that accepts only FHIR")
 	assert.Equal(t, "NOT_ACCEPTABLE", outcomeCode(t, body))
 }
@@ -206,14 +206,14 @@ func TestServerPagesBundles(t *testing.T) {
 		URL: "https://x.example/fhir/records/RKS-s1", Format: nrls.FormatStructured, LocalID: "s1",
 		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"}})
 	require.NoError(t, err)
-	srv := shcrtest.NewServer("RKS", shcrtest.WithPointers([]nrls.Pointer{p}), shcrtest.WithPageSize(2))
+	srv := shcrtest.NewServer(shcrtest.WithCustodian("RKS"), shcrtest.WithPointers([]nrls.Pointer{p}), shcrtest.WithPageSize(2))
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{}, srv.URL, time.Now())}
 	var ids []string
 	next := srv.RecordURL(p.ID)
 	for pages := 0; next != ""; pages++ {
 		require.Less(t, pages, 10)
-		resp, body := get(t, srv.Client(), next, auth)
+		resp, body := get(t, srv.HTTPClient(), next, auth)
 		require.Equal(t, 200, resp.StatusCode)
 		var b struct {
 			Entry []struct {
@@ -234,25 +234,25 @@ func TestServerPagesBundles(t *testing.T) {
 		}
 	}
 	assert.Len(t, ids, 7)
-	resp, _ := get(t, srv.Client(), srv.RecordURL(p.ID)+"?page=9", auth)
+	resp, _ := get(t, srv.HTTPClient(), srv.RecordURL(p.ID)+"?page=9", auth)
 	assert.Equal(t, 400, resp.StatusCode)
 }
 
 func TestServerFaults(t *testing.T) {
-	srv := shcrtest.NewServer(nrlstest.CustodianSouth)
+	srv := shcrtest.NewServer(shcrtest.WithCustodian(nrlstest.CustodianSouth))
 	defer srv.Close()
 	seed, err := shcrtest.SeedPointers(nrlstest.CustodianSouth)
 	require.NoError(t, err)
 	auth := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{}, srv.URL, time.Now())}
 	srv.InjectFault(http.MethodGet, shcrtest.RootPath+"/records/", 1, shcrtest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE", RetryAfter: "1"})
-	resp, body := get(t, srv.Client(), srv.RecordURL(seed[0].ID), auth)
+	resp, body := get(t, srv.HTTPClient(), srv.RecordURL(seed[0].ID), auth)
 	assert.Equal(t, 503, resp.StatusCode)
 	assert.Equal(t, "SERVICE_UNAVAILABLE", outcomeCode(t, body))
 	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
 
 	srv.InjectFault("", "", 1, shcrtest.Fault{Oversize: 5000})
-	_, body = get(t, srv.Client(), srv.RecordURL(seed[0].ID), auth)
-	rec, _ := srv.Record(seed[0].ID)
+	_, body = get(t, srv.HTTPClient(), srv.RecordURL(seed[0].ID), auth)
+	rec, _ := srv.Document(seed[0].ID)
 	assert.Equal(t, len(rec.Body)+5000, len(body))
 
 	srv.InjectFault("", "", 1, shcrtest.Fault{Hang: true})
@@ -260,7 +260,7 @@ func TestServerFaults(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.RecordURL(seed[0].ID), nil)
 	req.Header.Set("Authorization", auth["Authorization"])
-	_, err = srv.Client().Do(req)
+	_, err = srv.HTTPClient().Do(req)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
@@ -268,10 +268,10 @@ func TestProxyForwardsOnlyToRegisteredProviders(t *testing.T) {
 	proxy, err := shcrtest.NewProxy("200000000001")
 	require.NoError(t, err)
 	defer proxy.Close()
-	region := shcrtest.NewServer(nrlstest.CustodianEast, shcrtest.WithASID("900000000103"), shcrtest.WithTrustedProxy(proxy.Certificate()))
+	region := shcrtest.NewServer(shcrtest.WithCustodian(nrlstest.CustodianEast), shcrtest.WithASID("900000000103"), shcrtest.WithTrustedProxy(proxy.Certificate()))
 	defer region.Close()
 	require.NoError(t, proxy.AddProvider(region))
-	stranger := shcrtest.NewServer(nrlstest.CustodianWest, shcrtest.WithASID("900000000104"), shcrtest.WithTLS())
+	stranger := shcrtest.NewServer(shcrtest.WithCustodian(nrlstest.CustodianWest), shcrtest.WithASID("900000000104"), shcrtest.WithTLS())
 	defer stranger.Close()
 
 	seed, err := shcrtest.SeedPointers(nrlstest.CustodianEast)
@@ -300,7 +300,7 @@ func TestProxyForwardsOnlyToRegisteredProviders(t *testing.T) {
 
 	// Straight to the region, without the proxy's certificate, the request
 	// is a direct one: the SSP headers give it no standing.
-	resp, _ = get(t, region.Client(), region.RecordURL(seed[0].ID), hdr("900000000103"))
+	resp, _ = get(t, region.HTTPClient(), region.RecordURL(seed[0].ID), hdr("900000000103"))
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.False(t, region.Identities()[1].ViaSSP)
 }
@@ -309,11 +309,11 @@ func TestNewServerOptions(t *testing.T) {
 	for _, opt := range []shcrtest.Option{
 		shcrtest.WithTokenValidator(nil), shcrtest.WithIdentitySigning("HS256", nil), shcrtest.WithIdentitySigning(auth.RS256, nil),
 		shcrtest.WithIdentityHeader("bad header"), shcrtest.WithASID("12"), shcrtest.WithPageSize(0),
-		shcrtest.WithTrustedProxy(nil), shcrtest.WithClock(nil), shcrtest.WithRecords(shcrtest.Record{}), nil,
+		shcrtest.WithTrustedProxy(nil), shcrtest.WithClock(nil), shcrtest.WithDocuments(shcrtest.Document{}), nil,
 	} {
-		_, err := shcrtest.NewUnstartedServer("RNR", opt)
+		_, err := shcrtest.NewUnstartedServer(shcrtest.WithCustodian("RNR"), opt)
 		require.ErrorIs(t, err, shcrtest.ErrInvalidOption)
 	}
-	_, err := shcrtest.NewUnstartedServer("rnr")
+	_, err := shcrtest.NewUnstartedServer(shcrtest.WithCustodian("rnr"))
 	require.ErrorIs(t, err, shcrtest.ErrInvalidOption)
 }

@@ -127,36 +127,8 @@ var worldKeys = sync.OnceValues(func() (keySet, error) {
 	return k, err
 })
 
-// WorldOption configures NewWorld.
-type WorldOption func(*worldConfig) error
-
-type worldConfig struct {
-	latency time.Duration
-}
-
-// WithLatency gives every answer of every fake (token endpoint aside) d of
-// latency from the start; see World.SetLatency.
-func WithLatency(d time.Duration) WorldOption {
-	return func(c *worldConfig) error {
-		if d < 0 {
-			return fmt.Errorf("%w: negative latency", ErrInvalidOption)
-		}
-		c.latency = d
-		return nil
-	}
-}
-
 // NewWorld starts a World. Close it when done.
-func NewWorld(opts ...WorldOption) (w *World, err error) {
-	var cfg worldConfig
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
-	}
+func NewWorld() (w *World, err error) {
 	w = &World{}
 	defer func() {
 		if err != nil {
@@ -219,7 +191,7 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 	var dc shcr.DirectoryConfig
 	for _, c := range regions {
 		ra := regionAuth[c.ODS]
-		ropts := []Option{WithName(c.Name), WithASID(c.ASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.Certificate())}
+		ropts := []Option{withName(c.Name), WithASID(c.ASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.Certificate())}
 		ident := shcr.Identity{Signing: ra.signing, Header: ra.header}
 		switch ra.signing {
 		case auth.RS256, auth.RS512:
@@ -233,9 +205,9 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 			ropts = append(ropts, WithTokenValidator(w.Tokens.Validate))
 		}
 		if ra.header != "" {
-			ropts = append(ropts, WithIdentityHeader(ra.header))
+			ropts = append(ropts, withIdentityHeader(ra.header))
 		}
-		s, err := NewUnstartedServer(c.ODS, ropts...)
+		s, err := NewUnstartedServer(append(ropts, WithCustodian(c.ODS))...)
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +234,6 @@ func NewWorld(opts ...WorldOption) (w *World, err error) {
 	if w.Directory, err = shcr.NewDirectory(dc); err != nil {
 		return nil, err
 	}
-	w.SetLatency(cfg.latency)
 	return w, nil
 }
 
@@ -305,19 +276,6 @@ func (w *World) SetLatency(d time.Duration) {
 	}
 }
 
-// PDSClient returns a PDS client of the world, with its access tokens.
-func (w *World) PDSClient(opts ...pds.Option) (*pds.Client, error) {
-	base := []pds.Option{pds.WithTokenSource(w.TokenSource), pds.WithEndUserOrganisation(w.Requester.Organisation)}
-	return w.PDS.NewClient(append(base, opts...)...)
-}
-
-// NRLClient returns an NRL consumer client of the world, with its access
-// tokens, for the requester's organisation.
-func (w *World) NRLClient(opts ...nrls.Option) (*nrls.Client, error) {
-	base := []nrls.Option{nrls.WithTokenSource(w.TokenSource), nrls.WithEndUserOrganisation(w.Requester.Organisation)}
-	return w.NRL.NewClient(append(base, opts...)...)
-}
-
 // Config returns a journey configuration wired to the world: PDS and NRL
 // clients shared by every user (no end-user organisation or role of their
 // own: each journey takes them from its requester), policy and directory,
@@ -354,8 +312,9 @@ func (w *World) Client(sink audit.Sink, edit ...func(*shcr.Config)) (*shcr.Clien
 // custodian's region. When spec.URL is empty it is set to the record's
 // address at the region (an ssp:// one when spec.Retrieval is SSP, with
 // the region's ASID); when spec.LocalID is empty one is made up. record,
-// when given, is served instead of RecordFor's.
-func (w *World) AddPointer(spec nrls.PointerSpec, record ...Record) (nrls.Pointer, error) {
+// when given, is served instead of the document made up for the pointer
+// (see WithPointers).
+func (w *World) AddPointer(spec nrls.PointerSpec, record ...Document) (nrls.Pointer, error) {
 	region := w.Region(spec.Custodian)
 	if region == nil {
 		return nrls.Pointer{}, fmt.Errorf("%w: no region holds custodian %s", ErrInvalidOption, spec.Custodian)
@@ -365,10 +324,10 @@ func (w *World) AddPointer(spec nrls.PointerSpec, record ...Record) (nrls.Pointe
 	}
 	id := string(spec.Custodian) + "-" + spec.LocalID
 	if spec.URL == "" {
-		spec.URL = region.RecordURL(id)
+		spec.URL = region.documentURL(id)
 		if spec.Retrieval == nrls.RetrievalSSP {
 			spec.URL = "ssp" + spec.URL[len("https"):]
-			spec.ProviderASID = region.ASID()
+			spec.ProviderASID = region.asid()
 		}
 	}
 	if spec.PracticeSetting.Code == "" {
@@ -381,12 +340,12 @@ func (w *World) AddPointer(spec nrls.PointerSpec, record ...Record) (nrls.Pointe
 	if _, err := w.NRL.AddPointer(p); err != nil {
 		return nrls.Pointer{}, err
 	}
-	r := RecordFor(p)
+	r := documentFor(p)
 	if len(record) > 0 {
 		r = record[0]
 		r.PointerID = p.ID
 	}
-	if err := region.AddRecord(r); err != nil {
+	if err := region.addDocument(r); err != nil {
 		return nrls.Pointer{}, err
 	}
 	return p, nil
