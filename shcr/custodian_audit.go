@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/shcr/internal/custodianqueue"
+	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
 )
 
 // CustodianAuditConfig configures a CustodianAudit.
@@ -78,7 +79,7 @@ func NewCustodianAudit(cfg CustodianAuditConfig) (*CustodianAudit, error) {
 		if ep.audit == nil {
 			continue
 		}
-		hc, err := guardedHTTPClient(cfg.HTTPClient, ep.Certificate, ep.RootCAs, 2, fhirhttp.CheckRedirect)
+		hc, err := remotehttp.GuardedClient(cfg.HTTPClient, ep.Certificate, ep.RootCAs, 2, fhirhttp.CheckRedirect)
 		if err != nil {
 			return nil, err
 		}

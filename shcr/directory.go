@@ -12,6 +12,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
 	"golang.org/x/oauth2"
 )
 
@@ -178,13 +179,13 @@ func checkEndpoint(e Endpoint) (*endpoint, []string) {
 			problems = append(problems, fmt.Sprintf("custodian %q is not a valid ODS code", string(c)))
 		}
 	}
-	base, err := parseServiceURL(e.BaseURL)
+	base, err := remotehttp.ParseServiceURL(e.BaseURL)
 	if err != nil {
 		problems = append(problems, "base URL "+err.Error())
 	}
 	ep := &endpoint{Endpoint: e, base: base}
 	if e.AuditURL != "" {
-		if ep.audit, err = parseServiceURL(e.AuditURL); err != nil {
+		if ep.audit, err = remotehttp.ParseServiceURL(e.AuditURL); err != nil {
 			problems = append(problems, "audit URL "+err.Error())
 		}
 	}
@@ -196,7 +197,7 @@ func checkEndpoint(e Endpoint) (*endpoint, []string) {
 	}
 	ep.ContentHosts = slices.Clone(e.ContentHosts)
 	for _, h := range e.ContentHosts {
-		u, err := parseServiceURL(h)
+		u, err := remotehttp.ParseServiceURL(h)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("content host %q %v", h, err))
 			continue
@@ -205,7 +206,7 @@ func checkEndpoint(e Endpoint) (*endpoint, []string) {
 			ep.origins = append(ep.origins, o)
 		}
 	}
-	if e.ASID != "" && !isASID(e.ASID) {
+	if e.ASID != "" && !remotehttp.IsASID(e.ASID) {
 		problems = append(problems, "ASID must be 12 digits")
 	}
 	if e.Timeout < 0 {
@@ -225,11 +226,11 @@ func checkEndpoint(e Endpoint) (*endpoint, []string) {
 
 func checkSSP(s SSP) (*sspRoute, []string) {
 	var problems []string
-	u, err := parseServiceURL(s.ProxyURL)
+	u, err := remotehttp.ParseServiceURL(s.ProxyURL)
 	if err != nil {
 		problems = append(problems, "proxy URL "+err.Error())
 	}
-	if !isASID(s.ConsumerASID) {
+	if !remotehttp.IsASID(s.ConsumerASID) {
 		problems = append(problems, "consumer ASID must be 12 digits")
 	}
 	if s.InteractionID == "" {
@@ -243,39 +244,9 @@ func checkSSP(s SSP) (*sspRoute, []string) {
 	return &sspRoute{SSP: s, proxy: u, origin: originOf(u)}, nil
 }
 
-// parseServiceURL accepts an absolute http or https URL with no user
-// information, query or fragment, and drops any trailing slash.
-func parseServiceURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || raw == "" {
-		return nil, fmt.Errorf("is not a URL")
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("must be an absolute http or https URL")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("must not carry user information, a query or a fragment")
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
-}
-
 // originOf is the scheme, host and port a URL connects to, normalised so
 // that "HTTPS://Host" and "https://host:443" compare equal.
 func originOf(u *url.URL) string { return fhirhttp.Origin(u) }
-
-func isASID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // Endpoint returns the endpoint serving custodian, as configured.
 func (d *Directory) Endpoint(custodian shcrkit.ODSCode) (Endpoint, bool) {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
 )
 
 // Remote retrieves what NRL pointers point at from remote ShCRs, with
@@ -28,7 +29,7 @@ type Remote struct {
 	dir     *Directory
 	opts    options
 	clients map[*endpoint]*fhirhttp.Client
-	slots   map[*endpoint]slots
+	slots   map[*endpoint]remotehttp.Slots
 	ssp     *fhirhttp.Client
 	logger  *slog.Logger
 }
@@ -43,7 +44,7 @@ func NewRemote(dir *Directory, cfg RemoteConfig) (*Remote, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Remote{dir: dir, opts: o, clients: make(map[*endpoint]*fhirhttp.Client), slots: make(map[*endpoint]slots)}
+	r := &Remote{dir: dir, opts: o, clients: make(map[*endpoint]*fhirhttp.Client), slots: make(map[*endpoint]remotehttp.Slots)}
 	r.logger = o.base.Logger
 	if r.logger == nil {
 		r.logger = slog.New(slog.DiscardHandler)
@@ -52,7 +53,7 @@ func NewRemote(dir *Directory, cfg RemoteConfig) (*Remote, error) {
 	for _, ep := range dir.endpoints {
 		bound := r.bound(ep)
 		total += bound
-		r.slots[ep] = make(slots, bound)
+		r.slots[ep] = make(remotehttp.Slots, bound)
 		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, bound, sameOriginRedirect, func(cfg *fhirhttp.Config) error {
 			if ep.TokenSource != nil {
 				return cfg.SetTokenSource(ep.TokenSource)
@@ -67,7 +68,7 @@ func NewRemote(dir *Directory, cfg RemoteConfig) (*Remote, error) {
 	if s := dir.ssp; s != nil {
 		// Every path on the proxy names a provider of its own, so the proxy's
 		// redirects are not followed at all, even to its own origin.
-		c, err := r.newClient(s.proxy, s.Certificate, s.RootCAs, max(total, 1), noRedirect, func(cfg *fhirhttp.Config) error {
+		c, err := r.newClient(s.proxy, s.Certificate, s.RootCAs, max(total, 1), remotehttp.NoRedirect, func(cfg *fhirhttp.Config) error {
 			if s.TokenSource != nil {
 				return cfg.SetTokenSource(s.TokenSource)
 			}
@@ -93,7 +94,7 @@ func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.Cer
 	redirects func(*http.Request, []*http.Request) error, auth func(*fhirhttp.Config) error) (*fhirhttp.Client, error) {
 	cfg := r.opts.base
 	cfg.BaseURL = base
-	hc, err := guardedHTTPClient(cfg.HTTPClient, cert, roots, idle, redirects)
+	hc, err := remotehttp.GuardedClient(cfg.HTTPClient, cert, roots, idle, redirects)
 	if err != nil {
 		return nil, err
 	}
@@ -102,46 +103,6 @@ func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.Cer
 		return nil, err
 	}
 	return fhirhttp.New(cfg)
-}
-
-// guardedHTTPClient copies base (or a default client) with the redirect
-// policy given (sameOriginRedirect or noRedirect), and with the client
-// certificate and roots in a cloned transport (a caller's own
-// RoundTripper goes around it with RemoteConfig.WrapTransport). The default client's
-// transport keeps idle as many connections per host as the endpoint may
-// have requests in flight (idle), so that a journey finds every
-// connection the previous one opened and dials none.
-func guardedHTTPClient(base *http.Client, cert *tls.Certificate, roots *x509.CertPool, idle int,
-	redirects func(*http.Request, []*http.Request) error) (*http.Client, error) {
-	var hc http.Client
-	if base != nil {
-		hc = *base
-	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = max(idle, 2)
-		t.MaxIdleConns = max(t.MaxIdleConns, 2*idle)
-		t.ResponseHeaderTimeout = 60 * time.Second
-		hc.Transport = t
-	}
-	if cert != nil || roots != nil {
-		t, err := fhirhttp.WithTLS(hc.Transport, &fhirhttp.TLS{Certificate: cert, RootCAs: roots})
-		if err != nil {
-			return nil, err
-		}
-		hc.Transport = t
-	}
-	hc.CheckRedirect = redirects
-	return &hc, nil
-}
-
-// noRedirect follows no redirect: one to another origin fails with a
-// *shcrkit.RedirectError, one within the proxy's origin is handed back
-// unfollowed (and refused by checkRedirect).
-func noRedirect(req *http.Request, via []*http.Request) error {
-	if err := fhirhttp.CheckRedirect(req, via); err != nil {
-		return err
-	}
-	return http.ErrUseLastResponse
 }
 
 // sameOriginRedirect follows a redirect only within the origin first
@@ -258,23 +219,23 @@ func (r *Remote) fetch(ctx context.Context, loc location, p fetchParams) (*Conte
 	// The wait for a slot is not part of the endpoint's timeout: it is
 	// time spent on this side.
 	slot := r.slots[rt.ep]
-	if err := slot.acquire(ctx); err != nil {
+	if err := slot.Acquire(ctx); err != nil {
 		return nil, err
 	}
 	c, err := r.fetchInSlot(ctx, rt, loc, mt, p, timeout)
 	if err != nil || c.Body == nil {
-		slot.release()
+		slot.Release()
 		return c, err
 	}
 	if p.buffer {
 		err := c.buffer(r.opts.maxDocumentBytes)
-		slot.release()
+		slot.Release()
 		if err != nil {
 			return nil, err
 		}
 		return c, nil
 	}
-	c.Body = &slotBody{ReadCloser: c.Body, release: slot.release}
+	c.Body = &remotehttp.SlotBody{ReadCloser: c.Body, Release: slot.Release}
 	return c, nil
 }
 
@@ -316,7 +277,7 @@ func (r *Remote) fetchInSlot(ctx context.Context, rt *route, loc location, mt st
 		cancel()
 		return nil, timedOut(context.Canceled)
 	}
-	c.Body = &cancelOnClose{ReadCloser: c.Body, cancel: cancel}
+	c.Body = &remotehttp.CancelOnClose{ReadCloser: c.Body, Cancel: cancel}
 	return c, nil
 }
 
@@ -399,15 +360,3 @@ func answeredType(h http.Header, reqID string) (string, error) {
 }
 
 func isJSONType(mt string) bool { return fhirhttp.IsJSONMediaType(mt) }
-
-// cancelOnClose ends a stream's context when the caller closes it.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (c *cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel()
-	return err
-}

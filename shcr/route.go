@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
 )
 
 // route is where one retrieval goes: the provider URL the pointer names
@@ -63,11 +63,11 @@ func (d *Directory) route(custodian shcrkit.ODSCode, rawURL, pointerASID string)
 		// A pointer may already name the proxy with the target encoded in
 		// its path; the proxy is as trusted as a directory host.
 		if d.ssp != nil && originOf(u) == d.ssp.origin {
-			if target, ok := embeddedTarget(strings.TrimPrefix(u.EscapedPath(), d.ssp.proxy.EscapedPath())); ok {
+			if target, ok := remotehttp.EmbeddedTarget(strings.TrimPrefix(u.EscapedPath(), d.ssp.proxy.EscapedPath())); ok {
 				return d.viaSSP(ep, custodian, target, pointerASID)
 			}
 		}
-		return nil, fmt.Errorf("%w: %s is not registered for custodian %s", ErrHostNotAllowed, hostOf(u), custodian)
+		return nil, fmt.Errorf("%w: %s is not registered for custodian %s", ErrHostNotAllowed, remotehttp.HostOf(u), custodian)
 	default:
 		return nil, fmt.Errorf("%w: unsupported URL scheme %q", ErrInvalidPointer, u.Scheme)
 	}
@@ -75,7 +75,7 @@ func (d *Directory) route(custodian shcrkit.ODSCode, rawURL, pointerASID string)
 
 func (d *Directory) viaSSP(ep *endpoint, custodian shcrkit.ODSCode, target *url.URL, pointerASID string) (*route, error) {
 	if !slices.Contains(ep.origins, originOf(target)) {
-		return nil, fmt.Errorf("%w: SSP target %s is not registered for custodian %s", ErrHostNotAllowed, hostOf(target), custodian)
+		return nil, fmt.Errorf("%w: SSP target %s is not registered for custodian %s", ErrHostNotAllowed, remotehttp.HostOf(target), custodian)
 	}
 	asid := pointerASID
 	switch {
@@ -84,10 +84,10 @@ func (d *Directory) viaSSP(ep *endpoint, custodian shcrkit.ODSCode, target *url.
 	case ep.ASID != "" && ep.ASID != asid:
 		return nil, fmt.Errorf("%w: the pointer's provider ASID differs from the directory's for custodian %s", ErrInvalidPointer, custodian)
 	}
-	if !isASID(asid) {
+	if !remotehttp.IsASID(asid) {
 		return nil, fmt.Errorf("%w: SSP retrieval needs the provider's 12-digit ASID", ErrInvalidPointer)
 	}
-	req, err := url.Parse(d.ssp.proxy.String() + "/" + sspEscape(target.String()))
+	req, err := url.Parse(d.ssp.proxy.String() + "/" + remotehttp.SSPEscape(target.String()))
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the SSP URL: %v", ErrInvalidPointer, err)
 	}
@@ -99,7 +99,7 @@ func (d *Directory) viaSSP(ep *endpoint, custodian shcrkit.ODSCode, target *url.
 // (ssp://provider/path) or as a proxy URL with the target percent-encoded in
 // the path (ssp://proxy/https%3A%2F%2Fprovider%2Fpath).
 func sspTarget(u *url.URL) (*url.URL, error) {
-	if t, ok := embeddedTarget(u.EscapedPath()); ok {
+	if t, ok := remotehttp.EmbeddedTarget(u.EscapedPath()); ok {
 		return t, nil
 	}
 	if u.Host == "" {
@@ -108,33 +108,4 @@ func sspTarget(u *url.URL) (*url.URL, error) {
 	t := *u
 	t.Scheme = "https"
 	return &t, nil
-}
-
-// embeddedTarget decodes "/https%3A%2F%2Fhost%2Fpath" into the URL it
-// carries.
-func embeddedTarget(escapedPath string) (*url.URL, bool) {
-	p, err := url.PathUnescape(strings.TrimPrefix(escapedPath, "/"))
-	if err != nil {
-		return nil, false
-	}
-	low := strings.ToLower(p)
-	if !strings.HasPrefix(low, "https://") && !strings.HasPrefix(low, "http://") {
-		return nil, false
-	}
-	t, err := url.Parse(p)
-	if err != nil || t.Host == "" || t.User != nil {
-		return nil, false
-	}
-	return t, true
-}
-
-// sspEscape percent-encodes a whole URL for the proxy's path, reserved
-// characters included.
-func sspEscape(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
-}
-
-// hostOf names a URL's host for an error, without path or query.
-func hostOf(u *url.URL) string {
-	return fhirhttp.RedactURL(&url.URL{Scheme: u.Scheme, Host: u.Host})
 }
