@@ -3,11 +3,12 @@ package auth
 import (
 	"errors"
 	"fmt"
-	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
 // TokenCache is an oauth2.TokenSource that reuses the token of another
@@ -24,7 +25,7 @@ import (
 //     the SDK's HTTP clients call it through the TokenInvalidator interface
 //     of internal/fhirhttp. ReuseTokenSource has no way to forget a token.
 //   - A margin that adapts to short-lived tokens (never more than half a
-//     token's lifetime) and a clock that tests can move.
+//     token's lifetime).
 //
 // # Concurrency
 //
@@ -55,32 +56,24 @@ type refreshCall struct {
 	err  error
 }
 
-// CacheOption configures a TokenCache.
-type CacheOption func(*TokenCache)
-
-// WithCacheClock makes the cache read the time from now instead of
-// time.Now; give it the same clock as the source's so that they agree on
-// when a token expires. A nil now is ignored.
-func WithCacheClock(now func() time.Time) CacheOption {
-	return func(c *TokenCache) {
-		if now != nil {
-			c.now = now
-		}
-	}
-}
-
 // Cache returns a TokenCache over src that replaces a token margin before
 // its expiry. A negative margin counts as zero. The margin never exceeds
 // half of a token's lifetime as seen when it arrived, so that a token
 // shorter-lived than the margin is still reused for a while rather than
 // fetched on every call. A token with no expiry is kept until Invalidate
-// drops it.
-func Cache(src oauth2.TokenSource, margin time.Duration, opts ...CacheOption) *TokenCache {
-	c := &TokenCache{src: src, margin: max(margin, 0), now: time.Now}
-	for _, o := range opts {
-		o(c)
+// drops it. The cache reads the time from time.Now; the sources this
+// package builds share their configured clock (SignedJWTConfig.Now) with
+// their cache.
+func Cache(src oauth2.TokenSource, margin time.Duration) *TokenCache {
+	return newCache(src, margin, time.Now)
+}
+
+// newCache is Cache with the clock now.
+func newCache(src oauth2.TokenSource, margin time.Duration, now func() time.Time) *TokenCache {
+	if now == nil {
+		now = time.Now
 	}
-	return c
+	return &TokenCache{src: src, margin: max(margin, 0), now: now}
 }
 
 var _ oauth2.TokenSource = (*TokenCache)(nil)

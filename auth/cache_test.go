@@ -51,7 +51,7 @@ func (s *countingSource) Token() (*oauth2.Token, error) {
 func TestCacheReusesUntilMargin(t *testing.T) {
 	clk := newFakeClock()
 	src := &countingSource{clk: clk, lifetime: 10 * time.Minute}
-	c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+	c := auth.CacheWithClock(src, time.Minute, clk.Now)
 
 	tests := []struct {
 		advance time.Duration
@@ -76,7 +76,7 @@ func TestCacheReusesUntilMargin(t *testing.T) {
 func TestCacheMarginShrinksForShortTokens(t *testing.T) {
 	clk := newFakeClock()
 	src := &countingSource{clk: clk, lifetime: 20 * time.Second}
-	c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+	c := auth.CacheWithClock(src, time.Minute, clk.Now)
 
 	tok, err := c.Token()
 	require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestCacheMarginShrinksForShortTokens(t *testing.T) {
 func TestCacheKeepsTokensWithoutExpiry(t *testing.T) {
 	clk := newFakeClock()
 	src := &countingSource{clk: clk}
-	c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+	c := auth.CacheWithClock(src, time.Minute, clk.Now)
 	for range 3 {
 		clk.Advance(1000 * time.Hour)
 		tok, err := c.Token()
@@ -109,7 +109,7 @@ func TestCacheKeepsTokensWithoutExpiry(t *testing.T) {
 func TestCacheInvalidateNamesTheToken(t *testing.T) {
 	clk := newFakeClock()
 	src := &countingSource{clk: clk, lifetime: time.Hour}
-	c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+	c := auth.CacheWithClock(src, time.Minute, clk.Now)
 	_, err := c.Token()
 	require.NoError(t, err)
 
@@ -128,7 +128,7 @@ func TestCacheErrorsAreSharedButNotCached(t *testing.T) {
 	clk := newFakeClock()
 	boom := errors.New("endpoint down")
 	src := &countingSource{clk: clk, lifetime: time.Hour, err: boom}
-	c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+	c := auth.CacheWithClock(src, time.Minute, clk.Now)
 
 	_, err := c.Token()
 	require.ErrorIs(t, err, boom)
@@ -184,7 +184,7 @@ func TestCacheSingleFlight(t *testing.T) {
 			clk := newFakeClock()
 			src := &countingSource{clk: clk, lifetime: time.Hour, err: tt.err,
 				entered: make(chan struct{}, 1), gate: make(chan struct{})}
-			c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+			c := auth.CacheWithClock(src, time.Minute, clk.Now)
 
 			const n = 64
 			type result struct {
@@ -233,7 +233,7 @@ func TestCacheSingleFlight(t *testing.T) {
 func TestCacheServesOldTokenDuringRefresh(t *testing.T) {
 	clk := newFakeClock()
 	src := &countingSource{clk: clk, lifetime: 10 * time.Minute}
-	c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+	c := auth.CacheWithClock(src, time.Minute, clk.Now)
 	first, err := c.Token()
 	require.NoError(t, err)
 
@@ -340,7 +340,7 @@ func BenchmarkTokenSourceConcurrent(b *testing.B) {
 func BenchmarkTokenCacheHit(b *testing.B) {
 	clk := newFakeClock()
 	src := &countingSource{clk: clk, lifetime: time.Hour}
-	c := auth.Cache(src, time.Minute, auth.WithCacheClock(clk.Now))
+	c := auth.CacheWithClock(src, time.Minute, clk.Now)
 	if _, err := c.Token(); err != nil {
 		b.Fatal(err)
 	}

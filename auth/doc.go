@@ -44,8 +44,8 @@
 // (shcrkit.WithSession): the session's ID token is exchanged on its first
 // call and its tokens are kept and refreshed for it alone, with at most one
 // token request in flight per session while sessions never wait for one
-// another. The store is bounded (WithMaxSessions, default 10,000; least
-// recently used dropped first; WithSessionIdle, default 30 minutes), a
+// another. The store is bounded (SessionConfig's MaxSessions, default
+// 10,000, least recently used dropped first; Idle, default 30 minutes), a
 // 401 drops the refused token of that session only
 // (InvalidateSessionToken), and Forget drops a session at sign-out. No
 // token is ever handed to another session than the one it was obtained
@@ -58,8 +58,11 @@
 // ExpiryMargin (30 seconds by default) before it expires, and however many
 // goroutines ask at once, at most one token request is in flight. While
 // a replacement is being fetched, callers keep getting the old token as
-// long as it has not expired. Cache wraps any other token source the same
-// way. All sources in this package are safe for concurrent use.
+// long as it has not expired, and a token a server refused is dropped
+// (TokenCache.Invalidate, which the SDK's clients call on a 401).
+// oauth2.ReuseTokenSource does neither the single flight nor the
+// invalidation. Cache wraps any other token source the same way. All
+// sources in this package are safe for concurrent use.
 //
 // # Errors
 //
@@ -70,7 +73,7 @@
 // ErrUnavailable on 5xx, ErrInvalidRequest on other 4xx. A server that
 // cannot be reached gives an error matching ErrUnavailable; a garbled
 // answer one matching ErrMalformedResponse. Configuration problems match
-// ErrInvalidConfig, key problems ErrInvalidPrivateKey. No error text holds
+// shcrkit.ErrInvalidOption, key problems ErrInvalidPrivateKey. No error text holds
 // an access token, refresh token, ID token, client assertion or secret.
 //
 // # Keys

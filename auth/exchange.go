@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"golang.org/x/oauth2"
 )
 
@@ -39,7 +40,7 @@ func (c TokenExchangeConfig) validate() (TokenExchangeConfig, error) {
 	base, err := c.SignedJWTConfig.validate()
 	var problems []string
 	if err != nil {
-		problems = append(problems, strings.TrimPrefix(err.Error(), ErrInvalidConfig.Error()+": "))
+		problems = append(problems, strings.TrimPrefix(err.Error(), shcrkit.ErrInvalidOption.Error()+": "))
 	}
 	switch {
 	case c.IDToken == "" && c.IDTokenFunc == nil:
@@ -49,23 +50,22 @@ func (c TokenExchangeConfig) validate() (TokenExchangeConfig, error) {
 	}
 	c.SignedJWTConfig = base
 	if len(problems) > 0 {
-		return c, fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(problems, "; "))
+		return c, fmt.Errorf("%w: %s", shcrkit.ErrInvalidOption, strings.Join(problems, "; "))
 	}
 	return c, nil
 }
 
-// TokenExchange is an oauth2.TokenSource for user-restricted access. The
+// tokenExchange is an oauth2.TokenSource for user-restricted access. The
 // first call of Token exchanges the ID token for an access token and a
 // refresh token; later calls use the refresh token while it lasts, and
 // make a new exchange when there is none, it has expired, or the server
 // refuses it. Every call makes one or two token requests: it does not
-// cache the access token; wrap it with Cache, or build it with
-// NewTokenExchange, which does.
+// cache the access token: NewTokenExchange puts a TokenCache over it.
 //
 // It is safe for concurrent use; calls are serialised, since each refresh
 // replaces the refresh token.
-type TokenExchange struct {
-	jwt     *SignedJWT
+type tokenExchange struct {
+	jwt     *signedJWT
 	idToken func(context.Context) (string, error)
 	secret  string
 
@@ -74,31 +74,29 @@ type TokenExchange struct {
 	refreshExpiry time.Time // zero: not known
 }
 
-var _ oauth2.TokenSource = (*TokenExchange)(nil)
-
 // NewTokenExchange returns a token source for the CIS2 token exchange
 // whose access tokens are cached, with at most one token request in flight
 // however many goroutines ask (see TokenCache). It is safe for concurrent
 // use; its dynamic type is *TokenCache. One source serves one signed-in
 // user: build one per CIS2 session.
 func NewTokenExchange(cfg TokenExchangeConfig) (oauth2.TokenSource, error) {
-	x, err := NewTokenExchangeUncached(cfg)
+	x, err := newTokenExchange(cfg)
 	if err != nil {
 		return nil, err
 	}
 	c := x.jwt.cfg
-	return Cache(x, c.ExpiryMargin, WithCacheClock(c.Now)), nil
+	return newCache(x, c.ExpiryMargin, c.Now), nil
 }
 
-// NewTokenExchangeUncached checks cfg and returns a TokenExchange that
-// makes a token request on every call.
-func NewTokenExchangeUncached(cfg TokenExchangeConfig) (*TokenExchange, error) {
+// newTokenExchange checks cfg and returns a tokenExchange that makes a
+// token request on every call.
+func newTokenExchange(cfg TokenExchangeConfig) (*tokenExchange, error) {
 	c, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
-	x := &TokenExchange{
-		jwt:     &SignedJWT{cfg: c.SignedJWTConfig, ep: endpoint{tokenURL: c.TokenURL, client: c.HTTPClient, now: c.Now, secrets: []string{c.APIKey, c.ClientSecret}}},
+	x := &tokenExchange{
+		jwt:     &signedJWT{cfg: c.SignedJWTConfig, ep: endpoint{tokenURL: c.TokenURL, client: c.HTTPClient, now: c.Now, secrets: []string{c.APIKey, c.ClientSecret}}},
 		idToken: c.IDTokenFunc,
 		secret:  c.ClientSecret,
 	}
@@ -111,13 +109,13 @@ func NewTokenExchangeUncached(cfg TokenExchangeConfig) (*TokenExchange, error) {
 
 // Token returns a new access token. It implements oauth2.TokenSource; the
 // requests are bounded by the HTTP client's timeout.
-func (x *TokenExchange) Token() (*oauth2.Token, error) {
+func (x *tokenExchange) Token() (*oauth2.Token, error) {
 	return x.TokenContext(context.Background())
 }
 
 // TokenContext returns a new access token, refreshing when it can and
 // exchanging the ID token otherwise.
-func (x *TokenExchange) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+func (x *tokenExchange) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 
@@ -136,7 +134,7 @@ func (x *TokenExchange) TokenContext(ctx context.Context) (*oauth2.Token, error)
 }
 
 // exchange trades the ID token for an access token (RFC 8693).
-func (x *TokenExchange) exchange(ctx context.Context) (*oauth2.Token, error) {
+func (x *tokenExchange) exchange(ctx context.Context) (*oauth2.Token, error) {
 	idToken, err := x.idToken(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("auth: getting the ID token to exchange: %w", err)
@@ -144,7 +142,7 @@ func (x *TokenExchange) exchange(ctx context.Context) (*oauth2.Token, error) {
 	if idToken == "" {
 		return nil, errors.New("auth: the ID token to exchange is empty")
 	}
-	assertion, err := x.jwt.Assertion()
+	assertion, err := x.jwt.assertion()
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +160,7 @@ func (x *TokenExchange) exchange(ctx context.Context) (*oauth2.Token, error) {
 }
 
 // refresh uses the refresh token (RFC 6749 section 6).
-func (x *TokenExchange) refresh(ctx context.Context) (*oauth2.Token, error) {
+func (x *tokenExchange) refresh(ctx context.Context) (*oauth2.Token, error) {
 	form := x.jwt.form(grantRefreshToken)
 	form.Set("refresh_token", x.refreshToken)
 	secrets := []string{x.refreshToken}
@@ -171,7 +169,7 @@ func (x *TokenExchange) refresh(ctx context.Context) (*oauth2.Token, error) {
 		form.Set("client_secret", x.secret)
 		secrets = append(secrets, x.secret)
 	} else {
-		assertion, err := x.jwt.Assertion()
+		assertion, err := x.jwt.assertion()
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +187,7 @@ func (x *TokenExchange) refresh(ctx context.Context) (*oauth2.Token, error) {
 
 // keep remembers the refresh token of a successful answer. A server that
 // does not rotate refresh tokens sends none back: the old one stays.
-func (x *TokenExchange) keep(res grantResult) {
+func (x *tokenExchange) keep(res grantResult) {
 	if rt := res.token.RefreshToken; rt != "" {
 		x.refreshToken, x.refreshExpiry = rt, res.refreshExpiry
 	}

@@ -206,19 +206,19 @@ func TestTokenExchangeErrors(t *testing.T) {
 		_, _, cfg, _ := exchangeSetup(t, "")
 		cfg.IDToken = ""
 		_, err := auth.NewTokenExchange(cfg)
-		require.ErrorIs(t, err, auth.ErrInvalidConfig)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 		assert.Contains(t, err.Error(), "one of IDToken and IDTokenFunc is required")
 
 		cfg.IDToken = "x"
 		cfg.IDTokenFunc = func(context.Context) (string, error) { return "y", nil }
 		_, err = auth.NewTokenExchange(cfg)
-		require.ErrorIs(t, err, auth.ErrInvalidConfig)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 		assert.Contains(t, err.Error(), "both set")
 
 		cfg.IDTokenFunc = nil
 		cfg.APIKey = ""
 		_, err = auth.NewTokenExchange(cfg)
-		require.ErrorIs(t, err, auth.ErrInvalidConfig)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 		assert.Contains(t, err.Error(), "APIKey is empty")
 	})
 }

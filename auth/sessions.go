@@ -12,20 +12,32 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Defaults of SessionTokens.
+// Defaults of SessionConfig.
 const (
-	// DefaultMaxSessions bounds the sessions whose tokens are kept.
-	DefaultMaxSessions = 10_000
-	// DefaultSessionIdle is how long a session's tokens are kept after
-	// its last call.
-	DefaultSessionIdle = 30 * time.Minute
+	defaultMaxSessions = 10_000
+	defaultSessionIdle = 30 * time.Minute
 )
 
-// ErrNoSession is returned by SessionTokens.Token, which has no session
-// to get a token for: pass the session in the call's context with
-// shcrkit.WithSession, or call SessionToken. It matches
-// shcrkit.ErrNoSession.
-var ErrNoSession = fmt.Errorf("auth: %w: user-restricted tokens are per session: give each call its session with shcrkit.WithSession", shcrkit.ErrNoSession)
+// errNoSession is returned by SessionTokens.Token, which has no session
+// to get a token for. It matches shcrkit.ErrNoSession.
+var errNoSession = fmt.Errorf("auth: %w: user-restricted tokens are per session: give each call its session with shcrkit.WithSession", shcrkit.ErrNoSession)
+
+// SessionConfig bounds the sessions a SessionTokens keeps. Its zero value
+// gives the defaults.
+type SessionConfig struct {
+	// MaxSessions bounds the sessions whose tokens are kept, the least
+	// recently used being dropped first; 10,000 when zero.
+	MaxSessions int
+	// Idle is how long a session's tokens are kept after its last call,
+	// at least a second; 30 minutes when zero.
+	Idle time.Duration
+	// ExpiryMargin is how long before its expiry a session's token is
+	// replaced (see Cache); 30 seconds when zero.
+	ExpiryMargin time.Duration
+	// Now is the clock of idle times and token expiry; time.Now when nil.
+	// Give it the token sources' clock.
+	Now func() time.Time
+}
 
 // SessionTokens holds the user-restricted access tokens of many users'
 // sessions for one application: a shcrkit.SessionTokenSource. Give it to
@@ -40,7 +52,7 @@ var ErrNoSession = fmt.Errorf("auth: %w: user-restricted tokens are per session:
 // calls ask at once, while sessions never wait for one another. No token
 // is ever handed to a session other than the one it was obtained for.
 //
-// It is bounded: at most MaxSessions sessions are kept (the least recently
+// It is bounded (SessionConfig): at most MaxSessions sessions are kept (the least recently
 // used is dropped first), and a session unused for the idle time is
 // dropped. A dropped session's next call starts again from its ID token.
 // A 401 answer to a session's token drops that token only
@@ -92,82 +104,43 @@ func (t *sessionIDToken) get() string {
 	return ""
 }
 
-// SessionOption configures SessionTokens.
-type SessionOption func(*SessionTokens) error
-
-// WithMaxSessions bounds the sessions kept, at least 1 (default
-// DefaultMaxSessions).
-func WithMaxSessions(n int) SessionOption {
-	return func(st *SessionTokens) error {
-		if n < 1 {
-			return fmt.Errorf("%w: max sessions %d is below 1", ErrInvalidConfig, n)
-		}
-		st.max = n
-		return nil
-	}
-}
-
-// WithSessionIdle sets how long an unused session's tokens are kept, at
-// least a second (default DefaultSessionIdle).
-func WithSessionIdle(d time.Duration) SessionOption {
-	return func(st *SessionTokens) error {
-		if d < time.Second {
-			return fmt.Errorf("%w: session idle time %v is below a second", ErrInvalidConfig, d)
-		}
-		st.idle = d
-		return nil
-	}
-}
-
-// WithSessionClock sets the clock of idle times and token expiry (default
-// time.Now); give it the token source's clock.
-func WithSessionClock(now func() time.Time) SessionOption {
-	return func(st *SessionTokens) error {
-		if now == nil {
-			return fmt.Errorf("%w: nil clock", ErrInvalidConfig)
-		}
-		st.now = now
-		return nil
-	}
-}
-
-// WithSessionExpiryMargin sets how long before its expiry a session's
-// token is replaced (see Cache; default DefaultExpiryMargin).
-func WithSessionExpiryMargin(d time.Duration) SessionOption {
-	return func(st *SessionTokens) error {
-		if d < 0 {
-			return fmt.Errorf("%w: negative expiry margin", ErrInvalidConfig)
-		}
-		st.margin = d
-		return nil
-	}
-}
-
 // NewSessionTokens returns SessionTokens whose sessions get their tokens
 // from sources that newSource builds, once per session, on the session's
 // first call. newSource must not block; the sources it returns are called
 // by one goroutine at a time and cached.
-func NewSessionTokens(newSource func(shcrkit.Session) (oauth2.TokenSource, error), opts ...SessionOption) (*SessionTokens, error) {
+func NewSessionTokens(newSource func(shcrkit.Session) (oauth2.TokenSource, error), cfg SessionConfig) (*SessionTokens, error) {
 	if newSource == nil {
-		return nil, fmt.Errorf("%w: nil source constructor", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: nil source constructor", shcrkit.ErrInvalidOption)
 	}
 	return newSessionTokens(func(s shcrkit.Session, _ *sessionIDToken) (oauth2.TokenSource, error) {
 		return newSource(s)
-	}, opts)
+	}, cfg)
 }
 
-func newSessionTokens(newSource func(shcrkit.Session, *sessionIDToken) (oauth2.TokenSource, error), opts []SessionOption) (*SessionTokens, error) {
-	st := &SessionTokens{newSource: newSource, margin: DefaultExpiryMargin, now: time.Now,
-		max: DefaultMaxSessions, idle: DefaultSessionIdle, entries: make(map[shcrkit.Session]*sessionEntry)}
-	st.head.next, st.head.prev = &st.head, &st.head
-	for _, o := range opts {
-		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidConfig)
-		}
-		if err := o(st); err != nil {
-			return nil, err
-		}
+func newSessionTokens(newSource func(shcrkit.Session, *sessionIDToken) (oauth2.TokenSource, error), cfg SessionConfig) (*SessionTokens, error) {
+	switch {
+	case cfg.MaxSessions < 0:
+		return nil, fmt.Errorf("%w: max sessions %d is negative", shcrkit.ErrInvalidOption, cfg.MaxSessions)
+	case cfg.Idle != 0 && cfg.Idle < time.Second:
+		return nil, fmt.Errorf("%w: session idle time %v is below a second", shcrkit.ErrInvalidOption, cfg.Idle)
+	case cfg.ExpiryMargin < 0:
+		return nil, fmt.Errorf("%w: negative expiry margin", shcrkit.ErrInvalidOption)
 	}
+	st := &SessionTokens{newSource: newSource, margin: cfg.ExpiryMargin, now: cfg.Now,
+		max: cfg.MaxSessions, idle: cfg.Idle, entries: make(map[shcrkit.Session]*sessionEntry)}
+	if st.margin == 0 {
+		st.margin = defaultExpiryMargin
+	}
+	if st.now == nil {
+		st.now = time.Now
+	}
+	if st.max == 0 {
+		st.max = defaultMaxSessions
+	}
+	if st.idle == 0 {
+		st.idle = defaultSessionIdle
+	}
+	st.head.next, st.head.prev = &st.head, &st.head
 	return st, nil
 }
 
@@ -184,24 +157,29 @@ type SessionExchangeConfig struct {
 	// means the ID token the session carries (shcrkit.Session.IDToken),
 	// the latest one it presented.
 	IDTokenFunc func(ctx context.Context, s shcrkit.Session) (string, error)
+	// MaxSessions and SessionIdle bound the sessions kept, as
+	// SessionConfig's MaxSessions and Idle do; the clock and expiry margin
+	// are SignedJWTConfig's Now and ExpiryMargin.
+	MaxSessions int
+	SessionIdle time.Duration
 }
 
 // NewSessionTokenExchange returns SessionTokens for user-restricted access
 // with CIS2 separate authentication: each session's ID token is exchanged
 // for the user's access and refresh tokens on its first call, refreshed as
-// TokenExchange does, and exchanged again when the refresh is refused.
+// NewTokenExchange's sources do, and exchanged again when the refresh is refused.
 // The application's credentials are checked once, here.
-func NewSessionTokenExchange(cfg SessionExchangeConfig, opts ...SessionOption) (*SessionTokens, error) {
+func NewSessionTokenExchange(cfg SessionExchangeConfig) (*SessionTokens, error) {
 	base, err := cfg.SignedJWTConfig.validate()
 	if err != nil {
 		return nil, err
 	}
-	jwt := &SignedJWT{cfg: base, ep: endpoint{tokenURL: base.TokenURL, client: base.HTTPClient, now: base.Now}}
-	opts = append([]SessionOption{WithSessionClock(base.Now), WithSessionExpiryMargin(base.ExpiryMargin)}, opts...)
+	jwt := &signedJWT{cfg: base, ep: endpoint{tokenURL: base.TokenURL, client: base.HTTPClient, now: base.Now}}
+	limits := SessionConfig{MaxSessions: cfg.MaxSessions, Idle: cfg.SessionIdle, ExpiryMargin: base.ExpiryMargin, Now: base.Now}
 	idFunc := cfg.IDTokenFunc
 	return newSessionTokens(func(s shcrkit.Session, latest *sessionIDToken) (oauth2.TokenSource, error) {
 		s.IDToken = ""
-		x := &TokenExchange{jwt: jwt, secret: cfg.ClientSecret}
+		x := &tokenExchange{jwt: jwt, secret: cfg.ClientSecret}
 		if idFunc != nil {
 			x.idToken = func(ctx context.Context) (string, error) { return idFunc(ctx, s) }
 		} else {
@@ -213,13 +191,14 @@ func NewSessionTokenExchange(cfg SessionExchangeConfig, opts ...SessionOption) (
 			}
 		}
 		return x, nil
-	}, opts)
+	}, limits)
 }
 
 // Token implements oauth2.TokenSource so that SessionTokens can be given to
-// WithTokenSource; it always fails with ErrNoSession, since a token
-// belongs to a session. Clients call SessionToken.
-func (st *SessionTokens) Token() (*oauth2.Token, error) { return nil, ErrNoSession }
+// WithTokenSource; it always fails with an error matching
+// shcrkit.ErrNoSession, since a token belongs to a session. Clients call
+// SessionToken.
+func (st *SessionTokens) Token() (*oauth2.Token, error) { return nil, errNoSession }
 
 // SessionToken returns the access token of session s, obtaining one when
 // the session has none or it is due for replacement. It implements
@@ -259,9 +238,9 @@ func (st *SessionTokens) entry(s shcrkit.Session) (*sessionEntry, error) {
 			return nil, err
 		}
 		if src == nil {
-			return nil, fmt.Errorf("%w: the session's source constructor returned nil", ErrInvalidConfig)
+			return nil, fmt.Errorf("%w: the session's source constructor returned nil", shcrkit.ErrInvalidOption)
 		}
-		e.cache = Cache(src, st.margin, WithCacheClock(st.now))
+		e.cache = newCache(src, st.margin, st.now)
 		st.entries[key] = e
 	} else {
 		e.idToken.set(s.IDToken)

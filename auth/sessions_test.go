@@ -46,16 +46,17 @@ func session(user string) shcrkit.Session {
 	return shcrkit.Session{ID: "s-" + user, UserID: user, Organisation: "RX1", RoleProfileID: "100000000001"}
 }
 
-func newCounting(t *testing.T, opts ...auth.SessionOption) (*countingSources, *auth.SessionTokens) {
+func newCounting(t *testing.T, cfg auth.SessionConfig) (*countingSources, *auth.SessionTokens) {
 	t.Helper()
 	cs := &countingSources{clk: newFakeClock()}
-	st, err := auth.NewSessionTokens(cs.newSource, append([]auth.SessionOption{auth.WithSessionClock(cs.clk.Now)}, opts...)...)
+	cfg.Now = cs.clk.Now
+	st, err := auth.NewSessionTokens(cs.newSource, cfg)
 	require.NoError(t, err)
 	return cs, st
 }
 
 func TestSessionTokensKeepsEachSessionsOwnToken(t *testing.T) {
-	cs, st := newCounting(t)
+	cs, st := newCounting(t, auth.SessionConfig{})
 	ctx := context.Background()
 	for range 3 {
 		a, err := st.SessionToken(ctx, session("alice"))
@@ -85,7 +86,7 @@ func TestSessionTokensKeepsEachSessionsOwnToken(t *testing.T) {
 }
 
 func TestSessionTokensSingleFlightPerSession(t *testing.T) {
-	cs, st := newCounting(t)
+	cs, st := newCounting(t, auth.SessionConfig{})
 	cs.gate = make(chan struct{})
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -120,7 +121,7 @@ func TestSessionTokensSingleFlightPerSession(t *testing.T) {
 
 func TestSessionTokensBounded(t *testing.T) {
 	t.Run("size", func(t *testing.T) {
-		cs, st := newCounting(t, auth.WithMaxSessions(2))
+		cs, st := newCounting(t, auth.SessionConfig{MaxSessions: 2})
 		ctx := context.Background()
 		for _, u := range []string{"a", "b", "a", "c"} { // b is the least recently used when c arrives
 			_, err := st.SessionToken(ctx, session(u))
@@ -137,7 +138,7 @@ func TestSessionTokensBounded(t *testing.T) {
 		assert.Equal(t, 2, st.Len())
 	})
 	t.Run("idle time", func(t *testing.T) {
-		cs, st := newCounting(t, auth.WithSessionIdle(time.Minute))
+		cs, st := newCounting(t, auth.SessionConfig{Idle: time.Minute})
 		ctx := context.Background()
 		_, err := st.SessionToken(ctx, session("a"))
 		require.NoError(t, err)
@@ -160,7 +161,7 @@ func TestSessionTokensBounded(t *testing.T) {
 }
 
 func TestSessionTokensInvalidateAndForget(t *testing.T) {
-	cs, st := newCounting(t)
+	cs, st := newCounting(t, auth.SessionConfig{})
 	ctx := context.Background()
 	a, _ := st.SessionToken(ctx, session("alice"))
 	b, _ := st.SessionToken(ctx, session("bob"))
@@ -182,9 +183,9 @@ func TestSessionTokensInvalidateAndForget(t *testing.T) {
 }
 
 func TestSessionTokensRefusesCallsWithoutSession(t *testing.T) {
-	_, st := newCounting(t)
+	_, st := newCounting(t, auth.SessionConfig{})
 	_, err := st.Token()
-	require.ErrorIs(t, err, auth.ErrNoSession)
+	require.ErrorIs(t, err, shcrkit.ErrNoSession)
 	require.ErrorIs(t, err, shcrkit.ErrNoSession)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -194,25 +195,23 @@ func TestSessionTokensRefusesCallsWithoutSession(t *testing.T) {
 
 func TestSessionTokensOptions(t *testing.T) {
 	src := func(shcrkit.Session) (oauth2.TokenSource, error) { return nil, nil }
-	for name, opts := range map[string][]auth.SessionOption{
-		"zero sessions":   {auth.WithMaxSessions(0)},
-		"tiny idle":       {auth.WithSessionIdle(time.Millisecond)},
-		"nil clock":       {auth.WithSessionClock(nil)},
-		"negative margin": {auth.WithSessionExpiryMargin(-time.Second)},
-		"nil option":      {nil},
+	for name, cfg := range map[string]auth.SessionConfig{
+		"negative sessions": {MaxSessions: -1},
+		"tiny idle":         {Idle: time.Millisecond},
+		"negative margin":   {ExpiryMargin: -time.Second},
 	} {
-		_, err := auth.NewSessionTokens(src, opts...)
-		assert.ErrorIs(t, err, auth.ErrInvalidConfig, name)
+		_, err := auth.NewSessionTokens(src, cfg)
+		assert.ErrorIs(t, err, shcrkit.ErrInvalidOption, name)
 	}
-	_, err := auth.NewSessionTokens(nil)
-	assert.ErrorIs(t, err, auth.ErrInvalidConfig)
+	_, err := auth.NewSessionTokens(nil, auth.SessionConfig{})
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 
-	st, err := auth.NewSessionTokens(src)
+	st, err := auth.NewSessionTokens(src, auth.SessionConfig{})
 	require.NoError(t, err)
 	_, err = st.SessionToken(context.Background(), session("a"))
-	assert.ErrorIs(t, err, auth.ErrInvalidConfig, "a constructor returning no source")
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidOption, "a constructor returning no source")
 
-	failing, err := auth.NewSessionTokens(func(shcrkit.Session) (oauth2.TokenSource, error) { return nil, errors.New("no key") })
+	failing, err := auth.NewSessionTokens(func(shcrkit.Session) (oauth2.TokenSource, error) { return nil, errors.New("no key") }, auth.SessionConfig{})
 	require.NoError(t, err)
 	_, err = failing.SessionToken(context.Background(), session("a"))
 	assert.ErrorContains(t, err, "no key")
@@ -275,7 +274,7 @@ func TestSessionTokenExchangePerSession(t *testing.T) {
 	assert.Equal(t, 1, lookups)
 
 	_, err = auth.NewSessionTokenExchange(auth.SessionExchangeConfig{})
-	assert.ErrorIs(t, err, auth.ErrInvalidConfig)
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 }
 
 func TestSessionTokenExchangeUsesTheRenewedIDToken(t *testing.T) {
@@ -283,8 +282,7 @@ func TestSessionTokenExchangeUsesTheRenewedIDToken(t *testing.T) {
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	t.Cleanup(srv.Close)
 	key := srv.NewClientKey(t)
-	st, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key.Config()},
-		auth.WithSessionIdle(3*time.Hour))
+	st, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key.Config(), SessionIdle: 3 * time.Hour})
 	require.NoError(t, err)
 	ctx := context.Background()
 	s := session("555000000001")

@@ -15,23 +15,20 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/jws"
 	"golang.org/x/oauth2"
 )
 
-// ErrInvalidConfig is matched by every error that reports a bad
-// SignedJWTConfig or TokenExchangeConfig.
-var ErrInvalidConfig = errors.New("auth: invalid config")
-
 // Defaults and limits of SignedJWTConfig.
 const (
-	// MaxAssertionLifetime is the longest a client assertion may live:
+	// maxAssertionLifetime is the longest a client assertion may live:
 	// the NHS API platform refuses an exp more than five minutes ahead.
-	MaxAssertionLifetime = 5 * time.Minute
-	// DefaultExpiryMargin is how long before its expiry a cached access
+	maxAssertionLifetime = 5 * time.Minute
+	// defaultExpiryMargin is how long before its expiry a cached access
 	// token is replaced when no margin is configured.
-	DefaultExpiryMargin = 30 * time.Second
+	defaultExpiryMargin = 30 * time.Second
 )
 
 // SignedJWTConfig configures the client-credentials grant authenticated by
@@ -75,7 +72,7 @@ type SignedJWTConfig struct {
 	AssertionLifetime time.Duration
 	// ExpiryMargin is how long before its expiry a cached access token is
 	// replaced by the constructors that cache (NewSignedJWT,
-	// NewTokenExchange); DefaultExpiryMargin when zero. See TokenCache for
+	// NewTokenExchange, NewSessionTokenExchange); 30 seconds when zero. See TokenCache for
 	// how the margin shrinks for short-lived tokens.
 	ExpiryMargin time.Duration
 	// HTTPClient sends the token requests. When nil, a client with a
@@ -147,15 +144,15 @@ func (c SignedJWTConfig) validate() (SignedJWTConfig, error) {
 	}
 	switch {
 	case c.AssertionLifetime == 0:
-		c.AssertionLifetime = MaxAssertionLifetime
+		c.AssertionLifetime = maxAssertionLifetime
 	case c.AssertionLifetime < time.Second:
 		bad("AssertionLifetime %v is shorter than a second", c.AssertionLifetime)
-	case c.AssertionLifetime > MaxAssertionLifetime:
-		bad("AssertionLifetime %v is longer than %v", c.AssertionLifetime, MaxAssertionLifetime)
+	case c.AssertionLifetime > maxAssertionLifetime:
+		bad("AssertionLifetime %v is longer than %v", c.AssertionLifetime, maxAssertionLifetime)
 	}
 	switch {
 	case c.ExpiryMargin == 0:
-		c.ExpiryMargin = DefaultExpiryMargin
+		c.ExpiryMargin = defaultExpiryMargin
 	case c.ExpiryMargin < 0:
 		bad("ExpiryMargin %v is negative", c.ExpiryMargin)
 	}
@@ -169,7 +166,7 @@ func (c SignedJWTConfig) validate() (SignedJWTConfig, error) {
 	c.ExtraParams = cloneValues(c.ExtraParams)
 
 	if len(problems) > 0 {
-		return c, fmt.Errorf("%w: %s", ErrInvalidConfig, strings.Join(problems, "; "))
+		return c, fmt.Errorf("%w: %s", shcrkit.ErrInvalidOption, strings.Join(problems, "; "))
 	}
 	return c, nil
 }
@@ -224,16 +221,14 @@ func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
 // shape and a Clone that does exactly this.
 func cloneValues(v url.Values) url.Values { return url.Values(http.Header(v).Clone()) }
 
-// SignedJWT is an oauth2.TokenSource that makes one client-credentials
+// signedJWT is an oauth2.TokenSource that makes one client-credentials
 // grant, authenticated by a freshly signed client assertion, on every call
-// of Token. It does not cache: wrap it with Cache, or build it with
-// NewSignedJWT, which does. It is safe for concurrent use.
-type SignedJWT struct {
+// of Token. It does not cache: NewSignedJWT puts a TokenCache over it. It
+// is safe for concurrent use.
+type signedJWT struct {
 	cfg SignedJWTConfig
 	ep  endpoint
 }
-
-var _ oauth2.TokenSource = (*SignedJWT)(nil)
 
 // NewSignedJWT returns a token source for the client-credentials grant
 // with a signed client assertion, as the NHS API platform's
@@ -241,37 +236,37 @@ var _ oauth2.TokenSource = (*SignedJWT)(nil)
 // caller gets the same access token until ExpiryMargin before it expires,
 // and however many goroutines ask at once, at most one token request is in
 // flight. The source is safe for concurrent use; its dynamic type is
-// *TokenCache.
+// *TokenCache, whose Invalidate drops a token a server refused.
 //
 // The config is checked first; every problem is reported in one error
-// that matches ErrInvalidConfig.
+// that matches shcrkit.ErrInvalidOption.
 func NewSignedJWT(cfg SignedJWTConfig) (oauth2.TokenSource, error) {
-	s, err := NewSignedJWTUncached(cfg)
+	s, err := newSignedJWT(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return Cache(s, s.cfg.ExpiryMargin, WithCacheClock(s.cfg.Now)), nil
+	return newCache(s, s.cfg.ExpiryMargin, s.cfg.Now), nil
 }
 
-// NewSignedJWTUncached checks cfg and returns a SignedJWT that requests a
-// new token on every call.
-func NewSignedJWTUncached(cfg SignedJWTConfig) (*SignedJWT, error) {
+// newSignedJWT checks cfg and returns a signedJWT that requests a new
+// token on every call.
+func newSignedJWT(cfg SignedJWTConfig) (*signedJWT, error) {
 	c, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
-	return &SignedJWT{cfg: c, ep: endpoint{tokenURL: c.TokenURL, client: c.HTTPClient, now: c.Now, secrets: []string{c.APIKey}}}, nil
+	return &signedJWT{cfg: c, ep: endpoint{tokenURL: c.TokenURL, client: c.HTTPClient, now: c.Now, secrets: []string{c.APIKey}}}, nil
 }
 
 // Token requests a new access token. It implements oauth2.TokenSource;
 // the request is bounded by the HTTP client's timeout.
-func (s *SignedJWT) Token() (*oauth2.Token, error) {
+func (s *signedJWT) Token() (*oauth2.Token, error) {
 	return s.TokenContext(context.Background())
 }
 
 // TokenContext requests a new access token under ctx.
-func (s *SignedJWT) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	assertion, err := s.Assertion()
+func (s *signedJWT) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	assertion, err := s.assertion()
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +282,7 @@ func (s *SignedJWT) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 
 // form starts a grant's form with the configured scope and extra
 // parameters.
-func (s *SignedJWT) form(grant string) url.Values {
+func (s *signedJWT) form(grant string) url.Values {
 	form := cloneValues(s.cfg.ExtraParams)
 	if form == nil {
 		form = url.Values{}
@@ -299,11 +294,11 @@ func (s *SignedJWT) form(grant string) url.Values {
 	return form
 }
 
-// Assertion signs and returns a new client assertion: header alg, typ JWT
+// assertion signs and returns a new client assertion: header alg, typ JWT
 // and kid; claims iss and sub the API key, aud the audience, a random jti,
 // iat now and exp AssertionLifetime later. Each call gives a new jti,
 // since servers refuse one they have seen.
-func (s *SignedJWT) Assertion() (string, error) {
+func (s *signedJWT) assertion() (string, error) {
 	id, err := uuid.NewRandom()
 	if err != nil {
 		return "", fmt.Errorf("auth: generating jti: %w", err)

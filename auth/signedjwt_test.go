@@ -250,14 +250,14 @@ func TestSignedJWTConfigValidation(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.ErrorIs(t, err, auth.ErrInvalidConfig)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 
 	t.Run("every problem reported at once", func(t *testing.T) {
 		_, err := auth.NewSignedJWT(auth.SignedJWTConfig{})
-		require.ErrorIs(t, err, auth.ErrInvalidConfig)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 		for _, want := range []string{"APIKey is empty", "TokenURL is empty", "KeyID is empty", "PrivateKey is nil"} {
 			assert.Contains(t, err.Error(), want)
 		}
@@ -407,18 +407,6 @@ func TestSignedJWTDoesNotFollowRedirects(t *testing.T) {
 	var te *auth.TokenError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, http.StatusFound, te.StatusCode)
-}
-
-func TestStaticToken(t *testing.T) {
-	tok, err := auth.StaticToken("opaque-123").Token()
-	require.NoError(t, err)
-	assert.Equal(t, "opaque-123", tok.AccessToken)
-	assert.Equal(t, "Bearer", tok.Type())
-	assert.True(t, tok.Expiry.IsZero())
-
-	_, err = auth.StaticToken("").Token()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "empty")
 }
 
 func TestIssuedAt(t *testing.T) {

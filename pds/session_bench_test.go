@@ -57,7 +57,7 @@ func newSessionBench(b *testing.B, n int) *sessionBench {
 	tokens, err := auth.NewSessionTokens(func(s shcrkit.Session) (oauth2.TokenSource, error) {
 		return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok-" + string(s.Organisation) + "-" + s.RoleProfileID,
 			Expiry: time.Now().Add(24 * time.Hour)}), nil
-	}, auth.WithMaxSessions(max(n, 1)))
+	}, auth.SessionConfig{MaxSessions: max(n, 1)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func BenchmarkSessionToken(b *testing.B) {
 		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
 			tokens, err := auth.NewSessionTokens(func(s shcrkit.Session) (oauth2.TokenSource, error) {
 				return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok-" + s.ID, Expiry: time.Now().Add(24 * time.Hour)}), nil
-			}, auth.WithMaxSessions(n))
+			}, auth.SessionConfig{MaxSessions: n})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 )
 
 // A redirect from the Spine Secure Proxy to another path of the proxy
@@ -29,7 +29,7 @@ func TestFetchThroughSSPDoesNotFollowRedirects(t *testing.T) {
 	})
 	r := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"},
 		BaseURL: "https://north.example/fhir", ASID: "100000000001"}},
-		&shcr.SSP{ProxyURL: proxy.URL + "/ssp", ConsumerASID: "200000000101", TokenSource: auth.StaticToken("proxy-secret")})
+		&shcr.SSP{ProxyURL: proxy.URL + "/ssp", ConsumerASID: "200000000101", TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "proxy-secret"})})
 
 	for _, ct := range []string{"application/fhir+json", "application/pdf"} {
 		_, err := r.Fetch(context.Background(), fetchReq(t, "RN1", "ssp://north.example/fhir/CarePlan/1", ct, "100000000001"))

@@ -27,6 +27,7 @@ import (
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 )
 
 // provider is a minimal remote ShCR for the transport tests: it records
@@ -161,7 +162,7 @@ func TestFetchNeverConnectsToUnregisteredHosts(t *testing.T) {
 	stranger := untouchable(t)
 	p := newProvider(t, func(w http.ResponseWriter, r *http.Request) { writeFHIR(w, map[string]any{"resourceType": "CarePlan"}) })
 	r := newRemote(t, []shcr.Endpoint{
-		{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL, TokenSource: auth.StaticToken("north-secret")},
+		{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL, TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "north-secret"})},
 		{Name: "west", Custodians: []shcrkit.ODSCode{"RW1"}, BaseURL: stranger + "/fhir"},
 	}, nil)
 	tests := []struct {
@@ -200,7 +201,7 @@ func TestFetchDoesNotFollowRedirectsToAnotherHost(t *testing.T) {
 		}
 	})
 	r := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL,
-		TokenSource: auth.StaticToken("north-secret")}}, nil)
+		TokenSource: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "north-secret"})}}, nil)
 
 	_, err := r.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/away", "application/fhir+json", ""))
 	require.ErrorIs(t, err, shcrkit.ErrRedirectRefused)
@@ -235,7 +236,7 @@ func TestFetchSendsAccessAndIdentityTokens(t *testing.T) {
 			})
 			ep := shcr.Endpoint{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL + "/fhir", Identity: tt.ident}
 			if tt.access {
-				ep.TokenSource = auth.StaticToken("access-123")
+				ep.TokenSource = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "access-123"})
 			}
 			r := newRemote(t, []shcr.Endpoint{ep}, nil, shcr.RemoteConfig{Now: func() time.Time { return now }, Issuer: "https://epr.riverside.example"})
 			req := fetchReq(t, "RN1", p.URL+"/fhir/Composition/c1", "application/fhir+json", "")

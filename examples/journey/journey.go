@@ -16,7 +16,6 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/investigation"
-	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/examples/internal/shcrprovider"
 	"github.com/shcrkit/shcrkit/nrls"
@@ -25,6 +24,7 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
+	"golang.org/x/oauth2"
 )
 
 // journey holds what one run sets up, and closes it.
@@ -267,7 +267,7 @@ func realConfig(f *flags) (shcr.Config, error) {
 	popts := []pds.Option{pds.WithEndUserOrganisation(ods), pds.WithAccessMode(pds.AccessHealthcareWorker)}
 	nopts := []nrls.Option{nrls.WithEndUserOrganisation(ods)}
 	if f.token != "" {
-		ts := auth.StaticToken(f.token)
+		ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: f.token})
 		popts = append(popts, pds.WithTokenSource(ts))
 		nopts = append(nopts, nrls.WithTokenSource(ts))
 	}

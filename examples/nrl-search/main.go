@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/nrls"
+	"golang.org/x/oauth2"
 )
 
 func main() { cli.Main("nrl-search", time.Minute, run) }
@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		opts = append(opts, nrls.WithSearchGET())
 	}
 	if *token != "" {
-		opts = append(opts, nrls.WithTokenSource(auth.StaticToken(*token)))
+		opts = append(opts, nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: *token})))
 	}
 	client, err := nrls.NewClient(*base, opts...)
 	if err != nil {

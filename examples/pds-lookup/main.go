@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
-	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/pds"
+	"golang.org/x/oauth2"
 )
 
 // SandboxURL is the public PDS sandbox.
@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	opts := []pds.Option{pds.WithUserAgent("pds-lookup")}
 	if *token != "" {
-		opts = append(opts, pds.WithTokenSource(auth.StaticToken(*token)))
+		opts = append(opts, pds.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: *token})))
 	}
 	if *ods != "" {
 		code, err := shcrkit.ParseODSCode(*ods)

@@ -69,20 +69,20 @@ func targets() []target {
 			return err
 		}},
 		{"auth token endpoint", func(ctx context.Context, t *testing.T, base string, _ *slog.Logger) error {
-			s, err := auth.NewSignedJWTUncached(auth.SignedJWTConfig{
+			s, err := auth.NewSignedJWT(auth.SignedJWTConfig{
 				APIKey: apiKey, TokenURL: base + "/oauth2/token", KeyID: "k1", PrivateKey: signingKey(t),
 			})
 			require.NoError(t, err)
-			_, err = s.TokenContext(ctx)
+			_, err = s.Token()
 			return err
 		}},
 		{"CIS2 token exchange", func(ctx context.Context, t *testing.T, base string, _ *slog.Logger) error {
-			x, err := auth.NewTokenExchangeUncached(auth.TokenExchangeConfig{
+			x, err := auth.NewTokenExchange(auth.TokenExchangeConfig{
 				SignedJWTConfig: auth.SignedJWTConfig{APIKey: apiKey, TokenURL: base + "/oauth2/token", KeyID: "k1", PrivateKey: signingKey(t)},
 				IDToken:         idToken,
 			})
 			require.NoError(t, err)
-			_, err = x.TokenContext(ctx)
+			_, err = x.Token()
 			return err
 		}},
 		{"audit HTTP sink", func(ctx context.Context, t *testing.T, base string, l *slog.Logger) error {

@@ -288,7 +288,7 @@ func (af *authFile) tokenSource(dir string) (oauth2.TokenSource, error) {
 		default:
 			return nil, errors.New("bearer auth needs tokenEnv or tokenFile")
 		}
-		return auth.StaticToken(tok), nil
+		return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok}), nil
 	case "client_credentials":
 		if af.PrivateKey == "" {
 			return nil, errors.New("client_credentials auth needs privateKey")
