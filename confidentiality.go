@@ -1,7 +1,6 @@
 package shcrkit
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
@@ -11,10 +10,6 @@ import (
 // PDS labels a patient (Patient.meta.security) and the NRL labels a pointer
 // (DocumentReference.securityLabel).
 const ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
-
-// ErrInvalidConfidentiality is matched by errors from
-// Confidentiality.UnmarshalText and MarshalText.
-var ErrInvalidConfidentiality = errors.New("shcrkit: invalid confidentiality code")
 
 // Confidentiality is how closely a patient's record, or one record of
 // theirs, is guarded. It is the one type pds, nrls, rbac, audit and shcr
@@ -42,7 +37,7 @@ const (
 // system, in any case. "" (no label), U, L, M and N give
 // ConfidentialityUnrestricted; R and V the restricted levels. Anything else
 // (REDACTED included, which PDS never returns) is an error matching
-// ErrInvalidConfidentiality, returned with ConfidentialityVeryRestricted so
+// ErrInvalidCode, returned with ConfidentialityVeryRestricted so
 // that a caller ignoring the error still fails closed.
 func parseConfidentiality(code string) (Confidentiality, error) {
 	switch toUpperASCII(trimSpace(code)) {
@@ -53,7 +48,7 @@ func parseConfidentiality(code string) (Confidentiality, error) {
 	case "V":
 		return ConfidentialityVeryRestricted, nil
 	}
-	return ConfidentialityVeryRestricted, fmt.Errorf("%w: %q", ErrInvalidConfidentiality, MaskNHSNumbers(code))
+	return ConfidentialityVeryRestricted, fmt.Errorf("%w: not a confidentiality code: %q", ErrInvalidCode, MaskNHSNumbers(code))
 }
 
 // confidentialitySystems are the names the v3 Confidentiality code system
@@ -141,7 +136,7 @@ func (c Confidentiality) Coding() fhir.Coding {
 // MarshalText implements encoding.TextMarshaler with the v3 code.
 func (c Confidentiality) MarshalText() ([]byte, error) {
 	if !c.Valid() {
-		return nil, fmt.Errorf("%w: %d", ErrInvalidConfidentiality, uint8(c))
+		return nil, fmt.Errorf("%w: not a confidentiality level: %d", ErrInvalidCode, uint8(c))
 	}
 	return []byte(c.Code()), nil
 }
@@ -150,7 +145,7 @@ func (c Confidentiality) MarshalText() ([]byte, error) {
 // the v3 Confidentiality code system, in any case: "" (no label), U, L, M
 // and N are ConfidentialityUnrestricted, R and V the restricted levels.
 // Anything else (REDACTED included, which PDS never returns) is an error
-// matching ErrInvalidConfidentiality, and leaves c very restricted so that
+// matching ErrInvalidCode, and leaves c very restricted so that
 // a caller ignoring the error still fails closed.
 func (c *Confidentiality) UnmarshalText(b []byte) error {
 	v, err := parseConfidentiality(string(b))

@@ -30,7 +30,7 @@ func TestConfidentialityUnmarshalText(t *testing.T) {
 	for _, bad := range []string{"REDACTED", "X", "UU", "9434765919"} {
 		var got shcrkit.Confidentiality
 		err := got.UnmarshalText([]byte(bad))
-		require.ErrorIs(t, err, shcrkit.ErrInvalidConfidentiality)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidCode)
 		assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, got, "an unreadable label fails closed")
 		assert.NotContains(t, err.Error(), "9434765919")
 	}
@@ -50,10 +50,10 @@ func TestConfidentialityText(t *testing.T) {
 	assert.Equal(t, "V", string(text))
 	require.NoError(t, c.UnmarshalText(nil))
 	assert.Equal(t, shcrkit.ConfidentialityUnrestricted, c)
-	require.ErrorIs(t, c.UnmarshalText([]byte("Q")), shcrkit.ErrInvalidConfidentiality)
+	require.ErrorIs(t, c.UnmarshalText([]byte("Q")), shcrkit.ErrInvalidCode)
 	assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, c)
 	_, err = shcrkit.Confidentiality(5).MarshalText()
-	require.ErrorIs(t, err, shcrkit.ErrInvalidConfidentiality)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidCode)
 
 	type labelled struct {
 		Conf shcrkit.Confidentiality `json:"conf,omitempty"`
@@ -122,12 +122,12 @@ func TestRelationshipKindText(t *testing.T) {
 		assert.Equal(t, want, back)
 	}
 	_, err := shcrkit.ParseRelationshipKind("friend")
-	require.ErrorIs(t, err, shcrkit.ErrInvalidRelationship)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidCode)
 	k := shcrkit.RelationshipCareTeam
 	require.NoError(t, k.UnmarshalText(nil))
 	assert.Equal(t, shcrkit.RelationshipNone, k)
 	require.Error(t, k.UnmarshalText([]byte("friend")))
 	_, err = shcrkit.RelationshipKind(40).MarshalText()
-	require.ErrorIs(t, err, shcrkit.ErrInvalidRelationship)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidCode)
 	assert.Equal(t, "RelationshipKind(40)", shcrkit.RelationshipKind(40).String())
 }

@@ -45,6 +45,12 @@ var (
 	ErrMalformedResponse = errors.New("shcrkit: malformed response")
 )
 
+// ErrInvalidCode is matched by every error about a code of the vocabulary
+// that is not one: an ODS code (ParseODSCode), a purpose of use
+// (ParsePurpose), a relationship kind (ParseRelationshipKind) or a v3
+// Confidentiality code, read or written as text.
+var ErrInvalidCode = errors.New("shcrkit: invalid code")
+
 // ErrInvalidOption is matched by every error a constructor of the SDK
 // (pds.NewClient, nrls.NewClient, ...) returns for a bad option or
 // configuration. Nothing has been sent when it is returned.

@@ -142,9 +142,6 @@ func (n NHSNumber) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
 // GoString keeps %#v from printing the number in full.
 func (n NHSNumber) GoString() string { return "shcrkit.NHSNumber(" + n.Masked() + ")" }
 
-// Token returns the FHIR search token "system|value" for the number.
-func (n NHSNumber) Token() string { return NHSNumberSystem + "|" + string(n) }
-
 // UnmarshalText implements encoding.TextUnmarshaler; it validates like
 // ParseNHSNumber and accepts the empty string as the zero value.
 func (n *NHSNumber) UnmarshalText(b []byte) error {

@@ -66,7 +66,6 @@ func TestNHSNumberForms(t *testing.T) {
 	n := shcrkit.NHSNumber("9434765919")
 	assert.Equal(t, "943 476 5919", n.Format())
 	assert.Equal(t, "943****919", n.Masked())
-	assert.Equal(t, "https://fhir.nhs.uk/Id/nhs-number|9434765919", n.Token())
 	assert.NotContains(t, fmt.Sprintf("%#v", n), "9434765919")
 
 	var buf bytes.Buffer

@@ -1,7 +1,6 @@
 package shcrkit
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -9,25 +8,22 @@ import (
 // ODSSystem is the FHIR identifier system of ODS organisation codes.
 const ODSSystem = "https://fhir.nhs.uk/Id/ods-organization-code"
 
-// ErrInvalidODSCode is matched by every error that ParseODSCode returns.
-var ErrInvalidODSCode = errors.New("shcrkit: invalid ODS code")
-
 // ODSCode is an Organisation Data Service code naming an organisation: a
 // trust, a practice, a region's shared care record. Codes are upper case
 // letters and digits, 3 to 12 characters.
 type ODSCode string
 
 // ParseODSCode validates s as an ODS code and returns it upper-cased.
-// Surrounding white space is ignored.
+// Surrounding white space is ignored. An error matches ErrInvalidCode.
 func ParseODSCode(s string) (ODSCode, error) {
 	s = strings.ToUpper(trimSpace(s))
 	if len(s) < 3 || len(s) > 12 {
-		return "", fmt.Errorf("%w: want 3 to 12 characters, got %d", ErrInvalidODSCode, len(s))
+		return "", fmt.Errorf("%w: an ODS code has 3 to 12 characters, got %d", ErrInvalidCode, len(s))
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return "", fmt.Errorf("%w: %q is not a letter or digit", ErrInvalidODSCode, c)
+			return "", fmt.Errorf("%w: an ODS code has letters and digits, not %q", ErrInvalidCode, c)
 		}
 	}
 	return ODSCode(s), nil
@@ -38,9 +34,6 @@ func (c ODSCode) Valid() bool {
 	v, err := ParseODSCode(string(c))
 	return err == nil && v == c
 }
-
-// Token returns the FHIR search token "system|value" for the code.
-func (c ODSCode) Token() string { return ODSSystem + "|" + string(c) }
 
 // UnmarshalText implements encoding.TextUnmarshaler; it validates like
 // ParseODSCode and accepts the empty string as the zero value.

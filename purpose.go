@@ -1,13 +1,8 @@
 package shcrkit
 
 import (
-	"errors"
 	"fmt"
 )
-
-// ErrInvalidPurpose is matched by errors about an unknown or missing
-// purpose of use.
-var ErrInvalidPurpose = errors.New("shcrkit: invalid purpose of use")
 
 // ActReasonSystem is the HL7 v3 ActReason code system that purposes of use
 // are expressed in.
@@ -78,6 +73,7 @@ func (p Purpose) Valid() bool { return p >= PurposeDirectCare && p <= PurposeBre
 
 // ParsePurpose accepts a purpose's name ("direct-care", "emergency",
 // "break-glass") or its ActReason code (TREAT, ETREAT, BTG), in any case.
+// An error matches ErrInvalidCode.
 func ParsePurpose(s string) (Purpose, error) {
 	switch toUpperASCII(trimSpace(s)) {
 	case "TREAT", "DIRECT-CARE", "DIRECTCARE", "DIRECT_CARE":
@@ -87,7 +83,7 @@ func ParsePurpose(s string) (Purpose, error) {
 	case "BTG", "BREAK-GLASS", "BREAKGLASS", "BREAK_GLASS":
 		return PurposeBreakGlass, nil
 	}
-	return PurposeUnspecified, fmt.Errorf("%w: %q", ErrInvalidPurpose, s)
+	return PurposeUnspecified, fmt.Errorf("%w: not a purpose of use: %q", ErrInvalidCode, s)
 }
 
 // MarshalText implements encoding.TextMarshaler with the ActReason code.
@@ -96,7 +92,7 @@ func (p Purpose) MarshalText() ([]byte, error) {
 		return []byte{}, nil
 	}
 	if !p.Valid() {
-		return nil, fmt.Errorf("%w: %d", ErrInvalidPurpose, uint8(p))
+		return nil, fmt.Errorf("%w: not a purpose of use: %d", ErrInvalidCode, uint8(p))
 	}
 	return []byte(p.ActReason()), nil
 }

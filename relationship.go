@@ -1,12 +1,8 @@
 package shcrkit
 
 import (
-	"errors"
 	"fmt"
 )
-
-// ErrInvalidRelationship is matched by errors from ParseRelationshipKind.
-var ErrInvalidRelationship = errors.New("shcrkit: invalid relationship kind")
 
 // RelationshipKind is the kind of legitimate relationship (LR) a
 // professional has with a patient. It is the one type rbac, audit and shcr
@@ -60,7 +56,8 @@ func (k RelationshipKind) Valid() bool { return k < numRelationshipKinds }
 
 // ParseRelationshipKind reads a kind by its name, in any case.
 // "registration" is accepted for "registered", "break-glass" for
-// "emergency", and underscores or no separator for the hyphen.
+// "emergency", and underscores or no separator for the hyphen. An error
+// matches ErrInvalidCode.
 func ParseRelationshipKind(s string) (RelationshipKind, error) {
 	switch toUpperASCII(trimSpace(s)) {
 	case "NONE":
@@ -78,13 +75,13 @@ func ParseRelationshipKind(s string) (RelationshipKind, error) {
 	case "EMERGENCY", "BREAK-GLASS", "BREAK_GLASS", "BREAKGLASS":
 		return RelationshipEmergency, nil
 	}
-	return RelationshipNone, fmt.Errorf("%w: %q", ErrInvalidRelationship, MaskNHSNumbers(s))
+	return RelationshipNone, fmt.Errorf("%w: not a relationship kind: %q", ErrInvalidCode, MaskNHSNumbers(s))
 }
 
 // MarshalText implements encoding.TextMarshaler with the kind's name.
 func (k RelationshipKind) MarshalText() ([]byte, error) {
 	if !k.Valid() {
-		return nil, fmt.Errorf("%w: %d", ErrInvalidRelationship, uint8(k))
+		return nil, fmt.Errorf("%w: not a relationship kind: %d", ErrInvalidCode, uint8(k))
 	}
 	return []byte(relationshipNames[k]), nil
 }

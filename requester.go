@@ -8,7 +8,7 @@ import (
 )
 
 // ErrInvalidRequester is matched by every error that Requester.Validate
-// returns.
+// and Session.Validate return.
 var ErrInvalidRequester = errors.New("shcrkit: invalid requester")
 
 // Requester is the professional on whose behalf a call is made: who they

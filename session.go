@@ -14,8 +14,6 @@ var (
 	// token source, or a service that needs the end-user organisation)
 	// and neither the context nor the client's defaults supply it.
 	ErrNoSession = errors.New("shcrkit: no session for the call")
-	// ErrInvalidSession: a Session is malformed.
-	ErrInvalidSession = errors.New("shcrkit: invalid session")
 )
 
 // Session is one signed-in professional's session in the calling
@@ -54,7 +52,8 @@ type Session struct {
 
 // Validate checks that the fields that are set are well formed: an ODS
 // code, a role profile ID of at most 20 digits, single-line IDs. It
-// returns an error matching ErrInvalidSession.
+// returns an error matching ErrInvalidRequester: a session is the
+// requester's, and a malformed one is refused like a malformed requester.
 func (s Session) Validate() error {
 	var problems []string
 	if s.Organisation != "" && !s.Organisation.Valid() {
@@ -67,7 +66,7 @@ func (s Session) Validate() error {
 		problems = append(problems, "ID, UserID and IDToken must be single-line")
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalidSession, strings.Join(problems, "; "))
+		return fmt.Errorf("%w: session: %s", ErrInvalidRequester, strings.Join(problems, "; "))
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func TestSessionValidate(t *testing.T) {
 			if tt.ok {
 				assert.NoError(t, err)
 			} else {
-				assert.ErrorIs(t, err, shcrkit.ErrInvalidSession)
+				assert.ErrorIs(t, err, shcrkit.ErrInvalidRequester)
 			}
 		})
 	}
@@ -66,6 +66,6 @@ func TestIdentityMismatchError(t *testing.T) {
 func TestSessionRoleProfileIDIsAURID(t *testing.T) {
 	assert.NoError(t, shcrkit.Session{RoleProfileID: "555021936108"}.Validate())
 	for _, bad := range []string{"12a", "123456789012345678901", " 1"} {
-		assert.ErrorIs(t, shcrkit.Session{RoleProfileID: bad}.Validate(), shcrkit.ErrInvalidSession, bad)
+		assert.ErrorIs(t, shcrkit.Session{RoleProfileID: bad}.Validate(), shcrkit.ErrInvalidRequester, bad)
 	}
 }

@@ -26,7 +26,7 @@ func TestParseODSCode(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := shcrkit.ParseODSCode(tt.in)
 			if !tt.ok {
-				require.ErrorIs(t, err, shcrkit.ErrInvalidODSCode)
+				require.ErrorIs(t, err, shcrkit.ErrInvalidCode)
 				return
 			}
 			require.NoError(t, err)
@@ -71,9 +71,9 @@ func TestPurpose(t *testing.T) {
 	assert.False(t, zero.Valid())
 	assert.Equal(t, "", zero.ActReason())
 	_, err := shcrkit.ParsePurpose("research")
-	require.ErrorIs(t, err, shcrkit.ErrInvalidPurpose)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidCode)
 	_, err = shcrkit.Purpose(99).MarshalText()
-	require.ErrorIs(t, err, shcrkit.ErrInvalidPurpose)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidCode)
 }
 
 func validRequester() shcrkit.Requester {

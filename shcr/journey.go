@@ -257,7 +257,7 @@ func (r Request) validate() error {
 	case r.NHSNumber != "" && !r.NHSNumber.Valid():
 		return fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
 	case !r.Purpose.Valid():
-		return fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidPurpose)
+		return fmt.Errorf("%w: %w: no purpose of use", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidCode)
 	}
 	for _, t := range r.RecordTypes {
 		if t == "" {

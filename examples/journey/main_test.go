@@ -82,7 +82,7 @@ func TestJourneyOptions(t *testing.T) {
 		{name: "bad patient", args: []string{"-patient", "123"}, wantErr: "invalid NHS number"},
 		{name: "half real", args: []string{"-pds", "https://pds.example"}, wantErr: "-pds and -nrl go together"},
 		{name: "real without directory", args: []string{"-pds", "https://pds.example", "-nrl", "https://nrl.example"}, wantErr: "-directory is required"},
-		{name: "bad purpose", args: []string{"-purpose", "research"}, wantErr: "invalid purpose"},
+		{name: "bad purpose", args: []string{"-purpose", "research"}, wantErr: "not a purpose of use"},
 		{name: "emergency purpose", args: []string{"-purpose", "emergency", "-relationship", "emergency", "-reason", "unconscious in ED"}, want: []string{"purpose emergency"}},
 		{name: "missing policy file", args: []string{"-policy", filepath.Join(t.TempDir(), "none.yaml")}, wantErr: "none.yaml"},
 	}
@@ -219,6 +219,6 @@ func TestCommandLineConventions(t *testing.T) {
 	t.Setenv("SHCRKIT_PURPOSE", "research")
 	out.Reset()
 	err := run(context.Background(), nil, &out, &errOut)
-	require.ErrorIs(t, err, shcrkit.ErrInvalidPurpose)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidCode)
 	assert.Empty(t, out.String(), "a bad purpose from the environment is refused before anything starts")
 }

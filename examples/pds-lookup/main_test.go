@@ -33,7 +33,7 @@ func TestLookup(t *testing.T) {
 		{name: "invalid number", args: []string{"9434765918"}, wantErr: "invalid NHS number"},
 		{name: "not found", args: []string{pdstest.PatientUnknown.String()}, wantErr: "RESOURCE_NOT_FOUND"},
 		{name: "no arguments", args: nil, wantErr: "give one NHS number"},
-		{name: "bad ODS", args: []string{"-ods", "!", pdstest.PatientNormal.String()}, wantErr: "invalid ODS code"},
+		{name: "bad ODS", args: []string{"-ods", "!", pdstest.PatientNormal.String()}, wantErr: "an ODS code"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

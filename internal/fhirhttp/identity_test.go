@@ -86,7 +86,7 @@ func TestCallIdentityHeaders(t *testing.T) {
 		{"malformed session", "", "", false,
 			func(c context.Context) context.Context {
 				return shcrkit.WithSession(c, shcrkit.Session{Organisation: "rx1"})
-			}, "", "", shcrkit.ErrInvalidSession},
+			}, "", "", shcrkit.ErrInvalidRequester},
 		{"nothing at all", "", "", false, nil, "", "", nil},
 	}
 	for _, tt := range tests {

@@ -86,7 +86,7 @@ func (l *Lookup) Find(ctx context.Context, q Query) ([]Record, error) {
 			return nil, fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
 		}
 		u.Path += "/" + rt
-		u.RawQuery = url.Values{"subject:identifier": {q.Patient.Token()}, "_count": {"50"}}.Encode()
+		u.RawQuery = url.Values{"subject:identifier": {shcrkit.NHSNumberSystem + "|" + string(q.Patient)}, "_count": {"50"}}.Encode()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
