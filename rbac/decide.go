@@ -196,13 +196,9 @@ func (p *Policy) Decide(req Request) Decision {
 	stage := req.Stage()
 	d := Decision{Stage: stage, Verification: req.Verification}
 	if p == nil {
-		d.Reasons, d.Rule = []string{"no access policy is loaded"}, "policy"
-		return d
+		return refuseWithoutPolicy(d)
 	}
-	t := req.Time
-	if t.IsZero() {
-		t = time.Now()
-	}
+	t := orNow(req.Time)
 	var v verdict
 
 	// Who asks.
@@ -243,6 +239,20 @@ func (p *Policy) Decide(req Request) Decision {
 	d.Allowed, d.Reasons, d.Obligations, d.Rule, d.Agreement = true, o.reasons, o.obligations, o.rule, o.agreement
 	d.AdHoc = scope == scopeAdHoc
 	return d
+}
+
+// refuseWithoutPolicy is the refusal of a nil Policy.
+func refuseWithoutPolicy(d Decision) Decision {
+	d.Reasons, d.Rule = []string{"no access policy is loaded"}, "policy"
+	return d
+}
+
+// orNow is t, or the current time when t is zero.
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
 }
 
 // checkRequester refuses a requester who names no user, is not of a

@@ -66,13 +66,9 @@ type Incoming struct {
 func (p *Policy) DecideIncoming(req Incoming) Decision {
 	d := Decision{Stage: StageRecord}
 	if p == nil {
-		d.Reasons, d.Rule = []string{"no access policy is loaded"}, "policy"
-		return d
+		return refuseWithoutPolicy(d)
 	}
-	t := req.Time
-	if t.IsZero() {
-		t = time.Now()
-	}
+	t := orNow(req.Time)
 	var v verdict
 	r := &req.Requester
 

@@ -27,3 +27,11 @@ func mdText(s string) string {
 
 // mdCell is mdText for a table cell.
 func mdCell(s string) string { return strings.ReplaceAll(mdText(s), "|", "\\|") }
+
+// mdList writes a section of the given title listing items.
+func mdList(b *strings.Builder, title string, items []string) {
+	b.WriteString("\n### " + title + "\n\n")
+	for _, s := range items {
+		b.WriteString("- " + mdText(s) + "\n")
+	}
+}

@@ -230,18 +230,12 @@ func (r ROPA) Markdown() string {
 		}
 		fmt.Fprintf(&b, ", in force %s to %s\n", a.ValidFrom, a.ValidTo)
 		fmt.Fprintf(&b, "- **International transfers:** %s\n", mdText(a.InternationalTransfers))
-		b.WriteString("\n### Purposes\n\n")
-		for _, s := range a.Purposes {
-			fmt.Fprintf(&b, "- %s\n", mdText(s))
-		}
+		mdList(&b, "Purposes", a.Purposes)
 		b.WriteString("\n### Lawful bases\n\n")
 		for _, lb := range a.LawfulBases {
 			fmt.Fprintf(&b, "- **%s:** %s\n", mdText(lb.Article), mdText(lb.Description))
 		}
-		b.WriteString("\n### Data subjects\n\n")
-		for _, s := range a.DataSubjects {
-			fmt.Fprintf(&b, "- %s\n", mdText(s))
-		}
+		mdList(&b, "Data subjects", a.DataSubjects)
 		b.WriteString("\n### Categories of personal data\n\n| Category | Description | Record types (SNOMED CT) |\n|---|---|---|\n")
 		for _, c := range a.DataCategories {
 			var types []string
@@ -258,10 +252,7 @@ func (r ROPA) Markdown() string {
 		for _, rt := range a.Retention {
 			fmt.Fprintf(&b, "- **%s:** %s\n", mdText(rt.What), mdText(rt.Period))
 		}
-		b.WriteString("\n### Security measures\n\n")
-		for _, s := range a.SecurityMeasures {
-			fmt.Fprintf(&b, "- %s\n", mdText(s))
-		}
+		mdList(&b, "Security measures", a.SecurityMeasures)
 	}
 	return b.String()
 }
