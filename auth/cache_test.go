@@ -283,7 +283,7 @@ func runLifetimes(tb testing.TB, clk *fakeClock, srv *authtest.Server, src oauth
 			}
 		}()
 	}
-	before := srv.RequestCount()
+	before := len(srv.Requests())
 	for range lifetimes {
 		done.Add(workers)
 		for _, s := range start {
@@ -298,7 +298,7 @@ func runLifetimes(tb testing.TB, clk *fakeClock, srv *authtest.Server, src oauth
 	if n := failed.Load(); n > 0 {
 		tb.Fatalf("%d token calls failed", n)
 	}
-	return srv.RequestCount() - before
+	return len(srv.Requests()) - before
 }
 
 func TestSignedJWTOneRequestPerLifetime(t *testing.T) {

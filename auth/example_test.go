@@ -53,11 +53,11 @@ func ExampleNewSignedJWT() {
 		}
 		fmt.Println(tok.Type(), srv.Validate(tok.AccessToken) == nil)
 	}
-	fmt.Println("token requests:", srv.RequestCount())
+	fmt.Println("token requests:", len(srv.Requests()))
 
 	// Clients send the token through oauth2.Transport; a fake service
 	// checks it with the fake endpoint's Validator.
-	validate := srv.Validator()
+	validate := srv.Validate
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if validate(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")) != nil {
 			w.WriteHeader(http.StatusUnauthorized)

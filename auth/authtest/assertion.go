@@ -35,7 +35,7 @@ func (s *Server) authenticateAssertion(form url.Values, rec *Request, now time.T
 	if kid == "" {
 		return "", badRequest("client_assertion has no 'kid' header")
 	}
-	if !s.algs[alg] {
+	if !s.cfg.algs[alg] {
 		return "", badRequest("client_assertion 'alg' header " + quote(alg) + " is not accepted: must be " + s.algList())
 	}
 	if typ, _ := unverified.Header["typ"].(string); typ != "JWT" {
@@ -97,7 +97,7 @@ func (s *Server) authenticateAssertion(form url.Values, rec *Request, now time.T
 	switch {
 	case !now.Before(expiry):
 		return "", badRequest("client_assertion has expired")
-	case expiry.After(now.Add(MaxAssertionLifetime)):
+	case expiry.After(now.Add(maxAssertionLifetime)):
 		return "", badRequest("client_assertion 'exp' claim is more than 5 minutes in the future")
 	}
 
@@ -144,8 +144,8 @@ func (s *Server) checkSubjectToken(token string, now time.Time) (string, *oauthE
 	if !now.Before(time.Unix(exp, 0)) {
 		return "", &oauthError{status: http.StatusBadRequest, code: "invalid_grant", descr: "subject_token has expired"}
 	}
-	if s.idTokenCheck != nil {
-		if err := s.idTokenCheck(token); err != nil {
+	if s.cfg.idTokenCheck != nil {
+		if err := s.cfg.idTokenCheck(token); err != nil {
 			return "", &oauthError{status: http.StatusBadRequest, code: "invalid_grant", descr: "subject_token was refused"}
 		}
 	}
@@ -180,7 +180,7 @@ func keyFits(alg string, pub crypto.PublicKey) bool {
 func (s *Server) algList() string {
 	var out []string
 	for _, a := range []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"} {
-		if s.algs[a] {
+		if s.cfg.algs[a] {
 			out = append(out, "'"+a+"'")
 		}
 	}

@@ -60,7 +60,7 @@ func (k ClientKey) Config() auth.SignedJWTConfig {
 	if k.srv != nil {
 		cfg.TokenURL = k.srv.TokenURL()
 		cfg.HTTPClient = k.srv.Client()
-		cfg.Now = k.srv.now
+		cfg.Now = k.srv.cfg.Now
 	}
 	return cfg
 }
@@ -71,8 +71,8 @@ var cis2Key = sync.OnceValues(func() (*rsa.PrivateKey, error) {
 	return rsa.GenerateKey(rand.Reader, 2048)
 })
 
-// IDTokenKeyID is the kid of the ID tokens NewIDToken makes.
-const IDTokenKeyID = "authtest-cis2"
+// idTokenKeyID is the kid of the ID tokens NewIDToken makes.
+const idTokenKeyID = "authtest-cis2"
 
 // IDTokenPublicKey returns the public key that verifies the ID tokens
 // NewIDToken makes, for a WithIDTokenVerifier check.
@@ -103,7 +103,7 @@ func (s *Server) IDToken(subject string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("authtest: generating the ID token key: %w", err)
 	}
-	now := s.now()
+	now := s.cfg.Now()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 		"iss":                            "https://cis2.authtest.invalid/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare",
 		"sub":                            subject,
@@ -117,7 +117,7 @@ func (s *Server) IDToken(subject string) (string, error) {
 		"selected_roleid":                "555021935107",
 		"authentication_assurance_level": "3",
 	})
-	tok.Header["kid"] = IDTokenKeyID
+	tok.Header["kid"] = idTokenKeyID
 	signed, err := tok.SignedString(key)
 	if err != nil {
 		return "", fmt.Errorf("authtest: signing an ID token: %w", err)

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -30,8 +29,6 @@ const TokenPath = "/oauth2/token"
 const (
 	DefaultTokenLifetime        = 599 * time.Second
 	DefaultRefreshTokenLifetime = 3599 * time.Second
-	// MaxAssertionLifetime is how far ahead an assertion's exp may be.
-	MaxAssertionLifetime = 5 * time.Minute
 )
 
 // Errors of Validate and Introspect. They never contain the token.
@@ -58,18 +55,15 @@ var (
 // are its own wording.
 //
 // A Server is safe for concurrent use, and what it returns is a copy.
+//
+// Like httptest.Server it listens on a loopback address once started; URL
+// is its root, http://127.0.0.1:port. It is built on the same base as the
+// other fakes, which gives it Start, Close, Handler, HTTPClient,
+// SetLatency and Connections.
 type Server struct {
-	// URL is the base URL of the fake, http://127.0.0.1:port, set once it
-	// has started.
-	URL string
+	*fake.Server
 
-	ts              *httptest.Server
-	now             func() time.Time
-	lifetime        time.Duration
-	refreshLifetime time.Duration
-	algs            map[string]bool
-	numeric         bool
-	idTokenCheck    func(string) error
+	cfg config
 
 	mu       sync.Mutex
 	clients  map[string]*client
@@ -134,43 +128,60 @@ type Request struct {
 	calledURL string
 }
 
-// Option configures a Server.
-type Option func(*Server)
+// maxAssertionLifetime is how far ahead an assertion's exp may be.
+const maxAssertionLifetime = 5 * time.Minute
+
+// ErrInvalidOption is matched by the error of an Option given a bad value:
+// the same error as the other fakes'.
+var ErrInvalidOption = fake.ErrInvalidOption
+
+// Option configures a Server. Every fake (pdstest, nrlstest, shcrtest,
+// authtest) takes options of this shape, and the same WithClock where it
+// applies.
+type Option func(*config) error
+
+type config struct {
+	fake.Settings
+	lifetime        time.Duration
+	refreshLifetime time.Duration
+	algs            map[string]bool
+	numeric         bool
+	idTokenCheck    func(string) error
+}
+
+// Base returns the settings every fake shares.
+func (c *config) Base() *fake.Settings { return &c.Settings }
 
 // WithClock makes the fake read the time from now: for token lifetimes,
 // assertion expiry and the records. Share the clock with the client under
-// test to move time without waiting. A nil now is ignored.
-func WithClock(now func() time.Time) Option {
-	return func(s *Server) {
-		if now != nil {
-			s.now = now
-		}
-	}
-}
+// test to move time without waiting.
+func WithClock(now func() time.Time) Option { return Option(fake.WithClock[config](now)) }
 
 // WithTokenLifetime sets the life of access tokens (599 s by default, as
 // on the platform). Values below one second count as one second.
 func WithTokenLifetime(d time.Duration) Option {
-	return func(s *Server) { s.lifetime = max(d, time.Second) }
+	return func(c *config) error { c.lifetime = max(d, time.Second); return nil }
 }
 
 // WithRefreshTokenLifetime sets the life of refresh tokens (3599 s by
 // default). Values below one second count as one second.
 func WithRefreshTokenLifetime(d time.Duration) Option {
-	return func(s *Server) { s.refreshLifetime = max(d, time.Second) }
+	return func(c *config) error { c.refreshLifetime = max(d, time.Second); return nil }
 }
 
 // WithAlgorithms sets the assertion algorithms accepted: RS512 only by
 // default, as on the platform. Use it to stand in for a remote shared
-// care record that takes RS256 or ES256. Unknown names are ignored.
+// care record that takes RS256 or ES256. Unknown names are an error.
 func WithAlgorithms(algs ...auth.Algorithm) Option {
-	return func(s *Server) {
-		s.algs = map[string]bool{}
+	return func(c *config) error {
+		c.algs = map[string]bool{}
 		for _, a := range algs {
-			if a.Valid() {
-				s.algs[string(a)] = true
+			if !a.Valid() {
+				return fmt.Errorf("%w: unknown algorithm %q", ErrInvalidOption, string(a))
 			}
+			c.algs[string(a)] = true
 		}
+		return nil
 	}
 }
 
@@ -178,60 +189,73 @@ func WithAlgorithms(algs ...auth.Algorithm) Option {
 // counts as JSON numbers, as most OAuth 2.0 servers do, instead of the
 // platform's strings.
 func WithNumericExpiresIn() Option {
-	return func(s *Server) { s.numeric = true }
+	return func(c *config) error { c.numeric = true; return nil }
 }
 
 // WithIDTokenVerifier adds a check of the subject token of a token
 // exchange (verifying its signature against a fake CIS2 key, say). An
 // error refuses the exchange with invalid_grant.
 func WithIDTokenVerifier(verify func(idToken string) error) Option {
-	return func(s *Server) { s.idTokenCheck = verify }
+	return func(c *config) error { c.idTokenCheck = verify; return nil }
 }
 
-// NewServer starts a fake on a loopback address. Close it when done.
+// NewServer starts a fake on a loopback address. Close it when done. Like
+// httptest.NewServer, which panics when it cannot listen, it panics on an
+// invalid option; NewUnstartedServer returns the error instead.
 func NewServer(opts ...Option) *Server {
-	s := NewUnstartedServer(opts...)
+	s, err := NewUnstartedServer(opts...)
+	if err != nil {
+		panic(err)
+	}
 	s.Start()
 	return s
 }
 
-// NewUnstartedServer returns a fake that is not yet listening; call Start.
-func NewUnstartedServer(opts ...Option) *Server {
+// NewUnstartedServer returns a fake that is not yet listening (call
+// Start), or the error of an invalid option.
+func NewUnstartedServer(opts ...Option) (*Server, error) {
 	s := &Server{
-		now:             time.Now,
-		lifetime:        DefaultTokenLifetime,
-		refreshLifetime: DefaultRefreshTokenLifetime,
-		algs:            map[string]bool{string(auth.RS512): true},
-		clients:         map[string]*client{},
-		jtis:            map[string]time.Time{},
-		tokens:          map[string]TokenInfo{},
-		refresh:         map[string]refreshGrant{},
+		cfg: config{
+			lifetime:        DefaultTokenLifetime,
+			refreshLifetime: DefaultRefreshTokenLifetime,
+			algs:            map[string]bool{string(auth.RS512): true},
+		},
+		clients: map[string]*client{},
+		jtis:    map[string]time.Time{},
+		tokens:  map[string]TokenInfo{},
+		refresh: map[string]refreshGrant{},
 	}
-	for _, o := range opts {
-		o(s)
+	base := make([]fake.Option[config], len(opts))
+	for i, o := range opts {
+		if o != nil {
+			base[i] = fake.Option[config](o)
+		}
 	}
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
-	return s
+	if err := fake.Apply(&s.cfg, base...); err != nil {
+		return nil, err
+	}
+	s.cfg.Now = s.cfg.Clock()
+	s.Server = fake.New(s.cfg.Settings, fake.Spec{Handler: http.HandlerFunc(s.serveHTTP)})
+	return s, nil
 }
 
-// Start starts a fake made by NewUnstartedServer.
-func (s *Server) Start() {
-	s.ts.Start()
-	s.URL = s.ts.URL
+// ResetRequests forgets the token requests received so far.
+func (s *Server) ResetRequests() {
+	s.Server.ResetRequests()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
 }
-
-// Close shuts the fake down and waits for its requests to finish.
-func (s *Server) Close() { s.ts.Close() }
 
 // Client returns an HTTP client for the fake.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+func (s *Server) Client() *http.Client { return s.HTTPClient() }
 
 // TokenURL is the token endpoint, URL + TokenPath: the aud that client
 // assertions must carry.
 func (s *Server) TokenURL() string { return s.URL + TokenPath }
 
 // Now returns the time on the fake's clock.
-func (s *Server) Now() time.Time { return s.now() }
+func (s *Server) Now() time.Time { return s.cfg.Now() }
 
 // Register adds, or replaces, the public key kid of the application
 // apiKey. pub is an *rsa.PublicKey or *ecdsa.PublicKey; a private key of
@@ -311,13 +335,6 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
-// RequestCount returns how many token requests the fake has received.
-func (s *Server) RequestCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
-
 // Validate reports whether token is an access token the fake issued and
 // that has not expired: nil, or an error matching ErrUnknownToken or
 // ErrExpiredToken.
@@ -325,10 +342,6 @@ func (s *Server) Validate(token string) error {
 	_, err := s.Introspect(token)
 	return err
 }
-
-// Validator returns Validate as a function, for fakes that take a bearer
-// token check without importing this package.
-func (s *Server) Validator() func(token string) error { return s.Validate }
 
 // Introspect describes an access token the fake issued, with the errors
 // of Validate.
@@ -339,7 +352,7 @@ func (s *Server) Introspect(token string) (TokenInfo, error) {
 	if !ok {
 		return TokenInfo{}, ErrUnknownToken
 	}
-	if !s.now().Before(info.Expiry) {
+	if !s.cfg.Now().Before(info.Expiry) {
 		return info, ErrExpiredToken
 	}
 	return info, nil
@@ -377,7 +390,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
 		return
 	}
-	now := s.now()
+	now := s.cfg.Now()
 	rec := Request{Time: now, calledURL: fake.CalledOrigin(r) + TokenPath}
 	if r.Method != http.MethodPost {
 		s.answerError(w, &rec, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", descr: "the token endpoint takes POST only"})
@@ -463,10 +476,10 @@ func (s *Server) clientCredentials(form url.Values, rec *Request, now time.Time)
 	if oerr != nil {
 		return nil, oerr
 	}
-	token := s.issue(TokenInfo{APIKey: apiKey, GrantType: rec.GrantType, IssuedAt: now, Expiry: now.Add(s.lifetime)})
+	token := s.issue(TokenInfo{APIKey: apiKey, GrantType: rec.GrantType, IssuedAt: now, Expiry: now.Add(s.cfg.lifetime)})
 	return map[string]any{
 		"access_token": token,
-		"expires_in":   s.count(int64(s.lifetime / time.Second)),
+		"expires_in":   s.count(int64(s.cfg.lifetime / time.Second)),
 		"token_type":   "Bearer",
 		"issued_at":    strconv.FormatInt(now.UnixMilli(), 10),
 	}, nil
@@ -484,7 +497,7 @@ func (s *Server) tokenExchange(form url.Values, rec *Request, now time.Time) (ma
 	if oerr != nil {
 		return nil, oerr
 	}
-	return s.issueUserTokens(apiKey, subject, rec.GrantType, 0, now.Add(s.refreshLifetime), now), nil
+	return s.issueUserTokens(apiKey, subject, rec.GrantType, 0, now.Add(s.cfg.refreshLifetime), now), nil
 }
 
 func (s *Server) refreshTokenGrant(form url.Values, rec *Request, now time.Time) (map[string]any, *oauthError) {
@@ -528,14 +541,14 @@ func (s *Server) refreshTokenGrant(form url.Values, rec *Request, now time.Time)
 }
 
 func (s *Server) issueUserTokens(apiKey, subject, grant string, count int, refreshExpiry, now time.Time) map[string]any {
-	token := s.issue(TokenInfo{APIKey: apiKey, GrantType: grant, Subject: subject, IssuedAt: now, Expiry: now.Add(s.lifetime)})
+	token := s.issue(TokenInfo{APIKey: apiKey, GrantType: grant, Subject: subject, IssuedAt: now, Expiry: now.Add(s.cfg.lifetime)})
 	rt := randomToken()
 	s.mu.Lock()
 	s.refresh[rt] = refreshGrant{apiKey: apiKey, subject: subject, count: count, expiry: refreshExpiry}
 	s.mu.Unlock()
 	return map[string]any{
 		"access_token":             token,
-		"expires_in":               s.count(int64(s.lifetime / time.Second)),
+		"expires_in":               s.count(int64(s.cfg.lifetime / time.Second)),
 		"refresh_count":            s.count(int64(count)),
 		"refresh_token":            rt,
 		"refresh_token_expires_in": s.count(int64(refreshExpiry.Sub(now) / time.Second)),
@@ -547,7 +560,7 @@ func (s *Server) issueUserTokens(apiKey, subject, grant string, count int, refre
 // count renders a number as the platform does (a string), or as a JSON
 // number under WithNumericExpiresIn.
 func (s *Server) count(n int64) any {
-	if s.numeric {
+	if s.cfg.numeric {
 		return n
 	}
 	return strconv.FormatInt(n, 10)

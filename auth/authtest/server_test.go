@@ -259,7 +259,7 @@ func TestGrantTypesAndRouting(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 
-	assert.Equal(t, 3, srv.RequestCount(), "token endpoint calls are recorded, other paths are not")
+	assert.Equal(t, 3, len(srv.Requests()), "token endpoint calls are recorded, other paths are not")
 }
 
 func TestFailNext(t *testing.T) {
@@ -301,7 +301,7 @@ func TestValidateIntrospectRevoke(t *testing.T) {
 	assert.Empty(t, info.Subject)
 	assert.Equal(t, clk.Now().Add(time.Minute), info.Expiry)
 
-	validate := srv.Validator()
+	validate := srv.Validate
 	assert.NoError(t, validate(token))
 	err = validate("made-up")
 	assert.ErrorIs(t, err, authtest.ErrUnknownToken)
@@ -537,8 +537,24 @@ func TestNumericExpiresIn(t *testing.T) {
 	assert.Equal(t, float64(0), a.body["refresh_count"])
 }
 
+func TestInvalidOptions(t *testing.T) {
+	for name, opt := range map[string]authtest.Option{
+		"nil clock":         authtest.WithClock(nil),
+		"unknown algorithm": authtest.WithAlgorithms("HS256"),
+		"nil option":        nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, err := authtest.NewUnstartedServer(opt)
+			assert.Nil(t, srv)
+			assert.ErrorIs(t, err, authtest.ErrInvalidOption)
+			assert.Panics(t, func() { authtest.NewServer(opt) }, "like httptest.NewServer")
+		})
+	}
+}
+
 func TestUnstartedServer(t *testing.T) {
-	srv := authtest.NewUnstartedServer()
+	srv, err := authtest.NewUnstartedServer()
+	require.NoError(t, err)
 	assert.Empty(t, srv.URL)
 	srv.Start()
 	defer srv.Close()
@@ -579,5 +595,5 @@ func TestConcurrentRequests(t *testing.T) {
 		seen[tok] = true
 	}
 	assert.Len(t, seen, n, "every token is distinct")
-	assert.Equal(t, n, srv.RequestCount())
+	assert.Equal(t, n, len(srv.Requests()))
 }

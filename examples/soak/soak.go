@@ -494,7 +494,7 @@ func rand64() uint64 {
 // tokens of its span.
 func (h *harness) closeInterval() interval {
 	retries := h.countRetries()
-	tokens := h.world.Tokens.RequestCount()
+	tokens := len(h.world.Tokens.Requests())
 	res := sample()
 	h.mu.Lock()
 	defer h.mu.Unlock()
