@@ -111,7 +111,12 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets ...string)
 	if len(body) > maxTokenResponseBytes {
 		return grantResult{}, fmt.Errorf("auth: token response (HTTP %d): %w: more than %d bytes", resp.StatusCode, shcrkit.ErrResponseTooLarge, maxTokenResponseBytes)
 	}
+	return decodeGrant(resp, body, start, secrets)
+}
 
+// decodeGrant reads the token endpoint's answer body, received for a
+// request sent at start: a token, or the error the server gave.
+func decodeGrant(resp *http.Response, body []byte, start time.Time, secrets []string) (grantResult, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		te := &TokenError{StatusCode: resp.StatusCode}
 		var er errorResponse
