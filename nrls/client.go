@@ -38,19 +38,8 @@ type Client struct {
 // the application's default.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	var o options
-	o.cfg.Identity = fhirhttp.Identity{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, RequireOrganisation: true, Service: "NRL"}
-	if err := o.cfg.SetBaseURL(baseURL); err != nil {
-		return nil, err
-	}
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("%w: nil option", shcrkit.ErrInvalidOption)
-		}
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
-	}
-	hc, err := fhirhttp.New(o.cfg)
+	id := fhirhttp.Identity{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, RequireOrganisation: true, Service: "NRL"}
+	hc, err := fhirhttp.Build(baseURL, id, &o, &o.cfg, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -24,19 +24,8 @@ type Client struct {
 // https://int.api.service.nhs.uk/personal-demographics/FHIR/R4.
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	var o options
-	o.cfg.Identity = fhirhttp.Identity{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, URIDHeader: fhirhttp.HeaderSessionURID, Service: "PDS"}
-	if err := o.cfg.SetBaseURL(baseURL); err != nil {
-		return nil, err
-	}
-	for _, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("%w: nil option", shcrkit.ErrInvalidOption)
-		}
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
-	}
-	hc, err := fhirhttp.New(o.cfg)
+	id := fhirhttp.Identity{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, URIDHeader: fhirhttp.HeaderSessionURID, Service: "PDS"}
+	hc, err := fhirhttp.Build(baseURL, id, &o, &o.cfg, opts)
 	if err != nil {
 		return nil, err
 	}

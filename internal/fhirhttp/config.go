@@ -183,3 +183,22 @@ func (c *Config) SetCorrelationID(id string) error {
 	c.CorrelationID = id
 	return nil
 }
+
+// Build is a client constructor's common part: it sets cfg's identity and
+// base URL, applies opts to o (a client's options, whose shared part is
+// cfg), refusing a nil option, and builds the client from cfg.
+func Build[O any, Opt ~func(*O) error](baseURL string, id Identity, o *O, cfg *Config, opts []Opt) (*Client, error) {
+	cfg.Identity = id
+	if err := cfg.SetBaseURL(baseURL); err != nil {
+		return nil, err
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return New(*cfg)
+}
