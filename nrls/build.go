@@ -7,6 +7,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/nrls/internal/immutable"
 )
 
@@ -114,11 +115,11 @@ func buildResource(s PointerSpec) fhir.DocumentReference {
 		Author:    []fhir.Reference{{Identifier: identifier(shcrkit.ODSSystem, string(s.Author))}},
 		Content: []fhir.DocumentReferenceContent{{
 			Attachment: fhir.Attachment{
-				ContentType: ptr(s.ContentType),
-				Url:         ptr(s.URL),
+				ContentType: ptr.To(s.ContentType),
+				Url:         ptr.To(s.URL),
 				Title:       optional(s.Title),
 			},
-			Format: &fhir.Coding{System: ptr(codesystem.NRLFormat), Code: ptr(string(s.Format)), Display: ptr(formats.display(s.Format))},
+			Format: &fhir.Coding{System: ptr.To(codesystem.NRLFormat), Code: ptr.To(string(s.Format)), Display: ptr.To(formats.display(s.Format))},
 			Extension: []fhir.Extension{
 				codedExtension(codesystem.NRLStabilityExtension, codesystem.NRLStability, string(s.Stability), stabilities.display(s.Stability)),
 				codedExtension(codesystem.NRLRetrievalExtension, s.Retrieval.system(), string(s.Retrieval), retrievals.display(s.Retrieval)),
@@ -130,16 +131,16 @@ func buildResource(s PointerSpec) fhir.DocumentReference {
 		doc.Category = []fhir.CodeableConcept{*snomedConcept(cat)}
 	}
 	if s.LocalID != "" {
-		doc.Id = ptr(string(s.Custodian) + "-" + s.LocalID)
+		doc.Id = ptr.To(string(s.Custodian) + "-" + s.LocalID)
 	}
 	if s.ProviderASID != "" {
 		doc.Context.Related = []fhir.Reference{{Identifier: identifier(codesystem.SpineASID, s.ProviderASID)}}
 	}
 	if !s.Created.IsZero() {
-		doc.Content[0].Attachment.Creation = ptr(s.Created.Format(time.RFC3339))
+		doc.Content[0].Attachment.Creation = ptr.To(s.Created.Format(time.RFC3339))
 	}
 	if s.Description != "" {
-		doc.Description = ptr(s.Description)
+		doc.Description = ptr.To(s.Description)
 	}
 	if s.Confidentiality != shcrkit.ConfidentialityUnrestricted {
 		doc.SecurityLabel = []fhir.CodeableConcept{{Coding: []fhir.Coding{s.Confidentiality.Coding()}}}
@@ -153,12 +154,12 @@ func buildResource(s PointerSpec) fhir.DocumentReference {
 func replacesTarget(id string) fhir.DocumentReferenceRelatesTo {
 	return fhir.DocumentReferenceRelatesTo{
 		Code:   fhir.DocumentRelationshipTypeReplaces,
-		Target: fhir.Reference{Type: ptr("DocumentReference"), Identifier: &fhir.Identifier{Value: ptr(id)}},
+		Target: fhir.Reference{Type: ptr.To("DocumentReference"), Identifier: &fhir.Identifier{Value: ptr.To(id)}},
 	}
 }
 
 func identifier(system, value string) *fhir.Identifier {
-	return &fhir.Identifier{System: ptr(system), Value: ptr(value)}
+	return &fhir.Identifier{System: ptr.To(system), Value: ptr.To(value)}
 }
 
 func optional(s string) *string {
@@ -169,17 +170,17 @@ func optional(s string) *string {
 }
 
 func snomedConcept(c Concept) *fhir.CodeableConcept {
-	coding := fhir.Coding{System: ptr(codesystem.SNOMED), Code: ptr(c.Code)}
+	coding := fhir.Coding{System: ptr.To(codesystem.SNOMED), Code: ptr.To(c.Code)}
 	if c.Display != "" {
-		coding.Display = ptr(c.Display)
+		coding.Display = ptr.To(c.Display)
 	}
 	return &fhir.CodeableConcept{Coding: []fhir.Coding{coding}}
 }
 
 func codedExtension(url, system, code, display string) fhir.Extension {
-	coding := fhir.Coding{System: ptr(system), Code: ptr(code)}
+	coding := fhir.Coding{System: ptr.To(system), Code: ptr.To(code)}
 	if display != "" {
-		coding.Display = ptr(display)
+		coding.Display = ptr.To(display)
 	}
 	return fhir.Extension{Url: url, ValueCodeableConcept: &fhir.CodeableConcept{Coding: []fhir.Coding{coding}}}
 }

@@ -289,8 +289,6 @@ func str(s *string) string {
 	return *s
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func firstCoding(cc *fhir.CodeableConcept) Concept {
 	if len(cc.Coding) == 0 {
 		return Concept{}

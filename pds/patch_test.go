@@ -12,11 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
-
-func ptr[T any](v T) *T { return &v }
 
 func TestValidatePatch(t *testing.T) {
 	tests := []struct {
@@ -79,16 +78,16 @@ func TestPatchOpJSON(t *testing.T) {
 		{pds.Replace("/gender", "male"), `{"op":"replace","path":"/gender","value":"male"}`},
 		{pds.Remove("/gender"), `{"op":"remove","path":"/gender"}`},
 		{pds.Test("/name/0/id", "N1"), `{"op":"test","path":"/name/0/id","value":"N1"}`},
-		{pds.Add("/telecom/-", fhir.ContactPoint{System: ptr(fhir.ContactPointSystemEmail), Value: ptr("a@example.com")}),
+		{pds.Add("/telecom/-", fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemEmail), Value: ptr.To("a@example.com")}),
 			`{"op":"add","path":"/telecom/-","value":{"system":"email","value":"a@example.com"}}`},
-		{pds.Replace("/address/1", fhir.Address{Id: ptr("A2"), Line: []string{"1 New Road"}}),
+		{pds.Replace("/address/1", fhir.Address{Id: ptr.To("A2"), Line: []string{"1 New Road"}}),
 			`{"op":"replace","path":"/address/1","value":{"id":"A2","line":["1 New Road"]}}`},
-		{pds.Add("/name/-", fhir.HumanName{Use: ptr(fhir.NameUseNickname), Given: []string{"Addy"}}),
+		{pds.Add("/name/-", fhir.HumanName{Use: ptr.To(fhir.NameUseNickname), Given: []string{"Addy"}}),
 			`{"op":"add","path":"/name/-","value":{"use":"nickname","given":["Addy"]}}`},
-		{pds.Replace("/name/0", fhir.HumanName{Id: ptr("N1"), Family: ptr("Fern")}),
+		{pds.Replace("/name/0", fhir.HumanName{Id: ptr.To("N1"), Family: ptr.To("Fern")}),
 			`{"op":"replace","path":"/name/0","value":{"id":"N1","family":"Fern"}}`},
-		{pds.Add("/address/-", fhir.Address{Use: ptr(fhir.AddressUseTemp)}), `{"op":"add","path":"/address/-","value":{"use":"temp"}}`},
-		{pds.Replace("/telecom/2", fhir.ContactPoint{Id: ptr("T3")}), `{"op":"replace","path":"/telecom/2","value":{"id":"T3"}}`},
+		{pds.Add("/address/-", fhir.Address{Use: ptr.To(fhir.AddressUseTemp)}), `{"op":"add","path":"/address/-","value":{"use":"temp"}}`},
+		{pds.Replace("/telecom/2", fhir.ContactPoint{Id: ptr.To("T3")}), `{"op":"replace","path":"/telecom/2","value":{"id":"T3"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op.Path, func(t *testing.T) {
@@ -201,10 +200,10 @@ func TestUpdateAgainstFake(t *testing.T) {
 	home, ok := p.HomeAddress()
 	require.True(t, ok)
 
-	moved := fhir.Address{Id: ptr(home.ID), Use: ptr(fhir.AddressUseHome), Line: []string{"1 Ridge Road", "Edgemoor"}, PostalCode: ptr("ST13 8PX")}
+	moved := fhir.Address{Id: ptr.To(home.ID), Use: ptr.To(fhir.AddressUseHome), Line: []string{"1 Ridge Road", "Edgemoor"}, PostalCode: ptr.To("ST13 8PX")}
 	p2, err := c.Update(ctx, pdstest.PatientNormal, p.Version(),
 		pds.Replace("/address/0", moved),
-		pds.Add("/telecom/-", fhir.ContactPoint{System: ptr(fhir.ContactPointSystemPhone), Use: ptr(fhir.ContactPointUseMobile), Value: ptr("07700 900123")}),
+		pds.Add("/telecom/-", fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemPhone), Use: ptr.To(fhir.ContactPointUseMobile), Value: ptr.To("07700 900123")}),
 		pds.Test("/name/0/id", usualNameID(t, p)),
 		pds.Replace("/name/0/given/1", "Rosa"),
 	)

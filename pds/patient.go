@@ -6,6 +6,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 )
 
 // Patient is a patient record as PDS returned it, with accessors for what
@@ -97,12 +98,12 @@ func (p *Patient) Gender() string {
 
 // BirthDate returns the date of birth as recorded (yyyy-mm-dd, or less
 // precise), or "".
-func (p *Patient) BirthDate() string { return deref(p.Resource.BirthDate) }
+func (p *Patient) BirthDate() string { return ptr.Deref(p.Resource.BirthDate) }
 
 // Deceased reports whether the record says the patient has died and
 // gives the date of death (yyyy-mm-dd) as recorded, or "" when none is.
 func (p *Patient) Deceased() (date string, ok bool) {
-	d := deref(p.Resource.DeceasedDateTime)
+	d := ptr.Deref(p.Resource.DeceasedDateTime)
 	if i := strings.IndexByte(d, 'T'); i >= 0 {
 		d = d[:i]
 	}
@@ -196,7 +197,7 @@ func (n Name) String() string {
 func (n Name) LogValue() slog.Value { return slog.StringValue("[name]") }
 
 func nameOf(h fhir.HumanName) Name {
-	n := Name{ID: deref(h.Id), Prefix: h.Prefix, Given: h.Given, Family: deref(h.Family), Suffix: h.Suffix}
+	n := Name{ID: ptr.Deref(h.Id), Prefix: h.Prefix, Given: h.Given, Family: ptr.Deref(h.Family), Suffix: h.Suffix}
 	if h.Use != nil {
 		n.Use = h.Use.Code()
 	}
@@ -235,7 +236,7 @@ type Address struct {
 func (a Address) LogValue() slog.Value { return slog.StringValue("[address]") }
 
 func addressOf(a fhir.Address) Address {
-	out := Address{ID: deref(a.Id), Text: deref(a.Text), Lines: a.Line, PostalCode: deref(a.PostalCode)}
+	out := Address{ID: ptr.Deref(a.Id), Text: ptr.Deref(a.Text), Lines: a.Line, PostalCode: ptr.Deref(a.PostalCode)}
 	if a.Use != nil {
 		out.Use = a.Use.Code()
 	}
@@ -260,7 +261,7 @@ func (c ContactPoint) LogValue() slog.Value { return slog.StringValue("[" + c.Sy
 func contactPoints(cps []fhir.ContactPoint) []ContactPoint {
 	out := make([]ContactPoint, 0, len(cps))
 	for _, c := range cps {
-		cp := ContactPoint{ID: deref(c.Id), Value: deref(c.Value)}
+		cp := ContactPoint{ID: ptr.Deref(c.Id), Value: ptr.Deref(c.Value)}
 		if c.System != nil {
 			cp.System = c.System.Code()
 		}
@@ -295,11 +296,4 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -168,13 +169,13 @@ func (r *row) mismatch(e *audit.Event) string {
 	switch {
 	case r.timeNS != e.Time.UnixNano():
 		return "time"
-	case deref(r.patient) != string(e.Patient) || (r.patient != nil && *r.patient == ""):
+	case ptr.Deref(r.patient) != string(e.Patient) || (r.patient != nil && *r.patient == ""):
 		return "patient"
 	case r.user != e.Requester.UserID:
 		return "user_id"
 	case r.org != string(e.Requester.Organisation):
 		return "organisation"
-	case deref(r.custodian) != string(e.Custodian) || (r.custodian != nil && *r.custodian == ""):
+	case ptr.Deref(r.custodian) != string(e.Custodian) || (r.custodian != nil && *r.custodian == ""):
 		return "custodian"
 	case r.action != string(e.Action):
 		return "action"
@@ -184,15 +185,8 @@ func (r *row) mismatch(e *audit.Event) string {
 		return "outcome"
 	case r.purpose != int16(e.Purpose):
 		return "purpose"
-	case deref(r.correlation) != e.CorrelationID || (r.correlation != nil && *r.correlation == ""):
+	case ptr.Deref(r.correlation) != e.CorrelationID || (r.correlation != nil && *r.correlation == ""):
 		return "correlation_id"
 	}
 	return ""
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/internal/immutable"
 )
@@ -94,7 +95,7 @@ func (s *Server) create(c *call) {
 		return
 	}
 	now := s.cfg.Now().UTC().Format(time.RFC3339)
-	doc.Id = ptr(string(c.org) + "-" + uuid.NewString())
+	doc.Id = ptr.To(string(c.org) + "-" + uuid.NewString())
 	doc.Date = &now
 	doc.Meta = &fhir.Meta{LastUpdated: &now}
 
@@ -108,7 +109,7 @@ func (s *Server) create(c *call) {
 		field := fmt.Sprintf("relatesTo[%d].target.identifier.value", i)
 		target := ""
 		if r.Target.Identifier != nil {
-			target = deref(r.Target.Identifier.Value)
+			target = ptr.Deref(r.Target.Identifier.Value)
 		}
 		old := s.store.byID[target]
 		switch {
@@ -137,7 +138,7 @@ func (s *Server) create(c *call) {
 	for _, id := range replaced {
 		s.store.remove(id)
 	}
-	c.w.Header().Set("Location", producerURLPath+"/"+deref(doc.Id))
+	c.w.Header().Set("Location", producerURLPath+"/"+ptr.Deref(doc.Id))
 	if len(replaced) > 0 {
 		inform(c.w, http.StatusCreated, "RESOURCE_SUPERSEDED", "The document has been superseded by a new version")
 		return
@@ -151,7 +152,7 @@ func (s *Server) update(c *call, id string) {
 	if !ok {
 		return
 	}
-	if deref(doc.Id) != id {
+	if ptr.Deref(doc.Id) != id {
 		fail(c.w, http.StatusBadRequest, "BAD_REQUEST", "The document id in the path does not match the document id in the body", "id")
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 )
@@ -133,10 +134,8 @@ func buildSeed(bases map[shcrkit.ODSCode]string) ([]nrls.Pointer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("nrlstest: seed pointer %s: %w", id, err)
 		}
-		p.Resource.Date = ptr(seedEpoch.Add(time.Duration(i) * time.Hour).Format(time.RFC3339))
+		p.Resource.Date = ptr.To(seedEpoch.Add(time.Duration(i) * time.Hour).Format(time.RFC3339))
 		out = append(out, nrls.PointerFrom(p.Resource))
 	}
 	return out, nil
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -145,11 +146,11 @@ func (s *Server) ProducerClient(custodian shcrkit.ODSCode, opts ...nrls.Option) 
 // replaced.
 func (s *Server) AddPointer(p nrls.Pointer) (string, error) {
 	doc := p.Resource
-	if deref(doc.Id) == "" && doc.Custodian != nil && doc.Custodian.Identifier != nil {
+	if ptr.Deref(doc.Id) == "" && doc.Custodian != nil && doc.Custodian.Identifier != nil {
 		s.mu.RLock()
 		n := len(s.store.byID) + 1
 		s.mu.RUnlock()
-		doc.Id = ptr(fmt.Sprintf("%s-added%06d", deref(doc.Custodian.Identifier.Value), n))
+		doc.Id = ptr.To(fmt.Sprintf("%s-added%06d", ptr.Deref(doc.Custodian.Identifier.Value), n))
 	}
 	p = nrls.PointerFrom(doc)
 	if err := p.Validate(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -143,7 +144,7 @@ func TestAddPointer(t *testing.T) {
 	assert.Equal(t, "RMH-mine", id2)
 
 	// The same ID again replaces the pointer.
-	p.Resource.Description = ptr("second version")
+	p.Resource.Description = ptr.To("second version")
 	_, err = srv.AddPointer(p)
 	require.NoError(t, err)
 	got := srv.Pointers(pdstest.PatientMinimal)
@@ -267,8 +268,6 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	assert.Len(t, srv.Pointers(pdstest.PatientNormal), 5)
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func TestClientOfUnstartedServer(t *testing.T) {
 	srv, err := nrlstest.NewUnstartedServer()

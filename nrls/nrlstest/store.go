@@ -6,6 +6,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -74,20 +75,13 @@ func tokens(d *fhir.DocumentReference) (typ, category string) {
 			return ""
 		}
 		c := cc.Coding[0]
-		return deref(c.System) + "|" + deref(c.Code)
+		return ptr.Deref(c.System) + "|" + ptr.Deref(c.Code)
 	}
 	typ = tok(d.Type)
 	if len(d.Category) > 0 {
 		category = tok(&d.Category[0])
 	}
 	return typ, category
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // inject files a raw resource under nhs.
@@ -170,7 +164,7 @@ func (s *store) rebase(custodian shcrkit.ODSCode, base string) error {
 		changed := false
 		content := append([]fhir.DocumentReferenceContent(nil), e.doc.Content...)
 		for i := range content {
-			u := deref(content[i].Attachment.Url)
+			u := ptr.Deref(content[i].Attachment.Url)
 			if nu, ok := swapBase(u, old, base); ok {
 				content[i].Attachment.Url = &nu
 				changed = true

@@ -10,6 +10,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
@@ -211,7 +212,7 @@ func (s *Server) relatedPersons(w http.ResponseWriter, r *http.Request, id, one 
 	}
 	if one != "" {
 		for _, rp := range related {
-			if deref(rp.Id) == one {
+			if ptr.Deref(rp.Id) == one {
 				res, err := json.Marshal(rp)
 				if err != nil {
 					fake.WriteOutcome(w, outcome(http.StatusInternalServerError, "exception", "", "", "rendering failed"))
@@ -232,7 +233,7 @@ func (s *Server) relatedPersons(w http.ResponseWriter, r *http.Request, id, one 
 			return
 		}
 		b.Entry = append(b.Entry, searchEntry{
-			FullURL:  baseURL(r) + "/Patient/" + nhs.String() + "/RelatedPerson/" + deref(rp.Id),
+			FullURL:  baseURL(r) + "/Patient/" + nhs.String() + "/RelatedPerson/" + ptr.Deref(rp.Id),
 			Resource: res,
 		})
 	}
@@ -274,11 +275,4 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

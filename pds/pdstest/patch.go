@@ -15,6 +15,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
@@ -302,22 +303,22 @@ func assignIDs(p *fhir.Patient, nhs shcrkit.NHSNumber, version int) {
 	v := strconv.Itoa(version)
 	for i := range p.Name {
 		if p.Name[i].Id == nil {
-			p.Name[i].Id = ptr(objectID(nhs.String(), "name", v, strconv.Itoa(i)))
+			p.Name[i].Id = ptr.To(objectID(nhs.String(), "name", v, strconv.Itoa(i)))
 		}
 	}
 	for i := range p.Address {
 		if p.Address[i].Id == nil {
-			p.Address[i].Id = ptr(objectID(nhs.String(), "address", v, strconv.Itoa(i)))
+			p.Address[i].Id = ptr.To(objectID(nhs.String(), "address", v, strconv.Itoa(i)))
 		}
 	}
 	for i := range p.Telecom {
 		if p.Telecom[i].Id == nil {
-			p.Telecom[i].Id = ptr(objectID(nhs.String(), "telecom", v, strconv.Itoa(i)))
+			p.Telecom[i].Id = ptr.To(objectID(nhs.String(), "telecom", v, strconv.Itoa(i)))
 		}
 	}
 	for i := range p.Contact {
 		if p.Contact[i].Id == nil {
-			p.Contact[i].Id = ptr(objectID(nhs.String(), "contact", v, strconv.Itoa(i)))
+			p.Contact[i].Id = ptr.To(objectID(nhs.String(), "contact", v, strconv.Itoa(i)))
 		}
 	}
 }

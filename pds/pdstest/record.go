@@ -8,6 +8,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 )
 
 // FHIR systems and extension URLs the fake writes.
@@ -45,8 +46,6 @@ func objectID(parts ...string) string {
 	return fmt.Sprintf("%08X", h.Sum32())
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // buildRecord turns a Person into the record PDS would hold.
 func buildRecord(p Person) (*record, error) {
 	if !p.NHSNumber.Valid() {
@@ -58,24 +57,24 @@ func buildRecord(p Person) (*record, error) {
 	}
 	nhs := p.NHSNumber.String()
 	res := fhir.Patient{
-		Id: ptr(nhs),
+		Id: ptr.To(nhs),
 		Identifier: []fhir.Identifier{{
-			System: ptr(shcrkit.NHSNumberSystem),
-			Value:  ptr(nhs),
+			System: ptr.To(shcrkit.NHSNumberSystem),
+			Value:  ptr.To(nhs),
 			Extension: []fhir.Extension{{
 				Url: verificationStatusURL,
 				ValueCodeableConcept: &fhir.CodeableConcept{Coding: []fhir.Coding{{
-					System: ptr(verificationStatusSystem), Version: ptr("1.0.0"), Code: ptr("01"),
-					Display: ptr("Number present and verified"),
+					System: ptr.To(verificationStatusSystem), Version: ptr.To("1.0.0"), Code: ptr.To("01"),
+					Display: ptr.To("Number present and verified"),
 				}}},
 			}},
 		}},
 	}
 	if p.Family != "" || len(p.Given) > 0 {
-		n := fhir.HumanName{Id: ptr(objectID(nhs, "name", "usual")), Use: ptr(fhir.NameUseUsual),
-			Given: append([]string(nil), p.Given...), Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}}
+		n := fhir.HumanName{Id: ptr.To(objectID(nhs, "name", "usual")), Use: ptr.To(fhir.NameUseUsual),
+			Given: append([]string(nil), p.Given...), Period: &fhir.Period{Start: ptr.To(startDate(p.BirthDate))}}
 		if p.Family != "" {
-			n.Family = ptr(p.Family)
+			n.Family = ptr.To(p.Family)
 		}
 		if p.Prefix != "" {
 			n.Prefix = []string{p.Prefix}
@@ -83,8 +82,8 @@ func buildRecord(p Person) (*record, error) {
 		res.Name = append(res.Name, n)
 	}
 	if p.PreviousFamily != "" {
-		res.Name = append(res.Name, fhir.HumanName{Id: ptr(objectID(nhs, "name", "old")), Use: ptr(fhir.NameUseOld),
-			Given: append([]string(nil), p.Given...), Family: ptr(p.PreviousFamily)})
+		res.Name = append(res.Name, fhir.HumanName{Id: ptr.To(objectID(nhs, "name", "old")), Use: ptr.To(fhir.NameUseOld),
+			Given: append([]string(nil), p.Given...), Family: ptr.To(p.PreviousFamily)})
 	}
 	if p.Gender != "" {
 		var g fhir.AdministrativeGender
@@ -97,43 +96,43 @@ func buildRecord(p Person) (*record, error) {
 		if !validDate(p.BirthDate) {
 			return nil, fmt.Errorf("pdstest: birth date must be yyyy-mm-dd")
 		}
-		res.BirthDate = ptr(p.BirthDate)
+		res.BirthDate = ptr.To(p.BirthDate)
 	}
 	if p.DeathDate != "" {
 		if !validDate(p.DeathDate) {
 			return nil, fmt.Errorf("pdstest: death date must be yyyy-mm-dd")
 		}
-		res.DeceasedDateTime = ptr(p.DeathDate + "T00:00:00+00:00")
+		res.DeceasedDateTime = ptr.To(p.DeathDate + "T00:00:00+00:00")
 		res.Extension = append(res.Extension, fhir.Extension{Url: deathNotificationURL, Extension: []fhir.Extension{
 			{Url: "deathNotificationStatus", ValueCodeableConcept: &fhir.CodeableConcept{Coding: []fhir.Coding{{
-				System: ptr(deathNotificationSystem), Version: ptr("1.0.0"), Code: ptr("2"),
-				Display: ptr("Formal - death notice received from Registrar of Deaths"),
+				System: ptr.To(deathNotificationSystem), Version: ptr.To("1.0.0"), Code: ptr.To("2"),
+				Display: ptr.To("Formal - death notice received from Registrar of Deaths"),
 			}}}},
-			{Url: "systemEffectiveDate", ValueDateTime: ptr(p.DeathDate + "T00:00:00+00:00")},
+			{Url: "systemEffectiveDate", ValueDateTime: ptr.To(p.DeathDate + "T00:00:00+00:00")},
 		}})
 	}
 	if len(p.AddressLines) > 0 || p.Postcode != "" {
-		a := fhir.Address{Id: ptr(objectID(nhs, "address", "home")), Use: ptr(fhir.AddressUseHome),
-			Line: append([]string(nil), p.AddressLines...), Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}}
+		a := fhir.Address{Id: ptr.To(objectID(nhs, "address", "home")), Use: ptr.To(fhir.AddressUseHome),
+			Line: append([]string(nil), p.AddressLines...), Period: &fhir.Period{Start: ptr.To(startDate(p.BirthDate))}}
 		if p.Postcode != "" {
-			a.PostalCode = ptr(p.Postcode)
+			a.PostalCode = ptr.To(p.Postcode)
 		}
 		res.Address = []fhir.Address{a}
 	}
 	if p.Phone != "" {
-		res.Telecom = append(res.Telecom, fhir.ContactPoint{Id: ptr(objectID(nhs, "telecom", "phone")),
-			System: ptr(fhir.ContactPointSystemPhone), Use: ptr(fhir.ContactPointUseHome), Value: ptr(p.Phone)})
+		res.Telecom = append(res.Telecom, fhir.ContactPoint{Id: ptr.To(objectID(nhs, "telecom", "phone")),
+			System: ptr.To(fhir.ContactPointSystemPhone), Use: ptr.To(fhir.ContactPointUseHome), Value: ptr.To(p.Phone)})
 	}
 	if p.Email != "" {
-		res.Telecom = append(res.Telecom, fhir.ContactPoint{Id: ptr(objectID(nhs, "telecom", "email")),
-			System: ptr(fhir.ContactPointSystemEmail), Use: ptr(fhir.ContactPointUseHome), Value: ptr(p.Email)})
+		res.Telecom = append(res.Telecom, fhir.ContactPoint{Id: ptr.To(objectID(nhs, "telecom", "email")),
+			System: ptr.To(fhir.ContactPointSystemEmail), Use: ptr.To(fhir.ContactPointUseHome), Value: ptr.To(p.Email)})
 	}
 	if p.EmergencyContact != "" {
 		res.Contact = []fhir.PatientContact{{
-			Id: ptr(objectID(nhs, "contact")),
+			Id: ptr.To(objectID(nhs, "contact")),
 			Relationship: []fhir.CodeableConcept{{Coding: []fhir.Coding{{
-				System: ptr(contactRelationSystem), Code: ptr("C"), Display: ptr("Emergency Contact")}}}},
-			Telecom: []fhir.ContactPoint{{System: ptr(fhir.ContactPointSystemPhone), Value: ptr(p.EmergencyContact)}},
+				System: ptr.To(contactRelationSystem), Code: ptr.To("C"), Display: ptr.To("Emergency Contact")}}}},
+			Telecom: []fhir.ContactPoint{{System: ptr.To(fhir.ContactPointSystemPhone), Value: ptr.To(p.EmergencyContact)}},
 		}}
 	}
 	if p.GP != "" {
@@ -141,24 +140,24 @@ func buildRecord(p Person) (*record, error) {
 			return nil, fmt.Errorf("pdstest: GP is not a valid ODS code")
 		}
 		res.GeneralPractitioner = []fhir.Reference{{
-			Id: ptr(objectID(nhs, "gp")), Type: ptr("Organization"),
-			Identifier: &fhir.Identifier{System: ptr(shcrkit.ODSSystem), Value: ptr(string(p.GP)),
-				Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}},
+			Id: ptr.To(objectID(nhs, "gp")), Type: ptr.To("Organization"),
+			Identifier: &fhir.Identifier{System: ptr.To(shcrkit.ODSSystem), Value: ptr.To(string(p.GP)),
+				Period: &fhir.Period{Start: ptr.To(startDate(p.BirthDate))}},
 		}}
 	}
 	if p.ManagingOrganization != "" {
 		if !p.ManagingOrganization.Valid() {
 			return nil, fmt.Errorf("pdstest: managing organisation is not a valid ODS code")
 		}
-		res.ManagingOrganization = &fhir.Reference{Type: ptr("Organization"),
-			Identifier: &fhir.Identifier{System: ptr(shcrkit.ODSSystem), Value: ptr(string(p.ManagingOrganization)),
-				Period: &fhir.Period{Start: ptr(startDate(p.BirthDate))}}}
+		res.ManagingOrganization = &fhir.Reference{Type: ptr.To("Organization"),
+			Identifier: &fhir.Identifier{System: ptr.To(shcrkit.ODSSystem), Value: ptr.To(string(p.ManagingOrganization)),
+				Period: &fhir.Period{Start: ptr.To(startDate(p.BirthDate))}}}
 	}
 	switch {
 	case p.MultipleBirth < 0 || p.MultipleBirth > 9:
 		return nil, fmt.Errorf("pdstest: multiple birth order must be 1 to 9, or 0 for none")
 	case p.MultipleBirth > 0:
-		res.MultipleBirthInteger = ptr(p.MultipleBirth)
+		res.MultipleBirthInteger = ptr.To(p.MultipleBirth)
 	}
 	rec := &record{res: res, version: 1, conf: conf, redacted: p.Redacted}
 	for i, r := range p.Related {
@@ -175,38 +174,38 @@ func buildRelated(nhs shcrkit.NHSNumber, i int, r Relation) (fhir.RelatedPerson,
 	if r.Relationship == "" {
 		return fhir.RelatedPerson{}, fmt.Errorf("pdstest: relation %d has no relationship", i)
 	}
-	rp := fhir.RelatedPerson{Id: ptr(objectID(nhs.String(), "related", fmt.Sprint(i))), Active: ptr(true)}
+	rp := fhir.RelatedPerson{Id: ptr.To(objectID(nhs.String(), "related", fmt.Sprint(i))), Active: ptr.To(true)}
 	system := relationTypeSystem
 	if r.Relationship == "Guardian" || r.Relationship == "Agent" || r.Relationship == "Personal" {
 		system = relationRoleSystem
 	}
-	cc := fhir.CodeableConcept{Coding: []fhir.Coding{{System: ptr(system), Code: ptr(r.Relationship)}}}
+	cc := fhir.CodeableConcept{Coding: []fhir.Coding{{System: ptr.To(system), Code: ptr.To(r.Relationship)}}}
 	if r.NextOfKin {
-		cc.Coding = append(cc.Coding, fhir.Coding{System: ptr(relationTypeSystem), Code: ptr("N"), Display: ptr("Next-of-Kin")})
+		cc.Coding = append(cc.Coding, fhir.Coding{System: ptr.To(relationTypeSystem), Code: ptr.To("N"), Display: ptr.To("Next-of-Kin")})
 	}
 	rp.Relationship = []fhir.CodeableConcept{cc}
 	if r.NHSNumber != "" {
 		if !r.NHSNumber.Valid() {
 			return fhir.RelatedPerson{}, fmt.Errorf("pdstest: relation %d has an invalid NHS number", i)
 		}
-		rp.Patient = fhir.Reference{Identifier: &fhir.Identifier{System: ptr(shcrkit.NHSNumberSystem), Value: ptr(r.NHSNumber.String())}}
+		rp.Patient = fhir.Reference{Identifier: &fhir.Identifier{System: ptr.To(shcrkit.NHSNumberSystem), Value: ptr.To(r.NHSNumber.String())}}
 	}
 	if r.Family != "" || len(r.Given) > 0 {
-		n := fhir.HumanName{Use: ptr(fhir.NameUseUsual), Given: append([]string(nil), r.Given...)}
+		n := fhir.HumanName{Use: ptr.To(fhir.NameUseUsual), Given: append([]string(nil), r.Given...)}
 		if r.Family != "" {
-			n.Family = ptr(r.Family)
+			n.Family = ptr.To(r.Family)
 		}
 		rp.Name = []fhir.HumanName{n}
 	}
 	if len(r.AddressLines) > 0 || r.Postcode != "" {
-		a := fhir.Address{Use: ptr(fhir.AddressUseHome), Line: append([]string(nil), r.AddressLines...)}
+		a := fhir.Address{Use: ptr.To(fhir.AddressUseHome), Line: append([]string(nil), r.AddressLines...)}
 		if r.Postcode != "" {
-			a.PostalCode = ptr(r.Postcode)
+			a.PostalCode = ptr.To(r.Postcode)
 		}
 		rp.Address = []fhir.Address{a}
 	}
 	if r.Phone != "" {
-		rp.Telecom = []fhir.ContactPoint{{System: ptr(fhir.ContactPointSystemPhone), Use: ptr(fhir.ContactPointUseHome), Value: ptr(r.Phone)}}
+		rp.Telecom = []fhir.ContactPoint{{System: ptr.To(fhir.ContactPointSystemPhone), Use: ptr.To(fhir.ContactPointUseHome), Value: ptr.To(r.Phone)}}
 	}
 	return rp, nil
 }
@@ -225,7 +224,7 @@ func startDate(birth string) string {
 // managing organisation.
 func (r *record) view() fhir.Patient {
 	p := r.res
-	p.Meta = &fhir.Meta{VersionId: ptr(fmt.Sprint(r.version)), Security: []fhir.Coding{r.conf.Coding()}}
+	p.Meta = &fhir.Meta{VersionId: ptr.To(fmt.Sprint(r.version)), Security: []fhir.Coding{r.conf.Coding()}}
 	if r.conf.Restricted() {
 		p.Address, p.Telecom, p.Contact, p.GeneralPractitioner, p.ManagingOrganization = nil, nil, nil, nil, nil
 	}

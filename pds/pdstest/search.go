@@ -15,6 +15,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/ptr"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
@@ -329,11 +330,11 @@ func (q *query) match(rec *record) (float64, bool) {
 	if q.gender != "" && (p.Gender == nil || p.Gender.Code() != q.gender) {
 		return 0, false
 	}
-	if len(q.birth) > 0 && !datesMatch(q.birth, deref(p.BirthDate)) {
+	if len(q.birth) > 0 && !datesMatch(q.birth, ptr.Deref(p.BirthDate)) {
 		return 0, false
 	}
 	if len(q.death) > 0 {
-		death := deref(p.DeceasedDateTime)
+		death := ptr.Deref(p.DeceasedDateTime)
 		if i := strings.IndexByte(death, 'T'); i >= 0 {
 			death = death[:i]
 		}
@@ -385,7 +386,7 @@ func (q *query) matchNames(p *fhir.Patient) (float64, bool) {
 		default:
 			continue
 		}
-		f, ok := q.nameScore(deref(n.Family), n.Given)
+		f, ok := q.nameScore(ptr.Deref(n.Family), n.Given)
 		if !ok {
 			continue
 		}
@@ -476,7 +477,7 @@ func (q *query) matchPostcode(p *fhir.Patient) (float64, bool) {
 	want := strings.ReplaceAll(lower(q.postcode), " ", "")
 	best, found := 0.0, false
 	for _, a := range p.Address {
-		got := strings.ReplaceAll(lower(deref(a.PostalCode)), " ", "")
+		got := strings.ReplaceAll(lower(ptr.Deref(a.PostalCode)), " ", "")
 		if got == "" {
 			continue
 		}
@@ -516,7 +517,7 @@ func datesMatch(conds []dateCond, recorded string) bool {
 
 func gpIs(p *fhir.Patient, ods string) bool {
 	for _, r := range p.GeneralPractitioner {
-		if r.Identifier != nil && strings.EqualFold(deref(r.Identifier.Value), ods) {
+		if r.Identifier != nil && strings.EqualFold(ptr.Deref(r.Identifier.Value), ods) {
 			return true
 		}
 	}
@@ -528,7 +529,7 @@ func hasTelecom(p *fhir.Patient, system fhir.ContactPointSystem, value string, f
 		if t.System == nil || *t.System != system {
 			continue
 		}
-		v := deref(t.Value)
+		v := ptr.Deref(t.Value)
 		if v == value || (foldCase && strings.EqualFold(v, value)) ||
 			(!foldCase && strings.ReplaceAll(v, " ", "") == strings.ReplaceAll(value, " ", "")) {
 			return true
