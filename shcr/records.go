@@ -99,21 +99,8 @@ func (j *journey) result(f *found) *Result {
 // order, handing back nothing whose audit event was not written. A
 // refusal fails with a *RefusedError carrying the policy's reasons.
 func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Record, error) {
-	ctx, j, err := c.start(ctx, req)
+	ctx, j, err := c.crossBoundary(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := j.trace(ctx); err != nil {
-		return nil, err
-	}
-	j.decideBoundary(ctx)
-	if err := j.write(ctx, stepBoundary, j.boundaryEvent()); err != nil {
-		return nil, err
-	}
-	if !j.boundary.Allowed {
-		return nil, &RefusedError{Decision: j.boundary}
-	}
-	if err := j.honourAlerts(ctx, j.boundary, "", ""); err != nil {
 		return nil, err
 	}
 	o := outcome{Candidate: Candidate{Pointer: p, Decision: j.decidePointer(p)}}

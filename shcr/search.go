@@ -178,21 +178,8 @@ type SearchResult struct {
 // not written. A resource type in no category is refused before any
 // request. A refusal fails with a *RefusedError.
 func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResult, error) {
-	ctx, j, err := c.start(ctx, req)
+	ctx, j, err := c.crossBoundary(ctx, req)
 	if err != nil {
-		return nil, err
-	}
-	if err := j.trace(ctx); err != nil {
-		return nil, err
-	}
-	j.decideBoundary(ctx)
-	if err := j.write(ctx, stepBoundary, j.boundaryEvent()); err != nil {
-		return nil, err
-	}
-	if !j.boundary.Allowed {
-		return nil, &RefusedError{Decision: j.boundary}
-	}
-	if err := j.honourAlerts(ctx, j.boundary, "", ""); err != nil {
 		return nil, err
 	}
 	sreq := SearchRequest{Requester: req.Requester, Purpose: req.Purpose, Custodian: s.Custodian, ResourceType: s.ResourceType,
@@ -202,15 +189,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	if err != nil {
 		return nil, err
 	}
-	var d rbac.Decision
-	if cat, ok := c.resourceCategories[s.ResourceType]; ok {
-		dr := j.decisionRequest(nil)
-		dr.Custodian, dr.Category = s.Custodian, cat
-		d = j.policy.Decide(dr)
-	} else {
-		d = rbac.Decision{Stage: rbac.StageRecord, Rule: "categories",
-			Reasons: []string{"resource type " + s.ResourceType + " is in no data category"}}
-	}
+	d := c.searchDecision(j, s)
 	reqID := newID()
 	de := j.decisionEvent(stepDecision, audit.ActionSearch, audit.ServiceShCR, s.ResourceType, d)
 	de.Custodian = validODS(s.Custodian)
@@ -263,22 +242,67 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 		}
 		res.Bundle, res.Redacted = red, append([]string(nil), fields...)
 	}
-	reason := fmt.Sprintf("searched %s, %d pages, %d bytes", s.ResourceType, res.Pages, len(res.Bundle))
+	if err := j.recordSearch(ctx, e, s.ResourceType, res, content.PageRequestIDs); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// crossBoundary starts a journey for req, traces the patient, and makes,
+// records and honours the boundary decision: what Retrieve and Search do
+// before deciding on what they open.
+func (c *Client) crossBoundary(ctx context.Context, req Request) (context.Context, *journey, error) {
+	ctx, j, err := c.start(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := j.trace(ctx); err != nil {
+		return nil, nil, err
+	}
+	j.decideBoundary(ctx)
+	if err := j.write(ctx, stepBoundary, j.boundaryEvent()); err != nil {
+		return nil, nil, err
+	}
+	if !j.boundary.Allowed {
+		return nil, nil, &RefusedError{Decision: j.boundary}
+	}
+	if err := j.honourAlerts(ctx, j.boundary, "", ""); err != nil {
+		return nil, nil, err
+	}
+	return ctx, j, nil
+}
+
+// searchDecision decides on a search by its resource type's data
+// category; a type in no category is refused.
+func (c *Client) searchDecision(j *journey, s Search) rbac.Decision {
+	cat, ok := c.resourceCategories[s.ResourceType]
+	if !ok {
+		return rbac.Decision{Stage: rbac.StageRecord, Rule: "categories",
+			Reasons: []string{"resource type " + s.ResourceType + " is in no data category"}}
+	}
+	dr := j.decisionRequest(nil)
+	dr.Custodian, dr.Category = s.Custodian, cat
+	return j.policy.Decide(dr)
+}
+
+// recordSearch records a search that answered: e for its first request
+// and one event for each later page, which was a request of its own.
+func (j *journey) recordSearch(ctx context.Context, e audit.Event, resourceType string, res *SearchResult, pageIDs []string) error {
+	reason := fmt.Sprintf("searched %s, %d pages, %d bytes", resourceType, res.Pages, len(res.Bundle))
 	if len(res.Redacted) > 0 {
 		reason += ", redacted: " + strings.Join(res.Redacted, ",")
 	}
 	e.Reason = clip(reason, maxReason)
 	if err := j.write(ctx, stepRetrieval, e); err != nil {
-		return nil, err
+		return err
 	}
-	// Each later page of the search set was a request of its own.
-	for i, id := range content.PageRequestIDs {
+	for i, id := range pageIDs {
 		pe := e
 		pe.RequestID = id
-		pe.Reason = fmt.Sprintf("searched %s, page %d of %d", s.ResourceType, i+2, res.Pages)
+		pe.Reason = fmt.Sprintf("searched %s, page %d of %d", resourceType, i+2, res.Pages)
 		if err := j.write(ctx, stepRetrieval, pe); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return res, nil
+	return nil
 }
