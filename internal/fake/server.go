@@ -28,8 +28,6 @@ type Settings struct {
 	// Resolve, when set, places bearer tokens for the identity check (see
 	// Identities.SetTokenIdentities).
 	Resolve func(token string) (TokenIdentity, bool)
-	// Latency delays every answer from the start.
-	Latency time.Duration
 }
 
 // Clock returns the Now of s, or time.Now.
@@ -89,20 +87,6 @@ func WithTokenIdentities[C any, P interface {
 			return fmt.Errorf("%w: nil token identity resolver", ErrInvalidOption)
 		}
 		P(c).Base().Resolve = resolve
-		return nil
-	}
-}
-
-// WithLatency delays every answer of the fake by d from the start.
-func WithLatency[C any, P interface {
-	*C
-	Configurable
-}](d time.Duration) Option[C] {
-	return func(c *C) error {
-		if d < 0 {
-			return fmt.Errorf("%w: negative latency", ErrInvalidOption)
-		}
-		P(c).Base().Latency = d
 		return nil
 	}
 }
@@ -173,7 +157,6 @@ func New(st Settings, spec Spec) *Server {
 		mw = &Middleware{}
 	}
 	mw.Recorder, mw.Faults, mw.Now = &s.rec, &s.faults, st.Clock()
-	mw.SetLatency(st.Latency)
 	s.mw = mw
 	h := mw.Wrap(spec.Handler)
 	if spec.EchoIDs {

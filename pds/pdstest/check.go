@@ -16,9 +16,9 @@ import (
 	"github.com/shcrkit/shcrkit/pds"
 )
 
-// CheckPatient is the patient CheckClient adds to the server it checks, to
+// checkPatient is the patient CheckClient adds to the server it checks, to
 // update without disturbing the seed population (SyntheticNHSNumber(5000)).
-const CheckPatient shcrkit.NHSNumber = "9490054992"
+const checkPatient shcrkit.NHSNumber = "9490054992"
 
 // CheckClient runs c, a client of s, through the behaviour of the service
 // and returns every way in which it falls short, joined into one error;
@@ -33,7 +33,7 @@ const CheckPatient shcrkit.NHSNumber = "9490054992"
 // queries before sending), related persons, the limits of the client's
 // access mode and, for a healthcare worker client, updates (the
 // {"patches": [...]} body, If-Match, version mismatch, removal with a
-// test, re-sending a timed-out update). It adds CheckPatient to s and
+// test, re-sending a timed-out update). It adds a patient of its own, SyntheticNHSNumber(5000), to s and
 // injects faults into it, so use a server of its own.
 func CheckClient(ctx context.Context, s *Server, c *pds.Client) error {
 	k := &checker{ctx: ctx, s: s, c: c}
@@ -305,20 +305,20 @@ func (k *checker) checkRestrictedMode() {
 }
 
 func (k *checker) checkUpdate() {
-	person := Person{NHSNumber: CheckPatient, Given: []string{"Check"}, Family: "Patient", Gender: pds.GenderFemale,
+	person := Person{NHSNumber: checkPatient, Given: []string{"Check"}, Family: "Patient", Gender: pds.GenderFemale,
 		BirthDate: "1970-01-01", Phone: "01632 960999", Email: "check.patient@example.com", GP: "Y10001"}
 	if err := k.s.AddPatient(person); err != nil {
 		k.fail("update: adding the check patient: %v", err)
 		return
 	}
-	p, err := k.c.Get(k.ctx, CheckPatient)
+	p, err := k.c.Get(k.ctx, checkPatient)
 	if err != nil {
 		k.fail("update: get: %v", err)
 		return
 	}
 	v := p.Version()
 	mark := len(k.s.Requests())
-	p2, err := k.c.Update(k.ctx, CheckPatient, v, pds.Replace("/gender", "male"))
+	p2, err := k.c.Update(k.ctx, checkPatient, v, pds.Replace("/gender", "male"))
 	if err != nil {
 		k.fail("update: %v", err)
 		return
@@ -339,12 +339,12 @@ func (k *checker) checkUpdate() {
 			k.fail(`update: want PATCH with If-Match W/"n", application/json-patch+json and a {"patches": [...]} body`)
 		}
 	}
-	if _, err := k.c.Update(k.ctx, CheckPatient, v, pds.Replace("/gender", "female")); !errors.Is(err, shcrkit.ErrVersionMismatch) {
+	if _, err := k.c.Update(k.ctx, checkPatient, v, pds.Replace("/gender", "female")); !errors.Is(err, shcrkit.ErrVersionMismatch) {
 		k.fail("update with a stale version: want ErrVersionMismatch, got %v", err)
 	}
 	// The email is the second contact point; removing it needs a test.
 	ops := pds.RemoveItem("/telecom", 1, telecomID(p2, "email"))
-	p3, err := k.c.Update(k.ctx, CheckPatient, p2.Version(), ops...)
+	p3, err := k.c.Update(k.ctx, checkPatient, p2.Version(), ops...)
 	if err != nil {
 		k.fail("update removing a contact point: %v", err)
 		return
@@ -356,7 +356,7 @@ func (k *checker) checkUpdate() {
 	}
 	mark = len(k.s.Requests())
 	k.s.TimeOutUpdates(1, "0")
-	p4, err := k.c.Update(k.ctx, CheckPatient, p3.Version(), pds.Replace("/birthDate", "1970-01-02"))
+	p4, err := k.c.Update(k.ctx, checkPatient, p3.Version(), pds.Replace("/birthDate", "1970-01-02"))
 	reqs := k.sent(mark)
 	switch {
 	case err != nil:

@@ -25,7 +25,6 @@ func TestPopulation(t *testing.T) {
 	assert.Equal(t, pdstest.SyntheticNHSNumber(10), normal.Related[0].NHSNumber)
 	assert.Equal(t, pdstest.PatientSurviving, byNumber[pdstest.PatientSuperseded].SupersededBy)
 	assert.Equal(t, "2023-02-11", byNumber[pdstest.PatientDeceased].DeathDate)
-	assert.Equal(t, pdstest.SyntheticNHSNumber(5000), pdstest.CheckPatient)
 
 	// Population returns a copy.
 	pop[0].Given[0] = "Changed"
