@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"golang.org/x/oauth2"
 )
 
@@ -130,7 +131,7 @@ func decodeGrant(resp *http.Response, body []byte, start time.Time, secrets []st
 	var tr tokenResponse
 	jsonErr := json.Unmarshal(body, &tr)
 	if jsonErr != nil {
-		return grantResult{}, fmt.Errorf("auth: token response (HTTP %d, %s): %w: %s", resp.StatusCode, sanitise(contentType(resp), secrets), shcrkit.ErrMalformedResponse, sanitise(jsonErrText(jsonErr), secrets))
+		return grantResult{}, fmt.Errorf("auth: token response (HTTP %d, %s): %w: %s", resp.StatusCode, sanitise(contentType(resp), secrets), shcrkit.ErrMalformedResponse, sanitise(fhirhttp.DescribeJSONError(jsonErr), secrets))
 	}
 	if tr.AccessToken == "" {
 		if tr.Error != "" {
@@ -224,22 +225,6 @@ func contentType(resp *http.Response) string {
 		return "no content type"
 	}
 	return clip(ct, 60)
-}
-
-// jsonErrText describes a decoding failure without quoting the body.
-func jsonErrText(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q has the wrong type", typ.Field)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "truncated JSON"
-	}
-	// Errors from seconds.UnmarshalJSON carry only a clipped number.
-	return clip(err.Error(), 120)
 }
 
 // transportText describes a transport failure. A *url.Error names the

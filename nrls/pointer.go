@@ -2,7 +2,6 @@ package nrls
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/nrls/internal/immutable"
 )
 
@@ -94,14 +94,14 @@ func ParsePointer(b []byte) (Pointer, error) {
 		ResourceType string `json:"resourceType"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return Pointer{}, malformed("not a JSON object: %s", describeJSONError(err))
+		return Pointer{}, malformed("not a JSON object: %s", fhirhttp.DescribeJSONError(err))
 	}
 	if probe.ResourceType != "DocumentReference" {
 		return Pointer{}, malformed("resourceType is %q, want DocumentReference", clipText(probe.ResourceType, 40))
 	}
 	doc, err := decodeDocumentReference(b)
 	if err != nil {
-		return Pointer{}, malformed("%s", describeJSONError(err))
+		return Pointer{}, malformed("%s", fhirhttp.DescribeJSONError(err))
 	}
 	return PointerFrom(doc), nil
 }
@@ -169,21 +169,6 @@ func (e *malformedError) Is(target error) bool {
 
 func malformed(format string, args ...any) error {
 	return &malformedError{msg: shcrkit.Redact(fmt.Sprintf(format, args...))}
-}
-
-// describeJSONError names what went wrong without quoting the input.
-func describeJSONError(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q has the wrong type", typ.Field)
-	}
-	// The strict FHIR model rejects unknown codes with a message that
-	// names the code; that is no identifier, but clip it all the same.
-	return clipText(err.Error(), 120)
 }
 
 // clipText keeps at most n bytes of s, cut at a character boundary.

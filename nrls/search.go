@@ -378,7 +378,7 @@ func (r *SearchResult) entry(i int, raw json.RawMessage, nhs shcrkit.NHSNumber) 
 		doc, err := decodeDocumentReference(raw)
 		if err != nil {
 			pr := Problem{Entry: i, Kind: ProblemMalformed, PointerID: probe.ID,
-				Detail: "pointer does not decode: " + describeJSONError(err)}
+				Detail: "pointer does not decode: " + fhirhttp.DescribeJSONError(err)}
 			if probe.Custodian != nil && probe.Custodian.Identifier != nil {
 				pr.Custodian = shcrkit.ODSCode(probe.Custodian.Identifier.Value)
 			}

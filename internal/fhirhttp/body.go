@@ -1,8 +1,11 @@
 package fhirhttp
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/shcrkit/shcrkit"
 )
@@ -82,3 +85,28 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 }
 
 func (b *cappedBody) Close() error { return b.rc.Close() }
+
+// DescribeJSONError names what went wrong in decoding JSON without
+// quoting the input: the byte of a syntax error, the field of a type
+// error, a truncation, or else the error's text clipped to 120 bytes.
+func DescribeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q has the wrong type", typ.Field)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON"
+	}
+	msg := err.Error()
+	if len(msg) > 120 {
+		i := 120
+		for i > 0 && !utf8.RuneStart(msg[i]) {
+			i--
+		}
+		msg = msg[:i]
+	}
+	return msg
+}
