@@ -33,8 +33,9 @@ const checkPatient shcrkit.NHSNumber = "9490054992"
 // queries before sending), related persons, the limits of the client's
 // access mode and, for a healthcare worker client, updates (the
 // {"patches": [...]} body, If-Match, version mismatch, removal with a
-// test, re-sending a timed-out update). It adds a patient of its own, SyntheticNHSNumber(5000), to s and
-// injects faults into it, so use a server of its own.
+// test, re-sending a timed-out update). It adds a patient of its own,
+// SyntheticNHSNumber(5000), to s and injects faults into it, so use a
+// server of its own.
 func CheckClient(ctx context.Context, s *Server, c *pds.Client) error {
 	k := &checker{ctx: ctx, s: s, c: c}
 	for _, nhs := range []shcrkit.NHSNumber{PatientNormal, PatientRestricted, PatientVeryRestricted, PatientDeceased, PatientSurviving} {
