@@ -59,7 +59,7 @@ func startSandbox(t *testing.T) string {
 		select {
 		case err := <-done:
 			assert.NoError(t, err, "the sandbox did not stop cleanly on interrupt")
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Minute):
 			_ = cmd.Process.Kill()
 			t.Error("the sandbox did not stop on interrupt")
 		}
