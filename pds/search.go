@@ -199,10 +199,31 @@ func (q *SearchQuery) Values() url.Values {
 }
 
 func (q *SearchQuery) validate(mode AccessMode) error {
-	if q.Family == "" && len(q.Given) == 0 && q.Gender == "" && q.BirthDate == (DateRange{}) &&
-		q.DeathDate == (DateRange{}) && q.Postcode == "" && q.GeneralPractitioner == "" && q.Email == "" && q.Phone == "" {
+	if q.empty() {
 		return searchError("", "no search parameters")
 	}
+	for _, check := range []func() error{
+		q.checkNames,
+		q.checkDemographics,
+		q.checkContact,
+		func() error { return q.checkResultLimit(mode) },
+		q.checkCombination,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// empty reports whether the query has no search parameter at all.
+func (q *SearchQuery) empty() bool {
+	return q.Family == "" && len(q.Given) == 0 && q.Gender == "" && q.BirthDate == (DateRange{}) &&
+		q.DeathDate == (DateRange{}) && q.Postcode == "" && q.GeneralPractitioner == "" && q.Email == "" && q.Phone == ""
+}
+
+// checkNames checks the family name and each given name.
+func (q *SearchQuery) checkNames() error {
 	if err := checkName("family", q.Family, q.Fuzzy); err != nil {
 		return err
 	}
@@ -215,6 +236,12 @@ func (q *SearchQuery) validate(mode AccessMode) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// checkDemographics checks gender, birth and death dates, postcode and
+// general practitioner.
+func (q *SearchQuery) checkDemographics() error {
 	switch q.Gender {
 	case "", GenderMale, GenderFemale, GenderOther, GenderUnknown:
 	default:
@@ -232,6 +259,11 @@ func (q *SearchQuery) validate(mode AccessMode) error {
 	if q.GeneralPractitioner != "" && !q.GeneralPractitioner.Valid() {
 		return searchError("general-practitioner", "not a valid ODS code")
 	}
+	return nil
+}
+
+// checkContact checks the email address and phone number.
+func (q *SearchQuery) checkContact() error {
 	if strings.Contains(q.Email, "*") {
 		return searchError("email", "wildcards are not allowed")
 	}
@@ -241,12 +273,24 @@ func (q *SearchQuery) validate(mode AccessMode) error {
 	if strings.Contains(q.Phone, "*") {
 		return searchError("phone", "wildcards are not allowed")
 	}
+	return nil
+}
+
+// checkResultLimit checks _max-results against the service's limit and
+// the access mode.
+func (q *SearchQuery) checkResultLimit(mode AccessMode) error {
 	if q.MaxResults < 0 || q.MaxResults > maxSearchResults {
 		return searchError("_max-results", "must be between 1 and 50")
 	}
 	if mode == AccessApplicationRestricted && q.MaxResults > 1 {
 		return modeError("application-restricted access may ask for one search result only")
 	}
+	return nil
+}
+
+// checkCombination checks that the query has one of the combinations of
+// parameters the service needs for its kind of search.
+func (q *SearchQuery) checkCombination() error {
 	has := func(s string) bool { return s != "" }
 	given, family, born, gender, postcode := len(q.Given) > 0, has(q.Family), q.BirthDate != (DateRange{}), has(string(q.Gender)), has(q.Postcode)
 	if q.Fuzzy {
