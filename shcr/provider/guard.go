@@ -131,6 +131,23 @@ func New(cfg Config) (*Guard, error) {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
 	}
+	checkConfig(cfg, bad)
+	g := &Guard{cfg: cfg, byClient: make(map[string]*Consumer), byShCR: make(map[shcrkit.ODSCode]*Consumer), header: cfg.IdentityHeader}
+	for i := range cfg.Consumers {
+		g.addConsumer(cfg, i, bad)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	g.applyDefaults()
+	return g, nil
+}
+
+// complain records one configuration problem.
+type complain func(format string, args ...any)
+
+// checkConfig checks the settings of cfg that are not about one consumer.
+func checkConfig(cfg Config, bad complain) {
 	if cfg.Policy == nil {
 		bad("Policy is required")
 	}
@@ -158,57 +175,68 @@ func New(cfg Config) (*Guard, error) {
 	if cfg.MaxTrackedTokens < 0 || cfg.Leeway < 0 {
 		bad("negative MaxTrackedTokens or Leeway")
 	}
-	g := &Guard{cfg: cfg, byClient: make(map[string]*Consumer), byShCR: make(map[shcrkit.ODSCode]*Consumer), header: cfg.IdentityHeader}
-	for i := range cfg.Consumers {
-		c := cfg.Consumers[i]
-		c.ClientIDs = slices.Clone(c.ClientIDs)
-		name := c.Name
-		if name == "" {
-			name = fmt.Sprintf("consumer %d", i+1)
-			c.Name = name
-		}
-		if !c.ShCR.Valid() {
-			bad("%s: ShCR %q is not a valid ODS code", name, string(c.ShCR))
-		} else if cfg.Policy != nil {
-			if s, ok := cfg.Policy.ShCROf(c.ShCR); !ok || s != c.ShCR {
-				bad("%s: the policy names no shared care record %s", name, c.ShCR)
-			}
-		}
-		if g.byShCR[c.ShCR] != nil {
-			bad("%s: ShCR %s is configured twice", name, c.ShCR)
-		}
-		g.byShCR[c.ShCR] = &c
-		if cfg.AccessTokens != nil && len(c.ClientIDs) == 0 {
-			bad("%s: ClientIDs are required when access tokens are verified", name)
-		}
-		for _, id := range c.ClientIDs {
-			if g.byClient[id] != nil {
-				bad("%s: client ID %q belongs to another consumer", name, id)
-			}
-			g.byClient[id] = &c
-		}
-		switch c.Signing {
-		case "", jws.None:
-			if c.Key != nil {
-				bad("%s: a key is given for unsigned identity tokens", name)
-			}
-		case auth.RS256, auth.RS512, auth.ES256:
-			if c.Key == nil {
-				bad("%s: %s identity tokens need a key", name, c.Signing)
-			}
-		default:
-			bad("%s: unknown signing method %q", name, string(c.Signing))
-		}
-		if c.IdentityReuse < 0 {
-			bad("%s: negative IdentityReuse", name)
-		}
-		if l := c.RateLimit; l != nil && (l.Rate < 0 || l.Burst < 0) {
-			bad("%s: negative rate limit", name)
+}
+
+// addConsumer checks the i-th consumer of cfg and indexes a copy of it by
+// shared care record and by client ID.
+func (g *Guard) addConsumer(cfg Config, i int, bad complain) {
+	c := cfg.Consumers[i]
+	c.ClientIDs = slices.Clone(c.ClientIDs)
+	name := c.Name
+	if name == "" {
+		name = fmt.Sprintf("consumer %d", i+1)
+		c.Name = name
+	}
+	if !c.ShCR.Valid() {
+		bad("%s: ShCR %q is not a valid ODS code", name, string(c.ShCR))
+	} else if cfg.Policy != nil {
+		if s, ok := cfg.Policy.ShCROf(c.ShCR); !ok || s != c.ShCR {
+			bad("%s: the policy names no shared care record %s", name, c.ShCR)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if g.byShCR[c.ShCR] != nil {
+		bad("%s: ShCR %s is configured twice", name, c.ShCR)
 	}
+	g.byShCR[c.ShCR] = &c
+	if cfg.AccessTokens != nil && len(c.ClientIDs) == 0 {
+		bad("%s: ClientIDs are required when access tokens are verified", name)
+	}
+	for _, id := range c.ClientIDs {
+		if g.byClient[id] != nil {
+			bad("%s: client ID %q belongs to another consumer", name, id)
+		}
+		g.byClient[id] = &c
+	}
+	checkConsumerSigning(&c, name, bad)
+	if c.IdentityReuse < 0 {
+		bad("%s: negative IdentityReuse", name)
+	}
+	if l := c.RateLimit; l != nil && (l.Rate < 0 || l.Burst < 0) {
+		bad("%s: negative rate limit", name)
+	}
+}
+
+// checkConsumerSigning checks that the consumer's signing method is known
+// and that it has a key exactly when the method needs one.
+func checkConsumerSigning(c *Consumer, name string, bad complain) {
+	switch c.Signing {
+	case "", jws.None:
+		if c.Key != nil {
+			bad("%s: a key is given for unsigned identity tokens", name)
+		}
+	case auth.RS256, auth.RS512, auth.ES256:
+		if c.Key == nil {
+			bad("%s: %s identity tokens need a key", name, c.Signing)
+		}
+	default:
+		bad("%s: unknown signing method %q", name, string(c.Signing))
+	}
+}
+
+// applyDefaults fills in the defaults of a checked configuration and
+// builds the guard's caches.
+func (g *Guard) applyDefaults() {
+	cfg := g.cfg
 	if g.header == "" {
 		g.header = identitytoken.DefaultHeader
 	}
@@ -231,7 +259,6 @@ func New(cfg Config) (*Guard, error) {
 	}
 	g.replay = newReplayCache(g.cfg.MaxTrackedTokens)
 	g.limits = newLimiter()
-	return g, nil
 }
 
 // Wrap returns a handler that lets through to next only the requests it
