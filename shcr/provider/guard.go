@@ -341,42 +341,66 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next http.Handler)
 // check runs every step before the handler, filling in the access and
 // its audit event; a non-nil refusal ends the request.
 func (c *call) check(now time.Time) *refusal {
+	consumer, identity, no := c.identifyConsumer()
+	if no != nil {
+		return no
+	}
+	if no := c.verifyIdentity(consumer, identity, now); no != nil {
+		return no
+	}
+	if no := c.checkOrganisation(consumer, now); no != nil {
+		return no
+	}
+	if no := c.resolveTarget(); no != nil {
+		return no
+	}
+	return c.decide(now)
+}
+
+// identifyConsumer checks the access token, if access tokens are verified,
+// and finds the consumer and the identity token. Without an access token,
+// the consumer is the shared care record of the organisation the identity
+// token names.
+func (c *call) identifyConsumer() (*Consumer, string, *refusal) {
 	g, r, a := c.g, c.r, c.access
-	// 1. The access token and the consumer.
 	var consumer *Consumer
 	identity := bearer(r)
 	if g.cfg.AccessTokens != nil {
 		tok := identity
 		identity = r.Header.Get(g.header)
 		if tok == "" {
-			return &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: "no access token"}
+			return nil, "", &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: "no access token"}
 		}
 		at, err := g.cfg.AccessTokens.VerifyAccessToken(r.Context(), tok)
 		switch {
 		case errors.Is(err, ErrAccessToken):
-			return &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: err.Error()}
+			return nil, "", &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: err.Error()}
 		case err != nil:
-			return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "the access token could not be checked"}
+			return nil, "", &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "the access token could not be checked"}
 		}
 		a.Client = at
 		consumer = g.byClient[at.ClientID]
 		if consumer == nil {
-			return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "the client is not registered as a consumer of this provider"}
+			return nil, "", &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "the client is not registered as a consumer of this provider"}
 		}
 	}
 	if identity == "" {
-		return &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: "no identity token"}
+		return nil, "", &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: "no identity token"}
 	}
-	// 2. The identity token. Without an access token, the consumer is the
-	// shared care record of the organisation the token names, and the
-	// token is then verified with that consumer's key.
 	if consumer == nil {
 		consumer = g.consumerOf(identity)
 		if consumer == nil {
-			return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "the requesting organisation belongs to no consumer of this provider"}
+			return nil, "", &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "the requesting organisation belongs to no consumer of this provider"}
 		}
 	}
 	a.Consumer, a.ShCR = consumer.Name, consumer.ShCR
+	return consumer, identity, nil
+}
+
+// verifyIdentity verifies the identity token with the consumer's key,
+// takes the requester and purpose from it, and refuses a replayed token.
+func (c *call) verifyIdentity(consumer *Consumer, identity string, now time.Time) *refusal {
+	g, a := c.g, c.access
 	check := identitytoken.Check{Audience: g.cfg.Audience, Signing: consumer.Signing, Key: consumer.Key, Now: g.cfg.Now, Leeway: g.cfg.Leeway}
 	claims, err := check.Verify(identity)
 	if err != nil {
@@ -407,7 +431,13 @@ func (c *call) check(now time.Time) *refusal {
 	case replayFull:
 		return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "too many identity tokens in flight to check for replay"}
 	}
-	// 3. The requesting organisation and its shared care record.
+	return nil
+}
+
+// checkOrganisation checks that the requesting organisation belongs to the
+// consumer's shared care record and is within its rate limit.
+func (c *call) checkOrganisation(consumer *Consumer, now time.Time) *refusal {
+	g, r, a := c.g, c.r, c.access
 	org := a.Requester.Organisation
 	if s, ok := g.cfg.Policy.ShCROf(org); !ok || s != consumer.ShCR {
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied,
@@ -416,7 +446,6 @@ func (c *call) check(now time.Time) *refusal {
 	if h := r.Header.Get("NHSD-End-User-Organisation-ODS"); h != "" && h != string(org) {
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "NHSD-End-User-Organisation-ODS differs from requesting_organization"}
 	}
-	// 4. The rate limit of the organisation.
 	limit := g.cfg.RateLimit
 	if consumer.RateLimit != nil {
 		limit = *consumer.RateLimit
@@ -425,12 +454,17 @@ func (c *call) check(now time.Time) *refusal {
 		return &refusal{status: http.StatusTooManyRequests, code: CodeTooManyRequests,
 			diagnostics: "organisation " + string(org) + " is over its rate limit", retryAfter: wait}
 	}
-	// 5. What is asked for, and the decision.
-	t, err := g.cfg.Resolver.Resolve(r)
+	return nil
+}
+
+// resolveTarget finds what is asked for and puts it into the access and
+// the audit event.
+func (c *call) resolveTarget() *refusal {
+	t, err := c.g.cfg.Resolver.Resolve(c.r)
 	if t.Action == "" {
 		t.Action = audit.ActionRead
 	}
-	a.Target = t
+	c.access.Target = t
 	c.target(t)
 	switch {
 	case errors.Is(err, ErrNotServed):
@@ -440,6 +474,14 @@ func (c *call) check(now time.Time) *refusal {
 	case err != nil:
 		return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "the record could not be looked up"}
 	}
+	return nil
+}
+
+// decide asks the policy about the request and meets the obligations of an
+// allowing decision.
+func (c *call) decide(now time.Time) *refusal {
+	g, a := c.g, c.access
+	t := a.Target
 	a.Decision = g.cfg.Policy.DecideIncoming(rbac.Incoming{
 		Requester:             a.Requester,
 		Patient:               rbac.Subject{NHSNumber: t.Patient, Confidentiality: t.PatientConfidentiality, Dissent: t.Dissent},
@@ -454,6 +496,13 @@ func (c *call) check(now time.Time) *refusal {
 	if !a.Decision.Allowed {
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "refused: " + a.Decision.Reason()}
 	}
+	return c.meetObligations(now)
+}
+
+// meetObligations applies the time box and sends the Privacy Officer alert
+// that the decision asks for.
+func (c *call) meetObligations(now time.Time) *refusal {
+	g, r, a := c.g, c.r, c.access
 	for _, o := range a.Decision.Obligations {
 		switch o.Kind {
 		case rbac.ObligationTimeBox:
