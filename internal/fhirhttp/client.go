@@ -247,13 +247,9 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	if method == "" {
 		method = http.MethodGet
 	}
-	reqID := shcrkit.RequestID(ctx)
-	if reqID == "" {
-		reqID = uuid.NewString()
-	} else if !isUUID(reqID) {
-		// The services refuse any other X-Request-ID; say so before sending.
-		return nil, "", u, fmt.Errorf("%w: the request ID set with shcrkit.WithRequestID must be a UUID (8-4-4-4-12 hexadecimal digits)",
-			shcrkit.ErrInvalidRequest)
+	reqID, err := requestID(ctx)
+	if err != nil {
+		return nil, "", u, err
 	}
 	ci, err := c.identity(ctx)
 	if err != nil {
@@ -268,7 +264,59 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	if err != nil {
 		return nil, reqID, u, fmt.Errorf("shcrkit: building request %s %s: %w", method, RedactURL(u), errors.Unwrap(err))
 	}
-	h := req.Header
+	c.setHeaders(ctx, req.Header, r, ci, reqID)
+	var accessToken string
+	if c.cfg.TokenSource != nil && !r.NoAuth {
+		auth, tok, err := c.accessToken(ctx, ci)
+		if err != nil {
+			return nil, reqID, u, fmt.Errorf("shcrkit: obtaining an access token for %s: %w", RedactURL(u), err)
+		}
+		req.Header.Set("Authorization", auth)
+		accessToken = tok
+	}
+	resp, err := c.retry.Do(req)
+	if err != nil {
+		if resp != nil {
+			// The context ended as an answer came in: it is not used, and
+			// its connection must not be held open.
+			resp.Body.Close()
+		}
+		return nil, reqID, u, c.transportError(ctx, method, u, reqID, err)
+	}
+	if resp != nil && resp.StatusCode == http.StatusUnauthorized && accessToken != "" {
+		// A cached token the service no longer takes (revoked, or expired
+		// early) must not be offered again.
+		c.invalidate(ci, accessToken)
+	}
+	if resp == nil {
+		return nil, reqID, u, &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: errors.New("no response")}
+	}
+	if c.logger.Enabled(ctx, slog.LevelDebug) {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "shcrkit response",
+			slog.String("method", method), slog.String("url", RedactURL(u)),
+			slog.String("request_id", reqID), slog.Int("status", resp.StatusCode))
+	}
+	return resp, reqID, u, nil
+}
+
+// requestID returns the request ID set on ctx, or a new one.
+func requestID(ctx context.Context) (string, error) {
+	reqID := shcrkit.RequestID(ctx)
+	if reqID == "" {
+		return uuid.NewString(), nil
+	}
+	if !isUUID(reqID) {
+		// The services refuse any other X-Request-ID; say so before sending.
+		return "", fmt.Errorf("%w: the request ID set with shcrkit.WithRequestID must be a UUID (8-4-4-4-12 hexadecimal digits)",
+			shcrkit.ErrInvalidRequest)
+	}
+	return reqID, nil
+}
+
+// setHeaders sets the request's headers, other than Authorization: the
+// configured and per-request headers, the identity headers, the request
+// and correlation IDs, Accept, User-Agent and Content-Type.
+func (c *Client) setHeaders(ctx context.Context, h http.Header, r *Request, ci callIdentity, reqID string) {
 	for k, v := range c.cfg.Header {
 		h[k] = v
 	}
@@ -295,38 +343,6 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 		}
 		h.Set("Content-Type", ct)
 	}
-	var accessToken string
-	if c.cfg.TokenSource != nil && !r.NoAuth {
-		auth, tok, err := c.accessToken(ctx, ci)
-		if err != nil {
-			return nil, reqID, u, fmt.Errorf("shcrkit: obtaining an access token for %s: %w", RedactURL(u), err)
-		}
-		h.Set("Authorization", auth)
-		accessToken = tok
-	}
-	resp, err := c.retry.Do(req)
-	if err != nil {
-		if resp != nil {
-			// The context ended as an answer came in: it is not used, and
-			// its connection must not be held open.
-			resp.Body.Close()
-		}
-		return nil, reqID, u, c.transportError(ctx, method, u, reqID, err)
-	}
-	if resp != nil && resp.StatusCode == http.StatusUnauthorized && accessToken != "" {
-		// A cached token the service no longer takes (revoked, or expired
-		// early) must not be offered again.
-		c.invalidate(ci, accessToken)
-	}
-	if resp == nil {
-		return nil, reqID, u, &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: errors.New("no response")}
-	}
-	if c.logger.Enabled(ctx, slog.LevelDebug) {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "shcrkit response",
-			slog.String("method", method), slog.String("url", RedactURL(u)),
-			slog.String("request_id", reqID), slog.Int("status", resp.StatusCode))
-	}
-	return resp, reqID, u, nil
 }
 
 func (c *Client) resolve(r *Request) (*url.URL, error) {
