@@ -15,9 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// loadDay is the day the test policies are loaded as of.
-var loadDay = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-
 // smallPolicy is a compact valid policy that the validation tests break
 // one way at a time.
 const smallPolicy = `version: 1
