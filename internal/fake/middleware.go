@@ -55,118 +55,147 @@ func (m *Middleware) SetLatency(d time.Duration) { m.latency.Store(int64(max(d, 
 // Wrap returns next with the middleware around it.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body []byte
-		if r.Body != nil {
-			body, _ = io.ReadAll(io.LimitReader(r.Body, 32<<20))
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		now := time.Now
-		if m.Now != nil {
-			now = m.Now
-		}
-		sw := &statusWriter{ResponseWriter: w}
-		if m.Recorder != nil {
-			rec := m.Recorder.add(Request{Time: now(), Method: r.Method, Path: r.URL.Path,
-				Query: cloneValues(r.URL.Query()), Header: r.Header.Clone(), Body: body})
-			sw.onStatus = func(code int) { m.Recorder.setStatus(rec, code) }
-			defer func() { m.Recorder.setStatus(rec, sw.status) }()
-		}
-
-		if d := time.Duration(m.latency.Load()); d > 0 && !sleepCtx(r, d) {
-			sw.setStatus(499) // client went away
+		sw, done := m.record(w, r)
+		defer done()
+		f, answered := m.injectFault(sw, r)
+		if answered || m.denied(sw, r) {
 			return
-		}
-		var f Fault
-		if m.Faults != nil {
-			f, _ = m.Faults.take(r)
-		}
-		if f.Latency > 0 && !sleepCtx(r, f.Latency) {
-			sw.setStatus(499) // client went away
-			return
-		}
-		if f.Hang {
-			<-r.Context().Done()
-			sw.setStatus(499)
-			return
-		}
-		if f.Reset {
-			sw.setStatus(499)
-			resetConnection(w)
-			return
-		}
-		if f.Status != 0 {
-			if f.RetryAfter != "" {
-				sw.Header().Set("Retry-After", f.RetryAfter)
-			}
-			if m.WriteFault != nil {
-				m.WriteFault(sw, r, f)
-				return
-			}
-			diag := f.Diagnostics
-			if diag == "" {
-				diag = "injected fault"
-			}
-			WriteOutcome(sw, Outcome{Status: f.Status, Code: f.Code, Diagnostics: diag})
-			return
-		}
-		if m.Validate != nil && (m.Public == nil || !m.Public(r)) {
-			if err := m.checkToken(r); err != nil {
-				deny := m.Deny
-				if deny == nil {
-					deny = denyAccess
-				}
-				deny(sw, r, err)
-				return
-			}
-		}
-		if m.Identities.enabled() && (m.Public == nil || !m.Public(r)) {
-			if err := m.Identities.check(r); err != nil {
-				deny := m.DenyIdentity
-				if deny == nil {
-					deny = denyIdentity
-				}
-				deny(sw, r, err)
-				return
-			}
 		}
 		if f.Truncate == 0 && f.Drip == 0 && f.Oversize == 0 {
 			next.ServeHTTP(sw, r)
 			return
 		}
-		// Serve into a buffer, then spoil the answer as asked.
-		buf := &bufferWriter{header: make(http.Header), status: http.StatusOK}
-		next.ServeHTTP(buf, r)
-		for k, v := range buf.header {
-			sw.Header()[k] = v
-		}
-		out := buf.body.Bytes()
-		if f.Oversize > 0 {
-			out = append(out, bytes.Repeat([]byte(" "), f.Oversize)...)
-		}
-		sw.Header().Set("Content-Length", strconv.Itoa(len(out)))
-		sw.WriteHeader(buf.status)
-		switch {
-		case f.Truncate > 0 && f.Truncate < len(out):
-			_, _ = sw.Write(out[:f.Truncate])
-			// Ending the handler with fewer bytes than declared makes the
-			// server close the connection: the client sees a short body.
-		case f.Drip > 0:
-			fl, _ := sw.ResponseWriter.(http.Flusher)
-			for i := range out {
-				if _, err := sw.Write(out[i : i+1]); err != nil {
-					return
-				}
-				if fl != nil {
-					fl.Flush()
-				}
-				if !sleepCtx(r, f.Drip) {
-					return
-				}
-			}
-		default:
-			_, _ = sw.Write(out)
-		}
+		serveSpoiled(sw, r, next, f)
 	})
+}
+
+// record buffers the request body so it can be read again, and records the
+// request and, through done, its final status if there is a Recorder.
+func (m *Middleware) record(w http.ResponseWriter, r *http.Request) (sw *statusWriter, done func()) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	sw = &statusWriter{ResponseWriter: w}
+	if m.Recorder == nil {
+		return sw, func() {}
+	}
+	rec := m.Recorder.add(Request{Time: now(), Method: r.Method, Path: r.URL.Path,
+		Query: cloneValues(r.URL.Query()), Header: r.Header.Clone(), Body: body})
+	sw.onStatus = func(code int) { m.Recorder.setStatus(rec, code) }
+	return sw, func() { m.Recorder.setStatus(rec, sw.status) }
+}
+
+// injectFault applies the set latency and the next fault for r. It reports
+// whether the request has been answered (or the client went away), and
+// returns the fault so that the caller can spoil the answer as asked.
+func (m *Middleware) injectFault(sw *statusWriter, r *http.Request) (Fault, bool) {
+	if d := time.Duration(m.latency.Load()); d > 0 && !sleepCtx(r, d) {
+		sw.setStatus(499) // client went away
+		return Fault{}, true
+	}
+	var f Fault
+	if m.Faults != nil {
+		f, _ = m.Faults.take(r)
+	}
+	if f.Latency > 0 && !sleepCtx(r, f.Latency) {
+		sw.setStatus(499) // client went away
+		return f, true
+	}
+	if f.Hang {
+		<-r.Context().Done()
+		sw.setStatus(499)
+		return f, true
+	}
+	if f.Reset {
+		sw.setStatus(499)
+		resetConnection(sw.ResponseWriter)
+		return f, true
+	}
+	if f.Status != 0 {
+		if f.RetryAfter != "" {
+			sw.Header().Set("Retry-After", f.RetryAfter)
+		}
+		if m.WriteFault != nil {
+			m.WriteFault(sw, r, f)
+			return f, true
+		}
+		diag := f.Diagnostics
+		if diag == "" {
+			diag = "injected fault"
+		}
+		WriteOutcome(sw, Outcome{Status: f.Status, Code: f.Code, Diagnostics: diag})
+		return f, true
+	}
+	return f, false
+}
+
+// denied checks the access token and the identity token of a request that
+// is not public, and reports whether it was refused.
+func (m *Middleware) denied(sw *statusWriter, r *http.Request) bool {
+	if m.Validate != nil && (m.Public == nil || !m.Public(r)) {
+		if err := m.checkToken(r); err != nil {
+			deny := m.Deny
+			if deny == nil {
+				deny = denyAccess
+			}
+			deny(sw, r, err)
+			return true
+		}
+	}
+	if m.Identities.enabled() && (m.Public == nil || !m.Public(r)) {
+		if err := m.Identities.check(r); err != nil {
+			deny := m.DenyIdentity
+			if deny == nil {
+				deny = denyIdentity
+			}
+			deny(sw, r, err)
+			return true
+		}
+	}
+	return false
+}
+
+// serveSpoiled serves r into a buffer, then writes the answer spoiled as f
+// asks: padded, truncated or dripped.
+func serveSpoiled(sw *statusWriter, r *http.Request, next http.Handler, f Fault) {
+	buf := &bufferWriter{header: make(http.Header), status: http.StatusOK}
+	next.ServeHTTP(buf, r)
+	for k, v := range buf.header {
+		sw.Header()[k] = v
+	}
+	out := buf.body.Bytes()
+	if f.Oversize > 0 {
+		out = append(out, bytes.Repeat([]byte(" "), f.Oversize)...)
+	}
+	sw.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	sw.WriteHeader(buf.status)
+	switch {
+	case f.Truncate > 0 && f.Truncate < len(out):
+		_, _ = sw.Write(out[:f.Truncate])
+		// Ending the handler with fewer bytes than declared makes the
+		// server close the connection: the client sees a short body.
+	case f.Drip > 0:
+		fl, _ := sw.ResponseWriter.(http.Flusher)
+		for i := range out {
+			if _, err := sw.Write(out[i : i+1]); err != nil {
+				return
+			}
+			if fl != nil {
+				fl.Flush()
+			}
+			if !sleepCtx(r, f.Drip) {
+				return
+			}
+		}
+	default:
+		_, _ = sw.Write(out)
+	}
 }
 
 func (m *Middleware) checkToken(r *http.Request) error {
