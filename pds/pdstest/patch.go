@@ -169,30 +169,8 @@ func applyPatch(rec *record, nhs shcrkit.NHSNumber, ops []patchOp) (fhir.Patient
 		if err != nil {
 			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: %v", i, err)), false
 		}
-		root := segs[0]
-		if !updatable[root] {
-			return fhir.Patient{}, invalidUpdate("Update unsupported for resource - '" + clip(root) + "'"), false
-		}
-		if op.Op == "remove" && len(segs) == 1 && (root == "gender" || root == "birthDate" || root == "deceasedDateTime") {
-			return fhir.Patient{}, outcome(http.StatusForbidden, "forbidden", "FORBIDDEN_UPDATE", "Update is forbidden",
-				"Invalid update with error - '"+root+"' cannot be removed"), false
-		}
-		last := segs[len(segs)-1]
-		if itemLists[root] && len(segs) >= 3 && isIndex(segs[1]) && !namesItem(op, segs) && !itemNamed(ops[:i], root, segs[1]) {
-			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: changing part of '/%s/%s' needs a test of its id or url first "+
-				"(you must always include the list id or url)", i, root, segs[1])), false
-		}
-		if op.Op == "add" && len(segs) == 2 && last != "-" {
-			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: use '-' to add an item to '%s'", i, root)), false
-		}
-		if op.Op == "remove" && isIndex(last) {
-			prev := patchOp{}
-			if i > 0 {
-				prev = ops[i-1]
-			}
-			if prev.Op != "test" || (prev.Path != op.Path && prev.Path != op.Path+"/id" && prev.Path != op.Path+"/url") {
-				return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: removing a list item must be immediately preceded by a test of it", i)), false
-			}
+		if o, ok := checkPatchPath(ops, i, segs); !ok {
+			return fhir.Patient{}, o, false
 		}
 		var val any
 		if op.Value != nil {
@@ -200,32 +178,81 @@ func applyPatch(rec *record, nhs shcrkit.NHSNumber, ops []patchOp) (fhir.Patient
 				return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: value is not JSON", i)), false
 			}
 		}
-		if itemLists[root] && namesItem(op, segs) && op.Op != "test" {
-			// Mirroring an item's id back is how a change names the item;
-			// the id itself cannot change.
-			if cur, err := get(doc, segs); err != nil || !reflect.DeepEqual(cur, val) {
-				return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: the %s of '/%s/%s' cannot change", i, segs[2], root, segs[1])), false
-			}
-		}
-		if itemLists[root] && len(segs) == 2 {
-			obj, _ := val.(map[string]any)
-			switch op.Op {
-			case "add":
-				if _, has := obj["id"]; has {
-					return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: do not supply an id when adding to '%s'", i, root)), false
-				}
-			case "replace":
-				cur, err := get(doc, segs)
-				curObj, _ := cur.(map[string]any)
-				if err != nil || curObj == nil || obj == nil || obj["id"] != curObj["id"] {
-					return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: the id of the item replaced must be supplied", i)), false
-				}
-			}
+		if o, ok := checkItemIDs(doc, op, i, segs, val); !ok {
+			return fhir.Patient{}, o, false
 		}
 		if doc, err = apply(doc, op.Op, segs, val); err != nil {
 			return fhir.Patient{}, invalidUpdate(fmt.Sprintf("patch %d: %v", i, err)), false
 		}
 	}
+	return patchedPatient(rec, nhs, doc)
+}
+
+// checkPatchPath checks the i-th of ops against the service's rules on
+// what may be changed, and how list items must be named and removed.
+func checkPatchPath(ops []patchOp, i int, segs []string) (fake.Outcome, bool) {
+	op := ops[i]
+	root := segs[0]
+	if !updatable[root] {
+		return invalidUpdate("Update unsupported for resource - '" + clip(root) + "'"), false
+	}
+	if op.Op == "remove" && len(segs) == 1 && (root == "gender" || root == "birthDate" || root == "deceasedDateTime") {
+		return outcome(http.StatusForbidden, "forbidden", "FORBIDDEN_UPDATE", "Update is forbidden",
+			"Invalid update with error - '"+root+"' cannot be removed"), false
+	}
+	last := segs[len(segs)-1]
+	if itemLists[root] && len(segs) >= 3 && isIndex(segs[1]) && !namesItem(op, segs) && !itemNamed(ops[:i], root, segs[1]) {
+		return invalidUpdate(fmt.Sprintf("patch %d: changing part of '/%s/%s' needs a test of its id or url first "+
+			"(you must always include the list id or url)", i, root, segs[1])), false
+	}
+	if op.Op == "add" && len(segs) == 2 && last != "-" {
+		return invalidUpdate(fmt.Sprintf("patch %d: use '-' to add an item to '%s'", i, root)), false
+	}
+	if op.Op == "remove" && isIndex(last) {
+		prev := patchOp{}
+		if i > 0 {
+			prev = ops[i-1]
+		}
+		if prev.Op != "test" || (prev.Path != op.Path && prev.Path != op.Path+"/id" && prev.Path != op.Path+"/url") {
+			return invalidUpdate(fmt.Sprintf("patch %d: removing a list item must be immediately preceded by a test of it", i)), false
+		}
+	}
+	return fake.Outcome{}, true
+}
+
+// checkItemIDs checks that the i-th operation, op, with value val, keeps
+// the ids of list items: an id is mirrored, never changed, never supplied
+// for a new item, and always supplied for a replaced one.
+func checkItemIDs(doc any, op patchOp, i int, segs []string, val any) (fake.Outcome, bool) {
+	root := segs[0]
+	if itemLists[root] && namesItem(op, segs) && op.Op != "test" {
+		// Mirroring an item's id back is how a change names the item;
+		// the id itself cannot change.
+		if cur, err := get(doc, segs); err != nil || !reflect.DeepEqual(cur, val) {
+			return invalidUpdate(fmt.Sprintf("patch %d: the %s of '/%s/%s' cannot change", i, segs[2], root, segs[1])), false
+		}
+	}
+	if itemLists[root] && len(segs) == 2 {
+		obj, _ := val.(map[string]any)
+		switch op.Op {
+		case "add":
+			if _, has := obj["id"]; has {
+				return invalidUpdate(fmt.Sprintf("patch %d: do not supply an id when adding to '%s'", i, root)), false
+			}
+		case "replace":
+			cur, err := get(doc, segs)
+			curObj, _ := cur.(map[string]any)
+			if err != nil || curObj == nil || obj == nil || obj["id"] != curObj["id"] {
+				return invalidUpdate(fmt.Sprintf("patch %d: the id of the item replaced must be supplied", i)), false
+			}
+		}
+	}
+	return fake.Outcome{}, true
+}
+
+// patchedPatient decodes the patched document, checks it against the
+// service's rules and gives it its new version.
+func patchedPatient(rec *record, nhs shcrkit.NHSNumber, doc any) (fhir.Patient, fake.Outcome, bool) {
 	out, err := json.Marshal(doc)
 	if err != nil {
 		return fhir.Patient{}, invalidUpdate("the patched patient cannot be encoded"), false
