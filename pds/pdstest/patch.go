@@ -408,14 +408,7 @@ func get(doc any, segs []string) (any, error) {
 // apply performs one operation and returns the (possibly new) document.
 func apply(doc any, op string, segs []string, val any) (any, error) {
 	if op == "test" {
-		cur, err := get(doc, segs)
-		if err != nil {
-			return nil, err
-		}
-		if !reflect.DeepEqual(cur, val) {
-			return nil, fmt.Errorf("test failed")
-		}
-		return doc, nil
+		return testValue(doc, segs, val)
 	}
 	key := segs[len(segs)-1]
 	parent, err := get(doc, segs[:len(segs)-1])
@@ -427,50 +420,86 @@ func apply(doc any, op string, segs []string, val any) (any, error) {
 		}
 		return nil, fmt.Errorf("parent path does not exist")
 	}
-	var updated any
 	switch c := parent.(type) {
 	case map[string]any:
-		_, exists := c[key]
-		switch op {
-		case "add":
-			c[key] = val
-		case "replace":
-			if !exists {
-				return nil, fmt.Errorf("path does not exist")
-			}
-			c[key] = val
-		case "remove":
-			if !exists {
-				return nil, fmt.Errorf("path does not exist")
-			}
-			delete(c, key)
+		if err := applyToObject(c, op, key, val); err != nil {
+			return nil, err
 		}
 		return doc, nil
 	case []any:
-		i := len(c)
-		if key != "-" {
-			if !isIndex(key) {
-				return nil, fmt.Errorf("'%s' is not a list index", clip(key))
-			}
-			i, _ = strconv.Atoi(key)
+		updated, resized, err := applyToList(c, op, key, val)
+		if err != nil {
+			return nil, err
 		}
-		switch {
-		case op == "add" && i <= len(c):
-			updated = append(c[:i:i], append([]any{val}, c[i:]...)...)
-		case op == "replace" && i < len(c):
-			c[i] = val
+		if !resized {
 			return doc, nil
-		case op == "remove" && i < len(c):
-			updated = append(c[:i:i], c[i+1:]...)
-		default:
-			return nil, fmt.Errorf("list index out of range")
 		}
+		return replaceList(doc, segs, updated), nil
 	default:
 		return nil, fmt.Errorf("parent path is not an object or a list")
 	}
-	// A list changed length: put the new list where the old one was.
+}
+
+// testValue checks that the value at segs in doc is val.
+func testValue(doc any, segs []string, val any) (any, error) {
+	cur, err := get(doc, segs)
+	if err != nil {
+		return nil, err
+	}
+	if !reflect.DeepEqual(cur, val) {
+		return nil, fmt.Errorf("test failed")
+	}
+	return doc, nil
+}
+
+// applyToObject applies op to the member key of the object c.
+func applyToObject(c map[string]any, op, key string, val any) error {
+	_, exists := c[key]
+	switch op {
+	case "add":
+		c[key] = val
+	case "replace":
+		if !exists {
+			return fmt.Errorf("path does not exist")
+		}
+		c[key] = val
+	case "remove":
+		if !exists {
+			return fmt.Errorf("path does not exist")
+		}
+		delete(c, key)
+	}
+	return nil
+}
+
+// applyToList applies op to the item key of the list c. A replace changes
+// c in place; an add or a remove returns the new list, resized.
+func applyToList(c []any, op, key string, val any) (updated []any, resized bool, err error) {
+	i := len(c)
+	if key != "-" {
+		if !isIndex(key) {
+			return nil, false, fmt.Errorf("'%s' is not a list index", clip(key))
+		}
+		i, _ = strconv.Atoi(key)
+	}
+	switch {
+	case op == "add" && i <= len(c):
+		return append(c[:i:i], append([]any{val}, c[i:]...)...), true, nil
+	case op == "replace" && i < len(c):
+		c[i] = val
+		return nil, false, nil
+	case op == "remove" && i < len(c):
+		return append(c[:i:i], c[i+1:]...), true, nil
+	default:
+		return nil, false, fmt.Errorf("list index out of range")
+	}
+}
+
+// replaceList puts the list that changed length, the parent of segs, where
+// the old one was, and returns the document.
+func replaceList(doc any, segs []string, updated []any) any {
 	if len(segs) == 1 {
-		return updated, nil
+		return updated
 	}
 	gp, _ := get(doc, segs[:len(segs)-2])
 	switch g := gp.(type) {
@@ -480,5 +509,5 @@ func apply(doc any, op string, segs []string, val any) (any, error) {
 		j, _ := strconv.Atoi(segs[len(segs)-2])
 		g[j] = updated
 	}
-	return doc, nil
+	return doc
 }
