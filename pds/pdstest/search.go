@@ -333,31 +333,13 @@ func (q *query) match(rec *record) (float64, bool) {
 	if len(q.birth) > 0 && !datesMatch(q.birth, ptr.Deref(p.BirthDate)) {
 		return 0, false
 	}
-	if len(q.death) > 0 {
-		death := ptr.Deref(p.DeceasedDateTime)
-		if i := strings.IndexByte(death, 'T'); i >= 0 {
-			death = death[:i]
-		}
-		if !datesMatch(q.death, death) {
-			if !q.fuzzy {
-				return 0, false
-			}
-			score *= scoreMismatch
-		}
+	if !mul(q.matchDeath(p)) {
+		return 0, false
 	}
 	if q.postcode != "" && !mul(q.matchPostcode(p)) {
 		return 0, false
 	}
-	if q.gp != "" && !gpIs(p, q.gp) {
-		if !q.fuzzy {
-			return 0, false
-		}
-		score *= scoreMismatch
-	}
-	if q.email != "" && !hasTelecom(p, fhir.ContactPointSystemEmail, q.email, true) {
-		return 0, false
-	}
-	if q.phone != "" && !hasTelecom(p, fhir.ContactPointSystemPhone, q.phone, false) {
+	if !mul(q.matchGP(p)) || !q.matchContact(p) {
 		return 0, false
 	}
 	score = math.Round(score*100) / 100
@@ -365,6 +347,49 @@ func (q *query) match(rec *record) (float64, bool) {
 		return 0, false
 	}
 	return score, true
+}
+
+// matchDeath scores the date of death: a mismatch fails a non-fuzzy
+// search and lowers the score of a fuzzy one.
+func (q *query) matchDeath(p *fhir.Patient) (float64, bool) {
+	if len(q.death) == 0 {
+		return 1, true
+	}
+	death := ptr.Deref(p.DeceasedDateTime)
+	if i := strings.IndexByte(death, 'T'); i >= 0 {
+		death = death[:i]
+	}
+	if datesMatch(q.death, death) {
+		return 1, true
+	}
+	if !q.fuzzy {
+		return 0, false
+	}
+	return scoreMismatch, true
+}
+
+// matchGP scores the general practitioner: a mismatch fails a non-fuzzy
+// search and lowers the score of a fuzzy one.
+func (q *query) matchGP(p *fhir.Patient) (float64, bool) {
+	if q.gp == "" || gpIs(p, q.gp) {
+		return 1, true
+	}
+	if !q.fuzzy {
+		return 0, false
+	}
+	return scoreMismatch, true
+}
+
+// matchContact reports whether the record has the email address and
+// phone number asked for.
+func (q *query) matchContact(p *fhir.Patient) bool {
+	if q.email != "" && !hasTelecom(p, fhir.ContactPointSystemEmail, q.email, true) {
+		return false
+	}
+	if q.phone != "" && !hasTelecom(p, fhir.ContactPointSystemPhone, q.phone, false) {
+		return false
+	}
+	return true
 }
 
 // matchNames scores the family and given names against the record's
