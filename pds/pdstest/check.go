@@ -78,13 +78,32 @@ func (k *checker) sent(mark int) []fake.Request {
 }
 
 func (k *checker) checkGet() {
-	person := personOf(PatientNormal)
+	if !k.checkGetNormal() {
+		return
+	}
+	k.checkGetFlagged()
+}
+
+// checkGetNormal checks the get of an ordinary patient, and reports
+// whether the get succeeded.
+func (k *checker) checkGetNormal() bool {
 	mark := len(k.s.Requests())
 	p, err := k.c.Get(k.ctx, PatientNormal)
 	if err != nil {
 		k.fail("get of a patient: %v", err)
-		return
+		return false
 	}
+	k.checkNormalPatient(p)
+	reqs := k.sent(mark)
+	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != BasePath+"/Patient/"+PatientNormal.String() {
+		k.fail("get of a patient: want one GET of /Patient/{id}, got %d requests", len(reqs))
+	}
+	return true
+}
+
+// checkNormalPatient checks that p is the ordinary patient as recorded.
+func (k *checker) checkNormalPatient(p *pds.Patient) {
+	person := personOf(PatientNormal)
 	_, version, _ := k.s.Record(PatientNormal)
 	if p.NHSNumber() != PatientNormal || p.Superseded() != "" {
 		k.fail("get of a patient: wrong NHS number or a superseded number reported")
@@ -107,11 +126,11 @@ func (k *checker) checkGet() {
 	if _, dead := p.Deceased(); len(p.Telecom()) == 0 || dead {
 		k.fail("get of a patient: telecom missing or patient reported deceased")
 	}
-	reqs := k.sent(mark)
-	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != BasePath+"/Patient/"+PatientNormal.String() {
-		k.fail("get of a patient: want one GET of /Patient/{id}, got %d requests", len(reqs))
-	}
+}
 
+// checkGetFlagged checks the gets of restricted, very restricted,
+// superseded and deceased patients.
+func (k *checker) checkGetFlagged() {
 	if p, err := k.c.Get(k.ctx, PatientRestricted); err != nil {
 		k.fail("get of a restricted patient: %v", err)
 	} else {
