@@ -70,6 +70,27 @@ func buildRecord(p Person) (*record, error) {
 			}},
 		}},
 	}
+	addNames(&res, p, nhs)
+	if err := addDemographics(&res, p); err != nil {
+		return nil, err
+	}
+	addContacts(&res, p, nhs)
+	if err := addOrganisations(&res, p, nhs); err != nil {
+		return nil, err
+	}
+	rec := &record{res: res, version: 1, conf: conf, redacted: p.Redacted}
+	for i, r := range p.Related {
+		rp, err := buildRelated(p.NHSNumber, i, r)
+		if err != nil {
+			return nil, err
+		}
+		rec.related = append(rec.related, rp)
+	}
+	return rec, nil
+}
+
+// addNames adds the person's usual and previous names.
+func addNames(res *fhir.Patient, p Person, nhs string) {
 	if p.Family != "" || len(p.Given) > 0 {
 		n := fhir.HumanName{Id: ptr.To(objectID(nhs, "name", "usual")), Use: ptr.To(fhir.NameUseUsual),
 			Given: append([]string(nil), p.Given...), Period: &fhir.Period{Start: ptr.To(startDate(p.BirthDate))}}
@@ -85,22 +106,26 @@ func buildRecord(p Person) (*record, error) {
 		res.Name = append(res.Name, fhir.HumanName{Id: ptr.To(objectID(nhs, "name", "old")), Use: ptr.To(fhir.NameUseOld),
 			Given: append([]string(nil), p.Given...), Family: ptr.To(p.PreviousFamily)})
 	}
+}
+
+// addDemographics adds gender and the dates of birth and death.
+func addDemographics(res *fhir.Patient, p Person) error {
 	if p.Gender != "" {
 		var g fhir.AdministrativeGender
 		if err := g.UnmarshalJSON([]byte(`"` + string(p.Gender) + `"`)); err != nil {
-			return nil, fmt.Errorf("pdstest: unknown gender %q", string(p.Gender))
+			return fmt.Errorf("pdstest: unknown gender %q", string(p.Gender))
 		}
 		res.Gender = &g
 	}
 	if p.BirthDate != "" {
 		if !validDate(p.BirthDate) {
-			return nil, fmt.Errorf("pdstest: birth date must be yyyy-mm-dd")
+			return fmt.Errorf("pdstest: birth date must be yyyy-mm-dd")
 		}
 		res.BirthDate = ptr.To(p.BirthDate)
 	}
 	if p.DeathDate != "" {
 		if !validDate(p.DeathDate) {
-			return nil, fmt.Errorf("pdstest: death date must be yyyy-mm-dd")
+			return fmt.Errorf("pdstest: death date must be yyyy-mm-dd")
 		}
 		res.DeceasedDateTime = ptr.To(p.DeathDate + "T00:00:00+00:00")
 		res.Extension = append(res.Extension, fhir.Extension{Url: deathNotificationURL, Extension: []fhir.Extension{
@@ -111,6 +136,11 @@ func buildRecord(p Person) (*record, error) {
 			{Url: "systemEffectiveDate", ValueDateTime: ptr.To(p.DeathDate + "T00:00:00+00:00")},
 		}})
 	}
+	return nil
+}
+
+// addContacts adds the home address, phone, email and emergency contact.
+func addContacts(res *fhir.Patient, p Person, nhs string) {
 	if len(p.AddressLines) > 0 || p.Postcode != "" {
 		a := fhir.Address{Id: ptr.To(objectID(nhs, "address", "home")), Use: ptr.To(fhir.AddressUseHome),
 			Line: append([]string(nil), p.AddressLines...), Period: &fhir.Period{Start: ptr.To(startDate(p.BirthDate))}}
@@ -135,9 +165,14 @@ func buildRecord(p Person) (*record, error) {
 			Telecom: []fhir.ContactPoint{{System: ptr.To(fhir.ContactPointSystemPhone), Value: ptr.To(p.EmergencyContact)}},
 		}}
 	}
+}
+
+// addOrganisations adds the GP, the managing organisation and the
+// multiple birth order.
+func addOrganisations(res *fhir.Patient, p Person, nhs string) error {
 	if p.GP != "" {
 		if !p.GP.Valid() {
-			return nil, fmt.Errorf("pdstest: GP is not a valid ODS code")
+			return fmt.Errorf("pdstest: GP is not a valid ODS code")
 		}
 		res.GeneralPractitioner = []fhir.Reference{{
 			Id: ptr.To(objectID(nhs, "gp")), Type: ptr.To("Organization"),
@@ -147,7 +182,7 @@ func buildRecord(p Person) (*record, error) {
 	}
 	if p.ManagingOrganization != "" {
 		if !p.ManagingOrganization.Valid() {
-			return nil, fmt.Errorf("pdstest: managing organisation is not a valid ODS code")
+			return fmt.Errorf("pdstest: managing organisation is not a valid ODS code")
 		}
 		res.ManagingOrganization = &fhir.Reference{Type: ptr.To("Organization"),
 			Identifier: &fhir.Identifier{System: ptr.To(shcrkit.ODSSystem), Value: ptr.To(string(p.ManagingOrganization)),
@@ -155,19 +190,11 @@ func buildRecord(p Person) (*record, error) {
 	}
 	switch {
 	case p.MultipleBirth < 0 || p.MultipleBirth > 9:
-		return nil, fmt.Errorf("pdstest: multiple birth order must be 1 to 9, or 0 for none")
+		return fmt.Errorf("pdstest: multiple birth order must be 1 to 9, or 0 for none")
 	case p.MultipleBirth > 0:
 		res.MultipleBirthInteger = ptr.To(p.MultipleBirth)
 	}
-	rec := &record{res: res, version: 1, conf: conf, redacted: p.Redacted}
-	for i, r := range p.Related {
-		rp, err := buildRelated(p.NHSNumber, i, r)
-		if err != nil {
-			return nil, err
-		}
-		rec.related = append(rec.related, rp)
-	}
-	return rec, nil
+	return nil
 }
 
 func buildRelated(nhs shcrkit.NHSNumber, i int, r Relation) (fhir.RelatedPerson, error) {
