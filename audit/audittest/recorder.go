@@ -161,6 +161,15 @@ func CheckEvent(e audit.Event) error {
 	if err := e.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	checkWho(e, miss)
+	checkWhy(e, miss)
+	checkOutcome(e, miss)
+	return errors.Join(errs...)
+}
+
+// checkWho checks the event's user or calling system, and its request ID
+// or, for a decision, its rule and ID.
+func checkWho(e audit.Event, miss func(format string, args ...any)) {
 	r := e.Requester
 	if r.UserID != "" && r.RoleProfileID == "" {
 		miss("a user's role profile ID is missing")
@@ -179,6 +188,11 @@ func CheckEvent(e audit.Event) error {
 	case e.Service != audit.ServiceAudit && e.RequestID == "":
 		miss("no request ID")
 	}
+}
+
+// checkWhy checks the purpose, the break-glass reason and the evidence of
+// a self-claimed relationship.
+func checkWhy(e audit.Event, miss func(format string, args ...any)) {
 	if e.Patient != "" && e.Service != audit.ServiceAudit && e.Purpose == shcrkit.PurposeUnspecified {
 		miss("a patient's record was touched without a purpose")
 	}
@@ -188,6 +202,11 @@ func CheckEvent(e audit.Event) error {
 	if e.Relationship == shcrkit.RelationshipSelfClaimed && e.RelationshipEvidence == "" {
 		miss("a self-claimed relationship without the reason given")
 	}
+}
+
+// checkOutcome checks that a refusal or failure says why, and that a
+// remote record read names its custodian.
+func checkOutcome(e audit.Event, miss func(format string, args ...any)) {
 	switch e.Outcome {
 	case audit.OutcomeRefused:
 		if e.Rule == "" && e.Reason == "" && e.ErrorCode == "" {
@@ -201,7 +220,6 @@ func CheckEvent(e audit.Event) error {
 	if e.Service == audit.ServiceShCR && e.Action == audit.ActionRead && e.Custodian == "" {
 		miss("a remote record read without its custodian")
 	}
-	return errors.Join(errs...)
 }
 
 // describe renders a filter for a failure message, without the NHS
