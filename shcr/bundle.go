@@ -80,23 +80,8 @@ func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetc
 		if pages == r.opts.maxPages {
 			return nil, fmt.Errorf("%w: %s has more than %d pages [request %s]", ErrTooManyPages, rt.ep.Name, r.opts.maxPages, firstID)
 		}
-		client, req, err := r.request(cur, p, acceptFHIR)
+		resp, err := r.getPage(ctx, cur, p, pages, later)
 		if err != nil {
-			return nil, err
-		}
-		reqCtx := ctx
-		if pages > 0 {
-			// A request ID in the context is for the first request only;
-			// each later page is a request of its own.
-			id := uuid.NewString()
-			*later = append(*later, id)
-			reqCtx = shcrkit.WithRequestID(ctx, id)
-		}
-		resp, err := client.Do(reqCtx, req)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkRedirect(resp.StatusCode, cur, resp.RequestID); err != nil {
 			return nil, err
 		}
 		if pages == 0 {
@@ -108,21 +93,9 @@ func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetc
 			return nil, fmt.Errorf("%w: %s's Bundle pages exceed %d bytes together [request %s]",
 				shcrkit.ErrResponseTooLarge, rt.ep.Name, r.opts.base.MaxResponseBytes, firstID)
 		}
-		if mt, err := answeredType(resp.Header, resp.RequestID); err == nil && !isJSONType(mt) {
-			// The pointer declared JSON; an HTML page (a portal's login
-			// form, a proxy's error page) or anything else is not it.
-			return nil, fmt.Errorf("%w: asked for FHIR JSON, %s answered %s [request %s]",
-				ErrUnsupportedContent, rt.ep.Name, shcrkit.Redact(clip(mt, 60)), resp.RequestID)
-		}
-		if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body); err != nil {
-			return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
-		}
-		var pg page
-		if err := fhirhttp.DecodeJSON(resp.Body, &pg); err != nil {
-			return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
-		}
-		if pg.ResourceType == "" {
-			return nil, fmt.Errorf("%w: the answer is not a FHIR resource [request %s]", shcrkit.ErrMalformedResponse, resp.RequestID)
+		pg, err := decodePage(resp, rt)
+		if err != nil {
+			return nil, err
 		}
 		if pages == 1 {
 			resource = pg.ResourceType
@@ -147,6 +120,53 @@ func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetc
 	}
 	return &Content{ContentType: fhirhttp.MediaFHIRJSON, ResourceType: resource, Resource: merged, Pages: pages,
 		Size: int64(len(merged)), RequestID: firstID, PageRequestIDs: *later, ViaSSP: rt.ssp != nil}, nil
+}
+
+// getPage sends the request for one page, pages being the number of pages
+// already fetched; each page after the first gets a request ID of its
+// own, added to later.
+func (r *Remote) getPage(ctx context.Context, cur *route, p fetchParams, pages int, later *[]string) (*fhirhttp.Response, error) {
+	client, req, err := r.request(cur, p, acceptFHIR)
+	if err != nil {
+		return nil, err
+	}
+	reqCtx := ctx
+	if pages > 0 {
+		// A request ID in the context is for the first request only;
+		// each later page is a request of its own.
+		id := uuid.NewString()
+		*later = append(*later, id)
+		reqCtx = shcrkit.WithRequestID(ctx, id)
+	}
+	resp, err := client.Do(reqCtx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRedirect(resp.StatusCode, cur, resp.RequestID); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// decodePage checks that a page is FHIR JSON and decodes it.
+func decodePage(resp *fhirhttp.Response, rt *route) (page, error) {
+	if mt, err := answeredType(resp.Header, resp.RequestID); err == nil && !isJSONType(mt) {
+		// The pointer declared JSON; an HTML page (a portal's login
+		// form, a proxy's error page) or anything else is not it.
+		return page{}, fmt.Errorf("%w: asked for FHIR JSON, %s answered %s [request %s]",
+			ErrUnsupportedContent, rt.ep.Name, shcrkit.Redact(clip(mt, 60)), resp.RequestID)
+	}
+	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body); err != nil {
+		return page{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+	}
+	var pg page
+	if err := fhirhttp.DecodeJSON(resp.Body, &pg); err != nil {
+		return page{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+	}
+	if pg.ResourceType == "" {
+		return page{}, fmt.Errorf("%w: the answer is not a FHIR resource [request %s]", shcrkit.ErrMalformedResponse, resp.RequestID)
+	}
+	return pg, nil
 }
 
 // nextPage routes a page's next link, made absolute against the provider
