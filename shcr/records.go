@@ -142,34 +142,9 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 		return nil, o.err
 	}
 	reqID := newID()
-	e := j.event(stepRetrieval, audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, "")
-	e.RequestID, e.DecisionID = reqID, decisionID
-	e.Resource = "DocumentReference/" + p.ID
-	e.Custodian = validODS(p.Custodian)
-	e.Endpoint = j.c.remote.endpointOf(p.Custodian)
-	e.ServerAddress = j.c.remote.serverAddressOf(locationOf(p))
-	e.Confidentiality = p.Confidentiality
-	// fail records a retrieval that failed or was withheld; when no
-	// request was sent, the event is the SDK's decision to withhold it.
+	e := j.retrievalEvent(p, reqID, decisionID)
 	fail := func(err error, what string, sent bool) (*Record, error) {
-		e.Outcome, e.ErrorCode = outcomeOf(err)
-		e.Reason = clip(what+": "+errText(err), maxReason)
-		if !sent {
-			e = withheldEvent(e, "withheld/"+e.ErrorCode)
-		}
-		werr := j.write(ctx, stepRetrieval, e)
-		// The later pages of a Bundle asked for before the failure were
-		// requests too.
-		for i, id := range pagesSent(err) {
-			if werr != nil {
-				break
-			}
-			pe := e
-			pe.RequestID = id
-			pe.Reason = clip("page "+strconv.Itoa(i+2)+": "+e.Reason, maxReason)
-			werr = j.write(ctx, stepRetrieval, pe)
-		}
-		return nil, errors.Join(err, werr)
+		return nil, j.writeFailure(ctx, e, err, what, sent)
 	}
 	if err := j.honourAlerts(ctx, cand.Decision, p.ID, p.Custodian); err != nil {
 		return fail(err, "withheld before any request", false)
@@ -207,22 +182,66 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 		}
 		rec.Resource, rec.Size, rec.Redacted = red, int64(len(red)), append([]string(nil), fields...)
 	}
-	e.Reason = clip(describe(rec), maxReason)
-	if err := j.write(ctx, stepRetrieval, e); err != nil {
+	if err := j.writeRetrieved(ctx, e, rec, content.PageRequestIDs); err != nil {
 		rec.Close()
 		return nil, err
 	}
-	// Each later page of a Bundle was a request of its own.
-	for i, id := range content.PageRequestIDs {
+	return rec, nil
+}
+
+// retrievalEvent is the audit event of the retrieval of p, a successful
+// one until it is known otherwise.
+func (j *journey) retrievalEvent(p nrls.Pointer, reqID, decisionID string) audit.Event {
+	e := j.event(stepRetrieval, audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, "")
+	e.RequestID, e.DecisionID = reqID, decisionID
+	e.Resource = "DocumentReference/" + p.ID
+	e.Custodian = validODS(p.Custodian)
+	e.Endpoint = j.c.remote.endpointOf(p.Custodian)
+	e.ServerAddress = j.c.remote.serverAddressOf(locationOf(p))
+	e.Confidentiality = p.Confidentiality
+	return e
+}
+
+// writeFailure records a retrieval that failed or was withheld, and
+// returns err with any failure to record it; when no request was sent, the
+// event is the SDK's decision to withhold it.
+func (j *journey) writeFailure(ctx context.Context, e audit.Event, err error, what string, sent bool) error {
+	e.Outcome, e.ErrorCode = outcomeOf(err)
+	e.Reason = clip(what+": "+errText(err), maxReason)
+	if !sent {
+		e = withheldEvent(e, "withheld/"+e.ErrorCode)
+	}
+	werr := j.write(ctx, stepRetrieval, e)
+	// The later pages of a Bundle asked for before the failure were
+	// requests too.
+	for i, id := range pagesSent(err) {
+		if werr != nil {
+			break
+		}
+		pe := e
+		pe.RequestID = id
+		pe.Reason = clip("page "+strconv.Itoa(i+2)+": "+e.Reason, maxReason)
+		werr = j.write(ctx, stepRetrieval, pe)
+	}
+	return errors.Join(err, werr)
+}
+
+// writeRetrieved records a successful retrieval of rec, and each later
+// page of a Bundle as a request of its own.
+func (j *journey) writeRetrieved(ctx context.Context, e audit.Event, rec *Record, pageRequestIDs []string) error {
+	e.Reason = clip(describe(rec), maxReason)
+	if err := j.write(ctx, stepRetrieval, e); err != nil {
+		return err
+	}
+	for i, id := range pageRequestIDs {
 		pe := e
 		pe.RequestID = id
 		pe.Reason = "retrieved page " + strconv.Itoa(i+2) + " of " + strconv.Itoa(rec.Pages)
 		if err := j.write(ctx, stepRetrieval, pe); err != nil {
-			rec.Close()
-			return nil, err
+			return err
 		}
 	}
-	return rec, nil
+	return nil
 }
 
 // describe summarises a record for its audit event: identifiers and
