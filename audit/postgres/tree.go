@@ -71,11 +71,6 @@ func (f *frontier) add(leaf tlog.Hash, dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// clone returns a copy of f that add does not share.
-func (f *frontier) clone() frontier {
-	return frontier{size: f.size, nodes: append(make([]frontierNode, 0, len(f.nodes)+1), f.nodes...)}
-}
-
 // ReadHashes implements tlog.HashReader from the frontier: every index
 // asked for must be one of its roots, which is all that adding a leaf and
 // computing the root hash read.

@@ -29,12 +29,31 @@ type writeResult struct {
 	err error
 }
 
+// writer is the state of the goroutine that commits batches.
+type writer struct {
+	dedicated
+	lastCheckpoint time.Time
+	dirty          bool // events written since this store last signed
+	closing        bool
+}
+
+// flushReq is a batch committed (and durable), with what its writers are
+// answered and what a lost connection needs to look for it.
+type flushReq struct {
+	batch []*writeReq
+	first uint64
+	rec   []byte // the first event's record, to look for after a lost connection
+	ckpt  audit.Checkpoint
+	final bool // the checkpoint Close signs: its failure is Close's
+}
+
 // Write appends the event and returns once it is committed and durable:
 // in one transaction with the other events written at the same moment by
-// this store, whose COMMIT waited for the WAL to reach the disk (see the
-// package documentation). The store assigns Seq (the next in the log
-// across every instance, with no gap) and Recorded; Time is set to the
-// store's clock when zero. See audit.Event.Normalize for the checks.
+// this store, and with the WAL flushed to disk past that transaction's
+// commit (see the package documentation). The store assigns Seq (the
+// next in the log across every instance, with no gap) and Recorded; Time
+// is set to the store's clock when zero. See audit.Event.Normalize for
+// the checks.
 //
 // On error the event was not written, except that with ErrInDoubt it may
 // have been, and when ctx ends first Write returns ctx.Err() and the
@@ -75,403 +94,87 @@ func (s *Store) Append(ctx context.Context, e audit.Event) (uint64, error) {
 	}
 }
 
-// pipelineDepth is how many batches a store has in flight at once, each
-// on a connection of its own: while one holds the append lock and
-// commits, the next waits for the lock in the database, already sent, so
-// the lock passes from one to the next without a round trip between.
-const pipelineDepth = 2
-
-// writer is the state of the goroutine that commits batches (run).
-type writer struct {
-	free     []*dedicated // connections with no batch in flight
-	inflight int          // batches sent and not yet answered
-	pending  []*writeReq  // events waiting for a batch, oldest first
-
-	// chain is the tree after every batch in flight, when this store
-	// knows it: the next batch is numbered and hashed on from it before
-	// it is sent (see commitNext). Nil when it is not known (at the
-	// start, after a failure, and while other instances write).
-	chain *chainState
-	// chainLast is the last batch numbered from the chain.
-	chainLast *job
-	// lastEnd is where the last batch this store committed ended (-1:
-	// none yet).
-	lastEnd int64
-	// answered is how many writers the last committed batch answered:
-	// while a batch is in flight the next waits until as many are
-	// queued, as those writers usually write again at once.
-	answered int
-
-	wrote, signed  int64     // the last seq this store wrote, and signed a checkpoint of
-	lastCheckpoint time.Time // when this store last sent a checkpoint
-	checkpointDue  bool      // the ticker found one due while the store was busy
-	closing        bool
-
-	// parked are batches that reached the lock before the batch they
-	// follow, waiting for its outcome.
-	parked []*job
-}
-
-// chainState is the tree after a batch: its frontier, and the hashes
-// column of its last row, which identify that row.
-type chainState struct {
-	f    frontier
-	last []byte
-}
-
-// flushReq is a batch committed (and durable), with what its writers are
-// answered and what a lost connection needs to look for it.
-type flushReq struct {
-	batch []*writeReq
-	first uint64
-	rec   []byte // the first event's record, to look for after a lost connection
-	ckpt  audit.Checkpoint
-}
-
-// job is one batch on its way through a connection.
-type job struct {
-	conn  *dedicated
-	batch []*writeReq
-
-	// A batch that follows the chain was numbered and hashed before it
-	// was sent (rows, end, and ckpt when one is due): its transaction
-	// takes the lock and inserts the rows only if the log still ends
-	// where the batch starts (pred). Without pred the transaction reads
-	// the log's end under the lock first, and the batch is numbered and
-	// hashed then.
-	pred       *chainState
-	rows       *batchRows
-	end        chainState
-	ckpt       audit.Checkpoint
-	checkpoint bool // sign a checkpoint with the batch (without pred)
-
-	// prev is the batch in flight before this one, which this one
-	// follows (nil: none was in flight).
-	prev *job
-	// The pipeline, when run sent it (see send).
-	ctx    context.Context
-	cancel context.CancelFunc
-	br     pgx.BatchResults
-	sent   int // statements in it
-
-	// Outcome.
-	head  int64 // where the log ended under the lock
-	fr    flushReq
-	err   error
-	retry bool // the log did not end at pred: nothing was written
-
-	settled bool // run has taken in the outcome
-}
-
-// run is the writer goroutine: it groups what is queued into batches,
-// so that one transaction (and one WAL flush) serves every writer
-// waiting, and keeps up to pipelineDepth batches in flight.
+// run is the writer goroutine: it commits what is queued, in batches, so
+// that one transaction (and one WAL flush) serves every writer waiting.
 func (s *Store) run() {
 	defer close(s.done)
 	tick := time.NewTicker(s.cfg.checkpointEvery)
 	defer tick.Stop()
-	reqs := s.reqs
 	for {
-		s.dispatch()
-		if reqs == nil && len(s.w.pending) == 0 && s.w.inflight == 0 {
-			s.shutdown()
-			return
-		}
 		select {
-		case r, ok := <-reqs:
+		case r, ok := <-s.reqs:
 			if !ok {
-				reqs, s.w.closing = nil, true
-				continue
+				s.shutdown()
+				return
 			}
-			s.w.pending = append(s.w.pending, r)
+			batch := append(make([]*writeReq, 0, min(s.cfg.maxBatch, 1+len(s.reqs))), r)
+			open := true
 		drain:
-			for len(s.w.pending) < 2*s.cfg.maxBatch {
+			for len(batch) < s.cfg.maxBatch {
 				select {
-				case r, ok := <-reqs:
+				case r, ok := <-s.reqs:
 					if !ok {
-						reqs, s.w.closing = nil, true
+						open = false
 						break drain
 					}
-					s.w.pending = append(s.w.pending, r)
+					batch = append(batch, r)
 				default:
 					break drain
 				}
 			}
-		case j := <-s.results:
-			s.finish(j)
+			s.commit(batch, false)
+			if !open {
+				s.shutdown()
+				return
+			}
 		case <-tick.C:
-			if s.w.wrote > s.w.signed && s.cfg.now().Sub(s.w.lastCheckpoint) >= s.cfg.checkpointEvery {
-				s.w.checkpointDue = true
+			if s.w.dirty && s.cfg.now().Sub(s.w.lastCheckpoint) >= s.cfg.checkpointEvery {
+				s.commit(nil, true)
 			}
 		}
-	}
-}
-
-// depth is how many batches may be in flight: one with WithMaxBatch(1),
-// the per-event baseline, which commits one event at a time.
-func (s *Store) depth() int {
-	if s.cfg.maxBatch == 1 {
-		return 1
-	}
-	return pipelineDepth
-}
-
-// dispatch sends batches while a connection is free and there is
-// something to send.
-func (s *Store) dispatch() {
-	w := &s.w
-	for len(w.free) > 0 {
-		if w.chain == nil && w.inflight > 0 {
-			// Where the batch in flight will leave the log is not known:
-			// the next batch must wait for it.
-			return
-		}
-		if len(w.pending) == 0 {
-			if w.checkpointDue && w.inflight == 0 {
-				w.checkpointDue = false
-				s.send(&job{checkpoint: true})
-			}
-			return
-		}
-		if w.inflight > 0 && len(w.pending) < min(w.answered, s.cfg.maxBatch) {
-			// The writers the last batch answered are coming back: a
-			// batch sent now would wait for the lock all the same, and
-			// carry fewer of them.
-			return
-		}
-		n := min(len(w.pending), s.cfg.maxBatch)
-		j := &job{batch: w.pending[:n:n]}
-		w.pending = w.pending[n:]
-		if len(w.pending) == 0 {
-			w.pending = nil
-		}
-		due := w.checkpointDue || s.cfg.now().Sub(w.lastCheckpoint) >= s.cfg.checkpointEvery
-		if w.chain != nil && s.cfg.maxBatch > 1 {
-			if err := s.follow(j, due); err != nil {
-				s.answer(j.batch, err)
-				continue
-			}
-		} else {
-			j.checkpoint = due
-		}
-		if due {
-			w.lastCheckpoint = s.cfg.now()
-			w.checkpointDue = false
-		}
-		s.send(j)
-	}
-}
-
-// follow numbers and hashes the batch on from the chain, and signs a
-// checkpoint of the tree after it when one is due; the chain moves on
-// past the batch.
-func (s *Store) follow(j *job, checkpoint bool) error {
-	pred := s.w.chain
-	f := pred.f.clone()
-	rows, err := s.rowsFor(j.batch, &f)
-	if err != nil {
-		return err
-	}
-	j.pred, j.rows = pred, rows
-	if s.w.inflight > 0 && s.w.chainLast != nil && !s.w.chainLast.settled {
-		j.prev = s.w.chainLast
-	}
-	s.w.chainLast = j
-	j.end = chainState{f: f, last: rows.hashes[len(rows.hashes)-1]}
-	if checkpoint {
-		if j.ckpt, err = s.sign(f); err != nil {
-			return err
-		}
-	}
-	s.w.chain = &j.end
-	return nil
-}
-
-// send hands the job to a connection of its own. A batch that follows
-// the chain is written to its connection here, so that it reaches the
-// database after the batch before it, and so (as a rule) waits for the
-// lock behind it; the rest happens on a goroutine of the job's own.
-func (s *Store) send(j *job) {
-	w := &s.w
-	j.conn = w.free[len(w.free)-1]
-	w.free = w.free[:len(w.free)-1]
-	w.inflight++
-	if j.pred == nil {
-		w.chain = nil
-	}
-	j.ctx, j.cancel = s.jobContext()
-	if j.pred != nil && j.conn.conn != nil && !j.conn.conn.IsClosed() {
-		s.sendFollowing(j, j.conn.conn)
-	}
-	s.start(j)
-}
-
-// start commits the job on a goroutine of its own, which answers the
-// batch's writers as soon as it is durable and hands the job back to run.
-func (s *Store) start(j *job) {
-	go func() {
-		defer j.cancel()
-		s.commitJob(j)
-		if j.err == nil && !j.retry {
-			s.answerDurable(j.fr)
-		}
-		s.results <- j
-	}()
-}
-
-// jobContext bounds a batch's work: the statement timeout, and time to
-// connect.
-func (s *Store) jobContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), s.cfg.statementTimeout+5*time.Second)
-}
-
-// sendFollowing writes the one-round-trip pipeline of a batch that
-// follows the chain.
-func (s *Store) sendFollowing(j *job, conn *pgx.Conn) {
-	var b pgx.Batch
-	b.Queue("BEGIN")
-	b.Queue("SELECT pg_advisory_xact_lock($1)", s.sql.appendLock)
-	b.Queue(s.sql.insertAfter, append(j.rows.args(), j.pred.f.size, j.pred.last)...)
-	if j.ckpt.Size > 0 {
-		b.Queue(s.sql.ckptAfter, int64(j.ckpt.Size), j.ckpt.Signed, j.end.last)
-	}
-	b.Queue(s.sql.size)
-	b.Queue("COMMIT")
-	j.sent = b.Len()
-	j.br = conn.SendBatch(j.ctx, &b)
-}
-
-// finish takes a job back from its connection and answers its writers.
-func (s *Store) finish(j *job) {
-	w := &s.w
-	if j.retry && j.prev != nil && j.head == j.prev.pred.f.size {
-		// The batch took the lock before the batch it follows (sent
-		// first, but on another connection), and committed nothing: it
-		// goes again as it is once that one is committed.
-		j.retry, j.head = false, 0
-		s.resent.Add(1)
-		switch {
-		case !j.prev.settled:
-			w.parked = append(w.parked, j) // keeps its connection
-			return
-		case j.prev.err == nil && !j.prev.retry && w.chain != nil:
-			s.resend(j)
-			return
-		}
-		j.retry = true
-	}
-	w.inflight--
-	w.free = append(w.free, j.conn)
-	s.settle(j)
-	j.settled = true
-	parked := w.parked
-	w.parked = nil
-	for _, p := range parked {
-		switch {
-		case p.prev != j:
-			w.parked = append(w.parked, p)
-		case j.err == nil && !j.retry && w.chain != nil:
-			s.resend(p)
-		default:
-			p.retry = true
-			w.inflight--
-			w.free = append(w.free, p.conn)
-			s.settle(p)
-			p.settled = true
-		}
-	}
-}
-
-// resend sends a batch again as it is, on its connection.
-func (s *Store) resend(j *job) {
-	j.prev = nil
-	j.ctx, j.cancel = s.jobContext()
-	s.start(j)
-}
-
-// settle takes in the outcome of a job that is back for good.
-func (s *Store) settle(j *job) {
-	w := &s.w
-	switch {
-	case j.retry:
-		// The log did not end where the batch was numbered from: another
-		// instance wrote, or the batch before it failed. Nothing was
-		// written; the events go again, first, numbered under the lock.
-		w.chain = nil
-		w.pending = append(j.batch, w.pending...)
-		if j.ckpt.Size > 0 {
-			w.checkpointDue = true
-		}
-	case j.err != nil:
-		w.chain = nil
-		if j.ckpt.Size > 0 || j.checkpoint {
-			w.checkpointDue = true
-		}
-		s.cfg.logger.Warn("audit: postgres batch not committed", "events", len(j.batch), "error", j.err.Error())
-		if w.closing {
-			s.setCloseErr(j.err)
-		}
-		s.answer(j.batch, j.err)
-	default:
-		end := j.end.f.size
-		if j.pred == nil && len(j.batch) > 0 && w.inflight == 0 && j.head == w.lastEnd {
-			// The batch found the log where this store's last batch left
-			// it: no other instance is writing, so the next batches can
-			// follow on from this one without reading the log's end.
-			w.chain = &j.end
-		}
-		if len(j.batch) > 0 {
-			w.lastEnd = max(w.lastEnd, end)
-			w.wrote = max(w.wrote, end)
-			w.answered = len(j.batch)
-			s.batchCount.Add(1)
-		}
-		if j.fr.ckpt.Size > 0 {
-			w.signed = max(w.signed, int64(j.fr.ckpt.Size))
-			s.checkpointed(j.fr.ckpt)
-		}
-	}
-}
-
-// answer fails every writer of the batch with err.
-func (s *Store) answer(batch []*writeReq, err error) {
-	for _, r := range batch {
-		r.done <- writeResult{err: err}
 	}
 }
 
 // shutdown signs a last checkpoint of what this store wrote and closes
-// the writer's connections.
+// the writer's connection.
 func (s *Store) shutdown() {
-	if s.w.wrote > s.w.signed {
-		j := &job{checkpoint: true, conn: s.w.free[0]}
-		j.ctx, j.cancel = s.jobContext()
-		s.commitJob(j)
-		j.cancel()
-		if j.err != nil {
-			s.cfg.logger.Warn("audit: postgres final checkpoint not committed", "error", j.err.Error())
-			s.setCloseErr(j.err)
-		} else if j.fr.ckpt.Size > 0 {
-			s.checkpointed(j.fr.ckpt)
-		}
+	s.w.closing = true
+	if s.w.dirty {
+		s.commit(nil, true)
 	}
-	for _, d := range s.w.free {
-		d.drop()
+	s.w.drop()
+}
+
+// commit commits one batch and answers its writers: with their sequence
+// numbers once it is durable, or with its error.
+func (s *Store) commit(batch []*writeReq, checkpoint bool) {
+	fr, err := s.commitBatch(batch, checkpoint)
+	switch {
+	case err != nil:
+		s.cfg.logger.Warn("audit: postgres batch not committed", "events", len(batch), "error", err.Error())
+		if s.w.closing {
+			s.setCloseErr(err)
+		}
+		for _, r := range batch {
+			r.done <- writeResult{err: err}
+		}
+	default:
+		// The batch's COMMIT waited for the WAL to reach the disk
+		// (synchronous_commit on), so the batch is durable now.
+		s.durable(fr)
 	}
 }
 
-// answerDurable answers the writers of a batch now known to be durable.
-func (s *Store) answerDurable(fr flushReq) {
+// durable answers the writers of a batch now known to be durable.
+func (s *Store) durable(fr flushReq) {
 	for i, r := range fr.batch {
 		r.done <- writeResult{seq: fr.first + uint64(i)}
 	}
-}
-
-// checkpointed takes in a checkpoint now known to be durable.
-func (s *Store) checkpointed(c audit.Checkpoint) {
-	s.setCheckpoint(c)
-	if s.cfg.onCheckpoint != nil {
-		s.cfg.onCheckpoint(c)
+	if fr.ckpt.Size > 0 {
+		s.setCheckpoint(fr.ckpt)
+		if s.cfg.onCheckpoint != nil {
+			s.cfg.onCheckpoint(fr.ckpt)
+		}
 	}
 }
 
@@ -483,43 +186,34 @@ func (s *Store) setCloseErr(err error) {
 	}
 }
 
-// commitJob commits the job's batch in one transaction on its connection,
-// under the append lock (a transaction-scoped advisory lock that orders
-// the writers of every instance), and fills in its outcome.
+// commitBatch writes the batch in one transaction: under the append lock
+// (a transaction-scoped advisory lock that orders the writers of every
+// instance), it reads the last row, numbers the events after it, hashes
+// them into the tree and inserts them with their stored hashes (and, when
+// one is due, a signed checkpoint of the new tree). Two round trips:
+// BEGIN, lock and head in one pipeline; insert, checkpoint and COMMIT in
+// the other.
 //
-// A batch that follows the chain takes one round trip: BEGIN, the lock,
-// an insert of its rows that inserts them only if the log's last row is
-// still the one the batch was hashed on from, its checkpoint (likewise),
-// and COMMIT, in one pipeline. If the log ended elsewhere nothing is
-// inserted, the empty transaction commits, and the job asks to be tried
-// again. Any other batch takes two: BEGIN, the lock and the log's last
-// row, then (numbered, hashed and signed in between) the insert, the
-// checkpoint and COMMIT.
-//
-// Either way the COMMIT waits for the WAL to reach the disk
-// (synchronous_commit on, as on every connection of the store), and the
-// lock is let go only after that, so a batch's writers are answered only
-// once it is durable, and a batch never builds on one that a crash could
-// still take back. (Committing without waiting and flushing from a second
+// The COMMIT waits for the WAL to reach the disk (synchronous_commit on,
+// as on every connection of the store), so a batch's writers are answered
+// only once it is durable: one disk flush serves every event of the
+// batch. (Committing without waiting and flushing from a second
 // connection afterwards was tried, and lost acknowledged events when the
 // server crashed mid-stream; the test of that fault keeps it out.)
-func (s *Store) commitJob(j *job) {
-	ctx := j.ctx
-	d := j.conn
-	if j.pred != nil {
-		s.commitFollowing(j)
-		return
-	}
-	conn, err := d.get(ctx)
+func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.statementTimeout+5*time.Second)
+	defer cancel()
+	conn, err := s.w.get(ctx)
 	if err != nil {
-		j.err = classify("connecting", err)
-		return
+		return flushReq{}, classify("connecting", err)
 	}
+
 	var b pgx.Batch
 	b.Queue("BEGIN")
 	b.Queue("SELECT pg_advisory_xact_lock($1)", s.sql.appendLock)
 	b.Queue(s.sql.head)
 	br := conn.SendBatch(ctx, &b)
+	var head int64
 	var headFront []byte
 	for range b.Len() - 1 {
 		if _, err = br.Exec(); err != nil {
@@ -527,7 +221,7 @@ func (s *Store) commitJob(j *job) {
 		}
 	}
 	if err == nil {
-		if err = br.QueryRow().Scan(&j.head, &headFront); errors.Is(err, pgx.ErrNoRows) {
+		if err = br.QueryRow().Scan(&head, &headFront); errors.Is(err, pgx.ErrNoRows) {
 			err = nil
 		}
 	}
@@ -535,40 +229,34 @@ func (s *Store) commitJob(j *job) {
 		err = cerr
 	}
 	if err != nil {
-		d.abandon()
-		j.err = classify("starting a batch", err)
-		return
+		s.w.abandon()
+		return flushReq{}, classify("starting a batch", err)
 	}
-	f, err := s.frontierAt(ctx, conn, j.head, headFront)
+
+	f, err := s.frontierAt(ctx, conn, head, headFront)
 	if err != nil {
-		d.abandon()
-		j.err = err
-		return
+		s.w.abandon()
+		return flushReq{}, err
 	}
-	rows, err := s.rowsFor(j.batch, &f)
+	rows, err := s.rowsFor(batch, &f)
 	if err != nil {
-		d.abandon()
-		j.err = err
-		return
+		s.w.abandon()
+		return flushReq{}, err
 	}
-	if f.size > 0 && j.checkpoint {
-		if j.ckpt, err = s.sign(f); err != nil {
-			d.abandon()
-			j.err = err
-			return
+	var ckpt audit.Checkpoint
+	if f.size > 0 && (checkpoint || s.cfg.now().Sub(s.w.lastCheckpoint) >= s.cfg.checkpointEvery) {
+		if ckpt, err = s.sign(f); err != nil {
+			s.w.abandon()
+			return flushReq{}, err
 		}
 	}
-	j.rows = rows
-	j.end = chainState{f: f}
-	if len(j.batch) > 0 {
-		j.end.last = rows.hashes[len(rows.hashes)-1]
-	}
+
 	b = pgx.Batch{}
-	if len(j.batch) > 0 {
+	if len(batch) > 0 {
 		b.Queue(s.sql.insert, rows.args()...)
 	}
-	if j.ckpt.Size > 0 {
-		b.Queue(s.sql.checkpoint, int64(j.ckpt.Size), j.ckpt.Signed)
+	if ckpt.Size > 0 {
+		b.Queue(s.sql.checkpoint, int64(ckpt.Size), ckpt.Signed)
 	}
 	b.Queue("COMMIT")
 	br = conn.SendBatch(ctx, &b)
@@ -581,90 +269,46 @@ func (s *Store) commitJob(j *job) {
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	s.settleCommit(j, uint64(j.head)+1, tag, err)
-}
-
-// commitFollowing commits a batch that follows the chain, sending its
-// pipeline first unless run did.
-func (s *Store) commitFollowing(j *job) {
-	d := j.conn
-	if j.br == nil {
-		conn, err := d.get(j.ctx)
-		if err != nil {
-			j.err = classify("connecting", err)
-			return
-		}
-		s.sendFollowing(j, conn)
-	}
-	br := j.br
-	j.br = nil
-	var tag, inserted pgconn.CommandTag
-	var err error
-	for i := range j.sent {
-		switch {
-		case i == j.sent-2:
-			err = br.QueryRow().Scan(&j.head)
-		default:
-			tag, err = br.Exec()
-			if i == 2 {
-				inserted = tag
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && tag.String() == "COMMIT" && inserted.RowsAffected() != int64(len(j.batch)) {
-		// The log did not end where the batch starts: nothing was
-		// inserted, and the transaction committed nothing.
-		j.retry = true
-		return
-	}
-	s.settleCommit(j, uint64(j.pred.f.size)+1, tag, err)
-}
-
-// settleCommit fills in the outcome of a batch whose last pipeline, ending in
-// COMMIT, gave tag and err; first is the batch's first seq.
-func (s *Store) settleCommit(j *job, first uint64, tag pgconn.CommandTag, err error) {
-	d := j.conn
-	rows := j.rows
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil && tag.String() == "COMMIT":
 	case err == nil:
-		d.abandon()
-		j.err = fmt.Errorf("postgres: the batch was rolled back (%s)", tag)
-		return
+		s.w.abandon()
+		return flushReq{}, fmt.Errorf("postgres: the batch was rolled back (%s)", tag)
 	case errors.As(err, &pgErr):
 		// The server refused a statement: nothing after it ran, so the
 		// transaction was not committed.
-		d.abandon()
-		j.err = classify("writing a batch", err)
-		return
-	case len(j.batch) == 0:
-		d.drop()
-		j.err = classify("signing a checkpoint", err)
-		return
+		s.w.abandon()
+		return flushReq{}, classify("writing a batch", err)
+	case len(batch) == 0:
+		s.w.drop()
+		return flushReq{}, classify("signing a checkpoint", err)
 	default:
 		// The connection failed with the COMMIT sent: find out whether
 		// it was committed before answering.
-		found, ferr := s.findBatches(d, []flushReq{{first: first, rec: rows.record[0]}})
+		found, ferr := s.findBatches(&s.w.dedicated, []flushReq{{first: uint64(head) + 1, rec: rows.record[0]}})
 		if ferr != nil {
-			j.err = fmt.Errorf("%w: %w", ErrInDoubt, classify("writing a batch", err))
-			return
+			return flushReq{}, fmt.Errorf("%w: %w", ErrInDoubt, classify("writing a batch", err))
 		}
 		if !found[0] {
-			j.err = classify("writing a batch", err)
-			return
+			return flushReq{}, classify("writing a batch", err)
 		}
 	}
-	j.fr = flushReq{batch: j.batch, first: first, ckpt: j.ckpt}
-	if len(j.batch) > 0 {
-		j.fr.rec = rows.record[0]
+	if len(batch) > 0 {
+		s.w.dirty = true
 	}
+	if ckpt.Size > 0 {
+		s.w.lastCheckpoint = s.cfg.now()
+		s.w.dirty = false
+	}
+	if len(batch) > 0 {
+		s.batchCount.Add(1)
+	}
+	fr := flushReq{batch: batch, first: uint64(head) + 1, ckpt: ckpt, final: s.w.closing}
+	if len(batch) > 0 {
+		fr.rec = rows.record[0]
+	}
+	return fr, nil
 }
 
 // frontierAt returns the tree's frontier at size head: from the last
