@@ -2,7 +2,6 @@ package shcr
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -207,22 +206,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	e.ServerAddress = c.remote.serverAddressOf(loc)
 	e.Confidentiality = j.patient.Confidentiality
 	fail := func(err error, what string, sent bool) (*SearchResult, error) {
-		e.Outcome, e.ErrorCode = outcomeOf(err)
-		e.Reason = clip(what+": "+errText(err), maxReason)
-		if !sent {
-			e = withheldEvent(e, "withheld/"+e.ErrorCode)
-		}
-		werr := j.write(ctx, stepRetrieval, e)
-		for i, id := range pagesSent(err) {
-			if werr != nil {
-				break
-			}
-			pe := e
-			pe.RequestID = id
-			pe.Reason = clip(fmt.Sprintf("page %d: %s", i+2, e.Reason), maxReason)
-			werr = j.write(ctx, stepRetrieval, pe)
-		}
-		return nil, errors.Join(err, werr)
+		return nil, j.writeFailure(ctx, e, err, what, sent)
 	}
 	if err := j.honourAlerts(ctx, d, "", s.Custodian); err != nil {
 		return fail(err, "withheld before any request", false)
