@@ -87,6 +87,47 @@ type RemoteConfig struct {
 	MeterProvider  metric.MeterProvider
 }
 
+// Option sets part of a Remote's configuration for NewRemote: either a
+// whole RemoteConfig, or one of the With functions, which carry the
+// option names the pds and nrls clients share. Later options override
+// earlier ones.
+type Option interface {
+	apply(*RemoteConfig)
+}
+
+// apply makes a RemoteConfig an Option that sets every field.
+func (cfg RemoteConfig) apply(c *RemoteConfig) { *c = cfg }
+
+// optionFunc is an Option that sets one field.
+type optionFunc func(*RemoteConfig)
+
+func (f optionFunc) apply(c *RemoteConfig) { f(c) }
+
+// WithHTTPClient sets RemoteConfig.HTTPClient.
+func WithHTTPClient(hc *http.Client) Option {
+	return optionFunc(func(c *RemoteConfig) { c.HTTPClient = hc })
+}
+
+// WithLogger sets RemoteConfig.Logger.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *RemoteConfig) { c.Logger = l })
+}
+
+// WithMaxAttempts sets RemoteConfig.MaxAttempts.
+func WithMaxAttempts(n int) Option {
+	return optionFunc(func(c *RemoteConfig) { c.MaxAttempts = n })
+}
+
+// WithMaxResponseBytes sets RemoteConfig.MaxResponseBytes.
+func WithMaxResponseBytes(n int64) Option {
+	return optionFunc(func(c *RemoteConfig) { c.MaxResponseBytes = n })
+}
+
+// WithUserAgent sets RemoteConfig.UserAgent.
+func WithUserAgent(ua string) Option {
+	return optionFunc(func(c *RemoteConfig) { c.UserAgent = ua })
+}
+
 // options is a checked RemoteConfig.
 type options struct {
 	base             fhirhttp.Config

@@ -34,11 +34,20 @@ type Remote struct {
 	logger  *slog.Logger
 }
 
-// NewRemote returns a Remote for the endpoints of dir, configured by cfg
-// (the zero RemoteConfig takes every default).
-func NewRemote(dir *Directory, cfg RemoteConfig) (*Remote, error) {
+// NewRemote returns a Remote for the endpoints of dir, configured by opts
+// in order: a RemoteConfig, the shared With options, or both (no option
+// takes every default). A nil option or a field out of its range is an
+// error matching ErrInvalidOption.
+func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 	if dir == nil {
 		return nil, fmt.Errorf("%w: nil directory", ErrInvalidOption)
+	}
+	var cfg RemoteConfig
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		opt.apply(&cfg)
 	}
 	o, err := cfg.options()
 	if err != nil {

@@ -578,6 +578,32 @@ func TestNewRemoteOptions(t *testing.T) {
 	require.NoError(t, err)
 	_, err = shcr.NewRemote(mtlsDir, shcr.RemoteConfig{HTTPClient: custom})
 	require.ErrorIs(t, err, shcr.ErrInvalidOption, "mutual TLS needs an *http.Transport to clone")
+	_, err = shcr.NewRemote(mtlsDir, shcr.WithHTTPClient(custom))
+	require.ErrorIs(t, err, shcr.ErrInvalidOption, "WithHTTPClient sets the same field")
+}
+
+func TestNewRemoteSharedOptionNames(t *testing.T) {
+	dir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: []shcr.Endpoint{{Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: "https://n.example"}}})
+	require.NoError(t, err)
+	for name, opt := range map[string]shcr.Option{
+		"max attempts":       shcr.WithMaxAttempts(11),
+		"max response bytes": shcr.WithMaxResponseBytes(10),
+		"user agent":         shcr.WithUserAgent("two\nlines"),
+		"nil":                nil,
+	} {
+		_, err := shcr.NewRemote(dir, opt)
+		require.ErrorIs(t, err, shcr.ErrInvalidOption, name)
+	}
+	_, err = shcr.NewRemote(dir, shcr.WithHTTPClient(&http.Client{}), shcr.WithLogger(nil), shcr.WithMaxAttempts(2),
+		shcr.WithMaxResponseBytes(1<<20), shcr.WithUserAgent("epr/1.0"))
+	require.NoError(t, err)
+	// Later options override earlier ones, a whole RemoteConfig included.
+	_, err = shcr.NewRemote(dir, shcr.RemoteConfig{MaxAttempts: 11}, shcr.WithMaxAttempts(3))
+	require.NoError(t, err)
+	_, err = shcr.NewRemote(dir, shcr.WithMaxAttempts(11), shcr.RemoteConfig{})
+	require.NoError(t, err)
+	_, err = shcr.NewRemote(dir, shcr.WithMaxAttempts(3), shcr.WithMaxAttempts(11))
+	require.ErrorIs(t, err, shcr.ErrInvalidOption)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

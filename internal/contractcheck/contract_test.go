@@ -99,6 +99,7 @@ func TestContract(t *testing.T) {
 		_ = st.Close()
 	}
 	var _ func(shcr.Config) (*shcr.Client, error) = shcr.New
+	_ = []shcr.Option{shcr.WithHTTPClient(&http.Client{}), shcr.WithLogger(nil), shcr.WithMaxAttempts(1), shcr.WithMaxResponseBytes(1), shcr.WithUserAgent("")}
 	var c *shcr.Client
 	if c != nil {
 		var _ *shcr.Discovery
