@@ -89,6 +89,9 @@ type grants struct {
 	visible uint64 // cats whose activity requirement the requester also meets
 	kinds   uint8  // relationship kinds whose activity requirement is met
 	conf    uint8  // confidentiality levels whose activity requirement is met
+	// badRole is set when RoleCode is given but is not a role code, so
+	// that the check of the requester need not read it a second time.
+	badRole bool
 }
 
 // jobRoleOf reads the requester's job role code, the last part of
@@ -125,8 +128,8 @@ func jobRoleOf(r *shcrkit.Requester) (key uint32, ok bool) {
 }
 
 func (p *Policy) grantsOf(r *shcrkit.Requester) grants {
-	jr, _ := jobRoleOf(r)
-	var g grants
+	jr, ok := jobRoleOf(r)
+	g := grants{badRole: !ok}
 	var catSat uint64
 	if jr != 0 {
 		g.levels = p.jobRoleLevels[jr]
@@ -207,18 +210,18 @@ func (p *Policy) Decide(req Request) Decision {
 	// About whom, and why: the patient, the purpose and the relationship.
 	purposeOK := checkPatientAndPurpose(&v, req.Patient.NHSNumber, req.Purpose)
 	kind := req.Relationship.Kind
-	breakGlass := p.checkRelationship(&v, &req, g, purposeOK) && kind == shcrkit.RelationshipEmergency
+	breakGlass := p.checkRelationship(&v, &req, &g, purposeOK) && kind == shcrkit.RelationshipEmergency
 	dissentOverride := p.checkDissent(&v, req.Patient.Dissent, breakGlass)
 	conf, subject := req.Patient.Confidentiality, "patient"
 	if stage == StageRecord && req.RecordConfidentiality > conf {
 		conf, subject = req.RecordConfidentiality, "record"
 	}
-	p.checkConfidentiality(&v, conf, subject, kind, g)
+	p.checkConfidentiality(&v, conf, subject, kind, &g)
 
 	// Which record: its category and who holds it.
 	cat, scope := -1, scopeLocal
 	if stage == StageRecord {
-		cat = p.checkCategory(&v, req.RecordType, req.Category, &req.Requester, g)
+		cat = p.checkCategory(&v, req.RecordType, req.Category, &req.Requester, &g)
 		if cat >= 0 {
 			d.Category = p.categories[cat].id
 		}
@@ -273,7 +276,7 @@ func (p *Policy) checkRequester(v *verdict, r *shcrkit.Requester, stage Stage) g
 		v.deny("authentication", "authentication assurance level "+strconv.Itoa(r.AssuranceLevel)+" is below the required "+strconv.Itoa(p.minAAL))
 	}
 	g := p.grantsOf(r)
-	if _, ok := jobRoleOf(r); !ok {
+	if g.badRole {
 		v.deny("requester", "role code "+safe(r.RoleCode)+" is malformed (want Rnnnn or Snnnn:Gnnnn:Rnnnn, the job role R and four or five digits)")
 	} else if g.levels == 0 {
 		v.deny("roles", "role "+roleName(r)+" has no access level in the policy")
@@ -300,7 +303,7 @@ func checkPatientAndPurpose(v *verdict, n shcrkit.NHSNumber, purpose shcrkit.Pur
 // accept, or accepts only with a purpose, reason, evidence, activity code
 // or verification the request lacks; it reports whether the relationship
 // holds.
-func (p *Policy) checkRelationship(v *verdict, req *Request, g grants, purposeOK bool) bool {
+func (p *Policy) checkRelationship(v *verdict, req *Request, g *grants, purposeOK bool) bool {
 	kind := req.Relationship.Kind
 	switch {
 	case kind == shcrkit.RelationshipNone:
@@ -344,7 +347,7 @@ func (p *Policy) checkDissent(v *verdict, dissent, breakGlass bool) bool {
 // checkConfidentiality refuses a restricted or very restricted subject
 // ("patient" or "record") that the confidentiality rules do not allow
 // for the relationship kind and the requester's activity codes.
-func (p *Policy) checkConfidentiality(v *verdict, conf shcrkit.Confidentiality, subject string, kind shcrkit.RelationshipKind, g grants) {
+func (p *Policy) checkConfidentiality(v *verdict, conf shcrkit.Confidentiality, subject string, kind shcrkit.RelationshipKind, g *grants) {
 	if !conf.Valid() {
 		v.deny("confidentiality", "unknown confidentiality level")
 		return
@@ -369,7 +372,7 @@ func (p *Policy) checkConfidentiality(v *verdict, conf shcrkit.Confidentiality, 
 // checkCategory finds the category of the record asked for and refuses
 // one the requester's access levels or activity codes do not reach. It
 // returns the category, or -1.
-func (p *Policy) checkCategory(v *verdict, recordType, category string, r *shcrkit.Requester, g grants) int {
+func (p *Policy) checkCategory(v *verdict, recordType, category string, r *shcrkit.Requester, g *grants) int {
 	cat := p.resolveCategory(v, recordType, category)
 	if cat < 0 {
 		return -1

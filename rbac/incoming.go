@@ -99,11 +99,11 @@ func (p *Policy) DecideIncoming(req Incoming) Decision {
 	if conf.Valid() && conf != shcrkit.ConfidentialityUnrestricted && !req.Restricted {
 		v.deny("scope", withArticle(conf.String()+" ("+conf.Code()+") "+subject)+" was asked for under scope conf/N, which covers normal data only")
 	}
-	p.checkConfidentiality(&v, conf, subject, shcrkit.RelationshipNone, g)
+	p.checkConfidentiality(&v, conf, subject, shcrkit.RelationshipNone, &g)
 
 	// Which record, and the agreement with the requester's shared care
 	// record.
-	cat := p.checkCategory(&v, req.RecordType, req.Category, r, g)
+	cat := p.checkCategory(&v, req.RecordType, req.Category, r, &g)
 	if cat >= 0 {
 		d.Category = p.categories[cat].id
 	}
