@@ -166,8 +166,9 @@ func quoteAll(ss []string) []string {
 // LoadClientTLS reads what mutual TLS to a service needs from PEM files:
 // a client certificate and its key (both or neither) and a file of
 // certificate authorities to trust (or ""). The same files serve PDS and
-// the NRL (pds.WithTLS, nrls.WithTLS) as remote ShCRs (a directory file's
-// tls section).
+// the NRL (in the transport of the *http.Client given to pds.WithHTTPClient
+// or nrls.WithHTTPClient) as remote ShCRs (a directory file's tls
+// section).
 func LoadClientTLS(certFile, keyFile, caFile string) (*tls.Certificate, *x509.CertPool, error) {
 	var cert *tls.Certificate
 	switch {

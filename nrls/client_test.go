@@ -50,6 +50,7 @@ func TestNewClientOptions(t *testing.T) {
 		{"blank user agent", productionConsumerURL, []nrls.Option{org, nrls.WithUserAgent(" ")}, false},
 		{"user agent with newline", productionConsumerURL, []nrls.Option{org, nrls.WithUserAgent("a\nb")}, false},
 		{"inverted retry waits", productionConsumerURL, []nrls.Option{org, nrls.WithRetryWait(time.Second, time.Millisecond, 0)}, false},
+		{"telemetry without providers", productionConsumerURL, []nrls.Option{org, nrls.WithTelemetry(nil, nil)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/testcert"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
@@ -33,7 +32,7 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // TestMutualTLS runs the client against an NRL that demands a client
 // certificate (a Spine Secure Proxy set-up): refused without one, served with one, and
-// with the caller's own transport wrapped around the SDK's.
+// with the caller's own instrumentation around its transport.
 func TestMutualTLS(t *testing.T) {
 	ca, err := testcert.NewCA()
 	require.NoError(t, err)
@@ -50,22 +49,24 @@ func TestMutualTLS(t *testing.T) {
 	base := srv.URL + nrls.ConsumerPath
 	ctx := context.Background()
 
-	without, err := nrls.NewClient(base, nrls.WithTLS(nil, roots), nrls.WithMaxAttempts(1), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
+	without, err := nrls.NewClient(base, nrls.WithHTTPClient(testcert.HTTPClient(nil, roots)), nrls.WithMaxAttempts(1), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
 	require.NoError(t, err)
 	_, err = without.Search(ctx, pdstest.PatientNormal)
 	require.Error(t, err, "no client certificate, no answer")
 
 	var n atomic.Int64
-	with, err := nrls.NewClient(base, nrls.WithTLS(&cert, roots), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS),
-		nrls.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &n} }))
+	with, err := nrls.NewClient(base, nrls.WithHTTPClient(mtlsCounting(&cert, roots, &n)), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
 	require.NoError(t, err)
 	ptrs, err := with.Search(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 	assert.NotEmpty(t, ptrs)
 	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")
+}
 
-	_, err = nrls.NewClient(base, nrls.WithTLS(nil, nil))
-	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
-	_, err = nrls.NewClient(base, nrls.WithTLS(&cert, roots), nrls.WithHTTPClient(&http.Client{Transport: countingTransport{http.DefaultTransport, &n}}))
-	require.ErrorIs(t, err, shcrkit.ErrInvalidOption, "TLS goes on the SDK's transport; the caller's wraps it")
+// mtlsCounting is an application's mutual TLS client with its own
+// instrumentation around the transport.
+func mtlsCounting(cert *tls.Certificate, roots *x509.CertPool, n *atomic.Int64) *http.Client {
+	hc := testcert.HTTPClient(cert, roots)
+	hc.Transport = countingTransport{hc.Transport, n}
+	return hc
 }

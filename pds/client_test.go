@@ -124,6 +124,7 @@ func TestNewClientOptions(t *testing.T) {
 		{name: "two-line user agent", baseURL: base, opts: []pds.Option{pds.WithUserAgent("a\nb")}, wantErr: true},
 		{name: "nil logger", baseURL: base, opts: []pds.Option{pds.WithLogger(nil)}, wantErr: true},
 		{name: "inverted retry waits", baseURL: base, opts: []pds.Option{pds.WithRetryWait(2e9, 1e9, 0)}, wantErr: true},
+		{name: "telemetry without providers", baseURL: base, opts: []pds.Option{pds.WithTelemetry(nil, nil)}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

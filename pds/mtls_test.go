@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/testcert"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -31,7 +30,7 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // TestMutualTLS runs the client against a PDS that demands a client
 // certificate (an HSCN set-up): refused without one, served with one, and
-// with the caller's own transport wrapped around the SDK's.
+// with the caller's own instrumentation around its transport.
 func TestMutualTLS(t *testing.T) {
 	ca, err := testcert.NewCA()
 	require.NoError(t, err)
@@ -48,22 +47,24 @@ func TestMutualTLS(t *testing.T) {
 	base := srv.URL + pdstest.BasePath
 	ctx := context.Background()
 
-	without, err := pds.NewClient(base, pds.WithTLS(nil, roots), pds.WithMaxAttempts(1))
+	without, err := pds.NewClient(base, pds.WithHTTPClient(testcert.HTTPClient(nil, roots)), pds.WithMaxAttempts(1))
 	require.NoError(t, err)
 	_, err = without.Get(ctx, pdstest.PatientNormal)
 	require.Error(t, err, "no client certificate, no answer")
 
 	var n atomic.Int64
-	with, err := pds.NewClient(base, pds.WithTLS(&cert, roots),
-		pds.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{rt, &n} }))
+	with, err := pds.NewClient(base, pds.WithHTTPClient(mtlsCounting(&cert, roots, &n)))
 	require.NoError(t, err)
 	p, err := with.Get(ctx, pdstest.PatientNormal)
 	require.NoError(t, err)
 	assert.Equal(t, pdstest.PatientNormal, p.NHSNumber())
 	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")
+}
 
-	_, err = pds.NewClient(base, pds.WithTLS(nil, nil))
-	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
-	_, err = pds.NewClient(base, pds.WithTLS(&cert, roots), pds.WithHTTPClient(&http.Client{Transport: countingTransport{http.DefaultTransport, &n}}))
-	require.ErrorIs(t, err, shcrkit.ErrInvalidOption, "TLS goes on the SDK's transport; the caller's wraps it")
+// mtlsCounting is an application's mutual TLS client with its own
+// instrumentation around the transport.
+func mtlsCounting(cert *tls.Certificate, roots *x509.CertPool, n *atomic.Int64) *http.Client {
+	hc := testcert.HTTPClient(cert, roots)
+	hc.Transport = countingTransport{hc.Transport, n}
+	return hc
 }

@@ -1,8 +1,6 @@
 package pds
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -144,30 +142,15 @@ func WithRetryWait(min, max, maxRetryAfter time.Duration) Option {
 	return func(o *options) error { return o.cfg.SetRetryWait(min, max, maxRetryAfter) }
 }
 
-// WithTLS sets mutual TLS to the service (an HSCN or Spine Secure Proxy
-// set-up): the client certificate to present and the roots to verify the
-// server with, either of which may be nil. auth.LoadClientTLS reads them
-// from files.
-func WithTLS(cert *tls.Certificate, roots *x509.CertPool) Option {
-	return func(o *options) error { return o.cfg.SetTLS(cert, roots) }
-}
-
-// WithTransportWrapper puts the caller's RoundTripper (OpenTelemetry's
-// otelhttp, say) around the transport the client builds, after TLS is set
-// on it.
-func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
-	return func(o *options) error { return o.cfg.SetWrapTransport(wrap) }
-}
-
-// WithTracerProvider gives every HTTP attempt a client span from tp (the
-// global provider by default), with W3C trace context sent to the
-// service.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return func(o *options) error { return o.cfg.SetTracerProvider(tp) }
-}
-
-// WithMeterProvider records HTTP attempt durations and retries with mp
-// (the global provider by default).
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return func(o *options) error { return o.cfg.SetMeterProvider(mp) }
+// WithTelemetry sends the client's OpenTelemetry data to tp and mp: a
+// client span for every HTTP attempt, with W3C trace context sent to the
+// service, and measurements of attempt durations and retries. A nil
+// provider leaves the global one (which does nothing until the
+// application installs an OpenTelemetry SDK).
+//
+// Mutual TLS and the caller's own instrumentation of the transport
+// (otelhttp, say) go in the *http.Client given to WithHTTPClient: its
+// transport is traced and measured like the default one.
+func WithTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) Option {
+	return func(o *options) error { return o.cfg.SetTelemetry(tp, mp) }
 }

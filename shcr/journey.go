@@ -56,7 +56,7 @@ type Config struct {
 	// and outcome, decisions by rule and outcome, audit write latency).
 	// nil means the global providers, which do nothing until the
 	// application installs an OpenTelemetry SDK. The PDS and NRL clients
-	// take theirs as their own options (pds.WithTracerProvider).
+	// take theirs as their own options (pds.WithTelemetry).
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 	// Timeout bounds one retrieval from a custodian (an endpoint's own

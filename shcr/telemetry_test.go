@@ -36,9 +36,9 @@ func TestJourneyTelemetry(t *testing.T) {
 	rec := audittest.NewRecorder()
 	cfg, err := w.Config(rec)
 	require.NoError(t, err)
-	cfg.PDS, err = w.PDS.NewClient(pds.WithTokenSource(w.TokenSource), pds.WithTracerProvider(tp), pds.WithMeterProvider(mp))
+	cfg.PDS, err = w.PDS.NewClient(pds.WithTokenSource(w.TokenSource), pds.WithTelemetry(tp, mp))
 	require.NoError(t, err)
-	cfg.NRL, err = w.NRL.SessionClient(nrls.WithTokenSource(w.TokenSource), nrls.WithTracerProvider(tp), nrls.WithMeterProvider(mp))
+	cfg.NRL, err = w.NRL.SessionClient(nrls.WithTokenSource(w.TokenSource), nrls.WithTelemetry(tp, mp))
 	require.NoError(t, err)
 	cfg.TracerProvider, cfg.MeterProvider = tp, mp
 	c, err := shcr.New(cfg)

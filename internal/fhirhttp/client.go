@@ -69,11 +69,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("%w: telemetry: %v", ErrInvalidOption, err)
 	}
 	// Every attempt is traced and measured, over whatever transport the
-	// caller's client has (a TLS transport of the SDK's, or its own).
+	// caller's client has (the SDK's pooled one, or the caller's own).
 	base := cfg.HTTPClient.Transport
-	if base, err = WithTLS(base, cfg.TLS); err != nil {
-		return nil, err
-	}
 	if base == nil {
 		base = http.DefaultTransport
 	}

@@ -67,11 +67,7 @@ type Config struct {
 	// until the application installs an OpenTelemetry SDK).
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
-	// TLS, when set, is mutual TLS to the service (HSCN, the Spine Secure
-	// Proxy), set on the transport of HTTPClient (which must then be an
-	// *http.Transport, or none).
-	TLS *TLS
-	// Wrap, when set, wraps the transport after TLS is set on it.
+	// Wrap, when set, wraps the transport of HTTPClient.
 	Wrap WrapTransport
 	// Identity names the headers of each call's end-user identity and the
 	// client's defaults for it.

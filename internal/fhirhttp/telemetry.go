@@ -98,22 +98,17 @@ func (ins *instruments) countRetry(ctx context.Context, r *http.Request, attempt
 	}
 }
 
-// SetTracerProvider sets where the client's spans go; nil is refused,
-// since leaving the option out is how a client uses the global provider.
-func (c *Config) SetTracerProvider(tp trace.TracerProvider) error {
-	if tp == nil {
-		return fmt.Errorf("%w: nil tracer provider", ErrInvalidOption)
+// SetTelemetry sets where the client's spans (tp) and measurements (mp)
+// go; a nil provider leaves the global one.
+func (c *Config) SetTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) error {
+	if tp == nil && mp == nil {
+		return fmt.Errorf("%w: telemetry needs a tracer provider, a meter provider or both", ErrInvalidOption)
 	}
-	c.TracerProvider = tp
-	return nil
-}
-
-// SetMeterProvider sets where the client's measurements go; nil is
-// refused, as for SetTracerProvider.
-func (c *Config) SetMeterProvider(mp metric.MeterProvider) error {
-	if mp == nil {
-		return fmt.Errorf("%w: nil meter provider", ErrInvalidOption)
+	if tp != nil {
+		c.TracerProvider = tp
 	}
-	c.MeterProvider = mp
+	if mp != nil {
+		c.MeterProvider = mp
+	}
 	return nil
 }

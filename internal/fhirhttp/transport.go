@@ -21,27 +21,6 @@ type TLS struct {
 // caller having to hand over an *http.Transport.
 type WrapTransport func(http.RoundTripper) http.RoundTripper
 
-// SetTLS sets the client certificate and roots for the service.
-func (c *Config) SetTLS(cert *tls.Certificate, roots *x509.CertPool) error {
-	if cert == nil && roots == nil {
-		return fmt.Errorf("%w: TLS needs a client certificate, roots or both", ErrInvalidOption)
-	}
-	if cert != nil && len(cert.Certificate) == 0 {
-		return fmt.Errorf("%w: the client certificate is empty", ErrInvalidOption)
-	}
-	c.TLS = &TLS{Certificate: cert, RootCAs: roots}
-	return nil
-}
-
-// SetWrapTransport sets the caller's wrapper of the SDK's transport.
-func (c *Config) SetWrapTransport(wrap WrapTransport) error {
-	if wrap == nil {
-		return fmt.Errorf("%w: nil transport wrapper", ErrInvalidOption)
-	}
-	c.Wrap = wrap
-	return nil
-}
-
 // WithTLS returns a copy of base whose TLS configuration presents t's
 // certificate and trusts t's roots. base must be an *http.Transport (the
 // SDK's default is); a caller's own RoundTripper goes around it through
