@@ -290,7 +290,7 @@ func runLifetimes(tb testing.TB, clk *fakeClock, srv *authtest.Server, src oauth
 			s <- struct{}{}
 		}
 		done.Wait()
-		clk.Advance(authtest.DefaultTokenLifetime)
+		clk.Advance(tokenLifetime)
 	}
 	for _, s := range start {
 		close(s)
@@ -305,8 +305,8 @@ func TestSignedJWTOneRequestPerLifetime(t *testing.T) {
 	clk := newFakeClock()
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	defer srv.Close()
-	key := srv.NewClientKey(t)
-	src, err := auth.NewSignedJWT(key.Config())
+	key := registerClient(t, srv)
+	src, err := auth.NewSignedJWT(key)
 	require.NoError(t, err)
 
 	const lifetimes = 5
@@ -321,8 +321,8 @@ func BenchmarkTokenSourceConcurrent(b *testing.B) {
 	clk := newFakeClock()
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	defer srv.Close()
-	key := srv.NewClientKey(b)
-	src, err := auth.NewSignedJWT(key.Config())
+	key := registerClient(b, srv)
+	src, err := auth.NewSignedJWT(key)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func ExampleNewSignedJWT() {
 func ExampleNewTokenExchangeUncached() {
 	srv := authtest.NewServer()
 	defer srv.Close()
-	key, err := srv.GenerateClientKey()
+	app, err := srv.RegisterClient()
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -97,7 +97,7 @@ func ExampleNewTokenExchangeUncached() {
 	}
 
 	x, err := auth.NewTokenExchangeUncached(auth.TokenExchangeConfig{
-		SignedJWTConfig: key.Config(),
+		SignedJWTConfig: app,
 		IDToken:         idToken,
 	})
 	if err != nil {
@@ -127,14 +127,15 @@ func ExampleNewTokenExchangeUncached() {
 func ExampleTokenError() {
 	srv := authtest.NewServer()
 	defer srv.Close()
-	key, err := srv.GenerateClientKey()
+	app, err := srv.RegisterClient()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	srv.FailNext(1, http.StatusTooManyRequests, "rate_limited", "too many requests")
+	srv.InjectFault(http.MethodPost, "/oauth2/token", 1,
+		authtest.Fault{Status: http.StatusTooManyRequests, Code: "rate_limited", Diagnostics: "too many requests"})
 
-	ts, err := auth.NewSignedJWT(key.Config())
+	ts, err := auth.NewSignedJWT(app)
 	if err != nil {
 		fmt.Println(err)
 		return

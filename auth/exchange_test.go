@@ -19,6 +19,35 @@ const (
 	grantRefresh  = "refresh_token"
 )
 
+// The lifetimes of the fake's tokens by default, as the platform's.
+const (
+	tokenLifetime        = 599 * time.Second
+	refreshTokenLifetime = 3599 * time.Second
+)
+
+// registerClient registers a new application with srv and returns its
+// signed-JWT configuration.
+func registerClient(t testing.TB, srv *authtest.Server) auth.SignedJWTConfig {
+	t.Helper()
+	cfg, err := srv.RegisterClient()
+	require.NoError(t, err)
+	return cfg
+}
+
+// idToken returns a fake CIS2 ID token for subject from srv.
+func idToken(t testing.TB, srv *authtest.Server, subject string) string {
+	t.Helper()
+	tok, err := srv.IDToken(subject)
+	require.NoError(t, err)
+	return tok
+}
+
+// failNext makes srv's next n token requests fail with status and the
+// OAuth error code and description.
+func failNext(srv *authtest.Server, n, status int, code, descr string) {
+	srv.InjectFault(http.MethodPost, "", n, authtest.Fault{Status: status, Code: code, Diagnostics: descr})
+}
+
 func grants(srv *authtest.Server) []string {
 	var out []string
 	for _, r := range srv.Requests() {
@@ -32,12 +61,12 @@ func exchangeSetup(t *testing.T, secret string) (*fakeClock, *authtest.Server, a
 	clk := newFakeClock()
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	t.Cleanup(srv.Close)
-	key := srv.NewClientKey(t)
+	key := registerClient(t, srv)
 	if secret != "" {
 		require.NoError(t, srv.RegisterSecret(key.APIKey, secret))
 	}
-	idToken := srv.NewIDToken(t, "555254240100")
-	return clk, srv, auth.TokenExchangeConfig{SignedJWTConfig: key.Config(), IDToken: idToken, ClientSecret: secret}, idToken
+	idToken := idToken(t, srv, "555254240100")
+	return clk, srv, auth.TokenExchangeConfig{SignedJWTConfig: key, IDToken: idToken, ClientSecret: secret}, idToken
 }
 
 func TestTokenExchangeExchangesTheIDToken(t *testing.T) {
@@ -116,31 +145,31 @@ func TestTokenExchangeFallsBackToExchange(t *testing.T) {
 		{
 			name: "refresh refused",
 			breakIt: func(_ *fakeClock, srv *authtest.Server) {
-				srv.FailNext(1, 400, "invalid_grant", "refresh token revoked")
+				failNext(srv, 1, 400, "invalid_grant", "refresh token revoked")
 			},
 			wantGrants: []string{grantExchange, grantRefresh, grantExchange},
 		},
 		{
 			name:       "refresh unauthorised",
-			breakIt:    func(_ *fakeClock, srv *authtest.Server) { srv.FailNext(1, 401, "invalid_client", "who are you") },
+			breakIt:    func(_ *fakeClock, srv *authtest.Server) { failNext(srv, 1, 401, "invalid_client", "who are you") },
 			wantGrants: []string{grantExchange, grantRefresh, grantExchange},
 		},
 		{
 			name: "refresh token expired",
 			breakIt: func(clk *fakeClock, _ *authtest.Server) {
-				clk.Advance(authtest.DefaultRefreshTokenLifetime + time.Second)
+				clk.Advance(refreshTokenLifetime + time.Second)
 			},
 			wantGrants: []string{grantExchange, grantExchange},
 		},
 		{
 			name:       "server unavailable: no fallback",
-			breakIt:    func(_ *fakeClock, srv *authtest.Server) { srv.FailNext(1, 503, "server_error", "down") },
+			breakIt:    func(_ *fakeClock, srv *authtest.Server) { failNext(srv, 1, 503, "server_error", "down") },
 			wantGrants: []string{grantExchange, grantRefresh},
 			wantErr:    shcrkit.ErrUnavailable,
 		},
 		{
 			name:       "rate limited: no fallback",
-			breakIt:    func(_ *fakeClock, srv *authtest.Server) { srv.FailNext(1, 429, "rate_limited", "slow down") },
+			breakIt:    func(_ *fakeClock, srv *authtest.Server) { failNext(srv, 1, 429, "rate_limited", "slow down") },
 			wantGrants: []string{grantExchange, grantRefresh},
 			wantErr:    shcrkit.ErrRateLimited,
 		},
@@ -151,7 +180,7 @@ func TestTokenExchangeFallsBackToExchange(t *testing.T) {
 			// The ID token must outlive the refresh token for the
 			// expired-refresh case; the fake's ID tokens last an hour.
 			cfg.IDToken = ""
-			cfg.IDTokenFunc = func(context.Context) (string, error) { return srv.NewIDToken(t, "555254240100"), nil }
+			cfg.IDTokenFunc = func(context.Context) (string, error) { return idToken(t, srv, "555254240100"), nil }
 			x, err := auth.NewTokenExchangeUncached(cfg)
 			require.NoError(t, err)
 			_, err = x.Token()
@@ -234,7 +263,7 @@ func TestTokenExchangeCached(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, first, again)
 
-	clk.Advance(authtest.DefaultTokenLifetime - auth.DefaultExpiryMargin)
+	clk.Advance(tokenLifetime - auth.DefaultExpiryMargin)
 	next, err := ts.Token()
 	require.NoError(t, err)
 	assert.NotEqual(t, first.AccessToken, next.AccessToken)

@@ -222,15 +222,15 @@ func TestSessionTokenExchangePerSession(t *testing.T) {
 	clk := newFakeClock()
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	t.Cleanup(srv.Close)
-	key := srv.NewClientKey(t)
-	st, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key.Config()})
+	key := registerClient(t, srv)
+	st, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key})
 	require.NoError(t, err)
 	ctx := context.Background()
 
 	users := []string{"555000000001", "555000000002"}
 	for _, u := range users {
 		s := session(u)
-		s.IDToken = srv.NewIDToken(t, u)
+		s.IDToken = idToken(t, srv, u)
 		tok, err := st.SessionToken(ctx, s)
 		require.NoError(t, err)
 		info, err := srv.Introspect(tok)
@@ -245,7 +245,7 @@ func TestSessionTokenExchangePerSession(t *testing.T) {
 	// After a 401 the session refreshes; past the refresh token's life it
 	// exchanges the renewed ID token it now presents.
 	s := session(users[0])
-	s.IDToken = srv.NewIDToken(t, users[0])
+	s.IDToken = idToken(t, srv, users[0])
 	tok, _ := st.SessionToken(ctx, s)
 	st.InvalidateSessionToken(s, tok)
 	fresh, err := st.SessionToken(ctx, s)
@@ -260,7 +260,7 @@ func TestSessionTokenExchangePerSession(t *testing.T) {
 
 	// A custom ID token lookup.
 	lookups := 0
-	st2, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key.Config(),
+	st2, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key,
 		IDTokenFunc: func(_ context.Context, s shcrkit.Session) (string, error) {
 			lookups++
 			return srv.IDToken(s.UserID)
@@ -281,19 +281,19 @@ func TestSessionTokenExchangeUsesTheRenewedIDToken(t *testing.T) {
 	clk := newFakeClock()
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	t.Cleanup(srv.Close)
-	key := srv.NewClientKey(t)
-	st, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key.Config(), SessionIdle: 3 * time.Hour})
+	key := registerClient(t, srv)
+	st, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key, SessionIdle: 3 * time.Hour})
 	require.NoError(t, err)
 	ctx := context.Background()
 	s := session("555000000001")
-	s.IDToken = srv.NewIDToken(t, s.UserID)
+	s.IDToken = idToken(t, srv, s.UserID)
 	first, err := st.SessionToken(ctx, s)
 	require.NoError(t, err)
 
 	// Past the life of the access token, the refresh token and the first
 	// ID token, the session signs in again and presents a new ID token.
 	clk.Advance(2 * time.Hour)
-	s.IDToken = srv.NewIDToken(t, s.UserID)
+	s.IDToken = idToken(t, srv, s.UserID)
 	second, err := st.SessionToken(ctx, s)
 	require.NoError(t, err)
 	assert.NotEqual(t, first, second)

@@ -49,9 +49,9 @@ func TestSignedJWTClientCredentials(t *testing.T) {
 	clk := newFakeClock()
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	defer srv.Close()
-	key := srv.NewClientKey(t)
+	key := registerClient(t, srv)
 
-	src, err := auth.NewSignedJWTUncached(key.Config())
+	src, err := auth.NewSignedJWTUncached(key)
 	require.NoError(t, err)
 	tok, err := src.Token()
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestSignedJWTClientCredentials(t *testing.T) {
 	assert.Equal(t, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", r.Form.Get("client_assertion_type"))
 	assert.False(t, r.Form.Has("scope"), "no scope unless configured")
 
-	header, claims := parseAssertion(t, r.Form.Get("client_assertion"), "RS512", &key.PrivateKey.PublicKey)
+	header, claims := parseAssertion(t, r.Form.Get("client_assertion"), "RS512", key.PrivateKey.Public())
 	assert.Equal(t, "RS512", header["alg"])
 	assert.Equal(t, "JWT", header["typ"])
 	assert.Equal(t, key.KeyID, header["kid"])
@@ -89,8 +89,8 @@ func TestSignedJWTClientCredentials(t *testing.T) {
 func TestSignedJWTFreshJTIEachRequest(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()
-	key := srv.NewClientKey(t)
-	src, err := auth.NewSignedJWTUncached(key.Config())
+	key := registerClient(t, srv)
+	src, err := auth.NewSignedJWTUncached(key)
 	require.NoError(t, err)
 
 	seen := map[string]bool{}
@@ -110,14 +110,14 @@ func TestSignedJWTAssertionLifetime(t *testing.T) {
 	clk := newFakeClock()
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	defer srv.Close()
-	key := srv.NewClientKey(t)
-	cfg := key.Config()
+	key := registerClient(t, srv)
+	cfg := key
 	cfg.AssertionLifetime = 90 * time.Second
 	src, err := auth.NewSignedJWTUncached(cfg)
 	require.NoError(t, err)
 	a, err := src.Assertion()
 	require.NoError(t, err)
-	_, claims := parseAssertion(t, a, "RS512", &key.PrivateKey.PublicKey)
+	_, claims := parseAssertion(t, a, "RS512", key.PrivateKey.Public())
 	assert.Equal(t, int64(90), claimInt(t, claims, "exp")-claimInt(t, claims, "iat"))
 }
 
@@ -158,8 +158,8 @@ func TestSignedJWTAlgorithms(t *testing.T) {
 func TestSignedJWTPlatformRefusesOtherAlgorithms(t *testing.T) {
 	srv := authtest.NewServer()
 	defer srv.Close()
-	key := srv.NewClientKey(t)
-	cfg := key.Config()
+	key := registerClient(t, srv)
+	cfg := key
 	cfg.Algorithm = auth.RS256
 	src, err := auth.NewSignedJWTUncached(cfg)
 	require.NoError(t, err)

@@ -31,7 +31,8 @@ func TestLoadDirectoryFile(t *testing.T) {
 	rk, ek := testKeys(t)
 	tokens := authtest.NewServer()
 	defer tokens.Close()
-	app := tokens.NewClientKey(t)
+	app, err := tokens.RegisterClient()
+	require.NoError(t, err)
 
 	dir := t.TempDir()
 	writePEMKey(t, dir, "assertion.pem", app.PrivateKey)

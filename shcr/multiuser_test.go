@@ -79,8 +79,9 @@ func TestManyUsersOneApplication(t *testing.T) {
 	w := newWorld(t)
 	policy := multiOrgPolicy(t)
 
-	key := w.Tokens.NewClientKey(t)
-	sessions, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key.Config()})
+	key, err := w.Tokens.RegisterClient()
+	require.NoError(t, err)
+	sessions, err := auth.NewSessionTokenExchange(auth.SessionExchangeConfig{SignedJWTConfig: key})
 	require.NoError(t, err)
 
 	cis2Key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -94,7 +95,7 @@ func TestManyUsersOneApplication(t *testing.T) {
 		r.RoleProfileID = fmt.Sprintf("6661%08d", i)
 		r.Organisation = multiOrgs[i%len(multiOrgs)]
 		r.OrganisationName = "Riverside site " + string(r.Organisation)
-		idToken := cis2IDToken(t, cis2Key, r.UserID, w.Tokens.Now())
+		idToken := cis2IDToken(t, cis2Key, r.UserID, time.Now())
 		all[i] = user{req: r, session: shcrkit.Session{ID: fmt.Sprintf("session-%04d", i), UserID: r.UserID, Organisation: r.Organisation, RoleProfileID: r.RoleProfileID, IDToken: idToken}, records: i%every == 0}
 		bySubject[r.UserID] = &all[i]
 	}

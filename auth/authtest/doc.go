@@ -5,13 +5,14 @@
 //
 // NewServer starts a Server on a loopback address; NewUnstartedServer
 // returns one to start later. Register an application's public key under
-// its API key and kid, or let NewClientKey generate, register and return
-// a key pair with a ready-made auth.SignedJWTConfig:
+// its API key and kid, or let RegisterClient generate and register a key
+// pair and return a ready-made auth.SignedJWTConfig:
 //
 //	srv := authtest.NewServer()
 //	defer srv.Close()
-//	key := srv.NewClientKey(t)
-//	ts, err := auth.NewSignedJWT(key.Config())
+//	cfg, err := srv.RegisterClient()
+//	...
+//	ts, err := auth.NewSignedJWT(cfg)
 //
 // # What it checks
 //
@@ -24,21 +25,22 @@
 // "message_id"}.
 //
 // It supports the client-credentials grant, the token exchange of a CIS2
-// ID token (NewIDToken makes one) and the refresh-token grant,
+// ID token (IDToken makes one) and the refresh-token grant,
 // authenticated by a client assertion or, as on the platform, by
 // client_id and a client_secret set with RegisterSecret.
 //
 // # Checking tokens elsewhere
 //
-// Access tokens are random and opaque. Validate, or the function that
-// Validator returns, tells another fake whether a bearer token was issued
-// here and is still valid; Introspect says to whom.
+// Access tokens are random and opaque. Validate tells another fake
+// whether a bearer token was issued here and is still valid (pass
+// srv.Validate to its WithTokenValidator); Introspect says to whom.
 //
 // # Observing and breaking it
 //
 // Requests returns a copy of every token request received, with its form
-// and outcome. FailNext makes the next requests fail with a chosen status
-// and error. WithClock shares a clock with the code under test so that
+// and outcome. InjectFault, as on every fake, makes the next requests fail
+// with a chosen status and OAuth error (a Fault), or go slow, hang or
+// break off. WithClock shares a clock with the code under test so that
 // token lifetimes pass without waiting; WithTokenLifetime shortens them.
 //
 // # Where it differs from the platform

@@ -19,12 +19,12 @@ func ExampleServer() {
 	srv := authtest.NewServer(authtest.WithClock(clock))
 	defer srv.Close()
 
-	key, err := srv.GenerateClientKey() // NewClientKey(t) in a test
+	app, err := srv.RegisterClient()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	ts, err := auth.NewSignedJWT(key.Config())
+	ts, err := auth.NewSignedJWT(app)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,21 +48,22 @@ func ExampleServer() {
 }
 
 // Injecting a failure of the token endpoint.
-func ExampleServer_FailNext() {
+func ExampleServer_InjectFault() {
 	srv := authtest.NewServer()
 	defer srv.Close()
-	key, err := srv.GenerateClientKey()
+	app, err := srv.RegisterClient()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	ts, err := auth.NewSignedJWT(key.Config())
+	ts, err := auth.NewSignedJWT(app)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 
-	srv.FailNext(1, http.StatusServiceUnavailable, "server_error", "maintenance")
+	srv.InjectFault(http.MethodPost, "/oauth2/token", 1,
+		authtest.Fault{Status: http.StatusServiceUnavailable, Code: "server_error", Diagnostics: "maintenance"})
 	_, err = ts.Token()
 	var te *auth.TokenError
 	if errors.As(err, &te) {

@@ -54,7 +54,7 @@ func TestRegisterJWKS(t *testing.T) {
 		key any
 		alg auth.Algorithm
 	}{{"rsa-1", rk, auth.RS512}, {"ec-1", ek, auth.ES256}} {
-		cfg := auth.SignedJWTConfig{APIKey: "tester-app", KeyID: tt.kid, TokenURL: srv.TokenURL(), HTTPClient: srv.Client(), Algorithm: tt.alg}
+		cfg := auth.SignedJWTConfig{APIKey: "tester-app", KeyID: tt.kid, TokenURL: srv.TokenURL(), HTTPClient: srv.HTTPClient(), Algorithm: tt.alg}
 		switch k := tt.key.(type) {
 		case *rsa.PrivateKey:
 			cfg.PrivateKey = k
@@ -126,13 +126,13 @@ func TestAudienceAsCalledThroughProxy(t *testing.T) {
 		pr.SetXForwarded()
 	}})
 	defer front.Close()
-	k := srv.NewClientKey(t)
+	k := registerClient(t, srv)
 	for _, tt := range []struct {
 		aud  string
 		want bool
-	}{{front.URL + authtest.TokenPath, true}, {srv.TokenURL(), true}, {"http://elsewhere.example" + authtest.TokenPath, false}} {
-		cfg := k.Config()
-		cfg.TokenURL, cfg.HTTPClient = front.URL+authtest.TokenPath, front.Client()
+	}{{front.URL + "/oauth2/token", true}, {srv.TokenURL(), true}, {"http://elsewhere.example" + "/oauth2/token", false}} {
+		cfg := k
+		cfg.TokenURL, cfg.HTTPClient = front.URL+"/oauth2/token", front.Client()
 		cfg.Audience = tt.aud
 		ts, err := auth.NewSignedJWT(cfg)
 		require.NoError(t, err)

@@ -21,15 +21,21 @@ import (
 	"github.com/shcrkit/shcrkit/internal/fake"
 )
 
-// TokenPath is the path of the token endpoint on the fake, as on the NHS
+// tokenPath is the path of the token endpoint on the fake, as on the NHS
 // API platform.
-const TokenPath = "/oauth2/token"
+const tokenPath = "/oauth2/token"
 
-// Defaults of the fake, as the NHS API platform answers.
+// The fake's lifetimes by default, as the NHS API platform answers.
 const (
-	DefaultTokenLifetime        = 599 * time.Second
-	DefaultRefreshTokenLifetime = 3599 * time.Second
+	defaultTokenLifetime        = 599 * time.Second
+	defaultRefreshTokenLifetime = 3599 * time.Second
 )
+
+// Fault is a failure to inject with InjectFault: for the token endpoint,
+// Status with Code the OAuth error code (server_error, invalid_grant, ...)
+// and Diagnostics its error_description, answered as the platform shapes
+// an error and recorded in Requests like any other answer.
+type Fault = fake.Fault
 
 // Errors of Validate and Introspect. They never contain the token.
 var (
@@ -58,8 +64,10 @@ var (
 //
 // Like httptest.Server it listens on a loopback address once started; URL
 // is its root, http://127.0.0.1:port. It is built on the same base as the
-// other fakes, which gives it Start, Close, Handler, HTTPClient,
-// SetLatency and Connections.
+// other fakes, which gives it Start, Close, Handler, HTTPClient (the
+// client to call it with), SetLatency, Connections, and InjectFault and
+// ClearFaults, with paths from the root (the token endpoint is
+// /oauth2/token).
 type Server struct {
 	*fake.Server
 
@@ -71,7 +79,6 @@ type Server struct {
 	tokens   map[string]TokenInfo
 	refresh  map[string]refreshGrant
 	requests []Request
-	faults   []fault
 }
 
 type client struct {
@@ -84,12 +91,6 @@ type refreshGrant struct {
 	subject string
 	count   int
 	expiry  time.Time
-}
-
-type fault struct {
-	left        int
-	status      int
-	code, descr string
 }
 
 // TokenInfo describes an access token the fake issued.
@@ -216,8 +217,8 @@ func NewServer(opts ...Option) *Server {
 func NewUnstartedServer(opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg: config{
-			lifetime:        DefaultTokenLifetime,
-			refreshLifetime: DefaultRefreshTokenLifetime,
+			lifetime:        defaultTokenLifetime,
+			refreshLifetime: defaultRefreshTokenLifetime,
 			algs:            map[string]bool{string(auth.RS512): true},
 		},
 		clients: map[string]*client{},
@@ -235,7 +236,8 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.cfg.Now = s.cfg.Clock()
-	s.Server = fake.New(s.cfg.Settings, fake.Spec{Handler: http.HandlerFunc(s.serveHTTP)})
+	s.Server = fake.New(s.cfg.Settings, fake.Spec{Handler: http.HandlerFunc(s.serveHTTP),
+		Middleware: &fake.Middleware{WriteFault: s.writeFault}})
 	return s, nil
 }
 
@@ -247,15 +249,9 @@ func (s *Server) ResetRequests() {
 	s.requests = nil
 }
 
-// Client returns an HTTP client for the fake.
-func (s *Server) Client() *http.Client { return s.HTTPClient() }
-
-// TokenURL is the token endpoint, URL + TokenPath: the aud that client
-// assertions must carry.
-func (s *Server) TokenURL() string { return s.URL + TokenPath }
-
-// Now returns the time on the fake's clock.
-func (s *Server) Now() time.Time { return s.cfg.Now() }
+// TokenURL is the token endpoint, URL + "/oauth2/token": the aud that
+// client assertions must carry.
+func (s *Server) TokenURL() string { return s.URL + tokenPath }
 
 // Register adds, or replaces, the public key kid of the application
 // apiKey. pub is an *rsa.PublicKey or *ecdsa.PublicKey; a private key of
@@ -301,25 +297,6 @@ func (s *Server) clientLocked(apiKey string) *client {
 		s.clients[apiKey] = c
 	}
 	return c
-}
-
-// FailNext makes the next n token requests fail with status and the OAuth
-// error code and description, before any other check. Calls queue up.
-func (s *Server) FailNext(n, status int, code, description string) {
-	if n <= 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{left: n, status: status, code: code, descr: description})
-}
-
-// ClearFailures removes the failures FailNext set up that are not used
-// up yet.
-func (s *Server) ClearFailures() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
 }
 
 // Requests returns a copy of the token requests received so far, oldest
@@ -386,12 +363,12 @@ func unauthorized(descr string) *oauthError {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != TokenPath {
+	if r.URL.Path != tokenPath {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such endpoint"})
 		return
 	}
 	now := s.cfg.Now()
-	rec := Request{Time: now, calledURL: fake.CalledOrigin(r) + TokenPath}
+	rec := Request{Time: now, calledURL: fake.CalledOrigin(r) + tokenPath}
 	if r.Method != http.MethodPost {
 		s.answerError(w, &rec, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", descr: "the token endpoint takes POST only"})
 		return
@@ -403,11 +380,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Form = cloneValues(r.PostForm)
 	rec.GrantType = r.PostForm.Get("grant_type")
-
-	if f, ok := s.takeFault(); ok {
-		s.answerError(w, &rec, &oauthError{status: f.status, code: f.code, descr: f.descr})
-		return
-	}
 
 	var (
 		body map[string]any
@@ -434,18 +406,25 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-func (s *Server) takeFault() (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return fault{}, false
+// writeFault answers an injected fault with a Status as the platform
+// answers an error, and records it as a token request.
+func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f fake.Fault) {
+	rec := Request{Time: s.cfg.Now()}
+	if r.Method == http.MethodPost && r.ParseForm() == nil {
+		rec.Form = cloneValues(r.PostForm)
+		rec.GrantType = r.PostForm.Get("grant_type")
 	}
-	f := s.faults[0]
-	s.faults[0].left--
-	if s.faults[0].left <= 0 {
-		s.faults = s.faults[1:]
+	code, descr := f.Code, f.Diagnostics
+	if code == "" {
+		code = "invalid_request"
+		if f.Status >= 500 {
+			code = "server_error"
+		}
 	}
-	return f, true
+	if descr == "" {
+		descr = "injected fault"
+	}
+	s.answerError(w, &rec, &oauthError{status: f.Status, code: code, descr: descr})
 }
 
 func (s *Server) answerError(w http.ResponseWriter, rec *Request, e *oauthError) {

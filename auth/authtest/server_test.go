@@ -17,6 +17,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/auth/authtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,7 +42,7 @@ type answer struct {
 
 func post(t *testing.T, srv *authtest.Server, form url.Values) answer {
 	t.Helper()
-	resp, err := srv.Client().PostForm(srv.TokenURL(), form)
+	resp, err := srv.HTTPClient().PostForm(srv.TokenURL(), form)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
@@ -60,8 +61,25 @@ type signer struct {
 }
 
 func newSigner(t *testing.T, srv *authtest.Server, clk *fakeClock) signer {
-	k := srv.NewClientKey(t)
-	return signer{srv: srv, clk: clk, apiKey: k.APIKey, kid: k.KeyID, key: k.PrivateKey}
+	k := registerClient(t, srv)
+	return signer{srv: srv, clk: clk, apiKey: k.APIKey, kid: k.KeyID, key: k.PrivateKey.(*rsa.PrivateKey)}
+}
+
+// registerClient registers a new application with srv and returns its
+// signed-JWT configuration.
+func registerClient(t testing.TB, srv *authtest.Server) auth.SignedJWTConfig {
+	t.Helper()
+	cfg, err := srv.RegisterClient()
+	require.NoError(t, err)
+	return cfg
+}
+
+// fakeIDToken returns a fake CIS2 ID token for subject from srv.
+func fakeIDToken(t testing.TB, srv *authtest.Server, subject string) string {
+	t.Helper()
+	tok, err := srv.IDToken(subject)
+	require.NoError(t, err)
+	return tok
 }
 
 // assertion signs claims and header as the platform wants them, after
@@ -249,12 +267,12 @@ func TestGrantTypesAndRouting(t *testing.T) {
 	assert.Equal(t, 400, a.status)
 	assert.Equal(t, "unsupported_grant_type", a.body["error"])
 
-	resp, err := srv.Client().Get(srv.TokenURL())
+	resp, err := srv.HTTPClient().Get(srv.TokenURL())
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 
-	resp, err = srv.Client().Get(srv.URL + "/oauth2/authorize")
+	resp, err = srv.HTTPClient().Get(srv.URL + "/oauth2/authorize")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
@@ -262,19 +280,24 @@ func TestGrantTypesAndRouting(t *testing.T) {
 	assert.Equal(t, 3, len(srv.Requests()), "token endpoint calls are recorded, other paths are not")
 }
 
-func TestFailNext(t *testing.T) {
+func TestInjectFaultAnswersAsThePlatform(t *testing.T) {
 	clk := newFakeClock()
 	srv := authtest.NewServer(authtest.WithClock(clk.Now))
 	defer srv.Close()
 	s := newSigner(t, srv, clk)
-	srv.FailNext(2, http.StatusServiceUnavailable, "server_error", "maintenance")
-	srv.FailNext(1, http.StatusTooManyRequests, "rate_limited", "slow down")
-	srv.FailNext(0, 500, "ignored", "n <= 0 adds nothing")
+	srv.InjectFault("", "", 2, authtest.Fault{Status: http.StatusServiceUnavailable, Code: "server_error", Diagnostics: "maintenance"})
+	srv.InjectFault("", "", 1, authtest.Fault{Status: http.StatusTooManyRequests, Code: "rate_limited", Diagnostics: "slow down"})
+	srv.InjectFault("", "", 0, authtest.Fault{Status: 500, Code: "ignored", Diagnostics: "n == 0 adds nothing"})
 
 	var statuses []int
-	for range 4 {
+	for i := range 4 {
 		a := post(t, srv, clientCredentials(s.assertion(t, jwt.SigningMethodRS512, s.key, nil)))
 		statuses = append(statuses, a.status)
+		if i == 0 {
+			assert.Equal(t, "server_error", a.body["error"])
+			assert.Equal(t, "maintenance", a.body["error_description"])
+			assert.NotEmpty(t, a.body["message_id"])
+		}
 	}
 	assert.Equal(t, []int{503, 503, 429, 200}, statuses)
 	reqs := srv.Requests()
@@ -388,7 +411,7 @@ func TestTokenExchangeAndRefresh(t *testing.T) {
 	defer srv.Close()
 	s := newSigner(t, srv, clk)
 	require.NoError(t, srv.RegisterSecret(s.apiKey, "secret-1"))
-	idToken := srv.NewIDToken(t, "555254240100")
+	idToken := fakeIDToken(t, srv, "555254240100")
 
 	a := post(t, srv, exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), idToken))
 	require.Equal(t, 200, a.status, "%v", a.body)
@@ -449,7 +472,7 @@ func TestRefreshTokenBelongsToItsClient(t *testing.T) {
 	defer srv.Close()
 	s := newSigner(t, srv, clk)
 	thief := newSigner(t, srv, clk)
-	a := post(t, srv, exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), srv.NewIDToken(t, "555254240100")))
+	a := post(t, srv, exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), fakeIDToken(t, srv, "555254240100")))
 	require.Equal(t, 200, a.status)
 
 	stolen := post(t, srv, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.body["refresh_token"].(string)},
@@ -495,7 +518,7 @@ func TestSubjectTokenChecks(t *testing.T) {
 		wantStatus int
 		wantDescr  string
 	}{
-		{"fake CIS2 token", exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), srv.NewIDToken(t, "1")), 200, ""},
+		{"fake CIS2 token", exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), fakeIDToken(t, srv, "1")), 200, ""},
 		{"forged token", exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), idToken(nil, forged)), 400, "refused"},
 		{"no subject token", exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), ""), 400, "subject_token is missing"},
 		{"malformed subject token", exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), "abc"), 400, "well-formed"},
@@ -508,7 +531,7 @@ func TestSubjectTokenChecks(t *testing.T) {
 		{"expired", exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil),
 			idToken(func(c jwt.MapClaims) { c["exp"] = clk.Now().Add(-time.Minute).Unix() }, forged)), 400, "expired"},
 		{"wrong subject_token_type", func() url.Values {
-			f := exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), srv.NewIDToken(t, "1"))
+			f := exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), fakeIDToken(t, srv, "1"))
 			f.Set("subject_token_type", "urn:ietf:params:oauth:token-type:access_token")
 			return f
 		}(), 400, "subject_token_type"},
@@ -530,7 +553,7 @@ func TestNumericExpiresIn(t *testing.T) {
 		authtest.WithTokenLifetime(90*time.Second), authtest.WithRefreshTokenLifetime(time.Hour))
 	defer srv.Close()
 	s := newSigner(t, srv, clk)
-	a := post(t, srv, exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), srv.NewIDToken(t, "1")))
+	a := post(t, srv, exchangeForm(s.assertion(t, jwt.SigningMethodRS512, s.key, nil), fakeIDToken(t, srv, "1")))
 	require.Equal(t, 200, a.status)
 	assert.Equal(t, float64(90), a.body["expires_in"])
 	assert.Equal(t, float64(3600), a.body["refresh_token_expires_in"])
@@ -576,7 +599,7 @@ func TestConcurrentRequests(t *testing.T) {
 	tokens := make([]string, n)
 	for i := range n {
 		wg.Go(func() {
-			resp, err := srv.Client().PostForm(srv.TokenURL(), forms[i])
+			resp, err := srv.HTTPClient().PostForm(srv.TokenURL(), forms[i])
 			if !assert.NoError(t, err) {
 				return
 			}

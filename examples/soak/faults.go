@@ -9,6 +9,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/auth/authtest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 )
@@ -92,11 +93,11 @@ var schedule = []fault{
 		stop: func(h *harness) { h.world.Region(downRegion).ClearFaults(); h.world.Proxy.ClearFaults() }},
 	{kind: "token endpoint failing",
 		start: func(h *harness) {
-			h.world.Tokens.FailNext(1_000_000, http.StatusServiceUnavailable, "temporarily_unavailable", "injected")
+			h.world.Tokens.InjectFault("", "", -1, authtest.Fault{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable"})
 			// A 401 makes the SDK drop its cached token and ask again.
 			h.world.PDS.InjectFault("", "", 3, pdstest.Fault{Status: http.StatusUnauthorized})
 		},
-		stop: func(h *harness) { h.world.Tokens.ClearFailures() }},
+		stop: func(h *harness) { h.world.Tokens.ClearFaults() }},
 	{kind: "audit store slow (+200 ms)",
 		start: func(h *harness) { h.sink.slow.Store(int64(200 * time.Millisecond)) },
 		stop:  func(h *harness) { h.sink.slow.Store(0) }},
@@ -157,7 +158,7 @@ func (h *harness) clearFaults() {
 	for _, r := range w.Regions {
 		r.ClearFaults()
 	}
-	w.Tokens.ClearFailures()
+	w.Tokens.ClearFaults()
 	w.PDS.SetLatency(h.cfg.Latency)
 	w.NRL.SetLatency(h.cfg.Latency)
 	h.sink.slow.Store(0)

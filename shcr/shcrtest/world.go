@@ -160,7 +160,7 @@ func NewWorld() (w *World, err error) {
 		return nil, err
 	}
 	w.TokenSource, err = auth.NewSignedJWT(auth.SignedJWTConfig{APIKey: apiKey, TokenURL: w.Tokens.TokenURL(), KeyID: kid,
-		PrivateKey: appKey, HTTPClient: w.Tokens.Client()})
+		PrivateKey: appKey, HTTPClient: w.Tokens.HTTPClient()})
 	if err != nil {
 		return nil, err
 	}

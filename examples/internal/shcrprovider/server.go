@@ -270,11 +270,11 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 	}
 	// Brackenfield is an application of its own at the token endpoint,
 	// with its own access tokens for the NRL.
-	key, err := w.Tokens.GenerateClientKey()
+	appCfg, err := w.Tokens.RegisterClient()
 	if err != nil {
 		return nil, err
 	}
-	own, err := auth.NewSignedJWT(key.Config())
+	own, err := auth.NewSignedJWT(appCfg)
 	if err != nil {
 		return nil, err
 	}
