@@ -37,7 +37,7 @@
 //
 // # Tables
 //
-// In the schema (WithSchema, default DefaultSchema):
+// In the schema (WithSchema, default shcrkit_audit):
 //
 //	events        one row per event: seq, the record (the Merkle leaf's
 //	              data, as audit.AppendRecord writes it), the tlog stored

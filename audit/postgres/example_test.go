@@ -8,6 +8,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/investigation"
 	"github.com/shcrkit/shcrkit/audit/postgres"
 )
 
@@ -38,7 +39,7 @@ func Example() {
 	}
 
 	// A patient asks who looked at their record: the read is audited too.
-	report, err := store.PatientAccessReport(ctx, clinician, "9434765919", time.Time{}, time.Time{})
+	report, err := investigation.QueryAccessReport(ctx, store, clinician, "9434765919", time.Time{}, time.Time{})
 	if err != nil {
 		fmt.Println(err)
 		return

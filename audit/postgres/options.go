@@ -1,29 +1,21 @@
 package postgres
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"time"
 
 	"github.com/shcrkit/shcrkit/audit"
-	"github.com/shcrkit/shcrkit/audit/investigation"
 	"golang.org/x/mod/sumdb/note"
 )
 
-// Defaults of a Store.
+// Defaults of a Store, documented on the options that change them.
 const (
-	// DefaultSchema is the PostgreSQL schema that holds the store's tables.
-	DefaultSchema = "shcrkit_audit"
-	// DefaultMaxBatch is the most events one transaction commits.
-	DefaultMaxBatch = 1024
-	// DefaultMaxConns is the size of the pool that queries, proofs and
-	// checkpoints use (writes have a connection of their own).
-	DefaultMaxConns = 4
-	// DefaultStatementTimeout bounds every statement, including the wait
-	// for the append lock that orders the writers of all instances.
-	DefaultStatementTimeout = 30 * time.Second
+	defaultSchema           = "shcrkit_audit"
+	defaultMaxBatch         = 1024
+	defaultMaxConns         = 4
+	defaultStatementTimeout = 30 * time.Second
 )
 
 // An Option configures Open. Options check their input and make Open
@@ -43,17 +35,16 @@ type config struct {
 	checkpointEvery  time.Duration
 	now              func() time.Time
 	logger           *slog.Logger
-	review           investigation.ReviewConfig
 	onCheckpoint     func(audit.Checkpoint)
 }
 
 func defaultConfig() config {
 	return config{
-		schema:           DefaultSchema,
+		schema:           defaultSchema,
 		origin:           "shcrkit.audit",
-		maxBatch:         DefaultMaxBatch,
-		maxConns:         DefaultMaxConns,
-		statementTimeout: DefaultStatementTimeout,
+		maxBatch:         defaultMaxBatch,
+		maxConns:         defaultMaxConns,
+		statementTimeout: defaultStatementTimeout,
 		checkpointEvery:  time.Second,
 		now:              time.Now,
 		logger:           slog.New(slog.DiscardHandler),
@@ -70,7 +61,7 @@ func invalid(format string, args ...any) error {
 }
 
 // WithSchema sets the PostgreSQL schema that holds the store's tables
-// (default DefaultSchema): a lower-case identifier. Every instance that
+// (default shcrkit_audit): a lower-case identifier. Every instance that
 // shares an audit trail must name the same schema.
 func WithSchema(name string) Option {
 	return func(c *config) error {
@@ -138,7 +129,7 @@ func WithTablespace(name string) Option {
 }
 
 // WithMaxBatch sets the most events one transaction commits (default
-// DefaultMaxBatch). 1 commits every event on its own, which is slower by
+// 1024). 1 commits every event on its own, which is slower by
 // an order of magnitude under concurrency and is there as a baseline.
 func WithMaxBatch(n int) Option {
 	return func(c *config) error {
@@ -151,7 +142,7 @@ func WithMaxBatch(n int) Option {
 }
 
 // WithMaxConns sets the size of the connection pool for queries, proofs,
-// checkpoints and Verify (default DefaultMaxConns). Writes use one more
+// checkpoints and Verify (default 4). Writes use one more
 // connection of their own, so that readers can never starve them.
 func WithMaxConns(n int) Option {
 	return func(c *config) error {
@@ -164,8 +155,9 @@ func WithMaxConns(n int) Option {
 }
 
 // WithStatementTimeout bounds every statement the store runs (default
-// DefaultStatementTimeout), the wait for the append lock included; a write
-// that runs past it fails with ErrTimeout and is not committed.
+// 30s), the wait for the append lock that orders the writers of all
+// instances included; a write that runs past it fails with ErrTimeout
+// and is not committed.
 func WithStatementTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < time.Millisecond || d > time.Hour {
@@ -208,18 +200,6 @@ func WithLogger(l *slog.Logger) Option {
 			return invalid("nil logger")
 		}
 		c.logger = l
-		return nil
-	}
-}
-
-// WithReview sets how (*Store).Review flags events (see
-// investigation.ReviewConfig).
-func WithReview(cfg investigation.ReviewConfig) Option {
-	return func(c *config) error {
-		if _, err := investigation.Review(context.Background(), func(func(audit.Event, error) bool) {}, cfg); err != nil {
-			return err
-		}
-		c.review = cfg
 		return nil
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
-	"github.com/shcrkit/shcrkit/audit/investigation"
 )
 
 // queryPage is how many events one statement of a query fetches: a
@@ -186,17 +185,4 @@ func (s *Store) readEvent(ctx context.Context, reader shcrkit.Requester, f audit
 		RequestID:     id,
 		CorrelationID: shcrkit.CorrelationID(ctx),
 	}
-}
-
-// PatientAccessReport queries the store for every access to patient's
-// record in [from, to) (zero times leave that end open), on behalf of
-// reader (an audited read), and builds the report.
-func (s *Store) PatientAccessReport(ctx context.Context, reader shcrkit.Requester, patient shcrkit.NHSNumber, from, to time.Time) (*investigation.AccessReport, error) {
-	return investigation.QueryAccessReport(ctx, s, reader, patient, from, to)
-}
-
-// Review queries the store with f on behalf of reader (an audited read)
-// and flags what it finds with the rules set by WithReview.
-func (s *Store) Review(ctx context.Context, reader shcrkit.Requester, f audit.Filter) ([]investigation.Flag, error) {
-	return investigation.QueryReview(ctx, s, reader, f, s.cfg.review)
 }

@@ -166,13 +166,13 @@ func TestReportAndReviewSameAsTheEmbeddedLog(t *testing.T) {
 	}
 	want, err := investigation.QueryAccessReport(ctx, log, officer(), patientA, time.Time{}, time.Time{})
 	require.NoError(t, err)
-	got, err := s.PatientAccessReport(ctx, officer(), patientA, time.Time{}, time.Time{})
+	got, err := investigation.QueryAccessReport(ctx, s, officer(), patientA, time.Time{}, time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, want.Markdown(), got.Markdown())
 
 	wantFlags, err := investigation.QueryReview(ctx, log, officer(), audit.Filter{}, investigation.ReviewConfig{})
 	require.NoError(t, err)
-	gotFlags, err := s.Review(ctx, officer(), audit.Filter{})
+	gotFlags, err := investigation.QueryReview(ctx, s, officer(), audit.Filter{}, investigation.ReviewConfig{})
 	require.NoError(t, err)
 	assert.NotEmpty(t, gotFlags)
 	assert.Equal(t, wantFlags, gotFlags)
