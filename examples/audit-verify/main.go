@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("audit-verify", stderr)
 	dir := fs.String("dir", "", "audit log directory (this or -postgres is required)")
 	dsn := fs.String("postgres", "", "PostgreSQL connection string of an audit/postgres store (this or -dir is required)")
-	schema := fs.String("schema", postgres.DefaultSchema, "with -postgres: the store's schema")
+	schema := fs.String("schema", "", "with -postgres: the store's schema (default: the store's default, shcrkit_audit)")
 	checkpoint := fs.String("checkpoint", "", "a signed checkpoint of this log kept elsewhere, to prove nothing it covered changed")
 	key := fs.String("key", "", "the log's verifier key as recorded elsewhere; the checkpoint is then checked with it alone")
 	patient := fs.String("patient", "", "NHS number: print who accessed this patient's record")
@@ -208,7 +208,11 @@ func (l embedded) Size(context.Context) (uint64, error) { return l.Log.Size(), n
 // (which must exist: nothing is created).
 func openTrail(ctx context.Context, stdout io.Writer, dir, dsn, schema string) (trail, error) {
 	if dsn != "" {
-		store, err := postgres.Open(ctx, dsn, postgres.WithSchema(schema), postgres.WithoutMigrate())
+		opts := []postgres.Option{postgres.WithoutMigrate()}
+		if schema != "" {
+			opts = append(opts, postgres.WithSchema(schema))
+		}
+		store, err := postgres.Open(ctx, dsn, opts...)
 		if err != nil {
 			return nil, err
 		}
