@@ -41,7 +41,7 @@ func ExampleClient_Search() {
 func ExampleClient_Create() {
 	srv := nrlstest.NewServer()
 	defer srv.Close()
-	producer, err := srv.ProducerClient(nrlstest.CustodianWest)
+	producer, err := nrls.NewClient(srv.URL+nrls.ProducerPath, nrls.WithHTTPClient(srv.HTTPClient()), nrls.WithEndUserOrganisation(nrlstest.CustodianWest))
 	if err != nil {
 		log.Fatal(err)
 	}

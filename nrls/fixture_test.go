@@ -78,7 +78,8 @@ func consumer(t testing.TB, srv *nrlstest.Server, opts ...nrls.Option) *nrls.Cli
 
 func producer(t testing.TB, srv *nrlstest.Server, ods shcrkit.ODSCode, opts ...nrls.Option) *nrls.Client {
 	t.Helper()
-	c, err := srv.ProducerClient(ods, opts...)
+	c, err := nrls.NewClient(srv.URL+nrls.ProducerPath,
+		append([]nrls.Option{nrls.WithHTTPClient(srv.HTTPClient()), nrls.WithEndUserOrganisation(ods)}, opts...)...)
 	require.NoError(t, err)
 	return c
 }

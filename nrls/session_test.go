@@ -17,7 +17,7 @@ import (
 
 func TestClientWithoutOrganisationTakesTheSessions(t *testing.T) {
 	srv := newFake(t)
-	c, err := srv.SessionClient()
+	c, err := nrls.NewClient(srv.URL+nrls.ConsumerPath, nrls.WithHTTPClient(srv.HTTPClient()))
 	require.NoError(t, err)
 	assert.Empty(t, c.EndUserOrganisation())
 
@@ -76,7 +76,7 @@ func TestFakeRefusesATokenOfAnotherOrganisation(t *testing.T) {
 	srv := newFake(t)
 	srv.BindToken("token-rx1", nrlstest.TokenIdentity{UserID: "555000000001", Organisation: "RX1"})
 	search := func(tok string, org shcrkit.ODSCode) error {
-		c, err := srv.SessionClient(nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})))
+		c, err := nrls.NewClient(srv.URL+nrls.ConsumerPath, nrls.WithHTTPClient(srv.HTTPClient()), nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})))
 		require.NoError(t, err)
 		_, err = c.Search(shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: org}), pdstest.PatientNormal)
 		return err

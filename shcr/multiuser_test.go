@@ -118,7 +118,7 @@ func TestManyUsersOneApplication(t *testing.T) {
 	// One application: one PDS client, one NRL client, one journey client.
 	trace, err := w.PDS.NewClient(pds.WithTokenSource(sessions))
 	require.NoError(t, err)
-	locate, err := w.NRL.SessionClient(nrls.WithTokenSource(sessions))
+	locate, err := nrls.NewClient(w.NRL.URL+nrls.ConsumerPath, nrls.WithHTTPClient(w.NRL.HTTPClient()), nrls.WithTokenSource(sessions))
 	require.NoError(t, err)
 	journey := newJourney(t, w, audittest.NewRecorder(), func(c *shcr.Config) {
 		c.PDS, c.NRL, c.Policy = trace, locate, policy

@@ -38,7 +38,7 @@ func TestJourneyTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	cfg.PDS, err = w.PDS.NewClient(pds.WithTokenSource(w.TokenSource), pds.WithTelemetry(tp, mp))
 	require.NoError(t, err)
-	cfg.NRL, err = w.NRL.SessionClient(nrls.WithTokenSource(w.TokenSource), nrls.WithTelemetry(tp, mp))
+	cfg.NRL, err = nrls.NewClient(w.NRL.URL+nrls.ConsumerPath, nrls.WithHTTPClient(w.NRL.HTTPClient()), nrls.WithTokenSource(w.TokenSource), nrls.WithTelemetry(tp, mp))
 	require.NoError(t, err)
 	cfg.TracerProvider, cfg.MeterProvider = tp, mp
 	c, err := shcr.New(cfg)

@@ -1,6 +1,7 @@
 package synthetic_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,6 +31,21 @@ func TestSyntheticNHSNumber(t *testing.T) {
 		7: synthetic.PatientInvalidated, 8: synthetic.PatientRedacted, 9: synthetic.PatientMinimal, 999: synthetic.PatientUnknown,
 	} {
 		assert.Equal(t, synthetic.NHSNumber(n), nhs, "number %d", n)
+	}
+}
+
+func TestRegionsShCRs(t *testing.T) {
+	rs := synthetic.Regions()
+	require.Len(t, rs, 4)
+	asids := map[string]bool{}
+	for _, r := range rs {
+		assert.True(t, r.ShCR.Valid(), r.ShCR)
+		assert.NotEmpty(t, r.ShCRName)
+		assert.NotEmpty(t, r.Name)
+		assert.True(t, strings.HasPrefix(r.ShCRBaseURL, "https://") && strings.Contains(r.ShCRBaseURL, ".example"), r.ShCRBaseURL)
+		assert.Len(t, r.ShCRASID, 12)
+		assert.False(t, asids[r.ShCRASID])
+		asids[r.ShCRASID] = true
 	}
 }
 

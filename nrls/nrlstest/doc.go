@@ -10,16 +10,23 @@
 //	c, err := srv.NewClient() // a consumer, for organisation ConsumerODS
 //	ptrs, err := c.Search(ctx, pdstest.PatientNormal)
 //
-// ProducerClient returns a producer client for a custodian. Handler serves
-// the same APIs from another server.
+// Other clients are made as for the real service, with the fake's HTTP
+// client: a producer for a custodian,
+//
+//	nrls.NewClient(srv.URL+nrls.ProducerPath, nrls.WithHTTPClient(srv.HTTPClient()),
+//		nrls.WithEndUserOrganisation(nrlstest.CustodianNorth))
+//
+// or a consumer with no organisation of its own (each call takes it from
+// its session, shcrkit.WithSession) on srv.URL+nrls.ConsumerPath. Handler
+// serves the same APIs from another server.
 //
 // # Seed data
 //
 // The seed pointers are filed under the NHS numbers of pdstest's
 // population (pdstest.Population; the well-known patients are
-// pdstest.PatientNormal and the others), and Custodians lists the shared
-// care records of its four regions (CustodianNorth,
-// CustodianSouth, CustodianEast, CustodianWest). The seed pointers cover
+// pdstest.PatientNormal and the others), and the custodians are the shared
+// care records of its four regions (CustodianNorth, CustodianSouth,
+// CustodianEast, CustodianWest). The seed pointers cover
 // several record types, SSP, direct and in-context retrieval, structured
 // and unstructured content, a restricted (R) and very restricted (V)
 // pointer, a pointer still filed under a superseded NHS number, and

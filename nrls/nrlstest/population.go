@@ -12,7 +12,11 @@ import (
 // population; neither keeps a copy.
 
 // Custodians: the shared care records of the population's regions, the
-// same ODS codes as the HomeShCR of pdstest's people.
+// same ODS codes as the HomeShCR of pdstest's people. Each has a 12-digit
+// ASID (the Ssp-To of its SSP pointers, as the pointers carry it), and its
+// seed pointers lead to a placeholder base URL under the reserved
+// .example domain, https://<name>.example, until Server.Rebase points
+// them elsewhere.
 const (
 	// CustodianNorth is the North Riding Care Record.
 	CustodianNorth = synthetic.ShCRNorth
@@ -29,41 +33,13 @@ const (
 // patient's home region.
 const ConsumerODS shcrkit.ODSCode = "Y90001"
 
-// Custodian describes a shared care record that holds records and keeps
-// their pointers.
-type Custodian struct {
-	// ODS is the shared care record's ODS code.
-	ODS shcrkit.ODSCode
-	// Name is its name.
-	Name string
-	// Region is the region it serves.
-	Region string
-	// BaseURL is where its seed pointers lead until a test rebases them
-	// (see Server.Rebase): a placeholder under the reserved .example
-	// domain. A pointer's URL is BaseURL followed by
-	// "/records/<pointer ID>" (ssp:// instead of https:// for one
-	// retrieved through the Spine Secure Proxy).
-	BaseURL string
-	// ASID is the 12-digit ASID of its system, the Ssp-To of its SSP
-	// pointers.
-	ASID string
-}
-
-// Custodians returns the seed custodians. Each call returns a fresh copy.
-func Custodians() []Custodian {
-	var out []Custodian
+// custodianOf returns the region whose shared care record has this ODS
+// code: its name, ASID and the placeholder base URL of its seed pointers.
+func custodianOf(ods shcrkit.ODSCode) (synthetic.Region, bool) {
 	for _, r := range synthetic.Regions() {
-		out = append(out, Custodian{ODS: r.ShCR, Name: r.ShCRName, Region: r.Name, BaseURL: r.ShCRBaseURL, ASID: r.ShCRASID})
-	}
-	return out
-}
-
-// custodianOf returns the seed custodian with this ODS code.
-func custodianOf(ods shcrkit.ODSCode) (Custodian, bool) {
-	for _, c := range Custodians() {
-		if c.ODS == ods {
-			return c, true
+		if r.ShCR == ods {
+			return r, true
 		}
 	}
-	return Custodian{}, false
+	return synthetic.Region{}, false
 }

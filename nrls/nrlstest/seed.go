@@ -128,7 +128,7 @@ func buildSeed(bases map[shcrkit.ODSCode]string) ([]nrls.Pointer, error) {
 			Created: seedEpoch.Add(time.Duration(i) * time.Hour),
 		}
 		if s.retrieval == nrls.RetrievalSSP {
-			spec.ProviderASID = c.ASID
+			spec.ProviderASID = c.ShCRASID
 		}
 		p, err := nrls.NewPointer(spec)
 		if err != nil {

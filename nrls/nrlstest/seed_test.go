@@ -38,28 +38,13 @@ func TestPopulation(t *testing.T) {
 	assert.Equal(t, pdstest.PatientNormal, synthetic.Numbers()[0], "a fresh copy each call")
 }
 
-func TestCustodians(t *testing.T) {
-	cs := nrlstest.Custodians()
-	require.Len(t, cs, 4)
-	asids := map[string]bool{}
-	for _, c := range cs {
-		assert.True(t, c.ODS.Valid(), c.ODS)
-		assert.NotEmpty(t, c.Name)
-		assert.NotEmpty(t, c.Region)
-		assert.True(t, strings.HasPrefix(c.BaseURL, "https://") && strings.Contains(c.BaseURL, ".example"), c.BaseURL)
-		assert.Len(t, c.ASID, 12)
-		assert.False(t, asids[c.ASID])
-		asids[c.ASID] = true
-	}
-}
-
 // TestSeedPointers checks the seed data covers what tests of the journey
 // need.
 func TestSeedPointers(t *testing.T) {
 	srv := newServer(t)
-	bases := map[shcrkit.ODSCode]nrlstest.Custodian{}
-	for _, c := range nrlstest.Custodians() {
-		bases[c.ODS] = c
+	bases := map[shcrkit.ODSCode]synthetic.Region{}
+	for _, r := range synthetic.Regions() {
+		bases[r.ShCR] = r
 	}
 	custodians := map[shcrkit.ODSCode]int{}
 	types := map[string]bool{}
@@ -80,12 +65,12 @@ func TestSeedPointers(t *testing.T) {
 			retrieval[p.Retrieval] = true
 			formats[p.Format] = true
 			labels[p.Confidentiality] = true
-			host := strings.TrimPrefix(c.BaseURL, "https://")
+			host := strings.TrimPrefix(c.ShCRBaseURL, "https://")
 			if p.Retrieval == nrls.RetrievalSSP {
 				assert.Equal(t, "ssp://"+host+"/records/"+p.ID, p.URL)
-				assert.Equal(t, c.ASID, p.ProviderASID)
+				assert.Equal(t, c.ShCRASID, p.ProviderASID)
 			} else {
-				assert.Equal(t, c.BaseURL+"/records/"+p.ID, p.URL)
+				assert.Equal(t, c.ShCRBaseURL+"/records/"+p.ID, p.URL)
 			}
 			assert.False(t, p.Date.IsZero())
 			assert.NotContains(t, p.URL, string(nhs), "no patient identifier in a URL")

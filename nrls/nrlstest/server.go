@@ -12,6 +12,7 @@ import (
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/ptr"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -40,7 +41,7 @@ type Server struct {
 }
 
 // NewServer starts a fake NRL on a loopback port, seeded with pointers for
-// the synthetic population of pdstest (see Custodians). Like
+// the synthetic population of pdstest (see the package doc). Like
 // httptest.NewServer, which panics when it cannot listen, it panics on an
 // invalid option, since a fake's options are written by the test using
 // it; NewUnstartedServer returns the error instead.
@@ -68,8 +69,8 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.cfg.Now = s.cfg.Clock()
-	for _, c := range Custodians() {
-		s.store.bases[c.ODS] = c.BaseURL
+	for _, r := range synthetic.Regions() {
+		s.store.bases[r.ShCR] = r.ShCRBaseURL
 	}
 	if !s.cfg.noSeed {
 		seed, err := buildSeed(s.store.bases)
@@ -119,26 +120,6 @@ func (s *Server) NewClient(opts ...nrls.Option) (*nrls.Client, error) {
 	}
 	base := []nrls.Option{nrls.WithEndUserOrganisation(ConsumerODS), nrls.WithHTTPClient(s.HTTPClient())}
 	return nrls.NewClient(s.URL+nrls.ConsumerPath, append(base, opts...)...)
-}
-
-// SessionClient returns a consumer client of the fake with no end-user
-// organisation of its own, for an application serving several
-// organisations: each call takes its organisation from the session in its
-// context (shcrkit.WithSession). opts are applied after the fake's HTTP
-// client.
-func (s *Server) SessionClient(opts ...nrls.Option) (*nrls.Client, error) {
-	if s.URL == "" {
-		return nil, fmt.Errorf("%w: the server is not started", ErrInvalidOption)
-	}
-	base := []nrls.Option{nrls.WithHTTPClient(s.HTTPClient())}
-	return nrls.NewClient(s.URL+nrls.ConsumerPath, append(base, opts...)...)
-}
-
-// ProducerClient returns a producer client of the fake for the
-// organisation custodian.
-func (s *Server) ProducerClient(custodian shcrkit.ODSCode, opts ...nrls.Option) (*nrls.Client, error) {
-	base := []nrls.Option{nrls.WithEndUserOrganisation(custodian), nrls.WithHTTPClient(s.HTTPClient())}
-	return nrls.NewClient(s.URL+nrls.ProducerPath, append(base, opts...)...)
 }
 
 // AddPointer files p, which must pass its Validate method; a p without ID gets

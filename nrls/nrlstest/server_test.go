@@ -233,7 +233,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			prod, err := srv.ProducerClient(nrlstest.CustodianNorth)
+			prod, err := nrls.NewClient(srv.URL+nrls.ProducerPath, nrls.WithHTTPClient(srv.HTTPClient()), nrls.WithEndUserOrganisation(nrlstest.CustodianNorth))
 			if err != nil {
 				errs <- err
 				return

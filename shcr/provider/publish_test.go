@@ -31,7 +31,7 @@ func newPublisher(t *testing.T) (*nrlstest.Server, *provider.Publisher) {
 	t.Helper()
 	srv := nrlstest.NewServer()
 	t.Cleanup(srv.Close)
-	nrl, err := srv.ProducerClient(brackenfield, nrls.WithMaxAttempts(1))
+	nrl, err := nrls.NewClient(srv.URL+nrls.ProducerPath, nrls.WithHTTPClient(srv.HTTPClient()), nrls.WithEndUserOrganisation(brackenfield), nrls.WithMaxAttempts(1))
 	require.NoError(t, err)
 	pub, err := provider.NewPublisher(provider.PublisherConfig{NRL: nrl, Custodian: brackenfield, Backoff: func(int) time.Duration { return 0 }})
 	require.NoError(t, err)

@@ -181,17 +181,17 @@ func NewWorld() (w *World, err error) {
 		return nil, err
 	}
 
-	regions := nrlstest.Custodians()
-	regions = append(regions, nrlstest.Custodian{ODS: CustodianKestrel, Name: "Kestrel Sound Care Record",
-		Region: "Kestrel Sound", ASID: "900000000105"})
+	regions := synthetic.Regions()
+	regions = append(regions, synthetic.Region{ShCR: CustodianKestrel, ShCRName: "Kestrel Sound Care Record",
+		Name: "Kestrel Sound", ShCRASID: "900000000105"})
 	var pointers []nrls.Pointer
 	for _, nhs := range synthetic.Numbers() {
 		pointers = append(pointers, w.NRL.Pointers(nhs)...)
 	}
 	var dc shcr.DirectoryConfig
 	for _, c := range regions {
-		ra := regionAuth[c.ODS]
-		ropts := []Option{withName(c.Name), WithASID(c.ASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.Certificate())}
+		ra := regionAuth[c.ShCR]
+		ropts := []Option{withName(c.ShCRName), WithASID(c.ShCRASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.Certificate())}
 		ident := shcr.Identity{Signing: ra.signing, Header: ra.header}
 		switch ra.signing {
 		case auth.RS256, auth.RS512:
@@ -207,7 +207,7 @@ func NewWorld() (w *World, err error) {
 		if ra.header != "" {
 			ropts = append(ropts, withIdentityHeader(ra.header))
 		}
-		s, err := NewUnstartedServer(append(ropts, WithCustodian(c.ODS))...)
+		s, err := NewUnstartedServer(append(ropts, WithCustodian(c.ShCR))...)
 		if err != nil {
 			return nil, err
 		}
@@ -216,14 +216,14 @@ func NewWorld() (w *World, err error) {
 		if err := w.Proxy.AddProvider(s); err != nil {
 			return nil, err
 		}
-		if c.BaseURL != "" {
-			if err := w.NRL.Rebase(c.ODS, s.URL); err != nil {
+		if c.ShCRBaseURL != "" {
+			if err := w.NRL.Rebase(c.ShCR, s.URL); err != nil {
 				return nil, err
 			}
 		}
 		roots := x509.NewCertPool()
 		roots.AddCert(s.Certificate())
-		ep := shcr.Endpoint{Name: c.Name, Custodians: []shcrkit.ODSCode{c.ODS}, BaseURL: s.URL, ASID: c.ASID,
+		ep := shcr.Endpoint{Name: c.ShCRName, Custodians: []shcrkit.ODSCode{c.ShCR}, BaseURL: s.URL, ASID: c.ShCRASID,
 			RootCAs: roots, Identity: ident}
 		if ra.access {
 			ep.TokenSource = w.TokenSource
@@ -286,7 +286,7 @@ func (w *World) Config(sink audit.Sink) (shcr.Config, error) {
 	if err != nil {
 		return shcr.Config{}, err
 	}
-	n, err := w.NRL.SessionClient(nrls.WithTokenSource(w.TokenSource))
+	n, err := nrls.NewClient(w.NRL.URL+nrls.ConsumerPath, nrls.WithHTTPClient(w.NRL.HTTPClient()), nrls.WithTokenSource(w.TokenSource))
 	if err != nil {
 		return shcr.Config{}, err
 	}

@@ -278,7 +278,7 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 	if err != nil {
 		return nil, err
 	}
-	nrl, err := w.NRL.ProducerClient(Custodian, nrls.WithTokenSource(own))
+	nrl, err := nrls.NewClient(w.NRL.URL+nrls.ProducerPath, nrls.WithHTTPClient(w.NRL.HTTPClient()), nrls.WithEndUserOrganisation(Custodian), nrls.WithTokenSource(own))
 	if err != nil {
 		return nil, err
 	}
