@@ -2,10 +2,13 @@ package identitytoken
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -27,6 +30,57 @@ type Check struct {
 	Now func() time.Time
 	// Leeway allows for clock skew when checking iat and exp.
 	Leeway time.Duration
+	// Verified, when set, remembers the tokens that passed, so that a
+	// token presented again (one a consumer reuses within a journey) is
+	// not parsed and its signature not verified again: only its times
+	// and audience are checked anew. A token that fails those is
+	// verified in full, so the answer is the same as without it.
+	Verified *Verified
+}
+
+// Verified holds tokens that passed Check.Verify with their claims, for
+// Check.Verified. It is safe for concurrent use; the zero value is ready.
+type Verified struct {
+	mu     sync.Mutex
+	tokens map[verifiedKey]Claims
+}
+
+// maxVerified bounds the tokens a Verified holds; past it, it starts
+// afresh.
+const maxVerified = 4096
+
+// verifiedKey is a token with what it was verified against.
+type verifiedKey struct {
+	token    string
+	audience string
+	signing  jws.Algorithm
+	key      crypto.PublicKey
+}
+
+// key returns c's cache key for token, or false when c's key cannot be
+// compared (only the public key types Check takes can).
+func (c Check) key(token string) (verifiedKey, bool) {
+	switch c.Key.(type) {
+	case nil, *rsa.PublicKey, *ecdsa.PublicKey:
+		return verifiedKey{token: token, audience: c.Audience, signing: c.Signing, key: c.Key}, true
+	}
+	return verifiedKey{}, false
+}
+
+func (v *Verified) get(k verifiedKey) (Claims, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	c, ok := v.tokens[k]
+	return c, ok
+}
+
+func (v *Verified) put(k verifiedKey, c Claims) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.tokens == nil || len(v.tokens) >= maxVerified {
+		v.tokens = make(map[verifiedKey]Claims)
+	}
+	v.tokens[k] = c
 }
 
 // Verify parses token and checks its signature (or its absence), aud,
@@ -34,16 +88,32 @@ type Check struct {
 // of the GP Connect claims. Every violation is reported at once, joined,
 // each matching ErrInvalid; the text never repeats the token.
 func (c Check) Verify(token string) (Claims, error) {
-	method := c.Signing
-	if method == "" {
-		method = jws.None
+	if c.Verified == nil {
+		return c.verify(token)
 	}
+	k, cacheable := c.key(token)
+	if !cacheable {
+		return c.verify(token)
+	}
+	if claims, ok := c.Verified.get(k); ok && jwt.NewValidator(c.parserOptions()...).Validate(claims) == nil {
+		return claims, nil
+	}
+	claims, err := c.verify(token)
+	if err == nil {
+		c.Verified.put(k, claims)
+	}
+	return claims, err
+}
+
+// parserOptions are the checks of the parser and its validator: the
+// method, exp required and not passed, iat not in the future, aud.
+func (c Check) parserOptions() []jwt.ParserOption {
 	now := time.Now
 	if c.Now != nil {
 		now = c.Now
 	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{string(method)}),
+		jwt.WithValidMethods([]string{string(c.method())}),
 		jwt.WithTimeFunc(now),
 		jwt.WithLeeway(c.Leeway),
 		jwt.WithExpirationRequired(),
@@ -52,8 +122,22 @@ func (c Check) Verify(token string) (Claims, error) {
 	if c.Audience != "" {
 		opts = append(opts, jwt.WithAudience(c.Audience))
 	}
+	return opts
+}
+
+// method is the method tokens must use.
+func (c Check) method() jws.Algorithm {
+	if c.Signing == "" {
+		return jws.None
+	}
+	return c.Signing
+}
+
+// verify is Verify without Verified.
+func (c Check) verify(token string) (Claims, error) {
+	method := c.method()
 	var claims Claims
-	_, err := jwt.NewParser(opts...).ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
+	_, err := jwt.NewParser(c.parserOptions()...).ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
 		if method == jws.None {
 			return jwt.UnsafeAllowNoneSignatureType, nil
 		}

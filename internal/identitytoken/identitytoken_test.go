@@ -143,6 +143,51 @@ func TestIdentityCheckFindsEveryProblem(t *testing.T) {
 	require.ErrorIs(t, err, identitytoken.ErrInvalid, "an unsigned token is refused where a signature is required")
 }
 
+// A token verified once is taken again from Verified with only its
+// times and audience checked anew: past its expiry, under another key or
+// for another audience it gets the same answer as without Verified.
+func TestIdentityCheckVerifiedTokens(t *testing.T) {
+	issued := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	aud := "https://north.example/fhir"
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	tok, err := identitytoken.Sign(auth.RS256, rk, "", identitytoken.New(testRequester(), shcrkit.PurposeDirectCare, aud, "", false, issued))
+	require.NoError(t, err)
+	var v identitytoken.Verified
+	tests := []struct {
+		name  string
+		check identitytoken.Check
+		ok    bool
+	}{
+		{"first time", identitytoken.Check{Audience: aud, Signing: auth.RS256, Key: &rk.PublicKey, Now: func() time.Time { return issued.Add(time.Minute) }}, true},
+		{"again", identitytoken.Check{Audience: aud, Signing: auth.RS256, Key: &rk.PublicKey, Now: func() time.Time { return issued.Add(2 * time.Minute) }}, true},
+		{"expired", identitytoken.Check{Audience: aud, Signing: auth.RS256, Key: &rk.PublicKey, Now: func() time.Time { return issued.Add(6 * time.Minute) }}, false},
+		{"before issue", identitytoken.Check{Audience: aud, Signing: auth.RS256, Key: &rk.PublicKey, Now: func() time.Time { return issued.Add(-time.Minute) }}, false},
+		{"another key", identitytoken.Check{Audience: aud, Signing: auth.RS256, Key: &other.PublicKey, Now: func() time.Time { return issued.Add(time.Minute) }}, false},
+		{"another audience", identitytoken.Check{Audience: "https://south.example/fhir", Signing: auth.RS256, Key: &rk.PublicKey, Now: func() time.Time { return issued.Add(time.Minute) }}, false},
+		{"unsigned expected", identitytoken.Check{Audience: aud, Now: func() time.Time { return issued.Add(time.Minute) }}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, wantErr := tt.check.Verify(tok)
+			cached := tt.check
+			cached.Verified = &v
+			got, err := cached.Verify(tok)
+			if tt.ok {
+				require.NoError(t, wantErr)
+				require.NoError(t, err)
+				assert.Equal(t, want, got)
+				return
+			}
+			require.Error(t, wantErr)
+			require.ErrorIs(t, err, identitytoken.ErrInvalid)
+			assert.Equal(t, wantErr.Error(), err.Error())
+		})
+	}
+}
+
 func testRequester() shcrkit.Requester {
 	return shcrkit.Requester{
 		UserID:           "555021935107",
