@@ -6,10 +6,10 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 )
 
-// ConfidentialitySystem is the HL7 v3 Confidentiality code system in which
+// confidentialitySystem is the HL7 v3 Confidentiality code system in which
 // PDS labels a patient (Patient.meta.security) and the NRL labels a pointer
 // (DocumentReference.securityLabel).
-const ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+const confidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
 // Confidentiality is how closely a patient's record, or one record of
 // theirs, is guarded. It is the one type pds, nrls, rbac, audit and shcr
@@ -54,7 +54,7 @@ func parseConfidentiality(code string) (Confidentiality, error) {
 // confidentialitySystems are the names the v3 Confidentiality code system
 // goes by: the FHIR R4 URL, the older FHIR URL and the HL7 OID.
 var confidentialitySystems = map[string]bool{
-	ConfidentialitySystem:                    true,
+	confidentialitySystem:                    true,
 	"http://hl7.org/fhir/v3/Confidentiality": true,
 	"urn:oid:2.16.840.1.113883.5.25":         true,
 }
@@ -129,7 +129,7 @@ func (c Confidentiality) Valid() bool { return c < numConfidentiality }
 // Coding returns c as a v3 Confidentiality coding, as PDS and the NRL
 // write it.
 func (c Confidentiality) Coding() fhir.Coding {
-	system, code, display := ConfidentialitySystem, c.Code(), c.String()
+	system, code, display := confidentialitySystem, c.Code(), c.String()
 	return fhir.Coding{System: &system, Code: &code, Display: &display}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -77,7 +78,7 @@ func TestConfidentialityOfFailsClosed(t *testing.T) {
 		}
 		return c
 	}
-	const v3 = shcrkit.ConfidentialitySystem
+	const v3 = codesystem.Confidentiality
 	for _, tc := range []struct {
 		name   string
 		labels []fhir.Coding

@@ -6,9 +6,6 @@ import (
 	"log/slog"
 )
 
-// NHSNumberSystem is the FHIR identifier system of NHS numbers.
-const NHSNumberSystem = "https://fhir.nhs.uk/Id/nhs-number"
-
 // ErrInvalidNHSNumber is matched (with errors.Is) by every error that
 // ParseNHSNumber returns.
 var ErrInvalidNHSNumber = errors.New("shcrkit: invalid NHS number")

@@ -5,9 +5,6 @@ import (
 	"strings"
 )
 
-// ODSSystem is the FHIR identifier system of ODS organisation codes.
-const ODSSystem = "https://fhir.nhs.uk/Id/ods-organization-code"
-
 // ODSCode is an Organisation Data Service code naming an organisation: a
 // trust, a practice, a region's shared care record. Codes are upper case
 // letters and digits, 3 to 12 characters.

@@ -4,10 +4,6 @@ import (
 	"fmt"
 )
 
-// ActReasonSystem is the HL7 v3 ActReason code system that purposes of use
-// are expressed in.
-const ActReasonSystem = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
-
 // Purpose is why a professional asks for a patient's record. The zero value
 // is PurposeUnspecified, which no access decision accepts.
 type Purpose uint8

@@ -8,6 +8,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/internal/balp"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 )
 
 // ToFHIR maps an event to an R4 AuditEvent following the IHE Basic Audit
@@ -100,7 +101,7 @@ func ToFHIR(e Event) fhir.AuditEvent {
 	a.OutcomeDesc = balp.NonEmpty(e.Reason)
 	if code := e.Purpose.ActReason(); code != "" {
 		a.PurposeOfEvent = []fhir.CodeableConcept{{Coding: []fhir.Coding{
-			balp.Coding(shcrkit.ActReasonSystem, code, e.Purpose.ActReasonDisplay()),
+			balp.Coding(codesystem.ActReason, code, e.Purpose.ActReasonDisplay()),
 		}}}
 	}
 
@@ -179,7 +180,7 @@ func fhirAgents(e Event) []fhir.AuditEventAgent {
 			Type: &fhir.CodeableConcept{Coding: []fhir.Coding{balp.Coding(balp.SystemRoleClass, "PROV", "healthcare provider")}},
 			Who: &fhir.Reference{
 				Type:       balp.Ptr("Organization"),
-				Identifier: balp.Identifier(shcrkit.ODSSystem, string(r.Organisation)),
+				Identifier: balp.Identifier(codesystem.ODS, string(r.Organisation)),
 				Display:    balp.NonEmpty(r.OrganisationName),
 			},
 			// Without a user (application-restricted access) the
@@ -206,7 +207,7 @@ func purposeOfUse(e Event) []fhir.CodeableConcept {
 	}
 	cc := fhir.CodeableConcept{Text: balp.NonEmpty(e.BreakGlassReason)}
 	if code != "" {
-		cc.Coding = []fhir.Coding{balp.Coding(shcrkit.ActReasonSystem, code, e.Purpose.ActReasonDisplay())}
+		cc.Coding = []fhir.Coding{balp.Coding(codesystem.ActReason, code, e.Purpose.ActReasonDisplay())}
 	}
 	return []fhir.CodeableConcept{cc}
 }
@@ -298,7 +299,7 @@ func fhirEntities(e Event) []fhir.AuditEventEntity {
 	var ents []fhir.AuditEventEntity
 	decision := e.IsDecision()
 	if e.Patient != "" {
-		id := fhir.Identifier{System: balp.Ptr(shcrkit.NHSNumberSystem), Value: balp.Ptr(string(e.Patient))}
+		id := fhir.Identifier{System: balp.Ptr(codesystem.NHSNumber), Value: balp.Ptr(string(e.Patient))}
 		p := fhir.AuditEventEntity{
 			What: &fhir.Reference{Type: balp.Ptr("Patient"), Identifier: &id},
 			Type: balp.Ptr(balp.Coding(balp.SystemEntityType, "1", "Person")),
@@ -442,7 +443,7 @@ func serverReference(e Event) *fhir.Reference {
 	switch {
 	case e.Custodian != "":
 		ref.Type = balp.Ptr("Organization")
-		ref.Identifier = balp.Identifier(shcrkit.ODSSystem, string(e.Custodian))
+		ref.Identifier = balp.Identifier(codesystem.ODS, string(e.Custodian))
 	case e.Endpoint != "":
 		ref.Type = balp.Ptr("Device")
 		ref.Identifier = balp.Identifier(balp.SystemURI, e.Endpoint)

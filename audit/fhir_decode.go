@@ -13,6 +13,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/internal/balp"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 )
 
 // DecodeFHIR reads an AuditEvent written by MarshalFHIR (or ToFHIR) back
@@ -167,7 +168,7 @@ func (d *fhirDecoder) readOutcome(a fhir.AuditEvent) {
 	e.Reason = balp.Str(a.OutcomeDesc)
 	for _, pe := range a.PurposeOfEvent {
 		for _, c := range pe.Coding {
-			if balp.Str(c.System) == shcrkit.ActReasonSystem {
+			if balp.Str(c.System) == codesystem.ActReason {
 				if p, err := shcrkit.ParsePurpose(balp.Str(c.Code)); err == nil {
 					e.Purpose = p
 				}
@@ -318,7 +319,7 @@ func (d *fhirDecoder) readServer(ag fhir.AuditEventAgent) {
 			e.ServerAddress = balp.Str(ag.Network.Address)
 		}
 	}
-	if ag.Who != nil && ag.Who.Identifier != nil && balp.Str(ag.Who.Identifier.System) == shcrkit.ODSSystem {
+	if ag.Who != nil && ag.Who.Identifier != nil && balp.Str(ag.Who.Identifier.System) == codesystem.ODS {
 		e.Custodian = shcrkit.ODSCode(whoID(ag))
 	}
 }

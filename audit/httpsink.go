@@ -11,6 +11,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/version"
 )
 
 // HTTPSink sends each event to a FHIR R4 server as an AuditEvent resource
@@ -95,7 +96,7 @@ func (cfg HTTPConfig) fhirConfig(baseURL string) (fhirhttp.Config, error) {
 	}
 	fc.RetryWaitMax = max(cfg.RetryWaitMax, fc.RetryWaitMin)
 	fc.MaxRetryAfter = fc.RetryWaitMax
-	fc.UserAgent = cmp.Or(cfg.UserAgent, "shcrkit-audit/"+shcrkit.Version)
+	fc.UserAgent = cmp.Or(cfg.UserAgent, "shcrkit-audit/"+version.SDK)
 	return fc, nil
 }
 

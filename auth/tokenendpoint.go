@@ -16,6 +16,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/version"
 	"golang.org/x/oauth2"
 )
 
@@ -86,7 +87,7 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets ...string)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "shcrkit/"+shcrkit.Version)
+	req.Header.Set("User-Agent", "shcrkit/"+version.SDK)
 
 	start := e.now()
 	resp, err := e.client.Do(req)

@@ -110,9 +110,9 @@ func buildResource(s PointerSpec) fhir.DocumentReference {
 	doc := fhir.DocumentReference{
 		Status:    fhir.DocumentReferenceStatusCurrent,
 		Type:      snomedConcept(typ),
-		Subject:   &fhir.Reference{Identifier: identifier(shcrkit.NHSNumberSystem, string(s.NHSNumber))},
-		Custodian: &fhir.Reference{Identifier: identifier(shcrkit.ODSSystem, string(s.Custodian))},
-		Author:    []fhir.Reference{{Identifier: identifier(shcrkit.ODSSystem, string(s.Author))}},
+		Subject:   &fhir.Reference{Identifier: identifier(codesystem.NHSNumber, string(s.NHSNumber))},
+		Custodian: &fhir.Reference{Identifier: identifier(codesystem.ODS, string(s.Custodian))},
+		Author:    []fhir.Reference{{Identifier: identifier(codesystem.ODS, string(s.Author))}},
 		Content: []fhir.DocumentReferenceContent{{
 			Attachment: fhir.Attachment{
 				ContentType: ptr.To(s.ContentType),

@@ -194,7 +194,7 @@ func (p *Pointer) fillView() {
 	d := &p.Resource
 	p.ID = str(d.Id)
 	p.Status = d.Status.Code()
-	if d.Subject != nil && d.Subject.Identifier != nil && str(d.Subject.Identifier.System) == shcrkit.NHSNumberSystem {
+	if d.Subject != nil && d.Subject.Identifier != nil && str(d.Subject.Identifier.System) == codesystem.NHSNumber {
 		if v := str(d.Subject.Identifier.Value); shcrkit.NHSNumber(v).Valid() {
 			p.NHSNumber = shcrkit.NHSNumber(v)
 		}

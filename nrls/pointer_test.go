@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -91,18 +92,18 @@ func TestParsePointerView(t *testing.T) {
 func TestConfidentialityFailsClosed(t *testing.T) {
 	label := func(system, code string) string {
 		return `{"resourceType":"DocumentReference","status":"current","securityLabel":[` +
-			`{"coding":[{"system":"` + shcrkit.ConfidentialitySystem + `","code":"N"}]},` +
+			`{"coding":[{"system":"` + codesystem.Confidentiality + `","code":"N"}]},` +
 			`{"coding":[{"system":"` + system + `","code":"` + code + `"}]}]}`
 	}
 	tests := []struct {
 		name, system, code string
 		want               shcrkit.Confidentiality
 	}{
-		{"known code", shcrkit.ConfidentialitySystem, "R", shcrkit.ConfidentialityRestricted},
-		{"unknown code", shcrkit.ConfidentialitySystem, "X", shcrkit.ConfidentialityVeryRestricted},
-		{"lower-case code", shcrkit.ConfidentialitySystem, "v", shcrkit.ConfidentialityVeryRestricted},
-		{"code with a space", shcrkit.ConfidentialitySystem, "V ", shcrkit.ConfidentialityVeryRestricted},
-		{"empty code", shcrkit.ConfidentialitySystem, "", shcrkit.ConfidentialityVeryRestricted},
+		{"known code", codesystem.Confidentiality, "R", shcrkit.ConfidentialityRestricted},
+		{"unknown code", codesystem.Confidentiality, "X", shcrkit.ConfidentialityVeryRestricted},
+		{"lower-case code", codesystem.Confidentiality, "v", shcrkit.ConfidentialityVeryRestricted},
+		{"code with a space", codesystem.Confidentiality, "V ", shcrkit.ConfidentialityVeryRestricted},
+		{"empty code", codesystem.Confidentiality, "", shcrkit.ConfidentialityVeryRestricted},
 		{"older FHIR system", "http://hl7.org/fhir/v3/Confidentiality", "V", shcrkit.ConfidentialityVeryRestricted},
 		{"OID system", "urn:oid:2.16.840.1.113883.5.25", "R", shcrkit.ConfidentialityRestricted},
 		{"another system", "urn:other", "V", shcrkit.ConfidentialityUnrestricted},

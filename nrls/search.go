@@ -222,9 +222,9 @@ func (c *Client) searchRequest(nhs shcrkit.NHSNumber, count bool, opts []SearchO
 	if q.err != nil {
 		return nil, nil, q.err
 	}
-	b := searchBody{Subject: shcrkit.NHSNumberSystem + "|" + string(nhs), Type: strings.Join(q.types, ","), Category: strings.Join(q.categories, ",")}
+	b := searchBody{Subject: codesystem.NHSNumber + "|" + string(nhs), Type: strings.Join(q.types, ","), Category: strings.Join(q.categories, ",")}
 	if q.custodian != "" {
-		b.Custodian = shcrkit.ODSSystem + "|" + string(q.custodian)
+		b.Custodian = codesystem.ODS + "|" + string(q.custodian)
 	}
 	if count {
 		b.Summary = "count"

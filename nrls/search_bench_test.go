@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
-	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 )
@@ -44,7 +44,7 @@ func BenchmarkSearch(b *testing.B) {
 			b.Fatalf("search: %d pointers, %v", len(ps), err)
 		}
 	}
-	body, _ := json.Marshal(map[string]string{"subject:identifier": shcrkit.NHSNumberSystem + "|" + string(testNHS)})
+	body, _ := json.Marshal(map[string]string{"subject:identifier": codesystem.NHSNumber + "|" + string(testNHS)})
 	url := (srv.URL + nrls.ConsumerPath) + "/DocumentReference/_search"
 	plain := func() {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))

@@ -134,8 +134,8 @@ func validateSubject(v *ValidationError, s *fhir.Reference) {
 	case s.Identifier == nil:
 		v.add("subject.identifier", "is required")
 	default:
-		if str(s.Identifier.System) != shcrkit.NHSNumberSystem {
-			v.add("subject.identifier.system", "must be %q", shcrkit.NHSNumberSystem)
+		if str(s.Identifier.System) != codesystem.NHSNumber {
+			v.add("subject.identifier.system", "must be %q", codesystem.NHSNumber)
 		}
 		if val := str(s.Identifier.Value); val == "" {
 			v.add("subject.identifier.value", "is required")
@@ -167,8 +167,8 @@ func validateOrg(v *ValidationError, field string, r *fhir.Reference) shcrkit.OD
 		v.add(field+".identifier", "is required")
 		return ""
 	}
-	if str(r.Identifier.System) != shcrkit.ODSSystem {
-		v.add(field+".identifier.system", "must be %q", shcrkit.ODSSystem)
+	if str(r.Identifier.System) != codesystem.ODS {
+		v.add(field+".identifier.system", "must be %q", codesystem.ODS)
 	}
 	val := str(r.Identifier.Value)
 	code, err := shcrkit.ParseODSCode(val)
@@ -468,7 +468,7 @@ func validateRelatesTo(v *ValidationError, rels []fhir.DocumentReferenceRelatesT
 func validateSecurityLabel(v *ValidationError, labels []fhir.CodeableConcept) {
 	for i := range labels {
 		for j, c := range labels[i].Coding {
-			if str(c.System) != shcrkit.ConfidentialitySystem {
+			if str(c.System) != codesystem.Confidentiality {
 				continue
 			}
 			if !slices.Contains(confidentialityCodes, str(c.Code)) {

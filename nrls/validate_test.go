@@ -226,7 +226,7 @@ func TestValidateRules(t *testing.T) {
 			d.Context.PracticeSetting.Coding[0].Display = nil
 		}, "context.practiceSetting.coding[0].display"},
 		{"ssp with related but no ASID", func(d *fhir.DocumentReference) {
-			d.Context.Related = []fhir.Reference{{Identifier: &fhir.Identifier{System: s(shcrkit.ODSSystem), Value: s("RNR")}}}
+			d.Context.Related = []fhir.Reference{{Identifier: &fhir.Identifier{System: s(codesystem.ODS), Value: s("RNR")}}}
 		}, "context.related"},
 		{"two ASIDs", func(d *fhir.DocumentReference) {
 			d.Context.Related = append(d.Context.Related, d.Context.Related[0])
@@ -286,10 +286,10 @@ func TestValidateAcceptsServiceVariants(t *testing.T) {
 		{"no retrieval extension", func(d *fhir.DocumentReference) { d.Content[0].Extension = d.Content[0].Extension[:1] }},
 		{"ID of the custodian", func(d *fhir.DocumentReference) { d.Id = s("RNR-0f1e2d3c-aaaa_b") }},
 		{"other related identifiers beside the ASID", func(d *fhir.DocumentReference) {
-			d.Context.Related = append(d.Context.Related, fhir.Reference{Identifier: &fhir.Identifier{System: s(shcrkit.ODSSystem), Value: s("RNR")}})
+			d.Context.Related = append(d.Context.Related, fhir.Reference{Identifier: &fhir.Identifier{System: s(codesystem.ODS), Value: s("RNR")}})
 		}},
 		{"normal label", func(d *fhir.DocumentReference) {
-			d.SecurityLabel = []fhir.CodeableConcept{codeable(shcrkit.ConfidentialitySystem, "N", "normal")}
+			d.SecurityLabel = []fhir.CodeableConcept{codeable(codesystem.Confidentiality, "N", "normal")}
 		}},
 		{"date", func(d *fhir.DocumentReference) { d.Date = s("2025-01-31T09:30:00.123+01:00") }},
 	}
@@ -345,7 +345,7 @@ func TestCheckImmutable(t *testing.T) {
 		upd := roundTrip(t, orig)
 		upd.Resource.Description = s("new description")
 		upd.Resource.Content[0].Attachment.Url = s("ssp://north.shcr.example/records/v2")
-		upd.Resource.SecurityLabel = []fhir.CodeableConcept{codeable(shcrkit.ConfidentialitySystem, "R", "restricted")}
+		upd.Resource.SecurityLabel = []fhir.CodeableConcept{codeable(codesystem.Confidentiality, "R", "restricted")}
 		assert.NoError(t, nrls.CheckImmutable(orig, upd))
 	})
 	t.Run("hand-built original", func(t *testing.T) {

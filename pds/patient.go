@@ -6,6 +6,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/ptr"
 )
 
@@ -49,7 +50,7 @@ func nhsNumberOf(res *fhir.Patient) shcrkit.NHSNumber {
 		return shcrkit.NHSNumber(*res.Id)
 	}
 	for _, id := range res.Identifier {
-		if id.System != nil && *id.System == shcrkit.NHSNumberSystem && id.Value != nil && shcrkit.NHSNumber(*id.Value).Valid() {
+		if id.System != nil && *id.System == codesystem.NHSNumber && id.Value != nil && shcrkit.NHSNumber(*id.Value).Valid() {
 			return shcrkit.NHSNumber(*id.Value)
 		}
 	}
@@ -159,7 +160,7 @@ func (p *Patient) GPPractice() shcrkit.ODSCode {
 		if r.Identifier == nil || r.Identifier.Value == nil {
 			continue
 		}
-		if s := r.Identifier.System; s != nil && *s != shcrkit.ODSSystem {
+		if s := r.Identifier.System; s != nil && *s != codesystem.ODS {
 			continue
 		}
 		if c, err := shcrkit.ParseODSCode(*r.Identifier.Value); err == nil {

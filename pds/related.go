@@ -6,6 +6,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
@@ -27,7 +28,7 @@ type relatedEnvelope struct {
 // them to their patient record (the "patient" reference), else zero.
 func (r *RelatedPerson) NHSNumber() shcrkit.NHSNumber {
 	id := r.Resource.Patient.Identifier
-	if id == nil || id.Value == nil || (id.System != nil && *id.System != shcrkit.NHSNumberSystem) {
+	if id == nil || id.Value == nil || (id.System != nil && *id.System != codesystem.NHSNumber) {
 		return ""
 	}
 	if !shcrkit.NHSNumber(*id.Value).Valid() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
@@ -372,7 +373,7 @@ func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld str
 	e.RequestID = sr.reqID
 	e.Request = audit.RedactQuery(sr.request, sr.nhs)
 	e.Confidentiality = j.patient.Confidentiality
-	q := "subject:identifier=" + shcrkit.NHSNumberSystem + "|" + audit.QueryPatientPlaceholder
+	q := "subject:identifier=" + codesystem.NHSNumber + "|" + audit.QueryPatientPlaceholder
 	if len(j.req.RecordTypes) > 0 {
 		q += "&type=" + strings.Join(j.req.RecordTypes, ",")
 	}

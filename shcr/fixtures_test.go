@@ -46,9 +46,9 @@ func testPointer(t testing.TB, id string, custodian shcrkit.ODSCode, url, conten
 		"status":       "current",
 		"type":         map[string]any{"coding": []any{map[string]any{"system": codesystem.SNOMED, "code": nrls.TypeMentalHealthCrisisPlan, "display": "Mental health crisis plan"}}},
 		"category":     []any{map[string]any{"coding": []any{map[string]any{"system": codesystem.SNOMED, "code": "734163000", "display": "Care plan"}}}},
-		"subject":      map[string]any{"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(testNHS)}},
-		"custodian":    map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(custodian)}},
-		"author":       []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(custodian)}}},
+		"subject":      map[string]any{"identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(testNHS)}},
+		"custodian":    map[string]any{"identifier": map[string]any{"system": codesystem.ODS, "value": string(custodian)}},
+		"author":       []any{map[string]any{"identifier": map[string]any{"system": codesystem.ODS, "value": string(custodian)}}},
 		"content": []any{map[string]any{
 			"attachment": map[string]any{"contentType": contentType, "url": url, "title": "Crisis plan"},
 			"format":     map[string]any{"system": codesystem.NRLFormat, "code": "urn:nhs-ic:unstructured", "display": "Unstructured Document"},

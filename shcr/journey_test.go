@@ -18,6 +18,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
@@ -166,7 +167,7 @@ func TestRecordsFullJourney(t *testing.T) {
 	for _, r := range w.Regions {
 		for _, id := range r.Identities() {
 			assert.Equal(t, w.Requester.UserID, id.Claims.RequestingPractitioner.ID)
-			assert.Equal(t, string(w.Requester.Organisation), id.Claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem))
+			assert.Equal(t, string(w.Requester.Organisation), id.Claims.RequestingOrganization.IdentifierValue(codesystem.ODS))
 			assert.Equal(t, identitytoken.ScopeNormal, id.Claims.RequestedScope)
 		}
 	}

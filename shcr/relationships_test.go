@@ -10,6 +10,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -29,7 +30,7 @@ var lrNow = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 func patientWithGP(gp string) *pds.Patient {
 	p := &pds.Patient{}
 	if gp != "" {
-		sys := shcrkit.ODSSystem
+		sys := codesystem.ODS
 		p.Resource.GeneralPractitioner = []fhir.Reference{{Identifier: &fhir.Identifier{System: &sys, Value: &gp}}}
 	}
 	return p

@@ -22,6 +22,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -268,7 +269,7 @@ func TestFetchSendsAccessAndIdentityTokens(t *testing.T) {
 			assert.Equal(t, "directcare", claims.ReasonForRequest)
 			assert.Equal(t, identitytoken.ScopeRestricted, claims.RequestedScope)
 			assert.Equal(t, "ETREAT", claims.PurposeOfUse)
-			assert.Equal(t, "RX1", claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem))
+			assert.Equal(t, "RX1", claims.RequestingOrganization.IdentifierValue(codesystem.ODS))
 			assert.Equal(t, "555021936108", claims.RequestingPractitioner.IdentifierValue(identitytoken.SDSRoleProfileIDSystem))
 			assert.Equal(t, "Riverside EPR", claims.RequestingDevice.Model)
 			assert.Equal(t, "RX1", h.Get("NHSD-End-User-Organisation-ODS"))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/fhirredact"
 	"github.com/shcrkit/shcrkit/rbac"
@@ -68,12 +69,12 @@ func (r *Remote) searchLocation(req SearchRequest) (location, string, error) {
 	for k, vs := range req.Params {
 		q[k] = vs
 	}
-	q.Set("patient.identifier", shcrkit.NHSNumberSystem+"|"+string(req.Patient))
+	q.Set("patient.identifier", codesystem.NHSNumber+"|"+string(req.Patient))
 	u := *ep.base
 	u.Path = strings.TrimRight(u.Path, "/") + "/" + req.ResourceType
 	u.RawPath = ""
 	u.RawQuery = q.Encode()
-	q.Set("patient.identifier", shcrkit.NHSNumberSystem+"|"+audit.QueryPatientPlaceholder)
+	q.Set("patient.identifier", codesystem.NHSNumber+"|"+audit.QueryPatientPlaceholder)
 	return location{custodian: req.Custodian, url: u.String(), contentType: fhirhttp.MediaFHIRJSON}, q.Encode(), nil
 }
 

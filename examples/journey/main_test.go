@@ -16,6 +16,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/version"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
@@ -111,7 +112,7 @@ func TestTrailKeepsLogFirst(t *testing.T) {
 	err := failing.Write(context.Background(), audit.Event{})
 	require.Error(t, err)
 	assert.Empty(t, failing.lines, "an event the log refused is not shown as audited")
-	_ = shcrkit.Version
+	_ = version.SDK
 }
 
 type failSink struct{}

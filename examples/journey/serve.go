@@ -10,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/console"
+	"github.com/shcrkit/shcrkit/internal/version"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/rbac/report"
 )
@@ -19,7 +20,7 @@ import (
 var privacyOfficer = shcrkit.Requester{
 	UserID: "555000000901", Name: "Priya Okafor", RoleProfileID: "555000000902", RoleCode: "S8000:G8000:R5080",
 	RoleName: "Privacy Officer", Organisation: "RX1", OrganisationName: "Riverside Hospitals (privacy office)",
-	System: shcrkit.System{Name: "Investigation console", Version: shcrkit.Version},
+	System: shcrkit.System{Name: "Investigation console", Version: version.SDK},
 }
 
 // whereToLook ends the journey with where the patient information page and

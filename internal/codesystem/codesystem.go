@@ -5,6 +5,17 @@ package codesystem
 
 // Code and identifier systems.
 const (
+	// NHSNumber is the FHIR identifier system of NHS numbers.
+	NHSNumber = "https://fhir.nhs.uk/Id/nhs-number"
+	// ODS is the FHIR identifier system of ODS organisation codes.
+	ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
+	// Confidentiality is the HL7 v3 Confidentiality code system in which
+	// PDS labels a patient (Patient.meta.security) and the NRL labels a
+	// pointer (DocumentReference.securityLabel).
+	Confidentiality = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+	// ActReason is the HL7 v3 ActReason code system that purposes of use
+	// are expressed in.
+	ActReason = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 	// SNOMED is SNOMED CT: record types, categories, practice settings.
 	SNOMED = "http://snomed.info/sct"
 	// SpineASID identifies a Spine accredited system (ASID), such as the

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/version"
 )
 
 // Media types of FHIR exchanges.
@@ -82,7 +83,7 @@ func New(cfg Config) (*Client, error) {
 	sender := *cfg.HTTPClient
 	sender.Transport = &tracingTransport{base: base, ins: ins}
 	c := &Client{cfg: cfg, logger: cfg.Logger}
-	c.userAgent = "shcrkit/" + shcrkit.Version
+	c.userAgent = "shcrkit/" + version.SDK
 	if cfg.UserAgent != "" {
 		c.userAgent = cfg.UserAgent + " " + c.userAgent
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/version"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -91,7 +92,7 @@ func TestHeaders(t *testing.T) {
 	first := reqs[0]
 	assert.Equal(t, "/personal-demographics/FHIR/R4/Patient/9000000009", first.URL.Path)
 	assert.Equal(t, "application/fhir+json", first.Header.Get("Accept"))
-	assert.Equal(t, "Riverside-EPR/4.2 shcrkit/"+shcrkit.Version, first.Header.Get("User-Agent"))
+	assert.Equal(t, "Riverside-EPR/4.2 shcrkit/"+version.SDK, first.Header.Get("User-Agent"))
 	assert.Equal(t, "Bearer tok-123", first.Header.Get("Authorization"))
 	assert.Equal(t, "RX1", first.Header.Get("NHSD-End-User-Organisation-ODS"))
 	assert.Equal(t, "default-corr", first.Header.Get("X-Correlation-ID"))

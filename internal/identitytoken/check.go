@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/jws"
 )
 
@@ -198,7 +199,7 @@ func (c Claims) problems() []string {
 	org := c.RequestingOrganization
 	if org.ResourceType != "Organization" {
 		out = append(out, "requesting_organization must be an Organization")
-	} else if ods := org.IdentifierValue(shcrkit.ODSSystem); !shcrkit.ODSCode(ods).Valid() {
+	} else if ods := org.IdentifierValue(codesystem.ODS); !shcrkit.ODSCode(ods).Valid() {
 		out = append(out, "requesting_organization has no valid ODS code")
 	}
 	p := c.RequestingPractitioner

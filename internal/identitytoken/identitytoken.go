@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/jws"
 )
 
@@ -217,7 +218,7 @@ func New(r shcrkit.Requester, purpose shcrkit.Purpose, audience, issuer string, 
 		RequestingDevice: dev,
 		RequestingOrganization: Organization{
 			ResourceType: "Organization",
-			Identifier:   []Identifier{{System: shcrkit.ODSSystem, Value: string(r.Organisation)}},
+			Identifier:   []Identifier{{System: codesystem.ODS, Value: string(r.Organisation)}},
 			Name:         r.OrganisationName,
 		},
 		RequestingPractitioner: prac,

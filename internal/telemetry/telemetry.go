@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/version"
 )
 
 // Scope is the instrumentation scope of every span and instrument.
@@ -23,7 +24,7 @@ func Tracer(tp trace.TracerProvider) trace.Tracer {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
-	return tp.Tracer(Scope, trace.WithInstrumentationVersion(shcrkit.Version))
+	return tp.Tracer(Scope, trace.WithInstrumentationVersion(version.SDK))
 }
 
 // Meter returns the SDK's meter from mp, or from the global provider when
@@ -32,7 +33,7 @@ func Meter(mp metric.MeterProvider) metric.Meter {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	return mp.Meter(Scope, metric.WithInstrumentationVersion(shcrkit.Version))
+	return mp.Meter(Scope, metric.WithInstrumentationVersion(version.SDK))
 }
 
 // Propagator is what the SDK sends with every call: W3C trace context

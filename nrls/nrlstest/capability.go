@@ -3,8 +3,8 @@ package nrlstest
 import (
 	"net/http"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/version"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -31,7 +31,7 @@ var consumerCapabilities = fake.Capabilities{
 	Description: "In-memory fake of the NRL consumer API, seeded with synthetic pointers. The caller's organisation " +
 		"comes from NHSD-End-User-Organisation-ODS, not from the application behind the access token.",
 	Software: "shcrkit nrlstest",
-	Version:  shcrkit.Version,
+	Version:  version.SDK,
 	Security: nrlSecurity,
 	Resources: []fake.ResourceCapability{{
 		Type:         "DocumentReference",
@@ -49,7 +49,7 @@ var producerCapabilities = fake.Capabilities{
 	Description: "In-memory fake of the NRL producer API: the organisation in NHSD-End-User-Organisation-ODS is the " +
 		"custodian whose pointers it creates, reads, searches, updates and deletes.",
 	Software: "shcrkit nrlstest",
-	Version:  shcrkit.Version,
+	Version:  version.SDK,
 	Security: nrlSecurity,
 	Resources: []fake.ResourceCapability{{
 		Type:         "DocumentReference",

@@ -236,9 +236,9 @@ func codeSet(list, name, formCode string, known func(string) bool, unknown strin
 }
 
 func (s *Server) selfLink(c *call, nhs string, f *filter, p *searchParams) string {
-	v := url.Values{"subject:identifier": {shcrkit.NHSNumberSystem + "|" + nhs}}
+	v := url.Values{"subject:identifier": {codesystem.NHSNumber + "|" + nhs}}
 	if f.custodian != "" && !c.producer {
-		v.Set("custodian:identifier", shcrkit.ODSSystem+"|"+f.custodian)
+		v.Set("custodian:identifier", codesystem.ODS+"|"+f.custodian)
 	}
 	if p.typ != "" {
 		v.Set("type", p.typ)

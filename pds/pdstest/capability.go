@@ -3,8 +3,8 @@ package pdstest
 import (
 	"net/http"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/version"
 )
 
 // capabilities is what the fake serves, for GET <base>/metadata.
@@ -15,7 +15,7 @@ var capabilities = fake.Capabilities{
 		"application-restricted access, seeded with synthetic patients. No patient creation (POST /Patient answers 501), " +
 		"no Coverage, no NHS login access, no X-Sync-Wait.",
 	Software: "shcrkit pdstest",
-	Version:  shcrkit.Version,
+	Version:  version.SDK,
 	Security: "OAuth2 bearer access tokens from the token endpoint (signed-JWT client credentials); every request " +
 		"but this one needs X-Request-ID (a UUID).",
 	Resources: []fake.ResourceCapability{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/ptr"
 )
 
@@ -59,7 +60,7 @@ func buildRecord(p Person) (*record, error) {
 	res := fhir.Patient{
 		Id: ptr.To(nhs),
 		Identifier: []fhir.Identifier{{
-			System: ptr.To(shcrkit.NHSNumberSystem),
+			System: ptr.To(codesystem.NHSNumber),
 			Value:  ptr.To(nhs),
 			Extension: []fhir.Extension{{
 				Url: verificationStatusURL,
@@ -176,7 +177,7 @@ func addOrganisations(res *fhir.Patient, p Person, nhs string) error {
 		}
 		res.GeneralPractitioner = []fhir.Reference{{
 			Id: ptr.To(objectID(nhs, "gp")), Type: ptr.To("Organization"),
-			Identifier: &fhir.Identifier{System: ptr.To(shcrkit.ODSSystem), Value: ptr.To(string(p.GP)),
+			Identifier: &fhir.Identifier{System: ptr.To(codesystem.ODS), Value: ptr.To(string(p.GP)),
 				Period: &fhir.Period{Start: ptr.To(startDate(p.BirthDate))}},
 		}}
 	}
@@ -185,7 +186,7 @@ func addOrganisations(res *fhir.Patient, p Person, nhs string) error {
 			return fmt.Errorf("pdstest: managing organisation is not a valid ODS code")
 		}
 		res.ManagingOrganization = &fhir.Reference{Type: ptr.To("Organization"),
-			Identifier: &fhir.Identifier{System: ptr.To(shcrkit.ODSSystem), Value: ptr.To(string(p.ManagingOrganization)),
+			Identifier: &fhir.Identifier{System: ptr.To(codesystem.ODS), Value: ptr.To(string(p.ManagingOrganization)),
 				Period: &fhir.Period{Start: ptr.To(startDate(p.BirthDate))}}}
 	}
 	switch {
@@ -215,7 +216,7 @@ func buildRelated(nhs shcrkit.NHSNumber, i int, r Relation) (fhir.RelatedPerson,
 		if !r.NHSNumber.Valid() {
 			return fhir.RelatedPerson{}, fmt.Errorf("pdstest: relation %d has an invalid NHS number", i)
 		}
-		rp.Patient = fhir.Reference{Identifier: &fhir.Identifier{System: ptr.To(shcrkit.NHSNumberSystem), Value: ptr.To(r.NHSNumber.String())}}
+		rp.Patient = fhir.Reference{Identifier: &fhir.Identifier{System: ptr.To(codesystem.NHSNumber), Value: ptr.To(r.NHSNumber.String())}}
 	}
 	if r.Family != "" || len(r.Given) > 0 {
 		n := fhir.HumanName{Use: ptr.To(fhir.NameUseUsual), Given: append([]string(nil), r.Given...)}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
@@ -186,7 +187,7 @@ func TestRestrictedRecordsOnTheWire(t *testing.T) {
 		}
 		meta := a.body["meta"].(map[string]any)
 		sec := meta["security"].([]any)[0].(map[string]any)
-		assert.Equal(t, shcrkit.ConfidentialitySystem, sec["system"])
+		assert.Equal(t, codesystem.Confidentiality, sec["system"])
 		assert.Contains(t, []any{"R", "V"}, sec["code"])
 	}
 	// The fake still holds the data PDS hides.

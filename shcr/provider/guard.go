@@ -19,6 +19,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
 	"github.com/shcrkit/shcrkit/rbac"
@@ -574,7 +575,7 @@ func (g *Guard) consumerOf(token string) *Consumer {
 	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
 		return nil
 	}
-	org := shcrkit.ODSCode(claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem))
+	org := shcrkit.ODSCode(claims.RequestingOrganization.IdentifierValue(codesystem.ODS))
 	s, ok := g.cfg.Policy.ShCROf(org)
 	if !ok {
 		return nil
@@ -589,7 +590,7 @@ func requesterOf(c identitytoken.Claims) shcrkit.Requester {
 	r := shcrkit.Requester{
 		UserID:           p.IdentifierValue(identitytoken.SDSUserIDSystem),
 		RoleProfileID:    p.IdentifierValue(identitytoken.SDSRoleProfileIDSystem),
-		Organisation:     shcrkit.ODSCode(c.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem)),
+		Organisation:     shcrkit.ODSCode(c.RequestingOrganization.IdentifierValue(codesystem.ODS)),
 		OrganisationName: c.RequestingOrganization.Name,
 		System: shcrkit.System{Name: c.RequestingDevice.Model, Version: c.RequestingDevice.Version,
 			ASID: identifier(c.RequestingDevice.Identifier, identitytoken.ASIDSystem)},

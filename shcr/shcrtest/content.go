@@ -97,7 +97,7 @@ func orUnknown(s string) string {
 }
 
 func nhsIdentifier(n shcrkit.NHSNumber) []any {
-	return []any{map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(n)}}
+	return []any{map[string]any{"system": codesystem.NHSNumber, "value": string(n)}}
 }
 
 func patientResource(p nrls.Pointer, person pdstest.Person) map[string]any {
@@ -122,7 +122,7 @@ func patientResource(p nrls.Pointer, person pdstest.Person) map[string]any {
 		res["telecom"] = []any{map[string]any{"system": "phone", "value": person.Phone, "use": "home"}}
 	}
 	if person.GP != "" {
-		res["generalPractitioner"] = []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(person.GP)}}}
+		res["generalPractitioner"] = []any{map[string]any{"identifier": map[string]any{"system": codesystem.ODS, "value": string(person.GP)}}}
 	}
 	if person.EmergencyContact != "" {
 		res["contact"] = []any{map[string]any{"relationship": []any{map[string]any{"text": "Emergency contact"}},
@@ -132,7 +132,7 @@ func patientResource(p nrls.Pointer, person pdstest.Person) map[string]any {
 }
 
 func subjectRef(n shcrkit.NHSNumber) map[string]any {
-	return map[string]any{"reference": "Patient/" + string(n), "identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(n)}}
+	return map[string]any{"reference": "Patient/" + string(n), "identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(n)}}
 }
 
 func coded(system, code, display string) map[string]any {
@@ -152,7 +152,7 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 	patient := patientResource(p, person)
 	patientURL := entryUUID(p.ID, "patient")
 	subject := map[string]any{"reference": patientURL,
-		"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(p.NHSNumber)}}
+		"identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(p.NHSNumber)}}
 	clinical := []map[string]any{
 		{"resourceType": "Condition", "id": p.ID + "-c1", "subject": subject,
 			"code": coded(codesystem.SNOMED, "38341003", "Hypertensive disorder"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
@@ -182,7 +182,7 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 	composition := map[string]any{"resourceType": "Composition", "id": p.ID + "-composition", "status": "final",
 		"type": coded(codesystem.SNOMED, p.Type.Code, p.Type.Display), "subject": subject,
 		"date": "2025-01-06T09:00:00Z", "title": title,
-		"author":  []any{map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(p.Custodian)}}},
+		"author":  []any{map[string]any{"identifier": map[string]any{"system": codesystem.ODS, "value": string(p.Custodian)}}},
 		"section": section}
 	es := []any{
 		map[string]any{"fullUrl": entryUUID(p.ID, composition["id"].(string)), "resource": composition},
@@ -206,7 +206,7 @@ func carePlan(p nrls.Pointer, person pdstest.Person, title string) []byte {
 		"contained": []any{patientResource(p, person)},
 		"description": "Synthetic care plan for " + patientName(person) + ": what to do in a crisis, who to call, " +
 			"and the wishes the patient has recorded.",
-		"author": map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(p.Custodian)}},
+		"author": map[string]any{"identifier": map[string]any{"system": codesystem.ODS, "value": string(p.Custodian)}},
 	})
 	return b
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/shcr"
 )
 
@@ -186,7 +187,7 @@ func (s *EvidenceStore) Handler() http.Handler {
 		}
 		sys, value, _ := strings.Cut(r.URL.Query().Get("subject:identifier"), "|")
 		nhs, err := shcrkit.ParseNHSNumber(value)
-		if sys != shcrkit.NHSNumberSystem || err != nil {
+		if sys != codesystem.NHSNumber || err != nil {
 			http.Error(w, "subject:identifier must name an NHS number", http.StatusBadRequest)
 			return
 		}
@@ -212,10 +213,10 @@ func evidenceFHIR(e shcr.Evidence) map[string]any {
 		}[e.Active][e.Kind]
 	}
 	res := map[string]any{"resourceType": typ, "id": id, "status": status,
-		"subject": map[string]any{"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(e.Patient)}}}
+		"subject": map[string]any{"identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(e.Patient)}}}
 	var orgs []any
 	for _, o := range e.Organisations {
-		orgs = append(orgs, map[string]any{"identifier": map[string]any{"system": shcrkit.ODSSystem, "value": string(o)}})
+		orgs = append(orgs, map[string]any{"identifier": map[string]any{"system": codesystem.ODS, "value": string(o)}})
 	}
 	period := map[string]any{}
 	if !e.Start.IsZero() {

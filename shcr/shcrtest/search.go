@@ -75,8 +75,8 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, resourceTyp
 	}
 	system, value, ok := strings.Cut(ident, "|")
 	nhs, err := shcrkit.ParseNHSNumber(value)
-	if !ok || system != shcrkit.NHSNumberSystem || err != nil {
-		bad("the search must name the patient by patient.identifier=" + shcrkit.NHSNumberSystem + "|<NHS number>")
+	if !ok || system != codesystem.NHSNumber || err != nil {
+		bad("the search must name the patient by patient.identifier=" + codesystem.NHSNumber + "|<NHS number>")
 		return
 	}
 	size := s.cfg.pageSize

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
@@ -515,7 +516,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool
 		return
 	}
 	if org := r.Header.Get("NHSD-End-User-Organisation-ODS"); org != "" &&
-		org != claims.RequestingOrganization.IdentifierValue(shcrkit.ODSSystem) {
+		org != claims.RequestingOrganization.IdentifierValue(codesystem.ODS) {
 		deny(w, http.StatusForbidden, "NHSD-End-User-Organisation-ODS differs from requesting_organization")
 		return
 	}

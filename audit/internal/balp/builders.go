@@ -8,6 +8,8 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/version"
 )
 
 // Coding returns a coding; an empty display is left out.
@@ -81,7 +83,7 @@ func DataReference(resource, endpoint string, custodian shcrkit.ODSCode) *fhir.R
 		return &fhir.Reference{Reference: Ptr(resource)}
 	case custodian != "" && id != "":
 		ident := Identifier(PointerIDSystem, id)
-		ident.Assigner = &fhir.Reference{Type: Ptr("Organization"), Identifier: Identifier(shcrkit.ODSSystem, string(custodian))}
+		ident.Assigner = &fhir.Reference{Type: Ptr("Organization"), Identifier: Identifier(codesystem.ODS, string(custodian))}
 		return &fhir.Reference{Type: NonEmpty(typ), Identifier: ident}
 	case endpoint != "" && id != "":
 		return &fhir.Reference{Reference: Ptr(strings.TrimSuffix(endpoint, "/") + "/" + resource), Type: NonEmpty(typ)}
@@ -156,7 +158,7 @@ func SystemReference(s shcrkit.System) fhir.Reference {
 	ref := fhir.Reference{Type: Ptr("Device")}
 	name := strings.TrimSpace(s.Name + " " + s.Version)
 	if name == "" {
-		name = DefaultDeviceDisplay + " " + shcrkit.Version
+		name = DefaultDeviceDisplay + " " + version.SDK
 	}
 	ref.Display = &name
 	if s.ASID != "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -137,7 +138,7 @@ func (s *Server) publish(ctx context.Context, cfg Config) error {
 				body = shcrtest.PDF(Name+": "+spec.title, "Synthetic record for the shcrkit examples.")
 			} else {
 				body, _ = json.Marshal(map[string]any{"resourceType": "CarePlan", "id": local, "status": "active", "intent": "plan",
-					"title": spec.title, "subject": map[string]any{"identifier": map[string]any{"system": shcrkit.NHSNumberSystem, "value": string(nhs)}}})
+					"title": spec.title, "subject": map[string]any{"identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(nhs)}}})
 			}
 			s.records[local] = record{pointer: p, body: body}
 			s.order = append(s.order, local)
@@ -179,12 +180,12 @@ func (s *Server) resolve(r *http.Request) (provider.Target, error) {
 	}
 	system, value, _ := strings.Cut(r.URL.Query().Get("patient.identifier"), "|")
 	nhs, err := shcrkit.ParseNHSNumber(value)
-	if system != shcrkit.NHSNumberSystem || err != nil {
+	if system != codesystem.NHSNumber || err != nil {
 		return provider.Target{Action: audit.ActionSearch, Resource: rest},
 			fmt.Errorf("%w: the search must name the patient by patient.identifier", provider.ErrBadRequest)
 	}
 	return provider.Target{Action: audit.ActionSearch, Resource: rest, Patient: nhs, Category: cat,
-		Query: "patient.identifier=" + shcrkit.NHSNumberSystem + "|" + audit.QueryPatientPlaceholder}, nil
+		Query: "patient.identifier=" + codesystem.NHSNumber + "|" + audit.QueryPatientPlaceholder}, nil
 }
 
 // serve answers what the guard let through, honouring the decision's

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
@@ -86,7 +87,7 @@ func (l *Lookup) Find(ctx context.Context, q Query) ([]Record, error) {
 			return nil, fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
 		}
 		u.Path += "/" + rt
-		u.RawQuery = url.Values{"subject:identifier": {shcrkit.NHSNumberSystem + "|" + string(q.Patient)}, "_count": {"50"}}.Encode()
+		u.RawQuery = url.Values{"subject:identifier": {codesystem.NHSNumber + "|" + string(q.Patient)}, "_count": {"50"}}.Encode()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -174,7 +175,7 @@ type fhirPeriod struct {
 
 func (r *evidenceResource) record(kind shcrkit.RelationshipKind) Record {
 	e := Record{Kind: kind, Reference: r.ResourceType + "/" + r.ID, Status: r.Status}
-	if r.Subject.Identifier.System == shcrkit.NHSNumberSystem {
+	if r.Subject.Identifier.System == codesystem.NHSNumber {
 		if n, err := shcrkit.ParseNHSNumber(r.Subject.Identifier.Value); err == nil {
 			e.Patient = n
 		}
@@ -202,7 +203,7 @@ func (r *evidenceResource) record(kind shcrkit.RelationshipKind) Record {
 		e.Active = r.Status == "active"
 	}
 	for _, o := range orgs {
-		if o.Identifier.System != shcrkit.ODSSystem {
+		if o.Identifier.System != codesystem.ODS {
 			continue
 		}
 		if c, err := shcrkit.ParseODSCode(o.Identifier.Value); err == nil {
