@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -56,23 +57,76 @@ func (c *Client) records(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	j.crowded = c.remote.crowded(f.allowedCustodians)
-	// One goroutine per pointer: a retrieval waits for its endpoint's
-	// bound as the request is made (Remote.fetch), so a slow custodian
-	// holds up none of the others; with a cancelled context, open still
-	// records the decision and the retrieval that it prevents.
-	var wg sync.WaitGroup
+	j.settle(ctx, f)
+	return j.result(f), nil
+}
+
+// settle records every pointer's decision and retrieves the allowed
+// ones. Each endpoint's retrievals run on workers of their own, taking
+// its pointers in the NRL's order: twice the endpoint's bound of them
+// (fewer when it has fewer pointers), so that while the bound's worth
+// hold its places, as many more have recorded their pointers' decisions
+// and wait for a place, and a place given back is taken at once. A
+// retrieval waits for its place as the request is made (Remote.fetch),
+// so a slow custodian holds up none of the others; with a cancelled
+// context, open still records the decision and the retrieval that it
+// prevents. The pointers no request is made for (refused, or not
+// retrievable by this client) are recorded alongside, up to
+// maxAuditFanOut at once.
+//
+// Workers rather than a goroutine per pointer: a journey with hundreds
+// of pointers would otherwise do every pointer's work before the first
+// answers are read, and grow a stack per pointer.
+func (j *journey) settle(ctx context.Context, f *found) {
+	queues := make(map[*endpoint][]*outcome)
+	var order []*endpoint // in the order the NRL first names them
+	var rest []*outcome
 	for i := range f.outcomes {
 		o := &f.outcomes[i]
-		wg.Go(func() {
-			if !o.Decision.Allowed {
+		ep, ok := j.c.remote.dir.byODS[o.Pointer.Custodian]
+		if !o.Decision.Allowed || o.Unavailable != nil || !ok {
+			rest = append(rest, o)
+			continue
+		}
+		if _, seen := queues[ep]; !seen {
+			order = append(order, ep)
+		}
+		queues[ep] = append(queues[ep], o)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		fanOut(len(rest), maxAuditFanOut, func(i int) {
+			if o := rest[i]; o.Decision.Allowed {
+				j.open(ctx, o)
+			} else {
 				j.recordDecision(ctx, o)
-				return
 			}
-			j.open(ctx, o)
 		})
+	})
+	next := make(map[*endpoint]*atomic.Int64, len(order))
+	workers := make(map[*endpoint]int, len(order))
+	most := 0
+	for _, ep := range order {
+		next[ep] = new(atomic.Int64)
+		workers[ep] = min(len(queues[ep]), 2*j.c.remote.bound(ep))
+		most = max(most, workers[ep])
+	}
+	// The workers start round by round over the endpoints, so that the
+	// first requests to every endpoint go out first.
+	for round := range most {
+		for _, ep := range order {
+			if round >= workers[ep] {
+				continue
+			}
+			q, n := queues[ep], next[ep]
+			wg.Go(func() {
+				for i := int(n.Add(1) - 1); i < len(q); i = int(n.Add(1) - 1) {
+					j.open(ctx, q[i])
+				}
+			})
+		}
 	}
 	wg.Wait()
-	return j.result(f), nil
 }
 
 // result sorts the settled outcomes into the public shape: the pointers
