@@ -24,9 +24,9 @@
 // Sink has one method, Write, which returns only when the event is
 // durable in that sink; a caller that gets an error hands back no data
 // (fail closed). The implementations are the embedded Log; Multi, which
-// writes to several sinks and succeeds only if all do; SlogSink, for
+// writes to several sinks and succeeds only if all do; NewSlogSink, for
 // operational logs (NHS numbers masked, so not an audit trail on its
-// own); HTTPSink, which posts FHIR AuditEvents to a FHIR server, with
+// own); NewHTTPSink, which posts FHIR AuditEvents to a FHIR server, with
 // retries and an at-least-once delivery caveat; and audittest.Recorder
 // for tests. There is no no-op sink: auditing cannot be switched off.
 //
@@ -102,7 +102,7 @@
 // Query and their Patient forms), a local decision (Event.Kind) with the
 // authorization-decision pattern. MarshalFHIR writes it with the
 // OperationOutcome of a refusal or failure contained. ParseFHIR reads
-// and checks AuditEvents against what R4 makes mandatory; EventFromFHIR and DecodeFHIR map them back to the Event
+// and checks AuditEvents against what R4 makes mandatory; DecodeFHIR maps them back to the Event
 // they were made from. audittest.CheckBALP holds an AuditEvent to the
 // BALP profile its type selects.
 //

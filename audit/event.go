@@ -287,9 +287,6 @@ type Event struct {
 	Confidentiality shcrkit.Confidentiality `json:"confidentiality,omitempty"`
 }
 
-// IsDecision reports whether the event records a local decision.
-func (e Event) IsDecision() bool { return e.Kind == KindDecision }
-
 // The range of event times a sink accepts: a record's time must encode
 // as RFC 3339 (years 0 to 9999) and the log's table holds it as Unix
 // nanoseconds (years 1678 to 2262); anything outside this range is a
@@ -572,9 +569,9 @@ func (e Event) resourceType() string {
 	return t
 }
 
-// ResourceID returns the id part of Resource, or "" when Resource names
+// resourceID returns the id part of Resource, or "" when Resource names
 // only a type.
-func (e Event) ResourceID() string {
+func (e Event) resourceID() string {
 	_, id, _ := strings.Cut(e.Resource, "/")
 	return id
 }

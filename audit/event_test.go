@@ -123,7 +123,7 @@ func TestResourceParts(t *testing.T) {
 	for _, tt := range tests {
 		e := Event{Resource: tt.resource}
 		assert.Equal(t, tt.typ, e.resourceType())
-		assert.Equal(t, tt.id, e.ResourceID())
+		assert.Equal(t, tt.id, e.resourceID())
 	}
 }
 

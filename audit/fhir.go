@@ -52,7 +52,7 @@ import (
 //     outcome are extensions;
 //   - extensions (URLs under
 //     https://github.com/shcrkit/shcrkit/audit/StructureDefinition/) for
-//     what BALP has no element for, so that EventFromFHIR gives the
+//     what BALP has no element for, so that DecodeFHIR gives the
 //     event back.
 //
 // fhir.AuditEvent has no contained element: MarshalFHIR writes the
@@ -63,7 +63,7 @@ import (
 // not been written to a log; period.start is Event.Time.
 func ToFHIR(e Event) fhir.AuditEvent {
 	a := fhir.AuditEvent{}
-	decision := e.IsDecision()
+	decision := e.Kind == KindDecision
 
 	switch {
 	case decision:
@@ -222,7 +222,7 @@ func userAgent(e Event) fhir.AuditEventAgent {
 		Requestor:    true,
 		PurposeOfUse: purposeOfUse(e),
 	}
-	if !e.IsDecision() {
+	if e.Kind != KindDecision {
 		// AuthZconsent leaves out altId; the role carries the
 		// role profile ID either way.
 		user.AltId = balp.NonEmpty(r.RoleProfileID)
@@ -259,7 +259,7 @@ func authorityAgent(o *Authority) fhir.AuditEventAgent {
 // for a decision, the authorizer.
 func systemAgents(e Event) []fhir.AuditEventAgent {
 	client := fhir.AuditEventAgent{Who: balp.Ptr(balp.SystemReference(e.Requester.System)), Requestor: false, Network: balp.HostNetwork(e.ClientAddress)}
-	if e.IsDecision() {
+	if e.Kind == KindDecision {
 		client.Type = &fhir.CodeableConcept{Coding: []fhir.Coding{balp.Coding(balp.SystemDICOM, "110150", "Application")}}
 		authorizer := fhir.AuditEventAgent{
 			Type:      &fhir.CodeableConcept{Coding: []fhir.Coding{balp.Coding(balp.SystemSecurityRole, "authserver", "authorization server")}},
@@ -297,7 +297,7 @@ func systemAgents(e Event) []fhir.AuditEventAgent {
 
 func fhirEntities(e Event) []fhir.AuditEventEntity {
 	var ents []fhir.AuditEventEntity
-	decision := e.IsDecision()
+	decision := e.Kind == KindDecision
 	if e.Patient != "" {
 		id := fhir.Identifier{System: balp.Ptr(codesystem.NHSNumber), Value: balp.Ptr(string(e.Patient))}
 		p := fhir.AuditEventEntity{
@@ -305,7 +305,7 @@ func fhirEntities(e Event) []fhir.AuditEventEntity {
 			Type: balp.Ptr(balp.Coding(balp.SystemEntityType, "1", "Person")),
 			Role: balp.Ptr(balp.Coding(balp.SystemObjectRole, "1", "Patient")),
 		}
-		if decision || e.ResourceID() == "" {
+		if decision || e.resourceID() == "" {
 			p.SecurityLabel = balp.ConfidentialityLabel(e.Confidentiality)
 		}
 		ents = append(ents, p)
@@ -316,7 +316,7 @@ func fhirEntities(e Event) []fhir.AuditEventEntity {
 			Type: balp.Ptr(balp.Coding(balp.SystemResourceTypes, "Consent", "Consent")),
 		})
 	}
-	if e.ResourceID() != "" {
+	if e.resourceID() != "" {
 		ents = append(ents, fhir.AuditEventEntity{
 			What:          balp.DataReference(e.Resource, e.Endpoint, e.Custodian),
 			Type:          balp.Ptr(balp.Coding(balp.SystemEntityType, "2", "System Object")),
@@ -385,12 +385,12 @@ func fhirExtensions(e Event) []fhir.Extension {
 	str(balp.ExtensionAdHocSharing, e.AdHocSharing)
 	code(balp.ExtensionErrorCode, e.ErrorCode)
 	code(balp.ExtensionService, string(e.Service))
-	if e.IsDecision() {
+	if e.Kind == KindDecision {
 		code(balp.ExtensionDecidedAction, string(e.Action))
 		if e.DecisionID != "" {
 			ext = append(ext, fhir.Extension{Url: balp.ExtensionDecisionID, ValueUuid: balp.Ptr("urn:uuid:" + e.DecisionID)})
 		}
-		if e.ResourceID() != "" {
+		if e.resourceID() != "" {
 			ext = append(ext, fhir.Extension{Url: balp.ExtensionDecisionRecord, ValueReference: balp.DataReference(e.Resource, e.Endpoint, e.Custodian)})
 		}
 		if outcomeResource(e) != nil {
@@ -451,8 +451,8 @@ func serverReference(e Event) *fhir.Reference {
 	return ref
 }
 
-// ErrInvalidFHIR is matched by the errors of ParseFHIR, DecodeFHIR and
-// EventFromFHIR for an AuditEvent that breaks R4 or does not map back.
+// ErrInvalidFHIR is matched by the errors of ParseFHIR and DecodeFHIR
+// for an AuditEvent that breaks R4 or does not map back.
 var ErrInvalidFHIR = balp.ErrInvalid
 
 // ParseFHIR decodes an R4 AuditEvent from JSON and checks what R4 makes

@@ -17,15 +17,19 @@ import (
 )
 
 // DecodeFHIR reads an AuditEvent written by MarshalFHIR (or ToFHIR) back
-// into the Event it was made from: ParseFHIR, then EventFromFHIR, with
-// the error code and reason also read from a contained OperationOutcome
-// when the AuditEvent carries them only there.
+// into the Event it was made from: it is checked as ParseFHIR checks it,
+// then mapped back, with the error code and reason also read from a
+// contained OperationOutcome when the AuditEvent carries them only there.
+// DecodeFHIR(MarshalFHIR(e)) equals e for an event as a sink stores it
+// (Normalize). An AuditEvent from elsewhere is read as far as it goes; one
+// that yields no valid event gives an error matching ErrInvalidFHIR (and
+// ErrInvalidEvent for what Event.Validate finds).
 func DecodeFHIR(data []byte) (Event, error) {
 	a, err := ParseFHIR(data)
 	if err != nil {
 		return Event{}, err
 	}
-	e, err := EventFromFHIR(a)
+	e, err := eventFromFHIR(a)
 	if err != nil {
 		return Event{}, err
 	}
@@ -46,13 +50,13 @@ func DecodeFHIR(data []byte) (Event, error) {
 	return e, nil
 }
 
-// EventFromFHIR maps an AuditEvent made by ToFHIR back to the Event it
-// was made from: EventFromFHIR(ToFHIR(e)) equals e for an event as a
+// eventFromFHIR maps an AuditEvent made by ToFHIR back to the Event it
+// was made from: eventFromFHIR(ToFHIR(e)) equals e for an event as a
 // sink stores it (Normalize), written or not. An AuditEvent from
 // elsewhere is read as far as it goes. The result is validated; an
 // AuditEvent that yields no valid event gives an error matching
 // ErrInvalidFHIR (and ErrInvalidEvent for what Validate finds).
-func EventFromFHIR(a fhir.AuditEvent) (Event, error) {
+func eventFromFHIR(a fhir.AuditEvent) (Event, error) {
 	d := fhirDecoder{ext: map[string][]fhir.Extension{}}
 	for _, x := range a.Extension {
 		d.ext[x.Url] = append(d.ext[x.Url], x)

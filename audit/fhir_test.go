@@ -242,9 +242,9 @@ func TestToFHIRRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		assert.JSONEq(t, string(plain), string(again))
 
-		got, err := EventFromFHIR(a)
+		got, err := eventFromFHIR(a)
 		require.NoError(t, err, string(data))
-		assert.Equal(t, e, got, "EventFromFHIR(ToFHIR(e))")
+		assert.Equal(t, e, got, "eventFromFHIR(ToFHIR(e))")
 		got, err = DecodeFHIR(data)
 		require.NoError(t, err)
 		assert.Equal(t, e, got, "DecodeFHIR(MarshalFHIR(e))")

@@ -14,34 +14,15 @@ import (
 	"github.com/shcrkit/shcrkit/internal/version"
 )
 
-// HTTPSink sends each event to a FHIR R4 server as an AuditEvent resource
-// (see ToFHIR), by POST to [base]/AuditEvent.
-//
-// It sends through the same HTTP stack as the SDK's other clients.
-// Delivery is retried, with the same X-Request-ID, after a connection
-// error, 429, 502, 503 or 504, waiting with exponential backoff and jitter
-// or as long as a Retry-After header asks (up to the maximum wait), and
-// never past the context's deadline: a Retry-After that would outlast it
-// ends the delivery at once with the answer's error (429 matching
-// shcrkit.ErrRateLimited, its wait in APIError.RetryAfter). A redirect to
-// another origin than the base URL's is refused with a
-// *shcrkit.RedirectError: the event is never sent there.
-//
-// Durability caveat: Write returns nil once the server has answered 2xx,
-// so the event is exactly as durable as that server makes what it
-// accepts. A POST is not idempotent: when an answer is lost after the
-// server stored the event, the retry stores it again (delivery is at
-// least once; the X-Request-ID and the sequence extension let duplicates
-// be recognised). When every attempt fails, the event is not recorded
-// anywhere by this sink and Write returns the last error: the caller must
-// fail closed, or pair this sink with a Log through Multi.
-type HTTPSink struct {
+// httpSink is the Sink NewHTTPSink returns.
+type httpSink struct {
 	client *fhirhttp.Client
 	now    func() time.Time
 }
 
-// HTTPConfig sets how an HTTPSink delivers events. The zero value is a
-// working configuration: every zero field keeps the default given on it.
+// HTTPConfig sets how the sink of NewHTTPSink delivers events. The zero
+// value is a working configuration: every zero field keeps the default
+// given on it.
 type HTTPConfig struct {
 	// Client is the HTTP client (default: one with a 30s timeout).
 	// Authentication to the FHIR server belongs in its Transport (an
@@ -100,10 +81,30 @@ func (cfg HTTPConfig) fhirConfig(baseURL string) (fhirhttp.Config, error) {
 	return fc, nil
 }
 
-// NewHTTPSink returns a sink that posts to baseURL + "/AuditEvent",
-// configured by cfg. baseURL must be an absolute http or https URL
-// without query or fragment.
-func NewHTTPSink(baseURL string, cfg HTTPConfig) (*HTTPSink, error) {
+// NewHTTPSink returns a sink that sends each event to a FHIR R4 server as
+// an AuditEvent resource (see ToFHIR, MarshalFHIR), by POST to baseURL +
+// "/AuditEvent", configured by cfg. baseURL must be an absolute http or
+// https URL without query or fragment.
+//
+// It sends through the same HTTP stack as the SDK's other clients.
+// Delivery is retried, with the same X-Request-ID, after a connection
+// error, 429, 502, 503 or 504, waiting with exponential backoff and jitter
+// or as long as a Retry-After header asks (up to the maximum wait), and
+// never past the context's deadline: a Retry-After that would outlast it
+// ends the delivery at once with the answer's error (429 matching
+// shcrkit.ErrRateLimited, its wait in APIError.RetryAfter). A redirect to
+// another origin than the base URL's is refused with a
+// *shcrkit.RedirectError: the event is never sent there.
+//
+// Durability caveat: Write returns nil once the server has answered 2xx,
+// so the event is exactly as durable as that server makes what it
+// accepts. A POST is not idempotent: when an answer is lost after the
+// server stored the event, the retry stores it again (delivery is at
+// least once; the X-Request-ID and the sequence extension let duplicates
+// be recognised). When every attempt fails, the event is not recorded
+// anywhere by this sink and Write returns the last error: the caller must
+// fail closed, or pair this sink with a Log through Multi.
+func NewHTTPSink(baseURL string, cfg HTTPConfig) (Sink, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: base URL must be an absolute http(s) URL without query", ErrInvalidOption)
@@ -116,12 +117,12 @@ func NewHTTPSink(baseURL string, cfg HTTPConfig) (*HTTPSink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
 	}
-	return &HTTPSink{client: client, now: time.Now}, nil
+	return &httpSink{client: client, now: time.Now}, nil
 }
 
 // Write normalises the event, maps it to FHIR and posts it until the
 // server accepts it, the attempts run out or ctx is done.
-func (s *HTTPSink) Write(ctx context.Context, e Event) error {
+func (s *httpSink) Write(ctx context.Context, e Event) error {
 	n, err := e.Normalize(s.now())
 	if err != nil {
 		return err

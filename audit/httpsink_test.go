@@ -62,7 +62,7 @@ func (f *fhirServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-func newHTTPSinkFor(t *testing.T, srv *httptest.Server, cfg HTTPConfig) *HTTPSink {
+func newHTTPSinkFor(t *testing.T, srv *httptest.Server, cfg HTTPConfig) Sink {
 	t.Helper()
 	cfg.Client = srv.Client()
 	cfg.RetryWaitMin = time.Millisecond

@@ -26,8 +26,8 @@ type Sink interface {
 var (
 	_ Sink = (*Log)(nil)
 	_ Sink = (*multiSink)(nil)
-	_ Sink = (*SlogSink)(nil)
-	_ Sink = (*HTTPSink)(nil)
+	_ Sink = (*slogSink)(nil)
+	_ Sink = (*httpSink)(nil)
 )
 
 // Multi returns a Sink that writes each event to every one of sinks, at

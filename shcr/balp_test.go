@@ -56,7 +56,7 @@ func requireSentPlusDecided(t *testing.T, w *shcrtest.World, events []audit.Even
 	sent := sentRequestIDs(t, w)
 	recorded, decisions := map[string]int{}, 0
 	for _, e := range events {
-		if e.IsDecision() {
+		if e.Kind == audit.KindDecision {
 			decisions++
 			assert.Empty(t, e.RequestID, "a decision names no request: %s", e.Reason)
 			assert.NotEmpty(t, e.DecisionID)
@@ -200,7 +200,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				}
 				require.NotNil(t, record)
 				assert.Equal(t, "https://github.com/shcrkit/shcrkit/audit/NamingSystem/nrl-pointer-id", *record.Identifier.System)
-				assert.Equal(t, e.ResourceID(), *record.Identifier.Value)
+				assert.Equal(t, resourceID(e), *record.Identifier.Value)
 				assert.Equal(t, string(e.Custodian), *record.Identifier.Assigner.Identifier.Value)
 				assert.Equal(t, "V", *a.Entity[0].SecurityLabel[0].Code, "the record's confidentiality label")
 			})
@@ -225,7 +225,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				require.NotNil(t, data)
 				assert.Nil(t, data.What.Reference, "no reference relative to nowhere")
 				assert.Equal(t, "https://github.com/shcrkit/shcrkit/audit/NamingSystem/nrl-pointer-id", *data.What.Identifier.System)
-				assert.Equal(t, e.ResourceID(), *data.What.Identifier.Value)
+				assert.Equal(t, resourceID(e), *data.What.Identifier.Value)
 				assert.Equal(t, string(e.Custodian), *data.What.Identifier.Assigner.Identifier.Value)
 				link := entity(a, "4", "13")
 				require.NotNil(t, link, "the authorising decision")
@@ -322,7 +322,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 		{"a Bundle longer than the page limit", shcr.RemoteConfig{MaxPages: 2}, nil, func(t *testing.T, events []audit.Event) {
 			var pages []audit.Event
 			for _, e := range events {
-				if stepOf(e) == stepRetrieval && e.ResourceID() == "RNR-000002" {
+				if stepOf(e) == stepRetrieval && resourceID(e) == "RNR-000002" {
 					pages = append(pages, e)
 				}
 			}
@@ -344,7 +344,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 			for _, e := range events {
 				if e.Custodian == shcrtest.CustodianKestrel && stepOf(e) == stepRetrieval {
 					found = true
-					assert.True(t, e.IsDecision(), "nothing was sent: a decision")
+					assert.True(t, e.Kind == audit.KindDecision, "nothing was sent: a decision")
 					assert.Equal(t, "withheld/HOST_NOT_ALLOWED", e.Rule)
 					assert.Empty(t, e.RequestID)
 					assert.Equal(t, audit.OutcomeRefused, e.Outcome)

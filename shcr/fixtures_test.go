@@ -154,11 +154,11 @@ const (
 
 func stepOf(e audit.Event) string {
 	switch {
-	case e.IsDecision() && e.Service == audit.ServiceNRL:
+	case e.Kind == audit.KindDecision && e.Service == audit.ServiceNRL:
 		return stepBoundary
-	case e.IsDecision() && strings.HasPrefix(e.Rule, "withheld/"):
+	case e.Kind == audit.KindDecision && strings.HasPrefix(e.Rule, "withheld/"):
 		return stepRetrieval
-	case e.IsDecision():
+	case e.Kind == audit.KindDecision:
 		return stepDecision
 	case e.Service == audit.ServicePDS:
 		return stepTrace
@@ -176,4 +176,11 @@ func steps(events []audit.Event) []string {
 		out[i] = strings.Join(strings.Fields(stepOf(e)+" "+e.Resource+" "+string(e.Outcome)), " ")
 	}
 	return out
+}
+
+// resourceID is the id part of an event's Resource ("" when it names only
+// a type).
+func resourceID(e audit.Event) string {
+	_, id, _ := strings.Cut(e.Resource, "/")
+	return id
 }

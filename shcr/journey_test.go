@@ -132,12 +132,12 @@ func TestRecordsFullJourney(t *testing.T) {
 		assert.NotEmpty(t, e.ClientAddress)
 		switch stepOf(e) {
 		case stepDecision:
-			decisions[e.ResourceID()] = e
+			decisions[resourceID(e)] = e
 			assert.NotEmpty(t, e.Rule)
 			assert.Equal(t, w.Policy.Name(), e.Policy)
 		case stepRetrieval:
-			if _, ok := retrievals[e.ResourceID()]; !ok {
-				retrievals[e.ResourceID()] = e
+			if _, ok := retrievals[resourceID(e)]; !ok {
+				retrievals[resourceID(e)] = e
 			}
 			assert.NotEmpty(t, e.RequestID)
 			assert.NotEmpty(t, e.Endpoint)
@@ -875,7 +875,7 @@ func TestRecordsRemoteFaults(t *testing.T) {
 			require.ErrorIs(t, res.Failures[0], tt.want)
 			var got []audit.Event
 			for _, e := range rec.Events() {
-				if stepOf(e) == stepRetrieval && e.ResourceID() == "RNR-000002" {
+				if stepOf(e) == stepRetrieval && resourceID(e) == "RNR-000002" {
 					got = append(got, e)
 				}
 			}

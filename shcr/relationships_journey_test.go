@@ -256,7 +256,7 @@ func TestAdHocSharingOutsideAnyAgreement(t *testing.T) {
 			}
 			var e audit.Event
 			for _, ev := range rec.Events() {
-				if ev.IsDecision() && ev.Resource == "DocumentReference/"+p.ID {
+				if ev.Kind == audit.KindDecision && ev.Resource == "DocumentReference/"+p.ID {
 					e = ev
 				}
 			}

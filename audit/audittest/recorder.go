@@ -178,7 +178,7 @@ func checkWho(e audit.Event, miss func(format string, args ...any)) {
 		miss("neither a user nor a calling system")
 	}
 	switch {
-	case e.IsDecision():
+	case e.Kind == audit.KindDecision:
 		if e.Rule == "" {
 			miss("a decision without the rule that decided")
 		}
