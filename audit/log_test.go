@@ -57,6 +57,12 @@ func TestLogConcurrentWriters(t *testing.T) {
 	segs, err := filepath.Glob(filepath.Join(l.st.Dir(), segmentsDir, "*.seg"))
 	require.NoError(t, err)
 	assert.Greater(t, len(segs), 1, "small segments roll over")
+	require.NoError(t, l.Close())
+	for _, name := range segs {
+		data, err := os.ReadFile(name)
+		require.NoError(t, err)
+		assert.Equal(t, len(data), segmentDataEnd(data), "%s: a rolled or closed segment ends with its data, no zeros filled ahead", filepath.Base(name))
+	}
 }
 
 func TestLogReopen(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,7 +69,8 @@ func TestTornTailOfClosedLog(t *testing.T) {
 
 // crashSnapshot writes n events, one batch each, to a log that signs no
 // checkpoint, and copies its directory while it is still open: the state
-// a crash right then would leave on disk.
+// a crash right then would leave on disk, without the zeros filled ahead
+// of the data (the cases that want them add them).
 func crashSnapshot(t *testing.T, n int) map[string][]byte {
 	t.Helper()
 	dir := t.TempDir()
@@ -76,7 +78,7 @@ func crashSnapshot(t *testing.T, n int) map[string][]byte {
 	for i := 1; i <= n; i++ {
 		writeAll(t, l, smallEvent(i, patientA))
 	}
-	return snapshotDir(t, dir)
+	return withoutZeroFill(snapshotDir(t, dir))
 }
 
 func TestRecoveryAfterCrash(t *testing.T) {
@@ -96,6 +98,16 @@ func TestRecoveryAfterCrash(t *testing.T) {
 		tampered bool
 	}{
 		{"nothing lost", func(map[string][]byte) {}, 4, false, false},
+		{"zeros filled ahead of the data", func(f map[string][]byte) {
+			f[seg] = append(slices.Clone(f[seg]), make([]byte, 8192)...)
+		}, 4, false, false},
+		{"last batch torn, zeros filled after it", func(f map[string][]byte) {
+			f[seg] = append(slices.Clone(f[seg][:frames[7]+3]), make([]byte, 8192)...)
+			f[table] = f[table][:3*tableEntrySize]
+		}, 3, true, false},
+		{"acknowledged last batch cut, zeros filled after it", func(f map[string][]byte) {
+			f[seg] = append(slices.Clone(f[seg][:frames[6]]), make([]byte, 8192)...)
+		}, 0, false, true},
 		{"hashes and table never reached the disk", func(f map[string][]byte) {
 			f[hashesFile], f[table] = nil, nil
 		}, 4, false, false},

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"os"
@@ -200,13 +201,42 @@ func TestStructuralTamperingIsDetected(t *testing.T) {
 	}
 }
 
-// frameOffsets lists the offsets of the frames of a segment.
+// frameOffsets lists the offsets of the frames of a segment, up to the
+// zeros the writer fills ahead of its data, if any.
 func frameOffsets(t *testing.T, seg []byte) []int {
 	var out []int
-	for off := segHeaderSize; off < len(seg); {
+	for off := segHeaderSize; off < segmentDataEnd(seg); {
 		out = append(out, off)
-		n := int(seg[off])<<24 | int(seg[off+1])<<16 | int(seg[off+2])<<8 | int(seg[off+3])
+		off += frameHeaderSize + int(binary.BigEndian.Uint32(seg[off:]))
+	}
+	return out
+}
+
+// segmentDataEnd returns where a segment's frames end: at the end of the
+// file, or where the zeros the writer fills ahead of its data begin.
+func segmentDataEnd(seg []byte) int {
+	off := segHeaderSize
+	for off+frameHeaderSize <= len(seg) {
+		n := int(binary.BigEndian.Uint32(seg[off:]))
+		if n == 0 {
+			return off
+		}
 		off += frameHeaderSize + n
+	}
+	return min(off, len(seg))
+}
+
+// withoutZeroFill returns files with every segment cut where its frames
+// end: a directory copied while the log was open, without the zeros the
+// writer had filled ahead of the data, so that a test cutting or damaging
+// a segment's end meets data.
+func withoutZeroFill(files map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(files))
+	for name, data := range files {
+		if filepath.Dir(name) == segmentsDir && len(data) > segHeaderSize {
+			data = data[:segmentDataEnd(data)]
+		}
+		out[name] = data
 	}
 	return out
 }

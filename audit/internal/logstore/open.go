@@ -88,6 +88,9 @@ func Open(cfg Config) (*Store, error) {
 		slots:      make(chan int, syncSlots),
 		spare:      make(chan []byte, 2*syncSlots+2),
 		slot:       -1,
+
+		zwake: make(chan *segment, 1),
+		zdone: make(chan struct{}),
 	}
 	for i := range syncSlots {
 		l.slots <- i
@@ -113,6 +116,7 @@ func Open(cfg Config) (*Store, error) {
 	go l.idx.mergeLoop()
 	l.idx.wakeMerger()
 	go l.syncLoop()
+	go l.zeroLoop()
 	go l.run()
 	ok = true
 	return l, nil
@@ -244,6 +248,7 @@ func (l *Store) listSegments() ([]*listedSegment, error) {
 			return nil, err
 		}
 		s := &listedSegment{segment: segment{first: first, name: e.Name(), path: f.Name(), f: f, size: st.Size()}}
+		s.zeroed.Store(st.Size())
 		segs = append(segs, s)
 		var hdr [segHeaderSize]byte
 		if _, err := f.ReadAt(hdr[:], 0); err != nil && !errors.Is(err, io.EOF) {

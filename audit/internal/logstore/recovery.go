@@ -521,5 +521,6 @@ func truncateDurable(s *listedSegment, at int64) error {
 		return err
 	}
 	s.size = at
+	s.zeroed.Store(at)
 	return nil
 }

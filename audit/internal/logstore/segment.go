@@ -16,8 +16,9 @@ import (
 // On-disk layout of a segment file (segments/<first seq, 20 digits>.seg):
 //
 // A crash can leave a segment ending in zeros (space the file system
-// allocated before the data reached it): a zero frame header followed by
-// nothing but zeros is the end of the data, and OpenLog cuts it.
+// allocated before the data reached it, or that the writer filled ahead
+// of the data: zerofill.go): a zero frame header followed by nothing but
+// zeros is the end of the data, and OpenLog cuts it.
 //
 //	header:  magic "SHCRAUD1" | first seq u64 | CRC-32C of the 16 bytes before, u32
 //	frames:  length u32 | CRC-32C of payload u32 | payload (length bytes)

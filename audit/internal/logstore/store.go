@@ -38,6 +38,9 @@ import (
 //     indexes it, publishes the new size and answers its callers.
 //     Checkpoints, index flushes and segment rolls happen on the writer
 //     goroutine once the flights have landed (drain).
+//   - One zeroer goroutine keeps the space after the active segment's
+//     data filled with zeros, so that a batch's fdatasync has no new
+//     blocks or size to commit (zerofill.go).
 //   - Readers (Verify, queries, proofs) read files with ReadAt beside the
 //     writer's appends. They see what the writer has published: size
 //     (every event up to it is durable, in the table and indexed), segs
@@ -94,6 +97,10 @@ type Store struct {
 	spare      chan []byte    // buffers of landed flights' hashes and table entries
 	slot       int            // the slot the writer holds, or -1 (writer)
 
+	// Between the writer goroutine and the zeroer (zerofill.go).
+	zwake chan *segment // a segment to fill ahead of its data
+	zdone chan struct{} // closed when the zeroer ends
+
 	// Published by the writer and lander goroutines for readers.
 	size        atomic.Uint64 // events committed, in the table and indexed (lander)
 	segMu       sync.RWMutex
@@ -112,6 +119,11 @@ type segment struct {
 	f       *os.File
 	size    int64      // end of the data
 	syncFDs []*os.File // per sync slot (pipeline.go); writer and lander
+
+	// Zero-filling ahead of the data (zerofill.go).
+	zmu    sync.Mutex   // held by the zeroer, and by a write past zeroed
+	zeroed atomic.Int64 // the zeroer fills only at or after it
+	zstop  bool         // under zmu: fill no more
 }
 
 // Pending is an event on its way into the log, as a caller prepares it.
@@ -499,6 +511,7 @@ func (l *Store) finish(held map[uint64]*writeReq, batch []*writeReq) {
 	l.commitHeld(held, batch)
 	defer l.stopSyncer()
 	l.drain()
+	l.stopZeroer()
 	for _, r := range held {
 		// Unreachable: every reserved seq is queued before Close closes
 		// the queue. Answer rather than leave a writer waiting.
@@ -552,6 +565,10 @@ func (l *Store) handleControl(op ctlOp) error {
 func (l *Store) shutdown() {
 	if l.failed() != nil {
 		l.closeErr = l.failed()
+		return
+	}
+	if err := l.seg.trim(); err != nil {
+		l.closeErr = l.fail(err)
 		return
 	}
 	if err := l.idx.flush(); err != nil {
@@ -633,10 +650,11 @@ func (l *Store) writeBatch(batch []*writeReq) (*flight, error) {
 	if cap(l.wbuf) > 16<<20 {
 		l.wbuf = nil // do not pin a buffer grown by one huge batch
 	}
-	if _, err := l.seg.f.WriteAt(buf, l.seg.size); err != nil {
+	if err := l.seg.writeData(buf, l.seg.size); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", l.seg.name, err)
 	}
 	l.seg.size += int64(len(buf))
+	l.zeroAhead()
 	f := &flight{seg: l.seg, reqs: slices.Clone(batch), last: l.next - 1}
 	f.hashes, f.nhashes = l.hashes.take(l.spareBuf())
 	f.table = l.table.take(l.spareBuf())
@@ -657,6 +675,9 @@ func (l *Store) rollSegment() error {
 	// the batches in flight land first.
 	l.drain()
 	if err := l.failed(); err != nil {
+		return err
+	}
+	if err := l.seg.trim(); err != nil {
 		return err
 	}
 	l.seg.closeSlotFiles()
@@ -689,7 +710,9 @@ func createSegment(dir string, first uint64) (*segment, error) {
 		f.Close()
 		return nil, err
 	}
-	return &segment{first: first, name: name, path: f.Name(), f: f, size: segHeaderSize}, nil
+	s := &segment{first: first, name: name, path: f.Name(), f: f, size: segHeaderSize}
+	s.zeroed.Store(segHeaderSize)
+	return s, nil
 }
 
 // checkpoint signs and stores a checkpoint of the current size, after
