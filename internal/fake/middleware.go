@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
 // Middleware wraps a fake's handler with what every fake does around its
@@ -294,25 +296,7 @@ func EchoIDs(next http.Handler) http.Handler {
 
 // IsUUID reports whether s is a UUID in its 8-4-4-4-12 hexadecimal form,
 // the only form the services take as an X-Request-ID.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+func IsUUID(s string) bool { return fhirhttp.IsUUID(s) }
 
 // resetConnection drops the request's connection with a TCP reset where
 // it can (linger 0), or closes it.

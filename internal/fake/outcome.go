@@ -3,10 +3,12 @@ package fake
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
 // SpineErrorSystem is the code system of Spine error codes used by PDS.
-const SpineErrorSystem = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
+const SpineErrorSystem = fhirhttp.SpineErrorSystem
 
 // Outcome describes an OperationOutcome answer.
 type Outcome struct {
@@ -25,7 +27,7 @@ func WriteOutcome(w http.ResponseWriter, o Outcome) {
 		o.Severity = "error"
 	}
 	if o.IssueType == "" {
-		o.IssueType = issueTypeFor(o.Status)
+		o.IssueType = fhirhttp.IssueType(o.Status)
 	}
 	if o.System == "" {
 		o.System = SpineErrorSystem
@@ -54,24 +56,4 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/fhir+json")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-}
-
-func issueTypeFor(status int) string {
-	switch {
-	case status == http.StatusNotFound:
-		return "not-found"
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return "forbidden"
-	case status == http.StatusTooManyRequests:
-		return "throttled"
-	case status == http.StatusConflict:
-		return "conflict"
-	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
-		return "timeout"
-	case status >= 500:
-		return "exception"
-	case status == http.StatusPreconditionFailed:
-		return "business-rule"
-	}
-	return "invalid"
 }

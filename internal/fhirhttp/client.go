@@ -303,7 +303,7 @@ func requestID(ctx context.Context) (string, error) {
 	if reqID == "" {
 		return uuid.NewString(), nil
 	}
-	if !isUUID(reqID) {
+	if !IsUUID(reqID) {
 		// The services refuse any other X-Request-ID; say so before sending.
 		return "", fmt.Errorf("%w: the request ID set with shcrkit.WithRequestID must be a UUID (8-4-4-4-12 hexadecimal digits)",
 			shcrkit.ErrInvalidRequest)
@@ -495,26 +495,4 @@ func DecodeJSON(body []byte, out any) error {
 		}
 	}
 	return nil
-}
-
-// isUUID reports whether s is a UUID in the 8-4-4-4-12 hexadecimal form
-// the national services take as an X-Request-ID.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/internal/fhirredact"
-	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
@@ -73,8 +72,12 @@ type Access struct {
 	ShCR shcrkit.ODSCode
 	// Client is the verified access token; zero without one.
 	Client AccessToken
-	// Identity is the verified identity token.
-	Identity identitytoken.Claims
+	// IdentityTokenID is the verified identity token's ID (jti), or ""
+	// when it carries none; the token's other claims are read into
+	// Requester, Purpose and Restricted.
+	IdentityTokenID string
+	// IdentityExpires is when the identity token expires.
+	IdentityExpires time.Time
 	// Requester is the professional, as the identity token states them.
 	Requester shcrkit.Requester
 	// Purpose is the purpose of use stated (TREAT when none was).

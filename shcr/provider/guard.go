@@ -27,11 +27,11 @@ import (
 
 // Defaults of a Guard.
 const (
-	// DefaultMaxTrackedTokens bounds the identity tokens remembered for
+	// defaultMaxTrackedTokens bounds the identity tokens remembered for
 	// replay detection.
-	DefaultMaxTrackedTokens = 1 << 20
-	// DefaultLeeway allows for clock skew on identity tokens.
-	DefaultLeeway = 30 * time.Second
+	defaultMaxTrackedTokens = 1 << 20
+	// defaultLeeway allows for clock skew on identity tokens.
+	defaultLeeway = 30 * time.Second
 	// auditTimeout bounds one audit write, detached from the request.
 	auditTimeout = 10 * time.Second
 	maxReason    = 1000
@@ -100,10 +100,10 @@ type Config struct {
 	// it, a request whose decision needs one is refused.
 	Alert func(ctx context.Context, a *Access, o rbac.Obligation) error
 	// MaxTrackedTokens bounds the identity tokens remembered against
-	// replay; 0 means DefaultMaxTrackedTokens.
+	// replay; 0 means 1,048,576 (2²⁰).
 	MaxTrackedTokens int
-	// Leeway allows for clock skew on identity tokens; 0 means
-	// DefaultLeeway.
+	// Leeway allows for clock skew on identity tokens; 0 means 30
+	// seconds.
 	Leeway time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -242,10 +242,10 @@ func (g *Guard) applyDefaults() {
 		g.header = identitytoken.DefaultHeader
 	}
 	if g.cfg.MaxTrackedTokens == 0 {
-		g.cfg.MaxTrackedTokens = DefaultMaxTrackedTokens
+		g.cfg.MaxTrackedTokens = defaultMaxTrackedTokens
 	}
 	if g.cfg.Leeway == 0 {
-		g.cfg.Leeway = DefaultLeeway
+		g.cfg.Leeway = defaultLeeway
 	}
 	if g.cfg.Now == nil {
 		g.cfg.Now = time.Now
@@ -407,7 +407,7 @@ func (c *call) verifyIdentity(consumer *Consumer, identity string, now time.Time
 	if err != nil {
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	a.Identity = claims
+	a.IdentityTokenID, a.IdentityExpires = claims.ID, time.Unix(claims.ExpiresAt, 0)
 	a.Requester = requesterOf(claims)
 	c.event.Requester = a.Requester
 	c.event.UserFamily = lastFamily(claims)

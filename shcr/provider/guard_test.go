@@ -179,7 +179,7 @@ func outcomeCode(t *testing.T, resp *http.Response) string {
 	require.Equal(t, "OperationOutcome", o.ResourceType)
 	require.NotEmpty(t, o.Issue)
 	require.NotEmpty(t, o.Issue[0].Details.Coding)
-	assert.Equal(t, provider.SpineErrorSystem, o.Issue[0].Details.Coding[0].System)
+	assert.Equal(t, "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode", o.Issue[0].Details.Coding[0].System)
 	return o.Issue[0].Details.Coding[0].Code
 }
 

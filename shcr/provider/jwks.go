@@ -3,33 +3,30 @@ package provider
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/jwk"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // Defaults of a JWKSVerifier.
 const (
-	// DefaultJWKSRefresh is how long a fetched key set is used before it
+	// defaultJWKSRefresh is how long a fetched key set is used before it
 	// is fetched again.
-	DefaultJWKSRefresh = time.Hour
-	// DefaultJWKSMinInterval is the shortest time between two fetches
+	defaultJWKSRefresh = time.Hour
+	// defaultJWKSMinInterval is the shortest time between two fetches
 	// prompted by an unknown key ID, so that tokens naming made-up keys
 	// cannot turn the verifier against the issuer.
-	DefaultJWKSMinInterval = 30 * time.Second
+	defaultJWKSMinInterval = 30 * time.Second
 )
 
 // maxJWKSBytes caps a key set document.
@@ -50,10 +47,10 @@ type JWKSConfig struct {
 	// timeout.
 	HTTPClient *http.Client
 	// Refresh is how long a key set is used before it is fetched again;
-	// 0 means DefaultJWKSRefresh.
+	// 0 means an hour.
 	Refresh time.Duration
 	// MinInterval is the shortest time between fetches prompted by an
-	// unknown key ID; 0 means DefaultJWKSMinInterval.
+	// unknown key ID; 0 means 30 seconds.
 	MinInterval time.Duration
 	// Leeway allows for clock skew on exp, nbf and iat.
 	Leeway time.Duration
@@ -109,10 +106,10 @@ func NewJWKSVerifier(cfg JWKSConfig) (*JWKSVerifier, error) {
 	// to another origin.
 	cfg.HTTPClient = fhirhttp.GuardHTTPClient(cfg.HTTPClient)
 	if cfg.Refresh == 0 {
-		cfg.Refresh = DefaultJWKSRefresh
+		cfg.Refresh = defaultJWKSRefresh
 	}
 	if cfg.MinInterval == 0 {
-		cfg.MinInterval = DefaultJWKSMinInterval
+		cfg.MinInterval = defaultJWKSMinInterval
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -255,36 +252,20 @@ func (v *JWKSVerifier) fetch(ctx context.Context) (map[string]crypto.PublicKey, 
 	return ParseJWKS(body)
 }
 
-// JWK is one key of a JSON Web Key Set (RFC 7517), as far as signature
-// verification needs it.
-type JWK struct {
-	KeyType   string `json:"kty"`
-	KeyID     string `json:"kid"`
-	Use       string `json:"use,omitempty"`
-	Algorithm string `json:"alg,omitempty"`
-	// RSA.
-	N string `json:"n,omitempty"`
-	E string `json:"e,omitempty"`
-	// EC.
-	Curve string `json:"crv,omitempty"`
-	X     string `json:"x,omitempty"`
-	Y     string `json:"y,omitempty"`
-}
-
 // ParseJWKS reads a JSON Web Key Set and returns its signing keys by key
 // ID. Keys for encryption (use "enc"), keys without an ID and key types
 // other than RSA (2048 bits or more) and EC (P-256, P-384, P-521) are
 // skipped; a set with no usable key is an error.
 func ParseJWKS(body []byte) (map[string]crypto.PublicKey, error) {
 	var set struct {
-		Keys []JWK `json:"keys"`
+		Keys []jwk.Key `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, errors.New("the key set is not a JSON Web Key Set")
 	}
 	out := make(map[string]crypto.PublicKey, len(set.Keys))
 	for _, k := range set.Keys {
-		if k.KeyID == "" || (k.Use != "" && k.Use != "sig") {
+		if k.KeyID == "" || !k.ForSignatures() {
 			continue
 		}
 		pub, err := k.PublicKey()
@@ -297,45 +278,6 @@ func ParseJWKS(body []byte) (map[string]crypto.PublicKey, error) {
 		return nil, errors.New("the key set holds no usable signing key")
 	}
 	return out, nil
-}
-
-// PublicKey decodes the key.
-func (k JWK) PublicKey() (crypto.PublicKey, error) {
-	b64 := base64.RawURLEncoding
-	switch k.KeyType {
-	case "RSA":
-		n, err1 := b64.DecodeString(k.N)
-		e, err2 := b64.DecodeString(k.E)
-		if err1 != nil || err2 != nil || len(e) == 0 || len(e) > 4 {
-			return nil, errors.New("malformed RSA key")
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-		if pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
-			return nil, errors.New("RSA key too small or with a bad exponent")
-		}
-		return pub, nil
-	case "EC":
-		var curve elliptic.Curve
-		switch k.Curve {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		case "P-521":
-			curve = elliptic.P521()
-		default:
-			return nil, fmt.Errorf("unsupported curve %q", k.Curve)
-		}
-		x, err1 := b64.DecodeString(k.X)
-		y, err2 := b64.DecodeString(k.Y)
-		size := (curve.Params().BitSize + 7) / 8
-		if err1 != nil || err2 != nil || len(x) != size || len(y) != size {
-			return nil, errors.New("malformed EC key")
-		}
-		point := append(append([]byte{4}, x...), y...)
-		return ecdsa.ParseUncompressedPublicKey(curve, point)
-	}
-	return nil, fmt.Errorf("unsupported key type %q", k.KeyType)
 }
 
 // describeJWT says what golang-jwt found wrong with an access token,

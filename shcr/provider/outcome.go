@@ -5,12 +5,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-)
 
-// SpineErrorSystem is the code system of the error codes in the Guard's
-// OperationOutcomes, the one PDS, the NRL and GP Connect use, so that a
-// consumer (package shcr among them) reads them as it reads theirs.
-const SpineErrorSystem = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+)
 
 // Error codes the Guard answers with.
 const (
@@ -29,29 +26,16 @@ type refusal struct {
 	retryAfter  time.Duration
 }
 
-func issueType(status int) string {
-	switch {
-	case status == http.StatusNotFound:
-		return "not-found"
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return "forbidden"
-	case status == http.StatusTooManyRequests:
-		return "throttled"
-	case status >= 500:
-		return "exception"
-	}
-	return "invalid"
-}
-
 // WriteOutcome answers with a FHIR OperationOutcome of one issue coded in
-// SpineErrorSystem, as the Guard does; handlers behind it can use it for
+// the Spine error code system that PDS, the NRL and GP Connect use, as
+// the Guard does; handlers behind it can use it for
 // their own errors so that a consumer sees one shape.
 func WriteOutcome(w http.ResponseWriter, status int, code, diagnostics string) {
 	issue := map[string]any{
 		"severity": "error",
-		"code":     issueType(status),
+		"code":     fhirhttp.IssueType(status),
 		"details": map[string]any{"coding": []any{map[string]any{
-			"system": SpineErrorSystem, "version": "1", "code": code,
+			"system": fhirhttp.SpineErrorSystem, "version": "1", "code": code,
 		}}},
 	}
 	if diagnostics != "" {
