@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"iter"
 	"net"
 	"strings"
 	"sync"
@@ -183,4 +184,19 @@ func steps(events []audit.Event) []string {
 func resourceID(e audit.Event) string {
 	_, id, _ := strings.Cut(e.Resource, "/")
 	return id
+}
+
+// eventsReader is an audit.Reader over events a Recorder holds, numbered
+// in order as a log would number them.
+type eventsReader []audit.Event
+
+func (r eventsReader) Query(_ context.Context, _ shcrkit.Requester, f audit.Filter) iter.Seq2[audit.Event, error] {
+	return func(yield func(audit.Event, error) bool) {
+		for i, e := range r {
+			e.Seq = uint64(i + 1)
+			if f.Match(e) && !yield(e, nil) {
+				return
+			}
+		}
+	}
 }

@@ -264,14 +264,7 @@ func TestAdHocSharingOutsideAnyAgreement(t *testing.T) {
 			if tc.recorded == "" {
 				assert.Empty(t, e.AdHocSharing)
 			}
-			flags, err := investigation.Review(context.Background(), func(yield func(audit.Event, error) bool) {
-				for i, ev := range rec.Events() {
-					ev.Seq = uint64(i + 1)
-					if !yield(ev, nil) {
-						return
-					}
-				}
-			}, investigation.ReviewConfig{})
+			flags, err := investigation.QueryReview(context.Background(), eventsReader(rec.Events()), w.Requester, audit.Filter{}, investigation.ReviewConfig{})
 			require.NoError(t, err)
 			flagged := false
 			for _, f := range flags {

@@ -11,7 +11,7 @@
 //
 // # Review flags
 //
-// QueryReview (and Review, over events from anywhere) flags what a
+// QueryReview flags what a
 // privacy officer should look at: break-glass access, self-claimed
 // relationships, ad hoc sharing, refused attempts, access out of hours,
 // a user looking at a patient with their own surname, a user's day far

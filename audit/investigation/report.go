@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -160,13 +159,6 @@ func QueryAccessReport(ctx context.Context, src audit.Reader, reader shcrkit.Req
 // text. Times are in UTC.
 func (r *AccessReport) Markdown() string {
 	var b strings.Builder
-	r.WriteMarkdown(&b)
-	return b.String()
-}
-
-// WriteMarkdown writes the report as Markdown to w.
-func (r *AccessReport) WriteMarkdown(w io.Writer) error {
-	var b strings.Builder
 	fmt.Fprintf(&b, "# Access to the record of NHS number %s\n\n", r.Patient.Format())
 	switch {
 	case r.From.IsZero() && r.To.IsZero():
@@ -181,8 +173,7 @@ func (r *AccessReport) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "%s by %s; %s.\n", plural(len(r.Accesses), "access", "accesses"),
 		plural(len(r.Organisations), "organisation", "organisations"), plural(r.Refused, "refused attempt", "refused attempts"))
 	if len(r.Accesses) == 0 {
-		_, err := io.WriteString(w, b.String())
-		return err
+		return b.String()
 	}
 	b.WriteString("\n## By organisation\n\n")
 	b.WriteString("| Organisation | Accesses | Refused | Users | First | Last |\n")
@@ -198,8 +189,7 @@ func (r *AccessReport) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s |\n", a.Seq, reportTime(a.Time), cell(a.who()),
 			cell(named(a.OrganisationName, string(a.Organisation))), cell(a.why()), cell(a.what()), cell(a.outcome()))
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.String()
 }
 
 func (a Access) who() string {

@@ -16,7 +16,7 @@ import (
 // FlagKind is a reason for a privacy officer to look at some accesses.
 type FlagKind string
 
-// Kinds of flag, in the order Review reports them.
+// Kinds of flag, in the order QueryReview reports them.
 const (
 	// FlagBreakGlass: emergency access that overrode the usual controls
 	// (purpose BTG, or a break-glass reason given).
@@ -86,7 +86,7 @@ type WorkingHours struct {
 	Location *time.Location
 }
 
-// ReviewConfig sets the rules of Review. The zero value uses the
+// ReviewConfig sets the rules of QueryReview. The zero value uses the
 // defaults given on each field.
 type ReviewConfig struct {
 	// Hours are the working hours for the out-of-hours flag.
@@ -102,12 +102,12 @@ type ReviewConfig struct {
 	VolumeBaselineDays int
 	// LaterCare reports whether the caller's records show care for the
 	// access's patient by the access's organisation after the access's
-	// time. Review calls it once per user and patient, with the earliest
+	// time. QueryReview calls it once per user and patient, with the earliest
 	// successful access; nil leaves the no-later-care flag out.
 	LaterCare func(ctx context.Context, access audit.Event) (bool, error)
 	// Staff returns the demographics of a user of an organisation, which
 	// the trail does not hold: their own NHS number, family name and home
-	// postcode, or a zero Staff when unknown. Review calls it once per
+	// postcode, or a zero Staff when unknown. QueryReview calls it once per
 	// user and organisation; nil leaves the own-record and
 	// same-surname-and-address flags out.
 	Staff func(ctx context.Context, userID string, org shcrkit.ODSCode) (Staff, error)
@@ -117,7 +117,7 @@ type ReviewConfig struct {
 	PatientPostcode func(ctx context.Context, patient shcrkit.NHSNumber) (string, error)
 	// Discharged returns when the access's patient was discharged from
 	// the care of the access's organisation, or the zero time when they
-	// are still in its care or it is not known. Review calls it once per
+	// are still in its care or it is not known. QueryReview calls it once per
 	// user and patient; nil leaves the after-discharge flag out.
 	Discharged func(ctx context.Context, access audit.Event) (time.Time, error)
 	// AfterDischargeMinimum: a user's accesses to a patient after their
@@ -184,16 +184,6 @@ func (c ReviewConfig) withDefaults() (ReviewConfig, error) {
 	return c, nil
 }
 
-// InHours reports whether t falls within the working hours (defaults
-// applied as documented on WorkingHours).
-func (h WorkingHours) InHours(t time.Time) bool {
-	c, err := ReviewConfig{Hours: h}.withDefaults()
-	if err != nil {
-		return true
-	}
-	return c.Hours.inHours(t)
-}
-
 func (h WorkingHours) inHours(t time.Time) bool {
 	lt := t.In(h.Location)
 	if !slices.Contains(h.Days, lt.Weekday()) {
@@ -204,17 +194,8 @@ func (h WorkingHours) inHours(t time.Time) bool {
 	return off >= h.Start && off < h.End
 }
 
-// Review flags events for a privacy officer: break-glass access,
-// self-claimed relationships, refused attempts, access out of hours, a
-// user looking at their own record or at a patient with their own surname
-// (and, with staff demographics, their own address), repeated access after
-// the patient's discharge, a user's volume far above their own usual
-// rate, and access with no later recorded care. The flags that need what
-// the trail does not hold take it from cfg's callbacks and are left out
-// without them. Events of the audit log itself (ServiceAudit) are not
-// flagged. Flags come in the order of the FlagKind constants, then by
-// first event, and each names its events.
-func Review(ctx context.Context, events iter.Seq2[audit.Event, error], cfg ReviewConfig) ([]Flag, error) {
+// review flags events as QueryReview documents.
+func review(ctx context.Context, events iter.Seq2[audit.Event, error], cfg ReviewConfig) ([]Flag, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -235,12 +216,22 @@ func Review(ctx context.Context, events iter.Seq2[audit.Event, error], cfg Revie
 }
 
 // QueryReview queries src with f on behalf of reader (an audited read)
-// and flags what it finds with the rules of cfg (see Review).
+// and flags what it finds for a privacy officer, with the rules of cfg:
+// break-glass access,
+// self-claimed relationships, refused attempts, access out of hours, a
+// user looking at their own record or at a patient with their own surname
+// (and, with staff demographics, their own address), repeated access after
+// the patient's discharge, a user's volume far above their own usual
+// rate, and access with no later recorded care. The flags that need what
+// the trail does not hold take it from cfg's callbacks and are left out
+// without them. Events of the audit log itself (ServiceAudit) are not
+// flagged. Flags come in the order of the FlagKind constants, then by
+// first event, and each names its events.
 func QueryReview(ctx context.Context, src audit.Reader, reader shcrkit.Requester, f audit.Filter, cfg ReviewConfig) ([]Flag, error) {
-	return Review(ctx, src.Query(ctx, reader, f), cfg)
+	return review(ctx, src.Query(ctx, reader, f), cfg)
 }
 
-// reviewer holds what Review learns as the events go by. Each flag kind
+// reviewer holds what review learns as the events go by. Each flag kind
 // has a method of its own: the per-event checks run from observe, the
 // ones that need every event at the end from flags.
 type reviewer struct {

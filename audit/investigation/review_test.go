@@ -80,7 +80,7 @@ func TestReviewFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			flags, err := Review(ctx, seqEvents(tt.events...), utc())
+			flags, err := review(ctx, seqEvents(tt.events...), utc())
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, flagsOf(flags, tt.kind))
 		})
@@ -92,18 +92,23 @@ func TestReviewWorkingHoursAreConfigurable(t *testing.T) {
 	saturday := readEvent(time.Date(2025, 3, 8, 10, 0, 0, 0, time.UTC), clinician(), patientA)
 	cfg := ReviewConfig{Hours: WorkingHours{Start: 7 * time.Hour, End: 20 * time.Hour,
 		Days: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday}, Location: time.UTC}}
-	flags, err := Review(context.Background(), seqEvents(early, saturday), cfg)
+	flags, err := review(context.Background(), seqEvents(early, saturday), cfg)
 	require.NoError(t, err)
 	assert.Empty(t, flagsOf(flags, FlagOutOfHours))
 
-	flags, err = Review(context.Background(), seqEvents(early, saturday), utc())
+	flags, err = review(context.Background(), seqEvents(early, saturday), utc())
 	require.NoError(t, err)
 	assert.Len(t, flagsOf(flags, FlagOutOfHours), 1)
 
 	// The default is Europe/London: 08:30 BST is 07:30 UTC.
 	summer := readEvent(time.Date(2025, 7, 7, 7, 30, 0, 0, time.UTC), clinician(), patientA)
-	assert.True(t, WorkingHours{}.InHours(summer.Time))
-	assert.False(t, WorkingHours{Location: time.UTC}.InHours(summer.Time))
+	inHours := func(h WorkingHours) bool {
+		c, err := ReviewConfig{Hours: h}.withDefaults()
+		require.NoError(t, err)
+		return c.Hours.inHours(summer.Time)
+	}
+	assert.True(t, inHours(WorkingHours{}))
+	assert.False(t, inHours(WorkingHours{Location: time.UTC}))
 }
 
 func TestReviewVolumeSpike(t *testing.T) {
@@ -128,7 +133,7 @@ func TestReviewVolumeSpike(t *testing.T) {
 			events = append(events, readEvent(day(d), nurse(), patient(i)))
 		}
 	}
-	flags, err := Review(context.Background(), seqEvents(events...), utc())
+	flags, err := review(context.Background(), seqEvents(events...), utc())
 	require.NoError(t, err)
 	spikes := flagsOf(flags, FlagVolumeSpike)
 	require.Len(t, spikes, 1)
@@ -139,7 +144,7 @@ func TestReviewVolumeSpike(t *testing.T) {
 
 	cfg := utc()
 	cfg.VolumeFactor = 10
-	flags, err = Review(context.Background(), seqEvents(events...), cfg)
+	flags, err = review(context.Background(), seqEvents(events...), cfg)
 	require.NoError(t, err)
 	assert.Empty(t, flagsOf(flags, FlagVolumeSpike))
 }
@@ -173,7 +178,7 @@ func TestReviewLaterCare(t *testing.T) {
 		asked = append(asked, e)
 		return e.Patient == patientB, nil // care was recorded for B only
 	}
-	flags, err := Review(context.Background(), seqEvents(a1, a2, b), cfg)
+	flags, err := review(context.Background(), seqEvents(a1, a2, b), cfg)
 	require.NoError(t, err)
 	got := flagsOf(flags, FlagNoLaterCare)
 	require.Len(t, got, 1)
@@ -188,7 +193,7 @@ func TestReviewLaterCare(t *testing.T) {
 
 	boom := errors.New("EPR down")
 	cfg.LaterCare = func(context.Context, audit.Event) (bool, error) { return false, boom }
-	_, err = Review(context.Background(), seqEvents(a1), cfg)
+	_, err = review(context.Background(), seqEvents(a1), cfg)
 	assert.ErrorIs(t, err, boom)
 }
 
@@ -197,7 +202,7 @@ func TestReviewOrderAndErrors(t *testing.T) {
 	refused.Outcome = audit.OutcomeRefused
 	btg := readEvent(time.Date(2025, 3, 4, 2, 0, 0, 0, time.UTC), clinician(), patientA)
 	btg.Purpose = shcrkit.PurposeBreakGlass
-	flags, err := Review(context.Background(), seqEvents(refused, btg), utc())
+	flags, err := review(context.Background(), seqEvents(refused, btg), utc())
 	require.NoError(t, err)
 	var kinds []FlagKind
 	for _, f := range flags {
@@ -206,9 +211,9 @@ func TestReviewOrderAndErrors(t *testing.T) {
 	assert.Equal(t, []FlagKind{FlagBreakGlass, FlagRefused, FlagOutOfHours}, kinds)
 
 	boom := errors.New("read failed")
-	_, err = Review(context.Background(), func(yield func(audit.Event, error) bool) { yield(audit.Event{}, boom) }, utc())
+	_, err = review(context.Background(), func(yield func(audit.Event, error) bool) { yield(audit.Event{}, boom) }, utc())
 	assert.ErrorIs(t, err, boom)
-	_, err = Review(context.Background(), seqEvents(), ReviewConfig{VolumeMinimum: -1})
+	_, err = review(context.Background(), seqEvents(), ReviewConfig{VolumeMinimum: -1})
 	assert.ErrorIs(t, err, audit.ErrInvalidOption)
 }
 
@@ -249,7 +254,7 @@ func TestReviewCloseToHome(t *testing.T) {
 		postcodeCalls++
 		return postcodes[p], nil
 	}
-	flags, err := Review(ctx, seqEvents(own, relative, namesake, stranger, relative), cfg)
+	flags, err := review(ctx, seqEvents(own, relative, namesake, stranger, relative), cfg)
 	require.NoError(t, err)
 	ownFlags := flagsOf(flags, FlagOwnRecord)
 	require.Len(t, ownFlags, 1)
@@ -264,11 +269,11 @@ func TestReviewCloseToHome(t *testing.T) {
 	cfg.Staff = func(context.Context, string, shcrkit.ODSCode) (Staff, error) {
 		return Staff{}, errors.New("directory down")
 	}
-	_, err = Review(ctx, seqEvents(own), cfg)
+	_, err = review(ctx, seqEvents(own), cfg)
 	require.ErrorContains(t, err, "directory down")
 
 	cfg.Staff = nil
-	flags, err = Review(ctx, seqEvents(own, relative), cfg)
+	flags, err = review(ctx, seqEvents(own, relative), cfg)
 	require.NoError(t, err)
 	assert.Empty(t, flagsOf(flags, FlagOwnRecord), "left out without staff demographics")
 }
@@ -289,7 +294,7 @@ func TestReviewAfterDischarge(t *testing.T) {
 	cfg.Discharged = func(_ context.Context, e audit.Event) (time.Time, error) {
 		return discharge, nil
 	}
-	flags, err := Review(ctx, seqEvents(events...), cfg)
+	flags, err := review(ctx, seqEvents(events...), cfg)
 	require.NoError(t, err)
 	after := flagsOf(flags, FlagAfterDischarge)
 	require.Len(t, after, 1, "a single look after discharge is expected")
@@ -298,15 +303,15 @@ func TestReviewAfterDischarge(t *testing.T) {
 	assert.Contains(t, after[0].Detail, "3 accesses after discharge")
 
 	cfg.Discharged = func(context.Context, audit.Event) (time.Time, error) { return time.Time{}, nil }
-	flags, err = Review(ctx, seqEvents(events...), cfg)
+	flags, err = review(ctx, seqEvents(events...), cfg)
 	require.NoError(t, err)
 	assert.Empty(t, flagsOf(flags, FlagAfterDischarge), "still in care")
 
 	cfg.Discharged = func(context.Context, audit.Event) (time.Time, error) { return time.Time{}, errors.New("PAS down") }
-	_, err = Review(ctx, seqEvents(events...), cfg)
+	_, err = review(ctx, seqEvents(events...), cfg)
 	require.ErrorContains(t, err, "PAS down")
 
-	_, err = Review(ctx, seqEvents(), ReviewConfig{AfterDischargeMinimum: -1})
+	_, err = review(ctx, seqEvents(), ReviewConfig{AfterDischargeMinimum: -1})
 	require.ErrorIs(t, err, audit.ErrInvalidOption)
 }
 
@@ -317,7 +322,7 @@ func TestAdHocSharingIsAlwaysFlagged(t *testing.T) {
 	e.Seq = 1
 	plain := e
 	plain.Seq, plain.AdHocSharing = 2, ""
-	flags, err := Review(t.Context(), func(yield func(audit.Event, error) bool) {
+	flags, err := review(t.Context(), func(yield func(audit.Event, error) bool) {
 		for _, ev := range []audit.Event{e, plain} {
 			if !yield(ev, nil) {
 				return
@@ -343,7 +348,7 @@ func TestReportShowsRelationshipVerification(t *testing.T) {
 
 func TestReviewConfigIsChecked(t *testing.T) {
 	for _, cfg := range []ReviewConfig{{VolumeFactor: -1}, {Hours: WorkingHours{Start: 10 * time.Hour, End: 9 * time.Hour}}} {
-		_, err := Review(context.Background(), seqEvents(), cfg)
+		_, err := review(context.Background(), seqEvents(), cfg)
 		assert.ErrorIs(t, err, audit.ErrInvalidOption)
 	}
 }

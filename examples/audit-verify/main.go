@@ -121,7 +121,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	if *markdown {
-		return report.WriteMarkdown(stdout)
+		_, err := io.WriteString(stdout, report.Markdown())
+		return err
 	}
 	printReport(stdout, report)
 	flags, err := investigation.QueryReview(ctx, log, reader, audit.Filter{Patient: nhs}, investigation.ReviewConfig{})

@@ -387,7 +387,7 @@ func shownOutcome(e audit.Outcome, reason string) string {
 
 // printReport prints the patient access report compactly: who, from
 // where, what and with which outcome; the full report is Markdown
-// (investigation.AccessReport.WriteMarkdown).
+// (investigation.AccessReport.Markdown).
 func (j *journey) printReport(r *investigation.AccessReport) {
 	for _, o := range r.Organisations {
 		fmt.Fprintf(j.out, "    %s (%s): %d accesses by %d user(s), %d refused\n", o.Name, o.Organisation, o.Accesses, o.Users, o.Refused)
