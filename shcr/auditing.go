@@ -114,15 +114,10 @@ func (j *journey) decisionEvent(step string, action audit.Action, service audit.
 func (j *journey) write(ctx context.Context, step string, e audit.Event) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	wctx, span := j.c.tel.step(wctx, "shcr.audit.write", attribute.String("shcrkit.step", step))
+	wctx, span := j.c.tel.Step(wctx, "shcr.audit.write", attribute.String("shcrkit.step", step))
 	start := time.Now()
 	var err error
-	defer func() {
-		j.c.tel.auditWrite.Record(wctx, time.Since(start).Seconds(), j.c.tel.sets.option("step\x00"+step, func() []attribute.KeyValue {
-			return []attribute.KeyValue{attribute.String("shcrkit.step", step)}
-		}))
-		end(span, err)
-	}()
+	defer func() { j.c.tel.AuditWritten(wctx, span, start, step, err) }()
 	// A panicking sink is a failed write, here as in every goroutine of
 	// the journey: the process goes on and the data is withheld.
 	if err = audit.WriteSafely(wctx, j.c.sink, e); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr/internal/journeytel"
 	"go.opentelemetry.io/otel/attribute"
 )
 
@@ -111,9 +112,17 @@ func (c *Client) start(ctx context.Context, req Request) (context.Context, *jour
 // (matching ErrRefused); a sink failure with an *AuditError (matching
 // ErrAudit).
 func (c *Client) Discover(ctx context.Context, req Request) (d *Discovery, err error) {
-	ctx, done := c.tel.journeySpan(ctx, "shcr.discover")
-	defer func() { done(err, d) }()
+	ctx, done := c.tel.JourneySpan(ctx, "shcr.discover")
+	defer func() { done(err, d.found()) }()
 	return c.discoverOnly(ctx, req)
+}
+
+// found is what d found, for the journey's span; nil when d is.
+func (d *Discovery) found() *journeytel.Found {
+	if d == nil {
+		return nil
+	}
+	return &journeytel.Found{Pointers: len(d.Pointers), Refused: len(d.Refused)}
 }
 
 func (c *Client) discoverOnly(ctx context.Context, req Request) (*Discovery, error) {
@@ -255,8 +264,8 @@ func (j *journey) discover(ctx context.Context) (*found, error) {
 
 // trace is step 1: the patient in PDS, by NHS number or demographics.
 func (j *journey) trace(ctx context.Context) (traceErr error) {
-	ctx, span := j.c.tel.step(ctx, "shcr.trace")
-	defer func() { end(span, traceErr) }()
+	ctx, span := j.c.tel.Step(ctx, "shcr.trace")
+	defer func() { j.c.tel.End(span, traceErr) }()
 	reqID := newID()
 	cctx := shcrkit.WithRequestID(ctx, reqID)
 	var (
@@ -350,12 +359,12 @@ func (j *journey) search(ctx context.Context, nhs shcrkit.NHSNumber) searchResul
 		opts = append(opts, nrls.WithTypes(j.req.RecordTypes...))
 	}
 	text, _ := j.c.nrl.SearchRequestText(nhs, opts...)
-	ctx, span := j.c.tel.step(ctx, "shcr.search", attribute.String("shcrkit.request_id", reqID))
+	ctx, span := j.c.tel.Step(ctx, "shcr.search", attribute.String("shcrkit.request_id", reqID))
 	res, err := j.c.nrl.SearchAll(shcrkit.WithRequestID(ctx, reqID), nhs, opts...)
 	if res != nil {
 		span.SetAttributes(attribute.Int("shcrkit.pointers", len(res.Pointers)))
 	}
-	end(span, err)
+	j.c.tel.End(span, err)
 	return searchResult{nhs: nhs, res: res, err: err, reqID: reqID, request: text}
 }
 
@@ -440,7 +449,7 @@ func (j *journey) decidePointer(p nrls.Pointer) rbac.Decision {
 // decided but not yet recorded.
 func (j *journey) decide(ctx context.Context, p nrls.Pointer) outcome {
 	d := j.decidePointer(p)
-	j.c.tel.decided(ctx, d, &p)
+	j.c.tel.Decided(ctx, d, &p)
 	o := outcome{Candidate: Candidate{Pointer: p, Decision: d}}
 	if d.Allowed {
 		o.Unavailable = j.c.remote.Check(p)

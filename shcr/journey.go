@@ -13,6 +13,7 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr/internal/journeytel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -116,7 +117,7 @@ type Client struct {
 	clientAddr  string
 
 	resourceCategories map[string]string
-	tel                *journeyTelemetry
+	tel                *journeytel.Telemetry
 }
 
 // New checks cfg and returns a Client.
@@ -145,7 +146,7 @@ func New(cfg Config) (*Client, error) {
 	if c.resourceCategories, err = resourceCategories(cfg); err != nil {
 		return nil, err
 	}
-	if c.tel, err = newJourneyTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
+	if c.tel, err = journeytel.New(cfg.TracerProvider, cfg.MeterProvider, ErrRefused, ErrAudit); err != nil {
 		return nil, fmt.Errorf("%w: telemetry: %w", ErrInvalidOption, err)
 	}
 	if c.remote, err = NewRemote(cfg.Directory, cfg.remoteConfig(c.now, c.parallelism)); err != nil {

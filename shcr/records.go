@@ -36,13 +36,13 @@ import (
 // searched, or the audit sink does not take a step's event (*AuditError).
 // The caller must Close the Result to release attachment streams.
 func (c *Client) Records(ctx context.Context, req Request) (res *Result, err error) {
-	ctx, done := c.tel.journeySpan(ctx, "shcr.journey")
+	ctx, done := c.tel.JourneySpan(ctx, "shcr.journey")
 	defer func() {
 		var d *Discovery
 		if res != nil {
 			d = &res.Discovery
 		}
-		done(err, d)
+		done(err, d.found())
 	}()
 	return c.records(ctx, req)
 }
@@ -179,7 +179,7 @@ func (j *journey) open(ctx context.Context, o *outcome) {
 func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err error) {
 	cand := o.Candidate
 	p := cand.Pointer
-	ctx, span := j.c.tel.step(ctx, "shcr.retrieve", attribute.String("shcrkit.custodian", string(validODS(p.Custodian))),
+	ctx, span := j.c.tel.Step(ctx, "shcr.retrieve", attribute.String("shcrkit.custodian", string(validODS(p.Custodian))),
 		attribute.String("shcrkit.record_type", telemetry.Clean(p.Type.Code)))
 	start := time.Now()
 	defer func() {
@@ -187,7 +187,7 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 		if rec != nil {
 			reqID = rec.RequestID
 		}
-		j.c.tel.retrieved(ctx, span, start, validODS(p.Custodian), reqID, err)
+		j.c.tel.Retrieved(ctx, span, start, validODS(p.Custodian), reqID, err)
 	}()
 	// The retrieval names the decision that authorises it by the
 	// decision's ID; the request ID is the retrieval's own.

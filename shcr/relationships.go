@@ -215,7 +215,7 @@ func (j *journey) verify(ctx context.Context) {
 func (j *journey) decideBoundary(ctx context.Context) {
 	j.verify(ctx)
 	j.boundary = j.policy.Decide(j.decisionRequest(nil))
-	j.c.tel.decided(ctx, j.boundary, nil)
+	j.c.tel.Decided(ctx, j.boundary, nil)
 }
 
 // currentPolicy is the policy a journey starting now decides on.

@@ -1,4 +1,8 @@
-package shcr
+// Package journeytel is the OpenTelemetry side of a shcr journey: its
+// spans and its metrics. Spans and attributes name steps, custodians,
+// record types, rules, outcomes, error codes and request IDs: never an
+// NHS number, a name or a token.
+package journeytel
 
 import (
 	"context"
@@ -18,10 +22,9 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
-// journeyTelemetry is a Client's tracer and instruments. Spans and
-// attributes name steps, custodians, record types, rules, outcomes,
-// error codes and request IDs: never an NHS number, a name or a token.
-type journeyTelemetry struct {
+// Telemetry is a Client's tracer and instruments. It is safe for
+// concurrent use.
+type Telemetry struct {
 	tracer     trace.Tracer
 	journeys   metric.Float64Histogram
 	retrievals metric.Int64Counter
@@ -32,6 +35,9 @@ type journeyTelemetry struct {
 	// custodians by outcome, rules by outcome) and otherwise built,
 	// sorted and hashed on every point.
 	sets attributeSets
+	// refused and audit are the errors a journey is refused and fails
+	// its audit with (shcr.ErrRefused, shcr.ErrAudit).
+	refused, audit error
 }
 
 // maxAttributeSets bounds the attribute sets kept: the custodians and
@@ -61,9 +67,13 @@ func (c *attributeSets) option(key string, kvs func() []attribute.KeyValue) metr
 	return o
 }
 
-func newJourneyTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (*journeyTelemetry, error) {
+// New returns the telemetry of a Client that sends its spans to tp and
+// its measurements to mp (nil: the global providers). A journey that
+// fails with an error matching refused counts as refused, and one
+// matching audit has the error code "audit".
+func New(tp trace.TracerProvider, mp metric.MeterProvider, refused, audit error) (*Telemetry, error) {
 	m := telemetry.Meter(mp)
-	t := &journeyTelemetry{tracer: telemetry.Tracer(tp)}
+	t := &Telemetry{tracer: telemetry.Tracer(tp), refused: refused, audit: audit}
 	var errs []error
 	hist := func(name, desc string) metric.Float64Histogram {
 		h, err := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc),
@@ -89,7 +99,7 @@ func newJourneyTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (*jou
 
 // errorCode is the Spine error code, the HTTP status or the SDK's kind of
 // error: something to group by, never the error's text.
-func errorCode(err error) string {
+func (t *Telemetry) errorCode(err error) string {
 	var api *shcrkit.APIError
 	switch {
 	case err == nil:
@@ -98,9 +108,9 @@ func errorCode(err error) string {
 		return api.Code
 	case api != nil:
 		return "HTTP " + itoa(api.StatusCode)
-	case errors.Is(err, ErrRefused):
+	case errors.Is(err, t.refused):
 		return "refused"
-	case errors.Is(err, ErrAudit):
+	case errors.Is(err, t.audit):
 		return "audit"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
@@ -123,31 +133,37 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// end ends a span with err's code as its status.
-func end(span trace.Span, err error) {
+// End ends a span with err's code as its status.
+func (t *Telemetry) End(span trace.Span, err error) {
 	if err != nil {
-		span.SetAttributes(attribute.String("shcrkit.error_code", errorCode(err)))
-		span.SetStatus(codes.Error, errorCode(err))
+		code := t.errorCode(err)
+		span.SetAttributes(attribute.String("shcrkit.error_code", code))
+		span.SetStatus(codes.Error, code)
 	}
 	span.End()
 }
 
-// journeySpan starts the span of a whole journey; done ends it and
-// records its duration.
-func (t *journeyTelemetry) journeySpan(ctx context.Context, name string) (context.Context, func(error, *Discovery)) {
+// Found is what a discovery found: the pointers the requester may open
+// and those refused.
+type Found struct{ Pointers, Refused int }
+
+// JourneySpan starts the span of a whole journey; done ends it, with what
+// discovery found when it got that far (f not nil), and records its
+// duration.
+func (t *Telemetry) JourneySpan(ctx context.Context, name string) (_ context.Context, done func(err error, f *Found)) {
 	start := time.Now()
 	ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
-	return ctx, func(err error, d *Discovery) {
+	return ctx, func(err error, f *Found) {
 		outcome := "allowed"
 		switch {
-		case errors.Is(err, ErrRefused):
+		case errors.Is(err, t.refused):
 			outcome = "refused"
 		case err != nil:
 			outcome = "failed"
 		}
 		attrs := []attribute.KeyValue{attribute.String("shcrkit.outcome", outcome)}
-		if d != nil {
-			span.SetAttributes(attribute.Int("shcrkit.pointers", len(d.Pointers)), attribute.Int("shcrkit.refused", len(d.Refused)))
+		if f != nil {
+			span.SetAttributes(attribute.Int("shcrkit.pointers", f.Pointers), attribute.Int("shcrkit.refused", f.Refused))
 		}
 		if id := shcrkit.CorrelationID(ctx); id != "" {
 			span.SetAttributes(attribute.String("shcrkit.correlation_id", telemetry.Clean(id)))
@@ -155,17 +171,18 @@ func (t *journeyTelemetry) journeySpan(ctx context.Context, name string) (contex
 		span.SetAttributes(attrs...)
 		t.journeys.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("shcrkit.journey", name)),
 			metric.WithAttributes(attrs...))
-		end(span, err)
+		t.End(span, err)
 	}
 }
 
-// step starts the span of one step of a journey.
-func (t *journeyTelemetry) step(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
+// Step starts the span of one step of a journey.
+func (t *Telemetry) Step(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	return t.tracer.Start(ctx, name, trace.WithAttributes(attrs...))
 }
 
-// decided records a decision as a span of its own and counts it.
-func (t *journeyTelemetry) decided(ctx context.Context, d rbac.Decision, p *nrls.Pointer) {
+// Decided records a decision as a span of its own and counts it: the
+// boundary decision when p is nil, p's record decision otherwise.
+func (t *Telemetry) Decided(ctx context.Context, d rbac.Decision, p *nrls.Pointer) {
 	outcome := "refused"
 	if d.Allowed {
 		outcome = "allowed"
@@ -186,8 +203,8 @@ func (t *journeyTelemetry) decided(ctx context.Context, d rbac.Decision, p *nrls
 	span.End()
 }
 
-// retrieved ends a retrieval's span and counts it by custodian and outcome.
-func (t *journeyTelemetry) retrieved(ctx context.Context, span trace.Span, start time.Time, custodian shcrkit.ODSCode, reqID string, err error) {
+// Retrieved ends a retrieval's span and counts it by custodian and outcome.
+func (t *Telemetry) Retrieved(ctx context.Context, span trace.Span, start time.Time, custodian shcrkit.ODSCode, reqID string, err error) {
 	outcome := "retrieved"
 	if err != nil {
 		outcome = "failed"
@@ -197,5 +214,14 @@ func (t *journeyTelemetry) retrieved(ctx context.Context, span trace.Span, start
 	span.SetAttributes(append(attrs, attribute.String("shcrkit.request_id", telemetry.Clean(reqID)))...)
 	t.retrievals.Add(ctx, 1, set)
 	t.retrieval.Record(ctx, time.Since(start).Seconds(), set)
-	end(span, err)
+	t.End(span, err)
+}
+
+// AuditWritten ends the span of one audit write of a journey's step
+// and records how long the sink took.
+func (t *Telemetry) AuditWritten(ctx context.Context, span trace.Span, start time.Time, step string, err error) {
+	t.auditWrite.Record(ctx, time.Since(start).Seconds(), t.sets.option("step\x00"+step, func() []attribute.KeyValue {
+		return []attribute.KeyValue{attribute.String("shcrkit.step", step)}
+	}))
+	t.End(span, err)
 }
