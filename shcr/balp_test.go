@@ -83,7 +83,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 	// A direct-care journey, with the structured summary failing and a
 	// refused pointer.
 	north := w.Region(nrlstest.CustodianNorth)
-	north.InjectFault(http.MethodGet, "/fhir/records/RNR-000002", -1, shcrtest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE"})
+	north.InjectFault(http.MethodGet, "/records/RNR-000002", -1, shcrtest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE"})
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec, withHost, func(cfg *shcr.Config) {
 		cfg.Remote.MaxAttempts = 1
@@ -334,7 +334,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 			assert.NotEqual(t, pages[0].RequestID, pages[1].RequestID)
 		}},
 		{"a provider outside the directory", shcr.RemoteConfig{}, func(w *shcrtest.World) {
-			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientNormal, Custodian: shcrtest.CustodianKestrel,
+			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientNormal, Custodian: custodianKestrel,
 				Type: nrls.TypeContingencyPlan, URL: "https://elsewhere.example.test/records/RKS-stolen", LocalID: "stolen"})
 			if err != nil {
 				panic(err)
@@ -342,7 +342,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 		}, func(t *testing.T, events []audit.Event) {
 			found := false
 			for _, e := range events {
-				if e.Custodian == shcrtest.CustodianKestrel && stepOf(e) == stepRetrieval {
+				if e.Custodian == custodianKestrel && stepOf(e) == stepRetrieval {
 					found = true
 					assert.True(t, e.Kind == audit.KindDecision, "nothing was sent: a decision")
 					assert.Equal(t, "withheld/HOST_NOT_ALLOWED", e.Rule)

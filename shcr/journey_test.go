@@ -31,6 +31,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// custodianKestrel is the world's fifth region (Kestrel Sound), which has
+// no seed pointers.
+const custodianKestrel shcrkit.ODSCode = "RKS"
+
 func newWorld(t testing.TB) *shcrtest.World {
 	t.Helper()
 	w, err := shcrtest.NewWorld()
@@ -431,7 +435,7 @@ func TestRecordsNeverConnectsOutsideTheDirectory(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	stranger := untouchable(t)
-	p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: shcrtest.CustodianKestrel,
+	p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: custodianKestrel,
 		Type: nrls.TypeContingencyPlan, URL: strings.Replace(stranger, "http://", "https://", 1) + "/records/RKS-stolen", LocalID: "stolen"})
 	require.NoError(t, err)
 	_, err = w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeContingencyPlan})
@@ -835,7 +839,7 @@ func TestDiscoverReportsUnreadableEntries(t *testing.T) {
 func TestRecordsRemoteFaults(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	summary := "/fhir/records/RNR-000002" // the structured summary, read whole
+	summary := "/records/RNR-000002" // the structured summary, read whole
 	tests := []struct {
 		name    string
 		fault   shcrtest.Fault

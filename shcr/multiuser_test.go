@@ -21,12 +21,12 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/auth"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
-	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 )
 
 // multiOrgs are the organisations of the local shared care record in the
@@ -37,7 +37,7 @@ var multiOrgs = []shcrkit.ODSCode{"Y90001", "RX1", "RX2", "RX3", "RX4", "RX5", "
 // multiOrgs a member of the local shared care record.
 func multiOrgPolicy(t testing.TB) *rbac.Policy {
 	t.Helper()
-	src := string(shcrtest.WorldPolicyYAML())
+	src := string(samplepolicy.WorldYAML())
 	const anchor = "    - ods: RX1\n      name: Riverside Hospitals NHS Foundation Trust\n"
 	require.Contains(t, src, anchor)
 	var more strings.Builder

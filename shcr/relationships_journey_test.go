@@ -12,12 +12,12 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/audit/investigation"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
-	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -163,7 +163,7 @@ func TestJourneysUseThePolicyInForceWhenTheyStart(t *testing.T) {
 
 	// Encounters must now be verified by a referral-only policy: the
 	// department no longer accepts attendances.
-	text := string(shcrtest.WorldPolicyYAML())
+	text := string(samplepolicy.WorldYAML())
 	_, err = h.Reload([]byte(replaceOnce(t, text, "    verification: optional\n  - kind: care-team", "    verification: required\n  - kind: care-team")))
 	require.NoError(t, err)
 	w.Evidence.SetError(errors.New("PAS offline"))
@@ -177,7 +177,7 @@ func TestJourneysUseThePolicyInForceWhenTheyStart(t *testing.T) {
 	for i := range 8 {
 		wg.Go(func() {
 			if i%2 == 0 {
-				_, _ = h.Reload(shcrtest.WorldPolicyYAML())
+				_, _ = h.Reload(samplepolicy.WorldYAML())
 				return
 			}
 			d, err := c.Discover(context.Background(), req)

@@ -16,9 +16,9 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/internal/version"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
-	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -124,7 +124,7 @@ func (failSink) Write(context.Context, audit.Event) error { return os.ErrPermiss
 func TestPolicyFileMatchesTheWorld(t *testing.T) {
 	b, err := os.ReadFile("policy.yaml")
 	require.NoError(t, err)
-	assert.Equal(t, string(shcrtest.WorldPolicyYAML()), string(b))
+	assert.Equal(t, string(samplepolicy.WorldYAML()), string(b))
 
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"-policy", "policy.yaml"}, &out, &out), out.String())

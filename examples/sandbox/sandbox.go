@@ -25,13 +25,16 @@ import (
 
 // Paths of the sandbox's own routes.
 const (
-	sspPrefix   = "/ssp/"
-	shcrPrefix  = "/shcr/"
-	pdsBase     = pdstest.BasePath
-	tokenPath   = "/oauth2/token"
-	keysPath    = "/sandbox/keys"
-	identityASD = shcrtest.ConsumerASID
+	sspPrefix  = "/ssp/"
+	shcrPrefix = "/shcr/"
+	pdsBase    = pdstest.BasePath
+	tokenPath  = "/oauth2/token"
+	keysPath   = "/sandbox/keys"
 )
+
+// shcrRoot is the path of a fake shared care record's service root under
+// its own address.
+const shcrRoot = "/fhir"
 
 // sandbox serves a shcrtest.World from one address, by path. Every link,
 // Location and fullUrl a tester gets back names the address the tester
@@ -54,7 +57,7 @@ type region struct {
 
 // root is the region's service root at the address the tester called.
 func (rg region) root(r *http.Request) string {
-	return fake.CalledOrigin(r) + rg.prefix + shcrtest.RootPath
+	return fake.CalledOrigin(r) + rg.prefix + shcrRoot
 }
 
 func newSandbox(base string, latency time.Duration) (*sandbox, error) {
@@ -79,7 +82,7 @@ func newSandbox(base string, latency time.Duration) (*sandbox, error) {
 		// Pointers lead to the regions through the sandbox's address, so
 		// that a tester can follow them.
 		if hasPointers(w, ods) {
-			if err := w.NRL.Rebase(ods, base+reg.prefix+shcrtest.RootPath); err != nil {
+			if err := w.NRL.Rebase(ods, base+reg.prefix+shcrRoot); err != nil {
 				w.Close()
 				return nil, err
 			}
@@ -322,12 +325,12 @@ func (s *sandbox) printGuide(out io.Writer, origin string) {
 	fmt.Fprintf(tw, "NRL consumer\t%s%s\tBearer token, X-Request-ID (UUID), NHSD-End-User-Organisation-ODS: %s; POST _search takes a JSON body\n", origin, nrls.ConsumerPath, nrlstest.ConsumerODS)
 	fmt.Fprintf(tw, "NRL producer\t%s%s\tBearer token, X-Request-ID (UUID), NHSD-End-User-Organisation-ODS: the custodian\n", origin, nrls.ProducerPath)
 	for _, rg := range s.regions {
-		fmt.Fprintf(tw, "ShCR %s\t%s%s%s\t%s: %s\n", rg.server.Custodian(), origin, rg.prefix, shcrtest.RootPath, rg.server.Name(), rg.auth)
+		fmt.Fprintf(tw, "ShCR %s\t%s%s%s\t%s: %s\n", rg.server.Custodian(), origin, rg.prefix, shcrRoot, rg.server.Name(), rg.auth)
 	}
 	fmt.Fprintf(tw, "identity token\t%s/sandbox/identity-token?custodian=ODS\tGET; aud = the ShCR's base URL above; for %s\n", origin, s.world.Requester.Name)
 	fmt.Fprintf(tw, "your identity key\t%s/sandbox/identity-keys\tPOST a PEM public key to sign your own identity tokens for the signed regions\n", origin)
 	fmt.Fprintf(tw, "SSP proxy\t%s%s<ShCR URL>\tfor ssp:// pointers (ssp://H/P is http://H/P); Ssp-TraceID (UUID), Ssp-From: %s, Ssp-To: the pointer's ASID, Ssp-InteractionID: %s; identity token in Authorization\n",
-		origin, sspPrefix, identityASD, nrls.SSPInteractionRead)
+		origin, sspPrefix, s.world.Requester.System.ASID, nrls.SSPInteractionRead)
 	fmt.Fprintf(tw, "metadata\t<base>/metadata\tCapabilityStatement of PDS and of each NRL API\n")
 	_ = tw.Flush()
 	fmt.Fprintln(out, "\nA PDS search with too many matches answers 200 with an OperationOutcome coded TOO_MANY_MATCHES.")

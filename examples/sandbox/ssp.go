@@ -9,7 +9,6 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
-	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 )
 
 // serveSSP is the world's Spine Secure Proxy at <sandbox>/ssp/<target>:
@@ -37,7 +36,7 @@ func (s *sandbox) serveSSP(w http.ResponseWriter, r *http.Request) {
 			Diagnostics: "the target is not a registered provider endpoint: a regional ShCR at this sandbox's address"})
 		return
 	}
-	internal := strings.TrimSuffix(rg.server.URL, shcrtest.RootPath) + rest
+	internal := strings.TrimSuffix(rg.server.URL, shcrRoot) + rest
 	if target.RawQuery != "" {
 		internal += "?" + target.RawQuery
 	}

@@ -16,6 +16,16 @@ import (
 //go:embed policy.yaml
 var policyYAML []byte
 
+//go:embed world.yaml
+var worldYAML []byte
+
+// WorldYAML returns a copy of the text of the fake world's access policy
+// (shcrtest.World.Policy): the Riverside Urgent Care Record (QRU) with the
+// emergency department nrlstest.ConsumerODS as a member, the five regional
+// shared care records of the world as remote ones, and an agreement with
+// each, of varying scope.
+func WorldYAML() []byte { return bytes.Clone(worldYAML) }
+
 // YAML returns a copy of the sample policy's text.
 func YAML() []byte { return bytes.Clone(policyYAML) }
 

@@ -1,9 +1,11 @@
 package samplepolicy_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/shcrkit/shcrkit/internal/samplepolicy"
+	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,4 +19,13 @@ func TestSamplePolicyLoads(t *testing.T) {
 	b := samplepolicy.YAML()
 	b[0] = '!'
 	assert.NotEqual(t, b[0], samplepolicy.YAML()[0])
+}
+
+func TestWorldPolicyLoads(t *testing.T) {
+	p, err := rbac.LoadPolicy(bytes.NewReader(samplepolicy.WorldYAML()))
+	require.NoError(t, err)
+	assert.NotEmpty(t, p.Name())
+	b := samplepolicy.WorldYAML()
+	b[0] = 'x'
+	assert.NotEqual(t, b, samplepolicy.WorldYAML(), "each call returns a copy")
 }

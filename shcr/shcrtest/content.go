@@ -3,7 +3,6 @@ package shcrtest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"html"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
@@ -65,7 +65,7 @@ func documentFor(p nrls.Pointer) Document {
 		r.Body = htmlPage(p, person, title)
 	default:
 		r.ContentType = "application/pdf"
-		r.Body = PDF(title, documentLines(p, person)...)
+		r.Body = synthetic.PDF(title, documentLines(p, person)...)
 	}
 	return r
 }
@@ -131,14 +131,6 @@ func patientResource(p nrls.Pointer, person pdstest.Person) map[string]any {
 	return res
 }
 
-func subjectRef(n shcrkit.NHSNumber) map[string]any {
-	return map[string]any{"reference": "Patient/" + string(n), "identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(n)}}
-}
-
-func coded(system, code, display string) map[string]any {
-	return map[string]any{"coding": []any{map[string]any{"system": system, "code": code, "display": display}}}
-}
-
 // entryUUID is the stable urn:uuid of one resource of a record, so that
 // the same record always carries the same fullUrls.
 func entryUUID(pointerID, resourceID string) string {
@@ -155,11 +147,11 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 		"identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(p.NHSNumber)}}
 	clinical := []map[string]any{
 		{"resourceType": "Condition", "id": p.ID + "-c1", "subject": subject,
-			"code": coded(codesystem.SNOMED, "38341003", "Hypertensive disorder"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+			"code": synthetic.Coded(codesystem.SNOMED, "38341003", "Hypertensive disorder"), "clinicalStatus": synthetic.Coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
 		{"resourceType": "Condition", "id": p.ID + "-c2", "subject": subject,
-			"code": coded(codesystem.SNOMED, "195967001", "Asthma"), "clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
+			"code": synthetic.Coded(codesystem.SNOMED, "195967001", "Asthma"), "clinicalStatus": synthetic.Coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
 		{"resourceType": "AllergyIntolerance", "id": p.ID + "-a1", "patient": subject,
-			"code": coded(codesystem.SNOMED, "91936005", "Allergy to penicillin")},
+			"code": synthetic.Coded(codesystem.SNOMED, "91936005", "Allergy to penicillin")},
 		{"resourceType": "MedicationStatement", "id": p.ID + "-m1", "subject": subject, "status": "active",
 			"medicationCodeableConcept": map[string]any{"text": "Amlodipine 5mg tablets"}},
 		{"resourceType": "MedicationStatement", "id": p.ID + "-m2", "subject": subject, "status": "active",
@@ -180,7 +172,7 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 		section = append(section, map[string]any{"title": headings[rt], "entry": sections[rt]})
 	}
 	composition := map[string]any{"resourceType": "Composition", "id": p.ID + "-composition", "status": "final",
-		"type": coded(codesystem.SNOMED, p.Type.Code, p.Type.Display), "subject": subject,
+		"type": synthetic.Coded(codesystem.SNOMED, p.Type.Code, p.Type.Display), "subject": subject,
 		"date": "2025-01-06T09:00:00Z", "title": title,
 		"author":  []any{map[string]any{"identifier": map[string]any{"system": codesystem.ODS, "value": string(p.Custodian)}}},
 		"section": section}
@@ -201,8 +193,8 @@ func summaryBundle(p nrls.Pointer, person pdstest.Person, title string) []byte {
 func carePlan(p nrls.Pointer, person pdstest.Person, title string) []byte {
 	b, _ := json.Marshal(map[string]any{
 		"resourceType": "CarePlan", "id": p.ID, "status": "active", "intent": "plan", "title": title,
-		"category":  []any{coded(codesystem.SNOMED, p.Type.Code, p.Type.Display)},
-		"subject":   subjectRef(p.NHSNumber),
+		"category":  []any{synthetic.Coded(codesystem.SNOMED, p.Type.Code, p.Type.Display)},
+		"subject":   synthetic.Subject(p.NHSNumber),
 		"contained": []any{patientResource(p, person)},
 		"description": "Synthetic care plan for " + patientName(person) + ": what to do in a crisis, who to call, " +
 			"and the wishes the patient has recorded.",
@@ -223,55 +215,4 @@ func htmlPage(p nrls.Pointer, person pdstest.Person, title string) []byte {
 	}
 	b.WriteString("</ul>\n</body></html>\n")
 	return b.Bytes()
-}
-
-// PDF returns a valid one-page PDF document showing a title and lines of
-// text in Helvetica, with a correct cross-reference table.
-func PDF(title string, lines ...string) []byte {
-	var content bytes.Buffer
-	content.WriteString("BT /F1 16 Tf 72 770 Td (" + pdfText(title) + ") Tj ET\n")
-	content.WriteString("BT /F1 11 Tf 72 740 Td 14 TL\n")
-	for _, l := range lines {
-		content.WriteString("(" + pdfText(l) + ") Tj T*\n")
-	}
-	content.WriteString("ET\n")
-	objects := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objects))
-	for i, o := range objects {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
-	return b.Bytes()
-}
-
-// pdfText escapes a string for a PDF literal, keeping it to printable
-// ASCII.
-func pdfText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '(' || r == ')' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r >= 32 && r < 127:
-			b.WriteRune(r)
-		default:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
 }

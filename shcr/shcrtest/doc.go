@@ -40,7 +40,7 @@
 //
 // NewWorld starts an authtest token endpoint, pdstest, nrlstest (its
 // pointers rebased to lead to the regions), a Proxy, and a Server for each
-// of the NRL fake's four custodians and a fifth (CustodianKestrel), each
+// of the NRL fake's four custodians and a fifth (Kestrel Sound, RKS), each
 // region authenticating differently (RS256, ES256, unsigned GP
 // Connect-style, RS512 in a named header). World.Directory and
 // World.Policy fit them; World.Requester is a doctor the policy serves;

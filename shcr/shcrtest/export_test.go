@@ -13,6 +13,9 @@ var (
 // DefaultPageSize is the page size without WithPageSize.
 const DefaultPageSize = defaultPageSize
 
+// CustodianKestrel is the world's fifth region, with no seed pointers.
+const CustodianKestrel = custodianKestrel
+
 // RecordURL returns the URL a pointer to the document should carry.
 func (s *Server) RecordURL(pointerID string) string { return s.documentURL(pointerID) }
 

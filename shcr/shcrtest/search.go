@@ -10,6 +10,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 )
 
 // searchResourceTypes are the FHIR resource types the fake answers a
@@ -18,42 +19,6 @@ var searchResourceTypes = map[string]bool{"AllergyIntolerance": true, "Medicatio
 
 // searchable are the parameters a search may carry besides the patient.
 var searchable = map[string]bool{"_count": true, "page": true, "clinical-status": true, "status": true}
-
-// SearchResources returns the synthetic resources of resourceType the
-// fake holds for the patient: two of each type for every patient of the
-// PDS fake's population, none for anyone else.
-func SearchResources(resourceType string, nhs shcrkit.NHSNumber) []map[string]any {
-	if _, ok := people()[nhs]; !ok || !searchResourceTypes[resourceType] {
-		return nil
-	}
-	subject := subjectRef(nhs)
-	id := func(n int) string {
-		return strings.ToLower(resourceType[:1]) + "-" + string(nhs)[6:] + "-" + strconv.Itoa(n)
-	}
-	switch resourceType {
-	case "AllergyIntolerance":
-		return []map[string]any{
-			{"resourceType": resourceType, "id": id(1), "patient": subject, "code": coded(codesystem.SNOMED, "91936005", "Allergy to penicillin"),
-				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active")},
-			{"resourceType": resourceType, "id": id(2), "patient": subject, "code": coded(codesystem.SNOMED, "300913006", "Shellfish allergy"),
-				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active")},
-		}
-	case "MedicationStatement":
-		return []map[string]any{
-			{"resourceType": resourceType, "id": id(1), "subject": subject, "status": "active",
-				"medicationCodeableConcept": map[string]any{"text": "Amlodipine 5mg tablets"}},
-			{"resourceType": resourceType, "id": id(2), "subject": subject, "status": "active",
-				"medicationCodeableConcept": map[string]any{"text": "Salbutamol 100micrograms/dose inhaler"}},
-		}
-	default:
-		return []map[string]any{
-			{"resourceType": resourceType, "id": id(1), "subject": subject, "code": coded(codesystem.SNOMED, "38341003", "Hypertensive disorder"),
-				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
-			{"resourceType": resourceType, "id": id(2), "subject": subject, "code": coded(codesystem.SNOMED, "195967001", "Asthma"),
-				"clinicalStatus": coded("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")},
-		}
-	}
-}
 
 // serveSearch answers a search of resourceType by patient.identifier
 // (system|NHS number) with a searchset Bundle, paged by _count (default
@@ -93,7 +58,7 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, resourceTyp
 			return
 		}
 	}
-	all := SearchResources(resourceType, nhs)
+	all := synthetic.Resources(resourceType, nhs)
 	lo, hi := min((page-1)*size, len(all)), min(page*size, len(all))
 	base := s.audience(r) + "/" + resourceType
 	link := func(rel string, n int) map[string]string {
@@ -123,7 +88,7 @@ func serveRead(w http.ResponseWriter, resourceType, id string) {
 		if !strings.HasSuffix(id, "-"+string(nhs)[6:]+"-1") && !strings.HasSuffix(id, "-"+string(nhs)[6:]+"-2") {
 			continue
 		}
-		for _, res := range SearchResources(resourceType, nhs) {
+		for _, res := range synthetic.Resources(resourceType, nhs) {
 			if res["id"] == id {
 				fake.WriteJSON(w, http.StatusOK, res)
 				return

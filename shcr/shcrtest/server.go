@@ -30,9 +30,9 @@ import (
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 )
 
-// RootPath is the path of the service root on the fake; records are served
-// at RootPath + "/records/<pointer ID>".
-const RootPath = "/fhir"
+// rootPath is the path of the service root on the fake; records are served
+// at rootPath + "/records/<pointer ID>".
+const rootPath = "/fhir"
 
 // defaultPageSize is how many entries of a Bundle one page holds.
 const defaultPageSize = 3
@@ -235,9 +235,9 @@ func WithClock(now func() time.Time) Option { return Option(fake.WithClock[confi
 // is the service root, <scheme>://127.0.0.1:port/fhir: the base URL of the
 // endpoint in a shcr.Directory and the audience of identity tokens. The
 // embedded base gives it what every fake has: Start, Close, Handler (its
-// service root is then RootPath), HTTPClient (which trusts its
+// service root is then /fhir), HTTPClient (which trusts its
 // certificate), Certificate (nil without TLS), Requests, InjectFault
-// (paths from the root, e.g. RootPath + "/records/"), ClearFaults,
+// (paths from the service root, e.g. "/records/"), ClearFaults,
 // SetLatency and Connections.
 type Server struct {
 	*fake.Server
@@ -307,7 +307,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 	for _, d := range s.cfg.documents {
 		s.documents[d.PointerID] = d
 	}
-	spec := fake.Spec{Path: RootPath, Handler: http.HandlerFunc(s.serve)}
+	spec := fake.Spec{Path: rootPath, FaultPrefix: rootPath, Handler: http.HandlerFunc(s.serve)}
 	if s.cfg.tls {
 		spec.TLS = &tls.Config{}
 	}
@@ -407,8 +407,8 @@ func (s *Server) viaProxy(r *http.Request) bool {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	id, ok := strings.CutPrefix(r.URL.Path, RootPath+"/records/")
-	search, isSearch := strings.CutPrefix(r.URL.Path, RootPath+"/")
+	id, ok := strings.CutPrefix(r.URL.Path, rootPath+"/records/")
+	search, isSearch := strings.CutPrefix(r.URL.Path, rootPath+"/")
 	readType, readID, isRead := strings.Cut(search, "/")
 	isRead = isSearch && isRead && searchResourceTypes[readType] && readID != "" && !strings.Contains(readID, "/")
 	isSearch = isSearch && searchResourceTypes[search]
@@ -565,7 +565,7 @@ func (s *Server) signingName() string {
 // ServeBehindProxy(true) makes the fake take the address clients call
 // from the X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Prefix
 // headers that a reverse proxy in front of it sets (e.g. the stand-alone
-// sandbox serving it at /shcr/<ODS>): that address, with RootPath, is then
+// sandbox serving it at /shcr/<ODS>): that address, with /fhir, is then
 // the audience identity tokens must name and the base of the links it
 // writes. Requests without X-Forwarded-Host are still held to URL. It is
 // safe to call while serving.
@@ -574,7 +574,7 @@ func (s *Server) ServeBehindProxy(on bool) { s.behind.Store(on) }
 // audience is the service root as the client addressed it.
 func (s *Server) audience(r *http.Request) string {
 	if s.behind.Load() && r.Header.Get("X-Forwarded-Host") != "" {
-		return fake.CalledOrigin(r) + fake.ForwardedPrefix(r) + RootPath
+		return fake.CalledOrigin(r) + fake.ForwardedPrefix(r) + rootPath
 	}
 	if s.URL != "" {
 		return s.URL
@@ -583,7 +583,7 @@ func (s *Server) audience(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + RootPath
+	return scheme + "://" + r.Host + rootPath
 }
 
 func (s *Server) checkSSP(r *http.Request) string {

@@ -244,7 +244,7 @@ func TestServerFaults(t *testing.T) {
 	seed, err := shcrtest.SeedPointers(nrlstest.CustodianSouth)
 	require.NoError(t, err)
 	auth := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{}, srv.URL, time.Now())}
-	srv.InjectFault(http.MethodGet, shcrtest.RootPath+"/records/", 1, shcrtest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE", RetryAfter: "1"})
+	srv.InjectFault(http.MethodGet, "/records/", 1, shcrtest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE", RetryAfter: "1"})
 	resp, body := get(t, srv.HTTPClient(), srv.RecordURL(seed[0].ID), auth)
 	assert.Equal(t, 503, resp.StatusCode)
 	assert.Equal(t, "SERVICE_UNAVAILABLE", outcomeCode(t, body))

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	_ "embed"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/auth/authtest"
 	"github.com/shcrkit/shcrkit/internal/jws"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
@@ -29,23 +29,14 @@ import (
 	"github.com/shcrkit/shcrkit/shcr"
 )
 
-//go:embed world_policy.yaml
-var worldPolicyYAML []byte
-
-// WorldPolicyYAML returns the text of the world's access policy: the
-// Riverside Urgent Care Record (QRU) with the emergency department
-// nrlstest.ConsumerODS as a member, the five regional shared care records
-// as remote ones, and an agreement with each, of varying scope.
-func WorldPolicyYAML() []byte { return bytes.Clone(worldPolicyYAML) }
-
-// CustodianKestrel is the fifth region of the world: a shared care record
+// custodianKestrel is the fifth region of the world: a shared care record
 // with no seed pointers, for tests that need records spread over five
 // custodians.
-const CustodianKestrel shcrkit.ODSCode = "RKS"
+const custodianKestrel shcrkit.ODSCode = "RKS"
 
-// ConsumerASID is the ASID of the world's calling system, the Ssp-From of
+// consumerASID is the ASID of the world's calling system, the Ssp-From of
 // its requests through the proxy.
-const ConsumerASID = "200000000001"
+const consumerASID = "200000000001"
 
 // How each region of the world authenticates, so that every combination
 // the SDK supports is exercised.
@@ -58,7 +49,7 @@ var regionAuth = map[shcrkit.ODSCode]struct {
 	nrlstest.CustodianSouth: {signing: auth.ES256, access: true},
 	nrlstest.CustodianEast:  {signing: jws.None},
 	nrlstest.CustodianWest:  {signing: auth.RS512, access: true, header: "X-Request-Identity"},
-	CustodianKestrel:        {signing: auth.RS256, access: true},
+	custodianKestrel:        {signing: auth.RS256, access: true},
 }
 
 // World is a complete fake of the national services and five regional
@@ -82,14 +73,18 @@ type World struct {
 	Proxy *Proxy
 	// Regions are the regional shared care records: North Riding, Wessex
 	// Vale, Fenland Coast, Mercia Hills (the NRL fake's custodians) and
-	// Kestrel Sound (CustodianKestrel).
+	// Kestrel Sound (ODS code RKS, with no seed pointers).
 	Regions []*Server
-	// Policy is the access policy of WorldPolicyYAML.
+	// Policy is the world's access policy: the Riverside Urgent Care
+	// Record (QRU) with the emergency department nrlstest.ConsumerODS as a
+	// member, the five regions as remote shared care records, and an
+	// agreement with each, of varying scope.
 	Policy *rbac.Policy
 	// Directory lists the regions with their credentials, and the proxy.
 	Directory *shcr.Directory
 	// Requester is a doctor in the emergency department the policy
-	// serves (nrlstest.ConsumerODS).
+	// serves (nrlstest.ConsumerODS); its System.ASID is the Ssp-From of the
+	// world's requests through the proxy.
 	Requester shcrkit.Requester
 	// TokenSource is the calling application's access tokens (signed-JWT
 	// client credentials, cached).
@@ -136,7 +131,7 @@ func NewWorld() (w *World, err error) {
 			w = nil
 		}
 	}()
-	policy, err := rbac.LoadPolicy(bytes.NewReader(worldPolicyYAML))
+	policy, err := rbac.LoadPolicy(bytes.NewReader(samplepolicy.WorldYAML()))
 	if err != nil {
 		return nil, fmt.Errorf("shcrtest: the world policy does not load: %w", err)
 	}
@@ -145,7 +140,7 @@ func NewWorld() (w *World, err error) {
 		UserID: "555000000101", Name: "Dr Nia Ferreira", RoleProfileID: "555000000102",
 		RoleCode: "S8000:G8000:R8000", RoleName: "Medical Practitioner", Activities: []string{"B0360", "B0380"},
 		Organisation: nrlstest.ConsumerODS, OrganisationName: "Riverside Emergency Department", AssuranceLevel: 3,
-		System: shcrkit.System{Name: "Riverside ED EPR", Version: "3.1", ASID: ConsumerASID},
+		System: shcrkit.System{Name: "Riverside ED EPR", Version: "3.1", ASID: consumerASID},
 	}
 
 	// The calling application and its access tokens.
@@ -177,12 +172,12 @@ func NewWorld() (w *World, err error) {
 
 	w.PDS = pdstest.NewServer(pdstest.WithTokenValidator(w.Tokens.Validate))
 	w.NRL = nrlstest.NewServer(nrlstest.WithTokenValidator(w.Tokens.Validate))
-	if w.Proxy, err = NewProxy(ConsumerASID); err != nil {
+	if w.Proxy, err = NewProxy(consumerASID); err != nil {
 		return nil, err
 	}
 
 	regions := synthetic.Regions()
-	regions = append(regions, synthetic.Region{ShCR: CustodianKestrel, ShCRName: "Kestrel Sound Care Record",
+	regions = append(regions, synthetic.Region{ShCR: custodianKestrel, ShCRName: "Kestrel Sound Care Record",
 		Name: "Kestrel Sound", ShCRASID: "900000000105"})
 	var pointers []nrls.Pointer
 	for _, nhs := range synthetic.Numbers() {
@@ -230,7 +225,7 @@ func NewWorld() (w *World, err error) {
 		}
 		dc.Endpoints = append(dc.Endpoints, ep)
 	}
-	dc.SSP = &shcr.SSP{ProxyURL: w.Proxy.URL, ConsumerASID: ConsumerASID}
+	dc.SSP = &shcr.SSP{ProxyURL: w.Proxy.URL, ConsumerASID: consumerASID}
 	if w.Directory, err = shcr.NewDirectory(dc); err != nil {
 		return nil, err
 	}

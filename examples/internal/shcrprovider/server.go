@@ -19,6 +19,8 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/samplepolicy"
+	"github.com/shcrkit/shcrkit/internal/synthetic"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr"
@@ -135,7 +137,7 @@ func (s *Server) publish(ctx context.Context, cfg Config) error {
 			}
 			var body []byte
 			if spec.contentType == "application/pdf" {
-				body = shcrtest.PDF(Name+": "+spec.title, "Synthetic record for the shcrkit examples.")
+				body = synthetic.PDF(Name+": "+spec.title, "Synthetic record for the shcrkit examples.")
 			} else {
 				body, _ = json.Marshal(map[string]any{"resourceType": "CarePlan", "id": local, "status": "active", "intent": "plan",
 					"title": spec.title, "subject": map[string]any{"identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(nhs)}}})
@@ -203,7 +205,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		body, contentType = rec.body, rec.pointer.ContentType
 	} else {
 		var entries []any
-		for _, res := range shcrtest.SearchResources(a.Target.Resource, a.Target.Patient) {
+		for _, res := range synthetic.Resources(a.Target.Resource, a.Target.Patient) {
 			entries = append(entries, map[string]any{"resource": res, "search": map[string]any{"mode": "match"}})
 		}
 		body, _ = json.Marshal(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
@@ -253,11 +255,11 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 	if ident.Key == nil {
 		return nil, errors.New("the world has no RS256 region to copy the identity key from")
 	}
-	consumerYAML, err := ConsumerPolicy(shcrtest.WorldPolicyYAML())
+	consumerYAML, err := ConsumerPolicy(samplepolicy.WorldYAML())
 	if err != nil {
 		return nil, err
 	}
-	providerYAML, err := ProviderPolicy(shcrtest.WorldPolicyYAML())
+	providerYAML, err := ProviderPolicy(samplepolicy.WorldYAML())
 	if err != nil {
 		return nil, err
 	}
