@@ -49,15 +49,18 @@ func (c *tokenCache) entry(key tokenKey) *cachedToken {
 	return t
 }
 
-// identityToken returns the identity token for a request to ep: a fresh
-// one, or the journey's own for an endpoint that accepts reuse.
-func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, error) {
+// identityToken returns the identity token for a request to ep, with
+// the time it was issued: a fresh one, or the journey's own for an
+// endpoint that accepts reuse.
+func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, time.Time, error) {
 	sign := func(now time.Time) (string, error) {
 		claims := identitytoken.New(p.requester, p.purpose, ep.Audience, r.opts.issuer, p.restricted, now)
 		return ep.Identity.sign(claims)
 	}
 	if !ep.ReuseIdentity || p.tokens == nil {
-		return sign(r.opts.now())
+		now := r.opts.now()
+		tok, err := sign(now)
+		return tok, now, err
 	}
 	c := p.tokens.entry(tokenKey{ep: ep, restricted: p.restricted})
 	c.mu.Lock()
@@ -65,15 +68,46 @@ func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, error) {
 	// The clock is read under the lock, so that no request reads it
 	// before the token it finds was issued.
 	now := r.opts.now()
-	if c.token != "" && now.Sub(c.issued) < identitytoken.Lifetime/2 && !now.Before(c.issued) {
-		return c.token, nil
+	if c.token != "" && usable(c.issued, now) {
+		return c.token, c.issued, nil
 	}
 	tok, err := sign(now)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	c.token, c.issued = tok, now
-	return tok, nil
+	return tok, now, nil
+}
+
+// usable reports whether a token issued at issued may still be sent at
+// now: within the first half of its lifetime.
+func usable(issued, now time.Time) bool {
+	return now.Sub(issued) < identitytoken.Lifetime/2 && !now.Before(issued)
+}
+
+// aheadToken is an identity token made for a request before the request
+// waits for its endpoint's place, so that a place given back is used at
+// once: signing is the costliest step of a request on this side, and it
+// is then done while the requests ahead are out. The first request of a
+// retrieval takes it; later pages of a Bundle get their own.
+type aheadToken struct {
+	token  string
+	issued time.Time
+}
+
+// requestToken returns the identity token for a request to ep: the one
+// made ahead, if there is one not yet taken and still usable, or one
+// made now.
+func (r *Remote) requestToken(ep *endpoint, p fetchParams) (string, error) {
+	if a := p.ahead; a != nil && a.token != "" {
+		tok := a.token
+		a.token = ""
+		if usable(a.issued, r.opts.now()) {
+			return tok, nil
+		}
+	}
+	tok, _, err := r.identityToken(ep, p)
+	return tok, err
 }
 
 // buffer reads the whole of an attachment's body into memory, at most

@@ -143,6 +143,9 @@ type fetchParams struct {
 	// tokens, when set, holds the journey's identity tokens for endpoints
 	// that accept one token per journey.
 	tokens *tokenCache
+	// ahead, when set, is the identity token made for the first request
+	// before it waited for its place.
+	ahead *aheadToken
 }
 
 // Content is what a remote ShCR answered for one pointer: a FHIR resource
@@ -225,6 +228,15 @@ func (r *Remote) fetch(ctx context.Context, loc location, p fetchParams) (*Conte
 	if rt.ep.Timeout > 0 {
 		timeout = rt.ep.Timeout
 	}
+	// The identity token is made before the wait for a slot (see
+	// aheadToken), unless the retrieval is already called off.
+	if ctx.Err() == nil {
+		tok, issued, err := r.identityToken(rt.ep, p)
+		if err != nil {
+			return nil, err
+		}
+		p.ahead = &aheadToken{token: tok, issued: issued}
+	}
 	// The wait for a slot is not part of the endpoint's timeout: it is
 	// time spent on this side.
 	slot := r.slots[rt.ep]
@@ -293,7 +305,7 @@ func (r *Remote) fetchInSlot(ctx context.Context, rt *route, loc location, mt st
 // request builds the HTTP request for rt with the identity token and, via
 // SSP, the proxy's headers.
 func (r *Remote) request(rt *route, p fetchParams, accept string) (*fhirhttp.Client, *fhirhttp.Request, error) {
-	tok, err := r.identityToken(rt.ep, p)
+	tok, err := r.requestToken(rt.ep, p)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -346,6 +347,11 @@ func TestFetchFollowsBundlePages(t *testing.T) {
 	reqs := p.requests()
 	require.Len(t, reqs, 3)
 	assert.NotEqual(t, reqs[0].Header.Get("X-Request-ID"), reqs[1].Header.Get("X-Request-ID"), "each page is its own request")
+	tokens := map[string]bool{}
+	for _, q := range reqs {
+		tokens[q.Header.Get("Authorization")] = true
+	}
+	assert.Len(t, tokens, 3, "each page has an identity token of its own")
 
 	_, err = r.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/fhir/escape", "application/fhir+json", ""))
 	require.ErrorIs(t, err, shcr.ErrHostNotAllowed, "a next link to another host is refused")
@@ -353,6 +359,58 @@ func TestFetchFollowsBundlePages(t *testing.T) {
 	short := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL + "/fhir"}}, nil, shcr.RemoteConfig{MaxPages: 2})
 	_, err = short.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/fhir/CarePlan", "application/fhir+json", ""))
 	require.ErrorIs(t, err, shcr.ErrTooManyPages)
+}
+
+// A request's identity token is made before it waits for its endpoint's
+// place; one that waited past half its lifetime is made again.
+func TestFetchMakesAgainATokenThatWaitedTooLong(t *testing.T) {
+	t0 := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	var now atomic.Int64
+	now.Store(t0.UnixNano())
+	read := make(chan struct{}, 16)
+	clock := func() time.Time {
+		select {
+		case read <- struct{}{}:
+		default:
+		}
+		return time.Unix(0, now.Load()).UTC()
+	}
+	p := newProvider(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pdf")
+		_, _ = w.Write([]byte("%PDF-1.7\n"))
+	})
+	r := newRemote(t, []shcr.Endpoint{{Name: "north", Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: p.URL + "/fhir", Parallelism: 1}},
+		nil, shcr.RemoteConfig{Now: clock})
+	req := fetchReq(t, "RN1", p.URL+"/fhir/doc.pdf", "application/pdf", "")
+	first, err := r.Fetch(context.Background(), req)
+	require.NoError(t, err)
+	for len(read) > 0 {
+		<-read
+	}
+	done := make(chan error, 1)
+	go func() {
+		c, err := r.Fetch(context.Background(), req)
+		if err == nil {
+			err = c.Close()
+		}
+		done <- err
+	}()
+	<-read // the second request's token is made, at t0
+	now.Store(t0.Add(3 * time.Minute).UnixNano())
+	require.NoError(t, first.Close()) // its place is given back
+	require.NoError(t, <-done)
+
+	reqs := p.requests()
+	require.Len(t, reqs, 2)
+	check := identitytoken.Check{Audience: p.URL + "/fhir", Now: func() time.Time { return t0.Add(4 * time.Minute) }}
+	var issued []int64
+	for _, q := range reqs {
+		claims, err := check.Verify(strings.TrimPrefix(q.Header.Get("Authorization"), "Bearer "))
+		require.NoError(t, err)
+		issued = append(issued, claims.IssuedAt)
+	}
+	assert.Equal(t, []int64{t0.Unix(), t0.Add(3 * time.Minute).Unix()}, issued,
+		"the token made before a wait of 3 minutes is made again when the request goes")
 }
 
 func TestFetchStreamsDocumentsWithACap(t *testing.T) {
