@@ -573,22 +573,6 @@ func TestDecideStage(t *testing.T) {
 	}
 }
 
-func TestRequestForRecord(t *testing.T) {
-	boundary := baseRequest()
-	boundary.Category = "demographics"
-	r := boundary.ForRecord("RE1", typeNEWS2, shcrkit.ConfidentialityRestricted)
-	assert.Equal(t, rbac.StageRecord, r.Stage())
-	assert.Equal(t, shcrkit.ODSCode("RE1"), r.Custodian)
-	assert.Equal(t, typeNEWS2, r.RecordType)
-	assert.Empty(t, r.Category)
-	assert.Equal(t, shcrkit.ConfidentialityRestricted, r.RecordConfidentiality)
-	assert.Equal(t, boundary.Requester, r.Requester)
-	assert.Equal(t, "demographics", boundary.Category, "the original is unchanged")
-	d := samplepolicy.Load().Decide(r)
-	assert.True(t, d.Allowed, d.String())
-	assert.Equal(t, "observations", d.Category)
-}
-
 func TestDecisionHelpers(t *testing.T) {
 	p := samplepolicy.Load()
 	req := baseRequest()

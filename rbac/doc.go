@@ -58,7 +58,7 @@
 // # Replacing the policy while running
 //
 // A Holder serves the policy in force and replaces it atomically (Reload
-// from text, ReloadFile, or Watch on a file): decisions already under way
+// from text, or Watch on a file): decisions already under way
 // on the old policy finish on it, new ones use the new, and a policy that
 // does not load leaves the old one serving and reports why.
 //

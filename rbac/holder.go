@@ -80,18 +80,6 @@ func (h *Holder) reloadLocked(text []byte) (*Policy, error) {
 	return p, nil
 }
 
-// ReloadFile is Reload with the text of the file at path.
-func (h *Holder) ReloadFile(path string) (*Policy, error) {
-	text, err := readPolicyFile(path)
-	if err != nil {
-		h.mu.Lock()
-		h.lastErr = fmt.Errorf("policy not replaced, the one in force stays: %w", err)
-		h.mu.Unlock()
-		return nil, err
-	}
-	return h.Reload(text)
-}
-
 // LastError returns why the last reload failed, or nil when it succeeded
 // (or there was none).
 func (h *Holder) LastError() error {

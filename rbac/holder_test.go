@@ -68,8 +68,8 @@ func TestHolderReload(t *testing.T) {
 	_, err = rbac.NewHolder(nil)
 	require.ErrorIs(t, err, rbac.ErrInvalidPolicy)
 
-	_, err = h.ReloadFile(filepath.Join(t.TempDir(), "missing.yaml"))
-	require.ErrorIs(t, err, os.ErrNotExist)
+	_, err = h.Reload([]byte("not: [a policy"))
+	require.ErrorIs(t, err, rbac.ErrInvalidPolicy)
 	assert.Same(t, old, h.Policy())
 }
 

@@ -1,13 +1,13 @@
 package rbac
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
 
-// ObligationKind is what an Obligation asks the caller to do.
-type ObligationKind uint8
+// ObligationKind is what an Obligation asks the caller to do. Its value
+// is the kind's name, as it appears in JSON and in descriptions.
+type ObligationKind string
 
 // Obligation kinds.
 const (
@@ -15,36 +15,17 @@ const (
 	// requester's organisation, that is the holders of Obligation.Activity
 	// (B0016 Receive Self Claimed LR Alerts, B0015 Receive Legal Override
 	// and Emergency View Alerts, B0018 Receive Sealing Alerts).
-	ObligationAlertPrivacyOfficer ObligationKind = iota + 1
+	ObligationAlertPrivacyOfficer ObligationKind = "alert-privacy-officer"
 	// ObligationEnhancedAudit: record the access in the audit log with the
 	// relationship, reason and evidence, flagged for review.
-	ObligationEnhancedAudit
+	ObligationEnhancedAudit ObligationKind = "enhanced-audit"
 	// ObligationRedact: remove Obligation.Fields (e.g. "address",
 	// "telecom") from what is shown.
-	ObligationRedact
+	ObligationRedact ObligationKind = "redact"
 	// ObligationTimeBox: the access is valid for Obligation.Duration only;
 	// a later access needs a fresh decision.
-	ObligationTimeBox
+	ObligationTimeBox ObligationKind = "time-box"
 )
-
-var obligationNames = [...]string{
-	ObligationAlertPrivacyOfficer: "alert-privacy-officer",
-	ObligationEnhancedAudit:       "enhanced-audit",
-	ObligationRedact:              "redact",
-	ObligationTimeBox:             "time-box",
-}
-
-// String returns the kind's name: "alert-privacy-officer",
-// "enhanced-audit", "redact" or "time-box".
-func (k ObligationKind) String() string {
-	if int(k) < len(obligationNames) && obligationNames[k] != "" {
-		return obligationNames[k]
-	}
-	return fmt.Sprintf("ObligationKind(%d)", uint8(k))
-}
-
-// MarshalText implements encoding.TextMarshaler with the kind's name.
-func (k ObligationKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // Obligation is something the caller must do when it acts on an allowed
 // Decision. Obligations are not optional: a caller that cannot honour one
@@ -68,13 +49,13 @@ type Obligation struct {
 func (o Obligation) String() string {
 	switch o.Kind {
 	case ObligationAlertPrivacyOfficer:
-		return o.Kind.String() + " " + o.Activity
+		return string(o.Kind) + " " + o.Activity
 	case ObligationRedact:
-		return o.Kind.String() + " " + strings.Join(o.Fields, ",")
+		return string(o.Kind) + " " + strings.Join(o.Fields, ",")
 	case ObligationTimeBox:
-		return o.Kind.String() + " " + o.Duration.String()
+		return string(o.Kind) + " " + o.Duration.String()
 	}
-	return o.Kind.String()
+	return string(o.Kind)
 }
 
 // obligationSet is the obligations a rule of the policy imposes, compiled

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -33,14 +34,14 @@ func TestObligationText(t *testing.T) {
 		{Obligation{Kind: ObligationEnhancedAudit}, "enhanced-audit"},
 		{Obligation{Kind: ObligationRedact, Fields: []string{"address", "telecom"}}, "redact address,telecom"},
 		{Obligation{Kind: ObligationTimeBox, Duration: 90 * time.Minute}, "time-box 1h30m0s"},
-		{Obligation{Kind: 9}, "ObligationKind(9)"},
+		{Obligation{Kind: "notify-patient"}, "notify-patient"},
 	}
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, tc.o.String())
 	}
-	b, err := ObligationTimeBox.MarshalText()
+	b, err := json.Marshal(Obligation{Kind: ObligationTimeBox, Duration: time.Minute, Rule: "r"})
 	assert.NoError(t, err)
-	assert.Equal(t, "time-box", string(b))
+	assert.JSONEq(t, `{"kind":"time-box","duration":60000000000,"rule":"r"}`, string(b))
 }
 
 func TestStageText(t *testing.T) {

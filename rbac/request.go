@@ -99,14 +99,6 @@ type Request struct {
 	AdHoc *AdHoc
 }
 
-// ForRecord returns a copy of a boundary request asking about one record:
-// held by custodian, of the NRL record type (SNOMED CT code), with the
-// record's own confidentiality label.
-func (r Request) ForRecord(custodian shcrkit.ODSCode, recordType string, conf shcrkit.Confidentiality) Request {
-	r.Custodian, r.RecordType, r.Category, r.RecordConfidentiality = custodian, recordType, "", conf
-	return r
-}
-
 // Stage reports whether the request is the boundary question or a
 // per-record one: it is StageBoundary when Custodian, RecordType and
 // Category are empty and RecordConfidentiality is unrestricted.
