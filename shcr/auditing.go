@@ -2,10 +2,6 @@ package shcr
 
 import (
 	"context"
-	"errors"
-	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +9,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 	"go.opentelemetry.io/otel/attribute"
 )
 
@@ -40,7 +37,7 @@ func (j *journey) event(step string, action audit.Action, service audit.Service,
 	e := audit.Event{
 		Time:          j.c.now(),
 		Requester:     j.req.Requester,
-		UserFamily:    lastWord(j.req.Requester.Name),
+		UserFamily:    auditfield.LastWord(j.req.Requester.Name),
 		Action:        action,
 		Service:       service,
 		Patient:       j.patient.NHSNumber,
@@ -126,44 +123,22 @@ func (j *journey) write(ctx context.Context, step string, e audit.Event) error {
 	return nil
 }
 
+// knownFailures are the journey's own errors as the audit trail records
+// them.
+var knownFailures = []auditfield.Known{
+	{Err: ErrHostNotAllowed, Outcome: audit.OutcomeRefused, Code: "HOST_NOT_ALLOWED"},
+	{Err: ErrUnknownCustodian, Outcome: audit.OutcomeRefused, Code: "UNKNOWN_CUSTODIAN"},
+	{Err: shcrkit.ErrRedirectRefused, Outcome: audit.OutcomeRefused, Code: "REDIRECT_REFUSED"},
+	{Err: ErrObligation, Outcome: audit.OutcomeRefused, Code: "OBLIGATION_NOT_HONOURED"},
+	{Err: ErrInvalidPointer, Outcome: audit.OutcomeFailed, Code: "INVALID_POINTER"},
+	{Err: ErrUnsupportedContent, Outcome: audit.OutcomeFailed, Code: "UNSUPPORTED_CONTENT"},
+}
+
 // outcomeOf classifies a failed call for the audit trail: refused by the
 // other side (or by our own host checks), or failed.
 func outcomeOf(err error) (audit.Outcome, string) {
-	var api *shcrkit.APIError
-	switch {
-	case errors.Is(err, ErrHostNotAllowed):
-		return audit.OutcomeRefused, "HOST_NOT_ALLOWED"
-	case errors.Is(err, ErrUnknownCustodian):
-		return audit.OutcomeRefused, "UNKNOWN_CUSTODIAN"
-	case errors.Is(err, shcrkit.ErrRedirectRefused):
-		return audit.OutcomeRefused, "REDIRECT_REFUSED"
-	case errors.Is(err, ErrObligation):
-		return audit.OutcomeRefused, "OBLIGATION_NOT_HONOURED"
-	case errors.Is(err, ErrInvalidPointer):
-		return audit.OutcomeFailed, "INVALID_POINTER"
-	case errors.Is(err, ErrUnsupportedContent):
-		return audit.OutcomeFailed, "UNSUPPORTED_CONTENT"
-	case errors.As(err, &api):
-		outcome := audit.OutcomeFailed
-		if api.StatusCode == 401 || api.StatusCode == 403 {
-			outcome = audit.OutcomeRefused
-		}
-		if api.Code != "" {
-			return outcome, clip(shcrkit.Redact(api.Code), 100)
-		}
-		return outcome, strconv.Itoa(api.StatusCode)
-	case errors.Is(err, context.DeadlineExceeded):
-		return audit.OutcomeFailed, "TIMEOUT"
-	case errors.Is(err, context.Canceled):
-		return audit.OutcomeFailed, "CANCELLED"
-	case errors.Is(err, shcrkit.ErrResponseTooLarge):
-		return audit.OutcomeFailed, "TOO_LARGE"
-	case errors.Is(err, shcrkit.ErrMalformedResponse):
-		return audit.OutcomeFailed, "MALFORMED_RESPONSE"
-	case errors.Is(err, shcrkit.ErrUnavailable):
-		return audit.OutcomeFailed, "UNAVAILABLE"
-	}
-	return audit.OutcomeFailed, "ERROR"
+	o, code := auditfield.Outcome(err, knownFailures)
+	return o, clip(code, 100)
 }
 
 // errText is an error's text fit for an audit reason.
@@ -178,16 +153,6 @@ func withheldEvent(e audit.Event, rule string) audit.Event {
 	return e
 }
 
-// addressOf is the host name or IP address of a URL, for
-// Event.ServerAddress.
-func addressOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return u.Hostname()
-}
-
 // serverAddressOf is the host a request for loc connects to: the proxy
 // for a route through the Spine Secure Proxy, the provider otherwise.
 func (r *Remote) serverAddressOf(loc location) string {
@@ -196,31 +161,4 @@ func (r *Remote) serverAddressOf(loc location) string {
 		return ""
 	}
 	return rt.request.Hostname()
-}
-
-// defaultClientAddress is this host's name, when the operating system
-// tells it.
-func defaultClientAddress() string {
-	h, err := os.Hostname()
-	if err != nil || strings.ContainsAny(h, "/?#@ ") {
-		return ""
-	}
-	return h
-}
-
-// endpointOf is a URL without query or fragment, for Event.Endpoint.
-func endpointOf(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return c.String()
-}
-
-func lastWord(s string) string {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return ""
-	}
-	return f[len(f)-1]
 }

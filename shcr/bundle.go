@@ -5,30 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
-	"net/http"
 	"net/url"
 
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/shcr/internal/fhirbundle"
 )
 
 // acceptFHIR is the Accept header of FHIR JSON retrievals.
 const acceptFHIR = fhirhttp.MediaFHIRJSON + ", " + fhirhttp.MediaJSON + ";q=0.9"
-
-// page is the part of a FHIR answer that paging needs; everything else is
-// kept as it came.
-type page struct {
-	ResourceType string            `json:"resourceType"`
-	Link         []bundleLink      `json:"link"`
-	Entry        []json.RawMessage `json:"entry"`
-}
-
-type bundleLink struct {
-	Relation string `json:"relation"`
-	URL      string `json:"url"`
-}
 
 // fetchFHIR reads a FHIR resource, following a Bundle's next links up to
 // the page limit. Every next link is checked against the directory like
@@ -100,7 +86,7 @@ func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetc
 		if pages == 1 {
 			resource = pg.ResourceType
 			if pg.ResourceType != "Bundle" {
-				return &Content{ContentType: mediaOf(resp.Header), ResourceType: resource, Resource: resp.Body,
+				return &Content{ContentType: fhirbundle.MediaType(resp.Header), ResourceType: resource, Resource: resp.Body,
 					Pages: 1, Size: int64(len(resp.Body)), RequestID: firstID, ViaSSP: rt.ssp != nil}, nil
 			}
 			if err := json.Unmarshal(resp.Body, &first); err != nil {
@@ -110,11 +96,11 @@ func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetc
 			return nil, fmt.Errorf("%w: a next page is a %q, not a Bundle [request %s]", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(pg.ResourceType, 60)), resp.RequestID)
 		}
 		entries = append(entries, pg.Entry...)
-		if cur, err = r.nextPage(cur, loc, pg.Link); err != nil {
+		if cur, err = r.nextPage(cur, loc, &pg); err != nil {
 			return nil, err
 		}
 	}
-	merged, err := mergeBundle(first, entries)
+	merged, err := fhirbundle.Merge(first, entries)
 	if err != nil {
 		return nil, err
 	}
@@ -149,90 +135,49 @@ func (r *Remote) getPage(ctx context.Context, cur *route, p fetchParams, pages i
 }
 
 // decodePage checks that a page is FHIR JSON and decodes it.
-func decodePage(resp *fhirhttp.Response, rt *route) (page, error) {
+func decodePage(resp *fhirhttp.Response, rt *route) (fhirbundle.Page, error) {
 	if mt, err := answeredType(resp.Header, resp.RequestID); err == nil && !isJSONType(mt) {
 		// The pointer declared JSON; an HTML page (a portal's login
 		// form, a proxy's error page) or anything else is not it.
-		return page{}, fmt.Errorf("%w: asked for FHIR JSON, %s answered %s [request %s]",
+		return fhirbundle.Page{}, fmt.Errorf("%w: asked for FHIR JSON, %s answered %s [request %s]",
 			ErrUnsupportedContent, rt.ep.Name, shcrkit.Redact(clip(mt, 60)), resp.RequestID)
 	}
 	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body); err != nil {
-		return page{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+		return fhirbundle.Page{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
-	var pg page
+	var pg fhirbundle.Page
 	if err := fhirhttp.DecodeJSON(resp.Body, &pg); err != nil {
-		return page{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
+		return fhirbundle.Page{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
 	if pg.ResourceType == "" {
-		return page{}, fmt.Errorf("%w: the answer is not a FHIR resource [request %s]", shcrkit.ErrMalformedResponse, resp.RequestID)
+		return fhirbundle.Page{}, fmt.Errorf("%w: the answer is not a FHIR resource [request %s]", shcrkit.ErrMalformedResponse, resp.RequestID)
 	}
 	return pg, nil
 }
 
 // nextPage routes a page's next link, made absolute against the provider
 // URL of the page, or returns nil when there is none.
-func (r *Remote) nextPage(cur *route, loc location, links []bundleLink) (*route, error) {
-	for _, l := range links {
-		if l.Relation != "next" || l.URL == "" {
-			continue
-		}
-		u, err := url.Parse(l.URL)
-		if err != nil {
-			return nil, fmt.Errorf("%w: a next link does not parse", shcrkit.ErrMalformedResponse)
-		}
-		abs := cur.target.ResolveReference(u)
-		abs.Fragment, abs.RawFragment = "", ""
-		var next *route
-		if cur.ssp != nil {
-			// A page that came through the proxy links to the provider's
-			// own URL; the next one goes through the proxy too.
-			next, err = r.dir.viaSSP(cur.ep, loc.custodian, abs, cur.providerASID)
-		} else {
-			next, err = r.dir.route(loc.custodian, abs.String(), "")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("next page link: %w", err)
-		}
-		return next, nil
+func (r *Remote) nextPage(cur *route, loc location, pg *fhirbundle.Page) (*route, error) {
+	next := pg.Next()
+	if next == "" {
+		return nil, nil
 	}
-	return nil, nil
-}
-
-// mergeBundle is the first page with every page's entries and without
-// its paging links.
-func mergeBundle(first map[string]json.RawMessage, entries []json.RawMessage) ([]byte, error) {
-	if len(entries) > 0 {
-		b, err := json.Marshal(entries)
-		if err != nil {
-			return nil, err
-		}
-		first["entry"] = b
+	u, err := url.Parse(next)
+	if err != nil {
+		return nil, fmt.Errorf("%w: a next link does not parse", shcrkit.ErrMalformedResponse)
+	}
+	abs := cur.target.ResolveReference(u)
+	abs.Fragment, abs.RawFragment = "", ""
+	var rt *route
+	if cur.ssp != nil {
+		// A page that came through the proxy links to the provider's
+		// own URL; the next one goes through the proxy too.
+		rt, err = r.dir.viaSSP(cur.ep, loc.custodian, abs, cur.providerASID)
 	} else {
-		delete(first, "entry")
+		rt, err = r.dir.route(loc.custodian, abs.String(), "")
 	}
-	var links []bundleLink
-	if raw, ok := first["link"]; ok {
-		_ = json.Unmarshal(raw, &links)
+	if err != nil {
+		return nil, fmt.Errorf("next page link: %w", err)
 	}
-	kept := links[:0]
-	for _, l := range links {
-		if l.Relation == "self" {
-			kept = append(kept, l)
-		}
-	}
-	if len(kept) > 0 {
-		b, _ := json.Marshal(kept)
-		first["link"] = b
-	} else {
-		delete(first, "link")
-	}
-	return json.Marshal(first)
-}
-
-func mediaOf(h http.Header) string {
-	ct := h.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err == nil {
-		return mt
-	}
-	return fhirhttp.MediaFHIRJSON
+	return rt, nil
 }

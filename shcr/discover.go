@@ -16,6 +16,7 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 	"github.com/shcrkit/shcrkit/shcr/internal/journeytel"
 	"go.opentelemetry.io/otel/attribute"
 )
@@ -298,7 +299,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 		e.Query = query
 	}
 	e.Endpoint = j.c.pdsEndpoint
-	e.ServerAddress = addressOf(j.c.pdsEndpoint)
+	e.ServerAddress = auditfield.Host(j.c.pdsEndpoint)
 	e.RequestID = reqID
 	if e.Action == audit.ActionSearch {
 		e.Request = "GET " + strings.TrimSuffix(j.c.pds.BaseURL().Path, "/") + "/Patient?" + query
@@ -378,7 +379,7 @@ func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld str
 	}
 	e.Resource = "DocumentReference"
 	e.Endpoint = j.c.nrlEndpoint
-	e.ServerAddress = addressOf(j.c.nrlEndpoint)
+	e.ServerAddress = auditfield.Host(j.c.nrlEndpoint)
 	e.RequestID = sr.reqID
 	e.Request = audit.RedactQuery(sr.request, sr.nhs)
 	e.Confidentiality = j.patient.Confidentiality

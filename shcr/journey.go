@@ -13,6 +13,7 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 	"github.com/shcrkit/shcrkit/shcr/internal/journeytel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
@@ -134,7 +135,7 @@ func New(cfg Config) (*Client, error) {
 		timeout: cmp.Or(cfg.Timeout, defaultTimeout), parallelism: cmp.Or(cfg.Parallelism, defaultParallelism),
 		alert: cfg.Alert, now: cfg.Now, logger: cfg.Logger,
 		pdsEndpoint: cfg.PDS.BaseURL().String(), nrlEndpoint: cfg.NRL.BaseURL(),
-		clientAddr: cmp.Or(cfg.ClientAddress, defaultClientAddress()),
+		clientAddr: cmp.Or(cfg.ClientAddress, auditfield.LocalHost()),
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -15,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit/internal/fhirredact"
 	"github.com/shcrkit/shcrkit/internal/telemetry"
 	"github.com/shcrkit/shcrkit/nrls"
+	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 	"go.opentelemetry.io/otel/attribute"
 )
 
@@ -339,7 +340,7 @@ func isFHIRType(ct string) bool {
 // endpointOf names the service root of a custodian's endpoint, for audit.
 func (r *Remote) endpointOf(custodian shcrkit.ODSCode) string {
 	if ep, ok := r.dir.byODS[custodian]; ok {
-		return endpointOf(ep.base)
+		return auditfield.Endpoint(ep.base)
 	}
 	return ""
 }
