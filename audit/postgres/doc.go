@@ -16,7 +16,12 @@
 // with a connection of its own: the events that
 // arrive while a transaction commits go together into the next one, as
 // one multi-row insert, so the number of transactions (and WAL flushes)
-// stays flat as writers are added and throughput grows with them.
+// stays flat as writers are added and throughput grows with them. The
+// writers of a batch are answered together and come back together, so
+// before it starts a batch the writer waits, briefly (at most half a
+// commit, and a millisecond), for as many events as the last batch had:
+// the store commits one full batch at a time rather than two halves in
+// turn.
 //
 // Each batch's transaction takes a transaction-scoped advisory lock (the
 // append lock of the schema), reads the last row, numbers its events on

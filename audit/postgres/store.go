@@ -34,6 +34,11 @@ type Store struct {
 
 	reqs chan *writeReq
 	done chan struct{}
+	// want is how many queued events end the writer's wait for a
+	// cohort (0: not waiting); a writer that queues the event that
+	// reaches it signals on cohort (cohort.go).
+	want   atomic.Int64
+	cohort chan struct{}
 
 	mu       sync.Mutex
 	closed   bool
@@ -132,6 +137,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.w = writer{dedicated: dedicated{cfg: connCfg, conn: conn}, lastCheckpoint: cfg.now()}
 	s.reqs = make(chan *writeReq, cfg.maxBatch)
 	s.done = make(chan struct{})
+	s.cohort = make(chan struct{}, 1)
 	go s.run()
 	return s, nil
 }

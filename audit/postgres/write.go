@@ -35,6 +35,9 @@ type writer struct {
 	lastCheckpoint time.Time
 	dirty          bool // events written since this store last signed
 	closing        bool
+	expect         int           // events expected in the next batch (cohort.go)
+	commitAvg      time.Duration // moving average of a batch's commit
+	cohortTimer    *time.Timer
 }
 
 // flushReq is a batch committed (and durable), with what its writers are
@@ -82,6 +85,7 @@ func (s *Store) Append(ctx context.Context, e audit.Event) (uint64, error) {
 	select {
 	case s.reqs <- req:
 		s.inflight.Done()
+		s.queued()
 	case <-ctx.Done():
 		s.inflight.Done()
 		return 0, ctx.Err()
@@ -107,6 +111,7 @@ func (s *Store) run() {
 				s.shutdown()
 				return
 			}
+			s.awaitCohort(1)
 			batch := append(make([]*writeReq, 0, min(s.cfg.maxBatch, 1+len(s.reqs))), r)
 			open := true
 		drain:
@@ -122,7 +127,10 @@ func (s *Store) run() {
 					break drain
 				}
 			}
+			start := time.Now()
 			s.commit(batch, false)
+			s.w.commitAvg += (time.Since(start) - s.w.commitAvg) / 8
+			s.w.expect = len(batch) + len(s.reqs)
 			if !open {
 				s.shutdown()
 				return
