@@ -244,7 +244,7 @@ func TestUpdateAgainstFake(t *testing.T) {
 	// A slow service applies the change and answers 503; the client
 	// re-sends with the same X-Request-ID and the change is applied once.
 	srv.ResetRequests()
-	srv.TimeOutUpdates(1, "0")
+	srv.InjectFault(http.MethodPatch, "/Patient/", 1, pdstest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0", AfterServing: true})
 	p4, err := c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.Replace("/birthDate", "1984-03-15"))
 	require.NoError(t, err)
 	assert.Equal(t, "4", p4.Version())

@@ -203,14 +203,7 @@ func WithIDTokenVerifier(verify func(idToken string) error) Option {
 // NewServer starts a fake on a loopback address. Close it when done. Like
 // httptest.NewServer, which panics when it cannot listen, it panics on an
 // invalid option; NewUnstartedServer returns the error instead.
-func NewServer(opts ...Option) *Server {
-	s, err := NewUnstartedServer(opts...)
-	if err != nil {
-		panic(err)
-	}
-	s.Start()
-	return s
-}
+func NewServer(opts ...Option) *Server { return fake.Started(NewUnstartedServer(opts...)) }
 
 // NewUnstartedServer returns a fake that is not yet listening (call
 // Start), or the error of an invalid option.

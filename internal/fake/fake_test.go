@@ -245,3 +245,26 @@ func TestPublicRequestsNeedNoToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }
+
+func TestFaultAfterServingAppliesTheChange(t *testing.T) {
+	faults := &fake.Faults{}
+	var served int
+	srv := httptest.NewServer((&fake.Middleware{Faults: faults}).Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served++
+		fake.WriteJSON(w, http.StatusOK, map[string]any{"served": served})
+	})))
+	defer srv.Close()
+
+	faults.Add("", "", 1, fake.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE", RetryAfter: "0", AfterServing: true})
+	resp, body, err := get(t, srv.URL+"/x", "")
+	require.NoError(t, err)
+	assert.Equal(t, 503, resp.StatusCode)
+	assert.Equal(t, "0", resp.Header.Get("Retry-After"))
+	assert.Contains(t, body, "SERVICE_UNAVAILABLE")
+	assert.NotContains(t, body, "served", "the real answer is lost")
+	assert.Equal(t, 1, served, "the request was served")
+
+	_, body, err = get(t, srv.URL+"/x", "")
+	require.NoError(t, err)
+	assert.Contains(t, body, `"served":2`)
+}

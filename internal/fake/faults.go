@@ -21,6 +21,10 @@ type Fault struct {
 	Code string
 	// Diagnostics is the text of the injected answer; "" for a default.
 	Diagnostics string
+	// AfterServing, with a Status, serves the request first (whatever it
+	// changes stays changed) and then answers with the error instead, as a
+	// service that times out after doing the work does.
+	AfterServing bool
 	// RetryAfter, when non-empty, is sent as the Retry-After header.
 	RetryAfter string
 	// Truncate cuts the real answer's body to this many bytes while still

@@ -63,11 +63,15 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 		if answered || m.denied(sw, r) {
 			return
 		}
-		if f.Truncate == 0 && f.Drip == 0 && f.Oversize == 0 {
+		switch {
+		case f.AfterServing && f.Status != 0:
+			next.ServeHTTP(&bufferWriter{header: make(http.Header)}, r)
+			m.writeFault(sw, r, f)
+		case f.Truncate == 0 && f.Drip == 0 && f.Oversize == 0:
 			next.ServeHTTP(sw, r)
-			return
+		default:
+			serveSpoiled(sw, r, next, f)
 		}
-		serveSpoiled(sw, r, next, f)
 	})
 }
 
@@ -119,22 +123,27 @@ func (m *Middleware) injectFault(sw *statusWriter, r *http.Request) (Fault, bool
 		resetConnection(sw.ResponseWriter)
 		return f, true
 	}
-	if f.Status != 0 {
-		if f.RetryAfter != "" {
-			sw.Header().Set("Retry-After", f.RetryAfter)
-		}
-		if m.WriteFault != nil {
-			m.WriteFault(sw, r, f)
-			return f, true
-		}
-		diag := f.Diagnostics
-		if diag == "" {
-			diag = "injected fault"
-		}
-		WriteOutcome(sw, Outcome{Status: f.Status, Code: f.Code, Diagnostics: diag})
+	if f.Status != 0 && !f.AfterServing {
+		m.writeFault(sw, r, f)
 		return f, true
 	}
 	return f, false
+}
+
+// writeFault answers with the error of a fault with a Status.
+func (m *Middleware) writeFault(sw *statusWriter, r *http.Request, f Fault) {
+	if f.RetryAfter != "" {
+		sw.Header().Set("Retry-After", f.RetryAfter)
+	}
+	if m.WriteFault != nil {
+		m.WriteFault(sw, r, f)
+		return
+	}
+	diag := f.Diagnostics
+	if diag == "" {
+		diag = "injected fault"
+	}
+	WriteOutcome(sw, Outcome{Status: f.Status, Code: f.Code, Diagnostics: diag})
 }
 
 // denied checks the access token and the identity token of a request that

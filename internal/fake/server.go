@@ -175,6 +175,17 @@ func New(st Settings, spec Spec) *Server {
 	return s
 }
 
+// Started starts s, a fake that its NewUnstartedServer returned with err,
+// and returns it; it panics with err instead, as httptest.NewServer panics
+// when it cannot listen. It is every fake's NewServer.
+func Started[S interface{ Start() }](s S, err error) S {
+	if err != nil {
+		panic(err)
+	}
+	s.Start()
+	return s
+}
+
 // Start starts listening, as httptest.Server.Start does (StartTLS for a
 // fake serving TLS), and sets URL.
 func (s *Server) Start() {

@@ -47,7 +47,15 @@ func NewCA() (*CA, error) {
 }
 
 // Client makes a client certificate for name, signed by the CA.
-func (ca *CA) Client(name string) (tls.Certificate, error) {
+func (ca *CA) Client(name string) (tls.Certificate, error) { return clientCert(name, ca.cert, ca.key) }
+
+// SelfSignedClient makes a self-signed P-256 client certificate for name,
+// valid for a day.
+func SelfSignedClient(name string) (tls.Certificate, error) { return clientCert(name, nil, nil) }
+
+// clientCert makes a P-256 client certificate for name valid for a day,
+// signed by parent, or self-signed when parent is nil.
+func clientCert(name string, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, err
@@ -57,11 +65,18 @@ func (ca *CA) Client(name string) (tls.Certificate, error) {
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // HTTPClient is an HTTP client for mutual TLS as an application builds

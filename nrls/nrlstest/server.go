@@ -45,14 +45,7 @@ type Server struct {
 // httptest.NewServer, which panics when it cannot listen, it panics on an
 // invalid option, since a fake's options are written by the test using
 // it; NewUnstartedServer returns the error instead.
-func NewServer(opts ...Option) *Server {
-	s, err := NewUnstartedServer(opts...)
-	if err != nil {
-		panic(err)
-	}
-	s.Start()
-	return s
-}
+func NewServer(opts ...Option) *Server { return fake.Started(NewUnstartedServer(opts...)) }
 
 // NewUnstartedServer returns a fake that is not yet listening (call
 // Start), or the error of an invalid option. Its Handler may be served

@@ -375,7 +375,7 @@ func (k *checker) checkUpdate() {
 		}
 	}
 	mark = len(k.s.Requests())
-	k.s.TimeOutUpdates(1, "0")
+	k.s.InjectFault(http.MethodPatch, "/Patient/", 1, Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0", AfterServing: true})
 	p4, err := k.c.Update(k.ctx, checkPatient, p3.Version(), pds.Replace("/birthDate", "1970-01-02"))
 	reqs := k.sent(mark)
 	switch {

@@ -51,9 +51,16 @@
 //
 // InjectFault adds latency, error answers (429 with Retry-After, 503,
 // any status and Spine code), truncated, oversized, dripping or hanging
-// answers to chosen routes for the next n requests. TimeOutUpdates makes
-// updates apply but answer 503, so that a client must re-send with the
-// same X-Request-ID. Requests returns copies of every request received.
+// answers to chosen routes for the next n requests. A Fault with
+// AfterServing applies an update but answers with its Status, as the
+// service answers 503 when its processing times out:
+//
+//	srv.InjectFault(http.MethodPatch, "/Patient/", 1,
+//		pdstest.Fault{Status: 503, RetryAfter: "1", AfterServing: true})
+//
+// A client must then re-send with the same X-Request-ID, and the re-sent
+// update is answered with the updated patient without being applied
+// twice. Requests returns copies of every request received.
 // WithTokenValidator makes the fake refuse requests without a valid bearer
 // token with 401 ACCESS_DENIED.
 //

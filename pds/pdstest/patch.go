@@ -103,17 +103,6 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	s.done.put(reqID, dedupEntry{nhs: shcrkit.NHSNumber(id), etag: rec.etag(), body: out})
-	if len(s.timeouts) > 0 {
-		retryAfter := s.timeouts[0]
-		s.timeouts = s.timeouts[1:]
-		if retryAfter != "" {
-			w.Header().Set("Retry-After", retryAfter)
-		}
-		fake.WriteOutcome(w, outcome(http.StatusServiceUnavailable, "timeout", "SERVICE_UNAVAILABLE", "Service unavailable",
-			"The downstream domain processing has not completed within the configured timeout period. "+
-				"Using the same 'X-Request-ID' header, retry your request after the time specified by the 'Retry-After' response header."))
-		return
-	}
 	writeBody(w, http.StatusOK, rec.etag(), out)
 }
 

@@ -137,7 +137,7 @@ func TestPatchDeduplicatesByRequestID(t *testing.T) {
 	path := "/Patient/" + pdstest.PatientNormal.String()
 	body := `{"patches":[{"op":"add","path":"/telecom/-","value":{"system":"phone","use":"mobile","value":"07700 900001"}}]}`
 	const id = "7b0c1c2e-9f1a-4d0e-8a3b-2c1d0e9f8a7b"
-	srv.TimeOutUpdates(1, "1")
+	srv.InjectFault(http.MethodPatch, "/Patient/", 1, pdstest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "1", AfterServing: true})
 	first := call(t, srv, http.MethodPatch, path, body, "Content-Type", jsonPatch, "If-Match", `W/"1"`, "X-Request-ID", id)
 	assert.Equal(t, http.StatusServiceUnavailable, first.status)
 	assert.Equal(t, "SERVICE_UNAVAILABLE", first.code())

@@ -115,7 +115,6 @@ type Server struct {
 	superseded  map[shcrkit.NHSNumber]shcrkit.NHSNumber
 	invalidated map[shcrkit.NHSNumber]bool
 	done        *dedup
-	timeouts    []string // Retry-After values of updates to time out
 }
 
 // NewServer starts a fake PDS on a loopback address, seeded with
@@ -123,14 +122,7 @@ type Server struct {
 // when it cannot listen, it panics on an invalid option, since a fake's
 // options are written by the test using it; NewUnstartedServer returns the
 // error instead.
-func NewServer(opts ...Option) *Server {
-	s, err := NewUnstartedServer(opts...)
-	if err != nil {
-		panic(err)
-	}
-	s.Start()
-	return s
-}
+func NewServer(opts ...Option) *Server { return fake.Started(NewUnstartedServer(opts...)) }
 
 // NewUnstartedServer returns a fake PDS that is not yet listening (call
 // Start, or mount Handler elsewhere), or the error of an invalid option.
@@ -260,18 +252,6 @@ var statusCodes = map[int]string{
 	http.StatusPreconditionFailed: "PRECONDITION_FAILED",
 	http.StatusTooManyRequests:    "TOO_MANY_REQUESTS",
 	http.StatusServiceUnavailable: "SERVICE_UNAVAILABLE",
-}
-
-// TimeOutUpdates makes the next n updates behave like a slow service: the
-// change is applied, but the answer is 503 SERVICE_UNAVAILABLE with
-// Retry-After retryAfter (seconds). Re-sending the update with the same
-// X-Request-ID then returns the updated patient, as on the real service.
-func (s *Server) TimeOutUpdates(n int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < n; i++ {
-		s.timeouts = append(s.timeouts, retryAfter)
-	}
 }
 
 // dedup remembers the answers to applied updates by X-Request-ID, so that

@@ -29,7 +29,6 @@ type EvidenceStore struct {
 	records []shcr.Evidence
 	err     error
 	delay   time.Duration
-	queries []shcr.EvidenceQuery
 }
 
 // NewEvidenceStore returns a store holding records.
@@ -88,19 +87,11 @@ func (s *EvidenceStore) SetDelay(d time.Duration) {
 	s.delay = d
 }
 
-// Queries returns the lookups made, in order.
-func (s *EvidenceStore) Queries() []shcr.EvidenceQuery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.queries)
-}
-
 // FindEvidence implements shcr.EvidenceLookup: the record of q.Kind that
 // q.Reference names (as "Type/id" or the id alone), or the records of
 // q.Kind for q.Patient.
 func (s *EvidenceStore) FindEvidence(ctx context.Context, q shcr.EvidenceQuery) ([]shcr.Evidence, error) {
 	s.mu.Lock()
-	s.queries = append(s.queries, q)
 	delay, err := s.delay, s.err
 	s.mu.Unlock()
 	if delay > 0 {

@@ -1,5 +1,7 @@
 package shcrtest
 
+import "crypto/x509"
+
 // The package's own tests reach these unexported helpers under the names
 // they had.
 var (
@@ -21,6 +23,15 @@ func (s *Server) RecordURL(pointerID string) string { return s.documentURL(point
 
 // AddRecord adds or replaces a document.
 func (s *Server) AddRecord(d Document) error { return s.addDocument(d) }
+
+// NewProxy starts a fake Spine Secure Proxy.
+var NewProxy = newProxy
+
+// Certificate returns the proxy's client certificate.
+func (p *Proxy) Certificate() *x509.Certificate { return p.certificate() }
+
+// AddProvider lets the proxy forward to s.
+func (p *Proxy) AddProvider(s *Server) error { return p.addProvider(s) }
 
 // ASID returns the provider ASID.
 func (s *Server) ASID() string { return s.asid() }

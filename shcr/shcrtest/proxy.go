@@ -1,33 +1,28 @@
 package shcrtest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit/internal/fake"
+	"github.com/shcrkit/shcrkit/internal/testcert"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
 // Proxy is a fake Spine Secure Proxy: it takes GET <proxy>/<percent-encoded
 // provider URL>, checks the Ssp-* headers, and forwards the request to the
 // provider over TLS with its own client certificate, which the fake ShCRs
-// made WithTrustedProxy accept. Only providers registered with
-// AddProvider are reached; anything else is refused. It is safe for
-// concurrent use.
+// made WithTrustedProxy accept. NewWorld starts one in front of the
+// world's regions (World.Proxy); only those regions are reached, anything
+// else is refused. It is safe for concurrent use.
 //
 // Where it differs from the real proxy: there is no mutual TLS with the
 // consumer, no check of the consumer's endpoint registration or of the
@@ -47,10 +42,10 @@ type Proxy struct {
 	client    *http.Client
 }
 
-// NewProxy starts a fake Spine Secure Proxy. consumerASID, when set, is
+// newProxy starts a fake Spine Secure Proxy. consumerASID, when set, is
 // the only Ssp-From it accepts.
-func NewProxy(consumerASID string) (*Proxy, error) {
-	cert, err := selfSignedClientCert("shcrtest spine secure proxy")
+func newProxy(consumerASID string) (*Proxy, error) {
+	cert, err := testcert.SelfSignedClient("shcrtest spine secure proxy")
 	if err != nil {
 		return nil, err
 	}
@@ -61,13 +56,13 @@ func NewProxy(consumerASID string) (*Proxy, error) {
 	return p, nil
 }
 
-// Certificate returns the client certificate the proxy presents to
+// certificate returns the client certificate the proxy presents to
 // providers; pass it to WithTrustedProxy.
-func (p *Proxy) Certificate() *x509.Certificate { return p.cert.Leaf }
+func (p *Proxy) certificate() *x509.Certificate { return p.cert.Leaf }
 
-// AddProvider lets the proxy forward to a fake ShCR, which must serve TLS
+// addProvider lets the proxy forward to a fake ShCR, which must serve TLS
 // and have an ASID.
-func (p *Proxy) AddProvider(s *Server) error {
+func (p *Proxy) addProvider(s *Server) error {
 	if s.Certificate() == nil || s.asid() == "" || s.URL == "" {
 		return fmt.Errorf("%w: a provider behind the proxy must be started, serve TLS and have an ASID", ErrInvalidOption)
 	}
@@ -175,26 +170,4 @@ func (f flushWriter) Write(b []byte) (int, error) {
 		fl.Flush()
 	}
 	return n, err
-}
-
-// selfSignedClientCert makes a P-256 client certificate valid for a day.
-func selfSignedClientCert(cn string) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }

@@ -270,14 +270,7 @@ type Presented struct {
 // (unless WithPointers says otherwise). Like httptest.NewServer, which
 // panics when it cannot listen, it panics on an invalid option, since a
 // test cannot go on; NewUnstartedServer returns the error instead.
-func NewServer(opts ...Option) *Server {
-	s, err := NewUnstartedServer(opts...)
-	if err != nil {
-		panic(err)
-	}
-	s.Start()
-	return s
-}
+func NewServer(opts ...Option) *Server { return fake.Started(NewUnstartedServer(opts...)) }
 
 // NewUnstartedServer returns a fake that is not yet listening (call Start,
 // or mount Handler elsewhere), or the error of an invalid option.

@@ -172,7 +172,7 @@ func NewWorld() (w *World, err error) {
 
 	w.PDS = pdstest.NewServer(pdstest.WithTokenValidator(w.Tokens.Validate))
 	w.NRL = nrlstest.NewServer(nrlstest.WithTokenValidator(w.Tokens.Validate))
-	if w.Proxy, err = NewProxy(consumerASID); err != nil {
+	if w.Proxy, err = newProxy(consumerASID); err != nil {
 		return nil, err
 	}
 
@@ -186,7 +186,7 @@ func NewWorld() (w *World, err error) {
 	var dc shcr.DirectoryConfig
 	for _, c := range regions {
 		ra := regionAuth[c.ShCR]
-		ropts := []Option{withName(c.ShCRName), WithASID(c.ShCRASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.Certificate())}
+		ropts := []Option{withName(c.ShCRName), WithASID(c.ShCRASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.certificate())}
 		ident := shcr.Identity{Signing: ra.signing, Header: ra.header}
 		switch ra.signing {
 		case auth.RS256, auth.RS512:
@@ -208,7 +208,7 @@ func NewWorld() (w *World, err error) {
 		}
 		s.Start()
 		w.Regions = append(w.Regions, s)
-		if err := w.Proxy.AddProvider(s); err != nil {
+		if err := w.Proxy.addProvider(s); err != nil {
 			return nil, err
 		}
 		if c.ShCRBaseURL != "" {
