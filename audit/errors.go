@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
+	"github.com/shcrkit/shcrkit/internal/sinkguard"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -32,10 +33,10 @@ var (
 	ErrNotFound = logstore.ErrNotFound
 	// ErrNoSinks: a Multi sink was given no sinks: auditing cannot be
 	// switched off, so it refuses every event.
-	ErrNoSinks = errors.New("audit: no sinks")
+	ErrNoSinks = sinkguard.ErrNoSinks
 	// ErrSinkPanicked: a sink panicked in Write. The panic was recovered
 	// and counts as a failed write: the data the event covers is withheld.
-	ErrSinkPanicked = errors.New("audit: sink panicked")
+	ErrSinkPanicked = sinkguard.ErrSinkPanicked
 )
 
 // IntegrityError lists every integrity problem that Verify (or OpenLog)

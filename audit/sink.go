@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"sync"
 
-	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/sinkguard"
 )
 
 // Sink receives audit events.
@@ -40,79 +39,18 @@ func Multi(sinks ...Sink) Sink {
 	return &multiSink{sinks: append([]Sink(nil), sinks...)}
 }
 
-// CheckSink reports whether s can record events: it fails, matching
-// ErrNoSinks, for a nil sink, a typed nil (a nil *Log in the interface,
-// whose Write could only panic), and a Multi with no sinks or holding such
-// a sink at any depth. Constructors that take a Sink call it, so that a
-// misconfigured trail is found at start-up rather than at the first
-// access.
-func CheckSink(s Sink) error {
-	if isNilSink(s) {
-		return fmt.Errorf("%w: the sink is nil (%T)", ErrNoSinks, s)
-	}
-	if m, ok := s.(*multiSink); ok {
-		if len(m.sinks) == 0 {
-			return fmt.Errorf("%w: Multi of no sinks", ErrNoSinks)
-		}
-		for i, inner := range m.sinks {
-			if err := CheckSink(inner); err != nil {
-				return fmt.Errorf("Multi sink %d: %w", i, err)
-			}
-		}
-	}
-	return nil
-}
-
-// isNilSink reports whether s is nil or holds a nil pointer, map, slice,
-// channel or function.
-func isNilSink(s Sink) bool {
-	if s == nil {
-		return true
-	}
-	switch v := reflect.ValueOf(s); v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface:
-		return v.IsNil()
-	}
-	return false
-}
-
-// WriteSafely calls s.Write and turns a panic in it into an error matching
-// ErrSinkPanicked (and a nil or typed-nil sink into one matching
-// ErrNoSinks), so that a broken sink fails the write, as the rule "no
-// audit record, no data" needs, instead of taking the process down. The
-// SDK calls every sink it is given this way.
-func WriteSafely(ctx context.Context, s Sink, e Event) (err error) {
-	if isNilSink(s) {
-		return fmt.Errorf("%w: the sink is nil (%T)", ErrNoSinks, s)
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			err = &panicError{sink: fmt.Sprintf("%T", s), value: shcrkit.Redact(clipPanic(fmt.Sprint(v)))}
-		}
-	}()
-	return s.Write(ctx, e)
-}
-
-// panicError is a recovered panic of a sink.
-type panicError struct {
-	sink, value string
-}
-
-func (e *panicError) Error() string {
-	return fmt.Sprintf("%v: %s: %s", ErrSinkPanicked, e.sink, e.value)
-}
-
-func (e *panicError) Is(target error) bool { return target == ErrSinkPanicked }
-
-func clipPanic(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
-}
-
 type multiSink struct {
 	sinks []Sink
+}
+
+// Members lists the sinks, so that the SDK's check of a sink it is given
+// (sinkguard.Check) looks inside a Multi.
+func (m *multiSink) Members() []sinkguard.Writer[Event] {
+	out := make([]sinkguard.Writer[Event], len(m.sinks))
+	for i, s := range m.sinks {
+		out[i] = s
+	}
+	return out
 }
 
 // Write writes e to every sink concurrently and waits for all of them.
@@ -121,12 +59,12 @@ func (m *multiSink) Write(ctx context.Context, e Event) error {
 		return ErrNoSinks
 	}
 	for i, s := range m.sinks {
-		if isNilSink(s) {
+		if sinkguard.IsNil[Event](s) {
 			return fmt.Errorf("%w: sink %d is nil", ErrNoSinks, i)
 		}
 	}
 	if len(m.sinks) == 1 {
-		return WriteSafely(ctx, m.sinks[0], e.Clone())
+		return sinkguard.Write[Event](ctx, m.sinks[0], e.Clone())
 	}
 	errs := make([]error, len(m.sinks))
 	var wg sync.WaitGroup
@@ -134,7 +72,7 @@ func (m *multiSink) Write(ctx context.Context, e Event) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := WriteSafely(ctx, s, e.Clone()); err != nil {
+			if err := sinkguard.Write[Event](ctx, s, e.Clone()); err != nil {
 				errs[i] = fmt.Errorf("audit: sink %d: %w", i, err)
 			}
 		}()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/shcrkit/shcrkit/internal/sinkguard"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,7 +14,7 @@ type panickingSink struct{}
 
 func (panickingSink) Write(context.Context, Event) error { panic("boom at Patient/9434765919") }
 
-func TestCheckSinkRefusesNilsAtAnyDepth(t *testing.T) {
+func TestSinkCheckRefusesNilsAtAnyDepth(t *testing.T) {
 	var nilLog *Log
 	var nilMem *memSink
 	bad := map[string]Sink{
@@ -26,17 +27,17 @@ func TestCheckSinkRefusesNilsAtAnyDepth(t *testing.T) {
 	}
 	for name, s := range bad {
 		t.Run(name, func(t *testing.T) {
-			assert.ErrorIs(t, CheckSink(s), ErrNoSinks)
-			assert.ErrorIs(t, WriteSafely(context.Background(), s, readEvent(t0, clinician(), patientA)), ErrNoSinks,
+			assert.ErrorIs(t, sinkguard.Check[Event](s), ErrNoSinks)
+			assert.ErrorIs(t, sinkguard.Write[Event](context.Background(), s, readEvent(t0, clinician(), patientA)), ErrNoSinks,
 				"writing fails too, without a panic")
 		})
 	}
-	require.NoError(t, CheckSink(Multi(&memSink{}, Multi(&memSink{}))))
+	require.NoError(t, sinkguard.Check[Event](Multi(&memSink{}, Multi(&memSink{}))))
 }
 
 func TestPanickingSinkIsAFailedWrite(t *testing.T) {
 	e := readEvent(t0, clinician(), patientA)
-	err := WriteSafely(context.Background(), panickingSink{}, e)
+	err := sinkguard.Write[Event](context.Background(), panickingSink{}, e)
 	require.ErrorIs(t, err, ErrSinkPanicked)
 	assert.NotContains(t, err.Error(), "9434765919")
 

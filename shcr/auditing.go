@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/sinkguard"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 	"go.opentelemetry.io/otel/attribute"
@@ -117,7 +118,7 @@ func (j *journey) write(ctx context.Context, step string, e audit.Event) error {
 	defer func() { j.c.tel.AuditWritten(wctx, span, start, step, err) }()
 	// A panicking sink is a failed write, here as in every goroutine of
 	// the journey: the process goes on and the data is withheld.
-	if err = audit.WriteSafely(wctx, j.c.sink, e); err != nil {
+	if err = sinkguard.Write(wctx, j.c.sink, e); err != nil {
 		return &AuditError{Step: step, Err: err}
 	}
 	return nil

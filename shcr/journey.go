@@ -10,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/sinkguard"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
@@ -203,7 +204,7 @@ func (cfg Config) check() error {
 	case cfg.RelationshipTimeout < 0:
 		return fmt.Errorf("%w: negative relationship timeout", ErrInvalidOption)
 	}
-	if err := audit.CheckSink(cfg.Audit); err != nil {
+	if err := sinkguard.Check(cfg.Audit); err != nil {
 		return fmt.Errorf("%w: Audit: %w", ErrInvalidOption, err)
 	}
 	if cfg.Parallelism != 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/sinkguard"
 )
 
 // Errors of the investigation workflow.
@@ -71,7 +72,7 @@ type Casebook struct {
 
 // NewCasebook returns a Casebook writing to sink and reading from src.
 func NewCasebook(sink audit.Sink, src audit.Reader) (*Casebook, error) {
-	if audit.CheckSink(sink) != nil || src == nil {
+	if sinkguard.Check(sink) != nil || src == nil {
 		return nil, fmt.Errorf("%w: a casebook needs a sink and a reader", audit.ErrInvalidOption)
 	}
 	return &Casebook{sink: sink, src: src, now: time.Now, newID: func() string { return "CASE-" + uuid.NewString() }}, nil
@@ -202,7 +203,7 @@ func (b *Casebook) write(ctx context.Context, officer shcrkit.Requester, patient
 	if err := e.Validate(); err != nil {
 		return errors.Join(ErrInvalidCase, err)
 	}
-	return audit.WriteSafely(ctx, b.sink, e)
+	return sinkguard.Write(ctx, b.sink, e)
 }
 
 // Case reads a case back from the trail: its steps, status and finding,

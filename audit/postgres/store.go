@@ -246,15 +246,9 @@ func (s *Store) loadKey(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-// Origin returns the log's name, the first line of its checkpoints.
-func (s *Store) Origin() string { return s.signer.Name() }
-
 // VerifierKey returns the public key that verifies the log's checkpoints
 // and proofs, as a golang.org/x/mod/sumdb/note verifier key. Publish it.
 func (s *Store) VerifierKey() string { return s.vkey }
-
-// Schema returns the PostgreSQL schema that holds the store's tables.
-func (s *Store) Schema() string { return s.cfg.schema }
 
 // Size returns the number of events committed, by every instance, which
 // is also the Seq of the last one.

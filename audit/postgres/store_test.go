@@ -78,7 +78,7 @@ func TestClosedStoreRefusesWrites(t *testing.T) {
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	r := openStore(t, s.Schema())
+	r := openStore(t, s.cfg.schema)
 	require.ErrorIs(t, r.Write(cancelled, readEvent(t0, patientA)), context.Canceled)
 	_, err := r.Append(ctx, audit.Event{})
 	require.ErrorIs(t, err, audit.ErrInvalidEvent)

@@ -22,6 +22,7 @@ import (
 	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
+	"github.com/shcrkit/shcrkit/internal/sinkguard"
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
@@ -154,7 +155,7 @@ func checkConfig(cfg Config, bad complain) {
 	}
 	if cfg.Audit == nil {
 		bad("Audit is required: auditing cannot be switched off")
-	} else if err := audit.CheckSink(cfg.Audit); err != nil {
+	} else if err := sinkguard.Check(cfg.Audit); err != nil {
 		bad("Audit: %v", err)
 	}
 	if cfg.Resolver == nil {
@@ -565,7 +566,7 @@ func (g *Guard) refuse(w http.ResponseWriter, c *call, ref *refusal) {
 func (g *Guard) write(ctx context.Context, e audit.Event) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	return audit.WriteSafely(wctx, g.cfg.Audit, e)
+	return sinkguard.Write(wctx, g.cfg.Audit, e)
 }
 
 // consumerOf finds the consumer of an identity token that came without
