@@ -192,7 +192,7 @@ func TestRefusedBeforeSending(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	ctx := context.Background()
-	okQuery := pds.SearchQuery{Family: "Hartley", BirthDate: pds.On("1984-03-14")}
+	okQuery := pds.SearchQuery{Family: "Hartley", BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"}}
 	tests := []struct {
 		name string
 		call func() error
@@ -212,28 +212,28 @@ func TestRefusedBeforeSending(t *testing.T) {
 			return err
 		}, pds.ErrAccessMode},
 		{"update: application-restricted", func() error {
-			_, err := app.Update(ctx, "9490000019", "1", pds.Replace("/gender", "male"))
+			_, err := app.Update(ctx, "9490000019", "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 			return err
 		}, pds.ErrAccessMode},
 		{"update: invalid NHS number", func() error {
-			_, err := hcw.Update(ctx, "9490000010", "1", pds.Replace("/gender", "male"))
+			_, err := hcw.Update(ctx, "9490000010", "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 			return err
 		}, shcrkit.ErrInvalidNHSNumber},
 		{"update: no version", func() error {
-			_, err := hcw.Update(ctx, "9490000019", "", pds.Replace("/gender", "male"))
+			_, err := hcw.Update(ctx, "9490000019", "", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 			return err
 		}, pds.ErrInvalidPatch},
 		{"update: strong ETag", func() error {
-			_, err := hcw.Update(ctx, "9490000019", `"x"`, pds.Replace("/gender", "male"))
+			_, err := hcw.Update(ctx, "9490000019", `"x"`, pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 			return err
 		}, pds.ErrInvalidPatch},
 		{"update: no operations", func() error { _, err := hcw.Update(ctx, "9490000019", "1"); return err }, pds.ErrInvalidPatch},
 		{"update: value that is not JSON", func() error {
-			_, err := hcw.Update(ctx, "9490000019", "1", pds.Replace("/gender", func() {}))
+			_, err := hcw.Update(ctx, "9490000019", "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: func() {}})
 			return err
 		}, pds.ErrInvalidPatch},
 		{"update: cancelled context", func() error {
-			_, err := hcw.Update(cancelled, "9490000019", "1", pds.Replace("/gender", "male"))
+			_, err := hcw.Update(cancelled, "9490000019", "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 			return err
 		}, context.Canceled},
 	}

@@ -263,7 +263,7 @@ func checkOutcomeExample(t *testing.T, body []byte, raw map[string]any) {
 	if status == http.StatusOK {
 		_, err = c.Search(context.Background(), pds.SearchQuery{Family: "Smith", BirthDate: born("2010-10-22")})
 	} else {
-		_, err = c.Update(context.Background(), "9000000009", "2", pds.Replace("/gender", "male"))
+		_, err = c.Update(context.Background(), "9000000009", "2", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 	}
 	require.Error(t, err)
 	var apiErr *shcrkit.APIError

@@ -54,10 +54,10 @@
 //
 // Update sends a JSON Patch, wrapped as the service wants it
 // ({"patches": [...]}, content type application/json-patch+json), with the
-// version the change was based on in If-Match (W/"2"). Add, Replace,
-// Remove and Test build operations on any path of the record
-// (Add("/telecom/-", c) appends a contact point, RemoveItem("/name", 1, id)
-// tests and removes a name), and Update applies the service's rules before
+// version the change was based on in If-Match (W/"2"). A PatchOp is one
+// operation on any path of the record (PatchOp{Op: "add", Path:
+// "/telecom/-", Value: c} appends a contact point; RemoveItem("/name", 1,
+// id) tests and removes a name), and Update applies the service's rules before
 // anything is sent: the "-" index to add to a list, a test immediately
 // before every removal of a list item, a test of an item's id before a
 // change to part of it. A stale version fails with shcrkit.ErrVersionMismatch. When PDS is

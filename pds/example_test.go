@@ -59,7 +59,7 @@ func ExampleClient_Search() {
 	matches, err := c.Search(ctx, pds.SearchQuery{
 		Family:    pdstest.SharedSurname,
 		Given:     []string{"Amelia"},
-		BirthDate: pds.On("1984-03-14"),
+		BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"},
 		Fuzzy:     true,
 	})
 	if err != nil {
@@ -73,7 +73,7 @@ func ExampleClient_Search() {
 
 	_, err = c.Search(ctx, pds.SearchQuery{
 		Family:     pdstest.SharedSurname,
-		BirthDate:  pds.On("1984-03-14"),
+		BirthDate:  pds.DateRange{From: "1984-03-14", To: "1984-03-14"},
 		MaxResults: 2,
 	})
 	fmt.Println(errors.Is(err, pds.ErrTooManyMatches))

@@ -23,10 +23,14 @@ const (
 // PatchOp is one JSON Patch (RFC 6902) operation on a patient record.
 // Paths are JSON pointers into the Patient resource ("/gender",
 // "/address/0/line/1"); "-" as the last segment appends to a list, as in
-// Add("/name/-", fhir.HumanName{...}). Build operations with Add, Replace,
-// Remove, Test and RemoveItem.
+// PatchOp{Op: "add", Path: "/name/-", Value: fhir.HumanName{...}}.
+// RemoveItem builds the pair of operations that removes a list item.
 type PatchOp struct {
-	// Op is "add", "replace", "remove" or "test".
+	// Op is "add" (value at path; to append to a list, end the path
+	// with "-"), "replace" (the value at path), "remove" (the value at
+	// path; removing a list item needs a test immediately before it, see
+	// RemoveItem) or "test" (the whole update fails unless the value at
+	// path equals Value).
 	Op string `json:"op"`
 	// Path is the JSON pointer of the value to change.
 	Path string `json:"path"`
@@ -36,24 +40,11 @@ type PatchOp struct {
 	Value any `json:"value,omitempty"`
 }
 
-// Add adds value at path; to append to a list, end the path with "-".
-func Add(path string, value any) PatchOp { return PatchOp{Op: opAdd, Path: path, Value: value} }
-
-// Replace replaces the value at path.
-func Replace(path string, value any) PatchOp { return PatchOp{Op: opReplace, Path: path, Value: value} }
-
-// Remove removes the value at path. Removing a list item needs a Test
-// immediately before it (see RemoveItem).
-func Remove(path string) PatchOp { return PatchOp{Op: opRemove, Path: path} }
-
-// Test makes the whole update fail unless the value at path equals value.
-func Test(path string, value any) PatchOp { return PatchOp{Op: opTest, Path: path, Value: value} }
-
 // RemoveItem removes item index of the list at listPath ("/name"), after
 // testing that the item's id is id, as the service requires.
 func RemoveItem(listPath string, index int, id string) []PatchOp {
 	item := listPath + "/" + strconv.Itoa(index)
-	return []PatchOp{Test(item+"/id", id), Remove(item)}
+	return []PatchOp{{Op: opTest, Path: item + "/id", Value: id}, {Op: opRemove, Path: item}}
 }
 
 // patchBody is the body of an update: {"patches": [...]}, the service's

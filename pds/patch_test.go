@@ -23,35 +23,35 @@ func TestValidatePatch(t *testing.T) {
 		ops   []pds.PatchOp
 		field string // "" when valid
 	}{
-		{"replace a value", []pds.PatchOp{pds.Replace("/gender", "male")}, ""},
-		{"add to a list", []pds.PatchOp{pds.Add("/name/-", map[string]any{"use": "nickname", "given": []string{"Addy"}})}, ""},
-		{"add inside a list item", []pds.PatchOp{pds.Add("/name/0/id", "N1"), pds.Add("/name/0/given/0", "Rose")}, ""},
-		{"remove a value", []pds.PatchOp{pds.Remove("/deceasedDateTime")}, ""},
+		{"replace a value", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"}}, ""},
+		{"add to a list", []pds.PatchOp{pds.PatchOp{Op: "add", Path: "/name/-", Value: map[string]any{"use": "nickname", "given": []string{"Addy"}}}}, ""},
+		{"add inside a list item", []pds.PatchOp{pds.PatchOp{Op: "add", Path: "/name/0/id", Value: "N1"}, pds.PatchOp{Op: "add", Path: "/name/0/given/0", Value: "Rose"}}, ""},
+		{"remove a value", []pds.PatchOp{pds.PatchOp{Op: "remove", Path: "/deceasedDateTime"}}, ""},
 		{"remove an item after testing its id", pds.RemoveItem("/name", 1, "N2"), ""},
-		{"remove an item after testing its url", []pds.PatchOp{pds.Test("/extension/0/url", "https://x"), pds.Remove("/extension/0")}, ""},
-		{"remove an item after testing it whole", []pds.PatchOp{pds.Test("/name/0", map[string]any{"id": "N1"}), pds.Remove("/name/0")}, ""},
-		{"escaped pointer", []pds.PatchOp{pds.Replace("/extension/0/url~1x~0y", "v")}, ""},
-		{"change part of an item after testing its id", []pds.PatchOp{pds.Test("/address/0/id", "A1"), pds.Replace("/address/0/postalCode", "LS1 4AP")}, ""},
-		{"change part of an item after mirroring its id", []pds.PatchOp{pds.Replace("/name/0/id", "N1"), pds.Replace("/name/0/family", "Smith")}, ""},
-		{"change part of an item that carries no id", []pds.PatchOp{pds.Replace("/extension/0/valueString", "x")}, ""},
-		{"change part of an item without its id", []pds.PatchOp{pds.Replace("/address/0/postalCode", "LS1 4AP")}, "patches[0]"},
-		{"change part of an item after testing another's id", []pds.PatchOp{pds.Test("/telecom/1/id", "T2"), pds.Remove("/telecom/0/period")}, "patches[1]"},
+		{"remove an item after testing its url", []pds.PatchOp{pds.PatchOp{Op: "test", Path: "/extension/0/url", Value: "https://x"}, pds.PatchOp{Op: "remove", Path: "/extension/0"}}, ""},
+		{"remove an item after testing it whole", []pds.PatchOp{pds.PatchOp{Op: "test", Path: "/name/0", Value: map[string]any{"id": "N1"}}, pds.PatchOp{Op: "remove", Path: "/name/0"}}, ""},
+		{"escaped pointer", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/extension/0/url~1x~0y", Value: "v"}}, ""},
+		{"change part of an item after testing its id", []pds.PatchOp{pds.PatchOp{Op: "test", Path: "/address/0/id", Value: "A1"}, pds.PatchOp{Op: "replace", Path: "/address/0/postalCode", Value: "LS1 4AP"}}, ""},
+		{"change part of an item after mirroring its id", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/name/0/id", Value: "N1"}, pds.PatchOp{Op: "replace", Path: "/name/0/family", Value: "Smith"}}, ""},
+		{"change part of an item that carries no id", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/extension/0/valueString", Value: "x"}}, ""},
+		{"change part of an item without its id", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/address/0/postalCode", Value: "LS1 4AP"}}, "patches[0]"},
+		{"change part of an item after testing another's id", []pds.PatchOp{pds.PatchOp{Op: "test", Path: "/telecom/1/id", Value: "T2"}, pds.PatchOp{Op: "remove", Path: "/telecom/0/period"}}, "patches[1]"},
 		{"no operations", nil, "patches"},
 		{"unknown op", []pds.PatchOp{{Op: "move", Path: "/gender"}}, "patches[0]"},
-		{"empty path", []pds.PatchOp{pds.Replace("", "male")}, "patches[0]"},
-		{"root path", []pds.PatchOp{pds.Replace("/", "male")}, "patches[0]"},
-		{"relative path", []pds.PatchOp{pds.Replace("gender", "male")}, "patches[0]"},
-		{"empty segment", []pds.PatchOp{pds.Replace("/name//given", "x")}, "patches[0]"},
-		{"bad escape", []pds.PatchOp{pds.Replace("/a~2b", "x")}, "patches[0]"},
-		{"add without value", []pds.PatchOp{pds.Add("/gender", nil)}, "patches[0]"},
+		{"empty path", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "", Value: "male"}}, "patches[0]"},
+		{"root path", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/", Value: "male"}}, "patches[0]"},
+		{"relative path", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "gender", Value: "male"}}, "patches[0]"},
+		{"empty segment", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/name//given", Value: "x"}}, "patches[0]"},
+		{"bad escape", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/a~2b", Value: "x"}}, "patches[0]"},
+		{"add without value", []pds.PatchOp{pds.PatchOp{Op: "add", Path: "/gender", Value: nil}}, "patches[0]"},
 		{"remove with value", []pds.PatchOp{{Op: "remove", Path: "/gender", Value: "male"}}, "patches[0]"},
-		{"add at a top-level index", []pds.PatchOp{pds.Add("/address/0", map[string]any{"use": "home"})}, "patches[0]"},
-		{"dash inside a path", []pds.PatchOp{pds.Add("/name/-/given", "x")}, "patches[0]"},
-		{"replace at dash", []pds.PatchOp{pds.Replace("/name/-", "x")}, "patches[0]"},
-		{"remove at dash", []pds.PatchOp{pds.Remove("/name/-")}, "patches[0]"},
-		{"remove an item without a test", []pds.PatchOp{pds.Remove("/name/0")}, "patches[0]"},
-		{"test not immediately before", []pds.PatchOp{pds.Test("/name/0/id", "N1"), pds.Replace("/gender", "male"), pds.Remove("/name/0")}, "patches[2]"},
-		{"test of another item", []pds.PatchOp{pds.Test("/name/1/id", "N1"), pds.Remove("/name/0")}, "patches[1]"},
+		{"add at a top-level index", []pds.PatchOp{pds.PatchOp{Op: "add", Path: "/address/0", Value: map[string]any{"use": "home"}}}, "patches[0]"},
+		{"dash inside a path", []pds.PatchOp{pds.PatchOp{Op: "add", Path: "/name/-/given", Value: "x"}}, "patches[0]"},
+		{"replace at dash", []pds.PatchOp{pds.PatchOp{Op: "replace", Path: "/name/-", Value: "x"}}, "patches[0]"},
+		{"remove at dash", []pds.PatchOp{pds.PatchOp{Op: "remove", Path: "/name/-"}}, "patches[0]"},
+		{"remove an item without a test", []pds.PatchOp{pds.PatchOp{Op: "remove", Path: "/name/0"}}, "patches[0]"},
+		{"test not immediately before", []pds.PatchOp{pds.PatchOp{Op: "test", Path: "/name/0/id", Value: "N1"}, pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"}, pds.PatchOp{Op: "remove", Path: "/name/0"}}, "patches[2]"},
+		{"test of another item", []pds.PatchOp{pds.PatchOp{Op: "test", Path: "/name/1/id", Value: "N1"}, pds.PatchOp{Op: "remove", Path: "/name/0"}}, "patches[1]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,19 +75,19 @@ func TestPatchOpJSON(t *testing.T) {
 		op   pds.PatchOp
 		want string
 	}{
-		{pds.Replace("/gender", "male"), `{"op":"replace","path":"/gender","value":"male"}`},
-		{pds.Remove("/gender"), `{"op":"remove","path":"/gender"}`},
-		{pds.Test("/name/0/id", "N1"), `{"op":"test","path":"/name/0/id","value":"N1"}`},
-		{pds.Add("/telecom/-", fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemEmail), Value: ptr.To("a@example.com")}),
+		{pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"}, `{"op":"replace","path":"/gender","value":"male"}`},
+		{pds.PatchOp{Op: "remove", Path: "/gender"}, `{"op":"remove","path":"/gender"}`},
+		{pds.PatchOp{Op: "test", Path: "/name/0/id", Value: "N1"}, `{"op":"test","path":"/name/0/id","value":"N1"}`},
+		{pds.PatchOp{Op: "add", Path: "/telecom/-", Value: fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemEmail), Value: ptr.To("a@example.com")}},
 			`{"op":"add","path":"/telecom/-","value":{"system":"email","value":"a@example.com"}}`},
-		{pds.Replace("/address/1", fhir.Address{Id: ptr.To("A2"), Line: []string{"1 New Road"}}),
+		{pds.PatchOp{Op: "replace", Path: "/address/1", Value: fhir.Address{Id: ptr.To("A2"), Line: []string{"1 New Road"}}},
 			`{"op":"replace","path":"/address/1","value":{"id":"A2","line":["1 New Road"]}}`},
-		{pds.Add("/name/-", fhir.HumanName{Use: ptr.To(fhir.NameUseNickname), Given: []string{"Addy"}}),
+		{pds.PatchOp{Op: "add", Path: "/name/-", Value: fhir.HumanName{Use: ptr.To(fhir.NameUseNickname), Given: []string{"Addy"}}},
 			`{"op":"add","path":"/name/-","value":{"use":"nickname","given":["Addy"]}}`},
-		{pds.Replace("/name/0", fhir.HumanName{Id: ptr.To("N1"), Family: ptr.To("Fern")}),
+		{pds.PatchOp{Op: "replace", Path: "/name/0", Value: fhir.HumanName{Id: ptr.To("N1"), Family: ptr.To("Fern")}},
 			`{"op":"replace","path":"/name/0","value":{"id":"N1","family":"Fern"}}`},
-		{pds.Add("/address/-", fhir.Address{Use: ptr.To(fhir.AddressUseTemp)}), `{"op":"add","path":"/address/-","value":{"use":"temp"}}`},
-		{pds.Replace("/telecom/2", fhir.ContactPoint{Id: ptr.To("T3")}), `{"op":"replace","path":"/telecom/2","value":{"id":"T3"}}`},
+		{pds.PatchOp{Op: "add", Path: "/address/-", Value: fhir.Address{Use: ptr.To(fhir.AddressUseTemp)}}, `{"op":"add","path":"/address/-","value":{"use":"temp"}}`},
+		{pds.PatchOp{Op: "replace", Path: "/telecom/2", Value: fhir.ContactPoint{Id: ptr.To("T3")}}, `{"op":"replace","path":"/telecom/2","value":{"id":"T3"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op.Path, func(t *testing.T) {
@@ -118,7 +118,7 @@ func TestUpdateRequest(t *testing.T) {
 	c := f.client(t)
 	for _, version := range []string{"7", `W/"7"`, `"7"`} {
 		p, err := c.Update(context.Background(), "9490000019", version,
-			pds.Replace("/gender", "male"), pds.Test("/telecom/1/id", "T2"), pds.Remove("/telecom/1"))
+			pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"}, pds.PatchOp{Op: "test", Path: "/telecom/1/id", Value: "T2"}, pds.PatchOp{Op: "remove", Path: "/telecom/1"})
 		require.NoError(t, err)
 		assert.Equal(t, "8", p.Version())
 	}
@@ -171,7 +171,7 @@ func TestUpdateAnswers(t *testing.T) {
 				calls++
 				tt.answer(calls)(w, r)
 			})
-			p, err := f.client(t).Update(context.Background(), "9490000019", "7", pds.Replace("/gender", "male"))
+			p, err := f.client(t).Update(context.Background(), "9490000019", "7", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 			reqs := f.requests()
 			require.Len(t, reqs, tt.attempts)
 			for _, r := range reqs[1:] {
@@ -202,10 +202,10 @@ func TestUpdateAgainstFake(t *testing.T) {
 
 	moved := fhir.Address{Id: ptr.To(home.ID), Use: ptr.To(fhir.AddressUseHome), Line: []string{"1 Ridge Road", "Edgemoor"}, PostalCode: ptr.To("ST13 8PX")}
 	p2, err := c.Update(ctx, pdstest.PatientNormal, p.Version(),
-		pds.Replace("/address/0", moved),
-		pds.Add("/telecom/-", fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemPhone), Use: ptr.To(fhir.ContactPointUseMobile), Value: ptr.To("07700 900123")}),
-		pds.Test("/name/0/id", usualNameID(t, p)),
-		pds.Replace("/name/0/given/1", "Rosa"),
+		pds.PatchOp{Op: "replace", Path: "/address/0", Value: moved},
+		pds.PatchOp{Op: "add", Path: "/telecom/-", Value: fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemPhone), Use: ptr.To(fhir.ContactPointUseMobile), Value: ptr.To("07700 900123")}},
+		pds.PatchOp{Op: "test", Path: "/name/0/id", Value: usualNameID(t, p)},
+		pds.PatchOp{Op: "replace", Path: "/name/0/given/1", Value: "Rosa"},
 	)
 	require.NoError(t, err)
 	assert.Equal(t, "2", p2.Version())
@@ -222,7 +222,7 @@ func TestUpdateAgainstFake(t *testing.T) {
 	assert.Equal(t, "2", version)
 	assert.Equal(t, "ST13 8PX", *rec.Address[0].PostalCode)
 
-	_, err = c.Update(ctx, pdstest.PatientNormal, p.Version(), pds.Replace("/gender", "male"))
+	_, err = c.Update(ctx, pdstest.PatientNormal, p.Version(), pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 	assert.ErrorIs(t, err, shcrkit.ErrVersionMismatch)
 
 	p3, err := c.Update(ctx, pdstest.PatientNormal, p2.Version(), pds.RemoveItem("/telecom", 2, p2.Telecom()[2].ID)...)
@@ -232,20 +232,20 @@ func TestUpdateAgainstFake(t *testing.T) {
 	_, err = c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.RemoveItem("/telecom", 0, "not-the-id")...)
 	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest, "a failed test rejects the whole update")
 
-	_, err = c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.Remove("/gender"))
+	_, err = c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.PatchOp{Op: "remove", Path: "/gender"})
 	assert.ErrorIs(t, err, shcrkit.ErrForbidden)
 
-	_, err = c.Update(ctx, pdstest.PatientRestricted, "1", pds.Replace("/gender", "male"))
+	_, err = c.Update(ctx, pdstest.PatientRestricted, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 	assert.ErrorIs(t, err, shcrkit.ErrForbidden)
 
-	_, err = c.Update(ctx, pdstest.PatientUnknown, "1", pds.Replace("/gender", "male"))
+	_, err = c.Update(ctx, pdstest.PatientUnknown, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 	assert.ErrorIs(t, err, shcrkit.ErrNotFound)
 
 	// A slow service applies the change and answers 503; the client
 	// re-sends with the same X-Request-ID and the change is applied once.
 	srv.ResetRequests()
 	srv.InjectFault(http.MethodPatch, "/Patient/", 1, pdstest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0", AfterServing: true})
-	p4, err := c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.Replace("/birthDate", "1984-03-15"))
+	p4, err := c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.PatchOp{Op: "replace", Path: "/birthDate", Value: "1984-03-15"})
 	require.NoError(t, err)
 	assert.Equal(t, "4", p4.Version())
 	assert.Equal(t, "1984-03-15", p4.BirthDate())

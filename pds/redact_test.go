@@ -22,8 +22,8 @@ func TestErrorsDoNotEchoValues(t *testing.T) {
 	search := pds.SearchQuery{Family: "Fernsby", Given: []string{"Ann"}, BirthDate: born("1961-06-30"),
 		Postcode: "SP1 2XY", Email: "ada.f@example.com", Phone: "01632 960555"}
 	update := []pds.PatchOp{
-		pds.Add("/telecom/-", fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemPhone), Value: ptr.To("07700 900123")}),
-		pds.Add("/address/-", fhir.Address{Line: []string{"7 Orchard Rise"}, PostalCode: ptr.To("SP1 2XY")}),
+		pds.PatchOp{Op: "add", Path: "/telecom/-", Value: fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemPhone), Value: ptr.To("07700 900123")}},
+		pds.PatchOp{Op: "add", Path: "/address/-", Value: fhir.Address{Line: []string{"7 Orchard Rise"}, PostalCode: ptr.To("SP1 2XY")}},
 	}
 	tests := []struct {
 		name        string

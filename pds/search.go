@@ -27,16 +27,13 @@ const (
 )
 
 // DateRange is a birthdate or death-date condition over whole days, each
-// date yyyy-mm-dd: with From and To equal, that one day (see On); with
+// date yyyy-mm-dd: with From and To equal, that one day; with
 // both set, the days from From to To inclusive; with From alone, that day
 // or later; with To alone, that day or earlier. The zero DateRange is no
 // condition.
 type DateRange struct {
 	From, To string
 }
-
-// On is the condition "on date" (yyyy-mm-dd).
-func On(date string) DateRange { return DateRange{From: date, To: date} }
 
 // params renders the condition as the service's prefixed values:
 // "eq2010-10-22", or "ge…" and "le…".

@@ -15,7 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
 
-func born(d string) pds.DateRange { return pds.On(d) }
+func born(d string) pds.DateRange { return pds.DateRange{From: d, To: d} }
 
 func TestSearchQueryValidate(t *testing.T) {
 	tests := []struct {

@@ -193,7 +193,7 @@ func TestRecordsSearchesNRLAlongsidePDS(t *testing.T) {
 	w.PDS.ResetRequests()
 	w.NRL.ResetRequests()
 	req := encounter(w, "")
-	req.Demographics = &pds.SearchQuery{Family: pdstest.SharedSurname, Given: []string{"Amelia"}, BirthDate: pds.On("1984-03-14")}
+	req.Demographics = &pds.SearchQuery{Family: pdstest.SharedSurname, Given: []string{"Amelia"}, BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"}}
 	res, err := c.Records(context.Background(), req)
 	require.NoError(t, err)
 	res.Close()
@@ -622,7 +622,7 @@ func TestTraceFailures(t *testing.T) {
 		{"invalidated number", func() shcr.Request { return encounter(w, pdstest.PatientInvalidated) }, shcrkit.ErrInvalidated},
 		{"ambiguous demographics", func() shcr.Request {
 			r := encounter(w, "")
-			r.Demographics = &pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: pds.On("1984-03-14")}
+			r.Demographics = &pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"}}
 			return r
 		}, shcr.ErrPatientNotFound},
 	}

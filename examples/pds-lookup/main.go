@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			q.Given = strings.Fields(*given)
 		}
 		if *birth != "" {
-			q.BirthDate = pds.On(*birth)
+			q.BirthDate = pds.DateRange{From: *birth, To: *birth}
 		}
 		if matches, err = client.Search(ctx, q); err != nil {
 			return err

@@ -241,7 +241,7 @@ func (k *checker) checkRetry() {
 }
 
 func (k *checker) checkSearch() {
-	born := pds.On(personOf(PatientNormal).BirthDate)
+	born := pds.DateRange{From: personOf(PatientNormal).BirthDate, To: personOf(PatientNormal).BirthDate}
 	ms, err := k.c.Search(k.ctx, pds.SearchQuery{Family: SharedSurname, Given: []string{"Amelia"}, BirthDate: born})
 	switch {
 	case err != nil:
@@ -312,10 +312,10 @@ func (k *checker) checkRelated() {
 
 func (k *checker) checkRestrictedMode() {
 	mark := len(k.s.Requests())
-	if _, err := k.c.Update(k.ctx, PatientNormal, "1", pds.Replace("/gender", "female")); !errors.Is(err, pds.ErrAccessMode) {
+	if _, err := k.c.Update(k.ctx, PatientNormal, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "female"}); !errors.Is(err, pds.ErrAccessMode) {
 		k.fail("application-restricted update: want ErrAccessMode, got %v", err)
 	}
-	q := pds.SearchQuery{Family: SharedSurname, BirthDate: pds.On("1984-03-14"), MaxResults: 5}
+	q := pds.SearchQuery{Family: SharedSurname, BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"}, MaxResults: 5}
 	if _, err := k.c.Search(k.ctx, q); !errors.Is(err, pds.ErrAccessMode) {
 		k.fail("application-restricted search for 5 results: want ErrAccessMode, got %v", err)
 	}
@@ -338,7 +338,7 @@ func (k *checker) checkUpdate() {
 	}
 	v := p.Version()
 	mark := len(k.s.Requests())
-	p2, err := k.c.Update(k.ctx, checkPatient, v, pds.Replace("/gender", "male"))
+	p2, err := k.c.Update(k.ctx, checkPatient, v, pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 	if err != nil {
 		k.fail("update: %v", err)
 		return
@@ -359,7 +359,7 @@ func (k *checker) checkUpdate() {
 			k.fail(`update: want PATCH with If-Match W/"n", application/json-patch+json and a {"patches": [...]} body`)
 		}
 	}
-	if _, err := k.c.Update(k.ctx, checkPatient, v, pds.Replace("/gender", "female")); !errors.Is(err, shcrkit.ErrVersionMismatch) {
+	if _, err := k.c.Update(k.ctx, checkPatient, v, pds.PatchOp{Op: "replace", Path: "/gender", Value: "female"}); !errors.Is(err, shcrkit.ErrVersionMismatch) {
 		k.fail("update with a stale version: want ErrVersionMismatch, got %v", err)
 	}
 	// The email is the second contact point; removing it needs a test.
@@ -376,7 +376,7 @@ func (k *checker) checkUpdate() {
 	}
 	mark = len(k.s.Requests())
 	k.s.InjectFault(http.MethodPatch, "/Patient/", 1, Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0", AfterServing: true})
-	p4, err := k.c.Update(k.ctx, checkPatient, p3.Version(), pds.Replace("/birthDate", "1970-01-02"))
+	p4, err := k.c.Update(k.ctx, checkPatient, p3.Version(), pds.PatchOp{Op: "replace", Path: "/birthDate", Value: "1970-01-02"})
 	reqs := k.sent(mark)
 	switch {
 	case err != nil:

@@ -453,7 +453,7 @@ func TestConcurrentUse(t *testing.T) {
 				if _, err := c.Get(ctx, pdstest.PatientNormal); err != nil {
 					errs <- err
 				}
-				if _, err := c.Search(ctx, pds.SearchQuery{Family: "Hartley", BirthDate: pds.On("1984-03-14")}); err != nil {
+				if _, err := c.Search(ctx, pds.SearchQuery{Family: "Hartley", BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"}}); err != nil {
 					errs <- err
 				}
 				// Updates race on the version: each either applies or
@@ -463,7 +463,7 @@ func TestConcurrentUse(t *testing.T) {
 					errs <- err
 					continue
 				}
-				if _, err := c.Update(ctx, p.NHSNumber(), p.Version(), pds.Replace("/birthDate", "1950-01-01")); err != nil && !errors.Is(err, shcrkit.ErrVersionMismatch) {
+				if _, err := c.Update(ctx, p.NHSNumber(), p.Version(), pds.PatchOp{Op: "replace", Path: "/birthDate", Value: "1950-01-01"}); err != nil && !errors.Is(err, shcrkit.ErrVersionMismatch) {
 					errs <- err
 				}
 				_ = srv.Requests()
