@@ -63,7 +63,7 @@ type outcome struct {
 }
 
 // refusal is the outcome of a refused pointer in the public shape.
-func (o *outcome) refusal() Refusal { return Refusal{Pointer: o.Pointer, Decision: o.Decision} }
+func (o *outcome) refusal() Candidate { return Candidate{Pointer: o.Pointer, Decision: o.Decision} }
 
 // found is what steps 1 to 4 produce: each pointer decided, in the order
 // the NRL returned them.

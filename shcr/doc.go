@@ -103,7 +103,7 @@
 //     custodian's timeout and within its endpoint's parallelism bound; a slow or
 //     failing ShCR holds up and fails no other.
 //  6. The obligations of each decision are honoured: the Privacy Officer
-//     alerted through the caller's AlertFunc (once per journey and
+//     alerted through the caller's Config.Alert (once per journey and
 //     activity), fields redacted from FHIR records (a document that cannot
 //     be redacted is withheld), time boxes set.
 //  7. Every step is audited before anything it covers is handed back: the

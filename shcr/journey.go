@@ -75,8 +75,9 @@ type Config struct {
 	// to the requesting organisation's Privacy Officers (self-claimed
 	// relationships, emergency access). Without it, an access that needs
 	// an alert is withheld: an obligation that cannot be honoured blocks
-	// the data.
-	Alert AlertFunc
+	// the data, as it is when Alert returns an error (the alert was not
+	// delivered).
+	Alert func(ctx context.Context, a Alert) error
 	// ResourceCategories put the FHIR resource types that Search may
 	// look for into the policy's data categories; each category must be
 	// the policy's. Nil means these, where the policy has the category: AllergyIntolerance,
@@ -111,7 +112,7 @@ type Client struct {
 	remote      *Remote
 	timeout     time.Duration
 	parallelism int
-	alert       AlertFunc
+	alert       func(ctx context.Context, a Alert) error
 	now         func() time.Time
 	logger      *slog.Logger
 	pdsEndpoint string

@@ -41,10 +41,6 @@ type Alert struct {
 	CorrelationID string
 }
 
-// AlertFunc delivers an Alert. An error means the alert was not
-// delivered: the access it concerns is then withheld.
-type AlertFunc func(ctx context.Context, a Alert) error
-
 // alertSet sends each activity's alert at most once per journey.
 type alertSet struct {
 	mu   sync.Mutex

@@ -28,25 +28,20 @@ type Patient struct {
 	Record *pds.Patient
 }
 
-// Candidate is a pointer the requester may open.
+// Candidate is a pointer the NRL returned, with the policy's decision on
+// it: one the requester may open (Discovery.Pointers), or one refused
+// (Discovery.Refused).
 type Candidate struct {
 	// Pointer is the NRL pointer.
 	Pointer nrls.Pointer
-	// Decision is the policy's allowance, with its obligations.
+	// Decision is the policy's: an allowance with its obligations, or a
+	// refusal with every reason.
 	Decision rbac.Decision
-	// Unavailable is nil when this client can retrieve the pointer, and
-	// otherwise says why not (ErrUnknownCustodian, ErrHostNotAllowed,
-	// ErrUnsupportedContent, ErrInvalidPointer): no connection will be
-	// made for it.
+	// Unavailable is nil when this client can retrieve an allowed
+	// pointer, and otherwise says why not (ErrUnknownCustodian,
+	// ErrHostNotAllowed, ErrUnsupportedContent, ErrInvalidPointer): no
+	// connection will be made for it. It is nil for a refused pointer.
 	Unavailable error
-}
-
-// Refusal is a pointer the policy does not let the requester open.
-type Refusal struct {
-	// Pointer is the NRL pointer.
-	Pointer nrls.Pointer
-	// Decision is the refusal, with every reason.
-	Decision rbac.Decision
 }
 
 // Discovery is what exists for the patient and what the requester may
@@ -61,7 +56,7 @@ type Discovery struct {
 	// NRL returned them.
 	Pointers []Candidate
 	// Refused are the pointers the policy refused, with its reasons.
-	Refused []Refusal
+	Refused []Candidate
 	// Problems are the NRL search entries that could not be read as
 	// pointers; the list of pointers may be incomplete.
 	Problems []nrls.Problem

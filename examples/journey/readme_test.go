@@ -42,7 +42,7 @@ import (
 
 func notifyPrivacyOfficers(context.Context, shcr.Alert) error { return nil }
 
-func show([]*shcr.Record, []shcr.Refusal, []*shcr.RetrievalError) error { return nil }
+func show([]*shcr.Record, []shcr.Candidate, []*shcr.RetrievalError) error { return nil }
 
 func main() { _ = openRecords }
 ` + block
