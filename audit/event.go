@@ -523,7 +523,14 @@ func (e *Event) textFields() [27]textField {
 // forms) replaced by QueryPatientPlaceholder, and KindInteraction written
 // as the zero Kind. It then validates the result.
 func (e Event) Normalize(now time.Time) (Event, error) {
-	n := e.Clone()
+	return e.Clone().normalize(now)
+}
+
+// normalize is Normalize without the deep copy: the result shares the
+// slices and pointers of e (Activities, Investigation, OnBehalfOf), for a
+// caller that only reads it.
+func (e Event) normalize(now time.Time) (Event, error) {
+	n := e
 	n.Seq = 0
 	n.Recorded = time.Time{}
 	if n.Time.IsZero() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
@@ -116,13 +117,16 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	n, err := e.Normalize(l.cfg.now())
+	// The event is only read until Append returns: normalised in place,
+	// without Normalize's deep copy.
+	n, err := e.normalize(l.cfg.now())
 	if err != nil {
 		return 0, err
 	}
 	buf := bodyPool.Get().(*[]byte)
 	body := appendEventBody((*buf)[:0], &n)
-	seq, err := l.st.Append(ctx, logstore.Pending{Body: body, Keys: eventKeys(&n), Entry: entryFor(&n)})
+	var keys [4]string
+	seq, err := l.st.Append(ctx, logstore.Pending{Body: body, Keys: appendEventKeys(keys[:0], &n), Entry: entryFor(&n)})
 	// The store has copied the body into its frame.
 	if cap(body) <= 16<<10 {
 		*buf = body
@@ -199,21 +203,40 @@ const (
 )
 
 // eventKeys returns the index keys of an event.
-func eventKeys(e *Event) []string {
-	keys := make([]string, 0, 4)
-	if e.Patient != "" {
-		keys = append(keys, keyPatient+string(e.Patient))
+func eventKeys(e *Event) []string { return appendEventKeys(make([]string, 0, 4), e) }
+
+// appendEventKeys appends the index keys of an event to dst, all of them
+// slices of one string: one allocation per event on the write path.
+func appendEventKeys(dst []string, e *Event) []string {
+	parts := [...]struct{ prefix, v string }{
+		{keyPatient, string(e.Patient)},
+		{keyUser, e.Requester.UserID},
+		{keyOrg, string(e.Requester.Organisation)},
+		{keyCustodian, string(e.Custodian)},
 	}
-	if e.Requester.UserID != "" {
-		keys = append(keys, keyUser+e.Requester.UserID)
+	size := 0
+	for _, p := range parts {
+		if p.v != "" {
+			size += len(p.prefix) + len(p.v)
+		}
 	}
-	if e.Requester.Organisation != "" {
-		keys = append(keys, keyOrg+string(e.Requester.Organisation))
+	var b strings.Builder
+	b.Grow(size)
+	for _, p := range parts {
+		if p.v != "" {
+			b.WriteString(p.prefix)
+			b.WriteString(p.v)
+		}
 	}
-	if e.Custodian != "" {
-		keys = append(keys, keyCustodian+string(e.Custodian))
+	all, off := b.String(), 0
+	for _, p := range parts {
+		if p.v != "" {
+			n := len(p.prefix) + len(p.v)
+			dst = append(dst, all[off:off+n])
+			off += n
+		}
 	}
-	return keys
+	return dst
 }
 
 // decodeRecord decodes a record.

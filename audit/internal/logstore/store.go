@@ -132,7 +132,8 @@ type Pending struct {
 	// which the store puts in front when it assigns them. Append copies
 	// it: the caller may reuse it once Append returns.
 	Body []byte
-	// Keys are the event's index keys.
+	// Keys are the event's index keys. Append copies the slice (not the
+	// strings, which the index may keep).
 	Keys []string
 	// Entry holds the event's part of its table entry (Time to Purpose).
 	Entry Entry
@@ -148,6 +149,7 @@ type writeReq struct {
 	keys  []string
 	entry Entry
 	done  chan error
+	kbuf  [4]string // keys' array, for up to four
 }
 
 type ctlOp int
@@ -232,7 +234,7 @@ func (l *Store) Append(ctx context.Context, p Pending) (uint64, error) {
 		return 0, err
 	}
 	req := reqPool.Get().(*writeReq)
-	req.keys, req.entry = p.Keys, p.Entry
+	req.keys, req.entry = append(req.kbuf[:0], p.Keys...), p.Entry
 	// From here the event will be committed whatever happens to ctx: a
 	// reserved seq is never left empty.
 	req.seq = l.reserved.Add(1)
