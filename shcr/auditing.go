@@ -2,7 +2,6 @@ package shcr
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,84 +26,33 @@ const (
 // caller's context: a journey cut short must still leave its record.
 const auditTimeout = 10 * time.Second
 
-const maxReason = 1000
+const maxReason = auditfield.MaxText
 
 func newID() string { return uuid.NewString() }
 
 // event starts an audit event of the journey with who, about whom and
 // why.
 func (j *journey) event(step string, action audit.Action, service audit.Service, outcome audit.Outcome, reason string) audit.Event {
-	r := j.req.Relationship
-	e := audit.Event{
-		Time:          j.c.now(),
-		Requester:     j.req.Requester,
-		UserFamily:    auditfield.LastWord(j.req.Requester.Name),
-		Action:        action,
-		Service:       service,
-		Patient:       j.patient.NHSNumber,
-		PatientFamily: j.family,
-		Purpose:       j.req.Purpose,
-		Outcome:       outcome,
-		CorrelationID: j.corr,
-		ClientAddress: j.c.clientAddr,
+	return j.who().Event(action, service, outcome, reason)
+}
+
+// who is what every event of the journey records of who asks, about
+// whom and why.
+func (j *journey) who() auditfield.Who {
+	return auditfield.Who{
+		Time: j.c.now(), Requester: j.req.Requester, Patient: j.patient.NHSNumber, PatientFamily: j.family,
+		Purpose: j.req.Purpose, Relationship: j.req.Relationship, CorrelationID: j.corr, ClientAddress: j.c.clientAddr,
 	}
-	e.Relationship = r.Kind
-	if r.Kind == shcrkit.RelationshipEmergency || j.req.Purpose == shcrkit.PurposeBreakGlass {
-		e.BreakGlassReason = clip(r.Reason, maxReason)
-	}
-	e.RelationshipEvidence = clip(r.Evidence, maxReason)
-	if e.RelationshipEvidence == "" && r.Kind == shcrkit.RelationshipSelfClaimed {
-		// A self-claimed relationship rests on the reason given; its
-		// absence is recorded as such (the policy refuses it).
-		e.RelationshipEvidence = clip(r.Reason, maxReason)
-		if strings.TrimSpace(r.Reason) == "" {
-			e.RelationshipEvidence = "no reason given"
-		}
-	}
-	e.Reason = clip(reason, maxReason)
-	return e
 }
 
 // decisionEvent records a decision: allowed (success) or refused. It
 // sends nothing, so it carries no request ID; its DecisionID is what the
 // interaction it authorises names.
 func (j *journey) decisionEvent(step string, action audit.Action, service audit.Service, resource string, d rbac.Decision) audit.Event {
-	outcome := audit.OutcomeSuccess
-	verb := "allowed"
-	if !d.Allowed {
-		outcome, verb = audit.OutcomeRefused, "refused"
-	}
-	reason := verb + ": " + d.Reason()
-	if len(d.Obligations) > 0 {
-		obs := make([]string, len(d.Obligations))
-		for i, o := range d.Obligations {
-			obs[i] = o.String()
-		}
-		reason += "; obligations: " + strings.Join(obs, ", ")
-	}
-	if enhancedAudit(d) {
-		reason += "; flagged for review (enhanced audit)"
-	}
-	adHoc := j.req.AdHoc != nil && (d.AdHoc || d.Rule == rbac.RuleAdHocSharing)
-	if adHoc {
-		reason += "; ad hoc sharing outside any agreement, flagged for review"
-	}
-	e := j.event(step, action, service, outcome, reason)
-	if adHoc {
-		e.AdHocSharing = clip(shcrkit.Redact(j.req.AdHoc.String()), maxReason)
-	}
-	e.Kind, e.DecisionID = audit.KindDecision, newID()
-	e.Resource = resource
-	e.Rule = clip(d.Rule, maxReason)
-	e.Policy = clip(j.policy.Name(), maxReason)
-	e.Confidentiality = j.patient.Confidentiality
-	if j.c.verifier != nil || d.Verification.Status != rbac.VerificationNone {
-		e.RelationshipVerification = clip(d.Verification.String(), maxReason)
-	}
-	if !d.Allowed {
-		e.ErrorCode = "ACCESS_DENIED"
-	}
-	return e
+	return j.who().DecisionEvent(action, service, d, auditfield.Decision{
+		Resource: resource, AdHoc: j.req.AdHoc, Policy: j.policy.Name(),
+		Confidentiality: j.patient.Confidentiality, Verifying: j.c.verifier != nil,
+	})
 }
 
 // write hands e to the sink, detached from ctx's cancellation but with its
@@ -146,13 +94,8 @@ func outcomeOf(err error) (audit.Outcome, string) {
 func errText(err error) string { return shcrkit.Redact(err.Error()) }
 
 // withheldEvent turns the event of an interaction that never took place
-// (refused or failed before any request was sent) into the decision the
-// SDK made instead: it names no request ID, under a rule of its own.
-func withheldEvent(e audit.Event, rule string) audit.Event {
-	e.Kind, e.RequestID, e.DecisionID = audit.KindDecision, "", newID()
-	e.ServerAddress, e.Rule = "", rule
-	return e
-}
+// into the decision the SDK made instead (see auditfield.Withheld).
+func withheldEvent(e audit.Event, rule string) audit.Event { return auditfield.Withheld(e, rule) }
 
 // serverAddressOf is the host a request for loc connects to: the proxy
 // for a route through the Spine Secure Proxy, the provider otherwise.

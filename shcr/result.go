@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 )
 
 // Patient is the traced patient as the journey hands it back.
@@ -223,13 +223,4 @@ func (e *ObligationError) Is(target error) bool { return target == ErrObligation
 func (e *ObligationError) Unwrap() error { return e.Err }
 
 // clip keeps a text within an audit field's size.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return strings.TrimSpace(s[:cut]) + "..."
-}
+func clip(s string, n int) string { return auditfield.Clip(s, n) }

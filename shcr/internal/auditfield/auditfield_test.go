@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 	"github.com/stretchr/testify/assert"
 )
@@ -53,4 +55,57 @@ func TestAddresses(t *testing.T) {
 	assert.Equal(t, "Patel", auditfield.LastWord("  Dr Asha  Patel "))
 	assert.Equal(t, "", auditfield.LastWord(" "))
 	assert.NotContains(t, auditfield.LocalHost(), " ")
+}
+
+func TestEventRecordsTheRelationshipsReason(t *testing.T) {
+	tests := []struct {
+		name              string
+		rel               rbac.Relationship
+		purpose           shcrkit.Purpose
+		evidence, breakGl string
+	}{
+		{"self-claimed without reason", rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed}, shcrkit.PurposeDirectCare, "no reason given", ""},
+		{"self-claimed with reason", rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed, Reason: "on call"}, shcrkit.PurposeDirectCare, "on call", ""},
+		{"emergency", rbac.Relationship{Kind: shcrkit.RelationshipEmergency, Reason: "unconscious"}, shcrkit.PurposeEmergency, "", "unconscious"},
+		{"break glass", rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "Encounter/1", Reason: "why"}, shcrkit.PurposeBreakGlass, "Encounter/1", "why"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := auditfield.Who{Requester: shcrkit.Requester{Name: "Dr Asha Patel"}, Relationship: tt.rel, Purpose: tt.purpose}
+			e := w.Event(audit.ActionRead, audit.ServiceShCR, audit.OutcomeSuccess, strings.Repeat("x", 2000))
+			assert.Equal(t, tt.evidence, e.RelationshipEvidence)
+			assert.Equal(t, tt.breakGl, e.BreakGlassReason)
+			assert.Equal(t, "Patel", e.UserFamily)
+			assert.LessOrEqual(t, len(e.Reason), auditfield.MaxText+3)
+		})
+	}
+}
+
+func TestDecisionEvent(t *testing.T) {
+	w := auditfield.Who{}
+	refused := w.DecisionEvent(audit.ActionRead, audit.ServiceShCR, rbac.Decision{Rule: "r1"}, auditfield.Decision{Resource: "DocumentReference/x", Policy: "p"})
+	assert.Equal(t, audit.OutcomeRefused, refused.Outcome)
+	assert.Equal(t, "ACCESS_DENIED", refused.ErrorCode)
+	assert.Equal(t, audit.KindDecision, refused.Kind)
+	assert.NotEmpty(t, refused.DecisionID)
+	assert.Equal(t, "DocumentReference/x", refused.Resource)
+	assert.Empty(t, refused.RelationshipVerification, "no verifier, no verdict")
+
+	allowed := w.DecisionEvent(audit.ActionRead, audit.ServiceShCR, rbac.Decision{Allowed: true}, auditfield.Decision{Verifying: true})
+	assert.Equal(t, audit.OutcomeSuccess, allowed.Outcome)
+	assert.Empty(t, allowed.ErrorCode)
+	assert.NotEmpty(t, allowed.RelationshipVerification, "a configured verifier's verdict is recorded")
+	assert.NotEqual(t, refused.DecisionID, allowed.DecisionID)
+
+	withheld := auditfield.Withheld(audit.Event{RequestID: "r", ServerAddress: "h"}, "HOST_NOT_ALLOWED")
+	assert.Equal(t, audit.KindDecision, withheld.Kind)
+	assert.Empty(t, withheld.RequestID)
+	assert.Empty(t, withheld.ServerAddress)
+	assert.Equal(t, "HOST_NOT_ALLOWED", withheld.Rule)
+}
+
+func TestClip(t *testing.T) {
+	assert.Equal(t, "short", auditfield.Clip("short", 10))
+	assert.Equal(t, "abc...", auditfield.Clip("abc def", 4))
+	assert.Equal(t, "é...", auditfield.Clip("éé", 3), "never cuts a character in two")
 }
