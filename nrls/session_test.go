@@ -74,7 +74,7 @@ func TestProducerOwnsTheSessionsPointers(t *testing.T) {
 
 func TestFakeRefusesATokenOfAnotherOrganisation(t *testing.T) {
 	srv := newFake(t)
-	srv.BindToken("token-rx1", nrlstest.TokenIdentity{UserID: "555000000001", Organisation: "RX1"})
+	srv.BindToken("token-rx1", shcrkit.Session{UserID: "555000000001", Organisation: "RX1"})
 	search := func(tok string, org shcrkit.ODSCode) error {
 		c, err := nrls.NewClient(srv.URL+nrls.ConsumerPath, nrls.WithHTTPClient(srv.HTTPClient()), nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})))
 		require.NoError(t, err)

@@ -16,7 +16,7 @@ import (
 func ExampleClient_Get_session() {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	srv.BindToken("token-of-ada", pdstest.TokenIdentity{UserID: "555000000001", Organisation: "RX1", URID: "100000000001"})
+	srv.BindToken("token-of-ada", shcrkit.Session{UserID: "555000000001", Organisation: "RX1", RoleProfileID: "100000000001"})
 	c, _ := srv.NewClient(pds.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token-of-ada"})))
 
 	ada := shcrkit.Session{ID: "s-1", UserID: "555000000001", Organisation: "RX1", RoleProfileID: "100000000001"}

@@ -58,15 +58,15 @@ func TestFixedClientOptionsAreDefaults(t *testing.T) {
 }
 
 func TestFakeRefusesCrossedTokens(t *testing.T) {
-	alice := pdstest.TokenIdentity{UserID: "555000000001", Organisation: "RX1", URID: "100000000001"}
-	srv := pdstest.NewServer(pdstest.WithTokenIdentities(func(tok string) (pdstest.TokenIdentity, bool) {
+	alice := shcrkit.Session{UserID: "555000000001", Organisation: "RX1", RoleProfileID: "100000000001"}
+	srv := pdstest.NewServer(pdstest.WithTokenIdentities(func(tok string) (shcrkit.Session, bool) {
 		if tok == "token-alice" {
 			return alice, true
 		}
-		return pdstest.TokenIdentity{}, false
+		return shcrkit.Session{}, false
 	}))
 	t.Cleanup(srv.Close)
-	srv.BindToken("token-bob", pdstest.TokenIdentity{UserID: "555000000002", Organisation: "RX2", URID: "100000000002"})
+	srv.BindToken("token-bob", shcrkit.Session{UserID: "555000000002", Organisation: "RX2", RoleProfileID: "100000000002"})
 	get := func(tok string, s shcrkit.Session) error {
 		c, err := srv.NewClient(pds.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})))
 		require.NoError(t, err)

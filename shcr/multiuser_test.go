@@ -101,16 +101,16 @@ func TestManyUsersOneApplication(t *testing.T) {
 	}
 	// The fakes know whose each token is, and refuse it with another
 	// user's organisation or role.
-	resolve := func(tok string) (pdstest.TokenIdentity, bool) {
+	resolve := func(tok string) (shcrkit.Session, bool) {
 		info, err := w.Tokens.Introspect(tok)
 		if err != nil {
-			return pdstest.TokenIdentity{}, false
+			return shcrkit.Session{}, false
 		}
 		u, ok := bySubject[info.Subject]
 		if !ok {
-			return pdstest.TokenIdentity{}, false
+			return shcrkit.Session{}, false
 		}
-		return pdstest.TokenIdentity{UserID: u.req.UserID, Organisation: string(u.req.Organisation), URID: u.req.RoleProfileID}, true
+		return shcrkit.Session{UserID: u.req.UserID, Organisation: u.req.Organisation, RoleProfileID: u.req.RoleProfileID}, true
 	}
 	w.PDS.SetTokenIdentities(resolve)
 	w.NRL.SetTokenIdentities(resolve)

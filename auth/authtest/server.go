@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/fake"
 )
@@ -65,7 +66,8 @@ var (
 // Like httptest.Server it listens on a loopback address once started; URL
 // is its root, http://127.0.0.1:port. It is built on the same base as the
 // other fakes, which gives it Start, Close, Handler, HTTPClient (the
-// client to call it with), SetLatency, Connections, and InjectFault and
+// client to call it with), ResetRequests (which forgets what Requests
+// returns), SetLatency, Connections, and InjectFault and
 // ClearFaults, with paths from the root (the token endpoint is
 // /oauth2/token).
 type Server struct {
@@ -132,10 +134,6 @@ type Request struct {
 // maxAssertionLifetime is how far ahead an assertion's exp may be.
 const maxAssertionLifetime = 5 * time.Minute
 
-// ErrInvalidOption is matched by the error of an Option given a bad value:
-// the same error as the other fakes'.
-var ErrInvalidOption = fake.ErrInvalidOption
-
 // Option configures a Server. Every fake (pdstest, nrlstest, shcrtest,
 // authtest) takes options of this shape, and the same WithClock where it
 // applies.
@@ -178,7 +176,7 @@ func WithAlgorithms(algs ...auth.Algorithm) Option {
 		c.algs = map[string]bool{}
 		for _, a := range algs {
 			if !a.Valid() {
-				return fmt.Errorf("%w: unknown algorithm %q", ErrInvalidOption, string(a))
+				return fmt.Errorf("%w: unknown algorithm %q", shcrkit.ErrInvalidOption, string(a))
 			}
 			c.algs[string(a)] = true
 		}
@@ -230,13 +228,12 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 	}
 	s.cfg.Now = s.cfg.Clock()
 	s.Server = fake.New(s.cfg.Settings, fake.Spec{Handler: http.HandlerFunc(s.serveHTTP),
-		Middleware: &fake.Middleware{WriteFault: s.writeFault}})
+		Middleware: &fake.Middleware{WriteFault: s.writeFault}, OnReset: s.forgetRequests})
 	return s, nil
 }
 
-// ResetRequests forgets the token requests received so far.
-func (s *Server) ResetRequests() {
-	s.Server.ResetRequests()
+// forgetRequests forgets the token requests received so far.
+func (s *Server) forgetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = nil

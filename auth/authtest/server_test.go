@@ -17,6 +17,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/auth/authtest"
 	"github.com/stretchr/testify/assert"
@@ -569,7 +570,7 @@ func TestInvalidOptions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv, err := authtest.NewUnstartedServer(opt)
 			assert.Nil(t, srv)
-			assert.ErrorIs(t, err, authtest.ErrInvalidOption)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 			assert.Panics(t, func() { authtest.NewServer(opt) }, "like httptest.NewServer")
 		})
 	}

@@ -5,22 +5,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/shcrkit/shcrkit"
 )
 
-// TokenIdentity is the user, organisation and role a bearer token was
-// issued for.
-type TokenIdentity struct {
-	// UserID is the SDS user ID of the token's user.
-	UserID string
-	// Organisation is the ODS code the user acts for: the
-	// NHSD-End-User-Organisation-ODS that must come with the token.
-	Organisation string
-	// URID is the user role ID that must come with the token in
-	// NHSD-Session-URID; "" leaves the header unchecked.
-	URID string
-}
-
-// Identities binds bearer tokens to the identities they were issued for,
+// Identities binds bearer tokens to the sessions they were issued for (a
+// shcrkit.Session: its Organisation must come with the token as the
+// organisation header, its RoleProfileID, when set, as the URID header;
+// its ID and IDToken are not used),
 // so that a fake refuses a request whose token belongs to another user or
 // organisation than its headers say: a client that crosses one user's
 // token with another's organisation or role fails its tests. Once a token
@@ -31,19 +23,19 @@ type Identities struct {
 	OrganisationHeader, URIDHeader string
 
 	mu      sync.RWMutex
-	bound   map[string]TokenIdentity
-	resolve func(token string) (TokenIdentity, bool)
+	bound   map[string]shcrkit.Session
+	resolve func(token string) (shcrkit.Session, bool)
 }
 
 // BindToken records that the access token was issued for id, and turns on
 // the identity check: from then on every request must carry a token the
 // fake can place, with the organisation (and role, where id names one) of
 // the token's user in its headers.
-func (i *Identities) BindToken(token string, id TokenIdentity) {
+func (i *Identities) BindToken(token string, id shcrkit.Session) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if i.bound == nil {
-		i.bound = make(map[string]TokenIdentity)
+		i.bound = make(map[string]shcrkit.Session)
 	}
 	i.bound[token] = id
 }
@@ -51,7 +43,7 @@ func (i *Identities) BindToken(token string, id TokenIdentity) {
 // SetTokenIdentities sets, on a running server too, a function that
 // places the tokens not bound with BindToken (from a token server's
 // records, say), and turns on the identity check as BindToken does.
-func (i *Identities) SetTokenIdentities(resolve func(token string) (TokenIdentity, bool)) {
+func (i *Identities) SetTokenIdentities(resolve func(token string) (shcrkit.Session, bool)) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.resolve = resolve
@@ -59,7 +51,7 @@ func (i *Identities) SetTokenIdentities(resolve func(token string) (TokenIdentit
 
 // lookup returns the identity token was issued for, and whether it is
 // known.
-func (i *Identities) lookup(token string) (TokenIdentity, bool) {
+func (i *Identities) lookup(token string) (shcrkit.Session, bool) {
 	i.mu.RLock()
 	id, ok := i.bound[token]
 	resolve := i.resolve
@@ -105,12 +97,12 @@ func (i *Identities) check(r *http.Request) error {
 		return &IdentityError{Header: "Authorization", Problem: "the access token was issued to no known user"}
 	}
 	if h := i.OrganisationHeader; h != "" {
-		if got := r.Header.Get(h); got != id.Organisation {
+		if got := r.Header.Get(h); got != string(id.Organisation) {
 			return &IdentityError{Header: h, Problem: fmt.Sprintf("%q is not the organisation the access token was issued for", got)}
 		}
 	}
-	if h := i.URIDHeader; h != "" && id.URID != "" {
-		if got := r.Header.Get(h); got != id.URID {
+	if h := i.URIDHeader; h != "" && id.RoleProfileID != "" {
+		if got := r.Header.Get(h); got != id.RoleProfileID {
 			return &IdentityError{Header: h, Problem: fmt.Sprintf("%q is not the role the access token was issued for", got)}
 		}
 	}

@@ -3,18 +3,19 @@ package fake
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"time"
+
+	"github.com/shcrkit/shcrkit"
 )
 
 // ErrInvalidOption is matched by the error of a fake's option given a bad
-// value; each fake re-exports it as its own ErrInvalidOption.
-var ErrInvalidOption = errors.New("invalid option")
+// value: shcrkit.ErrInvalidOption, as for every option of the SDK.
+var ErrInvalidOption = shcrkit.ErrInvalidOption
 
 // Settings are what every fake is configured with, whatever it serves.
 // Each fake's configuration holds them and hands them out with Base.
@@ -27,7 +28,7 @@ type Settings struct {
 	Validate func(token string) error
 	// Resolve, when set, places bearer tokens for the identity check (see
 	// Identities.SetTokenIdentities).
-	Resolve func(token string) (TokenIdentity, bool)
+	Resolve func(token string) (shcrkit.Session, bool)
 }
 
 // Clock returns the Now of s, or time.Now.
@@ -81,7 +82,7 @@ func WithTokenValidator[C any, P interface {
 func WithTokenIdentities[C any, P interface {
 	*C
 	Configurable
-}](resolve func(token string) (TokenIdentity, bool)) Option[C] {
+}](resolve func(token string) (shcrkit.Session, bool)) Option[C] {
 	return func(c *C) error {
 		if resolve == nil {
 			return fmt.Errorf("%w: nil token identity resolver", ErrInvalidOption)
@@ -126,6 +127,9 @@ type Spec struct {
 	FaultCodes map[int]string
 	// TLS, when set, makes Start serve TLS with this configuration.
 	TLS *tls.Config
+	// OnReset, when set, is called by ResetRequests, for a fake that
+	// keeps records of its own beside the request log.
+	OnReset func()
 }
 
 // Server is the httptest-like base of every fake: a listener on a
@@ -146,12 +150,14 @@ type Server struct {
 	path        string
 	faultPrefix string
 	faultCodes  map[int]string
+	onReset     func()
 }
 
 // New returns a base server, not yet listening, for a fake with settings
 // st as spec describes it.
 func New(st Settings, spec Spec) *Server {
-	s := &Server{path: spec.Path, faultPrefix: spec.FaultPrefix, faultCodes: spec.FaultCodes, tls: spec.TLS != nil}
+	s := &Server{path: spec.Path, faultPrefix: spec.FaultPrefix, faultCodes: spec.FaultCodes, tls: spec.TLS != nil,
+		onReset: spec.OnReset}
 	mw := spec.Middleware
 	if mw == nil {
 		mw = &Middleware{}
@@ -229,8 +235,14 @@ func (s *Server) Connections() int64 { return s.conns.Load() }
 // each with the status it was answered.
 func (s *Server) Requests() []Request { return s.rec.Requests() }
 
-// ResetRequests forgets the requests received so far.
-func (s *Server) ResetRequests() { s.rec.Reset() }
+// ResetRequests forgets the requests received so far, and whatever else
+// the fake records of them.
+func (s *Server) ResetRequests() {
+	s.rec.Reset()
+	if s.onReset != nil {
+		s.onReset()
+	}
+}
 
 // InjectFault makes the next n requests (n < 0: all, until ClearFaults)
 // whose method matches ("" matches any) and whose path starts with path

@@ -10,10 +10,6 @@ import (
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
-// ErrInvalidOption is matched by the error of an Option given a bad value:
-// the same error as the other fakes'.
-var ErrInvalidOption = fake.ErrInvalidOption
-
 // Option configures a Server. Every fake (pdstest, nrlstest, shcrtest,
 // authtest) takes options of this shape, and the same WithClock,
 // WithTokenValidator and WithTokenIdentities where they apply.
@@ -39,28 +35,25 @@ func WithTokenValidator(validate func(token string) error) Option {
 	return Option(fake.WithTokenValidator[config](validate))
 }
 
-// TokenIdentity is the user and organisation an access token was issued
-// for; see WithTokenIdentities and Server.BindToken.
-type TokenIdentity = fake.TokenIdentity
-
 // WithTokenIdentities makes the fake place each request's bearer token
-// with resolve (tokens bound with BindToken first) and refuse, with 403
+// in a session (the user and organisation it was issued for) with
+// resolve (tokens bound with BindToken first) and refuse, with 403
 // "ACCESS DENIED", a request whose token it cannot place or whose
 // NHSD-End-User-Organisation-ODS is not that of the token's user: a
 // client that sends one organisation's user's token for another fails.
 // Binding a token with BindToken, or setting a resolver on a running
 // server with SetTokenIdentities, turns the check on too.
-func WithTokenIdentities(resolve func(token string) (TokenIdentity, bool)) Option {
+func WithTokenIdentities(resolve func(token string) (shcrkit.Session, bool)) Option {
 	return Option(fake.WithTokenIdentities[config](resolve))
 }
 
 func checkBase(custodian shcrkit.ODSCode, base string) error {
 	if !custodian.Valid() {
-		return fmt.Errorf("%w: custodian must be an upper-case ODS code", ErrInvalidOption)
+		return fmt.Errorf("%w: custodian must be an upper-case ODS code", shcrkit.ErrInvalidOption)
 	}
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%w: pointer URL base must be an absolute http(s) URL without query", ErrInvalidOption)
+		return fmt.Errorf("%w: pointer URL base must be an absolute http(s) URL without query", shcrkit.ErrInvalidOption)
 	}
 	return nil
 }
@@ -90,10 +83,10 @@ func WithProducerTypes(ods shcrkit.ODSCode, types ...string) Option {
 
 func addTypes(dst map[shcrkit.ODSCode]map[string]bool, ods shcrkit.ODSCode, types []string) error {
 	if !ods.Valid() {
-		return fmt.Errorf("%w: organisation must be an upper-case ODS code", ErrInvalidOption)
+		return fmt.Errorf("%w: organisation must be an upper-case ODS code", shcrkit.ErrInvalidOption)
 	}
 	if len(types) == 0 {
-		return fmt.Errorf("%w: name at least one record type", ErrInvalidOption)
+		return fmt.Errorf("%w: name at least one record type", shcrkit.ErrInvalidOption)
 	}
 	set := dst[ods]
 	if set == nil {
@@ -103,7 +96,7 @@ func addTypes(dst map[shcrkit.ODSCode]map[string]bool, ods shcrkit.ODSCode, type
 	for _, t := range types {
 		rt, ok := nrls.LookupType(t)
 		if !ok {
-			return fmt.Errorf("%w: %q is not a record type", ErrInvalidOption, t)
+			return fmt.Errorf("%w: %q is not a record type", shcrkit.ErrInvalidOption, t)
 		}
 		set[rt.Token()] = true
 	}

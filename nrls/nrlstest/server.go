@@ -109,7 +109,7 @@ func (s *Server) Client() *nrls.Client {
 // them).
 func (s *Server) NewClient(opts ...nrls.Option) (*nrls.Client, error) {
 	if s.URL == "" {
-		return nil, fmt.Errorf("%w: the server is not started", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: the server is not started", shcrkit.ErrInvalidOption)
 	}
 	base := []nrls.Option{nrls.WithEndUserOrganisation(ConsumerODS), nrls.WithHTTPClient(s.HTTPClient())}
 	return nrls.NewClient(s.URL+nrls.ConsumerPath, append(base, opts...)...)

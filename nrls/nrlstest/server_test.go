@@ -35,7 +35,7 @@ func TestInvalidOptions(t *testing.T) {
 			srv, err := nrlstest.NewUnstartedServer(opt)
 			assert.Nil(t, srv)
 			if name != "nil option" {
-				assert.ErrorIs(t, err, nrlstest.ErrInvalidOption)
+				assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 			} else {
 				assert.Error(t, err)
 			}
@@ -79,7 +79,7 @@ func TestPointerURLBases(t *testing.T) {
 	srv := newServer(t)
 	for base, custodian := range map[string]shcrkit.ODSCode{"/records": nrlstest.CustodianNorth,
 		"https://a.example/?q=1": nrlstest.CustodianNorth, "https://a.example": "rnr"} {
-		assert.ErrorIs(t, srv.Rebase(custodian, base), nrlstest.ErrInvalidOption, base)
+		assert.ErrorIs(t, srv.Rebase(custodian, base), shcrkit.ErrInvalidOption, base)
 	}
 	require.NoError(t, srv.Rebase(nrlstest.CustodianNorth, "http://127.0.0.1:4001/north/"))
 	for _, p := range srv.Pointers(pdstest.PatientNormal) {
@@ -120,7 +120,7 @@ func TestPointerURLBases(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(got.URL, "ssp://127.0.0.1:"), "reads see the new base too")
 
-	assert.ErrorIs(t, srv.Rebase(nrlstest.CustodianEast, "not a url"), nrlstest.ErrInvalidOption)
+	assert.ErrorIs(t, srv.Rebase(nrlstest.CustodianEast, "not a url"), shcrkit.ErrInvalidOption)
 }
 
 func TestAddPointer(t *testing.T) {
@@ -273,7 +273,7 @@ func TestClientOfUnstartedServer(t *testing.T) {
 	srv, err := nrlstest.NewUnstartedServer()
 	require.NoError(t, err)
 	_, err = srv.NewClient()
-	require.ErrorIs(t, err, nrlstest.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 	assert.Panics(t, func() { srv.Client() })
 	srv.Start()
 	defer srv.Close()

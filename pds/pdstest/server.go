@@ -23,13 +23,6 @@ const BasePath = "/personal-demographics/FHIR/R4"
 // truncated or oversized body, a dripping or hanging answer.
 type Fault = fake.Fault
 
-// TokenIdentity is the user, organisation and role an access token was
-// issued for; see WithTokenIdentities and Server.BindToken.
-type TokenIdentity = fake.TokenIdentity
-
-// ErrInvalidOption is matched by the error of an Option given a bad value.
-var ErrInvalidOption = fake.ErrInvalidOption
-
 // Option configures a Server. Every fake (pdstest, nrlstest, shcrtest,
 // authtest) takes options of this shape, and the same WithClock,
 // WithTokenValidator and WithTokenIdentities where they apply.
@@ -54,14 +47,15 @@ func WithTokenValidator(validate func(token string) error) Option {
 }
 
 // WithTokenIdentities makes the fake place each request's bearer token
-// with resolve (tokens bound with BindToken first) and refuse, with 403
+// in a session (the user, organisation and role it was issued for) with
+// resolve (tokens bound with BindToken first) and refuse, with 403
 // ACCESS_DENIED, a request whose token it cannot place or whose
 // NHSD-End-User-Organisation-ODS or NHSD-Session-URID is not that of the
 // token's user: a client that sends one user's token with another's
 // organisation or role fails. Binding a token with BindToken, or setting
 // a resolver on a running server with SetTokenIdentities, turns the check
 // on too.
-func WithTokenIdentities(resolve func(token string) (TokenIdentity, bool)) Option {
+func WithTokenIdentities(resolve func(token string) (shcrkit.Session, bool)) Option {
 	return Option(fake.WithTokenIdentities[config](resolve))
 }
 
@@ -144,7 +138,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 	}
 	for _, p := range people {
 		if err := s.AddPatient(p); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+			return nil, fmt.Errorf("%w: %w", shcrkit.ErrInvalidOption, err)
 		}
 	}
 	s.Identities = &fake.Identities{OrganisationHeader: fhirhttp.HeaderEndUserOrganisation, URIDHeader: fhirhttp.HeaderSessionURID}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
@@ -171,13 +172,13 @@ func TestTrustIdentityKey(t *testing.T) {
 		map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{Signing: auth.RS256, Key: made}, srv.URL, time.Now())})
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the key it was made with still works")
 
-	assert.ErrorIs(t, srv.TrustIdentityKey(&ec.PublicKey), shcrtest.ErrInvalidOption, "an EC key does not fit RS256")
-	assert.ErrorIs(t, srv.TrustIdentityKey("key"), shcrtest.ErrInvalidOption)
+	assert.ErrorIs(t, srv.TrustIdentityKey(&ec.PublicKey), shcrkit.ErrInvalidOption, "an EC key does not fit RS256")
+	assert.ErrorIs(t, srv.TrustIdentityKey("key"), shcrkit.ErrInvalidOption)
 	var nilKey *rsa.PublicKey
-	assert.ErrorIs(t, srv.TrustIdentityKey(nilKey), shcrtest.ErrInvalidOption)
+	assert.ErrorIs(t, srv.TrustIdentityKey(nilKey), shcrkit.ErrInvalidOption)
 	unsigned := shcrtest.NewServer(shcrtest.WithCustodian("RKS"))
 	defer unsigned.Close()
-	assert.ErrorIs(t, unsigned.TrustIdentityKey(&tester.PublicKey), shcrtest.ErrInvalidOption, "an unsigned fake takes no key")
+	assert.ErrorIs(t, unsigned.TrustIdentityKey(&tester.PublicKey), shcrkit.ErrInvalidOption, "an unsigned fake takes no key")
 	es := shcrtest.NewServer(shcrtest.WithCustodian("RKS"), shcrtest.WithIdentitySigning(auth.ES256, &ec.PublicKey))
 	defer es.Close()
 	assert.NoError(t, es.TrustIdentityKey(ec), "a private key's public half is used")

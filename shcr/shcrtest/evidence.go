@@ -55,15 +55,15 @@ func (s *EvidenceStore) Add(e shcr.Evidence) error {
 	typ, id, found := strings.Cut(e.Reference, "/")
 	switch {
 	case !ok:
-		return fmt.Errorf("%w: no evidence of a %s relationship is held", ErrInvalidOption, e.Kind)
+		return fmt.Errorf("%w: no evidence of a %s relationship is held", shcrkit.ErrInvalidOption, e.Kind)
 	case !found || typ != rt || id == "":
-		return fmt.Errorf("%w: evidence of a %s relationship is referred to as %s/{id}, not %q", ErrInvalidOption, e.Kind, rt, e.Reference)
+		return fmt.Errorf("%w: evidence of a %s relationship is referred to as %s/{id}, not %q", shcrkit.ErrInvalidOption, e.Kind, rt, e.Reference)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.records {
 		if r.Reference == e.Reference {
-			return fmt.Errorf("%w: %s is already held", ErrInvalidOption, e.Reference)
+			return fmt.Errorf("%w: %s is already held", shcrkit.ErrInvalidOption, e.Reference)
 		}
 	}
 	e.Organisations = slices.Clone(e.Organisations)

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/testcert"
 	"github.com/shcrkit/shcrkit/nrls"
@@ -64,7 +65,7 @@ func (p *Proxy) certificate() *x509.Certificate { return p.cert.Leaf }
 // and have an ASID.
 func (p *Proxy) addProvider(s *Server) error {
 	if s.Certificate() == nil || s.asid() == "" || s.URL == "" {
-		return fmt.Errorf("%w: a provider behind the proxy must be started, serve TLS and have an ASID", ErrInvalidOption)
+		return fmt.Errorf("%w: a provider behind the proxy must be started, serve TLS and have an ASID", shcrkit.ErrInvalidOption)
 	}
 	u, err := url.Parse(s.URL)
 	if err != nil {

@@ -41,10 +41,6 @@ const defaultPageSize = 3
 // error answer, a truncated, dripping, oversized or hanging answer.
 type Fault = fake.Fault
 
-// ErrInvalidOption is matched by the error of an Option given a bad value:
-// the same error as the other fakes'.
-var ErrInvalidOption = fake.ErrInvalidOption
-
 // Option configures a Server. Every fake (pdstest, nrlstest, shcrtest,
 // authtest) takes options of this shape, and the same WithClock and
 // WithTokenValidator where they apply.
@@ -88,7 +84,7 @@ func toBase(opts []Option) []fake.Option[config] {
 func WithCustodian(ods shcrkit.ODSCode) Option {
 	return func(c *config) error {
 		if !ods.Valid() {
-			return fmt.Errorf("%w: custodian must be an upper-case ODS code", ErrInvalidOption)
+			return fmt.Errorf("%w: custodian must be an upper-case ODS code", shcrkit.ErrInvalidOption)
 		}
 		c.custodian = ods
 		return nil
@@ -112,14 +108,14 @@ func WithIdentitySigning(method auth.Algorithm, key crypto.PublicKey) Option {
 		switch method {
 		case jws.None, "":
 			if key != nil {
-				return fmt.Errorf("%w: an unsigned identity token takes no key", ErrInvalidOption)
+				return fmt.Errorf("%w: an unsigned identity token takes no key", shcrkit.ErrInvalidOption)
 			}
 		case auth.RS256, auth.RS512, auth.ES256:
 			if key == nil {
-				return fmt.Errorf("%w: %s needs a public key", ErrInvalidOption, method)
+				return fmt.Errorf("%w: %s needs a public key", shcrkit.ErrInvalidOption, method)
 			}
 		default:
-			return fmt.Errorf("%w: unknown signing method %q", ErrInvalidOption, string(method))
+			return fmt.Errorf("%w: unknown signing method %q", shcrkit.ErrInvalidOption, string(method))
 		}
 		c.signing, c.key = method, key
 		return nil
@@ -131,7 +127,7 @@ func WithIdentitySigning(method auth.Algorithm, key crypto.PublicKey) Option {
 func withIdentityHeader(h string) Option {
 	return func(c *config) error {
 		if h == "" || strings.ContainsAny(h, " :\r\n") {
-			return fmt.Errorf("%w: identity header %q", ErrInvalidOption, h)
+			return fmt.Errorf("%w: identity header %q", shcrkit.ErrInvalidOption, h)
 		}
 		c.header = h
 		return nil
@@ -148,7 +144,7 @@ func withName(name string) Option {
 func WithASID(asid string) Option {
 	return func(c *config) error {
 		if len(asid) != 12 || strings.Trim(asid, "0123456789") != "" {
-			return fmt.Errorf("%w: ASID must be 12 digits", ErrInvalidOption)
+			return fmt.Errorf("%w: ASID must be 12 digits", shcrkit.ErrInvalidOption)
 		}
 		c.asid = asid
 		return nil
@@ -173,7 +169,7 @@ func WithDocuments(docs ...Document) Option {
 	return func(c *config) error {
 		for _, d := range docs {
 			if d.PointerID == "" || d.ContentType == "" {
-				return fmt.Errorf("%w: a document needs a pointer ID and a content type", ErrInvalidOption)
+				return fmt.Errorf("%w: a document needs a pointer ID and a content type", shcrkit.ErrInvalidOption)
 			}
 		}
 		c.documents = append(c.documents, docs...)
@@ -185,7 +181,7 @@ func WithDocuments(docs ...Document) Option {
 func WithPageSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return fmt.Errorf("%w: page size %d", ErrInvalidOption, n)
+			return fmt.Errorf("%w: page size %d", shcrkit.ErrInvalidOption, n)
 		}
 		c.pageSize = n
 		return nil
@@ -205,7 +201,7 @@ func WithTLS() Option {
 func WithTrustedProxy(cert *x509.Certificate) Option {
 	return func(c *config) error {
 		if cert == nil {
-			return fmt.Errorf("%w: nil proxy certificate", ErrInvalidOption)
+			return fmt.Errorf("%w: nil proxy certificate", shcrkit.ErrInvalidOption)
 		}
 		c.tls = true
 		c.proxyCerts = append(c.proxyCerts, cert)
@@ -236,7 +232,8 @@ func WithClock(now func() time.Time) Option { return Option(fake.WithClock[confi
 // endpoint in a shcr.Directory and the audience of identity tokens. The
 // embedded base gives it what every fake has: Start, Close, Handler (its
 // service root is then /fhir), HTTPClient (which trusts its
-// certificate), Certificate (nil without TLS), Requests, InjectFault
+// certificate), Certificate (nil without TLS), Requests, ResetRequests
+// (which forgets the identities received too), InjectFault
 // (paths from the service root, e.g. "/records/"), ClearFaults,
 // SetLatency and Connections.
 type Server struct {
@@ -300,7 +297,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 	for _, d := range s.cfg.documents {
 		s.documents[d.PointerID] = d
 	}
-	spec := fake.Spec{Path: rootPath, FaultPrefix: rootPath, Handler: http.HandlerFunc(s.serve)}
+	spec := fake.Spec{Path: rootPath, FaultPrefix: rootPath, Handler: http.HandlerFunc(s.serve), OnReset: s.forgetIdentities}
 	if s.cfg.tls {
 		spec.TLS = &tls.Config{}
 	}
@@ -345,7 +342,7 @@ func (s *Server) asid() string { return s.cfg.asid }
 // addDocument adds or replaces a document.
 func (s *Server) addDocument(d Document) error {
 	if d.PointerID == "" || d.ContentType == "" {
-		return fmt.Errorf("%w: a document needs a pointer ID and a content type", ErrInvalidOption)
+		return fmt.Errorf("%w: a document needs a pointer ID and a content type", shcrkit.ErrInvalidOption)
 	}
 	s.mu.Lock()
 	s.documents[d.PointerID] = d
@@ -365,9 +362,8 @@ func (s *Server) Document(pointerID string) (Document, bool) {
 // documentURL returns the URL a pointer to the document should carry.
 func (s *Server) documentURL(pointerID string) string { return s.URL + "/records/" + pointerID }
 
-// ResetRequests forgets the requests and identities received so far.
-func (s *Server) ResetRequests() {
-	s.Server.ResetRequests()
+// forgetIdentities forgets the identity tokens received so far.
+func (s *Server) forgetIdentities() {
 	s.mu.Lock()
 	s.identities = nil
 	s.mu.Unlock()
@@ -529,14 +525,14 @@ func (s *Server) TrustIdentityKey(key crypto.PublicKey) error {
 	switch k := key.(type) {
 	case *rsa.PublicKey:
 		if k == nil || (s.cfg.signing != auth.RS256 && s.cfg.signing != auth.RS512) {
-			return fmt.Errorf("%w: an RSA key fits RS256 and RS512, and this fake takes %s identity tokens", ErrInvalidOption, s.signingName())
+			return fmt.Errorf("%w: an RSA key fits RS256 and RS512, and this fake takes %s identity tokens", shcrkit.ErrInvalidOption, s.signingName())
 		}
 	case *ecdsa.PublicKey:
 		if k == nil || s.cfg.signing != auth.ES256 || k.Curve != elliptic.P256() {
-			return fmt.Errorf("%w: a P-256 key fits ES256, and this fake takes %s identity tokens", ErrInvalidOption, s.signingName())
+			return fmt.Errorf("%w: a P-256 key fits ES256, and this fake takes %s identity tokens", shcrkit.ErrInvalidOption, s.signingName())
 		}
 	default:
-		return fmt.Errorf("%w: identity keys are RSA or ECDSA public keys", ErrInvalidOption)
+		return fmt.Errorf("%w: identity keys are RSA or ECDSA public keys", shcrkit.ErrInvalidOption)
 	}
 	s.mu.Lock()
 	s.extraKeys = append(s.extraKeys, key)

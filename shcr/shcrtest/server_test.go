@@ -312,8 +312,8 @@ func TestNewServerOptions(t *testing.T) {
 		shcrtest.WithTrustedProxy(nil), shcrtest.WithClock(nil), shcrtest.WithDocuments(shcrtest.Document{}), nil,
 	} {
 		_, err := shcrtest.NewUnstartedServer(shcrtest.WithCustodian("RNR"), opt)
-		require.ErrorIs(t, err, shcrtest.ErrInvalidOption)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 	}
 	_, err := shcrtest.NewUnstartedServer(shcrtest.WithCustodian("rnr"))
-	require.ErrorIs(t, err, shcrtest.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 }

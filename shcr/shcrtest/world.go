@@ -312,7 +312,7 @@ func (w *World) Client(sink audit.Sink, edit ...func(*shcr.Config)) (*shcr.Clien
 func (w *World) AddPointer(spec nrls.PointerSpec, record ...Document) (nrls.Pointer, error) {
 	region := w.Region(spec.Custodian)
 	if region == nil {
-		return nrls.Pointer{}, fmt.Errorf("%w: no region holds custodian %s", ErrInvalidOption, spec.Custodian)
+		return nrls.Pointer{}, fmt.Errorf("%w: no region holds custodian %s", shcrkit.ErrInvalidOption, spec.Custodian)
 	}
 	if spec.LocalID == "" {
 		spec.LocalID = fmt.Sprintf("w%06d", w.localID.Add(1))

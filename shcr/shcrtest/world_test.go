@@ -96,5 +96,5 @@ func TestWorldAddPointerAndLatency(t *testing.T) {
 	ptrs := w.NRL.Pointers(pdstest.PatientMinimal)
 	assert.Len(t, ptrs, 2)
 	_, err = w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: "ZZZ", Type: nrls.TypeContingencyPlan})
-	require.ErrorIs(t, err, shcrtest.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 }
