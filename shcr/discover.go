@@ -180,6 +180,20 @@ func fanOut(n, limit int, fn func(i int)) {
 func (j *journey) discovery(f *found) *Discovery {
 	d := &Discovery{Patient: j.patient, Boundary: j.boundary, Problems: f.problems,
 		ValidUntil: validUntil(j.boundary, j.c.now()), CorrelationID: j.corr}
+	allowed, refused := 0, 0
+	for i := range f.outcomes {
+		if o := &f.outcomes[i]; o.recorded && o.Decision.Allowed {
+			allowed++
+		} else if o.recorded {
+			refused++
+		}
+	}
+	if allowed > 0 {
+		d.Pointers = make([]Candidate, 0, allowed)
+	}
+	if refused > 0 {
+		d.Refused = make([]Candidate, 0, refused)
+	}
 	for i := range f.outcomes {
 		o := &f.outcomes[i]
 		switch {

@@ -113,7 +113,7 @@ func (r *Remote) requestToken(ep *endpoint, p fetchParams) (string, error) {
 // buffer reads the whole of an attachment's body into memory, at most
 // limit bytes, and closes the stream.
 func (c *Content) buffer(limit int64) error {
-	b, err := io.ReadAll(io.LimitReader(c.Body, limit+1))
+	b, err := readAll(io.LimitReader(c.Body, limit+1), min(c.Size, limit))
 	cerr := c.Body.Close()
 	if err == nil && int64(len(b)) > limit {
 		err = fmt.Errorf("%w: the document is larger than %d bytes", shcrkit.ErrResponseTooLarge, limit)
@@ -127,4 +127,26 @@ func (c *Content) buffer(limit int64) error {
 	c.Body = io.NopCloser(bytes.NewReader(b))
 	c.Size = int64(len(b))
 	return nil
+}
+
+// readAll is io.ReadAll starting with room for size bytes, when size is
+// known (not negative), and one more to meet the end.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, 512)
+	if size >= 0 {
+		b = make([]byte, 0, size+1)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }

@@ -136,6 +136,9 @@ func (j *journey) settle(ctx context.Context, f *found) {
 // whose decision was not recorded is a failure only.
 func (j *journey) result(f *found) *Result {
 	res := &Result{Discovery: *j.discovery(f)}
+	if n := len(res.Pointers); n > 0 {
+		res.Records = make([]*Record, 0, n)
+	}
 	for i := range f.outcomes {
 		o := &f.outcomes[i]
 		switch {

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -354,8 +355,8 @@ func (r *Remote) fetchDocument(ctx context.Context, rt *route, mt string, p fetc
 		return nil, err
 	}
 	size := int64(-1)
-	if cl := s.Header.Get("Content-Length"); cl != "" {
-		fmt.Sscan(cl, &size)
+	if n, err := strconv.ParseInt(strings.TrimSpace(s.Header.Get("Content-Length")), 10, 64); err == nil && n >= 0 {
+		size = n
 	}
 	return &Content{ContentType: got, Body: s.Body, Size: size, RequestID: s.RequestID, ViaSSP: rt.ssp != nil}, nil
 }

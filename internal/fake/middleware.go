@@ -78,11 +78,15 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 // record buffers the request body so it can be read again, and records the
 // request and, through done, its final status if there is a Recorder.
 func (m *Middleware) record(w http.ResponseWriter, r *http.Request) (sw *statusWriter, done func()) {
-	var body []byte
-	if r.Body != nil {
+	body := []byte{}
+	switch r.Body {
+	case nil, http.NoBody:
+		// Nothing to read, nor to buffer.
+		r.Body = http.NoBody
+	default:
 		body, _ = io.ReadAll(io.LimitReader(r.Body, 32<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	now := time.Now
 	if m.Now != nil {
 		now = m.Now
