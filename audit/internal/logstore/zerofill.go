@@ -84,14 +84,36 @@ func (l *Store) stopZeroer() {
 }
 
 // fill fills the next chunk after the zeroed mark with zeros, up to
-// limit, and makes it durable. It gives up filling the segment on an
-// error: the writes of data then extend the file as they would without
-// it, and meet any real problem themselves.
+// limit, and makes it durable. It holds zmu while it writes the zeros,
+// not while it syncs them: the mark moves only once they are durable, and
+// a write of data past the mark in the meantime (under zmu, after the
+// zeros) moves it first. It gives up filling the segment on an error: the
+// writes of data then extend the file as they would without it, and meet
+// any real problem themselves.
 func (s *segment) fill(limit int64) {
+	to, ok := s.fillZeros(limit)
+	if !ok {
+		return
+	}
+	err := syncData(s.f)
+	s.zmu.Lock()
+	defer s.zmu.Unlock()
+	if err != nil {
+		s.zstop = true
+		return
+	}
+	if to > s.zeroed.Load() {
+		s.zeroed.Store(to)
+	}
+}
+
+// fillZeros writes the zeros of fill under zmu and returns where they
+// end, or false when there is nothing to fill.
+func (s *segment) fillZeros(limit int64) (int64, bool) {
 	s.zmu.Lock()
 	defer s.zmu.Unlock()
 	if s.zstop {
-		return
+		return 0, false
 	}
 	from := s.zeroed.Load()
 	if size, err := fileSize(s.f); err != nil || size > from {
@@ -99,24 +121,20 @@ func (s *segment) fill(limit int64) {
 		// already, but zeros must not land on anything written.
 		if err != nil {
 			s.zstop = true
-			return
+			return 0, false
 		}
 		from = size
 	}
 	to := min(from+zeroChunk, limit)
 	to -= to % 4096 // end on a page
 	if to <= from {
-		return
+		return 0, false
 	}
 	if _, err := s.f.WriteAt(zeros[:to-from], from); err != nil {
 		s.zstop = true
-		return
+		return 0, false
 	}
-	if err := syncData(s.f); err != nil {
-		s.zstop = true
-		return
-	}
-	s.zeroed.Store(to)
+	return to, true
 }
 
 // trim stops filling s and cuts the zeros after its data, durably: the
