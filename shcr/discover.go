@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -296,7 +295,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 		e.Resource = "Patient/" + string(nhs)
 	} else {
 		q := *j.req.Demographics
-		query = auditQuery(q.Values())
+		query = auditfield.PDSQuery(q.Values())
 		var matches []pds.Match
 		matches, err = j.c.pds.Search(cctx, q)
 		switch {
@@ -348,22 +347,6 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 		e.Reason += "; patient is " + j.patient.Confidentiality.String()
 	}
 	return j.write(ctx, stepTrace, e)
-}
-
-// auditQuery renders a PDS search for the audit trail, with contact
-// details masked: the trail keeps identifiers, not more personal data
-// than it needs.
-func auditQuery(v url.Values) string {
-	c := url.Values{}
-	for k, vs := range v {
-		switch k {
-		case "phone", "email":
-			c[k] = []string{"***"}
-		default:
-			c[k] = vs
-		}
-	}
-	return c.Encode()
 }
 
 // search is step 3: the patient's pointers in the NRL.

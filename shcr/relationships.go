@@ -2,7 +2,6 @@ package shcr
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -178,36 +177,9 @@ func (j *journey) verify(ctx context.Context) {
 		Requester: j.req.Requester, NHSNumber: j.patient.NHSNumber, Patient: j.patient.Record,
 		Relationship: j.req.Relationship, Purpose: j.req.Purpose, Time: j.c.now(),
 	}
-	vctx, cancel := context.WithTimeout(ctx, j.c.relTimeout)
-	defer cancel()
-	type answer struct {
-		v   rbac.Verification
-		err error
-	}
-	done := make(chan answer, 1)
-	go func() {
-		out, err := v.VerifyRelationship(vctx, claim)
-		done <- answer{out, err}
-	}()
-	var a answer
-	select {
-	case a = <-done:
-	case <-vctx.Done():
-		a.err = vctx.Err()
-	}
-	if a.err == nil && a.v.Status == rbac.VerificationFailed {
-		a.err = errors.New("the verifier reported a failure")
-	}
-	if a.err != nil {
-		reason := shcrkit.Redact(a.err.Error())
-		if errors.Is(a.err, context.DeadlineExceeded) {
-			reason = "no answer within " + j.c.relTimeout.String()
-		}
-		a.v = rbac.Verification{Status: rbac.VerificationFailed, Verifier: a.v.Verifier, Reason: clip(reason, 300)}
-	}
-	a.v.Evidence = clip(shcrkit.Redact(a.v.Evidence), 300)
-	a.v.Reason = clip(shcrkit.Redact(a.v.Reason), 500)
-	j.verification = a.v
+	j.verification = lrverify.Judge(ctx, j.c.relTimeout, func(ctx context.Context) (rbac.Verification, error) {
+		return v.VerifyRelationship(ctx, claim)
+	})
 }
 
 // decideBoundary verifies the claimed relationship and makes the boundary

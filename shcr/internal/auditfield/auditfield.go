@@ -99,3 +99,19 @@ func LastWord(s string) string {
 	}
 	return f[len(f)-1]
 }
+
+// PDSQuery renders a PDS search for the audit trail, with contact details
+// masked: the trail keeps identifiers, not more personal data than it
+// needs.
+func PDSQuery(v url.Values) string {
+	c := url.Values{}
+	for k, vs := range v {
+		switch k {
+		case "phone", "email":
+			c[k] = []string{"***"}
+		default:
+			c[k] = vs
+		}
+	}
+	return c.Encode()
+}

@@ -109,3 +109,8 @@ func TestClip(t *testing.T) {
 	assert.Equal(t, "abc...", auditfield.Clip("abc def", 4))
 	assert.Equal(t, "é...", auditfield.Clip("éé", 3), "never cuts a character in two")
 }
+
+func TestPDSQueryMasksContactDetails(t *testing.T) {
+	q := url.Values{"family": {"Hartley"}, "phone": {"01632960000"}, "email": {"a@example.org"}}
+	assert.Equal(t, "email=%2A%2A%2A&family=Hartley&phone=%2A%2A%2A", auditfield.PDSQuery(q))
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
+	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 	"github.com/shcrkit/shcrkit/shcr/internal/fhirevidence"
 )
 
@@ -231,4 +232,42 @@ func withArticle(word string) string {
 		return "an " + word
 	}
 	return "a " + word
+}
+
+// Judge asks a verifier through ask, bounded by timeout, and returns its
+// verdict fit for the decisions and audit events of a journey. A verifier
+// that errs, reports a failure, or does not answer in time (even one that
+// ignores its context) gives a failed verification saying why; reasons
+// and evidence are redacted and clipped.
+func Judge(ctx context.Context, timeout time.Duration, ask func(ctx context.Context) (rbac.Verification, error)) rbac.Verification {
+	vctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type answer struct {
+		v   rbac.Verification
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		out, err := ask(vctx)
+		done <- answer{out, err}
+	}()
+	var a answer
+	select {
+	case a = <-done:
+	case <-vctx.Done():
+		a.err = vctx.Err()
+	}
+	if a.err == nil && a.v.Status == rbac.VerificationFailed {
+		a.err = errors.New("the verifier reported a failure")
+	}
+	if a.err != nil {
+		reason := shcrkit.Redact(a.err.Error())
+		if errors.Is(a.err, context.DeadlineExceeded) {
+			reason = "no answer within " + timeout.String()
+		}
+		a.v = rbac.Verification{Status: rbac.VerificationFailed, Verifier: a.v.Verifier, Reason: auditfield.Clip(reason, 300)}
+	}
+	a.v.Evidence = auditfield.Clip(shcrkit.Redact(a.v.Evidence), 300)
+	a.v.Reason = auditfield.Clip(shcrkit.Redact(a.v.Reason), 500)
+	return a.v
 }
