@@ -219,7 +219,7 @@ func WithCheckpointFunc(f func(audit.Checkpoint)) Option {
 }
 
 // WithoutMigrate makes Open only check the schema: it fails with
-// ErrSchema unless the schema exists at SchemaVersion, and creates or
+// ErrSchema unless the schema exists at this package's version, and creates or
 // changes nothing. For tools that read an existing trail, and for an
 // application whose schema is managed by Migrate at deployment.
 func WithoutMigrate() Option {

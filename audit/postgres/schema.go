@@ -65,9 +65,9 @@ var migrations = []string{
 		FOR EACH ROW EXECUTE FUNCTION $s.refuse_change();`,
 }
 
-// SchemaVersion is the version of the schema this package creates and
-// reads.
-var SchemaVersion = len(migrations)
+// packageVersion is the version of the schema this package creates and
+// reads: the number of its migrations.
+var packageVersion = len(migrations)
 
 // grants gives the application role what it needs and nothing more.
 const grants = `REVOKE ALL ON ALL TABLES IN SCHEMA $s FROM PUBLIC;
@@ -92,7 +92,7 @@ func (c *config) expand(sql string) string {
 	return strings.NewReplacer("$s.", c.schema+".", "$s ", c.schema+" ", "$s;", c.schema+";", "$ts", ts, "$role", c.appRole).Replace(sql)
 }
 
-// migrate brings the schema to SchemaVersion, and grants the application
+// migrate brings the schema to packageVersion, and grants the application
 // role its rights when one is configured. The work is one transaction
 // under an advisory lock, so two instances starting at once do it once,
 // and a failure leaves the schema as it was.
@@ -101,18 +101,18 @@ func migrate(ctx context.Context, conn *pgx.Conn, c *config) error {
 	if err != nil {
 		return err
 	}
-	if v > SchemaVersion {
-		return fmt.Errorf("%w: %s is at version %d, newer than this package's %d", ErrSchema, c.schema, v, SchemaVersion)
+	if v > packageVersion {
+		return fmt.Errorf("%w: %s is at version %d, newer than this package's %d", ErrSchema, c.schema, v, packageVersion)
 	}
-	if v == SchemaVersion && c.appRole == "" {
+	if v == packageVersion && c.appRole == "" {
 		return nil
 	}
 	if c.noMigrate {
 		if v == 0 {
 			return fmt.Errorf("%w: there is no audit store in schema %s", ErrSchema, c.schema)
 		}
-		if v < SchemaVersion {
-			return fmt.Errorf("%w: %s is at version %d, this package needs %d", ErrSchema, c.schema, v, SchemaVersion)
+		if v < packageVersion {
+			return fmt.Errorf("%w: %s is at version %d, this package needs %d", ErrSchema, c.schema, v, packageVersion)
 		}
 		return nil
 	}
@@ -134,10 +134,10 @@ func migrate(ctx context.Context, conn *pgx.Conn, c *config) error {
 	if err := tx.QueryRow(ctx, c.expand("SELECT coalesce(max(version), 0) FROM $s.schema_version")).Scan(&v); err != nil {
 		return classify("reading the schema version", err)
 	}
-	if v > SchemaVersion {
-		return fmt.Errorf("%w: %s is at version %d, newer than this package's %d", ErrSchema, c.schema, v, SchemaVersion)
+	if v > packageVersion {
+		return fmt.Errorf("%w: %s is at version %d, newer than this package's %d", ErrSchema, c.schema, v, packageVersion)
 	}
-	for ; v < SchemaVersion; v++ {
+	for ; v < packageVersion; v++ {
 		if _, err := tx.Exec(ctx, c.expand(migrations[v])); err != nil {
 			return schemaError(fmt.Sprintf("migrating to version %d", v+1), err)
 		}

@@ -93,7 +93,7 @@ func newStatements(c *config) statements {
 
 // Open connects to the database at dsn (a PostgreSQL URL or key=value
 // string, as pgx reads it), creates or migrates the store's schema when
-// it is not at SchemaVersion (see Migrate), and starts the writer.
+// it is not at this package's version (see Migrate), and starts the writer.
 //
 // Every connection runs with synchronous_commit on, whatever the
 // server's default, so that a Write that returned nil survives a crash of
@@ -143,7 +143,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 }
 
 // Migrate creates the store's schema in the database at dsn, or brings
-// it to SchemaVersion, and with WithAppRole grants the application role
+// it to this package's version, and with WithAppRole grants the application role
 // its rights (insert and read, never update or delete). It is for the
 // schema's owner, at deployment; Open does the same when the schema is
 // behind, and otherwise only checks its version, so an application that
