@@ -2,11 +2,11 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/bits"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shcrkit/shcrkit/audit/internal/tlogfrontier"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -32,33 +32,14 @@ func hashLocation(x int64) (seq int64, pos int) {
 // frontier is the right edge of a tree of size leaves.
 type frontier struct {
 	size  int64
-	nodes []frontierNode
-}
-
-type frontierNode struct {
-	index int64
-	hash  tlog.Hash
-}
-
-// frontierIndexes lists the stored-hash indexes of the roots of the
-// complete subtrees of a tree of the given size, left to right.
-func frontierIndexes(size int64) []int64 {
-	var idx []int64
-	var start int64
-	for level := 62; level >= 0; level-- {
-		if size&(1<<level) != 0 {
-			idx = append(idx, tlog.StoredHashIndex(level, start>>level))
-			start += 1 << level
-		}
-	}
-	return idx
+	nodes tlogfrontier.Nodes
 }
 
 // add appends leaf f.size with the given leaf hash and returns the stored
 // hashes it creates (appended to dst, as the hashes column holds them).
 func (f *frontier) add(leaf tlog.Hash, dst []byte) ([]byte, error) {
 	n := f.size
-	hs, err := tlog.StoredHashesForRecordHash(n, leaf, f)
+	hs, err := tlog.StoredHashesForRecordHash(n, leaf, &f.nodes)
 	if err != nil {
 		return nil, err
 	}
@@ -66,53 +47,33 @@ func (f *frontier) add(leaf tlog.Hash, dst []byte) ([]byte, error) {
 		dst = append(dst, h[:]...)
 	}
 	t := bits.TrailingZeros64(^uint64(n)) // subtrees leaf n completes
-	f.nodes = append(f.nodes[:len(f.nodes)-t], frontierNode{index: tlog.StoredHashIndex(t, n>>t), hash: hs[len(hs)-1]})
+	f.nodes = append(f.nodes[:len(f.nodes)-t], tlogfrontier.Node{Index: tlog.StoredHashIndex(t, n>>t), Hash: hs[len(hs)-1]})
 	f.size++
 	return dst, nil
 }
 
-// ReadHashes implements tlog.HashReader from the frontier: every index
-// asked for must be one of its roots, which is all that adding a leaf and
-// computing the root hash read.
-func (f *frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		found := false
-		for _, n := range f.nodes {
-			if n.index == x {
-				out[i], found = n.hash, true
-				break
-			}
-		}
-		if !found {
-			return nil, errors.New("postgres: internal error: hash not on the frontier")
-		}
-	}
-	return out, nil
-}
-
 // root returns the tree's root hash.
-func (f *frontier) root() (tlog.Hash, error) { return tlog.TreeHash(f.size, f) }
+func (f *frontier) root() (tlog.Hash, error) { return tlog.TreeHash(f.size, &f.nodes) }
 
 // encode gives the frontier column's value.
 func (f *frontier) encode() []byte {
 	b := make([]byte, 0, len(f.nodes)*tlog.HashSize)
 	for _, n := range f.nodes {
-		b = append(b, n.hash[:]...)
+		b = append(b, n.Hash[:]...)
 	}
 	return b
 }
 
 // decodeFrontier reads a frontier column for a tree of the given size.
 func decodeFrontier(size int64, b []byte) (frontier, bool) {
-	idx := frontierIndexes(size)
+	idx := tlogfrontier.Indexes(size)
 	if len(b) != len(idx)*tlog.HashSize {
 		return frontier{}, false
 	}
-	f := frontier{size: size, nodes: make([]frontierNode, len(idx))}
+	f := frontier{size: size, nodes: make(tlogfrontier.Nodes, len(idx))}
 	for i, x := range idx {
-		f.nodes[i].index = x
-		copy(f.nodes[i].hash[:], b[i*tlog.HashSize:])
+		f.nodes[i].Index = x
+		copy(f.nodes[i].Hash[:], b[i*tlog.HashSize:])
 	}
 	return f, true
 }
@@ -167,18 +128,9 @@ func (r dbHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // loadFrontier reads the frontier of a tree of the given size from the
 // stored hashes.
 func loadFrontier(size int64, r tlog.HashReader) (frontier, error) {
-	idx := frontierIndexes(size)
-	f := frontier{size: size}
-	if len(idx) == 0 {
-		return f, nil
-	}
-	hs, err := r.ReadHashes(idx)
+	nodes, err := tlogfrontier.Load(size, r)
 	if err != nil {
 		return frontier{}, err
 	}
-	f.nodes = make([]frontierNode, len(idx))
-	for i := range idx {
-		f.nodes[i] = frontierNode{index: idx[i], hash: hs[i]}
-	}
-	return f, nil
+	return frontier{size: size, nodes: nodes}, nil
 }

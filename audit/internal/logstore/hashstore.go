@@ -1,12 +1,12 @@
 package logstore
 
 import (
-	"errors"
 	"fmt"
 	"math/bits"
 	"os"
 	"sync/atomic"
 
+	"github.com/shcrkit/shcrkit/audit/internal/tlogfrontier"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -26,16 +26,11 @@ import (
 type hashStore struct {
 	f        *os.File
 	count    atomic.Int64 // interior hashes written to the file
-	frontier []frontierNode
+	frontier tlogfrontier.Nodes
 	pending  []byte
 	npending int64
 	// leaf returns the leaf hash of leaf n from its record.
 	leaf func(n int64) (tlog.Hash, error)
-}
-
-type frontierNode struct {
-	index int64 // tlog stored-hash index
-	hash  tlog.Hash
 }
 
 // interiorIndex is the position in the hashes file of the stored hash of
@@ -79,12 +74,12 @@ func (h *hashStore) addLeaf(n int64, leaf tlog.Hash) {
 	t := bits.TrailingZeros64(^uint64(n))
 	x := leaf
 	for i := range t {
-		x = tlog.NodeHash(h.frontier[len(h.frontier)-1-i].hash, x)
+		x = tlog.NodeHash(h.frontier[len(h.frontier)-1-i].Hash, x)
 		h.pending = append(h.pending, x[:]...)
 	}
 	h.npending += int64(t)
 	h.frontier = h.frontier[:len(h.frontier)-t]
-	h.frontier = append(h.frontier, frontierNode{index: tlog.StoredHashIndex(t, n>>t), hash: x})
+	h.frontier = append(h.frontier, tlogfrontier.Node{Index: tlog.StoredHashIndex(t, n>>t), Hash: x})
 }
 
 // flush appends the queued hashes to the file.
@@ -123,7 +118,7 @@ func (h *hashStore) writeTaken(b []byte, n int64) error {
 // treeHash returns the root hash of the tree of the given size, which
 // must be the size the frontier describes.
 func (h *hashStore) treeHash(size int64) (tlog.Hash, error) {
-	return tlog.TreeHash(size, frontierReader{h})
+	return tlog.TreeHash(size, &h.frontier)
 }
 
 // ReadHashes implements tlog.HashReader, for proofs and root hashes:
@@ -153,57 +148,4 @@ func (h *hashStore) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		}
 	}
 	return out, nil
-}
-
-// frontierReader serves tlog from the frontier alone.
-type frontierReader struct{ h *hashStore }
-
-// ReadHashes implements tlog.HashReader; every index asked for must be a
-// root on the frontier.
-func (r frontierReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		found := false
-		for _, n := range r.h.frontier {
-			if n.index == x {
-				out[i], found = n.hash, true
-				break
-			}
-		}
-		if !found {
-			return nil, errors.New("audit: internal error: hash not on the frontier")
-		}
-	}
-	return out, nil
-}
-
-// frontierIndexes lists the stored-hash indexes of the roots of the
-// complete subtrees of a tree of the given size, left to right.
-func frontierIndexes(size int64) []int64 {
-	var idx []int64
-	var start int64
-	for level := 62; level >= 0; level-- {
-		if size&(1<<level) != 0 {
-			idx = append(idx, tlog.StoredHashIndex(level, start>>level))
-			start += 1 << level
-		}
-	}
-	return idx
-}
-
-// loadFrontier reads the frontier of a tree of the given size.
-func loadFrontier(size int64, r tlog.HashReader) ([]frontierNode, error) {
-	idx := frontierIndexes(size)
-	if len(idx) == 0 {
-		return nil, nil
-	}
-	hs, err := r.ReadHashes(idx)
-	if err != nil {
-		return nil, err
-	}
-	nodes := make([]frontierNode, len(idx))
-	for i := range idx {
-		nodes[i] = frontierNode{index: idx[i], hash: hs[i]}
-	}
-	return nodes, nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/shcrkit/shcrkit/audit/internal/tlogfrontier"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -301,7 +302,7 @@ func (l *Store) checkAcknowledged(size uint64) error {
 // checks that it gives the checkpoint's root hash.
 func (l *Store) checkStoredHashes(ckpt Checkpoint) error {
 	n := ckpt.Size
-	frontier, err := loadFrontier(int64(n), l.hashes)
+	frontier, err := tlogfrontier.Load(int64(n), l.hashes)
 	if err != nil {
 		return err
 	}
