@@ -78,9 +78,9 @@ func TestRequestHeaders(t *testing.T) {
 		nrls.WithUserAgent("EPR/2.1"))
 
 	reqID := uuid.NewString()
-	_, err := c.Search(shcrkit.WithRequestID(shcrkit.WithCorrelationID(ctx, "corr-7"), reqID), pdstest.PatientNormal)
+	_, err := c.Search(shcrkit.WithRequestID(shcrkit.WithCorrelationID(ctx, "corr-7"), reqID), pdstest.Patients.Normal)
 	require.NoError(t, err)
-	_, err = c.Count(ctx, pdstest.PatientNormal)
+	_, err = c.Count(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 
 	reqs := srv.Requests()
@@ -102,7 +102,7 @@ func TestRequestHeaders(t *testing.T) {
 
 func TestNoTokenSourceSendsNoAuthorization(t *testing.T) {
 	srv := newFake(t)
-	_, err := consumer(t, srv).Search(ctx, pdstest.PatientNormal)
+	_, err := consumer(t, srv).Search(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Empty(t, srv.Requests()[0].Header.Get("Authorization"))
 }
@@ -110,7 +110,7 @@ func TestNoTokenSourceSendsNoAuthorization(t *testing.T) {
 func TestRefusedTokenIsUnauthorized(t *testing.T) {
 	srv := newFake(t, nrlstest.WithTokenValidator(func(string) error { return errors.New("expired") }))
 	c := consumer(t, srv, nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "old"})))
-	_, err := c.Search(ctx, pdstest.PatientNormal)
+	_, err := c.Search(ctx, pdstest.Patients.Normal)
 	assert.ErrorIs(t, err, shcrkit.ErrUnauthorized)
 	var ae *shcrkit.APIError
 	require.ErrorAs(t, err, &ae)
@@ -121,13 +121,13 @@ func TestRefusedTokenIsUnauthorized(t *testing.T) {
 func TestGet(t *testing.T) {
 	srv := newFake(t)
 	c := consumer(t, srv)
-	want := srv.Pointers(pdstest.PatientNormal)[0]
+	want := srv.Pointers(pdstest.Patients.Normal)[0]
 
 	p, err := c.Get(ctx, want.ID)
 	require.NoError(t, err)
 	assert.Equal(t, want.ID, p.ID)
 	assert.Equal(t, want.URL, p.URL)
-	assert.Equal(t, pdstest.PatientNormal, p.NHSNumber)
+	assert.Equal(t, pdstest.Patients.Normal, p.NHSNumber)
 	assert.Equal(t, nrls.ConsumerPath+"/DocumentReference/"+want.ID, srv.Requests()[0].Path)
 	assert.Equal(t, http.MethodGet, srv.Requests()[0].Method)
 
@@ -148,7 +148,7 @@ func TestGetForbiddenType(t *testing.T) {
 	srv := newFake(t, nrlstest.WithConsumerTypes(nrlstest.ConsumerODS, nrls.TypeMentalHealthCrisisPlan))
 	c := consumer(t, srv)
 	var eolcp string
-	for _, p := range srv.Pointers(pdstest.PatientNormal) {
+	for _, p := range srv.Pointers(pdstest.Patients.Normal) {
 		if p.Type.Code == nrls.TypeEndOfLifeCarePlan {
 			eolcp = p.ID
 		}

@@ -17,7 +17,7 @@ func ExampleClient_Search() {
 	defer srv.Close()
 	c := srv.Client() // or nrls.NewClient("https://api.service.nhs.uk"+nrls.ConsumerPath, nrls.WithEndUserOrganisation(...), ...)
 
-	res, err := c.SearchAll(context.Background(), pdstest.PatientNormal,
+	res, err := c.SearchAll(context.Background(), pdstest.Patients.Normal,
 		nrls.WithCategories(nrls.CategoryCarePlan.Code))
 	if err != nil {
 		log.Fatal(err)
@@ -47,7 +47,7 @@ func ExampleClient_Create() {
 	}
 
 	p, err := nrls.NewPointer(nrls.PointerSpec{
-		NHSNumber:       pdstest.PatientMinimal,
+		NHSNumber:       pdstest.Patients.Minimal,
 		Custodian:       nrlstest.CustodianWest,
 		Type:            nrls.TypeRespectForm,
 		URL:             "ssp://mercia-hills.shcr.example/fhir/records/respect-42",
@@ -64,7 +64,7 @@ func ExampleClient_Create() {
 	fmt.Println("ID given by the service starts with the custodian:", strings.HasPrefix(id, "RMH-"))
 
 	consumer := srv.Client()
-	found, err := consumer.Search(context.Background(), pdstest.PatientMinimal)
+	found, err := consumer.Search(context.Background(), pdstest.Patients.Minimal)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func ExampleClient_Create() {
 // Secure Proxy.
 func ExamplePointer_SSPURL() {
 	p, err := nrls.NewPointer(nrls.PointerSpec{
-		NHSNumber: pdstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeMentalHealthCrisisPlan,
+		NHSNumber: pdstest.Patients.Normal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeMentalHealthCrisisPlan,
 		URL: "ssp://north-riding.shcr.example/fhir/records/RNR-000001", ProviderASID: "900000000101",
 		PracticeSetting: nrls.Concept{Code: "788002001", Display: "Adult mental health service"},
 	})
@@ -105,7 +105,7 @@ func ExamplePointer_SSPURL() {
 // Check a pointer against the service's rules before publishing it.
 func ExampleValidate() {
 	p, err := nrls.NewPointer(nrls.PointerSpec{
-		NHSNumber: pdstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
+		NHSNumber: pdstest.Patients.Normal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
 		URL:             "ssp://north-riding.shcr.example/fhir/records/news2", // no ProviderASID
 		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"},
 	})

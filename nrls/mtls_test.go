@@ -51,13 +51,13 @@ func TestMutualTLS(t *testing.T) {
 
 	without, err := nrls.NewClient(base, nrls.WithHTTPClient(testcert.HTTPClient(nil, roots)), nrls.WithMaxAttempts(1), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
 	require.NoError(t, err)
-	_, err = without.Search(ctx, pdstest.PatientNormal)
+	_, err = without.Search(ctx, pdstest.Patients.Normal)
 	require.Error(t, err, "no client certificate, no answer")
 
 	var n atomic.Int64
 	with, err := nrls.NewClient(base, nrls.WithHTTPClient(mtlsCounting(&cert, roots, &n)), nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
 	require.NoError(t, err)
-	ptrs, err := with.Search(ctx, pdstest.PatientNormal)
+	ptrs, err := with.Search(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.NotEmpty(t, ptrs)
 	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")

@@ -189,7 +189,7 @@ func TestUpdate(t *testing.T) {
 		requireField(t, prod.Update(ctx, q), "context.practiceSetting")
 	})
 	t.Run("another custodian's pointer", func(t *testing.T) {
-		theirs := srv.Pointers(pdstest.PatientNormal)[2] // held by Wessex Vale
+		theirs := srv.Pointers(pdstest.Patients.Normal)[2] // held by Wessex Vale
 		require.Equal(t, otherODS, theirs.Custodian)
 		requireField(t, prod.Update(ctx, theirs), "custodian.identifier.value")
 	})

@@ -28,7 +28,7 @@ func ids(ps []nrls.Pointer) []string {
 func TestSearchPostsByDefault(t *testing.T) {
 	srv := newFake(t)
 	c := consumer(t, srv)
-	ps, err := c.Search(ctx, pdstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth),
+	ps, err := c.Search(ctx, pdstest.Patients.Normal, nrls.WithCustodian(nrlstest.CustodianNorth),
 		nrls.WithTypes(nrls.TypeMentalHealthCrisisPlan, "http://snomed.info/sct|1363501000000100"),
 		nrls.WithCategories("734163000", nrls.CategoryObservations.Code))
 	require.NoError(t, err)
@@ -51,7 +51,7 @@ func TestSearchPostsByDefault(t *testing.T) {
 
 func TestSearchViaGET(t *testing.T) {
 	srv := newFake(t)
-	ps, err := consumer(t, srv, nrls.WithSearchGET()).Search(ctx, pdstest.PatientNormal, nrls.WithTypes(nrls.TypeEmergencyHealthCarePlan))
+	ps, err := consumer(t, srv, nrls.WithSearchGET()).Search(ctx, pdstest.Patients.Normal, nrls.WithTypes(nrls.TypeEmergencyHealthCarePlan))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"RWV-000003"}, ids(ps))
 	req := srv.Requests()[0]
@@ -64,7 +64,7 @@ func TestSearchViaGET(t *testing.T) {
 
 func TestSearchAllReturnsEveryPointer(t *testing.T) {
 	srv := newFake(t)
-	res, err := consumer(t, srv).SearchAll(ctx, pdstest.PatientNormal)
+	res, err := consumer(t, srv).SearchAll(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Len(t, res.Pointers, 5)
 	assert.Equal(t, 5, res.Total)
@@ -72,7 +72,7 @@ func TestSearchAllReturnsEveryPointer(t *testing.T) {
 	assert.Equal(t, srv.Requests()[0].Header.Get("X-Request-ID"), res.RequestID)
 	custodians := map[shcrkit.ODSCode]bool{}
 	for _, p := range res.Pointers {
-		assert.Equal(t, pdstest.PatientNormal, p.NHSNumber)
+		assert.Equal(t, pdstest.Patients.Normal, p.NHSNumber)
 		custodians[p.Custodian] = true
 	}
 	assert.Len(t, custodians, 3, "pointers held in three regions")
@@ -81,7 +81,7 @@ func TestSearchAllReturnsEveryPointer(t *testing.T) {
 func TestSearchFindingNothing(t *testing.T) {
 	t.Run("empty bundle", func(t *testing.T) {
 		srv := newFake(t)
-		ps, err := consumer(t, srv).Search(ctx, pdstest.PatientMinimal)
+		ps, err := consumer(t, srv).Search(ctx, pdstest.Patients.Minimal)
 		require.NoError(t, err)
 		assert.Empty(t, ps)
 		assert.NotNil(t, ps)
@@ -89,11 +89,11 @@ func TestSearchFindingNothing(t *testing.T) {
 	t.Run("NO_RECORD_FOUND", func(t *testing.T) {
 		srv := newFake(t, nrlstest.WithEmptySearchNotFound())
 		c := consumer(t, srv)
-		res, err := c.SearchAll(ctx, pdstest.PatientMinimal)
+		res, err := c.SearchAll(ctx, pdstest.Patients.Minimal)
 		require.NoError(t, err)
 		assert.Empty(t, res.Pointers)
 		assert.NotEmpty(t, res.RequestID)
-		n, err := c.Count(ctx, pdstest.PatientMinimal)
+		n, err := c.Count(ctx, pdstest.Patients.Minimal)
 		require.NoError(t, err)
 		assert.Zero(t, n)
 	})
@@ -132,34 +132,34 @@ func TestSearchLeavesOutBadEntries(t *testing.T) {
 	outcome := `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception",
 		"details":{"coding":[{"system":"https://fhir.nhs.uk/ValueSet/Spine-ErrorOrWarningCode-1","code":"INTERNAL_SERVER_ERROR"}]},
 		"diagnostics":"Stored pointer for 9490000019 could not be parsed"}]}`
-	require.NoError(t, srv.InjectEntry(pdstest.PatientNormal, json.RawMessage(outcome)))
+	require.NoError(t, srv.InjectEntry(pdstest.Patients.Normal, json.RawMessage(outcome)))
 
 	other := roundTrip(t, mustPointer(t, sspSpec()))
 	other.Resource.Id = s("RNR-misfiled")
 	other.Resource.Subject.Identifier.Value = s(string(otherNHS))
 	b, err := json.Marshal(other.Resource)
 	require.NoError(t, err)
-	require.NoError(t, srv.InjectEntry(pdstest.PatientNormal, b))
+	require.NoError(t, srv.InjectEntry(pdstest.Patients.Normal, b))
 
 	noSubject := roundTrip(t, other)
 	noSubject.Resource.Id = s("RNR-nosubject")
 	noSubject.Resource.Subject = nil
 	b, err = json.Marshal(noSubject.Resource)
 	require.NoError(t, err)
-	require.NoError(t, srv.InjectEntry(pdstest.PatientNormal, b))
+	require.NoError(t, srv.InjectEntry(pdstest.Patients.Normal, b))
 
-	require.NoError(t, srv.InjectEntry(pdstest.PatientNormal, json.RawMessage(`{"resourceType":"Patient","id":"p1"}`)))
-	require.NoError(t, srv.InjectEntry(pdstest.PatientNormal,
+	require.NoError(t, srv.InjectEntry(pdstest.Patients.Normal, json.RawMessage(`{"resourceType":"Patient","id":"p1"}`)))
+	require.NoError(t, srv.InjectEntry(pdstest.Patients.Normal,
 		json.RawMessage(`{"resourceType":"DocumentReference","id":"RNR-bad","status":"lost","custodian":{"identifier":{"value":"RNR"}}}`)))
 
 	var logs bytes.Buffer
 	c := consumer(t, srv, nrls.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	res, err := c.SearchAll(ctx, pdstest.PatientNormal)
+	res, err := c.SearchAll(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err, "bad entries do not fail the search")
 	ps, problems := res.Pointers, res.Problems
 	assert.Len(t, ps, 5)
 	for _, p := range ps {
-		assert.Equal(t, pdstest.PatientNormal, p.NHSNumber)
+		assert.Equal(t, pdstest.Patients.Normal, p.NHSNumber)
 		assert.NotEqual(t, "RNR-misfiled", p.ID)
 	}
 	require.Len(t, problems, 5)
@@ -190,7 +190,7 @@ func TestSearchLeavesOutBadEntries(t *testing.T) {
 	assert.Contains(t, logs.String(), "search entry left out")
 	assert.NotContains(t, logs.String(), "9490000019")
 
-	res, err = c.SearchAll(ctx, pdstest.PatientNormal)
+	res, err = c.SearchAll(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Len(t, res.Problems, 5)
 	assert.Equal(t, 10, res.Total, "the service's total counts every entry")
@@ -251,7 +251,7 @@ func TestSearchRetriesTransientFailures(t *testing.T) {
 	srv := newFake(t)
 	srv.InjectFault(http.MethodPost, nrls.ConsumerPath+"/DocumentReference/_search", 2,
 		nrlstest.Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE"})
-	ps, err := consumer(t, srv).Search(ctx, pdstest.PatientNormal)
+	ps, err := consumer(t, srv).Search(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Len(t, ps, 5)
 	reqs := srv.Requests()
@@ -259,7 +259,7 @@ func TestSearchRetriesTransientFailures(t *testing.T) {
 	assert.Equal(t, reqs[0].Header.Get("X-Request-ID"), reqs[2].Header.Get("X-Request-ID"), "one request ID across retries")
 
 	srv.InjectFault("", "", 3, nrlstest.Fault{Status: http.StatusTooManyRequests, Code: "TOO_MANY_REQUESTS", RetryAfter: "0"})
-	_, err = consumer(t, srv).Search(ctx, pdstest.PatientNormal)
+	_, err = consumer(t, srv).Search(ctx, pdstest.Patients.Normal)
 	assert.ErrorIs(t, err, shcrkit.ErrRateLimited)
 }
 
@@ -286,11 +286,11 @@ func TestSearchMalformedAnswers(t *testing.T) {
 
 	srv := newFake(t)
 	srv.InjectFault("", "", 1, nrlstest.Fault{Truncate: 300})
-	_, err := consumer(t, srv, nrls.WithMaxAttempts(1)).Search(ctx, pdstest.PatientNormal)
+	_, err := consumer(t, srv, nrls.WithMaxAttempts(1)).Search(ctx, pdstest.Patients.Normal)
 	assert.ErrorIs(t, err, shcrkit.ErrMalformedResponse)
 
 	srv.InjectFault("", "", 1, nrlstest.Fault{Oversize: 8192})
-	_, err = consumer(t, srv, nrls.WithMaxResponseBytes(4096)).Search(ctx, pdstest.PatientNormal)
+	_, err = consumer(t, srv, nrls.WithMaxResponseBytes(4096)).Search(ctx, pdstest.Patients.Normal)
 	assert.ErrorIs(t, err, shcrkit.ErrResponseTooLarge)
 }
 
@@ -316,19 +316,19 @@ func TestSearchEntryWithoutResource(t *testing.T) {
 func TestCount(t *testing.T) {
 	srv := newFake(t)
 	c := consumer(t, srv)
-	n, err := c.Count(ctx, pdstest.PatientNormal)
+	n, err := c.Count(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
 	var body map[string]string
 	require.NoError(t, json.Unmarshal(srv.Requests()[0].Body, &body))
 	assert.Equal(t, "count", body["_summary"])
 
-	n, err = consumer(t, srv, nrls.WithSearchGET()).Count(ctx, pdstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth))
+	n, err = consumer(t, srv, nrls.WithSearchGET()).Count(ctx, pdstest.Patients.Normal, nrls.WithCustodian(nrlstest.CustodianNorth))
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
 	assert.Equal(t, "count", srv.Requests()[1].Query.Get("_summary"))
 
-	n, err = c.Count(ctx, pdstest.PatientMinimal)
+	n, err = c.Count(ctx, pdstest.Patients.Minimal)
 	require.NoError(t, err)
 	assert.Zero(t, n)
 
@@ -339,7 +339,7 @@ func TestCount(t *testing.T) {
 func TestMaxAttemptsOneDoesNotRetry(t *testing.T) {
 	srv := newFake(t)
 	srv.InjectFault("", "", 1, nrlstest.Fault{Status: http.StatusBadGateway, Code: "BAD_GATEWAY"})
-	_, err := consumer(t, srv, nrls.WithMaxAttempts(1)).Search(ctx, pdstest.PatientNormal)
+	_, err := consumer(t, srv, nrls.WithMaxAttempts(1)).Search(ctx, pdstest.Patients.Normal)
 	assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
 	assert.Len(t, srv.Requests(), 1)
 }

@@ -21,14 +21,14 @@ func TestClientWithoutOrganisationTakesTheSessions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, c.EndUserOrganisation())
 
-	_, err = c.Search(context.Background(), pdstest.PatientNormal)
+	_, err = c.Search(context.Background(), pdstest.Patients.Normal)
 	require.ErrorIs(t, err, shcrkit.ErrNoSession)
 	require.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
 	require.Empty(t, srv.Requests(), "refused before any request")
 
 	for _, org := range []shcrkit.ODSCode{"RX1", "Y90001"} {
 		ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{UserID: "555000000001", Organisation: org})
-		_, err := c.Search(ctx, pdstest.PatientNormal)
+		_, err := c.Search(ctx, pdstest.Patients.Normal)
 		require.NoError(t, err)
 		reqs := srv.Requests()
 		assert.Equal(t, string(org), reqs[len(reqs)-1].Header.Get("NHSD-End-User-Organisation-ODS"))
@@ -39,12 +39,12 @@ func TestFixedOrganisationRefusesAnotherSession(t *testing.T) {
 	srv := newFake(t)
 	c := consumer(t, srv) // fixed to nrlstest.ConsumerODS
 	ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: "RX1"})
-	_, err := c.Search(ctx, pdstest.PatientNormal)
+	_, err := c.Search(ctx, pdstest.Patients.Normal)
 	require.ErrorAs(t, err, new(*shcrkit.IdentityMismatchError))
 	assert.Empty(t, srv.Requests())
 	// The same organisation is fine.
 	ctx = shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: nrlstest.ConsumerODS})
-	_, err = c.Search(ctx, pdstest.PatientNormal)
+	_, err = c.Search(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 }
 
@@ -78,7 +78,7 @@ func TestFakeRefusesATokenOfAnotherOrganisation(t *testing.T) {
 	search := func(tok string, org shcrkit.ODSCode) error {
 		c, err := nrls.NewClient(srv.URL+nrls.ConsumerPath, nrls.WithHTTPClient(srv.HTTPClient()), nrls.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})))
 		require.NoError(t, err)
-		_, err = c.Search(shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: org}), pdstest.PatientNormal)
+		_, err = c.Search(shcrkit.WithSession(context.Background(), shcrkit.Session{Organisation: org}), pdstest.Patients.Normal)
 		return err
 	}
 	require.NoError(t, search("token-rx1", "RX1"))

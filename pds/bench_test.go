@@ -34,7 +34,7 @@ func BenchmarkGet(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	nhs := pdstest.PatientNormal
+	nhs := pdstest.Patients.Normal
 
 	plain := transport()
 	url := srv.URL + "/Patient/" + nhs.String()

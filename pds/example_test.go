@@ -16,7 +16,7 @@ func ExampleClient_Get() {
 	c := srv.Client()
 	ctx := context.Background()
 
-	p, err := c.Get(ctx, pdstest.PatientNormal)
+	p, err := c.Get(ctx, pdstest.Patients.Normal)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -25,15 +25,15 @@ func ExampleClient_Get() {
 	fmt.Println(name, p.BirthDate(), p.GPPractice(), p.Confidentiality(), p.Version())
 
 	// A superseded number returns the surviving record.
-	p, err = c.Get(ctx, pdstest.PatientSuperseded)
+	p, err = c.Get(ctx, pdstest.Patients.Superseded)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(p.NHSNumber() == pdstest.PatientSurviving, p.Superseded() == pdstest.PatientSuperseded)
+	fmt.Println(p.NHSNumber() == pdstest.Patients.Surviving, p.Superseded() == pdstest.Patients.Superseded)
 
 	// A restricted patient comes back without location data.
-	p, err = c.Get(ctx, pdstest.PatientRestricted)
+	p, err = c.Get(ctx, pdstest.Patients.Restricted)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -41,7 +41,7 @@ func ExampleClient_Get() {
 	_, hasAddress := p.HomeAddress()
 	fmt.Println(p.Confidentiality().Restricted(), hasAddress, p.GPPractice() == "")
 
-	_, err = c.Get(ctx, pdstest.PatientInvalidated)
+	_, err = c.Get(ctx, pdstest.Patients.Invalidated)
 	fmt.Println(errors.Is(err, shcrkit.ErrInvalidated), errors.Is(err, shcrkit.ErrNotFound))
 	// Output:
 	// Amelia Rose Hartley 1984-03-14 Y10001 unrestricted 1

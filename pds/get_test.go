@@ -215,8 +215,8 @@ func TestGetAgainstFake(t *testing.T) {
 		wantErr []error
 		notErr  []error
 	}{
-		{nhs: pdstest.PatientNormal, check: func(t *testing.T, p *pds.Patient) {
-			assert.Equal(t, pdstest.PatientNormal, p.NHSNumber())
+		{nhs: pdstest.Patients.Normal, check: func(t *testing.T, p *pds.Patient) {
+			assert.Equal(t, pdstest.Patients.Normal, p.NHSNumber())
 			assert.Equal(t, "1", p.Version())
 			assert.False(t, p.Confidentiality().Restricted())
 			a, ok := p.HomeAddress()
@@ -227,39 +227,39 @@ func TestGetAgainstFake(t *testing.T) {
 			assert.Len(t, p.Resource.Contact, 1)
 			assert.Len(t, p.Names(), 2, "usual and old names on a get")
 		}},
-		{nhs: pdstest.PatientRestricted, check: func(t *testing.T, p *pds.Patient) {
+		{nhs: pdstest.Patients.Restricted, check: func(t *testing.T, p *pds.Patient) {
 			assert.Equal(t, shcrkit.ConfidentialityRestricted, p.Confidentiality())
 			assert.Empty(t, p.Resource.Address)
 			assert.Empty(t, p.Resource.Telecom)
 			assert.Empty(t, p.Resource.Contact)
 			assert.Empty(t, p.Resource.GeneralPractitioner)
 		}},
-		{nhs: pdstest.PatientVeryRestricted, check: func(t *testing.T, p *pds.Patient) {
+		{nhs: pdstest.Patients.VeryRestricted, check: func(t *testing.T, p *pds.Patient) {
 			assert.Equal(t, shcrkit.ConfidentialityVeryRestricted, p.Confidentiality())
 			assert.Empty(t, p.Resource.Address)
 		}},
-		{nhs: pdstest.PatientDeceased, check: func(t *testing.T, p *pds.Patient) {
+		{nhs: pdstest.Patients.Deceased, check: func(t *testing.T, p *pds.Patient) {
 			date, dead := p.Deceased()
 			assert.True(t, dead)
 			assert.Equal(t, "2023-02-11", date)
 		}},
-		{nhs: pdstest.PatientSuperseded, check: func(t *testing.T, p *pds.Patient) {
-			assert.Equal(t, pdstest.PatientSurviving, p.NHSNumber())
-			assert.Equal(t, pdstest.PatientSuperseded, p.Superseded())
+		{nhs: pdstest.Patients.Superseded, check: func(t *testing.T, p *pds.Patient) {
+			assert.Equal(t, pdstest.Patients.Surviving, p.NHSNumber())
+			assert.Equal(t, pdstest.Patients.Superseded, p.Superseded())
 		}},
-		{nhs: pdstest.PatientSurviving, check: func(t *testing.T, p *pds.Patient) {
+		{nhs: pdstest.Patients.Surviving, check: func(t *testing.T, p *pds.Patient) {
 			assert.Empty(t, p.Superseded())
 		}},
-		{nhs: pdstest.PatientMinimal, check: func(t *testing.T, p *pds.Patient) {
+		{nhs: pdstest.Patients.Minimal, check: func(t *testing.T, p *pds.Patient) {
 			_, ok := p.UsualName()
 			assert.False(t, ok)
 			assert.Empty(t, p.BirthDate())
 			assert.Empty(t, p.Gender())
 			assert.False(t, p.Confidentiality().Restricted())
 		}},
-		{nhs: pdstest.PatientInvalidated, wantErr: []error{shcrkit.ErrInvalidated, shcrkit.ErrNotFound}},
-		{nhs: pdstest.PatientRedacted, wantErr: []error{shcrkit.ErrNotFound}, notErr: []error{shcrkit.ErrInvalidated}},
-		{nhs: pdstest.PatientUnknown, wantErr: []error{shcrkit.ErrNotFound}, notErr: []error{shcrkit.ErrInvalidated}},
+		{nhs: pdstest.Patients.Invalidated, wantErr: []error{shcrkit.ErrInvalidated, shcrkit.ErrNotFound}},
+		{nhs: pdstest.Patients.Redacted, wantErr: []error{shcrkit.ErrNotFound}, notErr: []error{shcrkit.ErrInvalidated}},
+		{nhs: pdstest.Patients.Unknown, wantErr: []error{shcrkit.ErrNotFound}, notErr: []error{shcrkit.ErrInvalidated}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.nhs.Masked(), func(t *testing.T) {

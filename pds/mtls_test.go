@@ -49,15 +49,15 @@ func TestMutualTLS(t *testing.T) {
 
 	without, err := pds.NewClient(base, pds.WithHTTPClient(testcert.HTTPClient(nil, roots)), pds.WithMaxAttempts(1))
 	require.NoError(t, err)
-	_, err = without.Get(ctx, pdstest.PatientNormal)
+	_, err = without.Get(ctx, pdstest.Patients.Normal)
 	require.Error(t, err, "no client certificate, no answer")
 
 	var n atomic.Int64
 	with, err := pds.NewClient(base, pds.WithHTTPClient(mtlsCounting(&cert, roots, &n)))
 	require.NoError(t, err)
-	p, err := with.Get(ctx, pdstest.PatientNormal)
+	p, err := with.Get(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
-	assert.Equal(t, pdstest.PatientNormal, p.NHSNumber())
+	assert.Equal(t, pdstest.Patients.Normal, p.NHSNumber())
 	assert.EqualValues(t, 1, n.Load(), "the caller's transport saw the request")
 }
 

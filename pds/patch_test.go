@@ -195,13 +195,13 @@ func TestUpdateAgainstFake(t *testing.T) {
 	c := srv.Client()
 	ctx := context.Background()
 
-	p, err := c.Get(ctx, pdstest.PatientNormal)
+	p, err := c.Get(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	home, ok := p.HomeAddress()
 	require.True(t, ok)
 
 	moved := fhir.Address{Id: ptr.To(home.ID), Use: ptr.To(fhir.AddressUseHome), Line: []string{"1 Ridge Road", "Edgemoor"}, PostalCode: ptr.To("ST13 8PX")}
-	p2, err := c.Update(ctx, pdstest.PatientNormal, p.Version(),
+	p2, err := c.Update(ctx, pdstest.Patients.Normal, p.Version(),
 		pds.PatchOp{Op: "replace", Path: "/address/0", Value: moved},
 		pds.PatchOp{Op: "add", Path: "/telecom/-", Value: fhir.ContactPoint{System: ptr.To(fhir.ContactPointSystemPhone), Use: ptr.To(fhir.ContactPointUseMobile), Value: ptr.To("07700 900123")}},
 		pds.PatchOp{Op: "test", Path: "/name/0/id", Value: usualNameID(t, p)},
@@ -217,35 +217,35 @@ func TestUpdateAgainstFake(t *testing.T) {
 	assert.Equal(t, []string{"Amelia", "Rosa"}, n.Given)
 
 	// The fake keeps the change.
-	rec, version, ok := srv.Record(pdstest.PatientNormal)
+	rec, version, ok := srv.Record(pdstest.Patients.Normal)
 	require.True(t, ok)
 	assert.Equal(t, "2", version)
 	assert.Equal(t, "ST13 8PX", *rec.Address[0].PostalCode)
 
-	_, err = c.Update(ctx, pdstest.PatientNormal, p.Version(), pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
+	_, err = c.Update(ctx, pdstest.Patients.Normal, p.Version(), pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 	assert.ErrorIs(t, err, shcrkit.ErrVersionMismatch)
 
-	p3, err := c.Update(ctx, pdstest.PatientNormal, p2.Version(), pds.RemoveItem("/telecom", 2, p2.Telecom()[2].ID)...)
+	p3, err := c.Update(ctx, pdstest.Patients.Normal, p2.Version(), pds.RemoveItem("/telecom", 2, p2.Telecom()[2].ID)...)
 	require.NoError(t, err)
 	assert.Len(t, p3.Telecom(), 2)
 
-	_, err = c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.RemoveItem("/telecom", 0, "not-the-id")...)
+	_, err = c.Update(ctx, pdstest.Patients.Normal, p3.Version(), pds.RemoveItem("/telecom", 0, "not-the-id")...)
 	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest, "a failed test rejects the whole update")
 
-	_, err = c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.PatchOp{Op: "remove", Path: "/gender"})
+	_, err = c.Update(ctx, pdstest.Patients.Normal, p3.Version(), pds.PatchOp{Op: "remove", Path: "/gender"})
 	assert.ErrorIs(t, err, shcrkit.ErrForbidden)
 
-	_, err = c.Update(ctx, pdstest.PatientRestricted, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
+	_, err = c.Update(ctx, pdstest.Patients.Restricted, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 	assert.ErrorIs(t, err, shcrkit.ErrForbidden)
 
-	_, err = c.Update(ctx, pdstest.PatientUnknown, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
+	_, err = c.Update(ctx, pdstest.Patients.Unknown, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "male"})
 	assert.ErrorIs(t, err, shcrkit.ErrNotFound)
 
 	// A slow service applies the change and answers 503; the client
 	// re-sends with the same X-Request-ID and the change is applied once.
 	srv.ResetRequests()
 	srv.InjectFault(http.MethodPatch, "/Patient/", 1, pdstest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0", AfterServing: true})
-	p4, err := c.Update(ctx, pdstest.PatientNormal, p3.Version(), pds.PatchOp{Op: "replace", Path: "/birthDate", Value: "1984-03-15"})
+	p4, err := c.Update(ctx, pdstest.Patients.Normal, p3.Version(), pds.PatchOp{Op: "replace", Path: "/birthDate", Value: "1984-03-15"})
 	require.NoError(t, err)
 	assert.Equal(t, "4", p4.Version())
 	assert.Equal(t, "1984-03-15", p4.BirthDate())

@@ -86,14 +86,14 @@ func TestRelatedPersonsAgainstFake(t *testing.T) {
 	c := srv.Client()
 	ctx := context.Background()
 
-	rs, err := c.RelatedPersons(ctx, pdstest.PatientNormal)
+	rs, err := c.RelatedPersons(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	require.Len(t, rs, 2)
 	assert.Equal(t, pdstest.SyntheticNHSNumber(10), rs[0].NHSNumber())
 	assert.Contains(t, rs[0].Relationships(), "N")
 	assert.NotEmpty(t, rs[1].Resource.Address)
 
-	rs, err = c.RelatedPersons(ctx, pdstest.PatientRestricted)
+	rs, err = c.RelatedPersons(ctx, pdstest.Patients.Restricted)
 	require.NoError(t, err)
 	require.Len(t, rs, 1)
 	assert.Empty(t, rs[0].Resource.Address, "a restricted patient's related people come without contact details")
@@ -103,8 +103,8 @@ func TestRelatedPersonsAgainstFake(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, rs)
 
-	_, err = c.RelatedPersons(ctx, pdstest.PatientInvalidated)
+	_, err = c.RelatedPersons(ctx, pdstest.Patients.Invalidated)
 	assert.ErrorIs(t, err, shcrkit.ErrInvalidated)
-	_, err = c.RelatedPersons(ctx, pdstest.PatientUnknown)
+	_, err = c.RelatedPersons(ctx, pdstest.Patients.Unknown)
 	assert.ErrorIs(t, err, shcrkit.ErrNotFound)
 }

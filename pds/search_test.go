@@ -181,7 +181,7 @@ func TestSearchAgainstFake(t *testing.T) {
 	for _, p := range pdstest.Population() {
 		pop[p.NHSNumber] = p
 	}
-	amelia := pop[pdstest.PatientNormal]
+	amelia := pop[pdstest.Patients.Normal]
 	tests := []struct {
 		name    string
 		q       pds.SearchQuery
@@ -191,19 +191,19 @@ func TestSearchAgainstFake(t *testing.T) {
 		wantErr error
 	}{
 		{name: "exact", q: pds.SearchQuery{Family: "hartley", Given: []string{"AMELIA"}, BirthDate: born(amelia.BirthDate)},
-			first: pdstest.PatientNormal, n: 1, check: func(t *testing.T, ms []pds.Match) { assert.Equal(t, 1.0, ms[0].Score) }},
+			first: pdstest.Patients.Normal, n: 1, check: func(t *testing.T, ms []pds.Match) { assert.Equal(t, 1.0, ms[0].Score) }},
 		{name: "shared surname and birthday", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate)}, n: 3},
 		{name: "too many for the limit", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate), MaxResults: 2},
 			n: -1, wantErr: pds.ErrTooManyMatches},
 		{name: "date range", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: pds.DateRange{From: "1950-01-01", To: "1999-12-31"}}, n: 5},
 		{name: "wildcard scores below exact", q: pds.SearchQuery{Family: "Hart*", Given: []string{"Amelia"}, BirthDate: born(amelia.BirthDate)},
-			first: pdstest.PatientNormal, n: 2, check: func(t *testing.T, ms []pds.Match) {
+			first: pdstest.Patients.Normal, n: 2, check: func(t *testing.T, ms []pds.Match) {
 				assert.Equal(t, 0.9, ms[0].Score)
 				assert.Equal(t, 0.9, ms[1].Score)
 			}},
 		{name: "exact-match drops wildcard matches", q: pds.SearchQuery{Family: "Hart*", BirthDate: born(amelia.BirthDate), ExactMatch: true}, n: 0},
 		{name: "fuzzy ranks exact over homophone", q: pds.SearchQuery{Family: "Hartley", Given: []string{"Amelia"}, BirthDate: born(amelia.BirthDate), Fuzzy: true},
-			first: pdstest.PatientNormal, n: 2, check: func(t *testing.T, ms []pds.Match) {
+			first: pdstest.Patients.Normal, n: 2, check: func(t *testing.T, ms []pds.Match) {
 				assert.Equal(t, 1.0, ms[0].Score)
 				assert.Less(t, ms[1].Score, 1.0)
 				n, _ := ms[1].Patient.UsualName()
@@ -218,7 +218,7 @@ func TestSearchAgainstFake(t *testing.T) {
 		{name: "fuzzy finds transposed names", q: pds.SearchQuery{Family: "Owen", Given: []string{"Morgan"}, BirthDate: born("1973-10-17"), Fuzzy: true},
 			first: pdstest.SyntheticNHSNumber(16), n: 1},
 		{name: "restricted patient found without location", q: pds.SearchQuery{Family: "Ashdown", BirthDate: born("1991-09-05")},
-			first: pdstest.PatientRestricted, n: 1, check: func(t *testing.T, ms []pds.Match) {
+			first: pdstest.Patients.Restricted, n: 1, check: func(t *testing.T, ms []pds.Match) {
 				assert.True(t, ms[0].Patient.Confidentiality().Restricted())
 				assert.Empty(t, ms[0].Patient.Resource.Address)
 			}},
@@ -229,16 +229,16 @@ func TestSearchAgainstFake(t *testing.T) {
 		{name: "GP", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate), GeneralPractitioner: "Y30002"},
 			first: pdstest.SyntheticNHSNumber(11), n: 1},
 		{name: "email ignoring case", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate), Email: "Amelia.Hartley@example.com"},
-			first: pdstest.PatientNormal, n: 1},
+			first: pdstest.Patients.Normal, n: 1},
 		{name: "phone", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate), Phone: "01632 960104"},
 			first: pdstest.SyntheticNHSNumber(10), n: 1},
 		{name: "gender", q: pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: born(amelia.BirthDate), Gender: pds.GenderMale}, n: 2},
 		{name: "death date", q: pds.SearchQuery{Family: "Pembury", BirthDate: born("1931-05-02"), DeathDate: pds.DateRange{From: "2023-01-01"}},
-			first: pdstest.PatientDeceased, n: 1, check: func(t *testing.T, ms []pds.Match) { _, dead := ms[0].Patient.Deceased(); assert.True(t, dead) }},
+			first: pdstest.Patients.Deceased, n: 1, check: func(t *testing.T, ms []pds.Match) { _, dead := ms[0].Patient.Deceased(); assert.True(t, dead) }},
 		{name: "death date not matching", q: pds.SearchQuery{Family: "Pembury", BirthDate: born("1931-05-02"), DeathDate: pds.DateRange{To: "2000-01-01"}}, n: 0},
 		{name: "redacted never found", q: pds.SearchQuery{Family: "Voss", BirthDate: born("1975-01-30")}, n: 0},
 		{name: "superseded resolves to one record", q: pds.SearchQuery{Family: "Marlow", BirthDate: born("1968-08-19")},
-			first: pdstest.PatientSurviving, n: 1},
+			first: pdstest.Patients.Surviving, n: 1},
 		{name: "second given name not recorded lowers the score", q: pds.SearchQuery{Family: "Morgan", Given: []string{"Owen", "Gareth"}, BirthDate: born("1973-10-17")},
 			first: pdstest.SyntheticNHSNumber(16), n: 1, check: func(t *testing.T, ms []pds.Match) { assert.Less(t, ms[0].Score, 1.0) }},
 	}

@@ -20,7 +20,7 @@ func ExampleClient_Get_session() {
 	c, _ := srv.NewClient(pds.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token-of-ada"})))
 
 	ada := shcrkit.Session{ID: "s-1", UserID: "555000000001", Organisation: "RX1", RoleProfileID: "100000000001"}
-	_, err := c.Get(shcrkit.WithSession(context.Background(), ada), pdstest.PatientNormal)
+	_, err := c.Get(shcrkit.WithSession(context.Background(), ada), pdstest.Patients.Normal)
 	fmt.Println(err == nil)
 	reqs := srv.Requests()
 	fmt.Println(reqs[0].Header.Get("NHSD-End-User-Organisation-ODS"), reqs[0].Header.Get("NHSD-Session-URID"))
@@ -28,12 +28,12 @@ func ExampleClient_Get_session() {
 	// Ada's token with another organisation's header is refused.
 	crossed := ada
 	crossed.Organisation = "RX2"
-	_, err = c.Get(shcrkit.WithSession(context.Background(), crossed), pdstest.PatientNormal)
+	_, err = c.Get(shcrkit.WithSession(context.Background(), crossed), pdstest.Patients.Normal)
 	fmt.Println(errors.Is(err, shcrkit.ErrForbidden))
 
 	// A client fixed to one organisation refuses another's session before sending anything.
 	fixed, _ := srv.NewClient(pds.WithEndUserOrganisation("RX1"))
-	_, err = fixed.Get(shcrkit.WithSession(context.Background(), crossed), pdstest.PatientNormal)
+	_, err = fixed.Get(shcrkit.WithSession(context.Background(), crossed), pdstest.Patients.Normal)
 	var mismatch *shcrkit.IdentityMismatchError
 	fmt.Println(errors.As(err, &mismatch))
 	// Output:

@@ -88,7 +88,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 	c := newJourney(t, w, rec, withHost, func(cfg *shcr.Config) {
 		cfg.Remote.MaxAttempts = 1
 	})
-	res, err := c.Records(shcrkit.WithCorrelationID(context.Background(), "balp-1"), encounter(w, pdstest.PatientNormal))
+	res, err := c.Records(shcrkit.WithCorrelationID(context.Background(), "balp-1"), encounter(w, pdstest.Patients.Normal))
 	require.NoError(t, err)
 	res.Close()
 	north.ClearFaults()
@@ -103,7 +103,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 	c2 := newJourney(t, w2, rec2, withHost, func(cfg *shcr.Config) {
 		cfg.Alert = func(context.Context, shcr.Alert) error { return nil }
 	})
-	req := encounter(w2, pdstest.PatientNormal)
+	req := encounter(w2, pdstest.Patients.Normal)
 	req.Purpose = shcrkit.PurposeBreakGlass
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEmergency, Reason: "Unconscious on arrival; no history available"}
 	res2, err := c2.Records(context.Background(), req)
@@ -155,7 +155,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Equal(t, hostOf(e.Endpoint), *server.Network.Address)
 				data := entity(a, "2", "4")
 				require.NotNil(t, data)
-				assert.Equal(t, strings.TrimSuffix(e.Endpoint, "/")+"/Patient/"+string(pdstest.PatientNormal), *data.What.Reference,
+				assert.Equal(t, strings.TrimSuffix(e.Endpoint, "/")+"/Patient/"+string(pdstest.Patients.Normal), *data.What.Reference,
 					"an absolute URL, resolvable without knowing the service")
 				assert.Equal(t, e.RequestID, *entityOfType(a, "XrequestId").What.Identifier.Value)
 			})
@@ -171,8 +171,8 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				path, body, _ := strings.Cut(rest, "\n\n")
 				assert.Equal(t, http.MethodPost, method)
 				assert.True(t, strings.HasSuffix(path, "/DocumentReference/_search"), path)
-				assert.Contains(t, body, string(pdstest.PatientNormal), "the body as sent")
-				assert.Equal(t, "DocumentReference?subject:identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.PatientNormal), *q.Description)
+				assert.Contains(t, body, string(pdstest.Patients.Normal), "the body as sent")
+				assert.Equal(t, "DocumentReference?subject:identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.Patients.Normal), *q.Description)
 			})
 		case stepOf(e) == stepBoundary:
 			check("boundary decision", e, "AuthZconsent", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
@@ -212,7 +212,7 @@ func TestAuditEventsMeetBALP(t *testing.T) {
 				assert.Equal(t, "exception", issue["code"])
 				details := issue["details"].(map[string]any)
 				assert.Equal(t, "SERVICE_UNAVAILABLE", details["coding"].([]any)[0].(map[string]any)["code"])
-				assert.NotContains(t, details["text"], string(pdstest.PatientNormal))
+				assert.NotContains(t, details["text"], string(pdstest.Patients.Normal))
 			})
 		case stepOf(e) == stepRetrieval && e.Outcome == audit.OutcomeSuccess && strings.HasPrefix(e.Reason, "retrieved application/pdf") && strings.Contains(e.Reason, "via SSP"):
 			check("ShCR read via SSP", e, "PatientRead", func(t *testing.T, a fhir.AuditEvent, _ []byte) {
@@ -334,7 +334,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 			assert.NotEqual(t, pages[0].RequestID, pages[1].RequestID)
 		}},
 		{"a provider outside the directory", shcr.RemoteConfig{}, func(w *shcrtest.World) {
-			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientNormal, Custodian: custodianKestrel,
+			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Normal, Custodian: custodianKestrel,
 				Type: nrls.TypeContingencyPlan, URL: "https://elsewhere.example.test/records/RKS-stolen", LocalID: "stolen"})
 			if err != nil {
 				panic(err)
@@ -362,7 +362,7 @@ func TestAuditCountsEveryRequestSent(t *testing.T) {
 			}
 			rec := audittest.NewRecorder()
 			c := newJourney(t, w, rec, func(cfg *shcr.Config) { cfg.Remote = tt.remote })
-			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
+			res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 			require.NoError(t, err)
 			res.Close()
 			require.NotEmpty(t, res.Failures)

@@ -34,7 +34,7 @@ func (s *countingSink) Write(_ context.Context, e audit.Event) error {
 // fiveCustodians files one care plan for the patient at each of the
 // world's five regions and returns the request for them.
 func fiveCustodians(b *testing.B, w *shcrtest.World) shcr.Request {
-	nhs := pdstest.PatientMinimal
+	nhs := pdstest.Patients.Minimal
 	for _, r := range w.Regions {
 		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nhs, Custodian: r.Custodian(), Type: nrls.TypeContingencyPlan})
 		require.NoError(b, err)

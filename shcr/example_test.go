@@ -48,7 +48,7 @@ func Example() {
 	ctx := shcrkit.WithCorrelationID(context.Background(), "ed-attendance-42")
 	res, err := client.Records(ctx, shcr.Request{
 		Requester:    world.Requester,
-		NHSNumber:    pdstest.PatientNormal,
+		NHSNumber:    pdstest.Patients.Normal,
 		Purpose:      shcrkit.PurposeDirectCare,
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "ED-ATTENDANCE-42"},
 	})

@@ -70,7 +70,7 @@ func TestDecisionWritesBounded(t *testing.T) {
 	t.Parallel()
 	const pointers, bound = 45, 32
 	w := newWorld(t)
-	nhs := pdstest.PatientMinimal
+	nhs := pdstest.Patients.Minimal
 	for i := range pointers {
 		r := w.Regions[i%len(w.Regions)]
 		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nhs, Custodian: r.Custodian(), Type: nrls.TypeContingencyPlan})

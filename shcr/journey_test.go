@@ -77,11 +77,11 @@ func TestRecordsFullJourney(t *testing.T) {
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
 	ctx := shcrkit.WithCorrelationID(context.Background(), "journey-0001")
-	res, err := c.Records(ctx, encounter(w, pdstest.PatientNormal))
+	res, err := c.Records(ctx, encounter(w, pdstest.Patients.Normal))
 	require.NoError(t, err)
 	defer res.Close()
 
-	assert.Equal(t, pdstest.PatientNormal, res.Patient.NHSNumber)
+	assert.Equal(t, pdstest.Patients.Normal, res.Patient.NHSNumber)
 	assert.Empty(t, res.Patient.Superseded)
 	require.NotNil(t, res.Patient.Record)
 	assert.True(t, res.Boundary.Allowed)
@@ -127,7 +127,7 @@ func TestRecordsFullJourney(t *testing.T) {
 	}, steps(events[:3]))
 	decisions, retrievals := map[string]audit.Event{}, map[string]audit.Event{}
 	for i, e := range events {
-		assert.Equal(t, pdstest.PatientNormal, e.Patient)
+		assert.Equal(t, pdstest.Patients.Normal, e.Patient)
 		assert.Equal(t, "journey-0001", e.CorrelationID)
 		assert.Equal(t, w.Requester.UserID, e.Requester.UserID)
 		assert.Equal(t, shcrkit.PurposeDirectCare, e.Purpose)
@@ -184,7 +184,7 @@ func TestRecordsSearchesNRLAlongsidePDS(t *testing.T) {
 	c := newJourney(t, w, audittest.NewRecorder())
 	w.PDS.InjectFault("", "", -1, pdstest.Fault{Latency: latency})
 
-	_, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
+	_, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 	require.NoError(t, err)
 	pdsReq, nrlReq := w.PDS.Requests()[0], w.NRL.Requests()[0]
 	assert.True(t, nrlReq.Time.Before(pdsReq.Time.Add(latency)),
@@ -197,7 +197,7 @@ func TestRecordsSearchesNRLAlongsidePDS(t *testing.T) {
 	res, err := c.Records(context.Background(), req)
 	require.NoError(t, err)
 	res.Close()
-	assert.Equal(t, pdstest.PatientNormal, res.Patient.NHSNumber)
+	assert.Equal(t, pdstest.Patients.Normal, res.Patient.NHSNumber)
 	pdsReq, nrlReq = w.PDS.Requests()[0], w.NRL.Requests()[0]
 	assert.False(t, nrlReq.Time.Before(pdsReq.Time.Add(latency)),
 		"without an NHS number, the NRL is searched once PDS has answered")
@@ -208,14 +208,14 @@ func TestRecordsFollowsSupersededNumber(t *testing.T) {
 	w := newWorld(t)
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
-	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientSuperseded))
+	res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Superseded))
 	require.NoError(t, err)
 	defer res.Close()
-	assert.Equal(t, pdstest.PatientSurviving, res.Patient.NHSNumber)
-	assert.Equal(t, pdstest.PatientSuperseded, res.Patient.Superseded)
+	assert.Equal(t, pdstest.Patients.Surviving, res.Patient.NHSNumber)
+	assert.Equal(t, pdstest.Patients.Superseded, res.Patient.Superseded)
 	for _, r := range append(res.Records, nil) {
 		if r != nil {
-			assert.Equal(t, pdstest.PatientSurviving, r.Pointer.NHSNumber)
+			assert.Equal(t, pdstest.Patients.Surviving, r.Pointer.NHSNumber)
 		}
 	}
 	assert.Equal(t, []string{"RWV-000011", "RMH-000012"}, ids(res.Records))
@@ -227,9 +227,9 @@ func TestRecordsFollowsSupersededNumber(t *testing.T) {
 		}
 	}
 	require.Len(t, searches, 2, "the early search and the fresh one are both recorded")
-	assert.Equal(t, pdstest.PatientSuperseded, searches[0].Patient)
+	assert.Equal(t, pdstest.Patients.Superseded, searches[0].Patient)
 	assert.Contains(t, searches[0].Reason, "superseded")
-	assert.Equal(t, pdstest.PatientSurviving, searches[1].Patient)
+	assert.Equal(t, pdstest.Patients.Surviving, searches[1].Patient)
 	require.NoError(t, rec.Check())
 	// The early search is cancelled once PDS names the surviving number; it
 	// may or may not have reached the NRL by then, and is recorded either
@@ -238,7 +238,7 @@ func TestRecordsFollowsSupersededNumber(t *testing.T) {
 	require.NotEmpty(t, reqs)
 	searched := false
 	for _, r := range reqs {
-		searched = searched || strings.Contains(string(r.Body), string(pdstest.PatientSurviving))
+		searched = searched || strings.Contains(string(r.Body), string(pdstest.Patients.Surviving))
 	}
 	assert.True(t, searched, "the NRL was searched for the surviving number")
 }
@@ -255,33 +255,33 @@ func TestRecordsRefusals(t *testing.T) {
 		reason   string
 	}{
 		{"no relationship", func() shcr.Request {
-			r := encounter(w, pdstest.PatientNormal)
+			r := encounter(w, pdstest.Patients.Normal)
 			r.Relationship = rbac.Relationship{}
 			return r
 		}, true, "no legitimate relationship"},
 		{"recorded dissent", func() shcr.Request {
-			r := encounter(w, pdstest.PatientNormal)
+			r := encounter(w, pdstest.Patients.Normal)
 			r.Dissent = true
 			return r
 		}, true, "dissent"},
-		{"very restricted patient", func() shcr.Request { return encounter(w, pdstest.PatientVeryRestricted) }, true, "very restricted"},
+		{"very restricted patient", func() shcr.Request { return encounter(w, pdstest.Patients.VeryRestricted) }, true, "very restricted"},
 		{"organisation outside the local ShCR", func() shcr.Request {
-			r := encounter(w, pdstest.PatientNormal)
+			r := encounter(w, pdstest.Patients.Normal)
 			r.Requester.Organisation = "RX9"
 			return r
 		}, true, "not a member"},
 		{"self-claimed without a reason", func() shcr.Request {
-			r := encounter(w, pdstest.PatientNormal)
+			r := encounter(w, pdstest.Patients.Normal)
 			r.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed}
 			return r
 		}, true, "needs a recorded reason"},
 		{"role lacks the categories", func() shcr.Request {
-			r := encounter(w, pdstest.PatientNormal)
+			r := encounter(w, pdstest.Patients.Normal)
 			r.Requester = admin
 			return r
 		}, false, "lacks category"},
 		{"agreement does not cover the purpose", func() shcr.Request {
-			r := encounter(w, pdstest.PatientSurviving)
+			r := encounter(w, pdstest.Patients.Surviving)
 			r.Purpose = shcrkit.PurposeEmergency
 			return r
 		}, false, "does not cover purpose"},
@@ -339,7 +339,7 @@ func TestRecordsObligations(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	selfClaimed := func() shcr.Request {
-		r := encounter(w, pdstest.PatientNormal)
+		r := encounter(w, pdstest.Patients.Normal)
 		r.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipSelfClaimed, Reason: "Patient asked me to review their plan by phone"}
 		return r
 	}
@@ -368,7 +368,7 @@ func TestRecordsObligations(t *testing.T) {
 		defer res.Close()
 		require.Len(t, alerts, 1)
 		assert.Equal(t, "B0016", alerts[0].Activity)
-		assert.Equal(t, pdstest.PatientNormal, alerts[0].Patient)
+		assert.Equal(t, pdstest.Patients.Normal, alerts[0].Patient)
 		assert.NotEmpty(t, res.Records)
 		assert.False(t, res.ValidUntil.IsZero())
 		for _, r := range res.Records {
@@ -393,11 +393,11 @@ func TestRecordsObligations(t *testing.T) {
 	})
 
 	t.Run("restricted patient: fields redacted, documents withheld", func(t *testing.T) {
-		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientRestricted, Custodian: nrlstest.CustodianSouth,
+		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Restricted, Custodian: nrlstest.CustodianSouth,
 			Type: nrls.TypeSummaryRecord, Format: nrls.FormatStructured})
 		require.NoError(t, err)
 		rec := audittest.NewRecorder()
-		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.PatientRestricted))
+		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.Patients.Restricted))
 		require.NoError(t, err)
 		defer res.Close()
 		assert.Equal(t, shcrkit.ConfidentialityRestricted, res.Patient.Confidentiality)
@@ -435,13 +435,13 @@ func TestRecordsNeverConnectsOutsideTheDirectory(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	stranger := untouchable(t)
-	p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: custodianKestrel,
+	p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: custodianKestrel,
 		Type: nrls.TypeContingencyPlan, URL: strings.Replace(stranger, "http://", "https://", 1) + "/records/RKS-stolen", LocalID: "stolen"})
 	require.NoError(t, err)
-	_, err = w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeContingencyPlan})
+	_, err = w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeContingencyPlan})
 	require.NoError(t, err)
 	rec := audittest.NewRecorder()
-	res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.PatientMinimal))
+	res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.Patients.Minimal))
 	require.NoError(t, err)
 	defer res.Close()
 	require.Len(t, res.Records, 1, "the other custodian's record still comes back")
@@ -480,7 +480,7 @@ func TestRecordsHangingShCRDoesNotHoldUpTheOthers(t *testing.T) {
 		cfg.Timeout = time.Minute
 		cfg.Directory = withEndpointTimeout(t, w, nrlstest.CustodianSouth, time.Second)
 	})
-	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
+	res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 	require.NoError(t, err)
 	defer res.Close()
 	assert.Equal(t, []string{"RNR-000001", "RNR-000002", "RNR-000005"}, ids(res.Records))
@@ -506,7 +506,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 	t.Run("retrieval events fail", func(t *testing.T) {
 		rec := audittest.NewRecorder()
 		c := newJourney(t, w, failingSink{next: rec, fail: failStep(stepRetrieval)})
-		res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
+		res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 		require.NoError(t, err)
 		assert.Empty(t, res.Records, "no record whose retrieval was not recorded is handed back")
 		require.Len(t, res.Failures, 4)
@@ -522,11 +522,11 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 		t.Run(step+" event fails", func(t *testing.T) {
 			before := regionRequests(w)
 			c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(step)})
-			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
+			res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 			require.ErrorIs(t, err, shcr.ErrAudit)
 			assert.Nil(t, res)
 			assert.Equal(t, before, regionRequests(w))
-			_, err = c.Discover(context.Background(), encounter(w, pdstest.PatientNormal))
+			_, err = c.Discover(context.Background(), encounter(w, pdstest.Patients.Normal))
 			require.ErrorIs(t, err, shcr.ErrAudit)
 		})
 	}
@@ -534,7 +534,7 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 		rec := audittest.NewRecorder()
 		rec.FailWith(errors.New("disk full"))
 		before := regionRequests(w)
-		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.PatientNormal))
+		res, err := newJourney(t, w, rec).Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 		require.ErrorIs(t, err, shcr.ErrAudit)
 		assert.Contains(t, err.Error(), "disk full")
 		assert.Nil(t, res)
@@ -542,10 +542,10 @@ func TestRecordsFailingAuditWithholdsData(t *testing.T) {
 	})
 	t.Run("decision events fail", func(t *testing.T) {
 		c := newJourney(t, w, failingSink{next: audittest.NewRecorder(), fail: failStep(stepDecision)})
-		_, err := c.Discover(context.Background(), encounter(w, pdstest.PatientNormal))
+		_, err := c.Discover(context.Background(), encounter(w, pdstest.Patients.Normal))
 		require.ErrorIs(t, err, shcr.ErrAudit)
 		before := regionRequests(w)
-		res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
+		res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 		require.NoError(t, err)
 		assert.Empty(t, res.Records)
 		assert.Empty(t, res.Refused, "a refusal that was not recorded is not shown either")
@@ -560,7 +560,7 @@ func TestDiscoverFetchesNothing(t *testing.T) {
 	w := newWorld(t)
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
-	d, err := c.Discover(context.Background(), encounter(w, pdstest.PatientNormal))
+	d, err := c.Discover(context.Background(), encounter(w, pdstest.Patients.Normal))
 	require.NoError(t, err)
 	assert.Len(t, d.Pointers, 4)
 	assert.Len(t, d.Refused, 1)
@@ -582,8 +582,8 @@ func TestRetrieveOnePointer(t *testing.T) {
 	w := newWorld(t)
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
-	ptrs := w.NRL.Pointers(pdstest.PatientNormal)
-	r, err := c.Retrieve(context.Background(), encounter(w, pdstest.PatientNormal), ptrs[1])
+	ptrs := w.NRL.Pointers(pdstest.Patients.Normal)
+	r, err := c.Retrieve(context.Background(), encounter(w, pdstest.Patients.Normal), ptrs[1])
 	require.NoError(t, err)
 	defer r.Close()
 	assert.Equal(t, "Bundle", r.ResourceType)
@@ -596,17 +596,17 @@ func TestRetrieveOnePointer(t *testing.T) {
 		"retrieval DocumentReference/RNR-000002 success", // and its third
 	}, steps(rec.Events()))
 
-	_, err = c.Retrieve(context.Background(), encounter(w, pdstest.PatientNormal), ptrs[3])
+	_, err = c.Retrieve(context.Background(), encounter(w, pdstest.Patients.Normal), ptrs[3])
 	require.ErrorIs(t, err, shcr.ErrRefused)
 	var re *shcr.RefusedError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "RFC-000004", re.PointerID)
 
-	other := w.NRL.Pointers(pdstest.PatientSurviving)[0]
-	_, err = c.Retrieve(context.Background(), encounter(w, pdstest.PatientNormal), other)
+	other := w.NRL.Pointers(pdstest.Patients.Surviving)[0]
+	_, err = c.Retrieve(context.Background(), encounter(w, pdstest.Patients.Normal), other)
 	require.ErrorIs(t, err, shcr.ErrRefused, "a pointer for another patient is refused")
 	assert.Contains(t, err.Error(), "not for the traced patient")
-	assert.NotContains(t, err.Error(), string(pdstest.PatientNormal))
+	assert.NotContains(t, err.Error(), string(pdstest.Patients.Normal))
 	require.NoError(t, rec.Check())
 }
 
@@ -618,8 +618,8 @@ func TestTraceFailures(t *testing.T) {
 		req  func() shcr.Request
 		want error
 	}{
-		{"unknown number", func() shcr.Request { return encounter(w, pdstest.PatientUnknown) }, shcr.ErrPatientNotFound},
-		{"invalidated number", func() shcr.Request { return encounter(w, pdstest.PatientInvalidated) }, shcrkit.ErrInvalidated},
+		{"unknown number", func() shcr.Request { return encounter(w, pdstest.Patients.Unknown) }, shcr.ErrPatientNotFound},
+		{"invalidated number", func() shcr.Request { return encounter(w, pdstest.Patients.Invalidated) }, shcrkit.ErrInvalidated},
 		{"ambiguous demographics", func() shcr.Request {
 			r := encounter(w, "")
 			r.Demographics = &pds.SearchQuery{Family: pdstest.SharedSurname, BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"}}
@@ -651,9 +651,9 @@ func TestRequestAndConfigChecks(t *testing.T) {
 	bad := []shcr.Request{
 		{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare},
 		{Requester: w.Requester, NHSNumber: "9490000010", Purpose: shcrkit.PurposeDirectCare},
-		{Requester: w.Requester, NHSNumber: pdstest.PatientNormal},
-		{Requester: shcrkit.Requester{}, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare},
-		{Requester: w.Requester, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare, RecordTypes: []string{""}},
+		{Requester: w.Requester, NHSNumber: pdstest.Patients.Normal},
+		{Requester: shcrkit.Requester{}, NHSNumber: pdstest.Patients.Normal, Purpose: shcrkit.PurposeDirectCare},
+		{Requester: w.Requester, NHSNumber: pdstest.Patients.Normal, Purpose: shcrkit.PurposeDirectCare, RecordTypes: []string{""}},
 	}
 	for _, r := range bad {
 		_, err := c.Records(context.Background(), r)
@@ -692,10 +692,10 @@ func TestRecordsParallelismBoundIsPerEndpoint(t *testing.T) {
 	const latency = 100 * time.Millisecond
 	busy, other := w.Regions[0], w.Regions[1]
 	for range 4 {
-		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: busy.Custodian(), Type: nrls.TypeContingencyPlan})
+		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: busy.Custodian(), Type: nrls.TypeContingencyPlan})
 		require.NoError(t, err)
 	}
-	_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: other.Custodian(), Type: nrls.TypeContingencyPlan})
+	_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: other.Custodian(), Type: nrls.TypeContingencyPlan})
 	require.NoError(t, err)
 	// The busy endpoint answers after the latency (and records a request
 	// when it answers), so serial requests are recorded a latency apart.
@@ -729,7 +729,7 @@ func TestRecordsParallelismBoundIsPerEndpoint(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := c.Records(ctx, encounter(w, pdstest.PatientMinimal))
+	res, err := c.Records(ctx, encounter(w, pdstest.Patients.Minimal))
 	require.NoError(t, err)
 	require.Empty(t, res.Failures, "the two custodians' requests were not sent side by side")
 	require.Len(t, res.Records, 5)
@@ -761,9 +761,9 @@ func TestFetchedDocumentHoldsItsPlaceUntilClosed(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	region := w.Regions[0]
-	p1, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
+	p1, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
 	require.NoError(t, err)
-	p2, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
+	p2, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
 	require.NoError(t, err)
 	remote, err := shcr.NewRemote(withParallelism(t, w, region.Custodian(), 1), shcr.RemoteConfig{})
 	require.NoError(t, err)
@@ -802,7 +802,7 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 			return nil
 		}
 	})
-	req := encounter(w, pdstest.PatientNormal)
+	req := encounter(w, pdstest.Patients.Normal)
 	req.Purpose = shcrkit.PurposeEmergency
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEmergency, Reason: "Unconscious on arrival; no history available"}
 	req.RecordTypes = []string{nrls.TypeNEWS2Chart, nrls.TypeMentalHealthCrisisPlan}
@@ -823,9 +823,9 @@ func TestRecordsEmergencyAccessAndFilters(t *testing.T) {
 func TestDiscoverReportsUnreadableEntries(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	require.NoError(t, w.NRL.InjectEntry(pdstest.PatientNormal, []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","details":{"coding":[{"code":"INTERNAL_SERVER_ERROR"}]}}]}`)))
+	require.NoError(t, w.NRL.InjectEntry(pdstest.Patients.Normal, []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","details":{"coding":[{"code":"INTERNAL_SERVER_ERROR"}]}}]}`)))
 	rec := audittest.NewRecorder()
-	d, err := newJourney(t, w, rec).Discover(context.Background(), encounter(w, pdstest.PatientNormal))
+	d, err := newJourney(t, w, rec).Discover(context.Background(), encounter(w, pdstest.Patients.Normal))
 	require.NoError(t, err)
 	require.Len(t, d.Problems, 1)
 	assert.Len(t, d.Pointers, 4)
@@ -870,7 +870,7 @@ func TestRecordsRemoteFaults(t *testing.T) {
 				}
 				cfg.Remote = shcr.RemoteConfig{MaxAttempts: 1, MaxResponseBytes: 32 << 10}
 			})
-			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
+			res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 			require.NoError(t, err)
 			defer res.Close()
 			assert.Equal(t, []string{"RNR-000001", "RWV-000003", "RNR-000005"}, ids(res.Records), "the other records come back")
@@ -898,7 +898,7 @@ func TestRecordsReusesTheIdentityTokenOnlyWhereTheEndpointAcceptsIt(t *testing.T
 		w := newWorld(t)
 		region := w.Regions[0]
 		for range 3 {
-			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
+			_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: region.Custodian(), Type: nrls.TypeContingencyPlan})
 			require.NoError(t, err)
 		}
 		eps := w.Directory.Endpoints()
@@ -908,7 +908,7 @@ func TestRecordsReusesTheIdentityTokenOnlyWhereTheEndpointAcceptsIt(t *testing.T
 		require.NoError(t, err)
 		c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Directory = dir })
 		for range 2 {
-			res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
+			res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Minimal))
 			require.NoError(t, err)
 			require.Len(t, res.Records, 3)
 			res.Close()
@@ -989,14 +989,14 @@ func TestRecordsSignsEachEndpointsReusedTokenSideBySide(t *testing.T) {
 	}
 	require.Len(t, signing, 2, "two endpoints of the world sign their tokens")
 	for _, i := range signing {
-		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: eps[i].Custodians[0], Type: nrls.TypeContingencyPlan})
+		_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: eps[i].Custodians[0], Type: nrls.TypeContingencyPlan})
 		require.NoError(t, err)
 	}
 	ssp, _ := w.Directory.SSP()
 	dir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: eps, SSP: &ssp})
 	require.NoError(t, err)
 	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Directory = dir })
-	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientMinimal))
+	res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Minimal))
 	require.NoError(t, err)
 	defer res.Close()
 	require.Len(t, res.Records, 2)

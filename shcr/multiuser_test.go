@@ -140,15 +140,15 @@ func TestManyUsersOneApplication(t *testing.T) {
 			defer func() { <-sem }()
 			u := &all[i]
 			ctx := shcrkit.WithSession(context.Background(), u.session)
-			if _, err := trace.Get(ctx, pdstest.PatientNormal); err != nil {
+			if _, err := trace.Get(ctx, pdstest.Patients.Normal); err != nil {
 				errs[i] = fmt.Errorf("user %d: PDS: %w", i, err)
 				return
 			}
-			if _, err := locate.Count(ctx, pdstest.PatientNormal); err != nil {
+			if _, err := locate.Count(ctx, pdstest.Patients.Normal); err != nil {
 				errs[i] = fmt.Errorf("user %d: NRL: %w", i, err)
 				return
 			}
-			req := shcr.Request{Requester: u.req, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare,
+			req := shcr.Request{Requester: u.req, NHSNumber: pdstest.Patients.Normal, Purpose: shcrkit.PurposeDirectCare,
 				Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: fmt.Sprintf("ENC-%04d", i)}}
 			if u.records {
 				res, err := journey.Records(ctx, req)

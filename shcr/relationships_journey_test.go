@@ -48,9 +48,9 @@ func TestJourneyVerifiesTheClaimedRelationship(t *testing.T) {
 	w := newWorld(t)
 	// A referral to another organisation, and one to the department.
 	require.NoError(t, w.Evidence.Add(shcr.Evidence{Kind: shcrkit.RelationshipReferral, Reference: "ServiceRequest/ers-77",
-		Patient: pdstest.PatientNormal, Organisations: []shcrkit.ODSCode{"RW1"}, Status: "active", Active: true}))
+		Patient: pdstest.Patients.Normal, Organisations: []shcrkit.ODSCode{"RW1"}, Status: "active", Active: true}))
 	require.NoError(t, w.Evidence.Add(shcr.Evidence{Kind: shcrkit.RelationshipReferral, Reference: "ServiceRequest/ers-78",
-		Patient: pdstest.PatientNormal, Organisations: []shcrkit.ODSCode{nrlstest.ConsumerODS}, Status: "active", Active: true,
+		Patient: pdstest.Patients.Normal, Organisations: []shcrkit.ODSCode{nrlstest.ConsumerODS}, Status: "active", Active: true,
 		End: time.Now().AddDate(0, 0, -1)}))
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -103,7 +103,7 @@ func TestJourneyVerifiesTheClaimedRelationship(t *testing.T) {
 				edits = append(edits, tc.edit)
 			}
 			c := newJourney(t, w, rec, edits...)
-			req := encounter(w, pdstest.PatientNormal)
+			req := encounter(w, pdstest.Patients.Normal)
 			req.Relationship = tc.relationship
 			d, err := c.Discover(context.Background(), req)
 			e := boundaryEvent(t, rec.Events())
@@ -137,12 +137,12 @@ func TestAccessReportShowsTheVerifiedRelationship(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = log.Close() })
 	c := newJourney(t, w, log)
-	req := encounter(w, pdstest.PatientNormal)
+	req := encounter(w, pdstest.Patients.Normal)
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "Encounter/ed-1"}
 	res, err := c.Records(context.Background(), req)
 	require.NoError(t, err)
 	require.NoError(t, res.Close())
-	report, err := investigation.QueryAccessReport(context.Background(), log, w.Requester, pdstest.PatientNormal,
+	report, err := investigation.QueryAccessReport(context.Background(), log, w.Requester, pdstest.Patients.Normal,
 		time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 	require.NoError(t, err)
 	assert.Contains(t, report.Markdown(), "relationship: encounter (verified by encounter: Encounter/ed-1)")
@@ -154,7 +154,7 @@ func TestJourneysUseThePolicyInForceWhenTheyStart(t *testing.T) {
 	h, err := rbac.NewHolder(w.Policy)
 	require.NoError(t, err)
 	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.Policy, cfg.Policies = nil, h })
-	req := encounter(w, pdstest.PatientNormal)
+	req := encounter(w, pdstest.Patients.Normal)
 	req.Relationship = rbac.Relationship{Kind: shcrkit.RelationshipEncounter}
 
 	d, err := c.Discover(context.Background(), req)
@@ -198,7 +198,7 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 func TestAdHocSharingOutsideAnyAgreement(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	nhs := pdstest.PatientNormal
+	nhs := pdstest.Patients.Normal
 	// Mercia Hills shares for direct care only: no agreement covers an
 	// emergency.
 	p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nhs, Custodian: nrlstest.CustodianWest, Type: nrls.TypeContingencyPlan})

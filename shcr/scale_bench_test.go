@@ -87,7 +87,7 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 		b.Run(fmt.Sprintf("pointers=%d/tokens=%s", n, tokens), func(b *testing.B) {
 			var w *shcrtest.World
 			onSide(sideFake, func() { w = newWorld(b) })
-			nhs := pdstest.PatientMinimal
+			nhs := pdstest.Patients.Minimal
 			for i := range n {
 				r := w.Regions[i%len(w.Regions)]
 				_, err := w.AddPointer(nrls.PointerSpec{NHSNumber: nhs, Custodian: r.Custodian(), Type: nrls.TypeContingencyPlan})

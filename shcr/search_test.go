@@ -48,7 +48,7 @@ func TestRemoteSearchFollowsPagesAtTheCustodiansShCR(t *testing.T) {
 	region := w.Region(nrlstest.CustodianNorth)
 	c, err := remote.Search(context.Background(), shcr.SearchRequest{
 		Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Custodian: nrlstest.CustodianNorth,
-		ResourceType: "AllergyIntolerance", Patient: pdstest.PatientMinimal, Params: url.Values{"_count": {"1"}},
+		ResourceType: "AllergyIntolerance", Patient: pdstest.Patients.Minimal, Params: url.Values{"_count": {"1"}},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, 2, c.Pages, "one resource a page, two resources")
@@ -61,7 +61,7 @@ func TestRemoteSearchFollowsPagesAtTheCustodiansShCR(t *testing.T) {
 	reqs := region.Requests()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, "/fhir/AllergyIntolerance", reqs[0].Path)
-	assert.Equal(t, "https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.PatientMinimal), reqs[0].Query.Get("patient.identifier"))
+	assert.Equal(t, "https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.Patients.Minimal), reqs[0].Query.Get("patient.identifier"))
 	idents := region.Identities()
 	require.Len(t, idents, 2, "an identity token with every page")
 	assert.Equal(t, "AllergyIntolerance", idents[0].Search)
@@ -74,7 +74,7 @@ func TestRemoteSearchRefusesBeforeAnyConnection(t *testing.T) {
 	remote, err := shcr.NewRemote(w.Directory, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	base := shcr.SearchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Custodian: nrlstest.CustodianNorth,
-		ResourceType: "Condition", Patient: pdstest.PatientMinimal}
+		ResourceType: "Condition", Patient: pdstest.Patients.Minimal}
 	tests := []struct {
 		name string
 		edit func(*shcr.SearchRequest)
@@ -106,7 +106,7 @@ func TestClientSearchDecidesByCategoryAndAudits(t *testing.T) {
 	w := newWorld(t)
 	rec := audittest.NewRecorder()
 	c := newJourney(t, w, rec)
-	req := encounter(w, pdstest.PatientMinimal)
+	req := encounter(w, pdstest.Patients.Minimal)
 	ctx := shcrkit.WithCorrelationID(context.Background(), "search-journey-1")
 
 	res, err := c.Search(ctx, req, shcr.Search{Custodian: nrlstest.CustodianNorth, ResourceType: "MedicationStatement"})
@@ -131,7 +131,7 @@ func TestClientSearchDecidesByCategoryAndAudits(t *testing.T) {
 	assert.Equal(t, audit.ActionSearch, search.Action)
 	assert.Equal(t, "MedicationStatement", search.Resource)
 	assert.Contains(t, search.Query, "patient.identifier=")
-	assert.NotContains(t, search.Query, string(pdstest.PatientMinimal), "the NHS number is kept as the event's patient")
+	assert.NotContains(t, search.Query, string(pdstest.Patients.Minimal), "the NHS number is kept as the event's patient")
 	assert.Equal(t, res.RequestID, search.RequestID)
 	assert.Empty(t, decision.RequestID, "a decision sends nothing")
 	assert.Equal(t, search.DecisionID, decision.DecisionID, "the search names the decision that authorised it")

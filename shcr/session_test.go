@@ -23,7 +23,7 @@ func TestJourneyCarriesTheRequestersIdentity(t *testing.T) {
 	w := newWorld(t)
 	c := newJourney(t, w, audittest.NewRecorder())
 	for _, org := range []shcrkit.ODSCode{"RX1", "Y90001"} {
-		req := encounter(w, pdstest.PatientNormal)
+		req := encounter(w, pdstest.Patients.Normal)
 		req.Requester.Organisation = org
 		w.PDS.ResetRequests()
 		w.NRL.ResetRequests()
@@ -79,7 +79,7 @@ func TestJourneyRefusesCrossedIdentity(t *testing.T) {
 				edits = append(edits, tt.edit)
 			}
 			c := newJourney(t, w, rec, edits...)
-			req := encounter(w, pdstest.PatientNormal)
+			req := encounter(w, pdstest.Patients.Normal)
 			if tt.req != nil {
 				req = tt.req(req)
 			}
@@ -114,7 +114,7 @@ func TestJourneyAcceptsAgreeingSessionAndFixedClients(t *testing.T) {
 	require.NoError(t, err)
 	c := newJourney(t, w, audittest.NewRecorder(), func(cfg *shcr.Config) { cfg.PDS, cfg.NRL = fixedPDS, fixedNRL })
 	ctx := shcrkit.WithSession(context.Background(), shcrkit.Session{ID: "session-1", UserID: w.Requester.UserID, Organisation: w.Requester.Organisation, RoleProfileID: w.Requester.RoleProfileID})
-	res, err := c.Records(ctx, encounter(w, pdstest.PatientNormal))
+	res, err := c.Records(ctx, encounter(w, pdstest.Patients.Normal))
 	require.NoError(t, err)
 	defer res.Close()
 	assert.NotEmpty(t, res.Records)
@@ -124,7 +124,7 @@ func TestJourneyRefusesNonNumericRoleProfileID(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	c := newJourney(t, w, audittest.NewRecorder())
-	req := encounter(w, pdstest.PatientNormal)
+	req := encounter(w, pdstest.Patients.Normal)
 	req.Requester.RoleProfileID = "role-1"
 	_, err := c.Records(context.Background(), req)
 	require.ErrorIs(t, err, shcrkit.ErrInvalidRequest)

@@ -44,7 +44,7 @@ func TestJourneyTelemetry(t *testing.T) {
 	c, err := shcr.New(cfg)
 	require.NoError(t, err)
 
-	res, err := c.Records(context.Background(), encounter(w, pdstest.PatientNormal))
+	res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
 	require.NoError(t, err)
 	for _, r := range res.Records {
 		if r.Body != nil {
@@ -102,7 +102,7 @@ func TestJourneyTelemetry(t *testing.T) {
 	}
 
 	// Nothing that identifies a person or grants access is an attribute.
-	forbidden := []string{string(pdstest.PatientNormal), shcrkit.NHSNumber(pdstest.PatientNormal).Format(), w.Requester.Name, "Bearer", "eyJ"}
+	forbidden := []string{string(pdstest.Patients.Normal), shcrkit.NHSNumber(pdstest.Patients.Normal).Format(), w.Requester.Name, "Bearer", "eyJ"}
 	check := func(where string, attrs []attribute.KeyValue) {
 		for _, a := range attrs {
 			for _, f := range forbidden {

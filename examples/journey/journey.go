@@ -239,7 +239,7 @@ func (j *journey) setUp() error {
 
 func (j *journey) patient() (shcrkit.NHSNumber, error) {
 	if j.flags.patient == "" {
-		return pdstest.PatientNormal, nil
+		return pdstest.Patients.Normal, nil
 	}
 	return shcrkit.ParseNHSNumber(j.flags.patient)
 }

@@ -75,8 +75,8 @@ func TestJourneyOptions(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{name: "superseded number", args: []string{"-patient", pdstest.PatientSuperseded.String()},
-			want: []string{"asked for superseded number " + pdstest.PatientSuperseded.Format()}},
+		{name: "superseded number", args: []string{"-patient", pdstest.Patients.Superseded.String()},
+			want: []string{"asked for superseded number " + pdstest.Patients.Superseded.Format()}},
 		{name: "another requester", args: []string{"-requester", reqFile}, want: []string{"Nurse Tom Achebe"}},
 		{name: "self-claimed without reason", args: []string{"-relationship", "self-claimed"}, want: []string{"refused by relationships/self-claimed: a self-claimed relationship needs a recorded reason", "audit log verified"}},
 		{name: "unknown relationship", args: []string{"-relationship", "friend"}, wantErr: "-relationship"},

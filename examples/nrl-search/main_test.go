@@ -25,12 +25,12 @@ func TestSearch(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{name: "table", args: []string{pdstest.PatientNormal.String()}, want: []string{"ID", "CUSTODIAN", string(nrlstest.CustodianNorth)}},
-		{name: "via GET", args: []string{"-via-get", pdstest.PatientNormal.String()}, want: []string{"CUSTODIAN"}},
-		{name: "custodian", args: []string{"-custodian", string(nrlstest.CustodianNorth), pdstest.PatientNormal.String()}, want: []string{string(nrlstest.CustodianNorth)}},
-		{name: "no pointers", args: []string{pdstest.PatientMinimal.String()}, want: []string{"no pointers"}},
-		{name: "count", args: []string{"-count", pdstest.PatientMinimal.String()}, want: []string{"0\n"}},
-		{name: "missing ODS", args: []string{"-ods", "", pdstest.PatientNormal.String()}, wantErr: "-ods is required"},
+		{name: "table", args: []string{pdstest.Patients.Normal.String()}, want: []string{"ID", "CUSTODIAN", string(nrlstest.CustodianNorth)}},
+		{name: "via GET", args: []string{"-via-get", pdstest.Patients.Normal.String()}, want: []string{"CUSTODIAN"}},
+		{name: "custodian", args: []string{"-custodian", string(nrlstest.CustodianNorth), pdstest.Patients.Normal.String()}, want: []string{string(nrlstest.CustodianNorth)}},
+		{name: "no pointers", args: []string{pdstest.Patients.Minimal.String()}, want: []string{"no pointers"}},
+		{name: "count", args: []string{"-count", pdstest.Patients.Minimal.String()}, want: []string{"0\n"}},
+		{name: "missing ODS", args: []string{"-ods", "", pdstest.Patients.Normal.String()}, wantErr: "-ods is required"},
 		{name: "help", args: []string{"-h"}, wantErr: flag.ErrHelp.Error()},
 		{name: "bad NHS number", args: []string{"9434765918"}, wantErr: "invalid NHS number"},
 		{name: "unknown pointer", args: []string{"-get", "RNR-does-not-exist"}, wantErr: "NO_RECORD_FOUND"},
@@ -57,7 +57,7 @@ func TestSearchJSONAndGet(t *testing.T) {
 	defer srv.Close()
 	base := []string{"-base", (srv.URL + nrls.ConsumerPath), "-ods", string(nrlstest.ConsumerODS), "-json"}
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), append(base, pdstest.PatientNormal.String()), &out, &out))
+	require.NoError(t, run(context.Background(), append(base, pdstest.Patients.Normal.String()), &out, &out))
 	var res struct {
 		Pointers []struct {
 			ID        string `json:"id"`
@@ -67,7 +67,7 @@ func TestSearchJSONAndGet(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &res))
 	require.NotEmpty(t, res.Pointers)
 	for _, p := range res.Pointers {
-		assert.Equal(t, pdstest.PatientNormal.String(), p.NHSNumber)
+		assert.Equal(t, pdstest.Patients.Normal.String(), p.NHSNumber)
 	}
 
 	out.Reset()
@@ -82,7 +82,7 @@ func TestWrongBaseURLIsAnError(t *testing.T) {
 	srv := nrlstest.NewServer()
 	defer srv.Close()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-base", srv.URL, "-ods", string(nrlstest.ConsumerODS), pdstest.PatientNormal.String()}, &out, &out)
+	err := run(context.Background(), []string{"-base", srv.URL, "-ods", string(nrlstest.ConsumerODS), pdstest.Patients.Normal.String()}, &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "RESOURCE_NOT_FOUND")
 }

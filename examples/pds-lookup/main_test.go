@@ -22,18 +22,18 @@ func TestLookup(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{name: "table", args: []string{pdstest.PatientNormal.String()},
-			want: []string{"NHS NUMBER", pdstest.PatientNormal.Format(), "1.00"}},
-		{name: "superseded", args: []string{pdstest.PatientSuperseded.String()},
-			want: []string{pdstest.PatientSurviving.Format() + " (asked " + pdstest.PatientSuperseded.Format() + ")"}},
-		{name: "restricted", args: []string{pdstest.PatientRestricted.String()}, want: []string{" R "}},
-		{name: "related", args: []string{"-related", pdstest.PatientNormal.String()}, want: []string{"related to " + pdstest.PatientNormal.Format()}},
+		{name: "table", args: []string{pdstest.Patients.Normal.String()},
+			want: []string{"NHS NUMBER", pdstest.Patients.Normal.Format(), "1.00"}},
+		{name: "superseded", args: []string{pdstest.Patients.Superseded.String()},
+			want: []string{pdstest.Patients.Surviving.Format() + " (asked " + pdstest.Patients.Superseded.Format() + ")"}},
+		{name: "restricted", args: []string{pdstest.Patients.Restricted.String()}, want: []string{" R "}},
+		{name: "related", args: []string{"-related", pdstest.Patients.Normal.String()}, want: []string{"related to " + pdstest.Patients.Normal.Format()}},
 		{name: "search", args: []string{"-healthcare-worker", "-ods", "RX1", "-family", pdstest.SharedSurname, "-birthdate", birthOf(t, srv), "-max", "50"},
 			want: []string{pdstest.SharedSurname}},
 		{name: "invalid number", args: []string{"9434765918"}, wantErr: "invalid NHS number"},
-		{name: "not found", args: []string{pdstest.PatientUnknown.String()}, wantErr: "RESOURCE_NOT_FOUND"},
+		{name: "not found", args: []string{pdstest.Patients.Unknown.String()}, wantErr: "RESOURCE_NOT_FOUND"},
 		{name: "no arguments", args: nil, wantErr: "give one NHS number"},
-		{name: "bad ODS", args: []string{"-ods", "!", pdstest.PatientNormal.String()}, wantErr: "an ODS code"},
+		{name: "bad ODS", args: []string{"-ods", "!", pdstest.Patients.Normal.String()}, wantErr: "an ODS code"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,11 +56,11 @@ func TestLookupJSON(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-base", srv.URL, "-json", pdstest.PatientNormal.String()}, &out, &out))
+	require.NoError(t, run(context.Background(), []string{"-base", srv.URL, "-json", pdstest.Patients.Normal.String()}, &out, &out))
 	var rows []row
 	require.NoError(t, json.Unmarshal(out.Bytes(), &rows))
 	require.Len(t, rows, 1)
-	assert.Equal(t, pdstest.PatientNormal.String(), rows[0].NHSNumber)
+	assert.Equal(t, pdstest.Patients.Normal.String(), rows[0].NHSNumber)
 	assert.Equal(t, "U", rows[0].Confidentiality)
 	assert.NotEmpty(t, rows[0].Name)
 	assert.NotEmpty(t, rows[0].GP)

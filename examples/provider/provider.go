@@ -54,7 +54,7 @@ func start(ctx context.Context) (d *demo, err error) {
 	}
 	d.closers = append(d.closers, func() { d.log.Close() })
 	d.kept = &kept{}
-	d.att, err = shcrprovider.Attach(ctx, d.world, audit.Multi(d.log, d.kept), pdstest.PatientNormal, pdstest.PatientMinimal)
+	d.att, err = shcrprovider.Attach(ctx, d.world, audit.Multi(d.log, d.kept), pdstest.Patients.Normal, pdstest.Patients.Minimal)
 	if err != nil {
 		return nil, err
 	}

@@ -277,11 +277,11 @@ type patient struct {
 
 func (s *sandbox) patientList() []patient {
 	kinds := map[shcrkit.NHSNumber]string{
-		pdstest.PatientNormal: "normal", pdstest.PatientRestricted: "restricted (R)",
-		pdstest.PatientVeryRestricted: "very restricted (V)", pdstest.PatientDeceased: "deceased",
-		pdstest.PatientSuperseded: "superseded", pdstest.PatientSurviving: "surviving record",
-		pdstest.PatientInvalidated: "invalidated", pdstest.PatientRedacted: "redacted (404)",
-		pdstest.PatientMinimal: "no pointers",
+		pdstest.Patients.Normal: "normal", pdstest.Patients.Restricted: "restricted (R)",
+		pdstest.Patients.VeryRestricted: "very restricted (V)", pdstest.Patients.Deceased: "deceased",
+		pdstest.Patients.Superseded: "superseded", pdstest.Patients.Surviving: "surviving record",
+		pdstest.Patients.Invalidated: "invalidated", pdstest.Patients.Redacted: "redacted (404)",
+		pdstest.Patients.Minimal: "no pointers",
 	}
 	var out []patient
 	for _, p := range pdstest.Population() {

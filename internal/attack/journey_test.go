@@ -27,7 +27,7 @@ func newWorld(t *testing.T) *shcrtest.World {
 }
 
 func encounter(w *shcrtest.World) shcr.Request {
-	return shcr.Request{Requester: w.Requester, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare,
+	return shcr.Request{Requester: w.Requester, NHSNumber: pdstest.Patients.Normal, Purpose: shcrkit.PurposeDirectCare,
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "ED-ATTENDANCE-20260601-0042"}}
 }
 

@@ -194,13 +194,13 @@ func TestConsumerTypes(t *testing.T) {
 	srv := newServer(t, nrlstest.WithConsumerTypes(nrlstest.ConsumerODS, nrls.TypeMentalHealthCrisisPlan, nrls.TypeNEWS2Chart))
 	c, err := srv.NewClient()
 	require.NoError(t, err)
-	ps, err := c.Search(ctx, pdstest.PatientNormal)
+	ps, err := c.Search(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	require.Len(t, ps, 2, "other types are left out")
 	for _, p := range ps {
 		assert.Contains(t, []string{nrls.TypeMentalHealthCrisisPlan, nrls.TypeNEWS2Chart}, p.Type.Code)
 	}
-	n, err := c.Count(ctx, pdstest.PatientNormal)
+	n, err := c.Count(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 
@@ -224,7 +224,7 @@ func TestConsumerTypes(t *testing.T) {
 	// Another organisation is not restricted.
 	other, err := srv.NewClient(nrls.WithEndUserOrganisation("Y90002"))
 	require.NoError(t, err)
-	ps, err = other.Search(ctx, pdstest.PatientNormal)
+	ps, err = other.Search(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Len(t, ps, 5)
 }
@@ -243,29 +243,29 @@ func TestEmptySearchNotFound(t *testing.T) {
 func TestInjectEntry(t *testing.T) {
 	srv := newServer(t)
 	require.Error(t, srv.InjectEntry("123", json.RawMessage(`{}`)))
-	require.Error(t, srv.InjectEntry(pdstest.PatientNormal, json.RawMessage(`{`)))
+	require.Error(t, srv.InjectEntry(pdstest.Patients.Normal, json.RawMessage(`{`)))
 
-	require.NoError(t, srv.InjectEntry(pdstest.PatientNormal, json.RawMessage(`{"resourceType":"OperationOutcome","issue":[]}`)))
+	require.NoError(t, srv.InjectEntry(pdstest.Patients.Normal, json.RawMessage(`{"resourceType":"OperationOutcome","issue":[]}`)))
 	misfiled := pointerBody(t, nrlstest.CustodianEast, func(m map[string]any) {
 		m["id"] = "RFC-misfiled"
 		m["subject"] = map[string]any{"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9490000027"}}
 	})
-	require.NoError(t, srv.InjectEntry(pdstest.PatientNormal, json.RawMessage(misfiled)))
+	require.NoError(t, srv.InjectEntry(pdstest.Patients.Normal, json.RawMessage(misfiled)))
 
 	c, err := srv.NewClient()
 	require.NoError(t, err)
-	res, err := c.SearchAll(ctx, pdstest.PatientNormal)
+	res, err := c.SearchAll(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Len(t, res.Pointers, 5)
 	assert.Len(t, res.Problems, 2)
-	assert.Len(t, srv.Pointers(pdstest.PatientNormal), 5, "injected entries are not pointers")
+	assert.Len(t, srv.Pointers(pdstest.Patients.Normal), 5, "injected entries are not pointers")
 
 	// A pointer entry is filtered like the others; an outcome is not.
-	res, err = c.SearchAll(ctx, pdstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth))
+	res, err = c.SearchAll(ctx, pdstest.Patients.Normal, nrls.WithCustodian(nrlstest.CustodianNorth))
 	require.NoError(t, err)
 	require.Len(t, res.Problems, 1)
 	assert.Equal(t, nrls.ProblemOutcome, res.Problems[0].Kind)
-	n, err := c.Count(ctx, pdstest.PatientNormal)
+	n, err := c.Count(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Equal(t, 7, n)
 }

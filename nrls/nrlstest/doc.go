@@ -8,7 +8,7 @@
 //	srv := nrlstest.NewServer()
 //	defer srv.Close()
 //	c, err := srv.NewClient() // a consumer, for organisation ConsumerODS
-//	ptrs, err := c.Search(ctx, pdstest.PatientNormal)
+//	ptrs, err := c.Search(ctx, pdstest.Patients.Normal)
 //
 // Other clients are made as for the real service, with the fake's HTTP
 // client: a producer for a custodian,
@@ -24,13 +24,13 @@
 //
 // The seed pointers are filed under the NHS numbers of pdstest's
 // population (pdstest.Population; the well-known patients are
-// pdstest.PatientNormal and the others), and the custodians are the shared
+// pdstest.Patients.Normal and the others), and the custodians are the shared
 // care records of its four regions (CustodianNorth, CustodianSouth,
 // CustodianEast, CustodianWest). The seed pointers cover
 // several record types, SSP, direct and in-context retrieval, structured
 // and unstructured content, a restricted (R) and very restricted (V)
 // pointer, a pointer still filed under a superseded NHS number, and
-// patients with no pointers (pdstest.PatientMinimal). A seed pointer leads to
+// patients with no pointers (pdstest.Patients.Minimal). A seed pointer leads to
 // "<custodian base URL>/records/<pointer ID>"; Rebase points a
 // custodian's pointers at a fake shared care record. AddPointer files more pointers; InjectEntry files raw entries (an
 // OperationOutcome, a pointer of another patient) to test how a client

@@ -25,7 +25,7 @@ func ExampleNewServer() {
 		log.Fatal(err)
 	}
 	c := srv.Client()
-	ptrs, err := c.Search(context.Background(), pdstest.PatientNormal, nrls.WithCustodian(nrlstest.CustodianNorth))
+	ptrs, err := c.Search(context.Background(), pdstest.Patients.Normal, nrls.WithCustodian(nrlstest.CustodianNorth))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func ExampleServer_InjectFault() {
 		nrlstest.Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE", RetryAfter: "0"})
 
 	c := srv.Client()
-	ptrs, err := c.Search(context.Background(), pdstest.PatientRestricted)
+	ptrs, err := c.Search(context.Background(), pdstest.Patients.Restricted)
 	fmt.Println(len(ptrs), err)
 	for _, r := range srv.Requests() {
 		fmt.Println(r.Method, r.Status)

@@ -102,7 +102,7 @@ func producerPath(p string) string { return nrls.ProducerPath + p }
 func pointerBody(t *testing.T, custodian shcrkit.ODSCode, edit func(m map[string]any)) string {
 	t.Helper()
 	p, err := nrls.NewPointer(nrls.PointerSpec{
-		NHSNumber: pdstest.PatientNormal, Custodian: custodian, Type: nrls.TypeMentalHealthCrisisPlan,
+		NHSNumber: pdstest.Patients.Normal, Custodian: custodian, Type: nrls.TypeMentalHealthCrisisPlan,
 		URL: "ssp://shcr.example/records/x1", ProviderASID: "900000000101",
 		PracticeSetting: nrls.Concept{Code: "788002001", Display: "Adult mental health service"},
 	})

@@ -6,7 +6,7 @@ import (
 )
 
 // The seed data covers the synthetic population of the PDS fake (package
-// pdstest, whose PatientNormal and other well-known patients name it):
+// pdstest, whose Patients name its well-known patients):
 // the same NHS numbers, the same regions, each region's shared care record
 // the custodian of its patients' pointers. Both fakes read the one
 // population; neither keeps a copy.

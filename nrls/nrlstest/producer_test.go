@@ -117,7 +117,7 @@ func TestSupersedeChecks(t *testing.T) {
 
 	a = post(pointerBody(t, "RNR", func(m map[string]any) {
 		replaces("RNR-000001")(m)
-		m["subject"].(map[string]any)["identifier"].(map[string]any)["value"] = string(pdstest.PatientMinimal)
+		m["subject"].(map[string]any)["identifier"].(map[string]any)["value"] = string(pdstest.Patients.Minimal)
 	}))
 	assert.Equal(t, "BAD_REQUEST", a.code(t))
 	assert.Contains(t, a.outcome(t).Issue[0].Diagnostics, "NHS number does not match")

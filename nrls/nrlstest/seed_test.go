@@ -27,15 +27,15 @@ func TestPopulation(t *testing.T) {
 			assert.Greater(t, string(nhs), string(pop[i-1]), "in the order of the synthetic range")
 		}
 	}
-	for _, nhs := range []shcrkit.NHSNumber{pdstest.PatientNormal, pdstest.PatientRestricted, pdstest.PatientVeryRestricted,
-		pdstest.PatientDeceased, pdstest.PatientSuperseded, pdstest.PatientSurviving, pdstest.PatientInvalidated,
-		pdstest.PatientRedacted, pdstest.PatientMinimal} {
+	for _, nhs := range []shcrkit.NHSNumber{pdstest.Patients.Normal, pdstest.Patients.Restricted, pdstest.Patients.VeryRestricted,
+		pdstest.Patients.Deceased, pdstest.Patients.Superseded, pdstest.Patients.Surviving, pdstest.Patients.Invalidated,
+		pdstest.Patients.Redacted, pdstest.Patients.Minimal} {
 		assert.True(t, seen[nhs], nhs)
 	}
-	assert.True(t, pdstest.PatientUnknown.Valid())
-	assert.False(t, seen[pdstest.PatientUnknown])
+	assert.True(t, pdstest.Patients.Unknown.Valid())
+	assert.False(t, seen[pdstest.Patients.Unknown])
 	pop[0] = ""
-	assert.Equal(t, pdstest.PatientNormal, synthetic.Numbers()[0], "a fresh copy each call")
+	assert.Equal(t, pdstest.Patients.Normal, synthetic.Numbers()[0], "a fresh copy each call")
 }
 
 // TestSeedPointers checks the seed data covers what tests of the journey
@@ -88,17 +88,17 @@ func TestSeedPointers(t *testing.T) {
 	assert.True(t, labels[shcrkit.ConfidentialityVeryRestricted])
 	assert.True(t, labels[shcrkit.ConfidentialityRestricted])
 
-	normal := srv.Pointers(pdstest.PatientNormal)
+	normal := srv.Pointers(pdstest.Patients.Normal)
 	assert.Len(t, normal, 5)
-	assert.Empty(t, srv.Pointers(pdstest.PatientMinimal))
-	assert.Empty(t, srv.Pointers(pdstest.PatientUnknown))
-	assert.Len(t, srv.Pointers(pdstest.PatientSuperseded), 1, "a pointer still filed under the old number")
-	assert.NotEmpty(t, srv.Pointers(pdstest.PatientSurviving))
+	assert.Empty(t, srv.Pointers(pdstest.Patients.Minimal))
+	assert.Empty(t, srv.Pointers(pdstest.Patients.Unknown))
+	assert.Len(t, srv.Pointers(pdstest.Patients.Superseded), 1, "a pointer still filed under the old number")
+	assert.NotEmpty(t, srv.Pointers(pdstest.Patients.Surviving))
 }
 
 func TestWithoutSeed(t *testing.T) {
 	srv := newServer(t, nrlstest.WithoutSeed())
-	assert.Empty(t, srv.Pointers(pdstest.PatientNormal))
+	assert.Empty(t, srv.Pointers(pdstest.Patients.Normal))
 }
 
 func TestSeedIsTheSameEachTime(t *testing.T) {

@@ -62,7 +62,7 @@ func TestTokenValidator(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c, err := srv.NewClient(tc.opts...)
 			require.NoError(t, err)
-			_, err = c.Search(ctx, pdstest.PatientNormal)
+			_, err = c.Search(ctx, pdstest.Patients.Normal)
 			if tc.ok {
 				assert.NoError(t, err)
 				return
@@ -82,7 +82,7 @@ func TestPointerURLBases(t *testing.T) {
 		assert.ErrorIs(t, srv.Rebase(custodian, base), shcrkit.ErrInvalidOption, base)
 	}
 	require.NoError(t, srv.Rebase(nrlstest.CustodianNorth, "http://127.0.0.1:4001/north/"))
-	for _, p := range srv.Pointers(pdstest.PatientNormal) {
+	for _, p := range srv.Pointers(pdstest.Patients.Normal) {
 		switch {
 		case p.Custodian != nrlstest.CustodianNorth:
 			assert.Contains(t, p.URL, ".shcr.example/")
@@ -100,7 +100,7 @@ func TestPointerURLBases(t *testing.T) {
 	require.NoError(t, srv.Rebase(nrlstest.CustodianNorth, "https://north.test/fhir"))
 	c, err := srv.NewClient()
 	require.NoError(t, err)
-	ps, err := c.Search(ctx, pdstest.PatientNormal)
+	ps, err := c.Search(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	seen := 0
 	for _, p := range ps {
@@ -126,7 +126,7 @@ func TestPointerURLBases(t *testing.T) {
 func TestAddPointer(t *testing.T) {
 	srv := newServer(t, nrlstest.WithoutSeed())
 	spec := nrls.PointerSpec{
-		NHSNumber: pdstest.PatientMinimal, Custodian: nrlstest.CustodianWest, Type: nrls.TypeContingencyPlan,
+		NHSNumber: pdstest.Patients.Minimal, Custodian: nrlstest.CustodianWest, Type: nrls.TypeContingencyPlan,
 		URL: "https://mercia-hills.shcr.example/fhir/records/c1", PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"},
 	}
 	p, err := nrls.NewPointer(spec)
@@ -147,7 +147,7 @@ func TestAddPointer(t *testing.T) {
 	p.Resource.Description = ptr.To("second version")
 	_, err = srv.AddPointer(p)
 	require.NoError(t, err)
-	got := srv.Pointers(pdstest.PatientMinimal)
+	got := srv.Pointers(pdstest.Patients.Minimal)
 	require.Len(t, got, 2)
 	assert.Equal(t, "second version", got[1].Description)
 
@@ -171,13 +171,13 @@ func TestFaults(t *testing.T) {
 	srv.InjectFault(http.MethodPost, nrls.ConsumerPath+"/DocumentReference/_search", -1,
 		nrlstest.Fault{Status: http.StatusGatewayTimeout, Code: "SERVICE_TIMEOUT"})
 	for i := 0; i < 3; i++ {
-		_, err = c.Search(ctx, pdstest.PatientNormal)
+		_, err = c.Search(ctx, pdstest.Patients.Normal)
 		assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
 	}
 	_, err = c.Get(ctx, "RNR-000001")
 	assert.NoError(t, err, "other paths are unaffected")
 	srv.ClearFaults()
-	_, err = c.Search(ctx, pdstest.PatientNormal)
+	_, err = c.Search(ctx, pdstest.Patients.Normal)
 	assert.NoError(t, err)
 	reqs := srv.Requests()
 	require.Len(t, reqs, 5)
@@ -185,7 +185,7 @@ func TestFaults(t *testing.T) {
 
 	// A dripping answer still arrives whole.
 	srv.InjectFault("", "", 1, nrlstest.Fault{Drip: 50 * time.Microsecond})
-	n, err := c.Count(ctx, pdstest.PatientNormal)
+	n, err := c.Count(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
 
@@ -193,7 +193,7 @@ func TestFaults(t *testing.T) {
 	srv.InjectFault("", "", 1, nrlstest.Fault{Hang: true})
 	short, err := srv.NewClient(nrls.WithMaxAttempts(1), nrls.WithHTTPClient(&http.Client{Timeout: 50 * time.Millisecond}))
 	require.NoError(t, err)
-	_, err = short.Count(ctx, pdstest.PatientNormal)
+	_, err = short.Count(ctx, pdstest.Patients.Normal)
 	assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
 }
 
@@ -204,7 +204,7 @@ func TestHandlerMountedElsewhere(t *testing.T) {
 	defer ts.Close()
 	c, err := nrls.NewClient(ts.URL+nrls.ConsumerPath, nrls.WithEndUserOrganisation(nrlstest.ConsumerODS))
 	require.NoError(t, err)
-	ps, err := c.Search(ctx, pdstest.PatientNormal)
+	ps, err := c.Search(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	assert.Len(t, ps, 5)
 	assert.Len(t, srv.Requests(), 1)
@@ -224,7 +224,7 @@ func TestConcurrentUse(t *testing.T) {
 				return
 			}
 			for j := 0; j < 5; j++ {
-				ps, err := c.Search(ctx, pdstest.PatientNormal)
+				ps, err := c.Search(ctx, pdstest.Patients.Normal)
 				if err != nil || len(ps) < 5 {
 					errs <- fmt.Errorf("search: %d pointers, %v", len(ps), err)
 				}
@@ -239,7 +239,7 @@ func TestConcurrentUse(t *testing.T) {
 				return
 			}
 			p, err := nrls.NewPointer(nrls.PointerSpec{
-				NHSNumber: pdstest.PatientNormal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
+				NHSNumber: pdstest.Patients.Normal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeNEWS2Chart,
 				URL:             fmt.Sprintf("https://north-riding.shcr.example/fhir/records/c%d", i),
 				PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"},
 			})
@@ -266,7 +266,7 @@ func TestConcurrentUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	assert.Len(t, srv.Pointers(pdstest.PatientNormal), 5)
+	assert.Len(t, srv.Pointers(pdstest.Patients.Normal), 5)
 }
 
 func TestClientOfUnstartedServer(t *testing.T) {

@@ -38,7 +38,7 @@ const checkPatient shcrkit.NHSNumber = "9490054992"
 // server of its own.
 func CheckClient(ctx context.Context, s *Server, c *pds.Client) error {
 	k := &checker{ctx: ctx, s: s, c: c}
-	for _, nhs := range []shcrkit.NHSNumber{PatientNormal, PatientRestricted, PatientVeryRestricted, PatientDeceased, PatientSurviving} {
+	for _, nhs := range []shcrkit.NHSNumber{Patients.Normal, Patients.Restricted, Patients.VeryRestricted, Patients.Deceased, Patients.Surviving} {
 		if _, _, ok := s.Record(nhs); !ok {
 			return fmt.Errorf("pdstest: CheckClient needs the well-known patients; the server lacks %s", nhs.Masked())
 		}
@@ -88,14 +88,14 @@ func (k *checker) checkGet() {
 // whether the get succeeded.
 func (k *checker) checkGetNormal() bool {
 	mark := len(k.s.Requests())
-	p, err := k.c.Get(k.ctx, PatientNormal)
+	p, err := k.c.Get(k.ctx, Patients.Normal)
 	if err != nil {
 		k.fail("get of a patient: %v", err)
 		return false
 	}
 	k.checkNormalPatient(p)
 	reqs := k.sent(mark)
-	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != BasePath+"/Patient/"+PatientNormal.String() {
+	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != BasePath+"/Patient/"+Patients.Normal.String() {
 		k.fail("get of a patient: want one GET of /Patient/{id}, got %d requests", len(reqs))
 	}
 	return true
@@ -103,9 +103,9 @@ func (k *checker) checkGetNormal() bool {
 
 // checkNormalPatient checks that p is the ordinary patient as recorded.
 func (k *checker) checkNormalPatient(p *pds.Patient) {
-	person := personOf(PatientNormal)
-	_, version, _ := k.s.Record(PatientNormal)
-	if p.NHSNumber() != PatientNormal || p.Superseded() != "" {
+	person := personOf(Patients.Normal)
+	_, version, _ := k.s.Record(Patients.Normal)
+	if p.NHSNumber() != Patients.Normal || p.Superseded() != "" {
 		k.fail("get of a patient: wrong NHS number or a superseded number reported")
 	}
 	if p.Version() != version {
@@ -131,7 +131,7 @@ func (k *checker) checkNormalPatient(p *pds.Patient) {
 // checkGetFlagged checks the gets of restricted, very restricted,
 // superseded and deceased patients.
 func (k *checker) checkGetFlagged() {
-	if p, err := k.c.Get(k.ctx, PatientRestricted); err != nil {
+	if p, err := k.c.Get(k.ctx, Patients.Restricted); err != nil {
 		k.fail("get of a restricted patient: %v", err)
 	} else {
 		_, hasAddr := p.HomeAddress()
@@ -139,30 +139,30 @@ func (k *checker) checkGetFlagged() {
 			k.fail("get of a restricted patient: not flagged, or location data present")
 		}
 	}
-	if p, err := k.c.Get(k.ctx, PatientVeryRestricted); err != nil {
+	if p, err := k.c.Get(k.ctx, Patients.VeryRestricted); err != nil {
 		k.fail("get of a very restricted patient: %v", err)
 	} else if p.Confidentiality() != shcrkit.ConfidentialityVeryRestricted {
 		k.fail("get of a very restricted patient: confidentiality %s, want V", p.Confidentiality())
 	}
-	if p, err := k.c.Get(k.ctx, PatientSuperseded); err != nil {
+	if p, err := k.c.Get(k.ctx, Patients.Superseded); err != nil {
 		k.fail("get of a superseded number: %v", err)
-	} else if p.NHSNumber() != PatientSurviving || p.Superseded() != PatientSuperseded {
+	} else if p.NHSNumber() != Patients.Surviving || p.Superseded() != Patients.Superseded {
 		k.fail("get of a superseded number: the surviving number and the superseded one are not both reported")
 	}
-	if p, err := k.c.Get(k.ctx, PatientDeceased); err != nil {
+	if p, err := k.c.Get(k.ctx, Patients.Deceased); err != nil {
 		k.fail("get of a deceased patient: %v", err)
-	} else if date, dead := p.Deceased(); !dead || date != personOf(PatientDeceased).DeathDate {
+	} else if date, dead := p.Deceased(); !dead || date != personOf(Patients.Deceased).DeathDate {
 		k.fail("get of a deceased patient: date of death not reported")
 	}
 }
 
 func (k *checker) checkGetErrors() {
 	mark := len(k.s.Requests())
-	_, err := k.c.Get(k.ctx, PatientInvalidated)
+	_, err := k.c.Get(k.ctx, Patients.Invalidated)
 	if !errors.Is(err, shcrkit.ErrInvalidated) || !errors.Is(err, shcrkit.ErrNotFound) {
 		k.fail("get of an invalidated number: want ErrInvalidated and ErrNotFound, got %v", err)
 	}
-	if err != nil && strings.Contains(err.Error(), PatientInvalidated.String()) {
+	if err != nil && strings.Contains(err.Error(), Patients.Invalidated.String()) {
 		k.fail("get of an invalidated number: the error text contains the NHS number")
 	}
 	var apiErr *shcrkit.APIError
@@ -172,7 +172,7 @@ func (k *checker) checkGetErrors() {
 	} else if len(reqs) != 1 || apiErr.RequestID != reqs[0].Header.Get("X-Request-ID") {
 		k.fail("get of an invalidated number: the error does not carry the X-Request-ID sent")
 	}
-	for _, nhs := range []shcrkit.NHSNumber{PatientRedacted, PatientUnknown} {
+	for _, nhs := range []shcrkit.NHSNumber{Patients.Redacted, Patients.Unknown} {
 		if _, err := k.c.Get(k.ctx, nhs); !errors.Is(err, shcrkit.ErrNotFound) || errors.Is(err, shcrkit.ErrInvalidated) {
 			k.fail("get of a redacted or unknown number: want ErrNotFound only, got %v", err)
 		}
@@ -191,9 +191,9 @@ func (k *checker) checkHeaders() {
 	const reqID = "6f1b5a52-2b0c-4a4b-9a0e-1c2d3e4f5a6b"
 	mark := len(k.s.Requests())
 	ctx := shcrkit.WithCorrelationID(k.ctx, corr)
-	_, err1 := k.c.Get(ctx, PatientNormal)
-	_, err2 := k.c.Get(ctx, PatientNormal)
-	_, err3 := k.c.Get(shcrkit.WithRequestID(k.ctx, reqID), PatientNormal)
+	_, err1 := k.c.Get(ctx, Patients.Normal)
+	_, err2 := k.c.Get(ctx, Patients.Normal)
+	_, err3 := k.c.Get(shcrkit.WithRequestID(k.ctx, reqID), Patients.Normal)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		k.fail("headers: %v", err)
 		return
@@ -226,9 +226,9 @@ func (k *checker) checkHeaders() {
 
 func (k *checker) checkRetry() {
 	mark := len(k.s.Requests())
-	k.s.InjectFault(http.MethodGet, "/Patient/"+PatientNormal.String(), 1,
+	k.s.InjectFault(http.MethodGet, "/Patient/"+Patients.Normal.String(), 1,
 		Fault{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE", RetryAfter: "0"})
-	if _, err := k.c.Get(k.ctx, PatientNormal); err != nil {
+	if _, err := k.c.Get(k.ctx, Patients.Normal); err != nil {
 		k.fail("retry: a get answered 503 with Retry-After then 200 failed: %v", err)
 	}
 	reqs := k.sent(mark)
@@ -241,13 +241,13 @@ func (k *checker) checkRetry() {
 }
 
 func (k *checker) checkSearch() {
-	born := pds.DateRange{From: personOf(PatientNormal).BirthDate, To: personOf(PatientNormal).BirthDate}
+	born := pds.DateRange{From: personOf(Patients.Normal).BirthDate, To: personOf(Patients.Normal).BirthDate}
 	ms, err := k.c.Search(k.ctx, pds.SearchQuery{Family: SharedSurname, Given: []string{"Amelia"}, BirthDate: born})
 	switch {
 	case err != nil:
 		k.fail("search for one patient: %v", err)
-	case len(ms) != 1 || ms[0].Patient.NHSNumber() != PatientNormal || ms[0].Score != 1:
-		k.fail("search for one patient: want PatientNormal with score 1, got %d matches", len(ms))
+	case len(ms) != 1 || ms[0].Patient.NHSNumber() != Patients.Normal || ms[0].Score != 1:
+		k.fail("search for one patient: want Patients.Normal with score 1, got %d matches", len(ms))
 	}
 	ms, err = k.c.Search(k.ctx, pds.SearchQuery{Family: "Nobodyknows", BirthDate: born})
 	if err != nil || ms == nil || len(ms) != 0 {
@@ -262,7 +262,7 @@ func (k *checker) checkSearch() {
 	}
 	if k.c.AccessMode() == pds.AccessHealthcareWorker {
 		ms, err := k.c.Search(k.ctx, pds.SearchQuery{Family: SharedSurname, Given: []string{"Amelia"}, BirthDate: born, Fuzzy: true})
-		if err != nil || len(ms) < 2 || ms[0].Patient.NHSNumber() != PatientNormal ||
+		if err != nil || len(ms) < 2 || ms[0].Patient.NHSNumber() != Patients.Normal ||
 			!slices.IsSortedFunc(ms, func(a, b pds.Match) int { return cmpFloat(b.Score, a.Score) }) {
 			k.fail("fuzzy search: want the exact match first and the rest by falling score (err %v)", err)
 		}
@@ -290,13 +290,13 @@ func cmpFloat(a, b float64) int {
 }
 
 func (k *checker) checkRelated() {
-	rs, err := k.c.RelatedPersons(k.ctx, PatientNormal)
-	if err != nil || len(rs) != len(personOf(PatientNormal).Related) {
-		k.fail("related persons: want %d, got %d (%v)", len(personOf(PatientNormal).Related), len(rs), err)
-	} else if rs[0].NHSNumber() != personOf(PatientNormal).Related[0].NHSNumber {
+	rs, err := k.c.RelatedPersons(k.ctx, Patients.Normal)
+	if err != nil || len(rs) != len(personOf(Patients.Normal).Related) {
+		k.fail("related persons: want %d, got %d (%v)", len(personOf(Patients.Normal).Related), len(rs), err)
+	} else if rs[0].NHSNumber() != personOf(Patients.Normal).Related[0].NHSNumber {
 		k.fail("related persons: the linked NHS number is not reported")
 	}
-	rs, err = k.c.RelatedPersons(k.ctx, PatientRestricted)
+	rs, err = k.c.RelatedPersons(k.ctx, Patients.Restricted)
 	if err != nil {
 		k.fail("related persons of a restricted patient: %v", err)
 	}
@@ -305,14 +305,14 @@ func (k *checker) checkRelated() {
 			k.fail("related persons of a restricted patient: contact details present")
 		}
 	}
-	if _, err := k.c.RelatedPersons(k.ctx, PatientUnknown); !errors.Is(err, shcrkit.ErrNotFound) {
+	if _, err := k.c.RelatedPersons(k.ctx, Patients.Unknown); !errors.Is(err, shcrkit.ErrNotFound) {
 		k.fail("related persons of an unknown number: want ErrNotFound, got %v", err)
 	}
 }
 
 func (k *checker) checkRestrictedMode() {
 	mark := len(k.s.Requests())
-	if _, err := k.c.Update(k.ctx, PatientNormal, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "female"}); !errors.Is(err, pds.ErrAccessMode) {
+	if _, err := k.c.Update(k.ctx, Patients.Normal, "1", pds.PatchOp{Op: "replace", Path: "/gender", Value: "female"}); !errors.Is(err, pds.ErrAccessMode) {
 		k.fail("application-restricted update: want ErrAccessMode, got %v", err)
 	}
 	q := pds.SearchQuery{Family: SharedSurname, BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"}, MaxResults: 5}

@@ -11,7 +11,7 @@
 //
 //	srv := pdstest.NewServer()
 //	defer srv.Close()
-//	p, err := srv.Client().Get(ctx, pdstest.PatientNormal)
+//	p, err := srv.Client().Get(ctx, pdstest.Patients.Normal)
 //
 // # Seed population
 //
@@ -21,10 +21,10 @@
 // (each Person's Region), each with its shared care record (HomeShCR).
 // The fakes of the other services (nrlstest, shcrtest) serve the same
 // population: pointers and records for these patients.
-// Well-known patients cover each kind of record: PatientNormal,
-// PatientRestricted, PatientVeryRestricted, PatientDeceased,
-// PatientSuperseded and PatientSurviving, PatientInvalidated,
-// PatientRedacted, PatientMinimal, and PatientUnknown, which no record
+// Well-known patients cover each kind of record: Patients.Normal,
+// Patients.Restricted, Patients.VeryRestricted, Patients.Deceased,
+// Patients.Superseded and Patients.Surviving, Patients.Invalidated,
+// Patients.Redacted, Patients.Minimal, and Patients.Unknown, which no record
 // has. Several patients share SharedSurname. AddPatient adds more;
 // WithPopulation replaces the seed.
 //

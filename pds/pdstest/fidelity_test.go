@@ -17,7 +17,7 @@ import (
 func TestPatientCarriesManagingOrganisationAndMultipleBirth(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	a := call(t, srv, http.MethodGet, "/Patient/"+pdstest.PatientNormal.String(), "")
+	a := call(t, srv, http.MethodGet, "/Patient/"+pdstest.Patients.Normal.String(), "")
 	require.Equal(t, http.StatusOK, a.status)
 	org, ok := a.body["managingOrganization"].(map[string]any)
 	require.True(t, ok, "managingOrganization")
@@ -26,7 +26,7 @@ func TestPatientCarriesManagingOrganisationAndMultipleBirth(t *testing.T) {
 	assert.Equal(t, "Organization", org["type"])
 	assert.EqualValues(t, 1, a.body["multipleBirthInteger"])
 
-	a = call(t, srv, http.MethodGet, "/Patient/"+pdstest.PatientRestricted.String(), "")
+	a = call(t, srv, http.MethodGet, "/Patient/"+pdstest.Patients.Restricted.String(), "")
 	require.Equal(t, http.StatusOK, a.status)
 	assert.NotContains(t, a.body, "managingOrganization")
 	assert.NotContains(t, a.body, "multipleBirthInteger", "recorded only where the record has it")
@@ -42,7 +42,7 @@ func TestPatientCarriesManagingOrganisationAndMultipleBirth(t *testing.T) {
 func TestRelatedPersonAnswersCarryETag(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	path := "/Patient/" + pdstest.PatientNormal.String()
+	path := "/Patient/" + pdstest.Patients.Normal.String()
 	a := call(t, srv, http.MethodGet, path+"/RelatedPerson", "")
 	require.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, `W/"1"`, a.header.Get("ETag"))
@@ -68,6 +68,6 @@ func TestMetadata(t *testing.T) {
 	require.Equal(t, http.StatusOK, a.status, string(a.raw))
 	assert.Equal(t, "CapabilityStatement", a.body["resourceType"])
 	assert.Equal(t, "http://sandbox.test:8700"+pdstest.BasePath, a.body["implementation"].(map[string]any)["url"])
-	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/Patient/"+pdstest.PatientNormal.String(), "").status)
+	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/Patient/"+pdstest.Patients.Normal.String(), "").status)
 	assert.Equal(t, http.StatusMethodNotAllowed, call(t, srv, http.MethodPost, "/metadata", "{}").status)
 }

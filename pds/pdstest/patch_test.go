@@ -15,7 +15,7 @@ import (
 const jsonPatch = "application/json-patch+json"
 
 func TestPatchOnTheWire(t *testing.T) {
-	normal := "/Patient/" + pdstest.PatientNormal.String()
+	normal := "/Patient/" + pdstest.Patients.Normal.String()
 	tests := []struct {
 		name    string
 		path    string
@@ -89,12 +89,12 @@ func TestPatchOnTheWire(t *testing.T) {
 		{name: "application/json is accepted", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"Content-Type", "application/json"}, status: 200},
 		{name: "other content type", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"Content-Type", "text/plain"}, status: 400, code: "UNSUPPORTED_SERVICE"},
 		{name: "no content type", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, headers: []string{"Content-Type", ""}, status: 400, code: "UNSUPPORTED_SERVICE"},
-		{name: "restricted patient", path: "/Patient/" + pdstest.PatientRestricted.String(), body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 403, code: "FORBIDDEN_UPDATE"},
-		{name: "unknown patient", path: "/Patient/" + pdstest.PatientUnknown.String(), body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 404, code: "RESOURCE_NOT_FOUND"},
+		{name: "restricted patient", path: "/Patient/" + pdstest.Patients.Restricted.String(), body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 403, code: "FORBIDDEN_UPDATE"},
+		{name: "unknown patient", path: "/Patient/" + pdstest.Patients.Unknown.String(), body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 404, code: "RESOURCE_NOT_FOUND"},
 		{name: "invalid NHS number", path: "/Patient/9490000010", body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 400, code: "INVALID_RESOURCE_ID"},
-		{name: "superseded number updates the surviving record", path: "/Patient/" + pdstest.PatientSuperseded.String(),
+		{name: "superseded number updates the surviving record", path: "/Patient/" + pdstest.Patients.Superseded.String(),
 			body: `{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, status: 200,
-			check: func(t *testing.T, a answer) { assert.Equal(t, pdstest.PatientSurviving.String(), a.body["id"]) }},
+			check: func(t *testing.T, a answer) { assert.Equal(t, pdstest.Patients.Surviving.String(), a.body["id"]) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +105,7 @@ func TestPatchOnTheWire(t *testing.T) {
 				path = normal
 			}
 			hs := append([]string{"Content-Type", jsonPatch, "If-Match", `W/"1"`}, tt.headers...)
-			before, beforeVersion, _ := srv.Record(pdstest.PatientNormal)
+			before, beforeVersion, _ := srv.Record(pdstest.Patients.Normal)
 			body := strings.NewReplacer("NAME0", *before.Name[0].Id, "ADDR0", *before.Address[0].Id).Replace(tt.body)
 			a := call(t, srv, http.MethodPatch, path, body, hs...)
 			assert.Equal(t, tt.status, a.status, string(a.raw))
@@ -114,7 +114,7 @@ func TestPatchOnTheWire(t *testing.T) {
 				tt.check(t, a)
 			}
 			if tt.status != 200 {
-				after, afterVersion, _ := srv.Record(pdstest.PatientNormal)
+				after, afterVersion, _ := srv.Record(pdstest.Patients.Normal)
 				assert.Equal(t, beforeVersion, afterVersion, "a refused update changes nothing")
 				assert.Equal(t, before, after)
 			}
@@ -125,7 +125,7 @@ func TestPatchOnTheWire(t *testing.T) {
 func TestPatchApplicationRestricted(t *testing.T) {
 	srv := pdstest.NewServer(pdstest.WithAccessMode(pds.AccessApplicationRestricted))
 	defer srv.Close()
-	a := call(t, srv, http.MethodPatch, "/Patient/"+pdstest.PatientNormal.String(),
+	a := call(t, srv, http.MethodPatch, "/Patient/"+pdstest.Patients.Normal.String(),
 		`{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`, "Content-Type", jsonPatch, "If-Match", `W/"1"`)
 	assert.Equal(t, http.StatusForbidden, a.status)
 	assert.Equal(t, "INVALID_METHOD", a.code())
@@ -134,7 +134,7 @@ func TestPatchApplicationRestricted(t *testing.T) {
 func TestPatchDeduplicatesByRequestID(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	path := "/Patient/" + pdstest.PatientNormal.String()
+	path := "/Patient/" + pdstest.Patients.Normal.String()
 	body := `{"patches":[{"op":"add","path":"/telecom/-","value":{"system":"phone","use":"mobile","value":"07700 900001"}}]}`
 	const id = "7b0c1c2e-9f1a-4d0e-8a3b-2c1d0e9f8a7b"
 	srv.InjectFault(http.MethodPatch, "/Patient/", 1, pdstest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "1", AfterServing: true})
@@ -153,14 +153,14 @@ func TestPatchDeduplicatesByRequestID(t *testing.T) {
 	// A new request with the stale version is a conflict.
 	other := call(t, srv, http.MethodPatch, path, body, "Content-Type", jsonPatch, "If-Match", `W/"1"`)
 	assert.Equal(t, http.StatusConflict, other.status)
-	_, version, _ := srv.Record(pdstest.PatientNormal)
+	_, version, _ := srv.Record(pdstest.Patients.Normal)
 	assert.Equal(t, "2", version)
 }
 
 func TestPatchStartsMissingList(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	a := call(t, srv, http.MethodPatch, "/Patient/"+pdstest.PatientMinimal.String(),
+	a := call(t, srv, http.MethodPatch, "/Patient/"+pdstest.Patients.Minimal.String(),
 		`{"patches":[{"op":"add","path":"/telecom/-","value":{"system":"email","value":"new@example.com"}},
 		  {"op":"add","path":"/gender","value":"female"}]}`, "Content-Type", jsonPatch, "If-Match", `W/"1"`)
 	require.Equal(t, http.StatusOK, a.status, string(a.raw))
@@ -171,11 +171,11 @@ func TestPatchStartsMissingList(t *testing.T) {
 func TestPatchRemovesTestedItems(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	rec, _, ok := srv.Record(pdstest.PatientNormal)
+	rec, _, ok := srv.Record(pdstest.Patients.Normal)
 	require.True(t, ok)
 	emailID := *rec.Telecom[1].Id
 	oldName := `{"id":"` + *rec.Name[1].Id + `","use":"old","given":["Amelia","Rose"],"family":"Calloway"}`
-	path := "/Patient/" + pdstest.PatientNormal.String()
+	path := "/Patient/" + pdstest.Patients.Normal.String()
 
 	a := call(t, srv, http.MethodPatch, path,
 		`{"patches":[{"op":"test","path":"/telecom/1/id","value":"`+emailID+`"},{"op":"remove","path":"/telecom/1"},
@@ -184,7 +184,7 @@ func TestPatchRemovesTestedItems(t *testing.T) {
 	require.Equal(t, http.StatusOK, a.status, string(a.raw))
 	assert.Len(t, a.body["telecom"].([]any), 1)
 	assert.Len(t, a.body["name"].([]any), 1)
-	after, version, _ := srv.Record(pdstest.PatientNormal)
+	after, version, _ := srv.Record(pdstest.Patients.Normal)
 	assert.Equal(t, "2", version)
 	assert.Len(t, after.Telecom, 1)
 }

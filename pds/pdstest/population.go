@@ -6,49 +6,55 @@ import (
 	"github.com/shcrkit/shcrkit/pds"
 )
 
-// Well-known patients of the seed population, for tests and examples that
-// need a particular kind of record. All numbers are synthetic, from
-// SyntheticNHSNumber. The NRL fake (nrls/nrlstest) files its seed
-// pointers under the same numbers.
-const (
-	// PatientNormal is an unrestricted, living patient with a full record:
+// Patients are the well-known patients of the seed population, for tests
+// and examples that need a particular kind of record: pdstest.Patients.Normal
+// and so on. All numbers are synthetic, from SyntheticNHSNumber. The NRL
+// fake (nrls/nrlstest) files its seed pointers under the same numbers.
+// Read it; never assign to it.
+var Patients = struct {
+	// Normal is an unrestricted, living patient with a full record:
 	// home address, phone, email, GP, an emergency contact and two related
 	// people. Amelia Hartley, born 1984-03-14, registered at Y10001 in
 	// North Riding. Her pointers are in three regions, one of them very
 	// restricted, retrieved by SSP and directly.
-	PatientNormal = synthetic.PatientNormal
-	// PatientRestricted is labelled restricted (R): PDS returns no
+	Normal shcrkit.NHSNumber
+	// Restricted is labelled restricted (R): PDS returns no
 	// address, telecom, contacts or GP. It has a restricted pointer and an
 	// in-context launch pointer.
-	PatientRestricted = synthetic.PatientRestricted
-	// PatientVeryRestricted is labelled very restricted (V), and so is its
+	Restricted shcrkit.NHSNumber
+	// VeryRestricted is labelled very restricted (V), and so is its
 	// one pointer.
-	PatientVeryRestricted = synthetic.PatientVeryRestricted
-	// PatientDeceased has a date of death and a formal death notification,
+	VeryRestricted shcrkit.NHSNumber
+	// Deceased has a date of death and a formal death notification,
 	// and an end of life care coordination summary.
-	PatientDeceased = synthetic.PatientDeceased
-	// PatientSuperseded is a superseded number: getting it returns the
-	// record of PatientSurviving. A pointer is still filed under it.
-	PatientSuperseded = synthetic.PatientSuperseded
-	// PatientSurviving is the record that replaced PatientSuperseded, with
+	Deceased shcrkit.NHSNumber
+	// Superseded is a superseded number: getting it returns the
+	// record of Surviving. A pointer is still filed under it.
+	Superseded shcrkit.NHSNumber
+	// Surviving is the record that replaced Superseded, with
 	// pointers of its own.
-	PatientSurviving = synthetic.PatientSurviving
-	// PatientInvalidated was invalidated and not superseded: 404
+	Surviving shcrkit.NHSNumber
+	// Invalidated was invalidated and not superseded: 404
 	// INVALIDATED_RESOURCE. It has no pointers.
-	PatientInvalidated = synthetic.PatientInvalidated
-	// PatientRedacted is a record labelled REDACTED, which PDS never
+	Invalidated shcrkit.NHSNumber
+	// Redacted is a record labelled REDACTED, which PDS never
 	// returns: 404 RESOURCE_NOT_FOUND, and never found by a search. It has
 	// no pointers.
-	PatientRedacted = synthetic.PatientRedacted
-	// PatientMinimal has almost no data: a record of poor quality, and no
+	Redacted shcrkit.NHSNumber
+	// Minimal has almost no data: a record of poor quality, and no
 	// pointers.
-	PatientMinimal = synthetic.PatientMinimal
-	// PatientUnknown is a valid NHS number that no record has: 404
+	Minimal shcrkit.NHSNumber
+	// Unknown is a valid NHS number that no record has: 404
 	// RESOURCE_NOT_FOUND, and no pointers.
-	PatientUnknown = synthetic.PatientUnknown
-)
+	Unknown shcrkit.NHSNumber
+}{
+	Normal: synthetic.PatientNormal, Restricted: synthetic.PatientRestricted, VeryRestricted: synthetic.PatientVeryRestricted,
+	Deceased: synthetic.PatientDeceased, Superseded: synthetic.PatientSuperseded, Surviving: synthetic.PatientSurviving,
+	Invalidated: synthetic.PatientInvalidated, Redacted: synthetic.PatientRedacted, Minimal: synthetic.PatientMinimal,
+	Unknown: synthetic.PatientUnknown,
+}
 
-// SharedSurname is the family name several patients share (PatientNormal
+// SharedSurname is the family name several patients share (Patients.Normal
 // among them), three of them born on the same day, so that a search on it
 // can return several matches or too many.
 const SharedSurname = synthetic.SharedSurname
@@ -135,7 +141,7 @@ type Relation struct {
 // Population returns the seed population: at least 50 synthetic patients
 // spread over four invented regions, each with its GP practices and shared
 // care record (Person.HomeShCR), including every well-known patient
-// (PatientNormal, PatientRestricted, ...). Each call returns a fresh copy.
+// (Patients). Each call returns a fresh copy.
 func Population() []Person {
 	pop := synthetic.Population()
 	out := make([]Person, len(pop))

@@ -18,13 +18,13 @@ func TestPopulation(t *testing.T) {
 	for _, p := range pop {
 		byNumber[p.NHSNumber] = p
 	}
-	normal := byNumber[pdstest.PatientNormal]
+	normal := byNumber[pdstest.Patients.Normal]
 	assert.Equal(t, pds.GenderFemale, normal.Gender)
 	assert.Equal(t, pdstest.SharedSurname, normal.Family)
 	require.Len(t, normal.Related, 2)
 	assert.Equal(t, pdstest.SyntheticNHSNumber(10), normal.Related[0].NHSNumber)
-	assert.Equal(t, pdstest.PatientSurviving, byNumber[pdstest.PatientSuperseded].SupersededBy)
-	assert.Equal(t, "2023-02-11", byNumber[pdstest.PatientDeceased].DeathDate)
+	assert.Equal(t, pdstest.Patients.Surviving, byNumber[pdstest.Patients.Superseded].SupersededBy)
+	assert.Equal(t, "2023-02-11", byNumber[pdstest.Patients.Deceased].DeathDate)
 
 	// Population returns a copy.
 	pop[0].Given[0] = "Changed"
@@ -42,15 +42,15 @@ func TestAddPatientErrors(t *testing.T) {
 		p    pdstest.Person
 	}{
 		{"invalid NHS number", pdstest.Person{NHSNumber: "9490000010"}},
-		{"superseded by itself", pdstest.Person{NHSNumber: pdstest.PatientNormal, SupersededBy: pdstest.PatientNormal}},
-		{"superseded by an invalid number", pdstest.Person{NHSNumber: pdstest.PatientNormal, SupersededBy: "123"}},
-		{"bad gender", pdstest.Person{NHSNumber: pdstest.PatientNormal, Gender: "mal"}},
-		{"bad birth date", pdstest.Person{NHSNumber: pdstest.PatientNormal, BirthDate: "14/03/1984"}},
-		{"bad death date", pdstest.Person{NHSNumber: pdstest.PatientNormal, DeathDate: "2023-02-30"}},
-		{"bad GP", pdstest.Person{NHSNumber: pdstest.PatientNormal, GP: "y1"}},
-		{"bad confidentiality", pdstest.Person{NHSNumber: pdstest.PatientNormal, Confidentiality: shcrkit.Confidentiality(7)}},
-		{"relation without relationship", pdstest.Person{NHSNumber: pdstest.PatientNormal, Related: []pdstest.Relation{{Family: "A"}}}},
-		{"relation with invalid number", pdstest.Person{NHSNumber: pdstest.PatientNormal, Related: []pdstest.Relation{{Relationship: "SPS", NHSNumber: "1"}}}},
+		{"superseded by itself", pdstest.Person{NHSNumber: pdstest.Patients.Normal, SupersededBy: pdstest.Patients.Normal}},
+		{"superseded by an invalid number", pdstest.Person{NHSNumber: pdstest.Patients.Normal, SupersededBy: "123"}},
+		{"bad gender", pdstest.Person{NHSNumber: pdstest.Patients.Normal, Gender: "mal"}},
+		{"bad birth date", pdstest.Person{NHSNumber: pdstest.Patients.Normal, BirthDate: "14/03/1984"}},
+		{"bad death date", pdstest.Person{NHSNumber: pdstest.Patients.Normal, DeathDate: "2023-02-30"}},
+		{"bad GP", pdstest.Person{NHSNumber: pdstest.Patients.Normal, GP: "y1"}},
+		{"bad confidentiality", pdstest.Person{NHSNumber: pdstest.Patients.Normal, Confidentiality: shcrkit.Confidentiality(7)}},
+		{"relation without relationship", pdstest.Person{NHSNumber: pdstest.Patients.Normal, Related: []pdstest.Relation{{Family: "A"}}}},
+		{"relation with invalid number", pdstest.Person{NHSNumber: pdstest.Patients.Normal, Related: []pdstest.Relation{{Relationship: "SPS", NHSNumber: "1"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ func call(t *testing.T, srv *pdstest.Server, method, path string, body string, h
 func TestHeaders(t *testing.T) {
 	srv := pdstest.NewServer(pdstest.WithEndUserOrganisationRequired())
 	defer srv.Close()
-	path := "/Patient/" + pdstest.PatientNormal.String()
+	path := "/Patient/" + pdstest.Patients.Normal.String()
 	euo := []string{"NHSD-End-User-Organisation-ODS", "Y12345"}
 	tests := []struct {
 		name    string
@@ -129,7 +129,7 @@ func TestSessionURIDByAccessMode(t *testing.T) {
 		t.Run(tt.mode.String(), func(t *testing.T) {
 			srv := pdstest.NewServer(pdstest.WithAccessMode(tt.mode))
 			defer srv.Close()
-			a := call(t, srv, http.MethodGet, "/Patient/"+pdstest.PatientNormal.String(), "", "NHSD-Session-URID", "not-digits")
+			a := call(t, srv, http.MethodGet, "/Patient/"+pdstest.Patients.Normal.String(), "", "NHSD-Session-URID", "not-digits")
 			assert.Equal(t, tt.status, a.status, string(a.raw))
 			assert.Equal(t, tt.code, a.code())
 		})
@@ -144,17 +144,17 @@ func TestRoutes(t *testing.T) {
 		status             int
 		code               string
 	}{
-		{"get", "GET", "/Patient/" + pdstest.PatientNormal.String(), 200, ""},
+		{"get", "GET", "/Patient/" + pdstest.Patients.Normal.String(), 200, ""},
 		{"invalid NHS number", "GET", "/Patient/9490000010", 400, "INVALID_RESOURCE_ID"},
 		{"not digits", "GET", "/Patient/abc", 400, "INVALID_RESOURCE_ID"},
 		{"missing NHS number", "GET", "/Patient/", 400, "UNSUPPORTED_SERVICE"},
-		{"unknown", "GET", "/Patient/" + pdstest.PatientUnknown.String(), 404, "RESOURCE_NOT_FOUND"},
-		{"invalidated", "GET", "/Patient/" + pdstest.PatientInvalidated.String(), 404, "INVALIDATED_RESOURCE"},
-		{"redacted", "GET", "/Patient/" + pdstest.PatientRedacted.String(), 404, "RESOURCE_NOT_FOUND"},
-		{"related", "GET", "/Patient/" + pdstest.PatientNormal.String() + "/RelatedPerson", 200, ""},
+		{"unknown", "GET", "/Patient/" + pdstest.Patients.Unknown.String(), 404, "RESOURCE_NOT_FOUND"},
+		{"invalidated", "GET", "/Patient/" + pdstest.Patients.Invalidated.String(), 404, "INVALIDATED_RESOURCE"},
+		{"redacted", "GET", "/Patient/" + pdstest.Patients.Redacted.String(), 404, "RESOURCE_NOT_FOUND"},
+		{"related", "GET", "/Patient/" + pdstest.Patients.Normal.String() + "/RelatedPerson", 200, ""},
 		{"related of invalid number", "GET", "/Patient/123/RelatedPerson", 400, "INVALID_RESOURCE_ID"},
-		{"unknown sub-resource", "GET", "/Patient/" + pdstest.PatientNormal.String() + "/Observation", 404, ""},
-		{"delete", "DELETE", "/Patient/" + pdstest.PatientNormal.String(), 405, "INVALID_METHOD"},
+		{"unknown sub-resource", "GET", "/Patient/" + pdstest.Patients.Normal.String() + "/Observation", 404, ""},
+		{"delete", "DELETE", "/Patient/" + pdstest.Patients.Normal.String(), 405, "INVALID_METHOD"},
 		{"create", "POST", "/Patient", 501, "UNSUPPORTED_SERVICE"},
 		{"put search", "PUT", "/Patient", 405, "INVALID_METHOD"},
 		{"other resource", "GET", "/Coverage", 404, ""},
@@ -170,7 +170,7 @@ func TestRoutes(t *testing.T) {
 		})
 	}
 	// Outside the service root.
-	resp, err := http.Get(strings.TrimSuffix(srv.URL, pdstest.BasePath) + "/Patient/" + pdstest.PatientNormal.String())
+	resp, err := http.Get(strings.TrimSuffix(srv.URL, pdstest.BasePath) + "/Patient/" + pdstest.Patients.Normal.String())
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
@@ -179,7 +179,7 @@ func TestRoutes(t *testing.T) {
 func TestRestrictedRecordsOnTheWire(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	for _, nhs := range []shcrkit.NHSNumber{pdstest.PatientRestricted, pdstest.PatientVeryRestricted} {
+	for _, nhs := range []shcrkit.NHSNumber{pdstest.Patients.Restricted, pdstest.Patients.VeryRestricted} {
 		a := call(t, srv, "GET", "/Patient/"+nhs.String(), "")
 		require.Equal(t, 200, a.status)
 		for _, field := range []string{"address", "telecom", "contact", "generalPractitioner"} {
@@ -191,7 +191,7 @@ func TestRestrictedRecordsOnTheWire(t *testing.T) {
 		assert.Contains(t, []any{"R", "V"}, sec["code"])
 	}
 	// The fake still holds the data PDS hides.
-	rec, _, ok := srv.Record(pdstest.PatientRestricted)
+	rec, _, ok := srv.Record(pdstest.Patients.Restricted)
 	require.True(t, ok)
 	assert.NotEmpty(t, rec.Address)
 }
@@ -259,7 +259,7 @@ func TestSearchBundleShape(t *testing.T) {
 	assert.Equal(t, float64(len(entries)), a.body["total"])
 	require.Len(t, entries, 2)
 	first := entries[0].(map[string]any)
-	assert.Equal(t, srv.URL+"/Patient/"+pdstest.PatientNormal.String(), first["fullUrl"])
+	assert.Equal(t, srv.URL+"/Patient/"+pdstest.Patients.Normal.String(), first["fullUrl"])
 	assert.Equal(t, 1.0, first["search"].(map[string]any)["score"])
 	res := first["resource"].(map[string]any)
 	for _, n := range res["name"].([]any) {
@@ -276,18 +276,18 @@ func TestSearchBundleShape(t *testing.T) {
 func TestRelatedPersonBundleShape(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	a := call(t, srv, "GET", "/Patient/"+pdstest.PatientSuperseded.String()+"/RelatedPerson", "")
+	a := call(t, srv, "GET", "/Patient/"+pdstest.Patients.Superseded.String()+"/RelatedPerson", "")
 	require.Equal(t, 200, a.status)
 	assert.Equal(t, 0.0, a.body["total"], "the surviving record has no related people")
 
-	a = call(t, srv, "GET", "/Patient/"+pdstest.PatientNormal.String()+"/RelatedPerson", "")
+	a = call(t, srv, "GET", "/Patient/"+pdstest.Patients.Normal.String()+"/RelatedPerson", "")
 	require.Equal(t, 200, a.status)
 	entries := a.body["entry"].([]any)
 	require.Len(t, entries, 2)
 	e := entries[0].(map[string]any)
 	res := e["resource"].(map[string]any)
 	assert.Equal(t, "RelatedPerson", res["resourceType"])
-	assert.Equal(t, srv.URL+"/Patient/"+pdstest.PatientNormal.String()+"/RelatedPerson/"+res["id"].(string), e["fullUrl"])
+	assert.Equal(t, srv.URL+"/Patient/"+pdstest.Patients.Normal.String()+"/RelatedPerson/"+res["id"].(string), e["fullUrl"])
 }
 
 func TestTokenValidator(t *testing.T) {
@@ -301,7 +301,7 @@ func TestTokenValidator(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 
-	_, err := srv.Client().Get(ctx, pdstest.PatientNormal)
+	_, err := srv.Client().Get(ctx, pdstest.Patients.Normal)
 	assert.ErrorIs(t, err, shcrkit.ErrUnauthorized, "no token")
 	var apiErr *shcrkit.APIError
 	require.True(t, errors.As(err, &apiErr))
@@ -309,12 +309,12 @@ func TestTokenValidator(t *testing.T) {
 
 	bad, err := srv.NewClient(pds.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "forged"})))
 	require.NoError(t, err)
-	_, err = bad.Get(ctx, pdstest.PatientNormal)
+	_, err = bad.Get(ctx, pdstest.Patients.Normal)
 	assert.ErrorIs(t, err, shcrkit.ErrUnauthorized)
 
 	good, err := srv.NewClient(pds.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "good"})))
 	require.NoError(t, err)
-	_, err = good.Get(ctx, pdstest.PatientNormal)
+	_, err = good.Get(ctx, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	require.NoError(t, pdstest.CheckClient(ctx, srv, good))
 }
@@ -325,7 +325,7 @@ func TestFaults(t *testing.T) {
 	c, err := srv.NewClient(pds.WithMaxAttempts(1))
 	require.NoError(t, err)
 	ctx := context.Background()
-	path := "/Patient/" + pdstest.PatientNormal.String()
+	path := "/Patient/" + pdstest.Patients.Normal.String()
 
 	t.Run("rate limited with Retry-After", func(t *testing.T) {
 		srv.InjectFault(http.MethodGet, path, 1, pdstest.Fault{Status: 429, Code: "TOO_MANY_REQUESTS", RetryAfter: "3"})
@@ -357,14 +357,14 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("truncated body", func(t *testing.T) {
 		srv.InjectFault(http.MethodGet, path, 1, pdstest.Fault{Truncate: 50})
-		_, err := c.Get(ctx, pdstest.PatientNormal)
+		_, err := c.Get(ctx, pdstest.Patients.Normal)
 		assert.Error(t, err)
 	})
 	t.Run("oversized body", func(t *testing.T) {
 		small, err := srv.NewClient(pds.WithMaxResponseBytes(4096), pds.WithMaxAttempts(1))
 		require.NoError(t, err)
 		srv.InjectFault(http.MethodGet, path, 1, pdstest.Fault{Oversize: 8192})
-		_, err = small.Get(ctx, pdstest.PatientNormal)
+		_, err = small.Get(ctx, pdstest.Patients.Normal)
 		assert.ErrorIs(t, err, shcrkit.ErrResponseTooLarge)
 	})
 	t.Run("latency and hang end with the context", func(t *testing.T) {
@@ -375,24 +375,24 @@ func TestFaults(t *testing.T) {
 		srv.InjectFault(http.MethodGet, path, 1, pdstest.Fault{Hang: true})
 		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
-		_, err := c.Get(short, pdstest.PatientNormal)
+		_, err := c.Get(short, pdstest.Patients.Normal)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 	t.Run("only the chosen route", func(t *testing.T) {
-		srv.InjectFault(http.MethodGet, "/Patient/"+pdstest.PatientRestricted.String(), 1, pdstest.Fault{Status: 500})
-		_, err := c.Get(ctx, pdstest.PatientNormal)
+		srv.InjectFault(http.MethodGet, "/Patient/"+pdstest.Patients.Restricted.String(), 1, pdstest.Fault{Status: 500})
+		_, err := c.Get(ctx, pdstest.Patients.Normal)
 		require.NoError(t, err)
-		_, err = c.Get(ctx, pdstest.PatientRestricted)
+		_, err = c.Get(ctx, pdstest.Patients.Restricted)
 		assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
 	})
 	t.Run("until cleared", func(t *testing.T) {
 		srv.InjectFault("", "", -1, pdstest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE"})
 		for i := 0; i < 3; i++ {
-			_, err := c.Get(ctx, pdstest.PatientNormal)
+			_, err := c.Get(ctx, pdstest.Patients.Normal)
 			assert.ErrorIs(t, err, shcrkit.ErrUnavailable)
 		}
 		srv.ClearFaults()
-		_, err := c.Get(ctx, pdstest.PatientNormal)
+		_, err := c.Get(ctx, pdstest.Patients.Normal)
 		assert.NoError(t, err)
 	})
 }
@@ -400,7 +400,7 @@ func TestFaults(t *testing.T) {
 func TestRequestsAreCopies(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	_, err := srv.Client().Get(context.Background(), pdstest.PatientNormal)
+	_, err := srv.Client().Get(context.Background(), pdstest.Patients.Normal)
 	require.NoError(t, err)
 	reqs := srv.Requests()
 	require.Len(t, reqs, 1)
@@ -409,7 +409,7 @@ func TestRequestsAreCopies(t *testing.T) {
 	reqs[0].Path = "changed"
 	again := srv.Requests()
 	assert.NotEqual(t, "changed", again[0].Header.Get("X-Request-ID"))
-	assert.Equal(t, pdstest.BasePath+"/Patient/"+pdstest.PatientNormal.String(), again[0].Path)
+	assert.Equal(t, pdstest.BasePath+"/Patient/"+pdstest.Patients.Normal.String(), again[0].Path)
 	srv.ResetRequests()
 	assert.Empty(t, srv.Requests())
 }
@@ -424,7 +424,7 @@ func TestUnstartedServer(t *testing.T) {
 	// The handler can be mounted elsewhere.
 	mux := http.NewServeMux()
 	mux.Handle(pdstest.BasePath+"/", srv.Handler())
-	req := httptest.NewRequest("GET", "http://pds.test"+pdstest.BasePath+"/Patient/"+pdstest.PatientNormal.String(), nil)
+	req := httptest.NewRequest("GET", "http://pds.test"+pdstest.BasePath+"/Patient/"+pdstest.Patients.Normal.String(), nil)
 	req.Header.Set("X-Request-ID", uuid.NewString())
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
@@ -434,7 +434,7 @@ func TestUnstartedServer(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	assert.True(t, strings.HasSuffix(srv.URL, pdstest.BasePath))
-	_, err = srv.Client().Get(context.Background(), pdstest.PatientNormal)
+	_, err = srv.Client().Get(context.Background(), pdstest.Patients.Normal)
 	assert.NoError(t, err)
 }
 
@@ -450,7 +450,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			for j := 0; j < 5; j++ {
-				if _, err := c.Get(ctx, pdstest.PatientNormal); err != nil {
+				if _, err := c.Get(ctx, pdstest.Patients.Normal); err != nil {
 					errs <- err
 				}
 				if _, err := c.Search(ctx, pds.SearchQuery{Family: "Hartley", BirthDate: pds.DateRange{From: "1984-03-14", To: "1984-03-14"}}); err != nil {

@@ -20,7 +20,7 @@ const brackenfield shcrkit.ODSCode = "RBF"
 
 func pointer(t *testing.T, local, typ, title string) nrls.Pointer {
 	t.Helper()
-	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: brackenfield, Type: typ,
+	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: brackenfield, Type: typ,
 		URL: "https://shcr.brackenfield.example/fhir/records/" + local, LocalID: local, Title: title,
 		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"}})
 	require.NoError(t, err)
@@ -54,14 +54,14 @@ func TestPublisherKeepsTheNRLInStep(t *testing.T) {
 	plan := pointer(t, "plan-1", nrls.TypeContingencyPlan, "Contingency plan")
 	respect := pointer(t, "respect-1", nrls.TypeRespectForm, "ReSPECT form")
 
-	rep, err := pub.Sync(ctx, pdstest.PatientMinimal, []nrls.Pointer{plan, respect})
+	rep, err := pub.Sync(ctx, pdstest.Patients.Minimal, []nrls.Pointer{plan, respect})
 	require.NoError(t, err)
 	assert.Len(t, rep.Created, 2)
-	assert.ElementsMatch(t, []string{plan.URL, respect.URL}, urls(srv.Pointers(pdstest.PatientMinimal)))
+	assert.ElementsMatch(t, []string{plan.URL, respect.URL}, urls(srv.Pointers(pdstest.Patients.Minimal)))
 
 	// Idempotent: nothing changes the second time.
 	before := len(srv.Requests())
-	rep, err = pub.Sync(ctx, pdstest.PatientMinimal, []nrls.Pointer{plan, respect})
+	rep, err = pub.Sync(ctx, pdstest.Patients.Minimal, []nrls.Pointer{plan, respect})
 	require.NoError(t, err)
 	assert.Empty(t, rep.Created)
 	assert.Empty(t, rep.Superseded)
@@ -75,37 +75,37 @@ func TestPublisherKeepsTheNRLInStep(t *testing.T) {
 	// ReSPECT form is retitled in place: superseded too.
 	plan2 := pointer(t, "plan-2", nrls.TypeContingencyPlan, "Contingency plan v2")
 	respect2 := pointer(t, "respect-1", nrls.TypeRespectForm, "ReSPECT form (revised)")
-	rep, err = pub.Sync(ctx, pdstest.PatientMinimal, []nrls.Pointer{plan2, respect2})
+	rep, err = pub.Sync(ctx, pdstest.Patients.Minimal, []nrls.Pointer{plan2, respect2})
 	require.NoError(t, err)
 	assert.Len(t, rep.Superseded, 2)
 	assert.Empty(t, rep.Created)
 	assert.Empty(t, rep.Deleted)
-	assert.ElementsMatch(t, []string{plan2.URL, respect2.URL}, urls(srv.Pointers(pdstest.PatientMinimal)))
+	assert.ElementsMatch(t, []string{plan2.URL, respect2.URL}, urls(srv.Pointers(pdstest.Patients.Minimal)))
 
 	// The ReSPECT form is no longer served: deleted.
-	rep, err = pub.Sync(ctx, pdstest.PatientMinimal, []nrls.Pointer{plan2})
+	rep, err = pub.Sync(ctx, pdstest.Patients.Minimal, []nrls.Pointer{plan2})
 	require.NoError(t, err)
 	assert.Len(t, rep.Deleted, 1)
-	assert.Equal(t, []string{plan2.URL}, urls(srv.Pointers(pdstest.PatientMinimal)))
+	assert.Equal(t, []string{plan2.URL}, urls(srv.Pointers(pdstest.Patients.Minimal)))
 }
 
 func TestPublisherRetriesAnUnavailableNRLWithoutDuplicates(t *testing.T) {
 	srv, pub := newPublisher(t)
 	srv.InjectFault(http.MethodPost, nrls.ProducerPath+"/DocumentReference", 2, nrlstest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE"})
 	plan := pointer(t, "plan-1", nrls.TypeContingencyPlan, "Contingency plan")
-	rep, err := pub.Sync(context.Background(), pdstest.PatientMinimal, []nrls.Pointer{plan})
+	rep, err := pub.Sync(context.Background(), pdstest.Patients.Minimal, []nrls.Pointer{plan})
 	require.NoError(t, err)
 	assert.Len(t, rep.Created, 1)
-	assert.Equal(t, []string{plan.URL}, urls(srv.Pointers(pdstest.PatientMinimal)), "published once")
+	assert.Equal(t, []string{plan.URL}, urls(srv.Pointers(pdstest.Patients.Minimal)), "published once")
 }
 
 func TestPublisherGivesUpOnAPersistentFault(t *testing.T) {
 	srv, pub := newPublisher(t)
 	srv.InjectFault(http.MethodPost, nrls.ProducerPath+"/DocumentReference", -1, nrlstest.Fault{Status: 503, Code: "SERVICE_UNAVAILABLE"})
-	_, err := pub.Sync(context.Background(), pdstest.PatientMinimal, []nrls.Pointer{pointer(t, "plan-1", nrls.TypeContingencyPlan, "Plan")})
+	_, err := pub.Sync(context.Background(), pdstest.Patients.Minimal, []nrls.Pointer{pointer(t, "plan-1", nrls.TypeContingencyPlan, "Plan")})
 	require.ErrorIs(t, err, shcrkit.ErrUnavailable)
 	srv.ClearFaults()
-	rep, err := pub.Sync(context.Background(), pdstest.PatientMinimal, []nrls.Pointer{pointer(t, "plan-1", nrls.TypeContingencyPlan, "Plan")})
+	rep, err := pub.Sync(context.Background(), pdstest.Patients.Minimal, []nrls.Pointer{pointer(t, "plan-1", nrls.TypeContingencyPlan, "Plan")})
 	require.NoError(t, err, "a later Sync resumes")
 	assert.Len(t, rep.Created, 1)
 }
@@ -114,6 +114,6 @@ func TestPublisherRefusesAnotherCustodiansPointer(t *testing.T) {
 	_, pub := newPublisher(t)
 	p := pointer(t, "plan-1", nrls.TypeContingencyPlan, "Plan")
 	p.Custodian = "RNR"
-	_, err := pub.Sync(context.Background(), pdstest.PatientMinimal, []nrls.Pointer{p})
+	_, err := pub.Sync(context.Background(), pdstest.Patients.Minimal, []nrls.Pointer{p})
 	require.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
 }

@@ -24,7 +24,7 @@ import (
 
 func summaryPointer(t *testing.T) nrls.Pointer {
 	t.Helper()
-	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientNormal, Custodian: "RKS", Type: nrls.TypeSummaryRecord,
+	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Normal, Custodian: "RKS", Type: nrls.TypeSummaryRecord,
 		URL: "https://x.example/fhir/records/RKS-s1", Format: nrls.FormatStructured, LocalID: "s1",
 		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"}})
 	require.NoError(t, err)
@@ -123,7 +123,7 @@ func TestSearchFullURLsResolve(t *testing.T) {
 	defer srv.Close()
 	auth := map[string]string{"Authorization": "Bearer " + identity(t, shcr.Identity{}, srv.URL, time.Now())}
 	for rt := range shcrtest.SearchResourceTypes {
-		resp, body := get(t, srv.HTTPClient(), srv.URL+"/"+rt+"?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.PatientNormal)+"&_count=10", auth)
+		resp, body := get(t, srv.HTTPClient(), srv.URL+"/"+rt+"?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|"+string(pdstest.Patients.Normal)+"&_count=10", auth)
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 		var b struct {
 			Entry []struct {

@@ -26,7 +26,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	for _, p := range w.NRL.Pointers(pdstest.PatientNormal) {
+	for _, p := range w.NRL.Pointers(pdstest.Patients.Normal) {
 		c, err := remote.Fetch(context.Background(), shcr.FetchRequest{Requester: w.Requester, Purpose: shcrkit.PurposeDirectCare, Pointer: p})
 		if err != nil {
 			fmt.Println(p.ID, err)

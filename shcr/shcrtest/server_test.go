@@ -202,7 +202,7 @@ func checkPDF(t *testing.T, b []byte) {
 }
 
 func TestServerPagesBundles(t *testing.T) {
-	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientNormal, Custodian: "RKS", Type: nrls.TypeSummaryRecord,
+	p, err := nrls.NewPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Normal, Custodian: "RKS", Type: nrls.TypeSummaryRecord,
 		URL: "https://x.example/fhir/records/RKS-s1", Format: nrls.FormatStructured, LocalID: "s1",
 		PracticeSetting: nrls.Concept{Code: "224891009", Display: "Healthcare services"}})
 	require.NoError(t, err)

@@ -66,7 +66,7 @@ func TestWorldPolicyFitsTheWorld(t *testing.T) {
 	w := newWorld(t)
 	assert.True(t, w.Policy.IsMember(w.Requester.Organisation))
 	require.NoError(t, w.Requester.Validate())
-	d := w.Policy.Decide(rbac.Request{Requester: w.Requester, Patient: rbac.Subject{NHSNumber: pdstest.PatientNormal},
+	d := w.Policy.Decide(rbac.Request{Requester: w.Requester, Patient: rbac.Subject{NHSNumber: pdstest.Patients.Normal},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter}, Purpose: shcrkit.PurposeDirectCare})
 	require.True(t, d.Allowed, d.String())
 	for _, r := range w.Regions {
@@ -83,7 +83,7 @@ func TestWorldAddPointerAndLatency(t *testing.T) {
 	remote, err := shcr.NewRemote(w.Directory, shcr.RemoteConfig{})
 	require.NoError(t, err)
 	for _, retrieval := range []nrls.RetrievalMechanism{nrls.RetrievalDirect, nrls.RetrievalSSP} {
-		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: shcrtest.CustodianKestrel,
+		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: shcrtest.CustodianKestrel,
 			Type: nrls.TypeContingencyPlan, Retrieval: retrieval})
 		require.NoError(t, err)
 		start := time.Now()
@@ -93,8 +93,8 @@ func TestWorldAddPointerAndLatency(t *testing.T) {
 		assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond)
 		assert.Equal(t, retrieval == nrls.RetrievalSSP, c.ViaSSP)
 	}
-	ptrs := w.NRL.Pointers(pdstest.PatientMinimal)
+	ptrs := w.NRL.Pointers(pdstest.Patients.Minimal)
 	assert.Len(t, ptrs, 2)
-	_, err = w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.PatientMinimal, Custodian: "ZZZ", Type: nrls.TypeContingencyPlan})
+	_, err = w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: "ZZZ", Type: nrls.TypeContingencyPlan})
 	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 }

@@ -26,7 +26,7 @@ func TestWholeLoop(t *testing.T) {
 	defer w.Close()
 	ctx := context.Background()
 	providerTrail, consumerTrail := audittest.NewRecorder(), audittest.NewRecorder()
-	att, err := shcrprovider.Attach(ctx, w, providerTrail, pdstest.PatientNormal)
+	att, err := shcrprovider.Attach(ctx, w, providerTrail, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	defer att.Server.Close()
 	assert.Len(t, att.Server.Pointers(), 2)
@@ -34,7 +34,7 @@ func TestWholeLoop(t *testing.T) {
 
 	client, err := w.Client(consumerTrail, func(c *shcr.Config) { c.Directory, c.Policy = att.Directory, att.Policy })
 	require.NoError(t, err)
-	req := shcr.Request{Requester: w.Requester, NHSNumber: pdstest.PatientNormal, Purpose: shcrkit.PurposeDirectCare,
+	req := shcr.Request{Requester: w.Requester, NHSNumber: pdstest.Patients.Normal, Purpose: shcrkit.PurposeDirectCare,
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter, Evidence: "ED-ATTENDANCE-1"}}
 	jctx := shcrkit.WithCorrelationID(ctx, "loop-journey-1")
 	res, err := client.Records(jctx, req)
@@ -94,7 +94,7 @@ func TestWholeLoopProviderRefusesWhatItsPolicyRefuses(t *testing.T) {
 	defer w.Close()
 	ctx := context.Background()
 	providerTrail := audittest.NewRecorder()
-	att, err := shcrprovider.Attach(ctx, w, providerTrail, pdstest.PatientNormal)
+	att, err := shcrprovider.Attach(ctx, w, providerTrail, pdstest.Patients.Normal)
 	require.NoError(t, err)
 	defer att.Server.Close()
 	remote, err := shcr.NewRemote(att.Directory, shcr.RemoteConfig{})
