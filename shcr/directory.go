@@ -11,8 +11,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
-	"github.com/shcrkit/shcrkit/nrls"
-	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
+	"github.com/shcrkit/shcrkit/shcr/internal/directoryfile"
 	"golang.org/x/oauth2"
 )
 
@@ -105,7 +104,7 @@ type Directory struct {
 
 // endpoint is a validated Endpoint with its parsed URLs.
 type endpoint struct {
-	Endpoint
+	directoryfile.Endpoint
 	base    *url.URL
 	origins []string
 	audit   *url.URL
@@ -113,7 +112,7 @@ type endpoint struct {
 
 // sspRoute is a validated SSP.
 type sspRoute struct {
-	SSP
+	directoryfile.SSP
 	proxy  *url.URL
 	origin string
 }
@@ -130,21 +129,40 @@ type DirectoryConfig struct {
 // NewDirectory checks cfg and builds a Directory from it. Every problem
 // found is reported at once, each matching ErrInvalidDirectory.
 func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
+	f := &directoryfile.File{Endpoints: make([]directoryfile.Endpoint, len(cfg.Endpoints))}
+	for i, e := range cfg.Endpoints {
+		f.Endpoints[i] = directoryfile.Endpoint{
+			Name: e.Name, Custodians: e.Custodians, BaseURL: e.BaseURL, ContentHosts: e.ContentHosts,
+			TokenSource: e.TokenSource, Certificate: e.Certificate, RootCAs: e.RootCAs, Audience: e.Audience,
+			Identity: directoryfile.Identity(e.Identity), ASID: e.ASID, Timeout: e.Timeout, Parallelism: e.Parallelism,
+			ReuseIdentity: e.ReuseIdentity, AuditURL: e.AuditURL,
+		}
+	}
+	if cfg.SSP != nil {
+		ssp := directoryfile.SSP(*cfg.SSP)
+		f.SSP = &ssp
+	}
+	return newDirectory(f)
+}
+
+// newDirectory checks f and builds a Directory from it.
+func newDirectory(f *directoryfile.File) (*Directory, error) {
 	d := &Directory{byODS: make(map[shcrkit.ODSCode]*endpoint)}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	for i, e := range cfg.Endpoints {
+	for i, e := range f.Endpoints {
 		name := e.Name
 		if name == "" {
 			name = fmt.Sprintf("endpoint %d", i+1)
 		}
-		ep, problems := checkEndpoint(e)
+		c, problems := directoryfile.CheckEndpoint(e, maxParallelism)
 		for _, p := range problems {
 			bad("%s: %s", name, p)
 		}
-		if ep == nil {
+		if c == nil {
 			continue
 		}
+		ep := &endpoint{Endpoint: c.Endpoint, base: c.Base, origins: c.Origins, audit: c.Audit}
 		ep.Name = name
 		for _, c := range ep.Custodians {
 			if other, dup := d.byODS[c]; dup {
@@ -155,12 +173,14 @@ func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
 		}
 		d.endpoints = append(d.endpoints, ep)
 	}
-	if cfg.SSP != nil {
-		r, problems := checkSSP(*cfg.SSP)
+	if f.SSP != nil {
+		c, problems := directoryfile.CheckSSP(*f.SSP)
 		for _, p := range problems {
 			bad("ssp: %s", p)
 		}
-		d.ssp = r
+		if c != nil {
+			d.ssp = &sspRoute{SSP: c.SSP, proxy: c.Proxy, origin: c.Origin}
+		}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidDirectory, strings.Join(errs, "; "))
@@ -168,85 +188,20 @@ func NewDirectory(cfg DirectoryConfig) (*Directory, error) {
 	return d, nil
 }
 
-func checkEndpoint(e Endpoint) (*endpoint, []string) {
-	var problems []string
-	if len(e.Custodians) == 0 {
-		problems = append(problems, "no custodian ODS code")
-	}
-	e.Custodians = slices.Clone(e.Custodians)
-	for _, c := range e.Custodians {
-		if !c.Valid() {
-			problems = append(problems, fmt.Sprintf("custodian %q is not a valid ODS code", string(c)))
-		}
-	}
-	base, err := remotehttp.ParseServiceURL(e.BaseURL)
-	if err != nil {
-		problems = append(problems, "base URL "+err.Error())
-	}
-	ep := &endpoint{Endpoint: e, base: base}
-	if e.AuditURL != "" {
-		if ep.audit, err = remotehttp.ParseServiceURL(e.AuditURL); err != nil {
-			problems = append(problems, "audit URL "+err.Error())
-		}
-	}
-	if base != nil {
-		ep.origins = append(ep.origins, originOf(base))
-		if ep.Audience == "" {
-			ep.Audience = base.String()
-		}
-	}
-	ep.ContentHosts = slices.Clone(e.ContentHosts)
-	for _, h := range e.ContentHosts {
-		u, err := remotehttp.ParseServiceURL(h)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("content host %q %v", h, err))
-			continue
-		}
-		if o := originOf(u); !slices.Contains(ep.origins, o) {
-			ep.origins = append(ep.origins, o)
-		}
-	}
-	if e.ASID != "" && !remotehttp.IsASID(e.ASID) {
-		problems = append(problems, "ASID must be 12 digits")
-	}
-	if e.Timeout < 0 {
-		problems = append(problems, "negative timeout")
-	}
-	if e.Parallelism < 0 || e.Parallelism > maxParallelism {
-		problems = append(problems, fmt.Sprintf("parallelism %d is outside 0..%d", e.Parallelism, maxParallelism))
-	}
-	if err := e.Identity.check(); err != nil {
-		problems = append(problems, err.Error())
-	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
-	return ep, nil
-}
-
-func checkSSP(s SSP) (*sspRoute, []string) {
-	var problems []string
-	u, err := remotehttp.ParseServiceURL(s.ProxyURL)
-	if err != nil {
-		problems = append(problems, "proxy URL "+err.Error())
-	}
-	if !remotehttp.IsASID(s.ConsumerASID) {
-		problems = append(problems, "consumer ASID must be 12 digits")
-	}
-	if s.InteractionID == "" {
-		s.InteractionID = nrls.SSPInteractionRead
-	} else if strings.ContainsAny(s.InteractionID, "\r\n") {
-		problems = append(problems, "interaction ID must be one line")
-	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
-	return &sspRoute{SSP: s, proxy: u, origin: originOf(u)}, nil
-}
-
 // originOf is the scheme, host and port a URL connects to, normalised so
 // that "HTTPS://Host" and "https://host:443" compare equal.
 func originOf(u *url.URL) string { return fhirhttp.Origin(u) }
+
+// public is the endpoint as configured, its lists copied.
+func (ep *endpoint) public() Endpoint {
+	e := ep.Endpoint
+	return Endpoint{
+		Name: e.Name, Custodians: slices.Clone(e.Custodians), BaseURL: e.BaseURL, ContentHosts: slices.Clone(e.ContentHosts),
+		TokenSource: e.TokenSource, Certificate: e.Certificate, RootCAs: e.RootCAs, Audience: e.Audience,
+		Identity: Identity(e.Identity), ASID: e.ASID, Timeout: e.Timeout, Parallelism: e.Parallelism,
+		ReuseIdentity: e.ReuseIdentity, AuditURL: e.AuditURL,
+	}
+}
 
 // Endpoint returns the endpoint serving custodian, as configured.
 func (d *Directory) Endpoint(custodian shcrkit.ODSCode) (Endpoint, bool) {
@@ -254,10 +209,7 @@ func (d *Directory) Endpoint(custodian shcrkit.ODSCode) (Endpoint, bool) {
 	if !ok {
 		return Endpoint{}, false
 	}
-	e := ep.Endpoint
-	e.Custodians = slices.Clone(e.Custodians)
-	e.ContentHosts = slices.Clone(e.ContentHosts)
-	return e, true
+	return ep.public(), true
 }
 
 // Custodians returns the ODS codes the directory knows, sorted.
@@ -274,9 +226,7 @@ func (d *Directory) Custodians() []shcrkit.ODSCode {
 func (d *Directory) Endpoints() []Endpoint {
 	out := make([]Endpoint, len(d.endpoints))
 	for i, ep := range d.endpoints {
-		out[i] = ep.Endpoint
-		out[i].Custodians = slices.Clone(ep.Custodians)
-		out[i].ContentHosts = slices.Clone(ep.ContentHosts)
+		out[i] = ep.public()
 	}
 	return out
 }
@@ -286,7 +236,7 @@ func (d *Directory) SSP() (SSP, bool) {
 	if d.ssp == nil {
 		return SSP{}, false
 	}
-	return d.ssp.SSP, true
+	return SSP(d.ssp.SSP), true
 }
 
 // Allows reports whether a request to rawURL on behalf of custodian may

@@ -27,18 +27,5 @@ func fromFile(f *directoryfile.File, err error) (*Directory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDirectory, err)
 	}
-	var cfg DirectoryConfig
-	for _, e := range f.Endpoints {
-		cfg.Endpoints = append(cfg.Endpoints, Endpoint{
-			Name: e.Name, Custodians: e.Custodians, BaseURL: e.BaseURL, ContentHosts: e.ContentHosts,
-			TokenSource: e.TokenSource, Certificate: e.Certificate, RootCAs: e.RootCAs, Audience: e.Audience,
-			Identity: Identity(e.Identity), ASID: e.ASID, Timeout: e.Timeout, Parallelism: e.Parallelism,
-			ReuseIdentity: e.ReuseIdentity, AuditURL: e.AuditURL,
-		})
-	}
-	if f.SSP != nil {
-		ssp := SSP(*f.SSP)
-		cfg.SSP = &ssp
-	}
-	return NewDirectory(cfg)
+	return newDirectory(f)
 }

@@ -2,14 +2,8 @@ package shcr
 
 import (
 	"crypto"
-	"errors"
-	"fmt"
-	"net/textproto"
-	"strings"
 
 	"github.com/shcrkit/shcrkit/auth"
-	"github.com/shcrkit/shcrkit/internal/identitytoken"
-	"github.com/shcrkit/shcrkit/internal/jws"
 )
 
 // Identity says how identity tokens are made for one endpoint. The token
@@ -35,46 +29,4 @@ type Identity struct {
 	// Authorization header carries an OAuth2 access token; "" means
 	// X-Identity-Token.
 	Header string
-}
-
-func (id Identity) method() auth.Algorithm {
-	if id.Signing == "" {
-		return jws.None
-	}
-	return id.Signing
-}
-
-func (id Identity) check() error {
-	if id.Header != "" && (strings.ContainsAny(id.Header, " \r\n:") ||
-		strings.EqualFold(textproto.CanonicalMIMEHeaderKey(id.Header), "Authorization")) {
-		return fmt.Errorf("identity header %q is not a usable header name", id.Header)
-	}
-	m := id.method()
-	switch {
-	case m == jws.None:
-		if id.Key != nil {
-			return errors.New("an unsigned identity token takes no key")
-		}
-		return nil
-	case !m.Valid():
-		return fmt.Errorf("unknown signing method %q (want none, RS256, RS384, RS512, ES256, ES384 or ES512)", string(id.Signing))
-	case id.Key == nil:
-		return fmt.Errorf("%s identity tokens need a key", m)
-	}
-	if err := m.CheckKey(id.Key.Public()); err != nil {
-		return fmt.Errorf("%s identity tokens: %w", m, err)
-	}
-	return nil
-}
-
-func (id Identity) header() string {
-	if id.Header == "" {
-		return identitytoken.DefaultHeader
-	}
-	return id.Header
-}
-
-// sign encodes the claims as a JWT in the way id says.
-func (id Identity) sign(c identitytoken.Claims) (string, error) {
-	return identitytoken.Sign(id.method(), id.Key, id.KeyID, c)
 }

@@ -55,7 +55,7 @@ func (c *tokenCache) entry(key tokenKey) *cachedToken {
 func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, time.Time, error) {
 	sign := func(now time.Time) (string, error) {
 		claims := identitytoken.New(p.requester, p.purpose, ep.Audience, r.opts.issuer, p.restricted, now)
-		return ep.Identity.sign(claims)
+		return ep.Identity.Sign(claims)
 	}
 	if !ep.ReuseIdentity || p.tokens == nil {
 		now := r.opts.now()

@@ -322,7 +322,7 @@ func (r *Remote) request(rt *route, p fetchParams, accept string) (*fhirhttp.Cli
 		h.Set("Ssp-InteractionID", rt.ssp.InteractionID)
 	}
 	if hasAccessToken {
-		h.Set(rt.ep.Identity.header(), tok)
+		h.Set(rt.ep.Identity.HeaderName(), tok)
 	} else {
 		h.Set("Authorization", "Bearer "+tok)
 	}

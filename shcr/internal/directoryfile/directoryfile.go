@@ -1,7 +1,9 @@
-// Package directoryfile reads the file form of a directory of remote
-// ShCRs (shcr.LoadDirectory): endpoints with their credentials, loaded
+// Package directoryfile holds a directory of remote ShCRs in the form the
+// SDK checks and uses, whether it comes from shcr.DirectoryConfig or from
+// a file (shcr.LoadDirectory): endpoints with their credentials, loaded
 // from the files and environment variables the file names, and the Spine
-// Secure Proxy.
+// Secure Proxy. Its Endpoint, Identity and SSP have the fields of shcr's
+// in their order, so that shcr converts between them field by field.
 package directoryfile
 
 import (
@@ -25,7 +27,7 @@ import (
 )
 
 // File is a directory as read: shcr.DirectoryConfig's content, not yet
-// checked.
+// checked (see CheckEndpoint and CheckSSP).
 type File struct {
 	Endpoints []Endpoint
 	SSP       *SSP
@@ -50,7 +52,7 @@ type Endpoint struct {
 }
 
 // Identity has shcr.Identity's fields in its order, so that one converts
-// to the other.
+// to the other, and the methods that check it and sign with it.
 type Identity struct {
 	Signing auth.Algorithm
 	Key     crypto.Signer
