@@ -32,8 +32,6 @@ type Decision struct {
 	// the one that permitted (e.g. "relationships/registered",
 	// "agreements/ISA-QRX-QEM-2025", "local/QRX", "dissent").
 	Rule string
-	// Stage of the request decided.
-	Stage Stage
 	// Category is the data category of the record asked for (record stage),
 	// or "" when there is none or it is unknown.
 	Category string
@@ -183,7 +181,8 @@ func (v *verdict) deny(rule, reason string) {
 //   - a restricted or very restricted patient or record is allowed by the
 //     confidentiality rules;
 //
-// and, for a record (StageRecord):
+// and, for a record (a request that names a custodian, record type or
+// category, or a record's confidentiality):
 //
 //   - the record type belongs to a category the requester's access levels
 //     include, with any activity code the category requires;
@@ -196,8 +195,8 @@ func (v *verdict) deny(rule, reason string) {
 // when it allows, and is safe for concurrent use. A nil Policy refuses
 // everything.
 func (p *Policy) Decide(req Request) Decision {
-	stage := req.Stage()
-	d := Decision{Stage: stage, Verification: req.Verification}
+	stage := req.stage()
+	d := Decision{Verification: req.Verification}
 	if p == nil {
 		return refuseWithoutPolicy(d)
 	}
@@ -213,14 +212,14 @@ func (p *Policy) Decide(req Request) Decision {
 	breakGlass := p.checkRelationship(&v, &req, &g, purposeOK) && kind == shcrkit.RelationshipEmergency
 	dissentOverride := p.checkDissent(&v, req.Patient.Dissent, breakGlass)
 	conf, subject := req.Patient.Confidentiality, "patient"
-	if stage == StageRecord && req.RecordConfidentiality > conf {
+	if stage == stageRecord && req.RecordConfidentiality > conf {
 		conf, subject = req.RecordConfidentiality, "record"
 	}
 	p.checkConfidentiality(&v, conf, subject, kind, &g)
 
 	// Which record: its category and who holds it.
 	cat, scope := -1, scopeLocal
-	if stage == StageRecord {
+	if stage == stageRecord {
 		cat = p.checkCategory(&v, req.RecordType, req.Category, &req.Requester, &g)
 		if cat >= 0 {
 			d.Category = p.categories[cat].id
@@ -262,7 +261,7 @@ func orNow(t time.Time) time.Time {
 // member of the local shared care record, signed in below the policy's
 // assurance level or holds a role that grants nothing, and returns what
 // their role grants.
-func (p *Policy) checkRequester(v *verdict, r *shcrkit.Requester, stage Stage) grants {
+func (p *Policy) checkRequester(v *verdict, r *shcrkit.Requester, stage reqStage) grants {
 	if strings.TrimSpace(r.UserID) == "" {
 		v.deny("requester", "requester has no user ID")
 	}
@@ -280,7 +279,7 @@ func (p *Policy) checkRequester(v *verdict, r *shcrkit.Requester, stage Stage) g
 		v.deny("requester", "role code "+safe(r.RoleCode)+" is malformed (want Rnnnn or Snnnn:Gnnnn:Rnnnn, the job role R and four or five digits)")
 	} else if g.levels == 0 {
 		v.deny("roles", "role "+roleName(r)+" has no access level in the policy")
-	} else if stage == StageBoundary && g.visible == 0 {
+	} else if stage == stageBoundary && g.visible == 0 {
 		v.deny("roles", "role "+roleName(r)+" may see no data category")
 	}
 	return g

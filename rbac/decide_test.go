@@ -556,21 +556,28 @@ func TestDecideZeroTimeMeansNow(t *testing.T) {
 	assert.Equal(t, "local/QRX", d.Rule)
 }
 
-func TestDecideStage(t *testing.T) {
-	req := baseRequest()
-	assert.Equal(t, rbac.StageBoundary, req.Stage())
-	assert.Equal(t, rbac.StageBoundary, samplepolicy.Load().Decide(req).Stage)
+// A request that names any part of a record is decided as a record: it
+// needs a custodian, and its category is reported.
+func TestDecideRecordStage(t *testing.T) {
+	d := samplepolicy.Load().Decide(baseRequest())
+	require.True(t, d.Allowed, d.String())
+	assert.Empty(t, d.Category)
 	for _, edit := range []func(*rbac.Request){
-		func(r *rbac.Request) { r.Custodian = "RE1" },
 		func(r *rbac.Request) { r.RecordType = typeNEWS2 },
-		func(r *rbac.Request) { r.Category = "demographics" },
+		func(r *rbac.Request) { r.Category = "observations" },
 		func(r *rbac.Request) { r.RecordConfidentiality = shcrkit.ConfidentialityRestricted },
 	} {
 		r := baseRequest()
 		edit(&r)
-		assert.Equal(t, rbac.StageRecord, r.Stage())
-		assert.Equal(t, rbac.StageRecord, samplepolicy.Load().Decide(r).Stage)
+		d := samplepolicy.Load().Decide(r)
+		assert.False(t, d.Allowed)
+		assert.Contains(t, d.Reasons, "no custodian given for the record")
 	}
+	r := baseRequest()
+	r.Custodian, r.RecordType = "RE1", typeNEWS2
+	d = samplepolicy.Load().Decide(r)
+	require.True(t, d.Allowed, d.String())
+	assert.Equal(t, "observations", d.Category)
 }
 
 func TestDecisionHelpers(t *testing.T) {

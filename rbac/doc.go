@@ -65,10 +65,10 @@
 // # Decisions
 //
 // Policy.Decide answers a Request in two stages. First, with no custodian
-// or record type (StageBoundary): may this person look across the
+// or record type (the boundary question): may this person look across the
 // boundary for this patient, for this purpose, at all? Then for each
-// pointer the record locator returns (StageRecord, with Custodian and
-// RecordType set): may they see this record, held there?
+// pointer the record locator returns (with Custodian and RecordType set):
+// may they see this record, held there?
 //
 // Access is refused by default and allowed only when every requirement
 // holds. A refused Decision lists every requirement that failed, in words

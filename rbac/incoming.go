@@ -61,10 +61,10 @@ type Incoming struct {
 // under the agreement: the identity token does not carry it, so the
 // relationship rules of the policy do not apply here, and neither does
 // the authentication assurance level. A refusal lists every requirement
-// that failed; the decision's Stage is StageRecord. DecideIncoming is
+// that failed. DecideIncoming is
 // safe for concurrent use; a nil Policy refuses everything.
 func (p *Policy) DecideIncoming(req Incoming) Decision {
-	d := Decision{Stage: StageRecord}
+	var d Decision
 	if p == nil {
 		return refuseWithoutPolicy(d)
 	}

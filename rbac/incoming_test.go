@@ -80,7 +80,6 @@ func TestDecideIncoming(t *testing.T) {
 			tt.edit(&req)
 			d := p.DecideIncoming(req)
 			assert.Equal(t, tt.allowed, d.Allowed, "%s", d)
-			assert.Equal(t, rbac.StageRecord, d.Stage)
 			assert.Equal(t, tt.rule, d.Rule, "%s", d)
 			assert.Equal(t, tt.agreement, d.Agreement)
 			assert.Equal(t, tt.category, d.Category)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -44,8 +45,19 @@ func TestObligationText(t *testing.T) {
 	assert.JSONEq(t, `{"kind":"time-box","duration":60000000000,"rule":"r"}`, string(b))
 }
 
-func TestStageText(t *testing.T) {
-	assert.Equal(t, "boundary", StageBoundary.String())
-	assert.Equal(t, "record", StageRecord.String())
-	assert.Equal(t, "Stage(0)", Stage(0).String())
+// A request is the boundary question until it names anything of a
+// record: its custodian, type, category or confidentiality.
+func TestRequestStage(t *testing.T) {
+	boundary := Request{Patient: Subject{NHSNumber: "9434765919", Confidentiality: shcrkit.ConfidentialityRestricted}}
+	assert.Equal(t, stageBoundary, boundary.stage())
+	for _, edit := range []func(*Request){
+		func(r *Request) { r.Custodian = "RE1" },
+		func(r *Request) { r.RecordType = "1363501000000100" },
+		func(r *Request) { r.Category = "demographics" },
+		func(r *Request) { r.RecordConfidentiality = shcrkit.ConfidentialityRestricted },
+	} {
+		r := boundary
+		edit(&r)
+		assert.Equal(t, stageRecord, r.stage())
+	}
 }

@@ -20,7 +20,7 @@ const (
 // allowed decision. Whatever else varies between requests (who, which
 // patient) does not change them, so they can be built once.
 type outcomeKey struct {
-	stage           Stage
+	stage           reqStage
 	kind            shcrkit.RelationshipKind
 	purpose         shcrkit.Purpose
 	conf            shcrkit.Confidentiality
@@ -77,9 +77,9 @@ func (p *Policy) buildOutcomes() {
 					if dissent && (kind != shcrkit.RelationshipEmergency || !p.bg.overridesDissent) {
 						continue
 					}
-					k := outcomeKey{stage: StageBoundary, kind: kind, purpose: pur, conf: conf, dissentOverride: dissent, cat: -1}
+					k := outcomeKey{stage: stageBoundary, kind: kind, purpose: pur, conf: conf, dissentOverride: dissent, cat: -1}
 					add(k)
-					k.stage = StageRecord
+					k.stage = stageRecord
 					for cat := range p.categories {
 						k.cat = cat
 						k.scope = scopeLocal
@@ -144,7 +144,7 @@ func (p *Policy) buildOutcome(k outcomeKey) *outcome {
 	if k.dissentOverride || k.scope == scopeOverride {
 		bgObl = p.bg.obligations
 	}
-	if k.stage == StageBoundary {
+	if k.stage == stageBoundary {
 		o.reasons = append(o.reasons, p.str("role grants access to data categories; each record is decided on its own"))
 		o.rule = rr.rule
 	} else if k.cat >= 0 && k.cat < len(p.categories) {

@@ -1,7 +1,6 @@
 package rbac
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -34,31 +33,20 @@ type Relationship struct {
 	Evidence string
 }
 
-// Stage says which of the two questions a Request asks.
-type Stage uint8
+// reqStage says which of the two questions a Request asks.
+type reqStage uint8
 
 // Stages of the cross-boundary journey.
 const (
-	// StageBoundary: may this person look across the boundary for this
+	// stageBoundary: may this person look across the boundary for this
 	// patient, for this purpose, at all? Asked once, before the record
 	// locator is searched. A request is at this stage when it names no
 	// custodian, record type or category.
-	StageBoundary Stage = iota + 1
-	// StageRecord: may this person see this record (its type, held by this
+	stageBoundary reqStage = iota + 1
+	// stageRecord: may this person see this record (its type, held by this
 	// custodian)? Asked for each pointer the record locator returned.
-	StageRecord
+	stageRecord
 )
-
-// String returns "boundary" or "record".
-func (s Stage) String() string {
-	switch s {
-	case StageBoundary:
-		return "boundary"
-	case StageRecord:
-		return "record"
-	}
-	return fmt.Sprintf("Stage(%d)", uint8(s))
-}
 
 // Request is one access question put to a Policy.
 //
@@ -99,14 +87,14 @@ type Request struct {
 	AdHoc *AdHoc
 }
 
-// Stage reports whether the request is the boundary question or a
-// per-record one: it is StageBoundary when Custodian, RecordType and
-// Category are empty and RecordConfidentiality is unrestricted.
-func (r Request) Stage() Stage {
+// stage reports whether the request is the boundary question or a
+// per-record one: it is the boundary question when Custodian, RecordType
+// and Category are empty and RecordConfidentiality is unrestricted.
+func (r *Request) stage() reqStage {
 	if r.Custodian == "" && r.RecordType == "" && r.Category == "" && r.RecordConfidentiality == shcrkit.ConfidentialityUnrestricted {
-		return StageBoundary
+		return stageBoundary
 	}
-	return StageRecord
+	return stageRecord
 }
 
 // Sizes of the tables that a compiled policy keeps per confidentiality

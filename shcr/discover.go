@@ -433,11 +433,11 @@ func (j *journey) decisionRequest(p *nrls.Pointer) rbac.Request {
 // decidePointer is step 4 for one pointer.
 func (j *journey) decidePointer(p nrls.Pointer) rbac.Decision {
 	if p.NHSNumber != j.patient.NHSNumber {
-		return rbac.Decision{Stage: rbac.StageRecord, Rule: "patient",
+		return rbac.Decision{Rule: "patient",
 			Reasons: []string{"the pointer is not for the traced patient"}}
 	}
 	if p.Custodian == "" || p.Type.Code == "" {
-		return rbac.Decision{Stage: rbac.StageRecord, Rule: "pointer",
+		return rbac.Decision{Rule: "pointer",
 			Reasons: []string{"the pointer names no custodian or record type"}}
 	}
 	return j.policy.Decide(j.decisionRequest(&p))

@@ -262,7 +262,7 @@ func (c *Client) crossBoundary(ctx context.Context, req Request) (context.Contex
 func (c *Client) searchDecision(j *journey, s Search) rbac.Decision {
 	cat, ok := c.resourceCategories[s.ResourceType]
 	if !ok {
-		return rbac.Decision{Stage: rbac.StageRecord, Rule: "categories",
+		return rbac.Decision{Rule: "categories",
 			Reasons: []string{"resource type " + s.ResourceType + " is in no data category"}}
 	}
 	dr := j.decisionRequest(nil)
