@@ -16,6 +16,7 @@ import (
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
 	"github.com/shcrkit/shcrkit/shcr/internal/journeytel"
+	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -209,7 +210,7 @@ func (cfg Config) check() error {
 		return fmt.Errorf("%w: Audit: %w", ErrInvalidOption, err)
 	}
 	if cfg.Parallelism != 0 {
-		return within("parallelism", cfg.Parallelism, 1, maxParallelism)
+		return remotehttp.Within("parallelism", cfg.Parallelism, 1, maxParallelism)
 	}
 	return nil
 }

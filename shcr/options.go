@@ -3,12 +3,12 @@ package shcr
 import (
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -23,14 +23,6 @@ const (
 	defaultTimeout             = 10 * time.Second
 	defaultRelationshipTimeout = 3 * time.Second
 )
-
-// defaultContentTypes are the media types a Remote retrieves unless
-// RemoteConfig.ContentTypes says otherwise.
-var defaultContentTypes = []string{
-	fhirhttp.MediaFHIRJSON, fhirhttp.MediaJSON,
-	"application/pdf", "text/html", "text/plain", "application/xml", "text/xml",
-	"image/jpeg", "image/png", "image/tiff",
-}
 
 // RemoteConfig is how a Remote reaches the endpoints of its Directory.
 // The zero value takes every default. A journey Client builds its Remote
@@ -174,13 +166,13 @@ func (cfg RemoteConfig) options() (options, error) {
 		o.maxDocumentBytes = cfg.MaxDocumentBytes
 	}
 	if cfg.MaxPages != 0 {
-		if err := within("max pages", cfg.MaxPages, 1, 1000); err != nil {
+		if err := remotehttp.Within("max pages", cfg.MaxPages, 1, 1000); err != nil {
 			return o, err
 		}
 		o.maxPages = cfg.MaxPages
 	}
 	if cfg.Parallelism != 0 {
-		if err := within("parallelism", cfg.Parallelism, 1, maxParallelism); err != nil {
+		if err := remotehttp.Within("parallelism", cfg.Parallelism, 1, maxParallelism); err != nil {
 			return o, err
 		}
 		o.parallelism = cfg.Parallelism
@@ -189,33 +181,6 @@ func (cfg RemoteConfig) options() (options, error) {
 		return o, fmt.Errorf("%w: issuer must be one non-empty line", ErrInvalidOption)
 	}
 	var err error
-	o.contentTypes, err = contentTypeSet(cfg.ContentTypes)
+	o.contentTypes, err = remotehttp.ContentTypes(cfg.ContentTypes)
 	return o, err
-}
-
-// within checks that a setting is in lo..hi.
-func within(what string, n, lo, hi int) error {
-	if n < lo || n > hi {
-		return fmt.Errorf("%w: %s %d is outside %d..%d", ErrInvalidOption, what, n, lo, hi)
-	}
-	return nil
-}
-
-// contentTypeSet checks the media types that may be retrieved; nil means
-// the default ones.
-func contentTypeSet(types []string) (map[string]bool, error) {
-	if types == nil {
-		types = defaultContentTypes
-	} else if len(types) == 0 {
-		return nil, fmt.Errorf("%w: no content types", ErrInvalidOption)
-	}
-	m := make(map[string]bool, len(types))
-	for _, t := range types {
-		mt, _, err := mime.ParseMediaType(t)
-		if err != nil {
-			return nil, fmt.Errorf("%w: content type %q", ErrInvalidOption, t)
-		}
-		m[mt] = true
-	}
-	return m, nil
 }
