@@ -16,6 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// pdsPath is where the fake serves PDS, as the real service does.
+const pdsPath = "/personal-demographics/FHIR/R4"
+
 // countingTransport stands for a caller's instrumentation around the
 // SDK's transport.
 type countingTransport struct {
@@ -44,7 +47,7 @@ func TestMutualTLS(t *testing.T) {
 	defer srv.Close()
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
-	base := srv.URL + pdstest.BasePath
+	base := srv.URL + pdsPath
 	ctx := context.Background()
 
 	without, err := pds.NewClient(base, pds.WithHTTPClient(testcert.HTTPClient(nil, roots)), pds.WithMaxAttempts(1))

@@ -109,7 +109,7 @@ func (s *sandbox) registerIdentityKey(w http.ResponseWriter, r *http.Request) {
 			continue // the key does not fit this region's signing method
 		}
 		ep, _ := s.world.Directory.Endpoint(rg.server.Custodian())
-		trusted = append(trusted, map[string]any{"custodian": rg.server.Custodian(), "alg": rg.server.Signing(),
+		trusted = append(trusted, map[string]any{"custodian": rg.server.Custodian(), "alg": ep.Identity.Signing,
 			"audience": rg.root(r), "header": identityHeader(ep), "access_token_needed": ep.TokenSource != nil})
 	}
 	if len(trusted) == 0 {

@@ -27,7 +27,7 @@ import (
 const (
 	sspPrefix  = "/ssp/"
 	shcrPrefix = "/shcr/"
-	pdsBase    = pdstest.BasePath
+	pdsBase    = "/personal-demographics/FHIR/R4"
 	tokenPath  = "/oauth2/token"
 	keysPath   = "/sandbox/keys"
 )
@@ -52,6 +52,7 @@ type sandbox struct {
 type region struct {
 	server *shcrtest.Server
 	prefix string // /shcr/<ODS>
+	name   string // of the shared care record, from the directory
 	auth   string
 }
 
@@ -76,7 +77,8 @@ func newSandbox(base string, latency time.Duration) (*sandbox, error) {
 	s.mux.Handle("/record-locator/", proxyTo(w.NRL.URL, "", nil, absoluteLocation("/record-locator")))
 	for _, r := range w.Regions {
 		ods := r.Custodian()
-		reg := region{server: r, prefix: shcrPrefix + string(ods), auth: describeAuth(w.Directory, ods)}
+		ep, _ := w.Directory.Endpoint(ods)
+		reg := region{server: r, prefix: shcrPrefix + string(ods), name: ep.Name, auth: describeAuth(w.Directory, ods)}
 		r.ServeBehindProxy(true)
 		s.mux.Handle(reg.prefix+"/", proxyTo(r.URL, reg.prefix, r.HTTPClient().Transport, nil))
 		// Pointers lead to the regions through the sandbox's address, so
@@ -325,7 +327,7 @@ func (s *sandbox) printGuide(out io.Writer, origin string) {
 	fmt.Fprintf(tw, "NRL consumer\t%s%s\tBearer token, X-Request-ID (UUID), NHSD-End-User-Organisation-ODS: %s; POST _search takes a JSON body\n", origin, nrls.ConsumerPath, nrlstest.ConsumerODS)
 	fmt.Fprintf(tw, "NRL producer\t%s%s\tBearer token, X-Request-ID (UUID), NHSD-End-User-Organisation-ODS: the custodian\n", origin, nrls.ProducerPath)
 	for _, rg := range s.regions {
-		fmt.Fprintf(tw, "ShCR %s\t%s%s%s\t%s: %s\n", rg.server.Custodian(), origin, rg.prefix, shcrRoot, rg.server.Name(), rg.auth)
+		fmt.Fprintf(tw, "ShCR %s\t%s%s%s\t%s: %s\n", rg.server.Custodian(), origin, rg.prefix, shcrRoot, rg.name, rg.auth)
 	}
 	fmt.Fprintf(tw, "identity token\t%s/sandbox/identity-token?custodian=ODS\tGET; aud = the ShCR's base URL above; for %s\n", origin, s.world.Requester.Name)
 	fmt.Fprintf(tw, "your identity key\t%s/sandbox/identity-keys\tPOST a PEM public key to sign your own identity tokens for the signed regions\n", origin)

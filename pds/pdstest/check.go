@@ -95,7 +95,7 @@ func (k *checker) checkGetNormal() bool {
 	}
 	k.checkNormalPatient(p)
 	reqs := k.sent(mark)
-	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != BasePath+"/Patient/"+Patients.Normal.String() {
+	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != basePath+"/Patient/"+Patients.Normal.String() {
 		k.fail("get of a patient: want one GET of /Patient/{id}, got %d requests", len(reqs))
 	}
 	return true

@@ -7,7 +7,7 @@
 // NewServer starts the fake on a loopback address; its URL is the service
 // root to give pds.NewClient, and Client returns a *pds.Client already
 // wired to it. NewUnstartedServer and Handler let another server mount
-// the fake under BasePath. A Server is safe for concurrent use.
+// the fake under /personal-demographics/FHIR/R4. A Server is safe for concurrent use.
 //
 //	srv := pdstest.NewServer()
 //	defer srv.Close()

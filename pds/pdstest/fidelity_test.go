@@ -67,7 +67,7 @@ func TestMetadata(t *testing.T) {
 	a := call(t, srv, http.MethodGet, "/metadata", "", "X-Request-ID", "", "X-Forwarded-Host", "sandbox.test:8700")
 	require.Equal(t, http.StatusOK, a.status, string(a.raw))
 	assert.Equal(t, "CapabilityStatement", a.body["resourceType"])
-	assert.Equal(t, "http://sandbox.test:8700"+pdstest.BasePath, a.body["implementation"].(map[string]any)["url"])
+	assert.Equal(t, "http://sandbox.test:8700"+pdsPath, a.body["implementation"].(map[string]any)["url"])
 	assert.Equal(t, http.StatusUnauthorized, call(t, srv, http.MethodGet, "/Patient/"+pdstest.Patients.Normal.String(), "").status)
 	assert.Equal(t, http.StatusMethodNotAllowed, call(t, srv, http.MethodPost, "/metadata", "{}").status)
 }

@@ -50,7 +50,7 @@ var (
 
 // serve is the service behind the middleware.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, BasePath)
+	rest, ok := strings.CutPrefix(r.URL.Path, basePath)
 	if ok && rest == "/metadata" {
 		serveCapabilities(w, r)
 		return
@@ -266,7 +266,7 @@ func (s *Server) timestamp() string { return s.cfg.Now().UTC().Format("2006-01-0
 
 // baseURL is the service root as the caller reached it, through any
 // reverse proxy that says so in X-Forwarded-Proto and X-Forwarded-Host.
-func baseURL(r *http.Request) string { return fake.CalledOrigin(r) + BasePath }
+func baseURL(r *http.Request) string { return fake.CalledOrigin(r) + basePath }
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -14,9 +14,9 @@ import (
 	"github.com/shcrkit/shcrkit/pds"
 )
 
-// BasePath is the path of the service root on the fake, as on the real
+// basePath is the path of the service root on the fake, as on the real
 // service: the fake answers under it only.
-const BasePath = "/personal-demographics/FHIR/R4"
+const basePath = "/personal-demographics/FHIR/R4"
 
 // Fault is something going wrong on purpose, for InjectFault: latency, an
 // error answer (Status with the Spine error Code, and RetryAfter), a
@@ -90,8 +90,8 @@ func WithEndUserOrganisationRequired() Option {
 // pds.NewClient. It is safe for concurrent use.
 //
 // The embedded base gives it what every fake has: Start, Close, Handler
-// (which answers under BasePath, for mounting in another server),
-// HTTPClient, Requests and ResetRequests, InjectFault (paths relative to
+// (which answers under /personal-demographics/FHIR/R4, for mounting in
+// another server), HTTPClient, Requests and ResetRequests, InjectFault (paths relative to
 // the service root, "/Patient"; a Status without a Code carries the code
 // the service sends with it: 429 TOO_MANY_REQUESTS, 503
 // SERVICE_UNAVAILABLE, 408 UNABLE_TO_CALL_SERVICE and so on, none for 500,
@@ -146,9 +146,9 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		s.SetTokenIdentities(s.cfg.Resolve)
 	}
 	mw := &fake.Middleware{Validate: s.cfg.Validate, Identities: s.Identities,
-		Public: func(r *http.Request) bool { return r.URL.Path == BasePath+"/metadata" }}
-	s.Server = fake.New(s.cfg.Settings, fake.Spec{Path: BasePath, Handler: http.HandlerFunc(s.serve), Middleware: mw,
-		EchoIDs: true, FaultPrefix: BasePath, FaultCodes: statusCodes})
+		Public: func(r *http.Request) bool { return r.URL.Path == basePath+"/metadata" }}
+	s.Server = fake.New(s.cfg.Settings, fake.Spec{Path: basePath, Handler: http.HandlerFunc(s.serve), Middleware: mw,
+		EchoIDs: true, FaultPrefix: basePath, FaultCodes: statusCodes})
 	return s, nil
 }
 

@@ -24,6 +24,9 @@ import (
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 )
 
+// pdsPath is where the fake serves PDS, as the real service does.
+const pdsPath = "/personal-demographics/FHIR/R4"
+
 // answer is a raw answer of the fake.
 type answer struct {
 	status int
@@ -170,7 +173,7 @@ func TestRoutes(t *testing.T) {
 		})
 	}
 	// Outside the service root.
-	resp, err := http.Get(strings.TrimSuffix(srv.URL, pdstest.BasePath) + "/Patient/" + pdstest.Patients.Normal.String())
+	resp, err := http.Get(strings.TrimSuffix(srv.URL, pdsPath) + "/Patient/" + pdstest.Patients.Normal.String())
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
@@ -409,7 +412,7 @@ func TestRequestsAreCopies(t *testing.T) {
 	reqs[0].Path = "changed"
 	again := srv.Requests()
 	assert.NotEqual(t, "changed", again[0].Header.Get("X-Request-ID"))
-	assert.Equal(t, pdstest.BasePath+"/Patient/"+pdstest.Patients.Normal.String(), again[0].Path)
+	assert.Equal(t, pdsPath+"/Patient/"+pdstest.Patients.Normal.String(), again[0].Path)
 	srv.ResetRequests()
 	assert.Empty(t, srv.Requests())
 }
@@ -423,8 +426,8 @@ func TestUnstartedServer(t *testing.T) {
 
 	// The handler can be mounted elsewhere.
 	mux := http.NewServeMux()
-	mux.Handle(pdstest.BasePath+"/", srv.Handler())
-	req := httptest.NewRequest("GET", "http://pds.test"+pdstest.BasePath+"/Patient/"+pdstest.Patients.Normal.String(), nil)
+	mux.Handle(pdsPath+"/", srv.Handler())
+	req := httptest.NewRequest("GET", "http://pds.test"+pdsPath+"/Patient/"+pdstest.Patients.Normal.String(), nil)
 	req.Header.Set("X-Request-ID", uuid.NewString())
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
@@ -433,7 +436,7 @@ func TestUnstartedServer(t *testing.T) {
 
 	srv.Start()
 	defer srv.Close()
-	assert.True(t, strings.HasSuffix(srv.URL, pdstest.BasePath))
+	assert.True(t, strings.HasSuffix(srv.URL, pdsPath))
 	_, err = srv.Client().Get(context.Background(), pdstest.Patients.Normal)
 	assert.NoError(t, err)
 }

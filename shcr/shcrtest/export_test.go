@@ -9,7 +9,6 @@ var (
 	SeedPointers        = seedPointers
 	SearchResourceTypes = searchResourceTypes
 	WithIdentityHeader  = withIdentityHeader
-	WithName            = withName
 )
 
 // DefaultPageSize is the page size without WithPageSize.

@@ -49,7 +49,6 @@ type Option func(*config) error
 type config struct {
 	fake.Settings
 	custodian  shcrkit.ODSCode
-	name       string
 	asid       string
 	signing    auth.Algorithm
 	key        crypto.PublicKey
@@ -132,11 +131,6 @@ func withIdentityHeader(h string) Option {
 		c.header = h
 		return nil
 	}
-}
-
-// withName sets the display name of the shared care record.
-func withName(name string) Option {
-	return func(c *config) error { c.name = name; return nil }
 }
 
 // WithASID sets the ASID of the provider system, which requests through
@@ -279,9 +273,6 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.cfg.Now = s.cfg.Clock()
-	if s.cfg.name == "" {
-		s.cfg.name = string(s.cfg.custodian)
-	}
 	if !s.cfg.seeded {
 		ptrs, err := seedPointers(s.cfg.custodian)
 		if err != nil {
@@ -332,9 +323,6 @@ func seedPointers(custodian shcrkit.ODSCode) ([]nrls.Pointer, error) {
 
 // Custodian returns the ODS code the server holds records for.
 func (s *Server) Custodian() shcrkit.ODSCode { return s.cfg.custodian }
-
-// Name returns the display name of the shared care record.
-func (s *Server) Name() string { return s.cfg.name }
 
 // asid returns the provider ASID, "" when none was set.
 func (s *Server) asid() string { return s.cfg.asid }
@@ -539,10 +527,6 @@ func (s *Server) TrustIdentityKey(key crypto.PublicKey) error {
 	s.mu.Unlock()
 	return nil
 }
-
-// Signing returns the method identity tokens must be signed with
-// (jws.None for none).
-func (s *Server) Signing() auth.Algorithm { return s.cfg.signing }
 
 func (s *Server) signingName() string {
 	if s.cfg.signing == jws.None || s.cfg.signing == "" {

@@ -186,7 +186,7 @@ func NewWorld() (w *World, err error) {
 	var dc shcr.DirectoryConfig
 	for _, c := range regions {
 		ra := regionAuth[c.ShCR]
-		ropts := []Option{withName(c.ShCRName), WithASID(c.ShCRASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.certificate())}
+		ropts := []Option{WithASID(c.ShCRASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.certificate())}
 		ident := shcr.Identity{Signing: ra.signing, Header: ra.header}
 		switch ra.signing {
 		case auth.RS256, auth.RS512:
