@@ -27,14 +27,14 @@ func TestInvestigationEventValidation(t *testing.T) {
 		inv  audit.Investigation
 		svc  audit.Service
 	}{
-		{"bad case ID", audit.Investigation{Case: "1", Step: audit.CaseNoted}, audit.ServiceAudit},
+		{"bad case ID", audit.Investigation{Case: "1", Step: "noted"}, audit.ServiceAudit},
 		{"unknown step", audit.Investigation{Case: "CASE-1", Step: "pondered"}, audit.ServiceAudit},
-		{"opening without events", audit.Investigation{Case: "CASE-1", Step: audit.CaseOpened}, audit.ServiceAudit},
-		{"events on a later step", audit.Investigation{Case: "CASE-1", Step: audit.CaseNoted, Concerns: []uint64{1}}, audit.ServiceAudit},
-		{"seq zero", audit.Investigation{Case: "CASE-1", Step: audit.CaseOpened, Concerns: []uint64{0}}, audit.ServiceAudit},
-		{"closing without finding", audit.Investigation{Case: "CASE-1", Step: audit.CaseClosed}, audit.ServiceAudit},
-		{"finding before closing", audit.Investigation{Case: "CASE-1", Step: audit.CaseNoted, Finding: audit.FindingAppropriate}, audit.ServiceAudit},
-		{"not an audit event", audit.Investigation{Case: "CASE-1", Step: audit.CaseNoted}, audit.ServiceShCR},
+		{"opening without events", audit.Investigation{Case: "CASE-1", Step: "opened"}, audit.ServiceAudit},
+		{"events on a later step", audit.Investigation{Case: "CASE-1", Step: "noted", Concerns: []uint64{1}}, audit.ServiceAudit},
+		{"seq zero", audit.Investigation{Case: "CASE-1", Step: "opened", Concerns: []uint64{0}}, audit.ServiceAudit},
+		{"closing without finding", audit.Investigation{Case: "CASE-1", Step: "closed"}, audit.ServiceAudit},
+		{"finding before closing", audit.Investigation{Case: "CASE-1", Step: "noted", Finding: "appropriate"}, audit.ServiceAudit},
+		{"not an audit event", audit.Investigation{Case: "CASE-1", Step: "noted"}, audit.ServiceShCR},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := base
@@ -45,6 +45,6 @@ func TestInvestigationEventValidation(t *testing.T) {
 		})
 	}
 	ok := base
-	ok.Investigation = &audit.Investigation{Case: "CASE-1", Step: audit.CaseNoted, Note: "fine"}
+	ok.Investigation = &audit.Investigation{Case: "CASE-1", Step: "noted", Note: "fine"}
 	require.NoError(t, ok.Validate())
 }

@@ -174,9 +174,9 @@ func TestRecordBodyMatchesEncodingJSON(t *testing.T) {
 	minimal := Event{Time: t0, Requester: shcrkit.Requester{Organisation: "RX1", System: shcrkit.System{Name: "EPR"}},
 		Action: ActionSearch, Service: ServicePDS, Outcome: OutcomeFailed}
 	caseStep := Event{Time: t0, Requester: officer(), Action: ActionUpdate, Service: ServiceAudit, Resource: "Case/CASE-1",
-		Patient: patientA, Outcome: OutcomeSuccess, Investigation: &Investigation{Case: "CASE-1", Step: CaseClosed, Finding: FindingReferred, Note: "to the <Caldicott> Guardian"}}
+		Patient: patientA, Outcome: OutcomeSuccess, Investigation: &Investigation{Case: "CASE-1", Step: "closed", Finding: "referred", Note: "to the <Caldicott> Guardian"}}
 	opened := caseStep
-	opened.Investigation = &Investigation{Case: "CASE-1", Step: CaseOpened, Concerns: []uint64{3, 18446744073709551615}}
+	opened.Investigation = &Investigation{Case: "CASE-1", Step: "opened", Concerns: []uint64{3, 18446744073709551615}}
 	for name, e := range map[string]Event{"full": full, "minimal": minimal, "search": search, "decision": decision, "case closed": caseStep, "case opened": opened} {
 		t.Run(name, func(t *testing.T) {
 			want, err := json.Marshal(&e)

@@ -347,9 +347,9 @@ func roundTripEvents() []Event {
 	events = append(events, noUser)
 	closed := Event{Time: t0, Requester: officer(), Action: ActionUpdate, Service: ServiceAudit, Resource: "Case/CASE-1",
 		Patient: patientA, Outcome: OutcomeSuccess,
-		Investigation: &Investigation{Case: "CASE-1", Step: CaseClosed, Finding: FindingReferred, Note: "to the <Caldicott> Guardian"}}
+		Investigation: &Investigation{Case: "CASE-1", Step: "closed", Finding: "referred", Note: "to the <Caldicott> Guardian"}}
 	opened := closed
-	opened.Investigation = &Investigation{Case: "CASE-1", Step: CaseOpened, Concerns: []uint64{3, 18446744073709551615}}
+	opened.Investigation = &Investigation{Case: "CASE-1", Step: "opened", Concerns: []uint64{3, 18446744073709551615}}
 	events = append(events, closed, opened)
 	for i, e := range events {
 		n, err := e.Normalize(t0)

@@ -236,7 +236,7 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request) {
 		Case: caseView{caseRow{ID: k.ID, Patient: c.nhs(r, k.Patient), Opened: k.Opened.UTC().Format("2006-01-02 15:04"),
 			Status: string(k.Status), Finding: string(k.Finding), Challenge: k.Challenge}, steps},
 		Events: eventTable{Caption: "Events of the audit trail the case is about", Rows: c.eventRows(r, k.Events)},
-		Open:   k.Status != audit.CaseClosed,
+		Open:   k.Closed.IsZero(),
 	}
 	c.render(w, r, caseTmpl, data, "case", k.Patient)
 }
@@ -254,7 +254,7 @@ func (c *Console) stepCase(w http.ResponseWriter, r *http.Request) {
 	case "note":
 		err = c.cases.Note(r.Context(), viewer, id, note)
 	case "close":
-		err = c.cases.Close(r.Context(), viewer, id, audit.Finding(r.PostFormValue("finding")), note)
+		err = c.cases.Close(r.Context(), viewer, id, investigation.Finding(r.PostFormValue("finding")), note)
 	default:
 		c.fail(w, http.StatusNotFound, "There is no such step.")
 		return

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/audit/internal/caseflow"
 	"github.com/shcrkit/shcrkit/internal/sinkguard"
 )
 
@@ -37,11 +38,11 @@ type Case struct {
 	// Opened and Closed are when the case opened and closed (zero while
 	// open).
 	Opened, Closed time.Time
-	// Status is the last step that counts: opened or challenged,
-	// acknowledged, noted, or closed.
-	Status audit.CaseStep
+	// Status is the last step that counts: "opened" or "challenged",
+	// "acknowledged", "noted", or "closed" (see audit.Investigation.Step).
+	Status string
 	// Finding is the outcome of a closed case.
-	Finding audit.Finding
+	Finding Finding
 	// Steps are the case's own events, in order: who did what, when, with
 	// which note.
 	Steps []audit.Event
@@ -50,6 +51,23 @@ type Case struct {
 	Concerns []uint64
 	Events   []audit.Event
 }
+
+// Finding is how a case ended, as Close records it.
+type Finding string
+
+// Findings a privacy officer records when closing a case.
+const (
+	// FindingAppropriate: the accesses were justified.
+	FindingAppropriate Finding = caseflow.Appropriate
+	// FindingInappropriate: the accesses were not justified; what follows
+	// (a disciplinary process, telling the patient) is recorded in the
+	// note.
+	FindingInappropriate Finding = caseflow.Inappropriate
+	// FindingReferred: the case was passed on (to the organisation's
+	// Caldicott Guardian, the ICO, another organisation's privacy
+	// officer).
+	FindingReferred Finding = caseflow.Referred
+)
 
 // Casebook records privacy officers' investigations and patients'
 // challenges as audit events written to a Sink, linked by sequence number
@@ -82,7 +100,7 @@ func NewCasebook(sink audit.Sink, src audit.Reader) (*Casebook, error) {
 // about patient, on behalf of officer. It checks that the events exist
 // and concern that patient, and returns the case's ID.
 func (b *Casebook) Open(ctx context.Context, officer shcrkit.Requester, patient shcrkit.NHSNumber, concerns []uint64, note string) (string, error) {
-	return b.open(ctx, officer, patient, concerns, audit.CaseOpened, note)
+	return b.open(ctx, officer, patient, concerns, caseflow.Opened, note)
 }
 
 // OpenFromFlag opens a case about the events behind a review flag. A flag
@@ -114,7 +132,7 @@ func (b *Casebook) OpenFromFlag(ctx context.Context, officer shcrkit.Requester, 
 	}
 	var ids []string
 	for _, p := range order {
-		id, err := b.open(ctx, officer, p, byPatient[p], audit.CaseOpened, clipText(string(f.Kind)+": "+note, maxNote))
+		id, err := b.open(ctx, officer, p, byPatient[p], caseflow.Opened, clipText(string(f.Kind)+": "+note, maxNote))
 		if err != nil {
 			return ids, err
 		}
@@ -130,10 +148,10 @@ func (b *Casebook) Challenge(ctx context.Context, recordedBy shcrkit.Requester, 
 	if strings.TrimSpace(statement) == "" {
 		return "", fmt.Errorf("%w: a challenge records the patient's statement", ErrInvalidCase)
 	}
-	return b.open(ctx, recordedBy, patient, concerns, audit.CaseChallenged, statement)
+	return b.open(ctx, recordedBy, patient, concerns, caseflow.Challenged, statement)
 }
 
-func (b *Casebook) open(ctx context.Context, officer shcrkit.Requester, patient shcrkit.NHSNumber, concerns []uint64, step audit.CaseStep, note string) (string, error) {
+func (b *Casebook) open(ctx context.Context, officer shcrkit.Requester, patient shcrkit.NHSNumber, concerns []uint64, step string, note string) (string, error) {
 	if !patient.Valid() {
 		return "", fmt.Errorf("%w: a case needs the patient's valid NHS number", ErrInvalidCase)
 	}
@@ -156,7 +174,7 @@ func (b *Casebook) open(ctx context.Context, officer shcrkit.Requester, patient 
 
 // Acknowledge records that officer took the case on.
 func (b *Casebook) Acknowledge(ctx context.Context, officer shcrkit.Requester, caseID, note string) error {
-	return b.step(ctx, officer, caseID, &audit.Investigation{Step: audit.CaseAcknowledged, Note: note})
+	return b.step(ctx, officer, caseID, &audit.Investigation{Step: caseflow.Acknowledged, Note: note})
 }
 
 // Note records what the investigation found so far.
@@ -164,15 +182,15 @@ func (b *Casebook) Note(ctx context.Context, officer shcrkit.Requester, caseID, 
 	if strings.TrimSpace(note) == "" {
 		return fmt.Errorf("%w: a note needs words", ErrInvalidCase)
 	}
-	return b.step(ctx, officer, caseID, &audit.Investigation{Step: audit.CaseNoted, Note: note})
+	return b.step(ctx, officer, caseID, &audit.Investigation{Step: caseflow.Noted, Note: note})
 }
 
 // Close records the case's finding and closes it.
-func (b *Casebook) Close(ctx context.Context, officer shcrkit.Requester, caseID string, finding audit.Finding, note string) error {
-	if finding != audit.FindingAppropriate && finding != audit.FindingInappropriate && finding != audit.FindingReferred {
+func (b *Casebook) Close(ctx context.Context, officer shcrkit.Requester, caseID string, finding Finding, note string) error {
+	if !caseflow.ValidFinding(string(finding)) {
 		return fmt.Errorf("%w: unknown finding %q", ErrInvalidCase, string(finding))
 	}
-	return b.step(ctx, officer, caseID, &audit.Investigation{Step: audit.CaseClosed, Finding: finding, Note: note})
+	return b.step(ctx, officer, caseID, &audit.Investigation{Step: caseflow.Closed, Finding: string(finding), Note: note})
 }
 
 func (b *Casebook) step(ctx context.Context, officer shcrkit.Requester, caseID string, inv *audit.Investigation) error {
@@ -180,7 +198,7 @@ func (b *Casebook) step(ctx context.Context, officer shcrkit.Requester, caseID s
 	if err != nil {
 		return err
 	}
-	if c.Status == audit.CaseClosed {
+	if c.Status == caseflow.Closed {
 		return fmt.Errorf("%w: %s closed on %s", ErrCaseClosed, c.ID, c.Closed.UTC().Format(time.DateOnly))
 	}
 	inv.Case = c.ID
@@ -189,7 +207,7 @@ func (b *Casebook) step(ctx context.Context, officer shcrkit.Requester, caseID s
 
 func (b *Casebook) write(ctx context.Context, officer shcrkit.Requester, patient shcrkit.NHSNumber, inv *audit.Investigation) error {
 	action := audit.ActionUpdate
-	if opens(inv.Step) {
+	if caseflow.Opens(inv.Step) {
 		action = audit.ActionCreate
 	}
 	e := audit.Event{
@@ -198,7 +216,7 @@ func (b *Casebook) write(ctx context.Context, officer shcrkit.Requester, patient
 		Reason: "investigation " + string(inv.Step), Investigation: inv,
 	}
 	if inv.Finding != "" {
-		e.Reason += ": " + string(inv.Finding)
+		e.Reason += ": " + inv.Finding
 	}
 	if err := e.Validate(); err != nil {
 		return errors.Join(ErrInvalidCase, err)
@@ -218,10 +236,10 @@ func (b *Casebook) Case(ctx context.Context, reader shcrkit.Requester, caseID st
 			continue
 		}
 		if c == nil {
-			if !opens(e.Investigation.Step) {
+			if !caseflow.Opens(e.Investigation.Step) {
 				return nil, fmt.Errorf("%w: %s has steps before it opens", audit.ErrTampered, caseID)
 			}
-			c = &Case{ID: caseID, Patient: e.Patient, Opened: e.Time, Challenge: e.Investigation.Step == audit.CaseChallenged,
+			c = &Case{ID: caseID, Patient: e.Patient, Opened: e.Time, Challenge: e.Investigation.Step == caseflow.Challenged,
 				Concerns: slices.Clone(e.Investigation.Concerns)}
 		}
 		c.apply(e)
@@ -240,14 +258,14 @@ func (b *Casebook) Case(ctx context.Context, reader shcrkit.Requester, caseID st
 // apply adds one of the case's events to its state.
 func (c *Case) apply(e audit.Event) {
 	c.Steps = append(c.Steps, e)
-	if c.Status == audit.CaseClosed {
+	if c.Status == caseflow.Closed {
 		return // the trail may hold a late step by a second officer
 	}
-	if inv := e.Investigation; !opens(inv.Step) || c.Status == "" {
+	if inv := e.Investigation; !caseflow.Opens(inv.Step) || c.Status == "" {
 		c.Status = inv.Step
 	}
-	if e.Investigation.Step == audit.CaseClosed {
-		c.Closed, c.Finding = e.Time, e.Investigation.Finding
+	if e.Investigation.Step == caseflow.Closed {
+		c.Closed, c.Finding = e.Time, Finding(e.Investigation.Finding)
 	}
 }
 
@@ -266,10 +284,10 @@ func (b *Casebook) Cases(ctx context.Context, reader shcrkit.Requester, patient 
 		}
 		c := byID[inv.Case]
 		if c == nil {
-			if !opens(inv.Step) {
+			if !caseflow.Opens(inv.Step) {
 				continue
 			}
-			c = &Case{ID: inv.Case, Patient: e.Patient, Opened: e.Time, Challenge: inv.Step == audit.CaseChallenged, Concerns: slices.Clone(inv.Concerns)}
+			c = &Case{ID: inv.Case, Patient: e.Patient, Opened: e.Time, Challenge: inv.Step == caseflow.Challenged, Concerns: slices.Clone(inv.Concerns)}
 			byID[inv.Case] = c
 			order = append(order, c)
 		}
@@ -308,7 +326,6 @@ func (b *Casebook) events(ctx context.Context, reader shcrkit.Requester, patient
 const maxNote = 1024
 
 // opens reports whether s starts a case.
-func opens(s audit.CaseStep) bool { return s == audit.CaseOpened || s == audit.CaseChallenged }
 
 // clipText cuts s to at most n bytes on a rune boundary.
 func clipText(s string, n int) string {
