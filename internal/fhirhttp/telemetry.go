@@ -65,8 +65,14 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	ctx, span := t.ins.tracer.Start(req.Context(), "HTTP "+req.Method, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attrs...), trace.WithAttributes(attribute.String("shcrkit.request_id", telemetry.Clean(req.Header.Get("X-Request-ID")))))
 	defer span.End()
-	out := req.Clone(ctx)
-	telemetry.Propagator.Inject(ctx, propagation.HeaderCarrier(out.Header))
+	// The headers are copied only when there is a trace context to put in
+	// them (telemetry.Propagator writes nothing otherwise):
+	// a RoundTripper must not change the request it is given.
+	out := req.WithContext(ctx)
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		out = req.Clone(ctx)
+		telemetry.Propagator.Inject(ctx, propagation.HeaderCarrier(out.Header))
+	}
 	start := time.Now()
 	resp, err := t.base.RoundTrip(out)
 	took := time.Since(start).Seconds()
