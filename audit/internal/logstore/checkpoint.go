@@ -176,3 +176,35 @@ func ValidKeyName(name string) bool {
 	return name != "" && utf8.ValidString(name) && strings.IndexFunc(name, unicode.IsSpace) < 0 &&
 		!strings.Contains(name, "+") && !strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
+
+// startPresync starts syncing the stored hashes and the table on a
+// goroutine of its own, while commits go on (writer goroutine). A
+// checkpoint must find them durable, and syncing them is most of its
+// time; done beside the commits, it leaves the checkpoint, during which
+// the commits wait, the writes of a moment to sync.
+func (l *Store) startPresync() {
+	done := make(chan error, 1)
+	l.presync = done
+	go func() {
+		err := l.hashes.f.Sync()
+		if err != nil {
+			err = fmt.Errorf("syncing hashes: %w", err)
+		} else if err = l.table.f.Sync(); err != nil {
+			err = fmt.Errorf("syncing table: %w", err)
+		}
+		done <- err
+	}()
+}
+
+// awaitPresync waits for a running presync and returns its error: a
+// failed fsync is reported once per open file, so the sync that follows
+// it on the same file could succeed without the data being durable, and
+// the presync's failure must fail the checkpoint (writer goroutine).
+func (l *Store) awaitPresync() error {
+	if l.presync == nil {
+		return nil
+	}
+	err := <-l.presync
+	l.presync = nil
+	return err
+}

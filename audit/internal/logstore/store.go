@@ -37,7 +37,9 @@ import (
 //     one's fsync, then writes its stored hashes and table entries,
 //     indexes it, publishes the new size and answers its callers.
 //     Checkpoints, index flushes and segment rolls happen on the writer
-//     goroutine once the flights have landed (drain).
+//     goroutine once the flights have landed (drain); a periodic
+//     checkpoint first has the stored hashes and the table synced on a
+//     goroutine of its own while commits go on (startPresync).
 //   - One zeroer goroutine keeps the space after the active segment's
 //     data filled with zeros, so that a batch's fdatasync has no new
 //     blocks or size to commit (zerofill.go).
@@ -83,8 +85,9 @@ type Store struct {
 	lastCheckpointAt time.Time
 	expect           int // events expected in the next batch
 	cohortTimer      *time.Timer
-	saved            logState // what the state file says
-	closeErr         error    // read by Close after done
+	presync          chan error // the result of a running presync, or nil
+	saved            logState   // what the state file says
+	closeErr         error      // read by Close after done
 
 	// Between the writer goroutine, the fsyncs it starts and the lander
 	// goroutine, which acknowledges the batches in order once they are
@@ -468,8 +471,18 @@ func (l *Store) run() {
 			l.drain()
 			c.done <- l.handleControl(c.op)
 		case <-tick.C:
+			if l.presync == nil && l.failed() == nil && time.Since(l.lastCheckpointAt) >= l.cfg.CheckpointEvery {
+				l.startPresync()
+			}
+		case err := <-l.presync:
+			// The stored hashes and the table written so far are on
+			// disk: the checkpoint's own syncs have little left to do
+			// while the commits wait for it.
+			l.presync = nil
 			l.drain()
-			if l.failed() == nil && time.Since(l.lastCheckpointAt) >= l.cfg.CheckpointEvery {
+			if err != nil {
+				l.fail(err)
+			} else if l.failed() == nil && time.Since(l.lastCheckpointAt) >= l.cfg.CheckpointEvery {
 				if err := l.checkpoint(); err != nil {
 					l.fail(err)
 				}
@@ -514,6 +527,9 @@ func (l *Store) finish(held map[uint64]*writeReq, batch []*writeReq) {
 	defer l.stopSyncer()
 	l.drain()
 	l.stopZeroer()
+	if err := l.awaitPresync(); err != nil {
+		l.fail(err)
+	}
 	for _, r := range held {
 		// Unreachable: every reserved seq is queued before Close closes
 		// the queue. Answer rather than leave a writer waiting.
@@ -732,6 +748,9 @@ func (l *Store) checkpoint() error {
 }
 
 func (l *Store) storeCheckpoint(size uint64) error {
+	if err := l.awaitPresync(); err != nil {
+		return err
+	}
 	if err := l.hashes.f.Sync(); err != nil {
 		return fmt.Errorf("syncing hashes: %w", err)
 	}
