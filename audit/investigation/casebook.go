@@ -47,7 +47,9 @@ type Case struct {
 	// which note.
 	Steps []audit.Event
 	// Concerns are the sequence numbers of the events the case is about,
-	// and Events those events as the trail holds them.
+	// and Events those events as the trail holds them: NewAccessReport of
+	// them answers a patient's challenge (who made those accesses, when
+	// and why).
 	Concerns []uint64
 	Events   []audit.Event
 }
@@ -294,17 +296,6 @@ func (b *Casebook) Cases(ctx context.Context, reader shcrkit.Requester, patient 
 		c.apply(e)
 	}
 	return order, nil
-}
-
-// Answer builds the access report that answers a case, a patient's
-// challenge above all: the accesses it concerns, who made them, when and
-// why, from the same trail.
-func (b *Casebook) Answer(ctx context.Context, reader shcrkit.Requester, caseID string) (*AccessReport, *Case, error) {
-	c, err := b.Case(ctx, reader, caseID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return NewAccessReport(c.Patient, time.Time{}, time.Time{}, c.Events), c, nil
 }
 
 // events returns the events about patient with the given sequence

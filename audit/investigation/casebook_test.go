@@ -95,8 +95,9 @@ func TestPatientChallengeIsAnsweredFromTheTrail(t *testing.T) {
 
 	id, err := book.Challenge(ctx, po, casePatient, []uint64{seqs[0]}, "I did not expect Dr Lovegood at Riverside to see my record")
 	require.NoError(t, err)
-	report, c, err := book.Answer(ctx, po, id)
+	c, err := book.Case(ctx, po, id)
 	require.NoError(t, err)
+	report := investigation.NewAccessReport(c.Patient, time.Time{}, time.Time{}, c.Events)
 	assert.True(t, c.Challenge)
 	assert.Equal(t, "challenged", c.Status)
 	require.Len(t, report.Accesses, 1)
