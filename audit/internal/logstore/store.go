@@ -251,21 +251,27 @@ func (l *Store) Append(ctx context.Context, p Pending) (uint64, error) {
 		default:
 		}
 	}
-	select {
-	case err := <-req.done:
-		// Nothing touches req once it is answered: it can serve another
-		// event. (After ctx ends the answer is still to come: req is left
-		// to the garbage collector.)
-		seq := req.seq
-		*req = writeReq{done: req.done}
-		reqPool.Put(req)
-		if err != nil {
-			return 0, err
+	var err error
+	if ctxDone := ctx.Done(); ctxDone == nil {
+		err = <-req.done // a context that never ends: a plain receive
+	} else {
+		select {
+		case err = <-req.done:
+		case <-ctxDone:
+			// The answer is still to come: req is left to the garbage
+			// collector.
+			return 0, ctx.Err()
 		}
-		return seq, nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
 	}
+	// Nothing touches req once it is answered: it can serve another
+	// event.
+	seq := req.seq
+	*req = writeReq{done: req.done}
+	reqPool.Put(req)
+	if err != nil {
+		return 0, err
+	}
+	return seq, nil
 }
 
 // reqPool holds writeReqs, each with its done channel, for reuse.
