@@ -27,6 +27,9 @@ type Key struct {
 	Curve string `json:"crv,omitempty"`
 	X     string `json:"x,omitempty"`
 	Y     string `json:"y,omitempty"`
+	// D is the private part of either kind of key, which a published key
+	// set must not carry.
+	D string `json:"d,omitempty"`
 }
 
 // ForSignatures reports whether the key may verify signatures: its use
