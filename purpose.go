@@ -50,20 +50,6 @@ func (p Purpose) String() string {
 	return "unspecified"
 }
 
-// ActReasonDisplay returns the ActReason code system's display for the
-// purpose's code, as a FHIR coding carries it, or "".
-func (p Purpose) ActReasonDisplay() string {
-	switch p {
-	case PurposeDirectCare:
-		return "treatment"
-	case PurposeEmergency:
-		return "Emergency Treatment"
-	case PurposeBreakGlass:
-		return "break the glass"
-	}
-	return ""
-}
-
 // Valid reports whether p is one of the defined purposes (not unspecified).
 func (p Purpose) Valid() bool { return p >= PurposeDirectCare && p <= PurposeBreakGlass }
 

@@ -101,7 +101,7 @@ func ToFHIR(e Event) fhir.AuditEvent {
 	a.OutcomeDesc = balp.NonEmpty(e.Reason)
 	if code := e.Purpose.ActReason(); code != "" {
 		a.PurposeOfEvent = []fhir.CodeableConcept{{Coding: []fhir.Coding{
-			balp.Coding(codesystem.ActReason, code, e.Purpose.ActReasonDisplay()),
+			balp.Coding(codesystem.ActReason, code, codesystem.ActReasonDisplay(code)),
 		}}}
 	}
 
@@ -207,7 +207,7 @@ func purposeOfUse(e Event) []fhir.CodeableConcept {
 	}
 	cc := fhir.CodeableConcept{Text: balp.NonEmpty(e.BreakGlassReason)}
 	if code != "" {
-		cc.Coding = []fhir.Coding{balp.Coding(codesystem.ActReason, code, e.Purpose.ActReasonDisplay())}
+		cc.Coding = []fhir.Coding{balp.Coding(codesystem.ActReason, code, codesystem.ActReasonDisplay(code))}
 	}
 	return []fhir.CodeableConcept{cc}
 }

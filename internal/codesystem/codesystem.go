@@ -42,3 +42,17 @@ const (
 	// NRLRetrievalExtension is the retrieval mechanism extension.
 	NRLRetrievalExtension = "https://fhir.nhs.uk/England/StructureDefinition/Extension-England-NRLRetrievalMechanism"
 )
+
+// ActReasonDisplay is the ActReason code system's display of a purpose
+// of use code (TREAT, ETREAT, BTG), as a FHIR coding carries it, or "".
+func ActReasonDisplay(code string) string {
+	switch code {
+	case "TREAT":
+		return "treatment"
+	case "ETREAT":
+		return "Emergency Treatment"
+	case "BTG":
+		return "break the glass"
+	}
+	return ""
+}
