@@ -146,7 +146,7 @@ func Regions() []Region {
 
 // Person is a synthetic patient, the plain description the fake builds a
 // PDS record from. Only NHSNumber is required; the rest may be empty.
-type Person struct {
+type Person[G ~string] struct {
 	// NHSNumber is the patient's NHS number.
 	NHSNumber shcrkit.NHSNumber
 	// Prefix is a title ("Mrs").
@@ -158,8 +158,9 @@ type Person struct {
 	// PreviousFamily is an earlier family name, recorded as an old name
 	// that history and fuzzy searches find.
 	PreviousFamily string
-	// Gender is the recorded gender, a PDS gender code.
-	Gender string
+	// Gender is the recorded gender, a PDS gender code: G is the type a
+	// fake holds genders in.
+	Gender G
 	// BirthDate is the date of birth, yyyy-mm-dd.
 	BirthDate string
 	// DeathDate is the date of death, yyyy-mm-dd, or "" while alive.
@@ -221,22 +222,22 @@ type Relation struct {
 // Population returns the seed population: at least 50 synthetic patients
 // spread over the regions of Regions, including every well-known patient
 // (PatientNormal, PatientRestricted, ...). Each call returns a fresh copy.
-func Population() []Person {
+func Population[G ~string]() []Person[G] {
 	regions := Regions()
 	nr, wv, fc, mh := regions[0], regions[1], regions[2], regions[3]
-	home := func(p *Person, r Region, practice int) {
+	home := func(p *Person[G], r Region, practice int) {
 		p.Region, p.HomeShCR, p.GP = r.Name, r.ShCR, r.Practices[practice].ODS
 		p.ManagingOrganization = p.GP
 	}
-	var out []Person
-	add := func(p Person, r Region, practice int) {
+	var out []Person[G]
+	add := func(p Person[G], r Region, practice int) {
 		if p.SupersededBy == "" && !p.Invalidated {
 			home(&p, r, practice)
 		}
 		out = append(out, p)
 	}
 
-	add(Person{NHSNumber: PatientNormal, Prefix: "Mrs", Given: []string{"Amelia", "Rose"}, Family: SharedSurname,
+	add(Person[G]{NHSNumber: PatientNormal, Prefix: "Mrs", Given: []string{"Amelia", "Rose"}, Family: SharedSurname,
 		PreviousFamily: "Calloway", Gender: female, BirthDate: "1984-03-14",
 		AddressLines: []string{"12 Moor Lane", "Kirkby Moor"}, Postcode: "YO62 4QT",
 		Phone: "01632 960101", Email: "amelia.hartley@example.com", EmergencyContact: "01632 960102", MultipleBirth: 1,
@@ -245,54 +246,54 @@ func Population() []Person {
 			{Relationship: "MTH", Given: []string{"Margaret"}, Family: "Calloway",
 				AddressLines: []string{"3 Beck Side", "Thornbeck"}, Postcode: "YO18 7LP", Phone: "01632 960103"},
 		}}, nr, 0)
-	add(Person{NHSNumber: PatientRestricted, Prefix: "Mx", Given: []string{"Rowan"}, Family: "Ashdown",
+	add(Person[G]{NHSNumber: PatientRestricted, Prefix: "Mx", Given: []string{"Rowan"}, Family: "Ashdown",
 		Gender: unknown, BirthDate: "1991-09-05", AddressLines: []string{"4 Mill Street", "Avonmere"},
 		Postcode: "SP4 7RD", Phone: "01632 960111", Email: "r.ashdown@example.org", Confidentiality: shcrkit.ConfidentialityRestricted,
 		Related: []Relation{{Relationship: "Guardian", Given: []string{"Helen"}, Family: "Ashdown",
 			AddressLines: []string{"4 Mill Street", "Avonmere"}, Postcode: "SP4 7RD", Phone: "01632 960112"}}}, wv, 1)
-	add(Person{NHSNumber: PatientVeryRestricted, Prefix: "Ms", Given: []string{"Sasha"}, Family: "Kenning",
+	add(Person[G]{NHSNumber: PatientVeryRestricted, Prefix: "Ms", Given: []string{"Sasha"}, Family: "Kenning",
 		Gender: female, BirthDate: "1979-12-21", AddressLines: []string{"9 Sea Bank", "Marshby"},
 		Postcode: "PE24 5HJ", Phone: "01632 960121", Confidentiality: shcrkit.ConfidentialityVeryRestricted}, fc, 2)
-	add(Person{NHSNumber: PatientDeceased, Prefix: "Mr", Given: []string{"Walter", "James"}, Family: "Pembury",
+	add(Person[G]{NHSNumber: PatientDeceased, Prefix: "Mr", Given: []string{"Walter", "James"}, Family: "Pembury",
 		Gender: male, BirthDate: "1931-05-02", DeathDate: "2023-02-11",
 		AddressLines: []string{"27 Kiln Street", "Kilnbury"}, Postcode: "ST7 2NW"}, mh, 0)
-	add(Person{NHSNumber: PatientSuperseded, SupersededBy: PatientSurviving}, nr, 0)
-	add(Person{NHSNumber: PatientSurviving, Prefix: "Miss", Given: []string{"Edith"}, Family: "Marlow",
+	add(Person[G]{NHSNumber: PatientSuperseded, SupersededBy: PatientSurviving}, nr, 0)
+	add(Person[G]{NHSNumber: PatientSurviving, Prefix: "Miss", Given: []string{"Edith"}, Family: "Marlow",
 		Gender: female, BirthDate: "1968-08-19", AddressLines: []string{"6 Downs Road", "Chalkbury"},
 		Postcode: "SP3 6AX", Phone: "01632 960131"}, wv, 2)
-	add(Person{NHSNumber: PatientInvalidated, Invalidated: true}, fc, 0)
-	add(Person{NHSNumber: PatientRedacted, Given: []string{"Peter"}, Family: "Voss", Gender: male,
+	add(Person[G]{NHSNumber: PatientInvalidated, Invalidated: true}, fc, 0)
+	add(Person[G]{NHSNumber: PatientRedacted, Given: []string{"Peter"}, Family: "Voss", Gender: male,
 		BirthDate: "1975-01-30", Redacted: true}, mh, 1)
-	add(Person{NHSNumber: PatientMinimal}, mh, 2)
+	add(Person[G]{NHSNumber: PatientMinimal}, mh, 2)
 	// The spouse of PatientNormal, sharing her surname and birthday.
-	add(Person{NHSNumber: NHSNumber(10), Prefix: "Mr", Given: []string{"Thomas"}, Family: SharedSurname,
+	add(Person[G]{NHSNumber: NHSNumber(10), Prefix: "Mr", Given: []string{"Thomas"}, Family: SharedSurname,
 		Gender: male, BirthDate: "1984-03-14", AddressLines: []string{"12 Moor Lane", "Kirkby Moor"},
 		Postcode: "YO62 4QT", Phone: "01632 960104", Email: "tom.hartley@example.com"}, nr, 0)
-	add(Person{NHSNumber: NHSNumber(11), Given: []string{"Oliver"}, Family: SharedSurname,
+	add(Person[G]{NHSNumber: NHSNumber(11), Given: []string{"Oliver"}, Family: SharedSurname,
 		Gender: male, BirthDate: "1984-03-14", AddressLines: []string{"2 Quay Street", "Wendle"},
 		Postcode: "PE13 9DS", Phone: "01632 960141"}, fc, 1)
-	add(Person{NHSNumber: NHSNumber(12), Given: []string{"Grace"}, Family: SharedSurname,
+	add(Person[G]{NHSNumber: NHSNumber(12), Given: []string{"Grace"}, Family: SharedSurname,
 		Gender: female, BirthDate: "1990-07-02", AddressLines: []string{"41 Ridge Road", "Edgemoor"},
 		Postcode: "ST13 8PU", Email: "grace.h@example.net"}, mh, 2)
-	add(Person{NHSNumber: NHSNumber(13), Prefix: "Mrs", Given: []string{"Harriet"}, Family: SharedSurname,
+	add(Person[G]{NHSNumber: NHSNumber(13), Prefix: "Mrs", Given: []string{"Harriet"}, Family: SharedSurname,
 		Gender: female, BirthDate: "1958-11-30", AddressLines: []string{"8 Water Lane", "Wyle Cross"},
 		Postcode: "SP2 0LE"}, wv, 0)
 	// A homophone of the shared surname, for fuzzy searches.
-	add(Person{NHSNumber: NHSNumber(14), Given: []string{"Amelia"}, Family: "Hartly",
+	add(Person[G]{NHSNumber: NHSNumber(14), Given: []string{"Amelia"}, Family: "Hartly",
 		Gender: female, BirthDate: "1984-03-14", AddressLines: []string{"19 Drove Road", "Marshby"},
 		Postcode: "PE24 5QA"}, fc, 0)
 	// Known by an earlier surname, for history searches.
-	add(Person{NHSNumber: NHSNumber(15), Given: []string{"Isla"}, Family: "Brennan", PreviousFamily: SharedSurname,
+	add(Person[G]{NHSNumber: NHSNumber(15), Given: []string{"Isla"}, Family: "Brennan", PreviousFamily: SharedSurname,
 		Gender: female, BirthDate: "1996-04-09", AddressLines: []string{"5 Canal Side", "Stonecross"},
 		Postcode: "ST15 0BE"}, mh, 0)
 	// Given and family names that read either way, for transposition.
-	add(Person{NHSNumber: NHSNumber(16), Given: []string{"Owen"}, Family: "Morgan",
+	add(Person[G]{NHSNumber: NHSNumber(16), Given: []string{"Owen"}, Family: "Morgan",
 		Gender: male, BirthDate: "1973-10-17", AddressLines: []string{"33 Church Row", "Helmsby"},
 		Postcode: "YO61 3RR"}, nr, 2)
 
 	givens := []struct {
 		name   string
-		gender string
+		gender G
 	}{
 		{"Alice", female}, {"Benjamin", male}, {"Chloe", female}, {"Daniel", male},
 		{"Eleanor", female}, {"Finlay", male}, {"Georgia", female}, {"Harvey", male},
@@ -307,7 +308,7 @@ func Population() []Person {
 		n := 17 + i
 		g := givens[(i*7)%len(givens)]
 		r := regions[i%len(regions)]
-		p := Person{
+		p := Person[G]{
 			NHSNumber: NHSNumber(n),
 			Given:     []string{g.name},
 			Family:    families[i%len(families)],
@@ -330,18 +331,18 @@ func Population() []Person {
 
 // Find returns the person of the seed population with NHS number
 // nhs.
-func Find(nhs shcrkit.NHSNumber) (Person, bool) {
-	for _, p := range Population() {
+func Find[G ~string](nhs shcrkit.NHSNumber) (Person[G], bool) {
+	for _, p := range Population[G]() {
 		if p.NHSNumber == nhs {
 			return p, true
 		}
 	}
-	return Person{}, false
+	return Person[G]{}, false
 }
 
 // Numbers returns the NHS numbers of Population, in its order.
 func Numbers() []shcrkit.NHSNumber {
-	pop := Population()
+	pop := Population[string]()
 	out := make([]shcrkit.NHSNumber, len(pop))
 	for i, p := range pop {
 		out[i] = p.NHSNumber

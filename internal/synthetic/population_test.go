@@ -50,7 +50,7 @@ func TestRegionsShCRs(t *testing.T) {
 }
 
 func TestPopulation(t *testing.T) {
-	pop := synthetic.Population()
+	pop := synthetic.Population[string]()
 	require.GreaterOrEqual(t, len(pop), 50)
 
 	regions := map[string]synthetic.Region{}
@@ -66,7 +66,7 @@ func TestPopulation(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(regions), 3)
 
-	byNumber := map[shcrkit.NHSNumber]synthetic.Person{}
+	byNumber := map[shcrkit.NHSNumber]synthetic.Person[string]{}
 	surnames := map[string]int{}
 	kinds := map[string]int{}
 	for _, p := range pop {
@@ -106,13 +106,13 @@ func TestPopulation(t *testing.T) {
 	assert.Equal(t, synthetic.PatientSurviving, byNumber[synthetic.PatientSuperseded].SupersededBy)
 	_, unknown := byNumber[synthetic.PatientUnknown]
 	assert.False(t, unknown)
-	_, found := synthetic.Find(synthetic.PatientUnknown)
+	_, found := synthetic.Find[string](synthetic.PatientUnknown)
 	assert.False(t, found)
-	deceased, found := synthetic.Find(synthetic.PatientDeceased)
+	deceased, found := synthetic.Find[string](synthetic.PatientDeceased)
 	require.True(t, found)
 	assert.Equal(t, "2023-02-11", deceased.DeathDate)
 
 	// Population returns a copy.
 	pop[0].Given[0] = "Changed"
-	assert.NotEqual(t, "Changed", synthetic.Population()[0].Given[0])
+	assert.NotEqual(t, "Changed", synthetic.Population[string]()[0].Given[0])
 }

@@ -21,23 +21,12 @@ func Coded(system, code, display string) map[string]any {
 	return map[string]any{"coding": []any{map[string]any{"system": system, "code": code, "display": display}}}
 }
 
-// inPopulation reports whether nhs is the number of a patient of the
-// population.
-func inPopulation(nhs shcrkit.NHSNumber) bool {
-	for _, p := range Population() {
-		if p.NHSNumber == nhs {
-			return true
-		}
-	}
-	return false
-}
-
 // Resources returns the synthetic FHIR resources of resourceType
 // (AllergyIntolerance, MedicationStatement or Condition) that a shared
 // care record holds for the patient: two of each type for every patient of
 // the population, none for anyone else or of another type.
 func Resources(resourceType string, nhs shcrkit.NHSNumber) []map[string]any {
-	if !inPopulation(nhs) {
+	if _, ok := Find[string](nhs); !ok {
 		return nil
 	}
 	subject := Subject(nhs)

@@ -78,7 +78,7 @@ func seedPointers() []seedPointer {
 	order := []shcrkit.ODSCode{CustodianNorth, CustodianSouth, CustodianEast, CustodianWest}
 	// The generated patients of the population, after the sixteen written
 	// out by hand.
-	for i, p := range synthetic.Population()[16:] {
+	for i, p := range synthetic.Population[string]()[16:] {
 		if i%2 == 0 {
 			r := direct
 			if i%4 == 0 {

@@ -404,6 +404,6 @@ func next(v string) string {
 
 // personOf is the seed person with number nhs, or a zero Person.
 func personOf(nhs shcrkit.NHSNumber) Person {
-	p, _ := synthetic.Find(nhs)
-	return fromSynthetic(p)
+	p, _ := synthetic.Find[pds.Gender](nhs)
+	return p
 }

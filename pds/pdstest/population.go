@@ -65,103 +65,25 @@ const SharedSurname = synthetic.SharedSurname
 func SyntheticNHSNumber(n int) shcrkit.NHSNumber { return synthetic.NHSNumber(n) }
 
 // Person is a synthetic patient, the plain description the fake builds a
-// PDS record from. Only NHSNumber is required; the rest may be empty.
-type Person struct {
-	// NHSNumber is the patient's NHS number.
-	NHSNumber shcrkit.NHSNumber
-	// Prefix is a title ("Mrs").
-	Prefix string
-	// Given are the given names, first name first.
-	Given []string
-	// Family is the family name.
-	Family string
-	// PreviousFamily is an earlier family name, recorded as an old name
-	// that history and fuzzy searches find.
-	PreviousFamily string
-	// Gender is the recorded gender.
-	Gender pds.Gender
-	// BirthDate is the date of birth, yyyy-mm-dd.
-	BirthDate string
-	// DeathDate is the date of death, yyyy-mm-dd, or "" while alive.
-	DeathDate string
-	// AddressLines and Postcode make the home address.
-	AddressLines []string
-	Postcode     string
-	// Phone and Email are home contact points.
-	Phone string
-	Email string
-	// GP is the registered GP practice.
-	GP shcrkit.ODSCode
-	// Region names the home region and HomeShCR is the ODS
-	// code of its shared care record: where the patient's records live.
-	Region   string
-	HomeShCR shcrkit.ODSCode
-	// Confidentiality is the record's label.
-	Confidentiality shcrkit.Confidentiality
-	// Redacted labels the record REDACTED, which PDS never returns: a get
-	// answers 404 INVALIDATED_RESOURCE and a search does not find it.
-	Redacted bool
-	// SupersededBy, when set, makes this number a superseded one that
-	// resolves to the surviving record with that number; the other fields
-	// are then ignored.
-	SupersededBy shcrkit.NHSNumber
-	// Invalidated makes the number invalidated and not superseded.
-	Invalidated bool
-	// EmergencyContact is a phone number recorded as the patient's
-	// emergency contact.
-	EmergencyContact string
-	// ManagingOrganization is the organisation managing the record
-	// (Patient.managingOrganization), in PDS the GP practice; "" for none.
-	ManagingOrganization shcrkit.ODSCode
-	// MultipleBirth is the patient's place in a multiple birth (1 for the
-	// first-born twin), Patient.multipleBirthInteger; 0 when not recorded.
-	MultipleBirth int
-	// Related are the patient's related people.
-	Related []Relation
-}
+// PDS record from. Only NHSNumber is required; the rest may be empty:
+// Prefix, Given and Family names (and a PreviousFamily that history and
+// fuzzy searches find), Gender, BirthDate and DeathDate (yyyy-mm-dd), the
+// home address (AddressLines, Postcode), Phone and Email, the GP practice,
+// the home Region and its shared care record (HomeShCR), the record's
+// Confidentiality, its state (Redacted, which PDS never returns;
+// SupersededBy another number; Invalidated), an EmergencyContact phone
+// number, the ManagingOrganization, the place in a MultipleBirth, and the
+// Related people.
+type Person = synthetic.Person[pds.Gender]
 
-// Relation is a person related to a patient.
-type Relation struct {
-	// Relationship is the relationship code, e.g. "SPS" (spouse), "MTH"
-	// (mother), "Guardian", "Carer".
-	Relationship string
-	// NextOfKin marks the next of kin.
-	NextOfKin bool
-	// NHSNumber links the related person's own patient record, if any.
-	NHSNumber shcrkit.NHSNumber
-	// Given, Family, AddressLines, Postcode and Phone describe a related
-	// person with no linked record.
-	Given        []string
-	Family       string
-	AddressLines []string
-	Postcode     string
-	Phone        string
-}
+// Relation is a person related to a patient: the Relationship code ("SPS"
+// spouse, "MTH" mother, "Guardian", "Carer"), NextOfKin, and either the
+// NHSNumber of the related person's own record or their Given and Family
+// names, AddressLines, Postcode and Phone.
+type Relation = synthetic.Relation
 
 // Population returns the seed population: at least 50 synthetic patients
 // spread over four invented regions, each with its GP practices and shared
 // care record (Person.HomeShCR), including every well-known patient
 // (Patients). Each call returns a fresh copy.
-func Population() []Person {
-	pop := synthetic.Population()
-	out := make([]Person, len(pop))
-	for i, p := range pop {
-		out[i] = fromSynthetic(p)
-	}
-	return out
-}
-
-// fromSynthetic converts a person of the synthetic population.
-func fromSynthetic(p synthetic.Person) Person {
-	out := Person{
-		NHSNumber: p.NHSNumber, Prefix: p.Prefix, Given: p.Given, Family: p.Family, PreviousFamily: p.PreviousFamily,
-		Gender: pds.Gender(p.Gender), BirthDate: p.BirthDate, DeathDate: p.DeathDate, AddressLines: p.AddressLines,
-		Postcode: p.Postcode, Phone: p.Phone, Email: p.Email, GP: p.GP, Region: p.Region, HomeShCR: p.HomeShCR,
-		Confidentiality: p.Confidentiality, Redacted: p.Redacted, SupersededBy: p.SupersededBy, Invalidated: p.Invalidated,
-		EmergencyContact: p.EmergencyContact, ManagingOrganization: p.ManagingOrganization, MultipleBirth: p.MultipleBirth,
-	}
-	for _, r := range p.Related {
-		out.Related = append(out.Related, Relation(r))
-	}
-	return out
-}
+func Population() []Person { return synthetic.Population[pds.Gender]() }
