@@ -291,6 +291,13 @@ func Population[G ~string]() []Person[G] {
 		Gender: male, BirthDate: "1973-10-17", AddressLines: []string{"33 Church Row", "Helmsby"},
 		Postcode: "YO61 3RR"}, nr, 2)
 
+	addGenerated(regions, add)
+	return out
+}
+
+// addGenerated adds the 42 ordinary patients after the well-known ones,
+// spread over the regions, each registered with one of its practices.
+func addGenerated[G ~string](regions []Region, add func(p Person[G], r Region, practice int)) {
 	givens := []struct {
 		name   string
 		gender G
@@ -326,7 +333,6 @@ func Population[G ~string]() []Person[G] {
 		}
 		add(p, r, i%len(r.Practices))
 	}
-	return out
 }
 
 // Find returns the person of the seed population with NHS number

@@ -149,7 +149,7 @@ func NewWorld() (w *World, err error) {
 	if err != nil {
 		return nil, err
 	}
-	appKey, idRSA, idEC := keys.app, keys.identityRSA, keys.identityEC
+	appKey := keys.app
 	const apiKey, kid = "riverside-ed-epr", "riverside-1"
 	if err := w.Tokens.Register(apiKey, kid, &appKey.PublicKey); err != nil {
 		return nil, err
@@ -185,43 +185,9 @@ func NewWorld() (w *World, err error) {
 	}
 	var dc shcr.DirectoryConfig
 	for _, c := range regions {
-		ra := regionAuth[c.ShCR]
-		ropts := []Option{WithASID(c.ShCRASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.certificate())}
-		ident := shcr.Identity{Signing: ra.signing, Header: ra.header}
-		switch ra.signing {
-		case auth.RS256, auth.RS512:
-			ropts = append(ropts, WithIdentitySigning(ra.signing, &idRSA.PublicKey))
-			ident.Key, ident.KeyID = idRSA, "riverside-identity-rsa"
-		case auth.ES256:
-			ropts = append(ropts, WithIdentitySigning(ra.signing, &idEC.PublicKey))
-			ident.Key, ident.KeyID = idEC, "riverside-identity-ec"
-		}
-		if ra.access {
-			ropts = append(ropts, WithTokenValidator(w.Tokens.Validate))
-		}
-		if ra.header != "" {
-			ropts = append(ropts, withIdentityHeader(ra.header))
-		}
-		s, err := NewUnstartedServer(append(ropts, WithCustodian(c.ShCR))...)
+		ep, err := w.startRegion(c, pointers, keys)
 		if err != nil {
 			return nil, err
-		}
-		s.Start()
-		w.Regions = append(w.Regions, s)
-		if err := w.Proxy.addProvider(s); err != nil {
-			return nil, err
-		}
-		if c.ShCRBaseURL != "" {
-			if err := w.NRL.Rebase(c.ShCR, s.URL); err != nil {
-				return nil, err
-			}
-		}
-		roots := x509.NewCertPool()
-		roots.AddCert(s.Certificate())
-		ep := shcr.Endpoint{Name: c.ShCRName, Custodians: []shcrkit.ODSCode{c.ShCR}, BaseURL: s.URL, ASID: c.ShCRASID,
-			RootCAs: roots, Identity: ident}
-		if ra.access {
-			ep.TokenSource = w.TokenSource
 		}
 		dc.Endpoints = append(dc.Endpoints, ep)
 	}
@@ -230,6 +196,50 @@ func NewWorld() (w *World, err error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// startRegion starts the region of c, serving pointers, behind the proxy,
+// with its NRL pointers rebased to it, and returns its directory entry.
+func (w *World) startRegion(c synthetic.Region, pointers []nrls.Pointer, keys keySet) (shcr.Endpoint, error) {
+	ra := regionAuth[c.ShCR]
+	ropts := []Option{WithASID(c.ShCRASID), WithPointers(pointers), WithTrustedProxy(w.Proxy.certificate())}
+	ident := shcr.Identity{Signing: ra.signing, Header: ra.header}
+	switch ra.signing {
+	case auth.RS256, auth.RS512:
+		ropts = append(ropts, WithIdentitySigning(ra.signing, &keys.identityRSA.PublicKey))
+		ident.Key, ident.KeyID = keys.identityRSA, "riverside-identity-rsa"
+	case auth.ES256:
+		ropts = append(ropts, WithIdentitySigning(ra.signing, &keys.identityEC.PublicKey))
+		ident.Key, ident.KeyID = keys.identityEC, "riverside-identity-ec"
+	}
+	if ra.access {
+		ropts = append(ropts, WithTokenValidator(w.Tokens.Validate))
+	}
+	if ra.header != "" {
+		ropts = append(ropts, withIdentityHeader(ra.header))
+	}
+	s, err := NewUnstartedServer(append(ropts, WithCustodian(c.ShCR))...)
+	if err != nil {
+		return shcr.Endpoint{}, err
+	}
+	s.Start()
+	w.Regions = append(w.Regions, s)
+	if err := w.Proxy.addProvider(s); err != nil {
+		return shcr.Endpoint{}, err
+	}
+	if c.ShCRBaseURL != "" {
+		if err := w.NRL.Rebase(c.ShCR, s.URL); err != nil {
+			return shcr.Endpoint{}, err
+		}
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(s.Certificate())
+	ep := shcr.Endpoint{Name: c.ShCRName, Custodians: []shcrkit.ODSCode{c.ShCR}, BaseURL: s.URL, ASID: c.ShCRASID,
+		RootCAs: roots, Identity: ident}
+	if ra.access {
+		ep.TokenSource = w.TokenSource
+	}
+	return ep, nil
 }
 
 // Close shuts every server down.
