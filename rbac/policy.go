@@ -220,17 +220,9 @@ type Category struct {
 	RequiresActivities []string `json:"requiresActivities,omitempty"`
 }
 
-// CategoryOf returns the data category that holds an NRL record type
-// (SNOMED CT code), and false when the policy does not name the type.
-func (p *Policy) CategoryOf(recordType string) (string, bool) {
-	i, ok := p.typeCategory[recordType]
-	if !ok {
-		return "", false
-	}
-	return p.categories[i].id, true
-}
-
-// Categories returns the policy's data categories, in policy order.
+// Categories returns the policy's data categories, in policy order, each
+// with the NRL record types (SNOMED CT codes) it holds. A record type is
+// in at most one category.
 func (p *Policy) Categories() []Category {
 	out := make([]Category, len(p.categories))
 	for i, c := range p.categories {
