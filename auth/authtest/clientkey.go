@@ -40,7 +40,7 @@ var cis2Key = sync.OnceValues(func() (*rsa.PrivateKey, error) {
 const idTokenKeyID = "authtest-cis2"
 
 // IDTokenPublicKey returns the public key that verifies the ID tokens
-// NewIDToken makes, for a WithIDTokenVerifier check.
+// IDToken makes, for a WithIDTokenVerifier check.
 func IDTokenPublicKey() (*rsa.PublicKey, error) {
 	k, err := cis2Key()
 	if err != nil {

@@ -110,7 +110,7 @@ func TestSupersedeChecks(t *testing.T) {
 	post := func(body string) answer {
 		return send(t, srv, http.MethodPost, producerPath("/DocumentReference"), headers(nrlstest.CustodianNorth), body)
 	}
-	// RNR-000001 is PatientNormal's mental health crisis plan.
+	// RNR-000001 is Patients.Normal's mental health crisis plan.
 	a := post(pointerBody(t, "RNR", replaces("RNR-404")))
 	assert.Equal(t, "BAD_REQUEST", a.code(t))
 	assert.Equal(t, []string{"relatesTo[0].target.identifier.value"}, a.outcome(t).Issue[0].Expression)

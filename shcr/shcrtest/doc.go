@@ -28,7 +28,8 @@
 // by the proxy's client certificate (WithTrustedProxy) and need the Ssp-*
 // headers. Requests and accepted identities are recorded (Requests,
 // Identities); InjectFault adds latency, errors, hanging, dripping,
-// truncated and oversized answers; SetLatency delays every answer.
+// truncated and oversized answers to the paths it is given, from the
+// service root ("/records/"); SetLatency delays every answer.
 //
 // # A whole world
 //
