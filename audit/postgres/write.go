@@ -215,32 +215,11 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error
 	if err != nil {
 		return flushReq{}, classify("connecting", err)
 	}
-
-	var b pgx.Batch
-	b.Queue("BEGIN")
-	b.Queue("SELECT pg_advisory_xact_lock($1)", s.sql.appendLock)
-	b.Queue(s.sql.head)
-	br := conn.SendBatch(ctx, &b)
-	var head int64
-	var headFront []byte
-	for range b.Len() - 1 {
-		if _, err = br.Exec(); err != nil {
-			break
-		}
-	}
-	if err == nil {
-		if err = br.QueryRow().Scan(&head, &headFront); errors.Is(err, pgx.ErrNoRows) {
-			err = nil
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
+	head, headFront, err := s.beginBatch(ctx, conn)
 	if err != nil {
 		s.w.abandon()
 		return flushReq{}, classify("starting a batch", err)
 	}
-
 	f, err := s.frontierAt(ctx, conn, head, headFront)
 	if err != nil {
 		s.w.abandon()
@@ -258,8 +237,53 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error
 			return flushReq{}, err
 		}
 	}
+	fr := flushReq{batch: batch, first: uint64(head) + 1, ckpt: ckpt, final: s.w.closing}
+	if len(batch) > 0 {
+		fr.rec = rows.record[0]
+	}
+	tag, err := s.sendBatch(ctx, conn, batch, rows, ckpt)
+	if err = s.settle(fr, tag, err); err != nil {
+		return flushReq{}, err
+	}
+	if len(batch) > 0 {
+		s.w.dirty = true
+		s.batchCount.Add(1)
+	}
+	if ckpt.Size > 0 {
+		s.w.lastCheckpoint = s.cfg.now()
+		s.w.dirty = false
+	}
+	return fr, nil
+}
 
-	b = pgx.Batch{}
+// beginBatch is the first round trip: BEGIN, the append lock and the last
+// row's sequence number and frontier (0 and nil in an empty log).
+func (s *Store) beginBatch(ctx context.Context, conn *pgx.Conn) (head int64, headFront []byte, err error) {
+	var b pgx.Batch
+	b.Queue("BEGIN")
+	b.Queue("SELECT pg_advisory_xact_lock($1)", s.sql.appendLock)
+	b.Queue(s.sql.head)
+	br := conn.SendBatch(ctx, &b)
+	for range b.Len() - 1 {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		if err = br.QueryRow().Scan(&head, &headFront); errors.Is(err, pgx.ErrNoRows) {
+			err = nil
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return head, headFront, err
+}
+
+// sendBatch is the second round trip: the insert, the checkpoint when one
+// is due, and COMMIT. It returns the last statement's tag.
+func (s *Store) sendBatch(ctx context.Context, conn *pgx.Conn, batch []*writeReq, rows *batchRows, ckpt audit.Checkpoint) (pgconn.CommandTag, error) {
+	var b pgx.Batch
 	if len(batch) > 0 {
 		b.Queue(s.sql.insert, rows.args()...)
 	}
@@ -267,8 +291,9 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error
 		b.Queue(s.sql.checkpoint, int64(ckpt.Size), ckpt.Signed)
 	}
 	b.Queue("COMMIT")
-	br = conn.SendBatch(ctx, &b)
+	br := conn.SendBatch(ctx, &b)
 	var tag pgconn.CommandTag
+	var err error
 	for range b.Len() {
 		if tag, err = br.Exec(); err != nil {
 			break
@@ -277,46 +302,39 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
+	return tag, err
+}
+
+// settle decides from the second round trip's outcome whether the batch
+// fr was committed: nil when it was, the error to give its writers when
+// it was not or cannot be known.
+func (s *Store) settle(fr flushReq, tag pgconn.CommandTag, err error) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil && tag.String() == "COMMIT":
+		return nil
 	case err == nil:
 		s.w.abandon()
-		return flushReq{}, fmt.Errorf("postgres: the batch was rolled back (%s)", tag)
+		return fmt.Errorf("postgres: the batch was rolled back (%s)", tag)
 	case errors.As(err, &pgErr):
 		// The server refused a statement: nothing after it ran, so the
 		// transaction was not committed.
 		s.w.abandon()
-		return flushReq{}, classify("writing a batch", err)
-	case len(batch) == 0:
+		return classify("writing a batch", err)
+	case len(fr.batch) == 0:
 		s.w.drop()
-		return flushReq{}, classify("signing a checkpoint", err)
-	default:
-		// The connection failed with the COMMIT sent: find out whether
-		// it was committed before answering.
-		found, ferr := s.findBatches(&s.w.dedicated, []flushReq{{first: uint64(head) + 1, rec: rows.record[0]}})
-		if ferr != nil {
-			return flushReq{}, fmt.Errorf("%w: %w", ErrInDoubt, classify("writing a batch", err))
-		}
-		if !found[0] {
-			return flushReq{}, classify("writing a batch", err)
-		}
+		return classify("signing a checkpoint", err)
 	}
-	if len(batch) > 0 {
-		s.w.dirty = true
+	// The connection failed with the COMMIT sent: find out whether it was
+	// committed before answering.
+	found, ferr := s.findBatches(&s.w.dedicated, []flushReq{{first: fr.first, rec: fr.rec}})
+	if ferr != nil {
+		return fmt.Errorf("%w: %w", ErrInDoubt, classify("writing a batch", err))
 	}
-	if ckpt.Size > 0 {
-		s.w.lastCheckpoint = s.cfg.now()
-		s.w.dirty = false
+	if !found[0] {
+		return classify("writing a batch", err)
 	}
-	if len(batch) > 0 {
-		s.batchCount.Add(1)
-	}
-	fr := flushReq{batch: batch, first: uint64(head) + 1, ckpt: ckpt, final: s.w.closing}
-	if len(batch) > 0 {
-		fr.rec = rows.record[0]
-	}
-	return fr, nil
+	return nil
 }
 
 // frontierAt returns the tree's frontier at size head: from the last
