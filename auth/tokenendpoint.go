@@ -14,10 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/internal/version"
-	"golang.org/x/oauth2"
 )
 
 // Form values of the grants this package makes.
@@ -196,7 +198,7 @@ func (s *seconds) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		f, ferr := strconv.ParseFloat(text, 64)
 		if ferr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("not a number of seconds: %q", clip(text, 20))
+			return fmt.Errorf("not a number of seconds: %q", textclip.Clip(text, 20))
 		}
 		n = int64(math.Floor(f))
 		if f > maxLifetimeSeconds {
@@ -213,19 +215,12 @@ func (s *seconds) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
 func contentType(resp *http.Response) string {
 	ct := resp.Header.Get("Content-Type")
 	if ct == "" {
 		return "no content type"
 	}
-	return clip(ct, 60)
+	return textclip.Clip(ct, 60)
 }
 
 // transportText describes a transport failure. A *url.Error names the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 )
 
 // Paths of the NRL's service roots below an NHS API platform host
@@ -82,7 +83,7 @@ func (c *Client) Get(ctx context.Context, id string) (Pointer, error) {
 	}
 	if e.ResourceType != "DocumentReference" {
 		return Pointer{}, fmt.Errorf("%w: answer is a %q, not a DocumentReference [request %s]",
-			shcrkit.ErrMalformedResponse, clipText(e.ResourceType, 40), resp.RequestID)
+			shcrkit.ErrMalformedResponse, textclip.Clip(e.ResourceType, 40), resp.RequestID)
 	}
 	p := PointerFrom(e.DocumentReference)
 	if p.ID != id {

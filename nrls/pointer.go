@@ -6,13 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/nrls/internal/immutable"
 )
 
@@ -97,7 +97,7 @@ func ParsePointer(b []byte) (Pointer, error) {
 		return Pointer{}, malformed("not a JSON object: %s", fhirhttp.DescribeJSONError(err))
 	}
 	if probe.ResourceType != "DocumentReference" {
-		return Pointer{}, malformed("resourceType is %q, want DocumentReference", clipText(probe.ResourceType, 40))
+		return Pointer{}, malformed("resourceType is %q, want DocumentReference", textclip.Clip(probe.ResourceType, 40))
 	}
 	doc, err := decodeDocumentReference(b)
 	if err != nil {
@@ -169,17 +169,6 @@ func (e *malformedError) Is(target error) bool {
 
 func malformed(format string, args ...any) error {
 	return &malformedError{msg: shcrkit.Redact(fmt.Sprintf(format, args...))}
-}
-
-// clipText keeps at most n bytes of s, cut at a character boundary.
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // PointerFrom returns doc with its view.

@@ -15,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 )
 
 // SearchOption narrows or shapes a search or a count.
@@ -275,7 +276,7 @@ func bundleOnly(resourceType string, resp *fhirhttp.Response) error {
 		return fhirhttp.NewAPIError(resp.StatusCode, resp.Header, resp.Body, resp.RequestID)
 	}
 	return fmt.Errorf("%w: answer is a %q, not a Bundle [request %s]",
-		shcrkit.ErrMalformedResponse, clipText(shcrkit.Redact(resourceType), 40), resp.RequestID)
+		shcrkit.ErrMalformedResponse, textclip.Clip(shcrkit.Redact(resourceType), 40), resp.RequestID)
 }
 
 // fastBundle decodes a search Bundle in one pass when every entry is a
@@ -370,7 +371,7 @@ func (r *SearchResult) entry(i int, raw json.RawMessage, nhs shcrkit.NHSNumber) 
 				pr.Code = strings.ToUpper(strings.ReplaceAll(o.IssueType, "-", "_"))
 			}
 			if o.Diagnostics != "" {
-				pr.Detail = clipText(shcrkit.Redact(o.Diagnostics), 300)
+				pr.Detail = textclip.Clip(shcrkit.Redact(o.Diagnostics), 300)
 			}
 		}
 		r.problem(pr)
@@ -388,7 +389,7 @@ func (r *SearchResult) entry(i int, raw json.RawMessage, nhs shcrkit.NHSNumber) 
 		r.keep(i, &doc, nhs)
 	default:
 		r.problem(Problem{Entry: i, Kind: ProblemMalformed, PointerID: probe.ID,
-			Detail: fmt.Sprintf("entry is a %q, not a DocumentReference", shcrkit.Redact(clipText(probe.ResourceType, 40)))})
+			Detail: fmt.Sprintf("entry is a %q, not a DocumentReference", shcrkit.Redact(textclip.Clip(probe.ResourceType, 40)))})
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 )
 
 // ErrInvalidPointer is matched by every *ValidationError: the pointer
@@ -199,7 +200,7 @@ func validateType(v *ValidationError, t *fhir.CodeableConcept) (RecordType, bool
 	}
 	rt, ok := LookupType(str(c.Code))
 	if !ok {
-		v.add("type.coding[0].code", "%q is not a record type of the NRL", clipText(str(c.Code), 40))
+		v.add("type.coding[0].code", "%q is not a record type of the NRL", textclip.Clip(str(c.Code), 40))
 		return RecordType{}, false
 	}
 	if !rt.displayMatches(str(c.Display)) {
@@ -227,7 +228,7 @@ func validateCategory(v *ValidationError, cats []fhir.CodeableConcept, rt Record
 	}
 	cat, ok := LookupCategory(str(c.Code))
 	if !ok {
-		v.add("category[0].coding[0].code", "%q is not a record category of the NRL", clipText(str(c.Code), 40))
+		v.add("category[0].coding[0].code", "%q is not a record category of the NRL", textclip.Clip(str(c.Code), 40))
 		return
 	}
 	if str(c.Display) != cat.Display {

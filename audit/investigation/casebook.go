@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/internal/caseflow"
 	"github.com/shcrkit/shcrkit/internal/sinkguard"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 )
 
 // Errors of the investigation workflow.
@@ -134,7 +136,7 @@ func (b *Casebook) OpenFromFlag(ctx context.Context, officer shcrkit.Requester, 
 	}
 	var ids []string
 	for _, p := range order {
-		id, err := b.open(ctx, officer, p, byPatient[p], caseflow.Opened, clipText(string(f.Kind)+": "+note, maxNote))
+		id, err := b.open(ctx, officer, p, byPatient[p], caseflow.Opened, textclip.Cut(string(f.Kind)+": "+note, maxNote))
 		if err != nil {
 			return ids, err
 		}
@@ -247,7 +249,7 @@ func (b *Casebook) Case(ctx context.Context, reader shcrkit.Requester, caseID st
 		c.apply(e)
 	}
 	if c == nil {
-		return nil, fmt.Errorf("%w: %q", ErrCaseNotFound, clipText(caseID, 80))
+		return nil, fmt.Errorf("%w: %q", ErrCaseNotFound, textclip.Cut(caseID, 80))
 	}
 	events, err := b.events(ctx, reader, c.Patient, c.Concerns)
 	if err != nil {
@@ -315,18 +317,3 @@ func (b *Casebook) events(ctx context.Context, reader shcrkit.Requester, patient
 
 // maxNote is the longest note an event takes (audit.Event.Validate).
 const maxNote = 1024
-
-// opens reports whether s starts a case.
-
-// clipText cuts s to at most n bytes on a rune boundary.
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8RuneStart(c byte) bool { return c&0xC0 != 0x80 }

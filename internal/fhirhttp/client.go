@@ -17,7 +17,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-retryablehttp"
+
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/internal/version"
 )
 
@@ -462,12 +464,12 @@ func CheckJSONContentType(h http.Header, body []byte) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(ct)))
+		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, shcrkit.Redact(textclip.Clip(ct, 300)))
 	}
 	if IsJSONMediaType(mt) {
 		return nil
 	}
-	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(mt)))
+	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, shcrkit.Redact(textclip.Clip(mt, 300)))
 }
 
 // IsJSONMediaType reports whether mt is a JSON media type.
@@ -491,7 +493,7 @@ func DecodeJSON(body []byte, out any) error {
 		case errors.As(err, &typ):
 			return fmt.Errorf("%w: JSON field %q has the wrong type", shcrkit.ErrMalformedResponse, typ.Field)
 		default:
-			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(err.Error())))
+			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, shcrkit.Redact(textclip.Clip(err.Error(), 300)))
 		}
 	}
 	return nil

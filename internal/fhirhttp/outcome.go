@@ -10,7 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 )
 
 // Outcome is what matters of an OperationOutcome: the Spine error code,
@@ -120,7 +122,7 @@ func NewAPIError(status int, header http.Header, body []byte, requestID string) 
 			e.Code = strings.ToUpper(strings.ReplaceAll(o.IssueType, "-", "_"))
 		}
 		e.Code = redactCode(e.Code)
-		e.Diagnostics = shcrkit.Redact(clip(e.Diagnostics))
+		e.Diagnostics = shcrkit.Redact(textclip.Clip(e.Diagnostics, 300))
 		return e
 	}
 	var other struct {
@@ -137,12 +139,12 @@ func NewAPIError(status int, header http.Header, body []byte, requestID string) 
 		}
 		e.Code = redactCode(e.Code)
 		e.Diagnostics = firstNonEmpty(other.ErrorDescription, other.Message)
-		e.Diagnostics = shcrkit.Redact(clip(e.Diagnostics))
+		e.Diagnostics = shcrkit.Redact(textclip.Clip(e.Diagnostics, 300))
 		return e
 	}
 	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
 	if mt == "text/plain" || (mt == "" && utf8.Valid(body) && !looksLikeHTML(body)) {
-		e.Diagnostics = shcrkit.Redact(clip(strings.Join(strings.Fields(string(body)), " ")))
+		e.Diagnostics = shcrkit.Redact(textclip.Clip(strings.Join(strings.Fields(string(body)), " "), 300))
 	}
 	return e
 }
@@ -154,7 +156,7 @@ func redactCode(code string) string {
 	const max = 64
 	code = shcrkit.Redact(code)
 	if len(code) > max {
-		code = clip(code[:max])
+		code = textclip.Cut(code, max)
 	}
 	return code
 }
@@ -173,17 +175,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-// clip keeps an error text to one readable line.
-func clip(s string) string {
-	const max = 300
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

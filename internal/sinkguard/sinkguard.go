@@ -14,6 +14,7 @@ import (
 	"reflect"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 )
 
 // Sentinel errors, re-exported by package audit.
@@ -80,7 +81,7 @@ func Write[E any](ctx context.Context, s Writer[E], e E) (err error) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			err = &panicError{sink: fmt.Sprintf("%T", s), value: shcrkit.Redact(clip(fmt.Sprint(v)))}
+			err = &panicError{sink: fmt.Sprintf("%T", s), value: shcrkit.Redact(textclip.Clip(fmt.Sprint(v), 200))}
 		}
 	}()
 	return s.Write(ctx, e)
@@ -96,10 +97,3 @@ func (e *panicError) Error() string {
 }
 
 func (e *panicError) Is(target error) bool { return target == ErrSinkPanicked }
-
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
-}

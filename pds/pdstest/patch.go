@@ -13,9 +13,11 @@ import (
 	"strings"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/ptr"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
@@ -135,7 +137,7 @@ func parsePatch(body []byte) ([]patchOp, fake.Outcome, bool) {
 				return nil, invalidUpdate(fmt.Sprintf("patch %d: remove takes no value", i)), false
 			}
 		default:
-			return nil, invalidUpdate(fmt.Sprintf("patch %d: unsupported operation '%s'", i, clip(op.Op))), false
+			return nil, invalidUpdate(fmt.Sprintf("patch %d: unsupported operation '%s'", i, textclip.Clip(op.Op, 40))), false
 		}
 		ops = append(ops, op)
 	}
@@ -183,7 +185,7 @@ func checkPatchPath(ops []patchOp, i int, segs []string) (fake.Outcome, bool) {
 	op := ops[i]
 	root := segs[0]
 	if !updatable[root] {
-		return invalidUpdate("Update unsupported for resource - '" + clip(root) + "'"), false
+		return invalidUpdate("Update unsupported for resource - '" + textclip.Clip(root, 40) + "'"), false
 	}
 	if op.Op == "remove" && len(segs) == 1 && (root == "gender" || root == "birthDate" || root == "deceasedDateTime") {
 		return outcome(http.StatusForbidden, "forbidden", "FORBIDDEN_UPDATE", "Update is forbidden",
@@ -343,12 +345,12 @@ func assignIDs(p *fhir.Patient, nhs shcrkit.NHSNumber, version int) {
 // document.
 func pointer(p string) ([]string, error) {
 	if p == "" || p[0] != '/' || p == "/" {
-		return nil, fmt.Errorf("path '%s' is not a valid JSON pointer", clip(p))
+		return nil, fmt.Errorf("path '%s' is not a valid JSON pointer", textclip.Clip(p, 40))
 	}
 	segs := strings.Split(p[1:], "/")
 	for i, s := range segs {
 		if s == "" {
-			return nil, fmt.Errorf("path '%s' has an empty segment", clip(p))
+			return nil, fmt.Errorf("path '%s' has an empty segment", textclip.Clip(p, 40))
 		}
 		segs[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
 	}
@@ -467,7 +469,7 @@ func applyToList(c []any, op, key string, val any) (updated []any, resized bool,
 	i := len(c)
 	if key != "-" {
 		if !isIndex(key) {
-			return nil, false, fmt.Errorf("'%s' is not a list index", clip(key))
+			return nil, false, fmt.Errorf("'%s' is not a list index", textclip.Clip(key, 40))
 		}
 		i, _ = strconv.Atoi(key)
 	}

@@ -13,9 +13,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
 	"github.com/shcrkit/shcrkit/internal/ptr"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/pds"
 )
 
@@ -91,7 +93,7 @@ func checkParams(v url.Values) *fake.Outcome {
 	for k := range v {
 		if !knownParams[k] {
 			return ref(outcome(http.StatusBadRequest, "invariant", "ADDITIONAL_PROPERTIES",
-				"Additional properties should not be included", "Invalid search data provided - '"+clip(k)+"' is not a valid parameter"))
+				"Additional properties should not be included", "Invalid search data provided - '"+textclip.Clip(k, 40)+"' is not a valid parameter"))
 		}
 	}
 	if len(v) == 0 {
@@ -118,7 +120,7 @@ func readFields(v url.Values, q *query) *fake.Outcome {
 	switch q.gender {
 	case "", "male", "female", "other", "unknown":
 	default:
-		return ref(invalidValue("Invalid value - '" + clip(q.gender) + "' in field 'gender'"))
+		return ref(invalidValue("Invalid value - '" + textclip.Clip(q.gender, 40) + "' in field 'gender'"))
 	}
 	for _, b := range []struct {
 		name string
@@ -129,7 +131,7 @@ func readFields(v url.Values, q *query) *fake.Outcome {
 		case "true":
 			*b.dst = true
 		default:
-			return ref(invalidValue("Invalid value - '" + clip(v.Get(b.name)) + "' in field '" + b.name + "'"))
+			return ref(invalidValue("Invalid value - '" + textclip.Clip(v.Get(b.name), 40) + "' in field '" + b.name + "'"))
 		}
 	}
 	var ok bool
@@ -156,7 +158,7 @@ func (s *Server) readMax(v url.Values, q *query) *fake.Outcome {
 	}
 	n, err := strconv.Atoi(m)
 	if err != nil || n < 1 || n > maxResults {
-		return ref(invalidValue("Invalid value - '" + clip(m) + "' in field '_max-results'"))
+		return ref(invalidValue("Invalid value - '" + textclip.Clip(m, 40) + "' in field '_max-results'"))
 	}
 	if n > 1 && restricted {
 		return ref(outcome(http.StatusForbidden, "value", "INVALID_VALUE", "Provided value is invalid",
@@ -170,7 +172,7 @@ func (s *Server) readMax(v url.Values, q *query) *fake.Outcome {
 // empty.
 func checkValues(q query) *fake.Outcome {
 	if q.gp != "" && !shcrkit.ODSCode(q.gp).Valid() {
-		return ref(invalidValue("Invalid value - '" + clip(q.gp) + "' in field 'general-practitioner'"))
+		return ref(invalidValue("Invalid value - '" + textclip.Clip(q.gp, 40) + "' in field 'general-practitioner'"))
 	}
 	for _, f := range append([]struct{ name, val string }{{"family", q.family}}, givenFields(q.given)...) {
 		if utf8.RuneCountInString(f.val) > 35 {
@@ -255,14 +257,6 @@ func parseDates(field string, vals []string) ([]dateCond, fake.Outcome, bool) {
 		return nil, invalidSearch("Invalid search data provided - two '" + field + "' conditions must be a ge/le range"), false
 	}
 	return out, fake.Outcome{}, true
-}
-
-// clip keeps an echoed value short.
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
@@ -23,6 +24,7 @@ import (
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
 	"github.com/shcrkit/shcrkit/internal/sinkguard"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
@@ -331,7 +333,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next http.Handler)
 		g.refuse(w, c, ref)
 		return
 	}
-	c.event.Reason = clip("incoming request: allowed: "+a.Decision.Reason()+obligationText(a.Decision), maxReason)
+	c.event.Reason = textclip.Cut("incoming request: allowed: "+a.Decision.Reason()+obligationText(a.Decision), maxReason)
 	if err := g.write(r.Context(), c.event); err != nil {
 		g.logger.Warn("incoming request withheld: audit record not written", "request_id", a.RequestID, "error", err)
 		WriteOutcome(w, http.StatusServiceUnavailable, CodeUnavailable, "the access could not be recorded, so nothing is served")
@@ -494,7 +496,7 @@ func (c *call) decide(now time.Time) *refusal {
 		Restricted:            a.Restricted,
 		Time:                  now,
 	})
-	c.event.Rule = clip(a.Decision.Rule, maxReason)
+	c.event.Rule = textclip.Cut(a.Decision.Rule, maxReason)
 	if !a.Decision.Allowed {
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "refused: " + a.Decision.Reason()}
 	}
@@ -550,7 +552,7 @@ func (g *Guard) refuse(w http.ResponseWriter, c *call, ref *refusal) {
 		e.Outcome = audit.OutcomeFailed
 	}
 	e.ErrorCode = ref.code
-	e.Reason = clip("incoming request: "+shcrkit.MaskNHSNumbers(ref.diagnostics), maxReason)
+	e.Reason = textclip.Cut("incoming request: "+shcrkit.MaskNHSNumbers(ref.diagnostics), maxReason)
 	if err := g.write(c.r.Context(), e); err != nil {
 		g.logger.Warn("refusal not recorded", "request_id", c.access.RequestID, "error", err)
 	}
@@ -653,14 +655,4 @@ func obligationText(d rbac.Decision) string {
 		obs[i] = o.String()
 	}
 	return "; obligations: " + strings.Join(obs, ", ")
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }

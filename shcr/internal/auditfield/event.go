@@ -5,8 +5,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/rbac"
 )
 
@@ -136,9 +138,5 @@ func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	cut := n
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return strings.TrimSpace(s[:cut]) + "..."
+	return strings.TrimSpace(textclip.Cut(s, n)) + "..."
 }
