@@ -125,12 +125,22 @@ func (d *Discovery) found() *journeytel.Found {
 	return &journeytel.Found{Pointers: len(d.Pointers), Refused: len(d.Refused)}
 }
 
-func (c *Client) discoverOnly(ctx context.Context, req Request) (*Discovery, error) {
+// startDiscovery starts a journey for req and discovers the patient's
+// pointers and their decisions: the first part of Discover and Records.
+func (c *Client) startDiscovery(ctx context.Context, req Request) (context.Context, *journey, *found, error) {
 	ctx, j, err := c.start(ctx, req)
 	if err != nil {
-		return nil, err
+		return ctx, nil, nil, err
 	}
 	f, err := j.discover(ctx)
+	if err != nil {
+		return ctx, nil, nil, err
+	}
+	return ctx, j, f, nil
+}
+
+func (c *Client) discoverOnly(ctx context.Context, req Request) (*Discovery, error) {
+	ctx, j, f, err := c.startDiscovery(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -49,11 +49,7 @@ func (c *Client) Records(ctx context.Context, req Request) (res *Result, err err
 }
 
 func (c *Client) records(ctx context.Context, req Request) (*Result, error) {
-	ctx, j, err := c.start(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	f, err := j.discover(ctx)
+	ctx, j, f, err := c.startDiscovery(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -330,31 +330,15 @@ func restZero(r io.Reader) (bool, error) {
 // acknowledged; an intact batch after a bad frame means the bad frame was
 // acknowledged, fsynced data that has since been damaged.
 func intactBatchAfter(f *os.File, from, size int64, nextSeq uint64) (bool, error) {
-	if size-from < frameHeaderSize+commitPayloadSize {
-		return false, nil
-	}
-	buf := make([]byte, size-from)
-	if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
-		return false, err
-	}
-	frame := frameHeaderSize + commitPayloadSize
-	for p := 0; p+frame <= len(buf); p++ {
-		if binary.BigEndian.Uint32(buf[p:]) != commitPayloadSize || buf[p+frameHeaderSize] != kindCommit {
-			continue
+	found := false
+	err := scanCommits(f, from, size, func(buf []byte, p int, c commitInfo) bool {
+		if c.first < nextSeq || int64(c.len) > int64(p) {
+			return true
 		}
-		payload := buf[p+frameHeaderSize : p+frame]
-		if crc(payload) != binary.BigEndian.Uint32(buf[p+4:]) {
-			continue
-		}
-		c, _ := parseCommit(payload)
-		if c.count == 0 || c.first < nextSeq || int64(c.len) > int64(p) {
-			continue
-		}
-		if crc(buf[p-int(c.len):p]) == c.batch {
-			return true, nil
-		}
-	}
-	return false, nil
+		found = crc(buf[p-int(c.len):p]) == c.batch
+		return !found
+	})
+	return found, err
 }
 
 // completeBatchDamaged reports whether the batch that starts at from (the
@@ -366,13 +350,28 @@ func intactBatchAfter(f *os.File, from, size int64, nextSeq uint64) (bool, error
 // therefore acknowledged (its fsync can have returned) and damaged since:
 // tampering, not a torn write to cut.
 func completeBatchDamaged(f *os.File, from, size int64, nextSeq uint64) (bool, error) {
+	damaged := false
+	err := scanCommits(f, from, size, func(buf []byte, p int, c commitInfo) bool {
+		if c.first != nextSeq || int64(c.len) != int64(p) {
+			return true
+		}
+		damaged = crc(buf[:p]) != c.batch && !hasZeroRun(buf[:p+frameHeaderSize+commitPayloadSize], lostPageZeros)
+		return false
+	})
+	return damaged, err
+}
+
+// scanCommits reads [from, size) of f and calls yield, in order of
+// offset, with every intact commit frame of a non-empty batch found there
+// at any offset p of the bytes read (buf), until yield returns false.
+func scanCommits(f *os.File, from, size int64, yield func(buf []byte, p int, c commitInfo) bool) error {
 	frame := frameHeaderSize + commitPayloadSize
 	if size-from < int64(frame) {
-		return false, nil
+		return nil
 	}
 	buf := make([]byte, size-from)
 	if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
-		return false, err
+		return err
 	}
 	for p := 0; p+frame <= len(buf); p++ {
 		if binary.BigEndian.Uint32(buf[p:]) != commitPayloadSize || buf[p+frameHeaderSize] != kindCommit {
@@ -382,13 +381,11 @@ func completeBatchDamaged(f *os.File, from, size int64, nextSeq uint64) (bool, e
 		if crc(payload) != binary.BigEndian.Uint32(buf[p+4:]) {
 			continue
 		}
-		c, _ := parseCommit(payload)
-		if c.count == 0 || c.first != nextSeq || int64(c.len) != int64(p) {
-			continue
+		if c, _ := parseCommit(payload); c.count != 0 && !yield(buf, p, c) {
+			return nil
 		}
-		return crc(buf[:p]) != c.batch && !hasZeroRun(buf[:p+frame], lostPageZeros), nil
 	}
-	return false, nil
+	return nil
 }
 
 // lostPageZeros is the shortest run of zero bytes taken as a page that
