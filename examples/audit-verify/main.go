@@ -39,49 +39,23 @@ import (
 
 func main() { cli.Main("audit-verify", 10*time.Minute, run) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlagSet("audit-verify", stderr)
-	dir := fs.String("dir", "", "audit log directory (this or -postgres is required)")
-	dsn := fs.String("postgres", "", "PostgreSQL connection string of an audit/postgres store (this or -dir is required)")
-	schema := fs.String("schema", "", "with -postgres: the store's schema (default: the store's default, shcrkit_audit)")
-	checkpoint := fs.String("checkpoint", "", "a signed checkpoint of this log kept elsewhere, to prove nothing it covered changed")
-	key := fs.String("key", "", "the log's verifier key as recorded elsewhere; the checkpoint is then checked with it alone")
-	patient := fs.String("patient", "", "NHS number: print who accessed this patient's record")
-	markdown := fs.Bool("markdown", false, "print the patient access report as Markdown")
-	readerFile := fs.String("reader", "", "JSON file describing who is reading (a shcrkit.Requester); required with -patient")
-	if err := cli.Parse(fs, args); err != nil {
-		return err
-	}
-	if err := cli.NoArgs(fs); err != nil {
-		return err
-	}
-	if *dir == "" && *dsn == "" {
-		return fmt.Errorf("-dir or -postgres is %w (or $%s, $%s)", cli.ErrRequired, cli.EnvName("dir"), cli.EnvName("postgres"))
-	}
-	if *dir != "" && *dsn != "" {
-		return errors.New("give one of -dir and -postgres, not both")
-	}
-	if *dir != "" {
-		if _, err := os.Stat(*dir); err != nil {
-			return err // never create a log where one was expected
-		}
-	}
-	var reader shcrkit.Requester
-	var nhs shcrkit.NHSNumber
-	if *patient != "" {
-		var err error
-		if nhs, err = shcrkit.ParseNHSNumber(*patient); err != nil {
-			return err
-		}
-		if *readerFile == "" {
-			return cli.Missing("reader", "with -patient: reading the log is itself audited")
-		}
-		if reader, err = cli.LoadRequester(*readerFile); err != nil {
-			return err
-		}
-	}
+// options are audit-verify's flags, checked.
+type options struct {
+	dir, dsn, schema string
+	checkpoint, key  string
+	markdown         bool
+	// nhs and reader are set with -patient: whose accesses to list, and
+	// who is asking (the listing is itself audited on their behalf).
+	nhs    shcrkit.NHSNumber
+	reader shcrkit.Requester
+}
 
-	log, err := openTrail(ctx, stdout, *dir, *dsn, *schema)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opts, err := parseOptions(args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := openTrail(ctx, stdout, opts.dir, opts.dsn, opts.schema)
 	if err != nil {
 		if errors.Is(err, audit.ErrTampered) {
 			fmt.Fprintln(stdout, "TAMPERED: the log does not match what was written")
@@ -90,11 +64,66 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer log.Close()
 
-	if *checkpoint != "" {
-		if err := checkKept(ctx, stdout, log, *checkpoint, *key); err != nil {
+	if opts.checkpoint != "" {
+		if err := checkKept(ctx, stdout, log, opts.checkpoint, opts.key); err != nil {
 			return err
 		}
 	}
+	if err := verifyAll(ctx, stdout, stderr, log); err != nil {
+		return err
+	}
+	if opts.nhs == "" {
+		return nil
+	}
+	return printAccesses(ctx, stdout, log, opts)
+}
+
+// parseOptions reads the flags and checks them before anything is opened.
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := cli.NewFlagSet("audit-verify", stderr)
+	fs.StringVar(&o.dir, "dir", "", "audit log directory (this or -postgres is required)")
+	fs.StringVar(&o.dsn, "postgres", "", "PostgreSQL connection string of an audit/postgres store (this or -dir is required)")
+	fs.StringVar(&o.schema, "schema", "", "with -postgres: the store's schema (default: the store's default, shcrkit_audit)")
+	fs.StringVar(&o.checkpoint, "checkpoint", "", "a signed checkpoint of this log kept elsewhere, to prove nothing it covered changed")
+	fs.StringVar(&o.key, "key", "", "the log's verifier key as recorded elsewhere; the checkpoint is then checked with it alone")
+	patient := fs.String("patient", "", "NHS number: print who accessed this patient's record")
+	fs.BoolVar(&o.markdown, "markdown", false, "print the patient access report as Markdown")
+	readerFile := fs.String("reader", "", "JSON file describing who is reading (a shcrkit.Requester); required with -patient")
+	if err := cli.Parse(fs, args); err != nil {
+		return o, err
+	}
+	if err := cli.NoArgs(fs); err != nil {
+		return o, err
+	}
+	if o.dir == "" && o.dsn == "" {
+		return o, fmt.Errorf("-dir or -postgres is %w (or $%s, $%s)", cli.ErrRequired, cli.EnvName("dir"), cli.EnvName("postgres"))
+	}
+	if o.dir != "" && o.dsn != "" {
+		return o, errors.New("give one of -dir and -postgres, not both")
+	}
+	if o.dir != "" {
+		if _, err := os.Stat(o.dir); err != nil {
+			return o, err // never create a log where one was expected
+		}
+	}
+	if *patient == "" {
+		return o, nil
+	}
+	var err error
+	if o.nhs, err = shcrkit.ParseNHSNumber(*patient); err != nil {
+		return o, err
+	}
+	if *readerFile == "" {
+		return o, cli.Missing("reader", "with -patient: reading the log is itself audited")
+	}
+	o.reader, err = cli.LoadRequester(*readerFile)
+	return o, err
+}
+
+// verifyAll checks every record, hash and checkpoint of the log, then
+// prints its latest checkpoint and verifier key for keeping elsewhere.
+func verifyAll(ctx context.Context, stdout, stderr io.Writer, log trail) error {
 	start := time.Now()
 	if err := verify(ctx, log, stderr); err != nil {
 		if errors.Is(err, audit.ErrTampered) {
@@ -111,21 +140,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "latest checkpoint (keep a copy elsewhere):\n\n%s\n", cp.Signed)
 	}
 	fmt.Fprintf(stdout, "verifier key: %s\n", log.VerifierKey())
+	return nil
+}
 
-	if nhs == "" {
-		return nil
-	}
-	report, err := investigation.QueryAccessReport(ctx, log, reader, nhs, time.Time{}, time.Time{})
+// printAccesses answers the patient's question: who has looked at the
+// record, and which of those accesses deserve a second look.
+func printAccesses(ctx context.Context, stdout io.Writer, log trail, o options) error {
+	report, err := investigation.QueryAccessReport(ctx, log, o.reader, o.nhs, time.Time{}, time.Time{})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	if *markdown {
+	if o.markdown {
 		_, err := io.WriteString(stdout, report.Markdown())
 		return err
 	}
 	printReport(stdout, report)
-	flags, err := investigation.QueryReview(ctx, log, reader, audit.Filter{Patient: nhs}, investigation.ReviewConfig{})
+	flags, err := investigation.QueryReview(ctx, log, o.reader, audit.Filter{Patient: o.nhs}, investigation.ReviewConfig{})
 	if err != nil {
 		return err
 	}

@@ -73,51 +73,26 @@ func (j *journey) run(ctx context.Context) error {
 	if err := j.setUp(); err != nil {
 		return err
 	}
-	nhs, err := j.patient()
+	req, err := j.request()
 	if err != nil {
 		return err
 	}
-	purpose, err := shcrkit.ParsePurpose(j.flags.purpose)
-	if err != nil {
-		return err
-	}
-	rel, err := relationship(j.flags)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(j.out, "    %s (%s, %s) at %s (%s)\n    patient %s, purpose %s, relationship %s\n\n",
-		j.requester.Name, j.requester.JobRole(), j.requester.RoleName, j.requester.OrganisationName,
-		j.requester.Organisation, nhs.Format(), purpose, rel.Kind)
 
 	// The journey itself: every step below is audited before anything is
 	// handed back, and the progress lines are printed from the audit log.
-	correlation := uuid.NewString()
-	ctx = shcrkit.WithCorrelationID(ctx, correlation)
-	began := time.Now()
-	j.trail.begin(began)
-	j.relationship = rel.Kind
-	res, err := j.client.Records(ctx, shcr.Request{Requester: j.requester, NHSNumber: nhs, Purpose: purpose, Relationship: rel})
-	var refused *shcr.RefusedError
-	switch {
-	case errors.As(err, &refused):
-		// A refusal is an answer, audited like any other.
-		j.progress("journey: refused at the boundary", began)
-		j.trail.print(j.out)
-		fmt.Fprintf(j.out, "\n    refused by %s: %s\n\n", refused.Decision.Rule, refused.Decision.Reason())
-	case err != nil:
+	ctx = shcrkit.WithCorrelationID(ctx, uuid.NewString())
+	res, err := j.retrieve(ctx, req)
+	if err != nil {
 		return err
-	default:
+	}
+	nhs := req.NHSNumber
+	if res != nil {
 		defer res.Close()
-		sizes := drain(res)
-		j.progress("journey: trace, locate, decide, retrieve in parallel, audit", began)
-		j.trail.print(j.out)
-		fmt.Fprintln(j.out)
-		j.printResult(res, sizes)
 		nhs = res.Patient.NHSNumber
 	}
 
 	if j.world != nil {
-		if err := j.unverifiedReferral(ctx, nhs, purpose); err != nil {
+		if err := j.unverifiedReferral(ctx, nhs, req.Purpose); err != nil {
 			return err
 		}
 	}
@@ -127,16 +102,79 @@ func (j *journey) run(ctx context.Context) error {
 	}
 
 	// What a privacy officer and the patient can see afterwards.
+	report, err := j.accessReport(ctx, nhs)
+	if err != nil {
+		return err
+	}
+	return j.signCheckpoint(ctx, report)
+}
+
+// request is the clinician's request from the flags, printed before it
+// is made.
+func (j *journey) request() (shcr.Request, error) {
+	nhs, err := j.patient()
+	if err != nil {
+		return shcr.Request{}, err
+	}
+	purpose, err := shcrkit.ParsePurpose(j.flags.purpose)
+	if err != nil {
+		return shcr.Request{}, err
+	}
+	rel, err := relationship(j.flags)
+	if err != nil {
+		return shcr.Request{}, err
+	}
+	fmt.Fprintf(j.out, "    %s (%s, %s) at %s (%s)\n    patient %s, purpose %s, relationship %s\n\n",
+		j.requester.Name, j.requester.JobRole(), j.requester.RoleName, j.requester.OrganisationName,
+		j.requester.Organisation, nhs.Format(), purpose, rel.Kind)
+	return shcr.Request{Requester: j.requester, NHSNumber: nhs, Purpose: purpose, Relationship: rel}, nil
+}
+
+// retrieve makes the request and prints what came back: the records, or
+// the refusal. It returns no result, and no error, when the request was
+// refused; the caller closes a result.
+func (j *journey) retrieve(ctx context.Context, req shcr.Request) (*shcr.Result, error) {
+	began := time.Now()
+	j.trail.begin(began)
+	j.relationship = req.Relationship.Kind
+	res, err := j.client.Records(ctx, req)
+	var refused *shcr.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		// A refusal is an answer, audited like any other.
+		j.progress("journey: refused at the boundary", began)
+		j.trail.print(j.out)
+		fmt.Fprintf(j.out, "\n    refused by %s: %s\n\n", refused.Decision.Rule, refused.Decision.Reason())
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	sizes := drain(res)
+	j.progress("journey: trace, locate, decide, retrieve in parallel, audit", began)
+	j.trail.print(j.out)
+	fmt.Fprintln(j.out)
+	j.printResult(res, sizes)
+	return res, nil
+}
+
+// accessReport prints the patient access report: who looked at the
+// record, and why.
+func (j *journey) accessReport(ctx context.Context, nhs shcrkit.NHSNumber) (*investigation.AccessReport, error) {
 	t := time.Now()
 	report, err := investigation.QueryAccessReport(ctx, j.log, j.requester, nhs, time.Time{}, time.Time{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	j.progress("patient access report: who looked at this record, and why", t)
 	fmt.Fprintln(j.out)
 	j.printReport(report)
+	return report, nil
+}
 
-	t = time.Now()
+// signCheckpoint verifies the whole audit log, signs a checkpoint of it
+// and prints what a witness elsewhere would keep.
+func (j *journey) signCheckpoint(ctx context.Context, report *investigation.AccessReport) error {
+	t := time.Now()
 	if err := j.log.Verify(ctx); err != nil {
 		return fmt.Errorf("the audit log does not verify: %w", err)
 	}

@@ -33,87 +33,126 @@ const SandboxURL = "https://sandbox.api.service.nhs.uk/personal-demographics/FHI
 
 func main() { cli.Main("pds-lookup", time.Minute, run) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := cli.NewFlagSet("pds-lookup", stderr, "pds-lookup [flags] NHS-NUMBER", "pds-lookup [flags] -family NAME -birthdate YYYY-MM-DD [search flags]")
-	base := fs.String("base", SandboxURL, "PDS FHIR R4 base URL")
-	token := fs.String("token", "", "bearer access token (or $SHCRKIT_TOKEN; none for the sandbox)")
-	ods := fs.String("ods", "", "end-user organisation ODS code (NHSD-End-User-Organisation-ODS)")
-	worker := fs.Bool("healthcare-worker", false, "healthcare worker access (CIS2): allows several matches")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	related := fs.Bool("related", false, "also list the patient's related people")
-	family := fs.String("family", "", "search: family name")
-	given := fs.String("given", "", "search: given name(s), space separated")
-	birth := fs.String("birthdate", "", "search: date of birth yyyy-mm-dd")
-	gender := fs.String("gender", "", "search: male, female, other or unknown")
-	postcode := fs.String("postcode", "", "search: postcode")
-	fuzzy := fs.Bool("fuzzy", false, "search: fuzzy match")
-	max := fs.Int("max", 0, "search: most results (1-50)")
-	if err := cli.Parse(fs, args); err != nil {
-		return err
-	}
+// options are pds-lookup's flags and arguments.
+type options struct {
+	base, token, ods string
+	worker           bool
+	asJSON, related  bool
+	// search is the query given by the search flags; birth and given are
+	// copied into it only when set.
+	search       pds.SearchQuery
+	given, birth string
+	args         []string
+	usage        func()
+}
 
-	opts := []pds.Option{pds.WithUserAgent("pds-lookup")}
-	if *token != "" {
-		opts = append(opts, pds.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: *token})))
-	}
-	if *ods != "" {
-		code, err := shcrkit.ParseODSCode(*ods)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, pds.WithEndUserOrganisation(code))
-	}
-	if *worker {
-		opts = append(opts, pds.WithAccessMode(pds.AccessHealthcareWorker))
-	}
-	client, err := pds.NewClient(*base, opts...)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseOptions(args, stderr)
 	if err != nil {
 		return err
 	}
-
-	var matches []pds.Match
-	switch {
-	case fs.NArg() == 1:
-		nhs, err := shcrkit.ParseNHSNumber(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		p, err := client.Get(ctx, nhs)
-		if err != nil {
-			return err
-		}
-		matches = []pds.Match{{Patient: p, Score: 1}}
-	case fs.NArg() == 0 && (*family != "" || *birth != "" || *postcode != ""):
-		q := pds.SearchQuery{Family: *family, Gender: pds.Gender(*gender), Postcode: *postcode, Fuzzy: *fuzzy, MaxResults: *max}
-		if *given != "" {
-			q.Given = strings.Fields(*given)
-		}
-		if *birth != "" {
-			q.BirthDate = pds.DateRange{From: *birth, To: *birth}
-		}
-		if matches, err = client.Search(ctx, q); err != nil {
-			return err
-		}
-	default:
-		fs.Usage()
-		return errors.New("give one NHS number, or search flags")
+	client, err := newClient(o)
+	if err != nil {
+		return err
 	}
-
+	matches, err := lookUp(ctx, client, o)
+	if err != nil {
+		return err
+	}
 	var people map[string][]pds.RelatedPerson
-	if *related {
-		people = make(map[string][]pds.RelatedPerson)
-		for _, m := range matches {
-			rp, err := client.RelatedPersons(ctx, m.Patient.NHSNumber())
-			if err != nil {
-				return err
-			}
-			people[m.Patient.NHSNumber().String()] = rp
+	if o.related {
+		if people, err = relatedPeople(ctx, client, matches); err != nil {
+			return err
 		}
 	}
-	if *asJSON {
+	if o.asJSON {
 		return printJSON(stdout, matches, people)
 	}
 	return printTable(stdout, matches, people)
+}
+
+// parseOptions reads the flags.
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := cli.NewFlagSet("pds-lookup", stderr, "pds-lookup [flags] NHS-NUMBER", "pds-lookup [flags] -family NAME -birthdate YYYY-MM-DD [search flags]")
+	fs.StringVar(&o.base, "base", SandboxURL, "PDS FHIR R4 base URL")
+	fs.StringVar(&o.token, "token", "", "bearer access token (or $SHCRKIT_TOKEN; none for the sandbox)")
+	fs.StringVar(&o.ods, "ods", "", "end-user organisation ODS code (NHSD-End-User-Organisation-ODS)")
+	fs.BoolVar(&o.worker, "healthcare-worker", false, "healthcare worker access (CIS2): allows several matches")
+	fs.BoolVar(&o.asJSON, "json", false, "print JSON instead of a table")
+	fs.BoolVar(&o.related, "related", false, "also list the patient's related people")
+	fs.StringVar(&o.search.Family, "family", "", "search: family name")
+	fs.StringVar(&o.given, "given", "", "search: given name(s), space separated")
+	fs.StringVar(&o.birth, "birthdate", "", "search: date of birth yyyy-mm-dd")
+	gender := fs.String("gender", "", "search: male, female, other or unknown")
+	fs.StringVar(&o.search.Postcode, "postcode", "", "search: postcode")
+	fs.BoolVar(&o.search.Fuzzy, "fuzzy", false, "search: fuzzy match")
+	fs.IntVar(&o.search.MaxResults, "max", 0, "search: most results (1-50)")
+	if err := cli.Parse(fs, args); err != nil {
+		return o, err
+	}
+	o.search.Gender = pds.Gender(*gender)
+	if o.given != "" {
+		o.search.Given = strings.Fields(o.given)
+	}
+	if o.birth != "" {
+		o.search.BirthDate = pds.DateRange{From: o.birth, To: o.birth}
+	}
+	o.args, o.usage = fs.Args(), fs.Usage
+	return o, nil
+}
+
+// newClient is a PDS client set up as the flags say.
+func newClient(o options) (*pds.Client, error) {
+	opts := []pds.Option{pds.WithUserAgent("pds-lookup")}
+	if o.token != "" {
+		opts = append(opts, pds.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: o.token})))
+	}
+	if o.ods != "" {
+		code, err := shcrkit.ParseODSCode(o.ods)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, pds.WithEndUserOrganisation(code))
+	}
+	if o.worker {
+		opts = append(opts, pds.WithAccessMode(pds.AccessHealthcareWorker))
+	}
+	return pds.NewClient(o.base, opts...)
+}
+
+// lookUp reads the patient by NHS number, or searches by demographics.
+func lookUp(ctx context.Context, client *pds.Client, o options) ([]pds.Match, error) {
+	switch {
+	case len(o.args) == 1:
+		nhs, err := shcrkit.ParseNHSNumber(o.args[0])
+		if err != nil {
+			return nil, err
+		}
+		p, err := client.Get(ctx, nhs)
+		if err != nil {
+			return nil, err
+		}
+		return []pds.Match{{Patient: p, Score: 1}}, nil
+	case len(o.args) == 0 && (o.search.Family != "" || o.birth != "" || o.search.Postcode != ""):
+		return client.Search(ctx, o.search)
+	default:
+		o.usage()
+		return nil, errors.New("give one NHS number, or search flags")
+	}
+}
+
+// relatedPeople are the related people of every match, by NHS number.
+func relatedPeople(ctx context.Context, client *pds.Client, matches []pds.Match) (map[string][]pds.RelatedPerson, error) {
+	people := make(map[string][]pds.RelatedPerson)
+	for _, m := range matches {
+		rp, err := client.RelatedPersons(ctx, m.Patient.NHSNumber())
+		if err != nil {
+			return nil, err
+		}
+		people[m.Patient.NHSNumber().String()] = rp
+	}
+	return people, nil
 }
 
 // row is what the tool shows of one patient.

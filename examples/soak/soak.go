@@ -239,6 +239,8 @@ func soak(parent context.Context, cfg config, out io.Writer) (*report, error) {
 		}
 		defer os.RemoveAll(dir)
 	}
+	// The fault schedule can make the audit store slow or failing, and
+	// every event it acknowledges is remembered, to check none is lost.
 	h.app = &app{dir: dir}
 	h.sink = &flakySink{}
 	h.acks = &acks{next: h.sink, requests: map[string]bool{}, keys: map[uint64]int{}}
@@ -250,12 +252,7 @@ func soak(parent context.Context, cfg config, out io.Writer) (*report, error) {
 			h.app.log.Close()
 		}
 	}()
-	for i := range cfg.Users {
-		r := h.world.Requester
-		r.UserID = fmt.Sprintf("5550%08d", i+1)
-		r.Name = fmt.Sprintf("Dr Soak %d", i+1)
-		h.users = append(h.users, r)
-	}
+	h.users = professionals(h.world.Requester, cfg.Users)
 	h.patients = synthetic.Numbers()
 
 	ctx, cancel := context.WithCancelCause(parent)
@@ -265,16 +262,43 @@ func soak(parent context.Context, cfg config, out io.Writer) (*report, error) {
 	h.current = newInterval(0)
 	h.total = *newInterval(0)
 	rep := &report{Config: cfg, Cores: runtime.NumCPU(), Start: sample()}
-	fmt.Fprintf(out, "soak: %s at %.0f journeys/s, %d in flight at most, %d professionals, %d patients, faults %v\n",
-		cfg.Duration, cfg.Rate, cfg.Workers, cfg.Users, len(h.patients), cfg.Faults)
-	fmt.Fprintf(out, "%6s %6s %6s %5s %8s %8s %8s %8s %7s %6s %5s %5s %7s %6s  %s\n",
-		"t(s)", "start", "done", "skip", "p50ms", "p95ms", "p99ms", "maxms", "records", "retry", "tok", "gor", "heapMB", "files", "faults / outcomes")
+	h.printHeader()
+	baseline := h.load(ctx, rep)
+	return h.verdict(parent, ctx, rep, baseline)
+}
 
-	runCtx, stopLoad := context.WithTimeout(ctx, cfg.Duration)
+// professionals are n copies of the world's requester, each a user of
+// their own.
+func professionals(r shcrkit.Requester, n int) []shcrkit.Requester {
+	var users []shcrkit.Requester
+	for i := range n {
+		r.UserID = fmt.Sprintf("5550%08d", i+1)
+		r.Name = fmt.Sprintf("Dr Soak %d", i+1)
+		users = append(users, r)
+	}
+	return users
+}
+
+// printHeader prints what the run does and the heading of the interval
+// lines.
+func (h *harness) printHeader() {
+	cfg := h.cfg
+	fmt.Fprintf(h.out, "soak: %s at %.0f journeys/s, %d in flight at most, %d professionals, %d patients, faults %v\n",
+		cfg.Duration, cfg.Rate, cfg.Workers, cfg.Users, len(h.patients), cfg.Faults)
+	fmt.Fprintf(h.out, "%6s %6s %6s %5s %8s %8s %8s %8s %7s %6s %5s %5s %7s %6s  %s\n",
+		"t(s)", "start", "done", "skip", "p50ms", "p95ms", "p99ms", "maxms", "records", "retry", "tok", "gor", "heapMB", "files", "faults / outcomes")
+}
+
+// load runs journeys for the configured duration, with faults injected
+// if asked for, and an interval line every cfg.Interval. It returns when
+// every journey has finished, with the first interval: the baseline the
+// others are compared to (nil if none closed).
+func (h *harness) load(ctx context.Context, rep *report) *interval {
+	runCtx, stopLoad := context.WithTimeout(ctx, h.cfg.Duration)
 	defer stopLoad()
 	var wg sync.WaitGroup
-	jobs := make(chan struct{}, cfg.Workers)
-	for range cfg.Workers {
+	jobs := make(chan struct{}, h.cfg.Workers)
+	for range h.cfg.Workers {
 		wg.Go(func() {
 			for range jobs {
 				h.journey(ctx)
@@ -282,41 +306,53 @@ func soak(parent context.Context, cfg config, out io.Writer) (*report, error) {
 		})
 	}
 	var schedWG sync.WaitGroup
-	if cfg.Faults {
+	if h.cfg.Faults {
 		schedWG.Go(func() { h.schedule(runCtx) })
 	}
-	reporterDone := make(chan struct{})
-	var baseline *interval
-	go func() {
-		defer close(reporterDone)
-		tick := time.NewTicker(cfg.Interval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-runCtx.Done():
-				return
-			case <-tick.C:
-				iv := h.closeInterval()
-				rep.Intervals = append(rep.Intervals, iv)
-				if baseline == nil {
-					baseline = &rep.Intervals[0]
-				}
-				h.checkGrowth(baseline, rep.Intervals)
-				h.checkRecovery(baseline)
-			}
-		}
-	}()
+	baseline := make(chan *interval, 1)
+	go func() { baseline <- h.reportIntervals(runCtx, rep) }()
 
-	// Start journeys at the rate asked for; when every professional is
-	// busy the start is skipped and counted (the load generator's limit,
-	// not the SDK's).
-	every := time.Duration(float64(time.Second) / cfg.Rate)
-	tick := time.NewTicker(every)
-load:
+	h.startJourneys(runCtx, jobs)
+	close(jobs)
+	wg.Wait()
+	schedWG.Wait()
+	return <-baseline
+}
+
+// reportIntervals closes an interval every cfg.Interval until runCtx is
+// done, adds it to rep and checks it against the first. It returns the
+// first.
+func (h *harness) reportIntervals(runCtx context.Context, rep *report) *interval {
+	var baseline *interval
+	tick := time.NewTicker(h.cfg.Interval)
+	defer tick.Stop()
 	for {
 		select {
 		case <-runCtx.Done():
-			break load
+			return baseline
+		case <-tick.C:
+			iv := h.closeInterval()
+			rep.Intervals = append(rep.Intervals, iv)
+			if baseline == nil {
+				baseline = &rep.Intervals[0]
+			}
+			h.checkGrowth(baseline, rep.Intervals)
+			h.checkRecovery(baseline)
+		}
+	}
+}
+
+// startJourneys starts journeys at the rate asked for until runCtx is
+// done; when every professional is busy the start is skipped and counted
+// (the load generator's limit, not the SDK's).
+func (h *harness) startJourneys(runCtx context.Context, jobs chan<- struct{}) {
+	every := time.Duration(float64(time.Second) / h.cfg.Rate)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-runCtx.Done():
+			return
 		case <-tick.C:
 			select {
 			case jobs <- struct{}{}:
@@ -328,11 +364,13 @@ load:
 			}
 		}
 	}
-	tick.Stop()
-	close(jobs)
-	wg.Wait()
-	schedWG.Wait()
-	<-reporterDone
+}
+
+// verdict closes the last interval, runs the final checks and returns
+// the report with the first invariant that broke, if any. ctx is the
+// run's context: its cause says whether an invariant stopped the run
+// early.
+func (h *harness) verdict(parent, ctx context.Context, rep *report, baseline *interval) (*report, error) {
 	h.clearFaults()
 	if iv := h.closeInterval(); iv.Started+iv.Completed > 0 {
 		rep.Intervals = append(rep.Intervals, iv)

@@ -245,6 +245,41 @@ type Attached struct {
 // sink receiving its audit trail. The world's consumer side gets a
 // directory and a policy that include it.
 func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ...shcrkit.NHSNumber) (*Attached, error) {
+	ident, err := rs256Identity(w)
+	if err != nil {
+		return nil, err
+	}
+	consumerPolicy, providerPolicy, err := attachPolicies()
+	if err != nil {
+		return nil, err
+	}
+	nrl, err := ownNRLClient(w)
+	if err != nil {
+		return nil, err
+	}
+	app, err := consumerClientID(w)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := Start(ctx, Config{
+		Policy: providerPolicy, Audit: sink, AccessTokens: introspecting(w), Patients: patients, NRL: nrl,
+		Consumers: []provider.Consumer{{Name: "Riverside Urgent Care Record", ShCR: w.Policy.Local(), ClientIDs: []string{app},
+			Signing: auth.RS256, Key: ident.Key.Public()}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := directoryWith(w, srv, ident)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &Attached{Server: srv, Directory: dir, Policy: consumerPolicy}, nil
+}
+
+// rs256Identity is the identity of the first of the world's regions that
+// verifies RS256 identity tokens: Brackenfield trusts the same key.
+func rs256Identity(w *shcrtest.World) (shcr.Identity, error) {
 	var ident shcr.Identity
 	for _, ep := range w.Directory.Endpoints() {
 		if ep.Identity.Signing == auth.RS256 && ep.TokenSource != nil {
@@ -253,26 +288,37 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 		}
 	}
 	if ident.Key == nil {
-		return nil, errors.New("the world has no RS256 region to copy the identity key from")
+		return ident, errors.New("the world has no RS256 region to copy the identity key from")
 	}
+	return ident, nil
+}
+
+// attachPolicies are the world's sample policy with Brackenfield added:
+// on the consumer side, and on Brackenfield's own, as a provider.
+func attachPolicies() (consumerPolicy, providerPolicy *rbac.Policy, err error) {
 	consumerYAML, err := ConsumerPolicy(samplepolicy.WorldYAML())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	providerYAML, err := ProviderPolicy(samplepolicy.WorldYAML())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	consumerPolicy, err := rbac.LoadPolicy(strings.NewReader(string(consumerYAML)))
+	consumerPolicy, err = rbac.LoadPolicy(strings.NewReader(string(consumerYAML)))
 	if err != nil {
-		return nil, fmt.Errorf("the consumer policy: %w", err)
+		return nil, nil, fmt.Errorf("the consumer policy: %w", err)
 	}
-	providerPolicy, err := rbac.LoadPolicy(strings.NewReader(string(providerYAML)))
+	providerPolicy, err = rbac.LoadPolicy(strings.NewReader(string(providerYAML)))
 	if err != nil {
-		return nil, fmt.Errorf("the provider policy: %w", err)
+		return nil, nil, fmt.Errorf("the provider policy: %w", err)
 	}
-	// Brackenfield is an application of its own at the token endpoint,
-	// with its own access tokens for the NRL.
+	return consumerPolicy, providerPolicy, nil
+}
+
+// ownNRLClient is Brackenfield's client of the world's NRL: Brackenfield
+// is an application of its own at the token endpoint, with its own access
+// tokens for the NRL.
+func ownNRLClient(w *shcrtest.World) (*nrls.Client, error) {
 	appCfg, err := w.Tokens.RegisterClient()
 	if err != nil {
 		return nil, err
@@ -281,35 +327,36 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 	if err != nil {
 		return nil, err
 	}
-	nrl, err := nrls.NewClient(w.NRL.URL+nrls.ProducerPath, nrls.WithHTTPClient(w.NRL.HTTPClient()), nrls.WithEndUserOrganisation(Custodian), nrls.WithTokenSource(own))
-	if err != nil {
-		return nil, err
-	}
-	tokens := provider.TokenVerifierFunc(func(_ context.Context, tok string) (provider.AccessToken, error) {
+	return nrls.NewClient(w.NRL.URL+nrls.ProducerPath, nrls.WithHTTPClient(w.NRL.HTTPClient()), nrls.WithEndUserOrganisation(Custodian), nrls.WithTokenSource(own))
+}
+
+// introspecting checks access tokens at the world's token endpoint.
+func introspecting(w *shcrtest.World) provider.TokenVerifier {
+	return provider.TokenVerifierFunc(func(_ context.Context, tok string) (provider.AccessToken, error) {
 		info, err := w.Tokens.Introspect(tok)
 		if err != nil {
 			return provider.AccessToken{}, fmt.Errorf("%w: %v", provider.ErrAccessToken, err)
 		}
 		return provider.AccessToken{ClientID: info.APIKey, Subject: info.Subject, Expiry: info.Expiry}, nil
 	})
-	// The client ID the world's consumer application's tokens carry.
+}
+
+// consumerClientID is the client ID the world's consumer application's
+// tokens carry.
+func consumerClientID(w *shcrtest.World) (string, error) {
 	tok, err := w.TokenSource.Token()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	app, err := w.Tokens.Introspect(tok.AccessToken)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	local := w.Policy.Local()
-	srv, err := Start(ctx, Config{
-		Policy: providerPolicy, Audit: sink, AccessTokens: tokens, Patients: patients, NRL: nrl,
-		Consumers: []provider.Consumer{{Name: "Riverside Urgent Care Record", ShCR: local, ClientIDs: []string{app.APIKey},
-			Signing: auth.RS256, Key: ident.Key.Public()}},
-	})
-	if err != nil {
-		return nil, err
-	}
+	return app.APIKey, nil
+}
+
+// directoryWith is the world's directory with Brackenfield added.
+func directoryWith(w *shcrtest.World, srv *Server, ident shcr.Identity) (*shcr.Directory, error) {
 	eps := w.Directory.Endpoints()
 	eps = append(eps, shcr.Endpoint{Name: Name, Custodians: []shcrkit.ODSCode{Custodian}, BaseURL: srv.URL,
 		TokenSource: w.TokenSource, Identity: ident})
@@ -318,10 +365,5 @@ func Attach(ctx context.Context, w *shcrtest.World, sink audit.Sink, patients ..
 	if ssp, ok := w.Directory.SSP(); ok {
 		dc.SSP = &ssp
 	}
-	dir, err := shcr.NewDirectory(dc)
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	return &Attached{Server: srv, Directory: dir, Policy: consumerPolicy}, nil
+	return shcr.NewDirectory(dc)
 }
