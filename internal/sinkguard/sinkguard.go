@@ -51,7 +51,7 @@ func Check[E any](s Writer[E]) error {
 		}
 		for i, inner := range members {
 			if err := Check(inner); err != nil {
-				return fmt.Errorf("Multi sink %d: %w", i, err)
+				return fmt.Errorf("member %d of a Multi sink: %w", i, err)
 			}
 		}
 	}
