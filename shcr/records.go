@@ -75,8 +75,15 @@ func (c *Client) records(ctx context.Context, req Request) (*Result, error) {
 // of pointers would otherwise do every pointer's work before the first
 // answers are read, and grow a stack per pointer.
 func (j *journey) settle(ctx context.Context, f *found) {
-	queues := make(map[*endpoint][]*outcome)
-	var order []*endpoint // in the order the NRL first names them
+	// lane is one endpoint's pointers and its workers' place among them.
+	type lane struct {
+		ep      *endpoint
+		q       []*outcome
+		next    atomic.Int64
+		workers int
+	}
+	lanes := make(map[*endpoint]*lane)
+	var order []*lane // in the order the NRL first names the endpoints
 	var rest []*outcome
 	for i := range f.outcomes {
 		o := &f.outcomes[i]
@@ -85,10 +92,13 @@ func (j *journey) settle(ctx context.Context, f *found) {
 			rest = append(rest, o)
 			continue
 		}
-		if _, seen := queues[ep]; !seen {
-			order = append(order, ep)
+		l := lanes[ep]
+		if l == nil {
+			l = &lane{ep: ep}
+			lanes[ep] = l
+			order = append(order, l)
 		}
-		queues[ep] = append(queues[ep], o)
+		l.q = append(l.q, o)
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -100,25 +110,21 @@ func (j *journey) settle(ctx context.Context, f *found) {
 			}
 		})
 	})
-	next := make(map[*endpoint]*atomic.Int64, len(order))
-	workers := make(map[*endpoint]int, len(order))
 	most := 0
-	for _, ep := range order {
-		next[ep] = new(atomic.Int64)
-		workers[ep] = min(len(queues[ep]), 2*j.c.remote.bound(ep))
-		most = max(most, workers[ep])
+	for _, l := range order {
+		l.workers = min(len(l.q), 2*j.c.remote.bound(l.ep))
+		most = max(most, l.workers)
 	}
 	// The workers start round by round over the endpoints, so that the
 	// first requests to every endpoint go out first.
 	for round := range most {
-		for _, ep := range order {
-			if round >= workers[ep] {
+		for _, l := range order {
+			if round >= l.workers {
 				continue
 			}
-			q, n := queues[ep], next[ep]
 			wg.Go(func() {
-				for i := int(n.Add(1) - 1); i < len(q); i = int(n.Add(1) - 1) {
-					j.open(ctx, q[i])
+				for i := int(l.next.Add(1) - 1); i < len(l.q); i = int(l.next.Add(1) - 1) {
+					j.open(ctx, l.q[i])
 				}
 			})
 		}
