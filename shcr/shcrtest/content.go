@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -32,13 +33,15 @@ type Document struct {
 
 // people indexes the PDS fake's seed population by NHS number, so that
 // records carry the same names and dates as the patients' PDS records.
-func people() map[shcrkit.NHSNumber]pdstest.Person {
+// The population is the same every time, so it is built once; callers
+// only read it.
+var people = sync.OnceValue(func() map[shcrkit.NHSNumber]pdstest.Person {
 	m := make(map[shcrkit.NHSNumber]pdstest.Person)
 	for _, p := range pdstest.Population() {
 		m[p.NHSNumber] = p
 	}
 	return m
-}
+})
 
 // documentFor makes the document a pointer leads to, shaped by the
 // pointer's content type: a FHIR Bundle (summaries) or CarePlan for
