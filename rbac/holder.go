@@ -17,16 +17,15 @@ import (
 // application runs. A replacement is atomic: a decision already made, or
 // one made on a *Policy taken from Policy before the swap, finishes on the
 // old policy; every Decide after it uses the new one. A policy that fails
-// to load leaves the old one serving and the error is returned (and kept,
-// see LastError).
+// to load leaves the old one serving and the error is returned (by Reload,
+// or passed to Watch's report).
 //
 // A Holder is safe for concurrent use; reloads are serialised.
 type Holder struct {
 	cur atomic.Pointer[Policy]
 
-	mu      sync.Mutex // serialises reloads
-	lastErr error
-	sum     [sha256.Size]byte // of the text last loaded, for Watch
+	mu  sync.Mutex        // serialises reloads
+	sum [sha256.Size]byte // of the text last loaded, for Watch
 }
 
 // NewHolder returns a Holder serving p, which must not be nil.
@@ -55,7 +54,6 @@ func (h *Holder) Swap(p *Policy) (*Policy, error) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.lastErr = nil
 	return h.cur.Swap(p), nil
 }
 
@@ -71,21 +69,11 @@ func (h *Holder) Reload(text []byte) (*Policy, error) {
 func (h *Holder) reloadLocked(text []byte) (*Policy, error) {
 	p, err := LoadPolicy(bytes.NewReader(text))
 	if err != nil {
-		h.lastErr = fmt.Errorf("policy not replaced, the one in force stays: %w", err)
-		return nil, h.lastErr
+		return nil, fmt.Errorf("policy not replaced, the one in force stays: %w", err)
 	}
-	h.lastErr = nil
 	h.sum = sha256.Sum256(text)
 	h.cur.Store(p)
 	return p, nil
-}
-
-// LastError returns why the last reload failed, or nil when it succeeded
-// (or there was none).
-func (h *Holder) LastError() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.lastErr
 }
 
 // Watch checks the file at path every interval and reloads the policy
@@ -123,9 +111,6 @@ func (h *Holder) Watch(ctx context.Context, path string, interval time.Duration,
 			// Report a file that cannot be read when it starts failing,
 			// not every tick.
 			if !readFailing {
-				h.mu.Lock()
-				h.lastErr = fmt.Errorf("policy not replaced, the one in force stays: %w", err)
-				h.mu.Unlock()
 				report(nil, err)
 			}
 			readFailing = true
