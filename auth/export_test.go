@@ -36,3 +36,10 @@ const (
 	MaxAssertionLifetime = maxAssertionLifetime
 	DefaultExpiryMargin  = defaultExpiryMargin
 )
+
+// Len returns the number of sessions held.
+func (st *SessionTokens) Len() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.entries)
+}

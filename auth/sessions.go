@@ -299,13 +299,6 @@ func (st *SessionTokens) Forget(s shcrkit.Session) {
 	}
 }
 
-// Len returns the number of sessions held.
-func (st *SessionTokens) Len() int {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return len(st.entries)
-}
-
 // sessionKey keys a session's entry: the session without its ID token, so
 // that a renewed ID token keeps the session's tokens while a new sign-in
 // (another session ID) gets an entry of its own.
