@@ -63,10 +63,10 @@ var _ audit.Sink = (*CustodianAudit)(nil)
 // an audit repository and starts the background retries.
 func NewCustodianAudit(cfg CustodianAuditConfig) (*CustodianAudit, error) {
 	if cfg.Directory == nil || cfg.QueueDir == "" {
-		return nil, fmt.Errorf("%w: a custodian audit needs a directory and a queue directory", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: a custodian audit needs a directory and a queue directory", shcrkit.ErrInvalidOption)
 	}
 	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("%w: negative custodian audit timeout", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: negative custodian audit timeout", shcrkit.ErrInvalidOption)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 2 * time.Second

@@ -152,9 +152,9 @@ func TestCustodianAuditFailsClosedWhenItCannotQueue(t *testing.T) {
 
 func TestCustodianAuditConfigChecks(t *testing.T) {
 	_, err := shcr.NewCustodianAudit(shcr.CustodianAuditConfig{QueueDir: t.TempDir()})
-	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 	_, err = shcr.NewCustodianAudit(shcr.CustodianAuditConfig{Directory: custodianDirectory(t, "")})
-	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 	_, err = shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: []shcr.Endpoint{
 		{Custodians: []shcrkit.ODSCode{"RE1"}, BaseURL: "https://east.shcr.example/fhir", AuditURL: "ftp://audit"},
 	}})

@@ -3,7 +3,6 @@ package shcr
 import (
 	"errors"
 
-	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 )
 
@@ -12,10 +11,9 @@ import (
 // remote ShCR that redirects to another origin (or, through the SSP,
 // anywhere) is not followed, so neither credentials nor the request leave
 // the registered origin: that error matches shcrkit.ErrRedirectRefused.
+// Every error an Option or a Config check returns matches
+// shcrkit.ErrInvalidOption.
 var (
-	// ErrInvalidOption is matched by every error an Option or a Config
-	// check returns.
-	ErrInvalidOption = fhirhttp.ErrInvalidOption
 	// ErrInvalidDirectory: a directory of remote ShCRs is malformed
 	// (missing base URL, duplicate custodian, unreadable key file...).
 	ErrInvalidDirectory = errors.New("shcr: invalid directory")

@@ -37,7 +37,7 @@ func (f fhirEvidence) FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evid
 func NewFHIREvidence(baseURL string, hc *http.Client) (EvidenceLookup, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: FHIR base URL %q", ErrInvalidOption, shcrkit.Redact(baseURL))
+		return nil, fmt.Errorf("%w: FHIR base URL %q", shcrkit.ErrInvalidOption, shcrkit.Redact(baseURL))
 	}
 	if hc == nil {
 		hc = http.DefaultClient

@@ -151,7 +151,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	if c.tel, err = journeytel.New(cfg.TracerProvider, cfg.MeterProvider, ErrRefused, ErrAudit); err != nil {
-		return nil, fmt.Errorf("%w: telemetry: %w", ErrInvalidOption, err)
+		return nil, fmt.Errorf("%w: telemetry: %w", shcrkit.ErrInvalidOption, err)
 	}
 	if c.remote, err = NewRemote(cfg.Directory, cfg.remoteConfig(c.now, c.parallelism)); err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (cfg Config) remoteConfig(now func() time.Time, parallelism int) RemoteConf
 }
 
 // check reports what cfg lacks or gets wrong, as an error matching
-// ErrInvalidOption.
+// shcrkit.ErrInvalidOption.
 func (cfg Config) check() error {
 	var missing []string
 	for _, f := range []struct {
@@ -198,16 +198,16 @@ func (cfg Config) check() error {
 	}
 	switch {
 	case len(missing) > 0:
-		return fmt.Errorf("%w: Config needs %v", ErrInvalidOption, missing)
+		return fmt.Errorf("%w: Config needs %v", shcrkit.ErrInvalidOption, missing)
 	case strings.ContainsAny(cfg.ClientAddress, "/?#@ "):
-		return fmt.Errorf("%w: ClientAddress %q is not a host name or IP address", ErrInvalidOption, cfg.ClientAddress)
+		return fmt.Errorf("%w: ClientAddress %q is not a host name or IP address", shcrkit.ErrInvalidOption, cfg.ClientAddress)
 	case cfg.Timeout < 0:
-		return fmt.Errorf("%w: negative timeout", ErrInvalidOption)
+		return fmt.Errorf("%w: negative timeout", shcrkit.ErrInvalidOption)
 	case cfg.RelationshipTimeout < 0:
-		return fmt.Errorf("%w: negative relationship timeout", ErrInvalidOption)
+		return fmt.Errorf("%w: negative relationship timeout", shcrkit.ErrInvalidOption)
 	}
 	if err := sinkguard.Check(cfg.Audit); err != nil {
-		return fmt.Errorf("%w: Audit: %w", ErrInvalidOption, err)
+		return fmt.Errorf("%w: Audit: %w", shcrkit.ErrInvalidOption, err)
 	}
 	if cfg.Parallelism != 0 {
 		return remotehttp.Within("parallelism", cfg.Parallelism, 1, maxParallelism)
@@ -300,10 +300,10 @@ func resourceCategories(cfg Config) (map[string]string, error) {
 	}
 	for rt, cat := range cfg.ResourceCategories {
 		if !validResourceType(rt) {
-			return nil, fmt.Errorf("%w: %q is not a FHIR resource type", ErrInvalidOption, rt)
+			return nil, fmt.Errorf("%w: %q is not a FHIR resource type", shcrkit.ErrInvalidOption, rt)
 		}
 		if !has[cat] {
-			return nil, fmt.Errorf("%w: resource type %s is put in category %q, which the policy does not have", ErrInvalidOption, rt, cat)
+			return nil, fmt.Errorf("%w: resource type %s is put in category %q, which the policy does not have", shcrkit.ErrInvalidOption, rt, cat)
 		}
 		out[rt] = cat
 	}

@@ -662,12 +662,12 @@ func TestRequestAndConfigChecks(t *testing.T) {
 	assert.Empty(t, w.PDS.Requests())
 
 	_, err := shcr.New(shcr.Config{})
-	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 	cfg, err := w.Config(audittest.NewRecorder())
 	require.NoError(t, err)
 	cfg.Parallelism = -1
 	_, err = shcr.New(cfg)
-	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 }
 
 // withParallelism rebuilds the world's directory with custodian's

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
 	"go.opentelemetry.io/otel/metric"
@@ -132,7 +133,7 @@ type options struct {
 }
 
 // options checks cfg and fills in its defaults. A problem is an error
-// matching ErrInvalidOption.
+// matching shcrkit.ErrInvalidOption.
 func (cfg RemoteConfig) options() (options, error) {
 	o := options{
 		maxDocumentBytes: defaultMaxDocumentBytes, maxPages: defaultMaxPages, now: time.Now,
@@ -161,7 +162,7 @@ func (cfg RemoteConfig) options() (options, error) {
 	}
 	if cfg.MaxDocumentBytes != 0 {
 		if cfg.MaxDocumentBytes < 1024 {
-			return o, fmt.Errorf("%w: max document bytes %d is below 1024", ErrInvalidOption, cfg.MaxDocumentBytes)
+			return o, fmt.Errorf("%w: max document bytes %d is below 1024", shcrkit.ErrInvalidOption, cfg.MaxDocumentBytes)
 		}
 		o.maxDocumentBytes = cfg.MaxDocumentBytes
 	}
@@ -178,7 +179,7 @@ func (cfg RemoteConfig) options() (options, error) {
 		o.parallelism = cfg.Parallelism
 	}
 	if cfg.Issuer != "" && (strings.TrimSpace(cfg.Issuer) == "" || strings.ContainsAny(cfg.Issuer, "\r\n")) {
-		return o, fmt.Errorf("%w: issuer must be one non-empty line", ErrInvalidOption)
+		return o, fmt.Errorf("%w: issuer must be one non-empty line", shcrkit.ErrInvalidOption)
 	}
 	var err error
 	o.contentTypes, err = remotehttp.ContentTypes(cfg.ContentTypes)

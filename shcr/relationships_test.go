@@ -234,7 +234,7 @@ func TestFHIREvidenceAgainstTheFakeFHIRServer(t *testing.T) {
 	})
 	t.Run("bad input", func(t *testing.T) {
 		_, err := shcr.NewFHIREvidence("ftp://pas.example", nil)
-		require.ErrorIs(t, err, shcr.ErrInvalidOption)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 		_, err = lookup.FindEvidence(t.Context(), shcr.EvidenceQuery{Kind: shcrkit.RelationshipRegistered, Patient: lrPatient})
 		require.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
 		_, err = lookup.FindEvidence(t.Context(), shcr.EvidenceQuery{Kind: shcrkit.RelationshipEncounter})

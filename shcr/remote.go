@@ -38,15 +38,15 @@ type Remote struct {
 // NewRemote returns a Remote for the endpoints of dir, configured by opts
 // in order: a RemoteConfig, the shared With options, or both (no option
 // takes every default). A nil option or a field out of its range is an
-// error matching ErrInvalidOption.
+// error matching shcrkit.ErrInvalidOption.
 func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 	if dir == nil {
-		return nil, fmt.Errorf("%w: nil directory", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: nil directory", shcrkit.ErrInvalidOption)
 	}
 	var cfg RemoteConfig
 	for _, opt := range opts {
 		if opt == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+			return nil, fmt.Errorf("%w: nil option", shcrkit.ErrInvalidOption)
 		}
 		opt.apply(&cfg)
 	}

@@ -626,19 +626,19 @@ func TestNewRemoteOptions(t *testing.T) {
 		{ContentTypes: []string{}}, {ContentTypes: []string{"not a type/"}},
 	} {
 		_, err := shcr.NewRemote(dir, cfg)
-		require.ErrorIs(t, err, shcr.ErrInvalidOption, "%+v", cfg)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidOption, "%+v", cfg)
 	}
 	_, err = shcr.NewRemote(nil, shcr.RemoteConfig{})
-	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 
 	custom := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("unused") })}
 	cert, _ := selfSigned(t, "x")
 	mtlsDir, err := shcr.NewDirectory(shcr.DirectoryConfig{Endpoints: []shcr.Endpoint{{Custodians: []shcrkit.ODSCode{"RN1"}, BaseURL: "https://n.example", Certificate: &cert}}})
 	require.NoError(t, err)
 	_, err = shcr.NewRemote(mtlsDir, shcr.RemoteConfig{HTTPClient: custom})
-	require.ErrorIs(t, err, shcr.ErrInvalidOption, "mutual TLS needs an *http.Transport to clone")
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption, "mutual TLS needs an *http.Transport to clone")
 	_, err = shcr.NewRemote(mtlsDir, shcr.WithHTTPClient(custom))
-	require.ErrorIs(t, err, shcr.ErrInvalidOption, "WithHTTPClient sets the same field")
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption, "WithHTTPClient sets the same field")
 }
 
 func TestNewRemoteSharedOptionNames(t *testing.T) {
@@ -651,7 +651,7 @@ func TestNewRemoteSharedOptionNames(t *testing.T) {
 		"nil":                nil,
 	} {
 		_, err := shcr.NewRemote(dir, opt)
-		require.ErrorIs(t, err, shcr.ErrInvalidOption, name)
+		require.ErrorIs(t, err, shcrkit.ErrInvalidOption, name)
 	}
 	_, err = shcr.NewRemote(dir, shcr.WithHTTPClient(&http.Client{}), shcr.WithLogger(nil), shcr.WithMaxAttempts(2),
 		shcr.WithMaxResponseBytes(1<<20), shcr.WithUserAgent("epr/1.0"))
@@ -662,7 +662,7 @@ func TestNewRemoteSharedOptionNames(t *testing.T) {
 	_, err = shcr.NewRemote(dir, shcr.WithMaxAttempts(11), shcr.RemoteConfig{})
 	require.NoError(t, err)
 	_, err = shcr.NewRemote(dir, shcr.WithMaxAttempts(3), shcr.WithMaxAttempts(11))
-	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -155,5 +155,5 @@ func TestNewChecksResourceCategories(t *testing.T) {
 	_, err := w.Client(audittest.NewRecorder(), func(c *shcr.Config) {
 		c.ResourceCategories = map[string]string{"Condition": "no-such-category"}
 	})
-	require.ErrorIs(t, err, shcr.ErrInvalidOption)
+	require.ErrorIs(t, err, shcrkit.ErrInvalidOption)
 }
