@@ -268,7 +268,7 @@ func (p *Policy) checkRequester(v *verdict, r *shcrkit.Requester, stage reqStage
 	switch {
 	case r.Organisation == "":
 		v.deny("local", "requester has no organisation")
-	case !p.IsMember(r.Organisation):
+	case !p.isMember(r.Organisation):
 		v.deny("local", "organisation "+safe(string(r.Organisation))+" is not a member of the local shared care record "+string(p.local))
 	}
 	if p.minAAL > 0 && r.AssuranceLevel < p.minAAL {

@@ -171,16 +171,19 @@ func (p *Policy) Name() string { return p.file.Name }
 // members' records need no sharing agreement.
 func (p *Policy) Local() shcrkit.ODSCode { return p.local }
 
-// IsMember reports whether org is the local shared care record or one of
-// its members: the organisations whose staff this policy serves.
-func (p *Policy) IsMember(org shcrkit.ODSCode) bool {
+// isMember reports whether org is the local shared care record or one of
+// its members: the organisations whose staff this policy serves (ShCROf
+// gives Local for them).
+func (p *Policy) isMember(org shcrkit.ODSCode) bool {
 	idx, ok := p.custodians[org]
 	return ok && idx < 0
 }
 
 // ShCROf returns the shared care record a custodian belongs to (the local
 // one, a remote one, or the custodian itself when it is a shared care
-// record), and false when the policy does not name it.
+// record), and false when the policy does not name it. An organisation is
+// a member of the local shared care record, whose staff the policy
+// serves, when ShCROf gives Local.
 func (p *Policy) ShCROf(custodian shcrkit.ODSCode) (shcrkit.ODSCode, bool) {
 	idx, ok := p.custodians[custodian]
 	if !ok {

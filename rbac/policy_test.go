@@ -326,11 +326,12 @@ record_of_processing:`, 1)
 
 func TestPolicyAccessors(t *testing.T) {
 	p := samplepolicy.Load()
-	assert.True(t, p.IsMember("RX1"))
-	assert.True(t, p.IsMember("QRX"))
-	assert.False(t, p.IsMember("ZZZ"))
-	assert.True(t, p.IsMember("Y12345"))
-	assert.False(t, p.IsMember("RE1"))
+	member := func(org shcrkit.ODSCode) bool { s, ok := p.ShCROf(org); return ok && s == p.Local() }
+	assert.True(t, member("RX1"))
+	assert.True(t, member("QRX"))
+	assert.False(t, member("ZZZ"))
+	assert.True(t, member("Y12345"))
+	assert.False(t, member("RE1"))
 
 	s, ok := p.ShCROf("Y23456")
 	assert.True(t, ok)

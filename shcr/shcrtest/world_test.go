@@ -64,7 +64,8 @@ func TestWorldEveryPointerCanBeFetched(t *testing.T) {
 
 func TestWorldPolicyFitsTheWorld(t *testing.T) {
 	w := newWorld(t)
-	assert.True(t, w.Policy.IsMember(w.Requester.Organisation))
+	shcrOf, ok := w.Policy.ShCROf(w.Requester.Organisation)
+	assert.True(t, ok && shcrOf == w.Policy.Local(), "the requester's organisation is a member of the local ShCR")
 	require.NoError(t, w.Requester.Validate())
 	d := w.Policy.Decide(rbac.Request{Requester: w.Requester, Patient: rbac.Subject{NHSNumber: pdstest.Patients.Normal},
 		Relationship: rbac.Relationship{Kind: shcrkit.RelationshipEncounter}, Purpose: shcrkit.PurposeDirectCare})
