@@ -215,9 +215,6 @@ func (cfg Config) check() error {
 	return nil
 }
 
-// Remote returns the Remote the Client retrieves through.
-func (c *Client) Remote() *Remote { return c.remote }
-
 // Request is one professional's request to see a patient's records held
 // across the boundary.
 type Request struct {
