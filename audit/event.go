@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/patientquery"
 )
 
 // Action is the kind of access an event records.
@@ -150,7 +151,7 @@ type Authority struct {
 
 // QueryPatientPlaceholder stands for the event's patient in Event.Query,
 // so that the NHS number is kept once, as an identifier, in Event.Patient.
-const QueryPatientPlaceholder = "{patient}"
+const QueryPatientPlaceholder = patientquery.Placeholder
 
 // Event is one audited access: who asked, on whose authority, through
 // which system, for what, about which patient, why, what was decided and
@@ -538,13 +539,13 @@ func (e Event) normalize(now time.Time) (Event, error) {
 	}
 	n.Time = n.Time.UTC()
 	if n.Patient != "" && n.Query != "" {
-		n.Query = RedactQuery(n.Query, n.Patient)
+		n.Query = patientquery.Redact(n.Query, n.Patient)
 	}
 	if n.Kind == KindInteraction {
 		n.Kind = "" // the zero Kind is an interaction: one way to write it
 	}
 	if n.Patient != "" && n.Request != "" {
-		n.Request = RedactQuery(n.Request, n.Patient)
+		n.Request = patientquery.Redact(n.Request, n.Patient)
 	}
 	if err := n.Validate(); err != nil {
 		return Event{}, err
@@ -640,48 +641,6 @@ func (e Event) LogValue() slog.Value {
 		attrs = append(attrs, slog.String("correlationId", e.CorrelationID))
 	}
 	return slog.GroupValue(attrs...)
-}
-
-// RedactQuery returns q with every written form of the patient's NHS
-// number ("9434765919", "943 476 5919", "943-476-5919", and the URL
-// encoded spaced form) replaced by QueryPatientPlaceholder.
-func RedactQuery(q string, patient shcrkit.NHSNumber) string {
-	if len(patient) != 10 {
-		return q
-	}
-	p := string(patient)
-	forms := []string{
-		p[:3] + " " + p[3:6] + " " + p[6:],
-		p[:3] + "-" + p[3:6] + "-" + p[6:],
-		p[:3] + "%20" + p[3:6] + "%20" + p[6:],
-		p[:3] + "+" + p[3:6] + "+" + p[6:],
-	}
-	for _, f := range forms {
-		q = strings.ReplaceAll(q, f, QueryPatientPlaceholder)
-	}
-	return replaceDigitRun(q, p, QueryPatientPlaceholder)
-}
-
-// replaceDigitRun replaces run where it stands alone (not inside a longer
-// run of digits).
-func replaceDigitRun(s, run, with string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, run)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		end := i + len(run)
-		if (i > 0 && isDigit(s[i-1])) || (end < len(s) && isDigit(s[end])) {
-			b.WriteString(s[:end])
-			s = s[end:]
-			continue
-		}
-		b.WriteString(s[:i])
-		b.WriteString(with)
-		s = s[end:]
-	}
 }
 
 // nhsNumberIn reports whether s, as written or percent-decoded (a query

@@ -14,6 +14,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/internal/balp"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/patientquery"
 )
 
 // DecodeFHIR reads an AuditEvent written by MarshalFHIR (or ToFHIR) back
@@ -86,8 +87,8 @@ func eventFromFHIR(a fhir.AuditEvent) (Event, error) {
 		d.readEntity(en)
 	}
 	if e.Patient != "" {
-		e.Query = RedactQuery(e.Query, e.Patient)
-		e.Request = RedactQuery(e.Request, e.Patient)
+		e.Query = patientquery.Redact(e.Query, e.Patient)
+		e.Request = patientquery.Redact(e.Request, e.Patient)
 	}
 	if err := e.Validate(); err != nil {
 		d.errs = append(d.errs, fmt.Errorf("%w: %w", ErrInvalidFHIR, err))

@@ -12,6 +12,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/patientquery"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
@@ -388,7 +389,7 @@ func (j *journey) auditSearch(ctx context.Context, sr searchResult, withheld str
 	e.Endpoint = j.c.nrlEndpoint
 	e.ServerAddress = auditfield.Host(j.c.nrlEndpoint)
 	e.RequestID = sr.reqID
-	e.Request = audit.RedactQuery(sr.request, sr.nhs)
+	e.Request = patientquery.Redact(sr.request, sr.nhs)
 	e.Confidentiality = j.patient.Confidentiality
 	q := "subject:identifier=" + codesystem.NHSNumber + "|" + audit.QueryPatientPlaceholder
 	if len(j.req.RecordTypes) > 0 {
