@@ -11,12 +11,12 @@ import (
 	"github.com/shcrkit/shcrkit/audit/internal/balp"
 )
 
-// ErrBALP is matched by every error from CheckBALP.
-var ErrBALP = errors.New("audittest: AuditEvent outside IHE BALP")
+// errBALP starts every error from CheckBALP, which returns no other kind.
+var errBALP = errors.New("audittest: AuditEvent outside IHE BALP")
 
 // CheckBALP holds the JSON of an AuditEvent to the IHE BALP profile its
 // type selects, element by element, and returns the profile's name and
-// every shortfall (each matching ErrBALP):
+// every shortfall, joined in one error:
 //
 //   - DICOM 110113 Security Alert: AuthZconsent (subtype from
 //     AuthZsubType, action E, outcome; agents client DICOM 110150 with who
@@ -39,7 +39,7 @@ var ErrBALP = errors.New("audittest: AuditEvent outside IHE BALP")
 func CheckBALP(data []byte) (profile string, err error) {
 	a, err := fhir.UnmarshalAuditEvent(data)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBALP, err)
+		return "", fmt.Errorf("%w: %v", errBALP, err)
 	}
 	c := &balpCheck{a: a, data: data}
 	if a.Recorded == "" {
@@ -53,7 +53,7 @@ func CheckBALP(data []byte) (profile string, err error) {
 	case is(&a.Type, balp.SystemAuditEventType, "rest") && c.subtype(balp.SystemRestful, "search", "search-type", "search-system"):
 		profile = c.query()
 	default:
-		return "", fmt.Errorf("%w: no BALP profile for type %v with subtype %v", ErrBALP, codeOf(&a.Type), a.Subtype)
+		return "", fmt.Errorf("%w: no BALP profile for type %v with subtype %v", errBALP, codeOf(&a.Type), a.Subtype)
 	}
 	return profile, errors.Join(c.errs...)
 }
@@ -67,7 +67,7 @@ type balpCheck struct {
 }
 
 func (c *balpCheck) bad(format string, args ...any) {
-	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{ErrBALP}, args...)...))
+	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{errBALP}, args...)...))
 }
 
 // is reports whether the coding is code of system.

@@ -156,12 +156,12 @@ func TestCheckBALPRejects(t *testing.T) {
 			data, err := json.Marshal(m)
 			require.NoError(t, err)
 			_, err = CheckBALP(data)
-			require.ErrorIs(t, err, ErrBALP)
+			require.ErrorIs(t, err, errBALP)
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
 	_, err := CheckBALP([]byte(`{"resourceType":"AuditEvent","type":{"code":"other"},"recorded":"2020-01-01T00:00:00Z"}`))
-	assert.ErrorIs(t, err, ErrBALP)
+	assert.ErrorIs(t, err, errBALP)
 }
 
 func agent(m map[string]any, i int) map[string]any { return m["agent"].([]any)[i].(map[string]any) }
