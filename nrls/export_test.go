@@ -14,6 +14,10 @@ var (
 	RetrievalDisplay = retrievals.display
 )
 
+// LookupCategory returns the record category with this SNOMED code (or
+// token).
+var LookupCategory = lookupCategory
+
 // ValidID reports whether id has the form of a pointer ID.
 var ValidID = validID
 

@@ -123,9 +123,9 @@ func LookupType(code string) (RecordType, bool) {
 	return recordTypes[i], true
 }
 
-// LookupCategory returns the record category with this SNOMED code (or
-// token).
-func LookupCategory(code string) (Concept, bool) {
+// lookupCategory returns the record category with this SNOMED code (or
+// token); Categories lists them all.
+func lookupCategory(code string) (Concept, bool) {
 	code = stripSNOMED(code)
 	for _, c := range categories {
 		if c.Code == code {

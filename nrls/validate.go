@@ -226,7 +226,7 @@ func validateCategory(v *ValidationError, cats []fhir.CodeableConcept, rt Record
 		v.add("category[0].coding[0].system", "must be %q", codesystem.SNOMED)
 		return
 	}
-	cat, ok := LookupCategory(str(c.Code))
+	cat, ok := lookupCategory(str(c.Code))
 	if !ok {
 		v.add("category[0].coding[0].code", "%q is not a record category of the NRL", textclip.Clip(str(c.Code), 40))
 		return

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -200,7 +201,7 @@ func (s *Server) checkParams(c *call, p *searchParams, formCode string) (*filter
 		f.types = set
 	}
 	if p.has["category"] {
-		set, bad := codeSet(p.category, "category", formCode, func(code string) bool { _, ok := nrls.LookupCategory(code); return ok },
+		set, bad := codeSet(p.category, "category", formCode, isCategory,
 			"Invalid query parameter (The provided category is not valid)")
 		if bad != nil {
 			return nil, "", bad
@@ -216,6 +217,12 @@ func (s *Server) checkParams(c *call, p *searchParams, formCode string) (*filter
 // codeSet reads a comma-separated list of system|code tokens; a SNOMED
 // code that known refuses is answered with 400 INVALID_CODE_SYSTEM and
 // unknown, as the service answers it.
+// isCategory reports whether code is the SNOMED code of a record category.
+func isCategory(code string) bool {
+	code = strings.TrimSpace(code)
+	return slices.ContainsFunc(nrls.Categories(), func(c nrls.Concept) bool { return c.Code == code })
+}
+
 func codeSet(list, name, formCode string, known func(string) bool, unknown string) (map[string]bool, *badParam) {
 	set := map[string]bool{}
 	for _, tok := range strings.Split(list, ",") {
