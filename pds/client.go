@@ -32,9 +32,6 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	return &Client{http: hc, mode: o.mode}, nil
 }
 
-// AccessMode returns the access mode the client was configured with.
-func (c *Client) AccessMode() AccessMode { return c.mode }
-
 // EndUserOrganisation returns the client's default end-user organisation
 // (WithEndUserOrganisation), or "" when each call's session names it.
 func (c *Client) EndUserOrganisation() shcrkit.ODSCode { return c.http.Config().Identity.Organisation }

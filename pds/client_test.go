@@ -144,7 +144,8 @@ func TestNewClientOptions(t *testing.T) {
 func TestAccessModeDefaultAndString(t *testing.T) {
 	c, err := pds.NewClient("https://pds.example.test")
 	require.NoError(t, err)
-	assert.Equal(t, pds.AccessApplicationRestricted, c.AccessMode())
+	_, err = c.Update(context.Background(), "9000000009", "1")
+	assert.ErrorIs(t, err, pds.ErrAccessMode, "application-restricted by default: no updates")
 	assert.Equal(t, "application-restricted", pds.AccessApplicationRestricted.String())
 	assert.Equal(t, "healthcare worker", pds.AccessHealthcareWorker.String())
 	assert.Equal(t, "AccessMode(9)", pds.AccessMode(9).String())

@@ -269,7 +269,6 @@ func TestSearchApplicationRestricted(t *testing.T) {
 	srv := pdstest.NewServer(pdstest.WithAccessMode(pds.AccessApplicationRestricted))
 	defer srv.Close()
 	c := srv.Client()
-	require.Equal(t, pds.AccessApplicationRestricted, c.AccessMode())
 	ctx := context.Background()
 
 	ms, err := c.Search(ctx, pds.SearchQuery{Family: "Hartley", Given: []string{"Amelia"}, BirthDate: born("1984-03-14"), MaxResults: 1})

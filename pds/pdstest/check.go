@@ -23,15 +23,17 @@ const checkPatient shcrkit.NHSNumber = "9490054992"
 // CheckClient runs c, a client of s, through the behaviour of the service
 // and returns every way in which it falls short, joined into one error;
 // nil means c conforms. s must hold the seed population's well-known
-// patients; c must allow at least two attempts per request (the default).
+// patients; c must allow at least two attempts per request (the default)
+// and be configured for the access mode s serves (WithAccessMode), as a
+// client is for the mode its application was onboarded with.
 //
 // It checks: get (fields, version and ETag, superseded, restricted, very
 // restricted, deceased, invalidated, redacted and unknown numbers), the
 // X-Request-ID (a UUID, fresh per call, kept on a retry, taken from
 // shcrkit.WithRequestID) and X-Correlation-ID headers, search (exact
 // matches first, empty results, too many matches, refusals of invalid
-// queries before sending), related persons, the limits of the client's
-// access mode and, for a healthcare worker client, updates (the
+// queries before sending), related persons, the limits of the access
+// mode and, in healthcare worker mode, updates (the
 // {"patches": [...]} body, If-Match, version mismatch, removal with a
 // test, re-sending a timed-out update). It adds a patient of its own,
 // SyntheticNHSNumber(5000), to s and injects faults into it, so use a
@@ -49,7 +51,7 @@ func CheckClient(ctx context.Context, s *Server, c *pds.Client) error {
 	k.checkRetry()
 	k.checkSearch()
 	k.checkRelated()
-	if c.AccessMode() == pds.AccessHealthcareWorker {
+	if s.cfg.mode == pds.AccessHealthcareWorker {
 		k.checkUpdate()
 	} else {
 		k.checkRestrictedMode()
@@ -254,13 +256,13 @@ func (k *checker) checkSearch() {
 		k.fail("search with no match: want an empty slice and no error, got %v", err)
 	}
 	q := pds.SearchQuery{Family: SharedSurname, BirthDate: born}
-	if k.c.AccessMode() == pds.AccessHealthcareWorker {
+	if k.s.cfg.mode == pds.AccessHealthcareWorker {
 		q.MaxResults = 2
 	}
 	if _, err := k.c.Search(k.ctx, q); !errors.Is(err, pds.ErrTooManyMatches) {
 		k.fail("search with too many matches: want ErrTooManyMatches, got %v", err)
 	}
-	if k.c.AccessMode() == pds.AccessHealthcareWorker {
+	if k.s.cfg.mode == pds.AccessHealthcareWorker {
 		ms, err := k.c.Search(k.ctx, pds.SearchQuery{Family: SharedSurname, Given: []string{"Amelia"}, BirthDate: born, Fuzzy: true})
 		if err != nil || len(ms) < 2 || ms[0].Patient.NHSNumber() != Patients.Normal ||
 			!slices.IsSortedFunc(ms, func(a, b pds.Match) int { return cmpFloat(b.Score, a.Score) }) {
