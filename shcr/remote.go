@@ -163,7 +163,7 @@ type Content struct {
 	Pages int
 	// Body streams an attachment (PDF, HTML...). It fails with
 	// shcrkit.ErrResponseTooLarge past the size cap and must be closed. It
-	// is nil for FHIR JSON.
+	// is nil for FHIR JSON, which Resource holds.
 	Body io.ReadCloser
 	// Size is the attachment's declared length, or -1 when unknown.
 	Size int64
@@ -176,9 +176,6 @@ type Content struct {
 	// Proxy.
 	ViaSSP bool
 }
-
-// IsFHIR reports whether the content is FHIR JSON held in Resource.
-func (c *Content) IsFHIR() bool { return c.Body == nil }
 
 // Close closes Body, if any.
 func (c *Content) Close() error {

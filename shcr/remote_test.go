@@ -440,7 +440,7 @@ func TestFetchStreamsDocumentsWithACap(t *testing.T) {
 
 	c, err := r.Fetch(context.Background(), fetchReq(t, "RN1", p.URL+"/doc.pdf", "application/pdf", ""))
 	require.NoError(t, err)
-	assert.False(t, c.IsFHIR())
+	require.NotNil(t, c.Body, "an attachment streams; it is not FHIR JSON")
 	assert.Equal(t, "application/pdf", c.ContentType)
 	assert.Equal(t, int64(len(pdf)), c.Size)
 	got, err := io.ReadAll(c.Body)
