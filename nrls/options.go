@@ -1,7 +1,6 @@
 package nrls
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -51,12 +50,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // is refused with a *shcrkit.IdentityMismatchError. A producer may only
 // write pointers whose custodian is the call's organisation.
 func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
-	return func(o *options) error {
-		if !ods.Valid() {
-			return fmt.Errorf("%w: end-user organisation must be an upper-case ODS code", shcrkit.ErrInvalidOption)
-		}
-		return o.cfg.SetOrganisation(ods)
-	}
+	return func(o *options) error { return o.cfg.SetOrganisation(ods) }
 }
 
 // WithLogger sets the logger, which receives one debug line per attempt

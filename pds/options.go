@@ -77,12 +77,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // organisation than this default is refused with a
 // *shcrkit.IdentityMismatchError before anything is sent.
 func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
-	return func(o *options) error {
-		if !ods.Valid() {
-			return fmt.Errorf("%w: end user organisation is not a valid ODS code", shcrkit.ErrInvalidOption)
-		}
-		return o.cfg.SetOrganisation(ods)
-	}
+	return func(o *options) error { return o.cfg.SetOrganisation(ods) }
 }
 
 // WithSessionURID sets the default user role ID of the healthcare
@@ -91,12 +86,7 @@ func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
 // RoleProfileID instead; one that differs from this default is refused
 // with a *shcrkit.IdentityMismatchError.
 func WithSessionURID(urid string) Option {
-	return func(o *options) error {
-		if urid == "" || len(urid) > 20 {
-			return fmt.Errorf("%w: session URID must be 1 to 20 digits", shcrkit.ErrInvalidOption)
-		}
-		return o.cfg.SetURID(urid)
-	}
+	return func(o *options) error { return o.cfg.SetURID(urid) }
 }
 
 // WithAccessMode says how the application is authorised. The client
