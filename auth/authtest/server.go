@@ -217,13 +217,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		tokens:  map[string]TokenInfo{},
 		refresh: map[string]refreshGrant{},
 	}
-	base := make([]fake.Option[config], len(opts))
-	for i, o := range opts {
-		if o != nil {
-			base[i] = fake.Option[config](o)
-		}
-	}
-	if err := fake.Apply(&s.cfg, base...); err != nil {
+	if err := fake.Apply(&s.cfg, opts); err != nil {
 		return nil, err
 	}
 	s.cfg.Now = s.cfg.Clock()

@@ -93,8 +93,9 @@ func WithTokenIdentities[C any, P interface {
 }
 
 // Apply runs opts on c in order, stopping at the first error; a nil
-// option is an error.
-func Apply[C any](c *C, opts ...Option[C]) error {
+// option is an error. O is the fake's own Option type, of the same shape
+// as Option[C].
+func Apply[C any, O ~func(*C) error](c *C, opts []O) error {
 	for _, o := range opts {
 		if o == nil {
 			return fmt.Errorf("%w: nil option", ErrInvalidOption)

@@ -112,15 +112,3 @@ func WithEmptySearchNotFound() Option {
 
 // WithClock sets the clock that dates new pointers and the request log.
 func WithClock(now func() time.Time) Option { return Option(fake.WithClock[config](now)) }
-
-// toBase turns the options into the base's option type, which has the
-// same shape.
-func toBase(opts []Option) []fake.Option[config] {
-	out := make([]fake.Option[config], len(opts))
-	for i, o := range opts {
-		if o != nil {
-			out[i] = fake.Option[config](o)
-		}
-	}
-	return out
-}

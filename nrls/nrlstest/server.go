@@ -58,7 +58,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		},
 		store: newStore(),
 	}
-	if err := fake.Apply(&s.cfg, toBase(opts)...); err != nil {
+	if err := fake.Apply(&s.cfg, opts); err != nil {
 		return nil, err
 	}
 	s.cfg.Now = s.cfg.Clock()

@@ -128,7 +128,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 		invalidated: make(map[shcrkit.NHSNumber]bool),
 		done:        newDedup(1024),
 	}
-	if err := fake.Apply(&s.cfg, toBase(opts)...); err != nil {
+	if err := fake.Apply(&s.cfg, opts); err != nil {
 		return nil, err
 	}
 	s.cfg.Now = s.cfg.Clock()
@@ -150,18 +150,6 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 	s.Server = fake.New(s.cfg.Settings, fake.Spec{Path: basePath, Handler: http.HandlerFunc(s.serve), Middleware: mw,
 		EchoIDs: true, FaultPrefix: basePath, FaultCodes: statusCodes})
 	return s, nil
-}
-
-// toBase turns the options into the base's option type, which has the
-// same shape.
-func toBase(opts []Option) []fake.Option[config] {
-	out := make([]fake.Option[config], len(opts))
-	for i, o := range opts {
-		if o != nil {
-			out[i] = fake.Option[config](o)
-		}
-	}
-	return out
 }
 
 // Client returns a client of the fake, in the fake's access mode, using

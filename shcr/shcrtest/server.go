@@ -65,18 +65,6 @@ type config struct {
 // Base returns the settings every fake shares.
 func (c *config) Base() *fake.Settings { return &c.Settings }
 
-// toBase turns the options into the base's option type, which has the
-// same shape.
-func toBase(opts []Option) []fake.Option[config] {
-	out := make([]fake.Option[config], len(opts))
-	for i, o := range opts {
-		if o != nil {
-			out[i] = fake.Option[config](o)
-		}
-	}
-	return out
-}
-
 // WithCustodian sets the ODS code of the shared care record the fake
 // stands for (nrlstest.CustodianNorth by default): it serves records for
 // that custodian's pointers.
@@ -269,7 +257,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 	s := &Server{cfg: config{custodian: nrlstest.CustodianNorth, pageSize: defaultPageSize,
 		header: identitytoken.DefaultHeader, signing: jws.None, leeway: 5 * time.Second},
 		documents: make(map[string]Document)}
-	if err := fake.Apply(&s.cfg, toBase(opts)...); err != nil {
+	if err := fake.Apply(&s.cfg, opts); err != nil {
 		return nil, err
 	}
 	s.cfg.Now = s.cfg.Clock()
