@@ -25,42 +25,39 @@ var nrlSearch = []fake.SearchParam{
 	{Name: "_summary", Type: "token", Documentation: "count only: a Bundle with total and no entries"},
 }
 
-var consumerCapabilities = fake.Capabilities{
-	Name:  "NRLConsumerFake",
-	Title: "National Record Locator consumer API (FHIR R4) fake",
-	Description: "In-memory fake of the NRL consumer API, seeded with synthetic pointers. The caller's organisation " +
-		"comes from NHSD-End-User-Organisation-ODS, not from the application behind the access token.",
-	Software: "shcrkit nrlstest",
-	Version:  version.SDK,
-	Security: nrlSecurity,
-	Resources: []fake.ResourceCapability{{
-		Type:         "DocumentReference",
-		Profile:      "https://fhir.nhs.uk/England/StructureDefinition/England-DocumentReference",
-		Interactions: []string{"read", "search-type"},
-		Documentation: "search with GET ?subject:identifier=... or POST DocumentReference/_search with a JSON body " +
-			"of the same parameters; the answer is a searchset Bundle whose self link repeats the search.",
-		Search: nrlSearch,
-	}},
+// nrlCapabilities is the statement of one of the fake's two APIs, which
+// differ only in what they describe and the interactions they offer on
+// DocumentReference.
+func nrlCapabilities(name, title, description string, interactions []string, documentation string) fake.Capabilities {
+	return fake.Capabilities{
+		Name: name, Title: title, Description: description,
+		Software: "shcrkit nrlstest",
+		Version:  version.SDK,
+		Security: nrlSecurity,
+		Resources: []fake.ResourceCapability{{
+			Type:          "DocumentReference",
+			Profile:       "https://fhir.nhs.uk/England/StructureDefinition/England-DocumentReference",
+			Interactions:  interactions,
+			Documentation: documentation,
+			Search:        nrlSearch,
+		}},
+	}
 }
 
-var producerCapabilities = fake.Capabilities{
-	Name:  "NRLProducerFake",
-	Title: "National Record Locator producer API (FHIR R4) fake",
-	Description: "In-memory fake of the NRL producer API: the organisation in NHSD-End-User-Organisation-ODS is the " +
+var consumerCapabilities = nrlCapabilities("NRLConsumerFake", "National Record Locator consumer API (FHIR R4) fake",
+	"In-memory fake of the NRL consumer API, seeded with synthetic pointers. The caller's organisation "+
+		"comes from NHSD-End-User-Organisation-ODS, not from the application behind the access token.",
+	[]string{"read", "search-type"},
+	"search with GET ?subject:identifier=... or POST DocumentReference/_search with a JSON body "+
+		"of the same parameters; the answer is a searchset Bundle whose self link repeats the search.")
+
+var producerCapabilities = nrlCapabilities("NRLProducerFake", "National Record Locator producer API (FHIR R4) fake",
+	"In-memory fake of the NRL producer API: the organisation in NHSD-End-User-Organisation-ODS is the "+
 		"custodian whose pointers it creates, reads, searches, updates and deletes.",
-	Software: "shcrkit nrlstest",
-	Version:  version.SDK,
-	Security: nrlSecurity,
-	Resources: []fake.ResourceCapability{{
-		Type:         "DocumentReference",
-		Profile:      "https://fhir.nhs.uk/England/StructureDefinition/England-DocumentReference",
-		Interactions: []string{"read", "search-type", "create", "update", "delete"},
-		Documentation: "create answers 201 with an OperationOutcome and a Location of the new pointer " +
-			"(/producer/FHIR/R4/DocumentReference/<id>, as the service writes it); a create with relatesTo " +
-			"supersedes; update is PUT of the whole pointer; delete answers 200 with an OperationOutcome.",
-		Search: nrlSearch,
-	}},
-}
+	[]string{"read", "search-type", "create", "update", "delete"},
+	"create answers 201 with an OperationOutcome and a Location of the new pointer "+
+		"(/producer/FHIR/R4/DocumentReference/<id>, as the service writes it); a create with relatesTo "+
+		"supersedes; update is PUT of the whole pointer; delete answers 200 with an OperationOutcome.")
 
 func serveCapabilities(w http.ResponseWriter, r *http.Request, producer bool) {
 	c, base := consumerCapabilities, fake.CalledOrigin(r)+nrls.ConsumerPath
