@@ -319,25 +319,22 @@ func checkRules(before, after *fhir.Patient) (fake.Outcome, bool) {
 // assignIDs gives new list items the object ids the service assigns.
 func assignIDs(p *fhir.Patient, nhs shcrkit.NHSNumber, version int) {
 	v := strconv.Itoa(version)
-	for i := range p.Name {
-		if p.Name[i].Id == nil {
-			p.Name[i].Id = ptr.To(objectID(nhs.String(), "name", v, strconv.Itoa(i)))
+	assign := func(list string, i int, id **string) {
+		if *id == nil {
+			*id = ptr.To(objectID(nhs.String(), list, v, strconv.Itoa(i)))
 		}
+	}
+	for i := range p.Name {
+		assign("name", i, &p.Name[i].Id)
 	}
 	for i := range p.Address {
-		if p.Address[i].Id == nil {
-			p.Address[i].Id = ptr.To(objectID(nhs.String(), "address", v, strconv.Itoa(i)))
-		}
+		assign("address", i, &p.Address[i].Id)
 	}
 	for i := range p.Telecom {
-		if p.Telecom[i].Id == nil {
-			p.Telecom[i].Id = ptr.To(objectID(nhs.String(), "telecom", v, strconv.Itoa(i)))
-		}
+		assign("telecom", i, &p.Telecom[i].Id)
 	}
 	for i := range p.Contact {
-		if p.Contact[i].Id == nil {
-			p.Contact[i].Id = ptr.To(objectID(nhs.String(), "contact", v, strconv.Itoa(i)))
-		}
+		assign("contact", i, &p.Contact[i].Id)
 	}
 }
 
