@@ -168,13 +168,23 @@ func (c *checker) organisations(p *Policy, f *policyFile) {
 	}
 }
 
+// sized checks the length n of the list at field: at least one (one
+// names an item), at most max (many names the items). It returns false
+// when the list is too long to read further.
+func (c *checker) sized(field string, n, max int, one, many string) bool {
+	if n == 0 {
+		c.add(path{field}, "a policy needs at least one %s", one)
+	}
+	if n > max {
+		c.add(path{field}, "at most %d %s, got %d", max, many, n)
+		return false
+	}
+	return true
+}
+
 // categories reads the data categories and the record types in each.
 func (c *checker) categories(p *Policy, f *policyFile) {
-	if len(f.Categories) == 0 {
-		c.add(path{"categories"}, "a policy needs at least one data category")
-	}
-	if len(f.Categories) > maxCategories {
-		c.add(path{"categories"}, "at most %d categories, got %d", maxCategories, len(f.Categories))
+	if !c.sized("categories", len(f.Categories), maxCategories, "data category", "categories") {
 		return
 	}
 	typeAt := make(map[string]path)
@@ -215,11 +225,7 @@ func (c *checker) categories(p *Policy, f *policyFile) {
 
 // accessLevels reads which categories each access level may see.
 func (c *checker) accessLevels(p *Policy, f *policyFile) {
-	if len(f.AccessLevels) == 0 {
-		c.add(path{"access_levels"}, "a policy needs at least one access level")
-	}
-	if len(f.AccessLevels) > maxAccessLevels {
-		c.add(path{"access_levels"}, "at most %d access levels, got %d", maxAccessLevels, len(f.AccessLevels))
+	if !c.sized("access_levels", len(f.AccessLevels), maxAccessLevels, "access level", "access levels") {
 		return
 	}
 	for i, ls := range f.AccessLevels {
