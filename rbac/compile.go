@@ -182,6 +182,17 @@ func (c *checker) sized(field string, n, max int, one, many string) bool {
 	return true
 }
 
+// checkID checks the id of an item the policy defines (what names its
+// kind): its form and, when dup says an item before it has the same id,
+// that it is defined twice.
+func (c *checker) checkID(at path, what, id string, dup bool) {
+	if !validID(id) {
+		c.add(at, "%s id %q must be lower-case letters, digits and hyphens", what, id)
+	} else if dup {
+		c.add(at, "%s %s is defined twice", what, id)
+	}
+}
+
 // categories reads the data categories and the record types in each.
 func (c *checker) categories(p *Policy, f *policyFile) {
 	if !c.sized("categories", len(f.Categories), maxCategories, "data category", "categories") {
@@ -190,11 +201,8 @@ func (c *checker) categories(p *Policy, f *policyFile) {
 	typeAt := make(map[string]path)
 	for i, cs := range f.Categories {
 		cp := path{"categories", i}
-		if !validID(cs.ID) {
-			c.add(cp.with("id"), "category id %q must be lower-case letters, digits and hyphens", cs.ID)
-		} else if _, dup := p.categoryIndex[cs.ID]; dup {
-			c.add(cp.with("id"), "category %s is defined twice", cs.ID)
-		}
+		_, dup := p.categoryIndex[cs.ID]
+		c.checkID(cp.with("id"), "category", cs.ID, dup)
 		cat := category{id: cs.ID, description: cs.Description}
 		p.categoryIndex[cs.ID] = i
 		for j, rt := range cs.RecordTypes {
@@ -230,11 +238,8 @@ func (c *checker) accessLevels(p *Policy, f *policyFile) {
 	}
 	for i, ls := range f.AccessLevels {
 		lp := path{"access_levels", i}
-		if !validID(ls.ID) {
-			c.add(lp.with("id"), "access level id %q must be lower-case letters, digits and hyphens", ls.ID)
-		} else if _, dup := p.levelIndex[ls.ID]; dup {
-			c.add(lp.with("id"), "access level %s is defined twice", ls.ID)
-		}
+		_, dup := p.levelIndex[ls.ID]
+		c.checkID(lp.with("id"), "access level", ls.ID, dup)
 		p.levelIndex[ls.ID] = i
 		lvl := accessLevel{id: ls.ID, description: ls.Description}
 		if len(ls.Categories) == 0 {
@@ -372,11 +377,7 @@ func (c *checker) roles(p *Policy, f *policyFile, closure map[string][]string) {
 	ids := make(map[string]bool)
 	for i, rs := range f.Roles {
 		rp := path{"roles", i}
-		if !validID(rs.ID) {
-			c.add(rp.with("id"), "role id %q must be lower-case letters, digits and hyphens", rs.ID)
-		} else if ids[rs.ID] {
-			c.add(rp.with("id"), "role %s is defined twice", rs.ID)
-		}
+		c.checkID(rp.with("id"), "role", rs.ID, ids[rs.ID])
 		ids[rs.ID] = true
 		if len(rs.JobRoles) == 0 && len(rs.Activities) == 0 {
 			c.add(rp, "role %s names neither job_roles nor activities", rs.ID)
