@@ -27,10 +27,15 @@ const (
 // Client talks to the National Record Locator as a consumer or a producer,
 // depending on its base URL. It is safe for concurrent use.
 type Client struct {
+	handle    // for the SDK's own packages (shcr), through fhirhttp.Of
 	http      *fhirhttp.Client
 	logger    *slog.Logger
 	searchGET bool
 }
+
+// handle names the embedded fhirhttp.Handle so that the field is
+// unexported.
+type handle = fhirhttp.Handle
 
 // NewClient returns a client of the NRL at baseURL (e.g.
 // "https://api.service.nhs.uk" + ConsumerPath). The service refuses requests that do not name
@@ -44,15 +49,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{http: hc, logger: hc.Config().Logger, searchGET: o.searchGET}, nil
+	return &Client{handle: fhirhttp.NewHandle(hc), http: hc, logger: hc.Config().Logger, searchGET: o.searchGET}, nil
 }
-
-// EndUserOrganisation returns the client's default end-user organisation
-// (WithEndUserOrganisation), or "" when each call's session names it.
-func (c *Client) EndUserOrganisation() shcrkit.ODSCode { return c.http.Config().Identity.Organisation }
-
-// BaseURL returns the service root the client talks to.
-func (c *Client) BaseURL() string { return c.http.BaseURL().String() }
 
 // pathIDPattern is the service's pattern for an ID in a request path.
 var pathIDPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)

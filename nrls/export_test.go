@@ -3,6 +3,8 @@ package nrls
 import (
 	"slices"
 
+	"github.com/shcrkit/shcrkit"
+
 	"github.com/shcrkit/shcrkit/nrls/internal/immutable"
 )
 
@@ -45,3 +47,10 @@ func Fields(v *ValidationError) []string {
 	}
 	return out
 }
+
+// EndUserOrganisation returns the client's default end-user organisation,
+// or "".
+func (c *Client) EndUserOrganisation() shcrkit.ODSCode { return c.http.Config().Identity.Organisation }
+
+// BaseURL returns the service root the client talks to.
+func (c *Client) BaseURL() string { return c.http.BaseURL().String() }

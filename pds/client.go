@@ -3,7 +3,6 @@ package pds
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
@@ -16,9 +15,14 @@ import (
 // de-duplicate them, and the X-Correlation-ID set with
 // shcrkit.WithCorrelationID.
 type Client struct {
-	http *fhirhttp.Client
-	mode AccessMode
+	handle // for the SDK's own packages (shcr), through fhirhttp.Of
+	http   *fhirhttp.Client
+	mode   AccessMode
 }
+
+// handle names the embedded fhirhttp.Handle so that the field is
+// unexported.
+type handle = fhirhttp.Handle
 
 // NewClient returns a client for the service rooted at baseURL, e.g.
 // https://int.api.service.nhs.uk/personal-demographics/FHIR/R4.
@@ -29,19 +33,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{http: hc, mode: o.mode}, nil
+	return &Client{handle: fhirhttp.NewHandle(hc), http: hc, mode: o.mode}, nil
 }
-
-// EndUserOrganisation returns the client's default end-user organisation
-// (WithEndUserOrganisation), or "" when each call's session names it.
-func (c *Client) EndUserOrganisation() shcrkit.ODSCode { return c.http.Config().Identity.Organisation }
-
-// SessionURID returns the client's default user role ID
-// (WithSessionURID), or "".
-func (c *Client) SessionURID() string { return c.http.Config().Identity.URID }
-
-// BaseURL returns the service root the client sends requests to.
-func (c *Client) BaseURL() *url.URL { return c.http.BaseURL() }
 
 // patientPath is the path of a patient resource; nhs must be valid.
 func patientPath(nhs shcrkit.NHSNumber) string { return "/Patient/" + nhs.String() }

@@ -12,6 +12,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/patientquery"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
@@ -326,7 +327,7 @@ func (j *journey) trace(ctx context.Context) (traceErr error) {
 	e.ServerAddress = auditfield.Host(j.c.pdsEndpoint)
 	e.RequestID = reqID
 	if e.Action == audit.ActionSearch {
-		e.Request = "GET " + strings.TrimSuffix(j.c.pds.BaseURL().Path, "/") + "/Patient?" + query
+		e.Request = "GET " + strings.TrimSuffix(fhirhttp.Of(j.c.pds).BaseURL().Path, "/") + "/Patient?" + query
 	}
 	if err == nil && (p == nil || !p.NHSNumber().Valid()) {
 		err = fmt.Errorf("%w: PDS returned a record with no valid NHS number", ErrPatientNotFound)

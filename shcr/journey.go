@@ -10,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/sinkguard"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
@@ -137,7 +138,7 @@ func New(cfg Config) (*Client, error) {
 		verifier: cfg.Relationships, relTimeout: cmp.Or(cfg.RelationshipTimeout, defaultRelationshipTimeout),
 		timeout: cmp.Or(cfg.Timeout, defaultTimeout), parallelism: cmp.Or(cfg.Parallelism, defaultParallelism),
 		alert: cfg.Alert, now: cfg.Now, logger: cfg.Logger,
-		pdsEndpoint: cfg.PDS.BaseURL().String(), nrlEndpoint: cfg.NRL.BaseURL(),
+		pdsEndpoint: fhirhttp.Of(cfg.PDS).BaseURL().String(), nrlEndpoint: fhirhttp.Of(cfg.NRL).BaseURL().String(),
 		clientAddr: cmp.Or(cfg.ClientAddress, auditfield.LocalHost()),
 	}
 	if c.now == nil {

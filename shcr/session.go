@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
 // session is the identity every call of a journey carries: the
@@ -20,13 +21,14 @@ func (c *Client) session(ctx context.Context, r shcrkit.Requester) (shcrkit.Sess
 	}
 	s, _ := shcrkit.SessionFrom(ctx)
 	const fromCtx = "the session in the context (shcrkit.WithSession)"
+	pdsID, nrlID := fhirhttp.Of(c.pds).Config().Identity, fhirhttp.Of(c.nrl).Config().Identity
 	for _, f := range []struct{ field, want, got, source string }{
 		{"user", r.UserID, s.UserID, fromCtx},
 		{"organisation", string(r.Organisation), string(s.Organisation), fromCtx},
 		{"role profile ID", r.RoleProfileID, s.RoleProfileID, fromCtx},
-		{"organisation", string(r.Organisation), string(c.pds.EndUserOrganisation()), "the PDS client's WithEndUserOrganisation"},
-		{"role profile ID", r.RoleProfileID, c.pds.SessionURID(), "the PDS client's WithSessionURID"},
-		{"organisation", string(r.Organisation), string(c.nrl.EndUserOrganisation()), "the NRL client's WithEndUserOrganisation"},
+		{"organisation", string(r.Organisation), string(pdsID.Organisation), "the PDS client's WithEndUserOrganisation"},
+		{"role profile ID", r.RoleProfileID, pdsID.URID, "the PDS client's WithSessionURID"},
+		{"organisation", string(r.Organisation), string(nrlID.Organisation), "the NRL client's WithEndUserOrganisation"},
 	} {
 		if f.got != "" && f.got != f.want {
 			return shcrkit.Session{}, &shcrkit.IdentityMismatchError{Field: f.field, Want: f.want, Got: f.got, Source: f.source}
