@@ -124,10 +124,10 @@ func unixNanoClamped(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// QueryString renders the filter as the query of the audit event that
-// records a search of the log; the patient appears as
+// queryString renders the filter as the query of the audit event that
+// records a search of the log (ReadEvent); the patient appears as
 // QueryPatientPlaceholder.
-func (f Filter) QueryString() string {
+func (f Filter) queryString() string {
 	v := url.Values{}
 	set := func(k, s string) {
 		if s != "" {
@@ -182,7 +182,7 @@ func (l *Log) Query(ctx context.Context, reader shcrkit.Requester, f Filter) ite
 			return
 		}
 		snapshot := l.Size()
-		if err := l.Write(ctx, l.readEvent(ctx, reader, f)); err != nil {
+		if err := l.Write(ctx, ReadEvent(ctx, reader, f, l.cfg.now())); err != nil {
 			yield(Event{}, fmt.Errorf("audit: recording the query of the audit log: %w", err))
 			return
 		}
@@ -199,19 +199,24 @@ func (l *Log) Query(ctx context.Context, reader shcrkit.Requester, f Filter) ite
 	}
 }
 
-// readEvent is the audit event that records a query of the log.
-func (l *Log) readEvent(ctx context.Context, reader shcrkit.Requester, f Filter) Event {
+// ReadEvent returns the event that records a query of an audit trail
+// before it is answered, as Log.Query and the PostgreSQL store's Query
+// write it: reader searching the trail (ServiceAudit, ActionSearch) at
+// now, with f as the query and f.Patient as the patient, and the request
+// and correlation IDs of ctx (a fresh request ID when it has none). A
+// Reader of another store records its reads with it the same way.
+func ReadEvent(ctx context.Context, reader shcrkit.Requester, f Filter, now time.Time) Event {
 	id := shcrkit.RequestID(ctx)
 	if id == "" {
 		id = newRequestID()
 	}
 	return Event{
-		Time:          l.cfg.now(),
+		Time:          now,
 		Requester:     reader,
 		Action:        ActionSearch,
 		Service:       ServiceAudit,
 		Resource:      "AuditEvent",
-		Query:         f.QueryString(),
+		Query:         f.queryString(),
 		Patient:       f.Patient,
 		Outcome:       OutcomeSuccess,
 		RequestID:     id,

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 )
@@ -36,7 +35,7 @@ func (s *Store) Query(ctx context.Context, reader shcrkit.Requester, f audit.Fil
 			yield(audit.Event{}, err)
 			return
 		}
-		seq, err := s.Append(ctx, s.readEvent(ctx, reader, f))
+		seq, err := s.Append(ctx, audit.ReadEvent(ctx, reader, f, s.cfg.now()))
 		if err != nil {
 			yield(audit.Event{}, fmt.Errorf("audit: recording the query of the audit log: %w", err))
 			return
@@ -165,24 +164,4 @@ func unixNanoClamped(t time.Time) int64 {
 		return 1<<63 - 1
 	}
 	return t.UnixNano()
-}
-
-// readEvent is the audit event that records a query of the log.
-func (s *Store) readEvent(ctx context.Context, reader shcrkit.Requester, f audit.Filter) audit.Event {
-	id := shcrkit.RequestID(ctx)
-	if id == "" {
-		id = uuid.NewString()
-	}
-	return audit.Event{
-		Time:          s.cfg.now(),
-		Requester:     reader,
-		Action:        audit.ActionSearch,
-		Service:       audit.ServiceAudit,
-		Resource:      "AuditEvent",
-		Query:         f.QueryString(),
-		Patient:       f.Patient,
-		Outcome:       audit.OutcomeSuccess,
-		RequestID:     id,
-		CorrelationID: shcrkit.CorrelationID(ctx),
-	}
 }

@@ -74,7 +74,7 @@ func TestQueryMatchesTheFilter(t *testing.T) {
 		{Patient: patientA, Limit: 3},
 		{From: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)},
 	} {
-		t.Run(f.QueryString(), func(t *testing.T) {
+		t.Run(audit.ReadEvent(context.Background(), shcrkit.Requester{}, f, time.Time{}).Query, func(t *testing.T) {
 			var want []uint64
 			for _, e := range written {
 				if f.Match(e) && (f.Limit == 0 || len(want) < f.Limit) {
