@@ -186,11 +186,18 @@ func New(st Settings, spec Spec) *Server {
 // and returns it; it panics with err instead, as httptest.NewServer panics
 // when it cannot listen. It is every fake's NewServer.
 func Started[S interface{ Start() }](s S, err error) S {
+	s = Must(s, err)
+	s.Start()
+	return s
+}
+
+// Must returns v, or panics with err: a fake's Client, which a test
+// cannot go on without, is its NewClient made to panic.
+func Must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
-	s.Start()
-	return s
+	return v
 }
 
 // Start starts listening, as httptest.Server.Start does (StartTLS for a

@@ -96,13 +96,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 // organisation ConsumerODS, using the server's HTTP client. It panics if
 // the server was not started, as a test cannot go on; NewClient returns
 // errors instead.
-func (s *Server) Client() *nrls.Client {
-	c, err := s.NewClient()
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
+func (s *Server) Client() *nrls.Client { return fake.Must(s.NewClient()) }
 
 // NewClient returns a consumer client of the fake configured like
 // Client's, with opts applied after those defaults (they may override

@@ -155,13 +155,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 // Client returns a client of the fake, in the fake's access mode, using
 // the server's HTTP client and short retry waits. It panics if the server
 // is not started, as a test cannot go on; NewClient returns the error.
-func (s *Server) Client() *pds.Client {
-	c, err := s.NewClient()
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
+func (s *Server) Client() *pds.Client { return fake.Must(s.NewClient()) }
 
 // NewClient returns a client of the fake configured like Client's, with
 // opts applied after those defaults.
