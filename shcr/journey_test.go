@@ -18,8 +18,6 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
-	"github.com/shcrkit/shcrkit/internal/codesystem"
-	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds"
@@ -170,9 +168,11 @@ func TestRecordsFullJourney(t *testing.T) {
 	// Every region saw the requester in its identity token.
 	for _, r := range w.Regions {
 		for _, id := range r.Identities() {
-			assert.Equal(t, w.Requester.UserID, id.Claims.RequestingPractitioner.ID)
-			assert.Equal(t, string(w.Requester.Organisation), id.Claims.RequestingOrganization.IdentifierValue(codesystem.ODS))
-			assert.Equal(t, identitytoken.ScopeNormal, id.Claims.RequestedScope)
+			assert.Equal(t, w.Requester.UserID, id.Subject)
+			assert.Equal(t, w.Requester.UserID, id.Requester.UserID)
+			assert.Equal(t, w.Requester.Organisation, id.Requester.Organisation)
+			assert.Equal(t, shcrkit.PurposeDirectCare, id.Purpose)
+			assert.False(t, id.Restricted, "normal scope")
 		}
 	}
 }
@@ -416,7 +416,7 @@ func TestRecordsObligations(t *testing.T) {
 		}
 		for _, id := range w.Region(nrlstest.CustodianSouth).Identities() {
 			if id.PointerID == p.ID {
-				assert.Equal(t, identitytoken.ScopeRestricted, id.Claims.RequestedScope)
+				assert.True(t, id.Restricted, "restricted scope")
 			}
 		}
 		withheld := 0
@@ -915,7 +915,7 @@ func TestRecordsReusesTheIdentityTokenOnlyWhereTheEndpointAcceptsIt(t *testing.T
 		}
 		jtis := map[string]int{}
 		for _, id := range region.Identities() {
-			jtis[id.Claims.ID]++
+			jtis[id.TokenID]++
 		}
 		if reuse {
 			assert.Len(t, jtis, 2, "one token per journey")

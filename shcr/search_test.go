@@ -65,7 +65,7 @@ func TestRemoteSearchFollowsPagesAtTheCustodiansShCR(t *testing.T) {
 	idents := region.Identities()
 	require.Len(t, idents, 2, "an identity token with every page")
 	assert.Equal(t, "AllergyIntolerance", idents[0].Search)
-	assert.Equal(t, w.Requester.UserID, idents[0].Claims.Subject)
+	assert.Equal(t, w.Requester.UserID, idents[0].Subject)
 }
 
 func TestRemoteSearchRefusesBeforeAnyConnection(t *testing.T) {

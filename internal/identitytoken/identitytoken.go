@@ -225,6 +225,57 @@ func New(r shcrkit.Requester, purpose shcrkit.Purpose, audience, issuer string, 
 	}
 }
 
+// The readings of the claims a provider serves by.
+
+// Requester returns the professional as the claims state them: user and
+// role profile from requesting_practitioner, organisation from
+// requesting_organization, system from requesting_device, role from
+// requesting_role.
+func (c Claims) Requester() shcrkit.Requester {
+	p := c.RequestingPractitioner
+	r := shcrkit.Requester{
+		UserID:           p.IdentifierValue(SDSUserIDSystem),
+		RoleProfileID:    p.IdentifierValue(SDSRoleProfileIDSystem),
+		Organisation:     shcrkit.ODSCode(c.RequestingOrganization.IdentifierValue(codesystem.ODS)),
+		OrganisationName: c.RequestingOrganization.Name,
+		System: shcrkit.System{Name: c.RequestingDevice.Model, Version: c.RequestingDevice.Version,
+			ASID: identifierValue(c.RequestingDevice.Identifier, ASIDSystem)},
+	}
+	if len(p.Name) > 0 {
+		r.Name = p.Name[0].Text
+	}
+	if c.RequestingRole != nil {
+		r.RoleCode, r.RoleName = c.RequestingRole.Code, c.RequestingRole.Name
+		r.Activities = slices.Clone(c.RequestingRole.Activities)
+	}
+	return r
+}
+
+// Family returns the practitioner's family name, or "".
+func (c Claims) Family() string {
+	if n := c.RequestingPractitioner.Name; len(n) > 0 {
+		return n[0].Family
+	}
+	return ""
+}
+
+// Purpose returns the purpose of use stated: direct care when the claims
+// state none, as GP Connect's tokens do, and an error matching
+// ErrInvalid when purpose_of_use is not TREAT, ETREAT or BTG.
+func (c Claims) Purpose() (shcrkit.Purpose, error) {
+	if c.PurposeOfUse == "" {
+		return shcrkit.PurposeDirectCare, nil
+	}
+	p, err := shcrkit.ParsePurpose(c.PurposeOfUse)
+	if err != nil {
+		return shcrkit.PurposeUnspecified, fmt.Errorf("%w: purpose_of_use is not TREAT, ETREAT or BTG", ErrInvalid)
+	}
+	return p, nil
+}
+
+// Restricted reports whether restricted data was asked for (conf/R).
+func (c Claims) Restricted() bool { return c.RequestedScope == ScopeRestricted }
+
 // The jwt.Claims methods, so that golang-jwt can validate the times.
 
 // GetExpirationTime implements jwt.Claims.

@@ -200,3 +200,38 @@ func testRequester() shcrkit.Requester {
 		System:           shcrkit.System{Name: "Riverside EPR", Version: "4.2", ASID: "200000000101"},
 	}
 }
+
+// TestClaimsReadBackWhatNewWrote: a provider reads from the claims the
+// requester, purpose and scope the consumer built them from.
+func TestClaimsReadBackWhatNewWrote(t *testing.T) {
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	r := testRequester()
+	for _, tc := range []struct {
+		purpose    shcrkit.Purpose
+		restricted bool
+	}{{shcrkit.PurposeDirectCare, false}, {shcrkit.PurposeEmergency, true}, {shcrkit.PurposeBreakGlass, false}} {
+		c := identitytoken.New(r, tc.purpose, "https://north.example/fhir", "", tc.restricted, now)
+		got := c.Requester()
+		assert.Equal(t, r.UserID, got.UserID)
+		assert.Equal(t, r.RoleProfileID, got.RoleProfileID)
+		assert.Equal(t, r.Organisation, got.Organisation)
+		assert.Equal(t, r.OrganisationName, got.OrganisationName)
+		assert.Equal(t, r.System, got.System)
+		assert.Equal(t, r.RoleCode, got.RoleCode)
+		assert.Equal(t, r.Activities, got.Activities)
+		assert.Equal(t, "Okafor", c.Family())
+		p, err := c.Purpose()
+		require.NoError(t, err)
+		assert.Equal(t, tc.purpose, p)
+		assert.Equal(t, tc.restricted, c.Restricted())
+	}
+
+	var none identitytoken.Claims
+	p, err := none.Purpose()
+	require.NoError(t, err)
+	assert.Equal(t, shcrkit.PurposeDirectCare, p, "a token without purpose_of_use is for direct care, as GP Connect's are")
+	assert.Empty(t, none.Family())
+	none.PurposeOfUse = "MARKETING"
+	_, err = none.Purpose()
+	assert.ErrorIs(t, err, identitytoken.ErrInvalid)
+}

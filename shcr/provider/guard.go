@@ -411,19 +411,14 @@ func (c *call) verifyIdentity(consumer *Consumer, identity string, now time.Time
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	a.IdentityTokenID, a.IdentityExpires = claims.ID, time.Unix(claims.ExpiresAt, 0)
-	a.Requester = requesterOf(claims)
+	a.Requester = claims.Requester()
 	c.event.Requester = a.Requester
-	c.event.UserFamily = lastFamily(claims)
-	a.Purpose = shcrkit.PurposeDirectCare
-	if claims.PurposeOfUse != "" {
-		p, err := shcrkit.ParsePurpose(claims.PurposeOfUse)
-		if err != nil {
-			return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "purpose_of_use is not TREAT, ETREAT or BTG"}
-		}
-		a.Purpose = p
+	c.event.UserFamily = claims.Family()
+	if a.Purpose, err = claims.Purpose(); err != nil {
+		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "purpose_of_use is not TREAT, ETREAT or BTG"}
 	}
 	c.event.Purpose = a.Purpose
-	a.Restricted = claims.RequestedScope == identitytoken.ScopeRestricted
+	a.Restricted = claims.Restricted()
 	key := "jti:" + claims.ID
 	if claims.ID == "" {
 		sum := sha256.Sum256([]byte(identity))
@@ -584,44 +579,6 @@ func (g *Guard) consumerOf(token string) *Consumer {
 		return nil
 	}
 	return g.byShCR[s]
-}
-
-// requesterOf is the professional as the verified identity token states
-// them.
-func requesterOf(c identitytoken.Claims) shcrkit.Requester {
-	p := c.RequestingPractitioner
-	r := shcrkit.Requester{
-		UserID:           p.IdentifierValue(identitytoken.SDSUserIDSystem),
-		RoleProfileID:    p.IdentifierValue(identitytoken.SDSRoleProfileIDSystem),
-		Organisation:     shcrkit.ODSCode(c.RequestingOrganization.IdentifierValue(codesystem.ODS)),
-		OrganisationName: c.RequestingOrganization.Name,
-		System: shcrkit.System{Name: c.RequestingDevice.Model, Version: c.RequestingDevice.Version,
-			ASID: identifier(c.RequestingDevice.Identifier, identitytoken.ASIDSystem)},
-	}
-	if len(p.Name) > 0 {
-		r.Name = p.Name[0].Text
-	}
-	if c.RequestingRole != nil {
-		r.RoleCode, r.RoleName = c.RequestingRole.Code, c.RequestingRole.Name
-		r.Activities = slices.Clone(c.RequestingRole.Activities)
-	}
-	return r
-}
-
-func identifier(ids []identitytoken.Identifier, system string) string {
-	for _, id := range ids {
-		if id.System == system {
-			return id.Value
-		}
-	}
-	return ""
-}
-
-func lastFamily(c identitytoken.Claims) string {
-	if n := c.RequestingPractitioner.Name; len(n) > 0 {
-		return n[0].Family
-	}
-	return ""
 }
 
 func bearer(r *http.Request) string {

@@ -238,10 +238,24 @@ type Server struct {
 type Presented struct {
 	// PointerID is the record asked for, or "" for a search.
 	PointerID string
-	// Search is the resource type searched, or "" for a record.
+	// Search is the resource type searched or read, or "" for a record.
 	Search string
+	// ViaSSP is true when the request came through the Spine Secure
+	// Proxy.
 	ViaSSP bool
-	Claims identitytoken.Claims
+	// TokenID is the token's ID (jti), or "" when it carries none.
+	TokenID string
+	// Subject is the token's sub claim, the user's ID.
+	Subject string
+	// Expires is when the token expires.
+	Expires time.Time
+	// Requester is the professional as the token states them.
+	Requester shcrkit.Requester
+	// Purpose is the purpose of use stated (direct care when none was).
+	Purpose shcrkit.Purpose
+	// Restricted is true when the token asked for restricted data too
+	// (scope conf/R).
+	Restricted bool
 }
 
 // NewServer starts a fake remote ShCR on a loopback address, seeded with a
@@ -386,27 +400,30 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusMethodNotAllowed, Code: "INVALID_METHOD", Diagnostics: "records are read-only"})
 		return
 	}
-	proxied, claims, ok := s.authorize(w, r)
+	p, ok := s.authorize(w, r)
 	if !ok {
 		return
 	}
 	if isSearch {
 		s.mu.Lock()
-		s.identities = append(s.identities, Presented{Search: search, ViaSSP: proxied, Claims: claims})
+		p.Search = search
+		s.identities = append(s.identities, p)
 		s.mu.Unlock()
 		s.serveSearch(w, r, search)
 		return
 	}
 	if isRead {
 		s.mu.Lock()
-		s.identities = append(s.identities, Presented{Search: readType, ViaSSP: proxied, Claims: claims})
+		p.Search = readType
+		s.identities = append(s.identities, p)
 		s.mu.Unlock()
 		serveRead(w, readType, readID)
 		return
 	}
 	s.mu.Lock()
 	rec, found := s.documents[id]
-	s.identities = append(s.identities, Presented{PointerID: id, ViaSSP: proxied, Claims: claims})
+	p.PointerID = id
+	s.identities = append(s.identities, p)
 	s.mu.Unlock()
 	if !found {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no record for this pointer"})
@@ -432,8 +449,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // authorize checks the access and identity tokens of a request (or the
-// proxy's headers) and answers the refusal itself.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (proxied bool, claims identitytoken.Claims, ok bool) {
+// proxy's headers) and answers the refusal itself. It returns what the
+// accepted identity token says.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (Presented, bool) {
+	proxied, claims, ok := s.verifyTokens(w, r)
+	if !ok {
+		return Presented{}, false
+	}
+	purpose, err := claims.Purpose()
+	if err != nil {
+		deny(w, http.StatusForbidden, "purpose_of_use is not TREAT, ETREAT or BTG")
+		return Presented{}, false
+	}
+	return Presented{ViaSSP: proxied, TokenID: claims.ID, Subject: claims.Subject, Expires: time.Unix(claims.ExpiresAt, 0),
+		Requester: claims.Requester(), Purpose: purpose, Restricted: claims.Restricted()}, true
+}
+
+// verifyTokens checks the access and identity tokens of a request (or
+// the proxy's headers) and answers the refusal itself.
+func (s *Server) verifyTokens(w http.ResponseWriter, r *http.Request) (proxied bool, claims identitytoken.Claims, ok bool) {
 	proxied = s.viaProxy(r)
 	var token string
 	switch {

@@ -96,6 +96,10 @@ func TestServerChecksTokens(t *testing.T) {
 	require.NotEmpty(t, seed)
 	u := srv.RecordURL(seed[0].ID)
 	good := identity(t, shcr.Identity{Signing: auth.RS256, Key: rk}, srv.URL, now)
+	marketing := identitytoken.New(requester, shcrkit.PurposeDirectCare, srv.URL, "", false, now)
+	marketing.PurposeOfUse = "MARKETING"
+	badPurpose, err := identitytoken.Sign(auth.RS256, rk, "", marketing)
+	require.NoError(t, err)
 
 	tests := []struct {
 		name   string
@@ -116,6 +120,7 @@ func TestServerChecksTokens(t *testing.T) {
 			identitytoken.DefaultHeader: identity(t, shcr.Identity{Signing: auth.RS256, Key: rk}, srv.URL, now.Add(-10*time.Minute))}, 403, "ACCESS_DENIED"},
 		{"organisation header disagrees", map[string]string{"Authorization": "Bearer good-access", identitytoken.DefaultHeader: good,
 			"NHSD-End-User-Organisation-ODS": "RX9"}, 403, "ACCESS_DENIED"},
+		{"unknown purpose of use", map[string]string{"Authorization": "Bearer good-access", identitytoken.DefaultHeader: badPurpose}, 403, "ACCESS_DENIED"},
 		{"good", map[string]string{"Authorization": "Bearer good-access", identitytoken.DefaultHeader: good}, 200, ""},
 	}
 	for _, tt := range tests {
@@ -131,7 +136,14 @@ func TestServerChecksTokens(t *testing.T) {
 	ids := srv.Identities()
 	require.Len(t, ids, 1, "only the accepted identity is kept")
 	assert.Equal(t, seed[0].ID, ids[0].PointerID)
-	assert.Equal(t, requester.UserID, ids[0].Claims.Subject)
+	assert.Equal(t, requester.UserID, ids[0].Subject)
+	assert.Equal(t, requester.UserID, ids[0].Requester.UserID)
+	assert.Equal(t, requester.Organisation, ids[0].Requester.Organisation)
+	assert.Equal(t, requester.RoleCode, ids[0].Requester.RoleCode)
+	assert.Equal(t, shcrkit.PurposeDirectCare, ids[0].Purpose)
+	assert.False(t, ids[0].Restricted)
+	assert.Equal(t, now.Add(identitytoken.Lifetime).Unix(), ids[0].Expires.Unix())
+	assert.NotEmpty(t, ids[0].TokenID)
 	assert.Len(t, srv.Requests(), len(tests))
 }
 

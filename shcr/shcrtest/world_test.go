@@ -56,7 +56,7 @@ func TestWorldEveryPointerCanBeFetched(t *testing.T) {
 	assert.Positive(t, ssp)
 	for _, r := range w.Regions {
 		for _, id := range r.Identities() {
-			assert.Equal(t, w.Requester.UserID, id.Claims.Subject)
+			assert.Equal(t, w.Requester.UserID, id.Subject)
 		}
 	}
 	assert.Positive(t, len(w.Proxy.Requests()))
