@@ -156,6 +156,12 @@ func TestHolderWatchReloadsAChangedFile(t *testing.T) {
 			defer mu.Unlock()
 			return len(reports)
 		}
+		// report reads a report under the lock the watcher appends under.
+		report := func(i int) outcome {
+			mu.Lock()
+			defer mu.Unlock()
+			return reports[i]
+		}
 
 		tick()
 		assert.Zero(t, count(), "an unchanged file is not reloaded")
@@ -164,8 +170,8 @@ func TestHolderWatchReloadsAChangedFile(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, withoutEastmoor(t), 0o600))
 		tick()
 		require.Equal(t, 1, count())
-		require.NoError(t, reports[0].err)
-		assert.Same(t, reports[0].p, h.Policy())
+		require.NoError(t, report(0).err)
+		assert.Same(t, report(0).p, h.Policy())
 		assert.False(t, h.Policy().Decide(eastmoorPlan()).Allowed)
 
 		// A broken file is reported once and the policy in force stays.
@@ -173,19 +179,19 @@ func TestHolderWatchReloadsAChangedFile(t *testing.T) {
 		tick()
 		tick()
 		require.Equal(t, 2, count())
-		require.ErrorIs(t, reports[1].err, rbac.ErrInvalidPolicy)
-		assert.Same(t, reports[0].p, h.Policy())
+		require.ErrorIs(t, report(1).err, rbac.ErrInvalidPolicy)
+		assert.Same(t, report(0).p, h.Policy())
 
 		require.NoError(t, os.Remove(path))
 		tick()
 		tick()
 		require.Equal(t, 3, count())
-		assert.ErrorIs(t, reports[2].err, os.ErrNotExist)
+		assert.ErrorIs(t, report(2).err, os.ErrNotExist)
 
 		require.NoError(t, os.WriteFile(path, samplepolicy.YAML(), 0o600))
 		tick()
 		require.Equal(t, 4, count())
-		require.NoError(t, reports[3].err)
+		require.NoError(t, report(3).err)
 		assert.True(t, h.Policy().Decide(eastmoorPlan()).Allowed)
 
 		cancel()
