@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 )
 
@@ -84,19 +85,39 @@ func OpenLog(dir string, opts ...LogOption) (*Log, error) {
 }
 
 // Recovered reports what OpenLog repaired when it opened the log.
-func (l *Log) Recovered() Recovery { return l.st.Recovered() }
+func (l *Log) Recovered() Recovery {
+	if !l.opened() {
+		return Recovery{}
+	}
+	return l.st.Recovered()
+}
 
 // VerifierKey returns the public key that verifies the log's checkpoints
 // and proofs, as a golang.org/x/mod/sumdb/note verifier key. Publish it.
-func (l *Log) VerifierKey() string { return l.st.VerifierKey() }
+func (l *Log) VerifierKey() string {
+	if !l.opened() {
+		return ""
+	}
+	return l.st.VerifierKey()
+}
 
 // Size returns the number of events durably written, which is also the
 // Seq of the last one.
-func (l *Log) Size() uint64 { return l.st.Size() }
+func (l *Log) Size() uint64 {
+	if !l.opened() {
+		return 0
+	}
+	return l.st.Size()
+}
 
 // Checkpoint returns the latest signed checkpoint stored in the
 // directory, and false when none has been signed yet.
-func (l *Log) Checkpoint() (Checkpoint, bool) { return l.st.Checkpoint() }
+func (l *Log) Checkpoint() (Checkpoint, bool) {
+	if !l.opened() {
+		return Checkpoint{}, false
+	}
+	return l.st.Checkpoint()
+}
 
 // Write appends the event to the log and returns once it is on disk:
 // written and fsynced, together with the other events written at the
@@ -114,7 +135,7 @@ func (l *Log) Write(ctx context.Context, e Event) error {
 // Append is Write that also returns the sequence number the log gave the
 // event, for a caller that wants to cite it (in a response header, say).
 func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
-	if err := ctx.Err(); err != nil {
+	if err := l.usable(ctx); err != nil {
 		return 0, err
 	}
 	// The event is only read until Append returns: normalised in place,
@@ -144,13 +165,21 @@ var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b
 // SignCheckpoint signs a checkpoint covering every event written so far
 // (unless the latest already does), stores it and returns it.
 func (l *Log) SignCheckpoint(ctx context.Context) (Checkpoint, error) {
+	if err := l.usable(ctx); err != nil {
+		return Checkpoint{}, err
+	}
 	return l.st.SignCheckpoint(ctx)
 }
 
 // Close waits for the events being written, flushes the index, signs a
 // final checkpoint and closes the files. Writes after Close fail with
 // ErrClosed. Close is idempotent.
-func (l *Log) Close() error { return l.st.Close() }
+func (l *Log) Close() error {
+	if !l.opened() {
+		return errNotOpened
+	}
+	return l.st.Close()
+}
 
 // Verify checks the whole log against itself and its latest checkpoint:
 // the checkpoint file's signature and canonical form; every segment
@@ -163,7 +192,7 @@ func (l *Log) Close() error { return l.st.Close() }
 //
 // Verify reads every file in full. It runs alongside writes and checks
 // the events written when it started.
-func (l *Log) Verify(ctx context.Context) error { return l.st.Verify(ctx) }
+func (l *Log) Verify(ctx context.Context) error { return l.VerifyProgress(ctx, nil) }
 
 // VerifyProgress is Verify reporting its progress to progress, if not
 // nil: how many of the total events it checks have had their records
@@ -172,7 +201,29 @@ func (l *Log) Verify(ctx context.Context) error { return l.st.Verify(ctx) }
 // index checks follow). progress is called from one goroutine at a time
 // and should return quickly; a long log's check can show a progress line.
 func (l *Log) VerifyProgress(ctx context.Context, progress func(done, total uint64)) error {
+	if err := l.usable(ctx); err != nil {
+		return err
+	}
 	return l.st.VerifyProgress(ctx, progress)
+}
+
+// errNotOpened is the error of a Log not made by OpenLog (nil, or its
+// zero value): like a closed log, it takes no events.
+var errNotOpened = fmt.Errorf("%w: the audit.Log was not made by OpenLog", ErrClosed)
+
+// opened reports whether l was made by OpenLog.
+func (l *Log) opened() bool { return l != nil && l.st != nil }
+
+// usable fails a call on a Log not made by OpenLog, or with a nil
+// context.
+func (l *Log) usable(ctx context.Context) error {
+	if !l.opened() {
+		return errNotOpened
+	}
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
+	return nil
 }
 
 // eventCodec tells the storage engine what it needs of a record.

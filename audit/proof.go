@@ -48,6 +48,9 @@ type ConsistencyProof struct {
 // whose reads are not themselves audited (anyone who can call it can read
 // the files). Investigations go through Query.
 func (l *Log) Prove(ctx context.Context, seq uint64) (*InclusionProof, error) {
+	if err := l.usable(ctx); err != nil {
+		return nil, err
+	}
 	rec, p, c, err := l.st.ProveRecord(ctx, seq)
 	if err != nil {
 		return nil, err
@@ -59,6 +62,9 @@ func (l *Log) Prove(ctx context.Context, seq uint64) (*InclusionProof, error) {
 // prefix of the log as it is now, at a checkpoint of everything written
 // (signed first if the latest checkpoint is older).
 func (l *Log) ProveConsistency(ctx context.Context, oldSize uint64) (*ConsistencyProof, error) {
+	if err := l.usable(ctx); err != nil {
+		return nil, err
+	}
 	p, c, err := l.st.ProveTree(ctx, oldSize)
 	if err != nil {
 		return nil, err
@@ -70,6 +76,9 @@ func (l *Log) ProveConsistency(ctx context.Context, oldSize uint64) (*Consistenc
 // elsewhere, against the log as it is now: the signature must verify
 // and the log must still hold exactly the events it covered.
 func (l *Log) VerifyCheckpoint(ctx context.Context, signed []byte) error {
+	if err := l.usable(ctx); err != nil {
+		return err
+	}
 	old, err := OpenCheckpoint(l.VerifierKey(), signed)
 	if err != nil {
 		return err

@@ -177,6 +177,10 @@ func unescapePlaceholder(s string) string {
 // of events, not the log.
 func (l *Log) Query(ctx context.Context, reader shcrkit.Requester, f Filter) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
+		if err := l.usable(ctx); err != nil {
+			yield(Event{}, err)
+			return
+		}
 		if err := f.Validate(); err != nil {
 			yield(Event{}, err)
 			return

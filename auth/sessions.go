@@ -221,6 +221,9 @@ func (st *SessionTokens) SessionToken(ctx context.Context, s shcrkit.Session) (s
 // entry finds or makes the session's entry, marks it used and enforces the
 // bounds.
 func (st *SessionTokens) entry(s shcrkit.Session) (*sessionEntry, error) {
+	if st == nil || st.newSource == nil {
+		return nil, fmt.Errorf("%w: the auth.SessionTokens was not made by NewSessionTokens or NewSessionTokenExchange", shcrkit.ErrInvalidOption)
+	}
 	key := sessionKey(s)
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -282,6 +285,9 @@ func (e *sessionEntry) insertAfter(at *sessionEntry) {
 // new exchange). Other sessions are untouched. It implements
 // shcrkit.SessionTokenSource.
 func (st *SessionTokens) InvalidateSessionToken(s shcrkit.Session, accessToken string) {
+	if st == nil {
+		return
+	}
 	st.mu.Lock()
 	e := st.entries[sessionKey(s)]
 	st.mu.Unlock()
@@ -292,6 +298,9 @@ func (st *SessionTokens) InvalidateSessionToken(s shcrkit.Session, accessToken s
 
 // Forget drops everything held for session s (at sign-out, say).
 func (st *SessionTokens) Forget(s shcrkit.Session) {
+	if st == nil {
+		return
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if e := st.entries[sessionKey(s)]; e != nil {

@@ -303,3 +303,21 @@ func TestSessionTokenExchangeUsesTheRenewedIDToken(t *testing.T) {
 	assert.Equal(t, s.IDToken, reqs[1].Form.Get("subject_token"), "the renewed ID token is exchanged")
 	assert.Equal(t, 1, st.Len())
 }
+
+// TestSessionTokensNotMadeByAConstructor: a nil or zero SessionTokens
+// refuses to hand out tokens with an error matching
+// shcrkit.ErrInvalidOption, and its other calls do nothing, instead of
+// panicking.
+func TestSessionTokensNotMadeByAConstructor(t *testing.T) {
+	s := shcrkit.Session{ID: "s1", UserID: "555000000201", Organisation: "RX1", RoleProfileID: "555000000202"}
+	for name, st := range map[string]*auth.SessionTokens{"nil": nil, "zero": {}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := st.SessionToken(context.Background(), s)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			st.InvalidateSessionToken(s, "x")
+			st.Forget(s)
+			_, err = st.Token()
+			assert.ErrorIs(t, err, shcrkit.ErrNoSession)
+		})
+	}
+}

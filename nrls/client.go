@@ -52,6 +52,15 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	return &Client{handle: fhirhttp.NewHandle(hc), http: hc, logger: hc.Config().Logger, searchGET: o.searchGET}, nil
 }
 
+// usable fails a call on a Client not made by NewClient (nil, or its
+// zero value).
+func (c *Client) usable() error {
+	if c == nil || c.http == nil {
+		return fmt.Errorf("%w: the nrls.Client was not made by NewClient", shcrkit.ErrInvalidOption)
+	}
+	return nil
+}
+
 // pathIDPattern is the service's pattern for an ID in a request path.
 var pathIDPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
@@ -59,6 +68,9 @@ var pathIDPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 // is an error matching shcrkit.ErrNotFound; one whose type the
 // organisation may not read matches shcrkit.ErrForbidden.
 func (c *Client) Get(ctx context.Context, id string) (Pointer, error) {
+	if err := c.usable(); err != nil {
+		return Pointer{}, err
+	}
 	if !pathIDPattern.MatchString(id) {
 		return Pointer{}, fmt.Errorf("%w: pointer ID must be 1 to 64 letters, digits, '-' and '.'", shcrkit.ErrInvalidRequest)
 	}

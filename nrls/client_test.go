@@ -232,3 +232,31 @@ func TestErrorsHideNHSNumbers(t *testing.T) {
 // productionConsumerURL is the live consumer service root; no test sends
 // anything there.
 const productionConsumerURL = "https://api.service.nhs.uk" + nrls.ConsumerPath
+
+// TestClientNotMadeByNewClient: a nil Client, or its zero value, fails
+// every call with an error matching shcrkit.ErrInvalidOption instead of
+// panicking.
+func TestClientNotMadeByNewClient(t *testing.T) {
+	ctx := t.Context()
+	nhs := shcrkit.NHSNumber("9434765919")
+	for name, c := range map[string]*nrls.Client{"nil": nil, "zero": {}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.Get(ctx, "abc")
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.Search(ctx, nhs)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.SearchAll(ctx, nhs)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.SearchRequestText(nhs)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.Count(ctx, nhs)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.Create(ctx, nrls.Pointer{})
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.Supersede(ctx, nrls.Pointer{}, "old")
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			assert.ErrorIs(t, c.Update(ctx, nrls.Pointer{}), shcrkit.ErrInvalidOption)
+			assert.ErrorIs(t, c.Delete(ctx, "abc"), shcrkit.ErrInvalidOption)
+		})
+	}
+}

@@ -25,6 +25,9 @@ import (
 // organisation (a producer writes only its own pointers). A pointer with
 // relatesTo "replaces" supersedes those pointers; see Supersede.
 func (c *Client) Create(ctx context.Context, p Pointer) (string, error) {
+	if err := c.usable(); err != nil {
+		return "", err
+	}
 	if err := c.checkWrite(ctx, &p.Resource); err != nil {
 		return "", err
 	}
@@ -53,6 +56,9 @@ func (c *Client) Create(ctx context.Context, p Pointer) (string, error) {
 // The replaced pointers must be the producer's own, for the same patient
 // and record type. It returns the new pointer's ID.
 func (c *Client) Supersede(ctx context.Context, p Pointer, replaces ...string) (string, error) {
+	if err := c.usable(); err != nil {
+		return "", err
+	}
 	if len(replaces) == 0 && len(p.Replaces) == 0 {
 		return "", &ValidationError{Errors: []FieldError{{Field: "relatesTo", Problem: "names no pointer to replace"}}}
 	}
@@ -78,6 +84,9 @@ func (c *Client) Supersede(ctx context.Context, p Pointer, replaces ...string) (
 // *ValidationError naming it, before any request; otherwise the service
 // refuses it.
 func (c *Client) Update(ctx context.Context, p Pointer) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
 	id := str(p.Resource.Id)
 	if id == "" {
 		return &ValidationError{Errors: []FieldError{{Field: "id", Problem: "is required to update a pointer"}}}
@@ -103,6 +112,9 @@ func (c *Client) Update(ctx context.Context, p Pointer) error {
 // Delete removes the producer's pointer with this ID. Deleting a pointer
 // that is not there fails with an error matching shcrkit.ErrNotFound.
 func (c *Client) Delete(ctx context.Context, id string) error {
+	if err := c.usable(); err != nil {
+		return err
+	}
 	org, err := c.organisation(ctx)
 	if err != nil {
 		return err

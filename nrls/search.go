@@ -118,6 +118,9 @@ func (c *Client) Search(ctx context.Context, nhs shcrkit.NHSNumber, opts ...Sear
 // SearchAll is Search returning the whole result: the pointers, the
 // entries left out, the total the service reported and the request ID.
 func (c *Client) SearchAll(ctx context.Context, nhs shcrkit.NHSNumber, opts ...SearchOption) (*SearchResult, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	_, req, err := c.searchRequest(nhs, false, opts)
 	if err != nil {
 		return nil, err
@@ -148,6 +151,9 @@ func (c *Client) SearchAll(ctx context.Context, nhs shcrkit.NHSNumber, opts ...S
 // query string of a GET) and, for a POST, a blank line and the body. It
 // is what an audit record keeps of a search (BALP's entity[query]).
 func (c *Client) SearchRequestText(nhs shcrkit.NHSNumber, opts ...SearchOption) (string, error) {
+	if err := c.usable(); err != nil {
+		return "", err
+	}
 	q, req, err := c.searchRequest(nhs, false, opts)
 	if err != nil {
 		return "", err
@@ -162,6 +168,9 @@ func (c *Client) SearchRequestText(nhs shcrkit.NHSNumber, opts ...SearchOption) 
 // Count returns how many pointers a search would return
 // (_summary=count), without fetching them.
 func (c *Client) Count(ctx context.Context, nhs shcrkit.NHSNumber, opts ...SearchOption) (int, error) {
+	if err := c.usable(); err != nil {
+		return 0, err
+	}
 	_, req, err := c.searchRequest(nhs, true, opts)
 	if err != nil {
 		return 0, err

@@ -48,9 +48,12 @@ func checkNHSNumber(nhs shcrkit.NHSNumber) error {
 	return nil
 }
 
-// contextDone returns the context's error, so that a call on a cancelled
-// context fails at once.
-func contextDone(ctx context.Context) error {
+// ready fails a call that cannot go ahead: on a Client not made by
+// NewClient (nil, or its zero value), or on a nil or cancelled context.
+func (c *Client) ready(ctx context.Context) error {
+	if c == nil || c.http == nil {
+		return fmt.Errorf("%w: the pds.Client was not made by NewClient", shcrkit.ErrInvalidOption)
+	}
 	if ctx == nil {
 		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
 	}

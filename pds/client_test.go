@@ -254,3 +254,23 @@ func TestRefusedBeforeSending(t *testing.T) {
 	}
 	assert.Empty(t, f.requests())
 }
+
+// TestClientNotMadeByNewClient: a nil Client, or its zero value, fails
+// every call with an error matching shcrkit.ErrInvalidOption instead of
+// panicking.
+func TestClientNotMadeByNewClient(t *testing.T) {
+	ctx := context.Background()
+	nhs := shcrkit.NHSNumber("9434765919")
+	for name, c := range map[string]*pds.Client{"nil": nil, "zero": {}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.Get(ctx, nhs)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.Search(ctx, pds.SearchQuery{Family: "Smith"})
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.RelatedPersons(ctx, nhs)
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+			_, err = c.Update(ctx, nhs, "1")
+			assert.ErrorIs(t, err, shcrkit.ErrInvalidOption)
+		})
+	}
+}

@@ -17,7 +17,7 @@ import (
 // comes back without address, telecom, contacts and GP, and
 // Confidentiality().Restricted() reports it.
 func (c *Client) Get(ctx context.Context, nhs shcrkit.NHSNumber) (*Patient, error) {
-	if err := contextDone(ctx); err != nil {
+	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
 	if err := checkNHSNumber(nhs); err != nil {

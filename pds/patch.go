@@ -188,7 +188,7 @@ func isIndex(s string) bool {
 // replaced by "[redacted]" wherever the service's error answer quotes
 // them.
 func (c *Client) Update(ctx context.Context, nhs shcrkit.NHSNumber, version string, ops ...PatchOp) (*Patient, error) {
-	if err := contextDone(ctx); err != nil {
+	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
 	if c.mode != AccessHealthcareWorker {

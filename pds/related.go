@@ -65,7 +65,7 @@ func (r *RelatedPerson) Telecom() []ContactPoint { return contactPoints(r.Resour
 // RelatedPersons returns the people related to the patient with NHS number
 // nhs; none is an empty slice. Errors are as for Get.
 func (c *Client) RelatedPersons(ctx context.Context, nhs shcrkit.NHSNumber) ([]RelatedPerson, error) {
-	if err := contextDone(ctx); err != nil {
+	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
 	if err := checkNHSNumber(nhs); err != nil {

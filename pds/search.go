@@ -115,7 +115,7 @@ type Match struct {
 // for are replaced by "[redacted]" wherever the service's error answer
 // quotes them.
 func (c *Client) Search(ctx context.Context, q SearchQuery) ([]Match, error) {
-	if err := contextDone(ctx); err != nil {
+	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
 	if err := q.validate(c.mode); err != nil {

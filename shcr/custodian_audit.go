@@ -105,14 +105,25 @@ func NewCustodianAudit(cfg CustodianAuditConfig) (*CustodianAudit, error) {
 // Write sends the AuditEvent of a retrieval (a call to a remote ShCR whose
 // custodian has an audit repository) and ignores every other event: the
 // SDK's own decisions stay with its own trail.
-func (c *CustodianAudit) Write(ctx context.Context, e audit.Event) error { return c.q.Write(ctx, e) }
+func (c *CustodianAudit) Write(ctx context.Context, e audit.Event) error {
+	return c.queue().Write(ctx, e)
+}
 
 // Pending returns how many events wait in the queue.
-func (c *CustodianAudit) Pending() int { return c.q.Pending() }
+func (c *CustodianAudit) Pending() int { return c.queue().Pending() }
 
 // Flush tries to deliver every queued event now. It returns the number
 // still queued, with the first delivery error when some are.
-func (c *CustodianAudit) Flush(ctx context.Context) (int, error) { return c.q.Flush(ctx) }
+func (c *CustodianAudit) Flush(ctx context.Context) (int, error) { return c.queue().Flush(ctx) }
 
 // Close stops the background retries and waits for a pass under way.
-func (c *CustodianAudit) Close() error { return c.q.Close() }
+func (c *CustodianAudit) Close() error { return c.queue().Close() }
+
+// queue is c's queue; nil for a CustodianAudit not made by
+// NewCustodianAudit, whose every call then fails with audit.ErrClosed.
+func (c *CustodianAudit) queue() *custodianqueue.Queue {
+	if c == nil {
+		return nil
+	}
+	return c.q
+}

@@ -114,6 +114,9 @@ func (c *Client) start(ctx context.Context, req Request) (context.Context, *jour
 // (matching ErrRefused); a sink failure with an *AuditError (matching
 // ErrAudit).
 func (c *Client) Discover(ctx context.Context, req Request) (d *Discovery, err error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
 	ctx, done := c.tel.JourneySpan(ctx, "shcr.discover")
 	defer func() { done(err, d.found()) }()
 	return c.discoverOnly(ctx, req)

@@ -44,6 +44,9 @@ type FetchRequest struct {
 // Fetch neither decides nor audits: use Client.Retrieve for an access that
 // must be authorised and recorded.
 func (r *Remote) Fetch(ctx context.Context, req FetchRequest) (*Content, error) {
+	if err := r.ready(ctx); err != nil {
+		return nil, err
+	}
 	if err := req.Requester.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, err)
 	}
@@ -52,9 +55,24 @@ func (r *Remote) Fetch(ctx context.Context, req FetchRequest) (*Content, error) 
 	})
 }
 
+// ready fails a call on a Remote not made by NewRemote (nil, or its
+// zero value), or with a nil context.
+func (r *Remote) ready(ctx context.Context) error {
+	if r == nil || r.dir == nil {
+		return fmt.Errorf("%w: the shcr.Remote was not made by NewRemote", shcrkit.ErrInvalidOption)
+	}
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
+	return nil
+}
+
 // Check makes Fetch's checks for p without connecting anywhere: nil means
 // p may be retrieved.
 func (r *Remote) Check(p nrls.Pointer) error {
+	if err := r.ready(context.Background()); err != nil {
+		return err
+	}
 	_, _, err := r.check(locationOf(p))
 	return err
 }

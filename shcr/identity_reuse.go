@@ -2,51 +2,22 @@ package shcr
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"sync"
 	"time"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/shcr/internal/remotehttp"
 )
 
 // tokenCache holds a journey's identity tokens for the endpoints that
 // accept one token per journey (Endpoint.ReuseIdentity), one per endpoint
 // and scope. A token is used for at most half its lifetime, so that it
-// never reaches the provider about to expire. Each endpoint's token is
-// signed once while that endpoint's requests wait for it; the endpoints'
-// tokens are signed side by side.
-type tokenCache struct {
-	mu     sync.Mutex // guards tokens, not the entries
-	tokens map[tokenKey]*cachedToken
-}
+// never reaches the provider about to expire.
+type tokenCache = remotehttp.Tokens[tokenKey]
 
 type tokenKey struct {
 	ep         *endpoint
 	restricted bool
-}
-
-// cachedToken is one endpoint's token; mu is held while it is signed.
-type cachedToken struct {
-	mu     sync.Mutex
-	token  string
-	issued time.Time
-}
-
-// entry returns the token entry of key, made empty the first time.
-func (c *tokenCache) entry(key tokenKey) *cachedToken {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.tokens[key]
-	if !ok {
-		if c.tokens == nil {
-			c.tokens = make(map[tokenKey]*cachedToken)
-		}
-		t = &cachedToken{}
-		c.tokens[key] = t
-	}
-	return t
 }
 
 // identityToken returns the identity token for a request to ep, with
@@ -62,21 +33,7 @@ func (r *Remote) identityToken(ep *endpoint, p fetchParams) (string, time.Time, 
 		tok, err := sign(now)
 		return tok, now, err
 	}
-	c := p.tokens.entry(tokenKey{ep: ep, restricted: p.restricted})
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	// The clock is read under the lock, so that no request reads it
-	// before the token it finds was issued.
-	now := r.opts.now()
-	if c.token != "" && usable(c.issued, now) {
-		return c.token, c.issued, nil
-	}
-	tok, err := sign(now)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	c.token, c.issued = tok, now
-	return tok, now, nil
+	return p.tokens.Get(tokenKey{ep: ep, restricted: p.restricted}, r.opts.now, usable, sign)
 }
 
 // usable reports whether a token issued at issued may still be sent at
@@ -113,40 +70,11 @@ func (r *Remote) requestToken(ep *endpoint, p fetchParams) (string, error) {
 // buffer reads the whole of an attachment's body into memory, at most
 // limit bytes, and closes the stream.
 func (c *Content) buffer(limit int64) error {
-	b, err := readAll(io.LimitReader(c.Body, limit+1), min(c.Size, limit))
-	cerr := c.Body.Close()
-	if err == nil && int64(len(b)) > limit {
-		err = fmt.Errorf("%w: the document is larger than %d bytes", shcrkit.ErrResponseTooLarge, limit)
-	}
+	b, err := remotehttp.ReadCapped(c.Body, c.Size, limit)
 	if err != nil {
 		return err
-	}
-	if cerr != nil {
-		return cerr
 	}
 	c.Body = io.NopCloser(bytes.NewReader(b))
 	c.Size = int64(len(b))
 	return nil
-}
-
-// readAll is io.ReadAll starting with room for size bytes, when size is
-// known (not negative), and one more to meet the end.
-func readAll(r io.Reader, size int64) ([]byte, error) {
-	b := make([]byte, 0, 512)
-	if size >= 0 {
-		b = make([]byte, 0, size+1)
-	}
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }

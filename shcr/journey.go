@@ -125,6 +125,18 @@ type Client struct {
 	tel                *journeytel.Telemetry
 }
 
+// ready fails a call on a Client not made by New (nil, or its zero
+// value), or with a nil context.
+func (c *Client) ready(ctx context.Context) error {
+	if c == nil || c.remote == nil {
+		return fmt.Errorf("%w: the shcr.Client was not made by New", shcrkit.ErrInvalidOption)
+	}
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
+	return nil
+}
+
 // New checks cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
 	if cfg.Policies != nil {
@@ -200,6 +212,10 @@ func (cfg Config) check() error {
 	switch {
 	case len(missing) > 0:
 		return fmt.Errorf("%w: Config needs %v", shcrkit.ErrInvalidOption, missing)
+	case fhirhttp.Of(cfg.PDS) == nil:
+		return fmt.Errorf("%w: Config.PDS was not made by pds.NewClient", shcrkit.ErrInvalidOption)
+	case fhirhttp.Of(cfg.NRL) == nil:
+		return fmt.Errorf("%w: Config.NRL was not made by nrls.NewClient", shcrkit.ErrInvalidOption)
 	case strings.ContainsAny(cfg.ClientAddress, "/?#@ "):
 		return fmt.Errorf("%w: ClientAddress %q is not a host name or IP address", shcrkit.ErrInvalidOption, cfg.ClientAddress)
 	case cfg.Timeout < 0:

@@ -37,6 +37,9 @@ import (
 // searched, or the audit sink does not take a step's event (*AuditError).
 // The caller must Close the Result to release attachment streams.
 func (c *Client) Records(ctx context.Context, req Request) (res *Result, err error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
 	ctx, done := c.tel.JourneySpan(ctx, "shcr.journey")
 	defer func() {
 		var d *Discovery
@@ -159,6 +162,9 @@ func (j *journey) result(f *found) *Result {
 // order, handing back nothing whose audit event was not written. A
 // refusal fails with a *RefusedError carrying the policy's reasons.
 func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Record, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
 	ctx, j, err := c.crossBoundary(ctx, req)
 	if err != nil {
 		return nil, err

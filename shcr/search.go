@@ -103,6 +103,9 @@ func validResourceType(s string) bool {
 // Search neither decides nor audits: use Client.Search for a search that
 // must be authorised and recorded.
 func (r *Remote) Search(ctx context.Context, req SearchRequest) (*Content, error) {
+	if err := r.ready(ctx); err != nil {
+		return nil, err
+	}
 	if err := req.Requester.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, err)
 	}
@@ -178,6 +181,9 @@ type SearchResult struct {
 // not written. A resource type in no category is refused before any
 // request. A refusal fails with a *RefusedError.
 func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResult, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
 	ctx, j, err := c.crossBoundary(ctx, req)
 	if err != nil {
 		return nil, err

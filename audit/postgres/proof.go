@@ -14,6 +14,9 @@ import (
 // (signed itself, found at Open or by SignCheckpoint), and false when it
 // has seen none.
 func (s *Store) Checkpoint() (audit.Checkpoint, bool) {
+	if !s.opened() {
+		return audit.Checkpoint{}, false
+	}
 	s.ckptMu.RLock()
 	defer s.ckptMu.RUnlock()
 	return s.ckpt, s.ckpt.Size > 0
@@ -174,6 +177,9 @@ func (s *Store) ProveConsistency(ctx context.Context, oldSize uint64) (*audit.Co
 // elsewhere, against the log as it is now: the signature must verify and
 // the log must still hold exactly the events it covered.
 func (s *Store) VerifyCheckpoint(ctx context.Context, signed []byte) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
 	old, err := audit.OpenCheckpoint(s.vkey, signed)
 	if err != nil {
 		return err

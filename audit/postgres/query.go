@@ -31,6 +31,10 @@ const queryPage = 1000
 // whose record another yields an error matching audit.ErrTampered.
 func (s *Store) Query(ctx context.Context, reader shcrkit.Requester, f audit.Filter) iter.Seq2[audit.Event, error] {
 	return func(yield func(audit.Event, error) bool) {
+		if err := s.usable(ctx); err != nil {
+			yield(audit.Event{}, err)
+			return
+		}
 		if err := f.Validate(); err != nil {
 			yield(audit.Event{}, err)
 			return

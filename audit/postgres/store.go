@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -248,11 +249,19 @@ func (s *Store) loadKey(ctx context.Context, conn *pgx.Conn) error {
 
 // VerifierKey returns the public key that verifies the log's checkpoints
 // and proofs, as a golang.org/x/mod/sumdb/note verifier key. Publish it.
-func (s *Store) VerifierKey() string { return s.vkey }
+func (s *Store) VerifierKey() string {
+	if !s.opened() {
+		return ""
+	}
+	return s.vkey
+}
 
 // Size returns the number of events committed, by every instance, which
 // is also the Seq of the last one.
 func (s *Store) Size(ctx context.Context) (uint64, error) {
+	if err := s.usable(ctx); err != nil {
+		return 0, err
+	}
 	var n int64
 	if err := s.pool.QueryRow(ctx, s.sql.size).Scan(&n); err != nil {
 		return 0, classify("reading the size", err)
@@ -264,6 +273,9 @@ func (s *Store) Size(ctx context.Context) (uint64, error) {
 // what this store wrote, and closes the connections. Writes after Close
 // fail with audit.ErrClosed. Close is idempotent.
 func (s *Store) Close() error {
+	if !s.opened() {
+		return errNotOpened
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -282,12 +294,34 @@ func (s *Store) Close() error {
 
 // enter admits a request unless the store is closed.
 func (s *Store) enter() error {
+	if !s.opened() {
+		return errNotOpened
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return audit.ErrClosed
 	}
 	s.inflight.Add(1)
+	return nil
+}
+
+// errNotOpened is the error of a Store not made by Open (nil, or its
+// zero value): like a closed store, it takes no events.
+var errNotOpened = fmt.Errorf("%w: the postgres.Store was not made by Open", audit.ErrClosed)
+
+// opened reports whether s was made by Open.
+func (s *Store) opened() bool { return s != nil && s.pool != nil }
+
+// usable fails a call on a Store not made by Open, or with a nil
+// context.
+func (s *Store) usable(ctx context.Context) error {
+	if !s.opened() {
+		return errNotOpened
+	}
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
 	return nil
 }
 

@@ -71,6 +71,9 @@ func (s *Store) Write(ctx context.Context, e audit.Event) error {
 // Append is Write that also returns the sequence number the log gave the
 // event.
 func (s *Store) Append(ctx context.Context, e audit.Event) (uint64, error) {
+	if err := s.usable(ctx); err != nil {
+		return 0, err
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

@@ -288,7 +288,20 @@ func (g *Guard) applyDefaults() {
 // same detail. If the audit sink does not take the event, nothing is
 // served: the answer is 503. Every answer echoes X-Request-ID and
 // X-Correlation-ID and is marked Cache-Control: no-store.
+//
+// A Guard not made by New (nil, or its zero value), or a nil next,
+// serves nothing: every request is answered 503.
 func (g *Guard) Wrap(next http.Handler) http.Handler {
+	if g == nil || g.replay == nil || next == nil {
+		problem := "the provider.Guard was not made by provider.New"
+		if g != nil && g.replay != nil {
+			problem = "the provider.Guard wraps no handler"
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-store")
+			WriteOutcome(w, http.StatusServiceUnavailable, CodeUnavailable, problem)
+		})
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.serve(w, r, next)
 	})

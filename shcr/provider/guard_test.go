@@ -385,3 +385,25 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 }
+
+// TestGuardNotMadeByNewServesNothing: a nil or zero Guard, or a Guard
+// wrapping no handler, answers every request 503 with an
+// OperationOutcome and calls nothing behind it.
+func TestGuardNotMadeByNewServesNothing(t *testing.T) {
+	served := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("the handler was called") })
+	f := newFixture(t)
+	for name, h := range map[string]http.Handler{
+		"nil":        (*provider.Guard)(nil).Wrap(served),
+		"zero":       (&provider.Guard{}).Wrap(served),
+		"no handler": f.guard.Wrap(nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/DocumentReference/care-plan", nil))
+			assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+			assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+			assert.Contains(t, rec.Body.String(), `"resourceType":"OperationOutcome"`)
+			assert.Contains(t, rec.Body.String(), provider.CodeUnavailable)
+		})
+	}
+}

@@ -57,10 +57,18 @@ type queued struct {
 	Body      json.RawMessage `json:"auditEvent"`
 }
 
+// ErrNotMade is the error of every call on a nil Queue (that of a
+// CustodianAudit not made by NewCustodianAudit): like a closed sink, it
+// takes no events.
+var ErrNotMade = fmt.Errorf("%w: the shcr.CustodianAudit was not made by NewCustodianAudit", audit.ErrClosed)
+
 // Write sends the AuditEvent of a retrieval (a call to a remote ShCR whose
 // custodian has an audit repository) and ignores every other event: the
 // SDK's own decisions stay with its own trail.
 func (c *Queue) Write(ctx context.Context, e audit.Event) error {
+	if c == nil {
+		return ErrNotMade
+	}
 	if e.Service != audit.ServiceShCR || e.Custodian == "" || e.Kind == audit.KindDecision {
 		return nil
 	}
@@ -164,6 +172,9 @@ func syncDir(dir string) error {
 
 // Pending returns how many events wait in the queue.
 func (c *Queue) Pending() int {
+	if c == nil {
+		return 0
+	}
 	names, _ := filepath.Glob(filepath.Join(c.dir, "*.json"))
 	return len(names)
 }
@@ -171,6 +182,9 @@ func (c *Queue) Pending() int {
 // Flush tries to deliver every queued event now. It returns the number
 // still queued, with the first delivery error when some are.
 func (c *Queue) Flush(ctx context.Context) (int, error) {
+	if c == nil {
+		return 0, ErrNotMade
+	}
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
 	names, err := filepath.Glob(filepath.Join(c.dir, "*.json"))
@@ -244,6 +258,9 @@ func (c *Queue) retryLoop() {
 
 // Close stops the background retries and waits for a pass under way.
 func (c *Queue) Close() error {
+	if c == nil {
+		return ErrNotMade
+	}
 	c.once.Do(func() { close(c.stop) })
 	<-c.done
 	return nil

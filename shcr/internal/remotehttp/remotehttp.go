@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
@@ -163,4 +164,88 @@ func SSPEscape(s string) string {
 // HostOf names a URL's host for an error, without path or query.
 func HostOf(u *url.URL) string {
 	return fhirhttp.RedactURL(&url.URL{Scheme: u.Scheme, Host: u.Host})
+}
+
+// ReadCapped reads the whole of body, at most limit bytes (failing with
+// shcrkit.ErrResponseTooLarge beyond), and closes it. size is the length
+// the answer declared, or negative when it declared none: the buffer is
+// made to hold that much at once.
+func ReadCapped(body io.ReadCloser, size, limit int64) ([]byte, error) {
+	b, err := readAll(io.LimitReader(body, limit+1), min(size, limit))
+	cerr := body.Close()
+	if err == nil && int64(len(b)) > limit {
+		err = fmt.Errorf("%w: the document is larger than %d bytes", shcrkit.ErrResponseTooLarge, limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b, cerr
+}
+
+// readAll is io.ReadAll starting with room for size bytes, when size is
+// known (not negative), and one more to meet the end.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, 512)
+	if size >= 0 {
+		b = make([]byte, 0, size+1)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// Tokens holds tokens made once and reused while they are usable, one
+// per key. Each key's token is made once while that key's callers wait
+// for it; the keys' tokens are made side by side. The zero value is
+// ready to use.
+type Tokens[K comparable] struct {
+	mu     sync.Mutex // guards tokens, not the entries
+	tokens map[K]*heldToken
+}
+
+// heldToken is one key's token; mu is held while it is made.
+type heldToken struct {
+	mu     sync.Mutex
+	token  string
+	issued time.Time
+}
+
+// Get returns key's token and when it was issued: the one held, if
+// usable(issued, now()), or else one made by mint at now(), held for the
+// callers after. The clock is read under the key's lock, so that no
+// caller reads it before the token it finds was issued.
+func (t *Tokens[K]) Get(key K, now func() time.Time, usable func(issued, now time.Time) bool,
+	mint func(now time.Time) (string, error)) (string, time.Time, error) {
+	t.mu.Lock()
+	h, ok := t.tokens[key]
+	if !ok {
+		if t.tokens == nil {
+			t.tokens = make(map[K]*heldToken)
+		}
+		h = &heldToken{}
+		t.tokens[key] = h
+	}
+	t.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	at := now()
+	if h.token != "" && usable(h.issued, at) {
+		return h.token, h.issued, nil
+	}
+	tok, err := mint(at)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	h.token, h.issued = tok, at
+	return tok, at, nil
 }
