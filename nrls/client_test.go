@@ -2,6 +2,7 @@ package nrls_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -259,4 +260,20 @@ func TestClientNotMadeByNewClient(t *testing.T) {
 			assert.ErrorIs(t, c.Delete(ctx, "abc"), shcrkit.ErrInvalidOption)
 		})
 	}
+}
+
+// TestNilContextIsRefused: calls with a nil context fail with
+// shcrkit.ErrInvalidRequest before any request, instead of panicking.
+func TestNilContextIsRefused(t *testing.T) {
+	srv := nrlstest.NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	var ctx context.Context
+	_, err := c.Search(ctx, shcrkit.NHSNumber("9434765919"))
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
+	_, err = c.Get(ctx, "abc")
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
+	_, err = c.Count(ctx, shcrkit.NHSNumber("9434765919"))
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
+	assert.Empty(t, srv.Requests())
 }

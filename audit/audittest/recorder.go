@@ -58,6 +58,9 @@ func NewRecorder(opts ...Option) *Recorder {
 // assigns the next Seq and Recorded, and keeps a copy. After FailWith it
 // returns that error and keeps nothing.
 func (r *Recorder) Write(ctx context.Context, e audit.Event) error {
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -161,3 +161,10 @@ func TestRecorderConcurrent(t *testing.T) {
 		assert.Equal(t, uint64(i+1), e.Seq)
 	}
 }
+
+func TestRecorderRefusesANilContext(t *testing.T) {
+	r := NewRecorder()
+	var ctx context.Context
+	assert.ErrorIs(t, r.Write(ctx, audit.Event{}), shcrkit.ErrInvalidRequest)
+	assert.Empty(t, r.Events())
+}

@@ -239,6 +239,9 @@ func (c *Client) Open(ctx context.Context, r *Request, maxBytes int64) (*Stream,
 
 // send builds the HTTP request and runs it through the retry loop.
 func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, *url.URL, error) {
+	if ctx == nil {
+		return nil, "", nil, fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
 	u, err := c.resolve(r)
 	if err != nil {
 		return nil, "", nil, err

@@ -531,3 +531,18 @@ func TestUnauthorizedInvalidatesCachedToken(t *testing.T) {
 	require.ErrorIs(t, err, shcrkit.ErrUnauthorized)
 	assert.Equal(t, []string{"cached-token"}, ts.invalidated)
 }
+
+// TestNilContextIsRefused: a call with a nil context fails with
+// shcrkit.ErrInvalidRequest before any request, instead of panicking.
+func TestNilContextIsRefused(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	var ctx context.Context
+	_, err := c.Do(ctx, &fhirhttp.Request{Path: "/Patient/9000000009"})
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
+	_, err = c.Open(ctx, &fhirhttp.Request{Path: "/Binary/1"}, 1<<20)
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
+	assert.Zero(t, calls.Load())
+}
