@@ -123,6 +123,9 @@ func NewHTTPSink(baseURL string, cfg HTTPConfig) (Sink, error) {
 // Write normalises the event, maps it to FHIR and posts it until the
 // server accepts it, the attempts run out or ctx is done.
 func (s *httpSink) Write(ctx context.Context, e Event) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	n, err := e.Normalize(s.now())
 	if err != nil {
 		return err

@@ -221,10 +221,14 @@ func (l *Log) usable(ctx context.Context) error {
 		return errNotOpened
 	}
 	if ctx == nil {
-		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+		return errNilContext
 	}
 	return nil
 }
+
+// errNilContext is the error of a call with a nil context: no sink takes
+// an event with one.
+var errNilContext = fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
 
 // eventCodec tells the storage engine what it needs of a record.
 type eventCodec struct{}

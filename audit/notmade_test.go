@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,5 +39,21 @@ func TestLogNotMadeByOpenLog(t *testing.T) {
 			assert.False(t, ok)
 			assert.Zero(t, l.Recovered())
 		})
+	}
+}
+
+// TestSinksRefuseANilContext: no sink takes an event with a nil context;
+// each says so with shcrkit.ErrInvalidRequest instead of panicking.
+func TestSinksRefuseANilContext(t *testing.T) {
+	var ctx context.Context
+	e := audit.Event{Action: audit.ActionRead, Service: audit.ServicePDS, Outcome: audit.OutcomeSuccess,
+		Requester: shcrkit.Requester{UserID: "555000000201", Organisation: "RX1"}}
+	hs, err := audit.NewHTTPSink("https://127.0.0.1:1/fhir", audit.HTTPConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := audit.NewSlogSink(slog.New(slog.DiscardHandler), slog.LevelInfo)
+	for name, s := range map[string]audit.Sink{"http": hs, "slog": logged, "multi": audit.Multi(logged, logged)} {
+		assert.ErrorIs(t, s.Write(ctx, e), shcrkit.ErrInvalidRequest, name)
 	}
 }

@@ -55,6 +55,9 @@ func (m *multiSink) Members() []sinkguard.Writer[Event] {
 
 // Write writes e to every sink concurrently and waits for all of them.
 func (m *multiSink) Write(ctx context.Context, e Event) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if len(m.sinks) == 0 {
 		return ErrNoSinks
 	}

@@ -33,6 +33,9 @@ func NewSlogSink(logger *slog.Logger, level slog.Level) Sink {
 // Write validates the event and logs it with the message "audit event"
 // and its identifiers as attributes (see Event.LogValue).
 func (s *slogSink) Write(ctx context.Context, e Event) error {
+	if ctx == nil {
+		return errNilContext
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

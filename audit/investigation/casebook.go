@@ -100,6 +100,15 @@ func NewCasebook(sink audit.Sink, src audit.Reader) (*Casebook, error) {
 	return &Casebook{sink: sink, src: src, now: time.Now, newID: func() string { return "CASE-" + uuid.NewString() }}, nil
 }
 
+// ready fails a call on a Casebook not made by NewCasebook (nil, or its
+// zero value).
+func (b *Casebook) ready() error {
+	if b == nil || b.src == nil || b.sink == nil {
+		return fmt.Errorf("%w: the investigation.Casebook was not made by NewCasebook", audit.ErrInvalidOption)
+	}
+	return nil
+}
+
 // Open opens a case about the events with the given sequence numbers, all
 // about patient, on behalf of officer. It checks that the events exist
 // and concern that patient, and returns the case's ID.
@@ -110,6 +119,9 @@ func (b *Casebook) Open(ctx context.Context, officer shcrkit.Requester, patient 
 // OpenFromFlag opens a case about the events behind a review flag. A flag
 // that spans patients (a volume spike) opens one case per patient.
 func (b *Casebook) OpenFromFlag(ctx context.Context, officer shcrkit.Requester, f Flag, note string) ([]string, error) {
+	if err := b.ready(); err != nil {
+		return nil, err
+	}
 	byPatient := map[shcrkit.NHSNumber][]uint64{}
 	var order []shcrkit.NHSNumber
 	if f.Patient != "" {
@@ -156,6 +168,9 @@ func (b *Casebook) Challenge(ctx context.Context, recordedBy shcrkit.Requester, 
 }
 
 func (b *Casebook) open(ctx context.Context, officer shcrkit.Requester, patient shcrkit.NHSNumber, concerns []uint64, step string, note string) (string, error) {
+	if err := b.ready(); err != nil {
+		return "", err
+	}
 	if !patient.Valid() {
 		return "", fmt.Errorf("%w: a case needs the patient's valid NHS number", ErrInvalidCase)
 	}
@@ -231,6 +246,9 @@ func (b *Casebook) write(ctx context.Context, officer shcrkit.Requester, patient
 // Case reads a case back from the trail: its steps, status and finding,
 // and the events it concerns. The read is audited as reader's.
 func (b *Casebook) Case(ctx context.Context, reader shcrkit.Requester, caseID string) (*Case, error) {
+	if err := b.ready(); err != nil {
+		return nil, err
+	}
 	var c *Case
 	for e, err := range b.src.Query(ctx, reader, audit.Filter{Service: audit.ServiceAudit}) {
 		if err != nil {
@@ -276,6 +294,9 @@ func (c *Case) apply(e audit.Event) {
 // Cases lists the cases about patient (or every case, when patient is
 // zero), oldest first, without the events they concern.
 func (b *Casebook) Cases(ctx context.Context, reader shcrkit.Requester, patient shcrkit.NHSNumber) ([]*Case, error) {
+	if err := b.ready(); err != nil {
+		return nil, err
+	}
 	byID := map[string]*Case{}
 	var order []*Case
 	for e, err := range b.src.Query(ctx, reader, audit.Filter{Service: audit.ServiceAudit, Patient: patient}) {

@@ -174,3 +174,27 @@ func TestCaseFromAFlagSpanningPatients(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, one, 1)
 }
+
+// TestWithoutATrail: the queries given no Reader, and a Casebook not made
+// by NewCasebook, fail with audit.ErrInvalidOption instead of panicking.
+func TestWithoutATrail(t *testing.T) {
+	ctx := context.Background()
+	officer := shcrkit.Requester{UserID: "555000000301", Organisation: "RX1"}
+	_, err := investigation.QueryAccessReport(ctx, nil, officer, casePatient, time.Time{}, time.Now())
+	assert.ErrorIs(t, err, audit.ErrInvalidOption)
+	_, err = investigation.QueryReview(ctx, nil, officer, audit.Filter{}, investigation.ReviewConfig{})
+	assert.ErrorIs(t, err, audit.ErrInvalidOption)
+	for name, b := range map[string]*investigation.Casebook{"nil": nil, "zero": {}} {
+		t.Run(name, func(t *testing.T) {
+			_, err := b.Open(ctx, officer, casePatient, []uint64{1}, "why")
+			assert.ErrorIs(t, err, audit.ErrInvalidOption)
+			_, err = b.OpenFromFlag(ctx, officer, investigation.Flag{UserID: "u"}, "why")
+			assert.ErrorIs(t, err, audit.ErrInvalidOption)
+			_, err = b.Case(ctx, officer, "CASE-1")
+			assert.ErrorIs(t, err, audit.ErrInvalidOption)
+			_, err = b.Cases(ctx, officer, casePatient)
+			assert.ErrorIs(t, err, audit.ErrInvalidOption)
+			assert.ErrorIs(t, b.Note(ctx, officer, "CASE-1", "words"), audit.ErrInvalidOption)
+		})
+	}
+}

@@ -141,7 +141,13 @@ func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []aud
 // QueryAccessReport queries src for every access to patient's record in
 // [from, to) (zero times leave that end open), on behalf of reader (an
 // audited read), and builds the report.
+// errNoReader is the error of a query given no audit.Reader.
+var errNoReader = fmt.Errorf("%w: no audit trail to read (nil audit.Reader)", audit.ErrInvalidOption)
+
 func QueryAccessReport(ctx context.Context, src audit.Reader, reader shcrkit.Requester, patient shcrkit.NHSNumber, from, to time.Time) (*AccessReport, error) {
+	if src == nil {
+		return nil, errNoReader
+	}
 	if patient == "" || !patient.Valid() {
 		return nil, fmt.Errorf("%w: the report needs a valid NHS number", audit.ErrInvalidFilter)
 	}

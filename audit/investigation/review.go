@@ -228,6 +228,9 @@ func review(ctx context.Context, events iter.Seq2[audit.Event, error], cfg Revie
 // flagged. Flags come in the order of the FlagKind constants, then by
 // first event, and each names its events.
 func QueryReview(ctx context.Context, src audit.Reader, reader shcrkit.Requester, f audit.Filter, cfg ReviewConfig) ([]Flag, error) {
+	if src == nil {
+		return nil, errNoReader
+	}
 	return review(ctx, src.Query(ctx, reader, f), cfg)
 }
 

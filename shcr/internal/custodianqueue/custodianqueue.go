@@ -185,6 +185,9 @@ func (c *Queue) Flush(ctx context.Context) (int, error) {
 	if c == nil {
 		return 0, ErrNotMade
 	}
+	if ctx == nil {
+		return 0, fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
 	names, err := filepath.Glob(filepath.Join(c.dir, "*.json"))
