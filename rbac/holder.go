@@ -84,6 +84,9 @@ func (h *Holder) reloadLocked(text []byte) (*Policy, error) {
 // force unless the Holder has loaded none from text. Watch returns ctx's
 // error.
 func (h *Holder) Watch(ctx context.Context, path string, interval time.Duration, report func(*Policy, error)) error {
+	if ctx == nil {
+		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
 	if interval <= 0 {
 		return fmt.Errorf("%w: watch interval must be positive", ErrInvalidPolicy)
 	}

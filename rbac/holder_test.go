@@ -210,3 +210,10 @@ func TestHolderDecideDoesNotAllocate(t *testing.T) {
 	require.True(t, d.Allowed, d.String())
 	assert.Zero(t, testing.AllocsPerRun(200, func() { d = h.Policy().Decide(req) }))
 }
+
+func TestHolderWatchRefusesANilContext(t *testing.T) {
+	h, err := rbac.NewHolder(samplepolicy.Load())
+	require.NoError(t, err)
+	var ctx context.Context
+	assert.ErrorIs(t, h.Watch(ctx, "policy.yaml", time.Minute, nil), shcrkit.ErrInvalidRequest)
+}

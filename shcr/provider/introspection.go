@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
 // IntrospectionConfig is what an Introspector is built from.
@@ -69,6 +71,12 @@ type introspection struct {
 
 // VerifyAccessToken implements TokenVerifier.
 func (in *Introspector) VerifyAccessToken(ctx context.Context, token string) (AccessToken, error) {
+	if in == nil || in.cfg.URL == "" {
+		return AccessToken{}, fmt.Errorf("%w: the Introspector was not made by NewIntrospector", ErrInvalidConfig)
+	}
+	if ctx == nil {
+		return AccessToken{}, fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
 	if token == "" {
 		return AccessToken{}, fmt.Errorf("%w: no token", ErrAccessToken)
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/jwk"
 
@@ -147,6 +148,12 @@ func (e *errKeySet) Unwrap() error { return e.err }
 
 // VerifyAccessToken implements TokenVerifier.
 func (v *JWKSVerifier) VerifyAccessToken(ctx context.Context, token string) (AccessToken, error) {
+	if v == nil || v.parser == nil {
+		return AccessToken{}, fmt.Errorf("%w: the JWKSVerifier was not made by NewJWKSVerifier", ErrInvalidConfig)
+	}
+	if ctx == nil {
+		return AccessToken{}, fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	}
 	var claims accessClaims
 	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)

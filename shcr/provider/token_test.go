@@ -220,3 +220,17 @@ func TestGuardWithAccessTokens(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	assert.Equal(t, 6, len(f.sink.Events()), "every request is recorded")
 }
+
+// TestVerifiersNotMadeByTheirConstructors: a nil or zero JWKSVerifier or
+// Introspector refuses every token with ErrInvalidConfig instead of
+// panicking.
+func TestVerifiersNotMadeByTheirConstructors(t *testing.T) {
+	ctx := context.Background()
+	for name, v := range map[string]provider.TokenVerifier{
+		"nil JWKS": (*provider.JWKSVerifier)(nil), "zero JWKS": &provider.JWKSVerifier{},
+		"nil introspector": (*provider.Introspector)(nil), "zero introspector": &provider.Introspector{},
+	} {
+		_, err := v.VerifyAccessToken(ctx, "a.b.c")
+		assert.ErrorIs(t, err, provider.ErrInvalidConfig, name)
+	}
+}
