@@ -58,13 +58,7 @@ func (r *Remote) Fetch(ctx context.Context, req FetchRequest) (*Content, error) 
 // ready fails a call on a Remote not made by NewRemote (nil, or its
 // zero value), or with a nil context.
 func (r *Remote) ready(ctx context.Context) error {
-	if r == nil || r.dir == nil {
-		return fmt.Errorf("%w: the shcr.Remote was not made by NewRemote", shcrkit.ErrInvalidOption)
-	}
-	if ctx == nil {
-		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
-	}
-	return nil
+	return callable(ctx, r != nil && r.dir != nil, "shcr.Remote was not made by NewRemote")
 }
 
 // Check makes Fetch's checks for p without connecting anywhere: nil means

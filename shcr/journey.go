@@ -128,8 +128,14 @@ type Client struct {
 // ready fails a call on a Client not made by New (nil, or its zero
 // value), or with a nil context.
 func (c *Client) ready(ctx context.Context) error {
-	if c == nil || c.remote == nil {
-		return fmt.Errorf("%w: the shcr.Client was not made by New", shcrkit.ErrInvalidOption)
+	return callable(ctx, c != nil && c.remote != nil, "shcr.Client was not made by New")
+}
+
+// callable fails a call on a value its constructor did not make (the
+// error says so with notMade), or with a nil context.
+func callable(ctx context.Context, made bool, notMade string) error {
+	if !made {
+		return fmt.Errorf("%w: the %s", shcrkit.ErrInvalidOption, notMade)
 	}
 	if ctx == nil {
 		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)

@@ -1002,3 +1002,44 @@ func TestRecordsSignsEachEndpointsReusedTokenSideBySide(t *testing.T) {
 	require.Len(t, res.Records, 2)
 	assert.False(t, m.timedOut.Load(), "one endpoint's token waited for the other's")
 }
+
+// TestRecordsCrowdedEndpointCapsBufferedDocuments: when an endpoint has
+// more pointers than its bound, its documents are read whole so that
+// their places are given back at once; a document over MaxDocumentBytes
+// then fails alone, as a streamed one would, and is recorded.
+func TestRecordsCrowdedEndpointCapsBufferedDocuments(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	rec := audittest.NewRecorder()
+	var docs []string
+	{
+		c := newJourney(t, w, audittest.NewRecorder())
+		res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
+		require.NoError(t, err)
+		for _, r := range res.Records {
+			if r.Pointer.Custodian == nrlstest.CustodianNorth && r.Body != nil {
+				docs = append(docs, r.Pointer.ID)
+			}
+		}
+		res.Close()
+	}
+	require.NotEmpty(t, docs, "the North region serves the patient a document")
+	north := w.Region(nrlstest.CustodianNorth)
+	north.InjectFault(http.MethodGet, "/records/"+docs[0], -1, shcrtest.Fault{Oversize: 64 << 10})
+	defer north.ClearFaults()
+	c := newJourney(t, w, rec, func(cfg *shcr.Config) {
+		cfg.Parallelism = 1 // North holds more pointers than that: crowded
+		cfg.Remote = shcr.RemoteConfig{MaxAttempts: 1, MaxDocumentBytes: 4 << 10}
+	})
+	res, err := c.Records(context.Background(), encounter(w, pdstest.Patients.Normal))
+	require.NoError(t, err)
+	defer res.Close()
+	require.Len(t, res.Failures, 1)
+	assert.Equal(t, docs[0], res.Failures[0].Pointer.ID)
+	require.ErrorIs(t, res.Failures[0], shcrkit.ErrResponseTooLarge)
+	assert.NotEmpty(t, res.Records, "the other records come back")
+	for _, r := range res.Records {
+		assert.NotEqual(t, docs[0], r.Pointer.ID)
+	}
+	require.NoError(t, rec.Check())
+}

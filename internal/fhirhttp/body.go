@@ -26,9 +26,11 @@ func (e *tooLargeError) Error() string {
 
 func (e *tooLargeError) Is(target error) bool { return target == shcrkit.ErrResponseTooLarge }
 
-// readCapped reads a whole body of at most limit bytes without ever holding
-// more than limit+1 of them.
-func readCapped(r io.Reader, limit, contentLength int64) ([]byte, error) {
+// ReadCapped reads a whole body of at most limit bytes without ever
+// holding more than limit+1 of them, failing with an error matching
+// shcrkit.ErrResponseTooLarge beyond; contentLength, when positive, sizes
+// the buffer at once.
+func ReadCapped(r io.Reader, limit, contentLength int64) ([]byte, error) {
 	if contentLength > limit {
 		return nil, &tooLargeError{limit: limit}
 	}

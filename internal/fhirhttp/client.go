@@ -169,7 +169,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := readCapped(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength)
+	body, err := ReadCapped(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength)
 	if err != nil {
 		return nil, c.bodyError(r, u, reqID, err)
 	}
@@ -219,7 +219,7 @@ func (c *Client) Open(ctx context.Context, r *Request, maxBytes int64) (*Stream,
 	}
 	if resp.StatusCode >= 400 {
 		defer resp.Body.Close()
-		body, err := readCapped(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength)
+		body, err := ReadCapped(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength)
 		if err != nil {
 			return nil, c.bodyError(r, u, reqID, err)
 		}

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
@@ -168,40 +167,14 @@ func HostOf(u *url.URL) string {
 
 // ReadCapped reads the whole of body, at most limit bytes (failing with
 // shcrkit.ErrResponseTooLarge beyond), and closes it. size is the length
-// the answer declared, or negative when it declared none: the buffer is
-// made to hold that much at once.
+// the answer declared, or negative when it declared none.
 func ReadCapped(body io.ReadCloser, size, limit int64) ([]byte, error) {
-	b, err := readAll(io.LimitReader(body, limit+1), min(size, limit))
+	b, err := fhirhttp.ReadCapped(body, limit, size)
 	cerr := body.Close()
-	if err == nil && int64(len(b)) > limit {
-		err = fmt.Errorf("%w: the document is larger than %d bytes", shcrkit.ErrResponseTooLarge, limit)
-	}
 	if err != nil {
 		return nil, err
 	}
 	return b, cerr
-}
-
-// readAll is io.ReadAll starting with room for size bytes, when size is
-// known (not negative), and one more to meet the end.
-func readAll(r io.Reader, size int64) ([]byte, error) {
-	b := make([]byte, 0, 512)
-	if size >= 0 {
-		b = make([]byte, 0, size+1)
-	}
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }
 
 // Tokens holds tokens made once and reused while they are usable, one
