@@ -11,6 +11,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 	"github.com/shcrkit/shcrkit/internal/version"
 )
 
@@ -123,8 +124,8 @@ func NewHTTPSink(baseURL string, cfg HTTPConfig) (Sink, error) {
 // Write normalises the event, maps it to FHIR and posts it until the
 // server accepts it, the attempts run out or ctx is done.
 func (s *httpSink) Write(ctx context.Context, e Event) error {
-	if ctx == nil {
-		return errNilContext
+	if err := nilctx.Check(ctx); err != nil {
+		return err
 	}
 	n, err := e.Normalize(s.now())
 	if err != nil {

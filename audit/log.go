@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 )
 
 // Log is the embedded, tamper-evident audit log: the Sink a vendor gets
@@ -220,15 +220,8 @@ func (l *Log) usable(ctx context.Context) error {
 	if !l.opened() {
 		return errNotOpened
 	}
-	if ctx == nil {
-		return errNilContext
-	}
-	return nil
+	return nilctx.Check(ctx)
 }
-
-// errNilContext is the error of a call with a nil context: no sink takes
-// an event with one.
-var errNilContext = fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
 
 // eventCodec tells the storage engine what it needs of a record.
 type eventCodec struct{}

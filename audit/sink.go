@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 	"github.com/shcrkit/shcrkit/internal/sinkguard"
 )
 
@@ -55,8 +56,8 @@ func (m *multiSink) Members() []sinkguard.Writer[Event] {
 
 // Write writes e to every sink concurrently and waits for all of them.
 func (m *multiSink) Write(ctx context.Context, e Event) error {
-	if ctx == nil {
-		return errNilContext
+	if err := nilctx.Check(ctx); err != nil {
+		return err
 	}
 	if len(m.sinks) == 0 {
 		return ErrNoSinks

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 )
 
 // slogSink is the Sink NewSlogSink returns.
@@ -33,8 +35,8 @@ func NewSlogSink(logger *slog.Logger, level slog.Level) Sink {
 // Write validates the event and logs it with the message "audit event"
 // and its identifiers as attributes (see Event.LogValue).
 func (s *slogSink) Write(ctx context.Context, e Event) error {
-	if ctx == nil {
-		return errNilContext
+	if err := nilctx.Check(ctx); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 )
 
 // Client is a PDS FHIR R4 client. It is safe for concurrent use.
@@ -54,8 +55,8 @@ func (c *Client) ready(ctx context.Context) error {
 	if c == nil || c.http == nil {
 		return fmt.Errorf("%w: the pds.Client was not made by NewClient", shcrkit.ErrInvalidOption)
 	}
-	if ctx == nil {
-		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	if err := nilctx.Check(ctx); err != nil {
+		return err
 	}
 	return ctx.Err()
 }

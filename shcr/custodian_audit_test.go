@@ -160,3 +160,17 @@ func TestCustodianAuditConfigChecks(t *testing.T) {
 	}})
 	require.ErrorIs(t, err, shcr.ErrInvalidDirectory)
 }
+
+func TestCustodianAuditRefusesANilContext(t *testing.T) {
+	repo := audittest.NewRepository()
+	defer repo.Close()
+	ca, err := shcr.NewCustodianAudit(shcr.CustodianAuditConfig{Directory: custodianDirectory(t, repo.URL), QueueDir: t.TempDir(), RetryInterval: -1})
+	require.NoError(t, err)
+	defer ca.Close()
+	var ctx context.Context
+	assert.ErrorIs(t, ca.Write(ctx, retrievalEvent("RE1", "7f1c2b9e-4a51-4b7e-9d7e-5a1b2c3d4e5f")), shcrkit.ErrInvalidRequest)
+	_, err = ca.Flush(ctx)
+	assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
+	assert.Zero(t, ca.Pending(), "nothing was queued")
+	assert.Empty(t, repo.Events())
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 	"github.com/shcrkit/shcrkit/internal/sinkguard"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds"
@@ -137,10 +138,7 @@ func callable(ctx context.Context, made bool, notMade string) error {
 	if !made {
 		return fmt.Errorf("%w: the %s", shcrkit.ErrInvalidOption, notMade)
 	}
-	if ctx == nil {
-		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
-	}
-	return nil
+	return nilctx.Check(ctx)
 }
 
 // New checks cfg and returns a Client.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 )
 
 // Recorder is an in-memory audit.Sink. Its zero value is ready to use;
@@ -58,8 +59,8 @@ func NewRecorder(opts ...Option) *Recorder {
 // assigns the next Seq and Recorded, and keeps a copy. After FailWith it
 // returns that error and keeps nothing.
 func (r *Recorder) Write(ctx context.Context, e audit.Event) error {
-	if ctx == nil {
-		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	if err := nilctx.Check(ctx); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err

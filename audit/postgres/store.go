@@ -13,8 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -319,10 +319,7 @@ func (s *Store) usable(ctx context.Context) error {
 	if !s.opened() {
 		return errNotOpened
 	}
-	if ctx == nil {
-		return fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
-	}
-	return nil
+	return nilctx.Check(ctx)
 }
 
 // verifierKey derives the verifier key of a note signer key

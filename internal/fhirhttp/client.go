@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/internal/version"
 )
@@ -239,8 +240,8 @@ func (c *Client) Open(ctx context.Context, r *Request, maxBytes int64) (*Stream,
 
 // send builds the HTTP request and runs it through the retry loop.
 func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, *url.URL, error) {
-	if ctx == nil {
-		return nil, "", nil, fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	if err := nilctx.Check(ctx); err != nil {
+		return nil, "", nil, err
 	}
 	u, err := c.resolve(r)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 )
 
 // IntrospectionConfig is what an Introspector is built from.
@@ -74,8 +74,8 @@ func (in *Introspector) VerifyAccessToken(ctx context.Context, token string) (Ac
 	if in == nil || in.cfg.URL == "" {
 		return AccessToken{}, fmt.Errorf("%w: the Introspector was not made by NewIntrospector", ErrInvalidConfig)
 	}
-	if ctx == nil {
-		return AccessToken{}, fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	if err := nilctx.Check(ctx); err != nil {
+		return AccessToken{}, err
 	}
 	if token == "" {
 		return AccessToken{}, fmt.Errorf("%w: no token", ErrAccessToken)

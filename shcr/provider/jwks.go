@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/jwk"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -151,8 +151,8 @@ func (v *JWKSVerifier) VerifyAccessToken(ctx context.Context, token string) (Acc
 	if v == nil || v.parser == nil {
 		return AccessToken{}, fmt.Errorf("%w: the JWKSVerifier was not made by NewJWKSVerifier", ErrInvalidConfig)
 	}
-	if ctx == nil {
-		return AccessToken{}, fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	if err := nilctx.Check(ctx); err != nil {
+		return AccessToken{}, err
 	}
 	var claims accessClaims
 	_, err := v.parser.ParseWithClaims(token, &claims, func(t *jwt.Token) (any, error) {

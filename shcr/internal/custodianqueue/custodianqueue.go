@@ -21,6 +21,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 )
 
 // Queue delivers and queues. It is safe for concurrent use.
@@ -68,6 +69,9 @@ var ErrNotMade = fmt.Errorf("%w: the shcr.CustodianAudit was not made by NewCust
 func (c *Queue) Write(ctx context.Context, e audit.Event) error {
 	if c == nil {
 		return ErrNotMade
+	}
+	if err := nilctx.Check(ctx); err != nil {
+		return err
 	}
 	if e.Service != audit.ServiceShCR || e.Custodian == "" || e.Kind == audit.KindDecision {
 		return nil
@@ -185,8 +189,8 @@ func (c *Queue) Flush(ctx context.Context) (int, error) {
 	if c == nil {
 		return 0, ErrNotMade
 	}
-	if ctx == nil {
-		return 0, fmt.Errorf("%w: nil context", shcrkit.ErrInvalidRequest)
+	if err := nilctx.Check(ctx); err != nil {
+		return 0, err
 	}
 	c.flushMu.Lock()
 	defer c.flushMu.Unlock()
