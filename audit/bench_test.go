@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/proccpu"
 	"github.com/stretchr/testify/require"
 )
 
@@ -133,11 +134,11 @@ func BenchmarkGroupCommit(b *testing.B) {
 	var naiveCPU, groupCPU time.Duration
 	syncs := group.st.BatchSyncs()
 	for range rounds {
-		c0 := cpuTime(b)
+		c0 := proccpu.Time(b)
 		naiveTime += float64(n/rounds) / writeConcurrently(b, naive, writers, n/rounds)
-		c1 := cpuTime(b)
+		c1 := proccpu.Time(b)
 		groupTime += float64(n/rounds) / writeConcurrently(b, group, writers, n/rounds)
-		c2 := cpuTime(b)
+		c2 := proccpu.Time(b)
 		witnessTime += float64(n/rounds) / writeConcurrently(b, witness, writers, n/rounds)
 		naiveCPU += c1 - c0
 		groupCPU += c2 - c1
@@ -170,9 +171,9 @@ func BenchmarkDurableWrite(b *testing.B) {
 	writeConcurrently(b, l, writers, 2000) // warm the pools
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := cpuTime(b)
+	c0 := proccpu.Time(b)
 	rate := writeConcurrently(b, l, writers, b.N)
-	cpu := cpuTime(b) - c0
+	cpu := proccpu.Time(b) - c0
 	b.StopTimer()
 	b.ReportMetric(rate, "events/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/event")

@@ -1,12 +1,9 @@
-//go:build unix
-
 package shcr_test
 
 import (
 	"context"
 	"fmt"
 	"math"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,21 +11,13 @@ import (
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
+	"github.com/shcrkit/shcrkit/internal/proccpu"
 	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/require"
 )
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime(b testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // reusingIdentity returns the directory with every endpoint accepting one
 // identity token per journey.
@@ -185,11 +174,11 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 				remoteTime = min(remoteTime, waveTime)
 				firstTime += max(pdsTime, nrlTime)
 
-				before, cpu0 := conns(), cpuTime(b)
+				before, cpu0 := conns(), proccpu.Time(b)
 				start := time.Now()
 				journey()
 				journeyTime += time.Since(start)
-				cpu += cpuTime(b) - cpu0
+				cpu += proccpu.Time(b) - cpu0
 				newConns += conns() - before
 				journeys++
 				forget()
@@ -212,9 +201,9 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 			const minProfiled = 1500
 			profiled, profCPU := journeys, cpu
 			for ; profiled*n < minProfiled; profiled++ {
-				cpu0 := cpuTime(b)
+				cpu0 := proccpu.Time(b)
 				journey()
-				profCPU += cpuTime(b) - cpu0
+				profCPU += proccpu.Time(b) - cpu0
 				forget()
 			}
 			split, err := stop()

@@ -1,12 +1,9 @@
-//go:build unix
-
 package provider_test
 
 import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +11,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
+	"github.com/shcrkit/shcrkit/internal/proccpu"
 	"github.com/shcrkit/shcrkit/internal/samplepolicy"
 	"github.com/shcrkit/shcrkit/shcr"
 	"github.com/shcrkit/shcrkit/shcr/provider"
@@ -26,17 +24,6 @@ type validatingSink struct{}
 func (validatingSink) Write(_ context.Context, e audit.Event) error {
 	_, err := e.Normalize(time.Now())
 	return err
-}
-
-// cpuTime is the process's user and system CPU time so far: on a machine
-// shared with other work, the CPU a request costs says more than its wall
-// time.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkGuard is the guard's cost per allowed request, the wrapped
@@ -77,7 +64,7 @@ func BenchmarkGuard(b *testing.B) {
 			req.Header.Set("Authorization", "Bearer "+tok)
 			req.Header.Set("X-Request-ID", "0b9b1f9e-5a7c-4d55-9a57-1b5b8e1f0001")
 			b.ReportAllocs()
-			cpu0, n := cpuTime(b), 0
+			cpu0, n := proccpu.Time(b), 0
 			for b.Loop() {
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, req)
@@ -86,7 +73,7 @@ func BenchmarkGuard(b *testing.B) {
 				}
 				n++
 			}
-			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(n)/float64(time.Microsecond), "cpu-µs/op")
+			b.ReportMetric(float64(proccpu.Time(b)-cpu0)/float64(n)/float64(time.Microsecond), "cpu-µs/op")
 		})
 	}
 }
