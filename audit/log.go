@@ -138,6 +138,9 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := l.usable(ctx); err != nil {
 		return 0, err
 	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	// The event is only read until Append returns: normalised in place,
 	// without Normalize's deep copy.
 	n, err := e.normalize(l.cfg.now())
