@@ -44,6 +44,12 @@ type journey struct {
 	// decisionWrites bounds the pointers' decision writes in flight at
 	// once to maxAuditFanOut.
 	decisionWrites chan struct{}
+	// signsAhead says that the journey retrieves, so discover starts
+	// signing identity tokens ahead (startAhead); aheadDone is closed
+	// when that is over.
+	signsAhead bool
+	aheadDone  chan struct{}
+	stopAhead  context.CancelFunc
 }
 
 // outcome is what became of one pointer the NRL returned: the decision
@@ -221,19 +227,46 @@ func (j *journey) discovery(f *found) *Discovery {
 	return d
 }
 
+// firstRequests starts the journey's first requests: the NRL search
+// beside the PDS trace when the NHS number is known (its answer comes on
+// early, nil otherwise; cancelEarly calls it off), and, for a journey
+// that signs ahead, startAhead once they have been written. The trace
+// is to be made with tctx; end is for when the first steps are over.
+func (j *journey) firstRequests(ctx context.Context) (tctx context.Context, early chan searchResult, cancelEarly, end func()) {
+	var sent []<-chan struct{}
+	watch := func(ctx context.Context) (context.Context, func()) {
+		if !j.signsAhead {
+			return ctx, func() {}
+		}
+		ctx, ch, end := sentSignal(ctx)
+		sent = append(sent, ch)
+		return ctx, end
+	}
+	cancelEarly = func() {}
+	if j.req.NHSNumber != "" {
+		sctx, cancel := context.WithCancel(ctx)
+		cancelEarly = cancel
+		early = make(chan searchResult, 1)
+		sctx, searched := watch(sctx)
+		go func() {
+			defer searched()
+			early <- j.search(sctx, j.req.NHSNumber)
+		}()
+	}
+	tctx, end = watch(ctx)
+	if j.signsAhead {
+		j.startAhead(ctx, sent)
+	}
+	return tctx, early, cancelEarly, end
+}
+
 // discover runs steps 1 to 4. When the NHS number is known the NRL
 // search runs alongside the PDS trace; its answer is held back until the
 // boundary decision allows it, and dropped for a fresh search when PDS
 // says the number was superseded.
 func (j *journey) discover(ctx context.Context) (*found, error) {
-	var early chan searchResult
-	cancelEarly := func() {}
-	if j.req.NHSNumber != "" {
-		sctx, cancel := context.WithCancel(ctx)
-		cancelEarly = cancel
-		early = make(chan searchResult, 1)
-		go func() { early <- j.search(sctx, j.req.NHSNumber) }()
-	}
+	tctx, early, cancelEarly, endFirst := j.firstRequests(ctx)
+	defer endFirst()
 	defer cancelEarly()
 	// settleEarly records the early search when its answer is not used.
 	settleEarly := func(why string) error {
@@ -246,7 +279,7 @@ func (j *journey) discover(ctx context.Context) (*found, error) {
 		return j.auditSearch(ctx, sr, why)
 	}
 
-	if err := j.trace(ctx); err != nil {
+	if err := j.trace(tctx); err != nil {
 		return nil, errors.Join(err, settleEarly("results withheld: the patient was not traced"))
 	}
 	j.decideBoundary(ctx)

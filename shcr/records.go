@@ -52,10 +52,17 @@ func (c *Client) Records(ctx context.Context, req Request) (res *Result, err err
 }
 
 func (c *Client) records(ctx context.Context, req Request) (*Result, error) {
-	ctx, j, f, err := c.startDiscovery(ctx, req)
+	ctx, j, err := c.start(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	j.signsAhead = true
+	f, err := j.discover(ctx)
+	if err != nil {
+		j.endAhead(true)
+		return nil, err
+	}
+	defer j.endAhead(false)
 	j.crowded = c.remote.crowded(f.allowedCustodians)
 	j.settle(ctx, f)
 	return j.result(f), nil
@@ -103,6 +110,11 @@ func (j *journey) settle(ctx context.Context, f *found) {
 		}
 		l.q = append(l.q, o)
 	}
+	used := make(map[*endpoint]bool, len(lanes))
+	for ep := range lanes {
+		used[ep] = true
+	}
+	j.c.remote.ahead.observe(used)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		fanOut(len(rest), maxAuditFanOut, func(i int) {

@@ -33,6 +33,9 @@ type Remote struct {
 	slots   map[*endpoint]remotehttp.Slots
 	ssp     *fhirhttp.Client
 	logger  *slog.Logger
+	// ahead is the share of recent journeys that retrieved from each
+	// endpoint, for signing ahead (see startAhead).
+	ahead aheadStats
 }
 
 // NewRemote returns a Remote for the endpoints of dir, configured by opts
