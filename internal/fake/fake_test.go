@@ -268,3 +268,82 @@ func TestFaultAfterServingAppliesTheChange(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, body, `"served":2`)
 }
+
+func TestSetLatencyServesReadsWithinIt(t *testing.T) {
+	// The latency is an hour: a handler that runs at all ran within it.
+	for _, tc := range []struct {
+		name, method, path string
+		servedAtOnce       bool
+	}{
+		{"a read is served at once", http.MethodGet, "/Patient/9000000009", true},
+		{"a FHIR search by POST is a read", http.MethodPost, "/DocumentReference/_search", true},
+		{"a write waits for the latency", http.MethodPost, "/DocumentReference", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &fake.Recorder{}
+			mw := &fake.Middleware{Recorder: rec}
+			mw.SetLatency(time.Hour)
+			served := make(chan struct{}, 1)
+			finished := make(chan struct{})
+			h := mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				served <- struct{}{}
+				fake.WriteJSON(w, http.StatusOK, map[string]any{"resourceType": "Bundle"})
+			}))
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				defer close(finished)
+				h.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, tc.method, srv.URL+tc.path, strings.NewReader("{}"))
+			require.NoError(t, err)
+			errc := make(chan error, 1)
+			go func() {
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				errc <- err
+			}()
+			if tc.servedAtOnce {
+				select {
+				case <-served:
+				case <-time.After(30 * time.Second):
+					t.Fatal("the read was not served within its latency")
+				}
+			} else {
+				// Wait until the request has arrived, then give up on it.
+				require.Eventually(t, func() bool { return len(rec.Requests()) == 1 }, 30*time.Second, time.Millisecond)
+			}
+			cancel()
+			require.ErrorIs(t, <-errc, context.Canceled, "no answer before the latency is over")
+			<-finished
+			reqs := rec.Requests()
+			require.Len(t, reqs, 1)
+			assert.Equal(t, 499, reqs[0].Status, "the client went away before its answer's time")
+			if !tc.servedAtOnce {
+				assert.Empty(t, served, "a write is not served before its latency is over")
+			}
+		})
+	}
+}
+
+func TestSetLatencyAnswersReadsAndRefusals(t *testing.T) {
+	mw := &fake.Middleware{Validate: func(token string) error {
+		if token != "good" {
+			return errors.New("unknown token")
+		}
+		return nil
+	}}
+	srv := newServer(t, mw)
+	mw.SetLatency(time.Millisecond)
+	resp, body, err := get(t, srv.URL+"/Patient/9000000009", "good")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, `"9000000009"`, "the answer held back arrives whole")
+	resp, _, err = get(t, srv.URL+"/Patient/9000000009", "bad")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a refusal is held back and sent as well")
+}

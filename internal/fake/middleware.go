@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -52,14 +53,33 @@ type Middleware struct {
 // SetLatency delays every answer by d, before any fault is applied, until
 // it is set again; 0 removes the delay. Unlike a latency Fault it leaves
 // the injected faults alone. It is safe to call while serving.
+//
+// A read (GET or HEAD, or a FHIR search by POST to _search) with no
+// fault to apply is served at once and its
+// answer held back until d after the request arrived, as a remote
+// service's own work is part of the time it takes to answer; any other
+// request waits d before it is served.
 func (m *Middleware) SetLatency(d time.Duration) { m.latency.Store(int64(max(d, 0))) }
 
 // Wrap returns next with the middleware around it.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived := time.Now()
 		sw, done := m.record(w, r)
 		defer done()
-		f, answered := m.injectFault(sw, r)
+		var f Fault
+		if m.Faults != nil {
+			f, _ = m.Faults.take(r)
+		}
+		if d := time.Duration(m.latency.Load()); d > 0 && f == (Fault{}) && isRead(r) {
+			lw := &lateWriter{statusWriter: sw, r: r, at: arrived.Add(d)}
+			if !m.denied(lw, r) {
+				next.ServeHTTP(lw, r)
+			}
+			lw.wait()
+			return
+		}
+		f, answered := m.injectFault(sw, r, f)
 		if answered || m.denied(sw, r) {
 			return
 		}
@@ -101,17 +121,14 @@ func (m *Middleware) record(w http.ResponseWriter, r *http.Request) (sw *statusW
 	return sw, func() { m.Recorder.setStatus(rec, sw.status) }
 }
 
-// injectFault applies the set latency and the next fault for r. It reports
-// whether the request has been answered (or the client went away), and
-// returns the fault so that the caller can spoil the answer as asked.
-func (m *Middleware) injectFault(sw *statusWriter, r *http.Request) (Fault, bool) {
+// injectFault applies the set latency and f, the fault taken for r. It
+// reports whether the request has been answered (or the client went
+// away), and returns the fault so that the caller can spoil the answer as
+// asked.
+func (m *Middleware) injectFault(sw *statusWriter, r *http.Request, f Fault) (Fault, bool) {
 	if d := time.Duration(m.latency.Load()); d > 0 && !sleepCtx(r, d) {
 		sw.setStatus(499) // client went away
 		return Fault{}, true
-	}
-	var f Fault
-	if m.Faults != nil {
-		f, _ = m.Faults.take(r)
 	}
 	if f.Latency > 0 && !sleepCtx(r, f.Latency) {
 		sw.setStatus(499) // client went away
@@ -152,14 +169,14 @@ func (m *Middleware) writeFault(sw *statusWriter, r *http.Request, f Fault) {
 
 // denied checks the access token and the identity token of a request that
 // is not public, and reports whether it was refused.
-func (m *Middleware) denied(sw *statusWriter, r *http.Request) bool {
+func (m *Middleware) denied(w http.ResponseWriter, r *http.Request) bool {
 	if m.Validate != nil && (m.Public == nil || !m.Public(r)) {
 		if err := m.checkToken(r); err != nil {
 			deny := m.Deny
 			if deny == nil {
 				deny = denyAccess
 			}
-			deny(sw, r, err)
+			deny(w, r, err)
 			return true
 		}
 	}
@@ -169,7 +186,7 @@ func (m *Middleware) denied(sw *statusWriter, r *http.Request) bool {
 			if deny == nil {
 				deny = denyIdentity
 			}
-			deny(sw, r, err)
+			deny(w, r, err)
 			return true
 		}
 	}
@@ -243,6 +260,60 @@ func sleepCtx(r *http.Request, d time.Duration) bool {
 		return true
 	case <-r.Context().Done():
 		return false
+	}
+}
+
+// isRead reports whether r only reads: a GET or HEAD, or a FHIR search
+// made with POST to [base]/[type]/_search.
+func isRead(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return true
+	case http.MethodPost:
+		return strings.HasSuffix(r.URL.Path, "/_search")
+	}
+	return false
+}
+
+// lateWriter holds an answer back until at: its first header or byte
+// waits for then, so that the work before it is done within the
+// latency. A client gone by then is noted as 499 and sent nothing.
+type lateWriter struct {
+	*statusWriter
+	r            *http.Request
+	at           time.Time
+	waited, gone bool
+}
+
+// wait waits until the answer's time, once, and reports whether the
+// client is still there.
+func (l *lateWriter) wait() bool {
+	if !l.waited {
+		l.waited = true
+		if d := time.Until(l.at); d > 0 && !sleepCtx(l.r, d) {
+			l.gone = true
+			l.setStatus(499)
+		}
+	}
+	return !l.gone
+}
+
+func (l *lateWriter) WriteHeader(code int) {
+	if l.wait() {
+		l.statusWriter.WriteHeader(code)
+	}
+}
+
+func (l *lateWriter) Write(b []byte) (int, error) {
+	if !l.wait() {
+		return 0, context.Cause(l.r.Context())
+	}
+	return l.statusWriter.Write(b)
+}
+
+func (l *lateWriter) Flush() {
+	if l.wait() {
+		l.statusWriter.Flush()
 	}
 }
 
