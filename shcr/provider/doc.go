@@ -29,7 +29,9 @@
 //     a consumer that sends them unsigned as GP Connect does, its absence;
 //     aud, iat, exp and the GP Connect claims; and that it is not a replay
 //     within its lifetime (Consumer.IdentityReuse allows a consumer that
-//     reuses a token within one journey a bounded number of uses);
+//     reuses a token within one journey a bounded number of uses; such a
+//     token's signature is verified once, and at each later use only its
+//     times and audience are checked again);
 //   - identified the requesting organisation and checked that it belongs to
 //     the consumer's ShCR as the policy names it, and that the access
 //     token's client is that consumer's;

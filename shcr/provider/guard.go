@@ -118,11 +118,15 @@ type Config struct {
 // Guard is what a shared care record puts in front of its FHIR API to
 // serve other regions. It is safe for concurrent use.
 type Guard struct {
-	cfg       Config
-	byClient  map[string]*Consumer
-	byShCR    map[shcrkit.ODSCode]*Consumer
-	header    string
-	replay    *replayCache
+	cfg      Config
+	byClient map[string]*Consumer
+	byShCR   map[shcrkit.ODSCode]*Consumer
+	header   string
+	replay   *replayCache
+	// verified holds the identity tokens of consumers that may reuse
+	// one, once verified, so that a token presented again is not
+	// verified again: only its times and audience are checked anew.
+	verified  identitytoken.Verified
 	limits    *limiter
 	logger    *slog.Logger
 	custodian shcrkit.ODSCode
@@ -419,6 +423,9 @@ func (c *call) identifyConsumer() (*Consumer, string, *refusal) {
 func (c *call) verifyIdentity(consumer *Consumer, identity string, now time.Time) *refusal {
 	g, a := c.g, c.access
 	check := identitytoken.Check{Audience: g.cfg.Audience, Signing: consumer.Signing, Key: consumer.Key, Now: g.cfg.Now, Leeway: g.cfg.Leeway}
+	if consumer.IdentityReuse > 1 {
+		check.Verified = &g.verified
+	}
 	claims, err := check.Verify(identity)
 	if err != nil {
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: strings.ReplaceAll(err.Error(), "\n", "; ")}

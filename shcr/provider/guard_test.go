@@ -305,6 +305,22 @@ func TestGuardAllowsReuseWithinTheConsumersBound(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, f.get("care-plan", tok).StatusCode)
 }
 
+func TestGuardRefusesAReusedTokenOnceExpired(t *testing.T) {
+	// A reused token is verified once and its claims kept; their times
+	// are still checked at every presentation.
+	f := newFixture(t, func(c *provider.Config) { c.Consumers[0].IdentityReuse = 100 })
+	tok := f.identity(eastmoorDoctor())
+	for range 2 {
+		require.Equal(t, http.StatusOK, f.get("care-plan", tok).StatusCode)
+	}
+	f.now = f.now.Add(10 * time.Minute)
+	assert.Equal(t, http.StatusForbidden, f.get("care-plan", tok).StatusCode)
+	events := f.sink.Events()
+	assert.Contains(t, events[len(events)-1].Reason, "expired")
+	// A token made now is served again.
+	assert.Equal(t, http.StatusOK, f.get("care-plan", f.identity(eastmoorDoctor())).StatusCode)
+}
+
 func TestGuardRateLimitsEachOrganisation(t *testing.T) {
 	f := newFixture(t, func(c *provider.Config) { c.RateLimit = provider.RateLimit{Rate: 1, Burst: 2} })
 	for range 2 {
