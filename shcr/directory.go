@@ -62,10 +62,11 @@ type Endpoint struct {
 	// ReuseIdentity says that the provider accepts one identity token for
 	// every request of a journey to this endpoint (as shcr/provider's
 	// Consumer.IdentityReuse allows), so a journey signs one token per
-	// endpoint rather than one per request. When most of the Remote's
-	// recent journeys retrieved from the endpoint, a journey signs that
-	// token while PDS and the NRL are asked, so that no first request
-	// waits for a signature; the token is still the journey's own.
+	// endpoint rather than one per request. That token is signed while
+	// PDS (and the NRL) are asked, so that no first request waits for a
+	// signature: by Retrieve and Search, which know the endpoint then,
+	// and by Records when most of the Remote's recent journeys retrieved
+	// from the endpoint. The token is still the journey's own.
 	ReuseIdentity bool
 	// AuditURL is the base URL of the custodian ShCR's own FHIR audit
 	// repository, where a CustodianAudit sends an AuditEvent for every

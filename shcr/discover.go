@@ -255,7 +255,7 @@ func (j *journey) firstRequests(ctx context.Context) (tctx context.Context, earl
 	}
 	tctx, end = watch(ctx)
 	if j.signsAhead {
-		j.startAhead(ctx, sent)
+		j.startAhead(ctx, sent, j.c.remote.ahead.candidates())
 	}
 	return tctx, early, cancelEarly, end
 }

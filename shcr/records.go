@@ -177,12 +177,14 @@ func (c *Client) Retrieve(ctx context.Context, req Request, p nrls.Pointer) (*Re
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
-	ctx, j, err := c.crossBoundary(ctx, req)
+	ctx, j, err := c.crossBoundary(ctx, req, p.Custodian)
 	if err != nil {
 		return nil, err
 	}
+	defer j.endAhead(false)
 	o := outcome{Candidate: Candidate{Pointer: p, Decision: j.decidePointer(p)}}
 	if !o.Decision.Allowed {
+		j.endAhead(true)
 		if _, ok := j.recordDecision(ctx, &o); !ok {
 			return nil, o.err
 		}

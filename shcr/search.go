@@ -184,10 +184,11 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
-	ctx, j, err := c.crossBoundary(ctx, req)
+	ctx, j, err := c.crossBoundary(ctx, req, s.Custodian)
 	if err != nil {
 		return nil, err
 	}
+	defer j.endAhead(false)
 	sreq := SearchRequest{Requester: req.Requester, Purpose: req.Purpose, Custodian: s.Custodian, ResourceType: s.ResourceType,
 		Patient: j.patient.NHSNumber, Params: s.Params, Timeout: c.timeout,
 		Restricted: j.patient.Confidentiality.Restricted()}
@@ -203,6 +204,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 		return nil, err
 	}
 	if !d.Allowed {
+		j.endAhead(true)
 		return nil, &RefusedError{Decision: d}
 	}
 	e := j.event(stepRetrieval, audit.ActionSearch, audit.ServiceShCR, audit.OutcomeSuccess, "")
@@ -241,13 +243,28 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 
 // crossBoundary starts a journey for req, traces the patient, and makes,
 // records and honours the boundary decision: what Retrieve and Search do
-// before deciding on what they open.
-func (c *Client) crossBoundary(ctx context.Context, req Request) (context.Context, *journey, error) {
+// before deciding on what they open. The identity token for custodian's
+// endpoint, when it accepts one per journey, is signed while PDS is
+// asked; the caller ends that (endAhead) once the journey is over.
+func (c *Client) crossBoundary(ctx context.Context, req Request, custodian shcrkit.ODSCode) (_ context.Context, _ *journey, err error) {
 	ctx, j, err := c.start(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := j.trace(ctx); err != nil {
+	tctx := ctx
+	if ep, ok := c.remote.dir.byODS[custodian]; ok && signsAhead(ep) {
+		var sent <-chan struct{}
+		var end func()
+		tctx, sent, end = sentSignal(ctx)
+		defer end()
+		j.startAhead(ctx, []<-chan struct{}{sent}, []*endpoint{ep})
+		defer func() {
+			if err != nil {
+				j.endAhead(true)
+			}
+		}()
+	}
+	if err := j.trace(tctx); err != nil {
 		return nil, nil, err
 	}
 	j.decideBoundary(ctx)

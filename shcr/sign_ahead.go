@@ -107,16 +107,16 @@ func sentSignal(ctx context.Context) (_ context.Context, sent <-chan struct{}, e
 	}), ch, end
 }
 
-// startAhead signs the journey's identity tokens for the endpoints its
-// Remote's recent journeys retrieved from, once the requests already
+// startAhead signs the journey's identity tokens for eps (for Records,
+// the endpoints its Remote's recent journeys retrieved from; for
+// Retrieve and Search, the one they will ask), once the requests already
 // made (sent: the PDS trace and the NRL search beside it) have been
 // written, so that they go out first. It signs one token after another
-// on one goroutine, so that the other steps keep a core; waitAhead
-// waits for it. Errors are left for the retrieval that needs the token,
+// on one goroutine, so that the other steps keep a core; endAhead
+// waits for it. Errors are left for the request that needs the token,
 // which then signs it itself.
-func (j *journey) startAhead(ctx context.Context, sent []<-chan struct{}) {
+func (j *journey) startAhead(ctx context.Context, sent []<-chan struct{}, eps []*endpoint) {
 	r := j.c.remote
-	eps := r.ahead.candidates()
 	if len(eps) == 0 {
 		return
 	}
@@ -144,7 +144,7 @@ func (j *journey) startAhead(ctx context.Context, sent []<-chan struct{}) {
 
 // endAhead waits for the signing startAhead began, if any, once
 // stopped, when stop is set, after the token being signed: a journey
-// that retrieves nothing needs no more of them.
+// that retrieves nothing needs no more of them. It may be called again.
 func (j *journey) endAhead(stop bool) {
 	if j.aheadDone == nil {
 		return

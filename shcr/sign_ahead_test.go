@@ -161,3 +161,43 @@ func TestRecordsSignsAnewForARestrictedPatient(t *testing.T) {
 	// the restricted token it sends.
 	assert.EqualValues(t, 5, key.n.Load())
 }
+
+func TestRetrieveAndSearchSignWhilePDSIsAsked(t *testing.T) {
+	// Retrieve and Search know the endpoint they will ask before the
+	// trace, so even a client's first call signs during it.
+	var hold atomic.Bool
+	hold.Store(true)
+	for _, tc := range []struct {
+		name string
+		call func(t *testing.T, w *shcrtest.World, c *shcr.Client, ctx context.Context)
+	}{
+		{"retrieve", func(t *testing.T, w *shcrtest.World, c *shcr.Client, ctx context.Context) {
+			p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pdstest.Patients.Minimal, Custodian: nrlstest.CustodianNorth, Type: nrls.TypeContingencyPlan})
+			require.NoError(t, err)
+			rec, err := c.Retrieve(ctx, encounter(w, pdstest.Patients.Minimal), p)
+			require.NoError(t, err)
+			rec.Close()
+		}},
+		{"search", func(t *testing.T, w *shcrtest.World, c *shcr.Client, ctx context.Context) {
+			_, err := c.Search(ctx, encounter(w, pdstest.Patients.Normal), shcr.Search{Custodian: nrlstest.CustodianNorth, ResourceType: "MedicationStatement"})
+			require.NoError(t, err)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			w, key, c := signingWorld(t, nrlstest.CustodianNorth, &hold, release)
+			var once sync.Once
+			onSign := func() { once.Do(func() { close(release) }) }
+			key.onSign.Store(&onSign)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			tc.call(t, w, c, ctx)
+			assert.EqualValues(t, 1, key.n.Load(), "the token signed during the trace is the one sent")
+			ids := w.Region(nrlstest.CustodianNorth).Identities()
+			require.NotEmpty(t, ids)
+			for _, id := range ids {
+				assert.Equal(t, ids[0].TokenID, id.TokenID)
+			}
+		})
+	}
+}
