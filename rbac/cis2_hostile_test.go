@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// hostileUserInfo are userinfo answers that are ambiguous or abusive; each
-// must be refused with ErrInvalidUserInfo, never read one way or another.
 // maxUserInfoBytes is the most RequesterFromCIS2 reads.
 const maxUserInfoBytes = 256 << 10
 
+// hostileUserInfo are userinfo answers that are ambiguous or abusive; each
+// must be refused with ErrInvalidUserInfo, never read one way or another.
 func hostileUserInfo() map[string]string {
 	big := `{"sub":"1","nhsid_nrbac_roles":[{"person_roleid":"1","org_code":"RX1","role_code":"R8000","activity_codes":[` +
 		strings.Repeat(`"B0360",`, maxUserInfoBytes/8) + `"B0360"]}]}`

@@ -138,12 +138,12 @@ func NewAccessReport(patient shcrkit.NHSNumber, from, to time.Time, events []aud
 	return r
 }
 
-// QueryAccessReport queries src for every access to patient's record in
-// [from, to) (zero times leave that end open), on behalf of reader (an
-// audited read), and builds the report.
 // errNoReader is the error of a query given no audit.Reader.
 var errNoReader = fmt.Errorf("%w: no audit trail to read (nil audit.Reader)", audit.ErrInvalidOption)
 
+// QueryAccessReport queries src for every access to patient's record in
+// [from, to) (zero times leave that end open), on behalf of reader (an
+// audited read), and builds the report.
 func QueryAccessReport(ctx context.Context, src audit.Reader, reader shcrkit.Requester, patient shcrkit.NHSNumber, from, to time.Time) (*AccessReport, error) {
 	if src == nil {
 		return nil, errNoReader

@@ -20,7 +20,6 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/nilctx"
-	"github.com/shcrkit/shcrkit/internal/textclip"
 	"github.com/shcrkit/shcrkit/internal/version"
 )
 
@@ -468,12 +467,12 @@ func CheckJSONContentType(h http.Header, body []byte) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, shcrkit.Redact(textclip.Clip(ct, 300)))
+		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, errorText(ct))
 	}
 	if IsJSONMediaType(mt) {
 		return nil
 	}
-	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, shcrkit.Redact(textclip.Clip(mt, 300)))
+	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, errorText(mt))
 }
 
 // IsJSONMediaType reports whether mt is a JSON media type.
@@ -497,7 +496,7 @@ func DecodeJSON(body []byte, out any) error {
 		case errors.As(err, &typ):
 			return fmt.Errorf("%w: JSON field %q has the wrong type", shcrkit.ErrMalformedResponse, typ.Field)
 		default:
-			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, shcrkit.Redact(textclip.Clip(err.Error(), 300)))
+			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, errorText(err.Error()))
 		}
 	}
 	return nil

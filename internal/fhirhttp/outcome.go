@@ -122,7 +122,7 @@ func NewAPIError(status int, header http.Header, body []byte, requestID string) 
 			e.Code = strings.ToUpper(strings.ReplaceAll(o.IssueType, "-", "_"))
 		}
 		e.Code = redactCode(e.Code)
-		e.Diagnostics = shcrkit.Redact(textclip.Clip(e.Diagnostics, 300))
+		e.Diagnostics = errorText(e.Diagnostics)
 		return e
 	}
 	var other struct {
@@ -139,15 +139,20 @@ func NewAPIError(status int, header http.Header, body []byte, requestID string) 
 		}
 		e.Code = redactCode(e.Code)
 		e.Diagnostics = firstNonEmpty(other.ErrorDescription, other.Message)
-		e.Diagnostics = shcrkit.Redact(textclip.Clip(e.Diagnostics, 300))
+		e.Diagnostics = errorText(e.Diagnostics)
 		return e
 	}
 	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
 	if mt == "text/plain" || (mt == "" && utf8.Valid(body) && !looksLikeHTML(body)) {
-		e.Diagnostics = shcrkit.Redact(textclip.Clip(strings.Join(strings.Fields(string(body)), " "), 300))
+		e.Diagnostics = errorText(strings.Join(strings.Fields(string(body)), " "))
 	}
 	return e
 }
+
+// errorText is text from elsewhere as an error or an APIError's
+// Diagnostics carries it: one readable line of at most 300 bytes, with
+// NHS numbers masked and secrets removed.
+func errorText(s string) string { return shcrkit.Redact(textclip.Clip(s, 300)) }
 
 // redactCode keeps an error code short and free of identifiers: a code
 // is a word, and a server that echoes a token or an NHS number there gets

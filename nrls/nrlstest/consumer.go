@@ -214,15 +214,15 @@ func (s *Server) checkParams(c *call, p *searchParams, formCode string) (*filter
 	return f, nhs, nil
 }
 
-// codeSet reads a comma-separated list of system|code tokens; a SNOMED
-// code that known refuses is answered with 400 INVALID_CODE_SYSTEM and
-// unknown, as the service answers it.
 // isCategory reports whether code is the SNOMED code of a record category.
 func isCategory(code string) bool {
 	code = strings.TrimSpace(code)
 	return slices.ContainsFunc(nrls.Categories(), func(c nrls.Concept) bool { return c.Code == code })
 }
 
+// codeSet reads a comma-separated list of system|code tokens; a SNOMED
+// code that known refuses is answered with 400 INVALID_CODE_SYSTEM and
+// unknown, as the service answers it.
 func codeSet(list, name, formCode string, known func(string) bool, unknown string) (map[string]bool, *badParam) {
 	set := map[string]bool{}
 	for _, tok := range strings.Split(list, ",") {
