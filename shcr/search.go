@@ -252,7 +252,7 @@ func (c *Client) crossBoundary(ctx context.Context, req Request, custodian shcrk
 		return nil, nil, err
 	}
 	tctx := ctx
-	if ep, ok := c.remote.dir.byODS[custodian]; ok && signsAhead(ep) {
+	if ep, ok := c.remote.dir.byODS[custodian]; ok && worthSigningAhead(ep) {
 		var sent <-chan struct{}
 		var end func()
 		tctx, sent, end = sentSignal(ctx)

@@ -42,9 +42,9 @@ type aheadStats struct {
 	share map[*endpoint]float64
 }
 
-// signsAhead reports whether ep's tokens are worth making ahead: reused
-// within a journey, and signed.
-func signsAhead(ep *endpoint) bool {
+// worthSigningAhead reports whether ep's tokens are worth making ahead:
+// reused within a journey, and signed.
+func worthSigningAhead(ep *endpoint) bool {
 	return ep.ReuseIdentity && ep.Identity.Signing != "" && ep.Identity.Signing != jws.None
 }
 
@@ -81,7 +81,7 @@ func (s *aheadStats) observe(used map[*endpoint]bool) {
 		}
 	}
 	for ep := range used {
-		if !signsAhead(ep) {
+		if !worthSigningAhead(ep) {
 			continue
 		}
 		if s.share == nil {
