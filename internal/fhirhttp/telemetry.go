@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,6 +24,7 @@ type instruments struct {
 	tracer   trace.Tracer
 	duration metric.Float64Histogram
 	retries  metric.Int64Counter
+	sets     telemetry.Sets
 }
 
 func newInstruments(tp trace.TracerProvider, mp metric.MeterProvider) (*instruments, error) {
@@ -63,8 +65,11 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		attrs = append(attrs, attribute.Int("server.port", p))
 	}
 	ctx, span := t.ins.tracer.Start(req.Context(), "HTTP "+req.Method, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attrs...), trace.WithAttributes(attribute.String("shcrkit.request_id", telemetry.Clean(req.Header.Get("X-Request-ID")))))
+		trace.WithAttributes(attrs...))
 	defer span.End()
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("shcrkit.request_id", telemetry.Clean(req.Header.Get("X-Request-ID"))))
+	}
 	// The headers are copied only when there is a trace context to put in
 	// them (telemetry.Propagator writes nothing otherwise):
 	// a RoundTripper must not change the request it is given.
@@ -76,6 +81,24 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	start := time.Now()
 	resp, err := t.base.RoundTrip(out)
 	took := time.Since(start).Seconds()
+	// record measures the attempt, with its attribute set built once
+	// per method, host, port, status and error type.
+	record := func(status int, errType string) {
+		if !t.ins.duration.Enabled(ctx) {
+			return
+		}
+		key := req.Method + "\x00" + host + "\x00" + port + "\x00" + strconv.Itoa(status) + "\x00" + errType
+		t.ins.duration.Record(ctx, took, t.ins.sets.Option(key, func() []attribute.KeyValue {
+			kvs := slices.Clip(attrs)
+			if status != 0 {
+				kvs = append(kvs, attribute.Int("http.response.status_code", status))
+			}
+			if errType != "" {
+				kvs = append(kvs, attribute.String("error.type", errType))
+			}
+			return kvs
+		}))
+	}
 	if err != nil {
 		kind := "transport"
 		var ne net.Error
@@ -83,24 +106,26 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			kind = "timeout"
 		}
 		span.SetStatus(codes.Error, kind+" error")
-		attrs = append(attrs, attribute.String("error.type", kind))
-		t.ins.duration.Record(ctx, took, metric.WithAttributes(attrs...))
+		record(0, kind)
 		return nil, err
 	}
 	span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
-	attrs = append(attrs, attribute.Int("http.response.status_code", resp.StatusCode))
+	errType := ""
 	if resp.StatusCode >= 400 {
-		span.SetStatus(codes.Error, strconv.Itoa(resp.StatusCode))
-		attrs = append(attrs, attribute.String("error.type", strconv.Itoa(resp.StatusCode)))
+		errType = strconv.Itoa(resp.StatusCode)
+		span.SetStatus(codes.Error, errType)
 	}
-	t.ins.duration.Record(ctx, took, metric.WithAttributes(attrs...))
+	record(resp.StatusCode, errType)
 	return resp, nil
 }
 
 // countRetry counts an attempt after the first.
 func (ins *instruments) countRetry(ctx context.Context, r *http.Request, attempt int) {
-	if attempt > 0 {
-		ins.retries.Add(ctx, 1, metric.WithAttributes(attribute.String("server.address", telemetry.Clean(r.URL.Hostname()))))
+	if attempt > 0 && ins.retries.Enabled(ctx) {
+		host := r.URL.Hostname()
+		ins.retries.Add(ctx, 1, ins.sets.Option("retry\x00"+host, func() []attribute.KeyValue {
+			return []attribute.KeyValue{attribute.String("server.address", telemetry.Clean(host))}
+		}))
 	}
 }
 

@@ -76,6 +76,15 @@ func TestEveryAttemptIsTracedAndMeasured(t *testing.T) {
 		}
 		return 0
 	}
+	for _, s := range attempts {
+		var id string
+		for _, a := range s.Attributes() {
+			if a.Key == "shcrkit.request_id" {
+				id = a.Value.AsString()
+			}
+		}
+		assert.Equal(t, "7f1c2b9e-4a51-4b7e-9d7e-5a1b2c3d4e5f", id, "a recorded span names the request")
+	}
 	assert.EqualValues(t, 503, status(attempts[0]))
 	assert.EqualValues(t, 200, status(attempts[1]))
 
@@ -93,13 +102,18 @@ func TestEveryAttemptIsTracedAndMeasured(t *testing.T) {
 			if m.Name == "shcrkit.http.client.duration" {
 				h := m.Data.(metricdata.Histogram[float64])
 				var n uint64
+				byStatus := map[int64]string{}
 				for _, dp := range h.DataPoints {
 					n += dp.Count
 					for _, kv := range dp.Attributes.ToSlice() {
 						assert.False(t, strings.Contains(kv.Value.String(), "9434765919"))
 					}
+					code, _ := dp.Attributes.Value("http.response.status_code")
+					errType, _ := dp.Attributes.Value("error.type")
+					byStatus[code.AsInt64()] = errType.AsString()
 				}
 				assert.EqualValues(t, 2, n)
+				assert.Equal(t, map[int64]string{503: "503", 200: ""}, byStatus, "one point per status, the refusal with its error type")
 			}
 		}
 	}

@@ -6,7 +6,11 @@
 package telemetry
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -48,3 +52,32 @@ func Clean(s string) string { return shcrkit.Redact(s) }
 // DurationBuckets are histogram bounds in seconds for calls and journeys:
 // from a millisecond to a minute.
 var DurationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// maxAttributeSets bounds the attribute sets kept: the values named come
+// from outside (custodians from the NRL, hosts from the directory), and
+// past the bound a set is built per point as it would be without the
+// cache.
+const maxAttributeSets = 1024
+
+// Sets caches metric attribute sets by a key naming their values, so
+// that a measurement does not build, sort and hash its attributes anew.
+// The zero value is ready to use.
+type Sets struct {
+	m sync.Map // string → metric.MeasurementOption
+	n atomic.Int64
+}
+
+// Option returns the measurement option of the attributes kvs builds,
+// which key names.
+func (c *Sets) Option(key string, kvs func() []attribute.KeyValue) metric.MeasurementOption {
+	if o, ok := c.m.Load(key); ok {
+		return o.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(kvs()...))
+	if c.n.Load() < maxAttributeSets {
+		if _, loaded := c.m.LoadOrStore(key, o); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return o
+}

@@ -7,8 +7,6 @@ package journeytel
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -34,37 +32,10 @@ type Telemetry struct {
 	// sets holds the attribute sets of metric points: few (steps,
 	// custodians by outcome, rules by outcome) and otherwise built,
 	// sorted and hashed on every point.
-	sets attributeSets
+	sets telemetry.Sets
 	// refused and audit are the errors a journey is refused and fails
 	// its audit with (shcr.ErrRefused, shcr.ErrAudit).
 	refused, audit error
-}
-
-// maxAttributeSets bounds the attribute sets kept: the custodians and
-// rules named come from the NRL and the policy, and past the bound a set
-// is built per point as it would be without the cache.
-const maxAttributeSets = 1024
-
-// attributeSets caches metric attribute sets by a key naming their
-// values.
-type attributeSets struct {
-	m sync.Map // string → metric.MeasurementOption
-	n atomic.Int64
-}
-
-// option returns the measurement option of the attributes kvs builds,
-// which key names.
-func (c *attributeSets) option(key string, kvs func() []attribute.KeyValue) metric.MeasurementOption {
-	if o, ok := c.m.Load(key); ok {
-		return o.(metric.MeasurementOption)
-	}
-	o := metric.WithAttributeSet(attribute.NewSet(kvs()...))
-	if c.n.Load() < maxAttributeSets {
-		if _, loaded := c.m.LoadOrStore(key, o); !loaded {
-			c.n.Add(1)
-		}
-	}
-	return o
 }
 
 // New returns the telemetry of a Client that sends its spans to tp and
@@ -194,7 +165,9 @@ func (t *Telemetry) Decided(ctx context.Context, d rbac.Decision, p *nrls.Pointe
 		stage = "record"
 	}
 	attrs = append(attrs, attribute.String("shcrkit.stage", stage))
-	t.decisions.Add(ctx, 1, t.sets.option("decision\x00"+rule+"\x00"+outcome+"\x00"+stage, func() []attribute.KeyValue { return attrs }))
+	if t.decisions.Enabled(ctx) {
+		t.decisions.Add(ctx, 1, t.sets.Option("decision\x00"+rule+"\x00"+outcome+"\x00"+stage, func() []attribute.KeyValue { return attrs }))
+	}
 	if p != nil {
 		attrs = append(attrs, attribute.String("shcrkit.custodian", telemetry.Clean(string(p.Custodian))),
 			attribute.String("shcrkit.record_type", telemetry.Clean(p.Type.Code)))
@@ -209,19 +182,32 @@ func (t *Telemetry) Retrieved(ctx context.Context, span trace.Span, start time.T
 	if err != nil {
 		outcome = "failed"
 	}
-	attrs := []attribute.KeyValue{attribute.String("shcrkit.custodian", telemetry.Clean(string(custodian))), attribute.String("shcrkit.outcome", outcome)}
-	set := t.sets.option("retrieval\x00"+attrs[0].Value.AsString()+"\x00"+outcome, func() []attribute.KeyValue { return attrs })
-	span.SetAttributes(append(attrs, attribute.String("shcrkit.request_id", telemetry.Clean(reqID)))...)
-	t.retrievals.Add(ctx, 1, set)
-	t.retrieval.Record(ctx, time.Since(start).Seconds(), set)
+	// What no span records and no instrument measures is not built: a
+	// retrieval is the step a journey repeats most.
+	counted, timed := t.retrievals.Enabled(ctx), t.retrieval.Enabled(ctx)
+	if span.IsRecording() || counted || timed {
+		attrs := []attribute.KeyValue{attribute.String("shcrkit.custodian", telemetry.Clean(string(custodian))), attribute.String("shcrkit.outcome", outcome)}
+		set := t.sets.Option("retrieval\x00"+attrs[0].Value.AsString()+"\x00"+outcome, func() []attribute.KeyValue { return attrs })
+		if span.IsRecording() {
+			span.SetAttributes(append(attrs, attribute.String("shcrkit.request_id", telemetry.Clean(reqID)))...)
+		}
+		if counted {
+			t.retrievals.Add(ctx, 1, set)
+		}
+		if timed {
+			t.retrieval.Record(ctx, time.Since(start).Seconds(), set)
+		}
+	}
 	t.End(span, err)
 }
 
 // AuditWritten ends the span of one audit write of a journey's step
 // and records how long the sink took.
 func (t *Telemetry) AuditWritten(ctx context.Context, span trace.Span, start time.Time, step string, err error) {
-	t.auditWrite.Record(ctx, time.Since(start).Seconds(), t.sets.option("step\x00"+step, func() []attribute.KeyValue {
-		return []attribute.KeyValue{attribute.String("shcrkit.step", step)}
-	}))
+	if t.auditWrite.Enabled(ctx) {
+		t.auditWrite.Record(ctx, time.Since(start).Seconds(), t.sets.Option("step\x00"+step, func() []attribute.KeyValue {
+			return []attribute.KeyValue{attribute.String("shcrkit.step", step)}
+		}))
+	}
 	t.End(span, err)
 }
