@@ -42,7 +42,7 @@ type Check struct {
 // Verified holds tokens that passed Check.Verify with their claims, for
 // Check.Verified. It is safe for concurrent use; the zero value is ready.
 type Verified struct {
-	mu     sync.Mutex
+	mu     sync.RWMutex // the many requests of a journey read at once
 	tokens map[verifiedKey]Claims
 }
 
@@ -69,8 +69,8 @@ func (c Check) key(token string) (verifiedKey, bool) {
 }
 
 func (v *Verified) get(k verifiedKey) (Claims, bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
 	c, ok := v.tokens[k]
 	return c, ok
 }
