@@ -398,7 +398,7 @@ func (r *SearchResult) entry(i int, raw json.RawMessage, nhs shcrkit.NHSNumber) 
 		r.keep(i, &doc, nhs)
 	default:
 		r.problem(Problem{Entry: i, Kind: ProblemMalformed, PointerID: probe.ID,
-			Detail: fmt.Sprintf("entry is a %q, not a DocumentReference", shcrkit.Redact(textclip.Clip(probe.ResourceType, 40)))})
+			Detail: fmt.Sprintf("entry is a %q, not a DocumentReference", textclip.Clip(shcrkit.Redact(probe.ResourceType), 40))})
 	}
 }
 

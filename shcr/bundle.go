@@ -93,7 +93,7 @@ func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetc
 				return nil, fmt.Errorf("%w: Bundle does not decode [request %s]", shcrkit.ErrMalformedResponse, resp.RequestID)
 			}
 		} else if pg.ResourceType != "Bundle" {
-			return nil, fmt.Errorf("%w: a next page is a %q, not a Bundle [request %s]", shcrkit.ErrMalformedResponse, shcrkit.Redact(clip(pg.ResourceType, 60)), resp.RequestID)
+			return nil, fmt.Errorf("%w: a next page is a %q, not a Bundle [request %s]", shcrkit.ErrMalformedResponse, clip(shcrkit.Redact(pg.ResourceType), 60), resp.RequestID)
 		}
 		entries = append(entries, pg.Entry...)
 		if cur, err = r.nextPage(cur, loc, &pg); err != nil {
@@ -140,7 +140,7 @@ func decodePage(resp *fhirhttp.Response, rt *route) (fhirbundle.Page, error) {
 		// The pointer declared JSON; an HTML page (a portal's login
 		// form, a proxy's error page) or anything else is not it.
 		return fhirbundle.Page{}, fmt.Errorf("%w: asked for FHIR JSON, %s answered %s [request %s]",
-			ErrUnsupportedContent, rt.ep.Name, shcrkit.Redact(clip(mt, 60)), resp.RequestID)
+			ErrUnsupportedContent, rt.ep.Name, clip(shcrkit.Redact(mt), 60), resp.RequestID)
 	}
 	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body); err != nil {
 		return fhirbundle.Page{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)

@@ -392,6 +392,11 @@ func TestErrorBodies(t *testing.T) {
 		{"HTML gateway page", 502, "text/html", `<html><body>Bad gateway 9434765919</body></html>`,
 			"", "", false, shcrkit.ErrUnavailable},
 		{"plain text", 500, "text/plain", "upstream   failed\nbadly", "", "upstream failed badly", false, shcrkit.ErrUnavailable},
+		// Masked before it is cut: cut first, the number's first five
+		// digits would be too short to be recognised and go out as they
+		// are.
+		{"NHS number across the 300-byte limit", 500, "text/plain", strings.Repeat("x", 294) + " 9434765919 and more", "",
+			strings.Repeat("x", 294) + " 943**…", false, shcrkit.ErrUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

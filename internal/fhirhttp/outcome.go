@@ -151,8 +151,11 @@ func NewAPIError(status int, header http.Header, body []byte, requestID string) 
 
 // errorText is text from elsewhere as an error or an APIError's
 // Diagnostics carries it: one readable line of at most 300 bytes, with
-// NHS numbers masked and secrets removed.
-func errorText(s string) string { return shcrkit.Redact(textclip.Clip(s, 300)) }
+// NHS numbers masked and secrets removed. It is redacted whole and cut
+// after, as nrls does its problems: cut first, an NHS number or a token
+// across the limit would be left too short to be recognised, and go out
+// in part. The text is already bounded, by the body read or the header.
+func errorText(s string) string { return textclip.Clip(shcrkit.Redact(s), 300) }
 
 // redactCode keeps an error code short and free of identifiers: a code
 // is a word, and a server that echoes a token or an NHS number there gets

@@ -81,7 +81,7 @@ func Write[E any](ctx context.Context, s Writer[E], e E) (err error) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			err = &panicError{sink: fmt.Sprintf("%T", s), value: shcrkit.Redact(textclip.Clip(fmt.Sprint(v), 200))}
+			err = &panicError{sink: fmt.Sprintf("%T", s), value: textclip.Clip(shcrkit.Redact(fmt.Sprint(v)), 200)}
 		}
 	}()
 	return s.Write(ctx, e)
