@@ -7,4 +7,5 @@ var (
 	JWTShapePattern    = jwtShape
 	SecretFieldPattern = secretField
 	QueryStringPattern = queryString
+	RedactAPIKeys      = redactAPIKeys
 )

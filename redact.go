@@ -213,6 +213,10 @@ var (
 	jwtShape = regexp.MustCompile(`(?:eyJ|eyAi|ew[o0k])[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)*|[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`)
 	// secretField is a credential named in a form, a query or JSON.
 	secretField = regexp.MustCompile(`(?i)("?(?:access_token|refresh_token|id_token|subject_token|client_assertion|client_secret|password|apikey|api_key|code)"?\s*[=:]\s*)("[^"]*"|[^\s&,;"]+)`)
+	// apiKeyPhrase is an API key named in words ("api key", "API-Key:",
+	// "x-api-key") and written after its name, as a gateway or a hostile
+	// service may echo the one it was sent. See redactAPIKeys.
+	apiKeyPhrase = regexp.MustCompile(`(?i)(api[ _-]?key)(\s*[=:]?\s*)([A-Za-z0-9._~+/=-]{8,})`)
 	// queryString is the query part of a URL or a form-encoded body:
 	// from a '?' to the next space or quote, when it holds a '='.
 	queryString = regexp.MustCompile(`\?[^\s"'<>?]*=[^\s"'<>]*`)
@@ -259,10 +263,27 @@ func Redact(s string) string {
 	if !ascii || strings.ContainsAny(s, "=:") {
 		s = secretField.ReplaceAllString(s, "${1}[redacted]")
 	}
+	if !ascii || containsFoldASCII(s, "key") {
+		s = redactAPIKeys(s)
+	}
 	if strings.IndexByte(s, '?') >= 0 {
 		s = queryString.ReplaceAllString(s, "?…")
 	}
 	return MaskNHSNumbers(s)
+}
+
+// redactAPIKeys replaces the value after an API key's name when it looks
+// like a key: eight or more key characters, a digit among them. A word
+// ("API key missing", "API key expired") is kept, so that a gateway's
+// refusal still reads.
+func redactAPIKeys(s string) string {
+	return apiKeyPhrase.ReplaceAllStringFunc(s, func(m string) string {
+		sub := apiKeyPhrase.FindStringSubmatch(m)
+		if !strings.ContainsAny(sub[3], "0123456789") {
+			return m
+		}
+		return sub[1] + sub[2] + "[redacted]"
+	})
 }
 
 // mayHoldNHSNumber reports whether ASCII text has ten digits in a run

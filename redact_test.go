@@ -34,6 +34,9 @@ func TestRedact(t *testing.T) {
 		{"plain text kept", "Resource not found: token expired at 2026-12-05 00:55", "Resource not found: token expired at 2026-12-05 00:55"},
 		{"hostnames kept", "dial tcp journey-service.example:443: refused", "dial tcp journey-service.example:443: refused"},
 		{"asid kept", "ASID 200000000117", "ASID 200000000117"},
+		{"api key in words", "rejected api key ak-H7gT2mQ9xZ4pL6nBv3Sd for this app", "rejected api key [redacted] for this app"},
+		{"api key header echoed", "got X-API-Key: 7f3kQ92mZpL0 twice", "got X-API-Key: [redacted] twice"},
+		{"api key refusal kept", "Invalid API key. API key missing or expired", "Invalid API key. API key missing or expired"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +187,7 @@ func redactEveryStep(s string) string {
 	s = shcrkit.BearerTokenPattern.ReplaceAllString(s, "$1 [redacted]")
 	s = shcrkit.JWTShapePattern.ReplaceAllString(s, "[redacted]")
 	s = shcrkit.SecretFieldPattern.ReplaceAllString(s, "${1}[redacted]")
+	s = shcrkit.RedactAPIKeys(s)
 	s = shcrkit.QueryStringPattern.ReplaceAllString(s, "?…")
 	return shcrkit.MaskNHSNumbers(s)
 }
