@@ -3,10 +3,10 @@ package auth
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 )
 
 // TokenError is an error answer from a token endpoint: an HTTP status and,
@@ -105,16 +105,7 @@ const maxDescription = 300
 // strings, query strings, NHS numbers, control characters) and cuts it to
 // maxDescription bytes.
 func sanitise(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, "[redacted]")
-		if q := url.QueryEscape(sec); q != sec {
-			s = strings.ReplaceAll(s, q, "[redacted]")
-		}
-	}
-	s = strings.TrimSpace(shcrkit.Redact(s))
+	s = strings.TrimSpace(shcrkit.Redact(fhirhttp.WithoutSecrets(s, secrets)))
 	if len(s) > maxDescription {
 		cut := maxDescription
 		for cut > 0 && !isRuneStart(s[cut]) {

@@ -282,7 +282,7 @@ func bundleOnly(resourceType string, resp *fhirhttp.Response) error {
 	case "Bundle":
 		return nil
 	case "OperationOutcome":
-		return fhirhttp.NewAPIError(resp.StatusCode, resp.Header, resp.Body, resp.RequestID)
+		return resp.APIError()
 	}
 	return fmt.Errorf("%w: answer is a %q, not a Bundle [request %s]",
 		shcrkit.ErrMalformedResponse, textclip.Clip(shcrkit.Redact(resourceType), 40), resp.RequestID)

@@ -44,7 +44,7 @@ func malformed(resp *fhirhttp.Response, format string, args ...any) error {
 // an error: ErrTooManyMatches for a search that matched too many, else the
 // outcome as an *shcrkit.APIError.
 func outcomeError(resp *fhirhttp.Response) error {
-	apiErr := fhirhttp.NewAPIError(resp.StatusCode, resp.Header, resp.Body, resp.RequestID)
+	apiErr := resp.APIError()
 	o, _ := fhirhttp.ParseOutcome(resp.Body)
 	if o.Code == "TOO_MANY_MATCHES" || o.IssueType == "multiple-matches" {
 		return &tooManyMatchesError{api: apiErr}

@@ -157,6 +157,8 @@ type Response struct {
 	Body       []byte
 	// RequestID is the X-Request-ID that was sent.
 	RequestID string
+	// sent is the header the request went with, for APIError.
+	sent http.Header
 }
 
 // Do sends r and reads the answer. A status of 400 or above becomes a
@@ -174,9 +176,13 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, c.bodyError(r, u, reqID, err)
 	}
 	if resp.StatusCode >= 400 {
-		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID)
+		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID, sentSecretsOf(resp)...)
 	}
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, RequestID: reqID}, nil
+	var sent http.Header
+	if resp.Request != nil {
+		sent = resp.Request.Header
+	}
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, RequestID: reqID, sent: sent}, nil
 }
 
 // DoJSON is Do followed by a check that the answer is JSON and its decoding
@@ -223,7 +229,7 @@ func (c *Client) Open(ctx context.Context, r *Request, maxBytes int64) (*Stream,
 		if err != nil {
 			return nil, c.bodyError(r, u, reqID, err)
 		}
-		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID)
+		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID, sentSecretsOf(resp)...)
 	}
 	if resp.ContentLength > maxBytes {
 		resp.Body.Close()
@@ -467,12 +473,12 @@ func CheckJSONContentType(h http.Header, body []byte) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, errorText(ct))
+		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, errorText(ct, nil))
 	}
 	if IsJSONMediaType(mt) {
 		return nil
 	}
-	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, errorText(mt))
+	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, errorText(mt, nil))
 }
 
 // IsJSONMediaType reports whether mt is a JSON media type.
@@ -496,7 +502,7 @@ func DecodeJSON(body []byte, out any) error {
 		case errors.As(err, &typ):
 			return fmt.Errorf("%w: JSON field %q has the wrong type", shcrkit.ErrMalformedResponse, typ.Field)
 		default:
-			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, errorText(err.Error()))
+			return fmt.Errorf("%w: %s", shcrkit.ErrMalformedResponse, errorText(err.Error(), nil))
 		}
 	}
 	return nil

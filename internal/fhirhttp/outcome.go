@@ -111,7 +111,11 @@ func displayOf(l *lenientOutcome) string {
 // OperationOutcome when the body is one, from an OAuth-style or plain JSON
 // error object, or from a short plain-text body; an HTML page (from a proxy
 // or gateway) contributes nothing but its status.
-func NewAPIError(status int, header http.Header, body []byte, requestID string) *shcrkit.APIError {
+//
+// secrets are the credentials the request carried (SentSecrets): a
+// service that echoes one, in whatever words, has it removed from Code and
+// Diagnostics as well as what Redact recognises by its shape.
+func NewAPIError(status int, header http.Header, body []byte, requestID string, secrets ...string) *shcrkit.APIError {
 	e := &shcrkit.APIError{StatusCode: status, RequestID: requestID}
 	if d, ok := RetryAfter(header.Get("Retry-After"), time.Now()); ok {
 		e.RetryAfter = d
@@ -121,8 +125,8 @@ func NewAPIError(status int, header http.Header, body []byte, requestID string) 
 		if e.Code == "" {
 			e.Code = strings.ToUpper(strings.ReplaceAll(o.IssueType, "-", "_"))
 		}
-		e.Code = redactCode(e.Code)
-		e.Diagnostics = errorText(e.Diagnostics)
+		e.Code = redactCode(e.Code, secrets)
+		e.Diagnostics = errorText(e.Diagnostics, secrets)
 		return e
 	}
 	var other struct {
@@ -137,32 +141,35 @@ func NewAPIError(status int, header http.Header, body []byte, requestID string) 
 		} else if other.Code != "" {
 			e.Code = other.Code
 		}
-		e.Code = redactCode(e.Code)
+		e.Code = redactCode(e.Code, secrets)
 		e.Diagnostics = firstNonEmpty(other.ErrorDescription, other.Message)
-		e.Diagnostics = errorText(e.Diagnostics)
+		e.Diagnostics = errorText(e.Diagnostics, secrets)
 		return e
 	}
 	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
 	if mt == "text/plain" || (mt == "" && utf8.Valid(body) && !looksLikeHTML(body)) {
-		e.Diagnostics = errorText(strings.Join(strings.Fields(string(body)), " "))
+		e.Diagnostics = errorText(strings.Join(strings.Fields(string(body)), " "), secrets)
 	}
 	return e
 }
 
 // errorText is text from elsewhere as an error or an APIError's
 // Diagnostics carries it: one readable line of at most 300 bytes, with
-// NHS numbers masked and secrets removed. It is redacted whole and cut
-// after, as nrls does its problems: cut first, an NHS number or a token
-// across the limit would be left too short to be recognised, and go out
-// in part. The text is already bounded, by the body read or the header.
-func errorText(s string) string { return textclip.Clip(shcrkit.Redact(s), 300) }
+// the request's own secrets and whatever Redact recognises removed, and
+// NHS numbers masked. It is redacted whole and cut after, as nrls does
+// its problems: cut first, an NHS number or a token across the limit
+// would be left too short to be recognised, and go out in part. Redact
+// reads at most 8 KiB of it.
+func errorText(s string, secrets []string) string {
+	return textclip.Clip(shcrkit.Redact(WithoutSecrets(s, secrets)), 300)
+}
 
 // redactCode keeps an error code short and free of identifiers: a code
 // is a word, and a server that echoes a token or an NHS number there gets
 // it redacted like any other text.
-func redactCode(code string) string {
+func redactCode(code string, secrets []string) string {
 	const max = 64
-	code = shcrkit.Redact(code)
+	code = shcrkit.Redact(WithoutSecrets(code, secrets))
 	if len(code) > max {
 		code = textclip.Cut(code, max)
 	}
