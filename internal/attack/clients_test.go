@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,6 +181,15 @@ func (r *received) add(req *http.Request) string {
 	var got []string
 	if a := req.Header.Get("Authorization"); a != "" {
 		got = append(got, a)
+		// The credential bare too, as a service might write it back.
+		if _, cred, ok := strings.Cut(a, " "); ok {
+			got = append(got, cred)
+		}
+	}
+	for _, h := range []string{"X-Identity-Token", "Apikey", "X-Api-Key"} {
+		if v := req.Header.Get(h); v != "" {
+			got = append(got, v)
+		}
 	}
 	if req.Method == http.MethodPost && req.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
 		if err := req.ParseForm(); err == nil {

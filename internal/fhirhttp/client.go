@@ -193,7 +193,7 @@ func (c *Client) DoJSON(ctx context.Context, r *Request, out any) (*Response, er
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckJSONContentType(resp.Header, resp.Body); err != nil {
+	if err := CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
 		return resp, withRequestID(err, resp.RequestID)
 	}
 	if err := DecodeJSON(resp.Body, out); err != nil {
@@ -462,8 +462,9 @@ func withRequestID(err error, reqID string) error {
 // CheckJSONContentType fails with shcrkit.ErrMalformedResponse unless the
 // answer is declared JSON (application/json, application/fhir+json or any
 // +json type). An answer with no Content-Type is accepted when its body
-// looks like a JSON object.
-func CheckJSONContentType(h http.Header, body []byte) error {
+// looks like a JSON object. The type quoted in the error is cleared of
+// secrets, the credentials the request carried (Response.Secrets).
+func CheckJSONContentType(h http.Header, body []byte, secrets ...string) error {
 	ct := h.Get("Content-Type")
 	if ct == "" {
 		if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' {
@@ -473,12 +474,12 @@ func CheckJSONContentType(h http.Header, body []byte) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, errorText(ct, nil))
+		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, errorText(ct, secrets))
 	}
 	if IsJSONMediaType(mt) {
 		return nil
 	}
-	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, errorText(mt, nil))
+	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, errorText(mt, secrets))
 }
 
 // IsJSONMediaType reports whether mt is a JSON media type.

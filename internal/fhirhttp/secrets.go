@@ -70,9 +70,13 @@ func sentSecretsOf(resp *http.Response) []string {
 	return SentSecrets(resp.Request.Header)
 }
 
+// Secrets are the credentials r's request carried (SentSecrets), for an
+// error made from the answer (CheckJSONContentType).
+func (r *Response) Secrets() []string { return SentSecrets(r.sent) }
+
 // APIError is the error r's answer stands for (NewAPIError), cleared of
 // the credentials its request carried: for an OperationOutcome that came
 // with a success status.
 func (r *Response) APIError() *shcrkit.APIError {
-	return NewAPIError(r.StatusCode, r.Header, r.Body, r.RequestID, SentSecrets(r.sent)...)
+	return NewAPIError(r.StatusCode, r.Header, r.Body, r.RequestID, r.Secrets()...)
 }
