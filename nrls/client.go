@@ -81,6 +81,7 @@ func (c *Client) Get(ctx context.Context, id string) (Pointer, error) {
 	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
 		return Pointer{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
+	resp.Body = resp.ClearedBody() // as decodeSearch does
 	var e resourceEntry
 	if err := fhirhttp.DecodeJSON(resp.Body, &e); err != nil {
 		// The strict model refused it; a stored pointer with a stray code

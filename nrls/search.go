@@ -312,6 +312,9 @@ func decodeSearch(resp *fhirhttp.Response, nhs shcrkit.NHSNumber) (*SearchResult
 	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
 		return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
+	// Pointers are kept, shown and audited: a service that wrote the
+	// consumer's own credentials into one does not get them that far.
+	resp.Body = resp.ClearedBody()
 	res := &SearchResult{RequestID: resp.RequestID}
 	var fb fastBundle
 	if err := json.Unmarshal(resp.Body, &fb); err == nil && allPointers(&fb) {

@@ -1,6 +1,7 @@
 package fhirhttp
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
@@ -79,4 +80,30 @@ func (r *Response) Secrets() []string { return SentSecrets(r.sent) }
 // with a success status.
 func (r *Response) APIError() *shcrkit.APIError {
 	return NewAPIError(r.StatusCode, r.Header, r.Body, r.RequestID, r.Secrets()...)
+}
+
+// minBodySecret is the shortest credential ClearedBody replaces: a
+// shorter one could be ordinary text, and real keys and tokens are far
+// longer.
+const minBodySecret = 12
+
+// ClearedBody returns r's body with the credentials its request carried
+// replaced by "[redacted]", as written or URL-encoded. It is for what a
+// service sends back to be kept and shown (an NRL's pointers), which goes
+// on into errors and audit records where Redact would not know a bare
+// token; a body holding none is returned as it is, not copied. The
+// replacement holds no quote or backslash, so JSON stays JSON.
+func (r *Response) ClearedBody() []byte {
+	body := r.Body
+	for _, sec := range r.Secrets() {
+		if len(sec) < minBodySecret {
+			continue
+		}
+		for _, form := range []string{sec, url.QueryEscape(sec)} {
+			if bytes.Contains(body, []byte(form)) {
+				body = bytes.ReplaceAll(body, []byte(form), []byte("[redacted]"))
+			}
+		}
+	}
+	return body
 }
