@@ -7,6 +7,7 @@ import (
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
+	"github.com/shcrkit/shcrkit/internal/textclip"
 )
 
 // TokenError is an error answer from a token endpoint: an HTTP status and,
@@ -107,13 +108,7 @@ const maxDescription = 300
 func sanitise(s string, secrets []string) string {
 	s = strings.TrimSpace(shcrkit.Redact(fhirhttp.WithoutSecrets(s, secrets)))
 	if len(s) > maxDescription {
-		cut := maxDescription
-		for cut > 0 && !isRuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
+		s = textclip.Cut(s, maxDescription) + "..."
 	}
 	return s
 }
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
