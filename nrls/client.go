@@ -78,7 +78,7 @@ func (c *Client) Get(ctx context.Context, id string) (Pointer, error) {
 	if err != nil {
 		return Pointer{}, err
 	}
-	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
+	if err := resp.CheckJSONContentType(); err != nil {
 		return Pointer{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
 	resp.Body = resp.ClearedBody() // as decodeSearch does

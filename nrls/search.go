@@ -182,7 +182,7 @@ func (c *Client) Count(ctx context.Context, nhs shcrkit.NHSNumber, opts ...Searc
 		}
 		return 0, err
 	}
-	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
+	if err := resp.CheckJSONContentType(); err != nil {
 		return 0, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
 	var b struct {
@@ -309,7 +309,7 @@ type rawBundle struct {
 }
 
 func decodeSearch(resp *fhirhttp.Response, nhs shcrkit.NHSNumber) (*SearchResult, error) {
-	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
+	if err := resp.CheckJSONContentType(); err != nil {
 		return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
 	// Pointers are kept, shown and audited: a service that wrote the

@@ -78,7 +78,7 @@ func (e *tooManyMatchesError) Unwrap() []error { return []error{ErrTooManyMatche
 // decodePatient reads a Patient answer. asked is the NHS number requested,
 // so that a superseded number can be reported.
 func decodePatient(resp *fhirhttp.Response, asked shcrkit.NHSNumber) (*Patient, error) {
-	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
+	if err := resp.CheckJSONContentType(); err != nil {
 		return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
 	var env patientEnvelope
@@ -162,7 +162,7 @@ func lenientVersionID(raw []byte) ([]byte, bool) {
 
 // decodeBundle reads a searchset Bundle answer.
 func decodeBundle(resp *fhirhttp.Response) (*bundle, error) {
-	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
+	if err := resp.CheckJSONContentType(); err != nil {
 		return nil, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
 	var b bundle

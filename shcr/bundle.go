@@ -142,7 +142,7 @@ func decodePage(resp *fhirhttp.Response, rt *route) (fhirbundle.Page, error) {
 		return fhirbundle.Page{}, fmt.Errorf("%w: asked for FHIR JSON, %s answered %s [request %s]",
 			ErrUnsupportedContent, rt.ep.Name, clip(shcrkit.Redact(mt), 60), resp.RequestID)
 	}
-	if err := fhirhttp.CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
+	if err := resp.CheckJSONContentType(); err != nil {
 		return fhirbundle.Page{}, fmt.Errorf("%w [request %s]", err, resp.RequestID)
 	}
 	var pg fhirbundle.Page

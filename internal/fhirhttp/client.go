@@ -157,7 +157,7 @@ type Response struct {
 	Body       []byte
 	// RequestID is the X-Request-ID that was sent.
 	RequestID string
-	// sent is the header the request went with, for APIError.
+	// sent is the header the request went with, for Secrets.
 	sent http.Header
 }
 
@@ -175,14 +175,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if err != nil {
 		return nil, c.bodyError(r, u, reqID, err)
 	}
+	out := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, RequestID: reqID, sent: sentHeader(resp)}
 	if resp.StatusCode >= 400 {
-		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID, sentSecretsOf(resp)...)
+		return nil, out.APIError()
 	}
-	var sent http.Header
-	if resp.Request != nil {
-		sent = resp.Request.Header
-	}
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, RequestID: reqID, sent: sent}, nil
+	return out, nil
 }
 
 // DoJSON is Do followed by a check that the answer is JSON and its decoding
@@ -193,7 +190,7 @@ func (c *Client) DoJSON(ctx context.Context, r *Request, out any) (*Response, er
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckJSONContentType(resp.Header, resp.Body, resp.Secrets()...); err != nil {
+	if err := resp.CheckJSONContentType(); err != nil {
 		return resp, withRequestID(err, resp.RequestID)
 	}
 	if err := DecodeJSON(resp.Body, out); err != nil {
@@ -229,7 +226,7 @@ func (c *Client) Open(ctx context.Context, r *Request, maxBytes int64) (*Stream,
 		if err != nil {
 			return nil, c.bodyError(r, u, reqID, err)
 		}
-		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID, sentSecretsOf(resp)...)
+		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID, SentSecrets(sentHeader(resp))...)
 	}
 	if resp.ContentLength > maxBytes {
 		resp.Body.Close()
@@ -463,23 +460,23 @@ func withRequestID(err error, reqID string) error {
 // answer is declared JSON (application/json, application/fhir+json or any
 // +json type). An answer with no Content-Type is accepted when its body
 // looks like a JSON object. The type quoted in the error is cleared of
-// secrets, the credentials the request carried (Response.Secrets).
-func CheckJSONContentType(h http.Header, body []byte, secrets ...string) error {
-	ct := h.Get("Content-Type")
+// the credentials the request carried (Secrets).
+func (r *Response) CheckJSONContentType() error {
+	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' {
+		if b := bytes.TrimSpace(r.Body); len(b) > 0 && b[0] == '{' {
 			return nil
 		}
 		return fmt.Errorf("%w: no content type and the body is not JSON", shcrkit.ErrMalformedResponse)
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, errorText(ct, secrets))
+		return fmt.Errorf("%w: content type %q", shcrkit.ErrMalformedResponse, errorText(ct, r.Secrets()))
 	}
 	if IsJSONMediaType(mt) {
 		return nil
 	}
-	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, errorText(mt, secrets))
+	return fmt.Errorf("%w: content type %q, want JSON", shcrkit.ErrMalformedResponse, errorText(mt, r.Secrets()))
 }
 
 // IsJSONMediaType reports whether mt is a JSON media type.

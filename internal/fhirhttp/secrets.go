@@ -62,17 +62,17 @@ func WithoutSecrets(s string, secrets []string) string {
 	return s
 }
 
-// sentSecretsOf is SentSecrets of the request that obtained resp, if it
-// is known.
-func sentSecretsOf(resp *http.Response) []string {
-	if resp == nil || resp.Request == nil {
+// sentHeader is the header of the request that obtained resp, if it is
+// known.
+func sentHeader(resp *http.Response) http.Header {
+	if resp.Request == nil {
 		return nil
 	}
-	return SentSecrets(resp.Request.Header)
+	return resp.Request.Header
 }
 
 // Secrets are the credentials r's request carried (SentSecrets), for an
-// error made from the answer (CheckJSONContentType).
+// error made from the answer (CheckJSONContentType, APIError).
 func (r *Response) Secrets() []string { return SentSecrets(r.sent) }
 
 // APIError is the error r's answer stands for (NewAPIError), cleared of
