@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,14 @@ func reusingIdentity(b *testing.B, d *shcr.Directory) *shcr.Directory {
 //     their ratio (target ≤ 1.1). The 20 ms of a wave is timed too, as
 //     a timer like the fakes' own, which fires late on a loaded machine:
 //     latency-ms is the shortest it took;
+//   - floor-ms, floor-x-wave-bound and x-floor: the floor is the same
+//     retrievals sent by a bare net/http client (the SDK's requests, with
+//     their tokens made beforehand, its own connections, the same bound
+//     per endpoint, the answers read and dropped) once PDS and the NRL
+//     have answered, run after every journey; floor-x-wave-bound is what
+//     the machine and the in-process fakes alone take over the bound, and
+//     x-floor the journey against the floor: what the SDK's own work
+//     (decisions, audit, checks, parsing) adds;
 //   - new-conns/journey: connections the regions accepted during the
 //     measured journeys, per journey (target 0: the warm-up opens them);
 //   - proc-cpu-µs/retrieval: the process's CPU time per retrieval, the
@@ -51,8 +60,8 @@ func reusingIdentity(b *testing.B, d *shcr.Directory) *shcr.Directory {
 //     CPU profile's samples, whose goroutines carry a pprof label: the
 //     SDK's journeys, the fakes serving them (and the two calls timing
 //     the bound), and the runtime's own (garbage collection, scheduling)
-//     that both cause; untimed journeys are added to the timed ones
-//     until 1,500 retrievals were profiled;
+//     that both cause, over untimed journeys after the timed ones, until
+//     1,500 retrievals were profiled;
 //   - sign-cpu-µs/retrieval: the part of the SDK's spent signing identity
 //     tokens.
 //
@@ -142,14 +151,53 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 					drain(b, res)
 				})
 			}
+			// The floor: the same retrievals sent by a bare net/http
+			// client (shcr.BareFetches) once PDS and the NRL have
+			// answered, asked side by side as the journey asks them.
+			// It is what the machine and the fakes alone take.
+			pointers, err := cfg.NRL.Search(ctx, nhs)
+			require.NoError(b, err)
+			fetches, err := shcr.BareFetches(c, req, pointers)
+			require.NoError(b, err)
+			floor := func() time.Duration {
+				var d time.Duration
+				onSide(sideBound, func() {
+					start := time.Now()
+					var wg sync.WaitGroup
+					wg.Go(func() {
+						if _, err := cfg.PDS.Get(ctx, nhs); err != nil {
+							b.Error(err)
+						}
+					})
+					wg.Go(func() {
+						if _, err := cfg.NRL.Search(ctx, nhs); err != nil {
+							b.Error(err)
+						}
+					})
+					wg.Wait()
+					for _, fetch := range fetches {
+						wg.Go(func() {
+							if err := fetch(ctx); err != nil {
+								b.Error(err)
+							}
+						})
+					}
+					wg.Wait()
+					d = time.Since(start)
+				})
+				forget()
+				return d
+			}
+			for range 2 {
+				floor()
+			}
 			// A wave is counted at the shortest the timer took, so that one
 			// that fired late once, on a busy machine, does not lengthen the
 			// bound's every wave.
-			var journeyTime, firstTime, cpu time.Duration
+			var journeyTime, floorTime, firstTime, cpu time.Duration
 			remoteTime := time.Duration(math.MaxInt64)
 			var newConns int64
 			journeys := 0
-			stop, profErr := profileCPU("identitytoken.Sign")
 			for b.Loop() {
 				var pdsTime, nrlTime, waveTime time.Duration
 				onSide(sideBound, func() {
@@ -182,6 +230,7 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 				newConns += conns() - before
 				journeys++
 				forget()
+				floorTime += floor()
 			}
 			boundTime := firstTime + time.Duration(journeys*waves)*remoteTime
 			ms := func(d time.Duration) float64 { return float64(d) / float64(journeys) / float64(time.Millisecond) }
@@ -189,17 +238,24 @@ func BenchmarkRecordsAtScale(b *testing.B) {
 			b.ReportMetric(ms(boundTime), "wave-bound-ms")
 			b.ReportMetric(float64(remoteTime)/float64(time.Millisecond), "latency-ms")
 			b.ReportMetric(float64(journeyTime)/float64(boundTime), "x-wave-bound")
+			b.ReportMetric(ms(floorTime), "floor-ms")
+			b.ReportMetric(float64(floorTime)/float64(boundTime), "floor-x-wave-bound")
+			b.ReportMetric(float64(journeyTime)/float64(floorTime), "x-floor")
 			b.ReportMetric(float64(newConns)/float64(journeys), "new-conns/journey")
 			b.ReportMetric(float64(cpu)/float64(journeys*n)/float64(time.Microsecond), "proc-cpu-µs/retrieval")
-			if profErr != nil {
-				b.Logf("no CPU split: %v", profErr)
+
+			// The CPU split is a share of samples taken at 100 Hz, over
+			// untimed journeys of at least minProfiled retrievals in all,
+			// so that it rests on enough samples and no floor's or
+			// bound's calls are in it.
+			const minProfiled = 1500
+			stop, err := profileCPU("identitytoken.Sign")
+			if err != nil {
+				b.Logf("no CPU split: %v", err)
 				return
 			}
-			// The split is a share of samples taken at 100 Hz: untimed
-			// journeys add to the timed ones until minProfiled
-			// retrievals were seen, so that it rests on enough samples.
-			const minProfiled = 1500
-			profiled, profCPU := journeys, cpu
+			var profiled int
+			var profCPU time.Duration
 			for ; profiled*n < minProfiled; profiled++ {
 				cpu0 := proccpu.Time(b)
 				journey()
