@@ -179,10 +179,14 @@ func (c Claims) problems() []string {
 	if c.Audience == "" {
 		out = append(out, "aud is missing")
 	}
-	if c.IssuedAt == 0 {
+	switch {
+	case c.IssuedAt == 0:
 		out = append(out, "iat is missing")
-	}
-	if c.IssuedAt != 0 && c.ExpiresAt != 0 && c.ExpiresAt-c.IssuedAt > int64(Lifetime/time.Second) {
+	case c.IssuedAt < 0:
+		out = append(out, "iat is before 1970")
+	case c.ExpiresAt != 0 && c.ExpiresAt-c.IssuedAt > int64(Lifetime/time.Second):
+		// iat > 0 here, so the difference cannot overflow into a
+		// lifetime that looks short.
 		out = append(out, "exp is more than 5 minutes after iat")
 	}
 	if c.ReasonForRequest != "directcare" {

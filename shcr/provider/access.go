@@ -114,8 +114,12 @@ func (a *Access) Redact(body []byte) ([]byte, error) {
 type accessKey struct{}
 
 // AccessFrom returns the verified access of the request whose context
-// ctx is, as the Guard put it there; false outside a Guard.
+// ctx is, as the Guard put it there; false outside a Guard or for a nil
+// ctx.
 func AccessFrom(ctx context.Context) (*Access, bool) {
+	if ctx == nil {
+		return nil, false
+	}
 	a, ok := ctx.Value(accessKey{}).(*Access)
 	return a, ok
 }

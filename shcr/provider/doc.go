@@ -31,11 +31,18 @@
 //     within its lifetime (Consumer.IdentityReuse allows a consumer that
 //     reuses a token within one journey a bounded number of uses; such a
 //     token's signature is verified once, and at each later use only its
-//     times and audience are checked again);
+//     times and audience are checked again). Only an access served uses a
+//     token up: a request refused for another reason (the rate limit, the
+//     policy, a record not served, an audit sink down) leaves it for the
+//     consumer's retry, and a replay is refused before any Privacy
+//     Officer alert is sent;
 //   - identified the requesting organisation and checked that it belongs to
 //     the consumer's ShCR as the policy names it, and that the access
 //     token's client is that consumer's;
 //   - applied the rate limit of the requesting organisation;
+//   - refused any method but a read (GET, HEAD) or a search (GET, or POST
+//     when the Resolver names a search): the identity token asks for
+//     patient/*.read;
 //   - asked the Resolver what the request is for (patient, record type or
 //     data category, confidentiality labels, recorded dissent) and decided
 //     it with rbac.Policy.DecideIncoming: an agreement in force with the

@@ -277,14 +277,18 @@ func (g *Guard) applyDefaults() {
 //     TokenVerifier) and finds the consumer by its client;
 //  2. verifies the identity token: signature with the consumer's key (or
 //     its absence, for a consumer that sends unsigned tokens), aud, iat,
-//     exp, the GP Connect claims, and that it is not a replay within its
-//     lifetime;
+//     exp and the GP Connect claims;
 //  3. identifies the requesting organisation and checks that it belongs
 //     to the consumer's shared care record (and matches
 //     NHSD-End-User-Organisation-ODS when sent);
 //  4. applies the consumer organisation's rate limit;
-//  5. resolves what is asked for and decides it with the policy;
-//  6. honours alert obligations and writes the audit event, with the
+//  5. resolves what is asked for, refuses anything but a read or a
+//     search, and decides it with the policy;
+//  6. refuses the identity token if it was presented before within its
+//     lifetime (more often than the consumer's IdentityReuse allows);
+//     only an access served uses it up, so a consumer's retry after a
+//     429 or a 503 may present it again;
+//  7. honours alert obligations and writes the audit event, with the
 //     consumer's X-Request-ID and X-Correlation-ID.
 //
 // A request refused at any step is answered with an OperationOutcome
@@ -317,6 +321,27 @@ type call struct {
 	r      *http.Request
 	access *Access
 	event  audit.Event
+	token  tokenUse
+}
+
+// tokenUse is the identity token's entry in the replay cache: its key,
+// until when it is remembered, how many presentations it allows, and
+// whether this request counted one.
+type tokenUse struct {
+	key    string
+	expiry time.Time
+	uses   int
+	used   bool
+}
+
+// giveBackToken undoes the request's use of its identity token when
+// nothing was served after all, so that the consumer may try again with
+// it.
+func (c *call) giveBackToken() {
+	if c.token.used {
+		c.g.replay.giveBack(c.token.key)
+		c.token.used = false
+	}
 }
 
 func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
@@ -347,11 +372,13 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next http.Handler)
 		Custodian:     g.custodian,
 	}
 	if ref := c.check(now); ref != nil {
+		c.giveBackToken()
 		g.refuse(w, c, ref)
 		return
 	}
 	c.event.Reason = textclip.Cut("incoming request: allowed: "+a.Decision.Reason()+obligationText(a.Decision), maxReason)
 	if err := g.write(r.Context(), c.event); err != nil {
+		c.giveBackToken()
 		g.logger.Warn("incoming request withheld: audit record not written", "request_id", a.RequestID, "error", err)
 		WriteOutcome(w, http.StatusServiceUnavailable, CodeUnavailable, "the access could not be recorded, so nothing is served")
 		return
@@ -375,7 +402,13 @@ func (c *call) check(now time.Time) *refusal {
 	if no := c.resolveTarget(); no != nil {
 		return no
 	}
-	return c.decide(now)
+	if no := c.decide(now); no != nil {
+		return no
+	}
+	if no := c.useToken(now); no != nil {
+		return no
+	}
+	return c.meetObligations(now)
 }
 
 // identifyConsumer checks the access token, if access tokens are verified,
@@ -395,7 +428,9 @@ func (c *call) identifyConsumer() (*Consumer, string, *refusal) {
 		at, err := g.cfg.AccessTokens.VerifyAccessToken(r.Context(), tok)
 		switch {
 		case errors.Is(err, ErrAccessToken):
-			return nil, "", &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: err.Error()}
+			// Any TokenVerifier will do, so its text is not trusted to
+			// leave the token out: it goes to the consumer and the trail.
+			return nil, "", &refusal{status: http.StatusUnauthorized, code: CodeAccessDenied, diagnostics: withoutToken(err.Error(), tok)}
 		case err != nil:
 			return nil, "", &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "the access token could not be checked"}
 		}
@@ -441,15 +476,34 @@ func (c *call) verifyIdentity(consumer *Consumer, identity string, now time.Time
 	a.Restricted = claims.Restricted()
 	key := "jti:" + claims.ID
 	if claims.ID == "" {
-		sum := sha256.Sum256([]byte(identity))
+		// Without a jti the token is known by what its signature covers,
+		// header and payload: the signature's own text is not fixed
+		// (base64url's spare low bits, ECDSA's (r, n−s)), so a replay
+		// could otherwise come back as another string that still verifies.
+		signed := identity
+		if i := strings.LastIndexByte(identity, '.'); i >= 0 {
+			signed = identity[:i]
+		}
+		sum := sha256.Sum256([]byte(signed))
 		key = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	switch g.replay.use(string(consumer.ShCR)+"\x00"+key, time.Unix(claims.ExpiresAt, 0).Add(g.cfg.Leeway), now, max(consumer.IdentityReuse, 1)) {
+	c.token = tokenUse{key: string(consumer.ShCR) + "\x00" + key, expiry: time.Unix(claims.ExpiresAt, 0).Add(g.cfg.Leeway), uses: max(consumer.IdentityReuse, 1)}
+	return nil
+}
+
+// useToken counts this presentation of the identity token, once the
+// access is allowed, and refuses a replay. A token is used up only by
+// an access served: one refused first (a rate limit, the policy, a
+// record not served) may be presented again, as a consumer's retry
+// after a 429 or 503 presents it.
+func (c *call) useToken(now time.Time) *refusal {
+	switch c.g.replay.use(c.token.key, c.token.expiry, now, c.token.uses) {
 	case replayRefused:
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "the identity token has been presented before (replay)"}
 	case replayFull:
 		return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "too many identity tokens in flight to check for replay"}
 	}
+	c.token.used = true
 	return nil
 }
 
@@ -493,7 +547,34 @@ func (c *call) resolveTarget() *refusal {
 	case err != nil:
 		return &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "the record could not be looked up"}
 	}
-	return nil
+	return c.readOnly(t)
+}
+
+// readOnly refuses a request that is not a read or a search: an identity
+// token asks for patient/*.read, whatever the method, and a write must
+// not reach the handler recorded as a disclosure. A search may come as
+// POST (FHIR's _search).
+func (c *call) readOnly(t Target) *refusal {
+	m := c.r.Method
+	switch {
+	case t.Action != audit.ActionRead && t.Action != audit.ActionSearch:
+	case m == http.MethodGet || m == http.MethodHead:
+		return nil
+	case m == http.MethodPost && t.Action == audit.ActionSearch:
+		return nil
+	}
+	switch {
+	case t.Action != audit.ActionRead && t.Action != audit.ActionSearch:
+		c.event.Action = t.Action
+	case m == http.MethodPost:
+		c.event.Action = audit.ActionCreate
+	case m == http.MethodPut || m == http.MethodPatch:
+		c.event.Action = audit.ActionUpdate
+	case m == http.MethodDelete:
+		c.event.Action = audit.ActionDelete
+	}
+	return &refusal{status: http.StatusForbidden, code: CodeAccessDenied,
+		diagnostics: "only reads and searches are served: requested_scope is patient/*.read"}
 }
 
 // decide asks the policy about the request and meets the obligations of an
@@ -515,7 +596,7 @@ func (c *call) decide(now time.Time) *refusal {
 	if !a.Decision.Allowed {
 		return &refusal{status: http.StatusForbidden, code: CodeAccessDenied, diagnostics: "refused: " + a.Decision.Reason()}
 	}
-	return c.meetObligations(now)
+	return nil
 }
 
 // meetObligations applies the time box and sends the Privacy Officer alert
@@ -599,6 +680,16 @@ func (g *Guard) consumerOf(token string) *Consumer {
 		return nil
 	}
 	return g.byShCR[s]
+}
+
+// withoutToken returns a verifier's refusal text fit to answer and
+// record: the token it was given, and anything else shaped like a
+// credential or an NHS number, redacted.
+func withoutToken(text, token string) string {
+	if len(token) >= 8 {
+		text = strings.ReplaceAll(text, token, "[redacted]")
+	}
+	return shcrkit.Redact(text)
 }
 
 func bearer(r *http.Request) string {

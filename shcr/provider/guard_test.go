@@ -423,3 +423,60 @@ func TestGuardNotMadeByNewServesNothing(t *testing.T) {
 		})
 	}
 }
+
+// A token is used up only by an access served: a consumer retrying after
+// a 429 or a 503 presents the same identity token, as an HTTP client's
+// retry sends the same request.
+func TestGuardTokenIsUsedUpOnlyByAnAccessServed(t *testing.T) {
+	t.Run("rate limited, then retried", func(t *testing.T) {
+		f := newFixture(t, func(c *provider.Config) { c.RateLimit = provider.RateLimit{Rate: 1, Burst: 1} })
+		require.Equal(t, http.StatusOK, f.get("care-plan", f.identity(eastmoorDoctor())).StatusCode)
+		tok := f.identity(eastmoorDoctor())
+		require.Equal(t, http.StatusTooManyRequests, f.get("care-plan", tok).StatusCode)
+		f.now = f.now.Add(time.Second)
+		assert.Equal(t, http.StatusOK, f.get("care-plan", tok).StatusCode, "the retry is served")
+		f.now = f.now.Add(time.Second)
+		assert.Equal(t, http.StatusForbidden, f.get("care-plan", tok).StatusCode, "once served, it is a replay")
+		assert.Equal(t, int64(2), f.served.Load())
+	})
+	t.Run("audit sink failing, then retried", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.identity(eastmoorDoctor())
+		f.sink.FailWith(errors.New("disk full"))
+		require.Equal(t, http.StatusServiceUnavailable, f.get("care-plan", tok).StatusCode)
+		f.sink.FailWith(nil)
+		assert.Equal(t, http.StatusOK, f.get("care-plan", tok).StatusCode, "the retry is served")
+		resp := f.get("care-plan", tok)
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+		assert.Equal(t, int64(1), f.served.Load())
+	})
+	t.Run("record not served, then another", func(t *testing.T) {
+		f := newFixture(t)
+		tok := f.identity(eastmoorDoctor())
+		require.Equal(t, http.StatusNotFound, f.get("no-such-record", tok).StatusCode)
+		assert.Equal(t, http.StatusOK, f.get("care-plan", tok).StatusCode)
+	})
+}
+
+// A replayed token is refused before any obligation is met: no Privacy
+// Officer alert goes out for it.
+func TestGuardReplayRaisesNoAlert(t *testing.T) {
+	yaml := strings.Replace(string(samplepolicy.YAML()), "overrides_missing_agreement: false", "overrides_missing_agreement: true\n  obligations:\n    alert_privacy_officer: B0015", 1)
+	policy, err := rbac.LoadPolicy(strings.NewReader(yaml))
+	require.NoError(t, err)
+	southdale := eastmoorDoctor()
+	southdale.Organisation = "RS1"
+	var alerts atomic.Int64
+	f := newFixture(t, func(c *provider.Config) {
+		c.Policy = policy
+		c.Consumers = append(c.Consumers, provider.Consumer{Name: "Southdale", ShCR: "QSD", Signing: auth.RS256, Key: &testRSA.PublicKey})
+		c.Alert = func(context.Context, *provider.Access, rbac.Obligation) error {
+			alerts.Add(1)
+			return nil
+		}
+	})
+	tok := f.identity(southdale, func(c *identitytoken.Claims) { c.PurposeOfUse = "BTG" })
+	require.Equal(t, http.StatusOK, f.get("care-plan", tok).StatusCode)
+	require.Equal(t, http.StatusForbidden, f.get("care-plan", tok).StatusCode)
+	assert.Equal(t, int64(1), alerts.Load(), "the replay alerted nobody")
+}

@@ -33,6 +33,10 @@ const (
 // maxJWKSBytes caps a key set document.
 const maxJWKSBytes = 1 << 20
 
+// jwksFetchTimeout bounds one fetch of the key set, which runs detached
+// from the cancellation of the request that prompted it.
+const jwksFetchTimeout = 10 * time.Second
+
 // JWKSConfig is what a JWKSVerifier is built from.
 type JWKSConfig struct {
 	// URL is the issuer's JSON Web Key Set. Required.
@@ -225,7 +229,11 @@ func (v *JWKSVerifier) refresh(ctx context.Context, now time.Time) error {
 	}
 	v.tried = now
 	v.mu.Unlock()
-	keys, err := v.fetch(ctx)
+	// The fetch serves every caller, and a failed one holds off the next
+	// for MinInterval: a caller that hangs up must not cancel it.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jwksFetchTimeout)
+	defer cancel()
+	keys, err := v.fetch(fctx)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/nilctx"
 	"github.com/shcrkit/shcrkit/nrls"
 )
 
@@ -82,6 +83,10 @@ type SyncReport struct {
 // what it did with the error; calling it again resumes.
 func (p *Publisher) Sync(ctx context.Context, nhs shcrkit.NHSNumber, want []nrls.Pointer) (SyncReport, error) {
 	rep := SyncReport{Superseded: map[string]string{}}
+	if err := p.usable(ctx); err != nil {
+		return rep, err
+	}
+	wanted := make(map[string]bool, len(want))
 	for _, w := range want {
 		if w.NHSNumber != nhs || w.Custodian != p.cfg.Custodian {
 			return rep, fmt.Errorf("%w: pointer for %s at %s is not this patient's at this custodian", shcrkit.ErrInvalidRequest,
@@ -90,24 +95,28 @@ func (p *Publisher) Sync(ctx context.Context, nhs shcrkit.NHSNumber, want []nrls
 		if w.URL == "" {
 			return rep, fmt.Errorf("%w: a wanted pointer has no URL", shcrkit.ErrInvalidRequest)
 		}
+		// One pointer per record: two with one URL would both be
+		// created, and then kept for ever as each other's match.
+		if wanted[w.URL] {
+			return rep, fmt.Errorf("%w: two wanted pointers lead to one URL", shcrkit.ErrInvalidRequest)
+		}
+		wanted[w.URL] = true
 	}
 	published, err := p.published(ctx, nhs)
 	if err != nil {
 		return rep, err
 	}
+	// A published pointer is stale when its URL is no longer wanted, or
+	// when another published pointer already leads there (a duplicate
+	// left by an earlier fault).
 	byURL := make(map[string]nrls.Pointer, len(published))
-	for _, q := range published {
-		byURL[q.URL] = q
-	}
-	wanted := make(map[string]bool, len(want))
-	for _, w := range want {
-		wanted[w.URL] = true
-	}
 	var stale []nrls.Pointer
 	for _, q := range published {
-		if !wanted[q.URL] {
+		if _, dup := byURL[q.URL]; dup || !wanted[q.URL] {
 			stale = append(stale, q)
+			continue
 		}
+		byURL[q.URL] = q
 	}
 	for _, w := range want {
 		old, ok := byURL[w.URL]
@@ -156,7 +165,19 @@ func (p *Publisher) Sync(ctx context.Context, nhs shcrkit.NHSNumber, want []nrls
 // Published returns the pointers the NRL holds for the patient at this
 // custodian, with the IDs the NRL gave them.
 func (p *Publisher) Published(ctx context.Context, nhs shcrkit.NHSNumber) ([]nrls.Pointer, error) {
+	if err := p.usable(ctx); err != nil {
+		return nil, err
+	}
 	return p.published(ctx, nhs)
+}
+
+// usable refuses a Publisher not made by NewPublisher and a nil context,
+// which would otherwise panic.
+func (p *Publisher) usable(ctx context.Context) error {
+	if p == nil || p.cfg.NRL == nil || p.cfg.Backoff == nil {
+		return fmt.Errorf("%w: the Publisher was not made by NewPublisher", ErrInvalidConfig)
+	}
+	return nilctx.Check(ctx)
 }
 
 // published lists this custodian's pointers for the patient.

@@ -61,3 +61,15 @@ func (c *replayCache) use(key string, expiry, now time.Time, uses int) replayVer
 	c.seen[key] = &seenToken{expiry: expiry, uses: 1}
 	return replayFirst
 }
+
+// giveBack undoes one presentation of key that use counted, for an
+// access that was then not served.
+func (c *replayCache) giveBack(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.seen[key]; ok {
+		if s.uses--; s.uses <= 0 {
+			delete(c.seen, key)
+		}
+	}
+}
