@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/shcrkit/shcrkit"
@@ -61,6 +62,7 @@ func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetc
 		firstID  string
 		resource string
 		cur      = rt
+		seen     = make(map[string]bool)
 	)
 	for cur != nil {
 		if pages == r.opts.maxPages {
@@ -96,8 +98,13 @@ func (r *Remote) fetchPages(ctx context.Context, rt *route, loc location, p fetc
 			return nil, fmt.Errorf("%w: a next page is a %q, not a Bundle [request %s]", shcrkit.ErrMalformedResponse, clip(shcrkit.Redact(pg.ResourceType), 60), resp.RequestID)
 		}
 		entries = append(entries, pg.Entry...)
-		if cur, err = r.nextPage(cur, loc, &pg); err != nil {
+		seen[cur.request.String()] = true
+		if cur, err = r.nextPage(rt, cur, loc, &pg); err != nil {
 			return nil, err
+		}
+		if cur != nil && seen[cur.request.String()] {
+			// The same page again would be read until the page limit.
+			return nil, fmt.Errorf("%w: %s's next link leads back to a page already read [request %s]", ErrTooManyPages, rt.ep.Name, firstID)
 		}
 	}
 	merged, err := fhirbundle.Merge(first, entries)
@@ -156,8 +163,12 @@ func decodePage(resp *fhirhttp.Response, rt *route) (fhirbundle.Page, error) {
 }
 
 // nextPage routes a page's next link, made absolute against the provider
-// URL of the page, or returns nil when there is none.
-func (r *Remote) nextPage(cur *route, loc location, pg *fhirbundle.Page) (*route, error) {
+// URL of the page, or returns nil when there is none. When the first page
+// was asked for within the endpoint's service root (as a search always
+// is), every next link must stay within it too: another path on the
+// same origin is not the FHIR service the request and its identity token
+// were meant for.
+func (r *Remote) nextPage(first, cur *route, loc location, pg *fhirbundle.Page) (*route, error) {
 	next := pg.Next()
 	if next == "" {
 		return nil, nil
@@ -168,6 +179,9 @@ func (r *Remote) nextPage(cur *route, loc location, pg *fhirbundle.Page) (*route
 	}
 	abs := cur.target.ResolveReference(u)
 	abs.Fragment, abs.RawFragment = "", ""
+	if base := first.ep.base; withinRoot(first.target, base) && !withinRoot(abs, base) {
+		return nil, fmt.Errorf("next page link: %w: the link leaves the service root of %s", ErrHostNotAllowed, first.ep.Name)
+	}
 	var rt *route
 	if cur.ssp != nil {
 		// A page that came through the proxy links to the provider's
@@ -180,4 +194,27 @@ func (r *Remote) nextPage(cur *route, loc location, pg *fhirbundle.Page) (*route
 		return nil, fmt.Errorf("next page link: %w", err)
 	}
 	return rt, nil
+}
+
+// withinRoot reports whether u is on base's origin and its path is base's
+// path or below it, both as written and decoded, with no dot segment (nor
+// a backslash, which some servers take for a slash) that a server could
+// resolve to somewhere else.
+func withinRoot(u, base *url.URL) bool {
+	if u == nil || base == nil || originOf(u) != originOf(base) {
+		return false
+	}
+	if strings.Contains(u.Path, "\\") {
+		return false
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	under := func(p, root string) bool {
+		root = strings.TrimRight(root, "/")
+		return p == root || strings.HasPrefix(p, root+"/") || (root == "" && p == "")
+	}
+	return under(u.Path, base.Path) && under(u.EscapedPath(), base.EscapedPath())
 }

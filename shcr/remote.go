@@ -67,7 +67,7 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 		bound := r.bound(ep)
 		total += bound
 		r.slots[ep] = make(remotehttp.Slots, bound)
-		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, bound, sameOriginRedirect, func(cfg *fhirhttp.Config) error {
+		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, bound, sameRootRedirect(ep.base), func(cfg *fhirhttp.Config) error {
 			if ep.TokenSource != nil {
 				return cfg.SetTokenSource(ep.TokenSource)
 			}
@@ -123,6 +123,24 @@ func (r *Remote) newClient(base *url.URL, cert *tls.Certificate, roots *x509.Cer
 // is sent there, so no header of ours (the identity token least of all)
 // reaches the other host.
 var sameOriginRedirect = fhirhttp.CheckRedirect
+
+// sameRootRedirect is sameOriginRedirect for an endpoint whose service
+// root is base, which also keeps a request sent within the root (a
+// search, or a pointer to the FHIR service) there: a redirect elsewhere on
+// the origin is handed back unfollowed, and refused as
+// shcrkit.ErrRedirectRefused, since the identity token made for the
+// service would go with it.
+func sameRootRedirect(base *url.URL) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if err := sameOriginRedirect(req, via); err != nil {
+			return err
+		}
+		if len(via) > 0 && withinRoot(via[0].URL, base) && !withinRoot(req.URL, base) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+}
 
 // location is what a retrieval needs to know of a pointer.
 type location struct {
@@ -180,9 +198,9 @@ type Content struct {
 	ViaSSP bool
 }
 
-// Close closes Body, if any.
+// Close closes Body, if any. A nil Content closes too.
 func (c *Content) Close() error {
-	if c.Body == nil {
+	if c == nil || c.Body == nil {
 		return nil
 	}
 	return c.Body.Close()

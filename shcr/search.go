@@ -2,6 +2,7 @@ package shcr
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -49,7 +50,7 @@ type SearchRequest struct {
 // audit.QueryPatientPlaceholder).
 func (r *Remote) searchLocation(req SearchRequest) (location, string, error) {
 	if !validResourceType(req.ResourceType) {
-		return location{}, "", fmt.Errorf("%w: %q is not a FHIR resource type", shcrkit.ErrInvalidRequest, clip(req.ResourceType, 40))
+		return location{}, "", fmt.Errorf("%w: %q is not a FHIR resource type", shcrkit.ErrInvalidRequest, clip(shcrkit.Redact(req.ResourceType), 40))
 	}
 	if !req.Patient.Valid() {
 		return location{}, "", fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
@@ -58,7 +59,7 @@ func (r *Remote) searchLocation(req SearchRequest) (location, string, error) {
 		low := strings.ToLower(k)
 		if strings.HasPrefix(low, "patient") || strings.HasPrefix(low, "subject") || strings.HasPrefix(low, "_include") ||
 			strings.HasPrefix(low, "_revinclude") || strings.HasPrefix(low, "_has") || strings.HasPrefix(low, "_contained") {
-			return location{}, "", fmt.Errorf("%w: search parameter %q may not be set", shcrkit.ErrInvalidRequest, clip(k, 40))
+			return location{}, "", fmt.Errorf("%w: search parameter %q may not be set", shcrkit.ErrInvalidRequest, clip(shcrkit.Redact(k), 40))
 		}
 	}
 	ep, ok := r.dir.byODS[req.Custodian]
@@ -97,8 +98,11 @@ func validResourceType(s string) bool {
 // each next link checked against the directory) merged into Content.Resource.
 // It goes only to the endpoint's base URL, with the endpoint's
 // credentials, a fresh identity token, its timeout and its parallelism
-// bound, exactly as a retrieval does. An answer that is not a Bundle fails
-// with shcrkit.ErrMalformedResponse.
+// bound, exactly as a retrieval does; a next link or redirect that leaves
+// the endpoint's service root is not followed. An answer that is not a
+// searchset Bundle, or that holds a resource of another type (other than
+// an OperationOutcome) or one naming another patient, fails with
+// shcrkit.ErrMalformedResponse and none of it is handed back.
 //
 // Search neither decides nor audits: use Client.Search for a search that
 // must be authorised and recorded.
@@ -113,19 +117,127 @@ func (r *Remote) Search(ctx context.Context, req SearchRequest) (*Content, error
 	if err != nil {
 		return nil, err
 	}
-	return r.search(ctx, loc, fetchParams{requester: req.Requester, purpose: req.Purpose, restricted: req.Restricted, timeout: req.Timeout})
+	return r.search(ctx, loc, fetchParams{requester: req.Requester, purpose: req.Purpose, restricted: req.Restricted, timeout: req.Timeout},
+		req.ResourceType, req.Patient)
 }
 
-func (r *Remote) search(ctx context.Context, loc location, p fetchParams) (*Content, error) {
+// search runs the search at loc and checks its answer: a searchset
+// Bundle whose entries are resources of resourceType (or
+// OperationOutcomes about the search), none of them naming a patient other
+// than patient. Anything else was not asked for, nor decided on by the
+// policy, and fails the search with shcrkit.ErrMalformedResponse, so that
+// none of it is handed back.
+func (r *Remote) search(ctx context.Context, loc location, p fetchParams, resourceType string, patient shcrkit.NHSNumber) (*Content, error) {
 	c, err := r.fetch(ctx, loc, p)
 	if err != nil {
 		return nil, err
 	}
 	if c.ResourceType != "Bundle" {
 		return nil, fmt.Errorf("%w: a search answered %s, not a Bundle [request %s]", shcrkit.ErrMalformedResponse,
-			clip(c.ResourceType, 40), c.RequestID)
+			clip(shcrkit.Redact(c.ResourceType), 40), c.RequestID)
+	}
+	if err := checkSearchset(c.Resource, resourceType, patient); err != nil {
+		err = fmt.Errorf("%w [request %s]", err, c.RequestID)
+		if len(c.PageRequestIDs) > 0 {
+			// The later pages were requests too, and are audited as such.
+			return nil, &pagesSentError{err: err, ids: c.PageRequestIDs}
+		}
+		return nil, err
 	}
 	return c, nil
+}
+
+// searchsetAnswer is what checkSearchset reads of a search's Bundle.
+type searchsetAnswer struct {
+	Type  string `json:"type"`
+	Entry []struct {
+		Resource json.RawMessage `json:"resource"`
+	} `json:"entry"`
+}
+
+// searchedResource is what checkSearchset reads of one entry's resource:
+// its type and the elements that name its patient.
+type searchedResource struct {
+	ResourceType string          `json:"resourceType"`
+	Patient      json.RawMessage `json:"patient"`
+	Subject      json.RawMessage `json:"subject"`
+}
+
+// patientReference is the part of a FHIR Reference that names a patient.
+type patientReference struct {
+	Reference  string `json:"reference"`
+	Identifier struct {
+		System string `json:"system"`
+		Value  string `json:"value"`
+	} `json:"identifier"`
+}
+
+// checkSearchset checks a search's merged Bundle (see Remote.search). Its
+// errors quote neither the resources nor the NHS numbers they name.
+func checkSearchset(body []byte, resourceType string, patient shcrkit.NHSNumber) error {
+	var b searchsetAnswer
+	if err := json.Unmarshal(body, &b); err != nil {
+		return fmt.Errorf("%w: the search's Bundle does not decode", shcrkit.ErrMalformedResponse)
+	}
+	if b.Type != "searchset" {
+		return fmt.Errorf("%w: a search answered a %q Bundle, not a searchset", shcrkit.ErrMalformedResponse, clip(shcrkit.Redact(b.Type), 40))
+	}
+	for i, e := range b.Entry {
+		if len(e.Resource) == 0 || string(e.Resource) == "null" {
+			continue
+		}
+		var res searchedResource
+		if err := json.Unmarshal(e.Resource, &res); err != nil {
+			return fmt.Errorf("%w: entry %d of the search's Bundle is not a FHIR resource", shcrkit.ErrMalformedResponse, i+1)
+		}
+		switch res.ResourceType {
+		case resourceType:
+		case "OperationOutcome":
+			// What the server says about the search, not a patient's data.
+			continue
+		default:
+			return fmt.Errorf("%w: a search for %s answered a %s, which was not asked for", shcrkit.ErrMalformedResponse,
+				resourceType, clip(shcrkit.Redact(res.ResourceType), 40))
+		}
+		for _, raw := range []json.RawMessage{res.Patient, res.Subject} {
+			if !namesOnly(raw, patient) {
+				return fmt.Errorf("%w: entry %d of the search for %s is for another patient", shcrkit.ErrMalformedResponse, i+1, resourceType)
+			}
+		}
+	}
+	return nil
+}
+
+// namesOnly reports whether a resource's patient or subject element (a
+// Reference, or a list of them) names no patient but nhs: no NHS number
+// identifier, and no Patient/<id> reference whose id is an NHS number,
+// other than nhs. A reference that names the patient by a local id alone
+// cannot be checked and is taken.
+func namesOnly(raw json.RawMessage, nhs shcrkit.NHSNumber) bool {
+	if len(raw) == 0 || string(raw) == "null" {
+		return true
+	}
+	var refs []patientReference
+	var one patientReference
+	if err := json.Unmarshal(raw, &one); err == nil {
+		refs = []patientReference{one}
+	} else if err := json.Unmarshal(raw, &refs); err != nil {
+		return false
+	}
+	for _, ref := range refs {
+		if ref.Identifier.System == codesystem.NHSNumber {
+			if n, err := shcrkit.ParseNHSNumber(ref.Identifier.Value); err != nil || n != nhs {
+				return false
+			}
+		}
+		if i := strings.LastIndex(ref.Reference, "Patient/"); i >= 0 {
+			id, _, _ := strings.Cut(ref.Reference[i+len("Patient/"):], "/")
+			if n, err := shcrkit.ParseNHSNumber(id); err == nil && n != nhs {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // defaultResourceCategories put the FHIR resource types a journey Client
@@ -222,7 +334,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	}
 	content, err := c.remote.search(shcrkit.WithRequestID(ctx, reqID), loc, fetchParams{
 		requester: req.Requester, purpose: req.Purpose, restricted: sreq.Restricted, timeout: c.timeout, tokens: &j.tokens,
-	})
+	}, s.ResourceType, sreq.Patient)
 	if err != nil {
 		return fail(err, "failed", true)
 	}

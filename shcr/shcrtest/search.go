@@ -59,7 +59,12 @@ func (s *Server) serveSearch(w http.ResponseWriter, r *http.Request, resourceTyp
 		}
 	}
 	all := synthetic.Resources(resourceType, nhs)
-	lo, hi := min((page-1)*size, len(all)), min(page*size, len(all))
+	// Worked out so that no _count or page, however large, overflows.
+	lo := len(all)
+	if page-1 <= len(all)/size {
+		lo = min((page-1)*size, len(all))
+	}
+	hi := lo + min(size, len(all)-lo)
 	base := s.audience(r) + "/" + resourceType
 	link := func(rel string, n int) map[string]string {
 		v := url.Values{"patient.identifier": {ident}, "_count": {strconv.Itoa(size)}, "page": {strconv.Itoa(n)}}
