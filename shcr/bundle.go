@@ -27,6 +27,13 @@ const acceptFHIR = fhirhttp.MediaFHIRJSON + ", " + fhirhttp.MediaJSON + ";q=0.9"
 func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetchParams) (*Content, error) {
 	var later []string
 	c, err := r.fetchPages(ctx, rt, loc, p, &later)
+	if err == nil && loc.patient != "" {
+		// A pointer's record is its patient's: one naming another patient
+		// is not handed back.
+		if perr := checkRecordPatient(c.Resource, loc.patient); perr != nil {
+			c, err = nil, fmt.Errorf("%s: %w [request %s]", rt.ep.Name, perr, c.RequestID)
+		}
+	}
 	if err != nil && len(later) > 0 {
 		return nil, &pagesSentError{err: err, ids: later}
 	}

@@ -33,7 +33,10 @@ type FetchRequest struct {
 // ErrUnknownCustodian, ErrHostNotAllowed, ErrInvalidPointer or
 // ErrUnsupportedContent.
 //
-// FHIR JSON comes back whole in Content.Resource, a Bundle's pages merged.
+// FHIR JSON comes back whole in Content.Resource, a Bundle's pages merged;
+// one that names a patient other than the pointer's (a resource's
+// subject or patient, a Patient's NHS number, in a Bundle's entries too)
+// fails with shcrkit.ErrMalformedResponse and is not handed back.
 // Anything else comes back as a stream in Content.Body, which the caller
 // must close: until then the request holds one of the endpoint's places
 // (Endpoint.Parallelism), and a further Fetch to that endpoint waits for
@@ -72,5 +75,9 @@ func (r *Remote) Check(p nrls.Pointer) error {
 }
 
 func locationOf(p nrls.Pointer) location {
-	return location{id: p.ID, custodian: p.Custodian, url: p.URL, contentType: p.ContentType, asid: p.ProviderASID}
+	loc := location{id: p.ID, custodian: p.Custodian, url: p.URL, contentType: p.ContentType, asid: p.ProviderASID}
+	if p.NHSNumber.Valid() {
+		loc.patient = p.NHSNumber
+	}
+	return loc
 }

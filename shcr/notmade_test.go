@@ -72,3 +72,13 @@ func TestValuesNotMadeByTheirConstructors(t *testing.T) {
 		assert.ErrorIs(t, err, shcrkit.ErrInvalidRequest)
 	})
 }
+
+// Closing what was never had is a no-op, as closing a nil Record is.
+func TestNilResultsClose(t *testing.T) {
+	var res *shcr.Result
+	assert.NoError(t, res.Close())
+	var c *shcr.Content
+	assert.NoError(t, c.Close())
+	var rec *shcr.Record
+	assert.NoError(t, rec.Close())
+}

@@ -149,6 +149,9 @@ type location struct {
 	url         string
 	contentType string
 	asid        string
+	// patient, when set, is the patient the record must be about: a
+	// pointer's subject (a search checks its own answer).
+	patient shcrkit.NHSNumber
 }
 
 // fetchParams are the per-retrieval settings.

@@ -126,6 +126,9 @@ type Result struct {
 
 // Close closes the bodies of every record.
 func (r *Result) Close() error {
+	if r == nil {
+		return nil
+	}
 	var errs []error
 	for _, rec := range r.Records {
 		errs = append(errs, rec.Close())

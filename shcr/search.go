@@ -155,23 +155,6 @@ type searchsetAnswer struct {
 	} `json:"entry"`
 }
 
-// searchedResource is what checkSearchset reads of one entry's resource:
-// its type and the elements that name its patient.
-type searchedResource struct {
-	ResourceType string          `json:"resourceType"`
-	Patient      json.RawMessage `json:"patient"`
-	Subject      json.RawMessage `json:"subject"`
-}
-
-// patientReference is the part of a FHIR Reference that names a patient.
-type patientReference struct {
-	Reference  string `json:"reference"`
-	Identifier struct {
-		System string `json:"system"`
-		Value  string `json:"value"`
-	} `json:"identifier"`
-}
-
 // checkSearchset checks a search's merged Bundle (see Remote.search). Its
 // errors quote neither the resources nor the NHS numbers they name.
 func checkSearchset(body []byte, resourceType string, patient shcrkit.NHSNumber) error {
@@ -186,7 +169,7 @@ func checkSearchset(body []byte, resourceType string, patient shcrkit.NHSNumber)
 		if len(e.Resource) == 0 || string(e.Resource) == "null" {
 			continue
 		}
-		var res searchedResource
+		var res patientOf
 		if err := json.Unmarshal(e.Resource, &res); err != nil {
 			return fmt.Errorf("%w: entry %d of the search's Bundle is not a FHIR resource", shcrkit.ErrMalformedResponse, i+1)
 		}
@@ -199,45 +182,11 @@ func checkSearchset(body []byte, resourceType string, patient shcrkit.NHSNumber)
 			return fmt.Errorf("%w: a search for %s answered a %s, which was not asked for", shcrkit.ErrMalformedResponse,
 				resourceType, clip(shcrkit.Redact(res.ResourceType), 40))
 		}
-		for _, raw := range []json.RawMessage{res.Patient, res.Subject} {
-			if !namesOnly(raw, patient) {
-				return fmt.Errorf("%w: entry %d of the search for %s is for another patient", shcrkit.ErrMalformedResponse, i+1, resourceType)
-			}
+		if !res.namesOnly(patient) {
+			return fmt.Errorf("%w: entry %d of the search for %s is for another patient", shcrkit.ErrMalformedResponse, i+1, resourceType)
 		}
 	}
 	return nil
-}
-
-// namesOnly reports whether a resource's patient or subject element (a
-// Reference, or a list of them) names no patient but nhs: no NHS number
-// identifier, and no Patient/<id> reference whose id is an NHS number,
-// other than nhs. A reference that names the patient by a local id alone
-// cannot be checked and is taken.
-func namesOnly(raw json.RawMessage, nhs shcrkit.NHSNumber) bool {
-	if len(raw) == 0 || string(raw) == "null" {
-		return true
-	}
-	var refs []patientReference
-	var one patientReference
-	if err := json.Unmarshal(raw, &one); err == nil {
-		refs = []patientReference{one}
-	} else if err := json.Unmarshal(raw, &refs); err != nil {
-		return false
-	}
-	for _, ref := range refs {
-		if ref.Identifier.System == codesystem.NHSNumber {
-			if n, err := shcrkit.ParseNHSNumber(ref.Identifier.Value); err != nil || n != nhs {
-				return false
-			}
-		}
-		if i := strings.LastIndex(ref.Reference, "Patient/"); i >= 0 {
-			id, _, _ := strings.Cut(ref.Reference[i+len("Patient/"):], "/")
-			if n, err := shcrkit.ParseNHSNumber(id); err == nil && n != nhs {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // defaultResourceCategories put the FHIR resource types a journey Client
