@@ -35,8 +35,10 @@ type SearchRequest struct {
 	// Patient is whose resources; sent as patient.identifier. Required.
 	Patient shcrkit.NHSNumber
 	// Params are further search parameters (_count, clinical-status...).
-	// Parameters that name a patient or subject, or bring in other
-	// resources (_include, _revinclude, _has, _contained), are refused.
+	// Parameters that name a patient or subject, bring in other
+	// resources (_include, _revinclude, _has, _contained) or replace the
+	// search with another (_query, _filter, _list, _type) are refused,
+	// as are names with characters no FHIR parameter has.
 	Params url.Values
 	// Restricted asks for restricted data too (scope conf/R).
 	Restricted bool
@@ -56,9 +58,7 @@ func (r *Remote) searchLocation(req SearchRequest) (location, string, error) {
 		return location{}, "", fmt.Errorf("%w: %w", shcrkit.ErrInvalidRequest, shcrkit.ErrInvalidNHSNumber)
 	}
 	for k := range req.Params {
-		low := strings.ToLower(k)
-		if strings.HasPrefix(low, "patient") || strings.HasPrefix(low, "subject") || strings.HasPrefix(low, "_include") ||
-			strings.HasPrefix(low, "_revinclude") || strings.HasPrefix(low, "_has") || strings.HasPrefix(low, "_contained") {
+		if !allowedSearchParam(k) {
 			return location{}, "", fmt.Errorf("%w: search parameter %q may not be set", shcrkit.ErrInvalidRequest, clip(shcrkit.Redact(k), 40))
 		}
 	}
@@ -145,6 +145,35 @@ func (r *Remote) search(ctx context.Context, loc location, p fetchParams, resour
 		return nil, err
 	}
 	return c, nil
+}
+
+// deniedSearchParams are the parameters (and, by prefix, their
+// modifiers and chains) a caller may not set: those naming the patient,
+// which the search sets itself, and those that bring in other resources
+// or replace the search with another (_query, _filter, _list, _type).
+var deniedSearchParams = []string{"patient", "subject", "_include", "_revinclude", "_has", "_contained",
+	"_query", "_filter", "_list", "_type"}
+
+// allowedSearchParam reports whether a caller may set the search
+// parameter name: made of the characters FHIR's parameter names,
+// modifiers and chains use, and not denied.
+func allowedSearchParam(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	low := strings.ToLower(name)
+	for _, d := range deniedSearchParams {
+		if strings.HasPrefix(low, d) {
+			return false
+		}
+	}
+	return true
 }
 
 // searchsetAnswer is what checkSearchset reads of a search's Bundle.

@@ -85,6 +85,13 @@ func TestRemoteSearchRefusesBeforeAnyConnection(t *testing.T) {
 		{"another patient", func(r *shcr.SearchRequest) { r.Params = url.Values{"patient": {"Patient/1"}} }, shcrkit.ErrInvalidRequest},
 		{"subject", func(r *shcr.SearchRequest) { r.Params = url.Values{"subject:identifier": {"x"}} }, shcrkit.ErrInvalidRequest},
 		{"include", func(r *shcr.SearchRequest) { r.Params = url.Values{"_include": {"*"}} }, shcrkit.ErrInvalidRequest},
+		{"named query", func(r *shcr.SearchRequest) { r.Params = url.Values{"_query": {"everything"}} }, shcrkit.ErrInvalidRequest},
+		{"filter", func(r *shcr.SearchRequest) { r.Params = url.Values{"_filter": {"code eq x"}} }, shcrkit.ErrInvalidRequest},
+		{"list", func(r *shcr.SearchRequest) { r.Params = url.Values{"_list": {"$current-allergies"}} }, shcrkit.ErrInvalidRequest},
+		{"other types", func(r *shcr.SearchRequest) { r.Params = url.Values{"_type": {"Patient"}} }, shcrkit.ErrInvalidRequest},
+		{"space before the name", func(r *shcr.SearchRequest) { r.Params = url.Values{" patient": {"Patient/1"}} }, shcrkit.ErrInvalidRequest},
+		{"upper case", func(r *shcr.SearchRequest) { r.Params = url.Values{"Patient.identifier": {"x"}} }, shcrkit.ErrInvalidRequest},
+		{"empty name", func(r *shcr.SearchRequest) { r.Params = url.Values{"": {"x"}} }, shcrkit.ErrInvalidRequest},
 		{"no patient", func(r *shcr.SearchRequest) { r.Patient = "" }, shcrkit.ErrInvalidRequest},
 		{"unknown custodian", func(r *shcr.SearchRequest) { r.Custodian = "ZZZ" }, shcr.ErrUnknownCustodian},
 	}
