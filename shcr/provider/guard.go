@@ -294,7 +294,9 @@ func (g *Guard) applyDefaults() {
 // A request refused at any step is answered with an OperationOutcome
 // (401, 403, 404, 400, 429 with Retry-After, or 503) and recorded in the
 // same detail. If the audit sink does not take the event, nothing is
-// served: the answer is 503. Every answer echoes X-Request-ID and
+// served: the answer is 503, as it is when a plug-in the checks call
+// (a TokenVerifier, the Resolver, the Alert hook) panics, which is
+// recorded as a failure. Every answer echoes X-Request-ID and
 // X-Correlation-ID and is marked Cache-Control: no-store.
 //
 // A Guard not made by New (nil, or its zero value), or a nil next,
@@ -371,7 +373,7 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next http.Handler)
 		CorrelationID: a.CorrelationID,
 		Custodian:     g.custodian,
 	}
-	if ref := c.check(now); ref != nil {
+	if ref := c.checkSafely(now); ref != nil {
 		c.giveBackToken()
 		g.refuse(w, c, ref)
 		return
@@ -384,6 +386,20 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, next http.Handler)
 		return
 	}
 	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), accessKey{}, a)))
+}
+
+// checkSafely is check, with a panic of a plug-in it calls (a
+// TokenVerifier, the Resolver, the Alert hook) turned into a refusal, so
+// that the request is still answered and recorded, and nothing served.
+func (c *call) checkSafely(now time.Time) (ref *refusal) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.g.logger.Error("incoming request: a check panicked", "request_id", c.access.RequestID,
+				"panic", textclip.Cut(shcrkit.Redact(fmt.Sprint(p)), maxReason))
+			ref = &refusal{status: http.StatusServiceUnavailable, code: CodeUnavailable, diagnostics: "the request could not be checked"}
+		}
+	}()
+	return c.check(now)
 }
 
 // check runs every step before the handler, filling in the access and

@@ -480,3 +480,35 @@ func TestGuardReplayRaisesNoAlert(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, f.get("care-plan", tok).StatusCode)
 	assert.Equal(t, int64(1), alerts.Load(), "the replay alerted nobody")
 }
+
+// A plug-in that panics (the Resolver, a TokenVerifier, the Alert hook)
+// fails the request closed: answered 503, recorded, nothing served.
+func TestGuardSurvivesAPanickingPlugIn(t *testing.T) {
+	for name, edit := range map[string]func(*provider.Config){
+		"resolver": func(c *provider.Config) {
+			c.Resolver = provider.ResolverFunc(func(*http.Request) (provider.Target, error) { panic("resolver bug 9434765919") })
+		},
+		"token verifier": func(c *provider.Config) {
+			c.AccessTokens = provider.TokenVerifierFunc(func(context.Context, string) (provider.AccessToken, error) { panic("verifier bug") })
+			c.Consumers[0].ClientIDs = []string{"eastmoor-portal"}
+			c.Consumers[1].ClientIDs = []string{"westhaven-app"}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, edit)
+			var resp *http.Response
+			if name == "resolver" {
+				resp = f.get("care-plan", f.identity(eastmoorDoctor()))
+			} else {
+				resp = f.get("care-plan", "access-1", identitytoken.DefaultHeader, f.identity(eastmoorDoctor()))
+			}
+			assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+			assert.Equal(t, "SERVICE_UNAVAILABLE", outcomeCode(t, resp))
+			assert.Zero(t, f.served.Load())
+			events := f.sink.Events()
+			require.Len(t, events, 1, "the request is recorded")
+			assert.Equal(t, audit.OutcomeFailed, events[0].Outcome)
+			assert.NotContains(t, events[0].Reason, "9434765919")
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ type IntrospectionConfig struct {
 	ClientID, ClientSecret string
 	// Issuer, when set, must be the iss the endpoint reports.
 	Issuer string
+	// Audience, when set, must be among the aud the endpoint reports (a
+	// string or a list): a token the issuer gave for another API is
+	// refused. An answer without aud is refused too.
+	Audience string
 	// HTTPClient calls the endpoint; nil means a client with a 10 s
 	// timeout.
 	HTTPClient *http.Client
@@ -35,7 +40,8 @@ type IntrospectionConfig struct {
 // Introspector verifies opaque access tokens by asking the issuer's
 // introspection endpoint (RFC 7662) about each one. A token is accepted
 // only when the endpoint answers active, and refused when it has expired
-// by the provider's clock or names another issuer. It is safe for
+// by the provider's clock or names another issuer or (with
+// IntrospectionConfig.Audience) another audience. It is safe for
 // concurrent use.
 type Introspector struct {
 	cfg IntrospectionConfig
@@ -61,12 +67,27 @@ func NewIntrospector(cfg IntrospectionConfig) (*Introspector, error) {
 
 // introspection is the endpoint's answer.
 type introspection struct {
-	Active   bool   `json:"active"`
-	ClientID string `json:"client_id"`
-	Subject  string `json:"sub"`
-	Issuer   string `json:"iss"`
-	Scope    string `json:"scope"`
-	Expiry   int64  `json:"exp"`
+	Active   bool            `json:"active"`
+	ClientID string          `json:"client_id"`
+	Subject  string          `json:"sub"`
+	Issuer   string          `json:"iss"`
+	Scope    string          `json:"scope"`
+	Expiry   int64           `json:"exp"`
+	Audience json.RawMessage `json:"aud"`
+}
+
+// hasAudience reports whether the answer's aud, a string or a list of
+// them, holds want.
+func (ans *introspection) hasAudience(want string) bool {
+	var one string
+	if err := json.Unmarshal(ans.Audience, &one); err == nil {
+		return one == want
+	}
+	var many []string
+	if err := json.Unmarshal(ans.Audience, &many); err != nil {
+		return false
+	}
+	return slices.Contains(many, want)
 }
 
 // VerifyAccessToken implements TokenVerifier.
@@ -113,6 +134,8 @@ func (in *Introspector) VerifyAccessToken(ctx context.Context, token string) (Ac
 		return AccessToken{}, fmt.Errorf("%w: token has expired", ErrAccessToken)
 	case in.cfg.Issuer != "" && ans.Issuer != in.cfg.Issuer:
 		return AccessToken{}, fmt.Errorf("%w: iss is not the trusted issuer", ErrAccessToken)
+	case in.cfg.Audience != "" && !ans.hasAudience(in.cfg.Audience):
+		return AccessToken{}, fmt.Errorf("%w: aud is not this provider's", ErrAccessToken)
 	}
 	out := AccessToken{ClientID: ans.ClientID, Subject: ans.Subject, Issuer: ans.Issuer, Scopes: splitScopes(ans.Scope)}
 	if out.ClientID == "" {

@@ -188,6 +188,31 @@ func TestIntrospector(t *testing.T) {
 		_, err := in.VerifyAccessToken(context.Background(), tok)
 		assert.ErrorIs(t, err, provider.ErrAccessToken, tok)
 	}
+	// A token the issuer gave for another API.
+	aud := map[string]any{}
+	audSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		require.NoError(t, r.ParseForm())
+		ans := map[string]any{"active": true, "client_id": "eastmoor-portal", "exp": now.Add(time.Minute).Unix()}
+		if a, ok := aud[r.PostForm.Get("token")]; ok {
+			ans["aud"] = a
+		}
+		_ = json.NewEncoder(w).Encode(ans)
+	}))
+	defer audSrv.Close()
+	aud["ours"], aud["ours-among"] = "https://shcr.north.example/fhir", []string{"https://other.example", "https://shcr.north.example/fhir"}
+	aud["theirs"], aud["theirs-among"], aud["odd"] = "https://other.example", []string{"https://other.example"}, 42
+	withAud, err := provider.NewIntrospector(provider.IntrospectionConfig{URL: audSrv.URL, Audience: "https://shcr.north.example/fhir",
+		Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	for _, tok := range []string{"ours", "ours-among"} {
+		_, err := withAud.VerifyAccessToken(context.Background(), tok)
+		assert.NoError(t, err, tok)
+	}
+	for _, tok := range []string{"theirs", "theirs-among", "odd", "no-aud"} {
+		_, err := withAud.VerifyAccessToken(context.Background(), tok)
+		assert.ErrorIs(t, err, provider.ErrAccessToken, tok)
+	}
+
 	bad, err := provider.NewIntrospector(provider.IntrospectionConfig{URL: srv.URL, ClientID: "north", ClientSecret: "wrong"})
 	require.NoError(t, err)
 	_, err = bad.VerifyAccessToken(context.Background(), "good")
