@@ -171,6 +171,12 @@ func decodeBundle(resp *fhirhttp.Response) (*bundle, error) {
 	}
 	switch b.ResourceType {
 	case "Bundle":
+		// PDS answers with a searchset; a Bundle of another type (a
+		// history, a transaction) is no answer to the request. One that
+		// does not say is read, as the sandbox's older mocks leave it out.
+		if b.Type != "" && b.Type != "searchset" {
+			return nil, malformed(resp, "want a searchset Bundle, got a Bundle of type %q", clipType(b.Type))
+		}
 		return &b, nil
 	case "OperationOutcome":
 		return nil, outcomeError(resp)

@@ -12,8 +12,19 @@ import (
 
 // Dir returns the conformance folder sub ("pds", "nrl", "audit"; "" for
 // the whole material), or skips the test when it is absent.
+//
+// SHCRKIT_CONFORMANCE, when set, names the material's folder: a git
+// worktree kept elsewhere than beside the shared folder would otherwise
+// skip every conformance test without a word.
 func Dir(t testing.TB, sub string) string {
 	t.Helper()
+	if env := os.Getenv("SHCRKIT_CONFORMANCE"); env != "" {
+		p := filepath.Join(env, sub)
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("conformance material not present at $SHCRKIT_CONFORMANCE/%s", sub)
+		}
+		return p
+	}
 	root, err := moduleRoot()
 	if err != nil {
 		t.Skipf("conformance material not found: %v", err)
