@@ -60,8 +60,14 @@ func compile(f *policyFile, root *yaml.Node) (*Policy, error) {
 		tz = "Europe/London"
 	}
 	loc, err := time.LoadLocation(tz)
-	if err != nil {
+	switch {
+	case err != nil:
 		c.add(path{"timezone"}, "unknown time zone %q", tz)
+		loc = time.UTC
+	case strings.EqualFold(strings.TrimSpace(tz), "Local"):
+		// time.Local is the host's zone: agreements' days would begin and
+		// end at different instants on differently configured hosts.
+		c.add(path{"timezone"}, "time zone %q is the host's own; name a zone (Europe/London, UTC)", tz)
 		loc = time.UTC
 	}
 	p.loc = loc

@@ -235,7 +235,8 @@ func (p *Policy) Decide(req Request) Decision {
 		dissentOverride: dissentOverride, scope: scope, cat: cat}
 	o := p.outcomes[k.pack()]
 	if o == nil {
-		// Every allowed combination is built at load; this is a safety net.
+		// Built at load up to maxPrecomputedOutcomes; past that (a policy
+		// with very many agreements) it is built now.
 		o = p.buildOutcome(k)
 	}
 	d.Allowed, d.Reasons, d.Obligations, d.Rule, d.Agreement = true, o.reasons, o.obligations, o.rule, o.agreement

@@ -84,7 +84,11 @@ func (p *Policy) DecideIncoming(req Incoming) Decision {
 		v.deny("organisations", "organisation "+safe(string(r.Organisation))+" belongs to no shared care record named in the policy")
 	}
 	g := p.grantsOf(r)
-	if g.levels == 0 {
+	if g.badRole {
+		// As Decide: a role code that is no role code is an error, not
+		// a role whose activity codes alone may grant access.
+		v.deny("requester", "role code "+safe(r.RoleCode)+" is malformed (want Rnnnn or Snnnn:Gnnnn:Rnnnn, the job role R and four or five digits)")
+	} else if g.levels == 0 {
 		v.deny("roles", "role "+roleName(r)+" has no access level in the policy")
 	}
 

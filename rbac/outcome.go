@@ -46,20 +46,38 @@ type outcome struct {
 	agreement   string
 }
 
+// maxPrecomputedOutcomes bounds the outcomes buildOutcomes makes at load.
+// Their number is the product of relationship kinds, purposes,
+// confidentiality levels, categories and agreements, which a policy of a
+// few hundred kilobytes can push into the millions (gigabytes, minutes to
+// load, the same again at every reload). A realistic policy needs a few
+// hundred; the combinations beyond the bound are built when a decision
+// needs them, which allocates.
+const maxPrecomputedOutcomes = 1 << 14
+
 // buildOutcomes builds the outcome of every combination an allowed
-// decision can have: each accepted relationship kind with each purpose it
-// supports, each confidentiality level, with and without a break-glass
-// override of dissent, and for records each category held locally, under
-// each agreement that covers it, or under a break-glass override.
+// decision can have, up to maxPrecomputedOutcomes: each accepted
+// relationship kind with each purpose it supports, each confidentiality
+// level, with and without a break-glass override of dissent, and for
+// records each category held locally, under a break-glass override or
+// ad hoc, and then under each agreement that covers it.
 func (p *Policy) buildOutcomes() {
 	p.outcomes = make(map[uint64]*outcome)
 	p.intern = make(map[string]string)
-	add := func(k outcomeKey) {
+	defer func() { p.intern = nil }()
+	add := func(k outcomeKey) bool {
+		if len(p.outcomes) >= maxPrecomputedOutcomes {
+			return false
+		}
 		key := k.pack()
 		if p.outcomes[key] == nil {
 			p.outcomes[key] = p.buildOutcome(k)
 		}
+		return true
 	}
+	// Every allowed (kind, purpose, confidentiality, dissent override)
+	// combination, in turn.
+	var bases []outcomeKey
 	for kind := shcrkit.RelationshipRegistered; kind.Valid(); kind++ {
 		rr := &p.rel[kind]
 		if !rr.accepted {
@@ -77,34 +95,59 @@ func (p *Policy) buildOutcomes() {
 					if dissent && (kind != shcrkit.RelationshipEmergency || !p.bg.overridesDissent) {
 						continue
 					}
-					k := outcomeKey{stage: stageBoundary, kind: kind, purpose: pur, conf: conf, dissentOverride: dissent, cat: -1}
-					add(k)
-					k.stage = stageRecord
-					for cat := range p.categories {
-						k.cat = cat
-						k.scope = scopeLocal
-						add(k)
-						if kind == shcrkit.RelationshipEmergency && p.bg.overridesAgreement {
-							k.scope = scopeOverride
-							add(k)
-						}
-						if p.adHoc.purposes&(1<<pur) != 0 {
-							k.scope = scopeAdHoc
-							add(k)
-						}
-						for ai := range p.agreements {
-							a := &p.agreements[ai]
-							if !a.retired && a.purposes&(1<<pur) != 0 && a.cats&(1<<uint(cat)) != 0 {
-								k.scope = ai + scopeFirstAgreement
-								add(k)
-							}
-						}
-					}
+					bases = append(bases, outcomeKey{stage: stageBoundary, kind: kind, purpose: pur, conf: conf, dissentOverride: dissent, cat: -1})
 				}
 			}
 		}
 	}
-	p.intern = nil
+	// First the boundary and the scopes that need no agreement, ...
+	for _, k := range bases {
+		if !add(k) {
+			return
+		}
+		k.stage = stageRecord
+		for cat := range p.categories {
+			k.cat = cat
+			k.scope = scopeLocal
+			if !add(k) {
+				return
+			}
+			if k.kind == shcrkit.RelationshipEmergency && p.bg.overridesAgreement {
+				k.scope = scopeOverride
+				if !add(k) {
+					return
+				}
+			}
+			if p.adHoc.purposes&(1<<k.purpose) != 0 {
+				k.scope = scopeAdHoc
+				if !add(k) {
+					return
+				}
+			}
+		}
+	}
+	// ... then each agreement.
+	for ai := range p.agreements {
+		a := &p.agreements[ai]
+		if a.retired {
+			continue
+		}
+		for _, k := range bases {
+			if a.purposes&(1<<k.purpose) == 0 {
+				continue
+			}
+			k.stage, k.scope = stageRecord, ai+scopeFirstAgreement
+			for cat := range p.categories {
+				if a.cats&(1<<uint(cat)) == 0 {
+					continue
+				}
+				k.cat = cat
+				if !add(k) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // str interns s so that the many outcomes share their reason texts.
@@ -174,6 +217,11 @@ func (p *Policy) buildOutcome(k outcomeKey) *outcome {
 		o.rule = "break_glass"
 	}
 	o.obligations = mergeObligations(nil, rr.obligations, bgObl, confObl, catObl, adHocObl)
+	// Every decision with this outcome shares the slices: with no room
+	// left in them, a caller's append copies rather than writes into
+	// the next decision's.
+	o.reasons = o.reasons[:len(o.reasons):len(o.reasons)]
+	o.obligations = o.obligations[:len(o.obligations):len(o.obligations)]
 	return o
 }
 

@@ -128,7 +128,9 @@ func checkVerification(v *verdict, rr *relRule, ver *Verification) bool {
 		v.deny(rr.rule, "relationship "+rr.kind.String()+" must be verified and was not: "+clipReason(what))
 		return false
 	case verifyOptional:
-		if ver.Status == VerificationFailed {
+		// Anything but none, verified or unverified is no judgement at
+		// all: fail closed as for a verifier that failed.
+		if ver.Status >= VerificationFailed {
 			v.deny(rr.rule, "relationship "+rr.kind.String()+" could not be checked, so access fails closed: "+clipReason(ver.String()))
 			return false
 		}

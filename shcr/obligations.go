@@ -3,6 +3,7 @@ package shcr
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -59,7 +60,7 @@ func (j *journey) honourAlerts(ctx context.Context, d rbac.Decision, pointerID s
 		j.alerts.mu.Lock()
 		err, done := j.alerts.sent[o.Activity]
 		if !done {
-			err = j.c.alert(ctx, Alert{
+			err = callAlert(ctx, j.c.alert, Alert{
 				Activity: o.Activity, Requester: j.req.Requester, Patient: j.patient.NHSNumber,
 				Purpose: j.req.Purpose, Relationship: j.req.Relationship, Rule: d.Rule,
 				Reasons: append([]string(nil), d.Reasons...), Custodian: custodian, PointerID: pointerID,
@@ -76,6 +77,19 @@ func (j *journey) honourAlerts(ctx context.Context, d rbac.Decision, pointerID s
 		}
 	}
 	return nil
+}
+
+// callAlert calls the alert hook, a panic in it counting as an alert not
+// delivered: the data is withheld and the process goes on (the hook runs
+// on the journey's own goroutines too, where nobody could recover it),
+// and the journey's alert lock is not left held.
+func callAlert(ctx context.Context, hook func(context.Context, Alert) error, a Alert) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the alert hook panicked: %s", shcrkit.Redact(fmt.Sprint(p)))
+		}
+	}()
+	return hook(ctx, a)
 }
 
 // redactions returns the fields a decision obliges the caller to remove.

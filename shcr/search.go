@@ -367,6 +367,14 @@ func (c *Client) crossBoundary(ctx context.Context, req Request, custodian shcrk
 	if err := j.honourAlerts(ctx, j.boundary, "", ""); err != nil {
 		return nil, nil, err
 	}
+	// As in Discover: the demographics handed back (SearchResult.Patient)
+	// lose the fields the boundary decision obliges the caller to redact.
+	ob, fields := redactions(j.boundary)
+	red, err := redactPatient(j.patient.Record, fields)
+	if err != nil {
+		return nil, nil, &ObligationError{Obligation: ob, Problem: "the demographics could not be redacted", Err: err}
+	}
+	j.patient.Record = red
 	return ctx, j, nil
 }
 

@@ -8,6 +8,7 @@ package lrverify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -248,8 +249,17 @@ func Judge(ctx context.Context, timeout time.Duration, ask func(ctx context.Cont
 	}
 	done := make(chan answer, 1)
 	go func() {
-		out, err := ask(vctx)
-		done <- answer{out, err}
+		// A verifier that panics has not judged the claim: the access
+		// fails closed, and the process goes on (this goroutine is the
+		// journey's, where the caller could not recover the panic).
+		var a answer
+		defer func() {
+			if p := recover(); p != nil {
+				a = answer{err: fmt.Errorf("the verifier panicked: %s", shcrkit.Redact(fmt.Sprint(p)))}
+			}
+			done <- a
+		}()
+		a.v, a.err = ask(vctx)
 	}()
 	var a answer
 	select {
