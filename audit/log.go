@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shcrkit/shcrkit/audit/internal/logstore"
 	"github.com/shcrkit/shcrkit/internal/nilctx"
@@ -141,16 +142,25 @@ func (l *Log) Append(ctx context.Context, e Event) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	// One reading of the clock stamps both Recorded and, when it is zero,
+	// Time; a clock outside the times an event may have (broken, or set
+	// wrong) is refused before anything is written, since a record
+	// stamped with it could not be read back.
+	now := l.cfg.now()
+	if now.Before(minEventTime) || !now.Before(maxEventTime) {
+		return 0, fmt.Errorf("%w: the log's clock reads %s, outside the years %d to %d",
+			ErrInvalidEvent, now.UTC().Format(time.RFC3339), minEventTime.Year(), maxEventTime.Year()-1)
+	}
 	// The event is only read until Append returns: normalised in place,
 	// without Normalize's deep copy.
-	n, err := e.normalize(l.cfg.now())
+	n, err := e.normalize(now)
 	if err != nil {
 		return 0, err
 	}
 	buf := bodyPool.Get().(*[]byte)
 	body := appendEventBody((*buf)[:0], &n)
 	var keys [4]string
-	seq, err := l.st.Append(ctx, logstore.Pending{Body: body, Keys: appendEventKeys(keys[:0], &n), Entry: entryFor(&n)})
+	seq, err := l.st.Append(ctx, logstore.Pending{Body: body, Keys: appendEventKeys(keys[:0], &n), Entry: entryFor(&n), Recorded: now})
 	// The store has copied the body into its frame.
 	if cap(body) <= 16<<10 {
 		*buf = body

@@ -381,6 +381,12 @@ func (s *Store) rowsFor(batch []*writeReq, f *frontier) (*batchRows, error) {
 		record: make([][]byte, n), hashes: make([][]byte, n), front: make([][]byte, n),
 	}
 	recorded := s.cfg.now()
+	if y := recorded.UTC().Year(); y < 1900 || y >= 2200 {
+		// A record stamped so could not be read back: every query that
+		// reached it would report tampering.
+		return nil, fmt.Errorf("%w: the store's clock reads %s, outside the years 1900 to 2199",
+			audit.ErrInvalidEvent, recorded.UTC().Format(time.RFC3339))
+	}
 	for i, q := range batch {
 		e := &q.ev
 		seq := uint64(f.size) + 1

@@ -22,6 +22,8 @@ var (
 	ErrNotFound      = errors.New("audit: no such event")
 	// ErrTooLarge: an event's record would not fit in a frame.
 	ErrTooLarge = errors.New("audit: event too large")
+	// ErrBadTime: an event's recorded time is one its record cannot hold.
+	ErrBadTime = errors.New("audit: recorded time out of range")
 )
 
 // IntegrityError lists every integrity problem that Verify (or Open)

@@ -140,6 +140,10 @@ type Pending struct {
 	Keys []string
 	// Entry holds the event's part of its table entry (Time to Purpose).
 	Entry Entry
+	// Recorded is the record's "recorded" time; zero takes the store's
+	// clock. It must be a time RFC 3339 can write (years 0 to 9999), or
+	// Append refuses the event with ErrBadTime.
+	Recorded time.Time
 }
 
 // writeReq is one event on its way to disk: everything that can be
@@ -233,6 +237,15 @@ func (l *Store) Append(ctx context.Context, p Pending) (uint64, error) {
 	if len(p.Body) > maxPayload-256 {
 		return 0, ErrTooLarge
 	}
+	recorded := p.Recorded
+	if recorded.IsZero() {
+		recorded = l.cfg.Now()
+	}
+	if y := recorded.UTC().Year(); y < 0 || y > 9999 {
+		// A record whose time cannot be read back would be acknowledged
+		// and then fail every read as if it had been tampered with.
+		return 0, ErrBadTime
+	}
 	if err := l.enter(); err != nil {
 		return 0, err
 	}
@@ -241,7 +254,7 @@ func (l *Store) Append(ctx context.Context, p Pending) (uint64, error) {
 	// From here the event will be committed whatever happens to ctx: a
 	// reserved seq is never left empty.
 	req.seq = l.reserved.Add(1)
-	req.frame, req.rec = appendEventFrameAt(getFrame(len(p.Body)+96), req.seq, l.cfg.Now(), p.Body)
+	req.frame, req.rec = appendEventFrameAt(getFrame(len(p.Body)+96), req.seq, recorded, p.Body)
 	req.leaf = tlog.RecordHash(req.frame[req.rec:])
 	l.reqs <- req
 	l.inflight.Done()
