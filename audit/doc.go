@@ -37,7 +37,7 @@
 //	segments/NNN.seg   events, as length-prefixed, CRC-32C-checked JSON records
 //	hashes             the Merkle tree's stored hashes above the leaves (golang.org/x/mod/sumdb/tlog)
 //	checkpoint         the latest signed checkpoint (origin, size, root hash)
-//	state              the size of the latest stored checkpoint, how far the index runs reach
+//	state              the size of the latest stored checkpoint, how far the index runs reach; signed, written before the first event
 //	signing.key        the Ed25519 signing key, unless WithSigningKey is given
 //	verifier.key       the public key, for third parties
 //	index/table        one fixed-size entry per event: where it is, when, what
@@ -63,8 +63,11 @@
 // headers, the hashes under the checkpoint's root, the events after it);
 // acknowledged events missing from the segments, cut or deleted; a
 // checkpoint missing or older than the state file records (a log that
-// never stored one opens without it, as NoCheckpoint); an index run
-// missing. Verify checks the rest. Hashes and table entries of events
+// never stored one opens without it, as NoCheckpoint); a state file
+// missing from a log that holds events, or not signed by the log's key
+// (so that deleting the checkpoint and the state cannot make a log cut
+// short pass for one that crashed before its first checkpoint); an
+// index run missing. Verify checks the rest. Hashes and table entries of events
 // after the latest checkpoint are rebuilt from the records when they are
 // short: a power failure can leave them so, and the records they derive
 // from are intact.

@@ -15,6 +15,7 @@ import (
 	"github.com/shcrkit/shcrkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // lossFixture is a log with acknowledged events, several segments, index
@@ -246,7 +247,24 @@ func TestMissingCheckpoint(t *testing.T) {
 	}{
 		{"deleted", func(f map[string][]byte) { delete(f, checkpointFile) }, "checkpoint: missing, but a checkpoint of 2 events was stored"},
 		{"rolled back", func(f map[string][]byte) { f[checkpointFile] = old.Signed }, "checkpoint: covers 1 events, but a checkpoint of 2 events was stored"},
-		{"state malformed", func(f map[string][]byte) { f[stateFile] = f[stateFile][:10] }, "state: malformed"},
+		{"state malformed", func(f map[string][]byte) { f[stateFile] = f[stateFile][:10] }, "state: malformed, or not signed by the log's key"},
+		{"state deleted with the checkpoint", func(f map[string][]byte) { delete(f, stateFile); delete(f, checkpointFile) },
+			"state: missing, but the log holds events"},
+		{"state deleted", func(f map[string][]byte) { delete(f, stateFile) }, "state: missing, but the log holds events"},
+		{"state of no checkpoint, unsigned", func(f map[string][]byte) {
+			delete(f, checkpointFile)
+			f[stateFile] = []byte("shcrkit-audit-state 2\ncheckpoint 0\nindexed 0\n")
+		}, "state: malformed, or not signed by the log's key"},
+		{"state signed by another key", func(f map[string][]byte) {
+			skey, _, err := GenerateSigningKey("shcrkit.audit")
+			require.NoError(t, err)
+			signer, err := note.NewSigner(skey)
+			require.NoError(t, err)
+			forged, err := note.Sign(&note.Note{Text: "shcrkit-audit-state 2\ncheckpoint 0\nindexed 0\n"}, signer)
+			require.NoError(t, err)
+			delete(f, checkpointFile)
+			f[stateFile] = forged
+		}, "state: malformed, or not signed by the log's key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,9 +284,10 @@ func TestMissingCheckpoint(t *testing.T) {
 	}
 
 	t.Run("never checkpointed", func(t *testing.T) {
+		// A new log writes its state, of no checkpoint, before any event.
 		files := crashSnapshot(t, 3)
 		require.NotContains(t, files, checkpointFile)
-		require.NotContains(t, files, stateFile)
+		require.Contains(t, files, stateFile)
 		work := filepath.Join(t.TempDir(), "log")
 		restoreDir(t, work, files)
 		l := openTestLog(t, work)

@@ -146,11 +146,22 @@ func (l *Store) planRecovery() (*recoveryPlan, error) {
 // checks them against each other: a checkpoint older than the state
 // records, or missing when one was stored, is tampering.
 func (l *Store) readCheckpointAndState(p *recoveryPlan) (logState, error) {
-	st, err := readState(l.dir)
+	st, present, err := l.readState()
 	if err != nil {
 		return logState{}, err
 	}
-	l.saved = st
+	if !present {
+		// A new log writes its state before its first event: one that
+		// holds events (or a checkpoint) without it was tampered with.
+		has, err := l.hasData()
+		if err != nil {
+			return logState{}, err
+		}
+		if has {
+			return logState{}, tampered(stateFile + ": missing, but the log holds events")
+		}
+	}
+	l.saved, l.statePresent = st, present
 	data, err := os.ReadFile(filepath.Join(l.dir, checkpointFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -381,7 +392,8 @@ func (l *Store) applyRecovery(p *recoveryPlan) error {
 		l.cfg.Logger.Warn("audit: log had events but no checkpoint", slog.Uint64("events", size))
 	}
 	// Seal what was found with a checkpoint (when it grew) and bring the
-	// state file up to date (a log written before it existed has none).
+	// state file up to date (a new log writes its first here, before
+	// any event).
 	return l.checkpoint()
 }
 

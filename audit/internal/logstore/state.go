@@ -1,6 +1,8 @@
 package logstore
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // stateFile records what no other file can vouch for once the file that
@@ -16,33 +20,47 @@ import (
 // refuses a log whose checkpoint is missing or older, or whose runs reach
 // less far, than the state says. It is replaced atomically after the
 // checkpoint or run it describes is durable, so it never claims more than
-// exists. Its text:
+// exists.
 //
-//	shcrkit-audit-state 1
+// It is written when the log is created, before any event, and signed
+// with the log's key, as a checkpoint is: a log that holds events but no
+// state file, or one not signed by its key, has been tampered with. So
+// deleting the checkpoint and the state, or writing a state of no
+// checkpoint, cannot pass a log that was cut short off as one that
+// crashed before its first checkpoint (only a copy of an older state, or
+// of the whole directory, can roll a log back, which a checkpoint held
+// elsewhere reveals). Its text, the body of a signed note:
+//
+//	shcrkit-audit-state 2
 //	checkpoint <size>
 //	indexed <seq>
-//	crc32c <CRC-32C of the lines above, 8 hex digits>
 const stateFile = "state"
 
-const stateHeader = "shcrkit-audit-state 1"
+const stateHeader = "shcrkit-audit-state 2"
 
 type logState struct {
 	checkpoint uint64
 	indexed    uint64
 }
 
-func (s logState) encode() []byte {
-	b := fmt.Appendf(nil, "%s\ncheckpoint %d\nindexed %d\n", stateHeader, s.checkpoint, s.indexed)
-	return fmt.Appendf(b, "crc32c %08x\n", crc(b))
+func (s logState) text() string {
+	return fmt.Sprintf("%s\ncheckpoint %d\nindexed %d\n", stateHeader, s.checkpoint, s.indexed)
 }
 
-func parseState(data []byte) (logState, bool) {
-	lines := strings.Split(string(data), "\n")
-	if len(lines) != 5 || lines[0] != stateHeader || lines[4] != "" {
+// encode signs s with the log's key.
+func (s logState) encode(signer note.Signer) ([]byte, error) {
+	return note.Sign(&note.Note{Text: s.text()}, signer)
+}
+
+// parseState checks the state's signature with the log's key and reads
+// it; only the exact form encode writes is accepted.
+func parseState(v note.Verifier, data []byte) (logState, bool) {
+	n, err := note.Open(data, note.VerifierList(v))
+	if err != nil || len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 {
 		return logState{}, false
 	}
-	body := len(data) - len(lines[3]) - 1
-	if lines[3] != fmt.Sprintf("crc32c %08x", crc(data[:body])) {
+	lines := strings.Split(n.Text, "\n")
+	if len(lines) != 4 || lines[0] != stateHeader || lines[3] != "" {
 		return logState{}, false
 	}
 	var s logState
@@ -54,38 +72,51 @@ func parseState(data []byte) (logState, bool) {
 		}
 		*p = n
 	}
+	// note.Open reads base64 leniently and skips repeated lines: only the
+	// canonical bytes are accepted.
+	sig := n.Sigs[0]
+	raw, err := base64.StdEncoding.Strict().DecodeString(sig.Base64)
+	if err != nil || base64.StdEncoding.EncodeToString(raw) != sig.Base64 ||
+		!bytes.Equal(data, []byte(n.Text+"\n— "+sig.Name+" "+sig.Base64+"\n")) {
+		return logState{}, false
+	}
 	return s, true
 }
 
-// readState reads the state file; a log written before it existed has
-// none, which reads as the zero state.
-func readState(dir string) (logState, error) {
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+// readState reads the state file; present is false when there is none,
+// which only a log that holds no event yet may lack.
+func (l *Store) readState() (s logState, present bool, err error) {
+	data, err := os.ReadFile(filepath.Join(l.dir, stateFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return logState{}, nil
+		return logState{}, false, nil
 	}
 	if err != nil {
-		return logState{}, fmt.Errorf("audit: reading state: %w", err)
+		return logState{}, false, fmt.Errorf("audit: reading state: %w", err)
 	}
-	s, ok := parseState(data)
+	s, ok := parseState(l.verifier, data)
 	if !ok {
-		return logState{}, tampered(stateFile + ": malformed")
+		return logState{}, true, tampered(stateFile + ": malformed, or not signed by the log's key")
 	}
-	return s, nil
+	return s, true, nil
 }
 
-// saveState writes the state file if what it records has changed.
+// saveState writes the state file if what it records has changed, or if
+// there is none yet (a new log).
 func (l *Store) saveState() error {
 	s := logState{indexed: l.idx.indexed()}
 	if c, ok := l.Checkpoint(); ok {
 		s.checkpoint = c.Size
 	}
-	if s == l.saved {
+	if s == l.saved && l.statePresent {
 		return nil
 	}
-	if err := writeFileAtomic(filepath.Join(l.dir, stateFile), s.encode(), 0o644); err != nil {
+	data, err := s.encode(l.signer)
+	if err != nil {
+		return fmt.Errorf("audit: signing state: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(l.dir, stateFile), data, 0o644); err != nil {
 		return fmt.Errorf("audit: writing state: %w", err)
 	}
-	l.saved = s
+	l.saved, l.statePresent = s, true
 	return nil
 }

@@ -87,6 +87,7 @@ type Store struct {
 	cohortTimer      *time.Timer
 	presync          chan error // the result of a running presync, or nil
 	saved            logState   // what the state file says
+	statePresent     bool       // whether there is a state file
 	closeErr         error      // read by Close after done
 
 	// Between the writer goroutine, the fsyncs it starts and the lander

@@ -48,7 +48,10 @@ func (l *Store) VerifyProgress(ctx context.Context, progress func(done, total ui
 	// The state file first: the writer replaces it only after the
 	// checkpoint and runs it records exist, and those only grow, so what
 	// is read after it reaches at least as far.
-	st, stErr := readState(l.dir)
+	st, stPresent, stErr := l.readState()
+	if stErr == nil && !stPresent {
+		stErr = fmt.Errorf("%s: missing", stateFile)
+	}
 	ckpt := v.checkCheckpoint()
 	size := l.size.Load()
 	if ckpt.Size > size {
