@@ -30,7 +30,7 @@ func (r *Remote) fetchFHIR(ctx context.Context, rt *route, loc location, p fetch
 	if err == nil && loc.patient != "" {
 		// A pointer's record is its patient's: one naming another patient
 		// is not handed back.
-		if perr := checkRecordPatient(c.Resource, loc.patient); perr != nil {
+		if perr := checkRecordPatient(c.Resource, loc.patient, loc.alsoPatient); perr != nil {
 			c, err = nil, fmt.Errorf("%s: %w [request %s]", rt.ep.Name, perr, c.RequestID)
 		}
 	}

@@ -45,14 +45,23 @@ type patientReference struct {
 const maxBundleDepth = 4
 
 // checkRecordPatient checks that a retrieved structured record (a
-// resource, or a Bundle of them) names no patient but nhs, failing with
+// resource, or a Bundle of them) names no patient but nhs (or also, when
+// set, another number of the same patient), failing with
 // shcrkit.ErrMalformedResponse otherwise. Its errors quote neither the
 // record nor the NHS numbers it names.
-func checkRecordPatient(body []byte, nhs shcrkit.NHSNumber) error {
-	return checkResourcePatient(body, nhs, 0)
+func checkRecordPatient(body []byte, nhs, also shcrkit.NHSNumber) error {
+	return checkResourcePatient(body, patientNumbers{nhs, also}, 0)
 }
 
-func checkResourcePatient(raw json.RawMessage, nhs shcrkit.NHSNumber, depth int) error {
+// patientNumbers are the NHS numbers a record may name: the patient's,
+// and, when set, another number of the same patient.
+type patientNumbers [2]shcrkit.NHSNumber
+
+func (ns patientNumbers) holds(n shcrkit.NHSNumber) bool {
+	return n != "" && (n == ns[0] || n == ns[1])
+}
+
+func checkResourcePatient(raw json.RawMessage, nhs patientNumbers, depth int) error {
 	var res patientOf
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return fmt.Errorf("%w: the record does not decode as a FHIR resource", shcrkit.ErrMalformedResponse)
@@ -81,7 +90,7 @@ func checkResourcePatient(raw json.RawMessage, nhs shcrkit.NHSNumber, depth int)
 // NHS number identifier of a Patient, and no patient or subject
 // reference by NHS number identifier or by a Patient/<id> whose id is an
 // NHS number, other than nhs.
-func (r *patientOf) namesOnly(nhs shcrkit.NHSNumber) bool {
+func (r *patientOf) namesOnly(nhs patientNumbers) bool {
 	if r.ResourceType == "Patient" && len(r.Identifier) > 0 {
 		var ids []identifierOf
 		if err := json.Unmarshal(r.Identifier, &ids); err != nil {
@@ -97,18 +106,18 @@ func (r *patientOf) namesOnly(nhs shcrkit.NHSNumber) bool {
 }
 
 // sameNHSNumber reports whether id, if it is an NHS number identifier,
-// is nhs.
-func sameNHSNumber(id identifierOf, nhs shcrkit.NHSNumber) bool {
+// is one of nhs.
+func sameNHSNumber(id identifierOf, nhs patientNumbers) bool {
 	if id.System != codesystem.NHSNumber {
 		return true
 	}
 	n, err := shcrkit.ParseNHSNumber(id.Value)
-	return err == nil && n == nhs
+	return err == nil && nhs.holds(n)
 }
 
 // referencesOnly reports whether a patient or subject element (a
 // Reference, or a list of them) names no patient but nhs.
-func referencesOnly(raw json.RawMessage, nhs shcrkit.NHSNumber) bool {
+func referencesOnly(raw json.RawMessage, nhs patientNumbers) bool {
 	if len(raw) == 0 || string(raw) == "null" {
 		return true
 	}
@@ -125,7 +134,7 @@ func referencesOnly(raw json.RawMessage, nhs shcrkit.NHSNumber) bool {
 		}
 		if i := strings.LastIndex(ref.Reference, "Patient/"); i >= 0 {
 			id, _, _ := strings.Cut(ref.Reference[i+len("Patient/"):], "/")
-			if n, err := shcrkit.ParseNHSNumber(id); err == nil && n != nhs {
+			if n, err := shcrkit.ParseNHSNumber(id); err == nil && !nhs.holds(n) {
 				return false
 			}
 		}

@@ -2,6 +2,7 @@ package shcr_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -10,9 +11,11 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/audit/audittest"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/nrls"
 	"github.com/shcrkit/shcrkit/nrls/nrlstest"
 	"github.com/shcrkit/shcrkit/pds/pdstest"
 	"github.com/shcrkit/shcrkit/shcr"
+	"github.com/shcrkit/shcrkit/shcr/shcrtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -113,4 +116,53 @@ func TestRecordsWithholdsARecordOfAnotherPatient(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, sent, failed, "each page's request is recorded as failed")
+}
+
+// A superseded number and its surviving one are one patient's: a record
+// found under either may name the other, and none may name a third.
+func TestRecordsTakesBothNumbersOfASupersededPatient(t *testing.T) {
+	w := newWorld(t)
+	asked, surviving := pdstest.Patients.Superseded, pdstest.Patients.Surviving
+	carePlan := func(nhs shcrkit.NHSNumber) []byte {
+		b, err := json.Marshal(map[string]any{"resourceType": "CarePlan", "status": "active", "intent": "plan",
+			"subject": map[string]any{"identifier": map[string]any{"system": codesystem.NHSNumber, "value": string(nhs)}}})
+		require.NoError(t, err)
+		return b
+	}
+	north := w.Regions[0].Custodian()
+	add := func(pointerNHS, recordNHS shcrkit.NHSNumber) nrls.Pointer {
+		p, err := w.AddPointer(nrls.PointerSpec{NHSNumber: pointerNHS, Custodian: north, Type: nrls.TypeContingencyPlan,
+			ContentType: "application/fhir+json", Format: nrls.FormatStructured}, shcrtest.Document{ContentType: "application/fhir+json", Body: carePlan(recordNHS)})
+		require.NoError(t, err)
+		return p
+	}
+	underAsked := add(asked, surviving)
+	underSurviving := add(surviving, asked)
+	third := add(surviving, pdstest.Patients.Normal)
+	c := newJourney(t, w, audittest.NewRecorder())
+	res, err := c.Records(context.Background(), encounter(w, asked))
+	require.NoError(t, err)
+	defer res.Close()
+	require.Equal(t, surviving, res.Patient.NHSNumber)
+	got := map[string]bool{}
+	for _, r := range res.Records {
+		got[r.Pointer.ID] = true
+	}
+	failed := map[string]error{}
+	for _, f := range res.Failures {
+		failed[f.Pointer.ID] = f.Err
+	}
+	found := 0
+	for _, p := range []nrls.Pointer{underAsked, underSurviving} {
+		if got[p.ID] {
+			found++
+		}
+		assert.NotContains(t, failed, p.ID, "a record naming the other number of the same patient is taken")
+	}
+	require.Positive(t, found, "the journey found the patient's pointers")
+	if err, ok := failed[third.ID]; ok {
+		assert.ErrorIs(t, err, shcrkit.ErrMalformedResponse)
+	} else {
+		assert.False(t, got[third.ID], "a record naming a third patient is not handed back")
+	}
 }

@@ -242,7 +242,16 @@ func (j *journey) retrieve(ctx context.Context, o *outcome) (rec *Record, err er
 	if ep, ok := j.c.remote.dir.byODS[p.Custodian]; ok {
 		buffer = j.crowded[ep]
 	}
-	content, err := j.c.remote.fetch(shcrkit.WithRequestID(ctx, reqID), locationOf(p), fetchParams{
+	loc := locationOf(p)
+	// A superseded number and its surviving one are the same patient's.
+	switch {
+	case j.patient.Superseded == "":
+	case loc.patient == j.patient.Superseded:
+		loc.alsoPatient = j.patient.NHSNumber
+	case loc.patient == j.patient.NHSNumber:
+		loc.alsoPatient = j.patient.Superseded
+	}
+	content, err := j.c.remote.fetch(shcrkit.WithRequestID(ctx, reqID), loc, fetchParams{
 		requester: j.req.Requester, purpose: j.req.Purpose, restricted: restricted, timeout: j.c.timeout,
 		buffer: buffer, tokens: &j.tokens,
 	})

@@ -150,8 +150,11 @@ type location struct {
 	contentType string
 	asid        string
 	// patient, when set, is the patient the record must be about: a
-	// pointer's subject (a search checks its own answer).
-	patient shcrkit.NHSNumber
+	// pointer's subject (a search checks its own answer); alsoPatient,
+	// when set, is another number of the same patient that the record
+	// may name instead (in a journey, the other side of a superseded
+	// number).
+	patient, alsoPatient shcrkit.NHSNumber
 }
 
 // fetchParams are the per-retrieval settings.

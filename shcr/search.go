@@ -118,16 +118,17 @@ func (r *Remote) Search(ctx context.Context, req SearchRequest) (*Content, error
 		return nil, err
 	}
 	return r.search(ctx, loc, fetchParams{requester: req.Requester, purpose: req.Purpose, restricted: req.Restricted, timeout: req.Timeout},
-		req.ResourceType, req.Patient)
+		req.ResourceType, req.Patient, "")
 }
 
 // search runs the search at loc and checks its answer: a searchset
 // Bundle whose entries are resources of resourceType (or
 // OperationOutcomes about the search), none of them naming a patient other
-// than patient. Anything else was not asked for, nor decided on by the
+// than patient (or alsoPatient, when set: the other side of a superseded
+// number). Anything else was not asked for, nor decided on by the
 // policy, and fails the search with shcrkit.ErrMalformedResponse, so that
 // none of it is handed back.
-func (r *Remote) search(ctx context.Context, loc location, p fetchParams, resourceType string, patient shcrkit.NHSNumber) (*Content, error) {
+func (r *Remote) search(ctx context.Context, loc location, p fetchParams, resourceType string, patient, alsoPatient shcrkit.NHSNumber) (*Content, error) {
 	c, err := r.fetch(ctx, loc, p)
 	if err != nil {
 		return nil, err
@@ -136,7 +137,7 @@ func (r *Remote) search(ctx context.Context, loc location, p fetchParams, resour
 		return nil, fmt.Errorf("%w: a search answered %s, not a Bundle [request %s]", shcrkit.ErrMalformedResponse,
 			clip(shcrkit.Redact(c.ResourceType), 40), c.RequestID)
 	}
-	if err := checkSearchset(c.Resource, resourceType, patient); err != nil {
+	if err := checkSearchset(c.Resource, resourceType, patientNumbers{patient, alsoPatient}); err != nil {
 		err = fmt.Errorf("%w [request %s]", err, c.RequestID)
 		if len(c.PageRequestIDs) > 0 {
 			// The later pages were requests too, and are audited as such.
@@ -186,7 +187,7 @@ type searchsetAnswer struct {
 
 // checkSearchset checks a search's merged Bundle (see Remote.search). Its
 // errors quote neither the resources nor the NHS numbers they name.
-func checkSearchset(body []byte, resourceType string, patient shcrkit.NHSNumber) error {
+func checkSearchset(body []byte, resourceType string, patient patientNumbers) error {
 	var b searchsetAnswer
 	if err := json.Unmarshal(body, &b); err != nil {
 		return fmt.Errorf("%w: the search's Bundle does not decode", shcrkit.ErrMalformedResponse)
@@ -312,7 +313,7 @@ func (c *Client) Search(ctx context.Context, req Request, s Search) (*SearchResu
 	}
 	content, err := c.remote.search(shcrkit.WithRequestID(ctx, reqID), loc, fetchParams{
 		requester: req.Requester, purpose: req.Purpose, restricted: sreq.Restricted, timeout: c.timeout, tokens: &j.tokens,
-	}, s.ResourceType, sreq.Patient)
+	}, s.ResourceType, sreq.Patient, j.patient.Superseded)
 	if err != nil {
 		return fail(err, "failed", true)
 	}
