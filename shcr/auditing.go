@@ -65,8 +65,10 @@ func (j *journey) write(ctx context.Context, step string, e audit.Event) error {
 	var err error
 	defer func() { j.c.tel.AuditWritten(wctx, span, start, step, err) }()
 	// A panicking sink is a failed write, here as in every goroutine of
-	// the journey: the process goes on and the data is withheld.
-	if err = sinkguard.Write(wctx, j.c.sink, e); err != nil {
+	// the journey: the process goes on and the data is withheld. A sink
+	// that ignores its context and blocks fails the write at the
+	// timeout all the same, rather than holding the journey for ever.
+	if err = sinkguard.WriteWithin(wctx, j.c.sink, e); err != nil {
 		return &AuditError{Step: step, Err: err}
 	}
 	return nil

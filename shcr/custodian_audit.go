@@ -75,6 +75,7 @@ func NewCustodianAudit(cfg CustodianAuditConfig) (*CustodianAudit, error) {
 		cfg.RetryInterval = 30 * time.Second
 	}
 	clients := map[shcrkit.ODSCode]*fhirhttp.Client{}
+	var idle []*http.Client
 	for _, ep := range cfg.Directory.endpoints {
 		if ep.audit == nil {
 			continue
@@ -87,6 +88,11 @@ func NewCustodianAudit(cfg CustodianAuditConfig) (*CustodianAudit, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cfg.HTTPClient == nil {
+			// The transport is the CustodianAudit's own: Close drops
+			// its idle connections.
+			idle = append(idle, hc)
+		}
 		for _, custodian := range ep.Custodians {
 			clients[custodian] = client
 		}
@@ -95,7 +101,7 @@ func NewCustodianAudit(cfg CustodianAuditConfig) (*CustodianAudit, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	q, err := custodianqueue.Start(cfg.QueueDir, cfg.Timeout, cfg.RetryInterval, clients, log)
+	q, err := custodianqueue.Start(cfg.QueueDir, cfg.Timeout, cfg.RetryInterval, clients, idle, log)
 	if err != nil {
 		return nil, err
 	}

@@ -190,7 +190,9 @@ type AuditError struct {
 
 // Error says which step's record was not written.
 func (e *AuditError) Error() string {
-	return fmt.Sprintf("shcr: audit record of the %s not written, so its data is withheld: %v", e.Step, e.Err)
+	// The sink's error is another component's text: it may name the
+	// patient or carry a secret, like any error from elsewhere.
+	return shcrkit.Redact(fmt.Sprintf("shcr: audit record of the %s not written, so its data is withheld: %v", e.Step, e.Err))
 }
 
 // Is matches ErrAudit.

@@ -97,3 +97,27 @@ func (e *panicError) Error() string {
 }
 
 func (e *panicError) Is(target error) bool { return target == ErrSinkPanicked }
+
+// WriteWithin is Write bounded by ctx even when the sink ignores it: a
+// sink that has not returned by the time ctx ends fails the write with
+// ctx's error (the caller, failing closed, withholds what the event
+// covers). The sink's call goes on in the background until it returns.
+func WriteWithin[E any](ctx context.Context, s Writer[E], e E) error {
+	if _, ok := ctx.Deadline(); !ok && ctx.Done() == nil {
+		return Write(ctx, s, e)
+	}
+	done := make(chan error, 1)
+	go func() { done <- Write(ctx, s, e) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		// A write that finished just as ctx ended counts.
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
+		return fmt.Errorf("audit: the sink did not answer in time: %w", ctx.Err())
+	}
+}

@@ -680,7 +680,9 @@ func (g *Guard) refuse(w http.ResponseWriter, c *call, ref *refusal) {
 func (g *Guard) write(ctx context.Context, e audit.Event) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
-	return sinkguard.Write(wctx, g.cfg.Audit, e)
+	// A sink that blocks and ignores its context fails the write at the
+	// timeout: nothing is served, and the request is answered.
+	return sinkguard.WriteWithin(wctx, g.cfg.Audit, e)
 }
 
 // consumerOf finds the consumer of an identity token that came without

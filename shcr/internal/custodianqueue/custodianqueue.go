@@ -31,6 +31,9 @@ type Queue struct {
 	interval time.Duration
 	clients  map[shcrkit.ODSCode]*fhirhttp.Client
 	log      *slog.Logger
+	// idle are the HTTP clients whose idle connections Close drops:
+	// those whose transports the queue made itself.
+	idle []*http.Client
 
 	flushMu sync.Mutex // one retry pass at a time
 	stop    chan struct{}
@@ -41,11 +44,12 @@ type Queue struct {
 // Start makes the queue directory dir and starts the retries every
 // interval (none when negative). Each delivery attempt is bounded by
 // timeout; clients are the audit repositories by custodian.
-func Start(dir string, timeout, interval time.Duration, clients map[shcrkit.ODSCode]*fhirhttp.Client, log *slog.Logger) (*Queue, error) {
+// Close drops the idle connections of the HTTP clients in idle.
+func Start(dir string, timeout, interval time.Duration, clients map[shcrkit.ODSCode]*fhirhttp.Client, idle []*http.Client, log *slog.Logger) (*Queue, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("shcr: custodian audit queue: %w", err)
 	}
-	c := &Queue{dir: dir, timeout: timeout, interval: interval, clients: clients, log: log,
+	c := &Queue{dir: dir, timeout: timeout, interval: interval, clients: clients, idle: idle, log: log,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go c.retryLoop()
 	return c, nil
@@ -220,7 +224,7 @@ func (c *Queue) retry(ctx context.Context, name string) error {
 		return err
 	}
 	var q queued
-	if err := json.Unmarshal(b, &q); err != nil || q.ID == "" || !strings.HasSuffix(name, q.ID+".json") {
+	if err := json.Unmarshal(b, &q); err != nil || q.ID == "" || !strings.HasSuffix(name, q.ID+".json") || !q.consistent() {
 		return fmt.Errorf("shcr: custodian audit queue file %s is damaged", filepath.Base(name))
 	}
 	client := c.clients[q.Custodian]
@@ -237,6 +241,22 @@ func (c *Queue) retry(ctx context.Context, name string) error {
 		return err
 	}
 	return nil
+}
+
+// consistent reports whether q's AuditEvent is the one its file names:
+// the event's ID is q's, and the custodian it records is the one q is
+// to be delivered to. A file edited to name another custodian would
+// otherwise send the patient's access record to a repository it is not
+// about.
+func (q *queued) consistent() bool {
+	var head struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(q.Body, &head); err != nil || head.ID != q.ID {
+		return false
+	}
+	e, err := audit.DecodeFHIR(q.Body)
+	return err == nil && e.Custodian == q.Custodian
 }
 
 func (c *Queue) retryLoop() {
@@ -270,5 +290,9 @@ func (c *Queue) Close() error {
 	}
 	c.once.Do(func() { close(c.stop) })
 	<-c.done
+	// The connections kept to the repositories go with the retries.
+	for _, hc := range c.idle {
+		hc.CloseIdleConnections()
+	}
 	return nil
 }
