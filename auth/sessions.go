@@ -174,7 +174,8 @@ func NewSessionTokenExchange(cfg SessionExchangeConfig) (*SessionTokens, error) 
 	if err != nil {
 		return nil, err
 	}
-	jwt := &signedJWT{cfg: base, ep: endpoint{tokenURL: base.TokenURL, client: base.HTTPClient, now: base.Now}}
+	jwt := &signedJWT{cfg: base, ep: endpoint{tokenURL: base.TokenURL, client: base.HTTPClient, now: base.Now,
+		secrets: []string{base.APIKey, cfg.ClientSecret}}}
 	limits := SessionConfig{MaxSessions: cfg.MaxSessions, Idle: cfg.SessionIdle, ExpiryMargin: base.ExpiryMargin, Now: base.Now}
 	idFunc := cfg.IDTokenFunc
 	return newSessionTokens(func(s shcrkit.Session, latest *sessionIDToken) (oauth2.TokenSource, error) {

@@ -124,7 +124,7 @@ func (c SignedJWTConfig) validate() (SignedJWTConfig, error) {
 	if isNil(c.PrivateKey) {
 		bad("PrivateKey is nil")
 	} else if c.Algorithm.Valid() {
-		if err := c.Algorithm.CheckKey(c.PrivateKey.Public()); err != nil {
+		if err := c.Algorithm.CheckSigner(c.PrivateKey); err != nil {
 			bad("PrivateKey: %v", err)
 		}
 	}

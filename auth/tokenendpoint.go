@@ -143,6 +143,12 @@ func decodeGrant(resp *http.Response, body []byte, start time.Time, secrets []st
 		}
 		return grantResult{}, fmt.Errorf("auth: token response: %w: no access_token", shcrkit.ErrMalformedResponse)
 	}
+	// The token travels as "Authorization: Bearer <token>" (RFC 6750
+	// section 2.1): one that holds a space or a control character cannot,
+	// and cached, it would fail every request until it expired.
+	if strings.IndexFunc(tr.AccessToken, isSpaceOrControl) >= 0 {
+		return grantResult{}, fmt.Errorf("auth: token response: %w: access_token holds spaces or control characters", shcrkit.ErrMalformedResponse)
+	}
 	switch {
 	case tr.TokenType == "", strings.EqualFold(tr.TokenType, "bearer"):
 		tr.TokenType = "Bearer"

@@ -65,18 +65,30 @@ func (p *Policy) buildOutcomes() {
 	p.outcomes = make(map[uint64]*outcome)
 	p.intern = make(map[string]string)
 	defer func() { p.intern = nil }()
-	add := func(k outcomeKey) bool {
-		if len(p.outcomes) >= maxPrecomputedOutcomes {
-			return false
-		}
-		key := k.pack()
-		if p.outcomes[key] == nil {
-			p.outcomes[key] = p.buildOutcome(k)
-		}
-		return true
+	bases := p.outcomeBases()
+	// First the boundary and the scopes that need no agreement, then each
+	// agreement.
+	if p.buildUnagreed(bases) {
+		p.buildAgreed(bases)
 	}
-	// Every allowed (kind, purpose, confidentiality, dissent override)
-	// combination, in turn.
+}
+
+// addOutcome builds k's outcome unless it is there; false when the
+// bound on outcomes built at load is reached.
+func (p *Policy) addOutcome(k outcomeKey) bool {
+	if len(p.outcomes) >= maxPrecomputedOutcomes {
+		return false
+	}
+	key := k.pack()
+	if p.outcomes[key] == nil {
+		p.outcomes[key] = p.buildOutcome(k)
+	}
+	return true
+}
+
+// outcomeBases lists every allowed (kind, purpose, confidentiality,
+// dissent override) combination, as boundary keys.
+func (p *Policy) outcomeBases() []outcomeKey {
 	var bases []outcomeKey
 	for kind := shcrkit.RelationshipRegistered; kind.Valid(); kind++ {
 		rr := &p.rel[kind]
@@ -91,42 +103,48 @@ func (p *Policy) buildOutcomes() {
 				if conf != shcrkit.ConfidentialityUnrestricted && !p.conf[conf].allowed {
 					continue
 				}
-				for _, dissent := range []bool{false, true} {
-					if dissent && (kind != shcrkit.RelationshipEmergency || !p.bg.overridesDissent) {
-						continue
-					}
-					bases = append(bases, outcomeKey{stage: stageBoundary, kind: kind, purpose: pur, conf: conf, dissentOverride: dissent, cat: -1})
+				bases = append(bases, outcomeKey{stage: stageBoundary, kind: kind, purpose: pur, conf: conf, cat: -1})
+				if kind == shcrkit.RelationshipEmergency && p.bg.overridesDissent {
+					bases = append(bases, outcomeKey{stage: stageBoundary, kind: kind, purpose: pur, conf: conf, dissentOverride: true, cat: -1})
 				}
 			}
 		}
 	}
-	// First the boundary and the scopes that need no agreement, ...
+	return bases
+}
+
+// buildUnagreed builds the boundary's outcomes and the records' under
+// the scopes that need no agreement (local, break-glass override, ad
+// hoc); false when the bound was reached.
+func (p *Policy) buildUnagreed(bases []outcomeKey) bool {
 	for _, k := range bases {
-		if !add(k) {
-			return
+		if !p.addOutcome(k) {
+			return false
 		}
 		k.stage = stageRecord
 		for cat := range p.categories {
 			k.cat = cat
-			k.scope = scopeLocal
-			if !add(k) {
-				return
-			}
+			scopes := []int{scopeLocal}
 			if k.kind == shcrkit.RelationshipEmergency && p.bg.overridesAgreement {
-				k.scope = scopeOverride
-				if !add(k) {
-					return
-				}
+				scopes = append(scopes, scopeOverride)
 			}
 			if p.adHoc.purposes&(1<<k.purpose) != 0 {
-				k.scope = scopeAdHoc
-				if !add(k) {
-					return
+				scopes = append(scopes, scopeAdHoc)
+			}
+			for _, sc := range scopes {
+				k.scope = sc
+				if !p.addOutcome(k) {
+					return false
 				}
 			}
 		}
 	}
-	// ... then each agreement.
+	return true
+}
+
+// buildAgreed builds the records' outcomes under each agreement in
+// force for their purpose and category, until the bound is reached.
+func (p *Policy) buildAgreed(bases []outcomeKey) {
 	for ai := range p.agreements {
 		a := &p.agreements[ai]
 		if a.retired {
@@ -142,7 +160,7 @@ func (p *Policy) buildOutcomes() {
 					continue
 				}
 				k.cat = cat
-				if !add(k) {
+				if !p.addOutcome(k) {
 					return
 				}
 			}

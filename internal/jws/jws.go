@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
 
 	// The hash implementations are registered by import: crypto.Hash.New
 	// panics for an unregistered hash.
@@ -76,6 +77,9 @@ func (a Algorithm) Valid() bool { return a.hash() != 0 }
 func (a Algorithm) CheckKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
+		if k == nil || k.N == nil {
+			return errors.New("the RSA key has no modulus")
+		}
 		if c := a.curve(); c != nil {
 			return fmt.Errorf("algorithm %s needs an EC key on curve %s, got an RSA key", a, c.Params().Name)
 		}
@@ -87,6 +91,10 @@ func (a Algorithm) CheckKey(pub crypto.PublicKey) error {
 		}
 		return nil
 	case *ecdsa.PublicKey:
+		//lint:ignore SA1019 the coordinates are only looked at to see they are set: Bytes dereferences them and panics when they are not.
+		if k == nil || k.Curve == nil || k.X == nil || k.Y == nil {
+			return errors.New("the EC key has no curve or point")
+		}
 		c := a.curve()
 		if c == nil {
 			return fmt.Errorf("algorithm %s needs an RSA key, got an EC key", a)
@@ -100,6 +108,33 @@ func (a Algorithm) CheckKey(pub crypto.PublicKey) error {
 	default:
 		return fmt.Errorf("unsupported key type %T", pub)
 	}
+}
+
+// CheckSigner reports whether key can sign with a: CheckKey of its
+// public key, for a key that is there at all. A nil key, a nil pointer in
+// the interface and a zero *rsa.PrivateKey or *ecdsa.PrivateKey are
+// refused rather than left to panic (Public dereferences the pointer,
+// CheckKey the modulus or curve, and ECDSA signing a missing private
+// scalar).
+func (a Algorithm) CheckSigner(key crypto.Signer) error {
+	if key == nil {
+		return errors.New("no key")
+	}
+	if v := reflect.ValueOf(key); v.Kind() == reflect.Pointer && v.IsNil() {
+		return errors.New("no key (a nil pointer)")
+	}
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		if k.D == nil || k.N == nil {
+			return errors.New("the RSA key has no private part")
+		}
+	case *ecdsa.PrivateKey:
+		//lint:ignore SA1019 the scalar is only looked at to see it is set: Bytes and signing dereference it and panic when it is not.
+		if k.D == nil || k.Curve == nil {
+			return errors.New("the EC key has no private part")
+		}
+	}
+	return a.CheckKey(key.Public())
 }
 
 // Sign returns the compact serialisation of a JWT with claims, signed by
@@ -124,7 +159,7 @@ func Sign(alg Algorithm, key crypto.Signer, header map[string]any, claims jwt.Cl
 	case key == nil:
 		return "", fmt.Errorf("%s needs a key", alg)
 	default:
-		if err := alg.CheckKey(key.Public()); err != nil {
+		if err := alg.CheckSigner(key); err != nil {
 			return "", err
 		}
 		m = methodFor(alg, key)

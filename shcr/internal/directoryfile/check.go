@@ -3,6 +3,7 @@ package directoryfile
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/textproto"
 	"net/url"
 	"slices"
@@ -54,7 +55,7 @@ func CheckEndpoint(e Endpoint, maxParallelism int) (*Checked, []string) {
 	if base != nil {
 		ep.Origins = append(ep.Origins, fhirhttp.Origin(base))
 		if ep.Audience == "" {
-			ep.Audience = base.String()
+			ep.Audience = serviceRoot(base)
 		}
 	}
 	ep.ContentHosts = slices.Clone(e.ContentHosts)
@@ -84,6 +85,29 @@ func CheckEndpoint(e Endpoint, maxParallelism int) (*Checked, []string) {
 		return nil, problems
 	}
 	return ep, nil
+}
+
+// serviceRoot is the aud of identity tokens for the service at u, in the
+// form a provider states its own service root: scheme and host in lower
+// case (they are case-insensitive) and no default port, so that
+// "HTTPS://North.Example:443/fhir/" and "https://north.example/fhir" name
+// the same provider, as they do for the directory's origin checks. The
+// path, which is case-sensitive, is kept (without a trailing slash).
+func serviceRoot(u *url.URL) string {
+	r := *u
+	r.Scheme = strings.ToLower(u.Scheme)
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (r.Scheme == "https" && port == "443") || (r.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		r.Host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		r.Host = "[" + host + "]"
+	} else {
+		r.Host = host
+	}
+	return r.String()
 }
 
 // CheckedSSP is an SSP that passed CheckSSP, with its parsed proxy URL.
@@ -142,7 +166,7 @@ func (id Identity) check() error {
 	case id.Key == nil:
 		return fmt.Errorf("%s identity tokens need a key", m)
 	}
-	if err := m.CheckKey(id.Key.Public()); err != nil {
+	if err := m.CheckSigner(id.Key); err != nil {
 		return fmt.Errorf("%s identity tokens: %w", m, err)
 	}
 	return nil
