@@ -71,11 +71,21 @@ func (r *Repository) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
-	var ae fhir.AuditEvent
+	var (
+		ae   fhir.AuditEvent
+		kind struct {
+			ResourceType string `json:"resourceType"`
+		}
+	)
 	if err == nil {
 		err = json.Unmarshal(body, &ae)
 	}
-	if err != nil || !strings.Contains(string(body), `"resourceType":"AuditEvent"`) || ae.Id == nil || (id != "" && *ae.Id != id) {
+	if err == nil {
+		// The resource's type, read as JSON: white space may come
+		// between a name and its value, as in every published example.
+		err = json.Unmarshal(body, &kind)
+	}
+	if err != nil || kind.ResourceType != "AuditEvent" || ae.Id == nil || (id != "" && *ae.Id != id) {
 		http.Error(w, "not an AuditEvent with the id of its URL", http.StatusBadRequest)
 		return
 	}

@@ -75,12 +75,15 @@ type Server struct {
 
 	cfg config
 
-	mu       sync.Mutex
-	clients  map[string]*client
-	jtis     map[string]time.Time // API key + "\x00" + jti -> exp
-	tokens   map[string]TokenInfo
-	refresh  map[string]refreshGrant
-	requests []Request
+	mu      sync.Mutex
+	clients map[string]*client
+	jtis    map[string]time.Time // API key + "\x00" + jti -> exp
+	tokens  map[string]TokenInfo
+	refresh map[string]refreshGrant
+	// requests are the token requests received, bounded as every fake's
+	// request log is: anyone who can reach the endpoint can send them,
+	// each with a form of up to 64 KiB.
+	requests fake.Kept[Request]
 }
 
 type client struct {
@@ -230,7 +233,7 @@ func NewUnstartedServer(opts ...Option) (*Server, error) {
 func (s *Server) forgetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = nil
+	s.requests.Reset()
 }
 
 // TokenURL is the token endpoint, URL + "/oauth2/token": the aud that
@@ -284,12 +287,14 @@ func (s *Server) clientLocked(apiKey string) *client {
 }
 
 // Requests returns a copy of the token requests received so far, oldest
-// first.
+// first: the most recent 10,000 at most, and fewer when their forms
+// exceed 64 MiB.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
+	kept := s.requests.Items()
+	out := make([]Request, len(kept))
+	for i, r := range kept {
 		r.Form = cloneValues(r.Form)
 		out[i] = r
 	}
@@ -424,7 +429,18 @@ func (s *Server) answerError(w http.ResponseWriter, rec *Request, e *oauthError)
 func (s *Server) record(rec Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, rec)
+	s.requests.Add(rec, formSize(rec.Form))
+}
+
+// formSize is the size of a form's names and values.
+func formSize(form url.Values) int {
+	n := 0
+	for k, vs := range form {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	return n
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -35,6 +35,12 @@ func (s *sandbox) registerKeys(w http.ResponseWriter, r *http.Request) {
 		keyError(w, http.StatusBadRequest, "api_key is required: 1 to 128 letters, digits, '.', '_' or '-'")
 		return
 	}
+	if apiKey == s.world.APIKey {
+		// Its key is the sandbox's own: replaced, /sandbox/token and
+		// every fetch the sandbox makes would fail once its token expires.
+		keyError(w, http.StatusForbidden, "api_key "+apiKey+" is the sandbox's own application: choose another")
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil {
 		keyError(w, http.StatusBadRequest, "the body could not be read")

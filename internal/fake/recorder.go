@@ -20,47 +20,21 @@ type Request struct {
 }
 
 // Recorder keeps the requests a fake received. It is safe for concurrent
-// use and hands out copies. It keeps the most recent ones only, up to
-// maxRecorded requests and maxRecordedBytes of their bodies, so that a
-// fake serving for days (the sandbox) does not grow without end.
+// use and hands out copies. It keeps the most recent ones only (Kept):
+// 10,000 requests and 64 MiB of their bodies at most.
 type Recorder struct {
-	mu      sync.Mutex
-	reqs    []*Request
-	bytes   int   // of the bodies in reqs
-	dropped int64 // requests forgotten to stay within the bounds
+	mu   sync.Mutex
+	reqs Kept[*Request]
 }
-
-// The bounds of a Recorder.
-const (
-	maxRecorded      = 10000
-	maxRecordedBytes = 64 << 20
-)
 
 // add records req as it arrives, before it is served, so that a client
 // that has its answer always finds its request recorded.
 func (r *Recorder) add(req Request) *Request {
 	p := &req
 	r.mu.Lock()
-	r.reqs = append(r.reqs, p)
-	r.bytes += len(p.Body)
-	if len(r.reqs) > maxRecorded || r.bytes > maxRecordedBytes {
-		r.forgetOldest()
-	}
+	r.reqs.Add(p, len(p.Body))
 	r.mu.Unlock()
 	return p
-}
-
-// forgetOldest drops the oldest requests until the bounds hold, and then
-// a tenth more of maxRecorded, so that the slice is not shifted at every
-// request; the kept ones move to a new slice, freeing the old.
-func (r *Recorder) forgetOldest() {
-	n := 0
-	for n < len(r.reqs)-1 && (len(r.reqs)-n > maxRecorded-maxRecorded/10 || r.bytes > maxRecordedBytes) {
-		r.bytes -= len(r.reqs[n].Body)
-		n++
-	}
-	r.reqs = append([]*Request(nil), r.reqs[n:]...)
-	r.dropped += int64(n)
 }
 
 // setStatus records the status of a request; it is called before the
@@ -79,8 +53,9 @@ func (r *Recorder) setStatus(req *Request, status int) {
 func (r *Recorder) Requests() []Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]Request, len(r.reqs))
-	for i, q := range r.reqs {
+	kept := r.reqs.Items()
+	out := make([]Request, len(kept))
+	for i, q := range kept {
 		out[i] = q.clone()
 	}
 	return out
@@ -89,7 +64,7 @@ func (r *Recorder) Requests() []Request {
 // Reset forgets every recorded request.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
-	r.reqs, r.bytes, r.dropped = nil, 0, 0
+	r.reqs.Reset()
 	r.mu.Unlock()
 }
 
@@ -98,7 +73,7 @@ func (r *Recorder) Reset() {
 func (r *Recorder) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.reqs) + int(r.dropped)
+	return r.reqs.Len()
 }
 
 func (q Request) clone() Request {

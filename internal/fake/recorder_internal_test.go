@@ -12,16 +12,16 @@ import (
 // counts them all.
 func TestRecorderKeepsTheMostRecent(t *testing.T) {
 	var r Recorder
-	total := 3*maxRecorded + 7
+	total := 3*MaxKept + 7
 	for i := range total {
 		r.add(Request{Path: "/" + strconv.Itoa(i)})
-		require.LessOrEqual(t, len(r.reqs), maxRecorded)
+		require.LessOrEqual(t, len(r.reqs.Items()), MaxKept)
 	}
 	assert.Equal(t, total, r.Len())
 	got := r.Requests()
 	require.NotEmpty(t, got)
 	assert.Equal(t, "/"+strconv.Itoa(total-1), got[len(got)-1].Path, "the newest is kept")
-	assert.GreaterOrEqual(t, len(got), maxRecorded-maxRecorded/10)
+	assert.GreaterOrEqual(t, len(got), MaxKept-MaxKept/10)
 	for i := 1; i < len(got); i++ {
 		a, _ := strconv.Atoi(got[i-1].Path[1:])
 		b, _ := strconv.Atoi(got[i].Path[1:])
@@ -31,10 +31,10 @@ func TestRecorderKeepsTheMostRecent(t *testing.T) {
 	// Bodies are bounded too.
 	r.Reset()
 	assert.Zero(t, r.Len())
-	body := make([]byte, maxRecordedBytes/4+1)
+	body := make([]byte, MaxKeptBytes/4+1)
 	for range 10 {
 		r.add(Request{Body: body})
-		require.LessOrEqual(t, r.bytes, maxRecordedBytes)
+		require.LessOrEqual(t, r.reqs.Bytes(), MaxKeptBytes)
 	}
 	assert.Equal(t, 10, r.Len())
 	assert.Len(t, r.Requests(), 3)

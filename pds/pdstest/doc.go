@@ -107,6 +107,10 @@
 //     UNSUPPORTED_CHARACTERS_IN_FIELD, UNSUPPORTED_VALUE,
 //     TOO_FEW_VALUES_SUBMITTED and TOO_MANY_VALUES_SUBMITTED are never
 //     answered, and 408 UNABLE_TO_CALL_SERVICE only as an injected fault.
+//   - In place of the field lengths it does not check, an update's body is
+//     at most 1 MiB (else 413 INVALID_UPDATE) and the patched record at most
+//     1 MiB as JSON (else 400 INVALID_UPDATE), so that no client can grow a
+//     record, or the answers kept for a re-sent update, without end.
 //   - Restricted and very restricted records cannot be updated (403
 //     FORBIDDEN_UPDATE), and their related people come without address and
 //     telecom; very restricted records are treated as restricted. The

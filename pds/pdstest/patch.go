@@ -23,6 +23,15 @@ import (
 
 var ifMatchPattern = regexp.MustCompile(`^W/"([0-9]+)"$`)
 
+// The fake's bounds on an update: PDS records are a few kilobytes, and
+// the service limits what each field holds. Without them a runaway
+// client could grow a record, and the answers kept for de-duplication,
+// without end.
+const (
+	maxPatchBytes  = 1 << 20 // of an update's body
+	maxRecordBytes = 1 << 20 // of a patched record, as JSON
+)
+
 // updatable are the top-level fields a healthcare worker may patch.
 var updatable = map[string]bool{
 	"name": true, "gender": true, "birthDate": true, "deceasedDateTime": true, "address": true,
@@ -64,7 +73,12 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string) {
 			"Required condition was not fulfilled", `Invalid request with error - If-Match header must be supplied to update this resource, in the form W/"<version>"`))
 		return
 	}
-	body, _ := io.ReadAll(r.Body)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxPatchBytes+1))
+	if len(body) > maxPatchBytes {
+		fake.WriteOutcome(w, outcome(http.StatusRequestEntityTooLarge, "too-costly", "INVALID_UPDATE", "Update is invalid",
+			"Invalid update with error - the body is larger than 1 MiB"))
+		return
+	}
 	reqID := r.Header.Get("X-Request-ID")
 
 	s.mu.Lock()
@@ -247,6 +261,9 @@ func patchedPatient(rec *record, nhs shcrkit.NHSNumber, doc any) (fhir.Patient, 
 	out, err := json.Marshal(doc)
 	if err != nil {
 		return fhir.Patient{}, invalidUpdate("the patched patient cannot be encoded"), false
+	}
+	if len(out) > maxRecordBytes {
+		return fhir.Patient{}, invalidUpdate("the patched patient would be larger than 1 MiB"), false
 	}
 	var res fhir.Patient
 	if err := json.Unmarshal(out, &res); err != nil {

@@ -236,7 +236,11 @@ type dedup struct {
 	max   int
 	order []string
 	byID  map[string]dedupEntry
+	bytes int // of the bodies in byID
 }
+
+// maxDedupBytes bounds the answers a dedup keeps, beside its count.
+const maxDedupBytes = 64 << 20
 
 type dedupEntry struct {
 	nhs  shcrkit.NHSNumber
@@ -252,11 +256,15 @@ func (d *dedup) get(id string) (dedupEntry, bool) {
 }
 
 func (d *dedup) put(id string, e dedupEntry) {
-	if _, ok := d.byID[id]; !ok {
+	if old, ok := d.byID[id]; ok {
+		d.bytes -= len(old.body)
+	} else {
 		d.order = append(d.order, id)
 	}
 	d.byID[id] = e
-	for len(d.order) > d.max {
+	d.bytes += len(e.body)
+	for len(d.order) > d.max || (d.bytes > maxDedupBytes && len(d.order) > 1) {
+		d.bytes -= len(d.byID[d.order[0]].body)
 		delete(d.byID, d.order[0])
 		d.order = d.order[1:]
 	}

@@ -224,9 +224,12 @@ type Server struct {
 	cfg    config
 	behind atomic.Bool
 
-	mu         sync.RWMutex
-	documents  map[string]Document
-	identities []Presented
+	mu        sync.RWMutex
+	documents map[string]Document
+	// identities are the identity tokens accepted, bounded as every
+	// fake's request log is: a region that takes unsigned identity
+	// tokens takes them from anyone.
+	identities fake.Kept[Presented]
 	extraKeys  []crypto.PublicKey
 	// verified spares a token presented again (reused by the consumer
 	// within a journey) a second parse and signature check.
@@ -355,15 +358,33 @@ func (s *Server) documentURL(pointerID string) string { return s.URL + "/records
 // forgetIdentities forgets the identity tokens received so far.
 func (s *Server) forgetIdentities() {
 	s.mu.Lock()
-	s.identities = nil
+	s.identities.Reset()
 	s.mu.Unlock()
 }
 
-// Identities returns the identity tokens accepted so far, oldest first.
+// presentedOverhead is about the memory a Presented holds beside its
+// strings.
+const presentedOverhead = 256
+
+// size is about the memory p holds.
+func (p Presented) size() int {
+	r := p.Requester
+	n := presentedOverhead + len(p.PointerID) + len(p.Search) + len(p.TokenID) + len(p.Subject) +
+		len(r.UserID) + len(r.Name) + len(r.RoleProfileID) + len(r.RoleCode) + len(r.RoleName) +
+		len(r.Organisation) + len(r.OrganisationName) + len(r.System.Name) + len(r.System.Version) + len(r.System.ASID)
+	for _, a := range r.Activities {
+		n += len(a) + 16
+	}
+	return n
+}
+
+// Identities returns the identity tokens accepted so far, oldest first:
+// the most recent 10,000 at most, and fewer when they hold more than
+// 64 MiB (fake.Kept).
 func (s *Server) Identities() []Presented {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return append([]Presented(nil), s.identities...)
+	return append([]Presented(nil), s.identities.Items()...)
 }
 
 func deny(w http.ResponseWriter, status int, diagnostics string) {
@@ -407,7 +428,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if isSearch {
 		s.mu.Lock()
 		p.Search = search
-		s.identities = append(s.identities, p)
+		s.identities.Add(p, p.size())
 		s.mu.Unlock()
 		s.serveSearch(w, r, search)
 		return
@@ -415,7 +436,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if isRead {
 		s.mu.Lock()
 		p.Search = readType
-		s.identities = append(s.identities, p)
+		s.identities.Add(p, p.size())
 		s.mu.Unlock()
 		serveRead(w, readType, readID)
 		return
@@ -423,7 +444,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	rec, found := s.documents[id]
 	p.PointerID = id
-	s.identities = append(s.identities, p)
+	s.identities.Add(p, p.size())
 	s.mu.Unlock()
 	if !found {
 		fake.WriteOutcome(w, fake.Outcome{Status: http.StatusNotFound, Code: "NO_RECORD_FOUND", Diagnostics: "no record for this pointer"})
@@ -528,6 +549,10 @@ func (s *Server) verifyTokens(w http.ResponseWriter, r *http.Request) (proxied b
 // *rsa.PublicKey for RS256 and RS512, an *ecdsa.PublicKey on P-256 for
 // ES256; a fake that takes unsigned tokens takes no key. It is safe to
 // call while serving.
+//
+// The same key trusted again is kept once, and only the most recent
+// maxExtraKeys keys are kept, since a token its own key does not verify
+// is tried against each of them.
 func (s *Server) TrustIdentityKey(key crypto.PublicKey) error {
 	if signer, ok := key.(crypto.Signer); ok {
 		key = signer.Public()
@@ -545,10 +570,26 @@ func (s *Server) TrustIdentityKey(key crypto.PublicKey) error {
 		return fmt.Errorf("%w: identity keys are RSA or ECDSA public keys", shcrkit.ErrInvalidOption)
 	}
 	s.mu.Lock()
-	s.extraKeys = append(s.extraKeys, key)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	// A new slice each time: verifyTokens ranges over the one it read
+	// without the lock.
+	keys := make([]crypto.PublicKey, 0, min(len(s.extraKeys)+1, maxExtraKeys))
+	for _, k := range s.extraKeys {
+		if !key.(publicKey).Equal(k) {
+			keys = append(keys, k)
+		}
+	}
+	keys = append(keys, key)
+	s.extraKeys = keys[max(len(keys)-maxExtraKeys, 0):]
 	return nil
 }
+
+// publicKey is what the RSA and ECDSA public keys TrustIdentityKey takes
+// have in common, to tell a key already trusted.
+type publicKey interface{ Equal(crypto.PublicKey) bool }
+
+// maxExtraKeys is how many keys TrustIdentityKey keeps.
+const maxExtraKeys = 64
 
 func (s *Server) signingName() string {
 	if s.cfg.signing == jws.None || s.cfg.signing == "" {

@@ -89,6 +89,9 @@ type World struct {
 	// TokenSource is the calling application's access tokens (signed-JWT
 	// client credentials, cached).
 	TokenSource oauth2.TokenSource
+	// APIKey is the calling application's API key at Tokens, under which
+	// TokenSource's public key is registered.
+	APIKey string
 	// Evidence is the emergency department's own records of legitimate
 	// relationships: an attendance (Encounter "Encounter/ed-<n>", in
 	// progress) for every patient of synthetic.Numbers, in its order
@@ -154,6 +157,7 @@ func NewWorld() (w *World, err error) {
 	if err := w.Tokens.Register(apiKey, kid, &appKey.PublicKey); err != nil {
 		return nil, err
 	}
+	w.APIKey = apiKey
 	w.TokenSource, err = auth.NewSignedJWT(auth.SignedJWTConfig{APIKey: apiKey, TokenURL: w.Tokens.TokenURL(), KeyID: kid,
 		PrivateKey: appKey, HTTPClient: w.Tokens.HTTPClient()})
 	if err != nil {
