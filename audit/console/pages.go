@@ -132,7 +132,9 @@ func (c *Console) stepFailed(w http.ResponseWriter, err error) {
 		c.fail(w, http.StatusConflict, "The case is already closed.")
 	case errors.Is(err, investigation.ErrCaseNotFound):
 		c.fail(w, http.StatusNotFound, "There is no such case.")
-	case err == nil || errors.Is(err, investigation.ErrInvalidCase) || errors.Is(err, audit.ErrInvalidEvent):
+	case errors.Is(err, investigation.ErrOwnAccess):
+		c.fail(w, http.StatusForbidden, "The case is about your own accesses: another officer must investigate it.")
+	case err == nil || errors.Is(err, investigation.ErrInvalidCase) || errors.Is(err, audit.ErrInvalidEvent) || errors.Is(err, audit.ErrInvalidFilter):
 		c.fail(w, http.StatusBadRequest, "The step is not complete: check the form and try again.")
 	default:
 		c.fail(w, http.StatusServiceUnavailable, "The audit trail could not record the step.")
@@ -293,7 +295,9 @@ func (c *Console) patient(w http.ResponseWriter, r *http.Request) {
 					c.fail(w, http.StatusServiceUnavailable, "The audit trail could not be read.")
 					return
 				}
-				if e.Service != audit.ServiceAudit {
+				// Only this patient's: the table must agree with the
+				// summary, whatever the Reader answered.
+				if e.Service != audit.ServiceAudit && e.Patient == nhs {
 					events = append(events, e)
 				}
 			}

@@ -27,6 +27,9 @@ var (
 	// ErrInvalidCase: a step is missing something it needs (a note, a
 	// finding, the events it concerns) or names what does not exist.
 	ErrInvalidCase = errors.New("audit: invalid case step")
+	// ErrOwnAccess: the officer made some of the accesses the case is
+	// about; another officer must investigate them.
+	ErrOwnAccess = errors.New("audit: a case about the officer's own accesses")
 )
 
 // Case is an investigation as the trail tells it.
@@ -117,16 +120,21 @@ func (b *Casebook) Open(ctx context.Context, officer shcrkit.Requester, patient 
 }
 
 // OpenFromFlag opens a case about the events behind a review flag. A flag
-// that spans patients (a volume spike) opens one case per patient.
+// that spans patients (a volume spike) opens one case per patient; such a
+// flag must name its user and organisation.
 func (b *Casebook) OpenFromFlag(ctx context.Context, officer shcrkit.Requester, f Flag, note string) ([]string, error) {
 	if err := b.ready(); err != nil {
 		return nil, err
 	}
 	byPatient := map[shcrkit.NHSNumber][]uint64{}
 	var order []shcrkit.NHSNumber
-	if f.Patient != "" {
+	switch {
+	case f.Patient != "":
 		byPatient[f.Patient], order = f.Seqs, []shcrkit.NHSNumber{f.Patient}
-	} else {
+	case f.UserID == "" || f.Organisation == "":
+		// Without them the search below would read the whole trail.
+		return nil, fmt.Errorf("%w: a flag about no one patient names its user and organisation", ErrInvalidCase)
+	default:
 		for e, err := range b.src.Query(ctx, officer, audit.Filter{UserID: f.UserID, Organisation: f.Organisation}) {
 			if err != nil {
 				return nil, err
@@ -187,8 +195,30 @@ func (b *Casebook) open(ctx context.Context, officer shcrkit.Requester, patient 
 	if len(found) != len(concerns) {
 		return "", fmt.Errorf("%w: %d of the %d events named are not in the trail about this patient", ErrInvalidCase, len(concerns)-len(found), len(concerns))
 	}
+	if step != caseflow.Challenged {
+		if err := notOwn(officer, found); err != nil {
+			return "", err
+		}
+	}
 	id := b.newID()
 	return id, b.write(ctx, officer, patient, &audit.Investigation{Case: id, Step: step, Concerns: concerns, Note: note})
+}
+
+// notOwn refuses a step by an officer who made any of the events the
+// case is about: nobody investigates their own accesses. A patient's
+// challenge is still taken down by whoever receives it (open skips the
+// check for it), so that it is never lost; the steps after it are
+// checked.
+func notOwn(officer shcrkit.Requester, events []audit.Event) error {
+	if strings.TrimSpace(officer.UserID) == "" {
+		return nil
+	}
+	for _, e := range events {
+		if e.Requester.UserID == officer.UserID || (e.OnBehalfOf != nil && e.OnBehalfOf.UserID == officer.UserID) {
+			return fmt.Errorf("%w: event %d", ErrOwnAccess, e.Seq)
+		}
+	}
+	return nil
 }
 
 // Acknowledge records that officer took the case on.
@@ -219,6 +249,9 @@ func (b *Casebook) step(ctx context.Context, officer shcrkit.Requester, caseID s
 	}
 	if c.Status == caseflow.Closed {
 		return fmt.Errorf("%w: %s closed on %s", ErrCaseClosed, c.ID, c.Closed.UTC().Format(time.DateOnly))
+	}
+	if err := notOwn(officer, c.Events); err != nil {
+		return err
 	}
 	inv.Case = c.ID
 	return b.write(ctx, officer, c.Patient, inv)
@@ -329,7 +362,7 @@ func (b *Casebook) events(ctx context.Context, reader shcrkit.Requester, patient
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := slices.BinarySearch(seqs, e.Seq); ok && e.Investigation == nil {
+		if _, ok := slices.BinarySearch(seqs, e.Seq); ok && e.Investigation == nil && e.Patient == patient {
 			out = append(out, e)
 		}
 	}

@@ -288,12 +288,20 @@ func named(name, code string) string {
 
 func reportTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
 
+// cellEscaper escapes the characters Markdown reads as markup (angle
+// brackets as entities, so that no HTML or autolink survives; links,
+// emphasis, code and entities with a backslash) and the cell's
+// separator, and flattens line breaks: a cell holds text from elsewhere
+// (a requester's name, a remote service's diagnostics, a resource ID),
+// and the report goes to a patient, whose portal may render it.
+var cellEscaper = strings.NewReplacer(
+	"\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "[", "\\[", "]", "\\]",
+	"*", "\\*", "_", "\\_", "`", "\\`", "~", "\\~", "&", "\\&",
+	"\r\n", " ", "\r", " ", "\n", " ",
+)
+
 // cell escapes text for a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "\\", "\\\\")
-	s = strings.ReplaceAll(s, "|", "\\|")
-	return strings.ReplaceAll(s, "\n", " ")
-}
+func cell(s string) string { return cellEscaper.Replace(s) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -59,7 +60,7 @@ func (j *journey) whereToLook(ctx context.Context, policy *rbac.Policy) error {
 		_, _ = w.Write(page)
 	})
 	mux.Handle("/console/", http.StripPrefix("/console", c))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: loopbackHost(mux), ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(j.out, "    patient information page: %s/patient-information\n", base)
 	fmt.Fprintf(j.out, "    investigation console:    %s/console/ (signed in as %s, %s)\n", base, privacyOfficer.Name, privacyOfficer.RoleName)
@@ -74,4 +75,24 @@ func (j *journey) whereToLook(ctx context.Context, policy *rbac.Policy) error {
 		return err
 	}
 	return nil
+}
+
+// loopbackHost serves only requests whose Host names a loopback address.
+// Listening on loopback keeps other machines out, but not another web
+// site: a page whose name its owner points at 127.0.0.1 (DNS rebinding)
+// reaches the console from the officer's browser as its own origin, with
+// its own name in Host, and the console, with no login of its own, would
+// show it the trail and take its forms.
+func loopbackHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		if ip := net.ParseIP(host); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+			http.Error(w, "this server answers only to a loopback host name", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
