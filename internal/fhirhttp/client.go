@@ -173,7 +173,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	defer resp.Body.Close()
 	body, err := ReadCapped(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength)
 	if err != nil {
-		return nil, c.bodyError(r, u, reqID, err)
+		return nil, c.bodyError(ctx, r, u, reqID, err)
 	}
 	out := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, RequestID: reqID, sent: sentHeader(resp)}
 	if resp.StatusCode >= 400 {
@@ -224,7 +224,7 @@ func (c *Client) Open(ctx context.Context, r *Request, maxBytes int64) (*Stream,
 		defer resp.Body.Close()
 		body, err := ReadCapped(resp.Body, c.cfg.MaxResponseBytes, resp.ContentLength)
 		if err != nil {
-			return nil, c.bodyError(r, u, reqID, err)
+			return nil, c.bodyError(ctx, r, u, reqID, err)
 		}
 		return nil, NewAPIError(resp.StatusCode, resp.Header, body, reqID, SentSecrets(sentHeader(resp))...)
 	}
@@ -400,7 +400,11 @@ func (c *Client) transportError(ctx context.Context, method string, u *url.URL, 
 	return &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: err}
 }
 
-func (c *Client) bodyError(r *Request, u *url.URL, reqID string, err error) error {
+// bodyError describes a failure to read an answer's body: too large,
+// cut short, or a transport failure, which is the context's error when
+// the caller's deadline or cancellation ended the read (as transportError
+// has it for the wait for the headers), not the service being unavailable.
+func (c *Client) bodyError(ctx context.Context, r *Request, u *url.URL, reqID string, err error) error {
 	var tl *tooLargeError
 	if errors.As(err, &tl) {
 		tl.requestID = reqID
@@ -412,6 +416,9 @@ func (c *Client) bodyError(r *Request, u *url.URL, reqID string, err error) erro
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: %s %s: body ended early [request %s]", shcrkit.ErrMalformedResponse, method, RedactURL(u), reqID)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: ctxErr, ctxDone: true}
 	}
 	return &TransportError{Method: method, URL: RedactURL(u), RequestID: reqID, Err: err}
 }

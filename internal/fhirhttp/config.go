@@ -81,10 +81,10 @@ func (c *Config) SetBaseURL(raw string) error {
 	if err != nil {
 		return fmt.Errorf("%w: base URL: %v", ErrInvalidOption, err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return fmt.Errorf("%w: base URL must be an absolute http or https URL", ErrInvalidOption)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 		return fmt.Errorf("%w: base URL must not carry a query, fragment or user information", ErrInvalidOption)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
@@ -36,10 +37,14 @@ func CheckEndpoint(e Endpoint, maxParallelism int) (*Checked, []string) {
 	if len(e.Custodians) == 0 {
 		problems = append(problems, "no custodian ODS code")
 	}
+	// The name goes into errors and logs: one line of printable text.
+	if strings.IndexFunc(e.Name, func(r rune) bool { return r < ' ' || r == 0x7f || r == utf8.RuneError }) >= 0 || len(e.Name) > 200 {
+		problems = append(problems, "name must be one line of at most 200 printable bytes")
+	}
 	e.Custodians = slices.Clone(e.Custodians)
 	for _, c := range e.Custodians {
 		if !c.Valid() {
-			problems = append(problems, fmt.Sprintf("custodian %q is not a valid ODS code", string(c)))
+			problems = append(problems, fmt.Sprintf("custodian %q is not a valid ODS code", clip(string(c))))
 		}
 	}
 	base, err := remotehttp.ParseServiceURL(e.BaseURL)
@@ -62,7 +67,7 @@ func CheckEndpoint(e Endpoint, maxParallelism int) (*Checked, []string) {
 	for _, h := range e.ContentHosts {
 		u, err := remotehttp.ParseServiceURL(h)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("content host %q %v", h, err))
+			problems = append(problems, fmt.Sprintf("content host %q %v", clip(h), err))
 			continue
 		}
 		if o := fhirhttp.Origin(u); !slices.Contains(ep.Origins, o) {
@@ -152,7 +157,7 @@ func (id Identity) method() jws.Algorithm {
 func (id Identity) check() error {
 	if id.Header != "" && (strings.ContainsAny(id.Header, " \r\n:") ||
 		strings.EqualFold(textproto.CanonicalMIMEHeaderKey(id.Header), "Authorization")) {
-		return fmt.Errorf("identity header %q is not a usable header name", id.Header)
+		return fmt.Errorf("identity header %q is not a usable header name", clip(id.Header))
 	}
 	m := id.method()
 	switch {
@@ -162,7 +167,7 @@ func (id Identity) check() error {
 		}
 		return nil
 	case !m.Valid():
-		return fmt.Errorf("unknown signing method %q (want none, RS256, RS384, RS512, ES256, ES384 or ES512)", string(id.Signing))
+		return fmt.Errorf("unknown signing method %q (want none, RS256, RS384, RS512, ES256, ES384 or ES512)", clip(string(id.Signing)))
 	case id.Key == nil:
 		return fmt.Errorf("%s identity tokens need a key", m)
 	}

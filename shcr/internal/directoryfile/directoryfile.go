@@ -175,16 +175,27 @@ func Parse(r io.Reader, format, dir string) (*File, error) {
 	var df directoryFile
 	switch format {
 	case "json":
+		if err := checkJSONKeys(data); err != nil {
+			return nil, err
+		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&df); err != nil {
 			return nil, err
 		}
 	case "yaml":
+		if err := checkYAMLExpansion(data); err != nil {
+			return nil, err
+		}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&df); err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
+		}
+		// A second document would be silently ignored.
+		var more yaml.Node
+		if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+			return nil, errors.New("YAML: more than one document")
 		}
 	default:
 		return nil, fmt.Errorf("unknown format %q (want json or yaml)", format)
@@ -236,7 +247,7 @@ func (ef endpointFile) endpoint(dir string) (Endpoint, error) {
 	if ef.Timeout != "" {
 		d, err := time.ParseDuration(ef.Timeout)
 		if err != nil || d <= 0 {
-			return e, fmt.Errorf("timeout %q is not a positive duration", ef.Timeout)
+			return e, fmt.Errorf("timeout %q is not a positive duration", clip(ef.Timeout))
 		}
 		e.Timeout = d
 	}
@@ -304,7 +315,7 @@ func (af *authFile) tokenSource(dir string) (oauth2.TokenSource, error) {
 			Algorithm: auth.Algorithm(strings.ToUpper(af.Algorithm)), Audience: af.Audience, Scopes: af.Scopes,
 		})
 	}
-	return nil, fmt.Errorf("unknown auth type %q (want none, bearer or client_credentials)", af.Type)
+	return nil, fmt.Errorf("unknown auth type %q (want none, bearer or client_credentials)", clip(af.Type))
 }
 
 func (tf *tlsFile) load(dir string) (*tls.Certificate, *x509.CertPool, error) {
