@@ -182,7 +182,9 @@ func WithCheckpointInterval(d time.Duration) Option {
 }
 
 // WithClock sets the clock that stamps Recorded, and Time when an event
-// has none (default time.Now).
+// has none (default time.Now). The checkpoint interval is measured on
+// the monotonic clock, so a clock that steps back does not hold up
+// checkpoints.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

@@ -53,6 +53,9 @@ func (s *Store) SignCheckpoint(ctx context.Context) (audit.Checkpoint, error) {
 	if err != nil {
 		return audit.Checkpoint{}, err
 	}
+	if err := s.extendsKnown(ctx, s.pool, f); err != nil {
+		return audit.Checkpoint{}, err
+	}
 	c, err := s.sign(f)
 	if err != nil {
 		return audit.Checkpoint{}, err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -100,6 +101,9 @@ func newStatements(c *config) statements {
 // server's default, so that a Write that returned nil survives a crash of
 // the database.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	if err := nilctx.Check(ctx); err != nil {
+		return nil, err
+	}
 	cfg := defaultConfig()
 	for _, o := range opts {
 		if o == nil {
@@ -135,7 +139,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, classify("connecting", err)
 	}
-	s.w = writer{dedicated: dedicated{cfg: connCfg, conn: conn}, lastCheckpoint: cfg.now()}
+	s.w = writer{dedicated: dedicated{cfg: connCfg, conn: conn}, lastCheckpoint: time.Now()}
 	s.reqs = make(chan *writeReq, cfg.maxBatch)
 	s.done = make(chan struct{})
 	s.cohort = make(chan struct{}, 1)
@@ -152,6 +156,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // that Migrate made. Two instances migrating at once is safe: the work
 // is one transaction under an advisory lock.
 func Migrate(ctx context.Context, dsn string, opts ...Option) error {
+	if err := nilctx.Check(ctx); err != nil {
+		return err
+	}
 	cfg := defaultConfig()
 	for _, o := range opts {
 		if o == nil {
@@ -241,6 +248,11 @@ func (s *Store) loadKey(ctx context.Context, conn *pgx.Conn) error {
 		return fmt.Errorf("%w: the stored verifier key: %v", audit.ErrTampered, err)
 	}
 	if got, err := verifierKey(use); err != nil || got != vkey || s.signer.Name() != origin {
+		if s.cfg.signingKey == "" {
+			// The key, its verifier key and the origin all come from
+			// log_info, and disagree: the table was changed.
+			return fmt.Errorf("%w: log_info: the stored signing key, verifier key and origin do not agree", audit.ErrTampered)
+		}
 		return invalid("the signing key is not the key of this log (origin %q)", origin)
 	}
 	s.vkey = vkey
@@ -313,11 +325,17 @@ var errNotOpened = fmt.Errorf("%w: the postgres.Store was not made by Open", aud
 // opened reports whether s was made by Open.
 func (s *Store) opened() bool { return s != nil && s.pool != nil }
 
-// usable fails a call on a Store not made by Open, or with a nil
-// context.
+// usable fails a call on a Store not made by Open, or closed, or with a
+// nil context.
 func (s *Store) usable(ctx context.Context) error {
 	if !s.opened() {
 		return errNotOpened
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return audit.ErrClosed
 	}
 	return nilctx.Check(ctx)
 }

@@ -32,8 +32,9 @@ type writeResult struct {
 // writer is the state of the goroutine that commits batches.
 type writer struct {
 	dedicated
-	lastCheckpoint time.Time
-	dirty          bool // events written since this store last signed
+	lastCheckpoint time.Time // on the monotonic clock, not the store's (WithClock), which may step back
+	dirty          bool      // events written since this store last signed
+	committed      uint64    // the last seq this store committed
 	closing        bool
 	expect         int           // events expected in the next batch (cohort.go)
 	commitAvg      time.Duration // moving average of a batch's commit
@@ -60,8 +61,10 @@ type flushReq struct {
 //
 // On error the event was not written, except that with ErrInDoubt it may
 // have been, and when ctx ends first Write returns ctx.Err() and the
-// event may or may not be written. Either way the caller must treat it as
-// not recorded (fail closed). A failed write does not stop the store:
+// event may or may not be written. audit.ErrTampered says the log holds
+// fewer events than this store knows were committed (rows deleted from
+// its end): the store numbers no event over them. Either way the caller
+// must treat it as not recorded (fail closed). A failed write does not stop the store:
 // later writes try again, on a new connection if need be.
 func (s *Store) Write(ctx context.Context, e audit.Event) error {
 	_, err := s.Append(ctx, e)
@@ -139,7 +142,7 @@ func (s *Store) run() {
 				return
 			}
 		case <-tick.C:
-			if s.w.dirty && s.cfg.now().Sub(s.w.lastCheckpoint) >= s.cfg.checkpointEvery {
+			if s.w.dirty && time.Since(s.w.lastCheckpoint) >= s.cfg.checkpointEvery {
 				s.commit(nil, true)
 			}
 		}
@@ -223,10 +226,32 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error
 		s.w.abandon()
 		return flushReq{}, classify("starting a batch", err)
 	}
+	if known := s.knownSize(); uint64(head) < known {
+		// Events committed (acknowledged, or covered by a signed
+		// checkpoint) are gone: numbering new events over them would
+		// cover the deletion up.
+		s.w.abandon()
+		return flushReq{}, integrity(fmt.Sprintf("the log holds %d events but %d were committed", head, known))
+	}
 	f, err := s.frontierAt(ctx, conn, head, headFront)
 	if err != nil {
 		s.w.abandon()
 		return flushReq{}, err
+	}
+	due := f.size+int64(len(batch)) > 0 && (checkpoint || time.Since(s.w.lastCheckpoint) >= s.cfg.checkpointEvery)
+	if due {
+		switch err := s.extendsKnown(ctx, conn, f); {
+		case errors.Is(err, audit.ErrTampered):
+			// The events still go in; the store only refuses to sign
+			// over a log that was rewritten, which would launder the
+			// change. Verify reports it.
+			s.cfg.logger.Error("audit: postgres log does not extend the last checkpoint: not signing", "error", err.Error())
+			due = false
+			s.w.lastCheckpoint = time.Now()
+		case err != nil:
+			s.w.abandon()
+			return flushReq{}, err
+		}
 	}
 	rows, err := s.rowsFor(batch, &f)
 	if err != nil {
@@ -234,7 +259,7 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error
 		return flushReq{}, err
 	}
 	var ckpt audit.Checkpoint
-	if f.size > 0 && (checkpoint || s.cfg.now().Sub(s.w.lastCheckpoint) >= s.cfg.checkpointEvery) {
+	if due {
 		if ckpt, err = s.sign(f); err != nil {
 			s.w.abandon()
 			return flushReq{}, err
@@ -250,13 +275,22 @@ func (s *Store) commitBatch(batch []*writeReq, checkpoint bool) (flushReq, error
 	}
 	if len(batch) > 0 {
 		s.w.dirty = true
+		s.w.committed = max(s.w.committed, fr.first+uint64(len(batch))-1)
 		s.batchCount.Add(1)
 	}
 	if ckpt.Size > 0 {
-		s.w.lastCheckpoint = s.cfg.now()
+		s.w.lastCheckpoint = time.Now()
 		s.w.dirty = false
 	}
 	return fr, nil
+}
+
+// knownSize is the size below which the log can never legitimately
+// fall: the last event this store committed, or the latest checkpoint it
+// has seen, whichever is larger. Only the writer goroutine calls it.
+func (s *Store) knownSize() uint64 {
+	c, _ := s.Checkpoint()
+	return max(c.Size, s.w.committed)
 }
 
 // beginBatch is the first round trip: BEGIN, the append lock and the last
@@ -419,6 +453,39 @@ func optional(s string) *string {
 	return &s
 }
 
+// extendsKnown checks that the tree f (read from the database) extends
+// the latest checkpoint this store signed or saw, with a consistency
+// proof from the stored hashes: the store signs nothing over events that
+// were changed, deleted or rewritten, tree and all, after a checkpoint
+// covered them. An error matching audit.ErrTampered says they were.
+func (s *Store) extendsKnown(ctx context.Context, q querier, f frontier) error {
+	known, ok := s.Checkpoint()
+	if !ok {
+		return nil
+	}
+	if uint64(f.size) < known.Size {
+		return integrity(fmt.Sprintf("the log holds %d events but a checkpoint covers %d", f.size, known.Size))
+	}
+	root, err := f.root()
+	if err != nil {
+		return fmt.Errorf("postgres: computing the root hash: %w", err)
+	}
+	if uint64(f.size) == known.Size {
+		if root != known.Hash {
+			return integrity(fmt.Sprintf("the log of %d events is not the one its checkpoint covers", f.size))
+		}
+		return nil
+	}
+	p, err := tlog.ProveTree(f.size, int64(known.Size), dbHashes{ctx: ctx, q: q, sql: s.sql.hashes})
+	if err != nil {
+		return fmt.Errorf("postgres: proving consistency with the last checkpoint: %w", err)
+	}
+	if err := tlog.CheckTree(p, f.size, root, int64(known.Size), known.Hash); err != nil {
+		return integrity(fmt.Sprintf("the log of %d events does not extend the checkpoint of %d: %v", f.size, known.Size, err))
+	}
+	return nil
+}
+
 // sign signs a checkpoint of the tree f, in the embedded log's format.
 func (s *Store) sign(f frontier) (audit.Checkpoint, error) {
 	root, err := f.root()
@@ -477,10 +544,11 @@ func (d *dedicated) abandon() {
 	}
 }
 
-// findBatches looks, on a new connection, for the first record of each
-// batch whose connection was lost while it committed (or was flushed),
-// and then flushes the WAL so that what it found is durable. It tries for
-// up to resolveWindow while the database restarts, and returns whether
+// findBatches looks, on a new connection and once the lost transaction
+// has ended (lookFor takes the append lock it held), for the first record
+// of each batch whose connection was lost while it committed (or was
+// flushed), and then flushes the WAL so that what it found is durable.
+// It tries for up to resolveWindow while the database restarts, and returns whether
 // each batch is in the log, or an error when it could not tell.
 func (s *Store) findBatches(d *dedicated, batches []flushReq) ([]bool, error) {
 	d.drop()
@@ -507,16 +575,32 @@ func (s *Store) lookFor(d *dedicated, batches []flushReq) ([]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The lost connection's transaction may still be running on the
+	// server (its COMMIT waiting for the disk or a standby, the cancel
+	// request pgx sends lost or too late): not finding its batch yet
+	// says nothing. It holds the append lock until it ends, so taking
+	// the lock waits for it to commit or roll back.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.sql.appendLock); err != nil {
+		return nil, err
+	}
 	found := make([]bool, len(batches))
 	for i, fr := range batches {
 		var got []byte
-		switch err := conn.QueryRow(ctx, s.sql.record, int64(fr.first)).Scan(&got); {
+		switch err := tx.QueryRow(ctx, s.sql.record, int64(fr.first)).Scan(&got); {
 		case errors.Is(err, pgx.ErrNoRows):
 		case err != nil:
 			return nil, err
 		default:
 			found[i] = bytes.Equal(got, fr.rec)
 		}
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		return nil, err
 	}
 	return found, s.flushWAL(ctx, conn)
 }
