@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
@@ -31,9 +32,52 @@ type PublisherConfig struct {
 // whose record changed and deletes the ones no longer served. It is
 // idempotent: a Sync that is repeated, or that follows one cut short,
 // changes only what still differs. It is safe for concurrent use for
-// different patients.
+// different patients; Syncs of one Publisher for the same patient run one
+// at a time, since two at once would each see a pointer missing and both
+// create it. (Publishers in separate processes are not coordinated: a
+// duplicate they leave is removed by the next Sync.)
 type Publisher struct {
 	cfg PublisherConfig
+
+	mu    sync.Mutex
+	locks map[shcrkit.NHSNumber]*patientLock
+}
+
+// patientLock serialises the Syncs of one patient; refs counts the Syncs
+// holding or waiting for it, so that it is dropped when none do.
+type patientLock struct {
+	sem  chan struct{}
+	refs int
+}
+
+// lock waits until no other Sync of this Publisher is working on nhs, or
+// until ctx ends.
+func (p *Publisher) lock(ctx context.Context, nhs shcrkit.NHSNumber) (unlock func(), err error) {
+	p.mu.Lock()
+	if p.locks == nil {
+		p.locks = map[shcrkit.NHSNumber]*patientLock{}
+	}
+	l := p.locks[nhs]
+	if l == nil {
+		l = &patientLock{sem: make(chan struct{}, 1)}
+		p.locks[nhs] = l
+	}
+	l.refs++
+	p.mu.Unlock()
+	release := func() {
+		p.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(p.locks, nhs)
+		}
+		p.mu.Unlock()
+	}
+	select {
+	case l.sem <- struct{}{}:
+		return func() { <-l.sem; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
 }
 
 // NewPublisher checks cfg and returns a Publisher.
@@ -86,22 +130,15 @@ func (p *Publisher) Sync(ctx context.Context, nhs shcrkit.NHSNumber, want []nrls
 	if err := p.usable(ctx); err != nil {
 		return rep, err
 	}
-	wanted := make(map[string]bool, len(want))
-	for _, w := range want {
-		if w.NHSNumber != nhs || w.Custodian != p.cfg.Custodian {
-			return rep, fmt.Errorf("%w: pointer for %s at %s is not this patient's at this custodian", shcrkit.ErrInvalidRequest,
-				shcrkit.MaskNHSNumbers(string(w.NHSNumber)), w.Custodian)
-		}
-		if w.URL == "" {
-			return rep, fmt.Errorf("%w: a wanted pointer has no URL", shcrkit.ErrInvalidRequest)
-		}
-		// One pointer per record: two with one URL would both be
-		// created, and then kept for ever as each other's match.
-		if wanted[w.URL] {
-			return rep, fmt.Errorf("%w: two wanted pointers lead to one URL", shcrkit.ErrInvalidRequest)
-		}
-		wanted[w.URL] = true
+	want, wanted, err := p.checkWanted(nhs, want)
+	if err != nil {
+		return rep, err
 	}
+	unlock, err := p.lock(ctx, nhs)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	published, err := p.published(ctx, nhs)
 	if err != nil {
 		return rep, err
@@ -119,33 +156,9 @@ func (p *Publisher) Sync(ctx context.Context, nhs shcrkit.NHSNumber, want []nrls
 		byURL[q.URL] = q
 	}
 	for _, w := range want {
-		old, ok := byURL[w.URL]
-		switch {
-		case ok && samePointer(old, w):
-			rep.Unchanged = append(rep.Unchanged, old.ID)
-			continue
-		case !ok:
-			for i, s := range stale {
-				if s.Type.Code == w.Type.Code {
-					old, ok = s, true
-					stale = append(stale[:i], stale[i+1:]...)
-					break
-				}
-			}
-		}
-		if ok {
-			id, err := p.supersede(ctx, nhs, w, old.ID)
-			if err != nil {
-				return rep, err
-			}
-			rep.Superseded[id] = old.ID
-			continue
-		}
-		id, err := p.create(ctx, nhs, w)
-		if err != nil {
+		if stale, err = p.publish(ctx, nhs, w, byURL, stale, &rep); err != nil {
 			return rep, err
 		}
-		rep.Created = append(rep.Created, id)
 	}
 	for _, s := range stale {
 		if err := p.retry(ctx, func() error {
@@ -160,6 +173,78 @@ func (p *Publisher) Sync(ctx context.Context, nhs shcrkit.NHSNumber, want []nrls
 		rep.Deleted = append(rep.Deleted, s.ID)
 	}
 	return rep, nil
+}
+
+// checkWanted checks the pointers Sync is asked for and returns them as
+// Create will send them, with the set of their URLs. What is checked and
+// compared is what Create sends: each pointer's view is derived afresh
+// from its resource, since a view field changed by the caller does not
+// change the pointer; a view that names another patient, custodian or
+// record than its resource is refused as well.
+func (p *Publisher) checkWanted(nhs shcrkit.NHSNumber, given []nrls.Pointer) ([]nrls.Pointer, map[string]bool, error) {
+	want := make([]nrls.Pointer, len(given))
+	wanted := make(map[string]bool, len(given))
+	for i, g := range given {
+		w := nrls.PointerFrom(g.Resource)
+		if w.NHSNumber != nhs || w.Custodian != p.cfg.Custodian {
+			return nil, nil, fmt.Errorf("%w: pointer for %s at %s is not this patient's at this custodian", shcrkit.ErrInvalidRequest,
+				shcrkit.MaskNHSNumbers(string(w.NHSNumber)), w.Custodian)
+		}
+		if g.NHSNumber != w.NHSNumber || g.Custodian != w.Custodian || g.URL != w.URL {
+			return nil, nil, fmt.Errorf("%w: a wanted pointer's view names another patient, custodian or URL than its resource",
+				shcrkit.ErrInvalidRequest)
+		}
+		if w.URL == "" {
+			return nil, nil, fmt.Errorf("%w: a wanted pointer has no URL", shcrkit.ErrInvalidRequest)
+		}
+		// One pointer per record: two with one URL would both be
+		// created, and then kept for ever as each other's match.
+		if wanted[w.URL] {
+			return nil, nil, fmt.Errorf("%w: two wanted pointers lead to one URL", shcrkit.ErrInvalidRequest)
+		}
+		wanted[w.URL] = true
+		want[i] = w
+	}
+	return want, wanted, nil
+}
+
+// publish makes the NRL hold w: left alone when the pointer published at
+// its URL matches, superseding that one or a stale one of the same
+// record type otherwise, or created. It returns the stale pointers left.
+func (p *Publisher) publish(ctx context.Context, nhs shcrkit.NHSNumber, w nrls.Pointer, byURL map[string]nrls.Pointer,
+	stale []nrls.Pointer, rep *SyncReport) ([]nrls.Pointer, error) {
+	old, ok := byURL[w.URL]
+	switch {
+	case ok && samePointer(old, w):
+		rep.Unchanged = append(rep.Unchanged, old.ID)
+		return stale, nil
+	case !ok:
+		for i, s := range stale {
+			if s.Type.Code == w.Type.Code {
+				old, ok = s, true
+				stale = append(stale[:i], stale[i+1:]...)
+				break
+			}
+		}
+	}
+	if !ok {
+		id, err := p.create(ctx, nhs, w)
+		if err != nil {
+			return stale, err
+		}
+		rep.Created = append(rep.Created, id)
+		return stale, nil
+	}
+	id, replaced, err := p.supersede(ctx, nhs, w, old.ID)
+	if err != nil {
+		return stale, err
+	}
+	if replaced {
+		rep.Superseded[id] = old.ID
+	} else {
+		rep.Created = append(rep.Created, id)
+	}
+	return stale, nil
 }
 
 // Published returns the pointers the NRL holds for the patient at this
@@ -224,8 +309,35 @@ func (p *Publisher) create(ctx context.Context, nhs shcrkit.NHSNumber, w nrls.Po
 }
 
 // supersede publishes w in place of old, idempotently like create: a
-// retry first looks whether the replacement landed.
-func (p *Publisher) supersede(ctx context.Context, nhs shcrkit.NHSNumber, w nrls.Pointer, old string) (string, error) {
+// retry first looks whether the replacement landed. When the NRL refuses
+// the supersede and old is no longer there (deleted or superseded by
+// another writer since the search), w is published as a new pointer
+// instead; replaced then reports false.
+func (p *Publisher) supersede(ctx context.Context, nhs shcrkit.NHSNumber, w nrls.Pointer, old string) (id string, replaced bool, err error) {
+	id, err = p.replace(ctx, nhs, w, old)
+	if err == nil || transient(err) || ctx.Err() != nil {
+		return id, err == nil, err
+	}
+	ptrs, serr := p.published(ctx, nhs)
+	if serr != nil {
+		return "", false, err
+	}
+	for _, q := range ptrs {
+		if q.ID == old {
+			return "", false, err // the refusal was not about old's absence
+		}
+	}
+	for _, q := range ptrs {
+		if samePointer(q, w) {
+			return q.ID, false, nil
+		}
+	}
+	id, err = p.create(ctx, nhs, w)
+	return id, false, err
+}
+
+// replace sends the supersede of old by w, retrying as create does.
+func (p *Publisher) replace(ctx context.Context, nhs shcrkit.NHSNumber, w nrls.Pointer, old string) (string, error) {
 	var id string
 	attempt := 0
 	err := p.retry(ctx, func() error {
@@ -277,10 +389,21 @@ func (p *Publisher) retry(ctx context.Context, op func() error) error {
 		if err = op(); err == nil {
 			return nil
 		}
-		if n >= p.cfg.MaxAttempts || !(errors.Is(err, shcrkit.ErrUnavailable) || errors.Is(err, shcrkit.ErrRateLimited)) {
+		if n >= p.cfg.MaxAttempts || !transient(err) {
 			return err
 		}
-		t := time.NewTimer(p.cfg.Backoff(n))
+		// A wait the NRL asks for (429 or 503 with Retry-After) is
+		// honoured: the writes are not retried by the HTTP client, so
+		// this is the only place it can be.
+		wait := p.cfg.Backoff(n)
+		var ae *shcrkit.APIError
+		if errors.As(err, &ae) && ae.RetryAfter > wait {
+			wait = ae.RetryAfter
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return err // the wait would outlast the caller
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -288,6 +411,12 @@ func (p *Publisher) retry(ctx context.Context, op func() error) error {
 		case <-t.C:
 		}
 	}
+}
+
+// transient reports whether err is worth another attempt: an unavailable
+// or rate-limiting NRL.
+func transient(err error) bool {
+	return errors.Is(err, shcrkit.ErrUnavailable) || errors.Is(err, shcrkit.ErrRateLimited)
 }
 
 // samePointer reports whether a published pointer already says what w
