@@ -11,7 +11,9 @@ const (
 
 // WithCorrelationID returns a context that makes every SDK call made with it
 // send the X-Correlation-ID header with id, so that one user action can be
-// followed across PDS, NRL, remote ShCRs and the audit log.
+// followed across PDS, NRL, remote ShCRs and the audit log. id must pass
+// ValidCorrelationID: an HTTP call with any other fails with an error
+// matching ErrInvalidRequest before anything is sent.
 func WithCorrelationID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, correlationIDKey, id)
 }
@@ -37,4 +39,23 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
 	return id
+}
+
+// maxCorrelationID is the longest correlation ID a call sends.
+const maxCorrelationID = 200
+
+// ValidCorrelationID reports whether id can be sent as an X-Correlation-ID
+// and recorded in an audit event: 1 to 200 visible ASCII characters (no
+// space, no control character, so no line break to forge a header or a
+// log line with).
+func ValidCorrelationID(id string) bool {
+	if id == "" || len(id) > maxCorrelationID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }

@@ -8,4 +8,6 @@ var (
 	SecretFieldPattern = secretField
 	QueryStringPattern = queryString
 	RedactAPIKeys      = redactAPIKeys
+	RedactBasic        = redactBasicCredentials
+	NeutraliseControl  = neutraliseControl
 )

@@ -2,7 +2,6 @@ package shcrkit
 
 import (
 	"fmt"
-	"strings"
 )
 
 // ODSCode is an Organisation Data Service code naming an organisation: a
@@ -13,7 +12,9 @@ type ODSCode string
 // ParseODSCode validates s as an ODS code and returns it upper-cased.
 // Surrounding white space is ignored. An error matches ErrInvalidCode.
 func ParseODSCode(s string) (ODSCode, error) {
-	s = strings.ToUpper(trimSpace(s))
+	// ASCII upper-casing only: strings.ToUpper would turn "ı" and "ſ" into
+	// I and S, and accept them.
+	s = toUpperASCII(trimSpace(s))
 	if len(s) < 3 || len(s) > 12 {
 		return "", fmt.Errorf("%w: an ODS code has 3 to 12 characters, got %d", ErrInvalidCode, len(s))
 	}

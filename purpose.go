@@ -65,7 +65,7 @@ func ParsePurpose(s string) (Purpose, error) {
 	case "BTG", "BREAK-GLASS", "BREAKGLASS", "BREAK_GLASS":
 		return PurposeBreakGlass, nil
 	}
-	return PurposeUnspecified, fmt.Errorf("%w: not a purpose of use: %q", ErrInvalidCode, s)
+	return PurposeUnspecified, fmt.Errorf("%w: not a purpose of use: %q", ErrInvalidCode, MaskNHSNumbers(s))
 }
 
 // MarshalText implements encoding.TextMarshaler with the ActReason code.

@@ -1,6 +1,7 @@
 package shcrkit
 
 import (
+	"encoding/base64"
 	"regexp"
 	"strings"
 	"unicode"
@@ -23,10 +24,13 @@ const maxSeparators = 3
 // form, "943****919". It looks at runs of digits (ASCII, full-width or any
 // other Unicode decimal digits) in groups joined by up to three separators
 // each: spaces, tabs, no-break and other Unicode spaces, hyphens and
-// dashes, dots, slashes and underscores. Within a run it masks any ten
-// digits in a row that pass the modulus-11 check, however they are
-// grouped, and any ten that stand alone or grouped 3-3-4 even when the
-// check fails (a mistyped number is still a patient's). So "9434765919",
+// dashes, dots, slashes, underscores and plus signs, invisible format
+// characters (zero-width space, soft hyphen), and these as a URL
+// percent-encodes them ("%20"). Within a run it masks any ten digits in a
+// row that pass the modulus-11 check, however they are grouped, unless
+// they take in a date (so "2025-01-01 09:00" stays), and any ten that
+// stand alone or grouped 3-3-4 even when the check fails (a mistyped
+// number is still a patient's). So "9434765919",
 // "943 476 5919", "943-476-5919", "943.476.5919", "943/476/5919",
 // "943\t476\t5919", "943\u00a0476\u00a05919", "9434 765 919" and
 // "９４３４７６５９１９" are all masked, an NHS number glued to other digits
@@ -97,8 +101,8 @@ func readRun(s string, i int) *digitRun {
 		// Separators count only when a digit follows them soon enough.
 		k, n := j, 0
 		for k < len(s) && n < maxSeparators {
-			r2, size2 := utf8.DecodeRuneInString(s[k:])
-			if !isSeparator(r2) {
+			size2 := separatorLen(s, k)
+			if size2 == 0 {
 				break
 			}
 			k += size2
@@ -132,7 +136,14 @@ func (d *digitRun) mask() []bool {
 			m[k] = true
 		}
 	}
+	// A date followed by a clock time ("2025-01-01 09:00") is ten digits
+	// in groups too, and one in eleven passes the check: ten digits that
+	// take in a date are not taken for a number unless grouped as one.
+	dateEnd := d.dateDigits()
 	for a := 0; a+10 <= len(d.digits); a++ {
+		if dateEnd != nil && a < dateEnd[a+9] {
+			continue
+		}
 		if checkDigitOK(d.digits[a : a+10]) {
 			set(a)
 		}
@@ -149,6 +160,53 @@ func (d *digitRun) mask() []bool {
 		at += n
 	}
 	return m
+}
+
+// dateDigits returns, for each digit k, the furthest end (one past the
+// last digit) of a date among the digits up to k, or 0; nil when the run
+// has too few groups to hold a date. A date is three
+// groups in a row, year-month-day (4-2-2) or day-month-year (2-2-4), with
+// a year from 1900 to 2099, a month from 1 to 12 and a day from 1 to 31.
+// NHS numbers do not start with 19 or 20, and a number written 2-2-4...
+// is not how any is printed.
+func (d *digitRun) dateDigits() []int {
+	if len(d.groups) < 3 {
+		return nil
+	}
+	ends := make([]int, len(d.digits))
+	num := func(a, n int) int {
+		v := 0
+		for _, c := range d.digits[a : a+n] {
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	at, last := 0, 0
+	for g := range d.groups {
+		if g+2 < len(d.groups) {
+			a, b, c := d.groups[g], d.groups[g+1], d.groups[g+2]
+			var y, m, dd int
+			switch {
+			case a == 4 && b == 2 && c == 2:
+				y, m, dd = num(at, 4), num(at+4, 2), num(at+6, 2)
+			case a == 2 && b == 2 && c == 4:
+				dd, m, y = num(at, 2), num(at+2, 2), num(at+4, 4)
+			}
+			if y >= 1900 && y <= 2099 && m >= 1 && m <= 12 && dd >= 1 && dd <= 31 {
+				for k := at; k < at+8; k++ {
+					ends[k] = at + 8
+				}
+			}
+		}
+		at += d.groups[g]
+	}
+	// Carry each date's end forward, so that ends[k] > a says whether the
+	// digits a..k hold any of a date.
+	for k := range ends {
+		last = max(last, ends[k])
+		ends[k] = last
+	}
+	return ends
 }
 
 // appendMasked appends the run to out with each stretch of masked digits
@@ -183,36 +241,69 @@ func asciiDigit(r rune) rune {
 	if r >= '０' && r <= '９' {
 		return '0' + (r - '０')
 	}
-	// Other decimal digit blocks run 0..9 from a code point ending in 0
-	// (Arabic-Indic U+0660, Devanagari U+0966, ...).
-	for z := r; z >= r-9; z-- {
-		if !unicode.IsDigit(z) {
-			return '0' + (r - z - 1)
-		}
+	// Every stretch of decimal digits in Unicode is one or more whole
+	// 0..9 sets (Arabic-Indic U+0660, Devanagari U+0966, ...; the
+	// mathematical digits U+1D7CE..U+1D7FF are five sets in a row), so a
+	// digit's value is its distance from the stretch's start, modulo 10.
+	z := r
+	for z > 0 && unicode.IsDigit(z-1) {
+		z--
 	}
-	return '0' + (r % 10)
+	return '0' + (r-z)%10
 }
+
+// separatorLen returns the length in bytes of the separator at s[k], or 0
+// when there is none: a character isSeparator accepts, or a separator
+// percent-encoded as a URL or a form writes it ("%20", "%2D", "%C2%A0").
+func separatorLen(s string, k int) int {
+	if s[k] == '%' {
+		for _, esc := range percentSeparators {
+			if len(s)-k >= len(esc) && strings.EqualFold(s[k:k+len(esc)], esc) {
+				return len(esc)
+			}
+		}
+		return 0
+	}
+	r, size := utf8.DecodeRuneInString(s[k:])
+	if !isSeparator(r) {
+		return 0
+	}
+	return size
+}
+
+// percentSeparators are the separators of isSeparator as URLs encode them
+// (space, plus, hyphen, dot, slash, backslash, underscore, no-break and
+// narrow no-break space).
+var percentSeparators = [...]string{"%20", "%2B", "%2D", "%2E", "%2F", "%5C", "%5F", "%C2%A0", "%E2%80%AF"}
 
 // isSeparator reports whether r may stand between the digits of a
 // written NHS number.
 func isSeparator(r rune) bool {
 	switch r {
-	case '-', '.', '/', '_', '\\', '‐', '‑', '‒', '–', '—', '−', '－', '．', '／', '・':
+	case '-', '.', '/', '_', '\\', '+', '‐', '‑', '‒', '–', '—', '−', '－', '．', '／', '・':
 		return true
 	}
-	return unicode.IsSpace(r) || unicode.Is(unicode.Zs, r)
+	// Format characters (zero-width space, soft hyphen, word joiner,
+	// bidi marks) are invisible: digits they split read as one number.
+	return unicode.IsSpace(r) || unicode.Is(unicode.Zs, r) || unicode.Is(unicode.Cf, r)
 }
 
 var (
 	// bearerToken is an Authorization credential written out.
 	bearerToken = regexp.MustCompile(`(?i)(bearer)(?:\s+|%20|\+)[A-Za-z0-9._~+/=%-]+`)
+	// basicCredentials is a Basic Authorization credential written out:
+	// base64 of "user:password". See redactBasicCredentials.
+	basicCredentials = regexp.MustCompile(`(?i)\b(basic)(?:\s+|%20|\+)([A-Za-z0-9+/]{4,}={0,2})`)
 	// jwtShape is a compact JWS or JWE: a base64url JSON header (which
 	// starts "eyJ", "eyAi", "ewo", "ew0" or "ewk") and at least one more
 	// dot-separated segment, or three long base64url segments whatever the
 	// header.
 	jwtShape = regexp.MustCompile(`(?:eyJ|eyAi|ew[o0k])[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)*|[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`)
-	// secretField is a credential named in a form, a query or JSON.
-	secretField = regexp.MustCompile(`(?i)("?(?:access_token|refresh_token|id_token|subject_token|client_assertion|client_secret|password|apikey|api_key|code)"?\s*[=:]\s*)("[^"]*"|[^\s&,;"]+)`)
+	// secretField is a credential named in a form, a query or JSON: the
+	// name not inside a longer word ("statusCode", "postcode"), though it
+	// may end one after a '_' or '-' ("db_password"); the value a JSON
+	// string, escapes and all, or everything up to a delimiter.
+	secretField = regexp.MustCompile(`(?i)((?:^|[^A-Za-z])"?(?:access_token|refresh_token|id_token|subject_token|client_assertion|client_secret|password|apikey|api_key|code)"?\s*[=:]\s*)("(?:[^"\\]|\\.)*"|"?[^\s&,;"]+)`)
 	// apiKeyPhrase is an API key named in words ("api key", "API-Key:",
 	// "x-api-key") and written after its name, as a gateway or a hostile
 	// service may echo the one it was sent. See redactAPIKeys.
@@ -226,8 +317,9 @@ var (
 // NHS numbers masked (in any of the forms MaskNHSNumbers knows), bearer
 // and basic credentials, anything shaped like a JWT and credentials named
 // in a form or JSON replaced by "[redacted]", query strings replaced by
-// "?…", and control characters (line breaks included) turned into spaces
-// so that a hostile value cannot forge a log line. Text longer than
+// "?…", and control characters (line breaks included, U+2028 and U+2029
+// too) and bidirectional controls turned into spaces so that a hostile
+// value cannot forge a log line. Text longer than
 // 8 KiB is cut to that length first (and marked "…"), so that a
 // hostile answer cannot make redaction expensive; error texts and log
 // lines are shorter than that.
@@ -242,12 +334,7 @@ func Redact(s string) string {
 		}
 		s = s[:cut] + "…"
 	}
-	s = strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') {
-			return ' '
-		}
-		return r
-	}, s)
+	s = strings.Map(neutraliseControl, s)
 	// Each pattern is looked for only in text that has what it needs
 	// (in ASCII text: "bearer", a dot, '=' or ':', '?', ten digits), so
 	// that the short identifiers and codes of attribute values cost a
@@ -256,6 +343,9 @@ func Redact(s string) string {
 	ascii := isASCII(s)
 	if !ascii || containsFoldASCII(s, "bearer") {
 		s = bearerToken.ReplaceAllString(s, "$1 [redacted]")
+	}
+	if !ascii || containsFoldASCII(s, "basic") {
+		s = redactBasicCredentials(s)
 	}
 	if !ascii || strings.IndexByte(s, '.') >= 0 {
 		s = jwtShape.ReplaceAllString(s, "[redacted]")
@@ -270,6 +360,48 @@ func Redact(s string) string {
 		s = queryString.ReplaceAllString(s, "?…")
 	}
 	return MaskNHSNumbers(s)
+}
+
+// neutraliseControl turns a character that could break or disguise a log
+// line into a space: control characters but the tab, the Unicode line
+// and paragraph separators (which some viewers break lines at) and the
+// bidirectional controls (which make a line read other than it is
+// stored), and an invalid byte.
+func neutraliseControl(r rune) rune {
+	if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') ||
+		unicode.In(r, unicode.Zl, unicode.Zp, unicode.Bidi_Control) {
+		return ' '
+	}
+	return r
+}
+
+// redactBasicCredentials replaces the credential after "Basic" when it is
+// one: base64 of printable text with a colon ("user:password"). A word
+// ("Basic authentication required") is kept.
+func redactBasicCredentials(s string) string {
+	return basicCredentials.ReplaceAllStringFunc(s, func(m string) string {
+		sub := basicCredentials.FindStringSubmatch(m)
+		b, err := base64.StdEncoding.DecodeString(sub[2])
+		if err != nil {
+			b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(sub[2], "="))
+		}
+		if err != nil || !isUserPassword(b) {
+			return m
+		}
+		return sub[1] + " [redacted]"
+	})
+}
+
+// isUserPassword reports whether b is printable ASCII holding a colon.
+func isUserPassword(b []byte) bool {
+	colon := false
+	for _, c := range b {
+		if c < ' ' || c > '~' {
+			return false
+		}
+		colon = colon || c == ':'
+	}
+	return colon
 }
 
 // redactAPIKeys replaces the value after an API key's name when it looks
@@ -299,6 +431,12 @@ func mayHoldNHSNumber(s string) bool {
 		case '0' <= c && c <= '9':
 			if n++; n >= 10 {
 				return true
+			}
+		case c == '%':
+			if k := separatorLen(s, i); k > 0 {
+				i += k - 1
+			} else {
+				n = 0
 			}
 		case !isSeparator(rune(c)):
 			n = 0

@@ -178,13 +178,9 @@ func redactEveryStep(s string) string {
 		}
 		s = s[:cut] + "…"
 	}
-	s = strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || (unicode.IsControl(r) && r != '\t') {
-			return ' '
-		}
-		return r
-	}, s)
+	s = strings.Map(shcrkit.NeutraliseControl, s)
 	s = shcrkit.BearerTokenPattern.ReplaceAllString(s, "$1 [redacted]")
+	s = shcrkit.RedactBasic(s)
 	s = shcrkit.JWTShapePattern.ReplaceAllString(s, "[redacted]")
 	s = shcrkit.SecretFieldPattern.ReplaceAllString(s, "${1}[redacted]")
 	s = shcrkit.RedactAPIKeys(s)
@@ -201,6 +197,7 @@ func TestRedactSkipsOnlyWhatCannotMatch(t *testing.T) {
 		"api\u212aey=x", "pa\u017fsword=x", "client_secret:abc", "x?a=b", "?", "eyJabcd.efg", "a\x00b",
 		"AAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBB.CCCCCCCCCCCCCCCCCC", "12345678901", "1-2-3-4-5-6-7-8-9-0", "943 - 476 - 5919", "943\t476\\5919", "94a3476591977",
 		"6f1c1a52-0a4b-4c3e-9d52-123456789012", "943_476/5919", "9434765919a",
+		"Basic dXNlcjpwYXNzd29yZA==", "BASIC%20dXNlcjpw", "ba\u017fic dXNlcjpw", "943%20476%205919", "943+476+5919", "a\u2028b",
 		strings.Repeat("7", maxRedactInput+5), testJWT, testBearer,
 	}
 	for _, a := range ins {

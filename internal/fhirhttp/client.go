@@ -257,6 +257,12 @@ func (c *Client) send(ctx context.Context, r *Request) (*http.Response, string, 
 	if err != nil {
 		return nil, "", u, err
 	}
+	if id := shcrkit.CorrelationID(ctx); id != "" && !shcrkit.ValidCorrelationID(id) {
+		// net/http would refuse a line break only when sending, as if the
+		// service were unreachable, and send any length.
+		return nil, reqID, u, fmt.Errorf("%w: the correlation ID set with shcrkit.WithCorrelationID must be 1 to 200 visible ASCII characters",
+			shcrkit.ErrInvalidRequest)
+	}
 	ci, err := c.identity(ctx)
 	if err != nil {
 		return nil, reqID, u, err
