@@ -57,25 +57,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log, err := openTrail(ctx, stdout, opts.dir, opts.dsn, opts.schema)
 	if err != nil {
-		if errors.Is(err, audit.ErrTampered) {
-			fmt.Fprintln(stdout, "TAMPERED: the log does not match what was written")
-		}
-		return err
+		return tamperedNotice(stdout, err)
 	}
 	defer log.Close()
 
-	if opts.checkpoint != "" {
-		if err := checkKept(ctx, stdout, log, opts.checkpoint, opts.key); err != nil {
-			return err
-		}
-	}
-	if err := verifyAll(ctx, stdout, stderr, log); err != nil {
-		return err
+	if err := checkAll(ctx, stdout, stderr, log, opts); err != nil {
+		return tamperedNotice(stdout, err)
 	}
 	if opts.nhs == "" {
 		return nil
 	}
 	return printAccesses(ctx, stdout, log, opts)
+}
+
+// checkAll checks the kept checkpoint, the log's key against -key, and
+// then every record of the log.
+func checkAll(ctx context.Context, stdout, stderr io.Writer, log trail, opts options) error {
+	if opts.checkpoint != "" {
+		if err := checkKept(ctx, stdout, log, opts.checkpoint, opts.key); err != nil {
+			return err
+		}
+	}
+	if key := strings.TrimSpace(opts.key); key != "" && key != log.VerifierKey() {
+		return fmt.Errorf("%w: the log's verifier key %s is not the one given with -key: another log, or its key was replaced",
+			audit.ErrTampered, log.VerifierKey())
+	}
+	return verifyAll(ctx, stdout, stderr, log)
+}
+
+// tamperedNotice prints a TAMPERED line for an error that says the log
+// was changed, and returns err.
+func tamperedNotice(stdout io.Writer, err error) error {
+	if errors.Is(err, audit.ErrTampered) {
+		fmt.Fprintln(stdout, "TAMPERED: the log does not match what was written")
+	}
+	return err
 }
 
 // parseOptions reads the flags and checks them before anything is opened.
@@ -103,7 +119,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("give one of -dir and -postgres, not both")
 	}
 	if o.dir != "" {
-		if _, err := os.Stat(o.dir); err != nil {
+		if err := holdsLog(o.dir); err != nil {
 			return o, err // never create a log where one was expected
 		}
 	}
@@ -126,9 +142,6 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 func verifyAll(ctx context.Context, stdout, stderr io.Writer, log trail) error {
 	start := time.Now()
 	if err := verify(ctx, log, stderr); err != nil {
-		if errors.Is(err, audit.ErrTampered) {
-			fmt.Fprintln(stdout, "TAMPERED: the log does not match what was written")
-		}
 		return err
 	}
 	size, err := log.Size(ctx)
@@ -206,6 +219,13 @@ func checkKept(ctx context.Context, out io.Writer, log trail, path, key string) 
 	if err != nil {
 		return fmt.Errorf("checkpoint %s with the given key: %w", path, err)
 	}
+	size, err := log.Size(ctx)
+	if err != nil {
+		return err
+	}
+	if older.Size > size { // cut short, or put back to an earlier copy
+		return fmt.Errorf("checkpoint %s: %w: it covers %d events but the log holds %d", path, audit.ErrTampered, older.Size, size)
+	}
 	proof, err := log.ProveConsistency(ctx, older.Size)
 	if err != nil {
 		return err
@@ -216,6 +236,30 @@ func checkKept(ctx context.Context, out io.Writer, log trail, path, key string) 
 	}
 	fmt.Fprintf(out, "checkpoint %s: events 1..%d unchanged in the log of %d events (proved with the given key alone)\n", path, older.Size, newer.Size)
 	return nil
+}
+
+// holdsLog checks that dir is a readable directory holding an embedded
+// log: opening an empty one would create a new log there, which would
+// verify.
+func holdsLog(dir string) error {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("-dir %s: not a directory", dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		switch e.Name() {
+		case "state", "checkpoint", "verifier.key", "signing.key", "hashes", "segments", "index":
+			return nil
+		}
+	}
+	return fmt.Errorf("-dir %s holds no audit log (no state, checkpoint, keys or segments)", dir)
 }
 
 // trail is what the command checks and reads: an *audit.Log or a

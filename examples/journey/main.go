@@ -106,6 +106,11 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 			return nil, fmt.Errorf("-patient: %w", err)
 		}
 	}
+	if f.serve != "" {
+		if err := checkServe(f.serve); err != nil {
+			return nil, err
+		}
+	}
 	if (f.pdsURL == "") != (f.nrlURL == "") {
 		return nil, errors.New("-pds and -nrl go together")
 	}

@@ -34,12 +34,8 @@ func (j *journey) whereToLook(ctx context.Context, policy *rbac.Policy) error {
 		fmt.Fprintln(j.out, "    investigation console: run again with -serve 127.0.0.1:8088")
 		return nil
 	}
-	host, _, err := net.SplitHostPort(j.flags.serve)
-	if err != nil {
-		return fmt.Errorf("-serve: %w", err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return errors.New("-serve takes a loopback address: the console has no login of its own")
+	if err := checkServe(j.flags.serve); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", j.flags.serve)
 	if err != nil {
@@ -73,6 +69,19 @@ func (j *journey) whereToLook(ctx context.Context, policy *rbac.Policy) error {
 	}()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// checkServe checks a -serve address: host:port, the host a loopback
+// address or localhost.
+func checkServe(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-serve: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("-serve takes a loopback address: the console has no login of its own")
 	}
 	return nil
 }

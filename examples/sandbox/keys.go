@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/fake"
 )
 
@@ -105,10 +106,14 @@ func (s *sandbox) registerIdentityKey(w http.ResponseWriter, r *http.Request) {
 		keyError(w, http.StatusBadRequest, "the PEM block is not a PUBLIC KEY (SubjectPublicKeyInfo)")
 		return
 	}
-	only := r.URL.Query().Get("custodian")
+	only, status, msg := s.keyCustodian(r.URL.Query().Get("custodian"))
+	if msg != "" {
+		keyError(w, status, msg)
+		return
+	}
 	var trusted []map[string]any
 	for _, rg := range s.regions {
-		if only != "" && string(rg.server.Custodian()) != only {
+		if only != "" && rg.server.Custodian() != only {
 			continue
 		}
 		if rg.server.TrustIdentityKey(pub) != nil {
@@ -124,6 +129,23 @@ func (s *sandbox) registerIdentityKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"trusted_by": trusted})
+}
+
+// keyCustodian reads ?custodian= of /sandbox/identity-keys as
+// /sandbox/identity-token does; a code that is malformed or names no
+// region gives the status and message to answer with.
+func (s *sandbox) keyCustodian(q string) (ods shcrkit.ODSCode, status int, msg string) {
+	if q == "" {
+		return "", 0, ""
+	}
+	ods, err := shcrkit.ParseODSCode(q)
+	if err != nil {
+		return "", http.StatusBadRequest, "custodian: " + err.Error()
+	}
+	if _, ok := s.region(ods); !ok {
+		return "", http.StatusNotFound, "no regional ShCR for that custodian"
+	}
+	return ods, 0, ""
 }
 
 func keyError(w http.ResponseWriter, status int, msg string) {

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shcrkit/shcrkit"
 )
 
 // EnvPrefix is the prefix of the environment variables that set flags.
@@ -144,7 +146,8 @@ func Missing(name, why string) error {
 // NoArgs returns an error if fs has positional arguments left.
 func NoArgs(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		// An NHS number typed without its flag is masked, as in every error.
+		return fmt.Errorf("unexpected argument %q", shcrkit.MaskNHSNumbers(fs.Arg(0)))
 	}
 	return nil
 }
