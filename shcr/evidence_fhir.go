@@ -15,7 +15,7 @@ import (
 type fhirEvidence struct{ lookup *fhirevidence.Lookup }
 
 func (f fhirEvidence) FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evidence, error) {
-	found, err := f.lookup.Find(ctx, fhirevidence.Query{Kind: q.Kind, Patient: q.Patient, Reference: q.Reference})
+	found, err := f.lookup.Find(ctx, fhirevidence.Query{Kind: q.Kind, Patient: q.Patient, Reference: q.Reference, Time: q.Time})
 	out := make([]Evidence, len(found))
 	for i, r := range found {
 		out[i] = Evidence(r)
@@ -32,8 +32,10 @@ func (f fhirEvidence) FindEvidence(ctx context.Context, q EvidenceQuery) ([]Evid
 // [base]/Encounter?subject:identifier=…|{nhs}). It reads the subject's NHS
 // number, the organisations named (Encounter.serviceProvider,
 // ServiceRequest.performer, CareTeam.managingOrganization and participant
-// members) by their ODS identifiers, the period and the status. The
-// lookup is safe for concurrent use.
+// members, those whose own period covers the query's time) by their ODS
+// identifiers, the period and the status. A period it cannot read, and a
+// finished encounter with no end, are not in force; a date without a time
+// is a day in England. The lookup is safe for concurrent use.
 func NewFHIREvidence(baseURL string, hc *http.Client) (EvidenceLookup, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -63,7 +63,8 @@ func (f verifierFunc) VerifyRelationship(ctx context.Context, claim Relationship
 //   - registered ("registered"): the patient's registered GP practice in
 //     their PDS record (generalPractitioner) must be the requester's
 //     organisation or one of the sites sites lists for it (sites may be
-//     nil). It needs no I/O.
+//     nil), and the registration's period there, if PDS gives one, must
+//     cover the claim's time. It needs no I/O.
 //   - referral, encounter and care team (the kind's name): through
 //     lookup, a record of the claimed kind must exist for this patient,
 //     naming the requester's organisation (or one of its sites), in force

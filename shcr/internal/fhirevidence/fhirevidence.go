@@ -4,6 +4,7 @@
 package fhirevidence
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
+	_ "time/tzdata" // FHIR dates are days in England
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
@@ -42,6 +45,10 @@ type Query struct {
 	Kind      shcrkit.RelationshipKind
 	Patient   shcrkit.NHSNumber
 	Reference string
+	// Time at which the evidence must be in force: a care team's
+	// participants whose own period does not cover it are left out. Zero
+	// means now.
+	Time time.Time
 }
 
 // Record is one record found, with shcr.Evidence's fields in its order,
@@ -133,7 +140,7 @@ func (l *Lookup) Find(ctx context.Context, q Query) ([]Record, error) {
 		if r.ResourceType != rt || !validFHIRID(r.ID) {
 			continue
 		}
-		out = append(out, r.record(q.Kind))
+		out = append(out, r.record(q.Kind, cmp.Or(q.Time, time.Now())))
 	}
 	return out, nil
 }
@@ -154,6 +161,7 @@ type evidenceResource struct {
 	Participant  []struct {
 		Member     fhirReference `json:"member"`
 		OnBehalfOf fhirReference `json:"onBehalfOf"`
+		Period     fhirPeriod    `json:"period"`
 	} `json:"participant"`
 	Entry []struct {
 		Resource evidenceResource `json:"resource"`
@@ -173,7 +181,7 @@ type fhirPeriod struct {
 	End   string `json:"end"`
 }
 
-func (r *evidenceResource) record(kind shcrkit.RelationshipKind) Record {
+func (r *evidenceResource) record(kind shcrkit.RelationshipKind, at time.Time) Record {
 	e := Record{Kind: kind, Reference: r.ResourceType + "/" + r.ID, Status: r.Status}
 	if r.Subject.Identifier.System == codesystem.NHSNumber {
 		if n, err := shcrkit.ParseNHSNumber(r.Subject.Identifier.Value); err == nil {
@@ -186,8 +194,10 @@ func (r *evidenceResource) record(kind shcrkit.RelationshipKind) Record {
 	case shcrkit.RelationshipEncounter:
 		orgs = []fhirReference{r.Provider}
 		// Booked, attending or attended: a cancelled or mistaken one backs
-		// nothing.
-		e.Active = r.Status != "" && r.Status != "cancelled" && r.Status != "entered-in-error" && r.Status != "unknown"
+		// nothing, nor does a finished one that does not say when it
+		// ended (it would otherwise be open for ever).
+		e.Active = r.Status != "" && r.Status != "cancelled" && r.Status != "entered-in-error" && r.Status != "unknown" &&
+			(r.Status != "finished" || r.Period.End != "")
 	case shcrkit.RelationshipReferral:
 		orgs = r.Performer
 		period = r.Occurrence
@@ -198,7 +208,10 @@ func (r *evidenceResource) record(kind shcrkit.RelationshipKind) Record {
 	case shcrkit.RelationshipCareTeam:
 		orgs = r.Managing
 		for _, p := range r.Participant {
-			orgs = append(orgs, p.Member, p.OnBehalfOf)
+			// A participant counts only while its membership is in force.
+			if periodCovers(p.Period, at) {
+				orgs = append(orgs, p.Member, p.OnBehalfOf)
+			}
 		}
 		e.Active = r.Status == "active"
 	}
@@ -210,29 +223,62 @@ func (r *evidenceResource) record(kind shcrkit.RelationshipKind) Record {
 			e.Organisations = append(e.Organisations, c)
 		}
 	}
-	e.Start = fhirTime(period.Start, false)
-	e.End = fhirTime(period.End, true)
+	var okStart, okEnd bool
+	e.Start, okStart = Time(period.Start, false)
+	e.End, okEnd = Time(period.End, true)
+	if !okStart || !okEnd {
+		// An unreadable bound is not an open one: fail closed.
+		e.Active = false
+		e.Status += " (period unreadable)"
+	}
 	return e
 }
 
-// fhirTime reads a FHIR dateTime or date; a date that ends a period runs
-// to the end of that day. Unreadable values are zero.
-func fhirTime(s string, end bool) time.Time {
+// periodCovers reports whether p (both bounds readable) is in force at t.
+func periodCovers(p fhirPeriod, t time.Time) bool {
+	start, okStart := Time(p.Start, false)
+	end, okEnd := Time(p.End, true)
+	return okStart && okEnd && (start.IsZero() || !t.Before(start)) && (end.IsZero() || t.Before(end))
+}
+
+// london is the zone of FHIR dates without a time, days in England.
+var london = sync.OnceValue(func() *time.Location {
+	if loc, err := time.LoadLocation("Europe/London"); err == nil {
+		return loc
+	}
+	return time.UTC
+})
+
+// Time reads a FHIR dateTime or date (YYYY, YYYY-MM, YYYY-MM-DD, a day in
+// England, or a dateTime with its zone) as the instant a period starts
+// or, when end is set, ends: a partial date that ends a period runs to
+// the end of that year, month or day. "" is the zero time; ok is false
+// when s is not empty and cannot be read.
+func Time(s string, end bool) (t time.Time, ok bool) {
+	if s == "" {
+		return time.Time{}, true
+	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t
+		return t, true
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			return t.AddDate(0, 0, 1)
+	for _, f := range []struct {
+		layout  string
+		y, m, d int
+	}{{time.DateOnly, 0, 0, 1}, {"2006-01", 0, 1, 0}, {"2006", 1, 0, 0}} {
+		if t, err := time.ParseInLocation(f.layout, s, london()); err == nil {
+			if end {
+				t = t.AddDate(f.y, f.m, f.d)
+			}
+			return t, true
 		}
-		return t
 	}
-	return time.Time{}
+	return time.Time{}, false
 }
 
 // validFHIRID accepts a FHIR logical id: 1 to 64 of A-Z a-z 0-9 - .
 func validFHIRID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
+	if len(s) == 0 || len(s) > 64 || strings.Trim(s, ".") == "" {
+		// "." and ".." are dot-segments of a path, not ids.
 		return false
 	}
 	for i := 0; i < len(s); i++ {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/internal/codesystem"
 	"github.com/shcrkit/shcrkit/pds"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/shcr/internal/auditfield"
@@ -100,6 +101,8 @@ func RegisteredGP(sites Sites) Verifier {
 		switch {
 		case gp == "":
 			v.Reason = "PDS records no registered GP practice for the patient"
+		case registrationProblem(c.Patient, c.Time) != "":
+			v.Reason = "the patient's registration with GP practice " + string(gp) + " " + registrationProblem(c.Patient, c.Time)
 		case gp == org:
 			v.Status, v.Evidence = rbac.VerificationVerified, "registered GP practice "+string(gp)+" (PDS)"
 		case slices.Contains(ownOrganisations(sites, org), gp):
@@ -110,6 +113,48 @@ func RegisteredGP(sites Sites) Verifier {
 		}
 		return v, nil
 	})
+}
+
+// registrationProblem says why the registration with the patient's GP
+// practice (the first generalPractitioner, as GPPractice reads it) is not
+// in force at t, or "". PDS lists the practice the patient "is, or was,
+// registered" with, and the registration's period with it.
+func registrationProblem(p *pds.Patient, t time.Time) string {
+	if t.IsZero() {
+		t = time.Now() // a claim made without its time is made now
+	}
+	for _, r := range p.Resource.GeneralPractitioner {
+		// The entry GPPractice reads: the first with an ODS code.
+		id := r.Identifier
+		if id == nil || id.Value == nil || (id.System != nil && *id.System != codesystem.ODS) {
+			continue
+		}
+		if _, err := shcrkit.ParseODSCode(*id.Value); err != nil {
+			continue
+		}
+		if id.Period == nil {
+			return ""
+		}
+		start, okStart := fhirevidence.Time(deref(id.Period.Start), false)
+		end, okEnd := fhirevidence.Time(deref(id.Period.End), true)
+		switch {
+		case !okStart || !okEnd:
+			return "has a period that cannot be read"
+		case !start.IsZero() && t.Before(start):
+			return "begins on " + start.Format(time.DateOnly)
+		case !end.IsZero() && !t.Before(end):
+			return "ended before " + end.Format(time.DateOnly)
+		}
+		return ""
+	}
+	return ""
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // ClaimedRelationships judges self-claimed and emergency relationships
@@ -141,8 +186,18 @@ func EvidenceVerifier(lookup Lookup, sites Sites) Verifier {
 		if lookup == nil {
 			return rbac.Verification{Status: rbac.VerificationFailed, Verifier: k.String()}, errors.New("shcr: no evidence lookup configured")
 		}
+		if !c.NHSNumber.Valid() {
+			// Evidence whose subject could not be read names no patient
+			// either; "" must not match "".
+			return rbac.Verification{Status: rbac.VerificationUnverified, Verifier: k.String(),
+				Reason: "the claim names no valid NHS number"}, nil
+		}
 		ref := strings.TrimSpace(c.Relationship.Evidence)
-		q := Query{Kind: k, Patient: c.NHSNumber, Organisation: c.Requester.Organisation, Reference: ref, Time: c.Time}
+		at := c.Time
+		if at.IsZero() {
+			at = time.Now() // a claim made without its time is made now
+		}
+		q := Query{Kind: k, Patient: c.NHSNumber, Organisation: c.Requester.Organisation, Reference: ref, Time: at}
 		found, err := lookup.FindEvidence(ctx, q)
 		v := rbac.Verification{Verifier: k.String()}
 		if err == nil {
