@@ -80,7 +80,11 @@ func NewCustodianAudit(cfg CustodianAuditConfig) (*CustodianAudit, error) {
 		if ep.audit == nil {
 			continue
 		}
-		hc, err := remotehttp.GuardedClient(cfg.HTTPClient, ep.Certificate, ep.RootCAs, 2, fhirhttp.CheckRedirect)
+		// No redirect is followed: Go would turn a PUT answered 301, 302
+		// or 303 into a bodiless GET whose 200 would pass for a delivery,
+		// and a 307 would store the event under another path. A 3xx is
+		// handed back and the event queued (see custodianqueue.deliver).
+		hc, err := remotehttp.GuardedClient(cfg.HTTPClient, ep.Certificate, ep.RootCAs, 2, remotehttp.NoRedirect)
 		if err != nil {
 			return nil, err
 		}

@@ -131,10 +131,20 @@ func newQueued(e audit.Event) (*queued, error) {
 	return &queued{Custodian: e.Custodian, ID: id, Body: body}, nil
 }
 
+// deliver PUTs q to its repository. Only a 2xx answer to the PUT itself
+// is a delivery: a redirect (handed back unfollowed) is not. Each PUT is a
+// request of its own, with a fresh X-Request-ID, whatever request ID the
+// writer's context carried for its own call.
 func (c *Queue) deliver(ctx context.Context, client *fhirhttp.Client, q *queued) error {
-	_, err := client.Do(ctx, &fhirhttp.Request{Method: http.MethodPut, Path: "/AuditEvent/" + q.ID,
+	resp, err := client.Do(shcrkit.WithRequestID(ctx, ""), &fhirhttp.Request{Method: http.MethodPut, Path: "/AuditEvent/" + q.ID,
 		Body: q.Body, ContentType: "application/fhir+json", Idempotent: true})
-	return err
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("shcr: custodian audit repository answered %d to the PUT of AuditEvent %s [request %s]", resp.StatusCode, q.ID, resp.RequestID)
+	}
+	return nil
 }
 
 // enqueue writes q durably: to a temporary file, synced, renamed into
