@@ -193,7 +193,7 @@ func (r *AccessReport) Markdown() string {
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, a := range r.Accesses {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s |\n", a.Seq, reportTime(a.Time), cell(a.who()),
-			cell(named(a.OrganisationName, string(a.Organisation))), cell(a.why()), cell(a.what()), cell(a.outcome()))
+			cell(named(a.OrganisationName, string(a.Organisation))), freeText(a.why()), freeText(a.what()), freeText(a.outcome()))
 	}
 	return b.String()
 }
@@ -302,6 +302,13 @@ var cellEscaper = strings.NewReplacer(
 
 // cell escapes text for a Markdown table cell.
 func cell(s string) string { return cellEscaper.Replace(s) }
+
+// freeText is cell for text written by people or remote services (a
+// break-glass reason, a relationship's verification, an outcome's
+// reason, a resource ID), with any NHS number in it masked: it may name
+// another person, and the report goes to the patient. Identifiers of
+// staff (12-digit user IDs) are not free text and stay as they are.
+func freeText(s string) string { return cell(shcrkit.MaskNHSNumbers(s)) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit"
@@ -189,8 +190,10 @@ func (h WorkingHours) inHours(t time.Time) bool {
 	if !slices.Contains(h.Days, lt.Weekday()) {
 		return false
 	}
-	midnight := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, h.Location)
-	off := lt.Sub(midnight)
+	// The wall-clock time, not the time elapsed since midnight: on the
+	// days the clocks change the two differ by an hour.
+	off := time.Duration(lt.Hour())*time.Hour + time.Duration(lt.Minute())*time.Minute +
+		time.Duration(lt.Second())*time.Second + time.Duration(lt.Nanosecond())
 	return off >= h.Start && off < h.End
 }
 
@@ -411,6 +414,9 @@ func (r *reviewer) tally(e audit.Event) {
 	}
 	r.dayPatients[d][e.Patient] = true
 	r.daySeqs[d] = append(r.daySeqs[d], e.Seq)
+	if r.cfg.LaterCare == nil && r.cfg.Discharged == nil {
+		return // nothing asks for the accesses' history: keep none
+	}
 	p := userPatient{u, e.Patient}
 	if _, ok := r.firstAccess[p]; !ok {
 		r.firstAccess[p] = e
@@ -475,7 +481,11 @@ func (r *reviewer) noLaterCare(ctx context.Context, p userPatient, e audit.Event
 	if err != nil || ok {
 		return nil, err
 	}
-	return &Flag{Kind: FlagNoLaterCare, Seqs: seqsAfter(r.accesses[p], time.Time{}), Detail: "no care recorded after the access"}, nil
+	seqs := make([]uint64, 0, len(r.accesses[p]))
+	for _, a := range r.accesses[p] {
+		seqs = append(seqs, a.seq)
+	}
+	return &Flag{Kind: FlagNoLaterCare, Seqs: seqs, Detail: "no care recorded after the access"}, nil
 }
 
 // afterDischarge flags a user's repeated access to a patient after the
@@ -526,9 +536,82 @@ func (r *reviewer) flags(ctx context.Context) ([]Flag, error) {
 	return flags, nil
 }
 
+// sameSurname reports whether two family names, as two systems may
+// write them, are the same family: equal once case, accents, apostrophes
+// and the spaces and hyphens between parts are set aside, or sharing a
+// part other than a particle (a double-barrelled "Smith-Jones" and
+// "Jones"). An empty name matches nothing.
 func sameSurname(a, b string) bool {
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	return a != "" && b != "" && strings.EqualFold(a, b)
+	pa, pb := surnameParts(a), surnameParts(b)
+	if len(pa) == 0 || len(pb) == 0 {
+		return false
+	}
+	if slices.Equal(pa, pb) {
+		return true
+	}
+	for _, p := range pa {
+		if !surnameParticles[p] && slices.Contains(pb, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// surnameParticles are the parts of a family name that alone say nothing
+// of the family.
+var surnameParticles = map[string]bool{
+	"van": true, "von": true, "de": true, "der": true, "den": true, "del": true, "della": true,
+	"di": true, "da": true, "das": true, "dos": true, "du": true, "la": true, "le": true, "st": true,
+	"ter": true, "ten": true, "al": true, "el": true, "bin": true, "ibn": true,
+}
+
+// surnameParts splits a family name into its parts, folded: lower case,
+// accents off, apostrophes and other marks dropped; spaces, hyphens and
+// any other separator split.
+func surnameParts(s string) []string {
+	var parts []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			parts = append(parts, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteString(foldAccent(r))
+		case unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || r == '-':
+			flush()
+		}
+		// Apostrophes, full stops and other marks join: O'Brien, O’Brien
+		// and OBrien are one name.
+	}
+	flush()
+	return parts
+}
+
+// accentFolds maps the accented Latin letters of names to their plain
+// letters.
+var accentFolds = func() map[rune]string {
+	m := map[rune]string{'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'đ': "d", 'ł': "l", 'ð': "d", 'þ': "th"}
+	for plain, accented := range map[string]string{
+		"a": "àáâãäåāăą", "c": "çćĉċč", "d": "ď", "e": "èéêëēĕėęě", "g": "ĝğġģ", "h": "ĥħ",
+		"i": "ìíîïĩīĭįı", "j": "ĵ", "k": "ķ", "l": "ĺļľŀ", "n": "ñńņňŉ", "o": "òóôõöōŏő",
+		"r": "ŕŗř", "s": "śŝşšș", "t": "ţťŧț", "u": "ùúûüũūŭůűų", "w": "ŵ", "y": "ýÿŷ", "z": "źżž",
+	} {
+		for _, r := range accented {
+			m[r] = plain
+		}
+	}
+	return m
+}()
+
+func foldAccent(r rune) string {
+	if f, ok := accentFolds[r]; ok {
+		return f
+	}
+	return string(r)
 }
 
 // samePostcode compares postcodes ignoring case and spaces.
