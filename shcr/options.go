@@ -2,6 +2,7 @@ package shcr
 
 import (
 	"fmt"
+	"golang.org/x/oauth2"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,6 +79,17 @@ type RemoteConfig struct {
 	// means the global provider).
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
+	// TokenSource supplies the OAuth2 access token for every endpoint (and
+	// the SSP) that has no TokenSource of its own in the Directory. The
+	// same credential then goes to each of them: give each endpoint its
+	// own when their providers' issuers differ.
+	TokenSource oauth2.TokenSource
+	// EndUserOrganisation, when set, is the one organisation this Remote
+	// retrieves for: a retrieval or search for a requester of another
+	// organisation is refused with a *shcrkit.IdentityMismatchError
+	// before anything is sent. NHSD-End-User-Organisation-ODS carries the
+	// requester's organisation, which must then be this one.
+	EndUserOrganisation shcrkit.ODSCode
 }
 
 // Option sets part of a Remote's configuration for NewRemote: either a
@@ -121,6 +133,18 @@ func WithUserAgent(ua string) Option {
 	return optionFunc(func(c *RemoteConfig) { c.UserAgent = ua })
 }
 
+// WithTokenSource sets RemoteConfig.TokenSource: the access tokens of the
+// endpoints that have no TokenSource of their own.
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return optionFunc(func(c *RemoteConfig) { c.TokenSource = ts })
+}
+
+// WithEndUserOrganisation sets RemoteConfig.EndUserOrganisation: the one
+// organisation the Remote retrieves for.
+func WithEndUserOrganisation(ods shcrkit.ODSCode) Option {
+	return optionFunc(func(c *RemoteConfig) { c.EndUserOrganisation = ods })
+}
+
 // options is a checked RemoteConfig.
 type options struct {
 	base             fhirhttp.Config
@@ -130,6 +154,8 @@ type options struct {
 	now              func() time.Time
 	contentTypes     map[string]bool
 	parallelism      int
+	organisation     shcrkit.ODSCode    // RemoteConfig.EndUserOrganisation, checked
+	tokens           oauth2.TokenSource // RemoteConfig.TokenSource
 }
 
 // options checks cfg and fills in its defaults. A problem is an error
@@ -178,6 +204,14 @@ func (cfg RemoteConfig) options() (options, error) {
 		}
 		o.parallelism = cfg.Parallelism
 	}
+	if cfg.EndUserOrganisation != "" {
+		ods, err := shcrkit.ParseODSCode(string(cfg.EndUserOrganisation))
+		if err != nil {
+			return o, fmt.Errorf("%w: end-user organisation: %w", shcrkit.ErrInvalidOption, err)
+		}
+		o.organisation = ods
+	}
+	o.tokens = cfg.TokenSource
 	if cfg.Issuer != "" && (strings.TrimSpace(cfg.Issuer) == "" || strings.ContainsAny(cfg.Issuer, "\r\n")) {
 		return o, fmt.Errorf("%w: issuer must be one non-empty line", shcrkit.ErrInvalidOption)
 	}

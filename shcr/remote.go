@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"golang.org/x/oauth2"
 	"io"
 	"log/slog"
 	"mime"
@@ -68,8 +69,8 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 		total += bound
 		r.slots[ep] = make(remotehttp.Slots, bound)
 		c, err := r.newClient(ep.base, ep.Certificate, ep.RootCAs, bound, sameRootRedirect(ep.base), func(cfg *fhirhttp.Config) error {
-			if ep.TokenSource != nil {
-				return cfg.SetTokenSource(ep.TokenSource)
+			if ts := r.tokenSourceOf(ep.TokenSource); ts != nil {
+				return cfg.SetTokenSource(ts)
 			}
 			return nil
 		})
@@ -82,8 +83,8 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 		// Every path on the proxy names a provider of its own, so the proxy's
 		// redirects are not followed at all, even to its own origin.
 		c, err := r.newClient(s.proxy, s.Certificate, s.RootCAs, max(total, 1), remotehttp.NoRedirect, func(cfg *fhirhttp.Config) error {
-			if s.TokenSource != nil {
-				return cfg.SetTokenSource(s.TokenSource)
+			if ts := r.tokenSourceOf(s.TokenSource); ts != nil {
+				return cfg.SetTokenSource(ts)
 			}
 			return nil
 		})
@@ -93,6 +94,15 @@ func NewRemote(dir *Directory, opts ...Option) (*Remote, error) {
 		r.ssp = c
 	}
 	return r, nil
+}
+
+// tokenSourceOf is the access-token source of an endpoint (or the SSP)
+// whose own is own: its own, or the Remote's default.
+func (r *Remote) tokenSourceOf(own oauth2.TokenSource) oauth2.TokenSource {
+	if own != nil {
+		return own
+	}
+	return r.opts.tokens
 }
 
 // bound is the number of requests an endpoint may have in flight.
@@ -245,6 +255,10 @@ func (r *Remote) declaredType(ct string) (string, error) {
 // the whole of a FHIR answer and, for an attachment, everything up to the
 // stream being handed back; reading the stream then runs under ctx.
 func (r *Remote) fetch(ctx context.Context, loc location, p fetchParams) (*Content, error) {
+	if o := r.opts.organisation; o != "" && p.requester.Organisation != o {
+		return nil, &shcrkit.IdentityMismatchError{Field: "organisation", Want: string(p.requester.Organisation), Got: string(o),
+			Source: "the Remote's WithEndUserOrganisation"}
+	}
 	rt, mt, err := r.check(loc)
 	if err != nil {
 		return nil, err
@@ -336,10 +350,10 @@ func (r *Remote) request(rt *route, p fetchParams, accept string) (*fhirhttp.Cli
 	}
 	h := make(http.Header)
 	client := r.clients[rt.ep]
-	hasAccessToken := rt.ep.TokenSource != nil
+	hasAccessToken := r.tokenSourceOf(rt.ep.TokenSource) != nil
 	if rt.ssp != nil {
 		client = r.ssp
-		hasAccessToken = rt.ssp.TokenSource != nil
+		hasAccessToken = r.tokenSourceOf(rt.ssp.TokenSource) != nil
 		h.Set("Ssp-TraceID", uuid.NewString())
 		h.Set("Ssp-From", rt.ssp.ConsumerASID)
 		h.Set("Ssp-To", rt.providerASID)

@@ -13,8 +13,10 @@ var newThisRound = []string{"audit/console", "audit/postgres", "shcr/provider"}
 
 // surfaceBudget is the most exported names the older packages may have:
 // 25% fewer than the 969 they had when the surface was first cut. Raise
-// it only on purpose, with the names that earn it.
-const surfaceBudget = 727
+// it only on purpose, with the names that earn it. Raised from 727 for
+// shcr.WithTokenSource and shcr.WithEndUserOrganisation, the option
+// names DESIGN.md asks every client to share where they apply.
+const surfaceBudget = 728
 
 // TestSurfaceWithinBudget fails when the public surface of the packages
 // that predate newThisRound has grown past surfaceBudget.
