@@ -106,7 +106,9 @@ func (a *Access) Redactions() []string {
 
 // Redact removes the obliged elements from every resource in a FHIR JSON
 // body, with the narrative of a resource that loses one; with none to
-// remove it returns body unchanged.
+// remove it returns body unchanged. A body that is not FHIR JSON (a PDF,
+// an HTML page) cannot be redacted: Redact fails on it, and the handler
+// must withhold it rather than serve it as it is.
 func (a *Access) Redact(body []byte) ([]byte, error) {
 	return fhirredact.Elements(body, a.Redactions())
 }

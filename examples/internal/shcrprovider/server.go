@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -210,7 +211,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		body, _ = json.Marshal(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
 	}
-	if contentType == "application/fhir+json" {
+	if len(a.Redactions()) > 0 && !isFHIRJSON(contentType) {
+		// A document cannot have fields removed from it: it is withheld.
+		provider.WriteOutcome(w, http.StatusForbidden, provider.CodeAccessDenied,
+			"the record is a document and the decision obliges fields to be redacted, so it is withheld")
+		return
+	}
+	if isFHIRJSON(contentType) {
 		red, err := a.Redact(body)
 		if err != nil {
 			provider.WriteOutcome(w, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "the record could not be redacted")
@@ -224,6 +231,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)
+}
+
+// isFHIRJSON reports whether a media type (parameters and case aside) is
+// FHIR JSON.
+func isFHIRJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/fhir+json" || mt == "application/json")
 }
 
 // Attached is Brackenfield wired into a world: what a consumer journey
