@@ -100,24 +100,9 @@ func OpenCheckpoint(vkey string, signed []byte) (Checkpoint, error) {
 }
 
 func openCheckpoint(v note.Verifier, signed []byte) (Checkpoint, error) {
-	n, err := note.Open(signed, note.VerifierList(v))
+	n, err := openCanonical(v, signed, "checkpoint")
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("%w: checkpoint signature: %v", ErrInvalidProof, err)
-	}
-	if len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 {
-		return Checkpoint{}, fmt.Errorf("%w: checkpoint must carry exactly one signature", ErrInvalidProof)
-	}
-	// note.Open decodes base64 leniently and skips repeated lines; only
-	// the canonical bytes are accepted, so that no byte of a stored
-	// checkpoint can change unnoticed.
-	sig := n.Sigs[0]
-	raw, err := base64.StdEncoding.Strict().DecodeString(sig.Base64)
-	if err != nil || base64.StdEncoding.EncodeToString(raw) != sig.Base64 {
-		return Checkpoint{}, fmt.Errorf("%w: checkpoint signature is not canonically encoded", ErrInvalidProof)
-	}
-	want := n.Text + "\n— " + sig.Name + " " + sig.Base64 + "\n"
-	if !bytes.Equal(signed, []byte(want)) {
-		return Checkpoint{}, fmt.Errorf("%w: checkpoint is not in canonical form", ErrInvalidProof)
+		return Checkpoint{}, err
 	}
 	origin, size, h, err := parseCheckpointText(n.Text)
 	if err != nil {
@@ -127,6 +112,29 @@ func openCheckpoint(v note.Verifier, signed []byte) (Checkpoint, error) {
 		return Checkpoint{}, fmt.Errorf("%w: checkpoint origin %q is not the key's name %q", ErrInvalidProof, origin, v.Name())
 	}
 	return Checkpoint{Origin: origin, Size: size, Hash: h, Signed: append([]byte(nil), signed...)}, nil
+}
+
+// openCanonical opens a note the log signed (what names it in errors):
+// exactly one signature, by v, and the canonical bytes only. note.Open
+// decodes base64 leniently and skips repeated lines, so that without the
+// last check a byte of a stored note could change unnoticed.
+func openCanonical(v note.Verifier, signed []byte, what string) (*note.Note, error) {
+	n, err := note.Open(signed, note.VerifierList(v))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s signature: %v", ErrInvalidProof, what, err)
+	}
+	if len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 {
+		return nil, fmt.Errorf("%w: %s must carry exactly one signature", ErrInvalidProof, what)
+	}
+	sig := n.Sigs[0]
+	raw, err := base64.StdEncoding.Strict().DecodeString(sig.Base64)
+	if err != nil || base64.StdEncoding.EncodeToString(raw) != sig.Base64 {
+		return nil, fmt.Errorf("%w: %s signature is not canonically encoded", ErrInvalidProof, what)
+	}
+	if !bytes.Equal(signed, []byte(n.Text+"\n— "+sig.Name+" "+sig.Base64+"\n")) {
+		return nil, fmt.Errorf("%w: %s is not in canonical form", ErrInvalidProof, what)
+	}
+	return n, nil
 }
 
 // GenerateSigningKey generates an Ed25519 key pair for a log whose

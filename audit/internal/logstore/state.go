@@ -1,8 +1,6 @@
 package logstore
 
 import (
-	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -55,8 +53,8 @@ func (s logState) encode(signer note.Signer) ([]byte, error) {
 // parseState checks the state's signature with the log's key and reads
 // it; only the exact form encode writes is accepted.
 func parseState(v note.Verifier, data []byte) (logState, bool) {
-	n, err := note.Open(data, note.VerifierList(v))
-	if err != nil || len(n.Sigs) != 1 || len(n.UnverifiedSigs) != 0 {
+	n, err := openCanonical(v, data, stateFile)
+	if err != nil {
 		return logState{}, false
 	}
 	lines := strings.Split(n.Text, "\n")
@@ -71,14 +69,6 @@ func parseState(v note.Verifier, data []byte) (logState, bool) {
 			return logState{}, false
 		}
 		*p = n
-	}
-	// note.Open reads base64 leniently and skips repeated lines: only the
-	// canonical bytes are accepted.
-	sig := n.Sigs[0]
-	raw, err := base64.StdEncoding.Strict().DecodeString(sig.Base64)
-	if err != nil || base64.StdEncoding.EncodeToString(raw) != sig.Base64 ||
-		!bytes.Equal(data, []byte(n.Text+"\n— "+sig.Name+" "+sig.Base64+"\n")) {
-		return logState{}, false
 	}
 	return s, true
 }

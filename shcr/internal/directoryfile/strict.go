@@ -108,10 +108,4 @@ func checkYAMLExpansion(data []byte) error {
 }
 
 // clip shortens a value quoted in an error, on a character boundary.
-func clip(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	return textclip.Cut(s, max) + "…"
-}
+func clip(s string) string { return textclip.Clip(s, 200) }
