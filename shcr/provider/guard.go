@@ -21,6 +21,7 @@ import (
 	"github.com/shcrkit/shcrkit/audit"
 	"github.com/shcrkit/shcrkit/auth"
 	"github.com/shcrkit/shcrkit/internal/codesystem"
+	"github.com/shcrkit/shcrkit/internal/fhirhttp"
 	"github.com/shcrkit/shcrkit/internal/identitytoken"
 	"github.com/shcrkit/shcrkit/internal/jws"
 	"github.com/shcrkit/shcrkit/internal/sinkguard"
@@ -704,10 +705,7 @@ func (g *Guard) consumerOf(token string) *Consumer {
 // record: the token it was given, and anything else shaped like a
 // credential or an NHS number, redacted.
 func withoutToken(text, token string) string {
-	if len(token) >= 8 {
-		text = strings.ReplaceAll(text, token, "[redacted]")
-	}
-	return shcrkit.Redact(text)
+	return shcrkit.Redact(fhirhttp.WithoutSecrets(text, []string{token}))
 }
 
 func bearer(r *http.Request) string {
