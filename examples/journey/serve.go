@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/shcrkit/shcrkit"
 	"github.com/shcrkit/shcrkit/audit/console"
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/internal/version"
 	"github.com/shcrkit/shcrkit/rbac"
 	"github.com/shcrkit/shcrkit/rbac/report"
@@ -80,7 +80,7 @@ func checkServe(addr string) error {
 	if err != nil {
 		return fmt.Errorf("-serve: %w", err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !cli.IsLoopbackHost(host) {
 		return errors.New("-serve takes a loopback address: the console has no login of its own")
 	}
 	return nil
@@ -98,7 +98,7 @@ func loopbackHost(next http.Handler) http.Handler {
 		if err != nil {
 			host = r.Host
 		}
-		if ip := net.ParseIP(host); !strings.EqualFold(host, "localhost") && (ip == nil || !ip.IsLoopback()) {
+		if !cli.IsLoopbackHost(host) {
 			http.Error(w, "this server answers only to a loopback host name", http.StatusMisdirectedRequest)
 			return
 		}

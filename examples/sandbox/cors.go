@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 )
 
 // corsPolicy says which browser origins may call the sandbox.
@@ -46,7 +48,7 @@ func (p corsPolicy) allows(origin string) bool {
 		return false
 	}
 	u, err := url.Parse(origin)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && isLoopbackHost(u.Hostname())
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && cli.IsLoopbackHost(u.Hostname())
 }
 
 // exposed are the answer headers a browser app may read.

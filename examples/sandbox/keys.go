@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/internal/fake"
 )
 
@@ -158,7 +159,7 @@ func (s *sandbox) fetchJWKS(ctx context.Context, raw string) ([]byte, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return nil, errors.New("must be an absolute http(s) URL")
 	}
-	if !isLoopbackHost(u.Hostname()) {
+	if !cli.IsLoopbackHost(u.Hostname()) {
 		return nil, errors.New("must be on a loopback address (127.0.0.1, [::1] or localhost)")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)

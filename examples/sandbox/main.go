@@ -103,11 +103,7 @@ func checkLoopback(addr string) error {
 	if err != nil {
 		return fmt.Errorf("-addr: %w", err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
+	if !cli.IsLoopbackHost(host) {
 		return fmt.Errorf("-addr: %q is not a loopback address", host)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/shcrkit/shcrkit"
+	"github.com/shcrkit/shcrkit/examples/internal/cli"
 	"github.com/shcrkit/shcrkit/internal/fake"
 )
 
@@ -71,7 +72,7 @@ func (s *sandbox) serveSSP(w http.ResponseWriter, r *http.Request) {
 // region, from its service root on.
 func (s *sandbox) regionAt(r *http.Request, target *url.URL) (region, string, bool) {
 	_, called, _ := strings.Cut(fake.CalledOrigin(r), "://")
-	if !strings.EqualFold(target.Host, called) && !(samePort(target.Host, called) && isLoopbackHost(target.Hostname())) {
+	if !strings.EqualFold(target.Host, called) && !(samePort(target.Host, called) && cli.IsLoopbackHost(target.Hostname())) {
 		return region{}, "", false
 	}
 	p, ok := strings.CutPrefix(target.Path, shcrPrefix)
@@ -90,12 +91,4 @@ func samePort(a, b string) bool {
 	_, pa, errA := net.SplitHostPort(a)
 	_, pb, errB := net.SplitHostPort(b)
 	return errA == nil && errB == nil && pa == pb
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

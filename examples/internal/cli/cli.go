@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -150,4 +151,14 @@ func NoArgs(fs *flag.FlagSet) error {
 		return fmt.Errorf("unexpected argument %q", shcrkit.MaskNHSNumbers(fs.Arg(0)))
 	}
 	return nil
+}
+
+// IsLoopbackHost reports whether h, a host name without its port, names
+// this machine only: localhost or a loopback IP address.
+func IsLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
